@@ -1,0 +1,409 @@
+// The one translation unit that calls libsodium.
+#include "crypto/crypto.hpp"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace twoway {
+
+// ---- secure memory (declared in twoway/secret.hpp) ----------------------------------------------
+namespace detail {
+
+void* secure_alloc(std::size_t n) {
+    crypto::init();
+    // sodium_malloc(0) is valid but returns a guarded page all the same; keep one byte minimum.
+    void* p = sodium_malloc(n == 0 ? 1 : n);
+    if (p == nullptr) std::abort();
+    return p;
+}
+
+void secure_free(void* p) noexcept { sodium_free(p); }  // sodium_free wipes before freeing
+
+void secure_wipe(void* p, std::size_t n) noexcept {
+    if (p != nullptr) sodium_memzero(p, n);
+}
+
+bool secure_equal(const void* a, const void* b, std::size_t n) noexcept {
+    if (a == nullptr || b == nullptr) return a == b;
+    return sodium_memcmp(a, b, n) == 0;
+}
+
+}  // namespace detail
+
+SecretBuffer::SecretBuffer(std::size_t n)
+    : p_(static_cast<std::byte*>(detail::secure_alloc(n))), n_(n) {
+    sodium_memzero(p_, n_);
+}
+
+SecretBuffer::SecretBuffer(std::span<const std::byte> from) : SecretBuffer(from.size()) {
+    if (!from.empty()) std::memcpy(p_, from.data(), from.size());
+}
+
+SecretBuffer::~SecretBuffer() { detail::secure_free(p_); }
+
+SecretBuffer::SecretBuffer(SecretBuffer&& o) noexcept
+    : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+
+SecretBuffer& SecretBuffer::operator=(SecretBuffer&& o) noexcept {
+    if (this != &o) {
+        detail::secure_free(p_);
+        p_ = std::exchange(o.p_, nullptr);
+        n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+}
+
+// ---- randomness (declared in twoway/random.hpp) -------------------------------------------------
+namespace {
+class SystemRng final : public Rng {
+public:
+    void fill(std::span<std::byte> out) override {
+        crypto::init();
+        randombytes_buf(out.data(), out.size());
+    }
+};
+}  // namespace
+
+Rng& system_rng() {
+    static SystemRng rng;
+    return rng;
+}
+
+DeterministicRng::DeterministicRng(std::span<const std::byte, 32> seed) {
+    std::memcpy(seed_.data(), seed.data(), seed_.size());
+}
+
+DeterministicRng::DeterministicRng(std::uint64_t seed) {
+    for (int i = 0; i < 8; ++i) seed_[static_cast<std::size_t>(i)] = static_cast<std::byte>(seed >> (8 * i));
+}
+
+void DeterministicRng::fill(std::span<std::byte> out) {
+    crypto::init();
+    // Each call gets its own sub-seed BLAKE2b(key = seed, counter), so the stream does not depend on
+    // how earlier calls were sized beyond their number.
+    unsigned char ctr[8];
+    for (int i = 0; i < 8; ++i) ctr[i] = static_cast<unsigned char>(counter_ >> (8 * i));
+    ++counter_;
+    unsigned char sub[randombytes_SEEDBYTES];
+    crypto_generichash(sub, sizeof sub, ctr, sizeof ctr, reinterpret_cast<const unsigned char*>(seed_.data()),
+                       seed_.size());
+    randombytes_buf_deterministic(out.data(), out.size(), sub);
+    sodium_memzero(sub, sizeof sub);
+}
+
+}  // namespace twoway
+
+namespace twoway::crypto {
+
+namespace {
+const unsigned char* u(const std::byte* p) { return reinterpret_cast<const unsigned char*>(p); }
+unsigned char* u(std::byte* p) { return reinterpret_cast<unsigned char*>(p); }
+}  // namespace
+
+void init() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (sodium_init() < 0) std::abort();  // no usable randomness: nothing safe can be done
+    });
+}
+
+// ---- Ed25519 -----------------------------------------------------------------------------------
+static_assert(crypto_sign_PUBLICKEYBYTES == ed25519_public_size);
+static_assert(crypto_sign_SECRETKEYBYTES == ed25519_secret_size);
+static_assert(crypto_sign_SEEDBYTES == ed25519_seed_size);
+static_assert(crypto_sign_BYTES == ed25519_signature_size);
+
+Ed25519KeyPair ed25519_from_seed(Fixed<ed25519_seed_size> seed) {
+    init();
+    Ed25519KeyPair kp{};
+    crypto_sign_seed_keypair(u(kp.public_key.data()), u(kp.secret_key.data()), u(seed.data()));
+    return kp;
+}
+
+Ed25519KeyPair ed25519_generate(Rng& rng) {
+    SecretBytes<ed25519_seed_size> seed;
+    rng.fill(seed.span());
+    return ed25519_from_seed(seed.span());
+}
+
+Ed25519Signature ed25519_sign(const SecretBytes<ed25519_secret_size>& sk, Bytes message) {
+    init();
+    Ed25519Signature sig{};
+    crypto_sign_detached(u(sig.data()), nullptr, u(message.data()), message.size(), u(sk.data()));
+    return sig;
+}
+
+bool ed25519_verify(Fixed<ed25519_public_size> pk, Bytes message, Fixed<ed25519_signature_size> sig) {
+    init();
+    return crypto_sign_verify_detached(u(sig.data()), u(message.data()), message.size(), u(pk.data())) == 0;
+}
+
+// ---- X25519 ------------------------------------------------------------------------------------
+static_assert(crypto_scalarmult_BYTES == x25519_size);
+static_assert(crypto_scalarmult_SCALARBYTES == x25519_size);
+
+X25519KeyPair x25519_from_secret(SecretBytes<x25519_size> sk) {
+    init();
+    X25519KeyPair kp{{}, std::move(sk)};
+    crypto_scalarmult_base(u(kp.public_key.data()), u(kp.secret_key.data()));
+    return kp;
+}
+
+X25519KeyPair x25519_generate(Rng& rng) {
+    SecretBytes<x25519_size> sk;
+    rng.fill(sk.span());
+    return x25519_from_secret(std::move(sk));
+}
+
+Result<SecretBytes<x25519_size>> x25519(const SecretBytes<x25519_size>& sk, Fixed<x25519_size> peer_public) {
+    init();
+    SecretBytes<x25519_size> shared;
+    // crypto_scalarmult returns -1 when the result is all zero, i.e. the peer's share has small order.
+    if (crypto_scalarmult(u(shared.data()), u(sk.data()), u(peer_public.data())) != 0) {
+        return fail(errc::weak_public_key);
+    }
+    return shared;
+}
+
+// ---- hashes ------------------------------------------------------------------------------------
+Sha256Digest sha256(Bytes message) {
+    init();
+    Sha256Digest d{};
+    crypto_hash_sha256(u(d.data()), u(message.data()), message.size());
+    return d;
+}
+
+Sha512Digest sha512(Bytes message) {
+    init();
+    Sha512Digest d{};
+    crypto_hash_sha512(u(d.data()), u(message.data()), message.size());
+    return d;
+}
+
+static_assert(sizeof(crypto_hash_sha512_state) <= 256);
+static_assert(alignof(crypto_hash_sha512_state) <= 16);
+
+Sha512::Sha512() : state_{} {
+    init();
+    crypto_hash_sha512_init(reinterpret_cast<crypto_hash_sha512_state*>(state_.data()));
+}
+
+void Sha512::update(Bytes data) {
+    crypto_hash_sha512_update(reinterpret_cast<crypto_hash_sha512_state*>(state_.data()), u(data.data()),
+                              data.size());
+}
+
+Sha512Digest Sha512::digest() const {
+    crypto_hash_sha512_state copy;
+    std::memcpy(&copy, state_.data(), sizeof copy);
+    Sha512Digest d{};
+    crypto_hash_sha512_final(&copy, u(d.data()));
+    sodium_memzero(&copy, sizeof copy);
+    return d;
+}
+
+SecretBytes<64> hmac_sha512(Bytes key, Bytes message) {
+    init();
+    crypto_auth_hmacsha512_state st;
+    SecretBytes<64> mac;
+    crypto_auth_hmacsha512_init(&st, u(key.data()), key.size());
+    crypto_auth_hmacsha512_update(&st, u(message.data()), message.size());
+    crypto_auth_hmacsha512_final(&st, u(mac.data()));
+    sodium_memzero(&st, sizeof st);
+    return mac;
+}
+
+SecretBytes<64> hkdf_sha512_extract(Bytes salt, Bytes ikm) {
+    // RFC 5869: PRK = HMAC(salt, IKM); an absent salt is HashLen zero bytes.
+    static constexpr std::array<std::byte, 64> zeros{};
+    return hmac_sha512(salt.empty() ? Bytes(zeros) : salt, ikm);
+}
+
+void hkdf_sha512_expand(Fixed<64> prk, Bytes info, std::span<std::byte> out) {
+    init();
+    if (out.size() > 255 * 64) std::abort();  // caller bug, not input-dependent
+    unsigned char t[64];
+    std::size_t done = 0;
+    for (unsigned char i = 1; done < out.size(); ++i) {
+        crypto_auth_hmacsha512_state st;
+        crypto_auth_hmacsha512_init(&st, u(prk.data()), prk.size());
+        if (i > 1) crypto_auth_hmacsha512_update(&st, t, sizeof t);
+        crypto_auth_hmacsha512_update(&st, u(info.data()), info.size());
+        crypto_auth_hmacsha512_update(&st, &i, 1);
+        crypto_auth_hmacsha512_final(&st, t);
+        sodium_memzero(&st, sizeof st);
+        std::size_t n = std::min(sizeof t, out.size() - done);
+        std::memcpy(out.data() + done, t, n);
+        done += n;
+    }
+    sodium_memzero(t, sizeof t);
+}
+
+void blake2b(std::span<std::byte> out, Bytes message, Bytes key) {
+    init();
+    if (out.size() < crypto_generichash_BYTES_MIN || out.size() > crypto_generichash_BYTES_MAX ||
+        key.size() > crypto_generichash_KEYBYTES_MAX) {
+        std::abort();  // caller bug: sizes are compile-time choices
+    }
+    crypto_generichash(u(out.data()), out.size(), u(message.data()), message.size(),
+                       key.empty() ? nullptr : u(key.data()), key.size());
+}
+
+// ---- AEAD --------------------------------------------------------------------------------------
+static_assert(crypto_aead_chacha20poly1305_ietf_NPUBBYTES == chacha_nonce_size);
+static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES == xchacha_nonce_size);
+static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == aead_tag_size);
+static_assert(crypto_aead_aes256gcm_NPUBBYTES == chacha_nonce_size);
+
+namespace {
+void check_seal(std::span<std::byte> out, Bytes plaintext) {
+    if (out.size() != plaintext.size() + aead_tag_size) std::abort();
+}
+void check_open(std::span<std::byte> out, Bytes ciphertext) {
+    if (ciphertext.size() < aead_tag_size || out.size() != ciphertext.size() - aead_tag_size) std::abort();
+}
+}  // namespace
+
+void chacha20poly1305_seal(std::span<std::byte> out, Bytes plaintext, Bytes ad, Fixed<chacha_nonce_size> nonce,
+                           Fixed<aead_key_size> key) {
+    init();
+    check_seal(out, plaintext);
+    crypto_aead_chacha20poly1305_ietf_encrypt(u(out.data()), nullptr, u(plaintext.data()), plaintext.size(),
+                                              u(ad.data()), ad.size(), nullptr, u(nonce.data()), u(key.data()));
+}
+
+bool chacha20poly1305_open(std::span<std::byte> out, Bytes ciphertext, Bytes ad, Fixed<chacha_nonce_size> nonce,
+                           Fixed<aead_key_size> key) {
+    init();
+    check_open(out, ciphertext);
+    if (crypto_aead_chacha20poly1305_ietf_decrypt(u(out.data()), nullptr, nullptr, u(ciphertext.data()),
+                                                  ciphertext.size(), u(ad.data()), ad.size(), u(nonce.data()),
+                                                  u(key.data())) != 0) {
+        sodium_memzero(out.data(), out.size());
+        return false;
+    }
+    return true;
+}
+
+void xchacha20poly1305_seal(std::span<std::byte> out, Bytes plaintext, Bytes ad, Fixed<xchacha_nonce_size> nonce,
+                            Fixed<aead_key_size> key) {
+    init();
+    check_seal(out, plaintext);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(u(out.data()), nullptr, u(plaintext.data()), plaintext.size(),
+                                               u(ad.data()), ad.size(), nullptr, u(nonce.data()), u(key.data()));
+}
+
+bool xchacha20poly1305_open(std::span<std::byte> out, Bytes ciphertext, Bytes ad,
+                            Fixed<xchacha_nonce_size> nonce, Fixed<aead_key_size> key) {
+    init();
+    check_open(out, ciphertext);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(u(out.data()), nullptr, nullptr, u(ciphertext.data()),
+                                                   ciphertext.size(), u(ad.data()), ad.size(), u(nonce.data()),
+                                                   u(key.data())) != 0) {
+        sodium_memzero(out.data(), out.size());
+        return false;
+    }
+    return true;
+}
+
+bool aes256gcm_available() {
+    init();
+    return crypto_aead_aes256gcm_is_available() == 1;
+}
+
+void aes256gcm_seal(std::span<std::byte> out, Bytes plaintext, Bytes ad, Fixed<chacha_nonce_size> nonce,
+                    Fixed<aead_key_size> key) {
+    if (!aes256gcm_available()) std::abort();
+    check_seal(out, plaintext);
+    crypto_aead_aes256gcm_encrypt(u(out.data()), nullptr, u(plaintext.data()), plaintext.size(), u(ad.data()),
+                                  ad.size(), nullptr, u(nonce.data()), u(key.data()));
+}
+
+bool aes256gcm_open(std::span<std::byte> out, Bytes ciphertext, Bytes ad, Fixed<chacha_nonce_size> nonce,
+                    Fixed<aead_key_size> key) {
+    if (!aes256gcm_available()) std::abort();
+    check_open(out, ciphertext);
+    if (crypto_aead_aes256gcm_decrypt(u(out.data()), nullptr, nullptr, u(ciphertext.data()), ciphertext.size(),
+                                      u(ad.data()), ad.size(), u(nonce.data()), u(key.data())) != 0) {
+        sodium_memzero(out.data(), out.size());
+        return false;
+    }
+    return true;
+}
+
+// ---- Argon2id ----------------------------------------------------------------------------------
+static_assert(crypto_pwhash_argon2id_SALTBYTES == argon2id_salt_size);
+
+// Caps on what a key file may ask of us, so a hostile file cannot make us spend minutes or gigabytes.
+static constexpr std::uint64_t max_opslimit = 64;
+static constexpr std::uint64_t max_memlimit = 1ULL << 30;  // 1 GiB
+
+Argon2idParams argon2id_default_params() {
+    return {crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE, crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE};
+}
+
+bool argon2id_params_acceptable(const Argon2idParams& p) {
+    return p.opslimit >= crypto_pwhash_argon2id_OPSLIMIT_MIN && p.opslimit <= max_opslimit &&
+           p.memlimit >= crypto_pwhash_argon2id_MEMLIMIT_MIN && p.memlimit <= max_memlimit;
+}
+
+Status argon2id(std::span<std::byte> out, Bytes passphrase, Fixed<argon2id_salt_size> salt,
+                const Argon2idParams& params) {
+    init();
+    if (!argon2id_params_acceptable(params) || out.size() < crypto_pwhash_argon2id_BYTES_MIN) {
+        return errc::invalid_argument;
+    }
+    if (crypto_pwhash(u(out.data()), out.size(), reinterpret_cast<const char*>(passphrase.data()),
+                      passphrase.size(), u(salt.data()), params.opslimit, static_cast<std::size_t>(params.memlimit),
+                      crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        return errc::internal;
+    }
+    return {};
+}
+
+// ---- encoding ----------------------------------------------------------------------------------
+std::string base64_encode(Bytes data, bool padded) {
+    init();
+    const int variant = padded ? sodium_base64_VARIANT_ORIGINAL : sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
+    std::string out(sodium_base64_encoded_len(data.size(), variant), '\0');
+    sodium_bin2base64(out.data(), out.size(), u(data.data()), data.size(), variant);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+
+Result<std::vector<std::byte>> base64_decode(std::string_view text, bool padded) {
+    init();
+    const int variant = padded ? sodium_base64_VARIANT_ORIGINAL : sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
+    std::vector<std::byte> out(text.size() / 4 * 3 + 3);
+    std::size_t len = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(u(out.data()), out.size(), text.data(), text.size(), nullptr, &len, &end, variant) != 0 ||
+        end != text.data() + text.size()) {
+        return fail(errc::malformed);
+    }
+    out.resize(len);
+    return out;
+}
+
+std::string hex_encode(Bytes data) {
+    init();
+    std::string out(data.size() * 2 + 1, '\0');
+    sodium_bin2hex(out.data(), out.size(), u(data.data()), data.size());
+    out.pop_back();
+    return out;
+}
+
+bool ct_equal(Bytes a, Bytes b) noexcept {
+    if (a.size() != b.size()) return false;
+    if (a.empty()) return true;
+    return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool is_zero(Bytes a) noexcept { return sodium_is_zero(u(a.data()), a.size()) == 1; }
+
+void wipe(std::span<std::byte> data) noexcept { sodium_memzero(data.data(), data.size()); }
+
+}  // namespace twoway::crypto

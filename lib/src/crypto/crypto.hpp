@@ -1,0 +1,146 @@
+// The library's only door to libsodium (the definitions live in crypto.cpp, the one TU that calls
+// crypto_*). Shapes follow libsodium: fixed-size spans and arrays, outputs returned, secrets in
+// SecretBytes. Nothing here does I/O or draws randomness except through an Rng it is handed.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <twoway/random.hpp>
+#include <twoway/result.hpp>
+#include <twoway/secret.hpp>
+
+namespace twoway::crypto {
+
+using Bytes = std::span<const std::byte>;
+template <std::size_t N>
+using Fixed = std::span<const std::byte, N>;
+
+// Call once before anything else (idempotent, thread-safe); every entry point below calls it too.
+void init();
+
+// ---- Ed25519 --------------------------------------------------------------------------------
+inline constexpr std::size_t ed25519_public_size = 32;
+inline constexpr std::size_t ed25519_seed_size = 32;
+inline constexpr std::size_t ed25519_secret_size = 64;  // libsodium layout: seed || public key
+inline constexpr std::size_t ed25519_signature_size = 64;
+
+using Ed25519Public = std::array<std::byte, ed25519_public_size>;
+using Ed25519Signature = std::array<std::byte, ed25519_signature_size>;
+
+struct Ed25519KeyPair {
+    Ed25519Public public_key;
+    SecretBytes<ed25519_secret_size> secret_key;
+};
+
+[[nodiscard]] Ed25519KeyPair ed25519_from_seed(Fixed<ed25519_seed_size> seed);
+[[nodiscard]] Ed25519KeyPair ed25519_generate(Rng& rng);
+[[nodiscard]] Ed25519Signature ed25519_sign(const SecretBytes<ed25519_secret_size>& sk, Bytes message);
+[[nodiscard]] bool ed25519_verify(Fixed<ed25519_public_size> pk, Bytes message,
+                                  Fixed<ed25519_signature_size> sig);
+
+// ---- X25519 ---------------------------------------------------------------------------------
+inline constexpr std::size_t x25519_size = 32;
+using X25519Public = std::array<std::byte, x25519_size>;
+
+struct X25519KeyPair {
+    X25519Public public_key;
+    SecretBytes<x25519_size> secret_key;
+};
+
+[[nodiscard]] X25519KeyPair x25519_generate(Rng& rng);
+[[nodiscard]] X25519KeyPair x25519_from_secret(SecretBytes<x25519_size> sk);
+// Fails with errc::weak_public_key when the shared secret is all zero (a small-order peer share).
+[[nodiscard]] Result<SecretBytes<x25519_size>> x25519(const SecretBytes<x25519_size>& sk,
+                                                      Fixed<x25519_size> peer_public);
+
+// ---- Hashes, MACs, KDF ------------------------------------------------------------------------
+using Sha256Digest = std::array<std::byte, 32>;
+using Sha512Digest = std::array<std::byte, 64>;
+
+[[nodiscard]] Sha256Digest sha256(Bytes message);
+[[nodiscard]] Sha512Digest sha512(Bytes message);
+
+// Incremental SHA-512 whose state can be copied, for running transcript hashes: digest() finalises a
+// copy, so the running hash can go on.
+class Sha512 {
+public:
+    Sha512();
+    void update(Bytes data);
+    [[nodiscard]] Sha512Digest digest() const;
+
+private:
+    alignas(16) std::array<std::byte, 256> state_;  // holds crypto_hash_sha512_state (checked in .cpp)
+};
+
+[[nodiscard]] SecretBytes<64> hmac_sha512(Bytes key, Bytes message);
+// HKDF (RFC 5869) with HMAC-SHA-512.
+[[nodiscard]] SecretBytes<64> hkdf_sha512_extract(Bytes salt, Bytes ikm);
+// Fills out (at most 255*64 bytes) from prk and info.
+void hkdf_sha512_expand(Fixed<64> prk, Bytes info, std::span<std::byte> out);
+
+// Keyed or unkeyed BLAKE2b with an output of 16..64 bytes (key may be empty, at most 64 bytes).
+void blake2b(std::span<std::byte> out, Bytes message, Bytes key = {});
+
+// ---- AEAD -------------------------------------------------------------------------------------
+inline constexpr std::size_t aead_key_size = 32;
+inline constexpr std::size_t aead_tag_size = 16;
+inline constexpr std::size_t chacha_nonce_size = 12;   // ChaCha20-Poly1305 (IETF)
+inline constexpr std::size_t xchacha_nonce_size = 24;  // XChaCha20-Poly1305 (IETF)
+
+// out.size() must be plaintext.size() + 16. out may alias plaintext exactly (in place).
+void chacha20poly1305_seal(std::span<std::byte> out, Bytes plaintext, Bytes ad,
+                           Fixed<chacha_nonce_size> nonce, Fixed<aead_key_size> key);
+// out.size() must be ciphertext.size() - 16. Returns false (out wiped) when authentication fails.
+[[nodiscard]] bool chacha20poly1305_open(std::span<std::byte> out, Bytes ciphertext, Bytes ad,
+                                         Fixed<chacha_nonce_size> nonce, Fixed<aead_key_size> key);
+
+void xchacha20poly1305_seal(std::span<std::byte> out, Bytes plaintext, Bytes ad,
+                            Fixed<xchacha_nonce_size> nonce, Fixed<aead_key_size> key);
+[[nodiscard]] bool xchacha20poly1305_open(std::span<std::byte> out, Bytes ciphertext, Bytes ad,
+                                          Fixed<xchacha_nonce_size> nonce, Fixed<aead_key_size> key);
+
+// AES-256-GCM, only where the CPU has AES-NI and PCLMUL (libsodium's own rule).
+[[nodiscard]] bool aes256gcm_available();
+void aes256gcm_seal(std::span<std::byte> out, Bytes plaintext, Bytes ad, Fixed<chacha_nonce_size> nonce,
+                    Fixed<aead_key_size> key);
+[[nodiscard]] bool aes256gcm_open(std::span<std::byte> out, Bytes ciphertext, Bytes ad,
+                                  Fixed<chacha_nonce_size> nonce, Fixed<aead_key_size> key);
+
+// ---- Password hashing -------------------------------------------------------------------------
+inline constexpr std::size_t argon2id_salt_size = 16;
+struct Argon2idParams {
+    std::uint64_t opslimit;
+    std::uint64_t memlimit;  // bytes
+};
+// libsodium's "moderate" interactive-ish defaults for key files.
+[[nodiscard]] Argon2idParams argon2id_default_params();
+[[nodiscard]] bool argon2id_params_acceptable(const Argon2idParams& p);  // within libsodium's bounds and our caps
+// Fails with invalid_argument if the parameters are out of range, internal if libsodium runs out of memory.
+[[nodiscard]] Status argon2id(std::span<std::byte> out, Bytes passphrase,
+                              Fixed<argon2id_salt_size> salt, const Argon2idParams& params);
+
+// ---- Encoding and comparison ------------------------------------------------------------------
+[[nodiscard]] std::string base64_encode(Bytes data, bool padded = true);
+// Strict: only the standard alphabet, padding exactly as requested, no whitespace, nothing trailing.
+[[nodiscard]] Result<std::vector<std::byte>> base64_decode(std::string_view text, bool padded = true);
+[[nodiscard]] std::string hex_encode(Bytes data);
+
+// Constant time for equal sizes; different sizes compare unequal (sizes are not secret).
+[[nodiscard]] bool ct_equal(Bytes a, Bytes b) noexcept;
+[[nodiscard]] bool is_zero(Bytes a) noexcept;  // constant time
+void wipe(std::span<std::byte> data) noexcept;
+
+template <std::size_t N>
+[[nodiscard]] std::array<std::byte, N> random_array(Rng& rng) {
+    std::array<std::byte, N> a{};
+    rng.fill(a);
+    return a;
+}
+
+}  // namespace twoway::crypto

@@ -1,0 +1,64 @@
+#include <twoway/error.hpp>
+
+namespace twoway {
+
+namespace {
+class Category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "twoway"; }
+
+    std::string message(int v) const override {
+        switch (static_cast<errc>(v)) {
+            case errc::short_input: return "input ends too soon";
+            case errc::trailing_data: return "unexpected bytes after the end of the input";
+            case errc::length_too_large: return "a length field is larger than allowed";
+            case errc::malformed: return "malformed input";
+            case errc::bad_key_format: return "not a key in a format twoway understands";
+            case errc::unsupported_key_type: return "unsupported key type (only ssh-ed25519 is supported)";
+            case errc::encrypted_openssh_key:
+                return "OpenSSH key is passphrase-protected; decrypt a copy with 'ssh-keygen -p -N \"\" -f COPY' "
+                       "and import that";
+            case errc::key_mismatch: return "private and public parts of the key do not match";
+            case errc::unexpected_message: return "unexpected message";
+            case errc::unsupported_version: return "no protocol version in common";
+            case errc::unsupported_suite: return "no cipher suite in common";
+            case errc::weak_public_key: return "peer sent a weak (small-order) key share";
+            case errc::reflected_message: return "peer reflected our own message";
+            case errc::bad_signature: return "signature verification failed";
+            case errc::bad_finished: return "handshake Finished value did not verify";
+            case errc::decrypt_failed: return "message authentication failed";
+            case errc::record_too_large: return "record larger than the maximum";
+            case errc::truncated: return "connection ended without an authenticated close";
+            case errc::host_key_rejected: return "host key rejected";
+            case errc::auth_denied: return "permission denied";
+            case errc::peer_closed: return "peer closed the session";
+            case errc::counter_exhausted: return "record counter exhausted";
+            case errc::invalid_argument: return "invalid argument";
+            case errc::wrong_passphrase: return "incorrect passphrase supplied to decrypt private key";
+            case errc::passphrase_required: return "private key is encrypted and no passphrase was given";
+            case errc::insecure_permissions:
+                return "private key file is accessible by others (permissions must be 0600 or stricter)";
+            case errc::io_error: return "input/output error";
+            case errc::not_found: return "not found";
+            case errc::bad_state: return "operation not allowed in the current state";
+            case errc::internal: return "internal error";
+        }
+        return "unknown twoway error";
+    }
+};
+}  // namespace
+
+const std::error_category& twoway_category() noexcept {
+    static const Category c;
+    return c;
+}
+
+blame blame_of(std::error_code ec) noexcept {
+    if (ec.category() != twoway_category()) return blame::local;
+    const int v = ec.value();
+    if (v < 100) return blame::input;
+    if (v < 200) return blame::peer;
+    return blame::local;
+}
+
+}  // namespace twoway
