@@ -1,0 +1,63 @@
+// Long-term identity keys: Ed25519 only (for now). PublicKey is a value type; PrivateKey keeps its
+// secret half in secure memory and only ever signs. The SSH wire form of a public key
+// (string "ssh-ed25519" | string pk[32]) is the identity blob used on the wire and in trust files.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <twoway/export.hpp>
+#include <twoway/random.hpp>
+#include <twoway/result.hpp>
+#include <twoway/secret.hpp>
+
+namespace twoway {
+
+inline constexpr std::string_view ssh_ed25519_name = "ssh-ed25519";
+
+class TWOWAY_API PublicKey {
+public:
+    using Raw = std::array<std::byte, 32>;
+
+    PublicKey() = default;  // all-zero; never a valid identity (verify() rejects it)
+    explicit PublicKey(const Raw& raw) : raw_(raw) {}
+
+    [[nodiscard]] const Raw& raw() const noexcept { return raw_; }
+    // SSH wire blob: string "ssh-ed25519" | string raw.
+    [[nodiscard]] std::vector<std::byte> blob() const;
+    // Parses exactly one SSH wire blob of type ssh-ed25519 (nothing trailing).
+    [[nodiscard]] static Result<PublicKey> from_blob(std::span<const std::byte> blob);
+
+    // True when sig is a valid Ed25519 signature over message by this key.
+    [[nodiscard]] bool verify(std::span<const std::byte> message, std::span<const std::byte, 64> sig) const;
+
+    friend bool operator==(const PublicKey&, const PublicKey&) = default;
+
+private:
+    Raw raw_{};
+};
+
+class TWOWAY_API PrivateKey {
+public:
+    // A fresh key from rng (system_rng() in production).
+    [[nodiscard]] static PrivateKey generate(Rng& rng);
+    // From the 32-byte Ed25519 seed (RFC 8032 private key).
+    [[nodiscard]] static PrivateKey from_seed(std::span<const std::byte, 32> seed);
+
+    [[nodiscard]] const PublicKey& public_key() const noexcept { return public_; }
+    [[nodiscard]] std::array<std::byte, 64> sign(std::span<const std::byte> message) const;
+    // The seed, for writing key files. Handle with care: it is the whole private key.
+    [[nodiscard]] SecretBytes<32> seed() const;
+    [[nodiscard]] PrivateKey clone() const;
+
+private:
+    PrivateKey(PublicKey pub, SecretBytes<64> sk) : public_(pub), secret_(std::move(sk)) {}
+    PublicKey public_;
+    SecretBytes<64> secret_;  // libsodium layout: seed || public key
+};
+
+}  // namespace twoway

@@ -1,0 +1,20 @@
+// Protocol-wide key derivation with domain separation, shared by the handshake and the record layer.
+// expand_label is HKDF-Expand (SHA-512) over the info string
+//   u16 out_len | u8 len | "twoway v1 " + label | u8 len | context
+// (the TLS 1.3 HkdfLabel shape with our own prefix), so every derived key carries its own label and no
+// two derivations in the protocol can share an input. docs/PROTOCOL.md specifies it byte for byte.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+namespace twoway::proto {
+
+inline constexpr std::string_view label_prefix = "twoway v1 ";
+
+// secret: a 64-byte PRK; label: at most 245 bytes; context: at most 255 bytes; out: at most 255*64 bytes.
+void expand_label(std::span<const std::byte, 64> secret, std::string_view label, std::span<const std::byte> context,
+                  std::span<std::byte> out);
+
+}  // namespace twoway::proto
