@@ -19,6 +19,9 @@ public:
                 return "OpenSSH key is passphrase-protected; decrypt a copy with 'ssh-keygen -p -N \"\" -f COPY' "
                        "and import that";
             case errc::key_mismatch: return "private and public parts of the key do not match";
+            case errc::corrupt_key_file: return "key file is damaged (checksum mismatch)";
+            case errc::kdf_params_rejected:
+                return "key file asks for passphrase hashing (Argon2id) parameters outside the accepted limits";
             case errc::unexpected_message: return "unexpected message";
             case errc::unsupported_version: return "no protocol version in common";
             case errc::unsupported_suite: return "no cipher suite in common";
@@ -33,6 +36,7 @@ public:
             case errc::auth_denied: return "permission denied";
             case errc::peer_closed: return "peer closed the session";
             case errc::counter_exhausted: return "record counter exhausted";
+            case errc::window_exceeded: return "peer violated session flow control (sent beyond its window)";
             case errc::invalid_argument: return "invalid argument";
             case errc::wrong_passphrase: return "incorrect passphrase supplied to decrypt private key";
             case errc::passphrase_required: return "private key is encrypted and no passphrase was given";

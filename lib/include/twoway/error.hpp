@@ -19,6 +19,8 @@ enum class errc {
     unsupported_key_type,    // a key type other than ssh-ed25519
     encrypted_openssh_key,   // an OpenSSH private key protected by a passphrase
     key_mismatch,            // private and public halves of a key file disagree
+    corrupt_key_file,        // a key file's checksum does not match: the file was damaged
+    kdf_params_rejected,     // a key file asks for Argon2id parameters outside the accepted limits
 
     // 100..199: the peer misbehaved or failed to authenticate
     unexpected_message = 100, // a message the current state does not accept
@@ -35,6 +37,7 @@ enum class errc {
     auth_denied,              // the server refused the client (generic, by design)
     peer_closed,              // the peer sent an authenticated close
     counter_exhausted,        // a record counter would wrap: the session must end
+    window_exceeded,          // the peer sent beyond its flow-control window (or overflowed it)
 
     // 200..299: local configuration or usage
     invalid_argument = 200,

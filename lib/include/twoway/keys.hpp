@@ -25,4 +25,16 @@ struct PublicKeyLine {
 // Formats a key line exactly as ssh-keygen writes a .pub file (no trailing newline).
 [[nodiscard]] TWOWAY_API std::string format_public_key_line(const PublicKey& key, std::string_view comment = {});
 
+// The key's fingerprint as OpenSSH prints it: "SHA256:" then the unpadded base64 of SHA-256 over the
+// SSH wire blob.
+[[nodiscard]] TWOWAY_API std::string fingerprint_sha256(const PublicKey& key);
+
+// OpenSSH's randomart picture ("drunken bishop" walk over the SHA-256 digest), byte-identical to the
+// one `ssh-keygen -lv` prints: 11 lines of 19 characters joined by "\n", no trailing newline.
+[[nodiscard]] TWOWAY_API std::string randomart(const PublicKey& key);
+
+// One line as `ssh-keygen -l` prints it: "256 SHA256:... comment (ED25519)", with "no comment" in place
+// of an empty comment (no trailing newline).
+[[nodiscard]] TWOWAY_API std::string fingerprint_line(const PublicKey& key, std::string_view comment);
+
 }  // namespace twoway

@@ -168,6 +168,22 @@ Result<SecretBytes<x25519_size>> x25519(const SecretBytes<x25519_size>& sk, Fixe
     return shared;
 }
 
+X25519Public x25519_public(Fixed<x25519_size> sk) {
+    init();
+    X25519Public pk{};
+    crypto_scalarmult_base(u(pk.data()), u(sk.data()));
+    return pk;
+}
+
+Status x25519(std::span<std::byte, x25519_size> shared, Fixed<x25519_size> sk, Fixed<x25519_size> peer_public) {
+    init();
+    if (crypto_scalarmult(u(shared.data()), u(sk.data()), u(peer_public.data())) != 0) {
+        sodium_memzero(shared.data(), shared.size());
+        return errc::weak_public_key;
+    }
+    return {};
+}
+
 // ---- hashes ------------------------------------------------------------------------------------
 Sha256Digest sha256(Bytes message) {
     init();
@@ -240,6 +256,20 @@ void hkdf_sha512_expand(Fixed<64> prk, Bytes info, std::span<std::byte> out) {
         done += n;
     }
     sodium_memzero(t, sizeof t);
+}
+
+void hmac_sha512(std::span<std::byte, 64> out, Bytes key, Bytes message) {
+    init();
+    crypto_auth_hmacsha512_state st;
+    crypto_auth_hmacsha512_init(&st, u(key.data()), key.size());
+    crypto_auth_hmacsha512_update(&st, u(message.data()), message.size());
+    crypto_auth_hmacsha512_final(&st, u(out.data()));
+    sodium_memzero(&st, sizeof st);
+}
+
+void hkdf_sha512_extract(std::span<std::byte, 64> prk, Bytes salt, Bytes ikm) {
+    static constexpr std::array<std::byte, 64> zeros{};
+    hmac_sha512(prk, salt.empty() ? Bytes(zeros) : salt, ikm);
 }
 
 void blake2b(std::span<std::byte> out, Bytes message, Bytes key) {

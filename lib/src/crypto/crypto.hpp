@@ -58,6 +58,11 @@ struct X25519KeyPair {
 // Fails with errc::weak_public_key when the shared secret is all zero (a small-order peer share).
 [[nodiscard]] Result<SecretBytes<x25519_size>> x25519(const SecretBytes<x25519_size>& sk,
                                                       Fixed<x25519_size> peer_public);
+// The same two operations writing into caller-owned secret memory, so that a protocol can keep all its
+// intermediate secrets in one secure allocation (each SecretBytes is its own guarded, locked mapping).
+[[nodiscard]] X25519Public x25519_public(Fixed<x25519_size> sk);
+[[nodiscard]] Status x25519(std::span<std::byte, x25519_size> shared, Fixed<x25519_size> sk,
+                            Fixed<x25519_size> peer_public);
 
 // ---- Hashes, MACs, KDF ------------------------------------------------------------------------
 using Sha256Digest = std::array<std::byte, 32>;
@@ -83,6 +88,9 @@ private:
 [[nodiscard]] SecretBytes<64> hkdf_sha512_extract(Bytes salt, Bytes ikm);
 // Fills out (at most 255*64 bytes) from prk and info.
 void hkdf_sha512_expand(Fixed<64> prk, Bytes info, std::span<std::byte> out);
+// Into caller-owned (secret) memory, for the same reason as x25519 above.
+void hmac_sha512(std::span<std::byte, 64> out, Bytes key, Bytes message);
+void hkdf_sha512_extract(std::span<std::byte, 64> prk, Bytes salt, Bytes ikm);
 
 // Keyed or unkeyed BLAKE2b with an output of 16..64 bytes (key may be empty, at most 64 bytes).
 void blake2b(std::span<std::byte> out, Bytes message, Bytes key = {});

@@ -1,0 +1,254 @@
+// Parsing ~/.twoway/config and -o options: one keyword parser for both, validating every value where it
+// is written (whichever hosts it would apply to), so a typo is reported even in a block not used now.
+#include "client_config.hpp"
+
+#include <array>
+
+#include "trust/config_syntax.hpp"
+#include "trust/text_util.hpp"
+
+namespace twoway {
+
+namespace {
+
+enum class Key { host, match, directive };
+
+struct Keyword {
+    std::string_view name;
+    Key key;
+    ClientKeyword directive;
+    std::size_t max_args;  // 0: any number
+};
+
+constexpr std::array keywords{
+    Keyword{"Host", Key::host, ClientKeyword::host_name, 0},
+    Keyword{"Match", Key::match, ClientKeyword::host_name, 0},
+    Keyword{"HostName", Key::directive, ClientKeyword::host_name, 1},
+    Keyword{"Port", Key::directive, ClientKeyword::port, 1},
+    Keyword{"User", Key::directive, ClientKeyword::user, 1},
+    Keyword{"IdentityFile", Key::directive, ClientKeyword::identity_file, 1},
+    Keyword{"StrictHostKeyChecking", Key::directive, ClientKeyword::strict_host_key_checking, 1},
+    Keyword{"UserKnownHostsFile", Key::directive, ClientKeyword::user_known_hosts_file, 0},
+    Keyword{"BatchMode", Key::directive, ClientKeyword::batch_mode, 1},
+    Keyword{"ConnectTimeout", Key::directive, ClientKeyword::connect_timeout, 1},
+};
+
+constexpr std::size_t max_patterns = 256;  // patterns on one Host line
+constexpr std::string_view path_tokens = "dhpru";
+
+const Keyword* find_keyword(std::string_view word) {
+    for (const auto& k : keywords) {
+        if (text::iequals(k.name, word)) return &k;
+    }
+    return nullptr;
+}
+
+// A file name for IdentityFile or UserKnownHostsFile. Empty when fine, else the problem.
+std::string check_path(std::string_view path) {
+    if (path.empty()) return "empty argument";
+    if (path.starts_with('~') && path.size() > 1 && path[1] != '/') {
+        return "~user is not supported, only ~ for your own home: " + text::quoted(path);
+    }
+    return config::check_tokens(path, path_tokens);
+}
+
+// Validates one directive's arguments into out. Empty when fine, else the message (without location).
+std::string parse_value(const Keyword& kw, const std::vector<std::string>& args, ClientDirective& out) {
+    out.keyword = kw.directive;
+    const std::string& arg = args.front();
+    const std::string name(kw.name);
+    switch (kw.directive) {
+        case ClientKeyword::host_name: {
+            if (auto problem = config::check_tokens(arg, "h"); !problem.empty()) return name + ": " + problem;
+            // Check the host name with the tokens stood in for, so "%h.example.com" passes.
+            auto sample = config::expand_tokens(arg, std::array{config::Token{'h', "h"}});
+            if (!sample || !text::valid_host_name(*sample)) return name + ": invalid host name " + text::quoted(arg);
+            out.text = arg;
+            return {};
+        }
+        case ClientKeyword::port: {
+            auto p = text::parse_port(arg);
+            if (!p) return name + ": bad port number " + text::quoted(arg) + " (expected 1-65535)";
+            out.number = *p;
+            return {};
+        }
+        case ClientKeyword::user:
+            if (arg.empty() || arg.find_first_of(" \t") != std::string::npos) {
+                return name + ": invalid user name " + text::quoted(arg);
+            }
+            out.text = arg;
+            return {};
+        case ClientKeyword::identity_file:
+            if (auto problem = check_path(arg); !problem.empty()) return name + ": " + problem;
+            out.text = arg;
+            return {};
+        case ClientKeyword::strict_host_key_checking:
+            if (text::iequals(arg, "yes") || text::iequals(arg, "true")) {
+                out.strict = StrictHostKeyChecking::yes;
+            } else if (text::iequals(arg, "no") || text::iequals(arg, "false") || text::iequals(arg, "off")) {
+                out.strict = StrictHostKeyChecking::no;
+            } else if (text::iequals(arg, "ask")) {
+                out.strict = StrictHostKeyChecking::ask;
+            } else if (text::iequals(arg, "accept-new")) {
+                out.strict = StrictHostKeyChecking::accept_new;
+            } else {
+                return name + ": unsupported option " + text::quoted(arg) +
+                       " (expected yes, accept-new, no, off or ask)";
+            }
+            return {};
+        case ClientKeyword::user_known_hosts_file:
+            if (args.size() > max_known_hosts_files) {
+                return name + ": too many files (max " + std::to_string(max_known_hosts_files) + ")";
+            }
+            for (const auto& a : args) {
+                if (a == "none") {
+                    if (args.size() != 1) return name + ": \"none\" must appear alone";
+                    continue;
+                }
+                if (auto problem = check_path(a); !problem.empty()) return name + ": " + problem;
+                out.files.push_back(a);
+            }
+            return {};
+        case ClientKeyword::batch_mode: {
+            auto v = config::parse_yes_no(arg, true);
+            if (!v) return name + ": unsupported option " + text::quoted(arg) + " (expected yes or no)";
+            out.flag = *v;
+            return {};
+        }
+        case ClientKeyword::connect_timeout: {
+            if (arg == "none") {
+                out.number = 0;
+                return {};
+            }
+            auto t = config::parse_time(arg);
+            if (!t) return name + ": invalid time value " + text::quoted(arg);
+            out.number = *t;
+            return {};
+        }
+    }
+    return name + ": unhandled keyword";
+}
+
+class Parser {
+public:
+    Parser(std::string_view path, bool command_line) : config_(), errors_(path), command_line_(command_line) {
+        config_.path = std::string(path);
+    }
+
+    void line(std::size_t number, std::string_view text);
+    [[nodiscard]] bool full() const noexcept { return errors_.full(); }
+    ClientConfig finish() && {
+        config_.errors = std::move(errors_).take();
+        return std::move(config_);
+    }
+
+private:
+    void error(std::string message) { errors_.add(number_, std::move(message)); }
+    void host(const std::vector<std::string>& args);
+
+    ClientConfig config_;
+    config::ErrorList errors_;
+    bool command_line_;
+    std::size_t number_ = 0;
+    std::size_t identity_files_ = 0;
+};
+
+void Parser::line(std::size_t number, std::string_view text) {
+    number_ = number;
+    auto split = config::split_line(text);
+    if (split.kind == config::SplitLine::Kind::empty) {
+        if (command_line_) error("empty option");
+        return;
+    }
+    if (split.kind == config::SplitLine::Kind::error) return error(split.error);
+    const auto& d = split.directive;
+
+    const Keyword* kw = find_keyword(d.keyword);
+    if (kw == nullptr) return error("Bad configuration option: " + d.keyword);
+    if (command_line_ && kw->key != Key::directive) {
+        return error(std::string(kw->name) + " directive not supported as a command-line option");
+    }
+    if (kw->key == Key::match) return error("Match blocks are not supported yet");
+    if (d.args.empty()) {
+        error("no argument after keyword \"" + d.keyword + "\"");
+        // Even a broken Host line ends the block before it: what follows applies to no host.
+        if (kw->key == Key::host) config_.blocks.push_back(HostBlock{Location{config_.path, number}, {}});
+        return;
+    }
+    if (kw->key == Key::host) return host(d.args);
+    if (kw->max_args != 0 && d.args.size() > kw->max_args) {
+        return error("keyword " + std::string(kw->name) + " extra arguments at end of line");
+    }
+
+    ClientDirective directive;
+    directive.where = Location{config_.path, number};
+    directive.block = config_.blocks.size() - 1;
+    if (auto problem = parse_value(*kw, d.args, directive); !problem.empty()) return error(std::move(problem));
+    if (directive.keyword == ClientKeyword::identity_file && ++identity_files_ > max_identity_files) {
+        return error("IdentityFile: too many identity files (max " + std::to_string(max_identity_files) + ")");
+    }
+    config_.directives.push_back(std::move(directive));
+}
+
+void Parser::host(const std::vector<std::string>& args) {
+    // The block starts here even if a pattern is bad: its directives then apply to no host at all,
+    // rather than to whatever block came before.
+    HostBlock block;
+    block.where = Location{config_.path, number_};
+    bool bad = false;
+    for (const auto& arg : args) {
+        // ssh_config separates Host patterns by blanks; commas are accepted too, as in pattern-lists.
+        std::string_view rest = arg;
+        while (true) {
+            const auto comma = rest.find(',');
+            std::string_view piece = rest.substr(0, comma);
+            HostPattern p;
+            if (piece.starts_with('!')) {
+                p.negated = true;
+                piece.remove_prefix(1);
+            }
+            if (piece.empty()) {
+                if (!bad) error("Host: empty pattern in " + text::quoted(arg));
+                bad = true;
+            } else if (block.patterns.size() == max_patterns) {
+                if (!bad) error("Host: too many patterns (limit " + std::to_string(max_patterns) + ")");
+                bad = true;
+            } else {
+                p.pattern = text::ascii_lower(piece);
+                block.patterns.push_back(std::move(p));
+            }
+            if (comma == std::string_view::npos) break;
+            rest.remove_prefix(comma + 1);
+        }
+    }
+    if (bad) block.patterns.clear();  // a Host line with no pattern matches nothing
+    config_.blocks.push_back(std::move(block));
+}
+
+}  // namespace
+
+ClientConfig parse_client_config(std::string_view path, std::string_view text) {
+    Parser parser(path, false);
+    TextLines lines(text, std::string_view::npos);  // split_line refuses over-long lines itself
+    while (auto line = lines.next()) {
+        if (parser.full()) break;
+        parser.line(line->number, line->text);
+    }
+    return std::move(parser).finish();
+}
+
+ClientConfig parse_client_options(std::span<const std::string> options) {
+    Parser parser("command-line", true);
+    for (const auto& option : options) {
+        if (parser.full()) break;
+        parser.line(0, option);
+    }
+    return std::move(parser).finish();
+}
+
+ClientConfig parse_client_option(std::string_view option) {
+    const std::string one(option);
+    return parse_client_options(std::span<const std::string>(&one, 1));
+}
+
+}  // namespace twoway

@@ -1,0 +1,117 @@
+// ~/.twoway/config: the client's configuration, in ssh_config(5)'s syntax. Host blocks select the
+// directives that follow by patterns ('*' '?' wildcards, '!' negation); for each keyword the first value
+// obtained wins, command-line -o options first, so specific blocks belong above general ones; only
+// IdentityFile adds up. The parser is pure (text in, so it can be fuzzed) and validates every value with
+// path:line, whichever host it would apply to; resolve() then computes the effective settings for one
+// host. Reading the file is the edge function at the bottom. Every keyword is described in docs/CONFIG.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <twoway/trust.hpp>
+
+namespace twoway {
+
+enum class StrictHostKeyChecking {
+    yes,         // never add keys; refuse unknown and changed hosts
+    accept_new,  // add unknown hosts' keys without asking; refuse changed ones
+    no,          // add unknown hosts' keys; ("no" and "off")
+    ask,         // ask before adding an unknown host's key; refuse changed ones (the default)
+};
+
+enum class ClientKeyword {
+    host_name,
+    port,
+    user,
+    identity_file,
+    strict_host_key_checking,
+    user_known_hosts_file,
+    batch_mode,
+    connect_timeout,
+};
+
+struct HostPattern {
+    std::string pattern;  // lower case, without the '!'
+    bool negated = false;
+};
+
+struct HostBlock {
+    Location where;                    // the Host line (line 0 for the implicit block at the top)
+    std::vector<HostPattern> patterns;  // empty for the implicit block, which applies to every host
+};
+
+// One validated directive. Which member is used depends on the keyword.
+struct ClientDirective {
+    Location where;
+    std::size_t block = 0;  // index into ClientConfig::blocks
+    ClientKeyword keyword = ClientKeyword::host_name;
+    std::string text;                // HostName, User, IdentityFile (unexpanded)
+    std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none")
+    std::uint32_t number = 0;        // Port; ConnectTimeout seconds (0 = none)
+    bool flag = false;               // BatchMode
+    StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
+};
+
+struct ClientConfig {
+    std::string path;
+    std::vector<HostBlock> blocks{HostBlock{}};  // blocks[0]: the lines before the first Host
+    std::vector<ClientDirective> directives;     // in file order
+    std::vector<Diagnostic> errors;              // every error, in file order
+    [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
+};
+
+// Parses config text; path is only used in messages.
+[[nodiscard]] ClientConfig parse_client_config(std::string_view path, std::string_view text);
+
+// Parses -o arguments ("Keyword=value" or "Keyword value") with the same keyword parser, as one config
+// whose directives all apply. Host and Match are refused, as ssh refuses them on the command line.
+// Errors are located at "command-line".
+[[nodiscard]] ClientConfig parse_client_options(std::span<const std::string> options);
+[[nodiscard]] ClientConfig parse_client_option(std::string_view option);
+
+// ssh_config PATTERNS: '*' matches any run of characters, '?' exactly one; nothing else is special.
+// Case-sensitive (callers lower-case both sides for host names).
+[[nodiscard]] bool match_pattern(std::string_view pattern, std::string_view text) noexcept;
+
+// Whether a Host line applies: some positive pattern matches and no negated one does. Case-insensitive.
+[[nodiscard]] bool host_matches(std::span<const HostPattern> patterns, std::string_view host);
+
+// What resolve() needs to know about the local side.
+struct ClientContext {
+    std::string home;        // the local user's home directory (~ and %d)
+    std::string local_user;  // %u, and the default User
+};
+
+inline constexpr std::size_t max_identity_files = 100;  // as ssh's SSH_MAX_IDENTITY_FILES
+inline constexpr std::size_t max_known_hosts_files = 32;
+
+struct ClientSettings {
+    std::string host_alias;  // as matched against Host patterns (lower case)
+    std::string host_name;   // HostName with %h expanded, else the alias
+    std::uint16_t port = default_port;
+    std::string user;
+    std::vector<std::string> identity_files;          // expanded; default ~/.twoway/id_ed25519
+    std::vector<std::string> user_known_hosts_files;  // expanded; default ~/.twoway/known_hosts; empty: none
+    StrictHostKeyChecking strict_host_key_checking = StrictHostKeyChecking::ask;
+    bool batch_mode = false;
+    std::optional<std::uint32_t> connect_timeout;  // seconds; nothing: the system's TCP timeout
+};
+
+// The effective settings for host_alias: command-line options first, then the file's directives from
+// the blocks that match, the first value of each keyword winning (IdentityFile: all of them, in that
+// order, duplicates dropped, at most max_identity_files). Tokens in IdentityFile and UserKnownHostsFile
+// (%d home, %h host name, %p port, %r remote user, %u local user, %%) and a leading ~ are expanded.
+[[nodiscard]] ClientSettings resolve(const ClientConfig& config, std::string_view host_alias,
+                                     const ClientConfig& cli_overrides, const ClientContext& context);
+
+// ---- Edge: reads the file (at most 1 MiB) and parses it. A missing file is an empty config, as for ssh;
+// a file writable by group or others, or owned by another user (not root), is refused as ssh refuses it
+// ("Bad owner or permissions"), since it decides which keys and hosts are trusted.
+[[nodiscard]] ClientConfig load_client_config(const std::string& path);
+
+}  // namespace twoway

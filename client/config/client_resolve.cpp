@@ -1,0 +1,153 @@
+// From a parsed config to the settings for one host: Host pattern matching, first-value-wins, and the
+// expansion of ~ and %-tokens in file names. Pure: the local side comes in through ClientContext.
+#include "client_config.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "trust/config_syntax.hpp"
+#include "trust/text_util.hpp"
+
+namespace twoway {
+
+namespace {
+
+constexpr std::string_view default_identity_file = "~/.twoway/id_ed25519";
+constexpr std::string_view default_known_hosts_file = "~/.twoway/known_hosts";
+
+// What the directives obtained so far; unset fields are still open to the next directive.
+struct Obtained {
+    std::optional<std::string> host_name;
+    std::optional<std::uint16_t> port;
+    std::optional<std::string> user;
+    std::vector<std::string> identity_files;
+    std::optional<std::vector<std::string>> known_hosts_files;
+    std::optional<StrictHostKeyChecking> strict;
+    std::optional<bool> batch_mode;
+    std::optional<std::uint32_t> connect_timeout;
+
+    void take(const ClientDirective& d) {
+        switch (d.keyword) {
+            case ClientKeyword::host_name:
+                if (!host_name) host_name = d.text;
+                break;
+            case ClientKeyword::port:
+                if (!port) port = static_cast<std::uint16_t>(d.number);
+                break;
+            case ClientKeyword::user:
+                if (!user) user = d.text;
+                break;
+            case ClientKeyword::identity_file: identity_files.push_back(d.text); break;
+            case ClientKeyword::strict_host_key_checking:
+                if (!strict) strict = d.strict;
+                break;
+            case ClientKeyword::user_known_hosts_file:
+                if (!known_hosts_files) known_hosts_files = d.files;
+                break;
+            case ClientKeyword::batch_mode:
+                if (!batch_mode) batch_mode = d.flag;
+                break;
+            case ClientKeyword::connect_timeout:
+                if (!connect_timeout) connect_timeout = d.number;
+                break;
+        }
+    }
+};
+
+// ~ then %-tokens, in that order as ssh does (so a token's value is never tilde-expanded).
+std::string expand_path(std::string_view path, const ClientContext& context, std::span<const config::Token> tokens) {
+    std::string tilde;
+    if (path == "~" || path.starts_with("~/")) {
+        tilde = context.home + std::string(path.substr(1));
+    } else {
+        tilde = std::string(path);
+    }
+    // The parser accepted only known tokens, so expansion cannot fail; keep the text if it somehow does.
+    auto expanded = config::expand_tokens(tilde, tokens);
+    return expanded ? std::move(*expanded) : tilde;
+}
+
+}  // namespace
+
+bool match_pattern(std::string_view pattern, std::string_view text) noexcept {
+    // Greedy matching with one backtrack point (the last '*'): linear in practice, O(n*m) at worst,
+    // never exponential, whatever a config file holds.
+    std::size_t p = 0;
+    std::size_t t = 0;
+    std::size_t star = std::string_view::npos;
+    std::size_t mark = 0;
+    while (t < text.size()) {
+        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+            ++p;
+            ++t;
+        } else if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            mark = t;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            t = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
+bool host_matches(std::span<const HostPattern> patterns, std::string_view host) {
+    const std::string name = text::ascii_lower(host);
+    bool positive = false;
+    for (const auto& p : patterns) {
+        if (!match_pattern(text::ascii_lower(p.pattern), name)) continue;
+        if (p.negated) return false;  // a negated match voids the whole Host line
+        positive = true;
+    }
+    return positive;
+}
+
+ClientSettings resolve(const ClientConfig& config, std::string_view host_alias, const ClientConfig& cli_overrides,
+                       const ClientContext& context) {
+    ClientSettings out;
+    out.host_alias = text::ascii_lower(host_alias);
+
+    Obtained got;
+    for (const auto& d : cli_overrides.directives) got.take(d);
+    std::vector<bool> active(config.blocks.size(), false);
+    for (std::size_t i = 0; i < config.blocks.size(); ++i) {
+        active[i] = i == 0 || host_matches(config.blocks[i].patterns, out.host_alias);
+    }
+    for (const auto& d : config.directives) {
+        if (d.block < active.size() && active[d.block]) got.take(d);
+    }
+
+    if (got.host_name) {
+        const std::array tokens{config::Token{'h', out.host_alias}};
+        auto expanded = config::expand_tokens(*got.host_name, tokens);
+        out.host_name = expanded ? std::move(*expanded) : *got.host_name;
+    } else {
+        out.host_name = out.host_alias;
+    }
+    out.port = got.port.value_or(default_port);
+    out.user = got.user.value_or(context.local_user);
+    out.strict_host_key_checking = got.strict.value_or(StrictHostKeyChecking::ask);
+    out.batch_mode = got.batch_mode.value_or(false);
+    if (got.connect_timeout && *got.connect_timeout != 0) out.connect_timeout = *got.connect_timeout;
+
+    const std::string port = std::to_string(out.port);
+    const std::array tokens{
+        config::Token{'d', context.home}, config::Token{'h', out.host_name}, config::Token{'p', port},
+        config::Token{'r', out.user},     config::Token{'u', context.local_user},
+    };
+    if (got.identity_files.empty()) got.identity_files.emplace_back(default_identity_file);
+    for (const auto& f : got.identity_files) {
+        std::string path = expand_path(f, context, tokens);
+        if (std::find(out.identity_files.begin(), out.identity_files.end(), path) != out.identity_files.end()) continue;
+        if (out.identity_files.size() == max_identity_files) break;
+        out.identity_files.push_back(std::move(path));
+    }
+    const auto known = got.known_hosts_files.value_or(std::vector<std::string>{std::string(default_known_hosts_file)});
+    for (const auto& f : known) out.user_known_hosts_files.push_back(expand_path(f, context, tokens));
+    return out;
+}
+
+}  // namespace twoway

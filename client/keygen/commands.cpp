@@ -1,0 +1,365 @@
+#include "commands.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cwchar>
+#include <pwd.h>
+#include <string_view>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <twoway/keyfile.hpp>
+#include <twoway/keys.hpp>
+
+#include "crypto/crypto.hpp"
+#include "io/file.hpp"
+#include "keys/private_key_formats.hpp"
+#include "terminal.hpp"
+
+namespace twoway::keygen {
+
+namespace {
+constexpr const char* prog = "twoway-keygen";
+constexpr std::size_t max_public_file = 1 << 20;  // -l reads authorized_keys-sized files, not more
+
+int fail_msg(const std::string& msg) {
+    std::fprintf(stderr, "%s: %s\n", prog, msg.c_str());
+    return 1;
+}
+
+// ---- paths and defaults ---------------------------------------------------------------------------
+std::string home_dir() {
+    // $HOME first (tests and unusual setups point it elsewhere), then the password database, as ssh does.
+    if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return h;
+    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
+    return ".";
+}
+
+std::string default_key_path() { return home_dir() + "/.twoway/id_ed25519"; }
+
+std::string default_comment() {
+    const passwd* pw = ::getpwuid(::getuid());
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return std::string(pw != nullptr ? pw->pw_name : "user") + '@' + host;
+}
+
+bool allow_insecure() {
+    const char* v = std::getenv(insecure_env);
+    return v != nullptr && std::string_view(v) == "1";
+}
+
+std::string_view text_of(const SecretBuffer& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+// ---- messages -----------------------------------------------------------------------------------
+// One line saying what went wrong with path, with a hint where the user can do something about it.
+int fail_path(const std::string& path, std::error_code ec) {
+    std::string msg = ec.message();
+    if (ec == errc::insecure_permissions) {
+        struct stat st {};
+        char mode[8] = "?";
+        if (::stat(path.c_str(), &st) == 0) std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777U);
+        msg = std::string("permissions ") + mode +
+              " are too open: a private key file must not be accessible by others (chmod 600 it, or set " +
+              insecure_env + "=1 to use it anyway)";
+    } else if (ec == errc::passphrase_required) {
+        msg += " (give it with -P, or run on a terminal to be asked)";
+    } else if (ec == errc::length_too_large) {
+        msg = "file too large to be a key file";
+    } else if (ec == errc::invalid_argument) {
+        msg = "not a regular file";
+    }
+    return fail_msg(path + ": " + msg);
+}
+
+// Comments come from files: never let one drive the terminal. Shown exactly as ssh-keygen shows them
+// (OpenSSH's utf8.c rules, so -l output stays byte-identical): characters the locale can print, and
+// tab, pass through; any other byte becomes a \ooo octal escape.
+std::string printable(std::string_view s) {
+    std::string out;
+    std::mbstate_t state{};
+    std::size_t i = 0;
+    while (i < s.size()) {
+        wchar_t wc = 0;
+        std::size_t len = std::mbrtowc(&wc, s.data() + i, s.size() - i, &state);
+        bool show = false;
+        if (len == static_cast<std::size_t>(-1) || len == static_cast<std::size_t>(-2)) {
+            state = {};
+            len = 1;
+        } else if (len == 0) {
+            len = 1;  // a NUL byte
+        } else {
+            show = wc == L'\t' || wc == L'\r' || wc == L'\n' || ::wcwidth(wc) >= 0;
+        }
+        if (show) {
+            out.append(s.substr(i, len));
+        } else {
+            for (std::size_t k = 0; k < len; ++k) {
+                char esc[8];
+                std::snprintf(esc, sizeof esc, "\\%03o", static_cast<unsigned char>(s[i + k]));
+                out += esc;
+            }
+        }
+        i += len;
+    }
+    return out;
+}
+
+void print_fingerprint(const PublicKey& key, std::string_view comment, bool art) {
+    std::printf("%s\n", printable(fingerprint_line(key, comment)).c_str());
+    if (art) std::printf("%s\n", randomart(key).c_str());
+}
+
+void print_saved(const std::string& path, const PublicKey& key, std::string_view comment) {
+    std::printf("Your identification has been saved in %s\n", path.c_str());
+    std::printf("Your public key has been saved in %s.pub\n", path.c_str());
+    std::printf("The key fingerprint is:\n%s %s\n", fingerprint_sha256(key).c_str(),
+                printable(comment).c_str());
+    std::printf("The key's randomart image is:\n%s\n", randomart(key).c_str());
+}
+
+// ---- passphrases --------------------------------------------------------------------------------
+// The passphrase for a file being written: -N, else asked twice on a terminal. With neither there is
+// no safe default: a key must not silently end up unprotected, nor a script hang on a prompt.
+Result<SecretBuffer> new_passphrase(const Options& o) {
+    if (o.new_passphrase) return SecretBuffer(o.new_passphrase->span());
+    if (!interactive()) {
+        fail_msg("no passphrase given with -N and no terminal to ask on (use -N '' for a key without one)");
+        return fail(errc::passphrase_required);
+    }
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        auto first = read_passphrase("Enter passphrase (empty for no passphrase): ");
+        if (!first) break;
+        auto again = read_passphrase("Enter same passphrase again: ");
+        if (!again) break;
+        if (crypto::ct_equal(first->span(), again->span())) return std::move(*first);
+        std::fprintf(stderr, "Passphrases do not match.  Try again.\n");
+    }
+    fail_msg("no passphrase set");
+    return fail(errc::passphrase_required);
+}
+
+// The passphrase of an existing file: -P, else asked once on a terminal.
+Result<SecretBuffer> current_passphrase(const Options& o, const std::string& prompt) {
+    if (o.passphrase) return SecretBuffer(o.passphrase->span());
+    if (!interactive()) return fail(errc::passphrase_required);
+    return read_passphrase(prompt);
+}
+
+// ---- files --------------------------------------------------------------------------------------
+// Never replace a file without asking, as ssh-keygen: on a terminal ask, otherwise refuse.
+bool may_write(const std::string& path) {
+    if (!io::exists(path)) return true;
+    if (!interactive()) {
+        fail_msg(path + ": already exists; not overwriting it without a terminal to ask (remove it first)");
+        return false;
+    }
+    std::fprintf(stderr, "%s already exists.\n", path.c_str());
+    if (ask_yes_no("Overwrite (y/n)? ")) return true;
+    fail_msg(path + ": not overwritten");
+    return false;
+}
+
+// Creates the directory of the default key path (~/.twoway) with mode 0700 when it is missing.
+bool ensure_default_dir(const std::string& path, bool quiet) {
+    const std::string dir = path.substr(0, path.rfind('/'));
+    if (io::exists(dir)) return true;
+    if (::mkdir(dir.c_str(), 0700) != 0) {
+        fail_path(dir, std::error_code(errno, std::generic_category()));
+        return false;
+    }
+    if (!quiet) std::printf("Created directory '%s'.\n", dir.c_str());
+    return true;
+}
+
+// Writes a private key file (0600) and its .pub (0644).
+bool write_pair(const std::string& path, std::string_view private_text, const PublicKey& key,
+                std::string_view comment) {
+    if (auto st = write_key_file(path, private_text, 0600); !st) {
+        fail_path(path, st.error());
+        return false;
+    }
+    const std::string pub = path + ".pub";
+    if (auto st = write_key_file(pub, format_public_key_line(key, comment) + "\n", 0644); !st) {
+        fail_path(pub, st.error());
+        return false;
+    }
+    return true;
+}
+
+KdfParams kdf_params(const Options& o) {
+    KdfParams p = default_kdf_params();
+    if (o.rounds) p.opslimit = *o.rounds;
+    return p;
+}
+
+// Reads and decrypts a private key (either format), asking for the passphrase only when needed.
+Result<DecodedPrivateKey> load_key(const Options& o, const std::string& path) {
+    KeyLoadOptions lo;
+    lo.allow_insecure_permissions = allow_insecure();
+    auto text = read_private_key_file(path, lo);
+    if (!text) return fail(text.error());
+    auto info = inspect_private_key(*text);
+    if (!info) return fail(info.error());
+    SecretBuffer pass;
+    if (info->encrypted && info->format == KeyFileFormat::twoway) {
+        auto p = current_passphrase(o, "Enter passphrase for " + path + ": ");
+        if (!p) return fail(p.error());
+        pass = std::move(*p);
+    }
+    auto key = decode_private_key(*text, text_of(pass));
+    crypto::wipe(std::as_writable_bytes(std::span(*text)));
+    return key;
+}
+}  // namespace
+
+int generate(const Options& o) {
+    if (o.type != "ed25519") return fail_msg("unsupported key type '" + o.type + "' (twoway keys are ed25519)");
+    const bool defaulted = !o.file;
+    const std::string path = defaulted ? default_key_path() : *o.file;
+    const std::string comment = o.comment ? *o.comment : default_comment();
+    if (!keys::valid_comment(comment)) {
+        return fail_msg("a comment must be text without control characters, at most " +
+                        std::to_string(max_key_comment) + " bytes");
+    }
+    if (!o.quiet) std::printf("Generating public/private ed25519 key pair.\n");
+    if (defaulted && !ensure_default_dir(path, o.quiet)) return 1;
+    if (!may_write(path)) return 1;
+    auto pass = new_passphrase(o);
+    if (!pass) return 1;
+
+    const PrivateKey key = PrivateKey::generate(system_rng());
+    auto text = encode_private_key(key, comment, text_of(*pass), kdf_params(o), system_rng());
+    if (!text) return fail_msg(text.error().message());
+    if (!write_pair(path, *text, key.public_key(), comment)) return 1;
+    if (!o.quiet) print_saved(path, key.public_key(), comment);
+    return 0;
+}
+
+int fingerprint(const Options& o) {
+    if (o.hash != "sha256" && o.hash != "SHA256") return fail_msg("only SHA256 fingerprints are supported");
+    const std::string path = o.file ? *o.file : default_key_path();
+    auto file = io::read_file(path, max_public_file);
+    if (!file) return fail_path(path, file.error());
+    const std::string_view text = file->text;
+
+    // A private key file carries its public key and comment in the clear: no passphrase needed.
+    if (text.starts_with("-----BEGIN ")) {
+        auto info = inspect_private_key(text);
+        crypto::wipe(std::as_writable_bytes(std::span(file->text)));
+        if (!info) return fail_path(path, info.error());
+        print_fingerprint(info->public_key, info->comment, o.verbose);
+        return 0;
+    }
+
+    // Otherwise a file of public key lines (.pub, authorized_keys without options): every key in it.
+    int printed = 0;
+    std::error_code first_error;
+    std::size_t line_no = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        const std::string_view line = text.substr(pos, end - pos);
+        pos = end + 1;
+        ++line_no;
+        const std::size_t start = line.find_first_not_of(" \t\r");
+        if (start == std::string_view::npos || line[start] == '#') continue;
+        auto parsed = parse_public_key_line(line);
+        if (!parsed) {
+            if (!first_error) first_error = parsed.error();
+            continue;
+        }
+        print_fingerprint(parsed->key, parsed->comment, o.verbose);
+        ++printed;
+    }
+    if (printed == 0) {
+        return fail_path(path, first_error ? first_error : make_error_code(errc::bad_key_format));
+    }
+    return 0;
+}
+
+int print_public(const Options& o) {
+    const std::string path = o.file ? *o.file : default_key_path();
+    KeyLoadOptions lo;
+    lo.allow_insecure_permissions = allow_insecure();
+    auto text = read_private_key_file(path, lo);
+    if (!text) return fail_path(path, text.error());
+    auto info = inspect_private_key(*text);
+    if (!info) return fail_path(path, info.error());
+    // The public key is stored in the clear, so an encrypted key needs no passphrase here. When the
+    // secret half can be opened (no encryption, or -P given), it is checked against the public half.
+    if (!info->encrypted || (o.passphrase && info->format == KeyFileFormat::twoway)) {
+        const std::string_view pass = o.passphrase ? text_of(*o.passphrase) : std::string_view{};
+        auto key = decode_private_key(*text, pass);
+        if (!key) return fail_path(path, key.error());
+    }
+    crypto::wipe(std::as_writable_bytes(std::span(*text)));
+    // Raw, as ssh-keygen -y prints it: the line is meant for .pub and authorized_keys files, and a
+    // comment read from a private key file holds no control characters (both parsers refuse them).
+    std::printf("%s\n", format_public_key_line(info->public_key, info->comment).c_str());
+    return 0;
+}
+
+int change_passphrase(const Options& o) {
+    const std::string path = o.file ? *o.file : default_key_path();
+    auto key = load_key(o, path);
+    if (!key) return fail_path(path, key.error());
+    if (key->format != KeyFileFormat::twoway) {
+        return fail_msg(path + ": an OpenSSH key; import it with -i to get a twoway key file first");
+    }
+    if (!o.quiet) std::printf("Key has comment '%s'\n", printable(key->comment).c_str());
+    auto pass = new_passphrase(o);
+    if (!pass) return 1;
+    auto text = encode_private_key(key->key, key->comment, text_of(*pass), kdf_params(o), system_rng());
+    if (!text) return fail_msg(text.error().message());
+    if (auto st = write_key_file(path, *text, 0600); !st) return fail_path(path, st.error());
+    if (!o.quiet) std::printf("Your identification has been saved with the new passphrase.\n");
+    return 0;
+}
+
+int import_openssh(const Options& o) {
+    const std::string in = o.file ? *o.file : home_dir() + "/.ssh/id_ed25519";
+    const bool defaulted = !o.output;
+    const std::string out = defaulted ? default_key_path() : *o.output;
+    auto key = load_key(o, in);
+    if (!key) return fail_path(in, key.error());
+    if (key->format != KeyFileFormat::openssh) return fail_msg(in + ": already a twoway key file");
+    const std::string comment = o.comment ? *o.comment : key->comment;
+    if (!keys::valid_comment(comment)) {
+        return fail_msg("a comment must be text without control characters, at most " +
+                        std::to_string(max_key_comment) + " bytes");
+    }
+    if (defaulted && !ensure_default_dir(out, o.quiet)) return 1;
+    if (!may_write(out)) return 1;
+    auto pass = new_passphrase(o);
+    if (!pass) return 1;
+    auto text = encode_private_key(key->key, comment, text_of(*pass), kdf_params(o), system_rng());
+    if (!text) return fail_msg(text.error().message());
+    if (!write_pair(out, *text, key->key.public_key(), comment)) return 1;
+    if (!o.quiet) print_saved(out, key->key.public_key(), comment);
+    return 0;
+}
+
+int export_openssh(const Options& o) {
+    if (!o.output) return fail_msg("export needs -o FILE for the OpenSSH key it writes");
+    const std::string in = o.file ? *o.file : default_key_path();
+    const std::string& out = *o.output;
+    auto key = load_key(o, in);
+    if (!key) return fail_path(in, key.error());
+    if (!may_write(out)) return 1;
+    auto text = encode_openssh_private_key(key->key, key->comment, system_rng());
+    if (!text) return fail_msg(text.error().message());
+    const bool ok = write_pair(out, *text, key->key.public_key(), key->comment);
+    crypto::wipe(std::as_writable_bytes(std::span(*text)));
+    if (!ok) return 1;
+    if (!o.quiet) {
+        print_saved(out, key->key.public_key(), key->comment);
+        std::printf("%s is an OpenSSH key without a passphrase; set one with: ssh-keygen -p -f %s\n", out.c_str(),
+                    out.c_str());
+    }
+    return 0;
+}
+
+}  // namespace twoway::keygen

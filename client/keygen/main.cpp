@@ -1,0 +1,99 @@
+// twoway-keygen: makes and inspects twoway's Ed25519 keys, with ssh-keygen's letters where it has one.
+//   twoway-keygen [-q] [-t ed25519] [-a rounds] [-C comment] [-f file] [-N passphrase]   generate
+//   twoway-keygen -l [-v] [-E sha256] [-f file]                                           fingerprint
+//   twoway-keygen -y [-P passphrase] [-f file]                                            public key
+//   twoway-keygen -p [-a rounds] [-P old] [-N new] [-f file]                              passphrase
+//   twoway-keygen -i [-f openssh_key] [-o file] [-C comment] [-N passphrase]              import
+//   twoway-keygen -e [-P passphrase] [-f file] -o openssh_key                             export
+// docs/KEYS.md describes each mode.
+#include <clocale>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "crypto/crypto.hpp"
+
+namespace {
+
+// Moves a passphrase given on the command line into secure memory and wipes the parser's copy.
+std::optional<twoway::SecretBuffer> take_secret(CLI::Option* opt, std::string& value) {
+    if (opt->count() == 0) return std::nullopt;
+    twoway::SecretBuffer out(std::as_bytes(std::span(value)));
+    twoway::crypto::wipe(std::as_writable_bytes(std::span(value)));
+    value.clear();
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using twoway::keygen::Options;
+    // The user's character set decides which comment characters can be shown as they are, as in ssh.
+    (void)std::setlocale(LC_CTYPE, "");
+    CLI::App app{"twoway-keygen: generate and manage twoway (Ed25519) keys", "twoway-keygen"};
+    app.footer("Without -N (or -P) the passphrase is asked on a terminal; without a terminal the tool refuses.\n"
+               "TWOWAY_ALLOW_INSECURE_KEY_FILES=1 lets it use a private key file others may access.\n"
+               "Formats and details: docs/KEYS.md");
+    // One line per usage error, in the form of the other messages.
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return std::string("twoway-keygen: ") + e.what() + " (see --help)\n";
+    });
+
+    Options o;
+    bool list = false, print_pub = false, change = false, import = false, export_ = false;
+    std::string new_pass, old_pass, file, output, comment;
+    std::uint64_t rounds = 0;
+
+    auto* l = app.add_flag("-l", list, "Show the fingerprint of a key file (public or private)");
+    app.add_flag("-v", o.verbose, "With -l: show the randomart picture too (ignored otherwise)");
+    auto* y = app.add_flag("-y", print_pub, "Print the public key line of a private key file");
+    auto* p = app.add_flag("-p", change, "Change the passphrase of a private key file");
+    auto* i = app.add_flag("-i", import,
+                           "Import an OpenSSH private key (-f, default ~/.ssh/id_ed25519) into a twoway key "
+                           "file (-o, default ~/.twoway/id_ed25519)");
+    auto* e = app.add_flag("-e", export_,
+                           "Export a twoway private key (-f) as an unencrypted OpenSSH key file (-o)");
+    app.add_flag("-q", o.quiet, "Quiet: print only what was asked for");
+    app.add_option("-t", o.type, "Key type (ed25519, the only one)");
+    auto* f = app.add_option("-f", file, "Key file (default ~/.twoway/id_ed25519)");
+    auto* out = app.add_option("-o", output, "Output file for -i and -e");
+    auto* c = app.add_option("-C", comment, "Comment (default user@host)");
+    auto* n = app.add_option("-N", new_pass, "New passphrase ('' for none)");
+    auto* pp = app.add_option("-P", old_pass, "Current passphrase");
+    auto* a = app.add_option("-a", rounds, "Argon2id passes (opslimit) for the passphrase key derivation")
+                  ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{64}));
+    app.add_option("-E", o.hash, "Fingerprint hash (sha256, the only one)");
+
+    // Modes exclude each other.
+    CLI::Option* modes[] = {l, y, p, i, e};
+    for (auto* m1 : modes) {
+        for (auto* m2 : modes) {
+            if (m1 != m2) m1->excludes(m2);
+        }
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& err) {
+        return app.exit(err);
+    }
+
+    o.new_passphrase = take_secret(n, new_pass);
+    o.passphrase = take_secret(pp, old_pass);
+    if (f->count() != 0) o.file = file;
+    if (out->count() != 0) o.output = output;
+    if (c->count() != 0) o.comment = comment;
+    if (a->count() != 0) o.rounds = rounds;
+
+    namespace kg = twoway::keygen;
+    if (list) return kg::fingerprint(o);
+    if (print_pub) return kg::print_public(o);
+    if (change) return kg::change_passphrase(o);
+    if (import) return kg::import_openssh(o);
+    if (export_) return kg::export_openssh(o);
+    return kg::generate(o);
+}

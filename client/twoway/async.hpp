@@ -1,0 +1,41 @@
+// Small Asio helpers shared by the client's coroutines: errors as values, and a wake-up flag between
+// coroutines of the one (single-threaded) event loop.
+#pragma once
+
+#include <chrono>
+
+#include <asio/awaitable.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace twoway::client {
+
+// co_await op(..., use_tuple) gives std::tuple<std::error_code, ...> instead of throwing.
+inline constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+// A level-triggered event for one waiter: notify() before or during wait() makes wait() return (once).
+// All on one thread, so a flag and a timer that never expires by itself are enough.
+class Notifier {
+public:
+    explicit Notifier(const asio::any_io_executor& ex) : timer_(ex) {}
+
+    void notify() {
+        pending_ = true;
+        timer_.cancel();
+    }
+
+    asio::awaitable<void> wait() {
+        if (!pending_) {
+            timer_.expires_at(asio::steady_timer::time_point::max());
+            (void)co_await timer_.async_wait(use_tuple);
+        }
+        pending_ = false;
+    }
+
+private:
+    asio::steady_timer timer_;
+    bool pending_ = false;
+};
+
+}  // namespace twoway::client

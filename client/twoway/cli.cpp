@@ -1,0 +1,248 @@
+#include "cli.hpp"
+
+#include <charconv>
+#include <string_view>
+
+namespace twoway::cli {
+
+namespace {
+
+// getopt letters: flags, and (in with_arg) the letters that take an argument.
+constexpr std::string_view flags = "46GNnqTtVv";
+constexpr std::string_view with_arg = "FeiLloWp";
+
+std::optional<std::uint16_t> parse_port_number(std::string_view s, bool allow_zero) {
+    unsigned value = 0;
+    if (s.empty() || s.size() > 5) return std::nullopt;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc{} || end != s.data() + s.size() || value > 65535) return std::nullopt;
+    if (value == 0 && !allow_zero) return std::nullopt;
+    return static_cast<std::uint16_t>(value);
+}
+
+// An ssh_config argument: quoted when it holds blanks (the config lexer splits on them). A value that
+// cannot be quoted (it holds a double quote or a control character) is refused.
+std::optional<std::string> config_argument(std::string_view value) {
+    for (char c : value) {
+        if (c == '"' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
+    }
+    if (value.find_first_of(" \t\\'#") == std::string_view::npos && !value.empty()) return std::string(value);
+    std::string out = "\"";
+    for (char c : value) {
+        if (c == '\\') out += '\\';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+class Parser {
+public:
+    explicit Parser(const std::vector<std::string>& args) : args_(args) {}
+
+    ParseResult run() {
+        // Options, then the destination, then options again, then the command (ssh's "goto again").
+        if (!options()) return fail();
+        if (line_.version) return ParseResult{std::move(line_), {}};  // -V needs no destination
+        if (index_ >= args_.size()) return usage_error();
+        if (auto s = destination(args_[index_++]); !s.empty()) return fail(std::move(s));
+        if (!terminated_ && !options()) return fail();
+        for (; index_ < args_.size(); ++index_) line_.command.push_back(args_[index_]);
+        return ParseResult{std::move(line_), {}};
+    }
+
+private:
+    ParseResult fail(std::string why = {}) { return ParseResult{std::nullopt, why.empty() ? error_ : why}; }
+    ParseResult usage_error() { return ParseResult{std::nullopt, {}}; }
+
+    // Parses options from index_ until a non-option or "--". False on an error (error_ set; empty for
+    // the plain usage text).
+    bool options() {
+        while (index_ < args_.size()) {
+            const std::string& a = args_[index_];
+            if (a == "--") {
+                ++index_;
+                terminated_ = true;
+                return true;
+            }
+            if (a.size() < 2 || a[0] != '-') return true;
+            ++index_;
+            for (std::size_t i = 1; i < a.size(); ++i) {
+                const char c = a[i];
+                if (flags.find(c) != std::string_view::npos) {
+                    flag(c);
+                    continue;
+                }
+                if (with_arg.find(c) == std::string_view::npos) {
+                    error_ = "unknown option -- " + std::string(1, c);
+                    return false;
+                }
+                std::string value;
+                if (i + 1 < a.size()) {
+                    value = a.substr(i + 1);
+                } else if (index_ < args_.size()) {
+                    value = args_[index_++];
+                } else {
+                    error_ = "option requires an argument -- " + std::string(1, c);
+                    return false;
+                }
+                if (!option(c, value)) return false;
+                break;  // the rest of this word was the argument
+            }
+        }
+        return true;
+    }
+
+    void flag(char c) {
+        switch (c) {
+            case '4': line_.family = AddressFamily::inet; break;
+            case '6': line_.family = AddressFamily::inet6; break;
+            case 'G': line_.print_config = true; break;
+            case 'N': line_.no_command = true; break;
+            case 'n': line_.stdin_null = true; break;
+            case 'q': line_.quiet = true; break;
+            case 'T': line_.tty = TtyRequest::no; break;
+            case 't':
+                line_.tty = line_.tty == TtyRequest::yes || line_.tty == TtyRequest::force ? TtyRequest::force
+                                                                                             : TtyRequest::yes;
+                break;
+            case 'V': line_.version = true; break;
+            case 'v':
+                if (line_.verbosity < 3) ++line_.verbosity;
+                break;
+            default: break;
+        }
+    }
+
+    bool option(char c, const std::string& value) {
+        switch (c) {
+            case 'F': line_.config_file = value; return true;
+            case 'e': {
+                auto e = parse_escape_char(value);
+                if (!e) return set_error("Bad escape character '" + value + "'.");
+                line_.escape_char = *e;
+                return true;
+            }
+            case 'i': return setting("IdentityFile", value);
+            case 'l': return setting("User", value);
+            case 'p':
+                if (!parse_port_number(value, false)) return set_error("Bad port '" + value + "'");
+                return setting("Port", value);
+            case 'o': line_.options.push_back(value); return true;
+            case 'W':
+                if (value.empty()) return set_error("Bad stdio forwarding specification '" + value + "'");
+                line_.stdio_service = value;
+                return true;
+            case 'L': {
+                auto f = parse_local_forward(value);
+                if (!f) return set_error("Bad local forwarding specification '" + value + "'");
+                line_.local_forwards.push_back(std::move(*f));
+                return true;
+            }
+            default: return set_error("unknown option -- " + std::string(1, c));
+        }
+    }
+
+    bool setting(std::string_view keyword, const std::string& value) {
+        auto arg = config_argument(value);
+        if (!arg) return set_error("invalid argument for " + std::string(keyword) + ": unprintable characters");
+        line_.options.push_back(std::string(keyword) + " " + *arg);
+        return true;
+    }
+
+    bool set_error(std::string why) {
+        error_ = std::move(why);
+        return false;
+    }
+
+    std::string destination(const std::string& d) {
+        line_.destination = d;
+        const auto at = d.rfind('@');
+        if (at == std::string::npos) {
+            line_.host = d;
+        } else {
+            if (at == 0) return "invalid destination '" + d + "' (no user before '@')";
+            line_.host = d.substr(at + 1);
+            // As ssh: user@host counts only if -l did not come first (the first value wins).
+            if (!setting("User", d.substr(0, at))) return error_;
+        }
+        if (line_.host.empty()) return "invalid destination '" + d + "' (no host)";
+        if (line_.host.front() == '-') return "invalid destination '" + d + "'";
+        return {};
+    }
+
+    const std::vector<std::string>& args_;
+    std::size_t index_ = 0;
+    bool terminated_ = false;
+    CommandLine line_;
+    std::string error_;
+};
+
+}  // namespace
+
+std::string CommandLine::command_line() const {
+    std::string out;
+    for (const auto& w : command) {
+        if (!out.empty()) out += ' ';
+        out += w;
+    }
+    return out;
+}
+
+ParseResult parse(const std::vector<std::string>& args) { return Parser(args).run(); }
+
+const char* usage() {
+    return "usage: twoway [-46GNnqTtVv] [-e escape_char] [-F configfile] [-i identity_file]\n"
+           "              [-L [bind_address:]port:service] [-l login_name] [-o option]\n"
+           "              [-p port] [-W service] destination [command [argument ...]]\n";
+}
+
+std::optional<LocalForward> parse_local_forward(const std::string& spec) {
+    // Split on ':' outside brackets: [bind:]port:service, bind may be "[v6]" or "*".
+    std::vector<std::string> parts;
+    std::string cur;
+    bool bracket = false;
+    for (char c : spec) {
+        if (c == '[' && cur.empty()) {
+            bracket = true;
+            continue;
+        }
+        if (c == ']' && bracket) {
+            bracket = false;
+            continue;
+        }
+        if (c == ':' && !bracket) {
+            parts.push_back(std::move(cur));
+            cur.clear();
+            continue;
+        }
+        cur += c;
+    }
+    if (bracket) return std::nullopt;
+    parts.push_back(std::move(cur));
+    LocalForward f;
+    f.spec = spec;
+    if (parts.size() == 3) {
+        if (parts[0].empty()) return std::nullopt;
+        f.bind_address = parts[0] == "*" ? "0.0.0.0" : parts[0];
+        parts.erase(parts.begin());
+    }
+    if (parts.size() != 2) return std::nullopt;
+    auto port = parse_port_number(parts[0], true);
+    if (!port || parts[1].empty()) return std::nullopt;
+    f.port = *port;
+    f.service = parts[1];
+    return f;
+}
+
+std::optional<int> parse_escape_char(const std::string& arg) {
+    if (arg == "none") return -1;
+    if (arg.size() == 1) return static_cast<unsigned char>(arg[0]);
+    if (arg.size() == 2 && arg[0] == '^') {
+        const unsigned char c = static_cast<unsigned char>(arg[1]);
+        if (c >= 0x40 && c <= 0x7f) return c & 0x1f;  // ^A .. ^_, as ssh computes it
+    }
+    return std::nullopt;
+}
+
+}  // namespace twoway::cli

@@ -1,0 +1,126 @@
+#include "host_check.hpp"
+
+#include <twoway/keys.hpp>
+#include <twoway/random.hpp>
+#include <twoway/trust.hpp>
+
+#include "challenge.hpp"
+#include "log.hpp"
+#include "terminal.hpp"
+
+namespace twoway::client {
+
+namespace {
+
+std::string host_label(const HostCheck& c) {
+    auto name = format_host_port(c.host, c.port);
+    return name ? *name : c.host;
+}
+
+void warn_changed(const std::string& label, const PublicKey& key, const HostVerdict& v) {
+    std::string w;
+    w += "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n";
+    w += "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n";
+    w += "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n";
+    w += "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n";
+    w += "Someone could be eavesdropping on you right now (man-in-the-middle attack)!\n";
+    w += "It is also possible that a host key has just been changed.\n";
+    w += "The fingerprint for the ED25519 key sent by the remote host is\n";
+    w += fingerprint_sha256(key) + ".\n";
+    for (const auto& m : v.mismatches) {
+        w += "The ED25519 key recorded for " + label + " has the fingerprint\n";
+        w += fingerprint_sha256(m.key) + ".\n";
+        w += "Offending ED25519 key in " + m.where.text() + "\n";
+    }
+    w += "Please contact your system administrator.\n";
+    if (!v.mismatches.empty()) {
+        const auto& first = v.mismatches.front().where;
+        w += "Once the new key is confirmed out of band, remove line " + std::to_string(first.line) + " of " +
+             first.path + " to get rid of this message.\n";
+    }
+    w += "Host key for " + label + " has changed and twoway refuses changed host keys.\n";
+    w += "Host key verification failed.";
+    log::block(w);
+}
+
+// Records the key in the first user file (if any) and says so as ssh does.
+void record(const HostCheck& c, const std::string& label, const PublicKey& key) {
+    if (c.user_files.empty()) {
+        log::debug(1, "UserKnownHostsFile is none: " + label + " is trusted for this connection only");
+        return;
+    }
+    const std::string& path = c.user_files.front();
+    if (auto s = append_known_host(path, c.host, c.port, key); !s) {
+        log::line("Failed to add the host to the list of known hosts (" + path + "): " + s.error().message());
+        return;
+    }
+    log::info("Warning: Permanently added '" + label + "' (ED25519) to the list of known hosts.");
+}
+
+}  // namespace
+
+bool verify_host_key(const HostCheck& c, const PublicKey& key) {
+    const std::string label = host_label(c);
+    const std::string fp = fingerprint_sha256(key);
+    log::debug(1, "Server host key: ssh-ed25519 " + fp);
+
+    std::vector<KnownHostsFile> files;
+    bool unreadable = false;
+    auto load = [&](const std::string& path) {
+        auto f = load_known_hosts(path);
+        if (!f) {
+            log::debug(1, "cannot read " + path + ": " + f.error().message());
+            unreadable = true;
+            return;
+        }
+        for (const auto& d : f->diagnostics) log::debug(1, d.text());
+        files.push_back(std::move(*f));
+    };
+    for (const auto& p : c.user_files) load(p);
+    for (const auto& p : c.global_files) load(p);
+
+    const HostVerdict v = check_host(files, c.host, c.port, key);
+    switch (v.status) {
+        case HostStatus::known:
+            log::debug(1, "Host '" + label + "' is known and matches the ED25519 host key.");
+            if (v.matched) log::debug(1, "Found key in " + v.matched->text());
+            return true;
+        case HostStatus::changed: warn_changed(label, key, v); return false;
+        case HostStatus::unknown: break;
+    }
+
+    const bool uncertain = v.incomplete || unreadable;
+    switch (c.strict) {
+        case StrictHostKeyChecking::yes:
+            log::line("No ED25519 host key is known for " + label + " and you have requested strict checking.");
+            log::line("Host key verification failed.");
+            return false;
+        case StrictHostKeyChecking::accept_new:
+        case StrictHostKeyChecking::no:
+            if (!uncertain) {
+                record(c, label, key);
+                return true;
+            }
+            log::line("A known_hosts file could not be read completely, so " + label +
+                      " may be known with another key: refusing to add it without asking.");
+            break;
+        case StrictHostKeyChecking::ask: break;
+    }
+
+    // ask (or an uncertain accept-new): only a person can decide, at a terminal.
+    if (c.batch_mode || !terminal::Tty::open()) {
+        log::line("No ED25519 host key is known for " + label + " and there is no terminal to verify it on (" +
+                  (c.batch_mode ? std::string("BatchMode") : std::string("no /dev/tty")) +
+                  "); connect once from a terminal, or add its key to known_hosts.");
+        log::line("Host key verification failed.");
+        return false;
+    }
+    if (!ask_first_contact(FirstContact{label, key}, system_rng())) {
+        log::line("Host key verification failed.");
+        return false;
+    }
+    record(c, label, key);
+    return true;
+}
+
+}  // namespace twoway::client

@@ -1,0 +1,40 @@
+// The client's verdict on the host key a server proved it holds: known_hosts lookup (trust.hpp's pure
+// check_host), then StrictHostKeyChecking, the first-contact challenge and the recording of new hosts.
+// Everything the person must see (the changed-key warning, "Host key verification failed.", "Permanently
+// added ...") is printed here.
+//
+// Policy (docs/twoway.md):
+//   known    accepted in every mode
+//   changed  refused in every mode, with the warning, both fingerprints and each offending file:line
+//   unknown  yes: refused; accept-new and no/off: recorded and accepted; ask: the first-contact
+//            challenge on /dev/tty (refused without a terminal or with BatchMode)
+// A known_hosts file cut short by a limit, or one that could not be read, makes "unknown" uncertain:
+// then nothing is recorded without the person's answer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <twoway/key.hpp>
+
+#include "client_config.hpp"
+
+namespace twoway::client {
+
+// The read-only, system-wide known_hosts (as ssh's /etc/ssh/ssh_known_hosts).
+inline constexpr const char* global_known_hosts_file = "/etc/twoway/known_hosts";
+
+struct HostCheck {
+    std::string host;  // the HostName we connect to
+    std::uint16_t port = default_port;
+    std::vector<std::string> user_files;  // UserKnownHostsFile; new hosts go to the first
+    std::vector<std::string> global_files{global_known_hosts_file};
+    StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
+    bool batch_mode = false;
+};
+
+// True when the connection may go on.
+[[nodiscard]] bool verify_host_key(const HostCheck& check, const PublicKey& key);
+
+}  // namespace twoway::client

@@ -1,0 +1,55 @@
+// twoway: the ssh-like client. docs/twoway.md is its reference.
+//   twoway [-46GNnqTtVv] [-e escape_char] [-F configfile] [-i identity_file] [-L [bind:]port:service]
+//          [-l login_name] [-o option] [-p port] [-W service] destination [command [argument ...]]
+// Exit status: the remote command's, or 255 when twoway itself fails (connection, host key,
+// authentication, protocol), each failure with one line on stderr.
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "log.hpp"
+#include "run.hpp"
+#include "settings.hpp"
+#include "terminal.hpp"
+
+namespace {
+constexpr int failure = 255;
+constexpr const char* version = "twoway 0.1.0";
+}  // namespace
+
+int main(int argc, char** argv) {
+    namespace c = twoway::client;
+    std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+    const auto parsed = twoway::cli::parse(args);
+    if (!parsed.line) {
+        if (!parsed.error.empty()) c::log::error(parsed.error);
+        c::log::write_all(2, twoway::cli::usage());
+        return failure;
+    }
+    const auto& line = *parsed.line;
+    if (line.version) {
+        c::log::line(version);
+        return 0;
+    }
+    c::log::set_verbosity(line.verbosity);
+    c::log::set_quiet(line.quiet);
+    c::terminal::install_exit_handlers(line.verbosity);
+    c::log::debug(1, version);
+
+    try {
+        const auto settings = c::load_settings(line);
+        if (!settings) return failure;
+        if (line.print_config) {
+            c::print_settings(*settings);
+            return 0;
+        }
+        const int status = c::run(line, *settings);
+        c::terminal::restore_all();
+        return status;
+    } catch (const std::exception& e) {
+        c::terminal::restore_all();
+        c::log::error(std::string("internal error: ") + e.what());
+        return failure;
+    }
+}

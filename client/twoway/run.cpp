@@ -1,0 +1,220 @@
+#include "run.hpp"
+
+#include <cstdlib>
+#include <exception>
+#include <memory>
+
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+
+#include "forward.hpp"
+#include "host_check.hpp"
+#include "identity.hpp"
+#include "local_io.hpp"
+#include "log.hpp"
+#include "session/messages.hpp"
+#include "session_pump.hpp"
+#include "terminal.hpp"
+#include "transport.hpp"
+
+namespace twoway::client {
+
+namespace {
+
+constexpr int failure = 255;
+
+// Everything one invocation needs, alive for the whole event loop.
+struct Context {
+    const cli::CommandLine& line;
+    const ClientSettings& settings;
+    Identity identity;
+    Endpoints endpoints;
+    HostCheck host_check;
+    std::optional<PublicKey> pinned;  // the host key accepted by the first connection
+
+    ConnectParams params() {
+        ConnectParams p;
+        p.host = settings.host_name;
+        p.port = settings.port;
+        p.endpoints = endpoints;
+        p.timeout_seconds = settings.connect_timeout;
+        p.identity = &identity.key;
+        p.account = settings.user;
+        // Later connections (-L) must meet the key the first one accepted, or pass the full check.
+        p.verify_host = [this](const PublicKey& key) {
+            if (pinned && key == *pinned) return true;
+            const bool ok = verify_host_key(host_check, key);
+            if (ok && !pinned) pinned = key;
+            return ok;
+        };
+        return p;
+    }
+};
+
+// -n makes stdin /dev/null, which is no terminal (as with ssh, which reopens stdin at start).
+bool stdin_terminal(const cli::CommandLine& line) {
+    return !line.stdin_null && terminal::is_terminal(STDIN_FILENO);
+}
+
+bool want_pty(const cli::CommandLine& line) {
+    bool want = false;
+    switch (line.tty) {
+        case cli::TtyRequest::automatic: want = line.command.empty(); break;
+        case cli::TtyRequest::yes:
+        case cli::TtyRequest::force: want = true; break;
+        case cli::TtyRequest::no: want = false; break;
+    }
+    // As ssh: no PTY when stdin is not a terminal, unless forced with -tt.
+    if (want && !stdin_terminal(line) && line.tty != cli::TtyRequest::force) {
+        log::info("Pseudo-terminal will not be allocated because stdin is not a terminal.");
+        want = false;
+    }
+    return want;
+}
+
+session::Request command_request(const cli::CommandLine& line, bool pty) {
+    session::Request r;
+    r.kind = line.command.empty() ? session::RequestKind::shell : session::RequestKind::exec;
+    r.command = line.command_line();
+    if (pty) {
+        session::Pty p;
+        const char* term = std::getenv("TERM");
+        if (term != nullptr && session::valid_term(term)) p.term = term;
+        if (auto ws = terminal::window_size(STDIN_FILENO)) {
+            if (ws->cols > 0 && ws->rows > 0) p.size = session::TermSize{ws->cols, ws->rows, ws->width_px, ws->height_px};
+        }
+        r.pty = std::move(p);
+    }
+    return r;
+}
+
+int exit_status(const SessionOutcome& o, const std::string& what) {
+    if (o.failed) return failure;
+    if (o.rejected) {
+        log::error(what + " refused by the host: " + reject_reason(*o.rejected));
+        return failure;
+    }
+    if (o.disconnected) return failure;
+    if (o.exit_status) return static_cast<int>(*o.exit_status & 0xff);
+    if (o.exit_signal) {
+        // ssh exits 255 here and says nothing; we say why, since 255 otherwise reads as a failure of ours.
+        log::error("remote command killed by signal " + o.exit_signal->name +
+                   (o.exit_signal->core_dumped ? " (core dumped)" : ""));
+        return failure;
+    }
+    log::debug(1, "the session ended without an exit status");
+    return failure;
+}
+
+asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
+    const auto& line = ctx.line;
+    auto ex = co_await asio::this_coro::executor;
+    auto conn = co_await establish(ctx.params());
+    if (!conn) co_return failure;
+
+    if (line.stdio_service) {
+        session::Request r;
+        r.kind = session::RequestKind::service;
+        r.command = *line.stdio_service;
+        log::debug(1, "stdio forwarding to service " + r.command);
+        StdioIo io(ex, line.stdin_null, /*close_stdout_at_eof=*/true);
+        const SessionOutcome o = co_await run_session(*conn, r, io, PumpOptions{});
+        co_await conn->close();
+        if (o.failed) co_return failure;
+        if (o.rejected) {
+            log::error("stdio forwarding to service '" + r.command + "' failed: " + reject_reason(*o.rejected));
+            co_return failure;
+        }
+        co_return 0;
+    }
+
+    if (forwarder != nullptr) forwarder->start();
+    if (line.no_command) {
+        // -N: this connection only proved that we can log in; forwards open their own.
+        co_await conn->close();
+        co_return 0;
+    }
+
+    const bool pty = want_pty(line);
+    const session::Request request = command_request(line, pty);
+    if (!session::valid_request(request)) {
+        log::error("the remote command is too long or holds characters that cannot be sent");
+        co_await conn->close();
+        co_return failure;
+    }
+    if (request.kind == session::RequestKind::exec) log::debug(1, "Sending command: " + request.command);
+    const bool interactive = pty && stdin_terminal(line);
+    PumpOptions options;
+    options.interactive = interactive;
+    options.escape_char = line.escape_char.value_or('~');
+    if (interactive) (void)terminal::enter_raw_mode();
+    SessionOutcome o;
+    {
+        StdioIo io(ex, line.stdin_null, /*close_stdout_at_eof=*/false);
+        o = co_await run_session(*conn, request, io, options);
+    }
+    terminal::leave_raw_mode();
+    co_await conn->close();
+    if (forwarder != nullptr) forwarder->stop();
+    if (pty && !o.failed) log::info("Connection to " + ctx.settings.host_name + " closed.");
+    co_return exit_status(o, request.kind == session::RequestKind::shell ? "shell" : "command");
+}
+
+}  // namespace
+
+int run(const cli::CommandLine& line, const ClientSettings& settings) {
+    if (line.stdio_service && !line.command.empty()) {
+        log::error("-W cannot be combined with a remote command");
+        return failure;
+    }
+    if (line.stdio_service && !line.local_forwards.empty()) {
+        log::error("-W cannot be combined with -L");
+        return failure;
+    }
+    if (line.no_command && !line.command.empty()) {
+        log::error("-N cannot be combined with a remote command");
+        return failure;
+    }
+
+    auto identity = load_identity(settings.identity_files, settings.batch_mode);
+    if (!identity) return failure;
+    auto endpoints = resolve_host(settings.host_name, settings.port, line.family);
+    if (!endpoints) return failure;
+
+    Context ctx{line, settings, std::move(*identity), std::move(*endpoints), HostCheck{}, std::nullopt};
+    ctx.host_check.host = settings.host_name;
+    ctx.host_check.port = settings.port;
+    ctx.host_check.user_files = settings.user_known_hosts_files;
+    ctx.host_check.strict = settings.strict_host_key_checking;
+    ctx.host_check.batch_mode = settings.batch_mode;
+
+    asio::io_context io;
+    std::unique_ptr<Forwarder> forwarder;
+    if (!line.local_forwards.empty()) {
+        forwarder = std::make_unique<Forwarder>(io.get_executor(), line.local_forwards, [&ctx] { return ctx.params(); });
+        if (!forwarder->listen()) return failure;
+    }
+
+    int status = failure;
+    asio::co_spawn(io, main_flow(ctx, forwarder.get()), [&status](std::exception_ptr e, int s) {
+        if (!e) {
+            status = s;
+            return;
+        }
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            log::error(std::string("internal error: ") + x.what());
+        } catch (...) {
+            log::error("internal error");
+        }
+        status = failure;
+    });
+    io.run();
+    terminal::leave_raw_mode();
+    return status;
+}
+
+}  // namespace twoway::client

@@ -1,0 +1,299 @@
+#include "session_pump.hpp"
+
+#include <array>
+#include <csignal>
+#include <exception>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/this_coro.hpp>
+
+#include "async.hpp"
+#include "escape.hpp"
+#include "log.hpp"
+#include "session/client.hpp"
+#include "terminal.hpp"
+
+namespace twoway::client {
+
+namespace {
+
+using session::Stream;
+
+constexpr std::size_t input_chunk = 128 * 1024;
+constexpr auto disconnect_grace = std::chrono::seconds(2);
+
+class Pump {
+public:
+    Pump(SecureConnection& c, LocalIo& l, const PumpOptions& o, session::SessionClient sc, asio::any_io_executor ex)
+        : conn_(c), local_(l), opt_(o), sc_(std::move(sc)), ex_(ex), wake_writer_(ex), capacity_(ex), done_(ex),
+          escape_(o.interactive ? o.escape_char : EscapeFilter::none), grace_(ex) {}
+
+    asio::awaitable<SessionOutcome> run() {
+        if (opt_.interactive) winch_.emplace(ex_, SIGWINCH);  // before anything can stop() us
+        spawn(&Pump::reader);
+        spawn(&Pump::writer);
+        if (winch_) spawn(&Pump::window_changes);
+        while (running_ > 0) co_await done_.wait();
+        if (error_) std::rethrow_exception(error_);
+        co_return outcome_;
+    }
+
+private:
+    void spawn(asio::awaitable<void> (Pump::*fn)()) {
+        ++running_;
+        asio::co_spawn(ex_, (this->*fn)(), [this](std::exception_ptr e) {
+            if (e && !error_) {
+                error_ = e;
+                stop();
+            }
+            if (--running_ == 0) done_.notify();
+        });
+    }
+
+    // The session is over (or failed): no more input, wake everyone so they can finish.
+    void stop() {
+        if (stopping_) return;
+        stopping_ = true;
+        local_.cancel();
+        if (winch_) {
+            std::error_code ignored;
+            winch_->cancel(ignored);
+        }
+        grace_.cancel();
+        wake_writer_.notify();
+        capacity_.notify();
+    }
+
+    void failed(const std::string& message) {
+        if (!outcome_.failed && !outcome_.disconnected) log::line(message);
+        outcome_.failed = true;
+        stop();
+    }
+
+    asio::awaitable<void> reader() {
+        std::array<bool, 3> broken{};  // a local stream we could not write to: its data is dropped
+        for (;;) {
+            auto r = co_await conn_.read();
+            if (stopping_) co_return;
+            if (!r) co_return failed(conn_.describe(r.error()));
+            if (r->closed) co_return failed(conn_.describe(errc::truncated));
+            auto events = sc_.feed(r->data);
+            if (!events) {
+                co_return failed("twoway: connection to " + conn_.host() + ": session protocol error: " +
+                                 events.error().message());
+            }
+            wake_writer_.notify();
+            for (auto& ev : *events) {
+                if (auto* d = std::get_if<session::Data>(&ev)) {
+                    const auto i = static_cast<std::size_t>(d->stream);
+                    if (!broken[i]) {
+                        if (auto ec = co_await local_.write(d->stream, d->bytes); ec) {
+                            broken[i] = true;
+                            if (d->stream == Stream::out) {
+                                // Nobody reads our output any more (`twoway host yes | head -1`): end the
+                                // session, as the reader of a local pipe would end the writer.
+                                log::debug(1, "local write failed: " + ec.message() + "; closing the session");
+                                if (sc_.close()) wake_writer_.notify();
+                            } else {
+                                log::debug(1, "local write failed: " + ec.message() + "; dropping the rest of stderr");
+                            }
+                        }
+                        if (stopping_) co_return;
+                    }
+                    if (auto s = sc_.consumed(d->stream, d->bytes.size()); !s) {
+                        co_return failed("twoway: session: " + s.error().message());
+                    }
+                    wake_writer_.notify();
+                } else if (std::holds_alternative<session::Accepted>(ev)) {
+                    log::debug(2, "session accepted");
+                    // A resize while the request was on its way is not lost.
+                    if (opt_.interactive) send_window_size(sc_.request().pty ? &sc_.request().pty->size : nullptr);
+                    spawn(&Pump::input);
+                } else if (auto* rj = std::get_if<session::Rejected>(&ev)) {
+                    outcome_.rejected = *rj;
+                } else if (auto* e = std::get_if<session::Eof>(&ev)) {
+                    log::debug(2, std::string("remote end of ") + (e->stream == Stream::out ? "stdout" : "stderr"));
+                    local_.end_of(e->stream);
+                } else if (std::holds_alternative<session::WindowAdjusted>(ev)) {
+                    capacity_.notify();
+                } else if (auto* x = std::get_if<session::ExitStatus>(&ev)) {
+                    log::debug(1, "Exit status " + std::to_string(x->status));
+                    outcome_.exit_status = x->status;
+                } else if (auto* sg = std::get_if<session::ExitSignal>(&ev)) {
+                    log::debug(1, "Exit signal " + sg->name);
+                    outcome_.exit_signal = *sg;
+                } else if (std::holds_alternative<session::Closed>(ev)) {
+                    outcome_.closed = true;
+                }
+            }
+            if (sc_.finished()) {
+                stop();
+                co_return;
+            }
+        }
+    }
+
+    asio::awaitable<void> writer() {
+        for (;;) {
+            if (outcome_.failed) co_return;
+            auto out = sc_.take_output();
+            if (!out.empty()) {
+                if (auto s = co_await conn_.write(out); !s) co_return failed(conn_.describe(s.error()));
+                capacity_.notify();
+                continue;
+            }
+            if (stopping_) co_return;
+            co_await wake_writer_.wait();
+        }
+    }
+
+    asio::awaitable<void> input() {
+        std::vector<std::byte> buf(input_chunk);
+        std::vector<std::byte> pending;
+        for (;;) {
+            while (!pending.empty()) {
+                if (stopping_) co_return;
+                auto took = sc_.send_data(Stream::in, pending);
+                if (!took) co_return;  // the session no longer takes input (closing)
+                pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(*took));
+                if (*took > 0) wake_writer_.notify();
+                if (!pending.empty()) co_await capacity_.wait();
+            }
+            // Read only what can go out at once, so a slow remote holds back the local writer.
+            while (!stopping_ && sc_.send_capacity(Stream::in) == 0) co_await capacity_.wait();
+            if (stopping_) co_return;
+            const std::size_t want = std::min(buf.size(), sc_.send_capacity(Stream::in));
+            auto [ec, n] = co_await local_.read(std::span(buf).first(want));
+            if (stopping_) co_return;
+            if (ec || n == 0) {
+                if (ec && ec != asio::error::eof) log::debug(1, "local input: " + ec.message());
+                log::debug(2, "local end of input: sending EOF");
+                if (sc_.send_eof(Stream::in)) wake_writer_.notify();
+                co_return;
+            }
+            const auto got = std::span<const std::byte>(buf).first(n);
+            if (!opt_.interactive) {
+                pending.assign(got.begin(), got.end());
+                continue;
+            }
+            EscapeFilter::Output out;
+            escape_.filter(got, out);
+            pending = std::move(out.bytes);
+            for (auto cmd : out.commands) {
+                switch (cmd) {
+                    case EscapeFilter::Command::disconnect: disconnect(pending); co_return;
+                    case EscapeFilter::Command::help: log::block(escape_.help()); break;
+                    case EscapeFilter::Command::suspend: suspend(); break;
+                }
+            }
+        }
+    }
+
+    // ~. : what was typed before goes out, then CLOSE; the connection is dropped if the server does not
+    // answer in time.
+    void disconnect(const std::vector<std::byte>& before) {
+        outcome_.disconnected = true;
+        if (!before.empty()) (void)sc_.send_data(Stream::in, before);
+        (void)sc_.close();
+        wake_writer_.notify();
+        spawn(&Pump::grace);
+    }
+
+    asio::awaitable<void> grace() {
+        if (stopping_) co_return;
+        grace_.expires_after(disconnect_grace);
+        auto [ec] = co_await grace_.async_wait(use_tuple);
+        if (!ec && !stopping_) {
+            conn_.abort();
+            stop();
+        }
+    }
+
+    // ~^Z : the terminal and descriptors as the shell expects them while we are stopped.
+    void suspend() {
+        log::line("^Z [suspend twoway]");
+        std::array<int, 3> flags{};
+        for (int fd = 0; fd < 3; ++fd) flags[static_cast<std::size_t>(fd)] = ::fcntl(fd, F_GETFL);
+        terminal::restore_all();
+        (void)::kill(::getpid(), SIGTSTP);
+        for (int fd = 0; fd < 3; ++fd) {
+            if (flags[static_cast<std::size_t>(fd)] >= 0) (void)::fcntl(fd, F_SETFL, flags[static_cast<std::size_t>(fd)]);
+        }
+        (void)terminal::enter_raw_mode();
+        send_window_size();
+    }
+
+    // Sends the terminal's size, unless it equals `unless`.
+    void send_window_size(const session::TermSize* unless = nullptr) {
+        auto ws = terminal::window_size(STDIN_FILENO);
+        if (!ws || ws->cols == 0 || ws->rows == 0) return;  // a terminal that does not know its size
+        const session::TermSize size{ws->cols, ws->rows, ws->width_px, ws->height_px};
+        if (unless != nullptr && *unless == size) return;
+        if (sc_.send_window_change(size)) {
+            log::debug(2, "window change " + std::to_string(size.cols) + "x" + std::to_string(size.rows));
+            wake_writer_.notify();
+        }
+    }
+
+    asio::awaitable<void> window_changes() {
+        while (!stopping_) {
+            auto [ec, sig] = co_await winch_->async_wait(use_tuple);
+            (void)sig;
+            if (ec || stopping_) co_return;
+            if (sc_.accepted()) send_window_size();
+        }
+    }
+
+    SecureConnection& conn_;
+    LocalIo& local_;
+    PumpOptions opt_;
+    session::SessionClient sc_;
+    asio::any_io_executor ex_;
+    Notifier wake_writer_;
+    Notifier capacity_;
+    Notifier done_;
+    EscapeFilter escape_;
+    asio::steady_timer grace_;
+    std::optional<asio::signal_set> winch_;
+    int running_ = 0;
+    bool stopping_ = false;
+    std::exception_ptr error_;
+    SessionOutcome outcome_;
+};
+
+}  // namespace
+
+asio::awaitable<SessionOutcome> run_session(SecureConnection& connection, const session::Request& request,
+                                            LocalIo& local, const PumpOptions& options) {
+    auto sc = session::SessionClient::start(request);
+    if (!sc) {
+        log::error("cannot start the session: " + sc.error().message());
+        SessionOutcome o;
+        o.failed = true;
+        co_return o;
+    }
+    auto ex = co_await asio::this_coro::executor;
+    Pump pump(connection, local, options, std::move(*sc), ex);
+    co_return co_await pump.run();
+}
+
+std::string reject_reason(const session::Rejected& r) {
+    std::string why;
+    switch (r.code) {
+        case session::reject::prohibited: why = "administratively prohibited"; break;
+        case session::reject::unknown_service: why = "unknown service"; break;
+        case session::reject::start_failed: why = "could not start"; break;
+        case session::reject::pty_failed: why = "no pseudo-terminal available"; break;
+        case session::reject::resource_shortage: why = "resource shortage"; break;
+        default: why = "refused (code " + std::to_string(r.code) + ")"; break;
+    }
+    if (!r.text.empty()) why += ": " + r.text;
+    return why;
+}
+
+}  // namespace twoway::client

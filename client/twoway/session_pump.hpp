@@ -1,0 +1,58 @@
+// One session over one SecureConnection: SessionClient (sans-I/O) between the connection and a local
+// side (stdin/stdout/stderr, or a socket for -L). Three coroutines on the one event loop:
+//   reader  connection -> SessionClient::feed -> local writes (then consumed(), so the server's window
+//           reopens only as fast as the local side takes the bytes)
+//   writer  SessionClient output -> connection (woken when there is output)
+//   input   local reads -> escape filter (interactive) -> send_data (only while the window allows)
+// With a PTY, SIGWINCH becomes a window change and the escape character is active.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <asio/awaitable.hpp>
+
+#include "session/session.hpp"
+#include "transport.hpp"
+
+namespace twoway::client {
+
+// The local end of a session.
+class LocalIo {
+public:
+    virtual ~LocalIo() = default;
+    // Bytes for the remote; 0 bytes (or an error) is the end of the local input.
+    virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read(std::span<std::byte> buf) = 0;
+    // Bytes from the remote on out or err.
+    virtual asio::awaitable<std::error_code> write(session::Stream s, std::span<const std::byte> bytes) = 0;
+    // The remote sends nothing more on s.
+    virtual void end_of(session::Stream) {}
+    // Ends a pending read() (the session is over).
+    virtual void cancel() noexcept = 0;
+};
+
+struct PumpOptions {
+    bool interactive = false;  // a PTY on our terminal: SIGWINCH, escapes
+    int escape_char = -1;      // with interactive; -1 for none
+};
+
+struct SessionOutcome {
+    std::optional<std::uint32_t> exit_status;
+    std::optional<session::ExitSignal> exit_signal;
+    std::optional<session::Rejected> rejected;
+    bool closed = false;        // the session ended with CLOSE both ways
+    bool disconnected = false;  // the person typed ~.
+    bool failed = false;        // connection or protocol failure (reported)
+};
+
+[[nodiscard]] asio::awaitable<SessionOutcome> run_session(SecureConnection& connection, const session::Request& request,
+                                                          LocalIo& local, const PumpOptions& options);
+
+// The REJECT code's name, for messages.
+[[nodiscard]] std::string reject_reason(const session::Rejected& r);
+
+}  // namespace twoway::client

@@ -1,0 +1,82 @@
+#include "settings.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include "log.hpp"
+
+namespace twoway::client {
+
+namespace {
+
+ClientContext local_context() {
+    ClientContext c;
+    const struct passwd* pw = ::getpwuid(::getuid());
+    if (pw != nullptr) c.local_user = pw->pw_name;
+    // $HOME first, then the password database. (ssh reads only the database; honouring HOME, as git and
+    // gpg do, lets a person or a test use a throwaway home, and works in containers without an entry.)
+    if (pw != nullptr && pw->pw_dir != nullptr && pw->pw_dir[0] != '\0') c.home = pw->pw_dir;
+    if (const char* h = std::getenv("HOME"); h != nullptr && h[0] != '\0') c.home = h;
+    if (c.local_user.empty()) c.local_user = std::to_string(::getuid());
+    return c;
+}
+
+bool report(const ClientConfig& c) {
+    if (c.ok()) return true;
+    for (const auto& e : c.errors) log::line(e.text());
+    log::line(c.path + ": terminating, " + std::to_string(c.errors.size()) + " bad configuration options");
+    return false;
+}
+
+const char* strict_name(StrictHostKeyChecking s) {
+    switch (s) {
+        case StrictHostKeyChecking::yes: return "true";
+        case StrictHostKeyChecking::accept_new: return "accept-new";
+        case StrictHostKeyChecking::no: return "false";
+        case StrictHostKeyChecking::ask: return "ask";
+    }
+    return "ask";
+}
+
+}  // namespace
+
+std::optional<ClientSettings> load_settings(const cli::CommandLine& line) {
+    const ClientContext context = local_context();
+    ClientConfig overrides = parse_client_options(line.options);
+    if (!report(overrides)) return std::nullopt;
+
+    ClientConfig file;
+    if (line.config_file && *line.config_file == "none") {
+        log::debug(1, "not reading a configuration file (-F none)");
+    } else {
+        const std::string path = line.config_file ? *line.config_file : context.home + "/.twoway/config";
+        log::debug(1, "Reading configuration data " + path);
+        file = load_client_config(path);
+        if (!report(file)) return std::nullopt;
+    }
+    return resolve(file, line.host, overrides, context);
+}
+
+void print_settings(const ClientSettings& s) {
+    std::string out;
+    out += "host " + s.host_alias + "\n";
+    out += "hostname " + s.host_name + "\n";
+    out += "port " + std::to_string(s.port) + "\n";
+    out += "user " + s.user + "\n";
+    out += "batchmode " + std::string(s.batch_mode ? "yes" : "no") + "\n";
+    out += "connecttimeout " + (s.connect_timeout ? std::to_string(*s.connect_timeout) : std::string("none")) + "\n";
+    out += "stricthostkeychecking " + std::string(strict_name(s.strict_host_key_checking)) + "\n";
+    for (const auto& f : s.identity_files) out += "identityfile " + f + "\n";
+    out += "userknownhostsfile";
+    if (s.user_known_hosts_files.empty()) out += " none";
+    for (const auto& f : s.user_known_hosts_files) out += " " + f;
+    out += "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+}
+
+}  // namespace twoway::client

@@ -1,0 +1,248 @@
+#include "transport.hpp"
+
+#include <array>
+#include <cstring>
+#include <variant>
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <asio/connect.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/write.hpp>
+
+#include <twoway/asio_stream.hpp>
+#include <twoway/handshake.hpp>
+#include <twoway/keys.hpp>
+#include <twoway/random.hpp>
+
+#include "async.hpp"
+#include "log.hpp"
+
+namespace twoway::client {
+
+namespace {
+
+using asio::ip::tcp;
+
+// Cancels the socket's operations when it fires, so a hung peer cannot hold us beyond the timeout. The
+// state is shared with the timer's handler, which may already be queued when the Deadline goes away.
+class Deadline {
+public:
+    Deadline(tcp::socket& socket, std::optional<std::chrono::milliseconds> after) : timer_(socket.get_executor()) {
+        if (!after) return;
+        timer_.expires_after(*after);
+        timer_.async_wait([&socket, state = state_](std::error_code ec) {
+            if (ec || !state->active) return;
+            state->fired = true;
+            std::error_code ignored;
+            socket.cancel(ignored);
+        });
+    }
+    ~Deadline() {
+        state_->active = false;
+        timer_.cancel();
+    }
+    Deadline(const Deadline&) = delete;
+    Deadline& operator=(const Deadline&) = delete;
+
+    [[nodiscard]] bool fired() const noexcept { return state_->fired; }
+
+private:
+    struct State {
+        bool fired = false;
+        bool active = true;
+    };
+    asio::steady_timer timer_;
+    std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+std::optional<std::chrono::milliseconds> seconds(std::optional<std::uint32_t> s) {
+    if (!s) return std::nullopt;
+    return std::chrono::milliseconds(std::uint64_t{*s} * 1000);
+}
+
+std::string address_text(const tcp::endpoint& ep) { return ep.address().to_string(); }
+
+}  // namespace
+
+std::optional<Endpoints> resolve_host(const std::string& host, std::uint16_t port, cli::AddressFamily family) {
+    struct addrinfo hints {};
+    hints.ai_family = family == cli::AddressFamily::inet ? AF_INET : family == cli::AddressFamily::inet6 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    struct addrinfo* list = nullptr;
+    const std::string service = std::to_string(port);
+    const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
+    if (rc != 0) {
+        log::error("Could not resolve hostname " + host + ": " + ::gai_strerror(rc));
+        return std::nullopt;
+    }
+    Endpoints out;
+    for (auto* ai = list; ai != nullptr; ai = ai->ai_next) {
+        tcp::endpoint ep;
+        if (ai->ai_addrlen > ep.capacity()) continue;
+        std::memcpy(ep.data(), ai->ai_addr, ai->ai_addrlen);
+        ep.resize(ai->ai_addrlen);
+        out.push_back(ep);
+    }
+    ::freeaddrinfo(list);
+    if (out.empty()) {
+        log::error("Could not resolve hostname " + host + ": no usable address");
+        return std::nullopt;
+    }
+    return out;
+}
+
+// ---- SecureConnection -----------------------------------------------------------------------------
+
+struct SecureConnection::Impl {
+    explicit Impl(asio::any_io_executor ex) : socket(std::move(ex)) {}
+
+    tcp::socket& lowest() { return stream ? stream->next_layer() : socket; }
+
+    tcp::socket socket;                            // until the handshake starts
+    std::optional<twoway::stream<tcp::socket>> stream;  // from then on (it owns the socket)
+    std::vector<std::byte> buffer = std::vector<std::byte>(read_size);
+    bool peer_closed = false;
+
+    static constexpr std::size_t read_size = 4 * Channel::max_payload;
+};
+
+SecureConnection::SecureConnection(asio::any_io_executor executor, std::string host, std::uint16_t port)
+    : impl_(std::make_unique<Impl>(std::move(executor))), host_(std::move(host)), port_(port) {}
+
+SecureConnection::~SecureConnection() = default;
+
+asio::awaitable<Result<SecureConnection::Received>> SecureConnection::read() {
+    if (impl_->peer_closed) co_return Received{true, {}};
+    auto [ec, n] = co_await impl_->stream->async_read_some(asio::buffer(impl_->buffer), use_tuple);
+    if (ec == errc::peer_closed) {
+        impl_->peer_closed = true;
+        co_return Received{true, {}};
+    }
+    if (ec) co_return fail(ec);
+    co_return Received{false, std::span<const std::byte>(impl_->buffer).first(n)};
+}
+
+asio::awaitable<Status> SecureConnection::write(std::span<const std::byte> data) {
+    if (data.empty()) co_return Status{};
+    auto [ec, n] = co_await asio::async_write(*impl_->stream, asio::buffer(data.data(), data.size()), use_tuple);
+    (void)n;
+    if (ec) co_return fail(ec);
+    co_return Status{};
+}
+
+asio::awaitable<void> SecureConnection::close(std::chrono::milliseconds linger) {
+    if (closed_) co_return;
+    closed_ = true;
+    std::error_code ignored;
+    if (impl_->stream) {
+        auto [ec] = co_await impl_->stream->async_shutdown(use_tuple);
+        impl_->lowest().shutdown(tcp::socket::shutdown_send, ignored);
+        // Read (and drop) until the peer's close, an error or the linger time, so the peer sees our
+        // close arrive rather than a reset.
+        if (!ec && !impl_->peer_closed) {
+            Deadline deadline(impl_->lowest(), linger);
+            for (;;) {
+                auto r = co_await read();
+                if (!r || r->closed) break;
+            }
+        }
+    }
+    impl_->lowest().close(ignored);
+}
+
+void SecureConnection::abort() noexcept {
+    std::error_code ignored;
+    impl_->lowest().cancel(ignored);
+    impl_->lowest().close(ignored);
+    closed_ = true;
+}
+
+std::string SecureConnection::describe(std::error_code ec) const {
+    if (ec == errc::truncated || ec == asio::error::eof) return "Connection to " + host_ + " closed by remote host.";
+    if (ec == asio::error::connection_reset) return "Connection reset by " + host_ + " port " + std::to_string(port_);
+    return "twoway: connection to " + host_ + " port " + std::to_string(port_) + ": " + ec.message();
+}
+
+// ---- establish --------------------------------------------------------------------------------
+
+asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
+    auto ex = co_await asio::this_coro::executor;
+    auto c = std::make_unique<SecureConnection>(ex, p.host, p.port);
+    tcp::socket& socket = c->impl_->socket;
+    const std::string where = p.host + " port " + std::to_string(p.port);
+
+    // TCP: each address in turn, as ssh does; the last failure is the one reported.
+    std::error_code last;
+    bool connected = false;
+    tcp::endpoint peer;
+    for (const auto& ep : p.endpoints) {
+        log::debug(1, "Connecting to " + p.host + " [" + address_text(ep) + "] port " + std::to_string(p.port) + ".");
+        std::error_code ignored;
+        socket.close(ignored);
+        Deadline deadline(socket, seconds(p.timeout_seconds));
+        auto [ec] = co_await socket.async_connect(ep, use_tuple);
+        if (deadline.fired()) ec = asio::error::timed_out;
+        if (!ec) {
+            connected = true;
+            peer = ep;
+            break;
+        }
+        log::debug(1, "connect to address " + address_text(ep) + " port " + std::to_string(p.port) + ": " + ec.message());
+        last = ec;
+    }
+    if (!connected) {
+        log::error("connect to host " + where + ": " + last.message());
+        co_return nullptr;
+    }
+    log::debug(1, "Connection established.");
+    const std::string peer_text = address_text(peer) + " port " + std::to_string(p.port);
+
+    // The handshake, under ConnectTimeout while we wait for the server; not while the person decides.
+    struct Timing {
+        std::optional<Deadline> deadline;
+        bool timed_out = false;
+    };
+    auto timing = std::make_shared<Timing>();
+    SecureConnection* conn = c.get();
+    StreamClientConfig config{ClientConfig{*p.identity, p.account}, {}, nullptr, {}};
+    config.verify_server = [timing, conn, &p](const PublicKey& key) {
+        if (timing->deadline) {
+            timing->timed_out = timing->deadline->fired();
+            timing->deadline.reset();
+        }
+        conn->host_key_ = key;
+        if (!p.verify_host(key)) return false;  // the verdict has said why
+        log::debug(1, "Offering public key: ED25519 " + fingerprint_sha256(p.identity->public_key()));
+        timing->deadline.emplace(conn->impl_->lowest(), seconds(p.timeout_seconds));
+        return true;
+    };
+    auto& stream = c->impl_->stream.emplace(std::move(socket), std::move(config));
+    timing->deadline.emplace(stream.next_layer(), seconds(p.timeout_seconds));
+    auto [ec] = co_await stream.async_handshake(use_tuple);
+    if (timing->deadline && timing->deadline->fired()) timing->timed_out = true;
+    timing->deadline.reset();
+    if (ec) {
+        if (timing->timed_out) {
+            log::line("Connection timed out during the handshake with " + peer_text);
+        } else if (ec == errc::auth_denied) {
+            log::line("Permission denied (publickey).");
+        } else if (ec == errc::host_key_rejected) {
+            // reported by the verdict
+        } else if (ec == errc::truncated || ec == asio::error::eof) {
+            log::line("Connection closed by " + peer_text);
+        } else if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+            log::line("Connection reset by " + peer_text);
+        } else {
+            log::error("handshake with " + where + " failed: " + ec.message());
+        }
+        co_return nullptr;
+    }
+    log::debug(1, "Authenticated to " + p.host + " ([" + address_text(peer) + "]:" + std::to_string(p.port) +
+                      ") using \"publickey\".");
+    co_return c;
+}
+
+}  // namespace twoway::client

@@ -1,0 +1,91 @@
+// One twoway connection, client side, on Asio: resolve, TCP connect (ConnectTimeout), then
+// twoway::stream (lib/include/twoway/asio_stream.hpp) for the handshake and the record layer.
+//
+// The handshake's host-key verdict is a synchronous callback: it may hold a conversation on /dev/tty
+// (the first-contact challenge) while the event loop waits, which is what a person at a terminal
+// expects; the ConnectTimeout deadline is paused meanwhile. Every failure is reported here, once, in
+// ssh's words ("twoway: connect to host h port p: Connection refused", "Permission denied
+// (publickey).", "Connection closed by 127.0.0.1 port 4422"), so callers only map it to exit status 255.
+//
+// (transport.cpp includes <twoway/asio_stream.hpp>, hence <twoway/handshake.hpp>; this header does not,
+// so that it can be used next to client_config.hpp, which declares another twoway::ClientConfig.)
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <twoway/key.hpp>
+#include <twoway/result.hpp>
+
+#include "cli.hpp"
+
+namespace twoway::client {
+
+using Endpoints = std::vector<asio::ip::tcp::endpoint>;
+
+// getaddrinfo; on failure prints "twoway: Could not resolve hostname h: reason" and returns nothing.
+[[nodiscard]] std::optional<Endpoints> resolve_host(const std::string& host, std::uint16_t port,
+                                                    cli::AddressFamily family);
+
+struct ConnectParams {
+    std::string host;  // the HostName, for messages
+    std::uint16_t port = 0;
+    Endpoints endpoints;
+    std::optional<std::uint32_t> timeout_seconds;  // ConnectTimeout: TCP connect and each handshake read
+    const PrivateKey* identity = nullptr;
+    std::string account;
+    std::function<bool(const PublicKey&)> verify_host;  // the known_hosts verdict (may prompt)
+};
+
+class SecureConnection {
+public:
+    SecureConnection(asio::any_io_executor executor, std::string host, std::uint16_t port);
+    ~SecureConnection();
+    SecureConnection(const SecureConnection&) = delete;
+    SecureConnection& operator=(const SecureConnection&) = delete;
+
+    struct Received {
+        bool closed = false;               // the peer's authenticated close: end of the connection
+        std::span<const std::byte> data;   // valid until the next call on this object
+    };
+    // The next application bytes. Errors: the channel's (decrypt_failed, truncated ...) or the socket's.
+    [[nodiscard]] asio::awaitable<Result<Received>> read();
+    // Seals and sends. One writer at a time.
+    [[nodiscard]] asio::awaitable<Status> write(std::span<const std::byte> data);
+    // Sends the authenticated close, then waits up to `linger` for the peer's (so it does not see a
+    // reset), then closes the socket. Idempotent; never fails (the session is over either way).
+    asio::awaitable<void> close(std::chrono::milliseconds linger = std::chrono::milliseconds(2000));
+    // Abandons the connection at once (cancels pending operations).
+    void abort() noexcept;
+
+    // One line for a failure of read() or write(), in ssh's words ("Connection to h closed by remote
+    // host.", "twoway: connection to h port p: message authentication failed").
+    [[nodiscard]] std::string describe(std::error_code ec) const;
+
+    [[nodiscard]] const PublicKey& host_key() const noexcept { return host_key_; }
+    [[nodiscard]] const std::string& host() const noexcept { return host_; }
+
+private:
+    friend asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams params);
+
+    struct Impl;  // the socket and the twoway::stream over it
+    std::unique_ptr<Impl> impl_;
+    std::string host_;
+    std::uint16_t port_;
+    PublicKey host_key_;
+    bool closed_ = false;
+};
+
+// Connects and authenticates both ways. Nothing on any failure (already reported).
+[[nodiscard]] asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams params);
+
+}  // namespace twoway::client

@@ -1,0 +1,53 @@
+// Accounts: looking one up (getpwnam_r), its groups, and acting as it for a moment (sshd's
+// temporarily_use_uid) so that files under a user's control are opened with that user's rights, never
+// root's. All of this is synchronous: the lookups are local (or an NSS cache) and short.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace twowayd {
+
+struct Account {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string home;
+    std::string shell;  // the login shell; "/bin/sh" when the entry has none
+    std::vector<gid_t> groups;  // supplementary groups, the primary one included (getgrouplist)
+};
+
+// The account, or nothing when there is no such user (or the lookup failed: reason says why, for the
+// log; it is empty for "no such user").
+[[nodiscard]] std::optional<Account> lookup_account(std::string_view name, std::string& reason);
+
+// The account the daemon runs as (its effective uid), for the "ordinary user" mode.
+[[nodiscard]] std::optional<Account> current_account(std::string& reason);
+
+// True when the daemon runs as root and may therefore become any account.
+[[nodiscard]] bool running_as_root() noexcept;
+
+// While alive, the effective uid, gid and groups are the account's (when running as root; otherwise
+// nothing changes). The destructor switches back; if that fails the process cannot be trusted with
+// root any more and aborts, as sshd's restore_uid does.
+class TemporaryIdentity {
+public:
+    explicit TemporaryIdentity(const Account& account);
+    ~TemporaryIdentity();
+    TemporaryIdentity(const TemporaryIdentity&) = delete;
+    TemporaryIdentity& operator=(const TemporaryIdentity&) = delete;
+
+    [[nodiscard]] bool ok() const noexcept { return ok_; }  // false: the switch failed (logged); nothing changed
+
+private:
+    bool switched_ = false;
+    bool ok_ = true;
+    gid_t saved_gid_ = 0;
+    std::vector<gid_t> saved_groups_;
+};
+
+}  // namespace twowayd

@@ -1,0 +1,163 @@
+#include "authorized.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+#include "log.hpp"
+
+namespace twowayd {
+
+namespace {
+
+// realpath(3) into a std::string; nothing on failure (errno set).
+std::optional<std::string> real_path(const std::string& path) {
+    char* r = ::realpath(path.c_str(), nullptr);
+    if (r == nullptr) return std::nullopt;
+    std::string out(r);
+    std::free(r);
+    return out;
+}
+
+bool bad_owner_or_mode(const struct stat& st, uid_t uid) {
+    return (st.st_uid != 0 && st.st_uid != uid) || (st.st_mode & 022) != 0;
+}
+
+std::string parent_dir(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+class Fd {
+public:
+    explicit Fd(int fd) noexcept : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    [[nodiscard]] int get() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+// The whole file, refusing one larger than the library's cap for trust files.
+std::optional<std::string> read_all(int fd, std::size_t size_hint, std::string& problem) {
+    if (size_hint > twoway::max_trust_file_size) {
+        problem = "file is larger than 16 MiB";
+        return std::nullopt;
+    }
+    std::string text;
+    text.reserve(size_hint);
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            problem = errno_text(errno);
+            return std::nullopt;
+        }
+        if (n == 0) return text;
+        if (text.size() + static_cast<std::size_t>(n) > twoway::max_trust_file_size) {
+            problem = "file is larger than 16 MiB";
+            return std::nullopt;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+}  // namespace
+
+std::optional<std::string> secure_path_problem(const std::string& path, const struct stat& st,
+                                                const std::string& home, uid_t uid) {
+    auto real = real_path(path);
+    if (!real) return "realpath " + path + " failed: " + errno_text(errno);
+    if (!S_ISREG(st.st_mode)) return *real + " is not a regular file";
+    if (bad_owner_or_mode(st, uid)) return "bad ownership or modes for file " + *real;
+    const auto real_home = home.empty() ? std::nullopt : real_path(home);
+    std::string dir = *real;
+    for (;;) {
+        dir = parent_dir(dir);
+        struct stat ds {};
+        if (::stat(dir.c_str(), &ds) != 0 || bad_owner_or_mode(ds, uid)) {
+            return "bad ownership or modes for directory " + dir;
+        }
+        if (real_home && dir == *real_home) break;  // past the home directory: the rest is the admin's
+        if (dir == "/" || dir == ".") break;
+    }
+    return std::nullopt;
+}
+
+KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Account& account,
+                                 const twoway::PublicKey& key) {
+    KeyDecision out;
+    auto paths = twoway::authorized_keys_paths(config, twoway::AccountInfo{account.name, account.home, account.uid});
+    if (!paths) {
+        out.refused_files.push_back("cannot expand AuthorizedKeysFile for " + account.name);
+        return out;
+    }
+    std::vector<twoway::AuthorizedKeysFile> files;
+    {
+        // As the account: root must not read, on a user's behalf, a file the user could not read.
+        TemporaryIdentity as_user(account);
+        if (!as_user.ok()) {
+            out.refused_files.push_back("cannot switch to " + account.name + " to read authorized keys");
+            return out;
+        }
+        for (const auto& path : *paths) {
+            Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+            if (fd.get() < 0) {
+                const int err = errno;
+                if (err != ENOENT) {
+                    out.refused_files.push_back("Could not open authorized keys '" + path + "': " + errno_text(err));
+                }
+                continue;
+            }
+            struct stat st {};
+            if (::fstat(fd.get(), &st) != 0) {
+                out.refused_files.push_back("Could not stat authorized keys '" + path + "': " + errno_text(errno));
+                continue;
+            }
+            if (!S_ISREG(st.st_mode)) {
+                out.refused_files.push_back("User " + account.name + " authorized keys " + path +
+                                            " is not a regular file");
+                continue;
+            }
+            if (config.strict_modes) {
+                if (auto problem = secure_path_problem(path, st, account.home, account.uid)) {
+                    out.refused_files.push_back("Authentication refused: " + *problem);
+                    continue;
+                }
+            }
+            // Blocking reads from here on (a FIFO was refused above, so none can stall).
+            const int flags = ::fcntl(fd.get(), F_GETFL);
+            if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+            std::string problem;
+            auto text = read_all(fd.get(), static_cast<std::size_t>(st.st_size), problem);
+            if (!text) {
+                out.refused_files.push_back("Could not read authorized keys '" + path + "': " + problem);
+                continue;
+            }
+            files.push_back(twoway::parse_authorized_keys(path, *text));
+        }
+    }
+    for (const auto& f : files) {
+        for (const auto& d : f.diagnostics) out.skipped_lines.push_back(d.text());
+        if (f.skipped > f.diagnostics.size()) {
+            out.skipped_lines.push_back(f.path + ": " + std::to_string(f.skipped - f.diagnostics.size()) +
+                                        " more lines skipped");
+        }
+    }
+    const auto verdict = twoway::check_authorized(files, key);
+    out.authorized = verdict.authorized;
+    out.matched = verdict.matched;
+    return out;
+}
+
+}  // namespace twowayd

@@ -1,0 +1,36 @@
+// May this key log in to this account? Reads the account's AuthorizedKeysFile(s) with the account's
+// own rights (TemporaryIdentity), refuses files that others could have written (StrictModes, as
+// sshd's auth_secure_path), parses them with the library's parser and asks check_authorized.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <twoway/key.hpp>
+#include <twoway/trust.hpp>
+
+#include "account.hpp"
+#include "daemon_config.hpp"
+
+namespace twowayd {
+
+struct KeyDecision {
+    bool authorized = false;
+    std::optional<twoway::Location> matched;     // the authorized_keys line that holds the key
+    std::vector<std::string> skipped_lines;      // "path:line: why", for the log
+    std::vector<std::string> refused_files;      // StrictModes and open failures ("Authentication refused: ...")
+};
+
+[[nodiscard]] KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Account& account,
+                                               const twoway::PublicKey& key);
+
+// sshd's auth_secure_path: the file (already opened; st is its fstat) must be a regular file owned by
+// root or uid and not writable by group or others, and so must every directory above it up to the
+// home directory (or / when the file is outside the home). Returns the problem, or nothing.
+[[nodiscard]] std::optional<std::string> secure_path_problem(const std::string& path, const struct stat& st,
+                                                             const std::string& home, uid_t uid);
+
+}  // namespace twowayd

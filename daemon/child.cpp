@@ -1,0 +1,330 @@
+#include "child.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include "log.hpp"
+
+namespace twowayd {
+
+namespace {
+
+// The steps the child reports when one fails (the first int of the report).
+enum Step : int {
+    step_setsid = 1,
+    step_ctty,
+    step_dup,
+    step_setgroups,
+    step_setgid,
+    step_setuid,
+    step_verify,
+    step_exec,
+};
+
+const char* step_text(int step) {
+    switch (step) {
+        case step_setsid: return "setsid";
+        case step_ctty: return "cannot make the PTY the controlling terminal";
+        case step_dup: return "dup2";
+        case step_setgroups: return "setgroups";
+        case step_setgid: return "setgid";
+        case step_setuid: return "setuid";
+        case step_verify: return "the account switch did not stick";
+        case step_exec: return "exec";
+        default: return "unknown step";
+    }
+}
+
+bool set_flags(int fd, bool nonblocking) {
+    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return false;
+    if (!nonblocking) return true;
+    const int fl = ::fcntl(fd, F_GETFL);
+    return fl >= 0 && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
+}
+
+std::optional<gid_t> tty_group() {
+    struct group gr {};
+    struct group* result = nullptr;
+    std::array<char, 4096> buf{};
+    if (::getgrnam_r("tty", &gr, buf.data(), buf.size(), &result) != 0 || result == nullptr) return std::nullopt;
+    return gr.gr_gid;
+}
+
+unsigned short clamp16(std::uint32_t v) {
+    return static_cast<unsigned short>(std::min<std::uint32_t>(v, std::numeric_limits<unsigned short>::max()));
+}
+
+// Everything the child uses, laid out before fork(): the child only reads it.
+struct ChildPlan {
+    const char* path = nullptr;
+    std::vector<char*> argv;
+    std::vector<char*> envp;
+    int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // the child's ends
+    int pty_slave = -1;
+    int report_fd = -1;
+    bool switch_identity = false;
+    const std::vector<gid_t>* groups = nullptr;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    const char* home = "/";
+    std::string chdir_message;  // shown to the user when the home directory is unusable
+    unsigned long fd_limit = 1024;
+};
+
+[[noreturn]] void child_fail(const ChildPlan& p, int step) {
+    const int report[2] = {step, errno};
+    (void)!::write(p.report_fd, report, sizeof report);
+    ::_exit(step == step_exec ? 127 : 1);
+}
+
+// Closes every descriptor from 3 up except the report pipe (close-on-exec, so it closes at execve).
+void close_other_fds(const ChildPlan& p) {
+    const unsigned keep = static_cast<unsigned>(p.report_fd);
+    bool done = false;
+#ifdef SYS_close_range
+    done = (keep <= 3 || ::syscall(SYS_close_range, 3U, keep - 1, 0U) == 0) &&
+           ::syscall(SYS_close_range, keep + 1, ~0U, 0U) == 0;
+#endif
+    if (done) return;
+    for (unsigned long fd = 3; fd < p.fd_limit; ++fd) {
+        if (fd != keep) ::close(static_cast<int>(fd));
+    }
+}
+
+[[noreturn]] void child_main(const ChildPlan& p) {
+    // A clean signal state: nothing blocked, nothing ignored (the daemon ignores SIGPIPE, and ignored
+    // signals would stay ignored across execve).
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+    }
+
+    if (::setsid() < 0) child_fail(p, step_setsid);
+    if (p.pty_slave >= 0) {
+        if (::ioctl(p.pty_slave, TIOCSCTTY, 0) != 0) child_fail(p, step_ctty);
+        if (::dup2(p.pty_slave, 0) < 0 || ::dup2(p.pty_slave, 1) < 0 || ::dup2(p.pty_slave, 2) < 0) {
+            child_fail(p, step_dup);
+        }
+    } else if (::dup2(p.stdin_fd, 0) < 0 || ::dup2(p.stdout_fd, 1) < 0 || ::dup2(p.stderr_fd, 2) < 0) {
+        child_fail(p, step_dup);
+    }
+
+    if (p.switch_identity) {
+        if (::setgroups(p.groups->size(), p.groups->data()) != 0) child_fail(p, step_setgroups);
+        if (::setgid(p.gid) != 0) child_fail(p, step_setgid);
+        if (::setuid(p.uid) != 0) child_fail(p, step_setuid);
+        // As sshd's permanently_set_uid: every id is the account's, and root cannot be regained.
+        if (::getuid() != p.uid || ::geteuid() != p.uid || ::getgid() != p.gid || ::getegid() != p.gid) {
+            errno = EPERM;
+            child_fail(p, step_verify);
+        }
+        if (p.uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {
+            errno = EPERM;
+            child_fail(p, step_verify);
+        }
+    }
+
+    if (::chdir(p.home) != 0) {
+        (void)!::write(2, p.chdir_message.data(), p.chdir_message.size());
+        (void)!::chdir("/");
+    }
+    close_other_fds(p);
+    ::execve(p.path, p.argv.data(), p.envp.data());
+    child_fail(p, step_exec);
+}
+
+void close_fd(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+}
+
+}  // namespace
+
+OwnedFd& OwnedFd::operator=(OwnedFd&& o) noexcept {
+    if (this != &o) {
+        reset();
+        fd_ = o.release();
+    }
+    return *this;
+}
+
+void OwnedFd::reset() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& failure) {
+    const Account& account = *req.account;
+    std::vector<std::string> argv = req.argv;
+    std::vector<std::string> env = req.env;
+    ChildPlan plan;
+    plan.path = account.shell.c_str();
+    for (auto& a : argv) plan.argv.push_back(a.data());
+    plan.argv.push_back(nullptr);
+    plan.switch_identity = req.switch_identity;
+    plan.groups = &account.groups;
+    plan.uid = account.uid;
+    plan.gid = account.gid;
+    plan.home = account.home.empty() ? "/" : account.home.c_str();
+    plan.chdir_message = "Could not chdir to home directory " + account.home + "\n";
+    struct rlimit rl {};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        plan.fd_limit = std::min<unsigned long>(rl.rlim_cur, 1u << 20);
+    }
+
+    SpawnedChild out;
+    int report[2] = {-1, -1};
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+        failure = {SpawnError::start_failed, "pipe: " + errno_text(errno)};
+        return std::nullopt;
+    }
+    out.report_fd = OwnedFd(report[0]);
+    plan.report_fd = report[1];
+
+    int in[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    int master = -1;
+    auto cleanup = [&] {
+        close_fd(report[1]);
+        for (int* fd : {&in[0], &in[1], &outp[0], &outp[1], &errp[0], &errp[1], &master, &plan.pty_slave}) {
+            close_fd(*fd);
+        }
+    };
+
+    if (req.pty) {
+        struct winsize ws {};
+        ws.ws_col = clamp16(req.pty->size.cols);
+        ws.ws_row = clamp16(req.pty->size.rows);
+        ws.ws_xpixel = clamp16(req.pty->size.width_px);
+        ws.ws_ypixel = clamp16(req.pty->size.height_px);
+        if (::openpty(&master, &plan.pty_slave, nullptr, nullptr, &ws) != 0) {
+            failure = {SpawnError::pty_failed, "openpty: " + errno_text(errno)};
+            cleanup();
+            return std::nullopt;
+        }
+        char name[128];
+        if (::ttyname_r(plan.pty_slave, name, sizeof name) == 0) out.tty = name;
+        if (!req.tty_variable.empty() && !out.tty.empty()) {
+            env.push_back(req.tty_variable + "=" + out.tty);
+        }
+        if (!set_flags(master, true) || !set_flags(plan.pty_slave, false)) {
+            failure = {SpawnError::pty_failed, "fcntl: " + errno_text(errno)};
+            cleanup();
+            return std::nullopt;
+        }
+        if (req.switch_identity) {
+            // As sshd's pty_setowner: the terminal belongs to the user, group tty may write to it.
+            const auto tty_gid = tty_group();
+            if (::fchown(plan.pty_slave, account.uid, tty_gid.value_or(account.gid)) != 0 ||
+                ::fchmod(plan.pty_slave, tty_gid ? 0620 : 0600) != 0) {
+                failure = {SpawnError::pty_failed, "cannot give " + out.tty + " to " + account.name + ": " +
+                                                       errno_text(errno)};
+                cleanup();
+                return std::nullopt;
+            }
+        }
+    } else {
+        if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(outp, O_CLOEXEC) != 0 || ::pipe2(errp, O_CLOEXEC) != 0 ||
+            !set_flags(in[1], true) || !set_flags(outp[0], true) || !set_flags(errp[0], true)) {
+            failure = {SpawnError::start_failed, "pipe: " + errno_text(errno)};
+            cleanup();
+            return std::nullopt;
+        }
+        plan.stdin_fd = in[0];
+        plan.stdout_fd = outp[1];
+        plan.stderr_fd = errp[1];
+    }
+
+    // env no longer changes: its strings can be pointed at.
+    plan.envp.clear();
+    for (auto& e : env) plan.envp.push_back(e.data());
+    plan.envp.push_back(nullptr);
+
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        failure = {SpawnError::start_failed, "fork: " + errno_text(errno)};
+        cleanup();
+        return std::nullopt;
+    }
+    if (pid == 0) child_main(plan);
+
+    // Parent: keep only our ends. Holding the PTY slave would keep the master from ever seeing the end.
+    out.pid = pid;
+    close_fd(report[1]);
+    close_fd(plan.pty_slave);
+    close_fd(in[0]);
+    close_fd(outp[1]);
+    close_fd(errp[1]);
+    if (req.pty) {
+        out.pty_master = OwnedFd(master);
+    } else {
+        out.stdin_fd = OwnedFd(in[1]);
+        out.stdout_fd = OwnedFd(outp[0]);
+        out.stderr_fd = OwnedFd(errp[0]);
+    }
+    return out;
+}
+
+std::optional<std::string> decode_spawn_report(const std::vector<unsigned char>& bytes) {
+    if (bytes.empty()) return std::nullopt;
+    int report[2] = {0, 0};
+    if (bytes.size() != sizeof report) return std::string("the child failed before exec (malformed report)");
+    std::memcpy(report, bytes.data(), sizeof report);
+    return std::string(step_text(report[0])) + ": " + errno_text(report[1]);
+}
+
+namespace {
+struct SignalName {
+    std::string_view name;
+    int sig;
+};
+// RFC 4254 section 6.10's list: the signals a client may send, and the names exits are reported with.
+constexpr std::array<SignalName, 13> signal_names{{
+    {"ABRT", SIGABRT},
+    {"ALRM", SIGALRM},
+    {"FPE", SIGFPE},
+    {"HUP", SIGHUP},
+    {"ILL", SIGILL},
+    {"INT", SIGINT},
+    {"KILL", SIGKILL},
+    {"PIPE", SIGPIPE},
+    {"QUIT", SIGQUIT},
+    {"SEGV", SIGSEGV},
+    {"TERM", SIGTERM},
+    {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2},
+}};
+}  // namespace
+
+std::optional<int> signal_from_name(std::string_view name) {
+    for (const auto& s : signal_names) {
+        if (s.name == name) return s.sig;
+    }
+    return std::nullopt;
+}
+
+std::string signal_name(int sig) {
+    for (const auto& s : signal_names) {
+        if (s.sig == sig) return std::string(s.name);
+    }
+    return "SIG" + std::to_string(sig);
+}
+
+}  // namespace twowayd

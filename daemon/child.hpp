@@ -1,0 +1,82 @@
+// Starting a session's process: the only fork in the daemon, and only after authentication. The
+// child becomes a session leader (setsid), gets the PTY as its controlling terminal (TIOCSCTTY) or
+// three pipes, becomes the account (setgroups, setgid, setuid, checked), changes to the home directory
+// and executes the shell. Everything the child needs (argv, environment, groups) is prepared before
+// fork(), so the child calls only async-signal-safe functions until execve.
+//
+// Whether the execve worked comes back through a close-on-exec pipe: end of file means it did; a
+// failure writes which step failed and errno. So a session is accepted only once its process runs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "account.hpp"
+#include "session/session.hpp"
+
+namespace twowayd {
+
+struct SpawnRequest {
+    const Account* account = nullptr;
+    bool switch_identity = false;          // running as root: become the account
+    std::vector<std::string> argv;         // argv[0] as the program sees it ("-bash", "bash")
+    std::vector<std::string> env;          // "NAME=value"
+    std::optional<twoway::session::Pty> pty;
+    std::string tty_variable;              // with a PTY: also set NAME=/dev/pts/N (TWOWAY_TTY)
+};
+
+// A file descriptor we own (closed on destruction unless released).
+class OwnedFd {
+public:
+    OwnedFd() = default;
+    explicit OwnedFd(int fd) noexcept : fd_(fd) {}
+    OwnedFd(OwnedFd&& o) noexcept : fd_(o.release()) {}
+    OwnedFd& operator=(OwnedFd&& o) noexcept;
+    ~OwnedFd() { reset(); }
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    [[nodiscard]] int release() noexcept {
+        const int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
+    void reset() noexcept;
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
+struct SpawnedChild {
+    pid_t pid = -1;
+    OwnedFd pty_master;  // PTY sessions: read output, write input, TIOCSWINSZ
+    OwnedFd stdin_fd;    // pipe sessions: our ends
+    OwnedFd stdout_fd;
+    OwnedFd stderr_fd;
+    OwnedFd report_fd;   // end of file once the program runs; else a SpawnFailure
+    std::string tty;     // the PTY's slave name ("/dev/pts/3")
+};
+
+enum class SpawnError { pty_failed, start_failed };
+
+struct SpawnFailure {
+    SpawnError kind = SpawnError::start_failed;
+    std::string message;  // for the log
+};
+
+// Forks the child. Non-blocking, close-on-exec descriptors come back. On failure nothing is left open.
+[[nodiscard]] std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& failure);
+
+// What the report pipe said: nothing (the program runs), or why it did not start. `bytes` is what was
+// read before end of file.
+[[nodiscard]] std::optional<std::string> decode_spawn_report(const std::vector<unsigned char>& bytes);
+
+// The signal number for a session protocol name ("INT"), limited to the signals SSH lets a client send;
+// nothing for any other name.
+[[nodiscard]] std::optional<int> signal_from_name(std::string_view name);
+// The protocol name for a signal number ("TERM"); a made-up "SIG<n>" for numbers without one.
+[[nodiscard]] std::string signal_name(int sig);
+
+}  // namespace twowayd

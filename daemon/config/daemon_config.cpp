@@ -1,0 +1,353 @@
+#include "daemon_config.hpp"
+
+#include <array>
+#include <cstddef>
+#include <utility>
+
+#include <arpa/inet.h>
+
+#include "trust/config_syntax.hpp"
+#include "trust/text_util.hpp"
+
+namespace twoway {
+
+namespace {
+
+enum class Key : std::size_t {
+    port,
+    listen_address,
+    host_key,
+    authorized_keys_file,
+    strict_modes,
+    login_grace_time,
+    max_startups,
+    per_source_max_startups,
+    log_level,
+    service,
+    match,
+    count_,
+};
+
+struct Keyword {
+    std::string_view name;
+    Key key;
+    std::size_t max_args;  // 0: any number
+};
+
+constexpr std::array keywords{
+    Keyword{"Port", Key::port, 1},
+    Keyword{"ListenAddress", Key::listen_address, 1},
+    Keyword{"HostKey", Key::host_key, 1},
+    Keyword{"AuthorizedKeysFile", Key::authorized_keys_file, 0},
+    Keyword{"StrictModes", Key::strict_modes, 1},
+    Keyword{"LoginGraceTime", Key::login_grace_time, 1},
+    Keyword{"MaxStartups", Key::max_startups, 1},
+    Keyword{"PerSourceMaxStartups", Key::per_source_max_startups, 1},
+    Keyword{"LogLevel", Key::log_level, 1},
+    Keyword{"Service", Key::service, 2},
+    Keyword{"Match", Key::match, 0},
+};
+
+constexpr std::size_t max_repeats = 256;  // Port, ListenAddress, HostKey, Service lines (sshd: 256 ports)
+constexpr std::uint64_t max_int = 0x7fffffff;
+
+constexpr std::array<std::pair<std::string_view, LogLevel>, 9> log_levels{{
+    {"QUIET", LogLevel::quiet},
+    {"FATAL", LogLevel::fatal},
+    {"ERROR", LogLevel::error},
+    {"INFO", LogLevel::info},
+    {"VERBOSE", LogLevel::verbose},
+    {"DEBUG", LogLevel::debug1},
+    {"DEBUG1", LogLevel::debug1},
+    {"DEBUG2", LogLevel::debug2},
+    {"DEBUG3", LogLevel::debug3},
+}};
+
+bool valid_service_name(std::string_view name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// An address literal must be a valid one; anything else must at least look like a host name.
+bool valid_address(std::string_view host) {
+    if (!text::valid_host_name(host)) return false;
+    if (host.find(':') != std::string_view::npos) {
+        std::string addr(host.substr(0, host.find('%')));  // inet_pton knows no zone ("%eth0")
+        unsigned char buf[16];
+        return ::inet_pton(AF_INET6, addr.c_str(), buf) == 1;
+    }
+    if (host.find_first_not_of("0123456789.") == std::string_view::npos) {
+        std::string addr(host);
+        unsigned char buf[4];
+        return ::inet_pton(AF_INET, addr.c_str(), buf) == 1;
+    }
+    return true;
+}
+
+std::string bad_port(std::string_view port) {
+    return "bad port number " + text::quoted(port) + " (expected 1-65535)";
+}
+
+class Parser {
+public:
+    explicit Parser(std::string_view path) : path_(path), errors_(path) {}
+
+    void line(std::size_t number, std::string_view text);
+    DaemonConfigResult finish() && { return DaemonConfigResult{std::move(config_), std::move(errors_).take()}; }
+    [[nodiscard]] bool full() const noexcept { return errors_.full(); }
+
+private:
+    void error(std::string message) { errors_.add(number_, std::move(message)); }
+    void value_error(const Keyword& kw, std::string problem) { error(std::string(kw.name) + ": " + problem); }
+    // First use of a keyword? Single-valued keywords keep their first value; repeatable ones drop their
+    // defaults on the first line that sets them.
+    bool first(Key key) {
+        auto& seen = seen_[static_cast<std::size_t>(key)];
+        return !std::exchange(seen, true);
+    }
+    bool room(const Keyword& kw, std::size_t size) {
+        if (size < max_repeats) return true;
+        value_error(kw, "too many " + std::string(kw.name) + " lines (limit " + std::to_string(max_repeats) + ")");
+        return false;
+    }
+
+    void port(const Keyword& kw, const std::string& arg);
+    void listen_address(const Keyword& kw, const std::string& arg);
+    void host_key(const Keyword& kw, const std::string& arg);
+    void authorized_keys_file(const Keyword& kw, const std::vector<std::string>& args);
+    void max_startups(const Keyword& kw, const std::string& arg);
+    void service(const Keyword& kw, const std::vector<std::string>& args);
+
+    std::string path_;
+    config::ErrorList errors_;
+    DaemonConfig config_;
+    std::array<bool, static_cast<std::size_t>(Key::count_)> seen_{};
+    std::size_t number_ = 0;
+};
+
+void Parser::line(std::size_t number, std::string_view text) {
+    number_ = number;
+    auto split = config::split_line(text);
+    if (split.kind == config::SplitLine::Kind::empty) return;
+    if (split.kind == config::SplitLine::Kind::error) return error(split.error);
+    const auto& d = split.directive;
+
+    const Keyword* kw = nullptr;
+    for (const auto& k : keywords) {
+        if (text::iequals(k.name, d.keyword)) kw = &k;
+    }
+    if (kw == nullptr) return error("Bad configuration option: " + d.keyword);
+    if (kw->key == Key::match) return error("Match blocks are not supported yet");
+    if (d.args.empty()) return error("no argument after keyword \"" + d.keyword + "\"");
+    if (kw->max_args != 0 && d.args.size() > kw->max_args) {
+        return error("keyword " + std::string(kw->name) + " extra arguments at end of line");
+    }
+    const std::string& arg = d.args.front();
+
+    switch (kw->key) {
+        case Key::port: return port(*kw, arg);
+        case Key::listen_address: return listen_address(*kw, arg);
+        case Key::host_key: return host_key(*kw, arg);
+        case Key::authorized_keys_file: return authorized_keys_file(*kw, d.args);
+        case Key::strict_modes: {
+            auto v = config::parse_yes_no(arg, false);
+            if (!v) return value_error(*kw, "unsupported option " + text::quoted(arg) + " (expected yes or no)");
+            if (first(kw->key)) config_.strict_modes = *v;
+            return;
+        }
+        case Key::login_grace_time: {
+            auto v = config::parse_time(arg);
+            if (!v) return value_error(*kw, "invalid time value " + text::quoted(arg));
+            if (first(kw->key)) config_.login_grace_time = *v;
+            return;
+        }
+        case Key::max_startups: return max_startups(*kw, arg);
+        case Key::per_source_max_startups: {
+            std::optional<std::uint32_t> limit;
+            if (arg != "none") {
+                auto v = text::parse_decimal(arg, max_int);
+                if (!v || *v == 0) {
+                    return value_error(*kw, "invalid value " + text::quoted(arg) +
+                                                " (expected a number from 1, or none)");
+                }
+                limit = static_cast<std::uint32_t>(*v);
+            }
+            if (first(kw->key)) config_.per_source_max_startups = limit;
+            return;
+        }
+        case Key::log_level: {
+            for (const auto& [name, level] : log_levels) {
+                if (text::iequals(name, arg)) {
+                    if (first(kw->key)) config_.log_level = level;
+                    return;
+                }
+            }
+            return value_error(*kw, "unsupported log level " + text::quoted(arg));
+        }
+        case Key::service: return service(*kw, d.args);
+        case Key::match:
+        case Key::count_: break;
+    }
+}
+
+void Parser::port(const Keyword& kw, const std::string& arg) {
+    auto p = text::parse_port(arg);
+    if (!p) return value_error(kw, bad_port(arg));
+    if (first(kw.key)) config_.ports.clear();
+    if (room(kw, config_.ports.size())) config_.ports.push_back(*p);
+}
+
+void Parser::listen_address(const Keyword& kw, const std::string& arg) {
+    ListenAddress la;
+    const auto colon = arg.find(':');
+    if (arg.find('[') == std::string::npos && colon != std::string::npos &&
+        arg.find(':', colon + 1) != std::string::npos) {
+        la.host = arg;  // a bare IPv6 address: two or more ':' and no brackets, so no port (as sshd)
+    } else {
+        auto hp = text::split_host_port(arg);
+        if (!hp) return value_error(kw, "bad address:port usage " + text::quoted(arg));
+        la.host = std::string(hp->host);
+        if (hp->port) {
+            auto p = text::parse_port(*hp->port);
+            if (!p) return value_error(kw, bad_port(*hp->port));
+            la.port = *p;
+        }
+    }
+    if (!valid_address(la.host)) return value_error(kw, "invalid address " + text::quoted(la.host));
+    if (first(kw.key)) config_.listen_addresses.clear();
+    if (room(kw, config_.listen_addresses.size())) config_.listen_addresses.push_back(std::move(la));
+}
+
+void Parser::host_key(const Keyword& kw, const std::string& arg) {
+    // sshd makes a relative path relative to its working directory; a pure parser cannot, and a daemon's
+    // working directory is rarely what the writer meant, so it must be absolute.
+    if (!arg.starts_with('/')) return value_error(kw, "must be an absolute path: " + text::quoted(arg));
+    if (first(kw.key)) config_.host_keys.clear();
+    if (room(kw, config_.host_keys.size())) config_.host_keys.push_back(arg);
+}
+
+void Parser::authorized_keys_file(const Keyword& kw, const std::vector<std::string>& args) {
+    std::vector<std::string> files;
+    for (const auto& a : args) {
+        if (a.empty()) return value_error(kw, "empty argument");
+        if (a == "none") {
+            if (args.size() != 1) return value_error(kw, "\"none\" must appear alone");
+            continue;
+        }
+        if (a.starts_with('~')) {
+            return value_error(kw, "use %h instead of ~ for the home directory: " + text::quoted(a));
+        }
+        if (auto problem = config::check_tokens(a, "huU"); !problem.empty()) return value_error(kw, problem);
+        files.push_back(a);
+    }
+    if (first(kw.key)) config_.authorized_keys_files = std::move(files);
+}
+
+void Parser::max_startups(const Keyword& kw, const std::string& arg) {
+    auto invalid = [&] {
+        value_error(kw, "invalid spec " + text::quoted(arg) +
+                            " (expected N, or start:rate:full with start <= full and rate 1-100)");
+    };
+    MaxStartups ms;
+    const auto c1 = arg.find(':');
+    if (c1 == std::string::npos) {
+        auto n = text::parse_decimal(arg, max_int);
+        if (!n || *n == 0) return invalid();
+        ms.start = ms.full = static_cast<std::uint32_t>(*n);
+    } else {
+        const auto c2 = arg.find(':', c1 + 1);
+        if (c2 == std::string::npos) return invalid();
+        auto start = text::parse_decimal(std::string_view(arg).substr(0, c1), max_int);
+        auto rate = text::parse_decimal(std::string_view(arg).substr(c1 + 1, c2 - c1 - 1), 100);
+        auto full = text::parse_decimal(std::string_view(arg).substr(c2 + 1), max_int);
+        if (!start || !rate || !full || *rate == 0 || *start > *full || *full == 0) return invalid();
+        ms = MaxStartups{static_cast<std::uint32_t>(*start), static_cast<std::uint32_t>(*rate),
+                         static_cast<std::uint32_t>(*full)};
+    }
+    if (first(kw.key)) config_.max_startups = ms;
+}
+
+void Parser::service(const Keyword& kw, const std::vector<std::string>& args) {
+    const std::string& name = args[0];
+    if (!valid_service_name(name)) {
+        return value_error(kw, "invalid name " + text::quoted(name) + " (expected [a-z0-9._-]+, at most 64)");
+    }
+    if (args.size() < 2) return value_error(kw, "missing host:port after " + text::quoted(name));
+    auto hp = text::split_host_port(args[1]);
+    if (!hp || !hp->port) return value_error(kw, "bad host:port " + text::quoted(args[1]));
+    auto p = text::parse_port(*hp->port);
+    if (!p) return value_error(kw, bad_port(*hp->port));
+    if (!valid_address(hp->host)) return value_error(kw, "invalid host " + text::quoted(hp->host));
+    for (const auto& s : config_.services) {
+        if (s.name == name) return value_error(kw, text::quoted(name) + " is already defined at " + s.where.text());
+    }
+    if (room(kw, config_.services.size())) {
+        config_.services.push_back(ServiceSpec{name, std::string(hp->host), *p, Location{path_, number_}});
+    }
+}
+
+}  // namespace
+
+std::string_view log_level_name(LogLevel level) noexcept {
+    for (const auto& [name, l] : log_levels) {
+        if (l == level && name != "DEBUG") return name;
+    }
+    return "INFO";
+}
+
+DaemonConfigResult parse_daemon_config(std::string_view path, std::string_view text) {
+    Parser parser(path);
+    // Config lines are not capped here: split_line refuses over-long ones with a message.
+    TextLines lines(text, std::string_view::npos);
+    while (auto line = lines.next()) {
+        if (parser.full()) break;
+        parser.line(line->number, line->text);
+    }
+    return std::move(parser).finish();
+}
+
+std::vector<Endpoint> listen_endpoints(const DaemonConfig& config) {
+    std::vector<Endpoint> out;
+    auto add = [&](const std::string& host, std::uint16_t port) {
+        Endpoint e{host, port};
+        for (const auto& have : out) {
+            if (have == e) return;
+        }
+        out.push_back(std::move(e));
+    };
+    for (const auto& la : config.listen_addresses) {
+        if (la.port != 0) {
+            add(la.host, la.port);
+        } else {
+            for (auto p : config.ports) add(la.host, p);
+        }
+    }
+    return out;
+}
+
+Result<std::string> expand_authorized_keys_path(std::string_view pattern, const AccountInfo& account) {
+    const std::string uid = std::to_string(account.uid);
+    const config::Token tokens[] = {{'h', account.home}, {'u', account.user}, {'U', uid}};
+    auto expanded = config::expand_tokens(pattern, tokens);
+    if (!expanded || expanded->empty()) return fail(errc::invalid_argument);
+    if (expanded->front() == '/') return std::move(*expanded);
+    std::string home = account.home;
+    if (!home.ends_with('/')) home += '/';
+    return home + *expanded;
+}
+
+Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfig& config, const AccountInfo& account) {
+    std::vector<std::string> out;
+    for (const auto& pattern : config.authorized_keys_files) {
+        auto path = expand_authorized_keys_path(pattern, account);
+        if (!path) return fail(path.error());
+        out.push_back(std::move(*path));
+    }
+    return out;
+}
+
+}  // namespace twoway

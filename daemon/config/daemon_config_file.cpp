@@ -1,0 +1,25 @@
+// The edge of the daemon config: reading twowayd.conf. The parsing is pure (daemon_config.cpp).
+#include "daemon_config.hpp"
+
+#include "io/file.hpp"
+
+namespace twoway {
+
+namespace {
+constexpr std::size_t max_config_size = 1u << 20;  // a config file is a few KiB; refuse absurd ones
+}  // namespace
+
+DaemonConfigResult load_daemon_config(const std::string& path) {
+    auto file = io::read_file(path, max_config_size);
+    if (!file) {
+        DaemonConfigResult out;
+        std::string why = file.error() == errc::length_too_large   ? "larger than 1 MiB"
+                          : file.error() == errc::invalid_argument ? "not a regular file"
+                                                                   : file.error().message();
+        out.errors.push_back(Diagnostic{Location{path, 0}, "cannot read: " + why});
+        return out;
+    }
+    return parse_daemon_config(path, file->text);
+}
+
+}  // namespace twoway

@@ -1,0 +1,226 @@
+#include "connection.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+
+#include <asio/write.hpp>
+
+#include <twoway/channel.hpp>
+
+#include "authorized.hpp"
+#include "log.hpp"
+#include "server.hpp"
+#include "session.hpp"
+
+namespace twowayd {
+
+namespace {
+
+// After a denial, how long we wait for the client to close before closing ourselves.
+constexpr auto linger_after_denial = std::chrono::seconds(2);
+
+bool shell_executable(const std::string& shell) {
+    struct stat st {};
+    return ::stat(shell.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<const Settings> settings)
+    : server_(server),
+      socket_(std::move(socket)),
+      peer_(std::move(peer)),
+      settings_(std::move(settings)),
+      grace_(server.io()) {
+    server_.attach(this);
+}
+
+Connection::~Connection() {
+    release_startup();
+    server_.detach(this);
+}
+
+void Connection::release_startup() {
+    if (!std::exchange(startup_counted_, false)) return;
+    server_.release_startup(peer_.ip);
+}
+
+void Connection::terminate() {
+    if (session_) return session_->terminate();
+    std::error_code ec;
+    (void)socket_.close(ec);
+}
+
+void Connection::abort() {
+    if (session_) return session_->abort();
+    std::error_code ec;
+    (void)socket_.close(ec);
+}
+
+awaitable<void> Connection::run() {
+    auto self = shared_from_this();
+    log_verbose("Connection from ", peer_.ip, " port ", peer_.port, " on ", peer_.local_ip, " port ", peer_.local_port);
+    const std::uint32_t grace = settings_->config.login_grace_time;
+    if (grace > 0) {
+        has_deadline_ = true;
+        deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(grace);
+        grace_.expires_at(deadline_);
+        // One deadline for the whole handshake: when it fires, closing the socket ends whatever read or
+        // write is pending, and the handshake loop sees timed_out_.
+        grace_.async_wait([this, self](std::error_code ec) {
+            if (ec) return;
+            timed_out_ = true;
+            std::error_code ignored;
+            (void)socket_.close(ignored);
+        });
+    }
+
+    auto result = co_await handshake();
+    grace_.cancel();
+    if (!result || !account_) co_return;
+    release_startup();  // authenticated: no longer counts against MaxStartups
+
+    auto channel = twoway::Channel::create(static_cast<std::uint16_t>(result->suite), std::move(result->send_secret),
+                                           std::move(result->recv_secret));
+    if (!channel) {
+        log_error("cannot start the channel for ", account_->name, " from ", peer_.text(), ": ",
+                  channel.error().message());
+        co_return;
+    }
+    std::optional<std::chrono::steady_clock::time_point> request_deadline;
+    if (has_deadline_) request_deadline = deadline_;
+    session_ = std::make_shared<Session>(server_, std::move(socket_), peer_, settings_, *account_, std::move(*channel),
+                                         std::move(result->leftover), request_deadline);
+    if (server_.terminating()) session_->terminate();
+    co_await session_->run();
+    log_info("Disconnected from user ", account_->name, " ", peer_.text());
+    session_.reset();
+}
+
+awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
+    twoway::ServerHandshake hs(twoway::ServerConfig{settings_->host_key()}, server_.rng());
+    std::array<std::byte, 4096> buf{};
+    for (;;) {
+        if (auto out = hs.take_output(); !out.empty()) {
+            auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), nothrow);
+            if (ec) {
+                log_preauth_end(ec);
+                co_return std::nullopt;
+            }
+        }
+        const auto ev = hs.event();
+        if (std::holds_alternative<twoway::HandshakeComplete>(ev)) {
+            auto result = hs.take_result();
+            if (!result) {
+                log_error("handshake with ", peer_.text(), " completed without a result: ", result.error().message());
+                co_return std::nullopt;
+            }
+            co_return std::move(*result);
+        }
+        if (const auto* failed = std::get_if<twoway::HandshakeFailed>(&ev)) {
+            // A denial was logged when it was decided; anything else is the client's protocol failure.
+            if (failed->error != twoway::errc::auth_denied) {
+                log_info("Handshake failed with ", peer_.text(), ": ", failed->error.message(), " [preauth]");
+            }
+            co_await linger_close();
+            co_return std::nullopt;
+        }
+        if (const auto* verdict = std::get_if<twoway::NeedClientVerdict>(&ev)) {
+            if (decide(*verdict)) {
+                (void)hs.authorize();
+            } else {
+                (void)hs.deny("not authorized");
+            }
+            continue;
+        }
+        // WantInput
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf), nothrow);
+        if (n > 0) (void)hs.feed(std::span<const std::byte>(buf.data(), n));
+        if (ec) {
+            log_preauth_end(ec);
+            co_return std::nullopt;
+        }
+    }
+}
+
+void Connection::log_preauth_end(const std::error_code& ec) {
+    if (timed_out_) {
+        log_info("Timeout before authentication for ", peer_.text());
+    } else if (server_.terminating()) {
+        log_verbose("Closing unauthenticated connection from ", peer_.text(), ": shutting down [preauth]");
+    } else if (ec == asio::error::eof) {
+        log_info("Connection closed by ", peer_.text(), " [preauth]");
+    } else if (ec == asio::error::connection_reset) {
+        log_info("Connection reset by ", peer_.text(), " [preauth]");
+    } else {
+        log_info("Read error from remote host ", peer_.text(), ": ", ec.message(), " [preauth]");
+    }
+}
+
+awaitable<void> Connection::linger_close() {
+    std::error_code ec;
+    (void)socket_.shutdown(tcp::socket::shutdown_send, ec);
+    asio::steady_timer limit(server_.io());
+    auto until = std::chrono::steady_clock::now() + linger_after_denial;
+    if (has_deadline_ && deadline_ < until) until = deadline_;
+    limit.expires_at(until);
+    limit.async_wait([this](std::error_code e) {
+        if (e) return;
+        std::error_code ignored;
+        (void)socket_.close(ignored);
+    });
+    std::array<std::byte, 512> sink{};
+    for (;;) {
+        auto [rec, n] = co_await socket_.async_read_some(asio::buffer(sink), nothrow);
+        if (rec) break;
+    }
+    limit.cancel();
+    (void)socket_.close(ec);
+}
+
+void Connection::deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key) {
+    log_info("Invalid user ", safe_name, " from ", peer_.text());
+    // The key, for forensics, at VERBOSE and in a shape the fail2ban filter does not count twice.
+    log_verbose("Failed publickey for invalid user ", safe_name, " from ", peer_.text(), ": ", key_fingerprint_text(key));
+}
+
+bool Connection::decide(const twoway::NeedClientVerdict& v) {
+    const std::string safe_name = log_safe(v.account);
+    std::string reason;
+    auto account = lookup_account(v.account, reason);
+    if (!account) {
+        if (!reason.empty()) log_error(reason, " (", safe_name, ")");
+        deny_log_invalid(safe_name, v.client_key);
+        return false;
+    }
+    if (!running_as_root() && account->uid != ::geteuid()) {
+        // Not root: this daemon can only ever run sessions as the account it runs as.
+        log_debug("twowayd runs as uid ", ::geteuid(), " and serves that account only");
+        deny_log_invalid(safe_name, v.client_key);
+        return false;
+    }
+    if (!shell_executable(account->shell)) {
+        log_info("User ", account->name, " from ", peer_.ip, " not allowed because shell ", account->shell,
+                 " is not executable");
+        return false;
+    }
+
+    const KeyDecision kd = check_authorized_key(settings_->config, *account, v.client_key);
+    for (const auto& line : kd.refused_files) log_info(line);
+    // Skipped lines explain a refusal, so they are shown at INFO then; after a success only at VERBOSE.
+    const LogLevel skipped_level = kd.authorized ? LogLevel::verbose : LogLevel::info;
+    for (const auto& line : kd.skipped_lines) log_at(skipped_level, line);
+    const std::string fp = key_fingerprint_text(v.client_key);
+    if (!kd.authorized) {
+        log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
+        return false;
+    }
+    if (kd.matched) log_debug("matching key found: file ", kd.matched->path, ", line ", kd.matched->line);
+    log_info("Accepted publickey for ", account->name, " from ", peer_.text(), ": ", fp);
+    account_ = std::move(*account);
+    return true;
+}
+
+}  // namespace twowayd

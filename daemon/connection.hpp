@@ -1,0 +1,62 @@
+// One client connection, from accept to close, as one coroutine. Before authentication it drives the
+// sans-I/O ServerHandshake over the socket under one deadline (LoginGraceTime) that bounds every read
+// and write, decides the client's verdict (account, StrictModes, authorized_keys) and logs it in sshd's
+// words; after authentication it hands the socket and the channel to a Session (session.hpp).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <twoway/handshake.hpp>
+
+#include "account.hpp"
+#include "async.hpp"
+#include "settings.hpp"
+
+namespace twowayd {
+
+class Server;
+class Session;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<const Settings> settings);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // The whole life of the connection. Spawn it with a shared_ptr to this object kept alive.
+    awaitable<void> run();
+
+    // SIGTERM: a connection still in its handshake is closed; a session ends cleanly (session.hpp).
+    void terminate();
+    // The shutdown deadline passed: close everything now.
+    void abort();
+
+private:
+    // The handshake; the authorized account once it completed.
+    awaitable<std::optional<twoway::HandshakeResult>> handshake();
+    // The verdict on a client that proved it holds client_key; logs it. Sets account_ when authorized.
+    [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
+    void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
+    void log_preauth_end(const std::error_code& ec);
+    // After a failed handshake: our last bytes (the denial) must reach the client, so shut down our
+    // side and wait briefly for the client to close instead of resetting the connection.
+    awaitable<void> linger_close();
+    void release_startup();
+
+    Server& server_;
+    tcp::socket socket_;
+    Peer peer_;
+    std::shared_ptr<const Settings> settings_;
+    asio::steady_timer grace_;
+    std::chrono::steady_clock::time_point deadline_;
+    bool has_deadline_ = false;
+    bool timed_out_ = false;
+    bool startup_counted_ = true;
+    std::optional<Account> account_;
+    std::shared_ptr<Session> session_;
+};
+
+}  // namespace twowayd

@@ -1,0 +1,165 @@
+// twowayd: the twoway daemon. Flags follow sshd's: -f config, -p port, -h host_key, -D (do not
+// detach), -d (debug: foreground, DEBUG level, stderr), -e (log to stderr), -t (test the configuration
+// and the host keys, then exit). docs/twowayd.md is the reference.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "log.hpp"
+#include "server.hpp"
+#include "settings.hpp"
+
+#ifndef TWOWAYD_VERSION
+#define TWOWAYD_VERSION "unknown"
+#endif
+
+namespace {
+
+using namespace twowayd;
+
+struct Flags {
+    std::string config_path{twoway::default_daemon_config_path};
+    std::vector<int> ports;
+    std::vector<std::string> host_keys;
+    bool no_detach = false;
+    int debug = 0;
+    bool log_stderr = false;
+    bool test = false;
+};
+
+// As sshd's sanitise_stdfd: descriptors 0-2 must be open, or the first pipe or socket we create could
+// land on one and be clobbered by a child's dup2.
+void sanitise_stdfd() {
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) return;
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFL) == -1) (void)::dup2(null, fd);
+    }
+    if (null > 2) ::close(null);
+}
+
+// sshd's daemonize: fork, new session, fork again (so we can never regain a terminal), chdir /, stdio
+// to /dev/null. Asio is told, so that its epoll and signal descriptors are renewed in the child.
+bool detach(asio::io_context& io) {
+    io.notify_fork(asio::io_context::fork_prepare);
+    pid_t pid = ::fork();
+    if (pid < 0) return false;
+    if (pid > 0) ::_exit(0);
+    if (::setsid() < 0) ::_exit(1);
+    pid = ::fork();
+    if (pid < 0) ::_exit(1);
+    if (pid > 0) ::_exit(0);
+    io.notify_fork(asio::io_context::fork_child);
+    if (::chdir("/") != 0) return false;
+    const int null = ::open("/dev/null", O_RDWR);
+    if (null < 0) return false;
+    (void)::dup2(null, 0);
+    (void)::dup2(null, 1);
+    (void)::dup2(null, 2);
+    if (null > 2) ::close(null);
+    return true;
+}
+
+// The daemon changes to / when it detaches and re-reads its files on SIGHUP, so relative paths from
+// the command line are made absolute first.
+std::string absolute(const std::string& path) {
+    if (path.empty() || path.front() == '/') return path;
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
+    return std::string(cwd) + "/" + path;
+}
+
+LogLevel debug_level(int count) {
+    if (count >= 3) return LogLevel::debug3;
+    if (count == 2) return LogLevel::debug2;
+    return LogLevel::debug1;
+}
+
+int run(const Flags& flags) {
+    Overrides overrides;
+    for (int p : flags.ports) overrides.ports.push_back(static_cast<std::uint16_t>(p));
+    for (const auto& k : flags.host_keys) overrides.host_keys.push_back(absolute(k));
+    // -t names the file as it was given; a running daemon needs the absolute path.
+    const std::string config_path = flags.test ? flags.config_path : absolute(flags.config_path);
+
+    const bool foreground = flags.no_detach || flags.debug > 0;
+    const bool to_stderr = foreground || flags.log_stderr || flags.test;
+    log_open(to_stderr ? LogSink::stderr_sink : LogSink::syslog_sink,
+             flags.debug > 0 ? debug_level(flags.debug) : LogLevel::info);
+    log_tee_errors(!to_stderr);
+
+    auto loaded = load_settings(config_path, overrides);
+    if (flags.test) {
+        // Every problem, each with its file (and line), on stderr; the exit status says good or bad.
+        for (const auto& p : loaded.problems) std::fprintf(stderr, "%s\n", p.c_str());
+        return loaded.settings ? 0 : 1;
+    }
+    if (!loaded.settings) {
+        for (const auto& p : loaded.problems) log_error(p);
+        log_fatal(config_path, ": terminating, ", loaded.problems.size(), " configuration problem(s)");
+        return 1;
+    }
+    if (flags.debug == 0) log_set_level(loaded.settings->config.log_level);
+    log_debug("twowayd version ", TWOWAYD_VERSION, ", config ", config_path);
+
+    asio::io_context io(1);
+    ServerOptions options{config_path, overrides, flags.debug > 0};
+    Server server(io, std::move(options), loaded.settings);
+    if (!server.listen()) return 1;
+    if (!foreground) {
+        if (!detach(io)) {
+            log_fatal("cannot detach: ", errno_text(errno));
+            return 1;
+        }
+        log_tee_errors(false);
+    }
+    server.start();
+    io.run();
+    log_info("twowayd exiting.");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    sanitise_stdfd();
+    // Writes to a child's closed pipe must fail with EPIPE, not kill the daemon.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    Flags flags;
+    CLI::App app{"twowayd: the twoway daemon (SSH-style mutual authentication)", "twowayd"};
+    app.set_help_flag("--help", "Print this help message and exit");  // -h is the host key, as in sshd
+    app.set_version_flag("-V,--version", std::string("twowayd ") + TWOWAYD_VERSION);
+    app.add_option("-f", flags.config_path, "Configuration file (default /etc/twoway/twowayd.conf)")
+        ->type_name("FILE");
+    app.add_option("-p", flags.ports, "Listen on this port instead of the configured Port (repeatable; 0: any free "
+                                      "port, logged)")
+        ->type_name("PORT")
+        ->check(CLI::Range(0, 65535))
+        ->allow_extra_args(false);
+    app.add_option("-h", flags.host_keys, "Host key file, instead of the configured HostKey (repeatable)")
+        ->type_name("FILE")
+        ->allow_extra_args(false);
+    app.add_flag("-D", flags.no_detach, "Do not detach; log to stderr");
+    app.add_flag("-d", flags.debug, "Debug: do not detach, log at DEBUG level to stderr (repeat for more)");
+    app.add_flag("-e", flags.log_stderr, "Log to stderr instead of syslog");
+    app.add_flag("-t", flags.test, "Test the configuration and the host keys, print every problem and exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "twowayd: %s\n", e.what());
+        std::fprintf(stderr, "usage: twowayd [-Ddet] [-f config_file] [-h host_key_file] [-p port]\n");
+        return 1;
+    }
+    return run(flags);
+}

@@ -1,0 +1,297 @@
+#include "server.hpp"
+
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+
+#include <asio/ip/v6_only.hpp>
+
+#include "connection.hpp"
+#include "log.hpp"
+
+namespace twowayd {
+
+namespace {
+
+// After SIGTERM, sessions get this long to end cleanly before they are closed outright.
+constexpr auto shutdown_grace = std::chrono::seconds(5);
+
+std::string duration_text(std::chrono::steady_clock::duration d) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+    return buf;
+}
+
+Peer peer_of(const tcp::socket& s, std::error_code& ec) {
+    Peer p;
+    const auto remote = s.remote_endpoint(ec);
+    if (ec) return p;
+    const auto local = s.local_endpoint(ec);
+    if (ec) return p;
+    p.ip = remote.address().to_string();
+    p.port = remote.port();
+    p.local_ip = local.address().to_string();
+    p.local_port = local.port();
+    return p;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, ServerOptions options, std::shared_ptr<const Settings> settings)
+    : io_(io),
+      options_(std::move(options)),
+      settings_(std::move(settings)),
+      limiter_(settings_->config.max_startups, settings_->config.per_source_max_startups),
+      signals_(io),
+      child_signals_(io, SIGCHLD),
+      shutdown_timer_(io) {}
+
+Server::~Server() = default;
+
+twoway::Rng& Server::rng() noexcept { return twoway::system_rng(); }
+
+void Server::bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& into) {
+    std::error_code ec;
+    tcp::resolver resolver(io_);
+    auto results = resolver.resolve(e.host, std::to_string(e.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec) {
+        log_error("Bad ListenAddress ", e.host, ": ", ec.message());
+        return;
+    }
+    for (const auto& r : results) {
+        const tcp::endpoint ep = r.endpoint();
+        auto acceptor = std::make_shared<tcp::acceptor>(io_);
+        const std::string where = "port " + std::to_string(ep.port()) + " on " + ep.address().to_string();
+        (void)acceptor->open(ep.protocol(), ec);
+        if (!ec) (void)acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        // As sshd: an IPv6 socket takes IPv6 only, so "::" and "0.0.0.0" can both be bound.
+        if (!ec && ep.address().is_v6()) (void)acceptor->set_option(asio::ip::v6_only(true), ec);
+        if (!ec) (void)acceptor->bind(ep, ec);
+        if (!ec) (void)acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            log_error("Bind to ", where, " failed: ", ec.message(), ".");
+            continue;
+        }
+        const auto bound = acceptor->local_endpoint(ec);
+        log_info("Server listening on ", bound.address().to_string(), " port ", bound.port(), ".");
+        into.push_back(Listener{e, std::move(acceptor)});
+    }
+}
+
+bool Server::listen() {
+    for (const auto& e : twoway::listen_endpoints(settings_->config)) bind_endpoint(e, listeners_);
+    if (listeners_.empty()) {
+        log_fatal("Cannot bind any address.");
+        return false;
+    }
+    return true;
+}
+
+void Server::log_host_keys() const {
+    const auto& keys = settings_->host_keys;
+    log_info("Host key: ", key_fingerprint_text(keys.front().key.public_key()));
+    log_verbose("Host key file: ", keys.front().path);
+    for (std::size_t i = 1; i < keys.size(); ++i) {
+        log_info("Host key ", keys[i].path, " (", key_fingerprint_text(keys[i].key.public_key()),
+                 ") is not used: the handshake presents the first HostKey only");
+    }
+}
+
+void Server::start() {
+    log_host_keys();
+    signals_.add(SIGHUP);
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGQUIT);
+    asio::co_spawn(io_, signal_loop(), asio::detached);
+    asio::co_spawn(io_, child_loop(), asio::detached);
+    for (const auto& l : listeners_) asio::co_spawn(io_, accept_loop(l.acceptor), asio::detached);
+}
+
+awaitable<void> Server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor->async_accept(nothrow);
+        if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
+        if (ec) {
+            if (ec == asio::error::connection_aborted) continue;
+            log_error("accept: ", ec.message());
+            if (ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+                ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+                // Out of descriptors: pause instead of spinning on the same error.
+                asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+                (void)co_await pause.async_wait(nothrow);
+            }
+            continue;
+        }
+        on_accept(std::move(socket));
+    }
+}
+
+void Server::on_accept(tcp::socket socket) {
+    std::error_code ec;
+    const Peer peer = peer_of(socket, ec);
+    if (ec) return;  // already gone
+    if (terminating_) return;
+    const Admission verdict = limiter_.admit(peer.ip, rng());
+    if (verdict != Admission::admit) {
+        log_drop(verdict, peer);
+        return;  // the socket closes as it goes out of scope: no byte read, no crypto done
+    }
+    (void)socket.set_option(tcp::no_delay(true), ec);
+    (void)socket.set_option(asio::socket_base::keep_alive(true), ec);
+    auto conn = std::make_shared<Connection>(*this, std::move(socket), peer, settings_);
+    asio::co_spawn(io_, [conn]() -> awaitable<void> { co_await conn->run(); }, asio::detached);
+}
+
+void Server::log_drop(Admission why, const Peer& peer) {
+    const std::string what = cat("drop connection #", limiter_.startups(), " from [", peer.ip, "]:", peer.port,
+                                 " on [", peer.local_ip, "]:", peer.local_port);
+    if (why == Admission::past_per_source) {
+        log_info(what, " past PerSourceMaxStartups");
+        return;
+    }
+    // As sshd: announce the episode, log its first drop at INFO and the rest at VERBOSE, so that a
+    // flood cannot flood the log too.
+    LogLevel level = LogLevel::verbose;
+    if (!throttling_) {
+        throttling_ = true;
+        throttle_start_ = std::chrono::steady_clock::now();
+        throttle_dropped_ = 0;
+        log_error("beginning MaxStartups throttling");
+        level = LogLevel::info;
+    }
+    ++throttle_dropped_;
+    log_at(level, what, " past MaxStartups");
+}
+
+void Server::release_startup(const std::string& source) {
+    limiter_.release(source);
+    if (throttling_ && !limiter_.throttling()) {
+        throttling_ = false;
+        log_info("exited MaxStartups throttling after ", duration_text(std::chrono::steady_clock::now() - throttle_start_),
+                 ", ", throttle_dropped_, " connections dropped");
+    }
+}
+
+void Server::watch_child(pid_t pid, std::function<void(int)> on_exit) { children_[pid] = std::move(on_exit); }
+
+awaitable<void> Server::child_loop() {
+    for (;;) {
+        auto [ec, sig] = co_await child_signals_.async_wait(nothrow);
+        if (ec) co_return;
+        reap();
+    }
+}
+
+void Server::reap() {
+    for (;;) {
+        int status = 0;
+        const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) return;
+        auto it = children_.find(pid);
+        if (it == children_.end()) continue;  // its session is gone; reaping is all that was left
+        auto on_exit = std::move(it->second);
+        children_.erase(it);
+        if (on_exit) on_exit(status);
+    }
+}
+
+awaitable<void> Server::signal_loop() {
+    for (;;) {
+        auto [ec, sig] = co_await signals_.async_wait(nothrow);
+        if (ec) co_return;
+        if (sig == SIGHUP) {
+            if (!terminating_) reload();
+            continue;
+        }
+        begin_shutdown(sig);
+    }
+}
+
+void Server::reload() {
+    log_info("Received SIGHUP; reloading configuration from ", options_.config_path);
+    auto loaded = load_settings(options_.config_path, options_.overrides);
+    if (!loaded.settings) {
+        for (const auto& p : loaded.problems) log_error(p);
+        log_error("configuration not reloaded: keeping the current one");
+        return;
+    }
+    settings_ = std::move(loaded.settings);
+    if (!options_.log_level_forced) log_set_level(settings_->config.log_level);
+    limiter_.configure(settings_->config.max_startups, settings_->config.per_source_max_startups);
+
+    // Keep the listeners whose endpoint is still configured, close the others, bind the new ones.
+    const auto wanted = twoway::listen_endpoints(settings_->config);
+    std::vector<Listener> kept;
+    for (auto& l : listeners_) {
+        bool still = false;
+        for (const auto& e : wanted) still = still || e == l.configured;
+        if (still) {
+            kept.push_back(std::move(l));
+        } else {
+            std::error_code ec;
+            const auto ep = l.acceptor->local_endpoint(ec);
+            log_info("No longer listening on ", ep.address().to_string(), " port ", ep.port(), ".");
+            (void)l.acceptor->close(ec);
+        }
+    }
+    for (const auto& e : wanted) {
+        bool have = false;
+        for (const auto& l : kept) have = have || l.configured == e;
+        if (have) continue;
+        std::vector<Listener> fresh;
+        bind_endpoint(e, fresh);
+        for (auto& l : fresh) {
+            asio::co_spawn(io_, accept_loop(l.acceptor), asio::detached);
+            kept.push_back(std::move(l));
+        }
+    }
+    listeners_ = std::move(kept);
+    if (listeners_.empty()) log_error("configuration reloaded, but no address could be bound: not listening");
+    log_host_keys();
+    log_info("Configuration reloaded.");
+}
+
+void Server::begin_shutdown(int sig) {
+    if (terminating_) return;
+    terminating_ = true;
+    log_info("Received signal ", sig, "; terminating.");
+    for (auto& l : listeners_) {
+        std::error_code ec;
+        (void)l.acceptor->close(ec);
+    }
+    listeners_.clear();
+    // terminate() may end a connection at once (detach() below), so walk a copy.
+    const std::vector<Connection*> live(connections_.begin(), connections_.end());
+    for (auto* c : live) c->terminate();
+    if (connections_.empty()) return finish_shutdown();
+    shutdown_timer_.expires_after(shutdown_grace);
+    shutdown_timer_.async_wait([this](std::error_code ec) {
+        if (ec) return;
+        const std::vector<Connection*> left(connections_.begin(), connections_.end());
+        if (!left.empty()) log_info("closing ", left.size(), " connections that did not end in time");
+        for (auto* c : left) c->abort();
+        finish_shutdown();
+    });
+}
+
+void Server::detach(Connection* c) {
+    connections_.erase(c);
+    if (terminating_ && connections_.empty()) finish_shutdown();
+}
+
+void Server::finish_shutdown() {
+    std::error_code ec;
+    shutdown_timer_.cancel();
+    (void)signals_.cancel(ec);
+    (void)child_signals_.cancel(ec);
+    // Whatever still holds work (a stuck connection after abort) must not keep the daemon alive.
+    io_.stop();
+}
+
+}  // namespace twowayd

@@ -1,0 +1,93 @@
+// The daemon's one event loop: listening sockets, the pre-authentication limits (applied at accept,
+// before any crypto), the signals (SIGHUP reload, SIGTERM/SIGINT/SIGQUIT shutdown, SIGCHLD reaping)
+// and the registry of live connections. One single-threaded io_context carries everything; each
+// connection is a coroutine (connection.cpp), and a child process exists only for a shell or command.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <asio/signal_set.hpp>
+
+#include "async.hpp"
+#include "settings.hpp"
+#include "startups.hpp"
+
+namespace twowayd {
+
+class Connection;
+
+struct ServerOptions {
+    std::string config_path;
+    Overrides overrides;
+    bool log_level_forced = false;  // -d: the config's LogLevel does not apply
+};
+
+class Server {
+public:
+    Server(asio::io_context& io, ServerOptions options, std::shared_ptr<const Settings> settings);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds every listen endpoint, logging each ("Server listening on 127.0.0.1 port 4422."). False when
+    // none could be bound.
+    [[nodiscard]] bool listen();
+    // Logs the host key fingerprints, starts the accept loops and the signal handlers.
+    void start();
+
+    // ---- for connections ----
+    [[nodiscard]] asio::io_context& io() noexcept { return io_; }
+    [[nodiscard]] twoway::Rng& rng() noexcept;
+    [[nodiscard]] std::shared_ptr<const Settings> settings() const { return settings_; }
+    // A connection authenticated or ended: it no longer counts against MaxStartups.
+    void release_startup(const std::string& source);
+    // Calls on_exit(wait status) once the child has been reaped.
+    void watch_child(pid_t pid, std::function<void(int)> on_exit);
+    void attach(Connection* c) { connections_.insert(c); }
+    void detach(Connection* c);
+    [[nodiscard]] bool terminating() const noexcept { return terminating_; }
+
+private:
+    struct Listener {
+        twoway::Endpoint configured;  // as the config (or -p) names it; the key for reloads
+        std::shared_ptr<tcp::acceptor> acceptor;
+    };
+
+    void bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& into);
+    awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor);
+    void on_accept(tcp::socket socket);
+    void log_drop(Admission why, const Peer& peer);
+    awaitable<void> signal_loop();
+    awaitable<void> child_loop();
+    void reap();
+    void reload();
+    void begin_shutdown(int sig);
+    void finish_shutdown();
+    void log_host_keys() const;
+
+    asio::io_context& io_;
+    ServerOptions options_;
+    std::shared_ptr<const Settings> settings_;
+    std::vector<Listener> listeners_;
+    StartupLimiter limiter_;
+    asio::signal_set signals_;
+    asio::signal_set child_signals_;
+    asio::steady_timer shutdown_timer_;
+    std::unordered_map<pid_t, std::function<void(int)>> children_;
+    std::unordered_set<Connection*> connections_;
+    bool terminating_ = false;
+    // sshd's MaxStartups throttling episode, for its "beginning"/"exited" log lines.
+    bool throttling_ = false;
+    std::chrono::steady_clock::time_point throttle_start_{};
+    std::uint64_t throttle_dropped_ = 0;
+};
+
+}  // namespace twowayd

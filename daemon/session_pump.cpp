@@ -1,0 +1,198 @@
+// The byte pumps between the session protocol and the child (PTY or pipes) or the service connection,
+// with flow control in both directions, and the events that concern the child: its exit, signals from
+// the client, window changes.
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <csignal>
+
+#include "child.hpp"
+#include "log.hpp"
+#include "session.hpp"
+
+namespace twowayd {
+
+namespace {
+
+// One read from the child or the service: a session DATA message's worth, so each read becomes one
+// message and one record.
+constexpr std::size_t read_chunk = 65536 - 16;
+// With a PTY, output may still be in flight in the terminal when the shell's exit is reported, and a
+// background job may keep the terminal open for ever: after the exit, stop at the first pause this long.
+constexpr auto pty_drain_pause = std::chrono::milliseconds(500);
+
+}  // namespace
+
+void Session::run_process_pumps() {
+    if (pty_) {
+        err_eof_ = true;  // a terminal has no separate error stream
+        spawn(pump_out(*pty_, Stream::out));
+        spawn(pump_in(*pty_));
+        return;
+    }
+    spawn(pump_out(*child_out_, Stream::out));
+    spawn(pump_out(*child_err_, Stream::err));
+    spawn(pump_in(*child_in_));
+}
+
+void Session::run_service_pumps() {
+    err_eof_ = true;  // a service has one stream back
+    spawn(pump_out(*remote_, Stream::out));
+    spawn(pump_in(*remote_));
+}
+
+template <class Source>
+awaitable<void> Session::pump_out(Source& from, Stream to) {
+    std::vector<std::byte> buf(read_chunk);
+    const bool pty_output = is_pty_ && kind_ == Kind::process;
+    for (;;) {
+        // Read only what the client can take now: while its window is shut, the child blocks on a full
+        // pipe or terminal, which is the back-pressure we want.
+        while (!stopping_ && !close_sent_ && proto_.send_capacity(to) == 0) co_await changed_.wait();
+        if (stopping_ || close_sent_) break;
+        const std::size_t want = std::min(buf.size(), proto_.send_capacity(to));
+        if (pty_output) {
+            pty_read_pending_ = true;
+            if (exited_) arm_drain_timer();
+        }
+        auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), want), nothrow);
+        if (pty_output) {
+            pty_read_pending_ = false;
+            drain_timer_.cancel();
+        }
+        // Hand over everything that was read; the window may have shrunk meanwhile (the other stream
+        // used the shared output allowance), so wait for room as needed.
+        std::size_t done = 0;
+        bool broken = false;
+        while (done < n && !stopping_ && !close_sent_) {
+            if (proto_.send_capacity(to) == 0) {
+                co_await changed_.wait();
+                continue;
+            }
+            auto took = proto_.send_data(to, std::span<const std::byte>(buf.data() + done, n - done));
+            if (!took) {
+                broken = true;
+                break;
+            }
+            done += *took;
+            changed_.notify_all();
+        }
+        // End of file, EIO from a PTY whose terminal closed, a cancelled drain, a reset: all end the stream.
+        if (ec || broken) break;
+    }
+    if (to == Stream::out) {
+        out_eof_ = true;
+    } else {
+        err_eof_ = true;
+    }
+    progress();
+}
+
+template <class Sink>
+awaitable<void> Session::pump_in(Sink& to) {
+    for (;;) {
+        while (!stopping_ && !input_dead_ && input_.empty() && !input_eof_) co_await changed_.wait();
+        if (stopping_ || input_dead_) break;
+        if (input_.empty()) {
+            end_input(to);  // the client's EOF, after everything before it was written
+            break;
+        }
+        const auto& front = input_.front();
+        auto [ec, n] = co_await to.async_write_some(
+            asio::buffer(front.data() + input_offset_, front.size() - input_offset_), nothrow);
+        if (stopping_ || input_dead_) break;  // input_ may have been discarded meanwhile
+        if (ec) {
+            // The child closed its input (or exited): the rest can never be delivered. Keep granting
+            // window so the client is not stalled, and drop what it sends.
+            log_debug("input for ", account_.name, "'s session no longer read: ", ec.message());
+            input_dead_ = true;
+            discard_input();
+            break;
+        }
+        input_offset_ += n;
+        // Credit goes back to the client only for bytes that really left our buffer.
+        (void)proto_.consumed(Stream::in, n);
+        if (input_offset_ == input_.front().size()) {
+            input_.pop_front();
+            input_offset_ = 0;
+        }
+        progress();
+    }
+    progress();
+}
+
+void Session::end_input(Descriptor& to) {
+    // A PTY gets nothing: like sshd, the client's EOF is not turned into VEOF (the terminal is in the
+    // client's raw mode, where ^D travels as a byte). Pipes: the child reads end of file.
+    if (pty_ && &to == &*pty_) return;
+    std::error_code ec;
+    (void)to.close(ec);
+}
+
+void Session::end_input(tcp::socket& to) {
+    std::error_code ec;
+    (void)to.shutdown(tcp::socket::shutdown_send, ec);
+    input_shut_ = true;
+}
+
+void Session::on_input(std::vector<std::byte> bytes) {
+    if (bytes.empty()) return;
+    if (input_dead_ || kind_ == Kind::none) {
+        (void)proto_.consumed(Stream::in, bytes.size());
+        return;
+    }
+    input_.push_back(std::move(bytes));
+}
+
+void Session::discard_input() {
+    std::size_t n = 0;
+    for (const auto& chunk : input_) n += chunk.size();
+    n -= std::min(n, input_offset_);
+    input_.clear();
+    input_offset_ = 0;
+    if (n > 0) (void)proto_.consumed(Stream::in, n);
+}
+
+void Session::on_child_exit(int status) {
+    exited_ = true;
+    exit_status_ = status;
+    if (pty_read_pending_) arm_drain_timer();
+    progress();
+}
+
+void Session::arm_drain_timer() {
+    auto self = shared_from_this();
+    drain_timer_.expires_after(pty_drain_pause);
+    drain_timer_.async_wait([self](std::error_code ec) {
+        if (ec || !self->pty_read_pending_ || !self->pty_) return;
+        std::error_code ignored;
+        (void)self->pty_->cancel(ignored);
+    });
+}
+
+void Session::send_signal(std::string_view name) {
+    const auto sig = signal_from_name(name);
+    if (!sig) {
+        log_debug("ignoring signal ", name, " from the client");
+        return;
+    }
+    if (kind_ != Kind::process || pid_ <= 0 || exited_) return;  // never signal a reaped (reusable) pid
+    // With the account's rights, as sshd: the client can signal only what its account could.
+    TemporaryIdentity as_user(account_);
+    if (!as_user.ok()) return;
+    if (::kill(-pid_, *sig) != 0) log_debug("kill(-", pid_, ", ", name, "): ", errno_text(errno));
+}
+
+void Session::resize(const twoway::session::TermSize& size) {
+    if (!pty_) return;
+    struct winsize ws {};
+    auto clamp = [](std::uint32_t v) { return static_cast<unsigned short>(std::min<std::uint32_t>(v, 0xffff)); };
+    ws.ws_col = clamp(size.cols);
+    ws.ws_row = clamp(size.rows);
+    ws.ws_xpixel = clamp(size.width_px);
+    ws.ws_ypixel = clamp(size.height_px);
+    // The kernel sends SIGWINCH to the terminal's foreground process group.
+    if (::ioctl(pty_->native_handle(), TIOCSWINSZ, &ws) != 0) log_debug("TIOCSWINSZ: ", errno_text(errno));
+}
+
+}  // namespace twowayd

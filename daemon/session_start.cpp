@@ -1,0 +1,204 @@
+// Starting what the client asked for: a shell or command in a child process running as the account,
+// or a connection to a named service. The session is accepted only once the process runs (its exec
+// report came back clean) or the connection is up; otherwise it is rejected with a reason code.
+#include <array>
+
+#include <asio/connect.hpp>
+
+#include "child.hpp"
+#include "log.hpp"
+#include "server.hpp"
+#include "session.hpp"
+
+namespace twowayd {
+
+namespace ts = twoway::session;
+
+namespace {
+
+constexpr auto service_connect_timeout = std::chrono::seconds(10);
+constexpr std::string_view user_path = "/usr/local/bin:/usr/bin:/bin";
+// As sshd's SUPERUSER_PATH: root gets the sbin directories too.
+constexpr std::string_view root_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::string base_name(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Client variables we pass on, as Debian's sshd_config does with "AcceptEnv LANG LC_*".
+bool accepted_client_variable(std::string_view name) { return name == "LANG" || name.starts_with("LC_"); }
+
+}  // namespace
+
+void Session::reject(std::uint32_t code, std::string_view text) {
+    if (auto st = proto_.reject(code, text); !st) log_debug("cannot reject: ", st.error().message());
+    progress();
+}
+
+std::vector<std::string> Session::child_environment(const ts::Request& req) const {
+    std::vector<std::string> env;
+    for (const auto& v : req.env) {
+        if (!accepted_client_variable(v.name)) {
+            log_debug("ignoring environment variable ", v.name, " from the client");
+            continue;
+        }
+        const std::string prefix = v.name + "=";
+        bool dup = false;
+        for (const auto& e : env) dup = dup || e.starts_with(prefix);
+        if (!dup) env.push_back(prefix + v.value);
+    }
+    env.push_back("HOME=" + account_.home);
+    env.push_back("SHELL=" + account_.shell);
+    env.push_back("USER=" + account_.name);
+    env.push_back("LOGNAME=" + account_.name);
+    env.push_back(cat("PATH=", account_.uid == 0 ? root_path : user_path));
+    env.push_back("MAIL=/var/mail/" + account_.name);
+    if (req.pty && !req.pty->term.empty()) env.push_back("TERM=" + req.pty->term);
+    // As SSH_CLIENT and SSH_CONNECTION.
+    env.push_back(cat("TWOWAY_CLIENT=", peer_.ip, " ", peer_.port, " ", peer_.local_port));
+    env.push_back(cat("TWOWAY_CONNECTION=", peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port));
+    return env;
+}
+
+awaitable<void> Session::start(const ts::Request& req) {
+    starting_ = true;
+    if (req.kind == ts::RequestKind::service) {
+        co_await start_service(req);
+    } else {
+        co_await start_process(req);
+    }
+    starting_ = false;
+    if (terminating_) terminate_backend();
+}
+
+awaitable<void> Session::start_process(const ts::Request& req) {
+    const std::string base = base_name(account_.shell);
+    SpawnRequest spawn_req;
+    spawn_req.account = &account_;
+    spawn_req.switch_identity = running_as_root();
+    if (req.kind == ts::RequestKind::shell) {
+        spawn_req.argv = {"-" + base};  // a login shell, as login(1) and sshd start it
+    } else {
+        spawn_req.argv = {base, "-c", req.command};
+    }
+    spawn_req.env = child_environment(req);
+    spawn_req.pty = req.pty;
+    spawn_req.tty_variable = "TWOWAY_TTY";
+
+    SpawnFailure failure;
+    auto child = spawn_child(spawn_req, failure);
+    if (!child) {
+        log_error("cannot start a session for ", account_.name, ": ", failure.message);
+        reject(failure.kind == SpawnError::pty_failed ? ts::reject::pty_failed : ts::reject::start_failed,
+               failure.kind == SpawnError::pty_failed ? "no PTY available" : "cannot start the session");
+        co_return;
+    }
+    pid_ = child->pid;
+    kind_ = Kind::process;
+    is_pty_ = req.pty.has_value();
+    std::weak_ptr<Session> weak = shared_from_this();
+    server_.watch_child(pid_, [weak](int status) {
+        if (auto s = weak.lock()) s->on_child_exit(status);
+    });
+    log_debug("User child is on pid ", pid_);
+
+    // End of file on the report pipe: the program runs. Anything else: why it did not.
+    Descriptor report(socket_.get_executor(), child->report_fd.release());
+    std::vector<unsigned char> said;
+    std::array<unsigned char, 64> buf{};
+    for (;;) {
+        auto [ec, n] = co_await report.async_read_some(asio::buffer(buf), nothrow);
+        said.insert(said.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+        if (ec || said.size() > buf.size()) break;
+    }
+    if (auto why = decode_spawn_report(said)) {
+        log_error("cannot start a session for ", account_.name, ": ", *why);
+        reject(ts::reject::start_failed, "cannot start the session");
+        co_return;
+    }
+    if (stopping_) co_return;
+
+    const auto ex = socket_.get_executor();
+    if (is_pty_) {
+        pty_.emplace(ex, child->pty_master.release());
+    } else {
+        child_in_.emplace(ex, child->stdin_fd.release());
+        child_out_.emplace(ex, child->stdout_fd.release());
+        child_err_.emplace(ex, child->stderr_fd.release());
+    }
+    if (auto st = proto_.accept(); !st) {
+        fail("cannot accept the session: " + st.error().message());
+        co_return;
+    }
+    const std::string what = req.kind == ts::RequestKind::shell ? "shell" : "command";
+    std::string tty = child->tty;
+    if (tty.starts_with("/dev/")) tty.erase(0, 5);
+    log_info("Starting session: ", what, is_pty_ ? " on " + tty : std::string(), " for ", account_.name, " from ",
+             peer_.text());
+    if (req.kind == ts::RequestKind::exec) log_debug("session command: ", req.command);
+    run_process_pumps();
+    progress();
+}
+
+awaitable<void> Session::start_service(const ts::Request& req) {
+    const auto* spec = settings_->find_service(req.command);
+    if (spec == nullptr) {
+        log_info("Refused request for unknown service ", log_safe(req.command), " from user ", account_.name, " ",
+                 peer_.text());
+        reject(ts::reject::unknown_service, "no such service");
+        co_return;
+    }
+    const auto ex = socket_.get_executor();
+    remote_.emplace(ex);
+    auto self = shared_from_this();
+    connect_timed_out_ = false;
+    request_timer_.expires_after(service_connect_timeout);
+    request_timer_.async_wait([self](std::error_code ec) {
+        // A completion already queued when the connect finished finds starting_ false and does nothing.
+        if (ec || !self->starting_) return;
+        self->connect_timed_out_ = true;
+        std::error_code ignored;
+        if (self->resolver_) self->resolver_->cancel();
+        if (self->remote_) (void)self->remote_->close(ignored);
+    });
+
+    std::error_code ec;
+    std::vector<tcp::endpoint> endpoints;
+    const auto address = asio::ip::make_address(spec->host, ec);
+    if (!ec) {
+        endpoints.emplace_back(address, spec->port);
+    } else {
+        // A host name: Asio resolves it on its own background thread, so the loop never blocks on DNS.
+        resolver_.emplace(ex);
+        auto [rec, results] = co_await resolver_->async_resolve(spec->host, std::to_string(spec->port), nothrow);
+        ec = rec;
+        for (const auto& r : results) endpoints.push_back(r.endpoint());
+        resolver_.reset();
+    }
+    if (!ec && !stopping_) {
+        auto [cec, ep] = co_await asio::async_connect(*remote_, endpoints, nothrow);
+        ec = cec;
+    }
+    request_timer_.cancel();
+    if (stopping_) co_return;
+    if (ec || !remote_->is_open()) {
+        log_error("service ", spec->name, ": connect to ", spec->host, " port ", spec->port, " failed: ",
+                  connect_timed_out_ ? std::string("timed out") : ec.message());
+        remote_.reset();
+        reject(ts::reject::start_failed, "cannot connect to the service");
+        co_return;
+    }
+    (void)remote_->set_option(tcp::no_delay(true), ec);
+    if (auto st = proto_.accept(); !st) {
+        fail("cannot accept the session: " + st.error().message());
+        co_return;
+    }
+    kind_ = Kind::service;
+    log_info("Starting session: service ", spec->name, " (", spec->host, " port ", spec->port, ") for ",
+             account_.name, " from ", peer_.text());
+    run_service_pumps();
+    progress();
+}
+
+}  // namespace twowayd

@@ -1,0 +1,78 @@
+#include "settings.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include <twoway/keyfile.hpp>
+#include <twoway/keys.hpp>
+
+namespace twowayd {
+
+namespace {
+
+std::string octal_mode(unsigned mode) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04o", mode & 07777U);
+    return buf;
+}
+
+// Why a host key did not load, in words an operator can act on.
+std::string host_key_problem(const std::string& path, std::error_code ec) {
+    using twoway::errc;
+    if (ec == errc::insecure_permissions) {
+        struct stat st {};
+        std::string mode = ::stat(path.c_str(), &st) == 0 ? octal_mode(st.st_mode) + " " : std::string();
+        return path + ": permissions " + mode + "are too open: a host key must be accessible only by its owner "
+                      "(chmod 600)";
+    }
+    if (ec == errc::passphrase_required) {
+        return path + ": host key is encrypted; twowayd cannot ask for a passphrase (host keys are stored "
+                      "without one)";
+    }
+    if (ec == std::errc::no_such_file_or_directory) return path + ": no such host key file";
+    return path + ": cannot load host key: " + ec.message();
+}
+
+}  // namespace
+
+const twoway::ServiceSpec* Settings::find_service(std::string_view name) const {
+    for (const auto& s : config.services) {
+        if (s.name == name) return &s;
+    }
+    return nullptr;
+}
+
+std::string key_fingerprint_text(const twoway::PublicKey& key) {
+    return "ED25519 " + twoway::fingerprint_sha256(key);
+}
+
+LoadResult load_settings(const std::string& config_path, const Overrides& overrides) {
+    LoadResult out;
+    auto parsed = twoway::load_daemon_config(config_path);
+    for (const auto& d : parsed.errors) out.problems.push_back(d.text());
+
+    auto settings = std::make_shared<Settings>();
+    settings->config_path = config_path;
+    settings->config = std::move(parsed.config);
+    if (!overrides.ports.empty()) settings->config.ports = overrides.ports;
+    if (!overrides.host_keys.empty()) settings->config.host_keys = overrides.host_keys;
+
+    // Host keys are checked even when the file had errors (the keys its valid lines name), so that -t
+    // reports everything at once.
+    for (const auto& path : settings->config.host_keys) {
+        auto loaded = twoway::load_private_key(path, "");
+        if (!loaded) {
+            out.problems.push_back(host_key_problem(path, loaded.error()));
+            continue;
+        }
+        settings->host_keys.push_back(HostKey{path, std::move(loaded->key)});
+    }
+    if (settings->host_keys.empty() && out.problems.empty()) {
+        out.problems.push_back(config_path + ": no host key could be loaded (HostKey)");
+    }
+    if (out.problems.empty()) out.settings = std::move(settings);
+    return out;
+}
+
+}  // namespace twowayd

@@ -1,0 +1,52 @@
+// What the daemon runs with: the parsed twowayd.conf, the command-line overrides applied, and the host
+// keys loaded. Built at start, by `-t`, and again on every SIGHUP; a Settings is immutable once built,
+// and each connection keeps the one it started with (shared_ptr), so a reload never changes the rules
+// under a connection that is already in its handshake.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <twoway/key.hpp>
+
+#include "daemon_config.hpp"
+
+namespace twowayd {
+
+// The flags that override the file (sshd's -p and -h).
+struct Overrides {
+    std::vector<std::uint16_t> ports;       // -p: replaces Port (0: any free port, for tests)
+    std::vector<std::string> host_keys;     // -h: replaces HostKey
+};
+
+struct HostKey {
+    std::string path;
+    twoway::PrivateKey key;
+};
+
+struct Settings {
+    std::string config_path;
+    twoway::DaemonConfig config;
+    // Every HostKey that loaded, in order. The handshake presents one identity, so the first is the
+    // one in use; the others are checked (so -t reports them) and logged as unused.
+    std::vector<HostKey> host_keys;
+
+    [[nodiscard]] const twoway::PrivateKey& host_key() const { return host_keys.front().key; }
+    [[nodiscard]] const twoway::ServiceSpec* find_service(std::string_view name) const;
+};
+
+struct LoadResult {
+    std::shared_ptr<const Settings> settings;  // set only when problems is empty
+    std::vector<std::string> problems;         // "path:line: message" or "path: message", in order
+};
+
+// Reads the config file, applies the overrides and loads the host keys, collecting every problem.
+[[nodiscard]] LoadResult load_settings(const std::string& config_path, const Overrides& overrides);
+
+// "ED25519 SHA256:..." as sshd prints keys in its log.
+[[nodiscard]] std::string key_fingerprint_text(const twoway::PublicKey& key);
+
+}  // namespace twowayd

@@ -1,0 +1,46 @@
+// Fuzz target: twowayd.conf text through parse_daemon_config and the functions that use its result.
+//
+// Beyond "no crash": errors are bounded and located inside the text; a config without errors has at
+// least one port, listen address and host key, unique service names, every listen endpoint on a real
+// port, and AuthorizedKeysFile entries that expand for any account.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "daemon_config.hpp"
+
+namespace {
+void check(bool ok) {
+    if (!ok) std::abort();
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace twoway;
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    auto result = parse_daemon_config("fuzz.conf", text);
+    check(result.errors.size() <= 101);
+    const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    for (const auto& e : result.errors) {
+        check(e.where.path == "fuzz.conf" && e.where.line >= 1 && e.where.line <= lines);
+        check(!e.message.empty());
+    }
+    const auto& c = result.config;
+    check(c.ports.size() <= 256 && c.listen_addresses.size() <= 256 && c.host_keys.size() <= 256);
+    if (!result.ok()) return 0;
+
+    check(!c.ports.empty() && !c.listen_addresses.empty() && !c.host_keys.empty());
+    check(c.max_startups.start <= c.max_startups.full && c.max_startups.rate >= 1 && c.max_startups.rate <= 100);
+    for (std::size_t i = 0; i < c.services.size(); ++i) {
+        check(c.services[i].port != 0);
+        for (std::size_t j = i + 1; j < c.services.size(); ++j) check(c.services[i].name != c.services[j].name);
+    }
+    for (const auto& e : listen_endpoints(c)) check(e.port != 0 && !e.host.empty());
+    auto paths = authorized_keys_paths(c, AccountInfo{"fuzz", "/home/fuzz", 1234});
+    check(paths.has_value());
+    for (const auto& p : *paths) check(p.starts_with('/'));
+    (void)log_level_name(c.log_level);
+    return 0;
+}

@@ -1,0 +1,192 @@
+// Shared by the handshake fuzz targets and their seed generator: deterministic simulated peers built
+// from the protocol's pieces, so a fuzz input can supply the *plaintext* of an encrypted handshake
+// message (sealed here under the session's real keys) and reach the parsers and checks behind the AEAD.
+//
+// Input format of both targets: byte 0 = mode (mod 3), byte 1 = flags, then chunks, each a u16
+// big-endian length and that many bytes (a short last chunk takes what is left).
+//   mode 0  raw: every chunk is fed as received bytes, as they come
+//   mode 1  the first chunk is the peer's encrypted message plaintext (sealed here), more chunks follow
+//   mode 2  the first chunk is a list of (u16 offset, u8 xor) edits to the genuine plaintext
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <twoway/handshake.hpp>
+
+#include "handshake/framing.hpp"
+#include "handshake/key_schedule.hpp"
+#include "handshake/messages.hpp"
+#include "handshake/peer_auth.hpp"
+#include "wire/reader.hpp"
+
+namespace twoway::fuzz {
+
+using ByteVec = std::vector<std::byte>;
+
+enum Flag : std::uint8_t {
+    flag_refuse = 1,      // the verdict is no (reject_server / deny)
+    flag_trickle = 2,     // feed byte by byte
+    flag_end_input = 4,   // declare end of input at the end
+};
+
+class Chunks {
+public:
+    explicit Chunks(wire::Bytes in) : r_(in) {}
+    [[nodiscard]] bool empty() const { return r_.empty(); }
+    wire::Bytes next() {
+        if (r_.remaining() < 2) return r_.rest();
+        const std::size_t n = r_.u16();
+        return r_.bytes(std::min(n, r_.remaining()));
+    }
+
+private:
+    wire::Reader r_;
+};
+
+inline const PrivateKey& client_key() {
+    static const PrivateKey k = [] {
+        std::array<std::byte, 32> seed{};
+        seed.fill(std::byte{0xc1});
+        return PrivateKey::from_seed(seed);
+    }();
+    return k;
+}
+inline const PrivateKey& server_key() {
+    static const PrivateKey k = [] {
+        std::array<std::byte, 32> seed{};
+        seed.fill(std::byte{0x5e});
+        return PrivateKey::from_seed(seed);
+    }();
+    return k;
+}
+inline constexpr std::uint64_t client_rng_seed = 0xc11e47;
+inline constexpr std::uint64_t server_rng_seed = 0x5e47e4;
+inline constexpr std::string_view account = "fuzz";
+
+// Applies (u16 offset, u8 xor) edits; offsets wrap around the plaintext.
+inline void apply_edits(ByteVec& plain, wire::Bytes edits) {
+    wire::Reader r(edits);
+    while (r.remaining() >= 3 && !plain.empty()) {
+        const std::size_t at = r.u16() % plain.size();
+        plain[at] ^= std::byte{r.u8()};
+    }
+}
+
+// A plaintext cut or padded to the length bounds of its message type, so that sealing it is valid.
+inline ByteVec clamp(handshake::MsgType type, wire::Bytes plaintext) {
+    const std::size_t max = handshake::body_bounds(type).max - handshake::aead_tag_size;
+    const std::size_t min = handshake::body_bounds(type).min - handshake::aead_tag_size;
+    ByteVec p(plaintext.begin(), plaintext.begin() + static_cast<std::ptrdiff_t>(std::min(plaintext.size(), max)));
+    if (p.size() < min) p.resize(min);
+    return p;
+}
+
+// The client side, from the pieces (PROTOCOL.md 7.1), with fixed randomness.
+class SimClient {
+public:
+    SimClient() {
+        DeterministicRng rng(client_rng_seed);
+        rng.fill(random_);
+        rng.fill(block_.get().ephemeral);
+        handshake::ClientHello ch;
+        ch.versions = {protocol_version_1};
+        ch.suites = {0x0001};
+        ch.random = random_;
+        share_ = crypto::x25519_public(block_.get().ephemeral);
+        ch.shares = {handshake::KeyShare{handshake::group_x25519, share_}};
+        hello_ = handshake::write_client_hello(ch);
+        transcript_.absorb(hello_);
+    }
+    [[nodiscard]] const ByteVec& hello() const { return hello_; }
+
+    // Takes the server's flight; false if it is not server_hello | server_auth that opens.
+    bool server_flight(wire::Bytes m2) {
+        using namespace handshake;
+        handshake::Secrets& s = block_.get();
+        if (m2.size() < 4 + 70) return false;
+        auto sh = parse_server_hello(m2.subspan(4, 70));
+        if (!sh || sh->share.size() != 32 || !crypto::x25519(s.shared, s.ephemeral, sh->share.first<32>())) return false;
+        transcript_.absorb(m2.first(74));
+        derive_handshake_secrets(s, transcript_.digest());
+        wire::Bytes rest = m2.subspan(74);
+        Frame f{rest.first(std::min<std::size_t>(4, rest.size())), rest.size() > 4 ? rest.subspan(4) : wire::Bytes{}, rest};
+        if (rest.size() < 4 + 17) return false;
+        auto plain = open_message(f, s.server_key, 0);
+        if (!plain) return false;
+        transcript_.absorb(*plain);
+        return true;
+    }
+    // The genuine client_auth plaintext for this session.
+    [[nodiscard]] ByteVec genuine_auth() {
+        handshake::Transcript t = transcript_;
+        return handshake::build_auth(block_.get(), t, handshake::Role::client, account, client_key());
+    }
+    [[nodiscard]] ByteVec seal_auth(wire::Bytes plaintext) {
+        return handshake::seal_message(handshake::MsgType::client_auth, block_.get().client_key, 0,
+                                       clamp(handshake::MsgType::client_auth, plaintext));
+    }
+
+private:
+    handshake::Random random_{};
+    crypto::X25519Public share_{};
+    handshake::SecretBlock block_;
+    handshake::Transcript transcript_;
+    ByteVec hello_;
+};
+
+// The server side, from the pieces (PROTOCOL.md 7.2), with fixed randomness.
+class SimServer {
+public:
+    // Answers client_hello with server_hello; false if the hello is unusable.
+    bool hello(wire::Bytes m1) {
+        using namespace handshake;
+        if (m1.size() < 4) return false;
+        auto ch = parse_client_hello(m1.subspan(4));
+        if (!ch || ch->shares.empty() || ch->shares[0].group != group_x25519) return false;
+        Secrets& s = block_.get();
+        DeterministicRng rng(server_rng_seed);
+        Random random{};
+        rng.fill(random);
+        rng.fill(s.ephemeral);
+        const auto share = crypto::x25519_public(s.ephemeral);
+        if (!crypto::x25519(s.shared, s.ephemeral, ch->shares[0].data.first<32>())) return false;
+        server_hello_ = write_server_hello(ServerHello{protocol_version_1, 0x0001, random, share});
+        transcript_.absorb(m1);
+        transcript_.absorb(server_hello_);
+        derive_handshake_secrets(s, transcript_.digest());
+        return true;
+    }
+    [[nodiscard]] const ByteVec& server_hello() const { return server_hello_; }
+    [[nodiscard]] ByteVec genuine_auth() {
+        handshake::Transcript t = transcript_;
+        return handshake::build_auth(block_.get(), t, handshake::Role::server, {}, server_key());
+    }
+    [[nodiscard]] ByteVec seal(handshake::MsgType type, std::uint64_t seq, wire::Bytes plaintext) {
+        return handshake::seal_message(type, block_.get().server_key, seq, clamp(type, plaintext));
+    }
+
+private:
+    handshake::SecretBlock block_;
+    handshake::Transcript transcript_;
+    ByteVec server_hello_;
+};
+
+template <class Handshake>
+void feed(Handshake& hs, wire::Bytes bytes, bool trickle) {
+    if (!trickle) {
+        static_cast<void>(hs.feed(bytes));
+        return;
+    }
+    for (std::size_t i = 0; i < bytes.size(); ++i) static_cast<void>(hs.feed(bytes.subspan(i, 1)));
+}
+
+inline ByteVec chunk(wire::Bytes b) {
+    ByteVec out{static_cast<std::byte>(b.size() >> 8), static_cast<std::byte>(b.size() & 0xff)};
+    out.insert(out.end(), b.begin(), b.end());
+    return out;
+}
+
+}  // namespace twoway::fuzz

@@ -1,0 +1,112 @@
+// Writes the seed corpora of the handshake fuzz targets from real handshakes. Regenerate with
+//   ninja -C build/<dir> fuzz/handshake/make_handshake_seeds &&
+//   build/<dir>/fuzz/handshake/make_handshake_seeds fuzz/corpus/handshake_server fuzz/corpus/handshake_client
+// The seeds depend on the protocol and on harness.hpp's fixed keys and randomness; regenerate after
+// changing either.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "handshake/harness.hpp"
+
+using namespace twoway;
+using namespace twoway::fuzz;
+
+namespace {
+
+ByteVec seed(int mode, std::uint8_t flags, std::initializer_list<wire::Bytes> chunks) {
+    ByteVec out{static_cast<std::byte>(mode), std::byte{flags}};
+    for (wire::Bytes c : chunks) {
+        const ByteVec ch = chunk(c);
+        out.insert(out.end(), ch.begin(), ch.end());
+    }
+    return out;
+}
+
+ByteVec text(std::string_view s) {
+    return {reinterpret_cast<const std::byte*>(s.data()), reinterpret_cast<const std::byte*>(s.data()) + s.size()};
+}
+
+ByteVec edit(std::size_t at, std::uint8_t x) {
+    return {static_cast<std::byte>(at >> 8), static_cast<std::byte>(at & 0xff), std::byte{x}};
+}
+
+void write_all(const std::filesystem::path& dir, const std::vector<ByteVec>& seeds) {
+    std::filesystem::create_directories(dir);
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "seed-%02zu", i);
+        std::ofstream f(dir / name, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(seeds[i].data()), static_cast<std::streamsize>(seeds[i].size()));
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        std::fprintf(stderr, "usage: %s SERVER_CORPUS_DIR CLIENT_CORPUS_DIR\n", argv[0]);
+        return 2;
+    }
+    // A real handshake with the targets' own keys and randomness: its bytes replay exactly.
+    DeterministicRng crng(client_rng_seed), srng(server_rng_seed);
+    ClientHandshake c({.identity = client_key(), .account = std::string(account)}, crng);
+    ServerHandshake s({.host_key = server_key()}, srng);
+    const ByteVec m1 = c.take_output();
+    static_cast<void>(s.feed(m1));
+    const ByteVec m2 = s.take_output();
+    static_cast<void>(c.feed(m2));
+    static_cast<void>(c.accept_server());
+    const ByteVec m3 = c.take_output();
+    static_cast<void>(s.feed(m3));
+    static_cast<void>(s.authorize());
+    const ByteVec m4 = s.take_output();
+    static_cast<void>(c.feed(m4));
+    if (!c.complete() || !s.complete()) {
+        std::fprintf(stderr, "the reference handshake did not complete\n");
+        return 1;
+    }
+
+    SimClient sc;
+    if (!sc.server_flight(m2)) return 1;
+    const ByteVec client_auth = sc.genuine_auth();
+    SimServer ss;
+    if (!ss.hello(m1)) return 1;
+    const ByteVec server_auth = ss.genuine_auth();
+    const ByteVec records = text("\x00\x00\x00\x11pipelined record");
+    const std::size_t sig_at = 4 + account.size() + 55 + 30;  // inside the client's signature
+    const std::size_t fin_at = client_auth.size() - 10;       // inside the Finished MAC
+
+    const std::vector<ByteVec> server = {
+        seed(0, 0, {m1, m3}),
+        seed(0, flag_trickle | flag_end_input, {m1, m3}),
+        seed(0, flag_refuse, {m1, m3, records}),
+        seed(0, flag_end_input, {wire::Bytes(m1).first(40)}),
+        seed(1, 0, {client_auth, records}),
+        seed(1, flag_refuse, {client_auth}),
+        seed(1, 0, {text("\x00\x00\x00\x05" "alice" "\x00\x00\x00\x07" "ssh-rsa")}),
+        seed(2, 0, {{}, records}),
+        seed(2, 0, {edit(sig_at, 0x01)}),
+        seed(2, 0, {edit(fin_at, 0x80)}),
+        seed(2, 0, {edit(2, 0x01)}),
+    };
+    const std::size_t ssig_at = 55 + 30, sfin_at = server_auth.size() - 10;
+    const std::vector<ByteVec> client = {
+        seed(0, 0, {m2, m4}),
+        seed(0, flag_trickle | flag_end_input, {m2, m4, records}),
+        seed(0, flag_refuse, {m2}),
+        seed(0, flag_end_input, {wire::Bytes(m2).first(100)}),
+        seed(1, 0, {server_auth, text(std::string_view("\x00", 1)), records}),
+        seed(1, 0, {server_auth, text("\x01")}),
+        seed(1, flag_refuse, {server_auth}),
+        seed(2, 0, {{}, text(std::string_view("\x00", 1))}),
+        seed(2, 0, {edit(ssig_at, 0x01)}),
+        seed(2, 0, {edit(sfin_at, 0x80)}),
+        seed(2, 0, {edit(1, 0x01)}),
+    };
+    write_all(argv[1], server);
+    write_all(argv[2], client);
+    std::printf("wrote %zu server and %zu client seeds\n", server.size(), client.size());
+    return 0;
+}

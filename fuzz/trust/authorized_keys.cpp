@@ -1,0 +1,60 @@
+// Fuzz target: authorized_keys text through the reader, the parser and check_authorized.
+//
+// Beyond "no crash": the reader and parse_authorized_keys agree; every entry's key is authorized at the
+// first line holding it; a line the parser skipped never authorizes a key that no entry holds.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include <twoway/keys.hpp>
+#include <twoway/trust.hpp>
+
+namespace {
+void check(bool ok) {
+    if (!ok) std::abort();
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace twoway;
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    TrustLimits limits;
+    limits.max_line_length = 512;
+    limits.max_entries = 8;
+    limits.max_lines = 64;
+    limits.max_diagnostics = 4;
+
+    auto file = parse_authorized_keys("ak", text, limits);
+    check(file.entries.size() <= limits.max_entries);
+    check(file.diagnostics.size() <= limits.max_diagnostics);
+
+    AuthorizedKeysReader reader("ak", text, limits);
+    std::size_t entries = 0;
+    while (auto line = reader.next()) {
+        check((line->status == LineStatus::entry) == line->entry.has_value());
+        if (line->entry) {
+            check(entries < file.entries.size());
+            check(file.entries[entries].where == line->where);
+            // An accepted line is a plain key line: it starts (after blanks) with the key type.
+            std::string_view t = line->text;
+            while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+            check(t.starts_with("ssh-ed25519"));
+            ++entries;
+        } else if (line->status == LineStatus::skipped) {
+            // Whatever the parser refused must not be a key line it should have taken.
+            auto key = parse_public_key_line(line->text);
+            check(!key.has_value() || line->reason.starts_with("line too long") ||
+                  line->reason.starts_with("line contains control") || line->reason.starts_with("too many"));
+        }
+    }
+    check(entries == file.entries.size());
+
+    const std::vector<AuthorizedKeysFile> files{file};
+    for (const auto& e : file.entries) {
+        auto v = check_authorized(files, e.key);
+        check(v.authorized && v.matched.has_value() && v.matched->line <= e.where.line);
+    }
+    return 0;
+}

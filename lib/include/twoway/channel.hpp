@@ -1,0 +1,138 @@
+// Channel: the sans-I/O record layer that carries application data once a handshake has produced a
+// pair of traffic secrets. It never touches a socket: the caller moves bytes between it and the
+// transport. The wire format (u32 length | AEAD(type | payload)), the nonces, the key update and the
+// close semantics are specified in docs/PROTOCOL.md.
+//
+// Sending: seal() turns application bytes into whole records (split at max_payload), close() emits the
+// authenticated close, rekey() emits a key_update and switches to the next send key; a key_update is
+// also emitted automatically before more than `rekey_after_bytes` of payload would go out under one key.
+//
+// Receiving, without extra copies: read the transport directly into prepare(), then commit(n), then
+// call read() until it says need_more. Records are decrypted in place in the channel's own fixed-size
+// buffer and read() hands out views of the plaintext; nothing is allocated per record, and a record
+// length is checked against its bounds as soon as its 4 length bytes have arrived. feed() is a
+// copying convenience over prepare/commit.
+//
+// Every error is sticky: after the first failure (including one authentication failure) nothing more
+// is opened or sealed and every call reports that first error.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include <twoway/export.hpp>
+#include <twoway/result.hpp>
+#include <twoway/secret.hpp>
+
+namespace twoway {
+
+namespace detail {
+struct ChannelTestHook;  // lets unit tests move sequence numbers near the wrap; defined only in lib/src
+}
+
+// Cipher suite numbers carried by the handshake.
+enum class Suite : std::uint16_t {
+    x25519_ed25519_chacha20poly1305 = 0x0001,  // the only one implemented
+    x25519_ed25519_aes256gcm = 0x0002,          // reserved
+    xwing_ed25519_chacha20poly1305 = 0x0101,    // reserved (hybrid post-quantum KEM)
+};
+
+class TWOWAY_API Channel {
+public:
+    static constexpr std::size_t header_size = 4;        // u32 L
+    static constexpr std::size_t tag_size = 16;
+    static constexpr std::size_t max_payload = 65536;
+    static constexpr std::size_t min_ciphertext = 1 + tag_size;                 // L lower bound
+    static constexpr std::size_t max_ciphertext = 1 + max_payload + tag_size;   // L upper bound
+    static constexpr std::size_t max_record = header_size + max_ciphertext;
+    static constexpr std::size_t control_record_size = header_size + min_ciphertext;  // close, key_update
+    // Size of the internal receive buffer (room for a few maximal records, so one transport read can
+    // bring in several of them).
+    static constexpr std::size_t receive_buffer_size = 4 * max_record;
+
+    struct Options {
+        // Automatic rekey threshold: payload bytes sealed under one send key. Must be at least 1.
+        std::uint64_t rekey_after_bytes = std::uint64_t{1} << 30;
+    };
+
+    // What read() found.
+    struct Received {
+        enum class Kind {
+            need_more,  // no complete record buffered: give the channel more transport bytes
+            data,       // `data` holds application bytes (never empty)
+            closed,     // the peer's authenticated close arrived: end of stream (reported on every later call)
+        };
+        Kind kind = Kind::need_more;
+        // View into the channel's buffer, valid until the next non-const call on the channel.
+        std::span<const std::byte> data;
+    };
+
+    // errc::unsupported_suite for any suite but 0x0001, errc::invalid_argument for bad options.
+    [[nodiscard]] static Result<Channel> create(std::uint16_t suite, SecretBytes<64> send_secret,
+                                                SecretBytes<64> recv_secret, Options options);
+    [[nodiscard]] static Result<Channel> create(std::uint16_t suite, SecretBytes<64> send_secret,
+                                                SecretBytes<64> recv_secret) {
+        return create(suite, std::move(send_secret), std::move(recv_secret), Options{});
+    }
+
+    Channel(Channel&&) noexcept;
+    Channel& operator=(Channel&&) noexcept;
+    ~Channel();
+
+    // ---- sending ----------------------------------------------------------------------------------
+    // Exact number of bytes seal() would write now for `n` application bytes (any automatic key_update
+    // included). Zero bytes of input give zero bytes of output.
+    [[nodiscard]] std::size_t sealed_size(std::size_t n) const noexcept;
+    // Seals `data` into the front of `out` (which must hold sealed_size(data.size()) bytes) and returns
+    // the number of bytes written. errc::invalid_argument if `out` is too small (nothing is written),
+    // errc::bad_state after close(), errc::counter_exhausted when a sequence number would wrap.
+    [[nodiscard]] Result<std::size_t> seal(std::span<const std::byte> data, std::span<std::byte> out);
+    // Appends the records to `out`.
+    [[nodiscard]] Status seal(std::span<const std::byte> data, std::vector<std::byte>& out);
+
+    // The close record (control_record_size bytes); nothing can be sealed afterwards.
+    [[nodiscard]] Result<std::size_t> close(std::span<std::byte> out);
+    [[nodiscard]] Status close(std::vector<std::byte>& out);
+
+    // A key_update record (control_record_size bytes) under the current key; later records use the next.
+    [[nodiscard]] Result<std::size_t> rekey(std::span<std::byte> out);
+    [[nodiscard]] Status rekey(std::vector<std::byte>& out);
+
+    // ---- receiving --------------------------------------------------------------------------------
+    // Free space at the end of the receive buffer for the transport to read into; then commit(n).
+    // Never empty after read() returned need_more. Empty after a failure.
+    [[nodiscard]] std::span<std::byte> prepare();
+    // Marks n bytes of prepare()'s span as received. Checks a newly complete record header at once.
+    Status commit(std::size_t n);
+    // Copies as much of `bytes` as the buffer has room for; returns how many were taken. Call read()
+    // until need_more, then feed the rest.
+    [[nodiscard]] Result<std::size_t> feed(std::span<const std::byte> bytes);
+
+    // Opens the next buffered record(s). Returns at most `max` bytes of application data at a time
+    // (the rest of a record stays for the next call). Key updates are handled inside; empty data
+    // records are skipped.
+    [[nodiscard]] Result<Received> read(std::size_t max = std::numeric_limits<std::size_t>::max());
+
+    // The transport reported end of input. ok if the peer's close has arrived, or if complete records
+    // or unread plaintext are still buffered (read() then yields them and fails with errc::truncated
+    // instead of need_more, unless one of them is the close); errc::truncated (sticky) otherwise.
+    Status end_of_input();
+
+    // ---- state ------------------------------------------------------------------------------------
+    [[nodiscard]] std::error_code error() const noexcept;  // the sticky failure, if any
+    [[nodiscard]] bool close_sent() const noexcept;
+    [[nodiscard]] bool close_received() const noexcept;
+    [[nodiscard]] std::uint16_t suite() const noexcept;
+
+private:
+    struct Impl;
+    friend struct detail::ChannelTestHook;
+    explicit Channel(std::unique_ptr<Impl> impl) noexcept;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace twoway

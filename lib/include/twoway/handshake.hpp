@@ -1,0 +1,173 @@
+// The twoway handshake (docs/PROTOCOL.md), sans-I/O: the caller moves bytes, the handshake only parses,
+// verifies and produces. Feed received bytes with feed(), send what take_output() returns (one buffer per
+// flight), and look at event() after every call:
+//   WantInput          send any output, then read more bytes and feed() them
+//   NeedServerVerdict  (client) is this server key the one we expect? answer accept_server()/reject_server()
+//   NeedClientVerdict  (server) may this key log in to this account? answer authorize()/deny(reason)
+//   HandshakeComplete  send any output, then take_result() and hand it to the channel
+//   HandshakeFailed    send any output (the server's generic denial), then close; error() says why
+// Failure is sticky. The client reveals nothing about itself (account, key) before accept_server().
+// Neither role reads a clock; randomness comes only from the Rng it is handed.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include <twoway/channel.hpp>
+#include <twoway/export.hpp>
+#include <twoway/key.hpp>
+#include <twoway/random.hpp>
+#include <twoway/result.hpp>
+#include <twoway/secret.hpp>
+
+namespace twoway {
+
+// Cipher suites: twoway::Suite is defined with the record layer in <twoway/channel.hpp> (0x0001
+// X25519+Ed25519+ChaCha20-Poly1305, the only one implemented; 0x0002 AES-256-GCM and 0x0101 X-Wing are
+// reserved numbers this library never offers nor selects).
+
+// The protocol version this library speaks (u16 on the wire).
+inline constexpr std::uint16_t protocol_version_1 = 0x0001;
+
+// True for suites this library can run.
+[[nodiscard]] TWOWAY_API bool suite_supported(Suite s) noexcept;
+
+using SessionId = std::array<std::byte, 32>;
+
+// ---- events ----------------------------------------------------------------------------------------
+struct WantInput {};
+struct NeedServerVerdict {
+    PublicKey server_key;  // signature and Finished already verified: the server holds this key
+};
+struct NeedClientVerdict {
+    std::string account;   // the account the client asks for (printable, 1..256 bytes)
+    PublicKey client_key;  // signature and Finished already verified: the client holds this key
+};
+struct HandshakeComplete {};
+struct HandshakeFailed {
+    std::error_code error;
+};
+
+using ClientEvent = std::variant<WantInput, NeedServerVerdict, HandshakeComplete, HandshakeFailed>;
+using ServerEvent = std::variant<WantInput, NeedClientVerdict, HandshakeComplete, HandshakeFailed>;
+
+// ---- result ----------------------------------------------------------------------------------------
+namespace detail {
+struct HandshakeResultAccess;
+}
+
+// What a completed handshake hands on. Move the traffic secrets and the leftover bytes into the channel.
+class TWOWAY_API HandshakeResult {
+public:
+    Suite suite = Suite::x25519_ed25519_chacha20poly1305;
+    PublicKey peer;           // the peer's verified identity key
+    std::string account;      // the account the client was granted (both sides)
+    SessionId session_id{};   // unique per session, equal on both sides; not secret
+    SecretBytes<64> send_secret;  // application traffic secret for what this side sends
+    SecretBytes<64> recv_secret;  // application traffic secret for what this side receives
+    std::vector<std::byte> leftover;  // bytes received after the last handshake message: records for the channel
+
+    // Keying material exporter (channel binding), equal on both sides for equal arguments.
+    // label: 1..245 bytes; context: any size (hashed); length: 1..16320 bytes. invalid_argument otherwise.
+    [[nodiscard]] Result<SecretBuffer> exporter(std::string_view label, std::span<const std::byte> context,
+                                                std::size_t length) const;
+
+private:
+    friend struct detail::HandshakeResultAccess;
+    // The handshake's secure block, of which only the first 64 bytes (the exporter secret) are still
+    // set: reusing it saves a secure allocation (several system calls) per handshake.
+    SecretBuffer exporter_secret_;
+};
+
+// ---- configuration ---------------------------------------------------------------------------------
+struct ClientConfig {
+    const PrivateKey& identity;  // must outlive the handshake
+    std::string account;         // printable, 1..256 bytes
+    std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  // in preference order
+};
+
+struct ServerConfig {
+    const PrivateKey& host_key;  // must outlive the handshake
+    std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  // acceptable suites
+};
+
+// ---- the two roles -----------------------------------------------------------------------------
+// The client. Its first flight (client_hello) is in take_output() right after construction. A config
+// the library cannot honour (bad account, no implemented suite) starts the handshake failed with
+// invalid_argument.
+class TWOWAY_API ClientHandshake {
+public:
+    ClientHandshake(const ClientConfig& config, Rng& rng);
+    ~ClientHandshake();
+    ClientHandshake(ClientHandshake&&) noexcept;
+    ClientHandshake& operator=(ClientHandshake&&) noexcept;
+
+    // Bytes received from the server. Returns the sticky error once failed.
+    Status feed(std::span<const std::byte> bytes);
+    // The transport ended: truncated unless the handshake is already complete (or failed).
+    Status end_of_input();
+    // Bytes to send now (empty when there is nothing); one flight per call.
+    [[nodiscard]] std::vector<std::byte> take_output();
+
+    [[nodiscard]] ClientEvent event() const;
+    [[nodiscard]] bool complete() const noexcept;
+    [[nodiscard]] std::error_code error() const noexcept;  // empty unless failed
+
+    // Verdict on NeedServerVerdict: accept produces client_auth (account, identity, signature,
+    // Finished); reject makes the handshake fail with host_key_rejected and produces nothing. Both
+    // return bad_state in other states.
+    Status accept_server();
+    Status reject_server();
+
+    // Once complete: the result (exactly once; bad_state otherwise).
+    [[nodiscard]] Result<HandshakeResult> take_result();
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+// The server. Feed it the client's bytes; it answers client_hello with its flight (server_hello and the
+// encrypted server_auth) and, after a valid client_auth and the caller's verdict, with server_verdict.
+// Once it has sent server_auth, any failure (bad client proof, deny(), malformed input) sends the one
+// generic, encrypted denial; the detail stays here (error(), denial_reason()).
+class TWOWAY_API ServerHandshake {
+public:
+    ServerHandshake(const ServerConfig& config, Rng& rng);
+    ~ServerHandshake();
+    ServerHandshake(ServerHandshake&&) noexcept;
+    ServerHandshake& operator=(ServerHandshake&&) noexcept;
+
+    Status feed(std::span<const std::byte> bytes);
+    Status end_of_input();
+    [[nodiscard]] std::vector<std::byte> take_output();
+
+    [[nodiscard]] ServerEvent event() const;
+    [[nodiscard]] bool complete() const noexcept;
+    [[nodiscard]] std::error_code error() const noexcept;
+
+    // Verdict on NeedClientVerdict. authorize() sends the acceptance and completes; deny() sends the
+    // generic denial and fails with auth_denied, keeping reason for the log. bad_state in other states.
+    Status authorize();
+    Status deny(std::string reason);
+    // Why the client was refused, for the log only (never sent): the deny() reason or the error text.
+    [[nodiscard]] const std::string& denial_reason() const noexcept;
+
+    [[nodiscard]] Result<HandshakeResult> take_result();
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace twoway

@@ -1,0 +1,105 @@
+// Private key files. twoway's own format ("-----BEGIN TWOWAY PRIVATE KEY-----", docs/KEYS.md gives it
+// byte for byte) holds the public key and comment in the clear, so fingerprints and `-y` work without
+// a passphrase, and the Ed25519 seed either in the clear or sealed with XChaCha20-Poly1305 under a key
+// derived from the passphrase with Argon2id. OpenSSH's unencrypted "openssh-key-v1" Ed25519 files are
+// read (import) and written (export) too.
+//
+// The codecs are pure (no I/O; randomness only from the Rng they are handed). The load/save functions
+// at the end are the file edge: size caps, the 0600 permission rule, atomic writes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <twoway/export.hpp>
+#include <twoway/key.hpp>
+#include <twoway/random.hpp>
+#include <twoway/result.hpp>
+
+namespace twoway {
+
+// Argon2id cost: passes over memory and memory in bytes.
+struct KdfParams {
+    std::uint64_t opslimit = 0;
+    std::uint64_t memlimit = 0;
+};
+
+// The parameters new key files get (libsodium's "interactive" Argon2id level).
+[[nodiscard]] TWOWAY_API KdfParams default_kdf_params();
+
+// What a file's parameters may ask of us at most. The defaults are the library's hard caps (64 passes,
+// 1 GiB); callers may lower them (fuzzers do), never raise them.
+struct KdfLimits {
+    std::uint64_t max_opslimit = 64;
+    std::uint64_t max_memlimit = std::uint64_t{1} << 30;
+};
+
+enum class KeyFileFormat { twoway, openssh };
+
+// What a private key file tells without its passphrase.
+struct KeyFileInfo {
+    KeyFileFormat format = KeyFileFormat::twoway;
+    PublicKey public_key;
+    std::string comment;  // twoway files always; OpenSSH files only when unencrypted (else empty)
+    bool encrypted = false;
+    std::optional<KdfParams> kdf;  // twoway files that are encrypted
+};
+
+struct DecodedPrivateKey {
+    PrivateKey key;
+    std::string comment;
+    KeyFileFormat format;
+};
+
+// The longest comment a key file may carry.
+inline constexpr std::size_t max_key_comment = 4096;
+
+// ---- twoway's format -----------------------------------------------------------------------------
+// An empty passphrase writes an unencrypted file. Errors: invalid_argument (a comment longer than
+// max_key_comment or holding control characters; params out of range).
+[[nodiscard]] TWOWAY_API Result<std::string> encode_private_key(const PrivateKey& key, std::string_view comment,
+                                                                std::string_view passphrase,
+                                                                const KdfParams& params, Rng& rng);
+
+// Either format, recognised by its armor. Errors: bad_key_format (neither format), malformed /
+// short_input / trailing_data / length_too_large (a broken structure), corrupt_key_file (checksum),
+// unsupported_key_type, kdf_params_rejected (over limits), passphrase_required, wrong_passphrase,
+// key_mismatch (secret and public halves disagree), encrypted_openssh_key.
+[[nodiscard]] TWOWAY_API Result<DecodedPrivateKey> decode_private_key(std::string_view text,
+                                                                      std::string_view passphrase,
+                                                                      const KdfLimits& limits = {});
+
+// The clear parts of either format; checks the whole structure (and the checksum) but decrypts nothing.
+[[nodiscard]] TWOWAY_API Result<KeyFileInfo> inspect_private_key(std::string_view text);
+
+// ---- OpenSSH's format ----------------------------------------------------------------------------
+// An unencrypted openssh-key-v1 file as `ssh-keygen -t ed25519 -N ''` writes it; the two check ints
+// are drawn from rng.
+[[nodiscard]] TWOWAY_API Result<std::string> encode_openssh_private_key(const PrivateKey& key,
+                                                                        std::string_view comment, Rng& rng);
+
+// ---- files -----------------------------------------------------------------------------------------
+struct KeyLoadOptions {
+    // Accept a private key file that group or others may access (ssh refuses those; so do we).
+    bool allow_insecure_permissions = false;
+    KdfLimits limits;
+};
+
+// Reads a private key file's text: a regular file of at most 64 KiB whose mode grants group and others
+// nothing (else insecure_permissions, unless allowed). Errors: not_found, io_error, insecure_permissions,
+// length_too_large.
+[[nodiscard]] TWOWAY_API Result<std::string> read_private_key_file(const std::string& path,
+                                                                   const KeyLoadOptions& options = {});
+
+// read_private_key_file then decode_private_key.
+[[nodiscard]] TWOWAY_API Result<DecodedPrivateKey> load_private_key(const std::string& path,
+                                                                    std::string_view passphrase,
+                                                                    const KeyLoadOptions& options = {});
+
+// Writes text atomically (a temporary file in the same directory, fsync, rename, fsync of the
+// directory) with the given mode: 0600 for private keys, 0644 for public ones.
+[[nodiscard]] TWOWAY_API Status write_key_file(const std::string& path, std::string_view text, unsigned mode);
+
+}  // namespace twoway

@@ -1,0 +1,242 @@
+// Trust files shared with OpenSSH: known_hosts (which server keys the client trusts) and authorized_keys
+// (which client keys an account trusts). The parsers are pure: text in, entries and per-line diagnostics
+// out. A bad line never voids a file; it is skipped with a diagnostic naming path:line and why, for the
+// caller to log. The decisions (check_host, check_authorized) are pure functions returning a verdict.
+// The only file I/O is the small edge at the bottom of this header (lib/src/trust/trust_files.cpp).
+//
+// Supported in this step (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
+// and [host]:port entries in comma-separated lists. Wildcards, negation, hashed names, @cert-authority
+// and @revoked markers, and authorized_keys options are recognised and skipped, never accepted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <twoway/export.hpp>
+#include <twoway/key.hpp>
+#include <twoway/result.hpp>
+
+namespace twoway {
+
+// twoway's default TCP port. As OpenSSH does for port 22, known_hosts entries for this port are written
+// as a bare host name and entries for any other port as "[host]:port".
+inline constexpr std::uint16_t default_port = 4422;
+
+// Where a line came from, for messages: "path:line".
+struct TWOWAY_API Location {
+    std::string path;
+    std::size_t line = 0;  // 1-based; 0 when there is no line (command-line options)
+
+    [[nodiscard]] std::string text() const;
+    friend bool operator==(const Location&, const Location&) = default;
+};
+
+// A message about one line: a skipped trust-file line, or a configuration error.
+struct TWOWAY_API Diagnostic {
+    Location where;
+    std::string message;
+
+    [[nodiscard]] std::string text() const;  // "path:line: message"
+};
+
+// Bounds for one trust file, so a hostile or corrupt file cannot make us allocate without limit.
+struct TrustLimits {
+    std::size_t max_line_length = 8192;   // OpenSSH's documented limit for authorized_keys lines
+    std::size_t max_lines = 1'000'000;    // lines looked at; the rest of the file is ignored
+    std::size_t max_entries = 100'000;    // entries kept; the rest of the file is ignored
+    std::size_t max_diagnostics = 100;    // diagnostics kept (all skipped lines are still counted)
+};
+
+// The line iterator under both trust-file readers: numbered lines without their "\n" or "\r\n".
+class TWOWAY_API TextLines {
+public:
+    struct Line {
+        std::size_t number = 0;
+        std::string_view text;  // the whole line, even when too_long
+        bool too_long = false;
+    };
+
+    TextLines(std::string_view text, std::size_t max_line_length) noexcept
+        : rest_(text), max_line_length_(max_line_length) {}
+
+    [[nodiscard]] std::optional<Line> next() noexcept;
+
+private:
+    std::string_view rest_;
+    std::size_t max_line_length_;
+    std::size_t number_ = 0;
+};
+
+// What became of one line of a trust file.
+enum class LineStatus {
+    entry,    // a usable entry
+    blank,    // empty or only blanks
+    comment,  // '#' after optional blanks
+    skipped,  // not used; reason says why
+};
+
+// ---- known_hosts ------------------------------------------------------------------------------
+
+struct HostPort {
+    std::string host;  // lower case, without brackets
+    std::uint16_t port = default_port;
+    friend bool operator==(const HostPort&, const HostPort&) = default;
+};
+
+struct KnownHostEntry {
+    Location where;
+    std::vector<HostPort> hosts;  // the comma-separated names of the line
+    PublicKey key;
+    std::string comment;
+};
+
+struct KnownHostsLine {
+    Location where;
+    std::string_view text;  // the line as in the file (a view into the parsed text)
+    LineStatus status = LineStatus::blank;
+    std::optional<KnownHostEntry> entry;  // when status == entry
+    std::string reason;                   // when status == skipped
+};
+
+// Reads known_hosts lines one at a time (for tools that rewrite the file line by line). The reader and
+// the lines it returns view text, which must outlive them.
+class TWOWAY_API KnownHostsReader {
+public:
+    KnownHostsReader(std::string_view path, std::string_view text, const TrustLimits& limits = {});
+
+    // The next line, or nothing at the end. After a limit is reached one last skipped line says so and
+    // the rest of the file is ignored (truncated() is then true).
+    [[nodiscard]] std::optional<KnownHostsLine> next();
+    [[nodiscard]] bool truncated() const noexcept { return truncated_; }
+
+private:
+    std::string path_;
+    TextLines lines_;
+    TrustLimits limits_;
+    std::size_t entries_ = 0;
+    bool truncated_ = false;
+};
+
+struct KnownHostsFile {
+    std::string path;
+    std::vector<KnownHostEntry> entries;
+    std::vector<Diagnostic> diagnostics;  // at most limits.max_diagnostics of them
+    std::size_t skipped = 0;              // every skipped line, kept in diagnostics or not
+    bool truncated = false;               // a limit cut the file short
+};
+
+[[nodiscard]] TWOWAY_API KnownHostsFile parse_known_hosts(std::string_view path, std::string_view text,
+                                                          const TrustLimits& limits = {});
+
+enum class HostStatus {
+    known,    // an entry for this host and port holds this key
+    unknown,  // no entry for this host and port
+    changed,  // entries for this host and port exist, none with this key: possible man in the middle
+};
+
+struct HostKeyMismatch {
+    Location where;
+    PublicKey key;  // the key on that line (the one the user trusted before)
+};
+
+struct HostVerdict {
+    HostStatus status = HostStatus::unknown;
+    std::optional<Location> matched;          // known: the first line with this host and key
+    std::vector<HostKeyMismatch> mismatches;  // changed: every line for this host with another key
+    // Some file was cut short by a limit, so "unknown" may be wrong: callers must not add the key
+    // without asking (no accept-new) when this is set.
+    bool incomplete = false;
+};
+
+// The verdict for a server key, over the files in the order given (user file, then the global one).
+// host is the name or address as the user gave it (or HostName), without brackets.
+// As in OpenSSH, a host is known when any entry for it holds the key, even if others hold other keys.
+// Host names compare case-insensitively; the port must match exactly (bare names mean default_port).
+[[nodiscard]] TWOWAY_API HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view host,
+                                                std::uint16_t port, const PublicKey& key);
+
+// "host" for default_port, "[host]:port" otherwise, with the host lower-cased. Fails with
+// invalid_argument for an empty or unusable host name (blanks, commas, wildcards, control bytes ...)
+// or port 0.
+[[nodiscard]] TWOWAY_API Result<std::string> format_host_port(std::string_view host, std::uint16_t port);
+
+// One known_hosts line as ssh writes it: "host ssh-ed25519 AAAA..." (no trailing newline).
+[[nodiscard]] TWOWAY_API Result<std::string> format_known_hosts_line(std::string_view host, std::uint16_t port,
+                                                                     const PublicKey& key);
+
+// ---- authorized_keys --------------------------------------------------------------------------
+
+struct AuthorizedKey {
+    Location where;
+    PublicKey key;
+    std::string comment;
+};
+
+struct AuthorizedKeysLine {
+    Location where;
+    std::string_view text;
+    LineStatus status = LineStatus::blank;
+    std::optional<AuthorizedKey> entry;
+    std::string reason;
+};
+
+// As KnownHostsReader, for authorized_keys.
+class TWOWAY_API AuthorizedKeysReader {
+public:
+    AuthorizedKeysReader(std::string_view path, std::string_view text, const TrustLimits& limits = {});
+
+    [[nodiscard]] std::optional<AuthorizedKeysLine> next();
+    [[nodiscard]] bool truncated() const noexcept { return truncated_; }
+
+private:
+    std::string path_;
+    TextLines lines_;
+    TrustLimits limits_;
+    std::size_t entries_ = 0;
+    bool truncated_ = false;
+};
+
+struct AuthorizedKeysFile {
+    std::string path;
+    std::vector<AuthorizedKey> entries;
+    std::vector<Diagnostic> diagnostics;
+    std::size_t skipped = 0;
+    bool truncated = false;
+};
+
+[[nodiscard]] TWOWAY_API AuthorizedKeysFile parse_authorized_keys(std::string_view path, std::string_view text,
+                                                                  const TrustLimits& limits = {});
+
+struct AuthVerdict {
+    bool authorized = false;
+    std::optional<Location> matched;  // the first line holding the key
+    explicit operator bool() const noexcept { return authorized; }
+};
+
+[[nodiscard]] TWOWAY_API AuthVerdict check_authorized(std::span<const AuthorizedKeysFile> files,
+                                                      const PublicKey& key);
+
+// ---- Edge: file I/O (lib/src/trust/trust_files.cpp, the only I/O in lib/src/trust, on lib/src/io) ----
+
+inline constexpr std::size_t max_trust_file_size = 16u << 20;  // larger files are refused, not cut
+
+// Read and parse; a file that does not exist is an empty file (as in OpenSSH). Other failures come back
+// as errno codes (std::generic_category), or length_too_large above max_trust_file_size.
+[[nodiscard]] TWOWAY_API Result<KnownHostsFile> load_known_hosts(const std::string& path,
+                                                                 const TrustLimits& limits = {});
+[[nodiscard]] TWOWAY_API Result<AuthorizedKeysFile> load_authorized_keys(const std::string& path,
+                                                                         const TrustLimits& limits = {});
+
+// Adds format_known_hosts_line(host, port, key) to the file atomically: the old contents plus the new line
+// go to a temporary file in the same directory, which is fsync'd and renamed over the file. A missing file
+// is created 0600 and a missing parent directory 0700 (one level only); an existing file keeps its mode.
+// A symbolic link is followed, so the file it points at is the one replaced.
+[[nodiscard]] TWOWAY_API Status append_known_host(const std::string& path, std::string_view host,
+                                                  std::uint16_t port, const PublicKey& key);
+
+}  // namespace twoway

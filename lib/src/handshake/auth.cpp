@@ -1,0 +1,60 @@
+// server_auth and client_auth plaintexts (PROTOCOL.md 4.3, 4.4), the SSH signature blob inside them,
+// and the server_verdict plaintext (4.5).
+#include <twoway/key.hpp>
+
+#include "handshake/messages.hpp"
+
+namespace twoway::handshake {
+
+Result<AuthMessage> parse_auth(wire::Bytes plaintext, Role sender) {
+    wire::Reader r(plaintext);
+    AuthMessage m;
+    if (sender == Role::client) {
+        m.account = r.text(max_account_size);
+        if (r.ok() && m.account.empty()) r.fail(errc::malformed);
+    }
+    m.identity = r.string(max_identity_size);
+    m.identity_end = r.consumed();
+    m.signature = r.string(max_signature_size);
+    m.signature_end = r.consumed();
+    m.finished = r.bytes(finished_size);
+    if (!r.expect_end()) return fail(errc::malformed);
+    return m;
+}
+
+AuthWriter::AuthWriter(Role sender, std::string_view account, wire::Bytes identity)
+    : w_((sender == Role::client ? 4 + account.size() : 0) + 4 + identity.size() + 4 + 83 + finished_size) {
+    if (sender == Role::client) w_.string(account);
+    w_.string(identity);
+}
+
+void AuthWriter::signature(wire::Bytes blob) { w_.string(blob); }
+
+void AuthWriter::finished(std::span<const std::byte, finished_size> mac) { w_.bytes(mac); }
+
+std::vector<std::byte> ed25519_signature_blob(std::span<const std::byte, 64> sig) {
+    wire::Writer w(4 + ssh_ed25519_name.size() + 4 + sig.size());
+    w.string(ssh_ed25519_name).string(sig);
+    return w.take();
+}
+
+Result<std::array<std::byte, 64>> parse_ed25519_signature_blob(wire::Bytes blob) {
+    wire::Reader r(blob);
+    const std::string_view type = wire::as_text(r.string(64));
+    const wire::Bytes sig = r.string(64);
+    if (!r.expect_end() || type != ssh_ed25519_name || sig.size() != 64) return fail(errc::malformed);
+    std::array<std::byte, 64> out{};
+    std::copy(sig.begin(), sig.end(), out.begin());
+    return out;
+}
+
+Result<Verdict> parse_verdict(wire::Bytes plaintext) {
+    if (plaintext.size() != 1) return fail(errc::malformed);
+    switch (static_cast<std::uint8_t>(plaintext[0])) {
+        case 0: return Verdict::accepted;
+        case 1: return Verdict::denied;
+        default: return fail(errc::malformed);
+    }
+}
+
+}  // namespace twoway::handshake

@@ -1,0 +1,258 @@
+// The client role (PROTOCOL.md 7.1). One type per state; each state accepts exactly one message, parsed
+// and verified into locals before anything is committed.
+#include <algorithm>
+#include <optional>
+#include <variant>
+
+#include <twoway/handshake.hpp>
+
+#include "handshake/framing.hpp"
+#include "handshake/key_schedule.hpp"
+#include "handshake/messages.hpp"
+#include "handshake/peer_auth.hpp"
+#include "handshake/result_access.hpp"
+
+namespace twoway {
+
+using namespace handshake;
+
+namespace {
+struct ExpectServerHello {};
+struct ExpectServerAuth {};
+struct AwaitServerVerdict {  // the caller's verdict on the (verified) server key
+    VerifiedPeer server;
+};
+struct ExpectServerVerdict {  // client_auth sent; the application secrets are ready
+    HandshakeResult pending;
+};
+struct Complete {
+    std::optional<HandshakeResult> result;  // empty once taken
+};
+struct Failed {
+    std::error_code error;
+};
+using ClientState =
+    std::variant<ExpectServerHello, ExpectServerAuth, AwaitServerVerdict, ExpectServerVerdict, Complete, Failed>;
+
+bool valid_account(std::string_view a) {
+    if (a.empty() || a.size() > max_account_size) return false;
+    return std::none_of(a.begin(), a.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7f;
+    });
+}
+
+bool valid_suites(const std::vector<Suite>& suites) {
+    if (suites.empty() || suites.size() > max_suites) return false;
+    for (std::size_t i = 0; i < suites.size(); ++i) {
+        if (!suite_supported(suites[i])) return false;
+        if (std::find(suites.begin() + static_cast<std::ptrdiff_t>(i) + 1, suites.end(), suites[i]) != suites.end()) {
+            return false;
+        }
+    }
+    return true;
+}
+}  // namespace
+
+struct ClientHandshake::Impl {
+    const PrivateKey& identity;
+    std::string account;
+    std::vector<Suite> suites;
+    ClientState state;
+    Deframer in;
+    std::vector<std::byte> out;
+    Transcript transcript;
+    SecretBlock block;
+    Random client_random{};
+    crypto::X25519Public client_share{};
+    Suite suite = Suite::x25519_ed25519_chacha20poly1305;
+
+    Impl(const ClientConfig& c, Rng& rng) : identity(c.identity), account(c.account), suites(c.suites) {
+        if (!valid_account(account) || !valid_suites(suites)) {
+            state = Failed{make_error_code(errc::invalid_argument)};
+            return;
+        }
+        // Draw order (fixed, test vectors depend on it): client_random, then the X25519 secret.
+        rng.fill(client_random);
+        rng.fill(block.get().ephemeral);
+        client_share = crypto::x25519_public(block.get().ephemeral);
+
+        ClientHello hello;
+        hello.versions = {protocol_version_1};
+        for (Suite s : suites) hello.suites.push_back(static_cast<std::uint16_t>(s));
+        hello.random = client_random;
+        hello.shares = {KeyShare{group_x25519, client_share}};
+        out = write_client_hello(hello);
+        transcript.absorb(out);
+    }
+
+    Status fail(std::error_code ec) {
+        if (!std::holds_alternative<Failed>(state)) state = Failed{ec};
+        return status();
+    }
+    Status fail(errc e) { return fail(make_error_code(e)); }
+
+    // Processes buffered messages until one is incomplete or the state waits for the caller.
+    Status pump() {
+        for (;;) {
+            MsgType expected{};
+            if (std::holds_alternative<ExpectServerHello>(state)) {
+                expected = MsgType::server_hello;
+            } else if (std::holds_alternative<ExpectServerAuth>(state)) {
+                expected = MsgType::server_auth;
+            } else if (std::holds_alternative<ExpectServerVerdict>(state)) {
+                expected = MsgType::server_verdict;
+            } else {
+                return status();
+            }
+            Result<std::optional<Frame>> next = in.next(expected, Role::client);
+            if (!next) return fail(next.error());
+            if (!next->has_value()) return {};
+            const Frame frame = **next;
+            Status st = expected == MsgType::server_hello  ? on_server_hello(frame)
+                        : expected == MsgType::server_auth ? on_server_auth(frame)
+                                                           : on_server_verdict(frame);
+            if (!st) return fail(st.error());
+        }
+    }
+
+    Status status() const {
+        if (const auto* f = std::get_if<Failed>(&state)) return fail_status(f->error);
+        return {};
+    }
+    static Status fail_status(std::error_code ec) { return Failure{ec}; }
+
+    Status on_server_hello(const Frame& frame) {
+        Result<ServerHello> sh = parse_server_hello(frame.body);
+        if (!sh) return fail_status(sh.error());
+        if (sh->version != protocol_version_1) return errc::unsupported_version;
+        const auto chosen = static_cast<Suite>(sh->suite);
+        if (std::find(suites.begin(), suites.end(), chosen) == suites.end()) return errc::unsupported_suite;
+        if (sh->share.size() != x25519_share_size) return errc::malformed;
+        // A server never echoes the client's own random or share: seeing them means reflection.
+        if (crypto::ct_equal(sh->random, client_random) || crypto::ct_equal(sh->share, client_share)) {
+            return errc::reflected_message;
+        }
+        Secrets& s = block.get();
+        Status dh = crypto::x25519(s.shared, s.ephemeral, sh->share.first<x25519_share_size>());
+        if (!dh) return dh;
+        crypto::wipe(s.ephemeral);
+
+        suite = chosen;
+        transcript.absorb(frame.whole);
+        derive_handshake_secrets(s, transcript.digest());
+        in.consume(frame);
+        state = ExpectServerAuth{};
+        return {};
+    }
+
+    Status on_server_auth(const Frame& frame) {
+        Secrets& s = block.get();
+        Result<std::vector<std::byte>> plain = open_message(frame, s.server_key, 0);
+        if (!plain) return fail_status(plain.error());
+        Result<AuthMessage> msg = parse_auth(*plain, Role::server);
+        if (!msg) return fail_status(msg.error());
+        Transcript t = transcript;
+        Result<VerifiedPeer> server = verify_auth(s, t, Role::server, *plain, *msg);
+        if (!server) return fail_status(server.error());
+
+        transcript = t;
+        in.consume(frame);
+        state = AwaitServerVerdict{*server};
+        return {};
+    }
+
+    Status on_server_verdict(const Frame& frame) {
+        Result<std::vector<std::byte>> plain = open_message(frame, block.get().server_key, 1);
+        if (!plain) return fail_status(plain.error());
+        Result<Verdict> v = parse_verdict(*plain);
+        if (!v) return fail_status(v.error());
+        if (*v == Verdict::denied) return errc::auth_denied;
+
+        in.consume(frame);
+        HandshakeResult r = std::move(std::get<ExpectServerVerdict>(state).pending);
+        detail::HandshakeResultAccess::set_exporter(r, std::move(block).release_exporter());
+        r.leftover = in.take_rest();
+        state = Complete{std::move(r)};
+        return {};
+    }
+
+    Status accept_server() {
+        auto* await = std::get_if<AwaitServerVerdict>(&state);
+        if (await == nullptr) return errc::bad_state;
+        const PublicKey server_key = await->server.key();
+        Secrets& s = block.get();
+
+        const std::vector<std::byte> plain = build_auth(s, transcript, Role::client, account, identity);
+        std::vector<std::byte> msg = seal_message(MsgType::client_auth, s.client_key, 0, plain);
+        out.insert(out.end(), msg.begin(), msg.end());
+
+        HandshakeResult r;
+        r.suite = suite;
+        r.peer = server_key;
+        r.account = account;
+        derive_application_secrets(s, transcript.digest(), r.send_secret.span(), r.recv_secret.span(), r.session_id);
+        state = ExpectServerVerdict{std::move(r)};
+        // Bytes that arrived while the caller deliberated are processed now.
+        return pump();
+    }
+};
+
+ClientHandshake::ClientHandshake(const ClientConfig& config, Rng& rng) : impl_(std::make_unique<Impl>(config, rng)) {}
+ClientHandshake::~ClientHandshake() = default;
+ClientHandshake::ClientHandshake(ClientHandshake&&) noexcept = default;
+ClientHandshake& ClientHandshake::operator=(ClientHandshake&&) noexcept = default;
+
+Status ClientHandshake::feed(std::span<const std::byte> bytes) {
+    Impl& m = *impl_;
+    if (auto* c = std::get_if<Complete>(&m.state)) {
+        if (!c->result) return errc::bad_state;
+        c->result->leftover.insert(c->result->leftover.end(), bytes.begin(), bytes.end());
+        return {};
+    }
+    if (std::holds_alternative<Failed>(m.state)) return m.status();
+    m.in.append(bytes);
+    return m.pump();
+}
+
+Status ClientHandshake::end_of_input() {
+    Impl& m = *impl_;
+    if (std::holds_alternative<Complete>(m.state) || std::holds_alternative<Failed>(m.state)) return m.status();
+    return m.fail(errc::truncated);
+}
+
+std::vector<std::byte> ClientHandshake::take_output() { return std::exchange(impl_->out, {}); }
+
+ClientEvent ClientHandshake::event() const {
+    const Impl& m = *impl_;
+    if (const auto* f = std::get_if<Failed>(&m.state)) return HandshakeFailed{f->error};
+    if (const auto* a = std::get_if<AwaitServerVerdict>(&m.state)) return NeedServerVerdict{a->server.key()};
+    if (std::holds_alternative<Complete>(m.state)) return HandshakeComplete{};
+    return WantInput{};
+}
+
+bool ClientHandshake::complete() const noexcept { return std::holds_alternative<Complete>(impl_->state); }
+
+std::error_code ClientHandshake::error() const noexcept {
+    const auto* f = std::get_if<Failed>(&impl_->state);
+    return f != nullptr ? f->error : std::error_code{};
+}
+
+Status ClientHandshake::accept_server() { return impl_->accept_server(); }
+
+Status ClientHandshake::reject_server() {
+    Impl& m = *impl_;
+    if (!std::holds_alternative<AwaitServerVerdict>(m.state)) return errc::bad_state;
+    static_cast<void>(m.fail(errc::host_key_rejected));  // the handshake fails; the call itself worked
+    return {};
+}
+
+Result<HandshakeResult> ClientHandshake::take_result() {
+    auto* c = std::get_if<Complete>(&impl_->state);
+    if (c == nullptr || !c->result) return errc::bad_state;
+    HandshakeResult r = std::move(*c->result);
+    c->result.reset();
+    return r;
+}
+
+}  // namespace twoway

@@ -1,0 +1,78 @@
+#include "handshake/framing.hpp"
+
+#include <cstdlib>
+
+namespace twoway::handshake {
+
+BodyBounds body_bounds(MsgType t) noexcept {
+    switch (t) {
+        // Clear messages: anything too short fails in the parser (malformed), like any bad structure.
+        case MsgType::client_hello: return {0, 4096};
+        case MsgType::server_hello: return {0, 2048};
+        case MsgType::server_auth:
+        case MsgType::client_auth: return {aead_tag_size + 1, 10240};
+        case MsgType::server_verdict: return {aead_tag_size + 1, aead_tag_size + 1};
+    }
+    return {0, 0};
+}
+
+bool sent_by(MsgType t, Role r) noexcept {
+    switch (t) {
+        case MsgType::client_hello:
+        case MsgType::client_auth: return r == Role::client;
+        case MsgType::server_hello:
+        case MsgType::server_auth:
+        case MsgType::server_verdict: return r == Role::server;
+    }
+    return false;
+}
+
+bool sent_by(std::uint8_t type, Role r) noexcept {
+    if (type < 1 || type > 5) return false;
+    return sent_by(static_cast<MsgType>(type), r);
+}
+
+std::array<std::byte, header_size> make_header(MsgType t, std::size_t body_size) {
+    const BodyBounds b = body_bounds(t);
+    if (body_size < b.min || body_size > b.max) std::abort();  // our own message: a bug, not input
+    return {static_cast<std::byte>(t), static_cast<std::byte>(body_size >> 16), static_cast<std::byte>(body_size >> 8),
+            static_cast<std::byte>(body_size)};
+}
+
+void Deframer::append(wire::Bytes bytes) {
+    // Reclaim consumed space first so the buffer never holds more than one partial message plus
+    // what the caller has just handed over.
+    if (pos_ > 0) {
+        buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+        pos_ = 0;
+    }
+    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+}
+
+Result<std::optional<Frame>> Deframer::next(MsgType expected, Role self) const {
+    wire::Reader r(wire::Bytes(buf_).subspan(pos_));
+    if (r.remaining() < header_size) return std::optional<Frame>{};
+    const std::uint8_t type = r.u8();
+    const std::uint32_t hi = r.u8();
+    const std::uint32_t len = (hi << 16) | r.u16();
+    if (type != static_cast<std::uint8_t>(expected)) {
+        return fail(sent_by(type, self) ? errc::reflected_message : errc::unexpected_message);
+    }
+    const BodyBounds b = body_bounds(expected);
+    if (len > b.max) return fail(errc::length_too_large);
+    if (len < b.min) return fail(errc::malformed);
+    if (r.remaining() < len) return std::optional<Frame>{};
+    wire::Bytes whole = wire::Bytes(buf_).subspan(pos_, header_size + len);
+    return std::optional<Frame>{Frame{whole.first(header_size), whole.subspan(header_size), whole}};
+}
+
+void Deframer::consume(const Frame& f) { pos_ += f.whole.size(); }
+
+std::vector<std::byte> Deframer::take_rest() {
+    std::vector<std::byte> rest(buf_.begin() + static_cast<std::ptrdiff_t>(pos_), buf_.end());
+    buf_.clear();
+    pos_ = 0;
+    return rest;
+}
+
+}  // namespace twoway::handshake

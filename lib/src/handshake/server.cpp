@@ -1,0 +1,252 @@
+// The server role (PROTOCOL.md 7.2). One type per state; each state accepts exactly one message, parsed
+// and verified into locals before anything is committed. Once server_auth is out, every failure answers
+// with the one generic encrypted denial, and the detail stays in the log.
+#include <algorithm>
+#include <optional>
+#include <variant>
+
+#include <twoway/handshake.hpp>
+
+#include "handshake/framing.hpp"
+#include "handshake/key_schedule.hpp"
+#include "handshake/messages.hpp"
+#include "handshake/peer_auth.hpp"
+#include "handshake/result_access.hpp"
+
+namespace twoway {
+
+using namespace handshake;
+
+namespace {
+struct ExpectClientHello {};
+struct ExpectClientAuth {};
+struct AwaitClientVerdict {  // the caller's verdict on (account, verified client key)
+    VerifiedPeer client;
+    HandshakeResult pending;
+};
+struct Complete {
+    std::optional<HandshakeResult> result;  // empty once taken
+};
+struct Failed {
+    std::error_code error;
+};
+using ServerState = std::variant<ExpectClientHello, ExpectClientAuth, AwaitClientVerdict, Complete, Failed>;
+
+// The key exchange group a suite uses.
+std::uint16_t group_of(Suite s) {
+    return s == Suite::xwing_ed25519_chacha20poly1305 ? group_xwing : group_x25519;
+}
+}  // namespace
+
+struct ServerHandshake::Impl {
+    const PrivateKey& host_key;
+    std::vector<Suite> suites;
+    Rng& rng;
+    ServerState state;
+    Deframer in;
+    std::vector<std::byte> out;
+    Transcript transcript;
+    SecretBlock block;
+    bool auth_sent = false;
+    bool denial_sent = false;
+    std::string denial_reason;
+
+    Impl(const ServerConfig& c, Rng& r) : host_key(c.host_key), suites(c.suites), rng(r) {
+        const bool ok = !suites.empty() && std::all_of(suites.begin(), suites.end(), suite_supported);
+        if (!ok) state = Failed{make_error_code(errc::invalid_argument)};
+    }
+
+    Status status() const {
+        if (const auto* f = std::get_if<Failed>(&state)) return Failure{f->error};
+        return {};
+    }
+
+    Status fail(std::error_code ec, std::string reason = {}) {
+        if (std::holds_alternative<Failed>(state)) return status();
+        state = Failed{ec};
+        if (auth_sent && !denial_sent) {
+            // The one generic answer, whatever went wrong: a client learns nothing from it.
+            const std::byte denied{static_cast<std::uint8_t>(Verdict::denied)};
+            const std::vector<std::byte> msg =
+                seal_message(MsgType::server_verdict, block.get().server_key, 1, std::span(&denied, 1));
+            out.insert(out.end(), msg.begin(), msg.end());
+            denial_sent = true;
+            denial_reason = reason.empty() ? ec.message() : std::move(reason);
+        }
+        return status();
+    }
+    Status fail(errc e) { return fail(make_error_code(e)); }
+
+    Status pump() {
+        for (;;) {
+            MsgType expected{};
+            if (std::holds_alternative<ExpectClientHello>(state)) {
+                expected = MsgType::client_hello;
+            } else if (std::holds_alternative<ExpectClientAuth>(state)) {
+                expected = MsgType::client_auth;
+            } else {
+                return status();
+            }
+            Result<std::optional<Frame>> next = in.next(expected, Role::server);
+            if (!next) return fail(next.error());
+            if (!next->has_value()) return {};
+            const Frame frame = **next;
+            Status st = expected == MsgType::client_hello ? on_client_hello(frame) : on_client_auth(frame);
+            if (!st) return fail(st.error());
+        }
+    }
+
+    Status on_client_hello(const Frame& frame) {
+        Result<ClientHello> ch = parse_client_hello(frame.body);
+        if (!ch) return Failure{ch.error()};
+        if (std::find(ch->versions.begin(), ch->versions.end(), protocol_version_1) == ch->versions.end()) {
+            return errc::unsupported_version;
+        }
+        // The client's preference order decides among the suites both sides accept and the client sent a
+        // key share for.
+        std::optional<Suite> chosen;
+        const KeyShare* share = nullptr;
+        for (std::uint16_t id : ch->suites) {
+            const auto s = static_cast<Suite>(id);
+            if (!suite_supported(s) || std::find(suites.begin(), suites.end(), s) == suites.end()) continue;
+            auto it = std::find_if(ch->shares.begin(), ch->shares.end(),
+                                   [&](const KeyShare& k) { return k.group == group_of(s); });
+            if (it == ch->shares.end()) continue;
+            chosen = s;
+            share = &*it;
+            break;
+        }
+        if (!chosen) return errc::unsupported_suite;
+
+        // Draw order (fixed, test vectors depend on it): server_random, then the X25519 secret.
+        Secrets& s = block.get();
+        Random server_random{};
+        rng.fill(server_random);
+        rng.fill(s.ephemeral);
+        const crypto::X25519Public server_share = crypto::x25519_public(s.ephemeral);
+        Status dh = crypto::x25519(s.shared, s.ephemeral, share->data.first<x25519_share_size>());
+        crypto::wipe(s.ephemeral);
+        if (!dh) return dh;
+
+        transcript.absorb(frame.whole);
+        in.consume(frame);  // frame views stay valid: consume only moves the read position
+        ServerHello sh;
+        sh.version = protocol_version_1;
+        sh.suite = static_cast<std::uint16_t>(*chosen);
+        sh.random = server_random;
+        sh.share = server_share;
+        out = write_server_hello(sh);
+        transcript.absorb(out);
+        derive_handshake_secrets(s, transcript.digest());
+
+        const std::vector<std::byte> plain = build_auth(s, transcript, Role::server, {}, host_key);
+        const std::vector<std::byte> auth = seal_message(MsgType::server_auth, s.server_key, 0, plain);
+        out.insert(out.end(), auth.begin(), auth.end());
+        auth_sent = true;
+        suite_ = *chosen;
+        state = ExpectClientAuth{};
+        return {};
+    }
+
+    Status on_client_auth(const Frame& frame) {
+        Secrets& s = block.get();
+        Result<std::vector<std::byte>> plain = open_message(frame, s.client_key, 0);
+        if (!plain) return Failure{plain.error()};
+        Result<AuthMessage> msg = parse_auth(*plain, Role::client);
+        if (!msg) return Failure{msg.error()};
+        Transcript t = transcript;
+        Result<VerifiedPeer> client = verify_auth(s, t, Role::client, *plain, *msg);
+        if (!client) return Failure{client.error()};
+
+        transcript = t;
+        in.consume(frame);
+        HandshakeResult r;
+        r.suite = suite_;
+        r.peer = client->key();
+        r.account = std::string(msg->account);
+        derive_application_secrets(s, transcript.digest(), r.recv_secret.span(), r.send_secret.span(), r.session_id);
+        state = AwaitClientVerdict{*client, std::move(r)};
+        return {};
+    }
+
+    Status authorize() {
+        auto* await = std::get_if<AwaitClientVerdict>(&state);
+        if (await == nullptr) return errc::bad_state;
+        const std::byte accepted{static_cast<std::uint8_t>(Verdict::accepted)};
+        const std::vector<std::byte> msg =
+            seal_message(MsgType::server_verdict, block.get().server_key, 1, std::span(&accepted, 1));
+        out.insert(out.end(), msg.begin(), msg.end());
+
+        HandshakeResult r = std::move(await->pending);
+        detail::HandshakeResultAccess::set_exporter(r, std::move(block).release_exporter());
+        r.leftover = in.take_rest();
+        state = Complete{std::move(r)};
+        return {};
+    }
+
+    Suite suite_ = Suite::x25519_ed25519_chacha20poly1305;
+};
+
+ServerHandshake::ServerHandshake(const ServerConfig& config, Rng& rng) : impl_(std::make_unique<Impl>(config, rng)) {}
+ServerHandshake::~ServerHandshake() = default;
+ServerHandshake::ServerHandshake(ServerHandshake&&) noexcept = default;
+ServerHandshake& ServerHandshake::operator=(ServerHandshake&&) noexcept = default;
+
+Status ServerHandshake::feed(std::span<const std::byte> bytes) {
+    Impl& m = *impl_;
+    if (auto* c = std::get_if<Complete>(&m.state)) {
+        if (!c->result) return errc::bad_state;
+        c->result->leftover.insert(c->result->leftover.end(), bytes.begin(), bytes.end());
+        return {};
+    }
+    if (std::holds_alternative<Failed>(m.state)) return m.status();
+    m.in.append(bytes);
+    return m.pump();
+}
+
+Status ServerHandshake::end_of_input() {
+    Impl& m = *impl_;
+    if (std::holds_alternative<Complete>(m.state) || std::holds_alternative<Failed>(m.state)) return m.status();
+    return m.fail(make_error_code(errc::truncated));
+}
+
+std::vector<std::byte> ServerHandshake::take_output() { return std::exchange(impl_->out, {}); }
+
+ServerEvent ServerHandshake::event() const {
+    const Impl& m = *impl_;
+    if (const auto* f = std::get_if<Failed>(&m.state)) return HandshakeFailed{f->error};
+    if (const auto* a = std::get_if<AwaitClientVerdict>(&m.state)) {
+        return NeedClientVerdict{a->pending.account, a->client.key()};
+    }
+    if (std::holds_alternative<Complete>(m.state)) return HandshakeComplete{};
+    return WantInput{};
+}
+
+bool ServerHandshake::complete() const noexcept { return std::holds_alternative<Complete>(impl_->state); }
+
+std::error_code ServerHandshake::error() const noexcept {
+    const auto* f = std::get_if<Failed>(&impl_->state);
+    return f != nullptr ? f->error : std::error_code{};
+}
+
+Status ServerHandshake::authorize() { return impl_->authorize(); }
+
+Status ServerHandshake::deny(std::string reason) {
+    Impl& m = *impl_;
+    if (!std::holds_alternative<AwaitClientVerdict>(m.state)) return errc::bad_state;
+    if (reason.empty()) reason = "denied";
+    static_cast<void>(m.fail(make_error_code(errc::auth_denied), std::move(reason)));
+    return {};
+}
+
+const std::string& ServerHandshake::denial_reason() const noexcept { return impl_->denial_reason; }
+
+Result<HandshakeResult> ServerHandshake::take_result() {
+    auto* c = std::get_if<Complete>(&impl_->state);
+    if (c == nullptr || !c->result) return errc::bad_state;
+    HandshakeResult r = std::move(*c->result);
+    c->result.reset();
+    return r;
+}
+
+}  // namespace twoway

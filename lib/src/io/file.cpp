@@ -1,0 +1,95 @@
+#include "io/file.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace twoway::io {
+
+namespace {
+Failure os_error(int e) { return fail(std::error_code(e, std::generic_category())); }
+
+// Closes a descriptor on every path out of a function.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    [[nodiscard]] int get() const { return fd_; }
+    // Closes now, reporting the error (close can report a failed delayed write).
+    [[nodiscard]] int close() { return ::close(std::exchange(fd_, -1)); }
+
+private:
+    int fd_;
+};
+
+std::string parent_dir(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+}  // namespace
+
+Result<FileText> read_file(const std::string& path, std::size_t max_size) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) return os_error(errno);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return os_error(errno);
+    if (!S_ISREG(st.st_mode)) return fail(errc::invalid_argument);
+    if (static_cast<std::uint64_t>(st.st_size) > max_size) return fail(errc::length_too_large);
+
+    FileText out;
+    out.mode = static_cast<unsigned>(st.st_mode) & 07777U;
+    // Read up to one byte past the cap, in case the file grew after fstat.
+    out.text.resize(max_size + 1);
+    std::size_t got = 0;
+    while (got < out.text.size()) {
+        const ssize_t n = ::read(fd.get(), out.text.data() + got, out.text.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return os_error(errno);
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    if (got > max_size) return fail(errc::length_too_large);
+    out.text.resize(got);
+    return out;
+}
+
+Status write_file_atomic(const std::string& path, std::string_view text, unsigned mode) {
+    std::string tmp = path + ".tmp-XXXXXX";
+    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+    if (fd.get() < 0) return os_error(errno);
+    auto abandon = [&](int e) {
+        ::unlink(tmp.c_str());
+        return os_error(e);
+    };
+    // mkstemp made it 0600; set the final mode before any byte is written.
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return abandon(errno);
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return abandon(errno);
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) return abandon(errno);
+    if (fd.close() != 0) return abandon(errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return abandon(errno);
+    // Make the rename itself durable. A directory that cannot be opened or synced (some file systems
+    // refuse) does not undo a write that has already happened, so errors here are ignored.
+    Fd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() >= 0) (void)::fsync(dir.get());
+    return {};
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace twoway::io

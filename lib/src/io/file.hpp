@@ -1,0 +1,31 @@
+// File I/O at the edge of the library (the core never touches files). POSIX only. OS failures come
+// back as std::generic_category() errno codes, so callers can print strerror-style messages and
+// compare with std::errc::no_such_file_or_directory and friends.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <twoway/result.hpp>
+
+namespace twoway::io {
+
+struct FileText {
+    std::string text;
+    unsigned mode = 0;  // permission bits (st_mode & 07777)
+};
+
+// A regular file's contents, refusing (length_too_large) a file larger than max_size before reading
+// it. Not a regular file: invalid_argument.
+[[nodiscard]] Result<FileText> read_file(const std::string& path, std::size_t max_size);
+
+// Replaces path atomically: writes a temporary file in the same directory with the given mode, fsyncs
+// it, renames it over path and fsyncs the directory, so a crash leaves the old file or the new one,
+// never a torn one. The temporary file is removed on any failure.
+[[nodiscard]] Status write_file_atomic(const std::string& path, std::string_view text, unsigned mode);
+
+// True when something (file, directory, link) exists at path.
+[[nodiscard]] bool exists(const std::string& path);
+
+}  // namespace twoway::io

@@ -1,0 +1,30 @@
+// The two private key file formats behind twoway/keyfile.hpp, each in its own file; private_key.cpp
+// tells them apart by their armor.
+#pragma once
+
+#include <string_view>
+
+#include <twoway/keyfile.hpp>
+
+#include "wire/reader.hpp"
+
+namespace twoway::keys {
+
+// Caps on what we read: whole files, and the binary inside the armor.
+inline constexpr std::size_t max_key_file_text = 64 * 1024;
+inline constexpr std::size_t max_key_file_binary = 16 * 1024;
+
+// Comments are shown on terminals and written into .pub lines: printable text only (bytes >= 0x80 are
+// fine, for UTF-8), no control characters, at most max_key_comment bytes.
+[[nodiscard]] bool valid_comment(std::string_view comment);
+
+// twoway_key_file.cpp: "-----BEGIN TWOWAY PRIVATE KEY-----".
+[[nodiscard]] Result<KeyFileInfo> inspect_twoway_key(std::string_view text);
+[[nodiscard]] Result<DecodedPrivateKey> decode_twoway_key(std::string_view text, std::string_view passphrase,
+                                                          const KdfLimits& limits);
+
+// openssh_key_file.cpp: "-----BEGIN OPENSSH PRIVATE KEY-----" (openssh-key-v1).
+[[nodiscard]] Result<KeyFileInfo> inspect_openssh_key(std::string_view text);
+[[nodiscard]] Result<DecodedPrivateKey> decode_openssh_key(std::string_view text);
+
+}  // namespace twoway::keys

@@ -1,0 +1,145 @@
+// What SessionClient and SessionServer have in common: reassembling frames from arbitrarily chunked
+// input, the sticky failure, the output buffer with its back-pressure cap, and the per-stream windows.
+// Each state machine owns one Endpoint and decides, per state, which frames are valid.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <system_error>
+#include <vector>
+
+#include <twoway/result.hpp>
+
+#include "session/flow.hpp"
+#include "session/messages.hpp"
+#include "session/session.hpp"
+
+namespace twoway::session {
+
+using Events = std::vector<Event>;
+
+// Reassembles frames. Whole frames found in the input are handed out in place; only the tail of a
+// frame that spans calls is copied, into a buffer that never exceeds one frame (max_frame_size),
+// because the header (type and length cap) is checked as soon as its 5 bytes are in.
+class FrameReader {
+public:
+    // Calls on_frame(const Frame&) -> Status for each complete frame, in order, and stops at the
+    // first error, header or callback.
+    template <class OnFrame>
+    [[nodiscard]] Status feed(wire::Bytes in, OnFrame&& on_frame) {
+        while (!in.empty()) {
+            if (partial_.empty() && in.size() >= frame_header_size) {
+                auto h = parse_frame_header(in.first(frame_header_size));
+                if (!h) return fail(h.error());
+                const std::size_t total = frame_header_size + h->length;
+                if (in.size() >= total) {
+                    if (auto s = on_frame(Frame{h->type, in.subspan(frame_header_size, h->length)}); !s) return s;
+                    in = in.subspan(total);
+                    continue;
+                }
+            }
+            // Slow path: complete the header, then the body, in partial_.
+            if (partial_.size() < frame_header_size) {
+                const std::size_t take = std::min(frame_header_size - partial_.size(), in.size());
+                partial_.insert(partial_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
+                in = in.subspan(take);
+                if (partial_.size() < frame_header_size) break;
+            }
+            auto h = parse_frame_header(wire::Bytes(partial_).first(frame_header_size));
+            if (!h) return fail(h.error());
+            const std::size_t total = frame_header_size + h->length;
+            const std::size_t take = std::min(total - partial_.size(), in.size());
+            partial_.insert(partial_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
+            in = in.subspan(take);
+            if (partial_.size() < total) break;
+            Status s = on_frame(Frame{h->type, wire::Bytes(partial_).subspan(frame_header_size)});
+            partial_.clear();
+            if (!s) return s;
+        }
+        return {};
+    }
+
+    // Bytes of an incomplete frame held (for tests: never above max_frame_size).
+    [[nodiscard]] std::size_t buffered() const noexcept { return partial_.size(); }
+
+private:
+    std::vector<std::byte> partial_;
+};
+
+class Endpoint {
+public:
+    explicit Endpoint(const Options& options) : options_(options) {}
+
+    [[nodiscard]] static bool valid_options(const Options& o) noexcept {
+        return o.window >= 1 && o.max_pending_output >= max_frame_size;
+    }
+    [[nodiscard]] const Options& options() const noexcept { return options_; }
+
+    // ---- failure: the first protocol error is kept and reported by every later call ----
+    [[nodiscard]] bool failed() const noexcept { return static_cast<bool>(error_); }
+    [[nodiscard]] std::error_code error() const noexcept { return error_; }
+    [[nodiscard]] Status usable() const {
+        if (error_) return fail(error_);
+        return {};
+    }
+
+    // Runs every complete frame in `input` through on_frame(const Frame&, Events&) -> Status.
+    template <class OnFrame>
+    [[nodiscard]] Result<Events> feed(wire::Bytes input, OnFrame&& on_frame) {
+        if (error_) return fail(error_);
+        Events events;
+        Status s = frames_.feed(input, [&](const Frame& f) { return on_frame(f, events); });
+        if (!s) {
+            error_ = s.error();
+            return fail(error_);
+        }
+        return events;
+    }
+    [[nodiscard]] std::size_t buffered_input() const noexcept { return frames_.buffered(); }
+
+    // ---- output ----
+    [[nodiscard]] wire::Writer& out() noexcept { return out_; }
+    [[nodiscard]] std::vector<std::byte> take_output() {
+        std::vector<std::byte> v = out_.take();
+        out_ = wire::Writer{};
+        return v;
+    }
+    [[nodiscard]] std::size_t pending_output() const noexcept { return out_.size(); }
+
+    // ---- windows ----
+    SendWindow& send(Stream s) noexcept { return send_[index(s)]; }
+    const SendWindow& send(Stream s) const noexcept { return send_[index(s)]; }
+    RecvWindow& recv(Stream s) noexcept { return recv_[index(s)]; }
+    const RecvWindow& recv(Stream s) const noexcept { return recv_[index(s)]; }
+
+    // How many bytes send_data() would take on s now: the peer's credit, limited by the output cap.
+    [[nodiscard]] std::size_t send_capacity(Stream s) const noexcept {
+        const std::size_t pending = out_.size();
+        const std::size_t room = pending < options_.max_pending_output ? options_.max_pending_output - pending : 0;
+        return std::min<std::size_t>(send_[index(s)].available(), room);
+    }
+
+    // Writes as much of `bytes` as the window and the output cap allow, in DATA frames.
+    [[nodiscard]] std::size_t write_data(Stream s, wire::Bytes bytes);
+
+    // The application consumed n bytes of s; grants credit back to the peer when enough is owed (not
+    // after the peer's EOF on s, nor once we sent CLOSE: then nothing more will come).
+    [[nodiscard]] Status consumed(Stream s, std::size_t n, bool close_sent);
+
+    // Peer traffic on the stream windows (errors are the peer's fault).
+    [[nodiscard]] Status on_data(const DataMsg& m, Events& events);
+    [[nodiscard]] Status on_window_adjust(const WindowAdjustMsg& m, Events& events);
+
+private:
+    static std::size_t index(Stream s) noexcept { return static_cast<std::size_t>(s); }
+
+    Options options_;
+    FrameReader frames_;
+    wire::Writer out_;
+    std::array<SendWindow, 3> send_{};
+    std::array<RecvWindow, 3> recv_{};
+    std::error_code error_;
+};
+
+}  // namespace twoway::session

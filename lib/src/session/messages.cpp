@@ -1,0 +1,139 @@
+// The frame header and the field validators shared by every session message.
+#include "session/messages.hpp"
+
+#include <cassert>
+
+namespace twoway::session {
+
+bool is_known_type(std::uint8_t t) noexcept {
+    switch (static_cast<MsgType>(t)) {
+        case MsgType::env:
+        case MsgType::request:
+        case MsgType::accept:
+        case MsgType::reject:
+        case MsgType::data:
+        case MsgType::eof:
+        case MsgType::window_adjust:
+        case MsgType::window_change:
+        case MsgType::signal:
+        case MsgType::exit_status:
+        case MsgType::exit_signal:
+        case MsgType::close: return true;
+    }
+    return false;
+}
+
+Result<FrameHeader> parse_frame_header(wire::Bytes header) {
+    wire::Reader r(header);
+    const std::uint8_t type = r.u8();
+    const std::uint32_t length = r.u32();
+    if (!r.expect_end()) return fail_from(r);
+    // Checked before a single body byte is buffered: the type first (a peer speaking something else
+    // is told so), then the length cap that bounds every receive buffer.
+    if (!is_known_type(type)) return fail(errc::unexpected_message);
+    if (length > max_body_size) return fail(errc::length_too_large);
+    return FrameHeader{static_cast<MsgType>(type), length};
+}
+
+void write_frame(wire::Writer& out, MsgType type, wire::Bytes body) {
+    assert(body.size() <= max_body_size);
+    out.u8(static_cast<std::uint8_t>(type)).u32(static_cast<std::uint32_t>(body.size())).bytes(body);
+}
+
+bool read_bool(wire::Reader& r) noexcept {
+    const std::uint8_t v = r.u8();
+    if (v > 1) r.fail(errc::malformed);
+    return v == 1;
+}
+
+Stream read_stream(wire::Reader& r) noexcept {
+    const std::uint8_t v = r.u8();
+    if (v > static_cast<std::uint8_t>(Stream::err)) {
+        r.fail(errc::malformed);
+        return Stream::in;
+    }
+    return static_cast<Stream>(v);
+}
+
+namespace {
+bool is_alpha(char c) noexcept { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool has_nul(std::string_view s) noexcept { return s.find('\0') != std::string_view::npos; }
+}  // namespace
+
+bool valid_env_name(std::string_view s) noexcept {
+    // A portable shell identifier: what can be exported and matched by an AcceptEnv pattern.
+    if (s.empty() || s.size() > max_env_name) return false;
+    if (!is_alpha(s[0]) && s[0] != '_') return false;
+    for (char c : s) {
+        if (!is_alpha(c) && !is_digit(c) && c != '_') return false;
+    }
+    return true;
+}
+
+bool valid_env_value(std::string_view s) noexcept {
+    // Any bytes an environment can hold: everything but NUL.
+    return s.size() <= max_env_value && !has_nul(s);
+}
+
+bool valid_command(RequestKind kind, std::string_view s) noexcept {
+    switch (kind) {
+        case RequestKind::shell: return s.empty();
+        case RequestKind::exec:
+            // Passed to the shell as one argv element: any bytes but NUL (newlines are legitimate).
+            return !s.empty() && s.size() <= max_command && !has_nul(s);
+        case RequestKind::service: {
+            // A name from the daemon's configuration; a narrow charset keeps it safe to log and match.
+            if (s.empty() || s.size() > max_service_name) return false;
+            if (!is_alpha(s[0]) && !is_digit(s[0])) return false;
+            for (char c : s) {
+                if (!is_alpha(c) && !is_digit(c) && c != '.' && c != '_' && c != '-') return false;
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+bool valid_term(std::string_view s) noexcept {
+    if (s.size() > max_term) return false;
+    for (char c : s) {
+        if (c < 0x21 || c > 0x7e) return false;  // visible ASCII only: it becomes TERM and a terminfo path
+    }
+    return true;
+}
+
+bool valid_signal_name(std::string_view s) noexcept {
+    // SSH's form: the name without "SIG", upper case ("INT", "USR1").
+    if (s.empty() || s.size() > max_signal_name) return false;
+    for (char c : s) {
+        if (!(c >= 'A' && c <= 'Z') && !is_digit(c)) return false;
+    }
+    return true;
+}
+
+bool valid_text(std::string_view s) noexcept {
+    // Shown to a user: no control characters (no terminal escapes); bytes >= 0x80 pass, for UTF-8.
+    if (s.size() > max_text) return false;
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) return false;
+    }
+    return true;
+}
+
+bool valid_request(const Request& r) noexcept {
+    if (r.kind != RequestKind::shell && r.kind != RequestKind::exec && r.kind != RequestKind::service) return false;
+    if (!valid_command(r.kind, r.command)) return false;
+    if (r.pty) {
+        if (r.kind == RequestKind::service) return false;  // a TCP stream has no terminal
+        if (!valid_term(r.pty->term)) return false;
+    }
+    if (r.env.size() > max_env_count) return false;
+    for (const auto& v : r.env) {
+        if (!valid_env_name(v.name) || !valid_env_value(v.value)) return false;
+    }
+    return true;
+}
+
+}  // namespace twoway::session

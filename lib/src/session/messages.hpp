@@ -1,0 +1,144 @@
+// Session messages on the wire: `u8 type | u32 length | body`, big-endian, at most 65536 bytes in all
+// so that one message always fits one channel record. Each message has a parse (body -> struct, with
+// wire::Reader, expect_end) and a write (struct -> whole frame) side by side in one file per group:
+//   msg_open.cpp     ENV, REQUEST, ACCEPT, REJECT
+//   msg_stream.cpp   DATA, EOF, WINDOW_ADJUST
+//   msg_control.cpp  WINDOW_CHANGE, SIGNAL, EXIT_STATUS, EXIT_SIGNAL, CLOSE
+// Parsers check everything that can be checked without knowing the state (field ranges, character
+// sets, stream numbers); the state machines check the rest (direction, order, windows).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <twoway/result.hpp>
+
+#include "session/session.hpp"
+#include "wire/reader.hpp"
+#include "wire/writer.hpp"
+
+namespace twoway::session {
+
+enum class MsgType : std::uint8_t {
+    env = 0x01,
+    request = 0x02,
+    accept = 0x03,
+    reject = 0x04,
+    data = 0x10,
+    eof = 0x11,
+    window_adjust = 0x12,
+    window_change = 0x13,
+    signal = 0x14,
+    exit_status = 0x15,
+    exit_signal = 0x16,
+    close = 0x17,
+};
+[[nodiscard]] bool is_known_type(std::uint8_t t) noexcept;
+
+inline constexpr std::size_t frame_header_size = 5;                         // u8 type | u32 length
+inline constexpr std::size_t max_frame_size = 65536;                        // = a channel record's payload
+inline constexpr std::size_t max_body_size = max_frame_size - frame_header_size;  // 65531
+inline constexpr std::size_t max_data_size = max_body_size - 1;             // DATA: u8 stream | bytes
+
+// Field limits (docs/PROTOCOL.md lists them with the messages).
+inline constexpr std::size_t max_env_count = 64;
+inline constexpr std::size_t max_env_name = 255;
+inline constexpr std::size_t max_env_value = 4096;
+inline constexpr std::size_t max_command = 32768;
+inline constexpr std::size_t max_service_name = 64;
+inline constexpr std::size_t max_term = 255;
+inline constexpr std::size_t max_signal_name = 32;
+inline constexpr std::size_t max_text = 1024;  // REJECT text, EXIT_SIGNAL message
+
+// A complete frame; `body` views the receiver's buffer and is valid only during the callback.
+struct Frame {
+    MsgType type{};
+    wire::Bytes body;
+};
+
+struct FrameHeader {
+    MsgType type{};
+    std::uint32_t length = 0;
+};
+// The 5 header bytes: an unknown type is unexpected_message, a length above max_body_size is
+// length_too_large, so a receiver knows before it buffers anything whether the frame is acceptable.
+[[nodiscard]] Result<FrameHeader> parse_frame_header(wire::Bytes header);
+void write_frame(wire::Writer& out, MsgType type, wire::Bytes body);
+
+// ---- validators shared by the parsers (peer input -> malformed) and the senders (invalid_argument) ----
+[[nodiscard]] bool valid_env_name(std::string_view s) noexcept;
+[[nodiscard]] bool valid_env_value(std::string_view s) noexcept;
+[[nodiscard]] bool valid_command(RequestKind kind, std::string_view s) noexcept;
+[[nodiscard]] bool valid_term(std::string_view s) noexcept;
+[[nodiscard]] bool valid_signal_name(std::string_view s) noexcept;
+[[nodiscard]] bool valid_text(std::string_view s) noexcept;
+// The whole request including its environment (count, names, values, pty only where allowed).
+[[nodiscard]] bool valid_request(const Request& r) noexcept;
+
+// ---- message bodies ----
+struct RequestMsg {
+    std::uint32_t window = 0;  // the client's receive window for each of out and err
+    Request request;           // env is not part of REQUEST (it travels in ENV messages before it)
+};
+struct AcceptMsg {
+    std::uint32_t window = 0;  // the server's receive window for in
+};
+struct RejectMsg {
+    std::uint32_t code = 0;
+    std::string text;
+};
+struct DataMsg {
+    Stream stream{};
+    wire::Bytes bytes;  // views the frame body
+};
+struct EofMsg {
+    Stream stream{};
+};
+struct WindowAdjustMsg {
+    Stream stream{};
+    std::uint32_t increment = 0;
+};
+struct ExitSignalMsg {
+    std::string name;
+    bool core_dumped = false;
+    std::string message;
+};
+
+// msg_open.cpp
+[[nodiscard]] Result<EnvVar> parse_env(wire::Bytes body);
+void write_env(wire::Writer& out, const EnvVar& v);
+[[nodiscard]] Result<RequestMsg> parse_request(wire::Bytes body);
+void write_request(wire::Writer& out, const RequestMsg& m);
+[[nodiscard]] Result<AcceptMsg> parse_accept(wire::Bytes body);
+void write_accept(wire::Writer& out, const AcceptMsg& m);
+[[nodiscard]] Result<RejectMsg> parse_reject(wire::Bytes body);
+void write_reject(wire::Writer& out, const RejectMsg& m);
+
+// msg_stream.cpp
+[[nodiscard]] Result<DataMsg> parse_data(wire::Bytes body);
+void write_data(wire::Writer& out, Stream s, wire::Bytes bytes);  // 1..max_data_size bytes
+[[nodiscard]] Result<EofMsg> parse_eof(wire::Bytes body);
+void write_eof(wire::Writer& out, const EofMsg& m);
+[[nodiscard]] Result<WindowAdjustMsg> parse_window_adjust(wire::Bytes body);
+void write_window_adjust(wire::Writer& out, const WindowAdjustMsg& m);
+
+// msg_control.cpp
+[[nodiscard]] Result<TermSize> parse_window_change(wire::Bytes body);
+void write_window_change(wire::Writer& out, const TermSize& m);
+[[nodiscard]] Result<std::string> parse_signal(wire::Bytes body);
+void write_signal(wire::Writer& out, std::string_view name);
+[[nodiscard]] Result<std::uint32_t> parse_exit_status(wire::Bytes body);
+void write_exit_status(wire::Writer& out, std::uint32_t status);
+[[nodiscard]] Result<ExitSignalMsg> parse_exit_signal(wire::Bytes body);
+void write_exit_signal(wire::Writer& out, const ExitSignalMsg& m);
+[[nodiscard]] Status parse_close(wire::Bytes body);
+void write_close(wire::Writer& out);
+
+// Helpers for the parsers: a Reader's failure as a Result, and a u8 that must be a boolean.
+[[nodiscard]] inline Failure fail_from(const wire::Reader& r) { return fail(r.error()); }
+[[nodiscard]] bool read_bool(wire::Reader& r) noexcept;
+[[nodiscard]] Stream read_stream(wire::Reader& r) noexcept;  // 0..2, else the reader fails (malformed)
+
+}  // namespace twoway::session

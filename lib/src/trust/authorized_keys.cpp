@@ -1,0 +1,116 @@
+// authorized_keys in OpenSSH's syntax (sshd(8), AUTHORIZED_KEYS FILE FORMAT):
+//   [options] keytype base64-key [comment]
+// This step accepts plain ssh-ed25519 lines only. A line with options is skipped, not accepted without
+// them: options restrict a key (from=, command=, restrict ...), so ignoring them would widen access.
+#include <twoway/keys.hpp>
+#include <twoway/trust.hpp>
+
+#include "trust/text_util.hpp"
+#include "trust/trust_lines.hpp"
+
+namespace twoway {
+
+namespace {
+
+// The options field: up to the first blank outside double quotes (a backslash escapes a quote inside
+// them, as sshd allows in command="..."). Nothing when a quote is left open.
+std::optional<std::size_t> options_end(std::string_view line) {
+    bool in_quotes = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (in_quotes) {
+            if (c == '\\' && i + 1 < line.size() && line[i + 1] == '"') {
+                ++i;
+            } else if (c == '"') {
+                in_quotes = false;
+            }
+        } else if (c == '"') {
+            in_quotes = true;
+        } else if (text::is_blank(c)) {
+            return i;
+        }
+    }
+    if (in_quotes) return std::nullopt;
+    return line.size();
+}
+
+std::string_view first_word(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size() && text::is_blank(s[i])) ++i;
+    std::size_t end = i;
+    while (end < s.size() && !text::is_blank(s[end])) ++end;
+    return s.substr(i, end - i);
+}
+
+struct Parsed {
+    std::optional<AuthorizedKey> entry;
+    std::string reason;
+};
+
+Parsed parse_line(std::string_view line, const Location& where) {
+    auto key = parse_public_key_line(line);
+    if (key) return Parsed{AuthorizedKey{where, key->key, std::move(key->comment)}, {}};
+
+    const std::string_view type = first_word(line);
+    if (key.error() == errc::unsupported_key_type) {
+        return Parsed{std::nullopt, "key type " + text::quoted(type) + " is not supported (only ssh-ed25519)"};
+    }
+    if (key.error() == errc::malformed) return Parsed{std::nullopt, "invalid ssh-ed25519 key data"};
+    if (type == ssh_ed25519_name) return Parsed{std::nullopt, "missing ssh-ed25519 key data"};
+
+    // Not a key at the start of the line: options then a key? Recognise it to say so precisely.
+    std::size_t start = 0;
+    while (start < line.size() && text::is_blank(line[start])) ++start;
+    std::string_view body = line.substr(start);
+    auto end = options_end(body);
+    if (end) {
+        std::string_view options = body.substr(0, *end);
+        auto after = parse_public_key_line(body.substr(*end));
+        if (after || after.error() != errc::bad_key_format) {
+            return Parsed{std::nullopt, "options are not supported yet: " + text::quoted(options)};
+        }
+    }
+    return Parsed{std::nullopt, "not a key line"};
+}
+
+}  // namespace
+
+AuthorizedKeysReader::AuthorizedKeysReader(std::string_view path, std::string_view text, const TrustLimits& limits)
+    : path_(path), lines_(text, limits.max_line_length), limits_(limits) {}
+
+std::optional<AuthorizedKeysLine> AuthorizedKeysReader::next() {
+    auto framed = trust::next_framed(lines_, limits_, truncated_);
+    if (!framed) return std::nullopt;
+    AuthorizedKeysLine out;
+    out.where = Location{path_, framed->line.number};
+    out.text = framed->line.text;
+    if (framed->status == LineStatus::entry) {
+        Parsed parsed = parse_line(framed->line.text, out.where);
+        if (parsed.entry) {
+            trust::count_entry(*framed, limits_, entries_, truncated_);
+            if (framed->status == LineStatus::entry) out.entry = std::move(parsed.entry);
+        } else {
+            framed->status = LineStatus::skipped;
+            framed->reason = std::move(parsed.reason);
+        }
+    }
+    out.status = framed->status;
+    out.reason = std::move(framed->reason);
+    return out;
+}
+
+AuthorizedKeysFile parse_authorized_keys(std::string_view path, std::string_view text, const TrustLimits& limits) {
+    AuthorizedKeysReader reader(path, text, limits);
+    return trust::parse_all<AuthorizedKeysFile>(path, reader, limits);
+}
+
+AuthVerdict check_authorized(std::span<const AuthorizedKeysFile> files, const PublicKey& key) {
+    for (const auto& file : files) {
+        for (const auto& entry : file.entries) {
+            if (entry.key == key) return AuthVerdict{true, entry.where};
+        }
+    }
+    return AuthVerdict{};
+}
+
+}  // namespace twoway

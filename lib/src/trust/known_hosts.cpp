@@ -1,0 +1,178 @@
+// known_hosts in OpenSSH's syntax (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT):
+//   [marker] hostnames keytype base64-key [comment]
+// This step honours plain host names and "[host]:port" in a comma-separated list. Everything that would
+// need more (wildcards, negation, hashed names, markers) is skipped with a reason, so it can never be
+// half-understood and accepted by mistake.
+#include <algorithm>
+
+#include <twoway/keys.hpp>
+#include <twoway/trust.hpp>
+
+#include "trust/text_util.hpp"
+#include "trust/trust_lines.hpp"
+
+namespace twoway {
+
+namespace {
+
+struct Parsed {
+    std::optional<KnownHostEntry> entry;
+    std::string reason;  // when !entry
+};
+
+Parsed skip(std::string reason) { return Parsed{std::nullopt, std::move(reason)}; }
+
+std::string_view next_word(std::string_view& s) {
+    std::size_t i = 0;
+    while (i < s.size() && text::is_blank(s[i])) ++i;
+    std::size_t end = i;
+    while (end < s.size() && !text::is_blank(s[end])) ++end;
+    std::string_view word = s.substr(i, end - i);
+    s.remove_prefix(end);
+    return word;
+}
+
+// One name of the host list. The reason is empty when it parsed.
+std::string parse_host(std::string_view name, HostPort& out) {
+    if (name.empty()) return "empty host name in the list";
+    if (name.find_first_of("*?") != std::string_view::npos) {
+        return "host patterns with wildcards (* ?) are not supported yet: " + text::quoted(name);
+    }
+    if (name.front() == '!') return "negated host patterns (!) are not supported yet: " + text::quoted(name);
+    if (name.front() == '[') {
+        auto hp = text::split_host_port(name);
+        if (!hp || !hp->port) return "invalid [host]:port entry " + text::quoted(name);
+        auto port = text::parse_port(*hp->port);
+        if (!port) return "invalid port in " + text::quoted(name);
+        if (!text::valid_host_name(hp->host)) return "invalid host name " + text::quoted(name);
+        out = HostPort{text::ascii_lower(hp->host), *port};
+        return {};
+    }
+    const auto colon = name.find(':');
+    if (colon != std::string_view::npos && name.find(':', colon + 1) == std::string_view::npos) {
+        // One colon is not an IPv6 address: someone wrote host:port, which OpenSSH would take as a
+        // literal name that never matches. Say so instead of keeping a dead entry.
+        return "a host with a port must be written [host]:port: " + text::quoted(name);
+    }
+    if (!text::valid_host_name(name)) return "invalid host name " + text::quoted(name);
+    out = HostPort{text::ascii_lower(name), default_port};
+    return {};
+}
+
+std::string key_problem(std::error_code ec, std::string_view key_text) {
+    std::string_view rest = key_text;
+    std::string_view type = next_word(rest);
+    if (type.empty()) return "no key after the host names";
+    if (ec == errc::unsupported_key_type) {
+        return "key type " + text::quoted(type) + " is not supported (only ssh-ed25519)";
+    }
+    if (ec == errc::malformed) return "invalid ssh-ed25519 key data";
+    if (type == ssh_ed25519_name) return "missing ssh-ed25519 key data";
+    return "not a key: " + text::quoted(type);
+}
+
+Parsed parse_line(std::string_view line, const Location& where) {
+    std::string_view rest = line;
+    std::string_view first = next_word(rest);
+    if (first.starts_with('@')) {
+        if (first == "@cert-authority") return skip("@cert-authority lines are not supported yet");
+        if (first == "@revoked") {
+            return skip("@revoked lines are not supported yet (the key is NOT treated as revoked)");
+        }
+        return skip("unknown marker " + text::quoted(first));
+    }
+    if (first.starts_with('|')) return skip("hashed host names are not supported yet");
+
+    KnownHostEntry entry;
+    entry.where = where;
+    std::string_view names = first;
+    while (true) {
+        const auto comma = names.find(',');
+        HostPort hp;
+        std::string problem = parse_host(names.substr(0, comma), hp);
+        if (!problem.empty()) return skip(std::move(problem));
+        if (std::find(entry.hosts.begin(), entry.hosts.end(), hp) == entry.hosts.end()) {
+            entry.hosts.push_back(std::move(hp));
+        }
+        if (comma == std::string_view::npos) break;
+        names.remove_prefix(comma + 1);
+    }
+
+    auto key = parse_public_key_line(rest);
+    if (!key) return skip(key_problem(key.error(), rest));
+    entry.key = key->key;
+    entry.comment = std::move(key->comment);
+    return Parsed{std::move(entry), {}};
+}
+
+}  // namespace
+
+KnownHostsReader::KnownHostsReader(std::string_view path, std::string_view text, const TrustLimits& limits)
+    : path_(path), lines_(text, limits.max_line_length), limits_(limits) {}
+
+std::optional<KnownHostsLine> KnownHostsReader::next() {
+    auto framed = trust::next_framed(lines_, limits_, truncated_);
+    if (!framed) return std::nullopt;
+    KnownHostsLine out;
+    out.where = Location{path_, framed->line.number};
+    out.text = framed->line.text;
+    if (framed->status == LineStatus::entry) {
+        Parsed parsed = parse_line(framed->line.text, out.where);
+        if (parsed.entry) {
+            trust::count_entry(*framed, limits_, entries_, truncated_);
+            if (framed->status == LineStatus::entry) out.entry = std::move(parsed.entry);
+        } else {
+            framed->status = LineStatus::skipped;
+            framed->reason = std::move(parsed.reason);
+        }
+    }
+    out.status = framed->status;
+    out.reason = std::move(framed->reason);
+    return out;
+}
+
+KnownHostsFile parse_known_hosts(std::string_view path, std::string_view text, const TrustLimits& limits) {
+    KnownHostsReader reader(path, text, limits);
+    return trust::parse_all<KnownHostsFile>(path, reader, limits);
+}
+
+HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view host, std::uint16_t port,
+                       const PublicKey& key) {
+    HostVerdict verdict;
+    const HostPort wanted{text::ascii_lower(host), port};
+    for (const auto& file : files) {
+        if (file.truncated) verdict.incomplete = true;
+        for (const auto& entry : file.entries) {
+            if (std::find(entry.hosts.begin(), entry.hosts.end(), wanted) == entry.hosts.end()) continue;
+            if (entry.key == key) {
+                if (!verdict.matched) verdict.matched = entry.where;
+            } else {
+                verdict.mismatches.push_back(HostKeyMismatch{entry.where, entry.key});
+            }
+        }
+    }
+    if (verdict.matched) {
+        verdict.status = HostStatus::known;
+        verdict.mismatches.clear();
+    } else if (!verdict.mismatches.empty()) {
+        verdict.status = HostStatus::changed;
+    } else {
+        verdict.status = HostStatus::unknown;
+    }
+    return verdict;
+}
+
+Result<std::string> format_host_port(std::string_view host, std::uint16_t port) {
+    if (port == 0 || !text::valid_host_name(host)) return fail(errc::invalid_argument);
+    std::string name = text::ascii_lower(host);
+    if (port == default_port) return name;
+    return "[" + name + "]:" + std::to_string(port);
+}
+
+Result<std::string> format_known_hosts_line(std::string_view host, std::uint16_t port, const PublicKey& key) {
+    auto name = format_host_port(host, port);
+    if (!name) return fail(name.error());
+    return *name + " " + format_public_key_line(key);
+}
+
+}  // namespace twoway

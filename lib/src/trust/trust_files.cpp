@@ -1,0 +1,86 @@
+// The edge of the trust module: the only file I/O in lib/src/trust, and thin: reading goes through
+// io::read_file (bounded) and the known_hosts append through io::write_file_atomic. Everything else in
+// this folder is pure and works on text.
+#include <cerrno>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include <sys/stat.h>
+
+#include <twoway/trust.hpp>
+
+#include "io/file.hpp"
+
+namespace twoway {
+
+namespace {
+
+bool is_missing(std::error_code ec) { return ec == std::errc::no_such_file_or_directory; }
+
+// The file to replace: a symbolic link is followed so that a linked known_hosts (dotfile managers do
+// this) stays a link and its target gets the new line.
+std::filesystem::path target_of(const std::string& path) {
+    std::error_code ec;
+    auto resolved = std::filesystem::weakly_canonical(std::filesystem::path(path), ec);
+    return ec ? std::filesystem::path(path) : resolved;
+}
+
+// Creates the parent directory 0700 when it is missing (only that one level, as ssh does for ~/.ssh).
+Status ensure_directory(const std::filesystem::path& dir) {
+    if (dir.empty()) return {};
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return {};
+        return fail(std::make_error_code(std::errc::not_a_directory));
+    }
+    if (errno != ENOENT) return fail(std::error_code(errno, std::generic_category()));
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        return fail(std::error_code(errno, std::generic_category()));
+    }
+    return {};
+}
+
+template <class File, class Parse>
+Result<File> load(const std::string& path, Parse parse) {
+    auto file = io::read_file(path, max_trust_file_size);
+    if (!file) {
+        if (is_missing(file.error())) return parse(std::string_view{});
+        return fail(file.error());
+    }
+    return parse(std::string_view(file->text));
+}
+
+}  // namespace
+
+Result<KnownHostsFile> load_known_hosts(const std::string& path, const TrustLimits& limits) {
+    return load<KnownHostsFile>(path, [&](std::string_view text) { return parse_known_hosts(path, text, limits); });
+}
+
+Result<AuthorizedKeysFile> load_authorized_keys(const std::string& path, const TrustLimits& limits) {
+    return load<AuthorizedKeysFile>(path,
+                                    [&](std::string_view text) { return parse_authorized_keys(path, text, limits); });
+}
+
+Status append_known_host(const std::string& path, std::string_view host, std::uint16_t port, const PublicKey& key) {
+    auto line = format_known_hosts_line(host, port, key);
+    if (!line) return fail(line.error());
+
+    const std::filesystem::path target = target_of(path);
+    if (auto st = ensure_directory(target.parent_path()); !st) return st;
+
+    std::string contents;
+    unsigned mode = 0600;
+    if (auto old = io::read_file(target.string(), max_trust_file_size); old) {
+        contents = std::move(old->text);
+        mode = old->mode;
+    } else if (!is_missing(old.error())) {
+        return fail(old.error());  // never replace a file we could not read in full
+    }
+    if (!contents.empty() && contents.back() != '\n') contents += '\n';
+    contents += *line;
+    contents += '\n';
+    return io::write_file_atomic(target.string(), contents, mode);
+}
+
+}  // namespace twoway

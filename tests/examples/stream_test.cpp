@@ -1,0 +1,290 @@
+// twoway::stream over real TCP sockets on 127.0.0.1, driven by C++20 coroutines and by plain callbacks:
+// handshake verdicts, echo of large data, half-close, truncation, attacks on the records, misuse.
+// Links the shared library through the public headers only, as an embedder would.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <twoway/asio_stream.hpp>
+
+using asio::ip::tcp;
+using twoway::errc;
+using Stream = twoway::stream<tcp::socket>;
+
+namespace {
+
+std::error_code ec_of(errc e) { return twoway::make_error_code(e); }
+
+struct Keys {
+    twoway::DeterministicRng rng{42};
+    twoway::PrivateKey host = twoway::PrivateKey::generate(rng);
+    twoway::PrivateKey alice = twoway::PrivateKey::generate(rng);
+    twoway::PrivateKey mallory = twoway::PrivateKey::generate(rng);
+};
+
+Keys& keys() {
+    static Keys k;
+    return k;
+}
+
+twoway::StreamServerConfig server_config(const twoway::PublicKey& allowed) {
+    return {{keys().host}, [allowed](const std::string& account, const twoway::PublicKey& key) {
+                return account == "alice" && key == allowed;
+            }};
+}
+
+twoway::StreamClientConfig client_config(const twoway::PrivateKey& me, const twoway::PublicKey& expected_host) {
+    return {{me, "alice"}, [expected_host](const twoway::PublicKey& k) { return k == expected_host; }};
+}
+
+// A connected pair of TCP sockets on 127.0.0.1.
+struct Sockets {
+    tcp::socket server;
+    tcp::socket client;
+};
+
+Sockets connect_pair(asio::io_context& io) {
+    tcp::acceptor acc(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    tcp::socket client(io);
+    client.connect(acc.local_endpoint());
+    tcp::socket server = acc.accept();
+    return {std::move(server), std::move(client)};
+}
+
+std::vector<std::byte> pattern(std::size_t n) {
+    std::vector<std::byte> v(n);
+    std::mt19937 rng(7);
+    for (auto& b : v) b = static_cast<std::byte>(rng() & 0xff);
+    return v;
+}
+
+struct Handshaked {
+    Stream server;
+    Stream client;
+};
+
+// Both handshakes, with callbacks; REQUIREs success.
+Handshaked handshake_pair(asio::io_context& io) {
+    Sockets sk = connect_pair(io);
+    Handshaked h{Stream(std::move(sk.server), server_config(keys().alice.public_key())),
+                 Stream(std::move(sk.client), client_config(keys().alice, keys().host.public_key()))};
+    std::optional<std::error_code> se, ce;
+    h.server.async_handshake([&](std::error_code e) { se = e; });
+    h.client.async_handshake([&](std::error_code e) { ce = e; });
+    io.run();
+    io.restart();
+    REQUIRE(se == std::error_code{});
+    REQUIRE(ce == std::error_code{});
+    return h;
+}
+
+}  // namespace
+
+TEST_CASE("stream echo with coroutines, half-close and end of stream", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    Stream server(std::move(sk.server), server_config(keys().alice.public_key()));
+    Stream client(std::move(sk.client), client_config(keys().alice, keys().host.public_key()));
+    const auto msg = pattern((1 << 20) + 12345);
+    std::vector<std::byte> echoed;
+    std::error_code server_end, client_end;
+
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await server.async_handshake(asio::use_awaitable);
+        REQUIRE(server.account() == "alice");
+        REQUIRE(server.peer_key() == keys().alice.public_key());
+        std::array<std::byte, 5000> buf{};
+        for (;;) {
+            auto [ec, n] = co_await server.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(asio::use_awaitable));
+            if (ec) {
+                server_end = ec;
+                break;
+            }
+            co_await asio::async_write(server, asio::buffer(buf.data(), n), asio::use_awaitable);
+        }
+        co_await server.async_shutdown(asio::use_awaitable);
+    }, asio::detached);
+
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await client.async_handshake(asio::use_awaitable);
+        REQUIRE(client.peer_key() == keys().host.public_key());
+        REQUIRE(client.session_id() == server.session_id());
+        // Writer and reader run at once: the echo needs both directions flowing.
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            co_await asio::async_write(client, asio::buffer(msg), asio::use_awaitable);
+            co_await client.async_shutdown(asio::use_awaitable);
+        }, asio::detached);
+        echoed.resize(msg.size());
+        co_await asio::async_read(client, asio::buffer(echoed), asio::use_awaitable);
+        std::array<std::byte, 10> more{};
+        auto [ec, n] = co_await client.async_read_some(asio::buffer(more), asio::experimental::as_tuple(asio::use_awaitable));
+        REQUIRE(n == 0);
+        client_end = ec;
+    }, asio::detached);
+
+    io.run();
+    REQUIRE(echoed == msg);
+    REQUIRE(server_end == ec_of(errc::peer_closed));
+    REQUIRE(client_end == ec_of(errc::peer_closed));
+    // Exporters agree, as the channel binding they are meant to be.
+    auto e1 = client.exporter("test", {}, 32);
+    auto e2 = server.exporter("test", {}, 32);
+    REQUIRE(e1);
+    REQUIRE(e2);
+    REQUIRE(std::vector<std::byte>(e1->span().begin(), e1->span().end()) ==
+            std::vector<std::byte>(e2->span().begin(), e2->span().end()));
+}
+
+TEST_CASE("stream sets TCP_NODELAY and reports the handshake verdicts", "[stream]") {
+    asio::io_context io;
+    SECTION("accepted") {
+        Handshaked h = handshake_pair(io);
+        asio::ip::tcp::no_delay nd;
+        h.client.lowest_layer().get_option(nd);
+        REQUIRE(nd.value());
+        h.server.lowest_layer().get_option(nd);
+        REQUIRE(nd.value());
+    }
+    SECTION("server refuses a client key it does not know") {
+        Sockets sk = connect_pair(io);
+        Stream server(std::move(sk.server), server_config(keys().alice.public_key()));
+        Stream client(std::move(sk.client), client_config(keys().mallory, keys().host.public_key()));
+        std::optional<std::error_code> se, ce;
+        server.async_handshake([&](std::error_code e) { se = e; });
+        client.async_handshake([&](std::error_code e) { ce = e; });
+        io.run();
+        REQUIRE(se == ec_of(errc::auth_denied));
+        REQUIRE(ce == ec_of(errc::auth_denied));
+        REQUIRE_FALSE(server.denial_reason().empty());
+        REQUIRE_FALSE(client.handshake_complete());
+    }
+    SECTION("client refuses a server key it does not expect") {
+        Sockets sk = connect_pair(io);
+        Stream server(std::move(sk.server), server_config(keys().alice.public_key()));
+        Stream client(std::move(sk.client), client_config(keys().alice, keys().mallory.public_key()));
+        std::optional<std::error_code> se, ce;
+        server.async_handshake([&](std::error_code e) { se = e; });
+        client.async_handshake([&](std::error_code e) {
+            ce = e;
+            client.lowest_layer().close();  // what a client does next
+        });
+        io.run();
+        REQUIRE(ce == ec_of(errc::host_key_rejected));
+        REQUIRE(se == ec_of(errc::truncated));  // the server saw the connection end mid-handshake
+    }
+    SECTION("a missing verdict callback refuses") {
+        Sockets sk = connect_pair(io);
+        twoway::StreamServerConfig sc{{keys().host}, {}};
+        Stream server(std::move(sk.server), std::move(sc));
+        Stream client(std::move(sk.client), client_config(keys().alice, keys().host.public_key()));
+        std::optional<std::error_code> se, ce;
+        server.async_handshake([&](std::error_code e) { se = e; });
+        client.async_handshake([&](std::error_code e) { ce = e; });
+        io.run();
+        REQUIRE(se == ec_of(errc::auth_denied));
+        REQUIRE(ce == ec_of(errc::auth_denied));
+    }
+}
+
+TEST_CASE("stream detects truncation and tampering on the wire", "[stream]") {
+    asio::io_context io;
+    Handshaked h = handshake_pair(io);
+    std::array<std::byte, 100> buf{};
+    std::optional<std::error_code> got;
+    auto on_read = [&](std::error_code e, std::size_t) { got = e; };
+
+    SECTION("transport EOF without a close") {
+        h.client.lowest_layer().shutdown(tcp::socket::shutdown_send);
+        h.server.async_read_some(asio::buffer(buf), on_read);
+        io.run();
+        REQUIRE(got == ec_of(errc::truncated));
+    }
+    SECTION("an oversized length, straight onto the socket") {
+        const std::array<std::byte, 4> huge{std::byte{0x7f}, std::byte{0xff}, std::byte{0xff}, std::byte{0xff}};
+        asio::write(h.client.next_layer(), asio::buffer(huge));
+        h.server.async_read_some(asio::buffer(buf), on_read);
+        io.run();
+        REQUIRE(got == ec_of(errc::record_too_large));
+    }
+    SECTION("a forged record") {
+        // A record of the right shape that was never sealed under the session's key.
+        std::vector<std::byte> forged(4 + 1 + 10 + 16, std::byte{0x5a});
+        forged[0] = std::byte{0};
+        forged[1] = std::byte{0};
+        forged[2] = std::byte{0};
+        forged[3] = std::byte{27};
+        asio::write(h.client.next_layer(), asio::buffer(forged));
+        h.server.async_read_some(asio::buffer(buf), on_read);
+        io.run();
+        REQUIRE(got == ec_of(errc::decrypt_failed));
+        // Sticky: the next read fails the same way without touching the socket.
+        got.reset();
+        io.restart();
+        h.server.async_read_some(asio::buffer(buf), on_read);
+        io.run();
+        REQUIRE(got == ec_of(errc::decrypt_failed));
+    }
+}
+
+TEST_CASE("stream misuse and immediate completions", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    Stream client(std::move(sk.client), client_config(keys().alice, keys().host.public_key()));
+    std::array<std::byte, 10> buf{};
+    std::optional<std::error_code> got;
+    bool inline_call = true;
+    client.async_read_some(asio::buffer(buf), [&](std::error_code e, std::size_t) {
+        REQUIRE_FALSE(inline_call);  // never from inside the initiating function
+        got = e;
+    });
+    client.async_write_some(asio::buffer(buf), [&](std::error_code e, std::size_t) {
+        REQUIRE_FALSE(inline_call);
+        REQUIRE(e == ec_of(errc::bad_state));
+    });
+    inline_call = false;
+    io.run();
+    REQUIRE(got == ec_of(errc::bad_state));
+
+    io.restart();
+    Handshaked h = handshake_pair(io);
+    inline_call = true;
+    std::optional<std::size_t> n;
+    h.client.async_write_some(asio::const_buffer(), [&](std::error_code e, std::size_t k) {
+        REQUIRE_FALSE(inline_call);
+        REQUIRE_FALSE(e);
+        n = k;
+    });
+    inline_call = false;
+    io.run();
+    REQUIRE(n == 0u);
+    // Shutdown twice: the second completes at once, without sending anything.
+    io.restart();
+    int done = 0;
+    h.client.async_shutdown([&](std::error_code e) { REQUIRE_FALSE(e); ++done; });
+    io.run();
+    io.restart();
+    h.client.async_shutdown([&](std::error_code e) { REQUIRE_FALSE(e); ++done; });
+    io.run();
+    REQUIRE(done == 2);
+    io.restart();
+    h.client.async_write_some(asio::buffer(buf), [&](std::error_code e, std::size_t) {
+        REQUIRE(e == ec_of(errc::bad_state));  // nothing after close
+        ++done;
+    });
+    io.run();
+    REQUIRE(done == 3);
+}

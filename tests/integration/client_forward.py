@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Service forwarding: -W (stdio to a named service, as a ProxyCommand would use it) and
+-L [bind:]port:service (a local listener, one twoway connection per accepted connection)."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from services import EchoServer, closed_port
+from twoway_env import World, check, public_key_line, run_tests
+
+
+def trusted_world(name, **kw):
+    w = World(name, **kw)
+    with open(w.known_hosts, "w") as f:
+        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
+    os.chmod(w.known_hosts, 0o600)
+    return w
+
+
+def echo_through(port, data, timeout=30):
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        got = bytearray()
+
+        def send():
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        t.join(timeout=timeout)
+        return bytes(got)
+
+
+def start_forwarder(w, *args):
+    """Starts twoway with -L ...:0:service; returns (process, allocated port)."""
+    proc = subprocess.Popen(w.argv(*args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=w.client_env(), start_new_session=True)
+    line = proc.stderr.readline().decode()
+    m = re.match(r"Allocated port (\d+) for local forward to service (\S+)", line)
+    check(m is not None, f"unexpected first line from twoway -L: {line!r}")
+    return proc, int(m.group(1))
+
+
+def test_stdio_forwarding():
+    with EchoServer() as echo, trusted_world("W", services={"echo": echo.port}) as w:
+        data = os.urandom(100000)
+        r = w.twoway("-W", "echo", "127.0.0.1", input=data)
+        check(r.returncode == 0, f"exit status {r.returncode}: {r.stderr!r}")
+        check(r.stdout == data and r.stderr == b"", f"{len(r.stdout)} bytes back, stderr {r.stderr!r}")
+        w.wait_log(r"Starting session: service echo")
+
+
+def test_stdio_forwarding_failures():
+    with trusted_world("Wbad", services={"down": closed_port()}) as w:
+        r = w.twoway("-W", "nosuch", "127.0.0.1", input=b"x")
+        check(r.returncode == 255, f"unknown service: exit status {r.returncode}")
+        check(r.stderr == b"twoway: stdio forwarding to service 'nosuch' failed: unknown service: no such service\n",
+              f"{r.stderr!r}")
+        r = w.twoway("-W", "down", "127.0.0.1", input=b"x")
+        check(r.returncode == 255 and r.stderr.count(b"\n") == 1 and b"failed: could not start" in r.stderr,
+              f"service down: {r}")
+        r = w.twoway("-W", "echo", "127.0.0.1", "some", "command")
+        check(r.returncode == 255 and b"-W cannot be combined with a remote command" in r.stderr, f"{r}")
+
+
+def test_local_forwarding_many_connections():
+    with EchoServer() as echo, trusted_world("L", services={"echo": echo.port}) as w:
+        proc, port = start_forwarder(w, "-N", "-L", "0:echo", "127.0.0.1")
+        try:
+            payloads = [os.urandom(n) for n in (1, 1000, 300000, 2 << 20)]
+            results = [None] * len(payloads)
+
+            def one(i):
+                results[i] = echo_through(port, payloads[i])
+
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(len(payloads))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=120)
+            for i, p in enumerate(payloads):
+                check(results[i] == p, f"connection {i}: {len(results[i] or b'')} bytes back of {len(p)}")
+            # Each local connection had its own authenticated twoway connection (and the first one
+            # checked the login before listening began).
+            accepted = len(re.findall(r"Accepted publickey for root", w.daemon_log()))
+            check(accepted >= 1 + len(payloads), f"{accepted} logins for {len(payloads)} forwarded connections")
+            check(echo.connections == len(payloads), f"echo service saw {echo.connections} connections")
+            check(proc.poll() is None, "twoway -L exited")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(timeout=30)
+        check(rc == 255, f"exit status after SIGTERM {rc}")
+
+
+def test_local_forwarding_alongside_a_command():
+    with EchoServer() as echo, trusted_world("Lcmd", services={"echo": echo.port}) as w:
+        # The forward works while the command runs; the command's status is twoway's.
+        proc, port = start_forwarder(w, "-L", "127.0.0.1:0:echo", "127.0.0.1", "sleep 2; exit 5")
+        try:
+            check(echo_through(port, b"ping") == b"ping", "no echo through -L")
+            rc = proc.wait(timeout=60)
+            check(rc == 5, f"exit status {rc}")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def test_local_forwarding_needs_a_working_login():
+    with EchoServer() as echo, trusted_world("Lfail", services={"echo": echo.port}) as w:
+        os.unlink(w.authorized_keys)
+        open(w.authorized_keys, "w").close()
+        proc = subprocess.Popen(w.argv("-N", "-L", "0:echo", "127.0.0.1"), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=w.client_env(),
+                                start_new_session=True)
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        check(proc.returncode == 255, f"exit status {proc.returncode}")
+        check(err.decode().endswith("Permission denied (publickey).\n"), err)
+
+
+if __name__ == "__main__":
+    run_tests(globals())

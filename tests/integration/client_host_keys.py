@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Host key verification against the real daemon: StrictHostKeyChecking yes / accept-new / no / ask
+(without a terminal), the known_hosts line written for a non-default port, and the refusal of a changed
+host key (in every mode) with the warning naming file:line and both fingerprints."""
+
+import os
+import re
+
+from twoway_env import World, check, fingerprint, keygen, public_key_line, run_tests
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def test_accept_new_records_the_host():
+    with World("acceptnew") as w:
+        check(not os.path.exists(w.known_hosts), "known_hosts exists before the first connection")
+        r = w.twoway("127.0.0.1", "echo hi", strict="accept-new")
+        check(r.returncode == 0 and r.stdout == b"hi\n", f"{r}")
+        label = f"[127.0.0.1]:{w.port}"
+        check(r.stderr == f"Warning: Permanently added '{label}' (ED25519) to the list of known hosts.\n".encode(),
+              f"stderr {r.stderr!r}")
+        expected = f"{label} {public_key_line(w.host_key + '.pub')}\n"
+        check(read(w.known_hosts) == expected, f"known_hosts:\n{read(w.known_hosts)!r}\nexpected {expected!r}")
+        check(os.stat(w.known_hosts).st_mode & 0o777 == 0o600, "known_hosts is not 0600")
+        # The next connection finds it, with strict checking and without a word.
+        r = w.twoway("127.0.0.1", "echo again", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"again\n" and r.stderr == b"", f"{r}")
+        check(read(w.known_hosts) == expected, "known_hosts changed on the second connection")
+
+
+def test_strict_yes_refuses_an_unknown_host():
+    with World("strictyes") as w:
+        r = w.twoway("127.0.0.1", "echo should-not-run", strict="yes")
+        check(r.returncode == 255, f"exit status {r.returncode}")
+        check(r.stdout == b"", f"stdout {r.stdout!r}")
+        err = r.stderr.decode()
+        check(err.endswith("Host key verification failed.\n"), err)
+        check(f"No ED25519 host key is known for [127.0.0.1]:{w.port} and you have requested strict checking."
+              in err, err)
+        check(not os.path.exists(w.known_hosts), "known_hosts was written")
+        # The client never authenticated: the daemon saw the connection end before authentication.
+        check("Accepted publickey" not in w.daemon_log(), w.daemon_log())
+
+
+def test_ask_without_a_terminal_refuses():
+    with World("asknotty") as w:
+        # The default (ask) with no terminal behaves like yes; BatchMode too.
+        for extra in ([], ["-o", "BatchMode=yes"]):
+            r = w.twoway(*extra, "127.0.0.1", "echo should-not-run")
+            check(r.returncode == 255, f"{extra}: exit status {r.returncode}")
+            err = r.stderr.decode()
+            check(err.endswith("Host key verification failed.\n"), err)
+            check("there is no terminal to verify it on" in err, err)
+            check(not os.path.exists(w.known_hosts), "known_hosts was written")
+
+
+def test_strict_no_adds_unknown_hosts():
+    with World("strictno") as w:
+        r = w.twoway("127.0.0.1", "echo ok", strict="no")
+        check(r.returncode == 0 and r.stdout == b"ok\n", f"{r}")
+        check(public_key_line(w.host_key + ".pub") in read(w.known_hosts), read(w.known_hosts))
+
+
+def test_changed_host_key_is_refused_in_every_mode():
+    with World("changed") as w:
+        old = os.path.join(w.dir, "old_host_key")
+        keygen(old, "old-host")
+        label = f"[127.0.0.1]:{w.port}"
+        # The recorded key is on line 3, behind a comment and another host's entry.
+        with open(w.known_hosts, "w") as f:
+            f.write("# hosts I trust\n")
+            f.write(f"[127.0.0.1]:1 {public_key_line(w.user_key + '.pub')}\n")
+            f.write(f"{label} {public_key_line(old + '.pub')}\n")
+        os.chmod(w.known_hosts, 0o600)
+        before = read(w.known_hosts)
+        for strict in ("ask", "yes", "accept-new", "no"):
+            r = w.twoway("127.0.0.1", "echo should-not-run", strict=strict)
+            check(r.returncode == 255, f"{strict}: exit status {r.returncode}")
+            check(r.stdout == b"", f"{strict}: stdout {r.stdout!r}")
+            err = r.stderr.decode()
+            check("@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @" in err, err)
+            check("IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!" in err, err)
+            check(w.host_fingerprint() in err, f"new fingerprint missing:\n{err}")
+            check(fingerprint(old + ".pub") in err, f"old fingerprint missing:\n{err}")
+            check(f"Offending ED25519 key in {w.known_hosts}:3\n" in err, f"file:line missing:\n{err}")
+            check(err.endswith("Host key verification failed.\n"), err)
+            # The new key is shown as the one "sent by the remote host", the old as the recorded one.
+            new_at = err.index(w.host_fingerprint())
+            old_at = err.index(fingerprint(old + ".pub"))
+            check(err.rfind("sent by the remote host", 0, new_at) != -1, err)
+            check(err.rfind("recorded for " + label, 0, old_at) != -1, err)
+            check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
+        check("Accepted publickey" not in w.daemon_log(), "the client authenticated to a changed host")
+
+
+def test_known_host_with_another_name_is_still_unknown():
+    with World("othername") as w:
+        # A key recorded for the default port (bare name) does not vouch for another port.
+        with open(w.known_hosts, "w") as f:
+            f.write(f"127.0.0.1 {public_key_line(w.host_key + '.pub')}\n")
+        os.chmod(w.known_hosts, 0o600)
+        r = w.twoway("127.0.0.1", "true", strict="yes")
+        check(r.returncode == 255 and re.search(rb"No ED25519 host key is known", r.stderr), f"{r}")
+
+
+def test_user_known_hosts_file_option():
+    with World("ukhf") as w:
+        other = os.path.join(w.dir, "elsewhere_known_hosts")
+        r = w.twoway("-o", f"UserKnownHostsFile={other}", "127.0.0.1", "true", strict="accept-new")
+        check(r.returncode == 0, f"{r}")
+        check(os.path.exists(other) and not os.path.exists(w.known_hosts), "recorded in the wrong file")
+        # UserKnownHostsFile none: trusted for this connection only, nothing written.
+        r = w.twoway("-o", "UserKnownHostsFile=none", "127.0.0.1", "true", strict="accept-new")
+        check(r.returncode == 0 and not os.path.exists(w.known_hosts), f"{r}")
+
+
+if __name__ == "__main__":
+    run_tests(globals())

@@ -1,0 +1,270 @@
+"""Shared machinery for the integration tests: a throwaway world (host key, user key, authorized_keys,
+twowayd.conf, an empty client HOME) in a temporary directory, the real twowayd listening on 127.0.0.1
+on a port it picks itself (-p 0, read back from its log: no race with another process), the real
+twoway run against it, and a pseudo-terminal driver for the interactive tests.
+
+The binaries come from the environment meson sets: TWOWAY, TWOWAYD, TWOWAY_KEYGEN. Every wait has a
+timeout; every process is ended by its PID. Set TWOWAY_TEST_KEEP=1 to keep the temporary directory.
+"""
+
+import fcntl
+import os
+import re
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import traceback
+
+TWOWAY = os.environ.get("TWOWAY", "twoway")
+TWOWAYD = os.environ.get("TWOWAYD", "twowayd")
+KEYGEN = os.environ.get("TWOWAY_KEYGEN", "twoway-keygen")
+
+CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def keygen(path, comment):
+    subprocess.run([KEYGEN, "-q", "-N", "", "-C", comment, "-f", path], check=True, timeout=60,
+                   stdout=subprocess.DEVNULL, env={"PATH": CLEAN_PATH})
+
+
+def fingerprint(pub_path):
+    """The key's SHA256 fingerprint, from twoway-keygen -l (what an operator reads out of band)."""
+    out = subprocess.run([KEYGEN, "-l", "-f", pub_path], check=True, timeout=30, capture_output=True,
+                         text=True, env={"PATH": CLEAN_PATH}).stdout
+    m = re.search(r"(SHA256:[A-Za-z0-9+/]{43})", out)
+    check(m is not None, f"no fingerprint in twoway-keygen -l output: {out!r}")
+    return m.group(1)
+
+
+def public_key_line(pub_path):
+    """'ssh-ed25519 AAAA...' without the comment."""
+    with open(pub_path) as f:
+        parts = f.read().split()
+    return parts[0] + " " + parts[1]
+
+
+class World:
+    """One daemon and one client home. Use as a context manager."""
+
+    def __init__(self, name, services=None, start=True, extra_config=""):
+        self.dir = tempfile.mkdtemp(prefix=f"twoway-it-{name}-")
+        os.chmod(self.dir, 0o755)
+        self.etc = os.path.join(self.dir, "etc")
+        self.home = os.path.join(self.dir, "home")
+        self.dot = os.path.join(self.home, ".twoway")
+        os.makedirs(self.etc, mode=0o755)
+        os.makedirs(self.dot, mode=0o700)
+        self.host_key = os.path.join(self.etc, "host_ed25519_key")
+        self.user_key = os.path.join(self.dot, "id_ed25519")
+        self.authorized_keys = os.path.join(self.etc, "authorized_keys")
+        self.known_hosts = os.path.join(self.dot, "known_hosts")
+        self.config = os.path.join(self.etc, "twowayd.conf")
+        self.log_path = os.path.join(self.dir, "twowayd.log")
+        keygen(self.host_key, "test-host")
+        keygen(self.user_key, "test-user")
+        shutil.copy(self.user_key + ".pub", self.authorized_keys)
+        lines = [
+            "ListenAddress 127.0.0.1",
+            f"HostKey {self.host_key}",
+            f"AuthorizedKeysFile {self.authorized_keys}",
+            "StrictModes no",
+            "LogLevel VERBOSE",
+        ]
+        for svc_name, port in (services or {}).items():
+            lines.append(f"Service {svc_name} 127.0.0.1:{port}")
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n" + extra_config)
+        self.daemon = None
+        self.port = None
+        if start:
+            self.start_daemon()
+
+    # ---- daemon ----------------------------------------------------------------------------------
+    def start_daemon(self):
+        self.log = open(self.log_path, "ab")
+        self.daemon = subprocess.Popen([TWOWAYD, "-D", "-e", "-f", self.config, "-p", "0"],
+                                       stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+                                       env={"PATH": CLEAN_PATH, "LANG": "C"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            m = re.search(r"Server listening on 127\.0\.0\.1 port (\d+)\.", self.daemon_log())
+            if m:
+                self.port = int(m.group(1))
+                return
+            if self.daemon.poll() is not None:
+                raise AssertionError(f"twowayd exited with {self.daemon.returncode}:\n{self.daemon_log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"twowayd did not start listening in time:\n{self.daemon_log()}")
+
+    def stop_daemon(self):
+        if self.daemon is None:
+            return
+        if self.daemon.poll() is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait(timeout=10)
+        self.log.close()
+        self.daemon = None
+
+    def daemon_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, pattern, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(pattern, self.daemon_log())
+            if m:
+                return m
+            time.sleep(0.05)
+        raise AssertionError(f"twowayd log never matched {pattern!r}:\n{self.daemon_log()}")
+
+    # ---- client ----------------------------------------------------------------------------------
+    def client_env(self, **extra):
+        env = {"PATH": CLEAN_PATH, "HOME": self.home, "LANG": "C"}
+        env.update(extra)
+        return env
+
+    def argv(self, *args, strict=None, port=None):
+        """twoway -p PORT [-o StrictHostKeyChecking=strict] args... (args end with host [command])."""
+        a = [TWOWAY, "-p", str(port if port is not None else self.port)]
+        if strict is not None:
+            a += ["-o", f"StrictHostKeyChecking={strict}"]
+        return a + list(args)
+
+    def twoway(self, *args, strict=None, port=None, input=None, timeout=60, env=None):
+        """Runs twoway to completion without a terminal; returns CompletedProcess (bytes)."""
+        return subprocess.run(self.argv(*args, strict=strict, port=port), input=input, capture_output=True,
+                              timeout=timeout, env=env or self.client_env(), start_new_session=True,
+                              stdin=None if input is not None else subprocess.DEVNULL)
+
+    def host_fingerprint(self):
+        return fingerprint(self.host_key + ".pub")
+
+    def user_fingerprint(self):
+        return fingerprint(self.user_key + ".pub")
+
+    def close(self):
+        self.stop_daemon()
+        if os.environ.get("TWOWAY_TEST_KEEP"):
+            print(f"kept {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class PtyProcess:
+    """A process whose controlling terminal is a fresh pseudo-terminal driven from the test."""
+
+    def __init__(self, argv, env, rows=24, cols=80):
+        self.master, self.slave = os.openpty()
+        self.set_size(rows, cols)
+        self.proc = subprocess.Popen(argv, stdin=self.slave, stdout=self.slave, stderr=self.slave, env=env,
+                                     start_new_session=True,
+                                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+        self.buf = b""
+        self.pos = 0  # expect() searches from here
+
+    def set_size(self, rows, cols):
+        # On the slave: the kernel then sends SIGWINCH to the terminal's foreground process group.
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def attrs(self):
+        return termios.tcgetattr(self.slave)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        os.write(self.master, data)
+
+    def _fill(self, timeout):
+        r, _, _ = select.select([self.master], [], [], timeout)
+        if not r:
+            return False
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:
+            return False
+        self.buf += chunk
+        return bool(chunk)
+
+    def expect(self, pattern, timeout=20):
+        """Waits for a regex (bytes or str) in the output after the last match; returns the match."""
+        if isinstance(pattern, str):
+            pattern = pattern.encode()
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.buf, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {pattern!r}; output so far:\n"
+                                     f"{self.buf.decode('utf-8', 'replace')}")
+            self._fill(min(left, 0.5))
+
+    def output(self):
+        return self.buf.decode("utf-8", "replace")
+
+    def wait(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"process did not exit in time; output:\n{self.output()}")
+            self._fill(0.1)
+        while self._fill(0.05):  # what it wrote last
+            pass
+        return self.proc.returncode
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        for fd in (self.master, self.slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def run_tests(module_globals):
+    """Runs every test_* function of the calling module; exit status 1 if any failed."""
+    names = sorted(n for n, f in module_globals.items() if n.startswith("test_") and callable(f))
+    only = sys.argv[1:]
+    failed = 0
+    for n in names:
+        if only and n not in only:
+            continue
+        start = time.monotonic()
+        try:
+            module_globals[n]()
+            print(f"PASS {n} ({time.monotonic() - start:.1f}s)", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {n} ({time.monotonic() - start:.1f}s)", flush=True)
+            traceback.print_exc()
+            sys.stdout.flush()
+    print(f"{len(names) - failed if not only else len(only) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# twoway-keygen against OpenSSH's ssh-keygen: fingerprints and randomart byte for byte, .pub files both
+# ways, OpenSSH private keys imported and exported, and the tool's refusals.
+# Usage: keygen_interop.sh path/to/twoway-keygen [path/to/ssh-keygen]
+set -u
+tk=$(realpath "$1")
+sk=${2:-ssh-keygen}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Keep every default path (~/.twoway, ~/.ssh) inside the scratch directory.
+export HOME=$work/home
+mkdir -p "$HOME"
+cd "$work" || exit 1
+unset TWOWAY_ALLOW_INSECURE_KEY_FILES
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# same NAME EXPECTED ACTUAL: byte-for-byte equal, else show the difference.
+same() {
+    if [ "$2" == "$3" ]; then ok; else
+        bad "$1"
+        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/    /'
+    fi
+}
+
+# refused NAME PATTERN CMD...: the command exits 1 (usage errors: CLI11's own non-zero status), prints
+# nothing on stdout and exactly one line on stderr, which matches PATTERN.
+refused() {
+    local name=$1 pattern=$2
+    shift 2
+    local out err rc
+    out=$("$@" 2>"$work/stderr" </dev/null)
+    rc=$?
+    err=$(cat "$work/stderr")
+    if [ "$rc" -eq 0 ] || { [ "$rc" -ne 1 ] && [[ "$name" != usage* ]]; }; then
+        bad "$name: exit status $rc, wanted 1 (stderr: $err)"
+        return
+    fi
+    if [ -n "$out" ]; then bad "$name: unexpected stdout: $out"; return; fi
+    if [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ]; then bad "$name: not one line on stderr: $err"; return; fi
+    if ! grep -qE -- "$pattern" <<<"$err"; then bad "$name: stderr '$err' does not match '$pattern'"; return; fi
+    ok
+}
+
+mode() { stat -c %a "$1"; }
+
+# exact CMD...: everything the command prints, trailing newlines and exit status included, for same().
+exact() {
+    "$@" 2>&1
+    echo "[exit $?]"
+}
+
+echo "== fingerprints and randomart of twoway's keys equal ssh-keygen's (30 keys)"
+for i in $(seq 1 30); do
+    case $((i % 5)) in
+        0) c="" ;;
+        1) c="user$i@host.example" ;;
+        2) c="a comment  with   spaces $i" ;;
+        3) c="caf$(printf '\xc3\xa9') $i" ;;
+        4) c="x" ;;
+    esac
+    "$tk" -q -N '' -C "$c" -f "k$i" </dev/null || { bad "generate k$i"; continue; }
+    same "k$i -l" "$(exact "$sk" -l -f "k$i.pub")" "$(exact "$tk" -l -f "k$i.pub")"
+    same "k$i -lv" "$(exact "$sk" -lv -f "k$i.pub")" "$(exact "$tk" -lv -f "k$i.pub")"
+    same "k$i -l -E sha256" "$(exact "$sk" -l -E sha256 -f "k$i.pub")" "$(exact "$tk" -l -E sha256 -f "k$i.pub")"
+    # The private file carries the same public key and comment.
+    if [ -n "$c" ]; then same "k$i -lv on the private key" "$(exact "$sk" -lv -f "k$i.pub")" "$(exact "$tk" -lv -f "k$i")"; fi
+    same "k$i .pub is -y" "$(exact cat "k$i.pub")" "$(exact "$tk" -y -f "k$i")"
+done
+
+echo "== fingerprints and randomart of ssh-keygen's keys (30 keys)"
+for i in $(seq 1 30); do
+    "$sk" -q -t ed25519 -N '' -C "ssh key $i" -f "s$i" || { bad "ssh-keygen s$i"; continue; }
+    same "s$i -lv" "$(exact "$sk" -lv -f "s$i.pub")" "$(exact "$tk" -lv -f "s$i.pub")"
+    same "s$i -lv on the OpenSSH private key" "$(exact "$sk" -lv -f "s$i.pub")" "$(exact "$tk" -lv -f "s$i")"
+    same "s$i -y" "$(exact "$sk" -y -f "s$i")" "$(exact "$tk" -y -f "s$i")"
+done
+
+echo "== public key lines with odd comments and several keys"
+key=$(cut -d' ' -f1,2 k1.pub)
+printf '%s a\tb  \n' "$key" >tab.pub
+same "tab and trailing blanks" "$(exact "$sk" -l -f tab.pub)" "$(exact "$tk" -l -f tab.pub)"
+printf '%s evil\033[31mred\n' "$key" >esc.pub
+same "control characters escaped" "$(exact "$sk" -l -f esc.pub)" "$(exact "$tk" -l -f esc.pub)"
+printf '   %s   lead\n' "$key" >lead.pub
+printf '%s caf\xc3\xa9 \x80\xff end\n' "$key" >utf8.pub
+for loc in C C.UTF-8; do
+    same "non-ASCII comment, LC_ALL=$loc" "$(exact env LC_ALL=$loc "$sk" -l -f utf8.pub)" \
+        "$(exact env LC_ALL=$loc "$tk" -l -f utf8.pub)"
+done
+same "leading blanks" "$(exact "$sk" -l -f lead.pub)" "$(exact "$tk" -l -f lead.pub)"
+{ echo "# a comment line"; echo; cat k1.pub s1.pub k2.pub; } >several.pub
+same "several keys in one file" "$(exact "$sk" -lv -f several.pub)" "$(exact "$tk" -lv -f several.pub)"
+
+echo "== import: ssh-keygen -t ed25519 -N '' keys become twoway keys with the same public key"
+for i in 1 2 3 4 5; do
+    "$tk" -q -i -f "s$i" -o "imp$i" -N '' </dev/null || { bad "import s$i"; continue; }
+    same "imported s$i -y" "$(exact "$sk" -y -f "s$i")" "$(exact "$tk" -y -f "imp$i")"
+    same "imported s$i .pub" "$(exact cat "s$i.pub")" "$(exact cat "imp$i.pub")"
+    same "imported s$i mode" 600 "$(mode "imp$i")"
+done
+"$tk" -q -i -f s6 -o imp6 -N 'new pass' -a 1 </dev/null || bad "import with a passphrase"
+same "imported with passphrase -y -P" "$(exact "$sk" -y -f s6)" "$(exact "$tk" -y -P 'new pass' -f imp6)"
+refused "imported with passphrase, wrong -P" "imp6: incorrect passphrase supplied to decrypt private key" \
+    "$tk" -y -P 'old pass' -f imp6
+# The default: ~/.ssh/id_ed25519 into ~/.twoway/id_ed25519.
+mkdir -p "$HOME/.ssh" && cp s7 "$HOME/.ssh/id_ed25519"
+"$tk" -q -i -N '' </dev/null || bad "import with default paths"
+same "default import" "$(exact "$sk" -y -f s7)" "$(exact "$tk" -y -f "$HOME/.twoway/id_ed25519")"
+same "default import directory mode" 700 "$(mode "$HOME/.twoway")"
+
+echo "== import refuses encrypted OpenSSH keys with advice"
+"$sk" -q -t ed25519 -N 'secret' -f enc
+refused "encrypted OpenSSH key" "^twoway-keygen: enc: OpenSSH key is passphrase-protected; .*ssh-keygen -p" \
+    "$tk" -i -f enc -o never -N ''
+[ -e never ] && bad "a file was written for an encrypted key" || ok
+"$sk" -q -t rsa -b 1024 -N '' -f rsa
+refused "RSA key" "rsa: unsupported key type" "$tk" -i -f rsa -o never -N ''
+
+echo "== export: twoway keys as OpenSSH keys that ssh-keygen reads"
+for i in 1 2 3 4; do
+    "$tk" -q -e -f "k$i" -o "exp$i" </dev/null || { bad "export k$i"; continue; }
+    same "exported k$i: ssh-keygen -y" "$(exact "$tk" -y -f "k$i")" "$(exact "$sk" -y -f "exp$i")"
+    same "exported k$i: ssh-keygen -l" "$(exact "$sk" -l -f "k$i.pub")" "$(exact "$sk" -l -f "exp$i.pub")"
+    same "exported k$i mode" 600 "$(mode "exp$i")"
+done
+# Round trip through OpenSSH: export, ssh-keygen adds and removes a passphrase, import again.
+{ cp exp1 rt && "$sk" -q -p -N 'pw' -f rt && "$sk" -q -p -P 'pw' -N '' -f rt; } >/dev/null ||
+    bad "ssh-keygen -p on an export"
+"$tk" -q -i -f rt -o rt.tw -N '' </dev/null || bad "re-import"
+same "round trip through ssh-keygen -p" "$(exact "$tk" -y -f k1)" "$(exact "$tk" -y -f rt.tw)"
+# An encrypted twoway key exports with its passphrase.
+"$tk" -q -N 'pw' -a 1 -C enc2 -f tenc </dev/null
+"$tk" -q -e -P pw -f tenc -o tenc.ssh </dev/null || bad "export of an encrypted key"
+same "exported encrypted key" "$(exact "$tk" -y -f tenc)" "$(exact "$sk" -y -f tenc.ssh)"
+refused "export without -o" "-o" "$tk" -e -f k1
+
+echo "== passphrases"
+refused "wrong passphrase" "^twoway-keygen: tenc: incorrect passphrase supplied to decrypt private key$" \
+    "$tk" -e -P wrong -f tenc -o x.ssh
+refused "passphrase needed, no terminal" "tenc: .*no passphrase" "$tk" -e -f tenc -o x.ssh
+same "-y needs no passphrase" "$(exact cat tenc.pub)" "$(exact "$tk" -y -f tenc)"
+"$tk" -q -p -P pw -N 'pw2' -a 1 -f tenc </dev/null || bad "change passphrase"
+same "-y -P with the new passphrase" "$(exact cat tenc.pub)" "$(exact "$tk" -y -P pw2 -f tenc)"
+refused "old passphrase after -p" "incorrect passphrase" "$tk" -y -P pw -f tenc
+"$tk" -q -p -P pw2 -N '' -f tenc </dev/null || bad "remove passphrase"
+same "-y after removing the passphrase" "$(exact cat tenc.pub)" "$(exact "$tk" -y -f tenc)"
+same "mode after -p" 600 "$(mode tenc)"
+
+echo "== refusals"
+refused "missing file" "^twoway-keygen: nosuch: No such file or directory$" "$tk" -l -f nosuch
+echo "garbage" >garbage && chmod 600 garbage
+refused "garbage private key" "^twoway-keygen: garbage: not a key" "$tk" -y -f garbage
+refused "garbage public key" "^twoway-keygen: garbage: not a key" "$tk" -l -f garbage
+chmod 644 k3
+refused "group/world-readable key" "k3: permissions 0644 are too open" "$tk" -y -f k3
+same "override with TWOWAY_ALLOW_INSECURE_KEY_FILES=1" "$(exact cat k3.pub)" \
+    "$(exact env TWOWAY_ALLOW_INSECURE_KEY_FILES=1 "$tk" -y -f k3)"
+chmod 600 k3
+before=$(exact cat k4)
+refused "no overwrite without a terminal" "k4: already exists" "$tk" -q -N '' -f k4
+same "k4 unchanged" "$before" "$(exact cat k4)"
+refused "no passphrase and no terminal" "no passphrase given" "$tk" -q -f fresh
+[ -e fresh ] && bad "a key was written without a passphrase decision" || ok
+refused "other key types" "unsupported key type 'rsa'" "$tk" -t rsa -N '' -f rsakey
+refused "usage error" '^twoway-keygen: .*\(see --help\)$' "$tk" -l -y
+fresh_home=$work/fresh-home
+mkdir -p "$fresh_home"
+HOME=$fresh_home "$tk" -q -N '' </dev/null || bad "generate with the default path"
+same "default directory mode" 700 "$(mode "$fresh_home/.twoway")"
+same "default key mode" 600 "$(mode "$fresh_home/.twoway/id_ed25519")"
+same "default public key mode" 644 "$(mode "$fresh_home/.twoway/id_ed25519.pub")"
+
+echo "== prompts on a terminal"
+# tty PROMPT ANSWER [PROMPT ANSWER ...] -- CMD...: runs CMD on a pseudo-terminal, answering each prompt
+# as it appears; fails if a prompt is missing or an answer is echoed. Exits with CMD's status.
+cat >"$work/answer_prompts.py" <<'PY'
+import os, pty, select, sys, time
+args = sys.argv[1:]
+split = args.index("--")
+steps, cmd = args[:split], args[split + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(cmd[0], cmd)
+seen = b""
+def read_some(timeout):
+    global seen
+    ready, _, _ = select.select([fd], [], [], timeout)
+    if not ready:
+        return True
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        return False
+    seen += chunk
+    return bool(chunk)
+for prompt, answer in zip(steps[0::2], steps[1::2]):
+    prompt = prompt.encode()
+    deadline = time.time() + 20
+    while prompt not in seen and time.time() < deadline:
+        if not read_some(1):
+            break
+    if prompt not in seen:
+        os.kill(pid, 9)
+        print("missing prompt %r in %r" % (prompt, seen)); sys.exit(100)
+    seen = seen[seen.index(prompt) + len(prompt):]
+    os.write(fd, answer.encode() + b"\n")
+while read_some(20):
+    pass
+_, status = os.waitpid(pid, 0)
+for secret in steps[1::2]:
+    if len(secret) > 3 and secret.encode() in seen:
+        print("answer %r was echoed: %r" % (secret, seen)); sys.exit(101)
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+tty() { python3 "$work/answer_prompts.py" "$@"; }
+if python3 -c 'import pty' 2>/dev/null; then
+    out=$(tty "Enter passphrase (empty for no passphrase): " "tty secret" \
+              "Enter same passphrase again: " "tty secret" -- "$tk" -q -a 1 -C tty -f tty_key) &&
+        ok || bad "generate on a terminal: $out"
+    same "key made on a terminal opens with its passphrase" "$(exact cat tty_key.pub)" \
+        "$(exact "$tk" -y -P 'tty secret' -f tty_key)"
+    out=$(tty "Enter passphrase (empty for no passphrase): " "one" "Enter same passphrase again: " "two" \
+              "Enter passphrase (empty for no passphrase): " "three" "Enter same passphrase again: " "three" \
+              -- "$tk" -q -a 1 -f tty_key2) && ok || bad "mismatched passphrases asked again: $out"
+    same "the second, matching passphrase was used" "$(exact cat tty_key2.pub)" "$(exact "$tk" -y -P three -f tty_key2)"
+    out=$(tty "Enter passphrase for tty_key: " "tty secret" -- "$tk" -e -f tty_key -o tty_key.ssh) &&
+        ok || bad "passphrase asked for an encrypted key: $out"
+    same "exported after a prompt" "$(exact "$tk" -y -f tty_key)" "$(exact "$sk" -y -f tty_key.ssh)"
+    before=$(exact cat tty_key)
+    out=$(tty "Overwrite (y/n)? " "n" -- "$tk" -q -N '' -f tty_key)
+    [ $? -eq 1 ] && ok || bad "answering n to Overwrite: $out"
+    same "not overwritten after n" "$before" "$(exact cat tty_key)"
+    out=$(tty "Overwrite (y/n)? " "y" -- "$tk" -q -N '' -C replaced -f tty_key) && ok || bad "answering y: $out"
+    same "overwritten after y" "replaced" "$(cut -d' ' -f3 tty_key.pub)"
+else
+    echo "(python3 pty module missing: terminal prompts not tested)"
+fi
+
+echo "keygen interop: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

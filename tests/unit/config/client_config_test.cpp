@@ -1,0 +1,297 @@
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "client_config.hpp"
+
+using namespace twoway;
+
+namespace {
+
+const ClientContext ctx{"/home/alice", "alice"};
+
+std::vector<std::string> error_texts(const ClientConfig& c) {
+    std::vector<std::string> out;
+    for (const auto& e : c.errors) out.push_back(e.text());
+    return out;
+}
+
+ClientConfig good(const std::string& text) {
+    auto c = parse_client_config("/home/alice/.twoway/config", text);
+    INFO(text);
+    REQUIRE(error_texts(c) == std::vector<std::string>{});
+    return c;
+}
+
+std::string error_of(const std::string& line) {
+    auto c = parse_client_config("cfg", "Host *\n" + line + "\n");
+    REQUIRE(c.errors.size() == 1);
+    return c.errors[0].text();
+}
+
+std::string option_error(const std::string& option) {
+    auto c = parse_client_option(option);
+    REQUIRE(c.errors.size() == 1);
+    return c.errors[0].text();
+}
+
+ClientSettings resolve_for(const ClientConfig& c, std::string_view host, const std::vector<std::string>& cli = {}) {
+    auto overrides = parse_client_options(cli);
+    REQUIRE(overrides.ok());
+    return resolve(c, host, overrides, ctx);
+}
+
+}  // namespace
+
+TEST_CASE("client config: the defaults", "[config]") {
+    auto s = resolve_for(good(""), "Server.Example");
+    CHECK(s.host_alias == "server.example");
+    CHECK(s.host_name == "server.example");
+    CHECK(s.port == 4422);
+    CHECK(s.user == "alice");
+    CHECK(s.identity_files == std::vector<std::string>{"/home/alice/.twoway/id_ed25519"});
+    CHECK(s.user_known_hosts_files == std::vector<std::string>{"/home/alice/.twoway/known_hosts"});
+    CHECK(s.strict_host_key_checking == StrictHostKeyChecking::ask);
+    CHECK_FALSE(s.batch_mode);
+    CHECK_FALSE(s.connect_timeout);
+}
+
+TEST_CASE("client config: every keyword", "[config]") {
+    auto c = good("Host web\n"
+                  "  HostName web1.example.com\n"
+                  "  Port 2200\n"
+                  "  User deploy\n"
+                  "  IdentityFile ~/.twoway/deploy_key\n"
+                  "  IdentityFile /keys/%r@%h:%p\n"
+                  "  StrictHostKeyChecking accept-new\n"
+                  "  UserKnownHostsFile ~/.twoway/known_hosts /etc/twoway/team_hosts\n"
+                  "  BatchMode yes\n"
+                  "  ConnectTimeout 1m30s\n");
+    auto s = resolve_for(c, "web");
+    CHECK(s.host_name == "web1.example.com");
+    CHECK(s.port == 2200);
+    CHECK(s.user == "deploy");
+    CHECK(s.identity_files ==
+          std::vector<std::string>{"/home/alice/.twoway/deploy_key", "/keys/deploy@web1.example.com:2200"});
+    CHECK(s.strict_host_key_checking == StrictHostKeyChecking::accept_new);
+    CHECK(s.user_known_hosts_files ==
+          std::vector<std::string>{"/home/alice/.twoway/known_hosts", "/etc/twoway/team_hosts"});
+    CHECK(s.batch_mode);
+    CHECK(s.connect_timeout == 90U);
+
+    // Another host gets nothing from that block.
+    auto other = resolve_for(c, "db");
+    CHECK(other.host_name == "db");
+    CHECK(other.port == 4422);
+    CHECK(other.identity_files == std::vector<std::string>{"/home/alice/.twoway/id_ed25519"});
+}
+
+TEST_CASE("client config: value forms", "[config]") {
+    auto strict = [](const std::string& v) {
+        return resolve_for(good("StrictHostKeyChecking " + v), "h").strict_host_key_checking;
+    };
+    CHECK(strict("yes") == StrictHostKeyChecking::yes);
+    CHECK(strict("TRUE") == StrictHostKeyChecking::yes);
+    CHECK(strict("no") == StrictHostKeyChecking::no);
+    CHECK(strict("off") == StrictHostKeyChecking::no);
+    CHECK(strict("false") == StrictHostKeyChecking::no);
+    CHECK(strict("ask") == StrictHostKeyChecking::ask);
+    CHECK(strict("Accept-New") == StrictHostKeyChecking::accept_new);
+
+    CHECK(resolve_for(good("BatchMode true"), "h").batch_mode);
+    CHECK_FALSE(resolve_for(good("BatchMode NO"), "h").batch_mode);
+    CHECK(resolve_for(good("ConnectTimeout 10"), "h").connect_timeout == 10U);
+    CHECK_FALSE(resolve_for(good("ConnectTimeout none"), "h").connect_timeout);
+    CHECK_FALSE(resolve_for(good("ConnectTimeout 0"), "h").connect_timeout);
+    CHECK(resolve_for(good("UserKnownHostsFile none"), "h").user_known_hosts_files.empty());
+    CHECK(resolve_for(good("HostName %h.internal.example"), "Box").host_name == "box.internal.example");
+    CHECK(resolve_for(good("HostName 192.0.2.7"), "box").host_name == "192.0.2.7");
+    CHECK(resolve_for(good("port=2201"), "h").port == 2201);
+    CHECK(resolve_for(good("PORT = 2202"), "h").port == 2202);
+    CHECK(resolve_for(good("IdentityFile \"/keys/my key\""), "h").identity_files ==
+          std::vector<std::string>{"/keys/my key"});
+}
+
+TEST_CASE("client config: token and ~ expansion", "[config]") {
+    auto s = resolve_for(good("Host box\n"
+                              "HostName box.example\n"
+                              "User bob\n"
+                              "Port 2222\n"
+                              "IdentityFile %d/keys/%u-%r-%h-%p\n"
+                              "IdentityFile ~\n"
+                              "IdentityFile 100%%/k\n"
+                              "UserKnownHostsFile ~/kh/%h %d/kh2\n"),
+                         "box");
+    CHECK(s.identity_files == std::vector<std::string>{"/home/alice/keys/alice-bob-box.example-2222", "/home/alice",
+                                                       "100%/k"});
+    CHECK(s.user_known_hosts_files == std::vector<std::string>{"/home/alice/kh/box.example", "/home/alice/kh2"});
+}
+
+TEST_CASE("client config: Host patterns, negation and first value wins", "[config]") {
+    auto c = good("# general settings go last\n"
+                  "Host bastion.example.com\n"
+                  "  Port 2201\n"
+                  "Host *.example.com !bastion.example.com\n"
+                  "  User ops\n"
+                  "  Port 2202\n"
+                  "Host db? cache,queue\n"
+                  "  Port 2203\n"
+                  "Host *\n"
+                  "  User nobody\n"
+                  "  Port 2299\n"
+                  "  IdentityFile ~/.twoway/general\n");
+    auto bastion = resolve_for(c, "bastion.example.com");
+    CHECK(bastion.port == 2201);
+    CHECK(bastion.user == "nobody");  // the negation kept the *.example.com block out
+
+    auto web = resolve_for(c, "WEB.example.com");
+    CHECK(web.port == 2202);
+    CHECK(web.user == "ops");
+    CHECK(web.identity_files == std::vector<std::string>{"/home/alice/.twoway/general"});
+
+    CHECK(resolve_for(c, "db1").port == 2203);
+    CHECK(resolve_for(c, "db12").port == 2299);  // '?' is exactly one character
+    CHECK(resolve_for(c, "cache").port == 2203);
+    CHECK(resolve_for(c, "queue").port == 2203);
+    CHECK(resolve_for(c, "example.com").port == 2299);
+}
+
+TEST_CASE("client config: lines before the first Host apply to every host", "[config]") {
+    auto c = good("Port 2000\nHost special\n  Port 3000\n  User sp\n");
+    CHECK(resolve_for(c, "special").port == 2000);  // it came first
+    CHECK(resolve_for(c, "special").user == "sp");
+    CHECK(resolve_for(c, "other").port == 2000);
+}
+
+TEST_CASE("client config: command-line options come first", "[config]") {
+    auto c = good("Host h\n  Port 2000\n  User fileuser\n  IdentityFile ~/from_file\n  IdentityFile ~/shared\n");
+    auto s = resolve_for(c, "h", {"Port=3000", "IdentityFile ~/from_cli", "IdentityFile=~/shared", "batchmode yes"});
+    CHECK(s.port == 3000);
+    CHECK(s.user == "fileuser");
+    CHECK(s.batch_mode);
+    // IdentityFile adds up, command line first, duplicates dropped.
+    CHECK(s.identity_files ==
+          std::vector<std::string>{"/home/alice/from_cli", "/home/alice/shared", "/home/alice/from_file"});
+}
+
+TEST_CASE("client -o options use the same keyword parser", "[config]") {
+    auto one = parse_client_option("User=root");
+    REQUIRE(one.ok());
+    REQUIRE(one.directives.size() == 1);
+    CHECK(one.directives[0].keyword == ClientKeyword::user);
+    CHECK(one.directives[0].text == "root");
+    CHECK(parse_client_option("StrictHostKeyChecking no").directives.at(0).strict == StrictHostKeyChecking::no);
+    CHECK(parse_client_option("UserKnownHostsFile=/a /b").directives.at(0).files ==
+          std::vector<std::string>{"/a", "/b"});
+
+    CHECK(option_error("Host=x") == "command-line: Host directive not supported as a command-line option");
+    CHECK(option_error("Match all") == "command-line: Match directive not supported as a command-line option");
+    CHECK(option_error("Ciphers=aes") == "command-line: Bad configuration option: Ciphers");
+    CHECK(option_error("Port=ssh") == "command-line: Port: bad port number \"ssh\" (expected 1-65535)");
+    CHECK(option_error("Port") == "command-line: no argument after keyword \"Port\"");
+    CHECK(option_error("") == "command-line: empty option");
+    CHECK(option_error("User=a\nPort=1") == "command-line: line contains control characters");
+
+    std::vector<std::string> many{"Port=1", "Nope=2", "User=x", "Port=0"};
+    auto all = parse_client_options(many);
+    CHECK(error_texts(all) == std::vector<std::string>{"command-line: Bad configuration option: Nope",
+                                                       "command-line: Port: bad port number \"0\" (expected 1-65535)"});
+    CHECK(all.directives.size() == 2);
+}
+
+TEST_CASE("client config: each bad line gives path:line and the problem", "[config]") {
+    CHECK(error_of("Match host foo") == "cfg:2: Match blocks are not supported yet");
+    CHECK(error_of("ProxyCommand nc %h %p") == "cfg:2: Bad configuration option: ProxyCommand");
+    CHECK(error_of("HostName") == "cfg:2: no argument after keyword \"HostName\"");
+    CHECK(error_of("HostName a b") == "cfg:2: keyword HostName extra arguments at end of line");
+    CHECK(error_of("HostName bad/name") == "cfg:2: HostName: invalid host name \"bad/name\"");
+    CHECK(error_of("HostName %p.example") == "cfg:2: HostName: unknown token \"%p\" in \"%p.example\"");
+    CHECK(error_of("Port 0") == "cfg:2: Port: bad port number \"0\" (expected 1-65535)");
+    CHECK(error_of("User \"a b\"") == "cfg:2: User: invalid user name \"a b\"");
+    CHECK(error_of("IdentityFile ~bob/.twoway/id") ==
+          "cfg:2: IdentityFile: ~user is not supported, only ~ for your own home: \"~bob/.twoway/id\"");
+    CHECK(error_of("IdentityFile /k/%C") == "cfg:2: IdentityFile: unknown token \"%C\" in \"/k/%C\"");
+    CHECK(error_of("IdentityFile /k/%") == "cfg:2: IdentityFile: '%' at the end of \"/k/%\"");
+    CHECK(error_of("IdentityFile ''") == "cfg:2: IdentityFile: empty argument");
+    CHECK(error_of("StrictHostKeyChecking maybe") ==
+          "cfg:2: StrictHostKeyChecking: unsupported option \"maybe\" (expected yes, accept-new, no, off or ask)");
+    CHECK(error_of("UserKnownHostsFile none /x") == "cfg:2: UserKnownHostsFile: \"none\" must appear alone");
+    CHECK(error_of("UserKnownHostsFile /x %k") == "cfg:2: UserKnownHostsFile: unknown token \"%k\" in \"%k\"");
+    CHECK(error_of("BatchMode 1") == "cfg:2: BatchMode: unsupported option \"1\" (expected yes or no)");
+    CHECK(error_of("ConnectTimeout soon") == "cfg:2: ConnectTimeout: invalid time value \"soon\"");
+    CHECK(error_of("Host a,,b") == "cfg:2: Host: empty pattern in \"a,,b\"");
+    CHECK(error_of("Host !") == "cfg:2: Host: empty pattern in \"!\"");
+    CHECK(error_of("Port \"22") == "cfg:2: invalid quotes");
+}
+
+TEST_CASE("client config: all errors are collected; a broken Host block applies to no host", "[config]") {
+    auto c = parse_client_config("cfg",
+                                 "Port 99999\n"
+                                 "Host good\n"
+                                 "  User g\n"
+                                 "Host ok,,\n"
+                                 "  User broken\n"
+                                 "  Port 2\n"
+                                 "  Frobnicate yes\n"
+                                 "Host *\n"
+                                 "  User everyone\n");
+    CHECK(error_texts(c) == std::vector<std::string>{"cfg:1: Port: bad port number \"99999\" (expected 1-65535)",
+                                                     "cfg:4: Host: empty pattern in \"ok,,\"",
+                                                     "cfg:7: Bad configuration option: Frobnicate"});
+    CHECK(resolve_for(c, "ok").user == "everyone");
+    CHECK(resolve_for(c, "ok").port == 4422);
+    CHECK(resolve_for(c, "good").user == "g");
+
+    auto bare = parse_client_config("cfg", "Host a\nHost\n  User x\n");
+    CHECK(error_texts(bare) == std::vector<std::string>{"cfg:2: no argument after keyword \"Host\""});
+    CHECK(resolve_for(bare, "a").user == "alice");
+}
+
+TEST_CASE("client config: at most 100 IdentityFile lines", "[config]") {
+    std::string text;
+    for (int i = 0; i < 101; ++i) text += "IdentityFile /k/" + std::to_string(i) + "\n";
+    auto c = parse_client_config("cfg", text);
+    CHECK(error_texts(c) == std::vector<std::string>{"cfg:101: IdentityFile: too many identity files (max 100)"});
+    CHECK(resolve_for(c, "h").identity_files.size() == 100);
+}
+
+TEST_CASE("Host patterns: wildcards and negation as in ssh_config", "[config]") {
+    CHECK(match_pattern("*", ""));
+    CHECK(match_pattern("*", "anything"));
+    CHECK(match_pattern("*.co.uk", "www.example.co.uk"));
+    CHECK_FALSE(match_pattern("*.co.uk", "co.uk"));
+    CHECK(match_pattern("192.168.0.?", "192.168.0.7"));
+    CHECK_FALSE(match_pattern("192.168.0.?", "192.168.0.17"));
+    CHECK(match_pattern("a*b*c", "aXXbYYc"));
+    CHECK_FALSE(match_pattern("a*b*c", "aXXbYY"));
+    CHECK(match_pattern("**a", "a"));
+    CHECK_FALSE(match_pattern("", "a"));
+    CHECK(match_pattern("exact", "exact"));
+    CHECK_FALSE(match_pattern("exact", "exactly"));
+
+    const std::vector<HostPattern> list{{"*.example.com", false}, {"bastion.example.com", true}};
+    CHECK(host_matches(list, "web.example.com"));
+    CHECK(host_matches(list, "WEB.EXAMPLE.COM"));
+    CHECK_FALSE(host_matches(list, "bastion.example.com"));
+    CHECK_FALSE(host_matches(list, "example.org"));
+    // A negated pattern never matches by itself.
+    CHECK_FALSE(host_matches(std::vector<HostPattern>{{"a", true}, {"b", true}}, "c"));
+    CHECK(host_matches(std::vector<HostPattern>{{"a", true}, {"*", false}}, "c"));
+    CHECK_FALSE(host_matches({}, "c"));
+
+    // A pathological pattern stays fast (no exponential backtracking).
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_FALSE(match_pattern(std::string(50, '*') + std::string(50, 'a') + "b", std::string(5000, 'a')));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+}
+
+TEST_CASE("client config: load", "[config]") {
+    auto missing = load_client_config("/nonexistent/.twoway/config");
+    CHECK(missing.ok());
+    CHECK(missing.directives.empty());
+    auto dir = load_client_config("/");
+    REQUIRE(dir.errors.size() == 1);
+    CHECK(dir.errors[0].text() == "/: cannot read: not a regular file");
+}

@@ -1,0 +1,294 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "daemon_config.hpp"
+
+using namespace twoway;
+
+namespace {
+
+std::vector<std::string> error_texts(const DaemonConfigResult& r) {
+    std::vector<std::string> out;
+    for (const auto& e : r.errors) out.push_back(e.text());
+    return out;
+}
+
+// The single error one line produces.
+std::string error_of(const std::string& line) {
+    auto r = parse_daemon_config("/etc/twoway/twowayd.conf", "# test\n" + line + "\n");
+    REQUIRE(r.errors.size() == 1);
+    return r.errors[0].text();
+}
+
+DaemonConfig good(const std::string& text) {
+    auto r = parse_daemon_config("t.conf", text);
+    INFO(text);
+    REQUIRE(error_texts(r) == std::vector<std::string>{});
+    return r.config;
+}
+
+}  // namespace
+
+TEST_CASE("daemon config: the defaults are sshd's, on port 4422", "[config]") {
+    const DaemonConfig d;
+    CHECK(d.ports == std::vector<std::uint16_t>{4422});
+    CHECK(d.listen_addresses == std::vector<ListenAddress>{{"0.0.0.0", 0}, {"::", 0}});
+    CHECK(d.host_keys == std::vector<std::string>{"/etc/twoway/host_ed25519_key"});
+    CHECK(d.authorized_keys_files == std::vector<std::string>{"%h/.twoway/authorized_keys"});
+    CHECK(d.strict_modes);
+    CHECK(d.login_grace_time == 120);
+    CHECK(d.max_startups == MaxStartups{10, 30, 100});
+    CHECK_FALSE(d.per_source_max_startups);
+    CHECK(d.log_level == LogLevel::info);
+    CHECK(d.services.empty());
+    CHECK(listen_endpoints(d) == std::vector<Endpoint>{{"0.0.0.0", 4422}, {"::", 4422}});
+
+    // An empty file, or one of comments, changes nothing.
+    auto e = good("# nothing\n\n   \n\t# indented comment\n");
+    CHECK(e.ports == d.ports);
+    CHECK(e.listen_addresses == d.listen_addresses);
+    CHECK(e.host_keys == d.host_keys);
+}
+
+TEST_CASE("daemon config: every keyword with good values", "[config]") {
+    auto c = good(
+        "Port 2222\n"
+        "port=2223\n"
+        "ListenAddress 127.0.0.1\n"
+        "ListenAddress 192.0.2.1:8022\n"
+        "ListenAddress [::1]:8023\n"
+        "ListenAddress ::1\n"
+        "ListenAddress [fe80::1%eth0]\n"
+        "ListenAddress localhost:9000\n"
+        "HostKey /etc/twoway/host_ed25519_key\n"
+        "HOSTKEY \"/etc/twoway/other key\"\n"
+        "AuthorizedKeysFile .twoway/authorized_keys /etc/twoway/keys/%u %%literal\n"
+        "StrictModes no\n"
+        "LoginGraceTime 1h30m\n"
+        "MaxStartups 10:30:60\n"
+        "PerSourceMaxStartups 3\n"
+        "LogLevel verbose\n"
+        "Service web 127.0.0.1:8080\n"
+        "Service db.main [::1]:5432   # trailing comment\n");
+    CHECK(c.ports == std::vector<std::uint16_t>{2222, 2223});
+    CHECK(c.listen_addresses == std::vector<ListenAddress>{{"127.0.0.1", 0},
+                                                           {"192.0.2.1", 8022},
+                                                           {"::1", 8023},
+                                                           {"::1", 0},
+                                                           {"fe80::1%eth0", 0},
+                                                           {"localhost", 9000}});
+    CHECK(c.host_keys == std::vector<std::string>{"/etc/twoway/host_ed25519_key", "/etc/twoway/other key"});
+    CHECK(c.authorized_keys_files ==
+          std::vector<std::string>{".twoway/authorized_keys", "/etc/twoway/keys/%u", "%%literal"});
+    CHECK_FALSE(c.strict_modes);
+    CHECK(c.login_grace_time == 5400);
+    CHECK(c.max_startups == MaxStartups{10, 30, 60});
+    CHECK(c.per_source_max_startups == 3U);
+    CHECK(c.log_level == LogLevel::verbose);
+    REQUIRE(c.services.size() == 2);
+    CHECK(c.services[0].name == "web");
+    CHECK(c.services[0].host == "127.0.0.1");
+    CHECK(c.services[0].port == 8080);
+    CHECK(c.services[0].where == Location{"t.conf", 17});
+    CHECK(c.services[1].name == "db.main");
+    CHECK(c.services[1].host == "::1");
+    CHECK(c.services[1].port == 5432);
+
+    // Addresses without a port listen on every Port; duplicates collapse.
+    auto e = listen_endpoints(c);
+    CHECK(e == std::vector<Endpoint>{{"127.0.0.1", 2222},
+                                     {"127.0.0.1", 2223},
+                                     {"192.0.2.1", 8022},
+                                     {"::1", 8023},
+                                     {"::1", 2222},
+                                     {"::1", 2223},
+                                     {"fe80::1%eth0", 2222},
+                                     {"fe80::1%eth0", 2223},
+                                     {"localhost", 9000}});
+}
+
+TEST_CASE("daemon config: value forms", "[config]") {
+    SECTION("time values") {
+        CHECK(good("LoginGraceTime 0").login_grace_time == 0);
+        CHECK(good("LoginGraceTime 600").login_grace_time == 600);
+        CHECK(good("LoginGraceTime 30s").login_grace_time == 30);
+        CHECK(good("LoginGraceTime 2M").login_grace_time == 120);
+        CHECK(good("LoginGraceTime 1w1d1h1m1s").login_grace_time == 604800 + 86400 + 3600 + 60 + 1);
+        CHECK(good("LoginGraceTime 10m5").login_grace_time == 605);
+    }
+    SECTION("yes and no in any case") {
+        CHECK_FALSE(good("StrictModes NO").strict_modes);
+        CHECK(good("StrictModes Yes").strict_modes);
+    }
+    SECTION("MaxStartups as a single number") {
+        CHECK(good("MaxStartups 5").max_startups == MaxStartups{5, 30, 5});
+        CHECK(good("MaxStartups 10:100:10").max_startups == MaxStartups{10, 100, 10});
+    }
+    SECTION("PerSourceMaxStartups none") {
+        CHECK_FALSE(good("PerSourceMaxStartups none").per_source_max_startups);
+    }
+    SECTION("every log level") {
+        const std::pair<const char*, LogLevel> levels[] = {
+            {"QUIET", LogLevel::quiet},   {"fatal", LogLevel::fatal},   {"Error", LogLevel::error},
+            {"INFO", LogLevel::info},     {"VERBOSE", LogLevel::verbose}, {"DEBUG", LogLevel::debug1},
+            {"DEBUG1", LogLevel::debug1}, {"debug2", LogLevel::debug2}, {"DEBUG3", LogLevel::debug3},
+        };
+        for (const auto& [name, level] : levels) {
+            CHECK(good(std::string("LogLevel ") + name).log_level == level);
+        }
+        CHECK(log_level_name(LogLevel::debug1) == "DEBUG1");
+        CHECK(log_level_name(LogLevel::quiet) == "QUIET");
+    }
+    SECTION("AuthorizedKeysFile none") {
+        CHECK(good("AuthorizedKeysFile none").authorized_keys_files.empty());
+    }
+    SECTION("separators: blanks, '=', blanks around '='") {
+        CHECK(good("Port=2000").ports == std::vector<std::uint16_t>{2000});
+        CHECK(good("Port = 2001").ports == std::vector<std::uint16_t>{2001});
+        CHECK(good("  Port\t2002  \r").ports == std::vector<std::uint16_t>{2002});
+        CHECK(good("Port \"2003\"").ports == std::vector<std::uint16_t>{2003});
+        CHECK(good("HostKey '/k/a b'").host_keys == std::vector<std::string>{"/k/a b"});
+        CHECK(good("HostKey /k/a\\ b").host_keys == std::vector<std::string>{"/k/a b"});
+        CHECK(good("HostKey /k/#x").host_keys == std::vector<std::string>{"/k/#x"});
+    }
+}
+
+TEST_CASE("daemon config: the first value wins; repeatable keywords add up", "[config]") {
+    auto c = good("LoginGraceTime 10\nLoginGraceTime 20\nLogLevel ERROR\nLogLevel DEBUG3\n"
+                  "AuthorizedKeysFile /a\nAuthorizedKeysFile /b\nMaxStartups 1\nMaxStartups 2\n"
+                  "StrictModes no\nStrictModes yes\nPerSourceMaxStartups none\nPerSourceMaxStartups 4\n"
+                  "HostKey /k1\nHostKey /k2\nPort 1\nPort 2\n");
+    CHECK(c.login_grace_time == 10);
+    CHECK(c.log_level == LogLevel::error);
+    CHECK(c.authorized_keys_files == std::vector<std::string>{"/a"});
+    CHECK(c.max_startups.full == 1);
+    CHECK_FALSE(c.strict_modes);
+    CHECK_FALSE(c.per_source_max_startups);
+    CHECK(c.host_keys == std::vector<std::string>{"/k1", "/k2"});
+    CHECK(c.ports == std::vector<std::uint16_t>{1, 2});
+}
+
+TEST_CASE("daemon config: each bad line gives path:line and the problem", "[config]") {
+    const std::string at = "/etc/twoway/twowayd.conf:2: ";
+    CHECK(error_of("PermitRootLogin no") == at + "Bad configuration option: PermitRootLogin");
+    CHECK(error_of("Match User bob") == at + "Match blocks are not supported yet");
+    CHECK(error_of("Port") == at + "no argument after keyword \"Port\"");
+    CHECK(error_of("Port 22 23") == at + "keyword Port extra arguments at end of line");
+    CHECK(error_of("Port 0") == at + "Port: bad port number \"0\" (expected 1-65535)");
+    CHECK(error_of("Port 65536") == at + "Port: bad port number \"65536\" (expected 1-65535)");
+    CHECK(error_of("Port ssh") == at + "Port: bad port number \"ssh\" (expected 1-65535)");
+    CHECK(error_of("Port -1") == at + "Port: bad port number \"-1\" (expected 1-65535)");
+    CHECK(error_of("ListenAddress [::1") == at + "ListenAddress: bad address:port usage \"[::1\"");
+    CHECK(error_of("ListenAddress [::1]x") == at + "ListenAddress: bad address:port usage \"[::1]x\"");
+    CHECK(error_of("ListenAddress 1.2.3.4:0") == at + "ListenAddress: bad port number \"0\" (expected 1-65535)");
+    CHECK(error_of("ListenAddress 300.1.1.1") == at + "ListenAddress: invalid address \"300.1.1.1\"");
+    CHECK(error_of("ListenAddress ::g") == at + "ListenAddress: invalid address \"::g\"");
+    CHECK(error_of("ListenAddress a/b") == at + "ListenAddress: invalid address \"a/b\"");
+    CHECK(error_of("ListenAddress 0.0.0.0 rdomain 1") == at + "keyword ListenAddress extra arguments at end of line");
+    CHECK(error_of("HostKey host_key") == at + "HostKey: must be an absolute path: \"host_key\"");
+    CHECK(error_of("AuthorizedKeysFile \"\"") == at + "AuthorizedKeysFile: empty argument");
+    CHECK(error_of("AuthorizedKeysFile none /x") == at + "AuthorizedKeysFile: \"none\" must appear alone");
+    CHECK(error_of("AuthorizedKeysFile ~/.twoway/ak") ==
+          at + "AuthorizedKeysFile: use %h instead of ~ for the home directory: \"~/.twoway/ak\"");
+    CHECK(error_of("AuthorizedKeysFile %d/ak") == at + "AuthorizedKeysFile: unknown token \"%d\" in \"%d/ak\"");
+    CHECK(error_of("AuthorizedKeysFile /ak%") == at + "AuthorizedKeysFile: '%' at the end of \"/ak%\"");
+    CHECK(error_of("StrictModes maybe") == at + "StrictModes: unsupported option \"maybe\" (expected yes or no)");
+    CHECK(error_of("StrictModes true") == at + "StrictModes: unsupported option \"true\" (expected yes or no)");
+    CHECK(error_of("LoginGraceTime 2x") == at + "LoginGraceTime: invalid time value \"2x\"");
+    CHECK(error_of("LoginGraceTime -5") == at + "LoginGraceTime: invalid time value \"-5\"");
+    CHECK(error_of("LoginGraceTime m") == at + "LoginGraceTime: invalid time value \"m\"");
+    CHECK(error_of("LoginGraceTime 9999999999") == at + "LoginGraceTime: invalid time value \"9999999999\"");
+    CHECK(error_of("LoginGraceTime 40000w") == at + "LoginGraceTime: invalid time value \"40000w\"");
+    const std::string ms = " (expected N, or start:rate:full with start <= full and rate 1-100)";
+    CHECK(error_of("MaxStartups 10:30") == at + "MaxStartups: invalid spec \"10:30\"" + ms);
+    CHECK(error_of("MaxStartups 60:30:10") == at + "MaxStartups: invalid spec \"60:30:10\"" + ms);
+    CHECK(error_of("MaxStartups 10:0:60") == at + "MaxStartups: invalid spec \"10:0:60\"" + ms);
+    CHECK(error_of("MaxStartups 10:101:60") == at + "MaxStartups: invalid spec \"10:101:60\"" + ms);
+    CHECK(error_of("MaxStartups 0") == at + "MaxStartups: invalid spec \"0\"" + ms);
+    CHECK(error_of("MaxStartups ten") == at + "MaxStartups: invalid spec \"ten\"" + ms);
+    CHECK(error_of("PerSourceMaxStartups 0") ==
+          at + "PerSourceMaxStartups: invalid value \"0\" (expected a number from 1, or none)");
+    CHECK(error_of("PerSourceMaxStartups NONE") ==
+          at + "PerSourceMaxStartups: invalid value \"NONE\" (expected a number from 1, or none)");
+    CHECK(error_of("LogLevel LOUD") == at + "LogLevel: unsupported log level \"LOUD\"");
+    CHECK(error_of("Service Web 127.0.0.1:80") ==
+          at + "Service: invalid name \"Web\" (expected [a-z0-9._-]+, at most 64)");
+    CHECK(error_of("Service web") == at + "Service: missing host:port after \"web\"");
+    CHECK(error_of("Service web localhost") == at + "Service: bad host:port \"localhost\"");
+    CHECK(error_of("Service web localhost:http") == at + "Service: bad port number \"http\" (expected 1-65535)");
+    CHECK(error_of("Service web bad_host!:80") == at + "Service: invalid host \"bad_host!\"");
+    CHECK(error_of("Service web h:1 extra") == at + "keyword Service extra arguments at end of line");
+    CHECK(error_of("HostKey \"/unterminated") == at + "invalid quotes");
+    CHECK(error_of("=value") == at + "missing keyword before \"=\"");
+    CHECK(error_of("Port 22\x01") == at + "line contains control characters");
+    CHECK(error_of("HostKey /" + std::string(9000, 'k')) == at + "line too long (9009 bytes, limit 8192)");
+}
+
+TEST_CASE("daemon config: all errors are collected, good lines still count", "[config]") {
+    auto r = parse_daemon_config("d.conf",
+                                 "Port 2222\n"
+                                 "Bogus yes\n"
+                                 "Port 99999\n"
+                                 "LogLevel INFO\n"
+                                 "Service web 127.0.0.1:80\n"
+                                 "Service web 127.0.0.1:81\n"
+                                 "LoginGraceTime soon\n");
+    CHECK_FALSE(r.ok());
+    CHECK(error_texts(r) == std::vector<std::string>{
+                                "d.conf:2: Bad configuration option: Bogus",
+                                "d.conf:3: Port: bad port number \"99999\" (expected 1-65535)",
+                                "d.conf:6: Service: \"web\" is already defined at d.conf:5",
+                                "d.conf:7: LoginGraceTime: invalid time value \"soon\"",
+                            });
+    CHECK(r.config.ports == std::vector<std::uint16_t>{2222});
+    CHECK(r.config.services.size() == 1);
+}
+
+TEST_CASE("daemon config: the error list is capped", "[config]") {
+    std::string text;
+    for (int i = 0; i < 500; ++i) text += "Nope " + std::to_string(i) + "\n";
+    auto r = parse_daemon_config("d.conf", text);
+    REQUIRE(r.errors.size() == 101);
+    CHECK(r.errors[99].text() == "d.conf:100: Bad configuration option: Nope");
+    CHECK(r.errors[100].text() == "d.conf:101: too many errors; the rest are not shown");
+}
+
+TEST_CASE("daemon config: repeatable keywords are capped", "[config]") {
+    std::string text;
+    for (int i = 1; i <= 300; ++i) text += "Port " + std::to_string(i) + "\n";
+    auto r = parse_daemon_config("d.conf", text);
+    CHECK(r.config.ports.size() == 256);
+    REQUIRE(r.errors.size() == 44);
+    CHECK(r.errors[0].text() == "d.conf:257: Port: too many Port lines (limit 256)");
+}
+
+TEST_CASE("AuthorizedKeysFile expansion: %h %u %U %% and paths relative to home", "[config]") {
+    const AccountInfo alice{"alice", "/home/alice", 1000};
+    CHECK(*expand_authorized_keys_path("%h/.twoway/authorized_keys", alice) == "/home/alice/.twoway/authorized_keys");
+    CHECK(*expand_authorized_keys_path("/etc/twoway/keys/%u.%U", alice) == "/etc/twoway/keys/alice.1000");
+    CHECK(*expand_authorized_keys_path(".twoway/ak", alice) == "/home/alice/.twoway/ak");
+    CHECK(*expand_authorized_keys_path("/x/100%%", alice) == "/x/100%");
+    CHECK(*expand_authorized_keys_path("ak", AccountInfo{"root", "/", 0}) == "/ak");
+    CHECK(expand_authorized_keys_path("%d/ak", alice).error() == errc::invalid_argument);
+    CHECK(expand_authorized_keys_path("/ak%", alice).error() == errc::invalid_argument);
+    CHECK(expand_authorized_keys_path("", alice).error() == errc::invalid_argument);
+
+    auto paths = authorized_keys_paths(DaemonConfig{}, alice);
+    REQUIRE(paths);
+    CHECK(*paths == std::vector<std::string>{"/home/alice/.twoway/authorized_keys"});
+    auto none = authorized_keys_paths(good("AuthorizedKeysFile none"), alice);
+    REQUIRE(none);
+    CHECK(none->empty());
+}
+
+TEST_CASE("daemon config: load reports an unreadable file as one error", "[config]") {
+    auto r = load_daemon_config("/nonexistent/twowayd.conf");
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].text() == "/nonexistent/twowayd.conf: cannot read: No such file or directory");
+    auto dir = load_daemon_config("/");
+    REQUIRE(dir.errors.size() == 1);
+    CHECK(dir.errors[0].text() == "/: cannot read: not a regular file");
+}

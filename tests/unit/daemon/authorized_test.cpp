@@ -1,0 +1,178 @@
+// authorized_keys as the daemon reads it: StrictModes (sshd's auth_secure_path) and the verdict.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <twoway/keys.hpp>
+
+#include "authorized.hpp"
+#include "daemon_test_support.hpp"
+
+using namespace twowayd;
+using twowayd::test::TempDir;
+
+namespace {
+
+Account me(const std::string& home) {
+    // Our own uid: TemporaryIdentity then has nothing to switch, as root or not.
+    Account a;
+    a.name = "tester";
+    a.uid = ::geteuid();
+    a.gid = ::getegid();
+    a.home = home;
+    a.shell = "/bin/sh";
+    a.groups = {a.gid};
+    return a;
+}
+
+std::optional<std::string> check(const std::string& path, const std::string& home, uid_t uid) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return secure_path_problem(path, st, home, uid);
+}
+
+twoway::PublicKey key(std::uint64_t seed) {
+    twoway::DeterministicRng rng(seed);
+    return twoway::PrivateKey::generate(rng).public_key();
+}
+
+std::string real(const std::string& p) {
+    char* r = ::realpath(p.c_str(), nullptr);
+    REQUIRE(r != nullptr);
+    std::string s(r);
+    std::free(r);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("StrictModes accepts a file and directories only their owner can write, up to the home", "[daemon]") {
+    TempDir home;
+    const auto file = home.write(".twoway/authorized_keys", "", 0600);
+    ::chmod(home.file(".twoway").c_str(), 0700);
+    CHECK_FALSE(check(file, home.path(), ::geteuid()).has_value());
+    // Readable by others is fine (sshd only cares about writing).
+    ::chmod(file.c_str(), 0644);
+    CHECK_FALSE(check(file, home.path(), ::geteuid()).has_value());
+}
+
+TEST_CASE("StrictModes refuses a group- or world-writable file", "[daemon]") {
+    TempDir home;
+    const auto file = home.write(".twoway/authorized_keys", "", 0664);
+    auto p = check(file, home.path(), ::geteuid());
+    REQUIRE(p.has_value());
+    CHECK(*p == "bad ownership or modes for file " + real(file));
+    ::chmod(file.c_str(), 0606);
+    CHECK(check(file, home.path(), ::geteuid()).has_value());
+}
+
+TEST_CASE("StrictModes refuses a writable directory on the way up", "[daemon]") {
+    TempDir home;
+    const auto file = home.write(".twoway/authorized_keys", "", 0600);
+    ::chmod(home.file(".twoway").c_str(), 0777);
+    auto p = check(file, home.path(), ::geteuid());
+    REQUIRE(p.has_value());
+    CHECK(*p == "bad ownership or modes for directory " + real(home.file(".twoway")));
+    // The home directory itself is checked too ...
+    ::chmod(home.file(".twoway").c_str(), 0700);
+    ::chmod(home.path().c_str(), 0775);
+    p = check(file, home.path(), ::geteuid());
+    REQUIRE(p.has_value());
+    CHECK(*p == "bad ownership or modes for directory " + real(home.path()));
+}
+
+TEST_CASE("StrictModes walks to / for a file outside the home", "[daemon]") {
+    TempDir dir;
+    const auto file = dir.write("keys", "", 0600);
+    const std::string parent = std::filesystem::path(real(dir.path())).parent_path().string();
+    struct stat st {};
+    REQUIRE(::stat(parent.c_str(), &st) == 0);
+    auto p = check(file, "/nonexistent-home", ::geteuid());
+    if ((st.st_mode & 022) != 0) {
+        // The usual /tmp (1777): the walk reaches it and refuses.
+        REQUIRE(p.has_value());
+        CHECK(*p == "bad ownership or modes for directory " + parent);
+    } else {
+        CHECK_FALSE(p.has_value());
+    }
+}
+
+TEST_CASE("StrictModes refuses a file owned by another user, and a file that is not regular", "[daemon]") {
+    TempDir home;
+    const auto file = home.write("authorized_keys", "", 0600);
+    if (::geteuid() == 0) {
+        REQUIRE(::chown(file.c_str(), 4242, 4242) == 0);
+        CHECK(check(file, home.path(), 0).value_or("") == "bad ownership or modes for file " + real(file));
+        // The account's own file is fine, and so is a root-owned one (as sshd).
+        CHECK_FALSE(check(file, home.path(), 4242).has_value());
+        REQUIRE(::chown(file.c_str(), 0, 0) == 0);
+        CHECK_FALSE(check(file, home.path(), 4242).has_value());
+    }
+    std::filesystem::create_directory(home.file("adir"));
+    CHECK(check(home.file("adir"), home.path(), ::geteuid()).value_or("").find("is not a regular file") !=
+          std::string::npos);
+}
+
+TEST_CASE("a listed key is authorized; skipped lines come back with path:line", "[daemon]") {
+    TempDir home;
+    const auto file = home.write(".twoway/authorized_keys",
+                                 "# comment\nnot a key line\n" + twoway::format_public_key_line(key(1), "alice") + "\n",
+                                 0600);
+    twoway::DaemonConfig config;
+    config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
+    const auto d = check_authorized_key(config, me(home.path()), key(1));
+    CHECK(d.authorized);
+    REQUIRE(d.matched.has_value());
+    CHECK(d.matched->path == file);
+    CHECK(d.matched->line == 3);
+    REQUIRE(d.skipped_lines.size() == 1);
+    CHECK(d.skipped_lines[0].rfind(file + ":2: ", 0) == 0);
+    CHECK(d.refused_files.empty());
+
+    const auto other = check_authorized_key(config, me(home.path()), key(2));
+    CHECK_FALSE(other.authorized);
+    CHECK_FALSE(other.matched.has_value());
+}
+
+TEST_CASE("StrictModes makes a writable authorized_keys count for nothing", "[daemon]") {
+    TempDir home;
+    home.write(".twoway/authorized_keys", twoway::format_public_key_line(key(1)) + "\n", 0620);
+    twoway::DaemonConfig config;
+    config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
+    auto d = check_authorized_key(config, me(home.path()), key(1));
+    CHECK_FALSE(d.authorized);
+    REQUIRE(d.refused_files.size() == 1);
+    CHECK(d.refused_files[0].rfind("Authentication refused: bad ownership or modes for file ", 0) == 0);
+
+    config.strict_modes = false;
+    d = check_authorized_key(config, me(home.path()), key(1));
+    CHECK(d.authorized);
+    CHECK(d.refused_files.empty());
+}
+
+TEST_CASE("every AuthorizedKeysFile is consulted; missing ones are silently empty", "[daemon]") {
+    TempDir home;
+    home.write("second", twoway::format_public_key_line(key(5)) + "\n", 0600);
+    twoway::DaemonConfig config;
+    config.authorized_keys_files = {"%h/missing", "second"};  // relative: under the home
+    const auto d = check_authorized_key(config, me(home.path()), key(5));
+    CHECK(d.authorized);
+    CHECK(d.refused_files.empty());
+    config.authorized_keys_files = {};  // AuthorizedKeysFile none
+    CHECK_FALSE(check_authorized_key(config, me(home.path()), key(5)).authorized);
+}
+
+TEST_CASE("an unreadable or special authorized_keys is refused with a reason", "[daemon]") {
+    TempDir home;
+    std::filesystem::create_directories(home.file("dir"));
+    REQUIRE(::mkfifo(home.file("fifo").c_str(), 0600) == 0);
+    twoway::DaemonConfig config;
+    config.strict_modes = false;
+    config.authorized_keys_files = {"%h/dir", "%h/fifo"};
+    const auto d = check_authorized_key(config, me(home.path()), key(1));
+    CHECK_FALSE(d.authorized);
+    REQUIRE(d.refused_files.size() == 2);
+    CHECK(d.refused_files[0].find("is not a regular file") != std::string::npos);
+    CHECK(d.refused_files[1].find("is not a regular file") != std::string::npos);
+}

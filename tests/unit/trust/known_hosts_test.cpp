@@ -1,0 +1,307 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include <twoway/trust.hpp>
+
+#include "trust_support.hpp"
+
+using namespace twoway;
+using twoway::test::key_text;
+using twoway::test::test_key;
+
+namespace {
+
+const char* const rsa_line =
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQCqbraP6unV9hT0GOYlNRntunupLe+S6QMirterrr9L6OQWV40dqajbE0j4z0spIlwLFQ6s"
+    "UjdX4eYjqbD8tWl48ixc3JdqPllJqU0PLkjWW5hVHK+qxYBAKcP2l+OH/VMGClQ70GwK0n2xbi0dOtuN0ysZq576jne+lws/kvvGlQ==";
+
+// The one diagnostic a one-line file produces.
+std::string only_diagnostic(const std::string& line) {
+    auto f = parse_known_hosts("kh", line + "\n");
+    REQUIRE(f.entries.empty());
+    REQUIRE(f.diagnostics.size() == 1);
+    CHECK(f.skipped == 1);
+    return f.diagnostics[0].text();
+}
+
+HostVerdict check(const std::vector<KnownHostsFile>& files, std::string_view host, std::uint16_t port, int key) {
+    return check_host(files, host, port, test_key(key));
+}
+
+}  // namespace
+
+TEST_CASE("known_hosts: plain names, [host]:port and lists parse into entries", "[trust]") {
+    const std::string text = "# comment line\n"
+                             "\n"
+                             "server.example.com " + key_text(1) + "\n"
+                             "   [Alt.Example.com]:2200,alt " + key_text(2, "a comment with spaces") + "\r\n"
+                             "192.0.2.10,::1 " + key_text(3) + "\n"
+                             "[::1]:4422 " + key_text(4);  // no final newline
+    auto f = parse_known_hosts("/home/u/.twoway/known_hosts", text);
+    CHECK(f.diagnostics.empty());
+    CHECK(f.skipped == 0);
+    CHECK_FALSE(f.truncated);
+    REQUIRE(f.entries.size() == 4);
+
+    CHECK(f.entries[0].where == Location{"/home/u/.twoway/known_hosts", 3});
+    CHECK(f.entries[0].hosts == std::vector<HostPort>{{"server.example.com", default_port}});
+    CHECK(f.entries[0].key == test_key(1));
+    CHECK(f.entries[0].comment.empty());
+
+    // Names are lower-cased; the bracketed one carries its port, the bare one the default port.
+    CHECK(f.entries[1].where.line == 4);
+    CHECK(f.entries[1].hosts == std::vector<HostPort>{{"alt.example.com", 2200}, {"alt", default_port}});
+    CHECK(f.entries[1].comment == "a comment with spaces");
+
+    CHECK(f.entries[2].hosts == std::vector<HostPort>{{"192.0.2.10", default_port}, {"::1", default_port}});
+    // [host]:4422 is the default port written the long way: the same as a bare name.
+    CHECK(f.entries[3].hosts == std::vector<HostPort>{{"::1", default_port}});
+    CHECK(f.entries[3].where.line == 6);
+}
+
+TEST_CASE("known_hosts: every unsupported or bad line is skipped with path:line and why", "[trust]") {
+    const std::string k = " " + key_text(1);
+    CHECK(only_diagnostic("*.example.com" + k) ==
+          "kh:1: host patterns with wildcards (* ?) are not supported yet: \"*.example.com\"");
+    CHECK(only_diagnostic("host,web?" + k) ==
+          "kh:1: host patterns with wildcards (* ?) are not supported yet: \"web?\"");
+    CHECK(only_diagnostic("host,!bad.example.com" + k) ==
+          "kh:1: negated host patterns (!) are not supported yet: \"!bad.example.com\"");
+    CHECK(only_diagnostic("|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM=" + k) ==
+          "kh:1: hashed host names are not supported yet");
+    CHECK(only_diagnostic("@cert-authority *.example.com" + k) == "kh:1: @cert-authority lines are not supported yet");
+    CHECK(only_diagnostic("@revoked * " + key_text(1)) ==
+          "kh:1: @revoked lines are not supported yet (the key is NOT treated as revoked)");
+    CHECK(only_diagnostic("@trusted host" + k) == "kh:1: unknown marker \"@trusted\"");
+    CHECK(only_diagnostic("a,,b" + k) == "kh:1: empty host name in the list");
+    CHECK(only_diagnostic("host/name" + k) == "kh:1: invalid host name \"host/name\"");
+    CHECK(only_diagnostic("-oProxyCommand" + k) == "kh:1: invalid host name \"-oProxyCommand\"");
+    CHECK(only_diagnostic("host:2200" + k) == "kh:1: a host with a port must be written [host]:port: \"host:2200\"");
+    CHECK(only_diagnostic("[host]" + k) == "kh:1: invalid [host]:port entry \"[host]\"");
+    CHECK(only_diagnostic("[host]:" + k) == "kh:1: invalid port in \"[host]:\"");
+    CHECK(only_diagnostic("[host]:0" + k) == "kh:1: invalid port in \"[host]:0\"");
+    CHECK(only_diagnostic("[host]:65536" + k) == "kh:1: invalid port in \"[host]:65536\"");
+    CHECK(only_diagnostic("[host]x:22" + k) == "kh:1: invalid [host]:port entry \"[host]x:22\"");
+    CHECK(only_diagnostic("[]:22" + k) == "kh:1: invalid [host]:port entry \"[]:22\"");
+    CHECK(only_diagnostic("[fe80:1]:22" + k) == "kh:1: invalid host name \"[fe80:1]:22\"");
+    CHECK(only_diagnostic("host") == "kh:1: no key after the host names");
+    CHECK(only_diagnostic("host ssh-ed25519") == "kh:1: missing ssh-ed25519 key data");
+    CHECK(only_diagnostic(std::string("host ") + rsa_line) ==
+          "kh:1: key type \"ssh-rsa\" is not supported (only ssh-ed25519)");
+    CHECK(only_diagnostic("host ssh-ed25519 AAAA!!!!") == "kh:1: invalid ssh-ed25519 key data");
+    CHECK(only_diagnostic("host hello world") == "kh:1: not a key: \"hello\"");
+    CHECK(only_diagnostic("host" + k + "\x01") == "kh:1: line contains control characters");
+    CHECK(only_diagnostic(std::string("ho\0st", 5) + k) == "kh:1: line contains control characters");
+}
+
+TEST_CASE("known_hosts: a bad line does not void the file", "[trust]") {
+    const std::string text = "good1 " + key_text(1) + "\n" +
+                             "*.wild " + key_text(2) + "\n" +
+                             "garbage\n" +
+                             "good2 " + key_text(3) + "\n";
+    auto f = parse_known_hosts("kh", text);
+    REQUIRE(f.entries.size() == 2);
+    CHECK(f.entries[0].hosts[0].host == "good1");
+    CHECK(f.entries[1].hosts[0].host == "good2");
+    CHECK(f.entries[1].where.line == 4);
+    REQUIRE(f.diagnostics.size() == 2);
+    CHECK(f.diagnostics[0].where == Location{"kh", 2});
+    CHECK(f.diagnostics[1].where == Location{"kh", 3});
+}
+
+TEST_CASE("known_hosts: the reader reports every line's status and text", "[trust]") {
+    const std::string text = "# c\n\n  \t\nhost " + key_text(1) + "\n*.x " + key_text(1) + "\n";
+    KnownHostsReader r("kh", text);
+    std::vector<LineStatus> statuses;
+    std::vector<std::size_t> numbers;
+    while (auto l = r.next()) {
+        statuses.push_back(l->status);
+        numbers.push_back(l->where.line);
+        CHECK(l->where.path == "kh");
+        if (l->status == LineStatus::entry) {
+            CHECK(l->text == "host " + key_text(1));
+            REQUIRE(l->entry);
+        } else {
+            CHECK_FALSE(l->entry);
+        }
+        if (l->status == LineStatus::skipped) CHECK_FALSE(l->reason.empty());
+    }
+    CHECK(statuses == std::vector<LineStatus>{LineStatus::comment, LineStatus::blank, LineStatus::blank,
+                                              LineStatus::entry, LineStatus::skipped});
+    CHECK(numbers == std::vector<std::size_t>{1, 2, 3, 4, 5});
+    CHECK_FALSE(r.truncated());
+}
+
+TEST_CASE("check_host: known, unknown and changed, with path:line", "[trust]") {
+    std::vector<KnownHostsFile> files{parse_known_hosts("user", "a.example " + key_text(1) + "\n" +
+                                                                    "b.example " + key_text(2) + "\n")};
+    auto known = check(files, "a.example", default_port, 1);
+    CHECK(known.status == HostStatus::known);
+    REQUIRE(known.matched);
+    CHECK(*known.matched == Location{"user", 1});
+    CHECK(known.mismatches.empty());
+
+    auto unknown = check(files, "c.example", default_port, 1);
+    CHECK(unknown.status == HostStatus::unknown);
+    CHECK_FALSE(unknown.matched);
+    CHECK(unknown.mismatches.empty());
+    CHECK_FALSE(unknown.incomplete);
+
+    auto changed = check(files, "b.example", default_port, 9);
+    CHECK(changed.status == HostStatus::changed);
+    CHECK_FALSE(changed.matched);
+    REQUIRE(changed.mismatches.size() == 1);
+    CHECK(changed.mismatches[0].where == Location{"user", 2});
+    CHECK(changed.mismatches[0].key == test_key(2));
+}
+
+TEST_CASE("check_host: every offending line of every file is reported", "[trust]") {
+    std::vector<KnownHostsFile> files{
+        parse_known_hosts("user", "h " + key_text(1) + "\nother " + key_text(5) + "\nh,x " + key_text(2) + "\n"),
+        parse_known_hosts("global", "# global\nH " + key_text(3) + "\n"),
+    };
+    auto v = check(files, "h", default_port, 7);
+    CHECK(v.status == HostStatus::changed);
+    REQUIRE(v.mismatches.size() == 3);
+    CHECK(v.mismatches[0].where == Location{"user", 1});
+    CHECK(v.mismatches[0].key == test_key(1));
+    CHECK(v.mismatches[1].where == Location{"user", 3});
+    CHECK(v.mismatches[1].key == test_key(2));
+    CHECK(v.mismatches[2].where == Location{"global", 2});
+    CHECK(v.mismatches[2].key == test_key(3));
+
+    // Any entry holding the key makes the host known (as OpenSSH), here one in the global file.
+    auto k = check(files, "h", default_port, 3);
+    CHECK(k.status == HostStatus::known);
+    CHECK(*k.matched == Location{"global", 2});
+    CHECK(k.mismatches.empty());
+}
+
+TEST_CASE("check_host: [host]:port and bare host are different entries", "[trust]") {
+    std::vector<KnownHostsFile> files{parse_known_hosts(
+        "kh", "srv " + key_text(1) + "\n[srv]:2200 " + key_text(2) + "\n[srv]:" + std::to_string(default_port) + " " +
+                  key_text(3) + "\n")};
+    CHECK(check(files, "srv", default_port, 1).status == HostStatus::known);
+    CHECK(check(files, "srv", default_port, 3).status == HostStatus::known);  // [srv]:4422 is the default port
+    CHECK(check(files, "srv", 2200, 2).status == HostStatus::known);
+    // The default-port keys say nothing about port 2200, and the reverse.
+    auto v = check(files, "srv", 2200, 1);
+    CHECK(v.status == HostStatus::changed);
+    REQUIRE(v.mismatches.size() == 1);
+    CHECK(v.mismatches[0].where.line == 2);
+    CHECK(check(files, "srv", 2201, 1).status == HostStatus::unknown);
+    auto d = check(files, "srv", default_port, 2);
+    CHECK(d.status == HostStatus::changed);
+    CHECK(d.mismatches.size() == 2);
+}
+
+TEST_CASE("check_host: host names compare case-insensitively", "[trust]") {
+    std::vector<KnownHostsFile> files{parse_known_hosts("kh", "WWW.Example.COM " + key_text(1) + "\n")};
+    CHECK(check(files, "www.example.com", default_port, 1).status == HostStatus::known);
+    CHECK(check(files, "WWW.EXAMPLE.COM", default_port, 1).status == HostStatus::known);
+    CHECK(check(files, "www.example.co", default_port, 1).status == HostStatus::unknown);
+}
+
+TEST_CASE("check_host: skipped lines never match", "[trust]") {
+    std::vector<KnownHostsFile> files{parse_known_hosts(
+        "kh", "* " + key_text(1) + "\n|1|abc=|def= " + key_text(1) + "\n@cert-authority * " + key_text(1) +
+                  "\nhost,!host " + key_text(1) + "\n")};
+    CHECK(files[0].entries.empty());
+    CHECK(check(files, "host", default_port, 1).status == HostStatus::unknown);
+    CHECK(check(files, "*", default_port, 1).status == HostStatus::unknown);
+}
+
+TEST_CASE("format_host_port and format_known_hosts_line write what ssh writes", "[trust]") {
+    CHECK(*format_host_port("Server.Example", default_port) == "server.example");
+    CHECK(*format_host_port("server", 2200) == "[server]:2200");
+    CHECK(*format_host_port("::1", default_port) == "::1");
+    CHECK(*format_host_port("fe80::1%eth0", 22) == "[fe80::1%eth0]:22");
+    CHECK(*format_known_hosts_line("Host", default_port, test_key(1)) == "host " + key_text(1));
+    CHECK(*format_known_hosts_line("host", 65535, test_key(2)) == "[host]:65535 " + key_text(2));
+
+    for (const char* bad : {"", "a b", "a,b", "*.x", "h?", "!h", "[h]", "h\n", "-h", "|1|x", "a:b"}) {
+        INFO(bad);
+        CHECK(format_host_port(bad, default_port).error() == errc::invalid_argument);
+        CHECK(format_known_hosts_line(bad, default_port, test_key(1)).error() == errc::invalid_argument);
+    }
+    CHECK(format_host_port("host", 0).error() == errc::invalid_argument);
+    CHECK(format_host_port("a:b", 22).error() == errc::invalid_argument);
+    CHECK(format_host_port(std::string(256, 'a'), default_port).error() == errc::invalid_argument);
+}
+
+TEST_CASE("a written line reads back as known", "[trust]") {
+    for (std::uint16_t port : {default_port, std::uint16_t{22}, std::uint16_t{65535}}) {
+        auto line = format_known_hosts_line("Mixed.Case.example", port, test_key(4));
+        REQUIRE(line);
+        std::vector<KnownHostsFile> files{parse_known_hosts("kh", *line + "\n")};
+        REQUIRE(files[0].entries.size() == 1);
+        CHECK(check(files, "mixed.case.example", port, 4).status == HostStatus::known);
+        CHECK(check(files, "mixed.case.example", port, 5).status == HostStatus::changed);
+    }
+}
+
+TEST_CASE("known_hosts limits: line length, lines, entries and diagnostics", "[trust]") {
+    const std::string good = "h " + key_text(1);
+    SECTION("an over-long line is skipped, not cut") {
+        TrustLimits limits;
+        limits.max_line_length = good.size();
+        auto f = parse_known_hosts("kh", good + "\n" + good + " x\n" + good + "\n", limits);
+        CHECK(f.entries.size() == 2);
+        REQUIRE(f.diagnostics.size() == 1);
+        CHECK(f.diagnostics[0].text() == "kh:2: line too long (" + std::to_string(good.size() + 2) + " bytes, limit " +
+                                             std::to_string(good.size()) + ")");
+        CHECK_FALSE(f.truncated);
+    }
+    SECTION("the default line limit is 8 KiB") {
+        auto f = parse_known_hosts("kh", good + " " + std::string(8192, 'c') + "\n" + good + "\n");
+        CHECK(f.entries.size() == 1);
+        CHECK(f.diagnostics.at(0).where.line == 1);
+    }
+    SECTION("entries beyond the limit stop the reading and say so") {
+        TrustLimits limits;
+        limits.max_entries = 2;
+        auto f = parse_known_hosts("kh", good + "\n# c\n" + good + "\n" + good + "\n" + good + "\n", limits);
+        CHECK(f.entries.size() == 2);
+        CHECK(f.truncated);
+        REQUIRE(f.diagnostics.size() == 1);
+        CHECK(f.diagnostics[0].text() == "kh:4: too many entries (limit 2); the rest of the file is ignored");
+        // A truncated file makes "unknown" uncertain.
+        std::vector<KnownHostsFile> files{f};
+        auto v = check(files, "other", default_port, 1);
+        CHECK(v.status == HostStatus::unknown);
+        CHECK(v.incomplete);
+    }
+    SECTION("lines beyond the limit stop the reading") {
+        TrustLimits limits;
+        limits.max_lines = 3;
+        auto f = parse_known_hosts("kh", "\n\n\n" + good + "\n", limits);
+        CHECK(f.entries.empty());
+        CHECK(f.truncated);
+        CHECK(f.diagnostics.at(0).text() == "kh:4: too many lines (limit 3); the rest of the file is ignored");
+    }
+    SECTION("diagnostics are capped, skipped lines still counted") {
+        TrustLimits limits;
+        limits.max_diagnostics = 3;
+        std::string text;
+        for (int i = 0; i < 10; ++i) text += "* " + key_text(1) + "\n";
+        text += good + "\n";
+        auto f = parse_known_hosts("kh", text, limits);
+        CHECK(f.diagnostics.size() == 3);
+        CHECK(f.skipped == 10);
+        CHECK(f.entries.size() == 1);
+        CHECK_FALSE(f.truncated);
+    }
+}
+
+TEST_CASE("TextLines splits on newlines and strips one CR", "[trust]") {
+    TextLines lines("a\r\n\nb\r\r\nlast", 3);
+    std::vector<std::string> got;
+    while (auto l = lines.next()) {
+        got.push_back(std::to_string(l->number) + ":" + std::string(l->text) + (l->too_long ? "!" : ""));
+    }
+    CHECK(got == std::vector<std::string>{"1:a", "2:", "3:b\r", "4:last!"});
+    TextLines empty("", 10);
+    CHECK_FALSE(empty.next());
+}

@@ -1,0 +1,369 @@
+// Computes the handshake test vectors. The "spec" side below derives every value from PROTOCOL.md with
+// the crypto primitives only (HMAC-SHA-512, SHA-512, X25519, Ed25519, ChaCha20-Poly1305); the
+// implementation side runs the real ClientHandshake / ServerHandshake with the same fixed inputs. Every
+// value the two can both produce must agree byte for byte.
+#include <cstring>
+#include <deque>
+
+#include <twoway/channel.hpp>
+#include <twoway/handshake.hpp>
+
+#include "crypto/crypto.hpp"
+#include "vectors/vectors.hpp"
+#include "wire/reader.hpp"
+#include "wire/writer.hpp"
+
+namespace twoway::vectors {
+
+namespace {
+
+using Bytes = std::vector<std::byte>;
+using View = std::span<const std::byte>;
+
+Bytes seq(unsigned first, std::size_t n = 32) {
+    Bytes b(n);
+    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::byte>(first + i);
+    return b;
+}
+Bytes text(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), reinterpret_cast<const std::byte*>(s.data()) + s.size()}; }
+Bytes cat(std::initializer_list<View> parts) {
+    Bytes out;
+    for (View p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+std::string hex(View b) { return crypto::hex_encode(b); }
+void check(bool ok, const std::string& what) {
+    if (!ok) throw std::runtime_error("handshake vectors: implementation and specification disagree on " + what);
+}
+template <std::size_t N>
+std::span<const std::byte, N> fixed(const Bytes& b) {
+    if (b.size() != N) throw std::runtime_error("handshake vectors: size");
+    return std::span<const std::byte, N>(b.data(), N);
+}
+
+// ---- the specification, from primitives ---------------------------------------------------------
+Bytes hmac(View key, View msg) {
+    std::array<std::byte, 64> out{};
+    crypto::hmac_sha512(out, key, msg);
+    return {out.begin(), out.end()};
+}
+Bytes sha512(View m) {
+    auto d = crypto::sha512(m);
+    return {d.begin(), d.end()};
+}
+// HKDF-Expand-Label: info = u16 L | u8 n | "twoway v1 " label | u8 m | context; T(i) = HMAC(secret, T(i-1) | info | i).
+Bytes expand_label(View secret, std::string_view label, View context, std::size_t len) {
+    const std::string full = "twoway v1 " + std::string(label);
+    Bytes info{static_cast<std::byte>(len >> 8), static_cast<std::byte>(len & 0xff), static_cast<std::byte>(full.size())};
+    info.insert(info.end(), reinterpret_cast<const std::byte*>(full.data()), reinterpret_cast<const std::byte*>(full.data()) + full.size());
+    info.push_back(static_cast<std::byte>(context.size()));
+    info.insert(info.end(), context.begin(), context.end());
+    Bytes out, t;
+    for (unsigned i = 1; out.size() < len; ++i) {
+        t = hmac(secret, cat({t, info, Bytes{static_cast<std::byte>(i)}}));
+        out.insert(out.end(), t.begin(), t.end());
+    }
+    out.resize(len);
+    return out;
+}
+Bytes nonce(const Bytes& iv, std::uint64_t n) {
+    Bytes out = iv;
+    for (int i = 0; i < 8; ++i) out[11 - static_cast<std::size_t>(i)] ^= static_cast<std::byte>(n >> (8 * i));
+    return out;
+}
+Bytes seal(const Bytes& key, const Bytes& iv, std::uint64_t n, View ad, View plain) {
+    Bytes out(plain.size() + 16);
+    crypto::chacha20poly1305_seal(out, plain, ad, fixed<12>(nonce(iv, n)), fixed<32>(key));
+    return out;
+}
+Bytes header(std::uint8_t type, std::size_t len) {
+    return {std::byte{type}, static_cast<std::byte>(len >> 16), static_cast<std::byte>(len >> 8), static_cast<std::byte>(len)};
+}
+// An encrypted handshake message: header | AEAD(key, iv XOR seq, ad = header, plaintext).
+Bytes encrypted_message(std::uint8_t type, const Bytes& key, const Bytes& iv, std::uint64_t n, View plain) {
+    const Bytes h = header(type, plain.size() + 16);
+    return cat({h, seal(key, iv, n, h, plain)});
+}
+Bytes ssh_string(View b) {
+    wire::Writer w;
+    w.string(b);
+    return w.take();
+}
+Bytes sig_payload(std::string_view context, const Bytes& h) { return cat({text(context), Bytes{std::byte{0}}, h}); }
+
+// ---- the implementation, with fixed randomness --------------------------------------------------
+class QueueRng final : public Rng {
+public:
+    explicit QueueRng(std::initializer_list<Bytes> q) : q_(q) {}
+    void fill(std::span<std::byte> out) override {
+        if (q_.empty() || q_.front().size() != out.size()) throw std::runtime_error("handshake vectors: rng draw");
+        std::memcpy(out.data(), q_.front().data(), out.size());
+        q_.pop_front();
+    }
+
+private:
+    std::deque<Bytes> q_;
+};
+
+std::vector<Bytes> split(const Bytes& flight) {
+    std::vector<Bytes> out;
+    wire::Reader r(flight);
+    while (!r.empty()) {
+        const auto type = r.u8();
+        const std::uint32_t len = (static_cast<std::uint32_t>(r.u8()) << 16) | r.u16();
+        out.push_back(cat({header(type, len), r.bytes(len)}));
+    }
+    check(r.ok(), "flight framing");
+    return out;
+}
+
+struct Inputs {
+    Bytes client_seed = seq(0x00), server_seed = seq(0x20), client_random = seq(0x40), client_x25519 = seq(0x60),
+          server_random = seq(0x80), server_x25519 = seq(0xa0), wrong_signer_seed = seq(0xc0);
+    std::string account = "alice";
+    std::string exporter_label = "EXPORTER-twoway-test";
+    std::string exporter_context = "channel binding";
+    std::string client_data = "hello from the client";
+    std::string server_data = "hello from the server";
+};
+
+void add(Vector& v, std::string key, View b) { v.fields.emplace_back(std::move(key), hex(b)); }
+void add_text(Vector& v, std::string key, std::string s) { v.fields.emplace_back(std::move(key), std::move(s)); }
+
+}  // namespace
+
+std::vector<Vector> compute() {
+    const Inputs in;
+    const PrivateKey client_key = PrivateKey::from_seed(fixed<32>(in.client_seed));
+    const PrivateKey server_key = PrivateKey::from_seed(fixed<32>(in.server_seed));
+    const PrivateKey wrong_signer = PrivateKey::from_seed(fixed<32>(in.wrong_signer_seed));
+    const Bytes client_pub = client_key.public_key().blob();
+    const Bytes server_pub = server_key.public_key().blob();
+
+    // Implementation run.
+    QueueRng crng{in.client_random, in.client_x25519}, srng{in.server_random, in.server_x25519};
+    ClientHandshake client({.identity = client_key, .account = in.account}, crng);
+    ServerHandshake server({.host_key = server_key}, srng);
+    const Bytes m1 = client.take_output();
+    check(bool(server.feed(m1)), "server accepts client_hello");
+    const std::vector<Bytes> m2 = split(server.take_output());
+    check(m2.size() == 2, "server flight");
+    check(bool(client.feed(cat({m2[0], m2[1]}))), "client accepts the server flight");
+    check(std::holds_alternative<NeedServerVerdict>(client.event()), "client asks for a verdict");
+    check(bool(client.accept_server()), "accept_server");
+    const Bytes m3 = client.take_output();
+    check(bool(server.feed(m3)), "server accepts client_auth");
+    check(bool(server.authorize()), "authorize");
+    const Bytes m4 = server.take_output();
+    check(bool(client.feed(m4)) && client.complete(), "client completes");
+    auto cres = client.take_result();
+    auto sres = server.take_result();
+    check(cres.has_value() && sres.has_value(), "results");
+
+    // Specification run.
+    const Bytes zeros(64, std::byte{0});
+    const auto client_share = crypto::x25519_public(fixed<32>(in.client_x25519));
+    const auto server_share = crypto::x25519_public(fixed<32>(in.server_x25519));
+    std::array<std::byte, 32> shared{};
+    check(bool(crypto::x25519(shared, fixed<32>(in.client_x25519), server_share)), "x25519");
+    const Bytes expected_m1 = cat({header(1, 77), Bytes{std::byte{1}, std::byte{0}, std::byte{1}},
+                                   Bytes{std::byte{1}, std::byte{0}, std::byte{1}}, in.client_random,
+                                   Bytes{std::byte{1}, std::byte{0}, std::byte{1}, std::byte{0}, std::byte{32}},
+                                   client_share, Bytes{std::byte{0}, std::byte{0}}});
+    check(m1 == expected_m1, "client_hello");
+    const Bytes server_hello = cat({header(2, 70), Bytes{std::byte{0}, std::byte{1}, std::byte{0}, std::byte{1}},
+                                    in.server_random, Bytes{std::byte{0}, std::byte{32}}, server_share});
+    check(m2[0] == server_hello, "server_hello");
+
+    const Bytes early_secret = hmac(zeros, zeros);
+    const Bytes hs_salt = expand_label(early_secret, "derived", {}, 64);
+    const Bytes handshake_secret = hmac(hs_salt, shared);
+    const Bytes h_hello = sha512(cat({m1, server_hello}));
+    const Bytes c_hs = expand_label(handshake_secret, "c hs traffic", h_hello, 64);
+    const Bytes s_hs = expand_label(handshake_secret, "s hs traffic", h_hello, 64);
+    const Bytes ms_salt = expand_label(handshake_secret, "derived", {}, 64);
+    const Bytes master = hmac(ms_salt, zeros);
+    const Bytes c_hs_key = expand_label(c_hs, "key", {}, 32), c_hs_iv = expand_label(c_hs, "iv", {}, 12);
+    const Bytes s_hs_key = expand_label(s_hs, "key", {}, 32), s_hs_iv = expand_label(s_hs, "iv", {}, 12);
+
+    // server_auth plaintext: string identity | string signature | finished.
+    const Bytes sa_identity = ssh_string(server_pub);
+    const Bytes h_server_sig = sha512(cat({m1, server_hello, sa_identity}));
+    const Bytes server_sig_payload = sig_payload("twoway v1 server sig", h_server_sig);
+    const auto server_sig = server_key.sign(server_sig_payload);
+    wire::Writer sb;
+    sb.string("ssh-ed25519").string(server_sig);
+    const Bytes sa_signature = ssh_string(sb.view());
+    const Bytes h_server_fin = sha512(cat({m1, server_hello, sa_identity, sa_signature}));
+    const Bytes server_finished_key = expand_label(s_hs, "finished", {}, 64);
+    const Bytes server_finished = hmac(server_finished_key, h_server_fin);
+    const Bytes sa_plain = cat({sa_identity, sa_signature, server_finished});
+    const Bytes server_auth = encrypted_message(3, s_hs_key, s_hs_iv, 0, sa_plain);
+    check(m2[1] == server_auth, "server_auth");
+
+    // client_auth plaintext: string account | string identity | string signature | finished.
+    const Bytes ca_identity = cat({ssh_string(text(in.account)), ssh_string(client_pub)});
+    const Bytes h_client_sig = sha512(cat({m1, server_hello, sa_plain, ca_identity}));
+    const Bytes client_sig_payload = sig_payload("twoway v1 client sig", h_client_sig);
+    const auto client_sig = client_key.sign(client_sig_payload);
+    wire::Writer cb;
+    cb.string("ssh-ed25519").string(client_sig);
+    const Bytes ca_signature = ssh_string(cb.view());
+    const Bytes h_client_fin = sha512(cat({m1, server_hello, sa_plain, ca_identity, ca_signature}));
+    const Bytes client_finished_key = expand_label(c_hs, "finished", {}, 64);
+    const Bytes client_finished = hmac(client_finished_key, h_client_fin);
+    const Bytes ca_plain = cat({ca_identity, ca_signature, client_finished});
+    const Bytes client_auth = encrypted_message(4, c_hs_key, c_hs_iv, 0, ca_plain);
+    check(m3 == client_auth, "client_auth");
+
+    const Bytes h_app = sha512(cat({m1, server_hello, sa_plain, ca_plain}));
+    const Bytes c_ap = expand_label(master, "c ap traffic", h_app, 64);
+    const Bytes s_ap = expand_label(master, "s ap traffic", h_app, 64);
+    const Bytes exp_master = expand_label(master, "exp master", h_app, 64);
+    const Bytes session_id = expand_label(master, "session id", h_app, 32);
+    const Bytes verdict_accept = encrypted_message(5, s_hs_key, s_hs_iv, 1, Bytes{std::byte{0}});
+    const Bytes verdict_deny = encrypted_message(5, s_hs_key, s_hs_iv, 1, Bytes{std::byte{1}});
+    check(m4 == verdict_accept, "server_verdict");
+
+    check(crypto::ct_equal(cres->send_secret.span(), c_ap) && crypto::ct_equal(cres->recv_secret.span(), s_ap),
+          "client traffic secrets");
+    check(crypto::ct_equal(sres->send_secret.span(), s_ap) && crypto::ct_equal(sres->recv_secret.span(), c_ap),
+          "server traffic secrets");
+    check(crypto::ct_equal(cres->session_id, session_id) && cres->session_id == sres->session_id, "session id");
+    const Bytes exporter = expand_label(expand_label(exp_master, in.exporter_label, {}, 64), "exporter",
+                                        sha512(text(in.exporter_context)), 32);
+    for (const HandshakeResult* r : {&*cres, &*sres}) {
+        auto x = r->exporter(in.exporter_label, text(in.exporter_context), 32);
+        check(x.has_value() && crypto::ct_equal(x->span(), exporter), "exporter");
+    }
+
+    // The first application record each way: u32 L | AEAD(key, iv XOR 0, ad = u32 L, 0x01 | data).
+    const Bytes c_ap_key = expand_label(c_ap, "key", {}, 32), c_ap_iv = expand_label(c_ap, "iv", {}, 12);
+    const Bytes s_ap_key = expand_label(s_ap, "key", {}, 32), s_ap_iv = expand_label(s_ap, "iv", {}, 12);
+    auto record = [](const Bytes& key, const Bytes& iv, const std::string& data) {
+        const Bytes plain = cat({Bytes{std::byte{1}}, text(data)});
+        const std::size_t len = plain.size() + 16;
+        const Bytes l{std::byte{0}, static_cast<std::byte>(len >> 16), static_cast<std::byte>(len >> 8), static_cast<std::byte>(len)};
+        return cat({l, seal(key, iv, 0, l, plain)});
+    };
+    const Bytes client_record = record(c_ap_key, c_ap_iv, in.client_data);
+    const Bytes server_record = record(s_ap_key, s_ap_iv, in.server_data);
+    // The record layer in lib/src/channel must produce the same bytes from the handshake's secrets.
+    auto channel_record = [](HandshakeResult& r, const std::string& data) {
+        auto ch = Channel::create(static_cast<std::uint16_t>(r.suite), std::move(r.send_secret), std::move(r.recv_secret));
+        check(ch.has_value(), "Channel::create");
+        Bytes out;
+        check(bool(ch->seal(text(data), out)), "Channel::seal");
+        return out;
+    };
+    check(channel_record(*cres, in.client_data) == client_record, "the client's first record (Channel)");
+    check(channel_record(*sres, in.server_data) == server_record, "the server's first record (Channel)");
+
+    std::vector<Vector> out;
+    Vector v{"success", {}};
+    add(v, "client_ed25519_seed", in.client_seed);
+    add(v, "client_identity_blob", client_pub);
+    add(v, "server_ed25519_seed", in.server_seed);
+    add(v, "server_identity_blob", server_pub);
+    add_text(v, "account_text", in.account);
+    add(v, "client_random", in.client_random);
+    add(v, "client_x25519_secret", in.client_x25519);
+    add(v, "client_x25519_share", client_share);
+    add(v, "server_random", in.server_random);
+    add(v, "server_x25519_secret", in.server_x25519);
+    add(v, "server_x25519_share", server_share);
+    add(v, "client_hello", m1);
+    add(v, "server_hello", server_hello);
+    add(v, "x25519_shared_secret", shared);
+    add(v, "early_secret", early_secret);
+    add(v, "handshake_salt", hs_salt);
+    add(v, "handshake_secret", handshake_secret);
+    add(v, "transcript_hash_hello", h_hello);
+    add(v, "client_handshake_traffic_secret", c_hs);
+    add(v, "server_handshake_traffic_secret", s_hs);
+    add(v, "client_handshake_key", c_hs_key);
+    add(v, "client_handshake_iv", c_hs_iv);
+    add(v, "server_handshake_key", s_hs_key);
+    add(v, "server_handshake_iv", s_hs_iv);
+    add(v, "master_salt", ms_salt);
+    add(v, "master_secret", master);
+    add(v, "transcript_hash_server_signature", h_server_sig);
+    add(v, "server_signature_payload", server_sig_payload);
+    add(v, "transcript_hash_server_finished", h_server_fin);
+    add(v, "server_finished_key", server_finished_key);
+    add(v, "server_finished", server_finished);
+    add(v, "server_auth_plaintext", sa_plain);
+    add(v, "server_auth", server_auth);
+    add(v, "transcript_hash_client_signature", h_client_sig);
+    add(v, "client_signature_payload", client_sig_payload);
+    add(v, "transcript_hash_client_finished", h_client_fin);
+    add(v, "client_finished_key", client_finished_key);
+    add(v, "client_finished", client_finished);
+    add(v, "client_auth_plaintext", ca_plain);
+    add(v, "client_auth", client_auth);
+    add(v, "transcript_hash_application", h_app);
+    add(v, "client_application_traffic_secret", c_ap);
+    add(v, "server_application_traffic_secret", s_ap);
+    add(v, "exporter_secret", exp_master);
+    add(v, "session_id", session_id);
+    add(v, "server_verdict", verdict_accept);
+    add_text(v, "exporter_label_text", in.exporter_label);
+    add_text(v, "exporter_context_text", in.exporter_context);
+    add(v, "exporter_output_32", exporter);
+    add(v, "client_application_key", c_ap_key);
+    add(v, "client_application_iv", c_ap_iv);
+    add(v, "server_application_key", s_ap_key);
+    add(v, "server_application_iv", s_ap_iv);
+    add_text(v, "client_first_record_data_text", in.client_data);
+    add(v, "client_first_record", client_record);
+    add_text(v, "server_first_record_data_text", in.server_data);
+    add(v, "server_first_record", server_record);
+    out.push_back(std::move(v));
+
+    // Failure 1: the server presents its identity but signs with another key. Same inputs as above.
+    {
+        const auto bad_sig = wrong_signer.sign(server_sig_payload);
+        wire::Writer w;
+        w.string("ssh-ed25519").string(bad_sig);
+        const Bytes sig_field = ssh_string(w.view());
+        const Bytes fin = hmac(server_finished_key, sha512(cat({m1, server_hello, sa_identity, sig_field})));
+        const Bytes bad_auth = encrypted_message(3, s_hs_key, s_hs_iv, 0, cat({sa_identity, sig_field, fin}));
+        QueueRng r{in.client_random, in.client_x25519};
+        ClientHandshake c({.identity = client_key, .account = in.account}, r);
+        check(c.take_output() == m1, "client_hello (failure vector)");
+        static_cast<void>(c.feed(cat({server_hello, bad_auth})));
+        check(c.error() == errc::bad_signature && c.take_output().empty(), "wrong-key signature is bad_signature");
+        Vector f{"server_signature_by_wrong_key", {}};
+        add_text(f, "inputs_text", "as in success; the server signs with wrong_signer_ed25519_seed");
+        add(f, "wrong_signer_ed25519_seed", in.wrong_signer_seed);
+        add(f, "client_hello", m1);
+        add(f, "server_hello", server_hello);
+        add(f, "server_auth", bad_auth);
+        add_text(f, "expected_error", "bad_signature");
+        out.push_back(std::move(f));
+    }
+    // Failure 2: the server refuses the client: the generic denial.
+    {
+        QueueRng rc{in.client_random, in.client_x25519}, rs{in.server_random, in.server_x25519};
+        ClientHandshake c({.identity = client_key, .account = in.account}, rc);
+        ServerHandshake s({.host_key = server_key}, rs);
+        static_cast<void>(s.feed(c.take_output()));
+        static_cast<void>(c.feed(s.take_output()));
+        static_cast<void>(c.accept_server());
+        static_cast<void>(s.feed(c.take_output()));
+        check(bool(s.deny("not in authorized_keys")), "deny");
+        const Bytes denial = s.take_output();
+        check(denial == verdict_deny, "server_verdict (denied)");
+        static_cast<void>(c.feed(denial));
+        check(c.error() == errc::auth_denied, "denial is auth_denied");
+        Vector f{"client_denied", {}};
+        add_text(f, "inputs_text", "as in success, up to and including client_auth; the server denies");
+        add(f, "server_verdict", denial);
+        add(f, "server_verdict_plaintext", Bytes{std::byte{1}});
+        add_text(f, "expected_error", "auth_denied");
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
+}  // namespace twoway::vectors

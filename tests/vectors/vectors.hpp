@@ -1,0 +1,29 @@
+// The published handshake test vectors (docs/test-vectors/handshake.json): computed twice, by the
+// implementation (ClientHandshake / ServerHandshake fed fixed randomness) and by a straight-line
+// derivation from PROTOCOL.md written here with nothing but the crypto primitives. compute() throws
+// std::runtime_error where the two disagree; the vector test then compares both with the file, and
+// make_handshake_vectors prints the file.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace twoway::vectors {
+
+struct Vector {
+    std::string name;
+    std::vector<std::pair<std::string, std::string>> fields;  // in protocol order
+};
+
+[[nodiscard]] std::vector<Vector> compute();
+
+// The file format: one JSON object of vectors, each an object of string fields (hex unless named
+// *_text or expected_error), nothing else, so that a few lines can read it.
+[[nodiscard]] std::string to_json(const std::vector<Vector>& vs);
+using Parsed = std::map<std::string, std::map<std::string, std::string>>;
+[[nodiscard]] Parsed parse_json(const std::string& text);  // throws std::runtime_error
+
+}  // namespace twoway::vectors
