@@ -75,7 +75,6 @@ awaitable<void> Session::run() {
     }
     spawn(write_loop());
     co_await read_loop();
-    reader_done_ = true;
     if (proto_.finished() || force_channel_close_) {
         // A clean end, from either side: let our last records (CLOSE, the channel close) leave before
         // closing the socket. The writer ends after them, or on a write error (stop()).

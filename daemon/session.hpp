@@ -112,7 +112,6 @@ private:
     // transport state
     bool stopping_ = false;
     bool request_seen_ = false;
-    bool reader_done_ = false;
     bool writer_done_ = false;
     bool channel_close_sent_ = false;
     bool force_channel_close_ = false;  // close the channel without the session protocol's CLOSE
