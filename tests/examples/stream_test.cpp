@@ -8,7 +8,11 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -287,4 +291,122 @@ TEST_CASE("stream misuse and immediate completions", "[stream]") {
     });
     io.run();
     REQUIRE(done == 3);
+}
+
+TEST_CASE("stream early data: the first write leaves before the server's verdict", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    auto config = client_config(keys().alice, keys().host.public_key());
+    config.early_data = true;
+    Stream client(std::move(sk.client), config);
+
+    // A server on the bare sans-I/O handshake that holds server_verdict back until it has read the
+    // client's first record: it only gets that record if the client sent it without waiting. It gives up
+    // after 5 s (SO_RCVTIMEO), which fails the test.
+    std::string server_saw;
+    std::thread server_thread([&] {
+        const int fd = sk.server.native_handle();
+        timeval tv{5, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        auto send_all = [fd](const std::vector<std::byte>& b) {
+            std::size_t off = 0;
+            while (off < b.size()) {
+                const ssize_t k = ::send(fd, b.data() + off, b.size() - off, MSG_NOSIGNAL);
+                if (k <= 0) return;
+                off += static_cast<std::size_t>(k);
+            }
+        };
+        std::array<std::byte, 4096> buf{};
+        auto recv_some = [&]() -> std::span<const std::byte> {
+            const ssize_t k = ::recv(fd, buf.data(), buf.size(), 0);
+            return k > 0 ? std::span<const std::byte>(buf.data(), static_cast<std::size_t>(k)) : std::span<const std::byte>{};
+        };
+        twoway::ServerHandshake hs({keys().host}, twoway::system_rng());
+        while (!std::holds_alternative<twoway::NeedClientVerdict>(hs.event())) {
+            if (!std::holds_alternative<twoway::WantInput>(hs.event())) return;
+            auto in = recv_some();
+            if (in.empty() || !hs.feed(in)) return;
+            send_all(hs.take_output());
+        }
+        if (!hs.authorize()) return;
+        const std::vector<std::byte> verdict = hs.take_output();  // held back
+        auto r = hs.take_result();
+        if (!r) return;
+        auto ch = twoway::Channel::create(static_cast<std::uint16_t>(r->suite), std::move(r->send_secret),
+                                          std::move(r->recv_secret));
+        if (!ch) return;
+        std::span<const std::byte> pending = r->leftover;
+        while (server_saw.size() < 11) {
+            auto got = ch->read();
+            if (!got) return;
+            if (got->kind == twoway::Channel::Received::Kind::data) {
+                server_saw.append(reinterpret_cast<const char*>(got->data.data()), got->data.size());
+                continue;
+            }
+            if (pending.empty()) pending = recv_some();
+            if (pending.empty()) return;  // timed out: the client waited for the verdict
+            auto fed = ch->feed(pending);
+            if (!fed) return;
+            pending = pending.subspan(*fed);
+        }
+        std::vector<std::byte> answer = verdict;
+        const std::string reply = "hello again";
+        if (!ch->seal(std::as_bytes(std::span(reply)), answer)) return;
+        send_all(answer);
+    });
+
+    std::string client_got;
+    std::error_code client_error;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+        auto [ec] = co_await client.async_handshake(tuple);
+        if (ec) {
+            client_error = ec;
+            co_return;
+        }
+        REQUIRE(client.verdict_pending());
+        REQUIRE(client.peer_key() == keys().host.public_key());
+        REQUIRE(client.exporter("label", {}, 16).error() == ec_of(errc::bad_state));
+        const std::string hello = "hello early";
+        co_await asio::async_write(client, asio::buffer(hello), asio::use_awaitable);
+        std::array<char, 11> reply{};
+        auto [rec, n] = co_await asio::async_read(client, asio::buffer(reply), tuple);
+        client_error = rec;
+        client_got.assign(reply.data(), n);
+        REQUIRE_FALSE(client.verdict_pending());
+        REQUIRE(client.exporter("label", {}, 16));
+    }, asio::detached);
+    io.run();
+    server_thread.join();
+    REQUIRE(server_saw == "hello early");
+    REQUIRE(client_error == std::error_code{});
+    REQUIRE(client_got == "hello again");
+}
+
+TEST_CASE("stream early data: a refused client learns it on its first read", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    Stream server(std::move(sk.server), server_config(keys().alice.public_key()));
+    auto config = client_config(keys().mallory, keys().host.public_key());
+    config.early_data = true;
+    Stream client(std::move(sk.client), config);
+    std::optional<std::error_code> se, ce, read1, read2;
+    server.async_handshake([&](std::error_code e) { se = e; });
+    client.async_handshake([&](std::error_code e) {
+        ce = e;
+        if (e) return;
+        static const char secret[] = "not for a refused client";
+        asio::async_write(client, asio::buffer(secret), [](std::error_code, std::size_t) {});
+        static std::array<char, 16> buf{};
+        client.async_read_some(asio::buffer(buf), [&](std::error_code e1, std::size_t) {
+            read1 = e1;
+            client.async_read_some(asio::buffer(buf), [&](std::error_code e2, std::size_t) { read2 = e2; });
+        });
+    });
+    io.run();
+    REQUIRE(se == ec_of(errc::auth_denied));
+    REQUIRE(ce == std::error_code{});  // optimistic: the verdict comes with the first read
+    REQUIRE(read1 == ec_of(errc::auth_denied));
+    REQUIRE(read2 == ec_of(errc::auth_denied));  // sticky
+    REQUIRE_FALSE(server.handshake_complete());
 }

@@ -55,6 +55,12 @@ struct StreamClientConfig {
     std::function<bool(const PublicKey& server_key)> verify_server;
     Rng* rng = nullptr;  // null: system_rng()
     Channel::Options channel{};
+    // Early data: async_handshake completes as soon as client_auth is written, so the first
+    // async_write_some goes out right behind it and reaches the server one round trip sooner. The
+    // server's verdict is then read by the first async_read_some, which fails with errc::auth_denied
+    // if the server refused the client (what was written meanwhile was discarded unread by the
+    // server). verdict_pending() is true until then; exporter() waits for the verdict too.
+    bool early_data = false;
 };
 
 // The server's side: its host key, and the verdict on a client key for an account (for example an
@@ -92,13 +98,15 @@ public:
 
     // ---- after the handshake ------------------------------------------------------------------------
     [[nodiscard]] bool handshake_complete() const noexcept { return channel_.has_value(); }
+    // Client with early_data: the server's verdict has not been read yet (see StreamClientConfig).
+    [[nodiscard]] bool verdict_pending() const noexcept { return early_hs_.has_value(); }
     // The peer's verified identity key, the account granted, the session id (valid once complete).
     [[nodiscard]] const PublicKey& peer_key() const noexcept { return info_->peer; }
     [[nodiscard]] const std::string& account() const noexcept { return info_->account; }
     [[nodiscard]] const SessionId& session_id() const noexcept { return info_->session_id; }
     [[nodiscard]] Result<SecretBuffer> exporter(std::string_view label, std::span<const std::byte> context,
                                                 std::size_t length) const {
-        if (!info_) return errc::bad_state;
+        if (!info_ || early_hs_) return errc::bad_state;
         return info_->exporter(label, context, length);
     }
     // Server: why the last handshake refused the client (for the log; never sent to the client).
@@ -219,6 +227,12 @@ private:
                     asio::async_write(s.next_, asio::buffer(out.data(), out.size()), std::move(self));
                     return;
                 }
+                if constexpr (std::is_same_v<Handshake, ClientHandshake>) {
+                    // client_auth is written: with early data the session starts now (see install_early).
+                    if (hs.early_data_ready() && std::get<StreamClientConfig>(s.config_).early_data) {
+                        return this->finish(self, s.install_early(hs));
+                    }
+                }
                 const auto event = hs.event();
                 if (std::holds_alternative<WantInput>(event)) {
                     if (in.empty()) in.resize(16 * 1024);
@@ -268,6 +282,32 @@ private:
         return {};
     }
 
+    // Early data: the channel from the early traffic secrets; the handshake stays with the stream until
+    // the first read has consumed the server's verdict (finish_early).
+    std::error_code install_early(ClientHandshake& hs) {
+        Result<HandshakeResult> r = hs.take_early_result();
+        if (!r) return r.error();
+        const Channel::Options opts = std::get<StreamClientConfig>(config_).channel;
+        Result<Channel> ch = Channel::create(static_cast<std::uint16_t>(r->suite), std::move(r->send_secret),
+                                             std::move(r->recv_secret), opts);
+        if (!ch) return ch.error();
+        channel_.emplace(std::move(*ch));
+        info_.emplace(std::move(*r));
+        early_hs_.emplace(std::move(hs));
+        return {};
+    }
+
+    // The server's verdict came: its exporter and the records that followed it.
+    std::error_code finish_early() {
+        Result<HandshakeResult> r = early_hs_->take_result();
+        if (!r) return r.error();
+        pending_ = std::move(r->leftover);
+        pending_pos_ = 0;
+        info_.emplace(std::move(*r));
+        early_hs_.reset();
+        return {};
+    }
+
     template <class Buffers>
     struct read_op : completion_base {
         stream& s;
@@ -275,6 +315,7 @@ private:
         std::size_t capacity = 0;
         std::size_t copied = 0;
         bool started = false;
+        bool verdict_read = false;  // the outstanding read is for the early-data handshake's verdict
 
         read_op(stream& st_, const Buffers& b) : s(st_), buffers(b) {}
 
@@ -286,6 +327,15 @@ private:
                 if (!s.channel_) return this->finish(self, make_error_code(errc::bad_state), std::size_t{0});
                 capacity = asio::buffer_size(buffers);
                 if (capacity == 0) return this->finish(self, std::error_code{}, std::size_t{0});
+            } else if (verdict_read) {
+                verdict_read = false;
+                if (ec == asio::error::eof) {
+                    (void)s.early_hs_->end_of_input();  // shows up as HandshakeFailed below
+                } else if (ec) {
+                    return self.complete(ec, std::size_t{0});
+                } else {
+                    (void)s.early_hs_->feed(std::span<const std::byte>(s.verdict_buf_.data(), n));
+                }
             } else if (ec == asio::error::eof) {
                 (void)s.channel_->end_of_input();  // truncated unless the close came: read() reports it
             } else if (ec) {
@@ -298,6 +348,22 @@ private:
 
         template <class Self>
         void step(Self& self) {
+            if (s.early_hs_) {
+                const ClientEvent event = s.early_hs_->event();
+                if (const auto* f = std::get_if<HandshakeFailed>(&event)) {
+                    return this->finish(self, f->error, std::size_t{0});  // sticky: every read says so
+                }
+                if (std::holds_alternative<HandshakeComplete>(event)) {
+                    if (std::error_code e = s.finish_early()) return this->finish(self, e, std::size_t{0});
+                } else {
+                    if (s.verdict_buf_.empty()) s.verdict_buf_.resize(4096);
+                    verdict_read = true;
+                    this->io_started = true;
+                    s.next_.async_read_some(asio::buffer(s.verdict_buf_.data(), s.verdict_buf_.size()),
+                                            std::move(self));
+                    return;
+                }
+            }
             Channel& ch = *s.channel_;
             for (;;) {
                 Result<Channel::Received> r = ch.read(capacity - copied);
@@ -407,6 +473,8 @@ private:
     std::vector<std::byte> pending_;        // leftover bytes from the handshake, for the channel
     std::size_t pending_pos_ = 0;
     std::vector<std::byte> wbuf_;           // sealed records on their way out, reused
+    std::optional<ClientHandshake> early_hs_;  // early data: the handshake until its verdict is read
+    std::vector<std::byte> verdict_buf_;       // early data: bytes read while waiting for the verdict
     std::array<std::byte, Channel::control_record_size> close_record_{};
 };
 

@@ -130,6 +130,20 @@ public:
     // Once complete: the result (exactly once; bad_state otherwise).
     [[nodiscard]] Result<HandshakeResult> take_result();
 
+    // Early data (PROTOCOL.md 1.2, 7.1): once accept_server() has produced client_auth, the application
+    // traffic secrets exist, since they depend on the transcript up to client_auth only. A client that
+    // sends its first records right behind client_auth, instead of waiting for server_verdict, saves a
+    // round trip. take_early_result() hands over the suite, the server key, the account, the session id
+    // and both traffic secrets (build the Channel from them now; no exporter or leftover yet), exactly
+    // once, while the verdict is outstanding (early_data_ready()); bad_state otherwise.
+    // Keep feeding the server's bytes to the handshake until it completes or fails. Complete: the
+    // server accepted; take_result() then holds the exporter and the leftover bytes (the server's first
+    // records, for that Channel), its traffic secrets are all zero. Failed with auth_denied: the server
+    // refused the client and discarded the early records unread. The server is already authenticated
+    // when the early records leave, so they go only to the key the caller accepted.
+    [[nodiscard]] Result<HandshakeResult> take_early_result();
+    [[nodiscard]] bool early_data_ready() const noexcept;
+
     struct Impl;
 
 private:

@@ -24,6 +24,7 @@ struct AwaitServerVerdict {  // the caller's verdict on the (verified) server ke
 };
 struct ExpectServerVerdict {  // client_auth sent; the application secrets are ready
     HandshakeResult pending;
+    bool early_taken = false;  // take_early_result() has moved the traffic secrets out
 };
 struct Complete {
     std::optional<HandshakeResult> result;  // empty once taken
@@ -245,6 +246,26 @@ Status ClientHandshake::reject_server() {
     if (!std::holds_alternative<AwaitServerVerdict>(m.state)) return errc::bad_state;
     static_cast<void>(m.fail(errc::host_key_rejected));  // the handshake fails; the call itself worked
     return {};
+}
+
+Result<HandshakeResult> ClientHandshake::take_early_result() {
+    auto* e = std::get_if<ExpectServerVerdict>(&impl_->state);
+    if (e == nullptr || e->early_taken) return errc::bad_state;
+    HandshakeResult r;
+    r.suite = e->pending.suite;
+    r.peer = e->pending.peer;
+    r.account = e->pending.account;
+    r.session_id = e->pending.session_id;
+    // The pending result keeps the freshly zeroed secrets r was born with.
+    std::swap(r.send_secret, e->pending.send_secret);
+    std::swap(r.recv_secret, e->pending.recv_secret);
+    e->early_taken = true;
+    return r;
+}
+
+bool ClientHandshake::early_data_ready() const noexcept {
+    const auto* e = std::get_if<ExpectServerVerdict>(&impl_->state);
+    return e != nullptr && !e->early_taken;
 }
 
 Result<HandshakeResult> ClientHandshake::take_result() {
