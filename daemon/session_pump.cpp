@@ -43,18 +43,25 @@ void Session::run_service_pumps() {
 
 template <class Source>
 awaitable<void> Session::pump_out(Source& from, Stream to) {
-    std::vector<std::byte> buf(read_chunk);
+    // The read buffer exists only while data flows: an idle session (most forwarded connections, most
+    // of the time) waits for readability without one, which keeps its memory to a few KiB.
+    std::vector<std::byte> buf;
     const bool pty_output = is_pty_ && kind_ == Kind::process;
     for (;;) {
         // Read only what the client can take now: while its window is shut, the child blocks on a full
         // pipe or terminal, which is the back-pressure we want.
         while (!stopping_ && !close_sent_ && proto_.send_capacity(to) == 0) co_await changed_.wait();
         if (stopping_ || close_sent_) break;
-        const std::size_t want = std::min(buf.size(), proto_.send_capacity(to));
         if (pty_output) {
             pty_read_pending_ = true;
             if (exited_) arm_drain_timer();
         }
+        if (buf.empty()) {
+            // A failed wait (cancelled, closed) falls through: the read below reports it.
+            (void)co_await from.async_wait(Source::wait_read, nothrow);
+            buf.resize(read_chunk);
+        }
+        const std::size_t want = std::min(buf.size(), proto_.send_capacity(to));
         auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), want), nothrow);
         if (pty_output) {
             pty_read_pending_ = false;
@@ -79,6 +86,7 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
         }
         // End of file, EIO from a PTY whose terminal closed, a cancelled drain, a reset: all end the stream.
         if (ec || broken) break;
+        if (n < want) buf = {};  // drained for now: wait without the buffer
     }
     if (to == Stream::out) {
         out_eof_ = true;

@@ -1,5 +1,6 @@
 #include "io/file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -45,10 +46,17 @@ Result<FileText> read_file(const std::string& path, std::size_t max_size) {
 
     FileText out;
     out.mode = static_cast<unsigned>(st.st_mode) & 07777U;
-    // Read up to one byte past the cap, in case the file grew after fstat.
-    out.text.resize(max_size + 1);
+    // Size the buffer from fstat (plus a little, to notice growth cheaply) and grow it only if the file
+    // grew after fstat, never past one byte over the cap. Sizing it to the cap up front zero-filled
+    // megabytes for every small known_hosts read.
+    const std::size_t cap = max_size + 1;
+    out.text.resize(std::min(cap, static_cast<std::size_t>(st.st_size) + 1024));
     std::size_t got = 0;
-    while (got < out.text.size()) {
+    for (;;) {
+        if (got == out.text.size()) {
+            if (out.text.size() == cap) break;
+            out.text.resize(std::min(cap, out.text.size() * 2));
+        }
         const ssize_t n = ::read(fd.get(), out.text.data() + got, out.text.size() - got);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return os_error(errno);
