@@ -111,7 +111,9 @@ int exit_status(const SessionOutcome& o, const std::string& what) {
 asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     const auto& line = ctx.line;
     auto ex = co_await asio::this_coro::executor;
-    auto conn = co_await establish(ctx.params());
+    ConnectParams params = ctx.params();
+    params.early_data = !line.no_command;  // -N reads nothing: it must wait for the verdict itself
+    auto conn = co_await establish(std::move(params));
     if (!conn) co_return failure;
 
     if (line.stdio_service) {

@@ -105,6 +105,10 @@ struct SecureConnection::Impl {
     std::optional<twoway::stream<tcp::socket>> stream;  // from then on (it owns the socket)
     std::vector<std::byte> buffer = std::vector<std::byte>(read_size);
     bool peer_closed = false;
+    // Early data: the handshake completes as soon as client_auth is sent; the server's verdict comes
+    // with the first read, which is bounded by ConnectTimeout like every other handshake read.
+    std::optional<std::chrono::milliseconds> verdict_timeout;
+    std::string authenticated_line;  // the debug line for when the verdict arrives
 
     static constexpr std::size_t read_size = 4 * Channel::max_payload;
 };
@@ -116,7 +120,14 @@ SecureConnection::~SecureConnection() = default;
 
 asio::awaitable<Result<SecureConnection::Received>> SecureConnection::read() {
     if (impl_->peer_closed) co_return Received{true, {}};
+    std::optional<Deadline> verdict_deadline;
+    if (impl_->stream->verdict_pending()) verdict_deadline.emplace(impl_->lowest(), impl_->verdict_timeout);
     auto [ec, n] = co_await impl_->stream->async_read_some(asio::buffer(impl_->buffer), use_tuple);
+    if (verdict_deadline) {
+        if (verdict_deadline->fired()) co_return fail(asio::error::timed_out);
+        verdict_deadline.reset();
+        if (!impl_->stream->verdict_pending()) log::debug(1, impl_->authenticated_line);
+    }
     if (ec == errc::peer_closed) {
         impl_->peer_closed = true;
         co_return Received{true, {}};
@@ -161,6 +172,10 @@ void SecureConnection::abort() noexcept {
 }
 
 std::string SecureConnection::describe(std::error_code ec) const {
+    if (ec == errc::auth_denied) return "Permission denied (publickey).";
+    if (ec == asio::error::timed_out) {
+        return "Connection timed out during the handshake with " + host_ + " port " + std::to_string(port_);
+    }
     if (ec == errc::truncated || ec == asio::error::eof) return "Connection to " + host_ + " closed by remote host.";
     if (ec == asio::error::connection_reset) return "Connection reset by " + host_ + " port " + std::to_string(port_);
     return "twoway: connection to " + host_ + " port " + std::to_string(port_) + ": " + ec.message();
@@ -207,7 +222,7 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     };
     auto timing = std::make_shared<Timing>();
     SecureConnection* conn = c.get();
-    StreamClientConfig config{ClientConfig{*p.identity, p.account}, {}, nullptr, {}};
+    StreamClientConfig config{ClientConfig{*p.identity, p.account}, {}, nullptr, {}, p.early_data};
     config.verify_server = [timing, conn, &p](const PublicKey& key) {
         if (timing->deadline) {
             timing->timed_out = timing->deadline->fired();
@@ -240,8 +255,16 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
         }
         co_return nullptr;
     }
-    log::debug(1, "Authenticated to " + p.host + " ([" + address_text(peer) + "]:" + std::to_string(p.port) +
-                      ") using \"publickey\".");
+    // With early data the server's verdict is still on its way: the first read() brings it (and
+    // reports a denial as "Permission denied (publickey)."), while the session request goes out now.
+    c->impl_->verdict_timeout = seconds(p.timeout_seconds);
+    c->impl_->authenticated_line = "Authenticated to " + p.host + " ([" + address_text(peer) + "]:" +
+                                   std::to_string(p.port) + ") using \"publickey\".";
+    if (stream.verdict_pending()) {
+        log::debug(1, "Server key accepted; the session request follows client_auth (early data).");
+    } else {
+        log::debug(1, c->impl_->authenticated_line);
+    }
     co_return c;
 }
 

@@ -44,6 +44,9 @@ struct ConnectParams {
     const PrivateKey* identity = nullptr;
     std::string account;
     std::function<bool(const PublicKey&)> verify_host;  // the known_hosts verdict (may prompt)
+    // Send the session request right behind client_auth (one round trip saved); the server's verdict
+    // then arrives with the first read(). Off where nothing would be read (-N).
+    bool early_data = true;
 };
 
 class SecureConnection {

@@ -138,6 +138,13 @@ def test_unknown_client_key_is_denied():
         check(r.stderr == b"Permission denied (publickey).\n", f"stderr {r.stderr!r}")
         w.wait_log(r"Failed publickey for root from 127\.0\.0\.1 port \d+: ED25519 " +
                    re.escape(fingerprint(stranger + ".pub")))
+        # The command went out as early data behind client_auth; the denial still decides, the command
+        # never ran (the daemon logs no session for it), and every other mode says the same.
+        check("Starting session" not in w.daemon_log(), w.daemon_log())
+        for args in (["-N"], ["-W", "echo"], ["-v"]):
+            r = w.twoway("-i", stranger, *args, "127.0.0.1", *([] if args != ["-v"] else ["true"]))
+            check(r.returncode == 255, f"{args}: exit status {r.returncode}")
+            check(r.stderr.decode().endswith("Permission denied (publickey).\n"), f"{args}: {r.stderr!r}")
 
 
 def test_unprotected_key_is_refused():
@@ -223,6 +230,7 @@ def test_verbose_debug_lines():
                      "debug1: Server host key: ssh-ed25519 " + w.host_fingerprint(),
                      "debug1: Host '[127.0.0.1]:%d' is known and matches the ED25519 host key." % w.port,
                      f"debug1: Found key in {w.known_hosts}:1",
+                     "debug1: Server key accepted; the session request follows client_auth (early data).",
                      'debug1: Authenticated to 127.0.0.1 ([127.0.0.1]:%d) using "publickey".' % w.port,
                      "debug1: Exit status 0"):
             check(line in err, f"missing {line!r} in:\n{err}")
