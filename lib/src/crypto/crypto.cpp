@@ -3,7 +3,6 @@
 
 #include <sodium.h>
 
-#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -13,82 +12,7 @@ namespace twoway {
 // ---- secure memory (declared in twoway/secret.hpp) ----------------------------------------------
 namespace detail {
 
-// sodium_malloc costs a handful of system calls (mmap, two guard-page mprotects, mlock) and
-// sodium_free as many again; a handshake needs a few secure blocks per side, so those calls were a
-// third of its cost. Freed blocks of the sizes used most are therefore wiped and kept, still locked and
-// still between their guard pages, for the next allocation of exactly the same size (exact, so an
-// overrun still hits the guard page). Each block carries its size in a 16-byte header in front of the
-// caller's bytes (secure_free has no size argument), which also keeps the caller's pointer 16-aligned
-// for sizes that are multiples of 16.
-namespace {
-
-constexpr std::size_t header_size = 16;
-constexpr std::size_t max_cached_size = 4096;  // larger blocks go straight back to libsodium
-constexpr std::size_t size_slots = 16;         // distinct sizes cached
-constexpr std::size_t blocks_per_size = 32;    // blocks kept per size
-
-struct SizeSlot {
-    std::size_t size = 0;  // 0: unused slot
-    std::size_t count = 0;
-    std::array<std::byte*, blocks_per_size> blocks{};
-};
-
-struct BlockCache {
-    std::mutex mutex;
-    std::array<SizeSlot, size_slots> slots;
-
-    SizeSlot* find(std::size_t n, bool claim) {
-        for (auto& s : slots)
-            if (s.size == n) return &s;
-        if (!claim) return nullptr;
-        for (auto& s : slots)
-            if (s.size == 0) {
-                s.size = n;
-                return &s;
-            }
-        return nullptr;
-    }
-};
-
-BlockCache& block_cache() {
-    static BlockCache* cache = new BlockCache;  // never destroyed: frees may come from static destructors
-    return *cache;
-}
-
-}  // namespace
-
-void* secure_alloc(std::size_t n) {
-    crypto::init();
-    // sodium_malloc(0) is valid but returns a guarded page all the same; keep one byte minimum.
-    if (n == 0) n = 1;
-    if (n <= max_cached_size) {
-        BlockCache& cache = block_cache();
-        std::lock_guard lock(cache.mutex);
-        if (SizeSlot* s = cache.find(n, false); s != nullptr && s->count > 0) return s->blocks[--s->count];
-    }
-    auto* base = static_cast<std::byte*>(sodium_malloc(header_size + n));
-    if (base == nullptr) std::abort();
-    std::memcpy(base, &n, sizeof n);
-    return base + header_size;
-}
-
-void secure_free(void* p) noexcept {
-    if (p == nullptr) return;
-    auto* user = static_cast<std::byte*>(p);
-    std::byte* base = user - header_size;
-    std::size_t n = 0;
-    std::memcpy(&n, base, sizeof n);
-    sodium_memzero(user, n);
-    if (n <= max_cached_size) {
-        BlockCache& cache = block_cache();
-        std::lock_guard lock(cache.mutex);
-        if (SizeSlot* s = cache.find(n, true); s != nullptr && s->count < blocks_per_size) {
-            s->blocks[s->count++] = user;
-            return;
-        }
-    }
-    sodium_free(base);  // wipes again and unmaps
-}
+// secure_alloc and secure_free live in secure_memory.cpp.
 
 void secure_wipe(void* p, std::size_t n) noexcept {
     if (p != nullptr) sodium_memzero(p, n);
