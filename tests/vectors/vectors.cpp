@@ -363,6 +363,47 @@ std::vector<Vector> compute() {
         add_text(f, "expected_error", "auth_denied");
         out.push_back(std::move(f));
     }
+    // Stealth mode (4.1.1): the client knows the server key and proves it with host_key_mac; a server
+    // in stealth mode answers (its server_hello is the one of success: same randoms), and refuses the
+    // hello without the proof with host_key_mac_invalid, sending nothing.
+    {
+        const Bytes mac_key = expand_label(sha512(server_pub), "host key mac", {}, 32);
+        const Bytes covered = cat({header(1, 97), Bytes{std::byte{1}, std::byte{0}, std::byte{1}},
+                                   Bytes{std::byte{1}, std::byte{0}, std::byte{1}}, in.client_random,
+                                   Bytes{std::byte{1}, std::byte{0}, std::byte{1}, std::byte{0}, std::byte{32}},
+                                   client_share, Bytes{std::byte{0}, std::byte{20}},
+                                   Bytes{std::byte{0}, std::byte{2}, std::byte{0}, std::byte{16}}});
+        Bytes mac = hmac(mac_key, covered);
+        mac.resize(16);
+        const Bytes stealth_m1 = cat({covered, mac});
+
+        QueueRng rc{in.client_random, in.client_x25519}, rs{in.server_random, in.server_x25519}, rs2{};
+        ClientConfig cc{.identity = client_key, .account = in.account};
+        cc.known_server_key = server_key.public_key();
+        ClientHandshake c(cc, rc);
+        check(c.take_output() == stealth_m1, "client_hello with host_key_mac");
+        ServerConfig sc{.host_key = server_key};
+        sc.stealth = true;
+        ServerHandshake s(sc, rs);
+        check(bool(s.feed(stealth_m1)), "a stealth server accepts host_key_mac");
+        const Bytes flight = s.take_output();
+        check(flight.size() > server_hello.size() &&
+                  Bytes(flight.begin(), flight.begin() + static_cast<std::ptrdiff_t>(server_hello.size())) == server_hello,
+              "the stealth server's server_hello");
+        ServerHandshake refusing(sc, rs2);
+        static_cast<void>(refusing.feed(m1));
+        check(refusing.error() == errc::host_key_mac_invalid && refusing.take_output().empty(),
+              "a stealth server refuses client_hello without host_key_mac, silently");
+
+        Vector f{"stealth_host_key_mac", {}};
+        add_text(f, "inputs_text", "as in success; the client knows server_identity_blob and the server is in stealth mode");
+        add(f, "host_key_mac_key", mac_key);
+        add(f, "host_key_mac", mac);
+        add(f, "client_hello", stealth_m1);
+        add(f, "server_hello", server_hello);
+        add_text(f, "expected_error", "none; the client_hello of success (no host_key_mac) gets host_key_mac_invalid and no answer");
+        out.push_back(std::move(f));
+    }
     return out;
 }
 

@@ -38,6 +38,7 @@ enum class errc {
     peer_closed,              // the peer sent an authenticated close
     counter_exhausted,        // a record counter would wrap: the session must end
     window_exceeded,          // the peer sent beyond its flow-control window (or overflowed it)
+    host_key_mac_invalid,     // stealth mode: client_hello without a valid host_key_mac (PROTOCOL.md 4.1.1)
 
     // 200..299: local configuration or usage
     invalid_argument = 200,

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -92,11 +93,19 @@ struct ClientConfig {
     const PrivateKey& identity;  // must outlive the handshake
     std::string account;         // printable, 1..256 bytes
     std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  // in preference order
+    // The server key the caller already trusts for this host (from known_hosts), if any. client_hello
+    // then carries host_key_mac (PROTOCOL.md 4.1.1), which a server in stealth mode requires before it
+    // answers at all. It proves only knowledge of this public key; the verdict is still asked for.
+    std::optional<PublicKey> known_server_key = std::nullopt;
 };
 
 struct ServerConfig {
     const PrivateKey& host_key;  // must outlive the handshake
     std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  // acceptable suites
+    // Stealth mode (PROTOCOL.md 4.1.1): a client_hello without a valid host_key_mac for host_key fails
+    // with host_key_mac_invalid and nothing is sent, so that a client that does not know the host key
+    // cannot tell a twoway server from a silent port.
+    bool stealth = false;
 };
 
 // ---- the two roles -----------------------------------------------------------------------------

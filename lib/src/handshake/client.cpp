@@ -7,6 +7,7 @@
 #include <twoway/handshake.hpp>
 
 #include "handshake/framing.hpp"
+#include "handshake/host_key_mac.hpp"
 #include "handshake/key_schedule.hpp"
 #include "handshake/messages.hpp"
 #include "handshake/peer_auth.hpp"
@@ -83,7 +84,10 @@ struct ClientHandshake::Impl {
         for (Suite s : suites) hello.suites.push_back(static_cast<std::uint16_t>(s));
         hello.random = client_random;
         hello.shares = {KeyShare{group_x25519, client_share}};
+        const std::array<std::byte, host_key_mac_size> placeholder{};
+        if (c.known_server_key) hello.extensions.push_back(Extension{ext_host_key_mac, placeholder});
         out = write_client_hello(hello);
+        if (c.known_server_key) seal_host_key_mac(out, host_key_mac_key(*c.known_server_key));
         transcript.absorb(out);
     }
 

@@ -8,6 +8,7 @@
 #include <twoway/handshake.hpp>
 
 #include "handshake/framing.hpp"
+#include "handshake/host_key_mac.hpp"
 #include "handshake/key_schedule.hpp"
 #include "handshake/messages.hpp"
 #include "handshake/peer_auth.hpp"
@@ -42,6 +43,7 @@ struct ServerHandshake::Impl {
     const PrivateKey& host_key;
     std::vector<Suite> suites;
     Rng& rng;
+    std::optional<HostKeyMacKey> stealth_key;  // set in stealth mode
     ServerState state;
     Deframer in;
     std::vector<std::byte> out;
@@ -52,6 +54,7 @@ struct ServerHandshake::Impl {
     std::string denial_reason;
 
     Impl(const ServerConfig& c, Rng& r) : host_key(c.host_key), suites(c.suites), rng(r) {
+        if (c.stealth) stealth_key = host_key_mac_key(host_key.public_key());
         const bool ok = !suites.empty() && std::all_of(suites.begin(), suites.end(), suite_supported);
         if (!ok) state = Failed{make_error_code(errc::invalid_argument)};
     }
@@ -97,6 +100,9 @@ struct ServerHandshake::Impl {
     }
 
     Status on_client_hello(const Frame& frame) {
+        // Stealth mode checks first: whatever else is wrong, a client that does not know the host key
+        // learns nothing, not even which error it made.
+        if (stealth_key && !check_host_key_mac(frame.whole, *stealth_key)) return errc::host_key_mac_invalid;
         Result<ClientHello> ch = parse_client_hello(frame.body);
         if (!ch) return Failure{ch.error()};
         if (std::find(ch->versions.begin(), ch->versions.end(), protocol_version_1) == ch->versions.end()) {
