@@ -59,6 +59,20 @@ void record(const HostCheck& c, const std::string& label, const PublicKey& key) 
 
 }  // namespace
 
+std::optional<PublicKey> expected_host_key(const HostCheck& c) {
+    std::vector<KnownHostsFile> files;
+    for (const auto* list : {&c.user_files, &c.global_files}) {
+        for (const auto& path : *list) {
+            if (auto f = load_known_hosts(path)) files.push_back(std::move(*f));
+        }
+    }
+    std::vector<PublicKey> keys = known_host_keys(files, c.host, c.port);
+    if (keys.empty()) return std::nullopt;
+    log::debug(1, "Proving knowledge of the known host key " + fingerprint_sha256(keys.front()) +
+                      " in client_hello (host_key_mac).");
+    return keys.front();
+}
+
 bool verify_host_key(const HostCheck& c, const PublicKey& key) {
     const std::string label = host_label(c);
     const std::string fp = fingerprint_sha256(key);

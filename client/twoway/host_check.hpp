@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,5 +37,9 @@ struct HostCheck {
 
 // True when the connection may go on.
 [[nodiscard]] bool verify_host_key(const HostCheck& check, const PublicKey& key);
+
+// The first key the known_hosts files hold for the host, if any: the client proves knowledge of it in
+// client_hello (host_key_mac), which a daemon in stealth mode requires. Unreadable files count as empty.
+[[nodiscard]] std::optional<PublicKey> expected_host_key(const HostCheck& check);
 
 }  // namespace twoway::client

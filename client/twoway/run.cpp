@@ -42,6 +42,7 @@ struct Context {
         p.timeout_seconds = settings.connect_timeout;
         p.identity = &identity.key;
         p.account = settings.user;
+        p.known_host_key = pinned ? pinned : expected_host_key(host_check);
         // Later connections (-L) must meet the key the first one accepted, or pass the full check.
         p.verify_host = [this](const PublicKey& key) {
             if (pinned && key == *pinned) return true;

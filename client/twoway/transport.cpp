@@ -234,6 +234,7 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
         timing->deadline.emplace(conn->impl_->lowest(), seconds(p.timeout_seconds));
         return true;
     };
+    config.handshake.known_server_key = p.known_host_key;
     auto& stream = c->impl_->stream.emplace(std::move(socket), std::move(config));
     timing->deadline.emplace(stream.next_layer(), seconds(p.timeout_seconds));
     auto [ec] = co_await stream.async_handshake(use_tuple);

@@ -47,6 +47,8 @@ struct ConnectParams {
     // Send the session request right behind client_auth (one round trip saved); the server's verdict
     // then arrives with the first read(). Off where nothing would be read (-N).
     bool early_data = true;
+    // The host key known_hosts holds for this host, if any (sent as host_key_mac, for stealth mode).
+    std::optional<PublicKey> known_host_key;
 };
 
 class SecureConnection {

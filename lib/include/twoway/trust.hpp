@@ -160,6 +160,11 @@ struct HostVerdict {
 [[nodiscard]] TWOWAY_API HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view host,
                                                 std::uint16_t port, const PublicKey& key);
 
+// Every key the files hold for this host and port, in file order, each once. A client that knows the
+// key before connecting proves it to a server in stealth mode (PROTOCOL.md 4.1.1).
+[[nodiscard]] TWOWAY_API std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files,
+                                                                std::string_view host, std::uint16_t port);
+
 // "host" for default_port, "[host]:port" otherwise, with the host lower-cased. Fails with
 // invalid_argument for an empty or unusable host name (blanks, commas, wildcards, control bytes ...)
 // or port 0.

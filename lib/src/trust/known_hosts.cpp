@@ -162,6 +162,19 @@ HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view h
     return verdict;
 }
 
+std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files, std::string_view host,
+                                       std::uint16_t port) {
+    std::vector<PublicKey> keys;
+    const HostPort wanted{text::ascii_lower(host), port};
+    for (const auto& file : files) {
+        for (const auto& entry : file.entries) {
+            if (std::find(entry.hosts.begin(), entry.hosts.end(), wanted) == entry.hosts.end()) continue;
+            if (std::find(keys.begin(), keys.end(), entry.key) == keys.end()) keys.push_back(entry.key);
+        }
+    }
+    return keys;
+}
+
 Result<std::string> format_host_port(std::string_view host, std::uint16_t port) {
     if (port == 0 || !text::valid_host_name(host)) return fail(errc::invalid_argument);
     std::string name = text::ascii_lower(host);
