@@ -305,3 +305,21 @@ TEST_CASE("TextLines splits on newlines and strips one CR", "[trust]") {
     TextLines empty("", 10);
     CHECK_FALSE(empty.next());
 }
+
+TEST_CASE("known_hosts: known_host_keys lists a host's keys once each, in file order", "[trust]") {
+    const std::vector<KnownHostsFile> files = {
+        parse_known_hosts("user", "[h.example]:2200 " + key_text(2) + "\n" + "h.example " + key_text(1) + "\n" +
+                                      "[H.Example]:2200 " + key_text(3) + "\n" + "[h.example]:2200 " + key_text(2) + "\n"),
+        parse_known_hosts("global", "[h.example]:2200 " + key_text(4) + "\n" + "other " + key_text(5) + "\n"),
+    };
+    const auto keys = known_host_keys(files, "h.example", 2200);
+    REQUIRE(keys.size() == 3);
+    CHECK(keys[0] == test_key(2));
+    CHECK(keys[1] == test_key(3));
+    CHECK(keys[2] == test_key(4));
+    const auto default_port_keys = known_host_keys(files, "H.EXAMPLE", default_port);
+    REQUIRE(default_port_keys.size() == 1);
+    CHECK(default_port_keys[0] == test_key(1));
+    CHECK(known_host_keys(files, "h.example", 2201).empty());
+    CHECK(known_host_keys(files, "nobody", default_port).empty());
+}
