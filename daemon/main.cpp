@@ -2,6 +2,7 @@
 // detach), -d (debug: foreground, DEBUG level, stderr), -e (log to stderr), -t (test the configuration
 // and the host keys, then exit). docs/twowayd.md is the reference.
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,6 +130,9 @@ int run(const Flags& flags) {
 
 int main(int argc, char** argv) {
     sanitise_stdfd();
+    // Host and session keys live in this process: no core dumps, no ptrace by the same user (sshd does
+    // the same). Sessions' children are ordinary again after their execve.
+    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     // Writes to a child's closed pipe must fail with EPIPE, not kill the daemon.
     std::signal(SIGPIPE, SIG_IGN);
 

@@ -3,6 +3,7 @@
 //          [-l login_name] [-o option] [-p port] [-W service] destination [command [argument ...]]
 // Exit status: the remote command's, or 255 when twoway itself fails (connection, host key,
 // authentication, protocol), each failure with one line on stderr.
+#include <sys/prctl.h>
 #include <exception>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@ constexpr const char* version = "twoway 0.1.0";
 
 int main(int argc, char** argv) {
     namespace c = twoway::client;
+    // The user's private key is decrypted in this process: no core dumps, no ptrace by the same user.
+    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
     const auto parsed = twoway::cli::parse(args);
     if (!parsed.line) {

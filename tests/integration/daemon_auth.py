@@ -136,6 +136,11 @@ def test_ordinary_user_serves_its_own_account_only():
             w.log_path = log_path
             m = w.wait_log(r"Server listening on 127\.0\.0\.1 port (\d+)\.")
             port = int(m.group(1))
+            # The daemon made itself non-dumpable (no core file, no ptrace by its own user): the kernel
+            # then gives its /proc files to root, although it runs as nobody.
+            status = open(f"/proc/{daemon.pid}/status").read()
+            check(f"Uid:\t{nobody.pw_uid}\t" in status, status)
+            check(os.stat(f"/proc/{daemon.pid}/environ").st_uid == 0, "twowayd is dumpable")
             with open(w.known_hosts, "w") as f:
                 f.write(f"[127.0.0.1]:{port} {public_key_line(w.host_key + '.pub')}\n")
             # Another account: the generic denial, logged as an invalid user.
