@@ -1,5 +1,5 @@
 // Fuzzes ServerHandshake through whole handshakes (input format: harness.hpp). Mode 0 feeds raw
-// bytes; modes 1 and 2 play a genuine client from the protocol's pieces and let the input decide the
+// bytes (to a server in stealth mode when the first byte's top bit is set); modes 1 and 2 play a genuine client from the protocol's pieces and let the input decide the
 // plaintext of client_auth, which is then sealed under the session's real key, so the parser, the
 // identity and signature checks, the Finished check and the verdict paths are all reachable.
 #include "handshake/harness.hpp"
@@ -27,7 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Chunks chunks(in.subspan(2));
 
     DeterministicRng rng(server_rng_seed);
-    ServerHandshake server({.host_key = server_key()}, rng);
+    ServerConfig config{.host_key = server_key()};
+    // Raw mode with the first byte's top bit set runs the server in stealth mode (host_key_mac first).
+    config.stealth = mode == 0 && (static_cast<unsigned>(in[0]) & 0x80U) != 0;
+    ServerHandshake server(config, rng);
     if (mode == 0) {
         while (!chunks.empty()) {
             feed(server, chunks.next(), trickle);
