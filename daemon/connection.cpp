@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 
 #include <asio/write.hpp>
@@ -20,6 +21,8 @@ namespace {
 
 // After a denial, how long we wait for the client to close before closing ourselves.
 constexpr auto linger_after_denial = std::chrono::seconds(2);
+// Stealth mode without LoginGraceTime: the longest a silent connection is held.
+constexpr auto silent_hold_limit = std::chrono::seconds(120);
 
 bool shell_executable(const std::string& shell) {
     struct stat st {};
@@ -28,10 +31,12 @@ bool shell_executable(const std::string& shell) {
 
 }  // namespace
 
-Connection::Connection(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<const Settings> settings)
+Connection::Connection(Server& server, tcp::socket socket, Peer peer, Source source,
+                       std::shared_ptr<const Settings> settings)
     : server_(server),
       socket_(std::move(socket)),
       peer_(std::move(peer)),
+      source_(std::move(source)),
       settings_(std::move(settings)),
       grace_(server.io()) {
     server_.attach(this);
@@ -44,7 +49,12 @@ Connection::~Connection() {
 
 void Connection::release_startup() {
     if (!std::exchange(startup_counted_, false)) return;
-    server_.release_startup(peer_.ip);
+    server_.release_startup(source_.key);
+}
+
+void Connection::penalise(PenaltyKind kind) {
+    if (std::exchange(penalised_, true)) return;
+    server_.penalise(source_, kind);
 }
 
 void Connection::terminate() {
@@ -100,10 +110,15 @@ awaitable<void> Connection::run() {
 }
 
 awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
-    twoway::ServerHandshake hs(twoway::ServerConfig{settings_->host_key()}, server_.rng());
+    twoway::ServerConfig config{settings_->host_key()};
+    config.stealth = settings_->config.stealth_mode;
+    twoway::ServerHandshake hs(config, server_.rng());
     std::array<std::byte, 4096> buf{};
+    std::size_t received = 0;
+    bool answered = false;  // server_hello has gone out
     for (;;) {
         if (auto out = hs.take_output(); !out.empty()) {
+            answered = true;
             auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), nothrow);
             if (ec) {
                 log_preauth_end(ec);
@@ -120,9 +135,22 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
             co_return std::move(*result);
         }
         if (const auto* failed = std::get_if<twoway::HandshakeFailed>(&ev)) {
+            if (config.stealth && !answered) {
+                // Stealth mode: whatever was wrong (no host_key_mac, garbage, a bad length), say nothing
+                // and close only at the deadline, so neither an answer nor the moment of a close tells
+                // a prober anything.
+                log_verbose("No proof of the host key from ", peer_.text(), " (", failed->error.message(),
+                            "): silent until LoginGraceTime [preauth]");
+                penalise(PenaltyKind::noauth);
+                co_await silent_hold();
+                co_return std::nullopt;
+            }
             // A denial was logged when it was decided; anything else is the client's protocol failure.
             if (failed->error != twoway::errc::auth_denied) {
                 log_info("Handshake failed with ", peer_.text(), ": ", failed->error.message(), " [preauth]");
+                penalise(PenaltyKind::noauth);
+            } else {
+                penalise(PenaltyKind::authfail);
             }
             co_await linger_close();
             co_return std::nullopt;
@@ -136,9 +164,28 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
             continue;
         }
         // WantInput
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf), nothrow);
+        if (received > preauth_byte_cap) {
+            // Whatever arrived so far did not make a handshake that wants no more input.
+            const auto d = server_.note_drop(DropKind::byte_cap);
+            log_at(d.info ? LogLevel::info : LogLevel::verbose, "Pre-authentication byte limit (", preauth_byte_cap,
+                   ") exceeded by ", peer_.text(), " [preauth]");
+            penalise(PenaltyKind::noauth);
+            co_return std::nullopt;
+        }
+        // Never read past the cap: one byte beyond it is enough to know.
+        const std::size_t want = std::min(buf.size(), preauth_byte_cap + 1 - received);
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf.data(), want), nothrow);
+        received += n;
         if (n > 0) (void)hs.feed(std::span<const std::byte>(buf.data(), n));
         if (ec) {
+            if (ec == asio::error::eof && !timed_out_) {
+                // The client ended its side: once server_auth is out, the handshake answers that too with
+                // the generic denial (PROTOCOL.md 7.2 step 4), which the client may still read.
+                (void)hs.end_of_input();
+                if (auto out = hs.take_output(); !out.empty()) {
+                    (void)co_await asio::async_write(socket_, asio::buffer(out), nothrow);
+                }
+            }
             log_preauth_end(ec);
             co_return std::nullopt;
         }
@@ -148,9 +195,15 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
 void Connection::log_preauth_end(const std::error_code& ec) {
     if (timed_out_) {
         log_info("Timeout before authentication for ", peer_.text());
-    } else if (server_.terminating()) {
+        penalise(PenaltyKind::grace_exceeded);
+        return;
+    }
+    if (server_.terminating()) {
         log_verbose("Closing unauthenticated connection from ", peer_.text(), ": shutting down [preauth]");
-    } else if (ec == asio::error::eof) {
+        return;
+    }
+    penalise(PenaltyKind::noauth);
+    if (ec == asio::error::eof) {
         log_info("Connection closed by ", peer_.text(), " [preauth]");
     } else if (ec == asio::error::connection_reset) {
         log_info("Connection reset by ", peer_.text(), " [preauth]");
@@ -159,12 +212,22 @@ void Connection::log_preauth_end(const std::error_code& ec) {
     }
 }
 
+awaitable<void> Connection::silent_hold() {
+    // The LoginGraceTime timer would close the socket as well; without one, hold at most silent_hold_limit.
+    co_await drain_then_close(has_deadline_ ? deadline_ : std::chrono::steady_clock::now() + silent_hold_limit);
+}
+
 awaitable<void> Connection::linger_close() {
     std::error_code ec;
     (void)socket_.shutdown(tcp::socket::shutdown_send, ec);
-    asio::steady_timer limit(server_.io());
     auto until = std::chrono::steady_clock::now() + linger_after_denial;
     if (has_deadline_ && deadline_ < until) until = deadline_;
+    co_await drain_then_close(until);
+}
+
+awaitable<void> Connection::drain_then_close(std::chrono::steady_clock::time_point until) {
+    // Reads and drops input, a buffer at a time (nothing accumulates), until the peer closes or `until`.
+    asio::steady_timer limit(server_.io());
     limit.expires_at(until);
     limit.async_wait([this](std::error_code e) {
         if (e) return;
@@ -177,6 +240,7 @@ awaitable<void> Connection::linger_close() {
         if (rec) break;
     }
     limit.cancel();
+    std::error_code ec;
     (void)socket_.close(ec);
 }
 

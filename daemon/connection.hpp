@@ -13,6 +13,7 @@
 #include "account.hpp"
 #include "async.hpp"
 #include "settings.hpp"
+#include "startups.hpp"
 
 namespace twowayd {
 
@@ -21,7 +22,7 @@ class Session;
 
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-    Connection(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<const Settings> settings);
+    Connection(Server& server, tcp::socket socket, Peer peer, Source source, std::shared_ptr<const Settings> settings);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -41,20 +42,26 @@ private:
     [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
     void log_preauth_end(const std::error_code& ec);
+    // Reports the connection's bad end to the penalty box, at most once.
+    void penalise(PenaltyKind kind);
     // After a failed handshake: our last bytes (the denial) must reach the client, so shut down our
     // side and wait briefly for the client to close instead of resetting the connection.
+    awaitable<void> silent_hold();
     awaitable<void> linger_close();
+    awaitable<void> drain_then_close(std::chrono::steady_clock::time_point until);
     void release_startup();
 
     Server& server_;
     tcp::socket socket_;
     Peer peer_;
+    Source source_;
     std::shared_ptr<const Settings> settings_;
     asio::steady_timer grace_;
     std::chrono::steady_clock::time_point deadline_;
     bool has_deadline_ = false;
     bool timed_out_ = false;
     bool startup_counted_ = true;
+    bool penalised_ = false;
     std::optional<Account> account_;
     std::shared_ptr<Session> session_;
 };

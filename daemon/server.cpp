@@ -2,9 +2,11 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 #include <asio/ip/v6_only.hpp>
 
@@ -39,6 +41,25 @@ Peer peer_of(const tcp::socket& s, std::error_code& ec) {
     return p;
 }
 
+// The connection's source for the limits; nothing if the address cannot be read.
+std::optional<Source> source_of(const tcp::socket& s, const twoway::DaemonConfig& config) {
+    std::error_code ec;
+    const auto remote = s.remote_endpoint(ec);
+    if (ec) return std::nullopt;
+    Source src;
+    const auto addr = remote.address();
+    if (addr.is_v4()) {
+        const auto b = addr.to_v4().to_bytes();
+        std::copy(b.begin(), b.end(), src.address.bytes.begin());
+    } else {
+        const auto b = addr.to_v6().to_bytes();
+        src.address.v6 = true;
+        std::copy(b.begin(), b.end(), src.address.bytes.begin());
+    }
+    src.key = twoway::source_key(src.address, config.per_source_net_block_v4, config.per_source_net_block_v6);
+    return src;
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, ServerOptions options, std::shared_ptr<const Settings> settings)
@@ -46,6 +67,7 @@ Server::Server(asio::io_context& io, ServerOptions options, std::shared_ptr<cons
       options_(std::move(options)),
       settings_(std::move(settings)),
       limiter_(settings_->config.max_startups, settings_->config.per_source_max_startups),
+      penalties_(settings_->config.penalties, settings_->config.penalty_exempt),
       signals_(io),
       child_signals_(io, SIGCHLD),
       shutdown_timer_(io) {}
@@ -137,22 +159,31 @@ void Server::on_accept(tcp::socket socket) {
     const Peer peer = peer_of(socket, ec);
     if (ec) return;  // already gone
     if (terminating_) return;
-    const Admission verdict = limiter_.admit(peer.ip, rng());
+    auto source = source_of(socket, settings_->config);
+    if (!source) return;
+    // Each refusal closes the socket as it goes out of scope: no byte read, no crypto done.
+    if (auto why = penalties_.refused(source->address, source->key, std::chrono::steady_clock::now())) {
+        log_penalty_drop(*why, peer);
+        return;
+    }
+    const Admission verdict = limiter_.admit(source->key, rng());
     if (verdict != Admission::admit) {
-        log_drop(verdict, peer);
-        return;  // the socket closes as it goes out of scope: no byte read, no crypto done
+        log_drop(verdict, peer, source->key);
+        return;
     }
     (void)socket.set_option(tcp::no_delay(true), ec);
     (void)socket.set_option(asio::socket_base::keep_alive(true), ec);
-    auto conn = std::make_shared<Connection>(*this, std::move(socket), peer, settings_);
+    auto conn = std::make_shared<Connection>(*this, std::move(socket), peer, std::move(*source), settings_);
     asio::co_spawn(io_, [conn]() -> awaitable<void> { co_await conn->run(); }, asio::detached);
 }
 
-void Server::log_drop(Admission why, const Peer& peer) {
+void Server::log_drop(Admission why, const Peer& peer, const std::string& source) {
     const std::string what = cat("drop connection #", limiter_.startups(), " from [", peer.ip, "]:", peer.port,
                                  " on [", peer.local_ip, "]:", peer.local_port);
     if (why == Admission::past_per_source) {
-        log_info(what, " past PerSourceMaxStartups");
+        // The line fail2ban's ddos mode counts: its text stays as it is; only repeats are demoted.
+        const bool info = limiter_.per_source_drop_at_info(source, std::chrono::steady_clock::now());
+        log_at(info ? LogLevel::info : LogLevel::verbose, what, " past PerSourceMaxStartups");
         return;
     }
     // As sshd: announce the episode, log its first drop at INFO and the rest at VERBOSE, so that a
@@ -168,6 +199,27 @@ void Server::log_drop(Admission why, const Peer& peer) {
     ++throttle_dropped_;
     log_at(level, what, " past MaxStartups");
 }
+
+void Server::log_penalty_drop(PenaltyKind why, const Peer& peer) {
+    const auto d = drop_log_.note(DropKind::penalty, std::chrono::steady_clock::now());
+    const std::string what = cat("drop connection #", limiter_.startups(), " from [", peer.ip, "]:", peer.port,
+                                 " on [", peer.local_ip, "]:", peer.local_port, " penalty: ", penalty_reason(why));
+    if (d.info && d.unshown > 0) {
+        log_info(what, " (and ", d.unshown, " more since the last such line)");
+    } else {
+        log_at(d.info ? LogLevel::info : LogLevel::verbose, what);
+    }
+}
+
+void Server::penalise(const Source& source, PenaltyKind kind) {
+    const auto activated = penalties_.penalise(source.address, source.key, kind, std::chrono::steady_clock::now());
+    if (!activated) return;
+    // Once per activation: a source has to earn each one with connections that were admitted.
+    log_info("Penalty for ", source.key, " (", penalty_reason(kind), "): new connections refused for ",
+             static_cast<long long>(activated->refused_for.count()), "s");
+}
+
+DropLog::Decision Server::note_drop(DropKind kind) { return drop_log_.note(kind, std::chrono::steady_clock::now()); }
 
 void Server::release_startup(const std::string& source) {
     limiter_.release(source);
@@ -224,6 +276,7 @@ void Server::reload() {
     settings_ = std::move(loaded.settings);
     if (!options_.log_level_forced) log_set_level(settings_->config.log_level);
     limiter_.configure(settings_->config.max_startups, settings_->config.per_source_max_startups);
+    penalties_.configure(settings_->config.penalties, settings_->config.penalty_exempt);
 
     // Keep the listeners whose endpoint is still configured, close the others, bind the new ones.
     const auto wanted = twoway::listen_endpoints(settings_->config);

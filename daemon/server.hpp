@@ -49,6 +49,10 @@ public:
     [[nodiscard]] std::shared_ptr<const Settings> settings() const { return settings_; }
     // A connection authenticated or ended: it no longer counts against MaxStartups.
     void release_startup(const std::string& source);
+    // A connection from `source` ended badly before authenticating (PerSourcePenalties).
+    void penalise(const Source& source, PenaltyKind kind);
+    // Whether a drop of this kind is logged at INFO now (DropLog).
+    [[nodiscard]] DropLog::Decision note_drop(DropKind kind);
     // Calls on_exit(wait status) once the child has been reaped.
     void watch_child(pid_t pid, std::function<void(int)> on_exit);
     void attach(Connection* c) { connections_.insert(c); }
@@ -64,7 +68,8 @@ private:
     void bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& into);
     awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor);
     void on_accept(tcp::socket socket);
-    void log_drop(Admission why, const Peer& peer);
+    void log_drop(Admission why, const Peer& peer, const std::string& source);
+    void log_penalty_drop(PenaltyKind why, const Peer& peer);
     awaitable<void> signal_loop();
     awaitable<void> child_loop();
     void reap();
@@ -78,6 +83,8 @@ private:
     std::shared_ptr<const Settings> settings_;
     std::vector<Listener> listeners_;
     StartupLimiter limiter_;
+    PenaltyBox penalties_;
+    DropLog drop_log_;
     asio::signal_set signals_;
     asio::signal_set child_signals_;
     asio::steady_timer shutdown_timer_;

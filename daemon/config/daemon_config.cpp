@@ -19,9 +19,13 @@ enum class Key : std::size_t {
     host_key,
     authorized_keys_file,
     strict_modes,
+    stealth_mode,
     login_grace_time,
     max_startups,
     per_source_max_startups,
+    per_source_net_block_size,
+    per_source_penalties,
+    per_source_penalty_exempt_list,
     log_level,
     service,
     match,
@@ -40,9 +44,13 @@ constexpr std::array keywords{
     Keyword{"HostKey", Key::host_key, 1},
     Keyword{"AuthorizedKeysFile", Key::authorized_keys_file, 0},
     Keyword{"StrictModes", Key::strict_modes, 1},
+    Keyword{"StealthMode", Key::stealth_mode, 1},
     Keyword{"LoginGraceTime", Key::login_grace_time, 1},
     Keyword{"MaxStartups", Key::max_startups, 1},
     Keyword{"PerSourceMaxStartups", Key::per_source_max_startups, 1},
+    Keyword{"PerSourceNetBlockSize", Key::per_source_net_block_size, 1},
+    Keyword{"PerSourcePenalties", Key::per_source_penalties, 0},
+    Keyword{"PerSourcePenaltyExemptList", Key::per_source_penalty_exempt_list, 0},
     Keyword{"LogLevel", Key::log_level, 1},
     Keyword{"Service", Key::service, 2},
     Keyword{"Match", Key::match, 0},
@@ -120,6 +128,9 @@ private:
     void host_key(const Keyword& kw, const std::string& arg);
     void authorized_keys_file(const Keyword& kw, const std::vector<std::string>& args);
     void max_startups(const Keyword& kw, const std::string& arg);
+    void net_block_size(const Keyword& kw, const std::string& arg);
+    void penalties(const Keyword& kw, const std::vector<std::string>& args);
+    void penalty_exempt_list(const Keyword& kw, const std::vector<std::string>& args);
     void service(const Keyword& kw, const std::vector<std::string>& args);
 
     std::string path_;
@@ -159,6 +170,12 @@ void Parser::line(std::size_t number, std::string_view text) {
             if (first(kw->key)) config_.strict_modes = *v;
             return;
         }
+        case Key::stealth_mode: {
+            auto v = config::parse_yes_no(arg, false);
+            if (!v) return value_error(*kw, "unsupported option " + text::quoted(arg) + " (expected yes or no)");
+            if (first(kw->key)) config_.stealth_mode = *v;
+            return;
+        }
         case Key::login_grace_time: {
             auto v = config::parse_time(arg);
             if (!v) return value_error(*kw, "invalid time value " + text::quoted(arg));
@@ -179,6 +196,9 @@ void Parser::line(std::size_t number, std::string_view text) {
             if (first(kw->key)) config_.per_source_max_startups = limit;
             return;
         }
+        case Key::per_source_net_block_size: return net_block_size(*kw, arg);
+        case Key::per_source_penalties: return penalties(*kw, d.args);
+        case Key::per_source_penalty_exempt_list: return penalty_exempt_list(*kw, d.args);
         case Key::log_level: {
             for (const auto& [name, level] : log_levels) {
                 if (text::iequals(name, arg)) {
@@ -269,6 +289,102 @@ void Parser::max_startups(const Keyword& kw, const std::string& arg) {
                          static_cast<std::uint32_t>(*full)};
     }
     if (first(kw.key)) config_.max_startups = ms;
+}
+
+void Parser::net_block_size(const Keyword& kw, const std::string& arg) {
+    // sshd's "bits4[:bits6]"; the IPv6 size keeps its default when omitted.
+    const auto colon = arg.find(':');
+    auto v4 = text::parse_decimal(std::string_view(arg).substr(0, colon), 32);
+    std::optional<std::uint64_t> v6 = 128;
+    if (colon != std::string::npos) v6 = text::parse_decimal(std::string_view(arg).substr(colon + 1), 128);
+    if (!v4 || !v6) {
+        return value_error(kw, "invalid value " + text::quoted(arg) + " (expected bits4[:bits6], 0-32 and 0-128)");
+    }
+    if (!first(kw.key)) return;
+    config_.per_source_net_block_v4 = static_cast<std::uint32_t>(*v4);
+    config_.per_source_net_block_v6 = static_cast<std::uint32_t>(*v6);
+}
+
+void Parser::penalties(const Keyword& kw, const std::vector<std::string>& args) {
+    PenaltyConfig pc;  // OpenSSH's defaults, then the line's settings on top
+    pc.enabled = true;
+    if (args.size() == 1 && (args[0] == "yes" || args[0] == "no")) {
+        pc.enabled = args[0] == "yes";
+        if (first(kw.key)) config_.penalties = pc;
+        return;
+    }
+    struct Field {
+        std::string_view name;
+        std::uint32_t PenaltyConfig::*member;
+        bool is_time;
+    };
+    static constexpr Field fields[] = {
+        {"authfail", &PenaltyConfig::authfail, true},
+        {"noauth", &PenaltyConfig::noauth, true},
+        {"grace-exceeded", &PenaltyConfig::grace_exceeded, true},
+        {"max", &PenaltyConfig::max, true},
+        {"min", &PenaltyConfig::min, true},
+        {"max-sources4", &PenaltyConfig::max_sources4, false},
+        {"max-sources6", &PenaltyConfig::max_sources6, false},
+    };
+    for (const auto& a : args) {
+        const auto colon = a.find(':');
+        if (colon == std::string::npos) {
+            return value_error(kw, "expected yes, no or keyword:value, got " + text::quoted(a));
+        }
+        const std::string_view name = std::string_view(a).substr(0, colon);
+        const std::string_view value = std::string_view(a).substr(colon + 1);
+        if (name == "overflow" || name == "overflow6") {
+            // Only permissive: a full table forgets the penalty closest to expiry. deny-all would let
+            // anyone able to fill the table lock everybody out.
+            if (value != "permissive") {
+                return value_error(kw, text::quoted(a) + ": only overflow:permissive is supported");
+            }
+            continue;
+        }
+        const Field* field = nullptr;
+        for (const auto& f : fields) {
+            if (f.name == name) field = &f;
+        }
+        if (field == nullptr) return value_error(kw, "unsupported penalty " + text::quoted(a));
+        std::optional<std::uint64_t> v;
+        if (field->is_time) {
+            v = config::parse_time(value);
+        } else {
+            v = text::parse_decimal(value, 1U << 24);  // a table of 16M blocks is already ~1 GiB
+            if (v && *v == 0) v.reset();
+        }
+        if (!v) return value_error(kw, "invalid value in " + text::quoted(a));
+        pc.*(field->member) = static_cast<std::uint32_t>(*v);
+    }
+    if (pc.min > pc.max) return value_error(kw, "min must not exceed max");
+    if (first(kw.key)) config_.penalties = pc;
+}
+
+void Parser::penalty_exempt_list(const Keyword& kw, const std::vector<std::string>& args) {
+    // sshd takes one comma-separated list; blanks between entries are accepted too. Addresses and
+    // address/masklen only: no wildcards.
+    std::vector<AddressBlock> blocks;
+    for (const auto& arg : args) {
+        std::string_view rest = arg;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            const std::string_view item = rest.substr(0, comma);
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+            if (item.empty()) continue;
+            auto block = parse_address_block(item);
+            if (!block) {
+                return value_error(kw, "invalid address or address/masklen " + text::quoted(item) +
+                                           " (host bits must be zero)");
+            }
+            if (blocks.size() >= max_repeats) {
+                return value_error(kw, "too many entries (limit " + std::to_string(max_repeats) + ")");
+            }
+            blocks.push_back(*block);
+        }
+    }
+    if (blocks.empty()) return value_error(kw, "empty list");
+    if (first(kw.key)) config_.penalty_exempt = std::move(blocks);
 }
 
 void Parser::service(const Keyword& kw, const std::vector<std::string>& args) {

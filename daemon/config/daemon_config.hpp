@@ -6,6 +6,7 @@
 // described in docs/CONFIG.md.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,6 +48,47 @@ struct MaxStartups {
     friend bool operator==(const MaxStartups&, const MaxStartups&) = default;
 };
 
+// An IPv4 or IPv6 address as 4 or 16 bytes in network order (IPv4 uses the first 4).
+struct IpAddress {
+    bool v6 = false;
+    std::array<std::uint8_t, 16> bytes{};
+    friend bool operator==(const IpAddress&, const IpAddress&) = default;
+};
+
+// An address literal ("192.0.2.7", "2001:db8::1"); no host names, no zone, no brackets.
+[[nodiscard]] std::optional<IpAddress> parse_ip_address(std::string_view text);
+
+// An address range: the first `bits` bits of `base` (the rest are zero).
+struct AddressBlock {
+    IpAddress base;
+    std::uint32_t bits = 32;
+    [[nodiscard]] bool contains(const IpAddress& a) const noexcept;
+    friend bool operator==(const AddressBlock&, const AddressBlock&) = default;
+};
+
+// "address" (a block of one) or "address/masklen". Host bits beyond masklen must be zero, so that a
+// typo such as 10.1.2.3/8 is reported instead of silently meaning 10.0.0.0/8.
+[[nodiscard]] std::optional<AddressBlock> parse_address_block(std::string_view text);
+
+// The block of `a` that PerSourceNetBlockSize groups it in, as text ("203.0.113.0/24"; a whole address
+// without "/bits"): the key under which per-source limits and penalties count it.
+[[nodiscard]] std::string source_key(const IpAddress& a, std::uint32_t bits4, std::uint32_t bits6);
+
+// OpenSSH 9.8's PerSourcePenalties (the subset twowayd implements): how long a source is refused after
+// each kind of bad behaviour, accumulated per source up to `max`, enforced once at least `min` has
+// accrued. Durations in seconds.
+struct PenaltyConfig {
+    bool enabled = false;
+    std::uint32_t authfail = 5;         // a client proved a key that is not authorized (or bad user)
+    std::uint32_t noauth = 1;           // the connection ended before the client proved any key
+    std::uint32_t grace_exceeded = 10;  // LoginGraceTime ran out
+    std::uint32_t max = 600;
+    std::uint32_t min = 15;
+    std::uint32_t max_sources4 = 65536;  // tracked IPv4 / IPv6 blocks; past it the soonest to expire
+    std::uint32_t max_sources6 = 65536;  // is forgotten (overflow:permissive)
+    friend bool operator==(const PenaltyConfig&, const PenaltyConfig&) = default;
+};
+
 // A named service clients may reach through the daemon (`twoway -W name`, `-L port:name`).
 struct ServiceSpec {
     std::string name;  // [a-z0-9._-]+, unique in the file
@@ -63,9 +105,16 @@ struct DaemonConfig {
     std::vector<std::string> host_keys{std::string(default_host_key_path)};
     std::vector<std::string> authorized_keys_files{std::string(default_authorized_keys_file)};  // empty: none
     bool strict_modes = true;
+    // StealthMode: answer only clients whose client_hello proves they know the host key
+    // (host_key_mac, PROTOCOL.md 4.1.1); everyone else gets silence until LoginGraceTime.
+    bool stealth_mode = false;
     std::uint32_t login_grace_time = 120;  // seconds; 0 = no limit
     MaxStartups max_startups;
     std::optional<std::uint32_t> per_source_max_startups;  // nothing: no limit ("none")
+    std::uint32_t per_source_net_block_v4 = 32;  // PerSourceNetBlockSize: bits that make one "source"
+    std::uint32_t per_source_net_block_v6 = 128;
+    PenaltyConfig penalties;                      // PerSourcePenalties
+    std::vector<AddressBlock> penalty_exempt;     // PerSourcePenaltyExemptList
     LogLevel log_level = LogLevel::info;
     std::vector<ServiceSpec> services;
 };
