@@ -1,0 +1,527 @@
+// The malicious server against the real twoway client: it presents twowayd's genuine host key (so the
+// client's known_hosts trusts it) and then bends every message. Each case runs `twoway true` against it
+// and asserts exit status 255 with the failure on stderr (one line for protocol errors), and, for every
+// failure before the client's verdict on the host, that nothing but client_hello left the client.
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include <twoway/handshake.hpp>
+#include <twoway/keys.hpp>
+
+#include "adversary.hpp"
+#include "crypto/crypto.hpp"
+#include "peers.hpp"
+
+namespace adversary {
+
+namespace {
+
+using twoway::errc;
+
+std::string msg(errc e) { return make_error_code(e).message(); }
+
+struct ClientRun {
+    int rc = -1;
+    std::string err;       // the client's stderr
+    ByteVec m1;            // its client_hello
+    ByteVec after_hello;   // everything it sent after client_hello
+    std::string failure;   // set if the run itself could not be staged
+};
+
+// What a script may use: the socket to the client and its client_hello.
+using Script = std::function<void(Socket&, const ByteVec& m1)>;
+
+class Stage {
+public:
+    explicit Stage(World& w) : w_(w) {
+        auto l = Listener::open();
+        if (!l) return;
+        listener_.emplace(std::move(*l));
+        known_hosts_ = w.scratch + "/known_hosts_adversary";
+        std::ofstream(known_hosts_) << "[127.0.0.1]:" << listener_->port() << " "
+                                    << twoway::format_public_key_line(w.host_key->public_key()) << "\n";
+    }
+    [[nodiscard]] bool ready() const { return listener_.has_value(); }
+
+    // Runs the client against `script` and waits `patience` for it to exit (then kills it). With
+    // eof_after, a client still running after that long sees us end our side (EOF), as a server that
+    // gave up would, and gets `patience` again.
+    ClientRun run(const Script& script, milliseconds patience = milliseconds(5000),
+                  std::optional<milliseconds> eof_after = std::nullopt) {
+        ClientRun r;
+        Child c({w_.twoway, "-p", std::to_string(listener_->port()), "-o", "UserKnownHostsFile=" + known_hosts_, "-o",
+                 "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=3", "127.0.0.1", "true"},
+                child_env(w_));
+        auto s = listener_->accept(milliseconds(5000));
+        if (!s) {
+            r.failure = "the client did not connect";
+            r.rc = c.wait(milliseconds(5000));
+            r.err = c.err();
+            return r;
+        }
+        if (s->read_message(r.m1, milliseconds(3000)) != End::open) {
+            r.failure = "no client_hello";
+        } else {
+            script(*s, r.m1);
+        }
+        r.rc = eof_after ? c.wait(*eof_after, false) : -2;
+        if (r.rc == -2) {
+            if (eof_after) s->shutdown_write();
+            r.rc = c.wait(patience);
+        }
+        if (r.rc == -1) r.failure = "the client was still running after the script (killed)";
+        r.err = c.err();
+        (void)s->read_until_end(r.after_hello, milliseconds(200));
+        return r;
+    }
+
+    ClientRun run_with_eof(const Script& script) { return run(script, milliseconds(5000), milliseconds(300)); }
+
+private:
+    World& w_;
+    std::optional<Listener> listener_;
+    std::string known_hosts_;
+};
+
+std::size_t lines(const std::string& s) {
+    std::size_t n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// Exit 255, one line containing `needle`, and (if `quiet`) nothing sent after client_hello.
+bool judge(const ClientRun& r, const std::string& needle, bool quiet, std::string& obs) {
+    if (!r.failure.empty()) {
+        obs = r.failure + "; exit " + std::to_string(r.rc) + ": " + r.err;
+        return false;
+    }
+    obs = "exit " + std::to_string(r.rc) + ", stderr \"" + first_line(r.err) + "\"";
+    if (lines(r.err) != 1) obs += " (" + std::to_string(lines(r.err)) + " lines)";
+    bool ok = r.rc == 255 && lines(r.err) == 1 && r.err.find(needle) != std::string::npos;
+    if (quiet) {
+        if (r.after_hello.empty()) {
+            obs += "; sent nothing after client_hello";
+        } else {
+            obs += "; SENT " + std::to_string(r.after_hello.size()) + " more bytes";
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+// An honest server for the twoway client, built on the library's state machine with twowayd's host key.
+struct HonestServer {
+    twoway::ServerHandshake hs;
+    explicit HonestServer(World& w) : hs(server_config(*w.host_key), twoway::system_rng()) {}
+    ByteVec flight(const ByteVec& m1) {
+        (void)hs.feed(m1);
+        return hs.take_output();
+    }
+    // Reads client_auth from s and authorizes: the verdict (accepted) to send.
+    std::optional<ByteVec> verdict(Socket& s) {
+        ByteVec m3;
+        if (s.read_message(m3, milliseconds(3000)) != End::open) return std::nullopt;
+        (void)hs.feed(m3);
+        if (!std::holds_alternative<twoway::NeedClientVerdict>(hs.event())) return std::nullopt;
+        (void)hs.authorize();
+        return hs.take_output();
+    }
+};
+
+void client_case(Stage& st, Matrix& m, const std::string& name, errc e, bool quiet, const Script& script) {
+    std::string obs;
+    const bool ok = judge(st.run(script), msg(e), quiet, obs);
+    m.add("vs client: " + name, "exit 255, one line `" + msg(e) + "`" + (quiet ? ", nothing sent after client_hello" : ""),
+          obs, ok);
+}
+
+ByteVec concat_flight(ByteVec a, const ByteVec& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+ByteVec with(ByteVec b, std::size_t at, std::uint8_t value) {
+    b.at(at) = std::byte{value};
+    return b;
+}
+
+}  // namespace
+
+void run_client_cases(World& w, Matrix& m) {
+    Stage st(w);
+    if (!st.ready()) {
+        m.add("vs client: staging", "a listener", "cannot listen", false);
+        return;
+    }
+
+    // Baseline: the honest server's denial is reported as such.
+    {
+        std::string obs;
+        const ClientRun r = st.run([&](Socket& s, const ByteVec& m1) {
+            HonestServer h(w);
+            (void)s.send_all(h.flight(m1));
+            ByteVec m3;
+            (void)s.read_message(m3, milliseconds(3000));
+            (void)h.hs.feed(m3);
+            (void)h.hs.deny("adversary");
+            (void)s.send_all(h.hs.take_output());
+        });
+        const bool ok = judge(r, "Permission denied (publickey).", false, obs);
+        m.add("vs client: baseline, an honest denial", "exit 255, `Permission denied (publickey).`", obs, ok);
+    }
+
+    // ---- byte flips in every message ---------------------------------------------------------------
+    {
+        std::map<std::string, int> outcomes;
+        bool ok = true;
+        std::string bad;
+        // Every byte of server_hello (74) and, of server_auth (226), its header and every 8th body byte.
+        std::vector<std::size_t> positions;
+        for (std::size_t i = 0; i < 78; ++i) positions.push_back(i);
+        for (std::size_t i = 78; i < 300; i += 8) positions.push_back(i);
+        for (std::size_t i : positions) {
+            const ClientRun r = st.run_with_eof([&](Socket& s, const ByteVec& m1) {
+                HonestServer h(w);
+                ByteVec f = h.flight(m1);
+                f.at(i) ^= std::byte{0x01};
+                (void)s.send_all(f);
+            });
+            std::string o;
+            if (r.rc != 255 || lines(r.err) != 1 || !r.after_hello.empty() || !r.failure.empty()) {
+                ok = false;
+                bad += " #" + std::to_string(i) + ": exit " + std::to_string(r.rc) + " " + first_line(r.err) +
+                       (r.after_hello.empty() ? "" : " SENT MORE");
+            }
+            std::string line = first_line(r.err);
+            if (auto pos = line.find(" failed: "); pos != std::string::npos) line = line.substr(pos + 9);
+            if (line.rfind("Connection closed by", 0) == 0) line = "Connection closed by (waited for more)";
+            ++outcomes[line];
+        }
+        std::string obs = std::to_string(positions.size()) + " flips (all of server_hello, server_auth's header, every 8th "
+                          "byte of its body): ";
+        for (const auto& [k, n] : outcomes) obs += k + " x" + std::to_string(n) + ", ";
+        obs += "each exit 255, one line, nothing sent after client_hello";
+        if (!ok) obs += "; BAD:" + bad;
+        m.add("vs client: server_hello/server_auth: flip a byte", "exit 255, one line, nothing sent after client_hello", obs, ok);
+    }
+    {
+        std::map<std::string, int> outcomes;
+        bool ok = true;
+        std::string bad;
+        for (std::size_t i = 0; i < 21; ++i) {
+            const ClientRun r = st.run_with_eof([&](Socket& s, const ByteVec& m1) {
+                HonestServer h(w);
+                (void)s.send_all(h.flight(m1));
+                auto v = h.verdict(s);
+                if (!v) return;
+                v->at(i) ^= std::byte{0x01};
+                (void)s.send_all(*v);
+            });
+            if (r.rc != 255 || lines(r.err) != 1 || !r.failure.empty()) {
+                ok = false;
+                bad += " #" + std::to_string(i) + ": exit " + std::to_string(r.rc) + " " + first_line(r.err);
+            }
+            std::string line = first_line(r.err);
+            if (auto pos = line.find(" failed: "); pos != std::string::npos) line = line.substr(pos + 9);
+            if (line.rfind("Connection closed by", 0) == 0) line = "Connection closed by (waited for more)";
+            ++outcomes[line];
+        }
+        std::string obs = "21 flips: ";
+        for (const auto& [k, n] : outcomes) obs += k + " x" + std::to_string(n) + ", ";
+        obs += "each exit 255, one line";
+        if (!ok) obs += "; BAD:" + bad;
+        m.add("vs client: server_verdict (accepted): flip each byte", "exit 255, one line; no session", obs, ok);
+    }
+
+    // ---- truncation, lengths, trailing bytes -------------------------------------------------------
+    {
+        std::string obs;
+        const ClientRun r = st.run([&](Socket& s, const ByteVec& m1) {
+            HonestServer h(w);
+            const ByteVec f = h.flight(m1);
+            (void)s.send_all(ByteVec(f.begin(), f.begin() + 150));
+            s.shutdown_write();
+        });
+        const bool ok = judge(r, "Connection closed by", true, obs);
+        m.add("vs client: flight truncated (150 of 300 bytes, then EOF)", "exit 255, `Connection closed by ...`", obs, ok);
+    }
+    client_case(st, m, "server_hello length 0xffffff", errc::length_too_large, true,
+                [](Socket& s, const ByteVec&) { (void)s.send_all(header(0x02, 0xffffff)); });
+    client_case(st, m, "server_hello zero length", errc::malformed, true,
+                [](Socket& s, const ByteVec&) { (void)s.send_all(header(0x02, 0)); });
+    client_case(st, m, "server_hello with a trailing byte in its body", errc::malformed, true, [&](Socket& s, const ByteVec& m1) {
+        HonestServer h(w);
+        auto msgs = split_messages(h.flight(m1));
+        ByteVec sh = with(msgs.at(0), 3, 71);
+        sh.push_back(std::byte{0});
+        (void)s.send_all(sh);
+    });
+    client_case(st, m, "server_auth zero length", errc::malformed, true, [&](Socket& s, const ByteVec& m1) {
+        HonestServer h(w);
+        (void)s.send_all(concat_flight(split_messages(h.flight(m1)).at(0), header(0x03, 0)));
+    });
+    client_case(st, m, "server_auth length 10241 (max 10240)", errc::length_too_large, true, [&](Socket& s, const ByteVec& m1) {
+        HonestServer h(w);
+        (void)s.send_all(concat_flight(split_messages(h.flight(m1)).at(0), header(0x03, 10241)));
+    });
+    client_case(st, m, "server_auth with trailing plaintext (sealed correctly)", errc::malformed, true,
+                [&](Socket& s, const ByteVec& m1) {
+                    RefServer ref(*w.host_key, twoway::system_rng());
+                    auto f = ref.answer(m1, AuthEdits{.trailing = ByteVec{std::byte{0}}});
+                    if (f) (void)s.send_all(concat_flight(f->hello, f->auth));
+                });
+    client_case(st, m, "server_verdict zero length", errc::malformed, false, [&](Socket& s, const ByteVec& m1) {
+        HonestServer h(w);
+        (void)s.send_all(h.flight(m1));
+        if (h.verdict(s)) (void)s.send_all(header(0x05, 0));
+    });
+    client_case(st, m, "server_verdict with plaintext 02 (sealed correctly)", errc::malformed, false,
+                [&](Socket& s, const ByteVec& m1) {
+                    RefServer ref(*w.host_key, twoway::system_rng());
+                    auto f = ref.answer(m1);
+                    if (!f) return;
+                    (void)s.send_all(concat_flight(f->hello, f->auth));
+                    ByteVec m3;
+                    (void)s.read_message(m3, milliseconds(3000));
+                    (void)s.send_all(ref.verdict(ByteVec{std::byte{2}}));
+                });
+
+    {
+        std::string obs;
+        const ClientRun r = st.run([&](Socket& s, const ByteVec& m1) {
+            HonestServer h(w);
+            (void)s.send_all(h.flight(m1));
+            auto v = h.verdict(s);
+            if (!v) return;
+            (void)s.send_all(*v);
+            s.shutdown_write();  // accepted, then gone without the authenticated close
+        });
+        const bool ok = judge(r, "closed by remote host", false, obs);
+        m.add("vs client: accepted, then EOF without the authenticated close", "exit 255, one line `... closed by remote host.`",
+              obs, ok);
+    }
+
+    // ---- unexpected messages in every state, reflection --------------------------------------------
+    for (std::uint8_t t : {0x00, 0x01, 0x03, 0x04, 0x05, 0x06, 0xff}) {
+        const bool reflected = t == 0x01 || t == 0x04;
+        client_case(st, m, "state ExpectServerHello: message type 0x" + hex(ByteVec{std::byte{t}}),
+                    reflected ? errc::reflected_message : errc::unexpected_message, true,
+                    [t](Socket& s, const ByteVec&) { (void)s.send_all(frame(t, ByteVec(21))); });
+    }
+    for (std::uint8_t t : {0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0xff}) {
+        const bool reflected = t == 0x01 || t == 0x04;
+        client_case(st, m, "state ExpectServerAuth: message type 0x" + hex(ByteVec{std::byte{t}}),
+                    reflected ? errc::reflected_message : errc::unexpected_message, true, [&, t](Socket& s, const ByteVec& m1) {
+                        HonestServer h(w);
+                        (void)s.send_all(concat_flight(split_messages(h.flight(m1)).at(0), frame(t, ByteVec(21))));
+                    });
+    }
+    for (std::uint8_t t : {0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0xff}) {
+        const bool reflected = t == 0x01 || t == 0x04;
+        client_case(st, m, "state ExpectServerVerdict: message type 0x" + hex(ByteVec{std::byte{t}}),
+                    reflected ? errc::reflected_message : errc::unexpected_message, false, [&, t](Socket& s, const ByteVec& m1) {
+                        HonestServer h(w);
+                        (void)s.send_all(h.flight(m1));
+                        ByteVec m3;
+                        (void)s.read_message(m3, milliseconds(3000));
+                        (void)s.send_all(frame(t, ByteVec(17)));
+                    });
+    }
+    client_case(st, m, "reflection: its own client_hello sent back", errc::reflected_message, true,
+                [](Socket& s, const ByteVec& m1) { (void)s.send_all(m1); });
+    for (int field : {0, 1}) {
+        client_case(st, m, field == 0 ? "reflection: server_hello echoing the client's random"
+                                      : "reflection: server_hello echoing the client's share",
+                    errc::reflected_message, true, [field](Socket& s, const ByteVec& m1) {
+                        auto ch = hs::parse_client_hello(twoway::wire::Bytes(m1).subspan(4));
+                        if (!ch) return;
+                        std::array<std::byte, 32> sk{};
+                        sk.fill(std::byte{7});
+                        const auto other = twoway::crypto::x25519_public(sk);
+                        hs::ServerHello sh{twoway::protocol_version_1, 0x0001, {}, other};
+                        sh.random.fill(std::byte{1});
+                        if (field == 0) sh.random = ch->random;
+                        if (field == 1) sh.share = ch->shares.at(0).data;
+                        (void)s.send_all(hs::write_server_hello(sh));
+                    });
+    }
+
+    // ---- versions, suites, weak shares -------------------------------------------------------------
+    for (auto [at, value, e, what] : {std::tuple{4, 0x0002, errc::unsupported_version, "version 0x0002"},
+                                      std::tuple{6, 0x0002, errc::unsupported_suite, "suite 0x0002"},
+                                      std::tuple{6, 0x0101, errc::unsupported_suite, "suite 0x0101"}}) {
+        client_case(st, m, std::string("server_hello selecting ") + what + " (not offered)", e, true,
+                    [&, at, value](Socket& s, const ByteVec& m1) {
+                        HonestServer h(w);
+                        ByteVec f = h.flight(m1);
+                        f.at(static_cast<std::size_t>(at)) = static_cast<std::byte>(value >> 8);
+                        f.at(static_cast<std::size_t>(at) + 1) = static_cast<std::byte>(value & 0xff);
+                        (void)s.send_all(f);
+                    });
+    }
+    {
+        int refused = 0;
+        std::string obs;
+        bool ok = true;
+        const char* points[] = {"0000000000000000000000000000000000000000000000000000000000000000",
+                                "0100000000000000000000000000000000000000000000000000000000000000",
+                                "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+                                "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+                                "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                                "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                                "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"};
+        for (const char* h : points) {
+            ByteVec pt;
+            for (std::size_t i = 0; i < 32; ++i) pt.push_back(static_cast<std::byte>(std::stoul(std::string(h + 2 * i, 2), nullptr, 16)));
+            const ClientRun r = st.run([&](Socket& s, const ByteVec& m1) {
+                HonestServer hsrv(w);
+                ByteVec f = hsrv.flight(m1);
+                std::copy(pt.begin(), pt.end(), f.begin() + 42);
+                (void)s.send_all(f);
+            });
+            std::string o;
+            if (judge(r, msg(errc::weak_public_key), true, o)) {
+                ++refused;
+            } else {
+                ok = false;
+                obs += " [" + hex(pt) + ": " + o + "]";
+            }
+        }
+        obs = std::to_string(refused) + "/7 exit 255, one line `" + msg(errc::weak_public_key) +
+              "`, nothing sent after client_hello" + obs;
+        m.add("vs client: low-order X25519 share in server_hello (7 points)", "exit 255, one line `" + msg(errc::weak_public_key) + "`",
+              obs, ok);
+    }
+
+    // ---- garbage, stalling -------------------------------------------------------------------------
+    client_case(st, m, "garbage first: an SSH banner", errc::unexpected_message, true, [](Socket& s, const ByteVec&) {
+        const std::string banner = "SSH-2.0-OpenSSH_9.6\r\n";
+        ByteVec b;
+        for (char c : banner) b.push_back(static_cast<std::byte>(c));
+        (void)s.send_all(b);
+    });
+    {
+        std::string obs;
+        const auto t0 = Clock::now();
+        const ClientRun r = st.run([](Socket&, const ByteVec&) {}, milliseconds(8000));
+        const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+        bool ok = judge(r, "Connection timed out during the handshake", true, obs);
+        obs += "; after " + std::to_string(took).substr(0, 4) + " s";
+        ok = ok && took > 2.5 && took < 7;
+        m.add("vs client: a server that never answers (ConnectTimeout=3)", "exit 255 after ~3 s, `Connection timed out ...`",
+              obs, ok);
+    }
+
+    // ---- keys: untrusted, spliced ------------------------------------------------------------------
+    {
+        std::string obs;
+        const ClientRun r = st.run([&](Socket& s, const ByteVec& m1) {
+            RefServer ref(*w.stranger, twoway::system_rng());
+            auto f = ref.answer(m1);
+            if (f) (void)s.send_all(concat_flight(f->hello, f->auth));
+        });
+        bool ok = r.failure.empty() && r.rc == 255 && r.err.find("Host key verification failed.") != std::string::npos &&
+                  r.after_hello.empty();
+        std::string last = r.err;
+        while (!last.empty() && last.back() == '\n') last.pop_back();
+        if (auto nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
+        obs = "exit " + std::to_string(r.rc) + ", " + std::to_string(lines(r.err)) + " lines ending \"" + last + "\"" +
+              (r.after_hello.empty() ? "; sent nothing after client_hello" : "; SENT MORE");
+        m.add("vs client: a valid signature by a key it does not trust (another host key)",
+              "exit 255, `Host key verification failed.`, nothing sent after client_hello", obs, ok);
+    }
+    {
+        // Session A's values, by the genuine host key, spliced into session B.
+        RefServer a(*w.host_key, twoway::system_rng());
+        RefClient other(*w.user_key, twoway::system_rng());
+        (void)a.answer(other.hello());
+        const AuthParts from_a = a.parts();
+        client_case(st, m, "splicing: another session's server signature", errc::bad_signature, true,
+                    [&](Socket& s, const ByteVec& m1) {
+                        RefServer b(*w.host_key, twoway::system_rng());
+                        auto f = b.answer(m1, AuthEdits{.signature_blob = from_a.signature_blob});
+                        if (f) (void)s.send_all(concat_flight(f->hello, f->auth));
+                    });
+        client_case(st, m, "splicing: another session's server Finished", errc::bad_finished, true,
+                    [&](Socket& s, const ByteVec& m1) {
+                        RefServer b(*w.host_key, twoway::system_rng());
+                        auto f = b.answer(m1, AuthEdits{.finished = from_a.finished});
+                        if (f) (void)s.send_all(concat_flight(f->hello, f->auth));
+                    });
+        client_case(st, m, "splicing: the trusted host identity, signed by another key", errc::bad_signature, true,
+                    [&](Socket& s, const ByteVec& m1) {
+                        RefServer b(*w.stranger, twoway::system_rng());
+                        auto f = b.answer(m1, AuthEdits{.identity = w.host_key->public_key().blob()});
+                        if (f) (void)s.send_all(concat_flight(f->hello, f->auth));
+                    });
+    }
+
+    // ---- replay ------------------------------------------------------------------------------------
+    {
+        // A flight recorded from the real daemon (for another client's hello), replayed to this client.
+        ByteVec recorded;
+        if (auto sock = Socket::connect(w.port)) {
+            RefClient c(*w.user_key, twoway::system_rng());
+            (void)sock->send_all(c.hello());
+            (void)sock->read_message(recorded, milliseconds(3000));
+            (void)sock->read_message(recorded, milliseconds(3000));
+        }
+        client_case(st, m, "replay: a flight recorded from the real twowayd", errc::decrypt_failed, true,
+                    [&](Socket& s, const ByteVec&) { (void)s.send_all(recorded); });
+    }
+    {
+        // Session 1 completes; its verdict and its records are then replayed into session 2.
+        ByteVec verdict1;
+        ByteVec records1;
+        (void)st.run([&](Socket& s, const ByteVec& m1) {
+            HonestServer h(w);
+            (void)s.send_all(h.flight(m1));
+            auto v = h.verdict(s);
+            if (!v) return;
+            verdict1 = *v;
+            (void)s.send_all(*v);
+            auto res = h.hs.take_result();
+            if (!res) return;
+            auto ch = twoway::Channel::create(0x0001, std::move(res->send_secret), std::move(res->recv_secret));
+            if (!ch) return;
+            // ACCEPT (window 2 MiB), EOF out, EOF err, EXIT_STATUS 0, CLOSE: an honest `true`.
+            const ByteVec frames = {std::byte{0x03}, std::byte{0},    std::byte{0},    std::byte{0}, std::byte{4},
+                                    std::byte{0},    std::byte{0x20}, std::byte{0},    std::byte{0}, std::byte{0x11},
+                                    std::byte{0},    std::byte{0},    std::byte{0},    std::byte{1}, std::byte{1},
+                                    std::byte{0x11}, std::byte{0},    std::byte{0},    std::byte{0}, std::byte{1},
+                                    std::byte{2},    std::byte{0x15}, std::byte{0},    std::byte{0}, std::byte{0},
+                                    std::byte{4},    std::byte{0},    std::byte{0},    std::byte{0}, std::byte{0},
+                                    std::byte{0x17}, std::byte{0},    std::byte{0},    std::byte{0}, std::byte{0}};
+            (void)ch->seal(frames, records1);
+            (void)s.send_all(records1);
+            ByteVec rest;
+            (void)s.read_until_end(rest, milliseconds(1500));
+        });
+        client_case(st, m, "replay: another session's server_verdict", errc::decrypt_failed, false,
+                    [&](Socket& s, const ByteVec& m1) {
+                        HonestServer h(w);
+                        (void)s.send_all(h.flight(m1));
+                        ByteVec m3;
+                        (void)s.read_message(m3, milliseconds(3000));
+                        (void)s.send_all(verdict1);
+                    });
+        std::string obs;
+        const ClientRun r = st.run_with_eof([&](Socket& s, const ByteVec& m1) {
+            HonestServer h(w);
+            (void)s.send_all(h.flight(m1));
+            auto v = h.verdict(s);
+            if (!v) return;
+            (void)s.send_all(*v);
+            (void)s.send_all(records1);
+        });
+        const bool ok = judge(r, msg(errc::decrypt_failed), false, obs);
+        m.add("vs client: replay: another session's records after a good handshake",
+              "exit 255, one line `" + msg(errc::decrypt_failed) + "`", obs + " (records1 " + std::to_string(records1.size()) + " bytes)",
+              ok && !records1.empty());
+    }
+}
+
+}  // namespace adversary

@@ -1,0 +1,103 @@
+// Scripted peers built from the protocol's pieces (messages, key schedule, AEAD), not from the state
+// machines: they follow docs/PROTOCOL.md step by step but hold the session keys themselves, so a case
+// can put anything into an encrypted message (a spliced signature, trailing plaintext, another
+// account) and still have it authenticate at the AEAD layer, which is what reaches the deeper checks.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <twoway/channel.hpp>
+#include <twoway/handshake.hpp>
+#include <twoway/key.hpp>
+#include <twoway/random.hpp>
+
+#include "handshake/framing.hpp"
+#include "handshake/key_schedule.hpp"
+#include "handshake/messages.hpp"
+#include "net.hpp"
+
+namespace adversary {
+
+namespace hs = twoway::handshake;
+
+// What an authentication message may carry instead of the honest value.
+struct AuthEdits {
+    std::optional<ByteVec> account_field = std::nullopt;   // client only: raw bytes in place of string(account)
+    std::optional<ByteVec> identity = std::nullopt;        // identity blob
+    std::optional<ByteVec> signature_blob = std::nullopt;  // SSH signature blob
+    std::optional<std::array<std::byte, 64>> finished = std::nullopt;
+    const twoway::PrivateKey* signer = nullptr;  // sign with this key instead of the identity's own
+    ByteVec trailing = {};                        // plaintext bytes after the last field
+};
+
+// The honest values an authentication message carried (for splicing into another session).
+struct AuthParts {
+    ByteVec signature_blob;
+    std::array<std::byte, 64> finished{};
+};
+
+// Splits a flight into its framed messages (stops at a header that runs past the end).
+[[nodiscard]] std::vector<ByteVec> split_messages(const ByteVec& flight);
+// Opens an encrypted handshake message (header included) under k at seq.
+[[nodiscard]] std::optional<ByteVec> open_message(const ByteVec& msg, const hs::TrafficKey& k, std::uint64_t seq);
+// A framed message with any type and body (lengths unchecked: the header says body.size()).
+[[nodiscard]] ByteVec frame(std::uint8_t type, const ByteVec& body);
+// A header whose length field says `length`, with no body.
+[[nodiscard]] ByteVec header(std::uint8_t type, std::uint32_t length);
+
+class RefClient {
+public:
+    RefClient(const twoway::PrivateKey& key, twoway::Rng& rng);
+
+    // client_hello, after `edit` changed the honest fields.
+    ByteVec hello(const std::function<void(hs::ClientHello&)>& edit = {});
+    // The server's flight (server_hello | server_auth): derives the handshake keys and opens server_auth.
+    // errc::decrypt_failed / malformed / weak_public_key on failure.
+    twoway::Status take_flight(const ByteVec& flight);
+    [[nodiscard]] const twoway::PublicKey& server_key() const noexcept { return server_key_; }
+    // client_auth for `account` with the edits.
+    ByteVec auth(std::string_view account, const AuthEdits& e = {});
+    // The verdict's plaintext, if it opens under this session's keys.
+    [[nodiscard]] std::optional<ByteVec> open_verdict(const ByteVec& msg) const;
+    // After auth(): the application keys this client holds (whatever the server will decide), as a
+    // channel, to send records right behind client_auth. open_verdict() still works afterwards.
+    [[nodiscard]] std::optional<twoway::Channel> app_channel();
+    [[nodiscard]] const AuthParts& parts() const noexcept { return parts_; }
+
+private:
+    const twoway::PrivateKey& key_;
+    hs::Random random_{};
+    hs::SecretBlock block_;
+    hs::Transcript transcript_;
+    ByteVec m1_;
+    twoway::PublicKey server_key_;
+    AuthParts parts_;
+};
+
+class RefServer {
+public:
+    RefServer(const twoway::PrivateKey& host_key, twoway::Rng& rng);
+
+    struct Flight {
+        ByteVec hello;
+        ByteVec auth;
+    };
+    // Answers client_hello (whole message) with server_hello and server_auth carrying the edits.
+    twoway::Result<Flight> answer(const ByteVec& m1, const AuthEdits& e = {});
+    // server_verdict with any plaintext.
+    [[nodiscard]] ByteVec verdict(const ByteVec& plaintext) const;
+    [[nodiscard]] const AuthParts& parts() const noexcept { return parts_; }
+
+private:
+    const twoway::PrivateKey& key_;
+    hs::Random random_{};
+    hs::SecretBlock block_;
+    hs::Transcript transcript_;
+    AuthParts parts_;
+};
+
+}  // namespace adversary
