@@ -79,24 +79,7 @@ AuthorizedKeysReader::AuthorizedKeysReader(std::string_view path, std::string_vi
     : path_(path), lines_(text, limits.max_line_length), limits_(limits) {}
 
 std::optional<AuthorizedKeysLine> AuthorizedKeysReader::next() {
-    auto framed = trust::next_framed(lines_, limits_, truncated_);
-    if (!framed) return std::nullopt;
-    AuthorizedKeysLine out;
-    out.where = Location{path_, framed->line.number};
-    out.text = framed->line.text;
-    if (framed->status == LineStatus::entry) {
-        Parsed parsed = parse_line(framed->line.text, out.where);
-        if (parsed.entry) {
-            trust::count_entry(*framed, limits_, entries_, truncated_);
-            if (framed->status == LineStatus::entry) out.entry = std::move(parsed.entry);
-        } else {
-            framed->status = LineStatus::skipped;
-            framed->reason = std::move(parsed.reason);
-        }
-    }
-    out.status = framed->status;
-    out.reason = std::move(framed->reason);
-    return out;
+    return trust::next_line<AuthorizedKeysLine>(lines_, limits_, path_, entries_, truncated_, parse_line);
 }
 
 AuthorizedKeysFile parse_authorized_keys(std::string_view path, std::string_view text, const TrustLimits& limits) {

@@ -25,6 +25,32 @@ struct FramedLine {
 // limit turns the line into the "too many entries" one and stops the reading.
 void count_entry(FramedLine& framed, const TrustLimits& limits, std::size_t& entries, bool& truncated);
 
+// One step of a reader (KnownHostsReader, AuthorizedKeysReader): frames the next line, hands an entry
+// line to the format's parser (parse(text, where) returns {std::optional<Entry> entry; std::string
+// reason}) and counts what it accepted. Nothing at the end of the file or once a limit stopped it.
+template <class Line, class Parse>
+[[nodiscard]] std::optional<Line> next_line(TextLines& lines, const TrustLimits& limits, const std::string& path,
+                                            std::size_t& entries, bool& truncated, Parse&& parse) {
+    auto framed = next_framed(lines, limits, truncated);
+    if (!framed) return std::nullopt;
+    Line out;
+    out.where = Location{path, framed->line.number};
+    out.text = framed->line.text;
+    if (framed->status == LineStatus::entry) {
+        auto parsed = parse(framed->line.text, out.where);
+        if (parsed.entry) {
+            count_entry(*framed, limits, entries, truncated);
+            if (framed->status == LineStatus::entry) out.entry = std::move(parsed.entry);
+        } else {
+            framed->status = LineStatus::skipped;
+            framed->reason = std::move(parsed.reason);
+        }
+    }
+    out.status = framed->status;
+    out.reason = std::move(framed->reason);
+    return out;
+}
+
 // Runs a reader (KnownHostsReader, AuthorizedKeysReader) over the whole file and collects the result.
 template <class File, class Reader>
 [[nodiscard]] File parse_all(std::string_view path, Reader& reader, const TrustLimits& limits) {
