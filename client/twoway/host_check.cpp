@@ -57,15 +57,33 @@ void record(const HostCheck& c, const std::string& label, const PublicKey& key) 
     log::info("Warning: Permanently added '" + label + "' (ED25519) to the list of known hosts.");
 }
 
+// The user files, then the global ones. With `report`, unreadable files and skipped lines are logged
+// (debug) and `unreadable` says whether any file could not be read.
+std::vector<KnownHostsFile> load_known_hosts_files(const HostCheck& c, bool report, bool& unreadable) {
+    std::vector<KnownHostsFile> files;
+    unreadable = false;
+    for (const auto* list : {&c.user_files, &c.global_files}) {
+        for (const auto& path : *list) {
+            auto f = load_known_hosts(path);
+            if (!f) {
+                if (report) log::debug(1, "cannot read " + path + ": " + f.error().message());
+                unreadable = true;
+                continue;
+            }
+            if (report) {
+                for (const auto& d : f->diagnostics) log::debug(1, d.text());
+            }
+            files.push_back(std::move(*f));
+        }
+    }
+    return files;
+}
+
 }  // namespace
 
 std::optional<PublicKey> expected_host_key(const HostCheck& c) {
-    std::vector<KnownHostsFile> files;
-    for (const auto* list : {&c.user_files, &c.global_files}) {
-        for (const auto& path : *list) {
-            if (auto f = load_known_hosts(path)) files.push_back(std::move(*f));
-        }
-    }
+    bool unreadable = false;  // an unreadable file only means no proof is sent; verify_host_key reports it
+    const std::vector<KnownHostsFile> files = load_known_hosts_files(c, false, unreadable);
     std::vector<PublicKey> keys = known_host_keys(files, c.host, c.port);
     if (keys.empty()) return std::nullopt;
     log::debug(1, "Proving knowledge of the known host key " + fingerprint_sha256(keys.front()) +
@@ -78,20 +96,8 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
     const std::string fp = fingerprint_sha256(key);
     log::debug(1, "Server host key: ssh-ed25519 " + fp);
 
-    std::vector<KnownHostsFile> files;
     bool unreadable = false;
-    auto load = [&](const std::string& path) {
-        auto f = load_known_hosts(path);
-        if (!f) {
-            log::debug(1, "cannot read " + path + ": " + f.error().message());
-            unreadable = true;
-            return;
-        }
-        for (const auto& d : f->diagnostics) log::debug(1, d.text());
-        files.push_back(std::move(*f));
-    };
-    for (const auto& p : c.user_files) load(p);
-    for (const auto& p : c.global_files) load(p);
+    const std::vector<KnownHostsFile> files = load_known_hosts_files(c, true, unreadable);
 
     const HostVerdict v = check_host(files, c.host, c.port, key);
     switch (v.status) {
