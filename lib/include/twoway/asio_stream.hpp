@@ -271,14 +271,19 @@ private:
     std::error_code install(Handshake& hs) {
         Result<HandshakeResult> r = hs.take_result();
         if (!r) return r.error();
-        const Channel::Options opts = std::visit([](const auto& c) { return c.channel; }, config_);
-        Result<Channel> ch = Channel::create(static_cast<std::uint16_t>(r->suite), std::move(r->send_secret),
-                                             std::move(r->recv_secret), opts);
-        if (!ch) return ch.error();
         pending_ = std::move(r->leftover);
         pending_pos_ = 0;
+        return start_channel(*r);
+    }
+
+    // The channel from a result's traffic secrets; the result (secrets moved out) is kept as info_.
+    std::error_code start_channel(HandshakeResult& r) {
+        const Channel::Options opts = std::visit([](const auto& c) { return c.channel; }, config_);
+        Result<Channel> ch = Channel::create(static_cast<std::uint16_t>(r.suite), std::move(r.send_secret),
+                                             std::move(r.recv_secret), opts);
+        if (!ch) return ch.error();
         channel_.emplace(std::move(*ch));
-        info_.emplace(std::move(*r));
+        info_.emplace(std::move(r));
         return {};
     }
 
@@ -287,12 +292,7 @@ private:
     std::error_code install_early(ClientHandshake& hs) {
         Result<HandshakeResult> r = hs.take_early_result();
         if (!r) return r.error();
-        const Channel::Options opts = std::get<StreamClientConfig>(config_).channel;
-        Result<Channel> ch = Channel::create(static_cast<std::uint16_t>(r->suite), std::move(r->send_secret),
-                                             std::move(r->recv_secret), opts);
-        if (!ch) return ch.error();
-        channel_.emplace(std::move(*ch));
-        info_.emplace(std::move(*r));
+        if (std::error_code e = start_channel(*r)) return e;
         early_hs_.emplace(std::move(hs));
         return {};
     }
