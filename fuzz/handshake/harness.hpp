@@ -164,7 +164,7 @@ public:
         handshake::Transcript t = transcript_;
         return handshake::build_auth(block_.get(), t, handshake::Role::server, {}, server_key());
     }
-    [[nodiscard]] ByteVec seal(handshake::MsgType type, std::uint64_t seq, wire::Bytes plaintext) {
+    [[nodiscard]] ByteVec seal(handshake::MsgType type, std::uint64_t seq, wire::Bytes plaintext) const {
         return handshake::seal_message(type, block_.get().server_key, seq, clamp(type, plaintext));
     }
 

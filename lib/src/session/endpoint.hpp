@@ -67,6 +67,10 @@ private:
     std::vector<std::byte> partial_;
 };
 
+// Upper bound of what take_output() reserves for the next batch: enough that a bulk batch grows in
+// two steps, small enough that an idle session that once moved bulk data holds little (issue 6).
+inline constexpr std::size_t max_output_reserve = 16 * 1024;
+
 class Endpoint {
 public:
     explicit Endpoint(const Options& options) : options_(options) {}
@@ -102,7 +106,9 @@ public:
     [[nodiscard]] wire::Writer& out() noexcept { return out_; }
     [[nodiscard]] std::vector<std::byte> take_output() {
         std::vector<std::byte> v = out_.take();
-        out_ = wire::Writer{};
+        // The next batch is likely the size of this one: reserve it once instead of regrowing the
+        // buffer from nothing (a 64 KiB batch would otherwise be reallocated and copied ~17 times), up to a bound.
+        out_ = wire::Writer{std::min<std::size_t>(v.size(), max_output_reserve)};
         return v;
     }
     [[nodiscard]] std::size_t pending_output() const noexcept { return out_.size(); }

@@ -37,8 +37,13 @@ public:
     [[nodiscard]] std::vector<std::byte> take() noexcept { return std::move(buf_); }
 
 private:
+    // One size check and at most one reallocation per integer, not one per byte.
     Writer& be(std::uint64_t v, int n) {
-        for (int i = n - 1; i >= 0; --i) buf_.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
+        const std::size_t at = buf_.size();
+        buf_.resize(at + static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) {
+            buf_[at + static_cast<std::size_t>(i)] = static_cast<std::byte>((v >> (8 * (n - 1 - i))) & 0xff);
+        }
         return *this;
     }
     std::vector<std::byte> buf_;
