@@ -15,8 +15,9 @@ constexpr std::size_t tag = crypto::aead_tag_size;
 TrafficKeys::TrafficKeys(SecretBytes<64> secret) : secret_(std::move(secret)) { derive(); }
 
 void TrafficKeys::derive() {
-    proto::expand_label(secret_.span(), "key", {}, key_.span());
-    proto::expand_label(secret_.span(), "iv", {}, iv_.span());
+    const proto::LabelExpander expand(secret_.span());
+    expand("key", {}, key_.span());
+    expand("iv", {}, iv_.span());
     seq_ = 0;
     bytes_ = 0;
 }

@@ -231,19 +231,34 @@ SecretBytes<64> hkdf_sha512_extract(Bytes salt, Bytes ikm) {
 }
 
 void hkdf_sha512_expand(Fixed<64> prk, Bytes info, std::span<std::byte> out) {
+    const HmacSha512Key key(prk);
+    key.hkdf_expand(info, out);
+}
+
+static_assert(sizeof(crypto_auth_hmacsha512_state) == HmacSha512Key::state_size);
+static_assert(alignof(crypto_auth_hmacsha512_state) <= 16);
+
+HmacSha512Key::HmacSha512Key(Bytes key) {
     init();
+    crypto_auth_hmacsha512_init(reinterpret_cast<crypto_auth_hmacsha512_state*>(state_), u(key.data()), key.size());
+}
+
+HmacSha512Key::~HmacSha512Key() { sodium_memzero(state_, sizeof state_); }
+
+void HmacSha512Key::hkdf_expand(Bytes info, std::span<std::byte> out) const {
     if (out.size() > 255 * 64) std::abort();  // caller bug, not input-dependent
     unsigned char t[64];
     std::size_t done = 0;
     for (unsigned char i = 1; done < out.size(); ++i) {
+        // T(i) = HMAC(PRK, T(i-1) | info | i): each block starts from the keyed state.
         crypto_auth_hmacsha512_state st;
-        crypto_auth_hmacsha512_init(&st, u(prk.data()), prk.size());
+        std::memcpy(&st, state_, sizeof st);
         if (i > 1) crypto_auth_hmacsha512_update(&st, t, sizeof t);
         crypto_auth_hmacsha512_update(&st, u(info.data()), info.size());
         crypto_auth_hmacsha512_update(&st, &i, 1);
         crypto_auth_hmacsha512_final(&st, t);
         sodium_memzero(&st, sizeof st);
-        std::size_t n = std::min(sizeof t, out.size() - done);
+        const std::size_t n = std::min(sizeof t, out.size() - done);
         std::memcpy(out.data() + done, t, n);
         done += n;
     }

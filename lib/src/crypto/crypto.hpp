@@ -88,6 +88,28 @@ private:
 [[nodiscard]] SecretBytes<64> hkdf_sha512_extract(Bytes salt, Bytes ikm);
 // Fills out (at most 255*64 bytes) from prk and info.
 void hkdf_sha512_expand(Fixed<64> prk, Bytes info, std::span<std::byte> out);
+
+// An HMAC-SHA-512 key with its padded inner and outer hash states computed once, for a secret that
+// keys several HMACs in a row (a key schedule expands one secret into several outputs). Half of an
+// HMAC of a short message is this key setup. The state is as secret as the key: it lives where the
+// object lives (on the stack for the key schedule, like libsodium's own state) and is wiped when
+// the object dies; it cannot be copied.
+class HmacSha512Key {
+public:
+    explicit HmacSha512Key(Bytes key);
+    ~HmacSha512Key();
+    HmacSha512Key(const HmacSha512Key&) = delete;
+    HmacSha512Key& operator=(const HmacSha512Key&) = delete;
+
+    // HKDF-Expand (RFC 5869) with this key as the PRK; the same bytes as hkdf_sha512_expand above.
+    void hkdf_expand(Bytes info, std::span<std::byte> out) const;
+
+    // crypto_auth_hmacsha512_state (416 bytes), kept opaque so that sodium.h stays out of headers.
+    static constexpr std::size_t state_size = 416;
+
+private:
+    alignas(16) unsigned char state_[state_size];
+};
 // Into caller-owned (secret) memory, for the same reason as x25519 above.
 void hmac_sha512(std::span<std::byte, 64> out, Bytes key, Bytes message);
 void hkdf_sha512_extract(std::span<std::byte, 64> prk, Bytes salt, Bytes ikm);

@@ -36,19 +36,23 @@ SecretBuffer SecretBlock::release_exporter() && {
 }
 
 void derive_traffic_key(TrafficKey& k, std::span<const std::byte, 64> secret) {
-    proto::expand_label(secret, "key", {}, k.key);
-    proto::expand_label(secret, "iv", {}, k.iv);
+    const proto::LabelExpander expand(secret);
+    expand("key", {}, k.key);
+    expand("iv", {}, k.iv);
 }
 
 void derive_handshake_secrets(Secrets& s, const Hash& h_hello) {
     auto& handshake_secret = s.scratch;
     crypto::hkdf_sha512_extract(handshake_secret, handshake_salt(), s.shared);
     crypto::wipe(s.shared);
-    proto::expand_label(handshake_secret, "c hs traffic", h_hello, s.client_hs);
-    proto::expand_label(handshake_secret, "s hs traffic", h_hello, s.server_hs);
-    // master_secret = HKDF-Extract(expand_label(handshake_secret, "derived", "", 64), 0^64); the salt
-    // passes through s.exporter, which is not in use before the end.
-    proto::expand_label(handshake_secret, "derived", {}, s.exporter);
+    {
+        const proto::LabelExpander expand(handshake_secret);
+        expand("c hs traffic", h_hello, s.client_hs);
+        expand("s hs traffic", h_hello, s.server_hs);
+        // master_secret = HKDF-Extract(expand_label(handshake_secret, "derived", "", 64), 0^64); the
+        // salt passes through s.exporter, which is not in use before the end.
+        expand("derived", {}, s.exporter);
+    }
     crypto::hkdf_sha512_extract(s.master, s.exporter, zeros);
     crypto::wipe(s.exporter);
     crypto::wipe(handshake_secret);
@@ -58,10 +62,13 @@ void derive_handshake_secrets(Secrets& s, const Hash& h_hello) {
 
 void derive_application_secrets(Secrets& s, const Hash& h_app, std::span<std::byte, 64> client_ap,
                                 std::span<std::byte, 64> server_ap, SessionId& session_id) {
-    proto::expand_label(s.master, "c ap traffic", h_app, client_ap);
-    proto::expand_label(s.master, "s ap traffic", h_app, server_ap);
-    proto::expand_label(s.master, "exp master", h_app, s.exporter);
-    proto::expand_label(s.master, "session id", h_app, session_id);
+    {
+        const proto::LabelExpander expand(s.master);
+        expand("c ap traffic", h_app, client_ap);
+        expand("s ap traffic", h_app, server_ap);
+        expand("exp master", h_app, s.exporter);
+        expand("session id", h_app, session_id);
+    }
     // Everything but the exporter secret and the server handshake key (server_verdict still needs it).
     for (std::span<std::byte> x : {std::span<std::byte>(s.ephemeral), std::span<std::byte>(s.shared),
                                    std::span<std::byte>(s.client_hs), std::span<std::byte>(s.server_hs),

@@ -7,8 +7,8 @@
 
 namespace twoway::proto {
 
-void expand_label(std::span<const std::byte, 64> secret, std::string_view label, std::span<const std::byte> context,
-                  std::span<std::byte> out) {
+void LabelExpander::operator()(std::string_view label, std::span<const std::byte> context,
+                               std::span<std::byte> out) const {
     const std::size_t full_label = label_prefix.size() + label.size();
     // Sizes are chosen by our own code, never by a peer: a violation is a bug.
     if (full_label > 255 || context.size() > 255 || out.size() > 0xffff) std::abort();
@@ -19,7 +19,13 @@ void expand_label(std::span<const std::byte, 64> secret, std::string_view label,
         .bytes(label)
         .u8(static_cast<std::uint8_t>(context.size()))
         .bytes(context);
-    crypto::hkdf_sha512_expand(secret, info.view(), out);
+    key_.hkdf_expand(info.view(), out);
+}
+
+void expand_label(std::span<const std::byte, 64> secret, std::string_view label, std::span<const std::byte> context,
+                  std::span<std::byte> out) {
+    const LabelExpander expand{secret};
+    expand(label, context, out);
 }
 
 }  // namespace twoway::proto

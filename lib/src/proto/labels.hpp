@@ -9,6 +9,8 @@
 #include <span>
 #include <string_view>
 
+#include "crypto/crypto.hpp"
+
 namespace twoway::proto {
 
 inline constexpr std::string_view label_prefix = "twoway v1 ";
@@ -16,5 +18,16 @@ inline constexpr std::string_view label_prefix = "twoway v1 ";
 // secret: a 64-byte PRK; label: at most 245 bytes; context: at most 255 bytes; out: at most 255*64 bytes.
 void expand_label(std::span<const std::byte, 64> secret, std::string_view label, std::span<const std::byte> context,
                   std::span<std::byte> out);
+
+// expand_label for several outputs of one secret: the HMAC key setup is done once (byte-identical
+// results; the keyed state is wiped with the object).
+class LabelExpander {
+public:
+    explicit LabelExpander(std::span<const std::byte, 64> secret) : key_(secret) {}
+    void operator()(std::string_view label, std::span<const std::byte> context, std::span<std::byte> out) const;
+
+private:
+    crypto::HmacSha512Key key_;
+};
 
 }  // namespace twoway::proto
