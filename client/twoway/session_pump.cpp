@@ -3,6 +3,7 @@
 #include <array>
 #include <csignal>
 #include <exception>
+#include <span>
 #include <vector>
 
 #include <fcntl.h>
@@ -154,13 +155,16 @@ private:
 
     asio::awaitable<void> input() {
         std::vector<std::byte> buf(input_chunk);
-        std::vector<std::byte> pending;
+        std::vector<std::byte> filtered;       // interactive: what the escape filter let through
+        std::span<const std::byte> pending;    // still to send: a view into buf or into filtered
         for (;;) {
+            // Bulk input is framed straight from the read buffer: no copy into a queue, no moving
+            // the rest to the front after each frame.
             while (!pending.empty()) {
                 if (stopping_) co_return;
                 auto took = sc_.send_data(Stream::in, pending);
                 if (!took) co_return;  // the session no longer takes input (closing)
-                pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(*took));
+                pending = pending.subspan(*took);
                 if (*took > 0) wake_writer_.notify();
                 if (!pending.empty()) co_await capacity_.wait();
             }
@@ -178,12 +182,13 @@ private:
             }
             const auto got = std::span<const std::byte>(buf).first(n);
             if (!opt_.interactive) {
-                pending.assign(got.begin(), got.end());
+                pending = got;  // buf is not read into again before pending is sent
                 continue;
             }
             EscapeFilter::Output out;
             escape_.filter(got, out);
-            pending = std::move(out.bytes);
+            filtered = std::move(out.bytes);
+            pending = filtered;
             for (auto cmd : out.commands) {
                 switch (cmd) {
                     case EscapeFilter::Command::disconnect: disconnect(pending); co_return;
@@ -196,7 +201,7 @@ private:
 
     // ~. : what was typed before goes out, then CLOSE; the connection is dropped if the server does not
     // answer in time.
-    void disconnect(const std::vector<std::byte>& before) {
+    void disconnect(std::span<const std::byte> before) {
         outcome_.disconnected = true;
         if (!before.empty()) (void)sc_.send_data(Stream::in, before);
         (void)sc_.close();
