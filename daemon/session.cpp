@@ -235,6 +235,7 @@ void Session::hang_up_backend() {
 
 awaitable<void> Session::write_loop() {
     std::vector<std::byte> wire;
+    std::vector<std::byte> plain;  // one batch at a time; its storage goes back to the session
     for (;;) {
         while (!stopping_ && proto_.pending_output() == 0 && !(proto_.finished() && !channel_close_sent_) &&
                !(force_channel_close_ && !channel_close_sent_)) {
@@ -242,8 +243,9 @@ awaitable<void> Session::write_loop() {
         }
         if (stopping_) break;
         wire.clear();
-        if (auto out = proto_.take_output(); !out.empty()) {
-            if (auto st = channel_.seal(out, wire); !st) {
+        proto_.take_output(plain);
+        if (!plain.empty()) {
+            if (auto st = channel_.seal(plain, wire); !st) {
                 fail("cannot seal a record: " + st.error().message());
                 break;
             }

@@ -140,9 +140,10 @@ private:
     }
 
     asio::awaitable<void> writer() {
+        std::vector<std::byte> out;  // one batch at a time; its storage goes back to the session
         for (;;) {
             if (outcome_.failed) co_return;
-            auto out = sc_.take_output();
+            sc_.take_output(out);
             if (!out.empty()) {
                 if (auto s = co_await conn_.write(out); !s) co_return failed(conn_.describe(s.error()));
                 capacity_.notify();

@@ -47,6 +47,7 @@ public:
     [[nodiscard]] Status consumed(Stream s, std::size_t n);
 
     [[nodiscard]] std::vector<std::byte> take_output() { return ep_.take_output(); }
+    void take_output(std::vector<std::byte>& batch) noexcept { ep_.take_output(batch); }  // reuses batch's storage
     [[nodiscard]] std::size_t pending_output() const noexcept { return ep_.pending_output(); }
     [[nodiscard]] std::size_t send_capacity(Stream s) const noexcept;
 

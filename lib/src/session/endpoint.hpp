@@ -111,6 +111,10 @@ public:
         out_ = wire::Writer{std::min<std::size_t>(v.size(), max_output_reserve)};
         return v;
     }
+    // The same bytes in `batch`, whose old storage becomes the next batch's: a caller that loops
+    // take -> write -> take moves bulk data through two buffers that keep their size, instead of a
+    // fresh allocation (page faults and regrowth copies included) per batch.
+    void take_output(std::vector<std::byte>& batch) noexcept { out_.take_into(batch); }
     [[nodiscard]] std::size_t pending_output() const noexcept { return out_.size(); }
 
     // ---- windows ----

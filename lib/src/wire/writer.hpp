@@ -35,6 +35,11 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return buf_.size(); }
     [[nodiscard]] Bytes view() const noexcept { return buf_; }
     [[nodiscard]] std::vector<std::byte> take() noexcept { return std::move(buf_); }
+    // Hands the bytes over in `other` and continues in other's old storage (cleared, capacity kept).
+    void take_into(std::vector<std::byte>& other) noexcept {
+        other.clear();
+        buf_.swap(other);
+    }
 
 private:
     // One size check and at most one reallocation per integer, not one per byte.
