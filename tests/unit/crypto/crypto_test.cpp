@@ -74,6 +74,25 @@ TEST_CASE("HMAC-SHA-512 matches RFC 4231 test case 2; HKDF matches an independen
           "1156af466f323976f97de335286e7e24b90560302fa9504c30674b9d9ae6841177732471ee4bc8d1f166d911");
 }
 
+TEST_CASE("a precomputed HMAC key gives the same HKDF output every time it is used", "[crypto]") {
+    auto prk = hkdf_sha512_extract(bytes("salt"), bytes("input key material"));
+    const HmacSha512Key key(prk.span());
+    // Several expansions from one keyed state, interleaved lengths: each equals a fresh computation,
+    // so using the state never changes it.
+    for (const std::size_t n : {std::size_t{100}, std::size_t{1}, std::size_t{64}, std::size_t{65}, std::size_t{100}}) {
+        std::vector<std::byte> reused(n), fresh(n);
+        key.hkdf_expand(bytes("info"), reused);
+        hkdf_sha512_expand(prk.span(), bytes("info"), fresh);
+        CHECK(reused == fresh);
+    }
+    std::array<std::byte, 100> okm{};
+    key.hkdf_expand(bytes("info"), okm);  // the Python-computed value of the test above
+    CHECK(hex(okm).substr(0, 32) == "57026b6a13014b870f39e8b46105c12f");
+    std::array<std::byte, 32> other{};
+    key.hkdf_expand(bytes("other info"), other);
+    CHECK(hex(other) != hex(std::span(okm).first(32)));
+}
+
 TEST_CASE("keyed BLAKE2b matches Python's hashlib", "[crypto]") {
     std::array<std::byte, 32> out{};
     blake2b(out, bytes("abc"), bytes("k"));

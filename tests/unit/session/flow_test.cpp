@@ -101,6 +101,32 @@ TEST_CASE("the client stops at the server's window for stdin", "[session]") {
     CHECK(p.client.send_capacity(Stream::in) == 70000);
 }
 
+TEST_CASE("take_output(batch) hands over the same bytes and recycles the caller's storage", "[session]") {
+    auto a = Pair::make(exec_request("cat"), {}, {});
+    auto b = Pair::make(exec_request("cat"), {}, {});
+    a.open();
+    b.open();
+    const auto payload = pattern(150000);
+    REQUIRE(a.client.send_data(Stream::in, payload).has_value());
+    REQUIRE(b.client.send_data(Stream::in, payload).has_value());
+
+    std::vector<std::byte> batch;
+    batch.reserve(300000);
+    const std::byte* storage = batch.data();
+    a.client.take_output(batch);
+    CHECK(batch == b.client.take_output());  // the very bytes take_output() returns
+    CHECK(a.client.pending_output() == 0);
+
+    // The session goes on writing into the storage the caller handed in.
+    REQUIRE(a.client.send_eof(Stream::in).has_value());
+    std::vector<std::byte> next;
+    a.client.take_output(next);
+    CHECK_FALSE(next.empty());
+    CHECK(next.data() == storage);
+    REQUIRE(a.server.feed(batch).has_value());
+    REQUIRE(a.server.feed(next).has_value());
+}
+
 TEST_CASE("send_data holds back while too much output is pending", "[session]") {
     Options server_opts;
     server_opts.max_pending_output = 65536;
