@@ -33,13 +33,13 @@ Result<SessionClient::State> SessionClient::on(ExpectResponse, const Frame& f, E
             if (!m) return fail(m.error());
             ep_.send(Stream::in).open(m->window);
             accepted_ = true;
-            ev.push_back(Accepted{});
+            ev.emplace_back(std::in_place_type<Accepted>, Accepted{});
             return State{ExpectOutput{}};
         }
         case MsgType::reject: {
             auto m = parse_reject(f.body);
             if (!m) return fail(m.error());
-            ev.push_back(Rejected{m->code, std::move(m->text)});
+            ev.emplace_back(std::in_place_type<Rejected>, Rejected{m->code, std::move(m->text)});
             return State{Done{}};
         }
         default: return fail(errc::unexpected_message);
@@ -60,7 +60,7 @@ Result<SessionClient::State> SessionClient::on(ExpectOutput, const Frame& f, Eve
             if (!m) return fail(m.error());
             if (m->stream == Stream::in || ep_.recv(m->stream).ended()) return fail(errc::unexpected_message);
             ep_.recv(m->stream).end();
-            ev.push_back(Eof{m->stream});
+            ev.emplace_back(std::in_place_type<Eof>, Eof{m->stream});
             return after_output();
         }
         default: return on_common(ExpectOutput{}, f, ev);
@@ -79,13 +79,13 @@ Result<SessionClient::State> SessionClient::on(ExpectExit, const Frame& f, Event
         case MsgType::exit_status: {
             auto m = parse_exit_status(f.body);
             if (!m) return fail(m.error());
-            ev.push_back(ExitStatus{*m});
+            ev.emplace_back(std::in_place_type<ExitStatus>, ExitStatus{*m});
             return State{ExpectClose{}};
         }
         case MsgType::exit_signal: {
             auto m = parse_exit_signal(f.body);
             if (!m) return fail(m.error());
-            ev.push_back(ExitSignal{std::move(m->name), m->core_dumped, std::move(m->message)});
+            ev.emplace_back(std::in_place_type<ExitSignal>, ExitSignal{std::move(m->name), m->core_dumped, std::move(m->message)});
             return State{ExpectClose{}};
         }
         default: return on_common(ExpectExit{}, f, ev);
@@ -117,7 +117,7 @@ Result<SessionClient::State> SessionClient::on_common(State current, const Frame
                 write_close(ep_.out());
                 close_sent_ = true;
             }
-            ev.push_back(Closed{});
+            ev.emplace_back(std::in_place_type<Closed>, Closed{});
             return State{Done{}};
         }
         default: return fail(errc::unexpected_message);

@@ -24,13 +24,13 @@ Status Endpoint::consumed(Stream s, std::size_t n, bool close_sent) {
 
 Status Endpoint::on_data(const DataMsg& m, Events& events) {
     if (auto st = recv(m.stream).receive(m.bytes.size()); !st) return st;
-    events.push_back(Data{m.stream, std::vector<std::byte>(m.bytes.begin(), m.bytes.end())});
+    events.emplace_back(std::in_place_type<Data>, Data{m.stream, std::vector<std::byte>(m.bytes.begin(), m.bytes.end())});
     return {};
 }
 
 Status Endpoint::on_window_adjust(const WindowAdjustMsg& m, Events& events) {
     if (auto st = send(m.stream).grant(m.increment); !st) return st;
-    events.push_back(WindowAdjusted{m.stream, send(m.stream).available()});
+    events.emplace_back(std::in_place_type<WindowAdjusted>, WindowAdjusted{m.stream, send(m.stream).available()});
     return {};
 }
 

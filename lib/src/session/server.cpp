@@ -35,7 +35,7 @@ Result<std::optional<SessionServer::State>> SessionServer::on(ExpectRequest& s, 
             ep_.send(Stream::out).open(m->window);
             ep_.send(Stream::err).open(m->window);
             m->request.env = std::move(s.env);
-            ev.push_back(RequestReceived{std::move(m->request)});
+            ev.emplace_back(std::in_place_type<RequestReceived>, RequestReceived{std::move(m->request)});
             return std::optional<State>{AwaitDecision{}};
         }
         default: return fail(errc::unexpected_message);
@@ -62,7 +62,7 @@ Result<std::optional<SessionServer::State>> SessionServer::on(ExpectInput&, cons
             if (!m) return fail(m.error());
             if (m->stream != Stream::in || ep_.recv(Stream::in).ended()) return fail(errc::unexpected_message);
             ep_.recv(Stream::in).end();
-            ev.push_back(Eof{Stream::in});
+            ev.emplace_back(std::in_place_type<Eof>, Eof{Stream::in});
             return stay;
         }
         case MsgType::window_adjust: {
@@ -77,14 +77,14 @@ Result<std::optional<SessionServer::State>> SessionServer::on(ExpectInput&, cons
             auto m = parse_window_change(f.body);
             if (!m) return fail(m.error());
             if (!has_pty_) return fail(errc::unexpected_message);
-            ev.push_back(WindowChange{*m});
+            ev.emplace_back(std::in_place_type<WindowChange>, WindowChange{*m});
             return stay;
         }
         case MsgType::signal: {
             auto m = parse_signal(f.body);
             if (!m) return fail(m.error());
             if (kind_ == RequestKind::service) return fail(errc::unexpected_message);
-            ev.push_back(Signal{std::move(*m)});
+            ev.emplace_back(std::in_place_type<Signal>, Signal{std::move(*m)});
             return stay;
         }
         case MsgType::close: {
@@ -93,7 +93,7 @@ Result<std::optional<SessionServer::State>> SessionServer::on(ExpectInput&, cons
                 write_close(ep_.out());
                 close_sent_ = true;
             }
-            ev.push_back(Closed{});
+            ev.emplace_back(std::in_place_type<Closed>, Closed{});
             return std::optional<State>{Done{}};
         }
         default: return fail(errc::unexpected_message);
