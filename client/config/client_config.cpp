@@ -137,7 +137,7 @@ public:
 
     void line(std::size_t number, std::string_view text);
     [[nodiscard]] bool full() const noexcept { return errors_.full(); }
-    ClientConfig finish() && {
+    ParsedClientConfig finish() && {
         config_.errors = std::move(errors_).take();
         return std::move(config_);
     }
@@ -146,7 +146,7 @@ private:
     void error(std::string message) { errors_.add(number_, std::move(message)); }
     void host(const std::vector<std::string>& args);
 
-    ClientConfig config_;
+    ParsedClientConfig config_;
     config::ErrorList errors_;
     bool command_line_;
     std::size_t number_ = 0;
@@ -227,7 +227,7 @@ void Parser::host(const std::vector<std::string>& args) {
 
 }  // namespace
 
-ClientConfig parse_client_config(std::string_view path, std::string_view text) {
+ParsedClientConfig parse_client_config(std::string_view path, std::string_view text) {
     Parser parser(path, false);
     TextLines lines(text, std::string_view::npos);  // split_line refuses over-long lines itself
     while (auto line = lines.next()) {
@@ -237,7 +237,7 @@ ClientConfig parse_client_config(std::string_view path, std::string_view text) {
     return std::move(parser).finish();
 }
 
-ClientConfig parse_client_options(std::span<const std::string> options) {
+ParsedClientConfig parse_client_options(std::span<const std::string> options) {
     Parser parser("command-line", true);
     for (const auto& option : options) {
         if (parser.full()) break;
@@ -246,7 +246,7 @@ ClientConfig parse_client_options(std::span<const std::string> options) {
     return std::move(parser).finish();
 }
 
-ClientConfig parse_client_option(std::string_view option) {
+ParsedClientConfig parse_client_option(std::string_view option) {
     const std::string one(option);
     return parse_client_options(std::span<const std::string>(&one, 1));
 }

@@ -48,7 +48,7 @@ struct HostBlock {
 // One validated directive. Which member is used depends on the keyword.
 struct ClientDirective {
     Location where;
-    std::size_t block = 0;  // index into ClientConfig::blocks
+    std::size_t block = 0;  // index into ParsedClientConfig::blocks
     ClientKeyword keyword = ClientKeyword::host_name;
     std::string text;                // HostName, User, IdentityFile (unexpanded)
     std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none")
@@ -57,7 +57,9 @@ struct ClientDirective {
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
 };
 
-struct ClientConfig {
+// Not "ClientConfig": that is the handshake's (twoway/handshake.hpp), and two different classes of one
+// name in one program are an ODR violation (a -O3 build freed one with the other's destructor).
+struct ParsedClientConfig {
     std::string path;
     std::vector<HostBlock> blocks{HostBlock{}};  // blocks[0]: the lines before the first Host
     std::vector<ClientDirective> directives;     // in file order
@@ -66,13 +68,13 @@ struct ClientConfig {
 };
 
 // Parses config text; path is only used in messages.
-[[nodiscard]] ClientConfig parse_client_config(std::string_view path, std::string_view text);
+[[nodiscard]] ParsedClientConfig parse_client_config(std::string_view path, std::string_view text);
 
 // Parses -o arguments ("Keyword=value" or "Keyword value") with the same keyword parser, as one config
 // whose directives all apply. Host and Match are refused, as ssh refuses them on the command line.
 // Errors are located at "command-line".
-[[nodiscard]] ClientConfig parse_client_options(std::span<const std::string> options);
-[[nodiscard]] ClientConfig parse_client_option(std::string_view option);
+[[nodiscard]] ParsedClientConfig parse_client_options(std::span<const std::string> options);
+[[nodiscard]] ParsedClientConfig parse_client_option(std::string_view option);
 
 // ssh_config PATTERNS: '*' matches any run of characters, '?' exactly one; nothing else is special.
 // Case-sensitive (callers lower-case both sides for host names).
@@ -106,12 +108,12 @@ struct ClientSettings {
 // the blocks that match, the first value of each keyword winning (IdentityFile: all of them, in that
 // order, duplicates dropped, at most max_identity_files). Tokens in IdentityFile and UserKnownHostsFile
 // (%d home, %h host name, %p port, %r remote user, %u local user, %%) and a leading ~ are expanded.
-[[nodiscard]] ClientSettings resolve(const ClientConfig& config, std::string_view host_alias,
-                                     const ClientConfig& cli_overrides, const ClientContext& context);
+[[nodiscard]] ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_alias,
+                                     const ParsedClientConfig& cli_overrides, const ClientContext& context);
 
 // ---- Edge: reads the file (at most 1 MiB) and parses it. A missing file is an empty config, as for ssh;
 // a file writable by group or others, or owned by another user (not root), is refused as ssh refuses it
 // ("Bad owner or permissions"), since it decides which keys and hosts are trusted.
-[[nodiscard]] ClientConfig load_client_config(const std::string& path);
+[[nodiscard]] ParsedClientConfig load_client_config(const std::string& path);
 
 }  // namespace twoway

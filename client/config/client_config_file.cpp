@@ -15,15 +15,15 @@ namespace twoway {
 namespace {
 constexpr std::size_t max_config_size = 1u << 20;
 
-ClientConfig one_error(const std::string& path, std::string message) {
-    ClientConfig out;
+ParsedClientConfig one_error(const std::string& path, std::string message) {
+    ParsedClientConfig out;
     out.path = path;
     out.errors.push_back(Diagnostic{Location{path, 0}, std::move(message)});
     return out;
 }
 }  // namespace
 
-ClientConfig load_client_config(const std::string& path) {
+ParsedClientConfig load_client_config(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         if (errno == ENOENT) return parse_client_config(path, {});

@@ -105,7 +105,7 @@ bool host_matches(std::span<const HostPattern> patterns, std::string_view host) 
     return positive;
 }
 
-ClientSettings resolve(const ClientConfig& config, std::string_view host_alias, const ClientConfig& cli_overrides,
+ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_alias, const ParsedClientConfig& cli_overrides,
                        const ClientContext& context) {
     ClientSettings out;
     out.host_alias = text::ascii_lower(host_alias);

@@ -25,7 +25,7 @@ ClientContext local_context() {
     return c;
 }
 
-bool report(const ClientConfig& c) {
+bool report(const ParsedClientConfig& c) {
     if (c.ok()) return true;
     for (const auto& e : c.errors) log::line(e.text());
     log::line(c.path + ": terminating, " + std::to_string(c.errors.size()) + " bad configuration options");
@@ -46,10 +46,10 @@ const char* strict_name(StrictHostKeyChecking s) {
 
 std::optional<ClientSettings> load_settings(const cli::CommandLine& line) {
     const ClientContext context = local_context();
-    ClientConfig overrides = parse_client_options(line.options);
+    ParsedClientConfig overrides = parse_client_options(line.options);
     if (!report(overrides)) return std::nullopt;
 
-    ClientConfig file;
+    ParsedClientConfig file;
     if (line.config_file && *line.config_file == "none") {
         log::debug(1, "not reading a configuration file (-F none)");
     } else {

@@ -8,7 +8,7 @@
 // (publickey).", "Connection closed by 127.0.0.1 port 4422"), so callers only map it to exit status 255.
 //
 // (transport.cpp includes <twoway/asio_stream.hpp>, hence <twoway/handshake.hpp>; this header does not,
-// so that it can be used next to client_config.hpp, which declares another twoway::ClientConfig.)
+// to keep Asio out of the files that include it.)
 #pragma once
 
 #include <chrono>

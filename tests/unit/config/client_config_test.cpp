@@ -12,13 +12,13 @@ namespace {
 
 const ClientContext ctx{"/home/alice", "alice"};
 
-std::vector<std::string> error_texts(const ClientConfig& c) {
+std::vector<std::string> error_texts(const ParsedClientConfig& c) {
     std::vector<std::string> out;
     for (const auto& e : c.errors) out.push_back(e.text());
     return out;
 }
 
-ClientConfig good(const std::string& text) {
+ParsedClientConfig good(const std::string& text) {
     auto c = parse_client_config("/home/alice/.twoway/config", text);
     INFO(text);
     REQUIRE(error_texts(c) == std::vector<std::string>{});
@@ -37,7 +37,7 @@ std::string option_error(const std::string& option) {
     return c.errors[0].text();
 }
 
-ClientSettings resolve_for(const ClientConfig& c, std::string_view host, const std::vector<std::string>& cli = {}) {
+ClientSettings resolve_for(const ParsedClientConfig& c, std::string_view host, const std::vector<std::string>& cli = {}) {
     auto overrides = parse_client_options(cli);
     REQUIRE(overrides.ok());
     return resolve(c, host, overrides, ctx);
