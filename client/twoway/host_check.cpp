@@ -43,6 +43,23 @@ void warn_changed(const std::string& label, const PublicKey& key, const HostVerd
     log::block(w);
 }
 
+// As ssh's banner for a key marked @revoked; twoway refuses it whatever StrictHostKeyChecking says.
+void warn_revoked(const std::string& label, const PublicKey& key, const HostVerdict& v) {
+    std::string w;
+    w += "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n";
+    w += "@       WARNING: REVOKED HOST KEY DETECTED!               @\n";
+    w += "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n";
+    w += "The ED25519 host key for " + label + " is marked as revoked.\n";
+    w += "This could mean that a stolen key is being used to\n";
+    w += "impersonate this host.\n";
+    w += "The fingerprint for the ED25519 key sent by the remote host is\n";
+    w += fingerprint_sha256(key) + ".\n";
+    if (v.revoked) w += "Revoked ED25519 key in " + v.revoked->text() + "\n";
+    w += "Host key for " + label + " is revoked and twoway refuses revoked host keys.\n";
+    w += "Host key verification failed.";
+    log::block(w);
+}
+
 // Records the key in the first user file (if any) and says so as ssh does.
 void record(const HostCheck& c, const std::string& label, const PublicKey& key) {
     if (c.user_files.empty()) {
@@ -106,6 +123,7 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
             if (v.matched) log::debug(1, "Found key in " + v.matched->text());
             return true;
         case HostStatus::changed: warn_changed(label, key, v); return false;
+        case HostStatus::revoked: warn_revoked(label, key, v); return false;
         case HostStatus::unknown: break;
     }
 

@@ -3,7 +3,9 @@
 // Beyond "no crash", it checks the parser's promises: the reader and parse_known_hosts agree line for
 // line; every entry's names would be written back by format_known_hosts_line into a line that parses to
 // the same names and key (one format, one parser); every entry is "known" for its own key and a
-// different key for one of its names is "changed" at that line.
+// different key for one of its names is "changed" at that line, unless an @revoked line holds the key,
+// which makes it "revoked" for every host and keeps it out of known_host_keys.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -54,11 +56,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(reader.truncated() == file.truncated);
 
     const std::vector<KnownHostsFile> files{file};
+    const auto is_revoked = [&](const PublicKey& k) {
+        return std::any_of(file.entries.begin(), file.entries.end(),
+                           [&](const KnownHostEntry& r) { return r.revoked && r.key == k; });
+    };
     for (const auto& e : file.entries) {
+        if (e.revoked) {
+            check(e.hosts.empty());
+            auto v = check_host(files, "any.example", 22, e.key);
+            check(v.status == HostStatus::revoked && v.revoked.has_value() && !v.matched && v.mismatches.empty());
+            check(v.revoked->line <= e.where.line);
+            continue;
+        }
         check(!e.hosts.empty());
+        const bool revoked = is_revoked(e.key);
         for (const auto& hp : e.hosts) {
             auto v = check_host(files, hp.host, hp.port, e.key);
-            check(v.status == HostStatus::known && v.matched.has_value() && v.mismatches.empty());
+            if (revoked) {
+                check(v.status == HostStatus::revoked && v.revoked.has_value() && !v.matched);
+            } else {
+                check(v.status == HostStatus::known && v.matched.has_value() && v.mismatches.empty());
+            }
+            for (const auto& k : known_host_keys(files, hp.host, hp.port)) check(!is_revoked(k));
 
             auto line = format_known_hosts_line(hp.host, hp.port, e.key);
             check(line.has_value());
@@ -70,7 +89,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         PublicKey::Raw other = e.key.raw();
         other[0] ^= std::byte{1};
         auto v = check_host(files, e.hosts[0].host, e.hosts[0].port, PublicKey(other));
-        if (v.status == HostStatus::changed) {
+        if (is_revoked(PublicKey(other))) {
+            check(v.status == HostStatus::revoked);
+        } else if (v.status == HostStatus::changed) {
             bool found = false;
             for (const auto& m : v.mismatches) found = found || m.where == e.where;
             check(found);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Host key verification against the real daemon: StrictHostKeyChecking yes / accept-new / no / ask
-(without a terminal), the known_hosts line written for a non-default port, and the refusal of a changed
-host key (in every mode) with the warning naming file:line and both fingerprints."""
+(without a terminal), the known_hosts line written for a non-default port, the refusal of a changed
+host key (in every mode) with the warning naming file:line and both fingerprints, and of a key marked
+@revoked (in every mode, whatever host the line names)."""
 
 import os
 import re
@@ -94,6 +95,44 @@ def test_changed_host_key_is_refused_in_every_mode():
             check(err.rfind("recorded for " + label, 0, old_at) != -1, err)
             check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
         check("Accepted publickey" not in w.daemon_log(), "the client authenticated to a changed host")
+
+
+def test_revoked_host_key_is_refused_in_every_mode():
+    with World("revoked") as w:
+        label = f"[127.0.0.1]:{w.port}"
+        # The key is trusted for this host on line 1 and revoked on line 3 (by a pattern twoway cannot
+        # match, which does not matter: a revoked key is refused for every host).
+        with open(w.known_hosts, "w") as f:
+            f.write(f"{label} {public_key_line(w.host_key + '.pub')}\n")
+            f.write("# compromised keys\n")
+            f.write(f"@revoked *.example.com,127.0.0.* {public_key_line(w.host_key + '.pub')}\n")
+        os.chmod(w.known_hosts, 0o600)
+        before = read(w.known_hosts)
+        for strict in ("ask", "yes", "accept-new", "no"):
+            r = w.twoway("127.0.0.1", "echo should-not-run", strict=strict)
+            check(r.returncode == 255, f"{strict}: exit status {r.returncode}")
+            check(r.stdout == b"", f"{strict}: stdout {r.stdout!r}")
+            err = r.stderr.decode()
+            check("@       WARNING: REVOKED HOST KEY DETECTED!               @\n" in err, err)
+            check(f"The ED25519 host key for {label} is marked as revoked.\n" in err, err)
+            check(w.host_fingerprint() in err, f"fingerprint missing:\n{err}")
+            check(f"Revoked ED25519 key in {w.known_hosts}:3\n" in err, f"file:line missing:\n{err}")
+            check(err.endswith("Host key verification failed.\n"), err)
+            check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
+        # Revoked in a second file of its own with the host unknown otherwise: still refused, never
+        # added to the first file (where accept-new would record it).
+        os.remove(w.known_hosts)
+        revoked = os.path.join(w.dir, "revoked_hosts")
+        with open(revoked, "w") as f:
+            f.write(f"@revoked * {public_key_line(w.host_key + '.pub')}\n")
+        r = w.twoway("-o", f"UserKnownHostsFile={w.known_hosts} {revoked}", "127.0.0.1", "true",
+                     strict="accept-new")
+        check(r.returncode == 255 and b"REVOKED HOST KEY DETECTED" in r.stderr, f"{r}")
+        check(not os.path.exists(w.known_hosts), "a revoked key was recorded")
+        check("Accepted publickey" not in w.daemon_log(), "the client authenticated to a revoked host key")
+        # The same files without the @revoked line: the host is known again (the refusal was the marker's).
+        r = w.twoway("127.0.0.1", "echo fine", strict="accept-new")
+        check(r.returncode == 0 and r.stdout == b"fine\n", f"{r}")
 
 
 def test_known_host_with_another_name_is_still_unknown():

@@ -5,8 +5,9 @@
 // The only file I/O is the small edge at the bottom of this header (lib/src/trust/trust_files.cpp).
 //
 // Supported in this step (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
-// and [host]:port entries in comma-separated lists. Wildcards, negation, hashed names, @cert-authority
-// and @revoked markers, and authorized_keys options are recognised and skipped, never accepted.
+// and [host]:port entries in comma-separated lists, and @revoked lines (the key is refused for every
+// host). Wildcards, negation, hashed names, @cert-authority markers and authorized_keys options are
+// recognised and skipped, never accepted.
 #pragma once
 
 #include <cstddef>
@@ -90,9 +91,13 @@ struct HostPort {
 
 struct KnownHostEntry {
     Location where;
-    std::vector<HostPort> hosts;  // the comma-separated names of the line
+    std::vector<HostPort> hosts;  // the comma-separated names of the line; empty when revoked
     PublicKey key;
     std::string comment;
+    // An "@revoked" line: the key must never be accepted, for any host. OpenSSH applies such a line to
+    // the hosts its patterns match; twoway cannot match patterns or hashed names yet, so it takes the
+    // safe side and refuses the key whatever the line's host field says (the field must be present).
+    bool revoked = false;
 };
 
 struct KnownHostsLine {
@@ -137,6 +142,7 @@ enum class HostStatus {
     known,    // an entry for this host and port holds this key
     unknown,  // no entry for this host and port
     changed,  // entries for this host and port exist, none with this key: possible man in the middle
+    revoked,  // an @revoked line holds this key: refuse it, whatever else the files say
 };
 
 struct HostKeyMismatch {
@@ -147,6 +153,7 @@ struct HostKeyMismatch {
 struct HostVerdict {
     HostStatus status = HostStatus::unknown;
     std::optional<Location> matched;          // known: the first line with this host and key
+    std::optional<Location> revoked;          // revoked: the first @revoked line with this key
     std::vector<HostKeyMismatch> mismatches;  // changed: every line for this host with another key
     // Some file was cut short by a limit, so "unknown" may be wrong: callers must not add the key
     // without asking (no accept-new) when this is set.
@@ -155,13 +162,14 @@ struct HostVerdict {
 
 // The verdict for a server key, over the files in the order given (user file, then the global one).
 // host is the name or address as the user gave it (or HostName), without brackets.
-// As in OpenSSH, a host is known when any entry for it holds the key, even if others hold other keys.
+// As in OpenSSH, a host is known when any entry for it holds the key, even if others hold other keys,
+// and a key on an @revoked line is revoked even if other lines hold it for this host.
 // Host names compare case-insensitively; the port must match exactly (bare names mean default_port).
 [[nodiscard]] TWOWAY_API HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view host,
                                                 std::uint16_t port, const PublicKey& key);
 
-// Every key the files hold for this host and port, in file order, each once. A client that knows the
-// key before connecting proves it to a server in stealth mode (PROTOCOL.md 4.1.1).
+// Every key the files hold for this host and port, in file order, each once, leaving out revoked keys.
+// A client that knows the key before connecting proves it to a server in stealth mode (PROTOCOL.md 4.1.1).
 [[nodiscard]] TWOWAY_API std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files,
                                                                 std::string_view host, std::uint16_t port);
 

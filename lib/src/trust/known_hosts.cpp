@@ -1,8 +1,9 @@
 // known_hosts in OpenSSH's syntax (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT):
 //   [marker] hostnames keytype base64-key [comment]
-// This step honours plain host names and "[host]:port" in a comma-separated list. Everything that would
-// need more (wildcards, negation, hashed names, markers) is skipped with a reason, so it can never be
-// half-understood and accepted by mistake.
+// This step honours plain host names and "[host]:port" in a comma-separated list, and @revoked lines
+// (for every host: see KnownHostEntry::revoked). Everything that would need more (wildcards, negation,
+// hashed names, @cert-authority) is skipped with a reason, so it can never be half-understood and
+// accepted by mistake.
 #include <algorithm>
 
 #include <twoway/keys.hpp>
@@ -76,10 +77,21 @@ Parsed parse_line(std::string_view line, const Location& where) {
     std::string_view first = next_word(rest);
     if (first.starts_with('@')) {
         if (first == "@cert-authority") return skip("@cert-authority lines are not supported yet");
-        if (first == "@revoked") {
-            return skip("@revoked lines are not supported yet (the key is NOT treated as revoked)");
+        if (first != "@revoked") return skip("unknown marker " + text::quoted(first));
+        // The host field is required but not interpreted: the key is refused for every host.
+        const std::string_view hosts = next_word(rest);
+        if (hosts.empty()) return skip("no host names after @revoked");
+        if (hosts.starts_with("ssh-") || hosts.starts_with("ecdsa-") || hosts.starts_with("sk-")) {
+            return skip("@revoked needs host names before the key (\"*\" for every host)");
         }
-        return skip("unknown marker " + text::quoted(first));
+        auto key = parse_public_key_line(rest);
+        if (!key) return skip("@revoked: " + key_problem(key.error(), rest));
+        KnownHostEntry entry;
+        entry.where = where;
+        entry.key = key->key;
+        entry.comment = std::move(key->comment);
+        entry.revoked = true;
+        return Parsed{std::move(entry), {}};
     }
     if (first.starts_with('|')) return skip("hashed host names are not supported yet");
 
@@ -126,6 +138,10 @@ HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view h
     for (const auto& file : files) {
         if (file.truncated) verdict.incomplete = true;
         for (const auto& entry : file.entries) {
+            if (entry.revoked) {
+                if (!verdict.revoked && entry.key == key) verdict.revoked = entry.where;
+                continue;
+            }
             if (std::find(entry.hosts.begin(), entry.hosts.end(), wanted) == entry.hosts.end()) continue;
             if (entry.key == key) {
                 if (!verdict.matched) verdict.matched = entry.where;
@@ -134,7 +150,11 @@ HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view h
             }
         }
     }
-    if (verdict.matched) {
+    if (verdict.revoked) {
+        verdict.status = HostStatus::revoked;
+        verdict.matched.reset();
+        verdict.mismatches.clear();
+    } else if (verdict.matched) {
         verdict.status = HostStatus::known;
         verdict.mismatches.clear();
     } else if (!verdict.mismatches.empty()) {
@@ -148,13 +168,21 @@ HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view h
 std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files, std::string_view host,
                                        std::uint16_t port) {
     std::vector<PublicKey> keys;
+    std::vector<PublicKey> revoked;
     const HostPort wanted{text::ascii_lower(host), port};
     for (const auto& file : files) {
         for (const auto& entry : file.entries) {
+            if (entry.revoked) {
+                revoked.push_back(entry.key);
+                continue;
+            }
             if (std::find(entry.hosts.begin(), entry.hosts.end(), wanted) == entry.hosts.end()) continue;
             if (std::find(keys.begin(), keys.end(), entry.key) == keys.end()) keys.push_back(entry.key);
         }
     }
+    std::erase_if(keys, [&](const PublicKey& k) {
+        return std::find(revoked.begin(), revoked.end(), k) != revoked.end();
+    });
     return keys;
 }
 

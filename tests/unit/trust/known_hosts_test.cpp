@@ -72,8 +72,13 @@ TEST_CASE("known_hosts: every unsupported or bad line is skipped with path:line 
     CHECK(only_diagnostic("|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM=" + k) ==
           "kh:1: hashed host names are not supported yet");
     CHECK(only_diagnostic("@cert-authority *.example.com" + k) == "kh:1: @cert-authority lines are not supported yet");
-    CHECK(only_diagnostic("@revoked * " + key_text(1)) ==
-          "kh:1: @revoked lines are not supported yet (the key is NOT treated as revoked)");
+    CHECK(only_diagnostic("@revoked") == "kh:1: no host names after @revoked");
+    CHECK(only_diagnostic("@revoked " + key_text(1)) ==
+          "kh:1: @revoked needs host names before the key (\"*\" for every host)");
+    CHECK(only_diagnostic("@revoked *") == "kh:1: @revoked: no key after the host names");
+    CHECK(only_diagnostic(std::string("@revoked * ") + rsa_line) ==
+          "kh:1: @revoked: key type \"ssh-rsa\" is not supported (only ssh-ed25519)");
+    CHECK(only_diagnostic("@revoked * ssh-ed25519 AAAA!!!!") == "kh:1: @revoked: invalid ssh-ed25519 key data");
     CHECK(only_diagnostic("@trusted host" + k) == "kh:1: unknown marker \"@trusted\"");
     CHECK(only_diagnostic("a,,b" + k) == "kh:1: empty host name in the list");
     CHECK(only_diagnostic("host/name" + k) == "kh:1: invalid host name \"host/name\"");
@@ -322,4 +327,71 @@ TEST_CASE("known_hosts: known_host_keys lists a host's keys once each, in file o
     CHECK(default_port_keys[0] == test_key(1));
     CHECK(known_host_keys(files, "h.example", 2201).empty());
     CHECK(known_host_keys(files, "nobody", default_port).empty());
+}
+
+TEST_CASE("known_hosts: @revoked lines hold keys revoked for every host, whatever the host field", "[trust]") {
+    const std::string text = "@revoked * " + key_text(1, "stolen laptop") + "\n" +
+                             "@revoked |1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM= " + key_text(2) +
+                             "\n" + "  @revoked\tweb?,!db " + key_text(3) + "\n" + "host " + key_text(4) + "\n";
+    auto f = parse_known_hosts("kh", text);
+    CHECK(f.diagnostics.empty());
+    REQUIRE(f.entries.size() == 4);
+    for (int i = 0; i < 3; ++i) {
+        INFO(i);
+        CHECK(f.entries[i].revoked);
+        CHECK(f.entries[i].hosts.empty());
+        CHECK(f.entries[i].key == test_key(i + 1));
+        CHECK(f.entries[i].where.line == static_cast<std::size_t>(i + 1));
+    }
+    CHECK(f.entries[0].comment == "stolen laptop");
+    CHECK_FALSE(f.entries[3].revoked);
+
+    // The line reader reports them as entries too.
+    KnownHostsReader reader("kh", text);
+    auto first = reader.next();
+    REQUIRE(first);
+    CHECK(first->status == LineStatus::entry);
+    REQUIRE(first->entry);
+    CHECK(first->entry->revoked);
+}
+
+TEST_CASE("check_host: a revoked key is refused for every host, even where another line trusts it", "[trust]") {
+    const std::vector<KnownHostsFile> files = {
+        parse_known_hosts("user", "srv " + key_text(1) + "\n[srv]:2200 " + key_text(2) + "\n"),
+        parse_known_hosts("global", "# revoked keys\n@revoked * " + key_text(1) + "\n@revoked other " +
+                                        key_text(3) + "\n@revoked x " + key_text(1) + "\n"),
+    };
+    // Listed for the host in the user file, revoked in the global one: revoked, at the first such line.
+    auto v = check(files, "srv", default_port, 1);
+    CHECK(v.status == HostStatus::revoked);
+    CHECK(v.revoked == Location{"global", 2});
+    CHECK_FALSE(v.matched);
+    CHECK(v.mismatches.empty());
+    // Revoked for a host no line names (never offered for adding), and whatever names the line gives.
+    CHECK(check(files, "unknown.example", default_port, 1).status == HostStatus::revoked);
+    CHECK(check(files, "srv", 2200, 3).status == HostStatus::revoked);
+    // Keys not revoked are judged as before.
+    CHECK(check(files, "srv", 2200, 2).status == HostStatus::known);
+    CHECK(check(files, "srv", 2200, 4).status == HostStatus::changed);
+    CHECK(check(files, "srv", default_port, 4).status == HostStatus::changed);  // its recorded key is revoked
+    CHECK(check(files, "elsewhere", default_port, 4).status == HostStatus::unknown);
+}
+
+TEST_CASE("known_hosts: known_host_keys leaves revoked keys out", "[trust]") {
+    const std::vector<KnownHostsFile> files = {
+        parse_known_hosts("user", "h " + key_text(1) + "\nh " + key_text(2) + "\n"),
+        parse_known_hosts("global", "@revoked * " + key_text(1) + "\n"),
+    };
+    const auto keys = known_host_keys(files, "h", default_port);
+    REQUIRE(keys.size() == 1);
+    CHECK(keys[0] == test_key(2));
+}
+
+TEST_CASE("known_hosts limits: @revoked lines count as entries", "[trust]") {
+    TrustLimits limits;
+    limits.max_entries = 1;
+    auto f = parse_known_hosts("kh", "@revoked * " + key_text(1) + "\nh " + key_text(2) + "\n", limits);
+    REQUIRE(f.entries.size() == 1);
+    CHECK(f.entries[0].revoked);
+    CHECK(f.truncated);
 }
