@@ -248,7 +248,10 @@ inline constexpr std::size_t max_trust_file_size = 16u << 20;  // larger files a
 // Adds format_known_hosts_line(host, port, key) to the file atomically: the old contents plus the new line
 // go to a temporary file in the same directory, which is fsync'd and renamed over the file. A missing file
 // is created 0600 and a missing parent directory 0700 (one level only); an existing file keeps its mode.
-// A symbolic link is followed, so the file it points at is the one replaced.
+// A symbolic link is followed, so the file it points at is the one replaced. When the file already holds
+// this key for this host and port, nothing is written. Concurrent calls, from threads or processes, are
+// serialised by an flock(2) on the directory, so none loses another's line (best effort: where the
+// directory cannot be locked, as on some network file systems, the call goes on unlocked).
 [[nodiscard]] TWOWAY_API Status append_known_host(const std::string& path, std::string_view host,
                                                   std::uint16_t port, const PublicKey& key);
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <utility>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,6 +95,19 @@ Status write_file_atomic(const std::string& path, std::string_view text, unsigne
     Fd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.get() >= 0) (void)::fsync(dir.get());
     return {};
+}
+
+DirLock::DirLock(const std::string& dir) {
+    fd_ = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0) return;
+    int r = 0;
+    while ((r = ::flock(fd_, LOCK_EX)) != 0 && errno == EINTR) {
+    }
+    if (r != 0) ::close(std::exchange(fd_, -1));
+}
+
+DirLock::~DirLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing the only descriptor releases the lock
 }
 
 bool exists(const std::string& path) {

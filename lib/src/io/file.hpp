@@ -25,6 +25,23 @@ struct FileText {
 // never a torn one. The temporary file is removed on any failure.
 [[nodiscard]] Status write_file_atomic(const std::string& path, std::string_view text, unsigned mode);
 
+// An exclusive flock(2) on a directory, held until destruction, for read-modify-replace cycles on a
+// file in it (write_file_atomic replaces the file's inode, so the file itself cannot carry the lock).
+// Best effort: where the directory cannot be opened or locked (some network file systems), locked() is
+// false and the caller goes on unlocked, as before. Locks of one process's threads exclude each other
+// too (each DirLock opens its own descriptor).
+class DirLock {
+public:
+    explicit DirLock(const std::string& dir);
+    ~DirLock();
+    DirLock(const DirLock&) = delete;
+    DirLock& operator=(const DirLock&) = delete;
+    [[nodiscard]] bool locked() const noexcept { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
 // True when something (file, directory, link) exists at path.
 [[nodiscard]] bool exists(const std::string& path);
 

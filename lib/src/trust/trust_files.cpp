@@ -1,10 +1,11 @@
 // The edge of the trust module: the only file I/O in lib/src/trust, and thin: reading goes through
-// io::read_file (bounded) and the known_hosts append through io::write_file_atomic. Everything else in
+// io::read_file (bounded) and the known_hosts append through io::write_file_atomic, under io::DirLock. Everything else in
 // this folder is pure and works on text.
 #include <cerrno>
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -69,6 +70,10 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     const std::filesystem::path target = target_of(path);
     if (auto st = ensure_directory(target.parent_path()); !st) return st;
 
+    // Two clients adding hosts at once (parallel first connections from a script) would each rewrite
+    // the file from what they read and the later rename would drop the other's line: the read, check
+    // and replace below happen under a lock on the directory.
+    const io::DirLock lock(target.parent_path().string());
     std::string contents;
     unsigned mode = 0600;
     if (auto old = io::read_file(target.string(), max_trust_file_size); old) {
@@ -77,6 +82,10 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     } else if (!is_missing(old.error())) {
         return fail(old.error());  // never replace a file we could not read in full
     }
+    // Another client may have added the same host and key while this one was connecting.
+    const std::vector<KnownHostsFile> now{parse_known_hosts(target.string(), contents)};
+    const HostVerdict v = check_host(now, host, port, key);
+    if (v.status == HostStatus::known) return {};
     if (!contents.empty() && contents.back() != '\n') contents += '\n';
     contents += *line;
     contents += '\n';

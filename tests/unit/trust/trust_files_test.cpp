@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -122,4 +124,46 @@ TEST_CASE("append_known_host follows a symbolic link and refuses bad input", "[t
 
     // The parent's parent is not created: only one level, as for ~/.twoway.
     CHECK_FALSE(append_known_host((dir.path / "x" / "y" / "known_hosts").string(), "h", default_port, test_key(1)));
+}
+
+TEST_CASE("append_known_host: concurrent appends lose no line, and a line already there is not repeated",
+          "[trust]") {
+    TempDir dir;
+    const fs::path file = dir.path / "known_hosts";
+    constexpr int threads = 4;
+    constexpr int per_thread = 25;
+    std::vector<std::thread> workers;
+    std::vector<int> failures(threads, 0);
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                const std::string host = "h" + std::to_string(t) + "-" + std::to_string(i) + ".example";
+                if (!append_known_host(file.string(), host, default_port, test_key(t + 1))) ++failures[t];
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+    CHECK(failures == std::vector<int>(threads, 0));
+    auto loaded = load_known_hosts(file.string());
+    REQUIRE(loaded);
+    CHECK(loaded->diagnostics.empty());
+    CHECK(loaded->entries.size() == static_cast<std::size_t>(threads * per_thread));
+    std::vector<KnownHostsFile> files{*loaded};
+    for (int t = 0; t < threads; ++t) {
+        for (int i = 0; i < per_thread; ++i) {
+            const std::string host = "h" + std::to_string(t) + "-" + std::to_string(i) + ".example";
+            INFO(host);
+            CHECK(check_host(files, host, default_port, test_key(t + 1)).status == HostStatus::known);
+        }
+    }
+
+    // The same host and key again (two clients that met a new host at once): one line, not two.
+    const std::string before = slurp(file);
+    REQUIRE(append_known_host(file.string(), "H0-0.example", default_port, test_key(1)));
+    CHECK(slurp(file) == before);
+    // Another key for the host is still added (the caller decided to trust it).
+    REQUIRE(append_known_host(file.string(), "h0-0.example", default_port, test_key(9)));
+    CHECK(slurp(file) == before + "h0-0.example " + key_text(9) + "\n");
+    // No temporary file is left behind.
+    CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
 }
