@@ -3,7 +3,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cwchar>
+#include <filesystem>
+#include <limits>
+#include <optional>
 #include <pwd.h>
 #include <string_view>
 #include <sys/stat.h>
@@ -11,11 +15,13 @@
 
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
+#include <twoway/trust.hpp>
 
 #include "crypto/crypto.hpp"
 #include "io/file.hpp"
 #include "keys/private_key_formats.hpp"
 #include "terminal.hpp"
+#include "trust/text_util.hpp"
 
 namespace twoway::keygen {
 
@@ -359,6 +365,138 @@ int export_openssh(const Options& o) {
         std::printf("%s is an OpenSSH key without a passphrase; set one with: ssh-keygen -p -f %s\n", out.c_str(),
                     out.c_str());
     }
+    return 0;
+}
+
+// ---- known_hosts: -F and -R --------------------------------------------------------------------
+namespace {
+
+// "name" or "[name]:port" to the host and port twoway's known_hosts entries hold ("[name]:4422" is
+// "name", as in the file).
+std::optional<HostPort> host_argument(std::string_view arg) {
+    if (arg.starts_with('[')) {
+        auto hp = text::split_host_port(arg);
+        if (!hp || !hp->port || !text::valid_host_name(hp->host)) return std::nullopt;
+        auto port = text::parse_port(*hp->port);
+        if (!port) return std::nullopt;
+        return HostPort{text::ascii_lower(hp->host), *port};
+    }
+    if (!text::valid_host_name(arg)) return std::nullopt;
+    return HostPort{text::ascii_lower(arg), default_port};
+}
+
+int bad_host(const std::string& arg) {
+    return fail_msg("invalid host " + text::quoted(arg) + " (a name or address, or [host]:port)");
+}
+
+// The editing reader sees every line: no line or entry limit (the file size is capped when read), so a
+// rewrite never drops the tail of a long file.
+TrustLimits editing_limits() {
+    TrustLimits l;
+    l.max_lines = std::numeric_limits<std::size_t>::max();
+    l.max_entries = std::numeric_limits<std::size_t>::max();
+    return l;
+}
+
+// Whether the line names host: an entry listing it, or an @revoked line whose host field lists it or
+// is "*". (twoway refuses a revoked key for every host whatever the field says; -F shows the lines
+// written for this host, as ssh-keygen does, so that "-F host || add it" scripts keep working.)
+bool line_is_for(const KnownHostsLine& line, const HostPort& host) {
+    if (!line.entry) return false;
+    if (!line.entry->revoked) {
+        const auto& hosts = line.entry->hosts;
+        return std::find(hosts.begin(), hosts.end(), host) != hosts.end();
+    }
+    std::string_view rest = line.text;
+    const auto word = [&rest] {
+        const std::size_t start = std::min(rest.find_first_not_of(" \t"), rest.size());
+        const std::size_t end = std::min(rest.find_first_of(" \t", start), rest.size());
+        const std::string_view w = rest.substr(start, end - start);
+        rest.remove_prefix(end);
+        return w;
+    };
+    (void)word();  // "@revoked"
+    std::string_view names = word();
+    while (!names.empty()) {
+        const std::size_t comma = std::min(names.find(','), names.size());
+        const std::string_view name = names.substr(0, comma);
+        if (name == "*" || host_argument(name) == host) return true;
+        names.remove_prefix(std::min(comma + 1, names.size()));
+    }
+    return false;
+}
+
+// The line as in the file, byte for byte: the reader drops the CR of a CRLF ending, which ssh-keygen
+// keeps when it prints or rewrites a line. line.text is a view into all.
+std::string_view raw_line(std::string_view all, const KnownHostsLine& line) {
+    const std::size_t start = static_cast<std::size_t>(line.text.data() - all.data());
+    const std::size_t end = std::min(start + line.text.size(), all.size());
+    const bool crlf = all.substr(end, 2) == "\r\n";
+    return all.substr(start, line.text.size() + (crlf ? 1 : 0));
+}
+
+}  // namespace
+
+int find_host(const Options& o, const std::string& arg) {
+    const auto host = host_argument(arg);
+    if (!host) return bad_host(arg);
+    const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
+    auto file = io::read_file(path, max_trust_file_size);
+    if (!file) return fail_path(path, file.error());
+    KnownHostsReader reader(path, file->text, editing_limits());
+    bool found = false;
+    while (auto line = reader.next()) {
+        if (!line_is_for(*line, *host)) continue;
+        // As ssh-keygen -F: a header naming the line (and its marker), then the line as it is.
+        std::printf("# Host %s found: line %zu %s\n", arg.c_str(), line->where.line,
+                    line->entry->revoked ? "REVOKED" : "");
+        const std::string_view raw = raw_line(file->text, *line);
+        std::printf("%.*s\n", static_cast<int>(raw.size()), raw.data());
+        found = true;
+    }
+    return found ? 0 : 1;
+}
+
+int remove_host(const Options& o, const std::string& arg) {
+    const auto host = host_argument(arg);
+    if (!host) return bad_host(arg);
+    const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
+    // A linked known_hosts stays a link; its target is edited (as twoway's own additions do).
+    std::error_code ec;
+    std::string target = path;
+    if (std::filesystem::is_symlink(path, ec)) {
+        const auto resolved = std::filesystem::canonical(path, ec);
+        if (!ec) target = resolved.string();
+    }
+    // The read and both writes under the lock twoway takes to add a host, so none is lost.
+    const io::DirLock lock(std::filesystem::path(target).parent_path().string());
+    auto file = io::read_file(target, max_trust_file_size);
+    if (!file) return fail_path(path, file.error());
+
+    KnownHostsReader reader(path, file->text, editing_limits());
+    std::string kept;
+    kept.reserve(file->text.size());
+    std::size_t removed = 0;
+    while (auto line = reader.next()) {
+        // Only plain entries go: @revoked lines stay, as ssh-keygen -R keeps marked lines, and so do
+        // the lines twoway cannot read (patterns, hashed names), which it never uses for any host.
+        if (line_is_for(*line, *host) && !line->entry->revoked) {
+            std::printf("# Host %s found: line %zu\n", arg.c_str(), line->where.line);
+            ++removed;
+            continue;
+        }
+        kept.append(raw_line(file->text, *line));
+        kept += '\n';
+    }
+    if (removed == 0) {
+        std::fprintf(stderr, "Host %s not found in %s\n", arg.c_str(), path.c_str());
+        return 0;
+    }
+    const std::string old = target + ".old";
+    if (auto s = io::write_file_atomic(old, file->text, file->mode); !s) return fail_path(old, s.error());
+    if (auto s = io::write_file_atomic(target, kept, file->mode); !s) return fail_path(path, s.error());
+    std::printf("%s updated.\n", path.c_str());
+    std::printf("Original contents retained as %s.old\n", path.c_str());
     return 0;
 }
 

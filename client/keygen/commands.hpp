@@ -29,6 +29,9 @@ int print_public(const Options& o);       // -y
 int change_passphrase(const Options& o);  // -p
 int import_openssh(const Options& o);     // -i
 int export_openssh(const Options& o);     // -e
+// known_hosts (-f, default ~/.twoway/known_hosts); host is "name" or "[name]:port", as for ssh-keygen.
+int find_host(const Options& o, const std::string& host);    // -F: print the lines twoway uses for host
+int remove_host(const Options& o, const std::string& host);  // -R: delete host's lines, keep a .old copy
 
 // The environment variable that lets the tools use a private key file others may read.
 inline constexpr const char* insecure_env = "TWOWAY_ALLOW_INSECURE_KEY_FILES";

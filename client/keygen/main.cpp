@@ -5,6 +5,8 @@
 //   twoway-keygen -p [-a rounds] [-P old] [-N new] [-f file]                              passphrase
 //   twoway-keygen -i [-f openssh_key] [-o file] [-C comment] [-N passphrase]              import
 //   twoway-keygen -e [-P passphrase] [-f file] -o openssh_key                             export
+//   twoway-keygen -F host [-f known_hosts]                                                find a host
+//   twoway-keygen -R host [-f known_hosts]                                                remove a host
 // docs/KEYS.md describes each mode.
 #include <clocale>
 #include <cstdint>
@@ -45,7 +47,7 @@ int main(int argc, char** argv) {
 
     Options o;
     bool list = false, print_pub = false, change = false, import = false, export_ = false;
-    std::string new_pass, old_pass, file, output, comment;
+    std::string new_pass, old_pass, file, output, comment, find, remove;
     std::uint64_t rounds = 0;
 
     auto* l = app.add_flag("-l", list, "Show the fingerprint of a key file (public or private)");
@@ -57,9 +59,16 @@ int main(int argc, char** argv) {
                            "file (-o, default ~/.twoway/id_ed25519)");
     auto* e = app.add_flag("-e", export_,
                            "Export a twoway private key (-f) as an unencrypted OpenSSH key file (-o)");
+    auto* fh = app.add_option("-F", find,
+                              "Print the known_hosts lines (-f, default ~/.twoway/known_hosts) twoway uses for "
+                              "a host (name or [name]:port)");
+    auto* rh = app.add_option("-R", remove,
+                              "Remove a host's keys from a known_hosts file (-f, default ~/.twoway/known_hosts), "
+                              "keeping the old contents as FILE.old");
     app.add_flag("-q", o.quiet, "Quiet: print only what was asked for");
     app.add_option("-t", o.type, "Key type (ed25519, the only one)");
-    auto* f = app.add_option("-f", file, "Key file (default ~/.twoway/id_ed25519)");
+    auto* f = app.add_option("-f", file,
+                             "Key file (default ~/.twoway/id_ed25519), or the known_hosts file for -F and -R");
     auto* out = app.add_option("-o", output, "Output file for -i and -e");
     auto* c = app.add_option("-C", comment, "Comment (default user@host)");
     auto* n = app.add_option("-N", new_pass, "New passphrase ('' for none)");
@@ -69,7 +78,7 @@ int main(int argc, char** argv) {
     app.add_option("-E", o.hash, "Fingerprint hash (sha256, the only one)");
 
     // Modes exclude each other.
-    CLI::Option* modes[] = {l, y, p, i, e};
+    CLI::Option* modes[] = {l, y, p, i, e, fh, rh};
     for (auto* m1 : modes) {
         for (auto* m2 : modes) {
             if (m1 != m2) m1->excludes(m2);
@@ -95,5 +104,7 @@ int main(int argc, char** argv) {
     if (change) return kg::change_passphrase(o);
     if (import) return kg::import_openssh(o);
     if (export_) return kg::export_openssh(o);
+    if (fh->count() != 0) return kg::find_host(o, find);
+    if (rh->count() != 0) return kg::remove_host(o, remove);
     return kg::generate(o);
 }

@@ -32,6 +32,11 @@ void warn_changed(const std::string& label, const PublicKey& key, const HostVerd
         w += fingerprint_sha256(m.key) + ".\n";
         w += "Offending ED25519 key in " + m.where.text() + "\n";
     }
+    // As Debian's ssh says it: the command that removes the old lines, once the new key is confirmed.
+    if (!v.mismatches.empty()) {
+        w += "  remove with:\n";
+        w += "  twoway-keygen -f \"" + v.mismatches.front().where.path + "\" -R \"" + label + "\"\n";
+    }
     w += "Please contact your system administrator.\n";
     if (!v.mismatches.empty()) {
         const auto& first = v.mismatches.front().where;

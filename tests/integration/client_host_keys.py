@@ -6,8 +6,9 @@ host key (in every mode) with the warning naming file:line and both fingerprints
 
 import os
 import re
+import subprocess
 
-from twoway_env import World, check, fingerprint, keygen, public_key_line, run_tests
+from twoway_env import KEYGEN, World, check, fingerprint, keygen, public_key_line, run_tests
 
 
 def read(path):
@@ -87,6 +88,7 @@ def test_changed_host_key_is_refused_in_every_mode():
             check(w.host_fingerprint() in err, f"new fingerprint missing:\n{err}")
             check(fingerprint(old + ".pub") in err, f"old fingerprint missing:\n{err}")
             check(f"Offending ED25519 key in {w.known_hosts}:3\n" in err, f"file:line missing:\n{err}")
+            check(f'  remove with:\n  twoway-keygen -f "{w.known_hosts}" -R "{label}"\n' in err, err)
             check(err.endswith("Host key verification failed.\n"), err)
             # The new key is shown as the one "sent by the remote host", the old as the recorded one.
             new_at = err.index(w.host_fingerprint())
@@ -95,6 +97,13 @@ def test_changed_host_key_is_refused_in_every_mode():
             check(err.rfind("recorded for " + label, 0, old_at) != -1, err)
             check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
         check("Accepted publickey" not in w.daemon_log(), "the client authenticated to a changed host")
+        # The command the warning suggests removes the old line, and the host can be met anew.
+        r = subprocess.run([KEYGEN, "-f", w.known_hosts, "-R", label], capture_output=True, timeout=30)
+        check(r.returncode == 0 and r.stdout == f"# Host {label} found: line 3\n{w.known_hosts} updated.\n"
+              f"Original contents retained as {w.known_hosts}.old\n".encode(), f"{r}")
+        check(read(w.known_hosts + ".old") == before, "the .old copy is not the old file")
+        r = w.twoway("127.0.0.1", "echo met-again", strict="accept-new")
+        check(r.returncode == 0 and r.stdout == b"met-again\n", f"{r}")
 
 
 def test_revoked_host_key_is_refused_in_every_mode():

@@ -240,5 +240,46 @@ else
     echo "(python3 pty module missing: terminal prompts not tested)"
 fi
 
+echo "== known_hosts: -F and -R equal ssh-keygen's (output, exit status, files and modes)"
+# Plain names, a list, ports, case, a comment, an @revoked line, a CRLF line, no final newline. The
+# lines twoway does not use (@cert-authority, wildcards, hashed names) are left out here: see below.
+ka=$(cut -d' ' -f1,2 k1.pub)
+kb=$(cut -d' ' -f1,2 k2.pub)
+printf '# hosts\nsrv %s\nother,srv %s\n[srv]:2200 %s c\n@revoked srv,old %s\n\nSRV %s\r\nlast %s' \
+    "$ka" "$kb" "$ka" "$kb" "$ka" "$kb" >kh.orig
+# Runs one tool on a fresh copy of kh.orig in its own directory; prints everything it did.
+edit_kh() {
+    local tool=$1 dir=$2
+    shift 2
+    rm -rf "$dir" && mkdir "$dir" && cp kh.orig "$dir/kh" && chmod 640 "$dir/kh"
+    (
+        cd "$dir" || exit 1
+        "$tool" -f kh "$@" >out 2>err
+        echo "[exit $?]"
+        cat out
+        echo "[stderr]"
+        tr -d '\r' <err  # ssh's log() ends its lines with CR LF
+        for f in kh kh.old; do [ -e "$f" ] && { echo "[$f $(mode "$f")]"; cat "$f"; }; done
+    )
+}
+for h in srv SRV '[srv]:2200' '[SRV]:2200' other old last nothere '[srv]:2201'; do
+    same "-F $h" "$(edit_kh "$sk" ssh_F -F "$h")" "$(edit_kh "$tk" tw_F -F "$h")"
+    same "-R $h" "$(edit_kh "$sk" ssh_R -R "$h")" "$(edit_kh "$tk" tw_R -R "$h")"
+done
+# Where twoway differs, on purpose: it keeps (and -F does not show) lines it never uses.
+printf '@cert-authority srv %s\n*.example %s\nsrv %s\n' "$ka" "$kb" "$ka" >kh.orig
+same "-F shows no @cert-authority line" "$(printf '%s\n' "# Host srv found: line 3 " "srv $ka")" \
+    "$(cd tw_F && "$tk" -f ../kh.orig -F srv)"
+edit_kh "$tk" tw_R -R a.example >/dev/null
+same "-R keeps wildcard lines" "$(exact cat kh.orig)" "$(exact cat tw_R/kh)"
+same "-R host not found" "Host a.example not found in kh" "$(cat tw_R/err)"
+# A linked known_hosts stays a link; its target is edited.
+mkdir -p linked && cp kh.orig linked/real && ln -sf real linked/kh
+(cd linked && "$tk" -f kh -R srv >/dev/null 2>&1)
+[ -L linked/kh ] && [ "$(grep -c '^srv ' linked/real)" = 0 ] && [ -e linked/real.old ] && ok ||
+    bad "-R through a symbolic link"
+refused "-R with a bad host name" 'invalid host "a b"' "$tk" -f kh.orig -R 'a b'
+refused "-F on a missing file" 'nofile: No such file or directory' "$tk" -f nofile -F srv
+
 echo "keygen interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
