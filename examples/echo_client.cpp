@@ -80,7 +80,7 @@ asio::awaitable<void> run(twoway::stream<tcp::socket>& s, unsigned short port, c
     std::vector<char> buf(64 * 1024);
     for (;;) {
         auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), as_tuple);
-        if (ec == twoway::errc::peer_closed) co_return;  // the server's authenticated close: a clean end
+        if (ec == asio::error::eof) co_return;  // the server's authenticated close: a clean end
         if (ec) {
             if (!out.error) out = {ec, "read", out.received};
             co_return;

@@ -78,7 +78,7 @@ asio::awaitable<void> serve(tcp::socket socket, const Server& server) {
     std::size_t total = 0;
     for (;;) {
         auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), as_tuple);
-        if (ec == twoway::errc::peer_closed) break;  // the client's authenticated close: answer with ours
+        if (ec == asio::error::eof) break;  // the client's authenticated close: answer with ours
         if (ec) {
             std::printf("connection from %s failed: %s\n", peer.c_str(), ec.message().c_str());
             std::fflush(stdout);

@@ -128,7 +128,7 @@ asio::awaitable<Result<SecureConnection::Received>> SecureConnection::read() {
         verdict_deadline.reset();
         if (!impl_->stream->verdict_pending()) log::debug(1, impl_->authenticated_line);
     }
-    if (ec == errc::peer_closed) {
+    if (ec == asio::error::eof) {  // the server's authenticated close (a bare EOF is errc::truncated)
         impl_->peer_closed = true;
         co_return Received{true, {}};
     }

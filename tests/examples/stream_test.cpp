@@ -20,6 +20,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
+#include <asio/read_until.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -142,8 +143,9 @@ TEST_CASE("stream echo with coroutines, half-close and end of stream", "[stream]
 
     io.run();
     REQUIRE(echoed == msg);
-    REQUIRE(server_end == ec_of(errc::peer_closed));
-    REQUIRE(client_end == ec_of(errc::peer_closed));
+    // The authenticated close reads as asio::error::eof, as ssl::stream's close_notify does.
+    REQUIRE(server_end == std::error_code(asio::error::eof));
+    REQUIRE(client_end == std::error_code(asio::error::eof));
     // Exporters agree, as the channel binding they are meant to be.
     auto e1 = client.exporter("test", {}, 32);
     auto e2 = server.exporter("test", {}, 32);
@@ -202,6 +204,36 @@ TEST_CASE("stream sets TCP_NODELAY and reports the handshake verdicts", "[stream
         REQUIRE(se == ec_of(errc::auth_denied));
         REQUIRE(ce == ec_of(errc::auth_denied));
     }
+}
+
+TEST_CASE("stream: composed reads end at the peer's close with asio::error::eof, as over ssl::stream", "[stream]") {
+    asio::io_context io;
+    Handshaked h = handshake_pair(io);
+    const std::string sent = "line one\nline two\nno newline at the end";
+    std::string got;
+    std::error_code until_ec, all_ec;
+    std::size_t until_n = 0, all_n = 0;
+    h.client.async_write_some(asio::buffer(sent), [&](std::error_code e, std::size_t n) {
+        REQUIRE_FALSE(e);
+        REQUIRE(n == sent.size());
+        h.client.async_shutdown([](std::error_code e2) { REQUIRE_FALSE(e2); });
+    });
+    // read_until finds its delimiter; the transfer_all read that follows ends with eof at the close,
+    // with everything the peer sent.
+    asio::async_read_until(h.server, asio::dynamic_buffer(got), '\n', [&](std::error_code e, std::size_t n) {
+        until_ec = e;
+        until_n = n;
+        asio::async_read(h.server, asio::dynamic_buffer(got), [&](std::error_code e2, std::size_t n2) {
+            all_ec = e2;
+            all_n = n2;
+        });
+    });
+    io.run();
+    REQUIRE_FALSE(until_ec);
+    REQUIRE(until_n == 9);
+    REQUIRE(all_ec == std::error_code(asio::error::eof));
+    REQUIRE(got == sent);
+    REQUIRE(all_n <= sent.size());  // what read_until had not already pulled into the buffer
 }
 
 TEST_CASE("stream detects truncation and tampering on the wire", "[stream]") {

@@ -9,9 +9,11 @@
 //   co_await s.async_shutdown(asio::use_awaitable);   // sends the authenticated close
 //
 // Errors are std::error_code: the transport's own errors as they come, twoway::errc for everything the
-// protocol decides (decrypt_failed, host_key_rejected, auth_denied, ...). A transport EOF before the
-// peer's close is errc::truncated; a read after the peer's close reports errc::peer_closed (its end of
-// stream). Protocol failures are sticky: the stream is then done and the socket should be closed.
+// protocol decides (decrypt_failed, host_key_rejected, auth_denied, ...). As with asio::ssl::stream,
+// a read after the peer's authenticated close reports asio::error::eof (its clean end of stream, so
+// composed reads such as asio::async_read and async_read_until end the usual way), and a transport EOF
+// before that close is errc::truncated (ssl's stream_truncated): never a clean end. Protocol failures
+// are sticky: the stream is then done and the socket should be closed.
 //
 // Like asio::ssl::stream: at most one read operation and one write operation (async_write_some or
 // async_shutdown) may be outstanding at a time, from one strand; the handshake runs alone. The
@@ -141,7 +143,7 @@ public:
             write_op<ConstBufferSequence>{*this, buffers}, token, next_);
     }
 
-    // Sends the authenticated close (a half-close: keep reading until errc::peer_closed to see the
+    // Sends the authenticated close (a half-close: keep reading until asio::error::eof to see the
     // peer's end). Nothing can be written afterwards. A second call completes at once.
     // Signature: void(std::error_code).
     template <class CompletionToken>
@@ -375,8 +377,8 @@ private:
                         if (copied == capacity) return this->finish(self, std::error_code{}, copied);
                         continue;
                     case Channel::Received::Kind::closed:
-                        return this->finish(self, copied > 0 ? std::error_code{} : make_error_code(errc::peer_closed),
-                                            copied);
+                        return this->finish(
+                            self, copied > 0 ? std::error_code{} : std::error_code(asio::error::eof), copied);
                     case Channel::Received::Kind::need_more:
                         break;
                 }
