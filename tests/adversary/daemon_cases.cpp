@@ -7,6 +7,7 @@
 #include <twoway/handshake.hpp>
 
 #include "probe.hpp"
+#include "support/small_order.hpp"
 
 namespace adversary {
 
@@ -16,29 +17,6 @@ using twoway::errc;
 using Edit = std::function<void(hs::ClientHello&)>;
 
 std::string msg(errc e) { return make_error_code(e).message(); }
-
-// libsodium's X25519 small-order blacklist: 0, 1, the two points of order 8, p-1, p, p+1; each also
-// with the (ignored) top bit set.
-std::vector<std::array<std::byte, 32>> small_order_points() {
-    const char* base[] = {
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0100000000000000000000000000000000000000000000000000000000000000",
-        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-    };
-    std::vector<std::array<std::byte, 32>> out;
-    for (const char* h : base) {
-        std::array<std::byte, 32> p{};
-        for (std::size_t i = 0; i < 32; ++i) p[i] = static_cast<std::byte>(std::stoul(std::string(h + 2 * i, 2), nullptr, 16));
-        out.push_back(p);
-        p[31] ^= std::byte{0x80};
-        out.push_back(p);
-    }
-    return out;
-}
 
 ByteVec text_bytes(std::string_view s) {
     ByteVec b;
@@ -205,7 +183,7 @@ void run_daemon_cases(World& w, Matrix& m) {
         hello_refusal(w, m, "client_hello: duplicate suites",
                       edited([](hs::ClientHello& h) { h.suites = {1, 1}; }), errc::malformed);
         // Low-order X25519 points: one row for all 14 encodings.
-        const auto points = small_order_points();
+        const auto points = twoway::test::x25519_small_order_points();
         int refused = 0;
         std::string obs;
         bool ok = true;

@@ -3,33 +3,12 @@
 #include <algorithm>
 
 #include "reference.hpp"
+#include "support/small_order.hpp"
 
 namespace twoway::handshake_test {
 
 namespace {
 using namespace handshake;
-
-// libsodium's X25519 small-order blacklist (crypto_scalarmult/curve25519/ref10/x25519_ref10.c):
-// 0, 1, the two order-8 points, p-1, p and p+1. X25519 ignores the top bit, so each also with it set.
-std::vector<ByteVec> small_order_points() {
-    const char* base[] = {
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0100000000000000000000000000000000000000000000000000000000000000",
-        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-    };
-    std::vector<ByteVec> out;
-    for (const char* h : base) {
-        ByteVec p = unhex(h);
-        out.push_back(p);
-        p[31] ^= std::byte{0x80};
-        out.push_back(p);
-    }
-    return out;
-}
 
 ByteVec client_hello_with(const std::function<void(ClientHello&)>& edit, const crypto::X25519Public& share) {
     ClientHello ch;
@@ -62,7 +41,7 @@ struct Session {
 }  // namespace
 
 TEST_CASE("small-order X25519 shares are refused with weak_public_key", "[handshake]") {
-    const auto points = small_order_points();
+    const auto points = twoway::test::x25519_small_order_points();
     REQUIRE(points.size() == 14);
     Endpoints e = make_endpoints(20);
     for (const ByteVec& p : points) {
