@@ -371,20 +371,6 @@ int export_openssh(const Options& o) {
 // ---- known_hosts: -F and -R --------------------------------------------------------------------
 namespace {
 
-// "name" or "[name]:port" to the host and port twoway's known_hosts entries hold ("[name]:4422" is
-// "name", as in the file).
-std::optional<HostPort> host_argument(std::string_view arg) {
-    if (arg.starts_with('[')) {
-        auto hp = text::split_host_port(arg);
-        if (!hp || !hp->port || !text::valid_host_name(hp->host)) return std::nullopt;
-        auto port = text::parse_port(*hp->port);
-        if (!port) return std::nullopt;
-        return HostPort{text::ascii_lower(hp->host), *port};
-    }
-    if (!text::valid_host_name(arg)) return std::nullopt;
-    return HostPort{text::ascii_lower(arg), default_port};
-}
-
 int bad_host(const std::string& arg) {
     return fail_msg("invalid host " + text::quoted(arg) + " (a name or address, or [host]:port)");
 }
@@ -420,7 +406,7 @@ bool line_is_for(const KnownHostsLine& line, const HostPort& host) {
     while (!names.empty()) {
         const std::size_t comma = std::min(names.find(','), names.size());
         const std::string_view name = names.substr(0, comma);
-        if (name == "*" || host_argument(name) == host) return true;
+        if (name == "*" || parse_host_port(name) == host) return true;
         names.remove_prefix(std::min(comma + 1, names.size()));
     }
     return false;
@@ -438,7 +424,7 @@ std::string_view raw_line(std::string_view all, const KnownHostsLine& line) {
 }  // namespace
 
 int find_host(const Options& o, const std::string& arg) {
-    const auto host = host_argument(arg);
+    const auto host = parse_host_port(arg);
     if (!host) return bad_host(arg);
     const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
     auto file = io::read_file(path, max_trust_file_size);
@@ -458,7 +444,7 @@ int find_host(const Options& o, const std::string& arg) {
 }
 
 int remove_host(const Options& o, const std::string& arg) {
-    const auto host = host_argument(arg);
+    const auto host = parse_host_port(arg);
     if (!host) return bad_host(arg);
     const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
     // A linked known_hosts stays a link; its target is edited (as twoway's own additions do).

@@ -173,6 +173,11 @@ struct HostVerdict {
 [[nodiscard]] TWOWAY_API std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files,
                                                                 std::string_view host, std::uint16_t port);
 
+// One name of a known_hosts host list, as format_host_port writes it and ssh-keygen -F/-R take it:
+// "host" (default_port) or "[host]:port", lower-cased. Nothing for a pattern, a hashed name, "host:port"
+// without brackets or anything else that is not a usable host name.
+[[nodiscard]] TWOWAY_API std::optional<HostPort> parse_host_port(std::string_view name);
+
 // "host" for default_port, "[host]:port" otherwise, with the host lower-cased. Fails with
 // invalid_argument for an empty or unusable host name (blanks, commas, wildcards, control bytes ...)
 // or port 0.

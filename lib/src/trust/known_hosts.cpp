@@ -186,6 +186,12 @@ std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files, st
     return keys;
 }
 
+std::optional<HostPort> parse_host_port(std::string_view name) {
+    HostPort hp;
+    if (!parse_host(name, hp).empty()) return std::nullopt;
+    return hp;
+}
+
 Result<std::string> format_host_port(std::string_view host, std::uint16_t port) {
     if (port == 0 || !text::valid_host_name(host)) return fail(errc::invalid_argument);
     std::string name = text::ascii_lower(host);

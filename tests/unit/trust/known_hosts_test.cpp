@@ -236,6 +236,21 @@ TEST_CASE("format_host_port and format_known_hosts_line write what ssh writes", 
     CHECK(format_host_port(std::string(256, 'a'), default_port).error() == errc::invalid_argument);
 }
 
+TEST_CASE("parse_host_port reads one name as known_hosts holds it, and what format_host_port writes", "[trust]") {
+    CHECK(parse_host_port("Server.Example") == HostPort{"server.example", default_port});
+    CHECK(parse_host_port("[server]:2200") == HostPort{"server", 2200});
+    CHECK(parse_host_port("[Server]:4422") == HostPort{"server", default_port});
+    CHECK(parse_host_port("::1") == HostPort{"::1", default_port});
+    CHECK(parse_host_port("[::1]:22") == HostPort{"::1", 22});
+    for (const char* bad : {"", "*", "*.x", "h?", "!h", "|1|a=|b=", "h:22", "[h]", "[h]:0", "[h]:x", "a b", "-h"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_host_port(bad));
+    }
+    for (std::uint16_t port : {default_port, std::uint16_t{1}, std::uint16_t{65535}}) {
+        CHECK(parse_host_port(*format_host_port("H.example", port)) == HostPort{"h.example", port});
+    }
+}
+
 TEST_CASE("a written line reads back as known", "[trust]") {
     for (std::uint16_t port : {default_port, std::uint16_t{22}, std::uint16_t{65535}}) {
         auto line = format_known_hosts_line("Mixed.Case.example", port, test_key(4));
