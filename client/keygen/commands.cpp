@@ -1,9 +1,9 @@
 #include "commands.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <cwchar>
 #include <filesystem>
 #include <limits>
@@ -448,12 +448,7 @@ int remove_host(const Options& o, const std::string& arg) {
     if (!host) return bad_host(arg);
     const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
     // A linked known_hosts stays a link; its target is edited (as twoway's own additions do).
-    std::error_code ec;
-    std::string target = path;
-    if (std::filesystem::is_symlink(path, ec)) {
-        const auto resolved = std::filesystem::canonical(path, ec);
-        if (!ec) target = resolved.string();
-    }
+    const std::string target = io::link_target(path);
     // The read and both writes under the lock twoway takes to add a host, so none is lost.
     const io::DirLock lock(std::filesystem::path(target).parent_path().string());
     auto file = io::read_file(target, max_trust_file_size);

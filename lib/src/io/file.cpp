@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <filesystem>
 #include <sys/file.h>
 #include <utility>
 #include <sys/stat.h>
@@ -108,6 +109,12 @@ DirLock::DirLock(const std::string& dir) {
 
 DirLock::~DirLock() {
     if (fd_ >= 0) ::close(fd_);  // closing the only descriptor releases the lock
+}
+
+std::string link_target(const std::string& path) {
+    std::error_code ec;
+    auto resolved = std::filesystem::weakly_canonical(std::filesystem::path(path), ec);
+    return ec ? path : resolved.string();
 }
 
 bool exists(const std::string& path) {

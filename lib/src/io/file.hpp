@@ -27,20 +27,23 @@ struct FileText {
 
 // An exclusive flock(2) on a directory, held until destruction, for read-modify-replace cycles on a
 // file in it (write_file_atomic replaces the file's inode, so the file itself cannot carry the lock).
-// Best effort: where the directory cannot be opened or locked (some network file systems), locked() is
-// false and the caller goes on unlocked, as before. Locks of one process's threads exclude each other
-// too (each DirLock opens its own descriptor).
+// Best effort: where the directory cannot be opened or locked (some network file systems), the caller
+// goes on unlocked, as before. Locks of one process's threads exclude each other too (each DirLock
+// opens its own descriptor).
 class DirLock {
 public:
     explicit DirLock(const std::string& dir);
     ~DirLock();
     DirLock(const DirLock&) = delete;
     DirLock& operator=(const DirLock&) = delete;
-    [[nodiscard]] bool locked() const noexcept { return fd_ >= 0; }
 
 private:
     int fd_ = -1;
 };
+
+// The file path names with symbolic links followed (path itself when it cannot be resolved), for
+// replacing a file's contents so that a linked file (dotfile managers make them) stays a link.
+[[nodiscard]] std::string link_target(const std::string& path);
 
 // True when something (file, directory, link) exists at path.
 [[nodiscard]] bool exists(const std::string& path);

@@ -1,6 +1,6 @@
 // The edge of the trust module: the only file I/O in lib/src/trust, and thin: reading goes through
-// io::read_file (bounded) and the known_hosts append through io::write_file_atomic, under io::DirLock. Everything else in
-// this folder is pure and works on text.
+// io::read_file (bounded) and the known_hosts append through io::write_file_atomic, under io::DirLock.
+// Everything else in this folder is pure and works on text.
 #include <cerrno>
 #include <filesystem>
 #include <string>
@@ -18,14 +18,6 @@ namespace twoway {
 namespace {
 
 bool is_missing(std::error_code ec) { return ec == std::errc::no_such_file_or_directory; }
-
-// The file to replace: a symbolic link is followed so that a linked known_hosts (dotfile managers do
-// this) stays a link and its target gets the new line.
-std::filesystem::path target_of(const std::string& path) {
-    std::error_code ec;
-    auto resolved = std::filesystem::weakly_canonical(std::filesystem::path(path), ec);
-    return ec ? std::filesystem::path(path) : resolved;
-}
 
 // Creates the parent directory 0700 when it is missing (only that one level, as ssh does for ~/.ssh).
 Status ensure_directory(const std::filesystem::path& dir) {
@@ -67,7 +59,8 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     auto line = format_known_hosts_line(host, port, key);
     if (!line) return fail(line.error());
 
-    const std::filesystem::path target = target_of(path);
+    // A symbolic link is followed: a linked known_hosts stays a link and its target gets the new line.
+    const std::filesystem::path target = io::link_target(path);
     if (auto st = ensure_directory(target.parent_path()); !st) return st;
 
     // Two clients adding hosts at once (parallel first connections from a script) would each rewrite
