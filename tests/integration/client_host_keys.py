@@ -16,6 +16,24 @@ def read(path):
         return f.read()
 
 
+def write_known_hosts(w, *lines):
+    """Writes the lines as the user's known_hosts (0600); returns the file's text."""
+    with open(w.known_hosts, "w") as f:
+        f.write("".join(line + "\n" for line in lines))
+    os.chmod(w.known_hosts, 0o600)
+    return read(w.known_hosts)
+
+
+def refusals_in_every_mode(w):
+    """Connects once per StrictHostKeyChecking mode; each must exit 255 with nothing on stdout.
+    Yields (mode, stderr) for the caller's checks."""
+    for strict in ("ask", "yes", "accept-new", "no"):
+        r = w.twoway("127.0.0.1", "echo should-not-run", strict=strict)
+        check(r.returncode == 255, f"{strict}: exit status {r.returncode}")
+        check(r.stdout == b"", f"{strict}: stdout {r.stdout!r}")
+        yield strict, r.stderr.decode()
+
+
 def test_accept_new_records_the_host():
     with World("acceptnew") as w:
         check(not os.path.exists(w.known_hosts), "known_hosts exists before the first connection")
@@ -72,17 +90,9 @@ def test_changed_host_key_is_refused_in_every_mode():
         keygen(old, "old-host")
         label = f"[127.0.0.1]:{w.port}"
         # The recorded key is on line 3, behind a comment and another host's entry.
-        with open(w.known_hosts, "w") as f:
-            f.write("# hosts I trust\n")
-            f.write(f"[127.0.0.1]:1 {public_key_line(w.user_key + '.pub')}\n")
-            f.write(f"{label} {public_key_line(old + '.pub')}\n")
-        os.chmod(w.known_hosts, 0o600)
-        before = read(w.known_hosts)
-        for strict in ("ask", "yes", "accept-new", "no"):
-            r = w.twoway("127.0.0.1", "echo should-not-run", strict=strict)
-            check(r.returncode == 255, f"{strict}: exit status {r.returncode}")
-            check(r.stdout == b"", f"{strict}: stdout {r.stdout!r}")
-            err = r.stderr.decode()
+        before = write_known_hosts(w, "# hosts I trust", f"[127.0.0.1]:1 {public_key_line(w.user_key + '.pub')}",
+                                   f"{label} {public_key_line(old + '.pub')}")
+        for strict, err in refusals_in_every_mode(w):
             check("@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @" in err, err)
             check("IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!" in err, err)
             check(w.host_fingerprint() in err, f"new fingerprint missing:\n{err}")
@@ -111,17 +121,9 @@ def test_revoked_host_key_is_refused_in_every_mode():
         label = f"[127.0.0.1]:{w.port}"
         # The key is trusted for this host on line 1 and revoked on line 3 (by a pattern twoway cannot
         # match, which does not matter: a revoked key is refused for every host).
-        with open(w.known_hosts, "w") as f:
-            f.write(f"{label} {public_key_line(w.host_key + '.pub')}\n")
-            f.write("# compromised keys\n")
-            f.write(f"@revoked *.example.com,127.0.0.* {public_key_line(w.host_key + '.pub')}\n")
-        os.chmod(w.known_hosts, 0o600)
-        before = read(w.known_hosts)
-        for strict in ("ask", "yes", "accept-new", "no"):
-            r = w.twoway("127.0.0.1", "echo should-not-run", strict=strict)
-            check(r.returncode == 255, f"{strict}: exit status {r.returncode}")
-            check(r.stdout == b"", f"{strict}: stdout {r.stdout!r}")
-            err = r.stderr.decode()
+        before = write_known_hosts(w, f"{label} {public_key_line(w.host_key + '.pub')}", "# compromised keys",
+                                   f"@revoked *.example.com,127.0.0.* {public_key_line(w.host_key + '.pub')}")
+        for strict, err in refusals_in_every_mode(w):
             check("@       WARNING: REVOKED HOST KEY DETECTED!               @\n" in err, err)
             check(f"The ED25519 host key for {label} is marked as revoked.\n" in err, err)
             check(w.host_fingerprint() in err, f"fingerprint missing:\n{err}")
