@@ -75,6 +75,8 @@ std::string key_problem(std::error_code ec, std::string_view key_text) {
 Parsed parse_line(std::string_view line, const Location& where) {
     std::string_view rest = line;
     std::string_view first = next_word(rest);
+    KnownHostEntry entry;
+    entry.where = where;
     if (first.starts_with('@')) {
         if (first == "@cert-authority") return skip("@cert-authority lines are not supported yet");
         if (first != "@revoked") return skip("unknown marker " + text::quoted(first));
@@ -84,34 +86,25 @@ Parsed parse_line(std::string_view line, const Location& where) {
         if (hosts.starts_with("ssh-") || hosts.starts_with("ecdsa-") || hosts.starts_with("sk-")) {
             return skip("@revoked needs host names before the key (\"*\" for every host)");
         }
-        auto key = parse_public_key_line(rest);
-        if (!key) return skip("@revoked: " + key_problem(key.error(), rest));
-        KnownHostEntry entry;
-        entry.where = where;
-        entry.key = key->key;
-        entry.comment = std::move(key->comment);
         entry.revoked = true;
-        return Parsed{std::move(entry), {}};
-    }
-    if (first.starts_with('|')) return skip("hashed host names are not supported yet");
-
-    KnownHostEntry entry;
-    entry.where = where;
-    std::string_view names = first;
-    while (true) {
-        const auto comma = names.find(',');
-        HostPort hp;
-        std::string problem = parse_host(names.substr(0, comma), hp);
-        if (!problem.empty()) return skip(std::move(problem));
-        if (std::find(entry.hosts.begin(), entry.hosts.end(), hp) == entry.hosts.end()) {
-            entry.hosts.push_back(std::move(hp));
+    } else {
+        if (first.starts_with('|')) return skip("hashed host names are not supported yet");
+        std::string_view names = first;
+        while (true) {
+            const auto comma = names.find(',');
+            HostPort hp;
+            std::string problem = parse_host(names.substr(0, comma), hp);
+            if (!problem.empty()) return skip(std::move(problem));
+            if (std::find(entry.hosts.begin(), entry.hosts.end(), hp) == entry.hosts.end()) {
+                entry.hosts.push_back(std::move(hp));
+            }
+            if (comma == std::string_view::npos) break;
+            names.remove_prefix(comma + 1);
         }
-        if (comma == std::string_view::npos) break;
-        names.remove_prefix(comma + 1);
     }
 
     auto key = parse_public_key_line(rest);
-    if (!key) return skip(key_problem(key.error(), rest));
+    if (!key) return skip((entry.revoked ? "@revoked: " : "") + key_problem(key.error(), rest));
     entry.key = key->key;
     entry.comment = std::move(key->comment);
     return Parsed{std::move(entry), {}};
