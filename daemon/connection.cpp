@@ -271,12 +271,25 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         return false;
     }
 
+    const std::string fp = key_fingerprint_text(v.client_key);
+    if (const auto rd = check_revoked_key(settings_->config, v.client_key); rd.refused) {
+        // sshd's lines: the key is refused whatever the account's authorized_keys says.
+        if (rd.revoked_by) {
+            log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ", line ",
+                      rd.revoked_by->line);
+        }
+        for (const auto& p : rd.problems) {
+            log_error("Error checking authentication key ", fp, " in revoked keys file ", p);
+        }
+        log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
+        return false;
+    }
+
     const KeyDecision kd = check_authorized_key(settings_->config, *account, v.client_key);
     for (const auto& line : kd.refused_files) log_info(line);
     // Skipped lines explain a refusal, so they are shown at INFO then; after a success only at VERBOSE.
     const LogLevel skipped_level = kd.authorized ? LogLevel::verbose : LogLevel::info;
     for (const auto& line : kd.skipped_lines) log_at(skipped_level, line);
-    const std::string fp = key_fingerprint_text(v.client_key);
     if (!kd.authorized) {
         log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
         return false;

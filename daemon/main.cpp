@@ -99,7 +99,8 @@ int run(const Flags& flags) {
     if (flags.test) {
         // Every problem, each with its file (and line), on stderr; the exit status says good or bad.
         for (const auto& p : loaded.problems) std::fprintf(stderr, "%s\n", p.c_str());
-        return loaded.settings ? 0 : 1;
+        for (const auto& w : loaded.warnings) std::fprintf(stderr, "%s\n", w.c_str());
+        return loaded.settings && loaded.warnings.empty() ? 0 : 1;
     }
     if (!loaded.settings) {
         for (const auto& p : loaded.problems) log_error(p);
@@ -108,6 +109,7 @@ int run(const Flags& flags) {
     }
     if (flags.debug == 0) log_set_level(loaded.settings->config.log_level);
     log_debug("twowayd version ", TWOWAYD_VERSION, ", config ", config_path);
+    for (const auto& w : loaded.warnings) log_error(w);
 
     asio::io_context io(1);
     ServerOptions options{config_path, overrides, flags.debug > 0};
@@ -153,7 +155,7 @@ int main(int argc, char** argv) {
     app.add_flag("-D", flags.no_detach, "Do not detach; log to stderr");
     app.add_flag("-d", flags.debug, "Debug: do not detach, log at DEBUG level to stderr (repeat for more)");
     app.add_flag("-e", flags.log_stderr, "Log to stderr instead of syslog");
-    app.add_flag("-t", flags.test, "Test the configuration and the host keys, print every problem and exit");
+    app.add_flag("-t", flags.test, "Test the configuration, the host keys and the RevokedKeys files, print every problem and exit");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -273,6 +273,7 @@ void Server::reload() {
         log_error("configuration not reloaded: keeping the current one");
         return;
     }
+    for (const auto& w : loaded.warnings) log_error(w);
     settings_ = std::move(loaded.settings);
     if (!options_.log_level_forced) log_set_level(settings_->config.log_level);
     limiter_.configure(settings_->config.max_startups, settings_->config.per_source_max_startups);

@@ -7,6 +7,8 @@
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
 
+#include "authorized.hpp"
+
 namespace twowayd {
 
 namespace {
@@ -70,6 +72,11 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
     }
     if (settings->host_keys.empty() && out.problems.empty()) {
         out.problems.push_back(config_path + ": no host key could be loaded (HostKey)");
+    }
+    for (const auto& path : settings->config.revoked_keys_files) {
+        for (auto& p : load_revocation_list(path).problems) {
+            out.warnings.push_back("RevokedKeys " + p + " (every key is refused until this is fixed)");
+        }
     }
     if (out.problems.empty()) out.settings = std::move(settings);
     return out;

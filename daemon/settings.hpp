@@ -41,6 +41,9 @@ struct Settings {
 struct LoadResult {
     std::shared_ptr<const Settings> settings;  // set only when problems is empty
     std::vector<std::string> problems;         // "path:line: message" or "path: message", in order
+    // Files the daemon reads later and can start without, but that would refuse every login as they are
+    // now (a RevokedKeys file missing or not understood): -t fails on them, the daemon logs them.
+    std::vector<std::string> warnings;
 };
 
 // Reads the config file, applies the overrides and loads the host keys, collecting every problem.

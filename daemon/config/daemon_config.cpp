@@ -18,6 +18,7 @@ enum class Key : std::size_t {
     listen_address,
     host_key,
     authorized_keys_file,
+    revoked_keys,
     strict_modes,
     stealth_mode,
     login_grace_time,
@@ -43,6 +44,7 @@ constexpr std::array keywords{
     Keyword{"ListenAddress", Key::listen_address, 1},
     Keyword{"HostKey", Key::host_key, 1},
     Keyword{"AuthorizedKeysFile", Key::authorized_keys_file, 0},
+    Keyword{"RevokedKeys", Key::revoked_keys, 0},
     Keyword{"StrictModes", Key::strict_modes, 1},
     Keyword{"StealthMode", Key::stealth_mode, 1},
     Keyword{"LoginGraceTime", Key::login_grace_time, 1},
@@ -127,6 +129,7 @@ private:
     void listen_address(const Keyword& kw, const std::string& arg);
     void host_key(const Keyword& kw, const std::string& arg);
     void authorized_keys_file(const Keyword& kw, const std::vector<std::string>& args);
+    void revoked_keys(const Keyword& kw, const std::vector<std::string>& args);
     void max_startups(const Keyword& kw, const std::string& arg);
     void net_block_size(const Keyword& kw, const std::string& arg);
     void penalties(const Keyword& kw, const std::vector<std::string>& args);
@@ -164,6 +167,7 @@ void Parser::line(std::size_t number, std::string_view text) {
         case Key::listen_address: return listen_address(*kw, arg);
         case Key::host_key: return host_key(*kw, arg);
         case Key::authorized_keys_file: return authorized_keys_file(*kw, d.args);
+        case Key::revoked_keys: return revoked_keys(*kw, d.args);
         case Key::strict_modes: {
             auto v = config::parse_yes_no(arg, false);
             if (!v) return value_error(*kw, "unsupported option " + text::quoted(arg) + " (expected yes or no)");
@@ -265,6 +269,25 @@ void Parser::authorized_keys_file(const Keyword& kw, const std::vector<std::stri
         files.push_back(a);
     }
     if (first(kw.key)) config_.authorized_keys_files = std::move(files);
+}
+
+void Parser::revoked_keys(const Keyword& kw, const std::vector<std::string>& args) {
+    // The daemon's own files, read at every authentication: absolute paths, no per-account tokens.
+    std::vector<std::string> files;
+    for (const auto& a : args) {
+        if (a.empty()) return value_error(kw, "empty argument");
+        if (a == "none") {
+            if (args.size() != 1) return value_error(kw, "\"none\" must appear alone");
+            continue;
+        }
+        if (!a.starts_with('/')) return value_error(kw, "must be an absolute path: " + text::quoted(a));
+        if (a.find('%') != std::string::npos) {
+            return value_error(kw, "takes no % tokens (one list for every account): " + text::quoted(a));
+        }
+        if (files.size() >= max_repeats) return value_error(kw, "too many files (limit " + std::to_string(max_repeats) + ")");
+        files.push_back(a);
+    }
+    if (first(kw.key)) config_.revoked_keys_files = std::move(files);
 }
 
 void Parser::max_startups(const Keyword& kw, const std::string& arg) {

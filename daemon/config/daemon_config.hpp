@@ -104,6 +104,8 @@ struct DaemonConfig {
     std::vector<ListenAddress> listen_addresses{{"0.0.0.0", 0}, {"::", 0}};
     std::vector<std::string> host_keys{std::string(default_host_key_path)};
     std::vector<std::string> authorized_keys_files{std::string(default_authorized_keys_file)};  // empty: none
+    // RevokedKeys: public keys refused for every account, read at each authentication (empty: none).
+    std::vector<std::string> revoked_keys_files;
     bool strict_modes = true;
     // StealthMode: answer only clients whose client_hello proves they know the host key
     // (host_key_mac, PROTOCOL.md 4.1.1); everyone else gets silence until LoginGraceTime.

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Who may log in, as twowayd decides it: the same generic denial for an unknown account and for a
 refused key (no user enumeration) with the reason only in the log; StrictModes refusing an
-authorized_keys file others could have written; bad authorized_keys lines logged as path:line; and a
+authorized_keys file others could have written; bad authorized_keys lines logged as path:line; RevokedKeys
+refusing a listed key whatever authorized_keys says, and every key when the list cannot be used; and a
 daemon running as an ordinary user serving that account only."""
 
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
@@ -110,6 +112,57 @@ def test_strict_modes():
             w.wait_log(r"Authentication refused: bad ownership or modes for directory " + os.path.realpath(safe))
         finally:
             shutil.rmtree(safe, ignore_errors=True)
+
+
+def test_revoked_keys():
+    with World("revoked", start=False) as w:
+        revoked = os.path.join(w.etc, "revoked_keys")
+        stranger = os.path.join(w.dir, "stranger")
+        keygen(stranger, "stranger")
+        # Another revoked key, and a key of a type twowayd ignores (a list shared with sshd).
+        with open(revoked, "w") as f:
+            f.write("# revoked keys\n" + public_key_line(stranger + ".pub") + "\n"
+                    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 old-rsa\n")
+        with open(w.config, "a") as f:
+            f.write(f"RevokedKeys {revoked}\n")
+        t = subprocess.run([TWOWAYD, "-t", "-f", w.config], capture_output=True, text=True,
+                           env={"PATH": CLEAN_PATH, "LANG": "C"})
+        check(t.returncode == 0 and t.stderr == "", f"-t on a usable list: {t}")
+        w.start_daemon()
+        with open(w.known_hosts, "w") as f:
+            f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 0, f"a key not in the list was refused: {r}\n{w.daemon_log()}")
+
+        # The user's own key revoked: refused although authorized_keys lists it. The list is read at
+        # each authentication, so no reload is needed.
+        with open(revoked, "a") as f:
+            f.write(public_key_line(w.user_key + ".pub") + "\n")
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 255 and r.stderr == b"Permission denied (publickey).\n", f"revoked key: {r}")
+        w.wait_log(r"Authentication key ED25519 SHA256:\S+ revoked by file " + re.escape(revoked) + r", line 4")
+        w.wait_log(r"Failed publickey for root from 127\.0\.0\.1 port \d+: ED25519 SHA256:")
+
+        # A list twowayd cannot use refuses every key (fail closed, as sshd), and -t says why.
+        with open(revoked, "w") as f:
+            f.write(public_key_line(stranger + ".pub") + " \nssh-ed25519 AAAAC3-not-base64 typo\n")
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 255, f"a broken list let a key through: {r}")
+        w.wait_log(r"Error checking authentication key ED25519 SHA256:\S+ in revoked keys file " +
+                   re.escape(revoked) + r":2: invalid ssh-ed25519 key data")
+        os.unlink(revoked)
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 255, f"a missing list let a key through: {r}")
+        w.wait_log(r"in revoked keys file " + re.escape(revoked) + r": cannot open: No such file or directory")
+        t = subprocess.run([TWOWAYD, "-t", "-f", w.config], capture_output=True, text=True,
+                           env={"PATH": CLEAN_PATH, "LANG": "C"})
+        check(t.returncode == 1 and f"RevokedKeys {revoked}: cannot open: " in t.stderr, f"-t on a missing list: {t}")
+
+        # Fixed: the good key logs in again, without a restart.
+        with open(revoked, "w") as f:
+            f.write(public_key_line(stranger + ".pub") + "\n")
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 0, f"after the list was fixed: {r}")
 
 
 def test_ordinary_user_serves_its_own_account_only():

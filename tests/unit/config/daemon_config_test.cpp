@@ -145,6 +145,13 @@ TEST_CASE("daemon config: value forms", "[config]") {
     SECTION("AuthorizedKeysFile none") {
         CHECK(good("AuthorizedKeysFile none").authorized_keys_files.empty());
     }
+    SECTION("RevokedKeys: none by default, one or more absolute files, or none") {
+        CHECK(DaemonConfig{}.revoked_keys_files.empty());
+        CHECK(good("RevokedKeys /etc/twoway/revoked_keys").revoked_keys_files ==
+              std::vector<std::string>{"/etc/twoway/revoked_keys"});
+        CHECK(good("RevokedKeys /a /b\nRevokedKeys /c").revoked_keys_files == std::vector<std::string>{"/a", "/b"});
+        CHECK(good("revokedkeys none").revoked_keys_files.empty());
+    }
     SECTION("separators: blanks, '=', blanks around '='") {
         CHECK(good("Port=2000").ports == std::vector<std::uint16_t>{2000});
         CHECK(good("Port = 2001").ports == std::vector<std::uint16_t>{2001});
@@ -195,6 +202,10 @@ TEST_CASE("daemon config: each bad line gives path:line and the problem", "[conf
           at + "AuthorizedKeysFile: use %h instead of ~ for the home directory: \"~/.twoway/ak\"");
     CHECK(error_of("AuthorizedKeysFile %d/ak") == at + "AuthorizedKeysFile: unknown token \"%d\" in \"%d/ak\"");
     CHECK(error_of("AuthorizedKeysFile /ak%") == at + "AuthorizedKeysFile: '%' at the end of \"/ak%\"");
+    CHECK(error_of("RevokedKeys revoked_keys") == at + "RevokedKeys: must be an absolute path: \"revoked_keys\"");
+    CHECK(error_of("RevokedKeys none /r") == at + "RevokedKeys: \"none\" must appear alone");
+    CHECK(error_of("RevokedKeys /etc/%u_revoked") ==
+          at + "RevokedKeys: takes no % tokens (one list for every account): \"/etc/%u_revoked\"");
     CHECK(error_of("StrictModes maybe") == at + "StrictModes: unsupported option \"maybe\" (expected yes or no)");
     CHECK(error_of("StrictModes true") == at + "StrictModes: unsupported option \"true\" (expected yes or no)");
     CHECK(error_of("LoginGraceTime 2x") == at + "LoginGraceTime: invalid time value \"2x\"");

@@ -176,3 +176,78 @@ TEST_CASE("an unreadable or special authorized_keys is refused with a reason", "
     CHECK(d.refused_files[0].find("is not a regular file") != std::string::npos);
     CHECK(d.refused_files[1].find("is not a regular file") != std::string::npos);
 }
+
+TEST_CASE("RevokedKeys: a listed key is refused with the line that lists it; others pass", "[daemon]") {
+    TempDir dir;
+    const auto list = dir.write("revoked", "# stolen laptop\n" + twoway::format_public_key_line(key(7), "bob") + "\n");
+    twoway::DaemonConfig config;
+    config.revoked_keys_files = {list};
+    const auto d = check_revoked_key(config, key(7));
+    CHECK(d.refused);
+    REQUIRE(d.revoked_by.has_value());
+    CHECK(d.revoked_by->path == list);
+    CHECK(d.revoked_by->line == 2);
+    CHECK(d.problems.empty());
+
+    const auto other = check_revoked_key(config, key(8));
+    CHECK_FALSE(other.refused);
+    CHECK_FALSE(other.revoked_by.has_value());
+    CHECK(other.problems.empty());
+
+    config.revoked_keys_files = {};  // RevokedKeys none
+    CHECK_FALSE(check_revoked_key(config, key(7)).refused);
+}
+
+TEST_CASE("RevokedKeys: every file counts, and keys of other types are ignored", "[daemon]") {
+    TempDir dir;
+    const auto first = dir.write("first", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 rsa\n"
+                                          "ecdsa-sha2-nistp256 AAAAE2VjZHNh ecdsa\n");
+    const auto second = dir.write("second", twoway::format_public_key_line(key(9)) + "\n");
+    twoway::DaemonConfig config;
+    config.revoked_keys_files = {first, second};
+    CHECK_FALSE(check_revoked_key(config, key(1)).refused);
+    const auto d = check_revoked_key(config, key(9));
+    CHECK(d.refused);
+    REQUIRE(d.revoked_by.has_value());
+    CHECK(d.revoked_by->path == second);
+    CHECK(d.problems.empty());
+}
+
+TEST_CASE("RevokedKeys fails closed: a list twowayd cannot use refuses every key", "[daemon]") {
+    TempDir dir;
+    twoway::DaemonConfig config;
+    auto refused_for = [&](const std::string& path, std::string_view why) {
+        config.revoked_keys_files = {path};
+        const auto d = check_revoked_key(config, key(1));
+        CHECK(d.refused);
+        CHECK_FALSE(d.revoked_by.has_value());
+        REQUIRE(d.problems.size() == 1);
+        CHECK(d.problems[0].rfind(path, 0) == 0);
+        CHECK(d.problems[0].find(why) != std::string::npos);
+        CHECK(load_revocation_list(path).problems == d.problems);
+    };
+    SECTION("missing") { refused_for(dir.file("absent"), "cannot open: "); }
+    SECTION("a directory") {
+        std::filesystem::create_directory(dir.file("d"));
+        refused_for(dir.file("d"), "not a regular file");
+    }
+    SECTION("an OpenSSH KRL") {
+        refused_for(dir.write("krl", std::string("SSHKRL\n\0\0\0\0\1", 12)), "an OpenSSH KRL");
+    }
+    SECTION("a line that is not a key, with its line number") {
+        const auto p = dir.write("typo", twoway::format_public_key_line(key(2)) + "\nssh-ed25519 AAAA-broken\n");
+        refused_for(p, p + ":2: ");
+    }
+    SECTION("a line with options") {
+        refused_for(dir.write("opts", "from=\"10.0.0.1\" " + twoway::format_public_key_line(key(1)) + "\n"),
+                    ":1: options");
+    }
+    SECTION("one bad list among good ones still refuses") {
+        const auto good = dir.write("good", "");
+        config.revoked_keys_files = {good, dir.file("absent")};
+        const auto d = check_revoked_key(config, key(1));
+        CHECK(d.refused);
+        REQUIRE(d.problems.size() == 1);
+        CHECK(d.problems[0].rfind(dir.file("absent") + ": cannot open: ", 0) == 0);
+    }
+}
