@@ -76,9 +76,6 @@ struct ParsedClientConfig {
 [[nodiscard]] ParsedClientConfig parse_client_options(std::span<const std::string> options);
 [[nodiscard]] ParsedClientConfig parse_client_option(std::string_view option);
 
-// ssh_config PATTERNS: '*' matches any run of characters, '?' exactly one; nothing else is special.
-// Case-sensitive (callers lower-case both sides for host names).
-[[nodiscard]] bool match_pattern(std::string_view pattern, std::string_view text) noexcept;
 
 // Whether a Host line applies: some positive pattern matches and no negated one does. Case-insensitive.
 [[nodiscard]] bool host_matches(std::span<const HostPattern> patterns, std::string_view host);

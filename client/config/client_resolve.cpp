@@ -69,36 +69,11 @@ std::string expand_path(std::string_view path, const ClientContext& context, std
 
 }  // namespace
 
-bool match_pattern(std::string_view pattern, std::string_view text) noexcept {
-    // Greedy matching with one backtrack point (the last '*'): linear in practice, O(n*m) at worst,
-    // never exponential, whatever a config file holds.
-    std::size_t p = 0;
-    std::size_t t = 0;
-    std::size_t star = std::string_view::npos;
-    std::size_t mark = 0;
-    while (t < text.size()) {
-        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-            ++p;
-            ++t;
-        } else if (p < pattern.size() && pattern[p] == '*') {
-            star = p++;
-            mark = t;
-        } else if (star != std::string_view::npos) {
-            p = star + 1;
-            t = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
-    return p == pattern.size();
-}
-
 bool host_matches(std::span<const HostPattern> patterns, std::string_view host) {
     const std::string name = text::ascii_lower(host);
     bool positive = false;
     for (const auto& p : patterns) {
-        if (!match_pattern(text::ascii_lower(p.pattern), name)) continue;
+        if (!text::match_pattern(text::ascii_lower(p.pattern), name)) continue;
         if (p.negated) return false;  // a negated match voids the whole Host line
         positive = true;
     }

@@ -384,32 +384,12 @@ TrustLimits editing_limits() {
     return l;
 }
 
-// Whether the line names host: an entry listing it, or an @revoked line whose host field lists it or
-// is "*". (twoway refuses a revoked key for every host whatever the field says; -F shows the lines
-// written for this host, as ssh-keygen does, so that "-F host || add it" scripts keep working.)
+// Whether the line's host list names host, as ssh-keygen's -F and -R match it (plain names, wildcards,
+// negation), @revoked lines included. (twoway refuses a revoked key for every host whatever its host
+// field says; -F shows the lines written for this host, as ssh-keygen does, so that "-F host || add
+// it" scripts keep working.)
 bool line_is_for(const KnownHostsLine& line, const HostPort& host) {
-    if (!line.entry) return false;
-    if (!line.entry->revoked) {
-        const auto& hosts = line.entry->hosts;
-        return std::find(hosts.begin(), hosts.end(), host) != hosts.end();
-    }
-    std::string_view rest = line.text;
-    const auto word = [&rest] {
-        const std::size_t start = std::min(rest.find_first_not_of(" \t"), rest.size());
-        const std::size_t end = std::min(rest.find_first_of(" \t", start), rest.size());
-        const std::string_view w = rest.substr(start, end - start);
-        rest.remove_prefix(end);
-        return w;
-    };
-    (void)word();  // "@revoked"
-    std::string_view names = word();
-    while (!names.empty()) {
-        const std::size_t comma = std::min(names.find(','), names.size());
-        const std::string_view name = names.substr(0, comma);
-        if (name == "*" || parse_host_port(name) == host) return true;
-        names.remove_prefix(std::min(comma + 1, names.size()));
-    }
-    return false;
+    return line.entry && known_host_matches(*line.entry, host.host, host.port);
 }
 
 // The line as in the file, byte for byte: the reader drops the CR of a CRLF ending, which ssh-keygen
@@ -459,8 +439,9 @@ int remove_host(const Options& o, const std::string& arg) {
     kept.reserve(file->text.size());
     std::size_t removed = 0;
     while (auto line = reader.next()) {
-        // Only plain entries go: @revoked lines stay, as ssh-keygen -R keeps marked lines, and so do
-        // the lines twoway cannot read (patterns, hashed names), which it never uses for any host.
+        // Entries go, those whose patterns match too (as with ssh-keygen); @revoked lines stay, as
+        // ssh-keygen -R keeps marked lines, and so do lines twoway cannot read (hashed names), which it
+        // never uses for any host.
         if (line_is_for(*line, *host) && !line->entry->revoked) {
             std::printf("# Host %s found: line %zu\n", arg.c_str(), line->where.line);
             ++removed;

@@ -2,13 +2,16 @@
 //
 // Beyond "no crash", it checks the parser's promises: the reader and parse_known_hosts agree line for
 // line; every entry's names would be written back by format_known_hosts_line into a line that parses to
-// the same names and key (one format, one parser); every entry is "known" for its own key and a
-// different key for one of its names is "changed" at that line, unless an @revoked line holds the key,
-// which makes it "revoked" for every host and keeps it out of known_host_keys.
+// the same names and key (one format, one parser); every entry is "known" for its own key at each of
+// its plain names (unless a negated pattern of the line excludes the name) and a different key there is
+// "changed" at that line, unless an @revoked line holds the key, which makes it "revoked" for every host
+// and keeps it out of known_host_keys. Patterns are lower case; a pattern read as a host (wildcards
+// dropped, '?' as 'a') matches its line when the line has no negation, and a negated one never does.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -61,16 +64,43 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                            [&](const KnownHostEntry& r) { return r.revoked && r.key == k; });
     };
     for (const auto& e : file.entries) {
+        bool negation = false;
+        for (const auto& p : e.patterns) {
+            check(!p.empty() && p != "!");
+            check(std::none_of(p.begin(), p.end(), [](char c) { return c >= 'A' && c <= 'Z'; }));
+            negation = negation || p.front() == '!';
+        }
+        for (const auto& p : e.patterns) {
+            // The pattern as a host: '*' as nothing, '?' as 'a'.
+            std::string as_host;
+            for (char c : std::string_view(p).substr(p.front() == '!' ? 1 : 0)) {
+                if (c != '*') as_host += c == '?' ? 'a' : c;
+            }
+            auto hp = parse_host_port(as_host);
+            if (!hp) continue;
+            auto written = format_host_port(hp->host, hp->port);
+            if (!written || *written != as_host) continue;
+            if (p.front() == '!') {
+                check(!known_host_matches(e, hp->host, hp->port));
+            } else if (!negation) {
+                check(known_host_matches(e, hp->host, hp->port));
+            }
+        }
         if (e.revoked) {
-            check(e.hosts.empty());
             auto v = check_host(files, "any.example", 22, e.key);
             check(v.status == HostStatus::revoked && v.revoked.has_value() && !v.matched && v.mismatches.empty());
             check(v.revoked->line <= e.where.line);
             continue;
         }
-        check(!e.hosts.empty());
+        check(!e.hosts.empty() || !e.patterns.empty());
         const bool revoked = is_revoked(e.key);
+        const HostPort* listed = nullptr;  // a plain name the line matches
         for (const auto& hp : e.hosts) {
+            if (!known_host_matches(e, hp.host, hp.port)) {
+                check(negation);  // only a negated pattern can exclude one of the line's own names
+                continue;
+            }
+            if (listed == nullptr) listed = &hp;
             auto v = check_host(files, hp.host, hp.port, e.key);
             if (revoked) {
                 check(v.status == HostStatus::revoked && v.revoked.has_value() && !v.matched);
@@ -86,9 +116,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             check(back.entries[0].hosts.size() == 1 && back.entries[0].hosts[0] == hp);
             check(back.entries[0].key == e.key);
         }
+        if (listed == nullptr) continue;
         PublicKey::Raw other = e.key.raw();
         other[0] ^= std::byte{1};
-        auto v = check_host(files, e.hosts[0].host, e.hosts[0].port, PublicKey(other));
+        auto v = check_host(files, listed->host, listed->port, PublicKey(other));
         if (is_revoked(PublicKey(other))) {
             check(v.status == HostStatus::revoked);
         } else if (v.status == HostStatus::changed) {

@@ -2,7 +2,7 @@
 """Host key verification against the real daemon: StrictHostKeyChecking yes / accept-new / no / ask
 (without a terminal), the known_hosts line written for a non-default port, the refusal of a changed
 host key (in every mode) with the warning naming file:line and both fingerprints, and of a key marked
-@revoked (in every mode, whatever host the line names)."""
+@revoked (in every mode, whatever host the line names), and OpenSSH's host patterns (* ? !)."""
 
 import os
 import re
@@ -119,8 +119,8 @@ def test_changed_host_key_is_refused_in_every_mode():
 def test_revoked_host_key_is_refused_in_every_mode():
     with World("revoked") as w:
         label = f"[127.0.0.1]:{w.port}"
-        # The key is trusted for this host on line 1 and revoked on line 3 (by a pattern twoway cannot
-        # match, which does not matter: a revoked key is refused for every host).
+        # The key is trusted for this host on line 1 and revoked on line 3, by patterns that do not
+        # name [127.0.0.1]:port, which does not matter: a revoked key is refused for every host.
         before = write_known_hosts(w, f"{label} {public_key_line(w.host_key + '.pub')}", "# compromised keys",
                                    f"@revoked *.example.com,127.0.0.* {public_key_line(w.host_key + '.pub')}")
         for strict, err in refusals_in_every_mode(w):
@@ -144,6 +144,38 @@ def test_revoked_host_key_is_refused_in_every_mode():
         # The same files without the @revoked line: the host is known again (the refusal was the marker's).
         r = w.twoway("127.0.0.1", "echo fine", strict="accept-new")
         check(r.returncode == 0 and r.stdout == b"fine\n", f"{r}")
+
+
+def test_host_patterns():
+    with World("patterns") as w:
+        key = public_key_line(w.host_key + ".pub")
+        label = f"[127.0.0.1]:{w.port}"
+        # A wildcard names the host: known, silently, with strict checking.
+        write_known_hosts(w, f"[localhost]:*,[127.0.0.?]:{w.port} {key}")
+        r = w.twoway("127.0.0.1", "echo wild", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"wild\n" and r.stderr == b"", f"wildcard: {r}")
+        # A negation takes the host out of the line, whatever else on it matches: unknown, so refused.
+        write_known_hosts(w, f"*,!{label} {key}")
+        r = w.twoway("127.0.0.1", "echo should-not-run", strict="yes")
+        check(r.returncode == 255 and re.search(rb"No ED25519 host key is known", r.stderr), f"negated: {r}")
+        # Patterns match the whole "[host]:port" name, as in OpenSSH: "127.0.0.*" names the default port only.
+        write_known_hosts(w, f"127.0.0.* {key}")
+        r = w.twoway("127.0.0.1", "true", strict="yes")
+        check(r.returncode == 255, f"a default-port pattern matched another port: {r}")
+        # A pattern line with another key for the host is a changed key, refused in every mode.
+        old = os.path.join(w.dir, "old_host_key")
+        keygen(old, "old-host")
+        before = write_known_hosts(w, f"* {public_key_line(old + '.pub')}")
+        for strict, err in refusals_in_every_mode(w):
+            check("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!" in err, err)
+            check(f"Offending ED25519 key in {w.known_hosts}:1\n" in err, f"{strict}: file:line missing:\n{err}")
+            check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
+        # The advice (twoway-keygen -R) removes the pattern line that matched, as ssh-keygen -R does.
+        r = subprocess.run([KEYGEN, "-f", w.known_hosts, "-R", label], capture_output=True, timeout=30)
+        check(r.returncode == 0 and read(w.known_hosts) == "", f"-R {label}: {r} {read(w.known_hosts)!r}")
+        write_known_hosts(w, f"* {key}")
+        r = w.twoway("127.0.0.1", "echo star", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"star\n", f"*: {r}")
 
 
 def test_known_host_with_another_name_is_still_unknown():

@@ -242,7 +242,7 @@ fi
 
 echo "== known_hosts: -F and -R equal ssh-keygen's (output, exit status, files and modes)"
 # Plain names, a list, ports, case, a comment, an @revoked line, a CRLF line, no final newline. The
-# lines twoway does not use (@cert-authority, wildcards, hashed names) are left out here: see below.
+# lines twoway does not use (@cert-authority, hashed names) are left out here: see below.
 ka=$(cut -d' ' -f1,2 k1.pub)
 kb=$(cut -d' ' -f1,2 k2.pub)
 printf '# hosts\nsrv %s\nother,srv %s\n[srv]:2200 %s c\n@revoked srv,old %s\n\nSRV %s\r\nlast %s' \
@@ -266,12 +266,26 @@ for h in srv SRV '[srv]:2200' '[SRV]:2200' other old last nothere '[srv]:2201'; 
     same "-F $h" "$(edit_kh "$sk" ssh_F -F "$h")" "$(edit_kh "$tk" tw_F -F "$h")"
     same "-R $h" "$(edit_kh "$sk" ssh_R -R "$h")" "$(edit_kh "$tk" tw_R -R "$h")"
 done
-# Where twoway differs, on purpose: it keeps (and -F does not show) lines it never uses.
-printf '@cert-authority srv %s\n*.example %s\nsrv %s\n' "$ka" "$kb" "$ka" >kh.orig
-same "-F shows no @cert-authority line" "$(printf '%s\n' "# Host srv found: line 3 " "srv $ka")" \
+# Patterns: wildcards (* ?), negation (!) anywhere in the list, [pattern]:port, case, an @revoked
+# pattern line. A negated match takes the whole line out, whatever else on it matches.
+printf '*.example.com,!bad.example.com %s\n[*.example.com]:2222 %s\ndb?.internal %s\nhost,!h* %s\n' \
+    "$ka" "$kb" "$ka" "$kb" >kh.orig
+printf '@revoked *.Example.COM %s\n!skip.example.net,*.example.net %s c\n* %s\n' "$kb" "$ka" "$kb" >>kh.orig
+for h in www.example.com WWW.example.COM bad.example.com '[www.example.com]:2222' '[www.example.com]:2223' \
+    db1.internal db12.internal host skip.example.net go.example.net example.com; do
+    same "-F $h (patterns)" "$(edit_kh "$sk" ssh_F -F "$h")" "$(edit_kh "$tk" tw_F -F "$h")"
+    same "-R $h (patterns)" "$(edit_kh "$sk" ssh_R -R "$h")" "$(edit_kh "$tk" tw_R -R "$h")"
+done
+# Where twoway differs, on purpose: it keeps (and -F does not show) lines it never uses: @cert-authority
+# and hashed names (ssh-keygen -H).
+printf 'srv %s\n' "$ka" >hashed && "$sk" -q -H -f hashed >/dev/null 2>&1 && rm -f hashed.old
+{ printf '@cert-authority srv %s\n' "$ka"; cat hashed; printf 'srv %s\n' "$ka"; } >kh.orig
+grep -q '^|1|' kh.orig && ok || bad "ssh-keygen -H wrote no hashed line"
+same "-F shows no @cert-authority or hashed line" "$(printf '%s\n' "# Host srv found: line 3 " "srv $ka")" \
     "$(cd tw_F && "$tk" -f ../kh.orig -F srv)"
+edit_kh "$tk" tw_R -R srv >/dev/null
+same "-R keeps @cert-authority and hashed lines" "$(exact head -n 2 kh.orig)" "$(exact cat tw_R/kh)"
 edit_kh "$tk" tw_R -R a.example >/dev/null
-same "-R keeps wildcard lines" "$(exact cat kh.orig)" "$(exact cat tw_R/kh)"
 same "-R host not found" "Host a.example not found in kh" "$(cat tw_R/err)"
 # A linked known_hosts stays a link; its target is edited.
 mkdir -p linked && cp kh.orig linked/real && ln -sf real linked/kh

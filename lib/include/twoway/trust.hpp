@@ -5,9 +5,9 @@
 // The only file I/O is the small edge at the bottom of this header (lib/src/trust/trust_files.cpp).
 //
 // Supported in this step (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
-// and [host]:port entries in comma-separated lists, and @revoked lines (the key is refused for every
-// host). Wildcards, negation, hashed names, @cert-authority markers and authorized_keys options are
-// recognised and skipped, never accepted.
+// and [host]:port entries in comma-separated lists with OpenSSH's patterns (* ? and ! negation), and
+// @revoked lines (the key is refused for every host). Hashed names, @cert-authority markers and
+// authorized_keys options are recognised and skipped, never accepted.
 #pragma once
 
 #include <cstddef>
@@ -91,14 +91,26 @@ struct HostPort {
 
 struct KnownHostEntry {
     Location where;
-    std::vector<HostPort> hosts;  // the comma-separated names of the line; empty when revoked
+    // The comma-separated host list, split in two: plain names ("host", "[host]:port") and patterns,
+    // the names with wildcards (* ?) or a leading ! (negation), kept lower-cased as written:
+    // "*.example.com", "!old.example.com", "[10.0.0.*]:2222". known_host_matches says what they match.
+    std::vector<HostPort> hosts;
+    std::vector<std::string> patterns;
     PublicKey key;
     std::string comment;
     // An "@revoked" line: the key must never be accepted, for any host. OpenSSH applies such a line to
-    // the hosts its patterns match; twoway cannot match patterns or hashed names yet, so it takes the
-    // safe side and refuses the key whatever the line's host field says (the field must be present).
+    // the hosts its list matches; twoway refuses the key whatever the host field says (a stolen key is
+    // better refused everywhere), and fills hosts and patterns from the field only for tools that show
+    // the lines written for a host (twoway-keygen -F). The field must be present.
     bool revoked = false;
 };
+
+// Whether the entry's host list names host:port, as OpenSSH's match_hostname decides: the name is
+// "host" for default_port and "[host]:port" otherwise (lower-cased), patterns match it as a whole ('*'
+// any run of characters, '?' one), and a matching negated pattern excludes it whatever else matches.
+// (An entry's revoked flag is not looked at: check_host refuses a revoked key for every host.)
+[[nodiscard]] TWOWAY_API bool known_host_matches(const KnownHostEntry& entry, std::string_view host,
+                                                 std::uint16_t port);
 
 struct KnownHostsLine {
     Location where;

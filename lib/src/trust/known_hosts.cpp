@@ -1,9 +1,9 @@
 // known_hosts in OpenSSH's syntax (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT):
 //   [marker] hostnames keytype base64-key [comment]
-// This step honours plain host names and "[host]:port" in a comma-separated list, and @revoked lines
-// (for every host: see KnownHostEntry::revoked). Everything that would need more (wildcards, negation,
-// hashed names, @cert-authority) is skipped with a reason, so it can never be half-understood and
-// accepted by mistake.
+// This step honours plain host names and "[host]:port" in a comma-separated list, OpenSSH's patterns
+// in that list (* and ? wildcards, ! negation, matched as match_hostname does), and @revoked lines (for
+// every host: see KnownHostEntry::revoked). What would need more (hashed names, @cert-authority) is
+// skipped with a reason, so it can never be half-understood and accepted by mistake.
 #include <algorithm>
 
 #include <twoway/keys.hpp>
@@ -33,13 +33,38 @@ std::string_view next_word(std::string_view& s) {
     return word;
 }
 
+constexpr std::size_t max_pattern_length = 512;
+
+bool is_pattern(std::string_view name) {
+    return name.starts_with('!') || name.find_first_of("*?") != std::string_view::npos;
+}
+
+// A pattern of the host list ("*.example.com", "!old.example.com", "[10.0.0.*]:2222"), lower-cased
+// into out. The reason is empty when it parsed. The characters are a host name's, the wildcards and
+// the brackets of [host]:port; as for plain names, one ':' outside brackets is refused, since OpenSSH
+// would take "host:port" literally and it would never match.
+std::string parse_pattern(std::string_view name, std::string& out) {
+    const std::string_view body = name.starts_with('!') ? name.substr(1) : name;
+    if (body.empty()) return "empty negated pattern \"!\"";
+    if (body.size() > max_pattern_length) return "host pattern longer than 512 characters";
+    for (char c : body) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '-' || c == '_' || c == ':' || c == '%' || c == '*' || c == '?' || c == '[' || c == ']';
+        if (!ok) return "invalid host pattern " + text::quoted(name);
+    }
+    const auto colon = body.find(':');
+    if (body.front() != '[' && colon != std::string_view::npos &&
+        body.find(':', colon + 1) == std::string_view::npos) {
+        return "a host with a port must be written [host]:port: " + text::quoted(name);
+    }
+    out = text::ascii_lower(name);
+    return {};
+}
+
 // One name of the host list. The reason is empty when it parsed.
 std::string parse_host(std::string_view name, HostPort& out) {
     if (name.empty()) return "empty host name in the list";
-    if (name.find_first_of("*?") != std::string_view::npos) {
-        return "host patterns with wildcards (* ?) are not supported yet: " + text::quoted(name);
-    }
-    if (name.front() == '!') return "negated host patterns (!) are not supported yet: " + text::quoted(name);
+    if (is_pattern(name)) return "a host pattern, not a host name: " + text::quoted(name);
     if (name.front() == '[') {
         auto hp = text::split_host_port(name);
         if (!hp || !hp->port) return "invalid [host]:port entry " + text::quoted(name);
@@ -72,6 +97,50 @@ std::string key_problem(std::error_code ec, std::string_view key_text) {
     return "not a key: " + text::quoted(type);
 }
 
+// The comma-separated host list into entry.hosts and entry.patterns (each name once). The reason is
+// empty when every name parsed.
+std::string parse_host_list(std::string_view names, KnownHostEntry& entry) {
+    while (true) {
+        const auto comma = names.find(',');
+        const std::string_view name = names.substr(0, comma);
+        if (!name.empty() && is_pattern(name)) {
+            std::string pattern;
+            std::string problem = parse_pattern(name, pattern);
+            if (!problem.empty()) return problem;
+            if (std::find(entry.patterns.begin(), entry.patterns.end(), pattern) == entry.patterns.end()) {
+                entry.patterns.push_back(std::move(pattern));
+            }
+        } else {
+            HostPort hp;
+            std::string problem = parse_host(name, hp);
+            if (!problem.empty()) return problem;
+            if (std::find(entry.hosts.begin(), entry.hosts.end(), hp) == entry.hosts.end()) {
+                entry.hosts.push_back(std::move(hp));
+            }
+        }
+        if (comma == std::string_view::npos) return {};
+        names.remove_prefix(comma + 1);
+    }
+}
+
+// The name a host list's patterns are matched against, as OpenSSH builds it.
+std::string match_name(const HostPort& hp) {
+    if (hp.port == default_port) return hp.host;
+    return "[" + hp.host + "]:" + std::to_string(hp.port);
+}
+
+bool matches(const KnownHostEntry& entry, const HostPort& wanted, const std::string& name) {
+    bool positive = false;
+    for (const auto& p : entry.patterns) {
+        if (p.starts_with('!')) {
+            if (text::match_pattern(std::string_view(p).substr(1), name)) return false;
+        } else if (!positive && text::match_pattern(p, name)) {
+            positive = true;
+        }
+    }
+    return positive || std::find(entry.hosts.begin(), entry.hosts.end(), wanted) != entry.hosts.end();
+}
+
 Parsed parse_line(std::string_view line, const Location& where) {
     std::string_view rest = line;
     std::string_view first = next_word(rest);
@@ -87,20 +156,16 @@ Parsed parse_line(std::string_view line, const Location& where) {
             return skip("@revoked needs host names before the key (\"*\" for every host)");
         }
         entry.revoked = true;
+        // Read for the tools that show a host's lines; a field twoway cannot read leaves them empty and
+        // the key still revoked (for every host).
+        if (!parse_host_list(hosts, entry).empty()) {
+            entry.hosts.clear();
+            entry.patterns.clear();
+        }
     } else {
         if (first.starts_with('|')) return skip("hashed host names are not supported yet");
-        std::string_view names = first;
-        while (true) {
-            const auto comma = names.find(',');
-            HostPort hp;
-            std::string problem = parse_host(names.substr(0, comma), hp);
-            if (!problem.empty()) return skip(std::move(problem));
-            if (std::find(entry.hosts.begin(), entry.hosts.end(), hp) == entry.hosts.end()) {
-                entry.hosts.push_back(std::move(hp));
-            }
-            if (comma == std::string_view::npos) break;
-            names.remove_prefix(comma + 1);
-        }
+        std::string problem = parse_host_list(first, entry);
+        if (!problem.empty()) return skip(std::move(problem));
     }
 
     auto key = parse_public_key_line(rest);
@@ -128,6 +193,7 @@ HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view h
                        const PublicKey& key) {
     HostVerdict verdict;
     const HostPort wanted{text::ascii_lower(host), port};
+    const std::string name = match_name(wanted);
     for (const auto& file : files) {
         if (file.truncated) verdict.incomplete = true;
         for (const auto& entry : file.entries) {
@@ -135,7 +201,7 @@ HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view h
                 if (!verdict.revoked && entry.key == key) verdict.revoked = entry.where;
                 continue;
             }
-            if (std::find(entry.hosts.begin(), entry.hosts.end(), wanted) == entry.hosts.end()) continue;
+            if (!matches(entry, wanted, name)) continue;
             if (entry.key == key) {
                 if (!verdict.matched) verdict.matched = entry.where;
             } else {
@@ -163,13 +229,14 @@ std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files, st
     std::vector<PublicKey> keys;
     std::vector<PublicKey> revoked;
     const HostPort wanted{text::ascii_lower(host), port};
+    const std::string name = match_name(wanted);
     for (const auto& file : files) {
         for (const auto& entry : file.entries) {
             if (entry.revoked) {
                 revoked.push_back(entry.key);
                 continue;
             }
-            if (std::find(entry.hosts.begin(), entry.hosts.end(), wanted) == entry.hosts.end()) continue;
+            if (!matches(entry, wanted, name)) continue;
             if (std::find(keys.begin(), keys.end(), entry.key) == keys.end()) keys.push_back(entry.key);
         }
     }
@@ -177,6 +244,11 @@ std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files, st
         return std::find(revoked.begin(), revoked.end(), k) != revoked.end();
     });
     return keys;
+}
+
+bool known_host_matches(const KnownHostEntry& entry, std::string_view host, std::uint16_t port) {
+    const HostPort wanted{text::ascii_lower(host), port};
+    return matches(entry, wanted, match_name(wanted));
 }
 
 std::optional<HostPort> parse_host_port(std::string_view name) {

@@ -36,6 +36,29 @@ bool valid_host_name(std::string_view host) noexcept {
     return true;
 }
 
+bool match_pattern(std::string_view pattern, std::string_view text) noexcept {
+    std::size_t p = 0;
+    std::size_t t = 0;
+    std::size_t star = std::string_view::npos;
+    std::size_t mark = 0;
+    while (t < text.size()) {
+        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+            ++p;
+            ++t;
+        } else if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            mark = t;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            t = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) noexcept {
     if (s.empty()) return std::nullopt;
     std::uint64_t v = 0;

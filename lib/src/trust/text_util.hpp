@@ -31,6 +31,12 @@ namespace twoway::text {
 // commas, brackets, wildcards or '!'.
 [[nodiscard]] bool valid_host_name(std::string_view host) noexcept;
 
+// OpenSSH's patterns (ssh_config PATTERNS, known_hosts host lists): '*' matches any run of characters
+// (also none), '?' exactly one; nothing else is special. Case-sensitive (callers lower-case both sides
+// for host names). Greedy with one backtrack point, the last '*': linear in practice, at most
+// pattern x text steps, never exponential, whatever a file holds.
+[[nodiscard]] bool match_pattern(std::string_view pattern, std::string_view text) noexcept;
+
 // A decimal TCP port 1..65535: digits only (no sign, no blanks), leading zeros allowed as in a2port().
 [[nodiscard]] std::optional<std::uint16_t> parse_port(std::string_view s) noexcept;
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "client_config.hpp"
+#include "trust/text_util.hpp"
 
 using namespace twoway;
 
@@ -258,18 +259,18 @@ TEST_CASE("client config: at most 100 IdentityFile lines", "[config]") {
 }
 
 TEST_CASE("Host patterns: wildcards and negation as in ssh_config", "[config]") {
-    CHECK(match_pattern("*", ""));
-    CHECK(match_pattern("*", "anything"));
-    CHECK(match_pattern("*.co.uk", "www.example.co.uk"));
-    CHECK_FALSE(match_pattern("*.co.uk", "co.uk"));
-    CHECK(match_pattern("192.168.0.?", "192.168.0.7"));
-    CHECK_FALSE(match_pattern("192.168.0.?", "192.168.0.17"));
-    CHECK(match_pattern("a*b*c", "aXXbYYc"));
-    CHECK_FALSE(match_pattern("a*b*c", "aXXbYY"));
-    CHECK(match_pattern("**a", "a"));
-    CHECK_FALSE(match_pattern("", "a"));
-    CHECK(match_pattern("exact", "exact"));
-    CHECK_FALSE(match_pattern("exact", "exactly"));
+    CHECK(text::match_pattern("*", ""));
+    CHECK(text::match_pattern("*", "anything"));
+    CHECK(text::match_pattern("*.co.uk", "www.example.co.uk"));
+    CHECK_FALSE(text::match_pattern("*.co.uk", "co.uk"));
+    CHECK(text::match_pattern("192.168.0.?", "192.168.0.7"));
+    CHECK_FALSE(text::match_pattern("192.168.0.?", "192.168.0.17"));
+    CHECK(text::match_pattern("a*b*c", "aXXbYYc"));
+    CHECK_FALSE(text::match_pattern("a*b*c", "aXXbYY"));
+    CHECK(text::match_pattern("**a", "a"));
+    CHECK_FALSE(text::match_pattern("", "a"));
+    CHECK(text::match_pattern("exact", "exact"));
+    CHECK_FALSE(text::match_pattern("exact", "exactly"));
 
     const std::vector<HostPattern> list{{"*.example.com", false}, {"bastion.example.com", true}};
     CHECK(host_matches(list, "web.example.com"));
@@ -283,7 +284,7 @@ TEST_CASE("Host patterns: wildcards and negation as in ssh_config", "[config]") 
 
     // A pathological pattern stays fast (no exponential backtracking).
     const auto start = std::chrono::steady_clock::now();
-    CHECK_FALSE(match_pattern(std::string(50, '*') + std::string(50, 'a') + "b", std::string(5000, 'a')));
+    CHECK_FALSE(text::match_pattern(std::string(50, '*') + std::string(50, 'a') + "b", std::string(5000, 'a')));
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
 

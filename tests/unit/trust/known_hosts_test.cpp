@@ -63,12 +63,12 @@ TEST_CASE("known_hosts: plain names, [host]:port and lists parse into entries", 
 
 TEST_CASE("known_hosts: every unsupported or bad line is skipped with path:line and why", "[trust]") {
     const std::string k = " " + key_text(1);
-    CHECK(only_diagnostic("*.example.com" + k) ==
-          "kh:1: host patterns with wildcards (* ?) are not supported yet: \"*.example.com\"");
-    CHECK(only_diagnostic("host,web?" + k) ==
-          "kh:1: host patterns with wildcards (* ?) are not supported yet: \"web?\"");
-    CHECK(only_diagnostic("host,!bad.example.com" + k) ==
-          "kh:1: negated host patterns (!) are not supported yet: \"!bad.example.com\"");
+    CHECK(only_diagnostic("host,!" + k) == "kh:1: empty negated pattern \"!\"");
+    CHECK(only_diagnostic("web/*" + k) == "kh:1: invalid host pattern \"web/*\"");
+    CHECK(only_diagnostic("!a\\b" + k) == "kh:1: invalid host pattern \"!a\\\\b\"");
+    CHECK(only_diagnostic("*.example.com:2200" + k) ==
+          "kh:1: a host with a port must be written [host]:port: \"*.example.com:2200\"");
+    CHECK(only_diagnostic(std::string(513, '*') + k) == "kh:1: host pattern longer than 512 characters");
     CHECK(only_diagnostic("|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM=" + k) ==
           "kh:1: hashed host names are not supported yet");
     CHECK(only_diagnostic("@cert-authority *.example.com" + k) == "kh:1: @cert-authority lines are not supported yet");
@@ -103,7 +103,7 @@ TEST_CASE("known_hosts: every unsupported or bad line is skipped with path:line 
 
 TEST_CASE("known_hosts: a bad line does not void the file", "[trust]") {
     const std::string text = "good1 " + key_text(1) + "\n" +
-                             "*.wild " + key_text(2) + "\n" +
+                             "bad/name " + key_text(2) + "\n" +
                              "garbage\n" +
                              "good2 " + key_text(3) + "\n";
     auto f = parse_known_hosts("kh", text);
@@ -117,7 +117,7 @@ TEST_CASE("known_hosts: a bad line does not void the file", "[trust]") {
 }
 
 TEST_CASE("known_hosts: the reader reports every line's status and text", "[trust]") {
-    const std::string text = "# c\n\n  \t\nhost " + key_text(1) + "\n*.x " + key_text(1) + "\n";
+    const std::string text = "# c\n\n  \t\nhost " + key_text(1) + "\n|1|a=|b= " + key_text(1) + "\n";
     KnownHostsReader r("kh", text);
     std::vector<LineStatus> statuses;
     std::vector<std::size_t> numbers;
@@ -211,11 +211,76 @@ TEST_CASE("check_host: host names compare case-insensitively", "[trust]") {
 
 TEST_CASE("check_host: skipped lines never match", "[trust]") {
     std::vector<KnownHostsFile> files{parse_known_hosts(
-        "kh", "* " + key_text(1) + "\n|1|abc=|def= " + key_text(1) + "\n@cert-authority * " + key_text(1) +
-                  "\nhost,!host " + key_text(1) + "\n")};
+        "kh", "|1|abc=|def= " + key_text(1) + "\n@cert-authority * " + key_text(1) + "\nhost,!,* " + key_text(1) +
+                  "\nhost:22,* " + key_text(1) + "\n")};
     CHECK(files[0].entries.empty());
     CHECK(check(files, "host", default_port, 1).status == HostStatus::unknown);
     CHECK(check(files, "*", default_port, 1).status == HostStatus::unknown);
+}
+
+TEST_CASE("known_hosts: patterns are kept apart from plain names, lower-cased, once each", "[trust]") {
+    auto f = parse_known_hosts("kh", "Web.Example,*.Example.COM,!Old.example.com,[10.0.0.?]:2222,*.example.com " +
+                                         key_text(1) + "\n");
+    REQUIRE(f.entries.size() == 1);
+    CHECK(f.diagnostics.empty());
+    CHECK(f.entries[0].hosts == std::vector<HostPort>{{"web.example", default_port}});
+    CHECK(f.entries[0].patterns ==
+          std::vector<std::string>{"*.example.com", "!old.example.com", "[10.0.0.?]:2222"});
+}
+
+TEST_CASE("check_host: wildcards and negation match as OpenSSH's match_hostname", "[trust]") {
+    // Expected results from ssh-keygen -F (OpenSSH 9.2) on the same lines; tests/interop compares the
+    // two programs on a file like this one.
+    std::vector<KnownHostsFile> files{parse_known_hosts(
+        "kh", "*.example.com,!bad.example.com " + key_text(1) + "\n" +  // 1
+                  "[*.example.com]:2222 " + key_text(2) + "\n" +        // 2
+                  "db?.internal " + key_text(3) + "\n" +                // 3
+                  "!skip.example.net,*.example.net " + key_text(4) + "\n")};  // 4: order does not matter
+    const auto status = [&](std::string_view host, std::uint16_t port, int key) {
+        return check(files, host, port, key).status;
+    };
+    CHECK(status("www.example.com", default_port, 1) == HostStatus::known);
+    CHECK(status("WWW.Example.COM", default_port, 1) == HostStatus::known);
+    CHECK(status("a.b.example.com", default_port, 1) == HostStatus::known);      // '*' crosses dots
+    CHECK(status("www.example.com", default_port, 9) == HostStatus::changed);    // a pattern line can conflict
+    CHECK(status("bad.example.com", default_port, 1) == HostStatus::unknown);    // negated: the line is out
+    CHECK(status("example.com", default_port, 1) == HostStatus::unknown);        // "*." needs the dot
+    CHECK(status("www.example.com", 2222, 1) == HostStatus::changed);            // line 2 has another key
+    CHECK(status("www.example.com", 2222, 2) == HostStatus::known);
+    CHECK(status("www.example.com", 2223, 2) == HostStatus::unknown);            // other ports: "[h]:p" whole
+    CHECK(status("db1.internal", default_port, 3) == HostStatus::known);
+    CHECK(status("db12.internal", default_port, 3) == HostStatus::unknown);      // '?' is one character
+    CHECK(status("db.internal", default_port, 3) == HostStatus::unknown);
+    CHECK(status("skip.example.net", default_port, 4) == HostStatus::unknown);
+    CHECK(status("go.example.net", default_port, 4) == HostStatus::known);
+
+    // A negated pattern beats a plain name on the same line, as in OpenSSH.
+    std::vector<KnownHostsFile> both{parse_known_hosts("kh", "host,!h* " + key_text(1) + "\n")};
+    CHECK(check(both, "host", default_port, 1).status == HostStatus::unknown);
+    // A line of negations alone matches nothing.
+    std::vector<KnownHostsFile> none{parse_known_hosts("kh", "!a,!b " + key_text(1) + "\n")};
+    REQUIRE(none[0].entries.size() == 1);
+    CHECK(check(none, "c", default_port, 1).status == HostStatus::unknown);
+    // "*" is every host and port; known_host_keys follows the same matching.
+    std::vector<KnownHostsFile> all{parse_known_hosts("kh", "* " + key_text(5) + "\n")};
+    CHECK(check(all, "anything", 1, 5).status == HostStatus::known);
+    CHECK(known_host_keys(all, "anything", 1) == std::vector<PublicKey>{test_key(5)});
+    CHECK(known_host_keys(files, "bad.example.com", default_port).empty());
+}
+
+TEST_CASE("known_host_matches answers for one entry, revoked or not", "[trust]") {
+    auto f = parse_known_hosts("kh", "@revoked *.example.com " + key_text(1) + "\n" + "host,[host]:2200 " +
+                                         key_text(2) + "\n" + "@revoked bad/name " + key_text(3) + "\n");
+    REQUIRE(f.entries.size() == 3);
+    CHECK(known_host_matches(f.entries[0], "a.example.com", default_port));
+    CHECK_FALSE(known_host_matches(f.entries[0], "a.example.org", default_port));
+    CHECK(known_host_matches(f.entries[1], "HOST", default_port));
+    CHECK(known_host_matches(f.entries[1], "host", 2200));
+    CHECK_FALSE(known_host_matches(f.entries[1], "host", 2201));
+    // A host field twoway cannot read names no host, and the key is still revoked.
+    CHECK(f.entries[2].revoked);
+    CHECK_FALSE(known_host_matches(f.entries[2], "bad/name", default_port));
+    CHECK(check(std::vector<KnownHostsFile>{f}, "x", 1, 3).status == HostStatus::revoked);
 }
 
 TEST_CASE("format_host_port and format_known_hosts_line write what ssh writes", "[trust]") {
@@ -305,7 +370,7 @@ TEST_CASE("known_hosts limits: line length, lines, entries and diagnostics", "[t
         TrustLimits limits;
         limits.max_diagnostics = 3;
         std::string text;
-        for (int i = 0; i < 10; ++i) text += "* " + key_text(1) + "\n";
+        for (int i = 0; i < 10; ++i) text += "|1|a=|b= " + key_text(1) + "\n";
         text += good + "\n";
         auto f = parse_known_hosts("kh", text, limits);
         CHECK(f.diagnostics.size() == 3);
@@ -358,6 +423,10 @@ TEST_CASE("known_hosts: @revoked lines hold keys revoked for every host, whateve
         CHECK(f.entries[i].key == test_key(i + 1));
         CHECK(f.entries[i].where.line == static_cast<std::size_t>(i + 1));
     }
+    // The host field is read where it can be (for twoway-keygen -F); a hashed one cannot.
+    CHECK(f.entries[0].patterns == std::vector<std::string>{"*"});
+    CHECK(f.entries[1].patterns.empty());
+    CHECK(f.entries[2].patterns == std::vector<std::string>{"web?", "!db"});
     CHECK(f.entries[0].comment == "stolen laptop");
     CHECK_FALSE(f.entries[3].revoked);
 
