@@ -125,6 +125,25 @@ private:
         return false;
     }
 
+    // "none" alone, or files that each pass problem(file) (it returns what is wrong, or ""). Nothing,
+    // once the error is reported, when the list is bad.
+    template <class Problem>
+    std::optional<std::vector<std::string>> file_list(const Keyword& kw, const std::vector<std::string>& args,
+                                                      Problem&& problem) {
+        std::vector<std::string> files;
+        for (const auto& a : args) {
+            std::string why = a.empty() ? "empty argument"
+                              : a == "none" ? (args.size() == 1 ? "" : "\"none\" must appear alone")
+                                            : problem(a);
+            if (!why.empty()) {
+                value_error(kw, std::move(why));
+                return std::nullopt;
+            }
+            if (a != "none") files.push_back(a);
+        }
+        return files;
+    }
+
     void port(const Keyword& kw, const std::string& arg);
     void listen_address(const Keyword& kw, const std::string& arg);
     void host_key(const Keyword& kw, const std::string& arg);
@@ -255,39 +274,21 @@ void Parser::host_key(const Keyword& kw, const std::string& arg) {
 }
 
 void Parser::authorized_keys_file(const Keyword& kw, const std::vector<std::string>& args) {
-    std::vector<std::string> files;
-    for (const auto& a : args) {
-        if (a.empty()) return value_error(kw, "empty argument");
-        if (a == "none") {
-            if (args.size() != 1) return value_error(kw, "\"none\" must appear alone");
-            continue;
-        }
-        if (a.starts_with('~')) {
-            return value_error(kw, "use %h instead of ~ for the home directory: " + text::quoted(a));
-        }
-        if (auto problem = config::check_tokens(a, "huU"); !problem.empty()) return value_error(kw, problem);
-        files.push_back(a);
-    }
-    if (first(kw.key)) config_.authorized_keys_files = std::move(files);
+    auto files = file_list(kw, args, [](const std::string& a) -> std::string {
+        if (a.starts_with('~')) return "use %h instead of ~ for the home directory: " + text::quoted(a);
+        return config::check_tokens(a, "huU");
+    });
+    if (files && first(kw.key)) config_.authorized_keys_files = std::move(*files);
 }
 
 void Parser::revoked_keys(const Keyword& kw, const std::vector<std::string>& args) {
     // The daemon's own files, read at every authentication: absolute paths, no per-account tokens.
-    std::vector<std::string> files;
-    for (const auto& a : args) {
-        if (a.empty()) return value_error(kw, "empty argument");
-        if (a == "none") {
-            if (args.size() != 1) return value_error(kw, "\"none\" must appear alone");
-            continue;
-        }
-        if (!a.starts_with('/')) return value_error(kw, "must be an absolute path: " + text::quoted(a));
-        if (a.find('%') != std::string::npos) {
-            return value_error(kw, "takes no % tokens (one list for every account): " + text::quoted(a));
-        }
-        if (files.size() >= max_repeats) return value_error(kw, "too many files (limit " + std::to_string(max_repeats) + ")");
-        files.push_back(a);
-    }
-    if (first(kw.key)) config_.revoked_keys_files = std::move(files);
+    auto files = file_list(kw, args, [](const std::string& a) -> std::string {
+        if (!a.starts_with('/')) return "must be an absolute path: " + text::quoted(a);
+        if (a.find('%') != std::string::npos) return "takes no % tokens (one list for every account): " + text::quoted(a);
+        return {};
+    });
+    if (files && first(kw.key)) config_.revoked_keys_files = std::move(*files);
 }
 
 void Parser::max_startups(const Keyword& kw, const std::string& arg) {
