@@ -1,6 +1,7 @@
 // twowayd: the twoway daemon. Flags follow sshd's: -f config, -p port, -h host_key, -D (do not
 // detach), -d (debug: foreground, DEBUG level, stderr), -e (log to stderr), -t (test the configuration
-// and the host keys, then exit). docs/twowayd.md is the reference.
+// and the host keys, then exit), -T (the same, then print the effective configuration).
+// docs/twowayd.md is the reference.
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -32,6 +33,7 @@ struct Flags {
     int debug = 0;
     bool log_stderr = false;
     bool test = false;
+    bool extended_test = false;  // -T: -t, then print the effective configuration
 };
 
 // As sshd's sanitise_stdfd: descriptors 0-2 must be open, or the first pipe or socket we create could
@@ -87,19 +89,24 @@ int run(const Flags& flags) {
     for (int p : flags.ports) overrides.ports.push_back(static_cast<std::uint16_t>(p));
     for (const auto& k : flags.host_keys) overrides.host_keys.push_back(absolute(k));
     // -t names the file as it was given; a running daemon needs the absolute path.
-    const std::string config_path = flags.test ? flags.config_path : absolute(flags.config_path);
+    const bool testing = flags.test || flags.extended_test;
+    const std::string config_path = testing ? flags.config_path : absolute(flags.config_path);
 
     const bool foreground = flags.no_detach || flags.debug > 0;
-    const bool to_stderr = foreground || flags.log_stderr || flags.test;
+    const bool to_stderr = foreground || flags.log_stderr || testing;
     log_open(to_stderr ? LogSink::stderr_sink : LogSink::syslog_sink,
              flags.debug > 0 ? debug_level(flags.debug) : LogLevel::info);
     log_tee_errors(!to_stderr);
 
     auto loaded = load_settings(config_path, overrides);
-    if (flags.test) {
+    if (testing) {
         // Every problem, each with its file (and line), on stderr; the exit status says good or bad.
         for (const auto& p : loaded.problems) std::fprintf(stderr, "%s\n", p.c_str());
         for (const auto& w : loaded.warnings) std::fprintf(stderr, "%s\n", w.c_str());
+        if (flags.extended_test && loaded.settings) {
+            const std::string text = twoway::format_daemon_config(loaded.settings->config);
+            std::fwrite(text.data(), 1, text.size(), stdout);
+        }
         return loaded.settings && loaded.warnings.empty() ? 0 : 1;
     }
     if (!loaded.settings) {
@@ -156,6 +163,8 @@ int main(int argc, char** argv) {
     app.add_flag("-d", flags.debug, "Debug: do not detach, log at DEBUG level to stderr (repeat for more)");
     app.add_flag("-e", flags.log_stderr, "Log to stderr instead of syslog");
     app.add_flag("-t", flags.test, "Test the configuration, the host keys and the RevokedKeys files, print every problem and exit");
+    app.add_flag("-T", flags.extended_test,
+                 "Extended test: as -t, then print the effective configuration (one lower-case keyword per line) and exit");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -164,7 +173,7 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "twowayd: %s\n", e.what());
-        std::fprintf(stderr, "usage: twowayd [-Ddet] [-f config_file] [-h host_key_file] [-p port]\n");
+        std::fprintf(stderr, "usage: twowayd [-DdeTt] [-f config_file] [-h host_key_file] [-p port]\n");
         return 1;
     }
     return run(flags);

@@ -387,7 +387,11 @@ void Parser::penalties(const Keyword& kw, const std::vector<std::string>& args) 
 
 void Parser::penalty_exempt_list(const Keyword& kw, const std::vector<std::string>& args) {
     // sshd takes one comma-separated list; blanks between entries are accepted too. Addresses and
-    // address/masklen only: no wildcards.
+    // address/masklen only: no wildcards. "none" (alone) is the empty list, as twowayd -T prints it.
+    if (args.size() == 1 && args[0] == "none") {
+        if (first(kw.key)) config_.penalty_exempt.clear();
+        return;
+    }
     std::vector<AddressBlock> blocks;
     for (const auto& arg : args) {
         std::string_view rest = arg;
@@ -448,6 +452,68 @@ DaemonConfigResult parse_daemon_config(std::string_view path, std::string_view t
         parser.line(line->number, line->text);
     }
     return std::move(parser).finish();
+}
+
+namespace {
+
+// "host:port", with brackets around an IPv6 address; "host" alone when port is 0.
+std::string host_port_text(const std::string& host, std::uint16_t port) {
+    if (port == 0) return host;
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string block_text(const AddressBlock& b) {
+    const std::uint32_t total = b.base.v6 ? 128 : 32;
+    const std::string full = source_key(b.base, total, total);  // the address alone
+    return b.bits == total ? full : full + "/" + std::to_string(b.bits);
+}
+
+std::string file_list_text(const std::vector<std::string>& files) {
+    if (files.empty()) return "none";
+    std::string out;
+    for (const auto& f : files) out += (out.empty() ? "" : " ") + config::quote_arg(f);
+    return out;
+}
+
+}  // namespace
+
+std::string format_daemon_config(const DaemonConfig& c) {
+    std::string out;
+    const auto line = [&out](std::string_view keyword, const std::string& value) {
+        out.append(keyword).append(" ").append(value).append("\n");
+    };
+    const auto yes_no = [](bool b) { return std::string(b ? "yes" : "no"); };
+    for (auto p : c.ports) line("port", std::to_string(p));
+    for (const auto& la : c.listen_addresses) line("listenaddress", config::quote_arg(host_port_text(la.host, la.port)));
+    for (const auto& k : c.host_keys) line("hostkey", config::quote_arg(k));
+    line("authorizedkeysfile", file_list_text(c.authorized_keys_files));
+    line("revokedkeys", file_list_text(c.revoked_keys_files));
+    line("strictmodes", yes_no(c.strict_modes));
+    line("stealthmode", yes_no(c.stealth_mode));
+    line("logingracetime", std::to_string(c.login_grace_time));
+    line("maxstartups", std::to_string(c.max_startups.start) + ":" + std::to_string(c.max_startups.rate) + ":" +
+                            std::to_string(c.max_startups.full));
+    line("persourcemaxstartups", c.per_source_max_startups ? std::to_string(*c.per_source_max_startups) : "none");
+    line("persourcenetblocksize",
+         std::to_string(c.per_source_net_block_v4) + ":" + std::to_string(c.per_source_net_block_v6));
+    const auto& pc = c.penalties;
+    if (!pc.enabled) {
+        line("persourcepenalties", "no");
+    } else {
+        line("persourcepenalties", "authfail:" + std::to_string(pc.authfail) + "s noauth:" + std::to_string(pc.noauth) +
+                                       "s grace-exceeded:" + std::to_string(pc.grace_exceeded) + "s max:" +
+                                       std::to_string(pc.max) + "s min:" + std::to_string(pc.min) +
+                                       "s max-sources4:" + std::to_string(pc.max_sources4) +
+                                       " max-sources6:" + std::to_string(pc.max_sources6) +
+                                       " overflow:permissive overflow6:permissive");
+    }
+    std::string exempt;
+    for (const auto& b : c.penalty_exempt) exempt += (exempt.empty() ? "" : ",") + block_text(b);
+    line("persourcepenaltyexemptlist", exempt.empty() ? "none" : exempt);
+    line("loglevel", std::string(log_level_name(c.log_level)));
+    for (const auto& s : c.services) line("service", s.name + " " + host_port_text(s.host, s.port));
+    return out;
 }
 
 std::vector<Endpoint> listen_endpoints(const DaemonConfig& config) {

@@ -130,6 +130,12 @@ struct DaemonConfigResult {
 // Parses twowayd.conf text; path is only used in messages.
 [[nodiscard]] DaemonConfigResult parse_daemon_config(std::string_view path, std::string_view text);
 
+// The effective configuration as `twowayd -T` prints it, in the manner of sshd -T: one lower-case
+// keyword per line with its value, every keyword present (defaults included), repeatable ones once per
+// value, arguments quoted where needed. It parses back into the same configuration (ListenAddress as
+// configured, a port only where the file gave one).
+[[nodiscard]] std::string format_daemon_config(const DaemonConfig& config);
+
 // Where to listen: every ListenAddress, those without a port once per Port, duplicates removed, in
 // file order.
 [[nodiscard]] std::vector<Endpoint> listen_endpoints(const DaemonConfig& config);

@@ -2,11 +2,13 @@
 //
 // Beyond "no crash": errors are bounded and located inside the text; a config without errors has at
 // least one port, listen address and host key, unique service names, every listen endpoint on a real
-// port, and AuthorizedKeysFile entries that expand for any account.
+// port, and AuthorizedKeysFile entries that expand for any account; and what twowayd -T prints
+// (format_daemon_config) parses without error into a configuration that prints the same.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "daemon_config.hpp"
@@ -42,5 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(paths.has_value());
     for (const auto& p : *paths) check(p.starts_with('/'));
     (void)log_level_name(c.log_level);
+
+    const std::string text_out = format_daemon_config(c);
+    auto back = parse_daemon_config("T", text_out);
+    check(back.ok());
+    check(format_daemon_config(back.config) == text_out);
+    check(back.config.listen_addresses == c.listen_addresses && back.config.host_keys == c.host_keys);
+    check(back.config.authorized_keys_files == c.authorized_keys_files);
+    check(back.config.revoked_keys_files == c.revoked_keys_files);
     return 0;
 }

@@ -66,6 +66,29 @@ def test_host_key_problems_are_reported_by_file():
         check(r.returncode == 0 and r.stderr == "", f"-h good key: {r.returncode} {r.stderr!r}")
 
 
+def test_extended_test_prints_the_effective_configuration():
+    with World("t-T", start=False) as w:
+        r = twowayd("-T", "-f", w.config, "-p", "2345")
+        check(r.returncode == 0 and r.stderr == "", f"-T: {r.returncode} {r.stderr!r}")
+        lines = r.stdout.splitlines()
+        # The file's values, the flags' overrides and the defaults, one lower-case keyword per line.
+        for expected in ("port 2345", "listenaddress 127.0.0.1", f"hostkey {w.host_key}",
+                         f"authorizedkeysfile {w.authorized_keys}", "strictmodes no", "loglevel VERBOSE",
+                         "revokedkeys none", "logingracetime 120", "maxstartups 10:30:100"):
+            check(expected in lines, f"-T lacks {expected!r}:\n{r.stdout}")
+        check(all(l.split(" ", 1)[0].islower() for l in lines), r.stdout)
+        # What -T prints is a configuration that means the same: -T on it prints it again.
+        again = os.path.join(w.etc, "effective.conf")
+        write(again, r.stdout)
+        r2 = twowayd("-T", "-f", again)
+        check(r2.returncode == 0 and r2.stdout == r.stdout, f"-T on -T's output: {r2.returncode} {r2.stderr!r}\n"
+              f"{r2.stdout}\nvs\n{r.stdout}")
+        # A bad configuration prints its problems and no configuration.
+        write(again, "Port 0\n")
+        r3 = twowayd("-T", "-f", again)
+        check(r3.returncode == 1 and r3.stdout == "" and f"{again}:1: Port" in r3.stderr, f"{r3}")
+
+
 def test_missing_config_file():
     with World("t-missing", start=False) as w:
         path = os.path.join(w.etc, "nope.conf")

@@ -92,6 +92,19 @@ SplitLine split_line(std::string_view line) {
     return out;
 }
 
+std::string quote_arg(std::string_view arg) {
+    const bool bare = !arg.empty() && arg.front() != '#' && arg.front() != '=' &&
+                      arg.find_first_of(" \t\"'\\") == std::string_view::npos;
+    if (bare) return std::string(arg);
+    std::string out = "\"";
+    for (char c : arg) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
 void ErrorList::add(std::size_t line, std::string message) {
     if (full_) return;
     if (list_.size() == max_errors) {

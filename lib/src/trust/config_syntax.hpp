@@ -52,6 +52,10 @@ private:
     bool full_ = false;
 };
 
+// One argument written so that split_line reads it back as it is: bare when it can be, otherwise in
+// double quotes with '"' and '\\' escaped (blanks, quotes, backslashes, a leading '#' or '=', empty).
+[[nodiscard]] std::string quote_arg(std::string_view arg);
+
 // sshd's TIME FORMATS: one or more number[qualifier] (none or s = seconds, m, h, d, w), added up. Digits
 // only; nothing for an empty, malformed or larger than INT32_MAX value.
 [[nodiscard]] std::optional<std::uint32_t> parse_time(std::string_view s) noexcept;

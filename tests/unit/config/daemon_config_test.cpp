@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "daemon_config.hpp"
+#include "trust/config_syntax.hpp"
 
 using namespace twoway;
 
@@ -302,4 +303,81 @@ TEST_CASE("daemon config: load reports an unreadable file as one error", "[confi
     auto dir = load_daemon_config("/");
     REQUIRE(dir.errors.size() == 1);
     CHECK(dir.errors[0].text() == "/: cannot read: not a regular file");
+}
+
+TEST_CASE("daemon config: -T's text lists every keyword and reads back as the same configuration", "[config]") {
+    const auto defaults = format_daemon_config(DaemonConfig{});
+    CHECK(defaults ==
+          "port 4422\n"
+          "listenaddress 0.0.0.0\n"
+          "listenaddress ::\n"
+          "hostkey /etc/twoway/host_ed25519_key\n"
+          "authorizedkeysfile %h/.twoway/authorized_keys\n"
+          "revokedkeys none\n"
+          "strictmodes yes\n"
+          "stealthmode no\n"
+          "logingracetime 120\n"
+          "maxstartups 10:30:100\n"
+          "persourcemaxstartups none\n"
+          "persourcenetblocksize 32:128\n"
+          "persourcepenalties no\n"
+          "persourcepenaltyexemptlist none\n"
+          "loglevel INFO\n");
+    CHECK(good(defaults).ports == DaemonConfig{}.ports);
+
+    const auto c = good("Port 2000\nPort 2001\nListenAddress [::1]:2222\nListenAddress 127.0.0.1\n"
+                        "HostKey \"/k/a b\"\nHostKey /k/#x\nAuthorizedKeysFile \"%h/my \\\"keys\\\"\" /etc/ak/%u\n"
+                        "RevokedKeys /etc/r1 /etc/r2\nStrictModes no\nStealthMode yes\nLoginGraceTime 1m30s\n"
+                        "MaxStartups 5\nPerSourceMaxStartups 3\nPerSourceNetBlockSize 24:56\n"
+                        "PerSourcePenalties authfail:1m max-sources6:99\n"
+                        "PerSourcePenaltyExemptList 10.0.0.0/8,192.0.2.7 2001:db8::/32\nLogLevel DEBUG\n"
+                        "Service web 127.0.0.1:8080\nService db [::1]:5432\n");
+    const auto text = format_daemon_config(c);
+    CHECK(text ==
+          "port 2000\n"
+          "port 2001\n"
+          "listenaddress [::1]:2222\n"
+          "listenaddress 127.0.0.1\n"
+          "hostkey \"/k/a b\"\n"
+          "hostkey /k/#x\n"
+          "authorizedkeysfile \"%h/my \\\"keys\\\"\" /etc/ak/%u\n"
+          "revokedkeys /etc/r1 /etc/r2\n"
+          "strictmodes no\n"
+          "stealthmode yes\n"
+          "logingracetime 90\n"
+          "maxstartups 5:30:5\n"
+          "persourcemaxstartups 3\n"
+          "persourcenetblocksize 24:56\n"
+          "persourcepenalties authfail:60s noauth:1s grace-exceeded:10s max:600s min:15s max-sources4:65536 "
+          "max-sources6:99 overflow:permissive overflow6:permissive\n"
+          "persourcepenaltyexemptlist 10.0.0.0/8,192.0.2.7,2001:db8::/32\n"
+          "loglevel DEBUG1\n"
+          "service web 127.0.0.1:8080\n"
+          "service db [::1]:5432\n");
+    // The text is a config file meaning the same.
+    const auto back = good(text);
+    CHECK(back.ports == c.ports);
+    CHECK(back.listen_addresses == c.listen_addresses);
+    CHECK(back.host_keys == c.host_keys);
+    CHECK(back.authorized_keys_files == c.authorized_keys_files);
+    CHECK(back.revoked_keys_files == c.revoked_keys_files);
+    CHECK(back.login_grace_time == c.login_grace_time);
+    CHECK(back.max_startups == c.max_startups);
+    CHECK(back.penalties == c.penalties);
+    CHECK(back.penalty_exempt == c.penalty_exempt);
+    CHECK(back.log_level == c.log_level);
+    CHECK(format_daemon_config(back) == text);
+}
+
+TEST_CASE("config syntax: quote_arg writes what split_line reads back", "[config]") {
+    for (const std::string arg : {"plain", "", "a b", "tab\there", "\"", "'", "\\", "a\\\"b", "#start", "mid#dle",
+                                  "=start", "mid=dle", "  ", "\"quoted\""}) {
+        INFO(arg);
+        const auto split = config::split_line("Keyword " + config::quote_arg(arg));
+        REQUIRE(split.kind == config::SplitLine::Kind::directive);
+        REQUIRE(split.directive.args.size() == 1);
+        CHECK(split.directive.args[0] == arg);
+    }
+    CHECK(config::quote_arg("/etc/twoway/revoked_keys") == "/etc/twoway/revoked_keys");
+    CHECK(config::quote_arg("a b") == "\"a b\"");
 }
