@@ -6,9 +6,6 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <string_view>
-
-#include <twoway/keys.hpp>
 
 #include "log.hpp"
 
@@ -75,73 +72,20 @@ std::optional<std::string> read_all(int fd, std::size_t size_hint, std::string& 
     }
 }
 
-// The magic at the start of an OpenSSH key revocation list (PROTOCOL.krl).
-constexpr std::string_view krl_magic{"SSHKRL\n\0", 8};
-
-// A revocation file's line that is not an Ed25519 key: harmless when it is a key of another type (it
-// cannot name an Ed25519 key), a problem otherwise (a typo must not silently un-revoke a key).
-bool other_key_type(std::string_view line) {
-    auto parsed = twoway::parse_public_key_line(line);
-    return !parsed && parsed.error() == twoway::errc::unsupported_key_type;
-}
-
 }  // namespace
-
-RevocationList load_revocation_list(const std::string& path) {
-    RevocationList out;
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-    if (fd.get() < 0) {
-        out.problems.push_back(path + ": cannot open: " + errno_text(errno));
-        return out;
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
-        out.problems.push_back(path + ": cannot stat: " + errno_text(errno));
-        return out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        out.problems.push_back(path + ": not a regular file");
-        return out;
-    }
-    const int flags = ::fcntl(fd.get(), F_GETFL);
-    if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
-    std::string problem;
-    auto text = read_all(fd.get(), static_cast<std::size_t>(st.st_size), problem);
-    if (!text) {
-        out.problems.push_back(path + ": cannot read: " + problem);
-        return out;
-    }
-    if (std::string_view(*text).starts_with(krl_magic)) {
-        out.problems.push_back(path + ": an OpenSSH KRL, which twowayd cannot read (list public keys, one per line)");
-        return out;
-    }
-    twoway::AuthorizedKeysReader reader(path, *text);
-    while (auto line = reader.next()) {
-        if (line->status == twoway::LineStatus::entry) {
-            out.keys.push_back(std::move(*line->entry));
-        } else if (line->status == twoway::LineStatus::skipped && !other_key_type(line->text)) {
-            if (out.problems.size() < 10) out.problems.push_back(line->where.text() + ": " + line->reason);
-        }
-    }
-    if (reader.truncated()) out.problems.push_back(path + ": over the limits for a key file (lines or entries)");
-    return out;
-}
 
 RevocationDecision check_revoked_key(const twoway::DaemonConfig& config, const twoway::PublicKey& key) {
     RevocationDecision out;
     for (const auto& path : config.revoked_keys_files) {
-        auto list = load_revocation_list(path);
-        if (!list.problems.empty()) {
+        auto list = twoway::load_revocation_list(path);
+        if (!list.usable()) {
             out.refused = true;
             for (auto& p : list.problems) out.problems.push_back(std::move(p));
             continue;
         }
-        for (const auto& entry : list.keys) {
-            if (entry.key == key) {
-                out.refused = true;
-                if (!out.revoked_by) out.revoked_by = entry.where;
-                break;
-            }
+        if (auto where = twoway::find_revoked(list, key)) {
+            out.refused = true;
+            if (!out.revoked_by) out.revoked_by = std::move(*where);
         }
     }
     return out;

@@ -27,24 +27,15 @@ struct KeyDecision {
 [[nodiscard]] KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Account& account,
                                                const twoway::PublicKey& key);
 
-// RevokedKeys: is this key listed in one of the revocation files, for every account? The files hold
-// public key lines (as authorized_keys without options; keys of other types are ignored). They are read
-// at every authentication, as sshd does, so an edit takes effect without a reload. It fails closed, as
-// sshd does: a file that cannot be read or that holds a line twowayd cannot understand (or is an OpenSSH
-// KRL, not supported yet) refuses every key, since a revocation list is useless if it can be skipped.
+// RevokedKeys: is this key listed in one of the revocation files, for every account? The files
+// (twoway::RevocationList: public key lines) are read at every authentication, as sshd does, so an edit
+// takes effect without a reload. It fails closed, as sshd does: a file that cannot be read or understood
+// refuses every key, since a revocation list is useless if it can be skipped.
 struct RevocationDecision {
     bool refused = false;                         // revoked, or a list could not be used
     std::optional<twoway::Location> revoked_by;   // the line that lists the key
     std::vector<std::string> problems;            // "path: why" / "path:line: why", for the log
 };
-
-// One revocation file read and understood (or the reasons it cannot be).
-struct RevocationList {
-    std::vector<twoway::AuthorizedKey> keys;
-    std::vector<std::string> problems;  // empty when the file is usable
-};
-
-[[nodiscard]] RevocationList load_revocation_list(const std::string& path);
 
 [[nodiscard]] RevocationDecision check_revoked_key(const twoway::DaemonConfig& config, const twoway::PublicKey& key);
 

@@ -6,8 +6,7 @@
 
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
-
-#include "authorized.hpp"
+#include <twoway/trust.hpp>
 
 namespace twowayd {
 
@@ -74,7 +73,7 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
         out.problems.push_back(config_path + ": no host key could be loaded (HostKey)");
     }
     for (const auto& path : settings->config.revoked_keys_files) {
-        for (auto& p : load_revocation_list(path).problems) {
+        for (auto& p : twoway::load_revocation_list(path).problems) {
             out.warnings.push_back("RevokedKeys " + p + " (every key is refused until this is fixed)");
         }
     }

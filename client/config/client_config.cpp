@@ -29,6 +29,7 @@ constexpr std::array keywords{
     Keyword{"IdentityFile", Key::directive, ClientKeyword::identity_file, 1},
     Keyword{"StrictHostKeyChecking", Key::directive, ClientKeyword::strict_host_key_checking, 1},
     Keyword{"UserKnownHostsFile", Key::directive, ClientKeyword::user_known_hosts_file, 0},
+    Keyword{"RevokedHostKeys", Key::directive, ClientKeyword::revoked_host_keys, 1},
     Keyword{"BatchMode", Key::directive, ClientKeyword::batch_mode, 1},
     Keyword{"ConnectTimeout", Key::directive, ClientKeyword::connect_timeout, 1},
 };
@@ -43,7 +44,7 @@ const Keyword* find_keyword(std::string_view word) {
     return nullptr;
 }
 
-// A file name for IdentityFile or UserKnownHostsFile. Empty when fine, else the problem.
+// A file name for IdentityFile, UserKnownHostsFile or RevokedHostKeys. Empty when fine, else the problem.
 std::string check_path(std::string_view path) {
     if (path.empty()) return "empty argument";
     if (path.starts_with('~') && path.size() > 1 && path[1] != '/') {
@@ -108,6 +109,11 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
                 if (auto problem = check_path(a); !problem.empty()) return name + ": " + problem;
                 out.files.push_back(a);
             }
+            return {};
+        case ClientKeyword::revoked_host_keys:
+            if (arg == "none") return {};  // text stays empty
+            if (auto problem = check_path(arg); !problem.empty()) return name + ": " + problem;
+            out.text = arg;
             return {};
         case ClientKeyword::batch_mode: {
             auto v = config::parse_yes_no(arg, true);

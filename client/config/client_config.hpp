@@ -31,6 +31,7 @@ enum class ClientKeyword {
     identity_file,
     strict_host_key_checking,
     user_known_hosts_file,
+    revoked_host_keys,
     batch_mode,
     connect_timeout,
 };
@@ -50,7 +51,7 @@ struct ClientDirective {
     Location where;
     std::size_t block = 0;  // index into ParsedClientConfig::blocks
     ClientKeyword keyword = ClientKeyword::host_name;
-    std::string text;                // HostName, User, IdentityFile (unexpanded)
+    std::string text;                // HostName, User, IdentityFile, RevokedHostKeys (unexpanded; "" for none)
     std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none")
     std::uint32_t number = 0;        // Port; ConnectTimeout seconds (0 = none)
     bool flag = false;               // BatchMode
@@ -96,6 +97,7 @@ struct ClientSettings {
     std::string user;
     std::vector<std::string> identity_files;          // expanded; default ~/.twoway/id_ed25519
     std::vector<std::string> user_known_hosts_files;  // expanded; default ~/.twoway/known_hosts; empty: none
+    std::optional<std::string> revoked_host_keys;     // RevokedHostKeys, expanded; nothing: none (the default)
     StrictHostKeyChecking strict_host_key_checking = StrictHostKeyChecking::ask;
     bool batch_mode = false;
     std::optional<std::uint32_t> connect_timeout;  // seconds; nothing: the system's TCP timeout
@@ -103,8 +105,8 @@ struct ClientSettings {
 
 // The effective settings for host_alias: command-line options first, then the file's directives from
 // the blocks that match, the first value of each keyword winning (IdentityFile: all of them, in that
-// order, duplicates dropped, at most max_identity_files). Tokens in IdentityFile and UserKnownHostsFile
-// (%d home, %h host name, %p port, %r remote user, %u local user, %%) and a leading ~ are expanded.
+// order, duplicates dropped, at most max_identity_files). Tokens in IdentityFile, UserKnownHostsFile and
+// RevokedHostKeys (%d home, %h host name, %p port, %r remote user, %u local user, %%) and a leading ~ are expanded.
 [[nodiscard]] ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_alias,
                                      const ParsedClientConfig& cli_overrides, const ClientContext& context);
 

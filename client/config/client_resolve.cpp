@@ -23,6 +23,7 @@ struct Obtained {
     std::vector<std::string> identity_files;
     std::optional<std::vector<std::string>> known_hosts_files;
     std::optional<StrictHostKeyChecking> strict;
+    std::optional<std::string> revoked_host_keys;  // "" for none
     std::optional<bool> batch_mode;
     std::optional<std::uint32_t> connect_timeout;
 
@@ -43,6 +44,9 @@ struct Obtained {
                 break;
             case ClientKeyword::user_known_hosts_file:
                 if (!known_hosts_files) known_hosts_files = d.files;
+                break;
+            case ClientKeyword::revoked_host_keys:
+                if (!revoked_host_keys) revoked_host_keys = d.text;
                 break;
             case ClientKeyword::batch_mode:
                 if (!batch_mode) batch_mode = d.flag;
@@ -122,6 +126,9 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     }
     const auto known = got.known_hosts_files.value_or(std::vector<std::string>{std::string(default_known_hosts_file)});
     for (const auto& f : known) out.user_known_hosts_files.push_back(expand_path(f, context, tokens));
+    if (got.revoked_host_keys && !got.revoked_host_keys->empty()) {
+        out.revoked_host_keys = expand_path(*got.revoked_host_keys, context, tokens);
+    }
     return out;
 }
 

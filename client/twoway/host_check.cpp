@@ -118,6 +118,23 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
     const std::string fp = fingerprint_sha256(key);
     log::debug(1, "Server host key: ssh-ed25519 " + fp);
 
+    if (c.revoked_file) {
+        // As ssh, before anything else, and failing closed: a list that cannot be used refuses every key.
+        const RevocationList list = load_revocation_list(*c.revoked_file);
+        if (!list.usable()) {
+            for (const auto& p : list.problems) log::line("Error checking host key " + fp + " in revoked keys file " + p);
+            log::line("Host key verification failed.");
+            return false;
+        }
+        if (auto where = find_revoked(list, key)) {
+            HostVerdict revoked;
+            revoked.status = HostStatus::revoked;
+            revoked.revoked = std::move(*where);
+            warn_revoked(label, key, revoked);
+            return false;
+        }
+    }
+
     bool unreadable = false;
     const std::vector<KnownHostsFile> files = load_known_hosts_files(c, true, unreadable);
 

@@ -4,6 +4,7 @@
 // added ...") is printed here.
 //
 // Policy (docs/twoway.md):
+//   a key in the RevokedHostKeys list, or any key when that list cannot be used: refused in every mode
 //   known    accepted in every mode
 //   changed  refused in every mode, with the warning, both fingerprints and each offending file:line
 //   unknown  yes: refused; accept-new and no/off: recorded and accepted; ask: the first-contact
@@ -31,6 +32,7 @@ struct HostCheck {
     std::uint16_t port = default_port;
     std::vector<std::string> user_files;  // UserKnownHostsFile; new hosts go to the first
     std::vector<std::string> global_files{global_known_hosts_file};
+    std::optional<std::string> revoked_file;  // RevokedHostKeys
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
     bool batch_mode = false;
 };

@@ -190,6 +190,7 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
     ctx.host_check.host = settings.host_name;
     ctx.host_check.port = settings.port;
     ctx.host_check.user_files = settings.user_known_hosts_files;
+    ctx.host_check.revoked_file = settings.revoked_host_keys;
     ctx.host_check.strict = settings.strict_host_key_checking;
     ctx.host_check.batch_mode = settings.batch_mode;
 

@@ -75,6 +75,7 @@ void print_settings(const ClientSettings& s) {
     if (s.user_known_hosts_files.empty()) out += " none";
     for (const auto& f : s.user_known_hosts_files) out += " " + f;
     out += "\n";
+    out += "revokedhostkeys " + s.revoked_host_keys.value_or("none") + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
 }

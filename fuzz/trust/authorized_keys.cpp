@@ -1,7 +1,10 @@
 // Fuzz target: authorized_keys text through the reader, the parser and check_authorized.
 //
 // Beyond "no crash": the reader and parse_authorized_keys agree; every entry's key is authorized at the
-// first line holding it; a line the parser skipped never authorizes a key that no entry holds.
+// first line holding it; a line the parser skipped never authorizes a key that no entry holds. The same
+// text as a revoked key list (parse_revocation_list, which shares the reader): its keys are exactly the
+// entries; it is usable only when every skipped line was a key of another type, and a usable list
+// revokes each entry's key at the first line holding it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -55,6 +58,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& e : file.entries) {
         auto v = check_authorized(files, e.key);
         check(v.authorized && v.matched.has_value() && v.matched->line <= e.where.line);
+    }
+
+    const auto list = parse_revocation_list("ak", text, limits);
+    check(list.problems.size() <= limits.max_diagnostics);
+    check(list.usable() || !list.problems.empty());
+    const bool krl = text.starts_with(std::string_view("SSHKRL\n\0", 8));
+    if (!krl) {
+        check(list.keys.size() == file.entries.size());
+        for (std::size_t i = 0; i < list.keys.size(); ++i) check(list.keys[i].where == file.entries[i].where);
+    }
+    if (list.usable()) {
+        check(!krl && !file.truncated);
+        AuthorizedKeysReader again("ak", text, limits);
+        while (auto line = again.next()) {
+            if (line->status != LineStatus::skipped) continue;
+            auto key = parse_public_key_line(line->text);
+            check(!key && key.error() == errc::unsupported_key_type);
+        }
+        for (const auto& e : file.entries) {
+            auto where = find_revoked(list, e.key);
+            check(where.has_value() && where->line <= e.where.line);
+        }
     }
     return 0;
 }

@@ -2,7 +2,8 @@
 """Host key verification against the real daemon: StrictHostKeyChecking yes / accept-new / no / ask
 (without a terminal), the known_hosts line written for a non-default port, the refusal of a changed
 host key (in every mode) with the warning naming file:line and both fingerprints, and of a key marked
-@revoked (in every mode, whatever host the line names), and OpenSSH's host patterns (* ? !)."""
+@revoked (in every mode, whatever host the line names) or listed in a RevokedHostKeys file (every key
+refused when that list cannot be used), and OpenSSH's host patterns (* ? !)."""
 
 import os
 import re
@@ -144,6 +145,43 @@ def test_revoked_host_key_is_refused_in_every_mode():
         # The same files without the @revoked line: the host is known again (the refusal was the marker's).
         r = w.twoway("127.0.0.1", "echo fine", strict="accept-new")
         check(r.returncode == 0 and r.stdout == b"fine\n", f"{r}")
+
+
+def test_revoked_host_keys_file():
+    with World("revokedfile") as w:
+        key = public_key_line(w.host_key + ".pub")
+        label = f"[127.0.0.1]:{w.port}"
+        before = write_known_hosts(w, f"{label} {key}")
+        listed = os.path.join(w.dir, "revoked_host_keys")
+        other = os.path.join(w.dir, "other_key")
+        keygen(other, "other")
+        with open(listed, "w") as f:
+            f.write("# retired host keys\n" + public_key_line(other + ".pub") + "\n")
+        option = f"RevokedHostKeys={listed}"
+        r = w.twoway("-o", option, "127.0.0.1", "echo listed-other", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"listed-other\n", f"a key not in the list: {r}")
+        # The host's key in the list: refused in every mode although known_hosts trusts it.
+        with open(listed, "a") as f:
+            f.write(key + "\n")
+        for strict in ("ask", "yes", "accept-new", "no"):
+            r = w.twoway("-o", option, "127.0.0.1", "echo should-not-run", strict=strict)
+            err = r.stderr.decode()
+            check(r.returncode == 255 and r.stdout == b"", f"{strict}: {r}")
+            check("WARNING: REVOKED HOST KEY DETECTED!" in err and f"Revoked ED25519 key in {listed}:3\n" in err, err)
+            check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
+        # A list that cannot be used refuses every host key (as ssh): missing, or with a bad line.
+        os.remove(listed)
+        r = w.twoway("-o", option, "127.0.0.1", "true", strict="no")
+        check(r.returncode == 255 and f"in revoked keys file {listed}: cannot read: No such file or directory"
+              in r.stderr.decode() and r.stderr.endswith(b"Host key verification failed.\n"), f"missing list: {r}")
+        with open(listed, "w") as f:
+            f.write("ssh-ed25519 AAAAC3-typo\n")
+        r = w.twoway("-o", option, "127.0.0.1", "true", strict="no")
+        check(r.returncode == 255 and f"{listed}:1: invalid ssh-ed25519 key data" in r.stderr.decode(),
+              f"broken list: {r}")
+        # -G shows the setting.
+        r = w.twoway("-G", "-o", option, "127.0.0.1")
+        check(f"revokedhostkeys {listed}\n".encode() in r.stdout, f"-G: {r}")
 
 
 def test_host_patterns():

@@ -153,10 +153,10 @@ def test_revoked_keys():
         os.unlink(revoked)
         r = w.twoway("127.0.0.1", "true")
         check(r.returncode == 255, f"a missing list let a key through: {r}")
-        w.wait_log(r"in revoked keys file " + re.escape(revoked) + r": cannot open: No such file or directory")
+        w.wait_log(r"in revoked keys file " + re.escape(revoked) + r": cannot read: No such file or directory")
         t = subprocess.run([TWOWAYD, "-t", "-f", w.config], capture_output=True, text=True,
                            env={"PATH": CLEAN_PATH, "LANG": "C"})
-        check(t.returncode == 1 and f"RevokedKeys {revoked}: cannot open: " in t.stderr, f"-t on a missing list: {t}")
+        check(t.returncode == 1 and f"RevokedKeys {revoked}: cannot read: " in t.stderr, f"-t on a missing list: {t}")
 
         # Fixed: the good key logs in again, without a restart.
         with open(revoked, "w") as f:

@@ -251,6 +251,26 @@ struct AuthVerdict {
 [[nodiscard]] TWOWAY_API AuthVerdict check_authorized(std::span<const AuthorizedKeysFile> files,
                                                       const PublicKey& key);
 
+// ---- revoked key lists (twowayd's RevokedKeys, twoway's RevokedHostKeys) ----------------------
+
+// Public keys that must never be accepted, in OpenSSH's text form: key lines as in authorized_keys but
+// without options ("ssh-ed25519 base64 [comment]"); blank and '#' lines are ignored, and so are keys of
+// other types (ssh-rsa, ecdsa-*, certificates: they cannot name an Ed25519 key). It fails closed, as
+// OpenSSH's lists do: any other line, an OpenSSH KRL (binary; not supported yet), a list cut short by a
+// limit or a file that cannot be read make it unusable, and the caller must then refuse every key.
+struct RevocationList {
+    std::string path;
+    std::vector<AuthorizedKey> keys;    // the listed Ed25519 keys, with their lines
+    std::vector<std::string> problems;  // "path:line: why" or "path: why"; empty when the list is usable
+    [[nodiscard]] bool usable() const noexcept { return problems.empty(); }
+};
+
+[[nodiscard]] TWOWAY_API RevocationList parse_revocation_list(std::string_view path, std::string_view text,
+                                                              const TrustLimits& limits = {});
+
+// The first line that lists key, if any (look at usable() first).
+[[nodiscard]] TWOWAY_API std::optional<Location> find_revoked(const RevocationList& list, const PublicKey& key);
+
 // ---- Edge: file I/O (lib/src/trust/trust_files.cpp, the only I/O in lib/src/trust, on lib/src/io) ----
 
 inline constexpr std::size_t max_trust_file_size = 16u << 20;  // larger files are refused, not cut
@@ -261,6 +281,10 @@ inline constexpr std::size_t max_trust_file_size = 16u << 20;  // larger files a
                                                                  const TrustLimits& limits = {});
 [[nodiscard]] TWOWAY_API Result<AuthorizedKeysFile> load_authorized_keys(const std::string& path,
                                                                          const TrustLimits& limits = {});
+
+// Read and parse a revoked key list. Unlike the trust files, a missing or unreadable file is not empty:
+// it comes back unusable, with the reason in problems ("path: cannot read: ...").
+[[nodiscard]] TWOWAY_API RevocationList load_revocation_list(const std::string& path, const TrustLimits& limits = {});
 
 // Adds format_known_hosts_line(host, port, key) to the file atomically: the old contents plus the new line
 // go to a temporary file in the same directory, which is fsync'd and renamed over the file. A missing file

@@ -40,11 +40,14 @@ std::string parent_dir(const std::string& path) {
 }  // namespace
 
 Result<FileText> read_file(const std::string& path, std::size_t max_size) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    // O_NONBLOCK so that opening a FIFO put where a file is expected cannot block; it is refused just
+    // below, and a regular file's reads are then made blocking again.
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) return os_error(errno);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return os_error(errno);
     if (!S_ISREG(st.st_mode)) return fail(errc::invalid_argument);
+    if (const int flags = ::fcntl(fd.get(), F_GETFL); flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
     if (static_cast<std::uint64_t>(st.st_size) > max_size) return fail(errc::length_too_large);
 
     FileText out;

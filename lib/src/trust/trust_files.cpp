@@ -46,6 +46,21 @@ Result<File> load(const std::string& path, Parse parse) {
 
 }  // namespace
 
+RevocationList load_revocation_list(const std::string& path, const TrustLimits& limits) {
+    auto file = io::read_file(path, max_trust_file_size);
+    if (!file) {
+        RevocationList out;
+        out.path = path;
+        const std::error_code ec = file.error();
+        const std::string why = ec == errc::invalid_argument     ? std::string("not a regular file")
+                                : ec == errc::length_too_large ? std::string("larger than 16 MiB")
+                                                               : ec.message();
+        out.problems.push_back(path + ": cannot read: " + why);
+        return out;
+    }
+    return parse_revocation_list(path, file->text, limits);
+}
+
 Result<KnownHostsFile> load_known_hosts(const std::string& path, const TrustLimits& limits) {
     return load<KnownHostsFile>(path, [&](std::string_view text) { return parse_known_hosts(path, text, limits); });
 }

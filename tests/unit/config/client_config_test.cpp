@@ -107,6 +107,10 @@ TEST_CASE("client config: value forms", "[config]") {
     CHECK_FALSE(resolve_for(good("ConnectTimeout none"), "h").connect_timeout);
     CHECK_FALSE(resolve_for(good("ConnectTimeout 0"), "h").connect_timeout);
     CHECK(resolve_for(good("UserKnownHostsFile none"), "h").user_known_hosts_files.empty());
+    CHECK_FALSE(resolve_for(good(""), "h").revoked_host_keys);
+    CHECK_FALSE(resolve_for(good("RevokedHostKeys none\nRevokedHostKeys /x"), "h").revoked_host_keys);
+    CHECK(resolve_for(good("RevokedHostKeys /etc/twoway/revoked_host_keys"), "h").revoked_host_keys ==
+          std::optional<std::string>{"/etc/twoway/revoked_host_keys"});
     CHECK(resolve_for(good("HostName %h.internal.example"), "Box").host_name == "box.internal.example");
     CHECK(resolve_for(good("HostName 192.0.2.7"), "box").host_name == "192.0.2.7");
     CHECK(resolve_for(good("port=2201"), "h").port == 2201);
@@ -123,8 +127,10 @@ TEST_CASE("client config: token and ~ expansion", "[config]") {
                               "IdentityFile %d/keys/%u-%r-%h-%p\n"
                               "IdentityFile ~\n"
                               "IdentityFile 100%%/k\n"
-                              "UserKnownHostsFile ~/kh/%h %d/kh2\n"),
+                              "UserKnownHostsFile ~/kh/%h %d/kh2\n"
+                              "RevokedHostKeys ~/revoked-%h\n"),
                          "box");
+    CHECK(s.revoked_host_keys == std::optional<std::string>{"/home/alice/revoked-box.example"});
     CHECK(s.identity_files == std::vector<std::string>{"/home/alice/keys/alice-bob-box.example-2222", "/home/alice",
                                                        "100%/k"});
     CHECK(s.user_known_hosts_files == std::vector<std::string>{"/home/alice/kh/box.example", "/home/alice/kh2"});
@@ -220,6 +226,8 @@ TEST_CASE("client config: each bad line gives path:line and the problem", "[conf
           "cfg:2: StrictHostKeyChecking: unsupported option \"maybe\" (expected yes, accept-new, no, off or ask)");
     CHECK(error_of("UserKnownHostsFile none /x") == "cfg:2: UserKnownHostsFile: \"none\" must appear alone");
     CHECK(error_of("UserKnownHostsFile /x %k") == "cfg:2: UserKnownHostsFile: unknown token \"%k\" in \"%k\"");
+    CHECK(error_of("RevokedHostKeys /a /b") == "cfg:2: keyword RevokedHostKeys extra arguments at end of line");
+    CHECK(error_of("RevokedHostKeys %k") == "cfg:2: RevokedHostKeys: unknown token \"%k\" in \"%k\"");
     CHECK(error_of("BatchMode 1") == "cfg:2: BatchMode: unsupported option \"1\" (expected yes or no)");
     CHECK(error_of("ConnectTimeout soon") == "cfg:2: ConnectTimeout: invalid time value \"soon\"");
     CHECK(error_of("Host a,,b") == "cfg:2: Host: empty pattern in \"a,,b\"");

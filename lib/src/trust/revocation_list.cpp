@@ -1,0 +1,55 @@
+// Revoked key lists, as OpenSSH's text form of RevokedKeys (sshd) and RevokedHostKeys (ssh): public key
+// lines, read with the authorized_keys reader (the same framing, limits and key parsing). The policy is
+// the list's own: OpenSSH refuses every key when a list cannot be read or understood, because a
+// revocation that can be skipped protects nothing; here that is a non-empty `problems`.
+#include <string_view>
+
+#include <twoway/keys.hpp>
+#include <twoway/trust.hpp>
+
+namespace twoway {
+
+namespace {
+
+// The magic at the start of an OpenSSH key revocation list (PROTOCOL.krl), which is binary.
+constexpr std::string_view krl_magic{"SSHKRL\n\0", 8};
+
+// A line that is not an Ed25519 key is harmless when it is a key of another type (it cannot name an
+// Ed25519 key), a problem otherwise: a typo must not quietly drop a revocation.
+bool other_key_type(std::string_view line) {
+    auto parsed = parse_public_key_line(line);
+    return !parsed && parsed.error() == errc::unsupported_key_type;
+}
+
+}  // namespace
+
+RevocationList parse_revocation_list(std::string_view path, std::string_view text, const TrustLimits& limits) {
+    RevocationList out;
+    out.path = std::string(path);
+    const auto problem = [&](std::string why) {
+        if (out.problems.size() < limits.max_diagnostics) out.problems.push_back(std::move(why));
+    };
+    if (text.starts_with(krl_magic)) {
+        problem(out.path + ": an OpenSSH KRL, which twoway cannot read (list public keys, one per line)");
+        return out;
+    }
+    AuthorizedKeysReader reader(path, text, limits);
+    while (auto line = reader.next()) {
+        if (line->status == LineStatus::entry) {
+            out.keys.push_back(std::move(*line->entry));
+        } else if (line->status == LineStatus::skipped && !other_key_type(line->text)) {
+            problem(line->where.text() + ": " + line->reason);
+        }
+    }
+    if (reader.truncated()) problem(out.path + ": over the limits for a key list (lines or entries)");
+    return out;
+}
+
+std::optional<Location> find_revoked(const RevocationList& list, const PublicKey& key) {
+    for (const auto& entry : list.keys) {
+        if (entry.key == key) return entry.where;
+    }
+    return std::nullopt;
+}
+
+}  // namespace twoway
