@@ -5,7 +5,12 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "log.hpp"
 
@@ -74,13 +79,68 @@ std::optional<std::string> read_all(int fd, std::size_t size_hint, std::string& 
 
 }  // namespace
 
+namespace {
+
+// What identifies one version of a file: replaced (inode), rewritten in place (size, times) or not.
+struct FileVersion {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;
+    friend bool operator==(const FileVersion&, const FileVersion&) = default;
+};
+
+std::optional<FileVersion> version_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    const auto ns = [](const struct timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
+    return FileVersion{st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim)};
+}
+
+// The lists as last parsed, read again only when the file changed, so that a client that gets as far
+// as authentication (any key will do) cannot make the daemon parse a large list on every attempt. A
+// list is kept only when the file was the same before and after the reading, and its times are more
+// than two seconds old: file times move in coarse steps, so two writes close together could otherwise
+// leave the same times and size behind (git's "racily clean" problem). An unusable list is never kept.
+std::shared_ptr<const twoway::RevocationList> revocation_list(const std::string& path) {
+    struct Cached {
+        FileVersion version;
+        std::shared_ptr<const twoway::RevocationList> list;
+    };
+    static std::mutex mutex;
+    static std::map<std::string, Cached> cache;
+    const auto before = version_of(path);
+    {
+        std::lock_guard lock(mutex);
+        auto it = cache.find(path);
+        if (it != cache.end() && before && it->second.version == *before) return it->second.list;
+    }
+    auto list = std::make_shared<const twoway::RevocationList>(twoway::load_revocation_list(path));
+    const auto after = version_of(path);
+    std::lock_guard lock(mutex);
+    struct timespec now {};
+    (void)::clock_gettime(CLOCK_REALTIME, &now);
+    const std::int64_t settled = std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec - 2'000'000'000;
+    if (list->usable() && before && after && *before == *after && after->mtime_ns < settled &&
+        after->ctime_ns < settled) {
+        cache[path] = Cached{*after, list};
+    } else {
+        cache.erase(path);
+    }
+    return list;
+}
+
+}  // namespace
+
 RevocationDecision check_revoked_key(const twoway::DaemonConfig& config, const twoway::PublicKey& key) {
     RevocationDecision out;
     for (const auto& path : config.revoked_keys_files) {
-        auto list = twoway::load_revocation_list(path);
+        const auto shared = revocation_list(path);
+        const twoway::RevocationList& list = *shared;
         if (!list.usable()) {
             out.refused = true;
-            for (auto& p : list.problems) out.problems.push_back(std::move(p));
+            for (const auto& p : list.problems) out.problems.push_back(p);
             continue;
         }
         if (auto where = twoway::find_revoked(list, key)) {

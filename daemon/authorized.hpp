@@ -29,8 +29,9 @@ struct KeyDecision {
 
 // RevokedKeys: is this key listed in one of the revocation files, for every account? The files
 // (twoway::RevocationList: public key lines) are read at every authentication, as sshd does, so an edit
-// takes effect without a reload. It fails closed, as sshd does: a file that cannot be read or understood
-// refuses every key, since a revocation list is useless if it can be skipped.
+// takes effect without a reload (a parsed list is reused while the file's inode, size and times stay
+// the same). It fails closed, as sshd does: a file that cannot be read or understood refuses every key,
+// since a revocation list is useless if it can be skipped.
 struct RevocationDecision {
     bool refused = false;                         // revoked, or a list could not be used
     std::optional<twoway::Location> revoked_by;   // the line that lists the key

@@ -107,6 +107,13 @@ std::optional<PublicKey> expected_host_key(const HostCheck& c) {
     bool unreadable = false;  // an unreadable file only means no proof is sent; verify_host_key reports it
     const std::vector<KnownHostsFile> files = load_known_hosts_files(c, false, unreadable);
     std::vector<PublicKey> keys = known_host_keys(files, c.host, c.port);
+    if (c.revoked_file) {
+        // No proof for a key the RevokedHostKeys list refuses (nor for any, when the list is unusable):
+        // verify_host_key will refuse the connection and say why.
+        const RevocationList list = load_revocation_list(*c.revoked_file);
+        if (!list.usable()) return std::nullopt;
+        std::erase_if(keys, [&](const PublicKey& k) { return find_revoked(list, k).has_value(); });
+    }
     if (keys.empty()) return std::nullopt;
     log::debug(1, "Proving knowledge of the known host key " + fingerprint_sha256(keys.front()) +
                       " in client_hello (host_key_mac).");

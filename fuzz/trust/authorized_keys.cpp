@@ -73,8 +73,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         AuthorizedKeysReader again("ak", text, limits);
         while (auto line = again.next()) {
             if (line->status != LineStatus::skipped) continue;
+            // Only a key of another type may be passed over: never options, a comment first, ed25519.
             auto key = parse_public_key_line(line->text);
             check(!key && key.error() == errc::unsupported_key_type);
+            std::string_view t = line->text;
+            while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+            const std::string_view type = t.substr(0, t.find_first_of(" \t"));
+            check(type.find_first_of("=\",") == std::string_view::npos && !type.starts_with("ssh-ed25519 "));
+            check(type.starts_with("ssh-") || type.starts_with("ecdsa-") || type.starts_with("sk-"));
         }
         for (const auto& e : file.entries) {
             auto where = find_revoked(list, e.key);

@@ -254,15 +254,17 @@ struct AuthVerdict {
 // ---- revoked key lists (twowayd's RevokedKeys, twoway's RevokedHostKeys) ----------------------
 
 // Public keys that must never be accepted, in OpenSSH's text form: key lines as in authorized_keys but
-// without options ("ssh-ed25519 base64 [comment]"); blank and '#' lines are ignored, and so are keys of
-// other types (ssh-rsa, ecdsa-*, certificates: they cannot name an Ed25519 key). It fails closed, as
-// OpenSSH's lists do: any other line, an OpenSSH KRL (binary; not supported yet), a list cut short by a
-// limit or a file that cannot be read make it unusable, and the caller must then refuse every key.
+// without options ("ssh-ed25519 base64 [comment]"); blank and '#' lines are ignored, and so are
+// well-formed keys of OpenSSH's other types (ssh-rsa, ecdsa-sha2-*, sk-*, certificates: they cannot name
+// an Ed25519 key). It fails closed, as OpenSSH's lists do: any other line (options, a misspelt type, bad
+// base64), an OpenSSH KRL (binary; not supported yet), a list cut short by a limit or a file that cannot
+// be read make it unusable, and the caller must then refuse every key.
 struct RevocationList {
     std::string path;
     std::vector<AuthorizedKey> keys;    // the listed Ed25519 keys, with their lines
-    std::vector<std::string> problems;  // "path:line: why" or "path: why"; empty when the list is usable
-    [[nodiscard]] bool usable() const noexcept { return problems.empty(); }
+    std::vector<std::string> problems;  // "path:line: why" or "path: why" (at most max_diagnostics)
+    std::size_t problem_count = 0;      // all of them, shown or not
+    [[nodiscard]] bool usable() const noexcept { return problem_count == 0; }
 };
 
 [[nodiscard]] TWOWAY_API RevocationList parse_revocation_list(std::string_view path, std::string_view text,

@@ -93,16 +93,32 @@ SplitLine split_line(std::string_view line) {
 }
 
 std::string quote_arg(std::string_view arg) {
-    const bool bare = !arg.empty() && arg.front() != '#' && arg.front() != '=' &&
-                      arg.find_first_of(" \t\"'\\") == std::string_view::npos;
-    if (bare) return std::string(arg);
-    std::string out = "\"";
-    for (char c : arg) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
+    // split_args takes a backslash before ' " or \ as an escape anywhere, and before a blank outside
+    // quotes; any other backslash is kept as written. So an argument stays bare unless it holds blanks or
+    // quotes, starts a comment or the '=' separator, or has a backslash that would start an escape.
+    const auto escapes = [](char c) { return c == '\'' || c == '"' || c == '\\'; };
+    bool bare = !arg.empty() && arg.front() != '#' && arg.front() != '=';
+    for (std::size_t i = 0; bare && i < arg.size(); ++i) {
+        const char c = arg[i];
+        if (text::is_blank(c) || c == '\'' || c == '"') bare = false;
+        if (c == '\\' && (i + 1 == arg.size() || escapes(arg[i + 1]) || text::is_blank(arg[i + 1]))) bare = false;
     }
-    out += '"';
-    return out;
+    if (bare) return std::string(arg);
+    // Quoted with whichever quote needs fewer escapes: the quote itself, and a backslash only where it
+    // would start an escape (before ' " \, or before the closing quote).
+    const auto quoted_with = [&](char q) {
+        std::string out(1, q);
+        for (std::size_t i = 0; i < arg.size(); ++i) {
+            const char c = arg[i];
+            if (c == q || (c == '\\' && (i + 1 == arg.size() || escapes(arg[i + 1])))) out += '\\';
+            out += c;
+        }
+        out += q;
+        return out;
+    };
+    std::string double_quoted = quoted_with('"');
+    std::string single_quoted = quoted_with('\'');
+    return single_quoted.size() < double_quoted.size() ? single_quoted : double_quoted;
 }
 
 void ErrorList::add(std::size_t line, std::string message) {

@@ -53,7 +53,8 @@ private:
 };
 
 // One argument written so that split_line reads it back as it is: bare when it can be, otherwise in
-// double quotes with '"' and '\\' escaped (blanks, quotes, backslashes, a leading '#' or '=', empty).
+// the quotes that need fewer backslashes (for blanks, quotes, escaping backslashes, a leading '#' or
+// '=', an empty argument). Never longer than the argument plus its quotes and one byte per escape.
 [[nodiscard]] std::string quote_arg(std::string_view arg);
 
 // sshd's TIME FORMATS: one or more number[qualifier] (none or s = seconds, m, h, d, w), added up. Digits

@@ -57,7 +57,13 @@ std::string parse_pattern(std::string_view name, std::string& out) {
         body.find(':', colon + 1) == std::string_view::npos) {
         return "a host with a port must be written [host]:port: " + text::quoted(name);
     }
-    out = text::ascii_lower(name);
+    // As for plain names, "[pattern]:4422" is the pattern itself: default-port names are matched bare.
+    std::string lowered = text::ascii_lower(body);
+    const std::string suffix = "]:" + std::to_string(default_port);
+    if (lowered.size() > suffix.size() + 1 && lowered.front() == '[' && lowered.ends_with(suffix)) {
+        lowered = lowered.substr(1, lowered.size() - 1 - suffix.size());
+    }
+    out = (name.starts_with('!') ? "!" : "") + lowered;
     return {};
 }
 

@@ -2,10 +2,16 @@
 // lines, read with the authorized_keys reader (the same framing, limits and key parsing). The policy is
 // the list's own: OpenSSH refuses every key when a list cannot be read or understood, because a
 // revocation that can be skipped protects nothing; here that is a non-empty `problems`.
+#include <algorithm>
+#include <array>
 #include <string_view>
 
 #include <twoway/keys.hpp>
 #include <twoway/trust.hpp>
+
+#include "crypto/crypto.hpp"
+#include "trust/text_util.hpp"
+#include "wire/reader.hpp"
 
 namespace twoway {
 
@@ -14,11 +20,40 @@ namespace {
 // The magic at the start of an OpenSSH key revocation list (PROTOCOL.krl), which is binary.
 constexpr std::string_view krl_magic{"SSHKRL\n\0", 8};
 
-// A line that is not an Ed25519 key is harmless when it is a key of another type (it cannot name an
-// Ed25519 key), a problem otherwise: a typo must not quietly drop a revocation.
-bool other_key_type(std::string_view line) {
-    auto parsed = parse_public_key_line(line);
-    return !parsed && parsed.error() == errc::unsupported_key_type;
+// OpenSSH's public key types other than ssh-ed25519: a line of one of them cannot name an Ed25519 key.
+constexpr std::array<std::string_view, 15> other_types{
+    "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "sk-ecdsa-sha2-nistp256@openssh.com", "sk-ssh-ed25519@openssh.com", "ssh-rsa-cert-v01@openssh.com",
+    "ssh-dss-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+    "ssh-ed25519-cert-v01@openssh.com"};
+
+std::string_view next_word(std::string_view& s) {
+    std::size_t i = 0;
+    while (i < s.size() && text::is_blank(s[i])) ++i;
+    std::size_t end = i;
+    while (end < s.size() && !text::is_blank(s[end])) ++end;
+    const std::string_view word = s.substr(i, end - i);
+    s.remove_prefix(end);
+    return word;
+}
+
+// Whether a line the Ed25519 reader skipped is a well-formed key of another OpenSSH type, which is
+// harmless in the list. Anything else (options before the key, a comment first, a misspelt type, bad
+// base64, a blob of another type than the line says) is a problem: a typo must not quietly drop a
+// revocation. sshd is stricter still: it refuses every key on any line it cannot read.
+bool other_key_line(std::string_view line) {
+    std::string_view rest = line;
+    const std::string_view type = next_word(rest);
+    const std::string_view b64 = next_word(rest);
+    if (std::find(other_types.begin(), other_types.end(), type) == other_types.end()) return false;
+    if (b64.size() > 65536) return false;  // far larger than any OpenSSH public key or certificate
+    auto blob = crypto::base64_decode(b64);
+    if (!blob) return false;
+    wire::Reader r(*blob);
+    const std::string_view inner = r.text(64);
+    return r.ok() && inner == type;
 }
 
 }  // namespace
@@ -26,7 +61,9 @@ bool other_key_type(std::string_view line) {
 RevocationList parse_revocation_list(std::string_view path, std::string_view text, const TrustLimits& limits) {
     RevocationList out;
     out.path = std::string(path);
+    // Counted apart from the (capped) messages, so that no limit can make a bad list look usable.
     const auto problem = [&](std::string why) {
+        ++out.problem_count;
         if (out.problems.size() < limits.max_diagnostics) out.problems.push_back(std::move(why));
     };
     if (text.starts_with(krl_magic)) {
@@ -37,7 +74,7 @@ RevocationList parse_revocation_list(std::string_view path, std::string_view tex
     while (auto line = reader.next()) {
         if (line->status == LineStatus::entry) {
             out.keys.push_back(std::move(*line->entry));
-        } else if (line->status == LineStatus::skipped && !other_key_type(line->text)) {
+        } else if (line->status == LineStatus::skipped && !other_key_line(line->text)) {
             problem(line->where.text() + ": " + line->reason);
         }
     }

@@ -56,6 +56,7 @@ RevocationList load_revocation_list(const std::string& path, const TrustLimits& 
                                 : ec == errc::length_too_large ? std::string("larger than 16 MiB")
                                                                : ec.message();
         out.problems.push_back(path + ": cannot read: " + why);
+        out.problem_count = 1;
         return out;
     }
     return parse_revocation_list(path, file->text, limits);

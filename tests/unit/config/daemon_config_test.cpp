@@ -340,7 +340,7 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
           "listenaddress 127.0.0.1\n"
           "hostkey \"/k/a b\"\n"
           "hostkey /k/#x\n"
-          "authorizedkeysfile \"%h/my \\\"keys\\\"\" /etc/ak/%u\n"
+          "authorizedkeysfile '%h/my \"keys\"' /etc/ak/%u\n"
           "revokedkeys /etc/r1 /etc/r2\n"
           "strictmodes no\n"
           "stealthmode yes\n"
@@ -371,7 +371,8 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
 
 TEST_CASE("config syntax: quote_arg writes what split_line reads back", "[config]") {
     for (const std::string arg : {"plain", "", "a b", "tab\there", "\"", "'", "\\", "a\\\"b", "#start", "mid#dle",
-                                  "=start", "mid=dle", "  ", "\"quoted\""}) {
+                                  "=start", "mid=dle", "  ", "\"quoted\"", "\\a\\b", "end\\", "a\\ b", "'\"'\"",
+                                  "\\'", "x\\\\y"}) {
         INFO(arg);
         const auto split = config::split_line("Keyword " + config::quote_arg(arg));
         REQUIRE(split.kind == config::SplitLine::Kind::directive);
@@ -380,4 +381,7 @@ TEST_CASE("config syntax: quote_arg writes what split_line reads back", "[config
     }
     CHECK(config::quote_arg("/etc/twoway/revoked_keys") == "/etc/twoway/revoked_keys");
     CHECK(config::quote_arg("a b") == "\"a b\"");
+    CHECK(config::quote_arg("\\a\\b") == "\\a\\b");            // a backslash before 'a' is no escape: bare
+    CHECK(config::quote_arg("say \"hi\"") == "'say \"hi\"'");      // the quote needing fewer escapes
+    CHECK(config::quote_arg("it's") == "\"it's\"");
 }

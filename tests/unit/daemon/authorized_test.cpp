@@ -2,6 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <chrono>
+#include <cstdio>
+#include <thread>
 #include <unistd.h>
 
 #include <twoway/keys.hpp>
@@ -201,7 +204,7 @@ TEST_CASE("RevokedKeys: a listed key is refused with the line that lists it; oth
 TEST_CASE("RevokedKeys: every file counts, and keys of other types are ignored", "[daemon]") {
     TempDir dir;
     const auto first = dir.write("first", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 rsa\n"
-                                          "ecdsa-sha2-nistp256 AAAAE2VjZHNh ecdsa\n");
+                                          "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAABQQ== ecdsa\n");
     const auto second = dir.write("second", twoway::format_public_key_line(key(9)) + "\n");
     twoway::DaemonConfig config;
     config.revoked_keys_files = {first, second};
@@ -250,4 +253,41 @@ TEST_CASE("RevokedKeys fails closed: a list twowayd cannot use refuses every key
         REQUIRE(d.problems.size() == 1);
         CHECK(d.problems[0].rfind(dir.file("absent") + ": cannot read: ", 0) == 0);
     }
+}
+
+TEST_CASE("RevokedKeys: a list edited in place or replaced is read again", "[daemon]") {
+    TempDir dir;
+    const auto path = dir.write("revoked", twoway::format_public_key_line(key(1)) + "\n");
+    twoway::DaemonConfig config;
+    config.revoked_keys_files = {path};
+    CHECK(check_revoked_key(config, key(1)).refused);
+    CHECK_FALSE(check_revoked_key(config, key(2)).refused);
+    // Rewritten in place, to the same size: the times differ, so the new list counts at once.
+    dir.write("revoked", twoway::format_public_key_line(key(2)) + "\n");
+    CHECK(check_revoked_key(config, key(2)).refused);
+    CHECK_FALSE(check_revoked_key(config, key(1)).refused);
+    // Replaced by a rename (a new inode), as an administrator should do it.
+    const auto next = dir.write("revoked.new", twoway::format_public_key_line(key(3)) + "\n");
+    REQUIRE(std::rename(next.c_str(), path.c_str()) == 0);
+    CHECK(check_revoked_key(config, key(3)).refused);
+    CHECK_FALSE(check_revoked_key(config, key(2)).refused);
+    // Removed: every key refused, not the last list remembered.
+    REQUIRE(std::remove(path.c_str()) == 0);
+    const auto gone = check_revoked_key(config, key(9));
+    CHECK(gone.refused);
+    CHECK_FALSE(gone.problems.empty());
+}
+
+TEST_CASE("RevokedKeys: a settled list is kept, and a change to it is still seen", "[daemon]") {
+    TempDir dir;
+    const auto path = dir.write("revoked", twoway::format_public_key_line(key(4)) + "\n");
+    twoway::DaemonConfig config;
+    config.revoked_keys_files = {path};
+    // Files written within the last two seconds are read every time; wait until this one is older.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    CHECK(check_revoked_key(config, key(4)).refused);  // read, and now kept
+    CHECK(check_revoked_key(config, key(4)).refused);  // from the cache
+    dir.write("revoked", twoway::format_public_key_line(key(5)) + "\n");  // same size, in place
+    CHECK(check_revoked_key(config, key(5)).refused);
+    CHECK_FALSE(check_revoked_key(config, key(4)).refused);
 }

@@ -257,6 +257,12 @@ TEST_CASE("check_host: wildcards and negation match as OpenSSH's match_hostname"
     // A negated pattern beats a plain name on the same line, as in OpenSSH.
     std::vector<KnownHostsFile> both{parse_known_hosts("kh", "host,!h* " + key_text(1) + "\n")};
     CHECK(check(both, "host", default_port, 1).status == HostStatus::unknown);
+    // "[pattern]:4422" is the pattern, as "[host]:4422" is the host: the default port is matched bare.
+    std::vector<KnownHostsFile> dflt{parse_known_hosts("kh", "*,![gw]:4422,[db*]:4422 " + key_text(1) + "\n")};
+    REQUIRE(dflt[0].entries.size() == 1);
+    CHECK(dflt[0].entries[0].patterns == std::vector<std::string>{"*", "!gw", "db*"});
+    CHECK(check(dflt, "gw", default_port, 1).status == HostStatus::unknown);
+    CHECK(check(dflt, "gw", 2222, 1).status == HostStatus::known);
     // A line of negations alone matches nothing.
     std::vector<KnownHostsFile> none{parse_known_hosts("kh", "!a,!b " + key_text(1) + "\n")};
     REQUIRE(none[0].entries.size() == 1);

@@ -19,7 +19,10 @@ using twoway::test::test_key;
 
 namespace {
 
+// Keys of other types, well formed as far as the list looks (the type, and the blob's own type name).
 const char* const rsa_line = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 old-rsa";
+const char* const ecdsa_line = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAABQQ==";
+const char* const cert_line = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAAUE= c";
 
 // The one problem of a list, which must be unusable.
 std::string only_problem(const std::string& text) {
@@ -33,8 +36,8 @@ std::string only_problem(const std::string& text) {
 
 TEST_CASE("revocation list: keys with their lines; comments and other key types ignored", "[trust]") {
     const auto list = parse_revocation_list(
-        "rk", "# stolen 2026-11-20\n\n" + key_text(1, "bob@laptop") + "\n" + rsa_line + "\n" +
-                  "ecdsa-sha2-nistp256 AAAAE2VjZHNh\nssh-ed25519-cert-v01@openssh.com AAAA cert\r\n" + key_text(2) + "\n");
+        "rk", "# stolen 2026-11-20\n\n" + key_text(1, "bob@laptop") + "\n" + rsa_line + "\n" + ecdsa_line + "\n" +
+                  cert_line + "\r\n" + key_text(2) + "\n");
     CHECK(list.usable());
     CHECK(list.path == "rk");
     REQUIRE(list.keys.size() == 2);
@@ -51,6 +54,19 @@ TEST_CASE("revocation list: anything else makes it unusable, naming the line", "
     CHECK(only_problem(key_text(1) + "\nrestrict " + key_text(2) + "\n") ==
           "rk:2: options are not supported yet: \"restrict\"");
     CHECK(only_problem("garbage\n") == "rk:1: not a key line");
+    // Lines that would hide an Ed25519 key from the list: options copied from authorized_keys, a
+    // comment written first, a misspelt type, other types with bad or mismatched data.
+    CHECK(only_problem("environment=\"EMAIL=a@b.c\" " + key_text(1) + "\n").rfind("rk:1: ", 0) == 0);
+    CHECK(only_problem("bob@laptop " + key_text(1) + "\n").rfind("rk:1: ", 0) == 0);
+    CHECK(only_problem("ssh-ed2559 AAAAC3NzaC1lZDI1NTE5\n").rfind("rk:1: ", 0) == 0);
+    CHECK(only_problem("ssh-rsa not-base64!\n").rfind("rk:1: ", 0) == 0);
+    CHECK(only_problem("ssh-rsa AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAABQQ==\n").rfind("rk:1: ", 0) == 0);
+    CHECK(only_problem("ssh-rsa\n").rfind("rk:1: ", 0) == 0);
+    for (const char* line : {"environment=\"EMAIL=a@b.c\" ", "bob@laptop "}) {
+        const auto list = parse_revocation_list("rk", line + key_text(1) + "\n");
+        CHECK_FALSE(list.usable());
+        CHECK_FALSE(find_revoked(list, test_key(1)));  // so the caller refuses every key, this one too
+    }
     CHECK(only_problem(std::string("SSHKRL\n\0\0\0\0\1", 12)) ==
           "rk: an OpenSSH KRL, which twoway cannot read (list public keys, one per line)");
     TrustLimits small;
@@ -65,7 +81,13 @@ TEST_CASE("revocation list: anything else makes it unusable, naming the line", "
     for (int i = 0; i < 10; ++i) junk += "junk\n";
     const auto many = parse_revocation_list("rk", junk, small);
     CHECK(many.problems.size() == 3);
+    CHECK(many.problem_count == 10);
     CHECK_FALSE(many.usable());
+    // Even with no room for a single message, a bad list is never usable.
+    small.max_diagnostics = 0;
+    const auto silent = parse_revocation_list("rk", junk, small);
+    CHECK(silent.problems.empty());
+    CHECK_FALSE(silent.usable());
 }
 
 TEST_CASE("load_revocation_list: a missing, special or unreadable file is unusable, never empty", "[trust]") {
