@@ -74,7 +74,10 @@ RevocationList parse_revocation_list(std::string_view path, std::string_view tex
     while (auto line = reader.next()) {
         if (line->status == LineStatus::entry) {
             out.keys.push_back(std::move(*line->entry));
-        } else if (line->status == LineStatus::skipped && !other_key_line(line->text)) {
+        } else if (line->status == LineStatus::skipped &&
+                   (line->text.size() > limits.max_line_length || text::has_control(line->text) ||
+                    !other_key_line(line->text))) {
+            // A line the reader refused as text (too long, binary bytes) is junk, whatever it starts with.
             problem(line->where.text() + ": " + line->reason);
         }
     }

@@ -62,6 +62,10 @@ TEST_CASE("revocation list: anything else makes it unusable, naming the line", "
     CHECK(only_problem("ssh-rsa not-base64!\n").rfind("rk:1: ", 0) == 0);
     CHECK(only_problem("ssh-rsa AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAABQQ==\n").rfind("rk:1: ", 0) == 0);
     CHECK(only_problem("ssh-rsa\n").rfind("rk:1: ", 0) == 0);
+    // Binary bytes or an over-long line make a line junk, even one that starts as a key of another type
+    // (found by the authorized_keys fuzz target).
+    CHECK(only_problem(std::string(rsa_line) + std::string(" \0x", 3) + "\n") == "rk:1: line contains control characters");
+    CHECK(only_problem(std::string(rsa_line) + " " + std::string(9000, 'c') + "\n").rfind("rk:1: line too long", 0) == 0);
     for (const char* line : {"environment=\"EMAIL=a@b.c\" ", "bob@laptop "}) {
         const auto list = parse_revocation_list("rk", line + key_text(1) + "\n");
         CHECK_FALSE(list.usable());
