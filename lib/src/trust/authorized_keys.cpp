@@ -34,14 +34,6 @@ std::optional<std::size_t> options_end(std::string_view line) {
     return line.size();
 }
 
-std::string_view first_word(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size() && text::is_blank(s[i])) ++i;
-    std::size_t end = i;
-    while (end < s.size() && !text::is_blank(s[end])) ++end;
-    return s.substr(i, end - i);
-}
-
 struct Parsed {
     std::optional<AuthorizedKey> entry;
     std::string reason;
@@ -51,7 +43,8 @@ Parsed parse_line(std::string_view line, const Location& where) {
     auto key = parse_public_key_line(line);
     if (key) return Parsed{AuthorizedKey{where, key->key, std::move(key->comment)}, {}};
 
-    const std::string_view type = first_word(line);
+    std::string_view rest = line;
+    const std::string_view type = text::next_word(rest);
     if (key.error() == errc::unsupported_key_type) {
         return Parsed{std::nullopt, "key type " + text::quoted(type) + " is not supported (only ssh-ed25519)"};
     }

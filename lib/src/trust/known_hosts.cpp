@@ -23,15 +23,6 @@ struct Parsed {
 
 Parsed skip(std::string reason) { return Parsed{std::nullopt, std::move(reason)}; }
 
-std::string_view next_word(std::string_view& s) {
-    std::size_t i = 0;
-    while (i < s.size() && text::is_blank(s[i])) ++i;
-    std::size_t end = i;
-    while (end < s.size() && !text::is_blank(s[end])) ++end;
-    std::string_view word = s.substr(i, end - i);
-    s.remove_prefix(end);
-    return word;
-}
 
 constexpr std::size_t max_pattern_length = 512;
 
@@ -48,8 +39,7 @@ std::string parse_pattern(std::string_view name, std::string& out) {
     if (body.empty()) return "empty negated pattern \"!\"";
     if (body.size() > max_pattern_length) return "host pattern longer than 512 characters";
     for (char c : body) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                        c == '-' || c == '_' || c == ':' || c == '%' || c == '*' || c == '?' || c == '[' || c == ']';
+        const bool ok = text::is_host_char(c) || c == '*' || c == '?' || c == '[' || c == ']';
         if (!ok) return "invalid host pattern " + text::quoted(name);
     }
     const auto colon = body.find(':');
@@ -93,7 +83,7 @@ std::string parse_host(std::string_view name, HostPort& out) {
 
 std::string key_problem(std::error_code ec, std::string_view key_text) {
     std::string_view rest = key_text;
-    std::string_view type = next_word(rest);
+    std::string_view type = text::next_word(rest);
     if (type.empty()) return "no key after the host names";
     if (ec == errc::unsupported_key_type) {
         return "key type " + text::quoted(type) + " is not supported (only ssh-ed25519)";
@@ -129,7 +119,8 @@ std::string parse_host_list(std::string_view names, KnownHostEntry& entry) {
     }
 }
 
-// The name a host list's patterns are matched against, as OpenSSH builds it.
+// "host" for default_port, "[host]:port" otherwise (host already lower-cased): what format_host_port
+// writes, and the name a host list's patterns are matched against, as OpenSSH builds it.
 std::string match_name(const HostPort& hp) {
     if (hp.port == default_port) return hp.host;
     return "[" + hp.host + "]:" + std::to_string(hp.port);
@@ -149,14 +140,14 @@ bool matches(const KnownHostEntry& entry, const HostPort& wanted, const std::str
 
 Parsed parse_line(std::string_view line, const Location& where) {
     std::string_view rest = line;
-    std::string_view first = next_word(rest);
+    std::string_view first = text::next_word(rest);
     KnownHostEntry entry;
     entry.where = where;
     if (first.starts_with('@')) {
         if (first == "@cert-authority") return skip("@cert-authority lines are not supported yet");
         if (first != "@revoked") return skip("unknown marker " + text::quoted(first));
         // The host field is required but not interpreted: the key is refused for every host.
-        const std::string_view hosts = next_word(rest);
+        const std::string_view hosts = text::next_word(rest);
         if (hosts.empty()) return skip("no host names after @revoked");
         if (hosts.starts_with("ssh-") || hosts.starts_with("ecdsa-") || hosts.starts_with("sk-")) {
             return skip("@revoked needs host names before the key (\"*\" for every host)");
@@ -265,9 +256,7 @@ std::optional<HostPort> parse_host_port(std::string_view name) {
 
 Result<std::string> format_host_port(std::string_view host, std::uint16_t port) {
     if (port == 0 || !text::valid_host_name(host)) return fail(errc::invalid_argument);
-    std::string name = text::ascii_lower(host);
-    if (port == default_port) return name;
-    return "[" + name + "]:" + std::to_string(port);
+    return match_name(HostPort{text::ascii_lower(host), port});
 }
 
 Result<std::string> format_known_hosts_line(std::string_view host, std::uint16_t port, const PublicKey& key) {

@@ -29,15 +29,6 @@ constexpr std::array<std::string_view, 15> other_types{
     "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
     "ssh-ed25519-cert-v01@openssh.com"};
 
-std::string_view next_word(std::string_view& s) {
-    std::size_t i = 0;
-    while (i < s.size() && text::is_blank(s[i])) ++i;
-    std::size_t end = i;
-    while (end < s.size() && !text::is_blank(s[end])) ++end;
-    const std::string_view word = s.substr(i, end - i);
-    s.remove_prefix(end);
-    return word;
-}
 
 // Whether a line the Ed25519 reader skipped is a well-formed key of another OpenSSH type, which is
 // harmless in the list. Anything else (options before the key, a comment first, a misspelt type, bad
@@ -45,8 +36,8 @@ std::string_view next_word(std::string_view& s) {
 // revocation. sshd is stricter still: it refuses every key on any line it cannot read.
 bool other_key_line(std::string_view line) {
     std::string_view rest = line;
-    const std::string_view type = next_word(rest);
-    const std::string_view b64 = next_word(rest);
+    const std::string_view type = text::next_word(rest);
+    const std::string_view b64 = text::next_word(rest);
     if (std::find(other_types.begin(), other_types.end(), type) == other_types.end()) return false;
     if (b64.size() > 65536) return false;  // far larger than any OpenSSH public key or certificate
     auto blob = crypto::base64_decode(b64);

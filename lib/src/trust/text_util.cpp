@@ -1,5 +1,7 @@
 #include "trust/text_util.hpp"
 
+#include <algorithm>
+
 namespace twoway::text {
 
 std::string ascii_lower(std::string_view s) {
@@ -28,12 +30,17 @@ bool valid_host_name(std::string_view host) noexcept {
     // ':' belongs to IPv6 addresses, which have at least two; one ':' is a host:port written bare.
     const auto colon = host.find(':');
     if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos) return false;
-    for (char c : host) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '-' || c == '_' || c == ':' || c == '%';
-        if (!ok) return false;
-    }
-    return true;
+    return std::all_of(host.begin(), host.end(), is_host_char);
+}
+
+std::string_view next_word(std::string_view& s) noexcept {
+    std::size_t i = 0;
+    while (i < s.size() && is_blank(s[i])) ++i;
+    std::size_t end = i;
+    while (end < s.size() && !is_blank(s[end])) ++end;
+    const std::string_view word = s.substr(i, end - i);
+    s.remove_prefix(end);
+    return word;
 }
 
 bool match_pattern(std::string_view pattern, std::string_view text) noexcept {

@@ -18,6 +18,9 @@ namespace twoway::text {
 
 [[nodiscard]] constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
+// The next blank-separated word of s (empty at the end), which is advanced past it.
+[[nodiscard]] std::string_view next_word(std::string_view& s) noexcept;
+
 // A control byte other than tab (so a line holding one is binary junk, not text).
 [[nodiscard]] constexpr bool is_control(char c) noexcept {
     const auto u = static_cast<unsigned char>(c);
@@ -30,6 +33,12 @@ namespace twoway::text {
 // '-' (it could pass for a command-line option), and with no ':' or at least two (IPv6). No blanks,
 // commas, brackets, wildcards or '!'.
 [[nodiscard]] bool valid_host_name(std::string_view host) noexcept;
+
+// A character valid_host_name accepts: letters, digits, '.', '-', '_', ':' and '%'.
+[[nodiscard]] constexpr bool is_host_char(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+           c == '_' || c == ':' || c == '%';
+}
 
 // OpenSSH's patterns (ssh_config PATTERNS, known_hosts host lists): '*' matches any run of characters
 // (also none), '?' exactly one; nothing else is special. Case-sensitive (callers lower-case both sides
