@@ -77,10 +77,6 @@ std::optional<std::string> read_all(int fd, std::size_t size_hint, std::string& 
     }
 }
 
-}  // namespace
-
-namespace {
-
 // What identifies one version of a file: replaced (inode), rewritten in place (size, times) or not.
 struct FileVersion {
     dev_t dev = 0;

@@ -1,5 +1,7 @@
 // Address literals and CIDR blocks for PerSourcePenaltyExemptList and PerSourceNetBlockSize: pure
 // (inet_pton/inet_ntop only convert text), so the config parser, the daemon and the fuzzers share them.
+#include <algorithm>
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -68,11 +70,15 @@ std::optional<AddressBlock> parse_address_block(std::string_view text) {
     return AddressBlock{*base, bits};
 }
 
+std::string format_address_block(const AddressBlock& b) {
+    const std::uint32_t total = b.base.v6 ? 128 : 32;
+    if (b.bits >= total) return address_text(b.base);
+    return address_text(b.base) + "/" + std::to_string(b.bits);
+}
+
 std::string source_key(const IpAddress& a, std::uint32_t bits4, std::uint32_t bits6) {
-    const std::uint32_t total = a.v6 ? 128 : 32;
-    const std::uint32_t bits = a.v6 ? bits6 : bits4;
-    if (bits >= total) return address_text(a);
-    return address_text(masked(a, bits)) + "/" + std::to_string(bits);
+    const std::uint32_t bits = std::min(a.v6 ? bits6 : bits4, a.v6 ? 128U : 32U);
+    return format_address_block(AddressBlock{masked(a, bits), bits});
 }
 
 }  // namespace twoway

@@ -132,14 +132,20 @@ private:
                                                       Problem&& problem) {
         std::vector<std::string> files;
         for (const auto& a : args) {
-            std::string why = a.empty() ? "empty argument"
-                              : a == "none" ? (args.size() == 1 ? "" : "\"none\" must appear alone")
-                                            : problem(a);
+            std::string why;
+            if (a.empty()) {
+                why = "empty argument";
+            } else if (a == "none") {
+                if (args.size() == 1) continue;
+                why = "\"none\" must appear alone";
+            } else {
+                why = problem(a);
+            }
             if (!why.empty()) {
                 value_error(kw, std::move(why));
                 return std::nullopt;
             }
-            if (a != "none") files.push_back(a);
+            files.push_back(a);
         }
         return files;
     }
@@ -463,12 +469,6 @@ std::string host_port_text(const std::string& host, std::uint16_t port) {
     return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-std::string block_text(const AddressBlock& b) {
-    const std::uint32_t total = b.base.v6 ? 128 : 32;
-    const std::string full = source_key(b.base, total, total);  // the address alone
-    return b.bits == total ? full : full + "/" + std::to_string(b.bits);
-}
-
 std::string file_list_text(const std::vector<std::string>& files) {
     if (files.empty()) return "none";
     std::string out;
@@ -509,7 +509,7 @@ std::string format_daemon_config(const DaemonConfig& c) {
                                        " overflow:permissive overflow6:permissive");
     }
     std::string exempt;
-    for (const auto& b : c.penalty_exempt) exempt += (exempt.empty() ? "" : ",") + block_text(b);
+    for (const auto& b : c.penalty_exempt) exempt += (exempt.empty() ? "" : ",") + format_address_block(b);
     line("persourcepenaltyexemptlist", exempt.empty() ? "none" : exempt);
     line("loglevel", std::string(log_level_name(c.log_level)));
     for (const auto& s : c.services) line("service", s.name + " " + host_port_text(s.host, s.port));

@@ -70,6 +70,9 @@ struct AddressBlock {
 // typo such as 10.1.2.3/8 is reported instead of silently meaning 10.0.0.0/8.
 [[nodiscard]] std::optional<AddressBlock> parse_address_block(std::string_view text);
 
+// "address" for a block of one address, else "address/masklen": what parse_address_block reads.
+[[nodiscard]] std::string format_address_block(const AddressBlock& b);
+
 // The block of `a` that PerSourceNetBlockSize groups it in, as text ("203.0.113.0/24"; a whole address
 // without "/bits"): the key under which per-source limits and penalties count it.
 [[nodiscard]] std::string source_key(const IpAddress& a, std::uint32_t bits4, std::uint32_t bits6);
