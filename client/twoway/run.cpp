@@ -98,7 +98,7 @@ int exit_status(const SessionOutcome& o, const std::string& what) {
         return failure;
     }
     if (o.disconnected) return failure;
-    if (o.exit_status) return static_cast<int>(*o.exit_status & 0xff);
+    if (o.exit_status) return exit_code_of(*o.exit_status);
     if (o.exit_signal) {
         // ssh exits 255 here and says nothing; we say why, since 255 otherwise reads as a failure of ours.
         log::error("remote command killed by signal " + o.exit_signal->name +

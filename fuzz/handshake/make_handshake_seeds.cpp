@@ -68,6 +68,14 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    // The client_hello of a client that knows the server key: the stealth proof, which a server in
+    // stealth mode (raw mode, first byte 0x81) answers; the one above carries the random stand-in.
+    ClientConfig knowing{.identity = client_key(), .account = std::string(account)};
+    knowing.known_server_key = server_key().public_key();
+    DeterministicRng krng(client_rng_seed);
+    ClientHandshake k(knowing, krng);
+    const ByteVec m1_proof = k.take_output();
+
     SimClient sc;
     if (!sc.server_flight(m2)) return 1;
     const ByteVec client_auth = sc.genuine_auth();
@@ -83,6 +91,8 @@ int main(int argc, char** argv) {
         seed(0, flag_trickle | flag_end_input, {m1, m3}),
         seed(0, flag_refuse, {m1, m3, records}),
         seed(0, flag_end_input, {wire::Bytes(m1).first(40)}),
+        seed(0x81, 0, {m1_proof}),
+        seed(0x81, flag_end_input, {m1}),
         seed(1, 0, {client_auth, records}),
         seed(1, flag_refuse, {client_auth}),
         seed(1, 0, {text("\x00\x00\x00\x05" "alice" "\x00\x00\x00\x07" "ssh-rsa")}),

@@ -522,6 +522,58 @@ void run_client_cases(World& w, Matrix& m) {
               "exit 255, one line `" + msg(errc::decrypt_failed) + "`", obs + " (records1 " + std::to_string(records1.size()) + " bytes)",
               ok && !records1.empty());
     }
+
+    // ---- how a session ends (PROTOCOL.md 15, "Exit semantics" and "Closing") ----------------------
+    // An honest handshake, then ACCEPT, EOF out, EOF err, EXIT_STATUS `status`, CLOSE; then the
+    // channel's close record, or (with_close_record false) the end of TCP without it.
+    auto session_end = [&](std::uint32_t status, bool with_close_record) {
+        return st.run([&](Socket& s, const ByteVec& m1) {
+            HonestServer h(w);
+            (void)s.send_all(h.flight(m1));
+            auto v = h.verdict(s);
+            if (!v) return;
+            (void)s.send_all(*v);
+            auto res = h.hs.take_result();
+            if (!res) return;
+            auto ch = twoway::Channel::create(0x0001, std::move(res->send_secret), std::move(res->recv_secret));
+            if (!ch) return;
+            twoway::wire::Writer f;
+            f.u8(0x03).u32(4).u32(2u << 20);                   // ACCEPT, window 2 MiB
+            f.u8(0x11).u32(1).u8(1).u8(0x11).u32(1).u8(2);     // EOF out, EOF err
+            f.u8(0x15).u32(4).u32(status);                     // EXIT_STATUS
+            f.u8(0x17).u32(0);                                 // CLOSE
+            ByteVec records;
+            (void)ch->seal(f.view(), records);
+            (void)s.send_all(records);
+            // The client answers with its CLOSE and its close record; then we end.
+            ByteVec answer;
+            (void)s.read_message(answer, milliseconds(1500));
+            if (with_close_record) {
+                ByteVec close;
+                (void)ch->close(close);
+                (void)s.send_all(close);
+            }
+            s.shutdown_write();
+        });
+    };
+    for (const auto& [status, want] : std::vector<std::pair<std::uint32_t, int>>{
+             {3, 3}, {255, 255}, {256, 255}, {512, 255}, {0xffffffffu, 255}}) {
+        const ClientRun r = session_end(status, true);
+        const bool ok = r.failure.empty() && r.rc == want;
+        m.add("vs client: EXIT_STATUS " + std::to_string(status),
+              "exit " + std::to_string(want) + (status > 255 ? " (above 255: 255, never status mod 256)" : ""),
+              r.failure.empty() ? "exit " + std::to_string(r.rc) : r.failure, ok);
+    }
+    {
+        // CLOSE both ways is the authenticated end of the session: the status counts even when the
+        // channel's close record never follows.
+        const ClientRun r = session_end(3, false);
+        const bool ok = r.failure.empty() && r.rc == 3;
+        m.add("vs client: CLOSE exchanged, then TCP ends without the close record", "exit 3 (the session was over)",
+              r.failure.empty() ? "exit " + std::to_string(r.rc) + (r.err.empty() ? "" : ", stderr \"" + first_line(r.err) + "\"")
+                                : r.failure,
+              ok);
+    }
 }
 
 }  // namespace adversary

@@ -3,8 +3,10 @@
 key. A client with the host in known_hosts proves it without being told; a scanner, a garbage prober and
 a first-contact client get no byte back, and the connection closes only at LoginGraceTime."""
 
+import json
 import os
 import socket
+import subprocess
 import time
 
 from twoway_env import World, check, public_key_line, run_tests
@@ -40,10 +42,15 @@ def probe(port, payload):
 
 
 # What a scanner might send: an SSH banner, an HTTP request, and a well-formed twoway client_hello
-# without host_key_mac (the success test vector's, docs/test-vectors/handshake.json).
-PLAIN_HELLO = bytes.fromhex(
-    "0100004d010001010001404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f0100010020"
-    "675dd574ed7789310b3d2e7681f3790b466c773b1521fecf36577958371ea52f0000")
+# whose host_key_mac is the random stand-in of a first contact (the success test vector's,
+# docs/test-vectors/handshake.json).
+def _vector_hello():
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "docs", "test-vectors", "handshake.json")) as f:
+        return bytes.fromhex(json.load(f)["success"]["client_hello"])
+
+
+PLAIN_HELLO = _vector_hello()
 PROBES = [b"SSH-2.0-OpenSSH_9.2\r\n", b"GET / HTTP/1.0\r\n\r\n", PLAIN_HELLO]
 
 
@@ -79,6 +86,50 @@ def test_without_stealth_the_same_probes_are_answered_or_closed_at_once():
         check(got == b"" and held < GRACE - 0.5, f"garbage should be closed at once: {got!r} after {held:.2f} s")
         r = w.twoway("127.0.0.1", "true", strict="accept-new")
         check(r.returncode == 0, f"first contact without stealth: {r}")
+
+
+def captured_hello(w, known):
+    """The client_hello a real twoway sends to a listener of ours, with or without the daemon's key in
+    known_hosts for that listener's address."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    with open(w.known_hosts, "w") as f:
+        if known:
+            f.write(f"[127.0.0.1]:{port} {public_key_line(w.host_key + '.pub')}\n")
+    proc = subprocess.Popen(w.argv("-o", "ConnectTimeout=5", "127.0.0.1", "true", port=port),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=w.client_env(), start_new_session=True)
+    try:
+        listener.settimeout(10)
+        conn, _ = listener.accept()
+        conn.settimeout(5)
+        got = b""
+        while len(got) < 4 or len(got) < 4 + int.from_bytes(got[1:4], "big"):
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        conn.close()
+    finally:
+        listener.close()
+        proc.kill()
+        proc.wait()
+    return got
+
+
+def test_first_contact_and_known_host_client_hellos_look_alike():
+    # PROTOCOL.md 4.1.1, 10.9: every client_hello ends with host_key_mac (a proof, or random bytes at
+    # first contact), so nobody on the path can pick out the connections that have no key to check.
+    with world("shape", False, trusted=False) as w:
+        first = captured_hello(w, known=False)
+        known = captured_hello(w, known=True)
+        check(len(first) == len(known) == 101, f"sizes {len(first)} and {len(known)}")
+        # Identical but for client_random (10..41), the X25519 share (47..78) and the 16 MAC bytes.
+        for lo, hi in ((0, 10), (42, 47), (79, 85)):
+            check(first[lo:hi] == known[lo:hi], f"bytes {lo}..{hi}: {first[lo:hi].hex()} vs {known[lo:hi].hex()}")
+        check(first[85:] != known[85:], "the stand-in equals the proof")
 
 
 if __name__ == "__main__":

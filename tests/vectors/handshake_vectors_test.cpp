@@ -10,14 +10,13 @@
 
 namespace twoway::vectors {
 
-TEST_CASE("the published handshake test vectors are reproduced exactly", "[handshake]") {
-    std::ifstream f(TWOWAY_HANDSHAKE_VECTORS);
+namespace {
+void require_file_matches(const char* path, const std::vector<Vector>& computed) {
+    std::ifstream f(path);
     REQUIRE(f.good());
     std::stringstream ss;
     ss << f.rdbuf();
     const Parsed file = parse_json(ss.str());
-
-    const std::vector<Vector> computed = compute();  // throws where implementation and spec disagree
     REQUIRE(file.size() == computed.size());
     for (const Vector& v : computed) {
         INFO("vector " << v.name);
@@ -33,6 +32,17 @@ TEST_CASE("the published handshake test vectors are reproduced exactly", "[hands
     // The file is exactly what the generator prints (formatting included), so regenerating it is a
     // no-op unless the protocol changed.
     REQUIRE(to_json(computed) == ss.str());
+}
+}  // namespace
+
+TEST_CASE("the published handshake test vectors are reproduced exactly", "[handshake]") {
+    // compute() throws where the implementation and the straight-line derivation disagree.
+    require_file_matches(TWOWAY_HANDSHAKE_VECTORS, compute());
+}
+
+TEST_CASE("the published Ed25519 edge cases are reproduced, and only the valid one verifies", "[handshake]") {
+    // compute_ed25519() throws where the implementation's verifier accepts an edge case.
+    require_file_matches(TWOWAY_ED25519_VECTORS, compute_ed25519());
 }
 
 TEST_CASE("the vector reader refuses what is not the vectors' JSON subset", "[handshake]") {

@@ -9,6 +9,7 @@
 #include <twoway/handshake.hpp>
 
 #include "crypto/crypto.hpp"
+#include "support/ed25519_edge.hpp"
 #include "vectors/vectors.hpp"
 #include "wire/reader.hpp"
 #include "wire/writer.hpp"
@@ -119,7 +120,8 @@ std::vector<Bytes> split(const Bytes& flight) {
 
 struct Inputs {
     Bytes client_seed = seq(0x00), server_seed = seq(0x20), client_random = seq(0x40), client_x25519 = seq(0x60),
-          server_random = seq(0x80), server_x25519 = seq(0xa0), wrong_signer_seed = seq(0xc0);
+          server_random = seq(0x80), server_x25519 = seq(0xa0), wrong_signer_seed = seq(0xc0),
+          client_decoy_mac = seq(0xe0, 16);
     std::string account = "alice";
     std::string exporter_label = "EXPORTER-twoway-test";
     std::string exporter_context = "channel binding";
@@ -141,7 +143,7 @@ std::vector<Vector> compute() {
     const Bytes server_pub = server_key.public_key().blob();
 
     // Implementation run.
-    QueueRng crng{in.client_random, in.client_x25519}, srng{in.server_random, in.server_x25519};
+    QueueRng crng{in.client_random, in.client_x25519, in.client_decoy_mac}, srng{in.server_random, in.server_x25519};
     ClientHandshake client({.identity = client_key, .account = in.account}, crng);
     ServerHandshake server({.host_key = server_key}, srng);
     const Bytes m1 = client.take_output();
@@ -166,10 +168,15 @@ std::vector<Vector> compute() {
     const auto server_share = crypto::x25519_public(fixed<32>(in.server_x25519));
     std::array<std::byte, 32> shared{};
     check(bool(crypto::x25519(shared, fixed<32>(in.client_x25519), server_share)), "x25519");
-    const Bytes expected_m1 = cat({header(1, 77), Bytes{std::byte{1}, std::byte{0}, std::byte{1}},
-                                   Bytes{std::byte{1}, std::byte{0}, std::byte{1}}, in.client_random,
-                                   Bytes{std::byte{1}, std::byte{0}, std::byte{1}, std::byte{0}, std::byte{32}},
-                                   client_share, Bytes{std::byte{0}, std::byte{0}}});
+    // client_hello (4.1) ends with host_key_mac (4.1.1); the client knows no key for the server here, so
+    // the extension carries the 16 random bytes of its third draw.
+    auto hello_before_mac = [&](std::uint8_t ext_len) {
+        return cat({header(1, 97), Bytes{std::byte{1}, std::byte{0}, std::byte{1}},
+                    Bytes{std::byte{1}, std::byte{0}, std::byte{1}}, in.client_random,
+                    Bytes{std::byte{1}, std::byte{0}, std::byte{1}, std::byte{0}, std::byte{32}}, client_share,
+                    Bytes{std::byte{0}, std::byte{ext_len}}, Bytes{std::byte{0}, std::byte{2}, std::byte{0}, std::byte{16}}});
+    };
+    const Bytes expected_m1 = cat({hello_before_mac(20), in.client_decoy_mac});
     check(m1 == expected_m1, "client_hello");
     const Bytes server_hello = cat({header(2, 70), Bytes{std::byte{0}, std::byte{1}, std::byte{0}, std::byte{1}},
                                     in.server_random, Bytes{std::byte{0}, std::byte{32}}, server_share});
@@ -272,6 +279,7 @@ std::vector<Vector> compute() {
     add(v, "server_random", in.server_random);
     add(v, "server_x25519_secret", in.server_x25519);
     add(v, "server_x25519_share", server_share);
+    add(v, "client_decoy_mac", in.client_decoy_mac);
     add(v, "client_hello", m1);
     add(v, "server_hello", server_hello);
     add(v, "x25519_shared_secret", shared);
@@ -328,23 +336,30 @@ std::vector<Vector> compute() {
         const Bytes sig_field = ssh_string(w.view());
         const Bytes fin = hmac(server_finished_key, sha512(cat({m1, server_hello, sa_identity, sig_field})));
         const Bytes bad_auth = encrypted_message(3, s_hs_key, s_hs_iv, 0, cat({sa_identity, sig_field, fin}));
-        QueueRng r{in.client_random, in.client_x25519};
+        QueueRng r{in.client_random, in.client_x25519, in.client_decoy_mac};
         ClientHandshake c({.identity = client_key, .account = in.account}, r);
         check(c.take_output() == m1, "client_hello (failure vector)");
         static_cast<void>(c.feed(cat({server_hello, bad_auth})));
         check(c.error() == errc::bad_signature && c.take_output().empty(), "wrong-key signature is bad_signature");
         Vector f{"server_signature_by_wrong_key", {}};
-        add_text(f, "inputs_text", "as in success; the server signs with wrong_signer_ed25519_seed");
+        add_text(f, "inputs_text",
+                 "as in success up to server_hello; server_auth carries the real server_identity_blob, a signature "
+                 "made over the real server_signature_payload with wrong_signer_ed25519_seed's key, and a Finished "
+                 "computed correctly over that plaintext (server_finished_key over H through the wrong signature)");
         add(f, "wrong_signer_ed25519_seed", in.wrong_signer_seed);
         add(f, "client_hello", m1);
         add(f, "server_hello", server_hello);
+        add(f, "server_signature_blob", w.view());
+        add(f, "transcript_hash_server_finished", sha512(cat({m1, server_hello, sa_identity, sig_field})));
+        add(f, "server_finished", fin);
+        add(f, "server_auth_plaintext", cat({sa_identity, sig_field, fin}));
         add(f, "server_auth", bad_auth);
         add_text(f, "expected_error", "bad_signature");
         out.push_back(std::move(f));
     }
     // Failure 2: the server refuses the client: the generic denial.
     {
-        QueueRng rc{in.client_random, in.client_x25519}, rs{in.server_random, in.server_x25519};
+        QueueRng rc{in.client_random, in.client_x25519, in.client_decoy_mac}, rs{in.server_random, in.server_x25519};
         ClientHandshake c({.identity = client_key, .account = in.account}, rc);
         ServerHandshake s({.host_key = server_key}, rs);
         static_cast<void>(s.feed(c.take_output()));
@@ -363,16 +378,18 @@ std::vector<Vector> compute() {
         add_text(f, "expected_error", "auth_denied");
         out.push_back(std::move(f));
     }
-    // Stealth mode (4.1.1): the client knows the server key and proves it with host_key_mac; a server
-    // in stealth mode answers (its server_hello is the one of success: same randoms), and refuses the
-    // hello without the proof with host_key_mac_invalid, sending nothing.
+    // Stealth mode (4.1.1): the client knows the server key and proves it with host_key_mac, keyed by
+    // X25519(client X25519 secret, the X25519 form of the server's Ed25519 key). A server in stealth mode
+    // answers (its server_hello is the one of success: same randoms), and refuses the hello of success,
+    // whose host_key_mac is the random stand-in, with host_key_mac_invalid, sending nothing.
     {
-        const Bytes mac_key = expand_label(sha512(server_pub), "host key mac", {}, 32);
-        const Bytes covered = cat({header(1, 97), Bytes{std::byte{1}, std::byte{0}, std::byte{1}},
-                                   Bytes{std::byte{1}, std::byte{0}, std::byte{1}}, in.client_random,
-                                   Bytes{std::byte{1}, std::byte{0}, std::byte{1}, std::byte{0}, std::byte{32}},
-                                   client_share, Bytes{std::byte{0}, std::byte{20}},
-                                   Bytes{std::byte{0}, std::byte{2}, std::byte{0}, std::byte{16}}});
+        const auto server_x = crypto::ed25519_public_to_x25519(server_key.public_key().raw());
+        check(server_x.has_value(), "the server key's X25519 form");
+        std::array<std::byte, 32> stealth_shared{};
+        check(bool(crypto::x25519(stealth_shared, fixed<32>(in.client_x25519), *server_x)), "stealth x25519");
+        const Bytes stealth_secret = hmac(zeros, stealth_shared);
+        const Bytes mac_key = expand_label(stealth_secret, "host key mac", sha512(server_pub), 32);
+        const Bytes covered = hello_before_mac(20);
         Bytes mac = hmac(mac_key, covered);
         mac.resize(16);
         const Bytes stealth_m1 = cat({covered, mac});
@@ -396,13 +413,39 @@ std::vector<Vector> compute() {
               "a stealth server refuses client_hello without host_key_mac, silently");
 
         Vector f{"stealth_host_key_mac", {}};
-        add_text(f, "inputs_text", "as in success; the client knows server_identity_blob and the server is in stealth mode");
+        add_text(f, "inputs_text",
+                 "as in success, but the client knows server_identity_blob (no third random draw) and the server is "
+                 "in stealth mode");
+        add(f, "server_x25519_form", *server_x);
+        add(f, "stealth_shared_secret", stealth_shared);
+        add(f, "stealth_secret", stealth_secret);
         add(f, "host_key_mac_key", mac_key);
         add(f, "host_key_mac", mac);
         add(f, "client_hello", stealth_m1);
         add(f, "server_hello", server_hello);
-        add_text(f, "expected_error", "none; the client_hello of success (no host_key_mac) gets host_key_mac_invalid and no answer");
+        add_text(f, "expected_error",
+                 "none; the client_hello of success (random host_key_mac) gets host_key_mac_invalid and no answer");
         out.push_back(std::move(f));
+    }
+    return out;
+}
+
+std::vector<Vector> compute_ed25519() {
+    const Inputs in;
+    const PrivateKey server_key = PrivateKey::from_seed(fixed<32>(in.server_seed));
+    const Bytes message = sig_payload("twoway v1 server sig", seq(0x00, 64));
+    std::vector<Vector> out;
+    for (const test::Ed25519Case& c : test::ed25519_edge_cases(fixed<32>(in.server_seed), message)) {
+        const bool valid = c.name == "valid";
+        check(crypto::ed25519_verify(c.public_key, message, c.signature) == valid, "Ed25519 case " + c.name);
+        if (valid) check(PublicKey(c.public_key) == server_key.public_key(), "Ed25519 valid case key");
+        Vector v{c.name, {}};
+        add(v, "public_key", c.public_key);
+        add(v, "message", message);
+        add(v, "signature", c.signature);
+        add_text(v, "why_text", c.why);
+        add_text(v, "expected_error", valid ? "none" : "bad_signature");
+        out.push_back(std::move(v));
     }
     return out;
 }

@@ -20,6 +20,11 @@ struct Vector {
 
 [[nodiscard]] std::vector<Vector> compute();
 
+// docs/test-vectors/ed25519.json: one valid signature and the Ed25519 edge cases a lenient verifier
+// accepts and PROTOCOL.md 7.3 requires refusing, for the server's key and an 85-byte payload of the
+// server signature's shape. Each case is checked against the implementation's verifier.
+[[nodiscard]] std::vector<Vector> compute_ed25519();
+
 // The file format: one JSON object of vectors, each an object of string fields (hex unless named
 // *_text or expected_error), nothing else, so that a few lines can read it.
 [[nodiscard]] std::string to_json(const std::vector<Vector>& vs);

@@ -50,6 +50,11 @@ public:
 
     [[nodiscard]] const PublicKey& public_key() const noexcept { return public_; }
     [[nodiscard]] std::array<std::byte, 64> sign(std::span<const std::byte> message) const;
+    // X25519 between this key's scalar and a peer's X25519 public value, into `shared` (caller-owned,
+    // preferably secret memory). A host key's only use besides signing: it answers the stealth proof
+    // (PROTOCOL.md 4.1.1), and PROTOCOL.md 10.14 argues why one scalar may serve both. Fails with
+    // weak_public_key when the result is all zero (a small-order peer value).
+    [[nodiscard]] Status agree(std::span<std::byte, 32> shared, std::span<const std::byte, 32> peer) const;
     // The seed, for writing key files. Handle with care: it is the whole private key.
     [[nodiscard]] SecretBytes<32> seed() const;
     [[nodiscard]] PrivateKey clone() const;

@@ -133,6 +133,28 @@ bool ed25519_verify(Fixed<ed25519_public_size> pk, Bytes message, Fixed<ed25519_
     return crypto_sign_verify_detached(u(sig.data()), u(message.data()), message.size(), u(pk.data())) == 0;
 }
 
+Result<std::array<std::byte, 32>> ed25519_public_to_x25519(Fixed<ed25519_public_size> pk) {
+    init();
+    std::array<std::byte, 32> out{};
+    if (crypto_sign_ed25519_pk_to_curve25519(u(out.data()), u(pk.data())) != 0) return fail(errc::weak_public_key);
+    return out;
+}
+
+Status ed25519_x25519(std::span<std::byte, 32> shared, const SecretBytes<ed25519_secret_size>& sk,
+                      Fixed<32> peer_public) {
+    init();
+    // Transient secret on the stack, wiped before return (as the key schedule's HMAC states are).
+    unsigned char scalar[crypto_scalarmult_curve25519_SCALARBYTES];
+    crypto_sign_ed25519_sk_to_curve25519(scalar, u(sk.data()));
+    const int rc = crypto_scalarmult(u(shared.data()), scalar, u(peer_public.data()));
+    sodium_memzero(scalar, sizeof scalar);
+    if (rc != 0) {
+        sodium_memzero(shared.data(), shared.size());
+        return errc::weak_public_key;
+    }
+    return {};
+}
+
 // ---- X25519 ------------------------------------------------------------------------------------
 static_assert(crypto_scalarmult_BYTES == x25519_size);
 static_assert(crypto_scalarmult_SCALARBYTES == x25519_size);

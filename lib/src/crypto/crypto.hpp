@@ -41,8 +41,21 @@ struct Ed25519KeyPair {
 [[nodiscard]] Ed25519KeyPair ed25519_from_seed(Fixed<ed25519_seed_size> seed);
 [[nodiscard]] Ed25519KeyPair ed25519_generate(Rng& rng);
 [[nodiscard]] Ed25519Signature ed25519_sign(const SecretBytes<ed25519_secret_size>& sk, Bytes message);
+// Strict verification (PROTOCOL.md 7.3): libsodium's crypto_sign_verify_detached refuses S >= L, a
+// small-order or non-canonical public key, a small-order R, and (by comparing R byte for byte with the
+// recomputed one) a non-canonical R.
 [[nodiscard]] bool ed25519_verify(Fixed<ed25519_public_size> pk, Bytes message,
                                   Fixed<ed25519_signature_size> sig);
+
+// The X25519 form of an Ed25519 key (RFC 7748 section 4.1's birational map, libsodium's
+// crypto_sign_ed25519_pk_to_curve25519): fails with weak_public_key for a small-order, non-canonical or
+// otherwise unusable public key, which no honest key is.
+[[nodiscard]] Result<std::array<std::byte, 32>> ed25519_public_to_x25519(Fixed<ed25519_public_size> pk);
+// X25519 between the Ed25519 secret key's scalar (libsodium's crypto_sign_ed25519_sk_to_curve25519: the
+// clamped first half of SHA-512(seed), the very scalar that signs) and a peer's X25519 public value. The
+// converted scalar lives on the stack for the call and is wiped. weak_public_key for an all-zero result.
+[[nodiscard]] Status ed25519_x25519(std::span<std::byte, 32> shared, const SecretBytes<ed25519_secret_size>& sk,
+                                    Fixed<32> peer_public);
 
 // ---- X25519 ---------------------------------------------------------------------------------
 inline constexpr std::size_t x25519_size = 32;

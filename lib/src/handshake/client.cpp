@@ -74,7 +74,8 @@ struct ClientHandshake::Impl {
             state = Failed{make_error_code(errc::invalid_argument)};
             return;
         }
-        // Draw order (fixed, test vectors depend on it): client_random, then the X25519 secret.
+        // Draw order (fixed, test vectors depend on it): client_random, the X25519 secret, then (only
+        // without a proof of the server's key) the 16 bytes standing in for host_key_mac.
         rng.fill(client_random);
         rng.fill(block.get().ephemeral);
         client_share = crypto::x25519_public(block.get().ephemeral);
@@ -84,10 +85,16 @@ struct ClientHandshake::Impl {
         for (Suite s : suites) hello.suites.push_back(static_cast<std::uint16_t>(s));
         hello.random = client_random;
         hello.shares = {KeyShare{group_x25519, client_share}};
+        // host_key_mac is always there (PROTOCOL.md 4.1.1): the proof when we know the server's key,
+        // random bytes otherwise, so that nobody on the path can tell first contact from a known host.
         const std::array<std::byte, host_key_mac_size> placeholder{};
-        if (c.known_server_key) hello.extensions.push_back(Extension{ext_host_key_mac, placeholder});
+        hello.extensions.push_back(Extension{ext_host_key_mac, placeholder});
         out = write_client_hello(hello);
-        if (c.known_server_key) seal_host_key_mac(out, host_key_mac_key(*c.known_server_key));
+        // Without a known key the same computation runs against our own identity key and is then
+        // overwritten, so that the time from connect to client_hello does not tell either.
+        const PublicKey& target = c.known_server_key ? *c.known_server_key : identity.public_key();
+        const bool sealed = static_cast<bool>(seal_host_key_mac(out, target, block.get()));
+        if (!sealed || !c.known_server_key) rng.fill(std::span<std::byte>(out).last(host_key_mac_size));
         transcript.absorb(out);
     }
 

@@ -51,13 +51,16 @@ void Deframer::append(wire::Bytes bytes) {
 
 Result<std::optional<Frame>> Deframer::next(MsgType expected, Role self) const {
     wire::Reader r(wire::Bytes(buf_).subspan(pos_));
-    if (r.remaining() < header_size) return std::optional<Frame>{};
+    if (r.empty()) return std::optional<Frame>{};
+    // The type byte is judged as soon as it is here, before the length: garbage (an HTTP request, an SSH
+    // banner, zeros) is refused at its first byte.
     const std::uint8_t type = r.u8();
-    const std::uint32_t hi = r.u8();
-    const std::uint32_t len = (hi << 16) | r.u16();
     if (type != static_cast<std::uint8_t>(expected)) {
         return fail(sent_by(type, self) ? errc::reflected_message : errc::unexpected_message);
     }
+    if (r.remaining() < header_size - 1) return std::optional<Frame>{};
+    const std::uint32_t hi = r.u8();
+    const std::uint32_t len = (hi << 16) | r.u16();
     const BodyBounds b = body_bounds(expected);
     if (len > b.max) return fail(errc::length_too_large);
     if (len < b.min) return fail(errc::malformed);

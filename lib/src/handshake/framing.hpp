@@ -64,8 +64,9 @@ class Deframer {
 public:
     void append(wire::Bytes bytes);
     // The next complete message if it is of type `expected`; nullopt while it is incomplete. A header
-    // that is not acceptable fails at once: reflected_message (a type `self` sends), unexpected_message
-    // (any other wrong type), length_too_large / malformed (length outside the bounds for the type).
+    // that is not acceptable fails at once: a wrong type byte as soon as it has arrived, alone,
+    // with reflected_message (a type `self` sends) or unexpected_message (any other); then, once the
+    // length is complete, length_too_large / malformed (length outside the bounds for the type).
     // The returned spans stay valid until consume() or append().
     [[nodiscard]] Result<std::optional<Frame>> next(MsgType expected, Role self) const;
     // Drops the message returned by next().

@@ -43,7 +43,7 @@ struct ServerHandshake::Impl {
     const PrivateKey& host_key;
     std::vector<Suite> suites;
     Rng& rng;
-    std::optional<HostKeyMacKey> stealth_key;  // set in stealth mode
+    bool stealth = false;
     ServerState state;
     Deframer in;
     std::vector<std::byte> out;
@@ -54,7 +54,7 @@ struct ServerHandshake::Impl {
     std::string denial_reason;
 
     Impl(const ServerConfig& c, Rng& r) : host_key(c.host_key), suites(c.suites), rng(r) {
-        if (c.stealth) stealth_key = host_key_mac_key(host_key.public_key());
+        stealth = c.stealth;
         const bool ok = !suites.empty() && std::all_of(suites.begin(), suites.end(), suite_supported);
         if (!ok) state = Failed{make_error_code(errc::invalid_argument)};
     }
@@ -100,11 +100,14 @@ struct ServerHandshake::Impl {
     }
 
     Status on_client_hello(const Frame& frame) {
-        // Stealth mode checks first: whatever else is wrong, a client that does not know the host key
-        // learns nothing, not even which error it made.
-        if (stealth_key && !check_host_key_mac(frame.whole, *stealth_key)) return errc::host_key_mac_invalid;
+        // The structure first (the proof is found through it), then, in stealth mode, the proof of the
+        // host key before anything else is judged. A stealth server answers no failure here, so the
+        // order tells a client that cannot prove the key nothing (PROTOCOL.md 7.2 step 1).
         Result<ClientHello> ch = parse_client_hello(frame.body);
         if (!ch) return Failure{ch.error()};
+        if (stealth && !check_host_key_mac(frame.whole, *ch, host_key, block.get())) {
+            return errc::host_key_mac_invalid;
+        }
         if (std::find(ch->versions.begin(), ch->versions.end(), protocol_version_1) == ch->versions.end()) {
             return errc::unsupported_version;
         }

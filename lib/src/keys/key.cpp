@@ -47,6 +47,10 @@ std::array<std::byte, 64> PrivateKey::sign(std::span<const std::byte> message) c
     return crypto::ed25519_sign(secret_, message);
 }
 
+Status PrivateKey::agree(std::span<std::byte, 32> shared, std::span<const std::byte, 32> peer) const {
+    return crypto::ed25519_x25519(shared, secret_, peer);
+}
+
 SecretBytes<32> PrivateKey::seed() const {
     return SecretBytes<32>(std::span<const std::byte, 32>(secret_.data(), 32));
 }

@@ -16,6 +16,8 @@ struct AuthOverrides {
     std::optional<ByteVec> signature_blob = std::nullopt;  // SSH signature blob
     std::optional<std::array<std::byte, 64>> finished = std::nullopt;
     const PrivateKey* signer = nullptr;     // sign with this key instead of the identity's own
+    // Makes the signature blob from the exact payload to be signed (for forgeries that depend on it).
+    std::function<ByteVec(wire::Bytes payload)> forge = nullptr;
 };
 
 struct AuthParts {
@@ -41,8 +43,10 @@ inline AuthParts write_reference_auth(handshake::Secrets& s, handshake::Transcri
     std::size_t absorbed = w.size();
     const PrivateKey& signer = o.signer != nullptr ? *o.signer : key;
     AuthParts parts;
-    parts.signature_blob =
-        o.signature_blob ? *o.signature_blob : ed25519_signature_blob(signer.sign(signature_payload(self, t.digest())));
+    const auto payload = signature_payload(self, t.digest());
+    parts.signature_blob = o.signature_blob ? *o.signature_blob
+                           : o.forge        ? o.forge(payload)
+                                            : ed25519_signature_blob(signer.sign(payload));
     w.string(parts.signature_blob);
     t.absorb(w.view().subspan(absorbed));
     absorbed = w.size();

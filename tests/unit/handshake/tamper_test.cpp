@@ -96,20 +96,22 @@ std::optional<errc> header_outcome(const ByteVec& orig, const ByteVec& changed, 
     return encrypted ? errc::decrypt_failed : errc::malformed;
 }
 
-// client_hello as the client writes it: 1 version, 1 suite, 1 X25519 share, no extensions.
+// client_hello as the client writes it: 1 version, 1 suite, 1 X25519 share, host_key_mac (random bytes).
 Expected expect_m1(const ByteVec& orig, const ByteVec& m, std::size_t pos) {
     using namespace handshake;
     if (pos < 4) {
         return {Side::server, *header_outcome(orig, m, 0, MsgType::client_hello, Role::server, false, orig.size() - 4)};
     }
-    if (pos == 4 || pos == 7 || pos == 42 || pos == 45 || pos == 46 || pos == 79 || pos == 80) {
-        return {Side::server, errc::malformed};  // counts and lengths
+    if (pos == 4 || pos == 7 || pos == 42 || pos == 45 || pos == 46 || pos == 79 || pos == 80 || pos == 83 ||
+        pos == 84) {
+        return {Side::server, errc::malformed};  // counts and lengths (83, 84: host_key_mac's length)
     }
     if (pos == 5 || pos == 6) return {Side::server, errc::unsupported_version};
     if (pos == 8 || pos == 9) return {Side::server, errc::unsupported_suite};
     if (pos == 43 || pos == 44) return {Side::server, errc::unsupported_suite};  // no X25519 share left
-    // client_random, X25519 share: the server goes on, but the client's transcript (and, for the
-    // share, the DH result) differ from the server's: server_auth does not open.
+    // client_random, X25519 share, host_key_mac's type and bytes (a server not in stealth mode ignores
+    // the extension): the server goes on, but the client's transcript (and, for the share, the DH
+    // result) differ from the server's: server_auth does not open.
     return {Side::client, errc::decrypt_failed};
 }
 
@@ -179,7 +181,7 @@ std::vector<ByteVec> reference_messages() {
 TEST_CASE("every single-byte change of every handshake message fails with its specified error", "[handshake]") {
     const std::vector<ByteVec> msgs = reference_messages();
     REQUIRE(msgs.size() == 4);
-    REQUIRE(msgs[0].size() == 81);
+    REQUIRE(msgs[0].size() == 101);
     REQUIRE(msgs[3].size() == 21);
     for (int which = 1; which <= 4; ++which) {
         const ByteVec& orig = msgs[static_cast<std::size_t>(which - 1)];
@@ -270,6 +272,32 @@ TEST_CASE("oversize length fields fail on the 4 header bytes alone", "[handshake
     // The server, waiting for client_auth.
     REQUIRE(s.feed(header(MsgType::client_auth, 10241)).error() == errc::length_too_large);
     REQUIRE(s.take_output().size() == 21);  // the generic denial
+}
+
+TEST_CASE("a wrong type byte fails alone, before the length has arrived", "[handshake]") {
+    // Garbage (an SSH banner, an HTTP request, zeros, a TLS record) is refused at its first byte.
+    Endpoints e = make_endpoints(10);
+    for (unsigned v = 0; v < 256; ++v) {
+        if (v == 1) continue;
+        DeterministicRng r(1);
+        ServerHandshake s({.host_key = e.server_key}, r);
+        const ByteVec one{static_cast<std::byte>(v)};
+        const errc want = handshake::sent_by(static_cast<std::uint8_t>(v), handshake::Role::server)
+                              ? errc::reflected_message
+                              : errc::unexpected_message;
+        REQUIRE(s.feed(one).error() == want);
+        REQUIRE(s.take_output().empty());
+    }
+    // The right type byte alone waits for the rest of the header.
+    DeterministicRng r(1);
+    ServerHandshake s({.host_key = e.server_key}, r);
+    REQUIRE(s.feed(ByteVec{std::byte{1}}));
+    REQUIRE(std::holds_alternative<WantInput>(s.event()));
+    // The client, waiting for server_hello, likewise.
+    DeterministicRng cr(2);
+    ClientHandshake c({.identity = e.client_key, .account = "a"}, cr);
+    static_cast<void>(c.take_output());
+    REQUIRE(c.feed(ByteVec{std::byte{'S'}}).error() == errc::unexpected_message);
 }
 
 }  // namespace twoway::handshake_test
