@@ -93,9 +93,10 @@ struct ClientConfig {
     const PrivateKey& identity;  // must outlive the handshake
     std::string account;         // printable, 1..256 bytes
     std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  // in preference order
-    // The server key the caller already trusts for this host (from known_hosts), if any. client_hello
-    // then carries host_key_mac (PROTOCOL.md 4.1.1), which a server in stealth mode requires before it
-    // answers at all. It proves only knowledge of this public key; the verdict is still asked for.
+    // The server key the caller already trusts for this host (from known_hosts), if any. client_hello's
+    // host_key_mac (PROTOCOL.md 4.1.1) then proves knowledge of it, which a server in stealth mode
+    // requires before it answers at all; without it host_key_mac is random bytes, so the two cases look
+    // alike on the wire. The proof changes nothing else: the verdict is still asked for.
     std::optional<PublicKey> known_server_key = std::nullopt;
 };
 
