@@ -13,6 +13,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace twoway::test {
@@ -115,6 +116,22 @@ inline B32 s_for_identity_r(const KeyParts& key, const B32& r, std::span<const s
     return s;
 }
 
+// A small-order A with an honest-looking R: R = [r]B and S = r for the smallest r >= 1 with [k]A the
+// identity (k a multiple of A's order), so [S]B = R + [k]A holds cofactorless. These catch a verifier
+// that checks R for small order but not A.
+inline std::pair<B32, B32> honest_r_for(const B32& a, std::span<const std::byte> m, unsigned order) {
+    for (unsigned r = 1; r < 10000; ++r) {
+        B32 scalar{};
+        scalar[0] = static_cast<unsigned char>(r & 0xff);
+        scalar[1] = static_cast<unsigned char>(r >> 8);
+        B32 rp{};
+        if (crypto_scalarmult_ed25519_base_noclamp(rp.data(), scalar.data()) != 0) continue;
+        const B32 k = challenge(rp, a, m);
+        if (k[0] % order == 0) return {rp, scalar};  // k mod order, order a power of two
+    }
+    throw std::runtime_error("ed25519 edge case: no r found");
+}
+
 }  // namespace ed25519_edge
 
 // The valid signature (first) and every edge case, for `message` and the key of `seed`.
@@ -146,6 +163,19 @@ inline std::vector<Ed25519Case> ed25519_edge_cases(std::span<const std::byte, 32
     out.push_back(make("order_8_public_key",
                        "A has order 8, R is the identity, S = 0: the cofactored equation holds for every message",
                        order_8(), identity(), zero));
+
+    {
+        const auto [r1, s1] = honest_r_for(identity(), message, 1);
+        out.push_back(make("small_order_public_key_honest_r",
+                           "A is the identity, R = [r]B and S = r (r = 1): [S]B = R + [k]A holds for every "
+                           "message, and R is not of small order",
+                           identity(), r1, s1));
+        const auto [r8, s8] = honest_r_for(order_8(), message, 8);
+        out.push_back(make("order_8_public_key_honest_r",
+                           "A has order 8, R = [r]B and S = r for the smallest r with k a multiple of 8: the "
+                           "cofactorless equation holds, and R is not of small order",
+                           order_8(), r8, s8));
+    }
 
     out.push_back(make("small_order_r",
                        "the real key, R the identity, S = k * a mod L: [S]B = R + [k]A holds (cofactorless)",

@@ -625,10 +625,9 @@ def check_handshake(c, vectors):
 
     proved = stealth_server(hexin(v, "client_hello"))
     decoyed = stealth_server(hexin(vectors["success"], "client_hello"))
-    checked.append("expected_error")
+    checked += ["expected_error", "success_client_hello_expected_error"]
     c.group(name, "stealth server outcomes (7.2 step 1)", v, {
-        "expected_error": f"{proved}; the client_hello of success (random host_key_mac) gets "
-                          f"{decoyed} and no answer"})
+        "expected_error": proved, "success_client_hello_expected_error": decoyed})
     c.coverage(name, v, inputs, checked)
 
 
@@ -657,9 +656,10 @@ def check_ed25519(c, cases):
     c.fact("ed25519.json", "7.3's seven encodings are the eight-torsion y's (with y + p)",
            torsion == listed, f"{len(torsion)} computed, {len(listed)} listed")
 
-    order = ["valid", "small_order_public_key", "order_8_public_key", "small_order_r",
-             "non_canonical_r", "non_canonical_public_key", "s_not_reduced"]
-    c.fact("ed25519.json", "holds exactly the seven cases of section 13",
+    order = ["valid", "small_order_public_key", "order_8_public_key", "small_order_public_key_honest_r",
+             "order_8_public_key_honest_r", "small_order_r", "non_canonical_r", "non_canonical_public_key",
+             "s_not_reduced"]
+    c.fact("ed25519.json", "holds exactly the nine cases of section 13",
            sorted(cases) == sorted(order), ", ".join(cases))
     # Each case rebuilt from its description (section 13 and its why_text): only the choice of the
     # order-8 point is an input (section 13 does not say which of the four).
@@ -680,8 +680,19 @@ def check_ed25519(c, cases):
     c.fact("ed25519.json", "order_8_public_key: the key is a point of order exactly 8",
            order8_pt is not None and point_equal(point_mul(8, order8_pt), IDENTITY)
            and not point_equal(point_mul(4, order8_pt), IDENTITY))
+    def honest_r(a_enc):  # R = [r]B, S = r, the smallest r >= 1 with [k]A the identity
+        a_pt = point_decode(a_enc)
+        for r in range(1, 10000):
+            R = point_encode(point_mul(r, BASE))
+            k = int.from_bytes(sha512(R + a_enc + message), "little") % L
+            if point_equal(point_mul(k, a_pt), IDENTITY):
+                return R + r.to_bytes(32, "little")
+        raise ValueError("no r found")
+
     built = {
         "valid": (valid_pk, valid_sig),
+        "small_order_public_key_honest_r": (ident, honest_r(ident)),
+        "order_8_public_key_honest_r": (order8_pk, honest_r(order8_pk)),
         "small_order_public_key": (ident, ident + bytes(32)),
         "order_8_public_key": (order8_pk, ident + bytes(32)),
         "small_order_r": (valid_pk, ident + s_k_a(ident, valid_pk)),
@@ -740,29 +751,13 @@ def verify_without(pk, msg, sig, skip):
 
 
 def ablation(c, cases, message):
-    """Which cases catch a verifier that leaves out one check of 7.3 (information, not a failure),
-    and two cases the file lacks: a small-order A with an honest (not small-order) R."""
+    """Which cases catch a verifier that leaves out one check of 7.3 (information, not a failure)."""
     for skip in ["S < L", "A canonical", "A not small", "R not small", "R bytes",
                  "A canonical+A not small"]:
         accepted = [n for n, v in cases.items() if n != "valid" and verify_without(
             hexin(v, "public_key"), hexin(v, "message"), hexin(v, "signature"), skip.split("+"))]
         print(f"info ed25519.json: without '{skip}' a verifier accepts: "
-              f"{', '.join(accepted) or 'none of the six (no case isolates this check)'}")
-    for label, a_enc in [("A the identity", SMALL_ORDER[1]), ("A of order 8", SMALL_ORDER[3])]:
-        a_pt = point_decode(a_enc)
-        for r in range(1, 1000):  # R = [r]B, S = r; [k]A must vanish (k = 0 mod the order of A)
-            R = point_encode(point_mul(r, BASE))
-            k = int.from_bytes(sha512(R + a_enc + message), "little") % L
-            if point_equal(point_mul(k, a_pt), IDENTITY):
-                break
-        sig = R + r.to_bytes(32, "little")
-        print(f"info ed25519.json: missing case, {label}, R = [{r}]B, S = {r}: public_key "
-              f"{a_enc.hex()} signature {sig.hex()}: OpenSSL "
-              f"{'accepts' if verify_openssl(a_enc, message, sig) else 'refuses'}, without "
-              f"'A not small' "
-              f"{'accepted' if verify_without(a_enc, message, sig, ['A not small']) else 'refused'}")
-        c.fact("ed25519.json", f"strict 7.3 refuses {label} with an honest R",
-               verify_strict(a_enc, message, sig) is not None)
+              f"{', '.join(accepted) or 'none of the cases (no case isolates this check)'}")
 
 
 def main(argv):

@@ -24,8 +24,9 @@ Forged forge(const PrivateKey& signer, wire::Bytes payload, const std::string& n
     return {};
 }
 
-const std::vector<std::string> edge_cases = {"small_order_public_key", "order_8_public_key", "small_order_r",
-                                             "non_canonical_r", "non_canonical_public_key", "s_not_reduced"};
+const std::vector<std::string> edge_cases = {
+    "small_order_public_key", "order_8_public_key", "small_order_public_key_honest_r", "order_8_public_key_honest_r",
+    "small_order_r",          "non_canonical_r",    "non_canonical_public_key",        "s_not_reduced"};
 
 }  // namespace
 
