@@ -384,12 +384,32 @@ TrustLimits editing_limits() {
     return l;
 }
 
+// A readable line twoway does not use for its verdict the way ssh-keygen reads it: a key of another type,
+// or an @cert-authority line with readable names.
+bool certain_kind(const UnusableHostLine& u) {
+    return u.kind == UnusableKind::other_key_type ||
+           (u.kind == UnusableKind::named && u.reason.starts_with("@cert-authority"));
+}
+
 // Whether the line's host list names host, as ssh-keygen's -F and -R match it (plain names, wildcards,
-// negation), @revoked lines included. (twoway refuses a revoked key for every host whatever its host
-// field says; -F shows the lines written for this host, as ssh-keygen does, so that "-F host || add
-// it" scripts keep working.)
+// negation), @revoked lines included, and lines twoway reads but does not use (a key of another type,
+// @cert-authority), as ssh-keygen shows and removes them. (twoway refuses a revoked key for every host
+// whatever its host field says; -F shows the lines written for this host, as ssh-keygen does, so that
+// "-F host || add it" scripts keep working.)
 bool line_is_for(const KnownHostsLine& line, const HostPort& host) {
-    return line.entry && known_host_matches(*line.entry, host.host, host.port);
+    if (line.entry) return known_host_matches(*line.entry, host.host, host.port);
+    return line.unusable && certain_kind(*line.unusable) &&
+           known_host_naming(*line.unusable, host.host, host.port) == HostNaming::yes;
+}
+
+// A line twoway cannot check that may name the host (hashed names, a name it refuses that could mean
+// the host, bad key data, binary junk): it makes twoway's verdict on the host "uncertain". -F shows it
+// apart, since ssh-keygen -F would have matched hashed names that twoway cannot.
+bool line_may_be_for(const KnownHostsLine& line, const HostPort& host) {
+    if (line.entry) return known_host_naming(*line.entry, host.host, host.port) == HostNaming::maybe;
+    if (!line.unusable) return false;
+    const HostNaming n = known_host_naming(*line.unusable, host.host, host.port);
+    return n == HostNaming::maybe || (n == HostNaming::yes && !certain_kind(*line.unusable));
 }
 
 // The line as in the file, byte for byte: the reader drops the CR of a CRLF ending, which ssh-keygen
@@ -412,13 +432,22 @@ int find_host(const Options& o, const std::string& arg) {
     KnownHostsReader reader(path, file->text, editing_limits());
     bool found = false;
     while (auto line = reader.next()) {
-        if (!line_is_for(*line, *host)) continue;
-        // As ssh-keygen -F: a header naming the line (and its marker), then the line as it is.
-        std::printf("# Host %s found: line %zu %s\n", arg.c_str(), line->where.line,
-                    line->entry->revoked ? "REVOKED" : "");
         const std::string_view raw = raw_line(file->text, *line);
-        std::printf("%.*s\n", static_cast<int>(raw.size()), raw.data());
-        found = true;
+        if (line_is_for(*line, *host)) {
+            // As ssh-keygen -F: a header naming the line (and its marker), then the line as it is.
+            const bool ca = line->unusable && line->unusable->kind == UnusableKind::named;
+            std::printf("# Host %s found: line %zu %s\n", arg.c_str(), line->where.line,
+                        ca ? "CA" : (line->entry && line->entry->revoked ? "REVOKED" : ""));
+            std::printf("%.*s\n", static_cast<int>(raw.size()), raw.data());
+            found = true;
+        } else if (line_may_be_for(*line, *host)) {
+            // Not "found" (ssh-keygen's header and the exit status stay for lines that name the host):
+            // a line twoway cannot check, shown so that the person can settle it (twoway refuses the
+            // host while it is there). Escaped: it may hold binary junk.
+            std::printf("# Host %s may be named by line %zu, which twoway cannot check: %s\n", arg.c_str(),
+                        line->where.line, printable(line->reason).c_str());
+            std::printf("%s\n", printable(raw).c_str());
+        }
     }
     return found ? 0 : 1;
 }
@@ -435,20 +464,29 @@ int remove_host(const Options& o, const std::string& arg) {
     if (!file) return fail_path(path, file.error());
 
     KnownHostsReader reader(path, file->text, editing_limits());
+    std::vector<std::size_t> uncheckable;  // lines that may name the host and are kept
     std::string kept;
     kept.reserve(file->text.size());
     std::size_t removed = 0;
     while (auto line = reader.next()) {
-        // Entries go, those whose patterns match too (as with ssh-keygen); @revoked lines stay, as
-        // ssh-keygen -R keeps marked lines, and so do lines twoway cannot read (hashed names), which it
-        // never uses for any host.
-        if (line_is_for(*line, *host) && !line->entry->revoked) {
+        // Entries go, those whose patterns match too, and keys of other types (as with ssh-keygen);
+        // @revoked and @cert-authority lines stay, as ssh-keygen -R keeps marked lines, and so do lines
+        // twoway cannot check (hashed names, names it refuses, bad keys): it cannot tell they are for
+        // this host, and says so, since they keep the host "uncertain".
+        const bool marked = (line->entry && line->entry->revoked) ||
+                            (line->unusable && line->unusable->kind == UnusableKind::named);
+        if (line_is_for(*line, *host) && !marked) {
             std::printf("# Host %s found: line %zu\n", arg.c_str(), line->where.line);
             ++removed;
             continue;
         }
+        if (line_may_be_for(*line, *host)) uncheckable.push_back(line->where.line);
         kept.append(raw_line(file->text, *line));
         kept += '\n';
+    }
+    for (std::size_t n : uncheckable) {
+        std::fprintf(stderr, "%s:%zu: may name %s but twoway cannot check it: kept (edit it, or use ssh-keygen -R)\n",
+                     path.c_str(), n, arg.c_str());
     }
     if (removed == 0) {
         std::fprintf(stderr, "Host %s not found in %s\n", arg.c_str(), path.c_str());

@@ -91,10 +91,12 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     } else if (!is_missing(old.error())) {
         return fail(old.error());  // never replace a file we could not read in full
     }
-    // Another client may have added the same host and key while this one was connecting.
+    // Another client may have added the same host and key while this one was connecting, or another
+    // key for it (or a line that makes it uncertain): then the caller's "unknown" is stale.
     const std::vector<KnownHostsFile> now{parse_known_hosts(target.string(), contents)};
     const HostVerdict v = check_host(now, host, port, key);
     if (v.status == HostStatus::known) return {};
+    if (v.status != HostStatus::unknown) return fail(errc::host_key_rejected);
     if (!contents.empty() && contents.back() != '\n') contents += '\n';
     contents += *line;
     contents += '\n';

@@ -161,9 +161,18 @@ TEST_CASE("append_known_host: concurrent appends lose no line, and a line alread
     const std::string before = slurp(file);
     REQUIRE(append_known_host(file.string(), "H0-0.example", default_port, test_key(1)));
     CHECK(slurp(file) == before);
-    // Another key for the host is still added (the caller decided to trust it).
-    REQUIRE(append_known_host(file.string(), "h0-0.example", default_port, test_key(9)));
-    CHECK(slurp(file) == before + "h0-0.example " + key_text(9) + "\n");
+    // Another key for the host is not: the caller's "unknown" is stale (another client recorded another
+    // key meanwhile), and two keys for one host would make both known from then on.
+    CHECK(append_known_host(file.string(), "h0-0.example", default_port, test_key(9)).error() ==
+          errc::host_key_rejected);
+    CHECK(slurp(file) == before);
+    // Nor beside a line that makes the host uncertain.
+    std::ofstream(file, std::ios::app) << "|1|a=|b= " << key_text(9) << "\n";
+    const std::string with_hashed = slurp(file);
+    CHECK(append_known_host(file.string(), "new.example", default_port, test_key(9)).error() ==
+          errc::host_key_rejected);
+    CHECK(slurp(file) == with_hashed);
     // No temporary file is left behind.
     CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
 }
+
