@@ -19,6 +19,7 @@
 
 #include "crypto/crypto.hpp"
 #include "io/file.hpp"
+#include "io/home.hpp"
 #include "keys/private_key_formats.hpp"
 #include "terminal.hpp"
 #include "trust/text_util.hpp"
@@ -36,10 +37,9 @@ int fail_msg(const std::string& msg) {
 
 // ---- paths and defaults ---------------------------------------------------------------------------
 std::string home_dir() {
-    // $HOME first (tests and unusual setups point it elsewhere), then the password database, as ssh does.
-    if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return h;
-    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
-    return ".";
+    // $HOME when it is our own directory, else the password database's, as twoway decides (io/home.hpp).
+    io::Home home = io::home_directory();
+    return home.path.empty() ? std::string(".") : std::move(home.path);
 }
 
 std::string default_key_path() { return home_dir() + "/.twoway/id_ed25519"; }
@@ -463,6 +463,11 @@ int remove_host(const Options& o, const std::string& arg) {
     auto file = io::read_file(target, max_trust_file_size);
     if (!file) return fail_path(path, file.error());
 
+    // Replacing the file would hand it to us: another user's file is left to its owner.
+    if (file->owner != static_cast<unsigned>(::geteuid())) {
+        return fail_msg(path + ": owned by uid " + std::to_string(file->owner) +
+                        ", not by you: not rewritten (run as its owner)");
+    }
     KnownHostsReader reader(path, file->text, editing_limits());
     std::vector<std::size_t> uncheckable;  // lines that may name the host and are kept
     std::string kept;

@@ -1,10 +1,13 @@
 #include "host_check.hpp"
 
+#include <unistd.h>
+
 #include <twoway/keys.hpp>
 #include <twoway/random.hpp>
 #include <twoway/trust.hpp>
 
 #include "challenge.hpp"
+#include "io/file.hpp"
 #include "log.hpp"
 #include "terminal.hpp"
 
@@ -115,30 +118,49 @@ bool record(const HostCheck& c, const std::string& label, const PublicKey& key) 
             log::line("Host key verification failed.");
             return false;
         }
-        log::line("Failed to add the host to the list of known hosts (" + path + "): " + s.error().message());
+        std::string why = s.error().message();
+        if (s.error() == std::errc::operation_not_permitted) {
+            why = "it belongs to another user, and twoway does not replace it";
+        }
+        log::line("Failed to add the host to the list of known hosts (" + path + "): " + why);
         return true;
     }
     log::info("Warning: Permanently added '" + label + "' (ED25519) to the list of known hosts.");
     return true;
 }
 
+// A known_hosts file someone else may have written vouches for nothing: one owned by another user than
+// us or root could have been planted to make us trust an impostor (sudo -E keeps a user's HOME; a
+// file in a shared directory). As with a config file ssh finds "Bad owner", it is not used.
+bool trusted_owner(unsigned owner) { return owner == 0 || owner == static_cast<unsigned>(::geteuid()); }
+
 // The user files, then the global ones. With `report`, unreadable files and skipped lines are logged
-// (debug) and `unreadable` says whether any file could not be read.
+// (debug; a file refused for its owner at once) and `unreadable` says whether any file could not be read.
 std::vector<KnownHostsFile> load_known_hosts_files(const HostCheck& c, bool report, bool& unreadable) {
     std::vector<KnownHostsFile> files;
     unreadable = false;
     for (const auto* list : {&c.user_files, &c.global_files}) {
         for (const auto& path : *list) {
-            auto f = load_known_hosts(path);
-            if (!f) {
-                if (report) log::debug(1, "cannot read " + path + ": " + f.error().message());
+            auto text = io::read_file(path, max_trust_file_size);
+            if (!text) {
+                if (text.error() == std::errc::no_such_file_or_directory) continue;  // an empty file, as ssh
+                if (report) log::debug(1, "cannot read " + path + ": " + text.error().message());
                 unreadable = true;
                 continue;
             }
-            if (report) {
-                for (const auto& d : f->diagnostics) log::debug(1, d.text());
+            if (!trusted_owner(text->owner)) {
+                if (report) {
+                    log::line("Bad owner for known_hosts file " + path + " (uid " + std::to_string(text->owner) +
+                              ", not yours or root's): not used.");
+                }
+                unreadable = true;
+                continue;
             }
-            files.push_back(std::move(*f));
+            KnownHostsFile f = parse_known_hosts(path, text->text);
+            if (report) {
+                for (const auto& d : f.diagnostics) log::debug(1, d.text());
+            }
+            files.push_back(std::move(f));
         }
     }
     return files;

@@ -11,8 +11,9 @@
 //            nothing recorded, the lines named with file:line and what to do
 //   unknown  yes: refused; accept-new and no/off: recorded and accepted; ask: the first-contact
 //            challenge on /dev/tty (refused without a terminal or with BatchMode)
-// A known_hosts file cut short by a limit, or one that could not be read, makes "unknown" doubtful: then
-// nothing is recorded without the person's answer.
+// A known_hosts file cut short by a limit, one that could not be read, or one owned by another user than
+// us or root (not used at all) makes "unknown" doubtful: then nothing is recorded without the person's
+// answer.
 #pragma once
 
 #include <cstdint>

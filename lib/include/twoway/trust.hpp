@@ -354,7 +354,8 @@ inline constexpr std::size_t max_trust_file_size = 16u << 20;  // larger files a
 // A symbolic link is followed, so the file it points at is the one replaced. When the file already holds
 // this key for this host and port, nothing is written; when it now says anything else than "unknown"
 // for them (another client added another key meanwhile, say), nothing is written and the call fails with
-// host_key_rejected. Concurrent calls, from threads or processes, are
+// host_key_rejected. A file owned by another user than the effective one is never replaced (the rename
+// would make it ours): operation_not_permitted. Concurrent calls, from threads or processes, are
 // serialised by an flock(2) on the directory, so none loses another's line (best effort: where the
 // directory cannot be locked, as on some network file systems, the call goes on unlocked).
 [[nodiscard]] TWOWAY_API Status append_known_host(const std::string& path, std::string_view host,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <twoway/trust.hpp>
 
@@ -86,6 +87,10 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     std::string contents;
     unsigned mode = 0600;
     if (auto old = io::read_file(target.string(), max_trust_file_size); old) {
+        // The rename would hand another user's file to us (root, typically): never replace it.
+        if (old->owner != static_cast<unsigned>(::geteuid())) {
+            return fail(std::make_error_code(std::errc::operation_not_permitted));
+        }
         contents = std::move(old->text);
         mode = old->mode;
     } else if (!is_missing(old.error())) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <twoway/trust.hpp>
 
@@ -176,3 +177,26 @@ TEST_CASE("append_known_host: concurrent appends lose no line, and a line alread
     CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
 }
 
+TEST_CASE("append_known_host never replaces a file another user owns", "[trust]") {
+    // The atomic rename would hand the file to us: as root (sudo -E with a user's HOME), a user's
+    // known_hosts would become root's. Needs root to give the file away.
+    if (::geteuid() != 0) {
+        WARN("not root: cannot make a file owned by another user");
+        return;
+    }
+    TempDir dir;
+    const fs::path file = dir.path / "known_hosts";
+    std::ofstream(file) << "a " << key_text(1) << "\n";
+    REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+    const auto s = append_known_host(file.string(), "b", default_port, test_key(2));
+    REQUIRE_FALSE(s);
+    CHECK(s.error() == std::errc::operation_not_permitted);
+    CHECK(slurp(file) == "a " + key_text(1) + "\n");
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK(st.st_uid == 65534U);
+    // Our own file is appended to as before.
+    REQUIRE(::chown(file.c_str(), 0, 0) == 0);
+    REQUIRE(append_known_host(file.string(), "b", default_port, test_key(2)));
+    CHECK(slurp(file) == "a " + key_text(1) + "\nb " + key_text(2) + "\n");
+}
