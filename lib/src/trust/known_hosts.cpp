@@ -202,11 +202,10 @@ HostNaming naming(const std::vector<HostPort>& hosts, const std::vector<std::str
     return positive ? HostNaming::yes : HostNaming::no;
 }
 
-// The host field of an @revoked or @cert-authority line, or the key of a plain line, looks like a key
-// type: the line has no host names (or they were forgotten).
-bool looks_like_key_type(std::string_view word) {
-    return word.starts_with("ssh-") || word.starts_with("ecdsa-") || word.starts_with("sk-");
-}
+// The first word of a plain line, or the host field of an @revoked or @cert-authority line, is a key
+// type: the line has no host names (they were forgotten). Only the exact names count: "ssh-gw.example"
+// and "ecdsa-web.example" are host names.
+bool looks_like_key_type(std::string_view word) { return trust::is_key_type_name(word); }
 
 Parsed parse_revoked(std::string_view rest, const Location& where) {
     // The host field is required but not interpreted: the key is refused for every host. A line twoway

@@ -22,6 +22,10 @@ constexpr std::array<std::string_view, 15> other_types{
 
 }  // namespace
 
+bool is_key_type_name(std::string_view word) noexcept {
+    return word == ssh_ed25519_name || std::find(other_types.begin(), other_types.end(), word) != other_types.end();
+}
+
 std::optional<std::string_view> other_key_type(std::string_view text) {
     std::string_view rest = text;
     const std::string_view type = text::next_word(rest);

@@ -28,6 +28,9 @@ struct FramedLine {
 // known_hosts it is a recorded key of another type).
 [[nodiscard]] std::optional<std::string_view> other_key_type(std::string_view text);
 
+// Whether word is exactly the name of an OpenSSH public key type (ssh-ed25519 or one of the others).
+[[nodiscard]] bool is_key_type_name(std::string_view word) noexcept;
+
 // Called by a reader when a line parsed into an entry: counts it against max_entries, and when over the
 // limit turns the line into the "too many entries" one and stops the reading.
 void count_entry(FramedLine& framed, const TrustLimits& limits, std::size_t& entries, bool& truncated);

@@ -428,6 +428,29 @@ TEST_CASE("check_host: an @revoked line twoway cannot read makes every verdict u
     CHECK(check(both, "h", default_port, 1).status == HostStatus::revoked);
 }
 
+TEST_CASE("known_hosts: only an exact key type name means the host names are missing", "[trust]") {
+    // Host names may start like key types (found by the known_hosts fuzz target: "ecdsa-web.example"
+    // was taken for a missing host field, and the line made every host uncertain).
+    for (const char* host : {"ssh-gw.example", "ecdsa-web.example", "sk-1", "ssh-ed25519x"}) {
+        INFO(host);
+        std::vector<KnownHostsFile> files{parse_known_hosts("kh", std::string(host) + " " + key_text(1) + "\n" +
+                                                                      "@revoked " + host + " " + key_text(2) + "\n")};
+        CHECK(files[0].unusable.empty());
+        CHECK(files[0].diagnostics.empty());
+        REQUIRE(files[0].entries.size() == 2);
+        CHECK(check(files, host, default_port, 1).status == HostStatus::known);
+        CHECK(check(files, "other", default_port, 1).status == HostStatus::unknown);
+        CHECK(check(files, "other", default_port, 2).status == HostStatus::revoked);
+    }
+    for (const char* type : {"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "sk-ssh-ed25519@openssh.com"}) {
+        INFO(type);
+        auto f = parse_known_hosts("kh", std::string(type) + " AAAA\n@revoked " + type + " AAAA\n");
+        REQUIRE(f.unusable.size() == 2);
+        CHECK(f.unusable[0].kind == UnusableKind::any_host);
+        CHECK(f.unusable[1].kind == UnusableKind::revocation);
+    }
+}
+
 TEST_CASE("known_host_naming: bad names read as OpenSSH would, or as the [host]:port meant", "[trust]") {
     const auto naming = [](const std::string& names, std::string_view host, std::uint16_t port) {
         auto f = parse_known_hosts("kh", names + " " + key_text(1) + "\n");
