@@ -387,8 +387,7 @@ TrustLimits editing_limits() {
 // A readable line twoway does not use for its verdict the way ssh-keygen reads it: a key of another type,
 // or an @cert-authority line with readable names.
 bool certain_kind(const UnusableHostLine& u) {
-    return u.kind == UnusableKind::other_key_type ||
-           (u.kind == UnusableKind::named && u.reason.starts_with("@cert-authority"));
+    return u.kind == UnusableKind::other_key_type || (u.kind == UnusableKind::named && u.cert_authority);
 }
 
 // Whether the line's host list names host, as ssh-keygen's -F and -R match it (plain names, wildcards,
@@ -435,7 +434,7 @@ int find_host(const Options& o, const std::string& arg) {
         const std::string_view raw = raw_line(file->text, *line);
         if (line_is_for(*line, *host)) {
             // As ssh-keygen -F: a header naming the line (and its marker), then the line as it is.
-            const bool ca = line->unusable && line->unusable->kind == UnusableKind::named;
+            const bool ca = line->unusable && line->unusable->cert_authority;
             std::printf("# Host %s found: line %zu %s\n", arg.c_str(), line->where.line,
                         ca ? "CA" : (line->entry && line->entry->revoked ? "REVOKED" : ""));
             std::printf("%.*s\n", static_cast<int>(raw.size()), raw.data());
@@ -479,7 +478,7 @@ int remove_host(const Options& o, const std::string& arg) {
         // twoway cannot check (hashed names, names it refuses, bad keys): it cannot tell they are for
         // this host, and says so, since they keep the host "uncertain".
         const bool marked = (line->entry && line->entry->revoked) ||
-                            (line->unusable && line->unusable->kind == UnusableKind::named);
+                            (line->unusable && line->unusable->cert_authority);
         if (line_is_for(*line, *host) && !marked) {
             std::printf("# Host %s found: line %zu\n", arg.c_str(), line->where.line);
             ++removed;

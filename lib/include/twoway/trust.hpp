@@ -132,7 +132,8 @@ struct UnusableHostLine {
     std::vector<HostPort> hosts;
     std::vector<std::string> patterns;
     std::vector<std::string> bad_names;
-    std::string key_type;  // other_key_type: the line's key type ("ssh-rsa")
+    std::string key_type;         // other_key_type: the line's key type ("ssh-rsa")
+    bool cert_authority = false;  // an @cert-authority line (kind named, or any_host for a hashed field)
 };
 
 // Whether a line names host:port (the name is "host" for default_port and "[host]:port" otherwise,

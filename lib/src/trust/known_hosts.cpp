@@ -29,7 +29,7 @@ struct Parsed {
 
 Parsed unusable(const Location& where, UnusableKind kind, std::string reason) {
     Parsed p;
-    p.unusable = UnusableHostLine{where, kind, reason, {}, {}, {}, {}};
+    p.unusable = UnusableHostLine{where, kind, reason, {}, {}, {}, {}, false};
     p.reason = std::move(reason);
     return p;
 }
@@ -246,10 +246,10 @@ Parsed parse_line(std::string_view line, const Location& where) {
         // so for them no plain key can be taken as new.
         const std::string_view hosts = text::next_word(rest);
         std::string why = "@cert-authority lines are not supported yet";
-        if (hosts.empty() || hosts.starts_with('|') || looks_like_key_type(hosts)) {
-            return unusable(where, UnusableKind::any_host, std::move(why));
-        }
-        Parsed p = unusable(where, UnusableKind::named, std::move(why));
+        const bool unreadable = hosts.empty() || hosts.starts_with('|') || looks_like_key_type(hosts);
+        Parsed p = unusable(where, unreadable ? UnusableKind::any_host : UnusableKind::named, std::move(why));
+        p.unusable->cert_authority = true;
+        if (unreadable) return p;
         HostList list;
         (void)parse_host_list(hosts, list);
         take_names(std::move(list), *p.unusable);
@@ -310,7 +310,7 @@ std::optional<KnownHostsLine> KnownHostsReader::next() {
         }
     } else if (framed->status == LineStatus::skipped && !truncated_) {
         // Binary bytes or an over-long line: nothing in it can be read, so it may name any host.
-        parsed.unusable = UnusableHostLine{out.where, UnusableKind::any_host, framed->reason, {}, {}, {}, {}};
+        parsed.unusable = UnusableHostLine{out.where, UnusableKind::any_host, framed->reason, {}, {}, {}, {}, false};
     }
     if (parsed.entry || parsed.unusable) {
         // Unusable lines are kept (check_host needs them), so they count against the same limit.

@@ -380,6 +380,10 @@ TEST_CASE("check_host: @cert-authority, unknown markers, missing host names and 
     const std::string k = " " + key_text(1) + "\n";
     // twoway cannot check certificates: the hosts the line names may not be met with a plain key.
     CHECK(status("@cert-authority *.example.com" + k, "a.example.com") == HostStatus::uncertain);
+    const auto ca = parse_known_hosts("kh", "@cert-authority *.example.com" + k + "@cert-authority |1|a=|b=" + k);
+    REQUIRE(ca.unusable.size() == 2);
+    CHECK((ca.unusable[0].cert_authority && ca.unusable[0].kind == UnusableKind::named));
+    CHECK((ca.unusable[1].cert_authority && ca.unusable[1].kind == UnusableKind::any_host));
     CHECK(status("@cert-authority *.example.com" + k, "a.example.org") == HostStatus::unknown);
     CHECK(status("@cert-authority " + std::string(hashed_name) + k, "a.example.org") == HostStatus::uncertain);
     CHECK(status("@cert-authority" + k, "a.example.org") == HostStatus::uncertain);
