@@ -19,6 +19,7 @@
 
 #include "crypto/crypto.hpp"
 #include "io/file.hpp"
+#include "io/home.hpp"
 #include "keys/private_key_formats.hpp"
 #include "terminal.hpp"
 #include "trust/text_util.hpp"
@@ -36,10 +37,9 @@ int fail_msg(const std::string& msg) {
 
 // ---- paths and defaults ---------------------------------------------------------------------------
 std::string home_dir() {
-    // $HOME first (tests and unusual setups point it elsewhere), then the password database, as ssh does.
-    if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return h;
-    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
-    return ".";
+    // $HOME when it is our own directory, else the password database's, as twoway decides (io/home.hpp).
+    io::Home home = io::home_directory();
+    return home.path.empty() ? std::string(".") : std::move(home.path);
 }
 
 std::string default_key_path() { return home_dir() + "/.twoway/id_ed25519"; }
@@ -384,12 +384,31 @@ TrustLimits editing_limits() {
     return l;
 }
 
+// A readable line twoway does not use for its verdict the way ssh-keygen reads it: a key of another type,
+// or an @cert-authority line with readable names.
+bool certain_kind(const UnusableHostLine& u) {
+    return u.kind == UnusableKind::other_key_type || (u.kind == UnusableKind::named && u.cert_authority);
+}
+
 // Whether the line's host list names host, as ssh-keygen's -F and -R match it (plain names, wildcards,
-// negation), @revoked lines included. (twoway refuses a revoked key for every host whatever its host
-// field says; -F shows the lines written for this host, as ssh-keygen does, so that "-F host || add
-// it" scripts keep working.)
+// negation), @revoked lines included, and lines twoway reads but does not use (a key of another type,
+// @cert-authority), as ssh-keygen shows and removes them. (twoway refuses a revoked key for every host
+// whatever its host field says; -F shows the lines written for this host, as ssh-keygen does, so that
+// "-F host || add it" scripts keep working.)
 bool line_is_for(const KnownHostsLine& line, const HostPort& host) {
-    return line.entry && known_host_matches(*line.entry, host.host, host.port);
+    if (line.entry) return known_host_matches(*line.entry, host.host, host.port);
+    return line.unusable && certain_kind(*line.unusable) &&
+           known_host_naming(*line.unusable, host.host, host.port) == HostNaming::yes;
+}
+
+// A line twoway cannot check that may name the host (hashed names, a name it refuses that could mean
+// the host, bad key data, binary junk): it makes twoway's verdict on the host "uncertain". -F shows it
+// apart, since ssh-keygen -F would have matched hashed names that twoway cannot.
+bool line_may_be_for(const KnownHostsLine& line, const HostPort& host) {
+    if (line.entry) return known_host_naming(*line.entry, host.host, host.port) == HostNaming::maybe;
+    if (!line.unusable) return false;
+    const HostNaming n = known_host_naming(*line.unusable, host.host, host.port);
+    return n == HostNaming::maybe || (n == HostNaming::yes && !certain_kind(*line.unusable));
 }
 
 // The line as in the file, byte for byte: the reader drops the CR of a CRLF ending, which ssh-keygen
@@ -412,13 +431,22 @@ int find_host(const Options& o, const std::string& arg) {
     KnownHostsReader reader(path, file->text, editing_limits());
     bool found = false;
     while (auto line = reader.next()) {
-        if (!line_is_for(*line, *host)) continue;
-        // As ssh-keygen -F: a header naming the line (and its marker), then the line as it is.
-        std::printf("# Host %s found: line %zu %s\n", arg.c_str(), line->where.line,
-                    line->entry->revoked ? "REVOKED" : "");
         const std::string_view raw = raw_line(file->text, *line);
-        std::printf("%.*s\n", static_cast<int>(raw.size()), raw.data());
-        found = true;
+        if (line_is_for(*line, *host)) {
+            // As ssh-keygen -F: a header naming the line (and its marker), then the line as it is.
+            const bool ca = line->unusable && line->unusable->cert_authority;
+            std::printf("# Host %s found: line %zu %s\n", arg.c_str(), line->where.line,
+                        ca ? "CA" : (line->entry && line->entry->revoked ? "REVOKED" : ""));
+            std::printf("%.*s\n", static_cast<int>(raw.size()), raw.data());
+            found = true;
+        } else if (line_may_be_for(*line, *host)) {
+            // Not "found" (ssh-keygen's header and the exit status stay for lines that name the host):
+            // a line twoway cannot check, shown so that the person can settle it (twoway refuses the
+            // host while it is there). Escaped: it may hold binary junk.
+            std::printf("# Host %s may be named by line %zu, which twoway cannot check: %s\n", arg.c_str(),
+                        line->where.line, printable(line->reason).c_str());
+            std::printf("%s\n", printable(raw).c_str());
+        }
     }
     return found ? 0 : 1;
 }
@@ -434,21 +462,35 @@ int remove_host(const Options& o, const std::string& arg) {
     auto file = io::read_file(target, max_trust_file_size);
     if (!file) return fail_path(path, file.error());
 
+    // Replacing the file would hand it to us: another user's file is left to its owner.
+    if (file->owner != static_cast<unsigned>(::geteuid())) {
+        return fail_msg(path + ": owned by uid " + std::to_string(file->owner) +
+                        ", not by you: not rewritten (run as its owner)");
+    }
     KnownHostsReader reader(path, file->text, editing_limits());
+    std::vector<std::size_t> uncheckable;  // lines that may name the host and are kept
     std::string kept;
     kept.reserve(file->text.size());
     std::size_t removed = 0;
     while (auto line = reader.next()) {
-        // Entries go, those whose patterns match too (as with ssh-keygen); @revoked lines stay, as
-        // ssh-keygen -R keeps marked lines, and so do lines twoway cannot read (hashed names), which it
-        // never uses for any host.
-        if (line_is_for(*line, *host) && !line->entry->revoked) {
+        // Entries go, those whose patterns match too, and keys of other types (as with ssh-keygen);
+        // @revoked and @cert-authority lines stay, as ssh-keygen -R keeps marked lines, and so do lines
+        // twoway cannot check (hashed names, names it refuses, bad keys): it cannot tell they are for
+        // this host, and says so, since they keep the host "uncertain".
+        const bool marked = (line->entry && line->entry->revoked) ||
+                            (line->unusable && line->unusable->cert_authority);
+        if (line_is_for(*line, *host) && !marked) {
             std::printf("# Host %s found: line %zu\n", arg.c_str(), line->where.line);
             ++removed;
             continue;
         }
+        if (line_may_be_for(*line, *host)) uncheckable.push_back(line->where.line);
         kept.append(raw_line(file->text, *line));
         kept += '\n';
+    }
+    for (std::size_t n : uncheckable) {
+        std::fprintf(stderr, "%s:%zu: may name %s but twoway cannot check it: kept (edit it, or use ssh-keygen -R)\n",
+                     path.c_str(), n, arg.c_str());
     }
     if (removed == 0) {
         std::fprintf(stderr, "Host %s not found in %s\n", arg.c_str(), path.c_str());

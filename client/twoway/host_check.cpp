@@ -1,10 +1,13 @@
 #include "host_check.hpp"
 
+#include <unistd.h>
+
 #include <twoway/keys.hpp>
 #include <twoway/random.hpp>
 #include <twoway/trust.hpp>
 
 #include "challenge.hpp"
+#include "io/file.hpp"
 #include "log.hpp"
 #include "terminal.hpp"
 
@@ -28,9 +31,19 @@ void warn_changed(const std::string& label, const PublicKey& key, const HostVerd
     w += "The fingerprint for the ED25519 key sent by the remote host is\n";
     w += fingerprint_sha256(key) + ".\n";
     for (const auto& m : v.mismatches) {
+        if (m.key_type != ssh_ed25519_name) {
+            // As OpenSSH: a key of another type recorded for the host is a recorded key, and not this one.
+            w += "A " + m.key_type + " key is recorded for " + label + " (twoway uses ED25519 keys only).\n";
+            w += "Offending " + m.key_type + " key in " + m.where.text() + "\n";
+            continue;
+        }
         w += "The ED25519 key recorded for " + label + " has the fingerprint\n";
         w += fingerprint_sha256(m.key) + ".\n";
         w += "Offending ED25519 key in " + m.where.text() + "\n";
+    }
+    if (!v.unreadable.empty()) {
+        w += "Lines twoway cannot read that may also name this host:\n";
+        for (const auto& u : v.unreadable) w += "  " + u.text() + "\n";
     }
     // As Debian's ssh says it: the command that removes the old lines, once the new key is confirmed.
     if (!v.mismatches.empty()) {
@@ -65,37 +78,89 @@ void warn_revoked(const std::string& label, const PublicKey& key, const HostVerd
     log::block(w);
 }
 
-// Records the key in the first user file (if any) and says so as ssh does.
-void record(const HostCheck& c, const std::string& label, const PublicKey& key) {
+// The known_hosts lines that make the host uncertain, and what to do about them. Nothing is recorded and
+// no first contact is offered: the lines may hold another key for this host (or revoke this one), which
+// only the person can settle, in the file.
+void warn_uncertain(const std::string& label, const PublicKey& key, const HostVerdict& v) {
+    std::string w;
+    if (v.revocation_unreadable) {
+        w += "The ED25519 host key for " + label + " cannot be checked: an @revoked line twoway cannot read\n";
+        w += "may revoke it, so twoway trusts no key while it is there:\n";
+    } else {
+        w += "The authenticity of host '" + label + "' can't be established: known_hosts lines twoway cannot\n";
+        w += "read may name it, with this key or another, so twoway neither trusts nor records a key for it:\n";
+    }
+    for (const auto& u : v.unreadable) w += "  " + u.text() + "\n";
+    w += "The fingerprint for the ED25519 key sent by the remote host is\n";
+    w += fingerprint_sha256(key) + ".\n";
+    const std::string file = v.unreadable.empty() ? std::string() : v.unreadable.front().where.path;
+    w += "Find the lines with\n";
+    w += "  twoway-keygen -f \"" + file + "\" -F \"" + label + "\"   (lists the lines it cannot check)\n";
+    w += "  ssh-keygen -f \"" + file + "\" -F \"" + label + "\"      (reads hashed names)\n";
+    w += "and fix or remove them (ssh-keygen -R, twoway-keygen -R, an editor), or add the host's key,\n";
+    w += "once confirmed out of band, as a plain line.\n";
+    w += "Host key verification failed.";
+    log::block(w);
+}
+
+// Records the key in the first user file (if any) and says so as ssh does. False when the file now
+// says something else about the host than it did when it was checked (another client added another key
+// meanwhile): the connection must not go on.
+bool record(const HostCheck& c, const std::string& label, const PublicKey& key) {
     if (c.user_files.empty()) {
         log::debug(1, "UserKnownHostsFile is none: " + label + " is trusted for this connection only");
-        return;
+        return true;
     }
     const std::string& path = c.user_files.front();
     if (auto s = append_known_host(path, c.host, c.port, key); !s) {
-        log::line("Failed to add the host to the list of known hosts (" + path + "): " + s.error().message());
-        return;
+        if (s.error() == errc::host_key_rejected) {
+            log::line(path + " changed while connecting and no longer says " + label + " is unknown.");
+            log::line("Host key verification failed.");
+            return false;
+        }
+        std::string why = s.error().message();
+        if (s.error() == std::errc::operation_not_permitted) {
+            why = "it belongs to another user, and twoway does not replace it";
+        }
+        log::line("Failed to add the host to the list of known hosts (" + path + "): " + why);
+        return true;
     }
     log::info("Warning: Permanently added '" + label + "' (ED25519) to the list of known hosts.");
+    return true;
 }
 
+// A known_hosts file someone else may have written vouches for nothing: one owned by another user than
+// us or root could have been planted to make us trust an impostor (sudo -E keeps a user's HOME; a
+// file in a shared directory). As with a config file ssh finds "Bad owner", it is not used.
+bool trusted_owner(unsigned owner) { return owner == 0 || owner == static_cast<unsigned>(::geteuid()); }
+
 // The user files, then the global ones. With `report`, unreadable files and skipped lines are logged
-// (debug) and `unreadable` says whether any file could not be read.
+// (debug; a file refused for its owner at once) and `unreadable` says whether any file could not be read.
 std::vector<KnownHostsFile> load_known_hosts_files(const HostCheck& c, bool report, bool& unreadable) {
     std::vector<KnownHostsFile> files;
     unreadable = false;
     for (const auto* list : {&c.user_files, &c.global_files}) {
         for (const auto& path : *list) {
-            auto f = load_known_hosts(path);
-            if (!f) {
-                if (report) log::debug(1, "cannot read " + path + ": " + f.error().message());
+            auto text = io::read_file(path, max_trust_file_size);
+            if (!text) {
+                if (text.error() == std::errc::no_such_file_or_directory) continue;  // an empty file, as ssh
+                if (report) log::debug(1, "cannot read " + path + ": " + text.error().message());
                 unreadable = true;
                 continue;
             }
-            if (report) {
-                for (const auto& d : f->diagnostics) log::debug(1, d.text());
+            if (!trusted_owner(text->owner)) {
+                if (report) {
+                    log::line("Bad owner for known_hosts file " + path + " (uid " + std::to_string(text->owner) +
+                              ", not yours or root's): not used.");
+                }
+                unreadable = true;
+                continue;
             }
-            files.push_back(std::move(*f));
+            KnownHostsFile f = parse_known_hosts(path, text->text);
+            if (report) {
+                for (const auto& d : f.diagnostics) log::debug(1, d.text());
+            }
+            files.push_back(std::move(f));
         }
     }
     return files;
@@ -153,6 +218,7 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
             return true;
         case HostStatus::changed: warn_changed(label, key, v); return false;
         case HostStatus::revoked: warn_revoked(label, key, v); return false;
+        case HostStatus::uncertain: warn_uncertain(label, key, v); return false;
         case HostStatus::unknown: break;
     }
 
@@ -164,10 +230,7 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
             return false;
         case StrictHostKeyChecking::accept_new:
         case StrictHostKeyChecking::no:
-            if (!uncertain) {
-                record(c, label, key);
-                return true;
-            }
+            if (!uncertain) return record(c, label, key);
             log::line("A known_hosts file could not be read completely, so " + label +
                       " may be known with another key: refusing to add it without asking.");
             break;
@@ -186,8 +249,7 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
         log::line("Host key verification failed.");
         return false;
     }
-    record(c, label, key);
-    return true;
+    return record(c, label, key);
 }
 
 }  // namespace twoway::client

@@ -7,10 +7,13 @@
 //   a key in the RevokedHostKeys list, or any key when that list cannot be used: refused in every mode
 //   known    accepted in every mode
 //   changed  refused in every mode, with the warning, both fingerprints and each offending file:line
+//   uncertain  (lines twoway cannot read may name the host or revoke the key) refused in every mode,
+//            nothing recorded, the lines named with file:line and what to do
 //   unknown  yes: refused; accept-new and no/off: recorded and accepted; ask: the first-contact
 //            challenge on /dev/tty (refused without a terminal or with BatchMode)
-// A known_hosts file cut short by a limit, or one that could not be read, makes "unknown" uncertain:
-// then nothing is recorded without the person's answer.
+// A known_hosts file cut short by a limit, one that could not be read, or one owned by another user than
+// us or root (not used at all) makes "unknown" doubtful: then nothing is recorded without the person's
+// answer.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +44,8 @@ struct HostCheck {
 [[nodiscard]] bool verify_host_key(const HostCheck& check, const PublicKey& key);
 
 // The first key the known_hosts files hold for the host, if any: the client proves knowledge of it in
-// client_hello (host_key_mac), which a daemon in stealth mode requires. Unreadable files count as empty.
+// client_hello (host_key_mac), which a daemon in stealth mode requires. Unreadable files count as empty;
+// only lines that name the host for certain count (known_host_keys).
 [[nodiscard]] std::optional<PublicKey> expected_host_key(const HostCheck& check);
 
 }  // namespace twoway::client

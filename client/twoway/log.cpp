@@ -1,12 +1,14 @@
 #include "log.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 
 #include <poll.h>
 #include <unistd.h>
 
 #include "terminal.hpp"
+#include "trust/text_util.hpp"
 
 namespace twoway::client::log {
 
@@ -49,6 +51,23 @@ void block(std::string_view text) {
     std::string t(text);
     while (!t.empty() && t.back() == '\n') t.pop_back();
     emit(std::move(t));
+}
+
+std::string untrusted(std::string_view text) {
+    // As ssh's msetlocale: the first of these that is set decides; a UTF-8 codeset lets characters
+    // through, anything else (C, POSIX, Latin-1 ...) only ASCII, since a UTF-8 continuation byte such
+    // as 0x9b is a C1 control to a terminal in an 8-bit encoding.
+    static const text::Charset charset = [] {
+        for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
+            const char* v = std::getenv(name);
+            if (v == nullptr || *v == '\0') continue;
+            const std::string lower = text::ascii_lower(v);
+            const bool utf8 = lower.find("utf-8") != std::string::npos || lower.find("utf8") != std::string::npos;
+            return utf8 ? text::Charset::utf8 : text::Charset::ascii;
+        }
+        return text::Charset::ascii;
+    }();
+    return text::terminal_text(text, charset);
 }
 
 void write_all(int fd, std::string_view text) noexcept {

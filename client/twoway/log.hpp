@@ -4,6 +4,7 @@
 // Written straight to file descriptor 2 (no stdio buffering), so nothing is lost on _exit().
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace twoway::client::log {
@@ -23,6 +24,12 @@ void line(std::string_view text);
 void info(std::string_view text);
 // Several lines at once (the host key warning): each "\n" becomes the right line ending.
 void block(std::string_view text);
+
+// Text the server supplied (a REJECT text, an EXIT_SIGNAL message), made safe for the terminal before
+// it goes into any line above: control characters, C1 codes and bidirectional overrides become visible
+// escapes (text::terminal_text); non-ASCII characters pass only when the locale (LC_ALL, LC_CTYPE,
+// LANG, as ssh reads them) says UTF-8.
+[[nodiscard]] std::string untrusted(std::string_view text);
 
 // Writes all of text to fd, retrying on EINTR and waiting when the descriptor is non-blocking.
 void write_all(int fd, std::string_view text) noexcept;

@@ -101,8 +101,12 @@ int exit_status(const SessionOutcome& o, const std::string& what) {
     if (o.exit_status) return exit_code_of(*o.exit_status);
     if (o.exit_signal) {
         // ssh exits 255 here and says nothing; we say why, since 255 otherwise reads as a failure of ours.
+        // The name is checked by the session parser (upper-case letters and digits); the message is
+        // the server's own words, escaped.
+        const std::string& message = o.exit_signal->message;
         log::error("remote command killed by signal " + o.exit_signal->name +
-                   (o.exit_signal->core_dumped ? " (core dumped)" : ""));
+                   (o.exit_signal->core_dumped ? " (core dumped)" : "") +
+                   (message.empty() ? std::string() : ": " + log::untrusted(message)));
         return failure;
     }
     log::debug(1, "the session ended without an exit status");

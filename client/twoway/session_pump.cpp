@@ -298,7 +298,7 @@ std::string reject_reason(const session::Rejected& r) {
         case session::reject::resource_shortage: why = "resource shortage"; break;
         default: why = "refused (code " + std::to_string(r.code) + ")"; break;
     }
-    if (!r.text.empty()) why += ": " + r.text;
+    if (!r.text.empty()) why += ": " + log::untrusted(r.text);  // the server's words: escaped
     return why;
 }
 

@@ -52,7 +52,7 @@ struct SessionOutcome {
 [[nodiscard]] asio::awaitable<SessionOutcome> run_session(SecureConnection& connection, const session::Request& request,
                                                           LocalIo& local, const PumpOptions& options);
 
-// The REJECT code's name, for messages.
+// The REJECT code's name, for messages, and the server's text after it, escaped for the terminal.
 [[nodiscard]] std::string reject_reason(const session::Rejected& r);
 
 }  // namespace twoway::client

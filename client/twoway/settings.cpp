@@ -7,6 +7,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "io/home.hpp"
 #include "log.hpp"
 
 namespace twoway::client {
@@ -17,11 +18,13 @@ ClientContext local_context() {
     ClientContext c;
     const struct passwd* pw = ::getpwuid(::getuid());
     if (pw != nullptr) c.local_user = pw->pw_name;
-    // $HOME first, then the password database. (ssh reads only the database; honouring HOME, as git and
-    // gpg do, lets a person or a test use a throwaway home, and works in containers without an entry.)
-    if (pw != nullptr && pw->pw_dir != nullptr && pw->pw_dir[0] != '\0') c.home = pw->pw_dir;
-    if (const char* h = std::getenv("HOME"); h != nullptr && h[0] != '\0') c.home = h;
     if (c.local_user.empty()) c.local_user = std::to_string(::getuid());
+    // $HOME when it is our own directory, else the password database's home (io/home.hpp says why:
+    // ssh reads only the database; honouring a HOME of our own lets a person or a test use a throwaway
+    // home, while a HOME another user owns, as sudo -E leaves it, could plant keys for us).
+    io::Home home = io::home_directory();
+    if (!home.note.empty()) log::debug(1, home.note);
+    c.home = std::move(home.path);
     return c;
 }
 

@@ -12,6 +12,7 @@
 #include "adversary.hpp"
 #include "crypto/crypto.hpp"
 #include "peers.hpp"
+#include "session/messages.hpp"
 
 namespace adversary {
 
@@ -50,9 +51,11 @@ public:
     ClientRun run(const Script& script, milliseconds patience = milliseconds(5000),
                   std::optional<milliseconds> eof_after = std::nullopt) {
         ClientRun r;
+        std::vector<std::string> env = child_env(w_);
+        env.insert(env.end(), extra_env_.begin(), extra_env_.end());
         Child c({w_.twoway, "-p", std::to_string(listener_->port()), "-o", "UserKnownHostsFile=" + known_hosts_, "-o",
                  "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=3", "127.0.0.1", "true"},
-                child_env(w_));
+                env);
         auto s = listener_->accept(milliseconds(5000));
         if (!s) {
             r.failure = "the client did not connect";
@@ -78,7 +81,11 @@ public:
 
     ClientRun run_with_eof(const Script& script) { return run(script, milliseconds(5000), milliseconds(300)); }
 
+    // More environment for the client's next runs ("LC_ALL=C.UTF-8"); the default is LANG=C.
+    void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
+
 private:
+    std::vector<std::string> extra_env_;
     World& w_;
     std::optional<Listener> listener_;
     std::string known_hosts_;
@@ -138,6 +145,37 @@ void client_case(Stage& st, Matrix& m, const std::string& name, errc e, bool qui
           obs, ok);
 }
 
+// An honest handshake, then the session frames (and the authenticated close) a hostile server chose.
+Script session_script(World& w, ByteVec frames) {
+    return [&w, frames = std::move(frames)](Socket& s, const ByteVec& m1) {
+        HonestServer h(w);
+        (void)s.send_all(h.flight(m1));
+        auto v = h.verdict(s);
+        if (!v) return;
+        (void)s.send_all(*v);
+        auto res = h.hs.take_result();
+        if (!res) return;
+        auto ch = twoway::Channel::create(0x0001, std::move(res->send_secret), std::move(res->recv_secret));
+        if (!ch) return;
+        ByteVec records;
+        (void)ch->seal(frames, records);
+        (void)ch->close(records);
+        (void)s.send_all(records);
+        ByteVec rest;
+        (void)s.read_until_end(rest, milliseconds(1500));
+    };
+}
+
+// Bytes a terminal could take for a command: C0 controls but the line end, DEL, and anything >= 0x80
+// when ascii_only (a terminal in the C locale, where 0x9b is CSI).
+bool terminal_clean(const std::string& s, bool ascii_only) {
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\n') || u == 0x7f || (ascii_only && u >= 0x80)) return false;
+    }
+    return true;
+}
+
 ByteVec concat_flight(ByteVec a, const ByteVec& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
@@ -171,6 +209,51 @@ void run_client_cases(World& w, Matrix& m) {
         });
         const bool ok = judge(r, "Permission denied (publickey).", false, obs);
         m.add("vs client: baseline, an honest denial", "exit 255, `Permission denied (publickey).`", obs, ok);
+    }
+
+    // ---- server text on the client's terminal ------------------------------------------------------
+    {
+        // A REJECT text and an EXIT_SIGNAL message (both pass the session parser, which refuses only C0
+        // and DEL) full of what a terminal obeys: CSI and OSC as UTF-8-encoded C1 codes, a raw 0x9b,
+        // and bidirectional overrides; "\xc3\xa9" is an honest e-acute.
+        const std::string hostile = "no \xc2\x9b" "2J\x9b" "31m\xc2\x9d" "0;pwned\xc2\x9c \xe2\x80\xae" "evil\xe2\x80\xac"
+                                    " \xe2\x81\xa6x\xe2\x81\xa9 caf\xc3\xa9";
+        const std::string in_c = "no \\u009b2J\\x9b31m\\u009d0;pwned\\u009c \\u202eevil\\u202c \\u2066x\\u2069 caf\\u00e9";
+        const std::string in_utf8 = "no \\u009b2J\\x9b31m\\u009d0;pwned\\u009c \\u202eevil\\u202c \\u2066x\\u2069 caf\xc3\xa9";
+        twoway::wire::Writer reject;
+        twoway::session::write_reject(reject, twoway::session::RejectMsg{1, hostile});
+        twoway::wire::Writer exit;
+        twoway::session::write_accept(exit, twoway::session::AcceptMsg{1u << 20});
+        twoway::session::write_eof(exit, twoway::session::EofMsg{twoway::session::Stream::out});
+        twoway::session::write_eof(exit, twoway::session::EofMsg{twoway::session::Stream::err});
+        twoway::session::write_exit_signal(exit, twoway::session::ExitSignalMsg{"TERM", false, hostile});
+        twoway::session::write_close(exit);
+        struct Case {
+            const char* name;
+            ByteVec frames;
+            std::string prefix;
+        };
+        const Case cases[] = {
+            {"REJECT text", reject.take(), "twoway: command refused by the host: administratively prohibited: "},
+            {"EXIT_SIGNAL message", exit.take(), "twoway: remote command killed by signal TERM: "},
+        };
+        for (const auto& c : cases) {
+            for (const bool utf8 : {false, true}) {
+                st.set_extra_env(utf8 ? std::vector<std::string>{"LC_ALL=C.UTF-8"} : std::vector<std::string>{});
+                const ClientRun r = st.run(session_script(w, c.frames));
+                const std::string want = c.prefix + (utf8 ? in_utf8 : in_c) + "\n";
+                std::string obs = r.failure.empty() ? "exit " + std::to_string(r.rc) : r.failure;
+                const bool clean = terminal_clean(r.err, !utf8);
+                obs += clean ? ", stderr escaped: \"" + first_line(r.err) + "\"" : ", RAW CONTROL BYTES on stderr";
+                const bool ok = r.failure.empty() && r.rc == 255 && r.err == want && clean;
+                if (!ok && r.err != want) obs += " (wanted \"" + first_line(want) + "\")";
+                m.add(std::string("vs client: hostile ") + c.name + " with C1, raw 0x9b and bidi codes (" +
+                          (utf8 ? "LC_ALL=C.UTF-8" : "LANG=C") + ")",
+                      std::string("exit 255, one line, every control escaped") + (utf8 ? " (UTF-8 e-acute kept)" : ""),
+                      obs, ok);
+            }
+        }
+        st.set_extra_env({});
     }
 
     // ---- byte flips in every message ---------------------------------------------------------------

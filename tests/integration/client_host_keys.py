@@ -3,10 +3,15 @@
 (without a terminal), the known_hosts line written for a non-default port, the refusal of a changed
 host key (in every mode) with the warning naming file:line and both fingerprints, and of a key marked
 @revoked (in every mode, whatever host the line names) or listed in a RevokedHostKeys file (every key
-refused when that list cannot be used), and OpenSSH's host patterns (* ? !)."""
+refused when that list cannot be used), OpenSSH's host patterns (* ? !), and lines twoway cannot read
+(hashed names, a bad name, another key type): never a new host, so an impostor is never recorded."""
 
+import base64
+import hashlib
+import hmac
 import os
 import re
+import shutil
 import subprocess
 
 from twoway_env import KEYGEN, World, check, fingerprint, keygen, public_key_line, run_tests
@@ -214,6 +219,94 @@ def test_host_patterns():
         write_known_hosts(w, f"* {key}")
         r = w.twoway("127.0.0.1", "echo star", strict="yes")
         check(r.returncode == 0 and r.stdout == b"star\n", f"*: {r}")
+
+
+def hash_known_hosts_line(line, work_dir):
+    """The line with its host name hashed as OpenSSH's HashKnownHosts writes it (|1|salt|hash): by
+    ssh-keygen -H itself when it is installed, else the same HMAC-SHA1 computed here."""
+    if shutil.which("ssh-keygen"):
+        path = os.path.join(work_dir, "to_hash")
+        with open(path, "w") as f:
+            f.write(line + "\n")
+        subprocess.run(["ssh-keygen", "-q", "-H", "-f", path], check=True, timeout=30, capture_output=True)
+        with open(path) as f:
+            hashed = f.read().strip()
+        os.remove(path)
+        os.remove(path + ".old")
+    else:
+        host, rest = line.split(" ", 1)
+        salt = os.urandom(20)
+        mac = hmac.new(salt, host.encode(), hashlib.sha1).digest()
+        hashed = f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(mac).decode()} {rest}"
+    check(hashed.startswith("|1|"), f"not a hashed line: {hashed!r}")
+    return hashed
+
+
+def test_unreadable_known_hosts_lines_never_make_an_impostor_new():
+    """Issue 13: a hashed line (Debian's ssh writes them by default) or a line with one name twoway
+    refuses used to be skipped, so the host looked new and accept-new/no recorded an impostor's key."""
+    with World("uncertain") as w:
+        # The daemon is the impostor (its key B); the user recorded the real host's key A.
+        real = os.path.join(w.dir, "real_host_key")
+        keygen(real, "real-host")
+        label = f"[127.0.0.1]:{w.port}"
+        key_a = public_key_line(real + ".pub")
+        key_b = public_key_line(w.host_key + ".pub")
+        hashed_a = hash_known_hosts_line(f"{label} {key_a}", w.dir)
+
+        def refused_uncertain(file_text, line_no, reason):
+            for strict, err in refusals_in_every_mode(w):
+                check(f"The authenticity of host '{label}' can't be established: known_hosts lines twoway cannot\n"
+                      "read may name it, with this key or another, so twoway neither trusts nor records a key "
+                      "for it:\n" in err, f"{strict}:\n{err}")
+                check(f"  {w.known_hosts}:{line_no}: {reason}" in err, f"{strict}: file:line and why missing:\n{err}")
+                check(w.host_fingerprint() in err, f"{strict}: fingerprint missing:\n{err}")
+                check(f'twoway-keygen -f "{w.known_hosts}" -F "{label}"' in err, f"{strict}: advice missing:\n{err}")
+                check(err.endswith("Host key verification failed.\n"), err)
+                check("Permanently added" not in err, err)
+                check(read(w.known_hosts) == file_text, f"{strict}: known_hosts was modified")
+            check("Accepted publickey" not in w.daemon_log(), "the client authenticated to the impostor")
+
+        # A hashed line: twoway cannot tell which host it names, so it refuses the host in every mode.
+        before = write_known_hosts(w, "# written by ssh with HashKnownHosts yes", hashed_a)
+        refused_uncertain(before, 2, "hashed host names cannot be read yet (matching them needs HMAC-SHA1)")
+        # twoway-keygen -F shows the line it cannot check, without calling it a match (exit status 1).
+        r = subprocess.run([KEYGEN, "-f", w.known_hosts, "-F", label], capture_output=True, timeout=30)
+        check(r.returncode == 1 and r.stdout.decode() ==
+              f"# Host {label} may be named by line 2, which twoway cannot check: hashed host names cannot be "
+              f"read yet (matching them needs HMAC-SHA1)\n{hashed_a}\n", f"-F: {r}")
+        # ssh-keygen reads the hashed name and finds the real key there (the advice the warning gives).
+        if shutil.which("ssh-keygen"):
+            r = subprocess.run(["ssh-keygen", "-f", w.known_hosts, "-F", label], capture_output=True, timeout=30)
+            check(r.returncode == 0 and key_a.split()[1].encode() in r.stdout, f"ssh-keygen -F: {r}")
+
+        # One name twoway refuses on a line whose other name is the host: the good name counts, and the
+        # impostor's key is a changed key (as ssh reports it), not a new host.
+        before = write_known_hosts(w, f"{label},legacy-host:{w.port} {key_a}")
+        for strict, err in refusals_in_every_mode(w):
+            check("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!" in err, f"{strict}:\n{err}")
+            check(f"Offending ED25519 key in {w.known_hosts}:1\n" in err, err)
+            check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
+
+        # The host written "host:port" without brackets (a name twoway refuses, meant as [host]:port).
+        before = write_known_hosts(w, f"127.0.0.1:{w.port} {key_a}")
+        refused_uncertain(before, 1, "a host name on this line cannot be read and may mean this host")
+
+        # A key of another type recorded for the host: a changed key, as OpenSSH decides.
+        rsa = os.path.join(w.dir, "rsa_host_key")
+        if shutil.which("ssh-keygen"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", rsa], check=True,
+                           timeout=60, capture_output=True)
+            before = write_known_hosts(w, f"{label} {public_key_line(rsa + '.pub')}")
+            for strict, err in refusals_in_every_mode(w):
+                check("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!" in err, f"{strict}:\n{err}")
+                check(f"Offending ssh-rsa key in {w.known_hosts}:1\n" in err, f"{strict}:\n{err}")
+                check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
+
+        # A readable line with the key the host presents: known, whatever the hashed line says.
+        write_known_hosts(w, hashed_a, f"{label} {key_b}")
+        r = w.twoway("127.0.0.1", "echo known", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"known\n" and r.stderr == b"", f"known beside a hashed line: {r}")
 
 
 def test_known_host_with_another_name_is_still_unknown():

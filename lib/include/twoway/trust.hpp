@@ -7,7 +7,8 @@
 // Supported in this step (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
 // and [host]:port entries in comma-separated lists with OpenSSH's patterns (* ? and ! negation), and
 // @revoked lines (the key is refused for every host). Hashed names, @cert-authority markers and
-// authorized_keys options are recognised and skipped, never accepted.
+// authorized_keys options are recognised and never accepted; a known_hosts line twoway cannot read
+// never makes a host look new (check_host's "uncertain").
 #pragma once
 
 #include <cstddef>
@@ -96,6 +97,11 @@ struct KnownHostEntry {
     // "*.example.com", "!old.example.com", "[10.0.0.*]:2222". known_host_matches says what they match.
     std::vector<HostPort> hosts;
     std::vector<std::string> patterns;
+    // The names of the list twoway refuses ("host:port" without brackets, characters no host name has,
+    // an empty name ...), lower-cased as written. Names are read one by one, so these vouch for no host
+    // while the line's good names still count; but a host one of them may mean (known_host_naming) is
+    // "uncertain" for this line, since the line's writer may have meant it.
+    std::vector<std::string> bad_names;
     PublicKey key;
     std::string comment;
     // An "@revoked" line: the key must never be accepted, for any host. OpenSSH applies such a line to
@@ -105,10 +111,46 @@ struct KnownHostEntry {
     bool revoked = false;
 };
 
-// Whether the entry's host list names host:port, as OpenSSH's match_hostname decides: the name is
-// "host" for default_port and "[host]:port" otherwise (lower-cased), patterns match it as a whole ('*'
-// any run of characters, '?' one), and a matching negated pattern excludes it whatever else matches.
+// A known_hosts line that is not a usable Ed25519 entry but may still speak about a host. check_host
+// never lets one make a host look new (docs/CONFIG.md, known_hosts, has the whole table).
+enum class UnusableKind {
+    other_key_type,  // names read, a well-formed key of another OpenSSH type (ssh-rsa ...): for the hosts
+                     // it names, a recorded key that is not the one offered (a changed key, as in OpenSSH)
+    named,           // names read, the rest not usable (bad key data, no key, @cert-authority): uncertain
+                     // for the hosts it may name
+    any_host,        // the names cannot be read (hashed, an unknown marker, no host field, binary bytes,
+                     // an over-long line): uncertain for every host
+    revocation,      // an @revoked line whose key cannot be read: it may revoke the key offered, so the
+                     // verdict is uncertain for every host and key, even a known one
+};
+
+struct UnusableHostLine {
+    Location where;
+    UnusableKind kind = UnusableKind::any_host;
+    std::string reason;  // why twoway cannot use it, as in the line's diagnostic
+    // other_key_type and named: the line's names, as in KnownHostEntry.
+    std::vector<HostPort> hosts;
+    std::vector<std::string> patterns;
+    std::vector<std::string> bad_names;
+    std::string key_type;         // other_key_type: the line's key type ("ssh-rsa")
+    bool cert_authority = false;  // an @cert-authority line (kind named, or any_host for a hashed field)
+};
+
+// Whether a line names host:port (the name is "host" for default_port and "[host]:port" otherwise,
+// lower-cased), as OpenSSH's match_hostname decides on the names twoway reads: patterns match the name
+// as a whole ('*' any run of characters, '?' one), and a matching negated pattern excludes it whatever
+// else matches (no). maybe: no good negation excludes it, and a bad name could mean it, read as
+// OpenSSH would read it (lower-cased, wildcards, the whole name) or as the "[host]:port" its writer
+// probably meant ("host:port" without brackets); a bad negation that could mean it makes a matching
+// line maybe too. An UnusableHostLine of kind any_host or revocation may name every host (maybe).
 // (An entry's revoked flag is not looked at: check_host refuses a revoked key for every host.)
+enum class HostNaming { no, yes, maybe };
+[[nodiscard]] TWOWAY_API HostNaming known_host_naming(const KnownHostEntry& entry, std::string_view host,
+                                                      std::uint16_t port);
+[[nodiscard]] TWOWAY_API HostNaming known_host_naming(const UnusableHostLine& line, std::string_view host,
+                                                      std::uint16_t port);
+
+// known_host_naming(...) == HostNaming::yes.
 [[nodiscard]] TWOWAY_API bool known_host_matches(const KnownHostEntry& entry, std::string_view host,
                                                  std::uint16_t port);
 
@@ -116,8 +158,10 @@ struct KnownHostsLine {
     Location where;
     std::string_view text;  // the line as in the file (a view into the parsed text)
     LineStatus status = LineStatus::blank;
-    std::optional<KnownHostEntry> entry;  // when status == entry
-    std::string reason;                   // when status == skipped
+    std::optional<KnownHostEntry> entry;       // when status == entry
+    std::optional<UnusableHostLine> unusable;  // when status == skipped and the line may concern hosts
+    // skipped: why. entry: empty, or a note on the names it ignored (bad_names).
+    std::string reason;
 };
 
 // Reads known_hosts lines one at a time (for tools that rewrite the file line by line). The reader and
@@ -142,24 +186,28 @@ private:
 struct KnownHostsFile {
     std::string path;
     std::vector<KnownHostEntry> entries;
-    std::vector<Diagnostic> diagnostics;  // at most limits.max_diagnostics of them
-    std::size_t skipped = 0;              // every skipped line, kept in diagnostics or not
-    bool truncated = false;               // a limit cut the file short
+    std::vector<UnusableHostLine> unusable;  // count against TrustLimits::max_entries, as entries do
+    std::vector<Diagnostic> diagnostics;     // at most limits.max_diagnostics of them
+    std::size_t skipped = 0;                 // every skipped line, kept in diagnostics or not
+    bool truncated = false;                  // a limit cut the file short
 };
 
 [[nodiscard]] TWOWAY_API KnownHostsFile parse_known_hosts(std::string_view path, std::string_view text,
                                                           const TrustLimits& limits = {});
 
 enum class HostStatus {
-    known,    // an entry for this host and port holds this key
-    unknown,  // no entry for this host and port
-    changed,  // entries for this host and port exist, none with this key: possible man in the middle
-    revoked,  // an @revoked line holds this key: refuse it, whatever else the files say
+    known,      // an entry for this host and port holds this key
+    unknown,    // no line for this host and port, and none that may be for it
+    changed,    // lines for this host and port exist, none with this key: possible man in the middle
+    revoked,    // an @revoked line holds this key: refuse it, whatever else the files say
+    uncertain,  // no readable line decides, and some line that may name this host (or revoke this key)
+                // cannot be read: it may hold another key, so the host must not be treated as new
 };
 
 struct HostKeyMismatch {
     Location where;
-    PublicKey key;  // the key on that line (the one the user trusted before)
+    PublicKey key;  // the key on that line (the one the user trusted before), when key_type is ssh-ed25519
+    std::string key_type{ssh_ed25519_name};  // otherwise the line's key type ("ssh-rsa"), key unset
 };
 
 struct HostVerdict {
@@ -167,21 +215,34 @@ struct HostVerdict {
     std::optional<Location> matched;          // known: the first line with this host and key
     std::optional<Location> revoked;          // revoked: the first @revoked line with this key
     std::vector<HostKeyMismatch> mismatches;  // changed: every line for this host with another key
+    // uncertain, and changed: every line that may name this host (or revoke this key) and cannot be
+    // read, with why, in file and line order.
+    std::vector<Diagnostic> unreadable;
+    bool revocation_unreadable = false;  // among them, an @revoked line (uncertain even for a known host)
     // Some file was cut short by a limit, so "unknown" may be wrong: callers must not add the key
     // without asking (no accept-new) when this is set.
     bool incomplete = false;
 };
 
 // The verdict for a server key, over the files in the order given (user file, then the global one).
-// host is the name or address as the user gave it (or HostName), without brackets.
-// As in OpenSSH, a host is known when any entry for it holds the key, even if others hold other keys,
-// and a key on an @revoked line is revoked even if other lines hold it for this host.
+// host is the name or address as the user gave it (or HostName), without brackets. In order:
+//   revoked    an @revoked line holds the key (for every host, whatever its host field says);
+//   uncertain  an @revoked line's key cannot be read (it may be this one);
+//   known      a readable Ed25519 line names the host with this key (even if others hold other keys,
+//              as in OpenSSH, and whatever lines twoway cannot read say);
+//   changed    readable lines name the host with other keys, of any type (as OpenSSH: a host recorded
+//              with an RSA key only, offered an Ed25519 key, is a changed key);
+//   uncertain  a line that may name the host cannot be read (hashed names, a bad name that could mean
+//              it, bad key data, @cert-authority);
+//   unknown    otherwise.
 // Host names compare case-insensitively; the port must match exactly (bare names mean default_port).
 [[nodiscard]] TWOWAY_API HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view host,
                                                 std::uint16_t port, const PublicKey& key);
 
 // Every key the files hold for this host and port, in file order, each once, leaving out revoked keys.
 // A client that knows the key before connecting proves it to a server in stealth mode (PROTOCOL.md 4.1.1).
+// Only lines that name the host for certain count (known_host_naming yes), and none at all when an
+// @revoked line cannot be read: a host whose verdict can only be "uncertain" gets no proof.
 [[nodiscard]] TWOWAY_API std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files,
                                                                 std::string_view host, std::uint16_t port);
 
@@ -292,7 +353,10 @@ inline constexpr std::size_t max_trust_file_size = 16u << 20;  // larger files a
 // go to a temporary file in the same directory, which is fsync'd and renamed over the file. A missing file
 // is created 0600 and a missing parent directory 0700 (one level only); an existing file keeps its mode.
 // A symbolic link is followed, so the file it points at is the one replaced. When the file already holds
-// this key for this host and port, nothing is written. Concurrent calls, from threads or processes, are
+// this key for this host and port, nothing is written; when it now says anything else than "unknown"
+// for them (another client added another key meanwhile, say), nothing is written and the call fails with
+// host_key_rejected. A file owned by another user than the effective one is never replaced (the rename
+// would make it ours): operation_not_permitted. Concurrent calls, from threads or processes, are
 // serialised by an flock(2) on the directory, so none loses another's line (best effort: where the
 // directory cannot be locked, as on some network file systems, the call goes on unlocked).
 [[nodiscard]] TWOWAY_API Status append_known_host(const std::string& path, std::string_view host,

@@ -52,6 +52,7 @@ Result<FileText> read_file(const std::string& path, std::size_t max_size) {
 
     FileText out;
     out.mode = static_cast<unsigned>(st.st_mode) & 07777U;
+    out.owner = static_cast<unsigned>(st.st_uid);
     // Size the buffer from fstat (plus a little, to notice growth cheaply) and grow it only if the file
     // grew after fstat, never past one byte over the cap. Sizing it to the cap up front zero-filled
     // megabytes for every small known_hosts read.

@@ -13,7 +13,8 @@ namespace twoway::io {
 
 struct FileText {
     std::string text;
-    unsigned mode = 0;  // permission bits (st_mode & 07777)
+    unsigned mode = 0;   // permission bits (st_mode & 07777)
+    unsigned owner = 0;  // st_uid, from the same fstat as the text (no race with a replaced file)
 };
 
 // A regular file's contents, refusing (length_too_large) a file larger than max_size before reading

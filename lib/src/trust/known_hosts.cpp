@@ -2,8 +2,10 @@
 //   [marker] hostnames keytype base64-key [comment]
 // This step honours plain host names and "[host]:port" in a comma-separated list, OpenSSH's patterns
 // in that list (* and ? wildcards, ! negation, matched as match_hostname does), and @revoked lines (for
-// every host: see KnownHostEntry::revoked). What would need more (hashed names, @cert-authority) is
-// skipped with a reason, so it can never be half-understood and accepted by mistake.
+// every host: see KnownHostEntry::revoked). Names are read one by one, so one bad name does not void
+// the line's good ones. What would need more (hashed names, @cert-authority) or cannot be read at all
+// is never half-understood and accepted: it becomes an UnusableHostLine, which check_host turns into
+// "uncertain" (or, for a readable key of another type, a changed key), never into "unknown".
 #include <algorithm>
 
 #include <twoway/keys.hpp>
@@ -16,18 +18,35 @@ namespace twoway {
 
 namespace {
 
+// What one line became: an entry, an unusable line (which may concern hosts), or neither (a line that
+// concerns no Ed25519 key of any host: an @revoked key of another type). reason: why the line is
+// skipped, or a note on an entry's bad names.
 struct Parsed {
     std::optional<KnownHostEntry> entry;
-    std::string reason;  // when !entry
+    std::optional<UnusableHostLine> unusable;
+    std::string reason;
 };
 
-Parsed skip(std::string reason) { return Parsed{std::nullopt, std::move(reason)}; }
-
+Parsed unusable(const Location& where, UnusableKind kind, std::string reason) {
+    Parsed p;
+    p.unusable = UnusableHostLine{where, kind, reason, {}, {}, {}, {}, false};
+    p.reason = std::move(reason);
+    return p;
+}
 
 constexpr std::size_t max_pattern_length = 512;
 
 bool is_pattern(std::string_view name) {
     return name.starts_with('!') || name.find_first_of("*?") != std::string_view::npos;
+}
+
+// "[x]:4422" is "x": names and patterns for the default port are matched bare, as OpenSSH writes them.
+std::string bare_default_port(std::string lowered) {
+    const std::string suffix = "]:" + std::to_string(default_port);
+    if (lowered.size() > suffix.size() + 1 && lowered.front() == '[' && lowered.ends_with(suffix)) {
+        return lowered.substr(1, lowered.size() - 1 - suffix.size());
+    }
+    return lowered;
 }
 
 // A pattern of the host list ("*.example.com", "!old.example.com", "[10.0.0.*]:2222"), lower-cased
@@ -47,13 +66,7 @@ std::string parse_pattern(std::string_view name, std::string& out) {
         body.find(':', colon + 1) == std::string_view::npos) {
         return "a host with a port must be written [host]:port: " + text::quoted(name);
     }
-    // As for plain names, "[pattern]:4422" is the pattern itself: default-port names are matched bare.
-    std::string lowered = text::ascii_lower(body);
-    const std::string suffix = "]:" + std::to_string(default_port);
-    if (lowered.size() > suffix.size() + 1 && lowered.front() == '[' && lowered.ends_with(suffix)) {
-        lowered = lowered.substr(1, lowered.size() - 1 - suffix.size());
-    }
-    out = (name.starts_with('!') ? "!" : "") + lowered;
+    out = (name.starts_with('!') ? "!" : "") + bare_default_port(text::ascii_lower(body));
     return {};
 }
 
@@ -93,30 +106,53 @@ std::string key_problem(std::error_code ec, std::string_view key_text) {
     return "not a key: " + text::quoted(type);
 }
 
-// The comma-separated host list into entry.hosts and entry.patterns (each name once). The reason is
-// empty when every name parsed.
-std::string parse_host_list(std::string_view names, KnownHostEntry& entry) {
+// The names of one line, read one by one: good ones into hosts and patterns (each once), the others
+// into bad_names. The reason is empty when every name parsed, else it says what was wrong with the
+// first bad one.
+struct HostList {
+    std::vector<HostPort> hosts;
+    std::vector<std::string> patterns;
+    std::vector<std::string> bad_names;
+};
+
+std::string parse_host_list(std::string_view names, HostList& out) {
+    std::string first_problem;
     while (true) {
         const auto comma = names.find(',');
         const std::string_view name = names.substr(0, comma);
+        std::string problem;
         if (!name.empty() && is_pattern(name)) {
             std::string pattern;
-            std::string problem = parse_pattern(name, pattern);
-            if (!problem.empty()) return problem;
-            if (std::find(entry.patterns.begin(), entry.patterns.end(), pattern) == entry.patterns.end()) {
-                entry.patterns.push_back(std::move(pattern));
+            problem = parse_pattern(name, pattern);
+            if (problem.empty() && std::find(out.patterns.begin(), out.patterns.end(), pattern) == out.patterns.end()) {
+                out.patterns.push_back(std::move(pattern));
             }
         } else {
             HostPort hp;
-            std::string problem = parse_host(name, hp);
-            if (!problem.empty()) return problem;
-            if (std::find(entry.hosts.begin(), entry.hosts.end(), hp) == entry.hosts.end()) {
-                entry.hosts.push_back(std::move(hp));
+            problem = parse_host(name, hp);
+            if (problem.empty() && std::find(out.hosts.begin(), out.hosts.end(), hp) == out.hosts.end()) {
+                out.hosts.push_back(std::move(hp));
             }
         }
-        if (comma == std::string_view::npos) return {};
+        if (!problem.empty()) {
+            out.bad_names.push_back(text::ascii_lower(name));
+            if (first_problem.empty()) first_problem = std::move(problem);
+        }
+        if (comma == std::string_view::npos) break;
         names.remove_prefix(comma + 1);
     }
+    if (out.bad_names.size() > 1) {
+        first_problem += " (and " + std::to_string(out.bad_names.size() - 1) + " more bad name" +
+                         (out.bad_names.size() > 2 ? "s" : "") + ")";
+    }
+    return first_problem;
+}
+
+template <class Line>
+void take_names(HostList&& list, Line& line) {
+    line.hosts = std::move(list.hosts);
+    line.patterns = std::move(list.patterns);
+    line.bad_names = std::move(list.bad_names);
 }
 
 // "host" for default_port, "[host]:port" otherwise (host already lower-cased): what format_host_port
@@ -126,50 +162,132 @@ std::string match_name(const HostPort& hp) {
     return "[" + hp.host + "]:" + std::to_string(hp.port);
 }
 
-bool matches(const KnownHostEntry& entry, const HostPort& wanted, const std::string& name) {
-    bool positive = false;
-    for (const auto& p : entry.patterns) {
+// Whether a name twoway refused (lower-cased, without its '!') could mean the host called `name`: read
+// as OpenSSH reads it (a pattern over the whole name; literal unless it has wildcards), or as the
+// "[host]:port" its writer probably meant when written "host:port" without brackets.
+bool bad_name_may_mean(std::string_view bad, const std::string& name) {
+    if (bad.empty()) return false;
+    if (text::match_pattern(bad, name)) return true;
+    const std::string bare = bare_default_port(std::string(bad));
+    if (bare != bad && text::match_pattern(bare, name)) return true;
+    const auto colon = bad.find(':');
+    if (bad.front() != '[' && colon != std::string_view::npos && bad.find(':', colon + 1) == std::string_view::npos) {
+        const std::string meant = bare_default_port("[" + std::string(bad.substr(0, colon)) + "]" +
+                                                    std::string(bad.substr(colon)));
+        return text::match_pattern(meant, name);
+    }
+    return false;
+}
+
+HostNaming naming(const std::vector<HostPort>& hosts, const std::vector<std::string>& patterns,
+                  const std::vector<std::string>& bad_names, const HostPort& wanted, const std::string& name) {
+    bool positive = std::find(hosts.begin(), hosts.end(), wanted) != hosts.end();
+    for (const auto& p : patterns) {
         if (p.starts_with('!')) {
-            if (text::match_pattern(std::string_view(p).substr(1), name)) return false;
+            // A negation that matches takes the line out for this host, whatever else is on it.
+            if (text::match_pattern(std::string_view(p).substr(1), name)) return HostNaming::no;
         } else if (!positive && text::match_pattern(p, name)) {
             positive = true;
         }
     }
-    return positive || std::find(entry.hosts.begin(), entry.hosts.end(), wanted) != entry.hosts.end();
+    bool maybe = false;
+    for (const auto& b : bad_names) {
+        const bool negated = b.starts_with('!');
+        if (!bad_name_may_mean(std::string_view(b).substr(negated ? 1 : 0), name)) continue;
+        // A bad negation may have been meant to take the host out; a bad positive name only matters
+        // when no good name already names the host.
+        if (negated || !positive) maybe = true;
+    }
+    if (maybe) return HostNaming::maybe;
+    return positive ? HostNaming::yes : HostNaming::no;
+}
+
+// The first word of a plain line, or the host field of an @revoked or @cert-authority line, is a key
+// type: the line has no host names (they were forgotten). Only the exact names count: "ssh-gw.example"
+// and "ecdsa-web.example" are host names.
+bool looks_like_key_type(std::string_view word) { return trust::is_key_type_name(word); }
+
+Parsed parse_revoked(std::string_view rest, const Location& where) {
+    // The host field is required but not interpreted: the key is refused for every host. A line twoway
+    // cannot read here may revoke the very key offered, so it makes every verdict uncertain.
+    const std::string_view hosts = text::next_word(rest);
+    if (hosts.empty()) return unusable(where, UnusableKind::revocation, "no host names after @revoked");
+    if (looks_like_key_type(hosts)) {
+        return unusable(where, UnusableKind::revocation,
+                        "@revoked needs host names before the key (\"*\" for every host)");
+    }
+    KnownHostEntry entry;
+    entry.where = where;
+    entry.revoked = true;
+    // Read for the tools that show a host's lines (a hashed field names nothing they can show).
+    HostList list;
+    if (!hosts.starts_with('|')) {
+        (void)parse_host_list(hosts, list);
+        take_names(std::move(list), entry);
+    }
+    auto key = parse_public_key_line(rest);
+    if (!key) {
+        std::string why = "@revoked: " + key_problem(key.error(), rest);
+        // A revoked key of another type cannot be an Ed25519 key: it concerns no host twoway meets.
+        if (trust::other_key_type(rest)) return Parsed{std::nullopt, std::nullopt, std::move(why)};
+        return unusable(where, UnusableKind::revocation, std::move(why));
+    }
+    entry.key = key->key;
+    entry.comment = std::move(key->comment);
+    return Parsed{std::move(entry), std::nullopt, {}};
 }
 
 Parsed parse_line(std::string_view line, const Location& where) {
     std::string_view rest = line;
-    std::string_view first = text::next_word(rest);
-    KnownHostEntry entry;
-    entry.where = where;
-    if (first.starts_with('@')) {
-        if (first == "@cert-authority") return skip("@cert-authority lines are not supported yet");
-        if (first != "@revoked") return skip("unknown marker " + text::quoted(first));
-        // The host field is required but not interpreted: the key is refused for every host.
+    const std::string_view first = text::next_word(rest);
+    if (first == "@revoked") return parse_revoked(rest, where);
+    if (first == "@cert-authority") {
+        // twoway cannot check certificates yet; the line says how the hosts it names prove themselves,
+        // so for them no plain key can be taken as new.
         const std::string_view hosts = text::next_word(rest);
-        if (hosts.empty()) return skip("no host names after @revoked");
-        if (hosts.starts_with("ssh-") || hosts.starts_with("ecdsa-") || hosts.starts_with("sk-")) {
-            return skip("@revoked needs host names before the key (\"*\" for every host)");
-        }
-        entry.revoked = true;
-        // Read for the tools that show a host's lines; a field twoway cannot read leaves them empty and
-        // the key still revoked (for every host).
-        if (!parse_host_list(hosts, entry).empty()) {
-            entry.hosts.clear();
-            entry.patterns.clear();
-        }
-    } else {
-        if (first.starts_with('|')) return skip("hashed host names are not supported yet");
-        std::string problem = parse_host_list(first, entry);
-        if (!problem.empty()) return skip(std::move(problem));
+        std::string why = "@cert-authority lines are not supported yet";
+        const bool unreadable = hosts.empty() || hosts.starts_with('|') || looks_like_key_type(hosts);
+        Parsed p = unusable(where, unreadable ? UnusableKind::any_host : UnusableKind::named, std::move(why));
+        p.unusable->cert_authority = true;
+        if (unreadable) return p;
+        HostList list;
+        (void)parse_host_list(hosts, list);
+        take_names(std::move(list), *p.unusable);
+        return p;
     }
+    if (first.starts_with('@')) return unusable(where, UnusableKind::any_host, "unknown marker " + text::quoted(first));
+    if (first.starts_with('|')) {
+        return unusable(where, UnusableKind::any_host,
+                        "hashed host names cannot be read yet (matching them needs HMAC-SHA1)");
+    }
+    if (looks_like_key_type(first)) return unusable(where, UnusableKind::any_host, "no host names before the key");
 
+    HostList list;
+    std::string note = parse_host_list(first, list);
     auto key = parse_public_key_line(rest);
-    if (!key) return skip((entry.revoked ? "@revoked: " : "") + key_problem(key.error(), rest));
-    entry.key = key->key;
-    entry.comment = std::move(key->comment);
-    return Parsed{std::move(entry), {}};
+    if (key) {
+        KnownHostEntry entry;
+        entry.where = where;
+        take_names(std::move(list), entry);
+        entry.key = key->key;
+        entry.comment = std::move(key->comment);
+        if (!note.empty() && (!entry.hosts.empty() || !entry.patterns.empty())) {
+            note += "; the line's other names still count";
+        }
+        return Parsed{std::move(entry), std::nullopt, std::move(note)};
+    }
+    std::string why = key_problem(key.error(), rest);
+    Parsed p;
+    if (auto type = trust::other_key_type(rest)) {
+        p = unusable(where, UnusableKind::other_key_type, std::move(why));
+        p.unusable->key_type = std::string(*type);
+    } else {
+        p = unusable(where, UnusableKind::named, std::move(why));
+    }
+    if (!note.empty()) p.reason += "; " + note;
+    p.unusable->reason = p.reason;
+    take_names(std::move(list), *p.unusable);
+    return p;
 }
 
 }  // namespace
@@ -178,43 +296,125 @@ KnownHostsReader::KnownHostsReader(std::string_view path, std::string_view text,
     : path_(path), lines_(text, limits.max_line_length), limits_(limits) {}
 
 std::optional<KnownHostsLine> KnownHostsReader::next() {
-    return trust::next_line<KnownHostsLine>(lines_, limits_, path_, entries_, truncated_, parse_line);
+    auto framed = trust::next_framed(lines_, limits_, truncated_);
+    if (!framed) return std::nullopt;
+    KnownHostsLine out;
+    out.where = Location{path_, framed->line.number};
+    out.text = framed->line.text;
+    Parsed parsed;
+    if (framed->status == LineStatus::entry) {
+        parsed = parse_line(framed->line.text, out.where);
+        if (!parsed.entry) {
+            framed->status = LineStatus::skipped;
+            framed->reason = parsed.reason;
+        }
+    } else if (framed->status == LineStatus::skipped && !truncated_) {
+        // Binary bytes or an over-long line: nothing in it can be read, so it may name any host.
+        parsed.unusable = UnusableHostLine{out.where, UnusableKind::any_host, framed->reason, {}, {}, {}, {}, false};
+    }
+    if (parsed.entry || parsed.unusable) {
+        // Unusable lines are kept (check_host needs them), so they count against the same limit.
+        trust::count_entry(*framed, limits_, entries_, truncated_);
+        if (truncated_) parsed = Parsed{};
+    }
+    out.status = framed->status;
+    out.entry = std::move(parsed.entry);
+    out.unusable = std::move(parsed.unusable);
+    out.reason = out.status == LineStatus::entry ? std::move(parsed.reason) : std::move(framed->reason);
+    return out;
 }
 
 KnownHostsFile parse_known_hosts(std::string_view path, std::string_view text, const TrustLimits& limits) {
     KnownHostsReader reader(path, text, limits);
-    return trust::parse_all<KnownHostsFile>(path, reader, limits);
+    KnownHostsFile file;
+    file.path = std::string(path);
+    while (auto line = reader.next()) {
+        if (line->status == LineStatus::skipped) ++file.skipped;
+        if (!line->reason.empty() && file.diagnostics.size() < limits.max_diagnostics) {
+            file.diagnostics.push_back(Diagnostic{line->where, std::move(line->reason)});
+        }
+        if (line->entry) file.entries.push_back(std::move(*line->entry));
+        if (line->unusable) file.unusable.push_back(std::move(*line->unusable));
+    }
+    file.truncated = reader.truncated();
+    return file;
+}
+
+HostNaming known_host_naming(const KnownHostEntry& entry, std::string_view host, std::uint16_t port) {
+    const HostPort wanted{text::ascii_lower(host), port};
+    return naming(entry.hosts, entry.patterns, entry.bad_names, wanted, match_name(wanted));
+}
+
+HostNaming known_host_naming(const UnusableHostLine& line, std::string_view host, std::uint16_t port) {
+    if (line.kind == UnusableKind::any_host || line.kind == UnusableKind::revocation) return HostNaming::maybe;
+    const HostPort wanted{text::ascii_lower(host), port};
+    return naming(line.hosts, line.patterns, line.bad_names, wanted, match_name(wanted));
+}
+
+bool known_host_matches(const KnownHostEntry& entry, std::string_view host, std::uint16_t port) {
+    return known_host_naming(entry, host, port) == HostNaming::yes;
 }
 
 HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view host, std::uint16_t port,
                        const PublicKey& key) {
     HostVerdict verdict;
-    const HostPort wanted{text::ascii_lower(host), port};
-    const std::string name = match_name(wanted);
     for (const auto& file : files) {
         if (file.truncated) verdict.incomplete = true;
+        std::vector<Diagnostic> unreadable;  // this file's, put in line order below
         for (const auto& entry : file.entries) {
             if (entry.revoked) {
                 if (!verdict.revoked && entry.key == key) verdict.revoked = entry.where;
                 continue;
             }
-            if (!matches(entry, wanted, name)) continue;
-            if (entry.key == key) {
-                if (!verdict.matched) verdict.matched = entry.where;
-            } else {
-                verdict.mismatches.push_back(HostKeyMismatch{entry.where, entry.key});
+            switch (known_host_naming(entry, host, port)) {
+                case HostNaming::no: break;
+                case HostNaming::yes:
+                    if (entry.key == key) {
+                        if (!verdict.matched) verdict.matched = entry.where;
+                    } else {
+                        verdict.mismatches.push_back(HostKeyMismatch{entry.where, entry.key});
+                    }
+                    break;
+                case HostNaming::maybe:
+                    unreadable.push_back(
+                        Diagnostic{entry.where, "a host name on this line cannot be read and may mean this host"});
+                    break;
             }
         }
+        for (const auto& line : file.unusable) {
+            const HostNaming n = known_host_naming(line, host, port);
+            if (n == HostNaming::no) continue;
+            if (line.kind == UnusableKind::other_key_type && n == HostNaming::yes) {
+                // As OpenSSH: a host recorded with a key of another type has a recorded key, and the one
+                // offered is not it.
+                verdict.mismatches.push_back(HostKeyMismatch{line.where, PublicKey{}, line.key_type});
+                continue;
+            }
+            if (line.kind == UnusableKind::revocation) verdict.revocation_unreadable = true;
+            unreadable.push_back(Diagnostic{line.where, line.reason});
+        }
+        std::stable_sort(unreadable.begin(), unreadable.end(),
+                         [](const Diagnostic& a, const Diagnostic& b) { return a.where.line < b.where.line; });
+        for (auto& d : unreadable) verdict.unreadable.push_back(std::move(d));
     }
     if (verdict.revoked) {
         verdict.status = HostStatus::revoked;
         verdict.matched.reset();
         verdict.mismatches.clear();
+        verdict.unreadable.clear();
+    } else if (verdict.revocation_unreadable) {
+        // Even a known host: the line may revoke the very key its other lines hold.
+        verdict.status = HostStatus::uncertain;
+        verdict.matched.reset();
+        verdict.mismatches.clear();
     } else if (verdict.matched) {
         verdict.status = HostStatus::known;
         verdict.mismatches.clear();
+        verdict.unreadable.clear();
     } else if (!verdict.mismatches.empty()) {
         verdict.status = HostStatus::changed;
+    } else if (!verdict.unreadable.empty()) {
+        verdict.status = HostStatus::uncertain;
     } else {
         verdict.status = HostStatus::unknown;
     }
@@ -225,15 +425,17 @@ std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files, st
                                        std::uint16_t port) {
     std::vector<PublicKey> keys;
     std::vector<PublicKey> revoked;
-    const HostPort wanted{text::ascii_lower(host), port};
-    const std::string name = match_name(wanted);
     for (const auto& file : files) {
+        for (const auto& line : file.unusable) {
+            // An @revoked line twoway cannot read may revoke any of them: prove knowledge of none.
+            if (line.kind == UnusableKind::revocation) return {};
+        }
         for (const auto& entry : file.entries) {
             if (entry.revoked) {
                 revoked.push_back(entry.key);
                 continue;
             }
-            if (!matches(entry, wanted, name)) continue;
+            if (known_host_naming(entry, host, port) != HostNaming::yes) continue;
             if (std::find(keys.begin(), keys.end(), entry.key) == keys.end()) keys.push_back(entry.key);
         }
     }
@@ -241,11 +443,6 @@ std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files, st
         return std::find(revoked.begin(), revoked.end(), k) != revoked.end();
     });
     return keys;
-}
-
-bool known_host_matches(const KnownHostEntry& entry, std::string_view host, std::uint16_t port) {
-    const HostPort wanted{text::ascii_lower(host), port};
-    return matches(entry, wanted, match_name(wanted));
 }
 
 std::optional<HostPort> parse_host_port(std::string_view name) {

@@ -62,6 +62,21 @@ struct HostPortText {
 };
 [[nodiscard]] std::optional<HostPortText> split_host_port(std::string_view s) noexcept;
 
+// How much of Unicode a terminal is known to show as text: ascii (the C locale, or an encoding twoway
+// does not know) or utf8 (a UTF-8 locale).
+enum class Charset { ascii, utf8 };
+
+// Untrusted text (a server's REJECT or EXIT_SIGNAL text, anything a peer sends) made safe to print on
+// a terminal, in the spirit of ssh's strnvis: printable ASCII passes, and with utf8 so does valid UTF-8,
+// except control characters (C1, U+0080..U+009F, which terminals obey as CSI, OSC ...), bidirectional
+// formatting characters (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069, which reorder what is
+// shown) and the line and paragraph separators U+2028 and U+2029. Everything else becomes a visible
+// escape: a control byte or a byte that is not part of valid UTF-8 (a raw 0x9b, an overlong encoding, a
+// surrogate, a cut sequence) as \x9b, a character as \u202e (\U0001f600 past U+FFFF; with ascii, every
+// non-ASCII character), and the backslash itself as \\, so an escape can never be forged. The result
+// holds no byte below 0x20 and no 0x7f; with ascii, no byte above 0x7f either.
+[[nodiscard]] std::string terminal_text(std::string_view s, Charset charset);
+
 // Untrusted text for a message: in double quotes, non-printable and non-ASCII bytes as \xNN, cut to
 // max bytes with "..." so a hostile 8 KiB line cannot flood a log.
 [[nodiscard]] std::string quoted(std::string_view s, std::size_t max = 64);

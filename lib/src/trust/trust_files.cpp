@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <twoway/trust.hpp>
 
@@ -86,15 +87,21 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     std::string contents;
     unsigned mode = 0600;
     if (auto old = io::read_file(target.string(), max_trust_file_size); old) {
+        // The rename would hand another user's file to us (root, typically): never replace it.
+        if (old->owner != static_cast<unsigned>(::geteuid())) {
+            return fail(std::make_error_code(std::errc::operation_not_permitted));
+        }
         contents = std::move(old->text);
         mode = old->mode;
     } else if (!is_missing(old.error())) {
         return fail(old.error());  // never replace a file we could not read in full
     }
-    // Another client may have added the same host and key while this one was connecting.
+    // Another client may have added the same host and key while this one was connecting, or another
+    // key for it (or a line that makes it uncertain): then the caller's "unknown" is stale.
     const std::vector<KnownHostsFile> now{parse_known_hosts(target.string(), contents)};
     const HostVerdict v = check_host(now, host, port, key);
     if (v.status == HostStatus::known) return {};
+    if (v.status != HostStatus::unknown) return fail(errc::host_key_rejected);
     if (!contents.empty() && contents.back() != '\n') contents += '\n';
     contents += *line;
     contents += '\n';

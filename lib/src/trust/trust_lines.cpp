@@ -1,8 +1,44 @@
 #include "trust/trust_lines.hpp"
 
+#include <algorithm>
+#include <array>
+
+#include "crypto/crypto.hpp"
 #include "trust/text_util.hpp"
+#include "wire/reader.hpp"
 
 namespace twoway::trust {
+
+namespace {
+
+// OpenSSH's public key types other than ssh-ed25519.
+constexpr std::array<std::string_view, 15> other_types{
+    "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "sk-ecdsa-sha2-nistp256@openssh.com", "sk-ssh-ed25519@openssh.com", "ssh-rsa-cert-v01@openssh.com",
+    "ssh-dss-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+    "ssh-ed25519-cert-v01@openssh.com"};
+
+}  // namespace
+
+bool is_key_type_name(std::string_view word) noexcept {
+    return word == ssh_ed25519_name || std::find(other_types.begin(), other_types.end(), word) != other_types.end();
+}
+
+std::optional<std::string_view> other_key_type(std::string_view text) {
+    std::string_view rest = text;
+    const std::string_view type = text::next_word(rest);
+    const std::string_view b64 = text::next_word(rest);
+    if (std::find(other_types.begin(), other_types.end(), type) == other_types.end()) return std::nullopt;
+    if (b64.size() > 65536) return std::nullopt;  // far larger than any OpenSSH public key or certificate
+    auto blob = crypto::base64_decode(b64);
+    if (!blob) return std::nullopt;
+    wire::Reader r(*blob);
+    const std::string_view inner = r.text(64);
+    if (!r.ok() || inner != type) return std::nullopt;
+    return type;
+}
 
 std::optional<FramedLine> next_framed(TextLines& lines, const TrustLimits& limits, bool& truncated) {
     if (truncated) return std::nullopt;

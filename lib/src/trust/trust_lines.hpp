@@ -21,6 +21,16 @@ struct FramedLine {
 // truncated; the line that hit the limit comes back skipped, saying so).
 [[nodiscard]] std::optional<FramedLine> next_framed(TextLines& lines, const TrustLimits& limits, bool& truncated);
 
+// The type of a well-formed public key of one of OpenSSH's types other than ssh-ed25519 ("ssh-rsa",
+// "ecdsa-sha2-nistp256", "sk-...", certificates) at the start of text ("type base64 [comment]"), or
+// nothing: another word, bad base64, a blob whose type is not the line's. Such a key cannot be an
+// Ed25519 key, which is all the readers need to know about it (revocation lists pass over it; in
+// known_hosts it is a recorded key of another type).
+[[nodiscard]] std::optional<std::string_view> other_key_type(std::string_view text);
+
+// Whether word is exactly the name of an OpenSSH public key type (ssh-ed25519 or one of the others).
+[[nodiscard]] bool is_key_type_name(std::string_view word) noexcept;
+
 // Called by a reader when a line parsed into an entry: counts it against max_entries, and when over the
 // limit turns the line into the "too many entries" one and stops the reading.
 void count_entry(FramedLine& framed, const TrustLimits& limits, std::size_t& entries, bool& truncated);

@@ -17,12 +17,15 @@ const char* const rsa_line =
     "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQCqbraP6unV9hT0GOYlNRntunupLe+S6QMirterrr9L6OQWV40dqajbE0j4z0spIlwLFQ6s"
     "UjdX4eYjqbD8tWl48ixc3JdqPllJqU0PLkjWW5hVHK+qxYBAKcP2l+OH/VMGClQ70GwK0n2xbi0dOtuN0ysZq576jne+lws/kvvGlQ==";
 
-// The one diagnostic a one-line file produces.
-std::string only_diagnostic(const std::string& line) {
+const char* const hashed_name = "|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM=";
+
+// The one diagnostic a one-line file produces, for a line that is skipped (or, with entry, kept as an
+// entry whose bad names are ignored).
+std::string only_diagnostic(const std::string& line, bool entry = false) {
     auto f = parse_known_hosts("kh", line + "\n");
-    REQUIRE(f.entries.empty());
+    REQUIRE(f.entries.size() == (entry ? 1U : 0U));
     REQUIRE(f.diagnostics.size() == 1);
-    CHECK(f.skipped == 1);
+    CHECK(f.skipped == (entry ? 0U : 1U));
     return f.diagnostics[0].text();
 }
 
@@ -61,16 +64,34 @@ TEST_CASE("known_hosts: plain names, [host]:port and lists parse into entries", 
     CHECK(f.entries[3].where.line == 6);
 }
 
-TEST_CASE("known_hosts: every unsupported or bad line is skipped with path:line and why", "[trust]") {
+TEST_CASE("known_hosts: every unsupported or bad line or name is reported with path:line and why", "[trust]") {
     const std::string k = " " + key_text(1);
-    CHECK(only_diagnostic("host,!" + k) == "kh:1: empty negated pattern \"!\"");
-    CHECK(only_diagnostic("web/*" + k) == "kh:1: invalid host pattern \"web/*\"");
-    CHECK(only_diagnostic("!a\\b" + k) == "kh:1: invalid host pattern \"!a\\\\b\"");
-    CHECK(only_diagnostic("*.example.com:2200" + k) ==
+    // Bad names: the line stays an entry (the names are read one by one), with a note.
+    CHECK(only_diagnostic("host,!" + k, true) ==
+          "kh:1: empty negated pattern \"!\"; the line's other names still count");
+    CHECK(only_diagnostic("web/*" + k, true) == "kh:1: invalid host pattern \"web/*\"");
+    CHECK(only_diagnostic("!a\\b" + k, true) == "kh:1: invalid host pattern \"!a\\\\b\"");
+    CHECK(only_diagnostic("*.example.com:2200" + k, true) ==
           "kh:1: a host with a port must be written [host]:port: \"*.example.com:2200\"");
-    CHECK(only_diagnostic(std::string(513, '*') + k) == "kh:1: host pattern longer than 512 characters");
-    CHECK(only_diagnostic("|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM=" + k) ==
-          "kh:1: hashed host names are not supported yet");
+    CHECK(only_diagnostic(std::string(513, '*') + k, true) == "kh:1: host pattern longer than 512 characters");
+    CHECK(only_diagnostic("a,,b" + k, true) == "kh:1: empty host name in the list; the line's other names still count");
+    CHECK(only_diagnostic("a:1,b,c:2,d:3" + k, true) ==
+          "kh:1: a host with a port must be written [host]:port: \"a:1\" (and 2 more bad names); the line's other "
+          "names still count");
+    CHECK(only_diagnostic("host/name" + k, true) == "kh:1: invalid host name \"host/name\"");
+    CHECK(only_diagnostic("-oProxyCommand" + k, true) == "kh:1: invalid host name \"-oProxyCommand\"");
+    CHECK(only_diagnostic("host:2200" + k, true) ==
+          "kh:1: a host with a port must be written [host]:port: \"host:2200\"");
+    CHECK(only_diagnostic("[host]" + k, true) == "kh:1: invalid [host]:port entry \"[host]\"");
+    CHECK(only_diagnostic("[host]:" + k, true) == "kh:1: invalid port in \"[host]:\"");
+    CHECK(only_diagnostic("[host]:0" + k, true) == "kh:1: invalid port in \"[host]:0\"");
+    CHECK(only_diagnostic("[host]:65536" + k, true) == "kh:1: invalid port in \"[host]:65536\"");
+    CHECK(only_diagnostic("[host]x:22" + k, true) == "kh:1: invalid [host]:port entry \"[host]x:22\"");
+    CHECK(only_diagnostic("[]:22" + k, true) == "kh:1: invalid [host]:port entry \"[]:22\"");
+    CHECK(only_diagnostic("[fe80:1]:22" + k, true) == "kh:1: invalid host name \"[fe80:1]:22\"");
+    // Lines that are not entries.
+    CHECK(only_diagnostic(hashed_name + k) ==
+          "kh:1: hashed host names cannot be read yet (matching them needs HMAC-SHA1)");
     CHECK(only_diagnostic("@cert-authority *.example.com" + k) == "kh:1: @cert-authority lines are not supported yet");
     CHECK(only_diagnostic("@revoked") == "kh:1: no host names after @revoked");
     CHECK(only_diagnostic("@revoked " + key_text(1)) ==
@@ -80,23 +101,15 @@ TEST_CASE("known_hosts: every unsupported or bad line is skipped with path:line 
           "kh:1: @revoked: key type \"ssh-rsa\" is not supported (only ssh-ed25519)");
     CHECK(only_diagnostic("@revoked * ssh-ed25519 AAAA!!!!") == "kh:1: @revoked: invalid ssh-ed25519 key data");
     CHECK(only_diagnostic("@trusted host" + k) == "kh:1: unknown marker \"@trusted\"");
-    CHECK(only_diagnostic("a,,b" + k) == "kh:1: empty host name in the list");
-    CHECK(only_diagnostic("host/name" + k) == "kh:1: invalid host name \"host/name\"");
-    CHECK(only_diagnostic("-oProxyCommand" + k) == "kh:1: invalid host name \"-oProxyCommand\"");
-    CHECK(only_diagnostic("host:2200" + k) == "kh:1: a host with a port must be written [host]:port: \"host:2200\"");
-    CHECK(only_diagnostic("[host]" + k) == "kh:1: invalid [host]:port entry \"[host]\"");
-    CHECK(only_diagnostic("[host]:" + k) == "kh:1: invalid port in \"[host]:\"");
-    CHECK(only_diagnostic("[host]:0" + k) == "kh:1: invalid port in \"[host]:0\"");
-    CHECK(only_diagnostic("[host]:65536" + k) == "kh:1: invalid port in \"[host]:65536\"");
-    CHECK(only_diagnostic("[host]x:22" + k) == "kh:1: invalid [host]:port entry \"[host]x:22\"");
-    CHECK(only_diagnostic("[]:22" + k) == "kh:1: invalid [host]:port entry \"[]:22\"");
-    CHECK(only_diagnostic("[fe80:1]:22" + k) == "kh:1: invalid host name \"[fe80:1]:22\"");
+    CHECK(only_diagnostic(key_text(1)) == "kh:1: no host names before the key");
     CHECK(only_diagnostic("host") == "kh:1: no key after the host names");
     CHECK(only_diagnostic("host ssh-ed25519") == "kh:1: missing ssh-ed25519 key data");
     CHECK(only_diagnostic(std::string("host ") + rsa_line) ==
           "kh:1: key type \"ssh-rsa\" is not supported (only ssh-ed25519)");
     CHECK(only_diagnostic("host ssh-ed25519 AAAA!!!!") == "kh:1: invalid ssh-ed25519 key data");
     CHECK(only_diagnostic("host hello world") == "kh:1: not a key: \"hello\"");
+    CHECK(only_diagnostic("host:22 hello") == "kh:1: not a key: \"hello\"; a host with a port must be written "
+                                              "[host]:port: \"host:22\"");
     CHECK(only_diagnostic("host" + k + "\x01") == "kh:1: line contains control characters");
     CHECK(only_diagnostic(std::string("ho\0st", 5) + k) == "kh:1: line contains control characters");
 }
@@ -107,10 +120,19 @@ TEST_CASE("known_hosts: a bad line does not void the file", "[trust]") {
                              "garbage\n" +
                              "good2 " + key_text(3) + "\n";
     auto f = parse_known_hosts("kh", text);
-    REQUIRE(f.entries.size() == 2);
+    REQUIRE(f.entries.size() == 3);
     CHECK(f.entries[0].hosts[0].host == "good1");
-    CHECK(f.entries[1].hosts[0].host == "good2");
-    CHECK(f.entries[1].where.line == 4);
+    // A line whose only name is bad is kept, naming no host for certain.
+    CHECK(f.entries[1].hosts.empty());
+    CHECK(f.entries[1].bad_names == std::vector<std::string>{"bad/name"});
+    CHECK(f.entries[2].hosts[0].host == "good2");
+    CHECK(f.entries[2].where.line == 4);
+    // "garbage" names a host and holds no key.
+    REQUIRE(f.unusable.size() == 1);
+    CHECK(f.unusable[0].where == Location{"kh", 3});
+    CHECK(f.unusable[0].kind == UnusableKind::named);
+    CHECK(f.unusable[0].hosts == std::vector<HostPort>{{"garbage", default_port}});
+    CHECK(f.skipped == 1);
     REQUIRE(f.diagnostics.size() == 2);
     CHECK(f.diagnostics[0].where == Location{"kh", 2});
     CHECK(f.diagnostics[1].where == Location{"kh", 3});
@@ -135,6 +157,13 @@ TEST_CASE("known_hosts: the reader reports every line's status and text", "[trus
     }
     CHECK(statuses == std::vector<LineStatus>{LineStatus::comment, LineStatus::blank, LineStatus::blank,
                                               LineStatus::entry, LineStatus::skipped});
+    // The hashed line comes back with what check_host needs to know about it.
+    KnownHostsReader again("kh", text);
+    for (int i = 0; i < 4; ++i) CHECK_FALSE(again.next()->unusable);
+    auto hashed = again.next();
+    REQUIRE(hashed->unusable);
+    CHECK(hashed->unusable->kind == UnusableKind::any_host);
+    CHECK(hashed->unusable->where == Location{"kh", 5});
     CHECK(numbers == std::vector<std::size_t>{1, 2, 3, 4, 5});
     CHECK_FALSE(r.truncated());
 }
@@ -209,13 +238,247 @@ TEST_CASE("check_host: host names compare case-insensitively", "[trust]") {
     CHECK(check(files, "www.example.co", default_port, 1).status == HostStatus::unknown);
 }
 
-TEST_CASE("check_host: skipped lines never match", "[trust]") {
+TEST_CASE("check_host: lines twoway cannot read never vouch for a key, and a readable line still counts", "[trust]") {
     std::vector<KnownHostsFile> files{parse_known_hosts(
         "kh", "|1|abc=|def= " + key_text(1) + "\n@cert-authority * " + key_text(1) + "\nhost,!,* " + key_text(1) +
                   "\nhost:22,* " + key_text(1) + "\n")};
-    CHECK(files[0].entries.empty());
-    CHECK(check(files, "host", default_port, 1).status == HostStatus::unknown);
-    CHECK(check(files, "*", default_port, 1).status == HostStatus::unknown);
+    REQUIRE(files[0].entries.size() == 2);
+    CHECK(files[0].entries[0].bad_names == std::vector<std::string>{"!"});
+    CHECK(files[0].entries[1].bad_names == std::vector<std::string>{"host:22"});
+    REQUIRE(files[0].unusable.size() == 2);
+    // Lines 3 and 4 name "host" and every host with their good names ("!" negates nothing, as in
+    // OpenSSH): known wins over the hashed and @cert-authority lines.
+    CHECK(check(files, "host", default_port, 1).status == HostStatus::known);
+    CHECK(check(files, "*", default_port, 1).status == HostStatus::known);
+    // Another key: changed, and the lines that cannot be read are listed too.
+    auto v = check(files, "host", default_port, 2);
+    CHECK(v.status == HostStatus::changed);
+    CHECK(v.mismatches.size() == 2);
+    REQUIRE(v.unreadable.size() == 2);
+    CHECK(v.unreadable[0].where.line == 1);
+    CHECK(v.unreadable[1].where.line == 2);
+    // "host:22" (meant as [host]:22) is one bad name: port 22 of host is uncertain, not known, on line 4.
+    auto p22 = check(files, "host", 22, 2);
+    CHECK(p22.status == HostStatus::changed);  // line 3's "*" names [host]:22 with another key
+}
+
+TEST_CASE("check_host: one bad name does not void the line's good ones (the issue 13 line)", "[trust]") {
+    std::vector<KnownHostsFile> files{
+        parse_known_hosts("kh", "[127.0.0.1]:4497,legacy-host:4497 " + key_text(1) + "\n")};
+    REQUIRE(files[0].entries.size() == 1);
+    CHECK(files[0].entries[0].hosts == std::vector<HostPort>{{"127.0.0.1", 4497}});
+    CHECK(files[0].entries[0].bad_names == std::vector<std::string>{"legacy-host:4497"});
+    REQUIRE(files[0].diagnostics.size() == 1);
+    CHECK(files[0].diagnostics[0].text() == "kh:1: a host with a port must be written [host]:port: "
+                                            "\"legacy-host:4497\"; the line's other names still count");
+    // The good name decides, as in OpenSSH: the impostor's key is a changed key, never a new host.
+    CHECK(check(files, "127.0.0.1", 4497, 1).status == HostStatus::known);
+    auto impostor = check(files, "127.0.0.1", 4497, 2);
+    CHECK(impostor.status == HostStatus::changed);
+    REQUIRE(impostor.mismatches.size() == 1);
+    CHECK(impostor.mismatches[0].key == test_key(1));
+    CHECK(known_host_keys(files, "127.0.0.1", 4497) == std::vector<PublicKey>{test_key(1)});
+    // The bad name was probably meant as [legacy-host]:4497: that host is uncertain with any key, and
+    // gets no stealth proof from it.
+    for (int key : {1, 2}) {
+        auto v = check(files, "legacy-host", 4497, key);
+        CHECK(v.status == HostStatus::uncertain);
+        REQUIRE(v.unreadable.size() == 1);
+        CHECK(v.unreadable[0].where == Location{"kh", 1});
+    }
+    CHECK(known_host_keys(files, "legacy-host", 4497).empty());
+    CHECK(known_host_naming(files[0].entries[0], "LEGACY-HOST", 4497) == HostNaming::maybe);
+    // Other hosts and ports are unaffected.
+    CHECK(check(files, "legacy-host", default_port, 2).status == HostStatus::unknown);
+    CHECK(check(files, "127.0.0.2", 4497, 2).status == HostStatus::unknown);
+}
+
+TEST_CASE("check_host: a hashed line makes every host uncertain unless a readable line knows the key", "[trust]") {
+    const std::string hashed = std::string(hashed_name) + " " + key_text(1) + "\n";
+    std::vector<KnownHostsFile> only{parse_known_hosts("user", "# ssh's HashKnownHosts\n" + hashed)};
+    REQUIRE(only[0].unusable.size() == 1);
+    CHECK(only[0].unusable[0].kind == UnusableKind::any_host);
+    // Whatever the key, even the one the hashed line holds: twoway cannot tell which host it names.
+    for (int key : {1, 2}) {
+        for (std::uint16_t port : {default_port, std::uint16_t{4497}}) {
+            auto v = check(only, "any.example", port, key);
+            CHECK(v.status == HostStatus::uncertain);
+            CHECK_FALSE(v.matched);
+            CHECK(v.mismatches.empty());
+            REQUIRE(v.unreadable.size() == 1);
+            CHECK(v.unreadable[0].text() ==
+                  "user:2: hashed host names cannot be read yet (matching them needs HMAC-SHA1)");
+            CHECK_FALSE(v.revocation_unreadable);
+        }
+    }
+    CHECK(known_host_keys(only, "any.example", default_port).empty());
+
+    // With a readable line for h: h is known with its key and changed with another; other hosts stay
+    // uncertain. The hashed line may be in another file (the global one) and still counts.
+    std::vector<KnownHostsFile> both{parse_known_hosts("user", "h " + key_text(3) + "\n"),
+                                     parse_known_hosts("global", hashed)};
+    auto known = check(both, "h", default_port, 3);
+    CHECK(known.status == HostStatus::known);
+    CHECK(known.unreadable.empty());
+    auto changed = check(both, "h", default_port, 1);
+    CHECK(changed.status == HostStatus::changed);
+    REQUIRE(changed.unreadable.size() == 1);
+    CHECK(changed.unreadable[0].where == Location{"global", 1});
+    CHECK(check(both, "other", default_port, 3).status == HostStatus::uncertain);
+    CHECK(known_host_keys(both, "h", default_port) == std::vector<PublicKey>{test_key(3)});
+    CHECK(known_host_keys(both, "other", default_port).empty());
+}
+
+TEST_CASE("check_host: a line whose names are read but whose key is not makes those hosts uncertain", "[trust]") {
+    for (const std::string& rest : std::vector<std::string>{"", " ssh-ed25519", " ssh-ed25519 AAAA!!!!", " hello world",
+                                                           " ssh-ed25519 " + key_text(1).substr(12, 40)}) {
+        INFO(rest);
+        std::vector<KnownHostsFile> files{parse_known_hosts("kh", "h,[h]:22" + rest + "\nz " + key_text(5) + "\n")};
+        REQUIRE(files[0].unusable.size() == 1);
+        CHECK(files[0].unusable[0].kind == UnusableKind::named);
+        CHECK(check(files, "h", default_port, 1).status == HostStatus::uncertain);
+        CHECK(check(files, "h", 22, 1).status == HostStatus::uncertain);
+        CHECK(check(files, "h", 23, 1).status == HostStatus::unknown);
+        CHECK(check(files, "other", default_port, 1).status == HostStatus::unknown);
+        CHECK(check(files, "z", default_port, 5).status == HostStatus::known);
+        CHECK(known_host_keys(files, "h", default_port).empty());
+    }
+}
+
+TEST_CASE("check_host: a key of another type recorded for the host is a changed key, as in OpenSSH", "[trust]") {
+    // OpenSSH's check_hostkeys_by_key_or_type: any recorded key of the host that is not the one offered
+    // makes HOST_CHANGED, whatever its type; a line with the offered key makes HOST_OK.
+    std::vector<KnownHostsFile> files{parse_known_hosts("kh", std::string("rsa.example ") + rsa_line + "\n")};
+    REQUIRE(files[0].unusable.size() == 1);
+    CHECK(files[0].unusable[0].kind == UnusableKind::other_key_type);
+    CHECK(files[0].unusable[0].key_type == "ssh-rsa");
+    auto v = check(files, "rsa.example", default_port, 1);
+    CHECK(v.status == HostStatus::changed);
+    REQUIRE(v.mismatches.size() == 1);
+    CHECK(v.mismatches[0].key_type == "ssh-rsa");
+    CHECK(v.mismatches[0].where == Location{"kh", 1});
+    CHECK(v.unreadable.empty());
+    CHECK(check(files, "elsewhere", default_port, 1).status == HostStatus::unknown);
+    CHECK(known_host_keys(files, "rsa.example", default_port).empty());
+    // Known with an Ed25519 key too: the Ed25519 line decides.
+    files.push_back(parse_known_hosts("kh2", "rsa.example " + key_text(1) + "\n"));
+    CHECK(check(files, "rsa.example", default_port, 1).status == HostStatus::known);
+    auto both = check(files, "rsa.example", default_port, 2);
+    CHECK(both.status == HostStatus::changed);
+    CHECK(both.mismatches.size() == 2);
+    // A bad name on such a line that could mean the host: uncertain, not changed.
+    std::vector<KnownHostsFile> bad{parse_known_hosts("kh", std::string("rsa.example:22 ") + rsa_line + "\n")};
+    CHECK(check(bad, "rsa.example", 22, 1).status == HostStatus::uncertain);
+}
+
+TEST_CASE("check_host: @cert-authority, unknown markers, missing host names and junk make hosts uncertain",
+          "[trust]") {
+    const auto status = [](const std::string& text, std::string_view host) {
+        const std::vector<KnownHostsFile> files{parse_known_hosts("kh", text)};
+        return check(files, host, default_port, 1).status;
+    };
+    const std::string k = " " + key_text(1) + "\n";
+    // twoway cannot check certificates: the hosts the line names may not be met with a plain key.
+    CHECK(status("@cert-authority *.example.com" + k, "a.example.com") == HostStatus::uncertain);
+    const auto ca = parse_known_hosts("kh", "@cert-authority *.example.com" + k + "@cert-authority |1|a=|b=" + k);
+    REQUIRE(ca.unusable.size() == 2);
+    CHECK((ca.unusable[0].cert_authority && ca.unusable[0].kind == UnusableKind::named));
+    CHECK((ca.unusable[1].cert_authority && ca.unusable[1].kind == UnusableKind::any_host));
+    CHECK(status("@cert-authority *.example.com" + k, "a.example.org") == HostStatus::unknown);
+    CHECK(status("@cert-authority " + std::string(hashed_name) + k, "a.example.org") == HostStatus::uncertain);
+    CHECK(status("@cert-authority" + k, "a.example.org") == HostStatus::uncertain);
+    // Nothing can be read: every host.
+    CHECK(status("@trusted host" + k, "anything") == HostStatus::uncertain);
+    CHECK(status(key_text(2) + "\n", "anything") == HostStatus::uncertain);
+    CHECK(status("host" + std::string(1, '\0') + k, "anything") == HostStatus::uncertain);
+    CHECK(status("h\x1b[31m" + k, "anything") == HostStatus::uncertain);
+    CHECK(status("h\r" + k, "anything") == HostStatus::uncertain);  // a CR inside the line
+    CHECK(status("h " + key_text(1) + " " + std::string(8192, 'c') + "\n", "anything") == HostStatus::uncertain);
+    // A CRLF line ending is only a line ending.
+    CHECK(status("h " + key_text(1) + "\r\n", "h") == HostStatus::known);
+    CHECK(status("h " + key_text(1) + "\r\n", "other") == HostStatus::unknown);
+    // Blank lines and comments concern no host.
+    CHECK(status("\n   \n# |1|abc= junk\n\t# x\n", "anything") == HostStatus::unknown);
+}
+
+TEST_CASE("check_host: an @revoked line twoway cannot read makes every verdict uncertain, known ones too",
+          "[trust]") {
+    for (const std::string& revoked : std::vector<std::string>{"@revoked * ssh-ed25519 AAAA!!!!", "@revoked",
+                                                              "@revoked *", "@revoked " + key_text(9),
+                                                              "@revoked * hello"}) {
+        INFO(revoked);
+        std::vector<KnownHostsFile> files{parse_known_hosts("kh", "h " + key_text(1) + "\n" + revoked + "\n")};
+        REQUIRE(files[0].unusable.size() == 1);
+        CHECK(files[0].unusable[0].kind == UnusableKind::revocation);
+        auto v = check(files, "h", default_port, 1);
+        CHECK(v.status == HostStatus::uncertain);
+        CHECK(v.revocation_unreadable);
+        CHECK_FALSE(v.matched);
+        REQUIRE(v.unreadable.size() == 1);
+        CHECK(v.unreadable[0].where.line == 2);
+        CHECK(check(files, "elsewhere", default_port, 2).status == HostStatus::uncertain);
+        // No stealth proof for a key the line may revoke.
+        CHECK(known_host_keys(files, "h", default_port).empty());
+    }
+    // A revoked key of another type cannot be an Ed25519 key: the line changes nothing.
+    std::vector<KnownHostsFile> rsa{
+        parse_known_hosts("kh", "h " + key_text(1) + "\n@revoked * " + std::string(rsa_line) + "\n")};
+    CHECK(rsa[0].unusable.empty());
+    CHECK(check(rsa, "h", default_port, 1).status == HostStatus::known);
+    CHECK(check(rsa, "other", default_port, 1).status == HostStatus::unknown);
+    // A readable @revoked line still wins over an unreadable one.
+    std::vector<KnownHostsFile> both{
+        parse_known_hosts("kh", "@revoked * ssh-ed25519 AAAA!!!!\n@revoked * " + key_text(1) + "\n")};
+    CHECK(check(both, "h", default_port, 1).status == HostStatus::revoked);
+}
+
+TEST_CASE("known_hosts: only an exact key type name means the host names are missing", "[trust]") {
+    // Host names may start like key types (found by the known_hosts fuzz target: "ecdsa-web.example"
+    // was taken for a missing host field, and the line made every host uncertain).
+    for (const char* host : {"ssh-gw.example", "ecdsa-web.example", "sk-1", "ssh-ed25519x"}) {
+        INFO(host);
+        std::vector<KnownHostsFile> files{parse_known_hosts("kh", std::string(host) + " " + key_text(1) + "\n" +
+                                                                      "@revoked " + host + " " + key_text(2) + "\n")};
+        CHECK(files[0].unusable.empty());
+        CHECK(files[0].diagnostics.empty());
+        REQUIRE(files[0].entries.size() == 2);
+        CHECK(check(files, host, default_port, 1).status == HostStatus::known);
+        CHECK(check(files, "other", default_port, 1).status == HostStatus::unknown);
+        CHECK(check(files, "other", default_port, 2).status == HostStatus::revoked);
+    }
+    for (const char* type : {"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "sk-ssh-ed25519@openssh.com"}) {
+        INFO(type);
+        auto f = parse_known_hosts("kh", std::string(type) + " AAAA\n@revoked " + type + " AAAA\n");
+        REQUIRE(f.unusable.size() == 2);
+        CHECK(f.unusable[0].kind == UnusableKind::any_host);
+        CHECK(f.unusable[1].kind == UnusableKind::revocation);
+    }
+}
+
+TEST_CASE("known_host_naming: bad names read as OpenSSH would, or as the [host]:port meant", "[trust]") {
+    const auto naming = [](const std::string& names, std::string_view host, std::uint16_t port) {
+        auto f = parse_known_hosts("kh", names + " " + key_text(1) + "\n");
+        REQUIRE(f.entries.size() == 1);
+        return known_host_naming(f.entries[0], host, port);
+    };
+    CHECK(naming("web:2200", "web", 2200) == HostNaming::maybe);  // [web]:2200 was meant
+    CHECK(naming("web:2200", "web", default_port) == HostNaming::no);
+    CHECK(naming("web:4422", "web", default_port) == HostNaming::maybe);
+    CHECK(naming("*.corp:2200", "a.corp", 2200) == HostNaming::maybe);
+    CHECK(naming("[web]", "web", default_port) == HostNaming::no);  // OpenSSH's literal "[web]" matches nothing
+    CHECK(naming("we/b", "we/b", default_port) == HostNaming::maybe);  // literally, as OpenSSH compares it
+    CHECK(naming("a,,b", "a", default_port) == HostNaming::yes);  // an empty name means nothing
+    CHECK(naming("a,,b", "c", default_port) == HostNaming::no);
+    // A good negation takes the line out whatever else; a bad one that could mean the host makes it maybe.
+    CHECK(naming("*,!web,web:22", "web", 22) == HostNaming::yes);
+    CHECK(naming("*,!web,web:22", "web", default_port) == HostNaming::no);
+    CHECK(naming("*,![web]:22,we/b", "web", 22) == HostNaming::no);
+    CHECK(naming("*,!web:22", "web", 22) == HostNaming::maybe);
+    CHECK(naming("*,!web:22", "web", 23) == HostNaming::yes);
+    CHECK(naming("web,web:22", "web", default_port) == HostNaming::yes);  // the good name already names it
+    auto u = parse_known_hosts("kh", std::string(hashed_name) + " " + key_text(1) + "\n");
+    REQUIRE(u.unusable.size() == 1);
+    CHECK(known_host_naming(u.unusable[0], "x", 1) == HostNaming::maybe);
 }
 
 TEST_CASE("known_hosts: patterns are kept apart from plain names, lower-cased, once each", "[trust]") {
@@ -371,6 +634,16 @@ TEST_CASE("known_hosts limits: line length, lines, entries and diagnostics", "[t
         CHECK(f.entries.empty());
         CHECK(f.truncated);
         CHECK(f.diagnostics.at(0).text() == "kh:4: too many lines (limit 3); the rest of the file is ignored");
+    }
+    SECTION("lines twoway cannot use count as entries: a flood of them stops the reading") {
+        TrustLimits limits;
+        limits.max_entries = 2;
+        auto f = parse_known_hosts("kh", "|1|a=|b= " + key_text(1) + "\nh " + key_text(2) + "\n|1|c=|d= " +
+                                             key_text(1) + "\n" + good + "\n", limits);
+        CHECK(f.unusable.size() == 1);
+        CHECK(f.entries.size() == 1);
+        CHECK(f.truncated);
+        CHECK(f.diagnostics.back().text() == "kh:3: too many entries (limit 2); the rest of the file is ignored");
     }
     SECTION("diagnostics are capped, skipped lines still counted") {
         TrustLimits limits;

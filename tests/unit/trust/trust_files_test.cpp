@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <twoway/trust.hpp>
 
@@ -161,9 +162,41 @@ TEST_CASE("append_known_host: concurrent appends lose no line, and a line alread
     const std::string before = slurp(file);
     REQUIRE(append_known_host(file.string(), "H0-0.example", default_port, test_key(1)));
     CHECK(slurp(file) == before);
-    // Another key for the host is still added (the caller decided to trust it).
-    REQUIRE(append_known_host(file.string(), "h0-0.example", default_port, test_key(9)));
-    CHECK(slurp(file) == before + "h0-0.example " + key_text(9) + "\n");
+    // Another key for the host is not: the caller's "unknown" is stale (another client recorded another
+    // key meanwhile), and two keys for one host would make both known from then on.
+    CHECK(append_known_host(file.string(), "h0-0.example", default_port, test_key(9)).error() ==
+          errc::host_key_rejected);
+    CHECK(slurp(file) == before);
+    // Nor beside a line that makes the host uncertain.
+    std::ofstream(file, std::ios::app) << "|1|a=|b= " << key_text(9) << "\n";
+    const std::string with_hashed = slurp(file);
+    CHECK(append_known_host(file.string(), "new.example", default_port, test_key(9)).error() ==
+          errc::host_key_rejected);
+    CHECK(slurp(file) == with_hashed);
     // No temporary file is left behind.
     CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
+}
+
+TEST_CASE("append_known_host never replaces a file another user owns", "[trust]") {
+    // The atomic rename would hand the file to us: as root (sudo -E with a user's HOME), a user's
+    // known_hosts would become root's. Needs root to give the file away.
+    if (::geteuid() != 0) {
+        WARN("not root: cannot make a file owned by another user");
+        return;
+    }
+    TempDir dir;
+    const fs::path file = dir.path / "known_hosts";
+    std::ofstream(file) << "a " << key_text(1) << "\n";
+    REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+    const auto s = append_known_host(file.string(), "b", default_port, test_key(2));
+    REQUIRE_FALSE(s);
+    CHECK(s.error() == std::errc::operation_not_permitted);
+    CHECK(slurp(file) == "a " + key_text(1) + "\n");
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK(st.st_uid == 65534U);
+    // Our own file is appended to as before.
+    REQUIRE(::chown(file.c_str(), 0, 0) == 0);
+    REQUIRE(append_known_host(file.string(), "b", default_port, test_key(2)));
+    CHECK(slurp(file) == "a " + key_text(1) + "\nb " + key_text(2) + "\n");
 }
