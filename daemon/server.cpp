@@ -19,6 +19,27 @@ namespace {
 
 // After SIGTERM, sessions get this long to end cleanly before they are closed outright.
 constexpr auto shutdown_grace = std::chrono::seconds(5);
+// How long the accept loop pauses when accept() fails for want of descriptors or memory.
+constexpr auto accept_pause = std::chrono::milliseconds(100);
+
+enum class AcceptFailure { descriptors, memory, other };
+
+// By errno value in Asio's own category ("asio.system"), whose default_error_condition maps only some
+// errors to std::errc: EMFILE is not among them, so comparing with std::errc::too_many_files_open never
+// matched and the loop spun on the error.
+AcceptFailure accept_failure(const std::error_code& ec) {
+    const auto& cat = ec.category();
+    if (cat != asio::error::get_system_category() && cat != std::system_category() && cat != std::generic_category()) {
+        return AcceptFailure::other;
+    }
+    switch (ec.value()) {
+        case EMFILE:
+        case ENFILE: return AcceptFailure::descriptors;
+        case ENOBUFS:
+        case ENOMEM: return AcceptFailure::memory;
+        default: return AcceptFailure::other;
+    }
+}
 
 std::string duration_text(std::chrono::steady_clock::duration d) {
     const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
@@ -95,6 +116,8 @@ void Server::bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& int
         if (!ec && ep.address().is_v6()) (void)acceptor->set_option(asio::ip::v6_only(true), ec);
         if (!ec) (void)acceptor->bind(ep, ec);
         if (!ec) (void)acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        // accept_and_close() calls accept4() on it directly: it must never block.
+        if (!ec) (void)acceptor->non_blocking(true, ec);
         if (ec) {
             log_error("Bind to ", where, " failed: ", ec.message(), ".");
             continue;
@@ -139,19 +162,43 @@ awaitable<void> Server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
     for (;;) {
         auto [ec, socket] = co_await acceptor->async_accept(nothrow);
         if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
-        if (ec) {
-            if (ec == asio::error::connection_aborted) continue;
-            log_error("accept: ", ec.message());
-            if (ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-                ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
-                // Out of descriptors: pause instead of spinning on the same error.
-                asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-                (void)co_await pause.async_wait(nothrow);
-            }
+        if (!ec) {
+            on_accept(std::move(socket));
             continue;
         }
-        on_accept(std::move(socket));
+        if (ec == asio::error::connection_aborted) continue;
+        const AcceptFailure why = accept_failure(ec);
+        if (why == AcceptFailure::descriptors && spare_.held()) {
+            // At the descriptor limit the waiting connection stays in the backlog, the listening socket
+            // stays readable and every accept fails again at once: with the spare descriptor freed for a
+            // moment, take the connection off the backlog and close it, so the client learns at once
+            // and the loop waits again for something new.
+            spare_.release();
+            const bool closed = accept_and_close(acceptor->native_handle());
+            (void)spare_.restore();
+            log_accept_failure(ec, closed);
+            if (closed) continue;
+        } else {
+            log_accept_failure(ec, false);
+        }
+        if (why != AcceptFailure::other) {
+            // Out of descriptors (with no spare) or of kernel memory: pause instead of spinning on the
+            // same error, as sshd does.
+            asio::steady_timer pause(io_, accept_pause);
+            (void)co_await pause.async_wait(nothrow);
+        }
     }
+}
+
+void Server::log_accept_failure(const std::error_code& ec, bool closed) {
+    // One line at ERROR per interval, so a flood at the limit cannot flood the log; the rest at DEBUG.
+    const auto d = drop_log_.note(DropKind::accept_error, std::chrono::steady_clock::now());
+    const std::string what = cat("accept: ", ec.message(), closed ? ": closed a waiting connection unserved" : "");
+    if (d.info) {
+        if (d.unshown > 0) return log_error(what, " (and ", d.unshown, " more since the last such line)");
+        return log_error(what);
+    }
+    log_debug(what);
 }
 
 void Server::on_accept(tcp::socket socket) {

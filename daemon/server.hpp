@@ -17,6 +17,7 @@
 #include <asio/signal_set.hpp>
 
 #include "async.hpp"
+#include "descriptors.hpp"
 #include "settings.hpp"
 #include "startups.hpp"
 
@@ -68,6 +69,7 @@ private:
     void bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& into);
     awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor);
     void on_accept(tcp::socket socket);
+    void log_accept_failure(const std::error_code& ec, bool closed);
     void log_drop(Admission why, const Peer& peer, const std::string& source);
     void log_penalty_drop(PenaltyKind why, const Peer& peer);
     awaitable<void> signal_loop();
@@ -85,6 +87,7 @@ private:
     StartupLimiter limiter_;
     PenaltyBox penalties_;
     DropLog drop_log_;
+    SpareDescriptor spare_;
     asio::signal_set signals_;
     asio::signal_set child_signals_;
     asio::steady_timer shutdown_timer_;

@@ -153,7 +153,7 @@ private:
 // Keeps drop lines from flooding the log: per kind, the first drop in each interval is logged at INFO
 // (with the number of drops since the previous INFO line of that kind), the others at VERBOSE.
 // (PerSourceMaxStartups drops are limited per source instead: StartupLimiter.)
-enum class DropKind { penalty, byte_cap, count_ };
+enum class DropKind { penalty, byte_cap, accept_error, count_ };
 
 class DropLog {
 public:

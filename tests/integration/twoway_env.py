@@ -10,6 +10,7 @@ timeout; every process is ended by its PID. Set TWOWAY_TEST_KEEP=1 to keep the t
 import fcntl
 import os
 import re
+import resource
 import select
 import shutil
 import signal
@@ -91,11 +92,13 @@ class World:
             self.start_daemon()
 
     # ---- daemon ----------------------------------------------------------------------------------
-    def start_daemon(self):
+    def start_daemon(self, nofile=None):
+        """nofile: (soft, hard) RLIMIT_NOFILE to start twowayd with."""
         self.log = open(self.log_path, "ab")
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, nofile)) if nofile else None
         self.daemon = subprocess.Popen([TWOWAYD, "-D", "-e", "-f", self.config, "-p", "0"],
                                        stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                       env={"PATH": CLEAN_PATH, "LANG": "C"})
+                                       env={"PATH": CLEAN_PATH, "LANG": "C"}, preexec_fn=limit)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             m = re.search(r"Server listening on 127\.0\.0\.1 port (\d+)\.", self.daemon_log())
