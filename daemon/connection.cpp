@@ -149,7 +149,7 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
             if (failed->error != twoway::errc::auth_denied) {
                 log_info("Handshake failed with ", peer_.text(), ": ", failed->error.message(), " [preauth]");
                 penalise(PenaltyKind::noauth);
-            } else {
+            } else if (!server_fault_) {
                 penalise(PenaltyKind::authfail);
             }
             co_await linger_close();
@@ -254,8 +254,14 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     const std::string safe_name = log_safe(v.account);
     std::string reason;
     auto account = lookup_account(v.account, reason);
+    if (!account && !reason.empty()) {
+        // Not "Invalid user": nothing is known about the account, and fail2ban counts that line against
+        // the client, who did nothing wrong. The penalty box is spared for the same reason.
+        log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": ", reason);
+        server_fault_ = true;
+        return false;
+    }
     if (!account) {
-        if (!reason.empty()) log_error(reason, " (", safe_name, ")");
         deny_log_invalid(safe_name, v.client_key);
         return false;
     }

@@ -62,6 +62,7 @@ private:
     bool timed_out_ = false;
     bool startup_counted_ = true;
     bool penalised_ = false;
+    bool server_fault_ = false;  // denied because of our own trouble (a failed account lookup), not the client's
     std::optional<Account> account_;
     std::shared_ptr<Session> session_;
 };

@@ -104,5 +104,38 @@ def test_accept_at_the_descriptor_limit_closes_instead_of_spinning():
         check(r.returncode == 0 and r.stdout == b"back\n", f"login once descriptors were free again: {r}")
 
 
+def test_failed_account_lookup_is_not_an_invalid_user():
+    limit = 48
+    with trusted_world("nofile-lookup", "MaxStartups 1000\nLoginGraceTime 30\n", start=False) as w:
+        w.start_daemon(nofile=(limit, limit))
+        trust(w)
+        pid = w.daemon.pid
+        # Stalled connections until one descriptor is left: the good client's connection takes it, and
+        # nothing is left for the account lookup.
+        held = []
+        while (n := open_descriptors(pid)) < limit - 1 and len(held) < limit:
+            held.append(socket.create_connection(("127.0.0.1", w.port), timeout=10))
+            deadline = time.monotonic() + 5
+            while open_descriptors(pid) == n and time.monotonic() < deadline:
+                time.sleep(0.01)
+        check(open_descriptors(pid) == limit - 1, f"{open_descriptors(pid)} descriptors open, wanted {limit - 1}")
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 255 and r.stderr == b"Permission denied (publickey).\n", f"login at the limit: {r}")
+        line = w.wait_log(r"error: Cannot check user root from 127\.0\.0\.1 port \d+: account lookup failed: "
+                          r"Too many open files").group(0)
+        log = w.daemon_log()
+        check("Invalid user root" not in log and "Failed publickey for root" not in log,
+              f"a failed lookup was logged as a refused user:\n{log}")
+        print(f"logged: {line}", flush=True)
+        for s in held:
+            s.close()
+        w.wait_log(r"Connection closed by 127\.0\.0\.1 port \d+ \[preauth\]")
+        deadline = time.monotonic() + 10
+        while open_descriptors(pid) > 20 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        r = w.twoway("127.0.0.1", "echo back")
+        check(r.returncode == 0 and r.stdout == b"back\n", f"login once descriptors were free again: {r}")
+
+
 if __name__ == "__main__":
     run_tests(globals())

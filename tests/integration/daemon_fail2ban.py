@@ -191,5 +191,14 @@ def test_shell_not_allowed_line():
     expect_match("normal", line, "^User ", user="alice")
 
 
+def test_failed_account_lookup_never_counts():
+    # A lookup that failed (no descriptor, NSS down) says nothing about the client: it must not count
+    # in any mode (integration-daemon_descriptors provokes the real line; it is built here as
+    # daemon/connection.cpp writes it, after the "error: " prefix that syslog does not show).
+    line = "Cannot check user alice from 127.0.0.1 port 40000: account lookup failed: Too many open files"
+    for mode in ("normal", "ddos", "aggressive"):
+        expect_no_match(mode, line)
+
+
 if __name__ == "__main__":
     run_tests(globals())
