@@ -32,13 +32,14 @@ bool shell_executable(const std::string& shell) {
 }  // namespace
 
 Connection::Connection(Server& server, tcp::socket socket, Peer peer, Source source,
-                       std::shared_ptr<const Settings> settings)
+                       std::shared_ptr<const Settings> settings, StartupTable::Id startup_id)
     : server_(server),
       socket_(std::move(socket)),
       peer_(std::move(peer)),
       source_(std::move(source)),
       settings_(std::move(settings)),
-      grace_(server.io()) {
+      grace_(server.io()),
+      startup_id_(startup_id) {
     server_.attach(this);
 }
 
@@ -49,7 +50,7 @@ Connection::~Connection() {
 
 void Connection::release_startup() {
     if (!std::exchange(startup_counted_, false)) return;
-    server_.release_startup(source_.key);
+    server_.release_startup(startup_id_);
 }
 
 void Connection::penalise(PenaltyKind kind) {
@@ -67,6 +68,29 @@ void Connection::abort() {
     if (session_) return session_->abort();
     std::error_code ec;
     (void)socket_.close(ec);
+}
+
+void Connection::conclude() {
+    if (std::exchange(concluded_, true)) return;
+    server_.startup_conclude(startup_id_);
+}
+
+int Connection::shed() {
+    shed_ = true;
+    startup_counted_ = false;  // the table already let go of it
+    std::error_code ec;
+    if (concluded_) {
+        // Already answered (a denial, or a silence held): nothing to pace, close now.
+        (void)socket_.close(ec);
+        return -1;
+    }
+    // Released, not closed: pending operations end (operation_aborted) and the coroutine returns quietly.
+    const int fd = socket_.release(ec);
+    if (ec) {
+        (void)socket_.close(ec);
+        return -1;
+    }
+    return fd;
 }
 
 awaitable<void> Connection::run() {
@@ -87,6 +111,14 @@ awaitable<void> Connection::run() {
         });
     }
 
+    // The handshake's state (its read buffer, transcript, the locked pages of its secrets) is created
+    // only once the client's first byte is there: a connection that sends nothing (the cheapest way to
+    // hold a slot) costs this object and little more. A failed wait (timeout, shed) falls through: the
+    // handshake's first read reports it.
+    // A client_hello that came with the connection is handled at once, before the next accept, so
+    // that the connection already ranks above the newcomers that might shed it (StartupTable).
+    std::error_code ec;
+    if (socket_.available(ec) == 0) (void)co_await socket_.async_wait(tcp::socket::wait_read, nothrow);
     auto result = co_await handshake();
     grace_.cancel();
     if (!result || !account_) co_return;
@@ -118,6 +150,9 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
     bool answered = false;  // server_hello has gone out
     for (;;) {
         if (auto out = hs.take_output(); !out.empty()) {
+            // The flight counts as progress from the moment it exists, before the write completes: the
+            // next connection accepted must already find this one ranked above a newcomer.
+            if (!answered) server_.startup_progress(startup_id_, Progress::answered);
             answered = true;
             auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), nothrow);
             if (ec) {
@@ -142,6 +177,7 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
                 log_verbose("No proof of the host key from ", peer_.text(), " (", failed->error.message(),
                             "): silent until LoginGraceTime [preauth]");
                 penalise(PenaltyKind::noauth);
+                conclude();
                 co_await silent_hold();
                 co_return std::nullopt;
             }
@@ -152,14 +188,17 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
             } else if (!server_fault_) {
                 penalise(PenaltyKind::authfail);
             }
+            conclude();
             co_await linger_close();
             co_return std::nullopt;
         }
         if (const auto* verdict = std::get_if<twoway::NeedClientVerdict>(&ev)) {
+            server_.startup_progress(startup_id_, Progress::proved);
             if (decide(*verdict)) {
                 (void)hs.authorize();
             } else {
                 (void)hs.deny("not authorized");
+                conclude();
             }
             continue;
         }
@@ -193,6 +232,7 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
 }
 
 void Connection::log_preauth_end(const std::error_code& ec) {
+    if (shed_) return;  // closed by us to make room: logged as a drop, never penalised
     if (timed_out_) {
         log_info("Timeout before authentication for ", peer_.text());
         penalise(PenaltyKind::grace_exceeded);

@@ -49,7 +49,11 @@ public:
     [[nodiscard]] twoway::Rng& rng() noexcept;
     [[nodiscard]] std::shared_ptr<const Settings> settings() const { return settings_; }
     // A connection authenticated or ended: it no longer counts against MaxStartups.
-    void release_startup(const std::string& source);
+    void release_startup(StartupTable::Id id);
+    // A connection reached a step of its handshake that counts as progress (StartupTable).
+    void startup_progress(StartupTable::Id id, Progress step);
+    // Its handshake is over without authentication; it only lingers (StartupTable::conclude).
+    void startup_conclude(StartupTable::Id id);
     // A connection from `source` ended badly before authenticating (PerSourcePenalties).
     void penalise(const Source& source, PenaltyKind kind);
     // Whether a drop of this kind is logged at INFO now (DropLog).
@@ -70,7 +74,10 @@ private:
     awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor);
     void on_accept(tcp::socket socket);
     void log_accept_failure(const std::error_code& ec, bool closed);
-    void log_drop(Admission why, const Peer& peer, const std::string& source);
+    void shed(const StartupTable::Shed& victim);
+    void hold_shed(int fd);
+    void close_held(const std::vector<int>& fds);
+    void arm_shed_timer();
     void log_penalty_drop(PenaltyKind why, const Peer& peer);
     awaitable<void> signal_loop();
     awaitable<void> child_loop();
@@ -84,7 +91,11 @@ private:
     ServerOptions options_;
     std::shared_ptr<const Settings> settings_;
     std::vector<Listener> listeners_;
-    StartupLimiter limiter_;
+    StartupTable startups_;
+    std::unordered_map<StartupTable::Id, Connection*> preauth_;  // every connection startups_ counts
+    ShedHold shed_hold_;
+    asio::steady_timer shed_timer_;
+    bool shed_timer_armed_ = false;
     PenaltyBox penalties_;
     DropLog drop_log_;
     SpareDescriptor spare_;

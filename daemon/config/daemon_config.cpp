@@ -302,23 +302,22 @@ void Parser::max_startups(const Keyword& kw, const std::string& arg) {
         value_error(kw, "invalid spec " + text::quoted(arg) +
                             " (expected N, or start:rate:full with start <= full and rate 1-100)");
     };
-    MaxStartups ms;
+    // sshd's start:rate:full is checked as sshd checks it (admins copy it from sshd_config), and read as
+    // a table of `full`: twowayd never refuses a newcomer at random (docs/CONFIG.md, MaxStartups).
+    std::optional<std::uint64_t> size;
     const auto c1 = arg.find(':');
     if (c1 == std::string::npos) {
-        auto n = text::parse_decimal(arg, max_int);
-        if (!n || *n == 0) return invalid();
-        ms.start = ms.full = static_cast<std::uint32_t>(*n);
+        size = text::parse_decimal(arg, max_int);
     } else {
         const auto c2 = arg.find(':', c1 + 1);
         if (c2 == std::string::npos) return invalid();
         auto start = text::parse_decimal(std::string_view(arg).substr(0, c1), max_int);
         auto rate = text::parse_decimal(std::string_view(arg).substr(c1 + 1, c2 - c1 - 1), 100);
-        auto full = text::parse_decimal(std::string_view(arg).substr(c2 + 1), max_int);
-        if (!start || !rate || !full || *rate == 0 || *start > *full || *full == 0) return invalid();
-        ms = MaxStartups{static_cast<std::uint32_t>(*start), static_cast<std::uint32_t>(*rate),
-                         static_cast<std::uint32_t>(*full)};
+        size = text::parse_decimal(std::string_view(arg).substr(c2 + 1), max_int);
+        if (!start || !rate || !size || *rate == 0 || *start > *size) return invalid();
     }
-    if (first(kw.key)) config_.max_startups = ms;
+    if (!size || *size == 0) return invalid();
+    if (first(kw.key)) config_.max_startups = static_cast<std::uint32_t>(*size);
 }
 
 void Parser::net_block_size(const Keyword& kw, const std::string& arg) {
@@ -492,8 +491,7 @@ std::string format_daemon_config(const DaemonConfig& c) {
     line("strictmodes", yes_no(c.strict_modes));
     line("stealthmode", yes_no(c.stealth_mode));
     line("logingracetime", std::to_string(c.login_grace_time));
-    line("maxstartups", std::to_string(c.max_startups.start) + ":" + std::to_string(c.max_startups.rate) + ":" +
-                            std::to_string(c.max_startups.full));
+    line("maxstartups", std::to_string(c.max_startups));
     line("persourcemaxstartups", c.per_source_max_startups ? std::to_string(*c.per_source_max_startups) : "none");
     line("persourcenetblocksize",
          std::to_string(c.per_source_net_block_v4) + ":" + std::to_string(c.per_source_net_block_v6));

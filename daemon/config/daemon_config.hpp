@@ -39,14 +39,11 @@ struct Endpoint {
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
-// sshd's random early drop of unauthenticated connections: from `start` of them, refuse new ones with
-// probability rate/100, rising linearly to 100% at `full`.
-struct MaxStartups {
-    std::uint32_t start = 10;
-    std::uint32_t rate = 30;
-    std::uint32_t full = 100;
-    friend bool operator==(const MaxStartups&, const MaxStartups&) = default;
-};
+// MaxStartups: the size of the table of unauthenticated connections. When it is full, the connection
+// that has made the least progress for the longest time is shed to admit a new one (daemon/startups.hpp);
+// sshd's start:rate:full is read as a table of `full` (docs/CONFIG.md says why). The default is sized
+// from the measured cost of a stalled connection (docs/twowayd.md, LIMITS BEFORE AUTHENTICATION).
+inline constexpr std::uint32_t default_max_startups = 1000;
 
 // An IPv4 or IPv6 address as 4 or 16 bytes in network order (IPv4 uses the first 4).
 struct IpAddress {
@@ -114,7 +111,7 @@ struct DaemonConfig {
     // (host_key_mac, PROTOCOL.md 4.1.1); everyone else gets silence until LoginGraceTime.
     bool stealth_mode = false;
     std::uint32_t login_grace_time = 120;  // seconds; 0 = no limit
-    MaxStartups max_startups;
+    std::uint32_t max_startups = default_max_startups;
     std::optional<std::uint32_t> per_source_max_startups;  // nothing: no limit ("none")
     std::uint32_t per_source_net_block_v4 = 32;  // PerSourceNetBlockSize: bits that make one "source"
     std::uint32_t per_source_net_block_v6 = 128;

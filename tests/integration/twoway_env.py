@@ -58,7 +58,7 @@ def public_key_line(pub_path):
 class World:
     """One daemon and one client home. Use as a context manager."""
 
-    def __init__(self, name, services=None, start=True, extra_config=""):
+    def __init__(self, name, services=None, start=True, extra_config="", log_level="VERBOSE"):
         self.dir = tempfile.mkdtemp(prefix=f"twoway-it-{name}-")
         os.chmod(self.dir, 0o755)
         self.etc = os.path.join(self.dir, "etc")
@@ -80,7 +80,7 @@ class World:
             f"HostKey {self.host_key}",
             f"AuthorizedKeysFile {self.authorized_keys}",
             "StrictModes no",
-            "LogLevel VERBOSE",
+            f"LogLevel {log_level}",
         ]
         for svc_name, port in (services or {}).items():
             lines.append(f"Service {svc_name} 127.0.0.1:{port}")

@@ -33,7 +33,7 @@ DaemonConfig good(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("daemon config: the defaults are sshd's, on port 4422", "[config]") {
+TEST_CASE("daemon config: the defaults (sshd's, but for the limits), on port 4422", "[config]") {
     const DaemonConfig d;
     CHECK(d.ports == std::vector<std::uint16_t>{4422});
     CHECK(d.listen_addresses == std::vector<ListenAddress>{{"0.0.0.0", 0}, {"::", 0}});
@@ -41,7 +41,7 @@ TEST_CASE("daemon config: the defaults are sshd's, on port 4422", "[config]") {
     CHECK(d.authorized_keys_files == std::vector<std::string>{"%h/.twoway/authorized_keys"});
     CHECK(d.strict_modes);
     CHECK(d.login_grace_time == 120);
-    CHECK(d.max_startups == MaxStartups{10, 30, 100});
+    CHECK(d.max_startups == default_max_startups);
     CHECK_FALSE(d.per_source_max_startups);
     CHECK(d.log_level == LogLevel::info);
     CHECK(d.services.empty());
@@ -86,7 +86,7 @@ TEST_CASE("daemon config: every keyword with good values", "[config]") {
           std::vector<std::string>{".twoway/authorized_keys", "/etc/twoway/keys/%u", "%%literal"});
     CHECK_FALSE(c.strict_modes);
     CHECK(c.login_grace_time == 5400);
-    CHECK(c.max_startups == MaxStartups{10, 30, 60});
+    CHECK(c.max_startups == 60);
     CHECK(c.per_source_max_startups == 3U);
     CHECK(c.log_level == LogLevel::verbose);
     REQUIRE(c.services.size() == 2);
@@ -124,9 +124,11 @@ TEST_CASE("daemon config: value forms", "[config]") {
         CHECK_FALSE(good("StrictModes NO").strict_modes);
         CHECK(good("StrictModes Yes").strict_modes);
     }
-    SECTION("MaxStartups as a single number") {
-        CHECK(good("MaxStartups 5").max_startups == MaxStartups{5, 30, 5});
-        CHECK(good("MaxStartups 10:100:10").max_startups == MaxStartups{10, 100, 10});
+    SECTION("MaxStartups: a table size, or sshd's start:rate:full read as a table of full") {
+        CHECK(good("MaxStartups 5").max_startups == 5);
+        CHECK(good("MaxStartups 10:100:10").max_startups == 10);
+        CHECK(good("MaxStartups 10:30:100").max_startups == 100);
+        CHECK(good("MaxStartups 0:1:1").max_startups == 1);
     }
     SECTION("PerSourceMaxStartups none") {
         CHECK_FALSE(good("PerSourceMaxStartups none").per_source_max_startups);
@@ -172,7 +174,7 @@ TEST_CASE("daemon config: the first value wins; repeatable keywords add up", "[c
     CHECK(c.login_grace_time == 10);
     CHECK(c.log_level == LogLevel::error);
     CHECK(c.authorized_keys_files == std::vector<std::string>{"/a"});
-    CHECK(c.max_startups.full == 1);
+    CHECK(c.max_startups == 1);
     CHECK_FALSE(c.strict_modes);
     CHECK_FALSE(c.per_source_max_startups);
     CHECK(c.host_keys == std::vector<std::string>{"/k1", "/k2"});
@@ -221,6 +223,7 @@ TEST_CASE("daemon config: each bad line gives path:line and the problem", "[conf
     CHECK(error_of("MaxStartups 10:101:60") == at + "MaxStartups: invalid spec \"10:101:60\"" + ms);
     CHECK(error_of("MaxStartups 0") == at + "MaxStartups: invalid spec \"0\"" + ms);
     CHECK(error_of("MaxStartups ten") == at + "MaxStartups: invalid spec \"ten\"" + ms);
+    CHECK(error_of("MaxStartups 0:30:0") == at + "MaxStartups: invalid spec \"0:30:0\"" + ms);
     CHECK(error_of("PerSourceMaxStartups 0") ==
           at + "PerSourceMaxStartups: invalid value \"0\" (expected a number from 1, or none)");
     CHECK(error_of("PerSourceMaxStartups NONE") ==
@@ -317,7 +320,7 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
           "strictmodes yes\n"
           "stealthmode no\n"
           "logingracetime 120\n"
-          "maxstartups 10:30:100\n"
+          "maxstartups 1000\n"
           "persourcemaxstartups none\n"
           "persourcenetblocksize 32:128\n"
           "persourcepenalties no\n"
@@ -345,7 +348,7 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
           "strictmodes no\n"
           "stealthmode yes\n"
           "logingracetime 90\n"
-          "maxstartups 5:30:5\n"
+          "maxstartups 5\n"
           "persourcemaxstartups 3\n"
           "persourcenetblocksize 24:56\n"
           "persourcepenalties authfail:60s noauth:1s grace-exceeded:10s max:600s min:15s max-sources4:65536 "
