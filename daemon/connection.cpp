@@ -133,10 +133,22 @@ awaitable<void> Connection::run() {
     }
     std::optional<std::chrono::steady_clock::time_point> request_deadline;
     if (has_deadline_) request_deadline = deadline_;
+    // Counted from authentication, the request not yet seen: an authenticated connection holds its
+    // descriptor and memory whether or not it asks for anything. Over a limit, the session protocol
+    // says so (REJECT resource_shortage) rather than the handshake: the key was good, and a denial
+    // would read as a refused key, to the user and to fail2ban.
+    std::optional<std::string> refusal;
+    std::string why;
+    const bool counted = server_.reserve_session(account_->uid, why);
+    if (!counted) {
+        log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why);
+        refusal = std::move(why);
+    }
     session_ = std::make_shared<Session>(server_, std::move(socket_), peer_, settings_, *account_, std::move(*channel),
-                                         std::move(result->leftover), request_deadline);
+                                         std::move(result->leftover), request_deadline, std::move(refusal));
     if (server_.terminating()) session_->terminate();
     co_await session_->run();
+    if (counted) server_.release_session(account_->uid);
     log_info("Disconnected from user ", account_->name, " ", peer_.text());
     session_.reset();
 }

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -52,6 +53,13 @@ rlim_t descriptor_limit() noexcept {
     rlimit rl{};
     if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
     return rl.rlim_cur;
+}
+
+std::uint64_t sessions_descriptors_serve(rlim_t limit) noexcept {
+    constexpr rlim_t own = 64;  // listeners, the loop's, the log, the spare, a spawn's transient pipes
+    if (limit == RLIM_INFINITY) return UINT64_MAX;
+    if (limit <= own) return 1;
+    return std::max<std::uint64_t>(1, (limit - own) * 3 / 4 / 4);
 }
 
 void SpareDescriptor::release() noexcept {

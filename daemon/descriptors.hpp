@@ -11,6 +11,7 @@
 
 #include <sys/resource.h>
 
+#include <cstdint>
 #include <optional>
 
 namespace twowayd {
@@ -31,6 +32,12 @@ DescriptorLimit raise_descriptor_limit();
 
 // The soft limit in force now.
 [[nodiscard]] rlim_t descriptor_limit() noexcept;
+
+// How many sessions a descriptor limit can serve: each may hold four descriptors (its connection and
+// three pipes; a PTY or service connection take fewer), and sessions get at most three quarters of what
+// the limit leaves after the daemon's own few, so that connections still being authenticated, and the
+// account lookups NSS makes for them, find descriptors too. At least 1.
+[[nodiscard]] std::uint64_t sessions_descriptors_serve(rlim_t limit) noexcept;
 
 // An open /dev/null held in reserve. release() frees it for a moment (the caller then accepts and closes
 // one connection); restore() takes it back. Failing to take it back is not fatal: the accept loop then

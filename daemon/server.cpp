@@ -13,6 +13,7 @@
 #include <asio/ip/v6_only.hpp>
 
 #include "connection.hpp"
+#include "session.hpp"
 #include "log.hpp"
 
 namespace twowayd {
@@ -106,7 +107,9 @@ Server::Server(asio::io_context& io, ServerOptions options, std::shared_ptr<cons
       penalties_(settings_->config.penalties, settings_->config.penalty_exempt),
       signals_(io),
       child_signals_(io, SIGCHLD),
-      shutdown_timer_(io) {}
+      shutdown_timer_(io) {
+    apply_session_limits();
+}
 
 Server::~Server() = default;
 
@@ -336,6 +339,60 @@ void Server::release_startup(StartupTable::Id id) {
     }
 }
 
+void Server::apply_session_limits() {
+    const auto& c = settings_->config;
+    std::optional<std::uint32_t> total = c.max_sessions_total;
+    if (total) {
+        // Past what the descriptors serve, sessions could not start anyway, and every login would fail
+        // its account lookup: a limit above that is lowered, and the log says so.
+        const rlim_t limit = descriptor_limit();
+        const std::uint64_t fit = sessions_descriptors_serve(limit);
+        if (fit < *total) {
+            const auto lowered = static_cast<std::uint32_t>(fit);
+            if (sessions_total_cap_ != lowered) {
+                log_info("MaxSessionsTotal ", *total, " lowered to ", lowered, ": the descriptor limit (", limit,
+                         ") serves no more (4 descriptors a session, 3/4 of them for sessions)");
+            }
+            total = lowered;
+        }
+    }
+    sessions_total_cap_ = total;
+    sessions_per_user_cap_ = c.per_user_max_sessions;
+    buffer_total_cap_ = c.max_buffer_total;
+    if (buffer_room()) adjust_buffered(0);  // a larger MaxBufferTotal: wake whoever waited
+}
+
+bool Server::reserve_session(uid_t uid, std::string& refusal) {
+    auto& mine = sessions_by_user_[uid];
+    if (sessions_per_user_cap_ && mine >= *sessions_per_user_cap_) {
+        refusal = cat("too many sessions for the account (PerUserMaxSessions ", *sessions_per_user_cap_, ")");
+    } else if (sessions_total_cap_ && sessions_ >= *sessions_total_cap_) {
+        refusal = cat("too many sessions (MaxSessionsTotal ", *sessions_total_cap_, ")");
+    }
+    if (!refusal.empty()) {
+        if (mine == 0) sessions_by_user_.erase(uid);
+        return false;
+    }
+    ++mine;
+    ++sessions_;
+    return true;
+}
+
+void Server::release_session(uid_t uid) {
+    auto it = sessions_by_user_.find(uid);
+    if (it == sessions_by_user_.end()) return;
+    if (sessions_ > 0) --sessions_;
+    if (--it->second == 0) sessions_by_user_.erase(it);
+}
+
+void Server::adjust_buffered(std::int64_t delta) {
+    buffered_ = delta < 0 && static_cast<std::uint64_t>(-delta) > buffered_ ? 0 : buffered_ + delta;
+    if (buffer_waiters_.empty() || !buffer_room()) return;
+    const auto waiting = std::move(buffer_waiters_);
+    buffer_waiters_.clear();
+    for (Session* s : waiting) s->wake();
+}
+
 void Server::watch_child(pid_t pid, std::function<void(int)> on_exit) { children_[pid] = std::move(on_exit); }
 
 awaitable<void> Server::child_loop() {
@@ -384,6 +441,7 @@ void Server::reload() {
     if (!options_.log_level_forced) log_set_level(settings_->config.log_level);
     startups_.configure(settings_->config.max_startups, settings_->config.per_source_max_startups);
     close_held(shed_hold_.configure(shed_hold_capacity(settings_->config)));
+    apply_session_limits();
     penalties_.configure(settings_->config.penalties, settings_->config.penalty_exempt);
 
     // Keep the listeners whose endpoint is still configured, close the others, bind the new ones.

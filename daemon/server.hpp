@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,6 +25,7 @@
 namespace twowayd {
 
 class Connection;
+class Session;
 
 struct ServerOptions {
     std::string config_path;
@@ -58,6 +60,23 @@ public:
     void penalise(const Source& source, PenaltyKind kind);
     // Whether a drop of this kind is logged at INFO now (DropLog).
     [[nodiscard]] DropLog::Decision note_drop(DropKind kind);
+    // ---- authenticated sessions (MaxSessionsTotal, PerUserMaxSessions) ----
+    // Counts an authenticated connection against both limits, or says which one is reached (for the
+    // log) and counts nothing. Every true must be matched by one release_session(uid).
+    [[nodiscard]] bool reserve_session(uid_t uid, std::string& refusal);
+    void release_session(uid_t uid);
+
+    // ---- bytes the sessions hold (MaxBufferTotal) ----
+    void adjust_buffered(std::int64_t delta);
+    [[nodiscard]] bool buffer_room() const noexcept { return buffered_ < buffer_total_cap_; }
+    [[nodiscard]] std::size_t buffer_left() const noexcept {
+        return buffer_room() ? static_cast<std::size_t>(buffer_total_cap_ - buffered_) : 0;
+    }
+    [[nodiscard]] std::uint64_t buffered() const noexcept { return buffered_; }
+    // Wakes the session (Session::wake) once the total is under MaxBufferTotal again.
+    void await_buffer_room(Session* s) { buffer_waiters_.insert(s); }
+    void forget_buffer_waiter(Session* s) { buffer_waiters_.erase(s); }
+
     // Calls on_exit(wait status) once the child has been reaped.
     void watch_child(pid_t pid, std::function<void(int)> on_exit);
     void attach(Connection* c) { connections_.insert(c); }
@@ -86,6 +105,9 @@ private:
     void begin_shutdown(int sig);
     void finish_shutdown();
     void log_host_keys() const;
+    // The session limits in force: the configured ones, MaxSessionsTotal lowered where the descriptor
+    // limit could not serve that many sessions (logged once per change).
+    void apply_session_limits();
 
     asio::io_context& io_;
     ServerOptions options_;
@@ -105,6 +127,13 @@ private:
     std::unordered_map<pid_t, std::function<void(int)>> children_;
     std::unordered_set<Connection*> connections_;
     bool terminating_ = false;
+    std::optional<std::uint32_t> sessions_total_cap_;
+    std::optional<std::uint32_t> sessions_per_user_cap_;
+    std::uint32_t sessions_ = 0;
+    std::unordered_map<uid_t, std::uint32_t> sessions_by_user_;
+    std::uint64_t buffer_total_cap_ = 0;
+    std::uint64_t buffered_ = 0;
+    std::unordered_set<Session*> buffer_waiters_;
     // sshd's MaxStartups throttling episode, for its "beginning"/"exited" log lines.
     bool throttling_ = false;
     std::chrono::steady_clock::time_point throttle_start_{};

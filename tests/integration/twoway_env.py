@@ -176,6 +176,32 @@ class World:
         return False
 
 
+class Account:
+    """A throwaway local account (useradd; removed with userdel on exit), its home under `parent`, owned
+    by it. Needs root. Use as a context manager."""
+
+    def __init__(self, parent, shell="/bin/sh", prefix="twt"):
+        self.name = f"{prefix}{os.getpid() % 100000}{len(os.listdir(parent))}"
+        self.home = os.path.join(parent, "home-" + self.name)
+        self.shell = shell
+        subprocess.run(["useradd", "-M", "-d", self.home, "-s", shell, self.name], check=True, timeout=60,
+                       capture_output=True, env={"PATH": CLEAN_PATH})
+        os.makedirs(self.home, mode=0o755)
+        pw = subprocess.run(["id", "-u", self.name], check=True, capture_output=True, text=True).stdout
+        self.uid = int(pw)
+        os.chown(self.home, self.uid, -1)
+
+    def close(self):
+        subprocess.run(["userdel", self.name], timeout=60, capture_output=True, env={"PATH": CLEAN_PATH})
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 class PtyProcess:
     """A process whose controlling terminal is a fresh pseudo-terminal driven from the test."""
 

@@ -14,6 +14,12 @@
 //       COUNT rounds of one handshake for each account (the order alternating from round to round),
 //       each expected to be denied; per round prints "A_us B_us": the time from our client_auth leaving
 //       to the denial arriving (daemon_denial_timing.py).
+//   handshake_loop --hog PORT KEY HOST_PUB ACCOUNT COUNT COMMAND out|in
+//       COUNT authenticated sessions running COMMAND (or forwarding to service NAME, written
+//       service:NAME) that never read: "out" announces the largest
+//       window for the command's output (4 GiB) and never reads the socket; "in" waits for the
+//       session's acceptance, then sends as much input as the daemon's window allows, and never reads
+//       again. Prints "hogging COUNT" and holds them until standard input ends (daemon_sessions.py).
 // Exits 0, or prints one error line and exits 1.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,10 +43,13 @@
 #include <variant>
 #include <vector>
 
+#include <twoway/channel.hpp>
 #include <twoway/handshake.hpp>
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
 #include <twoway/random.hpp>
+
+#include "session/client.hpp"
 
 namespace {
 
@@ -179,6 +188,56 @@ std::string denied_round(unsigned short port, const twoway::PrivateKey& key, con
     return await_close(fd->get());
 }
 
+// One session that never reads (--hog). The socket stays open in `fd` (held by the caller).
+std::string hog_round(unsigned short port, const twoway::PrivateKey& key, const twoway::PublicKey& host,
+                      const std::string& account, const std::string& command, bool input,
+                      std::unique_ptr<Fd>& fd) {
+    namespace ts = twoway::session;
+    std::string error;
+    fd = connect_to(port, error);
+    if (!fd) return error;
+    twoway::ClientHandshake hs(twoway::ClientConfig{.identity = key, .account = account}, twoway::system_rng());
+    if (auto e = drive(fd->get(), hs, host, Stop::end); !e.empty()) return e;
+    auto result = hs.take_result();
+    if (!result) return "handshake: " + result.error().message();
+    auto channel = twoway::Channel::create(static_cast<std::uint16_t>(result->suite), std::move(result->send_secret),
+                                           std::move(result->recv_secret));
+    if (!channel) return "channel: " + channel.error().message();
+    ts::Options options;
+    options.window = 0xffffffffU;  // the most output we could ever be sent
+    const bool service = command.starts_with("service:");
+    auto sc = ts::SessionClient::start(ts::Request{service ? ts::RequestKind::service : ts::RequestKind::exec,
+                                                   service ? command.substr(8) : command, std::nullopt, {}},
+                                       options);
+    if (!sc) return "session: " + sc.error().message();
+    std::vector<std::byte> wire;
+    if (auto st = channel->seal(sc->take_output(), wire); !st || !write_all(fd->get(), wire)) return "send request";
+    if (!input) return {};
+    // Wait for ACCEPT (it carries the daemon's window for our input), then fill that window.
+    (void)channel->feed(std::span<const std::byte>(result->leftover));
+    while (!sc->accepted()) {
+        for (;;) {
+            auto r = channel->read();
+            if (!r) return "channel read: " + r.error().message();
+            if (r->kind != twoway::Channel::Received::Kind::data) break;
+            if (auto ev = sc->feed(r->data); !ev) return "session feed: " + ev.error().message();
+        }
+        if (sc->accepted()) break;
+        auto space = channel->prepare();
+        const ssize_t n = ::recv(fd->get(), space.data(), space.size(), 0);
+        if (n <= 0) return errno_text("read");
+        if (auto st = channel->commit(static_cast<std::size_t>(n)); !st) return "channel: " + st.error().message();
+    }
+    const std::vector<std::byte> chunk(32768, std::byte{'x'});
+    while (sc->send_capacity(ts::Stream::in) > 0) {
+        auto took = sc->send_data(ts::Stream::in, chunk);
+        if (!took) return "send_data: " + took.error().message();
+        wire.clear();
+        if (auto st = channel->seal(sc->take_output(), wire); !st || !write_all(fd->get(), wire)) return "send input";
+    }
+    return {};
+}
+
 int fail(const std::string& what) {
     std::fprintf(stderr, "handshake_loop: %s\n", what.c_str());
     return 1;
@@ -256,6 +315,26 @@ int main(int argc, char** argv) {
         }
         return 0;
     }
+    if (mode == "--hog" && argc == 9) {
+        auto keys = load_keys(argv[3], argv[4], error);
+        if (!keys) return fail(error);
+        const unsigned long count = std::strtoul(argv[6], nullptr, 10);
+        const bool input = std::string(argv[8]) == "in";
+        std::vector<std::unique_ptr<Fd>> held;
+        for (unsigned long i = 0; i < count; ++i) {
+            std::unique_ptr<Fd> fd;
+            if (auto e = hog_round(port_of(argv[2]), keys->key, keys->host, argv[5], argv[7], input, fd); !e.empty()) {
+                return fail("session " + std::to_string(i + 1) + ": " + e);
+            }
+            held.push_back(std::move(fd));
+        }
+        std::printf("hogging %lu\n", count);
+        std::fflush(stdout);
+        std::string line;
+        while (std::getline(std::cin, line)) {
+        }
+        return 0;
+    }
     if (argc == 6 && mode.rfind("--", 0) != 0) {
         auto keys = load_keys(argv[2], argv[3], error);
         if (!keys) return fail(error);
@@ -274,6 +353,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: handshake_loop PORT KEY HOST_PUB ACCOUNT COUNT\n"
                  "       handshake_loop --hold PORT KEY HOST_PUB COUNT\n"
-                 "       handshake_loop --denials PORT KEY HOST_PUB ACCOUNT_A ACCOUNT_B COUNT\n");
+                 "       handshake_loop --denials PORT KEY HOST_PUB ACCOUNT_A ACCOUNT_B COUNT\n"
+                 "       handshake_loop --hog PORT KEY HOST_PUB ACCOUNT COUNT COMMAND out|in\n");
     return 2;
 }
