@@ -53,6 +53,9 @@ private:
     // The verdict on a client that proved it holds client_key; logs it. Sets account_ when authorized.
     [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
+    void stand_in_checks(const twoway::PublicKey& key);
+    // Waits until the uniform deadline for a denial whose proof arrived at `proof` (DenialPace).
+    awaitable<void> pace_denial(std::chrono::steady_clock::time_point proof);
     void log_preauth_end(const std::error_code& ec);
     // Reports the connection's bad end to the penalty box, at most once.
     void penalise(PenaltyKind kind);

@@ -18,6 +18,7 @@
 #include <asio/signal_set.hpp>
 
 #include "async.hpp"
+#include "denial_pace.hpp"
 #include "descriptors.hpp"
 #include "settings.hpp"
 #include "startups.hpp"
@@ -58,6 +59,10 @@ public:
     void startup_conclude(StartupTable::Id id);
     // A connection from `source` ended badly before authenticating (PerSourcePenalties).
     void penalise(const Source& source, PenaltyKind kind);
+    // When to send a denial whose proof arrived at `proof`, decided now (DenialPace).
+    [[nodiscard]] SteadyTime denial_deadline(SteadyTime proof) {
+        return denial_pace_.deadline(proof, std::chrono::steady_clock::now());
+    }
     // Whether a drop of this kind is logged at INFO now (DropLog).
     [[nodiscard]] DropLog::Decision note_drop(DropKind kind);
     // ---- authenticated sessions (MaxSessionsTotal, PerUserMaxSessions) ----
@@ -120,6 +125,7 @@ private:
     bool shed_timer_armed_ = false;
     PenaltyBox penalties_;
     DropLog drop_log_;
+    DenialPace denial_pace_;
     SpareDescriptor spare_;
     asio::signal_set signals_;
     asio::signal_set child_signals_;
