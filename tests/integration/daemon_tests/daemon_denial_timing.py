@@ -48,7 +48,8 @@ def test_denials_for_existing_and_unknown_accounts_take_the_same_time():
         check(log.count(f"Failed publickey for {existing} from") == TRIES, "not every refused key was logged")
         check(log.count(f"Invalid user {unknown} from") == TRIES, "not every unknown name was logged")
         check(diff <= 5.0, f"the medians differ by {diff:.2f}% (existing {ma:.3f} ms, unknown {mb:.3f} ms)")
-        check(min(ma, mb) >= PACE_MS, f"denials answered before the pace ({ma:.3f} / {mb:.3f} ms)")
+        # The client starts its clock when its write returns, a little after the daemon may have read it.
+        check(min(ma, mb) >= 0.95 * PACE_MS, f"denials answered before the pace ({ma:.3f} / {mb:.3f} ms)")
 
         # Successful logins are not paced.
         r = subprocess.run([HANDSHAKE_LOOP, str(w.port), w.user_key, w.host_key + ".pub", existing, "200"],
