@@ -19,11 +19,17 @@ import sys
 import threading
 import time
 
-from twoway_env import Account, World, check, public_key_line, run_tests
+from twoway_env import TWOWAYD, Account, World, check, public_key_line, run_tests
 
 HANDSHAKE_LOOP = os.environ.get("HANDSHAKE_LOOP", "handshake_loop")
 if len(sys.argv) > 1 and os.path.sep in sys.argv[1]:
     HANDSHAKE_LOOP = sys.argv.pop(1)
+
+
+def sanitized():
+    """True for an AddressSanitizer build of twowayd, whose quarantine makes RSS figures meaningless."""
+    out = subprocess.run(["ldd", TWOWAYD], capture_output=True, text=True).stdout
+    return "libasan" in out
 
 
 def status_kib(pid, field="VmRSS"):
@@ -200,6 +206,9 @@ def test_one_account_cannot_exhaust_sessions_descriptors_or_memory():
             for bad in (f"Invalid user {good.name}", "Cannot check user", "accept: "):
                 check(bad not in log, f"{bad!r} in the log:\n{log[-3000:]}")
             # Before the per-session caps these cost ~1.6 MiB (output) and ~2.3 MiB (input) a session.
+            if sanitized():
+                print("memory not checked: twowayd is built with AddressSanitizer", flush=True)
+                return
             check(per_out < 512, f"{per_out:.0f} KiB per session that does not read its output")
             check(per_in < 512, f"{per_in:.0f} KiB per session whose service does not read")
             check(per_cmd < 512, f"{per_cmd:.0f} KiB per session whose command does not read")
