@@ -114,9 +114,9 @@ awaitable<void> Connection::run() {
     // The handshake's state (its read buffer, transcript, the locked pages of its secrets) is created
     // only once the client's first byte is there: a connection that sends nothing (the cheapest way to
     // hold a slot) costs this object and little more. A failed wait (timeout, shed) falls through: the
-    // handshake's first read reports it.
-    // A client_hello that came with the connection is handled at once, before the next accept, so
-    // that the connection already ranks above the newcomers that might shed it (StartupTable).
+    // handshake's first read reports it. A client_hello that came with the connection is handled at
+    // once, before the next accept, so that the connection already ranks above the newcomers that might
+    // shed it (StartupTable).
     std::error_code ec;
     if (socket_.available(ec) == 0) (void)co_await socket_.async_wait(tcp::socket::wait_read, nothrow);
     auto result = co_await handshake();

@@ -13,8 +13,8 @@
 #include <asio/ip/v6_only.hpp>
 
 #include "connection.hpp"
-#include "session.hpp"
 #include "log.hpp"
+#include "session.hpp"
 
 namespace twowayd {
 

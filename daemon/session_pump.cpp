@@ -192,18 +192,14 @@ std::size_t Session::output_room(Stream to) {
 
 void Session::input_written(std::size_t n) {
     input_bytes_ -= std::min(n, input_bytes_);
-    // Without the window back, the client can send only what it was already granted: while the sessions
-    // together hold too much, this session grants back only what keeps it at its floor.
-    if (server_.buffer_room() || input_bytes_ + owed_input_ + n <= session_buffer_floor) {
-        owed_input_ += n;
-        pay_owed_input();
-        return;
-    }
     owed_input_ += n;
-    server_.await_buffer_room(this);
+    pay_owed_input();
+    if (owed_input_ > 0) server_.await_buffer_room(this);
 }
 
 void Session::pay_owed_input() {
+    // Without the window back, the client can send only what it was already granted: while the sessions
+    // together hold too much, this session grants back only what keeps it at its floor.
     if (owed_input_ == 0) return;
     if (!server_.buffer_room() && input_bytes_ + owed_input_ > session_buffer_floor) return;
     (void)proto_.consumed(Stream::in, std::exchange(owed_input_, 0));
