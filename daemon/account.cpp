@@ -1,5 +1,6 @@
 #include "account.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -32,9 +33,23 @@ std::vector<gid_t> group_list(const char* name, gid_t gid) {
     }
 }
 
+// NSS opens files and sockets to answer; with no descriptor free some of its modules report "not
+// found" rather than an error (glibc moves on to the next source when one is unavailable), so the
+// lookup is refused as failed before it starts.
+bool descriptor_free(std::string& reason) {
+    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        reason = "account lookup failed: " + errno_text(errno);
+        return false;
+    }
+    ::close(fd);
+    return true;
+}
+
 template <class Lookup>
 std::optional<Account> lookup(Lookup&& call, std::string& reason) {
     reason.clear();
+    if (!descriptor_free(reason)) return std::nullopt;
     long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
     std::size_t size = hint > 0 ? static_cast<std::size_t>(hint) : 4096;
     std::vector<char> buf;

@@ -21,8 +21,10 @@ struct Account {
     std::vector<gid_t> groups;  // supplementary groups, the primary one included (getgrouplist)
 };
 
-// The account, or nothing when there is no such user (or the lookup failed: reason says why, for the
-// log; it is empty for "no such user").
+// The account, or nothing: when there is no such user, reason is empty; when the lookup failed (NSS
+// reported an error, or no descriptor is free for NSS to open its files or sockets with), reason says
+// why. A failed lookup says nothing about the account, so it must never be reported as an unknown
+// user: at the descriptor limit that would log every real user as invalid.
 [[nodiscard]] std::optional<Account> lookup_account(std::string_view name, std::string& reason);
 
 // The account the daemon runs as (its effective uid), for the "ordinary user" mode.

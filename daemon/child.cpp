@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 
+#include "descriptors.hpp"
 #include "log.hpp"
 
 namespace twowayd {
@@ -83,6 +84,7 @@ struct ChildPlan {
     const char* home = "/";
     std::string chdir_message;  // shown to the user when the home directory is unusable
     unsigned long fd_limit = 1024;
+    std::optional<rlimit> nofile;  // the soft descriptor limit the daemon started with, for the program
 };
 
 [[noreturn]] void child_fail(const ChildPlan& p, int step) {
@@ -147,6 +149,8 @@ void close_other_fds(const ChildPlan& p) {
         (void)!::chdir("/");
     }
     close_other_fds(p);
+    // The daemon raised its own soft limit (descriptors.hpp); the session's programs get the usual one.
+    if (p.nofile) (void)::setrlimit(RLIMIT_NOFILE, &*p.nofile);
     ::execve(p.path, p.argv.data(), p.envp.data());
     child_fail(p, step_exec);
 }
@@ -189,6 +193,7 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
         plan.fd_limit = std::min<unsigned long>(rl.rlim_cur, 1u << 20);
     }
+    plan.nofile = child_descriptor_limit();
 
     SpawnedChild out;
     int report[2] = {-1, -1};

@@ -32,13 +32,14 @@ bool shell_executable(const std::string& shell) {
 }  // namespace
 
 Connection::Connection(Server& server, tcp::socket socket, Peer peer, Source source,
-                       std::shared_ptr<const Settings> settings)
+                       std::shared_ptr<const Settings> settings, StartupTable::Id startup_id)
     : server_(server),
       socket_(std::move(socket)),
       peer_(std::move(peer)),
       source_(std::move(source)),
       settings_(std::move(settings)),
-      grace_(server.io()) {
+      grace_(server.io()),
+      startup_id_(startup_id) {
     server_.attach(this);
 }
 
@@ -49,7 +50,7 @@ Connection::~Connection() {
 
 void Connection::release_startup() {
     if (!std::exchange(startup_counted_, false)) return;
-    server_.release_startup(source_.key);
+    server_.release_startup(startup_id_);
 }
 
 void Connection::penalise(PenaltyKind kind) {
@@ -67,6 +68,29 @@ void Connection::abort() {
     if (session_) return session_->abort();
     std::error_code ec;
     (void)socket_.close(ec);
+}
+
+void Connection::conclude() {
+    if (std::exchange(concluded_, true)) return;
+    server_.startup_conclude(startup_id_);
+}
+
+int Connection::shed() {
+    shed_ = true;
+    startup_counted_ = false;  // the table already let go of it
+    std::error_code ec;
+    if (concluded_) {
+        // Already answered (a denial, or a silence held): nothing to pace, close now.
+        (void)socket_.close(ec);
+        return -1;
+    }
+    // Released, not closed: pending operations end (operation_aborted) and the coroutine returns quietly.
+    const int fd = socket_.release(ec);
+    if (ec) {
+        (void)socket_.close(ec);
+        return -1;
+    }
+    return fd;
 }
 
 awaitable<void> Connection::run() {
@@ -87,6 +111,14 @@ awaitable<void> Connection::run() {
         });
     }
 
+    // The handshake's state (its read buffer, transcript, the locked pages of its secrets) is created
+    // only once the client's first byte is there: a connection that sends nothing (the cheapest way to
+    // hold a slot) costs this object and little more. A failed wait (timeout, shed) falls through: the
+    // handshake's first read reports it. A client_hello that came with the connection is handled at
+    // once, before the next accept, so that the connection already ranks above the newcomers that might
+    // shed it (StartupTable).
+    std::error_code ec;
+    if (socket_.available(ec) == 0) (void)co_await socket_.async_wait(tcp::socket::wait_read, nothrow);
     auto result = co_await handshake();
     grace_.cancel();
     if (!result || !account_) co_return;
@@ -101,10 +133,22 @@ awaitable<void> Connection::run() {
     }
     std::optional<std::chrono::steady_clock::time_point> request_deadline;
     if (has_deadline_) request_deadline = deadline_;
+    // Counted from authentication, the request not yet seen: an authenticated connection holds its
+    // descriptor and memory whether or not it asks for anything. Over a limit, the session protocol
+    // says so (REJECT resource_shortage) rather than the handshake: the key was good, and a denial
+    // would read as a refused key, to the user and to fail2ban.
+    std::optional<std::string> refusal;
+    std::string why;
+    const bool counted = server_.reserve_session(account_->uid, why);
+    if (!counted) {
+        log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why);
+        refusal = std::move(why);
+    }
     session_ = std::make_shared<Session>(server_, std::move(socket_), peer_, settings_, *account_, std::move(*channel),
-                                         std::move(result->leftover), request_deadline);
+                                         std::move(result->leftover), request_deadline, std::move(refusal));
     if (server_.terminating()) session_->terminate();
     co_await session_->run();
+    if (counted) server_.release_session(account_->uid);
     log_info("Disconnected from user ", account_->name, " ", peer_.text());
     session_.reset();
 }
@@ -116,8 +160,18 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
     std::array<std::byte, 4096> buf{};
     std::size_t received = 0;
     bool answered = false;  // server_hello has gone out
+    auto last_read = std::chrono::steady_clock::now();  // when the bytes fed last arrived
     for (;;) {
         if (auto out = hs.take_output(); !out.empty()) {
+            // Once server_auth is out, a failure's output is the generic denial: it leaves at the pace of
+            // every denial, measured from the proof (the client_auth whose last bytes came last), whatever
+            // the reason was (PROTOCOL.md 10.10, denial_pace.hpp).
+            if (answered && std::holds_alternative<twoway::HandshakeFailed>(hs.event())) {
+                co_await pace_denial(last_read);
+            }
+            // The flight counts as progress from the moment it exists, before the write completes: the
+            // next connection accepted must already find this one ranked above a newcomer.
+            if (!answered) server_.startup_progress(startup_id_, Progress::answered);
             answered = true;
             auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), nothrow);
             if (ec) {
@@ -142,6 +196,7 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
                 log_verbose("No proof of the host key from ", peer_.text(), " (", failed->error.message(),
                             "): silent until LoginGraceTime [preauth]");
                 penalise(PenaltyKind::noauth);
+                conclude();
                 co_await silent_hold();
                 co_return std::nullopt;
             }
@@ -149,17 +204,20 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
             if (failed->error != twoway::errc::auth_denied) {
                 log_info("Handshake failed with ", peer_.text(), ": ", failed->error.message(), " [preauth]");
                 penalise(PenaltyKind::noauth);
-            } else {
+            } else if (!server_fault_) {
                 penalise(PenaltyKind::authfail);
             }
+            conclude();
             co_await linger_close();
             co_return std::nullopt;
         }
         if (const auto* verdict = std::get_if<twoway::NeedClientVerdict>(&ev)) {
+            server_.startup_progress(startup_id_, Progress::proved);
             if (decide(*verdict)) {
                 (void)hs.authorize();
             } else {
                 (void)hs.deny("not authorized");
+                conclude();
             }
             continue;
         }
@@ -175,6 +233,7 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
         // Never read past the cap: one byte beyond it is enough to know.
         const std::size_t want = std::min(buf.size(), preauth_byte_cap + 1 - received);
         auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf.data(), want), nothrow);
+        last_read = std::chrono::steady_clock::now();
         received += n;
         if (n > 0) (void)hs.feed(std::span<const std::byte>(buf.data(), n));
         if (ec) {
@@ -193,6 +252,7 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
 }
 
 void Connection::log_preauth_end(const std::error_code& ec) {
+    if (shed_) return;  // closed by us to make room: logged as a drop, never penalised
     if (timed_out_) {
         log_info("Timeout before authentication for ", peer_.text());
         penalise(PenaltyKind::grace_exceeded);
@@ -210,6 +270,15 @@ void Connection::log_preauth_end(const std::error_code& ec) {
     } else {
         log_info("Read error from remote host ", peer_.text(), ": ", ec.message(), " [preauth]");
     }
+}
+
+awaitable<void> Connection::pace_denial(std::chrono::steady_clock::time_point proof) {
+    const auto until = server_.denial_deadline(proof);
+    if (until <= std::chrono::steady_clock::now()) co_return;
+    // In the event loop, never sleeping it. A close meanwhile (LoginGraceTime, a shed) shows in the write.
+    asio::steady_timer wait(server_.io());
+    wait.expires_at(until);
+    (void)co_await wait.async_wait(nothrow);
 }
 
 awaitable<void> Connection::silent_hold() {
@@ -244,6 +313,18 @@ awaitable<void> Connection::drain_then_close(std::chrono::steady_clock::time_poi
     (void)socket_.close(ec);
 }
 
+void Connection::stand_in_checks(const twoway::PublicKey& key) {
+    // What deciding on a real account costs, done for a name that has none (or that this daemon does not
+    // serve), with a stand-in account, its outcome ignored: the decision then takes about as long either
+    // way, and the pace (denial_pace.hpp) hides the rest. No %u of the client's choosing reaches a path.
+    std::string ignored;
+    auto stand_in = lookup_account("nobody", ignored);
+    if (!stand_in) stand_in = Account{"nobody", ::geteuid(), ::getegid(), "/nonexistent", "/nonexistent", {}};
+    (void)shell_executable(stand_in->shell);
+    (void)check_revoked_key(settings_->config, key);
+    (void)check_authorized_key(settings_->config, *stand_in, key);
+}
+
 void Connection::deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key) {
     log_info("Invalid user ", safe_name, " from ", peer_.text());
     // The key, for forensics, at VERBOSE and in a shape the fail2ban filter does not count twice.
@@ -254,14 +335,22 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     const std::string safe_name = log_safe(v.account);
     std::string reason;
     auto account = lookup_account(v.account, reason);
+    if (!account && !reason.empty()) {
+        // Not "Invalid user": nothing is known about the account, and fail2ban counts that line against
+        // the client, who did nothing wrong. The penalty box is spared for the same reason.
+        log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": ", reason);
+        server_fault_ = true;
+        return false;
+    }
     if (!account) {
-        if (!reason.empty()) log_error(reason, " (", safe_name, ")");
+        stand_in_checks(v.client_key);
         deny_log_invalid(safe_name, v.client_key);
         return false;
     }
     if (!running_as_root() && account->uid != ::geteuid()) {
         // Not root: this daemon can only ever run sessions as the account it runs as.
         log_debug("twowayd runs as uid ", ::geteuid(), " and serves that account only");
+        stand_in_checks(v.client_key);
         deny_log_invalid(safe_name, v.client_key);
         return false;
     }

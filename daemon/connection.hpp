@@ -22,7 +22,8 @@ class Session;
 
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-    Connection(Server& server, tcp::socket socket, Peer peer, Source source, std::shared_ptr<const Settings> settings);
+    Connection(Server& server, tcp::socket socket, Peer peer, Source source, std::shared_ptr<const Settings> settings,
+               StartupTable::Id startup_id);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -34,6 +35,17 @@ public:
     void terminate();
     // The shutdown deadline passed: close everything now.
     void abort();
+    // MaxStartups or PerSourceMaxStartups made room with this connection (it no longer counts): it ends
+    // without a byte, without a log line of its own (the server logged the drop) and without a penalty.
+    // Returns its descriptor, released from the connection, for the server to close (ShedHold), or -1
+    // when it was closed here.
+    [[nodiscard]] int shed();
+
+    // The handshake failed and its end was logged: the connection only lingers so our last bytes (the
+    // denial) reach the client. Shedding it then needs no line of its own.
+    [[nodiscard]] bool concluded() const noexcept { return concluded_; }
+    [[nodiscard]] const Peer& peer() const noexcept { return peer_; }
+    [[nodiscard]] const std::string& source_key() const noexcept { return source_.key; }
 
 private:
     // The handshake; the authorized account once it completed.
@@ -41,6 +53,9 @@ private:
     // The verdict on a client that proved it holds client_key; logs it. Sets account_ when authorized.
     [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
+    void stand_in_checks(const twoway::PublicKey& key);
+    // Waits until the uniform deadline for a denial whose proof arrived at `proof` (DenialPace).
+    awaitable<void> pace_denial(std::chrono::steady_clock::time_point proof);
     void log_preauth_end(const std::error_code& ec);
     // Reports the connection's bad end to the penalty box, at most once.
     void penalise(PenaltyKind kind);
@@ -50,6 +65,8 @@ private:
     awaitable<void> linger_close();
     awaitable<void> drain_then_close(std::chrono::steady_clock::time_point until);
     void release_startup();
+    // The handshake is over without authentication: the connection only lingers (StartupTable::conclude).
+    void conclude();
 
     Server& server_;
     tcp::socket socket_;
@@ -60,8 +77,12 @@ private:
     std::chrono::steady_clock::time_point deadline_;
     bool has_deadline_ = false;
     bool timed_out_ = false;
+    StartupTable::Id startup_id_;
     bool startup_counted_ = true;
+    bool shed_ = false;
+    bool concluded_ = false;
     bool penalised_ = false;
+    bool server_fault_ = false;  // denied because of our own trouble (a failed account lookup), not the client's
     std::optional<Account> account_;
     std::shared_ptr<Session> session_;
 };

@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "descriptors.hpp"
 #include "log.hpp"
 #include "server.hpp"
 #include "settings.hpp"
@@ -116,6 +117,14 @@ int run(const Flags& flags) {
     }
     if (flags.debug == 0) log_set_level(loaded.settings->config.log_level);
     log_debug("twowayd version ", TWOWAYD_VERSION, ", config ", config_path);
+    // Every connection, session and pipe draws on one descriptor limit: take all the hard limit allows.
+    const DescriptorLimit fds = raise_descriptor_limit();
+    if (fds.now != fds.before) {
+        log_debug("RLIMIT_NOFILE: soft limit raised from ", fds.before, " to ", fds.now, " (sessions get ",
+                  fds.before, ")");
+    } else {
+        log_debug("RLIMIT_NOFILE: soft limit ", fds.now, " (the hard limit is ", fds.hard, ")");
+    }
     for (const auto& w : loaded.warnings) log_error(w);
 
     asio::io_context io(1);

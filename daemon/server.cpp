@@ -1,8 +1,10 @@
 #include "server.hpp"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -12,6 +14,7 @@
 
 #include "connection.hpp"
 #include "log.hpp"
+#include "session.hpp"
 
 namespace twowayd {
 
@@ -19,6 +22,38 @@ namespace {
 
 // After SIGTERM, sessions get this long to end cleanly before they are closed outright.
 constexpr auto shutdown_grace = std::chrono::seconds(5);
+// How long a shed connection is held before its close (ShedHold): a random time in this range, so that
+// the closes of connections shed together do not all come back as one burst of reopened ones.
+constexpr auto shed_pause_min = std::chrono::milliseconds(500);
+constexpr auto shed_pause_spread = std::chrono::milliseconds(1000);
+// How many shed connections are held at most: as many as the table, and never fewer than this, so that a
+// small table still paces a source holding many more connections than it has slots.
+constexpr std::size_t shed_hold_floor = 1024;
+
+std::size_t shed_hold_capacity(const twoway::DaemonConfig& config) {
+    return std::max<std::size_t>(config.max_startups, shed_hold_floor);
+}
+// How long the accept loop pauses when accept() fails for want of descriptors or memory.
+constexpr auto accept_pause = std::chrono::milliseconds(100);
+
+enum class AcceptFailure { descriptors, memory, other };
+
+// By errno value in Asio's own category ("asio.system"), whose default_error_condition maps only some
+// errors to std::errc: EMFILE is not among them, so comparing with std::errc::too_many_files_open never
+// matched and the loop spun on the error.
+AcceptFailure accept_failure(const std::error_code& ec) {
+    const auto& cat = ec.category();
+    if (cat != asio::error::get_system_category() && cat != std::system_category() && cat != std::generic_category()) {
+        return AcceptFailure::other;
+    }
+    switch (ec.value()) {
+        case EMFILE:
+        case ENFILE: return AcceptFailure::descriptors;
+        case ENOBUFS:
+        case ENOMEM: return AcceptFailure::memory;
+        default: return AcceptFailure::other;
+    }
+}
 
 std::string duration_text(std::chrono::steady_clock::duration d) {
     const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
@@ -66,11 +101,15 @@ Server::Server(asio::io_context& io, ServerOptions options, std::shared_ptr<cons
     : io_(io),
       options_(std::move(options)),
       settings_(std::move(settings)),
-      limiter_(settings_->config.max_startups, settings_->config.per_source_max_startups),
+      startups_(settings_->config.max_startups, settings_->config.per_source_max_startups),
+      shed_hold_(shed_hold_capacity(settings_->config)),
+      shed_timer_(io),
       penalties_(settings_->config.penalties, settings_->config.penalty_exempt),
       signals_(io),
       child_signals_(io, SIGCHLD),
-      shutdown_timer_(io) {}
+      shutdown_timer_(io) {
+    apply_session_limits();
+}
 
 Server::~Server() = default;
 
@@ -95,6 +134,8 @@ void Server::bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& int
         if (!ec && ep.address().is_v6()) (void)acceptor->set_option(asio::ip::v6_only(true), ec);
         if (!ec) (void)acceptor->bind(ep, ec);
         if (!ec) (void)acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        // accept_and_close() calls accept4() on it directly: it must never block.
+        if (!ec) (void)acceptor->non_blocking(true, ec);
         if (ec) {
             log_error("Bind to ", where, " failed: ", ec.message(), ".");
             continue;
@@ -139,19 +180,43 @@ awaitable<void> Server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
     for (;;) {
         auto [ec, socket] = co_await acceptor->async_accept(nothrow);
         if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
-        if (ec) {
-            if (ec == asio::error::connection_aborted) continue;
-            log_error("accept: ", ec.message());
-            if (ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-                ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
-                // Out of descriptors: pause instead of spinning on the same error.
-                asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-                (void)co_await pause.async_wait(nothrow);
-            }
+        if (!ec) {
+            on_accept(std::move(socket));
             continue;
         }
-        on_accept(std::move(socket));
+        if (ec == asio::error::connection_aborted) continue;
+        const AcceptFailure why = accept_failure(ec);
+        if (why == AcceptFailure::descriptors && spare_.held()) {
+            // At the descriptor limit the waiting connection stays in the backlog, the listening socket
+            // stays readable and every accept fails again at once: with the spare descriptor freed for a
+            // moment, take the connection off the backlog and close it, so the client learns at once
+            // and the loop waits again for something new.
+            spare_.release();
+            const bool closed = accept_and_close(acceptor->native_handle());
+            (void)spare_.restore();
+            log_accept_failure(ec, closed);
+            if (closed) continue;
+        } else {
+            log_accept_failure(ec, false);
+        }
+        if (why != AcceptFailure::other) {
+            // Out of descriptors (with no spare) or of kernel memory: pause instead of spinning on the
+            // same error, as sshd does.
+            asio::steady_timer pause(io_, accept_pause);
+            (void)co_await pause.async_wait(nothrow);
+        }
     }
+}
+
+void Server::log_accept_failure(const std::error_code& ec, bool closed) {
+    // One line at ERROR per interval, so a flood at the limit cannot flood the log; the rest at DEBUG.
+    const auto d = drop_log_.note(DropKind::accept_error, std::chrono::steady_clock::now());
+    const std::string what = cat("accept: ", ec.message(), closed ? ": closed a waiting connection unserved" : "");
+    if (d.info) {
+        if (d.unshown > 0) return log_error(what, " (and ", d.unshown, " more since the last such line)");
+        return log_error(what);
+    }
+    log_debug(what);
 }
 
 void Server::on_accept(tcp::socket socket) {
@@ -166,43 +231,80 @@ void Server::on_accept(tcp::socket socket) {
         log_penalty_drop(*why, peer);
         return;
     }
-    const Admission verdict = limiter_.admit(source->key, rng());
-    if (verdict != Admission::admit) {
-        log_drop(verdict, peer, source->key);
-        return;
-    }
+    // Room is made by shedding the stalest, never by refusing the newcomer (startups.hpp says why).
+    const auto admitted = startups_.admit(source->key, std::chrono::steady_clock::now());
+    for (const auto& victim : admitted.shed) shed(victim);
     (void)socket.set_option(tcp::no_delay(true), ec);
     (void)socket.set_option(asio::socket_base::keep_alive(true), ec);
-    auto conn = std::make_shared<Connection>(*this, std::move(socket), peer, std::move(*source), settings_);
+    auto conn = std::make_shared<Connection>(*this, std::move(socket), peer, std::move(*source), settings_,
+                                             admitted.id);
+    preauth_[admitted.id] = conn.get();
     asio::co_spawn(io_, [conn]() -> awaitable<void> { co_await conn->run(); }, asio::detached);
 }
 
-void Server::log_drop(Admission why, const Peer& peer, const std::string& source) {
-    const std::string what = cat("drop connection #", limiter_.startups(), " from [", peer.ip, "]:", peer.port,
+void Server::shed(const StartupTable::Shed& victim) {
+    auto it = preauth_.find(victim.id);
+    if (it == preauth_.end()) return;
+    Connection* conn = it->second;
+    preauth_.erase(it);
+    if (conn->concluded()) return hold_shed(conn->shed());  // refused already, and logged: its linger is cut short
+    const Peer& peer = conn->peer();
+    // sshd's words, naming the connection shed (the one fail2ban should count), not the newcomer.
+    const std::string what = cat("drop connection #", startups_.startups(), " from [", peer.ip, "]:", peer.port,
                                  " on [", peer.local_ip, "]:", peer.local_port);
-    if (why == Admission::past_per_source) {
+    if (victim.why == Admission::past_per_source) {
         // The line fail2ban's ddos mode counts: its text stays as it is; only repeats are demoted.
-        const bool info = limiter_.per_source_drop_at_info(source, std::chrono::steady_clock::now());
+        const bool info = startups_.per_source_drop_at_info(conn->source_key(), std::chrono::steady_clock::now());
         log_at(info ? LogLevel::info : LogLevel::verbose, what, " past PerSourceMaxStartups");
-        return;
+    } else {
+        // As sshd: announce the episode, log its first drop at INFO and the rest at VERBOSE, so that a
+        // flood cannot flood the log too.
+        LogLevel level = LogLevel::verbose;
+        if (!throttling_) {
+            throttling_ = true;
+            throttle_start_ = std::chrono::steady_clock::now();
+            throttle_dropped_ = 0;
+            log_error("beginning MaxStartups throttling");
+            level = LogLevel::info;
+        }
+        ++throttle_dropped_;
+        log_at(level, what, " past MaxStartups");
     }
-    // As sshd: announce the episode, log its first drop at INFO and the rest at VERBOSE, so that a
-    // flood cannot flood the log too.
-    LogLevel level = LogLevel::verbose;
-    if (!throttling_) {
-        throttling_ = true;
-        throttle_start_ = std::chrono::steady_clock::now();
-        throttle_dropped_ = 0;
-        log_error("beginning MaxStartups throttling");
-        level = LogLevel::info;
-    }
-    ++throttle_dropped_;
-    log_at(level, what, " past MaxStartups");
+    // Never penalised: the source may be a good client's too. Closed without a byte, after a pause.
+    hold_shed(conn->shed());
+}
+
+void Server::hold_shed(int fd) {
+    if (fd < 0) return;
+    std::array<std::byte, 2> r{};
+    rng().fill(r);
+    const auto spread = shed_pause_spread.count() * ((std::uint32_t(r[0]) << 8) | std::uint32_t(r[1])) / 65536;
+    const auto until = std::chrono::steady_clock::now() + shed_pause_min + std::chrono::milliseconds(spread);
+    close_held(shed_hold_.hold(fd, until));
+    arm_shed_timer();
+}
+
+void Server::close_held(const std::vector<int>& fds) {
+    for (const int fd : fds) ::close(fd);
+}
+
+void Server::arm_shed_timer() {
+    const auto next = shed_hold_.next();
+    if (!next) return;
+    if (shed_timer_armed_ && shed_timer_.expiry() <= *next) return;
+    shed_timer_armed_ = true;
+    shed_timer_.expires_at(*next);
+    shed_timer_.async_wait([this](std::error_code ec) {
+        if (ec) return;  // re-armed for an earlier close, or shutting down
+        shed_timer_armed_ = false;
+        close_held(shed_hold_.expired(std::chrono::steady_clock::now()));
+        arm_shed_timer();
+    });
 }
 
 void Server::log_penalty_drop(PenaltyKind why, const Peer& peer) {
     const auto d = drop_log_.note(DropKind::penalty, std::chrono::steady_clock::now());
-    const std::string what = cat("drop connection #", limiter_.startups(), " from [", peer.ip, "]:", peer.port,
+    const std::string what = cat("drop connection #", startups_.startups(), " from [", peer.ip, "]:", peer.port,
                                  " on [", peer.local_ip, "]:", peer.local_port, " penalty: ", penalty_reason(why));
     if (d.info && d.unshown > 0) {
         log_info(what, " (and ", d.unshown, " more since the last such line)");
@@ -221,13 +323,74 @@ void Server::penalise(const Source& source, PenaltyKind kind) {
 
 DropLog::Decision Server::note_drop(DropKind kind) { return drop_log_.note(kind, std::chrono::steady_clock::now()); }
 
-void Server::release_startup(const std::string& source) {
-    limiter_.release(source);
-    if (throttling_ && !limiter_.throttling()) {
+void Server::startup_progress(StartupTable::Id id, Progress step) {
+    startups_.progress(id, step, std::chrono::steady_clock::now());
+}
+
+void Server::startup_conclude(StartupTable::Id id) { startups_.conclude(id, std::chrono::steady_clock::now()); }
+
+void Server::release_startup(StartupTable::Id id) {
+    startups_.release(id);
+    preauth_.erase(id);
+    if (throttling_ && startups_.below_throttling()) {
         throttling_ = false;
         log_info("exited MaxStartups throttling after ", duration_text(std::chrono::steady_clock::now() - throttle_start_),
                  ", ", throttle_dropped_, " connections dropped");
     }
+}
+
+void Server::apply_session_limits() {
+    const auto& c = settings_->config;
+    std::optional<std::uint32_t> total = c.max_sessions_total;
+    if (total) {
+        // Past what the descriptors serve, sessions could not start anyway, and every login would fail
+        // its account lookup: a limit above that is lowered, and the log says so.
+        const rlim_t limit = descriptor_limit();
+        const std::uint64_t fit = sessions_descriptors_serve(limit);
+        if (fit < *total) {
+            const auto lowered = static_cast<std::uint32_t>(fit);
+            if (sessions_total_cap_ != lowered) {
+                log_info("MaxSessionsTotal ", *total, " lowered to ", lowered, ": the descriptor limit (", limit,
+                         ") serves no more (4 descriptors a session, 3/4 of them for sessions)");
+            }
+            total = lowered;
+        }
+    }
+    sessions_total_cap_ = total;
+    sessions_per_user_cap_ = c.per_user_max_sessions;
+    buffer_total_cap_ = c.max_buffer_total;
+    if (buffer_room()) adjust_buffered(0);  // a larger MaxBufferTotal: wake whoever waited
+}
+
+bool Server::reserve_session(uid_t uid, std::string& refusal) {
+    auto& mine = sessions_by_user_[uid];
+    if (sessions_per_user_cap_ && mine >= *sessions_per_user_cap_) {
+        refusal = cat("too many sessions for the account (PerUserMaxSessions ", *sessions_per_user_cap_, ")");
+    } else if (sessions_total_cap_ && sessions_ >= *sessions_total_cap_) {
+        refusal = cat("too many sessions (MaxSessionsTotal ", *sessions_total_cap_, ")");
+    }
+    if (!refusal.empty()) {
+        if (mine == 0) sessions_by_user_.erase(uid);
+        return false;
+    }
+    ++mine;
+    ++sessions_;
+    return true;
+}
+
+void Server::release_session(uid_t uid) {
+    auto it = sessions_by_user_.find(uid);
+    if (it == sessions_by_user_.end()) return;
+    if (sessions_ > 0) --sessions_;
+    if (--it->second == 0) sessions_by_user_.erase(it);
+}
+
+void Server::adjust_buffered(std::int64_t delta) {
+    buffered_ = delta < 0 && static_cast<std::uint64_t>(-delta) > buffered_ ? 0 : buffered_ + delta;
+    if (buffer_waiters_.empty() || !buffer_room()) return;
+    const auto waiting = std::move(buffer_waiters_);
+    buffer_waiters_.clear();
+    for (Session* s : waiting) s->wake();
 }
 
 void Server::watch_child(pid_t pid, std::function<void(int)> on_exit) { children_[pid] = std::move(on_exit); }
@@ -276,7 +439,9 @@ void Server::reload() {
     for (const auto& w : loaded.warnings) log_error(w);
     settings_ = std::move(loaded.settings);
     if (!options_.log_level_forced) log_set_level(settings_->config.log_level);
-    limiter_.configure(settings_->config.max_startups, settings_->config.per_source_max_startups);
+    startups_.configure(settings_->config.max_startups, settings_->config.per_source_max_startups);
+    close_held(shed_hold_.configure(shed_hold_capacity(settings_->config)));
+    apply_session_limits();
     penalties_.configure(settings_->config.penalties, settings_->config.penalty_exempt);
 
     // Keep the listeners whose endpoint is still configured, close the others, bind the new ones.
@@ -342,6 +507,8 @@ void Server::detach(Connection* c) {
 void Server::finish_shutdown() {
     std::error_code ec;
     shutdown_timer_.cancel();
+    shed_timer_.cancel();
+    close_held(shed_hold_.take_all());
     (void)signals_.cancel(ec);
     (void)child_signals_.cancel(ec);
     // Whatever still holds work (a stuck connection after abort) must not keep the daemon alive.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -17,12 +18,15 @@
 #include <asio/signal_set.hpp>
 
 #include "async.hpp"
+#include "denial_pace.hpp"
+#include "descriptors.hpp"
 #include "settings.hpp"
 #include "startups.hpp"
 
 namespace twowayd {
 
 class Connection;
+class Session;
 
 struct ServerOptions {
     std::string config_path;
@@ -48,11 +52,36 @@ public:
     [[nodiscard]] twoway::Rng& rng() noexcept;
     [[nodiscard]] std::shared_ptr<const Settings> settings() const { return settings_; }
     // A connection authenticated or ended: it no longer counts against MaxStartups.
-    void release_startup(const std::string& source);
+    void release_startup(StartupTable::Id id);
+    // A connection reached a step of its handshake that counts as progress (StartupTable).
+    void startup_progress(StartupTable::Id id, Progress step);
+    // Its handshake is over without authentication; it only lingers (StartupTable::conclude).
+    void startup_conclude(StartupTable::Id id);
     // A connection from `source` ended badly before authenticating (PerSourcePenalties).
     void penalise(const Source& source, PenaltyKind kind);
+    // When to send a denial whose proof arrived at `proof`, decided now (DenialPace).
+    [[nodiscard]] SteadyTime denial_deadline(SteadyTime proof) {
+        return denial_pace_.deadline(proof, std::chrono::steady_clock::now());
+    }
     // Whether a drop of this kind is logged at INFO now (DropLog).
     [[nodiscard]] DropLog::Decision note_drop(DropKind kind);
+    // ---- authenticated sessions (MaxSessionsTotal, PerUserMaxSessions) ----
+    // Counts an authenticated connection against both limits, or says which one is reached (for the
+    // log) and counts nothing. Every true must be matched by one release_session(uid).
+    [[nodiscard]] bool reserve_session(uid_t uid, std::string& refusal);
+    void release_session(uid_t uid);
+
+    // ---- bytes the sessions hold (MaxBufferTotal) ----
+    void adjust_buffered(std::int64_t delta);
+    [[nodiscard]] bool buffer_room() const noexcept { return buffered_ < buffer_total_cap_; }
+    [[nodiscard]] std::size_t buffer_left() const noexcept {
+        return buffer_room() ? static_cast<std::size_t>(buffer_total_cap_ - buffered_) : 0;
+    }
+    [[nodiscard]] std::uint64_t buffered() const noexcept { return buffered_; }
+    // Wakes the session (Session::wake) once the total is under MaxBufferTotal again.
+    void await_buffer_room(Session* s) { buffer_waiters_.insert(s); }
+    void forget_buffer_waiter(Session* s) { buffer_waiters_.erase(s); }
+
     // Calls on_exit(wait status) once the child has been reaped.
     void watch_child(pid_t pid, std::function<void(int)> on_exit);
     void attach(Connection* c) { connections_.insert(c); }
@@ -68,7 +97,11 @@ private:
     void bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& into);
     awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor);
     void on_accept(tcp::socket socket);
-    void log_drop(Admission why, const Peer& peer, const std::string& source);
+    void log_accept_failure(const std::error_code& ec, bool closed);
+    void shed(const StartupTable::Shed& victim);
+    void hold_shed(int fd);
+    void close_held(const std::vector<int>& fds);
+    void arm_shed_timer();
     void log_penalty_drop(PenaltyKind why, const Peer& peer);
     awaitable<void> signal_loop();
     awaitable<void> child_loop();
@@ -77,20 +110,36 @@ private:
     void begin_shutdown(int sig);
     void finish_shutdown();
     void log_host_keys() const;
+    // The session limits in force: the configured ones, MaxSessionsTotal lowered where the descriptor
+    // limit could not serve that many sessions (logged once per change).
+    void apply_session_limits();
 
     asio::io_context& io_;
     ServerOptions options_;
     std::shared_ptr<const Settings> settings_;
     std::vector<Listener> listeners_;
-    StartupLimiter limiter_;
+    StartupTable startups_;
+    std::unordered_map<StartupTable::Id, Connection*> preauth_;  // every connection startups_ counts
+    ShedHold shed_hold_;
+    asio::steady_timer shed_timer_;
+    bool shed_timer_armed_ = false;
     PenaltyBox penalties_;
     DropLog drop_log_;
+    DenialPace denial_pace_;
+    SpareDescriptor spare_;
     asio::signal_set signals_;
     asio::signal_set child_signals_;
     asio::steady_timer shutdown_timer_;
     std::unordered_map<pid_t, std::function<void(int)>> children_;
     std::unordered_set<Connection*> connections_;
     bool terminating_ = false;
+    std::optional<std::uint32_t> sessions_total_cap_;
+    std::optional<std::uint32_t> sessions_per_user_cap_;
+    std::uint32_t sessions_ = 0;
+    std::unordered_map<uid_t, std::uint32_t> sessions_by_user_;
+    std::uint64_t buffer_total_cap_ = 0;
+    std::uint64_t buffered_ = 0;
+    std::unordered_set<Session*> buffer_waiters_;
     // sshd's MaxStartups throttling episode, for its "beginning"/"exited" log lines.
     bool throttling_ = false;
     std::chrono::steady_clock::time_point throttle_start_{};

@@ -17,6 +17,16 @@ namespace twowayd {
 namespace ts = twoway::session;
 
 namespace {
+// The session protocol's options from PerSessionMaxBuffer: the window we grant the client for input is
+// the buffer (so input can never exceed it), and the protocol stops taking output at the output queue's.
+ts::Options session_options(const Settings& settings) {
+    ts::Options o;
+    const auto cap = std::min<std::uint64_t>(settings.config.per_session_max_buffer, 0xffffffffU);
+    o.window = static_cast<std::uint32_t>(cap);
+    o.max_pending_output = std::max<std::size_t>(output_queue_cap(static_cast<std::size_t>(cap)), ts::max_frame_size);
+    return o;
+}
+
 // Once our channel close is on its way, how long we wait for the client's close before closing.
 constexpr auto linger_after_close = std::chrono::seconds(5);
 // After SIGTERM, how long a child has to exit after SIGHUP before the session is closed without it.
@@ -25,7 +35,8 @@ constexpr auto terminate_wait = std::chrono::seconds(3);
 
 Session::Session(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<const Settings> settings,
                  Account account, twoway::Channel channel, std::vector<std::byte> leftover,
-                 std::optional<std::chrono::steady_clock::time_point> request_deadline)
+                 std::optional<std::chrono::steady_clock::time_point> request_deadline,
+                 std::optional<std::string> refusal)
     : server_(server),
       socket_(std::move(socket)),
       peer_(std::move(peer)),
@@ -33,15 +44,20 @@ Session::Session(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<
       account_(std::move(account)),
       channel_(std::move(channel)),
       leftover_(std::move(leftover)),
-      proto_(std::move(*ts::SessionServer::create())),
+      proto_(std::move(*ts::SessionServer::create(session_options(*settings_)))),
       changed_(socket_.get_executor()),
       request_timer_(socket_.get_executor()),
       linger_timer_(socket_.get_executor()),
       terminate_timer_(socket_.get_executor()),
       request_deadline_(request_deadline),
+      refusal_(std::move(refusal)),
+      buffer_cap_(static_cast<std::size_t>(settings_->config.per_session_max_buffer)),
       drain_timer_(socket_.get_executor()) {}
 
-Session::~Session() = default;
+Session::~Session() {
+    server_.forget_buffer_waiter(this);
+    server_.adjust_buffered(-static_cast<std::int64_t>(accounted_));
+}
 
 void Session::spawn(awaitable<void> task) {
     ++tasks_;
@@ -257,8 +273,13 @@ awaitable<void> Session::write_loop() {
             }
             channel_close_sent_ = true;
         }
+        in_flight_ = wire.size();
+        account();
         changed_.notify_all();  // the protocol's output cap has room again: the pumps may go on
         auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(wire), nothrow);
+        in_flight_ = 0;
+        account();
+        changed_.notify_all();
         if (ec) {
             if (!stopping_) log_verbose("Write error to ", peer_.text(), ": ", ec.message());
             stop();
@@ -282,6 +303,7 @@ awaitable<void> Session::write_loop() {
 
 void Session::progress() {
     finish_streams();
+    account();
     changed_.notify_all();
 }
 

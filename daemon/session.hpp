@@ -7,9 +7,11 @@
 //   write_loop   protocol output -> channel records -> socket, one write at a time
 //   pumps        child/service output -> protocol (only while the client's window has room), and
 //                client input -> child/service (granting window back only as bytes are written)
-// Memory stays bounded: client input is bounded by the window we grant, output by the protocol's
-// pending-output cap plus one write in flight, and nothing is read from the child while the client's
-// window is exhausted.
+// Memory stays bounded, in each direction, by PerSessionMaxBuffer: client input by the window we grant
+// (that size), output by what is queued for the client (the protocol's pending output and the write in
+// flight), past which nothing is read from the child or service until it drains; and by MaxBufferTotal
+// for all sessions together, past which a session reads and grants only while it holds less than its
+// floor (session_buffer_floor), so that sessions that do not read cannot stall the others.
 #pragma once
 
 #include <sys/types.h>
@@ -34,11 +36,23 @@ namespace twowayd {
 
 class Server;
 
+// What a session queues for its client at most (protocol output and the write in flight): 128 KiB, or
+// PerSessionMaxBuffer if that is smaller. More adds no throughput (the kernel's socket buffer carries the
+// data in flight; the client's window paces it), only memory: each byte queued is held up to three times
+// (the protocol's buffer, the batch being sealed, the sealed records) while a client does not read.
+inline constexpr std::size_t output_queue_max = 128 * 1024;
+[[nodiscard]] constexpr std::size_t output_queue_cap(std::size_t per_session) noexcept {
+    return per_session < output_queue_max ? per_session : output_queue_max;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
 public:
+    // refusal: the session limits refuse this connection (why, for the log): its request is answered with
+    // REJECT resource_shortage and nothing is started.
     Session(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<const Settings> settings, Account account,
             twoway::Channel channel, std::vector<std::byte> leftover,
-            std::optional<std::chrono::steady_clock::time_point> request_deadline);
+            std::optional<std::chrono::steady_clock::time_point> request_deadline,
+            std::optional<std::string> refusal = std::nullopt);
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -50,6 +64,8 @@ public:
     void terminate();
     // Close everything now.
     void abort();
+    // MaxBufferTotal has room again (Server::adjust_buffered): the pumps look again.
+    void wake() { changed_.notify_all(); }
 
 private:
     using Stream = twoway::session::Stream;
@@ -90,6 +106,16 @@ private:
     void send_signal(std::string_view name);
     void resize(const twoway::session::TermSize& size);
     void arm_drain_timer();
+    // buffers (session_pump.cpp)
+    [[nodiscard]] std::size_t queued_output() const noexcept { return proto_.pending_output() + in_flight_; }
+    // How much may be read from the child or service for `to` now (0: wait).
+    [[nodiscard]] std::size_t output_room(Stream to);
+    // Reports n input bytes written to the child or service: the client gets its window back, unless the
+    // sessions together hold too much (then it is owed until they do not).
+    void input_written(std::size_t n);
+    void pay_owed_input();
+    // Tells the server what this session holds now (MaxBufferTotal).
+    void account();
     void end_input(Descriptor& to);
     void end_input(tcp::socket& to);
     void terminate_backend();
@@ -107,6 +133,7 @@ private:
     asio::steady_timer linger_timer_;
     asio::steady_timer terminate_timer_;
     std::optional<std::chrono::steady_clock::time_point> request_deadline_;
+    std::optional<std::string> refusal_;
     int tasks_ = 0;  // coroutines of this session still running (run() waits for them)
 
     // transport state
@@ -124,6 +151,13 @@ private:
     std::size_t input_offset_ = 0;  // bytes of input_.front() already written
     bool input_eof_ = false;         // the client sent EOF on in
     bool input_dead_ = false;        // the child or service no longer reads: input is discarded
+    std::size_t input_bytes_ = 0;    // bytes in input_ not yet written
+    std::size_t owed_input_ = 0;     // written, but not yet granted back (MaxBufferTotal reached)
+
+    // buffer accounting
+    std::size_t buffer_cap_;         // PerSessionMaxBuffer
+    std::size_t in_flight_ = 0;      // sealed bytes of the write in progress
+    std::size_t accounted_ = 0;      // what the server was last told this session holds
 
     // the backend
     enum class Kind { none, process, service } kind_ = Kind::none;

@@ -8,6 +8,7 @@
 
 #include "child.hpp"
 #include "log.hpp"
+#include "server.hpp"
 #include "session.hpp"
 
 namespace twowayd {
@@ -17,6 +18,9 @@ namespace {
 // One read from the child or the service: a session DATA message's worth, so each read becomes one
 // message and one record.
 constexpr std::size_t read_chunk = 65536 - 16;
+// What a session may always hold per direction, whatever the sessions hold together (MaxBufferTotal): so
+// sessions whose clients or programs do not read cannot stall everyone else's.
+constexpr std::size_t session_buffer_floor = 32 * 1024;
 // With a PTY, output may still be in flight in the terminal when the shell's exit is reported, and a
 // background job may keep the terminal open for ever: after the exit, stop at the first pause this long.
 constexpr auto pty_drain_pause = std::chrono::milliseconds(500);
@@ -48,9 +52,10 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
     std::vector<std::byte> buf;
     const bool pty_output = is_pty_ && kind_ == Kind::process;
     for (;;) {
-        // Read only what the client can take now: while its window is shut, the child blocks on a full
-        // pipe or terminal, which is the back-pressure we want.
-        while (!stopping_ && !close_sent_ && proto_.send_capacity(to) == 0) co_await changed_.wait();
+        // Read only what the client can take now and what our buffers may hold: while either is full,
+        // the child blocks on a full pipe or terminal (the service on its TCP window), which is the
+        // back-pressure we want.
+        while (!stopping_ && !close_sent_ && output_room(to) == 0) co_await changed_.wait();
         if (stopping_ || close_sent_) break;
         if (pty_output) {
             pty_read_pending_ = true;
@@ -59,9 +64,11 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
         if (buf.empty()) {
             // A failed wait (cancelled, closed) falls through: the read below reports it.
             (void)co_await from.async_wait(Source::wait_read, nothrow);
-            buf.resize(read_chunk);
         }
-        const std::size_t want = std::min(buf.size(), proto_.send_capacity(to));
+        // The room may have changed while we waited for readability. The buffer grows only to what is
+        // read (resize() writes every byte of it: a large buffer for small reads would cost its pages).
+        const std::size_t want = std::min(read_chunk, std::max<std::size_t>(output_room(to), 1));
+        if (buf.size() < want) buf.resize(want);
         auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), want), nothrow);
         if (pty_output) {
             pty_read_pending_ = false;
@@ -99,8 +106,16 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
 template <class Sink>
 awaitable<void> Session::pump_in(Sink& to) {
     for (;;) {
-        while (!stopping_ && !input_dead_ && input_.empty() && !input_eof_) co_await changed_.wait();
+        while (!stopping_ && !input_dead_ && input_.empty() && !input_eof_ &&
+               !(owed_input_ > 0 && server_.buffer_room())) {
+            co_await changed_.wait();
+        }
         if (stopping_ || input_dead_) break;
+        if (owed_input_ > 0) {
+            pay_owed_input();
+            progress();  // the WINDOW_ADJUST goes out
+        }
+        if (input_.empty() && !input_eof_) continue;
         if (input_.empty()) {
             end_input(to);  // the client's EOF, after everything before it was written
             break;
@@ -119,7 +134,7 @@ awaitable<void> Session::pump_in(Sink& to) {
         }
         input_offset_ += n;
         // Credit goes back to the client only for bytes that really left our buffer.
-        (void)proto_.consumed(Stream::in, n);
+        input_written(n);
         if (input_offset_ == input_.front().size()) {
             input_.pop_front();
             input_offset_ = 0;
@@ -149,16 +164,52 @@ void Session::on_input(std::vector<std::byte> bytes) {
         (void)proto_.consumed(Stream::in, bytes.size());
         return;
     }
+    input_bytes_ += bytes.size();
     input_.push_back(std::move(bytes));
 }
 
 void Session::discard_input() {
-    std::size_t n = 0;
-    for (const auto& chunk : input_) n += chunk.size();
-    n -= std::min(n, input_offset_);
+    // Dropped, not held: the client gets its window back at once, owed credit included.
+    const std::size_t n = input_bytes_ + owed_input_;
     input_.clear();
     input_offset_ = 0;
+    input_bytes_ = 0;
+    owed_input_ = 0;
     if (n > 0) (void)proto_.consumed(Stream::in, n);
+}
+
+std::size_t Session::output_room(Stream to) {
+    const std::size_t queued = queued_output();
+    const std::size_t cap = output_queue_cap(buffer_cap_);
+    const std::size_t own = queued < cap ? cap - queued : 0;
+    // Of the pool (MaxBufferTotal), what is left; the session's floor whatever is left.
+    const std::size_t floor = queued < session_buffer_floor ? session_buffer_floor - queued : 0;
+    const std::size_t pool = std::max<std::size_t>(server_.buffer_left(), floor);
+    const std::size_t room = std::min({proto_.send_capacity(to), own, pool});
+    if (room == 0 && pool == 0) server_.await_buffer_room(this);
+    return room;
+}
+
+void Session::input_written(std::size_t n) {
+    input_bytes_ -= std::min(n, input_bytes_);
+    owed_input_ += n;
+    pay_owed_input();
+    if (owed_input_ > 0) server_.await_buffer_room(this);
+}
+
+void Session::pay_owed_input() {
+    // Without the window back, the client can send only what it was already granted: while the sessions
+    // together hold too much, this session grants back only what keeps it at its floor.
+    if (owed_input_ == 0) return;
+    if (!server_.buffer_room() && input_bytes_ + owed_input_ > session_buffer_floor) return;
+    (void)proto_.consumed(Stream::in, std::exchange(owed_input_, 0));
+}
+
+void Session::account() {
+    const std::size_t now = queued_output() + input_bytes_;
+    if (now == accounted_) return;
+    server_.adjust_buffered(static_cast<std::int64_t>(now) - static_cast<std::int64_t>(accounted_));
+    accounted_ = now;
 }
 
 void Session::on_child_exit(int status) {

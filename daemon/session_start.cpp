@@ -62,6 +62,11 @@ std::vector<std::string> Session::child_environment(const ts::Request& req) cons
 }
 
 awaitable<void> Session::start(const ts::Request& req) {
+    if (refusal_) {
+        // MaxSessionsTotal or PerUserMaxSessions (logged when the connection authenticated).
+        reject(ts::reject::resource_shortage, "too many sessions");
+        co_return;
+    }
     starting_ = true;
     if (req.kind == ts::RequestKind::service) {
         co_await start_service(req);

@@ -1,62 +1,125 @@
 #include "startups.hpp"
 
-#include <array>
-#include <cstddef>
-#include <limits>
+#include <algorithm>
 
 namespace twowayd {
 
-std::uint32_t uniform(twoway::Rng& rng, std::uint32_t bound) {
-    if (bound <= 1) return 0;
-    // Reject the top partial range so every residue is equally likely.
-    const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max() - std::numeric_limits<std::uint32_t>::max() % bound;
-    for (;;) {
-        std::array<std::byte, 4> b{};
-        rng.fill(b);
-        const std::uint32_t v = (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) |
-                                std::uint32_t(b[3]);
-        if (v < limit) return v % bound;
+StartupTable::Admitted StartupTable::admit(const std::string& source, SteadyTime now) {
+    Admitted out{next_id_++, {}};
+    auto src = sources_.find(source);
+    if (per_source_ && src != sources_.end()) {
+        // The source's entry stays (with its log state) although it may be emptied: the newcomer joins it.
+        while (!src->second.order.empty() && src->second.order.size() >= *per_source_) {
+            const Id victim = src->second.order.begin()->id;
+            out.shed.push_back(Shed{victim, Admission::past_per_source});
+            erase(entries_.find(victim), false);
+        }
     }
+    while (!order_.empty() && entries_.size() >= max_) {
+        const Id victim = order_.begin()->id;
+        out.shed.push_back(Shed{victim, Admission::past_max_startups});
+        erase(entries_.find(victim), true);
+    }
+    const Key key{1, now, out.id};
+    entries_.emplace(out.id, Entry{source, key});
+    order_.insert(key);
+    sources_[source].order.insert(key);
+    return out;
 }
 
-std::uint32_t StartupLimiter::drop_percent(const twoway::MaxStartups& max, std::uint32_t startups) noexcept {
-    if (startups < max.start) return 0;
-    if (startups >= max.full || max.rate >= 100) return 100;
-    // Linear from rate% at start to 100% at full (full > start here, since start <= startups < full).
-    const std::uint64_t span = max.full - max.start;
-    const std::uint64_t p = max.rate + (std::uint64_t{100} - max.rate) * (startups - max.start) / span;
-    return static_cast<std::uint32_t>(p);
+void StartupTable::progress(Id id, Progress step, SteadyTime now) {
+    const auto rank = static_cast<std::uint8_t>(1 + static_cast<int>(step));
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.key.rank == 0 || rank <= it->second.key.rank) return;
+    rekey(id, rank, now);
 }
 
-Admission StartupLimiter::admit(const std::string& source, twoway::Rng& rng) {
-    if (per_source_ && from(source) >= *per_source_) return Admission::past_per_source;
-    const std::uint32_t p = drop_percent(max_, startups_);
-    if (p >= 100 || (p > 0 && uniform(rng, 100) < p)) return Admission::past_max_startups;
-    ++startups_;
-    ++per_address_[source].count;
-    return Admission::admit;
+void StartupTable::conclude(Id id, SteadyTime now) { rekey(id, 0, now); }
+
+void StartupTable::rekey(Id id, std::uint8_t rank, SteadyTime now) {
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return;
+    auto& e = it->second;
+    auto& per = sources_[e.source].order;
+    order_.erase(e.key);
+    per.erase(e.key);
+    e.key.rank = rank;
+    e.key.last = std::max(now, e.key.last);
+    order_.insert(e.key);
+    per.insert(e.key);
 }
 
-void StartupLimiter::release(const std::string& source) noexcept {
-    if (startups_ > 0) --startups_;
-    auto it = per_address_.find(source);
-    if (it == per_address_.end()) return;
-    if (--it->second.count == 0) per_address_.erase(it);
+void StartupTable::release(Id id) noexcept { erase(entries_.find(id), true); }
+
+void StartupTable::erase(std::unordered_map<Id, Entry>::iterator it, bool drop_empty_source) noexcept {
+    if (it == entries_.end()) return;
+    order_.erase(it->second.key);
+    auto src = sources_.find(it->second.source);
+    if (src != sources_.end()) {
+        src->second.order.erase(it->second.key);
+        if (drop_empty_source && src->second.order.empty()) sources_.erase(src);
+    }
+    entries_.erase(it);
 }
 
-std::uint32_t StartupLimiter::from(const std::string& source) const noexcept {
-    auto it = per_address_.find(source);
-    return it == per_address_.end() ? 0 : it->second.count;
+bool StartupTable::below_throttling() const noexcept {
+    const std::uint32_t low = max_ - std::max<std::uint32_t>(1, max_ / 4);
+    return startups() <= low;
 }
 
-bool StartupLimiter::per_source_drop_at_info(const std::string& source, SteadyTime now) {
-    auto it = per_address_.find(source);
-    if (it == per_address_.end()) return true;
+std::uint32_t StartupTable::from(const std::string& source) const noexcept {
+    auto it = sources_.find(source);
+    return it == sources_.end() ? 0 : static_cast<std::uint32_t>(it->second.order.size());
+}
+
+bool StartupTable::per_source_drop_at_info(const std::string& source, SteadyTime now) {
+    auto it = sources_.find(source);
+    if (it == sources_.end()) return true;
     auto& a = it->second;
     if (a.drop_logged && now - a.drop_logged_at < DropLog::interval) return false;
     a.drop_logged = true;
     a.drop_logged_at = now;
     return true;
+}
+
+std::vector<int> ShedHold::configure(std::size_t capacity) {
+    capacity_ = capacity;
+    return trim();
+}
+
+std::vector<int> ShedHold::hold(int fd, SteadyTime until) {
+    held_.emplace(until, fd);
+    return trim();
+}
+
+std::vector<int> ShedHold::trim() {
+    std::vector<int> out;
+    while (held_.size() > capacity_) {
+        out.push_back(held_.begin()->second);
+        held_.erase(held_.begin());
+    }
+    return out;
+}
+
+std::vector<int> ShedHold::expired(SteadyTime now) {
+    std::vector<int> out;
+    while (!held_.empty() && held_.begin()->first <= now) {
+        out.push_back(held_.begin()->second);
+        held_.erase(held_.begin());
+    }
+    return out;
+}
+
+std::vector<int> ShedHold::take_all() {
+    std::vector<int> out;
+    for (const auto& [until, fd] : held_) out.push_back(fd);
+    held_.clear();
+    return out;
+}
+
+std::optional<SteadyTime> ShedHold::next() const {
+    if (held_.empty()) return std::nullopt;
+    return held_.begin()->first;
 }
 
 }  // namespace twowayd

@@ -1,20 +1,24 @@
-// The pre-authentication limits, decided at accept() time before any byte is read or any crypto is
+// The pre-authentication limits, applied at accept() time before any byte is read or any crypto is
 // done, so a flood costs the daemon one accept and one close per connection:
-//   PerSourceMaxStartups  at most N unauthenticated connections from one source (an address, or the
-//                         block PerSourceNetBlockSize puts it in);
-//   MaxStartups           sshd's random early drop: below `start` every connection is admitted, from
-//                         `start` on a new one is refused with probability rate% rising linearly to
-//                         100% at `full`.
+//   MaxStartups           the table of unauthenticated connections has room for N; when it is full, a
+//                         new connection is admitted and the one that has made the least progress, and of
+//                         those the one stalled longest, is shed (closed without a byte). Not sshd's
+//                         random early drop of newcomers, which lets one source holding the table lock
+//                         everyone out.
+//   PerSourceMaxStartups  the same within one source (an address, or the block PerSourceNetBlockSize
+//                         puts it in): at N, that source's least advanced connection is shed, so a good
+//                         client behind the attacker's address still gets in.
 //   PerSourcePenalties    OpenSSH 9.8's penalty box: a source that failed authentication, ran out of
 //                         LoginGraceTime or went away without authenticating accrues refusal time;
 //                         once enough has accrued, its new connections are closed at accept.
-// A connection counts from its accept until it authenticates or ends. Pure bookkeeping: no I/O, the
-// clock handed in as a time point, randomness only from the Rng handed in (tests pass a
-// DeterministicRng).
+// A connection counts from its accept until it authenticates, ends or is shed. Pure bookkeeping: no
+// I/O, the clock handed in as a time point.
 #pragma once
 
 #include <array>
 #include <chrono>
+#include <compare>
+#include <map>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -24,8 +28,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <twoway/random.hpp>
 
 #include "daemon_config.hpp"
 
@@ -40,7 +42,16 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // later protocol change loosens those bounds.
 inline constexpr std::size_t preauth_byte_cap = 16 * 1024;
 
-enum class Admission { admit, past_max_startups, past_per_source };
+// Why a connection was shed to make room for a new one.
+enum class Admission { past_max_startups, past_per_source };
+
+// The steps of a handshake that count as progress, in order. Bytes alone do not: a client that drips
+// one byte at a time (slowloris) ranks with one that sends nothing.
+enum class Progress : std::uint8_t {
+    accepted,  // the TCP connection was accepted
+    answered,  // client_hello complete and our flight (server_hello .. server_auth) on its way
+    proved,    // client_auth complete: the verdict is being decided
+};
 
 // Where a connection comes from, as the limits see it: the address (for the exempt list) and the key
 // PerSourceNetBlockSize groups it under (for PerSourceMaxStartups and the penalties).
@@ -49,46 +60,118 @@ struct Source {
     std::string key;
 };
 
-class StartupLimiter {
+class StartupTable {
 public:
-    StartupLimiter() = default;
-    StartupLimiter(twoway::MaxStartups max, std::optional<std::uint32_t> per_source) { configure(max, per_source); }
+    using Id = std::uint64_t;
 
-    // New limits (SIGHUP); the connections already counted stay counted.
-    void configure(twoway::MaxStartups max, std::optional<std::uint32_t> per_source) noexcept {
-        max_ = max;
+    StartupTable() = default;
+    StartupTable(std::uint32_t max, std::optional<std::uint32_t> per_source) { configure(max, per_source); }
+
+    // New limits (SIGHUP). The connections already counted stay; the next admission sheds as many as
+    // it takes to bring the table (and the source) under the new limits.
+    void configure(std::uint32_t max, std::optional<std::uint32_t> per_source) noexcept {
+        max_ = max == 0 ? 1 : max;
         per_source_ = per_source;
     }
 
-    // Decides for a new connection from `source` (its address, without port). On admit the connection
-    // is counted, and the caller must release(source) exactly once when it authenticates or ends.
-    [[nodiscard]] Admission admit(const std::string& source, twoway::Rng& rng);
-    void release(const std::string& source) noexcept;
+    struct Shed {
+        Id id;
+        Admission why;
+    };
+    struct Admitted {
+        Id id;                   // the new connection's, for progress() and release()
+        std::vector<Shed> shed;  // to close now, stalest first: they no longer count
+    };
+    // Admits a new connection from `source` (its key), shedding what the limits require: first the
+    // source's connections while the source is at PerSourceMaxStartups, then the table's while it is at
+    // MaxStartups. Shed first: a concluded connection (below), then the one with the least progress,
+    // and among equals the one whose last progress is oldest. Progress ranks before time because a
+    // source that reopens every connection it loses makes newcomers arrive faster than a good client's
+    // round trip: ordered by time alone, a good client's connection that has answered is shed after as
+    // many arrivals as the source has slots (issue 13's lock-out test: 11 of 20 logins got through
+    // with 10 slots), while a client_hello it has not sent ranks the attacker's connections below it.
+    // The caller must release(id) exactly once when the connection authenticates or ends.
+    [[nodiscard]] Admitted admit(const std::string& source, SteadyTime now);
 
-    // For a connection just refused past_per_source: whether to log it at INFO. The first refusal of
+    // The connection made progress (a later step than its last; anything else is ignored).
+    void progress(Id id, Progress step, SteadyTime now);
+    // The connection's handshake is over without authentication (refused, failed, or silent in stealth
+    // mode) and it only lingers (the denial on its way, or a silence held): shed before any other.
+    void conclude(Id id, SteadyTime now);
+    // The connection authenticated or ended. Unknown ids (already shed) are ignored.
+    void release(Id id) noexcept;
+
+    // For a connection of `source` just shed past_per_source: whether to log it at INFO. The first of
     // a source in each DropLog interval is; the others go to VERBOSE, so one source hammering away
     // cannot flood the log, while each new offender still shows (fail2ban counts these lines). The
-    // state lives in the source's counter, which exists while the source is at its limit: bounded.
+    // state lives in the source's entry, which exists while the source has connections: bounded.
     [[nodiscard]] bool per_source_drop_at_info(const std::string& source, SteadyTime now);
 
-    [[nodiscard]] std::uint32_t startups() const noexcept { return startups_; }
+    [[nodiscard]] std::uint32_t startups() const noexcept { return static_cast<std::uint32_t>(entries_.size()); }
     [[nodiscard]] std::uint32_t from(const std::string& source) const noexcept;
-    // True while new connections may be refused at random or outright (startups >= start).
-    [[nodiscard]] bool throttling() const noexcept { return startups_ >= max_.start; }
-
-    // sshd's drop probability in percent (0..100) at `startups` unauthenticated connections.
-    [[nodiscard]] static std::uint32_t drop_percent(const twoway::MaxStartups& max, std::uint32_t startups) noexcept;
+    [[nodiscard]] bool contains(Id id) const noexcept { return entries_.contains(id); }
+    [[nodiscard]] std::uint32_t max() const noexcept { return max_; }
+    // A throttling episode (sshd's "beginning/exited MaxStartups throttling") lasts from the first shed
+    // until the table is down to three quarters of its size, so that one connection leaving the full
+    // table of a flood does not end the episode only for the next arrival to begin another.
+    [[nodiscard]] bool below_throttling() const noexcept;
 
 private:
-    twoway::MaxStartups max_;
-    std::optional<std::uint32_t> per_source_;
-    std::uint32_t startups_ = 0;
-    struct PerAddress {
-        std::uint32_t count = 0;
+    // Ordered: shed first. rank 0 is a concluded connection, then 1 + Progress.
+    struct Key {
+        std::uint8_t rank;
+        SteadyTime last;
+        Id id;
+        friend auto operator<=>(const Key&, const Key&) = default;
+    };
+    void rekey(Id id, std::uint8_t rank, SteadyTime now);
+    struct Entry {
+        std::string source;
+        Key key;
+    };
+    struct PerSource {
+        std::set<Key> order;  // stalest first
         bool drop_logged = false;
         SteadyTime drop_logged_at{};
     };
-    std::unordered_map<std::string, PerAddress> per_address_;
+
+    void erase(std::unordered_map<Id, Entry>::iterator it, bool drop_empty_source) noexcept;
+
+    std::uint32_t max_ = 1;
+    std::optional<std::uint32_t> per_source_;
+    Id next_id_ = 1;
+    std::unordered_map<Id, Entry> entries_;
+    std::set<Key> order_;  // every connection, stalest first
+    std::unordered_map<std::string, PerSource> sources_;
+};
+
+// Connections shed from the table are closed after a pause rather than at once (without a byte either
+// way, and nothing is read from them meanwhile). A source that reopens every connection it loses learns
+// of a loss only at the close: closed at once, it reopens at the speed of the machine and its newcomers
+// shed each other (and any good client's connection from the same address that has not answered yet)
+// within milliseconds; held for a pause of about a second, it can reopen only as many connections per
+// second as it has held. The hold is bounded: at `capacity` held, the one closest to its close is
+// closed at once. Pure bookkeeping of descriptors: the caller closes what it is handed.
+class ShedHold {
+public:
+    explicit ShedHold(std::size_t capacity = 0) : capacity_(capacity) {}
+
+    // A new capacity (SIGHUP); returns the descriptors over it, to close now.
+    [[nodiscard]] std::vector<int> configure(std::size_t capacity);
+    // Holds fd until `until`; returns the descriptors to close now (over capacity: the earliest ones).
+    [[nodiscard]] std::vector<int> hold(int fd, SteadyTime until);
+    // The descriptors whose time has come.
+    [[nodiscard]] std::vector<int> expired(SteadyTime now);
+    // Everything held (shutdown).
+    [[nodiscard]] std::vector<int> take_all();
+    [[nodiscard]] std::optional<SteadyTime> next() const;
+    [[nodiscard]] std::size_t size() const noexcept { return held_.size(); }
+
+private:
+    std::vector<int> trim();
+
+    std::size_t capacity_;
+    std::multimap<SteadyTime, int> held_;
 };
 
 // Why a source is penalised: OpenSSH's names for the events (authfail, noauth, grace-exceeded).
@@ -152,8 +235,8 @@ private:
 
 // Keeps drop lines from flooding the log: per kind, the first drop in each interval is logged at INFO
 // (with the number of drops since the previous INFO line of that kind), the others at VERBOSE.
-// (PerSourceMaxStartups drops are limited per source instead: StartupLimiter.)
-enum class DropKind { penalty, byte_cap, count_ };
+// (PerSourceMaxStartups sheds are limited per source instead: StartupTable.)
+enum class DropKind { penalty, byte_cap, accept_error, count_ };
 
 class DropLog {
 public:
@@ -173,8 +256,5 @@ private:
     };
     std::array<State, static_cast<std::size_t>(DropKind::count_)> state_{};
 };
-
-// A uniform number in [0, bound) from rng, without modulo bias. bound >= 1.
-[[nodiscard]] std::uint32_t uniform(twoway::Rng& rng, std::uint32_t bound);
 
 }  // namespace twowayd

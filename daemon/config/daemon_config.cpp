@@ -27,6 +27,10 @@ enum class Key : std::size_t {
     per_source_net_block_size,
     per_source_penalties,
     per_source_penalty_exempt_list,
+    max_sessions_total,
+    per_user_max_sessions,
+    per_session_max_buffer,
+    max_buffer_total,
     log_level,
     service,
     match,
@@ -53,6 +57,10 @@ constexpr std::array keywords{
     Keyword{"PerSourceNetBlockSize", Key::per_source_net_block_size, 1},
     Keyword{"PerSourcePenalties", Key::per_source_penalties, 0},
     Keyword{"PerSourcePenaltyExemptList", Key::per_source_penalty_exempt_list, 0},
+    Keyword{"MaxSessionsTotal", Key::max_sessions_total, 1},
+    Keyword{"PerUserMaxSessions", Key::per_user_max_sessions, 1},
+    Keyword{"PerSessionMaxBuffer", Key::per_session_max_buffer, 1},
+    Keyword{"MaxBufferTotal", Key::max_buffer_total, 1},
     Keyword{"LogLevel", Key::log_level, 1},
     Keyword{"Service", Key::service, 2},
     Keyword{"Match", Key::match, 0},
@@ -156,6 +164,8 @@ private:
     void authorized_keys_file(const Keyword& kw, const std::vector<std::string>& args);
     void revoked_keys(const Keyword& kw, const std::vector<std::string>& args);
     void max_startups(const Keyword& kw, const std::string& arg);
+    void count_or_none(const Keyword& kw, const std::string& arg, std::optional<std::uint32_t>& into);
+    void size(const Keyword& kw, const std::string& arg, std::uint64_t max, std::uint64_t& into);
     void net_block_size(const Keyword& kw, const std::string& arg);
     void penalties(const Keyword& kw, const std::vector<std::string>& args);
     void penalty_exempt_list(const Keyword& kw, const std::vector<std::string>& args);
@@ -212,19 +222,13 @@ void Parser::line(std::size_t number, std::string_view text) {
             return;
         }
         case Key::max_startups: return max_startups(*kw, arg);
-        case Key::per_source_max_startups: {
-            std::optional<std::uint32_t> limit;
-            if (arg != "none") {
-                auto v = text::parse_decimal(arg, max_int);
-                if (!v || *v == 0) {
-                    return value_error(*kw, "invalid value " + text::quoted(arg) +
-                                                " (expected a number from 1, or none)");
-                }
-                limit = static_cast<std::uint32_t>(*v);
-            }
-            if (first(kw->key)) config_.per_source_max_startups = limit;
-            return;
-        }
+        case Key::per_source_max_startups: return count_or_none(*kw, arg, config_.per_source_max_startups);
+        case Key::max_sessions_total: return count_or_none(*kw, arg, config_.max_sessions_total);
+        case Key::per_user_max_sessions: return count_or_none(*kw, arg, config_.per_user_max_sessions);
+        case Key::per_session_max_buffer:
+            // The window a session grants its client is a 32-bit number.
+            return size(*kw, arg, std::uint64_t{1} << 30, config_.per_session_max_buffer);
+        case Key::max_buffer_total: return size(*kw, arg, std::uint64_t{1} << 40, config_.max_buffer_total);
         case Key::per_source_net_block_size: return net_block_size(*kw, arg);
         case Key::per_source_penalties: return penalties(*kw, d.args);
         case Key::per_source_penalty_exempt_list: return penalty_exempt_list(*kw, d.args);
@@ -302,23 +306,44 @@ void Parser::max_startups(const Keyword& kw, const std::string& arg) {
         value_error(kw, "invalid spec " + text::quoted(arg) +
                             " (expected N, or start:rate:full with start <= full and rate 1-100)");
     };
-    MaxStartups ms;
+    // sshd's start:rate:full is checked as sshd checks it (admins copy it from sshd_config), and read as
+    // a table of `full`: twowayd never refuses a newcomer at random (docs/CONFIG.md, MaxStartups).
+    std::optional<std::uint64_t> size;
     const auto c1 = arg.find(':');
     if (c1 == std::string::npos) {
-        auto n = text::parse_decimal(arg, max_int);
-        if (!n || *n == 0) return invalid();
-        ms.start = ms.full = static_cast<std::uint32_t>(*n);
+        size = text::parse_decimal(arg, max_int);
     } else {
         const auto c2 = arg.find(':', c1 + 1);
         if (c2 == std::string::npos) return invalid();
         auto start = text::parse_decimal(std::string_view(arg).substr(0, c1), max_int);
         auto rate = text::parse_decimal(std::string_view(arg).substr(c1 + 1, c2 - c1 - 1), 100);
-        auto full = text::parse_decimal(std::string_view(arg).substr(c2 + 1), max_int);
-        if (!start || !rate || !full || *rate == 0 || *start > *full || *full == 0) return invalid();
-        ms = MaxStartups{static_cast<std::uint32_t>(*start), static_cast<std::uint32_t>(*rate),
-                         static_cast<std::uint32_t>(*full)};
+        size = text::parse_decimal(std::string_view(arg).substr(c2 + 1), max_int);
+        if (!start || !rate || !size || *rate == 0 || *start > *size) return invalid();
     }
-    if (first(kw.key)) config_.max_startups = ms;
+    if (!size || *size == 0) return invalid();
+    if (first(kw.key)) config_.max_startups = static_cast<std::uint32_t>(*size);
+}
+
+// A number from 1, or "none" (no limit).
+void Parser::count_or_none(const Keyword& kw, const std::string& arg, std::optional<std::uint32_t>& into) {
+    std::optional<std::uint32_t> limit;
+    if (arg != "none") {
+        auto v = text::parse_decimal(arg, max_int);
+        if (!v || *v == 0) {
+            return value_error(kw, "invalid value " + text::quoted(arg) + " (expected a number from 1, or none)");
+        }
+        limit = static_cast<std::uint32_t>(*v);
+    }
+    if (first(kw.key)) into = limit;
+}
+
+void Parser::size(const Keyword& kw, const std::string& arg, std::uint64_t max, std::uint64_t& into) {
+    auto v = parse_size(arg, max);
+    if (!v || *v < min_session_buffer) {
+        return value_error(kw, "invalid size " + text::quoted(arg) + " (expected bytes with an optional K, M or G, "
+                               "from 64K to " + format_size(max) + ")");
+    }
+    if (first(kw.key)) into = *v;
 }
 
 void Parser::net_block_size(const Keyword& kw, const std::string& arg) {
@@ -442,6 +467,31 @@ void Parser::service(const Keyword& kw, const std::vector<std::string>& args) {
 
 }  // namespace
 
+std::optional<std::uint64_t> parse_size(std::string_view text, std::uint64_t max) {
+    std::uint64_t scale = 1;
+    if (!text.empty()) {
+        switch (text.back()) {
+            case 'k': case 'K': scale = std::uint64_t{1} << 10; break;
+            case 'm': case 'M': scale = std::uint64_t{1} << 20; break;
+            case 'g': case 'G': scale = std::uint64_t{1} << 30; break;
+            default: break;
+        }
+        if (scale != 1) text.remove_suffix(1);
+    }
+    auto n = text::parse_decimal(text, max / scale);
+    if (!n) return std::nullopt;
+    return *n * scale;
+}
+
+std::string format_size(std::uint64_t bytes) {
+    static constexpr std::pair<char, unsigned> units[] = {{'G', 30}, {'M', 20}, {'K', 10}};
+    for (const auto& [suffix, shift] : units) {
+        const std::uint64_t unit = std::uint64_t{1} << shift;
+        if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + suffix;
+    }
+    return std::to_string(bytes);
+}
+
 std::string_view log_level_name(LogLevel level) noexcept {
     for (const auto& [name, l] : log_levels) {
         if (l == level && name != "DEBUG") return name;
@@ -492,8 +542,7 @@ std::string format_daemon_config(const DaemonConfig& c) {
     line("strictmodes", yes_no(c.strict_modes));
     line("stealthmode", yes_no(c.stealth_mode));
     line("logingracetime", std::to_string(c.login_grace_time));
-    line("maxstartups", std::to_string(c.max_startups.start) + ":" + std::to_string(c.max_startups.rate) + ":" +
-                            std::to_string(c.max_startups.full));
+    line("maxstartups", std::to_string(c.max_startups));
     line("persourcemaxstartups", c.per_source_max_startups ? std::to_string(*c.per_source_max_startups) : "none");
     line("persourcenetblocksize",
          std::to_string(c.per_source_net_block_v4) + ":" + std::to_string(c.per_source_net_block_v6));
@@ -511,6 +560,11 @@ std::string format_daemon_config(const DaemonConfig& c) {
     std::string exempt;
     for (const auto& b : c.penalty_exempt) exempt += (exempt.empty() ? "" : ",") + format_address_block(b);
     line("persourcepenaltyexemptlist", exempt.empty() ? "none" : exempt);
+    const auto count = [](const std::optional<std::uint32_t>& n) { return n ? std::to_string(*n) : std::string("none"); };
+    line("maxsessionstotal", count(c.max_sessions_total));
+    line("perusermaxsessions", count(c.per_user_max_sessions));
+    line("persessionmaxbuffer", format_size(c.per_session_max_buffer));
+    line("maxbuffertotal", format_size(c.max_buffer_total));
     line("loglevel", std::string(log_level_name(c.log_level)));
     for (const auto& s : c.services) line("service", s.name + " " + host_port_text(s.host, s.port));
     return out;

@@ -39,14 +39,22 @@ struct Endpoint {
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
-// sshd's random early drop of unauthenticated connections: from `start` of them, refuse new ones with
-// probability rate/100, rising linearly to 100% at `full`.
-struct MaxStartups {
-    std::uint32_t start = 10;
-    std::uint32_t rate = 30;
-    std::uint32_t full = 100;
-    friend bool operator==(const MaxStartups&, const MaxStartups&) = default;
-};
+// MaxStartups: the size of the table of unauthenticated connections. When it is full, the connection
+// that has made the least progress for the longest time is shed to admit a new one (daemon/startups.hpp);
+// sshd's start:rate:full is read as a table of `full` (docs/CONFIG.md says why). The default is sized
+// from the measured cost of a stalled connection (docs/twowayd.md, LIMITS BEFORE AUTHENTICATION).
+inline constexpr std::uint32_t default_max_startups = 1000;
+
+// Authenticated sessions (one per connection in twoway: a forwarded connection is a session) and the
+// bytes they may hold, twowayd's own keywords (sshd's MaxSessions counts sessions multiplexed on one
+// connection, which twoway does not have). Sized from the measured cost of a session and the descriptor
+// limit (docs/twowayd.md, SESSIONS AND RESOURCES).
+inline constexpr std::uint32_t default_max_sessions_total = 1024;
+inline constexpr std::uint32_t default_per_user_max_sessions = 256;
+inline constexpr std::uint64_t default_per_session_max_buffer = 256 * 1024;
+inline constexpr std::uint64_t default_max_buffer_total = 128 * 1024 * 1024;
+// The least a session's buffer may be: one session DATA message (a smaller one could never move data).
+inline constexpr std::uint64_t min_session_buffer = 64 * 1024;
 
 // An IPv4 or IPv6 address as 4 or 16 bytes in network order (IPv4 uses the first 4).
 struct IpAddress {
@@ -114,12 +122,20 @@ struct DaemonConfig {
     // (host_key_mac, PROTOCOL.md 4.1.1); everyone else gets silence until LoginGraceTime.
     bool stealth_mode = false;
     std::uint32_t login_grace_time = 120;  // seconds; 0 = no limit
-    MaxStartups max_startups;
+    std::uint32_t max_startups = default_max_startups;
     std::optional<std::uint32_t> per_source_max_startups;  // nothing: no limit ("none")
     std::uint32_t per_source_net_block_v4 = 32;  // PerSourceNetBlockSize: bits that make one "source"
     std::uint32_t per_source_net_block_v6 = 128;
     PenaltyConfig penalties;                      // PerSourcePenalties
     std::vector<AddressBlock> penalty_exempt;     // PerSourcePenaltyExemptList
+    // MaxSessionsTotal and PerUserMaxSessions: authenticated sessions in all, and per account (uid);
+    // nothing: no limit ("none").
+    std::optional<std::uint32_t> max_sessions_total = default_max_sessions_total;
+    std::optional<std::uint32_t> per_user_max_sessions = default_per_user_max_sessions;
+    // PerSessionMaxBuffer: bytes one session may hold in each direction (output for the client, input
+    // for its program or service; also the window it grants the client). MaxBufferTotal: all sessions'.
+    std::uint64_t per_session_max_buffer = default_per_session_max_buffer;
+    std::uint64_t max_buffer_total = default_max_buffer_total;
     LogLevel log_level = LogLevel::info;
     std::vector<ServiceSpec> services;
 };
@@ -138,6 +154,12 @@ struct DaemonConfigResult {
 // value, arguments quoted where needed. It parses back into the same configuration (ListenAddress as
 // configured, a port only where the file gave one).
 [[nodiscard]] std::string format_daemon_config(const DaemonConfig& config);
+
+// A byte count as sshd writes sizes (RekeyLimit): a decimal number with an optional K, M or G suffix
+// (1024-based, either case); parse_size returns nothing for anything else or above `max`.
+[[nodiscard]] std::optional<std::uint64_t> parse_size(std::string_view text, std::uint64_t max);
+// The shortest form parse_size reads back as the same number ("256K", "3M", "1000").
+[[nodiscard]] std::string format_size(std::uint64_t bytes);
 
 // Where to listen: every ListenAddress, those without a port once per Port, duplicates removed, in
 // file order.

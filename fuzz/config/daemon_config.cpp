@@ -1,9 +1,9 @@
 // Fuzz target: twowayd.conf text through parse_daemon_config and the functions that use its result.
 //
 // Beyond "no crash": errors are bounded and located inside the text; a config without errors has at
-// least one port, listen address and host key, unique service names, every listen endpoint on a real
-// port, and AuthorizedKeysFile entries that expand for any account; and what twowayd -T prints
-// (format_daemon_config) parses without error into a configuration that prints the same.
+// least one port, listen address and host key, limits in their ranges, unique service names, every
+// listen endpoint on a real port, and AuthorizedKeysFile entries that expand for any account; and what
+// twowayd -T prints (format_daemon_config) parses without error into a configuration that prints the same.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -35,7 +35,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!result.ok()) return 0;
 
     check(!c.ports.empty() && !c.listen_addresses.empty() && !c.host_keys.empty());
-    check(c.max_startups.start <= c.max_startups.full && c.max_startups.rate >= 1 && c.max_startups.rate <= 100);
+    check(c.max_startups >= 1);
+    check(!c.max_sessions_total || *c.max_sessions_total >= 1);
+    check(!c.per_user_max_sessions || *c.per_user_max_sessions >= 1);
+    check(c.per_session_max_buffer >= min_session_buffer && c.per_session_max_buffer <= (std::uint64_t{1} << 30));
+    check(c.max_buffer_total >= min_session_buffer);
     for (std::size_t i = 0; i < c.services.size(); ++i) {
         check(c.services[i].port != 0);
         for (std::size_t j = i + 1; j < c.services.size(); ++j) check(c.services[i].name != c.services[j].name);
@@ -62,5 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(back.config.listen_addresses == c.listen_addresses && back.config.host_keys == c.host_keys);
     check(back.config.authorized_keys_files == c.authorized_keys_files);
     check(back.config.revoked_keys_files == c.revoked_keys_files);
+    check(back.config.max_startups == c.max_startups && back.config.per_source_max_startups == c.per_source_max_startups);
+    check(back.config.max_sessions_total == c.max_sessions_total &&
+          back.config.per_user_max_sessions == c.per_user_max_sessions);
+    check(back.config.per_session_max_buffer == c.per_session_max_buffer &&
+          back.config.max_buffer_total == c.max_buffer_total);
     return 0;
 }

@@ -5,7 +5,7 @@
 // markdown table (case | expected | observed | result) and exits 1 if any case failed.
 //
 //   adversary --port N --account NAME --twoway PATH --home DIR --scratch DIR --host-key FILE
-//             --user-key FILE --log FILE --grace S --per-source N --startups-start N --startups-full N
+//             --user-key FILE --log FILE --grace S --per-source N --startups N
 //             [--only daemon|records|client|flood]...
 // tests/adversary/adversary_test.py starts twowayd with throwaway keys and runs this.
 #include "adversary.hpp"
@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
         }
     }
     for (const char* need : {"port", "account", "twoway", "home", "scratch", "host-key", "user-key", "log", "grace",
-                             "per-source", "startups-start", "startups-full"}) {
+                             "per-source", "startups"}) {
         if (!opt.count(need)) {
             std::cerr << "adversary: missing --" << need << "\n";
             return 2;
@@ -197,8 +197,7 @@ int main(int argc, char** argv) {
     w.log = std::make_unique<DaemonLog>(opt["log"]);
     w.grace = std::stoi(opt["grace"]);
     w.per_source = std::stoi(opt["per-source"]);
-    w.startups_start = std::stoi(opt["startups-start"]);
-    w.startups_full = std::stoi(opt["startups-full"]);
+    w.startups = std::stoi(opt["startups"]);
     auto wanted = [&](const char* part) {
         return only.empty() || std::find(only.begin(), only.end(), part) != only.end();
     };

@@ -26,8 +26,7 @@ struct World {
     // twowayd's pre-auth limits as its configuration sets them.
     int grace = 0;               // LoginGraceTime, seconds
     int per_source = 0;          // PerSourceMaxStartups
-    int startups_start = 0;      // MaxStartups start:rate:full
-    int startups_full = 0;
+    int startups = 0;            // MaxStartups: the pre-authentication table's size
     Sources sources;
 };
 

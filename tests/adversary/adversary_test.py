@@ -20,14 +20,13 @@ from twoway_env import World, public_key_line
 ADVERSARY = os.environ.get("TWOWAY_ADVERSARY", "adversary")
 
 # Short limits so the slowloris cases finish quickly; MaxStartups well above what the sequential cases
-# hold at once, so only the half-open and flood cases reach it.
+# hold at once, so only the half-open case fills it.
 GRACE = 2
 PER_SOURCE = 3
-STARTUPS_START = 10
-STARTUPS_FULL = 20
+STARTUPS = 20
 CONFIG = (f"LoginGraceTime {GRACE}\n"
           f"PerSourceMaxStartups {PER_SOURCE}\n"
-          f"MaxStartups {STARTUPS_START}:30:{STARTUPS_FULL}\n")
+          f"MaxStartups {STARTUPS}\n")
 
 
 def main():
@@ -40,7 +39,7 @@ def main():
                 os.environ.get("TWOWAY", "twoway"), "--home", w.home, "--scratch", scratch,
                 "--host-key", w.host_key, "--user-key", w.user_key, "--log", w.log_path,
                 "--grace", str(GRACE), "--per-source", str(PER_SOURCE),
-                "--startups-start", str(STARTUPS_START), "--startups-full", str(STARTUPS_FULL)] + sys.argv[1:]
+                "--startups", str(STARTUPS)] + sys.argv[1:]
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=240)
         except subprocess.TimeoutExpired as e:

@@ -74,7 +74,8 @@ def test_extended_test_prints_the_effective_configuration():
         # The file's values, the flags' overrides and the defaults, one lower-case keyword per line.
         for expected in ("port 2345", "listenaddress 127.0.0.1", f"hostkey {w.host_key}",
                          f"authorizedkeysfile {w.authorized_keys}", "strictmodes no", "loglevel VERBOSE",
-                         "revokedkeys none", "logingracetime 120", "maxstartups 10:30:100"):
+                         "revokedkeys none", "logingracetime 120", "maxstartups 1000", "maxsessionstotal 1024",
+                         "perusermaxsessions 256", "persessionmaxbuffer 256K", "maxbuffertotal 128M"):
             check(expected in lines, f"-T lacks {expected!r}:\n{r.stdout}")
         check(all(l.split(" ", 1)[0].islower() for l in lines), r.stdout)
         # What -T prints is a configuration that means the same: -T on it prints it again.

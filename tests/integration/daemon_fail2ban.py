@@ -4,7 +4,7 @@
 A real daemon (-D -e: its log on stderr, one message per line with no syslog prefix, which is what
 fail2ban's prefregex leaves as <F-CONTENT>) sees an accepted login, a refused key, an unknown account, a
 connection closed before authentication, a handshake with garbage, a stalled connection timing out and a
-connection over PerSourceMaxStartups. The test reads the filter the way fail2ban does, without fail2ban
+connection shed at PerSourceMaxStartups. The test reads the filter the way fail2ban does, without fail2ban
 (adding a dependency for a test needs more reason than this): the file is parsed with configparser,
 which resolves %(name)s as fail2ban does; the <mdre-<mode>> tag is resolved by hand; <HOST> becomes
 fail2ban's own host regex (R_HOST in fail2ban/server/failregex.py, with IPAddr.IP_4_RE and IP_6_RE from
@@ -86,15 +86,15 @@ def produce_log():
         s.sendall(b"SSH-2.0-OpenSSH_9.2\r\n" + b"\x00" * 64)
         w.wait_log(rf"Handshake failed with 127\.0\.0\.1 port {garbage_port}: ")
         s.close()
-        # Stalled connections: the fourth from one address is over PerSourceMaxStartups, and the three
-        # others time out after LoginGraceTime.
+        # Stalled connections: the fourth from one address is over PerSourceMaxStartups and sheds the
+        # first (the drop line names the shed one), and the others time out after LoginGraceTime.
         stalled = [socket.create_connection(("127.0.0.1", w.port), timeout=10) for _ in range(3)]
         time.sleep(0.3)
         extra_conn = socket.create_connection(("127.0.0.1", w.port), timeout=10)
-        dropped_port = extra_conn.getsockname()[1]
+        dropped_port = stalled[0].getsockname()[1]
         w.wait_log(rf"drop connection #\d+ from \[127\.0\.0\.1\]:{dropped_port} on \[127\.0\.0\.1\]:{w.port} "
                    r"past PerSourceMaxStartups")
-        timed_port = stalled[0].getsockname()[1]
+        timed_port = stalled[1].getsockname()[1]
         w.wait_log(rf"Timeout before authentication for 127\.0\.0\.1 port {timed_port}", timeout=10)
         for s in stalled + [extra_conn]:
             s.close()
@@ -189,6 +189,15 @@ def test_shell_not_allowed_line():
     # executable); the line is built exactly as daemon/connection.cpp writes it.
     line = "User alice from 127.0.0.1 not allowed because shell /bin/nonexistent is not executable"
     expect_match("normal", line, "^User ", user="alice")
+
+
+def test_failed_account_lookup_never_counts():
+    # A lookup that failed (no descriptor, NSS down) says nothing about the client: it must not count
+    # in any mode (integration-daemon_descriptors provokes the real line; it is built here as
+    # daemon/connection.cpp writes it, after the "error: " prefix that syslog does not show).
+    line = "Cannot check user alice from 127.0.0.1 port 40000: account lookup failed: Too many open files"
+    for mode in ("normal", "ddos", "aggressive"):
+        expect_no_match(mode, line)
 
 
 if __name__ == "__main__":

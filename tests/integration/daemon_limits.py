@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""twowayd's pre-authentication limits against stalled connections: MaxStartups closes a connection
-over the limit at once (before any byte is read), PerSourceMaxStartups does the same per address,
-LoginGraceTime closes a connection that has not authenticated in time, and an authenticated session
-neither counts against MaxStartups nor is cut by LoginGraceTime."""
+"""twowayd's pre-authentication limits against stalled connections: at MaxStartups a new connection is
+admitted and the stalest one is shed (closed without a byte, logged as sshd's drop line naming the shed
+connection, never penalised), PerSourceMaxStartups does the same within one address, LoginGraceTime
+closes a connection that has not authenticated in time, and an authenticated session neither counts
+against MaxStartups nor is cut by LoginGraceTime."""
 
 import socket
 import subprocess
@@ -33,45 +34,64 @@ def closed_within(sock, seconds):
         return True
 
 
-def test_max_startups_drops_the_connection_over_the_limit():
+def closed_without_a_byte(sock, seconds):
+    """True if the daemon closes the connection within `seconds` having sent nothing at all."""
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(4096) == b""
+    except socket.timeout:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_max_startups_sheds_the_stalest_not_the_newcomer():
     with trusted_world("maxstartups", "MaxStartups 1\nLoginGraceTime 3\n") as w:
         stalled = connect(w.port)
         stalled_port = stalled.getsockname()[1]
-        time.sleep(0.3)  # accepted and counted
+        w.wait_log(rf"Connection from 127\.0\.0\.1 port {stalled_port} ")
         t0 = time.monotonic()
-        over = connect(w.port)
-        over_port = over.getsockname()[1]
-        check(closed_within(over, 2), "the connection over MaxStartups was not closed")
-        check(time.monotonic() - t0 < 2, "dropping took too long")
+        newer = connect(w.port)
+        newer_port = newer.getsockname()[1]
+        # The table is full: the newcomer is admitted, the stalled connection makes room.
+        check(closed_without_a_byte(stalled, 2), "the stalest connection was not shed")
+        check(time.monotonic() - t0 < 2, "shedding took too long")
+        check(not closed_within(newer, 0.3), "the newcomer was refused")
         w.wait_log(r"error: beginning MaxStartups throttling")
-        w.wait_log(rf"drop connection #1 from \[127\.0\.0\.1\]:{over_port} on \[127\.0\.0\.1\]:{w.port} past MaxStartups")
-        # A login while the slot is taken is refused the same way (the client sees the close) ...
-        r = w.twoway("127.0.0.1", "true")
-        check(r.returncode == 255, f"a login got past MaxStartups 1: {r}")
-        # ... until the stalled connection runs out of LoginGraceTime and frees it.
-        check(closed_within(stalled, 10), "the stalled connection outlived LoginGraceTime")
-        w.wait_log(rf"Timeout before authentication for 127\.0\.0\.1 port {stalled_port}")
-        w.wait_log(r"exited MaxStartups throttling after \d\d:\d\d:\d\d, \d+ connections dropped")
-        r = w.twoway("127.0.0.1", "echo back")
-        check(r.returncode == 0 and r.stdout == b"back\n", f"login after the slot was freed: {r}")
+        w.wait_log(rf"drop connection #1 from \[127\.0\.0\.1\]:{stalled_port} on \[127\.0\.0\.1\]:{w.port} "
+                   r"past MaxStartups")
+        # A login while the table is full of a stalled connection gets in: it sheds that one.
+        r = w.twoway("127.0.0.1", "echo in")
+        check(r.returncode == 0 and r.stdout == b"in\n", f"a login could not get past a full MaxStartups 1: {r}")
+        check(closed_within(newer, 2), "the stalled newcomer was not shed by the login")
+        w.wait_log(r"exited MaxStartups throttling after \d\d:\d\d:\d\d, 2 connections dropped")
+        log = w.daemon_log()
+        for port in (stalled_port, newer_port):
+            check(f"port {port} [preauth]" not in log and f"for 127.0.0.1 port {port}" not in log,
+                  f"a shed connection was logged as something else than the drop:\n{log}")
 
 
-def test_per_source_limit():
-    with trusted_world("persource", "PerSourceMaxStartups 2\nLoginGraceTime 30\n") as w:
+def test_per_source_limit_sheds_within_the_source_without_penalty():
+    # Penalties on, and sensitive: a shed counted as "noauth" would lock 127.0.0.1 out after two.
+    extra = "PerSourceMaxStartups 2\nLoginGraceTime 30\nPerSourcePenalties noauth:10s min:15s\n"
+    with trusted_world("persource", extra) as w:
         held = [connect(w.port), connect(w.port)]
-        time.sleep(0.3)
+        first_port = held[0].getsockname()[1]
+        w.wait_log(rf"Connection from 127\.0\.0\.1 port {held[1].getsockname()[1]} ")
         third = connect(w.port)
-        third_port = third.getsockname()[1]
-        check(closed_within(third, 2), "the third connection from one address was not closed")
-        w.wait_log(rf"drop connection #\d+ from \[127\.0\.0\.1\]:{third_port} on \[127\.0\.0\.1\]:{w.port} "
+        check(closed_without_a_byte(held[0], 2), "the source's stalest connection was not shed")
+        w.wait_log(rf"drop connection #\d+ from \[127\.0\.0\.1\]:{first_port} on \[127\.0\.0\.1\]:{w.port} "
                    r"past PerSourceMaxStartups")
-        for s in held:
-            check(not closed_within(s, 0.2), "a connection under the limit was closed")
-            s.close()
-        w.wait_log(r"Connection closed by 127\.0\.0\.1 port \d+ \[preauth\]")
-        time.sleep(0.3)
+        check(not closed_within(held[1], 0.2) and not closed_within(third, 0.2), "a newer connection was closed")
+        # A good client behind the same address gets in, shedding the source's stalest again.
         r = w.twoway("127.0.0.1", "true")
-        check(r.returncode == 0, f"login once the address is under its limit again: {r}")
+        check(r.returncode == 0, f"login from the address at its limit: {r}")
+        check(closed_without_a_byte(held[1], 2), "the login did not shed the source's stalest connection")
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 0, f"second login: {r}")
+        log = w.daemon_log()
+        check("Penalty for 127.0.0.1" not in log, f"a shed was penalised:\n{log}")
+        third.close()
 
 
 def test_login_grace_time_closes_a_stalled_handshake():

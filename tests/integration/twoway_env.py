@@ -10,6 +10,7 @@ timeout; every process is ended by its PID. Set TWOWAY_TEST_KEEP=1 to keep the t
 import fcntl
 import os
 import re
+import resource
 import select
 import shutil
 import signal
@@ -57,7 +58,7 @@ def public_key_line(pub_path):
 class World:
     """One daemon and one client home. Use as a context manager."""
 
-    def __init__(self, name, services=None, start=True, extra_config=""):
+    def __init__(self, name, services=None, start=True, extra_config="", log_level="VERBOSE"):
         self.dir = tempfile.mkdtemp(prefix=f"twoway-it-{name}-")
         os.chmod(self.dir, 0o755)
         self.etc = os.path.join(self.dir, "etc")
@@ -79,7 +80,7 @@ class World:
             f"HostKey {self.host_key}",
             f"AuthorizedKeysFile {self.authorized_keys}",
             "StrictModes no",
-            "LogLevel VERBOSE",
+            f"LogLevel {log_level}",
         ]
         for svc_name, port in (services or {}).items():
             lines.append(f"Service {svc_name} 127.0.0.1:{port}")
@@ -91,11 +92,13 @@ class World:
             self.start_daemon()
 
     # ---- daemon ----------------------------------------------------------------------------------
-    def start_daemon(self):
+    def start_daemon(self, nofile=None):
+        """nofile: (soft, hard) RLIMIT_NOFILE to start twowayd with."""
         self.log = open(self.log_path, "ab")
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, nofile)) if nofile else None
         self.daemon = subprocess.Popen([TWOWAYD, "-D", "-e", "-f", self.config, "-p", "0"],
                                        stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                       env={"PATH": CLEAN_PATH, "LANG": "C"})
+                                       env={"PATH": CLEAN_PATH, "LANG": "C"}, preexec_fn=limit)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             m = re.search(r"Server listening on 127\.0\.0\.1 port (\d+)\.", self.daemon_log())
@@ -164,6 +167,32 @@ class World:
             print(f"kept {self.dir}")
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class Account:
+    """A throwaway local account (useradd; removed with userdel on exit), its home under `parent`, owned
+    by it. Needs root. Use as a context manager."""
+
+    def __init__(self, parent, shell="/bin/sh", prefix="twt"):
+        self.name = f"{prefix}{os.getpid() % 100000}{len(os.listdir(parent))}"
+        self.home = os.path.join(parent, "home-" + self.name)
+        self.shell = shell
+        subprocess.run(["useradd", "-M", "-d", self.home, "-s", shell, self.name], check=True, timeout=60,
+                       capture_output=True, env={"PATH": CLEAN_PATH})
+        os.makedirs(self.home, mode=0o755)
+        pw = subprocess.run(["id", "-u", self.name], check=True, capture_output=True, text=True).stdout
+        self.uid = int(pw)
+        os.chown(self.home, self.uid, -1)
+
+    def close(self):
+        subprocess.run(["userdel", self.name], timeout=60, capture_output=True, env={"PATH": CLEAN_PATH})
 
     def __enter__(self):
         return self

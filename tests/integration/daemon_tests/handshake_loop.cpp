@@ -1,13 +1,26 @@
-// handshake_loop: N full twoway handshakes in a row against a running twowayd, one TCP connection each,
-// with blocking sockets and the sans-I/O ClientHandshake (no Asio, no session): the load the RSS test
-// (daemon_rss.py) needs at 10^4..10^5 handshakes, which the twoway client process per login could not
-// deliver in reasonable time.
+// handshake_loop: twoway handshakes against a running twowayd from one process, with blocking sockets and
+// the sans-I/O ClientHandshake (no Asio, no session): loads that the twoway client process per login
+// could not deliver in reasonable time, or could not time precisely.
 //
 //   handshake_loop PORT KEY HOST_PUB ACCOUNT COUNT
-//
-// Each round: connect to 127.0.0.1:PORT, run the handshake with KEY for ACCOUNT, refuse any host key
-// but the one in HOST_PUB, then close our sending side and wait for the daemon to close too, so that
-// rounds do not overlap. Prints "ok COUNT SECONDS" and exits 0, or one error line and exits 1.
+//       COUNT full handshakes in a row, one TCP connection each, for ACCOUNT with KEY; any host key but
+//       the one in HOST_PUB is refused. After each, close our sending side and wait for the daemon to
+//       close too, so that rounds do not overlap. Prints "ok COUNT SECONDS" (daemon_rss.py).
+//   handshake_loop --hold PORT KEY HOST_PUB COUNT
+//       COUNT connections, each stopped once the daemon's flight (server_hello .. server_auth) has
+//       arrived: never a client_auth. Prints "held COUNT" and keeps them until standard input ends
+//       (the memory of a connection stalled after our flight, daemon_preauth.py).
+//   handshake_loop --denials PORT KEY HOST_PUB ACCOUNT_A ACCOUNT_B COUNT
+//       COUNT rounds of one handshake for each account (the order alternating from round to round),
+//       each expected to be denied; per round prints "A_us B_us": the time from our client_auth leaving
+//       to the denial arriving (daemon_denial_timing.py).
+//   handshake_loop --hog PORT KEY HOST_PUB ACCOUNT COUNT COMMAND out|in
+//       COUNT authenticated sessions running COMMAND (or forwarding to service NAME, written
+//       service:NAME) that never read: "out" announces the largest
+//       window for the command's output (4 GiB) and never reads the socket; "in" waits for the
+//       session's acceptance, then sends as much input as the daemon's window allows, and never reads
+//       again. Prints "hogging COUNT" and holds them until standard input ends (daemon_sessions.py).
+// Exits 0, or prints one error line and exits 1.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,16 +35,25 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <variant>
+#include <vector>
 
+#include <twoway/channel.hpp>
 #include <twoway/handshake.hpp>
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
 #include <twoway/random.hpp>
 
+#include "session/client.hpp"
+
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 class Fd {
 public:
@@ -58,96 +80,280 @@ bool write_all(int fd, const std::vector<std::byte>& data) {
     return true;
 }
 
-// One handshake; an empty string on success, else what went wrong.
-std::string one_round(unsigned short port, const twoway::PrivateKey& key, const twoway::PublicKey& host,
-                      const std::string& account) {
-    Fd fd(::socket(AF_INET, SOCK_STREAM, 0));
-    if (fd.get() < 0) return std::string("socket: ") + std::strerror(errno);
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+// A connected socket to 127.0.0.1:port, or an error.
+std::unique_ptr<Fd> connect_to(unsigned short port, std::string& error) {
+    auto fd = std::make_unique<Fd>(::socket(AF_INET, SOCK_STREAM, 0));
+    if (fd->get() < 0) {
+        error = errno_text("socket");
+        return nullptr;
+    }
     timeval tv{10, 0};  // no round may hang the test
-    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    (void)::setsockopt(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    (void)::setsockopt(fd->get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int one = 1;
-    (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    (void)::setsockopt(fd->get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-        return std::string("connect: ") + std::strerror(errno);
+    if (::connect(fd->get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        error = errno_text("connect");
+        return nullptr;
     }
+    return fd;
+}
 
-    twoway::ClientHandshake hs(twoway::ClientConfig{.identity = key, .account = account}, twoway::system_rng());
+// Where a handshake stopped.
+enum class Stop {
+    flight,  // the daemon's flight arrived (--hold stops here, before deciding on the host key)
+    end,     // completed, or failed: see the handshake's event
+};
+
+// Runs the handshake on fd until `stop`; sent_auth is set when our client_auth left. Empty on success.
+std::string drive(int fd, twoway::ClientHandshake& hs, const twoway::PublicKey& host, Stop stop,
+                  std::optional<Clock::time_point>* sent_auth = nullptr) {
     std::array<std::byte, 4096> buf{};
     for (;;) {
-        if (auto out = hs.take_output(); !out.empty() && !write_all(fd.get(), out)) {
-            return std::string("write: ") + std::strerror(errno);
+        if (auto out = hs.take_output(); !out.empty()) {
+            if (!write_all(fd, out)) return errno_text("write");
         }
         const auto ev = hs.event();
-        if (std::holds_alternative<twoway::HandshakeComplete>(ev)) break;
-        if (const auto* f = std::get_if<twoway::HandshakeFailed>(&ev)) return "handshake: " + f->error.message();
+        if (std::holds_alternative<twoway::HandshakeComplete>(ev) || std::holds_alternative<twoway::HandshakeFailed>(ev)) {
+            return {};
+        }
         if (const auto* v = std::get_if<twoway::NeedServerVerdict>(&ev)) {
-            if (v->server_key == host) {
-                (void)hs.accept_server();
-            } else {
-                (void)hs.reject_server();
+            if (stop == Stop::flight) return {};
+            if (v->server_key != host) return "the daemon presented another host key";
+            (void)hs.accept_server();
+            if (auto out = hs.take_output(); !out.empty()) {  // client_auth
+                if (!write_all(fd, out)) return errno_text("write");
+                if (sent_auth != nullptr) *sent_auth = Clock::now();
             }
             continue;
         }
-        const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
+        const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return std::string("read: ") + std::strerror(errno);
+        if (n < 0) return errno_text("read");
         if (n == 0) {
             (void)hs.end_of_input();
         } else {
             (void)hs.feed(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
         }
     }
-    auto result = hs.take_result();
-    if (!result) return "result: " + result.error().message();
-    // Done: let the daemon see our end and wait for its close, so the next round starts on a daemon
-    // that has finished with this one.
-    (void)::shutdown(fd.get(), SHUT_WR);
+}
+
+// Waits for the daemon's close after ours, so that rounds do not overlap.
+std::string await_close(int fd) {
+    (void)::shutdown(fd, SHUT_WR);
+    std::array<std::byte, 4096> buf{};
     for (;;) {
-        const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
+        const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return "the daemon did not close after our end";
         if (n <= 0) return {};
     }
 }
 
-}  // namespace
+std::string full_round(unsigned short port, const twoway::PrivateKey& key, const twoway::PublicKey& host,
+                       const std::string& account) {
+    std::string error;
+    auto fd = connect_to(port, error);
+    if (!fd) return error;
+    twoway::ClientHandshake hs(twoway::ClientConfig{.identity = key, .account = account}, twoway::system_rng());
+    if (auto e = drive(fd->get(), hs, host, Stop::end); !e.empty()) return e;
+    const auto ev = hs.event();
+    if (const auto* f = std::get_if<twoway::HandshakeFailed>(&ev)) return "handshake: " + f->error.message();
+    auto result = hs.take_result();
+    if (!result) return "result: " + result.error().message();
+    return await_close(fd->get());
+}
 
-int main(int argc, char** argv) {
-    if (argc != 6) {
-        std::fprintf(stderr, "usage: handshake_loop PORT KEY HOST_PUB ACCOUNT COUNT\n");
-        return 2;
+// One denied handshake; the microseconds from client_auth to the denial, or an error.
+std::string denied_round(unsigned short port, const twoway::PrivateKey& key, const twoway::PublicKey& host,
+                         const std::string& account, double& micros) {
+    std::string error;
+    auto fd = connect_to(port, error);
+    if (!fd) return error;
+    twoway::ClientHandshake hs(twoway::ClientConfig{.identity = key, .account = account}, twoway::system_rng());
+    std::optional<Clock::time_point> sent;
+    if (auto e = drive(fd->get(), hs, host, Stop::end, &sent); !e.empty()) return e;
+    const auto done = Clock::now();
+    const auto ev = hs.event();
+    const auto* f = std::get_if<twoway::HandshakeFailed>(&ev);
+    if (f == nullptr || f->error != twoway::errc::auth_denied) return "account " + account + " was not denied";
+    if (!sent) return "no client_auth was sent";
+    micros = std::chrono::duration<double, std::micro>(done - *sent).count();
+    return await_close(fd->get());
+}
+
+// One session that never reads (--hog). The socket stays open in `fd` (held by the caller).
+std::string hog_round(unsigned short port, const twoway::PrivateKey& key, const twoway::PublicKey& host,
+                      const std::string& account, const std::string& command, bool input,
+                      std::unique_ptr<Fd>& fd) {
+    namespace ts = twoway::session;
+    std::string error;
+    fd = connect_to(port, error);
+    if (!fd) return error;
+    twoway::ClientHandshake hs(twoway::ClientConfig{.identity = key, .account = account}, twoway::system_rng());
+    if (auto e = drive(fd->get(), hs, host, Stop::end); !e.empty()) return e;
+    auto result = hs.take_result();
+    if (!result) return "handshake: " + result.error().message();
+    auto channel = twoway::Channel::create(static_cast<std::uint16_t>(result->suite), std::move(result->send_secret),
+                                           std::move(result->recv_secret));
+    if (!channel) return "channel: " + channel.error().message();
+    ts::Options options;
+    options.window = 0xffffffffU;  // the most output we could ever be sent
+    const bool service = command.starts_with("service:");
+    auto sc = ts::SessionClient::start(ts::Request{service ? ts::RequestKind::service : ts::RequestKind::exec,
+                                                   service ? command.substr(8) : command, std::nullopt, {}},
+                                       options);
+    if (!sc) return "session: " + sc.error().message();
+    std::vector<std::byte> wire;
+    if (auto st = channel->seal(sc->take_output(), wire); !st || !write_all(fd->get(), wire)) return "send request";
+    if (!input) return {};
+    // Wait for ACCEPT (it carries the daemon's window for our input), then fill that window.
+    (void)channel->feed(std::span<const std::byte>(result->leftover));
+    while (!sc->accepted()) {
+        for (;;) {
+            auto r = channel->read();
+            if (!r) return "channel read: " + r.error().message();
+            if (r->kind != twoway::Channel::Received::Kind::data) break;
+            if (auto ev = sc->feed(r->data); !ev) return "session feed: " + ev.error().message();
+        }
+        if (sc->accepted()) break;
+        auto space = channel->prepare();
+        const ssize_t n = ::recv(fd->get(), space.data(), space.size(), 0);
+        if (n <= 0) return errno_text("read");
+        if (auto st = channel->commit(static_cast<std::size_t>(n)); !st) return "channel: " + st.error().message();
     }
-    const auto port = static_cast<unsigned short>(std::strtoul(argv[1], nullptr, 10));
-    auto key = twoway::load_private_key(argv[2], "");
+    const std::vector<std::byte> chunk(32768, std::byte{'x'});
+    while (sc->send_capacity(ts::Stream::in) > 0) {
+        auto took = sc->send_data(ts::Stream::in, chunk);
+        if (!took) return "send_data: " + took.error().message();
+        wire.clear();
+        if (auto st = channel->seal(sc->take_output(), wire); !st || !write_all(fd->get(), wire)) return "send input";
+    }
+    return {};
+}
+
+int fail(const std::string& what) {
+    std::fprintf(stderr, "handshake_loop: %s\n", what.c_str());
+    return 1;
+}
+
+struct Keys {
+    twoway::PrivateKey key;
+    twoway::PublicKey host;
+};
+
+std::optional<Keys> load_keys(const char* key_path, const char* host_pub_path, std::string& error) {
+    auto key = twoway::load_private_key(key_path, "");
     if (!key) {
-        std::fprintf(stderr, "handshake_loop: %s: %s\n", argv[2], key.error().message().c_str());
-        return 1;
+        error = std::string(key_path) + ": " + key.error().message();
+        return std::nullopt;
     }
-    std::ifstream pub_file(argv[3]);
+    std::ifstream pub_file(host_pub_path);
     std::stringstream pub_text;
     pub_text << pub_file.rdbuf();
     auto host = twoway::parse_public_key_line(pub_text.str());
     if (!host) {
-        std::fprintf(stderr, "handshake_loop: %s: %s\n", argv[3], host.error().message().c_str());
-        return 1;
+        error = std::string(host_pub_path) + ": " + host.error().message();
+        return std::nullopt;
     }
-    const std::string account = argv[4];
-    const unsigned long count = std::strtoul(argv[5], nullptr, 10);
+    return Keys{std::move(key->key), host->key};
+}
 
-    const auto start = std::chrono::steady_clock::now();
-    for (unsigned long i = 0; i < count; ++i) {
-        const std::string problem = one_round(port, key->key, host->key, account);
-        if (!problem.empty()) {
-            std::fprintf(stderr, "handshake_loop: round %lu: %s\n", i + 1, problem.c_str());
-            return 1;
+unsigned short port_of(const char* s) { return static_cast<unsigned short>(std::strtoul(s, nullptr, 10)); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string mode = argc > 1 ? argv[1] : "";
+    std::string error;
+    if (mode == "--hold" && argc == 6) {
+        auto keys = load_keys(argv[3], argv[4], error);
+        if (!keys) return fail(error);
+        const unsigned long count = std::strtoul(argv[5], nullptr, 10);
+        std::vector<std::unique_ptr<Fd>> held;
+        std::vector<std::unique_ptr<twoway::ClientHandshake>> states;
+        for (unsigned long i = 0; i < count; ++i) {
+            auto fd = connect_to(port_of(argv[2]), error);
+            if (!fd) return fail("connection " + std::to_string(i + 1) + ": " + error);
+            auto hs = std::make_unique<twoway::ClientHandshake>(twoway::ClientConfig{.identity = keys->key, .account = "x"},
+                                                                twoway::system_rng());
+            if (auto e = drive(fd->get(), *hs, keys->host, Stop::flight); !e.empty()) return fail(e);
+            if (!std::holds_alternative<twoway::NeedServerVerdict>(hs->event())) {
+                return fail("connection " + std::to_string(i + 1) + ": no flight from the daemon");
+            }
+            held.push_back(std::move(fd));
+            states.push_back(std::move(hs));
         }
+        std::printf("held %lu\n", count);
+        std::fflush(stdout);
+        std::string line;
+        while (std::getline(std::cin, line)) {
+        }
+        return 0;
     }
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    std::printf("ok %lu %.3f\n", count, took.count());
-    return 0;
+    if (mode == "--denials" && argc == 8) {
+        auto keys = load_keys(argv[3], argv[4], error);
+        if (!keys) return fail(error);
+        const std::string accounts[2] = {argv[5], argv[6]};
+        const unsigned long count = std::strtoul(argv[7], nullptr, 10);
+        for (unsigned long i = 0; i < count; ++i) {
+            double us[2] = {0, 0};
+            for (int k = 0; k < 2; ++k) {
+                const int which = (i % 2 == 0) ? k : 1 - k;  // alternate who goes first
+                if (auto e = denied_round(port_of(argv[2]), keys->key, keys->host, accounts[which], us[which]);
+                    !e.empty()) {
+                    return fail("round " + std::to_string(i + 1) + ": " + e);
+                }
+            }
+            std::printf("%.1f %.1f\n", us[0], us[1]);
+        }
+        return 0;
+    }
+    if (mode == "--hog" && argc == 9) {
+        auto keys = load_keys(argv[3], argv[4], error);
+        if (!keys) return fail(error);
+        const unsigned long count = std::strtoul(argv[6], nullptr, 10);
+        const bool input = std::string(argv[8]) == "in";
+        std::vector<std::unique_ptr<Fd>> held;
+        for (unsigned long i = 0; i < count; ++i) {
+            std::unique_ptr<Fd> fd;
+            if (auto e = hog_round(port_of(argv[2]), keys->key, keys->host, argv[5], argv[7], input, fd); !e.empty()) {
+                return fail("session " + std::to_string(i + 1) + ": " + e);
+            }
+            held.push_back(std::move(fd));
+        }
+        std::printf("hogging %lu\n", count);
+        std::fflush(stdout);
+        std::string line;
+        while (std::getline(std::cin, line)) {
+        }
+        return 0;
+    }
+    if (argc == 6 && mode.rfind("--", 0) != 0) {
+        auto keys = load_keys(argv[2], argv[3], error);
+        if (!keys) return fail(error);
+        const std::string account = argv[4];
+        const unsigned long count = std::strtoul(argv[5], nullptr, 10);
+        const auto start = Clock::now();
+        for (unsigned long i = 0; i < count; ++i) {
+            if (auto e = full_round(port_of(argv[1]), keys->key, keys->host, account); !e.empty()) {
+                return fail("round " + std::to_string(i + 1) + ": " + e);
+            }
+        }
+        const std::chrono::duration<double> took = Clock::now() - start;
+        std::printf("ok %lu %.3f\n", count, took.count());
+        return 0;
+    }
+    std::fprintf(stderr,
+                 "usage: handshake_loop PORT KEY HOST_PUB ACCOUNT COUNT\n"
+                 "       handshake_loop --hold PORT KEY HOST_PUB COUNT\n"
+                 "       handshake_loop --denials PORT KEY HOST_PUB ACCOUNT_A ACCOUNT_B COUNT\n"
+                 "       handshake_loop --hog PORT KEY HOST_PUB ACCOUNT COUNT COMMAND out|in\n");
+    return 2;
 }

@@ -33,7 +33,7 @@ DaemonConfig good(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("daemon config: the defaults are sshd's, on port 4422", "[config]") {
+TEST_CASE("daemon config: the defaults (sshd's, but for the limits), on port 4422", "[config]") {
     const DaemonConfig d;
     CHECK(d.ports == std::vector<std::uint16_t>{4422});
     CHECK(d.listen_addresses == std::vector<ListenAddress>{{"0.0.0.0", 0}, {"::", 0}});
@@ -41,8 +41,12 @@ TEST_CASE("daemon config: the defaults are sshd's, on port 4422", "[config]") {
     CHECK(d.authorized_keys_files == std::vector<std::string>{"%h/.twoway/authorized_keys"});
     CHECK(d.strict_modes);
     CHECK(d.login_grace_time == 120);
-    CHECK(d.max_startups == MaxStartups{10, 30, 100});
+    CHECK(d.max_startups == default_max_startups);
     CHECK_FALSE(d.per_source_max_startups);
+    CHECK(d.max_sessions_total == 1024U);
+    CHECK(d.per_user_max_sessions == 256U);
+    CHECK(d.per_session_max_buffer == 256 * 1024);
+    CHECK(d.max_buffer_total == 128 * 1024 * 1024);
     CHECK(d.log_level == LogLevel::info);
     CHECK(d.services.empty());
     CHECK(listen_endpoints(d) == std::vector<Endpoint>{{"0.0.0.0", 4422}, {"::", 4422}});
@@ -71,6 +75,10 @@ TEST_CASE("daemon config: every keyword with good values", "[config]") {
         "LoginGraceTime 1h30m\n"
         "MaxStartups 10:30:60\n"
         "PerSourceMaxStartups 3\n"
+        "MaxSessionsTotal 500\n"
+        "PerUserMaxSessions 50\n"
+        "PerSessionMaxBuffer 1M\n"
+        "MaxBufferTotal 64m\n"
         "LogLevel verbose\n"
         "Service web 127.0.0.1:8080\n"
         "Service db.main [::1]:5432   # trailing comment\n");
@@ -86,14 +94,18 @@ TEST_CASE("daemon config: every keyword with good values", "[config]") {
           std::vector<std::string>{".twoway/authorized_keys", "/etc/twoway/keys/%u", "%%literal"});
     CHECK_FALSE(c.strict_modes);
     CHECK(c.login_grace_time == 5400);
-    CHECK(c.max_startups == MaxStartups{10, 30, 60});
+    CHECK(c.max_startups == 60);
     CHECK(c.per_source_max_startups == 3U);
+    CHECK(c.max_sessions_total == 500U);
+    CHECK(c.per_user_max_sessions == 50U);
+    CHECK(c.per_session_max_buffer == 1024 * 1024);
+    CHECK(c.max_buffer_total == 64 * 1024 * 1024);
     CHECK(c.log_level == LogLevel::verbose);
     REQUIRE(c.services.size() == 2);
     CHECK(c.services[0].name == "web");
     CHECK(c.services[0].host == "127.0.0.1");
     CHECK(c.services[0].port == 8080);
-    CHECK(c.services[0].where == Location{"t.conf", 17});
+    CHECK(c.services[0].where == Location{"t.conf", 21});
     CHECK(c.services[1].name == "db.main");
     CHECK(c.services[1].host == "::1");
     CHECK(c.services[1].port == 5432);
@@ -124,12 +136,24 @@ TEST_CASE("daemon config: value forms", "[config]") {
         CHECK_FALSE(good("StrictModes NO").strict_modes);
         CHECK(good("StrictModes Yes").strict_modes);
     }
-    SECTION("MaxStartups as a single number") {
-        CHECK(good("MaxStartups 5").max_startups == MaxStartups{5, 30, 5});
-        CHECK(good("MaxStartups 10:100:10").max_startups == MaxStartups{10, 100, 10});
+    SECTION("MaxStartups: a table size, or sshd's start:rate:full read as a table of full") {
+        CHECK(good("MaxStartups 5").max_startups == 5);
+        CHECK(good("MaxStartups 10:100:10").max_startups == 10);
+        CHECK(good("MaxStartups 10:30:100").max_startups == 100);
+        CHECK(good("MaxStartups 0:1:1").max_startups == 1);
     }
     SECTION("PerSourceMaxStartups none") {
         CHECK_FALSE(good("PerSourceMaxStartups none").per_source_max_startups);
+    }
+    SECTION("session limits: a number or none; sizes in bytes, K, M or G") {
+        CHECK_FALSE(good("MaxSessionsTotal none").max_sessions_total);
+        CHECK_FALSE(good("PerUserMaxSessions none").per_user_max_sessions);
+        CHECK(good("PerUserMaxSessions 1").per_user_max_sessions == 1U);
+        CHECK(good("PerSessionMaxBuffer 65536").per_session_max_buffer == 65536);
+        CHECK(good("PerSessionMaxBuffer 64k").per_session_max_buffer == 65536);
+        CHECK(good("PerSessionMaxBuffer 1G").per_session_max_buffer == 1024 * 1024 * 1024);
+        CHECK(good("MaxBufferTotal 2G").max_buffer_total == 2ULL * 1024 * 1024 * 1024);
+        CHECK(good("MaxBufferTotal 100000").max_buffer_total == 100000);
     }
     SECTION("every log level") {
         const std::pair<const char*, LogLevel> levels[] = {
@@ -172,7 +196,7 @@ TEST_CASE("daemon config: the first value wins; repeatable keywords add up", "[c
     CHECK(c.login_grace_time == 10);
     CHECK(c.log_level == LogLevel::error);
     CHECK(c.authorized_keys_files == std::vector<std::string>{"/a"});
-    CHECK(c.max_startups.full == 1);
+    CHECK(c.max_startups == 1);
     CHECK_FALSE(c.strict_modes);
     CHECK_FALSE(c.per_source_max_startups);
     CHECK(c.host_keys == std::vector<std::string>{"/k1", "/k2"});
@@ -221,10 +245,22 @@ TEST_CASE("daemon config: each bad line gives path:line and the problem", "[conf
     CHECK(error_of("MaxStartups 10:101:60") == at + "MaxStartups: invalid spec \"10:101:60\"" + ms);
     CHECK(error_of("MaxStartups 0") == at + "MaxStartups: invalid spec \"0\"" + ms);
     CHECK(error_of("MaxStartups ten") == at + "MaxStartups: invalid spec \"ten\"" + ms);
+    CHECK(error_of("MaxStartups 0:30:0") == at + "MaxStartups: invalid spec \"0:30:0\"" + ms);
     CHECK(error_of("PerSourceMaxStartups 0") ==
           at + "PerSourceMaxStartups: invalid value \"0\" (expected a number from 1, or none)");
     CHECK(error_of("PerSourceMaxStartups NONE") ==
           at + "PerSourceMaxStartups: invalid value \"NONE\" (expected a number from 1, or none)");
+    CHECK(error_of("MaxSessionsTotal 0") ==
+          at + "MaxSessionsTotal: invalid value \"0\" (expected a number from 1, or none)");
+    CHECK(error_of("PerUserMaxSessions -1") ==
+          at + "PerUserMaxSessions: invalid value \"-1\" (expected a number from 1, or none)");
+    const std::string sz = " (expected bytes with an optional K, M or G, from 64K to ";
+    CHECK(error_of("PerSessionMaxBuffer 1K") == at + "PerSessionMaxBuffer: invalid size \"1K\"" + sz + "1G)");
+    CHECK(error_of("PerSessionMaxBuffer 2G") == at + "PerSessionMaxBuffer: invalid size \"2G\"" + sz + "1G)");
+    CHECK(error_of("PerSessionMaxBuffer 64KB") == at + "PerSessionMaxBuffer: invalid size \"64KB\"" + sz + "1G)");
+    CHECK(error_of("MaxBufferTotal 12X") == at + "MaxBufferTotal: invalid size \"12X\"" + sz + "1024G)");
+    CHECK(error_of("MaxBufferTotal K") == at + "MaxBufferTotal: invalid size \"K\"" + sz + "1024G)");
+    CHECK(error_of("MaxSessions 10") == at + "Bad configuration option: MaxSessions");
     CHECK(error_of("LogLevel LOUD") == at + "LogLevel: unsupported log level \"LOUD\"");
     CHECK(error_of("Service Web 127.0.0.1:80") ==
           at + "Service: invalid name \"Web\" (expected [a-z0-9._-]+, at most 64)");
@@ -317,11 +353,15 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
           "strictmodes yes\n"
           "stealthmode no\n"
           "logingracetime 120\n"
-          "maxstartups 10:30:100\n"
+          "maxstartups 1000\n"
           "persourcemaxstartups none\n"
           "persourcenetblocksize 32:128\n"
           "persourcepenalties no\n"
           "persourcepenaltyexemptlist none\n"
+          "maxsessionstotal 1024\n"
+          "perusermaxsessions 256\n"
+          "persessionmaxbuffer 256K\n"
+          "maxbuffertotal 128M\n"
           "loglevel INFO\n");
     CHECK(good(defaults).ports == DaemonConfig{}.ports);
 
@@ -330,7 +370,8 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
                         "RevokedKeys /etc/r1 /etc/r2\nStrictModes no\nStealthMode yes\nLoginGraceTime 1m30s\n"
                         "MaxStartups 5\nPerSourceMaxStartups 3\nPerSourceNetBlockSize 24:56\n"
                         "PerSourcePenalties authfail:1m max-sources6:99\n"
-                        "PerSourcePenaltyExemptList 10.0.0.0/8,192.0.2.7 2001:db8::/32\nLogLevel DEBUG\n"
+                        "PerSourcePenaltyExemptList 10.0.0.0/8,192.0.2.7 2001:db8::/32\nMaxSessionsTotal none\n"
+                        "PerUserMaxSessions 7\nPerSessionMaxBuffer 100000\nMaxBufferTotal 3072K\nLogLevel DEBUG\n"
                         "Service web 127.0.0.1:8080\nService db [::1]:5432\n");
     const auto text = format_daemon_config(c);
     CHECK(text ==
@@ -345,12 +386,16 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
           "strictmodes no\n"
           "stealthmode yes\n"
           "logingracetime 90\n"
-          "maxstartups 5:30:5\n"
+          "maxstartups 5\n"
           "persourcemaxstartups 3\n"
           "persourcenetblocksize 24:56\n"
           "persourcepenalties authfail:60s noauth:1s grace-exceeded:10s max:600s min:15s max-sources4:65536 "
           "max-sources6:99 overflow:permissive overflow6:permissive\n"
           "persourcepenaltyexemptlist 10.0.0.0/8,192.0.2.7,2001:db8::/32\n"
+          "maxsessionstotal none\n"
+          "perusermaxsessions 7\n"
+          "persessionmaxbuffer 100000\n"
+          "maxbuffertotal 3M\n"
           "loglevel DEBUG1\n"
           "service web 127.0.0.1:8080\n"
           "service db [::1]:5432\n");
@@ -363,10 +408,35 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
     CHECK(back.revoked_keys_files == c.revoked_keys_files);
     CHECK(back.login_grace_time == c.login_grace_time);
     CHECK(back.max_startups == c.max_startups);
+    CHECK(back.max_sessions_total == c.max_sessions_total);
+    CHECK(back.per_user_max_sessions == c.per_user_max_sessions);
+    CHECK(back.per_session_max_buffer == c.per_session_max_buffer);
+    CHECK(back.max_buffer_total == c.max_buffer_total);
     CHECK(back.penalties == c.penalties);
     CHECK(back.penalty_exempt == c.penalty_exempt);
     CHECK(back.log_level == c.log_level);
     CHECK(format_daemon_config(back) == text);
+}
+
+TEST_CASE("sizes: bytes, K, M or G, bounded, and written back in their shortest form", "[config]") {
+    CHECK(parse_size("0", 10) == 0U);
+    CHECK(parse_size("10", 10) == 10U);
+    CHECK_FALSE(parse_size("11", 10));
+    // A bound below the digit (the decimal parser once wrapped around there and took "2" under 1).
+    CHECK(parse_size("1G", std::uint64_t{1} << 30) == std::uint64_t{1} << 30);
+    CHECK_FALSE(parse_size("2G", std::uint64_t{1} << 30));
+    CHECK_FALSE(parse_size("9", 8));
+    CHECK(parse_size("3m", 1ULL << 40) == 3ULL << 20);
+    CHECK(parse_size("7k", 1ULL << 40) == 7ULL << 10);
+    for (const char* bad : {"", "K", "-1", "1.5M", "1KB", "1T", " 1", "0x10"}) CHECK_FALSE(parse_size(bad, 1ULL << 40));
+    CHECK(format_size(0) == "0");
+    CHECK(format_size(1000) == "1000");
+    CHECK(format_size(65536) == "64K");
+    CHECK(format_size(3 * 1024 * 1024) == "3M");
+    CHECK(format_size(1ULL << 40) == "1024G");
+    for (std::uint64_t v : {1ULL, 1023ULL, 1024ULL, 1536ULL, 1ULL << 20, (1ULL << 30) + 1}) {
+        CHECK(parse_size(format_size(v), 1ULL << 40) == v);
+    }
 }
 
 TEST_CASE("config syntax: quote_arg writes what split_line reads back", "[config]") {

@@ -1,5 +1,6 @@
 // Small daemon pieces with security weight: the log escaping that keeps peer-chosen names from
-// forging log lines, the signal names a client may use, and the child's exec report.
+// forging log lines, the signal names a client may use, the child's exec report, and how many sessions
+// a descriptor limit serves.
 #include <catch2/catch.hpp>
 
 #include <csignal>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "child.hpp"
+#include "descriptors.hpp"
 #include "log.hpp"
 
 using namespace twowayd;
@@ -84,4 +86,22 @@ TEST_CASE("the exec report names the failed step and errno", "[daemon]") {
 TEST_CASE("a short or long exec report is reported as malformed, not read past", "[daemon]") {
     CHECK(decode_spawn_report({1, 2, 3})->find("malformed") != std::string::npos);
     CHECK(decode_spawn_report(std::vector<unsigned char>(9, 0))->find("malformed") != std::string::npos);
+}
+
+TEST_CASE("a descriptor limit serves sessions of four descriptors in three quarters of what it leaves", "[daemon]") {
+    CHECK(sessions_descriptors_serve(256) == 36);      // (256 - 64) * 3/4 / 4
+    CHECK(sessions_descriptors_serve(1024) == 180);    // systemd's default soft limit
+    CHECK(sessions_descriptors_serve(524288) == 98292);  // systemd's default hard limit: no default is lowered
+    CHECK(sessions_descriptors_serve(64) == 1);
+    CHECK(sessions_descriptors_serve(0) == 1);
+    CHECK(sessions_descriptors_serve(RLIM_INFINITY) == UINT64_MAX);
+}
+
+TEST_CASE("the spare descriptor is given up and taken back", "[daemon]") {
+    SpareDescriptor spare;
+    REQUIRE(spare.held());
+    spare.release();
+    CHECK_FALSE(spare.held());
+    CHECK(spare.restore());
+    CHECK(spare.held());
 }

@@ -244,20 +244,24 @@ TEST_CASE("the penalty table is bounded per family and forgets the entry closest
 }
 
 TEST_CASE("PerSourceMaxStartups drops: one at INFO per source and interval", "[daemon]") {
-    twoway::DeterministicRng rng(5);
-    StartupLimiter lim(twoway::MaxStartups{100, 30, 200}, 1U);
-    REQUIRE(lim.admit("a", rng) == Admission::admit);
-    REQUIRE(lim.admit("b", rng) == Admission::admit);
-    REQUIRE(lim.admit("a", rng) == Admission::past_per_source);
-    CHECK(lim.per_source_drop_at_info("a", t0));
-    CHECK_FALSE(lim.per_source_drop_at_info("a", t0 + 1s));
-    CHECK_FALSE(lim.per_source_drop_at_info("a", t0 + 9s));
-    CHECK(lim.per_source_drop_at_info("b", t0 + 9s));  // another source is news
-    CHECK(lim.per_source_drop_at_info("a", t0 + 10s));
-    // Once the source is under its limit again its state goes with its counter.
-    lim.release("a");
-    REQUIRE(lim.admit("a", rng) == Admission::admit);
-    CHECK(lim.per_source_drop_at_info("a", t0 + 11s));
+    StartupTable table(100, 1U);
+    (void)table.admit("a", t0);
+    (void)table.admit("b", t0);
+    const auto a2 = table.admit("a", t0);
+    REQUIRE(a2.shed.size() == 1);
+    REQUIRE(a2.shed[0].why == Admission::past_per_source);
+    CHECK(table.per_source_drop_at_info("a", t0));
+    // The source kept its state through the shed of its only connection.
+    const auto a3 = table.admit("a", t0 + 1s);
+    REQUIRE(a3.shed.size() == 1);
+    CHECK_FALSE(table.per_source_drop_at_info("a", t0 + 1s));
+    CHECK_FALSE(table.per_source_drop_at_info("a", t0 + 9s));
+    CHECK(table.per_source_drop_at_info("b", t0 + 9s));  // another source is news
+    CHECK(table.per_source_drop_at_info("a", t0 + 10s));
+    // Once the source has no connection left its state goes with it.
+    table.release(a3.id);
+    (void)table.admit("a", t0 + 11s);
+    CHECK(table.per_source_drop_at_info("a", t0 + 11s));
 }
 
 TEST_CASE("drop lines: one at INFO per kind and interval, the rest counted", "[daemon]") {
