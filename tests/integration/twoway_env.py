@@ -192,7 +192,18 @@ class Account:
         os.chown(self.home, self.uid, -1)
 
     def close(self):
-        subprocess.run(["userdel", self.name], timeout=60, capture_output=True, env={"PATH": CLEAN_PATH})
+        # Processes still running as the account (a session the daemon had not reaped yet) make userdel
+        # refuse, which used to leave the account behind: end them first, and insist.
+        for _ in range(10):
+            subprocess.run(["pkill", "-KILL", "-U", str(self.uid)], timeout=60, capture_output=True,
+                           env={"PATH": CLEAN_PATH})
+            r = subprocess.run(["userdel", "-f", self.name], timeout=60, capture_output=True,
+                               env={"PATH": CLEAN_PATH})
+            if r.returncode in (0, 6):  # 6: no such user (already gone)
+                return
+            time.sleep(0.2)
+        print(f"warning: could not remove the throwaway account {self.name}: {r.stderr.decode(errors='replace')}",
+              file=sys.stderr)
 
     def __enter__(self):
         return self
