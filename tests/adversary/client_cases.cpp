@@ -145,9 +145,10 @@ void client_case(Stage& st, Matrix& m, const std::string& name, errc e, bool qui
           obs, ok);
 }
 
-// An honest handshake, then the session frames (and the authenticated close) a hostile server chose.
-Script session_script(World& w, ByteVec frames) {
-    return [&w, frames = std::move(frames)](Socket& s, const ByteVec& m1) {
+// An honest handshake, then the session frames a hostile server chose, and the authenticated close; or,
+// without close_record, once the client has answered, the end of TCP without it.
+Script session_script(World& w, ByteVec frames, bool close_record = true) {
+    return [&w, frames = std::move(frames), close_record](Socket& s, const ByteVec& m1) {
         HonestServer h(w);
         (void)s.send_all(h.flight(m1));
         auto v = h.verdict(s);
@@ -159,8 +160,13 @@ Script session_script(World& w, ByteVec frames) {
         if (!ch) return;
         ByteVec records;
         (void)ch->seal(frames, records);
-        (void)ch->close(records);
+        if (close_record) (void)ch->close(records);
         (void)s.send_all(records);
+        if (!close_record) {
+            ByteVec answer;
+            (void)s.read_message(answer, milliseconds(1500));
+            s.shutdown_write();
+        }
         ByteVec rest;
         (void)s.read_until_end(rest, milliseconds(1500));
     };
@@ -607,37 +613,15 @@ void run_client_cases(World& w, Matrix& m) {
     }
 
     // ---- how a session ends (PROTOCOL.md 15, "Exit semantics" and "Closing") ----------------------
-    // An honest handshake, then ACCEPT, EOF out, EOF err, EXIT_STATUS `status`, CLOSE; then the
-    // channel's close record, or (with_close_record false) the end of TCP without it.
+    // ACCEPT, EOF out, EOF err, EXIT_STATUS `status`, CLOSE; then the channel's close record, or (with
+    // with_close_record false) the end of TCP without it.
     auto session_end = [&](std::uint32_t status, bool with_close_record) {
-        return st.run([&](Socket& s, const ByteVec& m1) {
-            HonestServer h(w);
-            (void)s.send_all(h.flight(m1));
-            auto v = h.verdict(s);
-            if (!v) return;
-            (void)s.send_all(*v);
-            auto res = h.hs.take_result();
-            if (!res) return;
-            auto ch = twoway::Channel::create(0x0001, std::move(res->send_secret), std::move(res->recv_secret));
-            if (!ch) return;
-            twoway::wire::Writer f;
-            f.u8(0x03).u32(4).u32(2u << 20);                   // ACCEPT, window 2 MiB
-            f.u8(0x11).u32(1).u8(1).u8(0x11).u32(1).u8(2);     // EOF out, EOF err
-            f.u8(0x15).u32(4).u32(status);                     // EXIT_STATUS
-            f.u8(0x17).u32(0);                                 // CLOSE
-            ByteVec records;
-            (void)ch->seal(f.view(), records);
-            (void)s.send_all(records);
-            // The client answers with its CLOSE and its close record; then we end.
-            ByteVec answer;
-            (void)s.read_message(answer, milliseconds(1500));
-            if (with_close_record) {
-                ByteVec close;
-                (void)ch->close(close);
-                (void)s.send_all(close);
-            }
-            s.shutdown_write();
-        });
+        twoway::wire::Writer f;
+        f.u8(0x03).u32(4).u32(2u << 20);                // ACCEPT, window 2 MiB
+        f.u8(0x11).u32(1).u8(1).u8(0x11).u32(1).u8(2);  // EOF out, EOF err
+        f.u8(0x15).u32(4).u32(status);                  // EXIT_STATUS
+        f.u8(0x17).u32(0);                              // CLOSE
+        return st.run(session_script(w, f.take(), with_close_record));
     };
     for (const auto& [status, want] : std::vector<std::pair<std::uint32_t, int>>{
              {3, 3}, {255, 255}, {256, 255}, {512, 255}, {0xffffffffu, 255}}) {

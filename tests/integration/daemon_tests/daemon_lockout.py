@@ -14,11 +14,8 @@ bench/run's `lockout` row runs the same attack against sshd at its defaults for 
 """
 
 import os
-import selectors
-import socket
 import statistics
 import sys
-import threading
 import time
 
 from twoway_env import World, check, public_key_line, run_tests
@@ -26,74 +23,9 @@ from twoway_env import World, check, public_key_line, run_tests
 BIND_SOURCE = os.environ.get("BIND_SOURCE", "bind_source.so")
 if len(sys.argv) > 1 and os.path.sep in sys.argv[1]:
     BIND_SOURCE = sys.argv.pop(1)
-ATTACKER = "127.0.0.1"
-OTHER = "127.0.0.3"
-STALLED = 150
-LOGINS = 20
-
-
-class Holder:
-    """Holds `count` stalled connections from `source` to port, reopening each one the server closes,
-    from one thread (selectors), until stopped. Counts the reopens."""
-
-    def __init__(self, port, source=ATTACKER, count=STALLED):
-        self.port = port
-        self.source = source
-        self.count = count
-        self.reopened = 0
-        self.failures = 0
-        self.stop_event = threading.Event()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _open(self, sel):
-        try:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((self.source, 0))
-            s.settimeout(5)
-            s.connect(("127.0.0.1", self.port))
-            s.setblocking(False)
-            sel.register(s, selectors.EVENT_READ)
-        except OSError:
-            self.failures += 1
-            s.close()
-
-    def _run(self):
-        sel = selectors.DefaultSelector()
-        for _ in range(self.count):
-            self._open(sel)
-        self.ready.set()
-        while not self.stop_event.is_set():
-            for key, _ in sel.select(timeout=0.1):
-                s = key.fileobj
-                try:
-                    data = s.recv(4096)
-                except (BlockingIOError, InterruptedError):
-                    continue
-                except OSError:
-                    data = b""
-                if data:
-                    continue  # the server said something: stay
-                sel.unregister(s)
-                s.close()
-                self.reopened += 1
-                self._open(sel)
-            # Keep the count up if an open failed.
-            while len(sel.get_map()) < self.count and not self.stop_event.is_set():
-                self._open(sel)
-        for key in list(sel.get_map().values()):
-            key.fileobj.close()
-        sel.close()
-
-    def __enter__(self):
-        self.thread.start()
-        self.ready.wait(timeout=30)
-        return self
-
-    def __exit__(self, *exc):
-        self.stop_event.set()
-        self.thread.join(timeout=30)
-        return False
+# The attacker is bench/lockout.py's, so the test and the bench row run the very same attack.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "bench"))
+from lockout import ATTACKER, LOGINS, OTHER, STALLED, Holder  # noqa: E402
 
 
 def login(w, source):
