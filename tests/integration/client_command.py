@@ -237,9 +237,15 @@ def test_verbose_debug_lines():
 
 
 def test_check_only_with_N():
+    # The empty session (PROTOCOL.md 15, "Closing"): the client closes the channel without a REQUEST;
+    # a clean end on both sides, nothing started, no error logged.
     with trusted_world("checkonly") as w:
         r = w.twoway("-N", "127.0.0.1")
         check(r.returncode == 0 and r.stdout == b"" and r.stderr == b"", f"{r}")
+        w.wait_log(r"Disconnected from user \S+ 127\.0\.0\.1 port \d+")
+        log = w.daemon_log()
+        for bad in ("without an authenticated close", "Protocol error", "Bad record", "Timeout waiting"):
+            check(bad not in log, f"the empty session was logged as a failure ({bad!r}):\n{log}")
 
 
 if __name__ == "__main__":
