@@ -121,7 +121,8 @@ TEST_CASE("stealth: host_key_mac must be the last extension", "[handshake]") {
     REQUIRE_FALSE(server_accepts(make_endpoints(35).server_key, msg));
     // The proof is bound to the share it was made with: another share (and its own secret) is needed.
     const std::array<std::byte, 32> other_secret{std::byte{8}};
-    ch.shares = {handshake::KeyShare{handshake::group_x25519, crypto::x25519_public(other_secret)}};
+    const auto other_share = crypto::x25519_public(other_secret);  // the KeyShare only views it
+    ch.shares = {handshake::KeyShare{handshake::group_x25519, other_share}};
     ByteVec swapped = handshake::write_client_hello(ch);
     std::copy(msg.end() - 16, msg.end(), swapped.end() - 16);
     REQUIRE_FALSE(server_accepts(e.server_key, swapped));
