@@ -144,7 +144,8 @@ std::vector<KnownHostsFile> load_known_hosts_files(const HostCheck& c, bool repo
             auto text = io::read_file(path, max_trust_file_size);
             if (!text) {
                 if (text.error() == std::errc::no_such_file_or_directory) continue;  // an empty file, as ssh
-                if (report) log::debug(1, "cannot read " + path + ": " + text.error().message());
+                // Not reading it may make a known host look new: the person is told, not only -v.
+                if (report) log::line("Cannot read known_hosts file " + path + ": " + text.error().message());
                 unreadable = true;
                 continue;
             }
@@ -234,7 +235,12 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
             log::line("A known_hosts file could not be read completely, so " + label +
                       " may be known with another key: refusing to add it without asking.");
             break;
-        case StrictHostKeyChecking::ask: break;
+        case StrictHostKeyChecking::ask:
+            if (uncertain) {
+                log::line("A known_hosts file could not be read completely, so " + label +
+                          " may be known with another key: check the fingerprint with particular care.");
+            }
+            break;
     }
 
     // ask (or an uncertain accept-new): only a person can decide, at a terminal.

@@ -3,8 +3,9 @@
 // Beyond "no crash": the reader and parse_authorized_keys agree; every entry's key is authorized at the
 // first line holding it; a line the parser skipped never authorizes a key that no entry holds. The same
 // text as a revoked key list (parse_revocation_list, which shares the reader): its keys are exactly the
-// entries; it is usable only when every skipped line was a key of another type, and a usable list
-// revokes each entry's key at the first line holding it.
+// entries and the keys of the ssh-ed25519 certificates it lists; it is usable only when every other
+// skipped line was a key of another type, and a usable list revokes each entry's key at the first line
+// holding it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -13,6 +14,9 @@
 
 #include <twoway/keys.hpp>
 #include <twoway/trust.hpp>
+
+#include "trust/text_util.hpp"
+#include "trust/trust_lines.hpp"
 
 namespace {
 void check(bool ok) {
@@ -65,15 +69,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(list.usable() || !list.problems.empty());
     const bool krl = text.starts_with(std::string_view("SSHKRL\n\0", 8));
     if (!krl) {
-        check(list.keys.size() == file.entries.size());
-        for (std::size_t i = 0; i < list.keys.size(); ++i) check(list.keys[i].where == file.entries[i].where);
+        // The entries, and the key each listed ssh-ed25519 certificate certifies, in line order.
+        std::vector<AuthorizedKey> expected;
+        AuthorizedKeysReader lines("ak", text, limits);
+        while (auto line = lines.next()) {
+            if (line->entry) {
+                expected.push_back(*line->entry);
+            } else if (auto k = trust::certified_ed25519_key(line->text);
+                       k && line->status == LineStatus::skipped && !text::has_control(line->text) &&
+                       line->text.size() <= limits.max_line_length) {
+                expected.push_back(AuthorizedKey{line->where, *k, {}});
+            }
+        }
+        check(list.keys.size() == expected.size());
+        for (std::size_t i = 0; i < list.keys.size(); ++i) {
+            check(list.keys[i].where == expected[i].where && list.keys[i].key == expected[i].key);
+        }
     }
     if (list.usable()) {
         check(!krl && !file.truncated);
         AuthorizedKeysReader again("ak", text, limits);
         while (auto line = again.next()) {
             if (line->status != LineStatus::skipped) continue;
-            // Only a key of another type may be passed over: never options, a comment first, ed25519.
+            // Only a key of another type may be passed over (a certificate's key is listed, not passed
+            // over): never options, a comment first, ed25519.
+            if (trust::certified_ed25519_key(line->text)) continue;
             auto key = parse_public_key_line(line->text);
             check(!key && key.error() == errc::unsupported_key_type);
             std::string_view t = line->text;

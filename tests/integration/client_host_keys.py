@@ -189,6 +189,41 @@ def test_revoked_host_keys_file():
         check(f"revokedhostkeys {listed}\n".encode() in r.stdout, f"-G: {r}")
 
 
+def host_certificate(w):
+    """An OpenSSH host certificate for the daemon's key, made by ssh-keygen with a throwaway CA: the
+    -cert.pub line."""
+    ca = os.path.join(w.dir, "host_ca")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", ca], check=True, capture_output=True)
+    pub = os.path.join(w.dir, "hostkey_for_cert.pub")
+    shutil.copy(w.host_key + ".pub", pub)
+    subprocess.run(["ssh-keygen", "-q", "-s", ca, "-I", "host", "-h", "-n", "127.0.0.1", pub], check=True,
+                   capture_output=True)
+    with open(os.path.join(w.dir, "hostkey_for_cert-cert.pub")) as f:
+        return f.read().strip()
+
+
+def test_a_revoked_certificate_revokes_its_key():
+    # OpenSSH compares a revoked certificate with a plain key by the key it certifies
+    # (sshkey_equal_public), so revoking the certificate revokes the key: in known_hosts (@revoked) and
+    # in a RevokedHostKeys list alike.
+    with World("revokedcert") as w:
+        cert = host_certificate(w)
+        check(cert.startswith("ssh-ed25519-cert-v01@openssh.com "), cert)
+        label = f"[127.0.0.1]:{w.port}"
+        before = write_known_hosts(w, f"{label} {public_key_line(w.host_key + '.pub')}", f"@revoked * {cert}")
+        for strict, err in refusals_in_every_mode(w):
+            check("REVOKED HOST KEY DETECTED" in err and f"Revoked ED25519 key in {w.known_hosts}:2\n" in err,
+                  f"{strict}: {err}")
+            check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
+        write_known_hosts(w, f"{label} {public_key_line(w.host_key + '.pub')}")
+        listed = os.path.join(w.dir, "revoked_host_keys")
+        with open(listed, "w") as f:
+            f.write(cert + "\n")
+        r = w.twoway("-o", f"RevokedHostKeys={listed}", "127.0.0.1", "echo should-not-run", strict="no")
+        check(r.returncode == 255 and f"Revoked ED25519 key in {listed}:1\n" in r.stderr.decode(), f"{r}")
+        check("Accepted publickey" not in w.daemon_log(), "the client authenticated to a revoked host key")
+
+
 def test_host_patterns():
     with World("patterns") as w:
         key = public_key_line(w.host_key + ".pub")

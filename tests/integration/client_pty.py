@@ -166,6 +166,23 @@ def test_first_contact_challenge():
             check(f.read() == f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n", "known_hosts")
 
 
+def test_challenge_says_when_known_hosts_could_not_be_read():
+    # A known_hosts file that cannot be read may hold another key for the host: the person meeting the
+    # challenge is told so, and why, before it (not only with -v).
+    with World("challengeunread") as w:
+        os.makedirs(w.known_hosts)  # a directory where the file should be: it cannot be read
+        p = PtyProcess(w.argv("127.0.0.1", "true"), w.client_env())
+        try:
+            p.expect(r"Cannot read known_hosts file " + re.escape(w.known_hosts) + ": ")
+            p.expect(r"may be known with another key: check the fingerprint with particular care\.")
+            p.expect(r"\(or no\): ")
+            p.send("no\r")
+            p.expect(r"Host key verification failed\.")
+            check(p.wait() == 255, p.output())
+        finally:
+            p.close()
+
+
 def test_challenge_refuses_wrong_answers():
     with World("challengebad") as w:
         fp = w.host_fingerprint()[len("SHA256:"):]

@@ -203,16 +203,20 @@ HostNaming naming(const std::vector<HostPort>& hosts, const std::vector<std::str
 }
 
 // The first word of a plain line, or the host field of an @revoked or @cert-authority line, is a key
-// type: the line has no host names (they were forgotten). Only the exact names count: "ssh-gw.example"
-// and "ecdsa-web.example" are host names.
-bool looks_like_key_type(std::string_view word) { return trust::is_key_type_name(word); }
+// type and the word after it is not: the line reads "type key", so it has no host names (they were
+// forgotten). Only the exact names count ("ssh-gw.example" and "ecdsa-web.example" are host names), and
+// only when no key type follows: in "ssh-dss ssh-ed25519 AAAA..." the host is named ssh-dss, as OpenSSH,
+// which always reads the first field as host names, reads it (and as format_known_hosts_line writes it).
+bool looks_like_key_type(std::string_view word, std::string_view rest) {
+    return trust::is_key_type_name(word) && !trust::is_key_type_name(text::next_word(rest));
+}
 
 Parsed parse_revoked(std::string_view rest, const Location& where) {
     // The host field is required but not interpreted: the key is refused for every host. A line twoway
     // cannot read here may revoke the very key offered, so it makes every verdict uncertain.
     const std::string_view hosts = text::next_word(rest);
     if (hosts.empty()) return unusable(where, UnusableKind::revocation, "no host names after @revoked");
-    if (looks_like_key_type(hosts)) {
+    if (looks_like_key_type(hosts, rest)) {
         return unusable(where, UnusableKind::revocation,
                         "@revoked needs host names before the key (\"*\" for every host)");
     }
@@ -227,6 +231,11 @@ Parsed parse_revoked(std::string_view rest, const Location& where) {
     }
     auto key = parse_public_key_line(rest);
     if (!key) {
+        // A revoked certificate revokes the key it certifies (OpenSSH compares them by that key).
+        if (auto certified = trust::certified_ed25519_key(rest)) {
+            entry.key = *certified;
+            return Parsed{std::move(entry), std::nullopt, {}};
+        }
         std::string why = "@revoked: " + key_problem(key.error(), rest);
         // A revoked key of another type cannot be an Ed25519 key: it concerns no host twoway meets.
         if (trust::other_key_type(rest)) return Parsed{std::nullopt, std::nullopt, std::move(why)};
@@ -246,7 +255,7 @@ Parsed parse_line(std::string_view line, const Location& where) {
         // so for them no plain key can be taken as new.
         const std::string_view hosts = text::next_word(rest);
         std::string why = "@cert-authority lines are not supported yet";
-        const bool unreadable = hosts.empty() || hosts.starts_with('|') || looks_like_key_type(hosts);
+        const bool unreadable = hosts.empty() || hosts.starts_with('|') || looks_like_key_type(hosts, rest);
         Parsed p = unusable(where, unreadable ? UnusableKind::any_host : UnusableKind::named, std::move(why));
         p.unusable->cert_authority = true;
         if (unreadable) return p;
@@ -260,7 +269,9 @@ Parsed parse_line(std::string_view line, const Location& where) {
         return unusable(where, UnusableKind::any_host,
                         "hashed host names cannot be read yet (matching them needs HMAC-SHA1)");
     }
-    if (looks_like_key_type(first)) return unusable(where, UnusableKind::any_host, "no host names before the key");
+    if (looks_like_key_type(first, rest)) {
+        return unusable(where, UnusableKind::any_host, "no host names before the key");
+    }
 
     HostList list;
     std::string note = parse_host_list(first, list);

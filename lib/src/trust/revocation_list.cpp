@@ -35,6 +35,11 @@ RevocationList parse_revocation_list(std::string_view path, std::string_view tex
     while (auto line = reader.next()) {
         if (line->status == LineStatus::entry) {
             out.keys.push_back(std::move(*line->entry));
+        } else if (auto certified = trust::certified_ed25519_key(line->text);
+                   certified && line->status == LineStatus::skipped && !text::has_control(line->text) &&
+                   line->text.size() <= limits.max_line_length) {
+            // A listed certificate revokes the key it certifies, as in OpenSSH.
+            out.keys.push_back(AuthorizedKey{line->where, *certified, {}});
         } else if (line->status == LineStatus::skipped &&
                    (line->text.size() > limits.max_line_length || text::has_control(line->text) ||
                     !trust::other_key_type(line->text))) {

@@ -31,6 +31,9 @@ std::optional<std::string_view> other_key_type(std::string_view text) {
     const std::string_view type = text::next_word(rest);
     const std::string_view b64 = text::next_word(rest);
     if (std::find(other_types.begin(), other_types.end(), type) == other_types.end()) return std::nullopt;
+    // A certificate for an Ed25519 key is not a key of another type: it stands for the Ed25519 key it
+    // certifies (certified_ed25519_key), so a reader must not pass over one it cannot read.
+    if (type == "ssh-ed25519-cert-v01@openssh.com") return std::nullopt;
     if (b64.size() > 65536) return std::nullopt;  // far larger than any OpenSSH public key or certificate
     auto blob = crypto::base64_decode(b64);
     if (!blob) return std::nullopt;
@@ -38,6 +41,24 @@ std::optional<std::string_view> other_key_type(std::string_view text) {
     const std::string_view inner = r.text(64);
     if (!r.ok() || inner != type) return std::nullopt;
     return type;
+}
+
+std::optional<PublicKey> certified_ed25519_key(std::string_view text) {
+    constexpr std::string_view cert_type = "ssh-ed25519-cert-v01@openssh.com";
+    std::string_view rest = text;
+    if (text::next_word(rest) != cert_type) return std::nullopt;
+    const std::string_view b64 = text::next_word(rest);
+    if (b64.size() > 65536) return std::nullopt;
+    auto blob = crypto::base64_decode(b64);
+    if (!blob) return std::nullopt;
+    wire::Reader r(*blob);
+    const std::string_view inner = r.text(64);
+    (void)r.string(1024);  // the nonce
+    const wire::Bytes pk = r.string(32);
+    if (!r.ok() || inner != cert_type || pk.size() != 32) return std::nullopt;
+    PublicKey::Raw raw{};
+    std::copy(pk.begin(), pk.end(), raw.begin());
+    return PublicKey(raw);
 }
 
 std::optional<FramedLine> next_framed(TextLines& lines, const TrustLimits& limits, bool& truncated) {

@@ -23,13 +23,20 @@ struct FramedLine {
 
 // The type of a well-formed public key of one of OpenSSH's types other than ssh-ed25519 ("ssh-rsa",
 // "ecdsa-sha2-nistp256", "sk-...", certificates) at the start of text ("type base64 [comment]"), or
-// nothing: another word, bad base64, a blob whose type is not the line's. Such a key cannot be an
-// Ed25519 key, which is all the readers need to know about it (revocation lists pass over it; in
+// nothing: another word, bad base64, a blob whose type is not the line's, or an ssh-ed25519
+// certificate (which stands for an Ed25519 key). Such a key cannot be an Ed25519 key, which is all the
+// readers need to know about it (revocation lists pass over it; in
 // known_hosts it is a recorded key of another type).
 [[nodiscard]] std::optional<std::string_view> other_key_type(std::string_view text);
 
 // Whether word is exactly the name of an OpenSSH public key type (ssh-ed25519 or one of the others).
 [[nodiscard]] bool is_key_type_name(std::string_view word) noexcept;
+
+// The Ed25519 key an OpenSSH certificate certifies, from a line "ssh-ed25519-cert-v01@openssh.com
+// base64 [comment]" (PROTOCOL.certkeys: string type | string nonce | string pk | ...; only these first
+// three fields are read, with the bounded reader), or nothing for any other line. A revocation of a
+// certificate revokes its key, as OpenSSH's sshkey_equal_public compares certificates by their key.
+[[nodiscard]] std::optional<PublicKey> certified_ed25519_key(std::string_view text);
 
 // Called by a reader when a line parsed into an entry: counts it against max_entries, and when over the
 // limit turns the line into the "too many entries" one and stops the reading.

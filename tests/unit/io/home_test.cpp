@@ -6,6 +6,7 @@
 #include <string>
 
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io/home.hpp"
@@ -43,6 +44,11 @@ TEST_CASE("choose_home: $HOME only when it is a directory of the effective user"
     h = choose_home("/var/lib/svc", 0U, 999U, "/var/lib/svc");
     CHECK(h.path == "/var/lib/svc");
     CHECK(h.note.empty());
+    // A directory others may write (root with HOME=/tmp) is nobody's home, even its owner's.
+    h = choose_home("/tmp", 0U, 0U, "/root", true);
+    CHECK(h.path == "/root");
+    CHECK(h.note == "$HOME (/tmp) may be written by others than its owner: ignored; using /root from the password "
+                    "database");
     // No entry in the database (a container's arbitrary uid): $HOME is all there is.
     h = choose_home("/home/x", 0U, 12345U, std::nullopt);
     CHECK(h.path == "/home/x");
@@ -60,6 +66,17 @@ TEST_CASE("home_directory: this process's HOME, or its password database home", 
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     ::setenv("HOME", tmpl, 1);
     CHECK(twoway::io::home_directory().path == tmpl);  // made by us, so ours
+    // Reached through a symbolic link: the directory it leads to is judged and used.
+    const std::string link = std::string(tmpl) + "-link";
+    REQUIRE(::symlink(tmpl, link.c_str()) == 0);
+    ::setenv("HOME", link.c_str(), 1);
+    CHECK(twoway::io::home_directory().path == tmpl);
+    ::unlink(link.c_str());
+    // Writable by others (as /tmp is): not a home, even though it is ours.
+    REQUIRE(::chmod(tmpl, 01777) == 0);
+    ::setenv("HOME", tmpl, 1);
+    CHECK(twoway::io::home_directory().path == db_home);
+    REQUIRE(::chmod(tmpl, 0700) == 0);
     if (::geteuid() == 0) {
         REQUIRE(::chown(tmpl, 65534, 65534) == 0);
         const auto h = twoway::io::home_directory();

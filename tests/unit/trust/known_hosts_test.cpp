@@ -453,6 +453,44 @@ TEST_CASE("known_hosts: only an exact key type name means the host names are mis
         CHECK(f.unusable[0].kind == UnusableKind::any_host);
         CHECK(f.unusable[1].kind == UnusableKind::revocation);
     }
+    // A host may be named like a key type when a key type follows (found by the known_hosts fuzz target:
+    // format_known_hosts_line writes "ssh-dss ssh-ed25519 AAAA..." for a host called ssh-dss, which then
+    // read back as a line without host names and made every host uncertain). OpenSSH reads the first
+    // field as host names always.
+    for (const char* host : {"ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256"}) {
+        INFO(host);
+        const auto line = format_known_hosts_line(host, default_port, test_key(1));
+        REQUIRE(line);
+        std::vector<KnownHostsFile> files{parse_known_hosts("kh", *line + "\n@revoked " + host + " " + key_text(2) + "\n")};
+        CHECK(files[0].unusable.empty());
+        REQUIRE(files[0].entries.size() == 2);
+        CHECK(check(files, host, default_port, 1).status == HostStatus::known);
+        CHECK(check(files, "other", default_port, 1).status == HostStatus::unknown);
+        CHECK(check(files, "other", default_port, 2).status == HostStatus::revoked);
+    }
+}
+
+TEST_CASE("known_hosts: an @revoked certificate revokes the key it certifies; an unreadable one revokes all",
+          "[trust]") {
+    // OpenSSH's check_key_not_revoked compares a certificate with a plain key by the certified key
+    // (sshkey_equal_public), so `@revoked * <cert>` revokes that key (issue 13 review).
+    std::vector<KnownHostsFile> files{parse_known_hosts("kh", "host " + key_text(1) + "\n@revoked * " +
+                                                                   test::cert_text(1, "old cert") + "\n")};
+    CHECK(files[0].unusable.empty());
+    CHECK(check(files, "host", default_port, 1).status == HostStatus::revoked);
+    CHECK(check(files, "other", default_port, 1).status == HostStatus::revoked);
+    CHECK(check(files, "host", default_port, 2).status == HostStatus::changed);
+    // Its key cut off: it may revoke any key, so every verdict is uncertain.
+    std::vector<KnownHostsFile> cut{parse_known_hosts("kh", "host " + key_text(1) + "\n@revoked * " +
+                                                                 test::cert_text(1, "", true) + "\n")};
+    REQUIRE(cut[0].unusable.size() == 1);
+    CHECK(cut[0].unusable[0].kind == UnusableKind::revocation);
+    CHECK(check(cut, "host", default_port, 1).status == HostStatus::uncertain);
+    // A plain (unmarked) line holding an ssh-ed25519 certificate is no key of another type: the hosts it
+    // names are uncertain, not changed and not new.
+    std::vector<KnownHostsFile> plain{parse_known_hosts("kh", "host " + test::cert_text(1) + "\n")};
+    CHECK(check(plain, "host", default_port, 2).status == HostStatus::uncertain);
+    CHECK(check(plain, "other", default_port, 2).status == HostStatus::unknown);
 }
 
 TEST_CASE("known_host_naming: bad names read as OpenSSH would, or as the [host]:port meant", "[trust]") {

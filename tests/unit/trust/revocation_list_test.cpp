@@ -22,7 +22,6 @@ namespace {
 // Keys of other types, well formed as far as the list looks (the type, and the blob's own type name).
 const char* const rsa_line = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 old-rsa";
 const char* const ecdsa_line = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAABQQ==";
-const char* const cert_line = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAAUE= c";
 
 // The one problem of a list, which must be unusable.
 std::string only_problem(const std::string& text) {
@@ -37,19 +36,23 @@ std::string only_problem(const std::string& text) {
 TEST_CASE("revocation list: keys with their lines; comments and other key types ignored", "[trust]") {
     const auto list = parse_revocation_list(
         "rk", "# stolen 2026-11-20\n\n" + key_text(1, "bob@laptop") + "\n" + rsa_line + "\n" + ecdsa_line + "\n" +
-                  cert_line + "\r\n" + key_text(2) + "\n");
+                  test::cert_text(3, "c") + "\r\n" + key_text(2) + "\n");
     CHECK(list.usable());
     CHECK(list.path == "rk");
-    REQUIRE(list.keys.size() == 2);
+    REQUIRE(list.keys.size() == 3);
+    // A listed certificate revokes the key it certifies, as OpenSSH compares them (issue 13 review).
+    CHECK(find_revoked(list, test_key(3)) == Location{"rk", 6});
     CHECK(list.keys[0].key == test_key(1));
     CHECK(list.keys[0].comment == "bob@laptop");
     CHECK(find_revoked(list, test_key(1)) == Location{"rk", 3});
     CHECK(find_revoked(list, test_key(2)) == Location{"rk", 7});
-    CHECK_FALSE(find_revoked(list, test_key(3)));
+    CHECK_FALSE(find_revoked(list, test_key(4)));
     CHECK(parse_revocation_list("rk", "").usable());
 }
 
 TEST_CASE("revocation list: anything else makes it unusable, naming the line", "[trust]") {
+    // An ssh-ed25519 certificate whose key cannot be read may revoke any Ed25519 key: never passed over.
+    CHECK(only_problem(test::cert_text(3, "", true) + "\n").starts_with("rk:1: "));
     CHECK(only_problem("ssh-ed25519 AAAA!!!!\n") == "rk:1: invalid ssh-ed25519 key data");
     CHECK(only_problem(key_text(1) + "\nrestrict " + key_text(2) + "\n") ==
           "rk:2: options are not supported yet: \"restrict\"");
