@@ -246,8 +246,12 @@ def ed25519_sign(seed, msg):
 
 def ed25519_pk_to_x25519(pk):
     """RFC 7748 4.1: u = (1 + y) / (1 - y) mod p, after checking the key as PROTOCOL.md 4.1.1 says
-    libsodium does (canonical, not small order). None when the key has no X25519 form."""
+    (canonical, not small order, decodes, in the prime-order subgroup). None when the key has no X25519
+    form."""
     if not a_is_canonical(pk) or is_small_order_encoding(pk):
+        return None
+    point = point_decode(pk)
+    if point is None or not point_equal(point_mul(L, point), IDENTITY):
         return None
     y = int.from_bytes(pk, "little") & ((1 << 255) - 1)
     u = (1 + y) * inv(1 - y) % P
