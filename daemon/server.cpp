@@ -92,6 +92,7 @@ std::optional<Source> source_of(const tcp::socket& s, const twoway::DaemonConfig
         std::copy(b.begin(), b.end(), src.address.bytes.begin());
     }
     src.key = twoway::source_key(src.address, config.per_source_net_block_v4, config.per_source_net_block_v6);
+    src.group = fairness_key(src.address, config.per_source_net_block_v4, config.per_source_net_block_v6);
     return src;
 }
 
@@ -231,8 +232,9 @@ void Server::on_accept(tcp::socket socket) {
         log_penalty_drop(*why, peer);
         return;
     }
-    // Room is made by shedding the stalest, never by refusing the newcomer (startups.hpp says why).
-    const auto admitted = startups_.admit(source->key, std::chrono::steady_clock::now());
+    // Room is made by shedding from the source holding the most, never by refusing the newcomer
+    // (startups.hpp says why).
+    const auto admitted = startups_.admit(source->key, source->group, std::chrono::steady_clock::now());
     for (const auto& victim : admitted.shed) shed(victim);
     (void)socket.set_option(tcp::no_delay(true), ec);
     (void)socket.set_option(asio::socket_base::keep_alive(true), ec);
