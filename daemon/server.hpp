@@ -134,6 +134,7 @@ private:
     std::unordered_set<Connection*> connections_;
     bool terminating_ = false;
     std::optional<std::uint32_t> sessions_total_cap_;
+    std::uint32_t startups_cap_ = 0;  // MaxStartups, or less when the descriptor limit serves fewer
     std::optional<std::uint32_t> sessions_per_user_cap_;
     std::uint32_t sessions_ = 0;
     std::unordered_map<uid_t, std::uint32_t> sessions_by_user_;
