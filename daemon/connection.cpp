@@ -21,6 +21,8 @@ namespace {
 
 // After a denial, how long we wait for the client to close before closing ourselves.
 constexpr auto linger_after_denial = std::chrono::seconds(2);
+// A connection the session limits refuse waits this long at most for the request it is to refuse.
+constexpr auto refused_request_wait = std::chrono::seconds(10);
 
 bool shell_executable(const std::string& shell) {
     struct stat st {};
@@ -135,18 +137,32 @@ awaitable<void> Connection::run() {
     // descriptor and memory whether or not it asks for anything. Over a limit, the session protocol
     // says so (REJECT resource_shortage) rather than the handshake: the key was good, and a denial
     // would read as a refused key, to the user and to fail2ban.
+    // A refused connection is no longer in the MaxStartups table and counts against no session limit:
+    // it waits for its request (to answer it) only briefly, and only a few per account wait at once, so
+    // that one key cannot hold descriptors without end (the review of issue 13).
     std::optional<std::string> refusal;
     std::string why;
     const bool counted = server_.reserve_session(account_->uid, why);
     if (!counted) {
+        if (!server_.hold_refused(account_->uid)) {
+            log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why, "; closed at once (",
+                     refused_waiting_per_account, " refused connections of the account wait already)");
+            co_return;
+        }
         log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why);
         refusal = std::move(why);
+        const auto wait = std::chrono::steady_clock::now() + refused_request_wait;
+        if (!request_deadline || wait < *request_deadline) request_deadline = wait;
     }
     session_ = std::make_shared<Session>(server_, std::move(socket_), peer_, settings_, *account_, std::move(*channel),
                                          std::move(result->leftover), request_deadline, std::move(refusal));
     if (server_.terminating()) session_->terminate();
     co_await session_->run();
-    if (counted) server_.release_session(account_->uid);
+    if (counted) {
+        server_.release_session(account_->uid);
+    } else {
+        server_.release_refused(account_->uid);
+    }
     log_info("Disconnected from user ", account_->name, " ", peer_.text());
     session_.reset();
 }

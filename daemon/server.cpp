@@ -404,6 +404,19 @@ void Server::release_session(uid_t uid) {
     if (--it->second == 0) sessions_by_user_.erase(it);
 }
 
+bool Server::hold_refused(uid_t uid) {
+    auto& mine = refused_by_user_[uid];
+    if (mine >= refused_waiting_per_account) return false;
+    ++mine;
+    return true;
+}
+
+void Server::release_refused(uid_t uid) {
+    auto it = refused_by_user_.find(uid);
+    if (it == refused_by_user_.end()) return;
+    if (--it->second == 0) refused_by_user_.erase(it);
+}
+
 void Server::adjust_buffered(std::int64_t delta) {
     buffered_ = delta < 0 && static_cast<std::uint64_t>(-delta) > buffered_ ? 0 : buffered_ + delta;
     if (buffer_waiters_.empty() || !buffer_room()) return;
