@@ -387,7 +387,14 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     }
 
     const std::string fp = key_fingerprint_text(v.client_key);
-    if (const auto rd = check_revoked_key(settings_->config, v.client_key); rd.refused) {
+    if (const auto rd = check_revoked_key(settings_->config, v.client_key); rd.refused && rd.server_fault && !rd.revoked_by) {
+        // Fail closed, but as the daemon's trouble (descriptors, memory): not a failed key, no penalty.
+        for (const auto& p : rd.problems) {
+            log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": revoked keys file ", p);
+        }
+        server_fault_ = true;
+        return false;
+    } else if (rd.refused) {
         // sshd's lines: the key is refused whatever the account's authorized_keys says.
         if (rd.revoked_by) {
             log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ", line ",
@@ -405,6 +412,11 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     // Skipped lines explain a refusal, so they are shown at INFO then; after a success only at VERBOSE.
     const LogLevel skipped_level = kd.authorized ? LogLevel::verbose : LogLevel::info;
     for (const auto& line : kd.skipped_lines) log_at(skipped_level, line);
+    if (!kd.authorized && kd.server_fault) {
+        log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": authorized keys could not be read");
+        server_fault_ = true;
+        return false;
+    }
     if (!kd.authorized) {
         log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
         return false;
