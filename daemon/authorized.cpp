@@ -129,6 +129,10 @@ std::shared_ptr<const twoway::RevocationList> revocation_list(const std::string&
 
 }  // namespace
 
+bool resource_shortage(int err) noexcept {
+    return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
+}
+
 RevocationDecision check_revoked_key(const twoway::DaemonConfig& config, const twoway::PublicKey& key) {
     RevocationDecision out;
     for (const auto& path : config.revoked_keys_files) {
@@ -136,6 +140,9 @@ RevocationDecision check_revoked_key(const twoway::DaemonConfig& config, const t
         const twoway::RevocationList& list = *shared;
         if (!list.usable()) {
             out.refused = true;
+            if (list.read_error.category() == std::generic_category() && resource_shortage(list.read_error.value())) {
+                out.server_fault = true;
+            }
             for (const auto& p : list.problems) out.problems.push_back(p);
             continue;
         }
@@ -181,6 +188,7 @@ KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Accou
         TemporaryIdentity as_user(account);
         if (!as_user.ok()) {
             out.refused_files.push_back("cannot switch to " + account.name + " to read authorized keys");
+            out.server_fault = true;
             return out;
         }
         for (const auto& path : *paths) {
@@ -189,6 +197,7 @@ KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Accou
                 const int err = errno;
                 if (err != ENOENT) {
                     out.refused_files.push_back("Could not open authorized keys '" + path + "': " + errno_text(err));
+                    out.server_fault = out.server_fault || resource_shortage(err);
                 }
                 continue;
             }

@@ -22,6 +22,10 @@ struct KeyDecision {
     std::optional<twoway::Location> matched;     // the authorized_keys line that holds the key
     std::vector<std::string> skipped_lines;      // "path:line: why", for the log
     std::vector<std::string> refused_files;      // StrictModes and open failures ("Authentication refused: ...")
+    // A file could not be read for want of descriptors or memory (or the switch to the account failed):
+    // the daemon's trouble, not the client's. Unless another file authorized the key, the caller logs
+    // "Cannot check user" and neither a failed key nor a penalty.
+    bool server_fault = false;
 };
 
 [[nodiscard]] KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Account& account,
@@ -36,7 +40,11 @@ struct RevocationDecision {
     bool refused = false;                         // revoked, or a list could not be used
     std::optional<twoway::Location> revoked_by;   // the line that lists the key
     std::vector<std::string> problems;            // "path: why" / "path:line: why", for the log
+    bool server_fault = false;                    // a list could not be read for want of descriptors or memory
 };
+
+// EMFILE, ENFILE, ENOMEM, ENOBUFS: the daemon ran short, whatever the file says.
+[[nodiscard]] bool resource_shortage(int err) noexcept;
 
 [[nodiscard]] RevocationDecision check_revoked_key(const twoway::DaemonConfig& config, const twoway::PublicKey& key);
 

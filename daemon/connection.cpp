@@ -21,8 +21,8 @@ namespace {
 
 // After a denial, how long we wait for the client to close before closing ourselves.
 constexpr auto linger_after_denial = std::chrono::seconds(2);
-// Stealth mode without LoginGraceTime: the longest a silent connection is held.
-constexpr auto silent_hold_limit = std::chrono::seconds(120);
+// A connection the session limits refuse waits this long at most for the request it is to refuse.
+constexpr auto refused_request_wait = std::chrono::seconds(10);
 
 bool shell_executable(const std::string& shell) {
     struct stat st {};
@@ -137,18 +137,32 @@ awaitable<void> Connection::run() {
     // descriptor and memory whether or not it asks for anything. Over a limit, the session protocol
     // says so (REJECT resource_shortage) rather than the handshake: the key was good, and a denial
     // would read as a refused key, to the user and to fail2ban.
+    // A refused connection is no longer in the MaxStartups table and counts against no session limit:
+    // it waits for its request (to answer it) only briefly, and only a few per account wait at once, so
+    // that one key cannot hold descriptors without end (the review of issue 13).
     std::optional<std::string> refusal;
     std::string why;
     const bool counted = server_.reserve_session(account_->uid, why);
     if (!counted) {
+        if (!server_.hold_refused(account_->uid)) {
+            log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why, "; closed at once (",
+                     refused_waiting_per_account, " refused connections of the account wait already)");
+            co_return;
+        }
         log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why);
         refusal = std::move(why);
+        const auto wait = std::chrono::steady_clock::now() + refused_request_wait;
+        if (!request_deadline || wait < *request_deadline) request_deadline = wait;
     }
     session_ = std::make_shared<Session>(server_, std::move(socket_), peer_, settings_, *account_, std::move(*channel),
                                          std::move(result->leftover), request_deadline, std::move(refusal));
     if (server_.terminating()) session_->terminate();
     co_await session_->run();
-    if (counted) server_.release_session(account_->uid);
+    if (counted) {
+        server_.release_session(account_->uid);
+    } else {
+        server_.release_refused(account_->uid);
+    }
     log_info("Disconnected from user ", account_->name, " ", peer_.text());
     session_.reset();
 }
@@ -190,14 +204,17 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
         }
         if (const auto* failed = std::get_if<twoway::HandshakeFailed>(&ev)) {
             if (config.stealth && !answered) {
-                // Stealth mode: whatever was wrong (no host_key_mac, garbage, a bad length), say nothing
-                // and close only at the deadline, so neither an answer nor the moment of a close tells
-                // a prober anything.
+                // Stealth mode: whatever was wrong (no host_key_mac, garbage, a bad length), say nothing,
+                // and from here on behave exactly as a connection that has sent part of a client_hello
+                // and stalls: no progress (its rank and age in the table stay those of its accept, and
+                // a shed goes through the same hold), closed at LoginGraceTime or when the client
+                // closes, and penalised then as such a connection is (grace-exceeded, or noauth), never
+                // at once. Otherwise the order in which a full table sheds, the moment of a close or a
+                // penalty would tell a prober that it was refused (the security review of issue 13).
                 log_verbose("No proof of the host key from ", peer_.text(), " (", failed->error.message(),
                             "): silent until LoginGraceTime [preauth]");
-                penalise(PenaltyKind::noauth);
-                conclude();
-                co_await silent_hold();
+                const auto ec = co_await silent_hold();
+                log_preauth_end(ec);
                 co_return std::nullopt;
             }
             // A denial was logged when it was decided; anything else is the client's protocol failure.
@@ -281,9 +298,10 @@ awaitable<void> Connection::pace_denial(std::chrono::steady_clock::time_point pr
     (void)co_await wait.async_wait(nothrow);
 }
 
-awaitable<void> Connection::silent_hold() {
-    // The LoginGraceTime timer would close the socket as well; without one, hold at most silent_hold_limit.
-    co_await drain_then_close(has_deadline_ ? deadline_ : std::chrono::steady_clock::now() + silent_hold_limit);
+awaitable<std::error_code> Connection::silent_hold() {
+    // Until the LoginGraceTime timer closes the socket (timed_out_), the client closes, or a shed
+    // releases the socket; without LoginGraceTime, as long as a stalled connection would be held.
+    co_return co_await drain_then_close(std::nullopt);
 }
 
 awaitable<void> Connection::linger_close() {
@@ -291,26 +309,34 @@ awaitable<void> Connection::linger_close() {
     (void)socket_.shutdown(tcp::socket::shutdown_send, ec);
     auto until = std::chrono::steady_clock::now() + linger_after_denial;
     if (has_deadline_ && deadline_ < until) until = deadline_;
-    co_await drain_then_close(until);
+    (void)co_await drain_then_close(until);
 }
 
-awaitable<void> Connection::drain_then_close(std::chrono::steady_clock::time_point until) {
-    // Reads and drops input, a buffer at a time (nothing accumulates), until the peer closes or `until`.
+awaitable<std::error_code> Connection::drain_then_close(std::optional<std::chrono::steady_clock::time_point> until) {
+    // Reads and drops input, a buffer at a time (nothing accumulates), until the peer closes, the socket
+    // is closed or released (LoginGraceTime, a shed), or `until`. Returns the read's error.
     asio::steady_timer limit(server_.io());
-    limit.expires_at(until);
-    limit.async_wait([this](std::error_code e) {
-        if (e) return;
-        std::error_code ignored;
-        (void)socket_.close(ignored);
-    });
+    if (until) {
+        limit.expires_at(*until);
+        limit.async_wait([this](std::error_code e) {
+            if (e) return;
+            std::error_code ignored;
+            (void)socket_.close(ignored);
+        });
+    }
     std::array<std::byte, 512> sink{};
+    std::error_code ended;
     for (;;) {
         auto [rec, n] = co_await socket_.async_read_some(asio::buffer(sink), nothrow);
-        if (rec) break;
+        if (rec) {
+            ended = rec;
+            break;
+        }
     }
     limit.cancel();
     std::error_code ec;
     (void)socket_.close(ec);
+    co_return ended;
 }
 
 void Connection::stand_in_checks(const twoway::PublicKey& key) {
@@ -361,7 +387,14 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     }
 
     const std::string fp = key_fingerprint_text(v.client_key);
-    if (const auto rd = check_revoked_key(settings_->config, v.client_key); rd.refused) {
+    if (const auto rd = check_revoked_key(settings_->config, v.client_key); rd.refused && rd.server_fault && !rd.revoked_by) {
+        // Fail closed, but as the daemon's trouble (descriptors, memory): not a failed key, no penalty.
+        for (const auto& p : rd.problems) {
+            log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": revoked keys file ", p);
+        }
+        server_fault_ = true;
+        return false;
+    } else if (rd.refused) {
         // sshd's lines: the key is refused whatever the account's authorized_keys says.
         if (rd.revoked_by) {
             log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ", line ",
@@ -379,6 +412,11 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     // Skipped lines explain a refusal, so they are shown at INFO then; after a success only at VERBOSE.
     const LogLevel skipped_level = kd.authorized ? LogLevel::verbose : LogLevel::info;
     for (const auto& line : kd.skipped_lines) log_at(skipped_level, line);
+    if (!kd.authorized && kd.server_fault) {
+        log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": authorized keys could not be read");
+        server_fault_ = true;
+        return false;
+    }
     if (!kd.authorized) {
         log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
         return false;

@@ -61,9 +61,11 @@ private:
     void penalise(PenaltyKind kind);
     // After a failed handshake: our last bytes (the denial) must reach the client, so shut down our
     // side and wait briefly for the client to close instead of resetting the connection.
-    awaitable<void> silent_hold();
+    // Stealth mode's silence for a client that did not prove it knows the host key: held as a stalled
+    // connection is; returns how it ended (for log_preauth_end).
+    awaitable<std::error_code> silent_hold();
     awaitable<void> linger_close();
-    awaitable<void> drain_then_close(std::chrono::steady_clock::time_point until);
+    awaitable<std::error_code> drain_then_close(std::optional<std::chrono::steady_clock::time_point> until);
     void release_startup();
     // The handshake is over without authentication: the connection only lingers (StartupTable::conclude).
     void conclude();

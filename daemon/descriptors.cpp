@@ -55,11 +55,20 @@ rlim_t descriptor_limit() noexcept {
     return rl.rlim_cur;
 }
 
+namespace {
+constexpr rlim_t own_descriptors = 64;  // listeners, the loop's, the log, the spare, a spawn's transient pipes
+}
+
 std::uint64_t sessions_descriptors_serve(rlim_t limit) noexcept {
-    constexpr rlim_t own = 64;  // listeners, the loop's, the log, the spare, a spawn's transient pipes
     if (limit == RLIM_INFINITY) return UINT64_MAX;
-    if (limit <= own) return 1;
-    return std::max<std::uint64_t>(1, (limit - own) * 3 / 4 / 4);
+    if (limit <= own_descriptors) return 1;
+    return std::max<std::uint64_t>(1, (limit - own_descriptors) * 3 / 4 / 4);
+}
+
+std::uint64_t startups_descriptors_serve(rlim_t limit) noexcept {
+    if (limit == RLIM_INFINITY) return UINT64_MAX;
+    if (limit <= own_descriptors) return 1;
+    return std::max<std::uint64_t>(1, (limit - own_descriptors) / 4 / 2);
 }
 
 void SpareDescriptor::release() noexcept {

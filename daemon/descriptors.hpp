@@ -39,6 +39,12 @@ DescriptorLimit raise_descriptor_limit();
 // account lookups NSS makes for them, find descriptors too. At least 1.
 [[nodiscard]] std::uint64_t sessions_descriptors_serve(rlim_t limit) noexcept;
 
+// How many unauthenticated connections a descriptor limit can serve, in each of two places: the
+// MaxStartups table and the shed connections held before their close. Each holds one descriptor; the
+// quarter of the limit that sessions leave (above) is split between the two, so that a full table, a
+// full hold and every session the limit serves still fit under it together. At least 1.
+[[nodiscard]] std::uint64_t startups_descriptors_serve(rlim_t limit) noexcept;
+
 // An open /dev/null held in reserve. release() frees it for a moment (the caller then accepts and closes
 // one connection); restore() takes it back. Failing to take it back is not fatal: the accept loop then
 // falls back to pausing (see Server::accept_loop).

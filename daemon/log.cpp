@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "trust/text_util.hpp"
+
 namespace twowayd {
 
 namespace {
@@ -49,21 +51,6 @@ void append_hex(std::string& out, unsigned char c) {
     out += "\\x";
     out.push_back(hex_digits[c >> 4]);
     out.push_back(hex_digits[c & 0xf]);
-}
-
-// Control bytes (and DEL) escaped; printable ASCII, the space and UTF-8 bytes kept.
-std::string escape_controls(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7f) {
-            append_hex(out, c);
-        } else {
-            out.push_back(ch);
-        }
-    }
-    return out;
 }
 
 // write(2) until done: one call per line in practice, so lines from the daemon never interleave.
@@ -113,6 +100,8 @@ void log_line(LogLevel level, std::string_view message) {
     line.push_back('\n');
     write_all(STDERR_FILENO, line);
 }
+
+std::string escape_controls(std::string_view s) { return twoway::text::log_text(s); }
 
 std::string log_safe(std::string_view name) {
     std::string out;

@@ -30,6 +30,12 @@ void log_tee_errors(bool on);
 // supplies can forge a second log line.
 void log_line(LogLevel level, std::string_view message);
 
+// What log_line does to every message: bytes below 0x20 and DEL become \xNN (\x0a for a line break), and
+// so does every byte that is not part of well-formed UTF-8, and the code points a terminal or viewer acts
+// on (C1 controls such as U+009B, CSI) or that reorder the text (U+2028/2029, the bidirectional
+// controls). Printable ASCII and other UTF-8 text are kept.
+[[nodiscard]] std::string escape_controls(std::string_view s);
+
 // A peer-chosen name (an account name) made safe to embed in a log line: every byte outside the
 // printable ASCII range, the space and the backslash become \xNN. Real account names never contain
 // those, so only an attacker's names change, and none can smuggle " from 10.0.0.1 port 1" into a line

@@ -27,11 +27,12 @@ constexpr auto shutdown_grace = std::chrono::seconds(5);
 constexpr auto shed_pause_min = std::chrono::milliseconds(500);
 constexpr auto shed_pause_spread = std::chrono::milliseconds(1000);
 // How many shed connections are held at most: as many as the table, and never fewer than this, so that a
-// small table still paces a source holding many more connections than it has slots.
+// small table still paces a source holding many more connections than it has slots; but never more than
+// the descriptor limit serves (startups_descriptors_serve). Past it, a shed connection closes at once.
 constexpr std::size_t shed_hold_floor = 1024;
 
-std::size_t shed_hold_capacity(const twoway::DaemonConfig& config) {
-    return std::max<std::size_t>(config.max_startups, shed_hold_floor);
+std::size_t shed_hold_capacity(std::uint32_t table, std::uint64_t fit) {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::size_t>(table, shed_hold_floor), fit));
 }
 // How long the accept loop pauses when accept() fails for want of descriptors or memory.
 constexpr auto accept_pause = std::chrono::milliseconds(100);
@@ -92,6 +93,7 @@ std::optional<Source> source_of(const tcp::socket& s, const twoway::DaemonConfig
         std::copy(b.begin(), b.end(), src.address.bytes.begin());
     }
     src.key = twoway::source_key(src.address, config.per_source_net_block_v4, config.per_source_net_block_v6);
+    src.group = fairness_key(src.address, config.per_source_net_block_v4, config.per_source_net_block_v6);
     return src;
 }
 
@@ -101,8 +103,8 @@ Server::Server(asio::io_context& io, ServerOptions options, std::shared_ptr<cons
     : io_(io),
       options_(std::move(options)),
       settings_(std::move(settings)),
-      startups_(settings_->config.max_startups, settings_->config.per_source_max_startups),
-      shed_hold_(shed_hold_capacity(settings_->config)),
+      startups_(),
+      shed_hold_(),
       shed_timer_(io),
       penalties_(settings_->config.penalties, settings_->config.penalty_exempt),
       signals_(io),
@@ -231,8 +233,9 @@ void Server::on_accept(tcp::socket socket) {
         log_penalty_drop(*why, peer);
         return;
     }
-    // Room is made by shedding the stalest, never by refusing the newcomer (startups.hpp says why).
-    const auto admitted = startups_.admit(source->key, std::chrono::steady_clock::now());
+    // Room is made by shedding from the source holding the most, never by refusing the newcomer
+    // (startups.hpp says why).
+    const auto admitted = startups_.admit(source->key, source->group, std::chrono::steady_clock::now());
     for (const auto& victim : admitted.shed) shed(victim);
     (void)socket.set_option(tcp::no_delay(true), ec);
     (void)socket.set_option(asio::socket_base::keep_alive(true), ec);
@@ -341,11 +344,27 @@ void Server::release_startup(StartupTable::Id id) {
 
 void Server::apply_session_limits() {
     const auto& c = settings_->config;
+    // The table, and the shed connections held, take one descriptor each: a table larger than the
+    // descriptor limit serves would run the daemon out of descriptors before it sheds anything, and then
+    // every newcomer (a good client too) is closed at accept. Lowered, and the log says so.
+    const rlim_t limit = descriptor_limit();
+    const std::uint64_t startups_fit = startups_descriptors_serve(limit);
+    std::uint32_t table = c.max_startups;
+    if (startups_fit < table) {
+        table = static_cast<std::uint32_t>(startups_fit);
+        if (startups_cap_ != table) {
+            log_info("MaxStartups ", c.max_startups, " lowered to ", table, ": the descriptor limit (", limit,
+                     ") serves no more (1/8 of it for the table, 1/8 for shed connections held before their close)");
+        }
+    }
+    startups_cap_ = table;
+    startups_.configure(table, c.per_source_max_startups);
+    close_held(shed_hold_.configure(shed_hold_capacity(table, startups_fit)));
+
     std::optional<std::uint32_t> total = c.max_sessions_total;
     if (total) {
         // Past what the descriptors serve, sessions could not start anyway, and every login would fail
         // its account lookup: a limit above that is lowered, and the log says so.
-        const rlim_t limit = descriptor_limit();
         const std::uint64_t fit = sessions_descriptors_serve(limit);
         if (fit < *total) {
             const auto lowered = static_cast<std::uint32_t>(fit);
@@ -383,6 +402,19 @@ void Server::release_session(uid_t uid) {
     if (it == sessions_by_user_.end()) return;
     if (sessions_ > 0) --sessions_;
     if (--it->second == 0) sessions_by_user_.erase(it);
+}
+
+bool Server::hold_refused(uid_t uid) {
+    auto& mine = refused_by_user_[uid];
+    if (mine >= refused_waiting_per_account) return false;
+    ++mine;
+    return true;
+}
+
+void Server::release_refused(uid_t uid) {
+    auto it = refused_by_user_.find(uid);
+    if (it == refused_by_user_.end()) return;
+    if (--it->second == 0) refused_by_user_.erase(it);
 }
 
 void Server::adjust_buffered(std::int64_t delta) {
@@ -439,8 +471,6 @@ void Server::reload() {
     for (const auto& w : loaded.warnings) log_error(w);
     settings_ = std::move(loaded.settings);
     if (!options_.log_level_forced) log_set_level(settings_->config.log_level);
-    startups_.configure(settings_->config.max_startups, settings_->config.per_source_max_startups);
-    close_held(shed_hold_.configure(shed_hold_capacity(settings_->config)));
     apply_session_limits();
     penalties_.configure(settings_->config.penalties, settings_->config.penalty_exempt);
 

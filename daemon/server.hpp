@@ -25,6 +25,9 @@
 
 namespace twowayd {
 
+// How many connections of one account the session limits refused may wait for their request at once.
+inline constexpr std::uint32_t refused_waiting_per_account = 8;
+
 class Connection;
 class Session;
 
@@ -70,6 +73,11 @@ public:
     // log) and counts nothing. Every true must be matched by one release_session(uid).
     [[nodiscard]] bool reserve_session(uid_t uid, std::string& refusal);
     void release_session(uid_t uid);
+    // An authenticated connection the limits refused, waiting for the request it will be refused (REJECT):
+    // at most refused_waiting_per_account of one account at once; false (counting nothing) past that,
+    // and the connection is closed at once. Every true must be matched by one release_refused(uid).
+    [[nodiscard]] bool hold_refused(uid_t uid);
+    void release_refused(uid_t uid);
 
     // ---- bytes the sessions hold (MaxBufferTotal) ----
     void adjust_buffered(std::int64_t delta);
@@ -134,9 +142,11 @@ private:
     std::unordered_set<Connection*> connections_;
     bool terminating_ = false;
     std::optional<std::uint32_t> sessions_total_cap_;
+    std::uint32_t startups_cap_ = 0;  // MaxStartups, or less when the descriptor limit serves fewer
     std::optional<std::uint32_t> sessions_per_user_cap_;
     std::uint32_t sessions_ = 0;
     std::unordered_map<uid_t, std::uint32_t> sessions_by_user_;
+    std::unordered_map<uid_t, std::uint32_t> refused_by_user_;  // hold_refused
     std::uint64_t buffer_total_cap_ = 0;
     std::uint64_t buffered_ = 0;
     std::unordered_set<Session*> buffer_waiters_;

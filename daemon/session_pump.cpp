@@ -232,7 +232,7 @@ void Session::arm_drain_timer() {
 void Session::send_signal(std::string_view name) {
     const auto sig = signal_from_name(name);
     if (!sig) {
-        log_debug("ignoring signal ", name, " from the client");
+        log_debug("ignoring signal ", log_safe(name), " from the client");
         return;
     }
     if (kind_ != Kind::process || pid_ <= 0 || exited_) return;  // never signal a reaped (reusable) pid

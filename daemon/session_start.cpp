@@ -40,7 +40,7 @@ std::vector<std::string> Session::child_environment(const ts::Request& req) cons
     std::vector<std::string> env;
     for (const auto& v : req.env) {
         if (!accepted_client_variable(v.name)) {
-            log_debug("ignoring environment variable ", v.name, " from the client");
+            log_debug("ignoring environment variable ", log_safe(v.name), " from the client");
             continue;
         }
         const std::string prefix = v.name + "=";

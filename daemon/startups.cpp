@@ -4,59 +4,158 @@
 
 namespace twowayd {
 
-StartupTable::Admitted StartupTable::admit(const std::string& source, SteadyTime now) {
+std::string fairness_key(const twoway::IpAddress& address, std::uint32_t bits4, std::uint32_t bits6) {
+    return twoway::source_key(address, bits4, std::min<std::uint32_t>(bits6, 64));
+}
+
+bool StartupTable::Bucket::empty() const noexcept {
+    return std::all_of(firsts.begin(), firsts.end(), [](const Order& o) { return o.empty(); });
+}
+
+namespace {
+
+template <class Key>
+std::optional<Key> first_of_rank(const std::set<Key>& order, std::uint8_t rank) {
+    auto it = order.lower_bound(Key{rank, SteadyTime::min(), 0});
+    if (it == order.end() || it->rank != rank) return std::nullopt;
+    return *it;
+}
+
+}  // namespace
+
+template <class FirstOf>
+std::optional<StartupTable::Key> StartupTable::candidate(FirstOf first_of, SteadyTime now) const {
+    if (auto k = first_of(rank_concluded)) return k;
+    // A connection that has made no progress, or whose last step is older than the allowance: of all
+    // those, the one whose last step is oldest. Only the first of each rank can be the oldest of its rank.
+    std::optional<Key> best = first_of(rank_accepted);
+    for (std::uint8_t r = rank_accepted + 1; r < ranks; ++r) {
+        auto k = first_of(r);
+        if (!k || now - k->last <= allowance_) continue;
+        if (!best || std::pair(k->last, k->id) < std::pair(best->last, best->id)) best = k;
+    }
+    if (best) return best;
+    // Every connection made progress within the allowance: the least advanced, the stalest first.
+    for (std::uint8_t r = rank_accepted + 1; r < ranks; ++r) {
+        if (auto k = first_of(r)) return k;
+    }
+    return std::nullopt;
+}
+
+std::optional<StartupTable::Key> StartupTable::candidate_in(const Order& order, SteadyTime now) const {
+    return candidate([&](std::uint8_t r) { return first_of_rank(order, r); }, now);
+}
+
+std::optional<StartupTable::Key> StartupTable::table_candidate(const std::string& newcomer_group,
+                                                               SteadyTime now) const {
+    if (buckets_.empty()) return std::nullopt;
+    const auto& [most, bucket] = *buckets_.rbegin();
+    // The newcomer's own group first when it already holds as many as any other: with it, it would hold
+    // the most.
+    if (auto own = groups_.find(newcomer_group); own != groups_.end() && own->second.size() >= most) {
+        return candidate_in(own->second, now);
+    }
+    return candidate(
+        [&](std::uint8_t r) -> std::optional<Key> {
+            const auto& firsts = bucket.firsts[r];
+            if (firsts.empty()) return std::nullopt;
+            return *firsts.begin();
+        },
+        now);
+}
+
+// A group's entry in the bucket of its size: taken out before the group changes, put back after.
+void StartupTable::unlist(const Order& group) {
+    if (group.empty()) return;
+    auto b = buckets_.find(static_cast<std::uint32_t>(group.size()));
+    if (b == buckets_.end()) return;
+    for (std::uint8_t r = 0; r < ranks; ++r) {
+        if (auto k = first_of_rank(group, r)) b->second.firsts[r].erase(*k);
+    }
+    if (b->second.empty()) buckets_.erase(b);
+}
+
+void StartupTable::list(const Order& group) {
+    if (group.empty()) return;
+    auto& b = buckets_[static_cast<std::uint32_t>(group.size())];
+    for (std::uint8_t r = 0; r < ranks; ++r) {
+        if (auto k = first_of_rank(group, r)) b.firsts[r].insert(*k);
+    }
+}
+
+void StartupTable::insert(const Entry& e) {
+    auto& group = groups_[e.group];
+    unlist(group);
+    group.insert(e.key);
+    list(group);
+    sources_[e.source].order.insert(e.key);
+}
+
+StartupTable::Admitted StartupTable::admit(const std::string& source, const std::string& group, SteadyTime now) {
     Admitted out{next_id_++, {}};
     auto src = sources_.find(source);
     if (per_source_ && src != sources_.end()) {
         // The source's entry stays (with its log state) although it may be emptied: the newcomer joins it.
         while (!src->second.order.empty() && src->second.order.size() >= *per_source_) {
-            const Id victim = src->second.order.begin()->id;
+            const Id victim = candidate_in(src->second.order, now)->id;
             out.shed.push_back(Shed{victim, Admission::past_per_source});
             erase(entries_.find(victim), false);
         }
     }
-    while (!order_.empty() && entries_.size() >= max_) {
-        const Id victim = order_.begin()->id;
-        out.shed.push_back(Shed{victim, Admission::past_max_startups});
-        erase(entries_.find(victim), true);
+    while (!entries_.empty() && entries_.size() >= max_) {
+        const auto victim = table_candidate(group, now);
+        if (!victim) break;
+        out.shed.push_back(Shed{victim->id, Admission::past_max_startups});
+        erase(entries_.find(victim->id), true);
     }
-    const Key key{1, now, out.id};
-    entries_.emplace(out.id, Entry{source, key});
-    order_.insert(key);
-    sources_[source].order.insert(key);
+    const Entry e{source, group, Key{rank_accepted, now, out.id}};
+    insert(e);
+    entries_.emplace(out.id, e);
     return out;
 }
 
 void StartupTable::progress(Id id, Progress step, SteadyTime now) {
     const auto rank = static_cast<std::uint8_t>(1 + static_cast<int>(step));
     auto it = entries_.find(id);
-    if (it == entries_.end() || it->second.key.rank == 0 || rank <= it->second.key.rank) return;
+    if (it == entries_.end() || it->second.key.rank == rank_concluded || rank <= it->second.key.rank) return;
     rekey(id, rank, now);
 }
 
-void StartupTable::conclude(Id id, SteadyTime now) { rekey(id, 0, now); }
+void StartupTable::conclude(Id id, SteadyTime now) { rekey(id, rank_concluded, now); }
 
 void StartupTable::rekey(Id id, std::uint8_t rank, SteadyTime now) {
     auto it = entries_.find(id);
     if (it == entries_.end()) return;
     auto& e = it->second;
+    auto& group = groups_[e.group];
     auto& per = sources_[e.source].order;
-    order_.erase(e.key);
+    unlist(group);
+    group.erase(e.key);
     per.erase(e.key);
     e.key.rank = rank;
     e.key.last = std::max(now, e.key.last);
-    order_.insert(e.key);
+    group.insert(e.key);
     per.insert(e.key);
+    list(group);
 }
 
-void StartupTable::release(Id id) noexcept { erase(entries_.find(id), true); }
+void StartupTable::release(Id id) { erase(entries_.find(id), true); }
 
-void StartupTable::erase(std::unordered_map<Id, Entry>::iterator it, bool drop_empty_source) noexcept {
+void StartupTable::erase(std::unordered_map<Id, Entry>::iterator it, bool drop_empty_source) {
     if (it == entries_.end()) return;
-    order_.erase(it->second.key);
-    auto src = sources_.find(it->second.source);
+    const Entry& e = it->second;
+    if (auto g = groups_.find(e.group); g != groups_.end()) {
+        unlist(g->second);
+        g->second.erase(e.key);
+        if (g->second.empty()) {
+            groups_.erase(g);
+        } else {
+            list(g->second);
+        }
+    }
+    auto src = sources_.find(e.source);
     if (src != sources_.end()) {
-        src->second.order.erase(it->second.key);
+        src->second.order.erase(e.key);
         if (drop_empty_source && src->second.order.empty()) sources_.erase(src);
     }
     entries_.erase(it);
@@ -70,6 +169,11 @@ bool StartupTable::below_throttling() const noexcept {
 std::uint32_t StartupTable::from(const std::string& source) const noexcept {
     auto it = sources_.find(source);
     return it == sources_.end() ? 0 : static_cast<std::uint32_t>(it->second.order.size());
+}
+
+std::uint32_t StartupTable::in_group(const std::string& group) const noexcept {
+    auto it = groups_.find(group);
+    return it == groups_.end() ? 0 : static_cast<std::uint32_t>(it->second.size());
 }
 
 bool StartupTable::per_source_drop_at_info(const std::string& source, SteadyTime now) {

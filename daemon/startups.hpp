@@ -1,10 +1,11 @@
 // The pre-authentication limits, applied at accept() time before any byte is read or any crypto is
 // done, so a flood costs the daemon one accept and one close per connection:
 //   MaxStartups           the table of unauthenticated connections has room for N; when it is full, a
-//                         new connection is admitted and the one that has made the least progress, and of
-//                         those the one stalled longest, is shed (closed without a byte). Not sshd's
-//                         random early drop of newcomers, which lets one source holding the table lock
-//                         everyone out.
+//                         new connection is admitted and one already in the table is shed (closed
+//                         without a byte): one of the source that holds the most of the table (its fair
+//                         share exceeded the most), and within that source the one that has made the least
+//                         progress, the stalest first. Not sshd's random early drop of newcomers, which
+//                         lets one source holding the table lock everyone out.
 //   PerSourceMaxStartups  the same within one source (an address, or the block PerSourceNetBlockSize
 //                         puts it in): at N, that source's least advanced connection is shed, so a good
 //                         client behind the attacker's address still gets in.
@@ -53,19 +54,42 @@ enum class Progress : std::uint8_t {
     proved,    // client_auth complete: the verdict is being decided
 };
 
-// Where a connection comes from, as the limits see it: the address (for the exempt list) and the key
-// PerSourceNetBlockSize groups it under (for PerSourceMaxStartups and the penalties).
+// Where a connection comes from, as the limits see it: the address (for the exempt list), the key
+// PerSourceNetBlockSize groups it under (for PerSourceMaxStartups and the penalties) and the group its
+// fair share of a full table is counted in (fairness_key: the same, but an IPv6 group is at most a /64).
 struct Source {
     twoway::IpAddress address;
     std::string key;
+    std::string group;
 };
+
+// The group a full table's fair shares are counted in: the source's block (PerSourceNetBlockSize), but
+// for IPv6 never narrower than a /64, since one host (one SLAAC or DHCPv6 customer, one cloud VM) is
+// routinely given a whole /64 and can pick a new address in it for every connection.
+[[nodiscard]] std::string fairness_key(const twoway::IpAddress& address, std::uint32_t bits4, std::uint32_t bits6);
+
+// How long a step of progress keeps its rank. A connection whose last step is older than this ranks as
+// one that has made none (at the time of that step), so that a connection that answered long ago and
+// stalled since cannot outrank a newcomer forever: replaying a client_hello costs an attacker nothing,
+// so "answered" alone proves little. A real client needs a round trip plus its own work from our flight
+// to its proof (twoway on loopback: median 0.6 ms, at most 4.7 ms in 50 logins), so 1 s keeps the rank
+// of any client less than about a second away. Shorter is harder to game (to keep its slots ranked, a
+// source must replay a client_hello, and get a flight of ours, for each slot every allowance) but strips
+// the rank from distant clients: with a 20-slot table, one address replaying on 150 connections and
+// flooding 500 empty ones a second, a good client from that same address got 37-40 of 40 logins in at
+// 100 ms, 24-35 at 0.5-2 s (twowayd.md). Clients from other addresses are not affected (fair shares).
+inline constexpr auto progress_allowance = std::chrono::milliseconds(1000);
 
 class StartupTable {
 public:
     using Id = std::uint64_t;
 
     StartupTable() = default;
-    StartupTable(std::uint32_t max, std::optional<std::uint32_t> per_source) { configure(max, per_source); }
+    StartupTable(std::uint32_t max, std::optional<std::uint32_t> per_source,
+                 SteadyTime::duration allowance = progress_allowance)
+        : allowance_(allowance) {
+        configure(max, per_source);
+    }
 
     // New limits (SIGHUP). The connections already counted stay; the next admission sheds as many as
     // it takes to bring the table (and the source) under the new limits.
@@ -82,24 +106,36 @@ public:
         Id id;                   // the new connection's, for progress() and release()
         std::vector<Shed> shed;  // to close now, stalest first: they no longer count
     };
-    // Admits a new connection from `source` (its key), shedding what the limits require: first the
-    // source's connections while the source is at PerSourceMaxStartups, then the table's while it is at
-    // MaxStartups. Shed first: a concluded connection (below), then the one with the least progress,
-    // and among equals the one whose last progress is oldest. Progress ranks before time because a
+    // Admits a new connection from `source` (its key) in fairness group `group`, shedding what the
+    // limits require: first the source's connections while the source is at PerSourceMaxStartups, then
+    // the table's while it is at MaxStartups. Never the newcomer.
+    //
+    // Whom the table sheds: a connection of the group holding the most of the table (the newcomer's own
+    // group when it holds at least as many as any other; among groups holding equally many, the one
+    // whose candidate below ranks first). So a single source flooding the table only ever sheds its own
+    // connections, and a client from elsewhere is never shed while the flooder holds more than it.
+    //
+    // Within a group (and within a source, for PerSourceMaxStartups): a concluded connection (below),
+    // then the one with the least progress, and among equals the one whose last progress is oldest. A
+    // step older than the allowance (progress_allowance) no longer counts: such a connection ranks as
+    // one that has made no progress, at the time of its last step. Progress ranks before age because a
     // source that reopens every connection it loses makes newcomers arrive faster than a good client's
-    // round trip: ordered by time alone, a good client's connection that has answered is shed after as
-    // many arrivals as the source has slots (issue 13's lock-out test: 11 of 20 logins got through
-    // with 10 slots), while a client_hello it has not sent ranks the attacker's connections below it.
+    // round trip: ordered by age alone, a good client's connection that has answered is shed after as
+    // many arrivals as the source has slots (issue 13's lock-out test: 11 of 20 logins got through with
+    // 10 slots). The allowance keeps the ranking from being bought with replayed client_hellos: slots
+    // that answered and stalled are shed before a newcomer once the allowance has passed.
     // The caller must release(id) exactly once when the connection authenticates or ends.
-    [[nodiscard]] Admitted admit(const std::string& source, SteadyTime now);
+    [[nodiscard]] Admitted admit(const std::string& source, const std::string& group, SteadyTime now);
+    // The group is the source (IPv4 at PerSourceNetBlockSize's default, the tests).
+    [[nodiscard]] Admitted admit(const std::string& source, SteadyTime now) { return admit(source, source, now); }
 
     // The connection made progress (a later step than its last; anything else is ignored).
     void progress(Id id, Progress step, SteadyTime now);
-    // The connection's handshake is over without authentication (refused, failed, or silent in stealth
-    // mode) and it only lingers (the denial on its way, or a silence held): shed before any other.
+    // The connection's handshake is over without authentication (refused, or failed after our flight)
+    // and it only lingers (the denial on its way): shed before any other of its group.
     void conclude(Id id, SteadyTime now);
     // The connection authenticated or ended. Unknown ids (already shed) are ignored.
-    void release(Id id) noexcept;
+    void release(Id id);
 
     // For a connection of `source` just shed past_per_source: whether to log it at INFO. The first of
     // a source in each DropLog interval is; the others go to VERBOSE, so one source hammering away
@@ -109,6 +145,7 @@ public:
 
     [[nodiscard]] std::uint32_t startups() const noexcept { return static_cast<std::uint32_t>(entries_.size()); }
     [[nodiscard]] std::uint32_t from(const std::string& source) const noexcept;
+    [[nodiscard]] std::uint32_t in_group(const std::string& group) const noexcept;
     [[nodiscard]] bool contains(Id id) const noexcept { return entries_.contains(id); }
     [[nodiscard]] std::uint32_t max() const noexcept { return max_; }
     // A throttling episode (sshd's "beginning/exited MaxStartups throttling") lasts from the first shed
@@ -124,25 +161,47 @@ private:
         Id id;
         friend auto operator<=>(const Key&, const Key&) = default;
     };
-    void rekey(Id id, std::uint8_t rank, SteadyTime now);
+    static constexpr std::uint8_t rank_concluded = 0;
+    static constexpr std::uint8_t rank_accepted = 1;
+    static constexpr std::size_t ranks = 4;
+    using Order = std::set<Key>;  // shed first first
+
     struct Entry {
         std::string source;
+        std::string group;
         Key key;
     };
     struct PerSource {
-        std::set<Key> order;  // stalest first
+        Order order;
         bool drop_logged = false;
         SteadyTime drop_logged_at{};
     };
+    // For every group size, the first connection of each rank of every group of that size: the
+    // candidate of all groups holding equally many is found from these without visiting each group.
+    struct Bucket {
+        std::array<Order, ranks> firsts;
+        [[nodiscard]] bool empty() const noexcept;
+    };
 
-    void erase(std::unordered_map<Id, Entry>::iterator it, bool drop_empty_source) noexcept;
+    // The connection to shed first among those `first_of(rank)` gives the first of, at `now`.
+    template <class FirstOf>
+    [[nodiscard]] std::optional<Key> candidate(FirstOf first_of, SteadyTime now) const;
+    [[nodiscard]] std::optional<Key> candidate_in(const Order& order, SteadyTime now) const;
+    [[nodiscard]] std::optional<Key> table_candidate(const std::string& newcomer_group, SteadyTime now) const;
+    void unlist(const Order& group);
+    void list(const Order& group);
+    void insert(const Entry& e);
+    void rekey(Id id, std::uint8_t rank, SteadyTime now);
+    void erase(std::unordered_map<Id, Entry>::iterator it, bool drop_empty_source);
 
     std::uint32_t max_ = 1;
     std::optional<std::uint32_t> per_source_;
+    SteadyTime::duration allowance_ = progress_allowance;
     Id next_id_ = 1;
     std::unordered_map<Id, Entry> entries_;
-    std::set<Key> order_;  // every connection, stalest first
     std::unordered_map<std::string, PerSource> sources_;
+    std::unordered_map<std::string, Order> groups_;
+    std::map<std::uint32_t, Bucket> buckets_;  // by group size; the last holds the groups holding the most
 };
 
 // Connections shed from the table are closed after a pause rather than at once (without a byte either

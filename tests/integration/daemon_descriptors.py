@@ -5,6 +5,7 @@ the connections it cannot serve (with its spare descriptor) instead of spinning 
 its log stays small, and once descriptors are free again it serves as before."""
 
 import os
+import resource
 import socket
 import time
 
@@ -63,12 +64,44 @@ def test_soft_limit_raised_and_sessions_get_the_original():
               f"a session's program should run with the original soft limit 256 (hard 4096): {r}")
 
 
+def lower_limit_after_start(w, limit):
+    """Starts twowayd with room for a large table (MaxStartups is sized to the limit found at start),
+    then lowers its descriptor limit under it, as an administrator's prlimit would: the only way left
+    for connections to run the daemon out of descriptors."""
+    w.start_daemon(nofile=(4096, 4096))
+    trust(w)
+    resource.prlimit(w.daemon.pid, resource.RLIMIT_NOFILE, (limit, limit))
+
+
+def test_max_startups_is_sized_to_the_descriptor_limit():
+    # The review of issue 13: at the default MaxStartups 1000 under a limit of 1024, the table and the
+    # shed connections held before their close took every descriptor, and every login was closed at
+    # accept (0 of 10). The table is lowered to what the limit serves, and the log says so.
+    with trusted_world("nofile-size", "LoginGraceTime 30\n", start=False) as w:
+        w.start_daemon(nofile=(1024, 1024))
+        trust(w)
+        pid = w.daemon.pid
+        w.wait_log(r"MaxStartups 1000 lowered to 120: the descriptor limit \(1024\) serves no more")
+        held = []
+        for _ in range(1000):
+            held.append(socket.create_connection(("127.0.0.1", w.port), timeout=10))
+        time.sleep(0.5)
+        fds = open_descriptors(pid)
+        ok = sum(1 for _ in range(5) if w.twoway("127.0.0.1", "true").returncode == 0)
+        print(f"1000 stalled connections under a limit of 1024: {fds} descriptors open in twowayd, "
+              f"{ok}/5 logins", flush=True)
+        check(ok == 5, f"only {ok} of 5 logins got in past 1000 stalled connections")
+        check(fds < 1024 - 64, f"{fds} descriptors open: the table and hold are not bounded by the limit")
+        errors = [l for l in w.daemon_log().splitlines() if l.startswith("error: accept: ")]
+        check(not errors, f"descriptors ran out: {errors[:3]}")
+        for s in held:
+            s.close()
+
+
 def test_accept_at_the_descriptor_limit_closes_instead_of_spinning():
     limit = 64
-    # A pre-authentication table larger than the descriptor limit, so descriptors run out first.
     with trusted_world("nofile-accept", "MaxStartups 1000\nLoginGraceTime 30\n", start=False) as w:
-        w.start_daemon(nofile=(limit, limit))
-        trust(w)
+        lower_limit_after_start(w, limit)
         pid = w.daemon.pid
         check(nofile_limits(pid) == (limit, limit), f"limits {nofile_limits(pid)}")
         log_before = len(w.daemon_log().splitlines())
@@ -107,8 +140,7 @@ def test_accept_at_the_descriptor_limit_closes_instead_of_spinning():
 def test_failed_account_lookup_is_not_an_invalid_user():
     limit = 48
     with trusted_world("nofile-lookup", "MaxStartups 1000\nLoginGraceTime 30\n", start=False) as w:
-        w.start_daemon(nofile=(limit, limit))
-        trust(w)
+        lower_limit_after_start(w, limit)
         pid = w.daemon.pid
         # Stalled connections until one descriptor is left: the good client's connection takes it, and
         # nothing is left for the account lookup.

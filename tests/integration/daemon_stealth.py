@@ -131,6 +131,60 @@ def test_first_contact_and_known_host_client_hellos_look_alike():
             check(first[lo:hi] == known[lo:hi], f"bytes {lo}..{hi}: {first[lo:hi].hex()} vs {known[lo:hi].hex()}")
         check(first[85:] != known[85:], "the stand-in equals the proof")
 
+def _open(port, payload):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    if payload:
+        s.sendall(payload)
+    time.sleep(0.1)
+    return s
+
+
+def _closed_within(sock, seconds):
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(4096) == b""
+    except socket.timeout:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+# The start of a client_hello (type, a length, some body) that stalls: what a slow honest client looks like.
+PARTIAL_HELLO = b"\x01\x00\x00\x61" + bytes(40)
+
+
+def test_a_full_table_sheds_a_refused_probe_as_a_stalled_client_hello():
+    # The review of issue 13: when a refusal made the connection "concluded", a full table shed it before
+    # older stalled ones, so a prober could tell refused from still waiting by which of its connections
+    # a newcomer sheds.
+    with world("stealth-shed", True, extra="MaxStartups 4\n") as w:
+        for older, newer in ((PARTIAL_HELLO, PROBES[1]), (PROBES[1], PARTIAL_HELLO), (PARTIAL_HELLO, PLAIN_HELLO)):
+            a = _open(w.port, older)
+            b = _open(w.port, newer)
+            empties = [_open(w.port, b""), _open(w.port, b"")]
+            # A login sheds the oldest of the four, whatever it sent.
+            r = w.twoway("127.0.0.1", "true")
+            check(r.returncode == 0, f"login while {older[:12]!r} and {newer[:12]!r} are held: {r}")
+            check(_closed_within(a, 3), f"the oldest ({older[:12]!r}) was not the one shed")
+            check(not _closed_within(b, 0.2), f"the newer ({newer[:12]!r}) was shed before the oldest")
+            for s in [a, b] + empties:
+                s.close()
+            time.sleep(0.3)
+
+
+def test_a_refused_probe_is_penalised_only_when_it_ends():
+    # Penalised at once, a refused probe would be told apart by the next connection being refused.
+    extra = "PerSourcePenalties noauth:20s grace-exceeded:20s min:15s\n"
+    with world("stealth-penalty", True, extra=extra) as w:
+        probe_sock = _open(w.port, PROBES[1])
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 0, f"login while a refused probe is held: {r}")
+        check("Penalty for 127.0.0.1" not in w.daemon_log(), "a held probe was penalised")
+        # Closed by its client, it counts as a stalled client_hello closed early does (noauth).
+        probe_sock.close()
+        w.wait_log(r"Penalty for 127\.0\.0\.1 \(no authentication\)")
+        r = w.twoway("-o", "ConnectTimeout=3", "127.0.0.1", "true")
+        check(r.returncode == 255, f"penalised address got in: {r}")
 
 if __name__ == "__main__":
     run_tests(globals())

@@ -325,6 +325,7 @@ struct RevocationList {
     std::vector<AuthorizedKey> keys;    // the listed Ed25519 keys, with their lines
     std::vector<std::string> problems;  // "path:line: why" or "path: why" (at most max_diagnostics)
     std::size_t problem_count = 0;      // all of them, shown or not
+    std::error_code read_error;         // load_revocation_list: why the file could not be read, if it could not
     [[nodiscard]] bool usable() const noexcept { return problem_count == 0; }
 };
 

@@ -220,4 +220,26 @@ std::string terminal_text(std::string_view s, Charset charset) {
     return out;
 }
 
+std::string log_text(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::uint32_t cp = 0;
+        std::size_t len = utf8_sequence(s.substr(i), cp);
+        const bool keep = len != 0 && !unsafe_code_point(cp);
+        if (len == 0) len = 1;  // not UTF-8: one byte at a time
+        if (keep) {
+            out.append(s.substr(i, len));
+        } else {
+            for (std::size_t k = 0; k < len; ++k) {
+                out += "\\x";
+                append_hex(out, static_cast<unsigned char>(s[i + k]), 2);
+            }
+        }
+        i += len;
+    }
+    return out;
+}
+
 }  // namespace twoway::text

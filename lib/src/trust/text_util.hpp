@@ -77,6 +77,12 @@ enum class Charset { ascii, utf8 };
 // holds no byte below 0x20 and no 0x7f; with ascii, no byte above 0x7f either.
 [[nodiscard]] std::string terminal_text(std::string_view s, Charset charset);
 
+// Text for a log line, as terminal_text(s, Charset::utf8) decides what is safe, in the form of sshd's and
+// twowayd's logs: every byte of an unsafe character or of invalid UTF-8 as \xNN (\x0a, \xc2\x9b,
+// \xe2\x80\xae), valid UTF-8 otherwise kept, the backslash left alone (names that may hold one are
+// escaped before, twowayd's log_safe). No byte below 0x20 nor 0x7f in the result.
+[[nodiscard]] std::string log_text(std::string_view s);
+
 // Untrusted text for a message: in double quotes, non-printable and non-ASCII bytes as \xNN, cut to
 // max bytes with "..." so a hostile 8 KiB line cannot flood a log.
 [[nodiscard]] std::string quoted(std::string_view s, std::size_t max = 64);

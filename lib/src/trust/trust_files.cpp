@@ -58,6 +58,7 @@ RevocationList load_revocation_list(const std::string& path, const TrustLimits& 
                                                                : ec.message();
         out.problems.push_back(path + ": cannot read: " + why);
         out.problem_count = 1;
+        out.read_error = ec;
         return out;
     }
     return parse_revocation_list(path, file->text, limits);

@@ -219,6 +219,45 @@ def test_one_account_cannot_exhaust_sessions_descriptors_or_memory():
             s.stop()
 
 
+def test_authenticated_connections_without_a_request_are_bounded():
+    # The review of issue 13: an authenticated connection that never asks for a session left the
+    # MaxStartups table and counted against no limit, so one key could hold descriptors without end,
+    # beyond LoginGraceTime or with none. It counts against PerUserMaxSessions from authentication; over
+    # the limit it waits 10 s at most for the request it is to refuse, and only 8 of an account wait at
+    # once (the rest are closed at once).
+    w = world("sessions-norequest", "PerUserMaxSessions 2\nLoginGraceTime 0\n", [])
+    try:
+        counted = Hog(w, "root", 2, "-", "out")
+        try:
+            r = w.twoway("127.0.0.1", "echo in")
+            check(r.returncode == 255 and b"resource shortage: too many sessions" in r.stderr,
+                  f"a third session with two connections of the account held: {r}")
+            t0 = time.monotonic()
+            pid = w.daemon.pid
+            before = descriptors(pid)
+            refused = Hog(w, "root", 10, "-", "out")
+            try:
+                wait_count(w, r"; closed at once \(8 refused connections of the account wait already\)", 2)
+                held = descriptors(pid) - before
+                wait_count(w, r"Timeout waiting for a session request from user root ", 8, timeout=30)
+                took = time.monotonic() - t0
+                print(f"10 refused connections without a request: 2 closed at once, {held} descriptors held, "
+                      f"the other 8 closed after {took:.1f} s", flush=True)
+                check(held <= 9, f"{held} descriptors held for 10 refused connections")
+                check(8 <= took < 20, f"the refused connections were closed after {took:.1f} s (10 s expected)")
+            finally:
+                refused.close()
+            r = w.twoway("127.0.0.1", "echo in")
+            check(r.returncode == 255, f"a session while two connections without a request still count: {r}")
+        finally:
+            counted.close()
+        wait_count(w, r"Disconnected from user root ", 12)
+        r = w.twoway("127.0.0.1", "echo in")
+        check(r.returncode == 0 and r.stdout == b"in\n", f"a session once the held connections ended: {r}")
+    finally:
+        w.close()
+
+
 def test_max_sessions_total():
     if os.geteuid() != 0:
         print("SKIP: needs root (throwaway accounts)")

@@ -20,6 +20,7 @@
 //       window for the command's output (4 GiB) and never reads the socket; "in" waits for the
 //       session's acceptance, then sends as much input as the daemon's window allows, and never reads
 //       again. Prints "hogging COUNT" and holds them until standard input ends (daemon_sessions.py).
+//       COMMAND "-": authenticate and never send a session request at all.
 // Exits 0, or prints one error line and exits 1.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -203,6 +204,7 @@ std::string hog_round(unsigned short port, const twoway::PrivateKey& key, const 
     auto channel = twoway::Channel::create(static_cast<std::uint16_t>(result->suite), std::move(result->send_secret),
                                            std::move(result->recv_secret));
     if (!channel) return "channel: " + channel.error().message();
+    if (command == "-") return {};
     ts::Options options;
     options.window = 0xffffffffU;  // the most output we could ever be sent
     const bool service = command.starts_with("service:");

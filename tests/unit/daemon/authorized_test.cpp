@@ -1,6 +1,8 @@
 // authorized_keys as the daemon reads it: StrictModes (sshd's auth_secure_path) and the verdict.
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <chrono>
 #include <cstdio>
@@ -47,6 +49,31 @@ std::string real(const std::string& p) {
     std::free(r);
     return s;
 }
+
+// While it lives, no descriptor is free: the soft RLIMIT_NOFILE is the number open now.
+class NoFreeDescriptor {
+public:
+    NoFreeDescriptor() {
+        REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
+        rlim_t open_now = 0;
+        DIR* d = ::opendir("/proc/self/fd");
+        REQUIRE(d != nullptr);
+        while (const dirent* e = ::readdir(d)) {
+            if (e->d_name[0] != '.') ++open_now;
+        }
+        ::closedir(d);
+        --open_now;  // the directory's own descriptor, closed now
+        rlimit none = saved_;
+        none.rlim_cur = open_now;
+        REQUIRE(::setrlimit(RLIMIT_NOFILE, &none) == 0);
+    }
+    ~NoFreeDescriptor() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+    NoFreeDescriptor(const NoFreeDescriptor&) = delete;
+    NoFreeDescriptor& operator=(const NoFreeDescriptor&) = delete;
+
+private:
+    rlimit saved_{};
+};
 
 }  // namespace
 
@@ -290,4 +317,41 @@ TEST_CASE("RevokedKeys: a settled list is kept, and a change to it is still seen
     dir.write("revoked", twoway::format_public_key_line(key(5)) + "\n");  // same size, in place
     CHECK(check_revoked_key(config, key(5)).refused);
     CHECK_FALSE(check_revoked_key(config, key(4)).refused);
+}
+
+TEST_CASE("out of descriptors, authorized_keys and RevokedKeys fail closed as the daemon's fault", "[daemon]") {
+    // The review of issue 13: EMFILE on these files was logged as a failed key (fail2ban counted it)
+    // and penalised; the client did nothing wrong.
+    TempDir home;
+    home.write(".twoway/authorized_keys", twoway::format_public_key_line(key(1), "alice") + "\n", 0600);
+    const auto list = home.write("revoked-emfile", twoway::format_public_key_line(key(9), "old") + "\n");
+    twoway::DaemonConfig config;
+    config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
+    config.revoked_keys_files = {list};
+    KeyDecision kd;
+    RevocationDecision rd;
+    {
+        NoFreeDescriptor none;
+        kd = check_authorized_key(config, me(home.path()), key(1));
+        rd = check_revoked_key(config, key(1));
+    }
+    CHECK_FALSE(kd.authorized);
+    CHECK(kd.server_fault);
+    REQUIRE(kd.refused_files.size() == 1);
+    CHECK(kd.refused_files[0].find("Too many open files") != std::string::npos);
+    CHECK(rd.refused);  // fail closed
+    CHECK(rd.server_fault);
+    REQUIRE(rd.problems.size() == 1);
+    CHECK(rd.problems[0].find("Too many open files") != std::string::npos);
+
+    // With descriptors, the same files decide, and a file that is not there or not readable for another
+    // reason is no fault of the daemon.
+    CHECK(check_authorized_key(config, me(home.path()), key(1)).authorized);
+    const auto ok = check_revoked_key(config, key(1));
+    CHECK_FALSE(ok.refused);
+    CHECK_FALSE(ok.server_fault);
+    config.revoked_keys_files = {home.file("missing")};
+    const auto missing = check_revoked_key(config, key(1));
+    CHECK(missing.refused);
+    CHECK_FALSE(missing.server_fault);
 }

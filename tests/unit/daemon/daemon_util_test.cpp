@@ -35,6 +35,21 @@ TEST_CASE("log_safe escapes what could forge a log line", "[daemon]") {
     CHECK(log_safe("") == "");
 }
 
+TEST_CASE("log lines keep UTF-8 text and escape what a terminal acts on", "[daemon]") {
+    // The review of issue 13: bytes of 0x80 and above went to the log as they were.
+    CHECK(escape_controls("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91 ok") == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91 ok");
+    CHECK(escape_controls("a\nb\x1b[2J\x7f") == "a\\x0ab\\x1b[2J\\x7f");
+    CHECK(escape_controls("\x9b" "2J") == "\\x9b2J");                      // a raw C1 byte (CSI in Latin-1)
+    CHECK(escape_controls("\xc2\x9b" "2J") == "\\xc2\\x9b2J");            // U+009B, CSI in UTF-8
+    CHECK(escape_controls("x\xe2\x80\xae" "evil") == "x\\xe2\\x80\\xaeevil");  // U+202E right-to-left override
+    CHECK(escape_controls("\xe2\x80\xa8") == "\\xe2\\x80\\xa8");           // U+2028 line separator
+    CHECK(escape_controls("\xc0\xaf") == "\\xc0\\xaf");                   // an overlong '/'
+    CHECK(escape_controls("\xed\xa0\x80") == "\\xed\\xa0\\x80");           // a surrogate
+    CHECK(escape_controls("\xf4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");   // past U+10FFFF
+    CHECK(escape_controls("\xe2\x82") == "\\xe2\\x82");                   // cut short
+    CHECK(escape_controls("\xff\xfe") == "\\xff\\xfe");
+}
+
 TEST_CASE("cat joins strings and numbers", "[daemon]") {
     CHECK(cat("port ", 4422, ", ", std::string("x"), '!', std::uint16_t{7}) == "port 4422, x!7");
     CHECK(cat(-3, " ", 0u) == "-3 0");
