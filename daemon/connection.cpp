@@ -146,7 +146,7 @@ awaitable<void> Connection::run() {
     if (!counted) {
         if (!server_.hold_refused(account_->uid)) {
             log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why, "; closed at once (",
-                     refused_waiting_per_account, " refused connections of the account wait already)");
+                     refused_waiting_per_account, " refused connections of the account wait for their request already)");
             co_return;
         }
         log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why);
@@ -158,11 +158,7 @@ awaitable<void> Connection::run() {
                                          std::move(result->leftover), request_deadline, std::move(refusal));
     if (server_.terminating()) session_->terminate();
     co_await session_->run();
-    if (counted) {
-        server_.release_session(account_->uid);
-    } else {
-        server_.release_refused(account_->uid);
-    }
+    if (counted) server_.release_session(account_->uid);  // a refused one was released by its Session
     log_info("Disconnected from user ", account_->name, " ", peer_.text());
     session_.reset();
 }

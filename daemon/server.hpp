@@ -75,7 +75,8 @@ public:
     void release_session(uid_t uid);
     // An authenticated connection the limits refused, waiting for the request it will be refused (REJECT):
     // at most refused_waiting_per_account of one account at once; false (counting nothing) past that,
-    // and the connection is closed at once. Every true must be matched by one release_refused(uid).
+    // and the connection is closed at once. Every true must be matched by one release_refused(uid), when
+    // the request arrives or the connection ends (Session).
     [[nodiscard]] bool hold_refused(uid_t uid);
     void release_refused(uid_t uid);
 

@@ -237,7 +237,8 @@ def test_authenticated_connections_without_a_request_are_bounded():
             before = descriptors(pid)
             refused = Hog(w, "root", 10, "-", "out")
             try:
-                wait_count(w, r"; closed at once \(8 refused connections of the account wait already\)", 2)
+                wait_count(w, r"; closed at once \(8 refused connections of the account wait for their request "
+                              r"already\)", 2)
                 held = descriptors(pid) - before
                 wait_count(w, r"Timeout waiting for a session request from user root ", 8, timeout=30)
                 took = time.monotonic() - t0
