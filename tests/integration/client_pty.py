@@ -38,7 +38,7 @@ def test_interactive_session_resize_and_exit_status():
     with trusted_world("pty") as w:
         p = PtyProcess(w.argv("127.0.0.1"), w.client_env(TERM="xterm"), rows=30, cols=100)
         try:
-            before = p.attrs()
+            before = p.initial_attrs
             shell_ready(p, 1)
             # Our terminal is raw while the session runs: no local echo, no line editing, no signals.
             raw = p.attrs()
@@ -74,7 +74,7 @@ def test_escapes():
     with trusted_world("escape") as w:
         p = PtyProcess(w.argv("127.0.0.1"), w.client_env(TERM="dumb"))
         try:
-            before = p.attrs()
+            before = p.initial_attrs
             shell_ready(p, 2)
             # ~? lists the escapes (at the start of a line only); ~~ sends one ~.
             p.send("\r~?")
@@ -99,7 +99,7 @@ def test_terminal_restored_when_killed():
         for n, sig in enumerate((signal.SIGTERM, signal.SIGHUP, signal.SIGINT)):
             p = PtyProcess(w.argv("127.0.0.1"), w.client_env(TERM="dumb"))
             try:
-                before = p.attrs()
+                before = p.initial_attrs
                 flags = fcntl.fcntl(p.slave, fcntl.F_GETFL)
                 shell_ready(p, 10 + n)
                 check(p.attrs()[3] & termios.ECHO == 0, "not in raw mode")

@@ -219,6 +219,9 @@ class PtyProcess:
     def __init__(self, argv, env, rows=24, cols=80):
         self.master, self.slave = os.openpty()
         self.set_size(rows, cols)
+        # The terminal's settings before the process could change them (read after the start, they may
+        # already be the raw mode twoway sets).
+        self.initial_attrs = termios.tcgetattr(self.slave)
         self.proc = subprocess.Popen(argv, stdin=self.slave, stdout=self.slave, stderr=self.slave, env=env,
                                      start_new_session=True,
                                      preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
