@@ -9,7 +9,7 @@ import resource
 import socket
 import time
 
-from twoway_env import World, check, public_key_line, run_tests
+from twoway_env import World, check, closed_within, descriptors, public_key_line, run_tests
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -31,8 +31,6 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
-def open_descriptors(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def nofile_limits(pid):
@@ -43,14 +41,6 @@ def nofile_limits(pid):
     raise AssertionError("no 'Max open files' in /proc/PID/limits")
 
 
-def closed_within(sock, seconds):
-    sock.settimeout(seconds)
-    try:
-        return sock.recv(1) == b""
-    except socket.timeout:
-        return False
-    except (ConnectionResetError, ConnectionAbortedError):
-        return True
 
 
 def test_soft_limit_raised_and_sessions_get_the_original():
@@ -62,6 +52,16 @@ def test_soft_limit_raised_and_sessions_get_the_original():
         r = w.twoway("127.0.0.1", "ulimit -Sn; ulimit -Hn")
         check(r.returncode == 0 and r.stdout.split() == [b"256", b"4096"],
               f"a session's program should run with the original soft limit 256 (hard 4096): {r}")
+
+
+def serves_again(w):
+    """Once the held connections are closed: the daemon's descriptors go back down and a login works."""
+    w.wait_log(r"Connection closed by 127\.0\.0\.1 port \d+ \[preauth\]")
+    deadline = time.monotonic() + 10
+    while descriptors(w.daemon.pid) > 20 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    r = w.twoway("127.0.0.1", "echo back")
+    check(r.returncode == 0 and r.stdout == b"back\n", f"login once descriptors were free again: {r}")
 
 
 def lower_limit_after_start(w, limit):
@@ -86,7 +86,7 @@ def test_max_startups_is_sized_to_the_descriptor_limit():
         for _ in range(1000):
             held.append(socket.create_connection(("127.0.0.1", w.port), timeout=10))
         time.sleep(0.5)
-        fds = open_descriptors(pid)
+        fds = descriptors(pid)
         ok = sum(1 for _ in range(5) if w.twoway("127.0.0.1", "true").returncode == 0)
         print(f"1000 stalled connections under a limit of 1024: {fds} descriptors open in twowayd, "
               f"{ok}/5 logins", flush=True)
@@ -119,7 +119,7 @@ def test_accept_at_the_descriptor_limit_closes_instead_of_spinning():
         wall = time.monotonic() - t0
         lines = w.daemon_log().splitlines()[log_before:]
         errors = [l for l in lines if l.startswith("error: accept: ")]
-        fds = open_descriptors(pid)
+        fds = descriptors(pid)
         print(f"descriptor limit {limit}: {fds} open in twowayd; {closed}/40 connections beyond it closed; "
               f"{len(lines)} log lines and {cpu:.2f} s of CPU in {wall:.1f} s", flush=True)
         check(closed == 40, f"only {closed} of 40 connections beyond the limit were closed")
@@ -129,12 +129,7 @@ def test_accept_at_the_descriptor_limit_closes_instead_of_spinning():
         # Descriptors back: the daemon serves again.
         for s in held + over:
             s.close()
-        w.wait_log(r"Connection closed by 127\.0\.0\.1 port \d+ \[preauth\]")
-        deadline = time.monotonic() + 10
-        while open_descriptors(pid) > 20 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        r = w.twoway("127.0.0.1", "echo back")
-        check(r.returncode == 0 and r.stdout == b"back\n", f"login once descriptors were free again: {r}")
+        serves_again(w)
 
 
 def test_failed_account_lookup_is_not_an_invalid_user():
@@ -145,12 +140,12 @@ def test_failed_account_lookup_is_not_an_invalid_user():
         # Stalled connections until one descriptor is left: the good client's connection takes it, and
         # nothing is left for the account lookup.
         held = []
-        while (n := open_descriptors(pid)) < limit - 1 and len(held) < limit:
+        while (n := descriptors(pid)) < limit - 1 and len(held) < limit:
             held.append(socket.create_connection(("127.0.0.1", w.port), timeout=10))
             deadline = time.monotonic() + 5
-            while open_descriptors(pid) == n and time.monotonic() < deadline:
+            while descriptors(pid) == n and time.monotonic() < deadline:
                 time.sleep(0.01)
-        check(open_descriptors(pid) == limit - 1, f"{open_descriptors(pid)} descriptors open, wanted {limit - 1}")
+        check(descriptors(pid) == limit - 1, f"{descriptors(pid)} descriptors open, wanted {limit - 1}")
         r = w.twoway("127.0.0.1", "true")
         check(r.returncode == 255 and r.stderr == b"Permission denied (publickey).\n", f"login at the limit: {r}")
         line = w.wait_log(r"error: Cannot check user root from 127\.0\.0\.1 port \d+: account lookup failed: "
@@ -161,12 +156,7 @@ def test_failed_account_lookup_is_not_an_invalid_user():
         print(f"logged: {line}", flush=True)
         for s in held:
             s.close()
-        w.wait_log(r"Connection closed by 127\.0\.0\.1 port \d+ \[preauth\]")
-        deadline = time.monotonic() + 10
-        while open_descriptors(pid) > 20 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        r = w.twoway("127.0.0.1", "echo back")
-        check(r.returncode == 0 and r.stdout == b"back\n", f"login once descriptors were free again: {r}")
+        serves_again(w)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 
-from twoway_env import World, check, public_key_line, run_tests
+from twoway_env import World, check, closed_within, public_key_line, run_tests
 
 GRACE = 3
 
@@ -139,14 +139,6 @@ def _open(port, payload):
     return s
 
 
-def _closed_within(sock, seconds):
-    sock.settimeout(seconds)
-    try:
-        return sock.recv(4096) == b""
-    except socket.timeout:
-        return False
-    except ConnectionResetError:
-        return True
 
 
 # The start of a client_hello (type, a length, some body) that stalls: what a slow honest client looks like.
@@ -165,8 +157,8 @@ def test_a_full_table_sheds_a_refused_probe_as_a_stalled_client_hello():
             # A login sheds the oldest of the four, whatever it sent.
             r = w.twoway("127.0.0.1", "true")
             check(r.returncode == 0, f"login while {older[:12]!r} and {newer[:12]!r} are held: {r}")
-            check(_closed_within(a, 3), f"the oldest ({older[:12]!r}) was not the one shed")
-            check(not _closed_within(b, 0.2), f"the newer ({newer[:12]!r}) was shed before the oldest")
+            check(closed_within(a, 3), f"the oldest ({older[:12]!r}) was not the one shed")
+            check(not closed_within(b, 0.2), f"the newer ({newer[:12]!r}) was shed before the oldest")
             for s in [a, b] + empties:
                 s.close()
             time.sleep(0.3)

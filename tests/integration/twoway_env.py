@@ -14,6 +14,7 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -290,6 +291,32 @@ class PtyProcess:
                 os.close(fd)
             except OSError:
                 pass
+
+
+def closed_within(sock, seconds):
+    """True if the peer closes the connection (end of file or reset) within `seconds` having sent nothing
+    more; False if it is still open then, or sent a byte."""
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(1) == b""
+    except socket.timeout:
+        return False
+    except (ConnectionResetError, ConnectionAbortedError):
+        return True
+
+
+def status_kib(pid, field="VmRSS"):
+    """A field of /proc/PID/status in KiB (VmRSS by default)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} for {pid}")
+
+
+def descriptors(pid):
+    """How many descriptors process PID holds open."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def run_tests(module_globals):

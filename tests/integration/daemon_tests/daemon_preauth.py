@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from twoway_env import World, check, run_tests
+from twoway_env import World, check, descriptors, run_tests, status_kib
 
 HANDSHAKE_LOOP = os.environ.get("HANDSHAKE_LOOP", "handshake_loop")
 if len(sys.argv) > 1 and os.path.sep in sys.argv[1]:
@@ -33,16 +33,8 @@ MAX_KIB_ONE_BYTE = 24.0
 MAX_KIB_AFTER_FLIGHT = 24.0
 
 
-def status_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for {pid}")
 
 
-def descriptors(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def settle(pid, want_fds, timeout=30):

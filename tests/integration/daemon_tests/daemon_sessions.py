@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-from twoway_env import TWOWAYD, Account, World, check, public_key_line, run_tests
+from twoway_env import Account, TWOWAYD, World, check, descriptors, public_key_line, run_tests, status_kib
 
 HANDSHAKE_LOOP = os.environ.get("HANDSHAKE_LOOP", "handshake_loop")
 if len(sys.argv) > 1 and os.path.sep in sys.argv[1]:
@@ -32,16 +32,8 @@ def sanitized():
     return "libasan" in out
 
 
-def status_kib(pid, field="VmRSS"):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for {pid}")
 
 
-def descriptors(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 class Service(threading.Thread):
