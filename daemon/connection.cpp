@@ -138,15 +138,16 @@ awaitable<void> Connection::run() {
     // says so (REJECT resource_shortage) rather than the handshake: the key was good, and a denial
     // would read as a refused key, to the user and to fail2ban.
     // A refused connection is no longer in the MaxStartups table and counts against no session limit:
-    // it waits for its request (to answer it) only briefly, and only a few per account wait at once, so
-    // that one key cannot hold descriptors without end (the review of issue 13).
+    // it waits for its request (to answer it) only briefly, closes soon after its REJECT, and only a
+    // few of one account are open at once, so that one key cannot hold descriptors without end (the
+    // review of issue 13).
     std::optional<std::string> refusal;
     std::string why;
     const bool counted = server_.reserve_session(account_->uid, why);
     if (!counted) {
         if (!server_.hold_refused(account_->uid)) {
             log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why, "; closed at once (",
-                     refused_waiting_per_account, " refused connections of the account wait for their request already)");
+                     refused_per_account, " refused connections of the account are open already)");
             co_return;
         }
         log_info("Refused session for ", account_->name, " from ", peer_.text(), ": ", why);
@@ -154,11 +155,24 @@ awaitable<void> Connection::run() {
         const auto wait = std::chrono::steady_clock::now() + refused_request_wait;
         if (!request_deadline || wait < *request_deadline) request_deadline = wait;
     }
-    session_ = std::make_shared<Session>(server_, std::move(socket_), peer_, settings_, *account_, std::move(*channel),
-                                         std::move(result->leftover), request_deadline, std::move(refusal));
+    const auto release = [&] {
+        if (counted) {
+            server_.release_session(account_->uid);
+        } else {
+            server_.release_refused(account_->uid);
+        }
+    };
+    try {
+        session_ = std::make_shared<Session>(server_, std::move(socket_), peer_, settings_, *account_,
+                                             std::move(*channel), std::move(result->leftover), request_deadline,
+                                             std::move(refusal));
+    } catch (...) {
+        release();
+        throw;
+    }
     if (server_.terminating()) session_->terminate();
     co_await session_->run();
-    if (counted) server_.release_session(account_->uid);  // a refused one was released by its Session
+    release();
     log_info("Disconnected from user ", account_->name, " ", peer_.text());
     session_.reset();
 }
@@ -208,7 +222,7 @@ awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
                 // at once. Otherwise the order in which a full table sheds, the moment of a close or a
                 // penalty would tell a prober that it was refused (the security review of issue 13).
                 log_verbose("No proof of the host key from ", peer_.text(), " (", failed->error.message(),
-                            "): silent until LoginGraceTime [preauth]");
+                            "): silent until LoginGraceTime or the client closes [preauth]");
                 const auto ec = co_await silent_hold();
                 log_preauth_end(ec);
                 co_return std::nullopt;

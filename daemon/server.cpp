@@ -83,7 +83,10 @@ std::optional<Source> source_of(const tcp::socket& s, const twoway::DaemonConfig
     const auto remote = s.remote_endpoint(ec);
     if (ec) return std::nullopt;
     Source src;
-    const auto addr = remote.address();
+    auto addr = remote.address();
+    // An IPv4 client reaching a dual-stack listener (::ffff:a.b.c.d) is that IPv4 address: as an IPv6
+    // one, every IPv4 client would fall in one /64 and share one fair share, one penalty and one limit.
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
     if (addr.is_v4()) {
         const auto b = addr.to_v4().to_bytes();
         std::copy(b.begin(), b.end(), src.address.bytes.begin());
@@ -406,7 +409,7 @@ void Server::release_session(uid_t uid) {
 
 bool Server::hold_refused(uid_t uid) {
     auto& mine = refused_by_user_[uid];
-    if (mine >= refused_waiting_per_account) return false;
+    if (mine >= refused_per_account) return false;
     ++mine;
     return true;
 }

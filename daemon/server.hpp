@@ -25,8 +25,9 @@
 
 namespace twowayd {
 
-// How many connections of one account the session limits refused may wait for their request at once.
-inline constexpr std::uint32_t refused_waiting_per_account = 8;
+// How many connections of one account the session limits refused may be open at once. Each waits 10 s
+// at most for its request and closes at most 5 s after its REJECT (when the client does not close first).
+inline constexpr std::uint32_t refused_per_account = 32;
 
 class Connection;
 class Session;
@@ -73,10 +74,9 @@ public:
     // log) and counts nothing. Every true must be matched by one release_session(uid).
     [[nodiscard]] bool reserve_session(uid_t uid, std::string& refusal);
     void release_session(uid_t uid);
-    // An authenticated connection the limits refused, waiting for the request it will be refused (REJECT):
-    // at most refused_waiting_per_account of one account at once; false (counting nothing) past that,
-    // and the connection is closed at once. Every true must be matched by one release_refused(uid), when
-    // the request arrives or the connection ends (Session).
+    // An authenticated connection the limits refused, open until it has been refused (REJECT) and closed:
+    // at most refused_per_account of one account at once; false (counting nothing) past that, and the
+    // connection is closed at once. Every true must be matched by one release_refused(uid).
     [[nodiscard]] bool hold_refused(uid_t uid);
     void release_refused(uid_t uid);
 

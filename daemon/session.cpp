@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 
 #include <csignal>
-#include <utility>
 
 #include <asio/write.hpp>
 
@@ -53,12 +52,9 @@ Session::Session(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<
       request_deadline_(request_deadline),
       refusal_(std::move(refusal)),
       buffer_cap_(static_cast<std::size_t>(settings_->config.per_session_max_buffer)),
-      drain_timer_(socket_.get_executor()) {
-    refused_waiting_ = refusal_.has_value();
-}
+      drain_timer_(socket_.get_executor()) {}
 
 Session::~Session() {
-    stop_waiting_refused();
     server_.forget_buffer_waiter(this);
     server_.adjust_buffered(-static_cast<std::int64_t>(accounted_));
 }
@@ -223,7 +219,6 @@ bool Session::process_records() {
 void Session::handle(ts::Event& ev) {
     if (auto* req = std::get_if<ts::RequestReceived>(&ev)) {
         request_seen_ = true;
-        stop_waiting_refused();  // answered now (REJECT), and closed after it like any session
         request_timer_.cancel();
         pending_request_ = std::make_unique<ts::Request>(std::move(req->request));
     } else if (auto* data = std::get_if<ts::Data>(&ev)) {
@@ -241,11 +236,6 @@ void Session::handle(ts::Event& ev) {
         hang_up_backend();
     }
     // WindowAdjusted: the pumps re-check the window once notified (progress()).
-}
-
-void Session::stop_waiting_refused() {
-    if (!std::exchange(refused_waiting_, false)) return;
-    server_.release_refused(account_.uid);
 }
 
 void Session::hang_up_backend() {

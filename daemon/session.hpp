@@ -134,9 +134,6 @@ private:
     asio::steady_timer terminate_timer_;
     std::optional<std::chrono::steady_clock::time_point> request_deadline_;
     std::optional<std::string> refusal_;
-    // Refused (refusal_) and counted by Server::hold_refused until the request arrives or the session ends.
-    bool refused_waiting_ = false;
-    void stop_waiting_refused();
     int tasks_ = 0;  // coroutines of this session still running (run() waits for them)
 
     // transport state
