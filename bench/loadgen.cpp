@@ -155,8 +155,7 @@ asio::awaitable<std::error_code> connect_and_handshake(Connection& conn, const S
             // client_auth is in `out`: the channel exists now, and the first records ride along.
             auto r = hs.take_early_result();
             if (!r) co_return r.error();
-            auto ch = Channel::create(static_cast<std::uint16_t>(r->suite), std::move(r->send_secret),
-                                      std::move(r->recv_secret));
+            auto ch = Channel::create(*r);
             if (!ch) co_return ch.error();
             conn.channel.emplace(std::move(*ch));
             if (auto s = conn.channel->seal(*early, out); !s) co_return s.error();
@@ -176,17 +175,12 @@ asio::awaitable<std::error_code> connect_and_handshake(Connection& conn, const S
         } else if (std::holds_alternative<HandshakeComplete>(ev)) {
             auto r = hs.take_result();
             if (!r) co_return r.error();
-            if (!conn.channel) {
-                auto ch = Channel::create(static_cast<std::uint16_t>(r->suite), std::move(r->send_secret),
-                                          std::move(r->recv_secret));
+            if (conn.channel) {
+                if (auto st = conn.channel->take_leftover(*r); !st) co_return st.error();
+            } else {
+                auto ch = Channel::create(*r);
                 if (!ch) co_return ch.error();
                 conn.channel.emplace(std::move(*ch));
-            }
-            std::span<const std::byte> left = r->leftover;
-            while (!left.empty()) {
-                auto took = conn.channel->feed(left);
-                if (!took || *took == 0) co_return make_error_code(errc::malformed);
-                left = left.subspan(*took);
             }
             co_return std::error_code{};
         } else {

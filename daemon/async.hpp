@@ -15,10 +15,15 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <twoway/asio_stream.hpp>
+
 namespace twowayd {
 
 using asio::awaitable;
 using asio::ip::tcp;
+
+// A client connection: libtwoway's one driver of handshake and channel over the socket.
+using Transport = twoway::stream<tcp::socket>;
 
 // Completion token: the coroutine gets (error_code, result...) back instead of an exception.
 inline constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);

@@ -34,10 +34,10 @@ bool shell_executable(const std::string& shell) {
 Connection::Connection(Server& server, tcp::socket socket, Peer peer, Source source,
                        std::shared_ptr<const Settings> settings, StartupTable::Id startup_id)
     : server_(server),
-      socket_(std::move(socket)),
       peer_(std::move(peer)),
       source_(std::move(source)),
       settings_(std::move(settings)),
+      transport_(std::move(socket), stream_config()),
       grace_(server.io()),
       startup_id_(startup_id) {
     server_.attach(this);
@@ -61,13 +61,13 @@ void Connection::penalise(PenaltyKind kind) {
 void Connection::terminate() {
     if (session_) return session_->terminate();
     std::error_code ec;
-    (void)socket_.close(ec);
+    (void)socket().close(ec);
 }
 
 void Connection::abort() {
     if (session_) return session_->abort();
     std::error_code ec;
-    (void)socket_.close(ec);
+    (void)socket().close(ec);
 }
 
 void Connection::conclude() {
@@ -81,13 +81,13 @@ int Connection::shed() {
     std::error_code ec;
     if (concluded_) {
         // Already answered (a denial, or a silence held): nothing to pace, close now.
-        (void)socket_.close(ec);
+        (void)socket().close(ec);
         return -1;
     }
     // Released, not closed: pending operations end (operation_aborted) and the coroutine returns quietly.
-    const int fd = socket_.release(ec);
+    const int fd = socket().release(ec);
     if (ec) {
-        (void)socket_.close(ec);
+        (void)socket().close(ec);
         return -1;
     }
     return fd;
@@ -107,7 +107,7 @@ awaitable<void> Connection::run() {
             if (ec) return;
             timed_out_ = true;
             std::error_code ignored;
-            (void)socket_.close(ignored);
+            (void)socket().close(ignored);
         });
     }
 
@@ -118,19 +118,11 @@ awaitable<void> Connection::run() {
     // once, before the next accept, so that the connection already ranks above the newcomers that might
     // shed it (StartupTable).
     std::error_code ec;
-    if (socket_.available(ec) == 0) (void)co_await socket_.async_wait(tcp::socket::wait_read, nothrow);
-    auto result = co_await handshake();
+    if (socket().available(ec) == 0) (void)co_await socket().async_wait(tcp::socket::wait_read, nothrow);
+    const bool authenticated = co_await handshake();
     grace_.cancel();
-    if (!result || !account_) co_return;
+    if (!authenticated) co_return;
     release_startup();  // authenticated: no longer counts against MaxStartups
-
-    auto channel = twoway::Channel::create(static_cast<std::uint16_t>(result->suite), std::move(result->send_secret),
-                                           std::move(result->recv_secret));
-    if (!channel) {
-        log_error("cannot start the channel for ", account_->name, " from ", peer_.text(), ": ",
-                  channel.error().message());
-        co_return;
-    }
     std::optional<std::chrono::steady_clock::time_point> request_deadline;
     if (has_deadline_) request_deadline = deadline_;
     // Counted from authentication, the request not yet seen: an authenticated connection holds its
@@ -163,8 +155,8 @@ awaitable<void> Connection::run() {
         }
     };
     try {
-        session_ = std::make_shared<Session>(server_, std::move(socket_), peer_, settings_, *account_,
-                                             std::move(*channel), std::move(result->leftover), request_deadline,
+        session_ = std::make_shared<Session>(server_, std::move(transport_), peer_, settings_, *account_,
+                                             request_deadline,
                                              std::move(refusal));
     } catch (...) {
         release();
@@ -177,105 +169,75 @@ awaitable<void> Connection::run() {
     session_.reset();
 }
 
-awaitable<std::optional<twoway::HandshakeResult>> Connection::handshake() {
-    twoway::ServerConfig config{settings_->host_key()};
-    config.stealth = settings_->config.stealth_mode;
-    twoway::ServerHandshake hs(config, server_.rng());
-    std::array<std::byte, 4096> buf{};
-    std::size_t received = 0;
-    bool answered = false;  // server_hello has gone out
-    auto last_read = std::chrono::steady_clock::now();  // when the bytes fed last arrived
-    for (;;) {
-        if (auto out = hs.take_output(); !out.empty()) {
-            // Once server_auth is out, a failure's output is the generic denial: it leaves at the pace of
-            // every denial, measured from the proof (the client_auth whose last bytes came last), whatever
-            // the reason was (PROTOCOL.md 10.10, denial_pace.hpp).
-            if (answered && std::holds_alternative<twoway::HandshakeFailed>(hs.event())) {
-                co_await pace_denial(last_read);
-            }
-            // The flight counts as progress from the moment it exists, before the write completes: the
-            // next connection accepted must already find this one ranked above a newcomer.
-            if (!answered) server_.startup_progress(startup_id_, Progress::answered);
-            answered = true;
-            auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), nothrow);
-            if (ec) {
-                log_preauth_end(ec);
-                co_return std::nullopt;
-            }
-        }
-        const auto ev = hs.event();
-        if (std::holds_alternative<twoway::HandshakeComplete>(ev)) {
-            auto result = hs.take_result();
-            if (!result) {
-                log_error("handshake with ", peer_.text(), " completed without a result: ", result.error().message());
-                co_return std::nullopt;
-            }
-            co_return std::move(*result);
-        }
-        if (const auto* failed = std::get_if<twoway::HandshakeFailed>(&ev)) {
-            if (config.stealth && !answered) {
-                // Stealth mode: whatever was wrong (no host_key_mac, garbage, a bad length), say nothing,
-                // and from here on behave exactly as a connection that has sent part of a client_hello
-                // and stalls: no progress (its rank and age in the table stay those of its accept, and
-                // a shed goes through the same hold), closed at LoginGraceTime or when the client
-                // closes, and penalised then as such a connection is (grace-exceeded, or noauth), never
-                // at once. Otherwise the order in which a full table sheds, the moment of a close or a
-                // penalty would tell a prober that it was refused (the security review of issue 13).
-                log_verbose("No proof of the host key from ", peer_.text(), " (", failed->error.message(),
-                            "): silent until LoginGraceTime or the client closes [preauth]");
-                const auto ec = co_await silent_hold();
-                log_preauth_end(ec);
-                co_return std::nullopt;
-            }
-            // A denial was logged when it was decided; anything else is the client's protocol failure.
-            if (failed->error != twoway::errc::auth_denied) {
-                log_info("Handshake failed with ", peer_.text(), ": ", failed->error.message(), " [preauth]");
-                penalise(PenaltyKind::noauth);
-            } else if (!server_fault_) {
-                penalise(PenaltyKind::authfail);
-            }
-            conclude();
-            co_await linger_close();
-            co_return std::nullopt;
-        }
-        if (const auto* verdict = std::get_if<twoway::NeedClientVerdict>(&ev)) {
-            server_.startup_progress(startup_id_, Progress::proved);
-            if (decide(*verdict)) {
-                (void)hs.authorize();
-            } else {
-                (void)hs.deny("not authorized");
-                conclude();
-            }
-            continue;
-        }
-        // WantInput
-        if (received > preauth_byte_cap) {
-            // Whatever arrived so far did not make a handshake that wants no more input.
-            const auto d = server_.note_drop(DropKind::byte_cap);
-            log_at(d.info ? LogLevel::info : LogLevel::verbose, "Pre-authentication byte limit (", preauth_byte_cap,
-                   ") exceeded by ", peer_.text(), " [preauth]");
-            penalise(PenaltyKind::noauth);
-            co_return std::nullopt;
-        }
-        // Never read past the cap: one byte beyond it is enough to know.
-        const std::size_t want = std::min(buf.size(), preauth_byte_cap + 1 - received);
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf.data(), want), nothrow);
-        last_read = std::chrono::steady_clock::now();
-        received += n;
-        if (n > 0) (void)hs.feed(std::span<const std::byte>(buf.data(), n));
-        if (ec) {
-            if (ec == asio::error::eof && !timed_out_) {
-                // The client ended its side: once server_auth is out, the handshake answers that too with
-                // the generic denial (PROTOCOL.md 7.2 step 4), which the client may still read.
-                (void)hs.end_of_input();
-                if (auto out = hs.take_output(); !out.empty()) {
-                    (void)co_await asio::async_write(socket_, asio::buffer(out), nothrow);
-                }
-            }
-            log_preauth_end(ec);
-            co_return std::nullopt;
-        }
+twoway::StreamServerConfig Connection::stream_config() {
+    twoway::StreamServerConfig c{.handshake = twoway::ServerConfig{settings_->host_key()}};
+    c.handshake.stealth = settings_->config.stealth_mode;
+    c.rng = &server_.rng();
+    c.preauth_byte_cap = preauth_byte_cap;
+    // The flight counts as progress from the moment it exists, before the write completes: the next
+    // connection accepted must already find this one ranked above a newcomer.
+    c.on_answer = [this] {
+        answered_ = true;
+        server_.startup_progress(startup_id_, Progress::answered);
+    };
+    c.authorize_async = [this](const twoway::NeedClientVerdict& v, twoway::PendingVerdict verdict) {
+        server_.startup_progress(startup_id_, Progress::proved);
+        if (decide(v)) return verdict.accept();
+        verdict.reject("not authorized");
+        conclude();
+    };
+    // Once server_auth is out, a failure's output is the generic denial: it leaves at the pace of every
+    // denial, measured from the proof (the client_auth whose last bytes came last), whatever the
+    // reason was (PROTOCOL.md 10.10, denial_pace.hpp). The stream waits in the event loop.
+    c.denial_time = [this](std::chrono::steady_clock::time_point proof) { return server_.denial_deadline(proof); };
+    return c;
+}
+
+awaitable<bool> Connection::handshake() {
+    auto [ec] = co_await transport_.async_handshake(nothrow);
+    if (!ec) co_return account_.has_value();
+    if (ec == twoway::errc::preauth_limit) {
+        // Whatever arrived did not make a handshake that wants no more input.
+        const auto d = server_.note_drop(DropKind::byte_cap);
+        log_at(d.info ? LogLevel::info : LogLevel::verbose, "Pre-authentication byte limit (", preauth_byte_cap,
+               ") exceeded by ", peer_.text(), " [preauth]");
+        penalise(PenaltyKind::noauth);
+        co_return false;
     }
+    if (ec == twoway::errc::truncated) {
+        // The client ended its side (once server_auth was out, the stream answered that too with the
+        // generic denial, PROTOCOL.md 7.2 step 4, which the client may still read).
+        log_preauth_end(timed_out_ ? ec : std::error_code(asio::error::eof));
+        co_return false;
+    }
+    if (ec.category() != twoway::twoway_category() || timed_out_ || shed_) {
+        log_preauth_end(ec);  // the transport's end: a reset, LoginGraceTime, a shed
+        co_return false;
+    }
+    if (settings_->config.stealth_mode && !answered_) {
+        // Stealth mode: whatever was wrong (no host_key_mac, garbage, a bad length), say nothing, and
+        // from here on behave exactly as a connection that has sent part of a client_hello and stalls:
+        // no progress (its rank and age in the table stay those of its accept, and a shed goes through
+        // the same hold), closed at LoginGraceTime or when the client closes, and penalised then as
+        // such a connection is (grace-exceeded, or noauth), never at once. Otherwise the order in which
+        // a full table sheds, the moment of a close or a penalty would tell a prober that it was
+        // refused (the security review of issue 13).
+        log_verbose("No proof of the host key from ", peer_.text(), " (", ec.message(),
+                    "): silent until LoginGraceTime or the client closes [preauth]");
+        const auto end = co_await silent_hold();
+        log_preauth_end(end);
+        co_return false;
+    }
+    // A denial was logged when it was decided; anything else is the client's protocol failure.
+    if (ec != twoway::errc::auth_denied) {
+        log_info("Handshake failed with ", peer_.text(), ": ", ec.message(), " [preauth]");
+        penalise(PenaltyKind::noauth);
+    } else if (!server_fault_) {
+        penalise(PenaltyKind::authfail);
+    }
+    conclude();
+    co_await linger_close();
+    co_return false;
 }
 
 void Connection::log_preauth_end(const std::error_code& ec) {
@@ -299,15 +261,6 @@ void Connection::log_preauth_end(const std::error_code& ec) {
     }
 }
 
-awaitable<void> Connection::pace_denial(std::chrono::steady_clock::time_point proof) {
-    const auto until = server_.denial_deadline(proof);
-    if (until <= std::chrono::steady_clock::now()) co_return;
-    // In the event loop, never sleeping it. A close meanwhile (LoginGraceTime, a shed) shows in the write.
-    asio::steady_timer wait(server_.io());
-    wait.expires_at(until);
-    (void)co_await wait.async_wait(nothrow);
-}
-
 awaitable<std::error_code> Connection::silent_hold() {
     // Until the LoginGraceTime timer closes the socket (timed_out_), the client closes, or a shed
     // releases the socket; without LoginGraceTime, as long as a stalled connection would be held.
@@ -316,7 +269,7 @@ awaitable<std::error_code> Connection::silent_hold() {
 
 awaitable<void> Connection::linger_close() {
     std::error_code ec;
-    (void)socket_.shutdown(tcp::socket::shutdown_send, ec);
+    (void)socket().shutdown(tcp::socket::shutdown_send, ec);
     auto until = std::chrono::steady_clock::now() + linger_after_denial;
     if (has_deadline_ && deadline_ < until) until = deadline_;
     (void)co_await drain_then_close(until);
@@ -331,13 +284,13 @@ awaitable<std::error_code> Connection::drain_then_close(std::optional<std::chron
         limit.async_wait([this](std::error_code e) {
             if (e) return;
             std::error_code ignored;
-            (void)socket_.close(ignored);
+            (void)socket().close(ignored);
         });
     }
     std::array<std::byte, 512> sink{};
     std::error_code ended;
     for (;;) {
-        auto [rec, n] = co_await socket_.async_read_some(asio::buffer(sink), nothrow);
+        auto [rec, n] = co_await socket().async_read_some(asio::buffer(sink), nothrow);
         if (rec) {
             ended = rec;
             break;
@@ -345,7 +298,7 @@ awaitable<std::error_code> Connection::drain_then_close(std::optional<std::chron
     }
     limit.cancel();
     std::error_code ec;
-    (void)socket_.close(ec);
+    (void)socket().close(ec);
     co_return ended;
 }
 

@@ -1,14 +1,15 @@
-// One client connection, from accept to close, as one coroutine. Before authentication it drives the
-// sans-I/O ServerHandshake over the socket under one deadline (LoginGraceTime) that bounds every read
-// and write, decides the client's verdict (account, StrictModes, authorized_keys) and logs it in sshd's
-// words; after authentication it hands the socket and the channel to a Session (session.hpp).
+// One client connection, from accept to close, as one coroutine. Before authentication it runs the
+// handshake through libtwoway's stream (the one driver, as any embedder would) under one deadline
+// (LoginGraceTime) that bounds every read and write, decides the client's verdict (account,
+// StrictModes, authorized_keys) when the stream asks for it, and logs it in sshd's words; after
+// authentication it hands the stream to a Session (session.hpp).
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
 
-#include <twoway/handshake.hpp>
+#include <twoway/asio_stream.hpp>
 
 #include "account.hpp"
 #include "async.hpp"
@@ -48,14 +49,14 @@ public:
     [[nodiscard]] const std::string& source_key() const noexcept { return source_.key; }
 
 private:
-    // The handshake; the authorized account once it completed.
-    awaitable<std::optional<twoway::HandshakeResult>> handshake();
+    // The handshake; true once it completed with an authorized account.
+    awaitable<bool> handshake();
+    [[nodiscard]] twoway::StreamServerConfig stream_config();
+    [[nodiscard]] tcp::socket& socket() noexcept { return transport_.next_layer(); }
     // The verdict on a client that proved it holds client_key; logs it. Sets account_ when authorized.
     [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
     void stand_in_checks(const twoway::PublicKey& key);
-    // Waits until the uniform deadline for a denial whose proof arrived at `proof` (DenialPace).
-    awaitable<void> pace_denial(std::chrono::steady_clock::time_point proof);
     void log_preauth_end(const std::error_code& ec);
     // Reports the connection's bad end to the penalty box, at most once.
     void penalise(PenaltyKind kind);
@@ -71,10 +72,10 @@ private:
     void conclude();
 
     Server& server_;
-    tcp::socket socket_;
     Peer peer_;
     Source source_;
     std::shared_ptr<const Settings> settings_;
+    Transport transport_;
     asio::steady_timer grace_;
     std::chrono::steady_clock::time_point deadline_;
     bool has_deadline_ = false;
@@ -83,6 +84,7 @@ private:
     bool startup_counted_ = true;
     bool shed_ = false;
     bool concluded_ = false;
+    bool answered_ = false;  // our first flight (server_hello) exists
     bool penalised_ = false;
     bool server_fault_ = false;  // denied because of our own trouble (a failed account lookup), not the client's
     std::optional<Account> account_;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <limits>
 
 #include <asio/write.hpp>
 
@@ -33,26 +34,24 @@ constexpr auto linger_after_close = std::chrono::seconds(5);
 constexpr auto terminate_wait = std::chrono::seconds(3);
 }  // namespace
 
-Session::Session(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<const Settings> settings,
-                 Account account, twoway::Channel channel, std::vector<std::byte> leftover,
+Session::Session(Server& server, Transport transport, Peer peer, std::shared_ptr<const Settings> settings,
+                 Account account,
                  std::optional<std::chrono::steady_clock::time_point> request_deadline,
                  std::optional<std::string> refusal)
     : server_(server),
-      socket_(std::move(socket)),
+      transport_(std::move(transport)),
       peer_(std::move(peer)),
       settings_(std::move(settings)),
       account_(std::move(account)),
-      channel_(std::move(channel)),
-      leftover_(std::move(leftover)),
       proto_(std::move(*ts::SessionServer::create(session_options(*settings_)))),
-      changed_(socket_.get_executor()),
-      request_timer_(socket_.get_executor()),
-      linger_timer_(socket_.get_executor()),
-      terminate_timer_(socket_.get_executor()),
+      changed_(socket().get_executor()),
+      request_timer_(socket().get_executor()),
+      linger_timer_(socket().get_executor()),
+      terminate_timer_(socket().get_executor()),
       request_deadline_(request_deadline),
       refusal_(std::move(refusal)),
       buffer_cap_(static_cast<std::size_t>(settings_->config.per_session_max_buffer)),
-      drain_timer_(socket_.get_executor()) {}
+      drain_timer_(socket().get_executor()) {}
 
 Session::~Session() {
     server_.forget_buffer_waiter(this);
@@ -62,7 +61,7 @@ Session::~Session() {
 void Session::spawn(awaitable<void> task) {
     ++tasks_;
     auto self = shared_from_this();
-    asio::co_spawn(socket_.get_executor(), std::move(task), [self](std::exception_ptr e) {
+    asio::co_spawn(socket().get_executor(), std::move(task), [self](std::exception_ptr e) {
         --self->tasks_;
         self->changed_.notify_all();
         if (e) {
@@ -107,14 +106,14 @@ awaitable<void> Session::run() {
     terminate_timer_.cancel();
     drain_timer_.cancel();
     std::error_code ec;
-    (void)socket_.close(ec);
+    (void)socket().close(ec);
 }
 
 void Session::stop() {
     if (stopping_) return;
     stopping_ = true;
     std::error_code ec;
-    (void)socket_.close(ec);
+    (void)socket().close(ec);
     // Closing our ends: a PTY hangs up (the kernel sends SIGHUP to the session), pipes see EOF/EPIPE,
     // the service connection closes. Pending operations end with operation_aborted.
     if (pty_) (void)pty_->close(ec);
@@ -133,48 +132,27 @@ void Session::fail(const std::string& what) {
 }
 
 awaitable<void> Session::read_loop() {
-    // Records that came with the handshake's last message.
-    std::span<const std::byte> rest(leftover_);
-    while (!rest.empty()) {
-        auto took = channel_.feed(rest);
-        if (!took) {
-            fail("Bad record from " + peer_.text() + ": " + took.error().message());
-            co_return;
-        }
-        rest = rest.subspan(*took);
-        if (!process_records()) co_return;
-        co_await start_pending();
-        if (*took == 0 && !rest.empty()) {
-            fail("Bad record from " + peer_.text() + ": leftover bytes do not fit");
-            co_return;
-        }
-    }
-    leftover_.clear();
-    leftover_.shrink_to_fit();
-
-    while (!stopping_ && !channel_.close_received()) {
-        auto space = channel_.prepare();
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), nothrow);
-        if (n > 0) {
-            if (auto st = channel_.commit(n); !st) {
-                fail("Bad record from " + peer_.text() + ": " + st.error().message());
-                co_return;
-            }
-        }
+    // The records that came with the handshake's last message are in the stream already: the first
+    // read delivers them. Plaintext is handed to the protocol as a view into the stream's buffer (no
+    // copy, no read buffer of our own for an idle session), before anything else touches the stream.
+    while (!stopping_) {
+        auto [ec, plain] = co_await transport_.async_read_view(std::numeric_limits<std::size_t>::max(), nothrow);
+        if (!plain.empty() && !deliver(plain)) co_return;
         if (ec) {
             if (stopping_) co_return;
             if (ec == asio::error::eof) {
-                (void)channel_.end_of_input();
-                if (!process_records()) co_return;
-                if (!stopping_ && !channel_.close_received()) {
-                    fail("Connection closed by " + peer_.text() + " without an authenticated close");
-                }
+                // The client's authenticated close: the end of its input.
+                changed_.notify_all();
+            } else if (ec == twoway::errc::truncated) {
+                // The client vanished (killed, network gone) without closing the channel.
+                fail("Connection closed by " + peer_.text() + " without an authenticated close");
+            } else if (ec.category() == twoway::twoway_category()) {
+                fail("Bad record from " + peer_.text() + ": " + ec.message());
             } else {
                 log_verbose("Read error from ", peer_.text(), ": ", ec.message());
             }
             co_return;
         }
-        if (!process_records()) co_return;
         co_await start_pending();
     }
 }
@@ -189,31 +167,15 @@ awaitable<void> Session::start_pending() {
     progress();
 }
 
-bool Session::process_records() {
-    for (;;) {
-        auto r = channel_.read();
-        if (!r) {
-            if (r.error() == twoway::errc::truncated) {
-                // The client vanished (killed, network gone) without closing the channel.
-                fail("Connection closed by " + peer_.text() + " without an authenticated close");
-            } else {
-                fail("Bad record from " + peer_.text() + ": " + r.error().message());
-            }
-            return false;
-        }
-        if (r->kind == twoway::Channel::Received::Kind::need_more) return true;
-        if (r->kind == twoway::Channel::Received::Kind::closed) {
-            changed_.notify_all();
-            return true;
-        }
-        auto events = proto_.feed(r->data);
-        if (!events) {
-            fail("Protocol error from " + peer_.text() + ": " + events.error().message());
-            return false;
-        }
-        for (auto& ev : *events) handle(ev);
-        progress();
+bool Session::deliver(std::span<const std::byte> bytes) {
+    auto events = proto_.feed(bytes);
+    if (!events) {
+        fail("Protocol error from " + peer_.text() + ": " + events.error().message());
+        return false;
     }
+    for (auto& ev : *events) handle(ev);
+    progress();
+    return true;
 }
 
 void Session::handle(ts::Event& ev) {
@@ -250,7 +212,6 @@ void Session::hang_up_backend() {
 }
 
 awaitable<void> Session::write_loop() {
-    std::vector<std::byte> wire;
     std::vector<std::byte> plain;  // one batch at a time; its storage goes back to the session
     for (;;) {
         while (!stopping_ && proto_.pending_output() == 0 && !(proto_.finished() && !channel_close_sent_) &&
@@ -258,25 +219,22 @@ awaitable<void> Session::write_loop() {
             co_await changed_.wait();
         }
         if (stopping_) break;
-        wire.clear();
         proto_.take_output(plain);
-        if (!plain.empty()) {
-            if (auto st = channel_.seal(plain, wire); !st) {
-                fail("cannot seal a record: " + st.error().message());
-                break;
-            }
-        }
-        if ((proto_.finished() || force_channel_close_) && !channel_close_sent_) {
-            if (auto st = channel_.close(wire); !st) {
-                fail("cannot close the channel: " + st.error().message());
-                break;
-            }
-            channel_close_sent_ = true;
-        }
-        in_flight_ = wire.size();
+        const bool close_now = (proto_.finished() || force_channel_close_) && !channel_close_sent_;
+        in_flight_ = plain.size();
         account();
         changed_.notify_all();  // the protocol's output cap has room again: the pumps may go on
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(wire), nothrow);
+        std::error_code ec;
+        if (!plain.empty()) {
+            // The stream seals and writes it all (a few records per write) before resuming us.
+            auto [wec, n] = co_await asio::async_write(transport_, asio::buffer(plain), nothrow);
+            ec = wec;
+        }
+        if (!ec && close_now) {
+            auto [sec] = co_await transport_.async_shutdown(nothrow);  // the channel's close record
+            ec = sec;
+            channel_close_sent_ = true;
+        }
         in_flight_ = 0;
         account();
         changed_.notify_all();
@@ -287,7 +245,7 @@ awaitable<void> Session::write_loop() {
         }
         if (channel_close_sent_) {
             std::error_code sec;
-            (void)socket_.shutdown(tcp::socket::shutdown_send, sec);
+            (void)socket().shutdown(tcp::socket::shutdown_send, sec);
             // The client answers with its own close and FIN; do not wait for it forever.
             auto self = shared_from_this();
             linger_timer_.expires_after(linger_after_close);

@@ -1,10 +1,10 @@
-// An authenticated connection: the record layer (Channel) over the socket, the session protocol
-// (SessionServer) over the channel, and what the client asked for behind it: a shell or a command in
+// An authenticated connection: the twoway stream (its channel) over the socket, the session protocol
+// (SessionServer) over the stream, and what the client asked for behind it: a shell or a command in
 // a child process (PTY or pipes), or a named service the daemon connects to itself.
 //
 // Coroutines of one session, all on the one io_context thread:
-//   read_loop    socket -> channel -> protocol events (request, data, EOF, signals, window changes)
-//   write_loop   protocol output -> channel records -> socket, one write at a time
+//   read_loop    stream -> protocol events (request, data, EOF, signals, window changes)
+//   write_loop   protocol output -> stream (sealed records), one write at a time
 //   pumps        child/service output -> protocol (only while the client's window has room), and
 //                client input -> child/service (granting window back only as bytes are written)
 // Memory stays bounded, in each direction, by PerSessionMaxBuffer: client input by the window we grant
@@ -25,7 +25,7 @@
 
 #include <asio/posix/stream_descriptor.hpp>
 
-#include <twoway/channel.hpp>
+#include <span>
 
 #include "account.hpp"
 #include "async.hpp"
@@ -49,8 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
 public:
     // refusal: the session limits refuse this connection (why, for the log): its request is answered with
     // REJECT resource_shortage and nothing is started.
-    Session(Server& server, tcp::socket socket, Peer peer, std::shared_ptr<const Settings> settings, Account account,
-            twoway::Channel channel, std::vector<std::byte> leftover,
+    Session(Server& server, Transport transport, Peer peer, std::shared_ptr<const Settings> settings, Account account,
             std::optional<std::chrono::steady_clock::time_point> request_deadline,
             std::optional<std::string> refusal = std::nullopt);
     ~Session();
@@ -72,9 +71,11 @@ private:
     using Descriptor = asio::posix::stream_descriptor;
 
     // transport (session.cpp)
+    [[nodiscard]] tcp::socket& socket() noexcept { return transport_.next_layer(); }
     awaitable<void> read_loop();
     awaitable<void> write_loop();
-    [[nodiscard]] bool process_records();
+    // The client's plaintext to the protocol; false once the session failed.
+    [[nodiscard]] bool deliver(std::span<const std::byte> bytes);
     awaitable<void> start_pending();
     void handle(twoway::session::Event& ev);
     void stop();
@@ -121,12 +122,10 @@ private:
     void terminate_backend();
 
     Server& server_;
-    tcp::socket socket_;
+    Transport transport_;
     Peer peer_;
     std::shared_ptr<const Settings> settings_;
     Account account_;
-    twoway::Channel channel_;
-    std::vector<std::byte> leftover_;
     twoway::session::SessionServer proto_;
     Condition changed_;
     asio::steady_timer request_timer_;

@@ -109,7 +109,7 @@ awaitable<void> Session::start_process(const ts::Request& req) {
     log_debug("User child is on pid ", pid_);
 
     // End of file on the report pipe: the program runs. Anything else: why it did not.
-    Descriptor report(socket_.get_executor(), child->report_fd.release());
+    Descriptor report(socket().get_executor(), child->report_fd.release());
     std::vector<unsigned char> said;
     std::array<unsigned char, 64> buf{};
     for (;;) {
@@ -124,7 +124,7 @@ awaitable<void> Session::start_process(const ts::Request& req) {
     }
     if (stopping_) co_return;
 
-    const auto ex = socket_.get_executor();
+    const auto ex = socket().get_executor();
     if (is_pty_) {
         pty_.emplace(ex, child->pty_master.release());
     } else {
@@ -154,7 +154,7 @@ awaitable<void> Session::start_service(const ts::Request& req) {
         reject(ts::reject::unknown_service, "no such service");
         co_return;
     }
-    const auto ex = socket_.get_executor();
+    const auto ex = socket().get_executor();
     remote_.emplace(ex);
     auto self = shared_from_this();
     connect_timed_out_ = false;

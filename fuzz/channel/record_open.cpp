@@ -45,7 +45,7 @@ void require_sticky(Channel& c, std::error_code ec) {
 
 Run run(std::span<const std::byte> wire, std::size_t chunk, std::size_t read_max) {
     // The receiver's secret is the sender's in make_seeds.py: 00 01 02 .. 3f.
-    auto made = Channel::create(0x0001, secret(0x40), secret(0x00));
+    auto made = Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, secret(0x40), secret(0x00));
     check(made.has_value());
     Channel c = std::move(*made);
     Run r;

@@ -38,6 +38,7 @@ public:
             case errc::counter_exhausted: return "record counter exhausted";
             case errc::window_exceeded: return "peer violated session flow control (sent beyond its window)";
             case errc::host_key_mac_invalid: return "client_hello does not prove knowledge of the host key (stealth mode)";
+            case errc::preauth_limit: return "pre-authentication byte limit exceeded";
             case errc::invalid_argument: return "invalid argument";
             case errc::wrong_passphrase: return "incorrect passphrase supplied to decrypt private key";
             case errc::passphrase_required: return "private key is encrypted and no passphrase was given";

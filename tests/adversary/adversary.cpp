@@ -87,7 +87,7 @@ bool clean_login(World& w, std::string& why) {
         if (std::holds_alternative<twoway::HandshakeComplete>(ev)) {
             auto result = c.take_result();
             if (!result) break;
-            auto ch = twoway::Channel::create(0x0001, std::move(result->send_secret), std::move(result->recv_secret));
+            auto ch = twoway::Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, std::move(result->send_secret), std::move(result->recv_secret));
             ByteVec bye;
             if (ch && ch->close(bye)) (void)sock->send_all(bye);
             return true;

@@ -156,7 +156,7 @@ Script session_script(World& w, ByteVec frames, bool close_record = true) {
         (void)s.send_all(*v);
         auto res = h.hs.take_result();
         if (!res) return;
-        auto ch = twoway::Channel::create(0x0001, std::move(res->send_secret), std::move(res->recv_secret));
+        auto ch = twoway::Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, std::move(res->send_secret), std::move(res->recv_secret));
         if (!ch) return;
         ByteVec records;
         (void)ch->seal(frames, records);
@@ -574,7 +574,7 @@ void run_client_cases(World& w, Matrix& m) {
             (void)s.send_all(*v);
             auto res = h.hs.take_result();
             if (!res) return;
-            auto ch = twoway::Channel::create(0x0001, std::move(res->send_secret), std::move(res->recv_secret));
+            auto ch = twoway::Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, std::move(res->send_secret), std::move(res->recv_secret));
             if (!ch) return;
             // ACCEPT (window 2 MiB), EOF out, EOF err, EXIT_STATUS 0, CLOSE: an honest `true`.
             const ByteVec frames = {std::byte{0x03}, std::byte{0},    std::byte{0},    std::byte{0}, std::byte{4},

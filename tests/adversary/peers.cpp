@@ -131,7 +131,7 @@ std::optional<twoway::Channel> RefClient::app_channel() {
     std::array<std::byte, 64> server_ap{};
     twoway::SessionId id{};
     hs::derive_application_secrets(block_.get(), transcript_.digest(), client_ap, server_ap, id);
-    auto ch = twoway::Channel::create(0x0001, twoway::SecretBytes<64>(std::span<const std::byte, 64>(client_ap)),
+    auto ch = twoway::Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, twoway::SecretBytes<64>(std::span<const std::byte, 64>(client_ap)),
                                       twoway::SecretBytes<64>(std::span<const std::byte, 64>(server_ap)));
     twoway::crypto::wipe(client_ap);
     twoway::crypto::wipe(server_ap);

@@ -33,7 +33,7 @@ std::optional<twoway::Channel> honest_session(World& w, Probe& p, std::string& o
         if (std::holds_alternative<twoway::HandshakeComplete>(ev)) {
             auto r = c.take_result();
             if (!r) break;
-            auto ch = twoway::Channel::create(0x0001, std::move(r->send_secret), std::move(r->recv_secret));
+            auto ch = twoway::Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, std::move(r->send_secret), std::move(r->recv_secret));
             if (!ch) break;
             return std::move(*ch);
         }

@@ -364,10 +364,9 @@ TEST_CASE("stream early data: the first write leaves before the server's verdict
         const std::vector<std::byte> verdict = hs.take_output();  // held back
         auto r = hs.take_result();
         if (!r) return;
-        auto ch = twoway::Channel::create(static_cast<std::uint16_t>(r->suite), std::move(r->send_secret),
-                                          std::move(r->recv_secret));
+        auto ch = twoway::Channel::create(*r);  // with the records that came with client_auth
         if (!ch) return;
-        std::span<const std::byte> pending = r->leftover;
+        std::span<const std::byte> pending;
         while (server_saw.size() < 11) {
             auto got = ch->read();
             if (!got) return;
@@ -441,4 +440,192 @@ TEST_CASE("stream early data: a refused client learns it on its first read", "[s
     REQUIRE(read1 == ec_of(errc::auth_denied));
     REQUIRE(read2 == ec_of(errc::auth_denied));  // sticky
     REQUIRE_FALSE(server.handshake_complete());
+}
+
+// ---- verdicts that wait, the pre-authentication cap, the server's hooks, views ----------------------
+
+TEST_CASE("stream: asynchronous verdicts can be given later, while the loop runs on", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    std::optional<twoway::PendingVerdict> held_server, held_client;
+    std::string asked_account;
+    auto sc = server_config(keys().alice.public_key());
+    sc.authorize = nullptr;
+    sc.authorize_async = [&](const twoway::NeedClientVerdict& v, twoway::PendingVerdict pv) {
+        asked_account = v.account;
+        REQUIRE(v.client_key == keys().alice.public_key());
+        held_server.emplace(std::move(pv));  // answered later, from a timer
+    };
+    auto cc = client_config(keys().alice, keys().host.public_key());
+    cc.verify_server = nullptr;
+    cc.verify_server_async = [&](const twoway::PublicKey& k, twoway::PendingVerdict pv) {
+        REQUIRE(k == keys().host.public_key());
+        held_client.emplace(std::move(pv));
+    };
+    Stream server(std::move(sk.server), std::move(sc));
+    Stream client(std::move(sk.client), std::move(cc));
+    std::optional<std::error_code> se, ce;
+    server.async_handshake([&](std::error_code e) { se = e; });
+    client.async_handshake([&](std::error_code e) { ce = e; });
+    // The client's verdict is pending: the loop keeps running other work (a timer fires meanwhile).
+    asio::steady_timer later(io);
+    int ticks = 0;
+    later.expires_after(std::chrono::milliseconds(20));
+    later.async_wait([&](std::error_code) {
+        ++ticks;
+        REQUIRE(held_client);
+        REQUIRE(held_client->pending());
+        REQUIRE_FALSE(ce);
+        held_client->accept();
+        REQUIRE_FALSE(held_client->pending());
+        held_client->reject();  // a second answer does nothing
+    });
+    asio::steady_timer later2(io);
+    std::function<void()> answer_server = [&] {
+        if (!held_server) {  // not asked yet: look again shortly
+            later2.expires_after(std::chrono::milliseconds(5));
+            later2.async_wait([&](std::error_code) { answer_server(); });
+            return;
+        }
+        ++ticks;
+        REQUIRE_FALSE(se);
+        held_server->accept();
+    };
+    answer_server();
+    io.run();
+    REQUIRE(ticks == 2);
+    REQUIRE(asked_account == "alice");
+    REQUIRE(se == std::error_code{});
+    REQUIRE(ce == std::error_code{});
+    REQUIRE(server.account() == "alice");
+}
+
+TEST_CASE("stream: a verdict dropped unanswered is a refusal", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    SECTION("server drops it: the client is denied, the reason is kept for the log") {
+        auto sc = server_config(keys().alice.public_key());
+        sc.authorize_async = [](const twoway::NeedClientVerdict&, twoway::PendingVerdict) {};  // dropped
+        Stream server(std::move(sk.server), std::move(sc));
+        Stream client(std::move(sk.client), client_config(keys().alice, keys().host.public_key()));
+        std::optional<std::error_code> se, ce;
+        server.async_handshake([&](std::error_code e) { se = e; });
+        client.async_handshake([&](std::error_code e) { ce = e; });
+        io.run();
+        REQUIRE(se == ec_of(errc::auth_denied));
+        REQUIRE(ce == ec_of(errc::auth_denied));
+        REQUIRE(server.denial_reason() == "no verdict was given");
+    }
+    SECTION("client drops it: the server key is rejected") {
+        auto cc = client_config(keys().alice, keys().host.public_key());
+        cc.verify_server_async = [](const twoway::PublicKey&, twoway::PendingVerdict) {};
+        Stream server(std::move(sk.server), server_config(keys().alice.public_key()));
+        Stream client(std::move(sk.client), std::move(cc));
+        std::optional<std::error_code> ce;
+        server.async_handshake([&](std::error_code) {});
+        client.async_handshake([&](std::error_code e) {
+            ce = e;
+            client.next_layer().close();  // the server then sees the end of the connection
+        });
+        io.run();
+        REQUIRE(ce == ec_of(errc::host_key_rejected));
+    }
+    SECTION("server rejects with a reason") {
+        auto sc = server_config(keys().alice.public_key());
+        sc.authorize_async = [](const twoway::NeedClientVerdict&, twoway::PendingVerdict pv) { pv.reject("no such account"); };
+        Stream server(std::move(sk.server), std::move(sc));
+        Stream client(std::move(sk.client), client_config(keys().alice, keys().host.public_key()));
+        std::optional<std::error_code> se;
+        server.async_handshake([&](std::error_code e) { se = e; });
+        client.async_handshake([&](std::error_code) {});
+        io.run();
+        REQUIRE(se == ec_of(errc::auth_denied));
+        REQUIRE(server.denial_reason() == "no such account");
+    }
+}
+
+TEST_CASE("stream: the pre-authentication byte cap stops a peer that never finishes", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    auto sc = server_config(keys().alice.public_key());
+    sc.preauth_byte_cap = 1000;
+    Stream server(std::move(sk.server), std::move(sc));
+    // A client_hello header announcing a 4000-byte body (within the message's bounds, so the handshake
+    // waits for it), then more bytes than the cap.
+    std::vector<std::byte> flight(4 + 5000, std::byte{0x41});
+    flight[0] = std::byte{0x01};
+    flight[1] = std::byte{0x00};
+    flight[2] = std::byte{0x0f};
+    flight[3] = std::byte{0xa0};
+    std::optional<std::error_code> se;
+    std::size_t written = 0;
+    server.async_handshake([&](std::error_code e) { se = e; });
+    asio::async_write(sk.client, asio::buffer(flight), [&](std::error_code, std::size_t n) { written = n; });
+    io.run();
+    REQUIRE(written == flight.size());
+    REQUIRE(se == ec_of(errc::preauth_limit));
+    // It read one byte past the cap, no more: the rest is still in the socket.
+    const std::size_t read = flight.size() - server.next_layer().available();
+    REQUIRE(read == 1001);
+}
+
+TEST_CASE("stream: the server's first-flight hook and the paced denial", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    auto sc = server_config(keys().alice.public_key());  // mallory is not allowed
+    int answers = 0;
+    std::optional<std::chrono::steady_clock::time_point> proof_seen;
+    const auto pace = std::chrono::milliseconds(150);
+    sc.on_answer = [&] { ++answers; };
+    sc.denial_time = [&](std::chrono::steady_clock::time_point proof) {
+        proof_seen = proof;
+        return proof + pace;
+    };
+    Stream server(std::move(sk.server), std::move(sc));
+    Stream client(std::move(sk.client), client_config(keys().mallory, keys().host.public_key()));
+    std::optional<std::error_code> se, ce;
+    std::chrono::steady_clock::time_point denied_at{};
+    server.async_handshake([&](std::error_code e) { se = e; });
+    client.async_handshake([&](std::error_code e) {
+        ce = e;
+        denied_at = std::chrono::steady_clock::now();
+    });
+    io.run();
+    REQUIRE(answers == 1);
+    REQUIRE(se == ec_of(errc::auth_denied));
+    REQUIRE(ce == ec_of(errc::auth_denied));
+    REQUIRE(proof_seen);
+    // The denial left no sooner than the deadline the hook gave.
+    REQUIRE(denied_at - *proof_seen >= pace);
+}
+
+TEST_CASE("stream: async_read_view hands out plaintext without a copy, in order, up to max", "[stream]") {
+    asio::io_context io;
+    Handshaked h = handshake_pair(io);
+    const auto msg = pattern(200000);
+    std::vector<std::byte> got;
+    std::error_code end;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await asio::async_write(h.client, asio::buffer(msg), asio::use_awaitable);
+        co_await h.client.async_shutdown(asio::use_awaitable);
+    }, asio::detached);
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+        auto [z, none] = co_await h.server.async_read_view(0, tuple);
+        REQUIRE_FALSE(z);
+        REQUIRE(none.empty());
+        for (;;) {
+            auto [ec, view] = co_await h.server.async_read_view(7000, tuple);
+            if (ec) {
+                end = ec;
+                break;
+            }
+            REQUIRE_FALSE(view.empty());
+            REQUIRE(view.size() <= 7000);
+            got.insert(got.end(), view.begin(), view.end());
+        }
+    }, asio::detached);
+    io.run();
+    REQUIRE(got == msg);
+    REQUIRE(end == std::error_code(asio::error::eof));
 }

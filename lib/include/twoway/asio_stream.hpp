@@ -19,13 +19,21 @@
 // async_shutdown) may be outstanding at a time, from one strand; the handshake runs alone. The
 // stream sets TCP_NODELAY on a TCP lowest layer (each handshake flight and each write_some is one
 // write, so Nagle would only add latency). Pre-authentication deadlines are the caller's: cancel or
-// close the socket from a timer.
+// close the socket from a timer. Pre-authentication bytes are capped (preauth_byte_cap): a peer that
+// sends more before the handshake ends fails it with errc::preauth_limit, and no more is read.
+//
+// Verdicts may wait: verify_server_async and authorize_async hand the callback a PendingVerdict to
+// answer now or later (a directory look-up, PAM, a person at a prompt), while the event loop goes on.
 #pragma once
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <functional>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,6 +47,8 @@
 #include <asio/compose.hpp>
 #include <asio/error.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/basic_waitable_timer.hpp>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
@@ -50,11 +60,58 @@
 
 namespace twoway {
 
+// A verdict the handshake waits for: is this server key the one expected (client), may this key log in
+// to this account (server). Answer it exactly once, now or later, from any thread: the handshake goes
+// on on the stream's executor. A PendingVerdict destroyed unanswered is a refusal (fail closed), so a
+// callback that loses it, or throws, never lets a peer in and never leaves the handshake hanging.
+class PendingVerdict {
+public:
+    PendingVerdict() = default;  // answered already: accept() and reject() do nothing
+    PendingVerdict(PendingVerdict&&) noexcept = default;
+    PendingVerdict& operator=(PendingVerdict&& other) noexcept {
+        if (this != &other) {
+            reject("the verdict was replaced unanswered");
+            impl_ = std::move(other.impl_);
+        }
+        return *this;
+    }
+    PendingVerdict(const PendingVerdict&) = delete;
+    PendingVerdict& operator=(const PendingVerdict&) = delete;
+    ~PendingVerdict() { reject("no verdict was given"); }
+
+    // Client: the server key is trusted. Server: the key may log in to the account.
+    void accept() { give(true, {}); }
+    // The opposite; the reason goes to the server's denial_reason() (never to the peer).
+    void reject(std::string reason = "refused by the verdict callback") { give(false, std::move(reason)); }
+    // Not answered yet.
+    [[nodiscard]] bool pending() const noexcept { return impl_ != nullptr; }
+
+    // For the stream: the handshake operation waiting for this verdict.
+    struct Waiter {
+        virtual ~Waiter() = default;
+        virtual void give(bool accepted, std::string reason) = 0;
+    };
+    explicit PendingVerdict(std::unique_ptr<Waiter> waiter) noexcept : impl_(std::move(waiter)) {}
+
+private:
+    void give(bool accepted, std::string reason) {
+        if (!impl_) return;
+        std::unique_ptr<Waiter> w = std::move(impl_);
+        w->give(accepted, std::move(reason));
+    }
+    std::unique_ptr<Waiter> impl_;
+};
+
+// The pre-authentication byte cap both roles apply by default: twoway's handshake messages are a few
+// hundred bytes (a certificate adds a few kilobytes), so 16 KiB is ample and bounds what an
+// unauthenticated peer can make the stream read.
+inline constexpr std::size_t default_preauth_byte_cap = 16 * 1024;
+
 // The client's side: its identity and account, and the verdict on the server's key (for example a
-// known_hosts check). An empty verify_server rejects every server.
+// known_hosts check). An empty verify_server (and verify_server_async) rejects every server.
 struct StreamClientConfig {
     ClientConfig handshake;  // handshake.identity must outlive the stream
-    std::function<bool(const PublicKey& server_key)> verify_server;
+    std::function<bool(const PublicKey& server_key)> verify_server{};
     Rng* rng = nullptr;  // null: system_rng()
     Channel::Options channel{};
     // Early data: async_handshake completes as soon as client_auth is written, so the first
@@ -63,15 +120,35 @@ struct StreamClientConfig {
     // if the server refused the client (what was written meanwhile was discarded unread by the
     // server). verdict_pending() is true until then; exporter() waits for the verdict too.
     bool early_data = false;
+    // (Members added after the first release go last, so that positional initialisation keeps working.)
+    // The verdict that may wait (a prompt, a directory): used instead of verify_server when set.
+    std::function<void(const PublicKey& server_key, PendingVerdict verdict)> verify_server_async{};
+    // Bytes the server may send before the handshake ends; more fails it with errc::preauth_limit.
+    std::size_t preauth_byte_cap = default_preauth_byte_cap;
 };
 
 // The server's side: its host key, and the verdict on a client key for an account (for example an
-// authorized_keys check). An empty authorize refuses every client.
+// authorized_keys check). An empty authorize (and authorize_async) refuses every client.
 struct StreamServerConfig {
     ServerConfig handshake;  // handshake.host_key must outlive the stream
-    std::function<bool(const std::string& account, const PublicKey& client_key)> authorize;
+    std::function<bool(const std::string& account, const PublicKey& client_key)> authorize{};
     Rng* rng = nullptr;
     Channel::Options channel{};
+    // (Members added after the first release go last, so that positional initialisation keeps working.)
+    // The verdict that may wait (account look-up, a directory, PAM): used instead of authorize when set.
+    // The client has proved it holds client_key when this is called.
+    std::function<void(const NeedClientVerdict& request, PendingVerdict verdict)> authorize_async{};
+    // Bytes a client may send before the handshake ends; more fails it with errc::preauth_limit
+    // (nothing is answered, no more is read).
+    std::size_t preauth_byte_cap = default_preauth_byte_cap;
+    // Called when the server's first flight (server_hello, server_auth) exists, before it is written:
+    // from then on the client has had an answer (a server ranking unauthenticated connections uses it).
+    std::function<void()> on_answer{};
+    // When the generic denial may leave, given when the bytes that completed the client's proof
+    // arrived. Unset: at once. A server that sends every denial at one deadline after the proof, so
+    // that timing tells no reason for a refusal apart, returns that deadline. Not applied when the
+    // denial answers the client's own end of input.
+    std::function<std::chrono::steady_clock::time_point(std::chrono::steady_clock::time_point proof)> denial_time{};
 };
 
 template <class NextLayer>
@@ -81,6 +158,8 @@ public:
     using lowest_layer_type = typename next_layer_type::lowest_layer_type;
     using executor_type = typename next_layer_type::executor_type;
 
+    // The handshake reads at most this much at a time.
+    static constexpr std::size_t handshake_read_size = 4096;
     // Most application data handed to the transport per async_write_some: four full records.
     static constexpr std::size_t max_write_size = 4 * Channel::max_payload;
 
@@ -135,6 +214,16 @@ public:
             read_op<MutableBufferSequence>{*this, buffers}, token, next_);
     }
 
+    // Reads application data without copying it: completes with a view of at most `max` bytes of
+    // plaintext inside the stream's receive buffer, valid until the next operation on the stream (read
+    // or write) starts. Same errors and end of stream as async_read_some; an empty view only for
+    // max == 0 or with an error. Signature: void(std::error_code, std::span<const std::byte>).
+    template <class CompletionToken>
+    auto async_read_view(std::size_t max, CompletionToken&& token) {
+        return asio::async_compose<CompletionToken, void(std::error_code, std::span<const std::byte>)>(
+            read_op<view_request>{*this, view_request{max}}, token, next_);
+    }
+
     // Seals up to max_write_size bytes of `buffers` and writes the records completely before completing.
     // Signature: void(std::error_code, std::size_t).
     template <class ConstBufferSequence, class CompletionToken>
@@ -168,11 +257,12 @@ private:
 
     // Completes now if the operation has done I/O already, else through a post: a handler is never
     // invoked from inside the initiating function.
+    template <class R = std::size_t>
     struct completion_base {
         bool io_started = false;
         bool posted = false;
         std::error_code ec;
-        std::size_t n = 0;
+        R n{};
 
         template <class Self, class... N>
         void finish(Self& self, std::error_code e, N... n_) {
@@ -184,13 +274,44 @@ private:
         }
     };
 
+    // The verdict, once given: set by the waiter, read when the operation resumes.
+    struct VerdictSlot {
+        bool given = false;
+        bool accepted = false;
+        std::string reason;
+    };
+
+    // Holds the suspended handshake operation until its verdict is given, then resumes it on its own
+    // executor (never inline in the callback that answers).
+    template <class Self>
+    struct VerdictWaiter final : PendingVerdict::Waiter {
+        Self self;
+        std::shared_ptr<VerdictSlot> slot;
+        VerdictWaiter(Self&& s, std::shared_ptr<VerdictSlot> sl) : self(std::move(s)), slot(std::move(sl)) {}
+        void give(bool accepted, std::string reason) override {
+            slot->accepted = accepted;
+            slot->reason = std::move(reason);
+            slot->given = true;
+            asio::post(std::move(self));
+        }
+    };
+
+    using timer_type = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
+                                                  executor_type>;
+
     template <class Handshake>
-    struct handshake_op : completion_base {
+    struct handshake_op : completion_base<> {
+        static constexpr bool is_server = std::is_same_v<Handshake, ServerHandshake>;
         stream& s;
         Handshake hs;
         std::vector<std::byte> out{};
         std::vector<std::byte> in{};
-        enum class state { start, writing, reading } st = state::start;
+        std::size_t received = 0;  // bytes fed to the handshake (preauth_byte_cap)
+        std::chrono::steady_clock::time_point last_read{};
+        bool answered = false;      // server: its first flight has gone out
+        bool input_ended = false;   // the peer ended its side
+        std::shared_ptr<VerdictSlot> verdict{};  // a verdict callback holds the operation
+        enum class state { start, writing, reading, awaiting_verdict, pacing } st = state::start;
 
         handshake_op(stream& st_, Handshake h) : s(st_), hs(std::move(h)) {}
 
@@ -203,19 +324,37 @@ private:
                     s.set_no_delay();
                     break;
                 case state::writing:
-                    if (ec) return self.complete(ec);
+                    // After the peer's end, a failed write of our answer is still that end's doing.
+                    if (ec) return self.complete(input_ended && hs.error() ? hs.error() : ec);
                     break;
                 case state::reading:
+                    last_read = std::chrono::steady_clock::now();
                     if (ec == asio::error::eof) {
+                        input_ended = true;
                         (void)hs.end_of_input();  // the failure shows up as HandshakeFailed below
                     } else if (ec) {
                         return self.complete(ec);
                     } else {
+                        received += n;
                         (void)hs.feed(std::span<const std::byte>(in.data(), n));
                     }
                     break;
+                case state::awaiting_verdict:
+                    this->io_started = true;  // resumed through a post: never inside the initiation
+                    apply_verdict(*verdict);
+                    verdict.reset();
+                    break;
+                case state::pacing:
+                    return write(self);  // the denial taken before the wait
             }
             step(self);
+        }
+
+        template <class Self>
+        void write(Self& self) {
+            st = state::writing;
+            this->io_started = true;
+            asio::async_write(s.next_, asio::buffer(out.data(), out.size()), std::move(self));
         }
 
         template <class Self>
@@ -224,12 +363,27 @@ private:
                 // Output first, always: on failure it holds the server's generic denial.
                 out = hs.take_output();
                 if (!out.empty()) {
-                    st = state::writing;
-                    this->io_started = true;
-                    asio::async_write(s.next_, asio::buffer(out.data(), out.size()), std::move(self));
-                    return;
+                    if constexpr (is_server) {
+                        const auto& c = std::get<StreamServerConfig>(s.config_);
+                        const bool failed = std::holds_alternative<HandshakeFailed>(hs.event());
+                        if (!answered && !failed) {
+                            answered = true;
+                            if (c.on_answer) c.on_answer();
+                        } else if (failed && answered && !input_ended && c.denial_time) {
+                            const auto until = c.denial_time(last_read);
+                            if (until > std::chrono::steady_clock::now()) {
+                                st = state::pacing;
+                                this->io_started = true;
+                                if (!s.pace_) s.pace_ = std::make_unique<timer_type>(s.get_executor());
+                                s.pace_->expires_at(until);
+                                s.pace_->async_wait(std::move(self));
+                                return;
+                            }
+                        }
+                    }
+                    return write(self);
                 }
-                if constexpr (std::is_same_v<Handshake, ClientHandshake>) {
+                if constexpr (!is_server) {
                     // client_auth is written: with early data the session starts now (see install_early).
                     if (hs.early_data_ready() && std::get<StreamClientConfig>(s.config_).early_data) {
                         return this->finish(self, s.install_early(hs));
@@ -237,52 +391,86 @@ private:
                 }
                 const auto event = hs.event();
                 if (std::holds_alternative<WantInput>(event)) {
-                    if (in.empty()) in.resize(16 * 1024);
+                    const std::size_t cap = std::visit([](const auto& c) { return c.preauth_byte_cap; }, s.config_);
+                    if (received > cap) return this->finish(self, make_error_code(errc::preauth_limit));
+                    // Handshake flights are a few hundred bytes: a small buffer keeps what an unauthenticated
+                    // peer costs a server small (several reads bring a larger flight).
+                    if (in.empty()) in.resize(handshake_read_size);
+                    // Never read past the cap: one byte beyond it is enough to know.
+                    const std::size_t room = cap - received < in.size() ? cap - received + 1 : in.size();
                     st = state::reading;
                     this->io_started = true;
-                    s.next_.async_read_some(asio::buffer(in.data(), in.size()), std::move(self));
+                    s.next_.async_read_some(asio::buffer(in.data(), room), std::move(self));
                     return;
                 }
                 if (const auto* f = std::get_if<HandshakeFailed>(&event)) {
-                    if constexpr (std::is_same_v<Handshake, ServerHandshake>) s.denial_reason_ = hs.denial_reason();
+                    if constexpr (is_server) s.denial_reason_ = hs.denial_reason();
                     return this->finish(self, f->error);
                 }
                 if (std::holds_alternative<HandshakeComplete>(event)) return this->finish(self, s.install(hs));
-                verdict(event);
+                if (ask_verdict(self, event)) return;  // the operation now waits for the verdict
             }
         }
 
-        template <class Event>
-        void verdict(const Event& event) {
-            if constexpr (std::is_same_v<Handshake, ClientHandshake>) {
+        // Asks the caller's verdict. True if it was handed to an asynchronous callback (which then
+        // holds the operation); false if it was given at once.
+        template <class Self, class Event>
+        bool ask_verdict(Self& self, const Event& event) {
+            if constexpr (!is_server) {
                 const auto& v = std::get<NeedServerVerdict>(event);
-                const auto& check = std::get<StreamClientConfig>(s.config_).verify_server;
-                (void)(check && check(v.server_key) ? hs.accept_server() : hs.reject_server());
+                const auto& c = std::get<StreamClientConfig>(s.config_);
+                if (c.verify_server_async) {
+                    const PublicKey key = v.server_key;
+                    suspend(self, [&c, key](PendingVerdict pv) { c.verify_server_async(key, std::move(pv)); });
+                    return true;
+                }
+                (void)(c.verify_server && c.verify_server(v.server_key) ? hs.accept_server() : hs.reject_server());
             } else {
                 const auto& v = std::get<NeedClientVerdict>(event);
-                const auto& check = std::get<StreamServerConfig>(s.config_).authorize;
-                (void)(check && check(v.account, v.client_key) ? hs.authorize()
-                                                                : hs.deny("refused by the authorize callback"));
+                const auto& c = std::get<StreamServerConfig>(s.config_);
+                if (c.authorize_async) {
+                    const NeedClientVerdict request = v;
+                    suspend(self, [&c, &request](PendingVerdict pv) { c.authorize_async(request, std::move(pv)); });
+                    return true;
+                }
+                (void)(c.authorize && c.authorize(v.account, v.client_key) ? hs.authorize()
+                                                                          : hs.deny("refused by the authorize callback"));
+            }
+            return false;
+        }
+
+        // Moves the operation into a PendingVerdict and hands it to `ask`. Nothing of this object may be
+        // touched afterwards: it has moved (and may already be running again on the executor).
+        template <class Self, class Ask>
+        void suspend(Self& self, Ask&& ask) {
+            st = state::awaiting_verdict;
+            verdict = std::make_shared<VerdictSlot>();
+            auto slot = verdict;
+            ask(PendingVerdict(std::make_unique<VerdictWaiter<Self>>(std::move(self), std::move(slot))));
+        }
+
+        void apply_verdict(const VerdictSlot& v) {
+            if constexpr (!is_server) {
+                (void)(v.accepted ? hs.accept_server() : hs.reject_server());
+            } else {
+                (void)(v.accepted ? hs.authorize() : hs.deny(v.reason));
             }
         }
     };
 
     // After the handshake: the channel from its traffic secrets, and any records that came with the
-    // last handshake message.
+    // last handshake message (the channel reads those first).
     template <class Handshake>
     std::error_code install(Handshake& hs) {
         Result<HandshakeResult> r = hs.take_result();
         if (!r) return r.error();
-        pending_ = std::move(r->leftover);
-        pending_pos_ = 0;
         return start_channel(*r);
     }
 
-    // The channel from a result's traffic secrets; the result (secrets moved out) is kept as info_.
+    // The channel from a result (its secrets and leftover moved out); the rest is kept as info_.
     std::error_code start_channel(HandshakeResult& r) {
         const Channel::Options opts = std::visit([](const auto& c) { return c.channel; }, config_);
-        Result<Channel> ch = Channel::create(static_cast<std::uint16_t>(r.suite), std::move(r.send_secret),
-                                             std::move(r.recv_secret), opts);
+        Result<Channel> ch = Channel::create(r, opts);
         if (!ch) return ch.error();
         channel_.emplace(std::move(*ch));
         info_.emplace(std::move(r));
@@ -299,19 +487,28 @@ private:
         return {};
     }
 
-    // The server's verdict came: its exporter and the records that followed it.
+    // The server's verdict came: its exporter, and the records that followed it for the channel.
     std::error_code finish_early() {
         Result<HandshakeResult> r = early_hs_->take_result();
         if (!r) return r.error();
-        pending_ = std::move(r->leftover);
-        pending_pos_ = 0;
+        if (Status st = channel_->take_leftover(*r); !st) return st.error();
         info_.emplace(std::move(*r));
         early_hs_.reset();
         return {};
     }
 
+    // async_read_view's request: no buffers, at most `max` bytes handed out as a view.
+    struct view_request {
+        std::size_t max;
+    };
+
+    // Reads application data: copied into the caller's buffers (read_op<Buffers>), or handed out as a
+    // view into the channel's buffer (read_op<view_request>).
     template <class Buffers>
-    struct read_op : completion_base {
+    struct read_op : completion_base<std::conditional_t<std::is_same_v<Buffers, view_request>,
+                                                        std::span<const std::byte>, std::size_t>> {
+        static constexpr bool view = std::is_same_v<Buffers, view_request>;
+        using result_type = std::conditional_t<view, std::span<const std::byte>, std::size_t>;
         stream& s;
         Buffers buffers;
         std::size_t capacity = 0;
@@ -321,27 +518,39 @@ private:
 
         read_op(stream& st_, const Buffers& b) : s(st_), buffers(b) {}
 
+        [[nodiscard]] result_type done() const {
+            if constexpr (view) {
+                return {};
+            } else {
+                return copied;
+            }
+        }
+
         template <class Self>
         void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
             if (this->posted) return self.complete(this->ec, this->n);
             if (!started) {
                 started = true;
-                if (!s.channel_) return this->finish(self, make_error_code(errc::bad_state), std::size_t{0});
-                capacity = asio::buffer_size(buffers);
-                if (capacity == 0) return this->finish(self, std::error_code{}, std::size_t{0});
+                if (!s.channel_) return this->finish(self, make_error_code(errc::bad_state), result_type{});
+                if constexpr (view) {
+                    capacity = buffers.max;
+                } else {
+                    capacity = asio::buffer_size(buffers);
+                }
+                if (capacity == 0) return this->finish(self, std::error_code{}, result_type{});
             } else if (verdict_read) {
                 verdict_read = false;
                 if (ec == asio::error::eof) {
                     (void)s.early_hs_->end_of_input();  // shows up as HandshakeFailed below
                 } else if (ec) {
-                    return self.complete(ec, std::size_t{0});
+                    return self.complete(ec, result_type{});
                 } else {
                     (void)s.early_hs_->feed(std::span<const std::byte>(s.verdict_buf_.data(), n));
                 }
             } else if (ec == asio::error::eof) {
                 (void)s.channel_->end_of_input();  // truncated unless the close came: read() reports it
             } else if (ec) {
-                return self.complete(ec, copied);
+                return self.complete(ec, done());
             } else {
                 (void)s.channel_->commit(n);  // a bad length fails the channel: read() reports it
             }
@@ -353,10 +562,10 @@ private:
             if (s.early_hs_) {
                 const ClientEvent event = s.early_hs_->event();
                 if (const auto* f = std::get_if<HandshakeFailed>(&event)) {
-                    return this->finish(self, f->error, std::size_t{0});  // sticky: every read says so
+                    return this->finish(self, f->error, result_type{});  // sticky: every read says so
                 }
                 if (std::holds_alternative<HandshakeComplete>(event)) {
-                    if (std::error_code e = s.finish_early()) return this->finish(self, e, std::size_t{0});
+                    if (std::error_code e = s.finish_early()) return this->finish(self, e, result_type{});
                 } else {
                     if (s.verdict_buf_.empty()) s.verdict_buf_.resize(4096);
                     verdict_read = true;
@@ -370,26 +579,25 @@ private:
             for (;;) {
                 Result<Channel::Received> r = ch.read(capacity - copied);
                 // Deliver what was already copied; a sticky error comes back on the next call.
-                if (!r) return this->finish(self, copied > 0 ? std::error_code{} : r.error(), copied);
+                if (!r) return this->finish(self, copied > 0 ? std::error_code{} : r.error(), done());
                 switch (r->kind) {
                     case Channel::Received::Kind::data:
-                        copy_out(r->data);
-                        if (copied == capacity) return this->finish(self, std::error_code{}, copied);
-                        continue;
+                        // A view stays valid until the next operation on the stream: the channel is not
+                        // touched before the caller's handler runs.
+                        if constexpr (view) {
+                            return this->finish(self, std::error_code{}, r->data);
+                        } else {
+                            copy_out(r->data);
+                            if (copied == capacity) return this->finish(self, std::error_code{}, copied);
+                            continue;
+                        }
                     case Channel::Received::Kind::closed:
                         return this->finish(
-                            self, copied > 0 ? std::error_code{} : std::error_code(asio::error::eof), copied);
+                            self, copied > 0 ? std::error_code{} : std::error_code(asio::error::eof), done());
                     case Channel::Received::Kind::need_more:
                         break;
                 }
-                if (copied > 0) return this->finish(self, std::error_code{}, copied);
-                if (s.pending_pos_ < s.pending_.size()) {  // records that arrived with the handshake
-                    Result<std::size_t> fed = ch.feed(std::span<const std::byte>(s.pending_).subspan(s.pending_pos_));
-                    if (!fed) return this->finish(self, fed.error(), std::size_t{0});
-                    s.pending_pos_ += *fed;
-                    if (s.pending_pos_ == s.pending_.size()) s.pending_ = {};
-                    continue;
-                }
+                if (copied > 0) return this->finish(self, std::error_code{}, done());
                 const std::span<std::byte> room = ch.prepare();
                 this->io_started = true;
                 s.next_.async_read_some(asio::buffer(room.data(), room.size()), std::move(self));
@@ -397,7 +605,7 @@ private:
             }
         }
 
-        void copy_out(std::span<const std::byte> data) {
+        void copy_out(std::span<const std::byte> data) requires(!view) {
             std::size_t skip = copied;
             for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers) && !data.empty();
                  ++it) {
@@ -416,7 +624,7 @@ private:
     };
 
     template <class Buffers>
-    struct write_op : completion_base {
+    struct write_op : completion_base<> {
         stream& s;
         Buffers buffers;
         std::size_t consumed = 0;
@@ -449,7 +657,7 @@ private:
         }
     };
 
-    struct shutdown_op : completion_base {
+    struct shutdown_op : completion_base<> {
         stream& s;
 
         explicit shutdown_op(stream& st_) : s(st_) {}
@@ -472,12 +680,11 @@ private:
     std::optional<Channel> channel_;
     std::optional<HandshakeResult> info_;   // the handshake's outcome, its traffic secrets moved out
     std::string denial_reason_;
-    std::vector<std::byte> pending_;        // leftover bytes from the handshake, for the channel
-    std::size_t pending_pos_ = 0;
     std::vector<std::byte> wbuf_;           // sealed records on their way out, reused
     std::optional<ClientHandshake> early_hs_;  // early data: the handshake until its verdict is read
     std::vector<std::byte> verdict_buf_;       // early data: bytes read while waiting for the verdict
     std::array<std::byte, Channel::control_record_size> close_record_{};
+    std::unique_ptr<timer_type> pace_;         // server: holds the denial until denial_time
 };
 
 }  // namespace twoway

@@ -34,6 +34,8 @@ namespace detail {
 struct ChannelTestHook;  // lets unit tests move sequence numbers near the wrap; defined only in lib/src
 }
 
+class HandshakeResult;  // <twoway/handshake.hpp>
+
 // Cipher suite numbers carried by the handshake.
 enum class Suite : std::uint16_t {
     x25519_ed25519_chacha20poly1305 = 0x0001,  // the only one implemented
@@ -71,10 +73,23 @@ public:
         std::span<const std::byte> data;
     };
 
-    // errc::unsupported_suite for any suite but 0x0001, errc::invalid_argument for bad options.
-    [[nodiscard]] static Result<Channel> create(std::uint16_t suite, SecretBytes<64> send_secret,
+    // The seam between handshake and channel, used by every driver: the channel for a completed (or,
+    // with early data, an early) handshake result. Moves the traffic secrets and the leftover bytes
+    // (records that came with the last handshake message) out of `result`; what stays there (peer,
+    // account, session id, exporter) is the caller's. The leftover is read before anything the
+    // transport brings later: read() opens it first, and prepare() hands out room only once it is all
+    // in the receive buffer. errc::unsupported_suite for a suite this library cannot run,
+    // errc::invalid_argument for bad options or a result whose secrets were already taken.
+    [[nodiscard]] static Result<Channel> create(HandshakeResult& result, Options options);
+    [[nodiscard]] static Result<Channel> create(HandshakeResult& result);
+    // Early data: the channel was created from the early result; the completed result (the server's
+    // verdict) brings the records that followed it. Moves result.leftover in, behind what is pending.
+    Status take_leftover(HandshakeResult& result);
+
+    // From raw traffic secrets (test vectors, tools that derive them themselves). Same errors.
+    [[nodiscard]] static Result<Channel> create(Suite suite, SecretBytes<64> send_secret,
                                                 SecretBytes<64> recv_secret, Options options);
-    [[nodiscard]] static Result<Channel> create(std::uint16_t suite, SecretBytes<64> send_secret,
+    [[nodiscard]] static Result<Channel> create(Suite suite, SecretBytes<64> send_secret,
                                                 SecretBytes<64> recv_secret) {
         return create(suite, std::move(send_secret), std::move(recv_secret), Options{});
     }
@@ -104,7 +119,8 @@ public:
 
     // ---- receiving --------------------------------------------------------------------------------
     // Free space at the end of the receive buffer for the transport to read into; then commit(n).
-    // Never empty after read() returned need_more. Empty after a failure.
+    // Never empty after read() returned need_more. Empty after a failure, and while leftover bytes
+    // from the handshake are still waiting for room (read() first).
     [[nodiscard]] std::span<std::byte> prepare();
     // Marks n bytes of prepare()'s span as received. Checks a newly complete record header at once.
     Status commit(std::size_t n);
@@ -112,7 +128,8 @@ public:
     // until need_more, then feed the rest.
     [[nodiscard]] Result<std::size_t> feed(std::span<const std::byte> bytes);
 
-    // Opens the next buffered record(s). Returns at most `max` bytes of application data at a time
+    // Opens the next buffered record(s). Call it until need_more before reading the transport again:
+    // complete records may already be buffered (the leftover, or several records from one read). Returns at most `max` bytes of application data at a time
     // (the rest of a record stays for the next call). Key updates are handled inside; empty data
     // records are skipped.
     [[nodiscard]] Result<Received> read(std::size_t max = std::numeric_limits<std::size_t>::max());
@@ -126,7 +143,7 @@ public:
     [[nodiscard]] std::error_code error() const noexcept;  // the sticky failure, if any
     [[nodiscard]] bool close_sent() const noexcept;
     [[nodiscard]] bool close_received() const noexcept;
-    [[nodiscard]] std::uint16_t suite() const noexcept;
+    [[nodiscard]] Suite suite() const noexcept;
 
 private:
     struct Impl;

@@ -39,6 +39,7 @@ enum class errc {
     counter_exhausted,        // a record counter would wrap: the session must end
     window_exceeded,          // the peer sent beyond its flow-control window (or overflowed it)
     host_key_mac_invalid,     // stealth mode: client_hello without a valid host_key_mac (PROTOCOL.md 4.1.1)
+    preauth_limit,            // the peer sent more than the pre-authentication byte cap before the handshake ended
 
     // 200..299: local configuration or usage
     invalid_argument = 200,

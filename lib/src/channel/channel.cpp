@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <twoway/handshake.hpp>
+
 #include "channel/channel_impl.hpp"
 #include "crypto/crypto.hpp"
 
@@ -43,17 +45,45 @@ Channel::Channel(Channel&&) noexcept = default;
 Channel& Channel::operator=(Channel&&) noexcept = default;
 Channel::~Channel() = default;
 
-Result<Channel> Channel::create(std::uint16_t suite, SecretBytes<64> send_secret, SecretBytes<64> recv_secret,
+Result<Channel> Channel::create(Suite suite, SecretBytes<64> send_secret, SecretBytes<64> recv_secret,
                                 Options options) {
-    if (suite != static_cast<std::uint16_t>(Suite::x25519_ed25519_chacha20poly1305)) return errc::unsupported_suite;
+    if (suite != Suite::x25519_ed25519_chacha20poly1305) return errc::unsupported_suite;
     if (options.rekey_after_bytes == 0 || !send_secret.valid() || !recv_secret.valid()) return errc::invalid_argument;
     return Channel(std::make_unique<Impl>(suite, std::move(send_secret), std::move(recv_secret), options));
+}
+
+Result<Channel> Channel::create(HandshakeResult& result, Options options) {
+    // Checked before anything is moved out, so a refused result keeps its secrets.
+    if (result.suite != Suite::x25519_ed25519_chacha20poly1305) return errc::unsupported_suite;
+    if (options.rekey_after_bytes == 0 || !result.send_secret.valid() || !result.recv_secret.valid()) {
+        return errc::invalid_argument;
+    }
+    Result<Channel> ch = create(result.suite, std::move(result.send_secret), std::move(result.recv_secret), options);
+    if (!ch) return ch;
+    if (Status st = ch->take_leftover(result); !st) return fail(st.error());
+    return ch;
+}
+
+Result<Channel> Channel::create(HandshakeResult& result) { return create(result, Options{}); }
+
+Status Channel::take_leftover(HandshakeResult& result) {
+    Impl& s = *impl_;
+    if (s.failed) return fail(s.failed);
+    if (result.leftover.empty()) return {};
+    if (s.leftover_waiting()) {
+        s.leftover.insert(s.leftover.end(), result.leftover.begin(), result.leftover.end());
+    } else {
+        s.leftover = std::move(result.leftover);
+        s.leftover_pos = 0;
+    }
+    result.leftover = {};
+    return {};
 }
 
 std::error_code Channel::error() const noexcept { return impl_->failed; }
 bool Channel::close_sent() const noexcept { return impl_->close_sent; }
 bool Channel::close_received() const noexcept { return impl_->close_received; }
-std::uint16_t Channel::suite() const noexcept { return impl_->suite; }
+Suite Channel::suite() const noexcept { return impl_->suite; }
 
 std::size_t Channel::sealed_size(std::size_t n) const noexcept {
     // Mirrors seal(): records split at max_payload and at the rekey threshold, a key_update in front

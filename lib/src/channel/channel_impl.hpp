@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <system_error>
+#include <vector>
 
 #include <twoway/channel.hpp>
 
@@ -13,11 +15,11 @@
 namespace twoway {
 
 struct Channel::Impl {
-    Impl(std::uint16_t s, SecretBytes<64> send_secret, SecretBytes<64> recv_secret, Options o)
+    Impl(Suite s, SecretBytes<64> send_secret, SecretBytes<64> recv_secret, Options o)
         : suite(s), options(o), send(std::move(send_secret)), recv(std::move(recv_secret)) {}
     ~Impl();
 
-    std::uint16_t suite;
+    Suite suite;
     Options options;
     channel::TrafficKeys send;
     channel::TrafficKeys recv;
@@ -40,11 +42,22 @@ struct Channel::Impl {
     std::size_t end = 0;
     std::size_t high_water = 0;  // bytes of rbuf ever written (what the destructor wipes)
 
+    // Bytes that arrived with the handshake's last message, not yet in rbuf: they come before anything
+    // the transport brings later.
+    std::vector<std::byte> leftover;
+    std::size_t leftover_pos = 0;
+
     // Advances `scan` over every complete record in [scan, end), checking each length field, including
     // that of a trailing incomplete record once its 4 bytes are in.
     Status scan_records();
     // Bytes still missing from the incomplete record at `scan` (its length field already checked).
     [[nodiscard]] std::size_t missing_bytes() const;
+    // Free space at the end of rbuf, moving what must survive to the front first when it runs short.
+    [[nodiscard]] std::span<std::byte> room();
+    // Moves as much of the leftover into rbuf as fits. True once none is waiting; false while some is,
+    // or on failure.
+    [[nodiscard]] bool drain_leftover();
+    [[nodiscard]] bool leftover_waiting() const noexcept { return leftover_pos < leftover.size(); }
 
     Failure fail(errc e) {
         if (!failed) failed = make_error_code(e);

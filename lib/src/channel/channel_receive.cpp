@@ -49,32 +49,54 @@ std::size_t Channel::Impl::missing_bytes() const {
     return len ? header_size + *len - have : 0;
 }
 
+std::span<std::byte> Channel::Impl::room() {
+    if (!rbuf) rbuf.reset(new std::byte[receive_buffer_size]);  // uninitialised on purpose: it is overwritten
+    const bool pending_plain = plain_begin < plain_end;
+    const std::size_t keep = pending_plain ? plain_begin : start;
+    if (keep == end) {
+        plain_begin = plain_end = start = scan = end = 0;
+    } else if (keep > 0 && receive_buffer_size - end < std::max(missing_bytes(), min_read_room)) {
+        // Move what must survive (unread plaintext, unopened records, the partial record) to the front.
+        std::memmove(rbuf.get(), rbuf.get() + keep, end - keep);
+        plain_begin -= pending_plain ? keep : plain_begin;
+        plain_end -= pending_plain ? keep : plain_end;
+        start -= keep;
+        scan -= keep;
+        end -= keep;
+    }
+    return {rbuf.get() + end, receive_buffer_size - end};
+}
+
+bool Channel::Impl::drain_leftover() {
+    if (!leftover_waiting()) return !failed;
+    if (close_received) {  // nothing may follow the peer's close
+        fail(errc::unexpected_message);
+        return false;
+    }
+    const std::span<std::byte> r = room();
+    const std::size_t n = std::min(r.size(), leftover.size() - leftover_pos);
+    if (n > 0) std::memcpy(r.data(), leftover.data() + leftover_pos, n);
+    leftover_pos += n;
+    end += n;
+    high_water = std::max(high_water, end);
+    if (!leftover_waiting()) leftover = {};
+    if (!scan_records()) return false;
+    return !leftover_waiting();
+}
+
 std::span<std::byte> Channel::prepare() {
     Impl& s = *impl_;
     if (s.failed) return {};
-    if (!s.rbuf) s.rbuf.reset(new std::byte[receive_buffer_size]);  // uninitialised on purpose: it is overwritten
-    const bool pending_plain = s.plain_begin < s.plain_end;
-    const std::size_t keep = pending_plain ? s.plain_begin : s.start;
-    if (keep == s.end) {
-        s.plain_begin = s.plain_end = s.start = s.scan = s.end = 0;
-    } else if (keep > 0 && receive_buffer_size - s.end < std::max(s.missing_bytes(), min_read_room)) {
-        // Move what must survive (unread plaintext, unopened records, the partial record) to the front.
-        std::memmove(s.rbuf.get(), s.rbuf.get() + keep, s.end - keep);
-        s.plain_begin -= pending_plain ? keep : s.plain_begin;
-        s.plain_end -= pending_plain ? keep : s.plain_end;
-        s.start -= keep;
-        s.scan -= keep;
-        s.end -= keep;
-    }
-    return {s.rbuf.get() + s.end, receive_buffer_size - s.end};
+    if (!s.drain_leftover()) return {};
+    return s.room();
 }
 
 Status Channel::commit(std::size_t n) {
     Impl& s = *impl_;
     if (s.failed) return fail(s.failed);
     if (n == 0) return {};
+    if (s.eof || s.leftover_waiting()) return errc::bad_state;
     if (!s.rbuf || n > receive_buffer_size - s.end) return errc::invalid_argument;
-    if (s.eof) return errc::bad_state;
     s.end += n;
     s.high_water = std::max(s.high_water, s.end);
     // Nothing may follow the peer's close.
@@ -104,6 +126,14 @@ Result<Channel::Received> Channel::read(std::size_t max) {
         }
         if (s.close_received) return Received{Received::Kind::closed, {}};
         if (s.start == s.scan) {
+            if (s.leftover_waiting()) {
+                // Room is made for at least the rest of the partial record, so each pass completes a
+                // record or takes in all that is left.
+                const std::size_t before = s.leftover_pos;
+                if (!s.drain_leftover() && s.failed) return fail(s.failed);
+                if (s.leftover_pos == before) return s.fail(errc::internal);
+                continue;
+            }
             if (s.eof) return s.fail(errc::truncated);
             return Received{};
         }
@@ -127,7 +157,7 @@ Result<Channel::Received> Channel::read(std::size_t max) {
             case RecordType::close:
                 if (payload_size != 0) return s.fail(errc::malformed);
                 s.close_received = true;
-                if (s.start != s.end) return s.fail(errc::unexpected_message);
+                if (s.start != s.end || s.leftover_waiting()) return s.fail(errc::unexpected_message);
                 break;
             case RecordType::key_update:
                 if (payload_size != 0) return s.fail(errc::malformed);
@@ -144,7 +174,7 @@ Status Channel::end_of_input() {
     if (s.failed) return fail(s.failed);
     s.eof = true;
     // Whatever authenticated data is still buffered is delivered first; read() gives the verdict after.
-    if (s.close_received || s.start != s.scan || s.plain_begin < s.plain_end) return {};
+    if (s.close_received || s.start != s.scan || s.plain_begin < s.plain_end || s.leftover_waiting()) return {};
     return s.fail(errc::truncated);
 }
 

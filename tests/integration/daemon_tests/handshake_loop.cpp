@@ -201,8 +201,7 @@ std::string hog_round(unsigned short port, const twoway::PrivateKey& key, const 
     if (auto e = drive(fd->get(), hs, host, Stop::end); !e.empty()) return e;
     auto result = hs.take_result();
     if (!result) return "handshake: " + result.error().message();
-    auto channel = twoway::Channel::create(static_cast<std::uint16_t>(result->suite), std::move(result->send_secret),
-                                           std::move(result->recv_secret));
+    auto channel = twoway::Channel::create(*result);  // takes in the records that came with the verdict
     if (!channel) return "channel: " + channel.error().message();
     if (command == "-") return {};
     ts::Options options;
@@ -216,7 +215,6 @@ std::string hog_round(unsigned short port, const twoway::PrivateKey& key, const 
     if (auto st = channel->seal(sc->take_output(), wire); !st || !write_all(fd->get(), wire)) return "send request";
     if (!input) return {};
     // Wait for ACCEPT (it carries the daemon's window for our input), then fill that window.
-    (void)channel->feed(std::span<const std::byte>(result->leftover));
     while (!sc->accepted()) {
         for (;;) {
             auto r = channel->read();

@@ -45,8 +45,8 @@ double raw(const std::vector<std::byte>& plain, std::size_t messages, unsigned& 
 
 // The record layer: seal into the peer's prepare() span, commit, read() the plaintext view.
 double channel(const std::vector<std::byte>& plain, std::size_t messages, std::size_t per_seal, unsigned& sink) {
-    auto a = Channel::create(0x0001, secret(0), secret(64));
-    auto b = Channel::create(0x0001, secret(64), secret(0));
+    auto a = Channel::create(Suite::x25519_ed25519_chacha20poly1305, secret(0), secret(64));
+    auto b = Channel::create(Suite::x25519_ed25519_chacha20poly1305, secret(64), secret(0));
     if (!a || !b) std::abort();
     std::vector<std::byte> data(per_seal);
     for (std::size_t i = 0; i < per_seal; ++i) data[i] = plain[i % plain.size()];

@@ -27,7 +27,7 @@ inline SecretBytes<64> pattern_secret(std::uint8_t first) {
     return s;
 }
 
-inline constexpr std::uint16_t suite1 = 0x0001;
+inline constexpr Suite suite1 = Suite::x25519_ed25519_chacha20poly1305;
 
 struct Pair {
     Channel a;  // a sends with secret 0x00.., b receives with it

@@ -271,7 +271,7 @@ TEST_CASE("channel sequence numbers must not wrap", "[channel]") {
 
 TEST_CASE("channel rejects unknown suites and bad options", "[channel]") {
     for (std::uint16_t suite : {0x0000, 0x0002, 0x0101, 0xffff}) {
-        auto c = Channel::create(suite, pattern_secret(0), pattern_secret(1));
+        auto c = Channel::create(static_cast<Suite>(suite), pattern_secret(0), pattern_secret(1));
         REQUIRE(c.error() == ec(errc::unsupported_suite));
     }
     Channel::Options zero;
@@ -279,7 +279,7 @@ TEST_CASE("channel rejects unknown suites and bad options", "[channel]") {
     REQUIRE(Channel::create(suite1, pattern_secret(0), pattern_secret(1), zero).error() == ec(errc::invalid_argument));
     auto ok = Channel::create(suite1, pattern_secret(0), pattern_secret(1));
     REQUIRE(ok);
-    REQUIRE(ok->suite() == 0x0001);
+    REQUIRE(ok->suite() == suite1);
 }
 
 TEST_CASE("channel seal into a span that is too small fails without harm", "[channel]") {
