@@ -3,7 +3,7 @@
 #include <charconv>
 #include <string_view>
 
-namespace twoway::cli {
+namespace twoway_client::cli {
 
 namespace {
 
@@ -245,4 +245,4 @@ std::optional<int> parse_escape_char(const std::string& arg) {
     return std::nullopt;
 }
 
-}  // namespace twoway::cli
+}  // namespace twoway_client::cli

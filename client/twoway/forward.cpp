@@ -13,7 +13,9 @@
 #include "log.hpp"
 #include "session_pump.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+namespace session = twoway::session;
 
 namespace {
 
@@ -127,4 +129,4 @@ asio::awaitable<void> Forwarder::accept_loop(std::shared_ptr<Listener> l) {
     }
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -11,7 +11,26 @@
 #include "log.hpp"
 #include "terminal.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+namespace io = twoway::io;
+using twoway::errc;
+using twoway::HostStatus;
+using twoway::HostVerdict;
+using twoway::KnownHostsFile;
+using twoway::PublicKey;
+using twoway::RevocationList;
+using twoway::append_known_host;
+using twoway::check_host;
+using twoway::find_revoked;
+using twoway::fingerprint_sha256;
+using twoway::format_host_port;
+using twoway::known_host_keys;
+using twoway::load_revocation_list;
+using twoway::max_trust_file_size;
+using twoway::parse_known_hosts;
+using twoway::ssh_ed25519_name;
+using twoway::system_rng;
 
 namespace {
 
@@ -258,4 +277,4 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
     return record(c, label, key);
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -25,14 +25,14 @@
 
 #include "client_config.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
 
 // The read-only, system-wide known_hosts (as ssh's /etc/ssh/ssh_known_hosts).
 inline constexpr const char* global_known_hosts_file = "/etc/twoway/known_hosts";
 
 struct HostCheck {
     std::string host;  // the HostName we connect to
-    std::uint16_t port = default_port;
+    std::uint16_t port = twoway::default_port;
     std::vector<std::string> user_files;  // UserKnownHostsFile; new hosts go to the first
     std::vector<std::string> global_files{global_known_hosts_file};
     std::optional<std::string> revoked_file;  // RevokedHostKeys
@@ -41,11 +41,11 @@ struct HostCheck {
 };
 
 // True when the connection may go on.
-[[nodiscard]] bool verify_host_key(const HostCheck& check, const PublicKey& key);
+[[nodiscard]] bool verify_host_key(const HostCheck& check, const twoway::PublicKey& key);
 
 // The first key the known_hosts files hold for the host, if any: the client proves knowledge of it in
 // client_hello (host_key_mac), which a daemon in stealth mode requires. Unreadable files count as empty;
 // only lines that name the host for certain count (known_host_keys).
-[[nodiscard]] std::optional<PublicKey> expected_host_key(const HostCheck& check);
+[[nodiscard]] std::optional<twoway::PublicKey> expected_host_key(const HostCheck& check);
 
-}  // namespace twoway::client
+}  // namespace twoway_client

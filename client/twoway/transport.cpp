@@ -19,7 +19,16 @@
 #include "async.hpp"
 #include "log.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+using twoway::Channel;
+using twoway::ClientConfig;
+using twoway::errc;
+using twoway::fail;
+using twoway::PublicKey;
+using twoway::Result;
+using twoway::Status;
+using twoway::StreamClientConfig;
 
 namespace {
 
@@ -269,4 +278,4 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     co_return c;
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client
