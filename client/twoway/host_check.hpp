@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <twoway/key.hpp>
+#include <twoway/trust.hpp>
 
 #include "client_config.hpp"
 
@@ -40,7 +41,31 @@ struct HostCheck {
     bool batch_mode = false;
 };
 
-// True when the connection may go on.
+// What the policy above does with a verdict, before anything is asked or recorded.
+enum class HostAction {
+    accept,  // known
+    record,  // unknown, and StrictHostKeyChecking adds new keys without asking (accept-new, no)
+    ask,     // unknown with ask, or with accept-new and no when doubtful: only a person at a terminal may add it
+    refuse,  // revoked, changed, uncertain, unknown with yes; or a RevokedHostKeys list that cannot be used
+};
+
+// The policy table. doubtful: a known_hosts file could not be read (or was cut short, or refused for its
+// owner), so "unknown" may be wrong. Pure.
+[[nodiscard]] HostAction host_action(twoway::HostStatus status, StrictHostKeyChecking strict, bool doubtful) noexcept;
+
+struct HostAssessment {
+    HostAction action = HostAction::refuse;
+    twoway::HostVerdict verdict;  // check_host's; or revoked by the RevokedHostKeys list (then nothing else read)
+    std::vector<std::string> revocation_problems;  // the RevokedHostKeys list cannot be used: every key is refused
+    bool doubtful = false;
+};
+
+// Reads the RevokedHostKeys list and the known_hosts files and applies the policy, without asking or
+// recording anything. Known_hosts files it cannot use are reported on stderr, lines it skips with -v.
+[[nodiscard]] HostAssessment assess_host_key(const HostCheck& check, const twoway::PublicKey& key);
+
+// assess_host_key, then what its action says: the warnings, the first-contact challenge, the recording
+// of a new key. True when the connection may go on.
 [[nodiscard]] bool verify_host_key(const HostCheck& check, const twoway::PublicKey& key);
 
 // The first key the known_hosts files hold for the host, if any: the client proves knowledge of it in
