@@ -145,7 +145,10 @@ private:
 
     bool setting(std::string_view keyword, const std::string& value) {
         auto arg = config_argument(value);
-        if (!arg) return set_error("invalid argument for " + std::string(keyword) + ": unprintable characters");
+        if (!arg) {
+            return set_error("invalid argument for " + std::string(keyword) +
+                             ": double quotes and control characters are not allowed");
+        }
         line_.options.push_back(std::string(keyword) + " " + *arg);
         return true;
     }

@@ -112,7 +112,12 @@ TEST_CASE("cli: user@host", "[client]") {
     CHECK(refused({"@example.org"}) == "invalid destination '@example.org' (no user before '@')");
     CHECK(refused({"alice@"}) == "invalid destination 'alice@' (no host)");
     CHECK(refused({"alice@-oProxyCommand=x"}) == "invalid destination 'alice@-oProxyCommand=x'");
-    CHECK(refused({"bad\"user@h"}) == "invalid argument for User: unprintable characters");
+    CHECK(refused({"bad\"user@h"}) ==
+          "invalid argument for User: double quotes and control characters are not allowed");
+    CHECK(refused({"-i", "/keys/a\tb", "h"}) ==
+          "invalid argument for IdentityFile: double quotes and control characters are not allowed");
+    CHECK(refused({"-l", "x\x7f", "h"}) ==
+          "invalid argument for User: double quotes and control characters are not allowed");
 }
 
 TEST_CASE("cli: the remote command keeps its own dashes", "[client]") {
