@@ -7,8 +7,9 @@
 // ssh's words ("twoway: connect to host h port p: Connection refused", "Permission denied
 // (publickey).", "Connection closed by 127.0.0.1 port 4422"), so callers only map it to exit status 255.
 //
-// (transport.cpp includes <twoway/asio_stream.hpp>, hence <twoway/handshake.hpp>; this header does not,
-// to keep Asio out of the files that include it.)
+// (Only transport.cpp includes <twoway/asio_stream.hpp>, hence <twoway/handshake.hpp>: the stream stays
+// behind SecureConnection::Impl, so the files that include this header compile neither. They do get
+// Asio's socket and awaitable types from it.)
 #pragma once
 
 #include <chrono>
