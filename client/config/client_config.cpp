@@ -7,7 +7,13 @@
 #include "trust/config_syntax.hpp"
 #include "trust/text_util.hpp"
 
-namespace twoway {
+namespace twoway_client {
+
+// The library's config lexer and text helpers, shared with twowayd's parser.
+namespace config = twoway::config;
+namespace text = twoway::text;
+using twoway::Location;
+using twoway::TextLines;
 
 namespace {
 
@@ -257,4 +263,4 @@ ParsedClientConfig parse_client_option(std::string_view option) {
     return parse_client_options(std::span<const std::string>(&one, 1));
 }
 
-}  // namespace twoway
+}  // namespace twoway_client

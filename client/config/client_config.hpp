@@ -15,7 +15,7 @@
 
 #include <twoway/trust.hpp>
 
-namespace twoway {
+namespace twoway_client {
 
 enum class StrictHostKeyChecking {
     yes,         // never add keys; refuse unknown and changed hosts
@@ -42,13 +42,13 @@ struct HostPattern {
 };
 
 struct HostBlock {
-    Location where;                    // the Host line (line 0 for the implicit block at the top)
+    twoway::Location where;                    // the Host line (line 0 for the implicit block at the top)
     std::vector<HostPattern> patterns;  // empty for the implicit block, which applies to every host
 };
 
 // One validated directive. Which member is used depends on the keyword.
 struct ClientDirective {
-    Location where;
+    twoway::Location where;
     std::size_t block = 0;  // index into ParsedClientConfig::blocks
     ClientKeyword keyword = ClientKeyword::host_name;
     std::string text;                // HostName, User, IdentityFile, RevokedHostKeys (unexpanded; "" for none)
@@ -58,13 +58,15 @@ struct ClientDirective {
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
 };
 
-// Not "ClientConfig": that is the handshake's (twoway/handshake.hpp), and two different classes of one
-// name in one program are an ODR violation (a -O3 build freed one with the other's destructor).
+// Not "ClientConfig", which names the handshake's twoway::ClientConfig (twoway/handshake.hpp). When this
+// parser lived in the library's namespace, two classes of that one name in one program were an ODR
+// violation (a -O3 build freed one with the other's destructor); the program's own namespace,
+// twoway_client, is what keeps its types from ever colliding with the library's again.
 struct ParsedClientConfig {
     std::string path;
     std::vector<HostBlock> blocks{HostBlock{}};  // blocks[0]: the lines before the first Host
     std::vector<ClientDirective> directives;     // in file order
-    std::vector<Diagnostic> errors;              // every error, in file order
+    std::vector<twoway::Diagnostic> errors;              // every error, in file order
     [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
 };
 
@@ -93,7 +95,7 @@ inline constexpr std::size_t max_known_hosts_files = 32;
 struct ClientSettings {
     std::string host_alias;  // as matched against Host patterns (lower case)
     std::string host_name;   // HostName with %h expanded, else the alias
-    std::uint16_t port = default_port;
+    std::uint16_t port = twoway::default_port;
     std::string user;
     std::vector<std::string> identity_files;          // expanded; default ~/.twoway/id_ed25519
     std::vector<std::string> user_known_hosts_files;  // expanded; default ~/.twoway/known_hosts; empty: none
@@ -115,4 +117,4 @@ struct ClientSettings {
 // ("Bad owner or permissions"), since it decides which keys and hosts are trusted.
 [[nodiscard]] ParsedClientConfig load_client_config(const std::string& path);
 
-}  // namespace twoway
+}  // namespace twoway_client

@@ -10,7 +10,12 @@
 
 #include "io/file.hpp"
 
-namespace twoway {
+namespace twoway_client {
+
+namespace io = twoway::io;
+using twoway::Diagnostic;
+using twoway::errc;
+using twoway::Location;
 
 namespace {
 constexpr std::size_t max_config_size = 1u << 20;
@@ -43,4 +48,4 @@ ParsedClientConfig load_client_config(const std::string& path) {
     return parse_client_config(path, file->text);
 }
 
-}  // namespace twoway
+}  // namespace twoway_client

@@ -8,7 +8,10 @@
 #include "trust/config_syntax.hpp"
 #include "trust/text_util.hpp"
 
-namespace twoway {
+namespace twoway_client {
+
+namespace config = twoway::config;
+namespace text = twoway::text;
 
 namespace {
 
@@ -106,7 +109,7 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     } else {
         out.host_name = out.host_alias;
     }
-    out.port = got.port.value_or(default_port);
+    out.port = got.port.value_or(twoway::default_port);
     out.user = got.user.value_or(context.local_user);
     out.strict_host_key_checking = got.strict.value_or(StrictHostKeyChecking::ask);
     out.batch_mode = got.batch_mode.value_or(false);
@@ -132,4 +135,4 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     return out;
 }
 
-}  // namespace twoway
+}  // namespace twoway_client

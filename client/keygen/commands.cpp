@@ -24,7 +24,48 @@
 #include "terminal.hpp"
 #include "trust/text_util.hpp"
 
-namespace twoway::keygen {
+namespace twoway_keygen {
+
+// What the tool takes from the library (and, through the namespace aliases, from its internals).
+namespace crypto = twoway::crypto;
+namespace io = twoway::io;
+namespace keys = twoway::keys;
+namespace text = twoway::text;
+using twoway::DecodedPrivateKey;
+using twoway::errc;
+using twoway::HostNaming;
+using twoway::HostPort;
+using twoway::KdfParams;
+using twoway::KeyFileFormat;
+using twoway::KeyLoadOptions;
+using twoway::KnownHostsLine;
+using twoway::KnownHostsReader;
+using twoway::PrivateKey;
+using twoway::PublicKey;
+using twoway::Result;
+using twoway::SecretBuffer;
+using twoway::TrustLimits;
+using twoway::UnusableHostLine;
+using twoway::UnusableKind;
+using twoway::decode_private_key;
+using twoway::default_kdf_params;
+using twoway::encode_openssh_private_key;
+using twoway::encode_private_key;
+using twoway::fail;
+using twoway::fingerprint_line;
+using twoway::fingerprint_sha256;
+using twoway::format_public_key_line;
+using twoway::inspect_private_key;
+using twoway::known_host_matches;
+using twoway::known_host_naming;
+using twoway::max_key_comment;
+using twoway::max_trust_file_size;
+using twoway::parse_host_port;
+using twoway::parse_public_key_line;
+using twoway::randomart;
+using twoway::read_private_key_file;
+using twoway::system_rng;
+using twoway::write_key_file;
 
 namespace {
 constexpr const char* prog = "twoway-keygen";
@@ -504,4 +545,4 @@ int remove_host(const Options& o, const std::string& arg) {
     return 0;
 }
 
-}  // namespace twoway::keygen
+}  // namespace twoway_keygen

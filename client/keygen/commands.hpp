@@ -8,7 +8,7 @@
 
 #include <twoway/secret.hpp>
 
-namespace twoway::keygen {
+namespace twoway_keygen {
 
 struct Options {
     bool quiet = false;         // -q
@@ -17,8 +17,8 @@ struct Options {
     std::optional<std::string> file;        // -f
     std::optional<std::string> output;      // -o (import/export destination)
     std::optional<std::string> comment;     // -C
-    std::optional<SecretBuffer> new_passphrase;  // -N
-    std::optional<SecretBuffer> passphrase;      // -P (the current one)
+    std::optional<twoway::SecretBuffer> new_passphrase;  // -N
+    std::optional<twoway::SecretBuffer> passphrase;      // -P (the current one)
     std::optional<std::uint64_t> rounds;         // -a (Argon2id passes)
     std::string hash = "sha256";            // -E
 };
@@ -36,4 +36,4 @@ int remove_host(const Options& o, const std::string& host);  // -R: delete host'
 // The environment variable that lets the tools use a private key file others may read.
 inline constexpr const char* insecure_env = "TWOWAY_ALLOW_INSECURE_KEY_FILES";
 
-}  // namespace twoway::keygen
+}  // namespace twoway_keygen

@@ -33,7 +33,7 @@ std::optional<twoway::SecretBuffer> take_secret(CLI::Option* opt, std::string& v
 }  // namespace
 
 int main(int argc, char** argv) {
-    using twoway::keygen::Options;
+    using twoway_keygen::Options;
     // The user's character set decides which comment characters can be shown as they are, as in ssh.
     (void)std::setlocale(LC_CTYPE, "");
     CLI::App app{"twoway-keygen: generate and manage twoway (Ed25519) keys", "twoway-keygen"};
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     if (c->count() != 0) o.comment = comment;
     if (a->count() != 0) o.rounds = rounds;
 
-    namespace kg = twoway::keygen;
+    namespace kg = twoway_keygen;
     if (list) return kg::fingerprint(o);
     if (print_pub) return kg::print_public(o);
     if (change) return kg::change_passphrase(o);

@@ -6,7 +6,12 @@
 #include <termios.h>
 #include <unistd.h>
 
-namespace twoway::keygen {
+namespace twoway_keygen {
+
+using twoway::errc;
+using twoway::fail;
+using twoway::Result;
+using twoway::SecretBuffer;
 
 namespace {
 constexpr std::size_t max_passphrase = 1023;
@@ -104,4 +109,4 @@ bool ask_yes_no(const std::string& question) {
     return n > 0 && (answer[0] == 'y' || answer[0] == 'Y');
 }
 
-}  // namespace twoway::keygen
+}  // namespace twoway_keygen

@@ -9,7 +9,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
-namespace twoway::client {
+namespace twoway_client {
 
 // co_await op(..., use_tuple) gives std::tuple<std::error_code, ...> instead of throwing.
 inline constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
@@ -38,4 +38,4 @@ private:
     bool pending_ = false;
 };
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -8,7 +8,9 @@
 
 #include "terminal.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+using twoway::Rng;
 
 namespace {
 
@@ -141,4 +143,4 @@ bool ask_first_contact(const FirstContact& contact, Rng& rng) {
     return false;
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -17,7 +17,7 @@
 #include <twoway/key.hpp>
 #include <twoway/random.hpp>
 
-namespace twoway::client {
+namespace twoway_client {
 
 inline constexpr std::size_t challenge_characters = 5;
 inline constexpr int challenge_attempts = 3;
@@ -26,7 +26,7 @@ class Challenge {
 public:
     // fingerprint: "SHA256:" + base64 (fingerprint_sha256()). count distinct positions of the base64
     // part, drawn uniformly from rng, kept in increasing order.
-    Challenge(std::string fingerprint, Rng& rng, std::size_t count = challenge_characters);
+    Challenge(std::string fingerprint, twoway::Rng& rng, std::size_t count = challenge_characters);
 
     // The fingerprint with the asked characters replaced by '_' ("SHA256:ab_d...").
     [[nodiscard]] std::string masked() const;
@@ -52,12 +52,12 @@ private:
 
 struct FirstContact {
     std::string host;  // as known_hosts names it ("[127.0.0.1]:4422" or "example.org")
-    PublicKey key;
+    twoway::PublicKey key;
 };
 
 // Asks on /dev/tty. True when the person typed the right characters; false when they declined, failed
 // every attempt, or the terminal went away (the caller then says "Host key verification failed.").
 // Every message goes to the terminal.
-[[nodiscard]] bool ask_first_contact(const FirstContact& contact, Rng& rng);
+[[nodiscard]] bool ask_first_contact(const FirstContact& contact, twoway::Rng& rng);
 
-}  // namespace twoway::client
+}  // namespace twoway_client

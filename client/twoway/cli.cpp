@@ -3,7 +3,7 @@
 #include <charconv>
 #include <string_view>
 
-namespace twoway::cli {
+namespace twoway_client::cli {
 
 namespace {
 
@@ -145,7 +145,10 @@ private:
 
     bool setting(std::string_view keyword, const std::string& value) {
         auto arg = config_argument(value);
-        if (!arg) return set_error("invalid argument for " + std::string(keyword) + ": unprintable characters");
+        if (!arg) {
+            return set_error("invalid argument for " + std::string(keyword) +
+                             ": double quotes and control characters are not allowed");
+        }
         line_.options.push_back(std::string(keyword) + " " + *arg);
         return true;
     }
@@ -245,4 +248,4 @@ std::optional<int> parse_escape_char(const std::string& arg) {
     return std::nullopt;
 }
 
-}  // namespace twoway::cli
+}  // namespace twoway_client::cli

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace twoway::cli {
+namespace twoway_client::cli {
 
 enum class TtyRequest {
     automatic,  // a PTY when there is no command and stdin is a terminal (ssh's default)
@@ -69,4 +69,4 @@ struct ParseResult {
 // Parses -e's argument ("none", one character, or ^X): the byte, -1 for none; nothing if invalid.
 [[nodiscard]] std::optional<int> parse_escape_char(const std::string& arg);
 
-}  // namespace twoway::cli
+}  // namespace twoway_client::cli

@@ -1,6 +1,6 @@
 #include "escape.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
 
 namespace {
 constexpr unsigned char ctrl_z = 0x1a;
@@ -55,4 +55,4 @@ std::string EscapeFilter::help() const {
            "(Note that escapes are only recognized immediately after newline.)";
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace twoway::client {
+namespace twoway_client {
 
 class EscapeFilter {
 public:
@@ -37,4 +37,4 @@ private:
     bool pending_ = false;
 };
 
-}  // namespace twoway::client
+}  // namespace twoway_client

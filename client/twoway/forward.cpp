@@ -1,9 +1,5 @@
 #include "forward.hpp"
 
-#include <cstring>
-
-#include <netdb.h>
-
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ip/v6_only.hpp>
@@ -11,36 +7,21 @@
 #include "async.hpp"
 #include "local_io.hpp"
 #include "log.hpp"
+#include "resolve.hpp"
 #include "session_pump.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+namespace session = twoway::session;
 
 namespace {
 
 using asio::ip::tcp;
 
 std::vector<tcp::endpoint> bind_addresses(const cli::LocalForward& f) {
-    struct addrinfo hints {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    struct addrinfo* list = nullptr;
-    const std::string port = std::to_string(f.port);
-    std::vector<tcp::endpoint> out;
-    const int rc = ::getaddrinfo(f.bind_address.c_str(), port.c_str(), &hints, &list);
-    if (rc != 0) {
-        log::error("-L " + f.spec + ": cannot resolve " + f.bind_address + ": " + ::gai_strerror(rc));
-        return out;
-    }
-    for (auto* ai = list; ai != nullptr; ai = ai->ai_next) {
-        tcp::endpoint ep;
-        if (ai->ai_addrlen > ep.capacity()) continue;
-        std::memcpy(ep.data(), ai->ai_addr, ai->ai_addrlen);
-        ep.resize(ai->ai_addrlen);
-        out.push_back(ep);
-    }
-    ::freeaddrinfo(list);
-    return out;
+    TcpLookup found = lookup_tcp(f.bind_address, f.port, cli::AddressFamily::any, true);
+    if (!found.error.empty()) log::error("-L " + f.spec + ": cannot resolve " + f.bind_address + ": " + found.error);
+    return std::move(found.endpoints);
 }
 
 // One forwarded connection, from accept to close. Owns everything it uses.
@@ -127,4 +108,4 @@ asio::awaitable<void> Forwarder::accept_loop(std::shared_ptr<Listener> l) {
     }
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -13,7 +13,7 @@
 #include "cli.hpp"
 #include "transport.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
 
 class Forwarder {
 public:
@@ -44,4 +44,4 @@ private:
     std::shared_ptr<std::size_t> active_ = std::make_shared<std::size_t>(0);
 };
 
-}  // namespace twoway::client
+}  // namespace twoway_client

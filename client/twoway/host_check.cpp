@@ -11,7 +11,26 @@
 #include "log.hpp"
 #include "terminal.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+namespace io = twoway::io;
+using twoway::errc;
+using twoway::HostStatus;
+using twoway::HostVerdict;
+using twoway::KnownHostsFile;
+using twoway::PublicKey;
+using twoway::RevocationList;
+using twoway::append_known_host;
+using twoway::check_host;
+using twoway::find_revoked;
+using twoway::fingerprint_sha256;
+using twoway::format_host_port;
+using twoway::known_host_keys;
+using twoway::load_revocation_list;
+using twoway::max_trust_file_size;
+using twoway::parse_known_hosts;
+using twoway::ssh_ed25519_name;
+using twoway::system_rng;
 
 namespace {
 
@@ -186,64 +205,90 @@ std::optional<PublicKey> expected_host_key(const HostCheck& c) {
     return keys.front();
 }
 
-bool verify_host_key(const HostCheck& c, const PublicKey& key) {
-    const std::string label = host_label(c);
-    const std::string fp = fingerprint_sha256(key);
-    log::debug(1, "Server host key: ssh-ed25519 " + fp);
+HostAction host_action(HostStatus status, StrictHostKeyChecking strict, bool doubtful) noexcept {
+    switch (status) {
+        case HostStatus::known: return HostAction::accept;
+        case HostStatus::changed:
+        case HostStatus::revoked:
+        case HostStatus::uncertain: return HostAction::refuse;
+        case HostStatus::unknown: break;
+    }
+    switch (strict) {
+        case StrictHostKeyChecking::yes: return HostAction::refuse;
+        case StrictHostKeyChecking::accept_new:
+        case StrictHostKeyChecking::no:
+            // A file that could not be read may hold another key for this host: only a person may add one.
+            return doubtful ? HostAction::ask : HostAction::record;
+        case StrictHostKeyChecking::ask: return HostAction::ask;
+    }
+    return HostAction::refuse;
+}
 
+HostAssessment assess_host_key(const HostCheck& c, const PublicKey& key) {
+    HostAssessment a;
     if (c.revoked_file) {
         // As ssh, before anything else, and failing closed: a list that cannot be used refuses every key.
-        const RevocationList list = load_revocation_list(*c.revoked_file);
+        RevocationList list = load_revocation_list(*c.revoked_file);
         if (!list.usable()) {
-            for (const auto& p : list.problems) log::line("Error checking host key " + fp + " in revoked keys file " + p);
-            log::line("Host key verification failed.");
-            return false;
+            a.revocation_problems = std::move(list.problems);
+            return a;
         }
         if (auto where = find_revoked(list, key)) {
-            HostVerdict revoked;
-            revoked.status = HostStatus::revoked;
-            revoked.revoked = std::move(*where);
-            warn_revoked(label, key, revoked);
-            return false;
+            a.verdict.status = HostStatus::revoked;
+            a.verdict.revoked = std::move(*where);
+            return a;
         }
     }
 
     bool unreadable = false;
     const std::vector<KnownHostsFile> files = load_known_hosts_files(c, true, unreadable);
+    a.verdict = check_host(files, c.host, c.port, key);
+    a.doubtful = a.verdict.incomplete || unreadable;
+    a.action = host_action(a.verdict.status, c.strict, a.doubtful);
+    return a;
+}
 
-    const HostVerdict v = check_host(files, c.host, c.port, key);
-    switch (v.status) {
-        case HostStatus::known:
+bool verify_host_key(const HostCheck& c, const PublicKey& key) {
+    const std::string label = host_label(c);
+    const std::string fp = fingerprint_sha256(key);
+    log::debug(1, "Server host key: ssh-ed25519 " + fp);
+
+    const HostAssessment a = assess_host_key(c, key);
+    const HostVerdict& v = a.verdict;
+    switch (a.action) {
+        case HostAction::accept:
             log::debug(1, "Host '" + label + "' is known and matches the ED25519 host key.");
             if (v.matched) log::debug(1, "Found key in " + v.matched->text());
             return true;
-        case HostStatus::changed: warn_changed(label, key, v); return false;
-        case HostStatus::revoked: warn_revoked(label, key, v); return false;
-        case HostStatus::uncertain: warn_uncertain(label, key, v); return false;
-        case HostStatus::unknown: break;
-    }
-
-    const bool uncertain = v.incomplete || unreadable;
-    switch (c.strict) {
-        case StrictHostKeyChecking::yes:
-            log::line("No ED25519 host key is known for " + label + " and you have requested strict checking.");
-            log::line("Host key verification failed.");
-            return false;
-        case StrictHostKeyChecking::accept_new:
-        case StrictHostKeyChecking::no:
-            if (!uncertain) return record(c, label, key);
-            log::line("A known_hosts file could not be read completely, so " + label +
-                      " may be known with another key: refusing to add it without asking.");
-            break;
-        case StrictHostKeyChecking::ask:
-            if (uncertain) {
-                log::line("A known_hosts file could not be read completely, so " + label +
-                          " may be known with another key: check the fingerprint with particular care.");
+        case HostAction::refuse:
+            if (!a.revocation_problems.empty()) {
+                for (const auto& p : a.revocation_problems) {
+                    log::line("Error checking host key " + fp + " in revoked keys file " + p);
+                }
+                log::line("Host key verification failed.");
+                return false;
             }
-            break;
+            switch (v.status) {
+                case HostStatus::changed: warn_changed(label, key, v); break;
+                case HostStatus::revoked: warn_revoked(label, key, v); break;
+                case HostStatus::uncertain: warn_uncertain(label, key, v); break;
+                case HostStatus::known:  // not refused
+                case HostStatus::unknown:
+                    log::line("No ED25519 host key is known for " + label + " and you have requested strict checking.");
+                    log::line("Host key verification failed.");
+                    break;
+            }
+            return false;
+        case HostAction::record: return record(c, label, key);
+        case HostAction::ask: break;
     }
 
-    // ask (or an uncertain accept-new): only a person can decide, at a terminal.
+    if (a.doubtful) {
+        log::line("A known_hosts file could not be read completely, so " + label + " may be known with another key: " +
+                  (c.strict == StrictHostKeyChecking::ask ? "check the fingerprint with particular care."
+                                                          : "refusing to add it without asking."));
+    }
+    // Only a person can decide, at a terminal.
     if (c.batch_mode || !terminal::Tty::open()) {
         log::line("No ED25519 host key is known for " + label + " and there is no terminal to verify it on (" +
                   (c.batch_mode ? std::string("BatchMode") : std::string("no /dev/tty")) +
@@ -258,4 +303,4 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
     return record(c, label, key);
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -22,17 +22,18 @@
 #include <vector>
 
 #include <twoway/key.hpp>
+#include <twoway/trust.hpp>
 
 #include "client_config.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
 
 // The read-only, system-wide known_hosts (as ssh's /etc/ssh/ssh_known_hosts).
 inline constexpr const char* global_known_hosts_file = "/etc/twoway/known_hosts";
 
 struct HostCheck {
     std::string host;  // the HostName we connect to
-    std::uint16_t port = default_port;
+    std::uint16_t port = twoway::default_port;
     std::vector<std::string> user_files;  // UserKnownHostsFile; new hosts go to the first
     std::vector<std::string> global_files{global_known_hosts_file};
     std::optional<std::string> revoked_file;  // RevokedHostKeys
@@ -40,12 +41,36 @@ struct HostCheck {
     bool batch_mode = false;
 };
 
-// True when the connection may go on.
-[[nodiscard]] bool verify_host_key(const HostCheck& check, const PublicKey& key);
+// What the policy above does with a verdict, before anything is asked or recorded.
+enum class HostAction {
+    accept,  // known
+    record,  // unknown, and StrictHostKeyChecking adds new keys without asking (accept-new, no)
+    ask,     // unknown with ask, or with accept-new and no when doubtful: only a person at a terminal may add it
+    refuse,  // revoked, changed, uncertain, unknown with yes; or a RevokedHostKeys list that cannot be used
+};
+
+// The policy table. doubtful: a known_hosts file could not be read (or was cut short, or refused for its
+// owner), so "unknown" may be wrong. Pure.
+[[nodiscard]] HostAction host_action(twoway::HostStatus status, StrictHostKeyChecking strict, bool doubtful) noexcept;
+
+struct HostAssessment {
+    HostAction action = HostAction::refuse;
+    twoway::HostVerdict verdict;  // check_host's; or revoked by the RevokedHostKeys list (then nothing else read)
+    std::vector<std::string> revocation_problems;  // the RevokedHostKeys list cannot be used: every key is refused
+    bool doubtful = false;
+};
+
+// Reads the RevokedHostKeys list and the known_hosts files and applies the policy, without asking or
+// recording anything. Known_hosts files it cannot use are reported on stderr, lines it skips with -v.
+[[nodiscard]] HostAssessment assess_host_key(const HostCheck& check, const twoway::PublicKey& key);
+
+// assess_host_key, then what its action says: the warnings, the first-contact challenge, the recording
+// of a new key. True when the connection may go on.
+[[nodiscard]] bool verify_host_key(const HostCheck& check, const twoway::PublicKey& key);
 
 // The first key the known_hosts files hold for the host, if any: the client proves knowledge of it in
 // client_hello (host_key_mac), which a daemon in stealth mode requires. Unreadable files count as empty;
 // only lines that name the host for certain count (known_host_keys).
-[[nodiscard]] std::optional<PublicKey> expected_host_key(const HostCheck& check);
+[[nodiscard]] std::optional<twoway::PublicKey> expected_host_key(const HostCheck& check);
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -14,7 +14,14 @@
 #include "log.hpp"
 #include "terminal.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+namespace crypto = twoway::crypto;
+using twoway::errc;
+using twoway::decode_private_key;
+using twoway::fingerprint_sha256;
+using twoway::inspect_private_key;
+using twoway::read_private_key_file;
 
 namespace {
 
@@ -120,4 +127,4 @@ std::optional<Identity> load_identity(const std::vector<std::string>& files, boo
     return std::nullopt;
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -10,10 +10,10 @@
 
 #include <twoway/key.hpp>
 
-namespace twoway::client {
+namespace twoway_client {
 
 struct Identity {
-    PrivateKey key;
+    twoway::PrivateKey key;
     std::string path;
     std::string comment;
 };
@@ -21,4 +21,4 @@ struct Identity {
 // Nothing when no file gave a key (the reasons have been printed).
 [[nodiscard]] std::optional<Identity> load_identity(const std::vector<std::string>& files, bool batch_mode);
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -8,7 +8,9 @@
 #include "async.hpp"
 #include "log.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+namespace session = twoway::session;
 
 namespace {
 
@@ -86,4 +88,4 @@ void SocketIo::cancel() noexcept {
     socket_.cancel(ignored);
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

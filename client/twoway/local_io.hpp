@@ -7,7 +7,7 @@
 
 #include "session_pump.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
 
 // Duplicates of descriptors 0, 1 and 2 (so closing them never closes the process's own), driven by
 // the event loop. The loop makes them non-blocking; terminal::restore_all() undoes that at exit.
@@ -18,8 +18,8 @@ public:
     StdioIo(const asio::any_io_executor& ex, bool stdin_null, bool close_stdout_at_eof);
 
     asio::awaitable<std::pair<std::error_code, std::size_t>> read(std::span<std::byte> buf) override;
-    asio::awaitable<std::error_code> write(session::Stream s, std::span<const std::byte> bytes) override;
-    void end_of(session::Stream s) override;
+    asio::awaitable<std::error_code> write(twoway::session::Stream s, std::span<const std::byte> bytes) override;
+    void end_of(twoway::session::Stream s) override;
     void cancel() noexcept override;
 
 private:
@@ -34,12 +34,12 @@ public:
     explicit SocketIo(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
 
     asio::awaitable<std::pair<std::error_code, std::size_t>> read(std::span<std::byte> buf) override;
-    asio::awaitable<std::error_code> write(session::Stream s, std::span<const std::byte> bytes) override;
-    void end_of(session::Stream s) override;
+    asio::awaitable<std::error_code> write(twoway::session::Stream s, std::span<const std::byte> bytes) override;
+    void end_of(twoway::session::Stream s) override;
     void cancel() noexcept override;
 
 private:
     asio::ip::tcp::socket socket_;
 };
 
-}  // namespace twoway::client
+}  // namespace twoway_client

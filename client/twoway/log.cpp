@@ -10,7 +10,9 @@
 #include "terminal.hpp"
 #include "trust/text_util.hpp"
 
-namespace twoway::client::log {
+namespace twoway_client::log {
+
+namespace text = twoway::text;
 
 namespace {
 int level = 0;
@@ -88,4 +90,4 @@ void write_all(int fd, std::string_view text) noexcept {
     }
 }
 
-}  // namespace twoway::client::log
+}  // namespace twoway_client::log

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace twoway::client::log {
+namespace twoway_client::log {
 
 void set_verbosity(int level) noexcept;  // 0: only errors; 1..3: debug1..debug3
 [[nodiscard]] int verbosity() noexcept;
@@ -34,4 +34,4 @@ void block(std::string_view text);
 // Writes all of text to fd, retrying on EINTR and waiting when the descriptor is non-blocking.
 void write_all(int fd, std::string_view text) noexcept;
 
-}  // namespace twoway::client::log
+}  // namespace twoway_client::log

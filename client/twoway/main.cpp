@@ -20,14 +20,14 @@ constexpr const char* version = "twoway 0.1.0";
 }  // namespace
 
 int main(int argc, char** argv) {
-    namespace c = twoway::client;
+    namespace c = twoway_client;
     // The user's private key is decrypted in this process: no core dumps, no ptrace by the same user.
     (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-    const auto parsed = twoway::cli::parse(args);
+    const auto parsed = c::cli::parse(args);
     if (!parsed.line) {
         if (!parsed.error.empty()) c::log::error(parsed.error);
-        c::log::write_all(2, twoway::cli::usage());
+        c::log::write_all(2, c::cli::usage());
         return failure;
     }
     const auto& line = *parsed.line;

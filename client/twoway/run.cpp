@@ -19,7 +19,10 @@
 #include "terminal.hpp"
 #include "transport.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+namespace session = twoway::session;
+using twoway::PublicKey;
 
 namespace {
 
@@ -225,4 +228,4 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
     return status;
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -8,7 +8,7 @@
 #include "cli.hpp"
 #include "client_config.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
 
 // The process's exit status: the remote command's, or 255 for a failure of twoway itself.
 [[nodiscard]] int run(const cli::CommandLine& line, const ClientSettings& settings);
@@ -20,4 +20,4 @@ namespace twoway::client {
     return status > 255 ? 255 : static_cast<int>(status);
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -19,7 +19,10 @@
 #include "session/client.hpp"
 #include "terminal.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+namespace session = twoway::session;
+using twoway::errc;
 
 namespace {
 
@@ -302,4 +305,4 @@ std::string reject_reason(const session::Rejected& r) {
     return why;
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

@@ -19,7 +19,7 @@
 #include "session/session.hpp"
 #include "transport.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
 
 // The local end of a session.
 class LocalIo {
@@ -28,9 +28,9 @@ public:
     // Bytes for the remote; 0 bytes (or an error) is the end of the local input.
     virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read(std::span<std::byte> buf) = 0;
     // Bytes from the remote on out or err.
-    virtual asio::awaitable<std::error_code> write(session::Stream s, std::span<const std::byte> bytes) = 0;
+    virtual asio::awaitable<std::error_code> write(twoway::session::Stream s, std::span<const std::byte> bytes) = 0;
     // The remote sends nothing more on s.
-    virtual void end_of(session::Stream) {}
+    virtual void end_of(twoway::session::Stream) {}
     // Ends a pending read() (the session is over).
     virtual void cancel() noexcept = 0;
 };
@@ -42,17 +42,18 @@ struct PumpOptions {
 
 struct SessionOutcome {
     std::optional<std::uint32_t> exit_status;
-    std::optional<session::ExitSignal> exit_signal;
-    std::optional<session::Rejected> rejected;
+    std::optional<twoway::session::ExitSignal> exit_signal;
+    std::optional<twoway::session::Rejected> rejected;
     bool closed = false;        // the session ended with CLOSE both ways
     bool disconnected = false;  // the person typed ~.
     bool failed = false;        // connection or protocol failure (reported)
 };
 
-[[nodiscard]] asio::awaitable<SessionOutcome> run_session(SecureConnection& connection, const session::Request& request,
-                                                          LocalIo& local, const PumpOptions& options);
+[[nodiscard]] asio::awaitable<SessionOutcome> run_session(SecureConnection& connection,
+                                                          const twoway::session::Request& request, LocalIo& local,
+                                                          const PumpOptions& options);
 
 // The REJECT code's name, for messages, and the server's text after it, escaped for the terminal.
-[[nodiscard]] std::string reject_reason(const session::Rejected& r);
+[[nodiscard]] std::string reject_reason(const twoway::session::Rejected& r);
 
-}  // namespace twoway::client
+}  // namespace twoway_client

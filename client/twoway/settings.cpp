@@ -10,7 +10,9 @@
 #include "io/home.hpp"
 #include "log.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+namespace io = twoway::io;
 
 namespace {
 
@@ -83,4 +85,4 @@ void print_settings(const ClientSettings& s) {
     std::fflush(stdout);
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

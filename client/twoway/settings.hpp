@@ -7,7 +7,7 @@
 #include "cli.hpp"
 #include "client_config.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
 
 // Nothing when the configuration or an option is bad (every error has been printed, ssh's way).
 [[nodiscard]] std::optional<ClientSettings> load_settings(const cli::CommandLine& line);
@@ -15,4 +15,4 @@ namespace twoway::client {
 // "keyword value" lines on stdout, lower-case keywords as ssh -G prints them.
 void print_settings(const ClientSettings& settings);
 
-}  // namespace twoway::client
+}  // namespace twoway_client

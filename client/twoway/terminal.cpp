@@ -12,7 +12,12 @@
 
 #include "log.hpp"
 
-namespace twoway::client::terminal {
+namespace twoway_client::terminal {
+
+using twoway::errc;
+using twoway::fail;
+using twoway::Result;
+using twoway::SecretBuffer;
 
 namespace {
 
@@ -205,4 +210,4 @@ Result<SecretBuffer> Tty::read_secret(std::string_view prompt) {
     return SecretBuffer(buf.span().first(n));
 }
 
-}  // namespace twoway::client::terminal
+}  // namespace twoway_client::terminal

@@ -16,7 +16,7 @@
 #include <twoway/result.hpp>
 #include <twoway/secret.hpp>
 
-namespace twoway::client::terminal {
+namespace twoway_client::terminal {
 
 // Records fds 0-2's flags, installs the signal handlers and the atexit hook, ignores SIGPIPE. Once.
 void install_exit_handlers(int verbosity);
@@ -57,11 +57,11 @@ public:
     // At most max bytes are kept (the rest of a longer line is read and dropped).
     [[nodiscard]] std::optional<std::string> read_line(std::size_t max = 256);
     // One line with echo off, into secure memory (passphrases). io_error at end of input.
-    [[nodiscard]] Result<SecretBuffer> read_secret(std::string_view prompt);
+    [[nodiscard]] twoway::Result<twoway::SecretBuffer> read_secret(std::string_view prompt);
 
 private:
     explicit Tty(int fd) noexcept : fd_(fd) {}
     int fd_ = -1;
 };
 
-}  // namespace twoway::client::terminal
+}  // namespace twoway_client::terminal

@@ -1,11 +1,7 @@
 #include "transport.hpp"
 
 #include <array>
-#include <cstring>
 #include <variant>
-
-#include <netdb.h>
-#include <sys/socket.h>
 
 #include <asio/connect.hpp>
 #include <asio/this_coro.hpp>
@@ -18,8 +14,18 @@
 
 #include "async.hpp"
 #include "log.hpp"
+#include "resolve.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
+
+using twoway::Channel;
+using twoway::ClientConfig;
+using twoway::errc;
+using twoway::fail;
+using twoway::PublicKey;
+using twoway::Result;
+using twoway::Status;
+using twoway::StreamClientConfig;
 
 namespace {
 
@@ -67,31 +73,16 @@ std::string address_text(const tcp::endpoint& ep) { return ep.address().to_strin
 }  // namespace
 
 std::optional<Endpoints> resolve_host(const std::string& host, std::uint16_t port, cli::AddressFamily family) {
-    struct addrinfo hints {};
-    hints.ai_family = family == cli::AddressFamily::inet ? AF_INET : family == cli::AddressFamily::inet6 ? AF_INET6 : AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    struct addrinfo* list = nullptr;
-    const std::string service = std::to_string(port);
-    const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
-    if (rc != 0) {
-        log::error("Could not resolve hostname " + host + ": " + ::gai_strerror(rc));
+    TcpLookup found = lookup_tcp(host, port, family, false);
+    if (!found.error.empty()) {
+        log::error("Could not resolve hostname " + host + ": " + found.error);
         return std::nullopt;
     }
-    Endpoints out;
-    for (auto* ai = list; ai != nullptr; ai = ai->ai_next) {
-        tcp::endpoint ep;
-        if (ai->ai_addrlen > ep.capacity()) continue;
-        std::memcpy(ep.data(), ai->ai_addr, ai->ai_addrlen);
-        ep.resize(ai->ai_addrlen);
-        out.push_back(ep);
-    }
-    ::freeaddrinfo(list);
-    if (out.empty()) {
+    if (found.endpoints.empty()) {
         log::error("Could not resolve hostname " + host + ": no usable address");
         return std::nullopt;
     }
-    return out;
+    return std::move(found.endpoints);
 }
 
 // ---- SecureConnection -----------------------------------------------------------------------------
@@ -269,4 +260,4 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     co_return c;
 }
 
-}  // namespace twoway::client
+}  // namespace twoway_client

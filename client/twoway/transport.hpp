@@ -7,8 +7,9 @@
 // ssh's words ("twoway: connect to host h port p: Connection refused", "Permission denied
 // (publickey).", "Connection closed by 127.0.0.1 port 4422"), so callers only map it to exit status 255.
 //
-// (transport.cpp includes <twoway/asio_stream.hpp>, hence <twoway/handshake.hpp>; this header does not,
-// to keep Asio out of the files that include it.)
+// (Only transport.cpp includes <twoway/asio_stream.hpp>, hence <twoway/handshake.hpp>: the stream stays
+// behind SecureConnection::Impl, so the files that include this header compile neither. They do get
+// Asio's socket and awaitable types from it.)
 #pragma once
 
 #include <chrono>
@@ -28,7 +29,7 @@
 
 #include "cli.hpp"
 
-namespace twoway::client {
+namespace twoway_client {
 
 using Endpoints = std::vector<asio::ip::tcp::endpoint>;
 
@@ -41,14 +42,14 @@ struct ConnectParams {
     std::uint16_t port = 0;
     Endpoints endpoints;
     std::optional<std::uint32_t> timeout_seconds;  // ConnectTimeout: TCP connect and each handshake read
-    const PrivateKey* identity = nullptr;
+    const twoway::PrivateKey* identity = nullptr;
     std::string account;
-    std::function<bool(const PublicKey&)> verify_host;  // the known_hosts verdict (may prompt)
+    std::function<bool(const twoway::PublicKey&)> verify_host;  // the known_hosts verdict (may prompt)
     // Send the session request right behind client_auth (one round trip saved); the server's verdict
     // then arrives with the first read(). Off where nothing would be read (-N).
     bool early_data = true;
     // The host key known_hosts holds for this host, if any (sent as host_key_mac, for stealth mode).
-    std::optional<PublicKey> known_host_key;
+    std::optional<twoway::PublicKey> known_host_key;
 };
 
 class SecureConnection {
@@ -63,9 +64,9 @@ public:
         std::span<const std::byte> data;   // valid until the next call on this object
     };
     // The next application bytes. Errors: the channel's (decrypt_failed, truncated ...) or the socket's.
-    [[nodiscard]] asio::awaitable<Result<Received>> read();
+    [[nodiscard]] asio::awaitable<twoway::Result<Received>> read();
     // Seals and sends. One writer at a time.
-    [[nodiscard]] asio::awaitable<Status> write(std::span<const std::byte> data);
+    [[nodiscard]] asio::awaitable<twoway::Status> write(std::span<const std::byte> data);
     // Sends the authenticated close, then waits up to `linger` for the peer's (so it does not see a
     // reset), then closes the socket. Idempotent; never fails (the session is over either way).
     asio::awaitable<void> close(std::chrono::milliseconds linger = std::chrono::milliseconds(2000));
@@ -76,7 +77,7 @@ public:
     // host.", "twoway: connection to h port p: message authentication failed").
     [[nodiscard]] std::string describe(std::error_code ec) const;
 
-    [[nodiscard]] const PublicKey& host_key() const noexcept { return host_key_; }
+    [[nodiscard]] const twoway::PublicKey& host_key() const noexcept { return host_key_; }
     [[nodiscard]] const std::string& host() const noexcept { return host_; }
 
 private:
@@ -86,11 +87,11 @@ private:
     std::unique_ptr<Impl> impl_;
     std::string host_;
     std::uint16_t port_;
-    PublicKey host_key_;
+    twoway::PublicKey host_key_;
     bool closed_ = false;
 };
 
 // Connects and authenticates both ways. Nothing on any failure (already reported).
 [[nodiscard]] asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams params);
 
-}  // namespace twoway::client
+}  // namespace twoway_client

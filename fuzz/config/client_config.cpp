@@ -20,7 +20,7 @@ void check(bool ok) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    using namespace twoway;
+    using namespace twoway_client;
     std::string_view input(reinterpret_cast<const char*>(data), size);
     const auto nl = input.find('\n');
     const std::string_view alias = input.substr(0, std::min<std::size_t>(nl, 255));

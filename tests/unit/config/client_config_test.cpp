@@ -7,7 +7,8 @@
 #include "client_config.hpp"
 #include "trust/text_util.hpp"
 
-using namespace twoway;
+using namespace twoway_client;
+namespace text = twoway::text;
 
 namespace {
 

@@ -1,0 +1,228 @@
+// twoway's command line (client/twoway/cli.cpp): ssh's getopt rules, what becomes an ssh_config option,
+// and the errors main() prints before the usage text and exit status 255.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "../../../client/twoway/cli.hpp"
+
+using namespace twoway_client::cli;
+
+namespace {
+
+using Args = std::vector<std::string>;
+
+CommandLine good(const Args& args) {
+    auto r = parse(args);
+    INFO("error: " << r.error);
+    REQUIRE(r.line.has_value());
+    return *r.line;
+}
+
+// The error line of a refused command line ("" for the bare usage text).
+std::string refused(const Args& args) {
+    auto r = parse(args);
+    REQUIRE_FALSE(r.line.has_value());
+    return r.error;
+}
+
+}  // namespace
+
+TEST_CASE("cli: a destination alone", "[client]") {
+    const auto l = good({"example.org"});
+    CHECK(l.destination == "example.org");
+    CHECK(l.host == "example.org");
+    CHECK(l.command.empty());
+    CHECK(l.options.empty());
+    CHECK(l.tty == TtyRequest::automatic);
+    CHECK(l.family == AddressFamily::any);
+    CHECK(l.verbosity == 0);
+    CHECK_FALSE(l.escape_char.has_value());
+}
+
+TEST_CASE("cli: flags, alone and bundled", "[client]") {
+    const auto l = good({"-4", "-qnN", "-G", "-vvvv", "h"});
+    CHECK(l.family == AddressFamily::inet);
+    CHECK(l.quiet);
+    CHECK(l.stdin_null);
+    CHECK(l.no_command);
+    CHECK(l.print_config);
+    CHECK(l.verbosity == 3);  // more -v count no further
+    CHECK(good({"-46", "h"}).family == AddressFamily::inet6);  // the last one wins
+
+    CHECK(good({"-t", "h"}).tty == TtyRequest::yes);
+    CHECK(good({"-tt", "h"}).tty == TtyRequest::force);
+    CHECK(good({"-t", "-t", "h"}).tty == TtyRequest::force);
+    CHECK(good({"-T", "h"}).tty == TtyRequest::no);
+    CHECK(good({"-tT", "h"}).tty == TtyRequest::no);
+    CHECK(good({"-Tt", "h"}).tty == TtyRequest::yes);
+}
+
+TEST_CASE("cli: -V needs no destination", "[client]") {
+    CHECK(good({"-V"}).version);
+    CHECK(good({"-V"}).destination.empty());
+}
+
+TEST_CASE("cli: -p, -l and -i become ssh_config lines in command-line order", "[client]") {
+    const auto l = good({"-p", "2222", "-lbob", "-i", "/keys/one", "-i/keys/two", "h"});
+    CHECK(l.options == Args{"Port 2222", "User bob", "IdentityFile /keys/one", "IdentityFile /keys/two"});
+
+    // Values with blanks (or characters the config lexer gives a meaning) are quoted, backslashes doubled.
+    CHECK(good({"-i", "/keys/my key", "h"}).options == Args{"IdentityFile \"/keys/my key\""});
+    CHECK(good({"-i", "C:\\key", "h"}).options == Args{"IdentityFile \"C:\\\\key\""});
+    CHECK(good({"-l", "#bob", "h"}).options == Args{"User \"#bob\""});
+    CHECK(good({"-l", "", "h"}).options == Args{"User \"\""});
+}
+
+TEST_CASE("cli: -p takes 1-65535 only", "[client]") {
+    CHECK(good({"-p", "1", "h"}).options == Args{"Port 1"});
+    CHECK(good({"-p65535", "h"}).options == Args{"Port 65535"});
+    CHECK(refused({"-p", "0", "h"}) == "Bad port '0'");
+    CHECK(refused({"-p", "65536", "h"}) == "Bad port '65536'");
+    CHECK(refused({"-p", "22x", "h"}) == "Bad port '22x'");
+    CHECK(refused({"-p", "-1", "h"}) == "Bad port '-1'");
+    CHECK(refused({"-p", "", "h"}) == "Bad port ''");
+    CHECK(refused({"-p", "000022", "h"}) == "Bad port '000022'");  // more than five digits
+}
+
+TEST_CASE("cli: -o passes Key=Value and 'Key Value' through as written", "[client]") {
+    const auto l = good({"-o", "Port=2200", "-o", "StrictHostKeyChecking accept-new", "-oBatchMode=yes", "h"});
+    CHECK(l.options == Args{"Port=2200", "StrictHostKeyChecking accept-new", "BatchMode=yes"});
+    // -o is checked by the config parser later (settings_test), not here.
+    CHECK(good({"-o", "NoSuchKeyword x", "h"}).options == Args{"NoSuchKeyword x"});
+}
+
+TEST_CASE("cli: user@host", "[client]") {
+    auto l = good({"alice@example.org"});
+    CHECK(l.destination == "alice@example.org");
+    CHECK(l.host == "example.org");
+    CHECK(l.options == Args{"User alice"});
+
+    // The last '@' separates them, as ssh's strrchr does.
+    l = good({"alice@corp@example.org"});
+    CHECK(l.host == "example.org");
+    CHECK(l.options == Args{"User alice@corp"});
+
+    // -l before the destination comes first, so it wins (the first value of a keyword wins) ...
+    CHECK(good({"-l", "bob", "alice@h"}).options == Args{"User bob", "User alice"});
+    // ... and user@host wins over an -l after it.
+    CHECK(good({"alice@h", "-l", "bob"}).options == Args{"User alice", "User bob"});
+
+    CHECK(refused({"@example.org"}) == "invalid destination '@example.org' (no user before '@')");
+    CHECK(refused({"alice@"}) == "invalid destination 'alice@' (no host)");
+    CHECK(refused({"alice@-oProxyCommand=x"}) == "invalid destination 'alice@-oProxyCommand=x'");
+    CHECK(refused({"bad\"user@h"}) ==
+          "invalid argument for User: double quotes and control characters are not allowed");
+    CHECK(refused({"-i", "/keys/a\tb", "h"}) ==
+          "invalid argument for IdentityFile: double quotes and control characters are not allowed");
+    CHECK(refused({"-l", "x\x7f", "h"}) ==
+          "invalid argument for User: double quotes and control characters are not allowed");
+}
+
+TEST_CASE("cli: the remote command keeps its own dashes", "[client]") {
+    auto l = good({"h", "ls", "-l", "-a", "/tmp"});
+    CHECK(l.command == Args{"ls", "-l", "-a", "/tmp"});
+    CHECK(l.command_line() == "ls -l -a /tmp");
+    CHECK(l.options.empty());
+
+    // Options right after the destination are still twoway's (as `ssh host -v ls`) ...
+    l = good({"h", "-v", "-p", "2222", "ls", "-v"});
+    CHECK(l.verbosity == 1);
+    CHECK(l.options == Args{"Port 2222"});
+    CHECK(l.command == Args{"ls", "-v"});
+
+    // ... up to the first word that is not an option, or "--".
+    l = good({"h", "--", "-v", "x"});
+    CHECK(l.verbosity == 0);
+    CHECK(l.command == Args{"-v", "x"});
+
+    l = good({"-v", "--", "h", "-v", "x"});  // "--" before the destination ends the options for good
+    CHECK(l.verbosity == 1);
+    CHECK(l.host == "h");
+    CHECK(l.command == Args{"-v", "x"});
+
+    // The words are joined with single spaces, as ssh sends them.
+    CHECK(good({"h", "echo", "a  b", "", "c"}).command_line() == "echo a  b  c");
+    CHECK(good({"h", "--"}).command.empty());
+}
+
+TEST_CASE("cli: unknown flags and missing arguments are errors", "[client]") {
+    CHECK(refused({"-x", "h"}) == "unknown option -- x");
+    CHECK(refused({"-vx", "h"}) == "unknown option -- x");
+    CHECK(refused({"h", "-Y"}) == "unknown option -- Y");  // after the destination too
+    CHECK(refused({"-p"}) == "option requires an argument -- p");
+    CHECK(refused({"h", "-l"}) == "option requires an argument -- l");
+    // A flag that takes no argument does not swallow the next word.
+    CHECK(good({"-v", "h"}).host == "h");
+}
+
+TEST_CASE("cli: no destination prints only the usage text", "[client]") {
+    CHECK(refused({}).empty());
+    CHECK(refused({"-v"}).empty());
+    CHECK(refused({"-p", "2222"}).empty());
+    CHECK(refused({"--"}).empty());
+    CHECK(refused({"-"}) == "invalid destination '-'");  // "-" is a word, not an option
+    CHECK(refused({"--", "-h"}) == "invalid destination '-h'");
+    CHECK(std::string(usage()).starts_with("usage: twoway [-46GNnqTtVv]"));
+}
+
+TEST_CASE("cli: -F, -W and -e", "[client]") {
+    CHECK(good({"-F", "none", "h"}).config_file == std::optional<std::string>("none"));
+    CHECK(good({"-W", "postgres", "h"}).stdio_service == std::optional<std::string>("postgres"));
+    CHECK(refused({"-W", "", "h"}) == "Bad stdio forwarding specification ''");
+
+    CHECK(good({"-e", "none", "h"}).escape_char == std::optional<int>(-1));
+    CHECK(good({"-e", "#", "h"}).escape_char == std::optional<int>('#'));
+    CHECK(good({"-e^A", "h"}).escape_char == std::optional<int>(1));
+    CHECK(refused({"-e", "ab", "h"}) == "Bad escape character 'ab'.");
+    CHECK(refused({"-e", "", "h"}) == "Bad escape character ''.");
+}
+
+TEST_CASE("cli: parse_escape_char", "[client]") {
+    CHECK(parse_escape_char("~") == std::optional<int>('~'));
+    CHECK(parse_escape_char("none") == std::optional<int>(-1));
+    CHECK(parse_escape_char("^]") == std::optional<int>(0x1d));
+    CHECK(parse_escape_char("^a") == std::optional<int>(1));  // as ssh: the letter's low five bits
+    CHECK(parse_escape_char("^?") == std::nullopt);
+    CHECK(parse_escape_char("^") == std::optional<int>('^'));  // one character is itself
+    CHECK(parse_escape_char("^AB") == std::nullopt);
+    CHECK(parse_escape_char("") == std::nullopt);
+}
+
+TEST_CASE("cli: -L [bind_address:]port:service", "[client]") {
+    auto f = parse_local_forward("8080:web");
+    REQUIRE(f);
+    CHECK(f->bind_address == "127.0.0.1");  // loopback unless told otherwise
+    CHECK(f->port == 8080);
+    CHECK(f->service == "web");
+    CHECK(f->spec == "8080:web");
+
+    f = parse_local_forward("*:0:db");
+    REQUIRE(f);
+    CHECK(f->bind_address == "0.0.0.0");
+    CHECK(f->port == 0);  // the system chooses
+
+    f = parse_local_forward("[::1]:5432:db");
+    REQUIRE(f);
+    CHECK(f->bind_address == "::1");
+    CHECK(f->port == 5432);
+
+    f = parse_local_forward("192.0.2.1:80:web");
+    REQUIRE(f);
+    CHECK(f->bind_address == "192.0.2.1");
+
+    CHECK_FALSE(parse_local_forward("8080"));
+    CHECK_FALSE(parse_local_forward("8080:"));
+    CHECK_FALSE(parse_local_forward(":8080:web"));
+    CHECK_FALSE(parse_local_forward("65536:web"));
+    CHECK_FALSE(parse_local_forward("http:web"));
+    CHECK_FALSE(parse_local_forward("::1:80:web"));  // an IPv6 address needs its brackets
+    CHECK_FALSE(parse_local_forward("[::1:80:web"));
+    CHECK_FALSE(parse_local_forward("a:1:2:web"));
+
+    const auto l = good({"-L", "8080:web", "-L9090:db", "h"});
+    REQUIRE(l.local_forwards.size() == 2);
+    CHECK(l.local_forwards[1].service == "db");
+    CHECK(refused({"-L", "8080", "h"}) == "Bad local forwarding specification '8080'");
+}
