@@ -36,7 +36,9 @@ class Condition {
 public:
     explicit Condition(const asio::any_io_executor& ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
 
-    awaitable<void> wait() { (void)co_await timer_.async_wait(nothrow); }
+    // Out of line (async.cpp): g++ 12 names an inline coroutine's frame fields after per-TU temporaries,
+    // which an LTO link with -Werror=odr reports as an ODR violation (a false one).
+    awaitable<void> wait();
     void notify_all() { timer_.cancel(); }
 
 private:

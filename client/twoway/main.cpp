@@ -16,7 +16,7 @@
 
 namespace {
 constexpr int failure = 255;
-constexpr const char* version = "twoway 0.1.0";
+constexpr const char* version = "twoway " TWOWAY_VERSION;  // the project version, from meson
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -213,7 +213,7 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     };
     auto timing = std::make_shared<Timing>();
     SecureConnection* conn = c.get();
-    StreamClientConfig config{ClientConfig{*p.identity, p.account}, {}, nullptr, {}, p.early_data};
+    StreamClientConfig config{.handshake = ClientConfig{*p.identity, p.account}, .early_data = p.early_data};
     config.verify_server = [timing, conn, &p](const PublicKey& key) {
         if (timing->deadline) {
             timing->timed_out = timing->deadline->fired();

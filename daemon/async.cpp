@@ -1,0 +1,7 @@
+#include "async.hpp"
+
+namespace twowayd {
+
+awaitable<void> Condition::wait() { (void)co_await timer_.async_wait(nothrow); }
+
+}  // namespace twowayd
