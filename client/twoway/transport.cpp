@@ -1,9 +1,11 @@
 #include "transport.hpp"
 
 #include <array>
+#include <thread>
 #include <variant>
 
 #include <asio/connect.hpp>
+#include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/write.hpp>
 
@@ -214,16 +216,25 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     auto timing = std::make_shared<Timing>();
     SecureConnection* conn = c.get();
     StreamClientConfig config{.handshake = ClientConfig{*p.identity, p.account}, .early_data = p.early_data};
-    config.verify_server = [timing, conn, &p](const PublicKey& key) {
+    // The verdict may ask the person (the first-contact challenge on /dev/tty), which takes as long as
+    // the person takes: it runs on a thread of its own and answers the stream's PendingVerdict from
+    // there, so the event loop never waits on a person. The deadline is touched on the loop only.
+    config.verify_server_async = [timing, conn, &p, ex](const PublicKey& key, twoway::PendingVerdict verdict) {
         if (timing->deadline) {
             timing->timed_out = timing->deadline->fired();
             timing->deadline.reset();
         }
         conn->host_key_ = key;
-        if (!p.verify_host(key)) return false;  // the verdict has said why
-        log::debug(1, "Offering public key: ED25519 " + fingerprint_sha256(p.identity->public_key()));
-        timing->deadline.emplace(conn->impl_->lowest(), seconds(p.timeout_seconds));
-        return true;
+        // `p` outlives the thread's use of it: establish() waits for this verdict before it returns.
+        std::thread([timing, conn, &p, ex, key, verdict = std::move(verdict)]() mutable {
+            const bool ok = p.verify_host(key);  // the verdict says why when it refuses
+            asio::post(ex, [timing, conn, &p, ok, verdict = std::move(verdict)]() mutable {
+                if (!ok) return verdict.reject("host key not accepted");
+                log::debug(1, "Offering public key: ED25519 " + fingerprint_sha256(p.identity->public_key()));
+                timing->deadline.emplace(conn->impl_->lowest(), seconds(p.timeout_seconds));
+                verdict.accept();
+            });
+        }).detach();
     };
     config.handshake.known_server_key = p.known_host_key;
     auto& stream = c->impl_->stream.emplace(std::move(socket), std::move(config));
