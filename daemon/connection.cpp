@@ -37,7 +37,7 @@ Connection::Connection(Server& server, tcp::socket socket, Peer peer, Source sou
       peer_(std::move(peer)),
       source_(std::move(source)),
       settings_(std::move(settings)),
-      transport_(std::move(socket), stream_config()),
+      transport_(std::make_unique<Transport>(std::move(socket), stream_config())),
       grace_(server.io()),
       startup_id_(startup_id) {
     server_.attach(this);
@@ -194,7 +194,7 @@ twoway::StreamServerConfig Connection::stream_config() {
 }
 
 awaitable<bool> Connection::handshake() {
-    auto [ec] = co_await transport_.async_handshake(nothrow);
+    auto [ec] = co_await transport_->async_handshake(nothrow);
     if (!ec) co_return account_.has_value();
     if (ec == twoway::errc::preauth_limit) {
         // Whatever arrived did not make a handshake that wants no more input.

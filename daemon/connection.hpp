@@ -52,7 +52,7 @@ private:
     // The handshake; true once it completed with an authorized account.
     awaitable<bool> handshake();
     [[nodiscard]] twoway::StreamServerConfig stream_config();
-    [[nodiscard]] tcp::socket& socket() noexcept { return transport_.next_layer(); }
+    [[nodiscard]] tcp::socket& socket() noexcept { return transport_->next_layer(); }
     // The verdict on a client that proved it holds client_key; logs it. Sets account_ when authorized.
     [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
@@ -75,7 +75,7 @@ private:
     Peer peer_;
     Source source_;
     std::shared_ptr<const Settings> settings_;
-    Transport transport_;
+    std::unique_ptr<Transport> transport_;  // moved to the Session once authenticated (never null before)
     asio::steady_timer grace_;
     std::chrono::steady_clock::time_point deadline_;
     bool has_deadline_ = false;

@@ -34,7 +34,7 @@ constexpr auto linger_after_close = std::chrono::seconds(5);
 constexpr auto terminate_wait = std::chrono::seconds(3);
 }  // namespace
 
-Session::Session(Server& server, Transport transport, Peer peer, std::shared_ptr<const Settings> settings,
+Session::Session(Server& server, std::unique_ptr<Transport> transport, Peer peer, std::shared_ptr<const Settings> settings,
                  Account account,
                  std::optional<std::chrono::steady_clock::time_point> request_deadline,
                  std::optional<std::string> refusal)
@@ -136,7 +136,7 @@ awaitable<void> Session::read_loop() {
     // read delivers them. Plaintext is handed to the protocol as a view into the stream's buffer (no
     // copy, no read buffer of our own for an idle session), before anything else touches the stream.
     while (!stopping_) {
-        auto [ec, plain] = co_await transport_.async_read_view(std::numeric_limits<std::size_t>::max(), nothrow);
+        auto [ec, plain] = co_await transport_->async_read_view(std::numeric_limits<std::size_t>::max(), nothrow);
         if (!plain.empty() && !deliver(plain)) co_return;
         if (ec) {
             if (stopping_) co_return;
@@ -225,15 +225,16 @@ awaitable<void> Session::write_loop() {
         account();
         changed_.notify_all();  // the protocol's output cap has room again: the pumps may go on
         std::error_code ec;
-        if (!plain.empty()) {
-            // The stream seals and writes it all (a few records per write) before resuming us.
-            auto [wec, n] = co_await asio::async_write(transport_, asio::buffer(plain), nothrow);
+        if (close_now) {
+            // The last batch and the channel's close record in one write: one segment, one turn less
+            // for the client.
+            auto [wec, n] = co_await transport_->async_write_last(asio::buffer(plain), nothrow);
             ec = wec;
-        }
-        if (!ec && close_now) {
-            auto [sec] = co_await transport_.async_shutdown(nothrow);  // the channel's close record
-            ec = sec;
             channel_close_sent_ = true;
+        } else if (!plain.empty()) {
+            // The stream seals and writes it all (a few records per write) before resuming us.
+            auto [wec, n] = co_await asio::async_write(*transport_, asio::buffer(plain), nothrow);
+            ec = wec;
         }
         in_flight_ = 0;
         account();

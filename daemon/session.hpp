@@ -49,7 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
 public:
     // refusal: the session limits refuse this connection (why, for the log): its request is answered with
     // REJECT resource_shortage and nothing is started.
-    Session(Server& server, Transport transport, Peer peer, std::shared_ptr<const Settings> settings, Account account,
+    Session(Server& server, std::unique_ptr<Transport> transport, Peer peer, std::shared_ptr<const Settings> settings, Account account,
             std::optional<std::chrono::steady_clock::time_point> request_deadline,
             std::optional<std::string> refusal = std::nullopt);
     ~Session();
@@ -71,7 +71,7 @@ private:
     using Descriptor = asio::posix::stream_descriptor;
 
     // transport (session.cpp)
-    [[nodiscard]] tcp::socket& socket() noexcept { return transport_.next_layer(); }
+    [[nodiscard]] tcp::socket& socket() noexcept { return transport_->next_layer(); }
     awaitable<void> read_loop();
     awaitable<void> write_loop();
     // The client's plaintext to the protocol; false once the session failed.
@@ -122,7 +122,7 @@ private:
     void terminate_backend();
 
     Server& server_;
-    Transport transport_;
+    std::unique_ptr<Transport> transport_;  // one heap object, handed over from the Connection
     Peer peer_;
     std::shared_ptr<const Settings> settings_;
     Account account_;

@@ -6,6 +6,9 @@
 #include <tuple>
 
 #include "handshake/harness.hpp"
+#include "../../tests/support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 using namespace twoway;
 using namespace twoway::fuzz;

@@ -21,6 +21,9 @@
 #include "handshake/messages.hpp"
 #include "handshake/peer_auth.hpp"
 #include "wire/reader.hpp"
+#include "../../tests/support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 namespace twoway::fuzz {
 

@@ -9,6 +9,9 @@
 #include <string>
 
 #include "handshake/harness.hpp"
+#include "../../tests/support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 using namespace twoway;
 using namespace twoway::fuzz;

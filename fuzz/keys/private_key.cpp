@@ -17,13 +17,14 @@
 #include <twoway/keys.hpp>
 
 #include "keys/armor.hpp"
+#include "../../tests/support/deterministic_rng.hpp"
 
 namespace {
 constexpr twoway::KdfLimits fuzz_limits{1, 8192};
 constexpr std::string_view passphrase = "fuzz";
 
 void check_round_trip(const twoway::DecodedPrivateKey& d) {
-    twoway::DeterministicRng rng(1);
+    twoway_test::DeterministicRng rng(1);
     auto text = d.format == twoway::KeyFileFormat::twoway
                     ? twoway::encode_private_key(d.key, d.comment, passphrase, {1, 8192}, rng)
                     : twoway::encode_openssh_private_key(d.key, d.comment, rng);

@@ -59,12 +59,4 @@ const std::error_category& twoway_category() noexcept {
     return c;
 }
 
-blame blame_of(std::error_code ec) noexcept {
-    if (ec.category() != twoway_category()) return blame::local;
-    const int v = ec.value();
-    if (v < 100) return blame::input;
-    if (v < 200) return blame::peer;
-    return blame::local;
-}
-
 }  // namespace twoway

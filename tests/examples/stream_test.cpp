@@ -25,6 +25,7 @@
 #include <asio/write.hpp>
 
 #include <twoway/asio_stream.hpp>
+#include "../support/deterministic_rng.hpp"
 
 using asio::ip::tcp;
 using twoway::errc;
@@ -35,7 +36,7 @@ namespace {
 std::error_code ec_of(errc e) { return twoway::make_error_code(e); }
 
 struct Keys {
-    twoway::DeterministicRng rng{42};
+    twoway_test::DeterministicRng rng{42};
     twoway::PrivateKey host = twoway::PrivateKey::generate(rng);
     twoway::PrivateKey alice = twoway::PrivateKey::generate(rng);
     twoway::PrivateKey mallory = twoway::PrivateKey::generate(rng);
@@ -628,4 +629,35 @@ TEST_CASE("stream: async_read_view hands out plaintext without a copy, in order,
     io.run();
     REQUIRE(got == msg);
     REQUIRE(end == std::error_code(asio::error::eof));
+}
+
+TEST_CASE("stream: async_write_last sends the last data and the close in one write", "[stream]") {
+    asio::io_context io;
+    Handshaked h = handshake_pair(io);
+    const auto msg = pattern(300000);  // more than max_write_size: all of it goes, then the close
+    std::size_t wrote = 0;
+    std::error_code after;
+    std::vector<std::byte> got(msg.size());
+    std::error_code end;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+        auto [ec, n] = co_await h.server.async_write_last(asio::buffer(msg), tuple);
+        REQUIRE_FALSE(ec);
+        wrote = n;
+        auto [ec2, n2] = co_await h.server.async_write_some(asio::buffer(msg.data(), 10), tuple);
+        after = ec2;  // nothing can be written after the close
+    }, asio::detached);
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+        co_await asio::async_read(h.client, asio::buffer(got), asio::use_awaitable);
+        std::array<std::byte, 16> more{};
+        auto [ec, n] = co_await h.client.async_read_some(asio::buffer(more), tuple);
+        REQUIRE(n == 0);
+        end = ec;
+    }, asio::detached);
+    io.run();
+    REQUIRE(wrote == msg.size());
+    REQUIRE(got == msg);
+    REQUIRE(end == std::error_code(asio::error::eof));
+    REQUIRE(after == ec_of(errc::bad_state));
 }

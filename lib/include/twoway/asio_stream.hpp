@@ -232,6 +232,16 @@ public:
             write_op<ConstBufferSequence>{*this, buffers}, token, next_);
     }
 
+    // The last write: seals all of `buffers` (no max_write_size limit) and the authenticated close, and
+    // writes them at once, so the peer gets the last data and the end in one segment (a server ending a
+    // session saves the peer a turn). As async_shutdown, nothing can be written afterwards.
+    // Signature: void(std::error_code, std::size_t).
+    template <class ConstBufferSequence, class CompletionToken>
+    auto async_write_last(const ConstBufferSequence& buffers, CompletionToken&& token) {
+        return asio::async_compose<CompletionToken, void(std::error_code, std::size_t)>(
+            write_op<ConstBufferSequence>{*this, buffers, true}, token, next_);
+    }
+
     // Sends the authenticated close (a half-close: keep reading until asio::error::eof to see the
     // peer's end). Nothing can be written afterwards. A second call completes at once.
     // Signature: void(std::error_code).
@@ -627,9 +637,10 @@ private:
     struct write_op : completion_base<> {
         stream& s;
         Buffers buffers;
+        bool last = false;  // async_write_last: everything, then the close record
         std::size_t consumed = 0;
 
-        write_op(stream& st_, const Buffers& b) : s(st_), buffers(b) {}
+        write_op(stream& st_, const Buffers& b, bool l = false) : s(st_), buffers(b), last(l) {}
 
         template <class Self>
         void operator()(Self& self, std::error_code ec = {}, std::size_t = 0) {
@@ -637,11 +648,12 @@ private:
             if (this->io_started) return self.complete(ec, ec ? std::size_t{0} : consumed);
             if (!s.channel_) return this->finish(self, make_error_code(errc::bad_state), std::size_t{0});
             Channel& ch = *s.channel_;
+            const std::size_t limit = last ? std::numeric_limits<std::size_t>::max() : max_write_size;
             std::size_t used = 0;
             for (auto it = asio::buffer_sequence_begin(buffers);
-                 it != asio::buffer_sequence_end(buffers) && consumed < max_write_size; ++it) {
+                 it != asio::buffer_sequence_end(buffers) && consumed < limit; ++it) {
                 asio::const_buffer b = *it;
-                const std::size_t take = std::min(b.size(), max_write_size - consumed);
+                const std::size_t take = std::min(b.size(), limit - consumed);
                 if (take == 0) continue;
                 const std::span<const std::byte> piece(static_cast<const std::byte*>(b.data()), take);
                 const std::size_t need = ch.sealed_size(take);
@@ -650,6 +662,12 @@ private:
                 if (!w) return this->finish(self, w.error(), std::size_t{0});
                 used += *w;
                 consumed += take;
+            }
+            if (last && !ch.close_sent()) {
+                if (s.wbuf_.size() < used + Channel::control_record_size) s.wbuf_.resize(used + Channel::control_record_size);
+                Result<std::size_t> c = ch.close(std::span<std::byte>(s.wbuf_).subspan(used));
+                if (!c) return this->finish(self, c.error(), std::size_t{0});
+                used += *c;
             }
             if (used == 0) return this->finish(self, std::error_code{}, std::size_t{0});
             this->io_started = true;

@@ -58,11 +58,9 @@ inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), twoway_category()};
 }
 
-// Who is to blame for an error, for logs and exit codes.
-enum class blame { input, peer, local };
-TWOWAY_API blame blame_of(std::error_code ec) noexcept;
-
 }  // namespace twoway
 
+namespace std {
 template <>
-struct std::is_error_code_enum<twoway::errc> : std::true_type {};
+struct is_error_code_enum<twoway::errc> : true_type {};
+}  // namespace std

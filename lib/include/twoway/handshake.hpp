@@ -154,9 +154,8 @@ public:
     [[nodiscard]] Result<HandshakeResult> take_early_result();
     [[nodiscard]] bool early_data_ready() const noexcept;
 
-    struct Impl;
-
 private:
+    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 
@@ -188,9 +187,8 @@ public:
 
     [[nodiscard]] Result<HandshakeResult> take_result();
 
-    struct Impl;
-
 private:
+    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 

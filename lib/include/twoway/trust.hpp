@@ -4,7 +4,7 @@
 // caller to log. The decisions (check_host, check_authorized) are pure functions returning a verdict.
 // The only file I/O is the small edge at the bottom of this header (lib/src/trust/trust_files.cpp).
 //
-// Supported in this step (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
+// Supported today (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
 // and [host]:port entries in comma-separated lists with OpenSSH's patterns (* ? and ! negation), and
 // @revoked lines (the key is refused for every host). Hashed names, @cert-authority markers and
 // authorized_keys options are recognised and never accepted; a known_hosts line twoway cannot read

@@ -64,28 +64,6 @@ Rng& system_rng() {
     return rng;
 }
 
-DeterministicRng::DeterministicRng(std::span<const std::byte, 32> seed) {
-    std::memcpy(seed_.data(), seed.data(), seed_.size());
-}
-
-DeterministicRng::DeterministicRng(std::uint64_t seed) {
-    for (int i = 0; i < 8; ++i) seed_[static_cast<std::size_t>(i)] = static_cast<std::byte>(seed >> (8 * i));
-}
-
-void DeterministicRng::fill(std::span<std::byte> out) {
-    crypto::init();
-    // Each call gets its own sub-seed BLAKE2b(key = seed, counter), so the stream does not depend on
-    // how earlier calls were sized beyond their number.
-    unsigned char ctr[8];
-    for (int i = 0; i < 8; ++i) ctr[i] = static_cast<unsigned char>(counter_ >> (8 * i));
-    ++counter_;
-    unsigned char sub[randombytes_SEEDBYTES];
-    crypto_generichash(sub, sizeof sub, ctr, sizeof ctr, reinterpret_cast<const unsigned char*>(seed_.data()),
-                       seed_.size());
-    randombytes_buf_deterministic(out.data(), out.size(), sub);
-    sodium_memzero(sub, sizeof sub);
-}
-
 }  // namespace twoway
 
 namespace twoway::crypto {

@@ -5,6 +5,9 @@
 
 #include "../../support/hex.hpp"
 #include "crypto/crypto.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 using namespace twoway;
 using namespace twoway::crypto;

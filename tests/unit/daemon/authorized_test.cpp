@@ -13,6 +13,7 @@
 
 #include "authorized.hpp"
 #include "daemon_test_support.hpp"
+#include "../../support/deterministic_rng.hpp"
 
 using namespace twowayd;
 using twowayd::test::TempDir;
@@ -38,7 +39,7 @@ std::optional<std::string> check(const std::string& path, const std::string& hom
 }
 
 twoway::PublicKey key(std::uint64_t seed) {
-    twoway::DeterministicRng rng(seed);
+    twoway_test::DeterministicRng rng(seed);
     return twoway::PrivateKey::generate(rng).public_key();
 }
 

@@ -8,6 +8,7 @@
 
 #include "daemon_test_support.hpp"
 #include "settings.hpp"
+#include "../../support/deterministic_rng.hpp"
 
 using namespace twowayd;
 using twowayd::test::TempDir;
@@ -16,7 +17,7 @@ namespace {
 
 std::string write_host_key(const TempDir& dir, const std::string& name, std::uint64_t seed, unsigned mode = 0600,
                            std::string_view passphrase = "") {
-    twoway::DeterministicRng rng(seed);
+    twoway_test::DeterministicRng rng(seed);
     const auto key = twoway::PrivateKey::generate(rng);
     auto text = twoway::encode_private_key(key, "host", passphrase, twoway::KdfParams{1, 8192}, rng);
     REQUIRE(text);

@@ -4,6 +4,9 @@
 
 #include "reference.hpp"
 #include "support/small_order.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 namespace twoway::handshake_test {
 

@@ -2,6 +2,9 @@
 // after client_auth and sends records before the server's verdict; they reach the server's channel
 // after authorize and are dropped on a denial.
 #include "support.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 namespace twoway::handshake_test {
 

@@ -4,6 +4,9 @@
 // cases over a fixed payload.
 #include "reference.hpp"
 #include "support/ed25519_edge.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 namespace twoway::handshake_test {
 

@@ -7,6 +7,9 @@
 #include <optional>
 
 #include "support.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 namespace twoway::handshake_test {
 

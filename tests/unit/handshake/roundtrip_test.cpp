@@ -1,5 +1,8 @@
 // Both roles against each other in one process: many key pairs, results that agree, pipelined bytes.
 #include "support.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 namespace twoway::handshake_test {
 

@@ -6,6 +6,9 @@
 
 #include "handshake/host_key_mac.hpp"
 #include "proto/labels.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 namespace twoway::handshake_test {
 

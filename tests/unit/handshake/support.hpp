@@ -18,6 +18,9 @@
 #include "handshake/key_schedule.hpp"
 #include "handshake/messages.hpp"
 #include "support/hex.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 // Own namespace: other modules' test helpers live in twoway::test, and two inline classes of the same
 // name there would break the one-definition rule in the shared unit_tests binary.

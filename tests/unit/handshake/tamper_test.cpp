@@ -3,6 +3,9 @@
 #include <functional>
 
 #include "support.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 namespace twoway::handshake_test {
 

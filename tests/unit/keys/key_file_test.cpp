@@ -12,6 +12,9 @@
 #include "key_test_support.hpp"
 #include "proto/labels.hpp"
 #include "wire/writer.hpp"
+#include "../../support/deterministic_rng.hpp"
+
+using twoway_test::DeterministicRng;
 
 using namespace twoway;
 using twoway::test::bytes;
