@@ -48,8 +48,7 @@
 #include <twoway/handshake.hpp>
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
-
-#include "session/client.hpp"
+#include <twoway/session.hpp>
 
 using namespace twoway;
 using asio::ip::tcp;

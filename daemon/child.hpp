@@ -14,8 +14,9 @@
 #include <string>
 #include <vector>
 
+#include <twoway/session.hpp>
+
 #include "account.hpp"
-#include "session/session.hpp"
 
 namespace twowayd {
 

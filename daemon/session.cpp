@@ -24,7 +24,7 @@ ts::Options session_options(const Settings& settings) {
     ts::Options o;
     const auto cap = std::min<std::uint64_t>(settings.config.per_session_max_buffer, 0xffffffffU);
     o.window = static_cast<std::uint32_t>(cap);
-    o.max_pending_output = std::max<std::size_t>(output_queue_cap(static_cast<std::size_t>(cap)), ts::max_frame_size);
+    o.max_pending_output = std::max<std::size_t>(output_queue_cap(static_cast<std::size_t>(cap)), ts::max_message_size);
     return o;
 }
 

@@ -27,9 +27,10 @@
 
 #include <span>
 
+#include <twoway/session.hpp>
+
 #include "account.hpp"
 #include "async.hpp"
-#include "session/server.hpp"
 #include "settings.hpp"
 
 namespace twowayd {

@@ -9,12 +9,13 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 
+#include <twoway/session.hpp>
+
 #include "forward.hpp"
 #include "host_check.hpp"
 #include "identity.hpp"
 #include "local_io.hpp"
 #include "log.hpp"
-#include "session/messages.hpp"
 #include "session_pump.hpp"
 #include "terminal.hpp"
 #include "transport.hpp"

@@ -16,7 +16,6 @@
 #include "async.hpp"
 #include "escape.hpp"
 #include "log.hpp"
-#include "session/client.hpp"
 #include "terminal.hpp"
 
 namespace twoway_client {

@@ -16,7 +16,8 @@
 
 #include <asio/awaitable.hpp>
 
-#include "session/session.hpp"
+#include <twoway/session.hpp>
+
 #include "transport.hpp"
 
 namespace twoway_client {

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "session/client.hpp"
+#include <twoway/session.hpp>
+
 #include "session/endpoint.hpp"
 #include "session/messages.hpp"
-#include "session/server.hpp"
 
 namespace twoway::session::fuzz {
 

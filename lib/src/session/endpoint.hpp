@@ -10,14 +10,12 @@
 #include <vector>
 
 #include <twoway/result.hpp>
+#include <twoway/session.hpp>
 
 #include "session/flow.hpp"
 #include "session/messages.hpp"
-#include "session/session.hpp"
 
 namespace twoway::session {
-
-using Events = std::vector<Event>;
 
 // Reassembles frames. Whole frames found in the input are handed out in place; only the tail of a
 // frame that spans calls is copied, into a buffer that never exceeds one frame (max_frame_size),

@@ -3,7 +3,12 @@
 
 #include <cassert>
 
+#include <twoway/channel.hpp>
+
 namespace twoway::session {
+
+// The public cap is the record layer's: one message always fits one channel record (PROTOCOL.md, Framing).
+static_assert(max_frame_size == Channel::max_payload);
 
 bool is_known_type(std::uint8_t t) noexcept {
     switch (static_cast<MsgType>(t)) {

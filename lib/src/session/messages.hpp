@@ -14,8 +14,8 @@
 #include <string_view>
 
 #include <twoway/result.hpp>
+#include <twoway/session.hpp>
 
-#include "session/session.hpp"
 #include "wire/reader.hpp"
 #include "wire/writer.hpp"
 
@@ -38,19 +38,11 @@ enum class MsgType : std::uint8_t {
 [[nodiscard]] bool is_known_type(std::uint8_t t) noexcept;
 
 inline constexpr std::size_t frame_header_size = 5;                         // u8 type | u32 length
-inline constexpr std::size_t max_frame_size = 65536;                        // = a channel record's payload
+inline constexpr std::size_t max_frame_size = max_message_size;             // = a channel record's payload
 inline constexpr std::size_t max_body_size = max_frame_size - frame_header_size;  // 65531
 inline constexpr std::size_t max_data_size = max_body_size - 1;             // DATA: u8 stream | bytes
 
-// Field limits (docs/PROTOCOL.md lists them with the messages).
-inline constexpr std::size_t max_env_count = 64;
-inline constexpr std::size_t max_env_name = 255;
-inline constexpr std::size_t max_env_value = 4096;
-inline constexpr std::size_t max_command = 32768;
-inline constexpr std::size_t max_service_name = 64;
-inline constexpr std::size_t max_term = 255;
-inline constexpr std::size_t max_signal_name = 32;
-inline constexpr std::size_t max_text = 1024;  // REJECT text, EXIT_SIGNAL message
+// The field limits (max_command, ...) are public: <twoway/session.hpp>.
 
 // A complete frame; `body` views the receiver's buffer and is valid only during the callback.
 struct Frame {
@@ -67,15 +59,8 @@ struct FrameHeader {
 [[nodiscard]] Result<FrameHeader> parse_frame_header(wire::Bytes header);
 void write_frame(wire::Writer& out, MsgType type, wire::Bytes body);
 
-// ---- validators shared by the parsers (peer input -> malformed) and the senders (invalid_argument) ----
-[[nodiscard]] bool valid_env_name(std::string_view s) noexcept;
-[[nodiscard]] bool valid_env_value(std::string_view s) noexcept;
-[[nodiscard]] bool valid_command(RequestKind kind, std::string_view s) noexcept;
-[[nodiscard]] bool valid_term(std::string_view s) noexcept;
-[[nodiscard]] bool valid_signal_name(std::string_view s) noexcept;
-[[nodiscard]] bool valid_text(std::string_view s) noexcept;
-// The whole request including its environment (count, names, values, pty only where allowed).
-[[nodiscard]] bool valid_request(const Request& r) noexcept;
+// The validators shared by the parsers (peer input -> malformed) and the senders (invalid_argument) are
+// public, valid_request() and the others in <twoway/session.hpp>: a caller checks with the same rules.
 
 // ---- message bodies ----
 struct RequestMsg {

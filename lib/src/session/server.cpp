@@ -1,13 +1,78 @@
-#include "session/server.hpp"
+// SessionServer: the daemon side of the session protocol (<twoway/session.hpp>). feed() runs the client's
+// frames through the receive state; accept()/reject() answer the request.
+//
+// Receive states, one type each; a state accepts exactly the frames listed, anything else fails with
+// unexpected_message (and every failure is sticky):
+//   ExpectRequest  ENV (at most 64), REQUEST -> AwaitDecision
+//   AwaitDecision  nothing (the client may send nothing before our answer); accept() -> ExpectInput,
+//                  reject() -> Done
+//   ExpectInput    DATA/EOF on in, WINDOW_ADJUST(out|err), WINDOW_CHANGE (PTY only),
+//                  SIGNAL (not for a service), CLOSE -> Done
+//   Done           nothing
+#include <twoway/session.hpp>
+
+#include <optional>
+#include <utility>
+
+#include "session/endpoint.hpp"
+#include "session/messages.hpp"
 
 namespace twoway::session {
 
+// Behind a pointer so that the wire machinery (Endpoint, frames, windows) stays out of the public
+// header and its layout out of the ABI. Hidden explicitly: a nested class takes the visibility of the
+// exported class around it, and none of this is for export.
+class __attribute__((visibility("hidden"))) SessionServer::Impl {
+public:
+    explicit Impl(const Options& options) : ep_(options) {}
+
+    [[nodiscard]] Result<Events> feed(wire::Bytes input);
+    [[nodiscard]] Status accept();
+    [[nodiscard]] Status reject(std::uint32_t code, std::string_view text);
+    [[nodiscard]] Result<std::size_t> send_data(Stream s, wire::Bytes bytes);
+    [[nodiscard]] Status send_eof(Stream s);
+    [[nodiscard]] Status send_exit_status(std::uint32_t status);
+    [[nodiscard]] Status send_exit_signal(std::string_view name, bool core_dumped, std::string_view message);
+    [[nodiscard]] Status close();
+    [[nodiscard]] Status consumed(Stream s, std::size_t n);
+    [[nodiscard]] std::size_t send_capacity(Stream s) const noexcept;
+    [[nodiscard]] bool finished() const noexcept {
+        return std::holds_alternative<Done>(state_) && (close_sent_ || !accepted_);
+    }
+
+    Endpoint ep_;
+    bool accepted_ = false;
+
+private:
+    struct ExpectRequest {
+        std::vector<EnvVar> env;
+    };
+    struct AwaitDecision {};
+    struct ExpectInput {};
+    struct Done {};
+    using State = std::variant<ExpectRequest, AwaitDecision, ExpectInput, Done>;
+
+    // Each handler may update its state in place (ENV) or return the next one.
+    Result<std::optional<State>> on(ExpectRequest& s, const Frame& f, Events& ev);
+    Result<std::optional<State>> on(AwaitDecision& s, const Frame& f, Events& ev);
+    Result<std::optional<State>> on(ExpectInput& s, const Frame& f, Events& ev);
+    Result<std::optional<State>> on(Done& s, const Frame& f, Events& ev);
+    [[nodiscard]] Status can_send() const;
+    [[nodiscard]] static bool is_output(Stream s) noexcept { return s == Stream::out || s == Stream::err; }
+
+    State state_ = ExpectRequest{};
+    RequestKind kind_ = RequestKind::shell;
+    bool has_pty_ = false;
+    bool exit_sent_ = false;
+    bool close_sent_ = false;
+};
+
 Result<SessionServer> SessionServer::create(const Options& options) {
     if (!Endpoint::valid_options(options)) return fail(errc::invalid_argument);
-    return SessionServer(options);
+    return SessionServer(std::make_unique<Impl>(options));
 }
 
-Result<Events> SessionServer::feed(wire::Bytes input) {
+Result<Events> SessionServer::Impl::feed(wire::Bytes input) {
     return ep_.feed(input, [this](const Frame& f, Events& ev) -> Status {
         auto next = std::visit([&](auto& s) { return on(s, f, ev); }, state_);
         if (!next) return fail(next.error());
@@ -17,7 +82,7 @@ Result<Events> SessionServer::feed(wire::Bytes input) {
     });
 }
 
-Result<std::optional<SessionServer::State>> SessionServer::on(ExpectRequest& s, const Frame& f, Events& ev) {
+Result<std::optional<SessionServer::Impl::State>> SessionServer::Impl::on(ExpectRequest& s, const Frame& f, Events& ev) {
     switch (f.type) {
         case MsgType::env: {
             // The 65th variable is refused outright: the list is held until the request is complete.
@@ -42,12 +107,12 @@ Result<std::optional<SessionServer::State>> SessionServer::on(ExpectRequest& s, 
     }
 }
 
-Result<std::optional<SessionServer::State>> SessionServer::on(AwaitDecision&, const Frame&, Events&) {
+Result<std::optional<SessionServer::Impl::State>> SessionServer::Impl::on(AwaitDecision&, const Frame&, Events&) {
     // The client learns our window only from ACCEPT, so it has nothing it may send yet.
     return fail(errc::unexpected_message);
 }
 
-Result<std::optional<SessionServer::State>> SessionServer::on(ExpectInput&, const Frame& f, Events& ev) {
+Result<std::optional<SessionServer::Impl::State>> SessionServer::Impl::on(ExpectInput&, const Frame& f, Events& ev) {
     const std::optional<State> stay;
     switch (f.type) {
         case MsgType::data: {
@@ -100,11 +165,11 @@ Result<std::optional<SessionServer::State>> SessionServer::on(ExpectInput&, cons
     }
 }
 
-Result<std::optional<SessionServer::State>> SessionServer::on(Done&, const Frame&, Events&) {
+Result<std::optional<SessionServer::Impl::State>> SessionServer::Impl::on(Done&, const Frame&, Events&) {
     return fail(errc::unexpected_message);
 }
 
-Status SessionServer::accept() {
+Status SessionServer::Impl::accept() {
     if (auto st = ep_.usable(); !st) return st;
     if (!std::holds_alternative<AwaitDecision>(state_)) return fail(errc::bad_state);
     ep_.recv(Stream::in).open(ep_.options().window);
@@ -114,7 +179,7 @@ Status SessionServer::accept() {
     return {};
 }
 
-Status SessionServer::reject(std::uint32_t code, std::string_view text) {
+Status SessionServer::Impl::reject(std::uint32_t code, std::string_view text) {
     if (code == 0 || !valid_text(text)) return fail(errc::invalid_argument);
     if (auto st = ep_.usable(); !st) return st;
     if (!std::holds_alternative<AwaitDecision>(state_)) return fail(errc::bad_state);
@@ -123,25 +188,25 @@ Status SessionServer::reject(std::uint32_t code, std::string_view text) {
     return {};
 }
 
-Status SessionServer::can_send() const {
+Status SessionServer::Impl::can_send() const {
     if (auto st = ep_.usable(); !st) return st;
     if (!accepted_ || close_sent_) return fail(errc::bad_state);
     return {};
 }
 
-std::size_t SessionServer::send_capacity(Stream s) const noexcept {
+std::size_t SessionServer::Impl::send_capacity(Stream s) const noexcept {
     if (!is_output(s) || !can_send() || ep_.send(s).ended()) return 0;
     return ep_.send_capacity(s);
 }
 
-Result<std::size_t> SessionServer::send_data(Stream s, wire::Bytes bytes) {
+Result<std::size_t> SessionServer::Impl::send_data(Stream s, wire::Bytes bytes) {
     if (!is_output(s)) return fail(errc::invalid_argument);
     if (auto st = can_send(); !st) return fail(st.error());
     if (ep_.send(s).ended()) return fail(errc::bad_state);
     return ep_.write_data(s, bytes);
 }
 
-Status SessionServer::send_eof(Stream s) {
+Status SessionServer::Impl::send_eof(Stream s) {
     if (!is_output(s)) return fail(errc::invalid_argument);
     if (auto st = can_send(); !st) return st;
     if (ep_.send(s).ended()) return fail(errc::bad_state);
@@ -150,7 +215,7 @@ Status SessionServer::send_eof(Stream s) {
     return {};
 }
 
-Status SessionServer::send_exit_status(std::uint32_t status) {
+Status SessionServer::Impl::send_exit_status(std::uint32_t status) {
     if (auto st = can_send(); !st) return st;
     // The client reads the exit only after both EOFs, so it knows all output has arrived.
     if (kind_ == RequestKind::service || exit_sent_ || !ep_.send(Stream::out).ended() ||
@@ -162,7 +227,7 @@ Status SessionServer::send_exit_status(std::uint32_t status) {
     return {};
 }
 
-Status SessionServer::send_exit_signal(std::string_view name, bool core_dumped, std::string_view message) {
+Status SessionServer::Impl::send_exit_signal(std::string_view name, bool core_dumped, std::string_view message) {
     if (!valid_signal_name(name) || !valid_text(message)) return fail(errc::invalid_argument);
     if (auto st = can_send(); !st) return st;
     if (kind_ == RequestKind::service || exit_sent_ || !ep_.send(Stream::out).ended() ||
@@ -174,17 +239,46 @@ Status SessionServer::send_exit_signal(std::string_view name, bool core_dumped, 
     return {};
 }
 
-Status SessionServer::close() {
+Status SessionServer::Impl::close() {
     if (auto st = can_send(); !st) return st;
     write_close(ep_.out());
     close_sent_ = true;
     return {};
 }
 
-Status SessionServer::consumed(Stream s, std::size_t n) {
+Status SessionServer::Impl::consumed(Stream s, std::size_t n) {
     if (s != Stream::in) return fail(errc::invalid_argument);
     if (auto st = ep_.usable(); !st) return st;
     return ep_.consumed(s, n, close_sent_);
 }
+
+// ---- the public side: forwards to the state machine ----
+
+SessionServer::SessionServer(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+SessionServer::SessionServer(SessionServer&&) noexcept = default;
+SessionServer& SessionServer::operator=(SessionServer&&) noexcept = default;
+SessionServer::~SessionServer() = default;
+
+Result<Events> SessionServer::feed(std::span<const std::byte> input) { return impl_->feed(input); }
+Status SessionServer::accept() { return impl_->accept(); }
+Status SessionServer::reject(std::uint32_t code, std::string_view text) { return impl_->reject(code, text); }
+Result<std::size_t> SessionServer::send_data(Stream s, std::span<const std::byte> bytes) {
+    return impl_->send_data(s, bytes);
+}
+Status SessionServer::send_eof(Stream s) { return impl_->send_eof(s); }
+Status SessionServer::send_exit_status(std::uint32_t status) { return impl_->send_exit_status(status); }
+Status SessionServer::send_exit_signal(std::string_view name, bool core_dumped, std::string_view message) {
+    return impl_->send_exit_signal(name, core_dumped, message);
+}
+Status SessionServer::close() { return impl_->close(); }
+Status SessionServer::consumed(Stream s, std::size_t n) { return impl_->consumed(s, n); }
+std::vector<std::byte> SessionServer::take_output() { return impl_->ep_.take_output(); }
+void SessionServer::take_output(std::vector<std::byte>& batch) noexcept { impl_->ep_.take_output(batch); }
+std::size_t SessionServer::pending_output() const noexcept { return impl_->ep_.pending_output(); }
+std::size_t SessionServer::send_capacity(Stream s) const noexcept { return impl_->send_capacity(s); }
+bool SessionServer::accepted() const noexcept { return impl_->accepted_; }
+bool SessionServer::finished() const noexcept { return impl_->finished(); }
+std::error_code SessionServer::error() const noexcept { return impl_->ep_.error(); }
+std::size_t SessionServer::buffered_input() const noexcept { return impl_->ep_.buffered_input(); }
 
 }  // namespace twoway::session

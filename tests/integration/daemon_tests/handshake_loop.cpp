@@ -49,8 +49,7 @@
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
 #include <twoway/random.hpp>
-
-#include "session/client.hpp"
+#include <twoway/session.hpp>
 
 namespace {
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../../support/hex.hpp"
+#include "session/flow.hpp"
 #include "session_support.hpp"
 
 using namespace twoway;

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "session/client.hpp"
+#include <twoway/session.hpp>
+
 #include "session/messages.hpp"
-#include "session/server.hpp"
 
 namespace twoway::session::test {
 

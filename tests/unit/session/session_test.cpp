@@ -1,6 +1,7 @@
 // Whole sessions: a SessionClient and a SessionServer talking through memory.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <utility>
@@ -251,4 +252,34 @@ TEST_CASE("the same whole session gives the same events in any chunking, down to
         CHECK(r.first == whole.first);
         CHECK(r.second == whole.second);
     }
+}
+
+TEST_CASE("both sides move mid-session and carry on where they were", "[session]") {
+    // The state lives behind a pointer (<twoway/session.hpp>): a move hands over the request, the
+    // windows, the queued output and any half-received frame.
+    auto c = SessionClient::start(exec_request("cat"));
+    auto s = SessionServer::create();
+    REQUIRE(c.has_value());
+    REQUIRE(s.has_value());
+    SessionClient client = std::move(*c);
+    SessionServer server = std::move(*s);
+    const auto opening = client.take_output();
+    REQUIRE(opening.size() > 1);
+    // Half a frame into one server, the rest into the server it is moved to.
+    REQUIRE(server.feed(wire::Bytes(opening).first(1)).has_value());
+    SessionServer moved_server(std::move(server));
+    CHECK(moved_server.buffered_input() == 1);
+    auto ev = moved_server.feed(wire::Bytes(opening).subspan(1));
+    REQUIRE(ev.has_value());
+    REQUIRE(ev->size() == 1);
+    CHECK(std::get<RequestReceived>((*ev)[0]).request == exec_request("cat"));
+    REQUIRE(moved_server.accept().has_value());
+
+    SessionClient moved_client = std::move(client);
+    CHECK(moved_client.request() == exec_request("cat"));
+    auto accepted = moved_client.feed(moved_server.take_output());
+    REQUIRE(accepted.has_value());
+    CHECK(describe_all(*accepted) == std::vector<std::string>{"accepted"});
+    // The server's window, limited by the client's own output cap.
+    CHECK(moved_client.send_capacity(Stream::in) == std::min<std::size_t>(default_window, Options{}.max_pending_output));
 }
