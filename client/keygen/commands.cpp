@@ -15,9 +15,9 @@
 
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
+#include <twoway/secret.hpp>
 #include <twoway/trust.hpp>
 
-#include "crypto/crypto.hpp"
 #include "io/file.hpp"
 #include "io/home.hpp"
 #include "keys/private_key_formats.hpp"
@@ -27,7 +27,6 @@
 namespace twoway_keygen {
 
 // What the tool takes from the library (and, through the namespace aliases, from its internals).
-namespace crypto = twoway::crypto;
 namespace io = twoway::io;
 namespace keys = twoway::keys;
 namespace text = twoway::text;
@@ -180,7 +179,7 @@ Result<SecretBuffer> new_passphrase(const Options& o) {
         if (!first) break;
         auto again = read_passphrase("Enter same passphrase again: ");
         if (!again) break;
-        if (crypto::ct_equal(first->span(), again->span())) return std::move(*first);
+        if (*first == *again) return std::move(*first);
         std::fprintf(stderr, "Passphrases do not match.  Try again.\n");
     }
     fail_msg("no passphrase set");
@@ -256,7 +255,7 @@ Result<DecodedPrivateKey> load_key(const Options& o, const std::string& path) {
         pass = std::move(*p);
     }
     auto key = decode_private_key(*text, text_of(pass));
-    crypto::wipe(std::as_writable_bytes(std::span(*text)));
+    twoway::wipe(std::as_writable_bytes(std::span(*text)));
     return key;
 }
 }  // namespace
@@ -294,7 +293,7 @@ int fingerprint(const Options& o) {
     // A private key file carries its public key and comment in the clear: no passphrase needed.
     if (text.starts_with("-----BEGIN ")) {
         auto info = inspect_private_key(text);
-        crypto::wipe(std::as_writable_bytes(std::span(file->text)));
+        twoway::wipe(std::as_writable_bytes(std::span(file->text)));
         if (!info) return fail_path(path, info.error());
         print_fingerprint(info->public_key, info->comment, o.verbose);
         return 0;
@@ -342,7 +341,7 @@ int print_public(const Options& o) {
         auto key = decode_private_key(*text, pass);
         if (!key) return fail_path(path, key.error());
     }
-    crypto::wipe(std::as_writable_bytes(std::span(*text)));
+    twoway::wipe(std::as_writable_bytes(std::span(*text)));
     // Raw, as ssh-keygen -y prints it: the line is meant for .pub and authorized_keys files, and a
     // comment read from a private key file holds no control characters (both parsers refuse them).
     std::printf("%s\n", format_public_key_line(info->public_key, info->comment).c_str());
@@ -399,7 +398,7 @@ int export_openssh(const Options& o) {
     auto text = encode_openssh_private_key(key->key, key->comment, system_rng());
     if (!text) return fail_msg(text.error().message());
     const bool ok = write_pair(out, *text, key->key.public_key(), key->comment);
-    crypto::wipe(std::as_writable_bytes(std::span(*text)));
+    twoway::wipe(std::as_writable_bytes(std::span(*text)));
     if (!ok) return 1;
     if (!o.quiet) {
         print_saved(out, key->key.public_key(), key->comment);
