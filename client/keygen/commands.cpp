@@ -20,7 +20,6 @@
 
 #include "io/file.hpp"
 #include "io/home.hpp"
-#include "keys/private_key_formats.hpp"
 #include "terminal.hpp"
 #include "trust/text_util.hpp"
 
@@ -28,7 +27,6 @@ namespace twoway_keygen {
 
 // What the tool takes from the library (and, through the namespace aliases, from its internals).
 namespace io = twoway::io;
-namespace keys = twoway::keys;
 namespace text = twoway::text;
 using twoway::DecodedPrivateKey;
 using twoway::errc;
@@ -63,6 +61,7 @@ using twoway::parse_host_port;
 using twoway::parse_public_key_line;
 using twoway::randomart;
 using twoway::read_private_key_file;
+using twoway::valid_key_comment;
 using twoway::system_rng;
 using twoway::write_key_file;
 
@@ -265,7 +264,7 @@ int generate(const Options& o) {
     const bool defaulted = !o.file;
     const std::string path = defaulted ? default_key_path() : *o.file;
     const std::string comment = o.comment ? *o.comment : default_comment();
-    if (!keys::valid_comment(comment)) {
+    if (!valid_key_comment(comment)) {
         return fail_msg("a comment must be text without control characters, at most " +
                         std::to_string(max_key_comment) + " bytes");
     }
@@ -373,7 +372,7 @@ int import_openssh(const Options& o) {
     if (!key) return fail_path(in, key.error());
     if (key->format != KeyFileFormat::openssh) return fail_msg(in + ": already a twoway key file");
     const std::string comment = o.comment ? *o.comment : key->comment;
-    if (!keys::valid_comment(comment)) {
+    if (!valid_key_comment(comment)) {
         return fail_msg("a comment must be text without control characters, at most " +
                         std::to_string(max_key_comment) + " bytes");
     }
