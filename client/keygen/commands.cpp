@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <twoway/file.hpp>
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
 #include <twoway/secret.hpp>
 #include <twoway/trust.hpp>
 
-#include "io/file.hpp"
 #include "io/home.hpp"
 #include "terminal.hpp"
 #include "trust/text_util.hpp"
@@ -193,9 +193,15 @@ Result<SecretBuffer> current_passphrase(const Options& o, const std::string& pro
 }
 
 // ---- files --------------------------------------------------------------------------------------
+// True when something (file, directory, dangling link) is at path.
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
 // Never replace a file without asking, as ssh-keygen: on a terminal ask, otherwise refuse.
 bool may_write(const std::string& path) {
-    if (!io::exists(path)) return true;
+    if (!exists(path)) return true;
     if (!interactive()) {
         fail_msg(path + ": already exists; not overwriting it without a terminal to ask (remove it first)");
         return false;
@@ -209,7 +215,7 @@ bool may_write(const std::string& path) {
 // Creates the directory of the default key path (~/.twoway) with mode 0700 when it is missing.
 bool ensure_default_dir(const std::string& path, bool quiet) {
     const std::string dir = path.substr(0, path.rfind('/'));
-    if (io::exists(dir)) return true;
+    if (exists(dir)) return true;
     if (::mkdir(dir.c_str(), 0700) != 0) {
         fail_path(dir, std::error_code(errno, std::generic_category()));
         return false;
@@ -285,7 +291,7 @@ int generate(const Options& o) {
 int fingerprint(const Options& o) {
     if (o.hash != "sha256" && o.hash != "SHA256") return fail_msg("only SHA256 fingerprints are supported");
     const std::string path = o.file ? *o.file : default_key_path();
-    auto file = io::read_file(path, max_public_file);
+    auto file = twoway::read_file(path, max_public_file);
     if (!file) return fail_path(path, file.error());
     const std::string_view text = file->text;
 
@@ -465,7 +471,7 @@ int find_host(const Options& o, const std::string& arg) {
     const auto host = parse_host_port(arg);
     if (!host) return bad_host(arg);
     const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
-    auto file = io::read_file(path, max_trust_file_size);
+    auto file = twoway::read_file(path, max_trust_file_size);
     if (!file) return fail_path(path, file.error());
     KnownHostsReader reader(path, file->text, editing_limits());
     bool found = false;
@@ -495,10 +501,10 @@ int remove_host(const Options& o, const std::string& arg) {
     if (!host) return bad_host(arg);
     const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
     // A linked known_hosts stays a link; its target is edited (as twoway's own additions do).
-    const std::string target = io::link_target(path);
+    const std::string target = twoway::link_target(path);
     // The read and both writes under the lock twoway takes to add a host, so none is lost.
-    const io::DirLock lock(std::filesystem::path(target).parent_path().string());
-    auto file = io::read_file(target, max_trust_file_size);
+    const twoway::DirLock lock(std::filesystem::path(target).parent_path().string());
+    auto file = twoway::read_file(target, max_trust_file_size);
     if (!file) return fail_path(path, file.error());
 
     // Replacing the file would hand it to us: another user's file is left to its owner.
@@ -536,8 +542,8 @@ int remove_host(const Options& o, const std::string& arg) {
         return 0;
     }
     const std::string old = target + ".old";
-    if (auto s = io::write_file_atomic(old, file->text, file->mode); !s) return fail_path(old, s.error());
-    if (auto s = io::write_file_atomic(target, kept, file->mode); !s) return fail_path(path, s.error());
+    if (auto s = twoway::write_file_atomic(old, file->text, file->mode); !s) return fail_path(old, s.error());
+    if (auto s = twoway::write_file_atomic(target, kept, file->mode); !s) return fail_path(path, s.error());
     std::printf("%s updated.\n", path.c_str());
     std::printf("Original contents retained as %s.old\n", path.c_str());
     return 0;
