@@ -17,17 +17,16 @@
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
 #include <twoway/secret.hpp>
+#include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
 #include "io/home.hpp"
 #include "terminal.hpp"
-#include "trust/text_util.hpp"
 
 namespace twoway_keygen {
 
 // What the tool takes from the library (and, through the namespace aliases, from its internals).
 namespace io = twoway::io;
-namespace text = twoway::text;
 using twoway::DecodedPrivateKey;
 using twoway::errc;
 using twoway::HostNaming;
@@ -417,7 +416,7 @@ int export_openssh(const Options& o) {
 namespace {
 
 int bad_host(const std::string& arg) {
-    return fail_msg("invalid host " + text::quoted(arg) + " (a name or address, or [host]:port)");
+    return fail_msg("invalid host " + twoway::quoted(arg) + " (a name or address, or [host]:port)");
 }
 
 // The editing reader sees every line: no line or entry limit (the file size is capped when read), so a

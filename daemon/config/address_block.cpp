@@ -8,7 +8,7 @@
 #include <string>
 
 #include "daemon_config.hpp"
-#include "trust/text_util.hpp"
+#include "text/text_util.hpp"
 
 namespace twoway {
 
