@@ -7,14 +7,14 @@
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
-#include "trust/config_syntax.hpp"
-#include "text/text_util.hpp"
+#include "config_syntax.hpp"
+#include "text_util.hpp"
 
 namespace twoway_client {
 
-// The library's config lexer and text helpers, shared with twowayd's parser.
-namespace config = twoway::config;
-namespace text = twoway::text;
+// The programs' config lexer and text helpers (common/), shared with twowayd's parser.
+namespace config = twoway_common::config;
+namespace text = twoway_common::text;
 using twoway::Location;
 using twoway::TextLines;
 

@@ -7,13 +7,13 @@
 
 #include <twoway/trust.hpp>
 
-#include "trust/config_syntax.hpp"
-#include "text/text_util.hpp"
+#include "config_syntax.hpp"
+#include "text_util.hpp"
 
 namespace twoway_client {
 
-namespace config = twoway::config;
-namespace text = twoway::text;
+namespace config = twoway_common::config;
+namespace text = twoway_common::text;
 
 namespace {
 

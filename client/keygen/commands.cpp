@@ -20,13 +20,12 @@
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
-#include "io/home.hpp"
+#include "home.hpp"
 #include "terminal.hpp"
 
 namespace twoway_keygen {
 
 // What the tool takes from the library (and, through the namespace aliases, from its internals).
-namespace io = twoway::io;
 using twoway::DecodedPrivateKey;
 using twoway::errc;
 using twoway::HostNaming;
@@ -75,8 +74,8 @@ int fail_msg(const std::string& msg) {
 
 // ---- paths and defaults ---------------------------------------------------------------------------
 std::string home_dir() {
-    // $HOME when it is our own directory, else the password database's, as twoway decides (io/home.hpp).
-    io::Home home = io::home_directory();
+    // $HOME when it is our own directory, else the password database's, as twoway decides (common/home.hpp).
+    twoway_common::Home home = twoway_common::home_directory();
     return home.path.empty() ? std::string(".") : std::move(home.path);
 }
 

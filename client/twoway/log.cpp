@@ -10,11 +10,11 @@
 #include <twoway/text.hpp>
 
 #include "terminal.hpp"
-#include "text/text_util.hpp"
+#include "text_util.hpp"
 
 namespace twoway_client::log {
 
-namespace text = twoway::text;
+namespace text = twoway_common::text;
 
 namespace {
 int level = 0;

@@ -9,10 +9,14 @@
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
-#include "trust/config_syntax.hpp"
-#include "text/text_util.hpp"
+#include "config_syntax.hpp"
+#include "text_util.hpp"
 
 namespace twoway {
+
+// The programs' config lexer and text helpers (common/), shared with the client's parser.
+namespace config = twoway_common::config;
+namespace text = twoway_common::text;
 
 namespace {
 

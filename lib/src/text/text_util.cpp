@@ -14,14 +14,6 @@ std::string ascii_lower(std::string_view s) {
     return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    }
-    return true;
-}
-
 bool has_control(std::string_view s) noexcept {
     for (char c : s) {
         if (is_control(c)) return true;

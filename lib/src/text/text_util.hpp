@@ -1,8 +1,8 @@
-// Small text helpers of the library's trust-file readers (and, until it moves to the programs, the config
-// lexer): ASCII case folding, words, control bytes, host names and ports as OpenSSH writes them.
-// Internal; not part of the public API. What the public API offers of the same kind: the escaping of
-// untrusted text (quoted, terminal_text, log_text) in <twoway/text.hpp>, and the known_hosts host name
-// rules (valid_host_name, match_pattern) in <twoway/trust.hpp>.
+// Small text helpers of the library's trust-file readers: ASCII case folding, words, control bytes, host
+// names and ports as OpenSSH writes them. Internal; not part of the public API. What the public API
+// offers of the same kind: the escaping of untrusted text (quoted, terminal_text, log_text) in
+// <twoway/text.hpp>, and the known_hosts host name rules (valid_host_name, match_pattern) in
+// <twoway/trust.hpp>. (The programs keep their own small copies of the generic ones in common/.)
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,6 @@ namespace twoway::text {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 [[nodiscard]] std::string ascii_lower(std::string_view s);
-[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
 
 [[nodiscard]] constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 

@@ -1,12 +1,16 @@
-#include "trust/config_syntax.hpp"
+#include "config_syntax.hpp"
 
 #include <utility>
 
 #include <twoway/text.hpp>
 
-#include "text/text_util.hpp"
+#include "text_util.hpp"
 
-namespace twoway::config {
+namespace twoway_common::config {
+
+using twoway::Diagnostic;
+using twoway::Location;
+using twoway::quoted;
 
 namespace {
 
@@ -208,4 +212,4 @@ std::optional<std::string> expand_tokens(std::string_view s, std::span<const Tok
     return out;
 }
 
-}  // namespace twoway::config
+}  // namespace twoway_common::config
