@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "trust/text_util.hpp"
+#include <twoway/text.hpp>
 
 namespace twowayd {
 
@@ -101,7 +101,7 @@ void log_line(LogLevel level, std::string_view message) {
     write_all(STDERR_FILENO, line);
 }
 
-std::string escape_controls(std::string_view s) { return twoway::text::log_text(s); }
+std::string escape_controls(std::string_view s) { return twoway::log_text(s); }
 
 std::string log_safe(std::string_view name) {
     std::string out;

@@ -4,14 +4,17 @@
 
 #include <array>
 
-#include "trust/config_syntax.hpp"
-#include "trust/text_util.hpp"
+#include <twoway/text.hpp>
+#include <twoway/trust.hpp>
+
+#include "config_syntax.hpp"
+#include "text_util.hpp"
 
 namespace twoway_client {
 
-// The library's config lexer and text helpers, shared with twowayd's parser.
-namespace config = twoway::config;
-namespace text = twoway::text;
+// The programs' config lexer and text helpers (common/), shared with twowayd's parser.
+namespace config = twoway_common::config;
+namespace text = twoway_common::text;
 using twoway::Location;
 using twoway::TextLines;
 
@@ -54,7 +57,7 @@ const Keyword* find_keyword(std::string_view word) {
 std::string check_path(std::string_view path) {
     if (path.empty()) return "empty argument";
     if (path.starts_with('~') && path.size() > 1 && path[1] != '/') {
-        return "~user is not supported, only ~ for your own home: " + text::quoted(path);
+        return "~user is not supported, only ~ for your own home: " + twoway::quoted(path);
     }
     return config::check_tokens(path, path_tokens);
 }
@@ -69,19 +72,19 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             if (auto problem = config::check_tokens(arg, "h"); !problem.empty()) return name + ": " + problem;
             // Check the host name with the tokens stood in for, so "%h.example.com" passes.
             auto sample = config::expand_tokens(arg, std::array{config::Token{'h', "h"}});
-            if (!sample || !text::valid_host_name(*sample)) return name + ": invalid host name " + text::quoted(arg);
+            if (!sample || !twoway::valid_host_name(*sample)) return name + ": invalid host name " + twoway::quoted(arg);
             out.text = arg;
             return {};
         }
         case ClientKeyword::port: {
             auto p = text::parse_port(arg);
-            if (!p) return name + ": bad port number " + text::quoted(arg) + " (expected 1-65535)";
+            if (!p) return name + ": bad port number " + twoway::quoted(arg) + " (expected 1-65535)";
             out.number = *p;
             return {};
         }
         case ClientKeyword::user:
             if (arg.empty() || arg.find_first_of(" \t") != std::string::npos) {
-                return name + ": invalid user name " + text::quoted(arg);
+                return name + ": invalid user name " + twoway::quoted(arg);
             }
             out.text = arg;
             return {};
@@ -99,7 +102,7 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             } else if (text::iequals(arg, "accept-new")) {
                 out.strict = StrictHostKeyChecking::accept_new;
             } else {
-                return name + ": unsupported option " + text::quoted(arg) +
+                return name + ": unsupported option " + twoway::quoted(arg) +
                        " (expected yes, accept-new, no, off or ask)";
             }
             return {};
@@ -123,7 +126,7 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             return {};
         case ClientKeyword::batch_mode: {
             auto v = config::parse_yes_no(arg, true);
-            if (!v) return name + ": unsupported option " + text::quoted(arg) + " (expected yes or no)";
+            if (!v) return name + ": unsupported option " + twoway::quoted(arg) + " (expected yes or no)";
             out.flag = *v;
             return {};
         }
@@ -133,7 +136,7 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
                 return {};
             }
             auto t = config::parse_time(arg);
-            if (!t) return name + ": invalid time value " + text::quoted(arg);
+            if (!t) return name + ": invalid time value " + twoway::quoted(arg);
             out.number = *t;
             return {};
         }
@@ -220,7 +223,7 @@ void Parser::host(const std::vector<std::string>& args) {
                 piece.remove_prefix(1);
             }
             if (piece.empty()) {
-                if (!bad) error("Host: empty pattern in " + text::quoted(arg));
+                if (!bad) error("Host: empty pattern in " + twoway::quoted(arg));
                 bad = true;
             } else if (block.patterns.size() == max_patterns) {
                 if (!bad) error("Host: too many patterns (limit " + std::to_string(max_patterns) + ")");

@@ -8,11 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/file.hpp"
+#include <twoway/file.hpp>
 
 namespace twoway_client {
 
-namespace io = twoway::io;
 using twoway::Diagnostic;
 using twoway::errc;
 using twoway::Location;
@@ -38,7 +37,7 @@ ParsedClientConfig load_client_config(const std::string& path) {
     if ((st.st_uid != 0 && st.st_uid != ::getuid()) || (st.st_mode & 022) != 0) {
         return one_error(path, "Bad owner or permissions");
     }
-    auto file = io::read_file(path, max_config_size);
+    auto file = twoway::read_file(path, max_config_size);
     if (!file) {
         std::string why = file.error() == errc::length_too_large   ? "larger than 1 MiB"
                           : file.error() == errc::invalid_argument ? "not a regular file"

@@ -5,13 +5,15 @@
 #include <algorithm>
 #include <array>
 
-#include "trust/config_syntax.hpp"
-#include "trust/text_util.hpp"
+#include <twoway/trust.hpp>
+
+#include "config_syntax.hpp"
+#include "text_util.hpp"
 
 namespace twoway_client {
 
-namespace config = twoway::config;
-namespace text = twoway::text;
+namespace config = twoway_common::config;
+namespace text = twoway_common::text;
 
 namespace {
 
@@ -80,7 +82,7 @@ bool host_matches(std::span<const HostPattern> patterns, std::string_view host) 
     const std::string name = text::ascii_lower(host);
     bool positive = false;
     for (const auto& p : patterns) {
-        if (!text::match_pattern(text::ascii_lower(p.pattern), name)) continue;
+        if (!twoway::match_pattern(text::ascii_lower(p.pattern), name)) continue;
         if (p.negated) return false;  // a negated match voids the whole Host line
         positive = true;
     }

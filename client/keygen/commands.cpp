@@ -13,24 +13,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <twoway/file.hpp>
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
+#include <twoway/secret.hpp>
+#include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
-#include "crypto/crypto.hpp"
-#include "io/file.hpp"
-#include "io/home.hpp"
-#include "keys/private_key_formats.hpp"
+#include "home.hpp"
 #include "terminal.hpp"
-#include "trust/text_util.hpp"
 
 namespace twoway_keygen {
 
 // What the tool takes from the library (and, through the namespace aliases, from its internals).
-namespace crypto = twoway::crypto;
-namespace io = twoway::io;
-namespace keys = twoway::keys;
-namespace text = twoway::text;
 using twoway::DecodedPrivateKey;
 using twoway::errc;
 using twoway::HostNaming;
@@ -64,6 +59,7 @@ using twoway::parse_host_port;
 using twoway::parse_public_key_line;
 using twoway::randomart;
 using twoway::read_private_key_file;
+using twoway::valid_key_comment;
 using twoway::system_rng;
 using twoway::write_key_file;
 
@@ -78,8 +74,8 @@ int fail_msg(const std::string& msg) {
 
 // ---- paths and defaults ---------------------------------------------------------------------------
 std::string home_dir() {
-    // $HOME when it is our own directory, else the password database's, as twoway decides (io/home.hpp).
-    io::Home home = io::home_directory();
+    // $HOME when it is our own directory, else the password database's, as twoway decides (common/home.hpp).
+    twoway_common::Home home = twoway_common::home_directory();
     return home.path.empty() ? std::string(".") : std::move(home.path);
 }
 
@@ -180,7 +176,7 @@ Result<SecretBuffer> new_passphrase(const Options& o) {
         if (!first) break;
         auto again = read_passphrase("Enter same passphrase again: ");
         if (!again) break;
-        if (crypto::ct_equal(first->span(), again->span())) return std::move(*first);
+        if (*first == *again) return std::move(*first);
         std::fprintf(stderr, "Passphrases do not match.  Try again.\n");
     }
     fail_msg("no passphrase set");
@@ -195,9 +191,15 @@ Result<SecretBuffer> current_passphrase(const Options& o, const std::string& pro
 }
 
 // ---- files --------------------------------------------------------------------------------------
+// True when something (file, directory, dangling link) is at path.
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
 // Never replace a file without asking, as ssh-keygen: on a terminal ask, otherwise refuse.
 bool may_write(const std::string& path) {
-    if (!io::exists(path)) return true;
+    if (!exists(path)) return true;
     if (!interactive()) {
         fail_msg(path + ": already exists; not overwriting it without a terminal to ask (remove it first)");
         return false;
@@ -211,7 +213,7 @@ bool may_write(const std::string& path) {
 // Creates the directory of the default key path (~/.twoway) with mode 0700 when it is missing.
 bool ensure_default_dir(const std::string& path, bool quiet) {
     const std::string dir = path.substr(0, path.rfind('/'));
-    if (io::exists(dir)) return true;
+    if (exists(dir)) return true;
     if (::mkdir(dir.c_str(), 0700) != 0) {
         fail_path(dir, std::error_code(errno, std::generic_category()));
         return false;
@@ -256,7 +258,7 @@ Result<DecodedPrivateKey> load_key(const Options& o, const std::string& path) {
         pass = std::move(*p);
     }
     auto key = decode_private_key(*text, text_of(pass));
-    crypto::wipe(std::as_writable_bytes(std::span(*text)));
+    twoway::wipe(std::as_writable_bytes(std::span(*text)));
     return key;
 }
 }  // namespace
@@ -266,7 +268,7 @@ int generate(const Options& o) {
     const bool defaulted = !o.file;
     const std::string path = defaulted ? default_key_path() : *o.file;
     const std::string comment = o.comment ? *o.comment : default_comment();
-    if (!keys::valid_comment(comment)) {
+    if (!valid_key_comment(comment)) {
         return fail_msg("a comment must be text without control characters, at most " +
                         std::to_string(max_key_comment) + " bytes");
     }
@@ -287,14 +289,14 @@ int generate(const Options& o) {
 int fingerprint(const Options& o) {
     if (o.hash != "sha256" && o.hash != "SHA256") return fail_msg("only SHA256 fingerprints are supported");
     const std::string path = o.file ? *o.file : default_key_path();
-    auto file = io::read_file(path, max_public_file);
+    auto file = twoway::read_file(path, max_public_file);
     if (!file) return fail_path(path, file.error());
     const std::string_view text = file->text;
 
     // A private key file carries its public key and comment in the clear: no passphrase needed.
     if (text.starts_with("-----BEGIN ")) {
         auto info = inspect_private_key(text);
-        crypto::wipe(std::as_writable_bytes(std::span(file->text)));
+        twoway::wipe(std::as_writable_bytes(std::span(file->text)));
         if (!info) return fail_path(path, info.error());
         print_fingerprint(info->public_key, info->comment, o.verbose);
         return 0;
@@ -342,7 +344,7 @@ int print_public(const Options& o) {
         auto key = decode_private_key(*text, pass);
         if (!key) return fail_path(path, key.error());
     }
-    crypto::wipe(std::as_writable_bytes(std::span(*text)));
+    twoway::wipe(std::as_writable_bytes(std::span(*text)));
     // Raw, as ssh-keygen -y prints it: the line is meant for .pub and authorized_keys files, and a
     // comment read from a private key file holds no control characters (both parsers refuse them).
     std::printf("%s\n", format_public_key_line(info->public_key, info->comment).c_str());
@@ -374,7 +376,7 @@ int import_openssh(const Options& o) {
     if (!key) return fail_path(in, key.error());
     if (key->format != KeyFileFormat::openssh) return fail_msg(in + ": already a twoway key file");
     const std::string comment = o.comment ? *o.comment : key->comment;
-    if (!keys::valid_comment(comment)) {
+    if (!valid_key_comment(comment)) {
         return fail_msg("a comment must be text without control characters, at most " +
                         std::to_string(max_key_comment) + " bytes");
     }
@@ -399,7 +401,7 @@ int export_openssh(const Options& o) {
     auto text = encode_openssh_private_key(key->key, key->comment, system_rng());
     if (!text) return fail_msg(text.error().message());
     const bool ok = write_pair(out, *text, key->key.public_key(), key->comment);
-    crypto::wipe(std::as_writable_bytes(std::span(*text)));
+    twoway::wipe(std::as_writable_bytes(std::span(*text)));
     if (!ok) return 1;
     if (!o.quiet) {
         print_saved(out, key->key.public_key(), key->comment);
@@ -413,7 +415,7 @@ int export_openssh(const Options& o) {
 namespace {
 
 int bad_host(const std::string& arg) {
-    return fail_msg("invalid host " + text::quoted(arg) + " (a name or address, or [host]:port)");
+    return fail_msg("invalid host " + twoway::quoted(arg) + " (a name or address, or [host]:port)");
 }
 
 // The editing reader sees every line: no line or entry limit (the file size is capped when read), so a
@@ -467,7 +469,7 @@ int find_host(const Options& o, const std::string& arg) {
     const auto host = parse_host_port(arg);
     if (!host) return bad_host(arg);
     const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
-    auto file = io::read_file(path, max_trust_file_size);
+    auto file = twoway::read_file(path, max_trust_file_size);
     if (!file) return fail_path(path, file.error());
     KnownHostsReader reader(path, file->text, editing_limits());
     bool found = false;
@@ -497,10 +499,10 @@ int remove_host(const Options& o, const std::string& arg) {
     if (!host) return bad_host(arg);
     const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
     // A linked known_hosts stays a link; its target is edited (as twoway's own additions do).
-    const std::string target = io::link_target(path);
+    const std::string target = twoway::link_target(path);
     // The read and both writes under the lock twoway takes to add a host, so none is lost.
-    const io::DirLock lock(std::filesystem::path(target).parent_path().string());
-    auto file = io::read_file(target, max_trust_file_size);
+    const twoway::DirLock lock(std::filesystem::path(target).parent_path().string());
+    auto file = twoway::read_file(target, max_trust_file_size);
     if (!file) return fail_path(path, file.error());
 
     // Replacing the file would hand it to us: another user's file is left to its owner.
@@ -538,8 +540,8 @@ int remove_host(const Options& o, const std::string& arg) {
         return 0;
     }
     const std::string old = target + ".old";
-    if (auto s = io::write_file_atomic(old, file->text, file->mode); !s) return fail_path(old, s.error());
-    if (auto s = io::write_file_atomic(target, kept, file->mode); !s) return fail_path(path, s.error());
+    if (auto s = twoway::write_file_atomic(old, file->text, file->mode); !s) return fail_path(old, s.error());
+    if (auto s = twoway::write_file_atomic(target, kept, file->mode); !s) return fail_path(path, s.error());
     std::printf("%s updated.\n", path.c_str());
     std::printf("Original contents retained as %s.old\n", path.c_str());
     return 0;

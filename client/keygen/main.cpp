@@ -16,8 +16,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <twoway/secret.hpp>
+
 #include "commands.hpp"
-#include "crypto/crypto.hpp"
 
 namespace {
 
@@ -25,7 +26,7 @@ namespace {
 std::optional<twoway::SecretBuffer> take_secret(CLI::Option* opt, std::string& value) {
     if (opt->count() == 0) return std::nullopt;
     twoway::SecretBuffer out(std::as_bytes(std::span(value)));
-    twoway::crypto::wipe(std::as_writable_bytes(std::span(value)));
+    twoway::wipe(std::as_writable_bytes(std::span(value)));
     value.clear();
     return out;
 }

@@ -2,18 +2,17 @@
 
 #include <unistd.h>
 
+#include <twoway/file.hpp>
 #include <twoway/keys.hpp>
 #include <twoway/random.hpp>
 #include <twoway/trust.hpp>
 
 #include "challenge.hpp"
-#include "io/file.hpp"
 #include "log.hpp"
 #include "terminal.hpp"
 
 namespace twoway_client {
 
-namespace io = twoway::io;
 using twoway::errc;
 using twoway::HostStatus;
 using twoway::HostVerdict;
@@ -160,7 +159,7 @@ std::vector<KnownHostsFile> load_known_hosts_files(const HostCheck& c, bool repo
     unreadable = false;
     for (const auto* list : {&c.user_files, &c.global_files}) {
         for (const auto& path : *list) {
-            auto text = io::read_file(path, max_trust_file_size);
+            auto text = twoway::read_file(path, max_trust_file_size);
             if (!text) {
                 if (text.error() == std::errc::no_such_file_or_directory) continue;  // an empty file, as ssh
                 // Not reading it may make a known host look new: the person is told, not only -v.

@@ -9,14 +9,13 @@
 
 #include <twoway/keyfile.hpp>
 #include <twoway/keys.hpp>
+#include <twoway/secret.hpp>
 
-#include "crypto/crypto.hpp"
 #include "log.hpp"
 #include "terminal.hpp"
 
 namespace twoway_client {
 
-namespace crypto = twoway::crypto;
 using twoway::errc;
 using twoway::decode_private_key;
 using twoway::fingerprint_sha256;
@@ -45,7 +44,7 @@ void warn_unprotected(const std::string& path) {
 // Wipes a std::string that held key file text.
 struct Wiped {
     std::string& s;
-    ~Wiped() { crypto::wipe(std::as_writable_bytes(std::span(s))); }
+    ~Wiped() { twoway::wipe(std::as_writable_bytes(std::span(s))); }
 };
 
 std::optional<Identity> decode(const std::string& path, std::string& text, bool batch_mode) {

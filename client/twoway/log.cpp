@@ -7,12 +7,14 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <twoway/text.hpp>
+
 #include "terminal.hpp"
-#include "trust/text_util.hpp"
+#include "text_util.hpp"
 
 namespace twoway_client::log {
 
-namespace text = twoway::text;
+namespace text = twoway_common::text;
 
 namespace {
 int level = 0;
@@ -59,17 +61,17 @@ std::string untrusted(std::string_view text) {
     // As ssh's msetlocale: the first of these that is set decides; a UTF-8 codeset lets characters
     // through, anything else (C, POSIX, Latin-1 ...) only ASCII, since a UTF-8 continuation byte such
     // as 0x9b is a C1 control to a terminal in an 8-bit encoding.
-    static const text::Charset charset = [] {
+    static const twoway::Charset charset = [] {
         for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
             const char* v = std::getenv(name);
             if (v == nullptr || *v == '\0') continue;
             const std::string lower = text::ascii_lower(v);
             const bool utf8 = lower.find("utf-8") != std::string::npos || lower.find("utf8") != std::string::npos;
-            return utf8 ? text::Charset::utf8 : text::Charset::ascii;
+            return utf8 ? twoway::Charset::utf8 : twoway::Charset::ascii;
         }
-        return text::Charset::ascii;
+        return twoway::Charset::ascii;
     }();
-    return text::terminal_text(text, charset);
+    return twoway::terminal_text(text, charset);
 }
 
 void write_all(int fd, std::string_view text) noexcept {

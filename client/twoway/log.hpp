@@ -27,7 +27,7 @@ void block(std::string_view text);
 
 // Text the server supplied (a REJECT text, an EXIT_SIGNAL message), made safe for the terminal before
 // it goes into any line above: control characters, C1 codes and bidirectional overrides become visible
-// escapes (text::terminal_text); non-ASCII characters pass only when the locale (LC_ALL, LC_CTYPE,
+// escapes (twoway::terminal_text); non-ASCII characters pass only when the locale (LC_ALL, LC_CTYPE,
 // LANG, as ssh reads them) says UTF-8.
 [[nodiscard]] std::string untrusted(std::string_view text);
 

@@ -7,12 +7,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include "io/home.hpp"
+#include "home.hpp"
 #include "log.hpp"
 
 namespace twoway_client {
 
-namespace io = twoway::io;
 
 namespace {
 
@@ -21,10 +20,10 @@ ClientContext local_context() {
     const struct passwd* pw = ::getpwuid(::getuid());
     if (pw != nullptr) c.local_user = pw->pw_name;
     if (c.local_user.empty()) c.local_user = std::to_string(::getuid());
-    // $HOME when it is our own directory, else the password database's home (io/home.hpp says why:
+    // $HOME when it is our own directory, else the password database's home (common/home.hpp says why:
     // ssh reads only the database; honouring a HOME of our own lets a person or a test use a throwaway
     // home, while a HOME another user owns, as sudo -E leaves it, could plant keys for us).
-    io::Home home = io::home_directory();
+    twoway_common::Home home = twoway_common::home_directory();
     if (!home.note.empty()) log::debug(1, home.note);
     c.home = std::move(home.path);
     return c;

@@ -8,9 +8,11 @@
 #include <string>
 
 #include "daemon_config.hpp"
-#include "trust/text_util.hpp"
+#include "text_util.hpp"
 
 namespace twoway {
+
+namespace text = twoway_common::text;
 
 namespace {
 

@@ -6,10 +6,17 @@
 
 #include <arpa/inet.h>
 
-#include "trust/config_syntax.hpp"
-#include "trust/text_util.hpp"
+#include <twoway/text.hpp>
+#include <twoway/trust.hpp>
+
+#include "config_syntax.hpp"
+#include "text_util.hpp"
 
 namespace twoway {
+
+// The programs' config lexer and text helpers (common/), shared with the client's parser.
+namespace config = twoway_common::config;
+namespace text = twoway_common::text;
 
 namespace {
 
@@ -92,7 +99,7 @@ bool valid_service_name(std::string_view name) {
 
 // An address literal must be a valid one; anything else must at least look like a host name.
 bool valid_address(std::string_view host) {
-    if (!text::valid_host_name(host)) return false;
+    if (!twoway::valid_host_name(host)) return false;
     if (host.find(':') != std::string_view::npos) {
         std::string addr(host.substr(0, host.find('%')));  // inet_pton knows no zone ("%eth0")
         unsigned char buf[16];
@@ -107,7 +114,7 @@ bool valid_address(std::string_view host) {
 }
 
 std::string bad_port(std::string_view port) {
-    return "bad port number " + text::quoted(port) + " (expected 1-65535)";
+    return "bad port number " + twoway::quoted(port) + " (expected 1-65535)";
 }
 
 class Parser {
@@ -205,19 +212,19 @@ void Parser::line(std::size_t number, std::string_view text) {
         case Key::revoked_keys: return revoked_keys(*kw, d.args);
         case Key::strict_modes: {
             auto v = config::parse_yes_no(arg, false);
-            if (!v) return value_error(*kw, "unsupported option " + text::quoted(arg) + " (expected yes or no)");
+            if (!v) return value_error(*kw, "unsupported option " + twoway::quoted(arg) + " (expected yes or no)");
             if (first(kw->key)) config_.strict_modes = *v;
             return;
         }
         case Key::stealth_mode: {
             auto v = config::parse_yes_no(arg, false);
-            if (!v) return value_error(*kw, "unsupported option " + text::quoted(arg) + " (expected yes or no)");
+            if (!v) return value_error(*kw, "unsupported option " + twoway::quoted(arg) + " (expected yes or no)");
             if (first(kw->key)) config_.stealth_mode = *v;
             return;
         }
         case Key::login_grace_time: {
             auto v = config::parse_time(arg);
-            if (!v) return value_error(*kw, "invalid time value " + text::quoted(arg));
+            if (!v) return value_error(*kw, "invalid time value " + twoway::quoted(arg));
             if (first(kw->key)) config_.login_grace_time = *v;
             return;
         }
@@ -239,7 +246,7 @@ void Parser::line(std::size_t number, std::string_view text) {
                     return;
                 }
             }
-            return value_error(*kw, "unsupported log level " + text::quoted(arg));
+            return value_error(*kw, "unsupported log level " + twoway::quoted(arg));
         }
         case Key::service: return service(*kw, d.args);
         case Key::match:
@@ -262,7 +269,7 @@ void Parser::listen_address(const Keyword& kw, const std::string& arg) {
         la.host = arg;  // a bare IPv6 address: two or more ':' and no brackets, so no port (as sshd)
     } else {
         auto hp = text::split_host_port(arg);
-        if (!hp) return value_error(kw, "bad address:port usage " + text::quoted(arg));
+        if (!hp) return value_error(kw, "bad address:port usage " + twoway::quoted(arg));
         la.host = std::string(hp->host);
         if (hp->port) {
             auto p = text::parse_port(*hp->port);
@@ -270,7 +277,7 @@ void Parser::listen_address(const Keyword& kw, const std::string& arg) {
             la.port = *p;
         }
     }
-    if (!valid_address(la.host)) return value_error(kw, "invalid address " + text::quoted(la.host));
+    if (!valid_address(la.host)) return value_error(kw, "invalid address " + twoway::quoted(la.host));
     if (first(kw.key)) config_.listen_addresses.clear();
     if (room(kw, config_.listen_addresses.size())) config_.listen_addresses.push_back(std::move(la));
 }
@@ -278,14 +285,14 @@ void Parser::listen_address(const Keyword& kw, const std::string& arg) {
 void Parser::host_key(const Keyword& kw, const std::string& arg) {
     // sshd makes a relative path relative to its working directory; a pure parser cannot, and a daemon's
     // working directory is rarely what the writer meant, so it must be absolute.
-    if (!arg.starts_with('/')) return value_error(kw, "must be an absolute path: " + text::quoted(arg));
+    if (!arg.starts_with('/')) return value_error(kw, "must be an absolute path: " + twoway::quoted(arg));
     if (first(kw.key)) config_.host_keys.clear();
     if (room(kw, config_.host_keys.size())) config_.host_keys.push_back(arg);
 }
 
 void Parser::authorized_keys_file(const Keyword& kw, const std::vector<std::string>& args) {
     auto files = file_list(kw, args, [](const std::string& a) -> std::string {
-        if (a.starts_with('~')) return "use %h instead of ~ for the home directory: " + text::quoted(a);
+        if (a.starts_with('~')) return "use %h instead of ~ for the home directory: " + twoway::quoted(a);
         return config::check_tokens(a, "huU");
     });
     if (files && first(kw.key)) config_.authorized_keys_files = std::move(*files);
@@ -294,8 +301,8 @@ void Parser::authorized_keys_file(const Keyword& kw, const std::vector<std::stri
 void Parser::revoked_keys(const Keyword& kw, const std::vector<std::string>& args) {
     // The daemon's own files, read at every authentication: absolute paths, no per-account tokens.
     auto files = file_list(kw, args, [](const std::string& a) -> std::string {
-        if (!a.starts_with('/')) return "must be an absolute path: " + text::quoted(a);
-        if (a.find('%') != std::string::npos) return "takes no % tokens (one list for every account): " + text::quoted(a);
+        if (!a.starts_with('/')) return "must be an absolute path: " + twoway::quoted(a);
+        if (a.find('%') != std::string::npos) return "takes no % tokens (one list for every account): " + twoway::quoted(a);
         return {};
     });
     if (files && first(kw.key)) config_.revoked_keys_files = std::move(*files);
@@ -303,7 +310,7 @@ void Parser::revoked_keys(const Keyword& kw, const std::vector<std::string>& arg
 
 void Parser::max_startups(const Keyword& kw, const std::string& arg) {
     auto invalid = [&] {
-        value_error(kw, "invalid spec " + text::quoted(arg) +
+        value_error(kw, "invalid spec " + twoway::quoted(arg) +
                             " (expected N, or start:rate:full with start <= full and rate 1-100)");
     };
     // sshd's start:rate:full is checked as sshd checks it (admins copy it from sshd_config), and read as
@@ -330,7 +337,7 @@ void Parser::count_or_none(const Keyword& kw, const std::string& arg, std::optio
     if (arg != "none") {
         auto v = text::parse_decimal(arg, max_int);
         if (!v || *v == 0) {
-            return value_error(kw, "invalid value " + text::quoted(arg) + " (expected a number from 1, or none)");
+            return value_error(kw, "invalid value " + twoway::quoted(arg) + " (expected a number from 1, or none)");
         }
         limit = static_cast<std::uint32_t>(*v);
     }
@@ -340,7 +347,7 @@ void Parser::count_or_none(const Keyword& kw, const std::string& arg, std::optio
 void Parser::size(const Keyword& kw, const std::string& arg, std::uint64_t max, std::uint64_t& into) {
     auto v = parse_size(arg, max);
     if (!v || *v < min_session_buffer) {
-        return value_error(kw, "invalid size " + text::quoted(arg) + " (expected bytes with an optional K, M or G, "
+        return value_error(kw, "invalid size " + twoway::quoted(arg) + " (expected bytes with an optional K, M or G, "
                                "from 64K to " + format_size(max) + ")");
     }
     if (first(kw.key)) into = *v;
@@ -353,7 +360,7 @@ void Parser::net_block_size(const Keyword& kw, const std::string& arg) {
     std::optional<std::uint64_t> v6 = 128;
     if (colon != std::string::npos) v6 = text::parse_decimal(std::string_view(arg).substr(colon + 1), 128);
     if (!v4 || !v6) {
-        return value_error(kw, "invalid value " + text::quoted(arg) + " (expected bits4[:bits6], 0-32 and 0-128)");
+        return value_error(kw, "invalid value " + twoway::quoted(arg) + " (expected bits4[:bits6], 0-32 and 0-128)");
     }
     if (!first(kw.key)) return;
     config_.per_source_net_block_v4 = static_cast<std::uint32_t>(*v4);
@@ -385,7 +392,7 @@ void Parser::penalties(const Keyword& kw, const std::vector<std::string>& args) 
     for (const auto& a : args) {
         const auto colon = a.find(':');
         if (colon == std::string::npos) {
-            return value_error(kw, "expected yes, no or keyword:value, got " + text::quoted(a));
+            return value_error(kw, "expected yes, no or keyword:value, got " + twoway::quoted(a));
         }
         const std::string_view name = std::string_view(a).substr(0, colon);
         const std::string_view value = std::string_view(a).substr(colon + 1);
@@ -393,7 +400,7 @@ void Parser::penalties(const Keyword& kw, const std::vector<std::string>& args) 
             // Only permissive: a full table forgets the penalty closest to expiry. deny-all would let
             // anyone able to fill the table lock everybody out.
             if (value != "permissive") {
-                return value_error(kw, text::quoted(a) + ": only overflow:permissive is supported");
+                return value_error(kw, twoway::quoted(a) + ": only overflow:permissive is supported");
             }
             continue;
         }
@@ -401,7 +408,7 @@ void Parser::penalties(const Keyword& kw, const std::vector<std::string>& args) 
         for (const auto& f : fields) {
             if (f.name == name) field = &f;
         }
-        if (field == nullptr) return value_error(kw, "unsupported penalty " + text::quoted(a));
+        if (field == nullptr) return value_error(kw, "unsupported penalty " + twoway::quoted(a));
         std::optional<std::uint64_t> v;
         if (field->is_time) {
             v = config::parse_time(value);
@@ -409,7 +416,7 @@ void Parser::penalties(const Keyword& kw, const std::vector<std::string>& args) 
             v = text::parse_decimal(value, 1U << 24);  // a table of 16M blocks is already ~1 GiB
             if (v && *v == 0) v.reset();
         }
-        if (!v) return value_error(kw, "invalid value in " + text::quoted(a));
+        if (!v) return value_error(kw, "invalid value in " + twoway::quoted(a));
         pc.*(field->member) = static_cast<std::uint32_t>(*v);
     }
     if (pc.min > pc.max) return value_error(kw, "min must not exceed max");
@@ -433,7 +440,7 @@ void Parser::penalty_exempt_list(const Keyword& kw, const std::vector<std::strin
             if (item.empty()) continue;
             auto block = parse_address_block(item);
             if (!block) {
-                return value_error(kw, "invalid address or address/masklen " + text::quoted(item) +
+                return value_error(kw, "invalid address or address/masklen " + twoway::quoted(item) +
                                            " (host bits must be zero)");
             }
             if (blocks.size() >= max_repeats) {
@@ -449,16 +456,16 @@ void Parser::penalty_exempt_list(const Keyword& kw, const std::vector<std::strin
 void Parser::service(const Keyword& kw, const std::vector<std::string>& args) {
     const std::string& name = args[0];
     if (!valid_service_name(name)) {
-        return value_error(kw, "invalid name " + text::quoted(name) + " (expected [a-z0-9._-]+, at most 64)");
+        return value_error(kw, "invalid name " + twoway::quoted(name) + " (expected [a-z0-9._-]+, at most 64)");
     }
-    if (args.size() < 2) return value_error(kw, "missing host:port after " + text::quoted(name));
+    if (args.size() < 2) return value_error(kw, "missing host:port after " + twoway::quoted(name));
     auto hp = text::split_host_port(args[1]);
-    if (!hp || !hp->port) return value_error(kw, "bad host:port " + text::quoted(args[1]));
+    if (!hp || !hp->port) return value_error(kw, "bad host:port " + twoway::quoted(args[1]));
     auto p = text::parse_port(*hp->port);
     if (!p) return value_error(kw, bad_port(*hp->port));
-    if (!valid_address(hp->host)) return value_error(kw, "invalid host " + text::quoted(hp->host));
+    if (!valid_address(hp->host)) return value_error(kw, "invalid host " + twoway::quoted(hp->host));
     for (const auto& s : config_.services) {
-        if (s.name == name) return value_error(kw, text::quoted(name) + " is already defined at " + s.where.text());
+        if (s.name == name) return value_error(kw, twoway::quoted(name) + " is already defined at " + s.where.text());
     }
     if (room(kw, config_.services.size())) {
         config_.services.push_back(ServiceSpec{name, std::string(hp->host), *p, Location{path_, number_}});

@@ -1,7 +1,7 @@
 // The edge of the daemon config: reading twowayd.conf. The parsing is pure (daemon_config.cpp).
 #include "daemon_config.hpp"
 
-#include "io/file.hpp"
+#include <twoway/file.hpp>
 
 namespace twoway {
 
@@ -10,7 +10,7 @@ constexpr std::size_t max_config_size = 1u << 20;  // a config file is a few KiB
 }  // namespace
 
 DaemonConfigResult load_daemon_config(const std::string& path) {
-    auto file = io::read_file(path, max_config_size);
+    auto file = read_file(path, max_config_size);
     if (!file) {
         DaemonConfigResult out;
         std::string why = file.error() == errc::length_too_large   ? "larger than 1 MiB"

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "daemon_config.hpp"
-#include "trust/config_syntax.hpp"
+#include "config_syntax.hpp"
 
 namespace {
 void check(bool ok) {
@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         longest = std::max(longest, nl - at);
         at = nl + 1;
     }
-    if (longest > config::max_line_length) return 0;
+    if (longest > twoway_common::config::max_line_length) return 0;
     auto back = parse_daemon_config("T", text_out);
     check(back.ok());
     check(format_daemon_config(back.config) == text_out);

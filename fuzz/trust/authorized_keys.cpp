@@ -15,7 +15,7 @@
 #include <twoway/keys.hpp>
 #include <twoway/trust.hpp>
 
-#include "trust/text_util.hpp"
+#include "text/text_util.hpp"
 #include "trust/trust_lines.hpp"
 
 namespace {

@@ -56,6 +56,11 @@ struct DecodedPrivateKey {
 // The longest comment a key file may carry.
 inline constexpr std::size_t max_key_comment = 4096;
 
+// Whether both encoders take comment: at most max_key_comment bytes and no control characters (bytes
+// below 0x20, and 0x7f), since a comment is shown on terminals and written into .pub lines. Bytes from
+// 0x80 up are fine (UTF-8). For checking what a person typed before asking for a passphrase.
+[[nodiscard]] TWOWAY_API bool valid_key_comment(std::string_view comment) noexcept;
+
 // ---- twoway's format -----------------------------------------------------------------------------
 // An empty passphrase writes an unencrypted file. Errors: invalid_argument (a comment longer than
 // max_key_comment or holding control characters; params out of range).

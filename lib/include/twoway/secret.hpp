@@ -80,9 +80,21 @@ public:
     [[nodiscard]] std::span<std::byte> span() noexcept { return {p_, n_}; }
     [[nodiscard]] std::span<const std::byte> span() const noexcept { return {p_, n_}; }
 
+    // Constant time for equal sizes; different sizes compare unequal at once (a size is not secret: a
+    // passphrase's length shows in its typing anyway). Two empty buffers are equal.
+    friend bool operator==(const SecretBuffer& a, const SecretBuffer& b) noexcept {
+        if (a.n_ != b.n_) return false;
+        return a.n_ == 0 || detail::secure_equal(a.p_, b.p_, a.n_);
+    }
+
 private:
     std::byte* p_ = nullptr;
     std::size_t n_ = 0;
 };
+
+// Overwrites memory that held a secret but is not one of the types above (a passphrase read into a
+// std::string, a key file's text) with zeros, as a store the compiler cannot drop for being dead
+// (sodium_memzero). SecretBytes and SecretBuffer wipe themselves. An empty span is fine.
+inline void wipe(std::span<std::byte> data) noexcept { detail::secure_wipe(data.data(), data.size()); }
 
 }  // namespace twoway

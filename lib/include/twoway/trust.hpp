@@ -246,6 +246,20 @@ struct HostVerdict {
 [[nodiscard]] TWOWAY_API std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files,
                                                                 std::string_view host, std::uint16_t port);
 
+// A host name or address literal twoway accepts for a known_hosts entry (and, so that every host twoway
+// is told to reach can be recorded there, in HostName and the daemon's ListenAddress): letters, digits,
+// '.', '-', '_', ':' (IPv6) and '%' (IPv6 zone), 1 to 255 bytes, not starting with '-' (it could pass
+// for a command-line option), and with no ':' or at least two (one ':' is "host:port" written without
+// brackets). No blanks, commas, brackets, wildcards or '!'. For checking a name a person gave before
+// format_host_port or append_known_host refuse it.
+[[nodiscard]] TWOWAY_API bool valid_host_name(std::string_view host) noexcept;
+
+// OpenSSH's wildcard patterns, as known_hosts host lists (and ssh_config's Host lines) use them: '*'
+// matches any run of characters (also none), '?' exactly one; nothing else is special (negation and
+// lists are the caller's). Case-sensitive: for host names, lower-case both sides. Greedy with one
+// backtrack point, the last '*': at most pattern x text steps, never exponential, whatever a file holds.
+[[nodiscard]] TWOWAY_API bool match_pattern(std::string_view pattern, std::string_view text) noexcept;
+
 // One name of a known_hosts host list, as format_host_port writes it and ssh-keygen -F/-R take it:
 // "host" (default_port) or "[host]:port", lower-cased. Nothing for a pattern, a hashed name, "host:port"
 // without brackets or anything else that is not a usable host name.

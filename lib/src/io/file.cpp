@@ -1,4 +1,6 @@
-#include "io/file.hpp"
+// The file edge declared in <twoway/file.hpp>; the library's own file I/O (trust files, key files) goes
+// through it too.
+#include <twoway/file.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -9,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace twoway::io {
+namespace twoway {
 
 namespace {
 Failure os_error(int e) { return fail(std::error_code(e, std::generic_category())); }
@@ -76,6 +78,7 @@ Result<FileText> read_file(const std::string& path, std::size_t max_size) {
 }
 
 Status write_file_atomic(const std::string& path, std::string_view text, unsigned mode) {
+    if ((mode & ~07777U) != 0) return fail(errc::invalid_argument);  // fchmod would drop them silently
     std::string tmp = path + ".tmp-XXXXXX";
     Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
     if (fd.get() < 0) return os_error(errno);
@@ -121,9 +124,4 @@ std::string link_target(const std::string& path) {
     return ec ? path : resolved.string();
 }
 
-bool exists(const std::string& path) {
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
-}
-
-}  // namespace twoway::io
+}  // namespace twoway

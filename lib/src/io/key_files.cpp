@@ -1,15 +1,15 @@
 // The file edge of twoway/keyfile.hpp: reading private keys under ssh's permission rule, and writing
 // key files atomically.
+#include <twoway/file.hpp>
 #include <twoway/keyfile.hpp>
 
 #include "crypto/crypto.hpp"
-#include "io/file.hpp"
 #include "keys/private_key_formats.hpp"
 
 namespace twoway {
 
 Result<std::string> read_private_key_file(const std::string& path, const KeyLoadOptions& options) {
-    auto file = io::read_file(path, keys::max_key_file_text);
+    auto file = read_file(path, keys::max_key_file_text);
     if (!file) return fail(file.error());
     // As ssh: a private key that group or others may read, write or execute is not used. The key may
     // already have leaked, and going on would hide that from the user.
@@ -30,7 +30,7 @@ Result<DecodedPrivateKey> load_private_key(const std::string& path, std::string_
 }
 
 Status write_key_file(const std::string& path, std::string_view text, unsigned mode) {
-    return io::write_file_atomic(path, text, mode);
+    return write_file_atomic(path, text, mode);
 }
 
 }  // namespace twoway

@@ -125,7 +125,7 @@ Result<DecodedPrivateKey> decode_openssh_key(std::string_view text) {
 namespace twoway {
 
 Result<std::string> encode_openssh_private_key(const PrivateKey& key, std::string_view comment, Rng& rng) {
-    if (!keys::valid_comment(comment)) return fail(errc::invalid_argument);
+    if (!valid_key_comment(comment)) return fail(errc::invalid_argument);
     using namespace keys;
     std::array<std::byte, 4> check_bytes{};
     rng.fill(check_bytes);

@@ -12,8 +12,7 @@ KdfParams default_kdf_params() {
     return {p.opslimit, p.memlimit};
 }
 
-namespace keys {
-bool valid_comment(std::string_view comment) {
+bool valid_key_comment(std::string_view comment) noexcept {
     if (comment.size() > max_key_comment) return false;
     for (char c : comment) {
         const auto u = static_cast<unsigned char>(c);
@@ -21,7 +20,6 @@ bool valid_comment(std::string_view comment) {
     }
     return true;
 }
-}  // namespace keys
 
 Result<DecodedPrivateKey> decode_private_key(std::string_view text, std::string_view passphrase,
                                              const KdfLimits& limits) {

@@ -14,10 +14,6 @@ namespace twoway::keys {
 inline constexpr std::size_t max_key_file_text = 64 * 1024;
 inline constexpr std::size_t max_key_file_binary = 16 * 1024;
 
-// Comments are shown on terminals and written into .pub lines: printable text only (bytes >= 0x80 are
-// fine, for UTF-8), no control characters, at most max_key_comment bytes.
-[[nodiscard]] bool valid_comment(std::string_view comment);
-
 // twoway_key_file.cpp: "-----BEGIN TWOWAY PRIVATE KEY-----".
 [[nodiscard]] Result<KeyFileInfo> inspect_twoway_key(std::string_view text);
 [[nodiscard]] Result<DecodedPrivateKey> decode_twoway_key(std::string_view text, std::string_view passphrase,

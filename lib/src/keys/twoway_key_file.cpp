@@ -170,7 +170,7 @@ namespace twoway {
 
 Result<std::string> encode_private_key(const PrivateKey& key, std::string_view comment, std::string_view passphrase,
                                        const KdfParams& params, Rng& rng) {
-    if (!keys::valid_comment(comment)) return fail(errc::invalid_argument);
+    if (!valid_key_comment(comment)) return fail(errc::invalid_argument);
     using namespace keys;
     const bool encrypted = !passphrase.empty();
     const crypto::Argon2idParams kdf{params.opslimit, params.memlimit};

@@ -3,9 +3,10 @@
 // This step accepts plain ssh-ed25519 lines only. A line with options is skipped, not accepted without
 // them: options restrict a key (from=, command=, restrict ...), so ignoring them would widen access.
 #include <twoway/keys.hpp>
+#include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
-#include "trust/text_util.hpp"
+#include "text/text_util.hpp"
 #include "trust/trust_lines.hpp"
 
 namespace twoway {
@@ -46,7 +47,7 @@ Parsed parse_line(std::string_view line, const Location& where) {
     std::string_view rest = line;
     const std::string_view type = text::next_word(rest);
     if (key.error() == errc::unsupported_key_type) {
-        return Parsed{std::nullopt, "key type " + text::quoted(type) + " is not supported (only ssh-ed25519)"};
+        return Parsed{std::nullopt, "key type " + quoted(type) + " is not supported (only ssh-ed25519)"};
     }
     if (key.error() == errc::malformed) return Parsed{std::nullopt, "invalid ssh-ed25519 key data"};
     if (type == ssh_ed25519_name) return Parsed{std::nullopt, "missing ssh-ed25519 key data"};
@@ -60,7 +61,7 @@ Parsed parse_line(std::string_view line, const Location& where) {
         std::string_view options = body.substr(0, *end);
         auto after = parse_public_key_line(body.substr(*end));
         if (after || after.error() != errc::bad_key_format) {
-            return Parsed{std::nullopt, "options are not supported yet: " + text::quoted(options)};
+            return Parsed{std::nullopt, "options are not supported yet: " + quoted(options)};
         }
     }
     return Parsed{std::nullopt, "not a key line"};

@@ -9,9 +9,10 @@
 #include <algorithm>
 
 #include <twoway/keys.hpp>
+#include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
-#include "trust/text_util.hpp"
+#include "text/text_util.hpp"
 #include "trust/trust_lines.hpp"
 
 namespace twoway {
@@ -59,12 +60,12 @@ std::string parse_pattern(std::string_view name, std::string& out) {
     if (body.size() > max_pattern_length) return "host pattern longer than 512 characters";
     for (char c : body) {
         const bool ok = text::is_host_char(c) || c == '*' || c == '?' || c == '[' || c == ']';
-        if (!ok) return "invalid host pattern " + text::quoted(name);
+        if (!ok) return "invalid host pattern " + quoted(name);
     }
     const auto colon = body.find(':');
     if (body.front() != '[' && colon != std::string_view::npos &&
         body.find(':', colon + 1) == std::string_view::npos) {
-        return "a host with a port must be written [host]:port: " + text::quoted(name);
+        return "a host with a port must be written [host]:port: " + quoted(name);
     }
     out = (name.starts_with('!') ? "!" : "") + bare_default_port(text::ascii_lower(body));
     return {};
@@ -73,13 +74,13 @@ std::string parse_pattern(std::string_view name, std::string& out) {
 // One name of the host list. The reason is empty when it parsed.
 std::string parse_host(std::string_view name, HostPort& out) {
     if (name.empty()) return "empty host name in the list";
-    if (is_pattern(name)) return "a host pattern, not a host name: " + text::quoted(name);
+    if (is_pattern(name)) return "a host pattern, not a host name: " + quoted(name);
     if (name.front() == '[') {
         auto hp = text::split_host_port(name);
-        if (!hp || !hp->port) return "invalid [host]:port entry " + text::quoted(name);
+        if (!hp || !hp->port) return "invalid [host]:port entry " + quoted(name);
         auto port = text::parse_port(*hp->port);
-        if (!port) return "invalid port in " + text::quoted(name);
-        if (!text::valid_host_name(hp->host)) return "invalid host name " + text::quoted(name);
+        if (!port) return "invalid port in " + quoted(name);
+        if (!valid_host_name(hp->host)) return "invalid host name " + quoted(name);
         out = HostPort{text::ascii_lower(hp->host), *port};
         return {};
     }
@@ -87,9 +88,9 @@ std::string parse_host(std::string_view name, HostPort& out) {
     if (colon != std::string_view::npos && name.find(':', colon + 1) == std::string_view::npos) {
         // One colon is not an IPv6 address: someone wrote host:port, which OpenSSH would take as a
         // literal name that never matches. Say so instead of keeping a dead entry.
-        return "a host with a port must be written [host]:port: " + text::quoted(name);
+        return "a host with a port must be written [host]:port: " + quoted(name);
     }
-    if (!text::valid_host_name(name)) return "invalid host name " + text::quoted(name);
+    if (!valid_host_name(name)) return "invalid host name " + quoted(name);
     out = HostPort{text::ascii_lower(name), default_port};
     return {};
 }
@@ -99,11 +100,11 @@ std::string key_problem(std::error_code ec, std::string_view key_text) {
     std::string_view type = text::next_word(rest);
     if (type.empty()) return "no key after the host names";
     if (ec == errc::unsupported_key_type) {
-        return "key type " + text::quoted(type) + " is not supported (only ssh-ed25519)";
+        return "key type " + quoted(type) + " is not supported (only ssh-ed25519)";
     }
     if (ec == errc::malformed) return "invalid ssh-ed25519 key data";
     if (type == ssh_ed25519_name) return "missing ssh-ed25519 key data";
-    return "not a key: " + text::quoted(type);
+    return "not a key: " + quoted(type);
 }
 
 // The names of one line, read one by one: good ones into hosts and patterns (each once), the others
@@ -167,14 +168,14 @@ std::string match_name(const HostPort& hp) {
 // "[host]:port" its writer probably meant when written "host:port" without brackets.
 bool bad_name_may_mean(std::string_view bad, const std::string& name) {
     if (bad.empty()) return false;
-    if (text::match_pattern(bad, name)) return true;
+    if (match_pattern(bad, name)) return true;
     const std::string bare = bare_default_port(std::string(bad));
-    if (bare != bad && text::match_pattern(bare, name)) return true;
+    if (bare != bad && match_pattern(bare, name)) return true;
     const auto colon = bad.find(':');
     if (bad.front() != '[' && colon != std::string_view::npos && bad.find(':', colon + 1) == std::string_view::npos) {
         const std::string meant = bare_default_port("[" + std::string(bad.substr(0, colon)) + "]" +
                                                     std::string(bad.substr(colon)));
-        return text::match_pattern(meant, name);
+        return match_pattern(meant, name);
     }
     return false;
 }
@@ -185,8 +186,8 @@ HostNaming naming(const std::vector<HostPort>& hosts, const std::vector<std::str
     for (const auto& p : patterns) {
         if (p.starts_with('!')) {
             // A negation that matches takes the line out for this host, whatever else is on it.
-            if (text::match_pattern(std::string_view(p).substr(1), name)) return HostNaming::no;
-        } else if (!positive && text::match_pattern(p, name)) {
+            if (match_pattern(std::string_view(p).substr(1), name)) return HostNaming::no;
+        } else if (!positive && match_pattern(p, name)) {
             positive = true;
         }
     }
@@ -264,7 +265,7 @@ Parsed parse_line(std::string_view line, const Location& where) {
         take_names(std::move(list), *p.unusable);
         return p;
     }
-    if (first.starts_with('@')) return unusable(where, UnusableKind::any_host, "unknown marker " + text::quoted(first));
+    if (first.starts_with('@')) return unusable(where, UnusableKind::any_host, "unknown marker " + quoted(first));
     if (first.starts_with('|')) {
         return unusable(where, UnusableKind::any_host,
                         "hashed host names cannot be read yet (matching them needs HMAC-SHA1)");
@@ -463,7 +464,7 @@ std::optional<HostPort> parse_host_port(std::string_view name) {
 }
 
 Result<std::string> format_host_port(std::string_view host, std::uint16_t port) {
-    if (port == 0 || !text::valid_host_name(host)) return fail(errc::invalid_argument);
+    if (port == 0 || !valid_host_name(host)) return fail(errc::invalid_argument);
     return match_name(HostPort{text::ascii_lower(host), port});
 }
 

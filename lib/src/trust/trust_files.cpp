@@ -1,5 +1,6 @@
 // The edge of the trust module: the only file I/O in lib/src/trust, and thin: reading goes through
-// io::read_file (bounded) and the known_hosts append through io::write_file_atomic, under io::DirLock.
+// read_file (bounded) and the known_hosts append through write_file_atomic, under DirLock (all in
+// <twoway/file.hpp>, lib/src/io/file.cpp).
 // Everything else in this folder is pure and works on text.
 #include <cerrno>
 #include <filesystem>
@@ -10,9 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <twoway/file.hpp>
 #include <twoway/trust.hpp>
-
-#include "io/file.hpp"
 
 namespace twoway {
 
@@ -37,7 +37,7 @@ Status ensure_directory(const std::filesystem::path& dir) {
 
 template <class File, class Parse>
 Result<File> load(const std::string& path, Parse parse) {
-    auto file = io::read_file(path, max_trust_file_size);
+    auto file = read_file(path, max_trust_file_size);
     if (!file) {
         if (is_missing(file.error())) return parse(std::string_view{});
         return fail(file.error());
@@ -48,7 +48,7 @@ Result<File> load(const std::string& path, Parse parse) {
 }  // namespace
 
 RevocationList load_revocation_list(const std::string& path, const TrustLimits& limits) {
-    auto file = io::read_file(path, max_trust_file_size);
+    auto file = read_file(path, max_trust_file_size);
     if (!file) {
         RevocationList out;
         out.path = path;
@@ -78,16 +78,16 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     if (!line) return fail(line.error());
 
     // A symbolic link is followed: a linked known_hosts stays a link and its target gets the new line.
-    const std::filesystem::path target = io::link_target(path);
+    const std::filesystem::path target = link_target(path);
     if (auto st = ensure_directory(target.parent_path()); !st) return st;
 
     // Two clients adding hosts at once (parallel first connections from a script) would each rewrite
     // the file from what they read and the later rename would drop the other's line: the read, check
     // and replace below happen under a lock on the directory.
-    const io::DirLock lock(target.parent_path().string());
+    const DirLock lock(target.parent_path().string());
     std::string contents;
     unsigned mode = 0600;
-    if (auto old = io::read_file(target.string(), max_trust_file_size); old) {
+    if (auto old = read_file(target.string(), max_trust_file_size); old) {
         // The rename would hand another user's file to us (root, typically): never replace it.
         if (old->owner != static_cast<unsigned>(::geteuid())) {
             return fail(std::make_error_code(std::errc::operation_not_permitted));
@@ -106,7 +106,7 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     if (!contents.empty() && contents.back() != '\n') contents += '\n';
     contents += *line;
     contents += '\n';
-    return io::write_file_atomic(target.string(), contents, mode);
+    return write_file_atomic(target.string(), contents, mode);
 }
 
 }  // namespace twoway

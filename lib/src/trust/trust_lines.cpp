@@ -4,7 +4,7 @@
 #include <array>
 
 #include "crypto/crypto.hpp"
-#include "trust/text_util.hpp"
+#include "text/text_util.hpp"
 #include "wire/reader.hpp"
 
 namespace twoway::trust {

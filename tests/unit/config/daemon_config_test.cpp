@@ -5,9 +5,10 @@
 #include <vector>
 
 #include "daemon_config.hpp"
-#include "trust/config_syntax.hpp"
+#include "config_syntax.hpp"
 
 using namespace twoway;
+namespace config = twoway_common::config;
 
 namespace {
 

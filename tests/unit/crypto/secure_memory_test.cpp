@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -65,4 +68,31 @@ TEST_CASE("secure blocks of every size class are distinct, writable and wiped on
         std::memset(c.data(), 0xff, 1000);
     }
     secure_free(nullptr);  // allowed, like free(nullptr)
+}
+
+TEST_CASE("wipe zeroes memory the secret types do not own; an empty span is fine", "[crypto]") {
+    std::string passphrase = "correct horse battery staple";
+    twoway::wipe(std::as_writable_bytes(std::span(passphrase)));
+    REQUIRE(passphrase.size() == 28);  // wiped in place, not shortened
+    CHECK(all_equal(passphrase.data(), passphrase.size(), 0));
+
+    twoway::wipe({});                                    // nothing, no pointer
+    std::string empty;
+    twoway::wipe(std::as_writable_bytes(std::span(empty)));
+    CHECK(empty.empty());
+}
+
+TEST_CASE("SecretBuffer compares by content, unequal sizes never equal", "[crypto]") {
+    const auto buffer = [](std::string_view s) { return twoway::SecretBuffer(std::as_bytes(std::span(s))); };
+    CHECK(buffer("passphrase") == buffer("passphrase"));
+    CHECK_FALSE(buffer("passphrase") == buffer("passphrasf"));  // last byte differs
+    CHECK_FALSE(buffer("Passphrase") == buffer("passphrase"));  // first byte differs
+    CHECK_FALSE(buffer("passphrase") == buffer("passphrase "));  // a prefix is not equal
+    CHECK_FALSE(buffer("") == buffer("x"));
+    // Empty ones are equal however they were made (a default buffer holds no memory at all).
+    CHECK(twoway::SecretBuffer() == twoway::SecretBuffer(0));
+    CHECK(twoway::SecretBuffer() == buffer(""));
+    twoway::SecretBuffer moved_from = buffer("x");
+    twoway::SecretBuffer taker = std::move(moved_from);
+    CHECK(taker == buffer("x"));
 }

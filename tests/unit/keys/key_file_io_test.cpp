@@ -8,9 +8,8 @@
 #include <string>
 #include <sys/stat.h>
 
+#include <twoway/file.hpp>
 #include <twoway/keyfile.hpp>
-
-#include "io/file.hpp"
 
 using namespace twoway;
 namespace fs = std::filesystem;
@@ -93,7 +92,7 @@ TEST_CASE("replacing a key file is atomic and keeps no temporary file", "[keys]"
     const std::string path = dir.file("k");
     REQUIRE(write_key_file(path, "old", 0644));
     REQUIRE(write_key_file(path, "new contents", 0600));
-    auto read = io::read_file(path, 100);
+    auto read = read_file(path, 100);
     REQUIRE(read);
     CHECK(read->text == "new contents");
     CHECK(read->mode == 0600);

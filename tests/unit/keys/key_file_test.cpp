@@ -228,6 +228,27 @@ TEST_CASE("the encoder refuses bad comments and bad parameters", "[keys]") {
     CHECK(encode_private_key(key, "", "", KdfParams{0, 0}, rng));
 }
 
+TEST_CASE("valid_key_comment says what the encoders take", "[keys]") {
+    const auto key = rfc8032_key();
+    DeterministicRng rng(1);
+    const std::string longest(max_key_comment, 'x');
+    for (std::string_view good : {std::string_view(""), std::string_view("user@host with spaces"),
+                                  std::string_view("caf\xc3\xa9"), std::string_view("\xff\x80 not UTF-8, still fine"),
+                                  std::string_view(longest)}) {
+        CHECK(valid_key_comment(good));
+        CHECK(encode_private_key(key, good, "", tiny, rng));
+        CHECK(encode_openssh_private_key(key, good, rng));
+    }
+    const std::string too_long(max_key_comment + 1, 'x');
+    for (std::string_view bad : {std::string_view("a\nb"), std::string_view("a\tb"), std::string_view("a\x1b[31m"),
+                                 std::string_view("del\x7f"), std::string_view("nul\0inside", 11),
+                                 std::string_view(too_long)}) {
+        CHECK_FALSE(valid_key_comment(bad));
+        CHECK(encode_private_key(key, bad, "", tiny, rng).error() == errc::invalid_argument);
+        CHECK(encode_openssh_private_key(key, bad, rng).error() == errc::invalid_argument);
+    }
+}
+
 TEST_CASE("a key file truncated at any length fails cleanly", "[keys]") {
     const auto key = rfc8032_key();
     for (std::string_view pass : {std::string_view(""), std::string_view("pw")}) {

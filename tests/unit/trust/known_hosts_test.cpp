@@ -35,6 +35,38 @@ HostVerdict check(const std::vector<KnownHostsFile>& files, std::string_view hos
 
 }  // namespace
 
+TEST_CASE("valid_host_name: the names known_hosts takes", "[trust]") {
+    for (const char* good : {"example.org", "EXAMPLE.org", "host-1_a", "192.0.2.1", "::1", "fe80::1%eth0", "a"}) {
+        CHECK(valid_host_name(good));
+    }
+    CHECK(valid_host_name(std::string(255, 'a')));
+    // Negative: what would break a known_hosts line, pass for an option, or be a pattern or a port.
+    for (const char* bad : {"", "-oProxyCommand=x", "host:22", "[host]", "a b", "a,b", "*.org", "h?st", "!host",
+                            "tab\there", "new\nline", "caf\xc3\xa9", "a/b", "a@b"}) {
+        CHECK_FALSE(valid_host_name(bad));
+    }
+    CHECK_FALSE(valid_host_name(std::string(256, 'a')));
+    CHECK_FALSE(valid_host_name(std::string("a\0b", 3)));
+    // The rule format_host_port applies.
+    CHECK_FALSE(format_host_port("host:22", default_port));
+    CHECK(format_host_port("::1", 2222));
+}
+
+TEST_CASE("match_pattern: '*' and '?' only, the whole text, case-sensitive", "[trust]") {
+    CHECK(match_pattern("*.example.org", "www.example.org"));
+    CHECK(match_pattern("*", ""));
+    CHECK(match_pattern("h?st", "host"));
+    CHECK(match_pattern("[h]:22", "[h]:22"));  // brackets are not special
+    CHECK_FALSE(match_pattern("*.example.org", "example.org"));
+    CHECK_FALSE(match_pattern("h?st", "hst"));
+    CHECK_FALSE(match_pattern("host", "HOST"));      // lower-case both sides for host names
+    CHECK_FALSE(match_pattern("host", "host.org"));  // the whole text
+    CHECK_FALSE(match_pattern("!host", "host"));     // negation is the caller's
+    CHECK_FALSE(match_pattern("", "x"));
+    // A pattern built to make naive matching exponential still fails fast.
+    CHECK_FALSE(match_pattern(std::string(50, '*') + std::string(50, 'a') + "b", std::string(5000, 'a')));
+}
+
 TEST_CASE("known_hosts: plain names, [host]:port and lists parse into entries", "[trust]") {
     const std::string text = "# comment line\n"
                              "\n"

@@ -1,113 +1,9 @@
-#include "trust/text_util.hpp"
+// Escaping untrusted text for messages, terminals and logs (<twoway/text.hpp>).
+#include <twoway/text.hpp>
 
-#include <algorithm>
+#include <cstdint>
 
-namespace twoway::text {
-
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = ascii_lower(c);
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    }
-    return true;
-}
-
-bool has_control(std::string_view s) noexcept {
-    for (char c : s) {
-        if (is_control(c)) return true;
-    }
-    return false;
-}
-
-bool valid_host_name(std::string_view host) noexcept {
-    if (host.empty() || host.size() > 255 || host.front() == '-') return false;
-    // ':' belongs to IPv6 addresses, which have at least two; one ':' is a host:port written bare.
-    const auto colon = host.find(':');
-    if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos) return false;
-    return std::all_of(host.begin(), host.end(), is_host_char);
-}
-
-std::string_view next_word(std::string_view& s) noexcept {
-    std::size_t i = 0;
-    while (i < s.size() && is_blank(s[i])) ++i;
-    std::size_t end = i;
-    while (end < s.size() && !is_blank(s[end])) ++end;
-    const std::string_view word = s.substr(i, end - i);
-    s.remove_prefix(end);
-    return word;
-}
-
-bool match_pattern(std::string_view pattern, std::string_view text) noexcept {
-    std::size_t p = 0;
-    std::size_t t = 0;
-    std::size_t star = std::string_view::npos;
-    std::size_t mark = 0;
-    while (t < text.size()) {
-        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-            ++p;
-            ++t;
-        } else if (p < pattern.size() && pattern[p] == '*') {
-            star = p++;
-            mark = t;
-        } else if (star != std::string_view::npos) {
-            p = star + 1;
-            t = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
-    return p == pattern.size();
-}
-
-std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) noexcept {
-    if (s.empty()) return std::nullopt;
-    std::uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        const auto d = static_cast<std::uint64_t>(c - '0');
-        if (d > max || v > (max - d) / 10) return std::nullopt;  // v * 10 + d would exceed max
-        v = v * 10 + d;
-    }
-    return v;
-}
-
-std::optional<std::uint16_t> parse_port(std::string_view s) noexcept {
-    auto v = parse_decimal(s, 65535);
-    if (!v || *v == 0) return std::nullopt;
-    return static_cast<std::uint16_t>(*v);
-}
-
-std::optional<HostPortText> split_host_port(std::string_view s) noexcept {
-    HostPortText out;
-    if (s.starts_with('[')) {
-        const auto close = s.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        out.host = s.substr(1, close - 1);
-        out.bracketed = true;
-        std::string_view after = s.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') return std::nullopt;
-            out.port = after.substr(1);
-        }
-    } else {
-        const auto colon = s.find(':');
-        if (colon != std::string_view::npos && s.find(':', colon + 1) == std::string_view::npos) {
-            out.host = s.substr(0, colon);
-            out.port = s.substr(colon + 1);
-        } else {
-            out.host = s;  // no colon, or a bare IPv6 address
-        }
-    }
-    if (out.host.empty()) return std::nullopt;
-    return out;
-}
+namespace twoway {
 
 std::string quoted(std::string_view s, std::size_t max) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -242,4 +138,4 @@ std::string log_text(std::string_view s) {
     return out;
 }
 
-}  // namespace twoway::text
+}  // namespace twoway

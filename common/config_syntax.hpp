@@ -2,8 +2,8 @@
 // ssh_config(5): one "Keyword arguments" or "Keyword=arguments" directive per line, '#' comments,
 // arguments split like OpenSSH's argv_split() (blanks separate; "..." and '...' quote; a backslash
 // escapes a quote, a backslash or, outside quotes, a blank; '#' at the start of an argument ends the
-// line), sshd's TIME FORMATS and %-tokens. Internal; it lives beside the trust files because both config
-// parsers (daemon/config, client/config) and the trust readers share the text helpers here.
+// line), sshd's TIME FORMATS and %-tokens. The programs' own (the library reads no config files), so it
+// lives in common/, used by the daemon's and the client's config parsers.
 #pragma once
 
 #include <cstddef>
@@ -16,7 +16,7 @@
 
 #include <twoway/trust.hpp>
 
-namespace twoway::config {
+namespace twoway_common::config {
 
 inline constexpr std::size_t max_line_length = 8192;
 inline constexpr std::size_t max_errors = 100;  // a config with more errors than this is not worth listing
@@ -44,11 +44,11 @@ public:
     explicit ErrorList(std::string_view path) : path_(path) {}
     void add(std::size_t line, std::string message);
     [[nodiscard]] bool full() const noexcept { return full_; }
-    [[nodiscard]] std::vector<Diagnostic> take() && { return std::move(list_); }
+    [[nodiscard]] std::vector<twoway::Diagnostic> take() && { return std::move(list_); }
 
 private:
     std::string path_;
-    std::vector<Diagnostic> list_;
+    std::vector<twoway::Diagnostic> list_;
     bool full_ = false;
 };
 
@@ -74,4 +74,4 @@ struct Token {
 // Replaces "%%" by '%' and "%c" by the value of token c. Nothing if a token is unknown or '%' ends s.
 [[nodiscard]] std::optional<std::string> expand_tokens(std::string_view s, std::span<const Token> tokens);
 
-}  // namespace twoway::config
+}  // namespace twoway_common::config

@@ -1,5 +1,5 @@
-// io::choose_home: which directory "~" is for twoway and twoway-keygen (a $HOME of our own, else the
-// password database's), and io::home_directory on this process.
+// choose_home (common/home.hpp): which directory "~" is for twoway and twoway-keygen (a $HOME of our own, else the
+// password database's), and home_directory on this process.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/home.hpp"
+#include "home.hpp"
 
-using twoway::io::choose_home;
+using twoway_common::choose_home;
 
-TEST_CASE("choose_home: $HOME only when it is a directory of the effective user", "[io]") {
+TEST_CASE("choose_home: $HOME only when it is a directory of the effective user", "[common]") {
     // Ours: used (a test's throwaway home, a person's own choice).
     auto h = choose_home("/tmp/throwaway", 1000U, 1000U, "/home/alice");
     CHECK(h.path == "/tmp/throwaway");
@@ -56,7 +56,7 @@ TEST_CASE("choose_home: $HOME only when it is a directory of the effective user"
     CHECK(h.path.empty());
 }
 
-TEST_CASE("home_directory: this process's HOME, or its password database home", "[io]") {
+TEST_CASE("home_directory: this process's HOME, or its password database home", "[common]") {
     const char* saved = std::getenv("HOME");
     const std::string old = saved != nullptr ? saved : "";
     const struct passwd* pw = ::getpwuid(::geteuid());
@@ -65,26 +65,26 @@ TEST_CASE("home_directory: this process's HOME, or its password database home", 
     char tmpl[] = "/tmp/twoway-home-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     ::setenv("HOME", tmpl, 1);
-    CHECK(twoway::io::home_directory().path == tmpl);  // made by us, so ours
+    CHECK(twoway_common::home_directory().path == tmpl);  // made by us, so ours
     // Reached through a symbolic link: the directory it leads to is judged and used.
     const std::string link = std::string(tmpl) + "-link";
     REQUIRE(::symlink(tmpl, link.c_str()) == 0);
     ::setenv("HOME", link.c_str(), 1);
-    CHECK(twoway::io::home_directory().path == tmpl);
+    CHECK(twoway_common::home_directory().path == tmpl);
     ::unlink(link.c_str());
     // Writable by others (as /tmp is): not a home, even though it is ours.
     REQUIRE(::chmod(tmpl, 01777) == 0);
     ::setenv("HOME", tmpl, 1);
-    CHECK(twoway::io::home_directory().path == db_home);
+    CHECK(twoway_common::home_directory().path == db_home);
     REQUIRE(::chmod(tmpl, 0700) == 0);
     if (::geteuid() == 0) {
         REQUIRE(::chown(tmpl, 65534, 65534) == 0);
-        const auto h = twoway::io::home_directory();
+        const auto h = twoway_common::home_directory();
         CHECK(h.path == db_home);
         CHECK_FALSE(h.note.empty());
     }
     ::unsetenv("HOME");
-    CHECK(twoway::io::home_directory().path == db_home);
+    CHECK(twoway_common::home_directory().path == db_home);
     if (saved != nullptr) ::setenv("HOME", old.c_str(), 1);
     ::rmdir(tmpl);
 }

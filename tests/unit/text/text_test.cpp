@@ -1,13 +1,13 @@
-// text::terminal_text: what server-supplied text may put on a terminal. Every class of character, in
-// both charsets, and every kind of invalid UTF-8.
+// <twoway/text.hpp>: what untrusted text may put on a terminal (terminal_text: every class of character,
+// in both charsets, and every kind of invalid UTF-8), into a log line (log_text) or into a message (quoted).
 #include <catch2/catch.hpp>
 
 #include <string>
 
-#include "trust/text_util.hpp"
+#include <twoway/text.hpp>
 
-using twoway::text::Charset;
-using twoway::text::terminal_text;
+using twoway::Charset;
+using twoway::terminal_text;
 
 namespace {
 
@@ -45,7 +45,7 @@ bool terminal_clean(const std::string& s, bool ascii_only) {
 
 }  // namespace
 
-TEST_CASE("terminal_text: printable ASCII passes, controls and the backslash are escaped", "[trust]") {
+TEST_CASE("terminal_text: printable ASCII passes, controls and the backslash are escaped", "[text]") {
     for (int c = 0x20; c < 0x7f; ++c) {
         const std::string one(1, static_cast<char>(c));
         INFO(c);
@@ -60,7 +60,7 @@ TEST_CASE("terminal_text: printable ASCII passes, controls and the backslash are
     CHECK(utf8("\\x1b") == "\\\\x1b");
 }
 
-TEST_CASE("terminal_text: C1 controls are escaped, encoded or raw", "[trust]") {
+TEST_CASE("terminal_text: C1 controls are escaped, encoded or raw", "[text]") {
     for (char32_t cp = 0x80; cp <= 0x9f; ++cp) {
         INFO(static_cast<unsigned>(cp));
         char want[8];
@@ -76,7 +76,7 @@ TEST_CASE("terminal_text: C1 controls are escaped, encoded or raw", "[trust]") {
     CHECK(utf8("\x9b" "2J") == "\\x9b2J");
 }
 
-TEST_CASE("terminal_text: bidirectional formatting and line separators are escaped", "[trust]") {
+TEST_CASE("terminal_text: bidirectional formatting and line separators are escaped", "[text]") {
     for (char32_t cp : {U'\u061c', U'\u200e', U'\u200f', U'\u202a', U'\u202b', U'\u202c', U'\u202d', U'\u202e',
                         U'\u2066', U'\u2067', U'\u2068', U'\u2069', U'\u2028', U'\u2029'}) {
         INFO(static_cast<unsigned>(cp));
@@ -93,7 +93,7 @@ TEST_CASE("terminal_text: bidirectional formatting and line separators are escap
     }
 }
 
-TEST_CASE("terminal_text: valid UTF-8 passes with utf8, as \\u escapes with ascii", "[trust]") {
+TEST_CASE("terminal_text: valid UTF-8 passes with utf8, as \\u escapes with ascii", "[text]") {
     const std::string text = "Zugriff verweigert: \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80";
     CHECK(utf8(text) == text);
     CHECK(ascii(text) == "Zugriff verweigert: \\u00e9t\\u00e9 \\u20ac \\u65e5\\u672c \\U0001f600");
@@ -107,7 +107,7 @@ TEST_CASE("terminal_text: valid UTF-8 passes with utf8, as \\u escapes with asci
     CHECK(ascii(enc(U'\U0010ffff')) == "\\U0010ffff");
 }
 
-TEST_CASE("terminal_text: invalid UTF-8 is escaped byte by byte", "[trust]") {
+TEST_CASE("terminal_text: invalid UTF-8 is escaped byte by byte", "[text]") {
     // Overlong encodings (of '/', of NUL, of U+07FF, of U+FFFF).
     CHECK(utf8("\xc0\xaf") == "\\xc0\\xaf");
     CHECK(utf8("\xc1\xbf") == "\\xc1\\xbf");
@@ -132,7 +132,7 @@ TEST_CASE("terminal_text: invalid UTF-8 is escaped byte by byte", "[trust]") {
     CHECK(utf8("\xc3\xc3\xa9") == "\\xc3\xc3\xa9");
 }
 
-TEST_CASE("terminal_text: no input leaves a control byte in the output", "[trust]") {
+TEST_CASE("terminal_text: no input leaves a control byte in the output", "[text]") {
     // Every one- and two-byte input, and three-byte inputs around the interesting lead bytes.
     for (int a = 0; a < 256; ++a) {
         for (int b = 0; b < 256; ++b) {
@@ -155,4 +155,49 @@ TEST_CASE("terminal_text: no input leaves a control byte in the output", "[trust
             }
         }
     }
+}
+
+TEST_CASE("log_text: safe UTF-8 is kept, every byte of anything else is \\xNN", "[text]") {
+    using twoway::log_text;
+    CHECK(log_text("alice from 192.0.2.1") == "alice from 192.0.2.1");
+    CHECK(log_text("caf\xc3\xa9 \xe6\x97\xa5") == "caf\xc3\xa9 \xe6\x97\xa5");  // valid UTF-8 stays
+    CHECK(log_text("back\\slash") == "back\\slash");                           // left alone (see the header)
+    // Negative: what could forge or hide a log line.
+    CHECK(log_text("x\nDec 1 sshd: Accepted") == "x\\x0aDec 1 sshd: Accepted");
+    CHECK(log_text("a\rb\tc") == "a\\x0db\\x09c");
+    CHECK(log_text(std::string("nul\0x", 5)) == "nul\\x00x");
+    CHECK(log_text("\x1b[2J\x7f") == "\\x1b[2J\\x7f");
+    CHECK(log_text("\xc2\x9b") == "\\xc2\\x9b");              // C1 CSI, encoded: both bytes
+    CHECK(log_text("\xe2\x80\xae") == "\\xe2\\x80\\xae");     // RIGHT-TO-LEFT OVERRIDE
+    CHECK(log_text("\xe2\x80\xa8") == "\\xe2\\x80\\xa8");     // LINE SEPARATOR
+    CHECK(log_text("\x9b") == "\\x9b");                       // a raw C1 byte, not UTF-8
+    CHECK(log_text("\xc0\xaf") == "\\xc0\\xaf");              // overlong '/'
+    CHECK(log_text("\xed\xa0\x80") == "\\xed\\xa0\\x80");     // a surrogate
+    CHECK(log_text("cut \xe6\x97") == "cut \\xe6\\x97");      // a cut sequence
+    CHECK(log_text("").empty());
+    for (int a = 0; a < 256; ++a) {
+        for (int b = 0; b < 256; ++b) {
+            const std::string out = log_text(std::string{static_cast<char>(a), static_cast<char>(b)});
+            for (char c : out) {
+                const auto u = static_cast<unsigned char>(c);
+                REQUIRE((u >= 0x20 && u != 0x7f));
+            }
+        }
+    }
+}
+
+TEST_CASE("quoted: plain ASCII in double quotes, everything else escaped, long text cut", "[text]") {
+    using twoway::quoted;
+    CHECK(quoted("HostName") == "\"HostName\"");
+    CHECK(quoted("") == "\"\"");
+    CHECK(quoted("say \"hi\" \\o/") == "\"say \\\"hi\\\" \\\\o/\"");
+    CHECK(quoted("a\nb\x1b\x7f") == "\"a\\x0ab\\x1b\\x7f\"");
+    CHECK(quoted("caf\xc3\xa9") == "\"caf\\xc3\\xa9\"");  // non-ASCII byte by byte: the result is ASCII
+    CHECK(quoted(std::string("\0", 1)) == "\"\\x00\"");
+    // Cut after max bytes of the input, marked with "...".
+    CHECK(quoted("abcdef", 3) == "\"abc...\"");
+    CHECK(quoted("abc", 3) == "\"abc\"");
+    CHECK(quoted("abc", 0) == "\"...\"");
+    const std::string flood(8192, 'x');
+    CHECK(quoted(flood) == "\"" + std::string(64, 'x') + "...\"");
 }

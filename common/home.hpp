@@ -1,14 +1,15 @@
 // Which directory "~" means for twoway and twoway-keygen (docs/twoway.md, FILES). ssh reads only the
 // password database and ignores $HOME; twoway honours $HOME, but only when that directory belongs to
 // the effective user: run as root with a user's HOME (sudo -E), it would otherwise trust known_hosts
-// and keys that user planted, and rewrite that user's files as root.
+// and keys that user planted, and rewrite that user's files as root. The programs' own policy, not the
+// library's (an embedder has its own idea of where its files are), so it lives in common/.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace twoway::io {
+namespace twoway_common {
 
 struct Home {
     std::string path;  // empty when there is no home at all
@@ -31,4 +32,4 @@ struct Home {
 // the one used, whatever symbolic links lead to it), stat(2) of it, geteuid(), getpwuid_r(geteuid()).
 [[nodiscard]] Home home_directory();
 
-}  // namespace twoway::io
+}  // namespace twoway_common

@@ -1,4 +1,4 @@
-#include "io/home.hpp"
+#include "home.hpp"
 
 #include <cstdlib>
 #include <vector>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace twoway::io {
+namespace twoway_common {
 
 Home choose_home(std::optional<std::string_view> env_home, std::optional<unsigned> env_home_owner, unsigned euid,
                  std::optional<std::string_view> pw_home, bool env_home_shared) {
@@ -66,4 +66,4 @@ Home home_directory() {
                        pw_home ? std::optional<std::string_view>(*pw_home) : std::nullopt, shared);
 }
 
-}  // namespace twoway::io
+}  // namespace twoway_common

@@ -1,10 +1,16 @@
-#include "trust/config_syntax.hpp"
+#include "config_syntax.hpp"
 
 #include <utility>
 
-#include "trust/text_util.hpp"
+#include <twoway/text.hpp>
 
-namespace twoway::config {
+#include "text_util.hpp"
+
+namespace twoway_common::config {
+
+using twoway::Diagnostic;
+using twoway::Location;
+using twoway::quoted;
 
 namespace {
 
@@ -70,7 +76,7 @@ SplitLine split_line(std::string_view line) {
     std::size_t end = i;
     while (end < line.size() && !text::is_blank(line[end]) && line[end] != '=' && line[end] != '"') ++end;
     if (end == i) {
-        out.error = "missing keyword before " + text::quoted(line.substr(i, 1));
+        out.error = "missing keyword before " + quoted(line.substr(i, 1));
         return out;
     }
     out.directive.keyword = std::string(line.substr(i, end - i));
@@ -170,10 +176,10 @@ std::optional<bool> parse_yes_no(std::string_view s, bool true_false) noexcept {
 std::string check_tokens(std::string_view s, std::string_view allowed) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] != '%') continue;
-        if (i + 1 == s.size()) return "'%' at the end of " + text::quoted(s);
+        if (i + 1 == s.size()) return "'%' at the end of " + quoted(s);
         const char t = s[i + 1];
         if (t != '%' && allowed.find(t) == std::string_view::npos) {
-            return "unknown token " + text::quoted(s.substr(i, 2)) + " in " + text::quoted(s);
+            return "unknown token " + quoted(s.substr(i, 2)) + " in " + quoted(s);
         }
         ++i;
     }
@@ -206,4 +212,4 @@ std::optional<std::string> expand_tokens(std::string_view s, std::span<const Tok
     return out;
 }
 
-}  // namespace twoway::config
+}  // namespace twoway_common::config
