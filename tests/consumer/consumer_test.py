@@ -2,7 +2,7 @@
 """A third party's build: install twoway into a temporary folder, build the echo examples from it with
 nothing but what pkg-config says, and run them against each other.
 
-usage: consumer_test.py BUILD_DIR EXAMPLES_DIR ECHO_TEST
+usage: consumer_test.py BUILD_DIR EXAMPLES_DIR ECHO_TEST RUN_COMMAND_TEST INTEGRATION_DIR TWOWAYD TWOWAY_KEYGEN
 
 1. `meson install --destdir TMP` of BUILD_DIR (already built: --no-rebuild).
 2. g++ compiles EXAMPLES_DIR/echo_server.cpp and echo_client.cpp with the flags of
@@ -13,6 +13,9 @@ usage: consumer_test.py BUILD_DIR EXAMPLES_DIR ECHO_TEST
    installed copy (LD_LIBRARY_PATH=TMP/<libdir> only, replacing the build tree's that meson test sets).
 4. ECHO_TEST (tests/examples/echo_test.py) runs the two: echoes, a refused client key, a refused server
    key.
+5. examples/run_command.cpp, built the same way and loading the installed library, runs commands on a
+   real twowayd (TWOWAYD, keys from TWOWAY_KEYGEN, started by RUN_COMMAND_TEST with INTEGRATION_DIR's
+   twoway_env.py): a handshake and a command from a program built from nothing but the install.
 A sanitizer build is skipped (exit 77): its library needs the sanitizer runtime loaded first.
 """
 import json
@@ -40,7 +43,8 @@ def run(args, **kw):
 
 
 def main():
-    build_dir, examples, echo_test = (os.path.abspath(a) for a in sys.argv[1:4])
+    build_dir, examples, echo_test, run_command_test, integration, twowayd, keygen = (
+        os.path.abspath(a) for a in sys.argv[1:8])
     with open(os.path.join(build_dir, "meson-info", "intro-buildoptions.json")) as f:
         opts = {o["name"]: o["value"] for o in json.load(f)}
     if opts.get("b_sanitize", "none") != "none":
@@ -71,7 +75,7 @@ def main():
                 fail("pkg-config points outside the install: %s" % flag)
 
         exes = []
-        for name in ("echo_server", "echo_client"):
+        for name in ("echo_server", "echo_client", "run_command"):
             exe = os.path.join(tmp, name)
             # One compile at a time: meson test already runs tests side by side.
             run(["g++", "-std=" + std, "-O0", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-pthread",
@@ -80,7 +84,7 @@ def main():
             if "libtwoway.so.0" not in needed:
                 fail("%s: readelf -d lists %s, not libtwoway.so.0" % (name, needed))
             exes.append(exe)
-        print("compiled against the install in %.1f s; both list libtwoway.so.0" % (time.monotonic() - started))
+        print("compiled against the install in %.1f s; each lists libtwoway.so.0" % (time.monotonic() - started))
 
         run_env = dict(os.environ)
         run_env["LD_LIBRARY_PATH"] = dest_libdir
@@ -90,10 +94,22 @@ def main():
             fail("libtwoway.so.0 does not resolve to the installed copy:\n" + ldd)
         print("libtwoway.so.0 => %s" % os.path.relpath(m.group(1), dest))
 
-        r = subprocess.run([sys.executable, echo_test] + exes, env=run_env, capture_output=True, text=True)
+        r = subprocess.run([sys.executable, echo_test] + exes[:2], env=run_env, capture_output=True, text=True)
         sys.stdout.write(r.stdout + r.stderr)
         if r.returncode != 0:
             fail("echo test failed (exit %d)" % r.returncode)
+
+        # A command on the installed daemon, through the consumer-built run_command.
+        cmd_env = dict(run_env)
+        cmd_env["RUN_COMMAND"] = exes[2]
+        cmd_env["TWOWAYD"] = twowayd
+        cmd_env["TWOWAY_KEYGEN"] = keygen
+        cmd_env["PYTHONPATH"] = integration
+        cmd_env["PYTHONDONTWRITEBYTECODE"] = "1"
+        r = subprocess.run([sys.executable, run_command_test], env=cmd_env, capture_output=True, text=True)
+        sys.stdout.write(r.stdout + r.stderr)
+        if r.returncode != 0:
+            fail("run_command built from the install failed against twowayd (exit %d)" % r.returncode)
     print("ok in %.1f s" % (time.monotonic() - started))
     return 0
 

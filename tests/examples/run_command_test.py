@@ -20,8 +20,10 @@ RUN_COMMAND = os.environ["RUN_COMMAND"]
 def run(w, *command, host_key=None, key=None):
     argv = [RUN_COMMAND, "--key", key or w.user_key, "--host-key", host_key or (w.host_key + ".pub"),
             "--port", str(w.port), "127.0.0.1", *command]
-    return subprocess.run(argv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
-                          env={"PATH": "/usr/bin:/bin", "LANG": "C"})
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C"}
+    if "LD_LIBRARY_PATH" in os.environ:  # the consumer test's build loads the installed library
+        env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
+    return subprocess.run(argv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, env=env)
 
 
 def accepted_count(w):
