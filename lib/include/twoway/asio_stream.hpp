@@ -286,7 +286,6 @@ private:
 
     // The verdict, once given: set by the waiter, read when the operation resumes.
     struct VerdictSlot {
-        bool given = false;
         bool accepted = false;
         std::string reason;
     };
@@ -301,7 +300,6 @@ private:
         void give(bool accepted, std::string reason) override {
             slot->accepted = accepted;
             slot->reason = std::move(reason);
-            slot->given = true;
             asio::post(std::move(self));
         }
     };
