@@ -130,9 +130,12 @@ private:
     // A shell or command: the child runs as the account, in a PTY or on three pipes.
     struct Terminal {
         explicit Terminal(Descriptor m) : master(std::move(m)), drain(master.get_executor()) {}
+        // pump_out's read: idle (handing output over, or waiting for room), waiting (for output, or
+        // reading it), cut (after the shell exited, the drain timer found a pause: the output ends).
+        enum class Read : std::uint8_t { idle, waiting, cut };
         Descriptor master;
-        asio::steady_timer drain;   // after the shell exited: stop at the first pause in output
-        bool read_pending = false;  // pump_out waits for or reads output now
+        asio::steady_timer drain;  // after the shell exited: stop at the first pause in output
+        Read read = Read::idle;
     };
     struct Pipes {
         Descriptor in;

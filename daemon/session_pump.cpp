@@ -54,7 +54,7 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
     // The read buffer exists only while data flows: an idle session (most forwarded connections, most
     // of the time) waits for readability without one, which keeps its memory to a few KiB.
     std::vector<std::byte> buf;
-    // A terminal's output: read_pending tells the drain timer (arm_drain_timer) a read may be cut short.
+    // A terminal's output: its read state tells the drain timer (arm_drain_timer) when a read may be cut.
     Terminal* const term = terminal();
     for (;;) {
         // Read only what the client can take now and what our buffers may hold: while either is full,
@@ -63,12 +63,14 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
         while (!output_over() && output_room(to) == 0) co_await changed_.wait();
         if (output_over()) break;
         if (term != nullptr) {
-            term->read_pending = true;
+            term->read = Terminal::Read::waiting;
             if (process()->exit_status) arm_drain_timer();
         }
         if (buf.empty()) {
             // A failed wait (cancelled, closed) falls through: the read below reports it.
             (void)co_await from.async_wait(Source::wait_read, nothrow);
+            // Cut after the shell exited: the read would only wait again (the terminal is still open).
+            if (term != nullptr && term->read == Terminal::Read::cut) break;
         }
         // The room may have changed while we waited for readability. The buffer grows only to what is
         // read (resize() writes every byte of it: a large buffer for small reads would cost its pages).
@@ -76,7 +78,7 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
         if (buf.size() < want) buf.resize(want);
         auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), want), nothrow);
         if (term != nullptr) {
-            term->read_pending = false;
+            term->read = Terminal::Read::idle;
             term->drain.cancel();
         }
         // Hand over everything that was read; the window may have shrunk meanwhile (the other stream
@@ -231,7 +233,7 @@ void Session::on_child_exit(int status) {
     auto* p = process();
     if (p == nullptr) return;
     p->exit_status = status;
-    if (auto* t = terminal(); t != nullptr && t->read_pending) arm_drain_timer();
+    if (auto* t = terminal(); t != nullptr && t->read == Terminal::Read::waiting) arm_drain_timer();
     progress();
 }
 
@@ -242,7 +244,8 @@ void Session::arm_drain_timer() {
     t->drain.expires_after(pty_drain_pause);
     t->drain.async_wait([self](std::error_code ec) {
         auto* term = self->terminal();
-        if (ec || term == nullptr || !term->read_pending) return;
+        if (ec || term == nullptr || term->read != Terminal::Read::waiting) return;
+        term->read = Terminal::Read::cut;
         std::error_code ignored;
         (void)term->master.cancel(ignored);
     });
