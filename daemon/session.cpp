@@ -82,8 +82,9 @@ awaitable<void> Session::run() {
         request_timer_.expires_at(*request_deadline_);
         request_timer_.async_wait([self](std::error_code ec) {
             // Cancelled once the request came; a completion queued before that finds it in the phase.
-            if (ec || !(std::holds_alternative<AwaitingRequest>(self->phase_) ||
-                        std::holds_alternative<ClosingChannel>(self->phase_))) {
+            const auto& phase = self->phase_;
+            if (ec || std::holds_alternative<Requested>(phase) || std::holds_alternative<Starting>(phase) ||
+                std::holds_alternative<Answered>(phase) || std::holds_alternative<Closing>(phase)) {
                 return;
             }
             log_info("Timeout waiting for a session request from user ", self->account_.name, " ", self->peer_.text());

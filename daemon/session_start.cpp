@@ -132,8 +132,9 @@ awaitable<void> Session::start_process(const ts::Request& req) {
     if (pty) {
         proc.io.emplace<Terminal>(Descriptor(ex, child->pty_master.release()));
     } else {
-        proc.io.emplace<Pipes>(Pipes{Descriptor(ex, child->stdin_fd.release()), Descriptor(ex, child->stdout_fd.release()),
-                                        Descriptor(ex, child->stderr_fd.release())});
+        proc.io.emplace<Pipes>(Pipes{Descriptor(ex, child->stdin_fd.release()),
+                                     Descriptor(ex, child->stdout_fd.release()),
+                                     Descriptor(ex, child->stderr_fd.release())});
     }
     if (auto st = proto_.accept(); !st) {
         fail("cannot accept the session: " + st.error().message());
