@@ -1,6 +1,7 @@
 // The client role (PROTOCOL.md 7.1). One type per state; each state accepts exactly one message, parsed
 // and verified into locals before anything is committed.
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <variant>
 
@@ -11,6 +12,7 @@
 #include "handshake/key_schedule.hpp"
 #include "handshake/messages.hpp"
 #include "handshake/peer_auth.hpp"
+#include "handshake/receive.hpp"
 #include "handshake/result_access.hpp"
 
 namespace twoway {
@@ -57,6 +59,9 @@ bool valid_suites(const std::vector<Suite>& suites) {
 }  // namespace
 
 struct ClientHandshake::Impl {
+    using State = ClientState;
+    static constexpr Role role = Role::client;
+
     const PrivateKey& identity;
     std::string account;
     std::vector<Suite> suites;
@@ -104,28 +109,14 @@ struct ClientHandshake::Impl {
     }
     Status fail(errc e) { return fail(make_error_code(e)); }
 
-    // Processes buffered messages until one is incomplete or the state waits for the caller.
+    // Which message each state expects, and the handler that takes it; the other states expect none.
     Status pump() {
-        for (;;) {
-            MsgType expected{};
-            if (std::holds_alternative<ExpectServerHello>(state)) {
-                expected = MsgType::server_hello;
-            } else if (std::holds_alternative<ExpectServerAuth>(state)) {
-                expected = MsgType::server_auth;
-            } else if (std::holds_alternative<ExpectServerVerdict>(state)) {
-                expected = MsgType::server_verdict;
-            } else {
-                return status();
-            }
-            Result<std::optional<Frame>> next = in.next(expected, Role::client);
-            if (!next) return fail(next.error());
-            if (!next->has_value()) return {};
-            const Frame frame = **next;
-            Status st = expected == MsgType::server_hello  ? on_server_hello(frame)
-                        : expected == MsgType::server_auth ? on_server_auth(frame)
-                                                           : on_server_verdict(frame);
-            if (!st) return fail(st.error());
-        }
+        static constexpr std::array<Receive<Impl>, 3> receive{
+            expect<ExpectServerHello>(MsgType::server_hello, &Impl::on_server_hello),
+            expect<ExpectServerAuth>(MsgType::server_auth, &Impl::on_server_auth),
+            expect<ExpectServerVerdict>(MsgType::server_verdict, &Impl::on_server_verdict),
+        };
+        return handshake::pump(*this, receive);
     }
 
     Status status() const {
