@@ -34,7 +34,7 @@
 
 namespace twoway {
 
-// Cipher suites: twoway::Suite is defined with the record layer in twoway/channel.hpp (0x0001
+// Cipher suites: twoway::Suite is defined with the record layer in <twoway/channel.hpp> (0x0001
 // X25519+Ed25519+ChaCha20-Poly1305, the only one implemented; 0x0002 AES-256-GCM and 0x0101 X-Wing are
 // reserved numbers this library never offers nor selects).
 

@@ -216,8 +216,6 @@ using Event = std::variant<RequestReceived, Accepted, Rejected, Data, Eof, Windo
 using Events = std::vector<Event>;
 
 // ---- the two sides --------------------------------------------------------------------------------
-// Both are move-only; a moved-from side may only be destroyed or assigned to.
-
 /// The client side of a session. Move-only (a moved-from side may only be destroyed or assigned to);
 /// used from one thread at a time.
 class TWOWAY_API SessionClient {
