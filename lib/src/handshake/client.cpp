@@ -109,15 +109,8 @@ struct ClientHandshake::Impl {
     }
     Status fail(errc e) { return fail(make_error_code(e)); }
 
-    // Which message each state expects, and the handler that takes it; the other states expect none.
-    Status pump() {
-        static constexpr std::array<Receive<Impl>, 3> receive{
-            expect<ExpectServerHello>(MsgType::server_hello, &Impl::on_server_hello),
-            expect<ExpectServerAuth>(MsgType::server_auth, &Impl::on_server_auth),
-            expect<ExpectServerVerdict>(MsgType::server_verdict, &Impl::on_server_verdict),
-        };
-        return handshake::pump(*this, receive);
-    }
+    // Processes buffered messages until one is incomplete or the state waits for the caller.
+    Status pump();
 
     Status status() const {
         if (const auto* f = std::get_if<Failed>(&state)) return fail_status(f->error);
@@ -200,6 +193,18 @@ struct ClientHandshake::Impl {
         return pump();
     }
 };
+
+// Which message each state expects, and the handler that takes it; the other states expect none. Out of
+// line, so that libtwoway's exported symbols stay as they are: Impl takes the class's visibility, and an
+// inline member's function-local table would be exported too.
+Status ClientHandshake::Impl::pump() {
+    static constexpr std::array<Receive<Impl>, 3> receive{
+        expect<ExpectServerHello>(MsgType::server_hello, &Impl::on_server_hello),
+        expect<ExpectServerAuth>(MsgType::server_auth, &Impl::on_server_auth),
+        expect<ExpectServerVerdict>(MsgType::server_verdict, &Impl::on_server_verdict),
+    };
+    return handshake::pump(*this, receive);
+}
 
 ClientHandshake::ClientHandshake(const ClientConfig& config, Rng& rng) : impl_(std::make_unique<Impl>(config, rng)) {}
 ClientHandshake::~ClientHandshake() = default;

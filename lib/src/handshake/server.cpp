@@ -85,14 +85,8 @@ struct ServerHandshake::Impl {
     }
     Status fail(errc e) { return fail(make_error_code(e)); }
 
-    // Which message each state expects, and the handler that takes it; the other states expect none.
-    Status pump() {
-        static constexpr std::array<Receive<Impl>, 2> receive{
-            expect<ExpectClientHello>(MsgType::client_hello, &Impl::on_client_hello),
-            expect<ExpectClientAuth>(MsgType::client_auth, &Impl::on_client_auth),
-        };
-        return handshake::pump(*this, receive);
-    }
+    // Processes buffered messages until one is incomplete or the state waits for the caller.
+    Status pump();
 
     Status on_client_hello(const Frame& frame) {
         // The structure first (the proof is found through it), then, in stealth mode, the proof of the
@@ -190,6 +184,17 @@ struct ServerHandshake::Impl {
 
     Suite suite_ = Suite::x25519_ed25519_chacha20poly1305;
 };
+
+// Which message each state expects, and the handler that takes it; the other states expect none. Out of
+// line, so that libtwoway's exported symbols stay as they are: Impl takes the class's visibility, and an
+// inline member's function-local table would be exported too.
+Status ServerHandshake::Impl::pump() {
+    static constexpr std::array<Receive<Impl>, 2> receive{
+        expect<ExpectClientHello>(MsgType::client_hello, &Impl::on_client_hello),
+        expect<ExpectClientAuth>(MsgType::client_auth, &Impl::on_client_auth),
+    };
+    return handshake::pump(*this, receive);
+}
 
 ServerHandshake::ServerHandshake(const ServerConfig& config, Rng& rng) : impl_(std::make_unique<Impl>(config, rng)) {}
 ServerHandshake::~ServerHandshake() = default;
