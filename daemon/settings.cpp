@@ -4,8 +4,8 @@
 
 #include <cstdio>
 
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 #include <twoway/trust.hpp>
 
 namespace twowayd {

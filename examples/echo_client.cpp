@@ -26,7 +26,7 @@
 #include <asio/write.hpp>
 
 #include <twoway/asio_stream.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include "example_keys.hpp"
 

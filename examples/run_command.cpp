@@ -37,7 +37,7 @@
 #include <asio/write.hpp>
 
 #include <twoway/asio_stream.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/session.hpp>
 
 #include "example_keys.hpp"

@@ -11,7 +11,7 @@
 
 #include <twoway/asio_stream.hpp>
 #include <twoway/handshake.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/random.hpp>
 
 #include "async.hpp"

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/trust.hpp>
 
 #include "text/text_util.hpp"

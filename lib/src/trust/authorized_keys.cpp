@@ -2,7 +2,7 @@
 //   [options] keytype base64-key [comment]
 // This step accepts plain ssh-ed25519 lines only. A line with options is skipped, not accepted without
 // them: options restrict a key (from=, command=, restrict ...), so ignoring them would widen access.
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 

@@ -8,7 +8,7 @@
 // "uncertain" (or, for a readable key of another type, a changed key), never into "unknown".
 #include <algorithm>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 

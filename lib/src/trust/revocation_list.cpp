@@ -4,7 +4,7 @@
 // revocation that can be skipped protects nothing; here that is a non-empty `problems`.
 #include <string_view>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/trust.hpp>
 
 #include "text/text_util.hpp"

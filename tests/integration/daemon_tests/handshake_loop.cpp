@@ -46,8 +46,8 @@
 
 #include <twoway/channel.hpp>
 #include <twoway/handshake.hpp>
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 #include <twoway/random.hpp>
 #include <twoway/session.hpp>
 

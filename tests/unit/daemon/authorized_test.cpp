@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include "authorized.hpp"
 #include "daemon_test_support.hpp"

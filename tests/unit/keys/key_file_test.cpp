@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include <twoway/keyfile.hpp>
+#include <twoway/key_file.hpp>
 
 #include "../../support/hex.hpp"
 #include "crypto/crypto.hpp"
