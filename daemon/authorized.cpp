@@ -133,7 +133,7 @@ bool resource_shortage(int err) noexcept {
     return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
 }
 
-RevocationDecision check_revoked_key(const twoway::DaemonConfig& config, const twoway::PublicKey& key) {
+RevocationDecision check_revoked_key(const twowayd::DaemonConfig& config, const twoway::PublicKey& key) {
     RevocationDecision out;
     for (const auto& path : config.revoked_keys_files) {
         const auto shared = revocation_list(path);
@@ -174,10 +174,10 @@ std::optional<std::string> secure_path_problem(const std::string& path, const st
     return std::nullopt;
 }
 
-KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Account& account,
+KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Account& account,
                                  const twoway::PublicKey& key) {
     KeyDecision out;
-    auto paths = twoway::authorized_keys_paths(config, twoway::AccountInfo{account.name, account.home, account.uid});
+    auto paths = twowayd::authorized_keys_paths(config, twowayd::AccountInfo{account.name, account.home, account.uid});
     if (!paths) {
         out.refused_files.push_back("cannot expand AuthorizedKeysFile for " + account.name);
         return out;

@@ -10,7 +10,7 @@
 #include "daemon_config.hpp"
 #include "text_util.hpp"
 
-namespace twoway {
+namespace twowayd {
 
 namespace text = twoway_common::text;
 
@@ -83,4 +83,4 @@ std::string source_key(const IpAddress& a, std::uint32_t bits4, std::uint32_t bi
     return format_address_block(AddressBlock{masked(a, bits), bits});
 }
 
-}  // namespace twoway
+}  // namespace twowayd

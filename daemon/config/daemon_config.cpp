@@ -12,7 +12,7 @@
 #include "config_syntax.hpp"
 #include "text_util.hpp"
 
-namespace twoway {
+namespace twowayd {
 
 // The programs' config lexer and text helpers (common/), shared with the client's parser.
 namespace config = twoway_common::config;
@@ -468,7 +468,7 @@ void Parser::service(const Keyword& kw, const std::vector<std::string>& args) {
         if (s.name == name) return value_error(kw, twoway::quoted(name) + " is already defined at " + s.where.text());
     }
     if (room(kw, config_.services.size())) {
-        config_.services.push_back(ServiceSpec{name, std::string(hp->host), *p, Location{path_, number_}});
+        config_.services.push_back(ServiceSpec{name, std::string(hp->host), *p, twoway::Location{path_, number_}});
     }
 }
 
@@ -509,7 +509,7 @@ std::string_view log_level_name(LogLevel level) noexcept {
 DaemonConfigResult parse_daemon_config(std::string_view path, std::string_view text) {
     Parser parser(path);
     // Config lines are not capped here: split_line refuses over-long ones with a message.
-    TextLines lines(text, std::string_view::npos);
+    twoway::TextLines lines(text, std::string_view::npos);
     while (auto line = lines.next()) {
         if (parser.full()) break;
         parser.line(line->number, line->text);
@@ -596,25 +596,25 @@ std::vector<Endpoint> listen_endpoints(const DaemonConfig& config) {
     return out;
 }
 
-Result<std::string> expand_authorized_keys_path(std::string_view pattern, const AccountInfo& account) {
+twoway::Result<std::string> expand_authorized_keys_path(std::string_view pattern, const AccountInfo& account) {
     const std::string uid = std::to_string(account.uid);
     const config::Token tokens[] = {{'h', account.home}, {'u', account.user}, {'U', uid}};
     auto expanded = config::expand_tokens(pattern, tokens);
-    if (!expanded || expanded->empty()) return fail(errc::invalid_argument);
+    if (!expanded || expanded->empty()) return twoway::fail(twoway::errc::invalid_argument);
     if (expanded->front() == '/') return std::move(*expanded);
     std::string home = account.home;
     if (!home.ends_with('/')) home += '/';
     return home + *expanded;
 }
 
-Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfig& config, const AccountInfo& account) {
+twoway::Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfig& config, const AccountInfo& account) {
     std::vector<std::string> out;
     for (const auto& pattern : config.authorized_keys_files) {
         auto path = expand_authorized_keys_path(pattern, account);
-        if (!path) return fail(path.error());
+        if (!path) return twoway::fail(path.error());
         out.push_back(std::move(*path));
     }
     return out;
 }
 
-}  // namespace twoway
+}  // namespace twowayd
