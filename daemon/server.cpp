@@ -183,7 +183,7 @@ void Server::start() {
 
 awaitable<void> Server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
     for (;;) {
-        auto [ec, socket] = co_await acceptor->async_accept(nothrow);
+        auto [ec, socket] = co_await acceptor->async_accept(use_nothrow_awaitable);
         if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
         if (!ec) {
             on_accept(std::move(socket));
@@ -208,7 +208,7 @@ awaitable<void> Server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
             // Out of descriptors (with no spare) or of kernel memory: pause instead of spinning on the
             // same error, as sshd does.
             asio::steady_timer pause(io_, accept_pause);
-            (void)co_await pause.async_wait(nothrow);
+            (void)co_await pause.async_wait(use_nothrow_awaitable);
         }
     }
 }
@@ -432,7 +432,7 @@ void Server::watch_child(pid_t pid, std::function<void(int)> on_exit) { children
 
 awaitable<void> Server::child_loop() {
     for (;;) {
-        auto [ec, sig] = co_await child_signals_.async_wait(nothrow);
+        auto [ec, sig] = co_await child_signals_.async_wait(use_nothrow_awaitable);
         if (ec) co_return;
         reap();
     }
@@ -453,7 +453,7 @@ void Server::reap() {
 
 awaitable<void> Server::signal_loop() {
     for (;;) {
-        auto [ec, sig] = co_await signals_.async_wait(nothrow);
+        auto [ec, sig] = co_await signals_.async_wait(use_nothrow_awaitable);
         if (ec) co_return;
         if (sig == SIGHUP) {
             if (!terminating_) reload();

@@ -63,13 +63,13 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
         }
         if (buf.empty()) {
             // A failed wait (cancelled, closed) falls through: the read below reports it.
-            (void)co_await from.async_wait(Source::wait_read, nothrow);
+            (void)co_await from.async_wait(Source::wait_read, use_nothrow_awaitable);
         }
         // The room may have changed while we waited for readability. The buffer grows only to what is
         // read (resize() writes every byte of it: a large buffer for small reads would cost its pages).
         const std::size_t want = std::min(read_chunk, std::max<std::size_t>(output_room(to), 1));
         if (buf.size() < want) buf.resize(want);
-        auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), want), nothrow);
+        auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), want), use_nothrow_awaitable);
         if (pty_output) {
             pty_read_pending_ = false;
             drain_timer_.cancel();
@@ -122,7 +122,7 @@ awaitable<void> Session::pump_in(Sink& to) {
         }
         const auto& front = input_.front();
         auto [ec, n] = co_await to.async_write_some(
-            asio::buffer(front.data() + input_offset_, front.size() - input_offset_), nothrow);
+            asio::buffer(front.data() + input_offset_, front.size() - input_offset_), use_nothrow_awaitable);
         if (stopping_ || input_dead_) break;  // input_ may have been discarded meanwhile
         if (ec) {
             // The child closed its input (or exited): the rest can never be delivered. Keep granting

@@ -113,7 +113,7 @@ awaitable<void> Session::start_process(const ts::Request& req) {
     std::vector<unsigned char> said;
     std::array<unsigned char, 64> buf{};
     for (;;) {
-        auto [ec, n] = co_await report.async_read_some(asio::buffer(buf), nothrow);
+        auto [ec, n] = co_await report.async_read_some(asio::buffer(buf), use_nothrow_awaitable);
         said.insert(said.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
         if (ec || said.size() > buf.size()) break;
     }
@@ -176,13 +176,13 @@ awaitable<void> Session::start_service(const ts::Request& req) {
     } else {
         // A host name: Asio resolves it on its own background thread, so the loop never blocks on DNS.
         resolver_.emplace(ex);
-        auto [rec, results] = co_await resolver_->async_resolve(spec->host, std::to_string(spec->port), nothrow);
+        auto [rec, results] = co_await resolver_->async_resolve(spec->host, std::to_string(spec->port), use_nothrow_awaitable);
         ec = rec;
         for (const auto& r : results) endpoints.push_back(r.endpoint());
         resolver_.reset();
     }
     if (!ec && !stopping_) {
-        auto [cec, ep] = co_await asio::async_connect(*remote_, endpoints, nothrow);
+        auto [cec, ep] = co_await asio::async_connect(*remote_, endpoints, use_nothrow_awaitable);
         ec = cec;
     }
     request_timer_.cancel();
