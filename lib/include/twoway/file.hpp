@@ -77,7 +77,9 @@ public:
     /// Takes ownership of fd; a negative fd holds nothing (so the result of a failed open(2) may be
     /// stored as is and tested with operator bool).
     explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    /// Takes other's descriptor; other is left empty.
     UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+    /// Closes the descriptor held, then takes other's; other is left empty.
     UniqueFd& operator=(UniqueFd&& other) noexcept {
         if (this != &other) reset(other.release());
         return *this;
@@ -88,6 +90,7 @@ public:
 
     /// The descriptor, still owned (-1 when empty).
     [[nodiscard]] int get() const noexcept { return fd_; }
+    /// Whether a descriptor is held.
     [[nodiscard]] explicit operator bool() const noexcept { return fd_ >= 0; }
     /// Gives the descriptor up without closing it; the object is empty afterwards.
     [[nodiscard]] int release() noexcept {
