@@ -47,11 +47,9 @@ Session::Session(Server& server, std::unique_ptr<Transport> transport, Peer peer
       changed_(socket().get_executor()),
       request_timer_(socket().get_executor()),
       linger_timer_(socket().get_executor()),
-      terminate_timer_(socket().get_executor()),
       request_deadline_(request_deadline),
       refusal_(std::move(refusal)),
-      buffer_cap_(static_cast<std::size_t>(settings_->config.per_session_max_buffer)),
-      drain_timer_(socket().get_executor()) {}
+      buffer_cap_(static_cast<std::size_t>(settings_->config.per_session_max_buffer)) {}
 
 Session::~Session() {
     server_.forget_buffer_waiter(this);
@@ -83,18 +81,23 @@ awaitable<void> Session::run() {
     if (request_deadline_) {
         request_timer_.expires_at(*request_deadline_);
         request_timer_.async_wait([self](std::error_code ec) {
-            if (ec || self->request_seen_) return;
+            // Cancelled once the request came; a completion queued before that finds it in the phase.
+            const auto& phase = self->phase_;
+            if (ec || std::holds_alternative<Requested>(phase) || std::holds_alternative<Starting>(phase) ||
+                std::holds_alternative<Answered>(phase) || std::holds_alternative<Closing>(phase)) {
+                return;
+            }
             log_info("Timeout waiting for a session request from user ", self->account_.name, " ", self->peer_.text());
             self->stop();
         });
     }
     spawn(write_loop());
     co_await read_loop();
-    if (proto_.finished() || force_channel_close_) {
+    if (channel_close_due()) {
         // A clean end, from either side: let our last records (CLOSE, the channel close) leave before
-        // closing the socket. The writer ends after them, or on a write error (stop()).
+        // closing the socket. The writer ends after them (Lingering), or on a write error (stop()).
         changed_.notify_all();
-        while (!writer_done_ && !stopping_) co_await changed_.wait();
+        while (!std::holds_alternative<Lingering>(phase_) && !stopped()) co_await changed_.wait();
     }
     // Either way nothing more can be delivered: whatever still runs behind the session (a background
     // job holding the terminal, a service that kept its side open) is hung up, and every coroutine of
@@ -103,31 +106,54 @@ awaitable<void> Session::run() {
     while (tasks_ > 0) co_await changed_.wait();
     request_timer_.cancel();
     linger_timer_.cancel();
-    terminate_timer_.cancel();
-    drain_timer_.cancel();
+    if (auto* p = process()) {
+        p->hang_up.cancel();
+        if (auto* t = terminal()) t->drain.cancel();
+    }
     std::error_code ec;
     (void)socket().close(ec);
 }
 
 void Session::stop() {
-    if (stopping_) return;
-    stopping_ = true;
+    if (stopped()) return;
+    phase_ = Stopped{};
     std::error_code ec;
     (void)socket().close(ec);
+    close_backend();
+    changed_.notify_all();
+}
+
+void Session::close_backend() {
     // Closing our ends: a PTY hangs up (the kernel sends SIGHUP to the session), pipes see EOF/EPIPE,
     // the service connection closes. Pending operations end with operation_aborted.
-    if (pty_) (void)pty_->close(ec);
-    if (child_in_) (void)child_in_->close(ec);
-    if (child_out_) (void)child_out_->close(ec);
-    if (child_err_) (void)child_err_->close(ec);
-    if (remote_) (void)remote_->close(ec);
-    changed_.notify_all();
+    std::error_code ec;
+    if (auto* p = process()) {
+        if (auto* t = std::get_if<Terminal>(&p->io)) {
+            (void)t->master.close(ec);
+        } else if (auto* pipes = std::get_if<Pipes>(&p->io)) {
+            (void)pipes->in.close(ec);
+            (void)pipes->out.close(ec);
+            (void)pipes->err.close(ec);
+        }
+    } else if (auto* svc = service()) {
+        (void)svc->socket.close(ec);
+    }
+}
+
+Session::Terminal* Session::terminal() noexcept {
+    auto* p = process();
+    return p != nullptr ? std::get_if<Terminal>(&p->io) : nullptr;
+}
+
+void Session::end_output(Stream s) noexcept {
+    // Once: an EOF already sent stays sent.
+    if (auto& o = output(s); o == Output::open) o = Output::ended;
 }
 
 void Session::abort() { stop(); }
 
 void Session::fail(const std::string& what) {
-    if (!stopping_) log_info(what, " (user ", account_.name, ")");
+    if (!stopped()) log_info(what, " (user ", account_.name, ")");
     stop();
 }
 
@@ -135,11 +161,11 @@ awaitable<void> Session::read_loop() {
     // The records that came with the handshake's last message are in the stream already: the first
     // read delivers them. Plaintext is handed to the protocol as a view into the stream's buffer (no
     // copy, no read buffer of our own for an idle session), before anything else touches the stream.
-    while (!stopping_) {
+    while (!stopped()) {
         auto [ec, plain] = co_await transport_->async_read_view(std::numeric_limits<std::size_t>::max(), use_nothrow_awaitable);
         if (!plain.empty() && !deliver(plain)) co_return;
         if (ec) {
-            if (stopping_) co_return;
+            if (stopped()) co_return;
             if (ec == asio::error::eof) {
                 // The client's authenticated close: the end of its input.
                 changed_.notify_all();
@@ -160,10 +186,12 @@ awaitable<void> Session::read_loop() {
 awaitable<void> Session::start_pending() {
     // The start (spawn, connect) runs inline in the read loop: the client may send nothing before our
     // answer, so there is nothing to read meanwhile.
-    if (!pending_request_) co_return;
-    auto req = std::move(pending_request_);
-    if (terminating_) co_return;  // shutting down: the channel is being closed, nothing new starts
-    co_await start(*req);
+    // Not after terminate(): the channel is being closed (ClosingChannel), nothing new starts.
+    auto* requested = std::get_if<Requested>(&phase_);
+    if (requested == nullptr) co_return;
+    const Request req = std::move(requested->request);
+    phase_ = Starting{};
+    co_await start(req);
     progress();
 }
 
@@ -180,13 +208,13 @@ bool Session::deliver(std::span<const std::byte> bytes) {
 
 void Session::handle(ts::Event& ev) {
     if (auto* req = std::get_if<ts::RequestReceived>(&ev)) {
-        request_seen_ = true;
         request_timer_.cancel();
-        pending_request_ = std::make_unique<ts::Request>(std::move(req->request));
+        // One request per session (the protocol's rule): after terminate() it is not started.
+        if (std::holds_alternative<AwaitingRequest>(phase_)) phase_ = Requested{std::move(req->request)};
     } else if (auto* data = std::get_if<ts::Data>(&ev)) {
         on_input(std::move(data->bytes));
     } else if (std::holds_alternative<ts::Eof>(ev)) {
-        input_eof_ = true;
+        input_.end();
     } else if (auto* wc = std::get_if<ts::WindowChange>(&ev)) {
         resize(wc->size);
     } else if (auto* sig = std::get_if<ts::Signal>(&ev)) {
@@ -194,33 +222,25 @@ void Session::handle(ts::Event& ev) {
     } else if (std::holds_alternative<ts::Closed>(ev)) {
         // The client ends the session (our CLOSE answer is queued): hang up whatever is behind it.
         log_debug("session closed by the client ", peer_.text());
-        close_sent_ = true;
+        if (!stopped()) phase_ = Closing{};
         hang_up_backend();
     }
     // WindowAdjusted: the pumps re-check the window once notified (progress()).
 }
 
 void Session::hang_up_backend() {
-    std::error_code ec;
-    if (pty_) (void)pty_->close(ec);
-    if (child_in_) (void)child_in_->close(ec);
-    if (child_out_) (void)child_out_->close(ec);
-    if (child_err_) (void)child_err_->close(ec);
-    if (remote_) (void)remote_->close(ec);
-    input_dead_ = true;
+    close_backend();
     discard_input();
 }
 
 awaitable<void> Session::write_loop() {
     std::vector<std::byte> plain;  // one batch at a time; its storage goes back to the session
     for (;;) {
-        while (!stopping_ && proto_.pending_output() == 0 && !(proto_.finished() && !channel_close_sent_) &&
-               !(force_channel_close_ && !channel_close_sent_)) {
-            co_await changed_.wait();
-        }
-        if (stopping_) break;
+        // The loop ends once the channel close is written: it is never sent twice.
+        while (!stopped() && proto_.pending_output() == 0 && !channel_close_due()) co_await changed_.wait();
+        if (stopped()) break;
         proto_.take_output(plain);
-        const bool close_now = (proto_.finished() || force_channel_close_) && !channel_close_sent_;
+        const bool close_now = channel_close_due();
         in_flight_ = plain.size();
         account();
         changed_.notify_all();  // the protocol's output cap has room again: the pumps may go on
@@ -230,7 +250,6 @@ awaitable<void> Session::write_loop() {
             // for the client.
             auto [wec, n] = co_await transport_->async_write_last(asio::buffer(plain), use_nothrow_awaitable);
             ec = wec;
-            channel_close_sent_ = true;
         } else if (!plain.empty()) {
             // The stream seals and writes it all (a few records per write) before resuming us.
             auto [wec, n] = co_await asio::async_write(*transport_, asio::buffer(plain), use_nothrow_awaitable);
@@ -240,11 +259,12 @@ awaitable<void> Session::write_loop() {
         account();
         changed_.notify_all();
         if (ec) {
-            if (!stopping_) log_verbose("Write error to ", peer_.text(), ": ", ec.message());
+            if (!stopped()) log_verbose("Write error to ", peer_.text(), ": ", ec.message());
             stop();
             break;
         }
-        if (channel_close_sent_) {
+        if (close_now) {
+            if (!stopped()) phase_ = Lingering{};
             std::error_code sec;
             (void)socket().shutdown(tcp::socket::shutdown_send, sec);
             // The client answers with its own close and FIN; do not wait for it forever.
@@ -256,7 +276,6 @@ awaitable<void> Session::write_loop() {
             break;
         }
     }
-    writer_done_ = true;
     changed_.notify_all();
 }
 
@@ -267,68 +286,74 @@ void Session::progress() {
 }
 
 void Session::finish_streams() {
-    if (stopping_ || close_sent_ || !proto_.accepted() || proto_.error()) return;
-    // The pumps set out_eof_/err_eof_ only once everything they read has been handed to the protocol.
-    if (out_eof_ && !out_eof_sent_) {
-        (void)proto_.send_eof(Stream::out);
-        out_eof_sent_ = true;
+    // Only while the answer was an acceptance and our CLOSE is not queued yet (Closing).
+    if (!std::holds_alternative<Answered>(phase_) || !proto_.accepted() || proto_.error()) return;
+    // The pumps end a stream only once everything they read has been handed to the protocol.
+    for (const Stream s : {Stream::out, Stream::err}) {
+        if (output(s) == Output::ended) {
+            (void)proto_.send_eof(s);
+            output(s) = Output::eof_sent;
+        }
     }
-    if (err_eof_ && !err_eof_sent_) {
-        (void)proto_.send_eof(Stream::err);
-        err_eof_sent_ = true;
-    }
-    if (!out_eof_sent_ || !err_eof_sent_) return;
-    if (kind_ == Kind::process) {
-        if (!exited_ && !give_up_exit_) return;
-        if (exited_ && !exit_sent_) {
-            if (WIFSIGNALED(exit_status_)) {
-                const int sig = WTERMSIG(exit_status_);
+    if (out_ != Output::eof_sent || err_ != Output::eof_sent) return;
+    if (auto* p = process()) {
+        if (!p->exit_status && !p->abandoned) return;
+        // The exit goes out right before CLOSE, so once only.
+        if (p->exit_status) {
+            const int status = *p->exit_status;
+            if (WIFSIGNALED(status)) {
+                const int sig = WTERMSIG(status);
                 log_debug("session of ", account_.name, ": killed by signal ", sig);
-                (void)proto_.send_exit_signal(signal_name(sig), WCOREDUMP(exit_status_) != 0);
+                (void)proto_.send_exit_signal(signal_name(sig), WCOREDUMP(status) != 0);
             } else {
-                const int code = WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : 255;
+                const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
                 log_debug("session of ", account_.name, ": exit status ", code);
                 (void)proto_.send_exit_status(static_cast<std::uint32_t>(code));
             }
-            exit_sent_ = true;
         }
-    } else if (kind_ == Kind::service) {
+    } else if (auto* svc = service()) {
         // Both directions must be over: the service's output ended and the client's input was passed on.
-        if (!input_shut_ && !input_dead_) return;
+        if (!svc->input_shut && !input_.dead()) return;
     }
     (void)proto_.close();
-    close_sent_ = true;
+    phase_ = Closing{};
 }
 
 void Session::terminate() {
-    if (terminating_) return;
-    terminating_ = true;
-    if (starting_) return;  // start() calls terminate_backend() once the request has its answer
+    if (std::exchange(terminating_, true)) return;
+    if (std::holds_alternative<Starting>(phase_)) return;  // start() calls terminate_backend() once answered
     terminate_backend();
 }
 
 void Session::terminate_backend() {
-    if (kind_ == Kind::none) {
-        // No request yet (or it is being started): nothing to report, just close the channel.
-        force_channel_close_ = true;
+    if (std::holds_alternative<std::monostate>(backend_)) {
+        // No request yet, a pending one (dropped), or a refused one: nothing to report, just close the
+        // channel.
+        if (std::holds_alternative<AwaitingRequest>(phase_) || std::holds_alternative<Requested>(phase_) ||
+            std::holds_alternative<Answered>(phase_)) {
+            phase_ = ClosingChannel{};
+        }
         changed_.notify_all();
         return;
     }
-    if (kind_ == Kind::service) {
+    if (service() != nullptr) {
         hang_up_backend();
-        out_eof_ = err_eof_ = true;
+        end_output(Stream::out);
+        end_output(Stream::err);
         progress();
         return;
     }
-    if (pid_ > 0 && !exited_) ::kill(-pid_, SIGHUP);
+    auto& p = *process();
+    if (p.pid > 0 && !p.exit_status) ::kill(-p.pid, SIGHUP);
     auto self = shared_from_this();
-    terminate_timer_.expires_after(terminate_wait);
-    terminate_timer_.async_wait([self](std::error_code ec) {
+    p.hang_up.expires_after(terminate_wait);
+    p.hang_up.async_wait([self](std::error_code ec) {
         if (ec) return;
         // The child ignored SIGHUP: end the session without its exit status.
         self->hang_up_backend();
-        self->out_eof_ = self->err_eof_ = true;
-        self->give_up_exit_ = true;
+        self->end_output(Stream::out);
+        self->end_output(Stream::err);
+        self->process()->abandoned = true;
         self->progress();
     });
 }

@@ -18,14 +18,16 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include <asio/posix/stream_descriptor.hpp>
-
-#include <span>
 
 #include <twoway/session.hpp>
 
@@ -69,10 +71,107 @@ public:
 
 private:
     using Stream = twoway::session::Stream;
+    using Request = twoway::session::Request;
     using Descriptor = asio::posix::stream_descriptor;
+
+    // ---- states as types -------------------------------------------------------------------------
+
+    // The session's course. The request is answered once; stop() may end any phase. SIGTERM
+    // (terminate()) may come in any phase: before an answer it closes the channel (ClosingChannel),
+    // while starting it waits for the answer, after it it hangs up the backend (terminate_backend()).
+    struct AwaitingRequest {};  // authenticated, no request yet (request_timer_ runs, with a deadline)
+    struct Requested {          // received: read_loop starts it after this read
+        Request request;
+    };
+    struct Starting {};   // spawn or connect in progress, inline in read_loop: the client waits for the answer
+    struct Answered {};   // accepted (the backend runs, the pumps move bytes) or rejected (the protocol is finished)
+    struct Closing {};    // our session CLOSE is queued (the end reported, or the client's CLOSE answered):
+                          // nothing more goes to the protocol; the channel closes once it is finished()
+    struct ClosingChannel {};  // terminate() before there was a backend: the channel closes without CLOSE
+    struct Lingering {};  // our channel close is written: the client's close and FIN are awaited (linger_timer_)
+    struct Stopped {};    // stop(): the socket and the backend are closed, every coroutine ends
+    using Phase = std::variant<AwaitingRequest, Requested, Starting, Answered, Closing, ClosingChannel, Lingering,
+                               Stopped>;
+
+    // One output stream (out, err) towards the client: the child's or service's side ends (every byte
+    // read from it handed to the protocol), then its EOF is sent, in that order.
+    enum class Output : std::uint8_t { open, ended, eof_sent };
+
+    // The client's input on `in`, held until the child or service takes it. What it holds and what is
+    // owed (written, but not yet granted back because MaxBufferTotal was reached) stay within the window
+    // we granted (PerSessionMaxBuffer): the client can send no more than that before credit comes back.
+    class InputQueue {
+    public:
+        void push(std::vector<std::byte> bytes);  // not empty; not once dead()
+        [[nodiscard]] bool empty() const noexcept { return chunks_.empty(); }
+        // The first chunk's bytes not yet written (empty() must be false).
+        [[nodiscard]] std::span<const std::byte> front() const noexcept;
+        // n bytes of front() were written: they leave the queue and are owed to the client.
+        void written(std::size_t n) noexcept;
+        [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }  // held, not yet written
+        [[nodiscard]] std::size_t owed() const noexcept { return owed_; }
+        [[nodiscard]] std::size_t take_owed() noexcept { return std::exchange(owed_, 0); }
+        void end() noexcept { eof_ = true; }  // the client sent EOF on in
+        [[nodiscard]] bool eof() const noexcept { return eof_; }
+        // The child or service no longer reads: everything held is dropped, and whatever comes later.
+        // Returns the credit to grant back at once (held and owed), so the client is never stalled.
+        [[nodiscard]] std::size_t kill() noexcept;
+        [[nodiscard]] bool dead() const noexcept { return dead_; }
+
+    private:
+        std::deque<std::vector<std::byte>> chunks_;
+        std::size_t offset_ = 0;  // bytes of chunks_.front() already written
+        std::size_t bytes_ = 0;   // bytes in chunks_ not yet written
+        std::size_t owed_ = 0;    // written, not yet granted back
+        bool eof_ = false;
+        bool dead_ = false;
+    };
+
+    // A shell or command: the child runs as the account, in a PTY or on three pipes.
+    struct Terminal {
+        explicit Terminal(Descriptor m) : master(std::move(m)), drain(master.get_executor()) {}
+        // pump_out's read: idle (handing output over, or waiting for room), waiting (for output, or
+        // reading it), cut (after the shell exited, the drain timer found a pause: the output ends).
+        enum class Read : std::uint8_t { idle, waiting, cut };
+        Descriptor master;
+        asio::steady_timer drain;  // after the shell exited: stop at the first pause in output
+        Read read = Read::idle;
+    };
+    struct Pipes {
+        Descriptor in;
+        Descriptor out;
+        Descriptor err;
+    };
+    struct Process {
+        Process(pid_t p, const asio::any_io_executor& ex) : pid(p), hang_up(ex) {}
+        pid_t pid;
+        asio::steady_timer hang_up;  // after SIGTERM's SIGHUP: how long the child has to exit
+        std::optional<int> exit_status;  // once reaped (its pid may be reused: never signal it then)
+        bool abandoned = false;  // SIGTERM: the child did not exit in time; close without its status
+        std::variant<std::monostate, Terminal, Pipes> io;  // set once its exec report came back clean
+    };
+    // A named service: the daemon's own connection to it.
+    struct Service {
+        explicit Service(const asio::any_io_executor& ex) : socket(ex), connect_timer(ex) {}
+        tcp::socket socket;
+        std::optional<tcp::resolver> resolver;  // while a host name is resolved
+        asio::steady_timer connect_timer;
+        bool connect_timed_out = false;
+        bool input_shut = false;  // the client's EOF was passed on: our write side is shut down
+    };
+    using Backend = std::variant<std::monostate, Process, Service>;
 
     // transport (session.cpp)
     [[nodiscard]] tcp::socket& socket() noexcept { return transport_->next_layer(); }
+    [[nodiscard]] bool stopped() const noexcept { return std::holds_alternative<Stopped>(phase_); }
+    // Our channel close is due: the session protocol is finished (both CLOSEs, or REJECT) or forced.
+    [[nodiscard]] bool channel_close_due() const noexcept {
+        return proto_.finished() || std::holds_alternative<ClosingChannel>(phase_);
+    }
+    // Nothing more is read from the child or service for the client.
+    [[nodiscard]] bool output_over() const noexcept {
+        return std::holds_alternative<Closing>(phase_) || std::holds_alternative<Lingering>(phase_) || stopped();
+    }
     awaitable<void> read_loop();
     awaitable<void> write_loop();
     // The client's plaintext to the protocol; false once the session failed.
@@ -86,13 +185,20 @@ private:
     // coroutine waiting on changed_.
     void progress();
     void finish_streams();
+    void close_backend();
     void hang_up_backend();
+    [[nodiscard]] Process* process() noexcept { return std::get_if<Process>(&backend_); }
+    [[nodiscard]] Service* service() noexcept { return std::get_if<Service>(&backend_); }
+    [[nodiscard]] Terminal* terminal() noexcept;
+    [[nodiscard]] Output& output(Stream s) noexcept { return s == Stream::err ? err_ : out_; }
+    void end_output(Stream s) noexcept;
 
     // request (session_start.cpp)
-    awaitable<void> start(const twoway::session::Request& req);
-    awaitable<void> start_process(const twoway::session::Request& req);
-    awaitable<void> start_service(const twoway::session::Request& req);
-    [[nodiscard]] std::vector<std::string> child_environment(const twoway::session::Request& req) const;
+    awaitable<void> start(const Request& req);
+    awaitable<void> start_process(const Request& req);
+    awaitable<void> start_service(const Request& req);
+    [[nodiscard]] std::vector<std::string> child_environment(const Request& req) const;
+    void answered() noexcept;
     void reject(std::uint32_t code, std::string_view text);
     void run_process_pumps();
     void run_service_pumps();
@@ -131,58 +237,24 @@ private:
     Condition changed_;
     asio::steady_timer request_timer_;
     asio::steady_timer linger_timer_;
-    asio::steady_timer terminate_timer_;
     std::optional<std::chrono::steady_clock::time_point> request_deadline_;
     std::optional<std::string> refusal_;
     int tasks_ = 0;  // coroutines of this session still running (run() waits for them)
 
-    // transport state
-    bool stopping_ = false;
-    bool request_seen_ = false;
-    bool writer_done_ = false;
-    bool channel_close_sent_ = false;
-    bool force_channel_close_ = false;  // close the channel without the session protocol's CLOSE
-    bool terminating_ = false;
-    bool starting_ = false;  // a request is being started (spawn, connect)
-    std::unique_ptr<twoway::session::Request> pending_request_;  // received, to be started by read_loop
+    Phase phase_;
+    bool terminating_ = false;  // terminate() came (in whatever phase): once only
 
     // client input, held until the child or service takes it (bounded by our window)
-    std::deque<std::vector<std::byte>> input_;
-    std::size_t input_offset_ = 0;  // bytes of input_.front() already written
-    bool input_eof_ = false;         // the client sent EOF on in
-    bool input_dead_ = false;        // the child or service no longer reads: input is discarded
-    std::size_t input_bytes_ = 0;    // bytes in input_ not yet written
-    std::size_t owed_input_ = 0;     // written, but not yet granted back (MaxBufferTotal reached)
+    InputQueue input_;
 
     // buffer accounting
     std::size_t buffer_cap_;         // PerSessionMaxBuffer
     std::size_t in_flight_ = 0;      // sealed bytes of the write in progress
     std::size_t accounted_ = 0;      // what the server was last told this session holds
 
-    // the backend
-    enum class Kind { none, process, service } kind_ = Kind::none;
-    bool is_pty_ = false;
-    pid_t pid_ = -1;
-    bool exited_ = false;
-    int exit_status_ = 0;
-    std::optional<Descriptor> pty_;
-    std::optional<Descriptor> child_in_;
-    std::optional<Descriptor> child_out_;
-    std::optional<Descriptor> child_err_;
-    std::optional<tcp::socket> remote_;
-    std::optional<tcp::resolver> resolver_;
-    bool connect_timed_out_ = false;
-    asio::steady_timer drain_timer_;  // PTY after the shell exited: stop after a pause in output
-    bool pty_read_pending_ = false;
-    bool drain_expired_ = false;
-    bool out_eof_ = false;  // no more output on out / err (the child's or service's side ended)
-    bool err_eof_ = false;
-    bool out_eof_sent_ = false;
-    bool err_eof_sent_ = false;
-    bool exit_sent_ = false;
-    bool close_sent_ = false;
-    bool give_up_exit_ = false;  // SIGTERM: the child did not exit in time; close without its status
-    bool input_shut_ = false;    // the service connection's write side was shut down
+    Backend backend_;
+    Output out_ = Output::open;
+    Output err_ = Output::open;
 };
 
 }  // namespace twowayd

@@ -27,22 +27,26 @@ constexpr auto pty_drain_pause = std::chrono::milliseconds(500);
 
 }  // namespace
 
+// The pumps hold references into backend_: it is set once per session and outlives them (run() waits).
 void Session::run_process_pumps() {
-    if (pty_) {
-        err_eof_ = true;  // a terminal has no separate error stream
-        spawn(pump_out(*pty_, Stream::out));
-        spawn(pump_in(*pty_));
+    auto& io = process()->io;
+    if (auto* t = std::get_if<Terminal>(&io)) {
+        end_output(Stream::err);  // a terminal has no separate error stream
+        spawn(pump_out(t->master, Stream::out));
+        spawn(pump_in(t->master));
         return;
     }
-    spawn(pump_out(*child_out_, Stream::out));
-    spawn(pump_out(*child_err_, Stream::err));
-    spawn(pump_in(*child_in_));
+    auto& pipes = std::get<Pipes>(io);
+    spawn(pump_out(pipes.out, Stream::out));
+    spawn(pump_out(pipes.err, Stream::err));
+    spawn(pump_in(pipes.in));
 }
 
 void Session::run_service_pumps() {
-    err_eof_ = true;  // a service has one stream back
-    spawn(pump_out(*remote_, Stream::out));
-    spawn(pump_in(*remote_));
+    end_output(Stream::err);  // a service has one stream back
+    auto& svc = *service();
+    spawn(pump_out(svc.socket, Stream::out));
+    spawn(pump_in(svc.socket));
 }
 
 template <class Source>
@@ -50,35 +54,38 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
     // The read buffer exists only while data flows: an idle session (most forwarded connections, most
     // of the time) waits for readability without one, which keeps its memory to a few KiB.
     std::vector<std::byte> buf;
-    const bool pty_output = is_pty_ && kind_ == Kind::process;
+    // A terminal's output: its read state tells the drain timer (arm_drain_timer) when a read may be cut.
+    Terminal* const term = terminal();
     for (;;) {
         // Read only what the client can take now and what our buffers may hold: while either is full,
         // the child blocks on a full pipe or terminal (the service on its TCP window), which is the
         // back-pressure we want.
-        while (!stopping_ && !close_sent_ && output_room(to) == 0) co_await changed_.wait();
-        if (stopping_ || close_sent_) break;
-        if (pty_output) {
-            pty_read_pending_ = true;
-            if (exited_) arm_drain_timer();
+        while (!output_over() && output_room(to) == 0) co_await changed_.wait();
+        if (output_over()) break;
+        if (term != nullptr) {
+            term->read = Terminal::Read::waiting;
+            if (process()->exit_status) arm_drain_timer();
         }
         if (buf.empty()) {
             // A failed wait (cancelled, closed) falls through: the read below reports it.
             (void)co_await from.async_wait(Source::wait_read, use_nothrow_awaitable);
+            // Cut after the shell exited: the read would only wait again (the terminal is still open).
+            if (term != nullptr && term->read == Terminal::Read::cut) break;
         }
         // The room may have changed while we waited for readability. The buffer grows only to what is
         // read (resize() writes every byte of it: a large buffer for small reads would cost its pages).
         const std::size_t want = std::min(read_chunk, std::max<std::size_t>(output_room(to), 1));
         if (buf.size() < want) buf.resize(want);
         auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), want), use_nothrow_awaitable);
-        if (pty_output) {
-            pty_read_pending_ = false;
-            drain_timer_.cancel();
+        if (term != nullptr) {
+            term->read = Terminal::Read::idle;
+            term->drain.cancel();
         }
         // Hand over everything that was read; the window may have shrunk meanwhile (the other stream
         // used the shared output allowance), so wait for room as needed.
         std::size_t done = 0;
         bool broken = false;
-        while (done < n && !stopping_ && !close_sent_) {
+        while (done < n && !output_over()) {
             if (proto_.send_capacity(to) == 0) {
                 co_await changed_.wait();
                 continue;
@@ -95,50 +102,39 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
         if (ec || broken) break;
         if (n < want) buf = {};  // drained for now: wait without the buffer
     }
-    if (to == Stream::out) {
-        out_eof_ = true;
-    } else {
-        err_eof_ = true;
-    }
+    end_output(to);
     progress();
 }
 
 template <class Sink>
 awaitable<void> Session::pump_in(Sink& to) {
     for (;;) {
-        while (!stopping_ && !input_dead_ && input_.empty() && !input_eof_ &&
-               !(owed_input_ > 0 && server_.buffer_room())) {
+        while (!stopped() && !input_.dead() && input_.empty() && !input_.eof() &&
+               !(input_.owed() > 0 && server_.buffer_room())) {
             co_await changed_.wait();
         }
-        if (stopping_ || input_dead_) break;
-        if (owed_input_ > 0) {
+        if (stopped() || input_.dead()) break;
+        if (input_.owed() > 0) {
             pay_owed_input();
             progress();  // the WINDOW_ADJUST goes out
         }
-        if (input_.empty() && !input_eof_) continue;
+        if (input_.empty() && !input_.eof()) continue;
         if (input_.empty()) {
             end_input(to);  // the client's EOF, after everything before it was written
             break;
         }
-        const auto& front = input_.front();
-        auto [ec, n] = co_await to.async_write_some(
-            asio::buffer(front.data() + input_offset_, front.size() - input_offset_), use_nothrow_awaitable);
-        if (stopping_ || input_dead_) break;  // input_ may have been discarded meanwhile
+        const auto front = input_.front();
+        auto [ec, n] = co_await to.async_write_some(asio::buffer(front.data(), front.size()), use_nothrow_awaitable);
+        if (stopped() || input_.dead()) break;  // the input may have been discarded meanwhile
         if (ec) {
             // The child closed its input (or exited): the rest can never be delivered. Keep granting
             // window so the client is not stalled, and drop what it sends.
             log_debug("input for ", account_.name, "'s session no longer read: ", ec.message());
-            input_dead_ = true;
             discard_input();
             break;
         }
-        input_offset_ += n;
         // Credit goes back to the client only for bytes that really left our buffer.
         input_written(n);
-        if (input_offset_ == input_.front().size()) {
-            input_.pop_front();
-            input_offset_ = 0;
-        }
         progress();
     }
     progress();
@@ -147,7 +143,7 @@ awaitable<void> Session::pump_in(Sink& to) {
 void Session::end_input(Descriptor& to) {
     // A PTY gets nothing: like sshd, the client's EOF is not turned into VEOF (the terminal is in the
     // client's raw mode, where ^D travels as a byte). Pipes: the child reads end of file.
-    if (pty_ && &to == &*pty_) return;
+    if (terminal() != nullptr) return;
     std::error_code ec;
     (void)to.close(ec);
 }
@@ -155,27 +151,49 @@ void Session::end_input(Descriptor& to) {
 void Session::end_input(tcp::socket& to) {
     std::error_code ec;
     (void)to.shutdown(tcp::socket::shutdown_send, ec);
-    input_shut_ = true;
+    service()->input_shut = true;
 }
 
 void Session::on_input(std::vector<std::byte> bytes) {
     if (bytes.empty()) return;
-    if (input_dead_ || kind_ == Kind::none) {
+    if (input_.dead() || std::holds_alternative<std::monostate>(backend_)) {
         (void)proto_.consumed(Stream::in, bytes.size());
         return;
     }
-    input_bytes_ += bytes.size();
-    input_.push_back(std::move(bytes));
+    input_.push(std::move(bytes));
 }
 
 void Session::discard_input() {
     // Dropped, not held: the client gets its window back at once, owed credit included.
-    const std::size_t n = input_bytes_ + owed_input_;
-    input_.clear();
-    input_offset_ = 0;
-    input_bytes_ = 0;
-    owed_input_ = 0;
-    if (n > 0) (void)proto_.consumed(Stream::in, n);
+    if (const std::size_t n = input_.kill(); n > 0) (void)proto_.consumed(Stream::in, n);
+}
+
+void Session::InputQueue::push(std::vector<std::byte> bytes) {
+    bytes_ += bytes.size();
+    chunks_.push_back(std::move(bytes));
+}
+
+std::span<const std::byte> Session::InputQueue::front() const noexcept {
+    return std::span<const std::byte>(chunks_.front()).subspan(offset_);
+}
+
+void Session::InputQueue::written(std::size_t n) noexcept {
+    offset_ += n;
+    bytes_ -= std::min(n, bytes_);
+    owed_ += n;
+    if (offset_ == chunks_.front().size()) {
+        chunks_.pop_front();
+        offset_ = 0;
+    }
+}
+
+std::size_t Session::InputQueue::kill() noexcept {
+    dead_ = true;
+    const std::size_t n = bytes_ + std::exchange(owed_, 0);
+    chunks_.clear();
+    offset_ = 0;
+    bytes_ = 0;
+    return n;
 }
 
 std::size_t Session::output_room(Stream to) {
@@ -191,41 +209,45 @@ std::size_t Session::output_room(Stream to) {
 }
 
 void Session::input_written(std::size_t n) {
-    input_bytes_ -= std::min(n, input_bytes_);
-    owed_input_ += n;
+    input_.written(n);
     pay_owed_input();
-    if (owed_input_ > 0) server_.await_buffer_room(this);
+    if (input_.owed() > 0) server_.await_buffer_room(this);
 }
 
 void Session::pay_owed_input() {
     // Without the window back, the client can send only what it was already granted: while the sessions
     // together hold too much, this session grants back only what keeps it at its floor.
-    if (owed_input_ == 0) return;
-    if (!server_.buffer_room() && input_bytes_ + owed_input_ > session_buffer_floor) return;
-    (void)proto_.consumed(Stream::in, std::exchange(owed_input_, 0));
+    if (input_.owed() == 0) return;
+    if (!server_.buffer_room() && input_.bytes() + input_.owed() > session_buffer_floor) return;
+    (void)proto_.consumed(Stream::in, input_.take_owed());
 }
 
 void Session::account() {
-    const std::size_t now = queued_output() + input_bytes_;
+    const std::size_t now = queued_output() + input_.bytes();
     if (now == accounted_) return;
     server_.adjust_buffered(static_cast<std::int64_t>(now) - static_cast<std::int64_t>(accounted_));
     accounted_ = now;
 }
 
 void Session::on_child_exit(int status) {
-    exited_ = true;
-    exit_status_ = status;
-    if (pty_read_pending_) arm_drain_timer();
+    auto* p = process();
+    if (p == nullptr) return;
+    p->exit_status = status;
+    if (auto* t = terminal(); t != nullptr && t->read == Terminal::Read::waiting) arm_drain_timer();
     progress();
 }
 
 void Session::arm_drain_timer() {
+    auto* t = terminal();
+    if (t == nullptr) return;
     auto self = shared_from_this();
-    drain_timer_.expires_after(pty_drain_pause);
-    drain_timer_.async_wait([self](std::error_code ec) {
-        if (ec || !self->pty_read_pending_ || !self->pty_) return;
+    t->drain.expires_after(pty_drain_pause);
+    t->drain.async_wait([self](std::error_code ec) {
+        auto* term = self->terminal();
+        if (ec || term == nullptr || term->read != Terminal::Read::waiting) return;
+        term->read = Terminal::Read::cut;
         std::error_code ignored;
-        (void)self->pty_->cancel(ignored);
+        (void)term->master.cancel(ignored);
     });
 }
 
@@ -235,15 +257,17 @@ void Session::send_signal(std::string_view name) {
         log_debug("ignoring signal ", log_safe(name), " from the client");
         return;
     }
-    if (kind_ != Kind::process || pid_ <= 0 || exited_) return;  // never signal a reaped (reusable) pid
+    const auto* p = process();
+    if (p == nullptr || p->pid <= 0 || p->exit_status) return;  // never signal a reaped (reusable) pid
     // With the account's rights, as sshd: the client can signal only what its account could.
     TemporaryIdentity as_user(account_);
     if (!as_user.ok()) return;
-    if (::kill(-pid_, *sig) != 0) log_debug("kill(-", pid_, ", ", name, "): ", errno_text(errno));
+    if (::kill(-p->pid, *sig) != 0) log_debug("kill(-", p->pid, ", ", name, "): ", errno_text(errno));
 }
 
 void Session::resize(const twoway::session::TermSize& size) {
-    if (!pty_) return;
+    auto* t = terminal();
+    if (t == nullptr) return;
     struct winsize ws {};
     auto clamp = [](std::uint32_t v) { return static_cast<unsigned short>(std::min<std::uint32_t>(v, 0xffff)); };
     ws.ws_col = clamp(size.cols);
@@ -251,7 +275,7 @@ void Session::resize(const twoway::session::TermSize& size) {
     ws.ws_xpixel = clamp(size.width_px);
     ws.ws_ypixel = clamp(size.height_px);
     // The kernel sends SIGWINCH to the terminal's foreground process group.
-    if (::ioctl(pty_->native_handle(), TIOCSWINSZ, &ws) != 0) log_debug("TIOCSWINSZ: ", errno_text(errno));
+    if (::ioctl(t->master.native_handle(), TIOCSWINSZ, &ws) != 0) log_debug("TIOCSWINSZ: ", errno_text(errno));
 }
 
 }  // namespace twowayd

@@ -31,8 +31,13 @@ bool accepted_client_variable(std::string_view name) { return name == "LANG" || 
 
 }  // namespace
 
+void Session::answered() noexcept {
+    if (std::holds_alternative<Starting>(phase_)) phase_ = Answered{};
+}
+
 void Session::reject(std::uint32_t code, std::string_view text) {
     if (auto st = proto_.reject(code, text); !st) log_debug("cannot reject: ", st.error().message());
+    answered();
     progress();
 }
 
@@ -67,13 +72,13 @@ awaitable<void> Session::start(const ts::Request& req) {
         reject(ts::reject::resource_shortage, "too many sessions");
         co_return;
     }
-    starting_ = true;
     if (req.kind == ts::RequestKind::service) {
         co_await start_service(req);
     } else {
         co_await start_process(req);
     }
-    starting_ = false;
+    // Answered (or stopped) by now; a terminate() that came meanwhile was left to us.
+    answered();
     if (terminating_) terminate_backend();
 }
 
@@ -99,17 +104,16 @@ awaitable<void> Session::start_process(const ts::Request& req) {
                failure.kind == SpawnError::pty_failed ? "no PTY available" : "cannot start the session");
         co_return;
     }
-    pid_ = child->pid;
-    kind_ = Kind::process;
-    is_pty_ = req.pty.has_value();
+    const auto ex = socket().get_executor();
+    auto& proc = backend_.emplace<Process>(child->pid, ex);
     std::weak_ptr<Session> weak = shared_from_this();
-    server_.watch_child(pid_, [weak](int status) {
+    server_.watch_child(proc.pid, [weak](int status) {
         if (auto s = weak.lock()) s->on_child_exit(status);
     });
-    log_debug("User child is on pid ", pid_);
+    log_debug("User child is on pid ", proc.pid);
 
     // End of file on the report pipe: the program runs. Anything else: why it did not.
-    Descriptor report(socket().get_executor(), child->report_fd.release());
+    Descriptor report(ex, child->report_fd.release());
     std::vector<unsigned char> said;
     std::array<unsigned char, 64> buf{};
     for (;;) {
@@ -122,24 +126,25 @@ awaitable<void> Session::start_process(const ts::Request& req) {
         reject(ts::reject::start_failed, "cannot start the session");
         co_return;
     }
-    if (stopping_) co_return;
+    if (stopped()) co_return;
 
-    const auto ex = socket().get_executor();
-    if (is_pty_) {
-        pty_.emplace(ex, child->pty_master.release());
+    const bool pty = req.pty.has_value();
+    if (pty) {
+        proc.io.emplace<Terminal>(Descriptor(ex, child->pty_master.release()));
     } else {
-        child_in_.emplace(ex, child->stdin_fd.release());
-        child_out_.emplace(ex, child->stdout_fd.release());
-        child_err_.emplace(ex, child->stderr_fd.release());
+        proc.io.emplace<Pipes>(Pipes{Descriptor(ex, child->stdin_fd.release()),
+                                     Descriptor(ex, child->stdout_fd.release()),
+                                     Descriptor(ex, child->stderr_fd.release())});
     }
     if (auto st = proto_.accept(); !st) {
         fail("cannot accept the session: " + st.error().message());
         co_return;
     }
+    answered();
     const std::string what = req.kind == ts::RequestKind::shell ? "shell" : "command";
     std::string tty = child->tty;
     if (tty.starts_with("/dev/")) tty.erase(0, 5);
-    log_info("Starting session: ", what, is_pty_ ? " on " + tty : std::string(), " for ", account_.name, " from ",
+    log_info("Starting session: ", what, pty ? " on " + tty : std::string(), " for ", account_.name, " from ",
              peer_.text());
     if (req.kind == ts::RequestKind::exec) log_debug("session command: ", req.command);
     run_process_pumps();
@@ -155,17 +160,18 @@ awaitable<void> Session::start_service(const ts::Request& req) {
         co_return;
     }
     const auto ex = socket().get_executor();
-    remote_.emplace(ex);
+    // The service is the backend from here on (stop() closes its socket); it is dropped if the connect fails.
+    auto& svc = backend_.emplace<Service>(ex);
     auto self = shared_from_this();
-    connect_timed_out_ = false;
-    request_timer_.expires_after(service_connect_timeout);
-    request_timer_.async_wait([self](std::error_code ec) {
-        // A completion already queued when the connect finished finds starting_ false and does nothing.
-        if (ec || !self->starting_) return;
-        self->connect_timed_out_ = true;
+    svc.connect_timer.expires_after(service_connect_timeout);
+    svc.connect_timer.async_wait([self](std::error_code ec) {
+        // A completion already queued when the connect finished finds the session answered and does nothing.
+        auto* s = self->service();
+        if (ec || s == nullptr || !std::holds_alternative<Starting>(self->phase_)) return;
+        s->connect_timed_out = true;
         std::error_code ignored;
-        if (self->resolver_) self->resolver_->cancel();
-        if (self->remote_) (void)self->remote_->close(ignored);
+        if (s->resolver) s->resolver->cancel();
+        (void)s->socket.close(ignored);
     });
 
     std::error_code ec;
@@ -175,31 +181,31 @@ awaitable<void> Session::start_service(const ts::Request& req) {
         endpoints.emplace_back(address, spec->port);
     } else {
         // A host name: Asio resolves it on its own background thread, so the loop never blocks on DNS.
-        resolver_.emplace(ex);
-        auto [rec, results] = co_await resolver_->async_resolve(spec->host, std::to_string(spec->port), use_nothrow_awaitable);
+        auto& resolver = svc.resolver.emplace(ex);
+        auto [rec, results] = co_await resolver.async_resolve(spec->host, std::to_string(spec->port), use_nothrow_awaitable);
         ec = rec;
         for (const auto& r : results) endpoints.push_back(r.endpoint());
-        resolver_.reset();
+        svc.resolver.reset();
     }
-    if (!ec && !stopping_) {
-        auto [cec, ep] = co_await asio::async_connect(*remote_, endpoints, use_nothrow_awaitable);
+    if (!ec && !stopped()) {
+        auto [cec, ep] = co_await asio::async_connect(svc.socket, endpoints, use_nothrow_awaitable);
         ec = cec;
     }
-    request_timer_.cancel();
-    if (stopping_) co_return;
-    if (ec || !remote_->is_open()) {
+    svc.connect_timer.cancel();
+    if (stopped()) co_return;
+    if (ec || !svc.socket.is_open()) {
         log_error("service ", spec->name, ": connect to ", spec->host, " port ", spec->port, " failed: ",
-                  connect_timed_out_ ? std::string("timed out") : ec.message());
-        remote_.reset();
+                  svc.connect_timed_out ? std::string("timed out") : ec.message());
+        backend_ = std::monostate{};
         reject(ts::reject::start_failed, "cannot connect to the service");
         co_return;
     }
-    (void)remote_->set_option(tcp::no_delay(true), ec);
+    (void)svc.socket.set_option(tcp::no_delay(true), ec);
     if (auto st = proto_.accept(); !st) {
         fail("cannot accept the session: " + st.error().message());
         co_return;
     }
-    kind_ = Kind::service;
+    answered();
     log_info("Starting session: service ", spec->name, " (", spec->host, " port ", spec->port, ") for ",
              account_.name, " from ", peer_.text());
     run_service_pumps();

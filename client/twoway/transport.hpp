@@ -1,11 +1,12 @@
 // One twoway connection, client side, on Asio: resolve, TCP connect (ConnectTimeout), then
 // twoway::stream (lib/include/twoway/asio_stream.hpp) for the handshake and the record layer.
 //
-// The handshake's host-key verdict is a synchronous callback: it may hold a conversation on /dev/tty
-// (the first-contact challenge) while the event loop waits, which is what a person at a terminal
-// expects; the ConnectTimeout deadline is paused meanwhile. Every failure is reported here, once, in
-// ssh's words ("twoway: connect to host h port p: Connection refused", "Permission denied
-// (publickey).", "Connection closed by 127.0.0.1 port 4422"), so callers only map it to exit status 255.
+// The handshake's host-key verdict may hold a conversation on /dev/tty (the first-contact challenge),
+// which takes as long as the person takes: it is asked on a thread of its own and answers the stream's
+// PendingVerdict (verify_server_async), so the event loop never waits on a person; the ConnectTimeout
+// deadline is paused meanwhile. Every failure is reported here, once, in ssh's words ("twoway: connect
+// to host h port p: Connection refused", "Permission denied (publickey).", "Connection closed by
+// 127.0.0.1 port 4422"), so callers only map it to exit status 255.
 //
 // (Only transport.cpp includes <twoway/asio_stream.hpp>, hence <twoway/handshake.hpp>: the stream stays
 // behind SecureConnection::Impl, so the files that include this header compile neither. They do get

@@ -3,7 +3,10 @@
 // make_seeds.py) hold real records, including key_update and close, so mutations reach every state.
 //
 // Beyond "no crash", it checks the channel's promises: the outcome does not depend on how the input
-// was chunked (one run feeds it all at once), plaintext never exceeds the input, and errors are sticky.
+// was chunked (one run feeds it all at once), nor on how much of it came as the handshake's leftover
+// (a third run builds the channel through the seam, Channel::create(HandshakeResult&), with a prefix of
+// the input as leftover bytes, of a length derived from the first two bytes, and feeds the rest);
+// plaintext never exceeds the input, and errors are sticky.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include <twoway/channel.hpp>
+#include <twoway/handshake.hpp>
 
 namespace {
 
@@ -43,12 +47,26 @@ void require_sticky(Channel& c, std::error_code ec) {
     check(out.empty());
 }
 
-Run run(std::span<const std::byte> wire, std::size_t chunk, std::size_t read_max) {
+// leftover: how many bytes of wire come as the handshake result's leftover (0: a channel from raw secrets).
+Run run(std::span<const std::byte> wire, std::size_t chunk, std::size_t read_max, std::size_t leftover = 0) {
     // The receiver's secret is the sender's in make_seeds.py: 00 01 02 .. 3f.
-    auto made = Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, secret(0x40), secret(0x00));
+    const std::size_t total = wire.size();
+    twoway::Result<Channel> made = twoway::errc::internal;
+    if (leftover == 0) {
+        made = Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, secret(0x40), secret(0x00));
+    } else {
+        twoway::HandshakeResult result;
+        result.send_secret = secret(0x40);
+        result.recv_secret = secret(0x00);
+        result.leftover.assign(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(leftover));
+        made = Channel::create(result);
+        check(result.leftover.empty());  // moved in
+        wire = wire.subspan(leftover);
+    }
     check(made.has_value());
     Channel c = std::move(*made);
     Run r;
+
     auto drain = [&]() -> bool {
         for (;;) {
             auto got = c.read(read_max);
@@ -66,7 +84,9 @@ Run run(std::span<const std::byte> wire, std::size_t chunk, std::size_t read_max
         }
     };
     std::size_t pos = 0;
-    while (pos < wire.size()) {
+    bool going = true;
+    if (leftover > 0) going = drain();  // the leftover is read before anything the transport brings
+    while (going && pos < wire.size()) {
         const std::size_t want = std::min(chunk, wire.size() - pos);
         auto n = c.feed(wire.subspan(pos, want));
         if (!n) {
@@ -86,7 +106,7 @@ Run run(std::span<const std::byte> wire, std::size_t chunk, std::size_t read_max
     } else {
         check(r.closed);  // a clean end of input needs the close
     }
-    check(r.data.size() <= wire.size());
+    check(r.data.size() <= total);
     return r;
 }
 
@@ -104,10 +124,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const Run chunked = run(wire, chunk, read_max);
     const Run whole = run(wire, wire.size() + 1, SIZE_MAX);
+    const std::size_t leftover = wire.empty() ? 0 : 1 + (std::size_t{data[0]} * 256 + data[1]) % wire.size();
+    const Run seam = run(wire, chunk, read_max, leftover);
     // Chunking may change which error is seen first (all length fields of a chunk are checked before
     // any record is opened), never whether there is one; without errors the results are identical.
     check(static_cast<bool>(chunked.ec) == static_cast<bool>(whole.ec));
     check(is_prefix(chunked.data, whole.data) || is_prefix(whole.data, chunked.data));
     if (!chunked.ec) check(chunked.data == whole.data && chunked.closed == whole.closed);
+    check(static_cast<bool>(seam.ec) == static_cast<bool>(whole.ec));
+    check(is_prefix(seam.data, whole.data) || is_prefix(whole.data, seam.data));
+    if (!seam.ec) check(seam.data == whole.data && seam.closed == whole.closed);
     return 0;
 }

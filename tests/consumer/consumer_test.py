@@ -16,6 +16,9 @@ usage: consumer_test.py BUILD_DIR EXAMPLES_DIR ECHO_TEST RUN_COMMAND_TEST INTEGR
 5. examples/run_command.cpp, built the same way and loading the installed library, runs commands on a
    real twowayd (TWOWAYD, keys from TWOWAY_KEYGEN, started by RUN_COMMAND_TEST with INTEGRATION_DIR's
    twoway_env.py): a handshake and a command from a program built from nothing but the install.
+6. The same in C: examples/run_command.c compiled by gcc as strict C99 (-Wpedantic -Werror) with the same
+   pkg-config flags (no C++ flag, no -std=c++20), on <twoway/twoway.h>; and the Python ctypes version,
+   examples/python/run_command.py, loading the installed libtwoway.so.0. RUN_COMMAND_TEST runs each.
 A sanitizer build is skipped (exit 77): its library needs the sanitizer runtime loaded first.
 """
 import json
@@ -84,6 +87,14 @@ def main():
             if "libtwoway.so.0" not in needed:
                 fail("%s: readelf -d lists %s, not libtwoway.so.0" % (name, needed))
             exes.append(exe)
+        # The C API from C: the header must be C, and the flags must suit a C compiler.
+        exe = os.path.join(tmp, "run_command_c")
+        run(["gcc", "-std=c99", "-O0", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
+             os.path.join(examples, "run_command.c"), "-o", exe] + flags, env=env)
+        needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", run(["readelf", "-d", exe]))
+        if "libtwoway.so.0" not in needed:
+            fail("run_command_c: readelf -d lists %s, not libtwoway.so.0" % needed)
+        exes.append(exe)
         print("compiled against the install in %.1f s; each lists libtwoway.so.0" % (time.monotonic() - started))
 
         run_env = dict(os.environ)
@@ -99,17 +110,21 @@ def main():
         if r.returncode != 0:
             fail("echo test failed (exit %d)" % r.returncode)
 
-        # A command on the installed daemon, through the consumer-built run_command.
-        cmd_env = dict(run_env)
-        cmd_env["RUN_COMMAND"] = exes[2]
-        cmd_env["TWOWAYD"] = twowayd
-        cmd_env["TWOWAY_KEYGEN"] = keygen
-        cmd_env["PYTHONPATH"] = integration
-        cmd_env["PYTHONDONTWRITEBYTECODE"] = "1"
-        r = subprocess.run([sys.executable, run_command_test], env=cmd_env, capture_output=True, text=True)
-        sys.stdout.write(r.stdout + r.stderr)
-        if r.returncode != 0:
-            fail("run_command built from the install failed against twowayd (exit %d)" % r.returncode)
+        # A command on the installed daemon, through the consumer-built run_command (C++ and C), and
+        # through the Python ctypes example loading the installed library.
+        python_example = os.path.join(examples, "python", "run_command.py")
+        for label, program in (("C++", exes[2]), ("C", exes[3]), ("Python", python_example)):
+            cmd_env = dict(run_env)
+            cmd_env["RUN_COMMAND"] = program
+            cmd_env["TWOWAYD"] = twowayd
+            cmd_env["TWOWAY_KEYGEN"] = keygen
+            cmd_env["PYTHONPATH"] = integration
+            cmd_env["PYTHONDONTWRITEBYTECODE"] = "1"
+            print("run_command (%s) against twowayd:" % label)
+            r = subprocess.run([sys.executable, run_command_test], env=cmd_env, capture_output=True, text=True)
+            sys.stdout.write(r.stdout + r.stderr)
+            if r.returncode != 0:
+                fail("run_command (%s) built from the install failed against twowayd (exit %d)" % (label, r.returncode))
     print("ok in %.1f s" % (time.monotonic() - started))
     return 0
 

@@ -2,6 +2,7 @@
 """Service forwarding: -W (stdio to a named service, as a ProxyCommand would use it) and
 -L [bind:]port:service (a local listener, one twoway connection per accepted connection)."""
 
+import hashlib
 import os
 import re
 import signal
@@ -10,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from services import EchoServer, closed_port
+from services import DigestServer, EchoServer, closed_port
 from twoway_env import World, check, public_key_line, run_tests
 
 
@@ -58,6 +59,18 @@ def test_stdio_forwarding():
         check(r.returncode == 0, f"exit status {r.returncode}: {r.stderr!r}")
         check(r.stdout == data and r.stderr == b"", f"{len(r.stdout)} bytes back, stderr {r.stderr!r}")
         w.wait_log(r"Starting session: service echo")
+
+
+def test_stdio_forwarding_half_close():
+    # The client's EOF reaches the service as a half-close (twowayd shuts down its write side only): the
+    # service answers after it, and the session ends once that answer has come back.
+    with DigestServer() as digest, trusted_world("Whalf", services={"digest": digest.port}) as w:
+        for data in (b"", os.urandom(300000)):
+            r = w.twoway("-W", "digest", "127.0.0.1", input=data)
+            want = hashlib.sha256(data).hexdigest().encode() + b"\n"
+            check(r.returncode == 0, f"exit status {r.returncode}: {r.stderr!r}")
+            check(r.stdout == want and r.stderr == b"", f"answer {r.stdout!r}, stderr {r.stderr!r}")
+        check(digest.connections == 2, f"digest service saw {digest.connections} connections")
 
 
 def test_stdio_forwarding_failures():

@@ -128,6 +128,30 @@ def test_command_with_forced_tty():
         check(b"Pseudo-terminal will not be allocated because stdin is not a terminal." in r.stderr, r.stderr)
 
 
+def test_pty_drained_after_the_command_exits():
+    # With a PTY the child's exit may be reported before its last output has been read from the
+    # terminal, and a background job that ignores SIGHUP keeps the terminal open: twowayd delivers what
+    # is in flight, then ends the session at the first pause in output instead of waiting for the job.
+    with trusted_world("drain") as w:
+        t0 = time.monotonic()
+        r = w.twoway("-tt", "127.0.0.1", "(trap '' HUP; exec sleep 40) & echo bg=$!; seq 1 20000; exit 5",
+                     timeout=90)
+        took = time.monotonic() - t0
+        m = re.search(rb"bg=(\d+)", r.stdout)
+        try:
+            check(m is not None, f"no background job: {r}")
+            check(r.returncode == 5, f"exit status {r.returncode}: {r.stderr!r}")
+            lines = r.stdout.split(b"\r\n")
+            check(lines[-2:] == [b"20000", b""], f"output cut short: ...{r.stdout[-40:]!r}")
+            check(took < 20, f"the session waited for the background job: {took:.1f}s")
+        finally:
+            if m is not None:
+                try:
+                    os.kill(int(m.group(1)), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
 def challenge_positions(p):
     m = p.expect(r"positions ([\d, and]+) after \"SHA256:\"")
     return [int(x) for x in re.findall(rb"\d+", m.group(1))]

@@ -1,6 +1,8 @@
-"""Plain TCP services the integration tests put behind twowayd's Service lines: an echo server (every
-byte comes back, then the end of the stream) running in threads of the test process."""
+"""Plain TCP services the integration tests put behind twowayd's Service lines, running in threads of the
+test process: an echo server (every byte comes back, then the end of the stream) and a digest server
+(it answers only once its input has ended: the SHA-256 of all it read, then the end of the stream)."""
 
+import hashlib
 import socket
 import threading
 
@@ -50,6 +52,27 @@ class EchoServer:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+class DigestServer(EchoServer):
+    """Reads to the end of its input, then sends the input's SHA-256 in hex and a newline: it sees the
+    client's EOF as a half-close, and its answer must still make it back."""
+
+    @staticmethod
+    def _echo(conn):
+        digest = hashlib.sha256()
+        try:
+            while True:
+                chunk = conn.recv(1 << 18)
+                if not chunk:
+                    break
+                digest.update(chunk)
+            conn.sendall(digest.hexdigest().encode() + b"\n")
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        finally:
+            conn.close()
 
 
 def closed_port():

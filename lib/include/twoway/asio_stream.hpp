@@ -1,29 +1,32 @@
-// twoway::stream<NextLayer>: the twoway handshake and record layer over any Asio stream, in the shape of
-// asio::ssl::stream. Header-only (the one public header that includes Asio); works with any completion
-// token, C++20 coroutines (asio::use_awaitable) included.
-//
-//   twoway::stream<asio::ip::tcp::socket> s(std::move(socket), twoway::StreamServerConfig{...});
-//   co_await s.async_handshake(asio::use_awaitable);
-//   std::size_t n = co_await s.async_read_some(asio::buffer(buf), asio::use_awaitable);
-//   co_await asio::async_write(s, asio::buffer(reply), asio::use_awaitable);
-//   co_await s.async_shutdown(asio::use_awaitable);   // sends the authenticated close
-//
-// Errors are std::error_code: the transport's own errors as they come, twoway::errc for everything the
-// protocol decides (decrypt_failed, host_key_rejected, auth_denied, ...). As with asio::ssl::stream,
-// a read after the peer's authenticated close reports asio::error::eof (its clean end of stream, so
-// composed reads such as asio::async_read and async_read_until end the usual way), and a transport EOF
-// before that close is errc::truncated (ssl's stream_truncated): never a clean end. Protocol failures
-// are sticky: the stream is then done and the socket should be closed.
-//
-// Like asio::ssl::stream: at most one read operation and one write operation (async_write_some or
-// async_shutdown) may be outstanding at a time, from one strand; the handshake runs alone. The
-// stream sets TCP_NODELAY on a TCP lowest layer (each handshake flight and each write_some is one
-// write, so Nagle would only add latency). Pre-authentication deadlines are the caller's: cancel or
-// close the socket from a timer. Pre-authentication bytes are capped (preauth_byte_cap): a peer that
-// sends more before the handshake ends fails it with errc::preauth_limit, and no more is read.
-//
-// Verdicts may wait: verify_server_async and authorize_async hand the callback a PendingVerdict to
-// answer now or later (a directory look-up, PAM, a person at a prompt), while the event loop goes on.
+/// @file
+/// twoway::stream<NextLayer>: the twoway handshake and record layer over any Asio stream, in the shape of
+/// asio::ssl::stream. Header-only (the one public header that includes Asio); works with any completion
+/// token, C++20 coroutines (asio::use_awaitable) included.
+///
+/// @code
+///   twoway::stream<asio::ip::tcp::socket> s(std::move(socket), twoway::StreamServerConfig{...});
+///   co_await s.async_handshake(asio::use_awaitable);
+///   std::size_t n = co_await s.async_read_some(asio::buffer(buf), asio::use_awaitable);
+///   co_await asio::async_write(s, asio::buffer(reply), asio::use_awaitable);
+///   co_await s.async_shutdown(asio::use_awaitable);   // sends the authenticated close
+/// @endcode
+///
+/// Errors are std::error_code: the transport's own errors as they come, twoway::errc for everything the
+/// protocol decides (decrypt_failed, host_key_rejected, auth_denied, ...). As with asio::ssl::stream,
+/// a read after the peer's authenticated close reports asio::error::eof (its clean end of stream, so
+/// composed reads such as asio::async_read and async_read_until end the usual way), and a transport EOF
+/// before that close is errc::truncated (ssl's stream_truncated): never a clean end. Protocol failures
+/// are sticky: the stream is then done and the socket should be closed.
+///
+/// Like asio::ssl::stream: at most one read operation and one write operation (async_write_some or
+/// async_shutdown) may be outstanding at a time, from one strand; the handshake runs alone. The
+/// stream sets TCP_NODELAY on a TCP lowest layer (each handshake flight and each write_some is one
+/// write, so Nagle would only add latency). Pre-authentication deadlines are the caller's: cancel or
+/// close the socket from a timer. Pre-authentication bytes are capped (preauth_byte_cap): a peer that
+/// sends more before the handshake ends fails it with errc::preauth_limit, and no more is read.
+///
+/// Verdicts may wait: verify_server_async and authorize_async hand the callback a PendingVerdict to
+/// answer now or later (a directory look-up, PAM, a person at a prompt), while the event loop goes on.
 #pragma once
 
 #include <algorithm>
@@ -62,14 +65,16 @@
 
 namespace twoway {
 
-// A verdict the handshake waits for: is this server key the one expected (client), may this key log in
-// to this account (server). Answer it exactly once, now or later, from any thread: the handshake goes
-// on on the stream's executor. A PendingVerdict destroyed unanswered is a refusal (fail closed), so a
-// callback that loses it, or throws, never lets a peer in and never leaves the handshake hanging.
+/// A verdict the handshake waits for: is this server key the one expected (client), may this key log in
+/// to this account (server). Answer it exactly once, now or later, from any thread: the handshake goes
+/// on on the stream's executor. A PendingVerdict destroyed unanswered is a refusal (fail closed), so a
+/// callback that loses it, or throws, never lets a peer in and never leaves the handshake hanging.
 class PendingVerdict {
 public:
-    PendingVerdict() = default;  // answered already: accept() and reject() do nothing
+    PendingVerdict() = default;  ///< answered already: accept() and reject() do nothing
+    /// Takes over other's question; other is answered already afterwards.
     PendingVerdict(PendingVerdict&&) noexcept = default;
+    /// Rejects the question this one still holds, then takes over other's.
     PendingVerdict& operator=(PendingVerdict&& other) noexcept {
         if (this != &other) {
             reject("the verdict was replaced unanswered");
@@ -79,20 +84,23 @@ public:
     }
     PendingVerdict(const PendingVerdict&) = delete;
     PendingVerdict& operator=(const PendingVerdict&) = delete;
+    /// Rejects the question if it is still unanswered (fail closed).
     ~PendingVerdict() { reject("no verdict was given"); }
 
-    // Client: the server key is trusted. Server: the key may log in to the account.
+    /// Client: the server key is trusted. Server: the key may log in to the account.
     void accept() { give(true, {}); }
-    // The opposite; the reason goes to the server's denial_reason() (never to the peer).
+    /// The opposite; the reason goes to the server's denial_reason() (never to the peer).
     void reject(std::string reason = "refused by the verdict callback") { give(false, std::move(reason)); }
-    // Not answered yet.
+    /// Not answered yet.
     [[nodiscard]] bool pending() const noexcept { return impl_ != nullptr; }
 
-    // For the stream: the handshake operation waiting for this verdict.
+    /// For the stream: the handshake operation waiting for this verdict.
     struct Waiter {
         virtual ~Waiter() = default;
+        /// Called exactly once, with the verdict.
         virtual void give(bool accepted, std::string reason) = 0;
     };
+    /// For the stream: a question that waiter answers.
     explicit PendingVerdict(std::unique_ptr<Waiter> waiter) noexcept : impl_(std::move(waiter)) {}
 
 private:
@@ -104,99 +112,122 @@ private:
     std::unique_ptr<Waiter> impl_;
 };
 
-// The pre-authentication byte cap both roles apply by default: twoway's handshake messages are a few
-// hundred bytes (a certificate adds a few kilobytes), so 16 KiB is ample and bounds what an
-// unauthenticated peer can make the stream read.
+/// The pre-authentication byte cap both roles apply by default: twoway's handshake messages are a few
+/// hundred bytes (a certificate adds a few kilobytes), so 16 KiB is ample and bounds what an
+/// unauthenticated peer can make the stream read.
 inline constexpr std::size_t default_preauth_byte_cap = 16 * 1024;
 
-// The client's side: its identity and account, and the verdict on the server's key (for example a
-// known_hosts check). An empty verify_server (and verify_server_async) rejects every server.
+/// The client's side: its identity and account, and the verdict on the server's key (for example a
+/// known_hosts check). An empty verify_server (and verify_server_async) rejects every server.
 struct StreamClientConfig {
-    ClientConfig handshake;  // handshake.identity must outlive the stream
+    ClientConfig handshake;  ///< handshake.identity must outlive the stream
+    /// The verdict, given at once: true if server_key is the one expected for this host. Called on the
+    /// stream's executor, once the server has proved it holds the key.
     std::function<bool(const PublicKey& server_key)> verify_server{};
-    Rng* rng = nullptr;  // null: system_rng()
-    Channel::Options channel{};
-    // Early data: async_handshake completes as soon as client_auth is written, so the first
-    // async_write_some goes out right behind it and reaches the server one round trip sooner. The
-    // server's verdict is then read by the first async_read_some, which fails with errc::auth_denied
-    // if the server refused the client (what was written meanwhile was discarded unread by the
-    // server). verdict_pending() is true until then; exporter() waits for the verdict too.
+    Rng* rng = nullptr;  ///< null: system_rng(); otherwise must outlive the handshake
+    Channel::Options channel{};  ///< for the channel after the handshake
+    /// Early data: async_handshake completes as soon as client_auth is written, so the first
+    /// async_write_some goes out right behind it and reaches the server one round trip sooner. The
+    /// server's verdict is then read by the first async_read_some, which fails with errc::auth_denied
+    /// if the server refused the client (what was written meanwhile was discarded unread by the
+    /// server). verdict_pending() is true until then; exporter() waits for the verdict too.
     bool early_data = false;
     // (Members added after the first release go last, so that positional initialisation keeps working.)
-    // The verdict that may wait (a prompt, a directory): used instead of verify_server when set.
+    /// The verdict that may wait (a prompt, a directory): used instead of verify_server when set.
     std::function<void(const PublicKey& server_key, PendingVerdict verdict)> verify_server_async{};
-    // Bytes the server may send before the handshake ends; more fails it with errc::preauth_limit.
+    /// Bytes the server may send before the handshake ends; more fails it with errc::preauth_limit.
     std::size_t preauth_byte_cap = default_preauth_byte_cap;
 };
 
-// The server's side: its host key, and the verdict on a client key for an account (for example an
-// authorized_keys check). An empty authorize (and authorize_async) refuses every client.
+/// The server's side: its host key, and the verdict on a client key for an account (for example an
+/// authorized_keys check). An empty authorize (and authorize_async) refuses every client.
 struct StreamServerConfig {
-    ServerConfig handshake;  // handshake.host_key must outlive the stream
+    ServerConfig handshake;  ///< handshake.host_key must outlive the stream
+    /// The verdict, given at once: true if client_key may log in to account. Called on the stream's
+    /// executor, once the client has proved it holds the key.
     std::function<bool(const std::string& account, const PublicKey& client_key)> authorize{};
-    Rng* rng = nullptr;
-    Channel::Options channel{};
+    Rng* rng = nullptr;  ///< null: system_rng(); otherwise must outlive the stream's handshakes
+    Channel::Options channel{};  ///< for the channel after the handshake
     // (Members added after the first release go last, so that positional initialisation keeps working.)
-    // The verdict that may wait (account look-up, a directory, PAM): used instead of authorize when set.
-    // The client has proved it holds client_key when this is called.
+    /// The verdict that may wait (account look-up, a directory, PAM): used instead of authorize when set.
+    /// The client has proved it holds client_key when this is called.
     std::function<void(const NeedClientVerdict& request, PendingVerdict verdict)> authorize_async{};
-    // Bytes a client may send before the handshake ends; more fails it with errc::preauth_limit
-    // (nothing is answered, no more is read).
+    /// Bytes a client may send before the handshake ends; more fails it with errc::preauth_limit
+    /// (nothing is answered, no more is read).
     std::size_t preauth_byte_cap = default_preauth_byte_cap;
-    // Called when the server's first flight (server_hello, server_auth) exists, before it is written:
-    // from then on the client has had an answer (a server ranking unauthenticated connections uses it).
+    /// Called when the server's first flight (server_hello, server_auth) exists, before it is written:
+    /// from then on the client has had an answer (a server ranking unauthenticated connections uses it).
     std::function<void()> on_answer{};
-    // When the generic denial may leave, given when the bytes that completed the client's proof
-    // arrived. Unset: at once. A server that sends every denial at one deadline after the proof, so
-    // that timing tells no reason for a refusal apart, returns that deadline. Not applied when the
-    // denial answers the client's own end of input.
+    /// When the generic denial may leave, given when the bytes that completed the client's proof
+    /// arrived. Unset: at once. A server that sends every denial at one deadline after the proof, so
+    /// that timing tells no reason for a refusal apart, returns that deadline. Not applied when the
+    /// denial answers the client's own end of input.
     std::function<std::chrono::steady_clock::time_point(std::chrono::steady_clock::time_point proof)> denial_time{};
 };
 
+/// The twoway protocol over NextLayer (an Asio stream such as asio::ip::tcp::socket, or a reference to
+/// one), as described for this file. The role, client or server, is fixed by the configuration given
+/// to the constructor. Move-only; not thread-safe beyond the one read and one write operation that may
+/// be outstanding together.
 template <class NextLayer>
 class stream {
 public:
-    using next_layer_type = std::remove_reference_t<NextLayer>;
-    using lowest_layer_type = typename next_layer_type::lowest_layer_type;
-    using executor_type = typename next_layer_type::executor_type;
+    using next_layer_type = std::remove_reference_t<NextLayer>;                  ///< the transport
+    using lowest_layer_type = typename next_layer_type::lowest_layer_type;      ///< the socket under it
+    using executor_type = typename next_layer_type::executor_type;              ///< the transport's executor
 
-    // The handshake reads at most this much at a time.
+    /// The handshake reads at most this much at a time.
     static constexpr std::size_t handshake_read_size = 4096;
-    // Most application data handed to the transport per async_write_some: four full records.
+    /// Most application data handed to the transport per async_write_some: four full records.
     static constexpr std::size_t max_write_size = 4 * Channel::max_payload;
 
+    /// A client stream: the next layer is constructed from arg (a connected socket, moved in; or an
+    /// executor or io_context, then connect lowest_layer() before async_handshake).
     template <class Arg>
     stream(Arg&& arg, StreamClientConfig config) : next_(std::forward<Arg>(arg)), config_(std::move(config)) {}
+    /// A server stream: the next layer is constructed from arg (typically an accepted socket, moved in).
     template <class Arg>
     stream(Arg&& arg, StreamServerConfig config) : next_(std::forward<Arg>(arg)), config_(std::move(config)) {}
+    /// Moves the stream; no operation may be outstanding.
     stream(stream&&) = default;
     stream(const stream&) = delete;
     stream& operator=(const stream&) = delete;
 
+    /// The next layer's executor: every completion handler runs through it unless bound otherwise.
     [[nodiscard]] executor_type get_executor() noexcept { return next_.get_executor(); }
+    /// The transport under the protocol; reading or writing it directly corrupts the stream.
     [[nodiscard]] next_layer_type& next_layer() noexcept { return next_; }
+    /// @copydoc next_layer()
     [[nodiscard]] const next_layer_type& next_layer() const noexcept { return next_; }
+    /// The socket at the bottom (to connect, close or cancel it, or to set options).
     [[nodiscard]] lowest_layer_type& lowest_layer() noexcept { return next_.lowest_layer(); }
+    /// @copydoc lowest_layer()
     [[nodiscard]] const lowest_layer_type& lowest_layer() const noexcept { return next_.lowest_layer(); }
 
     // ---- after the handshake ------------------------------------------------------------------------
+    /// True once async_handshake has succeeded (with early_data: once client_auth is written).
     [[nodiscard]] bool handshake_complete() const noexcept { return channel_.has_value(); }
-    // Client with early_data: the server's verdict has not been read yet (see StreamClientConfig).
+    /// Client with early_data: the server's verdict has not been read yet (see StreamClientConfig).
     [[nodiscard]] bool verdict_pending() const noexcept { return early_hs_.has_value(); }
-    // The peer's verified identity key, the account granted, the session id (valid once complete).
+    /// The peer's verified identity key, the account granted, the session id (valid once complete).
+    /// Only after handshake_complete(); before that, calling them is a bug.
     [[nodiscard]] const PublicKey& peer_key() const noexcept { return info_->peer; }
+    /// @copydoc peer_key()
     [[nodiscard]] const std::string& account() const noexcept { return info_->account; }
+    /// @copydoc peer_key()
     [[nodiscard]] const SessionId& session_id() const noexcept { return info_->session_id; }
+    /// HandshakeResult::exporter for this session. errc::bad_state before the handshake is complete and,
+    /// with early data, while the server's verdict is pending.
     [[nodiscard]] Result<SecretBuffer> exporter(std::string_view label, std::span<const std::byte> context,
                                                 std::size_t length) const {
         if (!info_ || early_hs_) return errc::bad_state;
         return info_->exporter(label, context, length);
     }
-    // Server: why the last handshake refused the client (for the log; never sent to the client).
+    /// Server: why the last handshake refused the client (for the log; never sent to the client).
     [[nodiscard]] const std::string& denial_reason() const noexcept { return denial_reason_; }
 
     // ---- operations ---------------------------------------------------------------------------------
-    // Runs the handshake for the role given at construction. Signature: void(std::error_code).
+    /// Runs the handshake for the role given at construction. Signature: void(std::error_code).
     template <class CompletionToken>
     auto async_handshake(CompletionToken&& token) {
         if (std::holds_alternative<StreamClientConfig>(config_)) {
@@ -209,44 +240,44 @@ public:
             handshake_op<ServerHandshake>{*this, ServerHandshake(c.handshake, rng_of(c))}, token, next_);
     }
 
-    // Reads application data. Signature: void(std::error_code, std::size_t).
+    /// Reads application data. Signature: void(std::error_code, std::size_t).
     template <class MutableBufferSequence, class CompletionToken>
     auto async_read_some(const MutableBufferSequence& buffers, CompletionToken&& token) {
         return asio::async_compose<CompletionToken, void(std::error_code, std::size_t)>(
             read_op<MutableBufferSequence>{*this, buffers}, token, next_);
     }
 
-    // Reads application data without copying it: completes with a view of at most `max` bytes of
-    // plaintext inside the stream's receive buffer, valid until the next operation on the stream (read
-    // or write) starts. Same errors and end of stream as async_read_some; an empty view only for
-    // max == 0 or with an error. Signature: void(std::error_code, std::span<const std::byte>).
+    /// Reads application data without copying it: completes with a view of at most `max` bytes of
+    /// plaintext inside the stream's receive buffer, valid until the next operation on the stream (read
+    /// or write) starts. Same errors and end of stream as async_read_some; an empty view only for
+    /// max == 0 or with an error. Signature: void(std::error_code, std::span<const std::byte>).
     template <class CompletionToken>
     auto async_read_view(std::size_t max, CompletionToken&& token) {
         return asio::async_compose<CompletionToken, void(std::error_code, std::span<const std::byte>)>(
             read_op<view_request>{*this, view_request{max}}, token, next_);
     }
 
-    // Seals up to max_write_size bytes of `buffers` and writes the records completely before completing.
-    // Signature: void(std::error_code, std::size_t).
+    /// Seals up to max_write_size bytes of `buffers` and writes the records completely before completing.
+    /// Signature: void(std::error_code, std::size_t).
     template <class ConstBufferSequence, class CompletionToken>
     auto async_write_some(const ConstBufferSequence& buffers, CompletionToken&& token) {
         return asio::async_compose<CompletionToken, void(std::error_code, std::size_t)>(
             write_op<ConstBufferSequence>{*this, buffers}, token, next_);
     }
 
-    // The last write: seals all of `buffers` (no max_write_size limit) and the authenticated close, and
-    // writes them at once, so the peer gets the last data and the end in one segment (a server ending a
-    // session saves the peer a turn). As async_shutdown, nothing can be written afterwards.
-    // Signature: void(std::error_code, std::size_t).
+    /// The last write: seals all of `buffers` (no max_write_size limit) and the authenticated close, and
+    /// writes them at once, so the peer gets the last data and the end in one segment (a server ending a
+    /// session saves the peer a turn). As async_shutdown, nothing can be written afterwards.
+    /// Signature: void(std::error_code, std::size_t).
     template <class ConstBufferSequence, class CompletionToken>
     auto async_write_last(const ConstBufferSequence& buffers, CompletionToken&& token) {
         return asio::async_compose<CompletionToken, void(std::error_code, std::size_t)>(
             write_op<ConstBufferSequence>{*this, buffers, true}, token, next_);
     }
 
-    // Sends the authenticated close (a half-close: keep reading until asio::error::eof to see the
-    // peer's end). Nothing can be written afterwards. A second call completes at once.
-    // Signature: void(std::error_code).
+    /// Sends the authenticated close (a half-close: keep reading until asio::error::eof to see the
+    /// peer's end). Nothing can be written afterwards. A second call completes at once.
+    /// Signature: void(std::error_code).
     template <class CompletionToken>
     auto async_shutdown(CompletionToken&& token) {
         return asio::async_compose<CompletionToken, void(std::error_code)>(shutdown_op{*this}, token, next_);

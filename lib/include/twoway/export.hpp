@@ -1,5 +1,6 @@
-// Symbol visibility for libtwoway. The library is compiled with hidden visibility; only declarations
-// marked TWOWAY_API are exported from the shared object.
+/// @file
+/// Symbol visibility for libtwoway. The library is compiled with hidden visibility; only declarations
+/// marked TWOWAY_API are exported from the shared object.
 #pragma once
 
 #if defined(__GNUC__) || defined(__clang__)

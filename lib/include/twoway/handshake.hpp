@@ -1,13 +1,16 @@
-// The twoway handshake (docs/PROTOCOL.md), sans-I/O: the caller moves bytes, the handshake only parses,
-// verifies and produces. Feed received bytes with feed(), send what take_output() returns (one buffer per
-// flight), and look at event() after every call:
-//   WantInput          send any output, then read more bytes and feed() them
-//   NeedServerVerdict  (client) is this server key the one we expect? answer accept_server()/reject_server()
-//   NeedClientVerdict  (server) may this key log in to this account? answer authorize()/deny(reason)
-//   HandshakeComplete  send any output, then take_result() and hand it to the channel
-//   HandshakeFailed    send any output (the server's generic denial), then close; error() says why
-// Failure is sticky. The client reveals nothing about itself (account, key) before accept_server().
-// Neither role reads a clock; randomness comes only from the Rng it is handed.
+/// @file
+/// The twoway handshake (docs/PROTOCOL.md), sans-I/O: the caller moves bytes, the handshake only parses,
+/// verifies and produces. Feed received bytes with feed(), send what take_output() returns (one buffer per
+/// flight), and look at event() after every call:
+/// - WantInput:          send any output, then read more bytes and feed() them
+/// - NeedServerVerdict:  (client) is this server key the one we expect? answer accept_server()/reject_server()
+/// - NeedClientVerdict:  (server) may this key log in to this account? answer authorize()/deny(reason)
+/// - HandshakeComplete:  send any output, then take_result() and hand it to the channel
+/// - HandshakeFailed:    send any output (the server's generic denial), then close; error() says why
+///
+/// Failure is sticky. The client reveals nothing about itself (account, key) before accept_server().
+/// Neither role reads a clock; randomness comes only from the Rng it is handed. A handshake object is used
+/// from one thread at a time (distinct objects are independent).
 #pragma once
 
 #include <array>
@@ -35,29 +38,38 @@ namespace twoway {
 // X25519+Ed25519+ChaCha20-Poly1305, the only one implemented; 0x0002 AES-256-GCM and 0x0101 X-Wing are
 // reserved numbers this library never offers nor selects).
 
-// The protocol version this library speaks (u16 on the wire).
+/// The protocol version this library speaks (u16 on the wire).
 inline constexpr std::uint16_t protocol_version_1 = 0x0001;
 
-// True for suites this library can run.
+/// True for suites this library can run.
 [[nodiscard]] TWOWAY_API bool suite_supported(Suite s) noexcept;
 
+/// The session id: unique per session, equal on both sides, not secret.
 using SessionId = std::array<std::byte, 32>;
 
 // ---- events ----------------------------------------------------------------------------------------
+/// Event: the handshake needs more bytes from the peer (send any output first).
 struct WantInput {};
+/// Event (client): the server proved it holds server_key; answer accept_server() or reject_server().
 struct NeedServerVerdict {
-    PublicKey server_key;  // signature and Finished already verified: the server holds this key
+    PublicKey server_key;  ///< signature and Finished already verified: the server holds this key
 };
+/// Event (server): the client proved it holds client_key and asks for account; answer authorize() or
+/// deny().
 struct NeedClientVerdict {
-    std::string account;   // the account the client asks for (printable, 1..256 bytes)
-    PublicKey client_key;  // signature and Finished already verified: the client holds this key
+    std::string account;   ///< the account the client asks for (printable, 1..256 bytes)
+    PublicKey client_key;  ///< signature and Finished already verified: the client holds this key
 };
+/// Event: the handshake is complete; send any output, then take_result().
 struct HandshakeComplete {};
+/// Event: the handshake failed (sticky); send any output, then close.
 struct HandshakeFailed {
-    std::error_code error;
+    std::error_code error;  ///< why: a twoway::errc, see error()
 };
 
+/// What ClientHandshake::event() reports.
 using ClientEvent = std::variant<WantInput, NeedServerVerdict, HandshakeComplete, HandshakeFailed>;
+/// What ServerHandshake::event() reports.
 using ServerEvent = std::variant<WantInput, NeedClientVerdict, HandshakeComplete, HandshakeFailed>;
 
 // ---- result ----------------------------------------------------------------------------------------
@@ -65,19 +77,21 @@ namespace detail {
 struct HandshakeResultAccess;
 }
 
-// What a completed handshake hands on. Move the traffic secrets and the leftover bytes into the channel.
+/// What a completed handshake hands on. Move the traffic secrets and the leftover bytes into the channel
+/// (Channel::create does). Move-only, since it holds secrets.
 class TWOWAY_API HandshakeResult {
 public:
-    Suite suite = Suite::x25519_ed25519_chacha20poly1305;
-    PublicKey peer;           // the peer's verified identity key
-    std::string account;      // the account the client was granted (both sides)
-    SessionId session_id{};   // unique per session, equal on both sides; not secret
-    SecretBytes<64> send_secret;  // application traffic secret for what this side sends
-    SecretBytes<64> recv_secret;  // application traffic secret for what this side receives
-    std::vector<std::byte> leftover;  // bytes received after the last handshake message: records for the channel
+    Suite suite = Suite::x25519_ed25519_chacha20poly1305;  ///< the suite both sides agreed on
+    PublicKey peer;           ///< the peer's verified identity key
+    std::string account;      ///< the account the client was granted (both sides)
+    SessionId session_id{};   ///< unique per session, equal on both sides; not secret
+    SecretBytes<64> send_secret;  ///< application traffic secret for what this side sends
+    SecretBytes<64> recv_secret;  ///< application traffic secret for what this side receives
+    std::vector<std::byte> leftover;  ///< bytes received after the last handshake message: records for the channel
 
-    // Keying material exporter (channel binding), equal on both sides for equal arguments.
-    // label: 1..245 bytes; context: any size (hashed); length: 1..16320 bytes. invalid_argument otherwise.
+    /// Keying material exporter (channel binding), equal on both sides for equal arguments.
+    /// label: 1..245 bytes; context: any size (hashed); length: 1..16320 bytes. errc::invalid_argument
+    /// otherwise, and for a result without an exporter (an early result, ClientHandshake::take_early_result).
     [[nodiscard]] Result<SecretBuffer> exporter(std::string_view label, std::span<const std::byte> context,
                                                 std::size_t length) const;
 
@@ -89,69 +103,83 @@ private:
 };
 
 // ---- configuration ---------------------------------------------------------------------------------
+/// The client's configuration.
 struct ClientConfig {
-    const PrivateKey& identity;  // must outlive the handshake
-    std::string account;         // printable, 1..256 bytes
-    std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  // in preference order
-    // The server key the caller already trusts for this host (from known_hosts), if any. client_hello's
-    // host_key_mac (PROTOCOL.md 4.1.1) then proves knowledge of it, which a server in stealth mode
-    // requires before it answers at all; without it host_key_mac is random bytes, so the two cases look
-    // alike on the wire. The proof changes nothing else: the verdict is still asked for.
+    const PrivateKey& identity;  ///< must outlive the handshake
+    std::string account;         ///< printable, 1..256 bytes
+    std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  ///< in preference order; distinct, implemented
+    /// The server key the caller already trusts for this host (from known_hosts), if any. client_hello's
+    /// host_key_mac (PROTOCOL.md 4.1.1) then proves knowledge of it, which a server in stealth mode
+    /// requires before it answers at all; without it host_key_mac is random bytes, so the two cases look
+    /// alike on the wire. The proof changes nothing else: the verdict is still asked for.
     std::optional<PublicKey> known_server_key = std::nullopt;
 };
 
+/// The server's configuration.
 struct ServerConfig {
-    const PrivateKey& host_key;  // must outlive the handshake
-    std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  // acceptable suites
-    // Stealth mode (PROTOCOL.md 4.1.1): a client_hello without a valid host_key_mac for host_key fails
-    // with host_key_mac_invalid and nothing is sent, so that a client that does not know the host key
-    // cannot tell a twoway server from a silent port.
+    const PrivateKey& host_key;  ///< must outlive the handshake
+    std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  ///< acceptable suites (the client's order decides)
+    /// Stealth mode (PROTOCOL.md 4.1.1): a client_hello without a valid host_key_mac for host_key fails
+    /// with host_key_mac_invalid and nothing is sent, so that a client that does not know the host key
+    /// cannot tell a twoway server from a silent port.
     bool stealth = false;
 };
 
 // ---- the two roles -----------------------------------------------------------------------------
-// The client. Its first flight (client_hello) is in take_output() right after construction. A config
-// the library cannot honour (bad account, no implemented suite) starts the handshake failed with
-// invalid_argument.
+/// The client. Its first flight (client_hello) is in take_output() right after construction. A config
+/// the library cannot honour (bad account, no implemented suite) starts the handshake failed with
+/// invalid_argument.
 class TWOWAY_API ClientHandshake {
 public:
+    /// Starts the handshake and writes client_hello. config is copied, except config.identity, which is
+    /// referenced and must outlive the handshake; rng is used here only.
     ClientHandshake(const ClientConfig& config, Rng& rng);
     ~ClientHandshake();
+    /// Moves the handshake; the moved-from object may only be assigned to or destroyed.
     ClientHandshake(ClientHandshake&&) noexcept;
+    /// @copydoc ClientHandshake(ClientHandshake&&)
     ClientHandshake& operator=(ClientHandshake&&) noexcept;
 
-    // Bytes received from the server. Returns the sticky error once failed.
+    /// Bytes received from the server, in any pieces. Returns the handshake's error when this (or an
+    /// earlier call) made it fail. Once complete, further bytes join the result's leftover until
+    /// take_result(), and are errc::bad_state after it.
     Status feed(std::span<const std::byte> bytes);
-    // The transport ended: truncated unless the handshake is already complete (or failed).
+    /// The transport ended: truncated unless the handshake is already complete (or failed).
     Status end_of_input();
-    // Bytes to send now (empty when there is nothing); one flight per call.
+    /// Bytes to send now (empty when there is nothing); one flight per call.
     [[nodiscard]] std::vector<std::byte> take_output();
 
+    /// What the caller is to do next (see the file's description).
     [[nodiscard]] ClientEvent event() const;
+    /// True once the handshake is complete (event() is HandshakeComplete).
     [[nodiscard]] bool complete() const noexcept;
-    [[nodiscard]] std::error_code error() const noexcept;  // empty unless failed
+    /// Why the handshake failed; empty unless failed.
+    [[nodiscard]] std::error_code error() const noexcept;
 
-    // Verdict on NeedServerVerdict: accept produces client_auth (account, identity, signature,
-    // Finished); reject makes the handshake fail with host_key_rejected and produces nothing. Both
-    // return bad_state in other states.
+    /// Verdict on NeedServerVerdict: accept produces client_auth (account, identity, signature,
+    /// Finished); reject makes the handshake fail with host_key_rejected and produces nothing. Both
+    /// return bad_state in other states.
     Status accept_server();
+    /// @copydoc accept_server()
     Status reject_server();
 
-    // Once complete: the result (exactly once; bad_state otherwise).
+    /// Once complete: the result (exactly once; bad_state otherwise).
     [[nodiscard]] Result<HandshakeResult> take_result();
 
-    // Early data (PROTOCOL.md 1.2, 7.1): once accept_server() has produced client_auth, the application
-    // traffic secrets exist, since they depend on the transcript up to client_auth only. A client that
-    // sends its first records right behind client_auth, instead of waiting for server_verdict, saves a
-    // round trip. take_early_result() hands over the suite, the server key, the account, the session id
-    // and both traffic secrets (build the Channel from them now; no exporter or leftover yet), exactly
-    // once, while the verdict is outstanding (early_data_ready()); bad_state otherwise.
-    // Keep feeding the server's bytes to the handshake until it completes or fails. Complete: the
-    // server accepted; take_result() then holds the exporter and the leftover bytes (the server's first
-    // records, for that Channel), its traffic secrets are all zero. Failed with auth_denied: the server
-    // refused the client and discarded the early records unread. The server is already authenticated
-    // when the early records leave, so they go only to the key the caller accepted.
+    /// Early data (PROTOCOL.md 1.2, 7.1): once accept_server() has produced client_auth, the application
+    /// traffic secrets exist, since they depend on the transcript up to client_auth only. A client that
+    /// sends its first records right behind client_auth, instead of waiting for server_verdict, saves a
+    /// round trip. take_early_result() hands over the suite, the server key, the account, the session id
+    /// and both traffic secrets (build the Channel from them now; no exporter or leftover yet), exactly
+    /// once, while the verdict is outstanding (early_data_ready()); bad_state otherwise.
+    /// Keep feeding the server's bytes to the handshake until it completes or fails. Complete: the
+    /// server accepted; take_result() then holds the exporter and the leftover bytes (the server's first
+    /// records, for that Channel), its traffic secrets are all zero. Failed with auth_denied: the server
+    /// refused the client and discarded the early records unread. The server is already authenticated
+    /// when the early records leave, so they go only to the key the caller accepted.
     [[nodiscard]] Result<HandshakeResult> take_early_result();
+    /// True while take_early_result() would succeed: client_auth is written, the verdict outstanding and
+    /// the early result not taken yet.
     [[nodiscard]] bool early_data_ready() const noexcept;
 
 private:
@@ -159,32 +187,49 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// The server. Feed it the client's bytes; it answers client_hello with its flight (server_hello and the
-// encrypted server_auth) and, after a valid client_auth and the caller's verdict, with server_verdict.
-// Once it has sent server_auth, any failure (bad client proof, deny(), malformed input) sends the one
-// generic, encrypted denial; the detail stays here (error(), denial_reason()).
+/// The server. Feed it the client's bytes; it answers client_hello with its flight (server_hello and the
+/// encrypted server_auth) and, after a valid client_auth and the caller's verdict, with server_verdict.
+/// Once it has sent server_auth, any failure (bad client proof, deny(), malformed input) sends the one
+/// generic, encrypted denial; the detail stays here (error(), denial_reason()).
 class TWOWAY_API ServerHandshake {
 public:
+    /// Waits for client_hello. config is copied, except config.host_key, which is referenced and must
+    /// outlive the handshake, as must rng (drawn from when client_hello arrives). A config the library
+    /// cannot honour (no implemented suite) starts the handshake failed with invalid_argument.
     ServerHandshake(const ServerConfig& config, Rng& rng);
     ~ServerHandshake();
+    /// Moves the handshake; the moved-from object may only be assigned to or destroyed.
     ServerHandshake(ServerHandshake&&) noexcept;
+    /// @copydoc ServerHandshake(ServerHandshake&&)
     ServerHandshake& operator=(ServerHandshake&&) noexcept;
 
+    /// Bytes received from the client, in any pieces. Returns the handshake's error when this (or an
+    /// earlier call) made it fail. Once complete, further bytes join the result's leftover until
+    /// take_result(), and are errc::bad_state after it.
     Status feed(std::span<const std::byte> bytes);
+    /// The transport ended: truncated unless the handshake is already complete (or failed); after
+    /// server_auth that failure also produces the generic denial.
     Status end_of_input();
+    /// Bytes to send now (empty when there is nothing); one flight per call.
     [[nodiscard]] std::vector<std::byte> take_output();
 
+    /// What the caller is to do next (see the file's description).
     [[nodiscard]] ServerEvent event() const;
+    /// True once the handshake is complete (event() is HandshakeComplete).
     [[nodiscard]] bool complete() const noexcept;
+    /// Why the handshake failed; empty unless failed.
     [[nodiscard]] std::error_code error() const noexcept;
 
-    // Verdict on NeedClientVerdict. authorize() sends the acceptance and completes; deny() sends the
-    // generic denial and fails with auth_denied, keeping reason for the log. bad_state in other states.
+    /// Verdict on NeedClientVerdict. authorize() sends the acceptance and completes; deny() sends the
+    /// generic denial and fails with auth_denied, keeping reason for the log (an empty one becomes
+    /// "denied"). bad_state in other states.
     Status authorize();
+    /// @copydoc authorize()
     Status deny(std::string reason);
-    // Why the client was refused, for the log only (never sent): the deny() reason or the error text.
+    /// Why the client was refused, for the log only (never sent): the deny() reason or the error text.
     [[nodiscard]] const std::string& denial_reason() const noexcept;
 
+    /// Once complete: the result (exactly once; bad_state otherwise).
     [[nodiscard]] Result<HandshakeResult> take_result();
 
 private:

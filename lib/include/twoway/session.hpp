@@ -1,43 +1,46 @@
-// The session protocol (docs/PROTOCOL.md, "Session protocol"), sans-I/O: what runs on the authenticated
-// byte stream a handshake and a channel (or twoway::stream) provide, the way twoway and twowayd use it.
-// The client asks for a shell, a command or a named service; the server accepts or refuses; then the two
-// exchange the data streams, terminal size changes, signals and the remote exit, until both have closed.
-// One session per connection.
-//
-// Neither side touches a socket. The caller moves bytes:
-//   - every byte read from the stream goes into feed(), in any chunking; feed() returns the events the
-//     bytes completed, in order;
-//   - after every call (feed, send_*, consumed, accept, ...) take_output() may hold bytes: write them to
-//     the stream, in order, before anything that call's successors produce.
-// Both directions are flow-controlled per data stream, as SSH's channel windows: send_data() takes only
-// what the peer has granted (send_capacity() says how much; a WindowAdjusted event says it grew), and
-// received data is granted back to the peer only as the caller reports it consumed(). So a slow consumer
-// (a blocked terminal, a full pipe) stops the peer instead of filling memory on either side.
-//
-// Driving a client, e.g. to run a command (examples/run_command.cpp does exactly this):
-//   auto sc = SessionClient::start(Request{RequestKind::exec, "uname -a"});   // queues the request
-//   write take_output(); then, for each read from the stream, feed(bytes) and handle the events:
-//     Accepted          the command runs: send_data(Stream::in, ...) what send_capacity allows, and
-//                       send_eof(Stream::in) once there is no more input (at once, if there is none)
-//     Rejected          refused (code, text); the session is over: finished() is true
-//     Data{out|err}     the command's output: dispose of it, then consumed(stream, n)
-//     Eof{out|err}      nothing more will come on that stream
-//     ExitStatus        (or ExitSignal) how the command ended; arrives after EOF on out and err
-//     Closed            the server closed the session; our CLOSE is queued in reply: write
-//                       take_output(), then finished() is true and the stream can be shut down
-//   A service (RequestKind::service) is the same without exit events: in carries the bytes to the
-//   service, out the bytes from it.
-//
-// Driving a server: create(), feed() until RequestReceived, decide (start the process or connect the
-// service), then accept() or reject(code, text). After accept(): feed in (Data{in} -> write to the
-// process, then consumed(in, n)), send_data(out|err) what the process writes, send_eof on out and err
-// when it ends, then one send_exit_status() or send_exit_signal() (not for a service), then close();
-// answer WindowChange and Signal events as the request allows. finished() once both CLOSEs are through.
-//
-// Every failure is sticky: the first protocol error (the peer's: malformed, unexpected_message,
-// window_exceeded, ...) is reported by that feed() and by every later call, and the connection should
-// then be closed. Misuse by the caller is invalid_argument (a bad value) or bad_state (a call the state
-// does not allow, e.g. send_data before Accepted) and changes nothing.
+/// @file
+/// The session protocol (docs/PROTOCOL.md, "Session protocol"), sans-I/O: what runs on the authenticated
+/// byte stream a handshake and a channel (or twoway::stream) provide, the way twoway and twowayd use it.
+/// The client asks for a shell, a command or a named service; the server accepts or refuses; then the two
+/// exchange the data streams, terminal size changes, signals and the remote exit, until both have closed.
+/// One session per connection.
+///
+/// Neither side touches a socket. The caller moves bytes:
+/// - every byte read from the stream goes into feed(), in any chunking; feed() returns the events the
+///     bytes completed, in order;
+/// - after every call (feed, send_*, consumed, accept, ...) take_output() may hold bytes: write them to
+///     the stream, in order, before anything that call's successors produce.
+/// Both directions are flow-controlled per data stream, as SSH's channel windows: send_data() takes only
+/// what the peer has granted (send_capacity() says how much; a WindowAdjusted event says it grew), and
+/// received data is granted back to the peer only as the caller reports it consumed(). So a slow consumer
+/// (a blocked terminal, a full pipe) stops the peer instead of filling memory on either side.
+///
+/// Driving a client, e.g. to run a command (examples/run_command.cpp does exactly this):
+/// @verbatim
+///   auto sc = SessionClient::start(Request{RequestKind::exec, "uname -a"});   // queues the request
+///   write take_output(); then, for each read from the stream, feed(bytes) and handle the events:
+///     Accepted          the command runs: send_data(Stream::in, ...) what send_capacity allows, and
+///                       send_eof(Stream::in) once there is no more input (at once, if there is none)
+///     Rejected          refused (code, text); the session is over: finished() is true
+///     Data{out|err}     the command's output: dispose of it, then consumed(stream, n)
+///     Eof{out|err}      nothing more will come on that stream
+///     ExitStatus        (or ExitSignal) how the command ended; arrives after EOF on out and err
+///     Closed            the server closed the session; our CLOSE is queued in reply: write
+///                       take_output(), then finished() is true and the stream can be shut down
+/// @endverbatim
+///   A service (RequestKind::service) is the same without exit events: in carries the bytes to the
+///   service, out the bytes from it.
+///
+/// Driving a server: create(), feed() until RequestReceived, decide (start the process or connect the
+/// service), then accept() or reject(code, text). After accept(): feed in (Data{in} -> write to the
+/// process, then consumed(in, n)), send_data(out|err) what the process writes, send_eof on out and err
+/// when it ends, then one send_exit_status() or send_exit_signal() (not for a service), then close();
+/// answer WindowChange and Signal events as the request allows. finished() once both CLOSEs are through.
+///
+/// Every failure is sticky: the first protocol error (the peer's: malformed, unexpected_message,
+/// window_exceeded, ...) is reported by that feed() and by every later call, and the connection should
+/// then be closed. Misuse by the caller is invalid_argument (a bad value) or bad_state (a call the state
+/// does not allow, e.g. send_data before Accepted) and changes nothing.
 #pragma once
 
 #include <cstddef>
@@ -58,178 +61,207 @@ namespace twoway::session {
 
 // ---- requests -------------------------------------------------------------------------------------
 
-// A data stream. `in` flows client -> server (the remote stdin, or the bytes for a service); `out` and
-// `err` flow server -> client (the remote stdout and stderr, or the bytes from a service). With a PTY
-// all terminal output is on out, and err only ends.
-// (Not stdin/stdout/stderr: those are macros in <cstdio>.)
+/// A data stream. `in` flows client -> server (the remote stdin, or the bytes for a service); `out` and
+/// `err` flow server -> client (the remote stdout and stderr, or the bytes from a service). With a PTY
+/// all terminal output is on out, and err only ends.
+/// (Not stdin/stdout/stderr: those are macros in `<cstdio>`.)
 enum class Stream : std::uint8_t { in = 0, out = 1, err = 2 };
 
+/// What the client asks for.
 enum class RequestKind : std::uint8_t {
-    shell = 1,    // the account's login shell
-    exec = 2,     // a command line, run by the account's shell (as its -c argument)
-    service = 3,  // a named TCP service the server forwards to (twoway -W / -L)
+    shell = 1,    ///< the account's login shell
+    exec = 2,     ///< a command line, run by the account's shell (as its -c argument)
+    service = 3,  ///< a named TCP service the server forwards to (twoway -W / -L)
 };
 
-// Terminal size in character cells and (0 = unknown) pixels, as SSH's pty-req / window-change.
+/// Terminal size in character cells and (0 = unknown) pixels, as SSH's pty-req / window-change.
 struct TermSize {
-    std::uint32_t cols = 80;
-    std::uint32_t rows = 24;
-    std::uint32_t width_px = 0;
-    std::uint32_t height_px = 0;
+    std::uint32_t cols = 80;      ///< columns
+    std::uint32_t rows = 24;      ///< rows
+    std::uint32_t width_px = 0;   ///< width in pixels, 0 if unknown
+    std::uint32_t height_px = 0;  ///< height in pixels, 0 if unknown
+    /// Memberwise.
     friend bool operator==(const TermSize&, const TermSize&) = default;
 };
 
+/// A pseudo-terminal for a shell or command, as SSH's pty-req.
 struct Pty {
-    std::string term;  // the TERM value, e.g. "xterm-256color"; may be empty
-    TermSize size;
+    std::string term;  ///< the TERM value, e.g. "xterm-256color"; may be empty
+    TermSize size;     ///< the initial size
+    /// Memberwise.
     friend bool operator==(const Pty&, const Pty&) = default;
 };
 
+/// An environment variable the client asks for (see Request::env).
 struct EnvVar {
-    std::string name;
-    std::string value;
+    std::string name;   ///< valid_env_name()
+    std::string value;  ///< valid_env_value()
+    /// Memberwise.
     friend bool operator==(const EnvVar&, const EnvVar&) = default;
 };
 
+/// What the client asks the server for; valid_request() says whether the protocol allows it.
 struct Request {
-    RequestKind kind = RequestKind::shell;
-    // exec: the command line; service: the service name; shell: empty.
+    RequestKind kind = RequestKind::shell;  ///< a shell, a command or a service
+    /// exec: the command line; service: the service name; shell: empty.
     std::string command;
-    std::optional<Pty> pty;  // never for a service
-    // Variables the client would like set. The server reports all of them; which it applies is the
-    // caller's policy (like sshd's AcceptEnv).
+    std::optional<Pty> pty;  ///< never for a service
+    /// Variables the client would like set. The server reports all of them; which it applies is the
+    /// caller's policy (like sshd's AcceptEnv).
     std::vector<EnvVar> env;
+    /// Memberwise.
     friend bool operator==(const Request&, const Request&) = default;
 };
 
-// Field limits, as docs/PROTOCOL.md gives them with the messages; the valid_* functions check them.
+/// Field limits, as docs/PROTOCOL.md gives them with the messages; the valid_* functions check them.
 inline constexpr std::size_t max_env_count = 64;
-inline constexpr std::size_t max_env_name = 255;
-inline constexpr std::size_t max_env_value = 4096;
-inline constexpr std::size_t max_command = 32768;
-inline constexpr std::size_t max_service_name = 64;
-inline constexpr std::size_t max_term = 255;
-inline constexpr std::size_t max_signal_name = 32;
-inline constexpr std::size_t max_text = 1024;  // REJECT text, EXIT_SIGNAL message
-// The largest session message on the wire (it always fits one channel record). An incomplete message is
-// all a side ever buffers of its input, so this bounds that buffer.
+inline constexpr std::size_t max_env_name = 255;       ///< bytes of an ENV name
+inline constexpr std::size_t max_env_value = 4096;     ///< bytes of an ENV value
+inline constexpr std::size_t max_command = 32768;      ///< bytes of an exec command line
+inline constexpr std::size_t max_service_name = 64;    ///< bytes of a service name
+inline constexpr std::size_t max_term = 255;           ///< bytes of a TERM value
+inline constexpr std::size_t max_signal_name = 32;     ///< bytes of a signal name
+inline constexpr std::size_t max_text = 1024;  ///< REJECT text, EXIT_SIGNAL message
+/// The largest session message on the wire (it always fits one channel record). An incomplete message is
+/// all a side ever buffers of its input, so this bounds that buffer.
 inline constexpr std::size_t max_message_size = 65536;
 
-// What the protocol allows, checked the same way on both sides: SessionClient::start refuses a request
-// valid_request() refuses (invalid_argument), and a server fails a peer that sends one (malformed). A
-// caller filling a request from outside input (the TERM variable, a user's command line) checks first.
-[[nodiscard]] TWOWAY_API bool valid_request(const Request& r) noexcept;  // the whole request, env included
+/// What the protocol allows, checked the same way on both sides: SessionClient::start refuses a request
+/// valid_request() refuses (invalid_argument), and a server fails a peer that sends one (malformed). A
+/// caller filling a request from outside input (the TERM variable, a user's command line) checks first.
+[[nodiscard]] TWOWAY_API bool valid_request(const Request& r) noexcept;  ///< the whole request, env included
+/// The command field for kind: empty for a shell; for exec 1..max_command bytes, no NUL; for a service
+/// a name of 1..max_service_name characters from [A-Za-z0-9._-], starting with a letter or digit.
 [[nodiscard]] TWOWAY_API bool valid_command(RequestKind kind, std::string_view s) noexcept;
-[[nodiscard]] TWOWAY_API bool valid_env_name(std::string_view s) noexcept;   // [A-Za-z_][A-Za-z0-9_]*
-[[nodiscard]] TWOWAY_API bool valid_env_value(std::string_view s) noexcept;  // no NUL
-[[nodiscard]] TWOWAY_API bool valid_term(std::string_view s) noexcept;       // visible ASCII
-[[nodiscard]] TWOWAY_API bool valid_signal_name(std::string_view s) noexcept;  // "INT", "USR1": [A-Z0-9]+
-[[nodiscard]] TWOWAY_API bool valid_text(std::string_view s) noexcept;  // printable: no control characters
+[[nodiscard]] TWOWAY_API bool valid_env_name(std::string_view s) noexcept;   ///< [A-Za-z_][A-Za-z0-9_]*
+[[nodiscard]] TWOWAY_API bool valid_env_value(std::string_view s) noexcept;  ///< no NUL
+[[nodiscard]] TWOWAY_API bool valid_term(std::string_view s) noexcept;       ///< visible ASCII
+[[nodiscard]] TWOWAY_API bool valid_signal_name(std::string_view s) noexcept;  ///< "INT", "USR1": [A-Z0-9]+
+[[nodiscard]] TWOWAY_API bool valid_text(std::string_view s) noexcept;  ///< printable: no control characters
 
-// Reason codes in REJECT. A client must accept codes it does not know (reported as the raw number).
+/// Reason codes in REJECT. A client must accept codes it does not know (reported as the raw number).
 namespace reject {
-inline constexpr std::uint32_t prohibited = 1;         // not permitted for this account / key
-inline constexpr std::uint32_t unknown_service = 2;    // no service of that name
-inline constexpr std::uint32_t start_failed = 3;       // the shell, command or connection could not start
-inline constexpr std::uint32_t pty_failed = 4;         // no PTY could be allocated
-inline constexpr std::uint32_t resource_shortage = 5;  // the server is out of some resource
+inline constexpr std::uint32_t prohibited = 1;         ///< not permitted for this account / key
+inline constexpr std::uint32_t unknown_service = 2;    ///< no service of that name
+inline constexpr std::uint32_t start_failed = 3;       ///< the shell, command or connection could not start
+inline constexpr std::uint32_t pty_failed = 4;         ///< no PTY could be allocated
+inline constexpr std::uint32_t resource_shortage = 5;  ///< the server is out of some resource
 }  // namespace reject
 
-// 2 MiB per stream: enough in flight to keep a fast link busy (OpenSSH uses the same for sessions).
+/// 2 MiB per stream: enough in flight to keep a fast link busy (OpenSSH uses the same for sessions).
 inline constexpr std::uint32_t default_window = 2u << 20;
 
+/// Flow-control settings for either side.
 struct Options {
-    // The receive window this side grants the peer on each stream it receives (client: out and err;
-    // server: in). Also how much of the peer's data this side may have to hold unconsumed. >= 1.
+    /// The receive window this side grants the peer on each stream it receives (client: out and err;
+    /// server: in). Also how much of the peer's data this side may have to hold unconsumed. >= 1.
     std::uint32_t window = default_window;
-    // send_data() accepts nothing more while take_output() holds at least this many bytes, so a caller
-    // that keeps sending while the transport is slow sees back-pressure instead of a growing buffer.
-    // At least max_message_size.
+    /// send_data() accepts nothing more while take_output() holds at least this many bytes, so a caller
+    /// that keeps sending while the transport is slow sees back-pressure instead of a growing buffer.
+    /// At least max_message_size.
     std::size_t max_pending_output = std::size_t{1} << 20;
 };
 
 // ---- events reported by feed() --------------------------------------------------------------------
-struct RequestReceived {  // server: the client's request (with all its ENV); answer with accept/reject
-    Request request;
+/// server: the client's request (with all its ENV); answer with accept/reject
+struct RequestReceived {
+    Request request;  ///< valid_request() holds
 };
-struct Accepted {};  // client: the server accepted; data may flow
-struct Rejected {    // client: the server refused; the session is over (no CLOSE follows)
-    std::uint32_t code = 0;  // a session::reject code, or one this library does not know
-    std::string text;        // the server's words; valid_text(), but still the peer's: escape before logging
+/// client: the server accepted; data may flow
+struct Accepted {};
+/// client: the server refused; the session is over (no CLOSE follows)
+struct Rejected {
+    std::uint32_t code = 0;  ///< a session::reject code, or one this library does not know
+    std::string text;        ///< the server's words; valid_text(), but still the peer's: escape before logging
 };
-struct Data {  // bytes on a stream; report them consumed() once the application has disposed of them
-    Stream stream = Stream::in;
-    std::vector<std::byte> bytes;  // never empty
+/// bytes on a stream; report them consumed() once the application has disposed of them
+struct Data {
+    Stream stream = Stream::in;  ///< the stream the bytes came on
+    std::vector<std::byte> bytes;  ///< never empty
 };
-struct Eof {  // the peer will send nothing more on this stream
-    Stream stream = Stream::in;
+/// the peer will send nothing more on this stream
+struct Eof {
+    Stream stream = Stream::in;  ///< the stream that ended
 };
-struct WindowAdjusted {  // the peer granted more credit: send_data() on `stream` may accept more
-    Stream stream = Stream::in;
-    std::uint32_t available = 0;
+/// the peer granted more credit: send_data() on `stream` may accept more
+struct WindowAdjusted {
+    Stream stream = Stream::in;     ///< the stream this side sends on
+    std::uint32_t available = 0;    ///< the credit the peer has granted now, in bytes
 };
-struct WindowChange {  // server: the client's terminal changed size
-    TermSize size;
+/// server: the client's terminal changed size
+struct WindowChange {
+    TermSize size;  ///< the new size
 };
-struct Signal {  // server: deliver this signal (name without "SIG", e.g. "INT") to the process
-    std::string name;
+/// server: deliver this signal (name without "SIG", e.g. "INT") to the process
+struct Signal {
+    std::string name;  ///< valid_signal_name(), but not necessarily a signal this system knows
 };
-struct ExitStatus {  // client: the remote process exited with this status (above 255: exit with 255)
-    std::uint32_t status = 0;
+/// client: the remote process exited with this status (above 255: exit with 255)
+struct ExitStatus {
+    std::uint32_t status = 0;  ///< as the server reported it
 };
-struct ExitSignal {  // client: the remote process was killed by a signal
-    std::string name;
-    bool core_dumped = false;
-    std::string message;
+/// client: the remote process was killed by a signal
+struct ExitSignal {
+    std::string name;           ///< without "SIG", e.g. "KILL"; the peer's: escape before printing
+    bool core_dumped = false;   ///< the process left a core dump
+    std::string message;        ///< the server's words (valid_text()), possibly empty
 };
-struct Closed {};  // the peer sent CLOSE (our CLOSE has been queued in reply if it was not yet sent)
+/// the peer sent CLOSE (our CLOSE has been queued in reply if it was not yet sent)
+struct Closed {};
 
+/// One thing feed() found, in the order the peer sent it.
 using Event = std::variant<RequestReceived, Accepted, Rejected, Data, Eof, WindowAdjusted, WindowChange, Signal,
                            ExitStatus, ExitSignal, Closed>;
+/// What one feed() call found.
 using Events = std::vector<Event>;
 
 // ---- the two sides --------------------------------------------------------------------------------
-// Both are move-only; a moved-from side may only be destroyed or assigned to.
-
+/// The client side of a session. Move-only (a moved-from side may only be destroyed or assigned to);
+/// used from one thread at a time.
 class TWOWAY_API SessionClient {
 public:
-    // Validates the request (invalid_argument unless valid_request()) and the options, and queues the
-    // opening messages (ENV for each variable, then REQUEST): write take_output() to the stream.
+    /// Validates the request (invalid_argument unless valid_request()) and the options, and queues the
+    /// opening messages (ENV for each variable, then REQUEST): write take_output() to the stream.
     [[nodiscard]] static Result<SessionClient> start(const Request& request, const Options& options = {});
 
+    /// Moves the session; the moved-from side may only be destroyed or assigned to.
     SessionClient(SessionClient&&) noexcept;
+    /// @copydoc SessionClient(SessionClient&&)
     SessionClient& operator=(SessionClient&&) noexcept;
     ~SessionClient();
 
-    // Application bytes from the stream, in any chunking; the events they complete.
+    /// Application bytes from the stream, in any chunking; the events they complete.
     [[nodiscard]] Result<Events> feed(std::span<const std::byte> input);
 
-    // Stream::in only, after Accepted. Returns how many bytes were taken: at most send_capacity(in), so
-    // 0 when the server's window or the output is full (wait for WindowAdjusted, or write the output).
+    /// Stream::in only, after Accepted. Returns how many bytes were taken: at most send_capacity(in), so
+    /// 0 when the server's window or the output is full (wait for WindowAdjusted, or write the output).
     [[nodiscard]] Result<std::size_t> send_data(Stream s, std::span<const std::byte> bytes);
-    [[nodiscard]] Status send_eof(Stream s);                        // Stream::in, once
-    [[nodiscard]] Status send_window_change(const TermSize& size);  // only if the request had a PTY
-    [[nodiscard]] Status send_signal(std::string_view name);        // not for a service
-    // Ends the session from this side (the user gave up). Not needed after Closed: feed() has answered
-    // the server's CLOSE already.
+    [[nodiscard]] Status send_eof(Stream s);                        ///< Stream::in, once
+    [[nodiscard]] Status send_window_change(const TermSize& size);  ///< only if the request had a PTY
+    [[nodiscard]] Status send_signal(std::string_view name);        ///< not for a service
+    /// Ends the session from this side (the user gave up). Not needed after Closed: feed() has answered
+    /// the server's CLOSE already.
     [[nodiscard]] Status close();
-    // The application disposed of n bytes it received on out or err; credit goes back to the server.
+    /// The application disposed of n bytes it received on out or err; credit goes back to the server.
     [[nodiscard]] Status consumed(Stream s, std::size_t n);
 
-    // The bytes to write to the stream, in order; empty when there are none.
+    /// The bytes to write to the stream, in order; empty when there are none.
     [[nodiscard]] std::vector<std::byte> take_output();
-    // The same into `batch` (replacing its contents), whose old storage becomes the next batch's: a
-    // loop of take -> write -> take moves bulk data through two buffers instead of one per batch.
+    /// The same into `batch` (replacing its contents), whose old storage becomes the next batch's: a
+    /// loop of take -> write -> take moves bulk data through two buffers instead of one per batch.
     void take_output(std::vector<std::byte>& batch) noexcept;
+    /// How many bytes take_output() would return now.
     [[nodiscard]] std::size_t pending_output() const noexcept;
-    // How many bytes send_data(s, ...) would take now (0 for out and err, before Accepted, after EOF).
+    /// How many bytes send_data(s, ...) would take now (0 for out and err, before Accepted, after EOF).
     [[nodiscard]] std::size_t send_capacity(Stream s) const noexcept;
 
+    /// The server has accepted the request (an Accepted event has been reported).
     [[nodiscard]] bool accepted() const noexcept;
-    // Nothing more will be sent or received: rejected, or CLOSE sent and received. Write any output,
-    // then shut the stream down.
+    /// Nothing more will be sent or received: rejected, or CLOSE sent and received. Write any output,
+    /// then shut the stream down.
     [[nodiscard]] bool finished() const noexcept;
-    [[nodiscard]] std::error_code error() const noexcept;  // the sticky failure, if any
+    [[nodiscard]] std::error_code error() const noexcept;  ///< the sticky failure, if any
+    /// The request given to start().
     [[nodiscard]] const Request& request() const noexcept;
 
 private:
@@ -238,45 +270,57 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+/// The server side of a session. Move-only (a moved-from side may only be destroyed or assigned to);
+/// used from one thread at a time.
 class TWOWAY_API SessionServer {
 public:
-    // Checks the options (invalid_argument); options.window is the window announced for `in`.
+    /// Checks the options (invalid_argument); options.window is the window announced for `in`.
     [[nodiscard]] static Result<SessionServer> create(const Options& options = {});
 
+    /// Moves the session; the moved-from side may only be destroyed or assigned to.
     SessionServer(SessionServer&&) noexcept;
+    /// @copydoc SessionServer(SessionServer&&)
     SessionServer& operator=(SessionServer&&) noexcept;
     ~SessionServer();
 
-    // Application bytes from the stream, in any chunking; the events they complete.
+    /// Application bytes from the stream, in any chunking; the events they complete.
     [[nodiscard]] Result<Events> feed(std::span<const std::byte> input);
 
-    // The answer to RequestReceived, exactly one (bad_state at any other time). Accept once the shell,
-    // command or connection has started; reject with a session::reject code (>= 1) and a valid_text().
+    /// The answer to RequestReceived, exactly one (bad_state at any other time). Accept once the shell,
+    /// command or connection has started; reject with a session::reject code (>= 1) and a valid_text().
     [[nodiscard]] Status accept();
+    /// @copydoc accept()
     [[nodiscard]] Status reject(std::uint32_t code, std::string_view text);
 
-    // Stream::out or Stream::err, after accept(). Returns how many bytes were taken: at most
-    // send_capacity(s), so 0 when the client's window or the output is full.
+    /// Stream::out or Stream::err, after accept(). Returns how many bytes were taken: at most
+    /// send_capacity(s), so 0 when the client's window or the output is full.
     [[nodiscard]] Result<std::size_t> send_data(Stream s, std::span<const std::byte> bytes);
-    [[nodiscard]] Status send_eof(Stream s);  // out or err, once each
-    // Exactly one of these, for a shell or command, after EOF on out and err, before close().
+    [[nodiscard]] Status send_eof(Stream s);  ///< out or err, once each
+    /// Exactly one of these, for a shell or command, after EOF on out and err, before close().
     [[nodiscard]] Status send_exit_status(std::uint32_t status);
+    /// @copydoc send_exit_status()
+    /// name must be valid_signal_name() and message valid_text() (invalid_argument otherwise).
     [[nodiscard]] Status send_exit_signal(std::string_view name, bool core_dumped, std::string_view message = {});
+    /// Sends CLOSE: nothing more can be sent. finished() once the client's CLOSE has arrived too.
     [[nodiscard]] Status close();
-    // The application disposed of n bytes it received on `in`; credit goes back to the client.
+    /// The application disposed of n bytes it received on `in`; credit goes back to the client.
     [[nodiscard]] Status consumed(Stream s, std::size_t n);
 
-    // As SessionClient's.
+    /// As SessionClient's.
     [[nodiscard]] std::vector<std::byte> take_output();
+    /// As SessionClient's.
     void take_output(std::vector<std::byte>& batch) noexcept;
+    /// How many bytes take_output() would return now.
     [[nodiscard]] std::size_t pending_output() const noexcept;
+    /// How many bytes send_data(s, ...) would take now (0 for in, before accept(), after EOF on s).
     [[nodiscard]] std::size_t send_capacity(Stream s) const noexcept;
 
+    /// accept() has been called.
     [[nodiscard]] bool accepted() const noexcept;
-    // Nothing more will be sent or received: rejected, or CLOSE sent and received.
+    /// Nothing more will be sent or received: rejected, or CLOSE sent and received.
     [[nodiscard]] bool finished() const noexcept;
-    [[nodiscard]] std::error_code error() const noexcept;  // the sticky failure, if any
-    // Bytes of an incomplete message held from feed() (never above max_message_size).
+    [[nodiscard]] std::error_code error() const noexcept;  ///< the sticky failure, if any
+    /// Bytes of an incomplete message held from feed() (never above max_message_size).
     [[nodiscard]] std::size_t buffered_input() const noexcept;
 
 private:

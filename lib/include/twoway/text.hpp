@@ -1,8 +1,9 @@
-// Escaping untrusted text: what a peer sends (a server's refusal or exit signal text, an account name, a
-// service name) and what files hold, before it reaches a terminal, a log or a message. A peer that can
-// put raw bytes on a terminal can move the cursor, rewrite what the person reads, retitle the window or
-// forge a log line; these functions turn every such byte into a visible escape that cannot itself be
-// forged. They never fail and never throw anything but std::bad_alloc.
+/// @file
+/// Escaping untrusted text: what a peer sends (a server's refusal or exit signal text, an account name, a
+/// service name) and what files hold, before it reaches a terminal, a log or a message. A peer that can
+/// put raw bytes on a terminal can move the cursor, rewrite what the person reads, retitle the window or
+/// forge a log line; these functions turn every such byte into a visible escape that cannot itself be
+/// forged. They never fail and never throw anything but std::bad_alloc.
 #pragma once
 
 #include <cstddef>
@@ -15,31 +16,31 @@
 
 namespace twoway {
 
-// How much of Unicode a terminal is known to show as text: ascii (the C locale, or an encoding twoway
-// does not know) or utf8 (a UTF-8 locale).
+/// How much of Unicode a terminal is known to show as text: ascii (the C locale, or an encoding twoway
+/// does not know) or utf8 (a UTF-8 locale).
 enum class Charset { ascii, utf8 };
 
-// Untrusted text made safe to print on a terminal, in the spirit of ssh's strnvis: printable ASCII
-// passes, and with utf8 so does valid UTF-8, except control characters (C1, U+0080..U+009F, which
-// terminals obey as CSI, OSC ...), bidirectional formatting characters (U+061C, U+200E, U+200F,
-// U+202A..U+202E, U+2066..U+2069, which reorder what is shown) and the line and paragraph separators
-// U+2028 and U+2029. Everything else becomes a visible escape: a control byte or a byte that is not
-// part of valid UTF-8 (a raw 0x9b, an overlong encoding, a surrogate, a cut sequence) as \x9b, a
-// character as \u202e (\U0001f600 past U+FFFF; with ascii, every non-ASCII character), and the
-// backslash itself as \\, so an escape can never be forged. The result holds no byte below 0x20 and no
-// 0x7f; with ascii, no byte above 0x7f either.
+/// Untrusted text made safe to print on a terminal, in the spirit of ssh's strnvis: printable ASCII
+/// passes, and with utf8 so does valid UTF-8, except control characters (C1, U+0080..U+009F, which
+/// terminals obey as CSI, OSC ...), bidirectional formatting characters (U+061C, U+200E, U+200F,
+/// U+202A..U+202E, U+2066..U+2069, which reorder what is shown) and the line and paragraph separators
+/// U+2028 and U+2029. Everything else becomes a visible escape: a control byte or a byte that is not
+/// part of valid UTF-8 (a raw 0x9b, an overlong encoding, a surrogate, a cut sequence) as `\x9b`, a
+/// character as `\u202e` (`\U0001f600` past U+FFFF; with ascii, every non-ASCII character), and the
+/// backslash itself as `\\`, so an escape can never be forged. The result holds no byte below 0x20 and no
+/// 0x7f; with ascii, no byte above 0x7f either.
 [[nodiscard]] TWOWAY_API std::string terminal_text(std::string_view s, Charset charset);
 
-// Text for a log line, as terminal_text(s, Charset::utf8) decides what is safe, in the form of sshd's
-// and twowayd's logs: every byte of an unsafe character or of invalid UTF-8 as \xNN (\x0a, \xc2\x9b,
-// \xe2\x80\xae), valid UTF-8 otherwise kept. The backslash is left alone, so a caller that must tell an
-// escape from a literal "\x" escapes backslashes first (twowayd does, for names). No byte below 0x20
-// nor 0x7f in the result.
+/// Text for a log line, as terminal_text(s, Charset::utf8) decides what is safe, in the form of sshd's
+/// and twowayd's logs: every byte of an unsafe character or of invalid UTF-8 as `\xNN` (`\x0a`, `\xc2\x9b`,
+/// `\xe2\x80\xae`), valid UTF-8 otherwise kept. The backslash is left alone, so a caller that must tell an
+/// escape from a literal `"\x"` escapes backslashes first (twowayd does, for names). No byte below 0x20
+/// nor 0x7f in the result.
 [[nodiscard]] TWOWAY_API std::string log_text(std::string_view s);
 
-// Untrusted text for an error message: in double quotes, '"' and '\' escaped with a backslash, every
-// byte below 0x20 or from 0x7f up as \xNN (so also UTF-8, byte by byte), cut to max bytes of s followed
-// by "..." so that a hostile 8 KiB line cannot flood a log. The result is plain ASCII.
+/// Untrusted text for an error message: in double quotes, a double quote and a backslash escaped with a backslash, every
+/// byte below 0x20 or from 0x7f up as `\xNN` (so also UTF-8, byte by byte), cut to max bytes of s followed
+/// by "..." so that a hostile 8 KiB line cannot flood a log. The result is plain ASCII.
 [[nodiscard]] TWOWAY_API std::string quoted(std::string_view s, std::size_t max = 64);
 
 // ---- small text helpers for parsers (OpenSSH's file and config syntax) ---------------------------

@@ -1,14 +1,15 @@
-// Trust files shared with OpenSSH: known_hosts (which server keys the client trusts) and authorized_keys
-// (which client keys an account trusts). The parsers are pure: text in, entries and per-line diagnostics
-// out. A bad line never voids a file; it is skipped with a diagnostic naming path:line and why, for the
-// caller to log. The decisions (check_host, check_authorized) are pure functions returning a verdict.
-// The only file I/O is the small edge at the bottom of this header (lib/src/trust/trust_files.cpp).
-//
-// Supported today (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
-// and [host]:port entries in comma-separated lists with OpenSSH's patterns (* ? and ! negation), and
-// @revoked lines (the key is refused for every host). Hashed names, @cert-authority markers and
-// authorized_keys options are recognised and never accepted; a known_hosts line twoway cannot read
-// never makes a host look new (check_host's "uncertain").
+/// @file
+/// Trust files shared with OpenSSH: known_hosts (which server keys the client trusts) and authorized_keys
+/// (which client keys an account trusts). The parsers are pure: text in, entries and per-line diagnostics
+/// out. A bad line never voids a file; it is skipped with a diagnostic naming path:line and why, for the
+/// caller to log. The decisions (check_host, check_authorized) are pure functions returning a verdict.
+/// The only file I/O is the small edge at the bottom of this header (lib/src/trust/trust_files.cpp).
+///
+/// Supported today (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
+/// and [host]:port entries in comma-separated lists with OpenSSH's patterns (* ? and ! negation), and
+/// `@revoked` lines (the key is refused for every host). Hashed names, `@cert-authority` markers and
+/// authorized_keys options are recognised and never accepted; a known_hosts line twoway cannot read
+/// never makes a host look new (check_host's "uncertain").
 #pragma once
 
 #include <cstddef>
@@ -25,47 +26,53 @@
 
 namespace twoway {
 
-// twoway's default TCP port. As OpenSSH does for port 22, known_hosts entries for this port are written
-// as a bare host name and entries for any other port as "[host]:port".
+/// twoway's default TCP port. As OpenSSH does for port 22, known_hosts entries for this port are written
+/// as a bare host name and entries for any other port as "[host]:port".
 inline constexpr std::uint16_t default_port = 4422;
 
-// Where a line came from, for messages: "path:line".
+/// Where a line came from, for messages: "path:line".
 struct TWOWAY_API Location {
-    std::string path;
-    std::size_t line = 0;  // 1-based; 0 when there is no line (command-line options)
+    std::string path;      ///< the file's path as the caller named it
+    std::size_t line = 0;  ///< 1-based; 0 when there is no line (command-line options)
 
+    /// "path:line", or "path" when line is 0.
     [[nodiscard]] std::string text() const;
+    /// Memberwise.
     friend bool operator==(const Location&, const Location&) = default;
 };
 
-// A message about one line: a skipped trust-file line, or a configuration error.
+/// A message about one line: a skipped trust-file line, or a configuration error.
 struct TWOWAY_API Diagnostic {
-    Location where;
-    std::string message;
+    Location where;        ///< the line it is about
+    std::string message;   ///< what is wrong with it
 
-    [[nodiscard]] std::string text() const;  // "path:line: message"
+    [[nodiscard]] std::string text() const;  ///< "path:line: message"
 };
 
-// Bounds for one trust file, so a hostile or corrupt file cannot make us allocate without limit.
+/// Bounds for one trust file, so a hostile or corrupt file cannot make us allocate without limit.
 struct TrustLimits {
-    std::size_t max_line_length = 8192;   // OpenSSH's documented limit for authorized_keys lines
-    std::size_t max_lines = 1'000'000;    // lines looked at; the rest of the file is ignored
-    std::size_t max_entries = 100'000;    // entries kept; the rest of the file is ignored
-    std::size_t max_diagnostics = 100;    // diagnostics kept (all skipped lines are still counted)
+    std::size_t max_line_length = 8192;   ///< OpenSSH's documented limit for authorized_keys lines
+    std::size_t max_lines = 1'000'000;    ///< lines looked at; the rest of the file is ignored
+    std::size_t max_entries = 100'000;    ///< entries kept; the rest of the file is ignored
+    std::size_t max_diagnostics = 100;    ///< diagnostics kept (all skipped lines are still counted)
 };
 
-// The line iterator under both trust-file readers: numbered lines without their "\n" or "\r\n".
+/// The line iterator under both trust-file readers: numbered lines without their `"\n"` or `"\r\n"`.
+/// It views text, which must outlive it and the lines it returns.
 class TWOWAY_API TextLines {
 public:
+    /// One line.
     struct Line {
-        std::size_t number = 0;
-        std::string_view text;  // the whole line, even when too_long
-        bool too_long = false;
+        std::size_t number = 0;  ///< 1-based
+        std::string_view text;  ///< the whole line, even when too_long
+        bool too_long = false;  ///< longer than max_line_length: the caller is to skip it
     };
 
+    /// Lines of text; those longer than max_line_length bytes are marked too_long.
     TextLines(std::string_view text, std::size_t max_line_length) noexcept
         : rest_(text), max_line_length_(max_line_length) {}
 
+    /// The next line, or nothing at the end of the text (a last line without a newline counts).
     [[nodiscard]] std::optional<Line> next() noexcept;
 
 private:
@@ -74,105 +81,118 @@ private:
     std::size_t number_ = 0;
 };
 
-// What became of one line of a trust file.
+/// What became of one line of a trust file.
 enum class LineStatus {
-    entry,    // a usable entry
-    blank,    // empty or only blanks
-    comment,  // '#' after optional blanks
-    skipped,  // not used; reason says why
+    entry,    ///< a usable entry
+    blank,    ///< empty or only blanks
+    comment,  ///< '#' after optional blanks
+    skipped,  ///< not used; reason says why
 };
 
 // ---- known_hosts ------------------------------------------------------------------------------
 
+/// A host name and port, as a known_hosts name ("host" or "[host]:port") gives them.
 struct HostPort {
-    std::string host;  // lower case, without brackets
-    std::uint16_t port = default_port;
+    std::string host;  ///< lower case, without brackets
+    std::uint16_t port = default_port;  ///< default_port for a bare name
+    /// Memberwise.
     friend bool operator==(const HostPort&, const HostPort&) = default;
 };
 
+/// A usable known_hosts line: host names (and patterns) with an Ed25519 key.
 struct KnownHostEntry {
-    Location where;
-    // The comma-separated host list, split in two: plain names ("host", "[host]:port") and patterns,
-    // the names with wildcards (* ?) or a leading ! (negation), kept lower-cased as written:
-    // "*.example.com", "!old.example.com", "[10.0.0.*]:2222". known_host_matches says what they match.
+    Location where;  ///< the line
+    /// The comma-separated host list, split in two: plain names ("host", "[host]:port") and patterns,
+    /// the names with wildcards (* ?) or a leading ! (negation), kept lower-cased as written:
+    /// "*.example.com", "!old.example.com", "[10.0.0.*]:2222". known_host_matches says what they match.
     std::vector<HostPort> hosts;
-    std::vector<std::string> patterns;
-    // The names of the list twoway refuses ("host:port" without brackets, characters no host name has,
-    // an empty name ...), lower-cased as written. Names are read one by one, so these vouch for no host
-    // while the line's good names still count; but a host one of them may mean (known_host_naming) is
-    // "uncertain" for this line, since the line's writer may have meant it.
+    std::vector<std::string> patterns;  ///< see hosts
+    /// The names of the list twoway refuses ("host:port" without brackets, characters no host name has,
+    /// an empty name ...), lower-cased as written. Names are read one by one, so these vouch for no host
+    /// while the line's good names still count; but a host one of them may mean (known_host_naming) is
+    /// "uncertain" for this line, since the line's writer may have meant it.
     std::vector<std::string> bad_names;
-    PublicKey key;
-    std::string comment;
-    // An "@revoked" line: the key must never be accepted, for any host. OpenSSH applies such a line to
-    // the hosts its list matches; twoway refuses the key whatever the host field says (a stolen key is
-    // better refused everywhere), and fills hosts and patterns from the field only for tools that show
-    // the lines written for a host (twoway-keygen -F). The field must be present.
+    PublicKey key;        ///< the line's key
+    std::string comment;  ///< what follows the key, possibly empty
+    /// An `@revoked` line: the key must never be accepted, for any host. OpenSSH applies such a line to
+    /// the hosts its list matches; twoway refuses the key whatever the host field says (a stolen key is
+    /// better refused everywhere), and fills hosts and patterns from the field only for tools that show
+    /// the lines written for a host (twoway-keygen -F). The field must be present.
     bool revoked = false;
 };
 
-// A known_hosts line that is not a usable Ed25519 entry but may still speak about a host. check_host
-// never lets one make a host look new (docs/CONFIG.md, known_hosts, has the whole table).
+/// A known_hosts line that is not a usable Ed25519 entry but may still speak about a host. check_host
+/// never lets one make a host look new (docs/CONFIG.md, known_hosts, has the whole table).
 enum class UnusableKind {
-    other_key_type,  // names read, a well-formed key of another OpenSSH type (ssh-rsa ...): for the hosts
-                     // it names, a recorded key that is not the one offered (a changed key, as in OpenSSH)
-    named,           // names read, the rest not usable (bad key data, no key, @cert-authority): uncertain
-                     // for the hosts it may name
-    any_host,        // the names cannot be read (hashed, an unknown marker, no host field, binary bytes,
-                     // an over-long line): uncertain for every host
-    revocation,      // an @revoked line whose key cannot be read: it may revoke the key offered, so the
-                     // verdict is uncertain for every host and key, even a known one
+    /// names read, a well-formed key of another OpenSSH type (ssh-rsa ...): for the hosts it names, a
+    /// recorded key that is not the one offered (a changed key, as in OpenSSH)
+    other_key_type,
+    /// names read, the rest not usable (bad key data, no key, `@cert-authority`): uncertain for the hosts
+    /// it may name
+    named,
+    /// the names cannot be read (hashed, an unknown marker, no host field, binary bytes, an over-long
+    /// line): uncertain for every host
+    any_host,
+    /// an `@revoked` line whose key cannot be read: it may revoke the key offered, so the verdict is
+    /// uncertain for every host and key, even a known one
+    revocation,
 };
 
+/// A known_hosts line that twoway cannot use as an entry but that may concern a host (see UnusableKind).
 struct UnusableHostLine {
-    Location where;
-    UnusableKind kind = UnusableKind::any_host;
-    std::string reason;  // why twoway cannot use it, as in the line's diagnostic
-    // other_key_type and named: the line's names, as in KnownHostEntry.
+    Location where;  ///< the line
+    UnusableKind kind = UnusableKind::any_host;  ///< what it may say about which hosts
+    std::string reason;  ///< why twoway cannot use it, as in the line's diagnostic
+    /// other_key_type and named: the line's names, as in KnownHostEntry.
     std::vector<HostPort> hosts;
-    std::vector<std::string> patterns;
-    std::vector<std::string> bad_names;
-    std::string key_type;         // other_key_type: the line's key type ("ssh-rsa")
-    bool cert_authority = false;  // an @cert-authority line (kind named, or any_host for a hashed field)
+    std::vector<std::string> patterns;   ///< see hosts
+    std::vector<std::string> bad_names;  ///< see hosts
+    std::string key_type;         ///< other_key_type: the line's key type ("ssh-rsa")
+    bool cert_authority = false;  ///< an `@cert-authority` line (kind named, or any_host for a hashed field)
 };
 
-// Whether a line names host:port (the name is "host" for default_port and "[host]:port" otherwise,
-// lower-cased), as OpenSSH's match_hostname decides on the names twoway reads: patterns match the name
-// as a whole ('*' any run of characters, '?' one), and a matching negated pattern excludes it whatever
-// else matches (no). maybe: no good negation excludes it, and a bad name could mean it, read as
-// OpenSSH would read it (lower-cased, wildcards, the whole name) or as the "[host]:port" its writer
-// probably meant ("host:port" without brackets); a bad negation that could mean it makes a matching
-// line maybe too. An UnusableHostLine of kind any_host or revocation may name every host (maybe).
-// (An entry's revoked flag is not looked at: check_host refuses a revoked key for every host.)
+/// Whether a line names host:port (the name is "host" for default_port and "[host]:port" otherwise,
+/// lower-cased), as OpenSSH's match_hostname decides on the names twoway reads: patterns match the name
+/// as a whole ('*' any run of characters, '?' one), and a matching negated pattern excludes it whatever
+/// else matches (no). maybe: no good negation excludes it, and a bad name could mean it, read as
+/// OpenSSH would read it (lower-cased, wildcards, the whole name) or as the "[host]:port" its writer
+/// probably meant ("host:port" without brackets); a bad negation that could mean it makes a matching
+/// line maybe too. An UnusableHostLine of kind any_host or revocation may name every host (maybe).
+/// (An entry's revoked flag is not looked at: check_host refuses a revoked key for every host.)
 enum class HostNaming { no, yes, maybe };
+/// Whether entry names host:port (see HostNaming).
 [[nodiscard]] TWOWAY_API HostNaming known_host_naming(const KnownHostEntry& entry, std::string_view host,
                                                       std::uint16_t port);
+/// Whether line may name host:port (see HostNaming).
 [[nodiscard]] TWOWAY_API HostNaming known_host_naming(const UnusableHostLine& line, std::string_view host,
                                                       std::uint16_t port);
 
-// known_host_naming(...) == HostNaming::yes.
+/// known_host_naming(...) == HostNaming::yes.
 [[nodiscard]] TWOWAY_API bool known_host_matches(const KnownHostEntry& entry, std::string_view host,
                                                  std::uint16_t port);
 
+/// One known_hosts line as KnownHostsReader reads it.
 struct KnownHostsLine {
-    Location where;
-    std::string_view text;  // the line as in the file (a view into the parsed text)
-    LineStatus status = LineStatus::blank;
-    std::optional<KnownHostEntry> entry;       // when status == entry
-    std::optional<UnusableHostLine> unusable;  // when status == skipped and the line may concern hosts
-    // skipped: why. entry: empty, or a note on the names it ignored (bad_names).
+    Location where;  ///< the line
+    std::string_view text;  ///< the line as in the file (a view into the parsed text)
+    LineStatus status = LineStatus::blank;  ///< what became of it
+    std::optional<KnownHostEntry> entry;       ///< when status == entry
+    std::optional<UnusableHostLine> unusable;  ///< when status == skipped and the line may concern hosts
+    /// skipped: why. entry: empty, or a note on the names it ignored (bad_names).
     std::string reason;
 };
 
-// Reads known_hosts lines one at a time (for tools that rewrite the file line by line). The reader and
-// the lines it returns view text, which must outlive them.
+/// Reads known_hosts lines one at a time (for tools that rewrite the file line by line). The reader and
+/// the lines it returns view text, which must outlive them.
 class TWOWAY_API KnownHostsReader {
 public:
+    /// Lines of text, the contents of the file at path (used only in Locations).
     KnownHostsReader(std::string_view path, std::string_view text, const TrustLimits& limits = {});
 
-    // The next line, or nothing at the end. After a limit is reached one last skipped line says so and
-    // the rest of the file is ignored (truncated() is then true).
+    /// The next line, or nothing at the end. After a limit is reached one last skipped line says so and
+    /// the rest of the file is ignored (truncated() is then true).
     [[nodiscard]] std::optional<KnownHostsLine> next();
+    /// A limit cut the file short.
     [[nodiscard]] bool truncated() const noexcept { return truncated_; }
 
 private:
@@ -183,119 +203,132 @@ private:
     bool truncated_ = false;
 };
 
+/// A parsed known_hosts file: what check_host and known_host_keys decide on.
 struct KnownHostsFile {
-    std::string path;
-    std::vector<KnownHostEntry> entries;
-    std::vector<UnusableHostLine> unusable;  // count against TrustLimits::max_entries, as entries do
-    std::vector<Diagnostic> diagnostics;     // at most limits.max_diagnostics of them
-    std::size_t skipped = 0;                 // every skipped line, kept in diagnostics or not
-    bool truncated = false;                  // a limit cut the file short
+    std::string path;                        ///< as given to the parser
+    std::vector<KnownHostEntry> entries;     ///< the usable lines, in file order
+    std::vector<UnusableHostLine> unusable;  ///< count against TrustLimits::max_entries, as entries do
+    std::vector<Diagnostic> diagnostics;     ///< at most limits.max_diagnostics of them
+    std::size_t skipped = 0;                 ///< every skipped line, kept in diagnostics or not
+    bool truncated = false;                  ///< a limit cut the file short
 };
 
+/// Parses a whole known_hosts file (text, read from path); never fails: bad lines are diagnostics.
 [[nodiscard]] TWOWAY_API KnownHostsFile parse_known_hosts(std::string_view path, std::string_view text,
                                                           const TrustLimits& limits = {});
 
+/// check_host's verdict on a server key.
 enum class HostStatus {
-    known,      // an entry for this host and port holds this key
-    unknown,    // no line for this host and port, and none that may be for it
-    changed,    // lines for this host and port exist, none with this key: possible man in the middle
-    revoked,    // an @revoked line holds this key: refuse it, whatever else the files say
-    uncertain,  // no readable line decides, and some line that may name this host (or revoke this key)
-                // cannot be read: it may hold another key, so the host must not be treated as new
+    known,      ///< an entry for this host and port holds this key
+    unknown,    ///< no line for this host and port, and none that may be for it
+    changed,    ///< lines for this host and port exist, none with this key: possible man in the middle
+    revoked,    ///< an `@revoked` line holds this key: refuse it, whatever else the files say
+    /// no readable line decides, and some line that may name this host (or revoke this key) cannot be
+    /// read: it may hold another key, so the host must not be treated as new
+    uncertain,
 };
 
+/// A line that names the host with another key (HostVerdict::mismatches).
 struct HostKeyMismatch {
-    Location where;
-    PublicKey key;  // the key on that line (the one the user trusted before), when key_type is ssh-ed25519
-    std::string key_type{ssh_ed25519_name};  // otherwise the line's key type ("ssh-rsa"), key unset
+    Location where;  ///< the line
+    PublicKey key;  ///< the key on that line (the one the user trusted before), when key_type is ssh-ed25519
+    std::string key_type{ssh_ed25519_name};  ///< otherwise the line's key type ("ssh-rsa"), key unset
 };
 
+/// What check_host decided, and the lines that decided it (for the messages a client shows).
 struct HostVerdict {
-    HostStatus status = HostStatus::unknown;
-    std::optional<Location> matched;          // known: the first line with this host and key
-    std::optional<Location> revoked;          // revoked: the first @revoked line with this key
-    std::vector<HostKeyMismatch> mismatches;  // changed: every line for this host with another key
-    // uncertain, and changed: every line that may name this host (or revoke this key) and cannot be
-    // read, with why, in file and line order.
+    HostStatus status = HostStatus::unknown;  ///< the verdict
+    std::optional<Location> matched;          ///< known: the first line with this host and key
+    std::optional<Location> revoked;          ///< revoked: the first `@revoked` line with this key
+    std::vector<HostKeyMismatch> mismatches;  ///< changed: every line for this host with another key
+    /// uncertain, and changed: every line that may name this host (or revoke this key) and cannot be
+    /// read, with why, in file and line order.
     std::vector<Diagnostic> unreadable;
-    bool revocation_unreadable = false;  // among them, an @revoked line (uncertain even for a known host)
-    // Some file was cut short by a limit, so "unknown" may be wrong: callers must not add the key
-    // without asking (no accept-new) when this is set.
+    bool revocation_unreadable = false;  ///< among them, an `@revoked` line (uncertain even for a known host)
+    /// Some file was cut short by a limit, so "unknown" may be wrong: callers must not add the key
+    /// without asking (no accept-new) when this is set.
     bool incomplete = false;
 };
 
-// The verdict for a server key, over the files in the order given (user file, then the global one).
-// host is the name or address as the user gave it (or HostName), without brackets. In order:
-//   revoked    an @revoked line holds the key (for every host, whatever its host field says);
-//   uncertain  an @revoked line's key cannot be read (it may be this one);
-//   known      a readable Ed25519 line names the host with this key (even if others hold other keys,
-//              as in OpenSSH, and whatever lines twoway cannot read say);
-//   changed    readable lines name the host with other keys, of any type (as OpenSSH: a host recorded
-//              with an RSA key only, offered an Ed25519 key, is a changed key);
-//   uncertain  a line that may name the host cannot be read (hashed names, a bad name that could mean
-//              it, bad key data, @cert-authority);
-//   unknown    otherwise.
-// Host names compare case-insensitively; the port must match exactly (bare names mean default_port).
+/// The verdict for a server key, over the files in the order given (user file, then the global one).
+/// host is the name or address as the user gave it (or HostName), without brackets. In order:
+/// @verbatim
+///   revoked    an `@revoked` line holds the key (for every host, whatever its host field says);
+///   uncertain  an `@revoked` line's key cannot be read (it may be this one);
+///   known      a readable Ed25519 line names the host with this key (even if others hold other keys,
+///              as in OpenSSH, and whatever lines twoway cannot read say);
+///   changed    readable lines name the host with other keys, of any type (as OpenSSH: a host recorded
+///              with an RSA key only, offered an Ed25519 key, is a changed key);
+///   uncertain  a line that may name the host cannot be read (hashed names, a bad name that could mean
+///              it, bad key data, `@cert-authority`);
+///   unknown    otherwise.
+/// @endverbatim
+/// Host names compare case-insensitively; the port must match exactly (bare names mean default_port).
 [[nodiscard]] TWOWAY_API HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view host,
                                                 std::uint16_t port, const PublicKey& key);
 
-// Every key the files hold for this host and port, in file order, each once, leaving out revoked keys.
-// A client that knows the key before connecting proves it to a server in stealth mode (PROTOCOL.md 4.1.1).
-// Only lines that name the host for certain count (known_host_naming yes), and none at all when an
-// @revoked line cannot be read: a host whose verdict can only be "uncertain" gets no proof.
+/// Every key the files hold for this host and port, in file order, each once, leaving out revoked keys.
+/// A client that knows the key before connecting proves it to a server in stealth mode (PROTOCOL.md 4.1.1).
+/// Only lines that name the host for certain count (known_host_naming yes), and none at all when an
+/// `@revoked` line cannot be read: a host whose verdict can only be "uncertain" gets no proof.
 [[nodiscard]] TWOWAY_API std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files,
                                                                 std::string_view host, std::uint16_t port);
 
-// A host name or address literal twoway accepts for a known_hosts entry (and, so that every host twoway
-// is told to reach can be recorded there, in HostName and the daemon's ListenAddress): letters, digits,
-// '.', '-', '_', ':' (IPv6) and '%' (IPv6 zone), 1 to 255 bytes, not starting with '-' (it could pass
-// for a command-line option), and with no ':' or at least two (one ':' is "host:port" written without
-// brackets). No blanks, commas, brackets, wildcards or '!'. For checking a name a person gave before
-// format_host_port or append_known_host refuse it.
+/// A host name or address literal twoway accepts for a known_hosts entry (and, so that every host twoway
+/// is told to reach can be recorded there, in HostName and the daemon's ListenAddress): letters, digits,
+/// '.', '-', '_', ':' (IPv6) and '%' (IPv6 zone), 1 to 255 bytes, not starting with '-' (it could pass
+/// for a command-line option), and with no ':' or at least two (one ':' is "host:port" written without
+/// brackets). No blanks, commas, brackets, wildcards or '!'. For checking a name a person gave before
+/// format_host_port or append_known_host refuse it.
 [[nodiscard]] TWOWAY_API bool valid_host_name(std::string_view host) noexcept;
 
-// OpenSSH's wildcard patterns, as known_hosts host lists (and ssh_config's Host lines) use them: '*'
-// matches any run of characters (also none), '?' exactly one; nothing else is special (negation and
-// lists are the caller's). Case-sensitive: for host names, lower-case both sides. Greedy with one
-// backtrack point, the last '*': at most pattern x text steps, never exponential, whatever a file holds.
+/// OpenSSH's wildcard patterns, as known_hosts host lists (and ssh_config's Host lines) use them: '*'
+/// matches any run of characters (also none), '?' exactly one; nothing else is special (negation and
+/// lists are the caller's). Case-sensitive: for host names, lower-case both sides. Greedy with one
+/// backtrack point, the last '*': at most pattern x text steps, never exponential, whatever a file holds.
 [[nodiscard]] TWOWAY_API bool match_pattern(std::string_view pattern, std::string_view text) noexcept;
 
-// One name of a known_hosts host list, as format_host_port writes it and ssh-keygen -F/-R take it:
-// "host" (default_port) or "[host]:port", lower-cased. Nothing for a pattern, a hashed name, "host:port"
-// without brackets or anything else that is not a usable host name.
+/// One name of a known_hosts host list, as format_host_port writes it and ssh-keygen -F/-R take it:
+/// "host" (default_port) or "[host]:port", lower-cased. Nothing for a pattern, a hashed name, "host:port"
+/// without brackets or anything else that is not a usable host name.
 [[nodiscard]] TWOWAY_API std::optional<HostPort> parse_host_port(std::string_view name);
 
-// "host" for default_port, "[host]:port" otherwise, with the host lower-cased. Fails with
-// invalid_argument for an empty or unusable host name (blanks, commas, wildcards, control bytes ...)
-// or port 0.
+/// "host" for default_port, "[host]:port" otherwise, with the host lower-cased. Fails with
+/// invalid_argument for an empty or unusable host name (blanks, commas, wildcards, control bytes ...)
+/// or port 0.
 [[nodiscard]] TWOWAY_API Result<std::string> format_host_port(std::string_view host, std::uint16_t port);
 
-// One known_hosts line as ssh writes it: "host ssh-ed25519 AAAA..." (no trailing newline).
+/// One known_hosts line as ssh writes it: "host ssh-ed25519 AAAA..." (no trailing newline).
 [[nodiscard]] TWOWAY_API Result<std::string> format_known_hosts_line(std::string_view host, std::uint16_t port,
                                                                      const PublicKey& key);
 
 // ---- authorized_keys --------------------------------------------------------------------------
 
+/// A usable authorized_keys line (also a revoked key list's line).
 struct AuthorizedKey {
-    Location where;
-    PublicKey key;
-    std::string comment;
+    Location where;       ///< the line
+    PublicKey key;        ///< the line's key
+    std::string comment;  ///< what follows the key, possibly empty
 };
 
+/// One authorized_keys line as AuthorizedKeysReader reads it.
 struct AuthorizedKeysLine {
-    Location where;
-    std::string_view text;
-    LineStatus status = LineStatus::blank;
-    std::optional<AuthorizedKey> entry;
-    std::string reason;
+    Location where;                          ///< the line
+    std::string_view text;                   ///< the line as in the file (a view into the parsed text)
+    LineStatus status = LineStatus::blank;   ///< what became of it
+    std::optional<AuthorizedKey> entry;      ///< when status == entry
+    std::string reason;                      ///< skipped: why
 };
 
-// As KnownHostsReader, for authorized_keys.
+/// As KnownHostsReader, for authorized_keys.
 class TWOWAY_API AuthorizedKeysReader {
 public:
+    /// Lines of text, the contents of the file at path (used only in Locations).
     AuthorizedKeysReader(std::string_view path, std::string_view text, const TrustLimits& limits = {});
 
+    /// The next line, or nothing at the end (as KnownHostsReader::next).
     [[nodiscard]] std::optional<AuthorizedKeysLine> next();
+    /// A limit cut the file short.
     [[nodiscard]] bool truncated() const noexcept { return truncated_; }
 
 private:
@@ -306,74 +339,83 @@ private:
     bool truncated_ = false;
 };
 
+/// A parsed authorized_keys file: what check_authorized decides on.
 struct AuthorizedKeysFile {
-    std::string path;
-    std::vector<AuthorizedKey> entries;
-    std::vector<Diagnostic> diagnostics;
-    std::size_t skipped = 0;
-    bool truncated = false;
+    std::string path;                     ///< as given to the parser
+    std::vector<AuthorizedKey> entries;   ///< the usable lines, in file order
+    std::vector<Diagnostic> diagnostics;  ///< at most limits.max_diagnostics of them
+    std::size_t skipped = 0;              ///< every skipped line, kept in diagnostics or not
+    bool truncated = false;               ///< a limit cut the file short
 };
 
+/// Parses a whole authorized_keys file (text, read from path); never fails: bad lines, including every
+/// line with options, are diagnostics.
 [[nodiscard]] TWOWAY_API AuthorizedKeysFile parse_authorized_keys(std::string_view path, std::string_view text,
                                                                   const TrustLimits& limits = {});
 
+/// check_authorized's verdict.
 struct AuthVerdict {
-    bool authorized = false;
-    std::optional<Location> matched;  // the first line holding the key
+    bool authorized = false;          ///< some file holds the key
+    std::optional<Location> matched;  ///< the first line holding the key
+    /// authorized.
     explicit operator bool() const noexcept { return authorized; }
 };
 
+/// Whether any of files holds key (a usable line with exactly this key), and where first.
 [[nodiscard]] TWOWAY_API AuthVerdict check_authorized(std::span<const AuthorizedKeysFile> files,
                                                       const PublicKey& key);
 
 // ---- revoked key lists (twowayd's RevokedKeys, twoway's RevokedHostKeys) ----------------------
 
-// Public keys that must never be accepted, in OpenSSH's text form: key lines as in authorized_keys but
-// without options ("ssh-ed25519 base64 [comment]"); blank and '#' lines are ignored, and so are
-// well-formed keys of OpenSSH's other types (ssh-rsa, ecdsa-sha2-*, sk-*, certificates: they cannot name
-// an Ed25519 key). It fails closed, as OpenSSH's lists do: any other line (options, a misspelt type, bad
-// base64), an OpenSSH KRL (binary; not supported yet), a list cut short by a limit or a file that cannot
-// be read make it unusable, and the caller must then refuse every key.
+/// Public keys that must never be accepted, in OpenSSH's text form: key lines as in authorized_keys but
+/// without options ("ssh-ed25519 base64 [comment]"); blank and '#' lines are ignored, and so are
+/// well-formed keys of OpenSSH's other types (ssh-rsa, ecdsa-sha2-*, sk-*, certificates: they cannot name
+/// an Ed25519 key). It fails closed, as OpenSSH's lists do: any other line (options, a misspelt type, bad
+/// base64), an OpenSSH KRL (binary; not supported yet), a list cut short by a limit or a file that cannot
+/// be read make it unusable, and the caller must then refuse every key.
 struct RevocationList {
-    std::string path;
-    std::vector<AuthorizedKey> keys;    // the listed Ed25519 keys, with their lines
-    std::vector<std::string> problems;  // "path:line: why" or "path: why" (at most max_diagnostics)
-    std::size_t problem_count = 0;      // all of them, shown or not
-    std::error_code read_error;         // load_revocation_list: why the file could not be read, if it could not
+    std::string path;                   ///< as given to the parser
+    std::vector<AuthorizedKey> keys;    ///< the listed Ed25519 keys, with their lines
+    std::vector<std::string> problems;  ///< "path:line: why" or "path: why" (at most max_diagnostics)
+    std::size_t problem_count = 0;      ///< all of them, shown or not
+    std::error_code read_error;         ///< load_revocation_list: why the file could not be read, if it could not
+    /// No problem at all: only then may the list be relied on.
     [[nodiscard]] bool usable() const noexcept { return problem_count == 0; }
 };
 
+/// Parses a revoked key list (text, read from path); never fails: problems make it unusable.
 [[nodiscard]] TWOWAY_API RevocationList parse_revocation_list(std::string_view path, std::string_view text,
                                                               const TrustLimits& limits = {});
 
-// The first line that lists key, if any (look at usable() first).
+/// The first line that lists key, if any (look at usable() first).
 [[nodiscard]] TWOWAY_API std::optional<Location> find_revoked(const RevocationList& list, const PublicKey& key);
 
 // ---- Edge: file I/O (lib/src/trust/trust_files.cpp, the only I/O in lib/src/trust, on lib/src/io) ----
 
-inline constexpr std::size_t max_trust_file_size = 16u << 20;  // larger files are refused, not cut
+inline constexpr std::size_t max_trust_file_size = 16u << 20;  ///< larger files are refused, not cut
 
-// Read and parse; a file that does not exist is an empty file (as in OpenSSH). Other failures come back
-// as errno codes (std::generic_category), or length_too_large above max_trust_file_size.
+/// Read and parse; a file that does not exist is an empty file (as in OpenSSH). Other failures come back
+/// as errno codes (std::generic_category), or length_too_large above max_trust_file_size.
 [[nodiscard]] TWOWAY_API Result<KnownHostsFile> load_known_hosts(const std::string& path,
                                                                  const TrustLimits& limits = {});
+/// @copydoc load_known_hosts()
 [[nodiscard]] TWOWAY_API Result<AuthorizedKeysFile> load_authorized_keys(const std::string& path,
                                                                          const TrustLimits& limits = {});
 
-// Read and parse a revoked key list. Unlike the trust files, a missing or unreadable file is not empty:
-// it comes back unusable, with the reason in problems ("path: cannot read: ...").
+/// Read and parse a revoked key list. Unlike the trust files, a missing or unreadable file is not empty:
+/// it comes back unusable, with the reason in problems ("path: cannot read: ...").
 [[nodiscard]] TWOWAY_API RevocationList load_revocation_list(const std::string& path, const TrustLimits& limits = {});
 
-// Adds format_known_hosts_line(host, port, key) to the file atomically: the old contents plus the new line
-// go to a temporary file in the same directory, which is fsync'd and renamed over the file. A missing file
-// is created 0600 and a missing parent directory 0700 (one level only); an existing file keeps its mode.
-// A symbolic link is followed, so the file it points at is the one replaced. When the file already holds
-// this key for this host and port, nothing is written; when it now says anything else than "unknown"
-// for them (another client added another key meanwhile, say), nothing is written and the call fails with
-// host_key_rejected. A file owned by another user than the effective one is never replaced (the rename
-// would make it ours): operation_not_permitted. Concurrent calls, from threads or processes, are
-// serialised by an flock(2) on the directory, so none loses another's line (best effort: where the
-// directory cannot be locked, as on some network file systems, the call goes on unlocked).
+/// Adds format_known_hosts_line(host, port, key) to the file atomically: the old contents plus the new line
+/// go to a temporary file in the same directory, which is fsync'd and renamed over the file. A missing file
+/// is created 0600 and a missing parent directory 0700 (one level only); an existing file keeps its mode.
+/// A symbolic link is followed, so the file it points at is the one replaced. When the file already holds
+/// this key for this host and port, nothing is written; when it now says anything else than "unknown"
+/// for them (another client added another key meanwhile, say), nothing is written and the call fails with
+/// host_key_rejected. A file owned by another user than the effective one is never replaced (the rename
+/// would make it ours): operation_not_permitted. Concurrent calls, from threads or processes, are
+/// serialised by an flock(2) on the directory, so none loses another's line (best effort: where the
+/// directory cannot be locked, as on some network file systems, the call goes on unlocked).
 [[nodiscard]] TWOWAY_API Status append_known_host(const std::string& path, std::string_view host,
                                                   std::uint16_t port, const PublicKey& key);
 

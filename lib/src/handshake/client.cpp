@@ -1,6 +1,7 @@
 // The client role (PROTOCOL.md 7.1). One type per state; each state accepts exactly one message, parsed
 // and verified into locals before anything is committed.
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <variant>
 
@@ -11,6 +12,7 @@
 #include "handshake/key_schedule.hpp"
 #include "handshake/messages.hpp"
 #include "handshake/peer_auth.hpp"
+#include "handshake/receive.hpp"
 #include "handshake/result_access.hpp"
 
 namespace twoway {
@@ -57,6 +59,9 @@ bool valid_suites(const std::vector<Suite>& suites) {
 }  // namespace
 
 struct ClientHandshake::Impl {
+    using State = ClientState;
+    static constexpr Role role = Role::client;
+
     const PrivateKey& identity;
     std::string account;
     std::vector<Suite> suites;
@@ -105,28 +110,7 @@ struct ClientHandshake::Impl {
     Status fail(errc e) { return fail(make_error_code(e)); }
 
     // Processes buffered messages until one is incomplete or the state waits for the caller.
-    Status pump() {
-        for (;;) {
-            MsgType expected{};
-            if (std::holds_alternative<ExpectServerHello>(state)) {
-                expected = MsgType::server_hello;
-            } else if (std::holds_alternative<ExpectServerAuth>(state)) {
-                expected = MsgType::server_auth;
-            } else if (std::holds_alternative<ExpectServerVerdict>(state)) {
-                expected = MsgType::server_verdict;
-            } else {
-                return status();
-            }
-            Result<std::optional<Frame>> next = in.next(expected, Role::client);
-            if (!next) return fail(next.error());
-            if (!next->has_value()) return {};
-            const Frame frame = **next;
-            Status st = expected == MsgType::server_hello  ? on_server_hello(frame)
-                        : expected == MsgType::server_auth ? on_server_auth(frame)
-                                                           : on_server_verdict(frame);
-            if (!st) return fail(st.error());
-        }
-    }
+    Status pump();
 
     Status status() const {
         if (const auto* f = std::get_if<Failed>(&state)) return fail_status(f->error);
@@ -209,6 +193,18 @@ struct ClientHandshake::Impl {
         return pump();
     }
 };
+
+// Which message each state expects, and the handler that takes it; the other states expect none. Out of
+// line, so that libtwoway's exported symbols stay as they are: Impl takes the class's visibility, and an
+// inline member's function-local table would be exported too.
+Status ClientHandshake::Impl::pump() {
+    static constexpr std::array<Receive<Impl>, 3> receive{
+        expect<ExpectServerHello>(MsgType::server_hello, &Impl::on_server_hello),
+        expect<ExpectServerAuth>(MsgType::server_auth, &Impl::on_server_auth),
+        expect<ExpectServerVerdict>(MsgType::server_verdict, &Impl::on_server_verdict),
+    };
+    return handshake::pump(*this, receive);
+}
 
 ClientHandshake::ClientHandshake(const ClientConfig& config, Rng& rng) : impl_(std::make_unique<Impl>(config, rng)) {}
 ClientHandshake::~ClientHandshake() = default;

@@ -2,6 +2,7 @@
 // and verified into locals before anything is committed. Once server_auth is out, every failure answers
 // with the one generic encrypted denial, and the detail stays in the log.
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <variant>
 
@@ -12,6 +13,7 @@
 #include "handshake/key_schedule.hpp"
 #include "handshake/messages.hpp"
 #include "handshake/peer_auth.hpp"
+#include "handshake/receive.hpp"
 #include "handshake/result_access.hpp"
 
 namespace twoway {
@@ -40,6 +42,9 @@ std::uint16_t group_of(Suite s) {
 }  // namespace
 
 struct ServerHandshake::Impl {
+    using State = ServerState;
+    static constexpr Role role = Role::server;
+
     const PrivateKey& host_key;
     std::vector<Suite> suites;
     Rng& rng;
@@ -80,24 +85,8 @@ struct ServerHandshake::Impl {
     }
     Status fail(errc e) { return fail(make_error_code(e)); }
 
-    Status pump() {
-        for (;;) {
-            MsgType expected{};
-            if (std::holds_alternative<ExpectClientHello>(state)) {
-                expected = MsgType::client_hello;
-            } else if (std::holds_alternative<ExpectClientAuth>(state)) {
-                expected = MsgType::client_auth;
-            } else {
-                return status();
-            }
-            Result<std::optional<Frame>> next = in.next(expected, Role::server);
-            if (!next) return fail(next.error());
-            if (!next->has_value()) return {};
-            const Frame frame = **next;
-            Status st = expected == MsgType::client_hello ? on_client_hello(frame) : on_client_auth(frame);
-            if (!st) return fail(st.error());
-        }
-    }
+    // Processes buffered messages until one is incomplete or the state waits for the caller.
+    Status pump();
 
     Status on_client_hello(const Frame& frame) {
         // The structure first (the proof is found through it), then, in stealth mode, the proof of the
@@ -195,6 +184,17 @@ struct ServerHandshake::Impl {
 
     Suite suite_ = Suite::x25519_ed25519_chacha20poly1305;
 };
+
+// Which message each state expects, and the handler that takes it; the other states expect none. Out of
+// line, so that libtwoway's exported symbols stay as they are: Impl takes the class's visibility, and an
+// inline member's function-local table would be exported too.
+Status ServerHandshake::Impl::pump() {
+    static constexpr std::array<Receive<Impl>, 2> receive{
+        expect<ExpectClientHello>(MsgType::client_hello, &Impl::on_client_hello),
+        expect<ExpectClientAuth>(MsgType::client_auth, &Impl::on_client_auth),
+    };
+    return handshake::pump(*this, receive);
+}
 
 ServerHandshake::ServerHandshake(const ServerConfig& config, Rng& rng) : impl_(std::make_unique<Impl>(config, rng)) {}
 ServerHandshake::~ServerHandshake() = default;

@@ -1,6 +1,6 @@
 // authorized_keys in OpenSSH's syntax (sshd(8), AUTHORIZED_KEYS FILE FORMAT):
 //   [options] keytype base64-key [comment]
-// This step accepts plain ssh-ed25519 lines only. A line with options is skipped, not accepted without
+// twoway accepts plain ssh-ed25519 lines only. A line with options is skipped, not accepted without
 // them: options restrict a key (from=, command=, restrict ...), so ignoring them would widen access.
 #include <twoway/key.hpp>
 #include <twoway/text.hpp>

@@ -1,6 +1,6 @@
 // known_hosts in OpenSSH's syntax (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT):
 //   [marker] hostnames keytype base64-key [comment]
-// This step honours plain host names and "[host]:port" in a comma-separated list, OpenSSH's patterns
+// twoway honours plain host names and "[host]:port" in a comma-separated list, OpenSSH's patterns
 // in that list (* and ? wildcards, ! negation, matched as match_hostname does), and @revoked lines (for
 // every host: see KnownHostEntry::revoked). Names are read one by one, so one bad name does not void
 // the line's good ones. What would need more (hashed names, @cert-authority) or cannot be read at all

@@ -1,0 +1,306 @@
+/* libtwoway's C API: the sans-I/O handshake and channel, the exporter, key loading, the trust
+ * decisions (known_hosts, authorized_keys, revoked key lists) and the client side of the session
+ * protocol, for C programs and for other languages' foreign function interfaces (Python's ctypes:
+ * examples/python/run_command.py). docs/LIBRARY.md, "The C API", is the tutorial; this header is the
+ * reference.
+ *
+ * Conventions, the same for every function:
+ *  - Handles are opaque and owned by the caller: each constructor (twoway_key_load,
+ *    twoway_handshake_client_new, ...) that succeeds gives one, to be released with the matching _free
+ *    function (which accepts NULL). A handle is not thread-safe; distinct handles may be used from
+ *    distinct threads.
+ *  - Functions that can fail return an int status: TWOWAY_OK (0), a TWOWAY_E_* code (> 0, the numbers
+ *    of the C++ twoway::errc), or a negated errno value (< 0) for what the operating system refused
+ *    (-ENOENT for a missing file, -EACCES, -ENOMEM when memory ran out). twoway_strerror() names any of
+ *    them. No C++ exception ever crosses this interface.
+ *  - A NULL handle or output pointer, or a NULL where a string is required, is TWOWAY_E_INVALID_ARGUMENT.
+ *  - Strings in are NUL-terminated UTF-8 (the library checks what each may hold). Strings out that the
+ *    caller owns are malloc'd and released with twoway_free(); strings out that the handle owns say how
+ *    long they stay valid.
+ *  - Public keys are their 32 raw Ed25519 bytes (TWOWAY_KEY_SIZE). Private keys never leave their
+ *    handle; their memory is libsodium's guarded allocation, wiped when freed.
+ *  - Output to send is held by the handle until taken: the _output_size function says how much waits
+ *    and the _output function copies up to cap bytes of it, in order, removing them.
+ */
+#ifndef TWOWAY_TWOWAY_H
+#define TWOWAY_TWOWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TWOWAY_C_API __attribute__((visibility("default")))
+#else
+#define TWOWAY_C_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes ------------------------------------------------------------------------------ */
+/* The values are twoway::errc's (<twoway/error.hpp>) and never change meaning. */
+enum {
+    TWOWAY_OK = 0,
+    /* 1..99: malformed or truncated input (from a peer or from a file) */
+    TWOWAY_E_SHORT_INPUT = 1,
+    TWOWAY_E_TRAILING_DATA = 2,
+    TWOWAY_E_LENGTH_TOO_LARGE = 3,
+    TWOWAY_E_MALFORMED = 4,
+    TWOWAY_E_BAD_KEY_FORMAT = 5,
+    TWOWAY_E_UNSUPPORTED_KEY_TYPE = 6,
+    TWOWAY_E_ENCRYPTED_OPENSSH_KEY = 7,
+    TWOWAY_E_KEY_MISMATCH = 8,
+    TWOWAY_E_CORRUPT_KEY_FILE = 9,
+    TWOWAY_E_KDF_PARAMS_REJECTED = 10,
+    /* 100..199: the peer misbehaved or failed to authenticate */
+    TWOWAY_E_UNEXPECTED_MESSAGE = 100,
+    TWOWAY_E_UNSUPPORTED_VERSION = 101,
+    TWOWAY_E_UNSUPPORTED_SUITE = 102,
+    TWOWAY_E_WEAK_PUBLIC_KEY = 103,
+    TWOWAY_E_REFLECTED_MESSAGE = 104,
+    TWOWAY_E_BAD_SIGNATURE = 105,
+    TWOWAY_E_BAD_FINISHED = 106,
+    TWOWAY_E_DECRYPT_FAILED = 107,
+    TWOWAY_E_RECORD_TOO_LARGE = 108,
+    TWOWAY_E_TRUNCATED = 109,
+    TWOWAY_E_HOST_KEY_REJECTED = 110,
+    TWOWAY_E_AUTH_DENIED = 111,
+    TWOWAY_E_PEER_CLOSED = 112,
+    TWOWAY_E_COUNTER_EXHAUSTED = 113,
+    TWOWAY_E_WINDOW_EXCEEDED = 114,
+    TWOWAY_E_HOST_KEY_MAC_INVALID = 115,
+    TWOWAY_E_PREAUTH_LIMIT = 116,
+    /* 200..299: local configuration or usage */
+    TWOWAY_E_INVALID_ARGUMENT = 200,
+    TWOWAY_E_WRONG_PASSPHRASE = 201,
+    TWOWAY_E_PASSPHRASE_REQUIRED = 202,
+    TWOWAY_E_INSECURE_PERMISSIONS = 203,
+    TWOWAY_E_IO_ERROR = 204,
+    TWOWAY_E_NOT_FOUND = 205,
+    TWOWAY_E_BAD_STATE = 206,
+    TWOWAY_E_INTERNAL = 207
+};
+
+#define TWOWAY_KEY_SIZE 32        /* an Ed25519 public key, raw */
+#define TWOWAY_SEED_SIZE 32       /* an Ed25519 private key seed */
+#define TWOWAY_SESSION_ID_SIZE 32 /* HandshakeResult::session_id */
+
+/* A static English text for any status this library returns (never NULL; "unknown error N" for others). */
+TWOWAY_C_API const char* twoway_strerror(int status);
+
+/* The library's version, "MAJOR.MINOR.PATCH" (static). */
+TWOWAY_C_API const char* twoway_version(void);
+
+/* Releases a string (or other memory) the library allocated for the caller. NULL is fine. */
+TWOWAY_C_API void twoway_free(void* p);
+
+/* ---- keys -------------------------------------------------------------------------------------- */
+typedef struct twoway_key twoway_key; /* an Ed25519 private key */
+
+/* A fresh key from the system's random source. */
+TWOWAY_C_API int twoway_key_generate(twoway_key** out);
+/* The key for a 32-byte seed (tests, keys derived elsewhere). */
+TWOWAY_C_API int twoway_key_from_seed(const uint8_t seed[TWOWAY_SEED_SIZE], twoway_key** out);
+/* A private key file: twoway's format (encrypted or not) or an unencrypted OpenSSH Ed25519 key, as
+ * twoway-keygen and ssh-keygen write them. passphrase may be NULL (none). Refused as ssh refuses it:
+ * a file that group or others may read (TWOWAY_E_INSECURE_PERMISSIONS), larger than 64 KiB
+ * (TWOWAY_E_LENGTH_TOO_LARGE), not a regular file. Also TWOWAY_E_NOT_FOUND, TWOWAY_E_PASSPHRASE_REQUIRED,
+ * TWOWAY_E_WRONG_PASSPHRASE, TWOWAY_E_BAD_KEY_FORMAT, TWOWAY_E_ENCRYPTED_OPENSSH_KEY. */
+TWOWAY_C_API int twoway_key_load(const char* path, const char* passphrase, twoway_key** out);
+TWOWAY_C_API void twoway_key_free(twoway_key* key);
+/* The key's public half. */
+TWOWAY_C_API int twoway_key_public(const twoway_key* key, uint8_t out[TWOWAY_KEY_SIZE]);
+
+/* "ssh-ed25519 AAAA... comment" for a public key (comment may be NULL or empty); *out to twoway_free. */
+TWOWAY_C_API int twoway_public_key_line(const uint8_t key[TWOWAY_KEY_SIZE], const char* comment, char** out);
+/* The key of a public key line ("ssh-ed25519 AAAA... [comment]", as in a .pub file; no options). */
+TWOWAY_C_API int twoway_public_key_parse(const char* line, uint8_t out[TWOWAY_KEY_SIZE]);
+/* OpenSSH's fingerprint, "SHA256:" and unpadded base64; *out to twoway_free. */
+TWOWAY_C_API int twoway_fingerprint(const uint8_t key[TWOWAY_KEY_SIZE], char** out);
+
+/* ---- trust decisions --------------------------------------------------------------------------- */
+/* The verdict on a server key, as <twoway/trust.hpp>'s check_host gives it. */
+typedef enum twoway_host_status {
+    TWOWAY_HOST_KNOWN = 0,     /* a line names this host and port with this key */
+    TWOWAY_HOST_UNKNOWN = 1,   /* nothing names the host: first contact (ask the person) */
+    TWOWAY_HOST_CHANGED = 2,   /* lines name the host with other keys only: possible man in the middle */
+    TWOWAY_HOST_REVOKED = 3,   /* an @revoked line holds this key */
+    TWOWAY_HOST_UNCERTAIN = 4  /* a line that may decide cannot be read: never treat the host as new */
+} twoway_host_status;
+
+/* Checks key for host (name or address without brackets) and port against known_hosts files, in the
+ * order given (the user's file, then the global one). A missing file is an empty one, as in OpenSSH.
+ * A file that exists but cannot be read fails the call (its -errno or TWOWAY_E_LENGTH_TOO_LARGE) and
+ * sets *status to TWOWAY_HOST_UNCERTAIN: an unreadable trust file never makes a known host look new.
+ * When a file was cut short by a limit, an UNKNOWN verdict also comes back as UNCERTAIN. */
+TWOWAY_C_API int twoway_known_hosts_check(const char* const* paths, size_t count, const char* host, uint16_t port,
+                                          const uint8_t key[TWOWAY_KEY_SIZE], twoway_host_status* status);
+/* Appends "host key" to a known_hosts file atomically (created 0600 if missing), unless it holds the
+ * key already; fails with TWOWAY_E_HOST_KEY_REJECTED if the file now says anything but unknown for the
+ * host (another key was added meanwhile). */
+TWOWAY_C_API int twoway_known_hosts_add(const char* path, const char* host, uint16_t port,
+                                        const uint8_t key[TWOWAY_KEY_SIZE]);
+/* Whether an authorized_keys file holds key (*authorized 1) or not (0). A missing file holds nothing.
+ * A file that cannot be read fails the call with *authorized 0. Lines twoway cannot use (options, other
+ * key types) authorize nothing. */
+TWOWAY_C_API int twoway_authorized_keys_check(const char* path, const uint8_t key[TWOWAY_KEY_SIZE],
+                                              int* authorized);
+/* Whether a revoked key list (twowayd's RevokedKeys format) revokes key. Fails closed: a list that is
+ * missing, unreadable or holds a line it does not understand revokes every key (*revoked 1), and the
+ * call then returns the reason (an -errno, or TWOWAY_E_MALFORMED for a bad line). */
+TWOWAY_C_API int twoway_revoked_check(const char* path, const uint8_t key[TWOWAY_KEY_SIZE], int* revoked);
+
+/* ---- the handshake (sans-I/O; docs/PROTOCOL.md) ---------------------------------------------- */
+typedef struct twoway_handshake twoway_handshake;
+typedef struct twoway_channel twoway_channel;
+
+typedef enum twoway_handshake_event {
+    TWOWAY_HS_WANT_INPUT = 0,      /* send the output, then read bytes from the peer and feed them */
+    TWOWAY_HS_NEED_VERDICT = 1,    /* client: is the server's key the expected one? server: may the
+                                      client's key log in to the account? twoway_handshake_peer_key and
+                                      _account say who; answer with _accept or _reject */
+    TWOWAY_HS_COMPLETE = 2,        /* send the output, then twoway_handshake_finish */
+    TWOWAY_HS_FAILED = 3           /* send the output (the server's generic denial), then close;
+                                      twoway_handshake_error says why */
+} twoway_handshake_event;
+
+/* A client handshake proving identity (copied: the handle keeps its own copy) for account.
+ * known_server_key (may be NULL): the server key the caller already trusts for this host, whose
+ * knowledge client_hello proves (a server in stealth mode answers nobody else); the verdict is still
+ * asked for. The first flight is in the output at once. */
+TWOWAY_C_API int twoway_handshake_client_new(const twoway_key* identity, const char* account,
+                                             const uint8_t* known_server_key, twoway_handshake** out);
+/* A server handshake with host_key (copied). stealth: 1 refuses silently a client_hello that does not
+ * prove knowledge of the host key (PROTOCOL.md 4.1.1), 0 answers every client. */
+TWOWAY_C_API int twoway_handshake_server_new(const twoway_key* host_key, int stealth, twoway_handshake** out);
+TWOWAY_C_API void twoway_handshake_free(twoway_handshake* hs);
+
+/* Bytes received from the peer, any chunking. Returns the sticky error once the handshake failed. */
+TWOWAY_C_API int twoway_handshake_feed(twoway_handshake* hs, const uint8_t* data, size_t len);
+/* The transport ended: TWOWAY_E_TRUNCATED unless already complete. */
+TWOWAY_C_API int twoway_handshake_end_of_input(twoway_handshake* hs);
+TWOWAY_C_API size_t twoway_handshake_output_size(const twoway_handshake* hs);
+/* Copies up to cap bytes of the output to buf and removes them; returns how many (0 when none wait). */
+TWOWAY_C_API size_t twoway_handshake_output(twoway_handshake* hs, uint8_t* buf, size_t cap);
+/* What to do next (TWOWAY_HS_FAILED for a NULL handle). */
+TWOWAY_C_API twoway_handshake_event twoway_handshake_next(const twoway_handshake* hs);
+/* Why it failed (TWOWAY_OK while it has not). */
+TWOWAY_C_API int twoway_handshake_error(const twoway_handshake* hs);
+/* The peer's verified key, from TWOWAY_HS_NEED_VERDICT on; TWOWAY_E_BAD_STATE before. */
+TWOWAY_C_API int twoway_handshake_peer_key(const twoway_handshake* hs, uint8_t out[TWOWAY_KEY_SIZE]);
+/* The account: the one asked for (client: configured; server: from TWOWAY_HS_NEED_VERDICT on; NULL
+ * before). Owned by the handle, valid until it is freed. Printable, but the peer's: escape it. */
+TWOWAY_C_API const char* twoway_handshake_account(const twoway_handshake* hs);
+/* The verdict on TWOWAY_HS_NEED_VERDICT (TWOWAY_E_BAD_STATE at any other time). Client: accept sends
+ * its proof; reject fails the handshake with TWOWAY_E_HOST_KEY_REJECTED, and nothing about the client
+ * was revealed. Server: accept completes; reject sends the generic denial and fails with
+ * TWOWAY_E_AUTH_DENIED; reason (may be NULL) is kept for twoway_handshake_denial_reason, never sent. */
+TWOWAY_C_API int twoway_handshake_accept(twoway_handshake* hs);
+TWOWAY_C_API int twoway_handshake_reject(twoway_handshake* hs, const char* reason);
+/* Server: why the client was refused, for the log only (the reject reason or the error's text); "" if
+ * it was not. Owned by the handle. */
+TWOWAY_C_API const char* twoway_handshake_denial_reason(const twoway_handshake* hs);
+/* Once TWOWAY_HS_COMPLETE: the channel (exactly once; TWOWAY_E_BAD_STATE otherwise). Send the
+ * handshake's remaining output before the channel's. The handshake handle may be freed afterwards. */
+TWOWAY_C_API int twoway_handshake_finish(twoway_handshake* hs, twoway_channel** out);
+
+/* ---- the channel: AEAD records over the byte stream -------------------------------------------- */
+typedef enum twoway_read_kind {
+    TWOWAY_READ_NEED_MORE = 0, /* no complete record: feed more bytes from the transport */
+    TWOWAY_READ_DATA = 1,      /* *n > 0 application bytes were copied */
+    TWOWAY_READ_CLOSED = 2     /* the peer's authenticated close: end of stream (on every later call) */
+} twoway_read_kind;
+
+TWOWAY_C_API void twoway_channel_free(twoway_channel* ch);
+/* Seals len bytes (any size, cut into records) into the output. TWOWAY_E_BAD_STATE after close. */
+TWOWAY_C_API int twoway_channel_send(twoway_channel* ch, const uint8_t* data, size_t len);
+/* Queues the authenticated close; nothing can be sent afterwards. */
+TWOWAY_C_API int twoway_channel_close(twoway_channel* ch);
+TWOWAY_C_API size_t twoway_channel_output_size(const twoway_channel* ch);
+TWOWAY_C_API size_t twoway_channel_output(twoway_channel* ch, uint8_t* buf, size_t cap);
+/* Bytes from the transport. Takes what the receive buffer has room for (*consumed, which may be less
+ * than len: call twoway_channel_read until TWOWAY_READ_NEED_MORE, then feed the rest). */
+TWOWAY_C_API int twoway_channel_feed(twoway_channel* ch, const uint8_t* data, size_t len, size_t* consumed);
+/* Opens buffered records: up to cap application bytes into buf (*n), or says there are none. */
+TWOWAY_C_API int twoway_channel_read(twoway_channel* ch, uint8_t* buf, size_t cap, size_t* n,
+                                     twoway_read_kind* kind);
+/* The transport ended: TWOWAY_OK if the peer's close arrived (or records wait to be read), else
+ * TWOWAY_E_TRUNCATED. */
+TWOWAY_C_API int twoway_channel_end_of_input(twoway_channel* ch);
+/* What the handshake established: the peer's key, the account, the session id (equal on both sides). */
+TWOWAY_C_API int twoway_channel_peer_key(const twoway_channel* ch, uint8_t out[TWOWAY_KEY_SIZE]);
+TWOWAY_C_API const char* twoway_channel_account(const twoway_channel* ch);
+TWOWAY_C_API int twoway_channel_session_id(const twoway_channel* ch, uint8_t out[TWOWAY_SESSION_ID_SIZE]);
+/* Keying material bound to this session (channel binding), equal on both sides for equal arguments:
+ * label 1..245 bytes, context any (may be NULL when context_len is 0), out_len 1..16320. */
+TWOWAY_C_API int twoway_channel_export(const twoway_channel* ch, const char* label, const uint8_t* context,
+                                       size_t context_len, uint8_t* out, size_t out_len);
+
+/* ---- the session protocol, client side (<twoway/session.hpp>) --------------------------------- */
+/* It runs on the channel's plaintext: what twoway_session_output gives goes to twoway_channel_send;
+ * what twoway_channel_read gives goes to twoway_session_feed. */
+typedef struct twoway_session twoway_session;
+
+typedef enum twoway_request_kind {
+    TWOWAY_REQUEST_SHELL = 1,   /* the account's login shell (command must be NULL or empty) */
+    TWOWAY_REQUEST_EXEC = 2,    /* command, run by the account's shell as with ssh */
+    TWOWAY_REQUEST_SERVICE = 3  /* a service the daemon names (command is its name) */
+} twoway_request_kind;
+
+typedef enum twoway_stream_id { TWOWAY_STREAM_IN = 0, TWOWAY_STREAM_OUT = 1, TWOWAY_STREAM_ERR = 2 } twoway_stream_id;
+
+typedef enum twoway_session_event_type {
+    TWOWAY_EV_ACCEPTED = 1,    /* the server started it: send input (twoway_session_send), then EOF */
+    TWOWAY_EV_REJECTED = 2,    /* refused: code (a reject code, 1..5 today) and text; the session is over */
+    TWOWAY_EV_DATA = 3,        /* data, len bytes on stream (out or err); report them consumed */
+    TWOWAY_EV_EOF = 4,         /* nothing more on stream */
+    TWOWAY_EV_WINDOW = 5,      /* the server granted more: twoway_session_send_capacity grew */
+    TWOWAY_EV_EXIT_STATUS = 6, /* code: the command's exit status (above 255: exit with 255) */
+    TWOWAY_EV_EXIT_SIGNAL = 7, /* text: the signal's name ("TERM"); core_dumped */
+    TWOWAY_EV_CLOSED = 8       /* the server closed the session; our CLOSE is queued in reply */
+} twoway_session_event_type;
+
+/* One event. data and text point into the handle and stay valid until the next call on it. */
+typedef struct twoway_session_event {
+    twoway_session_event_type type;
+    twoway_stream_id stream;
+    const uint8_t* data;
+    size_t len;
+    uint32_t code;
+    const char* text; /* "" when there is none; the server's words: escape before showing */
+    int core_dumped;
+} twoway_session_event;
+
+/* Starts a session asking for kind/command; env: NULL or a NULL-terminated array of "NAME=value"
+ * variables to send first (the server decides which it takes). The request is in the output at once. */
+TWOWAY_C_API int twoway_session_start(twoway_request_kind kind, const char* command, const char* const* env,
+                                      twoway_session** out);
+TWOWAY_C_API void twoway_session_free(twoway_session* s);
+/* Plaintext from the channel, any chunking. The events it completes are queued for
+ * twoway_session_next_event. Returns the sticky error once the session failed. */
+TWOWAY_C_API int twoway_session_feed(twoway_session* s, const uint8_t* data, size_t len);
+/* The next queued event into *ev: returns 1, or 0 when none waits. */
+TWOWAY_C_API int twoway_session_next_event(twoway_session* s, twoway_session_event* ev);
+/* Input for the remote (stdin, or the service), after TWOWAY_EV_ACCEPTED: takes at most
+ * twoway_session_send_capacity bytes, *taken says how many (0: wait for TWOWAY_EV_WINDOW or send the
+ * output first). */
+TWOWAY_C_API int twoway_session_send(twoway_session* s, const uint8_t* data, size_t len, size_t* taken);
+TWOWAY_C_API size_t twoway_session_send_capacity(const twoway_session* s);
+/* No more input (once). */
+TWOWAY_C_API int twoway_session_send_eof(twoway_session* s);
+/* The application disposed of n bytes it got on stream (out or err): the server may send that much more. */
+TWOWAY_C_API int twoway_session_consumed(twoway_session* s, twoway_stream_id stream, size_t n);
+/* Ends the session from this side. Not needed after TWOWAY_EV_CLOSED. */
+TWOWAY_C_API int twoway_session_close(twoway_session* s);
+TWOWAY_C_API size_t twoway_session_output_size(const twoway_session* s);
+TWOWAY_C_API size_t twoway_session_output(twoway_session* s, uint8_t* buf, size_t cap);
+/* 1 once nothing more will be sent or received (refused, or both CLOSEs through): send the output,
+ * then close the channel. */
+TWOWAY_C_API int twoway_session_finished(const twoway_session* s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TWOWAY_TWOWAY_H */
