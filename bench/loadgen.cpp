@@ -36,7 +36,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/posix/stream_descriptor.hpp>
@@ -44,10 +43,11 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <twoway/asio_stream.hpp>
 #include <twoway/channel.hpp>
 #include <twoway/handshake.hpp>
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 #include <twoway/session.hpp>
 
 using namespace twoway;
@@ -56,7 +56,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+using twoway::use_nothrow_awaitable;
 
 struct Args {
     std::string mode;
@@ -120,7 +120,7 @@ struct Connection {
     bool sent_since_wait = false;
 
     asio::awaitable<std::error_code> send(std::span<const std::byte> bytes) {
-        auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()), use_tuple);
+        auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()), use_nothrow_awaitable);
         sent_since_wait = true;
         co_return ec;
     }
@@ -131,7 +131,7 @@ struct Connection {
             ++round_trips;
             sent_since_wait = false;
         }
-        auto [ec, n] = co_await socket.async_read_some(asio::buffer(into.data(), into.size()), use_tuple);
+        auto [ec, n] = co_await socket.async_read_some(asio::buffer(into.data(), into.size()), use_nothrow_awaitable);
         co_return std::pair{ec, n};
     }
 };
@@ -143,7 +143,7 @@ struct Connection {
 asio::awaitable<std::error_code> connect_and_handshake(Connection& conn, const Shared& sh, Rng& rng,
                                                        const std::vector<std::byte>* early = nullptr,
                                                        int* first_byte_round_trips = nullptr) {
-    auto [cec] = co_await conn.socket.async_connect(sh.endpoint, use_tuple);
+    auto [cec] = co_await conn.socket.async_connect(sh.endpoint, use_nothrow_awaitable);
     if (cec) co_return cec;
     conn.socket.set_option(tcp::no_delay(true));
     ClientHandshake hs(ClientConfig{*sh.identity, sh.account}, rng);
@@ -368,7 +368,7 @@ int run_hold(const Args& a, const Shared& sh) {
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
         std::array<char, 256> buf{};
         for (;;) {
-            auto [ec, n] = co_await in.async_read_some(asio::buffer(buf), use_tuple);
+            auto [ec, n] = co_await in.async_read_some(asio::buffer(buf), use_nothrow_awaitable);
             if (ec) break;
         }
     }, asio::detached);

@@ -4,7 +4,7 @@
 
 #include <twoway/text.hpp>
 
-#include "text_util.hpp"
+#include <twoway/text.hpp>
 
 namespace twoway_common::config {
 
@@ -20,7 +20,7 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' |
 bool split_args(std::string_view s, std::vector<std::string>& out) {
     std::size_t i = 0;
     while (i < s.size()) {
-        if (text::is_blank(s[i])) {
+        if (twoway::is_blank(s[i])) {
             ++i;
             continue;
         }
@@ -37,7 +37,7 @@ bool split_args(std::string_view s, std::vector<std::string>& out) {
                 } else {
                     arg += c;  // an unrecognised escape stays as written
                 }
-            } else if (quote == 0 && text::is_blank(c)) {
+            } else if (quote == 0 && twoway::is_blank(c)) {
                 break;
             } else if (quote == 0 && (c == '"' || c == '\'')) {
                 quote = c;
@@ -59,7 +59,7 @@ SplitLine split_line(std::string_view line) {
     SplitLine out;
     while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
     std::size_t i = 0;
-    while (i < line.size() && text::is_blank(line[i])) ++i;
+    while (i < line.size() && twoway::is_blank(line[i])) ++i;
     if (i == line.size() || line[i] == '#') return out;
 
     out.kind = SplitLine::Kind::error;
@@ -68,23 +68,23 @@ SplitLine split_line(std::string_view line) {
                     std::to_string(max_line_length) + ")";
         return out;
     }
-    if (text::has_control(line)) {
+    if (twoway::has_control(line)) {
         out.error = "line contains control characters";
         return out;
     }
     // The keyword ends at a blank, '=' or '"', as in OpenSSH's strdelim(); then blanks and at most one '='.
     std::size_t end = i;
-    while (end < line.size() && !text::is_blank(line[end]) && line[end] != '=' && line[end] != '"') ++end;
+    while (end < line.size() && !twoway::is_blank(line[end]) && line[end] != '=' && line[end] != '"') ++end;
     if (end == i) {
         out.error = "missing keyword before " + quoted(line.substr(i, 1));
         return out;
     }
     out.directive.keyword = std::string(line.substr(i, end - i));
     i = end;
-    while (i < line.size() && text::is_blank(line[i])) ++i;
+    while (i < line.size() && twoway::is_blank(line[i])) ++i;
     if (i < line.size() && line[i] == '=') {
         ++i;
-        while (i < line.size() && text::is_blank(line[i])) ++i;
+        while (i < line.size() && twoway::is_blank(line[i])) ++i;
     }
     if (!split_args(line.substr(i), out.directive.args)) {
         out.error = "invalid quotes";
@@ -106,8 +106,8 @@ std::string quote_arg(std::string_view arg) {
     bool bare = !arg.empty() && arg.front() != '#' && arg.front() != '=';
     for (std::size_t i = 0; bare && i < arg.size(); ++i) {
         const char c = arg[i];
-        if (text::is_blank(c) || c == '\'' || c == '"') bare = false;
-        if (c == '\\' && (i + 1 == arg.size() || escapes(arg[i + 1]) || text::is_blank(arg[i + 1]))) bare = false;
+        if (twoway::is_blank(c) || c == '\'' || c == '"') bare = false;
+        if (c == '\\' && (i + 1 == arg.size() || escapes(arg[i + 1]) || twoway::is_blank(arg[i + 1]))) bare = false;
     }
     if (bare) return std::string(arg);
     // Quoted with whichever quote needs fewer escapes: the quote itself, and a backslash only where it
@@ -145,11 +145,11 @@ std::optional<std::uint32_t> parse_time(std::string_view s) noexcept {
     while (i < s.size()) {
         std::size_t end = i;
         while (end < s.size() && s[end] >= '0' && s[end] <= '9') ++end;
-        auto value = text::parse_decimal(s.substr(i, end - i), max);
+        auto value = twoway::parse_decimal(s.substr(i, end - i), max);
         if (!value) return std::nullopt;
         std::uint64_t unit = 1;
         if (end < s.size()) {
-            switch (text::ascii_lower(s[end])) {
+            switch (twoway::ascii_lower(s[end])) {
                 case 's': unit = 1; break;
                 case 'm': unit = 60; break;
                 case 'h': unit = 3600; break;
@@ -168,8 +168,8 @@ std::optional<std::uint32_t> parse_time(std::string_view s) noexcept {
 }
 
 std::optional<bool> parse_yes_no(std::string_view s, bool true_false) noexcept {
-    if (text::iequals(s, "yes") || (true_false && text::iequals(s, "true"))) return true;
-    if (text::iequals(s, "no") || (true_false && text::iequals(s, "false"))) return false;
+    if (twoway::iequals(s, "yes") || (true_false && twoway::iequals(s, "true"))) return true;
+    if (twoway::iequals(s, "no") || (true_false && twoway::iequals(s, "false"))) return false;
     return std::nullopt;
 }
 

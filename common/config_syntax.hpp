@@ -23,7 +23,7 @@ inline constexpr std::size_t max_errors = 100;  // a config with more errors tha
 inline constexpr std::size_t max_args = 256;    // arguments on one line
 
 struct Directive {
-    std::string keyword;  // as written (compare with text::iequals)
+    std::string keyword;  // as written (compare with twoway::iequals)
     std::vector<std::string> args;
 };
 

@@ -2,6 +2,6 @@
 
 namespace twowayd {
 
-awaitable<void> Condition::wait() { (void)co_await timer_.async_wait(nothrow); }
+awaitable<void> Condition::wait() { (void)co_await timer_.async_wait(use_nothrow_awaitable); }
 
 }  // namespace twowayd

@@ -1,5 +1,5 @@
 // Asio vocabulary shared by the daemon's event-driven parts: coroutines whose I/O reports errors as
-// values (as_tuple), and a condition for coroutines of one connection to wait on each other. Everything
+// values (twoway::use_nothrow_awaitable), and a condition for coroutines of one connection to wait on each other. Everything
 // runs on one single-threaded io_context, so no state needs a lock; a coroutine only ever yields at a
 // co_await.
 #pragma once
@@ -9,7 +9,6 @@
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
@@ -26,7 +25,7 @@ using asio::ip::tcp;
 using Transport = twoway::stream<tcp::socket>;
 
 // Completion token: the coroutine gets (error_code, result...) back instead of an exception.
-inline constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+using twoway::use_nothrow_awaitable;
 
 // Wakes every coroutine waiting on it. Waiters re-check their own predicate in a loop:
 //     while (!ready()) co_await changed.wait();

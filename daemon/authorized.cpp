@@ -12,6 +12,8 @@
 #include <memory>
 #include <mutex>
 
+#include <twoway/file.hpp>
+
 #include "log.hpp"
 
 namespace twowayd {
@@ -36,45 +38,6 @@ std::string parent_dir(const std::string& path) {
     if (slash == std::string::npos) return ".";
     if (slash == 0) return "/";
     return path.substr(0, slash);
-}
-
-class Fd {
-public:
-    explicit Fd(int fd) noexcept : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_;
-};
-
-// The whole file, refusing one larger than the library's cap for trust files.
-std::optional<std::string> read_all(int fd, std::size_t size_hint, std::string& problem) {
-    if (size_hint > twoway::max_trust_file_size) {
-        problem = "file is larger than 16 MiB";
-        return std::nullopt;
-    }
-    std::string text;
-    text.reserve(size_hint);
-    char buf[8192];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            problem = errno_text(errno);
-            return std::nullopt;
-        }
-        if (n == 0) return text;
-        if (text.size() + static_cast<std::size_t>(n) > twoway::max_trust_file_size) {
-            problem = "file is larger than 16 MiB";
-            return std::nullopt;
-        }
-        text.append(buf, static_cast<std::size_t>(n));
-    }
 }
 
 // What identifies one version of a file: replaced (inode), rewritten in place (size, times) or not.
@@ -133,7 +96,7 @@ bool resource_shortage(int err) noexcept {
     return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
 }
 
-RevocationDecision check_revoked_key(const twoway::DaemonConfig& config, const twoway::PublicKey& key) {
+RevocationDecision check_revoked_key(const twowayd::DaemonConfig& config, const twoway::PublicKey& key) {
     RevocationDecision out;
     for (const auto& path : config.revoked_keys_files) {
         const auto shared = revocation_list(path);
@@ -174,10 +137,10 @@ std::optional<std::string> secure_path_problem(const std::string& path, const st
     return std::nullopt;
 }
 
-KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Account& account,
+KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Account& account,
                                  const twoway::PublicKey& key) {
     KeyDecision out;
-    auto paths = twoway::authorized_keys_paths(config, twoway::AccountInfo{account.name, account.home, account.uid});
+    auto paths = twowayd::authorized_keys_paths(config, twowayd::AccountInfo{account.name, account.home, account.uid});
     if (!paths) {
         out.refused_files.push_back("cannot expand AuthorizedKeysFile for " + account.name);
         return out;
@@ -192,8 +155,8 @@ KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Accou
             return out;
         }
         for (const auto& path : *paths) {
-            Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-            if (fd.get() < 0) {
+            twoway::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+            if (!fd) {
                 const int err = errno;
                 if (err != ENOENT) {
                     out.refused_files.push_back("Could not open authorized keys '" + path + "': " + errno_text(err));
@@ -217,16 +180,17 @@ KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Accou
                     continue;
                 }
             }
-            // Blocking reads from here on (a FIFO was refused above, so none can stall).
-            const int flags = ::fcntl(fd.get(), F_GETFL);
-            if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
-            std::string problem;
-            auto text = read_all(fd.get(), static_cast<std::size_t>(st.st_size), problem);
-            if (!text) {
+            // The file checked above, through the descriptor that was checked: read_fd reads it blocking
+            // (a FIFO was refused above, so none can stall), under the library's cap for trust files.
+            auto file = twoway::read_fd(fd.get(), twoway::max_trust_file_size);
+            if (!file) {
+                const std::string problem = file.error() == twoway::errc::length_too_large ? "file is larger than 16 MiB"
+                                            : file.error() == twoway::errc::invalid_argument ? "not a regular file"
+                                                                                             : file.error().message();
                 out.refused_files.push_back("Could not read authorized keys '" + path + "': " + problem);
                 continue;
             }
-            files.push_back(twoway::parse_authorized_keys(path, *text));
+            files.push_back(twoway::parse_authorized_keys(path, file->text));
         }
     }
     for (const auto& f : files) {

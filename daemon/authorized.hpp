@@ -28,7 +28,7 @@ struct KeyDecision {
     bool server_fault = false;
 };
 
-[[nodiscard]] KeyDecision check_authorized_key(const twoway::DaemonConfig& config, const Account& account,
+[[nodiscard]] KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Account& account,
                                                const twoway::PublicKey& key);
 
 // RevokedKeys: is this key listed in one of the revocation files, for every account? The files
@@ -46,7 +46,7 @@ struct RevocationDecision {
 // EMFILE, ENFILE, ENOMEM, ENOBUFS: the daemon ran short, whatever the file says.
 [[nodiscard]] bool resource_shortage(int err) noexcept;
 
-[[nodiscard]] RevocationDecision check_revoked_key(const twoway::DaemonConfig& config, const twoway::PublicKey& key);
+[[nodiscard]] RevocationDecision check_revoked_key(const twowayd::DaemonConfig& config, const twoway::PublicKey& key);
 
 // sshd's auth_secure_path: the file (already opened; st is its fstat) must be a regular file owned by
 // root or uid and not writable by group or others, and so must every directory above it up to the

@@ -162,19 +162,6 @@ void close_fd(int& fd) {
 
 }  // namespace
 
-OwnedFd& OwnedFd::operator=(OwnedFd&& o) noexcept {
-    if (this != &o) {
-        reset();
-        fd_ = o.release();
-    }
-    return *this;
-}
-
-void OwnedFd::reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-}
-
 std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& failure) {
     const Account& account = *req.account;
     std::vector<std::string> argv = req.argv;
@@ -201,7 +188,7 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
         failure = {SpawnError::start_failed, "pipe: " + errno_text(errno)};
         return std::nullopt;
     }
-    out.report_fd = OwnedFd(report[0]);
+    out.report_fd = twoway::UniqueFd(report[0]);
     plan.report_fd = report[1];
 
     int in[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
@@ -278,11 +265,11 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
     close_fd(outp[1]);
     close_fd(errp[1]);
     if (req.pty) {
-        out.pty_master = OwnedFd(master);
+        out.pty_master = twoway::UniqueFd(master);
     } else {
-        out.stdin_fd = OwnedFd(in[1]);
-        out.stdout_fd = OwnedFd(outp[0]);
-        out.stderr_fd = OwnedFd(errp[0]);
+        out.stdin_fd = twoway::UniqueFd(in[1]);
+        out.stdout_fd = twoway::UniqueFd(outp[0]);
+        out.stderr_fd = twoway::UniqueFd(errp[0]);
     }
     return out;
 }

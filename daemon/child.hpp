@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <twoway/file.hpp>
 #include <twoway/session.hpp>
 
 #include "account.hpp"
@@ -29,34 +30,13 @@ struct SpawnRequest {
     std::string tty_variable;              // with a PTY: also set NAME=/dev/pts/N (TWOWAY_TTY)
 };
 
-// A file descriptor we own (closed on destruction unless released).
-class OwnedFd {
-public:
-    OwnedFd() = default;
-    explicit OwnedFd(int fd) noexcept : fd_(fd) {}
-    OwnedFd(OwnedFd&& o) noexcept : fd_(o.release()) {}
-    OwnedFd& operator=(OwnedFd&& o) noexcept;
-    ~OwnedFd() { reset(); }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    [[nodiscard]] int release() noexcept {
-        const int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-    void reset() noexcept;
-    explicit operator bool() const noexcept { return fd_ >= 0; }
-
-private:
-    int fd_ = -1;
-};
-
 struct SpawnedChild {
     pid_t pid = -1;
-    OwnedFd pty_master;  // PTY sessions: read output, write input, TIOCSWINSZ
-    OwnedFd stdin_fd;    // pipe sessions: our ends
-    OwnedFd stdout_fd;
-    OwnedFd stderr_fd;
-    OwnedFd report_fd;   // end of file once the program runs; else a SpawnFailure
+    twoway::UniqueFd pty_master;  // PTY sessions: read output, write input, TIOCSWINSZ
+    twoway::UniqueFd stdin_fd;    // pipe sessions: our ends
+    twoway::UniqueFd stdout_fd;
+    twoway::UniqueFd stderr_fd;
+    twoway::UniqueFd report_fd;   // end of file once the program runs; else a SpawnFailure
     std::string tty;     // the PTY's slave name ("/dev/pts/3")
 };
 

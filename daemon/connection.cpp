@@ -118,7 +118,7 @@ awaitable<void> Connection::run() {
     // once, before the next accept, so that the connection already ranks above the newcomers that might
     // shed it (StartupTable).
     std::error_code ec;
-    if (socket().available(ec) == 0) (void)co_await socket().async_wait(tcp::socket::wait_read, nothrow);
+    if (socket().available(ec) == 0) (void)co_await socket().async_wait(tcp::socket::wait_read, use_nothrow_awaitable);
     const bool authenticated = co_await handshake();
     grace_.cancel();
     if (!authenticated) co_return;
@@ -194,7 +194,7 @@ twoway::StreamServerConfig Connection::stream_config() {
 }
 
 awaitable<bool> Connection::handshake() {
-    auto [ec] = co_await transport_->async_handshake(nothrow);
+    auto [ec] = co_await transport_->async_handshake(use_nothrow_awaitable);
     if (!ec) co_return account_.has_value();
     if (ec == twoway::errc::preauth_limit) {
         // Whatever arrived did not make a handshake that wants no more input.
@@ -290,7 +290,7 @@ awaitable<std::error_code> Connection::drain_then_close(std::optional<std::chron
     std::array<std::byte, 512> sink{};
     std::error_code ended;
     for (;;) {
-        auto [rec, n] = co_await socket().async_read_some(asio::buffer(sink), nothrow);
+        auto [rec, n] = co_await socket().async_read_some(asio::buffer(sink), use_nothrow_awaitable);
         if (rec) {
             ended = rec;
             break;

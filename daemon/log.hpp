@@ -13,7 +13,7 @@
 
 namespace twowayd {
 
-using twoway::LogLevel;
+using twowayd::LogLevel;
 
 enum class LogSink { stderr_sink, syslog_sink };
 

@@ -27,7 +27,7 @@ namespace {
 using namespace twowayd;
 
 struct Flags {
-    std::string config_path{twoway::default_daemon_config_path};
+    std::string config_path{twowayd::default_daemon_config_path};
     std::vector<int> ports;
     std::vector<std::string> host_keys;
     bool no_detach = false;
@@ -105,7 +105,7 @@ int run(const Flags& flags) {
         for (const auto& p : loaded.problems) std::fprintf(stderr, "%s\n", p.c_str());
         for (const auto& w : loaded.warnings) std::fprintf(stderr, "%s\n", w.c_str());
         if (flags.extended_test && loaded.settings) {
-            const std::string text = twoway::format_daemon_config(loaded.settings->config);
+            const std::string text = twowayd::format_daemon_config(loaded.settings->config);
             std::fwrite(text.data(), 1, text.size(), stdout);
         }
         return loaded.settings && loaded.warnings.empty() ? 0 : 1;

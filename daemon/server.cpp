@@ -78,7 +78,7 @@ Peer peer_of(const tcp::socket& s, std::error_code& ec) {
 }
 
 // The connection's source for the limits; nothing if the address cannot be read.
-std::optional<Source> source_of(const tcp::socket& s, const twoway::DaemonConfig& config) {
+std::optional<Source> source_of(const tcp::socket& s, const twowayd::DaemonConfig& config) {
     std::error_code ec;
     const auto remote = s.remote_endpoint(ec);
     if (ec) return std::nullopt;
@@ -95,7 +95,7 @@ std::optional<Source> source_of(const tcp::socket& s, const twoway::DaemonConfig
         src.address.v6 = true;
         std::copy(b.begin(), b.end(), src.address.bytes.begin());
     }
-    src.key = twoway::source_key(src.address, config.per_source_net_block_v4, config.per_source_net_block_v6);
+    src.key = twowayd::source_key(src.address, config.per_source_net_block_v4, config.per_source_net_block_v6);
     src.group = fairness_key(src.address, config.per_source_net_block_v4, config.per_source_net_block_v6);
     return src;
 }
@@ -120,7 +120,7 @@ Server::~Server() = default;
 
 twoway::Rng& Server::rng() noexcept { return twoway::system_rng(); }
 
-void Server::bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& into) {
+void Server::bind_endpoint(const twowayd::Endpoint& e, std::vector<Listener>& into) {
     std::error_code ec;
     tcp::resolver resolver(io_);
     auto results = resolver.resolve(e.host, std::to_string(e.port),
@@ -152,7 +152,7 @@ void Server::bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& int
 }
 
 bool Server::listen() {
-    for (const auto& e : twoway::listen_endpoints(settings_->config)) bind_endpoint(e, listeners_);
+    for (const auto& e : twowayd::listen_endpoints(settings_->config)) bind_endpoint(e, listeners_);
     if (listeners_.empty()) {
         log_fatal("Cannot bind any address.");
         return false;
@@ -183,7 +183,7 @@ void Server::start() {
 
 awaitable<void> Server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
     for (;;) {
-        auto [ec, socket] = co_await acceptor->async_accept(nothrow);
+        auto [ec, socket] = co_await acceptor->async_accept(use_nothrow_awaitable);
         if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
         if (!ec) {
             on_accept(std::move(socket));
@@ -208,7 +208,7 @@ awaitable<void> Server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
             // Out of descriptors (with no spare) or of kernel memory: pause instead of spinning on the
             // same error, as sshd does.
             asio::steady_timer pause(io_, accept_pause);
-            (void)co_await pause.async_wait(nothrow);
+            (void)co_await pause.async_wait(use_nothrow_awaitable);
         }
     }
 }
@@ -432,7 +432,7 @@ void Server::watch_child(pid_t pid, std::function<void(int)> on_exit) { children
 
 awaitable<void> Server::child_loop() {
     for (;;) {
-        auto [ec, sig] = co_await child_signals_.async_wait(nothrow);
+        auto [ec, sig] = co_await child_signals_.async_wait(use_nothrow_awaitable);
         if (ec) co_return;
         reap();
     }
@@ -453,7 +453,7 @@ void Server::reap() {
 
 awaitable<void> Server::signal_loop() {
     for (;;) {
-        auto [ec, sig] = co_await signals_.async_wait(nothrow);
+        auto [ec, sig] = co_await signals_.async_wait(use_nothrow_awaitable);
         if (ec) co_return;
         if (sig == SIGHUP) {
             if (!terminating_) reload();
@@ -478,7 +478,7 @@ void Server::reload() {
     penalties_.configure(settings_->config.penalties, settings_->config.penalty_exempt);
 
     // Keep the listeners whose endpoint is still configured, close the others, bind the new ones.
-    const auto wanted = twoway::listen_endpoints(settings_->config);
+    const auto wanted = twowayd::listen_endpoints(settings_->config);
     std::vector<Listener> kept;
     for (auto& l : listeners_) {
         bool still = false;

@@ -99,11 +99,11 @@ public:
 
 private:
     struct Listener {
-        twoway::Endpoint configured;  // as the config (or -p) names it; the key for reloads
+        twowayd::Endpoint configured;  // as the config (or -p) names it; the key for reloads
         std::shared_ptr<tcp::acceptor> acceptor;
     };
 
-    void bind_endpoint(const twoway::Endpoint& e, std::vector<Listener>& into);
+    void bind_endpoint(const twowayd::Endpoint& e, std::vector<Listener>& into);
     awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor);
     void on_accept(tcp::socket socket);
     void log_accept_failure(const std::error_code& ec, bool closed);

@@ -162,7 +162,7 @@ awaitable<void> Session::read_loop() {
     // read delivers them. Plaintext is handed to the protocol as a view into the stream's buffer (no
     // copy, no read buffer of our own for an idle session), before anything else touches the stream.
     while (!stopped()) {
-        auto [ec, plain] = co_await transport_->async_read_view(std::numeric_limits<std::size_t>::max(), nothrow);
+        auto [ec, plain] = co_await transport_->async_read_view(std::numeric_limits<std::size_t>::max(), use_nothrow_awaitable);
         if (!plain.empty() && !deliver(plain)) co_return;
         if (ec) {
             if (stopped()) co_return;
@@ -248,11 +248,11 @@ awaitable<void> Session::write_loop() {
         if (close_now) {
             // The last batch and the channel's close record in one write: one segment, one turn less
             // for the client.
-            auto [wec, n] = co_await transport_->async_write_last(asio::buffer(plain), nothrow);
+            auto [wec, n] = co_await transport_->async_write_last(asio::buffer(plain), use_nothrow_awaitable);
             ec = wec;
         } else if (!plain.empty()) {
             // The stream seals and writes it all (a few records per write) before resuming us.
-            auto [wec, n] = co_await asio::async_write(*transport_, asio::buffer(plain), nothrow);
+            auto [wec, n] = co_await asio::async_write(*transport_, asio::buffer(plain), use_nothrow_awaitable);
             ec = wec;
         }
         in_flight_ = 0;

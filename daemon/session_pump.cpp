@@ -68,7 +68,7 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
         }
         if (buf.empty()) {
             // A failed wait (cancelled, closed) falls through: the read below reports it.
-            (void)co_await from.async_wait(Source::wait_read, nothrow);
+            (void)co_await from.async_wait(Source::wait_read, use_nothrow_awaitable);
             // Cut after the shell exited: the read would only wait again (the terminal is still open).
             if (term != nullptr && term->read == Terminal::Read::cut) break;
         }
@@ -76,7 +76,7 @@ awaitable<void> Session::pump_out(Source& from, Stream to) {
         // read (resize() writes every byte of it: a large buffer for small reads would cost its pages).
         const std::size_t want = std::min(read_chunk, std::max<std::size_t>(output_room(to), 1));
         if (buf.size() < want) buf.resize(want);
-        auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), want), nothrow);
+        auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), want), use_nothrow_awaitable);
         if (term != nullptr) {
             term->read = Terminal::Read::idle;
             term->drain.cancel();
@@ -124,7 +124,7 @@ awaitable<void> Session::pump_in(Sink& to) {
             break;
         }
         const auto front = input_.front();
-        auto [ec, n] = co_await to.async_write_some(asio::buffer(front.data(), front.size()), nothrow);
+        auto [ec, n] = co_await to.async_write_some(asio::buffer(front.data(), front.size()), use_nothrow_awaitable);
         if (stopped() || input_.dead()) break;  // the input may have been discarded meanwhile
         if (ec) {
             // The child closed its input (or exited): the rest can never be delivered. Keep granting

@@ -117,7 +117,7 @@ awaitable<void> Session::start_process(const ts::Request& req) {
     std::vector<unsigned char> said;
     std::array<unsigned char, 64> buf{};
     for (;;) {
-        auto [ec, n] = co_await report.async_read_some(asio::buffer(buf), nothrow);
+        auto [ec, n] = co_await report.async_read_some(asio::buffer(buf), use_nothrow_awaitable);
         said.insert(said.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
         if (ec || said.size() > buf.size()) break;
     }
@@ -182,13 +182,13 @@ awaitable<void> Session::start_service(const ts::Request& req) {
     } else {
         // A host name: Asio resolves it on its own background thread, so the loop never blocks on DNS.
         auto& resolver = svc.resolver.emplace(ex);
-        auto [rec, results] = co_await resolver.async_resolve(spec->host, std::to_string(spec->port), nothrow);
+        auto [rec, results] = co_await resolver.async_resolve(spec->host, std::to_string(spec->port), use_nothrow_awaitable);
         ec = rec;
         for (const auto& r : results) endpoints.push_back(r.endpoint());
         svc.resolver.reset();
     }
     if (!ec && !stopped()) {
-        auto [cec, ep] = co_await asio::async_connect(svc.socket, endpoints, nothrow);
+        auto [cec, ep] = co_await asio::async_connect(svc.socket, endpoints, use_nothrow_awaitable);
         ec = cec;
     }
     svc.connect_timer.cancel();

@@ -4,8 +4,8 @@
 
 #include <cstdio>
 
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 #include <twoway/trust.hpp>
 
 namespace twowayd {
@@ -37,7 +37,7 @@ std::string host_key_problem(const std::string& path, std::error_code ec) {
 
 }  // namespace
 
-const twoway::ServiceSpec* Settings::find_service(std::string_view name) const {
+const twowayd::ServiceSpec* Settings::find_service(std::string_view name) const {
     for (const auto& s : config.services) {
         if (s.name == name) return &s;
     }
@@ -50,7 +50,7 @@ std::string key_fingerprint_text(const twoway::PublicKey& key) {
 
 LoadResult load_settings(const std::string& config_path, const Overrides& overrides) {
     LoadResult out;
-    auto parsed = twoway::load_daemon_config(config_path);
+    auto parsed = twowayd::load_daemon_config(config_path);
     for (const auto& d : parsed.errors) out.problems.push_back(d.text());
 
     auto settings = std::make_shared<Settings>();

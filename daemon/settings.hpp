@@ -29,13 +29,13 @@ struct HostKey {
 
 struct Settings {
     std::string config_path;
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     // Every HostKey that loaded, in order. The handshake presents one identity, so the first is the
     // one in use; the others are checked (so -t reports them) and logged as unused.
     std::vector<HostKey> host_keys;
 
     [[nodiscard]] const twoway::PrivateKey& host_key() const { return host_keys.front().key; }
-    [[nodiscard]] const twoway::ServiceSpec* find_service(std::string_view name) const;
+    [[nodiscard]] const twowayd::ServiceSpec* find_service(std::string_view name) const;
 };
 
 struct LoadResult {

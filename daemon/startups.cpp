@@ -4,8 +4,8 @@
 
 namespace twowayd {
 
-std::string fairness_key(const twoway::IpAddress& address, std::uint32_t bits4, std::uint32_t bits6) {
-    return twoway::source_key(address, bits4, std::min<std::uint32_t>(bits6, 64));
+std::string fairness_key(const twowayd::IpAddress& address, std::uint32_t bits4, std::uint32_t bits6) {
+    return twowayd::source_key(address, bits4, std::min<std::uint32_t>(bits6, 64));
 }
 
 bool StartupTable::Bucket::empty() const noexcept {
@@ -239,7 +239,7 @@ std::string_view penalty_reason(PenaltyKind kind) noexcept {
     return "penalty";
 }
 
-void PenaltyBox::configure(const twoway::PenaltyConfig& config, std::vector<twoway::AddressBlock> exempt) {
+void PenaltyBox::configure(const twowayd::PenaltyConfig& config, std::vector<twowayd::AddressBlock> exempt) {
     config_ = config;
     exempt_ = std::move(exempt);
     if (!config_.enabled) {
@@ -251,7 +251,7 @@ void PenaltyBox::configure(const twoway::PenaltyConfig& config, std::vector<twow
     trim(true, 0);
 }
 
-bool PenaltyBox::exempt(const twoway::IpAddress& address) const noexcept {
+bool PenaltyBox::exempt(const twowayd::IpAddress& address) const noexcept {
     for (const auto& block : exempt_) {
         if (block.contains(address)) return true;
     }
@@ -285,7 +285,7 @@ void PenaltyBox::trim(bool v6, std::size_t room_for) {
     while (!order.empty() && order.size() + room_for > cap) erase(order, order.begin());
 }
 
-std::optional<PenaltyBox::Activation> PenaltyBox::penalise(const twoway::IpAddress& address, const std::string& source,
+std::optional<PenaltyBox::Activation> PenaltyBox::penalise(const twowayd::IpAddress& address, const std::string& source,
                                                            PenaltyKind kind, SteadyTime now) {
     if (!config_.enabled || exempt(address)) return std::nullopt;
     const auto seconds = seconds_for(kind);
@@ -317,7 +317,7 @@ std::optional<PenaltyBox::Activation> PenaltyBox::penalise(const twoway::IpAddre
     return Activation{std::chrono::duration_cast<std::chrono::seconds>(e.expiry - now)};
 }
 
-std::optional<PenaltyKind> PenaltyBox::refused(const twoway::IpAddress& address, const std::string& source,
+std::optional<PenaltyKind> PenaltyBox::refused(const twowayd::IpAddress& address, const std::string& source,
                                                SteadyTime now) {
     if (!config_.enabled || entries_.empty()) return std::nullopt;
     expire(now);

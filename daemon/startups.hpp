@@ -58,7 +58,7 @@ enum class Progress : std::uint8_t {
 // PerSourceNetBlockSize groups it under (for PerSourceMaxStartups and the penalties) and the group its
 // fair share of a full table is counted in (fairness_key: the same, but an IPv6 group is at most a /64).
 struct Source {
-    twoway::IpAddress address;
+    twowayd::IpAddress address;
     std::string key;
     std::string group;
 };
@@ -66,7 +66,7 @@ struct Source {
 // The group a full table's fair shares are counted in: the source's block (PerSourceNetBlockSize), but
 // for IPv6 never narrower than a /64, since one host (one SLAAC or DHCPv6 customer, one cloud VM) is
 // routinely given a whole /64 and can pick a new address in it for every connection.
-[[nodiscard]] std::string fairness_key(const twoway::IpAddress& address, std::uint32_t bits4, std::uint32_t bits6);
+[[nodiscard]] std::string fairness_key(const twowayd::IpAddress& address, std::uint32_t bits4, std::uint32_t bits6);
 
 // How long a step of progress keeps its rank. A connection whose last step is older than this ranks as
 // one that has made none (at the time of that step), so that a connection that answered long ago and
@@ -248,25 +248,25 @@ enum class PenaltyKind { authfail, noauth, grace_exceeded };
 class PenaltyBox {
 public:
     PenaltyBox() = default;
-    PenaltyBox(const twoway::PenaltyConfig& config, std::vector<twoway::AddressBlock> exempt) {
+    PenaltyBox(const twowayd::PenaltyConfig& config, std::vector<twowayd::AddressBlock> exempt) {
         configure(config, std::move(exempt));
     }
 
     // New settings (SIGHUP): entries stay (trimmed to the new table size); disabling forgets them all.
-    void configure(const twoway::PenaltyConfig& config, std::vector<twoway::AddressBlock> exempt);
+    void configure(const twowayd::PenaltyConfig& config, std::vector<twowayd::AddressBlock> exempt);
 
-    [[nodiscard]] bool exempt(const twoway::IpAddress& address) const noexcept;
+    [[nodiscard]] bool exempt(const twowayd::IpAddress& address) const noexcept;
 
     struct Activation {
         std::chrono::seconds refused_for{0};  // time left on the penalty
     };
     // Records an event for the source; returns the activation when this event made the penalty active
     // (log it once), nothing otherwise (accruing, already active, exempt or disabled).
-    std::optional<Activation> penalise(const twoway::IpAddress& address, const std::string& source, PenaltyKind kind,
+    std::optional<Activation> penalise(const twowayd::IpAddress& address, const std::string& source, PenaltyKind kind,
                                        SteadyTime now);
 
     // The reason the source is refused now, if it is; expires stale entries first.
-    [[nodiscard]] std::optional<PenaltyKind> refused(const twoway::IpAddress& address, const std::string& source,
+    [[nodiscard]] std::optional<PenaltyKind> refused(const twowayd::IpAddress& address, const std::string& source,
                                                      SteadyTime now);
 
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
@@ -286,8 +286,8 @@ private:
     void erase(Order& order, Order::iterator it);
     [[nodiscard]] std::uint32_t seconds_for(PenaltyKind kind) const noexcept;
 
-    twoway::PenaltyConfig config_;
-    std::vector<twoway::AddressBlock> exempt_;
+    twowayd::PenaltyConfig config_;
+    std::vector<twowayd::AddressBlock> exempt_;
     std::unordered_map<std::string, Entry> entries_;
     std::array<Order, 2> order_;  // [0] IPv4, [1] IPv6
 };

@@ -19,21 +19,20 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <twoway/asio_stream.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include "example_keys.hpp"
 
 using asio::ip::tcp;
 namespace {
 
-constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+using twoway::use_nothrow_awaitable;
 
 struct Outcome {
     std::error_code error;  // first failure
@@ -53,9 +52,9 @@ std::vector<char> read_stdin() {
 }
 
 asio::awaitable<void> send_all(twoway::stream<tcp::socket>& s, const std::vector<char>& data, Outcome& out) {
-    auto [wec, n] = co_await asio::async_write(s, asio::buffer(data), as_tuple);
+    auto [wec, n] = co_await asio::async_write(s, asio::buffer(data), use_nothrow_awaitable);
     std::error_code ec = wec;
-    if (!ec) std::tie(ec) = co_await s.async_shutdown(as_tuple);
+    if (!ec) std::tie(ec) = co_await s.async_shutdown(use_nothrow_awaitable);
     if (ec && !out.error) {
         out.error = ec;
         out.where = "write";
@@ -65,12 +64,12 @@ asio::awaitable<void> send_all(twoway::stream<tcp::socket>& s, const std::vector
 asio::awaitable<void> run(twoway::stream<tcp::socket>& s, unsigned short port, const std::vector<char>& data,
                           Outcome& out) {
     auto [cec] = co_await s.next_layer().async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                                                        as_tuple);
+                                                        use_nothrow_awaitable);
     if (cec) {
         out = {cec, "connect", 0};
         co_return;
     }
-    auto [hec] = co_await s.async_handshake(as_tuple);
+    auto [hec] = co_await s.async_handshake(use_nothrow_awaitable);
     if (hec) {
         out = {hec, "handshake", 0};
         co_return;
@@ -79,7 +78,7 @@ asio::awaitable<void> run(twoway::stream<tcp::socket>& s, unsigned short port, c
     asio::co_spawn(s.get_executor(), send_all(s, data, out), asio::detached);
     std::vector<char> buf(64 * 1024);
     for (;;) {
-        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), as_tuple);
+        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), use_nothrow_awaitable);
         if (ec == asio::error::eof) co_return;  // the server's authenticated close: a clean end
         if (ec) {
             if (!out.error) out = {ec, "read", out.received};

@@ -17,7 +17,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
@@ -26,14 +25,14 @@
 #include <asio/write.hpp>
 
 #include <twoway/asio_stream.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include "example_keys.hpp"
 
 using asio::ip::tcp;
 namespace {
 
-constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+using twoway::use_nothrow_awaitable;
 constexpr auto handshake_deadline = std::chrono::seconds(10);
 
 struct Server {
@@ -60,7 +59,7 @@ asio::awaitable<void> serve(tcp::socket socket, const Server& server) {
     deadline.async_wait([&s](std::error_code ec) {
         if (!ec) s.lowest_layer().close(ec);
     });
-    auto [hs_ec] = co_await s.async_handshake(as_tuple);
+    auto [hs_ec] = co_await s.async_handshake(use_nothrow_awaitable);
     deadline.cancel();
     if (hs_ec) {
         // denial_reason() says why a client was refused (for this log only; the client learns nothing).
@@ -77,28 +76,28 @@ asio::awaitable<void> serve(tcp::socket socket, const Server& server) {
     std::vector<std::byte> buf(64 * 1024);
     std::size_t total = 0;
     for (;;) {
-        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), as_tuple);
+        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), use_nothrow_awaitable);
         if (ec == asio::error::eof) break;  // the client's authenticated close: answer with ours
         if (ec) {
             std::printf("connection from %s failed: %s\n", peer.c_str(), ec.message().c_str());
             std::fflush(stdout);
             co_return;
         }
-        auto [wec, w] = co_await asio::async_write(s, asio::buffer(buf.data(), n), as_tuple);
+        auto [wec, w] = co_await asio::async_write(s, asio::buffer(buf.data(), n), use_nothrow_awaitable);
         if (wec) {
             std::printf("connection from %s failed: %s\n", peer.c_str(), wec.message().c_str());
             co_return;
         }
         total += w;
     }
-    auto [sec] = co_await s.async_shutdown(as_tuple);
+    auto [sec] = co_await s.async_shutdown(use_nothrow_awaitable);
     std::printf("closed %s after echoing %zu bytes%s\n", peer.c_str(), total, sec ? " (close not sent)" : "");
     std::fflush(stdout);
 }
 
 asio::awaitable<void> listen(tcp::acceptor& acceptor, const Server& server) {
     for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(as_tuple);
+        auto [ec, socket] = co_await acceptor.async_accept(use_nothrow_awaitable);
         if (ec == asio::error::operation_aborted) co_return;
         if (ec) continue;  // e.g. a connection reset before accept: keep serving
         asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), server), asio::detached);

@@ -12,8 +12,7 @@
 #include <vector>
 
 #include <twoway/key.hpp>
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
 #include <twoway/random.hpp>
 
 namespace example {

@@ -30,14 +30,13 @@
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <twoway/asio_stream.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/session.hpp>
 
 #include "example_keys.hpp"
@@ -47,7 +46,7 @@ namespace ts = twoway::session;
 
 namespace {
 
-constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+using twoway::use_nothrow_awaitable;
 constexpr int failure = 255;  // OpenSSH's code for "ssh itself failed"
 
 struct Target {
@@ -124,11 +123,11 @@ bool handle(ts::SessionClient& sc, ts::Event& ev, Outcome& o) {
 
 asio::awaitable<void> run(twoway::stream<tcp::socket>& s, const Target& t, const ts::Request& request, Outcome& o) {
     tcp::resolver resolver(s.get_executor());
-    auto [rec, endpoints] = co_await resolver.async_resolve(t.host, std::to_string(t.port), as_tuple);
+    auto [rec, endpoints] = co_await resolver.async_resolve(t.host, std::to_string(t.port), use_nothrow_awaitable);
     if (rec) co_return o.fail(t.host, rec);
-    auto [cec, ep] = co_await asio::async_connect(s.next_layer(), endpoints, as_tuple);
+    auto [cec, ep] = co_await asio::async_connect(s.next_layer(), endpoints, use_nothrow_awaitable);
     if (cec) co_return o.fail("connect to " + t.host + " port " + std::to_string(t.port), cec);
-    if (auto [hec] = co_await s.async_handshake(as_tuple); hec) {
+    if (auto [hec] = co_await s.async_handshake(use_nothrow_awaitable); hec) {
         if (hec == twoway::errc::host_key_rejected) {
             o.error = "Host key verification failed: the server's key is not the one in " + t.host_key_path;
         } else if (hec == twoway::errc::auth_denied) {
@@ -148,12 +147,12 @@ asio::awaitable<void> run(twoway::stream<tcp::socket>& s, const Target& t, const
     for (bool going = true;;) {
         sc->take_output(out);
         if (!out.empty()) {
-            if (auto [wec, n] = co_await asio::async_write(s, asio::buffer(out), as_tuple); wec) {
+            if (auto [wec, n] = co_await asio::async_write(s, asio::buffer(out), use_nothrow_awaitable); wec) {
                 co_return o.fail("write", wec);
             }
         }
         if (sc->finished() || !going) break;
-        auto [ec, n] = co_await s.async_read_some(asio::buffer(in), as_tuple);
+        auto [ec, n] = co_await s.async_read_some(asio::buffer(in), use_nothrow_awaitable);
         if (ec == asio::error::eof) {
             // The server's authenticated close, but the session had not ended: no exit status.
             o.error = "the server closed the connection before the command ended";
@@ -167,7 +166,7 @@ asio::awaitable<void> run(twoway::stream<tcp::socket>& s, const Target& t, const
         }
     }
     // Both CLOSEs are through (or the server refused): end the channel with its authenticated close.
-    auto [sec] = co_await s.async_shutdown(as_tuple);
+    auto [sec] = co_await s.async_shutdown(use_nothrow_awaitable);
     if (sec && o.error.empty() && !o.exit_code) o.fail("shutdown", sec);
     if (o.error.empty() && !o.exit_code) o.error = "the session ended without an exit status";
 }

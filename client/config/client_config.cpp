@@ -8,13 +8,12 @@
 #include <twoway/trust.hpp>
 
 #include "config_syntax.hpp"
-#include "text_util.hpp"
+#include <twoway/text.hpp>
 
 namespace twoway_client {
 
 // The programs' config lexer and text helpers (common/), shared with twowayd's parser.
 namespace config = twoway_common::config;
-namespace text = twoway_common::text;
 using twoway::Location;
 using twoway::TextLines;
 
@@ -48,7 +47,7 @@ constexpr std::string_view path_tokens = "dhpru";
 
 const Keyword* find_keyword(std::string_view word) {
     for (const auto& k : keywords) {
-        if (text::iequals(k.name, word)) return &k;
+        if (twoway::iequals(k.name, word)) return &k;
     }
     return nullptr;
 }
@@ -77,7 +76,7 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             return {};
         }
         case ClientKeyword::port: {
-            auto p = text::parse_port(arg);
+            auto p = twoway::parse_port(arg);
             if (!p) return name + ": bad port number " + twoway::quoted(arg) + " (expected 1-65535)";
             out.number = *p;
             return {};
@@ -93,13 +92,13 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             out.text = arg;
             return {};
         case ClientKeyword::strict_host_key_checking:
-            if (text::iequals(arg, "yes") || text::iequals(arg, "true")) {
+            if (twoway::iequals(arg, "yes") || twoway::iequals(arg, "true")) {
                 out.strict = StrictHostKeyChecking::yes;
-            } else if (text::iequals(arg, "no") || text::iequals(arg, "false") || text::iequals(arg, "off")) {
+            } else if (twoway::iequals(arg, "no") || twoway::iequals(arg, "false") || twoway::iequals(arg, "off")) {
                 out.strict = StrictHostKeyChecking::no;
-            } else if (text::iequals(arg, "ask")) {
+            } else if (twoway::iequals(arg, "ask")) {
                 out.strict = StrictHostKeyChecking::ask;
-            } else if (text::iequals(arg, "accept-new")) {
+            } else if (twoway::iequals(arg, "accept-new")) {
                 out.strict = StrictHostKeyChecking::accept_new;
             } else {
                 return name + ": unsupported option " + twoway::quoted(arg) +
@@ -229,7 +228,7 @@ void Parser::host(const std::vector<std::string>& args) {
                 if (!bad) error("Host: too many patterns (limit " + std::to_string(max_patterns) + ")");
                 bad = true;
             } else {
-                p.pattern = text::ascii_lower(piece);
+                p.pattern = twoway::ascii_lower(piece);
                 block.patterns.push_back(std::move(p));
             }
             if (comma == std::string_view::npos) break;

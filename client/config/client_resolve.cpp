@@ -8,12 +8,11 @@
 #include <twoway/trust.hpp>
 
 #include "config_syntax.hpp"
-#include "text_util.hpp"
+#include <twoway/text.hpp>
 
 namespace twoway_client {
 
 namespace config = twoway_common::config;
-namespace text = twoway_common::text;
 
 namespace {
 
@@ -79,10 +78,10 @@ std::string expand_path(std::string_view path, const ClientContext& context, std
 }  // namespace
 
 bool host_matches(std::span<const HostPattern> patterns, std::string_view host) {
-    const std::string name = text::ascii_lower(host);
+    const std::string name = twoway::ascii_lower(host);
     bool positive = false;
     for (const auto& p : patterns) {
-        if (!twoway::match_pattern(text::ascii_lower(p.pattern), name)) continue;
+        if (!twoway::match_pattern(twoway::ascii_lower(p.pattern), name)) continue;
         if (p.negated) return false;  // a negated match voids the whole Host line
         positive = true;
     }
@@ -92,7 +91,7 @@ bool host_matches(std::span<const HostPattern> patterns, std::string_view host) 
 ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_alias, const ParsedClientConfig& cli_overrides,
                        const ClientContext& context) {
     ClientSettings out;
-    out.host_alias = text::ascii_lower(host_alias);
+    out.host_alias = twoway::ascii_lower(host_alias);
 
     Obtained got;
     for (const auto& d : cli_overrides.directives) got.take(d);

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include <twoway/file.hpp>
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 #include <twoway/secret.hpp>
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>

@@ -5,14 +5,15 @@
 #include <chrono>
 
 #include <asio/awaitable.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <twoway/asio_stream.hpp>
+
 namespace twoway_client {
 
-// co_await op(..., use_tuple) gives std::tuple<std::error_code, ...> instead of throwing.
-inline constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+// co_await op(..., use_nothrow_awaitable) gives std::tuple<std::error_code, ...> instead of throwing.
+using twoway::use_nothrow_awaitable;
 
 // A level-triggered event for one waiter: notify() before or during wait() makes wait() return (once).
 // All on one thread, so a flag and a timer that never expires by itself are enough.
@@ -28,7 +29,7 @@ public:
     asio::awaitable<void> wait() {
         if (!pending_) {
             timer_.expires_at(asio::steady_timer::time_point::max());
-            (void)co_await timer_.async_wait(use_tuple);
+            (void)co_await timer_.async_wait(use_nothrow_awaitable);
         }
         pending_ = false;
     }

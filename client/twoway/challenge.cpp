@@ -4,7 +4,7 @@
 #include <array>
 #include <cstdint>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include "terminal.hpp"
 

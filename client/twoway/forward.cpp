@@ -95,13 +95,13 @@ void Forwarder::stop() {
 
 asio::awaitable<void> Forwarder::accept_loop(std::shared_ptr<Listener> l) {
     for (;;) {
-        auto [ec, socket] = co_await l->acceptor.async_accept(use_tuple);
+        auto [ec, socket] = co_await l->acceptor.async_accept(use_nothrow_awaitable);
         if (ec == asio::error::operation_aborted || !l->acceptor.is_open()) co_return;
         if (ec) {
             // Out of descriptors, say: wait a little rather than spin.
             log::debug(1, "-L " + l->spec.spec + ": accept: " + ec.message());
             asio::steady_timer pause(ex_, std::chrono::milliseconds(100));
-            (void)co_await pause.async_wait(use_tuple);
+            (void)co_await pause.async_wait(use_nothrow_awaitable);
             continue;
         }
         asio::co_spawn(ex_, forward_one(std::move(socket), l->spec, make_params_(), active_), asio::detached);

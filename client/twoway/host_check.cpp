@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include <twoway/file.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/random.hpp>
 #include <twoway/trust.hpp>
 

@@ -7,8 +7,8 @@
 
 #include <sys/stat.h>
 
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 #include <twoway/secret.hpp>
 
 #include "log.hpp"

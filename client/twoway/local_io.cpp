@@ -32,14 +32,14 @@ StdioIo::StdioIo(const asio::any_io_executor& ex, bool stdin_null, bool close_st
       close_stdout_at_eof_(close_stdout_at_eof) {}
 
 asio::awaitable<std::pair<std::error_code, std::size_t>> StdioIo::read(std::span<std::byte> buf) {
-    auto [ec, n] = co_await in_.async_read_some(asio::buffer(buf.data(), buf.size()), use_tuple);
+    auto [ec, n] = co_await in_.async_read_some(asio::buffer(buf.data(), buf.size()), use_nothrow_awaitable);
     co_return std::pair{ec, n};
 }
 
 asio::awaitable<std::error_code> StdioIo::write(session::Stream s, std::span<const std::byte> bytes) {
     auto& d = s == session::Stream::err ? err_ : out_;
     if (!d.is_open()) co_return std::error_code(asio::error::bad_descriptor);
-    auto [ec, n] = co_await asio::async_write(d, asio::buffer(bytes.data(), bytes.size()), use_tuple);
+    auto [ec, n] = co_await asio::async_write(d, asio::buffer(bytes.data(), bytes.size()), use_nothrow_awaitable);
     (void)n;
     co_return ec;
 }
@@ -62,7 +62,7 @@ void StdioIo::cancel() noexcept {
 }
 
 asio::awaitable<std::pair<std::error_code, std::size_t>> SocketIo::read(std::span<std::byte> buf) {
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()), use_tuple);
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()), use_nothrow_awaitable);
     co_return std::pair{ec, n};
 }
 
@@ -72,7 +72,7 @@ asio::awaitable<std::error_code> SocketIo::write(session::Stream s, std::span<co
         log::debug(1, "-L: " + std::to_string(bytes.size()) + " bytes on the error stream dropped");
         co_return std::error_code{};
     }
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), use_tuple);
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), use_nothrow_awaitable);
     (void)n;
     co_return ec;
 }

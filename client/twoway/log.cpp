@@ -10,11 +10,10 @@
 #include <twoway/text.hpp>
 
 #include "terminal.hpp"
-#include "text_util.hpp"
+#include <twoway/text.hpp>
 
 namespace twoway_client::log {
 
-namespace text = twoway_common::text;
 
 namespace {
 int level = 0;
@@ -65,7 +64,7 @@ std::string untrusted(std::string_view text) {
         for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
             const char* v = std::getenv(name);
             if (v == nullptr || *v == '\0') continue;
-            const std::string lower = text::ascii_lower(v);
+            const std::string lower = twoway::ascii_lower(v);
             const bool utf8 = lower.find("utf-8") != std::string::npos || lower.find("utf8") != std::string::npos;
             return utf8 ? twoway::Charset::utf8 : twoway::Charset::ascii;
         }

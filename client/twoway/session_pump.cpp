@@ -215,7 +215,7 @@ private:
     asio::awaitable<void> grace() {
         if (stopping_) co_return;
         grace_.expires_after(disconnect_grace);
-        auto [ec] = co_await grace_.async_wait(use_tuple);
+        auto [ec] = co_await grace_.async_wait(use_nothrow_awaitable);
         if (!ec && !stopping_) {
             conn_.abort();
             stop();
@@ -250,7 +250,7 @@ private:
 
     asio::awaitable<void> window_changes() {
         while (!stopping_) {
-            auto [ec, sig] = co_await winch_->async_wait(use_tuple);
+            auto [ec, sig] = co_await winch_->async_wait(use_nothrow_awaitable);
             (void)sig;
             if (ec || stopping_) co_return;
             if (sc_.accepted()) send_window_size();

@@ -11,7 +11,7 @@
 
 #include <twoway/asio_stream.hpp>
 #include <twoway/handshake.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/random.hpp>
 
 #include "async.hpp"
@@ -115,7 +115,7 @@ asio::awaitable<Result<SecureConnection::Received>> SecureConnection::read() {
     if (impl_->peer_closed) co_return Received{true, {}};
     std::optional<Deadline> verdict_deadline;
     if (impl_->stream->verdict_pending()) verdict_deadline.emplace(impl_->lowest(), impl_->verdict_timeout);
-    auto [ec, n] = co_await impl_->stream->async_read_some(asio::buffer(impl_->buffer), use_tuple);
+    auto [ec, n] = co_await impl_->stream->async_read_some(asio::buffer(impl_->buffer), use_nothrow_awaitable);
     if (verdict_deadline) {
         if (verdict_deadline->fired()) co_return fail(asio::error::timed_out);
         verdict_deadline.reset();
@@ -131,7 +131,7 @@ asio::awaitable<Result<SecureConnection::Received>> SecureConnection::read() {
 
 asio::awaitable<Status> SecureConnection::write(std::span<const std::byte> data) {
     if (data.empty()) co_return Status{};
-    auto [ec, n] = co_await asio::async_write(*impl_->stream, asio::buffer(data.data(), data.size()), use_tuple);
+    auto [ec, n] = co_await asio::async_write(*impl_->stream, asio::buffer(data.data(), data.size()), use_nothrow_awaitable);
     (void)n;
     if (ec) co_return fail(ec);
     co_return Status{};
@@ -142,7 +142,7 @@ asio::awaitable<void> SecureConnection::close(std::chrono::milliseconds linger) 
     closed_ = true;
     std::error_code ignored;
     if (impl_->stream) {
-        auto [ec] = co_await impl_->stream->async_shutdown(use_tuple);
+        auto [ec] = co_await impl_->stream->async_shutdown(use_nothrow_awaitable);
         impl_->lowest().shutdown(tcp::socket::shutdown_send, ignored);
         // Read (and drop) until the peer's close, an error or the linger time, so the peer sees our
         // close arrive rather than a reset.
@@ -191,7 +191,7 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
         std::error_code ignored;
         socket.close(ignored);
         Deadline deadline(socket, seconds(p.timeout_seconds));
-        auto [ec] = co_await socket.async_connect(ep, use_tuple);
+        auto [ec] = co_await socket.async_connect(ep, use_nothrow_awaitable);
         if (deadline.fired()) ec = asio::error::timed_out;
         if (!ec) {
             connected = true;
@@ -239,7 +239,7 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     config.handshake.known_server_key = p.known_host_key;
     auto& stream = c->impl_->stream.emplace(std::move(socket), std::move(config));
     timing->deadline.emplace(stream.next_layer(), seconds(p.timeout_seconds));
-    auto [ec] = co_await stream.async_handshake(use_tuple);
+    auto [ec] = co_await stream.async_handshake(use_nothrow_awaitable);
     if (timing->deadline && timing->deadline->fired()) timing->timed_out = true;
     timing->deadline.reset();
     if (ec) {

@@ -8,11 +8,10 @@
 #include <string>
 
 #include "daemon_config.hpp"
-#include "text_util.hpp"
+#include <twoway/text.hpp>
 
-namespace twoway {
+namespace twowayd {
 
-namespace text = twoway_common::text;
 
 namespace {
 
@@ -64,7 +63,7 @@ std::optional<AddressBlock> parse_address_block(std::string_view text) {
     const std::uint32_t total = base->v6 ? 128 : 32;
     std::uint32_t bits = total;
     if (slash != std::string_view::npos) {
-        auto n = text::parse_decimal(text.substr(slash + 1), total);
+        auto n = twoway::parse_decimal(text.substr(slash + 1), total);
         if (!n) return std::nullopt;
         bits = static_cast<std::uint32_t>(*n);
     }
@@ -83,4 +82,4 @@ std::string source_key(const IpAddress& a, std::uint32_t bits4, std::uint32_t bi
     return format_address_block(AddressBlock{masked(a, bits), bits});
 }
 
-}  // namespace twoway
+}  // namespace twowayd

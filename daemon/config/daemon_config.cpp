@@ -10,13 +10,12 @@
 #include <twoway/trust.hpp>
 
 #include "config_syntax.hpp"
-#include "text_util.hpp"
+#include <twoway/text.hpp>
 
-namespace twoway {
+namespace twowayd {
 
 // The programs' config lexer and text helpers (common/), shared with the client's parser.
 namespace config = twoway_common::config;
-namespace text = twoway_common::text;
 
 namespace {
 
@@ -194,7 +193,7 @@ void Parser::line(std::size_t number, std::string_view text) {
 
     const Keyword* kw = nullptr;
     for (const auto& k : keywords) {
-        if (text::iequals(k.name, d.keyword)) kw = &k;
+        if (twoway::iequals(k.name, d.keyword)) kw = &k;
     }
     if (kw == nullptr) return error("Bad configuration option: " + d.keyword);
     if (kw->key == Key::match) return error("Match blocks are not supported yet");
@@ -241,7 +240,7 @@ void Parser::line(std::size_t number, std::string_view text) {
         case Key::per_source_penalty_exempt_list: return penalty_exempt_list(*kw, d.args);
         case Key::log_level: {
             for (const auto& [name, level] : log_levels) {
-                if (text::iequals(name, arg)) {
+                if (twoway::iequals(name, arg)) {
                     if (first(kw->key)) config_.log_level = level;
                     return;
                 }
@@ -255,7 +254,7 @@ void Parser::line(std::size_t number, std::string_view text) {
 }
 
 void Parser::port(const Keyword& kw, const std::string& arg) {
-    auto p = text::parse_port(arg);
+    auto p = twoway::parse_port(arg);
     if (!p) return value_error(kw, bad_port(arg));
     if (first(kw.key)) config_.ports.clear();
     if (room(kw, config_.ports.size())) config_.ports.push_back(*p);
@@ -268,11 +267,11 @@ void Parser::listen_address(const Keyword& kw, const std::string& arg) {
         arg.find(':', colon + 1) != std::string::npos) {
         la.host = arg;  // a bare IPv6 address: two or more ':' and no brackets, so no port (as sshd)
     } else {
-        auto hp = text::split_host_port(arg);
+        auto hp = twoway::split_host_port(arg);
         if (!hp) return value_error(kw, "bad address:port usage " + twoway::quoted(arg));
         la.host = std::string(hp->host);
         if (hp->port) {
-            auto p = text::parse_port(*hp->port);
+            auto p = twoway::parse_port(*hp->port);
             if (!p) return value_error(kw, bad_port(*hp->port));
             la.port = *p;
         }
@@ -318,13 +317,13 @@ void Parser::max_startups(const Keyword& kw, const std::string& arg) {
     std::optional<std::uint64_t> size;
     const auto c1 = arg.find(':');
     if (c1 == std::string::npos) {
-        size = text::parse_decimal(arg, max_int);
+        size = twoway::parse_decimal(arg, max_int);
     } else {
         const auto c2 = arg.find(':', c1 + 1);
         if (c2 == std::string::npos) return invalid();
-        auto start = text::parse_decimal(std::string_view(arg).substr(0, c1), max_int);
-        auto rate = text::parse_decimal(std::string_view(arg).substr(c1 + 1, c2 - c1 - 1), 100);
-        size = text::parse_decimal(std::string_view(arg).substr(c2 + 1), max_int);
+        auto start = twoway::parse_decimal(std::string_view(arg).substr(0, c1), max_int);
+        auto rate = twoway::parse_decimal(std::string_view(arg).substr(c1 + 1, c2 - c1 - 1), 100);
+        size = twoway::parse_decimal(std::string_view(arg).substr(c2 + 1), max_int);
         if (!start || !rate || !size || *rate == 0 || *start > *size) return invalid();
     }
     if (!size || *size == 0) return invalid();
@@ -335,7 +334,7 @@ void Parser::max_startups(const Keyword& kw, const std::string& arg) {
 void Parser::count_or_none(const Keyword& kw, const std::string& arg, std::optional<std::uint32_t>& into) {
     std::optional<std::uint32_t> limit;
     if (arg != "none") {
-        auto v = text::parse_decimal(arg, max_int);
+        auto v = twoway::parse_decimal(arg, max_int);
         if (!v || *v == 0) {
             return value_error(kw, "invalid value " + twoway::quoted(arg) + " (expected a number from 1, or none)");
         }
@@ -356,9 +355,9 @@ void Parser::size(const Keyword& kw, const std::string& arg, std::uint64_t max, 
 void Parser::net_block_size(const Keyword& kw, const std::string& arg) {
     // sshd's "bits4[:bits6]"; the IPv6 size keeps its default when omitted.
     const auto colon = arg.find(':');
-    auto v4 = text::parse_decimal(std::string_view(arg).substr(0, colon), 32);
+    auto v4 = twoway::parse_decimal(std::string_view(arg).substr(0, colon), 32);
     std::optional<std::uint64_t> v6 = 128;
-    if (colon != std::string::npos) v6 = text::parse_decimal(std::string_view(arg).substr(colon + 1), 128);
+    if (colon != std::string::npos) v6 = twoway::parse_decimal(std::string_view(arg).substr(colon + 1), 128);
     if (!v4 || !v6) {
         return value_error(kw, "invalid value " + twoway::quoted(arg) + " (expected bits4[:bits6], 0-32 and 0-128)");
     }
@@ -413,7 +412,7 @@ void Parser::penalties(const Keyword& kw, const std::vector<std::string>& args) 
         if (field->is_time) {
             v = config::parse_time(value);
         } else {
-            v = text::parse_decimal(value, 1U << 24);  // a table of 16M blocks is already ~1 GiB
+            v = twoway::parse_decimal(value, 1U << 24);  // a table of 16M blocks is already ~1 GiB
             if (v && *v == 0) v.reset();
         }
         if (!v) return value_error(kw, "invalid value in " + twoway::quoted(a));
@@ -459,16 +458,16 @@ void Parser::service(const Keyword& kw, const std::vector<std::string>& args) {
         return value_error(kw, "invalid name " + twoway::quoted(name) + " (expected [a-z0-9._-]+, at most 64)");
     }
     if (args.size() < 2) return value_error(kw, "missing host:port after " + twoway::quoted(name));
-    auto hp = text::split_host_port(args[1]);
+    auto hp = twoway::split_host_port(args[1]);
     if (!hp || !hp->port) return value_error(kw, "bad host:port " + twoway::quoted(args[1]));
-    auto p = text::parse_port(*hp->port);
+    auto p = twoway::parse_port(*hp->port);
     if (!p) return value_error(kw, bad_port(*hp->port));
     if (!valid_address(hp->host)) return value_error(kw, "invalid host " + twoway::quoted(hp->host));
     for (const auto& s : config_.services) {
         if (s.name == name) return value_error(kw, twoway::quoted(name) + " is already defined at " + s.where.text());
     }
     if (room(kw, config_.services.size())) {
-        config_.services.push_back(ServiceSpec{name, std::string(hp->host), *p, Location{path_, number_}});
+        config_.services.push_back(ServiceSpec{name, std::string(hp->host), *p, twoway::Location{path_, number_}});
     }
 }
 
@@ -485,7 +484,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text, std::uint64_t max
         }
         if (scale != 1) text.remove_suffix(1);
     }
-    auto n = text::parse_decimal(text, max / scale);
+    auto n = twoway::parse_decimal(text, max / scale);
     if (!n) return std::nullopt;
     return *n * scale;
 }
@@ -509,7 +508,7 @@ std::string_view log_level_name(LogLevel level) noexcept {
 DaemonConfigResult parse_daemon_config(std::string_view path, std::string_view text) {
     Parser parser(path);
     // Config lines are not capped here: split_line refuses over-long ones with a message.
-    TextLines lines(text, std::string_view::npos);
+    twoway::TextLines lines(text, std::string_view::npos);
     while (auto line = lines.next()) {
         if (parser.full()) break;
         parser.line(line->number, line->text);
@@ -596,25 +595,25 @@ std::vector<Endpoint> listen_endpoints(const DaemonConfig& config) {
     return out;
 }
 
-Result<std::string> expand_authorized_keys_path(std::string_view pattern, const AccountInfo& account) {
+twoway::Result<std::string> expand_authorized_keys_path(std::string_view pattern, const AccountInfo& account) {
     const std::string uid = std::to_string(account.uid);
     const config::Token tokens[] = {{'h', account.home}, {'u', account.user}, {'U', uid}};
     auto expanded = config::expand_tokens(pattern, tokens);
-    if (!expanded || expanded->empty()) return fail(errc::invalid_argument);
+    if (!expanded || expanded->empty()) return twoway::fail(twoway::errc::invalid_argument);
     if (expanded->front() == '/') return std::move(*expanded);
     std::string home = account.home;
     if (!home.ends_with('/')) home += '/';
     return home + *expanded;
 }
 
-Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfig& config, const AccountInfo& account) {
+twoway::Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfig& config, const AccountInfo& account) {
     std::vector<std::string> out;
     for (const auto& pattern : config.authorized_keys_files) {
         auto path = expand_authorized_keys_path(pattern, account);
-        if (!path) return fail(path.error());
+        if (!path) return twoway::fail(path.error());
         out.push_back(std::move(*path));
     }
     return out;
 }
 
-}  // namespace twoway
+}  // namespace twowayd

@@ -16,7 +16,7 @@
 #include <twoway/result.hpp>
 #include <twoway/trust.hpp>
 
-namespace twoway {
+namespace twowayd {
 
 inline constexpr std::string_view default_daemon_config_path = "/etc/twoway/twowayd.conf";
 inline constexpr std::string_view default_host_key_path = "/etc/twoway/host_ed25519_key";
@@ -105,13 +105,13 @@ struct ServiceSpec {
     std::string name;  // [a-z0-9._-]+, unique in the file
     std::string host;  // without brackets
     std::uint16_t port = 0;
-    Location where;
+    twoway::Location where;
 };
 
 // The effective configuration: a default-constructed one holds the defaults, and the parser replaces
 // each default only where the file sets the keyword.
 struct DaemonConfig {
-    std::vector<std::uint16_t> ports{default_port};
+    std::vector<std::uint16_t> ports{twoway::default_port};
     std::vector<ListenAddress> listen_addresses{{"0.0.0.0", 0}, {"::", 0}};
     std::vector<std::string> host_keys{std::string(default_host_key_path)};
     std::vector<std::string> authorized_keys_files{std::string(default_authorized_keys_file)};  // empty: none
@@ -142,7 +142,7 @@ struct DaemonConfig {
 
 struct DaemonConfigResult {
     DaemonConfig config;             // meaningful only when errors is empty
-    std::vector<Diagnostic> errors;  // every error, in file order ("path:line: message")
+    std::vector<twoway::Diagnostic> errors;  // every error, in file order ("path:line: message")
     [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
 };
 
@@ -174,14 +174,14 @@ struct AccountInfo {
 
 // Expands %h (home), %u (user name), %U (numeric uid) and %% in one AuthorizedKeysFile entry; a relative
 // result is taken relative to the home directory, as sshd does. invalid_argument for an unknown token.
-[[nodiscard]] Result<std::string> expand_authorized_keys_path(std::string_view pattern, const AccountInfo& account);
+[[nodiscard]] twoway::Result<std::string> expand_authorized_keys_path(std::string_view pattern, const AccountInfo& account);
 
 // Every AuthorizedKeysFile entry expanded for the account (empty for "none").
-[[nodiscard]] Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfig& config,
+[[nodiscard]] twoway::Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfig& config,
                                                                      const AccountInfo& account);
 
 // ---- Edge: reads the file (at most 1 MiB) and parses it. A file that cannot be read is one error
 // ("path: cannot read: reason"), as sshd refuses to start without its configuration.
 [[nodiscard]] DaemonConfigResult load_daemon_config(const std::string& path);
 
-}  // namespace twoway
+}  // namespace twowayd

@@ -3,23 +3,23 @@
 
 #include <twoway/file.hpp>
 
-namespace twoway {
+namespace twowayd {
 
 namespace {
 constexpr std::size_t max_config_size = 1u << 20;  // a config file is a few KiB; refuse absurd ones
 }  // namespace
 
 DaemonConfigResult load_daemon_config(const std::string& path) {
-    auto file = read_file(path, max_config_size);
+    auto file = twoway::read_file(path, max_config_size);
     if (!file) {
         DaemonConfigResult out;
-        std::string why = file.error() == errc::length_too_large   ? "larger than 1 MiB"
-                          : file.error() == errc::invalid_argument ? "not a regular file"
-                                                                   : file.error().message();
-        out.errors.push_back(Diagnostic{Location{path, 0}, "cannot read: " + why});
+        std::string why = file.error() == twoway::errc::length_too_large   ? "larger than 1 MiB"
+                          : file.error() == twoway::errc::invalid_argument ? "not a regular file"
+                                                                           : file.error().message();
+        out.errors.push_back(twoway::Diagnostic{twoway::Location{path, 0}, "cannot read: " + why});
         return out;
     }
     return parse_daemon_config(path, file->text);
 }
 
-}  // namespace twoway
+}  // namespace twowayd

@@ -22,6 +22,7 @@ void check(bool ok) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace twoway;
+    using namespace twowayd;
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     auto result = parse_daemon_config("fuzz.conf", text);
     check(result.errors.size() <= 101);

@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 
 #include "keys/armor.hpp"
 #include "../../tests/support/deterministic_rng.hpp"

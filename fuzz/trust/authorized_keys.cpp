@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
+#include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
-#include "text/text_util.hpp"
 #include "trust/trust_lines.hpp"
 
 namespace {
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (line->entry) {
                 expected.push_back(*line->entry);
             } else if (auto k = trust::certified_ed25519_key(line->text);
-                       k && line->status == LineStatus::skipped && !text::has_control(line->text) &&
+                       k && line->status == LineStatus::skipped && !twoway::has_control(line->text) &&
                        line->text.size() <= limits.max_line_length) {
                 expected.push_back(AuthorizedKey{line->where, *k, {}});
             }

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/trust.hpp>
 
 namespace {

@@ -17,8 +17,8 @@
 #include <map>
 
 #include <twoway/handshake.hpp>
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 
 namespace adversary {
 

@@ -7,7 +7,7 @@
 #include <map>
 
 #include <twoway/handshake.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include "adversary.hpp"
 #include "crypto/crypto.hpp"

@@ -16,7 +16,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -115,7 +114,7 @@ TEST_CASE("stream echo with coroutines, half-close and end of stream", "[stream]
         REQUIRE(server.peer_key() == keys().alice.public_key());
         std::array<std::byte, 5000> buf{};
         for (;;) {
-            auto [ec, n] = co_await server.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(asio::use_awaitable));
+            auto [ec, n] = co_await server.async_read_some(asio::buffer(buf), twoway::use_nothrow_awaitable);
             if (ec) {
                 server_end = ec;
                 break;
@@ -137,7 +136,7 @@ TEST_CASE("stream echo with coroutines, half-close and end of stream", "[stream]
         echoed.resize(msg.size());
         co_await asio::async_read(client, asio::buffer(echoed), asio::use_awaitable);
         std::array<std::byte, 10> more{};
-        auto [ec, n] = co_await client.async_read_some(asio::buffer(more), asio::experimental::as_tuple(asio::use_awaitable));
+        auto [ec, n] = co_await client.async_read_some(asio::buffer(more), twoway::use_nothrow_awaitable);
         REQUIRE(n == 0);
         client_end = ec;
     }, asio::detached);
@@ -390,7 +389,7 @@ TEST_CASE("stream early data: the first write leaves before the server's verdict
     std::string client_got;
     std::error_code client_error;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+        auto tuple = twoway::use_nothrow_awaitable;
         auto [ec] = co_await client.async_handshake(tuple);
         if (ec) {
             client_error = ec;
@@ -611,7 +610,7 @@ TEST_CASE("stream: async_read_view hands out plaintext without a copy, in order,
         co_await h.client.async_shutdown(asio::use_awaitable);
     }, asio::detached);
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+        auto tuple = twoway::use_nothrow_awaitable;
         auto [z, none] = co_await h.server.async_read_view(0, tuple);
         REQUIRE_FALSE(z);
         REQUIRE(none.empty());
@@ -640,7 +639,7 @@ TEST_CASE("stream: async_write_last sends the last data and the close in one wri
     std::vector<std::byte> got(msg.size());
     std::error_code end;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+        auto tuple = twoway::use_nothrow_awaitable;
         auto [ec, n] = co_await h.server.async_write_last(asio::buffer(msg), tuple);
         REQUIRE_FALSE(ec);
         wrote = n;
@@ -648,7 +647,7 @@ TEST_CASE("stream: async_write_last sends the last data and the close in one wri
         after = ec2;  // nothing can be written after the close
     }, asio::detached);
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+        auto tuple = twoway::use_nothrow_awaitable;
         co_await asio::async_read(h.client, asio::buffer(got), asio::use_awaitable);
         std::array<std::byte, 16> more{};
         auto [ec, n] = co_await h.client.async_read_some(asio::buffer(more), tuple);

@@ -54,6 +54,8 @@
 #include <asio/basic_waitable_timer.hpp>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <twoway/channel.hpp>
 #include <twoway/handshake.hpp>
@@ -733,5 +735,13 @@ private:
     std::array<std::byte, Channel::control_record_size> close_record_{};
     std::unique_ptr<timer_type> pace_;         // server: holds the denial until denial_time
 };
+
+// ---- coroutines -------------------------------------------------------------------------------------
+#if defined(ASIO_HAS_CO_AWAIT)
+// The completion token for C++20 coroutines that take errors as values, as twoway's own programs,
+// examples and benchmarks do: `auto [ec, n] = co_await s.async_read_some(buf, use_nothrow_awaitable);`
+// resumes with the error code instead of throwing asio::system_error.
+inline constexpr auto use_nothrow_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+#endif
 
 }  // namespace twoway

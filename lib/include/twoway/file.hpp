@@ -18,6 +18,8 @@
 #include <twoway/export.hpp>
 #include <twoway/result.hpp>
 
+#include <unistd.h>
+
 namespace twoway {
 
 /// What read_file() read: the contents and the facts about the file it was read from.
@@ -67,5 +69,61 @@ private:
 /// The file path names with symbolic links followed (path itself when it cannot be resolved), for
 /// replacing a file's contents so that a linked file (dotfile managers make them) stays a link.
 [[nodiscard]] TWOWAY_API std::string link_target(const std::string& path);
+
+// ---- descriptors the caller opened ---------------------------------------------------------------
+
+/// Owns a file descriptor: closes it on destruction unless released. Move-only; header-only (no ABI).
+/// For programs that open files themselves, to check more than read_file does before reading them
+/// with read_fd (twowayd does, for authorized_keys).
+class UniqueFd {
+public:
+    UniqueFd() noexcept = default;
+    /// Takes ownership of fd; a negative fd holds nothing (so the result of a failed open(2) may be
+    /// stored as is and tested with operator bool).
+    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    /// Takes other's descriptor; other is left empty.
+    UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+    /// Closes the descriptor held, then takes other's; other is left empty.
+    UniqueFd& operator=(UniqueFd&& other) noexcept {
+        if (this != &other) reset(other.release());
+        return *this;
+    }
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd() { reset(); }
+
+    /// The descriptor, still owned (-1 when empty).
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    /// Whether a descriptor is held.
+    [[nodiscard]] explicit operator bool() const noexcept { return fd_ >= 0; }
+    /// Gives the descriptor up without closing it; the object is empty afterwards.
+    [[nodiscard]] int release() noexcept {
+        const int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
+    /// Closes the descriptor held (close(2)'s errors ignored), then owns fd.
+    void reset(int fd = -1) noexcept {
+        if (fd_ >= 0) (void)::close(fd_);
+        fd_ = fd;
+    }
+    /// Closes now and returns close(2)'s result (0, or -1 with errno set), for callers that must know
+    /// whether a delayed write failed. Empty afterwards; 0 when already empty.
+    [[nodiscard]] int close() noexcept {
+        const int fd = release();
+        return fd >= 0 ? ::close(fd) : 0;
+    }
+
+private:
+    int fd_ = -1;
+};
+
+/// read_file's reading, on a descriptor the caller opened and owns (it stays open): the same rules
+/// and errors. Anything but a regular file is refused with invalid_argument; a file larger than
+/// max_size with length_too_large, judged by fstat before reading and again while reading (at most
+/// max_size + 1 bytes are held); a failed fstat or read comes back as its errno code. O_NONBLOCK is
+/// cleared on the descriptor for the read. Reads from the descriptor's current offset to its end;
+/// mode and owner come from the same fstat as the text.
+[[nodiscard]] TWOWAY_API Result<FileText> read_fd(int fd, std::size_t max_size);
 
 }  // namespace twoway

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,5 +42,50 @@ enum class Charset { ascii, utf8 };
 /// byte below 0x20 or from 0x7f up as `\xNN` (so also UTF-8, byte by byte), cut to max bytes of s followed
 /// by "..." so that a hostile 8 KiB line cannot flood a log. The result is plain ASCII.
 [[nodiscard]] TWOWAY_API std::string quoted(std::string_view s, std::size_t max = 64);
+
+// ---- small text helpers for parsers (OpenSSH's file and config syntax) ---------------------------
+// What the library's trust-file readers and the programs' config parsers (twowayd.conf,
+// ~/.twoway/config) must agree on. All ASCII only: bytes from 0x80 up are never letters, blanks or
+// digits. None allocate except ascii_lower(std::string_view), and none fail otherwise.
+
+/// The ASCII lower case of c ('A'..'Z' to 'a'..'z'); every other byte unchanged.
+[[nodiscard]] constexpr char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+/// s with ASCII letters lowered, every other byte (UTF-8 included) unchanged.
+[[nodiscard]] TWOWAY_API std::string ascii_lower(std::string_view s);
+/// Whether a and b are equal but for ASCII case (as OpenSSH compares config keywords).
+[[nodiscard]] TWOWAY_API bool iequals(std::string_view a, std::string_view b) noexcept;
+
+/// A blank separates words in OpenSSH's files: space or tab.
+[[nodiscard]] constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+
+/// A control byte other than tab: below 0x20, or 0x7f (a line holding one is binary junk, not text).
+[[nodiscard]] constexpr bool is_control(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+}
+/// Whether s holds a byte is_control accepts.
+[[nodiscard]] TWOWAY_API bool has_control(std::string_view s) noexcept;
+
+/// A decimal number 0..max: digits only (no sign, no blanks, not empty), refused rather than wrapped
+/// past max. Nothing for anything else.
+[[nodiscard]] TWOWAY_API std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) noexcept;
+
+/// A TCP port 1..65535 in decimal: digits only, leading zeros allowed as OpenSSH's a2port() allows
+/// them. Nothing for 0, anything out of range or anything but digits.
+[[nodiscard]] TWOWAY_API std::optional<std::uint16_t> parse_port(std::string_view s) noexcept;
+
+/// The parts split_host_port finds; both views point into its argument.
+struct HostPortText {
+    std::string_view host;               ///< without brackets; never empty
+    std::optional<std::string_view> port;  ///< the text after the ':' (unchecked; may be empty)
+    bool bracketed = false;              ///< the host was written in [brackets]
+};
+/// Splits "host", "host:port", "[host]" or "[host]:port" the way sshd's hpdelim() does; an unbracketed
+/// text with two or more ':' is a bare IPv6 address without a port. Neither part is checked (a port
+/// goes to parse_port, a host to valid_host_name in <twoway/trust.hpp>). Nothing for an empty host, an
+/// unclosed '[' or anything but ":port" after ']'.
+[[nodiscard]] TWOWAY_API std::optional<HostPortText> split_host_port(std::string_view s) noexcept;
 
 }  // namespace twoway

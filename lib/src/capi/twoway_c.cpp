@@ -20,8 +20,7 @@
 #include <twoway/error.hpp>
 #include <twoway/handshake.hpp>
 #include <twoway/key.hpp>
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
 #include <twoway/random.hpp>
 #include <twoway/session.hpp>
 #include <twoway/trust.hpp>

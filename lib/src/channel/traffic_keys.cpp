@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "crypto/crypto.hpp"
-#include "proto/labels.hpp"
+#include "crypto/labels.hpp"
 
 namespace twoway::channel {
 
@@ -15,7 +15,7 @@ constexpr std::size_t tag = crypto::aead_tag_size;
 TrafficKeys::TrafficKeys(SecretBytes<64> secret) : secret_(std::move(secret)) { derive(); }
 
 void TrafficKeys::derive() {
-    const proto::LabelExpander expand(secret_.span());
+    const crypto::LabelExpander expand(secret_.span());
     expand("key", {}, key_.span());
     expand("iv", {}, iv_.span());
     seq_ = 0;
@@ -24,7 +24,7 @@ void TrafficKeys::derive() {
 
 void TrafficKeys::update() {
     SecretBytes<64> next;
-    proto::expand_label(secret_.span(), "traffic upd", {}, next.span());
+    crypto::expand_label(secret_.span(), "traffic upd", {}, next.span());
     secret_ = std::move(next);  // the old secret is wiped as its storage is freed
     derive();
 }

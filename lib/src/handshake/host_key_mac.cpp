@@ -5,7 +5,7 @@
 
 #include "crypto/crypto.hpp"
 #include "handshake/framing.hpp"
-#include "proto/labels.hpp"
+#include "crypto/labels.hpp"
 
 namespace twoway::handshake {
 
@@ -19,7 +19,7 @@ HostKeyMac host_key_mac(Secrets& s, const PublicKey& server, std::span<const std
     crypto::hkdf_sha512_extract(stealth_secret, zeros, s.shared);
     crypto::wipe(s.shared);
     const crypto::Sha512Digest identity_hash = crypto::sha512(server.blob());
-    proto::expand_label(stealth_secret, "host key mac", identity_hash, key);
+    crypto::expand_label(stealth_secret, "host key mac", identity_hash, key);
     crypto::hmac_sha512(stealth_secret, key, covered);  // the full HMAC, of which the MAC is the start
     HostKeyMac mac{};
     std::copy_n(stealth_secret.begin(), mac.size(), mac.begin());

@@ -2,7 +2,7 @@
 
 #include <new>
 
-#include "proto/labels.hpp"
+#include "crypto/labels.hpp"
 
 namespace twoway::handshake {
 
@@ -16,7 +16,7 @@ const std::array<std::byte, 64>& handshake_salt() {
         std::array<std::byte, 64> early{};
         crypto::hkdf_sha512_extract(early, zeros, zeros);
         std::array<std::byte, 64> out{};
-        proto::expand_label(early, "derived", {}, out);
+        crypto::expand_label(early, "derived", {}, out);
         return out;
     }();
     return salt;
@@ -36,7 +36,7 @@ SecretBuffer SecretBlock::release_exporter() && {
 }
 
 void derive_traffic_key(TrafficKey& k, std::span<const std::byte, 64> secret) {
-    const proto::LabelExpander expand(secret);
+    const crypto::LabelExpander expand(secret);
     expand("key", {}, k.key);
     expand("iv", {}, k.iv);
 }
@@ -46,7 +46,7 @@ void derive_handshake_secrets(Secrets& s, const Hash& h_hello) {
     crypto::hkdf_sha512_extract(handshake_secret, handshake_salt(), s.shared);
     crypto::wipe(s.shared);
     {
-        const proto::LabelExpander expand(handshake_secret);
+        const crypto::LabelExpander expand(handshake_secret);
         expand("c hs traffic", h_hello, s.client_hs);
         expand("s hs traffic", h_hello, s.server_hs);
         // master_secret = HKDF-Extract(expand_label(handshake_secret, "derived", "", 64), 0^64); the
@@ -63,7 +63,7 @@ void derive_handshake_secrets(Secrets& s, const Hash& h_hello) {
 void derive_application_secrets(Secrets& s, const Hash& h_app, std::span<std::byte, 64> client_ap,
                                 std::span<std::byte, 64> server_ap, SessionId& session_id) {
     {
-        const proto::LabelExpander expand(s.master);
+        const crypto::LabelExpander expand(s.master);
         expand("c ap traffic", h_app, client_ap);
         expand("s ap traffic", h_app, server_ap);
         expand("exp master", h_app, s.exporter);
@@ -80,7 +80,7 @@ void derive_application_secrets(Secrets& s, const Hash& h_app, std::span<std::by
 
 std::array<std::byte, 64> finished_mac(Secrets& s, Role sender, const Hash& h) {
     const auto& hs = sender == Role::client ? s.client_hs : s.server_hs;
-    proto::expand_label(hs, "finished", {}, s.scratch);
+    crypto::expand_label(hs, "finished", {}, s.scratch);
     std::array<std::byte, 64> mac{};
     crypto::hmac_sha512(mac, s.scratch, h);
     crypto::wipe(s.scratch);

@@ -16,23 +16,6 @@ namespace twoway {
 namespace {
 Failure os_error(int e) { return fail(std::error_code(e, std::generic_category())); }
 
-// Closes a descriptor on every path out of a function.
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    [[nodiscard]] int get() const { return fd_; }
-    // Closes now, reporting the error (close can report a failed delayed write).
-    [[nodiscard]] int close() { return ::close(std::exchange(fd_, -1)); }
-
-private:
-    int fd_;
-};
-
 std::string parent_dir(const std::string& path) {
     const std::size_t slash = path.rfind('/');
     if (slash == std::string::npos) return ".";
@@ -42,14 +25,18 @@ std::string parent_dir(const std::string& path) {
 }  // namespace
 
 Result<FileText> read_file(const std::string& path, std::size_t max_size) {
-    // O_NONBLOCK so that opening a FIFO put where a file is expected cannot block; it is refused just
-    // below, and a regular file's reads are then made blocking again.
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-    if (fd.get() < 0) return os_error(errno);
+    // O_NONBLOCK so that opening a FIFO put where a file is expected cannot block; read_fd refuses it,
+    // and makes a regular file's reads blocking again.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    if (!fd) return os_error(errno);
+    return read_fd(fd.get(), max_size);
+}
+
+Result<FileText> read_fd(int fd, std::size_t max_size) {
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return os_error(errno);
+    if (::fstat(fd, &st) != 0) return os_error(errno);
     if (!S_ISREG(st.st_mode)) return fail(errc::invalid_argument);
-    if (const int flags = ::fcntl(fd.get(), F_GETFL); flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+    if (const int flags = ::fcntl(fd, F_GETFL); flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     if (static_cast<std::uint64_t>(st.st_size) > max_size) return fail(errc::length_too_large);
 
     FileText out;
@@ -66,7 +53,7 @@ Result<FileText> read_file(const std::string& path, std::size_t max_size) {
             if (out.text.size() == cap) break;
             out.text.resize(std::min(cap, out.text.size() * 2));
         }
-        const ssize_t n = ::read(fd.get(), out.text.data() + got, out.text.size() - got);
+        const ssize_t n = ::read(fd, out.text.data() + got, out.text.size() - got);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return os_error(errno);
         if (n == 0) break;
@@ -80,7 +67,7 @@ Result<FileText> read_file(const std::string& path, std::size_t max_size) {
 Status write_file_atomic(const std::string& path, std::string_view text, unsigned mode) {
     if ((mode & ~07777U) != 0) return fail(errc::invalid_argument);  // fchmod would drop them silently
     std::string tmp = path + ".tmp-XXXXXX";
-    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+    UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
     if (fd.get() < 0) return os_error(errno);
     auto abandon = [&](int e) {
         ::unlink(tmp.c_str());
@@ -100,7 +87,7 @@ Status write_file_atomic(const std::string& path, std::string_view text, unsigne
     if (::rename(tmp.c_str(), path.c_str()) != 0) return abandon(errno);
     // Make the rename itself durable. A directory that cannot be opened or synced (some file systems
     // refuse) does not undo a write that has already happened, so errors here are ignored.
-    Fd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.get() >= 0) (void)::fsync(dir.get());
     return {};
 }

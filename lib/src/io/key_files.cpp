@@ -1,7 +1,7 @@
-// The file edge of twoway/keyfile.hpp: reading private keys under ssh's permission rule, and writing
+// The file edge of twoway/key_file.hpp: reading private keys under ssh's permission rule, and writing
 // key files atomically.
 #include <twoway/file.hpp>
-#include <twoway/keyfile.hpp>
+#include <twoway/key_file.hpp>
 
 #include "crypto/crypto.hpp"
 #include "keys/private_key_formats.hpp"

@@ -1,6 +1,6 @@
 // Fingerprints and randomart, exactly as OpenSSH renders them, so a user can compare what twoway shows
 // with what ssh-keygen shows for the same key.
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include <algorithm>
 #include <array>

@@ -1,5 +1,5 @@
 // Entry points for private key files: which format a text is in, and the rules both formats share.
-#include <twoway/keyfile.hpp>
+#include <twoway/key_file.hpp>
 
 #include "crypto/crypto.hpp"
 #include "keys/armor.hpp"

@@ -1,10 +1,10 @@
-// The two private key file formats behind twoway/keyfile.hpp, each in its own file; private_key.cpp
+// The two private key file formats behind twoway/key_file.hpp, each in its own file; private_key.cpp
 // tells them apart by their armor.
 #pragma once
 
 #include <string_view>
 
-#include <twoway/keyfile.hpp>
+#include <twoway/key_file.hpp>
 
 #include "wire/reader.hpp"
 

@@ -1,4 +1,4 @@
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include "crypto/crypto.hpp"
 

@@ -11,7 +11,7 @@
 #include "crypto/crypto.hpp"
 #include "keys/armor.hpp"
 #include "keys/private_key_formats.hpp"
-#include "proto/labels.hpp"
+#include "crypto/labels.hpp"
 #include "wire/writer.hpp"
 
 namespace twoway::keys {
@@ -113,7 +113,7 @@ Result<PrivateKey> key_from_plaintext(wire::Bytes plain, const PublicKey& expect
 
 SecretBytes<crypto::aead_key_size> derive_aead_key(const SecretBytes<64>& prk) {
     SecretBytes<crypto::aead_key_size> key;
-    proto::expand_label(prk.span(), aead_label, {}, key.span());
+    crypto::expand_label(prk.span(), aead_label, {}, key.span());
     return key;
 }
 }  // namespace

@@ -1,5 +1,6 @@
-// The library's internal text helpers (text_util.hpp), and the two public ones that say what a
-// known_hosts host name is (valid_host_name, match_pattern: <twoway/trust.hpp>).
+// The small public text helpers of <twoway/text.hpp> (ascii_lower ... split_host_port), the library's
+// internal ones (text_util.hpp), and the two public ones that say what a known_hosts host name is
+// (valid_host_name, match_pattern: <twoway/trust.hpp>).
 #include "text/text_util.hpp"
 
 #include <algorithm>
@@ -7,19 +8,6 @@
 #include <twoway/trust.hpp>
 
 namespace twoway::text {
-
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = ascii_lower(c);
-    return out;
-}
-
-bool has_control(std::string_view s) noexcept {
-    for (char c : s) {
-        if (is_control(c)) return true;
-    }
-    return false;
-}
 
 std::string_view next_word(std::string_view& s) noexcept {
     std::size_t i = 0;
@@ -29,6 +17,31 @@ std::string_view next_word(std::string_view& s) noexcept {
     const std::string_view word = s.substr(i, end - i);
     s.remove_prefix(end);
     return word;
+}
+
+}  // namespace twoway::text
+
+namespace twoway {
+
+std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+}
+
+bool has_control(std::string_view s) noexcept {
+    for (char c : s) {
+        if (is_control(c)) return true;
+    }
+    return false;
 }
 
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) noexcept {
@@ -73,10 +86,6 @@ std::optional<HostPortText> split_host_port(std::string_view s) noexcept {
     if (out.host.empty()) return std::nullopt;
     return out;
 }
-
-}  // namespace twoway::text
-
-namespace twoway {
 
 bool valid_host_name(std::string_view host) noexcept {
     if (host.empty() || host.size() > 255 || host.front() == '-') return false;

@@ -2,7 +2,7 @@
 //   [options] keytype base64-key [comment]
 // twoway accepts plain ssh-ed25519 lines only. A line with options is skipped, not accepted without
 // them: options restrict a key (from=, command=, restrict ...), so ignoring them would widen access.
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
@@ -27,7 +27,7 @@ std::optional<std::size_t> options_end(std::string_view line) {
             }
         } else if (c == '"') {
             in_quotes = true;
-        } else if (text::is_blank(c)) {
+        } else if (is_blank(c)) {
             return i;
         }
     }
@@ -54,7 +54,7 @@ Parsed parse_line(std::string_view line, const Location& where) {
 
     // Not a key at the start of the line: options then a key? Recognise it to say so precisely.
     std::size_t start = 0;
-    while (start < line.size() && text::is_blank(line[start])) ++start;
+    while (start < line.size() && is_blank(line[start])) ++start;
     std::string_view body = line.substr(start);
     auto end = options_end(body);
     if (end) {

@@ -8,7 +8,7 @@
 // "uncertain" (or, for a readable key of another type, a changed key), never into "unknown".
 #include <algorithm>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
@@ -67,7 +67,7 @@ std::string parse_pattern(std::string_view name, std::string& out) {
         body.find(':', colon + 1) == std::string_view::npos) {
         return "a host with a port must be written [host]:port: " + quoted(name);
     }
-    out = (name.starts_with('!') ? "!" : "") + bare_default_port(text::ascii_lower(body));
+    out = (name.starts_with('!') ? "!" : "") + bare_default_port(ascii_lower(body));
     return {};
 }
 
@@ -76,12 +76,12 @@ std::string parse_host(std::string_view name, HostPort& out) {
     if (name.empty()) return "empty host name in the list";
     if (is_pattern(name)) return "a host pattern, not a host name: " + quoted(name);
     if (name.front() == '[') {
-        auto hp = text::split_host_port(name);
+        auto hp = split_host_port(name);
         if (!hp || !hp->port) return "invalid [host]:port entry " + quoted(name);
-        auto port = text::parse_port(*hp->port);
+        auto port = parse_port(*hp->port);
         if (!port) return "invalid port in " + quoted(name);
         if (!valid_host_name(hp->host)) return "invalid host name " + quoted(name);
-        out = HostPort{text::ascii_lower(hp->host), *port};
+        out = HostPort{ascii_lower(hp->host), *port};
         return {};
     }
     const auto colon = name.find(':');
@@ -91,7 +91,7 @@ std::string parse_host(std::string_view name, HostPort& out) {
         return "a host with a port must be written [host]:port: " + quoted(name);
     }
     if (!valid_host_name(name)) return "invalid host name " + quoted(name);
-    out = HostPort{text::ascii_lower(name), default_port};
+    out = HostPort{ascii_lower(name), default_port};
     return {};
 }
 
@@ -136,7 +136,7 @@ std::string parse_host_list(std::string_view names, HostList& out) {
             }
         }
         if (!problem.empty()) {
-            out.bad_names.push_back(text::ascii_lower(name));
+            out.bad_names.push_back(ascii_lower(name));
             if (first_problem.empty()) first_problem = std::move(problem);
         }
         if (comma == std::string_view::npos) break;
@@ -353,13 +353,13 @@ KnownHostsFile parse_known_hosts(std::string_view path, std::string_view text, c
 }
 
 HostNaming known_host_naming(const KnownHostEntry& entry, std::string_view host, std::uint16_t port) {
-    const HostPort wanted{text::ascii_lower(host), port};
+    const HostPort wanted{ascii_lower(host), port};
     return naming(entry.hosts, entry.patterns, entry.bad_names, wanted, match_name(wanted));
 }
 
 HostNaming known_host_naming(const UnusableHostLine& line, std::string_view host, std::uint16_t port) {
     if (line.kind == UnusableKind::any_host || line.kind == UnusableKind::revocation) return HostNaming::maybe;
-    const HostPort wanted{text::ascii_lower(host), port};
+    const HostPort wanted{ascii_lower(host), port};
     return naming(line.hosts, line.patterns, line.bad_names, wanted, match_name(wanted));
 }
 
@@ -465,7 +465,7 @@ std::optional<HostPort> parse_host_port(std::string_view name) {
 
 Result<std::string> format_host_port(std::string_view host, std::uint16_t port) {
     if (port == 0 || !valid_host_name(host)) return fail(errc::invalid_argument);
-    return match_name(HostPort{text::ascii_lower(host), port});
+    return match_name(HostPort{ascii_lower(host), port});
 }
 
 Result<std::string> format_known_hosts_line(std::string_view host, std::uint16_t port, const PublicKey& key) {

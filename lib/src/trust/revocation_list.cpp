@@ -4,7 +4,7 @@
 // revocation that can be skipped protects nothing; here that is a non-empty `problems`.
 #include <string_view>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 #include <twoway/trust.hpp>
 
 #include "text/text_util.hpp"
@@ -36,12 +36,12 @@ RevocationList parse_revocation_list(std::string_view path, std::string_view tex
         if (line->status == LineStatus::entry) {
             out.keys.push_back(std::move(*line->entry));
         } else if (auto certified = trust::certified_ed25519_key(line->text);
-                   certified && line->status == LineStatus::skipped && !text::has_control(line->text) &&
+                   certified && line->status == LineStatus::skipped && !has_control(line->text) &&
                    line->text.size() <= limits.max_line_length) {
             // A listed certificate revokes the key it certifies, as in OpenSSH.
             out.keys.push_back(AuthorizedKey{line->where, *certified, {}});
         } else if (line->status == LineStatus::skipped &&
-                   (line->text.size() > limits.max_line_length || text::has_control(line->text) ||
+                   (line->text.size() > limits.max_line_length || has_control(line->text) ||
                     !trust::other_key_type(line->text))) {
             // A well-formed key of another OpenSSH type is harmless in the list; anything else (options
             // before the key, a comment first, a misspelt type, bad base64) is a problem, since a typo must

@@ -79,12 +79,12 @@ std::optional<FramedLine> next_framed(TextLines& lines, const TrustLimits& limit
         return out;
     }
     std::size_t i = 0;
-    while (i < line->text.size() && text::is_blank(line->text[i])) ++i;
+    while (i < line->text.size() && is_blank(line->text[i])) ++i;
     if (i == line->text.size()) {
         out.status = LineStatus::blank;
     } else if (line->text[i] == '#') {
         out.status = LineStatus::comment;
-    } else if (text::has_control(line->text)) {
+    } else if (has_control(line->text)) {
         out.status = LineStatus::skipped;
         out.reason = "line contains control characters";
     }

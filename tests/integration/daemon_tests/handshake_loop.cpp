@@ -45,29 +45,16 @@
 #include <vector>
 
 #include <twoway/channel.hpp>
+#include <twoway/file.hpp>
 #include <twoway/handshake.hpp>
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 #include <twoway/random.hpp>
 #include <twoway/session.hpp>
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_;
-};
 
 bool write_all(int fd, const std::vector<std::byte>& data) {
     std::size_t done = 0;
@@ -83,8 +70,8 @@ bool write_all(int fd, const std::vector<std::byte>& data) {
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
 // A connected socket to 127.0.0.1:port, or an error.
-std::unique_ptr<Fd> connect_to(unsigned short port, std::string& error) {
-    auto fd = std::make_unique<Fd>(::socket(AF_INET, SOCK_STREAM, 0));
+std::unique_ptr<twoway::UniqueFd> connect_to(unsigned short port, std::string& error) {
+    auto fd = std::make_unique<twoway::UniqueFd>(::socket(AF_INET, SOCK_STREAM, 0));
     if (fd->get() < 0) {
         error = errno_text("socket");
         return nullptr;
@@ -191,7 +178,7 @@ std::string denied_round(unsigned short port, const twoway::PrivateKey& key, con
 // One session that never reads (--hog). The socket stays open in `fd` (held by the caller).
 std::string hog_round(unsigned short port, const twoway::PrivateKey& key, const twoway::PublicKey& host,
                       const std::string& account, const std::string& command, bool input,
-                      std::unique_ptr<Fd>& fd) {
+                      std::unique_ptr<twoway::UniqueFd>& fd) {
     namespace ts = twoway::session;
     std::string error;
     fd = connect_to(port, error);
@@ -275,7 +262,7 @@ int main(int argc, char** argv) {
         auto keys = load_keys(argv[3], argv[4], error);
         if (!keys) return fail(error);
         const unsigned long count = std::strtoul(argv[5], nullptr, 10);
-        std::vector<std::unique_ptr<Fd>> held;
+        std::vector<std::unique_ptr<twoway::UniqueFd>> held;
         std::vector<std::unique_ptr<twoway::ClientHandshake>> states;
         for (unsigned long i = 0; i < count; ++i) {
             auto fd = connect_to(port_of(argv[2]), error);
@@ -319,9 +306,9 @@ int main(int argc, char** argv) {
         if (!keys) return fail(error);
         const unsigned long count = std::strtoul(argv[6], nullptr, 10);
         const bool input = std::string(argv[8]) == "in";
-        std::vector<std::unique_ptr<Fd>> held;
+        std::vector<std::unique_ptr<twoway::UniqueFd>> held;
         for (unsigned long i = 0; i < count; ++i) {
-            std::unique_ptr<Fd> fd;
+            std::unique_ptr<twoway::UniqueFd> fd;
             if (auto e = hog_round(port_of(argv[2]), keys->key, keys->host, argv[5], argv[7], input, fd); !e.empty()) {
                 return fail("session " + std::to_string(i + 1) + ": " + e);
             }

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
+#include <twoway/key_file.hpp>
 #include <twoway/session.hpp>
 #include <twoway/twoway.h>
 

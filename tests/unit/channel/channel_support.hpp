@@ -17,7 +17,7 @@
 #include <twoway/channel.hpp>
 
 #include "crypto/crypto.hpp"
-#include "proto/labels.hpp"
+#include "crypto/labels.hpp"
 
 namespace twoway::test {
 
@@ -93,8 +93,8 @@ inline std::vector<std::byte> forge_record(const SecretBytes<64>& secret, std::u
                                            std::span<const std::byte> payload) {
     std::array<std::byte, 32> key{};
     std::array<std::byte, 12> iv{};
-    proto::expand_label(secret.span(), "key", {}, key);
-    proto::expand_label(secret.span(), "iv", {}, iv);
+    crypto::expand_label(secret.span(), "key", {}, key);
+    crypto::expand_label(secret.span(), "iv", {}, iv);
     for (int i = 0; i < 8; ++i) iv[11 - i] ^= static_cast<std::byte>((seq >> (8 * i)) & 0xff);
     const std::uint32_t len = static_cast<std::uint32_t>(1 + payload.size() + 16);
     std::vector<std::byte> rec{std::byte(len >> 24), std::byte(len >> 16), std::byte(len >> 8), std::byte(len)};

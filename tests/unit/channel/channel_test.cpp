@@ -186,7 +186,7 @@ TEST_CASE("channel rekey really changes the key", "[channel]") {
     }
     // A record forged under S' = expand_label(S, "traffic upd") at seq 0 is what the receiver expects.
     SecretBytes<64> next;
-    proto::expand_label(pattern_secret(0x00).span(), "traffic upd", {}, next.span());
+    crypto::expand_label(pattern_secret(0x00).span(), "traffic upd", {}, next.span());
     REQUIRE(std::vector<std::byte>(wire.begin() + static_cast<std::ptrdiff_t>(after_update), wire.end()) ==
             forge_record(next, 0, 1, bytes("two")));
 }

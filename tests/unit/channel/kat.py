@@ -1,5 +1,5 @@
 # Independent computation of the record layer's known answers (HKDF-SHA512 expand_label per
-# lib/src/proto/labels.hpp, TLS 1.3 nonce, ChaCha20-Poly1305 from the `cryptography` module).
+# lib/src/crypto/labels.hpp, TLS 1.3 nonce, ChaCha20-Poly1305 from the `cryptography` module).
 import hmac, hashlib, struct
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 

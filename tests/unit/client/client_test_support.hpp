@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #include <twoway/key.hpp>
-#include <twoway/keys.hpp>
 #include <twoway/random.hpp>
 
 namespace twoway_client::test {

@@ -8,6 +8,7 @@
 #include "config_syntax.hpp"
 
 using namespace twoway;
+using namespace twowayd;
 namespace config = twoway_common::config;
 
 namespace {

@@ -10,7 +10,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include "authorized.hpp"
 #include "daemon_test_support.hpp"
@@ -158,7 +158,7 @@ TEST_CASE("a listed key is authorized; skipped lines come back with path:line", 
     const auto file = home.write(".twoway/authorized_keys",
                                  "# comment\nnot a key line\n" + twoway::format_public_key_line(key(1), "alice") + "\n",
                                  0600);
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
     const auto d = check_authorized_key(config, me(home.path()), key(1));
     CHECK(d.authorized);
@@ -177,7 +177,7 @@ TEST_CASE("a listed key is authorized; skipped lines come back with path:line", 
 TEST_CASE("StrictModes makes a writable authorized_keys count for nothing", "[daemon]") {
     TempDir home;
     home.write(".twoway/authorized_keys", twoway::format_public_key_line(key(1)) + "\n", 0620);
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
     auto d = check_authorized_key(config, me(home.path()), key(1));
     CHECK_FALSE(d.authorized);
@@ -193,7 +193,7 @@ TEST_CASE("StrictModes makes a writable authorized_keys count for nothing", "[da
 TEST_CASE("every AuthorizedKeysFile is consulted; missing ones are silently empty", "[daemon]") {
     TempDir home;
     home.write("second", twoway::format_public_key_line(key(5)) + "\n", 0600);
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     config.authorized_keys_files = {"%h/missing", "second"};  // relative: under the home
     const auto d = check_authorized_key(config, me(home.path()), key(5));
     CHECK(d.authorized);
@@ -206,7 +206,7 @@ TEST_CASE("an unreadable or special authorized_keys is refused with a reason", "
     TempDir home;
     std::filesystem::create_directories(home.file("dir"));
     REQUIRE(::mkfifo(home.file("fifo").c_str(), 0600) == 0);
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     config.strict_modes = false;
     config.authorized_keys_files = {"%h/dir", "%h/fifo"};
     const auto d = check_authorized_key(config, me(home.path()), key(1));
@@ -219,7 +219,7 @@ TEST_CASE("an unreadable or special authorized_keys is refused with a reason", "
 TEST_CASE("RevokedKeys: a listed key is refused with the line that lists it; others pass", "[daemon]") {
     TempDir dir;
     const auto list = dir.write("revoked", "# stolen laptop\n" + twoway::format_public_key_line(key(7), "bob") + "\n");
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     config.revoked_keys_files = {list};
     const auto d = check_revoked_key(config, key(7));
     CHECK(d.refused);
@@ -242,7 +242,7 @@ TEST_CASE("RevokedKeys: every file counts, and keys of other types are ignored",
     const auto first = dir.write("first", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 rsa\n"
                                           "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAABQQ== ecdsa\n");
     const auto second = dir.write("second", twoway::format_public_key_line(key(9)) + "\n");
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     config.revoked_keys_files = {first, second};
     CHECK_FALSE(check_revoked_key(config, key(1)).refused);
     const auto d = check_revoked_key(config, key(9));
@@ -254,7 +254,7 @@ TEST_CASE("RevokedKeys: every file counts, and keys of other types are ignored",
 
 TEST_CASE("RevokedKeys fails closed: a list twowayd cannot use refuses every key", "[daemon]") {
     TempDir dir;
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     auto refused_for = [&](const std::string& path, std::string_view why) {
         config.revoked_keys_files = {path};
         const auto d = check_revoked_key(config, key(1));
@@ -294,7 +294,7 @@ TEST_CASE("RevokedKeys fails closed: a list twowayd cannot use refuses every key
 TEST_CASE("RevokedKeys: a list edited in place or replaced is read again", "[daemon]") {
     TempDir dir;
     const auto path = dir.write("revoked", twoway::format_public_key_line(key(1)) + "\n");
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     config.revoked_keys_files = {path};
     CHECK(check_revoked_key(config, key(1)).refused);
     CHECK_FALSE(check_revoked_key(config, key(2)).refused);
@@ -317,7 +317,7 @@ TEST_CASE("RevokedKeys: a list edited in place or replaced is read again", "[dae
 TEST_CASE("RevokedKeys: a settled list is kept, and a change to it is still seen", "[daemon]") {
     TempDir dir;
     const auto path = dir.write("revoked", twoway::format_public_key_line(key(4)) + "\n");
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     config.revoked_keys_files = {path};
     // Files written within the last two seconds are read every time; wait until this one is older.
     std::this_thread::sleep_for(std::chrono::milliseconds(2100));
@@ -334,7 +334,7 @@ TEST_CASE("out of descriptors, authorized_keys and RevokedKeys fail closed as th
     TempDir home;
     home.write(".twoway/authorized_keys", twoway::format_public_key_line(key(1), "alice") + "\n", 0600);
     const auto list = home.write("revoked-emfile", twoway::format_public_key_line(key(9), "old") + "\n");
-    twoway::DaemonConfig config;
+    twowayd::DaemonConfig config;
     config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
     config.revoked_keys_files = {list};
     KeyDecision kd;

@@ -12,27 +12,27 @@
 #include "startups.hpp"
 
 using namespace std::chrono_literals;
-using twoway::AddressBlock;
-using twoway::IpAddress;
-using twoway::PenaltyConfig;
+using twowayd::AddressBlock;
+using twowayd::IpAddress;
+using twowayd::PenaltyConfig;
 using namespace twowayd;
 
 namespace {
 
 IpAddress ip(const std::string& text) {
-    auto a = twoway::parse_ip_address(text);
+    auto a = twowayd::parse_ip_address(text);
     REQUIRE(a);
     return *a;
 }
 
 AddressBlock block(const std::string& text) {
-    auto b = twoway::parse_address_block(text);
+    auto b = twowayd::parse_address_block(text);
     REQUIRE(b);
     return *b;
 }
 
-twoway::DaemonConfig good(const std::string& text) {
-    auto r = twoway::parse_daemon_config("t.conf", text);
+twowayd::DaemonConfig good(const std::string& text) {
+    auto r = twowayd::parse_daemon_config("t.conf", text);
     std::vector<std::string> errors;
     for (const auto& e : r.errors) errors.push_back(e.text());
     INFO(text);
@@ -41,7 +41,7 @@ twoway::DaemonConfig good(const std::string& text) {
 }
 
 std::string error_of(const std::string& line) {
-    auto r = twoway::parse_daemon_config("t.conf", line + "\n");
+    auto r = twowayd::parse_daemon_config("t.conf", line + "\n");
     REQUIRE(r.errors.size() == 1);
     return r.errors[0].text();
 }
@@ -64,7 +64,7 @@ TEST_CASE("address literals and CIDR blocks", "[daemon]") {
     CHECK(ip("2001:db8::1").v6);
     for (const char* bad : {"", "192.0.2", "192.0.2.256", "host.example", "[::1]", "fe80::1%eth0", "1.2.3.4 "}) {
         INFO(bad);
-        CHECK_FALSE(twoway::parse_ip_address(bad));
+        CHECK_FALSE(twowayd::parse_ip_address(bad));
     }
 
     const auto net = block("10.1.0.0/16");
@@ -82,21 +82,21 @@ TEST_CASE("address literals and CIDR blocks", "[daemon]") {
     // Host bits set, a mask too long, junk: refused.
     for (const char* bad : {"10.1.2.3/8", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "/8", "10.0.0.0/8/8"}) {
         INFO(bad);
-        CHECK_FALSE(twoway::parse_address_block(bad));
+        CHECK_FALSE(twowayd::parse_address_block(bad));
     }
 }
 
 TEST_CASE("source_key groups addresses by PerSourceNetBlockSize", "[daemon]") {
-    CHECK(twoway::source_key(ip("203.0.113.77"), 32, 128) == "203.0.113.77");
-    CHECK(twoway::source_key(ip("203.0.113.77"), 24, 128) == "203.0.113.0/24");
-    CHECK(twoway::source_key(ip("203.0.113.77"), 0, 128) == "0.0.0.0/0");
-    CHECK(twoway::source_key(ip("2001:db8:1:2:3::9"), 32, 64) == "2001:db8:1:2::/64");
-    CHECK(twoway::source_key(ip("2001:db8::9"), 32, 128) == "2001:db8::9");
-    CHECK(twoway::source_key(ip("203.0.113.77"), 24, 128) == twoway::source_key(ip("203.0.113.1"), 24, 128));
+    CHECK(twowayd::source_key(ip("203.0.113.77"), 32, 128) == "203.0.113.77");
+    CHECK(twowayd::source_key(ip("203.0.113.77"), 24, 128) == "203.0.113.0/24");
+    CHECK(twowayd::source_key(ip("203.0.113.77"), 0, 128) == "0.0.0.0/0");
+    CHECK(twowayd::source_key(ip("2001:db8:1:2:3::9"), 32, 64) == "2001:db8:1:2::/64");
+    CHECK(twowayd::source_key(ip("2001:db8::9"), 32, 128) == "2001:db8::9");
+    CHECK(twowayd::source_key(ip("203.0.113.77"), 24, 128) == twowayd::source_key(ip("203.0.113.1"), 24, 128));
 }
 
 TEST_CASE("penalty keywords: defaults, OpenSSH syntax and errors", "[daemon]") {
-    const twoway::DaemonConfig d;
+    const twowayd::DaemonConfig d;
     CHECK_FALSE(d.penalties.enabled);
     CHECK(d.penalty_exempt.empty());
     CHECK(d.per_source_net_block_v4 == 32);

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include <twoway/keyfile.hpp>
+#include <twoway/key_file.hpp>
 
 #include "daemon_test_support.hpp"
 #include "settings.hpp"

@@ -190,13 +190,13 @@ TEST_CASE("a concluded connection is shed first within its group, not before ano
 }
 
 TEST_CASE("IPv6 fair shares are counted per /64 at most", "[daemon]") {
-    const auto a = twoway::parse_ip_address("2001:db8:1:2::1");
-    const auto b = twoway::parse_ip_address("2001:db8:1:2:ffff::7");
-    const auto c = twoway::parse_ip_address("2001:db8:1:3::1");
-    const auto v4 = twoway::parse_ip_address("192.0.2.77");
+    const auto a = twowayd::parse_ip_address("2001:db8:1:2::1");
+    const auto b = twowayd::parse_ip_address("2001:db8:1:2:ffff::7");
+    const auto c = twowayd::parse_ip_address("2001:db8:1:3::1");
+    const auto v4 = twowayd::parse_ip_address("192.0.2.77");
     REQUIRE((a && b && c && v4));
     // PerSourceNetBlockSize's default (32:128): each address its own source, but one /64 for fairness.
-    CHECK(twoway::source_key(*a, 32, 128) != twoway::source_key(*b, 32, 128));
+    CHECK(twowayd::source_key(*a, 32, 128) != twowayd::source_key(*b, 32, 128));
     CHECK(fairness_key(*a, 32, 128) == "2001:db8:1:2::/64");
     CHECK(fairness_key(*a, 32, 128) == fairness_key(*b, 32, 128));
     CHECK(fairness_key(*a, 32, 128) != fairness_key(*c, 32, 128));

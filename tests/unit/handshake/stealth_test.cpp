@@ -5,7 +5,7 @@
 #include "support.hpp"
 
 #include "handshake/host_key_mac.hpp"
-#include "proto/labels.hpp"
+#include "crypto/labels.hpp"
 #include "../../support/deterministic_rng.hpp"
 
 using twoway_test::DeterministicRng;
@@ -187,7 +187,7 @@ TEST_CASE("stealth: a passive observer holding 10,000 candidate host keys cannot
         const PublicKey pub = candidate.public_key();
         // The draft's key: expand_label(SHA-512(identity blob), "host key mac", "", 32).
         std::array<std::byte, 32> draft_key{};
-        proto::expand_label(crypto::sha512(pub.blob()), "host key mac", {}, draft_key);
+        crypto::expand_label(crypto::sha512(pub.blob()), "host key mac", {}, draft_key);
         const auto draft = crypto::hmac_sha512(draft_key, covered);
         // The new derivation with what an observer could put in place of the secret agreement: the
         // candidate's X25519 form, or the client's public share.

@@ -11,7 +11,9 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -185,4 +187,88 @@ TEST_CASE("DirLock on a directory it cannot open goes on unlocked", "[io]") {
     CHECK_FALSE(not_a_dir.locked());
     const twoway::DirLock again(dir.path());  // the failed ones held nothing
     CHECK(again.locked());
+}
+
+// ---- descriptors the caller opened ---------------------------------------------------------------
+
+TEST_CASE("read_fd reads a descriptor the caller opened, under read_file's rules, and leaves it open", "[io]") {
+    TempDir dir;
+    const std::string path = dir.write("f", "0123456789");
+    REQUIRE(::chmod(path.c_str(), 0600) == 0);
+    twoway::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    REQUIRE(fd);
+    auto f = twoway::read_fd(fd.get(), 10);  // exactly the bound
+    REQUIRE(f);
+    CHECK(f->text == "0123456789");
+    CHECK(f->mode == 0600);
+    CHECK(f->owner == static_cast<unsigned>(::geteuid()));
+    // Still open and ours: O_NONBLOCK was cleared for the read, and the offset is at the end.
+    REQUIRE(::fcntl(fd.get(), F_GETFD) >= 0);
+    CHECK((::fcntl(fd.get(), F_GETFL) & O_NONBLOCK) == 0);
+    auto again = twoway::read_fd(fd.get(), 10);
+    REQUIRE(again);
+    CHECK(again->text.empty());
+
+    // From the current offset; the size bound is judged on the whole file (fstat) before reading.
+    REQUIRE(::lseek(fd.get(), 4, SEEK_SET) == 4);
+    auto tail = twoway::read_fd(fd.get(), 10);
+    REQUIRE(tail);
+    CHECK(tail->text == "456789");
+    REQUIRE(::lseek(fd.get(), 0, SEEK_SET) == 0);
+    CHECK(twoway::read_fd(fd.get(), 9).error() == errc::length_too_large);
+}
+
+TEST_CASE("read_fd refuses what is not a regular file and a descriptor that is not open", "[io]") {
+    TempDir dir;
+    twoway::UniqueFd d(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    REQUIRE(d);
+    CHECK(twoway::read_fd(d.get(), 100).error() == errc::invalid_argument);
+    const std::string fifo = dir.file("fifo");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    twoway::UniqueFd f(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    REQUIRE(f);
+    CHECK(twoway::read_fd(f.get(), 100).error() == errc::invalid_argument);
+    CHECK(twoway::read_fd(-1, 100).error() == std::errc::bad_file_descriptor);
+}
+
+TEST_CASE("UniqueFd closes what it owns once: on destruction, reset, move and close, never after release", "[io]") {
+    const auto is_open = [](int fd) { return ::fcntl(fd, F_GETFD) >= 0; };
+    int raw = -1;
+    {
+        twoway::UniqueFd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        REQUIRE(fd);
+        raw = fd.get();
+        CHECK(is_open(raw));
+    }
+    CHECK_FALSE(is_open(raw));
+
+    twoway::UniqueFd empty;
+    CHECK_FALSE(empty);
+    CHECK(empty.get() == -1);
+    CHECK(empty.close() == 0);
+    CHECK_FALSE(twoway::UniqueFd(-1));
+
+    twoway::UniqueFd a(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    const int a_raw = a.get();
+    twoway::UniqueFd b(std::move(a));
+    CHECK(b.get() == a_raw);
+    CHECK_FALSE(a);  // NOLINT(bugprone-use-after-move): moved-from is empty, by contract
+    twoway::UniqueFd c(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    const int c_raw = c.get();
+    c = std::move(b);  // c's old descriptor closed, a's taken over
+    CHECK(c.get() == a_raw);
+    CHECK_FALSE(is_open(c_raw));
+
+    c.reset();
+    CHECK_FALSE(c);
+    CHECK_FALSE(is_open(a_raw));
+
+    twoway::UniqueFd d(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    const int d_raw = d.release();
+    CHECK_FALSE(d);
+    CHECK(is_open(d_raw));  // released: the caller's now
+    twoway::UniqueFd e(d_raw);
+    CHECK(e.close() == 0);
+    CHECK_FALSE(e);
+    CHECK_FALSE(is_open(d_raw));
 }

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include <twoway/file.hpp>
-#include <twoway/keyfile.hpp>
+#include <twoway/key_file.hpp>
 
 using namespace twoway;
 namespace fs = std::filesystem;

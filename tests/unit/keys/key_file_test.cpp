@@ -5,12 +5,12 @@
 #include <set>
 #include <string>
 
-#include <twoway/keyfile.hpp>
+#include <twoway/key_file.hpp>
 
 #include "../../support/hex.hpp"
 #include "crypto/crypto.hpp"
 #include "key_test_support.hpp"
-#include "proto/labels.hpp"
+#include "crypto/labels.hpp"
 #include "wire/writer.hpp"
 #include "../../support/deterministic_rng.hpp"
 
@@ -63,7 +63,7 @@ std::vector<std::byte> spec_file(std::span<const std::byte, 32> seed, const Publ
         SecretBytes<64> prk;
         REQUIRE(crypto::argon2id(prk.span(), bytes(pass), salt, {p.opslimit, p.memlimit}));
         std::array<std::byte, 32> key{};
-        proto::expand_label(prk.span(), "key file", {}, key);
+        crypto::expand_label(prk.span(), "key file", {}, key);
         std::vector<std::byte> sealed(plain.size() + 16);
         crypto::xchacha20poly1305_seal(sealed, plain.view(), w.view(), nonce, key);
         w.bytes(sealed);

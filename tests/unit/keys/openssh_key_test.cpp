@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include <twoway/keyfile.hpp>
-#include <twoway/keys.hpp>
+#include <twoway/key_file.hpp>
+#include <twoway/key.hpp>
 
 #include "../../support/hex.hpp"
 #include "key_test_support.hpp"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include <twoway/keys.hpp>
+#include <twoway/key.hpp>
 
 #include "../../support/hex.hpp"
 #include "crypto/crypto.hpp"

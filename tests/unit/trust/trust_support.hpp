@@ -11,7 +11,6 @@
 #include <vector>
 
 #include <twoway/key.hpp>
-#include <twoway/keys.hpp>
 
 #include "crypto/crypto.hpp"
 

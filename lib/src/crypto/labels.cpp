@@ -1,11 +1,11 @@
-#include "proto/labels.hpp"
+#include "crypto/labels.hpp"
 
 #include <cstdlib>
 
 #include "crypto/crypto.hpp"
 #include "wire/writer.hpp"
 
-namespace twoway::proto {
+namespace twoway::crypto {
 
 void LabelExpander::operator()(std::string_view label, std::span<const std::byte> context,
                                std::span<std::byte> out) const {
@@ -28,4 +28,4 @@ void expand_label(std::span<const std::byte, 64> secret, std::string_view label,
     expand(label, context, out);
 }
 
-}  // namespace twoway::proto
+}  // namespace twoway::crypto

@@ -11,7 +11,7 @@
 
 #include "crypto/crypto.hpp"
 
-namespace twoway::proto {
+namespace twoway::crypto {
 
 inline constexpr std::string_view label_prefix = "twoway v1 ";
 
@@ -30,4 +30,4 @@ private:
     crypto::HmacSha512Key key_;
 };
 
-}  // namespace twoway::proto
+}  // namespace twoway::crypto
