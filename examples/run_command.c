@@ -134,8 +134,9 @@ static int handle_events(twoway_session* s, struct outcome* o) {
     twoway_session_event ev;
     while (twoway_session_next_event(s, &ev)) {
         switch (ev.type) {
-            case TWOWAY_EV_ACCEPTED: /* no input from us: end the command's stdin at once */
-                if (twoway_session_send_eof(s) != TWOWAY_OK) return -1;
+            case TWOWAY_EV_ACCEPTED: /* no input from us: end the command's stdin at once, unless the */
+                /* whole session (output, exit, CLOSE) came with the acceptance and is over already */
+                if (!twoway_session_finished(s) && twoway_session_send_eof(s) != TWOWAY_OK) return -1;
                 break;
             case TWOWAY_EV_REJECTED: /* the protocol lets no control characters through */
                 snprintf(o->error, sizeof o->error, "command refused by the server: %s%s%s%s",
@@ -163,19 +164,22 @@ static int handle_events(twoway_session* s, struct outcome* o) {
     return 0;
 }
 
-int main(int argc, char** argv) {
+/* What run() allocates, released by main() however run() returns. */
+static twoway_key* key = NULL;
+static twoway_handshake* hs = NULL;
+static twoway_channel* ch = NULL;
+static twoway_session* s = NULL;
+static char* command = NULL;
+static int fd = -1;
+
+static int run(int argc, char** argv) {
     const char *key_path = NULL, *host_key_path = NULL, *account = NULL, *port = "4422";
     const struct passwd* pw = getpwuid(getuid());
     uint8_t host_key[TWOWAY_KEY_SIZE], peer[TWOWAY_KEY_SIZE];
     static uint8_t buf[buffer_size];
-    twoway_key* key = NULL;
-    twoway_handshake* hs = NULL;
-    twoway_channel* ch = NULL;
-    twoway_session* s = NULL;
     struct outcome o = {-1, ""};
-    char* command = NULL;
     size_t command_len = 0;
-    int i, fd, rc;
+    int i, rc;
 
     if (pw != NULL) account = pw->pw_name;
     for (i = 1; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -235,6 +239,7 @@ int main(int argc, char** argv) {
     }
     if ((rc = twoway_handshake_finish(hs, &ch)) != TWOWAY_OK) return fail("handshake: %s", twoway_strerror(rc));
     twoway_handshake_free(hs);
+    hs = NULL;
 
     /* The session: write what it has to say, then feed it what the server sends, until both have closed.
      * The channel may hold records that came with the handshake's last message: read those first. */
@@ -279,11 +284,17 @@ int main(int argc, char** argv) {
     if (o.error[0] == '\0' && o.exit_code < 0) snprintf(o.error, sizeof o.error, "the session ended without an exit status");
     /* Both CLOSEs are through (or the server refused): end the channel with its authenticated close. */
     if (twoway_channel_close(ch) == TWOWAY_OK) flush_session(fd, s, ch, buf);
-    close(fd);
-    twoway_session_free(s);
-    twoway_channel_free(ch);
-    twoway_key_free(key);
-    free(command);
     if (o.error[0] != '\0') return fail("%s", o.error);
     return o.exit_code;
+}
+
+int main(int argc, char** argv) {
+    const int status = run(argc, argv);
+    if (fd >= 0) close(fd);
+    twoway_session_free(s);
+    twoway_channel_free(ch);
+    twoway_handshake_free(hs);
+    twoway_key_free(key);
+    free(command);
+    return status;
 }

@@ -93,7 +93,9 @@ std::string reject_reason(const ts::Rejected& r) {
 // is an outcome, not a failure, and the session runs to its end.
 bool handle(ts::SessionClient& sc, ts::Event& ev, Outcome& o) {
     if (std::holds_alternative<ts::Accepted>(ev)) {
-        // The command runs. It gets no input from us: end its stdin at once.
+        // The command runs. It gets no input from us: end its stdin at once, unless the whole session
+        // (its output, exit and CLOSE) came in the same read as the acceptance: then it is over already.
+        if (sc.finished()) return true;
         if (auto st = sc.send_eof(ts::Stream::in); !st) {
             o.fail("session", st.error());
             return false;

@@ -169,7 +169,9 @@ def run_session(c, sock, ch, command):
                 c.check(lib.twoway_session_feed(s, plain, n.value), "session")
                 ev = SessionEvent()
                 while lib.twoway_session_next_event(s, ctypes.byref(ev)):
-                    if ev.type == EV_ACCEPTED:  # no input from us: end the command's stdin at once
+                    # No input from us: end the command's stdin at once, unless the whole session (output,
+                    # exit, CLOSE) came with the acceptance and is over already.
+                    if ev.type == EV_ACCEPTED and not lib.twoway_session_finished(s):
                         c.check(lib.twoway_session_send_eof(s), "session")
                     elif ev.type == EV_REJECTED:
                         text = ev.text.decode(errors="replace")

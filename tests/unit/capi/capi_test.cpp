@@ -418,7 +418,7 @@ TEST_CASE("C API: the session client against the C++ session server", "[capi]") 
     twoway_session* s = nullptr;
     CHECK(twoway_session_start(TWOWAY_REQUEST_EXEC, "true", bad_env, &s) == TWOWAY_E_INVALID_ARGUMENT);
     CHECK(twoway_session_start(TWOWAY_REQUEST_EXEC, "", nullptr, &s) == TWOWAY_E_INVALID_ARGUMENT);
-    CHECK(twoway_session_start(static_cast<twoway_request_kind>(9), "x", nullptr, &s) == TWOWAY_E_INVALID_ARGUMENT);
+    CHECK(twoway_session_start(static_cast<twoway_request_kind>(0), "x", nullptr, &s) == TWOWAY_E_INVALID_ARGUMENT);
     const char* env[] = {"LANG=C.UTF-8", nullptr};
     REQUIRE(twoway_session_start(TWOWAY_REQUEST_EXEC, "echo hi", env, &s) == TWOWAY_OK);
     CHECK(twoway_session_send_capacity(s) == 0);  // nothing before the server accepts
