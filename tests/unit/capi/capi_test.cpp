@@ -20,24 +20,13 @@
 #include <twoway/session.hpp>
 #include <twoway/twoway.h>
 
+#include "support/temp_dir.hpp"
+
 namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-struct Dir {
-    std::string path;
-    Dir() {
-        char tmpl[] = "/tmp/twoway-capi-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~Dir() { std::system(("rm -rf '" + path + "'").c_str()); }
-    [[nodiscard]] std::string file(const std::string& name) const { return path + "/" + name; }
-};
-
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream(path) << text;
-}
+using twoway_test::TempDir;
 
 twoway_key* key_from(uint8_t fill) {
     uint8_t seed[TWOWAY_SEED_SIZE];
@@ -297,7 +286,7 @@ TEST_CASE("C API: misuse and hostile input are status codes, never crashes", "[c
 }
 
 TEST_CASE("C API: key files, key lines, fingerprints", "[capi]") {
-    Dir dir;
+    TempDir dir("twoway-capi");
     twoway::PrivateKey key = twoway::PrivateKey::from_seed(std::span<const std::byte, 32>(
         std::vector<std::byte>(32, std::byte{9}).data(), 32));
     auto text = twoway::encode_private_key(key, "capi", "", twoway::default_kdf_params(), twoway::system_rng());
@@ -344,7 +333,7 @@ TEST_CASE("C API: key files, key lines, fingerprints", "[capi]") {
 }
 
 TEST_CASE("C API: trust decisions fail closed", "[capi]") {
-    Dir dir;
+    TempDir dir("twoway-capi");
     twoway_key* a = key_from(4);
     twoway_key* b = key_from(5);
     const Bytes ka = public_of(a), kb = public_of(b);
@@ -381,7 +370,7 @@ TEST_CASE("C API: trust decisions fail closed", "[capi]") {
 
     // authorized_keys: the key listed, another not, an unreadable file authorizes nothing.
     const std::string ak = dir.file("authorized_keys");
-    write_text(ak, "# mine\n" + std::string(line) + "\n");
+    dir.write("authorized_keys", "# mine\n" + std::string(line) + "\n");
     int ok = -1;
     REQUIRE(twoway_authorized_keys_check(ak.c_str(), ka.data(), &ok) == TWOWAY_OK);
     CHECK(ok == 1);
@@ -395,13 +384,13 @@ TEST_CASE("C API: trust decisions fail closed", "[capi]") {
 
     // Revoked key lists: listed, not listed, and every failure revokes everything.
     const std::string rl = dir.file("revoked");
-    write_text(rl, std::string(line) + "\n");
+    dir.write("revoked", std::string(line) + "\n");
     int revoked = -1;
     REQUIRE(twoway_revoked_check(rl.c_str(), ka.data(), &revoked) == TWOWAY_OK);
     CHECK(revoked == 1);
     REQUIRE(twoway_revoked_check(rl.c_str(), kb.data(), &revoked) == TWOWAY_OK);
     CHECK(revoked == 0);
-    write_text(rl, std::string(line) + "\nthis is not a key\n");
+    dir.write("revoked", std::string(line) + "\nthis is not a key\n");
     CHECK(twoway_revoked_check(rl.c_str(), kb.data(), &revoked) == TWOWAY_E_MALFORMED);
     CHECK(revoked == 1);
     revoked = 0;

@@ -19,36 +19,13 @@
 
 #include <twoway/file.hpp>
 
+#include "support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using twoway::errc;
 
 namespace {
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "twoway-file-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] std::string path() const { return path_.string(); }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(file(name), std::ios::binary) << text;
-        return file(name);
-    }
-    [[nodiscard]] std::size_t entries() const {
-        return static_cast<std::size_t>(std::distance(fs::directory_iterator(path_), fs::directory_iterator()));
-    }
-
-private:
-    fs::path path_;
-};
+using twoway_test::TempDir;
 
 unsigned mode_of(const std::string& path) {
     struct stat st {};
@@ -58,7 +35,7 @@ unsigned mode_of(const std::string& path) {
 }  // namespace
 
 TEST_CASE("read_file returns a regular file's text, mode and owner, up to its bound", "[io]") {
-    TempDir dir;
+    TempDir dir("twoway-file");
     const std::string path = dir.write("f", "line one\nline two\n");
     REQUIRE(::chmod(path.c_str(), 0640) == 0);
     auto f = twoway::read_file(path, 18);  // exactly the bound
@@ -89,7 +66,7 @@ TEST_CASE("read_file returns a regular file's text, mode and owner, up to its bo
 }
 
 TEST_CASE("read_file refuses what is not a regular file and reports the OS's errors as errno codes", "[io]") {
-    TempDir dir;
+    TempDir dir("twoway-file");
     CHECK(twoway::read_file(dir.file("missing"), 100).error() == std::errc::no_such_file_or_directory);
     CHECK(twoway::read_file(dir.path(), 100).error() == errc::invalid_argument);  // a directory
     CHECK(twoway::read_file("/dev/null", 100).error() == errc::invalid_argument);  // a device
@@ -109,7 +86,7 @@ TEST_CASE("read_file refuses what is not a regular file and reports the OS's err
 }
 
 TEST_CASE("write_file_atomic creates and replaces files with the given mode and leaves no temporary file", "[io]") {
-    TempDir dir;
+    TempDir dir("twoway-file");
     const std::string path = dir.file("known_hosts");
     REQUIRE(twoway::write_file_atomic(path, "first\n", 0600));
     CHECK(mode_of(path) == 0600);
@@ -124,7 +101,7 @@ TEST_CASE("write_file_atomic creates and replaces files with the given mode and 
 }
 
 TEST_CASE("write_file_atomic fails cleanly: bad modes, missing directories, links replaced not followed", "[io]") {
-    TempDir dir;
+    TempDir dir("twoway-file");
     const std::string path = dir.write("f", "old");
     // File type bits are not permission bits: refused before anything is created.
     CHECK(twoway::write_file_atomic(path, "new", 0100600).error() == errc::invalid_argument);
@@ -147,7 +124,7 @@ TEST_CASE("write_file_atomic fails cleanly: bad modes, missing directories, link
 }
 
 TEST_CASE("link_target follows links and leaves other paths as they are", "[io]") {
-    TempDir dir;
+    TempDir dir("twoway-file");
     const std::string real = dir.write("real", "x");
     const std::string link1 = dir.file("link1");
     const std::string link2 = dir.file("link2");
@@ -162,7 +139,7 @@ TEST_CASE("link_target follows links and leaves other paths as they are", "[io]"
 }
 
 TEST_CASE("DirLock excludes a second lock on the same directory until it is released", "[io]") {
-    TempDir dir;
+    TempDir dir("twoway-file");
     std::atomic<bool> second_held{false};
     std::thread other;
     {
@@ -180,7 +157,7 @@ TEST_CASE("DirLock excludes a second lock on the same directory until it is rele
 }
 
 TEST_CASE("DirLock on a directory it cannot open goes on unlocked", "[io]") {
-    TempDir dir;
+    TempDir dir("twoway-file");
     const twoway::DirLock missing(dir.file("missing"));
     CHECK_FALSE(missing.locked());
     const twoway::DirLock not_a_dir(dir.write("file", "x"));
@@ -192,7 +169,7 @@ TEST_CASE("DirLock on a directory it cannot open goes on unlocked", "[io]") {
 // ---- descriptors the caller opened ---------------------------------------------------------------
 
 TEST_CASE("read_fd reads a descriptor the caller opened, under read_file's rules, and leaves it open", "[io]") {
-    TempDir dir;
+    TempDir dir("twoway-file");
     const std::string path = dir.write("f", "0123456789");
     REQUIRE(::chmod(path.c_str(), 0600) == 0);
     twoway::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
@@ -219,7 +196,7 @@ TEST_CASE("read_fd reads a descriptor the caller opened, under read_file's rules
 }
 
 TEST_CASE("read_fd refuses what is not a regular file and a descriptor that is not open", "[io]") {
-    TempDir dir;
+    TempDir dir("twoway-file");
     twoway::UniqueFd d(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     REQUIRE(d);
     CHECK(twoway::read_fd(d.get(), 100).error() == errc::invalid_argument);

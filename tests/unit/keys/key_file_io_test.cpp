@@ -11,31 +11,13 @@
 #include <twoway/file.hpp>
 #include <twoway/key_file.hpp>
 
+#include "support/temp_dir.hpp"
+
 using namespace twoway;
 namespace fs = std::filesystem;
 
 namespace {
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "twoway-keys-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-    [[nodiscard]] std::size_t entries() const {
-        return static_cast<std::size_t>(std::distance(fs::directory_iterator(path_), fs::directory_iterator()));
-    }
-
-private:
-    fs::path path_;
-};
+using twoway_test::TempDir;
 
 unsigned mode_of(const std::string& path) {
     struct stat st {};
@@ -52,7 +34,7 @@ std::string key_text(std::string_view comment = "io test") {
 }  // namespace
 
 TEST_CASE("key files are written with the requested mode and read back", "[keys]") {
-    TempDir dir;
+    TempDir dir("twoway-keys");
     const std::string path = dir.file("id_ed25519");
     const std::string text = key_text();
     REQUIRE(write_key_file(path, text, 0600));
@@ -70,7 +52,7 @@ TEST_CASE("key files are written with the requested mode and read back", "[keys]
 }
 
 TEST_CASE("a private key file others may access is refused unless explicitly allowed", "[keys]") {
-    TempDir dir;
+    TempDir dir("twoway-keys");
     const std::string path = dir.file("id_ed25519");
     REQUIRE(write_key_file(path, key_text(), 0600));
     for (unsigned mode : {0644U, 0640U, 0604U, 0620U, 0602U, 0610U, 0601U, 0660U, 0666U}) {
@@ -88,7 +70,7 @@ TEST_CASE("a private key file others may access is refused unless explicitly all
 }
 
 TEST_CASE("replacing a key file is atomic and keeps no temporary file", "[keys]") {
-    TempDir dir;
+    TempDir dir("twoway-keys");
     const std::string path = dir.file("k");
     REQUIRE(write_key_file(path, "old", 0644));
     REQUIRE(write_key_file(path, "new contents", 0600));
@@ -100,7 +82,7 @@ TEST_CASE("replacing a key file is atomic and keeps no temporary file", "[keys]"
 }
 
 TEST_CASE("reading key files fails cleanly on missing, odd or oversized files", "[keys]") {
-    TempDir dir;
+    TempDir dir("twoway-keys");
     CHECK(read_private_key_file(dir.file("missing")).error() == std::errc::no_such_file_or_directory);
     CHECK(load_private_key(dir.file("missing"), "").error() == std::errc::no_such_file_or_directory);
     CHECK(read_private_key_file(dir.file("")).error() == errc::invalid_argument);  // the directory itself
