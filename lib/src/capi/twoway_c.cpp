@@ -163,7 +163,6 @@ struct twoway_handshake {
     Pending out;
     std::string account;                    // client: configured; server: the one asked for
     std::optional<twoway::PublicKey> peer;  // once the verdict was asked for
-    bool finished = false;
 
     [[nodiscard]] bool client() const noexcept { return role.index() == 0; }
     // Moves the role's output into `out` and notes what its event reveals.
@@ -342,7 +341,7 @@ int twoway_handshake_client_new(const twoway_key* identity, const char* account,
         if (known_server_key != nullptr) config.known_server_key = public_key(known_server_key);
         twoway::ClientHandshake h(config, twoway::system_rng());
         if (h.error()) return status_of(h.error());  // a config the library cannot honour
-        auto* hs = new twoway_handshake{std::move(key), std::move(h), {}, account, std::nullopt, false};
+        auto* hs = new twoway_handshake{std::move(key), std::move(h), {}, account, std::nullopt};
         hs->collect();
         *out = hs;
         return TWOWAY_OK;
@@ -356,7 +355,7 @@ int twoway_handshake_server_new(const twoway_key* host_key, int stealth, twoway_
         twoway::ServerConfig config{*key};
         config.stealth = stealth != 0;
         twoway::ServerHandshake h(config, twoway::system_rng());
-        *out = new twoway_handshake{std::move(key), std::move(h), {}, {}, std::nullopt, false};
+        *out = new twoway_handshake{std::move(key), std::move(h), {}, {}, std::nullopt};
         return TWOWAY_OK;
     });
 }
@@ -449,11 +448,9 @@ const char* twoway_handshake_denial_reason(const twoway_handshake* hs) {
 
 int twoway_handshake_finish(twoway_handshake* hs, twoway_channel** out) {
     if (hs == nullptr || out == nullptr) return invalid;
-    if (hs->finished) return TWOWAY_E_BAD_STATE;
     return guarded([&]() -> int {
         auto result = std::visit([](auto& h) { return h.take_result(); }, hs->role);
-        if (!result) return status_of(result.error());
-        hs->finished = true;
+        if (!result) return status_of(result.error());  // bad_state when already taken
         auto channel = twoway::Channel::create(*result);
         if (!channel) return status_of(channel.error());
         *out = new twoway_channel{std::move(*channel), std::move(*result), {}};
