@@ -22,7 +22,7 @@ namespace twoway::session {
 // Behind a pointer so that the wire machinery (Endpoint, frames, windows) stays out of the public
 // header and its layout out of the ABI. Hidden explicitly: a nested class takes the visibility of the
 // exported class around it, and none of this is for export.
-class __attribute__((visibility("hidden"))) SessionServer::Impl {
+struct __attribute__((visibility("hidden"))) SessionServer::Impl {
 public:
     explicit Impl(const Options& options) : ep_(options) {}
 
