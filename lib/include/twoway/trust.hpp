@@ -22,6 +22,7 @@
 
 #include <twoway/export.hpp>
 #include <twoway/key.hpp>
+#include <twoway/pattern.hpp>
 #include <twoway/result.hpp>
 
 namespace twoway {
@@ -281,12 +282,6 @@ struct HostVerdict {
 /// brackets). No blanks, commas, brackets, wildcards or '!'. For checking a name a person gave before
 /// format_host_port or append_known_host refuse it.
 [[nodiscard]] TWOWAY_API bool valid_host_name(std::string_view host) noexcept;
-
-/// OpenSSH's wildcard patterns, as known_hosts host lists (and ssh_config's Host lines) use them: '*'
-/// matches any run of characters (also none), '?' exactly one; nothing else is special (negation and
-/// lists are the caller's). Case-sensitive: for host names, lower-case both sides. Greedy with one
-/// backtrack point, the last '*': at most pattern x text steps, never exponential, whatever a file holds.
-[[nodiscard]] TWOWAY_API bool match_pattern(std::string_view pattern, std::string_view text) noexcept;
 
 /// One name of a known_hosts host list, as format_host_port writes it and ssh-keygen -F/-R take it:
 /// "host" (default_port) or "[host]:port", lower-cased. Nothing for a pattern, a hashed name, "host:port"
