@@ -10,7 +10,7 @@
 #include <twoway/trust.hpp>
 
 #include "config_syntax.hpp"
-#include <twoway/text.hpp>
+#include "sshd_keywords.hpp"
 
 namespace twowayd {
 
@@ -40,8 +40,42 @@ enum class Key : std::size_t {
     log_level,
     service,
     match,
+    include,
+    // the connection policy (ConnectionConfig, allowed in Match)
+    permit_root_login,
+    allow_users,
+    deny_users,
+    allow_groups,
+    deny_groups,
+    force_command,
+    permit_tty,
+    disable_forwarding,
+    allow_tcp_forwarding,
+    permit_service,
+    permit_open,
+    accept_env,
+    set_env,
+    banner,
+    client_alive_interval,
+    client_alive_count_max,
+    max_sessions,
+    chroot_directory,
+    authorized_keys_command,
+    authorized_keys_command_user,
+    // global only
+    pid_file,
+    syslog_facility,
+    use_pam,
+    permit_user_environment,
+    print_motd,
     count_,
 };
+
+// The ConnectionKey of a connection keyword, or nothing.
+std::optional<ConnectionKey> connection_key(Key k) {
+    if (k < Key::permit_root_login || k > Key::authorized_keys_command_user) return std::nullopt;
+    return static_cast<ConnectionKey>(static_cast<std::size_t>(k) - static_cast<std::size_t>(Key::permit_root_login));
+}
 
 struct Keyword {
     std::string_view name;
@@ -70,7 +104,44 @@ constexpr std::array keywords{
     Keyword{"LogLevel", Key::log_level, 1},
     Keyword{"Service", Key::service, 2},
     Keyword{"Match", Key::match, 0},
+    Keyword{"Include", Key::include, 0},
+    Keyword{"PermitRootLogin", Key::permit_root_login, 1},
+    Keyword{"AllowUsers", Key::allow_users, 0},
+    Keyword{"DenyUsers", Key::deny_users, 0},
+    Keyword{"AllowGroups", Key::allow_groups, 0},
+    Keyword{"DenyGroups", Key::deny_groups, 0},
+    Keyword{"ForceCommand", Key::force_command, 0},
+    Keyword{"PermitTTY", Key::permit_tty, 1},
+    Keyword{"DisableForwarding", Key::disable_forwarding, 1},
+    Keyword{"AllowTcpForwarding", Key::allow_tcp_forwarding, 1},
+    Keyword{"PermitService", Key::permit_service, 0},
+    Keyword{"PermitOpen", Key::permit_open, 0},
+    Keyword{"AcceptEnv", Key::accept_env, 0},
+    Keyword{"SetEnv", Key::set_env, 0},
+    Keyword{"Banner", Key::banner, 1},
+    Keyword{"ClientAliveInterval", Key::client_alive_interval, 1},
+    Keyword{"ClientAliveCountMax", Key::client_alive_count_max, 1},
+    Keyword{"MaxSessions", Key::max_sessions, 1},
+    Keyword{"ChrootDirectory", Key::chroot_directory, 1},
+    Keyword{"AuthorizedKeysCommand", Key::authorized_keys_command, 0},
+    Keyword{"AuthorizedKeysCommandUser", Key::authorized_keys_command_user, 1},
+    Keyword{"PidFile", Key::pid_file, 1},
+    Keyword{"SyslogFacility", Key::syslog_facility, 1},
+    Keyword{"UsePAM", Key::use_pam, 1},
+    Keyword{"PermitUserEnvironment", Key::permit_user_environment, 1},
+    Keyword{"PrintMotd", Key::print_motd, 1},
 };
+
+constexpr std::array<std::pair<std::string_view, PermitRootLogin>, 5> root_login_values{{
+    {"yes", PermitRootLogin::yes},
+    {"prohibit-password", PermitRootLogin::prohibit_password},
+    {"without-password", PermitRootLogin::prohibit_password},
+    {"forced-commands-only", PermitRootLogin::forced_commands_only},
+    {"no", PermitRootLogin::no},
+}};
+
+constexpr std::array<std::string_view, 12> syslog_facilities{
+    "DAEMON", "USER", "AUTH", "AUTHPRIV", "LOCAL0", "LOCAL1", "LOCAL2", "LOCAL3", "LOCAL4", "LOCAL5", "LOCAL6", "LOCAL7"};
 
 constexpr std::size_t max_repeats = 256;  // Port, ListenAddress, HostKey, Service lines (sshd: 256 ports)
 constexpr std::uint64_t max_int = 0x7fffffff;
@@ -116,17 +187,73 @@ std::string bad_port(std::string_view port) {
     return "bad port number " + twoway::quoted(port) + " (expected 1-65535)";
 }
 
+// The text after the keyword and its separator (blanks, or '=' with blanks around it), trailing blanks
+// removed: what sshd hands ForceCommand and AuthorizedKeysCommand whole.
+std::string rest_of_line(std::string_view text) {
+    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f'; };
+    std::size_t i = 0;
+    while (i < text.size() && blank(text[i])) ++i;
+    while (i < text.size() && !blank(text[i]) && text[i] != '=') ++i;
+    while (i < text.size() && blank(text[i])) ++i;
+    if (i < text.size() && text[i] == '=') ++i;
+    while (i < text.size() && blank(text[i])) ++i;
+    std::size_t end = text.size();
+    while (end > i && blank(text[end - 1])) --end;
+    return std::string(text.substr(i, end - i));
+}
+
+// An Address/LocalAddress list, or the host part of a user@host pattern: entries may be negated; an
+// empty entry, or one with a '/' that is not address/masklen, makes the list invalid (as OpenSSH's
+// addr_match_list, which sshd checks when it reads the file).
+bool valid_address_list(std::string_view list) {
+    if (list.empty()) return false;
+    for (;;) {
+        const auto comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        if (item.starts_with('!')) item.remove_prefix(1);
+        if (item.empty()) return false;
+        if (item.find('/') != std::string_view::npos && !parse_address_block(item)) return false;
+        if (comma == std::string_view::npos) return true;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+// AllowUsers/DenyUsers: "user" or "user@hostlist" (split at the last '@', as match_user).
+bool valid_user_pattern(std::string_view p) {
+    if (p.empty()) return false;
+    const auto at = p.rfind('@');
+    if (at == std::string_view::npos) return true;
+    return valid_address_list(p.substr(at + 1));
+}
+
 class Parser {
 public:
-    explicit Parser(std::string_view path) : path_(path), errors_(path) {}
+    Parser(std::string_view path, const IncludeReader* include) : path_(path), include_(include) {}
 
-    void line(std::size_t number, std::string_view text);
-    DaemonConfigResult finish() && { return DaemonConfigResult{std::move(config_), std::move(errors_).take()}; }
-    [[nodiscard]] bool full() const noexcept { return errors_.full(); }
+    void file(std::string_view text, std::size_t depth);
+    DaemonConfigResult finish() && {
+        return DaemonConfigResult{std::move(config_), std::move(errors_), std::move(notes_)};
+    }
 
 private:
-    void error(std::string message) { errors_.add(number_, std::move(message)); }
+    void line(std::size_t number, std::string_view text, std::size_t depth);
+    [[nodiscard]] bool full() const noexcept { return full_; }
+    void error(std::string message) {
+        if (full_) return;
+        if (errors_.size() == config::max_errors) {
+            full_ = true;
+            message = "too many errors; the rest are not shown";
+        }
+        errors_.push_back(twoway::Diagnostic{twoway::Location{path_, number_}, std::move(message)});
+    }
+    void note(std::string message) {
+        if (notes_.size() < config::max_errors) notes_.push_back(twoway::Diagnostic{here(), std::move(message)});
+    }
+    [[nodiscard]] twoway::Location here() const { return twoway::Location{path_, number_}; }
     void value_error(const Keyword& kw, std::string problem) { error(std::string(kw.name) + ": " + problem); }
+    void not_yet(const Keyword& kw, const std::string& arg, std::string_view why) {
+        value_error(kw, twoway::quoted(arg) + " is not supported yet (" + std::string(why) + ")");
+    }
     // First use of a keyword? Single-valued keywords keep their first value; repeatable ones drop their
     // defaults on the first line that sets them.
     bool first(Key key) {
@@ -176,15 +303,36 @@ private:
     void penalties(const Keyword& kw, const std::vector<std::string>& args);
     void penalty_exempt_list(const Keyword& kw, const std::vector<std::string>& args);
     void service(const Keyword& kw, const std::vector<std::string>& args);
+    void match(const std::vector<std::string>& args);
+    void include(const Keyword& kw, const std::vector<std::string>& args, std::size_t depth);
+    void foreign(const ForeignKeyword& fk, const config::Directive& d);
+    void global_only(const Keyword& kw, const config::Directive& d);
+    void connection(const Keyword& kw, ConnectionKey key, const config::Directive& d, std::string_view text);
 
     std::string path_;
-    config::ErrorList errors_;
+    const IncludeReader* include_;
+    std::vector<twoway::Diagnostic> errors_;
+    std::vector<twoway::Diagnostic> notes_;
+    bool full_ = false;
     DaemonConfig config_;
     std::array<bool, static_cast<std::size_t>(Key::count_)> seen_{};
     std::size_t number_ = 0;
+    // The Match block lines belong to (nothing: global), and the criteria a Match in an included file
+    // inherits from the block the Include was in.
+    std::optional<std::size_t> block_;
+    std::vector<MatchCriterion> inherited_;
 };
 
-void Parser::line(std::size_t number, std::string_view text) {
+void Parser::file(std::string_view text, std::size_t depth) {
+    // Config lines are not capped here: split_line refuses over-long ones with a message.
+    twoway::TextLines lines(text, std::string_view::npos);
+    while (auto l = lines.next()) {
+        if (full()) break;
+        line(l->number, l->text, depth);
+    }
+}
+
+void Parser::line(std::size_t number, std::string_view text, std::size_t depth) {
     number_ = number;
     auto split = config::split_line(text);
     if (split.kind == config::SplitLine::Kind::empty) return;
@@ -195,61 +343,365 @@ void Parser::line(std::size_t number, std::string_view text) {
     for (const auto& k : keywords) {
         if (twoway::iequals(k.name, d.keyword)) kw = &k;
     }
-    if (kw == nullptr) return error("Bad configuration option: " + d.keyword);
-    if (kw->key == Key::match) return error("Match blocks are not supported yet");
+    if (kw == nullptr) {
+        if (const auto* fk = find_foreign_keyword(d.keyword)) return foreign(*fk, d);
+        return error("Bad configuration option: " + d.keyword);
+    }
     if (d.args.empty()) return error("no argument after keyword \"" + d.keyword + "\"");
     if (kw->max_args != 0 && d.args.size() > kw->max_args) {
         return error("keyword " + std::string(kw->name) + " extra arguments at end of line");
     }
-    const std::string& arg = d.args.front();
+    if (kw->key == Key::match) return match(d.args);
+    if (kw->key == Key::include) return include(*kw, d.args, depth);
+    if (auto ck = connection_key(kw->key)) return connection(*kw, *ck, d, text);
+    if (block_) {
+        if (kw->key == Key::authorized_keys_file || kw->key == Key::revoked_keys || kw->key == Key::log_level) {
+            return error(std::string(kw->name) + " is not supported inside a Match block yet");
+        }
+        return error("Directive '" + std::string(kw->name) + "' is not allowed within a Match block");
+    }
+    global_only(*kw, d);
+}
 
-    switch (kw->key) {
-        case Key::port: return port(*kw, arg);
-        case Key::listen_address: return listen_address(*kw, arg);
-        case Key::host_key: return host_key(*kw, arg);
-        case Key::authorized_keys_file: return authorized_keys_file(*kw, d.args);
-        case Key::revoked_keys: return revoked_keys(*kw, d.args);
-        case Key::strict_modes: {
-            auto v = config::parse_yes_no(arg, false);
-            if (!v) return value_error(*kw, "unsupported option " + twoway::quoted(arg) + " (expected yes or no)");
-            if (first(kw->key)) config_.strict_modes = *v;
-            return;
+void Parser::foreign(const ForeignKeyword& fk, const config::Directive& d) {
+    if (block_ && !fk.match_ok) return error("Directive '" + std::string(fk.name) + "' is not allowed within a Match block");
+    if (d.args.empty()) return error("no argument after keyword \"" + d.keyword + "\"");
+    if (!fk.accepted.empty()) {
+        bool ok = d.args.size() == 1;
+        if (ok) {
+            ok = false;
+            for (const auto& v : fk.accepted) ok = ok || twoway::iequals(v, d.args[0]);
         }
-        case Key::stealth_mode: {
-            auto v = config::parse_yes_no(arg, false);
-            if (!v) return value_error(*kw, "unsupported option " + twoway::quoted(arg) + " (expected yes or no)");
-            if (first(kw->key)) config_.stealth_mode = *v;
-            return;
+        if (!ok) {
+            std::string value;
+            for (const auto& a : d.args) value += (value.empty() ? "" : " ") + a;
+            return error(std::string(fk.name) + " " + twoway::quoted(value) + ": " + std::string(fk.why));
         }
+        return note(std::string(fk.name) + " " + d.args[0] + ": accepted, twowayd behaves so already");
+    }
+    note(std::string(fk.name) + ": ignored (" + std::string(fk.why) + ")");
+}
+
+void Parser::match(const std::vector<std::string>& args) {
+    MatchBlock block;
+    block.where = here();
+    const auto bad = [&](std::string why) { error(std::move(why) + "; Bad Match condition"); };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& attrib = args[i];
+        MatchCriterion c;
+        if (twoway::iequals(attrib, "all")) {
+            if (i != 0 || args.size() != 1) return bad("'all' cannot be combined with other Match attributes");
+            block.criteria.push_back(c);
+            break;
+        }
+        if (i + 1 >= args.size() || args[i + 1].empty()) return bad("Missing Match criteria for " + attrib);
+        c.list = args[++i];
+        if (twoway::iequals(attrib, "user")) {
+            c.kind = MatchCriterion::Kind::user;
+        } else if (twoway::iequals(attrib, "group")) {
+            c.kind = MatchCriterion::Kind::group;
+        } else if (twoway::iequals(attrib, "host")) {
+            c.kind = MatchCriterion::Kind::host;
+        } else if (twoway::iequals(attrib, "address") || twoway::iequals(attrib, "localaddress")) {
+            c.kind = twoway::iequals(attrib, "address") ? MatchCriterion::Kind::address
+                                                        : MatchCriterion::Kind::local_address;
+            if (!valid_address_list(c.list)) return bad("Invalid Match " + attrib + " argument " + twoway::quoted(c.list));
+        } else if (twoway::iequals(attrib, "localport")) {
+            c.kind = MatchCriterion::Kind::local_port;
+            auto p = twoway::parse_port(c.list);
+            if (!p) return bad("Invalid LocalPort " + twoway::quoted(c.list) + " on Match line");
+            c.port = *p;
+        } else if (twoway::iequals(attrib, "rdomain")) {
+            return bad("Match RDomain is not supported (twowayd has no routing domains)");
+        } else {
+            return bad("Unsupported Match attribute " + attrib);
+        }
+        block.criteria.push_back(std::move(c));
+    }
+    // In a file included from inside a Match block, a Match applies only when that block does too.
+    if (!inherited_.empty()) {
+        std::vector<MatchCriterion> all;
+        for (const auto& c : inherited_) {
+            if (c.kind != MatchCriterion::Kind::all) all.push_back(c);
+        }
+        for (auto& c : block.criteria) {
+            if (c.kind != MatchCriterion::Kind::all) all.push_back(std::move(c));
+        }
+        if (all.empty()) all.push_back(MatchCriterion{});
+        block.criteria = std::move(all);
+    }
+    if (config_.matches.size() >= max_repeats) return error("too many Match blocks (limit " + std::to_string(max_repeats) + ")");
+    config_.matches.push_back(std::move(block));
+    block_ = config_.matches.size() - 1;
+}
+
+void Parser::include(const Keyword& kw, const std::vector<std::string>& args, std::size_t depth) {
+    if (include_ == nullptr) return value_error(kw, "cannot read included files here");
+    if (depth + 1 > max_include_depth) {
+        return value_error(kw, "too many recursive configuration includes (limit " + std::to_string(max_include_depth) + ")");
+    }
+    for (const auto& arg : args) {
+        if (arg.empty()) return value_error(kw, "empty argument");
+        if (arg.starts_with('~')) return value_error(kw, "~ is not expanded in twowayd.conf: " + twoway::quoted(arg));
+        const std::string pattern = arg.starts_with('/') ? arg : std::string(include_base_directory) + "/" + arg;
+        std::string why;
+        auto files = include_->expand(pattern, why);
+        if (!why.empty()) {
+            value_error(kw, "include " + twoway::quoted(pattern) + " glob failed: " + why);
+            continue;
+        }
+        // The included files may not change the Match state of the file that includes them.
+        const std::string saved_path = path_;
+        const std::size_t saved_number = number_;
+        const auto saved_block = block_;
+        const auto saved_inherited = inherited_;
+        if (block_) inherited_ = config_.matches[*block_].criteria;
+        for (auto& f : files) {
+            if (full()) break;
+            if (!f.text) {
+                value_error(kw, f.path + ": cannot read: " + f.error);
+                continue;
+            }
+            path_ = f.path;
+            file(*f.text, depth + 1);
+            path_ = saved_path;
+            number_ = saved_number;
+            block_ = saved_block;
+        }
+        inherited_ = saved_inherited;
+    }
+}
+
+void Parser::global_only(const Keyword& kw, const config::Directive& d) {
+    const std::string& arg = d.args.front();
+    const auto yes_no = [&](bool& into) {
+        auto v = config::parse_yes_no(arg, false);
+        if (!v) return value_error(kw, "unsupported option " + twoway::quoted(arg) + " (expected yes or no)");
+        if (first(kw.key)) into = *v;
+    };
+    switch (kw.key) {
+        case Key::port: return port(kw, arg);
+        case Key::listen_address: return listen_address(kw, arg);
+        case Key::host_key: return host_key(kw, arg);
+        case Key::authorized_keys_file: return authorized_keys_file(kw, d.args);
+        case Key::revoked_keys: return revoked_keys(kw, d.args);
+        case Key::strict_modes: return yes_no(config_.strict_modes);
+        case Key::stealth_mode: return yes_no(config_.stealth_mode);
+        case Key::print_motd: return yes_no(config_.print_motd);
         case Key::login_grace_time: {
             auto v = config::parse_time(arg);
-            if (!v) return value_error(*kw, "invalid time value " + twoway::quoted(arg));
-            if (first(kw->key)) config_.login_grace_time = *v;
+            if (!v) return value_error(kw, "invalid time value " + twoway::quoted(arg));
+            if (first(kw.key)) config_.login_grace_time = *v;
             return;
         }
-        case Key::max_startups: return max_startups(*kw, arg);
-        case Key::per_source_max_startups: return count_or_none(*kw, arg, config_.per_source_max_startups);
-        case Key::max_sessions_total: return count_or_none(*kw, arg, config_.max_sessions_total);
-        case Key::per_user_max_sessions: return count_or_none(*kw, arg, config_.per_user_max_sessions);
+        case Key::max_startups: return max_startups(kw, arg);
+        case Key::per_source_max_startups: return count_or_none(kw, arg, config_.per_source_max_startups);
+        case Key::max_sessions_total: return count_or_none(kw, arg, config_.max_sessions_total);
+        case Key::per_user_max_sessions: return count_or_none(kw, arg, config_.per_user_max_sessions);
         case Key::per_session_max_buffer:
             // The window a session grants its client is a 32-bit number.
-            return size(*kw, arg, std::uint64_t{1} << 30, config_.per_session_max_buffer);
-        case Key::max_buffer_total: return size(*kw, arg, std::uint64_t{1} << 40, config_.max_buffer_total);
-        case Key::per_source_net_block_size: return net_block_size(*kw, arg);
-        case Key::per_source_penalties: return penalties(*kw, d.args);
-        case Key::per_source_penalty_exempt_list: return penalty_exempt_list(*kw, d.args);
+            return size(kw, arg, std::uint64_t{1} << 30, config_.per_session_max_buffer);
+        case Key::max_buffer_total: return size(kw, arg, std::uint64_t{1} << 40, config_.max_buffer_total);
+        case Key::per_source_net_block_size: return net_block_size(kw, arg);
+        case Key::per_source_penalties: return penalties(kw, d.args);
+        case Key::per_source_penalty_exempt_list: return penalty_exempt_list(kw, d.args);
         case Key::log_level: {
             for (const auto& [name, level] : log_levels) {
                 if (twoway::iequals(name, arg)) {
-                    if (first(kw->key)) config_.log_level = level;
+                    if (first(kw.key)) config_.log_level = level;
                     return;
                 }
             }
-            return value_error(*kw, "unsupported log level " + twoway::quoted(arg));
+            return value_error(kw, "unsupported log level " + twoway::quoted(arg));
         }
-        case Key::service: return service(*kw, d.args);
-        case Key::match:
-        case Key::count_: break;
+        case Key::service: return service(kw, d.args);
+        case Key::pid_file:
+            if (arg != "none" && !arg.starts_with('/')) return value_error(kw, "must be an absolute path or none: " + twoway::quoted(arg));
+            if (first(kw.key)) config_.pid_file = arg;
+            return;
+        case Key::syslog_facility:
+            for (auto f : syslog_facilities) {
+                if (twoway::iequals(f, arg)) {
+                    if (first(kw.key)) config_.syslog_facility = std::string(f);
+                    return;
+                }
+            }
+            return value_error(kw, "unsupported log facility " + twoway::quoted(arg));
+        case Key::use_pam: {
+            auto v = config::parse_yes_no(arg, false);
+            if (!v) return value_error(kw, "unsupported option " + twoway::quoted(arg) + " (expected yes or no)");
+            // Without PAM's account phase, pam_access, pam_nologin and the rest would not refuse anyone.
+            if (*v) return not_yet(kw, arg, "twowayd does not run PAM's account and session phases; its own account checks apply, as UsePAM no");
+            if (first(kw.key)) config_.use_pam = false;
+            return;
+        }
+        case Key::permit_user_environment: {
+            // sshd 9.2: yes, no, or a pattern list of the names ~/.ssh/environment may set. twowayd reads
+            // no ~/.ssh/environment, so any value sets nothing.
+            std::string value = arg;
+            if (twoway::iequals(arg, "yes")) value = "yes";
+            if (twoway::iequals(arg, "no")) value = "no";
+            if (first(kw.key)) config_.permit_user_environment = std::move(value);
+            return;
+        }
+        default: break;
+    }
+}
+
+void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Directive& d, std::string_view text) {
+    // The global policy, or the Match block's: a block keeps the first value of each keyword it sets
+    // (lists add up within it), the global section the first of each.
+    ConnectionConfig& c = block_ ? config_.matches[*block_].settings : config_.connection;
+    const auto index = static_cast<std::size_t>(key);
+    const bool first_here = block_ ? !config_.matches[*block_].set[index] : first(kw.key);
+    const auto mark = [&] {
+        if (block_) config_.matches[*block_].set[index] = true;
+    };
+    const std::string& arg = d.args.front();
+    const auto yes_no = [&](Setting<bool>& into) {
+        auto v = config::parse_yes_no(arg, false);
+        if (!v) return value_error(kw, "unsupported option " + twoway::quoted(arg) + " (expected yes or no)");
+        if (first_here) into = Setting<bool>{*v, here()};
+        mark();
+    };
+    const auto patterns = [&](std::vector<AccessPattern>& into, bool users) {
+        for (const auto& a : d.args) {
+            if (users ? !valid_user_pattern(a) : a.empty()) {
+                return value_error(kw, "invalid " + std::string(kw.name) + " pattern: " + twoway::quoted(a));
+            }
+        }
+        if (block_ && first_here) into.clear();  // a block's list replaces the global one
+        for (const auto& a : d.args) {
+            if (into.size() >= max_repeats) return value_error(kw, "too many patterns (limit " + std::to_string(max_repeats) + ")");
+            into.push_back(AccessPattern{a, here()});
+        }
+        mark();
+    };
+    const auto number = [&](std::uint32_t& into) -> bool {
+        auto v = twoway::parse_decimal(arg, max_int);
+        if (!v) {
+            value_error(kw, "invalid number " + twoway::quoted(arg));
+            return false;
+        }
+        if (first_here) into = static_cast<std::uint32_t>(*v);
+        mark();
+        return true;
+    };
+    switch (key) {
+        case ConnectionKey::permit_root_login:
+            for (const auto& [name, v] : root_login_values) {
+                if (name == arg) {
+                    if (first_here) c.permit_root_login = Setting<PermitRootLogin>{v, here()};
+                    return mark();
+                }
+            }
+            return value_error(kw, "unsupported option " + twoway::quoted(arg) +
+                                       " (expected yes, prohibit-password, forced-commands-only or no)");
+        case ConnectionKey::allow_users: return patterns(c.allow_users, true);
+        case ConnectionKey::deny_users: return patterns(c.deny_users, true);
+        case ConnectionKey::allow_groups: return patterns(c.allow_groups, false);
+        case ConnectionKey::deny_groups: return patterns(c.deny_groups, false);
+        case ConnectionKey::force_command: {
+            std::string command = rest_of_line(text);
+            if (command.empty()) return value_error(kw, "missing argument");
+            if (first_here) c.force_command = Setting<std::string>{std::move(command), here()};
+            return mark();
+        }
+        case ConnectionKey::permit_tty: return yes_no(c.permit_tty);
+        case ConnectionKey::disable_forwarding: return yes_no(c.disable_forwarding);
+        case ConnectionKey::allow_tcp_forwarding: {
+            bool allow = false;
+            if (twoway::iequals(arg, "yes") || twoway::iequals(arg, "all") || twoway::iequals(arg, "local")) {
+                allow = true;
+            } else if (!twoway::iequals(arg, "no") && !twoway::iequals(arg, "remote")) {
+                return value_error(kw, "unsupported option " + twoway::quoted(arg) + " (expected yes, all, local, remote or no)");
+            }
+            if (first_here) c.allow_tcp_forwarding = Setting<bool>{allow, here()};
+            return mark();
+        }
+        case ConnectionKey::permit_service: {
+            std::optional<std::vector<std::string>> names;
+            if (d.args.size() == 1 && arg == "any") {
+            } else if (d.args.size() == 1 && arg == "none") {
+                names.emplace();
+            } else {
+                names.emplace();
+                for (const auto& a : d.args) {
+                    if (!valid_service_name(a)) {
+                        return value_error(kw, "invalid service name " + twoway::quoted(a) + " (expected any, none or names)");
+                    }
+                    if (names->size() < max_repeats) names->push_back(a);
+                }
+            }
+            if (first_here) {
+                c.permit_service = std::move(names);
+                c.permit_service_where = here();
+            }
+            return mark();
+        }
+        case ConnectionKey::permit_open:
+            if (d.args.size() == 1 && (arg == "any" || arg == "none")) {
+                if (first_here) c.permit_open_none = Setting<bool>{arg == "none", here()};
+                return mark();
+            }
+            return not_yet(kw, arg, "twoway forwards to named services: use PermitService");
+        case ConnectionKey::accept_env:
+            for (const auto& a : d.args) {
+                if (a.empty() || a.find('=') != std::string::npos) return value_error(kw, "Invalid environment name " + twoway::quoted(a));
+            }
+            if (first_here) c.accept_env.clear();  // the default (or the global list, in a block) is replaced
+            for (const auto& a : d.args) {
+                if (c.accept_env.size() < max_repeats) c.accept_env.push_back(a);
+            }
+            return mark();
+        case ConnectionKey::set_env: {
+            for (const auto& a : d.args) {
+                const auto eq = a.find('=');
+                if (eq == std::string::npos || eq == 0) return value_error(kw, "Invalid environment " + twoway::quoted(a));
+            }
+            if (!first_here) return;
+            for (const auto& a : d.args) {
+                const std::string name = a.substr(0, a.find('=') + 1);
+                bool dup = false;
+                for (const auto& e : c.set_env) dup = dup || e.starts_with(name);
+                if (!dup && c.set_env.size() < max_repeats) c.set_env.push_back(a);
+            }
+            return mark();
+        }
+        case ConnectionKey::banner:
+            if (first_here) c.banner = arg;
+            return mark();
+        case ConnectionKey::client_alive_interval: {
+            auto v = config::parse_time(arg);
+            if (!v) return value_error(kw, "invalid time value " + twoway::quoted(arg));
+            // Without keep-alives a frozen client's session would stay: refused rather than ignored.
+            if (*v != 0) return not_yet(kw, arg, "twowayd sends no keep-alives yet; only 0");
+            if (first_here) c.client_alive_interval = 0;
+            return mark();
+        }
+        case ConnectionKey::client_alive_count_max: (void)number(c.client_alive_count_max); return;
+        case ConnectionKey::max_sessions: {
+            auto v = twoway::parse_decimal(arg, max_int);
+            if (!v) return value_error(kw, "invalid number " + twoway::quoted(arg));
+            // sshd's MaxSessions 0 allows no shell or command; twoway has one session per connection.
+            if (*v == 0) return not_yet(kw, arg, "a connection always has its one session; from 1");
+            if (first_here) c.max_sessions = static_cast<std::uint32_t>(*v);
+            return mark();
+        }
+        case ConnectionKey::chroot_directory:
+            if (arg != "none") return not_yet(kw, arg, "twowayd does not chroot sessions yet; only none");
+            if (first_here) c.chroot_directory = "none";
+            return mark();
+        case ConnectionKey::authorized_keys_command: {
+            std::string command = rest_of_line(text);
+            if (command != "none") return not_yet(kw, command, "twowayd runs no AuthorizedKeysCommand yet; only none");
+            if (first_here) c.authorized_keys_command = "none";
+            return mark();
+        }
+        case ConnectionKey::authorized_keys_command_user:
+            if (first_here) c.authorized_keys_command_user = arg;
+            return mark();
+        case ConnectionKey::count_: break;
     }
 }
 
@@ -505,14 +957,37 @@ std::string_view log_level_name(LogLevel level) noexcept {
     return "INFO";
 }
 
-DaemonConfigResult parse_daemon_config(std::string_view path, std::string_view text) {
-    Parser parser(path);
-    // Config lines are not capped here: split_line refuses over-long ones with a message.
-    twoway::TextLines lines(text, std::string_view::npos);
-    while (auto line = lines.next()) {
-        if (parser.full()) break;
-        parser.line(line->number, line->text);
+std::string_view permit_root_login_name(PermitRootLogin v) noexcept {
+    switch (v) {
+        case PermitRootLogin::yes: return "yes";
+        case PermitRootLogin::prohibit_password: return "prohibit-password";
+        case PermitRootLogin::forced_commands_only: return "forced-commands-only";
+        case PermitRootLogin::no: return "no";
     }
+    return "no";
+}
+
+std::string format_match_criteria(const std::vector<MatchCriterion>& criteria) {
+    std::string out;
+    for (const auto& c : criteria) {
+        if (!out.empty()) out += ' ';
+        switch (c.kind) {
+            case MatchCriterion::Kind::all: out += "all"; continue;
+            case MatchCriterion::Kind::user: out += "user "; break;
+            case MatchCriterion::Kind::group: out += "group "; break;
+            case MatchCriterion::Kind::host: out += "host "; break;
+            case MatchCriterion::Kind::address: out += "address "; break;
+            case MatchCriterion::Kind::local_address: out += "localaddress "; break;
+            case MatchCriterion::Kind::local_port: out += "localport "; break;
+        }
+        out += config::quote_arg(c.list);
+    }
+    return out;
+}
+
+DaemonConfigResult parse_daemon_config(std::string_view path, std::string_view text, const IncludeReader* include) {
+    Parser parser(path, include);
+    parser.file(text, 0);
     return std::move(parser).finish();
 }
 
@@ -534,7 +1009,67 @@ std::string file_list_text(const std::vector<std::string>& files) {
 
 }  // namespace
 
-std::string format_daemon_config(const DaemonConfig& c) {
+namespace {
+
+std::string list_text(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : " ") + config::quote_arg(i);
+    return out;
+}
+
+// The connection policy, every keyword (set == nullptr) or those a Match block sets; lists one line per
+// entry, as sshd -T prints them.
+void format_connection(std::string& out, const ConnectionConfig& c, const std::array<bool, connection_key_count>* set,
+                       std::string_view indent) {
+    const auto want = [&](ConnectionKey k) { return set == nullptr || (*set)[static_cast<std::size_t>(k)]; };
+    const auto line = [&](std::string_view keyword, const std::string& value) {
+        out.append(indent).append(keyword).append(" ").append(value).append("\n");
+    };
+    const auto yes_no = [](bool b) { return std::string(b ? "yes" : "no"); };
+    const auto patterns = [&](ConnectionKey k, std::string_view keyword, const std::vector<AccessPattern>& list) {
+        if (!want(k)) return;
+        for (const auto& p : list) line(keyword, config::quote_arg(p.pattern));
+    };
+    if (want(ConnectionKey::permit_root_login)) {
+        line("permitrootlogin", std::string(permit_root_login_name(c.permit_root_login.value)));
+    }
+    patterns(ConnectionKey::deny_users, "denyusers", c.deny_users);
+    patterns(ConnectionKey::allow_users, "allowusers", c.allow_users);
+    patterns(ConnectionKey::deny_groups, "denygroups", c.deny_groups);
+    patterns(ConnectionKey::allow_groups, "allowgroups", c.allow_groups);
+    if (want(ConnectionKey::force_command)) {
+        // sshd -T prints "forcecommand none" when there is none; the command is the rest of its line.
+        if (c.force_command) {
+            line("forcecommand", c.force_command->value);
+        } else if (set == nullptr) {
+            line("forcecommand", "none");
+        }
+    }
+    if (want(ConnectionKey::permit_tty)) line("permittty", yes_no(c.permit_tty.value));
+    if (want(ConnectionKey::disable_forwarding)) line("disableforwarding", yes_no(c.disable_forwarding.value));
+    if (want(ConnectionKey::allow_tcp_forwarding)) line("allowtcpforwarding", yes_no(c.allow_tcp_forwarding.value));
+    if (want(ConnectionKey::permit_service)) {
+        line("permitservice", !c.permit_service ? std::string("any")
+                              : c.permit_service->empty() ? std::string("none")
+                                                          : list_text(*c.permit_service));
+    }
+    if (want(ConnectionKey::permit_open)) line("permitopen", c.permit_open_none.value ? "none" : "any");
+    if (want(ConnectionKey::accept_env)) {
+        for (const auto& e : c.accept_env) line("acceptenv", config::quote_arg(e));
+    }
+    if (want(ConnectionKey::set_env) && !c.set_env.empty()) line("setenv", list_text(c.set_env));
+    if (want(ConnectionKey::banner)) line("banner", config::quote_arg(c.banner));
+    if (want(ConnectionKey::client_alive_interval)) line("clientaliveinterval", std::to_string(c.client_alive_interval));
+    if (want(ConnectionKey::client_alive_count_max)) line("clientalivecountmax", std::to_string(c.client_alive_count_max));
+    if (want(ConnectionKey::max_sessions)) line("maxsessions", std::to_string(c.max_sessions));
+    if (want(ConnectionKey::chroot_directory)) line("chrootdirectory", config::quote_arg(c.chroot_directory));
+    if (want(ConnectionKey::authorized_keys_command)) line("authorizedkeyscommand", c.authorized_keys_command);
+    if (want(ConnectionKey::authorized_keys_command_user)) {
+        line("authorizedkeyscommanduser", config::quote_arg(c.authorized_keys_command_user));
+    }
+}
+
+std::string format_global_config(const DaemonConfig& c) {
     std::string out;
     const auto line = [&out](std::string_view keyword, const std::string& value) {
         out.append(keyword).append(" ").append(value).append("\n");
@@ -573,6 +1108,30 @@ std::string format_daemon_config(const DaemonConfig& c) {
     line("maxbuffertotal", format_size(c.max_buffer_total));
     line("loglevel", std::string(log_level_name(c.log_level)));
     for (const auto& s : c.services) line("service", s.name + " " + host_port_text(s.host, s.port));
+    line("pidfile", config::quote_arg(c.pid_file));
+    line("syslogfacility", c.syslog_facility);
+    line("usepam", yes_no(c.use_pam));
+    line("permituserenvironment", config::quote_arg(c.permit_user_environment));
+    line("printmotd", yes_no(c.print_motd));
+    return out;
+}
+
+}  // namespace
+
+std::string format_daemon_config(const DaemonConfig& c) {
+    std::string out = format_global_config(c);
+    format_connection(out, c.connection, nullptr, "");
+    // Match blocks as they were read (sshd -T without -C applies none): each with the keywords it sets.
+    for (const auto& m : c.matches) {
+        out += "match " + format_match_criteria(m.criteria) + "\n";
+        format_connection(out, m.settings, &m.set, "    ");
+    }
+    return out;
+}
+
+std::string format_connection_config(const DaemonConfig& c, const ConnectionConfig& connection) {
+    std::string out = format_global_config(c);
+    format_connection(out, connection, nullptr, "");
     return out;
 }
 

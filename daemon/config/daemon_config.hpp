@@ -91,6 +91,88 @@ struct ServiceSpec {
     twoway::Location where;
 };
 
+// PermitRootLogin. For a daemon that knows only keys, prohibit-password (sshd's default, kept as
+// twowayd's) lets root in with a key exactly as yes does; docs/CONFIG.md says why it is the default.
+enum class PermitRootLogin { yes, prohibit_password, forced_commands_only, no };
+[[nodiscard]] std::string_view permit_root_login_name(PermitRootLogin v) noexcept;
+
+// A pattern from AllowUsers, DenyUsers, AllowGroups or DenyGroups, with the line that wrote it (every
+// refusal names the line that decided it).
+struct AccessPattern {
+    std::string pattern;
+    twoway::Location where;
+    friend bool operator==(const AccessPattern&, const AccessPattern&) = default;
+};
+
+// A value with the line that set it (no path: the default).
+template <class T>
+struct Setting {
+    T value{};
+    twoway::Location where;
+    friend bool operator==(const Setting&, const Setting&) = default;
+};
+
+// The keywords sshd allows inside a Match block (those twowayd implements): the policy for one
+// connection. The global values are DaemonConfig::connection; each Match block that applies to a
+// connection overrides them (effective_config, access.hpp).
+struct ConnectionConfig {
+    Setting<PermitRootLogin> permit_root_login{PermitRootLogin::prohibit_password, {}};
+    std::vector<AccessPattern> allow_users, deny_users, allow_groups, deny_groups;
+    std::optional<Setting<std::string>> force_command;  // the rest of the line, as sshd takes it
+    Setting<bool> permit_tty{true, {}};
+    Setting<bool> disable_forwarding{false, {}};
+    // AllowTcpForwarding: twoway's forwarding is its named services (-W, -L): yes/all/local allow
+    // them, no/remote refuse them.
+    Setting<bool> allow_tcp_forwarding{true, {}};
+    // PermitService: nothing = "any"; an empty list = "none"; else the names a connection may reach.
+    std::optional<std::vector<std::string>> permit_service;
+    twoway::Location permit_service_where;
+    // PermitOpen: only "any" and "none" (no services) are supported.
+    Setting<bool> permit_open_none{false, {}};
+    // AcceptEnv: twowayd's default is Debian's stock sshd_config's "AcceptEnv LANG LC_*".
+    std::vector<std::string> accept_env{"LANG", "LC_*"};
+    std::vector<std::string> set_env;  // NAME=value, first of each name
+    std::string banner = "none";      // parsed; twoway's protocol has no banner message yet
+    std::uint32_t client_alive_interval = 0;  // only 0 is accepted until keep-alives are implemented
+    std::uint32_t client_alive_count_max = 3;
+    std::uint32_t max_sessions = 10;          // sshd's per-connection count; twoway has one (>= 1)
+    std::string chroot_directory = "none";    // only "none" until chroot is implemented
+    std::string authorized_keys_command = "none";  // only "none" until the command is run
+    std::string authorized_keys_command_user = "none";
+    friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
+};
+
+// One criterion of a Match line: "User alice,bob", "Address 10.0.0.0/8,!10.1.2.3", "all", ...
+struct MatchCriterion {
+    enum class Kind { all, user, group, host, address, local_address, local_port };
+    Kind kind = Kind::all;
+    std::string list;  // the pattern list as written (empty for all)
+    std::uint16_t port = 0;  // local_port
+    friend bool operator==(const MatchCriterion&, const MatchCriterion&) = default;
+};
+
+// The settings a Match block makes: only the keywords it sets (set[i] for ConnectionKey i) replace the
+// global ones, the first applying block's value of each keyword winning, as in sshd.
+enum class ConnectionKey : std::size_t {
+    permit_root_login, allow_users, deny_users, allow_groups, deny_groups, force_command, permit_tty,
+    disable_forwarding, allow_tcp_forwarding, permit_service, permit_open, accept_env, set_env, banner,
+    client_alive_interval, client_alive_count_max, max_sessions, chroot_directory, authorized_keys_command,
+    authorized_keys_command_user, count_,
+};
+inline constexpr std::size_t connection_key_count = static_cast<std::size_t>(ConnectionKey::count_);
+
+struct MatchBlock {
+    std::vector<MatchCriterion> criteria;  // all must hold (ANDed)
+    twoway::Location where;                // the Match line
+    // A Match in a file Included from inside a Match block applies only when that block does, too.
+    std::optional<std::size_t> parent;
+    ConnectionConfig settings;
+    std::array<bool, connection_key_count> set{};
+};
+
+// Which criteria a Match line would evaluate and how it printed (for -T and the fuzzer).
+[[nodiscard]] std::string format_match_criteria(const std::vector<MatchCriterion>& criteria);
+
 // The effective configuration: a default-constructed one holds the defaults, and the parser replaces
 // each default only where the file sets the keyword.
 struct DaemonConfig {
@@ -121,22 +203,54 @@ struct DaemonConfig {
     std::uint64_t max_buffer_total = default_max_buffer_total;
     LogLevel log_level = LogLevel::info;
     std::vector<ServiceSpec> services;
+    // sshd_config's access policy (docs/CONFIG.md): the global values and the Match blocks, in order.
+    ConnectionConfig connection;
+    std::vector<MatchBlock> matches;
+    std::string pid_file = "/run/twowayd.pid";  // "none": no PID file
+    std::string syslog_facility = "AUTH";
+    bool use_pam = false;                       // only "no" until PAM's phases are implemented
+    std::string permit_user_environment = "no";  // parsed only: twowayd reads no ~/.ssh/environment
+    bool print_motd = true;                      // parsed; twowayd prints no motd yet
 };
 
 struct DaemonConfigResult {
     DaemonConfig config;             // meaningful only when errors is empty
     std::vector<twoway::Diagnostic> errors;  // every error, in file order ("path:line: message")
+    // sshd_config keywords that mean nothing for twoway, accepted: one line each, for the log and -t.
+    std::vector<twoway::Diagnostic> notes;
     [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
 };
 
-// Parses twowayd.conf text; path is only used in messages.
-[[nodiscard]] DaemonConfigResult parse_daemon_config(std::string_view path, std::string_view text);
+// What an Include pattern named: each file in glob order, with its text or why it could not be read.
+struct IncludedFile {
+    std::string path;
+    std::optional<std::string> text;
+    std::string error;  // when text is empty
+};
+// The edge for Include: expands an absolute glob pattern into files (an empty list when nothing
+// matches, as sshd accepts). `error` set: the glob itself failed.
+struct IncludeReader {
+    virtual ~IncludeReader() = default;
+    [[nodiscard]] virtual std::vector<IncludedFile> expand(const std::string& pattern, std::string& error) const = 0;
+};
+// Include depth, as sshd's READCONF_MAX_DEPTH; relative Include patterns are taken from this directory
+// (sshd's is /etc/ssh).
+inline constexpr std::size_t max_include_depth = 16;
+inline constexpr std::string_view include_base_directory = "/etc/twoway";
+
+// Parses twowayd.conf text; path is only used in messages. Include reads through `include` (nothing:
+// every Include is an error).
+[[nodiscard]] DaemonConfigResult parse_daemon_config(std::string_view path, std::string_view text,
+                                                     const IncludeReader* include = nullptr);
 
 // The effective configuration as `twowayd -T` prints it, in the manner of sshd -T: one lower-case
 // keyword per line with its value, every keyword present (defaults included), repeatable ones once per
 // value, arguments quoted where needed. It parses back into the same configuration (ListenAddress as
 // configured, a port only where the file gave one).
 [[nodiscard]] std::string format_daemon_config(const DaemonConfig& config);
+// The same for one connection's effective configuration (effective_config): the global keywords, then
+// the connection's policy; no Match blocks (they have been applied), as sshd -T -C prints.
+[[nodiscard]] std::string format_connection_config(const DaemonConfig& config, const ConnectionConfig& connection);
 
 // A byte count as sshd writes sizes (RekeyLimit): a decimal number with an optional K, M or G suffix
 // (1024-based, either case); parse_size returns nothing for anything else or above `max`.

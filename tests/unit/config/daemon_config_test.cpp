@@ -207,8 +207,7 @@ TEST_CASE("daemon config: the first value wins; repeatable keywords add up", "[c
 
 TEST_CASE("daemon config: each bad line gives path:line and the problem", "[config]") {
     const std::string at = "/etc/twoway/twowayd.conf:2: ";
-    CHECK(error_of("PermitRootLogin no") == at + "Bad configuration option: PermitRootLogin");
-    CHECK(error_of("Match User bob") == at + "Match blocks are not supported yet");
+    CHECK(error_of("PermitRootLogins no") == at + "Bad configuration option: PermitRootLogins");
     CHECK(error_of("Port") == at + "no argument after keyword \"Port\"");
     CHECK(error_of("Port 22 23") == at + "keyword Port extra arguments at end of line");
     CHECK(error_of("Port 0") == at + "Port: bad port number \"0\" (expected 1-65535)");
@@ -262,7 +261,8 @@ TEST_CASE("daemon config: each bad line gives path:line and the problem", "[conf
     CHECK(error_of("PerSessionMaxBuffer 64KB") == at + "PerSessionMaxBuffer: invalid size \"64KB\"" + sz + "1G)");
     CHECK(error_of("MaxBufferTotal 12X") == at + "MaxBufferTotal: invalid size \"12X\"" + sz + "1024G)");
     CHECK(error_of("MaxBufferTotal K") == at + "MaxBufferTotal: invalid size \"K\"" + sz + "1024G)");
-    CHECK(error_of("MaxSessions 10") == at + "Bad configuration option: MaxSessions");
+    CHECK(error_of("MaxSessions 0") ==
+          at + "MaxSessions: \"0\" is not supported yet (a connection always has its one session; from 1)");
     CHECK(error_of("LogLevel LOUD") == at + "LogLevel: unsupported log level \"LOUD\"");
     CHECK(error_of("Service Web 127.0.0.1:80") ==
           at + "Service: invalid name \"Web\" (expected [a-z0-9._-]+, at most 64)");
@@ -344,8 +344,10 @@ TEST_CASE("daemon config: load reports an unreadable file as one error", "[confi
 }
 
 TEST_CASE("daemon config: -T's text lists every keyword and reads back as the same configuration", "[config]") {
+    // The keywords of issue 15 (pidfile on) are checked in access_test.cpp.
+    const auto until_access = [](const std::string& t) { return t.substr(0, t.find("pidfile ")); };
     const auto defaults = format_daemon_config(DaemonConfig{});
-    CHECK(defaults ==
+    CHECK(until_access(defaults) ==
           "port 4422\n"
           "listenaddress 0.0.0.0\n"
           "listenaddress ::\n"
@@ -376,7 +378,7 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
                         "PerUserMaxSessions 7\nPerSessionMaxBuffer 100000\nMaxBufferTotal 3072K\nLogLevel DEBUG\n"
                         "Service web 127.0.0.1:8080\nService db [::1]:5432\n");
     const auto text = format_daemon_config(c);
-    CHECK(text ==
+    CHECK(until_access(text) ==
           "port 2000\n"
           "port 2001\n"
           "listenaddress [::1]:2222\n"

@@ -1,0 +1,456 @@
+// sshd_config's access policy in twowayd.conf: every keyword of issue 15 (good values, bad values,
+// values refused until implemented), the sshd keywords that mean nothing for twoway, Match (criteria,
+// which keywords it allows, how applying blocks combine), Include, the access decision in sshd's order
+// and sshd -T -C's connection spec.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "access.hpp"
+#include "daemon_config.hpp"
+
+using namespace twowayd;
+
+namespace {
+
+std::vector<std::string> errors_of(const DaemonConfigResult& r) {
+    std::vector<std::string> out;
+    for (const auto& e : r.errors) out.push_back(e.text());
+    return out;
+}
+
+DaemonConfig good(const std::string& text) {
+    auto r = parse_daemon_config("a.conf", text);
+    INFO(text);
+    REQUIRE(errors_of(r) == std::vector<std::string>{});
+    return r.config;
+}
+
+std::string only_error(const std::string& text) {
+    auto r = parse_daemon_config("a.conf", text);
+    INFO(text);
+    REQUIRE(r.errors.size() == 1);
+    return r.errors[0].text();
+}
+
+IpAddress ip(const char* text) { return *parse_ip_address(text); }
+
+ConnectionFacts facts(const char* user, const char* addr, std::vector<std::string> groups = {}) {
+    ConnectionFacts f;
+    f.user = user;
+    f.address = ip(addr);
+    f.host = addr;
+    f.groups = std::move(groups);
+    f.local_address = ip("192.0.2.1");
+    f.local_port = 4422;
+    return f;
+}
+
+// An Include source from a map of path -> text; a glob "dir/*.conf" lists the map's paths under dir/
+// that end in ".conf", sorted (the map's order).
+struct MapReader final : IncludeReader {
+    std::map<std::string, std::string> files;
+    std::vector<IncludedFile> expand(const std::string& pattern, std::string& error) const override {
+        error.clear();
+        std::vector<IncludedFile> out;
+        const auto star = pattern.find('*');
+        for (const auto& [path, text] : files) {
+            const bool hit = star == std::string::npos
+                                 ? path == pattern
+                                 : path.starts_with(pattern.substr(0, star)) && path.ends_with(pattern.substr(star + 1));
+            if (hit) out.push_back(IncludedFile{path, text, {}});
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("access config: the defaults", "[config]") {
+    const DaemonConfig d;
+    const auto& c = d.connection;
+    CHECK(c.permit_root_login.value == PermitRootLogin::prohibit_password);
+    CHECK(c.permit_root_login.where.path.empty());
+    CHECK(c.allow_users.empty());
+    CHECK(c.deny_groups.empty());
+    CHECK_FALSE(c.force_command);
+    CHECK(c.permit_tty.value);
+    CHECK_FALSE(c.disable_forwarding.value);
+    CHECK(c.allow_tcp_forwarding.value);
+    CHECK_FALSE(c.permit_service);
+    CHECK(c.accept_env == std::vector<std::string>{"LANG", "LC_*"});
+    CHECK(c.client_alive_interval == 0);
+    CHECK(c.client_alive_count_max == 3);
+    CHECK(c.chroot_directory == "none");
+    CHECK_FALSE(d.use_pam);
+    CHECK(d.permit_user_environment == "no");
+    CHECK(d.pid_file == "/run/twowayd.pid");
+    CHECK(d.matches.empty());
+}
+
+TEST_CASE("access config: each keyword with good values", "[config]") {
+    struct Case {
+        const char* text;
+        bool (*holds)(const DaemonConfig&);
+    };
+    const Case cases[] = {
+        {"PermitRootLogin no", [](const DaemonConfig& c) { return c.connection.permit_root_login.value == PermitRootLogin::no; }},
+        {"PermitRootLogin yes", [](const DaemonConfig& c) { return c.connection.permit_root_login.value == PermitRootLogin::yes; }},
+        {"PermitRootLogin without-password",
+         [](const DaemonConfig& c) { return c.connection.permit_root_login.value == PermitRootLogin::prohibit_password; }},
+        {"PermitRootLogin forced-commands-only",
+         [](const DaemonConfig& c) { return c.connection.permit_root_login.value == PermitRootLogin::forced_commands_only; }},
+        {"PermitRootLogin no\nPermitRootLogin yes",  // the first value wins
+         [](const DaemonConfig& c) { return c.connection.permit_root_login.value == PermitRootLogin::no &&
+                                            c.connection.permit_root_login.where.line == 1; }},
+        {"AllowUsers a b@10.0.0.0/8\nAllowUsers c",  // lines add up
+         [](const DaemonConfig& c) { return c.connection.allow_users.size() == 3 && c.connection.allow_users[2].where.line == 2; }},
+        {"DenyUsers *@192.0.2.*,!192.0.2.1", [](const DaemonConfig& c) { return c.connection.deny_users.size() == 1; }},
+        {"AllowGroups wheel staff", [](const DaemonConfig& c) { return c.connection.allow_groups.size() == 2; }},
+        {"DenyGroups nogroup", [](const DaemonConfig& c) { return c.connection.deny_groups.size() == 1; }},
+        {"ForceCommand  /usr/bin/backup --quiet \"a b\"  ",  // the rest of the line, as written
+         [](const DaemonConfig& c) { return c.connection.force_command->value == "/usr/bin/backup --quiet \"a b\""; }},
+        {"ForceCommand=echo hi", [](const DaemonConfig& c) { return c.connection.force_command->value == "echo hi"; }},
+        {"PermitTTY no", [](const DaemonConfig& c) { return !c.connection.permit_tty.value; }},
+        {"DisableForwarding yes", [](const DaemonConfig& c) { return c.connection.disable_forwarding.value; }},
+        {"AllowTcpForwarding remote", [](const DaemonConfig& c) { return !c.connection.allow_tcp_forwarding.value; }},
+        {"AllowTcpForwarding local", [](const DaemonConfig& c) { return c.connection.allow_tcp_forwarding.value; }},
+        {"PermitService web db", [](const DaemonConfig& c) {
+             return c.connection.permit_service == std::vector<std::string>{"web", "db"}; }},
+        {"PermitService none", [](const DaemonConfig& c) { return c.connection.permit_service && c.connection.permit_service->empty(); }},
+        {"PermitService any", [](const DaemonConfig& c) { return !c.connection.permit_service; }},
+        {"PermitOpen none", [](const DaemonConfig& c) { return c.connection.permit_open_none.value; }},
+        {"AcceptEnv TZ\nAcceptEnv LC_*", [](const DaemonConfig& c) {
+             return c.connection.accept_env == std::vector<std::string>{"TZ", "LC_*"}; }},
+        {"SetEnv A=1 B=2 A=3\nSetEnv C=4", [](const DaemonConfig& c) {  // first line only, first of each name
+             return c.connection.set_env == std::vector<std::string>{"A=1", "B=2"}; }},
+        {"Banner /etc/issue.net", [](const DaemonConfig& c) { return c.connection.banner == "/etc/issue.net"; }},
+        {"ClientAliveInterval 0\nClientAliveCountMax 5", [](const DaemonConfig& c) {
+             return c.connection.client_alive_count_max == 5; }},
+        {"MaxSessions 1", [](const DaemonConfig& c) { return c.connection.max_sessions == 1; }},
+        {"ChrootDirectory none", [](const DaemonConfig& c) { return c.connection.chroot_directory == "none"; }},
+        {"AuthorizedKeysCommand none\nAuthorizedKeysCommandUser nobody", [](const DaemonConfig& c) {
+             return c.connection.authorized_keys_command_user == "nobody"; }},
+        {"PidFile none", [](const DaemonConfig& c) { return c.pid_file == "none"; }},
+        {"SyslogFacility local7", [](const DaemonConfig& c) { return c.syslog_facility == "LOCAL7"; }},
+        {"UsePAM no", [](const DaemonConfig& c) { return !c.use_pam; }},
+        {"PermitUserEnvironment LANG,TZ", [](const DaemonConfig& c) { return c.permit_user_environment == "LANG,TZ"; }},
+        {"PermitUserEnvironment YES", [](const DaemonConfig& c) { return c.permit_user_environment == "yes"; }},
+        {"PrintMotd no", [](const DaemonConfig& c) { return !c.print_motd; }},
+    };
+    for (const auto& c : cases) {
+        INFO(c.text);
+        CHECK(c.holds(good(c.text)));
+    }
+}
+
+TEST_CASE("access config: bad values and values refused until implemented", "[config]") {
+    const std::pair<const char*, const char*> cases[] = {
+        {"PermitRootLogin maybe",
+         "a.conf:1: PermitRootLogin: unsupported option \"maybe\" (expected yes, prohibit-password, forced-commands-only or no)"},
+        {"AllowUsers bob@10.0.0.1/8", "a.conf:1: AllowUsers: invalid AllowUsers pattern: \"bob@10.0.0.1/8\""},
+        {"DenyUsers bob@", "a.conf:1: DenyUsers: invalid DenyUsers pattern: \"bob@\""},
+        {"AllowGroups \"\"", "a.conf:1: AllowGroups: invalid AllowGroups pattern: \"\""},
+        {"PermitTTY maybe", "a.conf:1: PermitTTY: unsupported option \"maybe\" (expected yes or no)"},
+        {"AllowTcpForwarding sometimes",
+         "a.conf:1: AllowTcpForwarding: unsupported option \"sometimes\" (expected yes, all, local, remote or no)"},
+        {"PermitService Web", "a.conf:1: PermitService: invalid service name \"Web\" (expected any, none or names)"},
+        {"PermitOpen db:5432",
+         "a.conf:1: PermitOpen: \"db:5432\" is not supported yet (twoway forwards to named services: use PermitService)"},
+        {"AcceptEnv A=B", "a.conf:1: AcceptEnv: Invalid environment name \"A=B\""},
+        {"SetEnv NOVALUE", "a.conf:1: SetEnv: Invalid environment \"NOVALUE\""},
+        {"ClientAliveInterval 30",
+         "a.conf:1: ClientAliveInterval: \"30\" is not supported yet (twowayd sends no keep-alives yet; only 0)"},
+        {"ClientAliveInterval soon", "a.conf:1: ClientAliveInterval: invalid time value \"soon\""},
+        {"ClientAliveCountMax x", "a.conf:1: ClientAliveCountMax: invalid number \"x\""},
+        {"ChrootDirectory /srv/%u",
+         "a.conf:1: ChrootDirectory: \"/srv/%u\" is not supported yet (twowayd does not chroot sessions yet; only none)"},
+        {"AuthorizedKeysCommand /usr/bin/keys %u",
+         "a.conf:1: AuthorizedKeysCommand: \"/usr/bin/keys %u\" is not supported yet (twowayd runs no AuthorizedKeysCommand yet; only none)"},
+        {"UsePAM yes",
+         "a.conf:1: UsePAM: \"yes\" is not supported yet (twowayd does not run PAM's account and session phases; its own account checks apply, as UsePAM no)"},
+        {"PidFile run/twowayd.pid", "a.conf:1: PidFile: must be an absolute path or none: \"run/twowayd.pid\""},
+        {"SyslogFacility KERN", "a.conf:1: SyslogFacility: unsupported log facility \"KERN\""},
+        {"ForceCommand", "a.conf:1: no argument after keyword \"ForceCommand\""},
+        {"PubkeyAuthentication no",
+         "a.conf:1: PubkeyAuthentication \"no\": public keys are twoway's only method: \"no\" would be ignored"},
+        {"AuthenticationMethods publickey,password",
+         "a.conf:1: AuthenticationMethods \"publickey,password\": not supported yet: twoway has one method (publickey); a list requiring more would be ignored"},
+        {"AddressFamily inet", "a.conf:1: AddressFamily \"inet\": not supported yet: listen only where wanted with ListenAddress"},
+        {"ChannelTimeout session=5m", "a.conf:1: ChannelTimeout \"session=5m\": not supported yet: idle channels would stay open"},
+        {"UnusedConnectionTimeout 1h",
+         "a.conf:1: UnusedConnectionTimeout \"1h\": not supported yet: unused connections would stay open"},
+        {"Include x.conf", "a.conf:1: Include: cannot read included files here"},
+    };
+    for (const auto& [text, error] : cases) {
+        INFO(text);
+        CHECK(only_error(text) == error);
+    }
+}
+
+TEST_CASE("access config: sshd keywords without meaning for twoway are accepted with one note each", "[config]") {
+    auto r = parse_daemon_config("sshd_config",
+                                 "PasswordAuthentication yes\n"
+                                 "passwordauthentication no\n"
+                                 "KbdInteractiveAuthentication no\n"
+                                 "ChallengeResponseAuthentication no\n"
+                                 "GSSAPIAuthentication yes\n"
+                                 "X11Forwarding yes\n"
+                                 "UsePrivilegeSeparation sandbox\n"
+                                 "Subsystem sftp /usr/lib/openssh/sftp-server\n"
+                                 "PubkeyAuthentication yes\n"
+                                 "AuthenticationMethods publickey\n"
+                                 "ChannelTimeout none\n");
+    REQUIRE(errors_of(r) == std::vector<std::string>{});
+    REQUIRE(r.notes.size() == 11);
+    CHECK(r.notes[0].text() == "sshd_config:1: PasswordAuthentication: ignored (twoway authenticates with keys only)");
+    CHECK(r.notes[5].text() == "sshd_config:6: X11Forwarding: ignored (twoway has no X11 forwarding)");
+    CHECK(r.notes[8].text() == "sshd_config:9: PubkeyAuthentication yes: accepted, twowayd behaves so already");
+}
+
+TEST_CASE("access config: Match lines", "[config]") {
+    auto c = good("PermitTTY yes\n"
+                  "Match User alice,!bob Group staff\n"
+                  "    PermitTTY no\n"
+                  "    ForceCommand /bin/restricted\n"
+                  "Match Address 10.0.0.0/8,192.0.2.* LocalAddress 192.0.2.1 LocalPort 4422 Host *.example\n"
+                  "    DenyUsers eve\n"
+                  "Match all\n"
+                  "    Banner /etc/banner\n");
+    REQUIRE(c.matches.size() == 3);
+    CHECK(c.matches[0].where.line == 2);
+    CHECK(c.matches[0].criteria.size() == 2);
+    CHECK(c.matches[0].set[static_cast<std::size_t>(ConnectionKey::permit_tty)]);
+    CHECK_FALSE(c.matches[0].set[static_cast<std::size_t>(ConnectionKey::banner)]);
+    CHECK(c.matches[1].criteria[2].port == 4422);
+    CHECK(c.connection.permit_tty.value);  // the global value stays
+    CHECK(format_match_criteria(c.matches[1].criteria) ==
+          "address 10.0.0.0/8,192.0.2.* localaddress 192.0.2.1 localport 4422 host *.example");
+
+    const std::pair<const char*, const char*> bad[] = {
+        {"Match", "a.conf:1: no argument after keyword \"Match\""},
+        {"Match User", "a.conf:1: Missing Match criteria for User; Bad Match condition"},
+        {"Match all User bob", "a.conf:1: 'all' cannot be combined with other Match attributes; Bad Match condition"},
+        {"Match User bob all", "a.conf:1: 'all' cannot be combined with other Match attributes; Bad Match condition"},
+        {"Match Colour blue", "a.conf:1: Unsupported Match attribute Colour; Bad Match condition"},
+        {"Match Address 10.0.0.1/8", "a.conf:1: Invalid Match Address argument \"10.0.0.1/8\"; Bad Match condition"},
+        {"Match Address 10.0.0.0/8,,1.2.3.4", "a.conf:1: Invalid Match Address argument \"10.0.0.0/8,,1.2.3.4\"; Bad Match condition"},
+        {"Match LocalPort 0", "a.conf:1: Invalid LocalPort \"0\" on Match line; Bad Match condition"},
+        {"Match RDomain x", "a.conf:1: Match RDomain is not supported (twowayd has no routing domains); Bad Match condition"},
+        // Only the keywords sshd allows inside Match.
+        {"Match all\nPort 22", "a.conf:2: Directive 'Port' is not allowed within a Match block"},
+        {"Match all\nUsePAM no", "a.conf:2: Directive 'UsePAM' is not allowed within a Match block"},
+        {"Match all\nSubsystem x y", "a.conf:2: Directive 'Subsystem' is not allowed within a Match block"},
+        {"Match all\nService web h:1", "a.conf:2: Directive 'Service' is not allowed within a Match block"},
+        {"Match all\nAuthorizedKeysFile /k", "a.conf:2: AuthorizedKeysFile is not supported inside a Match block yet"},
+        {"Match all\nClientAliveInterval 5",
+         "a.conf:2: ClientAliveInterval: \"5\" is not supported yet (twowayd sends no keep-alives yet; only 0)"},
+    };
+    for (const auto& [text, error] : bad) {
+        INFO(text);
+        CHECK(only_error(text) == error);
+    }
+    // Keywords sshd allows in Match are accepted there, the meaningless ones with their note.
+    auto r = parse_daemon_config("a.conf", "Match User x\n X11Forwarding no\n PasswordAuthentication no\n");
+    CHECK(r.ok());
+    CHECK(r.notes.size() == 2);
+}
+
+TEST_CASE("access config: Match evaluation", "[config]") {
+    auto c = good("ForceCommand /bin/global\n"
+                  "AllowUsers alice bob carol root\n"
+                  "AcceptEnv LANG\n"
+                  "Match Group staff,!interns\n"
+                  "    ForceCommand /bin/staff\n"
+                  "    PermitTTY no\n"
+                  "    AllowUsers dave\n"
+                  "Match Address 10.0.0.0/8\n"
+                  "    ForceCommand /bin/internal\n"
+                  "    PermitRootLogin no\n"
+                  "    AllowUsers erin\n"
+                  "Match User bob LocalPort 2222\n"
+                  "    DisableForwarding yes\n"
+                  "Match Host *.example,192.0.2.*\n"
+                  "    AcceptEnv TZ\n");
+    struct Case {
+        ConnectionFacts f;
+        std::vector<std::size_t> lines;  // Match lines that apply
+        const char* force_command;
+        bool tty;
+        std::size_t allow_users;
+    };
+    auto bob_on = [](const char* addr, std::uint16_t lport) {
+        auto f = facts("bob", addr);
+        f.local_port = lport;
+        return f;
+    };
+    const Case cases[] = {
+        {facts("alice", "203.0.113.5"), {}, "/bin/global", true, 4},
+        {facts("alice", "203.0.113.5", {"alice", "staff"}), {4}, "/bin/staff", false, 1},
+        // a negated group wins over a listed one
+        {facts("alice", "203.0.113.5", {"staff", "interns"}), {}, "/bin/global", true, 4},
+        // both blocks: the first applying block's ForceCommand wins; AllowUsers add up
+        {facts("alice", "10.1.2.3", {"staff"}), {4, 8}, "/bin/staff", false, 2},
+        {facts("carol", "10.1.2.3"), {8}, "/bin/internal", true, 1},
+        {bob_on("203.0.113.5", 2222), {12}, "/bin/global", true, 4},
+        {bob_on("203.0.113.5", 4422), {}, "/bin/global", true, 4},
+        {facts("carol", "192.0.2.9"), {14}, "/bin/global", true, 4},
+    };
+    for (const auto& k : cases) {
+        INFO(*k.f.user << " from " << *k.f.host);
+        std::vector<twoway::Location> applied;
+        const auto p = effective_config(c, k.f, &applied);
+        std::vector<std::size_t> lines;
+        for (const auto& a : applied) lines.push_back(a.line);
+        CHECK(lines == k.lines);
+        CHECK(p.force_command->value == k.force_command);
+        CHECK(p.permit_tty.value == k.tty);
+        CHECK(p.allow_users.size() == k.allow_users);
+    }
+    // A Match block's AcceptEnv replaces the global list.
+    CHECK(effective_config(c, facts("carol", "192.0.2.9")).accept_env == std::vector<std::string>{"TZ"});
+    CHECK(effective_config(c, facts("carol", "198.51.100.1")).accept_env == std::vector<std::string>{"LANG"});
+    // A fact that is missing (twowayd -T -C without it) makes its criterion fail.
+    ConnectionFacts none;
+    none.user = "bob";
+    CHECK(effective_config(c, none).force_command->value == "/bin/global");
+    CHECK(needs_groups(c));
+    CHECK_FALSE(needs_groups(good("AllowUsers x\nMatch User y\n PermitTTY no\n")));
+}
+
+TEST_CASE("access config: the access decision in sshd's order, with the deciding line", "[config]") {
+    struct Case {
+        const char* config;
+        ConnectionFacts f;
+        bool root;
+        bool allowed;
+        const char* message;
+    };
+    const Case cases[] = {
+        {"", facts("bob", "192.0.2.7"), false, true, ""},
+        {"DenyUsers eve bob", facts("bob", "192.0.2.7"), false, false,
+         "User bob from 192.0.2.7 not allowed because listed in DenyUsers (a.conf:1)"},
+        {"DenyUsers *@10.0.0.0/8", facts("bob", "192.0.2.7"), false, true, ""},
+        {"DenyUsers *@10.0.0.0/8", facts("bob", "10.9.9.9"), false, false,
+         "User bob from 10.9.9.9 not allowed because listed in DenyUsers (a.conf:1)"},
+        {"AllowUsers alice\nAllowUsers b?b@192.0.2.*", facts("bob", "192.0.2.7"), false, true, ""},
+        {"AllowUsers alice\nAllowUsers bob@10.0.0.0/8", facts("bob", "192.0.2.7"), false, false,
+         "User bob from 192.0.2.7 not allowed because not listed in AllowUsers (a.conf:1)"},
+        // DenyUsers is looked at before AllowUsers
+        {"AllowUsers bob\nDenyUsers bob", facts("bob", "192.0.2.7"), false, false,
+         "User bob from 192.0.2.7 not allowed because listed in DenyUsers (a.conf:2)"},
+        {"AllowGroups staff", facts("bob", "192.0.2.7", {"bob", "staff"}), false, true, ""},
+        {"AllowGroups staff", facts("bob", "192.0.2.7", {"bob"}), false, false,
+         "User bob from 192.0.2.7 not allowed because none of user's groups are listed in AllowGroups (a.conf:1)"},
+        {"AllowGroups staff", facts("bob", "192.0.2.7"), false, false,
+         "User bob from 192.0.2.7 not allowed because not in any group (a.conf:1)"},
+        {"AllowGroups st*\nDenyGroups interns", facts("bob", "192.0.2.7", {"staff", "interns"}), false, false,
+         "User bob from 192.0.2.7 not allowed because a group is listed in DenyGroups (a.conf:2)"},
+        // PermitRootLogin: only for uid 0
+        {"PermitRootLogin no", facts("bob", "192.0.2.7"), false, true, ""},
+        {"PermitRootLogin no", facts("root", "192.0.2.7"), true, false,
+         "ROOT LOGIN REFUSED FROM 192.0.2.7 port 5555: PermitRootLogin no (a.conf:1)"},
+        {"", facts("root", "192.0.2.7"), true, true, ""},
+        {"PermitRootLogin yes", facts("root", "192.0.2.7"), true, true, ""},
+        {"PermitRootLogin prohibit-password", facts("root", "192.0.2.7"), true, true, ""},
+        {"PermitRootLogin forced-commands-only", facts("root", "192.0.2.7"), true, false,
+         "ROOT LOGIN REFUSED FROM 192.0.2.7 port 5555: PermitRootLogin forced-commands-only (a.conf:1)"},
+        {"PermitRootLogin forced-commands-only\nForceCommand /bin/backup", facts("root", "192.0.2.7"), true, true,
+         "Root login accepted for forced command."},
+        {"PermitRootLogin no\nMatch Address 192.0.2.0/24\n PermitRootLogin yes", facts("root", "192.0.2.7"), true, true, ""},
+        {"PermitRootLogin yes\nMatch Address 192.0.2.0/24\n PermitRootLogin no", facts("root", "192.0.2.7"), true, false,
+         "ROOT LOGIN REFUSED FROM 192.0.2.7 port 5555: PermitRootLogin no (a.conf:3)"},
+    };
+    for (const auto& k : cases) {
+        INFO(k.config << " / " << *k.f.user);
+        const auto c = good(k.config);
+        const auto v = decide_access(effective_config(c, k.f), k.f, AccountFacts{k.root, 5555, false});
+        CHECK(v.allowed == k.allowed);
+        CHECK(v.message == k.message);
+    }
+    // The command= hook: a key with a forced command lets root in under forced-commands-only.
+    const auto c = good("PermitRootLogin forced-commands-only");
+    CHECK(decide_access(c.connection, facts("root", "192.0.2.7"), AccountFacts{true, 1, true}).allowed);
+    CHECK(decide_access(c.connection, facts("root", "192.0.2.7"), AccountFacts{true, 1, true}).keyword.empty());
+    const auto v = decide_access(c.connection, facts("root", "192.0.2.7"), AccountFacts{true, 1, false});
+    CHECK(v.keyword == "PermitRootLogin");
+    CHECK(v.where == twoway::Location{"a.conf", 1});
+    // The default is reported as such.
+    const auto d = decide_access(good("").connection, facts("root", "192.0.2.7"), AccountFacts{true, 1, false});
+    CHECK(d.allowed);
+}
+
+TEST_CASE("access config: Include", "[config]") {
+    MapReader reader;
+    reader.files["/etc/twoway/conf.d/10-a.conf"] = "PermitRootLogin no\nMatch User x\n  PermitTTY no\n";
+    reader.files["/etc/twoway/conf.d/20-b.conf"] = "PermitRootLogin yes\nAllowUsers z\nBogus 1\n";
+    reader.files["/etc/twoway/inner.conf"] = "DisableForwarding yes\nMatch Address 10.0.0.0/8\n  PermitTTY no\n";
+    reader.files["/abs/loop.conf"] = "Include /abs/loop.conf\n";
+    auto r = parse_daemon_config("main.conf",
+                                 "Include conf.d/*.conf\n"
+                                 "AllowUsers y\n"  // after the include: still global (the included Match ended)
+                                 "Include /nothing/*.conf\n"
+                                 "Match Group g\n"
+                                 "  Include inner.conf\n"
+                                 "  PermitTTY yes\n",
+                                 &reader);
+    CHECK(errors_of(r) == std::vector<std::string>{"/etc/twoway/conf.d/20-b.conf:3: Bad configuration option: Bogus"});
+    const auto& c = r.config;
+    CHECK(c.connection.permit_root_login.value == PermitRootLogin::no);
+    CHECK(c.connection.permit_root_login.where == twoway::Location{"/etc/twoway/conf.d/10-a.conf", 1});
+    REQUIRE(c.connection.allow_users.size() == 2);
+    CHECK(c.connection.allow_users[0].pattern == "z");
+    CHECK(c.connection.allow_users[1].where == twoway::Location{"main.conf", 2});
+    REQUIRE(c.matches.size() == 3);
+    // inner.conf's first line belongs to the Match Group block it was included from; its own Match
+    // applies only with that block's criteria too.
+    CHECK(c.matches[1].settings.disable_forwarding.value);
+    CHECK(c.matches[1].set[static_cast<std::size_t>(ConnectionKey::permit_tty)]);  // "PermitTTY yes" after the include
+    CHECK(c.matches[1].settings.permit_tty.value);
+    CHECK(format_match_criteria(c.matches[2].criteria) == "group g address 10.0.0.0/8");
+    CHECK(c.matches[2].where == twoway::Location{"/etc/twoway/inner.conf", 2});
+
+    auto loop = parse_daemon_config("main.conf", "Include /abs/loop.conf\n", &reader);
+    REQUIRE_FALSE(loop.ok());
+    CHECK(loop.errors[0].text() == "/abs/loop.conf:1: Include: too many recursive configuration includes (limit 16)");
+}
+
+TEST_CASE("access config: -T prints Match blocks and reads back the same", "[config]") {
+    const auto c = good("PermitRootLogin forced-commands-only\nAllowUsers \"a b\" c@10.0.0.0/8\n"
+                        "ForceCommand echo \"hi there\"\nSetEnv A=1 \"B=two words\"\nPermitService web\n"
+                        "Match User x Address 10.0.0.0/8\n PermitTTY no\n AcceptEnv TZ\n");
+    const std::string text = format_daemon_config(c);
+    CHECK(text.find("permitrootlogin forced-commands-only\n") != std::string::npos);
+    CHECK(text.find("forcecommand echo \"hi there\"\n") != std::string::npos);
+    CHECK(text.find("match user x address 10.0.0.0/8\n    permittty no\n    acceptenv TZ\n") != std::string::npos);
+    const auto back = good(text);
+    CHECK(format_daemon_config(back) == text);
+    CHECK(back.connection.allow_users.size() == 2);
+    CHECK(back.connection.set_env == c.connection.set_env);
+    // -T -C: one connection's configuration, Match applied, no Match lines.
+    const auto p = effective_config(c, facts("x", "10.0.0.1"));
+    const std::string one = format_connection_config(c, p);
+    CHECK(one.find("permittty no\n") != std::string::npos);
+    CHECK(one.find("match ") == std::string::npos);
+}
+
+TEST_CASE("access config: sshd -T -C connection specs", "[config]") {
+    std::string error;
+    auto f = parse_connection_spec("user=bob,addr=192.0.2.7,laddr=::1,lport=2222", error);
+    CHECK(error.empty());
+    CHECK(f.user == "bob");
+    CHECK(f.address == ip("192.0.2.7"));
+    CHECK(f.host == "192.0.2.7");  // no host=: the address's text
+    CHECK(f.local_address == ip("::1"));
+    CHECK(f.local_port == 2222);
+    f = parse_connection_spec("user=bob,host=h.example,addr=192.0.2.7", error);
+    CHECK(f.host == "h.example");
+    const char* bad[] = {"user", "addr=nonsense", "lport=0", "lport=99999", "colour=blue", "rdomain=x", "laddr=1.2.3"};
+    for (const char* b : bad) {
+        INFO(b);
+        (void)parse_connection_spec(b, error);
+        CHECK_FALSE(error.empty());
+    }
+}
