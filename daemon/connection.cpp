@@ -12,6 +12,7 @@
 
 #include "authorized.hpp"
 #include "log.hpp"
+#include "policy.hpp"
 #include "server.hpp"
 #include "session.hpp"
 
@@ -156,7 +157,7 @@ awaitable<void> Connection::run() {
     };
     try {
         session_ = std::make_shared<Session>(server_, std::move(transport_), peer_, settings_, *account_,
-                                             request_deadline,
+                                             std::move(*policy_), request_deadline,
                                              std::move(refusal));
     } catch (...) {
         release();
@@ -349,6 +350,18 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         return false;
     }
 
+    // sshd_config's access policy: the Match blocks that apply, then DenyUsers, AllowUsers, DenyGroups
+    // and AllowGroups (before the key is looked at, as sshd's allowed_user).
+    const ConnectionFacts facts = connection_facts(settings_->config, peer_, account->name, &*account);
+    ConnectionConfig policy = effective_config(settings_->config, facts);
+    const AccountFacts account_facts{account->uid == 0, peer_.port, key_forced_command(v)};
+    if (const auto verdict = decide_access(policy, facts, AccountFacts{false, peer_.port, false});
+        !verdict.allowed) {
+        log_info(verdict.message);
+        stand_in_checks(v.client_key);
+        return false;
+    }
+
     const std::string fp = key_fingerprint_text(v.client_key);
     if (const auto rd = check_revoked_key(settings_->config, v.client_key); rd.refused && rd.server_fault && !rd.revoked_by) {
         // Fail closed, but as the daemon's trouble (descriptors, memory): not a failed key, no penalty.
@@ -385,9 +398,24 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         return false;
     }
     if (kd.matched) log_debug("matching key found: file ", kd.matched->path, ", line ", kd.matched->line);
+    // PermitRootLogin is decided once the key is proved, as sshd's auth_root_allowed.
+    if (const auto root = decide_root_login(policy, facts, account_facts); !root.allowed) {
+        log_info(root.message);
+        log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
+        return false;
+    } else if (!root.message.empty()) {
+        log_info(root.message);
+    }
     log_info("Accepted publickey for ", account->name, " from ", peer_.text(), ": ", fp);
     account_ = std::move(*account);
+    policy_ = std::move(policy);
     return true;
+}
+
+bool Connection::key_forced_command(const twoway::NeedClientVerdict& /*v*/) const {
+    // HOOK (keyopts): true when the authorized_keys line that accepted the key has command="...".
+    // Until authorized_keys options are connected, no key carries one.
+    return false;
 }
 
 }  // namespace twowayd

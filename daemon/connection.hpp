@@ -55,6 +55,9 @@ private:
     [[nodiscard]] tcp::socket& socket() noexcept { return transport_->next_layer(); }
     // The verdict on a client that proved it holds client_key; logs it. Sets account_ when authorized.
     [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
+    // HOOK for authorized_keys' command= (PermitRootLogin forced-commands-only): does the key that
+    // proved carry a forced command? The keyopts work connects it.
+    [[nodiscard]] bool key_forced_command(const twoway::NeedClientVerdict& v) const;
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
     void stand_in_checks(const twoway::PublicKey& key);
     void log_preauth_end(const std::error_code& ec);
@@ -88,6 +91,7 @@ private:
     bool penalised_ = false;
     bool server_fault_ = false;  // denied because of our own trouble (a failed account lookup), not the client's
     std::optional<Account> account_;
+    std::optional<ConnectionConfig> policy_;  // the effective sshd_config policy, set with account_
     std::shared_ptr<Session> session_;
 };
 

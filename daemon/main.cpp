@@ -13,6 +13,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "access.hpp"
+#include "account.hpp"
+#include "policy.hpp"
 #include "descriptors.hpp"
 #include "log.hpp"
 #include "server.hpp"
@@ -35,7 +38,43 @@ struct Flags {
     bool log_stderr = false;
     bool test = false;
     bool extended_test = false;  // -T: -t, then print the effective configuration
+    std::string connection_spec;  // -C: the connection -T prints the configuration for
 };
+
+// The user's group names, for Match Group and AllowGroups in -T -C (as sshd looks them up).
+std::vector<std::string> group_names_of(const std::string& user) {
+    std::string why;
+    auto account = lookup_account(user, why);
+    if (!account) return {};
+    return account_group_names(*account);
+}
+
+// -T -C: the configuration that applies to the connection, and the access verdict on stderr.
+int print_connection_config(const Settings& settings, const std::string& spec) {
+    std::string error;
+    ConnectionFacts facts = parse_connection_spec(spec, error);
+    if (!error.empty()) {
+        std::fprintf(stderr, "twowayd: -C: %s\n", error.c_str());
+        return 1;
+    }
+    if (facts.user) facts.groups = group_names_of(*facts.user);
+    std::vector<twoway::Location> applied;
+    const ConnectionConfig policy = effective_config(settings.config, facts, &applied);
+    for (const auto& where : applied) std::fprintf(stderr, "Match block applies: %s\n", where.text().c_str());
+    const std::string text = format_connection_config(settings.config, policy);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    if (facts.user) {
+        std::string why;
+        const auto account = lookup_account(*facts.user, why);
+        const AccessVerdict v = decide_access(policy, facts, AccountFacts{account && account->uid == 0, 0, false});
+        if (!v.allowed) {
+            std::fprintf(stderr, "access: refused: %s\n", v.message.c_str());
+        } else {
+            std::fprintf(stderr, "access: allowed%s%s\n", v.message.empty() ? "" : ": ", v.message.c_str());
+        }
+    }
+    return 0;
+}
 
 // As sshd's sanitise_stdfd: descriptors 0-2 must be open, or the first pipe or socket we create could
 // land on one and be clobbered by a child's dup2.
@@ -104,7 +143,10 @@ int run(const Flags& flags) {
         // Every problem, each with its file (and line), on stderr; the exit status says good or bad.
         for (const auto& p : loaded.problems) std::fprintf(stderr, "%s\n", p.c_str());
         for (const auto& w : loaded.warnings) std::fprintf(stderr, "%s\n", w.c_str());
-        if (flags.extended_test && loaded.settings) {
+        for (const auto& n : loaded.notes) std::fprintf(stderr, "%s\n", n.c_str());
+        if (flags.extended_test && loaded.settings && !flags.connection_spec.empty()) {
+            if (print_connection_config(*loaded.settings, flags.connection_spec) != 0) return 1;
+        } else if (flags.extended_test && loaded.settings) {
             const std::string text = twowayd::format_daemon_config(loaded.settings->config);
             std::fwrite(text.data(), 1, text.size(), stdout);
         }
@@ -126,6 +168,7 @@ int run(const Flags& flags) {
         log_debug("RLIMIT_NOFILE: soft limit ", fds.now, " (the hard limit is ", fds.hard, ")");
     }
     for (const auto& w : loaded.warnings) log_error(w);
+    for (const auto& n : loaded.notes) log_info(n);
 
     asio::io_context io(1);
     ServerOptions options{config_path, overrides, flags.debug > 0};
@@ -174,6 +217,10 @@ int main(int argc, char** argv) {
     app.add_flag("-t", flags.test, "Test the configuration, the host keys and the RevokedKeys files, print every problem and exit");
     app.add_flag("-T", flags.extended_test,
                  "Extended test: as -t, then print the effective configuration (one lower-case keyword per line) and exit");
+    app.add_option("-C", flags.connection_spec,
+                   "With -T: print the configuration for this connection, as sshd -T -C "
+                   "(user=U,host=H,addr=A,laddr=L,lport=P), and the access verdict on stderr")
+        ->type_name("SPEC");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -182,7 +229,7 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "twowayd: %s\n", e.what());
-        std::fprintf(stderr, "usage: twowayd [-DdeTt] [-f config_file] [-h host_key_file] [-p port]\n");
+        std::fprintf(stderr, "usage: twowayd [-DdeTt] [-C connection_spec] [-f config_file] [-h host_key_file] [-p port]\n");
         return 1;
     }
     return run(flags);

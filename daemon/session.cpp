@@ -35,7 +35,7 @@ constexpr auto terminate_wait = std::chrono::seconds(3);
 }  // namespace
 
 Session::Session(Server& server, std::unique_ptr<Transport> transport, Peer peer, std::shared_ptr<const Settings> settings,
-                 Account account,
+                 Account account, ConnectionConfig policy,
                  std::optional<std::chrono::steady_clock::time_point> request_deadline,
                  std::optional<std::string> refusal)
     : server_(server),
@@ -43,6 +43,7 @@ Session::Session(Server& server, std::unique_ptr<Transport> transport, Peer peer
       peer_(std::move(peer)),
       settings_(std::move(settings)),
       account_(std::move(account)),
+      policy_(std::move(policy)),
       proto_(std::move(*ts::SessionServer::create(session_options(*settings_)))),
       changed_(socket().get_executor()),
       request_timer_(socket().get_executor()),

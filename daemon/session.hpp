@@ -52,8 +52,9 @@ class Session : public std::enable_shared_from_this<Session> {
 public:
     // refusal: the session limits refuse this connection (why, for the log): its request is answered with
     // REJECT resource_shortage and nothing is started.
+    // policy: the sshd_config policy that applies to this connection (Match applied, access.hpp).
     Session(Server& server, std::unique_ptr<Transport> transport, Peer peer, std::shared_ptr<const Settings> settings, Account account,
-            std::optional<std::chrono::steady_clock::time_point> request_deadline,
+            ConnectionConfig policy, std::optional<std::chrono::steady_clock::time_point> request_deadline,
             std::optional<std::string> refusal = std::nullopt);
     ~Session();
     Session(const Session&) = delete;
@@ -197,7 +198,13 @@ private:
     awaitable<void> start(const Request& req);
     awaitable<void> start_process(const Request& req);
     awaitable<void> start_service(const Request& req);
-    [[nodiscard]] std::vector<std::string> child_environment(const Request& req) const;
+    [[nodiscard]] std::vector<std::string> child_environment(const Request& req, const std::string* original_command) const;
+    // sshd_config's policy on the request (session_start.cpp): ForceCommand replaces the command (the
+    // original goes to TWOWAY_ORIGINAL_COMMAND), PermitTTY no drops the PTY; for a service, why
+    // DisableForwarding, AllowTcpForwarding, PermitOpen or PermitService refuse it (nothing: allowed).
+    void apply_force_command(Request& req, std::optional<std::string>& original) const;
+    void apply_permit_tty(Request& req) const;
+    [[nodiscard]] std::optional<std::string> service_refusal(const std::string& name) const;
     void answered() noexcept;
     void reject(std::uint32_t code, std::string_view text);
     void run_process_pumps();
@@ -233,6 +240,7 @@ private:
     Peer peer_;
     std::shared_ptr<const Settings> settings_;
     Account account_;
+    ConnectionConfig policy_;
     twoway::session::SessionServer proto_;
     Condition changed_;
     asio::steady_timer request_timer_;

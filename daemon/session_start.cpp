@@ -5,6 +5,8 @@
 
 #include <asio/connect.hpp>
 
+#include <twoway/pattern.hpp>
+
 #include "child.hpp"
 #include "log.hpp"
 #include "server.hpp"
@@ -26,8 +28,17 @@ std::string base_name(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// Client variables we pass on, as Debian's sshd_config does with "AcceptEnv LANG LC_*".
-bool accepted_client_variable(std::string_view name) { return name == "LANG" || name.starts_with("LC_"); }
+// Client variables we pass on: those AcceptEnv names (wildcards as sshd's match_pattern).
+bool accepted_client_variable(const ConnectionConfig& policy, std::string_view name) {
+    for (const auto& p : policy.accept_env) {
+        if (twoway::match_pattern(name, p)) return true;
+    }
+    return false;
+}
+
+std::string where_text(const twoway::Location& where) {
+    return where.path.empty() ? "twowayd's default" : where.text();
+}
 
 }  // namespace
 
@@ -41,10 +52,42 @@ void Session::reject(std::uint32_t code, std::string_view text) {
     progress();
 }
 
-std::vector<std::string> Session::child_environment(const ts::Request& req) const {
+void Session::apply_force_command(ts::Request& req, std::optional<std::string>& original) const {
+    if (!policy_.force_command) return;
+    if (req.kind == ts::RequestKind::exec) original = req.command;
+    log_debug("ForceCommand (", where_text(policy_.force_command->where), ") runs instead of the ",
+              req.kind == ts::RequestKind::exec ? "command" : "shell");
+    req.kind = ts::RequestKind::exec;
+    req.command = policy_.force_command->value;
+}
+
+void Session::apply_permit_tty(ts::Request& req) const {
+    if (policy_.permit_tty.value || !req.pty) return;
+    // As sshd: the PTY request is refused, the session runs without one.
+    log_info("PTY allocation refused for ", account_.name, " (PermitTTY no, ", where_text(policy_.permit_tty.where), ")");
+    req.pty.reset();
+}
+
+std::optional<std::string> Session::service_refusal(const std::string& name) const {
+    const auto& p = policy_;
+    if (p.disable_forwarding.value) return "DisableForwarding yes (" + where_text(p.disable_forwarding.where) + ")";
+    if (!p.allow_tcp_forwarding.value) return "AllowTcpForwarding (" + where_text(p.allow_tcp_forwarding.where) + ")";
+    if (p.permit_open_none.value) return "PermitOpen none (" + where_text(p.permit_open_none.where) + ")";
+    if (p.permit_service) {
+        for (const auto& n : *p.permit_service) {
+            if (n == name) return std::nullopt;
+        }
+        return "not listed in PermitService (" + where_text(p.permit_service_where) + ")";
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> Session::child_environment(const ts::Request& req, const std::string* original_command) const {
     std::vector<std::string> env;
+    // SetEnv first: sshd lets the administrator's variables override the client's (AcceptEnv).
+    for (const auto& e : policy_.set_env) env.push_back(e);
     for (const auto& v : req.env) {
-        if (!accepted_client_variable(v.name)) {
+        if (!accepted_client_variable(policy_, v.name)) {
             log_debug("ignoring environment variable ", log_safe(v.name), " from the client");
             continue;
         }
@@ -63,6 +106,7 @@ std::vector<std::string> Session::child_environment(const ts::Request& req) cons
     // As SSH_CLIENT and SSH_CONNECTION.
     env.push_back(cat("TWOWAY_CLIENT=", peer_.ip, " ", peer_.port, " ", peer_.local_port));
     env.push_back(cat("TWOWAY_CONNECTION=", peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port));
+    if (original_command != nullptr) env.push_back("TWOWAY_ORIGINAL_COMMAND=" + *original_command);
     return env;
 }
 
@@ -73,6 +117,12 @@ awaitable<void> Session::start(const ts::Request& req) {
         co_return;
     }
     if (req.kind == ts::RequestKind::service) {
+        if (auto why = service_refusal(req.command)) {
+            log_info("Refused request for service ", log_safe(req.command), " from user ", account_.name, " ",
+                     peer_.text(), ": ", *why);
+            reject(ts::reject::prohibited, "service not permitted");
+            co_return;
+        }
         co_await start_service(req);
     } else {
         co_await start_process(req);
@@ -82,7 +132,11 @@ awaitable<void> Session::start(const ts::Request& req) {
     if (terminating_) terminate_backend();
 }
 
-awaitable<void> Session::start_process(const ts::Request& req) {
+awaitable<void> Session::start_process(const ts::Request& request) {
+    ts::Request req = request;
+    std::optional<std::string> original;
+    apply_force_command(req, original);
+    apply_permit_tty(req);
     const std::string base = base_name(account_.shell);
     SpawnRequest spawn_req;
     spawn_req.account = &account_;
@@ -92,7 +146,7 @@ awaitable<void> Session::start_process(const ts::Request& req) {
     } else {
         spawn_req.argv = {base, "-c", req.command};
     }
-    spawn_req.env = child_environment(req);
+    spawn_req.env = child_environment(req, original ? &*original : nullptr);
     spawn_req.pty = req.pty;
     spawn_req.tty_variable = "TWOWAY_TTY";
 

@@ -52,6 +52,7 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
     LoadResult out;
     auto parsed = twowayd::load_daemon_config(config_path);
     for (const auto& d : parsed.errors) out.problems.push_back(d.text());
+    for (const auto& d : parsed.notes) out.notes.push_back(d.text());
 
     auto settings = std::make_shared<Settings>();
     settings->config_path = config_path;

@@ -44,6 +44,8 @@ struct LoadResult {
     // Files the daemon reads later and can start without, but that would refuse every login as they are
     // now (a RevokedKeys file missing or not understood): -t fails on them, the daemon logs them.
     std::vector<std::string> warnings;
+    // sshd_config keywords accepted because they mean nothing for twoway: one line each ("path:line: ...").
+    std::vector<std::string> notes;
 };
 
 // Reads the config file, applies the overrides and loads the host keys, collecting every problem.
