@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <twoway/text.hpp>
 
@@ -78,6 +79,23 @@ void log_open(LogSink sink, LogLevel level) {
 }
 
 void log_set_level(LogLevel level) { state().level = level; }
+
+void log_set_facility(std::string_view name) {
+    static constexpr std::pair<std::string_view, int> facilities[] = {
+        {"DAEMON", LOG_DAEMON}, {"USER", LOG_USER},     {"AUTH", LOG_AUTH},     {"AUTHPRIV", LOG_AUTHPRIV},
+        {"LOCAL0", LOG_LOCAL0}, {"LOCAL1", LOG_LOCAL1}, {"LOCAL2", LOG_LOCAL2}, {"LOCAL3", LOG_LOCAL3},
+        {"LOCAL4", LOG_LOCAL4}, {"LOCAL5", LOG_LOCAL5}, {"LOCAL6", LOG_LOCAL6}, {"LOCAL7", LOG_LOCAL7},
+    };
+    LogState& s = state();
+    if (!s.syslog_open) return;
+    for (const auto& [n, f] : facilities) {
+        if (n == name) {
+            ::closelog();
+            ::openlog("twowayd", LOG_PID | LOG_NDELAY, f);
+            return;
+        }
+    }
+}
 
 void log_tee_errors(bool on) { state().tee_errors = on; }
 

@@ -20,6 +20,9 @@ enum class LogSink { stderr_sink, syslog_sink };
 // Chooses the sink and the level. Opening syslog is cheap and happens here.
 void log_open(LogSink sink, LogLevel level);
 void log_set_level(LogLevel level);
+// SyslogFacility: reopens syslog with the facility of that name ("AUTH", "LOCAL0", ...; as the config
+// parser spells them) when logging goes to syslog.
+void log_set_facility(std::string_view name);
 // While starting in the background (syslog), errors are shown on stderr too, so an operator who starts
 // the daemon by hand sees why it did not start. Turned off once detached.
 void log_tee_errors(bool on);

@@ -118,6 +118,15 @@ std::string absolute(const std::string& path) {
     return std::string(cwd) + "/" + path;
 }
 
+bool write_pid_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return false;
+    const std::string text = std::to_string(::getpid()) + "\n";
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    return ok;
+}
+
 LogLevel debug_level(int count) {
     if (count >= 3) return LogLevel::debug3;
     if (count == 2) return LogLevel::debug2;
@@ -158,6 +167,7 @@ int run(const Flags& flags) {
         return 1;
     }
     if (flags.debug == 0) log_set_level(loaded.settings->config.log_level);
+    log_set_facility(loaded.settings->config.syslog_facility);
     log_debug("twowayd version ", TWOWAYD_VERSION, ", config ", config_path);
     // Every connection, session and pipe draws on one descriptor limit: take all the hard limit allows.
     const DescriptorLimit fds = raise_descriptor_limit();
@@ -181,8 +191,14 @@ int run(const Flags& flags) {
         }
         log_tee_errors(false);
     }
+    // PidFile: written once detached (in the foreground, -D or -d, none: a supervisor knows the PID, and
+    // foreground runs side by side must not overwrite each other's). Removed on a clean exit.
+    const std::string& pid_file = loaded.settings->config.pid_file;
+    const bool write_pid = !foreground && pid_file != "none";
+    if (write_pid && !write_pid_file(pid_file)) log_error("cannot write PID file ", pid_file, ": ", errno_text(errno));
     server.start();
     io.run();
+    if (write_pid) (void)::unlink(pid_file.c_str());
     log_info("twowayd exiting.");
     return 0;
 }

@@ -309,6 +309,11 @@ TEST_CASE("access config: Match evaluation", "[config]") {
         CHECK(p.permit_tty.value == k.tty);
         CHECK(p.allow_users.size() == k.allow_users);
     }
+    // "ForceCommand none" in a block lifts the global one.
+    const auto lifted = good("ForceCommand /bin/global\nMatch User admin\n ForceCommand none\n");
+    CHECK_FALSE(effective_config(lifted, facts("admin", "192.0.2.1")).force_command);
+    CHECK(effective_config(lifted, facts("other", "192.0.2.1")).force_command->value == "/bin/global");
+    CHECK(format_daemon_config(lifted).find("match user admin\n    forcecommand none\n") != std::string::npos);
     // A Match block's AcceptEnv replaces the global list.
     CHECK(effective_config(c, facts("carol", "192.0.2.9")).accept_env == std::vector<std::string>{"TZ"});
     CHECK(effective_config(c, facts("carol", "198.51.100.1")).accept_env == std::vector<std::string>{"LANG"});

@@ -1,0 +1,318 @@
+// sshd_config's access policy in twowayd.conf: the connection keywords (those sshd allows in Match),
+// Match lines, Include, and sshd's keywords that mean nothing for twoway (sshd_keywords.hpp). The rest
+// of the parser is daemon_config.cpp.
+#include <twoway/pattern.hpp>
+#include <twoway/text.hpp>
+
+#include "config_parser.hpp"
+
+namespace twowayd::parser_detail {
+
+std::string rest_of_line(std::string_view text) {
+    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f'; };
+    std::size_t i = 0;
+    while (i < text.size() && blank(text[i])) ++i;
+    while (i < text.size() && !blank(text[i]) && text[i] != '=') ++i;
+    while (i < text.size() && blank(text[i])) ++i;
+    if (i < text.size() && text[i] == '=') ++i;
+    while (i < text.size() && blank(text[i])) ++i;
+    std::size_t end = text.size();
+    while (end > i && blank(text[end - 1])) --end;
+    return std::string(text.substr(i, end - i));
+}
+
+// An Address/LocalAddress list, or the host part of a user@host pattern: entries may be negated; an
+// empty entry, or one with a '/' that is not address/masklen, makes the list invalid (as OpenSSH's
+// addr_match_list, which sshd checks when it reads the file).
+bool valid_address_list(std::string_view list) {
+    if (list.empty()) return false;
+    for (;;) {
+        const auto comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        if (item.starts_with('!')) item.remove_prefix(1);
+        if (item.empty()) return false;
+        if (item.find('/') != std::string_view::npos && !parse_address_block(item)) return false;
+        if (comma == std::string_view::npos) return true;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+// AllowUsers/DenyUsers: "user" or "user@hostlist" (split at the last '@', as match_user).
+bool valid_user_pattern(std::string_view p) {
+    if (p.empty()) return false;
+    const auto at = p.rfind('@');
+    if (at == std::string_view::npos) return true;
+    return valid_address_list(p.substr(at + 1));
+}
+
+void Parser::foreign(const ForeignKeyword& fk, const config::Directive& d) {
+    if (block_ && !fk.match_ok) return error("Directive '" + std::string(fk.name) + "' is not allowed within a Match block");
+    if (d.args.empty()) return error("no argument after keyword \"" + d.keyword + "\"");
+    if (!fk.accepted.empty()) {
+        bool ok = d.args.size() == 1;
+        if (ok) {
+            ok = false;
+            for (const auto& v : fk.accepted) ok = ok || twoway::iequals(v, d.args[0]);
+        }
+        if (!ok) {
+            std::string value;
+            for (const auto& a : d.args) value += (value.empty() ? "" : " ") + a;
+            return error(std::string(fk.name) + " " + twoway::quoted(value) + ": " + std::string(fk.why));
+        }
+        return note(std::string(fk.name) + " " + d.args[0] + ": accepted, twowayd behaves so already");
+    }
+    note(std::string(fk.name) + ": ignored (" + std::string(fk.why) + ")");
+}
+
+void Parser::match(const std::vector<std::string>& args) {
+    MatchBlock block;
+    block.where = here();
+    const auto bad = [&](std::string why) { error(std::move(why) + "; Bad Match condition"); };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& attrib = args[i];
+        MatchCriterion c;
+        if (twoway::iequals(attrib, "all")) {
+            if (i != 0 || args.size() != 1) return bad("'all' cannot be combined with other Match attributes");
+            block.criteria.push_back(c);
+            break;
+        }
+        if (i + 1 >= args.size() || args[i + 1].empty()) return bad("Missing Match criteria for " + attrib);
+        c.list = args[++i];
+        if (twoway::iequals(attrib, "user")) {
+            c.kind = MatchCriterion::Kind::user;
+        } else if (twoway::iequals(attrib, "group")) {
+            c.kind = MatchCriterion::Kind::group;
+        } else if (twoway::iequals(attrib, "host")) {
+            c.kind = MatchCriterion::Kind::host;
+        } else if (twoway::iequals(attrib, "address") || twoway::iequals(attrib, "localaddress")) {
+            c.kind = twoway::iequals(attrib, "address") ? MatchCriterion::Kind::address
+                                                        : MatchCriterion::Kind::local_address;
+            if (!valid_address_list(c.list)) return bad("Invalid Match " + attrib + " argument " + twoway::quoted(c.list));
+        } else if (twoway::iequals(attrib, "localport")) {
+            c.kind = MatchCriterion::Kind::local_port;
+            auto p = twoway::parse_port(c.list);
+            if (!p) return bad("Invalid LocalPort " + twoway::quoted(c.list) + " on Match line");
+            c.port = *p;
+        } else if (twoway::iequals(attrib, "rdomain")) {
+            return bad("Match RDomain is not supported (twowayd has no routing domains)");
+        } else {
+            return bad("Unsupported Match attribute " + attrib);
+        }
+        block.criteria.push_back(std::move(c));
+    }
+    // In a file included from inside a Match block, a Match applies only when that block does too.
+    if (!inherited_.empty()) {
+        std::vector<MatchCriterion> all;
+        for (const auto& c : inherited_) {
+            if (c.kind != MatchCriterion::Kind::all) all.push_back(c);
+        }
+        for (auto& c : block.criteria) {
+            if (c.kind != MatchCriterion::Kind::all) all.push_back(std::move(c));
+        }
+        if (all.empty()) all.push_back(MatchCriterion{});
+        block.criteria = std::move(all);
+    }
+    if (config_.matches.size() >= max_repeats) return error("too many Match blocks (limit " + std::to_string(max_repeats) + ")");
+    config_.matches.push_back(std::move(block));
+    block_ = config_.matches.size() - 1;
+}
+
+void Parser::include(const Keyword& kw, const std::vector<std::string>& args, std::size_t depth) {
+    if (include_ == nullptr) return value_error(kw, "cannot read included files here");
+    if (depth + 1 > max_include_depth) {
+        return value_error(kw, "too many recursive configuration includes (limit " + std::to_string(max_include_depth) + ")");
+    }
+    for (const auto& arg : args) {
+        if (arg.empty()) return value_error(kw, "empty argument");
+        if (arg.starts_with('~')) return value_error(kw, "~ is not expanded in twowayd.conf: " + twoway::quoted(arg));
+        const std::string pattern = arg.starts_with('/') ? arg : std::string(include_base_directory) + "/" + arg;
+        std::string why;
+        auto files = include_->expand(pattern, why);
+        if (!why.empty()) {
+            value_error(kw, "include " + twoway::quoted(pattern) + " glob failed: " + why);
+            continue;
+        }
+        // The included files may not change the Match state of the file that includes them.
+        const std::string saved_path = path_;
+        const std::size_t saved_number = number_;
+        const auto saved_block = block_;
+        const auto saved_inherited = inherited_;
+        if (block_) inherited_ = config_.matches[*block_].criteria;
+        for (auto& f : files) {
+            if (full()) break;
+            if (!f.text) {
+                value_error(kw, f.path + ": cannot read: " + f.error);
+                continue;
+            }
+            path_ = f.path;
+            file(*f.text, depth + 1);
+            path_ = saved_path;
+            number_ = saved_number;
+            block_ = saved_block;
+        }
+        inherited_ = saved_inherited;
+    }
+}
+
+void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Directive& d, std::string_view text) {
+    // The global policy, or the Match block's: a block keeps the first value of each keyword it sets
+    // (lists add up within it), the global section the first of each.
+    ConnectionConfig& c = block_ ? config_.matches[*block_].settings : config_.connection;
+    const auto index = static_cast<std::size_t>(key);
+    const bool first_here = block_ ? !config_.matches[*block_].set[index] : first(kw.key);
+    const auto mark = [&] {
+        if (block_) config_.matches[*block_].set[index] = true;
+    };
+    const std::string& arg = d.args.front();
+    const auto yes_no = [&](Setting<bool>& into) {
+        auto v = config::parse_yes_no(arg, false);
+        if (!v) return value_error(kw, "unsupported option " + twoway::quoted(arg) + " (expected yes or no)");
+        if (first_here) into = Setting<bool>{*v, here()};
+        mark();
+    };
+    const auto patterns = [&](std::vector<AccessPattern>& into, bool users) {
+        for (const auto& a : d.args) {
+            if (users ? !valid_user_pattern(a) : a.empty()) {
+                return value_error(kw, "invalid " + std::string(kw.name) + " pattern: " + twoway::quoted(a));
+            }
+        }
+        if (block_ && first_here) into.clear();  // a block's list replaces the global one
+        for (const auto& a : d.args) {
+            if (into.size() >= max_repeats) return value_error(kw, "too many patterns (limit " + std::to_string(max_repeats) + ")");
+            into.push_back(AccessPattern{a, here()});
+        }
+        mark();
+    };
+    const auto number = [&](std::uint32_t& into) -> bool {
+        auto v = twoway::parse_decimal(arg, max_int);
+        if (!v) {
+            value_error(kw, "invalid number " + twoway::quoted(arg));
+            return false;
+        }
+        if (first_here) into = static_cast<std::uint32_t>(*v);
+        mark();
+        return true;
+    };
+    switch (key) {
+        case ConnectionKey::permit_root_login:
+            for (const auto& [name, v] : root_login_values) {
+                if (name == arg) {
+                    if (first_here) c.permit_root_login = Setting<PermitRootLogin>{v, here()};
+                    return mark();
+                }
+            }
+            return value_error(kw, "unsupported option " + twoway::quoted(arg) +
+                                       " (expected yes, prohibit-password, forced-commands-only or no)");
+        case ConnectionKey::allow_users: return patterns(c.allow_users, true);
+        case ConnectionKey::deny_users: return patterns(c.deny_users, true);
+        case ConnectionKey::allow_groups: return patterns(c.allow_groups, false);
+        case ConnectionKey::deny_groups: return patterns(c.deny_groups, false);
+        case ConnectionKey::force_command: {
+            std::string command = rest_of_line(text);
+            if (command.empty()) return value_error(kw, "missing argument");
+            // "none" (what -T prints) is no forced command: in a Match block it lifts a global one.
+            if (first_here) {
+                c.force_command.reset();
+                if (command != "none") c.force_command = Setting<std::string>{std::move(command), here()};
+            }
+            return mark();
+        }
+        case ConnectionKey::permit_tty: return yes_no(c.permit_tty);
+        case ConnectionKey::disable_forwarding: return yes_no(c.disable_forwarding);
+        case ConnectionKey::allow_tcp_forwarding: {
+            bool allow = false;
+            if (twoway::iequals(arg, "yes") || twoway::iequals(arg, "all") || twoway::iequals(arg, "local")) {
+                allow = true;
+            } else if (!twoway::iequals(arg, "no") && !twoway::iequals(arg, "remote")) {
+                return value_error(kw, "unsupported option " + twoway::quoted(arg) + " (expected yes, all, local, remote or no)");
+            }
+            if (first_here) c.allow_tcp_forwarding = Setting<bool>{allow, here()};
+            return mark();
+        }
+        case ConnectionKey::permit_service: {
+            std::optional<std::vector<std::string>> names;
+            if (d.args.size() == 1 && arg == "any") {
+            } else if (d.args.size() == 1 && arg == "none") {
+                names.emplace();
+            } else {
+                names.emplace();
+                for (const auto& a : d.args) {
+                    if (!valid_service_name(a)) {
+                        return value_error(kw, "invalid service name " + twoway::quoted(a) + " (expected any, none or names)");
+                    }
+                    if (names->size() < max_repeats) names->push_back(a);
+                }
+            }
+            if (first_here) {
+                c.permit_service = std::move(names);
+                c.permit_service_where = here();
+            }
+            return mark();
+        }
+        case ConnectionKey::permit_open:
+            if (d.args.size() == 1 && (arg == "any" || arg == "none")) {
+                if (first_here) c.permit_open_none = Setting<bool>{arg == "none", here()};
+                return mark();
+            }
+            return not_yet(kw, arg, "twoway forwards to named services: use PermitService");
+        case ConnectionKey::accept_env:
+            for (const auto& a : d.args) {
+                if (a.empty() || a.find('=') != std::string::npos) return value_error(kw, "Invalid environment name " + twoway::quoted(a));
+            }
+            if (first_here) c.accept_env.clear();  // the default (or the global list, in a block) is replaced
+            for (const auto& a : d.args) {
+                if (c.accept_env.size() < max_repeats) c.accept_env.push_back(a);
+            }
+            return mark();
+        case ConnectionKey::set_env: {
+            for (const auto& a : d.args) {
+                const auto eq = a.find('=');
+                if (eq == std::string::npos || eq == 0) return value_error(kw, "Invalid environment " + twoway::quoted(a));
+            }
+            if (!first_here) return;
+            for (const auto& a : d.args) {
+                const std::string name = a.substr(0, a.find('=') + 1);
+                bool dup = false;
+                for (const auto& e : c.set_env) dup = dup || e.starts_with(name);
+                if (!dup && c.set_env.size() < max_repeats) c.set_env.push_back(a);
+            }
+            return mark();
+        }
+        case ConnectionKey::banner:
+            if (first_here) c.banner = arg;
+            return mark();
+        case ConnectionKey::client_alive_interval: {
+            auto v = config::parse_time(arg);
+            if (!v) return value_error(kw, "invalid time value " + twoway::quoted(arg));
+            // Without keep-alives a frozen client's session would stay: refused rather than ignored.
+            if (*v != 0) return not_yet(kw, arg, "twowayd sends no keep-alives yet; only 0");
+            if (first_here) c.client_alive_interval = 0;
+            return mark();
+        }
+        case ConnectionKey::client_alive_count_max: (void)number(c.client_alive_count_max); return;
+        case ConnectionKey::max_sessions: {
+            auto v = twoway::parse_decimal(arg, max_int);
+            if (!v) return value_error(kw, "invalid number " + twoway::quoted(arg));
+            // sshd's MaxSessions 0 allows no shell or command; twoway has one session per connection.
+            if (*v == 0) return not_yet(kw, arg, "a connection always has its one session; from 1");
+            if (first_here) c.max_sessions = static_cast<std::uint32_t>(*v);
+            return mark();
+        }
+        case ConnectionKey::chroot_directory:
+            if (arg != "none") return not_yet(kw, arg, "twowayd does not chroot sessions yet; only none");
+            if (first_here) c.chroot_directory = "none";
+            return mark();
+        case ConnectionKey::authorized_keys_command: {
+            std::string command = rest_of_line(text);
+            if (command != "none") return not_yet(kw, command, "twowayd runs no AuthorizedKeysCommand yet; only none");
+            if (first_here) c.authorized_keys_command = "none";
+            return mark();
+        }
+        case ConnectionKey::authorized_keys_command_user:
+            if (first_here) c.authorized_keys_command_user = arg;
+            return mark();
+        case ConnectionKey::count_: break;
+    }
+}
+
+}  // namespace twowayd::parser_detail
