@@ -248,5 +248,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: twowayd [-DdeTt] [-C connection_spec] [-f config_file] [-h host_key_file] [-p port]\n");
         return 1;
     }
+    if (!flags.connection_spec.empty() && !flags.extended_test) {
+        std::fprintf(stderr, "twowayd: -C is only for the extended test mode (-T)\n");
+        return 1;
+    }
     return run(flags);
 }

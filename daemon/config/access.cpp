@@ -209,7 +209,7 @@ ConnectionFacts parse_connection_spec(std::string_view spec, std::string& error)
         spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
         const auto eq = item.find('=');
         if (eq == std::string_view::npos) {
-            error = "invalid test mode specification " + twoway::quoted(item);
+            error = "Invalid test mode specification " + twoway::quoted(item);
             return f;
         }
         const std::string_view key = item.substr(0, eq);
@@ -240,7 +240,7 @@ ConnectionFacts parse_connection_spec(std::string_view spec, std::string& error)
             error = "rdomain: twowayd has no routing domains";
             return f;
         } else {
-            error = "invalid test mode specification " + twoway::quoted(item);
+            error = "Invalid test mode specification " + twoway::quoted(item);
             return f;
         }
     }

@@ -155,7 +155,7 @@ def test_T_C_prints_the_connection_configuration():
         check(re.search(rf"access: refused: ROOT LOGIN REFUSED FROM 192\.0\.2\.1 port 0: PermitRootLogin no "
                         rf"\({re.escape(w.config)}:6\)", r.stderr), r.stderr)
         bad = tc("user=root,colour=blue")
-        check(bad.returncode != 0 and "invalid test mode specification" in bad.stderr, f"{bad}")
+        check(bad.returncode != 0 and "Invalid test mode specification" in bad.stderr, f"{bad}")
 
 
 def test_debian_sshd_config_passes_t():
