@@ -167,7 +167,7 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
     std::vector<std::string> argv = req.argv;
     std::vector<std::string> env = req.env;
     ChildPlan plan;
-    plan.path = account.shell.c_str();
+    plan.path = req.path.empty() ? account.shell.c_str() : req.path.c_str();
     for (auto& a : argv) plan.argv.push_back(a.data());
     plan.argv.push_back(nullptr);
     plan.switch_identity = req.switch_identity;
