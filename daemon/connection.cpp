@@ -23,6 +23,14 @@ constexpr auto linger_after_denial = std::chrono::seconds(2);
 // A connection the session limits refuse waits this long at most for the request it is to refuse.
 constexpr auto refused_request_wait = std::chrono::seconds(10);
 
+// The account whose checks stand in for an account that gets none (stand_in_checks).
+Account stand_in_account() {
+    std::string ignored;
+    auto stand_in = lookup_account("nobody", ignored);
+    if (!stand_in) stand_in = Account{"nobody", ::geteuid(), ::getegid(), "/nonexistent", "/nonexistent", {}, {}};
+    return std::move(*stand_in);
+}
+
 }  // namespace
 
 Connection::Connection(Server& server, tcp::socket socket, Peer peer, Source source,
@@ -300,11 +308,9 @@ void Connection::stand_in_checks(const twoway::PublicKey& key) {
     // What deciding on a real account costs, done for a name that has none (or that this daemon does not
     // serve), with a stand-in account, its outcome ignored: the decision then takes about as long either
     // way, and the pace (denial_pace.hpp) hides the rest. No %u of the client's choosing reaches a path.
-    std::string ignored;
-    auto stand_in = lookup_account("nobody", ignored);
-    if (!stand_in) stand_in = Account{"nobody", ::geteuid(), ::getegid(), "/nonexistent", "/nonexistent", {}, {}};
-    (void)unix_account_checks(*stand_in);
-    stand_in_key_checks(key, *stand_in);
+    const Account stand_in = stand_in_account();
+    (void)unix_account_checks(stand_in);
+    stand_in_key_checks(key, stand_in);
 }
 
 void Connection::stand_in_key_checks(const twoway::PublicKey& key, const Account& stand_in) {
@@ -326,10 +332,7 @@ bool Connection::account_allowed(const Account& account, const std::string& safe
     log_info("User ", account.name, " from ", peer_.ip, " not allowed because ", verdict.reason);
     // A refused account costs what an unknown name does: the key checks still run, on the stand-in's
     // files (never the account's, whose size is the account's choice), their outcome ignored.
-    std::string ignored;
-    auto stand_in = lookup_account("nobody", ignored);
-    if (!stand_in) stand_in = Account{"nobody", ::geteuid(), ::getegid(), "/nonexistent", "/nonexistent", {}, {}};
-    stand_in_key_checks(key, *stand_in);
+    stand_in_key_checks(key, stand_in_account());
     return false;
 }
 
