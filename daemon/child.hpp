@@ -29,6 +29,7 @@ struct SpawnRequest {
     std::vector<std::string> env;          // "NAME=value"
     std::optional<twoway::session::Pty> pty;
     std::string tty_variable;              // with a PTY: also set NAME=/dev/pts/N (TWOWAY_TTY)
+    mode_t umask = 022;                    // the program's umask (login.defs UMASK), not the daemon's
 };
 
 struct SpawnedChild {

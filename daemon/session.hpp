@@ -197,6 +197,7 @@ private:
     awaitable<void> start(const Request& req);
     awaitable<void> start_process(const Request& req);
     awaitable<void> start_service(const Request& req);
+    [[nodiscard]] bool account_may_use_services() const;  // logs a refusal
     [[nodiscard]] std::vector<std::string> child_environment(const Request& req) const;
     void answered() noexcept;
     void reject(std::uint32_t code, std::string_view text);
