@@ -66,7 +66,7 @@ int print_connection_config(const Settings& settings, const std::string& spec) {
     if (facts.user) {
         std::string why;
         const auto account = lookup_account(*facts.user, why);
-        const AccessVerdict v = decide_access(policy, facts, AccountFacts{account && account->uid == 0, 0, false});
+        const AccessVerdict v = decide_access(policy, facts, AccessFacts{account && account->uid == 0, 0, false});
         if (!v.allowed) {
             std::fprintf(stderr, "access: refused: %s\n", v.message.c_str());
         } else {

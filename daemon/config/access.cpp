@@ -137,7 +137,7 @@ bool needs_groups(const DaemonConfig& config) {
     return false;
 }
 
-AccessVerdict decide_access(const ConnectionConfig& p, const ConnectionFacts& f, const AccountFacts& account) {
+AccessVerdict decide_access(const ConnectionConfig& p, const ConnectionFacts& f, const AccessFacts& account) {
     const std::string user = f.user.value_or("");
     const std::string who = "User " + user + " from " + from_text(f) + " not allowed because ";
     // user@host entries need the client's address; without one (twowayd -T -C without addr) they match
@@ -180,7 +180,7 @@ AccessVerdict decide_access(const ConnectionConfig& p, const ConnectionFacts& f,
     return decide_root_login(p, f, account);
 }
 
-AccessVerdict decide_root_login(const ConnectionConfig& p, const ConnectionFacts& f, const AccountFacts& account) {
+AccessVerdict decide_root_login(const ConnectionConfig& p, const ConnectionFacts& f, const AccessFacts& account) {
     if (account.root) {
         const auto& prl = p.permit_root_login;
         const bool forced = account.key_forced_command || p.force_command.has_value();

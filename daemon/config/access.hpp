@@ -39,7 +39,7 @@ struct ConnectionFacts {
 [[nodiscard]] bool needs_groups(const DaemonConfig& config);
 
 // What decide_access needs beyond the connection's facts.
-struct AccountFacts {
+struct AccessFacts {
     bool root = false;         // uid 0
     std::uint16_t port = 0;    // the client's port, for sshd's ROOT LOGIN REFUSED line
     // HOOK for authorized_keys' command= (the keyopts work): the key that proved carries a forced
@@ -58,11 +58,11 @@ struct AccessVerdict {
 // user of `facts` (which must be set). With forced-commands-only, root is also let in when a
 // ForceCommand applies (twowayd's addition, docs/CONFIG.md).
 [[nodiscard]] AccessVerdict decide_access(const ConnectionConfig& policy, const ConnectionFacts& facts,
-                                          const AccountFacts& account);
+                                          const AccessFacts& account);
 
 // Only the PermitRootLogin part (sshd checks it once the key has been proved).
 [[nodiscard]] AccessVerdict decide_root_login(const ConnectionConfig& policy, const ConnectionFacts& facts,
-                                              const AccountFacts& account);
+                                              const AccessFacts& account);
 
 // Parses sshd -T -C's connection spec: comma-separated key=value with user, host, addr, laddr, lport
 // (and rdomain, refused: twowayd has none). Empty error when fine.

@@ -44,8 +44,6 @@ std::string bad_port(std::string_view port) {
     return "bad port number " + twoway::quoted(port) + " (expected 1-65535)";
 }
 
-// The text after the keyword and its separator (blanks, or '=' with blanks around it), trailing blanks
-// removed: what sshd hands ForceCommand and AuthorizedKeysCommand whole.
 void Parser::file(std::string_view text, std::size_t depth) {
     // Config lines are not capped here: split_line refuses over-long ones with a message.
     twoway::TextLines lines(text, std::string_view::npos);

@@ -8,6 +8,8 @@
 
 namespace twowayd::parser_detail {
 
+// The text after the keyword and its separator (blanks, or '=' with blanks around it), trailing blanks
+// removed: what sshd hands ForceCommand and AuthorizedKeysCommand whole.
 std::string rest_of_line(std::string_view text) {
     const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f'; };
     std::size_t i = 0;

@@ -82,7 +82,7 @@ void check_policy(const twowayd::DaemonConfig& c, std::string_view text, std::si
         for (bool root : {false, true}) {
             for (bool forced : {false, true}) {
                 if (!f.user) continue;
-                const AccessVerdict v = decide_access(p, f, AccountFacts{root, 22, forced});
+                const AccessVerdict v = decide_access(p, f, AccessFacts{root, 22, forced});
                 if (v.allowed) {
                     check(v.keyword.empty());
                     continue;

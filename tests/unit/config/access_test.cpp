@@ -371,19 +371,19 @@ TEST_CASE("access config: the access decision in sshd's order, with the deciding
     for (const auto& k : cases) {
         INFO(k.config << " / " << *k.f.user);
         const auto c = good(k.config);
-        const auto v = decide_access(effective_config(c, k.f), k.f, AccountFacts{k.root, 5555, false});
+        const auto v = decide_access(effective_config(c, k.f), k.f, AccessFacts{k.root, 5555, false});
         CHECK(v.allowed == k.allowed);
         CHECK(v.message == k.message);
     }
     // The command= hook: a key with a forced command lets root in under forced-commands-only.
     const auto c = good("PermitRootLogin forced-commands-only");
-    CHECK(decide_access(c.connection, facts("root", "192.0.2.7"), AccountFacts{true, 1, true}).allowed);
-    CHECK(decide_access(c.connection, facts("root", "192.0.2.7"), AccountFacts{true, 1, true}).keyword.empty());
-    const auto v = decide_access(c.connection, facts("root", "192.0.2.7"), AccountFacts{true, 1, false});
+    CHECK(decide_access(c.connection, facts("root", "192.0.2.7"), AccessFacts{true, 1, true}).allowed);
+    CHECK(decide_access(c.connection, facts("root", "192.0.2.7"), AccessFacts{true, 1, true}).keyword.empty());
+    const auto v = decide_access(c.connection, facts("root", "192.0.2.7"), AccessFacts{true, 1, false});
     CHECK(v.keyword == "PermitRootLogin");
     CHECK(v.where == twoway::Location{"a.conf", 1});
     // The default is reported as such.
-    const auto d = decide_access(good("").connection, facts("root", "192.0.2.7"), AccountFacts{true, 1, false});
+    const auto d = decide_access(good("").connection, facts("root", "192.0.2.7"), AccessFacts{true, 1, false});
     CHECK(d.allowed);
 }
 
