@@ -121,6 +121,13 @@ def test_match_group_changes_force_command_and_tty_for_that_group_only():
                   f"root: {r}")
 
 
+def test_set_env():
+    # (AcceptEnv is covered by the unit tests: twoway sends no environment yet, it has no SendEnv.)
+    with trusted_world("env", "SetEnv GREETING=hello \"TWO=a b\"\n") as w:
+        r = w.twoway("127.0.0.1", "echo \"$GREETING/$TWO\"")
+        check(r.returncode == 0 and r.stdout == b"hello/a b\n", f"{r}\n{w.daemon_log()}")
+
+
 def test_services_refused_by_permit_service_and_disable_forwarding():
     # Nothing listens on the service's port: a refusal by policy must come before any connect.
     for extra, why in [("PermitService db\n", "not listed in PermitService"),

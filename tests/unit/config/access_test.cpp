@@ -4,12 +4,14 @@
 // and sshd -T -C's connection spec.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "access.hpp"
 #include "daemon_config.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace twowayd;
 
@@ -458,4 +460,26 @@ TEST_CASE("access config: sshd -T -C connection specs", "[config]") {
         (void)parse_connection_spec(b, error);
         CHECK_FALSE(error.empty());
     }
+}
+
+TEST_CASE("access config: Include reads real files through glob, in order", "[config]") {
+    twoway_test::TempDir dir("twowayd-include");
+    std::filesystem::create_directory(dir.file("conf.d"));
+    dir.write("conf.d/20-b.conf", "AllowUsers b\n");
+    dir.write("conf.d/10-a.conf", "AllowUsers a\nPermitRootLogin no\n");
+    dir.write("conf.d/notes.txt", "Bogus\n");
+    const std::string main = dir.write("twowayd.conf", "Include " + dir.file("conf.d") + "/*.conf " + dir.file("none") +
+                                                           "/*.conf\nAllowUsers c\n");
+    auto r = load_daemon_config(main);
+    REQUIRE(errors_of(r) == std::vector<std::string>{});
+    REQUIRE(r.config.connection.allow_users.size() == 3);
+    CHECK(r.config.connection.allow_users[0].pattern == "a");
+    CHECK(r.config.connection.allow_users[1].pattern == "b");
+    CHECK(r.config.connection.allow_users[2].where == twoway::Location{main, 2});
+    CHECK(r.config.connection.permit_root_login.where == twoway::Location{dir.file("conf.d/10-a.conf"), 2});
+    // A directory that matches is not a file: its error names it.
+    dir.write("d.conf", "Include " + dir.path() + "/conf.*\n");
+    auto bad = load_daemon_config(dir.file("d.conf"));
+    REQUIRE(bad.errors.size() == 1);
+    CHECK(bad.errors[0].text() == dir.file("d.conf") + ":1: Include: " + dir.file("conf.d") + ": cannot read: not a regular file");
 }
