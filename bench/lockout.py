@@ -241,12 +241,13 @@ def _measure(port, login, log, attack):
     return out
 
 
-def _start_twowayd(w, name, extra):
+def _start_twowayd(w, name, extra, authorized_keys_file=None):
     etc = w.path("tw-etc")
     conf = os.path.join(etc, f"{name}.conf")
     with open(conf, "w") as f:
         f.write("\n".join(["ListenAddress 127.0.0.1", f"HostKey {w.tw_host_key}",
-                           f"AuthorizedKeysFile {etc}/authorized_keys", "StrictModes no", "LogLevel INFO",
+                           f"AuthorizedKeysFile {authorized_keys_file or etc + '/authorized_keys'}", "StrictModes no",
+                           "LogLevel INFO",
                            *extra, ""]))
     d = w.start(name, [w.bin["twowayd"], "-D", "-e", "-f", conf, "-p", "0"])
     deadline = time.monotonic() + 30
@@ -266,16 +267,16 @@ def _start_twowayd(w, name, extra):
     return d, port
 
 
-def _start_sshd(w, free_port, wait_port, sshd, name="sshd-defaults"):
+def _start_sshd(w, free_port, wait_port, sshd, name="sshd-defaults", authorized_keys_file=None):
     etc = w.path("ssh-etc")
     port = free_port()
-    conf = os.path.join(etc, "sshd_config_defaults")
+    conf = os.path.join(etc, f"sshd_config_{name}")
     with open(conf, "w") as f:
         # sshd's defaults for everything that decides the outcome (MaxStartups 10:30:100, LoginGraceTime
         # 120, no PerSourceMaxStartups); only what a private, key-only sshd on a test port needs is set.
         f.write("\n".join([
             f"ListenAddress 127.0.0.1:{port}", f"HostKey {etc}/ssh_host_ed25519_key",
-            f"AuthorizedKeysFile {etc}/authorized_keys", "StrictModes no", "UsePAM no",
+            f"AuthorizedKeysFile {authorized_keys_file or etc + '/authorized_keys'}", "StrictModes no", "UsePAM no",
             "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password",
             "PrintMotd no", "PrintLastLog no", "PidFile none", "LogLevel INFO",
             f"SetEnv HOME={w.empty_home}", ""]))
