@@ -23,11 +23,6 @@ namespace twowayd {
 
 class Server;
 
-// OpenSSH's argv_split: blank-separated words, "double" or 'single' quotes group blanks, a backslash
-// escapes a quote, a backslash, or (outside quotes) a blank; any other backslash stays. Nothing for an
-// unterminated quote.
-[[nodiscard]] std::optional<std::vector<std::string>> split_command_line(std::string_view text);
-
 // What the %-tokens of AuthorizedKeysCommand stand for.
 struct KeysCommandTokens {
     std::string user;         // %u: the account logged in to

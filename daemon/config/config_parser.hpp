@@ -70,6 +70,7 @@ enum class Key : std::size_t {
     use_pam,
     permit_user_environment,
     print_motd,
+    authorized_keys_command_timeout,
     count_,
 };
 
@@ -132,6 +133,7 @@ inline constexpr std::array keywords{
     Keyword{"UsePAM", Key::use_pam, 1},
     Keyword{"PermitUserEnvironment", Key::permit_user_environment, 1},
     Keyword{"PrintMotd", Key::print_motd, 1},
+    Keyword{"AuthorizedKeysCommandTimeout", Key::authorized_keys_command_timeout, 1},
 };
 
 inline constexpr std::array<std::pair<std::string_view, PermitRootLogin>, 5> root_login_values{{

@@ -100,6 +100,12 @@ void Parser::global_only(const Keyword& kw, const config::Directive& d) {
         case Key::strict_modes: return yes_no(config_.strict_modes);
         case Key::stealth_mode: return yes_no(config_.stealth_mode);
         case Key::print_motd: return yes_no(config_.print_motd);
+        case Key::authorized_keys_command_timeout: {
+            auto v = config::parse_time(arg);
+            if (!v || *v == 0 || *v > 3600) return value_error(kw, "invalid time value " + twoway::quoted(arg) + " (1s to 1h)");
+            if (first(kw.key)) config_.authorized_keys_command_timeout = *v;
+            return;
+        }
         case Key::login_grace_time: {
             auto v = config::parse_time(arg);
             if (!v) return value_error(kw, "invalid time value " + twoway::quoted(arg));
@@ -461,6 +467,38 @@ twoway::Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfi
         auto path = expand_authorized_keys_path(pattern, account);
         if (!path) return twoway::fail(path.error());
         out.push_back(std::move(*path));
+    }
+    return out;
+}
+
+std::optional<std::vector<std::string>> split_command_line(std::string_view s) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (s[i] == ' ' || s[i] == '\t') {
+            ++i;
+            continue;
+        }
+        std::string arg;
+        char quote = 0;
+        for (; i < s.size(); ++i) {
+            const char c = s[i];
+            if (c == '\\' && i + 1 < s.size()) {
+                const char n = s[i + 1];
+                if (n == '\'' || n == '"' || n == '\\' || (quote == 0 && n == ' ')) ++i;
+                arg += s[i];
+            } else if (quote == 0 && (c == ' ' || c == '\t')) {
+                break;
+            } else if (quote == 0 && (c == '"' || c == '\'')) {
+                quote = c;
+            } else if (quote != 0 && c == quote) {
+                quote = 0;
+            } else {
+                arg += c;
+            }
+        }
+        if (quote != 0) return std::nullopt;  // ran out of text looking for the closing quote
+        out.push_back(std::move(arg));
     }
     return out;
 }

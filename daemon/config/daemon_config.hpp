@@ -137,7 +137,7 @@ struct ConnectionConfig {
     std::uint32_t client_alive_count_max = 3;
     std::uint32_t max_sessions = 10;          // sshd's per-connection count; twoway has one (>= 1)
     std::string chroot_directory = "none";    // only "none" until chroot is implemented
-    std::string authorized_keys_command = "none";  // only "none" until the command is run
+    std::string authorized_keys_command = "none";  // the command line as written (keys_command.hpp)
     std::string authorized_keys_command_user = "none";
     friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
 };
@@ -211,6 +211,9 @@ struct DaemonConfig {
     bool use_pam = false;                       // only "no" until PAM's phases are implemented
     std::string permit_user_environment = "no";  // parsed only: twowayd reads no ~/.ssh/environment
     bool print_motd = true;                      // parsed; twowayd prints no motd yet
+    // AuthorizedKeysCommandTimeout (twowayd's own): how long AuthorizedKeysCommand may take before it is
+    // killed and the key refused (sshd waits without limit, in the connection's own process).
+    std::uint32_t authorized_keys_command_timeout = 10;  // seconds, >= 1
 };
 
 struct DaemonConfigResult {
@@ -276,6 +279,11 @@ struct AccountInfo {
 // Every AuthorizedKeysFile entry expanded for the account (empty for "none").
 [[nodiscard]] twoway::Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfig& config,
                                                                      const AccountInfo& account);
+
+// OpenSSH's argv_split: blank-separated words, "double" or 'single' quotes group blanks, a backslash
+// escapes a quote, a backslash, or (outside quotes) a blank; any other backslash stays. Nothing for an
+// unterminated quote.
+[[nodiscard]] std::optional<std::vector<std::string>> split_command_line(std::string_view text);
 
 // ---- Edge: reads the file (at most 1 MiB) and parses it. A file that cannot be read is one error
 // ("path: cannot read: reason"), as sshd refuses to start without its configuration.

@@ -157,6 +157,7 @@ std::string format_global_config(const DaemonConfig& c) {
     line("usepam", yes_no(c.use_pam));
     line("permituserenvironment", config::quote_arg(c.permit_user_environment));
     line("printmotd", yes_no(c.print_motd));
+    line("authorizedkeyscommandtimeout", std::to_string(c.authorized_keys_command_timeout));
     return out;
 }
 

@@ -305,9 +305,16 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             if (first_here) c.chroot_directory = "none";
             return mark();
         case ConnectionKey::authorized_keys_command: {
+            // sshd's rules, checked here so that -t reports them: an absolute program, closed quotes.
             std::string command = rest_of_line(text);
-            if (command != "none") return not_yet(kw, command, "twowayd runs no AuthorizedKeysCommand yet; only none");
-            if (first_here) c.authorized_keys_command = "none";
+            if (command != "none") {
+                const auto words = split_command_line(command);
+                if (!words) return value_error(kw, "unterminated quote in " + twoway::quoted(command));
+                if (words->empty() || !words->front().starts_with('/')) {
+                    return value_error(kw, "must be an absolute path: " + twoway::quoted(command));
+                }
+            }
+            if (first_here) c.authorized_keys_command = command;
             return mark();
         }
         case ConnectionKey::authorized_keys_command_user:

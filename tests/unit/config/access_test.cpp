@@ -135,6 +135,9 @@ TEST_CASE("access config: each keyword with good values", "[config]") {
         {"ChrootDirectory none", [](const DaemonConfig& c) { return c.connection.chroot_directory == "none"; }},
         {"AuthorizedKeysCommand none\nAuthorizedKeysCommandUser nobody", [](const DaemonConfig& c) {
              return c.connection.authorized_keys_command_user == "nobody"; }},
+        {"AuthorizedKeysCommand /usr/bin/keys \"%u x\" %f\nAuthorizedKeysCommandTimeout 2m", [](const DaemonConfig& c) {
+             return c.connection.authorized_keys_command == "/usr/bin/keys \"%u x\" %f" &&
+                    c.authorized_keys_command_timeout == 120; }},
         {"PidFile none", [](const DaemonConfig& c) { return c.pid_file == "none"; }},
         {"SyslogFacility local7", [](const DaemonConfig& c) { return c.syslog_facility == "LOCAL7"; }},
         {"UsePAM no", [](const DaemonConfig& c) { return !c.use_pam; }},
@@ -169,8 +172,11 @@ TEST_CASE("access config: bad values and values refused until implemented", "[co
         {"ClientAliveCountMax x", "a.conf:1: ClientAliveCountMax: invalid number \"x\""},
         {"ChrootDirectory /srv/%u",
          "a.conf:1: ChrootDirectory: \"/srv/%u\" is not supported yet (twowayd does not chroot sessions yet; only none)"},
-        {"AuthorizedKeysCommand /usr/bin/keys %u",
-         "a.conf:1: AuthorizedKeysCommand: \"/usr/bin/keys %u\" is not supported yet (twowayd runs no AuthorizedKeysCommand yet; only none)"},
+        {"AuthorizedKeysCommand keys %u",
+         "a.conf:1: AuthorizedKeysCommand: must be an absolute path: \"keys %u\""},
+        {"AuthorizedKeysCommand \"/usr/bin/keys %u",
+         "a.conf:1: invalid quotes"},  // the line's own quoting, checked before the keyword's
+        {"AuthorizedKeysCommandTimeout 0", "a.conf:1: AuthorizedKeysCommandTimeout: invalid time value \"0\" (1s to 1h)"},
         {"UsePAM yes",
          "a.conf:1: UsePAM: \"yes\" is not supported yet (twowayd does not run PAM's account and session phases; its own account checks apply, as UsePAM no)"},
         {"PidFile run/twowayd.pid", "a.conf:1: PidFile: must be an absolute path or none: \"run/twowayd.pid\""},

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon_config.hpp"
 #include "keys_command.hpp"
 
 using Words = std::vector<std::string>;

@@ -1,0 +1,39 @@
+#include "decision_pool.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace twowayd {
+
+namespace {
+// Past this many accounts seen, the map starts again: a forgotten strand only means that one account's
+// next piece of work may run beside one still running, never that work is lost.
+constexpr std::size_t max_strands = 4096;
+}  // namespace
+
+DecisionPool::DecisionPool(std::size_t threads) : pool_(threads) {}
+
+DecisionPool::~DecisionPool() { stop(); }
+
+void DecisionPool::stop() {
+    pool_.stop();
+    pool_.join();
+}
+
+DecisionPool::Strand DecisionPool::strand_for(uid_t account) {
+    if (auto it = strands_.find(account); it != strands_.end()) return it->second;
+    if (strands_.size() >= max_strands) strands_.clear();
+    return strands_.emplace(account, asio::make_strand(pool_.get_executor())).first->second;
+}
+
+awaitable<void> DecisionPool::run(uid_t account, std::function<void()> work) {
+    co_await asio::co_spawn(
+        strand_for(account),
+        [w = std::move(work)]() -> awaitable<void> {
+            w();
+            co_return;
+        },
+        asio::use_awaitable);
+}
+
+}  // namespace twowayd

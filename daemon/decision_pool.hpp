@@ -1,0 +1,47 @@
+// Work that must not hold the event loop while it runs: parsing and searching an account's authorized
+// keys (the account's owner decides how big that file is, up to the 16 MiB cap on trust files, about
+// 0.2 s of parsing) and the output of AuthorizedKeysCommand. It runs on a few threads of its own.
+//
+// Only pure work goes there: the files are opened on the loop, as the account (TemporaryIdentity
+// switches the effective uid of the whole process, which no other thread may see), and the work gets
+// their contents or descriptors. Work for one account runs one piece at a time (a strand per uid), so
+// however many refused logins one account's owner provokes, they hold one thread, and every other
+// account's verdict goes on beside them.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <functional>
+#include <unordered_map>
+
+#include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
+
+#include "async.hpp"
+
+namespace twowayd {
+
+class DecisionPool {
+public:
+    explicit DecisionPool(std::size_t threads);
+    ~DecisionPool();
+    DecisionPool(const DecisionPool&) = delete;
+    DecisionPool& operator=(const DecisionPool&) = delete;
+
+    // Runs work on a pool thread, after the account's earlier work; resumes the caller on its own
+    // executor when done. An exception from work reaches the caller. Call from the event loop only.
+    awaitable<void> run(uid_t account, std::function<void()> work);
+
+    // Stops taking work and waits for what runs (the daemon's end).
+    void stop();
+
+private:
+    using Strand = asio::strand<asio::thread_pool::executor_type>;
+    Strand strand_for(uid_t account);
+
+    asio::thread_pool pool_;
+    std::unordered_map<uid_t, Strand> strands_;  // the event loop's thread only
+};
+
+}  // namespace twowayd
