@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <twoway/pattern.hpp>
 #include <twoway/result.hpp>
 #include <twoway/trust.hpp>
 
@@ -56,30 +57,12 @@ inline constexpr std::uint64_t default_max_buffer_total = 128 * 1024 * 1024;
 // The least a session's buffer may be: one session DATA message (a smaller one could never move data).
 inline constexpr std::uint64_t min_session_buffer = 64 * 1024;
 
-// An IPv4 or IPv6 address as 4 or 16 bytes in network order (IPv4 uses the first 4).
-struct IpAddress {
-    bool v6 = false;
-    std::array<std::uint8_t, 16> bytes{};
-    friend bool operator==(const IpAddress&, const IpAddress&) = default;
-};
-
-// An address literal ("192.0.2.7", "2001:db8::1"); no host names, no zone, no brackets.
-[[nodiscard]] std::optional<IpAddress> parse_ip_address(std::string_view text);
-
-// An address range: the first `bits` bits of `base` (the rest are zero).
-struct AddressBlock {
-    IpAddress base;
-    std::uint32_t bits = 32;
-    [[nodiscard]] bool contains(const IpAddress& a) const noexcept;
-    friend bool operator==(const AddressBlock&, const AddressBlock&) = default;
-};
-
-// "address" (a block of one) or "address/masklen". Host bits beyond masklen must be zero, so that a
-// typo such as 10.1.2.3/8 is reported instead of silently meaning 10.0.0.0/8.
-[[nodiscard]] std::optional<AddressBlock> parse_address_block(std::string_view text);
-
-// "address" for a block of one address, else "address/masklen": what parse_address_block reads.
-[[nodiscard]] std::string format_address_block(const AddressBlock& b);
+// Addresses and blocks are the library's (<twoway/pattern.hpp>), shared with authorized_keys' from=.
+using twoway::AddressBlock;
+using twoway::format_address_block;
+using twoway::IpAddress;
+using twoway::parse_address_block;
+using twoway::parse_ip_address;
 
 // The block of `a` that PerSourceNetBlockSize groups it in, as text ("203.0.113.0/24"; a whole address
 // without "/bits"): the key under which per-source limits and penalties count it.

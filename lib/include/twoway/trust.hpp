@@ -283,12 +283,6 @@ struct HostVerdict {
 /// format_host_port or append_known_host refuse it.
 [[nodiscard]] TWOWAY_API bool valid_host_name(std::string_view host) noexcept;
 
-/// OpenSSH's wildcard patterns, as known_hosts host lists (and ssh_config's Host lines) use them: '*'
-/// matches any run of characters (also none), '?' exactly one; nothing else is special (negation and
-/// lists are the caller's). Case-sensitive: for host names, lower-case both sides. Greedy with one
-/// backtrack point, the last '*': at most pattern x text steps, never exponential, whatever a file holds.
-[[nodiscard]] TWOWAY_API bool match_pattern(std::string_view pattern, std::string_view text) noexcept;
-
 /// One name of a known_hosts host list, as format_host_port writes it and ssh-keygen -F/-R take it:
 /// "host" (default_port) or "[host]:port", lower-cased. Nothing for a pattern, a hashed name, "host:port"
 /// without brackets or anything else that is not a usable host name.

@@ -1,6 +1,6 @@
 // The small public text helpers of <twoway/text.hpp> (ascii_lower ... split_host_port), the library's
 // internal ones (text_util.hpp), and the two public ones that say what a known_hosts host name is
-// (valid_host_name, match_pattern: <twoway/trust.hpp>).
+// (valid_host_name: <twoway/trust.hpp>).
 #include "text/text_util.hpp"
 
 #include <algorithm>
@@ -93,29 +93,6 @@ bool valid_host_name(std::string_view host) noexcept {
     const auto colon = host.find(':');
     if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos) return false;
     return std::all_of(host.begin(), host.end(), text::is_host_char);
-}
-
-bool match_pattern(std::string_view pattern, std::string_view text) noexcept {
-    std::size_t p = 0;
-    std::size_t t = 0;
-    std::size_t star = std::string_view::npos;
-    std::size_t mark = 0;
-    while (t < text.size()) {
-        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-            ++p;
-            ++t;
-        } else if (p < pattern.size() && pattern[p] == '*') {
-            star = p++;
-            mark = t;
-        } else if (star != std::string_view::npos) {
-            p = star + 1;
-            t = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
-    return p == pattern.size();
 }
 
 }  // namespace twoway

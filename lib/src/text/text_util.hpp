@@ -1,7 +1,7 @@
 // The library's own text helpers for its trust-file readers, beside the public ones in <twoway/text.hpp>
 // (ascii_lower, is_blank, is_control, has_control, parse_decimal, parse_port, split_host_port, which the
 // programs' config parsers use too) and the known_hosts host name rules in <twoway/trust.hpp>
-// (valid_host_name, match_pattern). Internal; not part of the public API.
+// (valid_host_name). Internal; not part of the public API.
 #pragma once
 
 #include <string_view>
