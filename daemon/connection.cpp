@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 
 #include <asio/write.hpp>
 
@@ -157,7 +158,7 @@ awaitable<void> Connection::run() {
     try {
         session_ = std::make_shared<Session>(server_, std::move(transport_), peer_, settings_, *account_,
                                              request_deadline,
-                                             std::move(refusal));
+                                             std::move(refusal), std::move(policy_));
     } catch (...) {
         release();
         throw;
@@ -311,7 +312,14 @@ void Connection::stand_in_checks(const twoway::PublicKey& key) {
     if (!stand_in) stand_in = Account{"nobody", ::geteuid(), ::getegid(), "/nonexistent", "/nonexistent", {}};
     (void)shell_executable(stand_in->shell);
     (void)check_revoked_key(settings_->config, key);
-    (void)check_authorized_key(settings_->config, *stand_in, key);
+    (void)check_authorized_key(settings_->config, *stand_in, key, key_option_facts());
+}
+
+std::optional<twoway::ConnectionFacts> Connection::key_option_facts() const {
+    const std::time_t now = std::time(nullptr);
+    struct tm local {};
+    const std::int32_t offset = ::localtime_r(&now, &local) != nullptr ? static_cast<std::int32_t>(local.tm_gmtoff) : 0;
+    return connection_facts(peer_.ip, static_cast<std::int64_t>(now), offset);
 }
 
 void Connection::deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key) {
@@ -370,8 +378,12 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         return false;
     }
 
-    const KeyDecision kd = check_authorized_key(settings_->config, *account, v.client_key);
+    const KeyDecision kd = check_authorized_key(settings_->config, *account, v.client_key, key_option_facts());
     for (const auto& line : kd.refused_files) log_info(line);
+    // A line with this key whose options refused (from=, expiry-time=): one line each, naming it.
+    for (const auto& why : kd.option_refusals) {
+        log_info("Key refused by authorized_keys options for ", account->name, " from ", peer_.text(), ": ", why);
+    }
     // Skipped lines explain a refusal, so they are shown at INFO then; after a success only at VERBOSE.
     const LogLevel skipped_level = kd.authorized ? LogLevel::verbose : LogLevel::info;
     for (const auto& line : kd.skipped_lines) log_at(skipped_level, line);
@@ -386,6 +398,14 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     }
     if (kd.matched) log_debug("matching key found: file ", kd.matched->path, ", line ", kd.matched->line);
     log_info("Accepted publickey for ", account->name, " from ", peer_.text(), ": ", fp);
+    if (kd.matched) {
+        policy_ = key_session_policy(kd.options, *kd.matched);
+        if (!kd.options.text.empty()) log_verbose(kd.matched->text(), ": key options ", log_safe(kd.options.text));
+        // sshd sets environment= only with PermitUserEnvironment, which twowayd does not have (sshd's default: no).
+        if (!kd.options.environment.empty()) {
+            log_info(kd.matched->text(), ": environment= ignored (PermitUserEnvironment is no)");
+        }
+    }
     account_ = std::move(*account);
     return true;
 }

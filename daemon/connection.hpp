@@ -13,6 +13,7 @@
 
 #include "account.hpp"
 #include "async.hpp"
+#include "session_policy.hpp"
 #include "settings.hpp"
 #include "startups.hpp"
 
@@ -56,6 +57,9 @@ private:
     // The verdict on a client that proved it holds client_key; logs it. Sets account_ when authorized.
     [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
+    // What authorized_keys options are decided on: this client's address, now (nothing for an address
+    // that does not parse: lines with from= or expiry-time= then refuse).
+    [[nodiscard]] std::optional<twoway::ConnectionFacts> key_option_facts() const;
     void stand_in_checks(const twoway::PublicKey& key);
     void log_preauth_end(const std::error_code& ec);
     // Reports the connection's bad end to the penalty box, at most once.
@@ -88,6 +92,7 @@ private:
     bool penalised_ = false;
     bool server_fault_ = false;  // denied because of our own trouble (a failed account lookup), not the client's
     std::optional<Account> account_;
+    SessionPolicy policy_;  // set with account_: what the matched authorized_keys line permits
     std::shared_ptr<Session> session_;
 };
 

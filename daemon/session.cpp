@@ -37,7 +37,7 @@ constexpr auto terminate_wait = std::chrono::seconds(3);
 Session::Session(Server& server, std::unique_ptr<Transport> transport, Peer peer, std::shared_ptr<const Settings> settings,
                  Account account,
                  std::optional<std::chrono::steady_clock::time_point> request_deadline,
-                 std::optional<std::string> refusal)
+                 std::optional<std::string> refusal, SessionPolicy policy)
     : server_(server),
       transport_(std::move(transport)),
       peer_(std::move(peer)),
@@ -49,6 +49,7 @@ Session::Session(Server& server, std::unique_ptr<Transport> transport, Peer peer
       linger_timer_(socket().get_executor()),
       request_deadline_(request_deadline),
       refusal_(std::move(refusal)),
+      policy_(std::move(policy)),
       buffer_cap_(static_cast<std::size_t>(settings_->config.per_session_max_buffer)) {}
 
 Session::~Session() {

@@ -33,6 +33,7 @@
 
 #include "account.hpp"
 #include "async.hpp"
+#include "session_policy.hpp"
 #include "settings.hpp"
 
 namespace twowayd {
@@ -54,7 +55,7 @@ public:
     // REJECT resource_shortage and nothing is started.
     Session(Server& server, std::unique_ptr<Transport> transport, Peer peer, std::shared_ptr<const Settings> settings, Account account,
             std::optional<std::chrono::steady_clock::time_point> request_deadline,
-            std::optional<std::string> refusal = std::nullopt);
+            std::optional<std::string> refusal = std::nullopt, SessionPolicy policy = {});
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -198,6 +199,8 @@ private:
     awaitable<void> start_process(const Request& req);
     awaitable<void> start_service(const Request& req);
     [[nodiscard]] std::vector<std::string> child_environment(const Request& req) const;
+    // The request as the policy lets it run: no PTY where none is permitted (logged).
+    [[nodiscard]] Request permitted_request(const Request& req) const;
     void answered() noexcept;
     void reject(std::uint32_t code, std::string_view text);
     void run_process_pumps();
@@ -239,6 +242,7 @@ private:
     asio::steady_timer linger_timer_;
     std::optional<std::chrono::steady_clock::time_point> request_deadline_;
     std::optional<std::string> refusal_;
+    SessionPolicy policy_;  // what the authorized_keys line permits (command=, no-pty, services)
     int tasks_ = 0;  // coroutines of this session still running (run() waits for them)
 
     Phase phase_;

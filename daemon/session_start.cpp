@@ -60,13 +60,29 @@ std::vector<std::string> Session::child_environment(const ts::Request& req) cons
     env.push_back(cat("PATH=", account_.uid == 0 ? root_path : user_path));
     env.push_back("MAIL=/var/mail/" + account_.name);
     if (req.pty && !req.pty->term.empty()) env.push_back("TERM=" + req.pty->term);
+    // As sshd's SSH_ORIGINAL_COMMAND: what the client asked for when command= runs instead (a shell
+    // request asked for none, so it is unset then).
+    if (policy_.force_command && req.kind == ts::RequestKind::exec) env.push_back("TWOWAY_ORIGINAL_COMMAND=" + req.command);
     // As SSH_CLIENT and SSH_CONNECTION.
     env.push_back(cat("TWOWAY_CLIENT=", peer_.ip, " ", peer_.port, " ", peer_.local_port));
     env.push_back(cat("TWOWAY_CONNECTION=", peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port));
     return env;
 }
 
-awaitable<void> Session::start(const ts::Request& req) {
+ts::Request Session::permitted_request(const ts::Request& req) const {
+    ts::Request out = req;
+    if (out.pty && !policy_.permit_pty) {
+        // As sshd: the PTY is refused and the session runs without one (ssh then says "PTY allocation
+        // request failed"; twoway's request has no separate answer for the PTY).
+        const std::string where = policy_.key_line ? " by " + policy_.key_line->text() : std::string();
+        log_info("PTY not permitted", where, " for ", account_.name, " from ", peer_.text(), ": running without one");
+        out.pty.reset();
+    }
+    return out;
+}
+
+awaitable<void> Session::start(const ts::Request& asked) {
+    const ts::Request req = permitted_request(asked);
     if (refusal_) {
         // MaxSessionsTotal or PerUserMaxSessions (logged when the connection authenticated).
         reject(ts::reject::resource_shortage, "too many sessions");
@@ -87,7 +103,12 @@ awaitable<void> Session::start_process(const ts::Request& req) {
     SpawnRequest spawn_req;
     spawn_req.account = &account_;
     spawn_req.switch_identity = running_as_root();
-    if (req.kind == ts::RequestKind::shell) {
+    if (policy_.force_command) {
+        // command=: the line's command, whatever was asked (the shell's -c, as sshd runs it).
+        log_info("Forced command from ", policy_.key_line ? policy_.key_line->text() : std::string("key options"),
+                 " for ", account_.name, " from ", peer_.text());
+        spawn_req.argv = {base, "-c", *policy_.force_command};
+    } else if (req.kind == ts::RequestKind::shell) {
         spawn_req.argv = {"-" + base};  // a login shell, as login(1) and sshd start it
     } else {
         spawn_req.argv = {base, "-c", req.command};
@@ -152,6 +173,12 @@ awaitable<void> Session::start_process(const ts::Request& req) {
 }
 
 awaitable<void> Session::start_service(const ts::Request& req) {
+    if (auto why = service_refusal(policy_, req.command)) {
+        log_info("Refused request for service ", log_safe(req.command), " from user ", account_.name, " ",
+                 peer_.text(), ": ", *why);
+        reject(ts::reject::prohibited, "not permitted");
+        co_return;
+    }
     const auto* spec = settings_->find_service(req.command);
     if (spec == nullptr) {
         log_info("Refused request for unknown service ", log_safe(req.command), " from user ", account_.name, " ",
