@@ -56,9 +56,14 @@ std::string key_problem(std::string_view text, const std::error_code& error) {
 Parsed parse_line(std::string_view line, const Location& where) {
     auto key = parse_public_key_line(line);
     if (key) return Parsed{AuthorizedKey{where, key->key, std::move(key->comment), {}}, {}};
-    if (key.error() != errc::bad_key_format) return Parsed{std::nullopt, key_problem(line, key.error())};
+    // A line that starts with a key type's name is a key line, good or bad; anything else may be options
+    // (as sshd, which reads options when the line does not start with a key; a word with an '@' in it,
+    // from="a@b" say, is options, not a key type).
     std::string_view rest = line;
-    if (text::next_word(rest) == ssh_ed25519_name) return Parsed{std::nullopt, "missing ssh-ed25519 key data"};
+    const std::string_view first = text::next_word(rest);
+    if (first == ssh_ed25519_name || trust::is_key_type_name(first)) {
+        return Parsed{std::nullopt, key_problem(line, key.error())};
+    }
 
     // Not a key at the start of the line: options, then a key (as sshd, which tries the key first).
     std::size_t start = 0;

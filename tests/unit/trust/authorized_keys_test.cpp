@@ -65,6 +65,10 @@ TEST_CASE("authorized_keys: lines with options are entries with their options", 
     // Bad options make the line unusable, saying why; the file's other lines still count.
     CHECK(only_diagnostic("from=\"10.0.0.0/8\",bogus" + k) == "ak:1: bad options: unknown option \"bogus\"");
     CHECK(only_diagnostic("command=\"a\",command=\"b\"" + k) == "ak:1: bad options: multiple command= options");
+    // A first word with an '@' is options too, not a key type (found by the key_options fuzz target).
+    auto at = parse_authorized_keys("ak", "from=\"*@h,10.0.0.1\"" + k + "\n");
+    REQUIRE(at.entries.size() == 1);
+    CHECK(at.entries[0].options.from == "*@h,10.0.0.1");
     // Options in front of another key type: the key type is what is wrong.
     CHECK(only_diagnostic(std::string("no-pty ") + ecdsa_line) ==
           "ak:1: key type \"ecdsa-sha2-nistp256\" is not supported (only ssh-ed25519)");
