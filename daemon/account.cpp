@@ -3,10 +3,17 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <shadow.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <system_error>
+
+#include <twoway/file.hpp>
 
 #include "log.hpp"
 
@@ -73,12 +80,114 @@ std::optional<Account> lookup(Lookup&& call, std::string& reason) {
         a.gid = pw.pw_gid;
         a.home = pw.pw_dir != nullptr ? pw.pw_dir : "";
         a.shell = (pw.pw_shell != nullptr && pw.pw_shell[0] != '\0') ? pw.pw_shell : "/bin/sh";
+        a.passwd_password = pw.pw_passwd != nullptr ? pw.pw_passwd : "";
         a.groups = group_list(pw.pw_name, pw.pw_gid);
         return a;
     }
 }
 
+// /etc/shells and /etc/login.defs are a few hundred bytes; a file past this is not one of them.
+constexpr std::size_t max_config_file = 256 * 1024;
+
+// The account's shadow entry (getspnam_r, as sshd's getspnam), or nothing when it has none; reason set
+// when it could not be looked up. NSS tries its next source (systemd's, on Debian) when the shadow file
+// cannot be opened and would then report "no entry": so the file is opened first, and any failure but
+// its absence (a system without shadow passwords) refuses.
+std::optional<ShadowFields> read_shadow(const std::string& name, const std::string& shadow_path, std::string& reason) {
+    if (const int fd = ::open(shadow_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); fd >= 0) {
+        ::close(fd);
+    } else if (errno != ENOENT) {
+        reason = "cannot read " + shadow_path + ": " + errno_text(errno);
+        return std::nullopt;
+    }
+    if (!descriptor_free(reason)) return std::nullopt;
+    std::vector<char> buf(4096);
+    for (;;) {
+        struct spwd sp {};
+        struct spwd* result = nullptr;
+        const int rc = ::getspnam_r(name.c_str(), &sp, buf.data(), buf.size(), &result);
+        if (rc == ERANGE && buf.size() < max_pw_buffer) {
+            explicit_bzero(buf.data(), buf.size());
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        std::optional<ShadowFields> out;
+        if (rc == 0 && result != nullptr) {
+            out = ShadowFields{sp.sp_pwdp != nullptr ? sp.sp_pwdp : "", std::nullopt};
+            if (sp.sp_expire != -1) out->expire_day = sp.sp_expire;
+        } else if (rc != 0 && rc != ENOENT) {
+            reason = "shadow lookup failed: " + errno_text(rc);
+        }
+        explicit_bzero(buf.data(), buf.size());  // it held the password hash
+        return out;
+    }
+}
+
+ShellState shell_state(const std::string& shell) {
+    // sshd's allowed_user: any stat failure is "does not exist".
+    struct stat st {};
+    if (::stat(shell.c_str(), &st) != 0) return ShellState::missing;
+    if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0) return ShellState::not_executable;
+    return ShellState::executable;
+}
+
 }  // namespace
+
+std::optional<AccountFacts> read_account_facts(const Account& account, const AccountFiles& files, std::string& reason) {
+    reason.clear();
+    AccountFacts f;
+    f.name = account.name;
+    f.uid = account.uid;
+    f.shell = account.shell;
+    f.shell_state = shell_state(account.shell);
+    f.passwd_password = account.passwd_password;
+    f.today = static_cast<long>(::time(nullptr) / 86400);
+    if (running_as_root()) {
+        f.shadow = read_shadow(account.name, files.shadow, reason);
+        if (!reason.empty()) return std::nullopt;
+    }
+    if (auto shells = twoway::read_file(files.shells, max_config_file)) {
+        f.shells = parse_shells(shells.value().text);
+    } else if (shells.error() == std::errc::no_such_file_or_directory) {
+        f.shells = default_shells();  // what getusershell() assumes without the file
+    } else {
+        reason = "cannot read " + files.shells + ": " + shells.error().message();
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::stat(files.nologin.c_str(), &st) == 0) {
+        f.nologin_file = true;
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+        reason = "cannot check " + files.nologin + ": " + errno_text(errno);
+        return std::nullopt;
+    }
+    return f;
+}
+
+AccountVerdict unix_account_checks(const Account& account, const AccountFiles& files) {
+    std::string reason;
+    const auto facts = read_account_facts(account, files, reason);
+    if (!facts) {
+        AccountVerdict v;
+        v.server_fault = true;
+        v.reason = std::move(reason);
+        return v;
+    }
+    return check_account(*facts);
+}
+
+mode_t session_umask(const std::string& login_defs) {
+    auto file = twoway::read_file(login_defs, max_config_file);
+    if (!file) {
+        if (file.error() != std::errc::no_such_file_or_directory) {
+            log_error("cannot read ", login_defs, ": ", file.error().message(), "; sessions get umask 022");
+        }
+        return default_session_umask;
+    }
+    const auto parsed = parse_login_defs_umask(file.value().text);
+    if (parsed.problem) log_error(login_defs, ": ", *parsed.problem, "; sessions get umask 022");
+    return parsed.mask;
+}
 
 std::optional<Account> lookup_account(std::string_view name, std::string& reason) {
     const std::string n(name);

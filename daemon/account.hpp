@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "account_policy.hpp"
+
 namespace twowayd {
 
 struct Account {
@@ -19,6 +21,7 @@ struct Account {
     std::string home;
     std::string shell;  // the login shell; "/bin/sh" when the entry has none
     std::vector<gid_t> groups;  // supplementary groups, the primary one included (getgrouplist)
+    std::string passwd_password;  // pw_passwd: "x" when the shadow entry holds it (the locked-account check)
 };
 
 // The account, or nothing: when there is no such user, reason is empty; when the lookup failed (NSS
@@ -32,6 +35,29 @@ struct Account {
 
 // True when the daemon runs as root and may therefore become any account.
 [[nodiscard]] bool running_as_root() noexcept;
+
+// The files the account checks read (tests point them elsewhere).
+struct AccountFiles {
+    std::string shadow = "/etc/shadow";  // only whether it can be opened: the entry comes from getspnam_r
+    std::string shells = "/etc/shells";
+    std::string nologin = "/etc/nologin";
+};
+
+// The account checks of "UsePAM no" (sshd's allowed_user() and do_nologin(), account_policy.hpp): reads
+// the facts (the shadow entry, the shell, /etc/shells, /etc/nologin, today) and decides. This is the one
+// function a PAM account phase replaces. A file that cannot be read refuses: server_fault is set and
+// reason says why (the daemon's trouble, logged as such, not the user's). A daemon not running as root
+// cannot read the shadow file and serves only the account it runs as (which runs programs already):
+// it checks the rest.
+[[nodiscard]] AccountVerdict unix_account_checks(const Account& account, const AccountFiles& files = {});
+
+// The facts unix_account_checks decides on; nothing with reason set when a file could not be read.
+[[nodiscard]] std::optional<AccountFacts> read_account_facts(const Account& account, const AccountFiles& files,
+                                                             std::string& reason);
+
+// The umask sessions start with: /etc/login.defs UMASK (parse_login_defs_umask), 022 when the file or
+// the line is absent or unusable (a problem is logged).
+[[nodiscard]] mode_t session_umask(const std::string& login_defs = "/etc/login.defs");
 
 // While alive, the effective uid, gid and groups are the account's (when running as root; otherwise
 // nothing changes). The destructor switches back; if that fails the process cannot be trusted with

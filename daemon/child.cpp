@@ -85,6 +85,7 @@ struct ChildPlan {
     std::string chdir_message;  // shown to the user when the home directory is unusable
     unsigned long fd_limit = 1024;
     std::optional<rlimit> nofile;  // the soft descriptor limit the daemon started with, for the program
+    mode_t umask = 022;
 };
 
 [[noreturn]] void child_fail(const ChildPlan& p, int step) {
@@ -151,6 +152,8 @@ void close_other_fds(const ChildPlan& p) {
     close_other_fds(p);
     // The daemon raised its own soft limit (descriptors.hpp); the session's programs get the usual one.
     if (p.nofile) (void)::setrlimit(RLIMIT_NOFILE, &*p.nofile);
+    // Whatever umask twowayd was started with (000 from a careless unit), the session gets login's.
+    ::umask(p.umask);
     ::execve(p.path, p.argv.data(), p.envp.data());
     child_fail(p, step_exec);
 }
@@ -167,7 +170,7 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
     std::vector<std::string> argv = req.argv;
     std::vector<std::string> env = req.env;
     ChildPlan plan;
-    plan.path = account.shell.c_str();
+    plan.path = req.path.empty() ? account.shell.c_str() : req.path.c_str();
     for (auto& a : argv) plan.argv.push_back(a.data());
     plan.argv.push_back(nullptr);
     plan.switch_identity = req.switch_identity;
@@ -181,6 +184,7 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
         plan.fd_limit = std::min<unsigned long>(rl.rlim_cur, 1u << 20);
     }
     plan.nofile = child_descriptor_limit();
+    plan.umask = req.umask & 0777;
 
     SpawnedChild out;
     int report[2] = {-1, -1};

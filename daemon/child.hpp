@@ -24,10 +24,12 @@ namespace twowayd {
 struct SpawnRequest {
     const Account* account = nullptr;
     bool switch_identity = false;          // running as root: become the account
+    std::string path;                      // the program to execute; empty: the account's shell
     std::vector<std::string> argv;         // argv[0] as the program sees it ("-bash", "bash")
     std::vector<std::string> env;          // "NAME=value"
     std::optional<twoway::session::Pty> pty;
     std::string tty_variable;              // with a PTY: also set NAME=/dev/pts/N (TWOWAY_TTY)
+    mode_t umask = 022;                    // the program's umask (login.defs UMASK), not the daemon's
 };
 
 struct SpawnedChild {

@@ -1,6 +1,5 @@
 #include "connection.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,9 +24,12 @@ constexpr auto linger_after_denial = std::chrono::seconds(2);
 // A connection the session limits refuse waits this long at most for the request it is to refuse.
 constexpr auto refused_request_wait = std::chrono::seconds(10);
 
-bool shell_executable(const std::string& shell) {
-    struct stat st {};
-    return ::stat(shell.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+// The account whose checks stand in for an account that gets none (stand_in_checks).
+Account stand_in_account() {
+    std::string ignored;
+    auto stand_in = lookup_account("nobody", ignored);
+    if (!stand_in) stand_in = Account{"nobody", ::geteuid(), ::getegid(), "/nonexistent", "/nonexistent", {}, {}};
+    return std::move(*stand_in);
 }
 
 }  // namespace
@@ -307,12 +309,14 @@ void Connection::stand_in_checks(const twoway::PublicKey& key) {
     // What deciding on a real account costs, done for a name that has none (or that this daemon does not
     // serve), with a stand-in account, its outcome ignored: the decision then takes about as long either
     // way, and the pace (denial_pace.hpp) hides the rest. No %u of the client's choosing reaches a path.
-    std::string ignored;
-    auto stand_in = lookup_account("nobody", ignored);
-    if (!stand_in) stand_in = Account{"nobody", ::geteuid(), ::getegid(), "/nonexistent", "/nonexistent", {}};
-    (void)shell_executable(stand_in->shell);
+    const Account stand_in = stand_in_account();
+    (void)unix_account_checks(stand_in);
+    stand_in_key_checks(key, stand_in);
+}
+
+void Connection::stand_in_key_checks(const twoway::PublicKey& key, const Account& stand_in) {
     (void)check_revoked_key(settings_->config, key);
-    (void)check_authorized_key(settings_->config, *stand_in, key, key_option_facts());
+    (void)check_authorized_key(settings_->config, stand_in, key, key_option_facts());
 }
 
 std::optional<twoway::ConnectionFacts> Connection::key_option_facts() const {
@@ -320,6 +324,24 @@ std::optional<twoway::ConnectionFacts> Connection::key_option_facts() const {
     struct tm local {};
     const std::int32_t offset = ::localtime_r(&now, &local) != nullptr ? static_cast<std::int32_t>(local.tm_gmtoff) : 0;
     return connection_facts(peer_.ip, static_cast<std::int64_t>(now), offset);
+}
+
+bool Connection::account_allowed(const Account& account, const std::string& safe_name,
+                                 const twoway::PublicKey& key) {
+    // "UsePAM no", twowayd's only mode for now: the PAM account phase will take this call's place.
+    const AccountVerdict verdict = unix_account_checks(account);
+    if (verdict.allowed()) return true;
+    if (verdict.server_fault) {
+        // As a failed account lookup: nothing is known against the client (no penalty, no fail2ban line).
+        log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": ", verdict.reason);
+        server_fault_ = true;
+        return false;
+    }
+    log_info("User ", account.name, " from ", peer_.ip, " not allowed because ", verdict.reason);
+    // A refused account costs what an unknown name does: the key checks still run, on the stand-in's
+    // files (never the account's, whose size is the account's choice), their outcome ignored.
+    stand_in_key_checks(key, stand_in_account());
+    return false;
 }
 
 void Connection::deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key) {
@@ -351,11 +373,7 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         deny_log_invalid(safe_name, v.client_key);
         return false;
     }
-    if (!shell_executable(account->shell)) {
-        log_info("User ", account->name, " from ", peer_.ip, " not allowed because shell ", account->shell,
-                 " is not executable");
-        return false;
-    }
+    if (!account_allowed(*account, safe_name, v.client_key)) return false;
 
     const std::string fp = key_fingerprint_text(v.client_key);
     if (const auto rd = check_revoked_key(settings_->config, v.client_key); rd.refused && rd.server_fault && !rd.revoked_by) {

@@ -61,6 +61,10 @@ private:
     // that does not parse: lines with from= or expiry-time= then refuse).
     [[nodiscard]] std::optional<twoway::ConnectionFacts> key_option_facts() const;
     void stand_in_checks(const twoway::PublicKey& key);
+    void stand_in_key_checks(const twoway::PublicKey& key, const Account& stand_in);
+    // The account checks (locked, expired, shell, /etc/nologin: account.hpp); logs a refusal.
+    [[nodiscard]] bool account_allowed(const Account& account, const std::string& safe_name,
+                                       const twoway::PublicKey& key);
     void log_preauth_end(const std::error_code& ec);
     // Reports the connection's bad end to the penalty box, at most once.
     void penalise(PenaltyKind kind);

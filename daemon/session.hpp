@@ -198,6 +198,7 @@ private:
     awaitable<void> start(const Request& req);
     awaitable<void> start_process(const Request& req);
     awaitable<void> start_service(const Request& req);
+    [[nodiscard]] bool account_may_use_services() const;  // logs a refusal
     [[nodiscard]] std::vector<std::string> child_environment(const Request& req) const;
     // The request as the policy lets it run: no PTY where none is permitted (logged).
     [[nodiscard]] Request permitted_request(const Request& req) const;

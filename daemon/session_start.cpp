@@ -116,6 +116,7 @@ awaitable<void> Session::start_process(const ts::Request& req) {
     spawn_req.env = child_environment(req);
     spawn_req.pty = req.pty;
     spawn_req.tty_variable = "TWOWAY_TTY";
+    spawn_req.umask = session_umask();  // read at each session, as login and pam_umask do
 
     SpawnFailure failure;
     auto child = spawn_child(spawn_req, failure);
@@ -172,7 +173,19 @@ awaitable<void> Session::start_process(const ts::Request& req) {
     progress();
 }
 
+bool Session::account_may_use_services() const {
+    // An account whose shell refuses logins (nologin, false) gets no door in through a service either.
+    if (services_allowed(account_.shell)) return true;
+    log_info("Refused service request from user ", account_.name, " ", peer_.text(), ": shell ", account_.shell,
+             " does not permit services");
+    return false;
+}
+
 awaitable<void> Session::start_service(const ts::Request& req) {
+    if (!account_may_use_services()) {
+        reject(ts::reject::prohibited, "services are not permitted for this account");
+        co_return;
+    }
     if (auto why = service_refusal(policy_, req.command)) {
         log_info("Refused request for service ", log_safe(req.command), " from user ", account_.name, " ",
                  peer_.text(), ": ", *why);

@@ -23,8 +23,9 @@ class Account:
     def __init__(self, role, home):
         self.name = f"tw{role}{secrets.token_hex(4)}"
         self.home = home
-        subprocess.run(["useradd", "-M", "-d", home, "-s", "/bin/sh", self.name], check=True, timeout=60,
-                       capture_output=True)
+        # Password field "*": useradd's default "!" is a locked account, which twowayd refuses.
+        subprocess.run(["useradd", "-M", "-d", home, "-s", "/bin/sh", "-p", "*", self.name], check=True,
+                       timeout=60, capture_output=True)
         pw = pwd.getpwnam(self.name)
         self.uid, self.gid = pw.pw_uid, pw.pw_gid
         os.makedirs(os.path.join(home, ".twoway"))

@@ -189,6 +189,10 @@ def test_shell_not_allowed_line():
     # executable); the line is built exactly as daemon/connection.cpp writes it.
     line = "User alice from 127.0.0.1 not allowed because shell /bin/nonexistent is not executable"
     expect_match("normal", line, "^User ", user="alice")
+    # The account checks' other refusals (integration-daemon_accounts provokes them) count the same way.
+    for reason in ("account is locked", "account has expired", "shell /x/sh is not in /etc/shells",
+                   "shell /x/sh does not exist", "/etc/nologin exists"):
+        expect_match("normal", f"User alice from 127.0.0.1 not allowed because {reason}", "^User ", user="alice")
 
 
 def test_failed_account_lookup_never_counts():

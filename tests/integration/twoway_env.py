@@ -93,13 +93,20 @@ class World:
             self.start_daemon()
 
     # ---- daemon ----------------------------------------------------------------------------------
-    def start_daemon(self, nofile=None):
-        """nofile: (soft, hard) RLIMIT_NOFILE to start twowayd with."""
+    def start_daemon(self, nofile=None, umask=None):
+        """nofile: (soft, hard) RLIMIT_NOFILE to start twowayd with; umask: the umask to start it under."""
         self.log = open(self.log_path, "ab")
-        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, nofile)) if nofile else None
+
+        def prepare():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
+            if umask is not None:
+                os.umask(umask)
+
         self.daemon = subprocess.Popen([TWOWAYD, "-D", "-e", "-f", self.config, "-p", "0"],
                                        stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                       env={"PATH": CLEAN_PATH, "LANG": "C"}, preexec_fn=limit)
+                                       env={"PATH": CLEAN_PATH, "LANG": "C"},
+                                       preexec_fn=prepare if nofile or umask is not None else None)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             m = re.search(r"Server listening on 127\.0\.0\.1 port (\d+)\.", self.daemon_log())
@@ -179,14 +186,17 @@ class World:
 
 class Account:
     """A throwaway local account (useradd; removed with userdel on exit), its home under `parent`, owned
-    by it. Needs root. Use as a context manager."""
+    by it. Needs root. Use as a context manager.
 
-    def __init__(self, parent, shell="/bin/sh", prefix="twt"):
+    Its password field is "*" (no password works, but the account is not locked): useradd without -p
+    writes "!", a locked account, which twowayd refuses as sshd with UsePAM no does."""
+
+    def __init__(self, parent, shell="/bin/sh", prefix="twt", password="*"):
         self.name = f"{prefix}{os.getpid() % 100000}{len(os.listdir(parent))}"
         self.home = os.path.join(parent, "home-" + self.name)
         self.shell = shell
-        subprocess.run(["useradd", "-M", "-d", self.home, "-s", shell, self.name], check=True, timeout=60,
-                       capture_output=True, env={"PATH": CLEAN_PATH})
+        subprocess.run(["useradd", "-M", "-d", self.home, "-s", shell, "-p", password, self.name], check=True,
+                       timeout=60, capture_output=True, env={"PATH": CLEAN_PATH})
         os.makedirs(self.home, mode=0o755)
         pw = subprocess.run(["id", "-u", self.name], check=True, capture_output=True, text=True).stdout
         self.uid = int(pw)

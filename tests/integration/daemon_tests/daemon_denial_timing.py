@@ -4,7 +4,8 @@ authorized for an existing account (root) and the same key for an unknown name, 
 interleaved (handshake_loop --denials, which times each from our client_auth leaving to the denial
 arriving). Their medians must be within 5% of each other, and at least twowayd's pace (10 ms): every
 denial leaves at one deadline after the proof. Successful logins are not paced: 200 full handshakes
-take less than 200 paces.
+take less than 200 paces. A locked account (refused by the account checks, before its keys are read)
+and an unknown name take the same time too.
 
     daemon_denial_timing.py [HANDSHAKE_LOOP] [test names...]
 TWOWAY_DENIAL_TRIES changes the 1,000.
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from twoway_env import World, check, keygen, run_tests
+from twoway_env import Account, World, check, keygen, run_tests
 
 HANDSHAKE_LOOP = os.environ.get("HANDSHAKE_LOOP", "handshake_loop")
 if len(sys.argv) > 1 and os.path.sep in sys.argv[1]:
@@ -59,6 +60,33 @@ def test_denials_for_existing_and_unknown_accounts_take_the_same_time():
         print(f"200 successful handshakes in {took:.2f} s ({took / 200 * 1000:.2f} ms each, whole handshake)",
               flush=True)
         check(took < 200 * PACE_MS / 1000, f"200 successful handshakes took {took:.2f} s: paced like denials?")
+
+
+def test_denials_for_a_locked_account_and_an_unknown_name_take_the_same_time():
+    # The account checks (UsePAM no) refuse before the key is looked at: a locked account must not answer
+    # sooner (or later) than a name with no account, or the timing would tell which accounts are locked.
+    # The key is authorized (the World's authorized_keys serves every account): only the lock refuses it.
+    if os.geteuid() != 0:
+        print("SKIP: needs root (a throwaway account)")
+        return
+    unknown = "no-such-user-timing"
+    with World("denial-locked", log_level="INFO") as w, Account(w.dir, password="!") as locked:
+        r = subprocess.run([HANDSHAKE_LOOP, "--denials", str(w.port), w.user_key, w.host_key + ".pub", locked.name,
+                            unknown, str(TRIES)], capture_output=True, text=True, timeout=120 + TRIES * 0.2)
+        check(r.returncode == 0, f"handshake_loop --denials: {r.stderr.strip()}")
+        rows = [tuple(float(x) for x in line.split()) for line in r.stdout.splitlines()]
+        check(len(rows) == TRIES, f"{len(rows)} rounds of {TRIES}")
+        ma = statistics.median(x / 1000 for x, _ in rows)
+        mb = statistics.median(y / 1000 for _, y in rows)
+        diff = abs(ma - mb) / min(ma, mb) * 100
+        print(f"{TRIES} denials each, interleaved: locked account median {ma:.3f} ms; unknown name median "
+              f"{mb:.3f} ms; difference {diff:.2f}%", flush=True)
+        log = w.daemon_log()
+        check(log.count(f"User {locked.name} from 127.0.0.1 not allowed because account is locked") == TRIES,
+              "not every locked-account refusal was logged")
+        check(f"Accepted publickey for {locked.name} " not in log, "the locked account was let in")
+        check(diff <= 5.0, f"the medians differ by {diff:.2f}% (locked {ma:.3f} ms, unknown {mb:.3f} ms)")
+        check(min(ma, mb) >= 0.95 * PACE_MS, f"denials answered before the pace ({ma:.3f} / {mb:.3f} ms)")
 
 
 if __name__ == "__main__":

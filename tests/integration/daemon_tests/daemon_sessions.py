@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """One authenticated account must not lock everyone out (issue 13): twowayd with a low descriptor limit,
-a throwaway nologin account opening forwarded sessions that never read (handshake_loop --hog: one
+a throwaway account opening forwarded sessions that never read (handshake_loop --hog: one
 service that sends without end, one that never reads), and another throwaway account that must still
 log in, and be logged as itself. Checks PerUserMaxSessions and MaxSessionsTotal (refused with REJECT
 resource_shortage and one log line), MaxSessionsTotal lowered to what the descriptor limit serves,
@@ -138,14 +138,14 @@ def test_one_account_cannot_exhaust_sessions_descriptors_or_memory():
     w = None
     try:
         w = world("sessions", "PerUserMaxSessions 20\n", services, nofile=(limit, limit))
-        with Account(w.dir, shell="/usr/sbin/nologin", prefix="twh") as hog, Account(w.dir, prefix="twg") as good:
+        with Account(w.dir, prefix="twh") as hog, Account(w.dir, prefix="twg") as good:
             pid = w.daemon.pid
             # The default MaxSessionsTotal (1024) is more than 256 descriptors can serve.
             fit = (limit - 64) * 3 // 4 // 4
             w.wait_log(rf"MaxSessionsTotal 1024 lowered to {fit}: the descriptor limit \({limit}\)")
             base_rss, base_fds = status_kib(pid), descriptors(pid)
 
-            # 30 forwarded sessions from the nologin account to a service that never stops sending, none
+            # 30 forwarded sessions from the hog account to a service that never stops sending, none
             # of them ever reading: 20 start, 10 are refused, each with one line.
             out = Hog(w, hog.name, 30, "service:firehose", "out")
             try:
@@ -177,7 +177,7 @@ def test_one_account_cannot_exhaust_sessions_descriptors_or_memory():
                 inp.close()
             wait_count(w, rf"Disconnected from user {hog.name} ", 40)
             time.sleep(0.5)
-            # And commands that never read their input (the other account: the hog's shell is nologin).
+            # And commands that never read their input, from the other account.
             before_cmd = status_kib(pid)
             cmd = Hog(w, good.name, 20, "exec sleep 60", "in")
             try:
@@ -260,7 +260,7 @@ def test_max_sessions_total():
     w = None
     try:
         w = world("sessions-total", "MaxSessionsTotal 5\nPerUserMaxSessions none\n", services)
-        with Account(w.dir, shell="/usr/sbin/nologin", prefix="twh") as hog, Account(w.dir, prefix="twg") as good:
+        with Account(w.dir, prefix="twh") as hog, Account(w.dir, prefix="twg") as good:
             hold = Hog(w, hog.name, 5, "service:blackhole", "out")
             try:
                 wait_count(w, rf"Starting session: service blackhole .* for {hog.name} ", 5)

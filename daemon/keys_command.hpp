@@ -1,0 +1,66 @@
+// AuthorizedKeysCommand, as sshd runs it (sshd_config(5), auth2-pubkey.c): a program that prints
+// authorized_keys lines for the account being logged in to, run as AuthorizedKeysCommandUser, with
+// sshd's argument splitting and %-tokens. Unlike sshd, which waits for it without limit while the
+// connection's own process blocks, twowayd serves every connection from one event loop: the command
+// runs as a child whose output is read asynchronously, capped in size (max_output) and in time
+// (timeout, after which its process group is killed), so a slow or stopped directory delays only the
+// logins that asked it, and fails them closed.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <twoway/result.hpp>
+
+#include "account.hpp"
+#include "async.hpp"
+
+namespace twowayd {
+
+class Server;
+
+// OpenSSH's argv_split: blank-separated words, "double" or 'single' quotes group blanks, a backslash
+// escapes a quote, a backslash, or (outside quotes) a blank; any other backslash stays. Nothing for an
+// unterminated quote.
+[[nodiscard]] std::optional<std::vector<std::string>> split_command_line(std::string_view text);
+
+// What the %-tokens of AuthorizedKeysCommand stand for.
+struct KeysCommandTokens {
+    std::string user;         // %u: the account logged in to
+    std::string uid;          // %U: its numeric uid
+    std::string home;         // %h: its home directory
+    std::string key_type;     // %t: "ssh-ed25519"
+    std::string fingerprint;  // %f: "SHA256:..."
+    std::string key_base64;   // %k: the key's base64 blob, as in an authorized_keys line
+};
+
+// The command's argv, as sshd builds it: split (split_command_line), the program must be an absolute
+// path, every argument after it has its tokens expanded (%% %u %U %h %t %f %k; any other token is an
+// error), and with no argument at all the user name is the one argument. The error text says why.
+[[nodiscard]] twoway::Result<std::vector<std::string>> keys_command_argv(std::string_view command,
+                                                                         const KeysCommandTokens& tokens,
+                                                                         std::string& why);
+
+struct KeysCommandLimits {
+    std::chrono::milliseconds timeout{10'000};
+    std::size_t max_output = 1u << 20;  // more than this is an error, not a truncated list
+};
+
+struct KeysCommandResult {
+    bool ok = false;       // the command ran, exited 0 within the limits; output holds its keys
+    std::string output;
+    std::string problem;   // when !ok, for the log ("timed out after 10 s", "exited with status 1", ...)
+};
+
+// Runs argv as `runner` (the AuthorizedKeysCommandUser account; the daemon becomes it only when it runs
+// as root), stdin from nothing, stderr discarded, with a minimal environment. The program file must be
+// owned by root and writable by no one else, in directories that are too (sshd's rule: it decides who
+// may log in). Fails closed: any problem is !ok.
+[[nodiscard]] awaitable<KeysCommandResult> run_keys_command(Server& server, std::vector<std::string> argv,
+                                                            Account runner, KeysCommandLimits limits);
+
+}  // namespace twowayd
