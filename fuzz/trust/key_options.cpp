@@ -80,8 +80,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!file.entries.empty()) {
         const AuthorizedKey& e = file.entries[0];
         check(e.key == key);
-        // Either the field was the options, or it was empty/blank (a plain line, whose options are default).
-        if (!e.options.text.empty()) check(parsed.options && e.options == *parsed.options);
+        // The options are the field's, after its leading blanks (the line's indentation); a field that is
+        // empty or blank gives a plain line, whose options are the defaults.
+        std::string_view trimmed = field;
+        while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) trimmed.remove_prefix(1);
+        if (e.options.text.empty()) {
+            check(e.options == KeyOptions{} && trimmed.find_first_not_of(" \t") == std::string_view::npos);
+        } else {
+            check(trimmed.starts_with(e.options.text));
+            const auto reparsed = parse_key_options(e.options.text);
+            check(reparsed.options && *reparsed.options == e.options);
+            if (trimmed == field && e.options.text == field) check(parsed.options && *parsed.options == e.options);
+        }
 
         const auto v = key_options_allow(e, facts);
         check(v.allowed == v.reason.empty());
