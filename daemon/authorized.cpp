@@ -138,7 +138,7 @@ std::optional<std::string> secure_path_problem(const std::string& path, const st
 }
 
 KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Account& account,
-                                 const twoway::PublicKey& key) {
+                                 const twoway::PublicKey& key, const std::optional<twoway::ConnectionFacts>& facts) {
     KeyDecision out;
     auto paths = twowayd::authorized_keys_paths(config, twowayd::AccountInfo{account.name, account.home, account.uid});
     if (!paths) {
@@ -200,9 +200,11 @@ KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Acco
                                         " more lines skipped");
         }
     }
-    const auto verdict = twoway::check_authorized(files, key);
+    auto verdict = facts ? twoway::check_authorized(files, key, *facts) : twoway::check_authorized(files, key);
     out.authorized = verdict.authorized;
     out.matched = verdict.matched;
+    out.options = std::move(verdict.options);
+    out.option_refusals = std::move(verdict.refusals);
     return out;
 }
 

@@ -19,7 +19,9 @@ namespace twowayd {
 
 struct KeyDecision {
     bool authorized = false;
-    std::optional<twoway::Location> matched;     // the authorized_keys line that holds the key
+    std::optional<twoway::Location> matched;     // the authorized_keys line that decided (holds the key, options allow)
+    twoway::KeyOptions options;                  // authorized: that line's options
+    std::vector<std::string> option_refusals;    // "path:line: why" for lines holding the key whose options refused
     std::vector<std::string> skipped_lines;      // "path:line: why", for the log
     std::vector<std::string> refused_files;      // StrictModes and open failures ("Authentication refused: ...")
     // A file could not be read for want of descriptors or memory (or the switch to the account failed):
@@ -28,8 +30,10 @@ struct KeyDecision {
     bool server_fault = false;
 };
 
+// facts: the connection, for the lines' from= and expiry-time= (without them such lines refuse).
 [[nodiscard]] KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Account& account,
-                                               const twoway::PublicKey& key);
+                                               const twoway::PublicKey& key,
+                                               const std::optional<twoway::ConnectionFacts>& facts = std::nullopt);
 
 // RevokedKeys: is this key listed in one of the revocation files, for every account? The files
 // (twoway::RevocationList: public key lines) are read at every authentication, as sshd does, so an edit

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 
 #include <asio/write.hpp>
 
@@ -159,8 +160,8 @@ awaitable<void> Connection::run() {
     };
     try {
         session_ = std::make_shared<Session>(server_, std::move(transport_), peer_, settings_, *account_,
-                                             std::move(*policy_), request_deadline,
-                                             std::move(refusal));
+                                             std::move(*config_policy_), std::move(key_policy_),
+                                             request_deadline, std::move(refusal));
     } catch (...) {
         release();
         throw;
@@ -316,7 +317,14 @@ void Connection::stand_in_checks(const twoway::PublicKey& key) {
 
 void Connection::stand_in_key_checks(const twoway::PublicKey& key, const Account& stand_in) {
     (void)check_revoked_key(settings_->config, key);
-    (void)check_authorized_key(settings_->config, stand_in, key);
+    (void)check_authorized_key(settings_->config, stand_in, key, key_option_facts());
+}
+
+std::optional<twoway::ConnectionFacts> Connection::key_option_facts() const {
+    const std::time_t now = std::time(nullptr);
+    struct tm local {};
+    const std::int32_t offset = ::localtime_r(&now, &local) != nullptr ? static_cast<std::int32_t>(local.tm_gmtoff) : 0;
+    return connection_facts(peer_.ip, static_cast<std::int64_t>(now), offset);
 }
 
 bool Connection::account_allowed(const Account& account, const std::string& safe_name,
@@ -372,7 +380,6 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     // and AllowGroups (before the key is looked at, as sshd's allowed_user).
     const ConnectionFacts facts = connection_facts(settings_->config, peer_, account->name, &*account);
     ConnectionConfig policy = effective_config(settings_->config, facts);
-    const AccessFacts access_facts{account->uid == 0, peer_.port, key_forced_command(v)};
     if (const auto verdict = decide_access(policy, facts, AccessFacts{false, peer_.port, false});
         !verdict.allowed) {
         log_info(verdict.message);
@@ -401,8 +408,12 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         return false;
     }
 
-    const KeyDecision kd = check_authorized_key(settings_->config, *account, v.client_key);
+    const KeyDecision kd = check_authorized_key(settings_->config, *account, v.client_key, key_option_facts());
     for (const auto& line : kd.refused_files) log_info(line);
+    // A line with this key whose options refused (from=, expiry-time=): one line each, naming it.
+    for (const auto& why : kd.option_refusals) {
+        log_info("Key refused by authorized_keys options for ", account->name, " from ", peer_.text(), ": ", why);
+    }
     // Skipped lines explain a refusal, so they are shown at INFO then; after a success only at VERBOSE.
     const LogLevel skipped_level = kd.authorized ? LogLevel::verbose : LogLevel::info;
     for (const auto& line : kd.skipped_lines) log_at(skipped_level, line);
@@ -416,7 +427,9 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         return false;
     }
     if (kd.matched) log_debug("matching key found: file ", kd.matched->path, ", line ", kd.matched->line);
-    // PermitRootLogin is decided once the key is proved, as sshd's auth_root_allowed.
+    // PermitRootLogin is decided once the key is proved, as sshd's auth_root_allowed; forced-commands-only
+    // asks whether the line that accepted the key has command=.
+    const AccessFacts access_facts{account->uid == 0, peer_.port, kd.options.command.has_value()};
     if (const auto root = decide_root_login(policy, facts, access_facts); !root.allowed) {
         log_info(root.message);
         log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
@@ -425,15 +438,18 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         log_info(root.message);
     }
     log_info("Accepted publickey for ", account->name, " from ", peer_.text(), ": ", fp);
+    if (kd.matched) {
+        key_policy_ = key_session_policy(kd.options, *kd.matched);
+        if (!kd.options.text.empty()) log_verbose(kd.matched->text(), ": key options ", log_safe(kd.options.text));
+        // sshd sets environment= only with PermitUserEnvironment, which twowayd does not have (sshd's default: no).
+        if (!kd.options.environment.empty()) {
+            log_info(kd.matched->text(), ": environment= ignored (PermitUserEnvironment is no)");
+        }
+    }
     account_ = std::move(*account);
-    policy_ = std::move(policy);
+    config_policy_ = std::move(policy);
     return true;
 }
 
-bool Connection::key_forced_command(const twoway::NeedClientVerdict& /*v*/) const {
-    // HOOK (keyopts): true when the authorized_keys line that accepted the key has command="...".
-    // Until authorized_keys options are connected, no key carries one.
-    return false;
-}
 
 }  // namespace twowayd

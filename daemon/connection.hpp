@@ -13,6 +13,7 @@
 
 #include "account.hpp"
 #include "async.hpp"
+#include "session_policy.hpp"
 #include "settings.hpp"
 #include "startups.hpp"
 
@@ -55,10 +56,10 @@ private:
     [[nodiscard]] tcp::socket& socket() noexcept { return transport_->next_layer(); }
     // The verdict on a client that proved it holds client_key; logs it. Sets account_ when authorized.
     [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
-    // HOOK for authorized_keys' command= (PermitRootLogin forced-commands-only): does the key that
-    // proved carry a forced command? The keyopts work connects it.
-    [[nodiscard]] bool key_forced_command(const twoway::NeedClientVerdict& v) const;
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
+    // What authorized_keys options are decided on: this client's address, now (nothing for an address
+    // that does not parse: lines with from= or expiry-time= then refuse).
+    [[nodiscard]] std::optional<twoway::ConnectionFacts> key_option_facts() const;
     void stand_in_checks(const twoway::PublicKey& key);
     void stand_in_key_checks(const twoway::PublicKey& key, const Account& stand_in);
     // The account checks (locked, expired, shell, /etc/nologin: account.hpp); logs a refusal.
@@ -95,7 +96,8 @@ private:
     bool penalised_ = false;
     bool server_fault_ = false;  // denied because of our own trouble (a failed account lookup), not the client's
     std::optional<Account> account_;
-    std::optional<ConnectionConfig> policy_;  // the effective sshd_config policy, set with account_
+    std::optional<ConnectionConfig> config_policy_;  // the effective sshd_config policy, set with account_
+    SessionPolicy key_policy_;  // set with account_: what the matched authorized_keys line permits
     std::shared_ptr<Session> session_;
 };
 

@@ -35,7 +35,7 @@ constexpr auto terminate_wait = std::chrono::seconds(3);
 }  // namespace
 
 Session::Session(Server& server, std::unique_ptr<Transport> transport, Peer peer, std::shared_ptr<const Settings> settings,
-                 Account account, ConnectionConfig policy,
+                 Account account, ConnectionConfig config, SessionPolicy key_policy,
                  std::optional<std::chrono::steady_clock::time_point> request_deadline,
                  std::optional<std::string> refusal)
     : server_(server),
@@ -43,13 +43,14 @@ Session::Session(Server& server, std::unique_ptr<Transport> transport, Peer peer
       peer_(std::move(peer)),
       settings_(std::move(settings)),
       account_(std::move(account)),
-      policy_(std::move(policy)),
+      config_(std::move(config)),
       proto_(std::move(*ts::SessionServer::create(session_options(*settings_)))),
       changed_(socket().get_executor()),
       request_timer_(socket().get_executor()),
       linger_timer_(socket().get_executor()),
       request_deadline_(request_deadline),
       refusal_(std::move(refusal)),
+      key_policy_(std::move(key_policy)),
       buffer_cap_(static_cast<std::size_t>(settings_->config.per_session_max_buffer)) {}
 
 Session::~Session() {

@@ -33,6 +33,7 @@
 
 #include "account.hpp"
 #include "async.hpp"
+#include "session_policy.hpp"
 #include "settings.hpp"
 
 namespace twowayd {
@@ -54,7 +55,8 @@ public:
     // REJECT resource_shortage and nothing is started.
     // policy: the sshd_config policy that applies to this connection (Match applied, access.hpp).
     Session(Server& server, std::unique_ptr<Transport> transport, Peer peer, std::shared_ptr<const Settings> settings, Account account,
-            ConnectionConfig policy, std::optional<std::chrono::steady_clock::time_point> request_deadline,
+            ConnectionConfig config, SessionPolicy key_policy,
+            std::optional<std::chrono::steady_clock::time_point> request_deadline,
             std::optional<std::string> refusal = std::nullopt);
     ~Session();
     Session(const Session&) = delete;
@@ -206,6 +208,8 @@ private:
     void apply_force_command(Request& req, std::optional<std::string>& original) const;
     void apply_permit_tty(Request& req) const;
     [[nodiscard]] std::optional<std::string> service_refusal(const std::string& name) const;
+    // The request as the key's options let it run: no PTY where none is permitted (logged).
+    [[nodiscard]] Request permitted_request(const Request& req) const;
     void answered() noexcept;
     void reject(std::uint32_t code, std::string_view text);
     void run_process_pumps();
@@ -241,13 +245,14 @@ private:
     Peer peer_;
     std::shared_ptr<const Settings> settings_;
     Account account_;
-    ConnectionConfig policy_;
+    ConnectionConfig config_;  // the sshd_config policy for this connection (Match applied)
     twoway::session::SessionServer proto_;
     Condition changed_;
     asio::steady_timer request_timer_;
     asio::steady_timer linger_timer_;
     std::optional<std::chrono::steady_clock::time_point> request_deadline_;
     std::optional<std::string> refusal_;
+    SessionPolicy key_policy_;  // what the authorized_keys line permits (command=, no-pty, services)
     int tasks_ = 0;  // coroutines of this session still running (run() waits for them)
 
     Phase phase_;

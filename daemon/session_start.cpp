@@ -53,23 +53,23 @@ void Session::reject(std::uint32_t code, std::string_view text) {
 }
 
 void Session::apply_force_command(ts::Request& req, std::optional<std::string>& original) const {
-    if (!policy_.force_command) return;
+    if (!config_.force_command) return;
     if (req.kind == ts::RequestKind::exec) original = req.command;
-    log_debug("ForceCommand (", where_text(policy_.force_command->where), ") runs instead of the ",
+    log_debug("ForceCommand (", where_text(config_.force_command->where), ") runs instead of the ",
               req.kind == ts::RequestKind::exec ? "command" : "shell");
     req.kind = ts::RequestKind::exec;
-    req.command = policy_.force_command->value;
+    req.command = config_.force_command->value;
 }
 
 void Session::apply_permit_tty(ts::Request& req) const {
-    if (policy_.permit_tty.value || !req.pty) return;
+    if (config_.permit_tty.value || !req.pty) return;
     // As sshd: the PTY request is refused, the session runs without one.
-    log_info("PTY allocation refused for ", account_.name, " (PermitTTY no, ", where_text(policy_.permit_tty.where), ")");
+    log_info("PTY allocation refused for ", account_.name, " (PermitTTY no, ", where_text(config_.permit_tty.where), ")");
     req.pty.reset();
 }
 
 std::optional<std::string> Session::service_refusal(const std::string& name) const {
-    const auto& p = policy_;
+    const auto& p = config_;
     if (p.disable_forwarding.value) return "DisableForwarding yes (" + where_text(p.disable_forwarding.where) + ")";
     if (!p.allow_tcp_forwarding.value) return "AllowTcpForwarding (" + where_text(p.allow_tcp_forwarding.where) + ")";
     if (p.permit_open_none.value) return "PermitOpen none (" + where_text(p.permit_open_none.where) + ")";
@@ -85,9 +85,9 @@ std::optional<std::string> Session::service_refusal(const std::string& name) con
 std::vector<std::string> Session::child_environment(const ts::Request& req, const std::string* original_command) const {
     std::vector<std::string> env;
     // SetEnv first: sshd lets the administrator's variables override the client's (AcceptEnv).
-    for (const auto& e : policy_.set_env) env.push_back(e);
+    for (const auto& e : config_.set_env) env.push_back(e);
     for (const auto& v : req.env) {
-        if (!accepted_client_variable(policy_, v.name)) {
+        if (!accepted_client_variable(config_, v.name)) {
             log_debug("ignoring environment variable ", log_safe(v.name), " from the client");
             continue;
         }
@@ -106,11 +106,26 @@ std::vector<std::string> Session::child_environment(const ts::Request& req, cons
     // As SSH_CLIENT and SSH_CONNECTION.
     env.push_back(cat("TWOWAY_CLIENT=", peer_.ip, " ", peer_.port, " ", peer_.local_port));
     env.push_back(cat("TWOWAY_CONNECTION=", peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port));
+    // As sshd's SSH_ORIGINAL_COMMAND: what the client asked for when ForceCommand or command= runs
+    // instead (a shell request asked for none, so it is unset then).
     if (original_command != nullptr) env.push_back("TWOWAY_ORIGINAL_COMMAND=" + *original_command);
     return env;
 }
 
-awaitable<void> Session::start(const ts::Request& req) {
+ts::Request Session::permitted_request(const ts::Request& req) const {
+    ts::Request out = req;
+    if (out.pty && !key_policy_.permit_pty) {
+        // As sshd: the PTY is refused and the session runs without one (ssh then says "PTY allocation
+        // request failed"; twoway's request has no separate answer for the PTY).
+        const std::string where = key_policy_.key_line ? " by " + key_policy_.key_line->text() : std::string();
+        log_info("PTY not permitted", where, " for ", account_.name, " from ", peer_.text(), ": running without one");
+        out.pty.reset();
+    }
+    return out;
+}
+
+awaitable<void> Session::start(const ts::Request& asked) {
+    const ts::Request req = permitted_request(asked);
     if (refusal_) {
         // MaxSessionsTotal or PerUserMaxSessions (logged when the connection authenticated).
         reject(ts::reject::resource_shortage, "too many sessions");
@@ -135,7 +150,17 @@ awaitable<void> Session::start(const ts::Request& req) {
 awaitable<void> Session::start_process(const ts::Request& request) {
     ts::Request req = request;
     std::optional<std::string> original;
+    // ForceCommand wins over the key's command=, as in sshd (session.c do_exec).
+    const bool config_forced = config_.force_command.has_value();
     apply_force_command(req, original);
+    if (!config_forced && key_policy_.force_command) {
+        // command=: the line's command, whatever was asked (the shell's -c, as sshd runs it).
+        log_info("Forced command from ", key_policy_.key_line ? key_policy_.key_line->text() : std::string("key options"),
+                 " for ", account_.name, " from ", peer_.text());
+        if (req.kind == ts::RequestKind::exec) original = req.command;
+        req.kind = ts::RequestKind::exec;
+        req.command = *key_policy_.force_command;
+    }
     apply_permit_tty(req);
     const std::string base = base_name(account_.shell);
     SpawnRequest spawn_req;
@@ -217,6 +242,12 @@ bool Session::account_may_use_services() const {
 awaitable<void> Session::start_service(const ts::Request& req) {
     if (!account_may_use_services()) {
         reject(ts::reject::prohibited, "services are not permitted for this account");
+        co_return;
+    }
+    if (auto why = twowayd::service_refusal(key_policy_, req.command)) {
+        log_info("Refused request for service ", log_safe(req.command), " from user ", account_.name, " ",
+                 peer_.text(), ": ", *why);
+        reject(ts::reject::prohibited, "not permitted");
         co_return;
     }
     const auto* spec = settings_->find_service(req.command);

@@ -1,9 +1,11 @@
 // Fuzz target: authorized_keys text through the reader, the parser and check_authorized.
 //
-// Beyond "no crash": the reader and parse_authorized_keys agree; every entry's key is authorized at the
-// first line holding it; a line the parser skipped never authorizes a key that no entry holds. The same
+// Beyond "no crash": the reader and parse_authorized_keys agree; an entry's options are what
+// parse_key_options reads from the text before its key; without connection facts every entry's key
+// whose line needs none (no from=, expiry-time=, cert-authority) is authorized at or before that line;
+// a line the parser skipped never authorizes a key that no entry holds. The same
 // text as a revoked key list (parse_revocation_list, which shares the reader): its keys are exactly the
-// entries and the keys of the ssh-ed25519 certificates it lists; it is usable only when every other
+// entries without options and the keys of the ssh-ed25519 certificates it lists; it is usable only when every other
 // skipped line was a key of another type, and a usable list revokes each entry's key at the first line
 // holding it.
 #include <cstddef>
@@ -44,10 +46,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (line->entry) {
             check(entries < file.entries.size());
             check(file.entries[entries].where == line->where);
-            // An accepted line is a plain key line: it starts (after blanks) with the key type.
+            // An accepted line is a key line: it starts (after blanks) with the key type, or with options
+            // that parse_key_options reads as they were recorded.
             std::string_view t = line->text;
             while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-            check(t.starts_with("ssh-ed25519"));
+            const auto& options = line->entry->options;
+            if (options.text.empty()) {
+                check(t.starts_with("ssh-ed25519"));
+            } else {
+                check(t.starts_with(options.text));
+                const auto again = parse_key_options(options.text);
+                check(again.options && *again.options == options);
+            }
             ++entries;
         } else if (line->status == LineStatus::skipped) {
             // Whatever the parser refused must not be a key line it should have taken.
@@ -60,8 +70,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const std::vector<AuthorizedKeysFile> files{file};
     for (const auto& e : file.entries) {
+        // Without connection facts, a line with from= or expiry-time= (or a CA line) never authorizes;
+        // any other line holding the key does, and the first such line decides.
         auto v = check_authorized(files, e.key);
-        check(v.authorized && v.matched.has_value() && v.matched->line <= e.where.line);
+        const bool needs_facts = e.options.from || !e.options.expiry_times.empty() || e.options.cert_authority;
+        if (!needs_facts) check(v.authorized && v.matched.has_value() && v.matched->line <= e.where.line);
+        if (v.authorized) check(v.matched.has_value() && v.refusals.size() < file.entries.size());
+        if (!v.authorized) check(!v.matched && needs_facts && !v.refusals.empty());
     }
 
     const auto list = parse_revocation_list("ak", text, limits);
@@ -73,12 +88,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::vector<AuthorizedKey> expected;
         AuthorizedKeysReader lines("ak", text, limits);
         while (auto line = lines.next()) {
-            if (line->entry) {
+            if (line->entry && line->entry->options.text.empty()) {
                 expected.push_back(*line->entry);
             } else if (auto k = trust::certified_ed25519_key(line->text);
                        k && line->status == LineStatus::skipped && !twoway::has_control(line->text) &&
                        line->text.size() <= limits.max_line_length) {
-                expected.push_back(AuthorizedKey{line->where, *k, {}});
+                expected.push_back(AuthorizedKey{line->where, *k, {}, {}});
             }
         }
         check(list.keys.size() == expected.size());

@@ -7,8 +7,8 @@
 ///
 /// Supported today (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
 /// and [host]:port entries in comma-separated lists with OpenSSH's patterns (* ? and ! negation), and
-/// `@revoked` lines (the key is refused for every host). Hashed names, `@cert-authority` markers and
-/// authorized_keys options are recognised and never accepted; a known_hosts line twoway cannot read
+/// `@revoked` lines (the key is refused for every host); authorized_keys options (KeyOptions). Hashed
+/// names and `@cert-authority` markers are recognised and never accepted; a known_hosts line twoway cannot read
 /// never makes a host look new (check_host's "uncertain").
 #pragma once
 
@@ -299,12 +299,118 @@ struct HostVerdict {
 
 // ---- authorized_keys --------------------------------------------------------------------------
 
+/// An authorized_keys line's expiry-time= ("YYYYMMDD[HHMM[SS]]", with a trailing "Z" or "UTC" for UTC),
+/// as written: OpenSSH reads a time without the suffix in the system's time zone (mktime), so the
+/// library keeps the civil time and key_options_allow compares it with the local time the caller gives.
+struct ExpiryTime {
+    int year = 1970;  ///< 1970..9999
+    int month = 1;    ///< 1..12
+    int day = 1;      ///< 1..the month's last day
+    int hour = 0;     ///< 0..23
+    int minute = 0;   ///< 0..59
+    int second = 0;   ///< 0..60 (strptime allows a leap second)
+    bool utc = false;  ///< written with "Z" or "UTC"
+    /// Seconds since 1970-01-01 00:00:00 of this civil time read as UTC (the time itself when utc).
+    [[nodiscard]] std::int64_t civil_seconds() const noexcept;
+    /// Memberwise.
+    friend bool operator==(const ExpiryTime&, const ExpiryTime&) = default;
+};
+
+/// The options of an authorized_keys line, in OpenSSH's syntax (sshd(8), AUTHORIZED_KEYS FILE FORMAT):
+/// a comma-separated list with no blanks outside double quotes; names case-insensitive; every value
+/// double-quoted, `\"` standing for a quote inside it (no other escape). parse_key_options reads them;
+/// what twoway does with each (docs/twowayd.md, AUTHORIZED_KEYS):
+/// @verbatim
+///   restrict                      no pty, no services (and none of OpenSSH's other forwardings); a
+///                                 later pty or port-forwarding turns one back on (order counts)
+///   [no-]port-forwarding          twoway's services (-W, -L)
+///   [no-]pty                      a PTY for a shell or command
+///   command="..."                 run this instead of what the client asks (once only)
+///   from="pattern-list"           client address patterns (once only)
+///   expiry-time="YYYYMMDD[HHMM[SS]][Z]"  not after this time (each of several)
+///   environment="NAME=value"      recorded (twowayd sets none: PermitUserEnvironment no)
+///   permit-service="name"         only the services named (repeatable; twoway's own option)
+///   principals="list"             recorded, only with cert-authority (once only)
+///   cert-authority                recorded: the line names a CA and never authorizes its key itself
+///   [no-]agent-forwarding, [no-]x11-forwarding, [no-]user-rc, [no-]touch-required,
+///   permitlisten="...", tunnel="n"   recorded: features twoway lacks; they grant nothing
+///   permitopen="...", [no-]verify-required   refused (the line is unusable): twoway cannot honour the
+///                                 restriction they write (its forwarding is to named services: use
+///                                 permit-service; it has no FIDO keys to verify)
+/// @endverbatim
+struct KeyOptions {
+    std::string text;  ///< the options field as written; empty for a line without options
+    bool restricted = false;       ///< `restrict` was given
+    bool cert_authority = false;   ///< `cert-authority`
+    bool port_forwarding = true;   ///< services may be used (restrict, no-port-forwarding turn it off)
+    bool pty = true;               ///< a PTY may be allocated (restrict, no-pty turn it off)
+    bool agent_forwarding = true;  ///< recorded only: twoway has no agent forwarding
+    bool x11_forwarding = true;    ///< recorded only: twoway has no X11 forwarding
+    bool user_rc = true;           ///< recorded only: twoway runs no ~/.ssh/rc
+    bool touch_required = true;    ///< recorded only (no-touch-required): twoway has no FIDO keys
+    std::optional<std::string> command;     ///< command=, dequoted
+    std::optional<std::string> from;        ///< from=, dequoted: the pattern list
+    std::optional<std::string> principals;  ///< principals=, dequoted
+    /// expiry-time= values, in order (at most max_key_option_values): each must hold, so the earliest decides.
+    std::vector<ExpiryTime> expiry_times;
+    /// environment= values ("NAME=value"), the first for each name (as OpenSSH), in order.
+    std::vector<std::string> environment;
+    /// permit-service= names, each once, in order; empty: every service (when port_forwarding).
+    std::vector<std::string> permit_services;
+    std::vector<std::string> permit_listen;  ///< permitlisten= values, recorded only
+    std::optional<std::string> tunnel;       ///< tunnel=, recorded only
+    /// Memberwise.
+    friend bool operator==(const KeyOptions&, const KeyOptions&) = default;
+};
+
+/// Bounds on one options field, beyond the line length cap.
+/// environment=, permit-service=, permitlisten= and expiry-time= values of one line, each.
+inline constexpr std::size_t max_key_option_values = 64;
+
+/// parse_key_options' result: options, or why the field is unusable.
+struct KeyOptionsParse {
+    std::optional<KeyOptions> options;  ///< set when the field is well-formed
+    std::string error;                  ///< otherwise what is wrong ("unknown option \"foo\"")
+};
+
+/// Reads an authorized_keys options field (the text before the key type, without blanks outside
+/// quotes; see KeyOptions). An unknown option, a malformed value, an unterminated quote, an empty option,
+/// a repeated command=, from= or principals=, principals= without cert-authority, or more than
+/// max_key_option_values values of one kind make it unusable. Never throws for any input.
+[[nodiscard]] TWOWAY_API KeyOptionsParse parse_key_options(std::string_view field);
+
 /// A usable authorized_keys line (also a revoked key list's line).
 struct AuthorizedKey {
     Location where;       ///< the line
     PublicKey key;        ///< the line's key
     std::string comment;  ///< what follows the key, possibly empty
+    KeyOptions options;   ///< the line's options (all defaults for a line without)
 };
+
+/// What key_options_allow needs to know about the connection.
+struct ConnectionFacts {
+    IpAddress address{};       ///< the client's address
+    std::int64_t now = 0;      ///< the time, in seconds since the epoch
+    /// local time minus UTC at now, in seconds (tm_gmtoff): expiry-time without "Z" is local time
+    std::int32_t utc_offset = 0;
+};
+
+/// key_options_allow's verdict.
+struct KeyOptionsVerdict {
+    bool allowed = false;  ///< the options let this connection use the line
+    /// refused: "path:line: why" ("from= mismatch: 127.0.0.1 not in \"10.0.0.0/8\"", "expiry-time passed").
+    std::string reason;
+    /// allowed.
+    explicit operator bool() const noexcept { return allowed; }
+};
+
+/// Whether the options of entry (a line whose key matched) let this connection log in, as OpenSSH's
+/// auth_authorise_keyopts decides: a cert-authority line never authorizes a plain key; expiry-time
+/// refuses once its time is before now (for a local time: before now + utc_offset as civil time, so
+/// around a daylight-saving change it may be an hour off); from= must match the address
+/// (match_host_and_ip: twoway does no reverse DNS, so host names are the address's text), and a
+/// list that cannot be read refuses (fail closed).
+[[nodiscard]] TWOWAY_API KeyOptionsVerdict key_options_allow(const AuthorizedKey& entry, const ConnectionFacts& facts);
 
 /// One authorized_keys line as AuthorizedKeysReader reads it.
 struct AuthorizedKeysLine {
@@ -343,20 +449,30 @@ struct AuthorizedKeysFile {
     bool truncated = false;               ///< a limit cut the file short
 };
 
-/// Parses a whole authorized_keys file (text, read from path); never fails: bad lines, including every
-/// line with options, are diagnostics.
+/// Parses a whole authorized_keys file (text, read from path); never fails: bad lines, including lines
+/// with unknown or malformed options (parse_key_options), are diagnostics.
 [[nodiscard]] TWOWAY_API AuthorizedKeysFile parse_authorized_keys(std::string_view path, std::string_view text,
                                                                   const TrustLimits& limits = {});
 
 /// check_authorized's verdict.
 struct AuthVerdict {
-    bool authorized = false;          ///< some file holds the key
-    std::optional<Location> matched;  ///< the first line holding the key
+    bool authorized = false;          ///< some line holds the key and its options allow the connection
+    std::optional<Location> matched;  ///< the line that decided: the first holding the key whose options allow
+    KeyOptions options;               ///< authorized: that line's options, for the session
+    /// Lines that hold the key but whose options refused it (key_options_allow's reasons), in order.
+    std::vector<std::string> refusals;
     /// authorized.
     explicit operator bool() const noexcept { return authorized; }
 };
 
-/// Whether any of files holds key (a usable line with exactly this key), and where first.
+/// Whether any of files holds key on a line whose options allow this connection, and which line: as
+/// OpenSSH, a line whose options refuse (from=, expiry-time=, cert-authority) does not end the search,
+/// and the first line that allows decides.
+[[nodiscard]] TWOWAY_API AuthVerdict check_authorized(std::span<const AuthorizedKeysFile> files,
+                                                      const PublicKey& key, const ConnectionFacts& facts);
+
+/// As check_authorized with facts, for callers that have no connection: a line with from= or
+/// expiry-time= refuses (it cannot be checked), so nothing is granted that the file does not grant.
 [[nodiscard]] TWOWAY_API AuthVerdict check_authorized(std::span<const AuthorizedKeysFile> files,
                                                       const PublicKey& key);
 

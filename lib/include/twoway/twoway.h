@@ -145,8 +145,9 @@ TWOWAY_C_API int twoway_known_hosts_check(const char* const* paths, size_t count
 TWOWAY_C_API int twoway_known_hosts_add(const char* path, const char* host, uint16_t port,
                                         const uint8_t key[TWOWAY_KEY_SIZE]);
 /** Whether an authorized_keys file holds key (*authorized 1) or not (0). A missing file holds nothing.
- * A file that cannot be read fails the call with *authorized 0. Lines twoway cannot use (options, other
- * key types) authorize nothing. */
+ * A file that cannot be read fails the call with *authorized 0. Lines twoway cannot use (bad options,
+ * other key types) authorize nothing, and neither do lines whose options need a connection to decide
+ * (from=, expiry-time=) or name a CA (cert-authority). */
 TWOWAY_C_API int twoway_authorized_keys_check(const char* path, const uint8_t key[TWOWAY_KEY_SIZE],
                                               int* authorized);
 /** Whether a revoked key list (twowayd's RevokedKeys format) revokes key. Fails closed: a list that is

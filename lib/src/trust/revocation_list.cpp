@@ -33,13 +33,17 @@ RevocationList parse_revocation_list(std::string_view path, std::string_view tex
     }
     AuthorizedKeysReader reader(path, text, limits);
     while (auto line = reader.next()) {
-        if (line->status == LineStatus::entry) {
+        if (line->status == LineStatus::entry && !line->entry->options.text.empty()) {
+            // A list names keys; options (copied from authorized_keys) are not its syntax, as in OpenSSH.
+            problem(line->where.text() + ": options are not allowed in a key list: " +
+                    quoted(line->entry->options.text));
+        } else if (line->status == LineStatus::entry) {
             out.keys.push_back(std::move(*line->entry));
         } else if (auto certified = trust::certified_ed25519_key(line->text);
                    certified && line->status == LineStatus::skipped && !has_control(line->text) &&
                    line->text.size() <= limits.max_line_length) {
             // A listed certificate revokes the key it certifies, as in OpenSSH.
-            out.keys.push_back(AuthorizedKey{line->where, *certified, {}});
+            out.keys.push_back(AuthorizedKey{line->where, *certified, {}, {}});
         } else if (line->status == LineStatus::skipped &&
                    (line->text.size() > limits.max_line_length || has_control(line->text) ||
                     !trust::other_key_type(line->text))) {

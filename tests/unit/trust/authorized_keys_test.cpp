@@ -46,24 +46,40 @@ TEST_CASE("authorized_keys: plain key lines are entries", "[trust]") {
     CHECK(f.entries[2].key != test_key(1));
 }
 
-TEST_CASE("authorized_keys: lines with options are skipped, never accepted", "[trust]") {
+TEST_CASE("authorized_keys: lines with options are entries with their options", "[trust]") {
     const std::string k = " " + key_text(1);
-    CHECK(only_diagnostic("from=\"10.0.0.0/8\"" + k) ==
-          "ak:1: options are not supported yet: \"from=\\\"10.0.0.0/8\\\"\"");
-    CHECK(only_diagnostic("command=\"dump /home\",no-pty" + k) ==
-          "ak:1: options are not supported yet: \"command=\\\"dump /home\\\",no-pty\"");
-    CHECK(only_diagnostic("restrict" + k) == "ak:1: options are not supported yet: \"restrict\"");
-    CHECK(only_diagnostic("restrict,pty,command=\"nethack\"" + k) ==
-          "ak:1: options are not supported yet: \"restrict,pty,command=\\\"nethack\\\"\"");
-    CHECK(only_diagnostic("cert-authority,principals=\"a\"" + k) ==
-          "ak:1: options are not supported yet: \"cert-authority,principals=\\\"a\\\"\"");
-    CHECK(only_diagnostic("environment=\"A=b c\",command=\"echo \\\"hi\\\"\"" + k) ==
-          "ak:1: options are not supported yet: \"environment=\\\"A=b c\\\",command=\\\"echo \\\\\\\"hi\\\\\\\"\\\"\"");
-    // Options in front of another key type are still options.
-    CHECK(only_diagnostic(std::string("no-pty ") + ecdsa_line) == "ak:1: options are not supported yet: \"no-pty\"");
-    // And a key with options never shows up in a verdict.
-    std::vector<AuthorizedKeysFile> files{parse_authorized_keys("ak", "restrict" + k + "\n")};
-    CHECK_FALSE(check_authorized(files, test_key(1)));
+    auto f = parse_authorized_keys("ak", "command=\"dump /home\",no-pty" + k + " backup\n" +
+                                             "restrict,pty,command=\"nethack\"" + k + "\n");
+    CHECK(f.diagnostics.empty());
+    REQUIRE(f.entries.size() == 2);
+    CHECK(f.entries[0].options.text == "command=\"dump /home\",no-pty");
+    CHECK(f.entries[0].options.command == "dump /home");
+    CHECK_FALSE(f.entries[0].options.pty);
+    CHECK(f.entries[0].comment == "backup");
+    CHECK(f.entries[0].key == test_key(1));
+    CHECK(f.entries[1].options.restricted);
+    CHECK(f.entries[1].options.pty);
+    CHECK_FALSE(f.entries[1].options.port_forwarding);
+    // A plain line has no options at all.
+    CHECK(parse_authorized_keys("ak", key_text(2) + "\n").entries.at(0).options == KeyOptions{});
+    // Bad options make the line unusable, saying why; the file's other lines still count.
+    CHECK(only_diagnostic("from=\"10.0.0.0/8\",bogus" + k) == "ak:1: bad options: unknown option \"bogus\"");
+    CHECK(only_diagnostic("command=\"a\",command=\"b\"" + k) == "ak:1: bad options: multiple command= options");
+    // A first word with an '@' is options too, not a key type (found by the key_options fuzz target).
+    auto at = parse_authorized_keys("ak", "from=\"*@h,10.0.0.1\"" + k + "\n");
+    REQUIRE(at.entries.size() == 1);
+    CHECK(at.entries[0].options.from == "*@h,10.0.0.1");
+    // Options in front of another key type: the key type is what is wrong.
+    CHECK(only_diagnostic(std::string("no-pty ") + ecdsa_line) ==
+          "ak:1: key type \"ecdsa-sha2-nistp256\" is not supported (only ssh-ed25519)");
+    // A cert-authority line never authorizes its own key; without connection facts, from= refuses.
+    std::vector<AuthorizedKeysFile> files{parse_authorized_keys("ak", "cert-authority" + k + "\n" +
+                                                                          "from=\"127.0.0.1\"" + k + "\n")};
+    const auto v = check_authorized(files, test_key(1));
+    CHECK_FALSE(v);
+    REQUIRE(v.refusals.size() == 2);
+    CHECK(v.refusals[0].starts_with("ak:1: cert-authority"));
+    CHECK(v.refusals[1].starts_with("ak:2: from= cannot be checked"));
 }
 
 TEST_CASE("authorized_keys: other key types and bad lines are skipped with why", "[trust]") {
@@ -137,8 +153,8 @@ TEST_CASE("authorized_keys reader: statuses and text", "[trust]") {
     CHECK(b->entry->key == test_key(1));
     auto c = r.next();
     REQUIRE(c);
-    CHECK(c->status == LineStatus::skipped);
-    CHECK(c->reason == "options are not supported yet: \"restrict\"");
-    CHECK_FALSE(c->entry);
+    CHECK(c->status == LineStatus::entry);
+    REQUIRE(c->entry);
+    CHECK(c->entry->options.restricted);
     CHECK_FALSE(r.next());
 }

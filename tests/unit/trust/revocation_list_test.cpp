@@ -55,7 +55,7 @@ TEST_CASE("revocation list: anything else makes it unusable, naming the line", "
     CHECK(only_problem(test::cert_text(3, "", true) + "\n").starts_with("rk:1: "));
     CHECK(only_problem("ssh-ed25519 AAAA!!!!\n") == "rk:1: invalid ssh-ed25519 key data");
     CHECK(only_problem(key_text(1) + "\nrestrict " + key_text(2) + "\n") ==
-          "rk:2: options are not supported yet: \"restrict\"");
+          "rk:2: options are not allowed in a key list: \"restrict\"");
     CHECK(only_problem("garbage\n") == "rk:1: not a key line");
     // Lines that would hide an Ed25519 key from the list: options copied from authorized_keys, a
     // comment written first, a misspelt type, other types with bad or mismatched data.

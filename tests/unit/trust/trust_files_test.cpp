@@ -66,7 +66,7 @@ TEST_CASE("load: a missing file is an empty file; a present one is parsed", "[tr
     REQUIRE(ak);
     CHECK(ak->entries.empty());
 
-    spit(dir.path / "authorized_keys", "restrict " + key_text(1) + "\n" + key_text(2) + "\n");
+    spit(dir.path / "authorized_keys", "bogus-option " + key_text(1) + "\n" + key_text(2) + "\n");
     const std::string path = (dir.path / "authorized_keys").string();
     ak = load_authorized_keys(path);
     REQUIRE(ak);

@@ -1,0 +1,37 @@
+// What an authenticated connection may do, as far as the matched authorized_keys line says (its
+// options): carried from Connection::decide() to the Session in one value, so that the configuration's
+// own limits (ForceCommand, PermitTTY, DisableForwarding, a Match block) can later be combined into the
+// same struct before the session starts. Pure: no I/O, no logging.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <twoway/pattern.hpp>
+#include <twoway/trust.hpp>
+
+namespace twowayd {
+
+struct SessionPolicy {
+    std::optional<twoway::Location> key_line;  // the authorized_keys line that granted the login
+    std::optional<std::string> force_command;  // command=: runs instead of the client's request
+    bool permit_pty = true;                    // no-pty, restrict
+    bool permit_services = true;               // no-port-forwarding, restrict (services are twoway's forwarding)
+    std::vector<std::string> services_only;    // permit-service=: only these (empty: any)
+};
+
+// The policy an authorized_keys line's options give.
+[[nodiscard]] SessionPolicy key_session_policy(const twoway::KeyOptions& options, const twoway::Location& line);
+
+// Why a service request is refused (for the log), or nothing when the policy permits it.
+[[nodiscard]] std::optional<std::string> service_refusal(const SessionPolicy& policy, std::string_view service);
+
+// The facts authorized_keys options are decided on: the client's address (an IPv4-mapped IPv6 address
+// as the IPv4 address, so from="10.0.0.0/8" means the same on a dual-stack listener), the time and the
+// local time zone's offset at that time. Nothing when ip is not an address.
+[[nodiscard]] std::optional<twoway::ConnectionFacts> connection_facts(std::string_view ip, std::int64_t now,
+                                                                      std::int32_t utc_offset);
+
+}  // namespace twowayd
