@@ -137,62 +137,54 @@ std::optional<std::string> secure_path_problem(const std::string& path, const st
     return std::nullopt;
 }
 
-KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Account& account,
-                                 const twoway::PublicKey& key, const std::optional<twoway::ConnectionFacts>& facts) {
-    KeyDecision out;
+OpenedKeyFiles open_authorized_keys(const twowayd::DaemonConfig& config, const Account& account) {
+    OpenedKeyFiles out;
     auto paths = twowayd::authorized_keys_paths(config, twowayd::AccountInfo{account.name, account.home, account.uid});
     if (!paths) {
         out.refused_files.push_back("cannot expand AuthorizedKeysFile for " + account.name);
         return out;
     }
-    std::vector<twoway::AuthorizedKeysFile> files;
-    {
-        // As the account: root must not read, on a user's behalf, a file the user could not read.
-        TemporaryIdentity as_user(account);
-        if (!as_user.ok()) {
-            out.refused_files.push_back("cannot switch to " + account.name + " to read authorized keys");
-            out.server_fault = true;
-            return out;
-        }
-        for (const auto& path : *paths) {
-            twoway::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-            if (!fd) {
-                const int err = errno;
-                if (err != ENOENT) {
-                    out.refused_files.push_back("Could not open authorized keys '" + path + "': " + errno_text(err));
-                    out.server_fault = out.server_fault || resource_shortage(err);
-                }
-                continue;
-            }
-            struct stat st {};
-            if (::fstat(fd.get(), &st) != 0) {
-                out.refused_files.push_back("Could not stat authorized keys '" + path + "': " + errno_text(errno));
-                continue;
-            }
-            if (!S_ISREG(st.st_mode)) {
-                out.refused_files.push_back("User " + account.name + " authorized keys " + path +
-                                            " is not a regular file");
-                continue;
-            }
-            if (config.strict_modes) {
-                if (auto problem = secure_path_problem(path, st, account.home, account.uid)) {
-                    out.refused_files.push_back("Authentication refused: " + *problem);
-                    continue;
-                }
-            }
-            // The file checked above, through the descriptor that was checked: read_fd reads it blocking
-            // (a FIFO was refused above, so none can stall), under the library's cap for trust files.
-            auto file = twoway::read_fd(fd.get(), twoway::max_trust_file_size);
-            if (!file) {
-                const std::string problem = file.error() == twoway::errc::length_too_large ? "file is larger than 16 MiB"
-                                            : file.error() == twoway::errc::invalid_argument ? "not a regular file"
-                                                                                             : file.error().message();
-                out.refused_files.push_back("Could not read authorized keys '" + path + "': " + problem);
-                continue;
-            }
-            files.push_back(twoway::parse_authorized_keys(path, file->text));
-        }
+    // As the account: root must not read, on a user's behalf, a file the user could not read.
+    TemporaryIdentity as_user(account);
+    if (!as_user.ok()) {
+        out.refused_files.push_back("cannot switch to " + account.name + " to read authorized keys");
+        out.server_fault = true;
+        return out;
     }
+    for (const auto& path : *paths) {
+        twoway::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+        if (!fd) {
+            const int err = errno;
+            if (err != ENOENT) {
+                out.refused_files.push_back("Could not open authorized keys '" + path + "': " + errno_text(err));
+                out.server_fault = out.server_fault || resource_shortage(err);
+            }
+            continue;
+        }
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) {
+            out.refused_files.push_back("Could not stat authorized keys '" + path + "': " + errno_text(errno));
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            out.refused_files.push_back("User " + account.name + " authorized keys " + path + " is not a regular file");
+            continue;
+        }
+        if (config.strict_modes) {
+            if (auto problem = secure_path_problem(path, st, account.home, account.uid)) {
+                out.refused_files.push_back("Authentication refused: " + *problem);
+                continue;
+            }
+        }
+        out.files.push_back(OpenedKeyFile{path, std::move(fd)});
+    }
+    return out;
+}
+
+namespace {
+
+KeyDecision decide_on(const std::vector<twoway::AuthorizedKeysFile>& files, KeyDecision out, const twoway::PublicKey& key,
+                      const std::optional<twoway::ConnectionFacts>& facts) {
     for (const auto& f : files) {
         for (const auto& d : f.diagnostics) out.skipped_lines.push_back(d.text());
         if (f.skipped > f.diagnostics.size()) {
@@ -206,6 +198,43 @@ KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Acco
     out.options = std::move(verdict.options);
     out.option_refusals = std::move(verdict.refusals);
     return out;
+}
+
+}  // namespace
+
+KeyDecision decide_authorized_key(OpenedKeyFiles opened, const twoway::PublicKey& key,
+                                  const std::optional<twoway::ConnectionFacts>& facts) {
+    KeyDecision out;
+    out.refused_files = std::move(opened.refused_files);
+    out.server_fault = opened.server_fault;
+    std::vector<twoway::AuthorizedKeysFile> files;
+    for (auto& f : opened.files) {
+        // The file checked when it was opened, through that descriptor: read_fd reads it blocking (a FIFO
+        // was refused, so none can stall), under the library's cap for trust files.
+        auto file = twoway::read_fd(f.fd.get(), twoway::max_trust_file_size);
+        f.fd.reset();
+        if (!file) {
+            const std::string problem = file.error() == twoway::errc::length_too_large ? "file is larger than 16 MiB"
+                                        : file.error() == twoway::errc::invalid_argument ? "not a regular file"
+                                                                                         : file.error().message();
+            out.refused_files.push_back("Could not read authorized keys '" + f.path + "': " + problem);
+            continue;
+        }
+        files.push_back(twoway::parse_authorized_keys(f.path, file->text));
+    }
+    return decide_on(files, std::move(out), key, facts);
+}
+
+KeyDecision decide_command_keys(std::string_view label, std::string_view text, const twoway::PublicKey& key,
+                                const std::optional<twoway::ConnectionFacts>& facts) {
+    std::vector<twoway::AuthorizedKeysFile> files;
+    files.push_back(twoway::parse_authorized_keys(label, text));
+    return decide_on(files, KeyDecision{}, key, facts);
+}
+
+KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Account& account,
+                                 const twoway::PublicKey& key, const std::optional<twoway::ConnectionFacts>& facts) {
+    return decide_authorized_key(open_authorized_keys(config, account), key, facts);
 }
 
 }  // namespace twowayd

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <twoway/file.hpp>
 #include <twoway/key.hpp>
 #include <twoway/trust.hpp>
 
@@ -30,7 +31,28 @@ struct KeyDecision {
     bool server_fault = false;
 };
 
+// The check in two halves, so that the second can leave the event loop (decision_pool.hpp): opening
+// the account's files is done as the account (TemporaryIdentity, which switches the whole process and so
+// belongs on the loop), with StrictModes checked on what was opened; reading, parsing and deciding are
+// pure work on those descriptors, for any thread.
+struct OpenedKeyFile {
+    std::string path;
+    twoway::UniqueFd fd;
+};
+struct OpenedKeyFiles {
+    std::vector<OpenedKeyFile> files;
+    std::vector<std::string> refused_files;  // as KeyDecision's
+    bool server_fault = false;
+};
+[[nodiscard]] OpenedKeyFiles open_authorized_keys(const twowayd::DaemonConfig& config, const Account& account);
 // facts: the connection, for the lines' from= and expiry-time= (without them such lines refuse).
+[[nodiscard]] KeyDecision decide_authorized_key(OpenedKeyFiles opened, const twoway::PublicKey& key,
+                                                const std::optional<twoway::ConnectionFacts>& facts);
+// AuthorizedKeysCommand's output, read as an authorized_keys file named `label` in the log.
+[[nodiscard]] KeyDecision decide_command_keys(std::string_view label, std::string_view text, const twoway::PublicKey& key,
+                                              const std::optional<twoway::ConnectionFacts>& facts);
+
+// Both halves at once, on the calling thread.
 [[nodiscard]] KeyDecision check_authorized_key(const twowayd::DaemonConfig& config, const Account& account,
                                                const twoway::PublicKey& key,
                                                const std::optional<twoway::ConnectionFacts>& facts = std::nullopt);

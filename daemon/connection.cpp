@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include "keys_command.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -186,9 +188,7 @@ twoway::StreamServerConfig Connection::stream_config() {
     };
     c.authorize_async = [this](const twoway::NeedClientVerdict& v, twoway::PendingVerdict verdict) {
         server_.startup_progress(startup_id_, Progress::proved);
-        if (decide(v)) return verdict.accept();
-        verdict.reject("not authorized");
-        conclude();
+        asio::co_spawn(socket().get_executor(), judge(shared_from_this(), v, std::move(verdict)), asio::detached);
     };
     // Once server_auth is out, a failure's output is the generic denial: it leaves at the pace of every
     // denial, measured from the proof (the client_auth whose last bytes came last), whatever the
@@ -351,7 +351,7 @@ void Connection::deny_log_invalid(const std::string& safe_name, const twoway::Pu
     log_verbose("Failed publickey for invalid user ", safe_name, " from ", peer_.text(), ": ", key_fingerprint_text(key));
 }
 
-bool Connection::decide(const twoway::NeedClientVerdict& v) {
+awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
     const std::string safe_name = log_safe(v.account);
     std::string reason;
     auto account = lookup_account(v.account, reason);
@@ -360,21 +360,21 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         // the client, who did nothing wrong. The penalty box is spared for the same reason.
         log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": ", reason);
         server_fault_ = true;
-        return false;
+        co_return false;
     }
     if (!account) {
         stand_in_checks(v.client_key);
         deny_log_invalid(safe_name, v.client_key);
-        return false;
+        co_return false;
     }
     if (!running_as_root() && account->uid != ::geteuid()) {
         // Not root: this daemon can only ever run sessions as the account it runs as.
         log_debug("twowayd runs as uid ", ::geteuid(), " and serves that account only");
         stand_in_checks(v.client_key);
         deny_log_invalid(safe_name, v.client_key);
-        return false;
+        co_return false;
     }
-    if (!account_allowed(*account, safe_name, v.client_key)) return false;
+    if (!account_allowed(*account, safe_name, v.client_key)) co_return false;
 
     // sshd_config's access policy: the Match blocks that apply, then DenyUsers, AllowUsers, DenyGroups
     // and AllowGroups (before the key is looked at, as sshd's allowed_user).
@@ -384,7 +384,7 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
         !verdict.allowed) {
         log_info(verdict.message);
         stand_in_checks(v.client_key);
-        return false;
+        co_return false;
     }
 
     const std::string fp = key_fingerprint_text(v.client_key);
@@ -394,7 +394,7 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
             log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": revoked keys file ", p);
         }
         server_fault_ = true;
-        return false;
+        co_return false;
     } else if (rd.refused) {
         // sshd's lines: the key is refused whatever the account's authorized_keys says.
         if (rd.revoked_by) {
@@ -405,10 +405,28 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
             log_error("Error checking authentication key ", fp, " in revoked keys file ", p);
         }
         log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
-        return false;
+        co_return false;
     }
 
-    const KeyDecision kd = check_authorized_key(settings_->config, *account, v.client_key, key_option_facts());
+    // The files are opened here, as the account; read, parsed and searched on the pool, beside every other
+    // connection's work (a 16 MiB file is the account owner's choice, not everyone's wait).
+    KeyDecision kd;
+    {
+        OpenedKeyFiles opened = open_authorized_keys(settings_->config, *account);
+        const auto option_facts = key_option_facts();
+        co_await server_.decisions().run(account->uid, [&] {
+            kd = decide_authorized_key(std::move(opened), v.client_key, option_facts);
+        });
+    }
+    // sshd's order: AuthorizedKeysCommand only when no file authorized the key.
+    if (!kd.authorized && policy.authorized_keys_command != "none") {
+        KeyDecision by_command = co_await command_keys(policy, *account, v.client_key);
+        for (auto& line : kd.refused_files) by_command.refused_files.insert(by_command.refused_files.begin(), line);
+        for (auto& line : kd.skipped_lines) by_command.skipped_lines.insert(by_command.skipped_lines.begin(), line);
+        for (auto& line : kd.option_refusals) by_command.option_refusals.insert(by_command.option_refusals.begin(), line);
+        by_command.server_fault = by_command.server_fault || kd.server_fault;
+        kd = std::move(by_command);
+    }
     for (const auto& line : kd.refused_files) log_info(line);
     // A line with this key whose options refused (from=, expiry-time=): one line each, naming it.
     for (const auto& why : kd.option_refusals) {
@@ -420,20 +438,23 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     if (!kd.authorized && kd.server_fault) {
         log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": authorized keys could not be read");
         server_fault_ = true;
-        return false;
+        co_return false;
     }
     if (!kd.authorized) {
         log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
-        return false;
+        co_return false;
     }
-    if (kd.matched) log_debug("matching key found: file ", kd.matched->path, ", line ", kd.matched->line);
+    if (kd.matched) {
+        log_debug("matching key found: ", kd.matched->path == keys_command_label ? "" : "file ", kd.matched->path,
+                  ", line ", kd.matched->line);
+    }
     // PermitRootLogin is decided once the key is proved, as sshd's auth_root_allowed; forced-commands-only
     // asks whether the line that accepted the key has command=.
     const AccessFacts access_facts{account->uid == 0, peer_.port, kd.options.command.has_value()};
     if (const auto root = decide_root_login(policy, facts, access_facts); !root.allowed) {
         log_info(root.message);
         log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
-        return false;
+        co_return false;
     } else if (!root.message.empty()) {
         log_info(root.message);
     }
@@ -448,7 +469,68 @@ bool Connection::decide(const twoway::NeedClientVerdict& v) {
     }
     account_ = std::move(*account);
     config_policy_ = std::move(policy);
-    return true;
+    co_return true;
+}
+
+awaitable<void> Connection::judge(std::shared_ptr<Connection> self, twoway::NeedClientVerdict v,
+                                  twoway::PendingVerdict verdict) {
+    bool ok = false;
+    try {
+        ok = co_await self->decide(std::move(v));
+    } catch (const std::exception& e) {
+        // Out of memory, most likely: the daemon's trouble, and a refusal (fail closed).
+        log_error("Cannot check user from ", self->peer_.text(), ": ", e.what());
+        self->server_fault_ = true;
+        ok = false;
+    }
+    if (ok) {
+        verdict.accept();
+        co_return;
+    }
+    verdict.reject("not authorized");
+    self->conclude();
+}
+
+awaitable<KeyDecision> Connection::command_keys(const ConnectionConfig& policy, const Account& account,
+                                                const twoway::PublicKey& key) {
+    KeyDecision out;
+    const std::string& command = policy.authorized_keys_command;
+    if (policy.authorized_keys_command_user == "none") {
+        // sshd refuses to start so; here the setting may come from a Match block, so it refuses the key.
+        log_error("AuthorizedKeysCommand ", log_safe(command), " is set without AuthorizedKeysCommandUser: not run");
+        co_return out;
+    }
+    std::string reason;
+    auto runner = lookup_account(policy.authorized_keys_command_user, reason);
+    if (!runner) {
+        log_error("AuthorizedKeysCommandUser ", log_safe(policy.authorized_keys_command_user), ": ",
+                  reason.empty() ? std::string("no such user") : reason);
+        out.server_fault = !reason.empty();
+        co_return out;
+    }
+    const std::string line = twoway::format_public_key_line(key);
+    const auto blank = line.find(' ');
+    KeysCommandTokens tokens{account.name, std::to_string(account.uid), account.home,
+                             line.substr(0, blank), twoway::fingerprint_sha256(key),
+                             blank == std::string::npos ? std::string() : line.substr(blank + 1)};
+    std::string why;
+    auto argv = keys_command_argv(command, tokens, why);
+    if (!argv) {
+        log_error("AuthorizedKeysCommand ", log_safe(command), ": ", why);
+        co_return out;
+    }
+    KeysCommandLimits limits;
+    limits.timeout = std::chrono::seconds(settings_->config.authorized_keys_command_timeout);
+    const KeysCommandResult ran = co_await run_keys_command(server_, std::move(*argv), std::move(*runner), limits);
+    if (!ran.ok) {
+        log_error("AuthorizedKeysCommand ", log_safe(command), " for ", account.name, " failed: ", ran.problem);
+        co_return out;
+    }
+    const auto option_facts = key_option_facts();
+    co_await server_.decisions().run(account.uid, [&] {
+        out = decide_command_keys(keys_command_label, ran.output, key, option_facts);
+    });
+    co_return out;
 }
 
 

@@ -12,6 +12,7 @@
 #include <twoway/asio_stream.hpp>
 
 #include "account.hpp"
+#include "authorized.hpp"
 #include "async.hpp"
 #include "session_policy.hpp"
 #include "settings.hpp"
@@ -55,7 +56,15 @@ private:
     [[nodiscard]] twoway::StreamServerConfig stream_config();
     [[nodiscard]] tcp::socket& socket() noexcept { return transport_->next_layer(); }
     // The verdict on a client that proved it holds client_key; logs it. Sets account_ when authorized.
-    [[nodiscard]] bool decide(const twoway::NeedClientVerdict& v);
+    // A coroutine: the authorized_keys files are parsed on the server's DecisionPool and
+    // AuthorizedKeysCommand runs as a child, while the event loop goes on with everyone else.
+    awaitable<bool> decide(twoway::NeedClientVerdict v);
+    // Runs decide() and answers the stream's verdict with it (an exception is a refusal).
+    static awaitable<void> judge(std::shared_ptr<Connection> self, twoway::NeedClientVerdict v,
+                                 twoway::PendingVerdict verdict);
+    // AuthorizedKeysCommand for this account and key (keys_command.hpp), read as authorized_keys lines.
+    awaitable<KeyDecision> command_keys(const ConnectionConfig& policy, const Account& account,
+                                        const twoway::PublicKey& key);
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
     // What authorized_keys options are decided on: this client's address, now (nothing for an address
     // that does not parse: lines with from= or expiry-time= then refuse).

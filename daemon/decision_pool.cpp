@@ -27,10 +27,13 @@ DecisionPool::Strand DecisionPool::strand_for(uid_t account) {
 }
 
 awaitable<void> DecisionPool::run(uid_t account, std::function<void()> work) {
+    // The work stays in this frame, which outlives the spawned coroutine (this one waits for it); the lambda
+    // only points at it. (Moving it into the lambda's capture made g++ 12 destroy it twice.)
+    std::function<void()>* w = &work;
     co_await asio::co_spawn(
         strand_for(account),
-        [w = std::move(work)]() -> awaitable<void> {
-            w();
+        [w]() -> awaitable<void> {
+            (*w)();
             co_return;
         },
         asio::use_awaitable);

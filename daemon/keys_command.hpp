@@ -23,6 +23,9 @@ namespace twowayd {
 
 class Server;
 
+// The name AuthorizedKeysCommand's output goes by in the log, as a file's path would ("AuthorizedKeysCommand:3").
+inline constexpr std::string_view keys_command_label = "AuthorizedKeysCommand";
+
 // What the %-tokens of AuthorizedKeysCommand stand for.
 struct KeysCommandTokens {
     std::string user;         // %u: the account logged in to

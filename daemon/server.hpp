@@ -21,6 +21,7 @@
 #include "denial_pace.hpp"
 #include "descriptors.hpp"
 #include "settings.hpp"
+#include "decision_pool.hpp"
 #include "startups.hpp"
 
 namespace twowayd {
@@ -38,6 +39,10 @@ struct ServerOptions {
     bool log_level_forced = false;  // -d: the config's LogLevel does not apply
 };
 
+// Threads for verdict work: one account's work runs one piece at a time, so these are how many accounts'
+// files can be parsed at once (a 16 MiB authorized_keys takes about 0.2 s).
+inline constexpr std::size_t decision_threads = 4;
+
 class Server {
 public:
     Server(asio::io_context& io, ServerOptions options, std::shared_ptr<const Settings> settings);
@@ -53,6 +58,8 @@ public:
 
     // ---- for connections ----
     [[nodiscard]] asio::io_context& io() noexcept { return io_; }
+    // Where verdict work that must not hold the event loop runs (decision_pool.hpp).
+    [[nodiscard]] DecisionPool& decisions() noexcept { return decisions_; }
     [[nodiscard]] twoway::Rng& rng() noexcept;
     [[nodiscard]] std::shared_ptr<const Settings> settings() const { return settings_; }
     // A connection authenticated or ended: it no longer counts against MaxStartups.
@@ -155,6 +162,8 @@ private:
     bool throttling_ = false;
     std::chrono::steady_clock::time_point throttle_start_{};
     std::uint64_t throttle_dropped_ = 0;
+    // Last, so that it is stopped (its threads joined) before anything its work could refer to goes.
+    DecisionPool decisions_{decision_threads};
 };
 
 }  // namespace twowayd
