@@ -4,8 +4,6 @@
 
 #include <twoway/text.hpp>
 
-#include <twoway/text.hpp>
-
 namespace twoway_common::config {
 
 using twoway::Diagnostic;
@@ -16,15 +14,16 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
 
-// OpenSSH's argv_split(s, ..., terminate_on_comment=1). False on an unterminated quote.
-bool split_args(std::string_view s, std::vector<std::string>& out) {
+}  // namespace
+
+bool split_args(std::string_view s, std::vector<std::string>& out, bool terminate_on_comment) {
     std::size_t i = 0;
     while (i < s.size()) {
         if (twoway::is_blank(s[i])) {
             ++i;
             continue;
         }
-        if (s[i] == '#') break;
+        if (terminate_on_comment && s[i] == '#') break;
         std::string arg;
         char quote = 0;
         for (; i < s.size(); ++i) {
@@ -53,7 +52,11 @@ bool split_args(std::string_view s, std::vector<std::string>& out) {
     return true;
 }
 
-}  // namespace
+std::optional<std::vector<std::string>> argv_split(std::string_view s, bool terminate_on_comment) {
+    std::vector<std::string> out;
+    if (!split_args(s, out, terminate_on_comment)) return std::nullopt;
+    return out;
+}
 
 SplitLine split_line(std::string_view line) {
     SplitLine out;
@@ -86,7 +89,7 @@ SplitLine split_line(std::string_view line) {
         ++i;
         while (i < line.size() && twoway::is_blank(line[i])) ++i;
     }
-    if (!split_args(line.substr(i), out.directive.args)) {
+    if (!split_args(line.substr(i), out.directive.args, true)) {
         out.error = "invalid quotes";
         return out;
     }

@@ -34,6 +34,12 @@ struct SplitLine {
     std::string error;  // when kind == error
 };
 
+// OpenSSH's argv_split(): blank-separated words, "..." and '...' quote, a backslash escapes a quote, a
+// backslash or (outside quotes) a blank, any other backslash stays; with terminate_on_comment, '#' at
+// the start of a word ends the text. Nothing for an unterminated quote.
+[[nodiscard]] bool split_args(std::string_view s, std::vector<std::string>& out, bool terminate_on_comment);
+[[nodiscard]] std::optional<std::vector<std::string>> argv_split(std::string_view s, bool terminate_on_comment);
+
 // One line (without its newline). Blank and comment lines are empty.
 [[nodiscard]] SplitLine split_line(std::string_view line);
 

@@ -472,35 +472,7 @@ twoway::Result<std::vector<std::string>> authorized_keys_paths(const DaemonConfi
 }
 
 std::optional<std::vector<std::string>> split_command_line(std::string_view s) {
-    std::vector<std::string> out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        if (s[i] == ' ' || s[i] == '\t') {
-            ++i;
-            continue;
-        }
-        std::string arg;
-        char quote = 0;
-        for (; i < s.size(); ++i) {
-            const char c = s[i];
-            if (c == '\\' && i + 1 < s.size()) {
-                const char n = s[i + 1];
-                if (n == '\'' || n == '"' || n == '\\' || (quote == 0 && n == ' ')) ++i;
-                arg += s[i];
-            } else if (quote == 0 && (c == ' ' || c == '\t')) {
-                break;
-            } else if (quote == 0 && (c == '"' || c == '\'')) {
-                quote = c;
-            } else if (quote != 0 && c == quote) {
-                quote = 0;
-            } else {
-                arg += c;
-            }
-        }
-        if (quote != 0) return std::nullopt;  // ran out of text looking for the closing quote
-        out.push_back(std::move(arg));
-    }
-    return out;
+    return config::argv_split(s, false);  // sshd splits AuthorizedKeysCommand with no comments
 }
 
 }  // namespace twowayd
