@@ -411,19 +411,23 @@ awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
     // The files are opened here, as the account; read, parsed and searched on the pool, beside every other
     // connection's work (a 16 MiB file is the account owner's choice, not everyone's wait).
     KeyDecision kd;
+    const auto option_facts = key_option_facts();  // one address and one "now" for files and command alike
     {
         OpenedKeyFiles opened = open_authorized_keys(settings_->config, *account);
-        const auto option_facts = key_option_facts();
         co_await server_.decisions().run(account->uid, [&] {
             kd = decide_authorized_key(std::move(opened), v.client_key, option_facts);
         });
     }
     // sshd's order: AuthorizedKeysCommand only when no file authorized the key.
     if (!kd.authorized && policy.authorized_keys_command != "none") {
-        KeyDecision by_command = co_await command_keys(policy, *account, v.client_key);
-        for (auto& line : kd.refused_files) by_command.refused_files.insert(by_command.refused_files.begin(), line);
-        for (auto& line : kd.skipped_lines) by_command.skipped_lines.insert(by_command.skipped_lines.begin(), line);
-        for (auto& line : kd.option_refusals) by_command.option_refusals.insert(by_command.option_refusals.begin(), line);
+        KeyDecision by_command = co_await command_keys(policy, *account, v.client_key, option_facts);
+        // The files' lines first, in their order, then the command's.
+        const auto prepend = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+            to.insert(to.begin(), from.begin(), from.end());
+        };
+        prepend(by_command.refused_files, kd.refused_files);
+        prepend(by_command.skipped_lines, kd.skipped_lines);
+        prepend(by_command.option_refusals, kd.option_refusals);
         by_command.server_fault = by_command.server_fault || kd.server_fault;
         kd = std::move(by_command);
     }
@@ -492,7 +496,8 @@ awaitable<void> Connection::judge(std::shared_ptr<Connection> self, twoway::Need
 }
 
 awaitable<KeyDecision> Connection::command_keys(const ConnectionConfig& policy, const Account& account,
-                                                const twoway::PublicKey& key) {
+                                                const twoway::PublicKey& key,
+                                                std::optional<twoway::ConnectionFacts> option_facts) {
     KeyDecision out;
     const std::string& command = policy.authorized_keys_command;
     if (policy.authorized_keys_command_user == "none") {
@@ -526,7 +531,6 @@ awaitable<KeyDecision> Connection::command_keys(const ConnectionConfig& policy, 
         log_error("AuthorizedKeysCommand ", log_safe(command), " for ", account.name, " failed: ", ran.problem);
         co_return out;
     }
-    const auto option_facts = key_option_facts();
     co_await server_.decisions().run(account.uid, [&] {
         out = decide_command_keys(keys_command_label, ran.output, key, option_facts);
     });

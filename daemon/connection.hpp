@@ -64,7 +64,8 @@ private:
                                  twoway::PendingVerdict verdict);
     // AuthorizedKeysCommand for this account and key (keys_command.hpp), read as authorized_keys lines.
     awaitable<KeyDecision> command_keys(const ConnectionConfig& policy, const Account& account,
-                                        const twoway::PublicKey& key);
+                                        const twoway::PublicKey& key,
+                                        std::optional<twoway::ConnectionFacts> option_facts);
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
     // What authorized_keys options are decided on: this client's address, now (nothing for an address
     // that does not parse: lines with from= or expiry-time= then refuse).
