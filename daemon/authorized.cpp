@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -183,6 +185,41 @@ OpenedKeyFiles open_authorized_keys(const twowayd::DaemonConfig& config, const A
 
 namespace {
 
+// A file larger than this is parsed only where a line holds the offered key's text (below): a line whose
+// key is the offered one must contain its base64 exactly (the blob's 51 bytes have one base64 form, and
+// the parser accepts no blanks inside it), so the verdict is the same; what is lost is the diagnosis of
+// the lines that were not parsed, which for files this size is noise. It keeps a refusal against a
+// planted 16 MiB file from costing the daemon a full parse each time.
+constexpr std::size_t full_parse_limit = 1024 * 1024;
+
+std::string key_base64(const twoway::PublicKey& key) {
+    const std::string line = twoway::format_public_key_line(key);  // "ssh-ed25519 <base64>"
+    return line.substr(line.find(' ') + 1);
+}
+
+// `text` with every line that does not contain `needle` emptied (its newline kept, so the parser's line
+// numbers stay the file's); `kept` counts the lines that remain.
+std::string lines_holding(std::string_view text, std::string_view needle, std::size_t& kept) {
+    std::string out;
+    kept = 0;
+    std::size_t done = 0;  // text[..done) has been copied or blanked into out
+    while (done < text.size()) {
+        const void* hit = ::memmem(text.data() + done, text.size() - done, needle.data(), needle.size());
+        if (hit == nullptr) break;
+        const auto at = static_cast<std::size_t>(static_cast<const char*>(hit) - text.data());
+        const auto nl_before = text.rfind('\n', at);
+        const std::size_t start = nl_before == std::string_view::npos ? 0 : nl_before + 1;
+        const auto nl_after = text.find('\n', at);
+        const std::size_t end = nl_after == std::string_view::npos ? text.size() : nl_after + 1;
+        if (start > done) out.append(static_cast<std::size_t>(std::count(text.begin() + done, text.begin() + start, '\n')), '\n');
+        out.append(text.substr(start, end - start));
+        ++kept;
+        done = end;
+    }
+    if (done < text.size()) out.append(static_cast<std::size_t>(std::count(text.begin() + done, text.end(), '\n')), '\n');
+    return out;
+}
+
 KeyDecision decide_on(const std::vector<twoway::AuthorizedKeysFile>& files, KeyDecision out, const twoway::PublicKey& key,
                       const std::optional<twoway::ConnectionFacts>& facts) {
     for (const auto& f : files) {
@@ -220,7 +257,16 @@ KeyDecision decide_authorized_key(OpenedKeyFiles opened, const twoway::PublicKey
             out.refused_files.push_back("Could not read authorized keys '" + f.path + "': " + problem);
             continue;
         }
-        files.push_back(twoway::parse_authorized_keys(f.path, file->text));
+        if (file->text.size() <= full_parse_limit) {
+            files.push_back(twoway::parse_authorized_keys(f.path, file->text));
+            continue;
+        }
+        std::size_t kept = 0;
+        const std::string needle = key_base64(key);
+        const std::string holding = lines_holding(file->text, needle, kept);
+        files.push_back(twoway::parse_authorized_keys(f.path, holding));
+        out.skipped_lines.push_back(f.path + ": larger than 1 MiB: only the " + std::to_string(kept) +
+                                    " line(s) holding the offered key were parsed");
     }
     return decide_on(files, std::move(out), key, facts);
 }

@@ -174,6 +174,50 @@ TEST_CASE("a listed key is authorized; skipped lines come back with path:line", 
     CHECK_FALSE(other.matched.has_value());
 }
 
+TEST_CASE("a file over 1 MiB is parsed only where lines hold the offered key: same verdict and line numbers", "[daemon]") {
+    // About 1.3 MiB of other keys, then the offered key twice (a refused from= line, then an accepted
+    // line with options, the first of them CRLF-terminated), a broken line, and more filler.
+    std::string text;
+    std::size_t line = 0;
+    const auto filler = [&](std::uint64_t from, int n) {
+        for (int i = 0; i < n; ++i, ++line) text += twoway::format_public_key_line(key(from + i), "filler") + "\n";
+    };
+    filler(100, 15000);
+    text += "from=\"10.9.9.9\" " + twoway::format_public_key_line(key(1), "refused") + "\r\n";
+    const std::size_t refused_line = ++line;
+    text += "no-pty " + twoway::format_public_key_line(key(1), "alice") + "\n";
+    const std::size_t accepted_line = ++line;
+    text += "ssh-ed25519 AAAA-not-base64\n";
+    ++line;
+    filler(20000, 200);
+    REQUIRE(text.size() > 1024 * 1024);
+
+    TempDir home;
+    const auto file = home.write(".twoway/authorized_keys", text, 0600);
+    twowayd::DaemonConfig config;
+    config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
+    twoway::ConnectionFacts facts;
+    facts.address = *twoway::parse_ip_address("127.0.0.1");
+    const auto d = check_authorized_key(config, me(home.path()), key(1), facts);
+    CHECK(d.authorized);
+    REQUIRE(d.matched.has_value());
+    CHECK(d.matched->path == file);
+    CHECK(d.matched->line == accepted_line);
+    CHECK_FALSE(d.options.pty);
+    REQUIRE(d.option_refusals.size() == 1);
+    CHECK(d.option_refusals[0].rfind(file + ":" + std::to_string(refused_line) + ": ", 0) == 0);
+    // The broken line holds no key and is not diagnosed; one line says why.
+    REQUIRE(d.skipped_lines.size() == 1);
+    CHECK(d.skipped_lines[0] == file + ": larger than 1 MiB: only the 2 line(s) holding the offered key were parsed");
+
+    // A key in the filler is found at its own line; a key not in the file is refused.
+    const auto f = check_authorized_key(config, me(home.path()), key(100 + 4321), facts);
+    CHECK(f.authorized);
+    REQUIRE(f.matched.has_value());
+    CHECK(f.matched->line == 4322);
+    CHECK_FALSE(check_authorized_key(config, me(home.path()), key(2), facts).authorized);
+}
+
 TEST_CASE("StrictModes makes a writable authorized_keys count for nothing", "[daemon]") {
     TempDir home;
     home.write(".twoway/authorized_keys", twoway::format_public_key_line(key(1)) + "\n", 0620);
