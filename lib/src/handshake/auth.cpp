@@ -32,22 +32,6 @@ void AuthWriter::signature(wire::Bytes blob) { w_.string(blob); }
 
 void AuthWriter::finished(std::span<const std::byte, finished_size> mac) { w_.bytes(mac); }
 
-std::vector<std::byte> ed25519_signature_blob(std::span<const std::byte, 64> sig) {
-    wire::Writer w(4 + ssh_ed25519_name.size() + 4 + sig.size());
-    w.string(ssh_ed25519_name).string(sig);
-    return w.take();
-}
-
-Result<std::array<std::byte, 64>> parse_ed25519_signature_blob(wire::Bytes blob) {
-    wire::Reader r(blob);
-    const std::string_view type = wire::as_text(r.string(64));
-    const wire::Bytes sig = r.string(64);
-    if (!r.expect_end() || type != ssh_ed25519_name || sig.size() != 64) return fail(errc::malformed);
-    std::array<std::byte, 64> out{};
-    std::copy(sig.begin(), sig.end(), out.begin());
-    return out;
-}
-
 Result<Verdict> parse_verdict(wire::Bytes plaintext) {
     if (plaintext.size() != 1) return fail(errc::malformed);
     switch (static_cast<std::uint8_t>(plaintext[0])) {

@@ -12,6 +12,7 @@
 #include <twoway/result.hpp>
 
 #include "handshake/framing.hpp"
+#include "keys/signature_blob.hpp"
 #include "wire/reader.hpp"
 #include "wire/writer.hpp"
 
@@ -83,10 +84,9 @@ private:
     wire::Writer w_;
 };
 
-// SSH signature blob for Ed25519: string "ssh-ed25519" | string sig[64].
-[[nodiscard]] std::vector<std::byte> ed25519_signature_blob(std::span<const std::byte, 64> sig);
-// The raw signature from such a blob; anything else is malformed.
-[[nodiscard]] Result<std::array<std::byte, 64>> parse_ed25519_signature_blob(wire::Bytes blob);
+// SSH signature blobs for Ed25519 (keys/signature_blob.hpp).
+using keys::ed25519_signature_blob;
+using keys::parse_ed25519_signature_blob;
 
 // ---- server_verdict plaintext (auth.cpp) ------------------------------------------------------------
 enum class Verdict : std::uint8_t { accepted = 0, denied = 1 };
