@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include <twoway/certificate.hpp>
 #include <twoway/export.hpp>
 #include <twoway/key.hpp>
 #include <twoway/pattern.hpp>
@@ -475,6 +476,58 @@ struct AuthVerdict {
 /// expiry-time= refuses (it cannot be checked), so nothing is granted that the file does not grant.
 [[nodiscard]] TWOWAY_API AuthVerdict check_authorized(std::span<const AuthorizedKeysFile> files,
                                                       const PublicKey& key);
+
+// ---- certificates: does a certificate fit its use ----------------------------------------------
+
+/// How long before its valid_after a certificate is already taken: a CA whose clock runs a little ahead
+/// issues certificates valid "from now" that a server a little behind would otherwise refuse for their
+/// first minute. There is no allowance past valid_before: an expired certificate never logs in.
+inline constexpr std::int64_t certificate_clock_skew = 60;
+
+/// What a certificate (whose signature parse_certificate checked) is presented for. Whether its CA is
+/// trusted for this use is the caller's to decide first (TrustedUserCAKeys, a cert-authority line,
+/// an \@cert-authority line).
+struct CertificateUse {
+    CertificateType role = CertificateType::user;  ///< user: a login; host: a server's identity
+    /// The names that would do. user: any one of them listed as a principal (exactly: the account, or a
+    /// principals= / AuthorizedPrincipalsFile name); host: the host name the client connects to (in
+    /// lower case), which a principal matches as a pattern (`*.example.com`), as OpenSSH's ssh does.
+    std::vector<std::string> principals;
+    std::int64_t now = 0;  ///< seconds since the epoch
+    /// user: the client's address, for the source-address critical option. Without it a certificate
+    /// that has source-address is refused (it cannot be checked).
+    std::optional<IpAddress> source;
+};
+
+/// check_certificate_use's verdict.
+struct CertificateVerdict {
+    bool allowed = false;  ///< the certificate fits the use
+    /// refused: why, in one line ("Certificate invalid: expired at 2026-01-01T00:00:00Z, now
+    /// 2026-03-01T12:00:00Z").
+    std::string reason;
+    /// allowed, user certificates: the session's permissions, as OpenSSH gives them: `restrict`, then
+    /// each permit-* extension turns its permission back on (permit-pty, permit-port-forwarding,
+    /// permit-agent-forwarding, permit-X11-forwarding, permit-user-rc; no-touch-required), and the
+    /// force-command option is the command. Unknown extensions are ignored.
+    KeyOptions options;
+    /// allowed.
+    explicit operator bool() const noexcept { return allowed; }
+};
+
+/// The checks OpenSSH makes on a certificate for a use (sshkey_cert_check_authority and
+/// sshauthopt_from_cert), and one more: the type must be the role's (a host certificate never logs a
+/// user in, a user certificate is never a host's identity); now must be in [valid_after -
+/// certificate_clock_skew, valid_before); a certificate without principals is refused always (OpenSSH
+/// takes it as "any principal" where no principal is required: the fail-open of CVE-2024-7594); a listed
+/// principal must be one of use.principals; every critical option must be known (user certificates:
+/// force-command and source-address; host certificates: none) and well formed, and source-address (a
+/// comma list of addresses or CIDR blocks, nothing else) must hold use.source.
+[[nodiscard]] TWOWAY_API CertificateVerdict check_certificate_use(const Certificate& certificate,
+                                                                  const CertificateUse& use);
+
+/// "2026-01-01T00:00:00Z" for seconds since the epoch; "forever" for certificate_forever, as the reasons
+/// and `-L` print valid_before.
+[[nodiscard]] TWOWAY_API std::string format_certificate_time(std::uint64_t seconds);
 
 // ---- revoked key lists (twowayd's RevokedKeys, twoway's RevokedHostKeys) ----------------------
 
