@@ -201,6 +201,9 @@ private:
     awaitable<void> start_process(const Request& req);
     awaitable<void> start_service(const Request& req);
     [[nodiscard]] bool account_may_use_services() const;  // logs a refusal
+    // ChrootDirectory expanded for the account and checked as sshd does (chroot.hpp): "" for none,
+    // nothing when the session must be refused (logged, with sshd's message).
+    [[nodiscard]] std::optional<std::string> chroot_directory() const;
     [[nodiscard]] std::vector<std::string> child_environment(const Request& req, const std::string* original_command) const;
     // sshd_config's policy on the request (session_start.cpp): ForceCommand replaces the command (the
     // original goes to TWOWAY_ORIGINAL_COMMAND), PermitTTY no drops the PTY; for a service, why

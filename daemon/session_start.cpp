@@ -6,8 +6,10 @@
 #include <asio/connect.hpp>
 
 #include <twoway/pattern.hpp>
+#include <twoway/text.hpp>
 
 #include "child.hpp"
+#include "chroot.hpp"
 #include "log.hpp"
 #include "server.hpp"
 #include "session.hpp"
@@ -175,6 +177,12 @@ awaitable<void> Session::start_process(const ts::Request& request) {
     spawn_req.pty = req.pty;
     spawn_req.tty_variable = "TWOWAY_TTY";
     spawn_req.umask = session_umask();  // read at each session, as login and pam_umask do
+    if (auto root = chroot_directory()) {
+        spawn_req.chroot = std::move(*root);
+    } else {
+        reject(ts::reject::start_failed, "cannot start the session");
+        co_return;
+    }
 
     SpawnFailure failure;
     auto child = spawn_child(spawn_req, failure);
@@ -207,6 +215,7 @@ awaitable<void> Session::start_process(const ts::Request& request) {
         co_return;
     }
     if (stopped()) co_return;
+    if (!spawn_req.chroot.empty()) log_verbose("Changed root directory to \"", spawn_req.chroot, "\"");
 
     const bool pty = req.pty.has_value();
     if (pty) {
@@ -229,6 +238,27 @@ awaitable<void> Session::start_process(const ts::Request& request) {
     if (req.kind == ts::RequestKind::exec) log_debug("session command: ", req.command);
     run_process_pumps();
     progress();
+}
+
+std::optional<std::string> Session::chroot_directory() const {
+    const auto& value = config_.chroot_directory;
+    if (twoway::iequals(value, "none")) return std::string();
+    const auto refuse = [&](const std::string& why) -> std::optional<std::string> {
+        log_error(why, " (ChrootDirectory for user ", account_.name, " from ", peer_.text(), ")");
+        return std::nullopt;
+    };
+    // sshd chroots only as root; a daemon that cannot must not run the session unconfined.
+    if (!running_as_root()) return refuse("cannot chroot: twowayd is not running as root");
+    std::string why;
+    const ChrootAccount who{account_.name, account_.home, account_.uid};
+    auto path = expand_chroot_directory(value, who, [](std::string_view name) -> std::optional<std::string> {
+        std::string reason;
+        auto other = lookup_account(name, reason);
+        return other ? std::optional<std::string>(other->home) : std::nullopt;
+    }, why);
+    if (!path) return refuse("cannot expand ChrootDirectory: " + why);
+    if (auto problem = check_chroot_directory(*path)) return refuse(*problem);
+    return path;
 }
 
 bool Session::account_may_use_services() const {
