@@ -16,6 +16,7 @@ Needs root (useradd, chroot).
 """
 
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -368,6 +369,44 @@ def test_chrooted_account_still_reaches_its_services():
                     Account(w.dir) as a:
                 r = w.twoway("-l", a.name, "-W", "whoami", "127.0.0.1", input=b"")
                 check(r.returncode == 0 and r.stdout == f"uid {a.uid}\n".encode(), f"{r}")
+    finally:
+        svc.close()
+
+
+def test_daemon_not_root_refuses_chroot_and_connects_itself():
+    """An ordinary user's twowayd (here a throwaway account's) cannot chroot: it refuses the session
+    rather than run it unconfined. It connects to services itself, as that account."""
+    if needs_root() or not shutil.which("setpriv"):
+        print("SKIP: needs root and setpriv")
+        return
+    svc = UidService()
+    try:
+        with JailParent() as jp:
+            jail = make_jail(os.path.join(jp.path, "jail"))
+            with World("chroot-user", start=False, services={"whoami": svc.port}) as w, Account(w.dir) as a:
+                for path in (w.host_key, w.host_key + ".pub", w.authorized_keys, w.config):
+                    os.chown(path, a.uid, -1)
+                os.chmod(w.host_key, 0o600)
+                with open(w.config, "a") as f:
+                    f.write(f"ChrootDirectory {jail}\n")
+                log = open(w.log_path, "wb")
+                daemon = subprocess.Popen(
+                    ["setpriv", f"--reuid={a.uid}", f"--regid={pwd.getpwnam(a.name).pw_gid}", "--clear-groups", os.environ["TWOWAYD"], "-D",
+                     "-e", "-f", w.config, "-p", "0"],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", "LANG": "C"})
+                try:
+                    w.port = int(w.wait_log(r"Server listening on 127\.0\.0\.1 port (\d+)\.").group(1))
+                    trusted(w)
+                    r = run(w, a, "pwd")
+                    check(r.returncode != 0 and r.stdout == b"", f"{r}")
+                    w.wait_log(re.escape(f"cannot chroot: twowayd is not running as root (ChrootDirectory for user "
+                                         f"{a.name} from 127.0.0.1 port "))
+                    r = w.twoway("-l", a.name, "-W", "whoami", "127.0.0.1", input=b"")
+                    check(r.returncode == 0 and r.stdout == f"uid {a.uid}\n".encode(), f"{r}")
+                finally:
+                    daemon.terminate()
+                    daemon.wait(timeout=20)
+                    log.close()
     finally:
         svc.close()
 
