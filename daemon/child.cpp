@@ -34,6 +34,7 @@ enum Step : int {
     step_setuid,
     step_verify,
     step_exec,
+    step_chroot,
 };
 
 const char* step_text(int step) {
@@ -46,6 +47,7 @@ const char* step_text(int step) {
         case step_setuid: return "setuid";
         case step_verify: return "the account switch did not stick";
         case step_exec: return "exec";
+        case step_chroot: return "chroot";
         default: return "unknown step";
     }
 }
@@ -86,6 +88,7 @@ struct ChildPlan {
     unsigned long fd_limit = 1024;
     std::optional<rlimit> nofile;  // the soft descriptor limit the daemon started with, for the program
     mode_t umask = 022;
+    const char* chroot = nullptr;  // ChrootDirectory, already checked; nothing: none
 };
 
 [[noreturn]] void child_fail(const ChildPlan& p, int step) {
@@ -130,6 +133,11 @@ void close_other_fds(const ChildPlan& p) {
         child_fail(p, step_dup);
     }
 
+    // As sshd's safely_chroot, after its checks (made before fork) and before the privileges go.
+    if (p.chroot != nullptr && (::chdir(p.chroot) != 0 || ::chroot(p.chroot) != 0 || ::chdir("/") != 0)) {
+        child_fail(p, step_chroot);
+    }
+
     if (p.switch_identity) {
         if (::setgroups(p.groups->size(), p.groups->data()) != 0) child_fail(p, step_setgroups);
         if (::setgid(p.gid) != 0) child_fail(p, step_setgid);
@@ -146,7 +154,8 @@ void close_other_fds(const ChildPlan& p) {
     }
 
     if (::chdir(p.home) != 0) {
-        (void)!::write(2, p.chdir_message.data(), p.chdir_message.size());
+        // Chrooted, sshd says nothing about a home that is not there: the session starts in /.
+        if (p.chroot == nullptr) (void)!::write(2, p.chdir_message.data(), p.chdir_message.size());
         (void)!::chdir("/");
     }
     close_other_fds(p);
@@ -185,6 +194,7 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
     }
     plan.nofile = child_descriptor_limit();
     plan.umask = req.umask & 0777;
+    if (!req.chroot.empty()) plan.chroot = req.chroot.c_str();
 
     SpawnedChild out;
     int report[2] = {-1, -1};

@@ -1,7 +1,8 @@
 // Starting a session's process: the only fork in the daemon, and only after authentication. The
 // child becomes a session leader (setsid), gets the PTY as its controlling terminal (TIOCSCTTY) or
-// three pipes, becomes the account (setgroups, setgid, setuid, checked), changes to the home directory
-// and executes the shell. Everything the child needs (argv, environment, groups) is prepared before
+// three pipes, changes root to the ChrootDirectory if there is one (checked before fork, chroot.hpp),
+// becomes the account (setgroups, setgid, setuid, checked), changes to the home directory (inside the
+// chroot; / when it is not there, silently as sshd) and executes the shell. Everything the child needs (argv, environment, groups) is prepared before
 // fork(), so the child calls only async-signal-safe functions until execve.
 //
 // Whether the execve worked comes back through a close-on-exec pipe: end of file means it did; a
@@ -30,6 +31,7 @@ struct SpawnRequest {
     std::optional<twoway::session::Pty> pty;
     std::string tty_variable;              // with a PTY: also set NAME=/dev/pts/N (TWOWAY_TTY)
     mode_t umask = 022;                    // the program's umask (login.defs UMASK), not the daemon's
+    std::string chroot;                    // ChrootDirectory, expanded and checked (chroot.hpp); empty: none
 };
 
 struct SpawnedChild {

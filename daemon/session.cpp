@@ -139,6 +139,7 @@ void Session::close_backend() {
         }
     } else if (auto* svc = service()) {
         (void)svc->socket.close(ec);
+        stop_connector(*svc);
     }
 }
 

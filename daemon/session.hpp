@@ -158,6 +158,9 @@ private:
         explicit Service(const asio::any_io_executor& ex) : socket(ex), connect_timer(ex) {}
         tcp::socket socket;
         std::optional<tcp::resolver> resolver;  // while a host name is resolved
+        // Running as root: the child connecting as the account (service_connect.hpp), and its answer.
+        pid_t connector_pid = -1;
+        std::optional<Descriptor> connector;
         asio::steady_timer connect_timer;
         bool connect_timed_out = false;
         bool input_shut = false;  // the client's EOF was passed on: our write side is shut down
@@ -201,6 +204,13 @@ private:
     awaitable<void> start_process(const Request& req);
     awaitable<void> start_service(const Request& req);
     [[nodiscard]] bool account_may_use_services() const;  // logs a refusal
+    // Connects svc.socket to the first of endpoints that answers, as the account when running as root.
+    awaitable<std::error_code> connect_service(Service& svc, const std::vector<tcp::endpoint>& endpoints);
+    // Kills the connecting child, if one runs (the server reaps it), and closes its answer descriptor.
+    static void stop_connector(Service& svc) noexcept;
+    // ChrootDirectory expanded for the account and checked as sshd does (chroot.hpp): "" for none,
+    // nothing when the session must be refused (logged, with sshd's message).
+    [[nodiscard]] std::optional<std::string> chroot_directory() const;
     [[nodiscard]] std::vector<std::string> child_environment(const Request& req, const std::string* original_command) const;
     // sshd_config's policy on the request (session_start.cpp): ForceCommand replaces the command (the
     // original goes to TWOWAY_ORIGINAL_COMMAND), PermitTTY no drops the PTY; for a service, why

@@ -1,15 +1,21 @@
 // Starting what the client asked for: a shell or command in a child process running as the account,
 // or a connection to a named service. The session is accepted only once the process runs (its exec
 // report came back clean) or the connection is up; otherwise it is rejected with a reason code.
+#include <signal.h>
+
 #include <array>
+#include <cstring>
 
 #include <asio/connect.hpp>
 
 #include <twoway/pattern.hpp>
+#include <twoway/text.hpp>
 
 #include "child.hpp"
+#include "chroot.hpp"
 #include "log.hpp"
 #include "server.hpp"
+#include "service_connect.hpp"
 #include "session.hpp"
 
 namespace twowayd {
@@ -175,6 +181,12 @@ awaitable<void> Session::start_process(const ts::Request& request) {
     spawn_req.pty = req.pty;
     spawn_req.tty_variable = "TWOWAY_TTY";
     spawn_req.umask = session_umask();  // read at each session, as login and pam_umask do
+    if (auto root = chroot_directory()) {
+        spawn_req.chroot = std::move(*root);
+    } else {
+        reject(ts::reject::start_failed, "cannot start the session");
+        co_return;
+    }
 
     SpawnFailure failure;
     auto child = spawn_child(spawn_req, failure);
@@ -207,6 +219,7 @@ awaitable<void> Session::start_process(const ts::Request& request) {
         co_return;
     }
     if (stopped()) co_return;
+    if (!spawn_req.chroot.empty()) log_verbose("Changed root directory to \"", spawn_req.chroot, "\"");
 
     const bool pty = req.pty.has_value();
     if (pty) {
@@ -229,6 +242,89 @@ awaitable<void> Session::start_process(const ts::Request& request) {
     if (req.kind == ts::RequestKind::exec) log_debug("session command: ", req.command);
     run_process_pumps();
     progress();
+}
+
+std::optional<std::string> Session::chroot_directory() const {
+    const auto& value = config_.chroot_directory;
+    if (twoway::iequals(value, "none")) return std::string();
+    const auto refuse = [&](const std::string& why) -> std::optional<std::string> {
+        log_error(why, " (ChrootDirectory for user ", account_.name, " from ", peer_.text(), ")");
+        return std::nullopt;
+    };
+    // sshd chroots only as root; a daemon that cannot must not run the session unconfined.
+    if (!running_as_root()) return refuse("cannot chroot: twowayd is not running as root");
+    std::string why;
+    const ChrootAccount who{account_.name, account_.home, account_.uid};
+    auto path = expand_chroot_directory(value, who, [](std::string_view name) -> std::optional<std::string> {
+        std::string reason;
+        auto other = lookup_account(name, reason);
+        return other ? std::optional<std::string>(other->home) : std::nullopt;
+    }, why);
+    if (!path) return refuse("cannot expand ChrootDirectory: " + why);
+    if (auto problem = check_chroot_directory(*path)) return refuse(*problem);
+    return path;
+}
+
+awaitable<std::error_code> Session::connect_service(Service& svc, const std::vector<tcp::endpoint>& endpoints) {
+    if (!running_as_root()) {
+        // The daemon is the account already (it serves only the one it runs as).
+        auto [ec, ep] = co_await asio::async_connect(svc.socket, endpoints, use_nothrow_awaitable);
+        co_return ec;
+    }
+    std::vector<SocketAddress> addresses;
+    for (const auto& ep : endpoints) {
+        SocketAddress a;
+        std::memcpy(&a.storage, ep.data(), ep.size());
+        a.size = static_cast<socklen_t>(ep.size());
+        addresses.push_back(a);
+    }
+    std::string failure;
+    // The child's own deadline only matters should the daemon be gone: the timer kills it at 10 s.
+    auto child = spawn_connect_child(account_, addresses,
+                                     static_cast<unsigned>(service_connect_timeout.count()) + 5, failure);
+    if (!child) {
+        log_error("service connection for ", account_.name, ": ", failure);
+        co_return std::make_error_code(std::errc::resource_unavailable_try_again);
+    }
+    svc.connector_pid = child->pid;
+    // Reaped on the loop (as we run): from then on its pid may be reused, so nothing may kill it.
+    std::weak_ptr<Session> weak = shared_from_this();
+    server_.watch_child(child->pid, [weak, pid = child->pid](int) {
+        auto self = weak.lock();
+        auto* s = self ? self->service() : nullptr;
+        if (s != nullptr && s->connector_pid == pid) s->connector_pid = -1;
+    });
+    auto& answer = svc.connector.emplace(socket().get_executor(), child->answer.release());
+    auto [wec] = co_await answer.async_wait(Descriptor::wait_read, use_nothrow_awaitable);
+    if (wec || !svc.connector || stopped()) {
+        // Timed out or stopped: stop_connector ran already.
+        co_return wec ? wec : asio::error::operation_aborted;
+    }
+    auto got = receive_connect_answer(svc.connector->native_handle());
+    // It has answered and _exits (or is gone): the server reaps it.
+    svc.connector_pid = -1;
+    stop_connector(svc);
+    if (!got.socket) {
+        if (!got.step.empty()) {
+            log_error("service connection for ", account_.name, ": ", got.step, ": ", errno_text(got.error));
+        }
+        co_return std::error_code(got.error, std::system_category());
+    }
+    if (got.index >= endpoints.size()) co_return std::make_error_code(std::errc::protocol_error);
+    std::error_code ec;
+    (void)svc.socket.assign(endpoints[got.index].protocol(), got.socket.release(), ec);
+    co_return ec;
+}
+
+void Session::stop_connector(Service& svc) noexcept {
+    // Not reaped yet (watch_child clears the pid), so the pid is still that child's.
+    if (svc.connector_pid > 0) ::kill(svc.connector_pid, SIGKILL);
+    svc.connector_pid = -1;
+    if (svc.connector) {
+        std::error_code ignored;
+        (void)svc.connector->close(ignored);
+        svc.connector.reset();
+    }
 }
 
 bool Session::account_may_use_services() const {
@@ -270,6 +366,7 @@ awaitable<void> Session::start_service(const ts::Request& req) {
         std::error_code ignored;
         if (s->resolver) s->resolver->cancel();
         (void)s->socket.close(ignored);
+        stop_connector(*s);
     });
 
     std::error_code ec;
@@ -286,8 +383,7 @@ awaitable<void> Session::start_service(const ts::Request& req) {
         svc.resolver.reset();
     }
     if (!ec && !stopped()) {
-        auto [cec, ep] = co_await asio::async_connect(svc.socket, endpoints, use_nothrow_awaitable);
-        ec = cec;
+        ec = co_await connect_service(svc, endpoints);
     }
     svc.connect_timer.cancel();
     if (stopped()) co_return;

@@ -136,7 +136,7 @@ struct ConnectionConfig {
     std::uint32_t client_alive_interval = 0;  // only 0 is accepted until keep-alives are implemented
     std::uint32_t client_alive_count_max = 3;
     std::uint32_t max_sessions = 10;          // sshd's per-connection count; twoway has one (>= 1)
-    std::string chroot_directory = "none";    // only "none" until chroot is implemented
+    std::string chroot_directory = "none";    // as written (~ and %-tokens expanded per session: chroot.hpp)
     std::string authorized_keys_command = "none";  // the command line as written (keys_command.hpp)
     std::string authorized_keys_command_user = "none";
     friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;

@@ -300,10 +300,21 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             if (first_here) c.max_sessions = static_cast<std::uint32_t>(*v);
             return mark();
         }
-        case ConnectionKey::chroot_directory:
-            if (arg != "none") return not_yet(kw, arg, "twowayd does not chroot sessions yet; only none");
-            if (first_here) c.chroot_directory = "none";
+        case ConnectionKey::chroot_directory: {
+            // sshd's values: none (any case), or a path with ~ and the tokens %% %h %u %U, expanded and
+            // checked at each session (chroot.hpp). A value that can never be absolute refuses every
+            // session in sshd; here -t says so.
+            if (twoway::iequals(arg, "none")) {
+                if (first_here) c.chroot_directory = "none";
+                return mark();
+            }
+            if (auto bad = twoway_common::config::check_tokens(arg, "huU"); !bad.empty()) return value_error(kw, bad);
+            if (!arg.starts_with('/') && !arg.starts_with('~') && !arg.starts_with("%h")) {
+                return value_error(kw, "must be an absolute path: " + twoway::quoted(arg));
+            }
+            if (first_here) c.chroot_directory = arg;
             return mark();
+        }
         case ConnectionKey::authorized_keys_command: {
             // sshd's rules, checked here so that -t reports them: an absolute program, closed quotes.
             std::string command = rest_of_line(text);

@@ -133,6 +133,12 @@ TEST_CASE("access config: each keyword with good values", "[config]") {
              return c.connection.client_alive_count_max == 5; }},
         {"MaxSessions 1", [](const DaemonConfig& c) { return c.connection.max_sessions == 1; }},
         {"ChrootDirectory none", [](const DaemonConfig& c) { return c.connection.chroot_directory == "none"; }},
+        {"ChrootDirectory NONE", [](const DaemonConfig& c) { return c.connection.chroot_directory == "none"; }},
+        {"ChrootDirectory /srv/jail/%u", [](const DaemonConfig& c) { return c.connection.chroot_directory == "/srv/jail/%u"; }},
+        {"ChrootDirectory %h", [](const DaemonConfig& c) { return c.connection.chroot_directory == "%h"; }},
+        {"ChrootDirectory ~/jail", [](const DaemonConfig& c) { return c.connection.chroot_directory == "~/jail"; }},
+        {"ChrootDirectory /j/%%/%U\nChrootDirectory /other",
+         [](const DaemonConfig& c) { return c.connection.chroot_directory == "/j/%%/%U"; }},  // the first wins
         {"AuthorizedKeysCommand none\nAuthorizedKeysCommandUser nobody", [](const DaemonConfig& c) {
              return c.connection.authorized_keys_command_user == "nobody"; }},
         {"AuthorizedKeysCommand /usr/bin/keys \"%u x\" %f\nAuthorizedKeysCommandTimeout 2m", [](const DaemonConfig& c) {
@@ -170,8 +176,10 @@ TEST_CASE("access config: bad values and values refused until implemented", "[co
          "a.conf:1: ClientAliveInterval: \"30\" is not supported yet (twowayd sends no keep-alives yet; only 0)"},
         {"ClientAliveInterval soon", "a.conf:1: ClientAliveInterval: invalid time value \"soon\""},
         {"ClientAliveCountMax x", "a.conf:1: ClientAliveCountMax: invalid number \"x\""},
-        {"ChrootDirectory /srv/%u",
-         "a.conf:1: ChrootDirectory: \"/srv/%u\" is not supported yet (twowayd does not chroot sessions yet; only none)"},
+        {"ChrootDirectory /srv/%x", "a.conf:1: ChrootDirectory: unknown token \"%x\" in \"/srv/%x\""},
+        {"ChrootDirectory /srv/%", "a.conf:1: ChrootDirectory: '%' at the end of \"/srv/%\""},
+        {"ChrootDirectory srv/%u", "a.conf:1: ChrootDirectory: must be an absolute path: \"srv/%u\""},
+        {"ChrootDirectory %u", "a.conf:1: ChrootDirectory: must be an absolute path: \"%u\""},
         {"AuthorizedKeysCommand keys %u",
          "a.conf:1: AuthorizedKeysCommand: must be an absolute path: \"keys %u\""},
         {"AuthorizedKeysCommand \"/usr/bin/keys %u",
@@ -322,6 +330,14 @@ TEST_CASE("access config: Match evaluation", "[config]") {
     CHECK_FALSE(effective_config(lifted, facts("admin", "192.0.2.1")).force_command);
     CHECK(effective_config(lifted, facts("other", "192.0.2.1")).force_command->value == "/bin/global");
     CHECK(format_daemon_config(lifted).find("match user admin\n    forcecommand none\n") != std::string::npos);
+    // ChrootDirectory in a Match block, for that user only; "none" there lifts a global one.
+    const auto jailed = good("Match User sftp*\n ChrootDirectory /srv/jail/%u\nMatch User admin\n ChrootDirectory none\n");
+    CHECK(effective_config(jailed, facts("sftp1", "192.0.2.1")).chroot_directory == "/srv/jail/%u");
+    CHECK(effective_config(jailed, facts("alice", "192.0.2.1")).chroot_directory == "none");
+    const auto global = good("ChrootDirectory %h\nMatch User admin\n ChrootDirectory none\n");
+    CHECK(effective_config(global, facts("admin", "192.0.2.1")).chroot_directory == "none");
+    CHECK(effective_config(global, facts("alice", "192.0.2.1")).chroot_directory == "%h");
+    CHECK(format_daemon_config(jailed).find("match user sftp*\n    chrootdirectory /srv/jail/%u\n") != std::string::npos);
     // A Match block's AcceptEnv replaces the global list.
     CHECK(effective_config(c, facts("carol", "192.0.2.9")).accept_env == std::vector<std::string>{"TZ"});
     CHECK(effective_config(c, facts("carol", "198.51.100.1")).accept_env == std::vector<std::string>{"LANG"});
