@@ -242,9 +242,13 @@ def test_exit_status_and_signals_reach_the_client():
 def test_expired_password_lets_the_key_in_and_asks_for_a_change():
     if needs_root():
         return
-    with PamWorld("pam-chage") as p, Account(p.w.dir) as a:
+    with PamWorld("pam-chage") as p, World("pam-off-chage") as off, Account(p.w.dir) as a:
         subprocess.run(["chage", "-d", "0", a.name], check=True, timeout=60, capture_output=True,
                        env={"PATH": CLEAN_PATH})
+        # UsePAM no: twowayd does not look at password ageing (nor does sshd for a key then).
+        with open(off.known_hosts, "w") as f:
+            f.write(f"[127.0.0.1]:{off.port} {public_key_line(off.host_key + '.pub')}\n")
+        check_logs_in(off, a)
         # As sshd's do_pwchange without a terminal: the program does not run.
         r = p.w.twoway("-l", a.name, "127.0.0.1", "echo in")
         check(r.returncode == 1 and r.stdout == b"", f"{r}")
