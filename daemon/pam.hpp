@@ -74,7 +74,10 @@ inline constexpr auto pam_account_timeout = std::chrono::seconds(30);
 [[nodiscard]] SpawnRequest pam_session_request(const SpawnRequest& program, const PamFacts& facts,
                                                bool password_expired);
 
-// The session helper's arguments after the mode, and back (the helper's side).
+// The session helper's arguments, and back (the helper's side). The program's environment does not go
+// on the command line, which every local user can read in /proc: it travels in the helper's own
+// environment (readable by root only), each entry under a name no loader or library acts on
+// (TWOWAYD_SESSION_ENV_<n>=NAME=value), so that no variable of the client's applies to the root helper.
 struct PamSessionArgs {
     PamFacts facts;
     std::string user;
@@ -83,10 +86,14 @@ struct PamSessionArgs {
     std::string tty_variable;
     std::string path;
     std::vector<std::string> argv;
-    std::vector<std::string> env;
+    std::vector<std::string> env;  // not in pam_session_argv: pam_session_environment
 };
 [[nodiscard]] std::vector<std::string> pam_session_argv(const PamSessionArgs& args);
 [[nodiscard]] std::optional<PamSessionArgs> parse_pam_session_argv(const std::vector<std::string>& words);
+// The helper's environment for a program environment (PATH first), and the program environment found in
+// a helper's environment (entries in their order; anything else is ignored).
+[[nodiscard]] std::vector<std::string> pam_session_environment(const std::vector<std::string>& program_env);
+[[nodiscard]] std::vector<std::string> program_environment_from(const std::vector<std::string>& helper_env);
 
 // What a session's report pipe said, the PAM helper's steps included (decode_spawn_report otherwise).
 [[nodiscard]] std::optional<std::string> decode_session_report(const std::vector<unsigned char>& bytes);

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -161,7 +162,36 @@ std::vector<std::string> pam_session_argv(const PamSessionArgs& a) {
                                  a.path,
                                  std::to_string(a.argv.size())};
     out.insert(out.end(), a.argv.begin(), a.argv.end());
-    out.insert(out.end(), a.env.begin(), a.env.end());
+    return out;
+}
+
+namespace {
+constexpr std::string_view session_env_prefix = "TWOWAYD_SESSION_ENV_";
+}  // namespace
+
+std::vector<std::string> pam_session_environment(const std::vector<std::string>& program_env) {
+    std::vector<std::string> out{"PATH=" + std::string(helper_path)};
+    for (std::size_t i = 0; i < program_env.size(); ++i) {
+        out.push_back(std::string(session_env_prefix) + std::to_string(i) + "=" + program_env[i]);
+    }
+    return out;
+}
+
+std::vector<std::string> program_environment_from(const std::vector<std::string>& helper_env) {
+    std::vector<std::pair<std::size_t, std::string>> found;
+    for (const auto& e : helper_env) {
+        if (!e.starts_with(session_env_prefix)) continue;
+        const std::string_view rest = std::string_view(e).substr(session_env_prefix.size());
+        const auto eq = rest.find('=');
+        if (eq == std::string_view::npos || eq == 0) continue;
+        std::size_t n = 0;
+        const auto [end, ec] = std::from_chars(rest.data(), rest.data() + eq, n);
+        if (ec != std::errc() || end != rest.data() + eq) continue;
+        found.emplace_back(n, std::string(rest.substr(eq + 1)));
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (auto& [n, entry] : found) out.push_back(std::move(entry));
     return out;
 }
 
@@ -178,9 +208,8 @@ std::optional<PamSessionArgs> parse_pam_session_argv(const std::vector<std::stri
     std::size_t n = 0;
     const auto& count = w[9];
     const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
-    if (ec != std::errc() || end != count.data() + count.size() || n == 0 || n > w.size() - fixed) return std::nullopt;
-    a.argv.assign(w.begin() + fixed, w.begin() + static_cast<std::ptrdiff_t>(fixed + n));
-    a.env.assign(w.begin() + static_cast<std::ptrdiff_t>(fixed + n), w.end());
+    if (ec != std::errc() || end != count.data() + count.size() || n == 0 || n != w.size() - fixed) return std::nullopt;
+    a.argv.assign(w.begin() + fixed, w.end());
     if (a.user.empty() || a.path.empty() || a.facts.service.empty()) return std::nullopt;
     return a;
 }
@@ -200,8 +229,8 @@ SpawnRequest pam_session_request(const SpawnRequest& program, const PamFacts& fa
     out.session_helper = true;
     out.path = "/proc/self/exe";
     out.argv = pam_session_argv(a);
-    // The helper's own environment: never the client's variables (the helper runs as root).
-    out.env = {"PATH=" + std::string(helper_path)};
+    // The program's environment, out of sight of other users and of the loader (PamSessionArgs).
+    out.env = pam_session_environment(program.env);
     out.pty = program.pty;
     out.umask = program.umask;  // pam_umask may change it in the helper; the program gets the result
     return out;
@@ -231,6 +260,14 @@ int pam_session_main(int argc, char** argv) {
     if (!args) {
         report(step_arguments, 0);
         return 1;
+    }
+    // The program's environment, then the helper's own: only PATH (PAM's modules run in this process).
+    {
+        std::vector<std::string> own;
+        for (char** e = environ; *e != nullptr; ++e) own.emplace_back(*e);
+        args->env = program_environment_from(own);
+        ::clearenv();
+        ::setenv("PATH", std::string(helper_path).c_str(), 1);
     }
     std::string reason;
     auto account = lookup_account(args->user, reason);

@@ -215,7 +215,10 @@ def test_exit_status_and_signals_reach_the_client():
             with open(f"/proc/{helper}/status") as f:
                 check(re.search(r"(?m)^Uid:\s+0\s", f.read()), "the session helper does not run as root")
             with open(f"/proc/{helper}/cmdline", "rb") as f:
-                check(b"--pam-session" in f.read(), "the program's parent is not the session helper")
+                cmdline = f.read()
+            check(b"--pam-session" in cmdline, "the program's parent is not the session helper")
+            # The session's environment is not on the helper's command line, which every user can read.
+            check(b"HOME=" not in cmdline and b"TWOWAY_CONNECTION=" not in cmdline, f"{cmdline!r}")
             os.kill(helper, signal.SIGUSR1)
             out, err = session.communicate(timeout=30)
             check(session.returncode == 255 and b"killed by signal USR1" in err, f"USR1: {session.returncode} {err!r}")

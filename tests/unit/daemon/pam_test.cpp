@@ -5,6 +5,7 @@
 
 #include <security/pam_appl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -70,14 +71,14 @@ TEST_CASE("pam: the session helper's arguments, there and back", "[daemon]") {
     CHECK(back->tty_variable == "TWOWAY_TTY");
     CHECK(back->path == "/bin/bash");
     CHECK(back->argv == a.argv);
-    CHECK(back->env == a.env);
+    // The environment is not on the command line (every local user can read that in /proc).
+    CHECK(back->env.empty());
+    for (const auto& w : words) CHECK(w.find("HOME=/home/alice") == std::string::npos);
 
-    a.env.clear();
     a.password_expired = false;
-    const auto no_env = parse_pam_session_argv(pam_session_argv(a));
-    REQUIRE(no_env);
-    CHECK(no_env->env.empty());
-    CHECK(!no_env->password_expired);
+    const auto not_expired = parse_pam_session_argv(pam_session_argv(a));
+    REQUIRE(not_expired);
+    CHECK(!not_expired->password_expired);
 
     // Malformed: refused whole.
     auto broken = [&](auto change) {
@@ -89,6 +90,8 @@ TEST_CASE("pam: the session helper's arguments, there and back", "[daemon]") {
     CHECK(broken([](auto& w) { w[6] = "yes"; }));
     CHECK(broken([](auto& w) { w[9] = "0"; }));        // a program needs its argv[0]
     CHECK(broken([](auto& w) { w[9] = "5"; }));        // more than there are
+    CHECK(broken([](auto& w) { w[9] = "3"; }));        // fewer than there are
+    CHECK(broken([](auto& w) { w.push_back("X=1"); }));
     CHECK(broken([](auto& w) { w[9] = "3x"; }));
     CHECK(broken([](auto& w) { w[9] = "-1"; }));
     CHECK(broken([](auto& w) { w[3].clear(); }));      // no user
@@ -111,15 +114,36 @@ TEST_CASE("pam: a program runs through the session helper", "[daemon]") {
     CHECK(!req.switch_identity);  // the helper stays root; the program becomes the account
     CHECK(req.umask == 027);
     CHECK(req.tty_variable.empty());
-    // The client's variables are the program's, never the root helper's own environment.
-    CHECK(req.env == std::vector<std::string>{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
+    // The client's variables are the program's: in the root helper's environment only under names that
+    // no loader or library acts on, and never on its command line.
+    CHECK(req.env == std::vector<std::string>{"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                                              "TWOWAYD_SESSION_ENV_0=HOME=/home/alice",
+                                              "TWOWAYD_SESSION_ENV_1=LD_PRELOAD=/tmp/evil.so"});
+    for (const auto& w : req.argv) CHECK(w.find("LD_PRELOAD") == std::string::npos);
+    CHECK(program_environment_from(req.env) == program.env);
     const auto args = parse_pam_session_argv(req.argv);
     REQUIRE(args);
     CHECK(args->path == "/bin/bash");  // no path: the account's shell
     CHECK(args->argv == program.argv);
-    CHECK(args->env == program.env);
     CHECK(args->user == "alice");
     CHECK(args->tty_variable == "TWOWAY_TTY");
+}
+
+TEST_CASE("pam: the program's environment through the helper's, in order, and nothing else", "[daemon]") {
+    std::vector<std::string> env;
+    for (int i = 0; i < 12; ++i) env.push_back("V" + std::to_string(i) + "=" + std::to_string(i) + "=x");
+    env.push_back("EMPTY=");
+    auto helper = pam_session_environment(env);
+    CHECK(helper.front() == "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+    // The order comes from the numbers, not from where the entries stand (10 sorts before 2 as text).
+    std::reverse(helper.begin(), helper.end());
+    helper.push_back("TWOWAYD_SESSION_ENV_=X=1");
+    helper.push_back("TWOWAYD_SESSION_ENV_x=X=1");
+    helper.push_back("TWOWAYD_SESSION_ENV_1x=X=1");
+    helper.push_back("TWOWAYD_SESSION_ENV_5");
+    helper.push_back("LANG=C");
+    CHECK(program_environment_from(helper) == env);
+    CHECK(program_environment_from({}).empty());
 }
 
 TEST_CASE("pam: the session helper's steps in the report", "[daemon]") {
