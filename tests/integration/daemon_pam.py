@@ -12,7 +12,8 @@ line naming PAM's reason; the nologin file keeps out an account but not root; th
 variables and pam_limits' limits; pam_motd's text reaches a PTY session and not a command's output; the
 program's exit status and its death by a signal reach the client through the session helper, which
 passes on a signal sent to it; a password that must be changed (chage -d 0) lets the key in and asks for
-the change; a session PAM will not open is rejected and logged.
+the change; a session PAM will not open is rejected and logged; an account module that hangs (pam_exec
+running sleep) refuses at the 30 s limit, as the daemon's trouble, while other logins go through.
 
 Needs root (useradd, /etc/pam.d).
 """
@@ -20,8 +21,10 @@ Needs root (useradd, /etc/pam.d).
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 from twoway_env import Account, CLEAN_PATH, PtyProcess, World, check, public_key_line, run_tests
@@ -40,7 +43,7 @@ def needs_root():
 class PamWorld:
     """A World whose twowayd runs with UsePAM yes and a throwaway PAM service of its own."""
 
-    def __init__(self, name, session_lines=None, use_pam=True):
+    def __init__(self, name, session_lines=None, use_pam=True, account_lines=()):
         self.service = f"twowayd-test-{secrets.token_hex(6)}"
         self.pam_file = os.path.join("/etc/pam.d", self.service)
         self.w = World(name, start=False,
@@ -73,6 +76,7 @@ class PamWorld:
             "# twoway integration test (tests/integration/daemon_pam.py); removed when the test ends",
             f"account  required  pam_nologin.so file={self.nologin}",
             "account  required  pam_unix.so",
+            *account_lines,
             *session_lines,
         ]
         with open(self.pam_file, "x") as f:
@@ -276,6 +280,51 @@ def test_session_pam_refuses_is_rejected_and_logged():
         check(r.returncode == 255 and r.stdout == b"" and b"cannot start the session" in r.stderr, f"{r}")
         p.w.wait_log(rf"cannot start a session for {a.name}: PAM: pam_open_session\(\): \S")
         check(f"Starting session: command for {a.name}" not in p.w.daemon_log(), "started anyway")
+
+
+def test_hung_account_module_fails_closed_and_holds_up_no_one_else():
+    if needs_root():
+        return
+    d = tempfile.mkdtemp(prefix="twoway-it-pam-hang-")
+    try:
+        os.chmod(d, 0o755)
+        hang = os.path.join(d, "hang")
+        with open(hang, "w") as f:
+            f.write('#!/bin/sh\ncase "$PAM_USER" in twh*) exec sleep 1234;; esac\nexit 0\n')
+        os.chmod(hang, 0o755)
+        with PamWorld("pam-hang", account_lines=[f"account  required  pam_exec.so quiet {hang}"]) as p, \
+                Account(p.w.dir, prefix="twh") as a:
+            t0 = time.monotonic()
+            stuck = subprocess.Popen(p.w.argv("-l", a.name, "127.0.0.1", "echo in"), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=p.w.client_env(),
+                                     start_new_session=True)
+            try:
+                time.sleep(1)
+                # Meanwhile another login goes through at once (the helper is waited for off the loop).
+                r = p.w.twoway("127.0.0.1", "echo root")
+                check(r.returncode == 0 and r.stdout == b"root\n", f"root while another account hangs: {r}")
+                check(time.monotonic() - t0 < 15, "another login waited for the hung account phase")
+                out, err = stuck.communicate(timeout=60)
+                took = time.monotonic() - t0
+                check(stuck.returncode == 255 and err == DENIED and out == b"", f"{stuck.returncode} {out!r} {err!r}")
+                check(25 < took < 45, f"refused after {took:.1f} s, not at the 30 s limit")
+                p.w.wait_log(rf"Cannot check user {a.name} from 127\.0\.0\.1 port \d+: the PAM account helper "
+                             r"timed out after 30 s")
+                check(f"Accepted publickey for {a.name}" not in p.w.daemon_log(), "accepted")
+                # The helper's process group was killed: no sleep is left behind.
+                # The helper is gone; pam_exec's own child leads a session of its own (setsid) and outlives
+                # it, as it would outlive sshd's process: the test ends it.
+                check(subprocess.run(["pgrep", "-x", "twowayd-account"], capture_output=True).returncode != 0,
+                      "the PAM account helper lives on")
+            finally:
+                if stuck.poll() is None:
+                    stuck.kill()
+                    stuck.wait(timeout=10)
+                left = subprocess.run(["pgrep", "-x", "-f", "sleep 1234"], capture_output=True, text=True)
+                for pid in left.stdout.split():
+                    os.kill(int(pid), signal.SIGKILL)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
