@@ -2,13 +2,15 @@
 """UsePAM yes against a real PAM stack (Debian's libpam and modules), on throwaway accounts and a
 throwaway service file /etc/pam.d/twowayd-test-<random> (PAMServiceName; removed after):
 
-  account  pam_nologin (file= a temporary file, never /etc/nologin), pam_unix (the shadow expiry date);
+  account  pam_nologin (file= a temporary file, never /etc/nologin), pam_unix (the shadow expiry date),
+           pam_access (accessfile= a temporary file), pam_exec;
   session  pam_unix, pam_loginuid, pam_limits (conf= a temporary limits.conf), pam_env (envfile= and
            conffile= temporary files), pam_motd (motd= a temporary file).
 
 What it shows: as under Debian's sshd, `usermod -L` alone does not stop a key login (while twowayd with
 UsePAM no refuses it) but `usermod --expiredate 1` does, with the generic denial on the wire and one log
-line naming PAM's reason; the nologin file keeps out an account but not root; the session gets pam_env's
+line naming PAM's reason; the nologin file keeps out an account but not root; pam_access sees the
+client's address (PAM_RHOST); the session gets pam_env's
 variables and pam_limits' limits; pam_motd's text reaches a PTY session and not a command's output; the
 program's exit status and its death by a signal reach the client through the session helper, which
 passes on a signal sent to it; a password that must be changed (chage -d 0) lets the key in and asks for
@@ -163,6 +165,29 @@ def test_nologin_file_keeps_out_an_account_not_root():
         check(r.returncode == 0 and r.stdout == b"root\n", f"root under the nologin file: {r}")
         os.unlink(p.nologin)
         check_logs_in(p.w, a)
+
+
+def test_pam_access_sees_the_client_address():
+    if needs_root():
+        return
+    d = tempfile.mkdtemp(prefix="twoway-it-pam-access-")
+    try:
+        access = os.path.join(d, "access.conf")
+        with open(access, "w") as f:
+            f.write("+:ALL:ALL\n")
+        with PamWorld("pam-access", account_lines=[f"account  required  pam_access.so accessfile={access}"]) as p, \
+                Account(p.w.dir) as a, Account(p.w.dir) as b:
+            check_logs_in(p.w, a)
+            # PAM_RHOST is the client's address: a rule for 127.0.0.1 refuses a, and only a.
+            with open(access, "w") as f:
+                f.write(f"-:{a.name}:127.0.0.1\n+:ALL:ALL\n")
+            check_refused(p.w, a, "PAM account check failed: Permission denied")
+            check_logs_in(p.w, b)
+            with open(access, "w") as f:
+                f.write(f"-:{a.name}:192.0.2.0/24\n+:ALL:ALL\n")
+            check_logs_in(p.w, a)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_session_gets_pam_environment_limits_and_motd_on_a_terminal_only():
