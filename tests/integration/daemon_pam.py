@@ -10,12 +10,12 @@ throwaway service file /etc/pam.d/twowayd-test-<random> (PAMServiceName; removed
 What it shows: as under Debian's sshd, `usermod -L` alone does not stop a key login (while twowayd with
 UsePAM no refuses it) but `usermod --expiredate 1` does, with the generic denial on the wire and one log
 line naming PAM's reason; the nologin file keeps out an account but not root; pam_access sees the
-client's address (PAM_RHOST); the session gets pam_env's
-variables and pam_limits' limits; pam_motd's text reaches a PTY session and not a command's output; the
-program's exit status and its death by a signal reach the client through the session helper, which
-passes on a signal sent to it; a password that must be changed (chage -d 0) lets the key in and asks for
-the change; a session PAM will not open is rejected and logged; an account module that hangs (pam_exec
-running sleep) refuses at the 30 s limit, as the daemon's trouble, while other logins go through.
+client's address (PAM_RHOST); the session gets pam_env's variables and pam_limits' limits; pam_motd's
+text reaches a PTY session and not a command's output; the program's exit status and its death by a
+signal reach the client through the session helper, which passes on a signal sent to it; a password that
+must be changed (chage -d 0) lets the key in and asks for the change; a session PAM will not open is
+rejected and logged; an account module that hangs (pam_exec running sleep) refuses at the 30 s limit, as
+the daemon's trouble, while other logins go through.
 
 Needs root (useradd, /etc/pam.d).
 """
