@@ -6,11 +6,13 @@
 #include <security/pam_appl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "pam.hpp"
+#include "pam_conv.hpp"
 
 using namespace twowayd;
 
@@ -144,6 +146,34 @@ TEST_CASE("pam: the program's environment through the helper's, in order, and no
     helper.push_back("LANG=C");
     CHECK(program_environment_from(helper) == env);
     CHECK(program_environment_from({}).empty());
+}
+
+TEST_CASE("pam: the conversation keeps the messages and answers no prompt", "[daemon]") {
+    PamMessages messages;
+    const pam_message info{PAM_TEXT_INFO, "Welcome to the test host"};
+    const pam_message error{PAM_ERROR_MSG, "Your account will expire soon"};
+    const pam_message prompt{PAM_PROMPT_ECHO_OFF, "Password: "};
+    const pam_message echo{PAM_PROMPT_ECHO_ON, "login: "};
+    {
+        const pam_message* msgs[] = {&info, &error};
+        pam_response* resp = nullptr;
+        REQUIRE(twowayd_pam_conversation(2, msgs, &resp, &messages) == PAM_SUCCESS);
+        REQUIRE(resp != nullptr);
+        CHECK(resp[0].resp == nullptr);
+        CHECK(resp[1].resp == nullptr);
+        std::free(resp);
+        CHECK(messages.text == "Welcome to the test host\nYour account will expire soon\n");
+    }
+    // A prompt, alone or after a message: PAM_CONV_ERR, and no response to free.
+    for (const pam_message* p : {&prompt, &echo}) {
+        const pam_message* msgs[] = {&info, p};
+        pam_response* resp = reinterpret_cast<pam_response*>(1);
+        CHECK(twowayd_pam_conversation(2, msgs, &resp, &messages) == PAM_CONV_ERR);
+        CHECK(resp == nullptr);
+    }
+    pam_response* resp = nullptr;
+    CHECK(twowayd_pam_conversation(0, nullptr, &resp, &messages) == PAM_CONV_ERR);
+    CHECK(twowayd_pam_conversation(PAM_MAX_NUM_MSG + 1, nullptr, &resp, &messages) == PAM_CONV_ERR);
 }
 
 TEST_CASE("pam: the session helper's steps in the report", "[daemon]") {
