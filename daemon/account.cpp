@@ -164,15 +164,16 @@ std::optional<AccountFacts> read_account_facts(const Account& account, const Acc
     return f;
 }
 
-AccountVerdict unix_account_checks(const Account& account, const AccountFiles& files) {
+AccountVerdict unix_account_checks(const Account& account, const AccountFiles& files, bool use_pam) {
     std::string reason;
-    const auto facts = read_account_facts(account, files, reason);
+    auto facts = read_account_facts(account, files, reason);
     if (!facts) {
         AccountVerdict v;
         v.server_fault = true;
         v.reason = std::move(reason);
         return v;
     }
+    facts->use_pam = use_pam;
     return check_account(*facts);
 }
 

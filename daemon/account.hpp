@@ -49,7 +49,10 @@ struct AccountFiles {
 // reason says why (the daemon's trouble, logged as such, not the user's). A daemon not running as root
 // cannot read the shadow file and serves only the account it runs as (which runs programs already):
 // it checks the rest.
-[[nodiscard]] AccountVerdict unix_account_checks(const Account& account, const AccountFiles& files = {});
+// With use_pam (UsePAM yes) only the shell rules apply (AccountFacts::use_pam); PAM's account phase
+// (pam.hpp) decides the rest.
+[[nodiscard]] AccountVerdict unix_account_checks(const Account& account, const AccountFiles& files = {},
+                                                 bool use_pam = false);
 
 // The facts unix_account_checks decides on; nothing with reason set when a file could not be read.
 [[nodiscard]] std::optional<AccountFacts> read_account_facts(const Account& account, const AccountFiles& files,

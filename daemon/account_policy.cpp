@@ -50,12 +50,12 @@ AccountVerdict check_account(const AccountFacts& f) {
     };
     // sshd's auth_shadow_acctexpired: expired once the expiry day is behind today (days left < 0). A
     // comparison, not sshd's subtraction, so that no value of the field can overflow.
-    if (f.shadow && f.shadow->expire_day && *f.shadow->expire_day < f.today) {
+    if (!f.use_pam && f.shadow && f.shadow->expire_day && *f.shadow->expire_day < f.today) {
         return refuse(AccountRefusal::expired, "account has expired");
     }
     // The shadow entry's password when there is one, else the passwd field (sshd's platform_locked_account).
     const std::string& password = f.shadow ? f.shadow->password : f.passwd_password;
-    if (!password.empty() && password.front() == '!') {
+    if (!f.use_pam && !password.empty() && password.front() == '!') {
         return refuse(AccountRefusal::locked, "account is locked");
     }
     if (f.shell_state == ShellState::missing) {
@@ -71,7 +71,7 @@ AccountVerdict check_account(const AccountFacts& f) {
                       "shell " + f.shell + " is not in /etc/shells");
     }
     // sshd's do_nologin: root (uid 0, whatever its name) is never kept out.
-    if (f.nologin_file && f.uid != 0) {
+    if (!f.use_pam && f.nologin_file && f.uid != 0) {
         return refuse(AccountRefusal::nologin_file, "/etc/nologin exists");
     }
     return v;

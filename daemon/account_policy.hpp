@@ -47,6 +47,9 @@ struct AccountFacts {
     std::vector<std::string> shells;      // /etc/shells, parsed (parse_shells)
     bool nologin_file = false;            // /etc/nologin exists
     long today = 0;                       // days since 1970-01-01 (UTC), as sshd's time(NULL) / DAY
+    // UsePAM yes: rules 1, 2 and 5 are PAM's (pam_unix's expiry, pam_nologin), as sshd's allowed_user
+    // and do_nologin skip them then; a locked password ('!') alone no longer refuses a key.
+    bool use_pam = false;
 };
 
 enum class AccountRefusal : unsigned char {

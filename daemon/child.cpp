@@ -79,6 +79,8 @@ struct ChildPlan {
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // the child's ends
     int pty_slave = -1;
     int report_fd = -1;
+    bool session_helper = false;
+    bool inherit_stdio = false;
     bool switch_identity = false;
     const std::vector<gid_t>* groups = nullptr;
     uid_t uid = 0;
@@ -111,7 +113,7 @@ void close_other_fds(const ChildPlan& p) {
     }
 }
 
-[[noreturn]] void child_main(const ChildPlan& p) {
+[[noreturn]] void child_main(ChildPlan& p) {
     // A clean signal state: nothing blocked, nothing ignored (the daemon ignores SIGPIPE, and ignored
     // signals would stay ignored across execve).
     sigset_t none;
@@ -123,8 +125,11 @@ void close_other_fds(const ChildPlan& p) {
         if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
     }
 
-    if (::setsid() < 0) child_fail(p, step_setsid);
-    if (p.pty_slave >= 0) {
+    if (p.inherit_stdio) {
+        // Already in the session, with 0, 1 and 2 in place (SpawnRequest::inherit_stdio).
+    } else if (::setsid() < 0) {
+        child_fail(p, step_setsid);
+    } else if (p.pty_slave >= 0) {
         if (::ioctl(p.pty_slave, TIOCSCTTY, 0) != 0) child_fail(p, step_ctty);
         if (::dup2(p.pty_slave, 0) < 0 || ::dup2(p.pty_slave, 1) < 0 || ::dup2(p.pty_slave, 2) < 0) {
             child_fail(p, step_dup);
@@ -153,7 +158,12 @@ void close_other_fds(const ChildPlan& p) {
         }
     }
 
-    if (::chdir(p.home) != 0) {
+    if (p.session_helper) {
+        // The helper reports through descriptor 3 once the program runs (SpawnRequest::session_helper).
+        const int fd = p.report_fd == session_helper_report_fd ? p.report_fd : ::dup2(p.report_fd, session_helper_report_fd);
+        if (fd < 0 || ::fcntl(fd, F_SETFD, 0) != 0) child_fail(p, step_dup);
+        p.report_fd = fd;  // open across execve; close_other_fds closes the first copy
+    } else if (::chdir(p.home) != 0) {
         // Chrooted, sshd says nothing about a home that is not there: the session starts in /.
         if (p.chroot == nullptr) (void)!::write(2, p.chdir_message.data(), p.chdir_message.size());
         (void)!::chdir("/");
@@ -183,6 +193,8 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
     for (auto& a : argv) plan.argv.push_back(a.data());
     plan.argv.push_back(nullptr);
     plan.switch_identity = req.switch_identity;
+    plan.session_helper = req.session_helper;
+    plan.inherit_stdio = req.inherit_stdio;
     plan.groups = &account.groups;
     plan.uid = account.uid;
     plan.gid = account.gid;
@@ -214,7 +226,9 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
         }
     };
 
-    if (req.pty) {
+    if (req.inherit_stdio) {
+        // 0, 1 and 2 are the caller's: nothing to create.
+    } else if (req.pty) {
         struct winsize ws {};
         ws.ws_col = clamp16(req.pty->size.cols);
         ws.ws_row = clamp16(req.pty->size.rows);
@@ -235,7 +249,7 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
             cleanup();
             return std::nullopt;
         }
-        if (req.switch_identity) {
+        if (req.switch_identity || (req.session_helper && running_as_root())) {
             // As sshd's pty_setowner: the terminal belongs to the user, group tty may write to it.
             const auto tty_gid = tty_group();
             if (::fchown(plan.pty_slave, account.uid, tty_gid.value_or(account.gid)) != 0 ||
@@ -278,7 +292,9 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
     close_fd(in[0]);
     close_fd(outp[1]);
     close_fd(errp[1]);
-    if (req.pty) {
+    if (req.inherit_stdio) {
+        // Nothing of ours to keep but the report pipe.
+    } else if (req.pty) {
         out.pty_master = twoway::UniqueFd(master);
     } else {
         out.stdin_fd = twoway::UniqueFd(in[1]);

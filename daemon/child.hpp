@@ -31,8 +31,22 @@ struct SpawnRequest {
     std::optional<twoway::session::Pty> pty;
     std::string tty_variable;              // with a PTY: also set NAME=/dev/pts/N (TWOWAY_TTY)
     mode_t umask = 022;                    // the program's umask (login.defs UMASK), not the daemon's
-    std::string chroot;                    // ChrootDirectory, expanded and checked (chroot.hpp); empty: none
+    std::string chroot;                    // ChrootDirectory, expanded and checked (chroot.hpp); empty: none.
+                                           // With session_helper it goes to the helper, which
+                                           // chroots the program after PAM's session opened
+    // UsePAM yes: `path` is the PAM session helper (pam_session.hpp), which stays root, opens the PAM
+    // session and starts the account's program itself. The report pipe stays open across execve as
+    // descriptor 3 for the helper to report through (its meaning unchanged), the PTY is still given to
+    // the account, and the home directory is left to the program's own start.
+    bool session_helper = false;
+    // The caller already leads the session with the terminal or pipes as 0, 1 and 2 (the PAM session
+    // helper starting the program): no setsid, PTY or pipes; the child stays in the caller's process
+    // group, so that what the daemon sends to the group (the client's signals, SIGHUP) reaches it.
+    bool inherit_stdio = false;
 };
+
+// The descriptor the PAM session helper finds the report pipe on (SpawnRequest::session_helper).
+inline constexpr int session_helper_report_fd = 3;
 
 struct SpawnedChild {
     pid_t pid = -1;

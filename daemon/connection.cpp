@@ -1,6 +1,7 @@
 #include "connection.hpp"
 
 #include "keys_command.hpp"
+#include "pam.hpp"
 
 #include <unistd.h>
 
@@ -329,8 +330,9 @@ std::optional<twoway::ConnectionFacts> Connection::key_option_facts() const {
 
 bool Connection::account_allowed(const Account& account, const std::string& safe_name,
                                  const twoway::PublicKey& key) {
-    // "UsePAM no", twowayd's only mode for now: the PAM account phase will take this call's place.
-    const AccountVerdict verdict = unix_account_checks(account);
+    // With UsePAM yes only the shell rules are ours (sshd's allowed_user); PAM's account phase decides
+    // the rest once the key is accepted (pam_account_allowed).
+    const AccountVerdict verdict = unix_account_checks(account, {}, settings_->config.use_pam);
     if (verdict.allowed()) return true;
     if (verdict.server_fault) {
         // As a failed account lookup: nothing is known against the client (no penalty, no fail2ban line).
@@ -462,7 +464,18 @@ awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
     } else if (!root.message.empty()) {
         log_info(root.message);
     }
+    // UsePAM yes: PAM's account phase, once the key is accepted and before it is logged so, as sshd's
+    // userauth_finish runs do_pam_account.
+    bool password_expired = false;
+    if (settings_->config.use_pam) {
+        const PamAccountVerdict pam = co_await pam_account(*account, safe_name);
+        if (!pam.allowed()) co_return false;
+        password_expired = pam.kind == PamAccountVerdict::Kind::password_expired;
+    }
     log_info("Accepted publickey for ", account->name, " from ", peer_.text(), ": ", fp);
+    if (password_expired) {
+        log_info("Password of ", account->name, " has expired (PAM): the session runs passwd, no services");
+    }
     if (kd.matched) {
         key_policy_ = key_session_policy(kd.options, *kd.matched);
         if (!kd.options.text.empty()) log_verbose(kd.matched->text(), ": key options ", log_safe(kd.options.text));
@@ -471,9 +484,25 @@ awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
             log_info(kd.matched->text(), ": environment= ignored (PermitUserEnvironment is no)");
         }
     }
+    key_policy_.password_expired = password_expired;
     account_ = std::move(*account);
     config_policy_ = std::move(policy);
     co_return true;
+}
+
+awaitable<PamAccountVerdict> Connection::pam_account(const Account& account, const std::string& safe_name) {
+    const PamFacts facts{settings_->config.pam_service_name, peer_.ip,
+                         cat(peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port)};
+    PamAccountVerdict v = co_await pam_account_check(server_, account, facts);
+    if (v.kind == PamAccountVerdict::Kind::refused) {
+        // One line, in the shape of the other account refusals (fail2ban counts it).
+        log_info("User ", account.name, " from ", peer_.ip, " not allowed because PAM account check failed: ", v.reason);
+    } else if (v.kind == PamAccountVerdict::Kind::failed) {
+        // As a failed account lookup: the daemon's trouble, not the client's (no penalty, no fail2ban line).
+        log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": ", v.reason);
+        server_fault_ = true;
+    }
+    co_return v;
 }
 
 awaitable<void> Connection::judge(std::shared_ptr<Connection> self, twoway::NeedClientVerdict v,

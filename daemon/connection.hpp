@@ -14,6 +14,7 @@
 #include "account.hpp"
 #include "authorized.hpp"
 #include "async.hpp"
+#include "pam.hpp"
 #include "session_policy.hpp"
 #include "settings.hpp"
 #include "startups.hpp"
@@ -75,6 +76,8 @@ private:
     // The account checks (locked, expired, shell, /etc/nologin: account.hpp); logs a refusal.
     [[nodiscard]] bool account_allowed(const Account& account, const std::string& safe_name,
                                        const twoway::PublicKey& key);
+    // UsePAM yes: PAM's account phase (pam.hpp) for an accepted key; logs a refusal or a failure.
+    awaitable<PamAccountVerdict> pam_account(const Account& account, const std::string& safe_name);
     void log_preauth_end(const std::error_code& ec);
     // Reports the connection's bad end to the penalty box, at most once.
     void penalise(PenaltyKind kind);

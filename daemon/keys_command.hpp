@@ -3,8 +3,8 @@
 // sshd's argument splitting and %-tokens. Unlike sshd, which waits for it without limit while the
 // connection's own process blocks, twowayd serves every connection from one event loop: the command
 // runs as a child whose output is read asynchronously, capped in size (max_output) and in time
-// (timeout, after which its process group is killed), so a slow or stopped directory delays only the
-// logins that asked it, and fails them closed.
+// (timeout, after which its process group is killed; child_program.hpp), so a slow or stopped directory
+// delays only the logins that asked it, and fails them closed.
 #pragma once
 
 #include <chrono>

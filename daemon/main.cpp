@@ -18,6 +18,7 @@
 #include "policy.hpp"
 #include "descriptors.hpp"
 #include "log.hpp"
+#include "pam.hpp"
 #include "server.hpp"
 #include "settings.hpp"
 
@@ -212,6 +213,10 @@ int main(int argc, char** argv) {
     (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     // Writes to a child's closed pipe must fail with EPIPE, not kill the daemon.
     std::signal(SIGPIPE, SIG_IGN);
+    // The hidden modes (pam.hpp, docs/ARCHITECTURE.md): twowayd executed again by itself, so that PAM
+    // runs in a single-threaded process of its own. Not options for users.
+    if (argc >= 2 && argv[1] == pam_account_mode) return pam_account_main(argc, argv);
+    if (argc >= 2 && argv[1] == pam_session_mode) return pam_session_main(argc, argv);
 
     Flags flags;
     CLI::App app{"twowayd: the twoway daemon (SSH-style mutual authentication)", "twowayd"};

@@ -15,6 +15,7 @@ SessionPolicy key_session_policy(const twoway::KeyOptions& options, const twoway
 }
 
 std::optional<std::string> service_refusal(const SessionPolicy& policy, std::string_view service) {
+    if (policy.password_expired) return "the account's password has expired (PAM): it must be changed first";
     const std::string where = policy.key_line ? " by " + policy.key_line->text() : std::string();
     if (!policy.permit_services) return "services are not permitted" + where + " (restrict or no-port-forwarding)";
     if (!policy.services_only.empty() &&

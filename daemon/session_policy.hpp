@@ -20,6 +20,9 @@ struct SessionPolicy {
     bool permit_pty = true;                    // no-pty, restrict
     bool permit_services = true;               // no-port-forwarding, restrict (services are twoway's forwarding)
     std::vector<std::string> services_only;    // permit-service=: only these (empty: any)
+    // UsePAM yes and PAM_NEW_AUTHTOK_REQD: as sshd, the login goes on, no forwarding (no services), and
+    // the session runs passwd on a PTY (pam.hpp).
+    bool password_expired = false;
 };
 
 // The policy an authorized_keys line's options give.

@@ -14,6 +14,7 @@
 #include "child.hpp"
 #include "chroot.hpp"
 #include "log.hpp"
+#include "pam.hpp"
 #include "server.hpp"
 #include "service_connect.hpp"
 #include "session.hpp"
@@ -187,6 +188,13 @@ awaitable<void> Session::start_process(const ts::Request& request) {
         reject(ts::reject::start_failed, "cannot start the session");
         co_return;
     }
+    if (settings_->config.use_pam) {
+        // The session helper opens PAM's session, then starts the program as the account (pam.hpp),
+        // chrooted if ChrootDirectory says so (after the session opened, as sshd does).
+        const PamFacts facts{settings_->config.pam_service_name, peer_.ip,
+                             cat(peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port)};
+        spawn_req = pam_session_request(spawn_req, facts, key_policy_.password_expired);
+    }
 
     SpawnFailure failure;
     auto child = spawn_child(spawn_req, failure);
@@ -213,7 +221,7 @@ awaitable<void> Session::start_process(const ts::Request& request) {
         said.insert(said.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
         if (ec || said.size() > buf.size()) break;
     }
-    if (auto why = decode_spawn_report(said)) {
+    if (auto why = decode_session_report(said)) {
         log_error("cannot start a session for ", account_.name, ": ", *why);
         reject(ts::reject::start_failed, "cannot start the session");
         co_return;

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 
 #include <twoway/key_file.hpp>
@@ -76,6 +77,15 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
     for (const auto& path : settings->config.revoked_keys_files) {
         for (auto& p : twoway::load_revocation_list(path).problems) {
             out.warnings.push_back("RevokedKeys " + p + " (every key is refused until this is fixed)");
+        }
+    }
+    if (settings->config.use_pam) {
+        // Not an error: PAM then reads /etc/pam.d/other, as it would for sshd without /etc/pam.d/sshd.
+        const std::string service = "/etc/pam.d/" + settings->config.pam_service_name;
+        struct stat st {};
+        if (::stat(service.c_str(), &st) != 0 && errno == ENOENT) {
+            out.notes.push_back("UsePAM yes: " + service + " does not exist, so PAM uses /etc/pam.d/other for "
+                                "twowayd (an example service file: daemon/pam/twowayd in twoway's source)");
         }
     }
     if (out.problems.empty()) out.settings = std::move(settings);

@@ -68,6 +68,7 @@ enum class Key : std::size_t {
     pid_file,
     syslog_facility,
     use_pam,
+    pam_service_name,
     permit_user_environment,
     print_motd,
     authorized_keys_command_timeout,
@@ -131,6 +132,7 @@ inline constexpr std::array keywords{
     Keyword{"PidFile", Key::pid_file, 1},
     Keyword{"SyslogFacility", Key::syslog_facility, 1},
     Keyword{"UsePAM", Key::use_pam, 1},
+    Keyword{"PAMServiceName", Key::pam_service_name, 1},
     Keyword{"PermitUserEnvironment", Key::permit_user_environment, 1},
     Keyword{"PrintMotd", Key::print_motd, 1},
     Keyword{"AuthorizedKeysCommandTimeout", Key::authorized_keys_command_timeout, 1},
@@ -164,6 +166,7 @@ inline constexpr std::array<std::pair<std::string_view, LogLevel>, 9> log_levels
 
 
 bool valid_service_name(std::string_view name);
+bool valid_pam_service_name(std::string_view name);
 // An address literal must be a valid one; anything else must at least look like a host name.
 bool valid_address(std::string_view host);
 std::string bad_port(std::string_view port);

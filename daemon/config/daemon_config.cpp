@@ -25,6 +25,17 @@ bool valid_service_name(std::string_view name) {
 }
 
 // An address literal must be a valid one; anything else must at least look like a host name.
+// A file name in /etc/pam.d: no '/', no leading '.', nothing a shell or a log would mangle.
+bool valid_pam_service_name(std::string_view name) {
+    if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 bool valid_address(std::string_view host) {
     if (!twoway::valid_host_name(host)) return false;
     if (host.find(':') != std::string_view::npos) {
@@ -145,14 +156,15 @@ void Parser::global_only(const Keyword& kw, const config::Directive& d) {
                 }
             }
             return value_error(kw, "unsupported log facility " + twoway::quoted(arg));
-        case Key::use_pam: {
-            auto v = config::parse_yes_no(arg, false);
-            if (!v) return value_error(kw, "unsupported option " + twoway::quoted(arg) + " (expected yes or no)");
-            // Without PAM's account phase, pam_access, pam_nologin and the rest would not refuse anyone.
-            if (*v) return not_yet(kw, arg, "twowayd does not run PAM's account and session phases; its own account checks apply, as UsePAM no");
-            if (first(kw.key)) config_.use_pam = false;
+        case Key::use_pam: return yes_no(config_.use_pam);
+        case Key::pam_service_name:
+            // twowayd's own keyword: a PAM service is a file name in /etc/pam.d.
+            if (!valid_pam_service_name(arg)) {
+                return value_error(kw, "invalid PAM service name " + twoway::quoted(arg) +
+                                           " (letters, digits, '.', '_', '-'; at most 64)");
+            }
+            if (first(kw.key)) config_.pam_service_name = arg;
             return;
-        }
         case Key::permit_user_environment: {
             // sshd 9.2: yes, no, or a pattern list of the names ~/.ssh/environment may set. twowayd reads
             // no ~/.ssh/environment, so any value sets nothing.

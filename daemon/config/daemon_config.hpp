@@ -208,7 +208,8 @@ struct DaemonConfig {
     std::vector<MatchBlock> matches;
     std::string pid_file = "/run/twowayd.pid";  // "none": no PID file
     std::string syslog_facility = "AUTH";
-    bool use_pam = false;                       // only "no" until PAM's phases are implemented
+    bool use_pam = false;                       // PAM's account and session phases (pam_account.hpp)
+    std::string pam_service_name = "twowayd";   // PAMServiceName: the file in /etc/pam.d (sshd's is "sshd")
     std::string permit_user_environment = "no";  // parsed only: twowayd reads no ~/.ssh/environment
     bool print_motd = true;                      // parsed; twowayd prints no motd yet
     // AuthorizedKeysCommandTimeout (twowayd's own): how long AuthorizedKeysCommand may take before it is

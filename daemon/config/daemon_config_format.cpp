@@ -155,6 +155,7 @@ std::string format_global_config(const DaemonConfig& c) {
     line("pidfile", config::quote_arg(c.pid_file));
     line("syslogfacility", c.syslog_facility);
     line("usepam", yes_no(c.use_pam));
+    line("pamservicename", c.pam_service_name);
     line("permituserenvironment", config::quote_arg(c.permit_user_environment));
     line("printmotd", yes_no(c.print_motd));
     line("authorizedkeyscommandtimeout", std::to_string(c.authorized_keys_command_timeout));

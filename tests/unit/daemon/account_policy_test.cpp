@@ -141,6 +141,41 @@ TEST_CASE("account checks: each rule, as sshd with UsePAM no decides it", "[daem
     }
 }
 
+TEST_CASE("account checks with UsePAM yes: the shell rules only, as sshd's allowed_user then", "[daemon]") {
+    // sshd skips its locked-password and expiry checks (platform_locked_account) and do_nologin under
+    // UsePAM yes: pam_unix and pam_nologin decide those in PAM's account phase.
+    const std::vector<Row> rows = {
+        {"usermod -L", [](AccountFacts& f) { f.shadow->password = "!$y$j9T$salt$hash"; }, AccountRefusal::none, ""},
+        {"useradd's '!'", [](AccountFacts& f) { f.shadow->password = "!"; }, AccountRefusal::none, ""},
+        {"no shadow entry, passwd '!'", [](AccountFacts& f) { f.shadow.reset(); f.passwd_password = "!hash"; },
+         AccountRefusal::none, ""},
+        {"--expiredate 1", [](AccountFacts& f) { f.shadow->expire_day = 1; }, AccountRefusal::none, ""},
+        {"/etc/nologin", [](AccountFacts& f) { f.nologin_file = true; }, AccountRefusal::none, ""},
+        {"a missing shell", [](AccountFacts& f) { f.shell_state = ShellState::missing; }, AccountRefusal::shell_missing,
+         "shell /bin/bash does not exist"},
+        {"a shell that is not executable", [](AccountFacts& f) { f.shell_state = ShellState::not_executable; },
+         AccountRefusal::shell_not_executable, "shell /bin/bash is not executable"},
+        {"a shell not in /etc/shells", [](AccountFacts& f) { f.shell = "/usr/bin/python3"; },
+         AccountRefusal::shell_not_listed, "shell /usr/bin/python3 is not in /etc/shells"},
+        {"locked and a missing shell: the shell decides",
+         [](AccountFacts& f) {
+             f.shadow->password = "!";
+             f.shell_state = ShellState::missing;
+         },
+         AccountRefusal::shell_missing, "shell /bin/bash does not exist"},
+    };
+    for (const auto& row : rows) {
+        INFO(row.what);
+        auto f = usable();
+        row.change(f);
+        f.use_pam = true;
+        const auto v = check_account(f);
+        CHECK(v.refusal == row.refusal);
+        CHECK(v.reason == row.reason);
+        CHECK(v.allowed() == (row.refusal == AccountRefusal::none));
+    }
+}
+
 TEST_CASE("no-login shells: exact paths only, and no services for them", "[daemon]") {
     for (const char* s : {"/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false"}) {
         INFO(s);

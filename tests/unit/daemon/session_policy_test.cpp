@@ -44,6 +44,15 @@ TEST_CASE("session policy from key options", "[daemon]") {
     CHECK(service_refusal(policy("restrict,permit-service=\"web\""), "web"));
     CHECK_FALSE(policy("no-pty").permit_pty);
     CHECK(policy("restrict,pty").permit_pty);
+
+    // UsePAM yes, PAM_NEW_AUTHTOK_REQD: no service at all until the password is changed (sshd turns
+    // forwarding off then), whatever the line permits.
+    auto expired = policy("permit-service=\"web\"");
+    expired.password_expired = true;
+    CHECK(service_refusal(expired, "web") == "the account's password has expired (PAM): it must be changed first");
+    auto expired_plain = plain;
+    expired_plain.password_expired = true;
+    CHECK(service_refusal(expired_plain, "web"));
 }
 
 TEST_CASE("connection facts: the client's address as from= sees it", "[daemon]") {
