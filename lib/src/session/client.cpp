@@ -123,6 +123,7 @@ Result<SessionClient::Impl::State> SessionClient::Impl::on(ExpectResponse, const
         case MsgType::reject: {
             auto m = parse_reject(f.body);
             if (!m) return fail(m.error());
+            ep_.forget_pong();  // a PING that came with the REJECT: the session is over, no answer
             ev.emplace_back(std::in_place_type<Rejected>, Rejected{m->code, std::move(m->text)});
             return State{Done{}};
         }

@@ -159,6 +159,8 @@ public:
         out_.reserve_more(ping_frame_size);
         owed_pong_ = cookie;
     }
+    // The session ended without our CLOSE (the peer's REJECT): nothing more is sent, a PONG included.
+    void forget_pong() noexcept { owed_pong_.reset(); }
 
     // ---- windows ----
     SendWindow& send(Stream s) noexcept { return send_[index(s)]; }

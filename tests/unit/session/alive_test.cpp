@@ -196,12 +196,17 @@ TEST_CASE("after CLOSE or REJECT nothing is answered, and after Done PING is an 
         CHECK(p.server.pending_output() == 0);
         CHECK(p.server.feed(unhex("1700000000")).error() == errc::unexpected_message);
     }
-    SECTION("a rejected client sends no PING") {
+    SECTION("a rejected client sends no PING, and answers none that came with the REJECT") {
         auto p = Pair::make(exec_request("x"));
         p.pump();
+        REQUIRE(p.server.send_ping().has_value());
         REQUIRE(p.server.reject(reject::prohibited, "no").has_value());
-        p.pump();
+        auto ev = p.client.feed(p.server.take_output());  // PING then REJECT, in one read
+        REQUIRE(ev.has_value());
+        CHECK(describe_all(*ev) == std::vector<std::string>{"rejected 1 no"});
         CHECK(p.client.finished());
+        CHECK(p.client.pending_output() == 0);
+        CHECK(p.client.take_output().empty());
         CHECK(p.client.send_ping().error() == errc::bad_state);
     }
 }
