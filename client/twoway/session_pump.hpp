@@ -37,7 +37,7 @@ public:
     virtual asio::awaitable<std::error_code> write(twoway::session::Stream s, std::span<const std::byte> bytes) = 0;
     // The remote sends nothing more on s.
     virtual void end_of(twoway::session::Stream) {}
-    // Ends a pending read() (the session is over).
+    // Ends a pending read() and write() (the session is over).
     virtual void cancel() noexcept = 0;
 };
 

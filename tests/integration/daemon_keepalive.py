@@ -129,6 +129,29 @@ def test_server_alive_gives_up_on_a_stopped_server():
         check(1.5 <= elapsed <= 5, f"gave up after {elapsed:.1f} s, expected ~3 s")
 
 
+def test_server_alive_gives_up_while_nobody_reads_its_output():
+    # The server stops while twoway's stdout is blocked (nobody reads it): the timeout still ends twoway,
+    # which does not wait on the blocked write.
+    with trusted_world("serveralive-blocked") as w:
+        p = spawn(w, "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2", "127.0.0.1",
+                  f"head -c {8 << 20} /dev/zero; sleep 30")
+        try:
+            w.wait_log(r"Starting session: command")
+            time.sleep(1)
+            os.kill(w.daemon.pid, signal.SIGSTOP)
+            t0 = time.monotonic()
+            try:
+                p.wait(timeout=15)  # stdout unread all along
+            except subprocess.TimeoutExpired:
+                pass
+            elapsed = time.monotonic() - t0
+            status, _, err = finish(p, 5)
+        finally:
+            os.kill(w.daemon.pid, signal.SIGCONT)
+        check(status == 255 and err.endswith(b"Timeout, server 127.0.0.1 not responding.\n"), f"{status} {err!r}")
+        check(elapsed <= 6, f"gave up after {elapsed:.1f} s, expected ~3 s")
+
+
 def test_server_alive_keeps_a_live_server():
     with trusted_world("serveralive-live") as w:
         # The command is silent for 4 s; the server's PONGs keep the client from giving up.
