@@ -48,6 +48,8 @@ Session::Session(Server& server, std::unique_ptr<Transport> transport, Peer peer
       changed_(socket().get_executor()),
       request_timer_(socket().get_executor()),
       linger_timer_(socket().get_executor()),
+      alive_timer_(socket().get_executor()),
+      last_heard_(std::chrono::steady_clock::now()),
       request_deadline_(request_deadline),
       refusal_(std::move(refusal)),
       key_policy_(std::move(key_policy)),
@@ -94,6 +96,7 @@ awaitable<void> Session::run() {
         });
     }
     spawn(write_loop());
+    if (config_.client_alive_interval > 0) spawn(alive_loop());
     co_await read_loop();
     if (channel_close_due()) {
         // A clean end, from either side: let our last records (CLOSE, the channel close) leave before
@@ -108,6 +111,7 @@ awaitable<void> Session::run() {
     while (tasks_ > 0) co_await changed_.wait();
     request_timer_.cancel();
     linger_timer_.cancel();
+    alive_timer_.cancel();
     if (auto* p = process()) {
         p->hang_up.cancel();
         if (auto* t = terminal()) t->drain.cancel();
@@ -121,6 +125,7 @@ void Session::stop() {
     phase_ = Stopped{};
     std::error_code ec;
     (void)socket().close(ec);
+    alive_timer_.cancel();
     close_backend();
     changed_.notify_all();
 }
@@ -166,6 +171,13 @@ awaitable<void> Session::read_loop() {
     // copy, no read buffer of our own for an idle session), before anything else touches the stream.
     while (!stopped()) {
         auto [ec, plain] = co_await transport_->async_read_view(std::numeric_limits<std::size_t>::max(), use_nothrow_awaitable);
+        // Any bytes from the client are a sign of life (as sshd counts any packet), a PONG or not.
+        // The count starts again at the receipt (a check that runs late must not count the interval in
+        // which the answer came).
+        if (!plain.empty()) {
+            last_heard_ = std::chrono::steady_clock::now();
+            silent_intervals_ = 0;
+        }
         if (!plain.empty() && !deliver(plain)) co_return;
         if (ec) {
             if (stopped()) co_return;
@@ -229,6 +241,44 @@ void Session::handle(ts::Event& ev) {
         hang_up_backend();
     }
     // WindowAdjusted: the pumps re-check the window once notified (progress()).
+}
+
+awaitable<void> Session::alive_loop() {
+    // sshd's client_alive_check: after each interval in which nothing arrived, one more PING; anything
+    // arriving resets the count; the silent interval that takes it above CountMax ends the connection.
+    // Whether a program runs or not, and whatever our output queue holds: a stopped client (SIGSTOP,
+    // a frozen host) keeps its TCP connection open but sends nothing, and only this notices.
+    const auto interval = std::chrono::seconds(config_.client_alive_interval);
+    const std::uint32_t count_max = config_.client_alive_count_max;
+    auto due = last_heard_ + interval;
+    for (;;) {
+        alive_timer_.expires_at(due);
+        auto [ec] = co_await alive_timer_.async_wait(use_nothrow_awaitable);
+        // Cancelled by stop(); once our channel close is written, linger_timer_ bounds the rest.
+        if (ec || stopped() || std::holds_alternative<Lingering>(phase_)) co_return;
+        const auto now = std::chrono::steady_clock::now();
+        if (std::holds_alternative<Starting>(phase_)) {
+            // The start runs inline in the read loop: nothing is read meanwhile, so silence says nothing.
+            last_heard_ = now;
+            silent_intervals_ = 0;
+        }
+        if (now - last_heard_ < interval) {
+            due = last_heard_ + interval;
+            continue;
+        }
+        // ClientAliveCountMax 0: PINGs, but never a drop (sshd since 8.2).
+        if (count_max > 0 && ++silent_intervals_ > count_max) {
+            log_info("Timeout, client not responding from user ", account_.name, " ", peer_.text());
+            stop();
+            co_return;
+        }
+        // Refused after our CLOSE or REJECT: then the count alone decides.
+        if (proto_.send_ping()) {
+            log_debug("keep-alive PING to ", peer_.text(), " (", silent_intervals_, " unanswered)");
+            changed_.notify_all();
+        }
+        due = now + interval;
+    }
 }
 
 void Session::hang_up_backend() {

@@ -7,6 +7,9 @@
 //   write_loop   protocol output -> stream (sealed records), one write at a time
 //   pumps        child/service output -> protocol (only while the client's window has room), and
 //                client input -> child/service (granting window back only as bytes are written)
+//   alive_loop   with ClientAliveInterval: a PING after each interval in which nothing came from the
+//                client; the connection dropped when a silent interval would make the count exceed
+//                ClientAliveCountMax (sshd's client_alive_check), whatever the phase or the backend
 // Memory stays bounded, in each direction, by PerSessionMaxBuffer: client input by the window we grant
 // (that size), output by what is queued for the client (the protocol's pending output and the write in
 // flight), past which nothing is read from the child or service until it drains; and by MaxBufferTotal
@@ -187,6 +190,7 @@ private:
     void stop();
     void spawn(awaitable<void> task);
     void fail(const std::string& what);
+    awaitable<void> alive_loop();
     // After any change: sends the EOFs, the exit status and CLOSE once they are due, and wakes every
     // coroutine waiting on changed_.
     void progress();
@@ -260,6 +264,9 @@ private:
     Condition changed_;
     asio::steady_timer request_timer_;
     asio::steady_timer linger_timer_;
+    asio::steady_timer alive_timer_;
+    std::chrono::steady_clock::time_point last_heard_;  // the client's latest bytes (or the session's start)
+    std::uint32_t silent_intervals_ = 0;  // ClientAlive: intervals in a row with nothing from the client
     std::optional<std::chrono::steady_clock::time_point> request_deadline_;
     std::optional<std::string> refusal_;
     SessionPolicy key_policy_;  // what the authorized_keys line permits (command=, no-pty, services)

@@ -40,6 +40,8 @@ constexpr std::array keywords{
     Keyword{"RevokedHostKeys", Key::directive, ClientKeyword::revoked_host_keys, 1},
     Keyword{"BatchMode", Key::directive, ClientKeyword::batch_mode, 1},
     Keyword{"ConnectTimeout", Key::directive, ClientKeyword::connect_timeout, 1},
+    Keyword{"ServerAliveInterval", Key::directive, ClientKeyword::server_alive_interval, 1},
+    Keyword{"ServerAliveCountMax", Key::directive, ClientKeyword::server_alive_count_max, 1},
 };
 
 constexpr std::size_t max_patterns = 256;  // patterns on one Host line
@@ -137,6 +139,19 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             auto t = config::parse_time(arg);
             if (!t) return name + ": invalid time value " + twoway::quoted(arg);
             out.number = *t;
+            return {};
+        }
+        case ClientKeyword::server_alive_interval: {
+            // ssh reads a time value; 0 is off.
+            auto t = config::parse_time(arg);
+            if (!t) return name + ": invalid time value " + twoway::quoted(arg);
+            out.number = *t;
+            return {};
+        }
+        case ClientKeyword::server_alive_count_max: {
+            auto n = twoway::parse_decimal(arg, 0x7fffffff);
+            if (!n) return name + ": invalid number " + twoway::quoted(arg);
+            out.number = static_cast<std::uint32_t>(*n);
             return {};
         }
     }

@@ -34,6 +34,8 @@ enum class ClientKeyword {
     revoked_host_keys,
     batch_mode,
     connect_timeout,
+    server_alive_interval,
+    server_alive_count_max,
 };
 
 struct HostPattern {
@@ -53,7 +55,7 @@ struct ClientDirective {
     ClientKeyword keyword = ClientKeyword::host_name;
     std::string text;                // HostName, User, IdentityFile, RevokedHostKeys (unexpanded; "" for none)
     std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none")
-    std::uint32_t number = 0;        // Port; ConnectTimeout seconds (0 = none)
+    std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax
     bool flag = false;               // BatchMode
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
 };
@@ -103,6 +105,8 @@ struct ClientSettings {
     StrictHostKeyChecking strict_host_key_checking = StrictHostKeyChecking::ask;
     bool batch_mode = false;
     std::optional<std::uint32_t> connect_timeout;  // seconds; nothing: the system's TCP timeout
+    std::uint32_t server_alive_interval = 0;  // seconds of silence from the server before a PING; 0 = off
+    std::uint32_t server_alive_count_max = 3;  // PINGs unanswered before giving up (0: at the first silence)
 };
 
 // The effective settings for host_alias: command-line options first, then the file's directives from

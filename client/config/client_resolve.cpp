@@ -30,6 +30,8 @@ struct Obtained {
     std::optional<std::string> revoked_host_keys;  // "" for none
     std::optional<bool> batch_mode;
     std::optional<std::uint32_t> connect_timeout;
+    std::optional<std::uint32_t> server_alive_interval;
+    std::optional<std::uint32_t> server_alive_count_max;
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -57,6 +59,12 @@ struct Obtained {
                 break;
             case ClientKeyword::connect_timeout:
                 if (!connect_timeout) connect_timeout = d.number;
+                break;
+            case ClientKeyword::server_alive_interval:
+                if (!server_alive_interval) server_alive_interval = d.number;
+                break;
+            case ClientKeyword::server_alive_count_max:
+                if (!server_alive_count_max) server_alive_count_max = d.number;
                 break;
         }
     }
@@ -115,6 +123,8 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.strict_host_key_checking = got.strict.value_or(StrictHostKeyChecking::ask);
     out.batch_mode = got.batch_mode.value_or(false);
     if (got.connect_timeout && *got.connect_timeout != 0) out.connect_timeout = *got.connect_timeout;
+    out.server_alive_interval = got.server_alive_interval.value_or(0);
+    out.server_alive_count_max = got.server_alive_count_max.value_or(3);
 
     const std::string port = std::to_string(out.port);
     const std::array tokens{

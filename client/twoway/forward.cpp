@@ -32,13 +32,16 @@ asio::awaitable<void> forward_one(tcp::socket local, cli::LocalForward spec, Con
     const auto from = local.remote_endpoint(ignored);
     log::debug(1, "Connection to port " + std::to_string(spec.port) + " forwarding to service " + spec.service +
                       " requested from " + from.address().to_string() + " port " + std::to_string(from.port()) + ".");
+    PumpOptions options;
+    options.alive_interval = params.server_alive_interval;
+    options.alive_count_max = params.server_alive_count_max;
     auto conn = co_await establish(std::move(params));
     if (conn) {
         session::Request request;
         request.kind = session::RequestKind::service;
         request.command = spec.service;
         SocketIo io(std::move(local));
-        const SessionOutcome o = co_await run_session(*conn, request, io, PumpOptions{});
+        const SessionOutcome o = co_await run_session(*conn, request, io, options);
         if (o.rejected) log::error("-L " + spec.spec + ": service '" + spec.service + "': " + reject_reason(*o.rejected));
         co_await conn->close();
     }

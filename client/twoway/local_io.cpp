@@ -57,8 +57,12 @@ void StdioIo::end_of(session::Stream s) {
 }
 
 void StdioIo::cancel() noexcept {
+    // Writes too: a session that ends on a failure (ServerAliveInterval's timeout, a broken connection)
+    // does not wait on a stdout nobody reads; a clean end has written everything before it gets here.
     std::error_code ignored;
     in_.cancel(ignored);
+    out_.cancel(ignored);
+    err_.cancel(ignored);
 }
 
 asio::awaitable<std::pair<std::error_code, std::size_t>> SocketIo::read(std::span<std::byte> buf) {

@@ -44,6 +44,8 @@ struct Context {
         p.port = settings.port;
         p.endpoints = endpoints;
         p.timeout_seconds = settings.connect_timeout;
+        p.server_alive_interval = settings.server_alive_interval;
+        p.server_alive_count_max = settings.server_alive_count_max;
         p.identity = &identity.key;
         p.account = settings.user;
         p.known_host_key = pinned ? pinned : expected_host_key(host_check);
@@ -117,6 +119,13 @@ int exit_status(const SessionOutcome& o, const std::string& what) {
     return failure;
 }
 
+PumpOptions alive_options(const ClientSettings& settings) {
+    PumpOptions o;
+    o.alive_interval = settings.server_alive_interval;
+    o.alive_count_max = settings.server_alive_count_max;
+    return o;
+}
+
 asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     const auto& line = ctx.line;
     auto ex = co_await asio::this_coro::executor;
@@ -131,7 +140,7 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
         r.command = *line.stdio_service;
         log::debug(1, "stdio forwarding to service " + r.command);
         StdioIo io(ex, line.stdin_null, /*close_stdout_at_eof=*/true);
-        const SessionOutcome o = co_await run_session(*conn, r, io, PumpOptions{});
+        const SessionOutcome o = co_await run_session(*conn, r, io, alive_options(ctx.settings));
         co_await conn->close();
         if (o.failed) co_return failure;
         if (o.rejected) {
@@ -157,7 +166,7 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     }
     if (request.kind == session::RequestKind::exec) log::debug(1, "Sending command: " + request.command);
     const bool interactive = pty && stdin_terminal(line);
-    PumpOptions options;
+    PumpOptions options = alive_options(ctx.settings);
     options.interactive = interactive;
     options.escape_char = line.escape_char.value_or('~');
     if (interactive) (void)terminal::enter_raw_mode();

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <csignal>
+#include <deque>
 #include <exception>
 #include <span>
 #include <vector>
@@ -34,13 +35,16 @@ class Pump {
 public:
     Pump(SecureConnection& c, LocalIo& l, const PumpOptions& o, session::SessionClient sc, asio::any_io_executor ex)
         : conn_(c), local_(l), opt_(o), sc_(std::move(sc)), ex_(ex), wake_writer_(ex), capacity_(ex), done_(ex),
-          escape_(o.interactive ? o.escape_char : EscapeFilter::none), grace_(ex) {}
+          escape_(o.interactive ? o.escape_char : EscapeFilter::none), grace_(ex), alive_timer_(ex),
+          last_heard_(std::chrono::steady_clock::now()), local_ready_(ex), local_idle_(ex) {}
 
     asio::awaitable<SessionOutcome> run() {
         if (opt_.interactive) winch_.emplace(ex_, SIGWINCH);  // before anything can stop() us
         spawn(&Pump::reader);
+        spawn(&Pump::local_writer);
         spawn(&Pump::writer);
         if (winch_) spawn(&Pump::window_changes);
+        if (opt_.alive_interval > 0) spawn(&Pump::alive);
         while (running_ > 0) co_await done_.wait();
         if (error_) std::rethrow_exception(error_);
         co_return outcome_;
@@ -68,6 +72,9 @@ private:
             winch_->cancel(ignored);
         }
         grace_.cancel();
+        alive_timer_.cancel();
+        local_ready_.notify();
+        local_idle_.notify();
         wake_writer_.notify();
         capacity_.notify();
     }
@@ -78,40 +85,36 @@ private:
         stop();
     }
 
+    // Reads the connection without pause, so the server's PINGs are answered and its CLOSE seen however
+    // slowly our local side takes the data: what it has not taken yet waits in local_queue_, which the
+    // window bounds (credit goes back only once local_writer has written the bytes).
     asio::awaitable<void> reader() {
-        std::array<bool, 3> broken{};  // a local stream we could not write to: its data is dropped
         for (;;) {
             auto r = co_await conn_.read();
             if (stopping_) co_return;
-            if (!r) co_return failed(conn_.describe(r.error()));
-            if (r->closed) co_return failed(conn_.describe(errc::truncated));
+            if (!r) {
+                co_await drain_local();  // what did arrive is shown before the failure is reported
+                co_return failed(conn_.describe(r.error()));
+            }
+            // Any bytes from the server show it is alive: the count starts again (as ssh's, at the receipt:
+            // a check that runs late must not count the interval in which the answer came).
+            last_heard_ = std::chrono::steady_clock::now();
+            silent_intervals_ = 0;
+            if (r->closed) {
+                co_await drain_local();
+                co_return failed(conn_.describe(errc::truncated));
+            }
             auto events = sc_.feed(r->data);
             if (!events) {
+                co_await drain_local();
                 co_return failed("twoway: connection to " + conn_.host() + ": session protocol error: " +
                                  events.error().message());
             }
             wake_writer_.notify();
             for (auto& ev : *events) {
                 if (auto* d = std::get_if<session::Data>(&ev)) {
-                    const auto i = static_cast<std::size_t>(d->stream);
-                    if (!broken[i]) {
-                        if (auto ec = co_await local_.write(d->stream, d->bytes); ec) {
-                            broken[i] = true;
-                            if (d->stream == Stream::out) {
-                                // Nobody reads our output any more (`twoway host yes | head -1`): end the
-                                // session, as the reader of a local pipe would end the writer.
-                                log::debug(1, "local write failed: " + ec.message() + "; closing the session");
-                                if (sc_.close()) wake_writer_.notify();
-                            } else {
-                                log::debug(1, "local write failed: " + ec.message() + "; dropping the rest of stderr");
-                            }
-                        }
-                        if (stopping_) co_return;
-                    }
-                    if (auto s = sc_.consumed(d->stream, d->bytes.size()); !s) {
-                        co_return failed("twoway: session: " + s.error().message());
-                    }
-                    wake_writer_.notify();
+                    local_queue_.push_back(LocalItem{d->stream, std::move(d->bytes), false});
+                    local_ready_.notify();
                 } else if (std::holds_alternative<session::Accepted>(ev)) {
                     log::debug(2, "session accepted");
                     // A resize while the request was on its way is not lost.
@@ -121,7 +124,8 @@ private:
                     outcome_.rejected = *rj;
                 } else if (auto* e = std::get_if<session::Eof>(&ev)) {
                     log::debug(2, std::string("remote end of ") + (e->stream == Stream::out ? "stdout" : "stderr"));
-                    local_.end_of(e->stream);
+                    local_queue_.push_back(LocalItem{e->stream, {}, true});  // after the stream's data
+                    local_ready_.notify();
                 } else if (std::holds_alternative<session::WindowAdjusted>(ev)) {
                     capacity_.notify();
                 } else if (auto* x = std::get_if<session::ExitStatus>(&ev)) {
@@ -135,9 +139,54 @@ private:
                 }
             }
             if (sc_.finished()) {
+                co_await drain_local();  // everything received reaches the local side first
                 stop();
                 co_return;
             }
+        }
+    }
+
+    // Waits until local_writer has written everything queued (or we stop).
+    asio::awaitable<void> drain_local() {
+        while (!stopping_ && (local_busy_ || !local_queue_.empty())) co_await local_idle_.wait();
+    }
+
+    // Received data -> the local side, in order, each stream's end after its data; credit goes back to
+    // the server as the bytes are written.
+    asio::awaitable<void> local_writer() {
+        std::array<bool, 3> broken{};  // a local stream we could not write to: its data is dropped
+        for (;;) {
+            while (!stopping_ && local_queue_.empty()) co_await local_ready_.wait();
+            if (stopping_) co_return;
+            LocalItem item = std::move(local_queue_.front());
+            local_queue_.pop_front();
+            local_busy_ = true;
+            if (item.eof) {
+                local_.end_of(item.stream);
+            } else {
+                const auto i = static_cast<std::size_t>(item.stream);
+                if (!broken[i]) {
+                    auto ec = co_await local_.write(item.stream, item.bytes);
+                    if (ec) {
+                        broken[i] = true;
+                        if (item.stream == Stream::out) {
+                            // Nobody reads our output any more (`twoway host yes | head -1`): end the
+                            // session, as the reader of a local pipe would end the writer.
+                            log::debug(1, "local write failed: " + ec.message() + "; closing the session");
+                            if (sc_.close()) wake_writer_.notify();
+                        } else {
+                            log::debug(1, "local write failed: " + ec.message() + "; dropping the rest of stderr");
+                        }
+                    }
+                    if (stopping_) co_return;
+                }
+                if (auto s = sc_.consumed(item.stream, item.bytes.size()); !s) {
+                    co_return failed("twoway: session: " + s.error().message());
+                }
+                wake_writer_.notify();
+            }
+            local_busy_ = false;
+            local_idle_.notify();
         }
     }
 
@@ -199,6 +248,34 @@ private:
                     case EscapeFilter::Command::suspend: suspend(); break;
                 }
             }
+        }
+    }
+
+    // ssh's server_alive_check: after each interval in which nothing came from the server, one more PING;
+    // anything arriving resets the count; the silent interval that takes it above ServerAliveCountMax
+    // gives up (with ServerAliveCountMax 0, the first one, as ssh).
+    asio::awaitable<void> alive() {
+        const auto interval = std::chrono::seconds(opt_.alive_interval);
+        auto due = last_heard_ + interval;
+        while (!stopping_) {
+            alive_timer_.expires_at(due);
+            auto [ec] = co_await alive_timer_.async_wait(use_nothrow_awaitable);
+            if (ec || stopping_) co_return;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_heard_ < interval) {
+                due = last_heard_ + interval;
+                continue;
+            }
+            if (++silent_intervals_ > opt_.alive_count_max) {
+                failed("Timeout, server " + conn_.host() + " not responding.");
+                conn_.abort();  // the reader and writer wait on a server that will not answer
+                co_return;
+            }
+            if (sc_.send_ping()) {
+                log::debug(1, "keep-alive PING to the server (" + std::to_string(silent_intervals_) + " unanswered)");
+                wake_writer_.notify();
+            }
+            due = now + interval;
         }
     }
 
@@ -268,6 +345,19 @@ private:
     EscapeFilter escape_;
     asio::steady_timer grace_;
     std::optional<asio::signal_set> winch_;
+    asio::steady_timer alive_timer_;
+    std::chrono::steady_clock::time_point last_heard_;  // the server's latest bytes (or the session's start)
+    std::uint32_t silent_intervals_ = 0;
+    // Received, not yet written locally (at most the windows we granted: out and err's).
+    struct LocalItem {
+        Stream stream = Stream::out;
+        std::vector<std::byte> bytes;
+        bool eof = false;  // the stream's end, after its data
+    };
+    std::deque<LocalItem> local_queue_;
+    bool local_busy_ = false;  // local_writer holds an item it took from the queue
+    Notifier local_ready_;     // local_writer: the queue has items (or we stop)
+    Notifier local_idle_;      // reader: local_writer finished an item
     int running_ = 0;
     bool stopping_ = false;
     std::exception_ptr error_;

@@ -1,9 +1,14 @@
 // One session over one SecureConnection: SessionClient (sans-I/O) between the connection and a local
-// side (stdin/stdout/stderr, or a socket for -L). Three coroutines on the one event loop:
-//   reader  connection -> SessionClient::feed -> local writes (then consumed(), so the server's window
-//           reopens only as fast as the local side takes the bytes)
+// side (stdin/stdout/stderr, or a socket for -L). Coroutines on the one event loop:
+//   reader  connection -> SessionClient::feed, without pause (so PINGs are answered and CLOSE seen
+//           while the local side is slow); received data is queued for local_writer
+//   local_writer  the queue -> local writes (then consumed(), so the server's window reopens only as
+//           fast as the local side takes the bytes, which also bounds the queue)
 //   writer  SessionClient output -> connection (woken when there is output)
 //   input   local reads -> escape filter (interactive) -> send_data (only while the window allows)
+//   alive   with ServerAliveInterval: a PING after each interval in which nothing came from the server;
+//           "Timeout, server H not responding." and the connection dropped when a silent interval would
+//           make the count exceed ServerAliveCountMax (ssh's server_alive_check)
 // With a PTY, SIGWINCH becomes a window change and the escape character is active.
 #pragma once
 
@@ -32,13 +37,15 @@ public:
     virtual asio::awaitable<std::error_code> write(twoway::session::Stream s, std::span<const std::byte> bytes) = 0;
     // The remote sends nothing more on s.
     virtual void end_of(twoway::session::Stream) {}
-    // Ends a pending read() (the session is over).
+    // Ends a pending read() and write() (the session is over).
     virtual void cancel() noexcept = 0;
 };
 
 struct PumpOptions {
     bool interactive = false;  // a PTY on our terminal: SIGWINCH, escapes
     int escape_char = -1;      // with interactive; -1 for none
+    std::uint32_t alive_interval = 0;   // ServerAliveInterval, seconds; 0 = off
+    std::uint32_t alive_count_max = 3;  // ServerAliveCountMax
 };
 
 struct SessionOutcome {

@@ -73,6 +73,8 @@ void print_settings(const ClientSettings& s) {
     out += "user " + s.user + "\n";
     out += "batchmode " + std::string(s.batch_mode ? "yes" : "no") + "\n";
     out += "connecttimeout " + (s.connect_timeout ? std::to_string(*s.connect_timeout) : std::string("none")) + "\n";
+    out += "serveraliveinterval " + std::to_string(s.server_alive_interval) + "\n";
+    out += "serveralivecountmax " + std::to_string(s.server_alive_count_max) + "\n";
     out += "stricthostkeychecking " + std::string(strict_name(s.strict_host_key_checking)) + "\n";
     for (const auto& f : s.identity_files) out += "identityfile " + f + "\n";
     out += "userknownhostsfile";

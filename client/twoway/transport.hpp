@@ -51,6 +51,9 @@ struct ConnectParams {
     bool early_data = true;
     // The host key known_hosts holds for this host, if any (sent as host_key_mac, for stealth mode).
     std::optional<twoway::PublicKey> known_host_key;
+    // ServerAliveInterval / ServerAliveCountMax, for the session run on the connection (PumpOptions).
+    std::uint32_t server_alive_interval = 0;
+    std::uint32_t server_alive_count_max = 3;
 };
 
 class SecureConnection {

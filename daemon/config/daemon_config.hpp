@@ -133,8 +133,8 @@ struct ConnectionConfig {
     std::vector<std::string> accept_env{"LANG", "LC_*"};
     std::vector<std::string> set_env;  // NAME=value, first of each name
     std::string banner = "none";      // parsed; twoway's protocol has no banner message yet
-    std::uint32_t client_alive_interval = 0;  // only 0 is accepted until keep-alives are implemented
-    std::uint32_t client_alive_count_max = 3;
+    std::uint32_t client_alive_interval = 0;  // seconds of silence before a PING; 0 = no keep-alives
+    std::uint32_t client_alive_count_max = 3;  // unanswered PINGs before the connection is dropped; 0 = never
     std::uint32_t max_sessions = 10;          // sshd's per-connection count; twoway has one (>= 1)
     std::string chroot_directory = "none";    // as written (~ and %-tokens expanded per session: chroot.hpp)
     std::string authorized_keys_command = "none";  // the command line as written (keys_command.hpp)

@@ -286,9 +286,8 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
         case ConnectionKey::client_alive_interval: {
             auto v = config::parse_time(arg);
             if (!v) return value_error(kw, "invalid time value " + twoway::quoted(arg));
-            // Without keep-alives a frozen client's session would stay: refused rather than ignored.
-            if (*v != 0) return not_yet(kw, arg, "twowayd sends no keep-alives yet; only 0");
-            if (first_here) c.client_alive_interval = 0;
+            // Seconds without a sign of life before a PING (session.hpp's alive check); 0 is off.
+            if (first_here) c.client_alive_interval = *v;
             return mark();
         }
         case ConnectionKey::client_alive_count_max: (void)number(c.client_alive_count_max); return;

@@ -2,7 +2,9 @@
 //   u8 config | u8 chunk | peer bytes
 // config: bits 0-1 select the request (0 shell+pty+env, 1 exec, 2 service, 3 exec+pty), bit 6 makes the
 // application hold received data instead of consuming it (windows run dry), bit 7 selects small
-// windows (so grants and exhaustion happen within a small input); bit 5 (server) rejects the request.
+// windows (so grants and exhaustion happen within a small input); bit 5 (server) rejects the request;
+// bit 4 makes the fuzzed side send keep-alives: a PING at once, and a new one whenever none is
+// unanswered after a feed() (so a seed's PONGs answer real PINGs; see keep_alive()).
 // chunk: how many peer bytes each feed() gets; 0 = one whole frame per feed(), as a peer that waits
 // for answers delivers them (a server sees the client's first data only after its own ACCEPT).
 #pragma once
@@ -25,6 +27,14 @@ namespace twoway::session::fuzz {
 inline constexpr std::uint8_t hold_data = 0x40;
 inline constexpr std::uint8_t small_windows = 0x80;
 inline constexpr std::uint8_t reject_request = 0x20;
+inline constexpr std::uint8_t keep_alive = 0x10;
+
+// With keep_alive: a PING whenever none of ours is unanswered (refused once the side has closed, which
+// is fine). The corpus generator does the same, so PONG n in a seed arrives after PING n was sent.
+template <class Side>
+void keep_alive_step(Side& side, std::uint8_t config) {
+    if ((config & keep_alive) && side.unanswered_pings() == 0) (void)side.send_ping();
+}
 
 inline Request request_for(std::uint8_t config) {
     Request r;
@@ -90,6 +100,8 @@ inline bool parse_and_rewrite(const Frame& f) {
         case MsgType::exit_status: if (auto m = parse_exit_status(f.body)) { write_exit_status(w, *m); ok = true; } break;
         case MsgType::exit_signal: if (auto m = parse_exit_signal(f.body)) { write_exit_signal(w, *m); ok = true; } break;
         case MsgType::close: if (parse_close(f.body)) { write_close(w); ok = true; } break;
+        case MsgType::ping: if (auto m = parse_ping(f.body)) { write_ping(w, *m); ok = true; } break;
+        case MsgType::pong: if (auto m = parse_pong(f.body)) { write_pong(w, *m); ok = true; } break;
     }
     if (ok) {
         wire::Writer orig;
@@ -102,15 +114,20 @@ inline bool parse_and_rewrite(const Frame& f) {
     return ok;
 }
 
-// Every frame a state machine writes must parse (and re-encode identically).
+// Every frame a state machine writes must parse (and re-encode identically). And PINGs never pile up
+// answers: a batch holds at most one PONG per other frame, plus one, however many PINGs came in.
 class OutputChecker {
 public:
     void add(const std::vector<std::byte>& out) {
-        auto s = frames_.feed(out, [](const Frame& f) -> Status {
+        std::size_t pongs = 0;
+        std::size_t others = 0;
+        auto s = frames_.feed(out, [&](const Frame& f) -> Status {
             if (!parse_and_rewrite(f)) std::abort();
+            ++(f.type == MsgType::pong ? pongs : others);
             return {};
         });
         if (!s) std::abort();
+        if (pongs > others + 1) std::abort();
     }
 
 private:

@@ -72,8 +72,18 @@ Run start(std::uint8_t config) {
     auto c = Run::must(SessionClient::start(fuzz::request_for(config), fuzz::options_for(config)));
     auto s = Run::must(SessionServer::create(fuzz::options_for(config)));
     Run r{std::move(c), std::move(s), {}, {}};
+    // As the harnesses do with keep_alive: a PING from each side before anything is read.
+    fuzz::keep_alive_step(r.client, config);
+    fuzz::keep_alive_step(r.server, config);
     r.pump();
     return r;
+}
+
+// A PING from each side whose last one was answered (the harnesses send theirs no later), answered.
+void ping_round(Run& r) {
+    fuzz::keep_alive_step(r.client, fuzz::keep_alive);
+    fuzz::keep_alive_step(r.server, fuzz::keep_alive);
+    r.pump();
 }
 
 void open(Run& r) {
@@ -188,6 +198,31 @@ int main(int argc, char** argv) {
              open(r);
              Run::must(r.server.send_data(Stream::out, text("working...\n")));
              Run::must(r.client.close());
+             r.pump();
+         }},
+        {"exec-keepalive", 0x01 | fuzz::keep_alive, 0, 0, [](Run& r) {
+             ping_round(r);  // while the server decides
+             open(r);
+             ping_round(r);
+             Run::must(r.server.send_data(Stream::out, text("still here\n")));
+             Run::must(r.client.send_ping());  // crosses the server's EOFs and exit
+             end_exec(r, 0);
+         }},
+        {"service-keepalive-chunked", 0x02 | fuzz::keep_alive, 0, 3, [](Run& r) {
+             open(r);
+             Run::must(r.client.send_data(Stream::in, text("ping?")));
+             ping_round(r);
+             Run::must(r.server.send_data(Stream::out, text("pong!")));
+             ping_round(r);
+             Run::must(r.client.send_eof(Stream::in));
+             Run::must(r.server.send_eof(Stream::out));
+             Run::must(r.server.send_eof(Stream::err));
+             Run::must(r.server.close());
+             r.pump();
+         }},
+        {"rejected-keepalive", 0x01 | fuzz::keep_alive, fuzz::reject_request, 0, [](Run& r) {
+             ping_round(r);
+             Run::must(r.server.reject(reject::prohibited, "not for you"));
              r.pump();
          }},
         {"exec-pty", 0x03, 0, 0, [](Run& r) {

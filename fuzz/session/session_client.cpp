@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!started) std::abort();
     SessionClient& c = *started;
     fuzz::OutputChecker out;
+    fuzz::keep_alive_step(c, config);
     out.add(c.take_output());
 
     const std::vector<std::byte> stdin_bytes(1200, std::byte{'i'});
@@ -66,6 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (step == 40) (void)c.send_eof(Stream::in);
             if (step == 60) (void)c.close();
         }
+        fuzz::keep_alive_step(c, config);
         out.add(c.take_output());
     }
     return 0;

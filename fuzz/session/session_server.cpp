@@ -25,6 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!created) std::abort();
     SessionServer& s = *created;
     fuzz::OutputChecker out;
+    fuzz::keep_alive_step(s, config);
+    out.add(s.take_output());
 
     const std::vector<std::byte> output(1500, std::byte{'o'});
     std::size_t held = 0;
@@ -74,6 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             if (step == 31) (void)s.close();
         }
+        fuzz::keep_alive_step(s, config);
         out.add(s.take_output());
     }
     return 0;

@@ -37,6 +37,14 @@
 /// when it ends, then one send_exit_status() or send_exit_signal() (not for a service), then close();
 /// answer WindowChange and Signal events as the request allows. finished() once both CLOSEs are through.
 ///
+/// Keep-alive: either side may send_ping() to ask the peer for a sign of life, e.g. when it has heard
+/// nothing for a while (twowayd's ClientAliveInterval, twoway's ServerAliveInterval). The peer's
+/// session answers every PING by itself with a PONG in its next take_output(), and neither PING nor PONG
+/// is reported as an event: a caller that wants to know whether the peer is alive watches whether any
+/// bytes arrive (a PONG is bytes), and may look at unanswered_pings(). A peer that answers a PING this
+/// side never sent fails the session (unexpected_message). A peer older than PING fails on it just the
+/// same: send PINGs only when configured to (docs/PROTOCOL.md, "Keep-alive").
+///
 /// Every failure is sticky: the first protocol error (the peer's: malformed, unexpected_message,
 /// window_exceeded, ...) is reported by that feed() and by every later call, and the connection should
 /// then be closed. Misuse by the caller is invalid_argument (a bad value) or bad_state (a call the state
@@ -242,6 +250,10 @@ public:
     /// Ends the session from this side (the user gave up). Not needed after Closed: feed() has answered
     /// the server's CLOSE already.
     [[nodiscard]] Status close();
+    /// Queues a PING (before Accepted too); bad_state after close() or once the session is over.
+    [[nodiscard]] Status send_ping();
+    /// PINGs sent whose PONG has not arrived (one PONG may answer several).
+    [[nodiscard]] std::uint32_t unanswered_pings() const noexcept;
     /// The application disposed of n bytes it received on out or err; credit goes back to the server.
     [[nodiscard]] Status consumed(Stream s, std::size_t n);
 
@@ -303,6 +315,10 @@ public:
     [[nodiscard]] Status send_exit_signal(std::string_view name, bool core_dumped, std::string_view message = {});
     /// Sends CLOSE: nothing more can be sent. finished() once the client's CLOSE has arrived too.
     [[nodiscard]] Status close();
+    /// Queues a PING (from create() on, before the request too); bad_state after close() or reject().
+    [[nodiscard]] Status send_ping();
+    /// As SessionClient's.
+    [[nodiscard]] std::uint32_t unanswered_pings() const noexcept;
     /// The application disposed of n bytes it received on `in`; credit goes back to the client.
     [[nodiscard]] Status consumed(Stream s, std::size_t n);
 

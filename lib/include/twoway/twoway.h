@@ -256,7 +256,8 @@ TWOWAY_C_API int twoway_channel_export(const twoway_channel* ch, const char* lab
 /* ---- the session protocol, client side (<twoway/session.hpp>) --------------------------------- */
 /** The client side of a session (a shell, a command or a service). It runs on the channel's plaintext:
  * what twoway_session_output gives goes to twoway_channel_send;
- * what twoway_channel_read gives goes to twoway_session_feed. */
+ * what twoway_channel_read gives goes to twoway_session_feed.
+ * A server's keep-alive (PING) is answered in that output by the session itself, with no event. */
 typedef struct twoway_session twoway_session;
 
 /** What a session asks for. */

@@ -573,8 +573,9 @@ void twoway_session_free(twoway_session* s) { delete s; }
 int twoway_session_feed(twoway_session* s, const uint8_t* data, size_t len) {
     if (s == nullptr || (data == nullptr && len > 0)) return invalid;
     return guarded([&]() -> int {
+        // What feed() queues in reply (CLOSE, a PONG) stays in the session until the output is asked
+        // for: PINGs that arrive meanwhile are answered by one PONG there, not one per feed in `out`.
         auto events = s->client.feed(bytes_of(data, len));
-        s->out.append(s->client.take_output());  // the reply to CLOSE, window grants
         if (!events) return status_of(events.error());
         for (auto& ev : *events) s->events.push_back(std::move(ev));
         return TWOWAY_OK;
@@ -667,10 +668,25 @@ int twoway_session_close(twoway_session* s) {
     });
 }
 
-size_t twoway_session_output_size(const twoway_session* s) { return s != nullptr ? s->out.size() : 0; }
+size_t twoway_session_output_size(const twoway_session* s) {
+    return s != nullptr ? s->out.size() + s->client.pending_output() : 0;
+}
 
 size_t twoway_session_output(twoway_session* s, uint8_t* buf, size_t cap) {
     if (s == nullptr || buf == nullptr) return 0;
+    // The session's own output goes after what `out` holds (it was queued later). The room is made
+    // first, so that out of memory takes nothing and loses nothing (0; the output stays).
+    if (const std::size_t more = s->client.pending_output(); more > 0) {
+        try {
+            auto& held = s->out.buffer();
+            held.reserve(held.size() + more);
+        } catch (...) {
+            return 0;
+        }
+        std::vector<std::byte> batch;
+        s->client.take_output(batch);  // noexcept
+        s->out.append(batch);          // into the room made: no allocation
+    }
     return s->out.take(buf, cap);
 }
 

@@ -9,6 +9,8 @@
 //   ExpectExit      EXIT_STATUS / EXIT_SIGNAL -> ExpectClose, WINDOW_ADJUST(in), CLOSE -> Done
 //   ExpectClose     WINDOW_ADJUST(in), CLOSE -> Done
 //   Done            nothing
+// PING and PONG are valid in every state but Done and change none (on_alive): a PING is answered
+// (unless our CLOSE is sent), a PONG must answer one of our PINGs.
 #include <twoway/session.hpp>
 
 #include <utility>
@@ -31,6 +33,7 @@ public:
     [[nodiscard]] Status send_window_change(const TermSize& size);
     [[nodiscard]] Status send_signal(std::string_view name);
     [[nodiscard]] Status close();
+    [[nodiscard]] Status send_ping();
     [[nodiscard]] Status consumed(Stream s, std::size_t n);
     [[nodiscard]] std::size_t send_capacity(Stream s) const noexcept;
     [[nodiscard]] bool finished() const noexcept {
@@ -58,6 +61,8 @@ private:
     // Frames valid in every state after ACCEPT: WINDOW_ADJUST and CLOSE.
     Result<State> on_common(State current, const Frame& f, Events& ev);
     State after_output() const;
+    // PING and PONG, in any state before Done.
+    [[nodiscard]] Status on_alive(const Frame& f);
     // Checks shared by the senders: usable, accepted, not closed.
     [[nodiscard]] Status can_send() const;
 
@@ -81,12 +86,28 @@ Result<SessionClient> SessionClient::start(const Request& request, const Options
 
 Result<Events> SessionClient::Impl::feed(wire::Bytes input) {
     return ep_.feed(input, [this](const Frame& f, Events& ev) -> Status {
+        if ((f.type == MsgType::ping || f.type == MsgType::pong) && !std::holds_alternative<Done>(state_)) {
+            return on_alive(f);
+        }
         // The handler gets a copy of the (empty) state tag, so assigning state_ afterwards is safe.
         auto next = std::visit([&](auto s) { return on(s, f, ev); }, state_);
         if (!next) return fail(next.error());
         state_ = *next;
         return {};
     });
+}
+
+Status SessionClient::Impl::on_alive(const Frame& f) {
+    if (f.type == MsgType::ping) {
+        auto cookie = parse_ping(f.body);
+        if (!cookie) return fail(cookie.error());
+        // After our CLOSE we send nothing more: the CLOSE itself is the sign of life.
+        if (!close_sent_) ep_.owe_pong(*cookie);
+        return {};
+    }
+    auto cookie = parse_pong(f.body);
+    if (!cookie) return fail(cookie.error());
+    return ep_.on_pong(*cookie);
 }
 
 Result<SessionClient::Impl::State> SessionClient::Impl::on(ExpectResponse, const Frame& f, Events& ev) {
@@ -102,6 +123,7 @@ Result<SessionClient::Impl::State> SessionClient::Impl::on(ExpectResponse, const
         case MsgType::reject: {
             auto m = parse_reject(f.body);
             if (!m) return fail(m.error());
+            ep_.forget_pong();  // a PING that came with the REJECT: the session is over, no answer
             ev.emplace_back(std::in_place_type<Rejected>, Rejected{m->code, std::move(m->text)});
             return State{Done{}};
         }
@@ -236,6 +258,13 @@ Status SessionClient::Impl::close() {
     return {};
 }
 
+Status SessionClient::Impl::send_ping() {
+    // Before ACCEPT too (the server may take its time deciding), until our CLOSE or the end.
+    if (auto st = ep_.usable(); !st) return st;
+    if (close_sent_ || std::holds_alternative<Done>(state_)) return fail(errc::bad_state);
+    return ep_.send_ping();
+}
+
 Status SessionClient::Impl::consumed(Stream s, std::size_t n) {
     if (s == Stream::in) return fail(errc::invalid_argument);
     if (auto st = ep_.usable(); !st) return st;
@@ -257,6 +286,8 @@ Status SessionClient::send_eof(Stream s) { return impl_->send_eof(s); }
 Status SessionClient::send_window_change(const TermSize& size) { return impl_->send_window_change(size); }
 Status SessionClient::send_signal(std::string_view name) { return impl_->send_signal(name); }
 Status SessionClient::close() { return impl_->close(); }
+Status SessionClient::send_ping() { return impl_->send_ping(); }
+std::uint32_t SessionClient::unanswered_pings() const noexcept { return impl_->ep_.unanswered_pings(); }
 Status SessionClient::consumed(Stream s, std::size_t n) { return impl_->consumed(s, n); }
 std::vector<std::byte> SessionClient::take_output() { return impl_->ep_.take_output(); }
 void SessionClient::take_output(std::vector<std::byte>& batch) noexcept { impl_->ep_.take_output(batch); }

@@ -3,6 +3,7 @@
 namespace twoway::session {
 
 std::size_t Endpoint::write_data(Stream s, wire::Bytes bytes) {
+    flush_pong();
     const std::size_t n = std::min(bytes.size(), send_capacity(s));
     // Frames of at most max_data_size, so each message fits a channel record on its own.
     for (std::size_t off = 0; off < n;) {
@@ -18,7 +19,7 @@ Status Endpoint::consumed(Stream s, std::size_t n, bool close_sent) {
     RecvWindow& w = recv(s);
     if (auto st = w.consume(n); !st) return st;
     if (close_sent || w.ended()) return {};
-    if (const std::uint32_t g = w.take_grant(); g != 0) write_window_adjust(out_, WindowAdjustMsg{s, g});
+    if (const std::uint32_t g = w.take_grant(); g != 0) write_window_adjust(out(), WindowAdjustMsg{s, g});
     return {};
 }
 

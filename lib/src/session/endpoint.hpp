@@ -1,12 +1,17 @@
 // What SessionClient and SessionServer have in common: reassembling frames from arbitrarily chunked
-// input, the sticky failure, the output buffer with its back-pressure cap, and the per-stream windows.
+// input, the sticky failure, the output buffer with its back-pressure cap, the per-stream windows, and
+// the keep-alive bookkeeping (our PINGs not yet answered, the PONG we owe the peer).
 // Each state machine owns one Endpoint and decides, per state, which frames are valid.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <twoway/result.hpp>
@@ -101,8 +106,14 @@ public:
     [[nodiscard]] std::size_t buffered_input() const noexcept { return frames_.buffered(); }
 
     // ---- output ----
-    [[nodiscard]] wire::Writer& out() noexcept { return out_; }
+    // Every frame is written through out() (or write_data/consumed), which first writes the PONG we owe:
+    // so the answer leaves no later than our next message, and never after our CLOSE or REJECT.
+    [[nodiscard]] wire::Writer& out() {
+        flush_pong();
+        return out_;
+    }
     [[nodiscard]] std::vector<std::byte> take_output() {
+        flush_pong();
         std::vector<std::byte> v = out_.take();
         // The next batch is likely the size of this one: reserve it once instead of regrowing the
         // buffer from nothing (a 64 KiB batch would otherwise be reallocated and copied ~17 times), up to a bound.
@@ -112,8 +123,44 @@ public:
     // The same bytes in `batch`, whose old storage becomes the next batch's: a caller that loops
     // take -> write -> take moves bulk data through two buffers that keep their size, instead of a
     // fresh allocation (page faults and regrowth copies included) per batch.
-    void take_output(std::vector<std::byte>& batch) noexcept { out_.take_into(batch); }
-    [[nodiscard]] std::size_t pending_output() const noexcept { return out_.size(); }
+    void take_output(std::vector<std::byte>& batch) noexcept {
+        flush_pong();  // into the room owe_pong() reserved: no allocation
+        out_.take_into(batch);
+    }
+    [[nodiscard]] std::size_t pending_output() const noexcept {
+        return out_.size() + (owed_pong_ ? ping_frame_size : 0);
+    }
+
+    // ---- keep-alive (PROTOCOL.md, "Keep-alive") ----
+    // Our PINGs carry the numbers 0, 1, 2, ... (mod 2^32); the unanswered ones are the last
+    // unanswered_pings() before next_ping_, so a PONG is checked with two counters and no list.
+    [[nodiscard]] std::uint32_t unanswered_pings() const noexcept { return unanswered_; }
+    // The caller checked that its state may send; bad_state once 2^32 - 1 are unanswered (a cookie
+    // would repeat).
+    [[nodiscard]] Status send_ping() {
+        if (unanswered_ == std::numeric_limits<std::uint32_t>::max()) return fail(errc::bad_state);
+        write_ping(out(), next_ping_++);
+        ++unanswered_;
+        return {};
+    }
+    // The peer's PONG answers the PING with its cookie and every earlier one; one that answers none of
+    // ours (no PING unanswered, or a cookie we did not send or that was answered) is unexpected_message.
+    [[nodiscard]] Status on_pong(std::uint32_t cookie) {
+        const std::uint32_t oldest = next_ping_ - unanswered_;
+        const std::uint32_t position = cookie - oldest;  // mod 2^32: 0 for the oldest unanswered PING
+        if (position >= unanswered_) return fail(errc::unexpected_message);
+        unanswered_ -= position + 1;
+        return {};
+    }
+    // The peer's PING: a PONG is owed. One PONG answers every PING received before it is written, so
+    // however many PINGs a peer sends while our output is not taken, we hold one cookie, not a queue.
+    // The room for it is reserved now, so that take_output(batch), which must not fail, can write it.
+    void owe_pong(std::uint32_t cookie) {
+        out_.reserve_more(ping_frame_size);
+        owed_pong_ = cookie;
+    }
+    // The session ended without our CLOSE (the peer's REJECT): nothing more is sent, a PONG included.
+    void forget_pong() noexcept { owed_pong_.reset(); }
 
     // ---- windows ----
     SendWindow& send(Stream s) noexcept { return send_[index(s)]; }
@@ -141,6 +188,10 @@ public:
 
 private:
     static std::size_t index(Stream s) noexcept { return static_cast<std::size_t>(s); }
+    void flush_pong() noexcept {
+        // No allocation: owe_pong() reserved the room, and every write since went through here first.
+        if (owed_pong_) write_pong(out_, *std::exchange(owed_pong_, std::nullopt));
+    }
 
     Options options_;
     FrameReader frames_;
@@ -148,6 +199,9 @@ private:
     std::array<SendWindow, 3> send_{};
     std::array<RecvWindow, 3> recv_{};
     std::error_code error_;
+    std::uint32_t next_ping_ = 0;   // the cookie of our next PING
+    std::uint32_t unanswered_ = 0;  // our PINGs not yet answered
+    std::optional<std::uint32_t> owed_pong_;  // the latest PING of the peer's not yet answered
 };
 
 }  // namespace twoway::session

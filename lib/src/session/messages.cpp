@@ -23,7 +23,9 @@ bool is_known_type(std::uint8_t t) noexcept {
         case MsgType::signal:
         case MsgType::exit_status:
         case MsgType::exit_signal:
-        case MsgType::close: return true;
+        case MsgType::close:
+        case MsgType::ping:
+        case MsgType::pong: return true;
     }
     return false;
 }

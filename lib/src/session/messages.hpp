@@ -4,6 +4,7 @@
 //   msg_open.cpp     ENV, REQUEST, ACCEPT, REJECT
 //   msg_stream.cpp   DATA, EOF, WINDOW_ADJUST
 //   msg_control.cpp  WINDOW_CHANGE, SIGNAL, EXIT_STATUS, EXIT_SIGNAL, CLOSE
+//   msg_alive.cpp    PING, PONG
 // Parsers check everything that can be checked without knowing the state (field ranges, character
 // sets, stream numbers); the state machines check the rest (direction, order, windows).
 #pragma once
@@ -34,6 +35,8 @@ enum class MsgType : std::uint8_t {
     exit_status = 0x15,
     exit_signal = 0x16,
     close = 0x17,
+    ping = 0x18,
+    pong = 0x19,
 };
 [[nodiscard]] bool is_known_type(std::uint8_t t) noexcept;
 
@@ -120,6 +123,13 @@ void write_exit_status(wire::Writer& out, std::uint32_t status);
 void write_exit_signal(wire::Writer& out, const ExitSignalMsg& m);
 [[nodiscard]] Status parse_close(wire::Bytes body);
 void write_close(wire::Writer& out);
+
+// msg_alive.cpp: PING and PONG share one body, the u32 cookie.
+inline constexpr std::size_t ping_frame_size = frame_header_size + 4;
+[[nodiscard]] Result<std::uint32_t> parse_ping(wire::Bytes body);
+void write_ping(wire::Writer& out, std::uint32_t cookie);
+[[nodiscard]] Result<std::uint32_t> parse_pong(wire::Bytes body);
+void write_pong(wire::Writer& out, std::uint32_t cookie);
 
 // Helpers for the parsers: a Reader's failure as a Result, and a u8 that must be a boolean.
 [[nodiscard]] inline Failure fail_from(const wire::Reader& r) { return fail(r.error()); }

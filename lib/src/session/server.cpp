@@ -4,11 +4,14 @@
 // Receive states, one type each; a state accepts exactly the frames listed, anything else fails with
 // unexpected_message (and every failure is sticky):
 //   ExpectRequest  ENV (at most 64), REQUEST -> AwaitDecision
-//   AwaitDecision  nothing (the client may send nothing before our answer); accept() -> ExpectInput,
-//                  reject() -> Done
+//   AwaitDecision  nothing but PING and PONG (the client may send no more before our answer);
+//                  accept() -> ExpectInput, reject() -> Rejected
 //   ExpectInput    DATA/EOF on in, WINDOW_ADJUST(out|err), WINDOW_CHANGE (PTY only),
 //                  SIGNAL (not for a service), CLOSE -> Done
+//   Rejected       nothing but PING and PONG (sent before the client saw our REJECT)
 //   Done           nothing
+// PING and PONG are valid in every state but Done and change none (on_alive): a PING is answered
+// (unless our CLOSE or REJECT is sent), a PONG must answer one of our PINGs.
 #include <twoway/session.hpp>
 
 #include <optional>
@@ -34,10 +37,11 @@ public:
     [[nodiscard]] Status send_exit_status(std::uint32_t status);
     [[nodiscard]] Status send_exit_signal(std::string_view name, bool core_dumped, std::string_view message);
     [[nodiscard]] Status close();
+    [[nodiscard]] Status send_ping();
     [[nodiscard]] Status consumed(Stream s, std::size_t n);
     [[nodiscard]] std::size_t send_capacity(Stream s) const noexcept;
     [[nodiscard]] bool finished() const noexcept {
-        return std::holds_alternative<Done>(state_) && (close_sent_ || !accepted_);
+        return std::holds_alternative<Rejected>(state_) || (std::holds_alternative<Done>(state_) && close_sent_);
     }
 
     Endpoint ep_;
@@ -49,14 +53,18 @@ private:
     };
     struct AwaitDecision {};
     struct ExpectInput {};
+    struct Rejected {};
     struct Done {};
-    using State = std::variant<ExpectRequest, AwaitDecision, ExpectInput, Done>;
+    using State = std::variant<ExpectRequest, AwaitDecision, ExpectInput, Rejected, Done>;
 
     // Each handler may update its state in place (ENV) or return the next one.
     Result<std::optional<State>> on(ExpectRequest& s, const Frame& f, Events& ev);
     Result<std::optional<State>> on(AwaitDecision& s, const Frame& f, Events& ev);
     Result<std::optional<State>> on(ExpectInput& s, const Frame& f, Events& ev);
+    Result<std::optional<State>> on(Rejected& s, const Frame& f, Events& ev);
     Result<std::optional<State>> on(Done& s, const Frame& f, Events& ev);
+    // PING and PONG, in any state before Done.
+    [[nodiscard]] Status on_alive(const Frame& f);
     [[nodiscard]] Status can_send() const;
     [[nodiscard]] static bool is_output(Stream s) noexcept { return s == Stream::out || s == Stream::err; }
 
@@ -74,12 +82,28 @@ Result<SessionServer> SessionServer::create(const Options& options) {
 
 Result<Events> SessionServer::Impl::feed(wire::Bytes input) {
     return ep_.feed(input, [this](const Frame& f, Events& ev) -> Status {
+        if ((f.type == MsgType::ping || f.type == MsgType::pong) && !std::holds_alternative<Done>(state_)) {
+            return on_alive(f);
+        }
         auto next = std::visit([&](auto& s) { return on(s, f, ev); }, state_);
         if (!next) return fail(next.error());
         // Assigned only after the handler returned: it held a reference into state_.
         if (*next) state_ = std::move(**next);
         return {};
     });
+}
+
+Status SessionServer::Impl::on_alive(const Frame& f) {
+    if (f.type == MsgType::ping) {
+        auto cookie = parse_ping(f.body);
+        if (!cookie) return fail(cookie.error());
+        // After our CLOSE or REJECT we send nothing more; either is the sign of life the PING asked for.
+        if (!close_sent_ && !std::holds_alternative<Rejected>(state_)) ep_.owe_pong(*cookie);
+        return {};
+    }
+    auto cookie = parse_pong(f.body);
+    if (!cookie) return fail(cookie.error());
+    return ep_.on_pong(*cookie);
 }
 
 Result<std::optional<SessionServer::Impl::State>> SessionServer::Impl::on(ExpectRequest& s, const Frame& f, Events& ev) {
@@ -165,6 +189,11 @@ Result<std::optional<SessionServer::Impl::State>> SessionServer::Impl::on(Expect
     }
 }
 
+Result<std::optional<SessionServer::Impl::State>> SessionServer::Impl::on(Rejected&, const Frame&, Events&) {
+    // The session is over; only PING and PONG (on_alive) may still have crossed the REJECT.
+    return fail(errc::unexpected_message);
+}
+
 Result<std::optional<SessionServer::Impl::State>> SessionServer::Impl::on(Done&, const Frame&, Events&) {
     return fail(errc::unexpected_message);
 }
@@ -184,7 +213,7 @@ Status SessionServer::Impl::reject(std::uint32_t code, std::string_view text) {
     if (auto st = ep_.usable(); !st) return st;
     if (!std::holds_alternative<AwaitDecision>(state_)) return fail(errc::bad_state);
     write_reject(ep_.out(), RejectMsg{code, std::string(text)});
-    state_ = Done{};
+    state_ = Rejected{};
     return {};
 }
 
@@ -246,6 +275,15 @@ Status SessionServer::Impl::close() {
     return {};
 }
 
+Status SessionServer::Impl::send_ping() {
+    // From the start (a client that sends no request is checked too) until our CLOSE or REJECT.
+    if (auto st = ep_.usable(); !st) return st;
+    if (close_sent_ || std::holds_alternative<Rejected>(state_) || std::holds_alternative<Done>(state_)) {
+        return fail(errc::bad_state);
+    }
+    return ep_.send_ping();
+}
+
 Status SessionServer::Impl::consumed(Stream s, std::size_t n) {
     if (s != Stream::in) return fail(errc::invalid_argument);
     if (auto st = ep_.usable(); !st) return st;
@@ -271,6 +309,8 @@ Status SessionServer::send_exit_signal(std::string_view name, bool core_dumped, 
     return impl_->send_exit_signal(name, core_dumped, message);
 }
 Status SessionServer::close() { return impl_->close(); }
+Status SessionServer::send_ping() { return impl_->send_ping(); }
+std::uint32_t SessionServer::unanswered_pings() const noexcept { return impl_->ep_.unanswered_pings(); }
 Status SessionServer::consumed(Stream s, std::size_t n) { return impl_->consumed(s, n); }
 std::vector<std::byte> SessionServer::take_output() { return impl_->ep_.take_output(); }
 void SessionServer::take_output(std::vector<std::byte>& batch) noexcept { impl_->ep_.take_output(batch); }

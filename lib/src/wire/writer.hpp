@@ -36,6 +36,8 @@ public:
     [[nodiscard]] Bytes view() const noexcept { return buf_; }
     [[nodiscard]] std::vector<std::byte> take() noexcept { return std::move(buf_); }
     // Hands the bytes over in `other` and continues in other's old storage (cleared, capacity kept).
+    // Room for n more bytes, so that writing them later cannot fail (allocate).
+    void reserve_more(std::size_t n) { buf_.reserve(buf_.size() + n); }
     void take_into(std::vector<std::byte>& other) noexcept {
         other.clear();
         buf_.swap(other);

@@ -488,6 +488,39 @@ TEST_CASE("C API: the session client against the C++ session server", "[capi]") 
     twoway_session_free(s);
 }
 
+TEST_CASE("C API: the session answers the server's PINGs by itself, one PONG for a flood", "[capi]") {
+    namespace ts = twoway::session;
+    twoway_session* s = nullptr;
+    REQUIRE(twoway_session_start(TWOWAY_REQUEST_EXEC, "sleep 60", nullptr, &s) == TWOWAY_OK);
+    auto server = ts::SessionServer::create();
+    REQUIRE(server);
+    Bytes request(twoway_session_output_size(s));
+    REQUIRE(twoway_session_output(s, request.data(), request.size()) == request.size());
+    REQUIRE(server->feed(std::as_bytes(std::span(request))));
+    REQUIRE(server->accept());
+    // 1000 PINGs fed one by one while the C program sends nothing: one 9-byte PONG waits, not 1000.
+    for (int i = 0; i < 1000; ++i) REQUIRE(server->send_ping());
+    const auto flood = server->take_output();
+    for (std::size_t off = 0; off < flood.size();) {
+        const std::size_t n = off == 0 ? 9 + 5 + 4 : 9;  // ACCEPT with the first PING, then one PING each
+        REQUIRE(twoway_session_feed(s, reinterpret_cast<const uint8_t*>(flood.data()) + off, n) == TWOWAY_OK);
+        off += n;
+    }
+    CHECK(twoway_session_output_size(s) == 9);
+    Bytes pong(twoway_session_output_size(s));
+    REQUIRE(twoway_session_output(s, pong.data(), pong.size()) == 9);
+    CHECK(server->unanswered_pings() == 1000);
+    auto events = server->feed(std::as_bytes(std::span(pong)));
+    REQUIRE(events);
+    CHECK(events->empty());  // a PONG is no event
+    CHECK(server->unanswered_pings() == 0);
+    twoway_session_event ev;
+    REQUIRE(twoway_session_next_event(s, &ev) == 1);
+    CHECK(ev.type == TWOWAY_EV_ACCEPTED);
+    CHECK(twoway_session_next_event(s, &ev) == 0);
+    twoway_session_free(s);
+}
+
 TEST_CASE("C API: status texts and the version", "[capi]") {
     const int codes[] = {TWOWAY_E_SHORT_INPUT,    TWOWAY_E_KDF_PARAMS_REJECTED, TWOWAY_E_UNEXPECTED_MESSAGE,
                          TWOWAY_E_PREAUTH_LIMIT,  TWOWAY_E_INVALID_ARGUMENT,    TWOWAY_E_INTERNAL,

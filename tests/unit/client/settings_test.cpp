@@ -28,7 +28,8 @@ std::optional<ClientSettings> settings_for(const Args& args) {
 TEST_CASE("settings: command-line values, both -o forms", "[client]") {
     const auto s = settings_for({"-F", "none", "-p", "2222", "-o", "StrictHostKeyChecking=accept-new", "-o",
                                  "ConnectTimeout 7", "-oBatchMode=yes", "-i", "/keys/one", "-i", "/keys/my key",
-                                 "alice@Example.ORG", "ls"});
+                                 "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax 1", "alice@Example.ORG",
+                                 "ls"});
     REQUIRE(s);
     CHECK(s->host_alias == "example.org");
     CHECK(s->host_name == "example.org");
@@ -36,6 +37,8 @@ TEST_CASE("settings: command-line values, both -o forms", "[client]") {
     CHECK(s->user == "alice");
     CHECK(s->strict_host_key_checking == StrictHostKeyChecking::accept_new);
     CHECK(s->connect_timeout == std::optional<std::uint32_t>(7));
+    CHECK(s->server_alive_interval == 2);
+    CHECK(s->server_alive_count_max == 1);
     CHECK(s->batch_mode);
     CHECK(s->identity_files == std::vector<std::string>{"/keys/one", "/keys/my key"});
 }

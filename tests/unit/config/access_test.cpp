@@ -130,7 +130,11 @@ TEST_CASE("access config: each keyword with good values", "[config]") {
              return c.connection.set_env == std::vector<std::string>{"A=1", "B=2"}; }},
         {"Banner /etc/issue.net", [](const DaemonConfig& c) { return c.connection.banner == "/etc/issue.net"; }},
         {"ClientAliveInterval 0\nClientAliveCountMax 5", [](const DaemonConfig& c) {
-             return c.connection.client_alive_count_max == 5; }},
+             return c.connection.client_alive_interval == 0 && c.connection.client_alive_count_max == 5; }},
+        {"ClientAliveInterval 30\nClientAliveInterval 5", [](const DaemonConfig& c) {  // the first one wins
+             return c.connection.client_alive_interval == 30; }},
+        {"ClientAliveInterval 2m\nClientAliveCountMax 0", [](const DaemonConfig& c) {
+             return c.connection.client_alive_interval == 120 && c.connection.client_alive_count_max == 0; }},
         {"MaxSessions 1", [](const DaemonConfig& c) { return c.connection.max_sessions == 1; }},
         {"ChrootDirectory none", [](const DaemonConfig& c) { return c.connection.chroot_directory == "none"; }},
         {"ChrootDirectory NONE", [](const DaemonConfig& c) { return c.connection.chroot_directory == "none"; }},
@@ -174,8 +178,6 @@ TEST_CASE("access config: bad values and values refused until implemented", "[co
          "a.conf:1: PermitOpen: \"db:5432\" is not supported yet (twoway forwards to named services: use PermitService)"},
         {"AcceptEnv A=B", "a.conf:1: AcceptEnv: Invalid environment name \"A=B\""},
         {"SetEnv NOVALUE", "a.conf:1: SetEnv: Invalid environment \"NOVALUE\""},
-        {"ClientAliveInterval 30",
-         "a.conf:1: ClientAliveInterval: \"30\" is not supported yet (twowayd sends no keep-alives yet; only 0)"},
         {"ClientAliveInterval soon", "a.conf:1: ClientAliveInterval: invalid time value \"soon\""},
         {"ClientAliveCountMax x", "a.conf:1: ClientAliveCountMax: invalid number \"x\""},
         {"ChrootDirectory /srv/%x", "a.conf:1: ChrootDirectory: unknown token \"%x\" in \"/srv/%x\""},
@@ -267,8 +269,7 @@ TEST_CASE("access config: Match lines", "[config]") {
         {"Match all\nSubsystem x y", "a.conf:2: Directive 'Subsystem' is not allowed within a Match block"},
         {"Match all\nService web h:1", "a.conf:2: Directive 'Service' is not allowed within a Match block"},
         {"Match all\nAuthorizedKeysFile /k", "a.conf:2: AuthorizedKeysFile is not supported inside a Match block yet"},
-        {"Match all\nClientAliveInterval 5",
-         "a.conf:2: ClientAliveInterval: \"5\" is not supported yet (twowayd sends no keep-alives yet; only 0)"},
+        {"Match all\nClientAliveInterval -5", "a.conf:2: ClientAliveInterval: invalid time value \"-5\""},
     };
     for (const auto& [text, error] : bad) {
         INFO(text);
@@ -344,6 +345,13 @@ TEST_CASE("access config: Match evaluation", "[config]") {
     CHECK(effective_config(global, facts("admin", "192.0.2.1")).chroot_directory == "none");
     CHECK(effective_config(global, facts("alice", "192.0.2.1")).chroot_directory == "%h");
     CHECK(format_daemon_config(jailed).find("match user sftp*\n    chrootdirectory /srv/jail/%u\n") != std::string::npos);
+    // ClientAliveInterval and ClientAliveCountMax per connection, as sshd allows them in Match.
+    const auto alive = good("ClientAliveInterval 60\nMatch User laptop\n ClientAliveInterval 5\n ClientAliveCountMax 2\n");
+    CHECK(effective_config(alive, facts("laptop", "192.0.2.1")).client_alive_interval == 5);
+    CHECK(effective_config(alive, facts("laptop", "192.0.2.1")).client_alive_count_max == 2);
+    CHECK(effective_config(alive, facts("other", "192.0.2.1")).client_alive_interval == 60);
+    CHECK(effective_config(alive, facts("other", "192.0.2.1")).client_alive_count_max == 3);
+    CHECK(format_daemon_config(alive).find("clientaliveinterval 60\n") != std::string::npos);
     // A Match block's AcceptEnv replaces the global list.
     CHECK(effective_config(c, facts("carol", "192.0.2.9")).accept_env == std::vector<std::string>{"TZ"});
     CHECK(effective_config(c, facts("carol", "198.51.100.1")).accept_env == std::vector<std::string>{"LANG"});

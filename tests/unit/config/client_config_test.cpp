@@ -58,6 +58,8 @@ TEST_CASE("client config: the defaults", "[config]") {
     CHECK(s.strict_host_key_checking == StrictHostKeyChecking::ask);
     CHECK_FALSE(s.batch_mode);
     CHECK_FALSE(s.connect_timeout);
+    CHECK(s.server_alive_interval == 0);  // no keep-alives unless asked for
+    CHECK(s.server_alive_count_max == 3);
 }
 
 TEST_CASE("client config: every keyword", "[config]") {
@@ -70,7 +72,9 @@ TEST_CASE("client config: every keyword", "[config]") {
                   "  StrictHostKeyChecking accept-new\n"
                   "  UserKnownHostsFile ~/.twoway/known_hosts /etc/twoway/team_hosts\n"
                   "  BatchMode yes\n"
-                  "  ConnectTimeout 1m30s\n");
+                  "  ConnectTimeout 1m30s\n"
+                  "  ServerAliveInterval 1m\n"
+                  "  ServerAliveCountMax 5\n");
     auto s = resolve_for(c, "web");
     CHECK(s.host_name == "web1.example.com");
     CHECK(s.port == 2200);
@@ -82,6 +86,8 @@ TEST_CASE("client config: every keyword", "[config]") {
           std::vector<std::string>{"/home/alice/.twoway/known_hosts", "/etc/twoway/team_hosts"});
     CHECK(s.batch_mode);
     CHECK(s.connect_timeout == 90U);
+    CHECK(s.server_alive_interval == 60);
+    CHECK(s.server_alive_count_max == 5);
 
     // Another host gets nothing from that block.
     auto other = resolve_for(c, "db");
@@ -231,6 +237,10 @@ TEST_CASE("client config: each bad line gives path:line and the problem", "[conf
     CHECK(error_of("RevokedHostKeys %k") == "cfg:2: RevokedHostKeys: unknown token \"%k\" in \"%k\"");
     CHECK(error_of("BatchMode 1") == "cfg:2: BatchMode: unsupported option \"1\" (expected yes or no)");
     CHECK(error_of("ConnectTimeout soon") == "cfg:2: ConnectTimeout: invalid time value \"soon\"");
+    CHECK(resolve_for(good("ServerAliveInterval 15\nServerAliveInterval 5"), "h").server_alive_interval == 15);
+    CHECK(resolve_for(good("ServerAliveCountMax 0"), "h").server_alive_count_max == 0);
+    CHECK(error_of("ServerAliveInterval often") == "cfg:2: ServerAliveInterval: invalid time value \"often\"");
+    CHECK(error_of("ServerAliveCountMax -1") == "cfg:2: ServerAliveCountMax: invalid number \"-1\"");
     CHECK(error_of("Host a,,b") == "cfg:2: Host: empty pattern in \"a,,b\"");
     CHECK(error_of("Host !") == "cfg:2: Host: empty pattern in \"!\"");
     CHECK(error_of("Port \"22") == "cfg:2: invalid quotes");

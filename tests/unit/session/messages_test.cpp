@@ -60,6 +60,9 @@ TEST_CASE("session messages are encoded exactly as the specification's examples"
     CHECK(written([](auto& w) { write_exit_signal(w, ExitSignalMsg{"KILL", true, ""}); }) ==
           "160000000d000000044b494c4c0100000000");
     CHECK(written([](auto& w) { write_close(w); }) == "1700000000");
+    CHECK(written([](auto& w) { write_ping(w, 7); }) == "180000000400000007");
+    CHECK(written([](auto& w) { write_pong(w, 7); }) == "190000000400000007");
+    CHECK(written([](auto& w) { write_pong(w, 0xfffffffe); }) == "1900000004fffffffe");
 }
 
 TEST_CASE("session messages round-trip through parse and write", "[session]") {
@@ -131,6 +134,8 @@ std::vector<Case> all_cases() {
         {"EXIT_STATUS", "150000000400000003", parser(parse_exit_status)},
         {"EXIT_SIGNAL", "160000000d000000044b494c4c0100000000", parser(parse_exit_signal)},
         {"CLOSE", "1700000000", [](wire::Bytes b) { return parse_close(b).error(); }},
+        {"PING", "180000000400000007", parser(parse_ping)},
+        {"PONG", "190000000400000007", parser(parse_pong)},
     };
 }
 }  // namespace
@@ -164,7 +169,9 @@ TEST_CASE("frame headers: unknown types and oversize lengths are refused from th
     CHECK(parse_frame_header(unhex("100000fffc")).error() == errc::length_too_large);
     CHECK(parse_frame_header(unhex("01ffffffff")).error() == errc::length_too_large);
     CHECK(parse_frame_header(unhex("1700000000")).has_value());
-    for (int t : {0x00, 0x05, 0x0f, 0x18, 0x7f, 0xff}) {
+    CHECK(parse_frame_header(unhex("1800000004")).has_value());  // PING
+    CHECK(parse_frame_header(unhex("1900000004")).has_value());  // PONG
+    for (int t : {0x00, 0x05, 0x0f, 0x1a, 0x7f, 0xff}) {
         INFO(t);
         std::vector<std::byte> h{static_cast<std::byte>(t), std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}};
         CHECK(parse_frame_header(h).error() == errc::unexpected_message);

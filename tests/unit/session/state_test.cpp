@@ -44,6 +44,8 @@ std::map<std::string, std::vector<std::byte>> sample_frames() {
     add("EXIT_STATUS", [](auto& w) { write_exit_status(w, 0); });
     add("EXIT_SIGNAL", [](auto& w) { write_exit_signal(w, ExitSignalMsg{"TERM", false, ""}); });
     add("CLOSE", [](auto& w) { write_close(w); });
+    add("PING", [](auto& w) { write_ping(w, 0); });
+    add("PONG", [](auto& w) { write_pong(w, 0); });  // answers nothing unless the receiver sent PING 0
     return m;
 }
 
@@ -110,12 +112,15 @@ void check_matrix(const std::string& state, const std::set<std::string>& allowed
 
 }  // namespace
 
+// PING is valid in every state but Done; PONG never in these matrices, since no PING of the receiver's is
+// unanswered (PONG without PING).
 TEST_CASE("client: each state accepts exactly its messages", "[session]") {
-    const std::set<std::string> adjust_close{"WINDOW_ADJUST in", "CLOSE"};
-    check_matrix("ExpectResponse", {"ACCEPT", "REJECT"}, [] { return client_in("ExpectResponse"); }, false);
-    check_matrix("ExpectOutput", {"DATA out", "DATA err", "EOF out", "EOF err", "WINDOW_ADJUST in", "CLOSE"},
+    const std::set<std::string> adjust_close{"WINDOW_ADJUST in", "CLOSE", "PING"};
+    check_matrix("ExpectResponse", {"ACCEPT", "REJECT", "PING"}, [] { return client_in("ExpectResponse"); }, false);
+    check_matrix("ExpectOutput",
+                 {"DATA out", "DATA err", "EOF out", "EOF err", "WINDOW_ADJUST in", "CLOSE", "PING"},
                  [] { return client_in("ExpectOutput"); }, false);
-    check_matrix("ExpectExit", {"EXIT_STATUS", "EXIT_SIGNAL", "WINDOW_ADJUST in", "CLOSE"},
+    check_matrix("ExpectExit", {"EXIT_STATUS", "EXIT_SIGNAL", "WINDOW_ADJUST in", "CLOSE", "PING"},
                  [] { return client_in("ExpectExit"); }, false);
     check_matrix("ExpectClose", adjust_close, [] { return client_in("ExpectClose"); }, false);
     // A service has no exit message: after both EOFs only CLOSE (and grants) may come.
@@ -132,19 +137,22 @@ TEST_CASE("client: each state accepts exactly its messages", "[session]") {
 }
 
 TEST_CASE("server: each state accepts exactly its messages", "[session]") {
-    check_matrix("ExpectRequest", {"ENV", "REQUEST"}, [] { return server_in("ExpectRequest"); }, true);
-    // Between REQUEST and our answer the client may send nothing at all.
-    check_matrix("AwaitDecision", {}, [] { return server_in("AwaitDecision"); }, true);
+    check_matrix("ExpectRequest", {"ENV", "REQUEST", "PING"}, [] { return server_in("ExpectRequest"); }, true);
+    // Between REQUEST and our answer the client may send nothing but PING (and PONG).
+    check_matrix("AwaitDecision", {"PING"}, [] { return server_in("AwaitDecision"); }, true);
     check_matrix("ExpectInput",
-                 {"DATA in", "EOF in", "WINDOW_ADJUST out", "WINDOW_ADJUST err", "WINDOW_CHANGE", "SIGNAL", "CLOSE"},
+                 {"DATA in", "EOF in", "WINDOW_ADJUST out", "WINDOW_ADJUST err", "WINDOW_CHANGE", "SIGNAL", "CLOSE",
+                  "PING"},
                  [] { return server_in("ExpectInput"); }, true);
     check_matrix("ExpectInput, exec without pty",
-                 {"DATA in", "EOF in", "WINDOW_ADJUST out", "WINDOW_ADJUST err", "SIGNAL", "CLOSE"},
+                 {"DATA in", "EOF in", "WINDOW_ADJUST out", "WINDOW_ADJUST err", "SIGNAL", "CLOSE", "PING"},
                  [] { return server_in("ExpectInput", exec_request("ls")); }, true);
-    check_matrix("ExpectInput, service", {"DATA in", "EOF in", "WINDOW_ADJUST out", "WINDOW_ADJUST err", "CLOSE"},
+    check_matrix("ExpectInput, service",
+                 {"DATA in", "EOF in", "WINDOW_ADJUST out", "WINDOW_ADJUST err", "CLOSE", "PING"},
                  [] { return server_in("ExpectInput", service_request("web")); }, true);
     check_matrix("Done", {}, [] { return server_in("Done"); }, true);
-    check_matrix("Done (rejected)", {}, [] { return server_in("DoneRejected"); }, true);
+    // After REJECT a PING the client sent before it saw the REJECT is still accepted (not answered).
+    check_matrix("Rejected", {"PING"}, [] { return server_in("DoneRejected"); }, true);
 }
 
 TEST_CASE("a stream ends once: no DATA or EOF after EOF", "[session]") {
@@ -212,6 +220,25 @@ std::vector<Target> targets() {
         {"EXIT_STATUS", [] { return client_in("ExpectExit"); }, false},
         {"EXIT_SIGNAL", [] { return client_in("ExpectExit"); }, false},
         {"CLOSE", [] { return client_in("ExpectOutput"); }, false},
+        {"PING", [] { return server_in("AwaitDecision"); }, true},
+        {"PING", [] { return client_in("ExpectResponse"); }, false},
+        // A PONG is valid where the receiver's PING 0 is unanswered.
+        {"PONG",
+         [] {
+             auto p = server_in("ExpectInput");
+             REQUIRE(p->server.send_ping().has_value());
+             (void)p->server.take_output();
+             return p;
+         },
+         true},
+        {"PONG",
+         [] {
+             auto p = client_in("ExpectExit");
+             REQUIRE(p->client.send_ping().has_value());
+             (void)p->client.take_output();
+             return p;
+         },
+         false},
     };
 }
 }  // namespace
