@@ -90,6 +90,8 @@ struct ChildPlan {
     unsigned long fd_limit = 1024;
     std::optional<rlimit> nofile;  // the soft descriptor limit the daemon started with, for the program
     mode_t umask = 022;
+    bool print_motd = false;
+    std::string hushlogin;  // the account's ~/.hushlogin, for print_motd
     const char* chroot = nullptr;  // ChrootDirectory, already checked; nothing: none
 };
 
@@ -111,6 +113,27 @@ void close_other_fds(const ChildPlan& p) {
     for (unsigned long fd = 3; fd < p.fd_limit; ++fd) {
         if (fd != keep) ::close(static_cast<int>(fd));
     }
+}
+
+// PrintMotd, as sshd's do_motd: /etc/motd (a regular file; at most 64 KiB of it) to the terminal,
+// unless the account has a ~/.hushlogin. Async-signal-safe calls only, into a buffer on the stack.
+void show_motd(const ChildPlan& p) {
+    struct stat st {};
+    if (::stat(p.hushlogin.c_str(), &st) == 0) return;
+    const int fd = ::open("/etc/motd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        char buf[4096];
+        std::size_t total = 0;
+        for (ssize_t n; total < 64 * 1024 && (n = ::read(fd, buf, sizeof buf)) > 0; total += static_cast<std::size_t>(n)) {
+            for (ssize_t off = 0; off < n;) {
+                const ssize_t w = ::write(1, buf + off, static_cast<std::size_t>(n - off));
+                if (w <= 0) break;
+                off += w;
+            }
+        }
+    }
+    ::close(fd);
 }
 
 [[noreturn]] void child_main(ChildPlan& p) {
@@ -168,6 +191,7 @@ void close_other_fds(const ChildPlan& p) {
         if (p.chroot == nullptr) (void)!::write(2, p.chdir_message.data(), p.chdir_message.size());
         (void)!::chdir("/");
     }
+    if (p.print_motd) show_motd(p);
     close_other_fds(p);
     // The daemon raised its own soft limit (descriptors.hpp); the session's programs get the usual one.
     if (p.nofile) (void)::setrlimit(RLIMIT_NOFILE, &*p.nofile);
@@ -200,6 +224,8 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
     plan.gid = account.gid;
     plan.home = account.home.empty() ? "/" : account.home.c_str();
     plan.chdir_message = "Could not chdir to home directory " + account.home + "\n";
+    plan.print_motd = req.print_motd;
+    plan.hushlogin = (account.home.empty() ? std::string() : account.home) + "/.hushlogin";
     struct rlimit rl {};
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
         plan.fd_limit = std::min<unsigned long>(rl.rlim_cur, 1u << 20);

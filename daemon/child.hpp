@@ -43,6 +43,9 @@ struct SpawnRequest {
     // helper starting the program): no setsid, PTY or pipes; the child stays in the caller's process
     // group, so that what the daemon sends to the group (the client's signals, SIGHUP) reaches it.
     bool inherit_stdio = false;
+    // PrintMotd: /etc/motd is shown before the program starts, unless ~/.hushlogin exists (looked for as
+    // the account). The caller sets it for an interactive login only (a PTY, no command), as sshd does.
+    bool print_motd = false;
 };
 
 // The descriptor the PAM session helper finds the report pipe on (SpawnRequest::session_helper).

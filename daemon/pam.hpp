@@ -85,6 +85,7 @@ struct PamSessionArgs {
     mode_t umask = 022;
     std::string tty_variable;
     std::string path;
+    bool print_motd = false;  // PrintMotd for the program (SpawnRequest::print_motd)
     std::string chroot;  // ChrootDirectory, checked by the daemon; empty: none. Applied to the program only
     std::vector<std::string> argv;
     std::vector<std::string> env;  // not in pam_session_argv: pam_session_environment

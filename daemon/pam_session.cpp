@@ -161,6 +161,7 @@ std::vector<std::string> pam_session_argv(const PamSessionArgs& a) {
                                  a.tty_variable,
                                  a.path,
                                  a.chroot,
+                                 a.print_motd ? "1" : "0",
                                  std::to_string(a.argv.size())};
     out.insert(out.end(), a.argv.begin(), a.argv.end());
     return out;
@@ -197,7 +198,7 @@ std::vector<std::string> program_environment_from(const std::vector<std::string>
 }
 
 std::optional<PamSessionArgs> parse_pam_session_argv(const std::vector<std::string>& w) {
-    constexpr std::size_t fixed = 11;
+    constexpr std::size_t fixed = 12;
     if (w.size() < fixed || w[1] != pam_session_mode) return std::nullopt;
     PamSessionArgs a;
     a.facts = PamFacts{w[2], w[4], w[5]};
@@ -208,8 +209,10 @@ std::optional<PamSessionArgs> parse_pam_session_argv(const std::vector<std::stri
     a.path = w[8];
     a.chroot = w[9];
     if (!a.chroot.empty() && a.chroot.front() != '/') return std::nullopt;
+    if (w[10] != "0" && w[10] != "1") return std::nullopt;
+    a.print_motd = w[10] == "1";
     std::size_t n = 0;
-    const auto& count = w[10];
+    const auto& count = w[11];
     const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
     if (ec != std::errc() || end != count.data() + count.size() || n == 0 || n != w.size() - fixed) return std::nullopt;
     a.argv.assign(w.begin() + fixed, w.end());
@@ -227,6 +230,7 @@ SpawnRequest pam_session_request(const SpawnRequest& program, const PamFacts& fa
     a.argv = program.argv;
     a.env = program.env;
     a.chroot = program.chroot;  // the helper chroots the program, after the PAM session opened
+    a.print_motd = program.print_motd;  // after PAM's own messages, as sshd shows them
     SpawnRequest out;
     out.account = program.account;
     out.switch_identity = false;  // the helper stays root; the program becomes the account
@@ -343,6 +347,7 @@ int pam_session_main(int argc, char** argv) {
     req.argv = args->argv;
     req.env = args->env;
     req.chroot = args->chroot;
+    req.print_motd = args->print_motd;
     const mode_t mask = ::umask(022);  // what login.defs and pam_umask left for the program
     ::umask(mask);
     req.umask = mask;

@@ -182,6 +182,9 @@ awaitable<void> Session::start_process(const ts::Request& request) {
     spawn_req.pty = req.pty;
     spawn_req.tty_variable = "TWOWAY_TTY";
     spawn_req.umask = session_umask();  // read at each session, as login and pam_umask do
+    // sshd's do_login: the message of the day for an interactive login only (a PTY and no command, a
+    // forced one included).
+    spawn_req.print_motd = settings_->config.print_motd && req.pty.has_value() && req.kind == ts::RequestKind::shell;
     if (auto root = chroot_directory()) {
         spawn_req.chroot = std::move(*root);
     } else {

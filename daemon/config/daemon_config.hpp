@@ -211,7 +211,7 @@ struct DaemonConfig {
     bool use_pam = false;                       // PAM's account and session phases (pam_account.hpp)
     std::string pam_service_name = "twowayd";   // PAMServiceName: the file in /etc/pam.d (sshd's is "sshd")
     std::string permit_user_environment = "no";  // parsed only: twowayd reads no ~/.ssh/environment
-    bool print_motd = true;                      // parsed; twowayd prints no motd yet
+    bool print_motd = true;                      // /etc/motd for interactive logins (SpawnRequest::print_motd)
     // AuthorizedKeysCommandTimeout (twowayd's own): how long AuthorizedKeysCommand may take before it is
     // killed and the key refused (sshd waits without limit, in the connection's own process).
     std::uint32_t authorized_keys_command_timeout = 10;  // seconds, >= 1

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import threading
 
-from twoway_env import Account, CLEAN_PATH, World, check, public_key_line, run_tests
+from twoway_env import Account, CLEAN_PATH, PtyProcess, World, check, public_key_line, run_tests
 
 DENIED = b"Permission denied (publickey).\n"
 
@@ -237,6 +237,52 @@ def test_sessions_get_login_defs_umask():
             check(r.returncode == 0 and int(r.stdout.split()[0], 8) == mask, f"{a.name}'s umask: {r}")
     finally:
         w.close()
+
+
+def motd_first_line():
+    with open("/etc/motd", "rb") as f:
+        lines = [l.strip() for l in f.read().splitlines() if l.strip()]
+    check(lines, "this test needs a non-empty /etc/motd (Debian's base-files ships one)")
+    return lines[0].decode("utf-8", "replace")
+
+
+def pty_output(w, *args):
+    """What a PTY login shows up to its prompt's answer to one echo, then exits."""
+    p = PtyProcess(w.argv(*args), w.client_env(TERM="dumb"))
+    try:
+        p.send("echo MARK-$((6*7))\n")
+        p.expect(r"MARK-42")
+        p.send("exit\n")
+        p.wait()
+        return p.output()
+    finally:
+        p.close()
+
+
+def test_print_motd_for_interactive_logins_only():
+    """PrintMotd (sshd's default yes): /etc/motd on an interactive login (a PTY, no command), not with a
+    command, not with ~/.hushlogin, not with PrintMotd no."""
+    if needs_root():
+        return
+    first = motd_first_line()
+    with world("motd") as w, Account(w.dir) as a:
+        out = pty_output(w, "-l", a.name, "127.0.0.1")
+        check(first in out, f"no motd on an interactive login:\n{out}")
+        p = PtyProcess(w.argv("-t", "-l", a.name, "127.0.0.1", "echo COMMAND-RAN"), w.client_env(TERM="dumb"))
+        try:
+            p.expect("COMMAND-RAN")
+            p.wait()
+            check(first not in p.output(), f"motd with a command:\n{p.output()}")
+        finally:
+            p.close()
+        hush = os.path.join(a.home, ".hushlogin")
+        open(hush, "w").close()
+        out = pty_output(w, "-l", a.name, "127.0.0.1")
+        check(first not in out, f"motd despite ~/.hushlogin:\n{out}")
+        os.unlink(hush)
+    with world("nomotd", extra_config="PrintMotd no\n") as w, Account(w.dir) as a:
+        out = pty_output(w, "-l", a.name, "127.0.0.1")
+        check(first not in out, f"motd with PrintMotd no:\n{out}")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ TEST_CASE("pam: the session helper's arguments, there and back", "[daemon]") {
     a.tty_variable = "TWOWAY_TTY";
     a.path = "/bin/bash";
     a.chroot = "/srv/jail/alice";
+    a.print_motd = true;
     a.argv = {"bash", "-c", "echo -- \"$X\"", ""};
     a.env = {"HOME=/home/alice", "X=1 2", "EMPTY="};
     const auto words = pam_session_argv(a);
@@ -74,6 +75,7 @@ TEST_CASE("pam: the session helper's arguments, there and back", "[daemon]") {
     CHECK(back->tty_variable == "TWOWAY_TTY");
     CHECK(back->path == "/bin/bash");
     CHECK(back->chroot == "/srv/jail/alice");
+    CHECK(back->print_motd);
     CHECK(back->argv == a.argv);
     // The environment is not on the command line (every local user can read that in /proc).
     CHECK(back->env.empty());
@@ -92,16 +94,17 @@ TEST_CASE("pam: the session helper's arguments, there and back", "[daemon]") {
     };
     CHECK(broken([](auto& w) { w[1] = "--pam-account"; }));
     CHECK(broken([](auto& w) { w[6] = "yes"; }));
-    CHECK(broken([](auto& w) { w[10] = "0"; }));        // a program needs its argv[0]
-    CHECK(broken([](auto& w) { w[10] = "5"; }));        // more than there are
-    CHECK(broken([](auto& w) { w[10] = "3"; }));        // fewer than there are
+    CHECK(broken([](auto& w) { w[11] = "0"; }));        // a program needs its argv[0]
+    CHECK(broken([](auto& w) { w[11] = "5"; }));        // more than there are
+    CHECK(broken([](auto& w) { w[11] = "3"; }));        // fewer than there are
     CHECK(broken([](auto& w) { w.push_back("X=1"); }));
-    CHECK(broken([](auto& w) { w[10] = "3x"; }));
-    CHECK(broken([](auto& w) { w[10] = "-1"; }));
+    CHECK(broken([](auto& w) { w[11] = "3x"; }));
+    CHECK(broken([](auto& w) { w[11] = "-1"; }));
     CHECK(broken([](auto& w) { w[3].clear(); }));      // no user
     CHECK(broken([](auto& w) { w[8].clear(); }));      // no program
     CHECK(broken([](auto& w) { w[9] = "jail"; }));     // a chroot that is not an absolute path
-    CHECK(broken([](auto& w) { w.resize(10); }));
+    CHECK(broken([](auto& w) { w[10] = "yes"; }));     // print_motd is 0 or 1
+    CHECK(broken([](auto& w) { w.resize(11); }));
 }
 
 TEST_CASE("pam: a program runs through the session helper", "[daemon]") {
