@@ -84,13 +84,7 @@ awaitable<ProgramResult> run_program(Server& server, SpawnRequest req, Account a
         (void)io->report.cancel(ignored);
     });
 
-    std::vector<unsigned char> said;
-    std::array<unsigned char, 64> small{};
-    for (;;) {
-        auto [ec, n] = co_await report.async_read_some(asio::buffer(small), use_nothrow_awaitable);
-        said.insert(said.end(), small.begin(), small.begin() + static_cast<std::ptrdiff_t>(n));
-        if (ec || said.size() > small.size()) break;
-    }
+    const std::vector<unsigned char> said = co_await read_spawn_report(report);
     if (auto why = decode_spawn_report(said); why && !timed_out) {
         r.problem = "cannot start: " + *why;
     }
@@ -139,6 +133,17 @@ awaitable<ProgramResult> run_program(Server& server, SpawnRequest req, Account a
     }
     r.output.clear();
     co_return r;
+}
+
+awaitable<std::vector<unsigned char>> read_spawn_report(Descriptor& report) {
+    std::vector<unsigned char> said;
+    std::array<unsigned char, 64> small{};
+    for (;;) {
+        auto [ec, n] = co_await report.async_read_some(asio::buffer(small), use_nothrow_awaitable);
+        said.insert(said.end(), small.begin(), small.begin() + static_cast<std::ptrdiff_t>(n));
+        if (ec || said.size() > small.size()) break;
+    }
+    co_return said;
 }
 
 }  // namespace twowayd

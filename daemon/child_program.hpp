@@ -8,6 +8,10 @@
 #include <cstddef>
 #include <string>
 
+#include <vector>
+
+#include <asio/posix/stream_descriptor.hpp>
+
 #include "account.hpp"
 #include "async.hpp"
 #include "child.hpp"
@@ -26,6 +30,11 @@ struct ProgramResult {
     std::string output;
     std::string problem;   // when !ok, for the log ("timed out after 10 s", "exited with status 1", ...)
 };
+
+// What a spawned child's report pipe (SpawnedChild::report_fd) says, read without blocking the loop:
+// nothing at end of file (the program runs), else the failure's bytes (decode_spawn_report /
+// decode_session_report), at most a little more than one report, whatever the other end writes.
+[[nodiscard]] awaitable<std::vector<unsigned char>> read_spawn_report(asio::posix::stream_descriptor& report);
 
 // Starts `req` (its account is set to `account`, which the coroutine keeps alive), stdin from nothing,
 // stderr discarded, and returns its standard output. Fails closed: any problem is !ok with no output.

@@ -12,6 +12,7 @@
 #include <twoway/text.hpp>
 
 #include "child.hpp"
+#include "child_program.hpp"
 #include "chroot.hpp"
 #include "log.hpp"
 #include "pam.hpp"
@@ -217,13 +218,7 @@ awaitable<void> Session::start_process(const ts::Request& request) {
 
     // End of file on the report pipe: the program runs. Anything else: why it did not.
     Descriptor report(ex, child->report_fd.release());
-    std::vector<unsigned char> said;
-    std::array<unsigned char, 64> buf{};
-    for (;;) {
-        auto [ec, n] = co_await report.async_read_some(asio::buffer(buf), use_nothrow_awaitable);
-        said.insert(said.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-        if (ec || said.size() > buf.size()) break;
-    }
+    const std::vector<unsigned char> said = co_await read_spawn_report(report);
     if (auto why = decode_session_report(said)) {
         log_error("cannot start a session for ", account_.name, ": ", *why);
         reject(ts::reject::start_failed, "cannot start the session");

@@ -16,52 +16,11 @@ import socket
 import subprocess
 import threading
 
-from twoway_env import Account, CLEAN_PATH, PtyProcess, World, check, public_key_line, run_tests
-
-DENIED = b"Permission denied (publickey).\n"
-
-
-def needs_root():
-    if os.geteuid() != 0:
-        print("SKIP: needs root (throwaway accounts)")
-        return True
-    return False
-
-
-def trusted(w):
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    return w
-
+from twoway_env import (DENIED, Account, CLEAN_PATH, PtyProcess, World, check, check_logs_in, check_refused,
+                        log_count, needs_root, public_key_line, run_tests, trust_host, usermod)
 
 def world(name, **kw):
-    return trusted(World(name, **kw))
-
-
-def usermod(*args):
-    subprocess.run(["usermod", *args], check=True, timeout=60, capture_output=True, env={"PATH": CLEAN_PATH})
-
-
-def count(w, pattern):
-    return len(re.findall(pattern, w.daemon_log()))
-
-
-def check_refused(w, account, reason):
-    """The generic denial on the wire, one line "User U from A not allowed because REASON" in the log (the
-    form the fail2ban filter counts), and no login."""
-    line = re.escape(f"User {account.name} from 127.0.0.1 not allowed because {reason}")
-    accepted = re.escape(f"Accepted publickey for {account.name} ")
-    before, accepted_before = count(w, line), count(w, accepted)
-    r = w.twoway("-l", account.name, "127.0.0.1", "echo in")
-    check(r.returncode == 255 and r.stderr == DENIED and r.stdout == b"", f"{account.name}: {r}")
-    w.wait_log(line)
-    check(count(w, line) == before + 1, f"expected one more {line!r}:\n{w.daemon_log()[-3000:]}")
-    check(count(w, accepted) == accepted_before, f"accepted as well:\n{w.daemon_log()[-3000:]}")
-
-
-def check_logs_in(w, account):
-    r = w.twoway("-l", account.name, "127.0.0.1", "echo in")
-    check(r.returncode == 0 and r.stdout == b"in\n", f"{account.name} could not log in: {r}")
+    return trust_host(World(name, **kw))
 
 
 class EchoService:
@@ -219,7 +178,7 @@ def test_sessions_get_login_defs_umask():
     w = World("umask", start=False)
     try:
         w.start_daemon(umask=0)
-        trusted(w)
+        trust_host(w)
         out = os.path.join(w.dir, "made")
         r = w.twoway("127.0.0.1", f"umask; touch {out}")
         check(r.returncode == 0, f"{r}")

@@ -26,24 +26,16 @@ import tempfile
 import threading
 import time
 
-from twoway_env import Account, World, check, public_key_line, run_tests
+from twoway_env import Account, World, check, public_key_line, run_tests, trust_host
+from twoway_env import needs_root as needs_root_for
 
 
 def needs_root():
-    if os.geteuid() != 0:
-        print("SKIP: needs root (throwaway accounts, chroot)")
-        return True
-    return False
-
-
-def trusted(w):
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    return w
+    return needs_root_for("throwaway accounts, chroot")
 
 
 def world(name, **kw):
-    return trusted(World(name, **kw))
+    return trust_host(World(name, **kw))
 
 
 def chain_is_safe(path):
@@ -123,7 +115,7 @@ def restart(w):
     w.stop_daemon()
     open(w.log_path, "w").close()
     w.start_daemon()
-    trusted(w)
+    trust_host(w)
 
 
 def check_refused(w, account, message):
@@ -396,7 +388,7 @@ def test_daemon_not_root_refuses_chroot_and_connects_itself():
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", "LANG": "C"})
                 try:
                     w.port = int(w.wait_log(r"Server listening on 127\.0\.0\.1 port (\d+)\.").group(1))
-                    trusted(w)
+                    trust_host(w)
                     r = run(w, a, "pwd")
                     check(r.returncode != 0 and r.stdout == b"", f"{r}")
                     w.wait_log(re.escape(f"cannot chroot: twowayd is not running as root (ChrootDirectory for user "

@@ -29,17 +29,15 @@ import subprocess
 import tempfile
 import time
 
-from twoway_env import Account, CLEAN_PATH, PtyProcess, World, check, public_key_line, run_tests
+from twoway_env import (DENIED, Account, CLEAN_PATH, PtyProcess, World, check, check_logs_in, check_refused,
+                        log_count, public_key_line, run_tests, usermod)
+from twoway_env import needs_root as needs_root_for
 
-DENIED = b"Permission denied (publickey).\n"
 MOTD = "twoway-pam-test: the message of the day"
 
 
 def needs_root():
-    if os.geteuid() != 0:
-        print("SKIP: needs root (throwaway accounts and /etc/pam.d)")
-        return True
-    return False
+    return needs_root_for("throwaway accounts and /etc/pam.d")
 
 
 class PamWorld:
@@ -106,32 +104,6 @@ class PamWorld:
     def __exit__(self, *exc):
         self.close()
         return False
-
-
-def usermod(*args):
-    subprocess.run(["usermod", *args], check=True, timeout=60, capture_output=True, env={"PATH": CLEAN_PATH})
-
-
-def count(w, pattern):
-    return len(re.findall(pattern, w.daemon_log()))
-
-
-def check_refused(w, account, reason):
-    """The generic denial on the wire, one line "User U from A not allowed because REASON" in the log (the
-    form the fail2ban filter counts), and no "Accepted publickey"."""
-    line = re.escape(f"User {account.name} from 127.0.0.1 not allowed because {reason}")
-    accepted = re.escape(f"Accepted publickey for {account.name} ")
-    before, accepted_before = count(w, line), count(w, accepted)
-    r = w.twoway("-l", account.name, "127.0.0.1", "echo in")
-    check(r.returncode == 255 and r.stderr == DENIED and r.stdout == b"", f"{account.name}: {r}")
-    w.wait_log(line)
-    check(count(w, line) == before + 1, f"expected one more {line!r}:\n{w.daemon_log()[-3000:]}")
-    check(count(w, accepted) == accepted_before, f"accepted as well:\n{w.daemon_log()[-3000:]}")
-
-
-def check_logs_in(w, account):
-    r = w.twoway("-l", account.name, "127.0.0.1", "echo in")
-    check(r.returncode == 0 and r.stdout == b"in\n", f"{account.name} could not log in: {r}\n{w.daemon_log()[-3000:]}")
 
 
 def test_locked_password_does_not_stop_a_key_but_expiry_does():

@@ -303,6 +303,53 @@ class PtyProcess:
                 pass
 
 
+# ---- accounts and refusals, shared by the daemon's account, PAM and chroot tests ------------------
+
+DENIED = b"Permission denied (publickey).\n"
+
+
+def needs_root(what="throwaway accounts"):
+    """True (after printing a SKIP line) when the test cannot run: it needs root for `what`."""
+    if os.geteuid() != 0:
+        print(f"SKIP: needs root ({what})")
+        return True
+    return False
+
+
+def trust_host(w):
+    """Makes the client's known_hosts hold w's host key; returns w."""
+    with open(w.known_hosts, "w") as f:
+        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
+    return w
+
+
+def usermod(*args):
+    subprocess.run(["usermod", *args], check=True, timeout=60, capture_output=True, env={"PATH": CLEAN_PATH})
+
+
+def log_count(w, pattern):
+    """How many times the regex `pattern` occurs in w's daemon log."""
+    return len(re.findall(pattern, w.daemon_log()))
+
+
+def check_refused(w, account, reason):
+    """The generic denial on the wire, one line "User U from A not allowed because REASON" in the log (the
+    form the fail2ban filter counts), and no "Accepted publickey"."""
+    line = re.escape(f"User {account.name} from 127.0.0.1 not allowed because {reason}")
+    accepted = re.escape(f"Accepted publickey for {account.name} ")
+    before, accepted_before = log_count(w, line), log_count(w, accepted)
+    r = w.twoway("-l", account.name, "127.0.0.1", "echo in")
+    check(r.returncode == 255 and r.stderr == DENIED and r.stdout == b"", f"{account.name}: {r}")
+    w.wait_log(line)
+    check(log_count(w, line) == before + 1, f"expected one more {line!r}:\n{w.daemon_log()[-3000:]}")
+    check(log_count(w, accepted) == accepted_before, f"accepted as well:\n{w.daemon_log()[-3000:]}")
+
+
+def check_logs_in(w, account):
+    r = w.twoway("-l", account.name, "127.0.0.1", "echo in")
+    check(r.returncode == 0 and r.stdout == b"in\n", f"{account.name} could not log in: {r}\n{w.daemon_log()[-3000:]}")
+
+
 def closed_within(sock, seconds):
     """True if the peer closes the connection (end of file or reset) within `seconds` having sent nothing
     more; False if it is still open then, or sent a byte."""
