@@ -307,12 +307,11 @@ awaitable<std::error_code> Connection::drain_then_close(std::optional<std::chron
     co_return ended;
 }
 
-void Connection::stand_in_checks(const twoway::PublicKey& key) {
+void Connection::stand_in_checks(const twoway::PublicKey& key, const Account& stand_in) {
     // What deciding on a real account costs, done for a name that has none (or that this daemon does not
     // serve), with a stand-in account, its outcome ignored: the decision then takes about as long either
     // way, and the pace (denial_pace.hpp) hides the rest. No %u of the client's choosing reaches a path.
-    const Account stand_in = stand_in_account();
-    (void)unix_account_checks(stand_in);
+    // (The stand-in's account checks ran with the lookup, AccountLookup.)
     stand_in_key_checks(key, stand_in);
 }
 
@@ -328,11 +327,8 @@ std::optional<twoway::ConnectionFacts> Connection::key_option_facts() const {
     return connection_facts(peer_.ip, static_cast<std::int64_t>(now), offset);
 }
 
-bool Connection::account_allowed(const Account& account, const std::string& safe_name,
-                                 const twoway::PublicKey& key) {
-    // With UsePAM yes only the shell rules are ours (sshd's allowed_user); PAM's account phase decides
-    // the rest once the key is accepted (pam_account_allowed).
-    const AccountVerdict verdict = unix_account_checks(account, {}, settings_->config.use_pam);
+bool Connection::account_allowed(const Account& account, const AccountVerdict& verdict, const std::string& safe_name,
+                                 const twoway::PublicKey& key, const Account& stand_in) {
     if (verdict.allowed()) return true;
     if (verdict.server_fault) {
         // As a failed account lookup: nothing is known against the client (no penalty, no fail2ban line).
@@ -343,7 +339,7 @@ bool Connection::account_allowed(const Account& account, const std::string& safe
     log_info("User ", account.name, " from ", peer_.ip, " not allowed because ", verdict.reason);
     // A refused account costs what an unknown name does: the key checks still run, on the stand-in's
     // files (never the account's, whose size is the account's choice), their outcome ignored.
-    stand_in_key_checks(key, stand_in_account());
+    stand_in_key_checks(key, stand_in);
     return false;
 }
 
@@ -355,9 +351,29 @@ void Connection::deny_log_invalid(const std::string& safe_name, const twoway::Pu
 
 awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
     const std::string safe_name = log_safe(v.account);
-    std::string reason;
-    auto account = lookup_account(v.account, reason);
-    if (!account && !reason.empty()) {
+    // Everything the name service is asked (the account, its shadow entry, its groups' names, the
+    // stand-in) is asked off the loop, in one piece of work: NSS may wait on a directory.
+    struct AccountLookup {
+        std::optional<Account> account;
+        std::string reason;     // the lookup itself failed (not "no such account")
+        AccountVerdict verdict;  // unix_account_checks: with UsePAM yes only the shell rules are ours
+        ConnectionFacts facts;   // for Match and Allow/Deny, with the account's group names
+        Account stand_in;        // whose checks stand in for an account that gets none
+    } found;
+    co_await server_.decisions().lookup([&] {
+        found.account = lookup_account(v.account, found.reason);
+        found.stand_in = stand_in_account();
+        if (found.account) {
+            found.verdict = unix_account_checks(*found.account, {}, settings_->config.use_pam);
+            found.facts = connection_facts(settings_->config, peer_, found.account->name, &*found.account);
+        } else {
+            (void)unix_account_checks(found.stand_in);  // what an account's checks cost, outcome ignored
+        }
+    });
+    auto& account = found.account;
+    const Account& stand_in = found.stand_in;
+    if (!account && !found.reason.empty()) {
+        const std::string& reason = found.reason;
         // Not "Invalid user": nothing is known about the account, and fail2ban counts that line against
         // the client, who did nothing wrong. The penalty box is spared for the same reason.
         log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": ", reason);
@@ -365,27 +381,27 @@ awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
         co_return false;
     }
     if (!account) {
-        stand_in_checks(v.client_key);
+        stand_in_checks(v.client_key, stand_in);
         deny_log_invalid(safe_name, v.client_key);
         co_return false;
     }
     if (!running_as_root() && account->uid != ::geteuid()) {
         // Not root: this daemon can only ever run sessions as the account it runs as.
         log_debug("twowayd runs as uid ", ::geteuid(), " and serves that account only");
-        stand_in_checks(v.client_key);
+        stand_in_checks(v.client_key, stand_in);
         deny_log_invalid(safe_name, v.client_key);
         co_return false;
     }
-    if (!account_allowed(*account, safe_name, v.client_key)) co_return false;
+    if (!account_allowed(*account, found.verdict, safe_name, v.client_key, stand_in)) co_return false;
 
     // sshd_config's access policy: the Match blocks that apply, then DenyUsers, AllowUsers, DenyGroups
     // and AllowGroups (before the key is looked at, as sshd's allowed_user).
-    const ConnectionFacts facts = connection_facts(settings_->config, peer_, account->name, &*account);
+    const ConnectionFacts& facts = found.facts;
     ConnectionConfig policy = effective_config(settings_->config, facts);
     if (const auto verdict = decide_access(policy, facts, AccessFacts{false, peer_.port, false});
         !verdict.allowed) {
         log_info(verdict.message);
-        stand_in_checks(v.client_key);
+        stand_in_checks(v.client_key, stand_in);
         co_return false;
     }
 

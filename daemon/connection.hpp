@@ -71,11 +71,13 @@ private:
     // What authorized_keys options are decided on: this client's address, now (nothing for an address
     // that does not parse: lines with from= or expiry-time= then refuse).
     [[nodiscard]] std::optional<twoway::ConnectionFacts> key_option_facts() const;
-    void stand_in_checks(const twoway::PublicKey& key);
+    void stand_in_checks(const twoway::PublicKey& key, const Account& stand_in);
     void stand_in_key_checks(const twoway::PublicKey& key, const Account& stand_in);
-    // The account checks (locked, expired, shell, /etc/nologin: account.hpp); logs a refusal.
-    [[nodiscard]] bool account_allowed(const Account& account, const std::string& safe_name,
-                                       const twoway::PublicKey& key);
+    // The account checks' verdict (locked, expired, shell, /etc/nologin: account.hpp; made off the loop
+    // in decide); logs a refusal, and a refused account gets the stand-in's key checks.
+    [[nodiscard]] bool account_allowed(const Account& account, const AccountVerdict& verdict,
+                                       const std::string& safe_name, const twoway::PublicKey& key,
+                                       const Account& stand_in);
     // UsePAM yes: PAM's account phase (pam.hpp) for an accepted key; logs a refusal or a failure.
     awaitable<PamAccountVerdict> pam_account(const Account& account, const std::string& safe_name);
     void log_preauth_end(const std::error_code& ec);

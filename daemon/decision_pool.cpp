@@ -11,13 +11,15 @@ namespace {
 constexpr std::size_t max_strands = 4096;
 }  // namespace
 
-DecisionPool::DecisionPool(std::size_t threads) : pool_(threads) {}
+DecisionPool::DecisionPool(std::size_t threads) : pool_(threads), lookups_(2) {}
 
 DecisionPool::~DecisionPool() { stop(); }
 
 void DecisionPool::stop() {
     pool_.stop();
+    lookups_.stop();
     pool_.join();
+    lookups_.join();
 }
 
 DecisionPool::Strand DecisionPool::strand_for(uid_t account) {
@@ -32,6 +34,17 @@ awaitable<void> DecisionPool::run(uid_t account, std::function<void()> work) {
     std::function<void()>* w = &work;
     co_await asio::co_spawn(
         strand_for(account),
+        [w]() -> awaitable<void> {
+            (*w)();
+            co_return;
+        },
+        asio::use_awaitable);
+}
+
+awaitable<void> DecisionPool::lookup(std::function<void()> work) {
+    std::function<void()>* w = &work;  // as in run(): the work stays in this frame
+    co_await asio::co_spawn(
+        lookups_.get_executor(),
         [w]() -> awaitable<void> {
             (*w)();
             co_return;

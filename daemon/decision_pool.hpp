@@ -33,6 +33,12 @@ public:
     // executor when done. An exception from work reaches the caller. Call from the event loop only.
     awaitable<void> run(uid_t account, std::function<void()> work);
 
+    // Runs a name-service lookup (getpwnam_r, getgrouplist, getspnam_r, getgrgid_r: through NSS, which may
+    // ask a directory, LDAP or SSSD, and wait for its timeout) on a thread of two kept for lookups, apart
+    // from the key work, so that a directory that hangs holds neither the loop nor the key decisions.
+    // Resumes the caller on its own executor. Call from the event loop only.
+    awaitable<void> lookup(std::function<void()> work);
+
     // Stops taking work and waits for what runs (the daemon's end).
     void stop();
 
@@ -41,6 +47,7 @@ private:
     Strand strand_for(uid_t account);
 
     asio::thread_pool pool_;
+    asio::thread_pool lookups_;
     std::unordered_map<uid_t, Strand> strands_;  // the event loop's thread only
 };
 
