@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <string>
 
 #include "crypto/crypto.hpp"
@@ -163,7 +164,12 @@ private:
             refuse(r, errc::malformed, "KRL certificate section with a CA key that is not a key");
             return;
         }
-        KrlCertificates& into = section_for(krl, ca_key);
+        // Found through an index, not a scan, so that many small sections for many CAs cost n log n.
+        if (!count(r)) return;
+        std::vector<std::byte> ca(ca_key.begin(), ca_key.end());
+        auto [at, added] = ca_index_.try_emplace(std::move(ca), krl.certificates.size());
+        if (added) krl.certificates.push_back(KrlCertificates{at->first, {}, {}});
+        KrlCertificates& into = krl.certificates[at->second];
         while (r.ok() && !r.empty()) {
             const std::uint8_t type = r.u8();
             wire::Reader s = r.sub(max_krl_size);
@@ -248,6 +254,7 @@ private:
 
     std::string* why_;
     std::size_t entries_ = 0;
+    std::map<std::vector<std::byte>, std::size_t> ca_index_;  // CA key blob -> its entry in certificates
 };
 
 std::optional<KrlMatch> certificate_section_match(const KrlCertificates& c, const Certificate& cert) {

@@ -207,6 +207,12 @@ std::string refusal(std::span<const std::byte> data, errc expected = errc::malfo
     return why;
 }
 
+std::vector<std::byte> u64_of(std::uint64_t v) {
+    wire::Writer w;
+    w.u64(v);
+    return w.take();
+}
+
 // Where a KRL may end: after its header and after each section (the format has no end marker).
 std::vector<std::size_t> section_ends(std::span<const std::byte> krl) {
     wire::Reader r(krl.subspan(8));
@@ -486,6 +492,21 @@ TEST_CASE("a KRL over the limits is refused", "[trust][krl]") {
     std::vector<std::byte> big = header().take();
     big.resize(max_krl_size + 1);
     refusal(big, errc::length_too_large);
+
+    // Many sections for many CAs (each one a distinct key of another type) are read in n log n, and
+    // the same CA's sections merge.
+    auto many = header();
+    for (std::uint32_t i = 0; i < 50000; ++i) {
+        wire::Writer ca_blob;
+        ca_blob.string(std::string_view{"x-other"}).u32(i % 25000);
+        wire::Writer section;
+        section.string(ca_blob.view()).string(std::string_view{}).u8(0x20).string(u64_of(i + 1));
+        many.u8(1).string(section.view());
+    }
+    auto k = parse_krl(many.view());
+    REQUIRE(k.has_value());
+    CHECK(k->certificates.size() == 25000);
+    CHECK(k->certificates[7].serials == std::vector<KrlSerialRange>{{8, 8}, {25008, 25008}});
 }
 
 TEST_CASE("write_krl ends a bitmap where OpenSSH could no longer read it", "[trust][krl][interop]") {
