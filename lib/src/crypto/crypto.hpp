@@ -83,6 +83,10 @@ using Sha512Digest = std::array<std::byte, 64>;
 
 [[nodiscard]] Sha256Digest sha256(Bytes message);
 [[nodiscard]] Sha512Digest sha512(Bytes message);
+// SHA-1, only for the formats that still name keys by it (OpenSSH KRLs): from Nettle (sha1.cpp), as
+// libsodium has none. Never for anything that needs collision resistance.
+using Sha1Digest = std::array<std::byte, 20>;
+[[nodiscard]] Sha1Digest sha1(Bytes message);
 
 // Incremental SHA-512 whose state can be copied, for running transcript hashes: digest() finalises a
 // copy, so the running hash can go on.
