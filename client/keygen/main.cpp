@@ -91,16 +91,16 @@ int main(int argc, char** argv) {
                              "Sign the public key files given with this CA private key (Ed25519), writing "
                              "<key>-cert.pub beside each");
     auto* id = app.add_option("-I", cert.key_id, "Key identity of the certificates (-s; required)");
-    app.add_option("-n", cert.principals, "Principals (user or host names, comma-separated) of the certificates "
+    auto* np = app.add_option("-n", cert.principals, "Principals (user or host names, comma-separated) of the certificates "
                                           "(-s; required)");
-    app.add_flag("-h", cert.host, "Sign host certificates (-s)");
-    app.add_option("-V", cert.validity, "Validity interval of the certificates (-s), as ssh-keygen's: +52w, "
+    auto* h = app.add_flag("-h", cert.host, "Sign host certificates (-s)");
+    auto* V = app.add_option("-V", cert.validity, "Validity interval of the certificates (-s), as ssh-keygen's: +52w, "
                                         "-1d:+1w, 20260101:20270101, always:forever ...");
-    app.add_option("-z", cert.serial, "Serial number of the certificates (-s); +N: N, N+1, ... for each file");
-    app.add_option("-O", cert.options, "Certificate option (-s): clear, no-pty, permit-pty ..., force-command=CMD, "
+    auto* z = app.add_option("-z", cert.serial, "Serial number of the certificates (-s); +N: N, N+1, ... for each file");
+    auto* O = app.add_option("-O", cert.options, "Certificate option (-s): clear, no-pty, permit-pty ..., force-command=CMD, "
                                        "source-address=LIST, critical:NAME[=VALUE], extension:NAME[=VALUE]")
         ->take_all()->allow_extra_args(false);
-    app.add_option("keys", cert.keys, "Public key files to certify (-s)");
+    auto* keys = app.add_option("keys", cert.keys, "Public key files to certify (-s)");
     auto* L = app.add_flag("-L", show_cert, "Print the certificates of a file (-f FILE, - for standard input)");
 
     // Modes exclude each other.
@@ -134,8 +134,10 @@ int main(int argc, char** argv) {
     if (rh->count() != 0) return kg::remove_host(o, remove);
     if (s->count() != 0) return kg::sign_certificates(o, cert);
     if (show_cert) return kg::show_certificates(o);
-    if (id->count() != 0 || !cert.keys.empty()) {
-        return kg::fail_msg("-I, -n, -h, -V, -z, -O and key files go with -s (see --help)");
+    for (const auto* only_with_s : {id, np, h, V, z, O, keys}) {
+        if (only_with_s->count() != 0) {
+            return kg::fail_msg("-I, -n, -h, -V, -z, -O and key files go with -s (see --help)");
+        }
     }
     return kg::generate(o);
 }

@@ -465,6 +465,8 @@ refused "signing into an existing file" '^twoway-keygen: cu-cert.pub: already ex
 same "the existing certificate is unchanged" "$(exact cat t1.cert)" "$(exact cat cu-cert.pub)"
 rm -f cu-cert.pub
 refused "-I without -s" 'go with -s' "$tk" -I id -n a cu.pub
+refused "-h without -s" 'go with -s' "$tk" -h -N '' -f never_key
+[ ! -e never_key ] && ok || bad "-h without -s generated a key"
 [ ! -e cu-cert.pub ] && ok || bad "a refusal wrote a certificate"
 
 echo "keygen interop: $passed passed, $failed failed"
