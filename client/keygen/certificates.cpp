@@ -198,23 +198,20 @@ int show_certificates(const Options& o) {
             if (cert.error() == errc::bad_key_format) {
                 auto plain = twoway::parse_public_key_line(line);
                 if (plain || plain.error() == errc::unsupported_key_type) {
-                    std::fprintf(stderr, "%s is not a certificate\n", where.c_str());
+                    std::fprintf(stderr, "%s is not a certificate\n", escape_controls(where).c_str());
                     continue;
                 }
                 why = "invalid format";
             } else if (cert.error() == errc::bad_signature) {
                 why = "incorrect signature";  // ssh-keygen's words
             }
-            std::fprintf(stderr, "%s: invalid key: %s\n", where.c_str(), printable(why).c_str());
+            std::fprintf(stderr, "%s: invalid key: %s\n", escape_controls(where).c_str(), escape_controls(why).c_str());
             continue;
         }
         const auto description = describe_certificate(cert->certificate);
         if (!description) return fail_msg(where + ": option corrupt: extra data at end");
-        if (!from_stdin && line_no == 1) {
-            std::printf("%s:\n", printable(name).c_str());
-        } else {
-            std::printf("%s:\n", printable(where).c_str());
-        }
+        // ssh-keygen prints the path as it is; only control characters are escaped here.
+        std::printf("%s:\n", escape_controls(!from_stdin && line_no == 1 ? name : where).c_str());
         std::fputs(description->c_str(), stdout);
         shown = true;
     }

@@ -125,6 +125,8 @@ int fail_path(const std::string& path, std::error_code ec) {
     return fail_msg(path + ": " + msg);
 }
 
+namespace {
+
 // Comments come from files: never let one drive the terminal. Shown exactly as ssh-keygen shows them
 // (OpenSSH's utf8.c rules, so -l output stays byte-identical): characters the locale can print, and
 // tab, pass through; any other byte becomes a \ooo octal escape.
@@ -158,7 +160,6 @@ std::string printable(std::string_view s) {
     return out;
 }
 
-namespace {
 void print_fingerprint(const PublicKey& key, std::string_view comment, bool art) {
     std::printf("%s\n", printable(fingerprint_line(key, comment)).c_str());
     if (art) std::printf("%s\n", randomart(key).c_str());

@@ -1,10 +1,8 @@
-// Helpers of commands.cpp that the other modes' files share: messages, terminal-safe text, the private
-// key loading of -y/-p/-e (with its passphrase prompt), and the rule that no file is replaced without
-// asking.
+// Helpers of commands.cpp that the other modes' files share: messages, the private key loading of
+// -y/-p/-e (with its passphrase prompt), and the rule that no file is replaced without asking.
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <system_error>
 
 #include <twoway/key_file.hpp>
@@ -18,8 +16,6 @@ namespace twoway_keygen {
 int fail_msg(const std::string& msg);
 // "twoway-keygen: path: what went wrong", with a hint where the user can act (permissions, passphrase).
 int fail_path(const std::string& path, std::error_code ec);
-// s as ssh-keygen shows a comment: characters the locale cannot print, and control characters, as \ooo.
-[[nodiscard]] std::string printable(std::string_view s);
 // Reads and decrypts a private key file of either format, asking for a twoway key's passphrase on a
 // terminal when -P did not give it.
 [[nodiscard]] twoway::Result<twoway::DecodedPrivateKey> load_key(const Options& o, const std::string& path);
