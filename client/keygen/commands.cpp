@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <twoway/certificate.hpp>
 #include <twoway/file.hpp>
 #include <twoway/key_file.hpp>
 #include <twoway/key.hpp>
@@ -21,6 +22,7 @@
 #include <twoway/trust.hpp>
 
 #include "home.hpp"
+#include "support.hpp"
 #include "terminal.hpp"
 
 namespace twoway_keygen {
@@ -66,11 +68,16 @@ using twoway::write_key_file;
 namespace {
 constexpr const char* prog = "twoway-keygen";
 constexpr std::size_t max_public_file = 1 << 20;  // -l reads authorized_keys-sized files, not more
+}  // namespace
 
+// The helpers declared in support.hpp (shared with the other modes' files) are outside the anonymous
+// namespaces; the rest stay private to this file.
 int fail_msg(const std::string& msg) {
     std::fprintf(stderr, "%s: %s\n", prog, msg.c_str());
     return 1;
 }
+
+namespace {
 
 // ---- paths and defaults ---------------------------------------------------------------------------
 std::string home_dir() {
@@ -95,6 +102,8 @@ bool allow_insecure() {
 
 std::string_view text_of(const SecretBuffer& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
+}  // namespace
+
 // ---- messages -----------------------------------------------------------------------------------
 // One line saying what went wrong with path, with a hint where the user can do something about it.
 int fail_path(const std::string& path, std::error_code ec) {
@@ -115,6 +124,8 @@ int fail_path(const std::string& path, std::error_code ec) {
     }
     return fail_msg(path + ": " + msg);
 }
+
+namespace {
 
 // Comments come from files: never let one drive the terminal. Shown exactly as ssh-keygen shows them
 // (OpenSSH's utf8.c rules, so -l output stays byte-identical): characters the locale can print, and
@@ -152,6 +163,16 @@ std::string printable(std::string_view s) {
 void print_fingerprint(const PublicKey& key, std::string_view comment, bool art) {
     std::printf("%s\n", printable(fingerprint_line(key, comment)).c_str());
     if (art) std::printf("%s\n", randomart(key).c_str());
+}
+
+// A certificate's line, as ssh-keygen -l prints it: the certified key's fingerprint, "(ED25519-CERT)",
+// and the picture titled with that type (too long for "[ED25519-CERT 256]", ssh-keygen drops the size).
+void print_certificate_fingerprint(const PublicKey& key, std::string_view comment, bool art) {
+    const std::string shown = comment.empty() ? std::string("no comment") : std::string(comment);
+    std::printf("%s\n", printable("256 " + fingerprint_sha256(key) + " " + shown + " (ED25519-CERT)").c_str());
+    if (!art) return;
+    const std::string picture = randomart(key);
+    std::printf("+-[ED25519-CERT]--+%s\n", picture.substr(picture.find('\n')).c_str());
 }
 
 void print_saved(const std::string& path, const PublicKey& key, std::string_view comment) {
@@ -197,6 +218,8 @@ bool exists(const std::string& path) {
     return ::lstat(path.c_str(), &st) == 0;
 }
 
+}  // namespace
+
 // Never replace a file without asking, as ssh-keygen: on a terminal ask, otherwise refuse.
 bool may_write(const std::string& path) {
     if (!exists(path)) return true;
@@ -210,6 +233,7 @@ bool may_write(const std::string& path) {
     return false;
 }
 
+namespace {
 // Creates the directory of the default key path (~/.twoway) with mode 0700 when it is missing.
 bool ensure_default_dir(const std::string& path, bool quiet) {
     const std::string dir = path.substr(0, path.rfind('/'));
@@ -243,6 +267,8 @@ KdfParams kdf_params(const Options& o) {
     return p;
 }
 
+}  // namespace
+
 // Reads and decrypts a private key (either format), asking for the passphrase only when needed.
 Result<DecodedPrivateKey> load_key(const Options& o, const std::string& path) {
     KeyLoadOptions lo;
@@ -261,7 +287,6 @@ Result<DecodedPrivateKey> load_key(const Options& o, const std::string& path) {
     twoway::wipe(std::as_writable_bytes(std::span(*text)));
     return key;
 }
-}  // namespace
 
 int generate(const Options& o) {
     if (o.type != "ed25519") return fail_msg("unsupported key type '" + o.type + "' (twoway keys are ed25519)");
@@ -317,6 +342,12 @@ int fingerprint(const Options& o) {
         if (start == std::string_view::npos || line[start] == '#') continue;
         auto parsed = parse_public_key_line(line);
         if (!parsed) {
+            // A certificate line (its signature checked, as ssh-keygen does before it prints one).
+            if (auto cert = twoway::parse_certificate_line(line)) {
+                print_certificate_fingerprint(cert->certificate.key, cert->comment, o.verbose);
+                ++printed;
+                continue;
+            }
             if (!first_error) first_error = parsed.error();
             continue;
         }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <twoway/secret.hpp>
 
@@ -23,12 +24,27 @@ struct Options {
     std::string hash = "sha256";            // -E
 };
 
+// -s and the options that go with it (ssh-keygen's letters and meanings; cert_spec.hpp reads them).
+struct CertificateRequest {
+    std::string ca_path;                    // -s: the CA's private key file
+    std::optional<std::string> key_id;      // -I (required)
+    std::optional<std::string> principals;  // -n (required by twoway)
+    bool host = false;                      // -h
+    std::optional<std::string> validity;    // -V
+    std::optional<std::string> serial;      // -z
+    std::vector<std::string> options;       // -O, in order
+    std::vector<std::string> keys;          // the public key files to certify
+};
+
 int generate(const Options& o);           // (default)
 int fingerprint(const Options& o);        // -l [-v]
 int print_public(const Options& o);       // -y
 int change_passphrase(const Options& o);  // -p
 int import_openssh(const Options& o);     // -i
 int export_openssh(const Options& o);     // -e
+// Certificates (certificates.cpp).
+int sign_certificates(const Options& o, const CertificateRequest& r);  // -s: writes <key>-cert.pub
+int show_certificates(const Options& o);                               // -L -f file: as ssh-keygen -L
 // known_hosts (-f, default ~/.twoway/known_hosts); host is "name" or "[name]:port", as for ssh-keygen.
 int find_host(const Options& o, const std::string& host);    // -F: print the lines twoway uses for host
 int remove_host(const Options& o, const std::string& host);  // -R: delete host's lines, keep a .old copy

@@ -7,18 +7,23 @@
 //   twoway-keygen -e [-P passphrase] [-f file] -o openssh_key                             export
 //   twoway-keygen -F host [-f known_hosts]                                                find a host
 //   twoway-keygen -R host [-f known_hosts]                                                remove a host
+//   twoway-keygen -s ca_key -I key_id -n principals [-h] [-V validity] [-z serial] [-O option]... key.pub...
+//                                                                                         sign certificates
+//   twoway-keygen -L -f cert.pub                                                          print certificates
 // docs/KEYS.md describes each mode.
 #include <clocale>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include <twoway/secret.hpp>
 
 #include "commands.hpp"
+#include "support.hpp"
 
 namespace {
 
@@ -46,7 +51,11 @@ int main(int argc, char** argv) {
         return std::string("twoway-keygen: ") + e.what() + " (see --help)\n";
     });
 
+    // -h is ssh-keygen's "host certificate"; help is --help only.
+    app.set_help_flag("--help", "Print this help message and exit");
     Options o;
+    twoway_keygen::CertificateRequest cert;
+    bool show_cert = false;
     bool list = false, print_pub = false, change = false, import = false, export_ = false;
     std::string new_pass, old_pass, file, output, comment, find, remove;
     std::uint64_t rounds = 0;
@@ -77,9 +86,25 @@ int main(int argc, char** argv) {
     auto* a = app.add_option("-a", rounds, "Argon2id passes (opslimit) for the passphrase key derivation")
                   ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{64}));
     app.add_option("-E", o.hash, "Fingerprint hash (sha256, the only one)");
+    // Certificates, with ssh-keygen's letters and meanings (docs/KEYS.md, section 5).
+    auto* s = app.add_option("-s", cert.ca_path,
+                             "Sign the public key files given with this CA private key (Ed25519), writing "
+                             "<key>-cert.pub beside each");
+    auto* id = app.add_option("-I", cert.key_id, "Key identity of the certificates (-s; required)");
+    auto* np = app.add_option("-n", cert.principals, "Principals (user or host names, comma-separated) of the certificates "
+                                          "(-s; required)");
+    auto* h = app.add_flag("-h", cert.host, "Sign host certificates (-s)");
+    auto* V = app.add_option("-V", cert.validity, "Validity interval of the certificates (-s), as ssh-keygen's: +52w, "
+                                        "-1d:+1w, 20260101:20270101, always:forever ...");
+    auto* z = app.add_option("-z", cert.serial, "Serial number of the certificates (-s); +N: N, N+1, ... for each file");
+    auto* O = app.add_option("-O", cert.options, "Certificate option (-s): clear, no-pty, permit-pty ..., force-command=CMD, "
+                                       "source-address=LIST, critical:NAME[=VALUE], extension:NAME[=VALUE]")
+        ->take_all()->allow_extra_args(false);
+    auto* keys = app.add_option("keys", cert.keys, "Public key files to certify (-s)");
+    auto* L = app.add_flag("-L", show_cert, "Print the certificates of a file (-f FILE, - for standard input)");
 
     // Modes exclude each other.
-    CLI::Option* modes[] = {l, y, p, i, e, fh, rh};
+    CLI::Option* modes[] = {l, y, p, i, e, fh, rh, s, L};
     for (auto* m1 : modes) {
         for (auto* m2 : modes) {
             if (m1 != m2) m1->excludes(m2);
@@ -107,5 +132,12 @@ int main(int argc, char** argv) {
     if (export_) return kg::export_openssh(o);
     if (fh->count() != 0) return kg::find_host(o, find);
     if (rh->count() != 0) return kg::remove_host(o, remove);
+    if (s->count() != 0) return kg::sign_certificates(o, cert);
+    if (show_cert) return kg::show_certificates(o);
+    for (const auto* only_with_s : {id, np, h, V, z, O, keys}) {
+        if (only_with_s->count() != 0) {
+            return kg::fail_msg("-I, -n, -h, -V, -z, -O and key files go with -s (see --help)");
+        }
+    }
     return kg::generate(o);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # twoway-keygen against OpenSSH's ssh-keygen: fingerprints and randomart byte for byte, .pub files both
-# ways, OpenSSH private keys imported and exported, and the tool's refusals.
+# ways, OpenSSH private keys imported and exported, certificates signed (-s) and printed (-L, -l) by each
+# tool and read by the other, and the tool's refusals.
 # Usage: keygen_interop.sh path/to/twoway-keygen [path/to/ssh-keygen]
 set -u
 tk=$(realpath "$1")
@@ -303,6 +304,170 @@ mkdir -p linked && cp kh.orig linked/real && ln -sf real linked/kh
     bad "-R through a symbolic link"
 refused "-R with a bad host name" 'invalid host "a b"' "$tk" -f kh.orig -R 'a b'
 refused "-F on a missing file" 'nofile: No such file or directory' "$tk" -f nofile -F srv
+
+echo "== certificates: -s, -L and -l against ssh-keygen (both directions, several time zones)"
+# certblob FILE: the certificate's fields, one per line in hex, with the nonce and the signature masked
+# (the only fields two signings of the same request may differ in).
+cat >"$work/certfields.py" <<'PY'
+import base64, struct, sys
+blob = base64.b64decode(open(sys.argv[1]).read().split()[1])
+pos = 0
+def string():
+    global pos
+    (n,) = struct.unpack(">I", blob[pos:pos + 4]); pos += 4
+    v = blob[pos:pos + n]; pos += n
+    return v
+def u(n):
+    global pos
+    v = blob[pos:pos + n]; pos += n
+    return v
+fields = [("type", string()), ("nonce", string()), ("pk", string()), ("serial", u(8)), ("kind", u(4)),
+          ("key id", string()), ("principals", string()), ("valid after", u(8)), ("valid before", u(8)),
+          ("critical", string()), ("extensions", string()), ("reserved", string()), ("ca", string()),
+          ("signature", string())]
+assert pos == len(blob), "trailing bytes"
+for name, value in fields:
+    print(name, "(masked)" if name in ("nonce", "signature") else value.hex())
+PY
+certfields() { python3 "$work/certfields.py" "$1"; }
+# Without the "-cert.pub" header line of -L: the file names differ between the two tools' runs.
+Lbody() { "$@" 2>&1 | tr -d '\r' | sed 1d; echo "[exit ${PIPESTATUS[0]}]"; }
+"$sk" -q -t ed25519 -N '' -C "ssh ca" -f ca_ssh
+"$tk" -q -N '' -C "twoway ca" -f ca_tw </dev/null
+"$tk" -q -e -f ca_tw -o ca_tw.ssh </dev/null  # the same CA key for ssh-keygen
+"$tk" -q -N '' -C "user one" -f cu </dev/null
+"$sk" -q -t ed25519 -N '' -C "host key" -f ch
+# One request, the same through both tools: -s CA -I ... then the options. Absolute validity only, so
+# that both tools sign the same interval.
+cert_cases=(
+    "-I alice@corp -n alice -V 20260101:20270101"
+    "-I id -n alice,bob,carol -z 42 -V always:forever"
+    "-I id2 -n a -z 18446744073709551615 -V 20260101120000Z:20300101Z -O clear -O permit-pty"
+    "-I forced -n svc -V 0x10:0x7fffffff -O 'force-command=/usr/bin/backup --full' -O source-address=10.0.0.0/8,127.0.0.1,::1"
+    "-I custom -n x -V 202601011230:forever -O extension:login@example.com=alice -O critical:x@example.com -O extension:flag@example.com -O no-pty -O no-x11-forwarding"
+    "-I touch -n x -V always:20301231 -O no-touch-required -O verify-required -O no-user-rc"
+    "-I host -h -n host.example.com,*.example.net -V 20260101:20280101"
+    "-I host2 -h -n h -O permit-pty -O extension:e@x=1"
+    "-I 'spaces in id' -n 'user with space' -V 20260615:20260616"
+)
+n=0
+for case in "${cert_cases[@]}"; do
+    n=$((n + 1))
+    eval "args=($case)"
+    for tz in UTC Europe/Berlin Asia/Kolkata; do
+        for ca in ca_ssh ca_tw; do
+            rm -f cu-cert.pub ch-cert.pub
+            key=cu.pub; [[ "$case" == *" -h "* ]] && key=ch.pub
+            cert=${key%.pub}-cert.pub
+            caf=$ca; [ "$ca" = ca_tw ] && caf=ca_tw.ssh
+            smsg=$(TZ=$tz "$sk" -s "$caf" "${args[@]}" "$key" 2>&1 | tr -d '\r')
+            [ -e "$cert" ] || { bad "ssh-keygen case $n: $smsg"; continue; }
+            mv "$cert" "s$n.cert"
+            tmsg=$(TZ=$tz "$tk" -s "$ca" "${args[@]}" "$key" 2>&1)
+            [ -e "$cert" ] || { bad "twoway-keygen case $n ($tz, $ca): $tmsg"; continue; }
+            mv "$cert" "t$n.cert"
+            same "case $n ($tz, $ca): the Signed line" "$smsg" "$tmsg"
+            same "case $n ($tz, $ca): the blob but nonce and signature" "$(certfields "s$n.cert")" "$(certfields "t$n.cert")"
+            same "case $n ($tz, $ca): the comment" "$(cut -d' ' -f3- "$key")" "$(cut -d' ' -f3- "t$n.cert")"
+            same "case $n ($tz, $ca): ssh-keygen -L of both" "$(Lbody env TZ=$tz "$sk" -L -f "s$n.cert")" \
+                "$(Lbody env TZ=$tz "$sk" -L -f "t$n.cert")"
+            same "case $n ($tz, $ca): -L of twoway's certificate" "$(exact env TZ=$tz "$sk" -L -f "t$n.cert")" \
+                "$(exact env TZ=$tz "$tk" -L -f "t$n.cert")"
+            same "case $n ($tz, $ca): -L of ssh-keygen's certificate" "$(exact env TZ=$tz "$sk" -L -f "s$n.cert")" \
+                "$(exact env TZ=$tz "$tk" -L -f "s$n.cert")"
+        done
+    done
+    same "case $n: -l" "$(exact "$sk" -l -f "s$n.cert")" "$(exact "$tk" -l -f "s$n.cert")"
+    same "case $n: -lv" "$(exact "$sk" -lv -f "s$n.cert")" "$(exact "$tk" -lv -f "s$n.cert")"
+done
+same "the certificate file's mode" 644 "$(mode t1.cert)"
+
+# Relative validity: the same interval when both run within the same second (retried once otherwise).
+for v in +52w -1d:+1w +1h30m -4w:+4w always:+1d -1d:forever; do
+    for try in 1 2; do
+        rm -f cu-cert.pub
+        smsg=$("$sk" -s ca_ssh -I r -n a -V "$v" cu.pub 2>&1 | tr -d '\r'); rm -f cu-cert.pub
+        tmsg=$("$tk" -s ca_ssh -I r -n a -V "$v" cu.pub 2>&1)
+        [ "$smsg" == "$tmsg" ] && break
+    done
+    same "-V $v" "$smsg" "$tmsg"
+done
+rm -f cu-cert.pub
+
+# Several keys with -z +N: one certificate each, numbered on, named key-cert.pub (a private key file
+# stands for its public half, as with ssh-keygen).
+"$tk" -q -N '' -C "user two" -f cu2 </dev/null
+rm -f cu-cert.pub cu2-cert.pub
+same "-z +7 over two files" \
+    "$(printf 'Signed user key cu-cert.pub: id "n" serial 7 for a valid forever\nSigned user key cu2-cert.pub: id "n" serial 8 for a valid forever')" \
+    "$("$tk" -s ca_tw -I n -n a -z +7 cu.pub cu2 2>&1)"
+same "cu2-cert.pub certifies cu2" "$("$sk" -l -f cu2.pub | cut -d' ' -f2)" \
+    "$("$sk" -L -f cu2-cert.pub | sed -n 's/^ *Public key: ED25519-CERT //p')"
+same "-z +7: serial of the second" "        Serial: 8" "$("$tk" -L -f cu2-cert.pub | grep Serial)"
+rm -f cu-cert.pub cu2-cert.pub
+# -q: nothing printed.
+same "-s -q" "" "$("$tk" -q -s ca_tw -I q -n a cu.pub 2>&1)"
+rm -f cu-cert.pub
+# An encrypted twoway CA key opens with -P.
+"$tk" -q -N 'ca pass' -a 1 -f ca_enc </dev/null
+"$tk" -q -s ca_enc -P 'ca pass' -I enc -n a cu.pub </dev/null && [ -e cu-cert.pub ] && ok || bad "-s with an encrypted CA and -P"
+same "signed by the encrypted CA" "$("$sk" -l -f ca_enc.pub | cut -d' ' -f2)" \
+    "$("$sk" -L -f cu-cert.pub | sed -n 's/^ *Signing CA: ED25519 \([^ ]*\) .*/\1/p')"
+rm -f cu-cert.pub
+
+echo "== certificates: -L on files with several lines, standard input, bad lines"
+{ echo "# certificates"; cat s1.cert; cat cu.pub; echo; cat t7.cert; echo "garbage"; } >several.cert
+same "-L on a file of several lines" "$(exact "$sk" -L -f several.cert | tr -d '\r')" "$(exact "$tk" -L -f several.cert)"
+same "-L on standard input" "$(exact "$sk" -L -f - <several.cert | tr -d '\r')" "$(exact "$tk" -L -f - <several.cert)"
+python3 - t1.cert flipped.cert <<'PY'
+import base64, sys
+t, b, c = open(sys.argv[1]).read().split(" ", 2)
+raw = bytearray(base64.b64decode(b)); raw[-5] ^= 1
+open(sys.argv[2], "w").write(t + " " + base64.b64encode(raw).decode() + " " + c)
+PY
+same "-L on a certificate whose signature does not verify" "$(exact "$sk" -L -f flipped.cert | tr -d '\r')" \
+    "$(exact "$tk" -L -f flipped.cert)"
+same "-L on a plain key" "$(exact "$sk" -L -f cu.pub | tr -d '\r')" "$(exact "$tk" -L -f cu.pub)"
+refused "-L on a flipped signature, stderr" '^flipped.cert:1: invalid key: incorrect signature$' "$tk" -L -f flipped.cert
+refused "-l on a flipped signature" '^twoway-keygen: flipped.cert: ' "$tk" -l -f flipped.cert
+refused "-L without -f" '-L needs -f' "$tk" -L
+refused "-L on a missing file" '^twoway-keygen: nosuch: No such file or directory$' "$tk" -L -f nosuch
+
+echo "== certificates: refusals"
+"$sk" -q -t rsa -b 2048 -N '' -f ca_rsa
+"$sk" -q -t ecdsa -N '' -f ca_ecdsa
+refused "-s without -I" '^twoway-keygen: Must specify key id \(-I\) when certifying$' "$tk" -s ca_tw -n a cu.pub
+refused "-s without -n" 'no principals given \(-n' "$tk" -s ca_tw -I id cu.pub
+refused "-s with an empty principal" '^twoway-keygen: Empty principal name$' "$tk" -s ca_tw -I id -n a,,b cu.pub
+refused "-s without a key file" 'needs the public key files' "$tk" -s ca_tw -I id -n a
+for v in 20270101 always forever -1d x +52x 2026010112:20270101 20270101:20260101 0x:forever 20261301:forever; do
+    msg=$("$sk" -s ca_ssh -I id -n a -V "$v" cu.pub 2>&1 | tr -d '\r')
+    refused "-V $v" "^twoway-keygen: $(printf '%s' "$msg" | sed 's/[][\.*^$+?(){}|/]/\\&/g')\$" "$tk" -s ca_tw -I id -n a -V "$v" cu.pub
+done
+for z in x -1 + 18446744073709551616 ' 5'; do
+    refused "-z '$z'" '^twoway-keygen: Invalid serial number ' "$tk" -s ca_tw -I id -n a -z "$z" cu.pub
+done
+for O in bogus force-command= source-address= source-address=10.1.2.3/8 'source-address=*' extension: ; do
+    refused "-O '$O'" '^twoway-keygen: (Unsupported certificate option|Empty|Invalid source-address list)' \
+        "$tk" -s ca_tw -I id -n a -O "$O" cu.pub
+done
+refused "-O force-command twice" 'force-command already specified' "$tk" -s ca_tw -I id -n a -O force-command=a -O force-command=b cu.pub
+refused "-O an extension twice" 'Extension "permit-pty" given twice' "$tk" -s ca_tw -I id -n a -O extension:permit-pty cu.pub
+refused "-h with a critical option" 'Critical option "force-command" on a host certificate' "$tk" -s ca_tw -I id -h -n h -O force-command=x ch.pub
+refused "an RSA CA" '^twoway-keygen: ca_rsa: the CA key must be an Ed25519 key' "$tk" -s ca_rsa -I id -n a cu.pub
+refused "an ECDSA CA" '^twoway-keygen: ca_ecdsa: the CA key must be an Ed25519 key' "$tk" -s ca_ecdsa -I id -n a cu.pub
+cp ca_tw.pub ca_pub_only && chmod 600 ca_pub_only
+refused "a public key as the CA" '^twoway-keygen: ca_pub_only: not a private key file' "$tk" -s ca_pub_only -I id -n a cu.pub
+refused "an RSA key to certify" 'only Ed25519 keys can be certified' "$tk" -s ca_tw -I id -n a ca_rsa.pub
+refused "a certificate to certify" 'a certificate cannot be certified' "$tk" -s ca_tw -I id -n a t1.cert
+cp t1.cert cu-cert.pub
+refused "signing into an existing file" '^twoway-keygen: cu-cert.pub: already exists' "$tk" -s ca_tw -I new -n a cu.pub
+same "the existing certificate is unchanged" "$(exact cat t1.cert)" "$(exact cat cu-cert.pub)"
+rm -f cu-cert.pub
+refused "-I without -s" 'go with -s' "$tk" -I id -n a cu.pub
+refused "-h without -s" 'go with -s' "$tk" -h -N '' -f never_key
+[ ! -e never_key ] && ok || bad "-h without -s generated a key"
+[ ! -e cu-cert.pub ] && ok || bad "a refusal wrote a certificate"
 
 echo "keygen interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,26 @@
+// Helpers of commands.cpp that the other modes' files share: messages, the private key loading of
+// -y/-p/-e (with its passphrase prompt), and the rule that no file is replaced without asking.
+#pragma once
+
+#include <string>
+#include <system_error>
+
+#include <twoway/key_file.hpp>
+#include <twoway/result.hpp>
+
+#include "commands.hpp"
+
+namespace twoway_keygen {
+
+// "twoway-keygen: msg" on stderr; returns 1, the exit status of every error.
+int fail_msg(const std::string& msg);
+// "twoway-keygen: path: what went wrong", with a hint where the user can act (permissions, passphrase).
+int fail_path(const std::string& path, std::error_code ec);
+// Reads and decrypts a private key file of either format, asking for a twoway key's passphrase on a
+// terminal when -P did not give it.
+[[nodiscard]] twoway::Result<twoway::DecodedPrivateKey> load_key(const Options& o, const std::string& path);
+// Whether path may be written: it does not exist, or the person said yes on a terminal. Otherwise says
+// why on stderr.
+[[nodiscard]] bool may_write(const std::string& path);
+
+}  // namespace twoway_keygen
