@@ -15,29 +15,16 @@
 #include <string>
 
 #include "crypto/crypto.hpp"
+#include "trust/krl_format.hpp"
 #include "wire/reader.hpp"
 
 namespace twoway {
 
 namespace {
 
-enum : std::uint8_t {
-    section_certificates = 1,
-    section_explicit_key = 2,
-    section_sha1 = 3,
-    section_signature = 4,
-    section_sha256 = 5,
-    section_extension = 255,
-    cert_serial_list = 0x20,
-    cert_serial_range = 0x21,
-    cert_serial_bitmap = 0x22,
-    cert_key_id = 0x23,
-    cert_extension = 0x39,
-};
-
-constexpr std::uint32_t krl_format_version = 1;
+using namespace krl_format;
+constexpr std::uint32_t krl_format_version = format_version;
 // OpenSSH reads a bitmap as an mpint of at most 16384 bits (SSHBUF_MAX_BIGNUM), plus a sign byte.
-constexpr std::size_t max_bitmap_bytes = 2048;
 
 // A failed sub-reader's error, passed on to the reader it was cut from.
 void pass_on(const wire::Reader& from, wire::Reader& to) {

@@ -7,26 +7,16 @@
 
 #include <algorithm>
 
+#include "trust/krl_format.hpp"
 #include "wire/writer.hpp"
 
 namespace twoway {
 
 namespace {
 
-enum : std::uint8_t {
-    section_certificates = 1,
-    section_explicit_key = 2,
-    section_sha1 = 3,
-    section_sha256 = 5,
-    cert_serial_list = 0x20,
-    cert_serial_range = 0x21,
-    cert_serial_bitmap = 0x22,
-    cert_key_id = 0x23,
-};
-
-// The widest bitmap OpenSSH can read back (an mpint of 16384 bits). ssh-keygen does not stop there,
-// and writes KRLs its own reader then refuses; here a bitmap that would grow past it ends.
-constexpr std::uint64_t max_bitmap_bits = 16384;
+using namespace krl_format;
+// max_bitmap_bits: the widest bitmap OpenSSH can read back. ssh-keygen does not stop there, and writes
+// KRLs its own reader then refuses; here a bitmap that would grow past it ends.
 
 struct Choice {
     std::uint8_t kind = 0;
@@ -167,7 +157,7 @@ std::vector<std::byte> write_krl(const Krl& in) {
     Krl krl = in;
     krl.normalize();
     wire::Writer w;
-    w.bytes(krl_magic).u32(1).u64(krl.version).u64(krl.generated_date).u64(krl.flags);
+    w.bytes(krl_magic).u32(format_version).u64(krl.version).u64(krl.generated_date).u64(krl.flags);
     w.string(std::string_view{}).string(krl.comment);  // reserved, comment
     for (const auto& c : krl.certificates) w.u8(section_certificates).string(certificates_section(c));
     blob_section(w, section_explicit_key, krl.keys);
