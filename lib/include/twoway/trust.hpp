@@ -529,6 +529,67 @@ struct CertificateVerdict {
 /// and `-L` print valid_before.
 [[nodiscard]] TWOWAY_API std::string format_certificate_time(std::uint64_t seconds);
 
+// ---- certificates: may a user certificate log in (sshd's two ways) ---------------------------------
+
+/// Combines a line's options (a cert-authority line, an AuthorizedPrincipalsFile line) with those
+/// check_certificate_use gave the certificate, as OpenSSH's sshauthopt_merge: a permission holds only
+/// when both allow it; a forced command from either applies, and two different ones refuse (nothing,
+/// with `why` = "Forced command options do not match"). The line's from=, expiry-time=,
+/// permit-service= and environment= are kept.
+[[nodiscard]] TWOWAY_API std::optional<KeyOptions> merge_certificate_options(const KeyOptions& line,
+                                                                            const KeyOptions& certificate,
+                                                                            std::string* why = nullptr);
+
+/// sshd's check of authorized_keys for a certificate (auth_check_authkey_line): only `cert-authority`
+/// lines whose key is the certificate's CA (signature_key) count; a plain line holding the certified
+/// key does not (a caller that wants ssh's "then offer the key alone" asks check_authorized for
+/// certificate.key). For each such line, in order: its from= and expiry-time= must allow the
+/// connection; the certificate must pass check_certificate_use for a user login with principals = the
+/// line's principals= names (a comma list, exact) or, without principals=, the account; the line's and
+/// the certificate's options are merged (merge_certificate_options). The first line that allows decides
+/// (matched, merged options); every refusal is in refusals as "path:line: certificate ID "id" (serial
+/// N): why".
+[[nodiscard]] TWOWAY_API AuthVerdict check_authorized_certificate(std::span<const AuthorizedKeysFile> files,
+                                                                  const Certificate& certificate,
+                                                                  std::string_view account,
+                                                                  const ConnectionFacts& facts);
+
+/// One usable AuthorizedPrincipalsFile line: `[options] principal`.
+struct AuthorizedPrincipal {
+    Location where;       ///< the line
+    std::string name;     ///< the principal: the line's last word
+    KeyOptions options;   ///< the options before it (all defaults without)
+};
+
+/// A parsed AuthorizedPrincipalsFile (or AuthorizedPrincipalsCommand's output).
+struct AuthorizedPrincipalsFile {
+    std::string path;                         ///< as given to the parser
+    std::vector<AuthorizedPrincipal> entries;  ///< the usable lines, in file order
+    std::vector<Diagnostic> diagnostics;      ///< at most limits.max_diagnostics of them
+    std::size_t skipped = 0;                  ///< every skipped line, kept in diagnostics or not
+    bool truncated = false;                   ///< a limit cut the file short
+};
+
+/// Parses an AuthorizedPrincipalsFile as sshd's auth_process_principals reads one: everything from a
+/// `#` on is a comment (anywhere on the line), blanks around are dropped, the last blank-separated word
+/// is the principal, and what comes before it is an authorized_keys options field (parse_key_options;
+/// cert-authority and principals= make no sense here and make the line unusable, as a malformed field
+/// does). Limits and diagnostics as parse_authorized_keys; never fails.
+[[nodiscard]] TWOWAY_API AuthorizedPrincipalsFile parse_authorized_principals(std::string_view path,
+                                                                              std::string_view text,
+                                                                              const TrustLimits& limits = {});
+
+/// sshd's user_cert_trusted_ca, once the certificate's CA was found in TrustedUserCAKeys (at ca_where).
+/// Without principals (AuthorizedPrincipalsFile and Command not configured, nullptr): the account must
+/// be one of the certificate's principals. With them: the first line, in file order, whose name is one of
+/// the certificate's principals decides: its from= and expiry-time= must allow the connection, then
+/// check_certificate_use with that name, then the options are merged; no such line refuses ("Certificate
+/// does not contain an authorized principal"). The verdict names the deciding line (the principals line,
+/// or ca_where) and the refusals as check_authorized_certificate's.
+[[nodiscard]] TWOWAY_API AuthVerdict check_trusted_certificate(const Certificate& certificate, std::string_view account,
+                                                               const std::vector<AuthorizedPrincipalsFile>* principals,
+                                                               const Location& ca_where, const ConnectionFacts& facts);
+
 // ---- revoked key lists (twowayd's RevokedKeys, twoway's RevokedHostKeys) ----------------------
 
 /// Public keys that must never be accepted, in OpenSSH's text form: key lines as in authorized_keys but
