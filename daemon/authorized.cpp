@@ -1,5 +1,7 @@
 #include "authorized.hpp"
 
+#include "keys_command.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -140,36 +142,55 @@ std::optional<std::string> secure_path_problem(const std::string& path, const st
 }
 
 OpenedKeyFiles open_authorized_keys(const twowayd::DaemonConfig& config, const Account& account) {
-    OpenedKeyFiles out;
     auto paths = twowayd::authorized_keys_paths(config, twowayd::AccountInfo{account.name, account.home, account.uid});
     if (!paths) {
+        OpenedKeyFiles out;
         out.refused_files.push_back("cannot expand AuthorizedKeysFile for " + account.name);
         return out;
     }
+    return open_account_files(config, account, *paths, "authorized keys");
+}
+
+OpenedKeyFiles open_authorized_principals(const twowayd::DaemonConfig& config, const twowayd::ConnectionConfig& policy,
+                                          const Account& account) {
+    if (policy.authorized_principals_file == "none") return {};
+    auto path = twowayd::expand_authorized_keys_path(policy.authorized_principals_file,
+                                                     twowayd::AccountInfo{account.name, account.home, account.uid});
+    if (!path) {
+        OpenedKeyFiles out;
+        out.refused_files.push_back("cannot expand AuthorizedPrincipalsFile for " + account.name);
+        return out;
+    }
+    return open_account_files(config, account, {*path}, "authorized principals");
+}
+
+OpenedKeyFiles open_account_files(const twowayd::DaemonConfig& config, const Account& account,
+                                  const std::vector<std::string>& paths, const std::string& what) {
+    OpenedKeyFiles out;
     // As the account: root must not read, on a user's behalf, a file the user could not read.
     TemporaryIdentity as_user(account);
     if (!as_user.ok()) {
-        out.refused_files.push_back("cannot switch to " + account.name + " to read authorized keys");
+        out.refused_files.push_back("cannot switch to " + account.name + " to read " + what);
         out.server_fault = true;
         return out;
     }
-    for (const auto& path : *paths) {
+    for (const auto& path : paths) {
         twoway::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
         if (!fd) {
             const int err = errno;
             if (err != ENOENT) {
-                out.refused_files.push_back("Could not open authorized keys '" + path + "': " + errno_text(err));
+                out.refused_files.push_back("Could not open " + what + " '" + path + "': " + errno_text(err));
                 out.server_fault = out.server_fault || resource_shortage(err);
             }
             continue;
         }
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) {
-            out.refused_files.push_back("Could not stat authorized keys '" + path + "': " + errno_text(errno));
+            out.refused_files.push_back("Could not stat " + what + " '" + path + "': " + errno_text(errno));
             continue;
         }
         if (!S_ISREG(st.st_mode)) {
-            out.refused_files.push_back("User " + account.name + " authorized keys " + path + " is not a regular file");
+            out.refused_files.push_back("User " + account.name + " " + what + " " + path + " is not a regular file");
             continue;
         }
         if (config.strict_modes) {
@@ -220,8 +241,7 @@ std::string lines_holding(std::string_view text, std::string_view needle, std::s
     return out;
 }
 
-KeyDecision decide_on(const std::vector<twoway::AuthorizedKeysFile>& files, KeyDecision out, const twoway::PublicKey& key,
-                      const std::optional<twoway::ConnectionFacts>& facts) {
+void note_skipped(const std::vector<twoway::AuthorizedKeysFile>& files, KeyDecision& out) {
     for (const auto& f : files) {
         for (const auto& d : f.diagnostics) out.skipped_lines.push_back(d.text());
         if (f.skipped > f.diagnostics.size()) {
@@ -229,6 +249,11 @@ KeyDecision decide_on(const std::vector<twoway::AuthorizedKeysFile>& files, KeyD
                                         " more lines skipped");
         }
     }
+}
+
+KeyDecision decide_on(const std::vector<twoway::AuthorizedKeysFile>& files, KeyDecision out, const twoway::PublicKey& key,
+                      const std::optional<twoway::ConnectionFacts>& facts) {
+    note_skipped(files, out);
     auto verdict = facts ? twoway::check_authorized(files, key, *facts) : twoway::check_authorized(files, key);
     out.authorized = verdict.authorized;
     out.matched = verdict.matched;
@@ -239,9 +264,11 @@ KeyDecision decide_on(const std::vector<twoway::AuthorizedKeysFile>& files, KeyD
 
 }  // namespace
 
-KeyDecision decide_authorized_key(OpenedKeyFiles opened, const twoway::PublicKey& key,
-                                  const std::optional<twoway::ConnectionFacts>& facts) {
-    KeyDecision out;
+namespace {
+
+// Reads and parses the opened files; `key` is what a line must hold to matter (the offered key, or a
+// certificate's CA), for the large-file prefilter.
+std::vector<twoway::AuthorizedKeysFile> read_opened(OpenedKeyFiles& opened, KeyDecision& out, const twoway::PublicKey& key) {
     out.refused_files = std::move(opened.refused_files);
     out.server_fault = opened.server_fault;
     std::vector<twoway::AuthorizedKeysFile> files;
@@ -268,7 +295,93 @@ KeyDecision decide_authorized_key(OpenedKeyFiles opened, const twoway::PublicKey
         out.skipped_lines.push_back(f.path + ": larger than 1 MiB: only the " + std::to_string(kept) +
                                     " line(s) holding the offered key were parsed");
     }
+    return files;
+}
+
+KeyDecision decide_on_certificate(const std::vector<twoway::AuthorizedKeysFile>& files, KeyDecision out,
+                                  const twoway::Certificate& certificate, const std::string& account,
+                                  const twoway::ConnectionFacts& facts) {
+    note_skipped(files, out);
+    auto verdict = twoway::check_authorized_certificate(files, certificate, account, facts);
+    out.authorized = verdict.authorized;
+    out.matched = verdict.matched;
+    out.options = std::move(verdict.options);
+    out.option_refusals = std::move(verdict.refusals);
+    return out;
+}
+
+}  // namespace
+
+KeyDecision decide_authorized_key(OpenedKeyFiles opened, const twoway::PublicKey& key,
+                                  const std::optional<twoway::ConnectionFacts>& facts) {
+    KeyDecision out;
+    auto files = read_opened(opened, out, key);
     return decide_on(files, std::move(out), key, facts);
+}
+
+KeyDecision decide_authorized_certificate(OpenedKeyFiles opened, const twoway::Certificate& certificate,
+                                          const std::string& account, const twoway::ConnectionFacts& facts) {
+    KeyDecision out;
+    auto files = read_opened(opened, out, certificate.signature_key);
+    return decide_on_certificate(files, std::move(out), certificate, account, facts);
+}
+
+KeyDecision decide_command_certificate(std::string_view label, std::string_view text, const twoway::Certificate& certificate,
+                                       const std::string& account, const twoway::ConnectionFacts& facts) {
+    std::vector<twoway::AuthorizedKeysFile> files;
+    files.push_back(twoway::parse_authorized_keys(label, text));
+    return decide_on_certificate(files, KeyDecision{}, certificate, account, facts);
+}
+
+TrustedCa find_trusted_user_ca(const std::string& path, const twoway::PublicKey& ca) {
+    TrustedCa out;
+    // The daemon's own file, read as root at each certificate login as sshd reads it (an edit takes
+    // effect at once). A line with options is not a CA line here (sshd's sshkey_in_file reads bare keys).
+    auto parsed = twoway::load_authorized_keys(path);
+    if (!parsed) {
+        out.problems.push_back("TrustedUserCAKeys " + path + ": " + parsed.error().message());
+        out.server_fault = parsed.error().category() == std::generic_category() && resource_shortage(parsed.error().value());
+        return out;
+    }
+    for (const auto& e : parsed->entries) {
+        if (e.key == ca && e.options.text.empty()) {
+            out.where = e.where;
+            return out;
+        }
+    }
+    return out;
+}
+
+KeyDecision decide_trusted_certificate(std::optional<OpenedKeyFiles> principals, std::optional<std::string> principals_output,
+                                       const twoway::Certificate& certificate, const std::string& account,
+                                       const twoway::Location& ca_where, const twoway::ConnectionFacts& facts) {
+    KeyDecision out;
+    std::vector<twoway::AuthorizedPrincipalsFile> files;
+    if (principals) {
+        out.refused_files = std::move(principals->refused_files);
+        out.server_fault = principals->server_fault;
+        for (auto& f : principals->files) {
+            auto file = twoway::read_fd(f.fd.get(), twoway::max_trust_file_size);
+            f.fd.reset();
+            if (!file) {
+                out.refused_files.push_back("Could not read authorized principals '" + f.path + "': " + file.error().message());
+                continue;
+            }
+            files.push_back(twoway::parse_authorized_principals(f.path, file->text));
+            for (const auto& d : files.back().diagnostics) out.skipped_lines.push_back(d.text());
+        }
+    }
+    if (principals_output) {
+        files.push_back(twoway::parse_authorized_principals(principals_command_label, *principals_output));
+        for (const auto& d : files.back().diagnostics) out.skipped_lines.push_back(d.text());
+    }
+    const bool use_principals = principals.has_value() || principals_output.has_value();
+    auto verdict = twoway::check_trusted_certificate(certificate, account, use_principals ? &files : nullptr, ca_where, facts);
+    out.authorized = verdict.authorized;
+    out.matched = verdict.matched;
+    out.options = std::move(verdict.options);
+    out.option_refusals = std::move(verdict.refusals);
+    return out;
 }
 
 KeyDecision decide_command_keys(std::string_view label, std::string_view text, const twoway::PublicKey& key,

@@ -45,9 +45,40 @@ struct OpenedKeyFiles {
     bool server_fault = false;
 };
 [[nodiscard]] OpenedKeyFiles open_authorized_keys(const twowayd::DaemonConfig& config, const Account& account);
+// The files at paths, opened as the account with StrictModes, `what` naming them in the log ("authorized keys").
+[[nodiscard]] OpenedKeyFiles open_account_files(const twowayd::DaemonConfig& config, const Account& account,
+                                                const std::vector<std::string>& paths, const std::string& what);
+// The policy's AuthorizedPrincipalsFile, opened so (none: nothing opened).
+[[nodiscard]] OpenedKeyFiles open_authorized_principals(const twowayd::DaemonConfig& config,
+                                                        const twowayd::ConnectionConfig& policy, const Account& account);
 // facts: the connection, for the lines' from= and expiry-time= (without them such lines refuse).
 [[nodiscard]] KeyDecision decide_authorized_key(OpenedKeyFiles opened, const twoway::PublicKey& key,
                                                 const std::optional<twoway::ConnectionFacts>& facts);
+// A user certificate against the cert-authority lines of the opened files (sshd's
+// auth_check_authkey_line): only lines naming its CA count, principals= or the account must be a
+// principal, options merged. The prefilter for large files looks for the CA's key.
+[[nodiscard]] KeyDecision decide_authorized_certificate(OpenedKeyFiles opened, const twoway::Certificate& certificate,
+                                                        const std::string& account, const twoway::ConnectionFacts& facts);
+// The same against AuthorizedKeysCommand's output.
+[[nodiscard]] KeyDecision decide_command_certificate(std::string_view label, std::string_view text,
+                                                     const twoway::Certificate& certificate, const std::string& account,
+                                                     const twoway::ConnectionFacts& facts);
+// TrustedUserCAKeys: the line of the daemon's file that lists `ca` as a bare key, read at each login;
+// problems (an unreadable file) for the log: the CA is then not trusted (nothing widens).
+struct TrustedCa {
+    std::optional<twoway::Location> where;
+    std::vector<std::string> problems;
+    bool server_fault = false;
+};
+[[nodiscard]] TrustedCa find_trusted_user_ca(const std::string& path, const twoway::PublicKey& ca);
+// sshd's user_cert_trusted_ca once the CA is trusted: with principals (AuthorizedPrincipalsFile opened,
+// or a command's output) the files decide which principal counts; without, the account must be one.
+// principals_output: AuthorizedPrincipalsCommand's output when it is configured ("" when it failed:
+// it then names no principal). Either one configured means the principals decide.
+[[nodiscard]] KeyDecision decide_trusted_certificate(std::optional<OpenedKeyFiles> principals,
+                                                     std::optional<std::string> principals_output,
+                                                     const twoway::Certificate& certificate, const std::string& account,
+                                                     const twoway::Location& ca_where, const twoway::ConnectionFacts& facts);
 // AuthorizedKeysCommand's output, read as an authorized_keys file named `label` in the log.
 [[nodiscard]] KeyDecision decide_command_keys(std::string_view label, std::string_view text, const twoway::PublicKey& key,
                                               const std::optional<twoway::ConnectionFacts>& facts);

@@ -542,7 +542,8 @@ awaitable<void> Connection::judge(std::shared_ptr<Connection> self, twoway::Need
 
 awaitable<KeyDecision> Connection::command_keys(const ConnectionConfig& policy, const Account& account,
                                                 const twoway::PublicKey& key,
-                                                std::optional<twoway::ConnectionFacts> option_facts) {
+                                                std::optional<twoway::ConnectionFacts> option_facts,
+                                                const twoway::Certificate* certificate) {
     KeyDecision out;
     const std::string& command = policy.authorized_keys_command;
     if (policy.authorized_keys_command_user == "none") {
@@ -558,11 +559,17 @@ awaitable<KeyDecision> Connection::command_keys(const ConnectionConfig& policy, 
         out.server_fault = !reason.empty();
         co_return out;
     }
-    const std::string line = twoway::format_public_key_line(key);
+    const std::string line = certificate != nullptr ? twoway::format_certificate_line(*certificate)
+                                                    : twoway::format_public_key_line(key);
     const auto blank = line.find(' ');
-    KeysCommandTokens tokens{account.name, std::to_string(account.uid), account.home,
-                             line.substr(0, blank), twoway::fingerprint_sha256(key),
-                             blank == std::string::npos ? std::string() : line.substr(blank + 1)};
+    KeysCommandTokens tokens;
+    tokens.user = account.name;
+    tokens.uid = std::to_string(account.uid);
+    tokens.home = account.home;
+    tokens.key_type = line.substr(0, blank);
+    tokens.fingerprint = twoway::fingerprint_sha256(key);
+    tokens.key_base64 = blank == std::string::npos ? std::string() : line.substr(blank + 1);
+    tokens.connection = cat(peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port);
     std::string why;
     auto argv = keys_command_argv(command, tokens, why);
     if (!argv) {
@@ -577,9 +584,120 @@ awaitable<KeyDecision> Connection::command_keys(const ConnectionConfig& policy, 
         co_return out;
     }
     co_await server_.decisions().run(account.uid, [&] {
-        out = decide_command_keys(keys_command_label, ran.output, key, option_facts);
+        if (certificate == nullptr) {
+            out = decide_command_keys(keys_command_label, ran.output, key, option_facts);
+        } else if (option_facts) {
+            out = decide_command_certificate(keys_command_label, ran.output, *certificate, account.name, *option_facts);
+        }
     });
     co_return out;
+}
+
+awaitable<std::string> Connection::principals_command(const ConnectionConfig& policy, const Account& account,
+                                                      const twoway::Certificate& certificate) {
+    // As AuthorizedKeysCommand (keys_command.hpp), with sshd's tokens for the certificate; any failure
+    // is an empty list (no principal: the certificate is refused this way).
+    const std::string& command = policy.authorized_principals_command;
+    if (policy.authorized_principals_command_user == "none") {
+        log_error("AuthorizedPrincipalsCommand ", log_safe(command), " is set without AuthorizedPrincipalsCommandUser: not run");
+        co_return std::string();
+    }
+    std::string reason;
+    auto runner = lookup_account(policy.authorized_principals_command_user, reason);
+    if (!runner) {
+        log_error("AuthorizedPrincipalsCommandUser ", log_safe(policy.authorized_principals_command_user), ": ",
+                  reason.empty() ? std::string("no such user") : reason);
+        co_return std::string();
+    }
+    const auto base64_of = [](const std::string& line) {
+        const auto blank = line.find(' ');
+        return blank == std::string::npos ? std::string() : line.substr(blank + 1);
+    };
+    KeysCommandTokens tokens;
+    tokens.user = account.name;
+    tokens.uid = std::to_string(account.uid);
+    tokens.home = account.home;
+    tokens.key_type = "ssh-ed25519-cert-v01@openssh.com";
+    tokens.fingerprint = twoway::fingerprint_sha256(certificate.key);
+    tokens.key_base64 = base64_of(twoway::format_certificate_line(certificate));
+    tokens.connection = cat(peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port);
+    tokens.principals = true;
+    tokens.ca_fingerprint = twoway::fingerprint_sha256(certificate.signature_key);
+    tokens.key_id = certificate.key_id;
+    tokens.ca_base64 = base64_of(twoway::format_public_key_line(certificate.signature_key));
+    tokens.serial = std::to_string(certificate.serial);
+    tokens.ca_type = "ssh-ed25519";
+    std::string why;
+    auto argv = keys_command_argv(command, tokens, why, principals_command_label);
+    if (!argv) {
+        log_error("AuthorizedPrincipalsCommand ", log_safe(command), ": ", why);
+        co_return std::string();
+    }
+    KeysCommandLimits limits;
+    limits.timeout = std::chrono::seconds(settings_->config.authorized_keys_command_timeout);
+    limits.what = principals_command_label;
+    const KeysCommandResult ran = co_await run_keys_command(server_, std::move(*argv), std::move(*runner), limits);
+    if (!ran.ok) {
+        log_error("AuthorizedPrincipalsCommand ", log_safe(command), " for ", account.name, " failed: ", ran.problem);
+        co_return std::string();
+    }
+    co_return ran.output;
+}
+
+awaitable<KeyDecision> Connection::certificate_decision(const ConnectionConfig& policy, const Account& account,
+                                                        const twoway::Certificate& certificate,
+                                                        const twoway::ConnectionFacts& facts) {
+    // Each way's refusals and skipped lines are kept, in sshd's order, for the log.
+    KeyDecision kd;
+    const auto then = [&kd](KeyDecision next) {
+        const auto prepend = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+            to.insert(to.begin(), from.begin(), from.end());
+        };
+        prepend(next.refused_files, kd.refused_files);
+        prepend(next.skipped_lines, kd.skipped_lines);
+        prepend(next.option_refusals, kd.option_refusals);
+        next.server_fault = next.server_fault || kd.server_fault;
+        kd = std::move(next);
+    };
+    {
+        OpenedKeyFiles opened = open_authorized_keys(settings_->config, account);
+        co_await server_.decisions().run(account.uid, [&] {
+            kd = decide_authorized_certificate(std::move(opened), certificate, account.name, facts);
+        });
+    }
+    if (!kd.authorized && policy.trusted_user_ca_keys != "none") {
+        TrustedCa ca;
+        co_await server_.decisions().run(account.uid, [&] {
+            ca = find_trusted_user_ca(policy.trusted_user_ca_keys, certificate.signature_key);
+        });
+        // sshd's order: the principals file, then the command (run only for a CA that is trusted).
+        std::optional<OpenedKeyFiles> principals;
+        std::optional<std::string> principals_output;
+        if (ca.where && policy.authorized_principals_file != "none") {
+            principals = open_authorized_principals(settings_->config, policy, account);
+        }
+        if (ca.where && policy.authorized_principals_command != "none") {
+            principals_output = co_await principals_command(policy, account, certificate);
+        }
+        KeyDecision by_ca;
+        if (ca.where) {
+            co_await server_.decisions().run(account.uid, [&] {
+                by_ca = decide_trusted_certificate(std::move(principals), std::move(principals_output), certificate,
+                                                   account.name, *ca.where, facts);
+            });
+        }
+        for (const auto& p : ca.problems) log_error(p);
+        by_ca.server_fault = by_ca.server_fault || ca.server_fault;
+        if (!ca.where) {
+            log_debug("CA ", key_fingerprint_text(certificate.signature_key), " is not listed in ",
+                      policy.trusted_user_ca_keys);
+        }
+        then(std::move(by_ca));
+    }
+    if (!kd.authorized && policy.authorized_keys_command != "none") {
+        then(co_await command_keys(policy, account, certificate.key, facts, &certificate));
+    }
+    co_return kd;
 }
 
 

@@ -64,9 +64,19 @@ private:
     static awaitable<void> judge(std::shared_ptr<Connection> self, twoway::NeedClientVerdict v,
                                  twoway::PendingVerdict verdict);
     // AuthorizedKeysCommand for this account and key (keys_command.hpp), read as authorized_keys lines.
+    // With a certificate its output's cert-authority lines decide (%t, %k: the certificate's).
     awaitable<KeyDecision> command_keys(const ConnectionConfig& policy, const Account& account,
                                         const twoway::PublicKey& key,
-                                        std::optional<twoway::ConnectionFacts> option_facts);
+                                        std::optional<twoway::ConnectionFacts> option_facts,
+                                        const twoway::Certificate* certificate = nullptr);
+    // AuthorizedPrincipalsCommand's output for this certificate ("" when it failed, logged).
+    awaitable<std::string> principals_command(const ConnectionConfig& policy, const Account& account,
+                                              const twoway::Certificate& certificate);
+    // sshd's ways for a user certificate, in its order: cert-authority lines in the account's
+    // authorized_keys files, TrustedUserCAKeys (with AuthorizedPrincipalsFile), AuthorizedKeysCommand.
+    awaitable<KeyDecision> certificate_decision(const ConnectionConfig& policy, const Account& account,
+                                                const twoway::Certificate& certificate,
+                                                const twoway::ConnectionFacts& facts);
     void deny_log_invalid(const std::string& safe_name, const twoway::PublicKey& key);
     // What authorized_keys options are decided on: this client's address, now (nothing for an address
     // that does not parse: lines with from= or expiry-time= then refuse).

@@ -26,6 +26,20 @@ std::optional<std::string> expand_tokens(std::string_view arg, const KeysCommand
             case 't': out += t.key_type; break;
             case 'f': out += t.fingerprint; break;
             case 'k': out += t.key_base64; break;
+            case 'C': out += t.connection; break;
+            case 'D': break;  // no routing domains in twowayd
+            case 'F':
+            case 'i':
+            case 'K':
+            case 's':
+            case 'T':
+                if (!t.principals) return std::nullopt;
+                out += arg[i] == 'F' ? t.ca_fingerprint
+                       : arg[i] == 'i' ? t.key_id
+                       : arg[i] == 'K' ? t.ca_base64
+                       : arg[i] == 's' ? t.serial
+                                       : t.ca_type;
+                break;
             default: return std::nullopt;
         }
     }
@@ -35,20 +49,20 @@ std::optional<std::string> expand_tokens(std::string_view arg, const KeysCommand
 }  // namespace
 
 twoway::Result<std::vector<std::string>> keys_command_argv(std::string_view command, const KeysCommandTokens& tokens,
-                                                           std::string& why) {
+                                                           std::string& why, std::string_view what) {
     auto words = split_command_line(command);
     if (!words) {
-        why = "AuthorizedKeysCommand has an unterminated quote";
+        why = std::string(what) + " has an unterminated quote";
         return twoway::errc::invalid_argument;
     }
     if (words->empty() || !words->front().starts_with('/')) {
-        why = "AuthorizedKeysCommand must be an absolute path";
+        why = std::string(what) + " must be an absolute path";
         return twoway::errc::invalid_argument;
     }
     for (std::size_t i = 1; i < words->size(); ++i) {
         auto expanded = expand_tokens((*words)[i], tokens);
         if (!expanded) {
-            why = "AuthorizedKeysCommand has an unknown %-token in " + log_safe((*words)[i]);
+            why = std::string(what) + " has an unknown %-token in " + log_safe((*words)[i]);
             return twoway::errc::invalid_argument;
         }
         (*words)[i] = std::move(*expanded);
@@ -67,7 +81,7 @@ awaitable<KeysCommandResult> run_keys_command(Server& server, std::vector<std::s
     }
     // sshd's rule for the command (auth_secure_path as root): a root-owned file in root-owned directories.
     if (auto problem = secure_path_problem(argv.front(), st, "/", 0)) {
-        r.problem = "unsafe AuthorizedKeysCommand: " + *problem;
+        r.problem = "unsafe " + std::string(limits.what) + ": " + *problem;
         co_return r;
     }
 

@@ -25,6 +25,7 @@ class Server;
 
 // The name AuthorizedKeysCommand's output goes by in the log, as a file's path would ("AuthorizedKeysCommand:3").
 inline constexpr std::string_view keys_command_label = "AuthorizedKeysCommand";
+inline constexpr std::string_view principals_command_label = "AuthorizedPrincipalsCommand";
 
 // What the %-tokens of AuthorizedKeysCommand stand for.
 struct KeysCommandTokens {
@@ -34,18 +35,31 @@ struct KeysCommandTokens {
     std::string key_type;     // %t: "ssh-ed25519"
     std::string fingerprint;  // %f: "SHA256:..."
     std::string key_base64;   // %k: the key's base64 blob, as in an authorized_keys line
+    std::string connection;   // %C: "client-address client-port server-address server-port"
+    // AuthorizedPrincipalsCommand's tokens besides (sshd_config(5) TOKENS); with principals false they
+    // are unknown tokens, as for AuthorizedKeysCommand.
+    bool principals = false;
+    std::string ca_fingerprint;  // %F
+    std::string key_id;          // %i
+    std::string ca_base64;       // %K
+    std::string serial;          // %s
+    std::string ca_type;         // %T
 };
 
 // The command's argv, as sshd builds it: split (split_command_line), the program must be an absolute
-// path, every argument after it has its tokens expanded (%% %u %U %h %t %f %k; any other token is an
-// error), and with no argument at all the user name is the one argument. The error text says why.
+// path, every argument after it has its tokens expanded (%% %C %D %u %U %h %t %f %k, and for
+// AuthorizedPrincipalsCommand also %F %i %K %s %T; %D, the routing domain, is always empty; any other
+// token is an error), and with no argument at all the user name is the one argument. The error text
+// says why, naming the keyword (`what`).
 [[nodiscard]] twoway::Result<std::vector<std::string>> keys_command_argv(std::string_view command,
                                                                          const KeysCommandTokens& tokens,
-                                                                         std::string& why);
+                                                                         std::string& why,
+                                                                         std::string_view what = "AuthorizedKeysCommand");
 
 struct KeysCommandLimits {
     std::chrono::milliseconds timeout{10'000};
     std::size_t max_output = 1u << 20;  // more than this is an error, not a truncated list
+    std::string_view what = "AuthorizedKeysCommand";  // the keyword, for the log
 };
 
 struct KeysCommandResult {

@@ -2,9 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <ctime>
 
+#include <twoway/file.hpp>
 #include <twoway/key_file.hpp>
 #include <twoway/key.hpp>
 #include <twoway/trust.hpp>
@@ -69,11 +72,12 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
             out.problems.push_back(host_key_problem(path, loaded.error()));
             continue;
         }
-        settings->host_keys.push_back(HostKey{path, std::move(loaded->key)});
+        settings->host_keys.push_back(HostKey{path, std::move(loaded->key), std::nullopt, {}});
     }
     if (settings->host_keys.empty() && out.problems.empty()) {
         out.problems.push_back(config_path + ": no host key could be loaded (HostKey)");
     }
+    attach_host_certificates(*settings, static_cast<std::int64_t>(std::time(nullptr)), out.warnings);
     for (const auto& path : settings->config.revoked_keys_files) {
         for (auto& p : twoway::load_revocation_list(path).problems) {
             out.warnings.push_back("RevokedKeys " + p + " (every key is refused until this is fixed)");
@@ -90,6 +94,51 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
     }
     if (out.problems.empty()) out.settings = std::move(settings);
     return out;
+}
+
+void attach_host_certificates(Settings& settings, std::int64_t now, std::vector<std::string>& warnings) {
+    for (const auto& path : settings.config.host_certificates) {
+        auto file = twoway::read_file(path, twoway::max_certificate_size * 2 + 4096);
+        if (!file) {
+            warnings.push_back("HostCertificate " + path + ": " + file.error().message() + " (not presented)");
+            continue;
+        }
+        std::string why;
+        std::string_view text = file->text;
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+        auto line = twoway::parse_certificate_line(text, &why);
+        if (!line) {
+            warnings.push_back("HostCertificate " + path + ": not a certificate twoway can use: " +
+                               (why.empty() ? line.error().message() : why) + " (not presented)");
+            continue;
+        }
+        const twoway::Certificate& cert = line->certificate;
+        if (cert.type != twoway::CertificateType::host) {
+            warnings.push_back("HostCertificate " + path + ": a user certificate, not a host certificate (not presented)");
+            continue;
+        }
+        const auto match = std::find_if(settings.host_keys.begin(), settings.host_keys.end(),
+                                        [&](const HostKey& k) { return k.key.public_key() == cert.key; });
+        if (match == settings.host_keys.end()) {
+            warnings.push_back("HostCertificate " + path + ": no matching private key (HostKey) for " +
+                               key_fingerprint_text(cert.key) + " (not presented)");
+            continue;
+        }
+        if (match->certificate) {
+            warnings.push_back("HostCertificate " + path + ": " + match->path + " already has " +
+                               match->certificate_path + " (not presented)");
+            continue;
+        }
+        twoway::CertificateUse use;
+        use.role = twoway::CertificateType::host;
+        use.principals = cert.principals;  // the window and the rules, not the name: any of its own names
+        use.now = now;
+        if (auto v = twoway::check_certificate_use(cert, use); !v) {
+            warnings.push_back("HostCertificate " + path + ": " + v.reason + " (presented; clients will refuse it)");
+        }
+        match->certificate = cert;
+        match->certificate_path = path;
+    }
 }
 
 }  // namespace twowayd

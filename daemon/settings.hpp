@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <twoway/certificate.hpp>
 #include <twoway/key.hpp>
 
 #include "daemon_config.hpp"
@@ -25,6 +26,10 @@ struct Overrides {
 struct HostKey {
     std::string path;
     twoway::PrivateKey key;
+    // HostCertificate: a host certificate for this key, presented in the handshake instead of the bare
+    // key (clients that trust the host CA need no known_hosts line for this host).
+    std::optional<twoway::Certificate> certificate;
+    std::string certificate_path;
 };
 
 struct Settings {
@@ -47,6 +52,11 @@ struct LoadResult {
     // sshd_config keywords accepted because they mean nothing for twoway: one line each ("path:line: ...").
     std::vector<std::string> notes;
 };
+
+// HostCertificate files, as sshd loads them: each must be an Ed25519 host certificate for one of the
+// loaded host keys, which it is then attached to; one that is not is left out with a warning (sshd logs
+// an error and goes on without it). One that is not valid now is attached, with a warning too.
+void attach_host_certificates(Settings& settings, std::int64_t now, std::vector<std::string>& warnings);
 
 // Reads the config file, applies the overrides and loads the host keys, collecting every problem.
 [[nodiscard]] LoadResult load_settings(const std::string& config_path, const Overrides& overrides);

@@ -35,6 +35,7 @@ constexpr std::array keywords{
     Keyword{"Port", Key::directive, ClientKeyword::port, 1},
     Keyword{"User", Key::directive, ClientKeyword::user, 1},
     Keyword{"IdentityFile", Key::directive, ClientKeyword::identity_file, 1},
+    Keyword{"CertificateFile", Key::directive, ClientKeyword::certificate_file, 1},
     Keyword{"StrictHostKeyChecking", Key::directive, ClientKeyword::strict_host_key_checking, 1},
     Keyword{"UserKnownHostsFile", Key::directive, ClientKeyword::user_known_hosts_file, 0},
     Keyword{"RevokedHostKeys", Key::directive, ClientKeyword::revoked_host_keys, 1},
@@ -90,6 +91,7 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             out.text = arg;
             return {};
         case ClientKeyword::identity_file:
+        case ClientKeyword::certificate_file:
             if (auto problem = check_path(arg); !problem.empty()) return name + ": " + problem;
             out.text = arg;
             return {};
@@ -180,6 +182,7 @@ private:
     bool command_line_;
     std::size_t number_ = 0;
     std::size_t identity_files_ = 0;
+    std::size_t certificate_files_ = 0;
 };
 
 void Parser::line(std::size_t number, std::string_view text) {
@@ -215,6 +218,9 @@ void Parser::line(std::size_t number, std::string_view text) {
     if (auto problem = parse_value(*kw, d.args, directive); !problem.empty()) return error(std::move(problem));
     if (directive.keyword == ClientKeyword::identity_file && ++identity_files_ > max_identity_files) {
         return error("IdentityFile: too many identity files (max " + std::to_string(max_identity_files) + ")");
+    }
+    if (directive.keyword == ClientKeyword::certificate_file && ++certificate_files_ > max_identity_files) {
+        return error("CertificateFile: too many certificate files (max " + std::to_string(max_identity_files) + ")");
     }
     config_.directives.push_back(std::move(directive));
 }

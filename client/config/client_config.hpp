@@ -36,6 +36,7 @@ enum class ClientKeyword {
     connect_timeout,
     server_alive_interval,
     server_alive_count_max,
+    certificate_file,
 };
 
 struct HostPattern {
@@ -53,7 +54,7 @@ struct ClientDirective {
     twoway::Location where;
     std::size_t block = 0;  // index into ParsedClientConfig::blocks
     ClientKeyword keyword = ClientKeyword::host_name;
-    std::string text;                // HostName, User, IdentityFile, RevokedHostKeys (unexpanded; "" for none)
+    std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none)
     std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none")
     std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax
     bool flag = false;               // BatchMode
@@ -100,6 +101,9 @@ struct ClientSettings {
     std::uint16_t port = twoway::default_port;
     std::string user;
     std::vector<std::string> identity_files;          // expanded; default ~/.twoway/id_ed25519
+    // CertificateFile: certificates for the identity keys, expanded, in order (as IdentityFile: they add up).
+    // Besides these, an identity's "<file>-cert.pub" is used when it exists, as ssh does.
+    std::vector<std::string> certificate_files;
     std::vector<std::string> user_known_hosts_files;  // expanded; default ~/.twoway/known_hosts; empty: none
     std::optional<std::string> revoked_host_keys;     // RevokedHostKeys, expanded; nothing: none (the default)
     StrictHostKeyChecking strict_host_key_checking = StrictHostKeyChecking::ask;

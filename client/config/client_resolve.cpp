@@ -25,6 +25,7 @@ struct Obtained {
     std::optional<std::uint16_t> port;
     std::optional<std::string> user;
     std::vector<std::string> identity_files;
+    std::vector<std::string> certificate_files;
     std::optional<std::vector<std::string>> known_hosts_files;
     std::optional<StrictHostKeyChecking> strict;
     std::optional<std::string> revoked_host_keys;  // "" for none
@@ -45,6 +46,7 @@ struct Obtained {
                 if (!user) user = d.text;
                 break;
             case ClientKeyword::identity_file: identity_files.push_back(d.text); break;
+            case ClientKeyword::certificate_file: certificate_files.push_back(d.text); break;
             case ClientKeyword::strict_host_key_checking:
                 if (!strict) strict = d.strict;
                 break;
@@ -137,6 +139,12 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
         if (std::find(out.identity_files.begin(), out.identity_files.end(), path) != out.identity_files.end()) continue;
         if (out.identity_files.size() == max_identity_files) break;
         out.identity_files.push_back(std::move(path));
+    }
+    for (const auto& f : got.certificate_files) {
+        std::string path = expand_path(f, context, tokens);
+        if (std::find(out.certificate_files.begin(), out.certificate_files.end(), path) != out.certificate_files.end()) continue;
+        if (out.certificate_files.size() == max_identity_files) break;
+        out.certificate_files.push_back(std::move(path));
     }
     const auto known = got.known_hosts_files.value_or(std::vector<std::string>{std::string(default_known_hosts_file)});
     for (const auto& f : known) out.user_known_hosts_files.push_back(expand_path(f, context, tokens));

@@ -1,13 +1,16 @@
 #include "identity.hpp"
 
 #include <cstdio>
+#include <utility>
 #include <span>
 #include <string_view>
 #include <system_error>
 
 #include <sys/stat.h>
 
+#include <twoway/file.hpp>
 #include <twoway/key_file.hpp>
+#include <twoway/text.hpp>
 #include <twoway/key.hpp>
 #include <twoway/secret.hpp>
 
@@ -60,7 +63,7 @@ std::optional<Identity> decode(const std::string& path, std::string& text, bool 
             log::line("Load key \"" + path + "\": " + key.error().message());
             return std::nullopt;
         }
-        return Identity{std::move(key->key), path, std::move(key->comment)};
+        return Identity{std::move(key->key), path, std::move(key->comment), std::nullopt, {}};
     }
     if (batch_mode) {
         log::debug(1, "identity " + path + " is encrypted and BatchMode is set: skipped");
@@ -79,7 +82,7 @@ std::optional<Identity> decode(const std::string& path, std::string& text, bool 
         }
         const std::string_view pv(reinterpret_cast<const char*>(pass->data()), pass->size());
         auto key = decode_private_key(text, pv);
-        if (key) return Identity{std::move(key->key), path, std::move(key->comment)};
+        if (key) return Identity{std::move(key->key), path, std::move(key->comment), std::nullopt, {}};
         if (key.error() != errc::wrong_passphrase) {
             log::line("Load key \"" + path + "\": " + key.error().message());
             return std::nullopt;
@@ -92,7 +95,50 @@ std::optional<Identity> decode(const std::string& path, std::string& text, bool 
 
 }  // namespace
 
-std::optional<Identity> load_identity(const std::vector<std::string>& files, bool batch_mode) {
+std::optional<std::pair<twoway::Certificate, std::string>> find_certificate(
+    const twoway::PublicKey& key, const std::vector<std::string>& candidates, std::size_t explicit_count) {
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        const std::string& path = candidates[i];
+        const bool explicit_file = i < explicit_count;
+        const auto report = [&](const std::string& why) {
+            if (explicit_file) {
+                log::line("Load certificate \"" + path + "\": " + why);
+            } else {
+                log::debug(1, "certificate " + path + ": " + why);
+            }
+        };
+        auto file = twoway::read_file(path, 2 * twoway::max_certificate_size + 4096);
+        if (!file) {
+            if (file.error() == std::errc::no_such_file_or_directory) {
+                log::debug(1, "certificate file " + path + " does not exist");
+            } else {
+                report(file.error().message());
+            }
+            continue;
+        }
+        std::string_view text = file->text;
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+        std::string why;
+        auto line = twoway::parse_certificate_line(text, &why);
+        if (!line) {
+            report(why.empty() ? line.error().message() : why);
+            continue;
+        }
+        if (line->certificate.key != key) {
+            report("certifies another key (" + fingerprint_sha256(line->certificate.key) + ")");
+            continue;
+        }
+        if (line->certificate.type != twoway::CertificateType::user) {
+            report("a host certificate, not a user certificate");
+            continue;
+        }
+        return std::make_pair(std::move(line->certificate), path);
+    }
+    return std::nullopt;
+}
+
+std::optional<Identity> load_identity(const std::vector<std::string>& files, bool batch_mode,
+                                      const std::vector<std::string>& certificate_files) {
     bool any_file = false;
     for (const auto& path : files) {
         auto text = read_private_key_file(path);
@@ -114,6 +160,16 @@ std::optional<Identity> load_identity(const std::vector<std::string>& files, boo
         auto id = decode(path, *text, batch_mode);
         if (!id) continue;
         log::debug(1, "Will offer public key: " + path + " ED25519 " + fingerprint_sha256(id->key.public_key()));
+        std::vector<std::string> candidates = certificate_files;
+        candidates.push_back(path + "-cert.pub");
+        if (auto cert = find_certificate(id->key.public_key(), candidates, certificate_files.size())) {
+            id->certificate = std::move(cert->first);
+            id->certificate_path = std::move(cert->second);
+            log::debug(1, "Will offer certificate: " + id->certificate_path + " ID \"" +
+                              twoway::log_text(id->certificate->key_id) + "\" serial " +
+                              std::to_string(id->certificate->serial) + " CA ED25519 " +
+                              fingerprint_sha256(id->certificate->signature_key));
+        }
         return id;
     }
     if (!any_file) {

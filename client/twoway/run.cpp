@@ -198,7 +198,7 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
         return failure;
     }
 
-    auto identity = load_identity(settings.identity_files, settings.batch_mode);
+    auto identity = load_identity(settings.identity_files, settings.batch_mode, settings.certificate_files);
     if (!identity) return failure;
     auto endpoints = resolve_host(settings.host_name, settings.port, line.family);
     if (!endpoints) return failure;

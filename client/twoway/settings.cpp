@@ -77,6 +77,7 @@ void print_settings(const ClientSettings& s) {
     out += "serveralivecountmax " + std::to_string(s.server_alive_count_max) + "\n";
     out += "stricthostkeychecking " + std::string(strict_name(s.strict_host_key_checking)) + "\n";
     for (const auto& f : s.identity_files) out += "identityfile " + f + "\n";
+    for (const auto& f : s.certificate_files) out += "certificatefile " + f + "\n";
     out += "userknownhostsfile";
     if (s.user_known_hosts_files.empty()) out += " none";
     for (const auto& f : s.user_known_hosts_files) out += " " + f;

@@ -81,6 +81,16 @@ void apply(ConnectionKey k, const ConnectionConfig& from, ConnectionConfig& to, 
         case ConnectionKey::authorized_keys_command_user:
             to.authorized_keys_command_user = from.authorized_keys_command_user;
             return;
+        case ConnectionKey::trusted_user_ca_keys: to.trusted_user_ca_keys = from.trusted_user_ca_keys; return;
+        case ConnectionKey::authorized_principals_file:
+            to.authorized_principals_file = from.authorized_principals_file;
+            return;
+        case ConnectionKey::authorized_principals_command:
+            to.authorized_principals_command = from.authorized_principals_command;
+            return;
+        case ConnectionKey::authorized_principals_command_user:
+            to.authorized_principals_command_user = from.authorized_principals_command_user;
+            return;
         case ConnectionKey::count_: return;
     }
 }

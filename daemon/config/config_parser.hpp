@@ -64,6 +64,10 @@ enum class Key : std::size_t {
     chroot_directory,
     authorized_keys_command,
     authorized_keys_command_user,
+    trusted_user_ca_keys,
+    authorized_principals_file,
+    authorized_principals_command,
+    authorized_principals_command_user,
     // global only
     pid_file,
     syslog_facility,
@@ -72,12 +76,13 @@ enum class Key : std::size_t {
     permit_user_environment,
     print_motd,
     authorized_keys_command_timeout,
+    host_certificate,
     count_,
 };
 
 // The ConnectionKey of a connection keyword, or nothing.
 inline std::optional<ConnectionKey> connection_key(Key k) {
-    if (k < Key::permit_root_login || k > Key::authorized_keys_command_user) return std::nullopt;
+    if (k < Key::permit_root_login || k > Key::authorized_principals_command_user) return std::nullopt;
     return static_cast<ConnectionKey>(static_cast<std::size_t>(k) - static_cast<std::size_t>(Key::permit_root_login));
 }
 
@@ -129,6 +134,10 @@ inline constexpr std::array keywords{
     Keyword{"ChrootDirectory", Key::chroot_directory, 1},
     Keyword{"AuthorizedKeysCommand", Key::authorized_keys_command, 0},
     Keyword{"AuthorizedKeysCommandUser", Key::authorized_keys_command_user, 1},
+    Keyword{"TrustedUserCAKeys", Key::trusted_user_ca_keys, 1},
+    Keyword{"AuthorizedPrincipalsFile", Key::authorized_principals_file, 1},
+    Keyword{"AuthorizedPrincipalsCommand", Key::authorized_principals_command, 0},
+    Keyword{"AuthorizedPrincipalsCommandUser", Key::authorized_principals_command_user, 1},
     Keyword{"PidFile", Key::pid_file, 1},
     Keyword{"SyslogFacility", Key::syslog_facility, 1},
     Keyword{"UsePAM", Key::use_pam, 1},
@@ -136,6 +145,7 @@ inline constexpr std::array keywords{
     Keyword{"PermitUserEnvironment", Key::permit_user_environment, 1},
     Keyword{"PrintMotd", Key::print_motd, 1},
     Keyword{"AuthorizedKeysCommandTimeout", Key::authorized_keys_command_timeout, 1},
+    Keyword{"HostCertificate", Key::host_certificate, 1},
 };
 
 inline constexpr std::array<std::pair<std::string_view, PermitRootLogin>, 5> root_login_values{{

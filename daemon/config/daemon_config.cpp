@@ -111,6 +111,11 @@ void Parser::global_only(const Keyword& kw, const config::Directive& d) {
         case Key::strict_modes: return yes_no(config_.strict_modes);
         case Key::stealth_mode: return yes_no(config_.stealth_mode);
         case Key::print_motd: return yes_no(config_.print_motd);
+        case Key::host_certificate:
+            // sshd takes a relative path from its working directory; as HostKey, twowayd wants it absolute.
+            if (!arg.starts_with('/')) return value_error(kw, "must be an absolute path: " + twoway::quoted(arg));
+            if (room(kw, config_.host_certificates.size())) config_.host_certificates.push_back(arg);
+            return;
         case Key::authorized_keys_command_timeout: {
             auto v = config::parse_time(arg);
             if (!v || *v == 0 || *v > 3600) return value_error(kw, "invalid time value " + twoway::quoted(arg) + " (1s to 1h)");

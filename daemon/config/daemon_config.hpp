@@ -139,6 +139,12 @@ struct ConnectionConfig {
     std::string chroot_directory = "none";    // as written (~ and %-tokens expanded per session: chroot.hpp)
     std::string authorized_keys_command = "none";  // the command line as written (keys_command.hpp)
     std::string authorized_keys_command_user = "none";
+    // TrustedUserCAKeys: a file of user CA keys (absolute), read at each certificate login; "none".
+    std::string trusted_user_ca_keys = "none";
+    // AuthorizedPrincipalsFile: the account's principals file (%% %h %u %U; relative to the home), "none".
+    std::string authorized_principals_file = "none";
+    std::string authorized_principals_command = "none";  // as AuthorizedKeysCommand, with sshd's tokens
+    std::string authorized_principals_command_user = "none";
     friend bool operator==(const ConnectionConfig&, const ConnectionConfig&) = default;
 };
 
@@ -157,7 +163,8 @@ enum class ConnectionKey : std::size_t {
     permit_root_login, allow_users, deny_users, allow_groups, deny_groups, force_command, permit_tty,
     disable_forwarding, allow_tcp_forwarding, permit_service, permit_open, accept_env, set_env, banner,
     client_alive_interval, client_alive_count_max, max_sessions, chroot_directory, authorized_keys_command,
-    authorized_keys_command_user, count_,
+    authorized_keys_command_user, trusted_user_ca_keys, authorized_principals_file, authorized_principals_command,
+    authorized_principals_command_user, count_,
 };
 inline constexpr std::size_t connection_key_count = static_cast<std::size_t>(ConnectionKey::count_);
 
@@ -179,6 +186,8 @@ struct DaemonConfig {
     std::vector<std::uint16_t> ports{twoway::default_port};
     std::vector<ListenAddress> listen_addresses{{"0.0.0.0", 0}, {"::", 0}};
     std::vector<std::string> host_keys{std::string(default_host_key_path)};
+    // HostCertificate: certificates for host keys (each must certify one of them), as sshd's.
+    std::vector<std::string> host_certificates;
     std::vector<std::string> authorized_keys_files{std::string(default_authorized_keys_file)};  // empty: none
     // RevokedKeys: public keys refused for every account, read at each authentication (empty: none).
     std::vector<std::string> revoked_keys_files;

@@ -111,6 +111,16 @@ void format_connection(std::string& out, const ConnectionConfig& c, const std::a
     if (want(ConnectionKey::authorized_keys_command_user)) {
         line("authorizedkeyscommanduser", config::quote_arg(c.authorized_keys_command_user));
     }
+    if (want(ConnectionKey::trusted_user_ca_keys)) line("trustedusercakeys", config::quote_arg(c.trusted_user_ca_keys));
+    if (want(ConnectionKey::authorized_principals_file)) {
+        line("authorizedprincipalsfile", config::quote_arg(c.authorized_principals_file));
+    }
+    if (want(ConnectionKey::authorized_principals_command)) {
+        line("authorizedprincipalscommand", c.authorized_principals_command);
+    }
+    if (want(ConnectionKey::authorized_principals_command_user)) {
+        line("authorizedprincipalscommanduser", config::quote_arg(c.authorized_principals_command_user));
+    }
 }
 
 std::string format_global_config(const DaemonConfig& c) {
@@ -122,6 +132,7 @@ std::string format_global_config(const DaemonConfig& c) {
     for (auto p : c.ports) line("port", std::to_string(p));
     for (const auto& la : c.listen_addresses) line("listenaddress", config::quote_arg(host_port_text(la.host, la.port)));
     for (const auto& k : c.host_keys) line("hostkey", config::quote_arg(k));
+    for (const auto& k : c.host_certificates) line("hostcertificate", config::quote_arg(k));
     line("authorizedkeysfile", file_list_text(c.authorized_keys_files));
     line("revokedkeys", file_list_text(c.revoked_keys_files));
     line("strictmodes", yes_no(c.strict_modes));

@@ -330,6 +330,39 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
         case ConnectionKey::authorized_keys_command_user:
             if (first_here) c.authorized_keys_command_user = arg;
             return mark();
+        case ConnectionKey::trusted_user_ca_keys:
+            // One file of the daemon's (no per-account tokens), or none.
+            if (!twoway::iequals(arg, "none")) {
+                if (!arg.starts_with('/')) return value_error(kw, "must be an absolute path or none: " + twoway::quoted(arg));
+                if (arg.find('%') != std::string::npos) {
+                    return value_error(kw, "takes no % tokens (one list for every account): " + twoway::quoted(arg));
+                }
+            }
+            if (first_here) c.trusted_user_ca_keys = twoway::iequals(arg, "none") ? std::string("none") : arg;
+            return mark();
+        case ConnectionKey::authorized_principals_file:
+            // As AuthorizedKeysFile: tokens %% %h %u %U, relative paths from the home directory.
+            if (!twoway::iequals(arg, "none")) {
+                if (arg.starts_with('~')) return value_error(kw, "use %h instead of ~ for the home directory: " + twoway::quoted(arg));
+                if (auto bad = twoway_common::config::check_tokens(arg, "huU"); !bad.empty()) return value_error(kw, bad);
+            }
+            if (first_here) c.authorized_principals_file = twoway::iequals(arg, "none") ? std::string("none") : arg;
+            return mark();
+        case ConnectionKey::authorized_principals_command: {
+            std::string command = rest_of_line(text);
+            if (command != "none") {
+                const auto words = split_command_line(command);
+                if (!words) return value_error(kw, "unterminated quote in " + twoway::quoted(command));
+                if (words->empty() || !words->front().starts_with('/')) {
+                    return value_error(kw, "must be an absolute path: " + twoway::quoted(command));
+                }
+            }
+            if (first_here) c.authorized_principals_command = command;
+            return mark();
+        }
+        case ConnectionKey::authorized_principals_command_user:
+            if (first_here) c.authorized_principals_command_user = arg;
+            return mark();
         case ConnectionKey::count_: break;
     }
 }

@@ -21,7 +21,6 @@ constexpr std::string_view no_kerberos = "twoway has no Kerberos or GSSAPI authe
 constexpr std::string_view own_crypto = "twoway's cryptography is fixed (docs/PROTOCOL.md), not SSH's";
 constexpr std::string_view no_hostbased = "twoway has no host-based authentication";
 constexpr std::string_view no_channel = "twoway has no such channel or forwarding";
-constexpr std::string_view no_certs = "certificates are not accepted yet: no certificate logs in";
 
 constexpr ForeignKeyword table[] = {
     {"AFSTokenPassing", any, false, deprecated},
@@ -31,9 +30,6 @@ constexpr ForeignKeyword table[] = {
     {"AuthenticationMethods", publickey, true,
      "not supported yet: twoway has one method (publickey); a list requiring more would be ignored"},
     {"AuthorizedKeysFile2", any, true, deprecated},
-    {"AuthorizedPrincipalsCommand", any, true, no_certs},
-    {"AuthorizedPrincipalsCommandUser", any, true, no_certs},
-    {"AuthorizedPrincipalsFile", any, true, no_certs},
     {"CASignatureAlgorithms", any, true, own_crypto},
     {"ChallengeResponseAuthentication", any, true, no_passwords},
     {"ChannelTimeout", only_none, true, "not supported yet: idle channels would stay open"},
@@ -51,7 +47,6 @@ constexpr ForeignKeyword table[] = {
     {"GSSAPIStoreCredentialsOnRekey", any, false, no_kerberos},
     {"GSSAPIStrictAcceptorCheck", any, false, no_kerberos},
     {"GatewayPorts", any, true, "twoway has no remote forwarding"},
-    {"HostCertificate", any, false, "twowayd presents no host certificate yet"},
     {"HostDSAKey", any, false, "twoway's host keys are Ed25519 (HostKey)"},
     {"HostKeyAgent", any, false, "twowayd reads its host keys from files (HostKey)"},
     {"HostKeyAlgorithms", any, false, own_crypto},
@@ -101,7 +96,6 @@ constexpr ForeignKeyword table[] = {
     {"StreamLocalBindUnlink", any, true, no_channel},
     {"Subsystem", any, false, "twoway has no subsystems (no sftp)"},
     {"TCPKeepAlive", any, false, "TCP keep-alives are the kernel's default"},
-    {"TrustedUserCAKeys", any, true, no_certs},
     {"UnusedConnectionTimeout", none_or_zero, true, "not supported yet: unused connections would stay open"},
     {"UseDNS", any, false, "twowayd resolves no client addresses (as UseDNS no)"},
     {"UseLogin", any, false, deprecated},

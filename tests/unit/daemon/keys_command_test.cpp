@@ -39,7 +39,14 @@ TEST_CASE("split_command_line: OpenSSH's argv_split", "[daemon]") {
 }
 
 TEST_CASE("keys_command_argv: tokens, absolute path, the user name by default", "[daemon]") {
-    const twowayd::KeysCommandTokens t{"alice", "1001", "/home/alice", "ssh-ed25519", "SHA256:abc", "AAAAkey"};
+    twowayd::KeysCommandTokens t;
+    t.user = "alice";
+    t.uid = "1001";
+    t.home = "/home/alice";
+    t.key_type = "ssh-ed25519";
+    t.fingerprint = "SHA256:abc";
+    t.key_base64 = "AAAAkey";
+    t.connection = "192.0.2.9 50000 192.0.2.1 4422";
     std::string why;
     auto argv = twowayd::keys_command_argv("/usr/local/bin/keys %u %U %h %t %f %k %% x%uY", t, why);
     REQUIRE(argv);
@@ -61,4 +68,23 @@ TEST_CASE("keys_command_argv: tokens, absolute path, the user name by default", 
         CHECK_FALSE(twowayd::keys_command_argv(bad, t, why));
         CHECK_FALSE(why.empty());
     }
+    // %C and %D (always empty: no routing domains); the certificate tokens only for the principals command.
+    argv = twowayd::keys_command_argv("/bin/keys %C [%D]", t, why);
+    REQUIRE(argv);
+    CHECK(*argv == Words{"/bin/keys", "192.0.2.9 50000 192.0.2.1 4422", "[]"});
+    why.clear();
+    CHECK_FALSE(twowayd::keys_command_argv("/bin/keys %i", t, why));
+    CHECK(why == "AuthorizedKeysCommand has an unknown %-token in %i");
+    t.principals = true;
+    t.ca_fingerprint = "SHA256:ca";
+    t.key_id = "alice@laptop";
+    t.ca_base64 = "AAAAca";
+    t.serial = "42";
+    t.ca_type = "ssh-ed25519";
+    argv = twowayd::keys_command_argv("/bin/principals %u %F %i %K %s %T %t", t, why, "AuthorizedPrincipalsCommand");
+    REQUIRE(argv);
+    CHECK(*argv == Words{"/bin/principals", "alice", "SHA256:ca", "alice@laptop", "AAAAca", "42", "ssh-ed25519", "ssh-ed25519"});
+    why.clear();
+    CHECK_FALSE(twowayd::keys_command_argv("/bin/principals %x", t, why, "AuthorizedPrincipalsCommand"));
+    CHECK(why == "AuthorizedPrincipalsCommand has an unknown %-token in %x");
 }
