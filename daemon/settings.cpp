@@ -75,7 +75,7 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
         out.problems.push_back(config_path + ": no host key could be loaded (HostKey)");
     }
     for (const auto& path : settings->config.revoked_keys_files) {
-        for (auto& p : twoway::load_revocation_list(path).problems) {
+        for (auto& p : twoway::load_revocation_file(path).list.problems) {
             out.warnings.push_back("RevokedKeys " + p + " (every key is refused until this is fixed)");
         }
     }
