@@ -420,7 +420,7 @@ awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
                       rd.revoked_by->line, rd.revoked_detail == "key" ? "" : " (" + rd.revoked_detail + ")");
         } else if (rd.revoked_by) {
             // A KRL: which entry (serial, key id, key or hash) revoked it.
-            log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ": ", log_safe(rd.revoked_detail));
+            log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ": ", rd.revoked_detail);
         }
         for (const auto& p : rd.problems) {
             log_error("Error checking authentication key ", fp, " in revoked keys file ", p);
