@@ -2,7 +2,7 @@
 // with the KRL magic, a text list otherwise; check_revoked for plain keys and for certificates (by
 // serial, range, key id, the certified key and the CA key, as sshd's auth_key_is_revoked twice and
 // ssh_krl_check_key); an unusable file refuses every key. Also the cost of a large KRL per check
-// (the hidden [.krl-bench] case, whose figures docs/SECURITY.md records).
+// (the hidden [.krl-bench] case, whose figures docs/CONFIG.md records).
 #include <catch2/catch.hpp>
 
 #include <chrono>
