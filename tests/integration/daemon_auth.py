@@ -197,6 +197,15 @@ def test_revoked_keys_krl():
         w.wait_log(r"Authentication key ED25519 " + re.escape(fp) + r" revoked by file " + re.escape(krl) +
                    r": key " + re.escape(fp))
 
+        # The same from a KRL ssh-keygen wrote (by the key's SHA-256 hash).
+        if shutil.which("ssh-keygen"):
+            with open(spec, "w") as f:
+                f.write("sha256: " + public_key_line(w.user_key + ".pub") + "\n")
+            subprocess.run(["ssh-keygen", "-q", "-k", "-f", krl, spec], check=True, capture_output=True, timeout=60)
+            r = w.twoway("127.0.0.1", "true")
+            check(r.returncode == 255, f"a key an ssh-keygen KRL revokes: {r}")
+            w.wait_log(r"revoked by file " + re.escape(krl) + r": hash " + re.escape(fp))
+
         # A KRL twowayd cannot parse refuses every key, and -t says why.
         with open(krl, "rb") as f:
             data = f.read()
