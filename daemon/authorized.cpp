@@ -66,10 +66,10 @@ std::optional<FileVersion> version_of(const std::string& path) {
 // list is kept only when the file was the same before and after the reading, and its times are more
 // than two seconds old: file times move in coarse steps, so two writes close together could otherwise
 // leave the same times and size behind (git's "racily clean" problem). An unusable list is never kept.
-std::shared_ptr<const twoway::RevocationList> revocation_list(const std::string& path) {
+std::shared_ptr<const twoway::RevocationFile> revocation_file(const std::string& path) {
     struct Cached {
         FileVersion version;
-        std::shared_ptr<const twoway::RevocationList> list;
+        std::shared_ptr<const twoway::RevocationFile> list;
     };
     static std::mutex mutex;
     static std::map<std::string, Cached> cache;
@@ -79,7 +79,7 @@ std::shared_ptr<const twoway::RevocationList> revocation_list(const std::string&
         auto it = cache.find(path);
         if (it != cache.end() && before && it->second.version == *before) return it->second.list;
     }
-    auto list = std::make_shared<const twoway::RevocationList>(twoway::load_revocation_list(path));
+    auto list = std::make_shared<const twoway::RevocationFile>(twoway::load_revocation_file(path));
     const auto after = version_of(path);
     std::lock_guard lock(mutex);
     struct timespec now {};
@@ -100,22 +100,26 @@ bool resource_shortage(int err) noexcept {
     return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
 }
 
-RevocationDecision check_revoked_key(const twowayd::DaemonConfig& config, const twoway::PublicKey& key) {
+RevocationDecision check_revoked_key(const twowayd::DaemonConfig& config, const twoway::PublicKey& key,
+                                     const twoway::Certificate* certificate) {
     RevocationDecision out;
     for (const auto& path : config.revoked_keys_files) {
-        const auto shared = revocation_list(path);
-        const twoway::RevocationList& list = *shared;
-        if (!list.usable()) {
+        const auto shared = revocation_file(path);
+        auto v = twoway::check_revoked(*shared, key, certificate);
+        if (v.status == twoway::RevocationStatus::unusable) {
             out.refused = true;
-            if (list.read_error.category() == std::generic_category() && resource_shortage(list.read_error.value())) {
+            if (v.read_error.category() == std::generic_category() && resource_shortage(v.read_error.value())) {
                 out.server_fault = true;
             }
-            for (const auto& p : list.problems) out.problems.push_back(p);
+            for (auto& p : v.problems) out.problems.push_back(std::move(p));
             continue;
         }
-        if (auto where = twoway::find_revoked(list, key)) {
+        if (v.status == twoway::RevocationStatus::revoked) {
             out.refused = true;
-            if (!out.revoked_by) out.revoked_by = std::move(*where);
+            if (!out.revoked_by) {
+                out.revoked_by = std::move(v.where);
+                out.revoked_detail = std::move(v.detail);
+            }
         }
     }
     return out;

@@ -88,14 +88,16 @@ struct TrustedCa {
                                                const twoway::PublicKey& key,
                                                const std::optional<twoway::ConnectionFacts>& facts = std::nullopt);
 
-// RevokedKeys: is this key listed in one of the revocation files, for every account? The files
-// (twoway::RevocationList: public key lines) are read at every authentication, as sshd does, so an edit
-// takes effect without a reload (a parsed list is reused while the file's inode, size and times stay
-// the same). It fails closed, as sshd does: a file that cannot be read or understood refuses every key,
-// since a revocation list is useless if it can be skipped.
+// RevokedKeys: does one of the revocation files revoke this key, for every account? Each file is an
+// OpenSSH KRL or a text list of keys (twoway::RevocationFile, read as sshd reads it), read at every
+// authentication, as sshd does, so an edit takes effect without a reload (a parsed file is reused while
+// its inode, size and times stay the same). It fails closed, as sshd does: a file that cannot be read
+// or understood refuses every key, since a revocation list is useless if it can be skipped. With a
+// certificate, the certificate is checked too (its serial, key id and CA key: twoway::check_revoked).
 struct RevocationDecision {
     bool refused = false;                         // revoked, or a list could not be used
-    std::optional<twoway::Location> revoked_by;   // the line that lists the key
+    std::optional<twoway::Location> revoked_by;   // the file (and for a text list the line) that revokes the key
+    std::string revoked_detail;                   // how: "key", "CA key", or a KRL's "serial 42 (CA SHA256:...)"
     std::vector<std::string> problems;            // "path: why" / "path:line: why", for the log
     bool server_fault = false;                    // a list could not be read for want of descriptors or memory
 };
@@ -103,7 +105,8 @@ struct RevocationDecision {
 // EMFILE, ENFILE, ENOMEM, ENOBUFS: the daemon ran short, whatever the file says.
 [[nodiscard]] bool resource_shortage(int err) noexcept;
 
-[[nodiscard]] RevocationDecision check_revoked_key(const twowayd::DaemonConfig& config, const twoway::PublicKey& key);
+[[nodiscard]] RevocationDecision check_revoked_key(const twowayd::DaemonConfig& config, const twoway::PublicKey& key,
+                                                   const twoway::Certificate* certificate = nullptr);
 
 // sshd's auth_secure_path: the file (already opened; st is its fstat) must be a regular file owned by
 // root or uid and not writable by group or others, and so must every directory above it up to the

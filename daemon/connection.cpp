@@ -415,9 +415,12 @@ awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
         co_return false;
     } else if (rd.refused) {
         // sshd's lines: the key is refused whatever the account's authorized_keys says.
-        if (rd.revoked_by) {
+        if (rd.revoked_by && rd.revoked_by->line != 0) {
             log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ", line ",
-                      rd.revoked_by->line);
+                      rd.revoked_by->line, rd.revoked_detail == "key" ? "" : " (" + rd.revoked_detail + ")");
+        } else if (rd.revoked_by) {
+            // A KRL: which entry (serial, key id, key or hash) revoked it.
+            log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ": ", rd.revoked_detail);
         }
         for (const auto& p : rd.problems) {
             log_error("Error checking authentication key ", fp, " in revoked keys file ", p);

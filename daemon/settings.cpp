@@ -79,7 +79,7 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
     }
     attach_host_certificates(*settings, static_cast<std::int64_t>(std::time(nullptr)), out.warnings);
     for (const auto& path : settings->config.revoked_keys_files) {
-        for (auto& p : twoway::load_revocation_list(path).problems) {
+        for (auto& p : twoway::load_revocation_file(path).list.problems) {
             out.warnings.push_back("RevokedKeys " + p + " (every key is refused until this is fixed)");
         }
     }

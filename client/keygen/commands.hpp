@@ -36,6 +36,14 @@ struct CertificateRequest {
     std::vector<std::string> keys;          // the public key files to certify
 };
 
+// -k and the options that go with it (ssh-keygen's letters and meanings).
+struct KrlRequest {
+    bool update = false;                    // -u: add to the KRL -f names instead of starting afresh
+    std::optional<std::string> ca_path;     // -s: the CA public key serial: and id: lines revoke for, or "none"
+    std::optional<std::string> version;     // -z: the KRL's version number
+    std::vector<std::string> files;         // the revocation spec files ("-": standard input)
+};
+
 int generate(const Options& o);           // (default)
 int fingerprint(const Options& o);        // -l [-v]
 int print_public(const Options& o);       // -y
@@ -45,6 +53,9 @@ int export_openssh(const Options& o);     // -e
 // Certificates (certificates.cpp).
 int sign_certificates(const Options& o, const CertificateRequest& r);  // -s: writes <key>-cert.pub
 int show_certificates(const Options& o);                               // -L -f file: as ssh-keygen -L
+// KRLs (revocations.cpp).
+int generate_krl(const Options& o, const KrlRequest& r);                 // -k -f krl [-u] [-s ca] [-z n] spec...
+int check_krl(const Options& o, const std::vector<std::string>& files);  // -Q -f krl key...: 0 ok, 1 revoked, 255 error
 // known_hosts (-f, default ~/.twoway/known_hosts); host is "name" or "[name]:port", as for ssh-keygen.
 int find_host(const Options& o, const std::string& host);    // -F: print the lines twoway uses for host
 int remove_host(const Options& o, const std::string& host);  // -R: delete host's lines, keep a .old copy

@@ -10,6 +10,8 @@
 //   twoway-keygen -s ca_key -I key_id -n principals [-h] [-V validity] [-z serial] [-O option]... key.pub...
 //                                                                                         sign certificates
 //   twoway-keygen -L -f cert.pub                                                          print certificates
+//   twoway-keygen -k -f krl_file [-u] [-s ca_public_key|none] [-z version] [-C comment] spec... write a KRL
+//   twoway-keygen -Q -f krl_file key...                                                    test keys against a KRL
 // docs/KEYS.md describes each mode.
 #include <clocale>
 #include <cstdint>
@@ -78,9 +80,9 @@ int main(int argc, char** argv) {
     app.add_flag("-q", o.quiet, "Quiet: print only what was asked for");
     app.add_option("-t", o.type, "Key type (ed25519, the only one)");
     auto* f = app.add_option("-f", file,
-                             "Key file (default ~/.twoway/id_ed25519), or the known_hosts file for -F and -R");
+                             "Key file (default ~/.twoway/id_ed25519), the known_hosts file for -F and -R, or the KRL for -k and -Q");
     auto* out = app.add_option("-o", output, "Output file for -i and -e");
-    auto* c = app.add_option("-C", comment, "Comment (default user@host)");
+    auto* c = app.add_option("-C", comment, "Comment (default user@host); with -k the KRL's comment");
     auto* n = app.add_option("-N", new_pass, "New passphrase ('' for none)");
     auto* pp = app.add_option("-P", old_pass, "Current passphrase");
     auto* a = app.add_option("-a", rounds, "Argon2id passes (opslimit) for the passphrase key derivation")
@@ -96,20 +98,31 @@ int main(int argc, char** argv) {
     auto* h = app.add_flag("-h", cert.host, "Sign host certificates (-s)");
     auto* V = app.add_option("-V", cert.validity, "Validity interval of the certificates (-s), as ssh-keygen's: +52w, "
                                         "-1d:+1w, 20260101:20270101, always:forever ...");
-    auto* z = app.add_option("-z", cert.serial, "Serial number of the certificates (-s); +N: N, N+1, ... for each file");
+    auto* z = app.add_option("-z", cert.serial, "Serial number of the certificates (-s); +N: N, N+1, ... for each file. With -k: the KRL's version number");
     auto* O = app.add_option("-O", cert.options, "Certificate option (-s): clear, no-pty, permit-pty ..., force-command=CMD, "
                                        "source-address=LIST, critical:NAME[=VALUE], extension:NAME[=VALUE]")
         ->take_all()->allow_extra_args(false);
-    auto* keys = app.add_option("keys", cert.keys, "Public key files to certify (-s)");
+    auto* keys = app.add_option("keys", cert.keys, "Public key files to certify (-s), revocation spec files (-k), or key "
+                                                 "and certificate files to test (-Q)");
     auto* L = app.add_flag("-L", show_cert, "Print the certificates of a file (-f FILE, - for standard input)");
+    // KRLs (docs/KEYS.md, section 6): -s is then the CA's public key (or none), -z the KRL's version.
+    bool gen_krl = false, check = false, update = false;
+    auto* k = app.add_flag("-k", gen_krl,
+                           "Write a KRL (-f FILE) from revocation spec files (serial:, id:, key:, sha1:, sha256:, "
+                           "hash:, key and certificate lines); -s CA public key (or none), -z version, -u update");
+    auto* u = app.add_flag("-u", update, "With -k: add to the KRL -f names instead of replacing it");
+    auto* Q = app.add_flag("-Q", check, "Test public key and certificate files against the KRL -f names "
+                                        "(exit 1 if any is revoked)");
 
-    // Modes exclude each other.
-    CLI::Option* modes[] = {l, y, p, i, e, fh, rh, s, L};
+    // Modes exclude each other (-s is a mode of its own, and -k's CA).
+    CLI::Option* modes[] = {l, y, p, i, e, fh, rh, L, k, Q};
     for (auto* m1 : modes) {
         for (auto* m2 : modes) {
             if (m1 != m2) m1->excludes(m2);
         }
+        if (m1 != k) s->excludes(m1);
     }
+    u->needs(k);
 
     try {
         app.parse(argc, argv);
@@ -132,6 +145,20 @@ int main(int argc, char** argv) {
     if (export_) return kg::export_openssh(o);
     if (fh->count() != 0) return kg::find_host(o, find);
     if (rh->count() != 0) return kg::remove_host(o, remove);
+    if (gen_krl) {
+        for (const auto* only_with_s : {id, np, h, V, O}) {
+            if (only_with_s->count() != 0) return kg::fail_msg("-I, -n, -h, -V and -O go with -s (see --help)");
+        }
+        kg::KrlRequest krl{update, std::nullopt, cert.serial, cert.keys};
+        if (s->count() != 0) krl.ca_path = cert.ca_path;
+        return kg::generate_krl(o, krl);
+    }
+    if (check) {
+        for (const auto* only_with_s : {s, id, np, h, V, z, O}) {
+            if (only_with_s->count() != 0) return kg::fail_msg("-Q takes -f and key files only (see --help)");
+        }
+        return kg::check_krl(o, cert.keys);
+    }
     if (s->count() != 0) return kg::sign_certificates(o, cert);
     if (show_cert) return kg::show_certificates(o);
     for (const auto* only_with_s : {id, np, h, V, z, O, keys}) {

@@ -18,14 +18,15 @@ using twoway::HostStatus;
 using twoway::HostVerdict;
 using twoway::KnownHostsFile;
 using twoway::PublicKey;
-using twoway::RevocationList;
+using twoway::RevocationFile;
+using twoway::RevocationStatus;
 using twoway::append_known_host;
 using twoway::check_host;
-using twoway::find_revoked;
+using twoway::check_revoked;
 using twoway::fingerprint_sha256;
 using twoway::format_host_port;
 using twoway::known_host_keys;
-using twoway::load_revocation_list;
+using twoway::load_revocation_file;
 using twoway::max_trust_file_size;
 using twoway::parse_known_hosts;
 using twoway::ssh_ed25519_name;
@@ -80,7 +81,7 @@ void warn_changed(const std::string& label, const PublicKey& key, const HostVerd
 }
 
 // As ssh's banner for a key marked @revoked; twoway refuses it whatever StrictHostKeyChecking says.
-void warn_revoked(const std::string& label, const PublicKey& key, const HostVerdict& v) {
+void warn_revoked(const std::string& label, const PublicKey& key, const HostVerdict& v, const std::string& detail) {
     std::string w;
     w += "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n";
     w += "@       WARNING: REVOKED HOST KEY DETECTED!               @\n";
@@ -90,7 +91,7 @@ void warn_revoked(const std::string& label, const PublicKey& key, const HostVerd
     w += "impersonate this host.\n";
     w += "The fingerprint for the ED25519 key sent by the remote host is\n";
     w += fingerprint_sha256(key) + ".\n";
-    if (v.revoked) w += "Revoked ED25519 key in " + v.revoked->text() + "\n";
+    if (v.revoked) w += "Revoked ED25519 key in " + v.revoked->text() + (detail.empty() ? "" : " (" + detail + ")") + "\n";
     w += "Host key for " + label + " is revoked and twoway refuses revoked host keys.\n";
     w += "Host key verification failed.";
     log::block(w);
@@ -194,9 +195,9 @@ std::optional<PublicKey> expected_host_key(const HostCheck& c) {
     if (c.revoked_file) {
         // No proof for a key the RevokedHostKeys list refuses (nor for any, when the list is unusable):
         // verify_host_key will refuse the connection and say why.
-        const RevocationList list = load_revocation_list(*c.revoked_file);
+        const RevocationFile list = load_revocation_file(*c.revoked_file);
         if (!list.usable()) return std::nullopt;
-        std::erase_if(keys, [&](const PublicKey& k) { return find_revoked(list, k).has_value(); });
+        std::erase_if(keys, [&](const PublicKey& k) { return check_revoked(list, k).refused(); });
     }
     if (keys.empty()) return std::nullopt;
     log::debug(1, "Proving knowledge of the known host key " + fingerprint_sha256(keys.front()) +
@@ -223,18 +224,21 @@ HostAction host_action(HostStatus status, StrictHostKeyChecking strict, bool dou
     return HostAction::refuse;
 }
 
-HostAssessment assess_host_key(const HostCheck& c, const PublicKey& key) {
+HostAssessment assess_host_key(const HostCheck& c, const PublicKey& key, const twoway::Certificate* certificate) {
     HostAssessment a;
     if (c.revoked_file) {
         // As ssh, before anything else, and failing closed: a list that cannot be used refuses every key.
-        RevocationList list = load_revocation_list(*c.revoked_file);
-        if (!list.usable()) {
-            a.revocation_problems = std::move(list.problems);
+        // A KRL or a text list, as ssh's sshkey_check_revoked reads it.
+        const RevocationFile list = load_revocation_file(*c.revoked_file);
+        auto r = check_revoked(list, key, certificate);
+        if (r.status == RevocationStatus::unusable) {
+            a.revocation_problems = std::move(r.problems);
             return a;
         }
-        if (auto where = find_revoked(list, key)) {
+        if (r.status == RevocationStatus::revoked) {
             a.verdict.status = HostStatus::revoked;
-            a.verdict.revoked = std::move(*where);
+            a.verdict.revoked = std::move(r.where);
+            if (r.detail != "key") a.revocation_detail = std::move(r.detail);
             return a;
         }
     }
@@ -269,7 +273,7 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key) {
             }
             switch (v.status) {
                 case HostStatus::changed: warn_changed(label, key, v); break;
-                case HostStatus::revoked: warn_revoked(label, key, v); break;
+                case HostStatus::revoked: warn_revoked(label, key, v, a.revocation_detail); break;
                 case HostStatus::uncertain: warn_uncertain(label, key, v); break;
                 case HostStatus::known:  // not refused
                 case HostStatus::unknown:

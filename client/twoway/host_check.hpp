@@ -57,12 +57,16 @@ struct HostAssessment {
     HostAction action = HostAction::refuse;
     twoway::HostVerdict verdict;  // check_host's; or revoked by the RevokedHostKeys list (then nothing else read)
     std::vector<std::string> revocation_problems;  // the RevokedHostKeys list cannot be used: every key is refused
+    std::string revocation_detail;  // revoked by a RevokedHostKeys KRL: how (the serial, key id, key or hash)
     bool doubtful = false;
 };
 
 // Reads the RevokedHostKeys list and the known_hosts files and applies the policy, without asking or
 // recording anything. Known_hosts files it cannot use are reported on stderr, lines it skips with -v.
-[[nodiscard]] HostAssessment assess_host_key(const HostCheck& check, const twoway::PublicKey& key);
+// certificate: the host certificate the key came with, if any, for the RevokedHostKeys check (its
+// serial, key id and CA key count too, as in ssh); known_hosts is asked about the key alone.
+[[nodiscard]] HostAssessment assess_host_key(const HostCheck& check, const twoway::PublicKey& key,
+                                             const twoway::Certificate* certificate = nullptr);
 
 // assess_host_key, then what its action says: the warnings, the first-contact challenge, the recording
 // of a new key. True when the connection may go on.

@@ -2,7 +2,10 @@
 // Beyond "no crash": a KRL that parses has its lists in the documented order; written out and read
 // again it is the same KRL, and writing that gives the same bytes (write_krl's own output is canonical);
 // a refused KRL says why in one short line. A fixed set of keys and certificates is looked up in every
-// KRL that parses, so that the lookups run over whatever the mutations build.
+// KRL that parses, so that the lookups run over whatever the mutations build. The same bytes go through
+// the revocation-file dispatch (parse_revocation_file, check_revoked: what RevokedKeys and
+// RevokedHostKeys read): usable exactly when the KRL parses, and then deciding as krl_match does; an
+// unusable file refuses every key and names itself; and a file without the magic is the text list.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include <twoway/certificate.hpp>
 #include <twoway/key.hpp>
 #include <twoway/krl.hpp>
+#include <twoway/trust.hpp>
 
 #include "../../tests/support/deterministic_rng.hpp"
 
@@ -79,12 +83,39 @@ const Probes& probes() {
     return p;
 }
 
+// The revocation file made of the same bytes agrees with parse_krl (or, without the magic, with the text
+// list reader), and check_revoked with krl_match.
+void check_revocation_file(std::span<const std::byte> in, const twoway::Krl* krl) {
+    const auto file = twoway::parse_revocation_file("/krl", in);
+    const auto& p = probes();
+    const auto& c = p.certificates.front();
+    const auto v = twoway::check_revoked(file, c.key, &c);
+    if (!twoway::is_krl(in)) {
+        const std::string_view text(reinterpret_cast<const char*>(in.data()), in.size());
+        check(!file.krl && file.usable() == twoway::parse_revocation_list("/krl", text).usable());
+        return;
+    }
+    check(file.usable() == (krl != nullptr) && file.krl.has_value() == (krl != nullptr));
+    if (krl == nullptr) {
+        check(v.status == twoway::RevocationStatus::unusable && v.problems.size() == 1 &&
+              v.problems[0].starts_with("/krl: an OpenSSH KRL twoway cannot use: "));
+        return;
+    }
+    for (const auto& cert : p.certificates) {
+        const auto m = twoway::krl_match(*krl, cert);
+        const auto r = twoway::check_revoked(file, cert.key, &cert);
+        check(r.status == (m ? twoway::RevocationStatus::revoked : twoway::RevocationStatus::not_revoked));
+        if (m) check(r.krl_match == m->kind && r.detail == m->detail && r.where.line == 0);
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::span<const std::byte> in(reinterpret_cast<const std::byte*>(data), size);
     std::string why;
     auto krl = twoway::parse_krl(in, &why);
+    check_revocation_file(in, krl ? &*krl : nullptr);
     if (!krl) {
         check(!why.empty() && why.size() < 200);
         return 0;

@@ -189,6 +189,64 @@ def test_revoked_host_keys_file():
         check(f"revokedhostkeys {listed}\n".encode() in r.stdout, f"-G: {r}")
 
 
+def test_revoked_host_keys_krl():
+    # RevokedHostKeys as an OpenSSH KRL (issue 16), from ssh-keygen -k and from twoway-keygen -k: the host
+    # key it revokes is refused in every mode though known_hosts trusts it, another key is not, and a KRL
+    # that cannot be parsed refuses every host key.
+    with World("revokedkrl") as w:
+        key = public_key_line(w.host_key + ".pub")
+        label = f"[127.0.0.1]:{w.port}"
+        before = write_known_hosts(w, f"{label} {key}")
+        other = os.path.join(w.dir, "other_key")
+        keygen(other, "other")
+        krl = os.path.join(w.dir, "revoked.krl")
+        spec = os.path.join(w.dir, "spec")
+        option = f"RevokedHostKeys={krl}"
+        with open(spec, "w") as f:
+            f.write("key: " + public_key_line(other + ".pub") + "\n")
+        subprocess.run([KEYGEN, "-q", "-k", "-f", krl, spec], check=True, capture_output=True, timeout=60)
+        r = w.twoway("-o", option, "127.0.0.1", "echo not-revoked", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"not-revoked\n", f"a key the KRL does not revoke: {r}")
+
+        accepted = w.daemon_log().count("Accepted publickey")
+        fp = w.host_fingerprint()
+        makers = [("twoway-keygen -k (sha256:)", [KEYGEN, "-q", "-k", "-f", krl, spec],
+                   "sha256: " + key, f"hash {fp}")]
+        if shutil.which("ssh-keygen"):
+            makers.append(("ssh-keygen -k (hash:)", ["ssh-keygen", "-q", "-k", "-f", krl, spec], "hash: " + fp,
+                           f"hash {fp}"))
+            makers.append(("ssh-keygen -k (plain key line)", ["ssh-keygen", "-q", "-k", "-f", krl, spec], key,
+                           f"key {fp}"))
+        for what, command, line, detail in makers:
+            with open(spec, "w") as f:
+                f.write(line + "\n")
+            subprocess.run(command, check=True, capture_output=True, timeout=60)
+            for strict, err in refusals_with(w, option):
+                check("WARNING: REVOKED HOST KEY DETECTED!" in err, f"{what}, {strict}: {err}")
+                check(f"Revoked ED25519 key in {krl} ({detail})\n" in err, f"{what}, {strict}: {err}")
+                check(err.endswith("Host key verification failed.\n"), err)
+                check(read(w.known_hosts) == before, f"{what}, {strict}: known_hosts was modified")
+        check(w.daemon_log().count("Accepted publickey") == accepted, "the client authenticated to a revoked host key")
+
+        # A KRL twoway cannot parse: every host key refused, with the reason.
+        with open(krl, "rb") as f:
+            data = f.read()
+        with open(krl, "wb") as f:
+            f.write(data[:-1])
+        for strict, err in refusals_with(w, option):
+            check(f"in revoked keys file {krl}: an OpenSSH KRL twoway cannot use: " in err, f"{strict}: {err}")
+            check(err.endswith("Host key verification failed.\n"), err)
+
+
+def refusals_with(w, option):
+    """As refusals_in_every_mode, with one -o option."""
+    for strict in ("ask", "yes", "accept-new", "no"):
+        r = w.twoway("-o", option, "127.0.0.1", "echo should-not-run", strict=strict)
+        check(r.returncode == 255, f"{strict}: exit status {r.returncode}: {r}")
+        check(r.stdout == b"", f"{strict}: stdout {r.stdout!r}")
+        yield strict, r.stderr.decode()
+
+
 def host_certificate(w):
     """An OpenSSH host certificate for the daemon's key, made by ssh-keygen with a throwaway CA: the
     -cert.pub line."""

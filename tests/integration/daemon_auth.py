@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 
-from twoway_env import CLEAN_PATH, TWOWAYD, World, check, keygen, public_key_line, run_tests
+from twoway_env import CLEAN_PATH, KEYGEN, TWOWAYD, World, check, fingerprint, keygen, public_key_line, run_tests
 
 
 def trusted_world(name, extra=""):
@@ -163,6 +163,69 @@ def test_revoked_keys():
             f.write(public_key_line(stranger + ".pub") + "\n")
         r = w.twoway("127.0.0.1", "true")
         check(r.returncode == 0, f"after the list was fixed: {r}")
+
+
+def test_revoked_keys_krl():
+    # RevokedKeys as an OpenSSH KRL (issue 16), written by twoway-keygen -k: it revokes what it lists and
+    # nothing else, is read again at each authentication, and fails closed when it cannot be parsed.
+    with World("revokedkrl", start=False) as w:
+        krl = os.path.join(w.etc, "revoked.krl")
+        stranger = os.path.join(w.dir, "stranger")
+        keygen(stranger, "stranger")
+        spec = os.path.join(w.dir, "spec")
+        with open(spec, "w") as f:
+            f.write("sha256: " + public_key_line(stranger + ".pub") + "\n")
+        subprocess.run([KEYGEN, "-q", "-k", "-f", krl, spec], check=True, capture_output=True, timeout=60)
+        with open(w.config, "a") as f:
+            f.write(f"RevokedKeys {krl}\n")
+        t = subprocess.run([TWOWAYD, "-t", "-f", w.config], capture_output=True, text=True,
+                           env={"PATH": CLEAN_PATH, "LANG": "C"})
+        check(t.returncode == 0 and t.stderr == "", f"-t on a usable KRL: {t}")
+        w.start_daemon()
+        with open(w.known_hosts, "w") as f:
+            f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
+        r = w.twoway("127.0.0.1", "echo not-revoked")
+        check(r.returncode == 0 and r.stdout == b"not-revoked\n", f"a key the KRL does not revoke was refused: {r}\n{w.daemon_log()}")
+
+        # The user's key added to the KRL (-u): refused, and the log names the KRL entry.
+        with open(spec, "w") as f:
+            f.write("key: " + public_key_line(w.user_key + ".pub") + "\n")
+        subprocess.run([KEYGEN, "-q", "-k", "-u", "-f", krl, spec], check=True, capture_output=True, timeout=60)
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 255 and r.stderr == b"Permission denied (publickey).\n", f"revoked key: {r}")
+        fp = fingerprint(w.user_key + ".pub")
+        w.wait_log(r"Authentication key ED25519 " + re.escape(fp) + r" revoked by file " + re.escape(krl) +
+                   r": key " + re.escape(fp))
+
+        # The same from a KRL ssh-keygen wrote (by the key's SHA-256 hash).
+        if shutil.which("ssh-keygen"):
+            with open(spec, "w") as f:
+                f.write("sha256: " + public_key_line(w.user_key + ".pub") + "\n")
+            subprocess.run(["ssh-keygen", "-q", "-k", "-f", krl, spec], check=True, capture_output=True, timeout=60)
+            r = w.twoway("127.0.0.1", "true")
+            check(r.returncode == 255, f"a key an ssh-keygen KRL revokes: {r}")
+            w.wait_log(r"revoked by file " + re.escape(krl) + r": hash " + re.escape(fp))
+
+        # A KRL twowayd cannot parse refuses every key, and -t says why.
+        with open(krl, "rb") as f:
+            data = f.read()
+        with open(krl, "wb") as f:
+            f.write(data[:-5])
+        r = w.twoway("127.0.0.1", "true")
+        check(r.returncode == 255, f"a broken KRL let a key through: {r}")
+        w.wait_log(r"Error checking authentication key ED25519 SHA256:\S+ in revoked keys file " +
+                   re.escape(krl) + r": an OpenSSH KRL twoway cannot use: ")
+        t = subprocess.run([TWOWAYD, "-t", "-f", w.config], capture_output=True, text=True,
+                           env={"PATH": CLEAN_PATH, "LANG": "C"})
+        check(t.returncode == 1 and f"RevokedKeys {krl}: an OpenSSH KRL twoway cannot use: " in t.stderr,
+              f"-t on a broken KRL: {t}")
+
+        # A fresh KRL without the user's key: logs in again, without a restart.
+        with open(spec, "w") as f:
+            f.write("sha256: " + public_key_line(stranger + ".pub") + "\n")
+        subprocess.run([KEYGEN, "-q", "-k", "-f", krl, spec], check=True, capture_output=True, timeout=60)
+        r = w.twoway("127.0.0.1", "echo back")
+        check(r.returncode == 0 and r.stdout == b"back\n", f"after the KRL was fixed: {r}")
 
 
 def test_ordinary_user_serves_its_own_account_only():

@@ -469,5 +469,65 @@ refused "-h without -s" 'go with -s' "$tk" -h -N '' -f never_key
 [ ! -e never_key ] && ok || bad "-h without -s generated a key"
 [ ! -e cu-cert.pub ] && ok || bad "a refusal wrote a certificate"
 
+echo "== KRLs: twoway-keygen -k writes ssh-keygen -k's bytes; -Q reads KRLs of both as ssh-keygen -Q does"
+mkdir krl && cd krl || exit 1
+"$sk" -q -t ed25519 -N '' -C krl-ca -f kca
+"$sk" -q -t ed25519 -N '' -C krl-ca2 -f kca2
+for i in 1 2 3 4 5; do "$sk" -q -t ed25519 -N '' -C "user $i" -f "u$i"; done
+"$sk" -q -t ed25519 -N '' -C '' -f nocomment
+"$sk" -q -s kca -I alice -n alice -z 5 u1.pub && mv u1-cert.pub c_5_alice.pub
+"$sk" -q -s kca -I bob -n bob -z 150 u2.pub && mv u2-cert.pub c_150_bob.pub
+"$sk" -q -s kca -I carol -n carol u3.pub && mv u3-cert.pub c_0_carol.pub
+"$sk" -q -s kca2 -I bob -n bob -z 5 u4.pub && mv u4-cert.pub c2_5_bob.pub
+printf 'key: %s\n' "$(cat u1.pub)" >keys.spec
+printf 'serial: 5\nserial: 100-200 # a range\nSerial: 0x400\n' >serials.spec
+printf 'id: carol\nid: bob\n' >ids.spec
+printf 'sha256: %s\nhash: %s\n' "$(cat u4.pub)" "$("$sk" -l -f u2.pub | cut -d' ' -f2)" >sha256.spec
+printf 'sha1: %s\n%s\n  %s  # a certificate line\n' "$(cat u5.pub)" "$(cat u3.pub)" "$(cat c_150_bob.pub)" >lines.spec
+printf 'key: %s\n' "$(cat kca2.pub)" >cakey.spec
+tested="u1.pub u2.pub u3.pub u4.pub u5.pub nocomment.pub nocomment c_5_alice.pub c_150_bob.pub c_0_carol.pub c2_5_bob.pub kca2.pub"
+# The KRL without its generation date (bytes 21-28), which differs by the second the tools ran.
+undated() { { head -c 20 "$1"; tail -c +29 "$1"; } | od -An -tx1; }
+for spec in keys serials ids sha256 lines cakey; do
+    ca=(-s kca.pub)
+    [ "$spec" = ids ] && ca=(-s none)
+    "$sk" -q -k -f "s_$spec.krl" "${ca[@]}" -z 3 "$spec.spec" || bad "ssh-keygen -k $spec"
+    "$tk" -q -k -f "t_$spec.krl" "${ca[@]}" -z 3 "$spec.spec" || bad "twoway-keygen -k $spec"
+    same "-k $spec: the same KRL" "$(undated "s_$spec.krl")" "$(undated "t_$spec.krl")"
+    for krl in "s_$spec.krl" "t_$spec.krl"; do
+        # shellcheck disable=SC2086
+        same "-Q on $krl" "$(exact "$sk" -Q -f "$krl" $tested)" "$(exact "$tk" -Q -f "$krl" $tested)"
+    done
+done
+same "-k says which file it reads" "$(exact "$sk" -k -f s_msg.krl keys.spec)" "$(exact "$tk" -k -f t_msg.krl keys.spec)"
+# -u adds to a KRL and keeps its version, comment and date; -z sets the version; -C the comment.
+cp s_serials.krl s_up.krl && cp s_serials.krl t_up.krl
+"$sk" -q -k -u -f s_up.krl -s kca.pub -C 'updated' ids.spec && "$tk" -q -k -u -f t_up.krl -s kca.pub -C 'updated' ids.spec
+same "-k -u -C: the same KRL, date kept" "$(od -An -tx1 s_up.krl)" "$(od -An -tx1 t_up.krl)"
+"$sk" -q -k -u -f s_up.krl -z 99 keys.spec && "$tk" -q -k -u -f t_up.krl -z 99 keys.spec
+same "-k -u -z: the same KRL" "$(od -An -tx1 s_up.krl)" "$(od -An -tx1 t_up.krl)"
+same "-Q on an updated KRL" "$(exact "$sk" -Q -f t_up.krl u1.pub c_5_alice.pub c_0_carol.pub c2_5_bob.pub)" \
+    "$(exact "$tk" -Q -f t_up.krl u1.pub c_5_alice.pub c_0_carol.pub c2_5_bob.pub)"
+# What ssh-keygen refuses, twoway-keygen refuses with the same words (its own exit status: 1).
+for line in 'serial: 5-3' 'serial: abc' 'serial: 5-' 'serial: 99999999999999999999' 'hash: sha256:x' 'key: foo' 'bogus'; do
+    printf '%s\n' "$line" >bad.spec
+    msg=$("$sk" -q -k -f never.krl -s kca.pub bad.spec 2>&1 | tr -d '\r')
+    refused "-k '$line'" "^twoway-keygen: $(printf '%s' "$msg" | sed 's/[][\.*^$+?(){}|/]/\\&/g')\$" \
+        "$tk" -q -k -f never.krl -s kca.pub bad.spec
+done
+printf 'serial: 5\n' >bad.spec
+refused "-k serial: without -s" '^twoway-keygen: revoking certificates by serial number requires specification of a CA key$' \
+    "$tk" -q -k -f never.krl bad.spec
+refused "-k -u on a missing KRL" '^twoway-keygen: KRL "never.krl" does not exist$' "$tk" -q -k -u -f never.krl keys.spec
+refused "-k an RSA key" 'ssh-rsa: twoway reads Ed25519 keys and certificates only' \
+    "$tk" -q -k -f never.krl ../ca_rsa.pub
+[ ! -e never.krl ] && ok || bad "a refused -k wrote a KRL"
+# -Q's errors exit 255, as ssh-keygen's.
+"$tk" -Q -f keys.spec u1.pub >/dev/null 2>&1; same "-Q on a text file: exit 255" 255 $?
+"$tk" -Q -f t_keys.krl missing.pub >/dev/null 2>&1; same "-Q on a missing key: exit 255" 255 $?
+same "-Q on a missing key: the message" "$("$sk" -Q -f t_keys.krl missing.pub 2>&1 | tr -d '\r')" \
+    "$("$tk" -Q -f t_keys.krl missing.pub 2>&1 | sed 's/^twoway-keygen: //')"
+cd .. || exit 1
+
 echo "keygen interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -3,7 +3,8 @@ throwaway host key, `TrustedUserCAKeys` = a twoway CA, `AuthorizedKeysFile none`
 account log in with `ssh` and a user certificate from `twoway-keygen -s`, and refuses certificates
 issued for another principal, expired, or signed by another CA; force-command is honoured. The other
 direction: ssh trusts that sshd through an `@cert-authority` line once it presents a host certificate
-from `twoway-keygen -s -h`.
+from `twoway-keygen -s -h`. And a KRL from `twoway-keygen -k` as sshd's RevokedKeys revokes what it
+lists (by serial, key id and key), as `ssh-keygen -Q` says too.
 
 Needs root (a throwaway account, removed after), sshd and ssh; otherwise the test is skipped (77).
 Usage: sshd_certificates.py path/to/twoway-keygen (PYTHONPATH: tests/integration, for Account).
@@ -154,6 +155,50 @@ def test_user_certificates_in_sshd():
         w.sign_user("-I", "from elsewhere", "-n", name, "-O", "source-address=192.0.2.0/24")
         r = w.ssh("true")
         check(r.returncode == 255, "a certificate for another source address logged in")
+
+
+def test_twoway_keygen_krl_in_sshd():
+    # A KRL written by twoway-keygen -k as sshd's RevokedKeys (issue 16): sshd refuses a user certificate
+    # revoked by serial, by key id, and by its plain key, and lets an unrevoked one in; it reads the KRL
+    # at each authentication, and ssh-keygen -Q agrees with twoway-keygen -Q on every file.
+    with World() as w:
+        name = w.account.name
+        krl, spec = w.path("revoked.krl"), w.path("krl.spec")
+
+        def revoke(line, update=True):
+            with open(spec, "w") as f:
+                f.write(line + "\n")
+            run(KEYGEN, "-q", "-k", *(["-u"] if update else []), "-f", krl, "-s", w.path("ca.pub"), spec)
+
+        revoke("serial: 17", update=False)
+        w.start_sshd(f"RevokedKeys {krl}")
+        w.sign_user("-I", "revoked by serial", "-n", name, "-z", "17")
+        r = w.ssh("true")
+        check(r.returncode == 255, f"sshd accepted a certificate revoked by serial: {r.stdout}")
+        check("revoked by file " + krl in w.sshd_log(), f"sshd did not say the key was revoked:\n{w.sshd_log()}")
+
+        cert = w.sign_user("-I", "not revoked", "-n", name, "-z", "18")
+        r = w.ssh("echo", "in")
+        check(r.returncode == 0 and r.stdout == "in\n", f"sshd refused a certificate the KRL does not revoke: {r.stderr}")
+        for tool in (SSH_KEYGEN, KEYGEN):
+            q = run(tool, "-Q", "-f", krl, cert, check_ok=False)
+            check(q.returncode == 0 and q.stdout == f"{cert} (user): ok\n", f"{tool} -Q: {q}")
+
+        w.sign_user("-I", "mallory", "-n", name, "-z", "19")
+        revoke("id: mallory")
+        r = w.ssh("true")
+        check(r.returncode == 255, f"sshd accepted a certificate revoked by key id: {r.stdout}")
+
+        cert = w.sign_user("-I", "its key is revoked", "-n", name, "-z", "20")
+        revoke("key: " + open(w.path("user.pub")).read().strip())
+        r = w.ssh("true")
+        check(r.returncode == 255, f"sshd accepted a certificate whose key is revoked: {r.stdout}")
+        files = [w.path("user.pub"), cert, w.path("ca.pub"), w.path("other_ca.pub")]
+        ours = run(KEYGEN, "-Q", "-f", krl, *files, check_ok=False)
+        theirs = run(SSH_KEYGEN, "-Q", "-f", krl, *files, check_ok=False)
+        check(ours.returncode == theirs.returncode == 1 and ours.stdout == theirs.stdout,
+              f"-Q differs:\ntwoway-keygen {ours}\nssh-keygen {theirs}")
+        check(ours.stdout.count("REVOKED") == 2, f"-Q: {ours.stdout}")
 
 
 def test_host_certificate_trusted_by_ssh():

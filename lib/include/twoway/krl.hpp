@@ -101,9 +101,18 @@ struct Krl {
     /// Revokes a certificate as `ssh-keygen -k` does a certificate line: by its CA and serial, or by its
     /// CA and key id when its serial is 0.
     TWOWAY_API void revoke_certificate(const Certificate& certificate);
+    /// Revokes a key by the SHA-1 hash of its blob (a `sha1:` line).
+    TWOWAY_API void revoke_key_sha1(const PublicKey& key);
+    /// Revokes a key by the SHA-256 hash of its blob (a `sha256:` line).
+    TWOWAY_API void revoke_key_sha256(const PublicKey& key);
     /// Restores the documented order of every list (sorts, merges, removes repeats).
     TWOWAY_API void normalize();
 };
+
+/// The hash a `SHA256:` fingerprint encodes (ssh-keygen -l's form, as on a KRL spec's `hash:` line):
+/// "SHA256:" then base64, its '=' padding optional. Errors: bad_key_format (no "SHA256:" prefix),
+/// malformed (bad base64, or not 32 bytes).
+[[nodiscard]] TWOWAY_API Result<KrlSha256> parse_sha256_fingerprint(std::string_view text);
 
 /// Whether `data` starts like a KRL (the magic), as opposed to a text list of keys.
 [[nodiscard]] TWOWAY_API bool is_krl(std::span<const std::byte> data) noexcept;

@@ -23,6 +23,7 @@
 #include <twoway/certificate.hpp>
 #include <twoway/export.hpp>
 #include <twoway/key.hpp>
+#include <twoway/krl.hpp>
 #include <twoway/pattern.hpp>
 #include <twoway/result.hpp>
 
@@ -596,8 +597,8 @@ struct AuthorizedPrincipalsFile {
 /// without options ("ssh-ed25519 base64 [comment]"); blank and '#' lines are ignored, and so are
 /// well-formed keys of OpenSSH's other types (ssh-rsa, ecdsa-sha2-*, sk-*, certificates: they cannot name
 /// an Ed25519 key). It fails closed, as OpenSSH's lists do: any other line (options, a misspelt type, bad
-/// base64), an OpenSSH KRL (binary; not supported yet), a list cut short by a limit or a file that cannot
-/// be read make it unusable, and the caller must then refuse every key.
+/// base64), an OpenSSH KRL (binary: parse_revocation_file reads those), a list cut short by a limit or a
+/// file that cannot be read make it unusable, and the caller must then refuse every key.
 struct RevocationList {
     std::string path;                   ///< as given to the parser
     std::vector<AuthorizedKey> keys;    ///< the listed Ed25519 keys, with their lines
@@ -615,6 +616,61 @@ struct RevocationList {
 /// The first line that lists key, if any (look at usable() first).
 [[nodiscard]] TWOWAY_API std::optional<Location> find_revoked(const RevocationList& list, const PublicKey& key);
 
+/// A file named by RevokedKeys (twowayd) or RevokedHostKeys (twoway), read as OpenSSH reads one
+/// (sshkey_check_revoked): an OpenSSH KRL (<twoway/krl.hpp>) when it starts with the KRL magic, a text
+/// list (RevocationList) otherwise. It fails closed: a file that cannot be read, a KRL that parse_krl
+/// refuses (a signed one too) or a text list with any problem is unusable, and check_revoked then
+/// refuses every key.
+struct RevocationFile {
+    /// The path, the problems ("path: why", "path:line: why") and read_error, for a KRL too; the keys of
+    /// a text list (none for a KRL).
+    RevocationList list;
+    std::optional<Krl> krl;  ///< the KRL, when the file is one and it parsed
+    /// No problem: only then may the file be relied on.
+    [[nodiscard]] bool usable() const noexcept { return list.usable(); }
+};
+
+/// Reads a revocation file's contents (data, read from path): parse_krl when data starts with
+/// krl_magic, parse_revocation_list otherwise. Never fails: a KRL that does not parse becomes one
+/// problem, "path: an OpenSSH KRL twoway cannot use: why" (parse_krl's reason).
+[[nodiscard]] TWOWAY_API RevocationFile parse_revocation_file(std::string_view path, std::span<const std::byte> data,
+                                                              const TrustLimits& limits = {});
+
+/// What check_revoked found.
+enum class RevocationStatus {
+    not_revoked,  ///< the file is usable and revokes neither the key nor the certificate
+    revoked,      ///< the file revokes it
+    unusable,     ///< the file cannot be used: refuse, whatever the key
+};
+
+/// check_revoked's verdict.
+struct RevocationVerdict {
+    RevocationStatus status = RevocationStatus::unusable;  ///< see RevocationStatus
+    /// revoked: the file, and for a text list the line that lists the key (line 0 for a KRL).
+    Location where;
+    /// revoked: how, for the log. A text list: "key" (the key, or the key a certificate certifies, is
+    /// listed) or "CA key" (the certificate's CA key is). A KRL: KrlMatch::detail (`serial 42 (CA
+    /// SHA256:...)`, `key id "alice" (any CA)`, `hash SHA256:...`, `its CA key: key SHA256:...`).
+    std::string detail;
+    std::optional<KrlMatchKind> krl_match;  ///< revoked by a KRL: how
+    std::vector<std::string> problems;      ///< unusable: why (the file's problems)
+    std::error_code read_error;             ///< unusable because the file could not be read: why
+    /// Not not_revoked: the key must be refused.
+    [[nodiscard]] bool refused() const noexcept { return status != RevocationStatus::not_revoked; }
+};
+
+/// Whether the revocation file revokes a key, or the certificate it was presented with, as sshd
+/// (auth_key_is_revoked, twice for a certificate: the certificate and its CA key) and ssh (RevokedHostKeys)
+/// decide. `key` is the key presented (for a certificate, the key it certifies); `certificate`, when
+/// not null, the certificate that came with it. An unusable file refuses every key (unusable). A text
+/// list revokes a key it lists; with a certificate, also when it lists the certificate's CA key. A KRL
+/// revokes a key by its blob or its SHA-1 or SHA-256 hash (krl_match); with a certificate, also by its
+/// serial or key id under its CA or under any CA, and when its CA key is revoked as a plain key
+/// (krl_match for certificates, OpenSSH's ssh_krl_check_key). The certificate's signature, validity and
+/// principals are not looked at here (check_certificate_use).
+[[nodiscard]] TWOWAY_API RevocationVerdict check_revoked(const RevocationFile& file, const PublicKey& key,
+                                                         const Certificate* certificate = nullptr);
+
 // ---- Edge: file I/O (lib/src/trust/trust_files.cpp, the only I/O in lib/src/trust, on lib/src/io) ----
 
 inline constexpr std::size_t max_trust_file_size = 16u << 20;  ///< larger files are refused, not cut
@@ -630,6 +686,11 @@ inline constexpr std::size_t max_trust_file_size = 16u << 20;  ///< larger files
 /// Read and parse a revoked key list. Unlike the trust files, a missing or unreadable file is not empty:
 /// it comes back unusable, with the reason in problems ("path: cannot read: ...").
 [[nodiscard]] TWOWAY_API RevocationList load_revocation_list(const std::string& path, const TrustLimits& limits = {});
+
+/// Read a revocation file (RevokedKeys, RevokedHostKeys) and parse it with parse_revocation_file. As for
+/// load_revocation_list, a missing or unreadable file is unusable ("path: cannot read: ..."), never empty.
+/// A KRL may be up to max_krl_size, a text list up to max_trust_file_size.
+[[nodiscard]] TWOWAY_API RevocationFile load_revocation_file(const std::string& path, const TrustLimits& limits = {});
 
 /// Adds format_known_hosts_line(host, port, key) to the file atomically: the old contents plus the new line
 /// go to a temporary file in the same directory, which is fsync'd and renamed over the file. A missing file

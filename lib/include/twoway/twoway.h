@@ -150,9 +150,10 @@ TWOWAY_C_API int twoway_known_hosts_add(const char* path, const char* host, uint
  * (from=, expiry-time=) or name a CA (cert-authority). */
 TWOWAY_C_API int twoway_authorized_keys_check(const char* path, const uint8_t key[TWOWAY_KEY_SIZE],
                                               int* authorized);
-/** Whether a revoked key list (twowayd's RevokedKeys format) revokes key. Fails closed: a list that is
- * missing, unreadable or holds a line it does not understand revokes every key (*revoked 1), and the
- * call then returns the reason (an -errno, or TWOWAY_E_MALFORMED for a bad line). */
+/** Whether a revocation file (twowayd's RevokedKeys: an OpenSSH KRL or a text list of keys) revokes key.
+ * Fails closed: a file that is missing, unreadable, a KRL that does not parse or a list holding a line
+ * it does not understand revokes every key (*revoked 1), and the call then returns the reason (an
+ * -errno, or TWOWAY_E_MALFORMED for a bad KRL or line). */
 TWOWAY_C_API int twoway_revoked_check(const char* path, const uint8_t key[TWOWAY_KEY_SIZE], int* revoked);
 
 /* ---- the handshake (sans-I/O; docs/PROTOCOL.md) ---------------------------------------------- */

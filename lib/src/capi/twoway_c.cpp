@@ -323,9 +323,9 @@ int twoway_revoked_check(const char* path, const uint8_t key[TWOWAY_KEY_SIZE], i
     *revoked = 1;  // until the list says otherwise
     if (path == nullptr || key == nullptr) return invalid;
     return guarded([&]() -> int {
-        const twoway::RevocationList list = twoway::load_revocation_list(path);
-        if (!list.usable()) return list.read_error ? status_of(list.read_error) : TWOWAY_E_MALFORMED;
-        *revoked = twoway::find_revoked(list, public_key(key)) ? 1 : 0;
+        const twoway::RevocationFile file = twoway::load_revocation_file(path);
+        if (!file.usable()) return file.list.read_error ? status_of(file.list.read_error) : TWOWAY_E_MALFORMED;
+        *revoked = twoway::check_revoked(file, public_key(key)).refused() ? 1 : 0;
         return TWOWAY_OK;
     });
 }

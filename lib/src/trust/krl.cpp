@@ -315,6 +315,22 @@ void Krl::revoke_certificate(const Certificate& certificate) {
     }
 }
 
+void Krl::revoke_key_sha1(const PublicKey& key) { revoke_sha1(crypto::sha1(key.blob())); }
+
+void Krl::revoke_key_sha256(const PublicKey& key) { revoke_sha256(crypto::sha256(key.blob())); }
+
+Result<KrlSha256> parse_sha256_fingerprint(std::string_view text) {
+    constexpr std::string_view prefix = "SHA256:";
+    if (!text.starts_with(prefix)) return fail(errc::bad_key_format);
+    std::string b64(text.substr(prefix.size()));
+    while (b64.size() % 4 != 0) b64 += '=';  // OpenSSH leaves the padding out (ssh-keygen's hash_to_blob)
+    auto bytes = crypto::base64_decode(b64);
+    if (!bytes || bytes->size() != KrlSha256{}.size()) return fail(errc::malformed);
+    KrlSha256 out;
+    std::copy(bytes->begin(), bytes->end(), out.begin());
+    return out;
+}
+
 void Krl::normalize() {
     for (auto& c : certificates) {
         merge_ranges(c.serials);

@@ -12,13 +12,6 @@
 
 namespace twoway {
 
-namespace {
-
-// The magic at the start of an OpenSSH key revocation list (PROTOCOL.krl), which is binary.
-constexpr std::string_view krl_magic{"SSHKRL\n\0", 8};
-
-}  // namespace
-
 RevocationList parse_revocation_list(std::string_view path, std::string_view text, const TrustLimits& limits) {
     RevocationList out;
     out.path = std::string(path);
@@ -28,7 +21,7 @@ RevocationList parse_revocation_list(std::string_view path, std::string_view tex
         if (out.problems.size() < limits.max_diagnostics) out.problems.push_back(std::move(why));
     };
     if (text.starts_with(krl_magic)) {
-        problem(out.path + ": an OpenSSH KRL, which twoway cannot read (list public keys, one per line)");
+        problem(out.path + ": an OpenSSH KRL, not a text list (parse_revocation_file reads both)");
         return out;
     }
     AuthorizedKeysReader reader(path, text, limits);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <twoway/file.hpp>
+#include <twoway/krl.hpp>
 #include <twoway/trust.hpp>
 
 namespace twoway {
@@ -45,23 +46,37 @@ Result<File> load(const std::string& path, Parse parse) {
     return parse(std::string_view(file->text));
 }
 
+// A revocation file that could not be read: unusable, with the reason. too_large: the size limit, as text.
+RevocationList unreadable_list(const std::string& path, std::error_code ec, const char* too_large) {
+    RevocationList out;
+    out.path = path;
+    const std::string why = ec == errc::invalid_argument   ? std::string("not a regular file")
+                            : ec == errc::length_too_large ? std::string("larger than ") + too_large
+                                                           : ec.message();
+    out.problems.push_back(path + ": cannot read: " + why);
+    out.problem_count = 1;
+    out.read_error = ec;
+    return out;
+}
+
 }  // namespace
 
 RevocationList load_revocation_list(const std::string& path, const TrustLimits& limits) {
     auto file = read_file(path, max_trust_file_size);
-    if (!file) {
-        RevocationList out;
-        out.path = path;
-        const std::error_code ec = file.error();
-        const std::string why = ec == errc::invalid_argument     ? std::string("not a regular file")
-                                : ec == errc::length_too_large ? std::string("larger than 16 MiB")
-                                                               : ec.message();
-        out.problems.push_back(path + ": cannot read: " + why);
-        out.problem_count = 1;
-        out.read_error = ec;
-        return out;
-    }
+    if (!file) return unreadable_list(path, file.error(), "16 MiB");
     return parse_revocation_list(path, file->text, limits);
+}
+
+RevocationFile load_revocation_file(const std::string& path, const TrustLimits& limits) {
+    // Up to a KRL's bound (the larger); a text list is then held to its own.
+    static_assert(max_krl_size >= max_trust_file_size);
+    auto file = read_file(path, max_krl_size);
+    if (!file) return RevocationFile{unreadable_list(path, file.error(), "32 MiB (the most for a KRL)"), std::nullopt};
+    const auto bytes = std::as_bytes(std::span(file->text));
+    if (!is_krl(bytes) && bytes.size() > max_trust_file_size) {
+        return RevocationFile{unreadable_list(path, make_error_code(errc::length_too_large), "16 MiB"), std::nullopt};
+    }
+    return parse_revocation_file(path, bytes, limits);
 }
 
 Result<KnownHostsFile> load_known_hosts(const std::string& path, const TrustLimits& limits) {

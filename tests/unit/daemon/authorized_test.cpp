@@ -307,7 +307,7 @@ TEST_CASE("RevokedKeys fails closed: a list twowayd cannot use refuses every key
         REQUIRE(d.problems.size() == 1);
         CHECK(d.problems[0].rfind(path, 0) == 0);
         CHECK(d.problems[0].find(why) != std::string::npos);
-        CHECK(twoway::load_revocation_list(path).problems == d.problems);
+        CHECK(twoway::load_revocation_file(path).list.problems == d.problems);
     };
     SECTION("missing") { refused_for(dir.file("absent"), "cannot read: No such file or directory"); }
     SECTION("a directory") {

@@ -75,7 +75,7 @@ TEST_CASE("revocation list: anything else makes it unusable, naming the line", "
         CHECK_FALSE(find_revoked(list, test_key(1)));  // so the caller refuses every key, this one too
     }
     CHECK(only_problem(std::string("SSHKRL\n\0\0\0\0\1", 12)) ==
-          "rk: an OpenSSH KRL, which twoway cannot read (list public keys, one per line)");
+          "rk: an OpenSSH KRL, not a text list (parse_revocation_file reads both)");
     TrustLimits small;
     small.max_entries = 2;
     const auto cut = parse_revocation_list("rk", key_text(1) + "\n" + key_text(2) + "\n" + key_text(3) + "\n", small);
