@@ -46,8 +46,10 @@ int export_openssh(const Options& o);     // -e
 int sign_certificates(const Options& o, const CertificateRequest& r);  // -s: writes <key>-cert.pub
 int show_certificates(const Options& o);                               // -L -f file: as ssh-keygen -L
 // known_hosts (-f, default ~/.twoway/known_hosts); host is "name" or "[name]:port", as for ssh-keygen.
-int find_host(const Options& o, const std::string& host);    // -F: print the lines twoway uses for host
+// -F: print the lines twoway uses for host (with -H: hashed, as -H would write them).
+int find_host(const Options& o, const std::string& host, bool hash = false);
 int remove_host(const Options& o, const std::string& host);  // -R: delete host's lines, keep a .old copy
+int hash_hosts(const Options& o);  // -H: hash the names of a known_hosts file, keep a .old copy
 
 // The environment variable that lets the tools use a private key file others may read.
 inline constexpr const char* insecure_env = "TWOWAY_ALLOW_INSECURE_KEY_FILES";

@@ -5,8 +5,9 @@
 //   twoway-keygen -p [-a rounds] [-P old] [-N new] [-f file]                              passphrase
 //   twoway-keygen -i [-f openssh_key] [-o file] [-C comment] [-N passphrase]              import
 //   twoway-keygen -e [-P passphrase] [-f file] -o openssh_key                             export
-//   twoway-keygen -F host [-f known_hosts]                                                find a host
+//   twoway-keygen -F host [-H] [-f known_hosts]                                           find a host
 //   twoway-keygen -R host [-f known_hosts]                                                remove a host
+//   twoway-keygen -H [-f known_hosts]                                                     hash the names
 //   twoway-keygen -s ca_key -I key_id -n principals [-h] [-V validity] [-z serial] [-O option]... key.pub...
 //                                                                                         sign certificates
 //   twoway-keygen -L -f cert.pub                                                          print certificates
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
     Options o;
     twoway_keygen::CertificateRequest cert;
     bool show_cert = false;
-    bool list = false, print_pub = false, change = false, import = false, export_ = false;
+    bool list = false, print_pub = false, change = false, import = false, export_ = false, hash = false;
     std::string new_pass, old_pass, file, output, comment, find, remove;
     std::uint64_t rounds = 0;
 
@@ -75,6 +76,9 @@ int main(int argc, char** argv) {
     auto* rh = app.add_option("-R", remove,
                               "Remove a host's keys from a known_hosts file (-f, default ~/.twoway/known_hosts), "
                               "keeping the old contents as FILE.old");
+    auto* H = app.add_flag("-H", hash,
+                           "Hash the host names of a known_hosts file (-f, default ~/.twoway/known_hosts), keeping "
+                           "the old contents as FILE.old; with -F, print the lines found hashed");
     app.add_flag("-q", o.quiet, "Quiet: print only what was asked for");
     app.add_option("-t", o.type, "Key type (ed25519, the only one)");
     auto* f = app.add_option("-f", file,
@@ -109,6 +113,8 @@ int main(int argc, char** argv) {
         for (auto* m2 : modes) {
             if (m1 != m2) m1->excludes(m2);
         }
+        // -H is a mode of its own, and goes with -F (ssh-keygen -H -F host).
+        if (m1 != fh) m1->excludes(H);
     }
 
     try {
@@ -130,7 +136,8 @@ int main(int argc, char** argv) {
     if (change) return kg::change_passphrase(o);
     if (import) return kg::import_openssh(o);
     if (export_) return kg::export_openssh(o);
-    if (fh->count() != 0) return kg::find_host(o, find);
+    if (fh->count() != 0) return kg::find_host(o, find, hash);
+    if (hash) return kg::hash_hosts(o);
     if (rh->count() != 0) return kg::remove_host(o, remove);
     if (s->count() != 0) return kg::sign_certificates(o, cert);
     if (show_cert) return kg::show_certificates(o);
