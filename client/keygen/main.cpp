@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     app.add_flag("-q", o.quiet, "Quiet: print only what was asked for");
     app.add_option("-t", o.type, "Key type (ed25519, the only one)");
     auto* f = app.add_option("-f", file,
-                             "Key file (default ~/.twoway/id_ed25519), or the known_hosts file for -F and -R");
+                             "Key file (default ~/.twoway/id_ed25519), or the known_hosts file for -F, -R and -H");
     auto* out = app.add_option("-o", output, "Output file for -i and -e");
     auto* c = app.add_option("-C", comment, "Comment (default user@host)");
     auto* n = app.add_option("-N", new_pass, "New passphrase ('' for none)");
