@@ -40,6 +40,7 @@ constexpr std::array keywords{
     Keyword{"UserKnownHostsFile", Key::directive, ClientKeyword::user_known_hosts_file, 0},
     Keyword{"RevokedHostKeys", Key::directive, ClientKeyword::revoked_host_keys, 1},
     Keyword{"BatchMode", Key::directive, ClientKeyword::batch_mode, 1},
+    Keyword{"HashKnownHosts", Key::directive, ClientKeyword::hash_known_hosts, 1},
     Keyword{"ConnectTimeout", Key::directive, ClientKeyword::connect_timeout, 1},
     Keyword{"ServerAliveInterval", Key::directive, ClientKeyword::server_alive_interval, 1},
     Keyword{"ServerAliveCountMax", Key::directive, ClientKeyword::server_alive_count_max, 1},
@@ -127,7 +128,8 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             if (auto problem = check_path(arg); !problem.empty()) return name + ": " + problem;
             out.text = arg;
             return {};
-        case ClientKeyword::batch_mode: {
+        case ClientKeyword::batch_mode:
+        case ClientKeyword::hash_known_hosts: {
             auto v = config::parse_yes_no(arg, true);
             if (!v) return name + ": unsupported option " + twoway::quoted(arg) + " (expected yes or no)";
             out.flag = *v;

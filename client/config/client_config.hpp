@@ -33,6 +33,7 @@ enum class ClientKeyword {
     user_known_hosts_file,
     revoked_host_keys,
     batch_mode,
+    hash_known_hosts,
     connect_timeout,
     server_alive_interval,
     server_alive_count_max,
@@ -57,7 +58,7 @@ struct ClientDirective {
     std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none)
     std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none")
     std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax
-    bool flag = false;               // BatchMode
+    bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
 };
 
@@ -108,6 +109,9 @@ struct ClientSettings {
     std::optional<std::string> revoked_host_keys;     // RevokedHostKeys, expanded; nothing: none (the default)
     StrictHostKeyChecking strict_host_key_checking = StrictHostKeyChecking::ask;
     bool batch_mode = false;
+    // HashKnownHosts: new hosts are recorded with hashed names (|1|salt|hash). Default no, as OpenSSH's
+    // (Debian's ssh_config says yes); docs/CONFIG.md says why.
+    bool hash_known_hosts = false;
     std::optional<std::uint32_t> connect_timeout;  // seconds; nothing: the system's TCP timeout
     std::uint32_t server_alive_interval = 0;  // seconds of silence from the server before a PING; 0 = off
     std::uint32_t server_alive_count_max = 3;  // PINGs unanswered before giving up (0: at the first silence)

@@ -30,6 +30,7 @@ struct Obtained {
     std::optional<StrictHostKeyChecking> strict;
     std::optional<std::string> revoked_host_keys;  // "" for none
     std::optional<bool> batch_mode;
+    std::optional<bool> hash_known_hosts;
     std::optional<std::uint32_t> connect_timeout;
     std::optional<std::uint32_t> server_alive_interval;
     std::optional<std::uint32_t> server_alive_count_max;
@@ -58,6 +59,9 @@ struct Obtained {
                 break;
             case ClientKeyword::batch_mode:
                 if (!batch_mode) batch_mode = d.flag;
+                break;
+            case ClientKeyword::hash_known_hosts:
+                if (!hash_known_hosts) hash_known_hosts = d.flag;
                 break;
             case ClientKeyword::connect_timeout:
                 if (!connect_timeout) connect_timeout = d.number;
@@ -124,6 +128,7 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.user = got.user.value_or(context.local_user);
     out.strict_host_key_checking = got.strict.value_or(StrictHostKeyChecking::ask);
     out.batch_mode = got.batch_mode.value_or(false);
+    out.hash_known_hosts = got.hash_known_hosts.value_or(false);
     if (got.connect_timeout && *got.connect_timeout != 0) out.connect_timeout = *got.connect_timeout;
     out.server_alive_interval = got.server_alive_interval.value_or(0);
     out.server_alive_count_max = got.server_alive_count_max.value_or(3);

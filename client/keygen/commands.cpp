@@ -459,14 +459,14 @@ TrustLimits editing_limits() {
 }
 
 // A readable line twoway does not use for its verdict the way ssh-keygen reads it: a key of another type,
-// or an @cert-authority line with readable names.
+// or an @cert-authority line with readable names (whose CA key twoway cannot use).
 bool certain_kind(const UnusableHostLine& u) {
     return u.kind == UnusableKind::other_key_type || (u.kind == UnusableKind::named && u.cert_authority);
 }
 
 // Whether the line's host list names host, as ssh-keygen's -F and -R match it (plain names, wildcards,
-// negation), @revoked lines included, and lines twoway reads but does not use (a key of another type,
-// @cert-authority), as ssh-keygen shows and removes them. (twoway refuses a revoked key for every host
+// negation, hashed names), @revoked and @cert-authority lines included, and lines twoway reads but does
+// not use (a key of another type, a CA key it cannot use), as ssh-keygen shows and removes them. (twoway refuses a revoked key for every host
 // whatever its host field says; -F shows the lines written for this host, as ssh-keygen does, so that
 // "-F host || add it" scripts keep working.)
 bool line_is_for(const KnownHostsLine& line, const HostPort& host) {
@@ -475,9 +475,9 @@ bool line_is_for(const KnownHostsLine& line, const HostPort& host) {
            known_host_naming(*line.unusable, host.host, host.port) == HostNaming::yes;
 }
 
-// A line twoway cannot check that may name the host (hashed names, a name it refuses that could mean
-// the host, bad key data, binary junk): it makes twoway's verdict on the host "uncertain". -F shows it
-// apart, since ssh-keygen -F would have matched hashed names that twoway cannot.
+// A line twoway cannot check that may name the host (a malformed hashed name, a name it refuses that
+// could mean the host, bad key data, binary junk): it makes twoway's verdict on the host "uncertain".
+// -F shows it apart, with why.
 bool line_may_be_for(const KnownHostsLine& line, const HostPort& host) {
     if (line.entry) return known_host_naming(*line.entry, host.host, host.port) == HostNaming::maybe;
     if (!line.unusable) return false;
@@ -496,7 +496,153 @@ std::string_view raw_line(std::string_view all, const KnownHostsLine& line) {
 
 }  // namespace
 
-int find_host(const Options& o, const std::string& arg) {
+namespace {
+
+// The host field of a line and what follows it (ssh-keygen's l->hosts and l->rawkey), after a marker
+// if the line has one: raw is the line as in the file.
+struct HostField {
+    std::string_view hosts;
+    std::string_view rest;
+};
+
+HostField host_field(std::string_view raw) {
+    const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+    const auto word = [&](std::string_view& text) {
+        std::size_t i = 0;
+        while (i < text.size() && blank(text[i])) ++i;
+        std::size_t end = i;
+        while (end < text.size() && !blank(text[end])) ++end;
+        const std::string_view w = text.substr(i, end - i);
+        while (end < text.size() && blank(text[end])) ++end;
+        text.remove_prefix(end);
+        return w;
+    };
+    std::string_view rest = raw;
+    std::string_view hosts = word(rest);
+    if (hosts.starts_with('@')) hosts = word(rest);
+    return HostField{hosts, rest};
+}
+
+// What -H does with a line, as ssh-keygen's known_hosts_hash: names are hashed one per line, except on
+// lines already hashed, with a wildcard or negation, or with a marker, which are kept as they are. twoway
+// also keeps a line with a name it cannot read (it would hash it into a name that matches nothing, where
+// twoway now takes it as "uncertain" for the host it may mean). Lines ssh-keygen calls invalid, and
+// those twoway cannot read (bad keys, unknown markers, junk), stop the rewrite.
+enum class HashAction { keep, keep_wildcard, keep_bad_name, hash, invalid };
+
+template <class Line>
+HashAction hash_action_for_names(const Line& l, std::string_view hosts) {
+    if (l.hashed) return HashAction::keep;
+    if (hosts.find_first_of("*?!") != std::string_view::npos) return HashAction::keep_wildcard;
+    if (!l.bad_names.empty()) return HashAction::keep_bad_name;
+    return HashAction::hash;
+}
+
+HashAction hash_action(const KnownHostsLine& line, std::string_view hosts) {
+    if (line.status == twoway::LineStatus::blank || line.status == twoway::LineStatus::comment) return HashAction::keep;
+    if (line.entry) {
+        if (line.entry->revoked || line.entry->cert_authority) return HashAction::keep;
+        return hash_action_for_names(*line.entry, hosts);
+    }
+    if (!line.unusable) return HashAction::keep;  // an @revoked key of another type: a marker line
+    if (line.unusable->cert_authority) return HashAction::keep;
+    if (line.unusable->kind == UnusableKind::other_key_type) return hash_action_for_names(*line.unusable, hosts);
+    return HashAction::invalid;
+}
+
+// The hashed lines for a line's names (ssh-keygen: each name lower-cased and hashed with a new salt, the
+// rest of the line after it), each ending in a newline.
+std::string hashed_lines(const HostField& f, bool& hashed_any) {
+    std::string out;
+    std::string_view names = f.hosts;
+    while (!names.empty()) {
+        const auto comma = names.find(',');
+        const std::string_view name = names.substr(0, comma);
+        if (name.empty()) break;  // as ssh-keygen's strsep loop (twoway keeps such lines: an empty name is bad)
+        out += twoway::format_hashed_host_name(twoway::hash_host_name(twoway::ascii_lower(name), system_rng()));
+        out += ' ';
+        out.append(f.rest);
+        out += '\n';
+        hashed_any = true;
+        if (comma == std::string_view::npos) break;
+        names.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+// The line as -H writes it, with a message on stderr where ssh-keygen has one (or twoway its own).
+std::string hash_line(const std::string& path, const KnownHostsLine& line, std::string_view raw, bool quiet_wildcard,
+                      bool& hashed_any, bool& invalid) {
+    const HostField f = host_field(raw);
+    const HashAction action = hash_action(line, f.hosts);
+    const bool wildcard = f.hosts.find_first_of("*?!") != std::string_view::npos;
+    switch (action) {
+        case HashAction::keep:
+            // ssh-keygen says it of a marker line with a wildcard too (a comment has no host field).
+            if (!wildcard || quiet_wildcard || line.status == twoway::LineStatus::blank ||
+                line.status == twoway::LineStatus::comment) {
+                break;
+            }
+            [[fallthrough]];
+        case HashAction::keep_wildcard:
+            if (!quiet_wildcard) {
+                std::fprintf(stderr, "%s:%zu: ignoring host name with wildcard: %.64s\n", path.c_str(), line.where.line,
+                             printable(f.hosts).c_str());
+            }
+            break;
+        case HashAction::keep_bad_name:
+            std::fprintf(stderr, "%s:%zu: not hashing host names twoway cannot read: %.64s\n", path.c_str(),
+                         line.where.line, printable(f.hosts).c_str());
+            break;
+        case HashAction::hash: return hashed_lines(f, hashed_any);
+        case HashAction::invalid:
+            std::fprintf(stderr, "%s:%zu: invalid line\n", path.c_str(), line.where.line);
+            invalid = true;
+            break;
+    }
+    return std::string(raw) + "\n";
+}
+
+}  // namespace
+
+int hash_hosts(const Options& o) {
+    const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
+    // As -R: a linked file stays a link, the target is edited under the lock twoway takes to add a host.
+    const std::string target = twoway::link_target(path);
+    const twoway::DirLock lock(std::filesystem::path(target).parent_path().string());
+    auto file = twoway::read_file(target, max_trust_file_size);
+    if (!file) return fail_path(path, file.error());
+    if (file->owner != static_cast<unsigned>(::geteuid())) {
+        return fail_msg(path + ": owned by uid " + std::to_string(file->owner) +
+                        ", not by you: not rewritten (run as its owner)");
+    }
+    KnownHostsReader reader(path, file->text, editing_limits());
+    std::string out;
+    out.reserve(file->text.size() * 2);
+    bool hashed_any = false;
+    bool invalid = false;
+    while (auto line = reader.next()) {
+        out += hash_line(path, *line, raw_line(file->text, *line), false, hashed_any, invalid);
+    }
+    if (invalid) {
+        // As ssh-keygen: a file with lines it cannot make sense of is left as it is.
+        std::fprintf(stderr, "%s is not a valid known_hosts file.\n", path.c_str());
+        std::fprintf(stderr, "Not replacing existing known_hosts file because of errors\n");
+        return 1;
+    }
+    const std::string old = target + ".old";
+    if (auto s = twoway::write_file_atomic(old, file->text, file->mode); !s) return fail_path(old, s.error());
+    if (auto s = twoway::write_file_atomic(target, out, file->mode); !s) return fail_path(path, s.error());
+    std::printf("%s updated.\n", path.c_str());
+    std::printf("Original contents retained as %s.old\n", path.c_str());
+    if (hashed_any) {
+        std::fprintf(stderr, "WARNING: %s.old contains unhashed entries\n", path.c_str());
+        std::fprintf(stderr, "Delete this file to ensure privacy of hostnames\n");
+    }
+    return 0;
+}
+
+int find_host(const Options& o, const std::string& arg, bool hash) {
     const auto host = parse_host_port(arg);
     if (!host) return bad_host(arg);
     const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
@@ -508,10 +654,18 @@ int find_host(const Options& o, const std::string& arg) {
         const std::string_view raw = raw_line(file->text, *line);
         if (line_is_for(*line, *host)) {
             // As ssh-keygen -F: a header naming the line (and its marker), then the line as it is.
-            const bool ca = line->unusable && line->unusable->cert_authority;
+            const bool ca = (line->unusable && line->unusable->cert_authority) ||
+                            (line->entry && line->entry->cert_authority);
             std::printf("# Host %s found: line %zu %s\n", arg.c_str(), line->where.line,
                         ca ? "CA" : (line->entry && line->entry->revoked ? "REVOKED" : ""));
-            std::printf("%.*s\n", static_cast<int>(raw.size()), raw.data());
+            if (hash) {
+                // As ssh-keygen -H -F: the line as -H would write it (every name of it hashed).
+                bool hashed_any = false, invalid = false;
+                const std::string lines = hash_line(path, *line, raw, true, hashed_any, invalid);
+                std::fwrite(lines.data(), 1, lines.size(), stdout);
+            } else {
+                std::printf("%.*s\n", static_cast<int>(raw.size()), raw.data());
+            }
             found = true;
         } else if (line_may_be_for(*line, *host)) {
             // Not "found" (ssh-keygen's header and the exit status stay for lines that name the host):
@@ -550,8 +704,9 @@ int remove_host(const Options& o, const std::string& arg) {
         // Entries go, those whose patterns match too, and keys of other types (as with ssh-keygen);
         // @revoked and @cert-authority lines stay, as ssh-keygen -R keeps marked lines, and so do lines
         // twoway cannot check (hashed names, names it refuses, bad keys): it cannot tell they are for
-        // this host, and says so, since they keep the host "uncertain".
-        const bool marked = (line->entry && line->entry->revoked) ||
+        // this host, and says so, since they keep the host "uncertain". Hashed names are matched (and
+        // their lines removed) as ssh-keygen -R matches them.
+        const bool marked = (line->entry && (line->entry->revoked || line->entry->cert_authority)) ||
                             (line->unusable && line->unusable->cert_authority);
         if (line_is_for(*line, *host) && !marked) {
             std::printf("# Host %s found: line %zu\n", arg.c_str(), line->where.line);

@@ -57,8 +57,10 @@ int show_certificates(const Options& o);                               // -L -f 
 int generate_krl(const Options& o, const KrlRequest& r);                 // -k -f krl [-u] [-s ca] [-z n] spec...
 int check_krl(const Options& o, const std::vector<std::string>& files);  // -Q -f krl key...: 0 ok, 1 revoked, 255 error
 // known_hosts (-f, default ~/.twoway/known_hosts); host is "name" or "[name]:port", as for ssh-keygen.
-int find_host(const Options& o, const std::string& host);    // -F: print the lines twoway uses for host
+// -F: print the lines twoway uses for host (with -H: hashed, as -H would write them).
+int find_host(const Options& o, const std::string& host, bool hash = false);
 int remove_host(const Options& o, const std::string& host);  // -R: delete host's lines, keep a .old copy
+int hash_hosts(const Options& o);  // -H: hash the names of a known_hosts file, keep a .old copy
 
 // The environment variable that lets the tools use a private key file others may read.
 inline constexpr const char* insecure_env = "TWOWAY_ALLOW_INSECURE_KEY_FILES";

@@ -5,8 +5,9 @@
 //   twoway-keygen -p [-a rounds] [-P old] [-N new] [-f file]                              passphrase
 //   twoway-keygen -i [-f openssh_key] [-o file] [-C comment] [-N passphrase]              import
 //   twoway-keygen -e [-P passphrase] [-f file] -o openssh_key                             export
-//   twoway-keygen -F host [-f known_hosts]                                                find a host
+//   twoway-keygen -F host [-H] [-f known_hosts]                                           find a host
 //   twoway-keygen -R host [-f known_hosts]                                                remove a host
+//   twoway-keygen -H [-f known_hosts]                                                     hash the names
 //   twoway-keygen -s ca_key -I key_id -n principals [-h] [-V validity] [-z serial] [-O option]... key.pub...
 //                                                                                         sign certificates
 //   twoway-keygen -L -f cert.pub                                                          print certificates
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
     Options o;
     twoway_keygen::CertificateRequest cert;
     bool show_cert = false;
-    bool list = false, print_pub = false, change = false, import = false, export_ = false;
+    bool list = false, print_pub = false, change = false, import = false, export_ = false, hash = false;
     std::string new_pass, old_pass, file, output, comment, find, remove;
     std::uint64_t rounds = 0;
 
@@ -77,10 +78,13 @@ int main(int argc, char** argv) {
     auto* rh = app.add_option("-R", remove,
                               "Remove a host's keys from a known_hosts file (-f, default ~/.twoway/known_hosts), "
                               "keeping the old contents as FILE.old");
+    auto* H = app.add_flag("-H", hash,
+                           "Hash the host names of a known_hosts file (-f, default ~/.twoway/known_hosts), keeping "
+                           "the old contents as FILE.old; with -F, print the lines found hashed");
     app.add_flag("-q", o.quiet, "Quiet: print only what was asked for");
     app.add_option("-t", o.type, "Key type (ed25519, the only one)");
     auto* f = app.add_option("-f", file,
-                             "Key file (default ~/.twoway/id_ed25519), the known_hosts file for -F and -R, or the KRL for -k and -Q");
+                             "Key file (default ~/.twoway/id_ed25519), the known_hosts file for -F, -R and -H, or the KRL for -k and -Q");
     auto* out = app.add_option("-o", output, "Output file for -i and -e");
     auto* c = app.add_option("-C", comment, "Comment (default user@host); with -k the KRL's comment");
     auto* n = app.add_option("-N", new_pass, "New passphrase ('' for none)");
@@ -121,7 +125,10 @@ int main(int argc, char** argv) {
             if (m1 != m2) m1->excludes(m2);
         }
         if (m1 != k) s->excludes(m1);
+        // -H is a mode of its own, and goes with -F (ssh-keygen -H -F host).
+        if (m1 != fh) m1->excludes(H);
     }
+    s->excludes(H);
     u->needs(k);
 
     try {
@@ -143,7 +150,8 @@ int main(int argc, char** argv) {
     if (change) return kg::change_passphrase(o);
     if (import) return kg::import_openssh(o);
     if (export_) return kg::export_openssh(o);
-    if (fh->count() != 0) return kg::find_host(o, find);
+    if (fh->count() != 0) return kg::find_host(o, find, hash);
+    if (hash) return kg::hash_hosts(o);
     if (rh->count() != 0) return kg::remove_host(o, remove);
     if (gen_krl) {
         for (const auto* only_with_s : {id, np, h, V, O}) {

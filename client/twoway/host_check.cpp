@@ -131,7 +131,8 @@ bool record(const HostCheck& c, const std::string& label, const PublicKey& key) 
         return true;
     }
     const std::string& path = c.user_files.front();
-    if (auto s = append_known_host(path, c.host, c.port, key); !s) {
+    const auto form = c.hash_known_hosts ? twoway::KnownHostNameForm::hashed : twoway::KnownHostNameForm::plain;
+    if (auto s = append_known_host(path, c.host, c.port, key, form, system_rng()); !s) {
         if (s.error() == errc::host_key_rejected) {
             log::line(path + " changed while connecting and no longer says " + label + " is unknown.");
             log::line("Host key verification failed.");

@@ -39,6 +39,7 @@ struct HostCheck {
     std::optional<std::string> revoked_file;  // RevokedHostKeys
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
     bool batch_mode = false;
+    bool hash_known_hosts = false;  // HashKnownHosts: record new hosts with hashed names
 };
 
 // What the policy above does with a verdict, before anything is asked or recorded.

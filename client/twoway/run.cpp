@@ -210,6 +210,7 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
     ctx.host_check.revoked_file = settings.revoked_host_keys;
     ctx.host_check.strict = settings.strict_host_key_checking;
     ctx.host_check.batch_mode = settings.batch_mode;
+    ctx.host_check.hash_known_hosts = settings.hash_known_hosts;
 
     asio::io_context io;
     std::unique_ptr<Forwarder> forwarder;

@@ -72,6 +72,7 @@ void print_settings(const ClientSettings& s) {
     out += "port " + std::to_string(s.port) + "\n";
     out += "user " + s.user + "\n";
     out += "batchmode " + std::string(s.batch_mode ? "yes" : "no") + "\n";
+    out += "hashknownhosts " + std::string(s.hash_known_hosts ? "yes" : "no") + "\n";
     out += "connecttimeout " + (s.connect_timeout ? std::to_string(*s.connect_timeout) : std::string("none")) + "\n";
     out += "serveraliveinterval " + std::to_string(s.server_alive_interval) + "\n";
     out += "serveralivecountmax " + std::to_string(s.server_alive_count_max) + "\n";

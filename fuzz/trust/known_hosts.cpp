@@ -10,12 +10,21 @@
 // case; a pattern read as a host (wildcards dropped, '?' as 'a') matches its line when the line has no
 // negation, and a negated one never does.
 //
+// An @cert-authority entry never vouches for a key (its names are never "unknown" through it, and
+// never "known" through it alone), and check_host_certificate allows a certificate only through such a
+// line that names the host for certain with the certificate's CA key, and never when an @revoked line
+// holds the CA key or the certified key.
+//
+// Hashed names: a well-formed hashed line for a probe host says exactly what the plain line for that
+// host says (every verdict with it equals the verdict with the plain line instead).
+//
 // And fail closed: the input's last line, added to the lines before it, never makes "known" what was
 // not known unless that line alone vouches for the key, and never makes "unknown" what was not; a
-// hashed line added to the file never turns any verdict into "unknown", nor into "known" when it was
-// not.
+// hashed line that does not read (a malformed |1|salt|hash field), added to the file, never turns any
+// verdict into "unknown", nor into "known" when it was not.
 #include <algorithm>
 #include <array>
+#include <span>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -23,7 +32,9 @@
 #include <string_view>
 #include <vector>
 
+#include <twoway/certificate.hpp>
 #include <twoway/key.hpp>
+#include <twoway/random.hpp>
 #include <twoway/trust.hpp>
 
 namespace {
@@ -37,6 +48,41 @@ struct Probe {
     HostPort host;
     PublicKey key;
 };
+
+// A fixed Rng: the fuzzer's runs must be reproducible.
+class CountingRng final : public Rng {
+public:
+    void fill(std::span<std::byte> out) override {
+        for (auto& b : out) b = static_cast<std::byte>(++n_);
+    }
+
+private:
+    unsigned n_ = 0;
+};
+
+// The CA of the seeds' @cert-authority lines (seed bytes 0x42; its public key line is in
+// fuzz/corpus/known_hosts/cert_authority), and a host certificate it signed for "web.example.com",
+// valid from 2026 to 2027, for the host key of seed 0x43.
+PrivateKey seeded_key(std::uint8_t n) {
+    std::array<std::byte, 32> seed{};
+    seed.fill(std::byte{n});
+    return PrivateKey::from_seed(seed);
+}
+
+const Certificate& host_certificate() {
+    static const Certificate cert = [] {
+        CertificateFields f;
+        f.key = seeded_key(0x43).public_key();
+        f.type = CertificateType::host;
+        f.key_id = "fuzz";
+        f.principals = {"web.example.com"};
+        f.valid_after = 1767225600;
+        f.valid_before = 1798761600;
+        CountingRng rng;
+        return *sign_certificate(f, seeded_key(0x42), rng);
+    }();
+    return cert;
+}
 
 HostStatus status(const KnownHostsFile& file, const Probe& p) {
     const std::vector<KnownHostsFile> files{file};
@@ -180,13 +226,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 check(n != HostNaming::no);  // yes, or maybe when a bad name could mean it too
             }
         }
+        if (e.cert_authority) {
+            // A CA's key is no host key: the hosts the line names are never "unknown" with any key, and
+            // the CA key is never "known" through this line.
+            for (const auto& hp : e.hosts) {
+                if (known_host_naming(e, hp.host, hp.port) == HostNaming::no) continue;
+                auto v = check_host(files, hp.host, hp.port, e.key);
+                check(v.status != HostStatus::unknown);
+                if (v.matched) check(!(v.matched->line == e.where.line));
+            }
+            continue;
+        }
         if (e.revoked) {
             auto v = check_host(files, "any.example", 22, e.key);
             check(v.status == HostStatus::revoked && v.revoked.has_value() && !v.matched && v.mismatches.empty());
             check(v.revoked->line <= e.where.line);
             continue;
         }
-        check(!e.hosts.empty() || !e.patterns.empty() || !e.bad_names.empty());
+        check(!e.hosts.empty() || !e.patterns.empty() || !e.bad_names.empty() || e.hashed.has_value());
+        if (e.hashed) check(e.hosts.empty() && e.patterns.empty() && e.bad_names.empty());
         const bool revoked = is_revoked(e.key);
         const HostPort* listed = nullptr;  // a plain name the line names for certain
         for (const auto& hp : e.hosts) {
@@ -230,6 +288,50 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
     }
 
+    // check_host_certificate: allowed only through an @cert-authority line naming the host with the CA key.
+    {
+        const Certificate& cert = host_certificate();
+        std::vector<HostPort> hosts{{"web.example.com", default_port}};
+        for (const auto& e : file.entries) {
+            for (const auto& hp : e.hosts) {
+                if (hosts.size() < 4) hosts.push_back(hp);
+            }
+        }
+        for (const auto& hp : hosts) {
+            const auto v = check_host_certificate(files, hp.host, hp.port, cert, 1767229200);
+            check(v.allowed == v.reason.empty());
+            if (!v.allowed) continue;
+            check(v.authority.has_value() && !v.revoked && v.unreadable.empty());
+            bool through = false;
+            for (const auto& e : file.entries) {
+                if (e.revoked) check(e.key != cert.key && e.key != cert.signature_key);
+                if (e.cert_authority && e.where == *v.authority) {
+                    through = e.key == cert.signature_key &&
+                              known_host_naming(e, hp.host, hp.port) == HostNaming::yes;
+                }
+            }
+            check(through);
+            check(!revocation_unreadable);
+        }
+    }
+
+    // A well-formed hashed line for a probe host says what the plain line says.
+    if (!file.truncated && file.entries.size() + file.unusable.size() < limits.max_entries &&
+        (text.empty() || text.back() == '\n')) {
+        CountingRng rng;
+        int done = 0;
+        for (const auto& p : probes(file)) {
+            if (done++ == 3) break;
+            auto hashed_line = format_hashed_known_hosts_line(p.host.host, p.host.port, p.key, rng);
+            auto plain_line = format_known_hosts_line(p.host.host, p.host.port, p.key);
+            if (!hashed_line || !plain_line) continue;
+            const auto hashed = parse_known_hosts("kh", std::string(text) + *hashed_line + "\n", limits);
+            const auto plain = parse_known_hosts("kh", std::string(text) + *plain_line + "\n", limits);
+            if (hashed.truncated || plain.truncated) continue;
+            for (const auto& q : probes(plain)) check(status(hashed, q) == status(plain, q));
+        }
+    }
+
     // Fail closed, one added line at a time: the input's last line added to the lines before it.
     const std::size_t cut = text.find_last_of('\n', text.size() >= 2 ? text.size() - 2 : 0);
     if (cut != std::string_view::npos && !file.truncated) {
@@ -237,11 +339,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto alone = parse_known_hosts("kh", text.substr(cut + 1), limits);
         if (!before.truncated && !alone.truncated) check_added_line(before, file, alone);
     }
-    // And a hashed line, what Debian's ssh writes, added at the end of the file.
+    // And a hashed field that does not read (the hash's padding lost), added at the end of the file.
     if (!file.truncated && file.entries.size() + file.unusable.size() < limits.max_entries &&
         (text.empty() || text.back() == '\n')) {
         std::string more(text);
-        more += "|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM= ";
+        more += "|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM ";
         PublicKey::Raw raw{};
         raw.fill(std::byte{0x5a});  // the probes' own "other" key: a hashed line may hold the offered key
         more += format_public_key_line(PublicKey(raw)) + "\n";

@@ -3,8 +3,10 @@
 (without a terminal), the known_hosts line written for a non-default port, the refusal of a changed
 host key (in every mode) with the warning naming file:line and both fingerprints, and of a key marked
 @revoked (in every mode, whatever host the line names) or listed in a RevokedHostKeys file (every key
-refused when that list cannot be used), OpenSSH's host patterns (* ? !), and lines twoway cannot read
-(hashed names, a bad name, another key type): never a new host, so an impostor is never recorded."""
+refused when that list cannot be used), OpenSSH's host patterns (* ? !), hashed names (a line from
+ssh-keygen -H makes the host known, another key under a hashed name is a changed key, HashKnownHosts
+yes records a line ssh-keygen -F finds), and lines twoway cannot read (a malformed hashed name, a bad
+name, another key type): never a new host, so an impostor is never recorded."""
 
 import base64
 import hashlib
@@ -335,9 +337,52 @@ def hash_known_hosts_line(line, work_dir):
     return hashed
 
 
+def test_hashed_known_hosts_lines():
+    """Issue 16: hashed names as Debian's ssh writes them. A line from ssh-keygen -H makes the host known;
+    HashKnownHosts yes records the host hashed, in a line ssh-keygen -F finds and twoway-keygen -F and -R
+    handle."""
+    with World("hashed") as w:
+        label = f"[127.0.0.1]:{w.port}"
+        key_b = public_key_line(w.host_key + ".pub")
+        hashed_b = hash_known_hosts_line(f"{label} {key_b}", w.dir)
+        write_known_hosts(w, "# written by ssh with HashKnownHosts yes", hashed_b)
+        r = w.twoway("127.0.0.1", "echo hashed", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"hashed\n" and r.stderr == b"", f"known through a hashed line: {r}")
+        # twoway-keygen -F finds it as ssh-keygen -F does.
+        r = subprocess.run([KEYGEN, "-f", w.known_hosts, "-F", label], capture_output=True, timeout=30)
+        check(r.returncode == 0 and r.stdout.decode() == f"# Host {label} found: line 2 \n{hashed_b}\n", f"-F: {r}")
+
+        # HashKnownHosts yes: a new host is recorded hashed; the name is nowhere in the file.
+        os.remove(w.known_hosts)
+        r = w.twoway("-o", "HashKnownHosts=yes", "127.0.0.1", "echo new", strict="accept-new")
+        check(r.returncode == 0 and r.stdout == b"new\n", f"{r}")
+        check(f"Permanently added '{label}' (ED25519)".encode() in r.stderr, f"{r.stderr!r}")
+        text = read(w.known_hosts)
+        check(re.fullmatch(r"\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= " + re.escape(key_b) + "\n", text) is not None,
+              f"not one hashed line: {text!r}")
+        check("127.0.0.1" not in text, text)
+        check(os.stat(w.known_hosts).st_mode & 0o777 == 0o600, "known_hosts is not 0600")
+        # ssh-keygen -F finds twoway's hashed line (and twoway finds it again, without a word).
+        if shutil.which("ssh-keygen"):
+            r = subprocess.run(["ssh-keygen", "-f", w.known_hosts, "-F", label], capture_output=True, timeout=30)
+            check(r.returncode == 0 and r.stdout.decode() == f"# Host {label} found: line 1 \n{text}",
+                  f"ssh-keygen -F: {r}")
+        r = w.twoway("-o", "HashKnownHosts=yes", "127.0.0.1", "echo again", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"again\n" and r.stderr == b"", f"{r}")
+        check(read(w.known_hosts) == text, "known_hosts changed on the second connection")
+        # -G shows the setting; the default is no.
+        r = w.twoway("-G", "127.0.0.1")
+        check(b"hashknownhosts no\n" in r.stdout, f"-G: {r.stdout!r}")
+        # twoway-keygen -R removes the hashed line, keeping FILE.old.
+        r = subprocess.run([KEYGEN, "-f", w.known_hosts, "-R", label], capture_output=True, timeout=30)
+        check(r.returncode == 0 and f"# Host {label} found: line 1\n".encode() in r.stdout, f"-R: {r}")
+        check(read(w.known_hosts) == "" and read(w.known_hosts + ".old") == text, "-R did not remove the line")
+
+
 def test_unreadable_known_hosts_lines_never_make_an_impostor_new():
-    """Issue 13: a hashed line (Debian's ssh writes them by default) or a line with one name twoway
-    refuses used to be skipped, so the host looked new and accept-new/no recorded an impostor's key."""
+    """Issue 13: a line with one name twoway refuses used to be skipped, so the host looked new and
+    accept-new/no recorded an impostor's key. Issue 16: a hashed line is read now, so the impostor's key
+    under it is a changed key; one whose hash field is malformed still makes the host uncertain."""
     with World("uncertain") as w:
         # The daemon is the impostor (its key B); the user recorded the real host's key A.
         real = os.path.join(w.dir, "real_host_key")
@@ -360,18 +405,22 @@ def test_unreadable_known_hosts_lines_never_make_an_impostor_new():
                 check(read(w.known_hosts) == file_text, f"{strict}: known_hosts was modified")
             check("Accepted publickey" not in w.daemon_log(), "the client authenticated to the impostor")
 
-        # A hashed line: twoway cannot tell which host it names, so it refuses the host in every mode.
+        # A hashed line (from ssh-keygen -H) with the real key: the impostor's key is a changed key.
         before = write_known_hosts(w, "# written by ssh with HashKnownHosts yes", hashed_a)
-        refused_uncertain(before, 2, "hashed host names cannot be read yet (matching them needs HMAC-SHA1)")
+        for strict, err in refusals_in_every_mode(w):
+            check("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!" in err, f"{strict}:\n{err}")
+            check(f"Offending ED25519 key in {w.known_hosts}:2\n" in err, f"{strict}:\n{err}")
+            check(read(w.known_hosts) == before, f"{strict}: known_hosts was modified")
+        # The same line with its hash field damaged (padding lost): it may name any host, so uncertain.
+        field, rest = hashed_a.split(" ", 1)
+        broken = f"{field.rstrip('=')} {rest}"
+        before = write_known_hosts(w, "# written by ssh with HashKnownHosts yes", broken)
+        reason = "malformed hashed host name (not |1|salt|hash with a 20-byte salt and hash): it may name any host"
+        refused_uncertain(before, 2, reason)
         # twoway-keygen -F shows the line it cannot check, without calling it a match (exit status 1).
         r = subprocess.run([KEYGEN, "-f", w.known_hosts, "-F", label], capture_output=True, timeout=30)
         check(r.returncode == 1 and r.stdout.decode() ==
-              f"# Host {label} may be named by line 2, which twoway cannot check: hashed host names cannot be "
-              f"read yet (matching them needs HMAC-SHA1)\n{hashed_a}\n", f"-F: {r}")
-        # ssh-keygen reads the hashed name and finds the real key there (the advice the warning gives).
-        if shutil.which("ssh-keygen"):
-            r = subprocess.run(["ssh-keygen", "-f", w.known_hosts, "-F", label], capture_output=True, timeout=30)
-            check(r.returncode == 0 and key_a.split()[1].encode() in r.stdout, f"ssh-keygen -F: {r}")
+              f"# Host {label} may be named by line 2, which twoway cannot check: {reason}\n{broken}\n", f"-F: {r}")
 
         # One name twoway refuses on a line whose other name is the host: the good name counts, and the
         # impostor's key is a changed key (as ssh reports it), not a new host.

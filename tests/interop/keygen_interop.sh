@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # twoway-keygen against OpenSSH's ssh-keygen: fingerprints and randomart byte for byte, .pub files both
-# ways, OpenSSH private keys imported and exported, certificates signed (-s) and printed (-L, -l) by each
-# tool and read by the other, and the tool's refusals.
+# ways, OpenSSH private keys imported and exported, known_hosts found, removed and hashed (-F, -R, -H),
+# certificates signed (-s) and printed (-L, -l) by each tool and read by the other, and the tool's refusals.
 # Usage: keygen_interop.sh path/to/twoway-keygen [path/to/ssh-keygen]
 set -u
 tk=$(realpath "$1")
@@ -242,12 +242,14 @@ else
 fi
 
 echo "== known_hosts: -F and -R equal ssh-keygen's (output, exit status, files and modes)"
-# Plain names, a list, ports, case, a comment, an @revoked line, a CRLF line, no final newline. The
-# lines twoway does not use (@cert-authority, hashed names) are left out here: see below.
+# Plain names, a list, ports, case, a comment, an @revoked line, a CRLF line, no final newline; hashed
+# names and @cert-authority lines below.
 ka=$(cut -d' ' -f1,2 k1.pub)
 kb=$(cut -d' ' -f1,2 k2.pub)
 printf '# hosts\nsrv %s\nother,srv %s\n[srv]:2200 %s c\n@revoked srv,old %s\n\nSRV %s\r\nlast %s' \
     "$ka" "$kb" "$ka" "$kb" "$ka" "$kb" >kh.orig
+# Hashed names with their random salts and hashes masked, for comparing two tools' -H output.
+mask_hashes() { sed -E 's/\|1\|[A-Za-z0-9+\/=]{28}\|[A-Za-z0-9+\/=]{28}/|1|SALT|HASH/g'; }
 # Runs one tool on a fresh copy of kh.orig in its own directory; prints everything it did.
 edit_kh() {
     local tool=$1 dir=$2
@@ -277,26 +279,19 @@ for h in www.example.com WWW.example.COM bad.example.com '[www.example.com]:2222
     same "-F $h (patterns)" "$(edit_kh "$sk" ssh_F -F "$h")" "$(edit_kh "$tk" tw_F -F "$h")"
     same "-R $h (patterns)" "$(edit_kh "$sk" ssh_R -R "$h")" "$(edit_kh "$tk" tw_R -R "$h")"
 done
-# Where twoway differs, on purpose: it cannot match hashed names (ssh-keygen -H) without HMAC-SHA1, so
-# -F shows every hashed line under a header of its own (not "found", and not in the exit status) and -R
-# keeps them; an @cert-authority line and a key of another type are shown and kept (removed) as
-# ssh-keygen does.
+# Hashed names (ssh-keygen -H), an @cert-authority line and a key of another type: found, shown and
+# removed (the CA line kept) exactly as ssh-keygen does.
 printf 'srv %s\n' "$ka" >hashed && "$sk" -q -H -f hashed >/dev/null 2>&1 && rm -f hashed.old
 "$sk" -q -t rsa -b 2048 -N '' -f rsa_k >/dev/null 2>&1 || bad "ssh-keygen -t rsa"
 rsa=$(cut -d' ' -f1,2 rsa_k.pub)
 { printf '@cert-authority srv %s\n' "$ka"; cat hashed; printf 'srv %s\nsrv %s\n' "$ka" "$rsa"; } >kh.orig
 grep -q '^|1|' kh.orig && ok || bad "ssh-keygen -H wrote no hashed line"
-same "-F shows the hashed line apart, the rest as ssh-keygen" \
-    "$(edit_kh "$sk" ssh_F -F srv | sed 's/^# Host srv found: line 2 $/# Host srv may be named by line 2, which twoway cannot check: hashed host names cannot be read yet (matching them needs HMAC-SHA1)/')" \
-    "$(edit_kh "$tk" tw_F -F srv)"
-edit_kh "$tk" tw_R -R srv >/dev/null
-same "-R keeps @cert-authority and hashed lines" "$(exact head -n 2 kh.orig)" "$(exact cat tw_R/kh)"
-same "-R says which line it kept" "kh:2: may name srv but twoway cannot check it: kept (edit it, or use ssh-keygen -R)" \
-    "$(head -n 1 tw_R/err)"
-edit_kh "$tk" tw_R -R a.example >/dev/null
-same "-R host not found (but maybe on the hashed line)" \
-    "$(printf '%s\n' "kh:2: may name a.example but twoway cannot check it: kept (edit it, or use ssh-keygen -R)" \
-        "Host a.example not found in kh")" "$(cat tw_R/err)"
+for h in srv other; do
+    same "-F $h (hashed, CA, RSA)" "$(edit_kh "$sk" ssh_F -F "$h")" "$(edit_kh "$tk" tw_F -F "$h")"
+    same "-R $h (hashed, CA, RSA)" "$(edit_kh "$sk" ssh_R -R "$h")" "$(edit_kh "$tk" tw_R -R "$h")"
+    same "-H -F $h (hashed, CA, RSA)" "$(edit_kh "$sk" ssh_F -H -F "$h" | mask_hashes)" \
+        "$(edit_kh "$tk" tw_F -H -F "$h" | mask_hashes)"
+done
 # A linked known_hosts stays a link; its target is edited.
 mkdir -p linked && cp kh.orig linked/real && ln -sf real linked/kh
 (cd linked && "$tk" -f kh -R srv >/dev/null 2>&1)
@@ -304,6 +299,48 @@ mkdir -p linked && cp kh.orig linked/real && ln -sf real linked/kh
     bad "-R through a symbolic link"
 refused "-R with a bad host name" 'invalid host "a b"' "$tk" -f kh.orig -R 'a b'
 refused "-F on a missing file" 'nofile: No such file or directory' "$tk" -f nofile -F srv
+# A hashed field that does not read (padding lost): ssh-keygen -F matches nothing there; twoway shows it
+# apart, as a line it cannot check (not "found", not in the exit status), and -R keeps it.
+printf '%s %s\n' "$(cut -d' ' -f1 hashed | tr -d '=')" "$ka" >kh.orig
+same "-F shows a malformed hashed line apart" \
+    "$(printf '[exit 1]\n# Host srv may be named by line 1, which twoway cannot check: malformed hashed host name (not |1|salt|hash with a 20-byte salt and hash): it may name any host\n%s\n[stderr]\n[kh 640]\n%s' "$(cat kh.orig)" "$(cat kh.orig)")" \
+    "$(edit_kh "$tk" tw_F -F srv)"
+edit_kh "$tk" tw_R -R srv >/dev/null
+same "-R keeps a malformed hashed line" "$(exact cat kh.orig)" "$(exact cat tw_R/kh)"
+same "-R says which line it kept" "kh:1: may name srv but twoway cannot check it: kept (edit it, or use ssh-keygen -R)" \
+    "$(head -n 1 tw_R/err)"
+
+echo "== known_hosts: -H equal to ssh-keygen's, salts aside; each tool finds the other's hashed names"
+# Comments, a list, [host]:port, case, a wildcard and a negation (kept, with ssh-keygen's message), an
+# @revoked and an @cert-authority line (kept), a line already hashed (kept), an RSA key (hashed), a CRLF
+# line, a blank line, no final newline.
+printf '# hosts\nHost1,[h2]:2222 %s c1\n*.w %s\n!x,y %s\n@revoked r %s\n@cert-authority *.c %s\n%s\n\nrsa.example %s\nCRLF.example %s\r\nlast %s' \
+    "$ka" "$kb" "$ka" "$kb" "$ka" "$(cat hashed)" "$rsa" "$kb" "$ka" >kh.orig
+same "-H" "$(edit_kh "$sk" ssh_H -H | mask_hashes)" "$(edit_kh "$tk" tw_H -H | mask_hashes)"
+grep -qiE '^(host1|\[h2\]|rsa\.example|crlf\.example|last) ' tw_H/kh && bad "twoway-keygen -H left a name in the clear" || ok
+for h in host1 '[h2]:2222' rsa.example crlf.example last srv nothere; do
+    # ssh-keygen -F on twoway's hashed file, twoway-keygen -F on ssh-keygen's: the same lines as the
+    # tool finds in its own (the header, the line, the exit status).
+    same "ssh-keygen -F $h on twoway's -H" "$(cd ssh_H && exact "$sk" -f kh -F "$h" | mask_hashes)" \
+        "$(cd tw_H && exact "$sk" -f kh -F "$h" | mask_hashes)"
+    same "twoway-keygen -F $h on ssh-keygen's -H" "$(cd ssh_H && exact "$sk" -f kh -F "$h")" \
+        "$(cd ssh_H && exact "$tk" -f kh -F "$h")"
+done
+# Where twoway differs, on purpose: -F and -R lower-case the name before hashing it, as ssh does when it
+# connects (and as both tools do for plain names); ssh-keygen hashes the name as given, so
+# "ssh-keygen -F HOST1" misses the line ssh itself uses for host1.
+same "twoway-keygen -F HOST1 finds host1's hashed line" "$(cd ssh_H && exact "$sk" -f kh -F host1 | sed 's/host1/HOST1/')" \
+    "$(cd ssh_H && exact "$tk" -f kh -F HOST1)"
+# A line either tool cannot make sense of: the file is left as it is, with ssh-keygen's messages.
+printf 'a %s\nbad line\n' "$ka" >kh.orig
+same "-H refuses a file with an invalid line" "$(edit_kh "$sk" ssh_H -H)" "$(edit_kh "$tk" tw_H -H)"
+# Names twoway refuses are not hashed (twoway's own message): hashed, a name that was meant as
+# [host]:port would match nothing, where twoway now takes it as uncertain for the host it may mean.
+printf 'h:22 %s\n' "$ka" >kh.orig
+same "-H keeps a name twoway refuses" \
+    "$(printf '[exit 0]\nkh updated.\nOriginal contents retained as kh.old\n[stderr]\nkh:1: not hashing host names twoway cannot read: h:22\n[kh 640]\n%s\n[kh.old 640]\n%s' "$(cat kh.orig)" "$(cat kh.orig)")" \
+    "$(edit_kh "$tk" tw_H -H)"
+refused "usage: -H with -R" 'excludes' "$tk" -f kh.orig -H -R srv
 
 echo "== certificates: -s, -L and -l against ssh-keygen (both directions, several time zones)"
 # certblob FILE: the certificate's fields, one per line in hex, with the nonce and the signature masked

@@ -6,12 +6,13 @@
 /// The only file I/O is the small edge at the bottom of this header (lib/src/trust/trust_files.cpp).
 ///
 /// Supported today (see docs/CONFIG.md): plain ssh-ed25519 key lines; in known_hosts, host names
-/// and [host]:port entries in comma-separated lists with OpenSSH's patterns (* ? and ! negation), and
-/// `@revoked` lines (the key is refused for every host); authorized_keys options (KeyOptions). Hashed
-/// names and `@cert-authority` markers are recognised and never accepted; a known_hosts line twoway cannot read
-/// never makes a host look new (check_host's "uncertain").
+/// and [host]:port entries in comma-separated lists with OpenSSH's patterns (* ? and ! negation), hashed
+/// names (`|1|salt|hash`, HashKnownHosts), `@revoked` lines (the key is refused for every host) and
+/// `@cert-authority` lines (check_host_certificate); authorized_keys options (KeyOptions). A known_hosts
+/// line twoway cannot read never makes a host look new (check_host's "uncertain").
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -25,6 +26,7 @@
 #include <twoway/key.hpp>
 #include <twoway/krl.hpp>
 #include <twoway/pattern.hpp>
+#include <twoway/random.hpp>
 #include <twoway/result.hpp>
 
 namespace twoway {
@@ -102,6 +104,40 @@ struct HostPort {
     friend bool operator==(const HostPort&, const HostPort&) = default;
 };
 
+/// The size of a hashed known_hosts name's salt and of its hash (HMAC-SHA1's output).
+inline constexpr std::size_t hashed_host_name_size = 20;
+
+/// A hashed known_hosts host field, as OpenSSH writes it under HashKnownHosts and ssh-keygen -H:
+/// `|1|` base64(salt) `|` base64(HMAC-SHA1(key = salt, message = name)), where name is the one host name
+/// the plain field would hold ("host", or "[host]:port"), in lower case. The field is one name: a hashed
+/// field has no list, no pattern and no negation. HMAC-SHA1 comes from Nettle (docs/LIBRARY.md).
+struct HashedHostName {
+    std::array<std::byte, hashed_host_name_size> salt{};  ///< the random salt, the HMAC's key
+    std::array<std::byte, hashed_host_name_size> hash{};  ///< HMAC-SHA1(salt, name)
+    /// Memberwise.
+    friend bool operator==(const HashedHostName&, const HashedHostName&) = default;
+};
+
+/// Reads a hashed host field: exactly `|1|`, the padded standard base64 of a 20-byte salt, `|`, and the
+/// padded standard base64 of a 20-byte hash, nothing else (OpenSSH's extract_salt, and the exact
+/// comparison of match_maybe_hashed: a field in any other form never matches there). Nothing for
+/// anything else; a known_hosts line whose field starts with `|` and does not read is "uncertain" for
+/// every host (check_host).
+[[nodiscard]] TWOWAY_API std::optional<HashedHostName> parse_hashed_host_name(std::string_view field);
+
+/// The hashed field for name with this salt (OpenSSH's host_hash). name is hashed as given: give it as
+/// a plain field would hold it, lower-cased ("host", "[host]:port").
+[[nodiscard]] TWOWAY_API HashedHostName hash_host_name(std::string_view name,
+                                                       std::span<const std::byte, hashed_host_name_size> salt);
+/// The same with a salt of 20 bytes from rng (system_rng() for files; a fixed Rng in tests).
+[[nodiscard]] TWOWAY_API HashedHostName hash_host_name(std::string_view name, Rng& rng);
+
+/// The field's text: `|1|salt|hash`.
+[[nodiscard]] TWOWAY_API std::string format_hashed_host_name(const HashedHostName& name);
+
+/// Whether hashed is the hash of name exactly (no lower-casing, no port rule: see known_host_naming).
+[[nodiscard]] TWOWAY_API bool hashed_host_name_matches(const HashedHostName& hashed, std::string_view name);
+
 /// A usable known_hosts line: host names (and patterns) with an Ed25519 key.
 struct KnownHostEntry {
     Location where;  ///< the line
@@ -115,13 +151,20 @@ struct KnownHostEntry {
     /// while the line's good names still count; but a host one of them may mean (known_host_naming) is
     /// "uncertain" for this line, since the line's writer may have meant it.
     std::vector<std::string> bad_names;
-    PublicKey key;        ///< the line's key
+    /// A hashed host field (`|1|salt|hash`): the line names the one host whose name hashes to it, and
+    /// hosts, patterns and bad_names are empty.
+    std::optional<HashedHostName> hashed;
+    PublicKey key;        ///< the line's key (for a cert_authority line, the CA's)
     std::string comment;  ///< what follows the key, possibly empty
     /// An `@revoked` line: the key must never be accepted, for any host. OpenSSH applies such a line to
     /// the hosts its list matches; twoway refuses the key whatever the host field says (a stolen key is
     /// better refused everywhere), and fills hosts and patterns from the field only for tools that show
     /// the lines written for a host (twoway-keygen -F). The field must be present.
     bool revoked = false;
+    /// An `@cert-authority` line: key is a CA's, trusted to sign host certificates for the hosts the line
+    /// names (check_host_certificate), never a host key itself. check_host does not take a plain key as
+    /// new for a host such a line names ("uncertain"): the host is to present a certificate.
+    bool cert_authority = false;
 };
 
 /// A known_hosts line that is not a usable Ed25519 entry but may still speak about a host. check_host
@@ -130,11 +173,11 @@ enum class UnusableKind {
     /// names read, a well-formed key of another OpenSSH type (ssh-rsa ...): for the hosts it names, a
     /// recorded key that is not the one offered (a changed key, as in OpenSSH)
     other_key_type,
-    /// names read, the rest not usable (bad key data, no key, `@cert-authority`): uncertain for the hosts
-    /// it may name
+    /// names read, the rest not usable (bad key data, no key, an `@cert-authority` line whose CA key is a
+    /// certificate or not an Ed25519 key): uncertain for the hosts it may name
     named,
-    /// the names cannot be read (hashed, an unknown marker, no host field, binary bytes, an over-long
-    /// line): uncertain for every host
+    /// the names cannot be read (a malformed hashed field, an unknown marker, no host field, binary
+    /// bytes, an over-long line): uncertain for every host
     any_host,
     /// an `@revoked` line whose key cannot be read: it may revoke the key offered, so the verdict is
     /// uncertain for every host and key, even a known one
@@ -150,8 +193,10 @@ struct UnusableHostLine {
     std::vector<HostPort> hosts;
     std::vector<std::string> patterns;   ///< see hosts
     std::vector<std::string> bad_names;  ///< see hosts
+    std::optional<HashedHostName> hashed;  ///< other_key_type and named: a hashed field, as in KnownHostEntry
     std::string key_type;         ///< other_key_type: the line's key type ("ssh-rsa")
-    bool cert_authority = false;  ///< an `@cert-authority` line (kind named, or any_host for a hashed field)
+    /// An `@cert-authority` line (kind named, or any_host for a host field that cannot be read).
+    bool cert_authority = false;
 };
 
 /// Whether a line names host:port (the name is "host" for default_port and "[host]:port" otherwise,
@@ -160,7 +205,9 @@ struct UnusableHostLine {
 /// else matches (no). maybe: no good negation excludes it, and a bad name could mean it, read as
 /// OpenSSH would read it (lower-cased, wildcards, the whole name) or as the "[host]:port" its writer
 /// probably meant ("host:port" without brackets); a bad negation that could mean it makes a matching
-/// line maybe too. An UnusableHostLine of kind any_host or revocation may name every host (maybe).
+/// line maybe too. A hashed field names host:port when it is the hash of that name (for default_port,
+/// of "host" or of "[host]:4422", the two plain spellings twoway reads alike), and nothing else (no).
+/// An UnusableHostLine of kind any_host or revocation may name every host (maybe).
 /// (An entry's revoked flag is not looked at: check_host refuses a revoked key for every host.)
 enum class HostNaming { no, yes, maybe };
 /// Whether entry names host:port (see HostNaming).
@@ -245,7 +292,7 @@ struct HostVerdict {
     std::optional<Location> revoked;          ///< revoked: the first `@revoked` line with this key
     std::vector<HostKeyMismatch> mismatches;  ///< changed: every line for this host with another key
     /// uncertain, and changed: every line that may name this host (or revoke this key) and cannot be
-    /// read, with why, in file and line order.
+    /// read, and every `@cert-authority` line that names it, with why, in file and line order.
     std::vector<Diagnostic> unreadable;
     bool revocation_unreadable = false;  ///< among them, an `@revoked` line (uncertain even for a known host)
     /// Some file was cut short by a limit, so "unknown" may be wrong: callers must not add the key
@@ -259,11 +306,12 @@ struct HostVerdict {
 ///   revoked    an `@revoked` line holds the key (for every host, whatever its host field says);
 ///   uncertain  an `@revoked` line's key cannot be read (it may be this one);
 ///   known      a readable Ed25519 line names the host with this key (even if others hold other keys,
-///              as in OpenSSH, and whatever lines twoway cannot read say);
+///              as in OpenSSH, and whatever lines twoway cannot read say); hashed names count as plain;
 ///   changed    readable lines name the host with other keys, of any type (as OpenSSH: a host recorded
 ///              with an RSA key only, offered an Ed25519 key, is a changed key);
-///   uncertain  a line that may name the host cannot be read (hashed names, a bad name that could mean
-///              it, bad key data, `@cert-authority`);
+///   uncertain  a line that may name the host cannot be read (a malformed hashed field, a bad name that
+///              could mean it, bad key data), or an `@cert-authority` line names it (the host is to
+///              present a certificate: a plain key is not taken as new; OpenSSH would ask as for a new host);
 ///   unknown    otherwise.
 /// @endverbatim
 /// Host names compare case-insensitively; the port must match exactly (bare names mean default_port).
@@ -298,6 +346,46 @@ struct HostVerdict {
 /// One known_hosts line as ssh writes it: "host ssh-ed25519 AAAA..." (no trailing newline).
 [[nodiscard]] TWOWAY_API Result<std::string> format_known_hosts_line(std::string_view host, std::uint16_t port,
                                                                      const PublicKey& key);
+
+/// The same line with its name hashed, as ssh writes it under HashKnownHosts yes: "|1|salt|hash
+/// ssh-ed25519 AAAA...", the hash of format_host_port(host, port) with a salt from rng. Fails as
+/// format_host_port.
+[[nodiscard]] TWOWAY_API Result<std::string> format_hashed_known_hosts_line(std::string_view host, std::uint16_t port,
+                                                                            const PublicKey& key, Rng& rng);
+
+// ---- @cert-authority: host certificates ---------------------------------------------------------
+
+/// check_host_certificate's verdict.
+struct HostCertificateVerdict {
+    bool allowed = false;  ///< an `@cert-authority` line for this host names the CA and the certificate fits
+    /// The first `@cert-authority` line that names this host (for certain) with the certificate's CA key:
+    /// the line that decided (allowed, or refused by the certificate's own checks), for the log.
+    std::optional<Location> authority;
+    /// Refused by an `@revoked` line holding the CA key or the certified key: the first such line.
+    std::optional<Location> revoked;
+    /// refused: why, in one line ("no @cert-authority line for example.com names the certificate's CA
+    /// SHA256:...", check_certificate_use's reason ...).
+    std::string reason;
+    /// `@cert-authority` lines that may name this host and cannot be used (a CA key that is a certificate
+    /// or of another type, a host field that cannot be read), and lines that may revoke a key and cannot
+    /// be read, with why: shown when the verdict is a refusal, as they may be why.
+    std::vector<Diagnostic> unreadable;
+    /// allowed.
+    explicit operator bool() const noexcept { return allowed; }
+};
+
+/// Whether a server certificate (whose CA signature parse_certificate checked) is trusted for host:port
+/// through the files' `@cert-authority` lines, as OpenSSH's ssh decides: some `@cert-authority` line
+/// whose host field names host:port for certain (known_host_naming yes: patterns, negation and hashed
+/// names as for any line) holds the certificate's signature_key; then check_certificate_use with role
+/// host, principals {host lower-cased} (a principal may be a pattern), and now. Refused, whatever else:
+/// an `@revoked` line holding the CA key or the certified key (for every host, as check_host), or an
+/// `@revoked` line that cannot be read (it may revoke either). host is the name as the user typed it (or
+/// HostName), without brackets; the certificate's principals must name it, not an address it resolves to.
+[[nodiscard]] TWOWAY_API HostCertificateVerdict check_host_certificate(std::span<const KnownHostsFile> files,
+                                                                       std::string_view host, std::uint16_t port,
+                                                                       const Certificate& certificate,
+                                                                       std::int64_t now);
 
 // ---- authorized_keys --------------------------------------------------------------------------
 
@@ -704,5 +792,16 @@ inline constexpr std::size_t max_trust_file_size = 16u << 20;  ///< larger files
 /// directory cannot be locked, as on some network file systems, the call goes on unlocked).
 [[nodiscard]] TWOWAY_API Status append_known_host(const std::string& path, std::string_view host,
                                                   std::uint16_t port, const PublicKey& key);
+
+/// How append_known_host writes the host's name (the client's HashKnownHosts).
+enum class KnownHostNameForm {
+    plain,   ///< "host" or "[host]:port" (format_known_hosts_line)
+    hashed,  ///< `|1|salt|hash` (format_hashed_known_hosts_line)
+};
+
+/// append_known_host, writing the name as form says; rng gives a hashed name's salt (system_rng()).
+[[nodiscard]] TWOWAY_API Status append_known_host(const std::string& path, std::string_view host,
+                                                  std::uint16_t port, const PublicKey& key,
+                                                  KnownHostNameForm form, Rng& rng);
 
 }  // namespace twoway

@@ -87,6 +87,9 @@ using Sha512Digest = std::array<std::byte, 64>;
 // libsodium has none. Never for anything that needs collision resistance.
 using Sha1Digest = std::array<std::byte, 20>;
 [[nodiscard]] Sha1Digest sha1(Bytes message);
+// HMAC-SHA1 (RFC 2104), only for hashed known_hosts names (OpenSSH's `|1|salt|hash`: the salt is the key,
+// the host name the message): from Nettle, as sha1.
+[[nodiscard]] Sha1Digest hmac_sha1(Bytes key, Bytes message);
 
 // Incremental SHA-512 whose state can be copied, for running transcript hashes: digest() finalises a
 // copy, so the running hash can go on.

@@ -1,17 +1,21 @@
 // known_hosts in OpenSSH's syntax (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT):
 //   [marker] hostnames keytype base64-key [comment]
 // twoway honours plain host names and "[host]:port" in a comma-separated list, OpenSSH's patterns
-// in that list (* and ? wildcards, ! negation, matched as match_hostname does), and @revoked lines (for
-// every host: see KnownHostEntry::revoked). Names are read one by one, so one bad name does not void
-// the line's good ones. What would need more (hashed names, @cert-authority) or cannot be read at all
-// is never half-understood and accepted: it becomes an UnusableHostLine, which check_host turns into
-// "uncertain" (or, for a readable key of another type, a changed key), never into "unknown".
+// in that list (* and ? wildcards, ! negation, matched as match_hostname does), hashed fields
+// (|1|salt|hash, matched as match_maybe_hashed does), @revoked lines (for every host: see
+// KnownHostEntry::revoked) and @cert-authority lines (read here, decided by check_host_certificate in
+// known_hosts_ca.cpp). Names are read one by one, so one bad name does not void the line's good ones.
+// What cannot be read (a malformed hashed field, a CA key that is a certificate, binary junk) is never
+// half-understood and accepted: it becomes an UnusableHostLine, which check_host turns into "uncertain"
+// (or, for a readable key of another type, a changed key), never into "unknown".
 #include <algorithm>
 
+#include <twoway/certificate.hpp>
 #include <twoway/key.hpp>
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
+#include "crypto/crypto.hpp"
 #include "text/text_util.hpp"
 #include "trust/trust_lines.hpp"
 
@@ -28,12 +32,24 @@ struct Parsed {
     std::string reason;
 };
 
+UnusableHostLine unusable_line(const Location& where, UnusableKind kind, std::string reason) {
+    UnusableHostLine u;
+    u.where = where;
+    u.kind = kind;
+    u.reason = std::move(reason);
+    return u;
+}
+
 Parsed unusable(const Location& where, UnusableKind kind, std::string reason) {
     Parsed p;
-    p.unusable = UnusableHostLine{where, kind, reason, {}, {}, {}, {}, false};
+    p.unusable = unusable_line(where, kind, reason);
     p.reason = std::move(reason);
     return p;
 }
+
+constexpr std::string_view hash_magic = "|1|";
+const char* const bad_hash_reason =
+    "malformed hashed host name (not |1|salt|hash with a 20-byte salt and hash): it may name any host";
 
 constexpr std::size_t max_pattern_length = 512;
 
@@ -114,6 +130,7 @@ struct HostList {
     std::vector<HostPort> hosts;
     std::vector<std::string> patterns;
     std::vector<std::string> bad_names;
+    std::optional<HashedHostName> hashed;
 };
 
 std::string parse_host_list(std::string_view names, HostList& out) {
@@ -154,6 +171,19 @@ void take_names(HostList&& list, Line& line) {
     line.hosts = std::move(list.hosts);
     line.patterns = std::move(list.patterns);
     line.bad_names = std::move(list.bad_names);
+    line.hashed = list.hashed;
+}
+
+// The host field: one hashed name (the whole field, as OpenSSH's match_maybe_hashed reads a field that
+// starts with '|'), or a list of names. False for a hashed field that does not read (then it may name
+// any host); note: as parse_host_list's.
+bool read_names(std::string_view field, HostList& out, std::string& note) {
+    if (field.starts_with('|')) {
+        out.hashed = parse_hashed_host_name(field);
+        return out.hashed.has_value();
+    }
+    note = parse_host_list(field, out);
+    return true;
 }
 
 // "host" for default_port, "[host]:port" otherwise (host already lower-cased): what format_host_port
@@ -180,8 +210,20 @@ bool bad_name_may_mean(std::string_view bad, const std::string& name) {
     return false;
 }
 
-HostNaming naming(const std::vector<HostPort>& hosts, const std::vector<std::string>& patterns,
-                  const std::vector<std::string>& bad_names, const HostPort& wanted, const std::string& name) {
+// Whether a hashed field names wanted: the hash of the name ssh would hash ("host", "[host]:port"), and
+// for default_port of "[host]:4422" too, which twoway reads as "host" when written plainly.
+bool hashed_names(const HashedHostName& hashed, const HostPort& wanted, const std::string& name) {
+    if (hashed_host_name_matches(hashed, name)) return true;
+    return wanted.port == default_port &&
+           hashed_host_name_matches(hashed, "[" + wanted.host + "]:" + std::to_string(default_port));
+}
+
+template <class Line>
+HostNaming naming(const Line& line, const HostPort& wanted, const std::string& name) {
+    if (line.hashed) return hashed_names(*line.hashed, wanted, name) ? HostNaming::yes : HostNaming::no;
+    const auto& hosts = line.hosts;
+    const auto& patterns = line.patterns;
+    const auto& bad_names = line.bad_names;
     bool positive = std::find(hosts.begin(), hosts.end(), wanted) != hosts.end();
     for (const auto& p : patterns) {
         if (p.starts_with('!')) {
@@ -224,12 +266,10 @@ Parsed parse_revoked(std::string_view rest, const Location& where) {
     KnownHostEntry entry;
     entry.where = where;
     entry.revoked = true;
-    // Read for the tools that show a host's lines (a hashed field names nothing they can show).
+    // Read for the tools that show a host's lines (a malformed hashed field names nothing they can show).
     HostList list;
-    if (!hosts.starts_with('|')) {
-        (void)parse_host_list(hosts, list);
-        take_names(std::move(list), entry);
-    }
+    std::string note;
+    if (read_names(hosts, list, note)) take_names(std::move(list), entry);
     auto key = parse_public_key_line(rest);
     if (!key) {
         // A revoked certificate revokes the key it certifies (OpenSSH compares them by that key).
@@ -247,35 +287,58 @@ Parsed parse_revoked(std::string_view rest, const Location& where) {
     return Parsed{std::move(entry), std::nullopt, {}};
 }
 
+// "@cert-authority names key": the CA key must be a plain Ed25519 key. A line twoway cannot use still
+// says how the hosts it names prove themselves, so for them no plain key is taken as new (check_host).
+Parsed parse_cert_authority(std::string_view rest, const Location& where) {
+    const auto unusable_ca = [&](UnusableKind kind, std::string why, HostList&& list) {
+        Parsed p = unusable(where, kind, "@cert-authority: " + std::move(why));
+        p.unusable->cert_authority = true;
+        take_names(std::move(list), *p.unusable);
+        return p;
+    };
+    const std::string_view hosts = text::next_word(rest);
+    if (hosts.empty()) return unusable_ca(UnusableKind::any_host, "no host names", {});
+    if (looks_like_key_type(hosts, rest)) {
+        return unusable_ca(UnusableKind::any_host, "host names needed before the CA key (\"*\" for every host)", {});
+    }
+    HostList list;
+    std::string note;
+    if (!read_names(hosts, list, note)) return unusable_ca(UnusableKind::any_host, bad_hash_reason, {});
+    auto key = parse_public_key_line(rest);
+    if (!key) {
+        // As OpenSSH (a CA key must not be a certificate): such a line vouches for nothing.
+        std::string_view type_word = rest;
+        if (trust::certified_ed25519_key(rest) || text::next_word(type_word).ends_with("-cert-v01@openssh.com")) {
+            return unusable_ca(UnusableKind::named, "the CA key is a certificate, which cannot be a CA",
+                               std::move(list));
+        }
+        return unusable_ca(UnusableKind::named, key_problem(key.error(), rest), std::move(list));
+    }
+    KnownHostEntry entry;
+    entry.where = where;
+    entry.cert_authority = true;
+    take_names(std::move(list), entry);
+    entry.key = key->key;
+    entry.comment = std::move(key->comment);
+    if (!note.empty() && (!entry.hosts.empty() || !entry.patterns.empty())) {
+        note += "; the line's other names still count";
+    }
+    return Parsed{std::move(entry), std::nullopt, std::move(note)};
+}
+
 Parsed parse_line(std::string_view line, const Location& where) {
     std::string_view rest = line;
     const std::string_view first = text::next_word(rest);
     if (first == "@revoked") return parse_revoked(rest, where);
-    if (first == "@cert-authority") {
-        // twoway cannot check certificates yet; the line says how the hosts it names prove themselves,
-        // so for them no plain key can be taken as new.
-        const std::string_view hosts = text::next_word(rest);
-        std::string why = "@cert-authority lines are not supported yet";
-        const bool unreadable = hosts.empty() || hosts.starts_with('|') || looks_like_key_type(hosts, rest);
-        Parsed p = unusable(where, unreadable ? UnusableKind::any_host : UnusableKind::named, std::move(why));
-        p.unusable->cert_authority = true;
-        if (unreadable) return p;
-        HostList list;
-        (void)parse_host_list(hosts, list);
-        take_names(std::move(list), *p.unusable);
-        return p;
-    }
+    if (first == "@cert-authority") return parse_cert_authority(rest, where);
     if (first.starts_with('@')) return unusable(where, UnusableKind::any_host, "unknown marker " + quoted(first));
-    if (first.starts_with('|')) {
-        return unusable(where, UnusableKind::any_host,
-                        "hashed host names cannot be read yet (matching them needs HMAC-SHA1)");
-    }
     if (looks_like_key_type(first, rest)) {
         return unusable(where, UnusableKind::any_host, "no host names before the key");
     }
 
     HostList list;
-    std::string note = parse_host_list(first, list);
+    std::string note;
+    if (!read_names(first, list, note)) return unusable(where, UnusableKind::any_host, bad_hash_reason);
     auto key = parse_public_key_line(rest);
     if (key) {
         KnownHostEntry entry;
@@ -322,7 +385,7 @@ std::optional<KnownHostsLine> KnownHostsReader::next() {
         }
     } else if (framed->status == LineStatus::skipped && !truncated_) {
         // Binary bytes or an over-long line: nothing in it can be read, so it may name any host.
-        parsed.unusable = UnusableHostLine{out.where, UnusableKind::any_host, framed->reason, {}, {}, {}, {}, false};
+        parsed.unusable = unusable_line(out.where, UnusableKind::any_host, framed->reason);
     }
     if (parsed.entry || parsed.unusable) {
         // Unusable lines are kept (check_host needs them), so they count against the same limit.
@@ -354,13 +417,13 @@ KnownHostsFile parse_known_hosts(std::string_view path, std::string_view text, c
 
 HostNaming known_host_naming(const KnownHostEntry& entry, std::string_view host, std::uint16_t port) {
     const HostPort wanted{ascii_lower(host), port};
-    return naming(entry.hosts, entry.patterns, entry.bad_names, wanted, match_name(wanted));
+    return naming(entry, wanted, match_name(wanted));
 }
 
 HostNaming known_host_naming(const UnusableHostLine& line, std::string_view host, std::uint16_t port) {
     if (line.kind == UnusableKind::any_host || line.kind == UnusableKind::revocation) return HostNaming::maybe;
     const HostPort wanted{ascii_lower(host), port};
-    return naming(line.hosts, line.patterns, line.bad_names, wanted, match_name(wanted));
+    return naming(line, wanted, match_name(wanted));
 }
 
 bool known_host_matches(const KnownHostEntry& entry, std::string_view host, std::uint16_t port) {
@@ -376,6 +439,15 @@ HostVerdict check_host(std::span<const KnownHostsFile> files, std::string_view h
         for (const auto& entry : file.entries) {
             if (entry.revoked) {
                 if (!verdict.revoked && entry.key == key) verdict.revoked = entry.where;
+                continue;
+            }
+            if (entry.cert_authority) {
+                // The host proves itself with a certificate from this CA: a plain key is not taken as new.
+                if (known_host_naming(entry, host, port) != HostNaming::no) {
+                    unreadable.push_back(Diagnostic{
+                        entry.where, "@cert-authority: this host is to present a certificate from this CA, "
+                                     "not a plain key"});
+                }
                 continue;
             }
             switch (known_host_naming(entry, host, port)) {
@@ -447,6 +519,7 @@ std::vector<PublicKey> known_host_keys(std::span<const KnownHostsFile> files, st
                 revoked.push_back(entry.key);
                 continue;
             }
+            if (entry.cert_authority) continue;  // a CA's key, never a host's
             if (known_host_naming(entry, host, port) != HostNaming::yes) continue;
             if (std::find(keys.begin(), keys.end(), entry.key) == keys.end()) keys.push_back(entry.key);
         }
@@ -472,6 +545,53 @@ Result<std::string> format_known_hosts_line(std::string_view host, std::uint16_t
     auto name = format_host_port(host, port);
     if (!name) return fail(name.error());
     return *name + " " + format_public_key_line(key);
+}
+
+Result<std::string> format_hashed_known_hosts_line(std::string_view host, std::uint16_t port, const PublicKey& key,
+                                                   Rng& rng) {
+    auto name = format_host_port(host, port);
+    if (!name) return fail(name.error());
+    return format_hashed_host_name(hash_host_name(*name, rng)) + " " + format_public_key_line(key);
+}
+
+// ---- hashed names (OpenSSH's hostfile.c: host_hash, extract_salt, match_maybe_hashed) ----------------
+
+std::optional<HashedHostName> parse_hashed_host_name(std::string_view field) {
+    if (!field.starts_with(hash_magic)) return std::nullopt;
+    field.remove_prefix(hash_magic.size());
+    const auto bar = field.find('|');
+    if (bar == std::string_view::npos) return std::nullopt;
+    // Strict base64 (padding, no stray bits): the field must be what host_hash writes, since OpenSSH
+    // compares the whole field with the one it computes.
+    auto salt = crypto::base64_decode(field.substr(0, bar));
+    auto hash = crypto::base64_decode(field.substr(bar + 1));
+    if (!salt || !hash || salt->size() != hashed_host_name_size || hash->size() != hashed_host_name_size) {
+        return std::nullopt;
+    }
+    HashedHostName out;
+    std::copy(salt->begin(), salt->end(), out.salt.begin());
+    std::copy(hash->begin(), hash->end(), out.hash.begin());
+    return out;
+}
+
+HashedHostName hash_host_name(std::string_view name, std::span<const std::byte, hashed_host_name_size> salt) {
+    HashedHostName out;
+    std::copy(salt.begin(), salt.end(), out.salt.begin());
+    out.hash = crypto::hmac_sha1(salt, std::as_bytes(std::span(name.data(), name.size())));
+    return out;
+}
+
+HashedHostName hash_host_name(std::string_view name, Rng& rng) {
+    const auto salt = crypto::random_array<hashed_host_name_size>(rng);
+    return hash_host_name(name, salt);
+}
+
+std::string format_hashed_host_name(const HashedHostName& name) {
+    return std::string(hash_magic) + crypto::base64_encode(name.salt) + "|" + crypto::base64_encode(name.hash);
+}
+
+bool hashed_host_name_matches(const HashedHostName& hashed, std::string_view name) {
+    return hash_host_name(name, hashed.salt).hash == hashed.hash;
 }
 
 }  // namespace twoway

@@ -89,7 +89,13 @@ Result<AuthorizedKeysFile> load_authorized_keys(const std::string& path, const T
 }
 
 Status append_known_host(const std::string& path, std::string_view host, std::uint16_t port, const PublicKey& key) {
-    auto line = format_known_hosts_line(host, port, key);
+    return append_known_host(path, host, port, key, KnownHostNameForm::plain, system_rng());
+}
+
+Status append_known_host(const std::string& path, std::string_view host, std::uint16_t port, const PublicKey& key,
+                         KnownHostNameForm form, Rng& rng) {
+    auto line = form == KnownHostNameForm::hashed ? format_hashed_known_hosts_line(host, port, key, rng)
+                                                  : format_known_hosts_line(host, port, key);
     if (!line) return fail(line.error());
 
     // A symbolic link is followed: a linked known_hosts stays a link and its target gets the new line.

@@ -139,6 +139,21 @@ TEST_CASE("host_check: an unknown host, by StrictHostKeyChecking", "[client]") {
         CHECK(read_text(dir.file("new_known_hosts")) == "example.org " + key_text(2) + "\n");
         CHECK(read_text(dir.file("known_hosts")) == other);  // only the first file is written
     }
+    SECTION("HashKnownHosts yes records the name hashed, and the hashed line makes the host known") {
+        c.strict = StrictHostKeyChecking::accept_new;
+        c.hash_known_hosts = true;
+        CHECK(verify_host_key(c, test_key(2)));
+        const std::string text = read_text(dir.file("known_hosts"));
+        REQUIRE(text.starts_with(other + "|1|"));
+        CHECK(text.ends_with("= " + key_text(2) + "\n"));
+        CHECK(text.find("example.org") == std::string::npos);
+        CHECK(assess(c, 2).verdict.status == HostStatus::known);
+        CHECK(assess(c, 3).verdict.status == HostStatus::changed);
+        CHECK(expected_host_key(c) == test_key(2));
+        // Nothing more is written for a host the hashed line already knows.
+        CHECK(verify_host_key(c, test_key(2)));
+        CHECK(read_text(dir.file("known_hosts")) == text);
+    }
     SECTION("UserKnownHostsFile none: accepted for this connection, recorded nowhere") {
         c.strict = StrictHostKeyChecking::accept_new;
         c.user_files = {};
@@ -233,7 +248,8 @@ TEST_CASE("host_check: a file that cannot be read never makes a known host look 
         CHECK(read_text(mine).empty());
     }
     SECTION("lines it cannot read that may name the host make it uncertain") {
-        const char* const hashed = "|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM= ";
+        // A hashed field that does not read (the hash's padding is missing): it may name any host.
+        const char* const hashed = "|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM ";
         const std::vector<std::string> lines{std::string(hashed) + key_text(1), "example.org ssh-ed25519 AAAA%%%%",
                                              std::string("\x01\x02\xff binary ") + key_text(1),
                                              "@cert-authority example.org " + key_text(1)};

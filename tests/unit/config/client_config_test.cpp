@@ -110,6 +110,9 @@ TEST_CASE("client config: value forms", "[config]") {
 
     CHECK(resolve_for(good("BatchMode true"), "h").batch_mode);
     CHECK_FALSE(resolve_for(good("BatchMode NO"), "h").batch_mode);
+    CHECK(resolve_for(good("HashKnownHosts yes"), "h").hash_known_hosts);
+    CHECK_FALSE(resolve_for(good("hashknownhosts no\nHashKnownHosts yes"), "h").hash_known_hosts);  // the first wins
+    CHECK_FALSE(resolve_for(good("User u"), "h").hash_known_hosts);  // default no, as OpenSSH's
     CHECK(resolve_for(good("ConnectTimeout 10"), "h").connect_timeout == 10U);
     CHECK_FALSE(resolve_for(good("ConnectTimeout none"), "h").connect_timeout);
     CHECK_FALSE(resolve_for(good("ConnectTimeout 0"), "h").connect_timeout);
@@ -236,6 +239,7 @@ TEST_CASE("client config: each bad line gives path:line and the problem", "[conf
     CHECK(error_of("RevokedHostKeys /a /b") == "cfg:2: keyword RevokedHostKeys extra arguments at end of line");
     CHECK(error_of("RevokedHostKeys %k") == "cfg:2: RevokedHostKeys: unknown token \"%k\" in \"%k\"");
     CHECK(error_of("BatchMode 1") == "cfg:2: BatchMode: unsupported option \"1\" (expected yes or no)");
+    CHECK(error_of("HashKnownHosts ask") == "cfg:2: HashKnownHosts: unsupported option \"ask\" (expected yes or no)");
     CHECK(error_of("ConnectTimeout soon") == "cfg:2: ConnectTimeout: invalid time value \"soon\"");
     CHECK(resolve_for(good("ServerAliveInterval 15\nServerAliveInterval 5"), "h").server_alive_interval == 15);
     CHECK(resolve_for(good("ServerAliveCountMax 0"), "h").server_alive_count_max == 0);

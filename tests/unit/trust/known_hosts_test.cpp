@@ -122,9 +122,12 @@ TEST_CASE("known_hosts: every unsupported or bad line or name is reported with p
     CHECK(only_diagnostic("[]:22" + k, true) == "kh:1: invalid [host]:port entry \"[]:22\"");
     CHECK(only_diagnostic("[fe80:1]:22" + k, true) == "kh:1: invalid host name \"[fe80:1]:22\"");
     // Lines that are not entries.
-    CHECK(only_diagnostic(hashed_name + k) ==
-          "kh:1: hashed host names cannot be read yet (matching them needs HMAC-SHA1)");
-    CHECK(only_diagnostic("@cert-authority *.example.com" + k) == "kh:1: @cert-authority lines are not supported yet");
+    CHECK(only_diagnostic("|1|a=|b=" + k) ==
+          "kh:1: malformed hashed host name (not |1|salt|hash with a 20-byte salt and hash): it may name any host");
+    CHECK(only_diagnostic("@cert-authority *.example.com " + twoway::test::cert_text(1)) ==
+          "kh:1: @cert-authority: the CA key is a certificate, which cannot be a CA");
+    CHECK(only_diagnostic("@cert-authority *.example.com " + std::string(rsa_line)) ==
+          "kh:1: @cert-authority: key type \"ssh-rsa\" is not supported (only ssh-ed25519)");
     CHECK(only_diagnostic("@revoked") == "kh:1: no host names after @revoked");
     CHECK(only_diagnostic("@revoked " + key_text(1)) ==
           "kh:1: @revoked needs host names before the key (\"*\" for every host)");
@@ -274,10 +277,11 @@ TEST_CASE("check_host: lines twoway cannot read never vouch for a key, and a rea
     std::vector<KnownHostsFile> files{parse_known_hosts(
         "kh", "|1|abc=|def= " + key_text(1) + "\n@cert-authority * " + key_text(1) + "\nhost,!,* " + key_text(1) +
                   "\nhost:22,* " + key_text(1) + "\n")};
-    REQUIRE(files[0].entries.size() == 2);
-    CHECK(files[0].entries[0].bad_names == std::vector<std::string>{"!"});
-    CHECK(files[0].entries[1].bad_names == std::vector<std::string>{"host:22"});
-    REQUIRE(files[0].unusable.size() == 2);
+    REQUIRE(files[0].entries.size() == 3);
+    CHECK(files[0].entries[0].cert_authority);  // a CA's key: it never vouches for a host key
+    CHECK(files[0].entries[1].bad_names == std::vector<std::string>{"!"});
+    CHECK(files[0].entries[2].bad_names == std::vector<std::string>{"host:22"});
+    REQUIRE(files[0].unusable.size() == 1);
     // Lines 3 and 4 name "host" and every host with their good names ("!" negates nothing, as in
     // OpenSSH): known wins over the hashed and @cert-authority lines.
     CHECK(check(files, "host", default_port, 1).status == HostStatus::known);
@@ -325,8 +329,9 @@ TEST_CASE("check_host: one bad name does not void the line's good ones (the issu
     CHECK(check(files, "127.0.0.2", 4497, 2).status == HostStatus::unknown);
 }
 
-TEST_CASE("check_host: a hashed line makes every host uncertain unless a readable line knows the key", "[trust]") {
-    const std::string hashed = std::string(hashed_name) + " " + key_text(1) + "\n";
+TEST_CASE("check_host: a malformed hashed line makes every host uncertain unless a readable line knows the key",
+          "[trust]") {
+    const std::string hashed = "|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM " + key_text(1) + "\n";
     std::vector<KnownHostsFile> only{parse_known_hosts("user", "# ssh's HashKnownHosts\n" + hashed)};
     REQUIRE(only[0].unusable.size() == 1);
     CHECK(only[0].unusable[0].kind == UnusableKind::any_host);
@@ -339,7 +344,8 @@ TEST_CASE("check_host: a hashed line makes every host uncertain unless a readabl
             CHECK(v.mismatches.empty());
             REQUIRE(v.unreadable.size() == 1);
             CHECK(v.unreadable[0].text() ==
-                  "user:2: hashed host names cannot be read yet (matching them needs HMAC-SHA1)");
+                  "user:2: malformed hashed host name (not |1|salt|hash with a 20-byte salt and hash): it may "
+                  "name any host");
             CHECK_FALSE(v.revocation_unreadable);
         }
     }
@@ -403,22 +409,35 @@ TEST_CASE("check_host: a key of another type recorded for the host is a changed 
     CHECK(check(bad, "rsa.example", 22, 1).status == HostStatus::uncertain);
 }
 
-TEST_CASE("check_host: @cert-authority, unknown markers, missing host names and junk make hosts uncertain",
-          "[trust]") {
+TEST_CASE("check_host: @cert-authority (for a plain key), unknown markers, missing host names and junk make hosts "
+          "uncertain", "[trust]") {
     const auto status = [](const std::string& text, std::string_view host) {
         const std::vector<KnownHostsFile> files{parse_known_hosts("kh", text)};
         return check(files, host, default_port, 1).status;
     };
     const std::string k = " " + key_text(1) + "\n";
-    // twoway cannot check certificates: the hosts the line names may not be met with a plain key.
+    // The hosts the line names are to present a certificate: a plain key is not taken as new for them.
     CHECK(status("@cert-authority *.example.com" + k, "a.example.com") == HostStatus::uncertain);
-    const auto ca = parse_known_hosts("kh", "@cert-authority *.example.com" + k + "@cert-authority |1|a=|b=" + k);
+    const auto ca = parse_known_hosts("kh", "@cert-authority *.example.com" + k + "@cert-authority |1|a=|b=" + k +
+                                                "@cert-authority *.example.com " + twoway::test::cert_text(1) + "\n");
+    REQUIRE(ca.entries.size() == 1);
+    CHECK(ca.entries[0].cert_authority);
+    CHECK(ca.entries[0].patterns == std::vector<std::string>{"*.example.com"});
     REQUIRE(ca.unusable.size() == 2);
-    CHECK((ca.unusable[0].cert_authority && ca.unusable[0].kind == UnusableKind::named));
-    CHECK((ca.unusable[1].cert_authority && ca.unusable[1].kind == UnusableKind::any_host));
+    CHECK((ca.unusable[0].cert_authority && ca.unusable[0].kind == UnusableKind::any_host));
+    CHECK((ca.unusable[1].cert_authority && ca.unusable[1].kind == UnusableKind::named));
     CHECK(status("@cert-authority *.example.com" + k, "a.example.org") == HostStatus::unknown);
-    CHECK(status("@cert-authority " + std::string(hashed_name) + k, "a.example.org") == HostStatus::uncertain);
+    CHECK(status("@cert-authority " + std::string(hashed_name) + k, "a.example.org") == HostStatus::unknown);
+    CHECK(status("@cert-authority |1|a=|b=" + k, "a.example.org") == HostStatus::uncertain);
     CHECK(status("@cert-authority" + k, "a.example.org") == HostStatus::uncertain);
+    // The CA's key is never a host key: not known, not in known_host_keys.
+    const std::vector<KnownHostsFile> ca_files{parse_known_hosts("kh", "@cert-authority *.example.com" + k)};
+    auto v = check(ca_files, "a.example.com", default_port, 1);
+    CHECK(v.status == HostStatus::uncertain);
+    REQUIRE(v.unreadable.size() == 1);
+    CHECK(v.unreadable[0].text() ==
+          "kh:1: @cert-authority: this host is to present a certificate from this CA, not a plain key");
+    CHECK(known_host_keys(ca_files, "a.example.com", default_port).empty());
     // Nothing can be read: every host.
     CHECK(status("@trusted host" + k, "anything") == HostStatus::uncertain);
     CHECK(status(key_text(2) + "\n", "anything") == HostStatus::uncertain);
@@ -546,7 +565,7 @@ TEST_CASE("known_host_naming: bad names read as OpenSSH would, or as the [host]:
     CHECK(naming("*,!web:22", "web", 22) == HostNaming::maybe);
     CHECK(naming("*,!web:22", "web", 23) == HostNaming::yes);
     CHECK(naming("web,web:22", "web", default_port) == HostNaming::yes);  // the good name already names it
-    auto u = parse_known_hosts("kh", std::string(hashed_name) + " " + key_text(1) + "\n");
+    auto u = parse_known_hosts("kh", "|1|a=|b= " + key_text(1) + "\n");
     REQUIRE(u.unusable.size() == 1);
     CHECK(known_host_naming(u.unusable[0], "x", 1) == HostNaming::maybe);
 }
