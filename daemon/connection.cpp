@@ -179,6 +179,7 @@ awaitable<void> Connection::run() {
 twoway::StreamServerConfig Connection::stream_config() {
     twoway::StreamServerConfig c{.handshake = twoway::ServerConfig{settings_->host_key()}};
     c.handshake.stealth = settings_->config.stealth_mode;
+    c.handshake.banner = settings_->banner;
     c.rng = &server_.rng();
     c.preauth_byte_cap = preauth_byte_cap;
     // The flight counts as progress from the moment it exists, before the write completes: the next

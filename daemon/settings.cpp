@@ -1,13 +1,17 @@
 #include "settings.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include <twoway/file.hpp>
+#include <twoway/handshake.hpp>
 #include <twoway/key_file.hpp>
 #include <twoway/key.hpp>
 #include <twoway/trust.hpp>
@@ -52,6 +56,44 @@ std::string key_fingerprint_text(const twoway::PublicKey& key) {
     return "ED25519 " + twoway::fingerprint_sha256(key);
 }
 
+std::optional<std::string> read_banner(const std::string& path, std::string& why) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        why = std::strerror(errno);
+        return std::nullopt;
+    }
+    std::string text;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        why = std::strerror(errno);
+    } else if (!S_ISREG(st.st_mode)) {
+        why = "not a regular file";
+    } else if (st.st_size > static_cast<off_t>(twoway::max_banner_size)) {
+        why = "larger than " + std::to_string(twoway::max_banner_size) + " bytes, twoway's limit for a banner";
+    } else {
+        // Bounded however the file changes meanwhile: one byte past the limit is enough to know.
+        text.resize(twoway::max_banner_size + 1);
+        std::size_t got = 0;
+        while (got < text.size()) {
+            const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                why = std::strerror(errno);
+                break;
+            }
+            if (n == 0) break;
+            got += static_cast<std::size_t>(n);
+        }
+        if (why.empty() && got > twoway::max_banner_size) {
+            why = "larger than " + std::to_string(twoway::max_banner_size) + " bytes, twoway's limit for a banner";
+        }
+        text.resize(got);
+    }
+    ::close(fd);
+    if (!why.empty()) return std::nullopt;
+    return text;
+}
+
 LoadResult load_settings(const std::string& config_path, const Overrides& overrides) {
     LoadResult out;
     auto parsed = twowayd::load_daemon_config(config_path);
@@ -81,6 +123,23 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
     for (const auto& path : settings->config.revoked_keys_files) {
         for (auto& p : twoway::load_revocation_file(path).list.problems) {
             out.warnings.push_back("RevokedKeys " + p + " (every key is refused until this is fixed)");
+        }
+    }
+    if (const std::string& path = settings->config.connection.banner; path != "none") {
+        std::string why;
+        if (auto text = read_banner(path, why)) {
+            settings->banner = std::move(*text);
+        } else {
+            out.warnings.push_back("Banner " + path + ": " + why + " (no banner is sent until this is fixed)");
+        }
+    }
+    // The banner travels in server_auth, before the client has named its account, so a Match block
+    // cannot choose it (sshd sends its banner with the first authentication request, after Match has
+    // seen the user): the global Banner goes to every client.
+    for (const auto& m : settings->config.matches) {
+        if (m.set[static_cast<std::size_t>(ConnectionKey::banner)]) {
+            out.notes.push_back(m.where.text() + ": Banner inside Match has no effect: twoway sends its banner "
+                                "before the client names its account; the global Banner is sent to every client");
         }
     }
     if (settings->config.use_pam) {

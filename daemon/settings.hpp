@@ -39,6 +39,11 @@ struct Settings {
     // one in use; the others are checked (so -t reports them) and logged as unused.
     std::vector<HostKey> host_keys;
 
+    // The Banner file's contents (sshd's Banner), read when the settings are built (at start and on
+    // SIGHUP), at most twoway::max_banner_size bytes; empty for `Banner none` or a file that cannot be
+    // used (a warning says why). Sent in server_auth to every client, before it names its account.
+    std::string banner;
+
     [[nodiscard]] const twoway::PrivateKey& host_key() const { return host_keys.front().key; }
     [[nodiscard]] const twowayd::ServiceSpec* find_service(std::string_view name) const;
 };
@@ -57,6 +62,10 @@ struct LoadResult {
 // loaded host keys, which it is then attached to; one that is not is left out with a warning (sshd logs
 // an error and goes on without it). One that is not valid now is attached, with a warning too.
 void attach_host_certificates(Settings& settings, std::int64_t now, std::vector<std::string>& warnings);
+// The Banner file's contents: the file as it is when it is a regular file of at most max_banner_size
+// bytes; otherwise nothing, and `why` says what is wrong (a missing or unreadable file, another kind of
+// file, too large). sshd silently sends no banner in those cases; twowayd logs why, and -t fails.
+[[nodiscard]] std::optional<std::string> read_banner(const std::string& path, std::string& why);
 
 // Reads the config file, applies the overrides and loads the host keys, collecting every problem.
 [[nodiscard]] LoadResult load_settings(const std::string& config_path, const Overrides& overrides);

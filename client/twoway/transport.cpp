@@ -72,6 +72,23 @@ std::optional<std::chrono::milliseconds> seconds(std::optional<std::uint32_t> s)
 
 std::string address_text(const tcp::endpoint& ep) { return ep.address().to_string(); }
 
+// The server's banner for stderr: every line escaped as other server-supplied text is (log::untrusted:
+// no control character, escape sequence or bidirectional override reaches the terminal), the line
+// breaks kept, as ssh keeps them in sshd's banner (a CR before a line break is dropped).
+std::string banner_text(std::string_view banner) {
+    std::string out;
+    for (std::size_t start = 0;;) {
+        const std::size_t nl = banner.find('\n', start);
+        std::string_view line = banner.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+        if (nl != std::string_view::npos && line.ends_with('\r')) line.remove_suffix(1);
+        out += log::untrusted(line);
+        if (nl == std::string_view::npos) break;
+        out += '\n';
+        start = nl + 1;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::optional<Endpoints> resolve_host(const std::string& host, std::uint16_t port, cli::AddressFamily family) {
@@ -219,17 +236,22 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     // The verdict may ask the person (the first-contact challenge on /dev/tty), which takes as long as
     // the person takes: it runs on a thread of its own and answers the stream's PendingVerdict from
     // there, so the event loop never waits on a person. The deadline is touched on the loop only.
-    config.verify_server_async = [timing, conn, &p, ex](const PublicKey& key, twoway::PendingVerdict verdict) {
+    config.verify_server_async = [timing, conn, &p, ex](const twoway::NeedServerVerdict& request,
+                                                        twoway::PendingVerdict verdict) {
         if (timing->deadline) {
             timing->timed_out = timing->deadline->fired();
             timing->deadline.reset();
         }
+        const PublicKey key = request.server_key;
         conn->host_key_ = key;
         // `p` outlives the thread's use of it: establish() waits for this verdict before it returns.
-        std::thread([timing, conn, &p, ex, key, verdict = std::move(verdict)]() mutable {
+        std::thread([timing, conn, &p, ex, key, banner = request.banner, verdict = std::move(verdict)]() mutable {
             const bool ok = p.verify_host(key);  // the verdict says why when it refuses
-            asio::post(ex, [timing, conn, &p, ok, verdict = std::move(verdict)]() mutable {
+            asio::post(ex, [timing, conn, &p, ok, banner = std::move(banner), verdict = std::move(verdict)]() mutable {
                 if (!ok) return verdict.reject("host key not accepted");
+                // The banner once the host is accepted (it is signed by the host key), as ssh shows
+                // sshd's: unless -q (ssh: LogLevel below INFO).
+                if (!banner.empty() && !log::quiet()) log::block(banner_text(banner));
                 log::debug(1, "Offering public key: ED25519 " + fingerprint_sha256(p.identity->public_key()));
                 timing->deadline.emplace(conn->impl_->lowest(), seconds(p.timeout_seconds));
                 verdict.accept();

@@ -132,7 +132,7 @@ struct ConnectionConfig {
     // AcceptEnv: twowayd's default is Debian's stock sshd_config's "AcceptEnv LANG LC_*".
     std::vector<std::string> accept_env{"LANG", "LC_*"};
     std::vector<std::string> set_env;  // NAME=value, first of each name
-    std::string banner = "none";      // parsed; twoway's protocol has no banner message yet
+    std::string banner = "none";      // a path or "none"; only the global value is sent (settings.hpp)
     std::uint32_t client_alive_interval = 0;  // seconds of silence before a PING; 0 = no keep-alives
     std::uint32_t client_alive_count_max = 3;  // unanswered PINGs before the connection is dropped; 0 = never
     std::uint32_t max_sessions = 10;          // sshd's per-connection count; twoway has one (>= 1)

@@ -36,7 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Chunks chunks(in.subspan(2));
 
     DeterministicRng rng(client_rng_seed);
-    ClientHandshake client({.identity = client_key(), .account = std::string(account)}, rng);
+    const bool certificates = (flags & flag_certificate) != 0;
+    ClientConfig config{.identity = client_key(), .account = std::string(account)};
+    if (certificates) config.certificate = user_certificate();
+    ClientHandshake client(config, rng);
     const ByteVec m1 = client.take_output();
     if (mode == 0) {
         while (!chunks.empty()) {
@@ -53,8 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const auto sim = [&m1] {
         auto s = std::make_unique<SimServer>();
         if (!s->hello(m1)) std::abort();  // the genuine client_hello must be usable
-        ByteVec genuine = s->genuine_auth();
-        return std::tuple{std::move(s), m1, std::move(genuine)};
+        ByteVec genuine = s->genuine_auth(false);
+        ByteVec certified = s->genuine_auth(true);  // a host certificate and a banner
+        return std::tuple{std::move(s), m1, std::move(genuine), std::move(certified)};
     }();
     const SimServer& server = *std::get<0>(sim);
     if (m1 != std::get<1>(sim)) std::abort();  // the client's randomness is no longer fixed
@@ -63,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const wire::Bytes p = chunks.next();
         plain.assign(p.begin(), p.end());
     } else {
-        plain = std::get<2>(sim);
+        plain = certificates ? std::get<3>(sim) : std::get<2>(sim);
         apply_edits(plain, chunks.next());
     }
     ByteVec flight = server.server_hello();

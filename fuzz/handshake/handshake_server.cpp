@@ -2,7 +2,9 @@
 // bytes (to a server in stealth mode when the first byte's top bit is set); modes 1 and 2 play a genuine client from the protocol's pieces and let the input decide the
 // plaintext of client_auth, which is then sealed under the session's real key, so the parser, the
 // identity and signature checks, the Finished check and the verdict paths are all reachable.
+#include <array>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "handshake/harness.hpp"
@@ -36,6 +38,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ServerConfig config{.host_key = server_key()};
     // Raw mode with the first byte's top bit set runs the server in stealth mode (host_key_mac first).
     config.stealth = mode == 0 && (static_cast<unsigned>(in[0]) & 0x80U) != 0;
+    const bool certificates = (flags & flag_certificate) != 0;
+    if (certificates) {
+        config.host_certificate = host_certificate();
+        config.banner = std::string(banner);
+    }
     ServerHandshake server(config, rng);
     if (mode == 0) {
         while (!chunks.empty()) {
@@ -49,21 +56,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // With fixed randomness on both sides the exchange up to server_auth is the same in every run, so
     // the simulated client (its key exchange, its opening of server_auth and its signature) is
     // computed once and reused: only the real server's work remains per run.
-    static auto sim = std::make_unique<SimClient>();
+    // One simulated client per configuration (plain keys; certificates and a banner).
+    static std::array<std::unique_ptr<SimClient>, 2> sims;
+    static std::array<std::optional<std::pair<ByteVec, ByteVec>>, 2> flights;
+    auto& sim = sims[certificates ? 1 : 0];
+    if (!sim) sim = std::make_unique<SimClient>();
     feed(server, sim->hello(), trickle);
     const ByteVec m2 = server.take_output();
-    static const auto flight = [&m2] {
+    auto& flight = flights[certificates ? 1 : 0];
+    if (!flight) {
         if (!sim->server_flight(m2)) std::abort();  // the genuine server flight must open
-        return std::pair{m2, sim->genuine_auth()};
-    }();
-    if (m2 != flight.first) std::abort();  // the server's randomness is no longer fixed
+        flight.emplace(m2, sim->genuine_auth(certificates));
+    }
+    if (m2 != flight->first) std::abort();  // the server's randomness is no longer fixed
     SimClient& client = *sim;
     ByteVec plain;
     if (mode == 1) {
         const wire::Bytes p = chunks.next();
         plain.assign(p.begin(), p.end());
     } else {
-        plain = flight.second;
+        plain = flight->second;
         apply_edits(plain, chunks.next());
     }
     ByteVec msg = client.seal_auth(plain);

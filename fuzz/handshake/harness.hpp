@@ -7,6 +7,9 @@
 //   mode 0  raw: every chunk is fed as received bytes, as they come
 //   mode 1  the first chunk is the peer's encrypted message plaintext (sealed here), more chunks follow
 //   mode 2  the first chunk is a list of (u16 offset, u8 xor) edits to the genuine plaintext
+// With flag_certificate, both sides present certificates (the server also a banner): the target's own
+// handshake is configured with one, and the genuine plaintext of the simulated peer carries its
+// certificate, so mode 2's edits reach the certificate parser, its CA signature and role checks.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <twoway/certificate.hpp>
 #include <twoway/handshake.hpp>
 
 #include "handshake/framing.hpp"
@@ -33,6 +37,7 @@ enum Flag : std::uint8_t {
     flag_refuse = 1,      // the verdict is no (reject_server / deny)
     flag_trickle = 2,     // feed byte by byte
     flag_end_input = 4,   // declare end of input at the end
+    flag_certificate = 8, // certificates as identities on both sides, and the server's banner
 };
 
 class Chunks {
@@ -65,6 +70,40 @@ inline const PrivateKey& server_key() {
     }();
     return k;
 }
+// The CA of both certificates, and the certificates themselves: fixed (the nonce is given, so signing
+// draws nothing), so that every run and every seed sees the same bytes.
+inline const PrivateKey& ca_key() {
+    static const PrivateKey k = [] {
+        std::array<std::byte, 32> seed{};
+        seed.fill(std::byte{0xca});
+        return PrivateKey::from_seed(seed);
+    }();
+    return k;
+}
+inline Certificate make_certificate(const PublicKey& key, CertificateType type, std::string_view principal) {
+    CertificateFields f;
+    f.nonce.assign(32, std::byte{0x11});
+    f.key = key;
+    f.type = type;
+    f.serial = 42;
+    f.key_id = "fuzz";
+    f.principals = {std::string(principal)};
+    f.extensions = {CertificateOption::flag("permit-pty")};
+    DeterministicRng unused(0);
+    Result<Certificate> c = sign_certificate(std::move(f), ca_key(), unused);
+    if (!c) std::abort();
+    return std::move(*c);
+}
+inline const Certificate& host_certificate() {
+    static const Certificate c = make_certificate(server_key().public_key(), CertificateType::host, "fuzz.example");
+    return c;
+}
+inline const Certificate& user_certificate() {
+    static const Certificate c = make_certificate(client_key().public_key(), CertificateType::user, "fuzz");
+    return c;
+}
+inline constexpr std::string_view banner = "fuzz banner\r\n\x1b[0m\n";
+
 inline constexpr std::uint64_t client_rng_seed = 0xc11e47;
 inline constexpr std::uint64_t server_rng_seed = 0x5e47e4;
 inline constexpr std::string_view account = "fuzz";
@@ -122,10 +161,11 @@ public:
         transcript_.absorb(*plain);
         return true;
     }
-    // The genuine client_auth plaintext for this session.
-    [[nodiscard]] ByteVec genuine_auth() {
+    // The genuine client_auth plaintext for this session (the identity a user certificate or the key).
+    [[nodiscard]] ByteVec genuine_auth(bool certificate = false) {
         handshake::Transcript t = transcript_;
-        return handshake::build_auth(block_.get(), t, handshake::Role::client, account, client_key());
+        const ByteVec identity = certificate ? user_certificate().blob : client_key().public_key().blob();
+        return handshake::build_auth(block_.get(), t, handshake::Role::client, account, identity, {}, client_key());
     }
     [[nodiscard]] ByteVec seal_auth(wire::Bytes plaintext) {
         return handshake::seal_message(handshake::MsgType::client_auth, block_.get().client_key, 0,
@@ -163,9 +203,12 @@ public:
         return true;
     }
     [[nodiscard]] const ByteVec& server_hello() const { return server_hello_; }
-    [[nodiscard]] ByteVec genuine_auth() {
+    // The genuine server_auth plaintext (with a host certificate and the banner, or the plain key).
+    [[nodiscard]] ByteVec genuine_auth(bool certificate = false) {
         handshake::Transcript t = transcript_;
-        return handshake::build_auth(block_.get(), t, handshake::Role::server, {}, server_key());
+        const ByteVec identity = certificate ? host_certificate().blob : server_key().public_key().blob();
+        return handshake::build_auth(block_.get(), t, handshake::Role::server, {}, identity,
+                                     certificate ? banner : std::string_view{}, server_key());
     }
     [[nodiscard]] ByteVec seal(handshake::MsgType type, std::uint64_t seq, wire::Bytes plaintext) const {
         return handshake::seal_message(type, block_.get().server_key, seq, clamp(type, plaintext));

@@ -45,6 +45,11 @@ void write_all(const std::filesystem::path& dir, const std::vector<ByteVec>& see
     }
 }
 
+int fail(const char* what) {
+    std::fprintf(stderr, "make_handshake_seeds: %s\n", what);
+    return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,13 +84,41 @@ int main(int argc, char** argv) {
     ClientHandshake k(knowing, krng);
     const ByteVec m1_proof = k.take_output();
 
+    // The simulated client of the server target sends its own client_hello (without host_key_mac), and
+    // its plaintext is for the flight that answers that hello, as in the target.
     SimClient sc;
-    if (!sc.server_flight(m2)) return 1;
+    {
+        DeterministicRng r(server_rng_seed);
+        ServerHandshake plain({.host_key = server_key()}, r);
+        static_cast<void>(plain.feed(sc.hello()));
+        if (!sc.server_flight(plain.take_output())) return fail("the simulated client cannot open the server's flight");
+    }
     const ByteVec client_auth = sc.genuine_auth();
     SimServer ss;
-    if (!ss.hello(m1)) return 1;
+    if (!ss.hello(m1)) return fail("the simulated server refuses client_hello");
     const ByteVec server_auth = ss.genuine_auth();
     const ByteVec records = text("\x00\x00\x00\x11pipelined record");
+    // With certificates on both sides (flag_certificate): the genuine plaintexts carry them.
+    SimClient scc;
+    {
+        ServerConfig cfg{.host_key = server_key()};
+        cfg.host_certificate = host_certificate();
+        cfg.banner = std::string(banner);
+        DeterministicRng r(server_rng_seed);
+        ServerHandshake cs(cfg, r);
+        static_cast<void>(cs.feed(scc.hello()));
+        if (!scc.server_flight(cs.take_output())) {
+            return fail("the simulated client cannot open the flight of a server with a certificate");
+        }
+    }
+    const ByteVec client_auth_cert = scc.genuine_auth(true);
+    const ByteVec server_auth_cert = ss.genuine_auth(true);
+    const std::size_t ucert = 4 + account.size() + 4;  // the user certificate starts here
+    const std::size_t hcert = 4;                        // the host certificate starts here
+    const std::size_t ca_sig_u = ucert + user_certificate().blob.size() - 5;  // inside its CA signature
+    const std::size_t ca_sig_h = hcert + host_certificate().blob.size() - 5;
+    const std::size_t type_u = ucert + 4 + 32 + 4 + 32 + 4 + 32 + 8 + 3;  // the certificate type's low byte
+    const std::size_t type_h = hcert + 4 + 32 + 4 + 32 + 4 + 32 + 8 + 3;
     const std::size_t sig_at = 4 + account.size() + 55 + 30;  // inside the client's signature
     const std::size_t fin_at = client_auth.size() - 10;       // inside the Finished MAC
 
@@ -103,8 +136,12 @@ int main(int argc, char** argv) {
         seed(2, 0, {edit(sig_at, 0x01)}),
         seed(2, 0, {edit(fin_at, 0x80)}),
         seed(2, 0, {edit(2, 0x01)}),
+        seed(2, flag_certificate, {{}, records}),
+        seed(2, flag_certificate, {edit(ca_sig_u, 0x01)}),
+        seed(2, flag_certificate, {edit(type_u, 0x03)}),
+        seed(1, flag_certificate, {client_auth_cert}),
     };
-    const std::size_t ssig_at = 55 + 30, sfin_at = server_auth.size() - 10;
+    const std::size_t ssig_at = 55 + 4 + 30, sfin_at = server_auth.size() - 10;
     const std::vector<ByteVec> client = {
         seed(0, 0, {m2, m4}),
         seed(0, flag_trickle | flag_end_input, {m2, m4, records}),
@@ -117,6 +154,10 @@ int main(int argc, char** argv) {
         seed(2, 0, {edit(ssig_at, 0x01)}),
         seed(2, 0, {edit(sfin_at, 0x80)}),
         seed(2, 0, {edit(1, 0x01)}),
+        seed(2, flag_certificate, {{}, text(std::string_view("\x00", 1))}),
+        seed(2, flag_certificate, {edit(ca_sig_h, 0x01)}),
+        seed(2, flag_certificate, {edit(type_h, 0x03)}),
+        seed(1, flag_certificate, {server_auth_cert, text(std::string_view("\x00", 1))}),
     };
     write_all(argv[1], server);
     write_all(argv[2], client);

@@ -36,6 +36,7 @@ const char* errc_text(int v) noexcept {
         case errc::window_exceeded: return "peer violated session flow control (sent beyond its window)";
         case errc::host_key_mac_invalid: return "client_hello does not prove knowledge of the host key (stealth mode)";
         case errc::preauth_limit: return "pre-authentication byte limit exceeded";
+        case errc::wrong_certificate_type: return "certificate of the wrong type for its role";
         case errc::invalid_argument: return "invalid argument";
         case errc::wrong_passphrase: return "incorrect passphrase supplied to decrypt private key";
         case errc::passphrase_required: return "private key is encrypted and no passphrase was given";

@@ -21,6 +21,7 @@ AuthParts write_auth(hs::Secrets& s, hs::Transcript& t, hs::Role self, std::stri
         }
     }
     w.string(e.identity ? *e.identity : key.public_key().blob());
+    if (self == hs::Role::server) w.string(twoway::wire::Bytes{});  // no banner
     t.absorb(w.view());
     std::size_t absorbed = w.size();
     const twoway::PrivateKey& signer = e.signer != nullptr ? *e.signer : key;

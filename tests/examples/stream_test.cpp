@@ -458,8 +458,10 @@ TEST_CASE("stream: asynchronous verdicts can be given later, while the loop runs
     };
     auto cc = client_config(keys().alice, keys().host.public_key());
     cc.verify_server = nullptr;
-    cc.verify_server_async = [&](const twoway::PublicKey& k, twoway::PendingVerdict pv) {
-        REQUIRE(k == keys().host.public_key());
+    cc.verify_server_async = [&](const twoway::NeedServerVerdict& v, twoway::PendingVerdict pv) {
+        REQUIRE(v.server_key == keys().host.public_key());
+        REQUIRE_FALSE(v.server_certificate);
+        REQUIRE(v.banner.empty());
         held_client.emplace(std::move(pv));
     };
     Stream server(std::move(sk.server), std::move(sc));
@@ -500,6 +502,56 @@ TEST_CASE("stream: asynchronous verdicts can be given later, while the loop runs
     REQUIRE(server.account() == "alice");
 }
 
+TEST_CASE("stream: the asynchronous verdicts see certificates, and the client the banner", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    twoway_test::DeterministicRng rng{7};
+    const twoway::PrivateKey ca = twoway::PrivateKey::generate(rng);
+    auto certify = [&](const twoway::PrivateKey& key, twoway::CertificateType type, std::string id) {
+        twoway::CertificateFields f;
+        f.key = key.public_key();
+        f.type = type;
+        f.key_id = std::move(id);
+        f.principals = {type == twoway::CertificateType::host ? "server.example" : "alice"};
+        auto c = twoway::sign_certificate(std::move(f), ca, rng);
+        REQUIRE(c.has_value());
+        return *c;
+    };
+    auto sc = server_config(keys().alice.public_key());
+    sc.handshake.host_certificate = certify(keys().host, twoway::CertificateType::host, "host-1");
+    sc.handshake.banner = "Authorized use only.\n";
+    std::optional<twoway::Certificate> seen_by_server, seen_by_client;
+    std::string banner;
+    sc.authorize = nullptr;
+    sc.authorize_async = [&](const twoway::NeedClientVerdict& v, twoway::PendingVerdict pv) {
+        seen_by_server = v.client_certificate;
+        v.client_key == keys().alice.public_key() ? pv.accept() : pv.reject();
+    };
+    auto cc = client_config(keys().alice, keys().host.public_key());
+    cc.handshake.certificate = certify(keys().alice, twoway::CertificateType::user, "alice@laptop");
+    cc.verify_server = nullptr;
+    cc.verify_server_async = [&](const twoway::NeedServerVerdict& v, twoway::PendingVerdict pv) {
+        seen_by_client = v.server_certificate;
+        banner = v.banner;
+        v.server_key == keys().host.public_key() ? pv.accept() : pv.reject();
+    };
+    Stream server(std::move(sk.server), std::move(sc));
+    Stream client(std::move(sk.client), std::move(cc));
+    std::optional<std::error_code> se, ce;
+    server.async_handshake([&](std::error_code e) { se = e; });
+    client.async_handshake([&](std::error_code e) { ce = e; });
+    io.run();
+    REQUIRE(se == std::error_code{});
+    REQUIRE(ce == std::error_code{});
+    REQUIRE(seen_by_server.has_value());
+    REQUIRE(seen_by_server->key_id == "alice@laptop");
+    REQUIRE(seen_by_server->key == keys().alice.public_key());
+    REQUIRE(seen_by_client.has_value());
+    REQUIRE(seen_by_client->key_id == "host-1");
+    REQUIRE(seen_by_client->signature_key == ca.public_key());
+    REQUIRE(banner == "Authorized use only.\n");
+}
+
 TEST_CASE("stream: a verdict dropped unanswered is a refusal", "[stream]") {
     asio::io_context io;
     Sockets sk = connect_pair(io);
@@ -518,7 +570,7 @@ TEST_CASE("stream: a verdict dropped unanswered is a refusal", "[stream]") {
     }
     SECTION("client drops it: the server key is rejected") {
         auto cc = client_config(keys().alice, keys().host.public_key());
-        cc.verify_server_async = [](const twoway::PublicKey&, twoway::PendingVerdict) {};
+        cc.verify_server_async = [](const twoway::NeedServerVerdict&, twoway::PendingVerdict) {};
         Stream server(std::move(sk.server), server_config(keys().alice.public_key()));
         Stream client(std::move(sk.client), std::move(cc));
         std::optional<std::error_code> ce;

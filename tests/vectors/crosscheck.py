@@ -426,10 +426,69 @@ def host_key_mac(shared, server_identity, hello_without_mac):
 # handshake.json
 
 
+def certificate(nonce, pk, serial, cert_type, key_id, principal, valid_after, valid_before, extensions,
+                ca_seed):
+    """4.7: an ssh-ed25519-cert-v01@openssh.com blob (OpenSSH PROTOCOL.certkeys) with one principal, no
+    critical options, the given extensions field contents and an empty reserved field, signed by the CA.
+    Returns (blob, signature blob)."""
+    signed = (string(b"ssh-ed25519-cert-v01@openssh.com") + string(nonce) + string(pk) + u64(serial)
+              + u32(cert_type) + string(key_id) + string(string(principal)) + u64(valid_after)
+              + u64(valid_before) + string(b"") + string(extensions) + string(b"")
+              + string(identity_blob(ed25519_public(ca_seed))))
+    sig_blob = signature_blob(sign(ca_seed, signed))
+    return signed + string(sig_blob), sig_blob
+
+
+def read_certificate(blob, role_type):
+    """The receiver's reading of a certificate identity (4.7): structure, CA signature (strict, 7.3),
+    type for the role; returns (error, certified key)."""
+    def take_string(b, i):
+        if i + 4 > len(b):
+            raise ValueError("short")
+        n = int.from_bytes(b[i:i + 4], "big")
+        if i + 4 + n > len(b):
+            raise ValueError("short")
+        return b[i + 4:i + 4 + n], i + 4 + n
+    try:
+        i = 0
+        name, i = take_string(blob, i)
+        if name != b"ssh-ed25519-cert-v01@openssh.com":
+            return "unsupported_key_type", None
+        _nonce, i = take_string(blob, i)
+        pk, i = take_string(blob, i)
+        i += 8
+        cert_type = int.from_bytes(blob[i:i + 4], "big")
+        i += 4
+        _key_id, i = take_string(blob, i)
+        _principals, i = take_string(blob, i)
+        i += 16
+        _crit, i = take_string(blob, i)
+        _ext, i = take_string(blob, i)
+        _res, i = take_string(blob, i)
+        ca, i = take_string(blob, i)
+        signed_end = i
+        sig, i = take_string(blob, i)
+        if i != len(blob):
+            return "malformed", None
+    except ValueError:
+        return "malformed", None
+    if ca[:4 + 11] != string(b"ssh-ed25519") or len(ca) != 51:
+        return "unsupported_key_type", None
+    if sig[:4 + 11] != string(b"ssh-ed25519") or len(sig) != 83:
+        return "malformed", None
+    if verify_strict(ca[19:], blob[:signed_end], sig[19:]) is not None:
+        return "bad_signature", None
+    if len(pk) != 32 or cert_type not in (1, 2):
+        return "malformed", None
+    if cert_type != role_type:
+        return "wrong_certificate_type", None
+    return "none", pk
+
+
 def check_handshake(c, vectors):
     expected_names = ["success", "server_signature_by_wrong_key", "client_denied",
-                      "stealth_host_key_mac"]
-    c.fact("handshake.json", "holds exactly the four vectors of section 13",
+                      "stealth_host_key_mac", "client_certificate", "server_certificate"]
+    c.fact("handshake.json", "holds exactly the six vectors of section 13",
            sorted(vectors) == sorted(expected_names), ", ".join(vectors))
 
     # ---- success ----------------------------------------------------------------------------------
@@ -487,8 +546,8 @@ def check_handshake(c, vectors):
         "client_handshake_key": c_key, "client_handshake_iv": c_iv,
         "server_handshake_key": s_key, "server_handshake_iv": s_iv})
 
-    # server_auth (4.3), transcript checkpoints (5), payload (6.5), Finished (6.6)
-    T += string(server_id)
+    # server_auth (4.3), transcript checkpoints (5), payload (6.5), Finished (6.6); no banner
+    T += string(server_id) + string(b"")
     h_server_sig = sha512(T)
     server_payload = b"twoway v1 server sig" + b"\x00" + h_server_sig
     server_sig_blob = signature_blob(sign(server_seed, server_payload))
@@ -497,7 +556,7 @@ def check_handshake(c, vectors):
     s_fin_key = expand_label(s_hs, b"finished", b"", 64)
     s_fin = hmac512(s_fin_key, h_server_fin)
     T += s_fin
-    sa_plain = string(server_id) + string(server_sig_blob) + s_fin
+    sa_plain = string(server_id) + string(b"") + string(server_sig_blob) + s_fin
     sa = seal_handshake(0x03, s_hs, 0, sa_plain)
     c.fact(name, "server_auth plaintext is transcript part 3", T == ch + sh + sa_plain)
     grp("server_auth (4.3, 5, 6.5, 6.6, 4.6 seq 0)", {
@@ -564,10 +623,10 @@ def check_handshake(c, vectors):
     grp("clear messages as in success", {"client_hello": ch, "server_hello": sh})
     wrong_seed = hexin(v, "wrong_signer_ed25519_seed")
     wrong_blob = signature_blob(sign(wrong_seed, server_payload))
-    Tw = ch + sh + string(server_id) + string(wrong_blob)
+    Tw = ch + sh + string(server_id) + string(b"") + string(wrong_blob)
     h_fin_w = sha512(Tw)
     fin_w = hmac512(s_fin_key, h_fin_w)
-    plain_w = string(server_id) + string(wrong_blob) + fin_w
+    plain_w = string(server_id) + string(b"") + string(wrong_blob) + fin_w
     grp("server_auth signed by the wrong key, correct Finished (4.3, 6.6, 4.6)", {
         "server_signature_blob": wrong_blob, "transcript_hash_server_finished": h_fin_w,
         "server_finished": fin_w, "server_auth_plaintext": plain_w,
@@ -577,7 +636,8 @@ def check_handshake(c, vectors):
     if opened is None:
         sig_verdict, fin_ok, error = "not opened", False, "decrypt_failed"
     else:
-        sig_verdict = verify_strict(server_pk, server_payload, opened[4 + 51 + 4 + 19:4 + 51 + 4 + 83])
+        sig_verdict = verify_strict(server_pk, server_payload,
+                                    opened[4 + 51 + 4 + 4 + 19:4 + 51 + 4 + 4 + 83])
         fin_ok = hmac.compare_digest(hmac512(s_fin_key, sha512(ch + sh + opened[:-64])), opened[-64:])
         error = "bad_signature" if sig_verdict is not None else ("bad_finished" if not fin_ok else "none")
     checked.append("expected_error")
@@ -632,6 +692,116 @@ def check_handshake(c, vectors):
     checked += ["expected_error", "success_client_hello_expected_error"]
     c.group(name, "stealth server outcomes (7.2 step 1)", v, {
         "expected_error": proved, "success_client_hello_expected_error": decoyed})
+    c.coverage(name, v, inputs, checked)
+
+    # The rest of a session from a server_auth plaintext on (4.4, 5, 6.5, 6.6, 6.2): the client's
+    # identity blob given; returns the fields of the client's side and the session id.
+    def client_side(sa_plain_x, client_identity):
+        t = ch + sh + sa_plain_x + string(account) + string(client_identity)
+        h_sig = sha512(t)
+        payload = b"twoway v1 client sig" + b"\x00" + h_sig
+        sig_blob = signature_blob(sign(client_seed, payload))
+        t += string(sig_blob)
+        h_fin = sha512(t)
+        fin = hmac512(c_fin_key, h_fin)
+        plain = string(account) + string(client_identity) + string(sig_blob) + fin
+        h_app_x = sha512(ch + sh + sa_plain_x + plain)
+        return {
+            "transcript_hash_client_signature": h_sig, "client_signature_payload": payload,
+            "transcript_hash_client_finished": h_fin, "client_finished": fin,
+            "client_auth_plaintext": plain, "client_auth": seal_handshake(0x04, c_hs, 0, plain),
+            "transcript_hash_application": h_app_x,
+            "session_id": expand_label(master, b"session id", h_app_x, 32)}
+
+    # ---- client_certificate ------------------------------------------------------------------------
+    name = "client_certificate"
+    v = vectors[name]
+    inputs = ["inputs_text", "user_ca_ed25519_seed", "client_certificate_nonce",
+              "client_certificate_serial", "client_certificate_key_id_text",
+              "client_certificate_principal_text", "client_certificate_valid_after",
+              "client_certificate_valid_before", "client_certificate_extensions"]
+    checked = []
+    user_ca = hexin(v, "user_ca_ed25519_seed")
+    cert, cert_sig = certificate(
+        hexin(v, "client_certificate_nonce"), client_pk,
+        int.from_bytes(hexin(v, "client_certificate_serial"), "big"), 1,
+        v["client_certificate_key_id_text"].encode(), v["client_certificate_principal_text"].encode(),
+        int.from_bytes(hexin(v, "client_certificate_valid_after"), "big"),
+        int.from_bytes(hexin(v, "client_certificate_valid_before"), "big"),
+        hexin(v, "client_certificate_extensions"), user_ca)
+    grp("the user certificate (4.7)", {
+        "user_ca_identity_blob": identity_blob(ed25519_public(user_ca)),
+        "client_certificate_signature_blob": cert_sig, "client_identity_blob": cert})
+    grp("client_auth with the certificate as identity (4.4, 5, 6.5, 6.6) and the session id",
+        client_side(sa_plain, cert))
+    # the server's reading: the certificate verifies under its CA, is a user certificate, and the client
+    # signature verifies under the certified key
+    err, certified = read_certificate(hexin(v, "client_identity_blob"), 1)
+    if err == "none":
+        opened = open_handshake(hexin(v, "client_auth"), c_hs, 0)
+        if opened is None:
+            err = "decrypt_failed"
+        elif certified != client_pk or verify_strict(
+                certified, hexin(v, "client_signature_payload"), opened[-64 - 64:-64]) is not None:
+            err = "bad_signature"
+    checked.append("expected_error")
+    c.group(name, "server outcome (7.2 step 2 with 4.7)", v, {"expected_error": err})
+    c.fact(name, "the same certificate read as a server's identity is wrong_certificate_type",
+           read_certificate(cert, 2)[0] == "wrong_certificate_type")
+    flipped = bytearray(cert)
+    flipped[-1] ^= 1
+    c.fact(name, "one flipped byte of the CA signature is bad_signature",
+           read_certificate(bytes(flipped), 1)[0] == "bad_signature")
+    c.coverage(name, v, inputs, checked)
+
+    # ---- server_certificate ------------------------------------------------------------------------
+    name = "server_certificate"
+    v = vectors[name]
+    inputs = ["inputs_text", "host_ca_ed25519_seed", "server_certificate_nonce",
+              "server_certificate_serial", "server_certificate_key_id_text",
+              "server_certificate_principal_text", "server_certificate_valid_after",
+              "server_certificate_valid_before", "server_banner"]
+    checked = []
+    host_ca = hexin(v, "host_ca_ed25519_seed")
+    cert, cert_sig = certificate(
+        hexin(v, "server_certificate_nonce"), server_pk,
+        int.from_bytes(hexin(v, "server_certificate_serial"), "big"), 2,
+        v["server_certificate_key_id_text"].encode(), v["server_certificate_principal_text"].encode(),
+        int.from_bytes(hexin(v, "server_certificate_valid_after"), "big"),
+        int.from_bytes(hexin(v, "server_certificate_valid_before"), "big"), b"", host_ca)
+    grp("the host certificate (4.7)", {
+        "host_ca_identity_blob": identity_blob(ed25519_public(host_ca)),
+        "server_certificate_signature_blob": cert_sig, "server_identity_blob": cert})
+    banner = hexin(v, "server_banner")
+    t = ch + sh + string(cert) + string(banner)
+    h_sig = sha512(t)
+    payload = b"twoway v1 server sig" + b"\x00" + h_sig
+    sig_blob = signature_blob(sign(server_seed, payload))
+    t += string(sig_blob)
+    h_fin = sha512(t)
+    fin = hmac512(s_fin_key, h_fin)
+    plain = string(cert) + string(banner) + string(sig_blob) + fin
+    grp("server_auth with the certificate and the banner (4.3, 5, 6.5, 6.6, 4.6)", {
+        "transcript_hash_server_signature": h_sig, "server_signature_payload": payload,
+        "transcript_hash_server_finished": h_fin, "server_finished": fin,
+        "server_auth_plaintext": plain, "server_auth": seal_handshake(0x03, s_hs, 0, plain)})
+    grp("client_auth after it (4.4, 5) and the session id", client_side(plain, client_id))
+    err, certified = read_certificate(hexin(v, "server_identity_blob"), 2)
+    if err == "none":
+        opened = open_handshake(hexin(v, "server_auth"), s_hs, 0)
+        if opened is None:
+            err = "decrypt_failed"
+        elif certified != server_pk or verify_strict(certified, payload, opened[-64 - 64:-64]) is not None:
+            err = "bad_signature"
+        elif not hmac.compare_digest(hmac512(s_fin_key, h_fin), opened[-64:]):
+            err = "bad_finished"
+    checked.append("expected_error")
+    c.group(name, "client outcome (7.1 step 3 with 4.7)", v, {"expected_error": err})
+    c.fact(name, "the same certificate read as a client's identity is wrong_certificate_type",
+           read_certificate(cert, 1)[0] == "wrong_certificate_type")
+    c.fact(name, "host_key_mac stays keyed by the plain key: the stealth vector's proof is unchanged",
+           host_key_mac(shared_client, server_id, covered)[2]
+           == hexin(vectors["stealth_host_key_mac"], "host_key_mac"))
     c.coverage(name, v, inputs, checked)
 
 

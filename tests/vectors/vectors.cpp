@@ -5,6 +5,7 @@
 #include <cstring>
 #include <deque>
 
+#include <twoway/certificate.hpp>
 #include <twoway/channel.hpp>
 #include <twoway/handshake.hpp>
 
@@ -122,12 +123,56 @@ struct Inputs {
     Bytes client_seed = seq(0x00), server_seed = seq(0x20), client_random = seq(0x40), client_x25519 = seq(0x60),
           server_random = seq(0x80), server_x25519 = seq(0xa0), wrong_signer_seed = seq(0xc0),
           client_decoy_mac = seq(0xe0, 16);
+    // The certificate vectors (PROTOCOL.md 4.7): a user CA and a host CA, and each certificate's nonce.
+    Bytes user_ca_seed = seq(0x30), host_ca_seed = seq(0x70), client_cert_nonce = seq(0x90), server_cert_nonce = seq(0xb0);
+    std::uint64_t client_cert_serial = 1, server_cert_serial = 2;
+    std::string client_cert_key_id = "alice@laptop", server_cert_key_id = "server.example host key";
+    std::string client_cert_principal = "alice", server_cert_principal = "server.example";
+    std::uint64_t valid_after = 0, valid_before = 0xffffffffffffffffULL;
+    std::string server_banner = "Authorized users only. Activity is logged.\n";
     std::string account = "alice";
     std::string exporter_label = "EXPORTER-twoway-test";
     std::string exporter_context = "channel binding";
     std::string client_data = "hello from the client";
     std::string server_data = "hello from the server";
 };
+
+Bytes u64_be(std::uint64_t n) {
+    Bytes b(8);
+    for (std::size_t i = 0; i < 8; ++i) b[i] = static_cast<std::byte>(n >> (56 - 8 * i));
+    return b;
+}
+
+// A certificate as PROTOCOL.md 4.7 (OpenSSH's PROTOCOL.certkeys) lays it out, signed by `ca`: no critical
+// options; the extensions field's contents as given; empty reserved. Returns the blob and its signature
+// blob.
+struct SpecCertificate {
+    Bytes blob, signature_blob;
+};
+SpecCertificate spec_certificate(const Bytes& nonce, const PublicKey& key, std::uint64_t serial, std::uint32_t type,
+                                 std::string_view key_id, std::string_view principal, std::uint64_t after,
+                                 std::uint64_t before, const Bytes& extensions, const PrivateKey& ca) {
+    wire::Writer principals;
+    principals.string(principal);
+    wire::Writer w;
+    w.string("ssh-ed25519-cert-v01@openssh.com").string(nonce).string(key.raw()).u64(serial).u32(type).string(key_id);
+    w.string(principals.view()).u64(after).u64(before).string(Bytes{}).string(extensions).string(Bytes{});
+    w.string(ca.public_key().blob());
+    wire::Writer sig;
+    sig.string("ssh-ed25519").string(ca.sign(w.view()));
+    SpecCertificate c;
+    c.signature_blob = sig.take();
+    w.string(c.signature_blob);
+    c.blob = w.take();
+    return c;
+}
+
+// The extensions field of the user certificate: permit-pty, a flag (empty data).
+Bytes permit_pty_extension() {
+    wire::Writer w;
+    w.string("permit-pty").string(Bytes{});
+    return w.take();
+}
 
 void add(Vector& v, std::string key, View b) { v.fields.emplace_back(std::move(key), hex(b)); }
 void add_text(Vector& v, std::string key, std::string s) { v.fields.emplace_back(std::move(key), std::move(s)); }
@@ -193,18 +238,18 @@ std::vector<Vector> compute() {
     const Bytes c_hs_key = expand_label(c_hs, "key", {}, 32), c_hs_iv = expand_label(c_hs, "iv", {}, 12);
     const Bytes s_hs_key = expand_label(s_hs, "key", {}, 32), s_hs_iv = expand_label(s_hs, "iv", {}, 12);
 
-    // server_auth plaintext: string identity | string signature | finished.
-    const Bytes sa_identity = ssh_string(server_pub);
-    const Bytes h_server_sig = sha512(cat({m1, server_hello, sa_identity}));
+    // server_auth plaintext: string identity | string banner | string signature | finished; no banner here.
+    const Bytes sa_signed = cat({ssh_string(server_pub), ssh_string(Bytes{})});
+    const Bytes h_server_sig = sha512(cat({m1, server_hello, sa_signed}));
     const Bytes server_sig_payload = sig_payload("twoway v1 server sig", h_server_sig);
     const auto server_sig = server_key.sign(server_sig_payload);
     wire::Writer sb;
     sb.string("ssh-ed25519").string(server_sig);
     const Bytes sa_signature = ssh_string(sb.view());
-    const Bytes h_server_fin = sha512(cat({m1, server_hello, sa_identity, sa_signature}));
+    const Bytes h_server_fin = sha512(cat({m1, server_hello, sa_signed, sa_signature}));
     const Bytes server_finished_key = expand_label(s_hs, "finished", {}, 64);
     const Bytes server_finished = hmac(server_finished_key, h_server_fin);
-    const Bytes sa_plain = cat({sa_identity, sa_signature, server_finished});
+    const Bytes sa_plain = cat({sa_signed, sa_signature, server_finished});
     const Bytes server_auth = encrypted_message(3, s_hs_key, s_hs_iv, 0, sa_plain);
     check(m2[1] == server_auth, "server_auth");
 
@@ -334,8 +379,8 @@ std::vector<Vector> compute() {
         wire::Writer w;
         w.string("ssh-ed25519").string(bad_sig);
         const Bytes sig_field = ssh_string(w.view());
-        const Bytes fin = hmac(server_finished_key, sha512(cat({m1, server_hello, sa_identity, sig_field})));
-        const Bytes bad_auth = encrypted_message(3, s_hs_key, s_hs_iv, 0, cat({sa_identity, sig_field, fin}));
+        const Bytes fin = hmac(server_finished_key, sha512(cat({m1, server_hello, sa_signed, sig_field})));
+        const Bytes bad_auth = encrypted_message(3, s_hs_key, s_hs_iv, 0, cat({sa_signed, sig_field, fin}));
         QueueRng r{in.client_random, in.client_x25519, in.client_decoy_mac};
         ClientHandshake c({.identity = client_key, .account = in.account}, r);
         check(c.take_output() == m1, "client_hello (failure vector)");
@@ -350,9 +395,9 @@ std::vector<Vector> compute() {
         add(f, "client_hello", m1);
         add(f, "server_hello", server_hello);
         add(f, "server_signature_blob", w.view());
-        add(f, "transcript_hash_server_finished", sha512(cat({m1, server_hello, sa_identity, sig_field})));
+        add(f, "transcript_hash_server_finished", sha512(cat({m1, server_hello, sa_signed, sig_field})));
         add(f, "server_finished", fin);
-        add(f, "server_auth_plaintext", cat({sa_identity, sig_field, fin}));
+        add(f, "server_auth_plaintext", cat({sa_signed, sig_field, fin}));
         add(f, "server_auth", bad_auth);
         add_text(f, "expected_error", "bad_signature");
         out.push_back(std::move(f));
@@ -425,6 +470,197 @@ std::vector<Vector> compute() {
         add(f, "server_hello", server_hello);
         add_text(f, "expected_error", "none");
         add_text(f, "success_client_hello_expected_error", "host_key_mac_invalid");
+        out.push_back(std::move(f));
+    }
+
+    // Certificates as identities (4.7): the session of success, but one side presents a certificate. The
+    // randoms are success's, so client_hello, server_hello and the handshake secrets are too.
+    // `run` drives the implementation; the straight-line side below recomputes every message.
+    struct Run {
+        Bytes server_auth, client_auth;
+        SessionId session_id{};
+        std::optional<Certificate> server_cert_seen, client_cert_seen;
+        std::string banner_seen;
+    };
+    auto run = [&](const ClientConfig& cc, const ServerConfig& sc) {
+        QueueRng rc{in.client_random, in.client_x25519, in.client_decoy_mac}, rs{in.server_random, in.server_x25519};
+        ClientHandshake c(cc, rc);
+        ServerHandshake s(sc, rs);
+        check(bool(s.feed(c.take_output())), "certificate vectors: server accepts client_hello");
+        const std::vector<Bytes> flight = split(s.take_output());
+        check(flight.size() == 2 && flight[0] == server_hello, "certificate vectors: server flight");
+        check(bool(c.feed(cat({flight[0], flight[1]}))), "certificate vectors: client accepts the server flight");
+        const ClientEvent cev = c.event();
+        const auto* sv = std::get_if<NeedServerVerdict>(&cev);
+        check(sv != nullptr, "certificate vectors: client verdict");
+        Run r;
+        r.server_auth = flight[1];
+        r.server_cert_seen = sv->server_certificate;
+        r.banner_seen = sv->banner;
+        check(bool(c.accept_server()), "certificate vectors: accept_server");
+        r.client_auth = c.take_output();
+        check(bool(s.feed(r.client_auth)), "certificate vectors: server accepts client_auth");
+        const ServerEvent sev = s.event();
+        const auto* cv = std::get_if<NeedClientVerdict>(&sev);
+        check(cv != nullptr, "certificate vectors: server verdict");
+        r.client_cert_seen = cv->client_certificate;
+        check(bool(s.authorize()), "certificate vectors: authorize");
+        check(bool(c.feed(s.take_output())) && c.complete(), "certificate vectors: client completes");
+        auto cr = c.take_result();
+        auto sr = s.take_result();
+        check(cr && sr && cr->session_id == sr->session_id, "certificate vectors: results");
+        r.session_id = cr->session_id;
+        return r;
+    };
+    // The rest of a session from server_auth's plaintext on: client_auth and the session id.
+    struct Tail {
+        Bytes h_client_sig, client_sig_payload, h_client_fin, client_finished, ca_plain, client_auth, h_app, session_id;
+    };
+    auto tail = [&](const Bytes& sa_plain_x, const Bytes& client_identity) {
+        Tail t;
+        const Bytes ca_id = cat({ssh_string(text(in.account)), ssh_string(client_identity)});
+        t.h_client_sig = sha512(cat({m1, server_hello, sa_plain_x, ca_id}));
+        t.client_sig_payload = sig_payload("twoway v1 client sig", t.h_client_sig);
+        wire::Writer sb;
+        sb.string("ssh-ed25519").string(client_key.sign(t.client_sig_payload));
+        const Bytes ca_sig = ssh_string(sb.view());
+        t.h_client_fin = sha512(cat({m1, server_hello, sa_plain_x, ca_id, ca_sig}));
+        t.client_finished = hmac(client_finished_key, t.h_client_fin);
+        t.ca_plain = cat({ca_id, ca_sig, t.client_finished});
+        t.client_auth = encrypted_message(4, c_hs_key, c_hs_iv, 0, t.ca_plain);
+        t.h_app = sha512(cat({m1, server_hello, sa_plain_x, t.ca_plain}));
+        t.session_id = expand_label(master, "session id", t.h_app, 32);
+        return t;
+    };
+    // The client's identity is a user certificate.
+    {
+        const PrivateKey ca = PrivateKey::from_seed(fixed<32>(in.user_ca_seed));
+        const SpecCertificate cert =
+            spec_certificate(in.client_cert_nonce, client_key.public_key(), in.client_cert_serial, 1, in.client_cert_key_id,
+                             in.client_cert_principal, in.valid_after, in.valid_before, permit_pty_extension(), ca);
+        CertificateFields fields;
+        fields.nonce = in.client_cert_nonce;
+        fields.key = client_key.public_key();
+        fields.serial = in.client_cert_serial;
+        fields.type = CertificateType::user;
+        fields.key_id = in.client_cert_key_id;
+        fields.principals = {in.client_cert_principal};
+        fields.valid_after = in.valid_after;
+        fields.valid_before = in.valid_before;
+        fields.extensions = {CertificateOption::flag("permit-pty")};
+        QueueRng none{};
+        Result<Certificate> signed_cert = sign_certificate(fields, ca, none);
+        check(signed_cert.has_value() && signed_cert->blob == cert.blob, "the user certificate (sign_certificate)");
+        ClientConfig cc{.identity = client_key, .account = in.account};
+        cc.certificate = *signed_cert;
+        const Run r = run(cc, ServerConfig{.host_key = server_key});
+        const Tail t = tail(sa_plain, cert.blob);
+        check(r.server_auth == server_auth, "server_auth (client certificate vector)");
+        check(r.client_auth == t.client_auth, "client_auth with a user certificate");
+        check(crypto::ct_equal(r.session_id, t.session_id), "session id (client certificate vector)");
+        check(r.client_cert_seen && r.client_cert_seen->blob == cert.blob && !r.server_cert_seen,
+              "the server's verdict sees the user certificate");
+
+        Vector f{"client_certificate", {}};
+        add_text(f, "inputs_text",
+                 "as in success, but the client's identity is a user certificate for its key: certificate type 1 "
+                 "(user), one principal, no critical options, the extension permit-pty (a flag), empty reserved, "
+                 "signed by user_ca_ed25519_seed's key");
+        add(f, "user_ca_ed25519_seed", in.user_ca_seed);
+        add(f, "user_ca_identity_blob", ca.public_key().blob());
+        add(f, "client_certificate_nonce", in.client_cert_nonce);
+        add(f, "client_certificate_serial", u64_be(in.client_cert_serial));
+        add_text(f, "client_certificate_key_id_text", in.client_cert_key_id);
+        add_text(f, "client_certificate_principal_text", in.client_cert_principal);
+        add(f, "client_certificate_valid_after", u64_be(in.valid_after));
+        add(f, "client_certificate_valid_before", u64_be(in.valid_before));
+        add(f, "client_certificate_extensions", permit_pty_extension());
+        add(f, "client_certificate_signature_blob", cert.signature_blob);
+        add(f, "client_identity_blob", cert.blob);
+        add(f, "transcript_hash_client_signature", t.h_client_sig);
+        add(f, "client_signature_payload", t.client_sig_payload);
+        add(f, "transcript_hash_client_finished", t.h_client_fin);
+        add(f, "client_finished", t.client_finished);
+        add(f, "client_auth_plaintext", t.ca_plain);
+        add(f, "client_auth", t.client_auth);
+        add(f, "transcript_hash_application", t.h_app);
+        add(f, "session_id", t.session_id);
+        add_text(f, "expected_error", "none");
+        out.push_back(std::move(f));
+    }
+    // The server's identity is a host certificate, and it sends a banner.
+    {
+        const PrivateKey ca = PrivateKey::from_seed(fixed<32>(in.host_ca_seed));
+        const SpecCertificate cert =
+            spec_certificate(in.server_cert_nonce, server_key.public_key(), in.server_cert_serial, 2, in.server_cert_key_id,
+                             in.server_cert_principal, in.valid_after, in.valid_before, Bytes{}, ca);
+        CertificateFields fields;
+        fields.nonce = in.server_cert_nonce;
+        fields.key = server_key.public_key();
+        fields.serial = in.server_cert_serial;
+        fields.type = CertificateType::host;
+        fields.key_id = in.server_cert_key_id;
+        fields.principals = {in.server_cert_principal};
+        fields.valid_after = in.valid_after;
+        fields.valid_before = in.valid_before;
+        QueueRng none{};
+        Result<Certificate> signed_cert = sign_certificate(fields, ca, none);
+        check(signed_cert.has_value() && signed_cert->blob == cert.blob, "the host certificate (sign_certificate)");
+        ServerConfig sc{.host_key = server_key};
+        sc.host_certificate = *signed_cert;
+        sc.banner = in.server_banner;
+        const Run r = run(ClientConfig{.identity = client_key, .account = in.account}, sc);
+
+        const Bytes signed_part = cat({ssh_string(cert.blob), ssh_string(text(in.server_banner))});
+        const Bytes h_sig = sha512(cat({m1, server_hello, signed_part}));
+        const Bytes payload = sig_payload("twoway v1 server sig", h_sig);
+        wire::Writer sb;
+        sb.string("ssh-ed25519").string(server_key.sign(payload));
+        const Bytes sig_field = ssh_string(sb.view());
+        const Bytes h_fin = sha512(cat({m1, server_hello, signed_part, sig_field}));
+        const Bytes fin = hmac(server_finished_key, h_fin);
+        const Bytes plain = cat({signed_part, sig_field, fin});
+        const Bytes auth = encrypted_message(3, s_hs_key, s_hs_iv, 0, plain);
+        const Tail t = tail(plain, client_pub);
+        check(r.server_auth == auth, "server_auth with a host certificate and a banner");
+        check(r.client_auth == t.client_auth, "client_auth (server certificate vector)");
+        check(crypto::ct_equal(r.session_id, t.session_id), "session id (server certificate vector)");
+        check(r.server_cert_seen && r.server_cert_seen->blob == cert.blob && !r.client_cert_seen &&
+                  r.banner_seen == in.server_banner,
+              "the client's verdict sees the host certificate and the banner");
+
+        Vector f{"server_certificate", {}};
+        add_text(f, "inputs_text",
+                 "as in success, but the server's identity is a host certificate for its key (certificate type 2, "
+                 "one principal, no critical options, no extensions, empty reserved, signed by host_ca_ed25519_seed's "
+                 "key) and server_auth carries the banner server_banner (ASCII text ending in a line feed); host_key_mac, had the client sent a proof, would "
+                 "still be keyed by the plain server key (4.1.1)");
+        add(f, "host_ca_ed25519_seed", in.host_ca_seed);
+        add(f, "host_ca_identity_blob", ca.public_key().blob());
+        add(f, "server_certificate_nonce", in.server_cert_nonce);
+        add(f, "server_certificate_serial", u64_be(in.server_cert_serial));
+        add_text(f, "server_certificate_key_id_text", in.server_cert_key_id);
+        add_text(f, "server_certificate_principal_text", in.server_cert_principal);
+        add(f, "server_certificate_valid_after", u64_be(in.valid_after));
+        add(f, "server_certificate_valid_before", u64_be(in.valid_before));
+        add(f, "server_certificate_signature_blob", cert.signature_blob);
+        add(f, "server_identity_blob", cert.blob);
+        add(f, "server_banner", text(in.server_banner));  // hex: it ends with a line feed
+        add(f, "transcript_hash_server_signature", h_sig);
+        add(f, "server_signature_payload", payload);
+        add(f, "transcript_hash_server_finished", h_fin);
+        add(f, "server_finished", fin);
+        add(f, "server_auth_plaintext", plain);
+        add(f, "server_auth", auth);
+        add(f, "transcript_hash_client_signature", t.h_client_sig);
+        add(f, "client_signature_payload", t.client_sig_payload);
+        add(f, "transcript_hash_client_finished", t.h_client_fin);
+        add(f, "client_finished", t.client_finished);
+        add(f, "client_auth_plaintext", t.ca_plain);
+        add(f, "client_auth", t.client_auth);
+        add(f, "transcript_hash_application", t.h_app);
+        add(f, "session_id", t.session_id);
+        add_text(f, "expected_error", "none");
         out.push_back(std::move(f));
     }
     return out;

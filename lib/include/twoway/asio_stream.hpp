@@ -113,16 +113,19 @@ private:
 };
 
 /// The pre-authentication byte cap both roles apply by default: twoway's handshake messages are a few
-/// hundred bytes (a certificate adds a few kilobytes), so 16 KiB is ample and bounds what an
-/// unauthenticated peer can make the stream read.
-inline constexpr std::size_t default_preauth_byte_cap = 16 * 1024;
+/// hundred bytes, and at their largest (a server flight with an 8 KiB certificate and an 8 KiB banner,
+/// PROTOCOL.md 4.3) 17,578 bytes, so 32 KiB is ample and bounds what an unauthenticated peer can make
+/// the stream read. (twowayd caps its clients at 16 KiB: a client's messages are at most 10,348 bytes.)
+inline constexpr std::size_t default_preauth_byte_cap = 32 * 1024;
 
 /// The client's side: its identity and account, and the verdict on the server's key (for example a
 /// known_hosts check). An empty verify_server (and verify_server_async) rejects every server.
 struct StreamClientConfig {
     ClientConfig handshake;  ///< handshake.identity must outlive the stream
     /// The verdict, given at once: true if server_key is the one expected for this host. Called on the
-    /// stream's executor, once the server has proved it holds the key.
+    /// stream's executor, once the server has proved it holds the key. It sees the key only (the
+    /// certified key when the server presents a host certificate); verify_server_async sees the
+    /// certificate and the banner too.
     std::function<bool(const PublicKey& server_key)> verify_server{};
     Rng* rng = nullptr;  ///< null: system_rng(); otherwise must outlive the handshake
     Channel::Options channel{};  ///< for the channel after the handshake
@@ -133,8 +136,9 @@ struct StreamClientConfig {
     /// server). verdict_pending() is true until then; exporter() waits for the verdict too.
     bool early_data = false;
     // (Members added after the first release go last, so that positional initialisation keeps working.)
-    /// The verdict that may wait (a prompt, a directory): used instead of verify_server when set.
-    std::function<void(const PublicKey& server_key, PendingVerdict verdict)> verify_server_async{};
+    /// The verdict that may wait (a prompt, a directory): used instead of verify_server when set. It sees
+    /// all the server said (its key, its host certificate if any, its banner); it may also answer at once.
+    std::function<void(const NeedServerVerdict& request, PendingVerdict verdict)> verify_server_async{};
     /// Bytes the server may send before the handshake ends; more fails it with errc::preauth_limit.
     std::size_t preauth_byte_cap = default_preauth_byte_cap;
 };
@@ -144,7 +148,8 @@ struct StreamClientConfig {
 struct StreamServerConfig {
     ServerConfig handshake;  ///< handshake.host_key must outlive the stream
     /// The verdict, given at once: true if client_key may log in to account. Called on the stream's
-    /// executor, once the client has proved it holds the key.
+    /// executor, once the client has proved it holds the key (the certified key when the client presents
+    /// a user certificate; authorize_async sees the certificate too).
     std::function<bool(const std::string& account, const PublicKey& client_key)> authorize{};
     Rng* rng = nullptr;  ///< null: system_rng(); otherwise must outlive the stream's handshakes
     Channel::Options channel{};  ///< for the channel after the handshake
@@ -461,8 +466,8 @@ private:
                 const auto& v = std::get<NeedServerVerdict>(event);
                 const auto& c = std::get<StreamClientConfig>(s.config_);
                 if (c.verify_server_async) {
-                    const PublicKey key = v.server_key;
-                    suspend(self, [&c, key](PendingVerdict pv) { c.verify_server_async(key, std::move(pv)); });
+                    const NeedServerVerdict request = v;
+                    suspend(self, [&c, &request](PendingVerdict pv) { c.verify_server_async(request, std::move(pv)); });
                     return true;
                 }
                 (void)(c.verify_server && c.verify_server(v.server_key) ? hs.accept_server() : hs.reject_server());

@@ -47,6 +47,7 @@ enum class errc {
     window_exceeded,          ///< the peer sent beyond its flow-control window (or overflowed it)
     host_key_mac_invalid,     ///< stealth mode: client_hello without a valid host_key_mac (PROTOCOL.md 4.1.1)
     preauth_limit,            ///< the peer sent more than the pre-authentication byte cap before the handshake ended
+    wrong_certificate_type,   ///< a certificate of the other role's type (a user certificate as a server's identity, a host certificate as a client's)
 
     // 200..299: local configuration or usage
     invalid_argument = 200,   ///< an argument or configuration the library cannot honour

@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include <twoway/certificate.hpp>
 #include <twoway/channel.hpp>
 #include <twoway/export.hpp>
 #include <twoway/key.hpp>
@@ -50,15 +51,30 @@ using SessionId = std::array<std::byte, 32>;
 // ---- events ----------------------------------------------------------------------------------------
 /// Event: the handshake needs more bytes from the peer (send any output first).
 struct WantInput {};
+/// The most bytes a server's banner may have (PROTOCOL.md 4.3).
+inline constexpr std::size_t max_banner_size = 8192;
+
 /// Event (client): the server proved it holds server_key; answer accept_server() or reject_server().
 struct NeedServerVerdict {
     PublicKey server_key;  ///< signature and Finished already verified: the server holds this key
+    /// The server's identity when it is a host certificate (PROTOCOL.md 4.7): its CA signature is
+    /// checked (parse_certificate), its type is host and its key is server_key. Whether its CA is
+    /// trusted and whether it fits this host and now (principals, validity) is the verdict's to judge
+    /// (check_certificate_use); a caller that trusts plain keys only may judge server_key alone.
+    std::optional<Certificate> server_certificate = std::nullopt;
+    /// The server's banner (sshd's Banner): 0..max_banner_size bytes, covered by the server's
+    /// signature; empty when it sent none. Any bytes: escape it before it reaches a terminal.
+    std::string banner{};
 };
 /// Event (server): the client proved it holds client_key and asks for account; answer authorize() or
 /// deny().
 struct NeedClientVerdict {
     std::string account;   ///< the account the client asks for (printable, 1..256 bytes)
     PublicKey client_key;  ///< signature and Finished already verified: the client holds this key
+    /// The client's identity when it is a user certificate (PROTOCOL.md 4.7): its CA signature is
+    /// checked, its type is user and its key is client_key. Whether its CA is trusted and whether it
+    /// fits (principals, validity, critical options) is the verdict's to judge (check_certificate_use).
+    std::optional<Certificate> client_certificate = std::nullopt;
 };
 /// Event: the handshake is complete; send any output, then take_result().
 struct HandshakeComplete {};
@@ -82,7 +98,7 @@ struct HandshakeResultAccess;
 class TWOWAY_API HandshakeResult {
 public:
     Suite suite = Suite::x25519_ed25519_chacha20poly1305;  ///< the suite both sides agreed on
-    PublicKey peer;           ///< the peer's verified identity key
+    PublicKey peer;           ///< the peer's verified identity key (the certified key when its identity is a certificate)
     std::string account;      ///< the account the client was granted (both sides)
     SessionId session_id{};   ///< unique per session, equal on both sides; not secret
     SecretBytes<64> send_secret;  ///< application traffic secret for what this side sends
@@ -113,6 +129,11 @@ struct ClientConfig {
     /// requires before it answers at all; without it host_key_mac is random bytes, so the two cases look
     /// alike on the wire. The proof changes nothing else: the verdict is still asked for.
     std::optional<PublicKey> known_server_key = std::nullopt;
+    /// A user certificate to present as the identity instead of the plain key (PROTOCOL.md 4.7). It
+    /// must certify identity's key and be of type user; otherwise the handshake starts failed with
+    /// invalid_argument. Its blob is re-read with parse_certificate at construction, so only a blob
+    /// whose CA signature verifies is ever sent.
+    std::optional<Certificate> certificate = std::nullopt;
 };
 
 /// The server's configuration.
@@ -123,12 +144,21 @@ struct ServerConfig {
     /// with host_key_mac_invalid and nothing is sent, so that a client that does not know the host key
     /// cannot tell a twoway server from a silent port.
     bool stealth = false;
+    /// A host certificate to present as the identity instead of the plain key (PROTOCOL.md 4.7): it
+    /// must certify host_key and be of type host, or the handshake starts failed with invalid_argument.
+    /// Stealth mode still proves the plain host_key (4.1.1): a client that trusts only the CA cannot
+    /// prove it, so a stealth server is reachable only by clients that know its plain key.
+    std::optional<Certificate> host_certificate = std::nullopt;
+    /// The banner sent in server_auth (sshd's Banner; PROTOCOL.md 4.3) before the client has said who it
+    /// is: at most max_banner_size bytes (more: the handshake starts failed with invalid_argument); empty
+    /// sends none.
+    std::string banner{};
 };
 
 // ---- the two roles -----------------------------------------------------------------------------
 /// The client. Its first flight (client_hello) is in take_output() right after construction. A config
-/// the library cannot honour (bad account, no implemented suite) starts the handshake failed with
-/// invalid_argument.
+/// the library cannot honour (bad account, no implemented suite, a certificate that is not a user
+/// certificate of the identity's key) starts the handshake failed with invalid_argument.
 class TWOWAY_API ClientHandshake {
 public:
     /// Starts the handshake and writes client_hello. config is copied, except config.identity, which is
@@ -195,7 +225,8 @@ class TWOWAY_API ServerHandshake {
 public:
     /// Waits for client_hello. config is copied, except config.host_key, which is referenced and must
     /// outlive the handshake, as must rng (drawn from when client_hello arrives). A config the library
-    /// cannot honour (no implemented suite) starts the handshake failed with invalid_argument.
+    /// cannot honour (no implemented suite, a certificate that is not a host certificate of host_key, a
+    /// banner over max_banner_size) starts the handshake failed with invalid_argument.
     ServerHandshake(const ServerConfig& config, Rng& rng);
     ~ServerHandshake();
     /// Moves the handshake; the moved-from object may only be assigned to or destroyed.

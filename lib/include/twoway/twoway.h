@@ -73,6 +73,7 @@ enum {
     TWOWAY_E_WINDOW_EXCEEDED = 114, /**< peer violated session flow control (sent beyond its window) */
     TWOWAY_E_HOST_KEY_MAC_INVALID = 115, /**< client_hello does not prove knowledge of the host key (stealth mode) */
     TWOWAY_E_PREAUTH_LIMIT = 116, /**< pre-authentication byte limit exceeded */
+    TWOWAY_E_WRONG_CERTIFICATE_TYPE = 117, /**< certificate of the wrong type for its role (a user certificate as a server's identity, or the reverse) */
     /** 200..299: local configuration or usage */
     TWOWAY_E_INVALID_ARGUMENT = 200, /**< invalid argument */
     TWOWAY_E_WRONG_PASSPHRASE = 201, /**< incorrect passphrase supplied to decrypt private key */
@@ -202,6 +203,16 @@ TWOWAY_C_API int twoway_handshake_peer_key(const twoway_handshake* hs, uint8_t o
 /** The account: the one asked for (client: configured; server: from TWOWAY_HS_NEED_VERDICT on; NULL
  * before). Owned by the handle, valid until it is freed. Printable, but the peer's: escape it. */
 TWOWAY_C_API const char* twoway_handshake_account(const twoway_handshake* hs);
+/** The peer's certificate, from TWOWAY_HS_NEED_VERDICT on, when its identity was one (PROTOCOL.md 4.7):
+ * the ssh-ed25519-cert-v01@openssh.com blob, *len bytes, owned by the handle. The handshake checked its
+ * CA signature and its type for the peer's role, and twoway_handshake_peer_key is the key it certifies;
+ * whether its CA is trusted and it fits (principals, validity, revocation) is the verdict's to judge.
+ * NULL with *len 0 for a plain key, before the verdict, or for a NULL handle. */
+TWOWAY_C_API const uint8_t* twoway_handshake_peer_certificate(const twoway_handshake* hs, size_t* len);
+/** Client: the server's banner (sshd's Banner), from TWOWAY_HS_NEED_VERDICT on: *len bytes (at most
+ * 8192), owned by the handle, signed by the server's key; any bytes, so escape it before a terminal
+ * sees it. NULL with *len 0 when the server sent none, before the verdict, on a server handle. */
+TWOWAY_C_API const uint8_t* twoway_handshake_banner(const twoway_handshake* hs, size_t* len);
 /** The verdict on TWOWAY_HS_NEED_VERDICT (TWOWAY_E_BAD_STATE at any other time). Client: accept sends
  * its proof; reject fails the handshake with TWOWAY_E_HOST_KEY_REJECTED, and nothing about the client
  * was revealed. Server: accept completes; reject sends the generic denial and fails with

@@ -63,6 +63,7 @@ TW_SAME(COUNTER_EXHAUSTED, counter_exhausted)
 TW_SAME(WINDOW_EXCEEDED, window_exceeded)
 TW_SAME(HOST_KEY_MAC_INVALID, host_key_mac_invalid)
 TW_SAME(PREAUTH_LIMIT, preauth_limit)
+TW_SAME(WRONG_CERTIFICATE_TYPE, wrong_certificate_type)
 TW_SAME(INVALID_ARGUMENT, invalid_argument)
 TW_SAME(WRONG_PASSPHRASE, wrong_passphrase)
 TW_SAME(PASSPHRASE_REQUIRED, passphrase_required)
@@ -163,6 +164,8 @@ struct twoway_handshake {
     Pending out;
     std::string account;                    // client: configured; server: the one asked for
     std::optional<twoway::PublicKey> peer;  // once the verdict was asked for
+    std::vector<std::byte> peer_certificate{};  // the peer's certificate blob, if its identity was one
+    std::string banner{};                     // client: the server's banner
 
     [[nodiscard]] bool client() const noexcept { return role.index() == 0; }
     // Moves the role's output into `out` and notes what its event reveals.
@@ -170,12 +173,17 @@ struct twoway_handshake {
         std::visit([this](auto& h) { out.append(h.take_output()); }, role);
         if (auto* c = std::get_if<twoway::ClientHandshake>(&role)) {
             const twoway::ClientEvent ev = c->event();
-            if (const auto* v = std::get_if<twoway::NeedServerVerdict>(&ev)) peer = v->server_key;
+            if (const auto* v = std::get_if<twoway::NeedServerVerdict>(&ev)) {
+                peer = v->server_key;
+                if (v->server_certificate) peer_certificate = v->server_certificate->blob;
+                banner = v->banner;
+            }
         } else {
             const twoway::ServerEvent ev = std::get<twoway::ServerHandshake>(role).event();
             if (const auto* v = std::get_if<twoway::NeedClientVerdict>(&ev)) {
                 peer = v->client_key;
                 account = v->account;
+                if (v->client_certificate) peer_certificate = v->client_certificate->blob;
             }
         }
     }
@@ -414,6 +422,20 @@ int twoway_handshake_peer_key(const twoway_handshake* hs, uint8_t out[TWOWAY_KEY
     if (!hs->peer) return TWOWAY_E_BAD_STATE;
     copy_key(*hs->peer, out);
     return TWOWAY_OK;
+}
+
+const uint8_t* twoway_handshake_peer_certificate(const twoway_handshake* hs, size_t* len) {
+    if (len != nullptr) *len = 0;
+    if (hs == nullptr || len == nullptr || hs->peer_certificate.empty()) return nullptr;
+    *len = hs->peer_certificate.size();
+    return reinterpret_cast<const uint8_t*>(hs->peer_certificate.data());
+}
+
+const uint8_t* twoway_handshake_banner(const twoway_handshake* hs, size_t* len) {
+    if (len != nullptr) *len = 0;
+    if (hs == nullptr || len == nullptr || hs->banner.empty()) return nullptr;
+    *len = hs->banner.size();
+    return reinterpret_cast<const uint8_t*>(hs->banner.data());
 }
 
 const char* twoway_handshake_account(const twoway_handshake* hs) {

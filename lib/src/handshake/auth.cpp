@@ -1,5 +1,6 @@
 // server_auth and client_auth plaintexts (PROTOCOL.md 4.3, 4.4), the SSH signature blob inside them,
 // and the server_verdict plaintext (4.5).
+#include <twoway/handshake.hpp>
 #include <twoway/key.hpp>
 
 #include "handshake/messages.hpp"
@@ -14,7 +15,8 @@ Result<AuthMessage> parse_auth(wire::Bytes plaintext, Role sender) {
         if (r.ok() && m.account.empty()) r.fail(errc::malformed);
     }
     m.identity = r.string(max_identity_size);
-    m.identity_end = r.consumed();
+    if (sender == Role::server) m.banner = r.string(twoway::max_banner_size);
+    m.signed_end = r.consumed();
     m.signature = r.string(max_signature_size);
     m.signature_end = r.consumed();
     m.finished = r.bytes(finished_size);
@@ -22,10 +24,12 @@ Result<AuthMessage> parse_auth(wire::Bytes plaintext, Role sender) {
     return m;
 }
 
-AuthWriter::AuthWriter(Role sender, std::string_view account, wire::Bytes identity)
-    : w_((sender == Role::client ? 4 + account.size() : 0) + 4 + identity.size() + 4 + 83 + finished_size) {
+AuthWriter::AuthWriter(Role sender, std::string_view account, wire::Bytes identity, wire::Bytes banner)
+    : w_((sender == Role::client ? 4 + account.size() : 4 + banner.size()) + 4 + identity.size() + 4 + 83 +
+         finished_size) {
     if (sender == Role::client) w_.string(account);
     w_.string(identity);
+    if (sender == Role::server) w_.string(banner);
 }
 
 void AuthWriter::signature(wire::Bytes blob) { w_.string(blob); }

@@ -63,6 +63,7 @@ struct ClientHandshake::Impl {
     static constexpr Role role = Role::client;
 
     const PrivateKey& identity;
+    std::vector<std::byte> identity_blob;  // our plain key's blob, or our certificate's
     std::string account;
     std::vector<Suite> suites;
     ClientState state;
@@ -75,10 +76,12 @@ struct ClientHandshake::Impl {
     Suite suite = Suite::x25519_ed25519_chacha20poly1305;
 
     Impl(const ClientConfig& c, Rng& rng) : identity(c.identity), account(c.account), suites(c.suites) {
-        if (!valid_account(account) || !valid_suites(suites)) {
+        Result<std::vector<std::byte>> blob = own_identity_blob(identity, c.certificate, Role::client);
+        if (!valid_account(account) || !valid_suites(suites) || !blob) {
             state = Failed{make_error_code(errc::invalid_argument)};
             return;
         }
+        identity_blob = std::move(*blob);
         // Draw order (fixed, test vectors depend on it): client_random, the X25519 secret, then (only
         // without a proof of the server's key) the 16 bytes standing in for host_key_mac.
         rng.fill(client_random);
@@ -179,7 +182,8 @@ struct ClientHandshake::Impl {
         const PublicKey server_key = await->server.key();
         Secrets& s = block.get();
 
-        const std::vector<std::byte> plain = build_auth(s, transcript, Role::client, account, identity);
+        const std::vector<std::byte> plain =
+            build_auth(s, transcript, Role::client, account, identity_blob, {}, identity);
         std::vector<std::byte> msg = seal_message(MsgType::client_auth, s.client_key, 0, plain);
         out.insert(out.end(), msg.begin(), msg.end());
 
@@ -234,7 +238,9 @@ std::vector<std::byte> ClientHandshake::take_output() { return std::exchange(imp
 ClientEvent ClientHandshake::event() const {
     const Impl& m = *impl_;
     if (const auto* f = std::get_if<Failed>(&m.state)) return HandshakeFailed{f->error};
-    if (const auto* a = std::get_if<AwaitServerVerdict>(&m.state)) return NeedServerVerdict{a->server.key()};
+    if (const auto* a = std::get_if<AwaitServerVerdict>(&m.state)) {
+        return NeedServerVerdict{a->server.key(), a->server.certificate(), a->server.banner()};
+    }
     if (std::holds_alternative<Complete>(m.state)) return HandshakeComplete{};
     return WantInput{};
 }

@@ -9,7 +9,10 @@ BodyBounds body_bounds(MsgType t) noexcept {
         // Clear messages: anything too short fails in the parser (malformed), like any bad structure.
         case MsgType::client_hello: return {0, 4096};
         case MsgType::server_hello: return {0, 2048};
-        case MsgType::server_auth:
+        // server_auth's maximum is its largest plaintext (identity 8192, banner 8192, signature 1024, each
+        // with its u32 length, and Finished: 17484 bytes) plus the tag; client_auth's is a round figure
+        // above its own (4 + 256 + 4 + 8192 + 4 + 1024 + 64 = 9548).
+        case MsgType::server_auth: return {aead_tag_size + 1, 17500};
         case MsgType::client_auth: return {aead_tag_size + 1, 10240};
         case MsgType::server_verdict: return {aead_tag_size + 1, aead_tag_size + 1};
     }

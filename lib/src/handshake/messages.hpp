@@ -56,16 +56,18 @@ struct ServerHello {
 [[nodiscard]] std::vector<std::byte> write_server_hello(const ServerHello& m);
 
 // ---- server_auth / client_auth plaintext (auth.cpp) -------------------------------------------------
-//   client_auth only: string account
-//   string identity | string signature | byte[64] finished
-// The transcript absorbs the plaintext in three steps (through identity, through signature, the rest),
-// so the parser reports where those steps end.
+//   server_auth: string identity | string banner | string signature | byte[64] finished
+//   client_auth: string account | string identity | string signature | byte[64] finished
+// The transcript absorbs the plaintext in three steps (through what the signature covers: the identity,
+// and the banner or, first, the account; then through the signature; then the rest), so the parser
+// reports where those steps end.
 struct AuthMessage {
     std::string_view account;  // client_auth: 1..256 bytes, no control characters
-    wire::Bytes identity;      // SSH public key blob
+    wire::Bytes identity;      // SSH public key or certificate blob
+    wire::Bytes banner;        // server_auth: 0..8192 bytes, any
     wire::Bytes signature;     // SSH signature blob
     wire::Bytes finished;      // 64 bytes
-    std::size_t identity_end = 0;   // offset just past the identity string
+    std::size_t signed_end = 0;     // offset just past the identity (server: the banner) string
     std::size_t signature_end = 0;  // offset just past the signature string
 };
 [[nodiscard]] Result<AuthMessage> parse_auth(wire::Bytes plaintext, Role sender);
@@ -73,8 +75,8 @@ struct AuthMessage {
 // Writes the plaintext in the same three steps.
 class AuthWriter {
 public:
-    // account is written only for the client.
-    AuthWriter(Role sender, std::string_view account, wire::Bytes identity);
+    // account is written only for the client, banner only for the server.
+    AuthWriter(Role sender, std::string_view account, wire::Bytes identity, wire::Bytes banner);
     void signature(wire::Bytes blob);
     void finished(std::span<const std::byte, finished_size> mac);
     [[nodiscard]] wire::Bytes view() const noexcept { return w_.view(); }

@@ -46,6 +46,8 @@ struct ServerHandshake::Impl {
     static constexpr Role role = Role::server;
 
     const PrivateKey& host_key;
+    std::vector<std::byte> identity_blob;  // the host key's blob, or the host certificate's
+    std::string banner;
     std::vector<Suite> suites;
     Rng& rng;
     bool stealth = false;
@@ -58,10 +60,16 @@ struct ServerHandshake::Impl {
     bool denial_sent = false;
     std::string denial_reason;
 
-    Impl(const ServerConfig& c, Rng& r) : host_key(c.host_key), suites(c.suites), rng(r) {
+    Impl(const ServerConfig& c, Rng& r) : host_key(c.host_key), banner(c.banner), suites(c.suites), rng(r) {
         stealth = c.stealth;
-        const bool ok = !suites.empty() && std::all_of(suites.begin(), suites.end(), suite_supported);
-        if (!ok) state = Failed{make_error_code(errc::invalid_argument)};
+        Result<std::vector<std::byte>> blob = own_identity_blob(host_key, c.host_certificate, Role::server);
+        const bool ok = !suites.empty() && std::all_of(suites.begin(), suites.end(), suite_supported) && blob &&
+                        banner.size() <= max_banner_size;
+        if (!ok) {
+            state = Failed{make_error_code(errc::invalid_argument)};
+            return;
+        }
+        identity_blob = std::move(*blob);
     }
 
     Status status() const {
@@ -137,7 +145,8 @@ struct ServerHandshake::Impl {
         transcript.absorb(out);
         derive_handshake_secrets(s, transcript.digest());
 
-        const std::vector<std::byte> plain = build_auth(s, transcript, Role::server, {}, host_key);
+        const std::vector<std::byte> plain =
+            build_auth(s, transcript, Role::server, {}, identity_blob, banner, host_key);
         const std::vector<std::byte> auth = seal_message(MsgType::server_auth, s.server_key, 0, plain);
         out.insert(out.end(), auth.begin(), auth.end());
         auth_sent = true;
@@ -225,7 +234,7 @@ ServerEvent ServerHandshake::event() const {
     const Impl& m = *impl_;
     if (const auto* f = std::get_if<Failed>(&m.state)) return HandshakeFailed{f->error};
     if (const auto* a = std::get_if<AwaitClientVerdict>(&m.state)) {
-        return NeedClientVerdict{a->pending.account, a->client.key()};
+        return NeedClientVerdict{a->pending.account, a->client.key(), a->client.certificate()};
     }
     if (std::holds_alternative<Complete>(m.state)) return HandshakeComplete{};
     return WantInput{};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include <twoway/handshake.hpp>
 #include <twoway/key_file.hpp>
 
 #include "daemon_test_support.hpp"
@@ -101,4 +102,60 @@ TEST_CASE("several host keys: all are checked, the first is the one in use", "[d
     CHECK(r.settings->host_keys[0].path == a);
     CHECK(&r.settings->host_key() == &r.settings->host_keys[0].key);
     CHECK(key_fingerprint_text(r.settings->host_key().public_key()).rfind("ED25519 SHA256:", 0) == 0);
+}
+
+TEST_CASE("Banner: the file's contents, bounded; a file that cannot be used sends none and says why", "[daemon]") {
+    TempDir dir;
+    const auto key = write_host_key(dir, "host_key", 3);
+    auto load = [&](const std::string& extra) {
+        return load_settings(dir.write("twowayd.conf", "HostKey " + key + "\n" + extra), {});
+    };
+    auto warned = [](const LoadResult& r, const std::string& part) {
+        return std::any_of(r.warnings.begin(), r.warnings.end(),
+                           [&](const std::string& w) { return w.rfind("Banner ", 0) == 0 && w.find(part) != std::string::npos; });
+    };
+    SECTION("none (the default) sends none") {
+        auto r = load("");
+        REQUIRE(r.settings);
+        CHECK(r.settings->banner.empty());
+        CHECK(r.warnings.empty());
+    }
+    SECTION("a file is read as it is, escape bytes and all (the client escapes)") {
+        const std::string text = std::string("Authorized use only.\r\n\x1b[2J\0\n", 28);
+        const auto path = dir.write("banner", text);
+        auto r = load("Banner " + path + "\n");
+        REQUIRE(r.settings);
+        CHECK(r.settings->banner == text);
+        CHECK(r.warnings.empty());
+    }
+    SECTION("exactly max_banner_size bytes pass, one more sends none") {
+        const auto fits = dir.write("fits", std::string(twoway::max_banner_size, 'x'));
+        auto r = load("Banner " + fits + "\n");
+        REQUIRE(r.settings);
+        CHECK(r.settings->banner.size() == twoway::max_banner_size);
+        const auto big = dir.write("big", std::string(twoway::max_banner_size + 1, 'x'));
+        auto b = load("Banner " + big + "\n");
+        REQUIRE(b.settings);  // the daemon still starts
+        CHECK(b.settings->banner.empty());
+        CHECK(warned(b, "larger than 8192 bytes"));
+    }
+    SECTION("a missing file, or a directory: none, with a warning (-t fails on warnings)") {
+        auto r = load("Banner " + dir.file("missing") + "\n");
+        REQUIRE(r.settings);
+        CHECK(r.settings->banner.empty());
+        CHECK(warned(r, "No such file or directory"));
+        auto d = load("Banner " + dir.file("") + "\n");
+        REQUIRE(d.settings);
+        CHECK(warned(d, "not a regular file"));
+    }
+    SECTION("Banner inside Match: no effect, said at load") {
+        const auto path = dir.write("banner", "global\n");
+        const auto other = dir.write("other", "match\n");
+        auto r = load("Banner " + path + "\nMatch User alice\n    Banner " + other + "\n");
+        REQUIRE(r.settings);
+        CHECK(r.settings->banner == "global\n");
+        CHECK(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+            return n.find("Banner inside Match has no effect") != std::string::npos;
+        }));
+    }
 }

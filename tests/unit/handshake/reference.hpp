@@ -16,6 +16,7 @@ namespace twoway::handshake_test {
 struct AuthOverrides {
     std::optional<ByteVec> account_field = std::nullopt;   // client only: the raw string(account) bytes
     std::optional<ByteVec> identity = std::nullopt;        // identity blob
+    std::optional<ByteVec> banner_field = std::nullopt;    // server only: the raw string(banner) bytes (default: empty banner)
     std::optional<ByteVec> signature_blob = std::nullopt;  // SSH signature blob
     std::optional<std::array<std::byte, 64>> finished = std::nullopt;
     const PrivateKey* signer = nullptr;     // sign with this key instead of the identity's own
@@ -42,6 +43,13 @@ inline AuthParts write_reference_auth(handshake::Secrets& s, handshake::Transcri
     }
     const ByteVec identity = o.identity ? *o.identity : key.public_key().blob();
     w.string(identity);
+    if (self == Role::server) {
+        if (o.banner_field) {
+            w.bytes(*o.banner_field);
+        } else {
+            w.string(ByteVec{});
+        }
+    }
     t.absorb(w.view());
     std::size_t absorbed = w.size();
     const PrivateKey& signer = o.signer != nullptr ? *o.signer : key;

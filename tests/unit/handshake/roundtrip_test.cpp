@@ -37,7 +37,7 @@ TEST_CASE("client and server agree for 200 random key pairs", "[handshake]") {
 
         // The clear messages have the sizes PROTOCOL.md gives for one suite and host_key_mac.
         REQUIRE(run.m1.size() == 101);
-        REQUIRE(run.m2.size() == 74 + 4 + (55 + 87 + 64) + 16);
+        REQUIRE(run.m2.size() == 74 + 4 + (55 + 4 + 87 + 64) + 16);
         REQUIRE(run.m3.size() == 4 + (4 + c.account.size() + 55 + 87 + 64) + 16);
         REQUIRE(run.m4.size() == 21);
     }
