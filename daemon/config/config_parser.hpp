@@ -277,6 +277,10 @@ private:
     bool full_ = false;
     DaemonConfig config_;
     std::array<bool, static_cast<std::size_t>(Key::count_)> seen_{};
+    // The patterns of each list keyword (AllowUsers ..., AcceptEnv) in the whole file, global and Match
+    // blocks together: the cap is on the total, so that any connection's effective list (the blocks
+    // that apply add up) stays within it, and -T -C prints what reads back.
+    std::array<std::size_t, connection_key_count> list_totals_{};
     std::size_t number_ = 0;
     // The Match block lines belong to (nothing: global), and the criteria a Match in an included file
     // inherits from the block the Include was in.

@@ -180,7 +180,11 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
         }
         if (block_ && first_here) into.clear();  // a block's list replaces the global one
         for (const auto& a : d.args) {
-            if (into.size() >= max_repeats) return value_error(kw, "too many patterns (limit " + std::to_string(max_repeats) + ")");
+            if (list_totals_[index] >= max_repeats) {
+                return value_error(kw, "too many patterns (limit " + std::to_string(max_repeats) +
+                                           " in the whole file, Match blocks included)");
+            }
+            ++list_totals_[index];
             into.push_back(AccessPattern{a, here()});
         }
         mark();
@@ -263,7 +267,11 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             }
             if (first_here) c.accept_env.clear();  // the default (or the global list, in a block) is replaced
             for (const auto& a : d.args) {
-                if (c.accept_env.size() < max_repeats) c.accept_env.push_back(a);
+                // Names past the file's total cap are dropped (narrower, never wider).
+                if (list_totals_[index] < max_repeats) {
+                    ++list_totals_[index];
+                    c.accept_env.push_back(a);
+                }
             }
             return mark();
         case ConnectionKey::set_env: {

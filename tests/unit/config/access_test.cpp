@@ -519,3 +519,21 @@ TEST_CASE("access config: Include reads real files through glob, in order", "[co
     REQUIRE(bad.errors.size() == 1);
     CHECK(bad.errors[0].text() == dir.file("d.conf") + ":1: Include: " + dir.file("conf.d") + ": cannot read: not a regular file");
 }
+
+TEST_CASE("access config: list keywords are capped in the whole file, so -T -C always reads back", "[config]") {
+    // Two Match blocks that both apply add their lists up: with a cap per block, a connection's list
+    // could pass the cap and -T -C would print a configuration that does not read back (found by the
+    // daemon_config fuzz target).
+    std::string groups;
+    for (int i = 0; i < 200; ++i) groups += " g" + std::to_string(i);
+    const std::string text = "Match all\n DenyGroups" + groups + "\nMatch User root\n DenyGroups" + groups + "\n";
+    CHECK(only_error(text) == "a.conf:4: DenyGroups: too many patterns (limit 256 in the whole file, Match blocks included)");
+    std::string names;
+    for (int i = 0; i < 200; ++i) names += " V" + std::to_string(i);
+    const auto c = good("Match all\n AcceptEnv" + names + "\nMatch User root\n AcceptEnv" + names + "\n");
+    const auto p = effective_config(c, facts("root", "10.0.0.1"));
+    CHECK(p.accept_env.size() == 256);  // the rest dropped: narrower, never wider
+    const std::string one = format_connection_config(c, p);
+    const auto back = good(one);
+    CHECK(format_connection_config(back, back.connection) == one);
+}
