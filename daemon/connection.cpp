@@ -12,6 +12,7 @@
 #include <asio/write.hpp>
 
 #include <twoway/channel.hpp>
+#include <twoway/text.hpp>
 
 #include "authorized.hpp"
 #include "log.hpp"
@@ -178,6 +179,8 @@ awaitable<void> Connection::run() {
 
 twoway::StreamServerConfig Connection::stream_config() {
     twoway::StreamServerConfig c{.handshake = twoway::ServerConfig{settings_->host_key()}};
+    // HostCertificate: presented instead of the bare key (the stealth proof stays keyed by the plain key).
+    c.handshake.host_certificate = settings_->host_keys.front().certificate;
     c.handshake.stealth = settings_->config.stealth_mode;
     c.handshake.banner = settings_->banner;
     c.rng = &server_.rng();
@@ -350,6 +353,12 @@ void Connection::deny_log_invalid(const std::string& safe_name, const twoway::Pu
     log_verbose("Failed publickey for invalid user ", safe_name, " from ", peer_.text(), ": ", key_fingerprint_text(key));
 }
 
+static std::string certificate_text(const twoway::Certificate& c) {
+    // sshd's format_method_key for a certificate.
+    return cat("ED25519-CERT ", twoway::fingerprint_sha256(c.key), " ID ", log_safe(c.key_id), " (serial ", c.serial,
+               ") CA ED25519 ", twoway::fingerprint_sha256(c.signature_key));
+}
+
 awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
     const std::string safe_name = log_safe(v.account);
     // Everything the name service is asked (the account, its shadow entry, its groups' names, the
@@ -406,69 +415,31 @@ awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
         co_return false;
     }
 
-    const std::string fp = key_fingerprint_text(v.client_key);
-    if (const auto rd = check_revoked_key(settings_->config, v.client_key); rd.refused && rd.server_fault && !rd.revoked_by) {
-        // Fail closed, but as the daemon's trouble (descriptors, memory): not a failed key, no penalty.
-        for (const auto& p : rd.problems) {
-            log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": revoked keys file ", p);
-        }
-        server_fault_ = true;
-        co_return false;
-    } else if (rd.refused) {
-        // sshd's lines: the key is refused whatever the account's authorized_keys says.
-        if (rd.revoked_by && rd.revoked_by->line != 0) {
-            log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ", line ",
-                      rd.revoked_by->line, rd.revoked_detail == "key" ? "" : " (" + rd.revoked_detail + ")");
-        } else if (rd.revoked_by) {
-            // A KRL: which entry (serial, key id, key or hash) revoked it.
-            log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ": ", rd.revoked_detail);
-        }
-        for (const auto& p : rd.problems) {
-            log_error("Error checking authentication key ", fp, " in revoked keys file ", p);
-        }
-        log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
-        co_return false;
-    }
-
-    // The files are opened here, as the account; read, parsed and searched on the pool, beside every other
-    // connection's work (a 16 MiB file is the account owner's choice, not everyone's wait).
     KeyDecision kd;
     const auto option_facts = key_option_facts();  // one address and one "now" for files and command alike
-    {
-        OpenedKeyFiles opened = open_authorized_keys(settings_->config, *account);
-        co_await server_.decisions().run(account->uid, [&] {
-            kd = decide_authorized_key(std::move(opened), v.client_key, option_facts);
-        });
+    std::string fp = key_fingerprint_text(v.client_key);
+    bool accepted = false;
+    if (v.client_certificate) {
+        // A certificate first; when no way takes it, its key alone, which is what ssh offers next (without a
+        // second handshake here).
+        const twoway::Certificate& cert = *v.client_certificate;
+        accepted = co_await key_login(policy, *account, v.client_key, &cert, option_facts, safe_name, kd);
+        if (accepted) {
+            fp = certificate_text(cert);
+            log_verbose("Accepted certificate ID ", twoway::quoted(cert.key_id, 128), " (serial ", cert.serial,
+                        ") signed by ED25519 CA ", twoway::fingerprint_sha256(cert.signature_key), " via ",
+                        kd.matched ? kd.matched->text() : std::string("?"));
+        } else if (server_fault_) {
+            co_return false;
+        } else {
+            log_info("Certificate ID ", twoway::quoted(cert.key_id, 128), " (serial ", cert.serial, ") not accepted for ",
+                     account->name, "; trying its key alone");
+            kd = KeyDecision{};
+        }
     }
-    // sshd's order: AuthorizedKeysCommand only when no file authorized the key.
-    if (!kd.authorized && policy.authorized_keys_command != "none") {
-        KeyDecision by_command = co_await command_keys(policy, *account, v.client_key, option_facts);
-        // The files' lines first, in their order, then the command's.
-        const auto prepend = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
-            to.insert(to.begin(), from.begin(), from.end());
-        };
-        prepend(by_command.refused_files, kd.refused_files);
-        prepend(by_command.skipped_lines, kd.skipped_lines);
-        prepend(by_command.option_refusals, kd.option_refusals);
-        by_command.server_fault = by_command.server_fault || kd.server_fault;
-        kd = std::move(by_command);
-    }
-    for (const auto& line : kd.refused_files) log_info(line);
-    // A line with this key whose options refused (from=, expiry-time=): one line each, naming it.
-    for (const auto& why : kd.option_refusals) {
-        log_info("Key refused by authorized_keys options for ", account->name, " from ", peer_.text(), ": ", why);
-    }
-    // Skipped lines explain a refusal, so they are shown at INFO then; after a success only at VERBOSE.
-    const LogLevel skipped_level = kd.authorized ? LogLevel::verbose : LogLevel::info;
-    for (const auto& line : kd.skipped_lines) log_at(skipped_level, line);
-    if (!kd.authorized && kd.server_fault) {
-        log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": authorized keys could not be read");
-        server_fault_ = true;
-        co_return false;
-    }
-    if (!kd.authorized) {
-        log_info("Failed publickey for ", account->name, " from ", peer_.text(), ": ", fp);
-        co_return false;
+    if (!accepted) {
+        const bool by_key = co_await key_login(policy, *account, v.client_key, nullptr, option_facts, safe_name, kd);
+        if (!by_key) co_return false;
     }
     if (kd.matched) {
         log_debug("matching key found: ", kd.matched->path == keys_command_label ? "" : "file ", kd.matched->path,
@@ -509,6 +480,81 @@ awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
     config_policy_ = std::move(policy);
     co_return true;
 }
+
+
+awaitable<bool> Connection::key_login(const ConnectionConfig& policy, const Account& account, const twoway::PublicKey& key,
+                                      const twoway::Certificate* certificate,
+                                      const std::optional<twoway::ConnectionFacts>& option_facts,
+                                      const std::string& safe_name, KeyDecision& kd) {
+    const std::string fp = certificate != nullptr ? certificate_text(*certificate) : key_fingerprint_text(key);
+    if (const auto rd = check_revoked_key(settings_->config, key, certificate); rd.refused && rd.server_fault && !rd.revoked_by) {
+        // Fail closed, but as the daemon's trouble (descriptors, memory): not a failed key, no penalty.
+        for (const auto& p : rd.problems) {
+            log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": revoked keys file ", p);
+        }
+        server_fault_ = true;
+        co_return false;
+    } else if (rd.refused) {
+        // sshd's lines: the key is refused whatever the account's authorized_keys says.
+        if (rd.revoked_by && rd.revoked_by->line != 0) {
+            log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ", line ",
+                      rd.revoked_by->line, rd.revoked_detail == "key" ? "" : " (" + rd.revoked_detail + ")");
+        } else if (rd.revoked_by) {
+            // A KRL: which entry (serial, key id, key or hash) revoked it.
+            log_error("Authentication key ", fp, " revoked by file ", rd.revoked_by->path, ": ", rd.revoked_detail);
+        }
+        for (const auto& p : rd.problems) {
+            log_error("Error checking authentication key ", fp, " in revoked keys file ", p);
+        }
+        log_info("Failed publickey for ", account.name, " from ", peer_.text(), ": ", fp);
+        co_return false;
+    }
+
+    // The files are opened here, as the account; read, parsed and searched on the pool, beside every other
+    // connection's work (a 16 MiB file is the account owner's choice, not everyone's wait).
+    if (certificate != nullptr) {
+        // sshd's three ways for a certificate (certificate_decision); facts are needed for its checks.
+        if (option_facts) kd = co_await certificate_decision(policy, account, *certificate, *option_facts);
+    } else {
+        OpenedKeyFiles opened = open_authorized_keys(settings_->config, account);
+        co_await server_.decisions().run(account.uid, [&] {
+            kd = decide_authorized_key(std::move(opened), key, option_facts);
+        });
+    }
+    // sshd's order: AuthorizedKeysCommand only when no file authorized the key.
+    if (certificate == nullptr && !kd.authorized && policy.authorized_keys_command != "none") {
+        KeyDecision by_command = co_await command_keys(policy, account, key, option_facts);
+        // The files' lines first, in their order, then the command's.
+        const auto prepend = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+            to.insert(to.begin(), from.begin(), from.end());
+        };
+        prepend(by_command.refused_files, kd.refused_files);
+        prepend(by_command.skipped_lines, kd.skipped_lines);
+        prepend(by_command.option_refusals, kd.option_refusals);
+        by_command.server_fault = by_command.server_fault || kd.server_fault;
+        kd = std::move(by_command);
+    }
+    for (const auto& line : kd.refused_files) log_info(line);
+    // A line with this key whose options refused (from=, expiry-time=): one line each, naming it.
+    for (const auto& why : kd.option_refusals) {
+        log_info(certificate != nullptr ? "Certificate refused for " : "Key refused by authorized_keys options for ",
+                 account.name, " from ", peer_.text(), ": ", why);
+    }
+    // Skipped lines explain a refusal, so they are shown at INFO then; after a success only at VERBOSE.
+    const LogLevel skipped_level = kd.authorized ? LogLevel::verbose : LogLevel::info;
+    for (const auto& line : kd.skipped_lines) log_at(skipped_level, line);
+    if (!kd.authorized && kd.server_fault) {
+        log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": authorized keys could not be read");
+        server_fault_ = true;
+        co_return false;
+    }
+    if (!kd.authorized) {
+        log_info("Failed publickey for ", account.name, " from ", peer_.text(), ": ", fp);
+        co_return false;
+    }
+    co_return true;
+}
+
 
 awaitable<PamAccountVerdict> Connection::pam_account(const Account& account, const std::string& safe_name) {
     const PamFacts facts{settings_->config.pam_service_name, peer_.ip,

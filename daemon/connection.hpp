@@ -69,6 +69,14 @@ private:
                                         const twoway::PublicKey& key,
                                         std::optional<twoway::ConnectionFacts> option_facts,
                                         const twoway::Certificate* certificate = nullptr);
+    // The verdict on the key, or on the certificate when one is given (its key is `key`): RevokedKeys,
+    // then authorized_keys and AuthorizedKeysCommand, or for a certificate certificate_decision; every
+    // refusal logged (with "Failed publickey"). kd: the deciding line and its options. False when
+    // refused; server_fault_ is set when the daemon's own trouble refused.
+    awaitable<bool> key_login(const ConnectionConfig& policy, const Account& account, const twoway::PublicKey& key,
+                              const twoway::Certificate* certificate,
+                              const std::optional<twoway::ConnectionFacts>& option_facts, const std::string& safe_name,
+                              KeyDecision& kd);
     // AuthorizedPrincipalsCommand's output for this certificate ("" when it failed, logged).
     awaitable<std::string> principals_command(const ConnectionConfig& policy, const Account& account,
                                               const twoway::Certificate& certificate);

@@ -1,5 +1,7 @@
 #include "host_check.hpp"
 
+#include <ctime>
+
 #include <unistd.h>
 
 #include <twoway/file.hpp>
@@ -252,10 +254,48 @@ HostAssessment assess_host_key(const HostCheck& c, const PublicKey& key, const t
     return a;
 }
 
-bool verify_host_key(const HostCheck& c, const PublicKey& key) {
+bool verify_host_key(const HostCheck& c, const PublicKey& key, const twoway::Certificate* certificate) {
     const std::string label = host_label(c);
     const std::string fp = fingerprint_sha256(key);
-    log::debug(1, "Server host key: ssh-ed25519 " + fp);
+    if (certificate != nullptr) {
+        log::debug(1, "Server host certificate: ssh-ed25519-cert-v01@openssh.com " + fp + ", serial " +
+                          std::to_string(certificate->serial) + " ID " + log::untrusted(certificate->key_id) +
+                          " CA ssh-ed25519 " + fingerprint_sha256(certificate->signature_key));
+        const HostAssessment revoked = assess_host_key(c, key, certificate);
+        if (!revoked.revocation_problems.empty() || revoked.verdict.status == HostStatus::revoked) {
+            // Revoked, or a RevokedHostKeys list that cannot be used: no fallback (ssh's HOST_REVOKED).
+            if (!revoked.revocation_problems.empty()) {
+                for (const auto& p : revoked.revocation_problems) {
+                    log::line("Error checking host key " + fp + " in revoked keys file " + p);
+                }
+                log::line("Host key verification failed.");
+            } else {
+                warn_revoked(label, key, revoked.verdict, revoked.revocation_detail);
+            }
+            return false;
+        }
+        bool unreadable = false;
+        const std::vector<KnownHostsFile> files = load_known_hosts_files(c, false, unreadable);
+        const auto v = twoway::check_host_certificate(files, c.host, c.port, *certificate,
+                                                      static_cast<std::int64_t>(std::time(nullptr)));
+        if (v.allowed) {
+            log::debug(1, "Host '" + label + "' is known through its certificate, signed by the CA in " +
+                              (v.authority ? v.authority->text() : std::string("?")));
+            return true;
+        }
+        if (v.revoked) {
+            log::line("The host certificate for " + label + " is revoked by " + v.revoked->text() + ".");
+            log::line("Host key verification failed.");
+            return false;
+        }
+        if (v.authority) {
+            log::line(v.reason);  // as ssh's error(): the CA is trusted here, the certificate does not fit
+        } else {
+            log::debug(1, "No matching CA found for the host certificate; checking its key as a plain key.");
+        }
+    } else {
+        log::debug(1, "Server host key: ssh-ed25519 " + fp);
+    }
 
     const HostAssessment a = assess_host_key(c, key);
     const HostVerdict& v = a.verdict;

@@ -71,7 +71,13 @@ struct HostAssessment {
 
 // assess_host_key, then what its action says: the warnings, the first-contact challenge, the recording
 // of a new key. True when the connection may go on.
-[[nodiscard]] bool verify_host_key(const HostCheck& check, const twoway::PublicKey& key);
+// With a host certificate (the server presented one), ssh's rule first: revoked (the certificate, its key
+// or its CA, by RevokedHostKeys or an @revoked line) refuses; an @cert-authority line for the host whose
+// CA signed it, with the certificate fitting (check_host_certificate: type, window, the host name a
+// principal), accepts without asking or recording anything; otherwise the reason is said when a CA line
+// was found, and the certified key is checked as a plain key.
+[[nodiscard]] bool verify_host_key(const HostCheck& check, const twoway::PublicKey& key,
+                                   const twoway::Certificate* certificate = nullptr);
 
 // The first key the known_hosts files hold for the host, if any: the client proves knowledge of it in
 // client_hello (host_key_mac), which a daemon in stealth mode requires. Unreadable files count as empty;

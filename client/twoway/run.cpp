@@ -47,12 +47,13 @@ struct Context {
         p.server_alive_interval = settings.server_alive_interval;
         p.server_alive_count_max = settings.server_alive_count_max;
         p.identity = &identity.key;
+        p.certificate = identity.certificate ? &*identity.certificate : nullptr;
         p.account = settings.user;
         p.known_host_key = pinned ? pinned : expected_host_key(host_check);
         // Later connections (-L) must meet the key the first one accepted, or pass the full check.
-        p.verify_host = [this](const PublicKey& key) {
+        p.verify_host = [this](const PublicKey& key, const twoway::Certificate* certificate) {
             if (pinned && key == *pinned) return true;
-            const bool ok = verify_host_key(host_check, key);
+            const bool ok = verify_host_key(host_check, key, certificate);
             if (ok && !pinned) pinned = key;
             return ok;
         };

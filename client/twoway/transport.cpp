@@ -233,6 +233,7 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     auto timing = std::make_shared<Timing>();
     SecureConnection* conn = c.get();
     StreamClientConfig config{.handshake = ClientConfig{*p.identity, p.account}, .early_data = p.early_data};
+    if (p.certificate != nullptr) config.handshake.certificate = *p.certificate;
     // The verdict may ask the person (the first-contact challenge on /dev/tty), which takes as long as
     // the person takes: it runs on a thread of its own and answers the stream's PendingVerdict from
     // there, so the event loop never waits on a person. The deadline is touched on the loop only.
@@ -245,14 +246,22 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
         const PublicKey key = request.server_key;
         conn->host_key_ = key;
         // `p` outlives the thread's use of it: establish() waits for this verdict before it returns.
-        std::thread([timing, conn, &p, ex, key, banner = request.banner, verdict = std::move(verdict)]() mutable {
-            const bool ok = p.verify_host(key);  // the verdict says why when it refuses
+        std::thread([timing, conn, &p, ex, key, certificate = request.server_certificate, banner = request.banner,
+                     verdict = std::move(verdict)]() mutable {
+            // The verdict says why when it refuses.
+            const bool ok = p.verify_host(key, certificate ? &*certificate : nullptr);
             asio::post(ex, [timing, conn, &p, ok, banner = std::move(banner), verdict = std::move(verdict)]() mutable {
                 if (!ok) return verdict.reject("host key not accepted");
                 // The banner once the host is accepted (it is signed by the host key), as ssh shows
                 // sshd's: unless -q (ssh: LogLevel below INFO).
                 if (!banner.empty() && !log::quiet()) log::block(banner_text(banner));
-                log::debug(1, "Offering public key: ED25519 " + fingerprint_sha256(p.identity->public_key()));
+                if (p.certificate != nullptr) {
+                    log::debug(1, "Offering public key: ED25519-CERT " + fingerprint_sha256(p.identity->public_key()) +
+                                      " ID " + log::untrusted(p.certificate->key_id) + " (serial " +
+                                      std::to_string(p.certificate->serial) + ")");
+                } else {
+                    log::debug(1, "Offering public key: ED25519 " + fingerprint_sha256(p.identity->public_key()));
+                }
                 timing->deadline.emplace(conn->impl_->lowest(), seconds(p.timeout_seconds));
                 verdict.accept();
             });

@@ -25,6 +25,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include <twoway/certificate.hpp>
 #include <twoway/key.hpp>
 #include <twoway/result.hpp>
 
@@ -44,8 +45,11 @@ struct ConnectParams {
     Endpoints endpoints;
     std::optional<std::uint32_t> timeout_seconds;  // ConnectTimeout: TCP connect and each handshake read
     const twoway::PrivateKey* identity = nullptr;
+    const twoway::Certificate* certificate = nullptr;  // the identity's user certificate, if any: offered instead
     std::string account;
-    std::function<bool(const twoway::PublicKey&)> verify_host;  // the known_hosts verdict (may prompt)
+    // The known_hosts verdict (may prompt) on the key the server proved it holds, and its host
+    // certificate when it presented one.
+    std::function<bool(const twoway::PublicKey&, const twoway::Certificate*)> verify_host;
     // Send the session request right behind client_auth (one round trip saved); the server's verdict
     // then arrives with the first read(). Off where nothing would be read (-N).
     bool early_data = true;
