@@ -189,6 +189,20 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
         }
         mark();
     };
+    // AuthorizedKeysCommand, AuthorizedPrincipalsCommand: the rest of the line, with sshd's rules checked
+    // here so that -t reports them (an absolute program, closed quotes), or none.
+    const auto command_line = [&](std::string& into) {
+        std::string command = rest_of_line(text);
+        if (command != "none") {
+            const auto words = split_command_line(command);
+            if (!words) return value_error(kw, "unterminated quote in " + twoway::quoted(command));
+            if (words->empty() || !words->front().starts_with('/')) {
+                return value_error(kw, "must be an absolute path: " + twoway::quoted(command));
+            }
+        }
+        if (first_here) into = command;
+        mark();
+    };
     const auto number = [&](std::uint32_t& into) -> bool {
         auto v = twoway::parse_decimal(arg, max_int);
         if (!v) {
@@ -322,19 +336,7 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             if (first_here) c.chroot_directory = arg;
             return mark();
         }
-        case ConnectionKey::authorized_keys_command: {
-            // sshd's rules, checked here so that -t reports them: an absolute program, closed quotes.
-            std::string command = rest_of_line(text);
-            if (command != "none") {
-                const auto words = split_command_line(command);
-                if (!words) return value_error(kw, "unterminated quote in " + twoway::quoted(command));
-                if (words->empty() || !words->front().starts_with('/')) {
-                    return value_error(kw, "must be an absolute path: " + twoway::quoted(command));
-                }
-            }
-            if (first_here) c.authorized_keys_command = command;
-            return mark();
-        }
+        case ConnectionKey::authorized_keys_command: return command_line(c.authorized_keys_command);
         case ConnectionKey::authorized_keys_command_user:
             if (first_here) c.authorized_keys_command_user = arg;
             return mark();
@@ -356,18 +358,7 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             }
             if (first_here) c.authorized_principals_file = twoway::iequals(arg, "none") ? std::string("none") : arg;
             return mark();
-        case ConnectionKey::authorized_principals_command: {
-            std::string command = rest_of_line(text);
-            if (command != "none") {
-                const auto words = split_command_line(command);
-                if (!words) return value_error(kw, "unterminated quote in " + twoway::quoted(command));
-                if (words->empty() || !words->front().starts_with('/')) {
-                    return value_error(kw, "must be an absolute path: " + twoway::quoted(command));
-                }
-            }
-            if (first_here) c.authorized_principals_command = command;
-            return mark();
-        }
+        case ConnectionKey::authorized_principals_command: return command_line(c.authorized_principals_command);
         case ConnectionKey::authorized_principals_command_user:
             if (first_here) c.authorized_principals_command_user = arg;
             return mark();
