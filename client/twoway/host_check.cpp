@@ -1,5 +1,6 @@
 #include "host_check.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 #include <unistd.h>
@@ -104,9 +105,24 @@ void warn_revoked(const std::string& label, const PublicKey& key, const HostVerd
 // only the person can settle, in the file.
 void warn_uncertain(const std::string& label, const PublicKey& key, const HostVerdict& v) {
     std::string w;
+    const bool by_authority = !v.unreadable.empty() && std::all_of(v.unreadable.begin(), v.unreadable.end(), [](const auto& d) {
+        return d.message.starts_with("@cert-authority:");
+    });
     if (v.revocation_unreadable) {
         w += "The ED25519 host key for " + label + " cannot be checked: an @revoked line twoway cannot read\n";
         w += "may revoke it, so twoway trusts no key while it is there:\n";
+    } else if (by_authority) {
+        // The hosts these lines name prove themselves with a certificate from their CA: a key without
+        // one (or with one that did not fit) is not asked about as if the host were new.
+        w += "Host '" + label + "' is to present a host certificate signed by the CA of:\n";
+        for (const auto& u : v.unreadable) w += "  " + u.where.text() + "\n";
+        w += "but it presented none that fits. The fingerprint for the ED25519 key sent by the remote host is\n";
+        w += fingerprint_sha256(key) + ".\n";
+        w += "Check the host's HostCertificate (twoway-keygen -L -f FILE shows its principals and validity),\n";
+        w += "or add the host's key, once confirmed out of band, as a plain line.\n";
+        w += "Host key verification failed.";
+        log::block(w);
+        return;
     } else {
         w += "The authenticity of host '" + label + "' can't be established: known_hosts lines twoway cannot\n";
         w += "read may name it, with this key or another, so twoway neither trusts nor records a key for it:\n";
@@ -117,7 +133,6 @@ void warn_uncertain(const std::string& label, const PublicKey& key, const HostVe
     const std::string file = v.unreadable.empty() ? std::string() : v.unreadable.front().where.path;
     w += "Find the lines with\n";
     w += "  twoway-keygen -f \"" + file + "\" -F \"" + label + "\"   (lists the lines it cannot check)\n";
-    w += "  ssh-keygen -f \"" + file + "\" -F \"" + label + "\"      (reads hashed names)\n";
     w += "and fix or remove them (ssh-keygen -R, twoway-keygen -R, an editor), or add the host's key,\n";
     w += "once confirmed out of band, as a plain line.\n";
     w += "Host key verification failed.";

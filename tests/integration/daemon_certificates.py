@@ -185,7 +185,8 @@ def test_host_certificate_through_cert_authority():
         os.truncate(w.log_path, 0)
         w.start_daemon()
         r = w.twoway("127.0.0.1", "echo in", strict="yes")
-        check(r.returncode == 255 and b"Certificate invalid: name is not a listed principal" in r.stderr,
+        check(r.returncode == 255 and b"Certificate invalid: name is not a listed principal" in r.stderr
+              and b"is to present a host certificate signed by the CA of" in r.stderr,
               f"a certificate for another name: {r}")
 
 
