@@ -443,7 +443,7 @@ void learn_host_keys(const HostCheck& c, const HostKeysUpdate& u, const twoway::
     const auto form = c.hash_known_hosts ? twoway::KnownHostNameForm::hashed : twoway::KnownHostNameForm::plain;
     log::debug(1, "Updating known_hosts file " + user_file + " for " + host_label(c));
     for (const PublicKey& k : learn) {
-        if (auto s = append_known_host(user_file, c.host, c.port, k, form, system_rng()); !s) {
+        if (auto s = twoway::add_known_host_key(user_file, c.host, c.port, k, u.handshake_key, form, system_rng()); !s) {
             log::line("Failed to add a host key for " + host_label(c) + " to " + user_file + ": " + s.error().message());
             return;
         }
