@@ -165,8 +165,10 @@ void Server::log_host_keys() const {
     log_info("Host key: ", key_fingerprint_text(keys.front().key.public_key()));
     log_verbose("Host key file: ", keys.front().path);
     for (std::size_t i = 1; i < keys.size(); ++i) {
+        // ssh's UpdateHostKeys: every HostKey is announced with its proof after ACCEPT (PROTOCOL.md 15),
+        // so that clients learn it before it becomes the first (twowayd.md, rotating a host key).
         log_info("Host key ", keys[i].path, " (", key_fingerprint_text(keys[i].key.public_key()),
-                 ") is not used: the handshake presents the first HostKey only");
+                 ") is announced to clients; the handshake presents the first HostKey");
     }
 }
 

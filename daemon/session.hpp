@@ -225,6 +225,8 @@ private:
     // The request as the key's options let it run: no PTY where none is permitted (logged).
     [[nodiscard]] Request permitted_request(const Request& req) const;
     void answered() noexcept;
+    // ACCEPT, with HOSTKEYS when the client announced host_keys.
+    [[nodiscard]] twoway::Status accept_request();
     void reject(std::uint32_t code, std::string_view text);
     void run_process_pumps();
     void run_service_pumps();

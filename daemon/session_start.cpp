@@ -3,6 +3,7 @@
 // report came back clean) or the connection is up; otherwise it is rejected with a reason code.
 #include <signal.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -49,6 +50,22 @@ std::string where_text(const twoway::Location& where) {
 }
 
 }  // namespace
+
+twoway::Status Session::accept_request() {
+    // Every distinct HostKey (at most max_host_keys, the first ones) with its proof for this session,
+    // to a client that said it takes them (PROTOCOL.md 4.1.2 and 15); any other client gets ACCEPT alone.
+    if (!transport_->client_accepts_host_keys()) return proto_.accept();
+    std::vector<const twoway::PrivateKey*> keys;
+    for (const HostKey& k : settings_->host_keys) {
+        if (keys.size() == twoway::session::max_host_keys) break;
+        const bool seen = std::any_of(keys.begin(), keys.end(), [&](const twoway::PrivateKey* p) {
+            return p->public_key() == k.key.public_key();
+        });
+        if (!seen) keys.push_back(&k.key);
+    }
+    log_debug("announcing ", keys.size(), " host key", keys.size() == 1 ? "" : "s", " to the client");
+    return proto_.accept_with_host_keys(keys, transport_->session_id());
+}
 
 void Session::answered() noexcept {
     if (std::holds_alternative<Starting>(phase_)) phase_ = Answered{};
@@ -235,7 +252,7 @@ awaitable<void> Session::start_process(const ts::Request& request) {
                                      Descriptor(ex, child->stdout_fd.release()),
                                      Descriptor(ex, child->stderr_fd.release())});
     }
-    if (auto st = proto_.accept(); !st) {
+    if (auto st = accept_request(); !st) {
         fail("cannot accept the session: " + st.error().message());
         co_return;
     }
@@ -401,7 +418,7 @@ awaitable<void> Session::start_service(const ts::Request& req) {
         co_return;
     }
     (void)svc.socket.set_option(tcp::no_delay(true), ec);
-    if (auto st = proto_.accept(); !st) {
+    if (auto st = accept_request(); !st) {
         fail("cannot accept the session: " + st.error().message());
         co_return;
     }

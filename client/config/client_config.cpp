@@ -44,6 +44,7 @@ constexpr std::array keywords{
     Keyword{"ConnectTimeout", Key::directive, ClientKeyword::connect_timeout, 1},
     Keyword{"ServerAliveInterval", Key::directive, ClientKeyword::server_alive_interval, 1},
     Keyword{"ServerAliveCountMax", Key::directive, ClientKeyword::server_alive_count_max, 1},
+    Keyword{"UpdateHostKeys", Key::directive, ClientKeyword::update_host_keys, 1},
 };
 
 constexpr std::size_t max_patterns = 256;  // patterns on one Host line
@@ -135,6 +136,18 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             out.flag = *v;
             return {};
         }
+        case ClientKeyword::update_host_keys:
+            // ssh's values: yes/true, no/false, ask.
+            if (twoway::iequals(arg, "yes") || twoway::iequals(arg, "true")) {
+                out.update = UpdateHostKeys::yes;
+            } else if (twoway::iequals(arg, "no") || twoway::iequals(arg, "false")) {
+                out.update = UpdateHostKeys::no;
+            } else if (twoway::iequals(arg, "ask")) {
+                out.update = UpdateHostKeys::ask;
+            } else {
+                return name + ": unsupported option " + twoway::quoted(arg) + " (expected yes, no or ask)";
+            }
+            return {};
         case ClientKeyword::connect_timeout: {
             if (arg == "none") {
                 out.number = 0;

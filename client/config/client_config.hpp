@@ -38,7 +38,11 @@ enum class ClientKeyword {
     server_alive_interval,
     server_alive_count_max,
     certificate_file,
+    update_host_keys,
 };
+
+// UpdateHostKeys (ssh's): learn the keys a server announces after authentication (HOSTKEYS).
+enum class UpdateHostKeys { no, yes, ask };
 
 struct HostPattern {
     std::string pattern;  // lower case, without the '!'
@@ -60,6 +64,7 @@ struct ClientDirective {
     std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax
     bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
+    UpdateHostKeys update = UpdateHostKeys::no;  // UpdateHostKeys
 };
 
 // Not "ClientConfig", which names the handshake's twoway::ClientConfig (twoway/handshake.hpp). When this
@@ -112,6 +117,9 @@ struct ClientSettings {
     // HashKnownHosts: new hosts are recorded with hashed names (|1|salt|hash). Default no, as OpenSSH's
     // (Debian's ssh_config says yes); docs/CONFIG.md says why.
     bool hash_known_hosts = false;
+    // UpdateHostKeys: add the host keys a server proves after authentication to the first
+    // UserKnownHostsFile. As ssh: default yes unless UserKnownHostsFile was set (then no).
+    UpdateHostKeys update_host_keys = UpdateHostKeys::yes;
     std::optional<std::uint32_t> connect_timeout;  // seconds; nothing: the system's TCP timeout
     std::uint32_t server_alive_interval = 0;  // seconds of silence from the server before a PING; 0 = off
     std::uint32_t server_alive_count_max = 3;  // PINGs unanswered before giving up (0: at the first silence)

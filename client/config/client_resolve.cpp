@@ -31,6 +31,7 @@ struct Obtained {
     std::optional<std::string> revoked_host_keys;  // "" for none
     std::optional<bool> batch_mode;
     std::optional<bool> hash_known_hosts;
+    std::optional<UpdateHostKeys> update_host_keys;
     std::optional<std::uint32_t> connect_timeout;
     std::optional<std::uint32_t> server_alive_interval;
     std::optional<std::uint32_t> server_alive_count_max;
@@ -62,6 +63,9 @@ struct Obtained {
                 break;
             case ClientKeyword::hash_known_hosts:
                 if (!hash_known_hosts) hash_known_hosts = d.flag;
+                break;
+            case ClientKeyword::update_host_keys:
+                if (!update_host_keys) update_host_keys = d.update;
                 break;
             case ClientKeyword::connect_timeout:
                 if (!connect_timeout) connect_timeout = d.number;
@@ -129,6 +133,9 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.strict_host_key_checking = got.strict.value_or(StrictHostKeyChecking::ask);
     out.batch_mode = got.batch_mode.value_or(false);
     out.hash_known_hosts = got.hash_known_hosts.value_or(false);
+    // ssh: enabled by default unless the user overrode UserKnownHostsFile (its file may not be the one
+    // the user means keys to be learned into).
+    out.update_host_keys = got.update_host_keys.value_or(got.known_hosts_files ? UpdateHostKeys::no : UpdateHostKeys::yes);
     if (got.connect_timeout && *got.connect_timeout != 0) out.connect_timeout = *got.connect_timeout;
     out.server_alive_interval = got.server_alive_interval.value_or(0);
     out.server_alive_count_max = got.server_alive_count_max.value_or(3);

@@ -8,6 +8,7 @@
 #include <twoway/file.hpp>
 #include <twoway/key.hpp>
 #include <twoway/random.hpp>
+#include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
 #include "challenge.hpp"
@@ -360,6 +361,93 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key, const twoway::Cer
         return false;
     }
     return record(c, label, key);
+}
+
+void learn_host_keys(const HostCheck& c, const HostKeysUpdate& u, const twoway::session::HostKeysAnnounced& announced) {
+    if (u.mode == UpdateHostKeys::no) {
+        log::debug(2, "UpdateHostKeys is off: the server's host keys are not learned");
+        return;
+    }
+    auto keys = twoway::session::verify_host_keys(announced, u.session_id);
+    if (!keys) {
+        // Never on a failed proof: the whole message is ignored.
+        log::debug(1, "server host key proofs do not verify (" + keys.error().message() +
+                          "): ignoring the announced host keys");
+        return;
+    }
+    if (std::find(keys->begin(), keys->end(), u.handshake_key) == keys->end()) {
+        log::debug(1, "the announced host keys do not include the one the server authenticated with: ignored");
+        return;
+    }
+    if (u.host_certificate) {
+        log::debug(1, "server authenticated with a host certificate: UpdateHostKeys skipped");
+        return;
+    }
+    if (c.user_files.empty()) {
+        log::debug(1, "UserKnownHostsFile is none: UpdateHostKeys skipped");
+        return;
+    }
+    bool unreadable = false;
+    const std::vector<KnownHostsFile> files = load_known_hosts_files(c, false, unreadable);
+    const HostVerdict trusted = check_host(files, c.host, c.port, u.handshake_key);
+    const std::string& user_file = c.user_files.front();
+    if (trusted.status != HostStatus::known || !trusted.matched || trusted.matched->path != user_file) {
+        // As ssh: only a host the user's own file trusts by a plain key (not a global file, not a CA).
+        log::debug(1, "host key found " +
+                          (trusted.matched ? "in " + trusted.matched->text() : std::string("nowhere")) + ", not in " +
+                          user_file + ": UpdateHostKeys skipped");
+        return;
+    }
+    if (unreadable || trusted.incomplete) {
+        log::debug(1, "a known_hosts file could not be read completely: UpdateHostKeys skipped");
+        return;
+    }
+    std::optional<RevocationFile> revoked;
+    if (c.revoked_file) revoked = load_revocation_file(*c.revoked_file);
+    std::vector<PublicKey> learn;
+    for (const PublicKey& k : *keys) {
+        const HostVerdict v = check_host(files, c.host, c.port, k);
+        if (v.status == HostStatus::known) continue;
+        if (v.status != HostStatus::changed || (revoked && check_revoked(*revoked, k).refused())) {
+            log::debug(1, "not learning host key " + fingerprint_sha256(k) + ": revoked or uncertain");
+            continue;
+        }
+        learn.push_back(k);
+    }
+    if (learn.empty()) {
+        log::debug(1, "UpdateHostKeys: " + user_file + " knows every key the server holds");
+        return;
+    }
+    for (const PublicKey& k : learn) {
+        const std::string text = "Learned new hostkey: ED25519 " + fingerprint_sha256(k);
+        if (u.mode == UpdateHostKeys::ask) {
+            log::info(text);
+        } else {
+            log::debug(1, text);
+        }
+    }
+    if (u.mode == UpdateHostKeys::ask) {
+        // Not in BatchMode, and not over a session that holds the terminal in raw mode.
+        std::optional<terminal::Tty> tty = c.batch_mode || terminal::raw_mode() ? std::nullopt : terminal::Tty::open();
+        if (!tty) {
+            log::debug(1, "UpdateHostKeys ask: no terminal to ask on; known_hosts not updated");
+            return;
+        }
+        tty->write("Accept updated hostkeys? (yes/no): ");
+        const auto answer = tty->read_line();
+        if (!answer || !(twoway::iequals(*answer, "yes") || twoway::iequals(*answer, "y"))) {
+            log::info("Skipped updating known_hosts for " + host_label(c));
+            return;
+        }
+    }
+    const auto form = c.hash_known_hosts ? twoway::KnownHostNameForm::hashed : twoway::KnownHostNameForm::plain;
+    log::debug(1, "Updating known_hosts file " + user_file + " for " + host_label(c));
+    for (const PublicKey& k : learn) {
+        if (auto s = twoway::add_known_host_key(user_file, c.host, c.port, k, u.handshake_key, form, system_rng()); !s) {
+            log::line("Failed to add a host key for " + host_label(c) + " to " + user_file + ": " + s.error().message());
+            return;
+        }
+    }
 }
 
 }  // namespace twoway_client

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <twoway/key.hpp>
+#include <twoway/session.hpp>
 #include <twoway/trust.hpp>
 
 #include "client_config.hpp"
@@ -83,5 +84,21 @@ struct HostAssessment {
 // client_hello (host_key_mac), which a daemon in stealth mode requires. Unreadable files count as empty;
 // only lines that name the host for certain count (known_host_keys).
 [[nodiscard]] std::optional<twoway::PublicKey> expected_host_key(const HostCheck& check);
+
+// UpdateHostKeys (ssh's; docs/twoway.md): the server's HOSTKEYS after authentication. Every proof must
+// verify for this session and the list must hold the key the handshake authenticated, or the whole
+// message is ignored (said at debug level). Then, only for a host trusted through a plain key line in
+// the first UserKnownHostsFile (not a certificate, not a global file, not a key only pinned), the keys
+// that file lacks for the host are appended (HashKnownHosts honoured), each said at -v as ssh's
+// "Learned new hostkey"; with ask, only after the person says yes at a terminal. Keys the server no
+// longer lists stay (ssh removes them; twoway.md says why twoway does not yet).
+struct HostKeysUpdate {
+    UpdateHostKeys mode = UpdateHostKeys::no;
+    twoway::PublicKey handshake_key;  // the key the handshake authenticated
+    bool host_certificate = false;    // the server presented a certificate
+    std::span<const std::byte, 32> session_id;
+};
+void learn_host_keys(const HostCheck& check, const HostKeysUpdate& update,
+                     const twoway::session::HostKeysAnnounced& announced);
 
 }  // namespace twoway_client

@@ -127,6 +127,16 @@ PumpOptions alive_options(const ClientSettings& settings) {
     return o;
 }
 
+// UpdateHostKeys on this connection's HOSTKEYS (host_check.hpp).
+PumpOptions session_options(Context& ctx, const SecureConnection& conn) {
+    PumpOptions o = alive_options(ctx.settings);
+    o.on_host_keys = [&ctx, &conn](const session::HostKeysAnnounced& announced) {
+        HostKeysUpdate u{ctx.settings.update_host_keys, conn.host_key(), conn.host_certificate(), conn.session_id()};
+        learn_host_keys(ctx.host_check, u, announced);
+    };
+    return o;
+}
+
 asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     const auto& line = ctx.line;
     auto ex = co_await asio::this_coro::executor;
@@ -141,7 +151,7 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
         r.command = *line.stdio_service;
         log::debug(1, "stdio forwarding to service " + r.command);
         StdioIo io(ex, line.stdin_null, /*close_stdout_at_eof=*/true);
-        const SessionOutcome o = co_await run_session(*conn, r, io, alive_options(ctx.settings));
+        const SessionOutcome o = co_await run_session(*conn, r, io, session_options(ctx, *conn));
         co_await conn->close();
         if (o.failed) co_return failure;
         if (o.rejected) {
@@ -167,7 +177,7 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     }
     if (request.kind == session::RequestKind::exec) log::debug(1, "Sending command: " + request.command);
     const bool interactive = pty && stdin_terminal(line);
-    PumpOptions options = alive_options(ctx.settings);
+    PumpOptions options = session_options(ctx, *conn);
     options.interactive = interactive;
     options.escape_char = line.escape_char.value_or('~');
     if (interactive) (void)terminal::enter_raw_mode();

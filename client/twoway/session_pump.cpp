@@ -120,6 +120,12 @@ private:
                     // A resize while the request was on its way is not lost.
                     if (opt_.interactive) send_window_size(sc_.request().pty ? &sc_.request().pty->size : nullptr);
                     spawn(&Pump::input);
+                } else if (auto* hk = std::get_if<session::HostKeysAnnounced>(&ev)) {
+                    if (opt_.on_host_keys) {
+                        opt_.on_host_keys(*hk);
+                    } else {
+                        log::debug(2, "server announced " + std::to_string(hk->keys.size()) + " host keys; not used here");
+                    }
                 } else if (auto* rj = std::get_if<session::Rejected>(&ev)) {
                     outcome_.rejected = *rj;
                 } else if (auto* e = std::get_if<session::Eof>(&ev)) {
@@ -375,6 +381,8 @@ asio::awaitable<SessionOutcome> run_session(SecureConnection& connection, const 
         o.failed = true;
         co_return o;
     }
+    // Every connection's client_hello carries host_keys (transport.cpp), so HOSTKEYS may follow ACCEPT.
+    (void)sc->allow_host_keys();
     auto ex = co_await asio::this_coro::executor;
     Pump pump(connection, local, options, std::move(*sc), ex);
     co_return co_await pump.run();

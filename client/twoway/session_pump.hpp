@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +47,8 @@ struct PumpOptions {
     int escape_char = -1;      // with interactive; -1 for none
     std::uint32_t alive_interval = 0;   // ServerAliveInterval, seconds; 0 = off
     std::uint32_t alive_count_max = 3;  // ServerAliveCountMax
+    // The server's HOSTKEYS (UpdateHostKeys); without it the message is ignored.
+    std::function<void(const twoway::session::HostKeysAnnounced&)> on_host_keys;
 };
 
 struct SessionOutcome {

@@ -77,6 +77,9 @@ void print_settings(const ClientSettings& s) {
     out += "serveraliveinterval " + std::to_string(s.server_alive_interval) + "\n";
     out += "serveralivecountmax " + std::to_string(s.server_alive_count_max) + "\n";
     out += "stricthostkeychecking " + std::string(strict_name(s.strict_host_key_checking)) + "\n";
+    out += std::string("updatehostkeys ") +
+           (s.update_host_keys == UpdateHostKeys::yes ? "true" : s.update_host_keys == UpdateHostKeys::ask ? "ask" : "false") +
+           "\n";
     for (const auto& f : s.identity_files) out += "identityfile " + f + "\n";
     for (const auto& f : s.certificate_files) out += "certificatefile " + f + "\n";
     out += "userknownhostsfile";

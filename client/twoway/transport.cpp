@@ -245,6 +245,7 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
         }
         const PublicKey key = request.server_key;
         conn->host_key_ = key;
+        conn->host_certificate_ = request.server_certificate.has_value();
         // `p` outlives the thread's use of it: establish() waits for this verdict before it returns.
         std::thread([timing, conn, &p, ex, key, certificate = request.server_certificate, banner = request.banner,
                      verdict = std::move(verdict)]() mutable {
@@ -268,6 +269,9 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
         }).detach();
     };
     config.handshake.known_server_key = p.known_host_key;
+    // Always, whatever UpdateHostKeys says, so that client_hello tells nothing of the configuration
+    // (PROTOCOL.md 4.1.2); run_session accepts the HOSTKEYS that follows and UpdateHostKeys decides.
+    config.handshake.host_keys = true;
     auto& stream = c->impl_->stream.emplace(std::move(socket), std::move(config));
     timing->deadline.emplace(stream.next_layer(), seconds(p.timeout_seconds));
     auto [ec] = co_await stream.async_handshake(use_nothrow_awaitable);
@@ -302,4 +306,8 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     co_return c;
 }
 
+}  // namespace twoway_client
+
+namespace twoway_client {
+const twoway::SessionId& SecureConnection::session_id() const noexcept { return impl_->stream->session_id(); }
 }  // namespace twoway_client

@@ -26,6 +26,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include <twoway/certificate.hpp>
+#include <twoway/handshake.hpp>
 #include <twoway/key.hpp>
 #include <twoway/result.hpp>
 
@@ -87,6 +88,10 @@ public:
 
     [[nodiscard]] const twoway::PublicKey& host_key() const noexcept { return host_key_; }
     [[nodiscard]] const std::string& host() const noexcept { return host_; }
+    // The server presented a host certificate (UpdateHostKeys then learns nothing, as ssh).
+    [[nodiscard]] bool host_certificate() const noexcept { return host_certificate_; }
+    // The handshake's session id, which HOSTKEYS proofs are bound to. Only after establish().
+    [[nodiscard]] const twoway::SessionId& session_id() const noexcept;
 
 private:
     friend asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams params);
@@ -96,6 +101,7 @@ private:
     std::string host_;
     std::uint16_t port_;
     twoway::PublicKey host_key_;
+    bool host_certificate_ = false;
     bool closed_ = false;
 };
 

@@ -28,6 +28,8 @@ inline constexpr std::uint8_t hold_data = 0x40;
 inline constexpr std::uint8_t small_windows = 0x80;
 inline constexpr std::uint8_t reject_request = 0x20;
 inline constexpr std::uint8_t keep_alive = 0x10;
+// The client announced host_keys (allow_host_keys): HOSTKEYS may follow ACCEPT.
+inline constexpr std::uint8_t host_keys = 0x08;
 
 // With keep_alive: a PING whenever none of ours is unanswered (refused once the side has closed, which
 // is fine). The corpus generator does the same, so PONG n in a seed arrives after PING n was sent.
@@ -102,6 +104,7 @@ inline bool parse_and_rewrite(const Frame& f) {
         case MsgType::close: if (parse_close(f.body)) { write_close(w); ok = true; } break;
         case MsgType::ping: if (auto m = parse_ping(f.body)) { write_ping(w, *m); ok = true; } break;
         case MsgType::pong: if (auto m = parse_pong(f.body)) { write_pong(w, *m); ok = true; } break;
+        case MsgType::hostkeys: if (auto m = parse_hostkeys(f.body)) { write_hostkeys(w, *m); ok = true; } break;
     }
     if (ok) {
         wire::Writer orig;

@@ -5,12 +5,15 @@
 //
 // Regenerate (from the repository root):
 //   ninja -C build/<you> fuzz/session/session_make_corpus && build/<you>/fuzz/session/session_make_corpus fuzz/corpus
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <twoway/random.hpp>
 
 #include "fuzz_session.hpp"
 
@@ -73,6 +76,7 @@ Run start(std::uint8_t config) {
     auto s = Run::must(SessionServer::create(fuzz::options_for(config)));
     Run r{std::move(c), std::move(s), {}, {}};
     // As the harnesses do with keep_alive: a PING from each side before anything is read.
+    if (config & fuzz::host_keys) Run::must(r.client.allow_host_keys());
     fuzz::keep_alive_step(r.client, config);
     fuzz::keep_alive_step(r.server, config);
     r.pump();
@@ -224,6 +228,23 @@ int main(int argc, char** argv) {
              ping_round(r);
              Run::must(r.server.reject(reject::prohibited, "not for you"));
              r.pump();
+         }},
+        {"exec-hostkeys", 0x01 | fuzz::host_keys, 0, 0, [](Run& r) {
+             // Two host keys proved for an all-zero session id (the harness checks them against another).
+             struct CountingRng final : Rng {
+                 std::uint8_t next = 1;
+                 void fill(std::span<std::byte> out) override {
+                     for (auto& b : out) b = std::byte{next++};
+                 }
+             } rng;
+             const PrivateKey old_key = PrivateKey::generate(rng);
+             const PrivateKey new_key = PrivateKey::generate(rng);
+             const std::array<const PrivateKey*, 2> keys{&old_key, &new_key};
+             const std::array<std::byte, 32> session_id{};
+             Run::must(r.server.accept_with_host_keys(keys, session_id));
+             r.pump();
+             Run::must(r.server.send_data(Stream::out, text("ok\n")));
+             end_exec(r, 0);
          }},
         {"exec-pty", 0x03, 0, 0, [](Run& r) {
              open(r);

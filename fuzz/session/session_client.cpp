@@ -3,6 +3,7 @@
 // window allows, resizes, signals, sends EOF. Checked: no crash or sanitizer report, windows never
 // overrun, failures sticky, every frame the client writes parses, and every frame that parses
 // re-encodes to the same bytes.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -25,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto started = SessionClient::start(request, options);
     if (!started) std::abort();
     SessionClient& c = *started;
+    if ((config & fuzz::host_keys) && !c.allow_host_keys()) std::abort();
     fuzz::OutputChecker out;
     fuzz::keep_alive_step(c, config);
     out.add(c.take_output());
@@ -52,6 +54,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     if (!c.consumed(d->stream, held[s])) std::abort();
                     held[s] = 0;
                 }
+            } else if (auto* hk = std::get_if<HostKeysAnnounced>(&e)) {
+                // Only when allowed; the proofs are checked against a session id they were not made
+                // for (the seeds' is all zero): any verdict but a crash is fine, a pass is not.
+                if (!(config & fuzz::host_keys) || hk->keys.empty() || hk->keys.size() > max_host_keys) std::abort();
+                const std::array<std::byte, 32> other_session{std::byte{1}};
+                if (verify_host_keys(*hk, other_session)) std::abort();
             } else if (std::holds_alternative<Closed>(e) || std::holds_alternative<Rejected>(e)) {
                 if (!c.finished()) std::abort();
             }

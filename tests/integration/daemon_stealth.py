@@ -125,11 +125,14 @@ def test_first_contact_and_known_host_client_hellos_look_alike():
     with world("shape", False, trusted=False) as w:
         first = captured_hello(w, known=False)
         known = captured_hello(w, known=True)
-        check(len(first) == len(known) == 101, f"sizes {len(first)} and {len(known)}")
+        # 101 bytes (4.1) plus twoway's empty host_keys extension (4.1.2), which it sends in every
+        # client_hello whatever UpdateHostKeys says: 105.
+        check(len(first) == len(known) == 105, f"sizes {len(first)} and {len(known)}")
+        check(first[79:89] == bytes.fromhex("00180003000000020010"), f"extensions {first[79:89].hex()}")
         # Identical but for client_random (10..41), the X25519 share (47..78) and the 16 MAC bytes.
-        for lo, hi in ((0, 10), (42, 47), (79, 85)):
+        for lo, hi in ((0, 10), (42, 47), (79, 89)):
             check(first[lo:hi] == known[lo:hi], f"bytes {lo}..{hi}: {first[lo:hi].hex()} vs {known[lo:hi].hex()}")
-        check(first[85:] != known[85:], "the stand-in equals the proof")
+        check(first[89:] != known[89:], "the stand-in equals the proof")
 
 def _open(port, payload):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)

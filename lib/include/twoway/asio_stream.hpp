@@ -221,6 +221,8 @@ public:
     [[nodiscard]] const std::string& account() const noexcept { return info_->account; }
     /// @copydoc peer_key()
     [[nodiscard]] const SessionId& session_id() const noexcept { return info_->session_id; }
+    /// Server: the client accepts the session's HOSTKEYS (HandshakeResult::client_accepts_host_keys).
+    [[nodiscard]] bool client_accepts_host_keys() const noexcept { return info_->client_accepts_host_keys; }
     /// HandshakeResult::exporter for this session. errc::bad_state before the handshake is complete and,
     /// with early data, while the server's verdict is pending.
     [[nodiscard]] Result<SecretBuffer> exporter(std::string_view label, std::span<const std::byte> context,

@@ -104,6 +104,9 @@ public:
     SecretBytes<64> send_secret;  ///< application traffic secret for what this side sends
     SecretBytes<64> recv_secret;  ///< application traffic secret for what this side receives
     std::vector<std::byte> leftover;  ///< bytes received after the last handshake message: records for the channel
+    /// Server side: the client's client_hello carried host_keys (PROTOCOL.md 4.1.2), so it accepts the
+    /// session's HOSTKEYS (session::SessionServer::accept_with_host_keys); never send it otherwise.
+    bool client_accepts_host_keys = false;
 
     /// Keying material exporter (channel binding), equal on both sides for equal arguments.
     /// label: 1..245 bytes; context: any size (hashed); length: 1..16320 bytes. errc::invalid_argument
@@ -134,6 +137,10 @@ struct ClientConfig {
     /// invalid_argument. Its blob is re-read with parse_certificate at construction, so only a blob
     /// whose CA signature verifies is ever sent.
     std::optional<Certificate> certificate = std::nullopt;
+    /// Send the host_keys extension (PROTOCOL.md 4.1.2): this client accepts the session's HOSTKEYS
+    /// message (session::SessionClient::allow_host_keys) and learns the server's other host keys. Off
+    /// by default, so that a library client's client_hello stays the 101 bytes of 4.1.
+    bool host_keys = false;
 };
 
 /// The server's configuration.

@@ -63,6 +63,7 @@
 #include <vector>
 
 #include <twoway/export.hpp>
+#include <twoway/key.hpp>
 #include <twoway/result.hpp>
 
 namespace twoway::session {
@@ -216,10 +217,37 @@ struct ExitSignal {
 };
 /// the peer sent CLOSE (our CLOSE has been queued in reply if it was not yet sent)
 struct Closed {};
+/// The most host keys one HOSTKEYS message carries (docs/PROTOCOL.md 15, "Host key rotation").
+inline constexpr std::size_t max_host_keys = 16;
+/// One announced host key and the signature that proves it, both as they came (SSH wire blobs).
+struct HostKeyProof {
+    std::vector<std::byte> key;        ///< a plain ssh-ed25519 key blob (checked by the parser)
+    std::vector<std::byte> signature;  ///< an ssh-ed25519 signature blob, not yet verified
+    /// Memberwise.
+    friend bool operator==(const HostKeyProof&, const HostKeyProof&) = default;
+};
+/// client: the server's HOSTKEYS (only after SessionClient::allow_host_keys()): every host key it holds,
+/// each with a proof of possession bound to this session. Nothing here is trusted before
+/// verify_host_keys() has checked the proofs.
+struct HostKeysAnnounced {
+    std::vector<HostKeyProof> keys;  ///< 1..max_host_keys distinct keys
+    /// Memberwise.
+    friend bool operator==(const HostKeysAnnounced&, const HostKeysAnnounced&) = default;
+};
+/// The keys of a HOSTKEYS message, if every proof verifies for this session (session_id: the
+/// handshake's, HandshakeResult::session_id or twoway::stream::session_id()); bad_signature if any does
+/// not (a proof made for another session included: then ignore the whole message), malformed for a blob
+/// that does not parse. The caller decides what to trust: docs/PROTOCOL.md 15 says what twoway does.
+[[nodiscard]] TWOWAY_API Result<std::vector<PublicKey>> verify_host_keys(const HostKeysAnnounced& announced,
+                                                                        std::span<const std::byte, 32> session_id);
+/// The HOSTKEYS entry for one host key: its blob and its signature over the host key proof of this
+/// session (docs/PROTOCOL.md 6.5). SessionServer::accept_with_host_keys makes these itself; this is
+/// for tests and for a server that signs elsewhere.
+[[nodiscard]] TWOWAY_API HostKeyProof prove_host_key(const PrivateKey& key, std::span<const std::byte, 32> session_id);
 
 /// One thing feed() found, in the order the peer sent it.
 using Event = std::variant<RequestReceived, Accepted, Rejected, Data, Eof, WindowAdjusted, WindowChange, Signal,
-                           ExitStatus, ExitSignal, Closed>;
+                           ExitStatus, ExitSignal, Closed, HostKeysAnnounced>;
 /// What one feed() call found.
 using Events = std::vector<Event>;
 
@@ -275,6 +303,10 @@ public:
     [[nodiscard]] std::error_code error() const noexcept;  ///< the sticky failure, if any
     /// The request given to start().
     [[nodiscard]] const Request& request() const noexcept;
+    /// This client's client_hello carried the host_keys extension (ClientConfig::host_keys): accept one
+    /// HOSTKEYS right after ACCEPT and report it as HostKeysAnnounced. Without this call HOSTKEYS is
+    /// unexpected_message, as for a client that predates it. bad_state once Accepted has been reported.
+    [[nodiscard]] Status allow_host_keys();
 
 private:
     struct Impl;
@@ -303,6 +335,12 @@ public:
     [[nodiscard]] Status accept();
     /// @copydoc accept()
     [[nodiscard]] Status reject(std::uint32_t code, std::string_view text);
+    /// accept(), then HOSTKEYS (docs/PROTOCOL.md 15, "Host key rotation"): every key in host_keys
+    /// (1..max_host_keys, distinct; invalid_argument otherwise) with its proof for session_id. Only for a
+    /// client whose client_hello carried host_keys (HandshakeResult::client_accepts_host_keys): any
+    /// other client fails its session on the message.
+    [[nodiscard]] Status accept_with_host_keys(std::span<const PrivateKey* const> host_keys,
+                                               std::span<const std::byte, 32> session_id);
 
     /// Stream::out or Stream::err, after accept(). Returns how many bytes were taken: at most
     /// send_capacity(s), so 0 when the client's window or the output is full.

@@ -804,4 +804,12 @@ enum class KnownHostNameForm {
                                                   std::uint16_t port, const PublicKey& key,
                                                   KnownHostNameForm form, Rng& rng);
 
+/// Another key for a host the file already trusts (UpdateHostKeys: a key the server proved it holds,
+/// docs/PROTOCOL.md 15): as append_known_host, atomically and under the same lock, but the file must
+/// say `trusted` is known for this host and port (else host_key_rejected), and `key` may be "changed"
+/// by the host's other keys; already known: nothing is written; revoked or uncertain: host_key_rejected.
+[[nodiscard]] TWOWAY_API Status add_known_host_key(const std::string& path, std::string_view host,
+                                                   std::uint16_t port, const PublicKey& key, const PublicKey& trusted,
+                                                   KnownHostNameForm form, Rng& rng);
+
 }  // namespace twoway

@@ -15,6 +15,11 @@ namespace twoway::crypto {
 
 inline constexpr std::string_view label_prefix = "twoway v1 ";
 
+// The signed contexts beside the handshake's ("twoway v1 server sig" / "client sig", key_schedule.hpp):
+// each is followed by 0x00 and a SHA-512 output, so no payload of one is a payload of another
+// (docs/PROTOCOL.md 6.5 and 11). The host key proof of the session's HOSTKEYS message (15):
+inline constexpr std::string_view host_key_proof_context = "twoway v1 host key proof";
+
 // secret: a 64-byte PRK; label: at most 245 bytes; context: at most 255 bytes; out: at most 255*64 bytes.
 void expand_label(std::span<const std::byte, 64> secret, std::string_view label, std::span<const std::byte> context,
                   std::span<std::byte> out);

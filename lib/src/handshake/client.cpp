@@ -95,6 +95,7 @@ struct ClientHandshake::Impl {
         hello.shares = {KeyShare{group_x25519, client_share}};
         // host_key_mac is always there (PROTOCOL.md 4.1.1): the proof when we know the server's key,
         // random bytes otherwise, so that nobody on the path can tell first contact from a known host.
+        if (c.host_keys) hello.extensions.push_back(Extension{ext_host_keys, {}});
         const std::array<std::byte, host_key_mac_size> placeholder{};
         hello.extensions.push_back(Extension{ext_host_key_mac, placeholder});
         out = write_client_hello(hello);

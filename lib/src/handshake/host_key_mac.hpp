@@ -20,6 +20,9 @@
 namespace twoway::handshake {
 
 inline constexpr std::uint16_t ext_host_key_mac = 0x0002;
+// host_keys (PROTOCOL.md 4.1.2): empty; the client accepts the session's HOSTKEYS message. Before
+// host_key_mac, which stays last.
+inline constexpr std::uint16_t ext_host_keys = 0x0003;
 inline constexpr std::size_t host_key_mac_size = 16;
 
 using HostKeyMac = std::array<std::byte, host_key_mac_size>;

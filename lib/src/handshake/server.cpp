@@ -58,6 +58,7 @@ struct ServerHandshake::Impl {
     SecretBlock block;
     bool auth_sent = false;
     bool denial_sent = false;
+    bool client_host_keys = false;  // the client_hello carried host_keys (4.1.2)
     std::string denial_reason;
 
     Impl(const ServerConfig& c, Rng& r) : host_key(c.host_key), banner(c.banner), suites(c.suites), rng(r) {
@@ -108,6 +109,10 @@ struct ServerHandshake::Impl {
         if (std::find(ch->versions.begin(), ch->versions.end(), protocol_version_1) == ch->versions.end()) {
             return errc::unsupported_version;
         }
+        // host_keys (4.1.2): its presence is the statement; its data (a client sends none) is ignored,
+        // as every extension's content the server has no use for.
+        client_host_keys = std::any_of(ch->extensions.begin(), ch->extensions.end(),
+                                       [](const Extension& e) { return e.type == ext_host_keys; });
         // The client's preference order decides among the suites both sides accept and the client sent a
         // key share for.
         std::optional<Suite> chosen;
@@ -171,6 +176,7 @@ struct ServerHandshake::Impl {
         r.suite = suite_;
         r.peer = client->key();
         r.account = std::string(msg->account);
+        r.client_accepts_host_keys = client_host_keys;
         derive_application_secrets(s, transcript.digest(), r.recv_secret.span(), r.send_secret.span(), r.session_id);
         state = AwaitClientVerdict{*client, std::move(r)};
         return {};

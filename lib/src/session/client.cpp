@@ -4,7 +4,8 @@
 // Receive states, one type each; a state accepts exactly the frames listed, anything else fails with
 // unexpected_message (and every failure is sticky):
 //   ExpectResponse  ACCEPT -> ExpectOutput; REJECT -> Done
-//   ExpectOutput    DATA/EOF on out and err, WINDOW_ADJUST(in), CLOSE -> Done;
+//   ExpectOutput    HOSTKEYS (once, as the first message after ACCEPT, only after allow_host_keys()),
+//                   DATA/EOF on out and err, WINDOW_ADJUST(in), CLOSE -> Done;
 //                   after EOF on both: ExpectExit (shell/exec) or ExpectClose (service)
 //   ExpectExit      EXIT_STATUS / EXIT_SIGNAL -> ExpectClose, WINDOW_ADJUST(in), CLOSE -> Done
 //   ExpectClose     WINDOW_ADJUST(in), CLOSE -> Done
@@ -43,6 +44,8 @@ public:
     Endpoint ep_;
     Request request_;
     bool accepted_ = false;
+    // HOSTKEYS may come: allowed by the caller, and only until the first other message after ACCEPT.
+    bool host_keys_open_ = false;
 
 private:
     struct ExpectResponse {};
@@ -68,6 +71,9 @@ private:
 
     State state_ = ExpectResponse{};
     bool close_sent_ = false;
+
+public:
+    bool host_keys_allowed_ = false;  // allow_host_keys(): our client_hello carried host_keys
 };
 
 Result<SessionClient> SessionClient::start(const Request& request, const Options& options) {
@@ -117,6 +123,7 @@ Result<SessionClient::Impl::State> SessionClient::Impl::on(ExpectResponse, const
             if (!m) return fail(m.error());
             ep_.send(Stream::in).open(m->window);
             accepted_ = true;
+            host_keys_open_ = host_keys_allowed_;
             ev.emplace_back(std::in_place_type<Accepted>, Accepted{});
             return State{ExpectOutput{}};
         }
@@ -132,7 +139,16 @@ Result<SessionClient::Impl::State> SessionClient::Impl::on(ExpectResponse, const
 }
 
 Result<SessionClient::Impl::State> SessionClient::Impl::on(ExpectOutput, const Frame& f, Events& ev) {
+    // HOSTKEYS is the server's first message after ACCEPT or not at all (PROTOCOL.md 15).
+    const bool host_keys_open = std::exchange(host_keys_open_, false);
     switch (f.type) {
+        case MsgType::hostkeys: {
+            if (!host_keys_open) return fail(errc::unexpected_message);
+            auto m = parse_hostkeys(f.body);
+            if (!m) return fail(m.error());
+            ev.emplace_back(std::in_place_type<HostKeysAnnounced>, std::move(*m));
+            return State{ExpectOutput{}};
+        }
         case MsgType::data: {
             auto m = parse_data(f.body);
             if (!m) return fail(m.error());
@@ -297,5 +313,10 @@ bool SessionClient::accepted() const noexcept { return impl_->accepted_; }
 bool SessionClient::finished() const noexcept { return impl_->finished(); }
 std::error_code SessionClient::error() const noexcept { return impl_->ep_.error(); }
 const Request& SessionClient::request() const noexcept { return impl_->request_; }
+Status SessionClient::allow_host_keys() {
+    if (impl_->accepted_) return fail(errc::bad_state);
+    impl_->host_keys_allowed_ = true;
+    return {};
+}
 
 }  // namespace twoway::session

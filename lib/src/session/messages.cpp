@@ -25,7 +25,8 @@ bool is_known_type(std::uint8_t t) noexcept {
         case MsgType::exit_signal:
         case MsgType::close:
         case MsgType::ping:
-        case MsgType::pong: return true;
+        case MsgType::pong:
+        case MsgType::hostkeys: return true;
     }
     return false;
 }

@@ -5,6 +5,7 @@
 //   msg_stream.cpp   DATA, EOF, WINDOW_ADJUST
 //   msg_control.cpp  WINDOW_CHANGE, SIGNAL, EXIT_STATUS, EXIT_SIGNAL, CLOSE
 //   msg_alive.cpp    PING, PONG
+//   msg_hostkeys.cpp HOSTKEYS (and the host key proof it carries)
 // Parsers check everything that can be checked without knowing the state (field ranges, character
 // sets, stream numbers); the state machines check the rest (direction, order, windows).
 #pragma once
@@ -37,6 +38,7 @@ enum class MsgType : std::uint8_t {
     close = 0x17,
     ping = 0x18,
     pong = 0x19,
+    hostkeys = 0x1a,
 };
 [[nodiscard]] bool is_known_type(std::uint8_t t) noexcept;
 
@@ -130,6 +132,16 @@ inline constexpr std::size_t ping_frame_size = frame_header_size + 4;
 void write_ping(wire::Writer& out, std::uint32_t cookie);
 [[nodiscard]] Result<std::uint32_t> parse_pong(wire::Bytes body);
 void write_pong(wire::Writer& out, std::uint32_t cookie);
+
+// msg_hostkeys.cpp: HOSTKEYS, u8 count (1..max_host_keys) then count x (string[255] key blob, string[255]
+// signature blob). The parse checks the shapes (plain Ed25519 key blobs, distinct, Ed25519 signature
+// blobs); verify_host_keys (public) checks the signatures.
+inline constexpr std::size_t max_host_key_field = 255;
+[[nodiscard]] Result<HostKeysAnnounced> parse_hostkeys(wire::Bytes body);
+void write_hostkeys(wire::Writer& out, const HostKeysAnnounced& m);
+// "twoway v1 host key proof" | 0x00 | SHA-512(session_id | string key blob): 89 bytes (PROTOCOL.md 6.5).
+[[nodiscard]] std::vector<std::byte> host_key_proof_payload(std::span<const std::byte, 32> session_id,
+                                                            const PublicKey& key);
 
 // Helpers for the parsers: a Reader's failure as a Result, and a u8 that must be a boolean.
 [[nodiscard]] inline Failure fail_from(const wire::Reader& r) { return fail(r.error()); }

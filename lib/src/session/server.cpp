@@ -31,6 +31,8 @@ public:
 
     [[nodiscard]] Result<Events> feed(wire::Bytes input);
     [[nodiscard]] Status accept();
+    [[nodiscard]] Status accept_with_host_keys(std::span<const PrivateKey* const> keys,
+                                               std::span<const std::byte, 32> session_id);
     [[nodiscard]] Status reject(std::uint32_t code, std::string_view text);
     [[nodiscard]] Result<std::size_t> send_data(Stream s, wire::Bytes bytes);
     [[nodiscard]] Status send_eof(Stream s);
@@ -208,6 +210,25 @@ Status SessionServer::Impl::accept() {
     return {};
 }
 
+Status SessionServer::Impl::accept_with_host_keys(std::span<const PrivateKey* const> keys,
+                                                 std::span<const std::byte, 32> session_id) {
+    if (keys.empty() || keys.size() > max_host_keys) return fail(errc::invalid_argument);
+    HostKeysAnnounced m;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (keys[i] == nullptr) return fail(errc::invalid_argument);
+        for (std::size_t j = 0; j < i; ++j) {
+            if (keys[j]->public_key() == keys[i]->public_key()) return fail(errc::invalid_argument);
+        }
+    }
+    if (auto st = ep_.usable(); !st) return st;
+    if (!std::holds_alternative<AwaitDecision>(state_)) return fail(errc::bad_state);
+    for (const PrivateKey* k : keys) m.keys.push_back(prove_host_key(*k, session_id));
+    // ACCEPT and HOSTKEYS in one call: nothing (not even an owed PONG) can come between them.
+    if (auto st = accept(); !st) return st;
+    write_hostkeys(ep_.out(), m);
+    return {};
+}
+
 Status SessionServer::Impl::reject(std::uint32_t code, std::string_view text) {
     if (code == 0 || !valid_text(text)) return fail(errc::invalid_argument);
     if (auto st = ep_.usable(); !st) return st;
@@ -300,6 +321,10 @@ SessionServer::~SessionServer() = default;
 Result<Events> SessionServer::feed(std::span<const std::byte> input) { return impl_->feed(input); }
 Status SessionServer::accept() { return impl_->accept(); }
 Status SessionServer::reject(std::uint32_t code, std::string_view text) { return impl_->reject(code, text); }
+Status SessionServer::accept_with_host_keys(std::span<const PrivateKey* const> host_keys,
+                                            std::span<const std::byte, 32> session_id) {
+    return impl_->accept_with_host_keys(host_keys, session_id);
+}
 Result<std::size_t> SessionServer::send_data(Stream s, std::span<const std::byte> bytes) {
     return impl_->send_data(s, bytes);
 }

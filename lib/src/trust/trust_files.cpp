@@ -92,8 +92,13 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     return append_known_host(path, host, port, key, KnownHostNameForm::plain, system_rng());
 }
 
-Status append_known_host(const std::string& path, std::string_view host, std::uint16_t port, const PublicKey& key,
-                         KnownHostNameForm form, Rng& rng) {
+namespace {
+// The file's verdict on (host, key), under the lock, decides: write (the line goes in), nothing to do
+// (already known), or a failure (the caller's picture is stale).
+enum class Append { write, done };
+template <class Decide>
+Status append_known_host_if(const std::string& path, std::string_view host, std::uint16_t port, const PublicKey& key,
+                            KnownHostNameForm form, Rng& rng, Decide decide) {
     auto line = form == KnownHostNameForm::hashed ? format_hashed_known_hosts_line(host, port, key, rng)
                                                   : format_known_hosts_line(host, port, key);
     if (!line) return fail(line.error());
@@ -121,13 +126,37 @@ Status append_known_host(const std::string& path, std::string_view host, std::ui
     // Another client may have added the same host and key while this one was connecting, or another
     // key for it (or a line that makes it uncertain): then the caller's "unknown" is stale.
     const std::vector<KnownHostsFile> now{parse_known_hosts(target.string(), contents)};
-    const HostVerdict v = check_host(now, host, port, key);
-    if (v.status == HostStatus::known) return {};
-    if (v.status != HostStatus::unknown) return fail(errc::host_key_rejected);
+    const Result<Append> d = decide(now);
+    if (!d) return fail(d.error());
+    if (*d == Append::done) return {};
     if (!contents.empty() && contents.back() != '\n') contents += '\n';
     contents += *line;
     contents += '\n';
     return write_file_atomic(target.string(), contents, mode);
+}
+}  // namespace
+
+Status append_known_host(const std::string& path, std::string_view host, std::uint16_t port, const PublicKey& key,
+                         KnownHostNameForm form, Rng& rng) {
+    return append_known_host_if(path, host, port, key, form, rng, [&](const std::vector<KnownHostsFile>& now) -> Result<Append> {
+        const HostVerdict v = check_host(now, host, port, key);
+        if (v.status == HostStatus::known) return Append::done;
+        if (v.status != HostStatus::unknown) return fail(errc::host_key_rejected);
+        return Append::write;
+    });
+}
+
+Status add_known_host_key(const std::string& path, std::string_view host, std::uint16_t port, const PublicKey& key,
+                          const PublicKey& trusted, KnownHostNameForm form, Rng& rng) {
+    return append_known_host_if(path, host, port, key, form, rng, [&](const std::vector<KnownHostsFile>& now) -> Result<Append> {
+        // The file must still trust the host through `trusted`; then `key` is either there already, or
+        // "changed" only because of the host's other keys. Revoked or uncertain: never.
+        if (check_host(now, host, port, trusted).status != HostStatus::known) return fail(errc::host_key_rejected);
+        const HostVerdict v = check_host(now, host, port, key);
+        if (v.status == HostStatus::known) return Append::done;
+        if (v.status != HostStatus::changed && v.status != HostStatus::unknown) return fail(errc::host_key_rejected);
+        return Append::write;
+    });
 }
 
 }  // namespace twoway

@@ -257,4 +257,32 @@ TEST_CASE("stealth: a known key with no X25519 form gets random bytes, not an er
     REQUIRE_FALSE(server_accepts(e.server_key, run.m1));
 }
 
+// host_keys (PROTOCOL.md 4.1.2): an empty extension before host_key_mac, which a stealth server still
+// finds last and checks; the server reports it in its result, and only then.
+TEST_CASE("host_keys: sent only when configured, before host_key_mac, and reported by the server", "[handshake]") {
+    Endpoints e = make_endpoints(33);
+    for (const bool stealth : {false, true}) {
+        for (const bool announce : {false, true}) {
+            INFO("stealth " << stealth << ", host_keys " << announce);
+            DeterministicRng r1(331), r2(332);
+            ClientConfig cc = knowing(e.client_key, e.server_key.public_key());
+            cc.host_keys = announce;
+            ServerConfig sc{.host_key = e.server_key};
+            sc.stealth = stealth;
+            ClientHandshake client(cc, r1);
+            ServerHandshake server(sc, r2);
+            Run run = run_handshake(client, server);
+            CHECK(run.server_result->client_accepts_host_keys == announce);
+            CHECK_FALSE(run.client_result->client_accepts_host_keys);
+            if (announce) {
+                REQUIRE(run.m1.size() == hello_size + 4);
+                CHECK(hex(std::span(run.m1).subspan(ext_length_at, 10)) == "00180003000000020010");
+            } else {
+                REQUIRE(run.m1.size() == hello_size);
+            }
+            CHECK(server_accepts(e.server_key, run.m1));
+        }
+    }
+}
+
 }  // namespace twoway::handshake_test

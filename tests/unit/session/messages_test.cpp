@@ -171,7 +171,8 @@ TEST_CASE("frame headers: unknown types and oversize lengths are refused from th
     CHECK(parse_frame_header(unhex("1700000000")).has_value());
     CHECK(parse_frame_header(unhex("1800000004")).has_value());  // PING
     CHECK(parse_frame_header(unhex("1900000004")).has_value());  // PONG
-    for (int t : {0x00, 0x05, 0x0f, 0x1a, 0x7f, 0xff}) {
+    CHECK(parse_frame_header(unhex("1a0000008f")).has_value());  // HOSTKEYS
+    for (int t : {0x00, 0x05, 0x0f, 0x1b, 0x7f, 0xff}) {
         INFO(t);
         std::vector<std::byte> h{static_cast<std::byte>(t), std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}};
         CHECK(parse_frame_header(h).error() == errc::unexpected_message);

@@ -58,6 +58,7 @@ inline std::string describe(const Event& e) {
             return "killed " + x.name + (x.core_dumped ? " core " : " ") + x.message;
         }
         std::string operator()(const Closed&) const { return "closed"; }
+        std::string operator()(const HostKeysAnnounced& h) const { return "hostkeys " + std::to_string(h.keys.size()); }
     };
     return std::visit(V{}, e);
 }
