@@ -316,6 +316,17 @@ KeyDecision decide_on_certificate(const std::vector<twoway::AuthorizedKeysFile>&
 
 }  // namespace
 
+void then_decide(KeyDecision& decision, KeyDecision next) {
+    const auto prepend = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+        to.insert(to.begin(), from.begin(), from.end());
+    };
+    prepend(next.refused_files, decision.refused_files);
+    prepend(next.skipped_lines, decision.skipped_lines);
+    prepend(next.option_refusals, decision.option_refusals);
+    next.server_fault = next.server_fault || decision.server_fault;
+    decision = std::move(next);
+}
+
 KeyDecision decide_authorized_key(OpenedKeyFiles opened, const twoway::PublicKey& key,
                                   const std::optional<twoway::ConnectionFacts>& facts) {
     KeyDecision out;

@@ -79,6 +79,10 @@ struct TrustedCa {
                                                      std::optional<std::string> principals_output,
                                                      const twoway::Certificate& certificate, const std::string& account,
                                                      const twoway::Location& ca_where, const twoway::ConnectionFacts& facts);
+// The next way's decision after an earlier one that did not authorize (sshd's order: files, then a CA,
+// then a command): `next` decides, and the earlier way's log lines come first; a server fault in either
+// stays a server fault.
+void then_decide(KeyDecision& decision, KeyDecision next);
 // AuthorizedKeysCommand's output, read as an authorized_keys file named `label` in the log.
 [[nodiscard]] KeyDecision decide_command_keys(std::string_view label, std::string_view text, const twoway::PublicKey& key,
                                               const std::optional<twoway::ConnectionFacts>& facts);

@@ -523,16 +523,8 @@ awaitable<bool> Connection::key_login(const ConnectionConfig& policy, const Acco
     }
     // sshd's order: AuthorizedKeysCommand only when no file authorized the key.
     if (certificate == nullptr && !kd.authorized && policy.authorized_keys_command != "none") {
-        KeyDecision by_command = co_await command_keys(policy, account, key, option_facts);
         // The files' lines first, in their order, then the command's.
-        const auto prepend = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
-            to.insert(to.begin(), from.begin(), from.end());
-        };
-        prepend(by_command.refused_files, kd.refused_files);
-        prepend(by_command.skipped_lines, kd.skipped_lines);
-        prepend(by_command.option_refusals, kd.option_refusals);
-        by_command.server_fault = by_command.server_fault || kd.server_fault;
-        kd = std::move(by_command);
+        then_decide(kd, co_await command_keys(policy, account, key, option_facts));
     }
     for (const auto& line : kd.refused_files) log_info(line);
     // A line with this key whose options refused (from=, expiry-time=): one line each, naming it.
@@ -699,16 +691,6 @@ awaitable<KeyDecision> Connection::certificate_decision(const ConnectionConfig& 
                                                         const twoway::ConnectionFacts& facts) {
     // Each way's refusals and skipped lines are kept, in sshd's order, for the log.
     KeyDecision kd;
-    const auto then = [&kd](KeyDecision next) {
-        const auto prepend = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
-            to.insert(to.begin(), from.begin(), from.end());
-        };
-        prepend(next.refused_files, kd.refused_files);
-        prepend(next.skipped_lines, kd.skipped_lines);
-        prepend(next.option_refusals, kd.option_refusals);
-        next.server_fault = next.server_fault || kd.server_fault;
-        kd = std::move(next);
-    };
     {
         OpenedKeyFiles opened = open_authorized_keys(settings_->config, account);
         co_await server_.decisions().run(account.uid, [&] {
@@ -742,10 +724,10 @@ awaitable<KeyDecision> Connection::certificate_decision(const ConnectionConfig& 
             log_debug("CA ", key_fingerprint_text(certificate.signature_key), " is not listed in ",
                       policy.trusted_user_ca_keys);
         }
-        then(std::move(by_ca));
+        then_decide(kd, std::move(by_ca));
     }
     if (!kd.authorized && policy.authorized_keys_command != "none") {
-        then(co_await command_keys(policy, account, certificate.key, facts, &certificate));
+        then_decide(kd, co_await command_keys(policy, account, certificate.key, facts, &certificate));
     }
     co_return kd;
 }
