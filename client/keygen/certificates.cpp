@@ -89,6 +89,8 @@ std::string certificate_path(std::string key_path) {
     return key_path + "-cert.pub";
 }
 
+}  // namespace
+
 // Everything on standard input, up to max bytes (one more says it is too large).
 std::optional<std::string> read_stdin(std::size_t max) {
     std::string out;
@@ -102,7 +104,6 @@ std::optional<std::string> read_stdin(std::size_t max) {
     return out;
 }
 
-}  // namespace
 
 int sign_certificates(const Options& o, const CertificateRequest& r) {
     if (!r.key_id) return fail_msg("Must specify key id (-I) when certifying");

@@ -86,19 +86,6 @@ std::optional<LoadedKey> load_public(const std::string& path, const std::string&
     return std::nullopt;
 }
 
-// Everything on standard input, up to max bytes.
-std::optional<std::string> read_all_stdin(std::size_t max) {
-    std::string out;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
-        out.append(buf, n);
-        if (out.size() > max) return std::nullopt;
-    }
-    if (std::ferror(stdin)) return std::nullopt;
-    return out;
-}
-
 // A KRL file, or nothing after ssh-keygen's message ("Unable to load KRL", "Invalid KRL file").
 std::optional<twoway::Krl> load_krl(const std::string& path) {
     auto file = twoway::read_file(path, twoway::max_krl_size);
@@ -166,7 +153,7 @@ int generate_krl(const Options& o, const KrlRequest& r) {
         std::string text;
         if (spec == "-") {
             name = "(standard input)";
-            auto in = read_all_stdin(max_spec_file);
+            auto in = read_stdin(max_spec_file);
             if (!in) return fail_msg("fopen (standard input): cannot read standard input, or more than 64 MiB");
             text = std::move(*in);
         } else {

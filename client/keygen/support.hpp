@@ -2,6 +2,7 @@
 // -y/-p/-e (with its passphrase prompt), and the rule that no file is replaced without asking.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -22,5 +23,7 @@ int fail_path(const std::string& path, std::error_code ec);
 // Whether path may be written: it does not exist, or the person said yes on a terminal. Otherwise says
 // why on stderr.
 [[nodiscard]] bool may_write(const std::string& path);
+// Everything on standard input (`-` for a file), up to max bytes; nothing when more, or on a read error.
+[[nodiscard]] std::optional<std::string> read_stdin(std::size_t max);
 
 }  // namespace twoway_keygen
