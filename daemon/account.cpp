@@ -1,5 +1,7 @@
 #include "account.hpp"
 
+#include <sys/syscall.h>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -206,6 +208,21 @@ std::optional<Account> current_account(std::string& reason) {
 
 bool running_as_root() noexcept { return ::geteuid() == 0; }
 
+namespace {
+// The calling thread's credentials only. glibc's setgroups/setegid/seteuid change every thread of the
+// process (POSIX's rule): they signal each thread and wait until all have switched, so the event loop
+// waited for whatever the decision threads were doing (a 16 MiB read() ends before its thread takes the
+// signal; a thread at nice 19 runs only when nothing else wants the CPU), and a name-service lookup on
+// the lookup threads ran as whichever account the loop was acting as. Linux keeps credentials per thread,
+// and the raw system calls change only the caller's: the loop acts as the account, the other threads stay
+// root and never read a file on an account's behalf.
+int thread_setgroups(const std::vector<gid_t>& groups) {
+    return static_cast<int>(::syscall(SYS_setgroups, groups.size(), groups.data()));
+}
+int thread_setegid(gid_t gid) { return static_cast<int>(::syscall(SYS_setresgid, -1, gid, -1)); }
+int thread_seteuid(uid_t uid) { return static_cast<int>(::syscall(SYS_setresuid, -1, uid, -1)); }
+}  // namespace
+
 TemporaryIdentity::TemporaryIdentity(const Account& account) {
     if (!running_as_root() || account.uid == 0) return;
     saved_gid_ = ::getegid();
@@ -222,8 +239,7 @@ TemporaryIdentity::TemporaryIdentity(const Account& account) {
         return;
     }
     switched_ = true;  // from here on the destructor restores whatever was changed
-    if (::setgroups(account.groups.size(), account.groups.data()) != 0 || ::setegid(account.gid) != 0 ||
-        ::seteuid(account.uid) != 0) {
+    if (thread_setgroups(account.groups) != 0 || thread_setegid(account.gid) != 0 || thread_seteuid(account.uid) != 0) {
         log_error("cannot act as ", account.name, " (uid ", account.uid, "): ", errno_text(errno));
         ok_ = false;
     }
@@ -231,8 +247,7 @@ TemporaryIdentity::TemporaryIdentity(const Account& account) {
 
 TemporaryIdentity::~TemporaryIdentity() {
     if (!switched_) return;
-    if (::seteuid(0) != 0 || ::setegid(saved_gid_) != 0 ||
-        ::setgroups(saved_groups_.size(), saved_groups_.data()) != 0) {
+    if (thread_seteuid(0) != 0 || thread_setegid(saved_gid_) != 0 || thread_setgroups(saved_groups_) != 0) {
         log_fatal("cannot restore root privileges: ", errno_text(errno));
         std::abort();
     }

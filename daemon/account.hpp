@@ -62,8 +62,8 @@ struct AccountFiles {
 // the line is absent or unusable (a problem is logged).
 [[nodiscard]] mode_t session_umask(const std::string& login_defs = "/etc/login.defs");
 
-// While alive, the effective uid, gid and groups are the account's (when running as root; otherwise
-// nothing changes). The destructor switches back; if that fails the process cannot be trusted with
+// While alive, the calling thread's effective uid, gid and groups are the account's (when running as root;
+// otherwise nothing changes); the daemon's other threads stay root (account.cpp says why). The destructor switches back; if that fails the process cannot be trusted with
 // root any more and aborts, as sshd's restore_uid does.
 class TemporaryIdentity {
 public:

@@ -203,6 +203,7 @@ OpenedKeyFiles open_account_files(const twowayd::DaemonConfig& config, const Acc
                 continue;
             }
         }
+        out.bytes += static_cast<std::size_t>(st.st_size);
         out.files.push_back(OpenedKeyFile{path, std::move(fd)});
     }
     return out;

@@ -32,8 +32,8 @@ struct KeyDecision {
 };
 
 // The check in two halves, so that the second can leave the event loop (decision_pool.hpp): opening
-// the account's files is done as the account (TemporaryIdentity, which switches the whole process and so
-// belongs on the loop), with StrictModes checked on what was opened; reading, parsing and deciding are
+// the account's files is done as the account (TemporaryIdentity, which switches the calling thread, the
+// loop's), with StrictModes checked on what was opened; reading, parsing and deciding are
 // pure work on those descriptors, for any thread.
 struct OpenedKeyFile {
     std::string path;
@@ -43,6 +43,7 @@ struct OpenedKeyFiles {
     std::vector<OpenedKeyFile> files;
     std::vector<std::string> refused_files;  // as KeyDecision's
     bool server_fault = false;
+    std::size_t bytes = 0;  // the opened files' sizes when opened (for DecisionPool's lanes)
 };
 [[nodiscard]] OpenedKeyFiles open_authorized_keys(const twowayd::DaemonConfig& config, const Account& account);
 // The files at paths, opened as the account with StrictModes, `what` naming them in the log ("authorized keys").

@@ -517,7 +517,8 @@ awaitable<bool> Connection::key_login(const ConnectionConfig& policy, const Acco
         if (option_facts) kd = co_await certificate_decision(policy, account, *certificate, *option_facts);
     } else {
         OpenedKeyFiles opened = open_authorized_keys(settings_->config, account);
-        co_await server_.decisions().run(account.uid, [&] {
+        const std::size_t bytes = opened.bytes;
+        co_await server_.decisions().run(account.uid, bytes, [&] {
             kd = decide_authorized_key(std::move(opened), key, option_facts);
         });
     }
@@ -625,7 +626,7 @@ awaitable<KeyDecision> Connection::command_keys(const ConnectionConfig& policy, 
         log_error("AuthorizedKeysCommand ", log_safe(command), " for ", account.name, " failed: ", ran.problem);
         co_return out;
     }
-    co_await server_.decisions().run(account.uid, [&] {
+    co_await server_.decisions().run(account.uid, ran.output.size(), [&] {
         if (certificate == nullptr) {
             out = decide_command_keys(keys_command_label, ran.output, key, option_facts);
         } else if (option_facts) {
@@ -693,13 +694,15 @@ awaitable<KeyDecision> Connection::certificate_decision(const ConnectionConfig& 
     KeyDecision kd;
     {
         OpenedKeyFiles opened = open_authorized_keys(settings_->config, account);
-        co_await server_.decisions().run(account.uid, [&] {
+        const std::size_t bytes = opened.bytes;
+        co_await server_.decisions().run(account.uid, bytes, [&] {
             kd = decide_authorized_certificate(std::move(opened), certificate, account.name, facts);
         });
     }
     if (!kd.authorized && policy.trusted_user_ca_keys != "none") {
         TrustedCa ca;
-        co_await server_.decisions().run(account.uid, [&] {
+        // TrustedUserCAKeys is the administrator's file, small: the ordinary lane.
+        co_await server_.decisions().run(account.uid, 0, [&] {
             ca = find_trusted_user_ca(policy.trusted_user_ca_keys, certificate.signature_key);
         });
         // sshd's order: the principals file, then the command (run only for a CA that is trusted).
@@ -713,7 +716,9 @@ awaitable<KeyDecision> Connection::certificate_decision(const ConnectionConfig& 
         }
         KeyDecision by_ca;
         if (ca.where) {
-            co_await server_.decisions().run(account.uid, [&] {
+            const std::size_t bytes = (principals ? principals->bytes : 0) +
+                                      (principals_output ? principals_output->size() : 0);
+            co_await server_.decisions().run(account.uid, bytes, [&] {
                 by_ca = decide_trusted_certificate(std::move(principals), std::move(principals_output), certificate,
                                                    account.name, *ca.where, facts);
             });
