@@ -3,8 +3,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <mutex>
 
 namespace twoway {
@@ -213,26 +215,92 @@ Sha512Digest Sha512::digest() const {
     return d;
 }
 
-SecretBytes<64> hmac_sha512(Bytes key, Bytes message) {
+// ---- HMAC and HKDF ------------------------------------------------------------------------------
+// HKDF (RFC 5869) is written once, over an HMAC given as a traits type: HMAC-SHA-512 is what the
+// protocol uses; HMAC-SHA-256 exists so that RFC 5869's own test vectors (which are for SHA-256) run
+// through this very code.
+namespace {
+
+struct HmacSha512Traits {
+    using State = crypto_auth_hmacsha512_state;
+    static constexpr std::size_t size = 64;
+    static void init(State* st, const unsigned char* k, std::size_t n) { crypto_auth_hmacsha512_init(st, k, n); }
+    static void update(State* st, const unsigned char* m, std::size_t n) { crypto_auth_hmacsha512_update(st, m, n); }
+    static void final(State* st, unsigned char* out) { crypto_auth_hmacsha512_final(st, out); }
+};
+
+struct HmacSha256Traits {
+    using State = crypto_auth_hmacsha256_state;
+    static constexpr std::size_t size = 32;
+    static void init(State* st, const unsigned char* k, std::size_t n) { crypto_auth_hmacsha256_init(st, k, n); }
+    static void update(State* st, const unsigned char* m, std::size_t n) { crypto_auth_hmacsha256_update(st, m, n); }
+    static void final(State* st, unsigned char* out) { crypto_auth_hmacsha256_final(st, out); }
+};
+
+template <class H>
+void hmac(std::span<std::byte, H::size> out, Bytes key, Bytes message) {
     init();
-    crypto_auth_hmacsha512_state st;
-    SecretBytes<64> mac;
-    crypto_auth_hmacsha512_init(&st, u(key.data()), key.size());
-    crypto_auth_hmacsha512_update(&st, u(message.data()), message.size());
-    crypto_auth_hmacsha512_final(&st, u(mac.data()));
+    typename H::State st;
+    H::init(&st, u(key.data()), key.size());
+    H::update(&st, u(message.data()), message.size());
+    H::final(&st, u(out.data()));
     sodium_memzero(&st, sizeof st);
+}
+
+// RFC 5869 2.2: PRK = HMAC(salt, IKM); an absent salt is HashLen zero bytes.
+template <class H>
+void hkdf_extract(std::span<std::byte, H::size> prk, Bytes salt, Bytes ikm) {
+    static constexpr std::array<std::byte, H::size> zeros{};
+    hmac<H>(prk, salt.empty() ? Bytes(zeros) : salt, ikm);
+}
+
+// RFC 5869 2.3, from an HMAC state already keyed with the PRK: T(i) = HMAC(PRK, T(i-1) | info | i).
+template <class H>
+void hkdf_expand(const typename H::State& keyed, Bytes info, std::span<std::byte> out) {
+    if (out.size() > 255 * H::size) std::abort();  // caller bug, not input-dependent
+    unsigned char t[H::size];
+    std::size_t done = 0;
+    for (unsigned char i = 1; done < out.size(); ++i) {
+        // Each block starts from the keyed state.
+        typename H::State st;
+        std::memcpy(&st, &keyed, sizeof st);
+        if (i > 1) H::update(&st, t, sizeof t);
+        H::update(&st, u(info.data()), info.size());
+        H::update(&st, &i, 1);
+        H::final(&st, t);
+        sodium_memzero(&st, sizeof st);
+        const std::size_t n = std::min(sizeof t, out.size() - done);
+        std::memcpy(out.data() + done, t, n);
+        done += n;
+    }
+    sodium_memzero(t, sizeof t);
+}
+
+template <class H>
+void hkdf_expand(Bytes prk, Bytes info, std::span<std::byte> out) {
+    init();
+    typename H::State keyed;
+    H::init(&keyed, u(prk.data()), prk.size());
+    hkdf_expand<H>(keyed, info, out);
+    sodium_memzero(&keyed, sizeof keyed);
+}
+
+}  // namespace
+
+SecretBytes<64> hmac_sha512(Bytes key, Bytes message) {
+    SecretBytes<64> mac;
+    hmac<HmacSha512Traits>(mac.span(), key, message);
     return mac;
 }
 
 SecretBytes<64> hkdf_sha512_extract(Bytes salt, Bytes ikm) {
-    // RFC 5869: PRK = HMAC(salt, IKM); an absent salt is HashLen zero bytes.
-    static constexpr std::array<std::byte, 64> zeros{};
-    return hmac_sha512(salt.empty() ? Bytes(zeros) : salt, ikm);
+    SecretBytes<64> prk;
+    hkdf_extract<HmacSha512Traits>(prk.span(), salt, ikm);
+    return prk;
 }
 
 void hkdf_sha512_expand(Fixed<64> prk, Bytes info, std::span<std::byte> out) {
-    const HmacSha512Key key(prk);
-    key.hkdf_expand(info, out);
+    hkdf_expand<HmacSha512Traits>(Bytes(prk), info, out);
 }
 
 static_assert(sizeof(crypto_auth_hmacsha512_state) == HmacSha512Key::state_size);
@@ -246,37 +314,78 @@ HmacSha512Key::HmacSha512Key(Bytes key) {
 HmacSha512Key::~HmacSha512Key() { sodium_memzero(state_, sizeof state_); }
 
 void HmacSha512Key::hkdf_expand(Bytes info, std::span<std::byte> out) const {
-    if (out.size() > 255 * 64) std::abort();  // caller bug, not input-dependent
-    unsigned char t[64];
-    std::size_t done = 0;
-    for (unsigned char i = 1; done < out.size(); ++i) {
-        // T(i) = HMAC(PRK, T(i-1) | info | i): each block starts from the keyed state.
-        crypto_auth_hmacsha512_state st;
-        std::memcpy(&st, state_, sizeof st);
-        if (i > 1) crypto_auth_hmacsha512_update(&st, t, sizeof t);
-        crypto_auth_hmacsha512_update(&st, u(info.data()), info.size());
-        crypto_auth_hmacsha512_update(&st, &i, 1);
-        crypto_auth_hmacsha512_final(&st, t);
-        sodium_memzero(&st, sizeof st);
-        const std::size_t n = std::min(sizeof t, out.size() - done);
-        std::memcpy(out.data() + done, t, n);
-        done += n;
-    }
-    sodium_memzero(t, sizeof t);
+    crypto::hkdf_expand<HmacSha512Traits>(*reinterpret_cast<const crypto_auth_hmacsha512_state*>(state_), info, out);
 }
 
-void hmac_sha512(std::span<std::byte, 64> out, Bytes key, Bytes message) {
+void hmac_sha512(std::span<std::byte, 64> out, Bytes key, Bytes message) { hmac<HmacSha512Traits>(out, key, message); }
+
+void hkdf_sha512_extract(std::span<std::byte, 64> prk, Bytes salt, Bytes ikm) {
+    hkdf_extract<HmacSha512Traits>(prk, salt, ikm);
+}
+
+void hkdf_sha256_extract(std::span<std::byte, 32> prk, Bytes salt, Bytes ikm) {
+    hkdf_extract<HmacSha256Traits>(prk, salt, ikm);
+}
+
+void hkdf_sha256_expand(Fixed<32> prk, Bytes info, std::span<std::byte> out) {
+    hkdf_expand<HmacSha256Traits>(Bytes(prk), info, out);
+}
+
+void sha512(std::span<std::byte, 64> out, std::initializer_list<Bytes> parts) {
     init();
-    crypto_auth_hmacsha512_state st;
-    crypto_auth_hmacsha512_init(&st, u(key.data()), key.size());
-    crypto_auth_hmacsha512_update(&st, u(message.data()), message.size());
-    crypto_auth_hmacsha512_final(&st, u(out.data()));
+    crypto_hash_sha512_state st;
+    crypto_hash_sha512_init(&st);
+    for (Bytes p : parts) crypto_hash_sha512_update(&st, u(p.data()), p.size());
+    crypto_hash_sha512_final(&st, u(out.data()));
     sodium_memzero(&st, sizeof st);
 }
 
-void hkdf_sha512_extract(std::span<std::byte, 64> prk, Bytes salt, Bytes ikm) {
-    static constexpr std::array<std::byte, 64> zeros{};
-    hmac_sha512(prk, salt.empty() ? Bytes(zeros) : salt, ikm);
+// ---- ristretto255 ------------------------------------------------------------------------------
+static_assert(crypto_core_ristretto255_BYTES == ristretto255_element_size);
+static_assert(crypto_core_ristretto255_SCALARBYTES == ristretto255_scalar_size);
+static_assert(crypto_core_ristretto255_HASHBYTES == ristretto255_hash_size);
+static_assert(crypto_core_ristretto255_NONREDUCEDSCALARBYTES == ristretto255_hash_size);
+
+bool ristretto255_is_valid_point(Fixed<ristretto255_element_size> p) noexcept {
+    init();
+    return crypto_core_ristretto255_is_valid_point(u(p.data())) == 1;
+}
+
+void ristretto255_from_hash(std::span<std::byte, ristretto255_element_size> p, Fixed<ristretto255_hash_size> h) {
+    init();
+    crypto_core_ristretto255_from_hash(u(p.data()), u(h.data()));
+}
+
+void ristretto255_scalar_reduce(std::span<std::byte, ristretto255_scalar_size> s, Fixed<ristretto255_hash_size> wide) {
+    init();
+    crypto_core_ristretto255_scalar_reduce(u(s.data()), u(wide.data()));
+}
+
+Status ristretto255_scalar_invert(std::span<std::byte, ristretto255_scalar_size> r, Fixed<ristretto255_scalar_size> s) {
+    init();
+    if (crypto_core_ristretto255_scalar_invert(u(r.data()), u(s.data())) != 0) return errc::invalid_argument;
+    return {};
+}
+
+Status ristretto255_scalarmult(std::span<std::byte, ristretto255_element_size> q, Fixed<ristretto255_scalar_size> n,
+                               Fixed<ristretto255_element_size> p) {
+    init();
+    // Fails for an invalid p and for the identity as the result.
+    if (crypto_scalarmult_ristretto255(u(q.data()), u(n.data()), u(p.data())) != 0) {
+        sodium_memzero(q.data(), q.size());
+        return errc::weak_public_key;
+    }
+    return {};
+}
+
+Status ristretto255_scalarmult_base(std::span<std::byte, ristretto255_element_size> q,
+                                    Fixed<ristretto255_scalar_size> n) {
+    init();
+    if (crypto_scalarmult_ristretto255_base(u(q.data()), u(n.data())) != 0) {
+        sodium_memzero(q.data(), q.size());
+        return errc::invalid_argument;
+    }
+    return {};
 }
 
 void blake2b(std::span<std::byte> out, Bytes message, Bytes key) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -134,8 +135,39 @@ private:
 void hmac_sha512(std::span<std::byte, 64> out, Bytes key, Bytes message);
 void hkdf_sha512_extract(std::span<std::byte, 64> prk, Bytes salt, Bytes ikm);
 
+// HKDF (RFC 5869) with HMAC-SHA-256: the same code as the SHA-512 functions above (crypto.cpp writes
+// HKDF once over the HMAC), here so that RFC 5869's vectors, which are for SHA-256, test that code.
+void hkdf_sha256_extract(std::span<std::byte, 32> prk, Bytes salt, Bytes ikm);
+void hkdf_sha256_expand(Fixed<32> prk, Bytes info, std::span<std::byte> out);
+
+// SHA-512 of the concatenation of parts, into caller-owned (secret) memory; the hash state is wiped.
+void sha512(std::span<std::byte, 64> out, std::initializer_list<Bytes> parts);
+
 // Keyed or unkeyed BLAKE2b with an output of 16..64 bytes (key may be empty, at most 64 bytes).
 void blake2b(std::span<std::byte> out, Bytes message, Bytes key = {});
+
+// ---- ristretto255 (RFC 9496), for OPAQUE (lib/src/opaque) ----------------------------------------
+inline constexpr std::size_t ristretto255_element_size = 32;
+inline constexpr std::size_t ristretto255_scalar_size = 32;
+inline constexpr std::size_t ristretto255_hash_size = 64;
+
+// A canonical encoding of a group element (the identity's, 32 zero bytes, included: callers that
+// must refuse the identity check for it).
+[[nodiscard]] bool ristretto255_is_valid_point(Fixed<ristretto255_element_size> p) noexcept;
+// RFC 9380's hash_to_ristretto255 map on 64 uniform bytes (libsodium's crypto_core_ristretto255_from_hash).
+void ristretto255_from_hash(std::span<std::byte, ristretto255_element_size> p, Fixed<ristretto255_hash_size> h);
+// A 64-byte little-endian integer reduced modulo the group order.
+void ristretto255_scalar_reduce(std::span<std::byte, ristretto255_scalar_size> s, Fixed<ristretto255_hash_size> wide);
+// invalid_argument for the zero scalar.
+[[nodiscard]] Status ristretto255_scalar_invert(std::span<std::byte, ristretto255_scalar_size> r,
+                                                Fixed<ristretto255_scalar_size> s);
+// q = n * p for a reduced scalar n. weak_public_key (q wiped) when p is not a valid encoding or the
+// result is the identity (n = 0, or p the identity).
+[[nodiscard]] Status ristretto255_scalarmult(std::span<std::byte, ristretto255_element_size> q,
+                                             Fixed<ristretto255_scalar_size> n, Fixed<ristretto255_element_size> p);
+// q = n * generator; invalid_argument for n = 0.
+[[nodiscard]] Status ristretto255_scalarmult_base(std::span<std::byte, ristretto255_element_size> q,
+                                                  Fixed<ristretto255_scalar_size> n);
 
 // ---- AEAD -------------------------------------------------------------------------------------
 inline constexpr std::size_t aead_key_size = 32;

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "../../support/hex.hpp"
 #include "crypto/crypto.hpp"
@@ -75,6 +77,43 @@ TEST_CASE("HMAC-SHA-512 matches RFC 4231 test case 2; HKDF matches an independen
     CHECK(hex(okm) ==
           "57026b6a13014b870f39e8b46105c12f296eb0515a81afd6fb419b0e63c5b5777501cb46175423ba1b9ff4c7fbea2e47ab9c84a306b35cd7"
           "1156af466f323976f97de335286e7e24b90560302fa9504c30674b9d9ae6841177732471ee4bc8d1f166d911");
+}
+
+TEST_CASE("HKDF matches RFC 5869 test cases 1-3 (SHA-256, through the same HKDF code as SHA-512)", "[crypto]") {
+    // RFC 5869 Appendix A.1-A.3. Its vectors are for HMAC-SHA-256 (and SHA-1); the library writes HKDF
+    // once over the HMAC (crypto.cpp), so these run the very Extract and Expand that HKDF-SHA-512 uses.
+    struct Case {
+        std::string ikm, salt, info;
+        std::size_t length;
+        std::string_view prk, okm;
+    };
+    std::string seq_00_4f, seq_60_af, seq_b0_ff;
+    for (int i = 0; i < 80; ++i) {
+        seq_00_4f += hex(std::array<std::byte, 1>{std::byte(i)});
+        seq_60_af += hex(std::array<std::byte, 1>{std::byte(0x60 + i)});
+        seq_b0_ff += hex(std::array<std::byte, 1>{std::byte(0xb0 + i)});
+    }
+    const Case cases[] = {
+        {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "000102030405060708090a0b0c", "f0f1f2f3f4f5f6f7f8f9", 42,
+         "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5",
+         "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"},
+        {seq_00_4f, seq_60_af, seq_b0_ff, 82, "06a6b88c5853361a06104c9ceb35b45cef760014904671014a193f40c15fc244",
+         "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c2f09b8"
+         "367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87"},
+        {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "", "", 42,
+         "19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04",
+         "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"},
+    };
+    CHECK(seq_60_af.substr(0, 8) == "60616263");
+    for (const Case& c : cases) {
+        INFO("L = " << c.length);
+        std::array<std::byte, 32> prk{};
+        hkdf_sha256_extract(prk, unhex(c.salt), unhex(c.ikm));
+        CHECK(hex(prk) == c.prk);
+        std::vector<std::byte> okm(c.length);
+        hkdf_sha256_expand(prk, unhex(c.info), okm);
+        CHECK(hex(okm) == c.okm);
+    }
 }
 
 TEST_CASE("a precomputed HMAC key gives the same HKDF output every time it is used", "[crypto]") {
