@@ -125,12 +125,8 @@ int fail_path(const std::string& path, std::error_code ec) {
     return fail_msg(path + ": " + msg);
 }
 
-namespace {
-
-// Comments come from files: never let one drive the terminal. Shown exactly as ssh-keygen shows them
-// (OpenSSH's utf8.c rules, so -l output stays byte-identical): characters the locale can print, and
-// tab, pass through; any other byte becomes a \ooo octal escape.
-std::string printable(std::string_view s) {
+// As support.hpp says: OpenSSH's utf8.c rules (mprintf, or asmprintf with a width for krl_dump).
+std::string printable(std::string_view s, bool escape_line_controls) {
     std::string out;
     std::mbstate_t state{};
     std::size_t i = 0;
@@ -144,7 +140,8 @@ std::string printable(std::string_view s) {
         } else if (len == 0) {
             len = 1;  // a NUL byte
         } else {
-            show = wc == L'\t' || wc == L'\r' || wc == L'\n' || ::wcwidth(wc) >= 0;
+            const bool line_control = wc == L'\t' || wc == L'\r' || wc == L'\n';
+            show = line_control ? !escape_line_controls : ::wcwidth(wc) >= 0;
         }
         if (show) {
             out.append(s.substr(i, len));
@@ -159,6 +156,8 @@ std::string printable(std::string_view s) {
     }
     return out;
 }
+
+namespace {
 
 void print_fingerprint(const PublicKey& key, std::string_view comment, bool art) {
     std::printf("%s\n", printable(fingerprint_line(key, comment)).c_str());
