@@ -298,6 +298,19 @@ mkdir -p linked && cp kh.orig linked/real && ln -sf real linked/kh
 (cd linked && "$tk" -f kh -R srv >/dev/null 2>&1)
 [ -L linked/kh ] && [ "$(grep -c '^srv ' linked/real)" = 0 ] && [ -e linked/real.old ] && ok ||
     bad "-R through a symbolic link"
+mkdir -p hlinked && cp kh.orig hlinked/real && ln -sf real hlinked/kh
+(cd hlinked && "$tk" -f kh -H >/dev/null 2>&1)
+[ -L hlinked/kh ] && ! grep -q '^srv ' hlinked/real && cmp -s kh.orig hlinked/real.old && ok ||
+    bad "-H through a symbolic link"
+# Another user's known_hosts is not replaced by -R or -H (that would hand it to us); only root can make one.
+if [ "$(id -u)" = 0 ]; then
+    cp kh.orig others && chown 65534 others
+    refused "-R on another user's file" '^twoway-keygen: others: owned by uid 65534, not by you: not rewritten \(run as its owner\)$' \
+        "$tk" -f others -R srv
+    refused "-H on another user's file" '^twoway-keygen: others: owned by uid 65534, not by you: not rewritten \(run as its owner\)$' \
+        "$tk" -f others -H
+    cmp -s kh.orig others && [ ! -e others.old ] && ok || bad "another user's file was rewritten"
+fi
 refused "-R with a bad host name" 'invalid host "a b"' "$tk" -f kh.orig -R 'a b'
 refused "-F on a missing file" 'nofile: No such file or directory' "$tk" -f nofile -F srv
 # A hashed field that does not read (padding lost): ssh-keygen -F matches nothing there; twoway shows it
