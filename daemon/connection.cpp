@@ -37,6 +37,25 @@ Account stand_in_account() {
     return std::move(*stand_in);
 }
 
+// The account an AuthorizedKeysCommand or AuthorizedPrincipalsCommand (label) runs as: its
+// ...CommandUser, looked up. Nothing, said in the log, when that is "none" (sshd refuses to start so;
+// here the setting may come from a Match block, so the command is not run) or cannot be looked up;
+// server_fault is then set when the look-up failed for another reason than "no such user".
+std::optional<Account> command_runner(std::string_view label, const std::string& command, const std::string& user,
+                                      bool& server_fault) {
+    if (user == "none") {
+        log_error(label, " ", log_safe(command), " is set without ", label, "User: not run");
+        return std::nullopt;
+    }
+    std::string reason;
+    auto runner = lookup_account(user, reason);
+    if (!runner) {
+        log_error(label, "User ", log_safe(user), ": ", reason.empty() ? std::string("no such user") : reason);
+        server_fault = !reason.empty();
+    }
+    return runner;
+}
+
 }  // namespace
 
 Connection::Connection(Server& server, tcp::socket socket, Peer peer, Source source,
@@ -589,19 +608,8 @@ awaitable<KeyDecision> Connection::command_keys(const ConnectionConfig& policy, 
                                                 const twoway::Certificate* certificate) {
     KeyDecision out;
     const std::string& command = policy.authorized_keys_command;
-    if (policy.authorized_keys_command_user == "none") {
-        // sshd refuses to start so; here the setting may come from a Match block, so it refuses the key.
-        log_error("AuthorizedKeysCommand ", log_safe(command), " is set without AuthorizedKeysCommandUser: not run");
-        co_return out;
-    }
-    std::string reason;
-    auto runner = lookup_account(policy.authorized_keys_command_user, reason);
-    if (!runner) {
-        log_error("AuthorizedKeysCommandUser ", log_safe(policy.authorized_keys_command_user), ": ",
-                  reason.empty() ? std::string("no such user") : reason);
-        out.server_fault = !reason.empty();
-        co_return out;
-    }
+    auto runner = command_runner(keys_command_label, command, policy.authorized_keys_command_user, out.server_fault);
+    if (!runner) co_return out;  // the key is refused
     const std::string line = certificate != nullptr ? twoway::format_certificate_line(*certificate)
                                                     : twoway::format_public_key_line(key);
     const auto blank = line.find(' ');
@@ -641,17 +649,10 @@ awaitable<std::string> Connection::principals_command(const ConnectionConfig& po
     // As AuthorizedKeysCommand (keys_command.hpp), with sshd's tokens for the certificate; any failure
     // is an empty list (no principal: the certificate is refused this way).
     const std::string& command = policy.authorized_principals_command;
-    if (policy.authorized_principals_command_user == "none") {
-        log_error("AuthorizedPrincipalsCommand ", log_safe(command), " is set without AuthorizedPrincipalsCommandUser: not run");
-        co_return std::string();
-    }
-    std::string reason;
-    auto runner = lookup_account(policy.authorized_principals_command_user, reason);
-    if (!runner) {
-        log_error("AuthorizedPrincipalsCommandUser ", log_safe(policy.authorized_principals_command_user), ": ",
-                  reason.empty() ? std::string("no such user") : reason);
-        co_return std::string();
-    }
+    bool server_fault = false;  // not told apart here: no principal either way
+    auto runner = command_runner(principals_command_label, command, policy.authorized_principals_command_user,
+                                 server_fault);
+    if (!runner) co_return std::string();
     const auto base64_of = [](const std::string& line) {
         const auto blank = line.find(' ');
         return blank == std::string::npos ? std::string() : line.substr(blank + 1);

@@ -125,12 +125,8 @@ int fail_path(const std::string& path, std::error_code ec) {
     return fail_msg(path + ": " + msg);
 }
 
-namespace {
-
-// Comments come from files: never let one drive the terminal. Shown exactly as ssh-keygen shows them
-// (OpenSSH's utf8.c rules, so -l output stays byte-identical): characters the locale can print, and
-// tab, pass through; any other byte becomes a \ooo octal escape.
-std::string printable(std::string_view s) {
+// As support.hpp says: OpenSSH's utf8.c rules (mprintf, or asmprintf with a width for krl_dump).
+std::string printable(std::string_view s, bool escape_line_controls) {
     std::string out;
     std::mbstate_t state{};
     std::size_t i = 0;
@@ -144,7 +140,8 @@ std::string printable(std::string_view s) {
         } else if (len == 0) {
             len = 1;  // a NUL byte
         } else {
-            show = wc == L'\t' || wc == L'\r' || wc == L'\n' || ::wcwidth(wc) >= 0;
+            const bool line_control = wc == L'\t' || wc == L'\r' || wc == L'\n';
+            show = line_control ? !escape_line_controls : ::wcwidth(wc) >= 0;
         }
         if (show) {
             out.append(s.substr(i, len));
@@ -159,6 +156,8 @@ std::string printable(std::string_view s) {
     }
     return out;
 }
+
+namespace {
 
 void print_fingerprint(const PublicKey& key, std::string_view comment, bool art) {
     std::printf("%s\n", printable(fingerprint_line(key, comment)).c_str());
@@ -603,26 +602,64 @@ std::string hash_line(const std::string& path, const KnownHostsLine& line, std::
     return std::string(raw) + "\n";
 }
 
+// -f, or the user's known_hosts (-F, -R, -H).
+std::string known_hosts_path(const Options& o) { return o.file ? *o.file : home_dir() + "/.twoway/known_hosts"; }
+
+// A known_hosts file that -R or -H rewrites. A linked file stays a link (its target is edited, as twoway's
+// own additions do), and the read and both writes happen under the lock twoway takes to add a host, so
+// that none is lost. Replacing another user's file would hand it to us: it is left to its owner.
+class KnownHostsRewrite {
+public:
+    explicit KnownHostsRewrite(std::string path)
+        : path_(std::move(path)),
+          target_(twoway::link_target(path_)),
+          lock_(std::filesystem::path(target_).parent_path().string()) {}
+
+    // Reads the file: 0, or the exit status once the message is out.
+    [[nodiscard]] int read() {
+        auto file = twoway::read_file(target_, max_trust_file_size);
+        if (!file) return fail_path(path_, file.error());
+        if (file->owner != static_cast<unsigned>(::geteuid())) {
+            return fail_msg(path_ + ": owned by uid " + std::to_string(file->owner) +
+                            ", not by you: not rewritten (run as its owner)");
+        }
+        file_ = std::move(*file);
+        return 0;
+    }
+    // What read() read.
+    [[nodiscard]] const std::string& text() const noexcept { return file_.text; }
+
+    // Keeps what read() read as FILE.old and replaces the file with `contents` (same mode), saying so as
+    // ssh-keygen does: 0, or the exit status once the message is out.
+    [[nodiscard]] int replace(std::string_view contents) {
+        const std::string old = target_ + ".old";
+        if (auto s = twoway::write_file_atomic(old, file_.text, file_.mode); !s) return fail_path(old, s.error());
+        if (auto s = twoway::write_file_atomic(target_, contents, file_.mode); !s) return fail_path(path_, s.error());
+        std::printf("%s updated.\n", path_.c_str());
+        std::printf("Original contents retained as %s.old\n", path_.c_str());
+        return 0;
+    }
+
+private:
+    std::string path_;    // as the user named it, for messages
+    std::string target_;  // the file written (links followed)
+    twoway::DirLock lock_;
+    twoway::FileText file_;
+};
+
 }  // namespace
 
 int hash_hosts(const Options& o) {
-    const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
-    // As -R: a linked file stays a link, the target is edited under the lock twoway takes to add a host.
-    const std::string target = twoway::link_target(path);
-    const twoway::DirLock lock(std::filesystem::path(target).parent_path().string());
-    auto file = twoway::read_file(target, max_trust_file_size);
-    if (!file) return fail_path(path, file.error());
-    if (file->owner != static_cast<unsigned>(::geteuid())) {
-        return fail_msg(path + ": owned by uid " + std::to_string(file->owner) +
-                        ", not by you: not rewritten (run as its owner)");
-    }
-    KnownHostsReader reader(path, file->text, editing_limits());
+    const std::string path = known_hosts_path(o);
+    KnownHostsRewrite file(path);
+    if (const int status = file.read(); status != 0) return status;
+    KnownHostsReader reader(path, file.text(), editing_limits());
     std::string out;
-    out.reserve(file->text.size() * 2);
+    out.reserve(file.text().size() * 2);
     bool hashed_any = false;
     bool invalid = false;
     while (auto line = reader.next()) {
-        out += hash_line(path, *line, raw_line(file->text, *line), false, hashed_any, invalid);
+        out += hash_line(path, *line, raw_line(file.text(), *line), false, hashed_any, invalid);
     }
     if (invalid) {
         // As ssh-keygen: a file with lines it cannot make sense of is left as it is.
@@ -630,11 +667,7 @@ int hash_hosts(const Options& o) {
         std::fprintf(stderr, "Not replacing existing known_hosts file because of errors\n");
         return 1;
     }
-    const std::string old = target + ".old";
-    if (auto s = twoway::write_file_atomic(old, file->text, file->mode); !s) return fail_path(old, s.error());
-    if (auto s = twoway::write_file_atomic(target, out, file->mode); !s) return fail_path(path, s.error());
-    std::printf("%s updated.\n", path.c_str());
-    std::printf("Original contents retained as %s.old\n", path.c_str());
+    if (const int status = file.replace(out); status != 0) return status;
     if (hashed_any) {
         std::fprintf(stderr, "WARNING: %s.old contains unhashed entries\n", path.c_str());
         std::fprintf(stderr, "Delete this file to ensure privacy of hostnames\n");
@@ -645,7 +678,7 @@ int hash_hosts(const Options& o) {
 int find_host(const Options& o, const std::string& arg, bool hash) {
     const auto host = parse_host_port(arg);
     if (!host) return bad_host(arg);
-    const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
+    const std::string path = known_hosts_path(o);
     auto file = twoway::read_file(path, max_trust_file_size);
     if (!file) return fail_path(path, file.error());
     KnownHostsReader reader(path, file->text, editing_limits());
@@ -682,23 +715,13 @@ int find_host(const Options& o, const std::string& arg, bool hash) {
 int remove_host(const Options& o, const std::string& arg) {
     const auto host = parse_host_port(arg);
     if (!host) return bad_host(arg);
-    const std::string path = o.file ? *o.file : home_dir() + "/.twoway/known_hosts";
-    // A linked known_hosts stays a link; its target is edited (as twoway's own additions do).
-    const std::string target = twoway::link_target(path);
-    // The read and both writes under the lock twoway takes to add a host, so none is lost.
-    const twoway::DirLock lock(std::filesystem::path(target).parent_path().string());
-    auto file = twoway::read_file(target, max_trust_file_size);
-    if (!file) return fail_path(path, file.error());
-
-    // Replacing the file would hand it to us: another user's file is left to its owner.
-    if (file->owner != static_cast<unsigned>(::geteuid())) {
-        return fail_msg(path + ": owned by uid " + std::to_string(file->owner) +
-                        ", not by you: not rewritten (run as its owner)");
-    }
-    KnownHostsReader reader(path, file->text, editing_limits());
+    const std::string path = known_hosts_path(o);
+    KnownHostsRewrite file(path);
+    if (const int status = file.read(); status != 0) return status;
+    KnownHostsReader reader(path, file.text(), editing_limits());
     std::vector<std::size_t> uncheckable;  // lines that may name the host and are kept
     std::string kept;
-    kept.reserve(file->text.size());
+    kept.reserve(file.text().size());
     std::size_t removed = 0;
     while (auto line = reader.next()) {
         // Entries go, those whose patterns match too, and keys of other types (as with ssh-keygen);
@@ -714,7 +737,7 @@ int remove_host(const Options& o, const std::string& arg) {
             continue;
         }
         if (line_may_be_for(*line, *host)) uncheckable.push_back(line->where.line);
-        kept.append(raw_line(file->text, *line));
+        kept.append(raw_line(file.text(), *line));
         kept += '\n';
     }
     for (std::size_t n : uncheckable) {
@@ -725,12 +748,7 @@ int remove_host(const Options& o, const std::string& arg) {
         std::fprintf(stderr, "Host %s not found in %s\n", arg.c_str(), path.c_str());
         return 0;
     }
-    const std::string old = target + ".old";
-    if (auto s = twoway::write_file_atomic(old, file->text, file->mode); !s) return fail_path(old, s.error());
-    if (auto s = twoway::write_file_atomic(target, kept, file->mode); !s) return fail_path(path, s.error());
-    std::printf("%s updated.\n", path.c_str());
-    std::printf("Original contents retained as %s.old\n", path.c_str());
-    return 0;
+    return file.replace(kept);
 }
 
 }  // namespace twoway_keygen

@@ -55,7 +55,8 @@ int sign_certificates(const Options& o, const CertificateRequest& r);  // -s: wr
 int show_certificates(const Options& o);                               // -L -f file: as ssh-keygen -L
 // KRLs (revocations.cpp).
 int generate_krl(const Options& o, const KrlRequest& r);                 // -k -f krl [-u] [-s ca] [-z n] spec...
-int check_krl(const Options& o, const std::vector<std::string>& files);  // -Q -f krl key...: 0 ok, 1 revoked, 255 error
+// -Q [-l] -f krl key...: 0 ok, 1 revoked, 255 error; with -l the KRL's contents first (ssh-keygen -Q -l).
+int check_krl(const Options& o, const std::vector<std::string>& files, bool list = false);
 // known_hosts (-f, default ~/.twoway/known_hosts); host is "name" or "[name]:port", as for ssh-keygen.
 // -F: print the lines twoway uses for host (with -H: hashed, as -H would write them).
 int find_host(const Options& o, const std::string& host, bool hash = false);

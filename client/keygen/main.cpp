@@ -12,7 +12,7 @@
 //                                                                                         sign certificates
 //   twoway-keygen -L -f cert.pub                                                          print certificates
 //   twoway-keygen -k -f krl_file [-u] [-s ca_public_key|none] [-z version] [-C comment] spec... write a KRL
-//   twoway-keygen -Q -f krl_file key...                                                    test keys against a KRL
+//   twoway-keygen -Q [-l] -f krl_file key...                                               test keys against a KRL
 // docs/KEYS.md describes each mode.
 #include <clocale>
 #include <cstdint>
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     std::string new_pass, old_pass, file, output, comment, find, remove;
     std::uint64_t rounds = 0;
 
-    auto* l = app.add_flag("-l", list, "Show the fingerprint of a key file (public or private)");
+    auto* l = app.add_flag("-l", list, "Show the fingerprint of a key file (public or private); with -Q, list the KRL");
     app.add_flag("-v", o.verbose, "With -l: show the randomart picture too (ignored otherwise)");
     auto* y = app.add_flag("-y", print_pub, "Print the public key line of a private key file");
     auto* p = app.add_flag("-p", change, "Change the passphrase of a private key file");
@@ -116,13 +116,13 @@ int main(int argc, char** argv) {
                            "hash:, key and certificate lines); -s CA public key (or none), -z version, -u update");
     auto* u = app.add_flag("-u", update, "With -k: add to the KRL -f names instead of replacing it");
     auto* Q = app.add_flag("-Q", check, "Test public key and certificate files against the KRL -f names "
-                                        "(exit 1 if any is revoked)");
+                                        "(exit 1 if any is revoked); with -l, list the KRL's contents first");
 
-    // Modes exclude each other (-s is a mode of its own, and -k's CA).
+    // Modes exclude each other (-s is a mode of its own, and -k's CA), but -l goes with -Q (list the KRL).
     CLI::Option* modes[] = {l, y, p, i, e, fh, rh, L, k, Q};
     for (auto* m1 : modes) {
         for (auto* m2 : modes) {
-            if (m1 != m2) m1->excludes(m2);
+            if (m1 != m2 && !((m1 == l && m2 == Q) || (m1 == Q && m2 == l))) m1->excludes(m2);
         }
         if (m1 != k) s->excludes(m1);
         // -H is a mode of its own, and goes with -F (ssh-keygen -H -F host).
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     if (a->count() != 0) o.rounds = rounds;
 
     namespace kg = twoway_keygen;
-    if (list) return kg::fingerprint(o);
+    if (list && !check) return kg::fingerprint(o);
     if (print_pub) return kg::print_public(o);
     if (change) return kg::change_passphrase(o);
     if (import) return kg::import_openssh(o);
@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
         for (const auto* only_with_s : {s, id, np, h, V, z, O}) {
             if (only_with_s->count() != 0) return kg::fail_msg("-Q takes -f and key files only (see --help)");
         }
-        return kg::check_krl(o, cert.keys);
+        return kg::check_krl(o, cert.keys, list);
     }
     if (s->count() != 0) return kg::sign_certificates(o, cert);
     if (show_cert) return kg::show_certificates(o);

@@ -1,5 +1,5 @@
-// twoway-keygen -k (write or update a KRL) and -Q (test keys against one), as ssh-keygen's do_gen_krl
-// and do_check_krl (OpenSSH 9.2): the same files, output and messages (docs/KEYS.md, section 6). The
+// twoway-keygen -k (write or update a KRL) and -Q (test keys against one; with -l, list it first), as
+// ssh-keygen's do_gen_krl, do_check_krl and krl_dump (OpenSSH 9.2): the same files, output and messages (docs/KEYS.md, section 6). The
 // spec reading is krl_spec.cpp; this file does the files and the clock.
 #include <sys/stat.h>
 #include <strings.h>
@@ -106,6 +106,71 @@ std::optional<twoway::Krl> load_krl(const std::string& path) {
     return std::move(*krl);
 }
 
+// krl_dump's "Generated at": local time, YYYYMMDDTHHMMSS, "<INVALID>" where the C library cannot say.
+std::string krl_timestamp(std::uint64_t seconds) {
+    const auto t = static_cast<std::time_t>(seconds);  // as ssh: a date past time_t wraps
+    std::tm tm{};
+    if (::localtime_r(&t, &tm) == nullptr) return "<INVALID>";
+    char out[64] = {};
+    std::strftime(out, sizeof out, "%Y%m%dT%H%M%S", &tm);
+    return out;
+}
+
+std::string hex(std::span<const std::byte> b) {
+    std::string out;
+    for (std::byte x : b) {
+        char two[3];
+        std::snprintf(two, sizeof two, "%02x", static_cast<unsigned>(x));
+        out += two;
+    }
+    return out;
+}
+
+// A key blob as krl_dump names it: "SHA256:... ssh-ed25519"'s two halves. twoway reads Ed25519 blobs only
+// (the library fingerprints no other type), so another key type is said to be one, without fingerprint.
+std::optional<std::string> ed25519_fingerprint(std::span<const std::byte> blob) {
+    auto key = twoway::PublicKey::from_blob(blob);
+    if (!key) return std::nullopt;
+    return twoway::fingerprint_sha256(*key);
+}
+
+// ssh-keygen -Q -l: the KRL in the form of a KRL spec, as OpenSSH's krl_dump prints it (OpenSSH 8.3 and
+// later): a header of comments, the plain keys, SHA-256 and SHA-1 hashes, then each CA's serials and key
+// ids. The lists come sorted and merged from parse_krl, as from sshd's trees.
+void print_krl(const twoway::Krl& krl) {
+    std::string out = "# KRL version " + std::to_string(krl.version) + "\n";
+    out += "# Generated at " + krl_timestamp(krl.generated_date) + "\n";
+    if (!krl.comment.empty()) out += "# Comment: " + printable(krl.comment, true) + "\n";
+    out += "\n";
+    for (const auto& blob : krl.keys) {
+        if (auto fp = ed25519_fingerprint(blob)) {
+            out += "hash: " + *fp + " # " + std::string(twoway::ssh_ed25519_name) + "\n";
+        } else {
+            out += "# a key of another type than Ed25519 (twoway-keygen shows Ed25519 keys only)\n";
+        }
+    }
+    for (const auto& h : krl.sha256) out += "hash: SHA256:" + hex(h) + "\n";
+    // PROTOCOL.krl has no spec keyword for a raw SHA-1 hash: ssh-keygen prints them as comments.
+    for (const auto& h : krl.sha1) out += "# hash SHA1:" + hex(h) + "\n";
+    for (const auto& c : krl.certificates) {
+        out += "\n";
+        if (c.ca_key.empty()) {
+            out += "# Wildcard CA\n";
+        } else if (auto fp = ed25519_fingerprint(c.ca_key)) {
+            out += "# CA key " + std::string(twoway::ssh_ed25519_name) + " " + *fp + "\n";
+        } else {
+            out += "# CA key of another type than Ed25519 (twoway-keygen shows Ed25519 keys only)\n";
+        }
+        for (const auto& r : c.serials) {
+            out += "serial: " + std::to_string(r.first);
+            if (r.last != r.first) out += "-" + std::to_string(r.last);
+            out += "\n";
+        }
+        for (const auto& id : c.key_ids) out += "id: " + printable(id, true) + "\n";
+    }
+    std::fputs(out.c_str(), stdout);
+}
+
 }  // namespace
 
 int generate_krl(const Options& o, const KrlRequest& r) {
@@ -187,7 +252,7 @@ int generate_krl(const Options& o, const KrlRequest& r) {
     return 0;
 }
 
-int check_krl(const Options& o, const std::vector<std::string>& files) {
+int check_krl(const Options& o, const std::vector<std::string>& files, bool list) {
     // ssh-keygen's exit status: 0 none revoked, 1 some revoked, 255 an error (as its fatal()).
     constexpr int error = 255;
     if (!o.file || o.file->empty()) {
@@ -196,6 +261,7 @@ int check_krl(const Options& o, const std::vector<std::string>& files) {
     }
     const auto krl = load_krl(*o.file);
     if (!krl) return error;
+    if (list) print_krl(*krl);
     int status = 0;
     for (const std::string& path : files) {
         const auto loaded = load_public(path, "Cannot load public key");

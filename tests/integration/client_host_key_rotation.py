@@ -4,14 +4,18 @@ twowayd holding HostKey old and HostKey new announces both with their proofs; a 
 old learns new into its known_hosts (said at -v as ssh's "Learned new hostkey"); the daemon restarted
 with only new is then met under StrictHostKeyChecking yes without a warning or a prompt. And the
 conditions: UpdateHostKeys no learns nothing; a host trusted only through the global file, or through a
-UserKnownHostsFile the user set (ssh's default rule), learns nothing; a daemon with one key adds nothing."""
+UserKnownHostsFile the user set (ssh's default rule), learns nothing; a daemon with one key adds nothing.
+UpdateHostKeys ask, driven through a real pseudo-terminal: the keys are listed and the question asked on
+the terminal, "no" leaves known_hosts as it was, "yes" adds the key; with no terminal to ask on (none at
+all, BatchMode, or a PTY session holding the terminal in raw mode) nothing is asked and nothing learned
+(docs/CONFIG.md, UpdateHostKeys)."""
 
 import os
 import re
 import subprocess
 import time
 
-from twoway_env import CLEAN_PATH, TWOWAYD, World, check, fingerprint, keygen, public_key_line, run_tests
+from twoway_env import CLEAN_PATH, TWOWAYD, PtyProcess, World, check, fingerprint, keygen, public_key_line, run_tests
 
 
 def read(path):
@@ -148,6 +152,91 @@ def test_one_host_key_adds_nothing():
         check(r.returncode == 0 and r.stdout == b"one\n", f"{r}")
         check("Learned new hostkey" not in r.stderr.decode(), f"{r.stderr!r}")
         check(read(w.known_hosts) == line, "known_hosts changed")
+
+
+ASK_PROMPT = "Accept updated hostkeys? (yes/no): "
+
+
+def ask_at_terminal(w, new, answer):
+    """twoway -o UpdateHostKeys=ask at a terminal: waits for the new key (the private key file `new`) to
+    be listed and the question, answers, and returns the whole terminal output once `echo asked` has run
+    and twoway has exited 0."""
+    p = PtyProcess(w.argv("-o", "UpdateHostKeys=ask", "127.0.0.1", "echo asked", strict="yes"), w.client_env())
+    try:
+        p.expect(re.escape(f"Learned new hostkey: ED25519 {fingerprint(new + '.pub')}"))
+        p.expect(re.escape(ASK_PROMPT))
+        p.send(answer + "\r")
+        p.expect(r"asked\r\n")
+        rc = p.wait()
+        check(rc == 0, f"exit status {rc}:\n{p.output()}")
+        return p.output()
+    finally:
+        p.close()
+
+
+def test_ask_at_a_terminal_no_leaves_known_hosts_and_yes_adds_the_key():
+    w, new = rotation_world("ask")
+    with w:
+        w.wait_log(r"Host key " + re.escape(new) + r" \(ED25519 SHA256:\S+\) is announced to clients")
+        before = read(w.known_hosts)
+        out = ask_at_terminal(w, new, "no")
+        check(f"Skipped updating known_hosts for [127.0.0.1]:{w.port}" in out, out)
+        check(read(w.known_hosts) == before, f"known_hosts changed after 'no':\n{read(w.known_hosts)}")
+        out = ask_at_terminal(w, new, "yes")
+        check("Skipped updating" not in out, out)
+        check(read(w.known_hosts) == before + known_line(w, new + ".pub") + "\n",
+              f"known_hosts after 'yes':\n{read(w.known_hosts)}")
+        # Nothing left to learn: no question.
+        p = PtyProcess(w.argv("-o", "UpdateHostKeys=ask", "127.0.0.1", "echo again", strict="yes"), w.client_env())
+        try:
+            p.expect(r"again\r\n")
+            check(p.wait() == 0, p.output())
+            check(ASK_PROMPT not in p.output() and "Learned new hostkey" not in p.output(), p.output())
+        finally:
+            p.close()
+        # The rotated daemon is now met without a warning.
+        set_host_keys(w, new)
+        restart_on_same_port(w)
+        r = w.twoway("127.0.0.1", "echo rotated", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"rotated\n" and r.stderr == b"", f"{r}")
+
+
+def test_ask_without_a_terminal_to_ask_on_learns_nothing():
+    """docs/CONFIG.md: ask says which keys it would learn, and learns nothing without a terminal to ask
+    on: none at all, BatchMode, or a PTY session holding the terminal in raw mode."""
+    w, new = rotation_world("askbatch")
+    with w:
+        w.wait_log(r"Host key " + re.escape(new) + r" \(ED25519 SHA256:\S+\) is announced to clients")
+        before = read(w.known_hosts)
+        learned = f"Learned new hostkey: ED25519 {fingerprint(new + '.pub')}"
+        # No controlling terminal at all (World.twoway starts a new session).
+        r = w.twoway("-v", "-o", "UpdateHostKeys=ask", "127.0.0.1", "echo one", strict="yes")
+        err = r.stderr.decode()
+        check(r.returncode == 0 and r.stdout == b"one\n", f"{r}")
+        check(learned in err and "no terminal to ask on" in err and ASK_PROMPT not in err, f"stderr:\n{err}")
+        check(read(w.known_hosts) == before, "known_hosts changed without a terminal")
+        # A terminal, but BatchMode: not asked.
+        p = PtyProcess(w.argv("-v", "-o", "BatchMode=yes", "-o", "UpdateHostKeys=ask", "127.0.0.1", "echo two",
+                              strict="yes"), w.client_env())
+        try:
+            p.expect(r"two\r\n")
+            check(p.wait() == 0, p.output())
+            out = p.output()
+            check(learned in out and "no terminal to ask on" in out and ASK_PROMPT not in out, out)
+        finally:
+            p.close()
+        check(read(w.known_hosts) == before, "known_hosts changed in BatchMode")
+        # A PTY session (-t): the terminal is in raw mode for the session, so it is not asked on.
+        p = PtyProcess(w.argv("-v", "-t", "-o", "UpdateHostKeys=ask", "127.0.0.1", "echo three", strict="yes"),
+                       w.client_env(TERM="dumb"))
+        try:
+            p.expect(r"three\r\n")
+            check(p.wait() == 0, p.output())
+            out = p.output()
+            check(learned in out and "no terminal to ask on" in out and ASK_PROMPT not in out, out)
+        finally:
+            p.close()
+        check(read(w.known_hosts) == before, "known_hosts changed from a raw-mode session")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,17 @@
 through TrustedUserCAKeys (with and without AuthorizedPrincipalsFile) and through cert-authority lines
 with principals=, refused for each check OpenSSH makes (wrong principal, expired, not yet valid, no
 principals, an unknown critical option, a host certificate, another CA, a revoked serial), force-command
-honoured, the certified key falling back to authorized_keys as ssh's next offer would; and a host
-certificate trusted through an @cert-authority line alone, with no prompt, while a certificate for
-another name falls back to the plain key check. Every certificate is made by twoway-keygen -s."""
+honoured, the certified key falling back to authorized_keys as ssh's next offer would;
+AuthorizedPrincipalsCommand run as AuthorizedPrincipalsCommandUser with sshd's tokens, and not run at
+all (the certificate refused) when that user is none or does not exist; and a host certificate trusted
+through an @cert-authority line alone, with no prompt, while a certificate for another name falls back
+to the plain key check. Every certificate is made by twoway-keygen -s."""
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 
 from twoway_env import CLEAN_PATH, KEYGEN, World, check, keygen, public_key_line, run_tests, trust_host
 
@@ -116,6 +120,44 @@ def test_principals_file_and_force_command():
         sign(w.ca, pub, "-I", "cert-forced", "-n", "ops", "-O", "force-command=echo from-cert")
         r = w.twoway("127.0.0.1", "echo in")
         check(r.returncode == 0 and r.stdout == b"from-cert\n", f"the certificate's force-command: {r}")
+
+
+def test_principals_command_and_its_user():
+    if os.geteuid() != 0:
+        print("SKIP test_principals_command_and_its_user: needs root (a root-owned command under /run)")
+        return
+    # Under /run, root-owned all the way up: twowayd refuses a command anyone else could replace.
+    script_dir = tempfile.mkdtemp(prefix="twoway-it-apc-", dir="/run")
+    try:
+        os.chmod(script_dir, 0o755)
+        script = os.path.join(script_dir, "principals")
+        calls = os.path.join(script_dir, "calls")
+        with open(calls, "w"):
+            pass
+        os.chmod(calls, 0o666)  # the command user appends to it
+        with open(script, "w") as f:
+            f.write(f'#!/bin/sh\necho "$(id -un) $*" >> {calls}\necho ops\n')
+        os.chmod(script, 0o755)
+        for user in ("nobody", "none", "twnosuchuser"):
+            config = f"AuthorizedPrincipalsCommand {script} %u %i %s\nAuthorizedPrincipalsCommandUser {user}\n"
+            with ca_world("principals-command", config) as w:
+                pub = w.user_key + ".pub"
+                sign(w.ca, pub, "-I", "via-command", "-n", "ops", "-z", "7")
+                if user == "nobody":
+                    r = w.twoway("127.0.0.1", "echo in")
+                    check(r.returncode == 0 and r.stdout == b"in\n", f"principal from the command: {r}")
+                    with open(calls) as f:
+                        check(f.read() == "nobody root via-command 7\n", "the command's user and tokens")
+                    sign(w.ca, pub, "-I", "root-named", "-n", "root")
+                    refused(w, r'certificate ID "root-named" .*Certificate does not contain an authorized principal')
+                elif user == "none":
+                    refused(w, r"AuthorizedPrincipalsCommand \S+ is set without AuthorizedPrincipalsCommandUser: not run")
+                else:
+                    refused(w, r"AuthorizedPrincipalsCommandUser twnosuchuser: no such user")
+        with open(calls) as f:
+            check(f.read().count("\n") == 2, "the command ran with AuthorizedPrincipalsCommandUser none or unknown")
+    finally:
+        shutil.rmtree(script_dir, ignore_errors=True)
 
 
 def test_cert_authority_line_and_fallback_to_the_key():

@@ -9,7 +9,9 @@ a user's key added with ldapadd and printed by a root-owned script that runs lda
   account's login goes through meanwhile (the command does not hold the event loop);
 - a stopped slapd (killed) fails closed at once; a command that prints too much, or that is not
   root-owned, refuses;
-- with the key in an authorized_keys file the command is not run (sshd's order).
+- with the key in an authorized_keys file the command is not run (sshd's order);
+- AuthorizedKeysCommandUser none (the default) or an account that does not exist: nothing is run, the
+  key is refused, and the log says why.
 
 Needs root (a throwaway account, slapd, a script under /run owned by root in root-owned directories:
 twowayd refuses a command that anyone else could replace, and /tmp is world-writable).
@@ -114,7 +116,7 @@ class Slapd:
 class Fixture:
     """A world whose daemon asks the directory, an account known only to the directory, and its key."""
 
-    def __init__(self, timeout_s=3, command_args="%u", extra=""):
+    def __init__(self, timeout_s=3, command_args="%u", extra="", command_user="nobody"):
         self.stack = []
         # The script lives under /run (root-owned all the way up): twowayd refuses a command in /tmp.
         self.script_dir = tempfile.mkdtemp(prefix="twoway-it-akc-", dir="/run")
@@ -139,7 +141,7 @@ class Fixture:
                         '"(uid=$1)" sshPublicKey | sed -n "s/^sshPublicKey: //p"\n')
             os.chmod(self.script, 0o755)
             config = (f"AuthorizedKeysCommand {self.script} {command_args}\n"
-                      "AuthorizedKeysCommandUser nobody\n"
+                      f"AuthorizedKeysCommandUser {command_user}\n"
                       f"AuthorizedKeysCommandTimeout {timeout_s}\n" + extra)
             self.world = World("keys-command", extra_config=config, log_level="DEBUG1")
             with open(self.world.known_hosts, "w") as f:
@@ -287,6 +289,19 @@ def test_file_first_then_command():
         r = fx.world.twoway("127.0.0.1", "echo by-file")  # root's key is in the authorized_keys file
         check(r.returncode == 0 and r.stdout == b"by-file\n", f"{r}")
         check(fx.calls_text() == before, "the command ran although a file had authorized the key")
+
+
+def test_command_user_none_or_unknown_runs_nothing():
+    if skip():
+        return
+    for user, why in (("none", r"AuthorizedKeysCommand \S+ is set without AuthorizedKeysCommandUser: not run"),
+                      ("twnosuchuser", r"AuthorizedKeysCommandUser twnosuchuser: no such user")):
+        with Fixture(command_user=user) as fx:
+            fx.slapd.add_user(fx.account.name, public_key_line(fx.key + ".pub"))
+            r = fx.login()
+            check(r.returncode == 255 and r.stderr == DENIED, f"AuthorizedKeysCommandUser {user}: {r}")
+            fx.world.wait_log(why)
+            check(fx.calls_text() == "", f"the command ran with AuthorizedKeysCommandUser {user}: {fx.calls_text()!r}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # twoway-keygen against OpenSSH's ssh-keygen: fingerprints and randomart byte for byte, .pub files both
 # ways, OpenSSH private keys imported and exported, known_hosts found, removed and hashed (-F, -R, -H),
-# certificates signed (-s) and printed (-L, -l) by each tool and read by the other, and the tool's refusals.
+# certificates signed (-s) and printed (-L, -l) by each tool and read by the other, KRLs written (-k),
+# tested (-Q) and listed (-Q -l) by each tool, and the tool's refusals.
 # Usage: keygen_interop.sh path/to/twoway-keygen [path/to/ssh-keygen]
 set -u
 tk=$(realpath "$1")
@@ -297,6 +298,19 @@ mkdir -p linked && cp kh.orig linked/real && ln -sf real linked/kh
 (cd linked && "$tk" -f kh -R srv >/dev/null 2>&1)
 [ -L linked/kh ] && [ "$(grep -c '^srv ' linked/real)" = 0 ] && [ -e linked/real.old ] && ok ||
     bad "-R through a symbolic link"
+mkdir -p hlinked && cp kh.orig hlinked/real && ln -sf real hlinked/kh
+(cd hlinked && "$tk" -f kh -H >/dev/null 2>&1)
+[ -L hlinked/kh ] && ! grep -q '^srv ' hlinked/real && cmp -s kh.orig hlinked/real.old && ok ||
+    bad "-H through a symbolic link"
+# Another user's known_hosts is not replaced by -R or -H (that would hand it to us); only root can make one.
+if [ "$(id -u)" = 0 ]; then
+    cp kh.orig others && chown 65534 others
+    refused "-R on another user's file" '^twoway-keygen: others: owned by uid 65534, not by you: not rewritten \(run as its owner\)$' \
+        "$tk" -f others -R srv
+    refused "-H on another user's file" '^twoway-keygen: others: owned by uid 65534, not by you: not rewritten \(run as its owner\)$' \
+        "$tk" -f others -H
+    cmp -s kh.orig others && [ ! -e others.old ] && ok || bad "another user's file was rewritten"
+fi
 refused "-R with a bad host name" 'invalid host "a b"' "$tk" -f kh.orig -R 'a b'
 refused "-F on a missing file" 'nofile: No such file or directory' "$tk" -f nofile -F srv
 # A hashed field that does not read (padding lost): ssh-keygen -F matches nothing there; twoway shows it
@@ -534,6 +548,7 @@ for spec in keys serials ids sha256 lines cakey; do
     for krl in "s_$spec.krl" "t_$spec.krl"; do
         # shellcheck disable=SC2086
         same "-Q on $krl" "$(exact "$sk" -Q -f "$krl" $tested)" "$(exact "$tk" -Q -f "$krl" $tested)"
+        same "-Q -l on $krl" "$(exact "$sk" -Q -l -f "$krl")" "$(exact "$tk" -Q -l -f "$krl")"
     done
 done
 same "-k says which file it reads" "$(exact "$sk" -k -f s_msg.krl keys.spec)" "$(exact "$tk" -k -f t_msg.krl keys.spec)"
@@ -545,6 +560,45 @@ same "-k -u -C: the same KRL, date kept" "$(od -An -tx1 s_up.krl)" "$(od -An -tx
 same "-k -u -z: the same KRL" "$(od -An -tx1 s_up.krl)" "$(od -An -tx1 t_up.krl)"
 same "-Q on an updated KRL" "$(exact "$sk" -Q -f t_up.krl u1.pub c_5_alice.pub c_0_carol.pub c2_5_bob.pub)" \
     "$(exact "$tk" -Q -f t_up.krl u1.pub c_5_alice.pub c_0_carol.pub c2_5_bob.pub)"
+# -Q -l lists a KRL as ssh-keygen's krl_dump does: one with every kind of entry, three CAs (one of
+# them any CA), serial ranges that merge, and a comment and key ids with characters to escape; in local
+# time (not UTC), in the C locale and in UTF-8; with key files after the listing.
+tab=$(printf '\t')
+printf 'key: %s\nkey: %s\nsha1: %s\nsha256: %s\nhash: %s\nserial: 7-9\nserial: 10\nserial: 3\nid: z last\nid: a%s tab\nid: \303\251t\303\251\n' \
+    "$(cat u5.pub)" "$(cat u2.pub)" "$(cat u3.pub)" "$(cat u1.pub)" "$("$sk" -l -f u4.pub | cut -d' ' -f2)" "$tab" >rich.spec
+printf 'serial: 1-4\nserial: 5\nid: bob\n' >rich2.spec
+printf 'id: anyone\nid: \001ctl\n' >rich3.spec
+"$sk" -q -k -f s_rich.krl -s kca.pub -z 12 -C "comment${tab}with \303\251 and a tab" rich.spec &&
+    "$sk" -q -k -u -f s_rich.krl -s kca2.pub rich2.spec && "$sk" -q -k -u -f s_rich.krl -s none rich3.spec ||
+    bad "ssh-keygen -k rich"
+"$tk" -q -k -f t_rich.krl -s kca.pub -z 12 -C "comment${tab}with \303\251 and a tab" rich.spec &&
+    "$tk" -q -k -u -f t_rich.krl -s kca2.pub rich2.spec && "$tk" -q -k -u -f t_rich.krl -s none rich3.spec ||
+    bad "twoway-keygen -k rich"
+for krl in s_rich.krl t_rich.krl; do
+    for env in "LANG=C TZ=UTC" "LANG=C.UTF-8 TZ=America/New_York" "LC_ALL=C.UTF-8 TZ=Asia/Kolkata"; do
+        # shellcheck disable=SC2086
+        same "-Q -l on $krl ($env)" "$(exact env $env "$sk" -Q -l -f "$krl" u1.pub c_5_alice.pub)" \
+            "$(exact env $env "$tk" -Q -l -f "$krl" u1.pub c_5_alice.pub)"
+    done
+done
+listing=$(exact env LC_ALL=C "$tk" -Q -l -f t_rich.krl)
+grep -q '^# Comment: comment\\011with \\303\\251 and a tab$' <<<"$listing" && ok ||
+    bad "-Q -l: the comment not escaped in the C locale: $listing"
+grep -q '^serial: 3$' <<<"$listing" && grep -q '^serial: 7-10$' <<<"$listing" && grep -q '^serial: 1-5$' <<<"$listing" &&
+    grep -q '^# Wildcard CA$' <<<"$listing" && ok || bad "-Q -l: serials or the wildcard CA: $listing"
+# A KRL from ssh-keygen revoking an RSA key and an RSA CA's serial: twoway-keygen lists it as ssh-keygen
+# does but for those two, which it says it cannot fingerprint (docs/KEYS.md, section 6).
+printf 'key: %s\nserial: 9\n' "$(cat ../ca_rsa.pub)" >rsa.spec
+"$sk" -q -k -f s_rsa.krl -s ../ca_rsa.pub rsa.spec || bad "ssh-keygen -k with RSA keys"
+other="another type than Ed25519 (twoway-keygen shows Ed25519 keys only)"
+same "-Q -l on a KRL with RSA keys" \
+    "$(exact "$sk" -Q -l -f s_rsa.krl | sed -e "s/^hash: SHA256:[^ ]* # ssh-rsa\$/# a key of $other/" \
+        -e "s/^# CA key ssh-rsa SHA256:.*\$/# CA key of $other/")" \
+    "$(exact "$tk" -Q -l -f s_rsa.krl)"
+"$tk" -Q -l -f rich.spec >listed 2>&1
+rc=$?
+same "-Q -l on a text file: exit 255, nothing listed" "255 twoway-keygen: Invalid KRL file rich.spec" \
+    "$rc $(cut -d: -f1-2 listed)"
 # What ssh-keygen refuses, twoway-keygen refuses with the same words (its own exit status: 1).
 for line in 'serial: 5-3' 'serial: abc' 'serial: 5-' 'serial: 99999999999999999999' 'hash: sha256:x' 'key: foo' 'bogus'; do
     printf '%s\n' "$line" >bad.spec

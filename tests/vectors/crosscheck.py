@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Independent cross-check of the published twoway test vectors against docs/PROTOCOL.md.
 
-Written from PROTOCOL.md alone (sections 4, 4.1.1, 5, 6, 7.3, 9 and 13), without reading libtwoway:
-from the fixed inputs of docs/test-vectors/handshake.json (seeds, randoms, X25519 secrets, the
-host_key_mac stand-in, account, exporter label and context, record data) it recomputes every other
+Written from PROTOCOL.md alone (sections 4, 4.1.1, 4.1.2, 5, 6, 7.3, 9, 13 and 15), without reading
+libtwoway: from the fixed inputs of docs/test-vectors/handshake.json (seeds, randoms, X25519 secrets,
+the host_key_mac stand-in, account, exporter label and context, record data, the second host key and
+the ACCEPT window of the HOSTKEYS vector) it recomputes every other
 field of every vector and compares it with the file; for docs/test-vectors/ed25519.json it runs the
 strict Ed25519 verification of PROTOCOL.md 7.3, implemented here on Python integers after RFC 8032,
 and requires it to accept exactly the `valid` case. It also reports what lenient verifiers (OpenSSL's,
@@ -402,9 +403,10 @@ def sign(seed, msg):
     return sig
 
 
-def client_hello(client_random, share, mac16):
-    """4.1: one version (0x0001), one suite (0x0001), one X25519 share, host_key_mac last."""
-    ext = u16(0x0002) + u16(16) + mac16
+def client_hello(client_random, share, mac16, host_keys=False):
+    """4.1: one version (0x0001), one suite (0x0001), one X25519 share, host_key_mac last; with
+    host_keys (4.1.2), its empty extension 0x0003 before host_key_mac."""
+    ext = (u16(0x0003) + u16(0) if host_keys else b"") + u16(0x0002) + u16(16) + mac16
     body = (u8(1) + u16(0x0001) + u8(1) + u16(0x0001) + client_random
             + u8(1) + u16(0x0001) + u16(len(share)) + share
             + u16(len(ext)) + ext)
@@ -487,8 +489,8 @@ def read_certificate(blob, role_type):
 
 def check_handshake(c, vectors):
     expected_names = ["success", "server_signature_by_wrong_key", "client_denied",
-                      "stealth_host_key_mac", "client_certificate", "server_certificate"]
-    c.fact("handshake.json", "holds exactly the six vectors of section 13",
+                      "stealth_host_key_mac", "client_certificate", "server_certificate", "hostkeys"]
+    c.fact("handshake.json", "holds exactly the seven vectors of section 13",
            sorted(vectors) == sorted(expected_names), ", ".join(vectors))
 
     # ---- success ----------------------------------------------------------------------------------
@@ -802,6 +804,114 @@ def check_handshake(c, vectors):
     c.fact(name, "host_key_mac stays keyed by the plain key: the stealth vector's proof is unchanged",
            host_key_mac(shared_client, server_id, covered)[2]
            == hexin(vectors["stealth_host_key_mac"], "host_key_mac"))
+    c.coverage(name, v, inputs, checked)
+
+    # ---- hostkeys ----------------------------------------------------------------------------------
+    # 4.1.2, 6.5 and 15 (HOSTKEYS, Host key rotation): the client knows the server key and sends
+    # host_keys; the server answers the request with ACCEPT and HOSTKEYS for its two keys.
+    name = "hostkeys"
+    v = vectors[name]
+    inputs = ["inputs_text", "second_host_ed25519_seed", "accept_window"]
+    checked = []
+    second_seed = hexin(v, "second_host_ed25519_seed")
+    second_id = identity_blob(ed25519_public(second_seed))
+    grp("the second host key's blob (4.7)", {"second_host_identity_blob": second_id})
+    covered_k = client_hello(client_random, cx_share, bytes(16), host_keys=True)[:-16]
+    mac_k = host_key_mac(shared_client, server_id, covered_k)[2]
+    hello_k = covered_k + mac_k
+    grp("client_hello with host_keys and the host_key_mac proof (4.1, 4.1.1, 4.1.2)", {
+        "host_key_mac": mac_k, "client_hello": hello_k, "server_hello": sh})
+    c.fact(name, "client_hello is 105 bytes (4.1)", len(hello_k) == 105)
+    # the handshake of success over this client_hello (5, 6.2, 6.5, 6.6, 4.6)
+    h_hello_k = sha512(hello_k + sh)
+    c_hs_k = expand_label(hs, b"c hs traffic", h_hello_k, 64)
+    s_hs_k = expand_label(hs, b"s hs traffic", h_hello_k, 64)
+    t = hello_k + sh + string(server_id) + string(b"")
+    sig_k = signature_blob(sign(server_seed, b"twoway v1 server sig" + b"\x00" + sha512(t)))
+    t += string(sig_k)
+    t += hmac512(expand_label(s_hs_k, b"finished", b"", 64), sha512(t))
+    sa_plain_k = t[len(hello_k + sh):]
+    t += string(account) + string(client_id)
+    sig_k = signature_blob(sign(client_seed, b"twoway v1 client sig" + b"\x00" + sha512(t)))
+    t += string(sig_k)
+    t += hmac512(expand_label(c_hs_k, b"finished", b"", 64), sha512(t))
+    ca_plain_k = t[len(hello_k + sh + sa_plain_k):]
+    h_app_k = sha512(t)
+    s_ap_k = expand_label(master, b"s ap traffic", h_app_k, 64)
+    session_id_k = expand_label(master, b"session id", h_app_k, 32)
+    grp("the handshake after this client_hello (5, 6.2, 4.3-4.6) and its session id (6.3)", {
+        "transcript_hash_hello": h_hello_k, "client_handshake_traffic_secret": c_hs_k,
+        "server_handshake_traffic_secret": s_hs_k, "server_auth_plaintext": sa_plain_k,
+        "server_auth": seal_handshake(0x03, s_hs_k, 0, sa_plain_k),
+        "client_auth_plaintext": ca_plain_k, "client_auth": seal_handshake(0x04, c_hs_k, 0, ca_plain_k),
+        "server_verdict": seal_handshake(0x05, s_hs_k, 1, b"\x00"),
+        "transcript_hash_application": h_app_k, "server_application_traffic_secret": s_ap_k,
+        "session_id": session_id_k})
+
+    # 6.5: "twoway v1 host key proof" | 0x00 | SHA-512(session_id | string key), signed by that key
+    def proof_payload(sid, key_blob):
+        return b"twoway v1 host key proof" + b"\x00" + sha512(sid + string(key_blob))
+
+    payload_1, payload_2 = proof_payload(session_id_k, server_id), proof_payload(session_id_k, second_id)
+    proof_1 = signature_blob(sign(server_seed, payload_1))
+    proof_2 = signature_blob(sign(second_seed, payload_2))
+    grp("host key proofs (6.5) of both keys", {
+        "server_host_key_proof_payload": payload_1, "server_host_key_proof_blob": proof_1,
+        "second_host_key_proof_payload": payload_2, "second_host_key_proof_blob": proof_2})
+    c.fact(name, "a host key proof payload is 89 bytes (6.5)", len(payload_1) == len(payload_2) == 89)
+
+    # 15, Framing: u8 type | u32 length | body; ACCEPT (0x03) u32 window; HOSTKEYS (0x1a) u8 count, then
+    # string key | string signature per key
+    def frame(msg_type, body):
+        return u8(msg_type) + u32(len(body)) + body
+
+    accept = frame(0x03, hexin(v, "accept_window"))
+    hostkeys = frame(0x1a, u8(2) + string(server_id) + string(proof_1) + string(second_id) + string(proof_2))
+    sap_key, sap_iv = traffic_key_iv(s_ap_k)
+    grp("ACCEPT and HOSTKEYS (15) in the server's first data record (9.1, 9.2, seq 0)", {
+        "accept_frame": accept, "hostkeys_frame": hostkeys,
+        "server_application_key": sap_key, "server_application_iv": sap_iv,
+        "server_first_record": seal_record(s_ap_k, 0, 0x01, accept + hostkeys)})
+
+    # the client's side: open the file's record, read the two frames, check every proof strictly (7.3)
+    # for this session's id, and for success's session id (the proofs of one session are no other's)
+    def client_reads(record, sid):
+        length = int.from_bytes(record[:4], "big")
+        key, iv = traffic_key_iv(s_ap_k)
+        try:
+            plain = ChaCha20Poly1305(key).decrypt(nonce_for(iv, 0), record[4:4 + length], record[:4])
+        except InvalidTag:
+            return "decrypt_failed"
+        if len(record) != 4 + length or plain[0] != 0x01:
+            return "malformed"
+        data = plain[1:]
+        first_len = int.from_bytes(data[1:5], "big")
+        if data[0] != 0x03 or first_len != 4:
+            return "unexpected_message"
+        data = data[5 + first_len:]
+        if data[0] != 0x1a or int.from_bytes(data[1:5], "big") != len(data) - 5:
+            return "unexpected_message"
+        body, count, keys = data[5:], data[5], []
+        i = 1
+        for _ in range(count):
+            key_blob = body[i + 4:i + 4 + int.from_bytes(body[i:i + 4], "big")]
+            i += 4 + len(key_blob)
+            sig = body[i + 4:i + 4 + int.from_bytes(body[i:i + 4], "big")]
+            i += 4 + len(sig)
+            if key_blob[:15] != string(b"ssh-ed25519") or sig[:15] != string(b"ssh-ed25519"):
+                return "malformed"
+            if verify_strict(key_blob[19:], proof_payload(sid, key_blob), sig[19:]) is not None:
+                return "bad_signature"
+            keys.append(key_blob)
+        if i != len(body) or not 1 <= count <= 16:
+            return "malformed"
+        return "none" if keys == [server_id, second_id] else "wrong keys"
+
+    record = hexin(v, "server_first_record")
+    checked += ["expected_error", "success_session_id_expected_error"]
+    c.group(name, "client outcome: the proofs for this session, then for success's (15)", v, {
+        "expected_error": client_reads(record, session_id_k),
+        "success_session_id_expected_error": client_reads(record, session_id)})
     c.coverage(name, v, inputs, checked)
 
 

@@ -8,6 +8,7 @@
 #include <twoway/certificate.hpp>
 #include <twoway/channel.hpp>
 #include <twoway/handshake.hpp>
+#include <twoway/session.hpp>
 
 #include "crypto/crypto.hpp"
 #include "support/ed25519_edge.hpp"
@@ -125,6 +126,9 @@ struct Inputs {
           client_decoy_mac = seq(0xe0, 16);
     // The certificate vectors (PROTOCOL.md 4.7): a user CA and a host CA, and each certificate's nonce.
     Bytes user_ca_seed = seq(0x30), host_ca_seed = seq(0x70), client_cert_nonce = seq(0x90), server_cert_nonce = seq(0xb0);
+    // The HOSTKEYS vector (PROTOCOL.md 15): the server's second host key, and the window of its ACCEPT.
+    Bytes second_host_seed = seq(0x50);
+    std::uint32_t accept_window = 2u << 20;
     std::uint64_t client_cert_serial = 1, server_cert_serial = 2;
     std::string client_cert_key_id = "alice@laptop", server_cert_key_id = "server.example host key";
     std::string client_cert_principal = "alice", server_cert_principal = "server.example";
@@ -137,6 +141,10 @@ struct Inputs {
     std::string server_data = "hello from the server";
 };
 
+Bytes u32_be(std::size_t n) {
+    return {static_cast<std::byte>(n >> 24), static_cast<std::byte>(n >> 16), static_cast<std::byte>(n >> 8),
+            static_cast<std::byte>(n)};
+}
 Bytes u64_be(std::uint64_t n) {
     Bytes b(8);
     for (std::size_t i = 0; i < 8; ++i) b[i] = static_cast<std::byte>(n >> (56 - 8 * i));
@@ -206,6 +214,7 @@ std::vector<Vector> compute() {
     auto cres = client.take_result();
     auto sres = server.take_result();
     check(cres.has_value() && sres.has_value(), "results");
+    check(!sres->client_accepts_host_keys, "a client_hello without host_keys gets no HOSTKEYS");
 
     // Specification run.
     const Bytes zeros(64, std::byte{0});
@@ -215,13 +224,17 @@ std::vector<Vector> compute() {
     check(bool(crypto::x25519(shared, fixed<32>(in.client_x25519), server_share)), "x25519");
     // client_hello (4.1) ends with host_key_mac (4.1.1); the client knows no key for the server here, so
     // the extension carries the 16 random bytes of its third draw.
-    auto hello_before_mac = [&](std::uint8_t ext_len) {
-        return cat({header(1, 97), Bytes{std::byte{1}, std::byte{0}, std::byte{1}},
+    // With host_keys (4.1.2), its empty extension 0x0003 comes before host_key_mac: 4 bytes more.
+    auto hello_before_mac = [&](bool host_keys) {
+        const Bytes host_keys_ext = host_keys ? Bytes{std::byte{0}, std::byte{3}, std::byte{0}, std::byte{0}} : Bytes{};
+        const auto ext_len = static_cast<std::uint8_t>(20 + host_keys_ext.size());
+        return cat({header(1, 97 + host_keys_ext.size()), Bytes{std::byte{1}, std::byte{0}, std::byte{1}},
                     Bytes{std::byte{1}, std::byte{0}, std::byte{1}}, in.client_random,
                     Bytes{std::byte{1}, std::byte{0}, std::byte{1}, std::byte{0}, std::byte{32}}, client_share,
-                    Bytes{std::byte{0}, std::byte{ext_len}}, Bytes{std::byte{0}, std::byte{2}, std::byte{0}, std::byte{16}}});
+                    Bytes{std::byte{0}, std::byte{ext_len}}, host_keys_ext,
+                    Bytes{std::byte{0}, std::byte{2}, std::byte{0}, std::byte{16}}});
     };
-    const Bytes expected_m1 = cat({hello_before_mac(20), in.client_decoy_mac});
+    const Bytes expected_m1 = cat({hello_before_mac(false), in.client_decoy_mac});
     check(m1 == expected_m1, "client_hello");
     const Bytes server_hello = cat({header(2, 70), Bytes{std::byte{0}, std::byte{1}, std::byte{0}, std::byte{1}},
                                     in.server_random, Bytes{std::byte{0}, std::byte{32}}, server_share});
@@ -434,7 +447,7 @@ std::vector<Vector> compute() {
         check(bool(crypto::x25519(stealth_shared, fixed<32>(in.client_x25519), *server_x)), "stealth x25519");
         const Bytes stealth_secret = hmac(zeros, stealth_shared);
         const Bytes mac_key = expand_label(stealth_secret, "host key mac", sha512(server_pub), 32);
-        const Bytes covered = hello_before_mac(20);
+        const Bytes covered = hello_before_mac(false);
         Bytes mac = hmac(mac_key, covered);
         mac.resize(16);
         const Bytes stealth_m1 = cat({covered, mac});
@@ -661,6 +674,166 @@ std::vector<Vector> compute() {
         add(f, "transcript_hash_application", t.h_app);
         add(f, "session_id", t.session_id);
         add_text(f, "expected_error", "none");
+        out.push_back(std::move(f));
+    }
+
+    // Host key rotation (4.1.2, 6.5 and 15, HOSTKEYS): a client that knows the server's key (so it proves
+    // it with host_key_mac) sends host_keys; the server holds two host keys, the handshake's and a
+    // second one, and after ACCEPT announces both with their proofs for this session, in one record.
+    // The client_hello differs from success's, so every transcript hash and secret after it does too.
+    {
+        const PrivateKey second_key = PrivateKey::from_seed(fixed<32>(in.second_host_seed));
+        const Bytes second_pub = second_key.public_key().blob();
+
+        // Specification run: client_hello with host_keys and the host_key_mac proof (4.1, 4.1.1, 4.1.2).
+        const auto server_x = crypto::ed25519_public_to_x25519(server_key.public_key().raw());
+        check(server_x.has_value(), "hostkeys vector: the server key's X25519 form");
+        std::array<std::byte, 32> stealth_shared{};
+        check(bool(crypto::x25519(stealth_shared, fixed<32>(in.client_x25519), *server_x)), "hostkeys vector: x25519");
+        const Bytes mac_key = expand_label(hmac(zeros, stealth_shared), "host key mac", sha512(server_pub), 32);
+        const Bytes covered = hello_before_mac(true);
+        Bytes mac = hmac(mac_key, covered);
+        mac.resize(16);
+        const Bytes hello = cat({covered, mac});
+        // The handshake of success (5, 6) over this client_hello: no banner, plain identities.
+        const Bytes h_hello_k = sha512(cat({hello, server_hello}));
+        const Bytes c_hs_k = expand_label(handshake_secret, "c hs traffic", h_hello_k, 64);
+        const Bytes s_hs_k = expand_label(handshake_secret, "s hs traffic", h_hello_k, 64);
+        auto auth_plaintext = [&](const Bytes& before, const Bytes& identity_part, const PrivateKey& signer,
+                                  std::string_view context, const Bytes& traffic_secret) {
+            wire::Writer sig;
+            sig.string("ssh-ed25519").string(signer.sign(sig_payload(context, sha512(cat({before, identity_part})))));
+            const Bytes signature = ssh_string(sig.view());
+            const Bytes fin = hmac(expand_label(traffic_secret, "finished", {}, 64),
+                                   sha512(cat({before, identity_part, signature})));
+            return cat({identity_part, signature, fin});
+        };
+        const Bytes sa_plain_k = auth_plaintext(cat({hello, server_hello}), sa_signed, server_key,
+                                                "twoway v1 server sig", s_hs_k);
+        const Bytes ca_plain_k = auth_plaintext(cat({hello, server_hello, sa_plain_k}), ca_identity, client_key,
+                                                "twoway v1 client sig", c_hs_k);
+        const Bytes s_hs_key_k = expand_label(s_hs_k, "key", {}, 32), s_hs_iv_k = expand_label(s_hs_k, "iv", {}, 12);
+        const Bytes c_hs_key_k = expand_label(c_hs_k, "key", {}, 32), c_hs_iv_k = expand_label(c_hs_k, "iv", {}, 12);
+        const Bytes server_auth_k = encrypted_message(3, s_hs_key_k, s_hs_iv_k, 0, sa_plain_k);
+        const Bytes client_auth_k = encrypted_message(4, c_hs_key_k, c_hs_iv_k, 0, ca_plain_k);
+        const Bytes verdict_k = encrypted_message(5, s_hs_key_k, s_hs_iv_k, 1, Bytes{std::byte{0}});
+        const Bytes h_app_k = sha512(cat({hello, server_hello, sa_plain_k, ca_plain_k}));
+        const Bytes s_ap_k = expand_label(master, "s ap traffic", h_app_k, 64);
+        const Bytes session_id_k = expand_label(master, "session id", h_app_k, 32);
+        // The session (15): ACCEPT, then HOSTKEYS with each key's proof (6.5), in one data record (9.2).
+        auto frame = [](std::uint8_t type, const Bytes& body) {
+            wire::Writer w;
+            w.u8(type).u32(static_cast<std::uint32_t>(body.size())).bytes(body);
+            return w.take();
+        };
+        auto proof_payload = [&](const Bytes& key_blob) {
+            return sig_payload("twoway v1 host key proof", sha512(cat({session_id_k, ssh_string(key_blob)})));
+        };
+        auto proof_blob = [&](const PrivateKey& key, const Bytes& payload) {
+            wire::Writer w;
+            w.string("ssh-ed25519").string(key.sign(payload));
+            return w.take();
+        };
+        const Bytes payload_1 = proof_payload(server_pub), payload_2 = proof_payload(second_pub);
+        const Bytes proof_1 = proof_blob(server_key, payload_1), proof_2 = proof_blob(second_key, payload_2);
+        const Bytes accept_frame = frame(0x03, u32_be(in.accept_window));
+        const Bytes hostkeys_frame = frame(0x1a, cat({Bytes{std::byte{2}}, ssh_string(server_pub), ssh_string(proof_1),
+                                                      ssh_string(second_pub), ssh_string(proof_2)}));
+        const Bytes s_ap_key_k = expand_label(s_ap_k, "key", {}, 32), s_ap_iv_k = expand_label(s_ap_k, "iv", {}, 12);
+        const Bytes record_plain = cat({Bytes{std::byte{1}}, accept_frame, hostkeys_frame});
+        const Bytes record_len = u32_be(record_plain.size() + 16);
+        const Bytes record = cat({record_len, seal(s_ap_key_k, s_ap_iv_k, 0, record_len, record_plain)});
+
+        // Implementation run: the handshake, then SessionClient / SessionServer over Channel.
+        QueueRng rc{in.client_random, in.client_x25519}, rs{in.server_random, in.server_x25519};
+        ClientConfig cc{.identity = client_key, .account = in.account};
+        cc.known_server_key = server_key.public_key();
+        cc.host_keys = true;
+        ClientHandshake c(cc, rc);
+        ServerHandshake s(ServerConfig{.host_key = server_key}, rs);
+        check(c.take_output() == hello, "client_hello with host_keys and host_key_mac");
+        check(bool(s.feed(hello)), "hostkeys vector: server accepts client_hello");
+        check(s.take_output() == cat({server_hello, server_auth_k}), "hostkeys vector: server flight");
+        check(bool(c.feed(cat({server_hello, server_auth_k}))) && bool(c.accept_server()),
+              "hostkeys vector: client accepts the server");
+        check(c.take_output() == client_auth_k, "hostkeys vector: client_auth");
+        check(bool(s.feed(client_auth_k)) && bool(s.authorize()), "hostkeys vector: authorize");
+        check(s.take_output() == verdict_k, "hostkeys vector: server_verdict");
+        check(bool(c.feed(verdict_k)) && c.complete(), "hostkeys vector: client completes");
+        auto cr = c.take_result();
+        auto sr = s.take_result();
+        check(cr && sr && crypto::ct_equal(cr->session_id, session_id_k) && cr->session_id == sr->session_id,
+              "hostkeys vector: session id");
+        check(sr->client_accepts_host_keys, "hostkeys vector: the server sees host_keys");
+
+        auto sclient = session::SessionClient::start(session::Request{});
+        auto sserver = session::SessionServer::create(session::Options{.window = in.accept_window});
+        check(sclient && sserver && bool(sclient->allow_host_keys()), "hostkeys vector: session sides");
+        auto req = sserver->feed(sclient->take_output());
+        check(req && req->size() == 1 && std::holds_alternative<session::RequestReceived>(req->front()),
+              "hostkeys vector: the request");
+        const PrivateKey* const held[] = {&server_key, &second_key};
+        check(bool(sserver->accept_with_host_keys(held, sr->session_id)), "accept_with_host_keys");
+        const Bytes session_bytes = sserver->take_output();
+        check(session_bytes == cat({accept_frame, hostkeys_frame}), "ACCEPT and HOSTKEYS");
+        auto server_channel = Channel::create(*sr);
+        auto client_channel = Channel::create(*cr);
+        check(server_channel && client_channel, "hostkeys vector: channels");
+        Bytes sealed;
+        check(bool(server_channel->seal(session_bytes, sealed)) && sealed == record, "the record with HOSTKEYS (Channel)");
+        // The client opens it and checks the proofs for its session, and they fail for success's.
+        auto fed = client_channel->feed(record);
+        auto opened = client_channel->read();
+        check(fed && *fed == record.size() && opened && opened->kind == Channel::Received::Kind::data,
+              "hostkeys vector: the client opens the record");
+        auto events = sclient->feed(opened->data);
+        check(events && events->size() == 2 && std::holds_alternative<session::Accepted>(events->front()),
+              "hostkeys vector: Accepted");
+        const auto* announced = std::get_if<session::HostKeysAnnounced>(&events->back());
+        check(announced != nullptr, "hostkeys vector: HostKeysAnnounced");
+        auto learned = session::verify_host_keys(*announced, cr->session_id);
+        check(learned && *learned == std::vector<PublicKey>{server_key.public_key(), second_key.public_key()},
+              "verify_host_keys: both keys, in order");
+        check(session::verify_host_keys(*announced, cres->session_id).error() == errc::bad_signature,
+              "verify_host_keys: the proofs are this session's only");
+        check(session::prove_host_key(second_key, cr->session_id) ==
+                  session::HostKeyProof{second_pub, proof_2},
+              "prove_host_key");
+
+        Vector f{"hostkeys", {}};
+        add_text(f, "inputs_text",
+                 "as in success, but the client knows server_identity_blob (so it proves it with host_key_mac and "
+                 "draws no third random) and sends host_keys; the server holds two host keys, server_ed25519_seed's "
+                 "(the handshake's) and second_host_ed25519_seed's, and answers the client's request with ACCEPT "
+                 "(window accept_window) and HOSTKEYS listing both in that order, in its first data record");
+        add(f, "second_host_ed25519_seed", in.second_host_seed);
+        add(f, "accept_window", u32_be(in.accept_window));
+        add(f, "second_host_identity_blob", second_pub);
+        add(f, "host_key_mac", mac);
+        add(f, "client_hello", hello);
+        add(f, "server_hello", server_hello);
+        add(f, "transcript_hash_hello", h_hello_k);
+        add(f, "client_handshake_traffic_secret", c_hs_k);
+        add(f, "server_handshake_traffic_secret", s_hs_k);
+        add(f, "server_auth_plaintext", sa_plain_k);
+        add(f, "server_auth", server_auth_k);
+        add(f, "client_auth_plaintext", ca_plain_k);
+        add(f, "client_auth", client_auth_k);
+        add(f, "server_verdict", verdict_k);
+        add(f, "transcript_hash_application", h_app_k);
+        add(f, "server_application_traffic_secret", s_ap_k);
+        add(f, "session_id", session_id_k);
+        add(f, "server_host_key_proof_payload", payload_1);
+        add(f, "server_host_key_proof_blob", proof_1);
+        add(f, "second_host_key_proof_payload", payload_2);
+        add(f, "second_host_key_proof_blob", proof_2);
+        add(f, "accept_frame", accept_frame);
+        add(f, "hostkeys_frame", hostkeys_frame);
+        add(f, "server_application_key", s_ap_key_k);
+        add(f, "server_application_iv", s_ap_iv_k);
+        add(f, "server_first_record", record);
+        add_text(f, "expected_error", "none");
+        add_text(f, "success_session_id_expected_error", "bad_signature");
         out.push_back(std::move(f));
     }
     return out;
