@@ -18,6 +18,7 @@
 
 #include <twoway/file.hpp>
 
+#include "holding_lines.hpp"
 #include "log.hpp"
 
 namespace twowayd {
@@ -215,35 +216,13 @@ namespace {
 // key is the offered one must contain its base64 exactly (the blob's 51 bytes have one base64 form, and
 // the parser accepts no blanks inside it), so the verdict is the same; what is lost is the diagnosis of
 // the lines that were not parsed, which for files this size is noise. It keeps a refusal against a
-// planted 16 MiB file from costing the daemon a full parse each time.
+// planted 16 MiB file from costing the daemon a full parse each time, and, the file being read in chunks
+// (read_lines_holding), from holding it in memory.
 constexpr std::size_t full_parse_limit = 1024 * 1024;
 
 std::string key_base64(const twoway::PublicKey& key) {
     const std::string line = twoway::format_public_key_line(key);  // "ssh-ed25519 <base64>"
     return line.substr(line.find(' ') + 1);
-}
-
-// `text` with every line that does not contain `needle` emptied (its newline kept, so the parser's line
-// numbers stay the file's); `kept` counts the lines that remain.
-std::string lines_holding(std::string_view text, std::string_view needle, std::size_t& kept) {
-    std::string out;
-    kept = 0;
-    std::size_t done = 0;  // text[..done) has been copied or blanked into out
-    while (done < text.size()) {
-        const void* hit = ::memmem(text.data() + done, text.size() - done, needle.data(), needle.size());
-        if (hit == nullptr) break;
-        const auto at = static_cast<std::size_t>(static_cast<const char*>(hit) - text.data());
-        const auto nl_before = text.rfind('\n', at);
-        const std::size_t start = nl_before == std::string_view::npos ? 0 : nl_before + 1;
-        const auto nl_after = text.find('\n', at);
-        const std::size_t end = nl_after == std::string_view::npos ? text.size() : nl_after + 1;
-        if (start > done) out.append(static_cast<std::size_t>(std::count(text.begin() + done, text.begin() + start, '\n')), '\n');
-        out.append(text.substr(start, end - start));
-        ++kept;
-        done = end;
-    }
-    if (done < text.size()) out.append(static_cast<std::size_t>(std::count(text.begin() + done, text.end(), '\n')), '\n');
-    return out;
 }
 
 void note_skipped(const std::vector<twoway::AuthorizedKeysFile>& files, KeyDecision& out) {
@@ -279,26 +258,35 @@ std::vector<twoway::AuthorizedKeysFile> read_opened(OpenedKeyFiles& opened, KeyD
     std::vector<twoway::AuthorizedKeysFile> files;
     for (auto& f : opened.files) {
         // The file checked when it was opened, through that descriptor: read_fd reads it blocking (a FIFO
-        // was refused, so none can stall), under the library's cap for trust files.
-        auto file = twoway::read_fd(f.fd.get(), twoway::max_trust_file_size);
-        f.fd.reset();
-        if (!file) {
-            const std::string problem = file.error() == twoway::errc::length_too_large ? "file is larger than 16 MiB"
-                                        : file.error() == twoway::errc::invalid_argument ? "not a regular file"
-                                                                                         : file.error().message();
-            out.refused_files.push_back("Could not read authorized keys '" + f.path + "': " + problem);
-            continue;
-        }
-        if (file->text.size() <= full_parse_limit) {
+        // was refused, so none can stall). Up to full_parse_limit it is read and parsed whole; a larger
+        // one read_fd refuses by its size before reading (or, had it grown since, after at most that many
+        // bytes), and it is read again from its start through the filter, under the library's cap for
+        // trust files, never held whole.
+        auto file = twoway::read_fd(f.fd.get(), full_parse_limit);
+        if (file) {
+            f.fd.reset();
             files.push_back(twoway::parse_authorized_keys(f.path, file->text));
             continue;
         }
-        std::size_t kept = 0;
-        const std::string needle = key_base64(key);
-        const std::string holding = lines_holding(file->text, needle, kept);
-        files.push_back(twoway::parse_authorized_keys(f.path, holding));
-        out.skipped_lines.push_back(f.path + ": larger than 1 MiB: only the " + std::to_string(kept) +
-                                    " line(s) holding the offered key were parsed");
+        std::error_code error = file.error();
+        if (error == twoway::errc::length_too_large) {
+            auto holding = ::lseek(f.fd.get(), 0, SEEK_SET) == 0
+                               ? read_lines_holding(f.fd.get(), key_base64(key), twoway::max_trust_file_size)
+                               : twoway::Result<HoldingLines>(twoway::fail(std::error_code(errno, std::generic_category())));
+            if (holding) {
+                f.fd.reset();
+                files.push_back(twoway::parse_authorized_keys(f.path, holding->text));
+                out.skipped_lines.push_back(f.path + ": larger than 1 MiB: only the " + std::to_string(holding->kept) +
+                                            " line(s) holding the offered key were parsed");
+                continue;
+            }
+            error = holding.error();
+        }
+        f.fd.reset();
+        const std::string problem = error == twoway::errc::length_too_large ? "file is larger than 16 MiB"
+                                    : error == twoway::errc::invalid_argument ? "not a regular file"
+                                                                              : error.message();
+        out.refused_files.push_back("Could not read authorized keys '" + f.path + "': " + problem);
     }
     return files;
 }
