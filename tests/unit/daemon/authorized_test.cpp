@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <twoway/key.hpp>
 
 #include "authorized.hpp"
+#include "holding_lines.hpp"
 #include "daemon_test_support.hpp"
 #include "../../support/deterministic_rng.hpp"
 
@@ -216,6 +218,51 @@ TEST_CASE("a file over 1 MiB is parsed only where lines hold the offered key: sa
     REQUIRE(f.matched.has_value());
     CHECK(f.matched->line == 4322);
     CHECK_FALSE(check_authorized_key(config, me(home.path()), key(2), facts).authorized);
+}
+
+TEST_CASE("a file of exactly 16 MiB is read in chunks and decides; one byte more is refused as before", "[daemon]") {
+    // The offered key on the first line (refused by from=), on a line across the boundary of two of
+    // the filter's chunks at 8 MiB (accepted), and on the last line; comment lines between.
+    const std::string first = "from=\"10.9.9.9\" " + twoway::format_public_key_line(key(1), "refused") + "\n";
+    const std::string middle = "no-pty " + twoway::format_public_key_line(key(1), "alice") + "\n";
+    const std::string last = twoway::format_public_key_line(key(1), "last") + "\n";
+    const std::string filler = "# " + std::string(1021, 'x') + "\n";
+    const auto fill_to = [&](std::string& text, std::size_t size) {
+        while (text.size() + filler.size() <= size) text += filler;
+        if (text.size() < size) text += std::string(size - text.size() - 1, '#') + "\n";
+    };
+    constexpr std::size_t boundary = 32 * holding_lines_chunk;
+    static_assert(boundary == 8u << 20);
+    std::string text = first;
+    fill_to(text, boundary - 40);
+    text += middle;
+    const auto middle_line = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+    fill_to(text, twoway::max_trust_file_size - last.size());
+    text += last;
+    REQUIRE(text.size() == twoway::max_trust_file_size);
+
+    TempDir home;
+    const auto file = home.write(".twoway/authorized_keys", text, 0600);
+    twowayd::DaemonConfig config;
+    config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
+    twoway::ConnectionFacts facts;
+    facts.address = *twoway::parse_ip_address("127.0.0.1");
+    const auto d = check_authorized_key(config, me(home.path()), key(1), facts);
+    CHECK(d.authorized);
+    REQUIRE(d.matched.has_value());
+    CHECK(d.matched->line == middle_line);
+    CHECK_FALSE(d.options.pty);
+    REQUIRE(d.option_refusals.size() == 1);
+    CHECK(d.option_refusals[0].rfind(file + ":1: ", 0) == 0);
+    CHECK(d.refused_files.empty());
+    REQUIRE(d.skipped_lines.size() == 1);
+    CHECK(d.skipped_lines[0] == file + ": larger than 1 MiB: only the 3 line(s) holding the offered key were parsed");
+
+    home.write(".twoway/authorized_keys", text + "\n", 0600);
+    const auto over = check_authorized_key(config, me(home.path()), key(1), facts);
+    CHECK_FALSE(over.authorized);
+    REQUIRE(over.refused_files.size() == 1);
+    CHECK(over.refused_files[0] == "Could not read authorized keys '" + file + "': file is larger than 16 MiB");
 }
 
 TEST_CASE("StrictModes makes a writable authorized_keys count for nothing", "[daemon]") {
