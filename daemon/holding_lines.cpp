@@ -66,7 +66,10 @@ public:
         if (::memmem(text.data(), text.size(), needle_.data(), needle_.size()) != nullptr) line(text);
     }
 
-    // A line dropped unread because it grew too long for the parser, ended by its newline.
+    // A line holding the needle that the parser would skip as too long, or any line dropped unread for
+    // growing that long (ended by its newline, or the last line when it held the needle): one empty
+    // line in its place, so that the lines after it keep their numbers and, at max_lines + 1, the
+    // parser still stops there.
     void dropped() { blank(1); }
 
     HoldingLines take() { return HoldingLines{std::move(text_), kept_}; }
@@ -90,7 +93,7 @@ private:
         if (body.ends_with('\n')) body.remove_suffix(1);
         if (body.ends_with('\r')) body.remove_suffix(1);
         if (body.size() > max_line_length_) {
-            blank(text.ends_with('\n') ? 1 : 0);
+            dropped();
             return;
         }
         text_.append(text);
@@ -121,11 +124,24 @@ twoway::Result<HoldingLines> read_lines_holding(int fd, std::string_view needle,
 
     chunk_size = std::max<std::size_t>(chunk_size, 1);
     // A partial line longer than this is one the parser skips as too long, whatever follows: it is
-    // dropped rather than carried, so the buffer stays one chunk and one line.
+    // dropped rather than carried, so the buffer stays one chunk and one line. Whether a dropped line
+    // held the needle still matters if it turns out to be the last (lines_holding keeps it then, and
+    // the parser counts it), so the end of what was dropped is carried, in case the needle crosses into
+    // the next chunk.
     const std::size_t max_carry = std::min(limits.max_line_length, max_size) + 1;  // + a '\r'
-    std::string buffer(max_carry + chunk_size, '\0');
+    const std::size_t overlap = needle.empty() ? 0 : needle.size() - 1;
+    std::string buffer(std::max(max_carry, overlap) + chunk_size, '\0');
     std::size_t carried = 0;  // buffer[..carried): the start of the line the last chunk ended in
-    bool dropping = false;    // that line is being dropped (nothing carried): up to its newline
+    bool dropping = false;    // that line is being dropped (only its last `overlap` bytes carried)
+    bool dropped_held = false;  // and it held the needle
+    const auto holds = [&](std::string_view text) {
+        return ::memmem(text.data(), text.size(), needle.data(), needle.size()) != nullptr;
+    };
+    const auto carry_end = [&](std::string_view text, std::size_t n) {
+        n = std::min(n, text.size());
+        std::memmove(buffer.data(), text.data() + text.size() - n, n);
+        carried = n;
+    };
     std::uint64_t total = 0;
     LineFilter filter(needle, limits);
     for (;;) {
@@ -139,7 +155,11 @@ twoway::Result<HoldingLines> read_lines_holding(int fd, std::string_view needle,
         std::string_view data(buffer.data(), carried + static_cast<std::size_t>(n));
         if (dropping) {
             const auto nl = data.find('\n');
-            if (nl == std::string_view::npos) continue;  // carried is 0: the next chunk starts the buffer
+            dropped_held = dropped_held || holds(data.substr(0, nl));
+            if (nl == std::string_view::npos) {
+                carry_end(data, overlap);
+                continue;
+            }
             filter.dropped();
             data.remove_prefix(nl + 1);
             dropping = false;
@@ -151,13 +171,17 @@ twoway::Result<HoldingLines> read_lines_holding(int fd, std::string_view needle,
         }
         if (data.size() > max_carry) {
             dropping = true;
-            carried = 0;
+            dropped_held = holds(data);
+            carry_end(data, overlap);
         } else {
-            std::memmove(buffer.data(), data.data(), data.size());
-            carried = data.size();
+            carry_end(data, data.size());
         }
     }
-    if (!dropping && carried > 0) filter.last(std::string_view(buffer.data(), carried));
+    if (dropping) {
+        if (dropped_held) filter.dropped();
+    } else if (carried > 0) {
+        filter.last(std::string_view(buffer.data(), carried));
+    }
     return filter.take();
 }
 

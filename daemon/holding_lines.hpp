@@ -36,8 +36,9 @@ inline constexpr std::size_t holding_lines_chunk = 256 * 1024;
 // What parse_authorized_keys(path, text, limits) makes of the result is what it makes of lines_holding's
 // on the whole file, except that a line holding the needle that the parser would skip as too long gives
 // no "line too long" diagnostic (nor counts as skipped):
-// - such a line is emptied like the others, so that at most one line the parser could read (its
-//   max_line_length, and a '\r') is carried from one chunk to the next; its newline is still counted;
+// - such a line is emptied like the others (the last line too, which has no newline, becomes an empty
+//   one), so that at most one line the parser could read (its max_line_length, and a '\r') is carried
+//   from one chunk to the next; the lines after it keep their numbers;
 // - after limits.max_lines + 1 lines nothing more is added (the parser stops at that line with "too many
 //   lines"), so that a file of newlines costs no more than that many bytes; kept counts up to there.
 // The verdict (entries, their lines and options, truncated) is the same.

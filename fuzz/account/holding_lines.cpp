@@ -3,7 +3,8 @@
 //
 // Input: chunk size (2 bytes), max_line_length, max_lines, flags, needle length, the needle, the text.
 // Beyond "no crash": the stream's text is lines_holding's with what read_lines_holding documents applied
-// (lines after max_lines + 1 left out, a kept line the parser would find too long emptied), kept counts
+// (lines after max_lines + 1 left out, a kept line the parser would find too long emptied, the last one
+// too), kept counts
 // its lines; the parser makes the same entries of both texts, stops at the same place, and skips the same
 // lines but for the "line too long" ones. One byte over max_size is refused, as read_fd refuses it.
 #include <sys/mman.h>
@@ -43,7 +44,7 @@ twowayd::HoldingLines bounded(std::string_view whole, const twoway::TrustLimits&
         }
         if (body.ends_with('\r')) body.remove_suffix(1);
         if (body.size() > limits.max_line_length) {
-            if (line.ends_with('\n')) out.text += '\n';
+            out.text += '\n';
             continue;
         }
         out.text += line;

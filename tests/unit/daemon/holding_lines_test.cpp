@@ -45,8 +45,8 @@ HoldingLines stream(std::string_view text, std::string_view needle, std::size_t 
 }
 
 // What read_lines_holding promises, written out over the whole text line by line (as TextLines splits
-// it): lines_holding, with a line the parser would find too long emptied, and nothing after line
-// max_lines + 1.
+// it): lines_holding, with a line the parser would find too long emptied (the last one too, to an
+// empty line), and nothing after line max_lines + 1.
 HoldingLines expected(std::string_view text, std::string_view needle, const twoway::TrustLimits& limits) {
     HoldingLines out;
     std::size_t number = 0;
@@ -58,10 +58,11 @@ HoldingLines expected(std::string_view text, std::string_view needle, const twow
         std::string_view body = line;
         if (body.ends_with('\n')) body.remove_suffix(1);
         if (body.ends_with('\r')) body.remove_suffix(1);
-        if (line.find(needle) != std::string_view::npos && body.size() <= limits.max_line_length) {
+        const bool holds = line.find(needle) != std::string_view::npos;
+        if (holds && body.size() <= limits.max_line_length) {
             out.text += line;
             ++out.kept;
-        } else if (line.ends_with('\n')) {
+        } else if (holds || line.ends_with('\n')) {
             out.text += '\n';
         }
     }
@@ -205,7 +206,8 @@ TEST_CASE("holding lines: a line the parser would skip as too long is dropped, i
     twoway::TrustLimits limits;
     limits.max_line_length = 10;
     const std::string needle = "KEY";
-    // 10 bytes (+ '\r') is read by the parser; 11 is too long; so is a long line with no newline.
+    // 10 bytes (+ '\r') is read by the parser; 11 is too long; so is a long line with no newline,
+    // which still counts as a line when it holds the needle (lines_holding keeps it), and not otherwise.
     const std::string text = "KEY4567890\r\n"
                              "KEY45678901\n"
                              "KEY4567890\n"
@@ -214,9 +216,20 @@ TEST_CASE("holding lines: a line the parser would skip as too long is dropped, i
     for (const std::size_t chunk : {1, 3, 7, 11, 12, 13, 64, 1000}) {
         INFO("chunk " << chunk);
         const auto s = stream(text, needle, chunk, limits);
-        CHECK(s.text == "KEY4567890\r\n\nKEY4567890\n\nKEY\n");
+        CHECK(s.text == "KEY4567890\r\n\nKEY4567890\n\nKEY\n\n");
         CHECK(s.kept == 3);
+        CHECK(stream("KEY\n" + std::string(50, 'q'), needle, chunk, limits).text == "KEY\n");
+        CHECK(stream("KEY\nKEY45678901", needle, chunk, limits).text == "KEY\n\n");
+        // The needle across the end of a chunk after the line began to be dropped.
+        for (std::size_t at = 0; at < 30; ++at) {
+            CHECK(stream("KEY\n" + std::string(20 + at, 'q') + "KEY" + "qq", needle, chunk, limits).text == "KEY\n\n");
+        }
     }
+    // At max_lines + 1 the parser stops ("too many lines") whatever the line: it must still be there.
+    limits.max_lines = 1;
+    const auto s = stream("KEY\n" + std::string(50, 'q') + "KEY", needle, 7, limits);
+    CHECK(s.text == "KEY\n\n");
+    CHECK(twoway::parse_authorized_keys("f", s.text, limits).truncated);
 }
 
 TEST_CASE("holding lines: nothing after the parser's last line", "[daemon]") {
