@@ -15,8 +15,17 @@ using namespace twoway::fuzz;
 
 namespace {
 void verdict(ClientHandshake& c, std::uint8_t flags) {
-    if (std::holds_alternative<NeedServerVerdict>(c.event())) {
-        static_cast<void>((flags & flag_refuse) != 0 ? c.reject_server() : c.accept_server());
+    const ClientEvent ev = c.event();
+    const auto* v = std::get_if<NeedServerVerdict>(&ev);
+    if (v == nullptr) return;
+    if ((flags & flag_refuse) != 0) {
+        static_cast<void>(c.reject_server());
+    } else if (!v->password_mode) {
+        static_cast<void>(c.accept_server());
+    } else if ((flags & flag_certificate) != 0) {
+        static_cast<void>(c.defer_server_to_password(wire::as_bytes(password_text)));
+    } else {
+        static_cast<void>(c.accept_server_with_password(wire::as_bytes(password_text)));
     }
 }
 void finish(ClientHandshake& c, std::uint8_t flags) {
@@ -39,6 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool certificates = (flags & flag_certificate) != 0;
     ClientConfig config{.identity = client_key(), .account = std::string(account)};
     if (certificates) config.certificate = user_certificate();
+    if (mode == 0 && (flags & flag_password) != 0) {
+        config = ClientConfig{.account = std::string(account)};
+        config.password = true;
+    }
     ClientHandshake client(config, rng);
     const ByteVec m1 = client.take_output();
     if (mode == 0) {

@@ -16,7 +16,17 @@ using namespace twoway;
 using namespace twoway::fuzz;
 
 namespace {
+// Password mode: the record for `account` (or, with flag_refuse, none: the fake response).
+void record(ServerHandshake& s, std::uint8_t flags) {
+    if (!std::holds_alternative<NeedPasswordRecord>(s.event())) return;
+    if ((flags & flag_refuse) != 0) {
+        static_cast<void>(s.no_password_record());
+    } else {
+        static_cast<void>(s.provide_password_record(password_fixture().record, password_ksf));
+    }
+}
 void finish(ServerHandshake& s, std::uint8_t flags) {
+    record(s, flags);
     if (std::holds_alternative<NeedClientVerdict>(s.event())) {
         static_cast<void>((flags & flag_refuse) != 0 ? s.deny("fuzz") : s.authorize());
     }
@@ -43,10 +53,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         config.host_certificate = host_certificate();
         config.banner = std::string(banner);
     }
+    if (mode == 0 && (flags & flag_password) != 0) {
+        config.password_keys = &password_fixture().keys;
+        config.password_default_ksf = password_ksf;
+    }
     ServerHandshake server(config, rng);
     if (mode == 0) {
         while (!chunks.empty()) {
             feed(server, chunks.next(), trickle);
+            record(server, flags);
             if (std::holds_alternative<NeedClientVerdict>(server.event())) finish(server, flags);
         }
         finish(server, flags);

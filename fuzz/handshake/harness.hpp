@@ -10,6 +10,10 @@
 // With flag_certificate, both sides present certificates (the server also a banner): the target's own
 // handshake is configured with one, and the genuine plaintext of the simulated peer carries its
 // certificate, so mode 2's edits reach the certificate parser, its CA signature and role checks.
+// With flag_password (mode 0 only), the target runs password mode (PROTOCOL.md 4.8): the client with
+// password_text, the server with password_keys() and password_record() for `account`, so that raw input
+// replayed from a real password handshake reaches client_password, server_password and
+// client_password_finish.
 #pragma once
 
 #include <algorithm>
@@ -24,6 +28,7 @@
 #include "handshake/key_schedule.hpp"
 #include "handshake/messages.hpp"
 #include "handshake/peer_auth.hpp"
+#include "opaque/opaque.hpp"
 #include "wire/reader.hpp"
 #include "../../tests/support/deterministic_rng.hpp"
 
@@ -38,6 +43,7 @@ enum Flag : std::uint8_t {
     flag_trickle = 2,     // feed byte by byte
     flag_end_input = 4,   // declare end of input at the end
     flag_certificate = 8, // certificates as identities on both sides, and the server's banner
+    flag_password = 16,   // mode 0: password mode on both sides (flag_refuse: the server has no record)
 };
 
 class Chunks {
@@ -107,6 +113,35 @@ inline constexpr std::string_view banner = "fuzz banner\r\n\x1b[0m\n";
 inline constexpr std::uint64_t client_rng_seed = 0xc11e47;
 inline constexpr std::uint64_t server_rng_seed = 0x5e47e4;
 inline constexpr std::string_view account = "fuzz";
+
+// Password mode: the server's OPAQUE keys and the account's record (password_text, Argon2id at
+// libsodium's minimum cost), made once from fixed randomness.
+inline constexpr std::string_view password_text = "fuzz password";
+inline constexpr PasswordKsf password_ksf{1, 8};
+struct PasswordFixture {
+    PasswordServerKeys keys;
+    ByteVec record;
+};
+inline const PasswordFixture& password_fixture() {
+    static const PasswordFixture f = [] {
+        DeterministicRng rng(0x9a55);
+        opaque::ServerKeys sk = opaque::generate_server_keys(rng);
+        const wire::Bytes pw = wire::as_bytes(password_text), id = wire::as_bytes(account);
+        auto start = opaque::create_registration_request(pw, opaque::random_scalar(rng));
+        if (!start) std::abort();
+        auto resp = opaque::create_registration_response(start->request, sk, id);
+        if (!resp) std::abort();
+        opaque::Nonce n{};
+        rng.fill(n);
+        auto fin = opaque::finalize_registration_request(
+            start->state, *resp, opaque::Identities{id, {}},
+            opaque::argon2id_ksf({password_ksf.ops, std::uint64_t{password_ksf.mem_kib} * 1024}), n);
+        if (!fin) std::abort();
+        const auto rec = opaque::encode(fin->record);
+        return PasswordFixture{{sk.oprf_seed.clone(), sk.private_key.clone()}, ByteVec(rec.begin(), rec.end())};
+    }();
+    return f;
+}
 
 // Applies (u16 offset, u8 xor) edits; offsets wrap around the plaintext.
 inline void apply_edits(ByteVec& plain, wire::Bytes edits) {

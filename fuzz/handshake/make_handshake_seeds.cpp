@@ -122,6 +122,42 @@ int main(int argc, char** argv) {
     const std::size_t sig_at = 4 + account.size() + 55 + 30;  // inside the client's signature
     const std::size_t fin_at = client_auth.size() - 10;       // inside the Finished MAC
 
+    // A real password handshake (PROTOCOL.md 4.8) with the same randomness: flag_password in raw mode.
+    ClientConfig pwc{.account = std::string(account)};
+    pwc.password = true;
+    ServerConfig pws{.host_key = server_key()};
+    pws.password_keys = &password_fixture().keys;
+    pws.password_default_ksf = password_ksf;
+    DeterministicRng pcrng(client_rng_seed), psrng(server_rng_seed);
+    ClientHandshake pc(pwc, pcrng);
+    ServerHandshake ps(pws, psrng);
+    const ByteVec p1 = pc.take_output();
+    static_cast<void>(ps.feed(p1));
+    const ByteVec p2 = ps.take_output();
+    static_cast<void>(pc.feed(p2));
+    static_cast<void>(pc.accept_server_with_password(text(password_text)));
+    const ByteVec p3 = pc.take_output();
+    static_cast<void>(ps.feed(p3));
+    static_cast<void>(ps.provide_password_record(password_fixture().record, password_ksf));
+    const ByteVec p4 = ps.take_output();
+    static_cast<void>(pc.feed(p4));
+    const ByteVec p5 = pc.take_output();
+    static_cast<void>(ps.feed(p5));
+    static_cast<void>(ps.authorize());
+    const ByteVec p6 = ps.take_output();
+    static_cast<void>(pc.feed(p6));
+    if (!pc.complete() || !ps.complete()) return fail("the reference password handshake did not complete");
+    // The unknown account's answer (a fake KE2) for the client target.
+    DeterministicRng ucrng(client_rng_seed), usrng(server_rng_seed);
+    ClientHandshake uc(pwc, ucrng);
+    ServerHandshake us(pws, usrng);
+    static_cast<void>(us.feed(uc.take_output()));
+    static_cast<void>(uc.feed(us.take_output()));
+    static_cast<void>(uc.accept_server_with_password(text(password_text)));
+    static_cast<void>(us.feed(uc.take_output()));
+    static_cast<void>(us.no_password_record());
+    const ByteVec p4_fake = us.take_output();
+
     const std::vector<ByteVec> server = {
         seed(0, 0, {m1, m3}),
         seed(0, flag_trickle | flag_end_input, {m1, m3}),
@@ -140,6 +176,11 @@ int main(int argc, char** argv) {
         seed(2, flag_certificate, {edit(ca_sig_u, 0x01)}),
         seed(2, flag_certificate, {edit(type_u, 0x03)}),
         seed(1, flag_certificate, {client_auth_cert}),
+        // password mode (raw, flag_password)
+        seed(0, flag_password, {p1, p3, p5}),
+        seed(0, flag_password | flag_trickle | flag_end_input, {p1, p3, p5, records}),
+        seed(0, flag_password | flag_refuse, {p1, p3, p5}),
+        seed(0, flag_password | flag_end_input, {p1, p3}),
     };
     const std::size_t ssig_at = 55 + 4 + 30, sfin_at = server_auth.size() - 10;
     const std::vector<ByteVec> client = {
@@ -158,6 +199,11 @@ int main(int argc, char** argv) {
         seed(2, flag_certificate, {edit(ca_sig_h, 0x01)}),
         seed(2, flag_certificate, {edit(type_h, 0x03)}),
         seed(1, flag_certificate, {server_auth_cert, text(std::string_view("\x00", 1))}),
+        // password mode (raw, flag_password)
+        seed(0, flag_password, {p2, p4, p6}),
+        seed(0, flag_password | flag_certificate | flag_trickle | flag_end_input, {p2, p4, p6, records}),
+        seed(0, flag_password, {p2, p4_fake}),
+        seed(0, flag_password | flag_end_input, {p2, wire::Bytes(p4).first(200)}),
     };
     write_all(argv[1], server);
     write_all(argv[2], client);

@@ -403,10 +403,12 @@ def sign(seed, msg):
     return sig
 
 
-def client_hello(client_random, share, mac16, host_keys=False):
+def client_hello(client_random, share, mac16, host_keys=False, password=False):
     """4.1: one version (0x0001), one suite (0x0001), one X25519 share, host_key_mac last; with
-    host_keys (4.1.2), its empty extension 0x0003 before host_key_mac."""
-    ext = (u16(0x0003) + u16(0) if host_keys else b"") + u16(0x0002) + u16(16) + mac16
+    host_keys (4.1.2), its empty extension 0x0003 before host_key_mac; with password (4.8), its empty
+    extension 0x0004 after host_keys and before host_key_mac."""
+    ext = ((u16(0x0003) + u16(0) if host_keys else b"") + (u16(0x0004) + u16(0) if password else b"")
+           + u16(0x0002) + u16(16) + mac16)
     body = (u8(1) + u16(0x0001) + u8(1) + u16(0x0001) + client_random
             + u8(1) + u16(0x0001) + u16(len(share)) + share
             + u16(len(ext)) + ext)
@@ -489,8 +491,8 @@ def read_certificate(blob, role_type):
 
 def check_handshake(c, vectors):
     expected_names = ["success", "server_signature_by_wrong_key", "client_denied",
-                      "stealth_host_key_mac", "client_certificate", "server_certificate", "hostkeys"]
-    c.fact("handshake.json", "holds exactly the seven vectors of section 13",
+                      "stealth_host_key_mac", "client_certificate", "server_certificate", "hostkeys", "password"]
+    c.fact("handshake.json", "holds exactly the eight vectors of section 13",
            sorted(vectors) == sorted(expected_names), ", ".join(vectors))
 
     # ---- success ----------------------------------------------------------------------------------
@@ -912,6 +914,79 @@ def check_handshake(c, vectors):
     c.group(name, "client outcome: the proofs for this session, then for success's (15)", v, {
         "expected_error": client_reads(record, session_id_k),
         "success_session_id_expected_error": client_reads(record, session_id)})
+    c.coverage(name, v, inputs, checked)
+
+    # ---- password ----------------------------------------------------------------------------------
+    # 4.8 (revision 5): password mode. Python's cryptography has no ristretto255 (nor Argon2id in
+    # Debian 12's version), so OPAQUE's own values (registration, ke1, ke2, ke3, opaque_session_key) are
+    # taken from the file, and only what twoway adds around them is recomputed here: client_hello with
+    # the password extension, the transcript and its checkpoints (5), the OPAQUE context (4.8), the three
+    # messages' layout and encryption (4.6, 4.8), the master secret from the OPAQUE session key (6.2),
+    # and the application secrets. That the OPAQUE values are right for this context is checked by the
+    # C++ generator (lib/src/opaque, tested against RFC 9807's vectors), not here.
+    name = "password"
+    v = vectors[name]
+    inputs = ["inputs_text", "password_text", "oprf_seed", "ake_seed", "server_opaque_public_key",
+              "registration_blind_wide", "envelope_nonce", "registration_request", "registration_response",
+              "registration_record", "login_blind_wide", "client_nonce", "client_keyshare_seed",
+              "masking_nonce", "server_nonce", "server_keyshare_seed", "ke1", "ke2", "ke3",
+              "opaque_session_key", "ksf", "ksf_ops", "ksf_mem_kib"]
+    checked = []
+    covered_p = client_hello(client_random, cx_share, bytes(16), password=True)[:-16]
+    hello_p = covered_p + decoy
+    grp("client_hello with password (0x0004) before the decoy host_key_mac (4.1, 4.8)", {
+        "client_hello": hello_p, "server_hello": sh})
+    c.fact(name, "client_hello is 105 bytes", len(hello_p) == 105)
+    h_hello_p = sha512(hello_p + sh)
+    c_hs_p = expand_label(hs, b"c hs traffic", h_hello_p, 64)
+    s_hs_p = expand_label(hs, b"s hs traffic", h_hello_p, 64)
+    t = hello_p + sh + string(server_id) + string(b"")
+    sig_p = signature_blob(sign(server_seed, b"twoway v1 server sig" + b"\x00" + sha512(t)))
+    t += string(sig_p)
+    t += hmac512(expand_label(s_hs_p, b"finished", b"", 64), sha512(t))
+    sa_plain_p = t[len(hello_p + sh):]
+    grp("server_auth, unchanged by password mode (4.3)", {
+        "server_auth_plaintext": sa_plain_p, "server_auth": seal_handshake(0x03, s_hs_p, 0, sa_plain_p)})
+    # client_password: string account | KE1; H_pw_context is T through the account (5)
+    t += string(account)
+    h_pw = sha512(t)
+    context = b"twoway v1 opaque" + b"\x00" + h_pw
+    ke1, ke2, ke3 = hexin(v, "ke1"), hexin(v, "ke2"), hexin(v, "ke3")
+    c.fact(name, "KE1, KE2, KE3 are 96, 320, 64 bytes (4.8)", (len(ke1), len(ke2), len(ke3)) == (96, 320, 64))
+    t += ke1
+    cp_plain = string(account) + ke1
+    grp("client_password (4.8: client handshake key, seq 0), H_pw_context and the OPAQUE context", {
+        "transcript_hash_password_context": h_pw, "opaque_context": context,
+        "client_password_plaintext": cp_plain, "client_password": seal_handshake(0x06, c_hs_p, 0, cp_plain)})
+    c.fact(name, "the OPAQUE context is 81 bytes (4.8)", len(context) == 81)
+    # server_password: u8 ksf | u32 ops | u32 mem_kib | KE2 (server handshake key, seq 1)
+    sp_plain = hexin(v, "ksf") + hexin(v, "ksf_ops") + hexin(v, "ksf_mem_kib") + ke2
+    t += sp_plain
+    grp("server_password (4.8: server handshake key, seq 1)", {
+        "server_password_plaintext": sp_plain, "server_password": seal_handshake(0x07, s_hs_p, 1, sp_plain)})
+    c.fact(name, "ksf is Argon2id (0x01) within the client's limits (4.8)",
+           hexin(v, "ksf") == b"\x01" and 1 <= int.from_bytes(hexin(v, "ksf_ops"), "big") <= 16
+           and 8 <= int.from_bytes(hexin(v, "ksf_mem_kib"), "big") <= 1 << 20)
+    # client_password_finish: KE3 | finished over H_client_finished (T through KE3)
+    t += ke3
+    h_cf = sha512(t)
+    cf = hmac512(expand_label(c_hs_p, b"finished", b"", 64), h_cf)
+    t += cf
+    cf_plain = ke3 + cf
+    grp("client_password_finish (4.8: client handshake key, seq 1; 6.6)", {
+        "transcript_hash_client_finished": h_cf, "client_finished": cf,
+        "client_password_finish_plaintext": cf_plain,
+        "client_password_finish": seal_handshake(0x08, c_hs_p, 1, cf_plain)})
+    # 6.2: master_secret = HKDF-Extract(ms_salt, opaque_session_key); H_app through finished
+    master_p = hkdf_extract(ms_salt, hexin(v, "opaque_session_key"))
+    h_app_p = sha512(t)
+    grp("password mode's master secret (6.2) and application secrets, server_verdict at seq 2 (4.6)", {
+        "master_secret": master_p, "transcript_hash_application": h_app_p,
+        "client_application_traffic_secret": expand_label(master_p, b"c ap traffic", h_app_p, 64),
+        "server_application_traffic_secret": expand_label(master_p, b"s ap traffic", h_app_p, 64),
+        "session_id": expand_label(master_p, b"session id", h_app_p, 32),
+        "server_verdict": seal_handshake(0x05, s_hs_p, 2, b"\x00"),
+        "expected_error": "none"})
     c.coverage(name, v, inputs, checked)
 
 

@@ -11,6 +11,7 @@
 #include <twoway/session.hpp>
 
 #include "crypto/crypto.hpp"
+#include "opaque/opaque.hpp"
 #include "support/ed25519_edge.hpp"
 #include "vectors/vectors.hpp"
 #include "wire/reader.hpp"
@@ -834,6 +835,202 @@ std::vector<Vector> compute() {
         add(f, "server_first_record", record);
         add_text(f, "expected_error", "none");
         add_text(f, "success_session_id_expected_error", "bad_signature");
+        out.push_back(std::move(f));
+    }
+    {
+        // The password vector (PROTOCOL.md 4.8): registration with fixed randomness, then a login. The
+        // OPAQUE values (KE1, KE2, KE3, session key) come from lib/src/opaque (checked against RFC 9807's
+        // vectors in its own tests), run here on the context the specification derives; everything
+        // twoway adds around them (framing, transcript, context, key schedule, AEAD) is derived from
+        // primitives and compared with the handshake's bytes.
+        const std::string password = "correct horse battery staple";
+        const Bytes oprf_seed = seq(0x10, 64), ake_seed = seq(0x58), reg_blind_wide = seq(0x68, 64),
+                    envelope_nonce = seq(0x78), login_blind_wide = seq(0x88, 64), client_nonce = seq(0x98),
+                    client_keyshare_seed = seq(0xa8), masking_nonce = seq(0xb8), server_nonce = seq(0xc8),
+                    server_keyshare_seed = seq(0xd8);
+        const PasswordKsf ksf{1, 8};  // libsodium's minimums: cheap to reproduce
+        const opaque::KsfParams ksf_params = opaque::argon2id_ksf({ksf.ops, std::uint64_t{ksf.mem_kib} * 1024});
+        auto ake = opaque::derive_dh_key_pair(fixed<32>(ake_seed));
+        check(ake.has_value(), "password vector: AKE key pair");
+        auto skeys = opaque::server_keys(fixed<64>(oprf_seed), ake->sk.span());
+        check(skeys.has_value(), "password vector: server keys");
+        const Bytes account_bytes = text(in.account);  // outlives ids, which only views it
+        const opaque::Identities ids{account_bytes, {}};
+        QueueRng reg_rng{reg_blind_wide};
+        auto reg = opaque::create_registration_request(text(password), opaque::random_scalar(reg_rng));
+        check(reg.has_value(), "password vector: registration request");
+        auto reg_resp = opaque::create_registration_response(reg->request, *skeys, text(in.account));
+        check(reg_resp.has_value(), "password vector: registration response");
+        opaque::Nonce env_nonce{};
+        std::memcpy(env_nonce.data(), envelope_nonce.data(), env_nonce.size());
+        auto fin = opaque::finalize_registration_request(reg->state, *reg_resp, ids, ksf_params, env_nonce);
+        check(fin.has_value(), "password vector: registration");
+        const auto record_arr = opaque::encode(fin->record);
+        const Bytes record(record_arr.begin(), record_arr.end());
+        const auto reg_request = opaque::encode(reg->request);
+        const auto reg_response = opaque::encode(*reg_resp);
+
+        // Implementation run.
+        PasswordServerKeys pkeys{SecretBytes<64>(fixed<64>(oprf_seed)), ake->sk.clone()};
+        QueueRng rc{in.client_random, in.client_x25519, in.client_decoy_mac, login_blind_wide, client_nonce,
+                    client_keyshare_seed};
+        QueueRng rs{in.server_random, in.server_x25519, masking_nonce, server_nonce, server_keyshare_seed};
+        ClientConfig cc{.account = in.account};
+        cc.password = true;
+        ClientHandshake c(cc, rc);
+        ServerConfig sc{.host_key = server_key};
+        sc.password_keys = &pkeys;
+        ServerHandshake s(sc, rs);
+        const Bytes hello = c.take_output();
+        check(bool(s.feed(hello)), "password vector: server accepts client_hello");
+        const std::vector<Bytes> flight = split(s.take_output());
+        check(flight.size() == 2 && bool(c.feed(cat({flight[0], flight[1]}))), "password vector: server flight");
+        const ClientEvent cev = c.event();
+        const auto* sv = std::get_if<NeedServerVerdict>(&cev);
+        check(sv != nullptr && sv->password_mode, "password vector: verdict in password mode");
+        check(bool(c.defer_server_to_password(text(password))), "password vector: defer_server_to_password");
+        const Bytes client_password = c.take_output();
+        check(bool(s.feed(client_password)), "password vector: server accepts client_password");
+        const ServerEvent sev = s.event();
+        const auto* need = std::get_if<NeedPasswordRecord>(&sev);
+        check(need != nullptr && need->account == in.account, "password vector: NeedPasswordRecord");
+        check(bool(s.provide_password_record(record, ksf)), "password vector: provide_password_record");
+        const Bytes server_password = s.take_output();
+        check(bool(c.feed(server_password)), "password vector: client accepts server_password: " + c.error().message());
+        const Bytes client_finish = c.take_output();
+        check(bool(s.feed(client_finish)), "password vector: server accepts client_password_finish");
+        const ServerEvent sev2 = s.event();
+        const auto* cv = std::get_if<NeedClientVerdict>(&sev2);
+        check(cv != nullptr && cv->password && cv->account == in.account, "password vector: NeedClientVerdict");
+        check(bool(s.authorize()), "password vector: authorize");
+        const Bytes verdict = s.take_output();
+        check(bool(c.feed(verdict)) && c.complete(), "password vector: client completes");
+        auto cr = c.take_result();
+        auto sr = s.take_result();
+        check(cr && sr && cr->password && sr->password && cr->host_proven_by_password, "password vector: results");
+
+        // Specification run. client_hello carries password (0x0004, empty) before host_key_mac: 4 bytes more
+        // than success's.
+        const Bytes expected_hello =
+            cat({header(1, 101), Bytes{std::byte{1}, std::byte{0}, std::byte{1}}, Bytes{std::byte{1}, std::byte{0}, std::byte{1}},
+                 in.client_random, Bytes{std::byte{1}, std::byte{0}, std::byte{1}, std::byte{0}, std::byte{32}}, client_share,
+                 Bytes{std::byte{0}, std::byte{24}}, Bytes{std::byte{0}, std::byte{4}, std::byte{0}, std::byte{0}},
+                 Bytes{std::byte{0}, std::byte{2}, std::byte{0}, std::byte{16}}, in.client_decoy_mac});
+        check(hello == expected_hello, "password vector: client_hello");
+        check(flight[0] == server_hello, "password vector: server_hello");
+        const Bytes h_hello_p = sha512(cat({hello, server_hello}));
+        const Bytes c_hs_p = expand_label(handshake_secret, "c hs traffic", h_hello_p, 64);
+        const Bytes s_hs_p = expand_label(handshake_secret, "s hs traffic", h_hello_p, 64);
+        const Bytes c_key_p = expand_label(c_hs_p, "key", {}, 32), c_iv_p = expand_label(c_hs_p, "iv", {}, 12);
+        const Bytes s_key_p = expand_label(s_hs_p, "key", {}, 32), s_iv_p = expand_label(s_hs_p, "iv", {}, 12);
+        wire::Writer ssig;
+        ssig.string("ssh-ed25519").string(server_key.sign(
+            sig_payload("twoway v1 server sig", sha512(cat({hello, server_hello, sa_signed})))));
+        const Bytes sa_sig_p = ssh_string(ssig.view());
+        const Bytes sa_fin_p = hmac(expand_label(s_hs_p, "finished", {}, 64), sha512(cat({hello, server_hello, sa_signed, sa_sig_p})));
+        const Bytes sa_plain_p = cat({sa_signed, sa_sig_p, sa_fin_p});
+        check(flight[1] == encrypted_message(3, s_key_p, s_iv_p, 0, sa_plain_p), "password vector: server_auth");
+
+        // client_password: string account | KE1; H_pw_context through the account; the OPAQUE context.
+        const Bytes account_field = ssh_string(text(in.account));
+        const Bytes h_pw_context = sha512(cat({hello, server_hello, sa_plain_p, account_field}));
+        const Bytes context = cat({text("twoway v1 opaque"), Bytes{std::byte{0}}, h_pw_context});
+        QueueRng lr{login_blind_wide};
+        opaque::ClientLoginRandom login_random{opaque::random_scalar(lr), opaque::Nonce{}, SecretBytes<32>(fixed<32>(client_keyshare_seed))};
+        std::memcpy(login_random.client_nonce.data(), client_nonce.data(), 32);
+        auto login = opaque::client_init(text(password), std::move(login_random));
+        check(login.has_value(), "password vector: KE1");
+        const auto ke1 = opaque::encode(login->ke1);
+        const Bytes cp_plain = cat({account_field, ke1});
+        check(client_password == encrypted_message(6, c_key_p, c_iv_p, 0, cp_plain), "password vector: client_password");
+
+        // server_password: u8 ksf | u32 ops | u32 mem_kib | KE2, KE2 from OPAQUE on this context.
+        opaque::ServerLoginRandom srand{opaque::Nonce{}, opaque::Nonce{}, SecretBytes<32>(fixed<32>(server_keyshare_seed))};
+        std::memcpy(srand.masking_nonce.data(), masking_nonce.data(), 32);
+        std::memcpy(srand.server_nonce.data(), server_nonce.data(), 32);
+        auto init = opaque::server_init(*skeys, fin->record, text(in.account), login->ke1, ids, context, srand);
+        check(init.has_value(), "password vector: KE2");
+        const auto ke2 = opaque::encode(init->ke2);
+        const Bytes sp_plain = cat({Bytes{std::byte{1}}, u32_be(ksf.ops), u32_be(ksf.mem_kib), ke2});
+        check(server_password == encrypted_message(7, s_key_p, s_iv_p, 1, sp_plain), "password vector: server_password");
+
+        // client_password_finish: KE3 | finished; the master secret from OPAQUE's session key.
+        auto cfin = opaque::client_finish(login->state, init->ke2, ids, context, ksf_params);
+        check(cfin.has_value(), "password vector: KE3");
+        auto sfin = opaque::server_finish(init->state, cfin->ke3);
+        check(sfin.has_value() && crypto::ct_equal(sfin->span(), cfin->session_key.span()), "password vector: session keys");
+        const auto ke3 = opaque::encode(cfin->ke3);
+        const Bytes session_key(cfin->session_key.span().begin(), cfin->session_key.span().end());
+        const Bytes h_client_fin_p = sha512(cat({hello, server_hello, sa_plain_p, cp_plain, sp_plain, ke3}));
+        const Bytes client_fin_p = hmac(expand_label(c_hs_p, "finished", {}, 64), h_client_fin_p);
+        const Bytes cf_plain = cat({ke3, client_fin_p});
+        check(client_finish == encrypted_message(8, c_key_p, c_iv_p, 1, cf_plain), "password vector: client_password_finish");
+        const Bytes master_p = hmac(ms_salt, session_key);
+        const Bytes h_app_p = sha512(cat({hello, server_hello, sa_plain_p, cp_plain, sp_plain, cf_plain}));
+        const Bytes c_ap_p = expand_label(master_p, "c ap traffic", h_app_p, 64);
+        const Bytes s_ap_p = expand_label(master_p, "s ap traffic", h_app_p, 64);
+        const Bytes session_id_p = expand_label(master_p, "session id", h_app_p, 32);
+        const Bytes verdict_p = encrypted_message(5, s_key_p, s_iv_p, 2, Bytes{std::byte{0}});
+        check(verdict == verdict_p, "password vector: server_verdict (seq 2)");
+        check(crypto::ct_equal(cr->send_secret.span(), c_ap_p) && crypto::ct_equal(cr->recv_secret.span(), s_ap_p) &&
+                  crypto::ct_equal(sr->send_secret.span(), s_ap_p) && crypto::ct_equal(sr->recv_secret.span(), c_ap_p),
+              "password vector: traffic secrets");
+        check(crypto::ct_equal(cr->session_id, session_id_p) && cr->session_id == sr->session_id, "password vector: session id");
+
+        Vector f{"password", {}};
+        add_text(f, "inputs_text",
+                 "as in success for the X25519 parts, the server's host key and the account; the client has no key, "
+                 "sends password (0x0004) and defers the unknown host key to the password. Registration (RFC 9807, "
+                 "ristretto255-SHA512, client_identity = credential_identifier = account, server_identity empty, "
+                 "KSF Argon2id ops/mem_kib as given): server OPRF seed, AKE key pair from ake_seed "
+                 "(DeriveDiffieHellmanKeyPair), blind = registration_blind_wide reduced mod the group order, "
+                 "envelope_nonce. Login: the client draws, after success's three values, login_blind_wide (reduced), "
+                 "client_nonce, client_keyshare_seed; the server, after its two, masking_nonce, server_nonce, "
+                 "server_keyshare_seed. OPAQUE's outputs (ke1, ke2, ke3, opaque_session_key) are given for "
+                 "implementations without ristretto255");
+        add_text(f, "password_text", password);
+        add(f, "oprf_seed", oprf_seed);
+        add(f, "ake_seed", ake_seed);
+        add(f, "server_opaque_public_key", ake->pk);
+        add(f, "registration_blind_wide", reg_blind_wide);
+        add(f, "envelope_nonce", envelope_nonce);
+        add(f, "ksf", Bytes{std::byte{1}});
+        add(f, "ksf_ops", u32_be(ksf.ops));
+        add(f, "ksf_mem_kib", u32_be(ksf.mem_kib));
+        add(f, "registration_request", reg_request);
+        add(f, "registration_response", reg_response);
+        add(f, "registration_record", record);
+        add(f, "login_blind_wide", login_blind_wide);
+        add(f, "client_nonce", client_nonce);
+        add(f, "client_keyshare_seed", client_keyshare_seed);
+        add(f, "masking_nonce", masking_nonce);
+        add(f, "server_nonce", server_nonce);
+        add(f, "server_keyshare_seed", server_keyshare_seed);
+        add(f, "client_hello", hello);
+        add(f, "server_hello", server_hello);
+        add(f, "server_auth_plaintext", sa_plain_p);
+        add(f, "server_auth", flight[1]);
+        add(f, "transcript_hash_password_context", h_pw_context);
+        add(f, "opaque_context", context);
+        add(f, "ke1", ke1);
+        add(f, "client_password_plaintext", cp_plain);
+        add(f, "client_password", client_password);
+        add(f, "ke2", ke2);
+        add(f, "server_password_plaintext", sp_plain);
+        add(f, "server_password", server_password);
+        add(f, "ke3", ke3);
+        add(f, "opaque_session_key", session_key);
+        add(f, "transcript_hash_client_finished", h_client_fin_p);
+        add(f, "client_finished", client_fin_p);
+        add(f, "client_password_finish_plaintext", cf_plain);
+        add(f, "client_password_finish", client_finish);
+        add(f, "master_secret", master_p);
+        add(f, "transcript_hash_application", h_app_p);
+        add(f, "client_application_traffic_secret", c_ap_p);
+        add(f, "server_application_traffic_secret", s_ap_p);
+        add(f, "session_id", session_id_p);
+        add(f, "server_verdict", verdict);
+        add_text(f, "expected_error", "none");
         out.push_back(std::move(f));
     }
     return out;

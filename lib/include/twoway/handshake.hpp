@@ -5,6 +5,8 @@
 /// - WantInput:          send any output, then read more bytes and feed() them
 /// - NeedServerVerdict:  (client) is this server key the one we expect? answer accept_server()/reject_server()
 /// - NeedClientVerdict:  (server) may this key log in to this account? answer authorize()/deny(reason)
+/// - NeedPasswordRecord: (server, password mode) the account's OPAQUE record: answer
+///                       provide_password_record()/no_password_record()/deny(reason)
 /// - HandshakeComplete:  send any output, then take_result() and hand it to the channel
 /// - HandshakeFailed:    send any output (the server's generic denial), then close; error() says why
 ///
@@ -65,6 +67,14 @@ struct NeedServerVerdict {
     /// The server's banner (sshd's Banner): 0..max_banner_size bytes, covered by the server's
     /// signature; empty when it sent none. Any bytes: escape it before it reaches a terminal.
     std::string banner{};
+    /// Password mode (ClientConfig::password): answer accept_server_with_password() (the host key is
+    /// trusted) or defer_server_to_password() (unknown: the password's proof decides), not accept_server().
+    bool password_mode = false;
+};
+/// Event (server, password mode, PROTOCOL.md 4.8): the client asks to log in to account with a
+/// password; answer provide_password_record(), no_password_record() or deny().
+struct NeedPasswordRecord {
+    std::string account;  ///< printable, 1..256 bytes; not verified yet (nothing is, before the record)
 };
 /// Event (server): the client proved it holds client_key and asks for account; answer authorize() or
 /// deny().
@@ -75,6 +85,9 @@ struct NeedClientVerdict {
     /// checked, its type is user and its key is client_key. Whether its CA is trusted and whether it
     /// fits (principals, validity, critical options) is the verdict's to judge (check_certificate_use).
     std::optional<Certificate> client_certificate = std::nullopt;
+    /// Password mode: the client proved it knows the account's password (OPAQUE); client_key is then
+    /// empty and client_certificate nullopt. The caller applies its account policy.
+    bool password = false;
 };
 /// Event: the handshake is complete; send any output, then take_result().
 struct HandshakeComplete {};
@@ -86,7 +99,7 @@ struct HandshakeFailed {
 /// What ClientHandshake::event() reports.
 using ClientEvent = std::variant<WantInput, NeedServerVerdict, HandshakeComplete, HandshakeFailed>;
 /// What ServerHandshake::event() reports.
-using ServerEvent = std::variant<WantInput, NeedClientVerdict, HandshakeComplete, HandshakeFailed>;
+using ServerEvent = std::variant<WantInput, NeedClientVerdict, NeedPasswordRecord, HandshakeComplete, HandshakeFailed>;
 
 // ---- result ----------------------------------------------------------------------------------------
 namespace detail {
@@ -107,6 +120,13 @@ public:
     /// Server side: the client's client_hello carried host_keys (PROTOCOL.md 4.1.2), so it accepts the
     /// session's HOSTKEYS (session::SessionServer::accept_with_host_keys); never send it otherwise.
     bool client_accepts_host_keys = false;
+    /// Both sides: the client authenticated with a password (OPAQUE, PROTOCOL.md 4.8); peer is then the
+    /// server's host key on the client and empty on the server.
+    bool password = false;
+    /// Client side, password mode: the caller deferred the host key to the password
+    /// (defer_server_to_password) and the server proved the account's OPAQUE record, which only the
+    /// server the password was registered with holds. False otherwise.
+    bool host_proven_by_password = false;
 
     /// Keying material exporter (channel binding), equal on both sides for equal arguments.
     /// label: 1..245 bytes; context: any size (hashed); length: 1..16320 bytes. errc::invalid_argument
@@ -122,9 +142,34 @@ private:
 };
 
 // ---- configuration ---------------------------------------------------------------------------------
+/// The client's identity key, by reference, or none (password mode). Converts from a PrivateKey, so
+/// that `{.identity = key, ...}` reads as before.
+class IdentityRef {
+public:
+    IdentityRef(const PrivateKey& key) noexcept : key_(&key) {}  // NOLINT(google-explicit-constructor)
+    IdentityRef(std::nullptr_t) noexcept {}                       // NOLINT(google-explicit-constructor)
+    [[nodiscard]] const PrivateKey* get() const noexcept { return key_; }
+
+private:
+    const PrivateKey* key_ = nullptr;
+};
+
+/// Argon2id parameters of a password record (PROTOCOL.md 4.8): opslimit and memlimit in KiB.
+struct PasswordKsf {
+    std::uint32_t ops = 2;
+    std::uint32_t mem_kib = 65536;
+};
+
+/// The server's OPAQUE key material (PROTOCOL.md 4.8): the OPRF seed (one for all accounts) and the
+/// AKE private key (a ristretto255 scalar, RFC 9807's serialization).
+struct PasswordServerKeys {
+    SecretBytes<64> oprf_seed;
+    SecretBytes<32> private_key;
+};
+
 /// The client's configuration.
 struct ClientConfig {
-    const PrivateKey& identity;  ///< must outlive the handshake
+    IdentityRef identity = nullptr;  ///< must outlive the handshake; may be nullptr in password mode only
     std::string account;         ///< printable, 1..256 bytes
     std::vector<Suite> suites = {Suite::x25519_ed25519_chacha20poly1305};  ///< in preference order; distinct, implemented
     /// The server key the caller already trusts for this host (from known_hosts), if any. client_hello's
@@ -141,6 +186,10 @@ struct ClientConfig {
     /// message (session::SessionClient::allow_host_keys) and learns the server's other host keys. Off
     /// by default, so that a library client's client_hello stays the 101 bytes of 4.1.
     bool host_keys = false;
+    /// Password mode (PROTOCOL.md 4.8): send the password extension and log in with the account's
+    /// password (OPAQUE) instead of identity, which is not used (certificate must then be absent).
+    /// Costs a round trip more than key mode. The password is asked for at the server verdict.
+    bool password = false;
 };
 
 /// The server's configuration.
@@ -160,6 +209,12 @@ struct ServerConfig {
     /// is: at most max_banner_size bytes (more: the handshake starts failed with invalid_argument); empty
     /// sends none.
     std::string banner{};
+    /// Password mode (PROTOCOL.md 4.8): the OPAQUE keys; must outlive the handshake. nullptr: password
+    /// mode is off, and a client_password gets the generic denial.
+    const PasswordServerKeys* password_keys = nullptr;
+    /// The KSF parameters of the fake response for an account without a record (no_password_record).
+    /// Records registered with other parameters are thereby distinguishable from unknown accounts.
+    PasswordKsf password_default_ksf{};
 };
 
 // ---- the two roles -----------------------------------------------------------------------------
@@ -199,6 +254,14 @@ public:
     Status accept_server();
     /// @copydoc accept_server()
     Status reject_server();
+    /// Password mode's verdicts on NeedServerVerdict (PROTOCOL.md 4.8): both produce client_password
+    /// (account, OPAQUE KE1). accept_server_with_password: the host key is trusted;
+    /// defer_server_to_password: it is not known, and the handshake continues; the result's
+    /// host_proven_by_password then says the server proved the account's password record. The password
+    /// is copied into secure memory. bad_state outside password mode's verdict.
+    Status accept_server_with_password(std::span<const std::byte> password);
+    /// @copydoc accept_server_with_password()
+    Status defer_server_to_password(std::span<const std::byte> password);
 
     /// Once complete: the result (exactly once; bad_state otherwise).
     [[nodiscard]] Result<HandshakeResult> take_result();
@@ -264,6 +327,14 @@ public:
     Status authorize();
     /// @copydoc authorize()
     Status deny(std::string reason);
+    /// Answers to NeedPasswordRecord (PROTOCOL.md 4.8). provide_password_record: the account's record
+    /// (RFC 9807's 192-byte serialization; invalid_argument and the generic denial if it does not parse)
+    /// and its Argon2id parameters; no_password_record: the account has none, and a fake response that
+    /// costs the same is sent, so that the client cannot tell (deny() refuses at once instead). Then
+    /// NeedClientVerdict follows a correct password. bad_state in other states.
+    Status provide_password_record(std::span<const std::byte> record, PasswordKsf ksf);
+    /// @copydoc provide_password_record()
+    Status no_password_record();
     /// Why the client was refused, for the log only (never sent): the deny() reason or the error text.
     [[nodiscard]] const std::string& denial_reason() const noexcept;
 

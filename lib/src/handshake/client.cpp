@@ -14,6 +14,7 @@
 #include "handshake/peer_auth.hpp"
 #include "handshake/receive.hpp"
 #include "handshake/result_access.hpp"
+#include "opaque/opaque.hpp"
 
 namespace twoway {
 
@@ -25,6 +26,11 @@ struct ExpectServerAuth {};
 struct AwaitServerVerdict {  // the caller's verdict on the (verified) server key
     VerifiedPeer server;
 };
+struct ExpectServerPassword {  // password mode: client_password sent
+    PublicKey server_key;
+    bool deferred = false;  // the host key waits for the password's proof
+    opaque::ClientLoginState login;  // the password and the blind, in secure memory until ClientFinish
+};
 struct ExpectServerVerdict {  // client_auth sent; the application secrets are ready
     HandshakeResult pending;
     bool early_taken = false;  // take_early_result() has moved the traffic secrets out
@@ -35,8 +41,16 @@ struct Complete {
 struct Failed {
     std::error_code error;
 };
-using ClientState =
-    std::variant<ExpectServerHello, ExpectServerAuth, AwaitServerVerdict, ExpectServerVerdict, Complete, Failed>;
+using ClientState = std::variant<ExpectServerHello, ExpectServerAuth, AwaitServerVerdict, ExpectServerPassword,
+                                 ExpectServerVerdict, Complete, Failed>;
+
+// The Ed25519 base point's encoding (RFC 8032 5.1): a public, valid key.
+constexpr PublicKey::Raw ed25519_base_point = [] {
+    PublicKey::Raw r{};
+    r[0] = std::byte{0x58};
+    for (std::size_t i = 1; i < r.size(); ++i) r[i] = std::byte{0x66};
+    return r;
+}();
 
 bool valid_account(std::string_view a) {
     if (a.empty() || a.size() > max_account_size) return false;
@@ -62,7 +76,11 @@ struct ClientHandshake::Impl {
     using State = ClientState;
     static constexpr Role role = Role::client;
 
-    const PrivateKey& identity;
+    const PrivateKey* identity;  // null in password mode
+    bool password_mode = false;
+    std::optional<opaque::ClientLoginRandom> login_random;  // password mode: drawn at construction
+    std::array<std::byte, hash_size> pw_context{};  // password mode: H_pw_context
+    std::uint64_t verdict_seq = 1;  // server_verdict's sequence number (2 after server_password)
     std::vector<std::byte> identity_blob;  // our plain key's blob, or our certificate's
     std::string account;
     std::vector<Suite> suites;
@@ -75,13 +93,22 @@ struct ClientHandshake::Impl {
     crypto::X25519Public client_share{};
     Suite suite = Suite::x25519_ed25519_chacha20poly1305;
 
-    Impl(const ClientConfig& c, Rng& rng) : identity(c.identity), account(c.account), suites(c.suites) {
-        Result<std::vector<std::byte>> blob = own_identity_blob(identity, c.certificate, Role::client);
-        if (!valid_account(account) || !valid_suites(suites) || !blob) {
+    Impl(const ClientConfig& c, Rng& rng)
+        : identity(c.identity.get()), password_mode(c.password), account(c.account), suites(c.suites) {
+        // Key mode needs the identity; password mode uses none (a certificate would be a caller's mistake).
+        const bool identity_ok = password_mode ? !c.certificate : identity != nullptr;
+        if (!valid_account(account) || !valid_suites(suites) || !identity_ok) {
             state = Failed{make_error_code(errc::invalid_argument)};
             return;
         }
-        identity_blob = std::move(*blob);
+        if (!password_mode) {
+            Result<std::vector<std::byte>> blob = own_identity_blob(*identity, c.certificate, Role::client);
+            if (!blob) {
+                state = Failed{make_error_code(errc::invalid_argument)};
+                return;
+            }
+            identity_blob = std::move(*blob);
+        }
         // Draw order (fixed, test vectors depend on it): client_random, the X25519 secret, then (only
         // without a proof of the server's key) the 16 bytes standing in for host_key_mac.
         rng.fill(client_random);
@@ -96,15 +123,22 @@ struct ClientHandshake::Impl {
         // host_key_mac is always there (PROTOCOL.md 4.1.1): the proof when we know the server's key,
         // random bytes otherwise, so that nobody on the path can tell first contact from a known host.
         if (c.host_keys) hello.extensions.push_back(Extension{ext_host_keys, {}});
+        if (password_mode) hello.extensions.push_back(Extension{ext_password, {}});
         const std::array<std::byte, host_key_mac_size> placeholder{};
         hello.extensions.push_back(Extension{ext_host_key_mac, placeholder});
         out = write_client_hello(hello);
         // Without a known key the same computation runs against our own identity key and is then
         // overwritten, so that the time from connect to client_hello does not tell either.
-        const PublicKey& target = c.known_server_key ? *c.known_server_key : identity.public_key();
+        // Password mode has no identity key: the Ed25519 base point stands in (a valid point, so the
+        // work done is the same as with a real key; the result is overwritten all the same).
+        const PublicKey self_target = identity != nullptr ? identity->public_key() : PublicKey(ed25519_base_point);
+        const PublicKey& target = c.known_server_key ? *c.known_server_key : self_target;
         const bool sealed = static_cast<bool>(seal_host_key_mac(out, target, block.get()));
         if (!sealed || !c.known_server_key) rng.fill(std::span<std::byte>(out).last(host_key_mac_size));
         transcript.absorb(out);
+        // Draw order, continued: password mode's OPAQUE randomness (blind, client nonce, keyshare seed),
+        // here, since the rng is used at construction only.
+        if (password_mode) login_random.emplace(opaque::client_login_random(rng));
     }
 
     Status fail(std::error_code ec) {
@@ -163,7 +197,7 @@ struct ClientHandshake::Impl {
     }
 
     Status on_server_verdict(const Frame& frame) {
-        Result<std::vector<std::byte>> plain = open_message(frame, block.get().server_key, 1);
+        Result<std::vector<std::byte>> plain = open_message(frame, block.get().server_key, verdict_seq);
         if (!plain) return fail_status(plain.error());
         Result<Verdict> v = parse_verdict(*plain);
         if (!v) return fail_status(v.error());
@@ -177,14 +211,94 @@ struct ClientHandshake::Impl {
         return {};
     }
 
+    // server_password: the KSF parameters (checked against our limits before the KSF runs), then
+    // OPAQUE's ClientFinish with H_pw_context as its context; a wrong password and an unknown account
+    // both end here with auth_denied, and nothing more is sent.
+    Status on_server_password(const Frame& frame) {
+        Secrets& s = block.get();
+        Result<std::vector<std::byte>> plain = open_message(frame, s.server_key, 1);
+        if (!plain) return fail_status(plain.error());
+        Result<ServerPassword> sp = parse_server_password(*plain);
+        if (!sp) return fail_status(sp.error());
+        Result<opaque::KE2> ke2 = opaque::parse_ke2(sp->ke2);
+        if (!ke2) return fail_status(ke2.error() == errc::weak_public_key ? ke2.error() : make_error_code(errc::malformed));
+        auto& st = std::get<ExpectServerPassword>(state);
+        const opaque::Identities ids{wire::as_bytes(account), {}};
+        const opaque::KsfParams ksf =
+            opaque::argon2id_ksf({sp->ops, static_cast<std::uint64_t>(sp->mem_kib) * 1024});
+        Result<opaque::ClientFinishResult> fin = opaque::client_finish(st.login, *ke2, ids, password_context(), ksf);
+        // (The login state, with the password and the blind, goes with this state: wiped on success by
+        // the move to ExpectServerVerdict, on failure by the move to Failed.)
+        if (!fin) return fail_status(fin.error());
+
+        transcript.absorb(*plain);
+        in.consume(frame);
+        set_password_master(s, fin->session_key.span());
+        const std::array<std::byte, opaque::ke3_size> ke3 = opaque::encode(fin->ke3);
+        wire::Writer w(ke3.size() + finished_size);
+        w.bytes(ke3);
+        transcript.absorb(ke3);
+        w.bytes(finished_mac(s, Role::client, transcript.digest()));
+        transcript.absorb(w.view().subspan(ke3.size()));
+        std::vector<std::byte> msg = seal_message(MsgType::client_password_finish, s.client_key, 1, w.view());
+        out.insert(out.end(), msg.begin(), msg.end());
+
+        HandshakeResult r;
+        r.suite = suite;
+        r.peer = st.server_key;
+        r.account = account;
+        r.password = true;
+        r.host_proven_by_password = st.deferred;
+        derive_application_secrets(s, transcript.digest(), r.send_secret.span(), r.recv_secret.span(), r.session_id);
+        verdict_seq = 2;
+        state = ExpectServerVerdict{std::move(r)};
+        return {};
+    }
+
+    // A server with password mode off answers client_password with its generic denial (server_verdict,
+    // seq 1) instead of server_password. An acceptance there is a protocol violation: nothing was proven.
+    Status on_password_refused(const Frame& frame) {
+        Result<std::vector<std::byte>> plain = open_message(frame, block.get().server_key, 1);
+        if (!plain) return fail_status(plain.error());
+        Result<Verdict> v = parse_verdict(*plain);
+        if (!v) return fail_status(v.error());
+        return *v == Verdict::denied ? errc::auth_denied : errc::unexpected_message;
+    }
+
+    // OPAQUE's context (PROTOCOL.md 4.8): "twoway v1 opaque" | 0x00 | H_pw_context.
+    std::vector<std::byte> password_context() const {
+        wire::Writer w(opaque_context_label.size() + 1 + hash_size);
+        w.bytes(opaque_context_label).u8(0).bytes(pw_context);
+        return w.take();
+    }
+
+    Status accept_with_password(std::span<const std::byte> password, bool deferred) {
+        auto* await = std::get_if<AwaitServerVerdict>(&state);
+        if (await == nullptr || !password_mode || !login_random) return errc::bad_state;
+        const PublicKey server_key = await->server.key();
+        Result<opaque::LoginStart> start = opaque::client_init(password, std::move(*login_random));
+        login_random.reset();
+        if (!start) return fail(start.error());
+        Secrets& s = block.get();
+        const std::array<std::byte, opaque::ke1_size> ke1 = opaque::encode(start->ke1);
+        std::vector<std::byte> plain = write_client_password(account, ke1);
+        transcript.absorb(wire::Bytes(plain).first(plain.size() - ke1.size()));
+        pw_context = transcript.digest();
+        transcript.absorb(ke1);
+        std::vector<std::byte> msg = seal_message(MsgType::client_password, s.client_key, 0, plain);
+        out.insert(out.end(), msg.begin(), msg.end());
+        state = ExpectServerPassword{server_key, deferred, std::move(start->state)};
+        return pump();
+    }
+
     Status accept_server() {
         auto* await = std::get_if<AwaitServerVerdict>(&state);
-        if (await == nullptr) return errc::bad_state;
+        if (await == nullptr || password_mode) return errc::bad_state;
         const PublicKey server_key = await->server.key();
         Secrets& s = block.get();
 
         const std::vector<std::byte> plain =
-            build_auth(s, transcript, Role::client, account, identity_blob, {}, identity);
+            build_auth(s, transcript, Role::client, account, identity_blob, {}, *identity);
         std::vector<std::byte> msg = seal_message(MsgType::client_auth, s.client_key, 0, plain);
         out.insert(out.end(), msg.begin(), msg.end());
 
@@ -203,11 +317,20 @@ struct ClientHandshake::Impl {
 // line, so that libtwoway's exported symbols stay as they are: Impl takes the class's visibility, and an
 // inline member's function-local table would be exported too.
 Status ClientHandshake::Impl::pump() {
-    static constexpr std::array<Receive<Impl>, 3> receive{
+    static constexpr std::array<Receive<Impl>, 4> receive{
         expect<ExpectServerHello>(MsgType::server_hello, &Impl::on_server_hello),
         expect<ExpectServerAuth>(MsgType::server_auth, &Impl::on_server_auth),
+        expect<ExpectServerPassword>(MsgType::server_password, &Impl::on_server_password),
         expect<ExpectServerVerdict>(MsgType::server_verdict, &Impl::on_server_verdict),
     };
+    // In ExpectServerPassword, server_verdict (a refusal) may come instead of server_password.
+    static constexpr std::array<Receive<Impl>, 1> refused{
+        expect<ExpectServerPassword>(MsgType::server_verdict, &Impl::on_password_refused),
+    };
+    if (std::holds_alternative<ExpectServerPassword>(state) &&
+        in.peek_type() == static_cast<std::uint8_t>(MsgType::server_verdict)) {
+        return handshake::pump(*this, refused);
+    }
     return handshake::pump(*this, receive);
 }
 
@@ -240,7 +363,7 @@ ClientEvent ClientHandshake::event() const {
     const Impl& m = *impl_;
     if (const auto* f = std::get_if<Failed>(&m.state)) return HandshakeFailed{f->error};
     if (const auto* a = std::get_if<AwaitServerVerdict>(&m.state)) {
-        return NeedServerVerdict{a->server.key(), a->server.certificate(), a->server.banner()};
+        return NeedServerVerdict{a->server.key(), a->server.certificate(), a->server.banner(), m.password_mode};
     }
     if (std::holds_alternative<Complete>(m.state)) return HandshakeComplete{};
     return WantInput{};
@@ -254,6 +377,14 @@ std::error_code ClientHandshake::error() const noexcept {
 }
 
 Status ClientHandshake::accept_server() { return impl_->accept_server(); }
+
+Status ClientHandshake::accept_server_with_password(std::span<const std::byte> password) {
+    return impl_->accept_with_password(password, false);
+}
+
+Status ClientHandshake::defer_server_to_password(std::span<const std::byte> password) {
+    return impl_->accept_with_password(password, true);
+}
 
 Status ClientHandshake::reject_server() {
     Impl& m = *impl_;
@@ -270,6 +401,8 @@ Result<HandshakeResult> ClientHandshake::take_early_result() {
     r.peer = e->pending.peer;
     r.account = e->pending.account;
     r.session_id = e->pending.session_id;
+    r.password = e->pending.password;
+    r.host_proven_by_password = e->pending.host_proven_by_password;
     // The pending result keeps the freshly zeroed secrets r was born with.
     std::swap(r.send_secret, e->pending.send_secret);
     std::swap(r.recv_secret, e->pending.recv_secret);

@@ -15,6 +15,13 @@ BodyBounds body_bounds(MsgType t) noexcept {
         case MsgType::server_auth: return {aead_tag_size + 1, 17500};
         case MsgType::client_auth: return {aead_tag_size + 1, 10240};
         case MsgType::server_verdict: return {aead_tag_size + 1, aead_tag_size + 1};
+        // client_password: string account (1..256) | KE1; the others have one size each.
+        case MsgType::client_password:
+            return {aead_tag_size + 4 + 1 + ke1_wire_size, aead_tag_size + 4 + max_account_size + ke1_wire_size};
+        case MsgType::server_password:
+            return {aead_tag_size + ksf_header_size + ke2_wire_size, aead_tag_size + ksf_header_size + ke2_wire_size};
+        case MsgType::client_password_finish:
+            return {aead_tag_size + ke3_wire_size + finished_size, aead_tag_size + ke3_wire_size + finished_size};
     }
     return {0, 0};
 }
@@ -22,16 +29,19 @@ BodyBounds body_bounds(MsgType t) noexcept {
 bool sent_by(MsgType t, Role r) noexcept {
     switch (t) {
         case MsgType::client_hello:
-        case MsgType::client_auth: return r == Role::client;
+        case MsgType::client_auth:
+        case MsgType::client_password:
+        case MsgType::client_password_finish: return r == Role::client;
         case MsgType::server_hello:
         case MsgType::server_auth:
-        case MsgType::server_verdict: return r == Role::server;
+        case MsgType::server_verdict:
+        case MsgType::server_password: return r == Role::server;
     }
     return false;
 }
 
 bool sent_by(std::uint8_t type, Role r) noexcept {
-    if (type < 1 || type > 5) return false;
+    if (type < 1 || type > 8) return false;
     return sent_by(static_cast<MsgType>(type), r);
 }
 

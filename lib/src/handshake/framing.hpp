@@ -23,7 +23,11 @@ enum class MsgType : std::uint8_t {
     server_hello = 2,    // S->C clear
     server_auth = 3,     // S->C encrypted (server handshake key, seq 0)
     client_auth = 4,     // C->S encrypted (client handshake key, seq 0)
-    server_verdict = 5,  // S->C encrypted (server handshake key, seq 1)
+    server_verdict = 5,  // S->C encrypted (server handshake key, seq 1; seq 2 in password mode)
+    // Password mode (PROTOCOL.md 4.8), in place of client_auth:
+    client_password = 6,         // C->S encrypted (client handshake key, seq 0)
+    server_password = 7,         // S->C encrypted (server handshake key, seq 1)
+    client_password_finish = 8,  // C->S encrypted (client handshake key, seq 1)
 };
 
 inline constexpr std::size_t header_size = 4;
@@ -39,6 +43,12 @@ inline constexpr std::size_t max_identity_size = 8192;  // an OpenSSH certificat
 inline constexpr std::size_t max_signature_size = 1024;
 inline constexpr std::size_t max_account_size = 256;
 inline constexpr std::size_t finished_size = 64;
+// Password mode's fixed parts (OPAQUE-3DH ristretto255-SHA512, RFC 9807): KE1 96, KE2 320, KE3 64 bytes,
+// and server_password's KSF header (u8 ksf, u32 ops, u32 mem_kib).
+inline constexpr std::size_t ke1_wire_size = 96;
+inline constexpr std::size_t ke2_wire_size = 320;
+inline constexpr std::size_t ke3_wire_size = 64;
+inline constexpr std::size_t ksf_header_size = 9;
 
 struct BodyBounds {
     std::size_t min;
@@ -72,6 +82,11 @@ public:
     // Drops the message returned by next().
     void consume(const Frame& f);
     [[nodiscard]] bool empty() const noexcept { return pos_ == buf_.size(); }
+    // The type byte of the next message, once it has arrived (a state that takes one of two types).
+    [[nodiscard]] std::optional<std::uint8_t> peek_type() const noexcept {
+        if (empty()) return std::nullopt;
+        return static_cast<std::uint8_t>(buf_[pos_]);
+    }
     // Everything not consumed yet (for the channel), leaving the deframer empty.
     [[nodiscard]] std::vector<std::byte> take_rest();
 

@@ -49,15 +49,18 @@ void derive_handshake_secrets(Secrets& s, const Hash& h_hello) {
         const crypto::LabelExpander expand(handshake_secret);
         expand("c hs traffic", h_hello, s.client_hs);
         expand("s hs traffic", h_hello, s.server_hs);
-        // master_secret = HKDF-Extract(expand_label(handshake_secret, "derived", "", 64), 0^64); the
-        // salt passes through s.exporter, which is not in use before the end.
-        expand("derived", {}, s.exporter);
+        // master_secret = HKDF-Extract(ms_salt = expand_label(handshake_secret, "derived", "", 64), 0^64)
+        // in key mode; the salt is kept, since password mode replaces the 0^64 once OPAQUE has run.
+        expand("derived", {}, s.ms_salt);
     }
-    crypto::hkdf_sha512_extract(s.master, s.exporter, zeros);
-    crypto::wipe(s.exporter);
+    crypto::hkdf_sha512_extract(s.master, s.ms_salt, zeros);
     crypto::wipe(handshake_secret);
     derive_traffic_key(s.client_key, s.client_hs);
     derive_traffic_key(s.server_key, s.server_hs);
+}
+
+void set_password_master(Secrets& s, std::span<const std::byte, 64> opaque_session_key) {
+    crypto::hkdf_sha512_extract(s.master, s.ms_salt, opaque_session_key);
 }
 
 void derive_application_secrets(Secrets& s, const Hash& h_app, std::span<std::byte, 64> client_ap,
@@ -72,7 +75,8 @@ void derive_application_secrets(Secrets& s, const Hash& h_app, std::span<std::by
     // Everything but the exporter secret and the server handshake key (server_verdict still needs it).
     for (std::span<std::byte> x : {std::span<std::byte>(s.ephemeral), std::span<std::byte>(s.shared),
                                    std::span<std::byte>(s.client_hs), std::span<std::byte>(s.server_hs),
-                                   std::span<std::byte>(s.master), std::span<std::byte>(s.scratch),
+                                   std::span<std::byte>(s.master), std::span<std::byte>(s.ms_salt),
+                                   std::span<std::byte>(s.scratch),
                                    std::span<std::byte>(s.client_key.key), std::span<std::byte>(s.client_key.iv)}) {
         crypto::wipe(x);
     }

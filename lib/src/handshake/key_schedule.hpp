@@ -47,6 +47,7 @@ struct Secrets {
     std::array<std::byte, 64> client_hs;  // client handshake traffic secret
     std::array<std::byte, 64> server_hs;  // server handshake traffic secret
     std::array<std::byte, 64> master;
+    std::array<std::byte, 64> ms_salt;    // master_secret's salt, kept for password mode (6.2)
     std::array<std::byte, 64> scratch;    // short-lived values (handshake secret, finished keys)
     TrafficKey client_key;                // from client_hs
     TrafficKey server_key;                // from server_hs
@@ -68,6 +69,11 @@ private:
 // From s.shared and H(client_hello..server_hello): the handshake traffic secrets and keys, and the
 // master secret. Wipes s.shared and the handshake secret.
 void derive_handshake_secrets(Secrets& s, const Hash& h_hello);
+
+// Password mode (PROTOCOL.md 6.2): master_secret = HKDF-Extract(ms_salt, opaque_session_key) in place
+// of the key mode's HKDF-Extract(ms_salt, 0^64), so that the application secrets depend on both the
+// X25519 exchange and OPAQUE.
+void set_password_master(Secrets& s, std::span<const std::byte, 64> opaque_session_key);
 
 // From s.master and H(..client finished): the application traffic secrets, the exporter secret (into
 // s.exporter) and the session id. Wipes everything else in s but s.server_key (for server_verdict).

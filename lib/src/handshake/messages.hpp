@@ -94,4 +94,46 @@ using keys::parse_ed25519_signature_blob;
 enum class Verdict : std::uint8_t { accepted = 0, denied = 1 };
 [[nodiscard]] Result<Verdict> parse_verdict(wire::Bytes plaintext);
 
+// ---- password mode (password.cpp; PROTOCOL.md 4.8) -----------------------------------------------
+// client_hello extension password (empty): the client answers server_auth with client_password.
+inline constexpr std::uint16_t ext_password = 0x0004;
+// server_password's KSF identifier: Argon2id v1.3 (libsodium crypto_pwhash); nothing else is defined.
+inline constexpr std::uint8_t ksf_argon2id = 0x01;
+// OPAQUE's context is this label, 0x00, then H_pw_context.
+inline constexpr std::string_view opaque_context_label = "twoway v1 opaque";
+// What a client accepts from a server (anything else is malformed, before the KSF runs): a hostile
+// server must not make the client burn a GiB of memory or minutes of CPU.
+inline constexpr std::uint32_t max_password_ops = 16;
+inline constexpr std::uint32_t max_password_mem_kib = 1U << 20;  // 1 GiB
+
+//   client_password:        string account | byte[96] KE1
+//   server_password:        u8 ksf | u32 ops | u32 mem_kib | byte[320] KE2
+//   client_password_finish: byte[64] KE3 | byte[64] finished
+struct ClientPassword {
+    std::string_view account;  // 1..256 bytes, no control characters
+    wire::Bytes ke1;           // 96 bytes, not parsed here (opaque::parse_ke1 checks its elements)
+    std::size_t account_end = 0;  // offset just past the account string (the H_pw_context checkpoint)
+};
+[[nodiscard]] Result<ClientPassword> parse_client_password(wire::Bytes plaintext);
+[[nodiscard]] std::vector<std::byte> write_client_password(std::string_view account, wire::Bytes ke1);
+
+struct ServerPassword {
+    std::uint8_t ksf = 0;
+    std::uint32_t ops = 0;
+    std::uint32_t mem_kib = 0;
+    wire::Bytes ke2;  // 320 bytes
+};
+// The structure and the KSF: ksf must be Argon2id and (ops, mem_kib) within libsodium's minimums and
+// the limits above, or errc::malformed.
+[[nodiscard]] Result<ServerPassword> parse_server_password(wire::Bytes plaintext);
+[[nodiscard]] std::vector<std::byte> write_server_password(std::uint32_t ops, std::uint32_t mem_kib, wire::Bytes ke2);
+// True when (ops, mem_kib) is within what parse_server_password accepts.
+[[nodiscard]] bool password_ksf_acceptable(std::uint32_t ops, std::uint32_t mem_kib) noexcept;
+
+struct ClientPasswordFinish {
+    wire::Bytes ke3;       // 64 bytes
+    wire::Bytes finished;  // 64 bytes
+};
+[[nodiscard]] Result<ClientPasswordFinish> parse_client_password_finish(wire::Bytes plaintext);
+
 }  // namespace twoway::handshake

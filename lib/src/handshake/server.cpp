@@ -15,6 +15,7 @@
 #include "handshake/peer_auth.hpp"
 #include "handshake/receive.hpp"
 #include "handshake/result_access.hpp"
+#include "opaque/opaque.hpp"
 
 namespace twoway {
 
@@ -23,9 +24,18 @@ using namespace handshake;
 namespace {
 struct ExpectClientHello {};
 struct ExpectClientAuth {};
-struct AwaitClientVerdict {  // the caller's verdict on (account, verified client key)
-    VerifiedPeer client;
+struct AwaitClientVerdict {  // the caller's verdict on (account, verified client key or password)
+    std::optional<VerifiedPeer> client;  // empty in password mode
     HandshakeResult pending;
+};
+struct AwaitPasswordRecord {  // password mode: client_password read; the caller looks the account up
+    std::string account;
+    opaque::KE1 ke1;
+    std::array<std::byte, hash_size> pw_context;  // H_pw_context
+};
+struct ExpectPasswordFinish {  // server_password sent
+    std::string account;
+    opaque::ServerLoginState login;
 };
 struct Complete {
     std::optional<HandshakeResult> result;  // empty once taken
@@ -33,7 +43,8 @@ struct Complete {
 struct Failed {
     std::error_code error;
 };
-using ServerState = std::variant<ExpectClientHello, ExpectClientAuth, AwaitClientVerdict, Complete, Failed>;
+using ServerState = std::variant<ExpectClientHello, ExpectClientAuth, AwaitPasswordRecord, ExpectPasswordFinish,
+                                 AwaitClientVerdict, Complete, Failed>;
 
 // The key exchange group a suite uses.
 std::uint16_t group_of(Suite s) {
@@ -59,10 +70,16 @@ struct ServerHandshake::Impl {
     bool auth_sent = false;
     bool denial_sent = false;
     bool client_host_keys = false;  // the client_hello carried host_keys (4.1.2)
+    bool client_password = false;   // the client_hello carried password (4.8)
+    const PasswordServerKeys* password_keys = nullptr;
+    PasswordKsf password_default_ksf{};
+    std::uint64_t verdict_seq = 1;  // server_verdict's sequence number (2 after server_password)
     std::string denial_reason;
 
     Impl(const ServerConfig& c, Rng& r) : host_key(c.host_key), banner(c.banner), suites(c.suites), rng(r) {
         stealth = c.stealth;
+        password_keys = c.password_keys;
+        password_default_ksf = c.password_default_ksf;
         Result<std::vector<std::byte>> blob = own_identity_blob(host_key, c.host_certificate, Role::server);
         const bool ok = !suites.empty() && std::all_of(suites.begin(), suites.end(), suite_supported) && blob &&
                         banner.size() <= max_banner_size;
@@ -85,7 +102,7 @@ struct ServerHandshake::Impl {
             // The one generic answer, whatever went wrong: a client learns nothing from it.
             const std::byte denied{static_cast<std::uint8_t>(Verdict::denied)};
             const std::vector<std::byte> msg =
-                seal_message(MsgType::server_verdict, block.get().server_key, 1, std::span(&denied, 1));
+                seal_message(MsgType::server_verdict, block.get().server_key, verdict_seq, std::span(&denied, 1));
             out.insert(out.end(), msg.begin(), msg.end());
             denial_sent = true;
             denial_reason = reason.empty() ? ec.message() : std::move(reason);
@@ -113,6 +130,8 @@ struct ServerHandshake::Impl {
         // as every extension's content the server has no use for.
         client_host_keys = std::any_of(ch->extensions.begin(), ch->extensions.end(),
                                        [](const Extension& e) { return e.type == ext_host_keys; });
+        client_password = std::any_of(ch->extensions.begin(), ch->extensions.end(),
+                                      [](const Extension& e) { return e.type == ext_password; });
         // The client's preference order decides among the suites both sides accept and the client sent a
         // key share for.
         std::optional<Suite> chosen;
@@ -160,6 +179,97 @@ struct ServerHandshake::Impl {
         return {};
     }
 
+    // client_password (PROTOCOL.md 4.8): the account, then KE1 (its elements checked) before the caller
+    // is asked for the record. The transcript's checkpoint H_pw_context is taken after the account.
+    Status on_client_password(const Frame& frame) {
+        Secrets& s = block.get();
+        Result<std::vector<std::byte>> plain = open_message(frame, s.client_key, 0);
+        if (!plain) return Failure{plain.error()};
+        Result<ClientPassword> msg = parse_client_password(*plain);
+        if (!msg) return Failure{msg.error()};
+        Result<opaque::KE1> ke1 = opaque::parse_ke1(msg->ke1);
+        if (!ke1) return ke1.error() == errc::weak_public_key ? Status(Failure{ke1.error()}) : Status(errc::malformed);
+        transcript.absorb(wire::Bytes(*plain).first(msg->account_end));
+        AwaitPasswordRecord next{std::string(msg->account), *ke1, transcript.digest()};
+        transcript.absorb(msg->ke1);
+        in.consume(frame);
+        state = std::move(next);
+        // Password mode off: the generic denial, without server_password (10.10).
+        if (password_keys == nullptr) return fail(make_error_code(errc::auth_denied), "password authentication is off");
+        return {};
+    }
+
+    // server_password for a record (real or fake): KE2 with the same code either way.
+    Status answer_password(const opaque::RegistrationRecord& record, PasswordKsf ksf) {
+        auto& await = std::get<AwaitPasswordRecord>(state);
+        Result<opaque::ServerKeys> keys =
+            opaque::server_keys(password_keys->oprf_seed.span(), password_keys->private_key.span());
+        if (!keys) return fail(make_error_code(errc::invalid_argument), "bad OPAQUE server keys");
+        wire::Writer ctx(opaque_context_label.size() + 1 + hash_size);
+        ctx.bytes(opaque_context_label).u8(0).bytes(await.pw_context);
+        const opaque::Identities ids{wire::as_bytes(await.account), {}};
+        const opaque::ServerLoginRandom random = opaque::server_login_random(rng);
+        Result<opaque::ServerInitResult> init =
+            opaque::server_init(*keys, record, wire::as_bytes(await.account), await.ke1, ids, ctx.view(), random);
+        if (!init) return fail(init.error());
+        const std::array<std::byte, opaque::ke2_size> ke2 = opaque::encode(init->ke2);
+        const std::vector<std::byte> plain = write_server_password(ksf.ops, ksf.mem_kib, ke2);
+        transcript.absorb(plain);
+        const std::vector<std::byte> msg = seal_message(MsgType::server_password, block.get().server_key, 1, plain);
+        out.insert(out.end(), msg.begin(), msg.end());
+        verdict_seq = 2;
+        state = ExpectPasswordFinish{std::move(await.account), std::move(init->state)};
+        return pump();
+    }
+
+    Status provide_password_record(std::span<const std::byte> record, PasswordKsf ksf) {
+        if (!std::holds_alternative<AwaitPasswordRecord>(state)) return errc::bad_state;
+        Result<opaque::RegistrationRecord> rec = opaque::parse_registration_record(record);
+        if (!rec || !password_ksf_acceptable(ksf.ops, ksf.mem_kib)) {
+            return fail(make_error_code(errc::invalid_argument), "unusable password record");
+        }
+        return answer_password(*rec, ksf);
+    }
+
+    Status no_password_record() {
+        if (!std::holds_alternative<AwaitPasswordRecord>(state)) return errc::bad_state;
+        // RFC 9807 6.3.2.2's fake record. It is drawn here, per attempt; see PROTOCOL.md 10.x on what
+        // that leaves distinguishable.
+        const opaque::RegistrationRecord fake = opaque::fake_record(rng);
+        return answer_password(fake, password_default_ksf);
+    }
+
+    // client_password_finish: KE3 (the password's proof), then the client's Finished.
+    Status on_client_password_finish(const Frame& frame) {
+        Secrets& s = block.get();
+        Result<std::vector<std::byte>> plain = open_message(frame, s.client_key, 1);
+        if (!plain) return Failure{plain.error()};
+        Result<ClientPasswordFinish> msg = parse_client_password_finish(*plain);
+        if (!msg) return Failure{msg.error()};
+        Result<opaque::KE3> ke3 = opaque::parse_ke3(msg->ke3);
+        if (!ke3) return errc::malformed;
+        auto& st = std::get<ExpectPasswordFinish>(state);
+        Result<SecretBytes<opaque::Nx>> session_key = opaque::server_finish(st.login, *ke3);
+        if (!session_key) return Failure{session_key.error()};
+        Transcript t = transcript;
+        t.absorb(msg->ke3);
+        const std::array<std::byte, 64> expected = finished_mac(s, Role::client, t.digest());
+        if (!crypto::ct_equal(expected, msg->finished)) return errc::bad_finished;
+        t.absorb(msg->finished);
+
+        transcript = t;
+        in.consume(frame);
+        set_password_master(s, session_key->span());
+        HandshakeResult r;
+        r.suite = suite_;
+        r.account = std::move(st.account);
+        r.client_accepts_host_keys = client_host_keys;
+        r.password = true;
+        derive_application_secrets(s, transcript.digest(), r.recv_secret.span(), r.send_secret.span(), r.session_id);
+        state = AwaitClientVerdict{std::nullopt, std::move(r)};
+        return {};
+    }
+
     Status on_client_auth(const Frame& frame) {
         Secrets& s = block.get();
         Result<std::vector<std::byte>> plain = open_message(frame, s.client_key, 0);
@@ -187,7 +297,7 @@ struct ServerHandshake::Impl {
         if (await == nullptr) return errc::bad_state;
         const std::byte accepted{static_cast<std::uint8_t>(Verdict::accepted)};
         const std::vector<std::byte> msg =
-            seal_message(MsgType::server_verdict, block.get().server_key, 1, std::span(&accepted, 1));
+            seal_message(MsgType::server_verdict, block.get().server_key, verdict_seq, std::span(&accepted, 1));
         out.insert(out.end(), msg.begin(), msg.end());
 
         HandshakeResult r = std::move(await->pending);
@@ -204,11 +314,17 @@ struct ServerHandshake::Impl {
 // line, so that libtwoway's exported symbols stay as they are: Impl takes the class's visibility, and an
 // inline member's function-local table would be exported too.
 Status ServerHandshake::Impl::pump() {
-    static constexpr std::array<Receive<Impl>, 2> receive{
+    static constexpr std::array<Receive<Impl>, 2> key_mode{
         expect<ExpectClientHello>(MsgType::client_hello, &Impl::on_client_hello),
         expect<ExpectClientAuth>(MsgType::client_auth, &Impl::on_client_auth),
     };
-    return handshake::pump(*this, receive);
+    // A client that sent the password extension answers server_auth with client_password instead.
+    static constexpr std::array<Receive<Impl>, 3> password_mode{
+        expect<ExpectClientHello>(MsgType::client_hello, &Impl::on_client_hello),
+        expect<ExpectClientAuth>(MsgType::client_password, &Impl::on_client_password),
+        expect<ExpectPasswordFinish>(MsgType::client_password_finish, &Impl::on_client_password_finish),
+    };
+    return client_password ? handshake::pump(*this, password_mode) : handshake::pump(*this, key_mode);
 }
 
 ServerHandshake::ServerHandshake(const ServerConfig& config, Rng& rng) : impl_(std::make_unique<Impl>(config, rng)) {}
@@ -240,8 +356,10 @@ ServerEvent ServerHandshake::event() const {
     const Impl& m = *impl_;
     if (const auto* f = std::get_if<Failed>(&m.state)) return HandshakeFailed{f->error};
     if (const auto* a = std::get_if<AwaitClientVerdict>(&m.state)) {
-        return NeedClientVerdict{a->pending.account, a->client.key(), a->client.certificate()};
+        if (!a->client) return NeedClientVerdict{a->pending.account, PublicKey{}, std::nullopt, true};
+        return NeedClientVerdict{a->pending.account, a->client->key(), a->client->certificate(), false};
     }
+    if (const auto* p = std::get_if<AwaitPasswordRecord>(&m.state)) return NeedPasswordRecord{p->account};
     if (std::holds_alternative<Complete>(m.state)) return HandshakeComplete{};
     return WantInput{};
 }
@@ -257,10 +375,20 @@ Status ServerHandshake::authorize() { return impl_->authorize(); }
 
 Status ServerHandshake::deny(std::string reason) {
     Impl& m = *impl_;
-    if (!std::holds_alternative<AwaitClientVerdict>(m.state)) return errc::bad_state;
+    if (!std::holds_alternative<AwaitClientVerdict>(m.state) && !std::holds_alternative<AwaitPasswordRecord>(m.state)) {
+        return errc::bad_state;
+    }
     if (reason.empty()) reason = "denied";
     static_cast<void>(m.fail(make_error_code(errc::auth_denied), std::move(reason)));
     return {};
+}
+
+Status ServerHandshake::provide_password_record(std::span<const std::byte> record, PasswordKsf ksf) {
+    return impl_->provide_password_record(record, ksf);
+}
+
+Status ServerHandshake::no_password_record() {
+    return impl_->no_password_record();
 }
 
 const std::string& ServerHandshake::denial_reason() const noexcept { return impl_->denial_reason; }
