@@ -29,9 +29,10 @@
 
 namespace twoway {
 
-/// Where twowayd and twoway-passwd look when twowayd.conf does not say (`OpaqueKey`, `OpaqueRecords`).
+/// The default OPAQUE key file (twowayd.conf `OpaqueKey`), where twowayd and twoway-passwd look when
+/// the configuration does not say.
 inline constexpr std::string_view default_opaque_key_path = "/etc/twoway/opaque_key";
-/// @copydoc default_opaque_key_path
+/// The default directory of password records (twowayd.conf `OpaqueRecords`).
 inline constexpr std::string_view default_opaque_records_dir = "/etc/twoway/opaque/";
 
 // ---- the server's OPAQUE key -----------------------------------------------------------------------
