@@ -77,6 +77,9 @@ enum class Key : std::size_t {
     print_motd,
     authorized_keys_command_timeout,
     host_certificate,
+    password_authentication,
+    opaque_key,
+    opaque_records,
     count_,
 };
 
@@ -146,6 +149,9 @@ inline constexpr std::array keywords{
     Keyword{"PrintMotd", Key::print_motd, 1},
     Keyword{"AuthorizedKeysCommandTimeout", Key::authorized_keys_command_timeout, 1},
     Keyword{"HostCertificate", Key::host_certificate, 1},
+    Keyword{"PasswordAuthentication", Key::password_authentication, 1},
+    Keyword{"OpaqueKey", Key::opaque_key, 1},
+    Keyword{"OpaqueRecords", Key::opaque_records, 1},
 };
 
 inline constexpr std::array<std::pair<std::string_view, PermitRootLogin>, 5> root_login_values{{

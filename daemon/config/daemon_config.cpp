@@ -87,6 +87,14 @@ void Parser::line(std::size_t number, std::string_view text, std::size_t depth) 
     if (kw->key == Key::include) return include(*kw, d.args, depth);
     if (auto ck = connection_key(kw->key)) return connection(*kw, *ck, d, text);
     if (block_) {
+        if (kw->key == Key::password_authentication) {
+            // sshd allows it in Match, and sshd_config files do that; until password mode uses it, a
+            // Match value changes nothing, and refusing it would stop twowayd from starting on them.
+            if (!config::parse_yes_no(d.args.front(), false)) {
+                return value_error(*kw, "unsupported option " + twoway::quoted(d.args.front()) + " (expected yes or no)");
+            }
+            return note("PasswordAuthentication: ignored inside a Match block (reserved for password mode, issue 17)");
+        }
         if (kw->key == Key::authorized_keys_file || kw->key == Key::revoked_keys || kw->key == Key::log_level) {
             return error(std::string(kw->name) + " is not supported inside a Match block yet");
         }
@@ -111,6 +119,14 @@ void Parser::global_only(const Keyword& kw, const config::Directive& d) {
         case Key::strict_modes: return yes_no(config_.strict_modes);
         case Key::stealth_mode: return yes_no(config_.stealth_mode);
         case Key::print_motd: return yes_no(config_.print_motd);
+        case Key::password_authentication: return yes_no(config_.password_authentication);
+        case Key::opaque_key:
+        case Key::opaque_records:
+            // The daemon's own files, as HostKey: absolute, since a pure parser has no directory to
+            // resolve a relative path against.
+            if (!arg.starts_with('/')) return value_error(kw, "must be an absolute path: " + twoway::quoted(arg));
+            if (first(kw.key)) (kw.key == Key::opaque_key ? config_.opaque_key : config_.opaque_records) = arg;
+            return;
         case Key::host_certificate:
             // sshd takes a relative path from its working directory; as HostKey, twowayd wants it absolute.
             if (!arg.starts_with('/')) return value_error(kw, "must be an absolute path: " + twoway::quoted(arg));

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <twoway/password.hpp>
 #include <twoway/pattern.hpp>
 #include <twoway/result.hpp>
 #include <twoway/trust.hpp>
@@ -224,6 +225,11 @@ struct DaemonConfig {
     // AuthorizedKeysCommandTimeout (twowayd's own): how long AuthorizedKeysCommand may take before it is
     // killed and the key refused (sshd waits without limit, in the connection's own process).
     std::uint32_t authorized_keys_command_timeout = 10;  // seconds, >= 1
+    // Password mode (OPAQUE, issue 17). PasswordAuthentication is reserved: parsed and printed, no
+    // effect yet. OpaqueKey and OpaqueRecords are read by twoway-passwd --local (<twoway/password.hpp>).
+    bool password_authentication = false;
+    std::string opaque_key = std::string(twoway::default_opaque_key_path);
+    std::string opaque_records = std::string(twoway::default_opaque_records_dir);
 };
 
 struct DaemonConfigResult {

@@ -170,6 +170,9 @@ std::string format_global_config(const DaemonConfig& c) {
     line("permituserenvironment", config::quote_arg(c.permit_user_environment));
     line("printmotd", yes_no(c.print_motd));
     line("authorizedkeyscommandtimeout", std::to_string(c.authorized_keys_command_timeout));
+    line("passwordauthentication", yes_no(c.password_authentication));
+    line("opaquekey", config::quote_arg(c.opaque_key));
+    line("opaquerecords", config::quote_arg(c.opaque_records));
     return out;
 }
 

@@ -71,7 +71,6 @@ constexpr ForeignKeyword table[] = {
     {"MaxAuthTries", any, true, "a twoway connection makes one proof, and any failure ends it"},
     {"ModuliFile", any, false, own_crypto},
     {"PAMAuthenticationViaKbdInt", any, false, deprecated},
-    {"PasswordAuthentication", any, true, no_passwords},
     {"PermitEmptyPasswords", any, true, no_passwords},
     {"PermitListen", any, true, "twoway has no remote forwarding"},
     {"PermitTunnel", any, true, no_channel},

@@ -459,3 +459,35 @@ TEST_CASE("config syntax: quote_arg writes what split_line reads back", "[config
     CHECK(config::quote_arg("say \"hi\"") == "'say \"hi\"'");      // the quote needing fewer escapes
     CHECK(config::quote_arg("it's") == "\"it's\"");
 }
+
+TEST_CASE("daemon config: PasswordAuthentication, OpaqueKey and OpaqueRecords (issue 17)", "[config]") {
+    const DaemonConfig d;
+    CHECK_FALSE(d.password_authentication);
+    CHECK(d.opaque_key == "/etc/twoway/opaque_key");
+    CHECK(d.opaque_records == "/etc/twoway/opaque/");
+    const auto defaults = format_daemon_config(d);
+    CHECK(defaults.find("\npasswordauthentication no\n") != std::string::npos);
+    CHECK(defaults.find("\nopaquekey /etc/twoway/opaque_key\n") != std::string::npos);
+    CHECK(defaults.find("\nopaquerecords /etc/twoway/opaque/\n") != std::string::npos);
+
+    auto c = good("passwordauthentication YES\nOpaqueKey /srv/tw/opaque_key\nOpaqueRecords /srv/tw/records\n"
+                  "OpaqueKey /ignored/second\n");
+    CHECK(c.password_authentication);
+    CHECK(c.opaque_key == "/srv/tw/opaque_key");  // the first value obtained is used, as sshd
+    CHECK(c.opaque_records == "/srv/tw/records");
+    const auto text = format_daemon_config(c);
+    CHECK(text.find("\npasswordauthentication yes\n") != std::string::npos);
+    CHECK(text.find("\nopaquekey /srv/tw/opaque_key\n") != std::string::npos);
+    CHECK(text.find("\nopaquerecords /srv/tw/records\n") != std::string::npos);
+    CHECK(format_daemon_config(good(text)) == text);
+
+    CHECK(error_of("OpaqueKey opaque_key") ==
+          "/etc/twoway/twowayd.conf:2: OpaqueKey: must be an absolute path: \"opaque_key\"");
+    CHECK(error_of("OpaqueRecords records/") ==
+          "/etc/twoway/twowayd.conf:2: OpaqueRecords: must be an absolute path: \"records/\"");
+    CHECK(error_of("PasswordAuthentication maybe") ==
+          "/etc/twoway/twowayd.conf:2: PasswordAuthentication: unsupported option \"maybe\" (expected yes or no)");
+    CHECK(error_of("OpaqueKey /a /b") == "/etc/twoway/twowayd.conf:2: keyword OpaqueKey extra arguments at end of line");
+    CHECK(error_of("Match all\nOpaqueKey /k") ==
+          "/etc/twoway/twowayd.conf:3: Directive 'OpaqueKey' is not allowed within a Match block");
+}
