@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
     if (::geteuid() != 0) return fail_msg("must be run as root (the records and the key are root's)");
     const twoway::PasswordKsf ksf{ops, mem};
     if (!twoway::valid_password_ksf(ksf)) {
-        return fail_msg("--ksf-ops must be 1..64 and --ksf-mem 8..1048576 (KiB)");
+        return fail_msg("--ksf-ops must be 1..16 and --ksf-mem 8..1048576 (KiB)");
     }
     auto files = config_files(f->count() != 0 ? std::optional<std::string>(config) : std::nullopt);
     if (!files) return 1;

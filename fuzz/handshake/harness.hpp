@@ -135,7 +135,7 @@ inline const PasswordFixture& password_fixture() {
         rng.fill(n);
         auto fin = opaque::finalize_registration_request(
             start->state, *resp, opaque::Identities{id, {}},
-            opaque::argon2id_ksf({password_ksf.ops, std::uint64_t{password_ksf.mem_kib} * 1024}), n);
+            opaque::argon2id_ksf({password_ksf.opslimit, password_ksf.memlimit_kib * 1024}), n);
         if (!fin) std::abort();
         const auto rec = opaque::encode(fin->record);
         return PasswordFixture{{sk.oprf_seed.clone(), sk.private_key.clone()}, ByteVec(rec.begin(), rec.end())};

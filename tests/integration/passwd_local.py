@@ -141,7 +141,7 @@ def test_refusals():
         (["--local", "twnosuchaccount9"], b"twoway-passwd: no such account: \"twnosuchaccount9\"\n"),
         (["--local", "../etc"], b"twoway-passwd: invalid account name"),
         (["--delete", ".."], b"twoway-passwd: invalid account name"),
-        (["--local", "root", "--ksf-ops", "0"], b"twoway-passwd: --ksf-ops must be 1..64"),
+        (["--local", "root", "--ksf-ops", "0"], b"twoway-passwd: --ksf-ops must be 1..16"),
         ([], b"twoway-passwd: give --local USER or --delete USER"),
     ]:
         r = subprocess.run([PASSWD, "-f", w.conf] + args, capture_output=True, env=env(), timeout=60,

@@ -849,7 +849,7 @@ std::vector<Vector> compute() {
                     client_keyshare_seed = seq(0xa8), masking_nonce = seq(0xb8), server_nonce = seq(0xc8),
                     server_keyshare_seed = seq(0xd8);
         const PasswordKsf ksf{1, 8};  // libsodium's minimums: cheap to reproduce
-        const opaque::KsfParams ksf_params = opaque::argon2id_ksf({ksf.ops, std::uint64_t{ksf.mem_kib} * 1024});
+        const opaque::KsfParams ksf_params = opaque::argon2id_ksf({ksf.opslimit, ksf.memlimit_kib * 1024});
         auto ake = opaque::derive_dh_key_pair(fixed<32>(ake_seed));
         check(ake.has_value(), "password vector: AKE key pair");
         auto skeys = opaque::server_keys(fixed<64>(oprf_seed), ake->sk.span());
@@ -951,7 +951,7 @@ std::vector<Vector> compute() {
         auto init = opaque::server_init(*skeys, fin->record, text(in.account), login->ke1, ids, context, srand);
         check(init.has_value(), "password vector: KE2");
         const auto ke2 = opaque::encode(init->ke2);
-        const Bytes sp_plain = cat({Bytes{std::byte{1}}, u32_be(ksf.ops), u32_be(ksf.mem_kib), ke2});
+        const Bytes sp_plain = cat({Bytes{std::byte{1}}, u32_be(static_cast<std::uint32_t>(ksf.opslimit)), u32_be(static_cast<std::uint32_t>(ksf.memlimit_kib)), ke2});
         check(server_password == encrypted_message(7, s_key_p, s_iv_p, 1, sp_plain), "password vector: server_password");
 
         // client_password_finish: KE3 | finished; the master secret from OPAQUE's session key.
@@ -995,8 +995,8 @@ std::vector<Vector> compute() {
         add(f, "registration_blind_wide", reg_blind_wide);
         add(f, "envelope_nonce", envelope_nonce);
         add(f, "ksf", Bytes{std::byte{1}});
-        add(f, "ksf_ops", u32_be(ksf.ops));
-        add(f, "ksf_mem_kib", u32_be(ksf.mem_kib));
+        add(f, "ksf_ops", u32_be(static_cast<std::uint32_t>(ksf.opslimit)));
+        add(f, "ksf_mem_kib", u32_be(static_cast<std::uint32_t>(ksf.memlimit_kib)));
         add(f, "registration_request", reg_request);
         add(f, "registration_response", reg_response);
         add(f, "registration_record", record);

@@ -31,6 +31,7 @@
 #include <twoway/channel.hpp>
 #include <twoway/export.hpp>
 #include <twoway/key.hpp>
+#include <twoway/password.hpp>
 #include <twoway/random.hpp>
 #include <twoway/result.hpp>
 #include <twoway/secret.hpp>
@@ -146,25 +147,22 @@ private:
 /// that `{.identity = key, ...}` reads as before.
 class IdentityRef {
 public:
+    /// Refers to key, which must outlive the handshake.
     IdentityRef(const PrivateKey& key) noexcept : key_(&key) {}  // NOLINT(google-explicit-constructor)
-    IdentityRef(std::nullptr_t) noexcept {}                       // NOLINT(google-explicit-constructor)
+    /// No identity key (password mode only).
+    IdentityRef(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
+    /// The key, or nullptr for none.
     [[nodiscard]] const PrivateKey* get() const noexcept { return key_; }
 
 private:
     const PrivateKey* key_ = nullptr;
 };
 
-/// Argon2id parameters of a password record (PROTOCOL.md 4.8): opslimit and memlimit in KiB.
-struct PasswordKsf {
-    std::uint32_t ops = 2;
-    std::uint32_t mem_kib = 65536;
-};
-
 /// The server's OPAQUE key material (PROTOCOL.md 4.8): the OPRF seed (one for all accounts) and the
 /// AKE private key (a ristretto255 scalar, RFC 9807's serialization).
 struct PasswordServerKeys {
-    SecretBytes<64> oprf_seed;
-    SecretBytes<32> private_key;
+    SecretBytes<64> oprf_seed;    ///< the OPRF seed, from which each account's OPRF key is derived
+    SecretBytes<32> private_key;  ///< the AKE private key (its public key is derived)
 };
 
 /// The client's configuration.
@@ -214,7 +212,7 @@ struct ServerConfig {
     const PasswordServerKeys* password_keys = nullptr;
     /// The KSF parameters of the fake response for an account without a record (no_password_record).
     /// Records registered with other parameters are thereby distinguishable from unknown accounts.
-    PasswordKsf password_default_ksf{};
+    PasswordKsf password_default_ksf = default_password_ksf();
 };
 
 // ---- the two roles -----------------------------------------------------------------------------

@@ -78,7 +78,7 @@ inline constexpr std::size_t opaque_registration_record_size = 192;
 /// The key stretching function's cost, which the client pays at every login (the server never runs it).
 /// Argon2id v1.3 with parallelism 1 (libsodium's), as libsodium's crypto_pwhash counts it.
 struct PasswordKsf {
-    std::uint64_t opslimit = 3;                  ///< passes (Argon2's t), 1..64
+    std::uint64_t opslimit = 3;                  ///< passes (Argon2's t), 1..16
     std::uint64_t memlimit_kib = 256 * 1024;     ///< memory in KiB (Argon2's m), 8..1048576 (1 GiB)
 };
 

@@ -213,7 +213,7 @@ struct ServerHandshake::Impl {
             opaque::server_init(*keys, record, wire::as_bytes(await.account), await.ke1, ids, ctx.view(), random);
         if (!init) return fail(init.error());
         const std::array<std::byte, opaque::ke2_size> ke2 = opaque::encode(init->ke2);
-        const std::vector<std::byte> plain = write_server_password(ksf.ops, ksf.mem_kib, ke2);
+        const std::vector<std::byte> plain = write_server_password(static_cast<std::uint32_t>(ksf.opslimit), static_cast<std::uint32_t>(ksf.memlimit_kib), ke2);
         transcript.absorb(plain);
         const std::vector<std::byte> msg = seal_message(MsgType::server_password, block.get().server_key, 1, plain);
         out.insert(out.end(), msg.begin(), msg.end());
@@ -225,7 +225,8 @@ struct ServerHandshake::Impl {
     Status provide_password_record(std::span<const std::byte> record, PasswordKsf ksf) {
         if (!std::holds_alternative<AwaitPasswordRecord>(state)) return errc::bad_state;
         Result<opaque::RegistrationRecord> rec = opaque::parse_registration_record(record);
-        if (!rec || !password_ksf_acceptable(ksf.ops, ksf.mem_kib)) {
+        if (!rec || !valid_password_ksf(ksf) ||
+            !password_ksf_acceptable(static_cast<std::uint32_t>(ksf.opslimit), static_cast<std::uint32_t>(ksf.memlimit_kib))) {
             return fail(make_error_code(errc::invalid_argument), "unusable password record");
         }
         return answer_password(*rec, ksf);

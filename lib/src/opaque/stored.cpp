@@ -29,7 +29,7 @@ constexpr std::size_t key_binary_size = key_magic.size() + 64 + 32 + 32 + checks
 constexpr std::string_view record_version = "twoway-opaque-v1";
 constexpr std::string_view record_ksf_argon2id = "argon2id13";  // Argon2id, version 0x13 (1.3)
 
-constexpr std::uint64_t max_opslimit = 64;
+constexpr std::uint64_t max_opslimit = 16;  // the handshake's client refuses more (PROTOCOL.md 4.8)
 constexpr std::uint64_t min_memlimit_kib = 8;  // libsodium's crypto_pwhash_argon2id_MEMLIMIT_MIN, 8192 bytes
 constexpr std::uint64_t max_memlimit_kib = 1024 * 1024;
 

@@ -32,7 +32,7 @@ PasswordSetup register_password(std::string_view account, std::string_view passw
     opaque::Nonce n{};
     rng.fill(n);
     auto fin = opaque::finalize_registration_request(start->state, *resp, opaque::Identities{text(account), {}},
-                                                     opaque::argon2id_ksf({test_ksf.ops, test_ksf.mem_kib * 1024ULL}), n);
+                                                     opaque::argon2id_ksf({test_ksf.opslimit, test_ksf.memlimit_kib * 1024ULL}), n);
     REQUIRE(fin);
     const auto rec = opaque::encode(fin->record);
     out.record.assign(rec.begin(), rec.end());
