@@ -70,8 +70,10 @@ std::string list_text(const std::vector<std::string>& items) {
 void format_connection(std::string& out, const ConnectionConfig& c, const std::array<bool, connection_key_count>* set,
                        std::string_view indent) {
     const auto want = [&](ConnectionKey k) { return set == nullptr || (*set)[static_cast<std::size_t>(k)]; };
+    // A value that starts with '=' follows "keyword=": after a blank the reader would take that '=' for
+    // the separator (sshd's rule, one '=' at most), and ForceCommand "=x" would read back as "x".
     const auto line = [&](std::string_view keyword, const std::string& value) {
-        out.append(indent).append(keyword).append(" ").append(value).append("\n");
+        out.append(indent).append(keyword).append(value.starts_with('=') ? "= " : " ").append(value).append("\n");
     };
     const auto yes_no = [](bool b) { return std::string(b ? "yes" : "no"); };
     const auto patterns = [&](ConnectionKey k, std::string_view keyword, const std::vector<AccessPattern>& list) {
@@ -125,8 +127,8 @@ void format_connection(std::string& out, const ConnectionConfig& c, const std::a
 
 std::string format_global_config(const DaemonConfig& c) {
     std::string out;
-    const auto line = [&out](std::string_view keyword, const std::string& value) {
-        out.append(keyword).append(" ").append(value).append("\n");
+    const auto line = [&out](std::string_view keyword, const std::string& value) {  // as format_connection_config's
+        out.append(keyword).append(value.starts_with('=') ? "= " : " ").append(value).append("\n");
     };
     const auto yes_no = [](bool b) { return std::string(b ? "yes" : "no"); };
     for (auto p : c.ports) line("port", std::to_string(p));

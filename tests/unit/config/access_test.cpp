@@ -539,3 +539,17 @@ TEST_CASE("access config: list keywords are capped in the whole file, so -T -C a
     const auto back = good(one);
     CHECK(format_connection_config(back, back.connection) == one);
 }
+
+TEST_CASE("access: a ForceCommand that starts with '=' reads back from -T as itself", "[config]") {
+    // "ForceCommand= =/T" gives "=/T" (the first '=' is the separator, sshd's rule); printed as
+    // "forcecommand =/T" it read back as "/T" (found by fuzz_daemon_config's round-trip invariant).
+    const auto c = good("ForceCommand= =/T\n");
+    REQUIRE(c.connection.force_command);
+    CHECK(c.connection.force_command->value == "=/T");
+    const std::string text = format_daemon_config(c);
+    CHECK(text.find("forcecommand= =/T\n") != std::string::npos);
+    const auto again = good(text);
+    REQUIRE(again.connection.force_command);
+    CHECK(again.connection.force_command->value == "=/T");
+    CHECK(format_daemon_config(again) == text);
+}
