@@ -394,22 +394,25 @@ void run_client_cases(World& w, Matrix& m) {
     }
 
     // ---- unexpected messages in every state, reflection --------------------------------------------
-    for (std::uint8_t t : {0x00, 0x01, 0x03, 0x04, 0x05, 0x06, 0xff}) {
-        const bool reflected = t == 0x01 || t == 0x04;
+    // The client's own message types (client_hello, client_auth, client_password, client_password_finish)
+    // come back as reflected_message; any other wrong type is unexpected_message (PROTOCOL.md 8).
+    const auto client_type = [](std::uint8_t t) { return t == 0x01 || t == 0x04 || t == 0x06 || t == 0x08; };
+    for (std::uint8_t t : {0x00, 0x01, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0xff}) {
+        const bool reflected = client_type(t);
         client_case(st, m, "state ExpectServerHello: message type 0x" + hex(ByteVec{std::byte{t}}),
                     reflected ? errc::reflected_message : errc::unexpected_message, true,
                     [t](Socket& s, const ByteVec&) { (void)s.send_all(frame(t, ByteVec(21))); });
     }
-    for (std::uint8_t t : {0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0xff}) {
-        const bool reflected = t == 0x01 || t == 0x04;
+    for (std::uint8_t t : {0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x07, 0x08, 0xff}) {
+        const bool reflected = client_type(t);
         client_case(st, m, "state ExpectServerAuth: message type 0x" + hex(ByteVec{std::byte{t}}),
                     reflected ? errc::reflected_message : errc::unexpected_message, true, [&, t](Socket& s, const ByteVec& m1) {
                         HonestServer h(w);
                         (void)s.send_all(concat_flight(split_messages(h.flight(m1)).at(0), frame(t, ByteVec(21))));
                     });
     }
-    for (std::uint8_t t : {0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0xff}) {
-        const bool reflected = t == 0x01 || t == 0x04;
+    for (std::uint8_t t : {0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0xff}) {
+        const bool reflected = client_type(t);
         client_case(st, m, "state ExpectServerVerdict: message type 0x" + hex(ByteVec{std::byte{t}}),
                     reflected ? errc::reflected_message : errc::unexpected_message, false, [&, t](Socket& s, const ByteVec& m1) {
                         HonestServer h(w);

@@ -234,8 +234,9 @@ void run_daemon_cases(World& w, Matrix& m) {
     hello_refusal(w, m, "garbage first: a TLS ClientHello record",
                   ByteVec{std::byte{0x16}, std::byte{0x03}, std::byte{0x01}, std::byte{0x02}, std::byte{0x00}}, errc::unexpected_message);
     hello_refusal(w, m, "garbage first: 4 KiB of zero bytes", ByteVec(4096, std::byte{0}), errc::unexpected_message);
-    for (std::uint8_t t : {0x00, 0x02, 0x03, 0x04, 0x05, 0x06, 0xff}) {
-        const bool reflected = t == 0x02 || t == 0x03 || t == 0x05;
+    for (std::uint8_t t : {0x00, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0xff}) {
+        // The server's own types (server_hello, server_auth, server_verdict, server_password) are reflected.
+        const bool reflected = t == 0x02 || t == 0x03 || t == 0x05 || t == 0x07;
         hello_refusal(w, m, "state ExpectClientHello: message type 0x" + hex(ByteVec{std::byte{t}}),
                       concat(header(t, 21), ByteVec(21, std::byte{0})), reflected ? errc::reflected_message : errc::unexpected_message);
     }
@@ -332,8 +333,8 @@ void run_daemon_cases(World& w, Matrix& m) {
                   "generic denial (PROTOCOL.md 7.2.4, end of input), closed; log `Connection closed by`", obs, conform,
                   ok && !conform});
     }
-    for (std::uint8_t t : {0x00, 0x01, 0x02, 0x03, 0x05, 0x06, 0xff}) {
-        const bool reflected = t == 0x02 || t == 0x03 || t == 0x05;
+    for (std::uint8_t t : {0x00, 0x01, 0x02, 0x03, 0x05, 0x06, 0x07, 0x08, 0xff}) {
+        const bool reflected = t == 0x02 || t == 0x03 || t == 0x05 || t == 0x07;
         const errc e = reflected ? errc::reflected_message : errc::unexpected_message;
         auth_refusal(w, m, "state ExpectClientAuth: message type 0x" + hex(ByteVec{std::byte{t}}),
                      generic + "`" + msg(e) + "`",
