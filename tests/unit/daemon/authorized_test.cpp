@@ -86,6 +86,16 @@ private:
     rlimit saved_{};
 };
 
+// The verdict on key for the account whose home is home, with home's .twoway/authorized_keys, for a
+// connection from 127.0.0.1.
+KeyDecision decide_home_keys(TempDir& home, const twoway::PublicKey& k) {
+    twowayd::DaemonConfig config;
+    config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
+    twoway::ConnectionFacts facts;
+    facts.address = *twoway::parse_ip_address("127.0.0.1");
+    return check_authorized_key(config, me(home.path()), k, facts);
+}
+
 }  // namespace
 
 TEST_CASE("StrictModes accepts a file and directories only their owner can write, up to the home", "[daemon]") {
@@ -196,11 +206,7 @@ TEST_CASE("a file over 1 MiB is parsed only where lines hold the offered key: sa
 
     TempDir home;
     const auto file = home.write(".twoway/authorized_keys", text, 0600);
-    twowayd::DaemonConfig config;
-    config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
-    twoway::ConnectionFacts facts;
-    facts.address = *twoway::parse_ip_address("127.0.0.1");
-    const auto d = check_authorized_key(config, me(home.path()), key(1), facts);
+    const auto d = decide_home_keys(home, key(1));
     CHECK(d.authorized);
     REQUIRE(d.matched.has_value());
     CHECK(d.matched->path == file);
@@ -213,11 +219,11 @@ TEST_CASE("a file over 1 MiB is parsed only where lines hold the offered key: sa
     CHECK(d.skipped_lines[0] == file + ": larger than 1 MiB: only the 2 line(s) holding the offered key were parsed");
 
     // A key in the filler is found at its own line; a key not in the file is refused.
-    const auto f = check_authorized_key(config, me(home.path()), key(100 + 4321), facts);
+    const auto f = decide_home_keys(home, key(100 + 4321));
     CHECK(f.authorized);
     REQUIRE(f.matched.has_value());
     CHECK(f.matched->line == 4322);
-    CHECK_FALSE(check_authorized_key(config, me(home.path()), key(2), facts).authorized);
+    CHECK_FALSE(decide_home_keys(home, key(2)).authorized);
 }
 
 TEST_CASE("a file of exactly 16 MiB is read in chunks and decides; one byte more is refused as before", "[daemon]") {
@@ -243,11 +249,7 @@ TEST_CASE("a file of exactly 16 MiB is read in chunks and decides; one byte more
 
     TempDir home;
     const auto file = home.write(".twoway/authorized_keys", text, 0600);
-    twowayd::DaemonConfig config;
-    config.authorized_keys_files = {"%h/.twoway/authorized_keys"};
-    twoway::ConnectionFacts facts;
-    facts.address = *twoway::parse_ip_address("127.0.0.1");
-    const auto d = check_authorized_key(config, me(home.path()), key(1), facts);
+    const auto d = decide_home_keys(home, key(1));
     CHECK(d.authorized);
     REQUIRE(d.matched.has_value());
     CHECK(d.matched->line == middle_line);
@@ -259,7 +261,7 @@ TEST_CASE("a file of exactly 16 MiB is read in chunks and decides; one byte more
     CHECK(d.skipped_lines[0] == file + ": larger than 1 MiB: only the 3 line(s) holding the offered key were parsed");
 
     home.write(".twoway/authorized_keys", text + "\n", 0600);
-    const auto over = check_authorized_key(config, me(home.path()), key(1), facts);
+    const auto over = decide_home_keys(home, key(1));
     CHECK_FALSE(over.authorized);
     REQUIRE(over.refused_files.size() == 1);
     CHECK(over.refused_files[0] == "Could not read authorized keys '" + file + "': file is larger than 16 MiB");
