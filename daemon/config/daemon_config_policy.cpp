@@ -14,7 +14,7 @@ std::string rest_of_line(std::string_view text) {
     const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f'; };
     std::size_t i = 0;
     while (i < text.size() && blank(text[i])) ++i;
-    while (i < text.size() && !blank(text[i]) && text[i] != '=') ++i;
+    while (i < text.size() && !blank(text[i]) && text[i] != '=' && text[i] != '"') ++i;  // where the tokenizer ends the keyword (config_syntax.cpp)
     while (i < text.size() && blank(text[i])) ++i;
     if (i < text.size() && text[i] == '=') ++i;
     while (i < text.size() && blank(text[i])) ++i;

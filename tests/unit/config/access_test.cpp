@@ -553,3 +553,17 @@ TEST_CASE("access: a ForceCommand that starts with '=' reads back from -T as its
     CHECK(again.connection.force_command->value == "=/T");
     CHECK(format_daemon_config(again) == text);
 }
+
+TEST_CASE("access: ForceCommand's value starts where the tokenizer ends the keyword, at a quote too", "[config]") {
+    // The tokenizer (config_syntax.cpp, as OpenSSH's strdelim) ends a keyword at a blank, '=' or '"'; the
+    // rest of the line used to end it at a blank or '=' only, so 'ForceCommand"a b"c' took the quote and
+    // what followed for part of the keyword, and -T's text did not read back the same (fuzz_daemon_config).
+    const auto c = good("ForceCommand\"a b\"c\n");
+    REQUIRE(c.connection.force_command);
+    CHECK(c.connection.force_command->value == "\"a b\"c");
+    const std::string text = format_daemon_config(c);
+    const auto again = good(text);
+    REQUIRE(again.connection.force_command);
+    CHECK(again.connection.force_command->value == "\"a b\"c");
+    CHECK(format_daemon_config(again) == text);
+}
