@@ -1,5 +1,6 @@
 #include "authorized.hpp"
 
+#include "decision_pool.hpp"
 #include "keys_command.hpp"
 
 #include <fcntl.h>
@@ -218,7 +219,8 @@ namespace {
 // the lines that were not parsed, which for files this size is noise. It keeps a refusal against a
 // planted 16 MiB file from costing the daemon a full parse each time, and, the file being read in chunks
 // (read_lines_holding), from holding it in memory.
-constexpr std::size_t full_parse_limit = 1024 * 1024;
+// The decision pool moves work over more than the same size to its low-priority lane.
+constexpr std::size_t full_parse_limit = bulk_bytes;
 
 std::string key_base64(const twoway::PublicKey& key) {
     const std::string line = twoway::format_public_key_line(key);  // "ssh-ed25519 <base64>"

@@ -48,7 +48,7 @@ awaitable<void> DecisionPool::run(uid_t account, std::size_t input_bytes, std::f
     // The work stays in this frame, which outlives the spawned coroutine (this one waits for it); the lambda
     // only points at it. (Moving it into the lambda's capture made g++ 12 destroy it twice.)
     std::function<void()>* w = &work;
-    const bool bulk = input_bytes >= bulk_bytes;
+    const bool bulk = input_bytes > bulk_bytes;
     co_await asio::co_spawn(
         strand_for(account, bulk),
         [w, bulk]() -> awaitable<void> {

@@ -8,7 +8,7 @@
 // however many refused logins one account's owner provokes, they hold one thread, and every other
 // account's verdict goes on beside them.
 //
-// Work over a large input (bulk_bytes or more: no ordinary authorized_keys is that big) runs on threads
+// Work over a large input (more than bulk_bytes: no ordinary authorized_keys is that big) runs on threads
 // of its own at the lowest CPU priority (nice 19), so that on a machine with few cores the parsing one
 // account's owner provokes takes only the CPU nobody else wants: on 2 cores, three loops refused against a
 // 16 MiB file took every other login from 19 to 39 ms at equal priority (bench/run's bigkeys row).
@@ -27,7 +27,9 @@
 
 namespace twowayd {
 
-// From this many bytes of input a piece of work goes to the low-priority lane (about 10,000 key lines).
+// Past this many bytes of input a piece of work goes to the low-priority lane (about 10,000 key lines).
+// It is also the size up to which the daemon parses an authorized_keys file whole (authorized.cpp): a
+// larger one is read through the filter, on this lane.
 inline constexpr std::size_t bulk_bytes = 1024 * 1024;
 
 class DecisionPool {
@@ -38,8 +40,8 @@ public:
     DecisionPool& operator=(const DecisionPool&) = delete;
 
     // Runs work on a pool thread, after the account's earlier work in the same lane; resumes the caller on its
-    // own executor when done. input_bytes, the size of what the work reads, picks the lane (bulk_bytes and
-    // more: the low-priority one). An exception from work reaches the caller. Call from the event loop only.
+    // own executor when done. input_bytes, the size of what the work reads, picks the lane (more than
+    // bulk_bytes: the low-priority one). An exception from work reaches the caller. Call from the event loop only.
     awaitable<void> run(uid_t account, std::size_t input_bytes, std::function<void()> work);
 
     // Runs a name-service lookup (getpwnam_r, getgrouplist, getspnam_r, getgrgid_r: through NSS, which may

@@ -52,7 +52,7 @@ TEST_CASE("decision pool: large inputs run at nice 19, ordinary ones at the daem
         small_nice = my_nice();
         small_thread = std::this_thread::get_id();
     });
-    run_on_pool(pool, 1000, bulk_bytes, [&] {
+    run_on_pool(pool, 1000, bulk_bytes + 1, [&] {
         bulk_nice = my_nice();
         bulk_thread = std::this_thread::get_id();
     });
@@ -60,7 +60,7 @@ TEST_CASE("decision pool: large inputs run at nice 19, ordinary ones at the daem
     CHECK(bulk_nice == 19);
     CHECK(small_thread != bulk_thread);
     // Ordinary work after bulk work still runs at the daemon's priority (the lanes' threads are apart).
-    run_on_pool(pool, 1000, bulk_bytes - 1, [&] { small_nice = my_nice(); });
+    run_on_pool(pool, 1000, bulk_bytes, [&] { small_nice = my_nice(); });
     CHECK(small_nice == base);
     CHECK(my_nice() == base);  // the caller's thread is untouched
     pool.stop();
