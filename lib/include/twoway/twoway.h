@@ -170,8 +170,11 @@ typedef enum twoway_handshake_event {
                                       client's key log in to the account? twoway_handshake_peer_key and
                                       _account say who; answer with _accept or _reject */
     TWOWAY_HS_COMPLETE = 2, /**< send the output, then twoway_handshake_finish */
-    TWOWAY_HS_FAILED = 3 /**< send the output (the server's generic denial), then close;
+    TWOWAY_HS_FAILED = 3, /**< send the output (the server's generic denial), then close;
                                       twoway_handshake_error says why */
+    TWOWAY_HS_NEED_PASSWORD_RECORD = 4 /**< server, password mode: twoway_handshake_account names the
+                                      account a client wants to log in to with its password; answer with
+                                      twoway_handshake_password_record (or _reject) */
 } twoway_handshake_event;
 
 /** A client handshake proving identity (copied: the handle keeps its own copy) for account.
@@ -227,6 +230,57 @@ TWOWAY_C_API const char* twoway_handshake_denial_reason(const twoway_handshake* 
  * handshake's remaining output before the channel's. The handshake handle may be freed afterwards. */
 TWOWAY_C_API int twoway_handshake_finish(twoway_handshake* hs, twoway_channel** out);
 
+/* ---- password mode (OPAQUE, docs/PROTOCOL.md 4.8) -------------------------------------------------
+ * The client proves an account's password without the server ever learning it, and the server proves
+ * it holds the account's record, so the password authenticates the host too. The server holds an
+ * OPAQUE key (docs/KEYS.md section 7) and one record per account, made by twoway_password_register. */
+
+/** The server's OPAQUE key: the OPRF seed and the AKE key pair. Secret; wiped when freed. */
+typedef struct twoway_opaque_key twoway_opaque_key;
+/** A new OPAQUE key from the system's randomness (to save, use twoway-passwd or the C++ API). */
+TWOWAY_C_API int twoway_opaque_key_generate(twoway_opaque_key** out);
+/** Loads an OPAQUE key file (docs/KEYS.md section 7); refused unless it is a regular file owned by the
+ * effective user with mode 0600 at most (TWOWAY_E_INSECURE_PERMISSIONS); -ENOENT when it does not exist,
+ * a decoding status (such as TWOWAY_E_MALFORMED) for a file that is not one. */
+TWOWAY_C_API int twoway_opaque_key_load(const char* path, twoway_opaque_key** out);
+/** Frees and wipes an OPAQUE key (NULL is fine). */
+TWOWAY_C_API void twoway_opaque_key_free(twoway_opaque_key* key);
+
+/** Registers password (len bytes, any bytes but not empty) for account: the record line, as stored in
+ * the records directory ("twoway-opaque-v1 argon2id13 ops=N mem=N <base64>\n"), malloc'd into *out
+ * (it holds the account's masking key: overwrite it before twoway_free). ops and mem_kib are the
+ * Argon2id parameters the client will run (both 0: the defaults, 3 passes over 256 MiB); the record holds
+ * neither the password nor a fast hash of it. */
+TWOWAY_C_API int twoway_password_register(const twoway_opaque_key* key, const char* account, const uint8_t* password,
+                                          size_t len, uint32_t ops, uint32_t mem_kib, char** out);
+
+/** A client handshake logging in to account with a password instead of a key (PROTOCOL.md 4.8).
+ * known_server_key as for twoway_handshake_client_new. The verdict on the server's key
+ * (TWOWAY_HS_NEED_VERDICT) is answered with twoway_handshake_accept_password, or _reject. */
+TWOWAY_C_API int twoway_handshake_client_new_password(const char* account, const uint8_t* known_server_key,
+                                                      twoway_handshake** out);
+/** Client, password mode, on TWOWAY_HS_NEED_VERDICT: log in with password (len bytes, copied into
+ * secure memory; wipe your own copy). host_trusted 1: the server's key is the one expected for the host;
+ * 0: it is not known, and the handshake goes on so that the password's proof decides
+ * (twoway_channel_host_proven_by_password then says whether the server proved the account's record).
+ * A wrong password, or an account without a record, fails the handshake with TWOWAY_E_AUTH_DENIED
+ * after the server's answer, alike. */
+TWOWAY_C_API int twoway_handshake_accept_password(twoway_handshake* hs, const uint8_t* password, size_t len,
+                                                  int host_trusted);
+/** A server handshake (as twoway_handshake_server_new) that also accepts password logins with key
+ * (copied). A client that proves the password then raises TWOWAY_HS_NEED_VERDICT with
+ * twoway_handshake_password 1 and no peer key: the account policy's turn. */
+TWOWAY_C_API int twoway_handshake_server_new_password(const twoway_key* host_key, int stealth,
+                                                      const twoway_opaque_key* key, twoway_handshake** out);
+/** Server, on TWOWAY_HS_NEED_PASSWORD_RECORD: the account's record line (as twoway_password_register
+ * made it), or NULL when the account has none: then a fake answer that costs the same is sent, and the
+ * client cannot tell an unknown account from a wrong password. A record that does not parse fails the
+ * handshake (generic denial) with TWOWAY_E_MALFORMED. */
+TWOWAY_C_API int twoway_handshake_password_record(twoway_handshake* hs, const char* record);
+/** 1 when the handshake logs in by password: a client made by _client_new_password, or a server whose
+ * client proved the account's password (from TWOWAY_HS_NEED_VERDICT on); 0 otherwise. */
+TWOWAY_C_API int twoway_handshake_password(const twoway_handshake* hs);
+
 /* ---- the channel: AEAD records over the byte stream -------------------------------------------- */
 /** What twoway_channel_read found. */
 typedef enum twoway_read_kind {
@@ -258,6 +312,13 @@ TWOWAY_C_API int twoway_channel_end_of_input(twoway_channel* ch);
 TWOWAY_C_API int twoway_channel_peer_key(const twoway_channel* ch, uint8_t out[TWOWAY_KEY_SIZE]);
 /** The account the client was granted (both sides); owned by the handle. */
 TWOWAY_C_API const char* twoway_channel_account(const twoway_channel* ch);
+/** 1 when the client logged in with a password (both sides; twoway_channel_peer_key then gives 32 zero
+ * bytes on the server), else 0. */
+TWOWAY_C_API int twoway_channel_password(const twoway_channel* ch);
+/** Client, password mode: 1 when the host key was not trusted beforehand (host_trusted 0) and the
+ * server proved the account's password record, which only the server the password was registered with
+ * holds: the caller may now record the host key as proven by the password. Else 0. */
+TWOWAY_C_API int twoway_channel_host_proven_by_password(const twoway_channel* ch);
 /** The session id, unique per session and equal on both sides; not secret. */
 TWOWAY_C_API int twoway_channel_session_id(const twoway_channel* ch, uint8_t out[TWOWAY_SESSION_ID_SIZE]);
 /** Keying material bound to this session (channel binding), equal on both sides for equal arguments:

@@ -21,6 +21,7 @@
 #include <twoway/handshake.hpp>
 #include <twoway/key.hpp>
 #include <twoway/key_file.hpp>
+#include <twoway/password.hpp>
 #include <twoway/random.hpp>
 #include <twoway/session.hpp>
 #include <twoway/trust.hpp>
@@ -166,6 +167,10 @@ struct twoway_handshake {
     std::optional<twoway::PublicKey> peer;  // once the verdict was asked for
     std::vector<std::byte> peer_certificate{};  // the peer's certificate blob, if its identity was one
     std::string banner{};                     // client: the server's banner
+    // Password mode: the server's OPAQUE keys (the config refers to them: a stable address), and
+    // whether this handshake logs in by password (client: always; server: once the client proved it).
+    std::unique_ptr<twoway::PasswordServerKeys> password_keys{};
+    bool password = false;
 
     [[nodiscard]] bool client() const noexcept { return role.index() == 0; }
     // Moves the role's output into `out` and notes what its event reveals.
@@ -180,8 +185,10 @@ struct twoway_handshake {
             }
         } else {
             const twoway::ServerEvent ev = std::get<twoway::ServerHandshake>(role).event();
+            if (const auto* v = std::get_if<twoway::NeedPasswordRecord>(&ev)) account = v->account;
             if (const auto* v = std::get_if<twoway::NeedClientVerdict>(&ev)) {
-                peer = v->client_key;
+                password = v->password;
+                if (!v->password) peer = v->client_key;  // a password login has no key
                 account = v->account;
                 if (v->client_certificate) peer_certificate = v->client_certificate->blob;
             }
@@ -193,6 +200,10 @@ struct twoway_channel {
     twoway::Channel channel;
     twoway::HandshakeResult result;  // without its secrets: the peer, account, session id, exporter
     Pending out;
+};
+
+struct twoway_opaque_key {
+    twoway::OpaqueKey key;
 };
 
 struct twoway_session {
@@ -338,6 +349,44 @@ int twoway_revoked_check(const char* path, const uint8_t key[TWOWAY_KEY_SIZE], i
     });
 }
 
+// ---- password mode -------------------------------------------------------------------------------
+
+int twoway_opaque_key_generate(twoway_opaque_key** out) {
+    if (out == nullptr) return invalid;
+    return guarded([&]() -> int {
+        *out = new twoway_opaque_key{twoway::generate_opaque_key(twoway::system_rng())};
+        return TWOWAY_OK;
+    });
+}
+
+int twoway_opaque_key_load(const char* path, twoway_opaque_key** out) {
+    if (path == nullptr || out == nullptr) return invalid;
+    return guarded([&]() -> int {
+        auto k = twoway::load_opaque_key(path);
+        if (!k) return status_of(k.error());
+        *out = new twoway_opaque_key{std::move(*k)};
+        return TWOWAY_OK;
+    });
+}
+
+void twoway_opaque_key_free(twoway_opaque_key* key) { delete key; }
+
+int twoway_password_register(const twoway_opaque_key* key, const char* account, const uint8_t* password, size_t len,
+                             uint32_t ops, uint32_t mem_kib, char** out) {
+    if (key == nullptr || account == nullptr || password == nullptr || len == 0 || out == nullptr) return invalid;
+    if ((ops == 0) != (mem_kib == 0)) return invalid;
+    return guarded([&]() -> int {
+        const twoway::PasswordKsf ksf = ops == 0 ? twoway::default_password_ksf() : twoway::PasswordKsf{ops, mem_kib};
+        auto record = twoway::register_password(key->key, account, bytes_of(password, len), ksf, twoway::system_rng());
+        if (!record) return status_of(record.error());
+        auto text = twoway::format_password_record(*record);
+        if (!text) return status_of(text.error());
+        const int st = give_string(*text, out);
+        twoway::detail::secure_wipe(text->data(), text->size());
+        return st;
+    });
+}
+
 // ---- the handshake -------------------------------------------------------------------------------
 
 int twoway_handshake_client_new(const twoway_key* identity, const char* account, const uint8_t* known_server_key,
@@ -367,6 +416,78 @@ int twoway_handshake_server_new(const twoway_key* host_key, int stealth, twoway_
         return TWOWAY_OK;
     });
 }
+
+int twoway_handshake_client_new_password(const char* account, const uint8_t* known_server_key,
+                                         twoway_handshake** out) {
+    if (account == nullptr || out == nullptr) return invalid;
+    return guarded([&]() -> int {
+        twoway::ClientConfig config{nullptr, account};
+        config.password = true;
+        if (known_server_key != nullptr) config.known_server_key = public_key(known_server_key);
+        twoway::ClientHandshake h(config, twoway::system_rng());
+        if (h.error()) return status_of(h.error());
+        auto* hs = new twoway_handshake{nullptr, std::move(h), {}, account, std::nullopt};
+        hs->password = true;
+        hs->collect();
+        *out = hs;
+        return TWOWAY_OK;
+    });
+}
+
+int twoway_handshake_server_new_password(const twoway_key* host_key, int stealth, const twoway_opaque_key* key,
+                                         twoway_handshake** out) {
+    if (host_key == nullptr || key == nullptr || out == nullptr) return invalid;
+    return guarded([&]() -> int {
+        auto host = std::make_unique<twoway::PrivateKey>(host_key->key.clone());
+        auto keys = std::make_unique<twoway::PasswordServerKeys>(
+            twoway::PasswordServerKeys{key->key.oprf_seed.clone(), key->key.private_key.clone()});
+        twoway::ServerConfig config{*host};
+        config.stealth = stealth != 0;
+        config.password_keys = keys.get();
+        twoway::ServerHandshake h(config, twoway::system_rng());
+        auto* hs = new twoway_handshake{std::move(host), std::move(h), {}, {}, std::nullopt};
+        hs->password_keys = std::move(keys);
+        *out = hs;
+        return TWOWAY_OK;
+    });
+}
+
+int twoway_handshake_accept_password(twoway_handshake* hs, const uint8_t* password, size_t len, int host_trusted) {
+    if (hs == nullptr || password == nullptr || len == 0) return invalid;
+    if (!hs->client()) return TWOWAY_E_BAD_STATE;
+    return guarded([&]() -> int {
+        auto& c = std::get<0>(hs->role);
+        const auto pw = bytes_of(password, len);
+        const twoway::Status st = host_trusted != 0 ? c.accept_server_with_password(pw) : c.defer_server_to_password(pw);
+        hs->collect();
+        return status_of(st.error());
+    });
+}
+
+int twoway_handshake_password_record(twoway_handshake* hs, const char* record) {
+    if (hs == nullptr) return invalid;
+    if (hs->client()) return TWOWAY_E_BAD_STATE;
+    return guarded([&]() -> int {
+        auto& server = std::get<1>(hs->role);
+        twoway::Status st;
+        if (record == nullptr) {
+            st = server.no_password_record();
+        } else {
+            auto parsed = twoway::parse_password_record(record);
+            if (!parsed) {
+                // Fail closed: the generic denial, the parse error kept for the log.
+                (void)server.deny("the account's password record does not parse");
+                hs->collect();
+                return status_of(parsed.error());
+            }
+            st = server.provide_password_record(parsed->registration.span(), parsed->ksf);
+        }
+        hs->collect();
+        return status_of(st.error());
+    });
+}
+
+int twoway_handshake_password(const twoway_handshake* hs) { return hs != nullptr && hs->password ? 1 : 0; }
 
 void twoway_handshake_free(twoway_handshake* hs) { delete hs; }
 
@@ -404,6 +525,9 @@ twoway_handshake_event twoway_handshake_next(const twoway_handshake* hs) {
                 if (std::holds_alternative<twoway::WantInput>(ev)) return TWOWAY_HS_WANT_INPUT;
                 if (std::holds_alternative<twoway::HandshakeComplete>(ev)) return TWOWAY_HS_COMPLETE;
                 if (std::holds_alternative<twoway::HandshakeFailed>(ev)) return TWOWAY_HS_FAILED;
+                if constexpr (std::is_same_v<std::decay_t<decltype(ev)>, twoway::ServerEvent>) {
+                    if (std::holds_alternative<twoway::NeedPasswordRecord>(ev)) return TWOWAY_HS_NEED_PASSWORD_RECORD;
+                }
                 return TWOWAY_HS_NEED_VERDICT;
             },
             hs->role);
@@ -545,6 +669,12 @@ int twoway_channel_peer_key(const twoway_channel* ch, uint8_t out[TWOWAY_KEY_SIZ
 
 const char* twoway_channel_account(const twoway_channel* ch) {
     return ch != nullptr ? ch->result.account.c_str() : nullptr;
+}
+
+int twoway_channel_password(const twoway_channel* ch) { return ch != nullptr && ch->result.password ? 1 : 0; }
+
+int twoway_channel_host_proven_by_password(const twoway_channel* ch) {
+    return ch != nullptr && ch->result.host_proven_by_password ? 1 : 0;
 }
 
 int twoway_channel_session_id(const twoway_channel* ch, uint8_t out[TWOWAY_SESSION_ID_SIZE]) {

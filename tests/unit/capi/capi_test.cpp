@@ -252,6 +252,159 @@ TEST_CASE("C API: verdicts that refuse", "[capi]") {
     }
 }
 
+namespace {
+
+void pump(twoway_handshake* a, twoway_handshake* b) {
+    for (bool moved = true; moved;) {
+        moved = false;
+        if (auto x = take(a); !x.empty()) {
+            twoway_handshake_feed(b, x.data(), x.size());
+            moved = true;
+        }
+        if (auto x = take(b); !x.empty()) {
+            twoway_handshake_feed(a, x.data(), x.size());
+            moved = true;
+        }
+    }
+}
+
+const uint8_t* bytes(const char* s) { return reinterpret_cast<const uint8_t*>(s); }
+
+// A password client and a password server up to the server's question for the record.
+struct PasswordPair {
+    twoway_key* host_key = key_from(2);
+    twoway_opaque_key* opaque = nullptr;
+    twoway_handshake* client = nullptr;
+    twoway_handshake* server = nullptr;
+
+    PasswordPair(const char* account, const char* password, int host_trusted) {
+        REQUIRE(twoway_opaque_key_generate(&opaque) == TWOWAY_OK);
+        REQUIRE(twoway_handshake_client_new_password(account, nullptr, &client) == TWOWAY_OK);
+        REQUIRE(twoway_handshake_server_new_password(host_key, 0, opaque, &server) == TWOWAY_OK);
+        CHECK(twoway_handshake_password(client) == 1);
+        CHECK(twoway_handshake_password(server) == 0);
+        pump(client, server);
+        REQUIRE(twoway_handshake_next(client) == TWOWAY_HS_NEED_VERDICT);
+        Bytes peer(TWOWAY_KEY_SIZE);
+        REQUIRE(twoway_handshake_peer_key(client, peer.data()) == TWOWAY_OK);
+        CHECK(peer == public_of(host_key));
+        // A password client answers with its password, not with accept.
+        CHECK(twoway_handshake_accept(client) == TWOWAY_E_BAD_STATE);
+        CHECK(twoway_handshake_password_record(client, nullptr) == TWOWAY_E_BAD_STATE);
+        REQUIRE(twoway_handshake_accept_password(client, bytes(password), std::strlen(password), host_trusted) ==
+                TWOWAY_OK);
+        pump(client, server);
+        REQUIRE(twoway_handshake_next(server) == TWOWAY_HS_NEED_PASSWORD_RECORD);
+        CHECK(std::string(twoway_handshake_account(server)) == account);
+    }
+    ~PasswordPair() {
+        twoway_handshake_free(client);
+        twoway_handshake_free(server);
+        twoway_opaque_key_free(opaque);
+        twoway_key_free(host_key);
+    }
+    std::string record(const char* account, const char* password) const {
+        char* text = nullptr;
+        REQUIRE(twoway_password_register(opaque, account, bytes(password), std::strlen(password), 1, 8, &text) ==
+                TWOWAY_OK);
+        std::string r(text);
+        std::memset(text, 0, r.size());
+        twoway_free(text);
+        return r;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("C API: password mode (OPAQUE)", "[capi]") {
+    SECTION("registration: a record line that holds no form of the password") {
+        twoway_opaque_key* k = nullptr;
+        REQUIRE(twoway_opaque_key_generate(&k) == TWOWAY_OK);
+        char* text = nullptr;
+        REQUIRE(twoway_password_register(k, "alice", bytes("hunter2 hunter2"), 15, 1, 8, &text) == TWOWAY_OK);
+        const std::string r(text);
+        twoway_free(text);
+        CHECK(r.rfind("twoway-opaque-v1 argon2id13 ops=1 mem=8 ", 0) == 0);
+        CHECK(r.find("hunter2") == std::string::npos);
+        CHECK(twoway_password_register(k, "alice", bytes("x"), 0, 1, 8, &text) == TWOWAY_E_INVALID_ARGUMENT);
+        CHECK(twoway_password_register(k, "alice", bytes("x"), 1, 1, 0, &text) == TWOWAY_E_INVALID_ARGUMENT);
+        CHECK(twoway_password_register(k, "alice", bytes("x"), 1, 99, 8, &text) == TWOWAY_E_INVALID_ARGUMENT);
+        CHECK(twoway_password_register(nullptr, "alice", bytes("x"), 1, 1, 8, &text) == TWOWAY_E_INVALID_ARGUMENT);
+        twoway_opaque_key_free(k);
+        CHECK(twoway_opaque_key_load("/nonexistent/opaque_key", &k) == -ENOENT);
+    }
+    SECTION("the right password logs in, and the server's proof vouches for its key") {
+        for (const int trusted : {1, 0}) {
+            PasswordPair p("alice", "correct horse", trusted);
+            REQUIRE(twoway_handshake_password_record(p.server, p.record("alice", "correct horse").c_str()) == TWOWAY_OK);
+            pump(p.client, p.server);
+            REQUIRE(twoway_handshake_next(p.server) == TWOWAY_HS_NEED_VERDICT);
+            CHECK(twoway_handshake_password(p.server) == 1);
+            Bytes peer(TWOWAY_KEY_SIZE);
+            CHECK(twoway_handshake_peer_key(p.server, peer.data()) == TWOWAY_E_BAD_STATE);  // no key
+            CHECK(std::string(twoway_handshake_account(p.server)) == "alice");
+            REQUIRE(twoway_handshake_accept(p.server) == TWOWAY_OK);
+            pump(p.client, p.server);
+            REQUIRE(twoway_handshake_next(p.client) == TWOWAY_HS_COMPLETE);
+            REQUIRE(twoway_handshake_next(p.server) == TWOWAY_HS_COMPLETE);
+            twoway_channel* c = nullptr;
+            twoway_channel* s = nullptr;
+            REQUIRE(twoway_handshake_finish(p.client, &c) == TWOWAY_OK);
+            REQUIRE(twoway_handshake_finish(p.server, &s) == TWOWAY_OK);
+            CHECK(twoway_channel_password(c) == 1);
+            CHECK(twoway_channel_password(s) == 1);
+            CHECK(twoway_channel_host_proven_by_password(c) == (trusted ? 0 : 1));
+            CHECK(twoway_channel_host_proven_by_password(s) == 0);
+            Bytes id_c(TWOWAY_SESSION_ID_SIZE), id_s(TWOWAY_SESSION_ID_SIZE);
+            REQUIRE(twoway_channel_session_id(c, id_c.data()) == TWOWAY_OK);
+            REQUIRE(twoway_channel_session_id(s, id_s.data()) == TWOWAY_OK);
+            CHECK(id_c == id_s);
+            twoway_channel_free(c);
+            twoway_channel_free(s);
+        }
+    }
+    SECTION("a wrong password and an account without a record fail alike, in the client") {
+        for (const bool has_record : {true, false}) {
+            PasswordPair p("alice", "wrong horse", 0);
+            const int rc = has_record ? twoway_handshake_password_record(p.server, p.record("alice", "correct horse").c_str())
+                                      : twoway_handshake_password_record(p.server, nullptr);
+            REQUIRE(rc == TWOWAY_OK);
+            pump(p.client, p.server);
+            CHECK(twoway_handshake_next(p.client) == TWOWAY_HS_FAILED);
+            CHECK(twoway_handshake_error(p.client) == TWOWAY_E_AUTH_DENIED);
+            CHECK(twoway_handshake_output_size(p.client) == 0);  // the client sends nothing more
+            CHECK(twoway_handshake_next(p.server) == TWOWAY_HS_WANT_INPUT);
+            CHECK(twoway_handshake_end_of_input(p.server) != TWOWAY_OK);
+            CHECK(twoway_handshake_next(p.server) == TWOWAY_HS_FAILED);
+        }
+    }
+    SECTION("a record that does not parse fails closed, with the generic denial") {
+        PasswordPair p("alice", "correct horse", 1);
+        CHECK(twoway_handshake_password_record(p.server, "twoway-opaque-v1 argon2id13 ops=1 mem=8 AAAA\n") ==
+              TWOWAY_E_MALFORMED);
+        CHECK(twoway_handshake_next(p.server) == TWOWAY_HS_FAILED);
+        pump(p.client, p.server);
+        CHECK(twoway_handshake_next(p.client) == TWOWAY_HS_FAILED);
+        CHECK(twoway_handshake_error(p.client) == TWOWAY_E_AUTH_DENIED);
+    }
+    SECTION("a server without password mode refuses a password client") {
+        twoway_key* host = key_from(2);
+        twoway_handshake* c = nullptr;
+        twoway_handshake* s = nullptr;
+        REQUIRE(twoway_handshake_client_new_password("alice", nullptr, &c) == TWOWAY_OK);
+        REQUIRE(twoway_handshake_server_new(host, 0, &s) == TWOWAY_OK);
+        pump(c, s);
+        REQUIRE(twoway_handshake_accept_password(c, bytes("pw"), 2, 1) == TWOWAY_OK);
+        pump(c, s);
+        CHECK(twoway_handshake_next(s) == TWOWAY_HS_FAILED);
+        CHECK(twoway_handshake_next(c) == TWOWAY_HS_FAILED);
+        CHECK(twoway_handshake_error(c) == TWOWAY_E_AUTH_DENIED);
+        twoway_handshake_free(c);
+        twoway_handshake_free(s);
+        twoway_key_free(host);
+    }
+}
+
 TEST_CASE("C API: misuse and hostile input are status codes, never crashes", "[capi]") {
     twoway_key* k = key_from(3);
     twoway_handshake* hs = nullptr;
