@@ -195,7 +195,11 @@ bool valid_user_pattern(std::string_view p);
 
 class Parser {
 public:
-    Parser(std::string_view path, const IncludeReader* include) : path_(path), include_(include) {}
+    Parser(std::string_view path, const IncludeReader* include) : path_(path), include_(include) {
+        // A default list counts while it stands (AcceptEnv's LANG LC_*): -T prints it, and the printed
+        // file reads it back as explicit lines.
+        list_totals_[static_cast<std::size_t>(ConnectionKey::accept_env)] = config_.connection.accept_env.size();
+    }
 
     void file(std::string_view text, std::size_t depth);
     DaemonConfigResult finish() && {

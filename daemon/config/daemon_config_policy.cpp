@@ -279,7 +279,12 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             for (const auto& a : d.args) {
                 if (a.empty() || a.find('=') != std::string::npos) return value_error(kw, "Invalid environment name " + twoway::quoted(a));
             }
-            if (first_here) c.accept_env.clear();  // the default (or the global list, in a block) is replaced
+            if (first_here) {
+                // The default (or, in a block, its copy of the global list) is replaced; the global
+                // default was counted in the total, a block's copy was not.
+                if (!block_) list_totals_[index] -= c.accept_env.size();
+                c.accept_env.clear();
+            }
             for (const auto& a : d.args) {
                 // Names past the file's total cap are dropped (narrower, never wider).
                 if (list_totals_[index] < max_repeats) {

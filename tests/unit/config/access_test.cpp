@@ -534,10 +534,31 @@ TEST_CASE("access config: list keywords are capped in the whole file, so -T -C a
     for (int i = 0; i < 200; ++i) names += " V" + std::to_string(i);
     const auto c = good("Match all\n AcceptEnv" + names + "\nMatch User root\n AcceptEnv" + names + "\n");
     const auto p = effective_config(c, facts("root", "10.0.0.1"));
-    CHECK(p.accept_env.size() == 256);  // the rest dropped: narrower, never wider
+    // The rest dropped: narrower, never wider. The global default (LANG LC_*) counts while it stands.
+    CHECK(p.accept_env.size() == 254);
     const std::string one = format_connection_config(c, p);
     const auto back = good(one);
     CHECK(format_connection_config(back, back.connection) == one);
+}
+
+TEST_CASE("access config: AcceptEnv's default counts toward the cap, so -T reads back with the default", "[config]") {
+    // -T prints the global default as two explicit lines, which count when read back: a Match block
+    // allowed the whole cap beside the default printed a file whose block lost its last two names
+    // (found by the daemon_config fuzz target).
+    std::string names;  // two lines of 150 (a line takes at most 256 arguments)
+    for (int i = 0; i < 300; ++i) names += (i == 150 ? "\n AcceptEnv V" : " V") + std::to_string(i);
+    const auto c = good("Match User alice\n AcceptEnv" + names + "\n");
+    REQUIRE(c.matches.size() == 1);
+    CHECK(c.matches[0].settings.accept_env.size() == 254);
+    const std::string text = format_daemon_config(c);
+    const auto back = good(text);
+    CHECK(format_daemon_config(back) == text);
+    // Set globally, the default is replaced and no longer counts.
+    const auto g = good("AcceptEnv A\nMatch User alice\n AcceptEnv" + names + "\n");
+    CHECK(g.connection.accept_env.size() == 1);
+    REQUIRE(g.matches.size() == 1);
+    CHECK(g.matches[0].settings.accept_env.size() == 255);
+    CHECK(format_daemon_config(good(format_daemon_config(g))) == format_daemon_config(g));
 }
 
 TEST_CASE("access: a ForceCommand that starts with '=' reads back from -T as itself", "[config]") {
