@@ -148,7 +148,7 @@ int run(const Flags& flags) {
              flags.debug > 0 ? debug_level(flags.debug) : LogLevel::info);
     log_tee_errors(!to_stderr);
 
-    auto loaded = load_settings(config_path, overrides);
+    auto loaded = load_settings(config_path, overrides, !testing);
     if (testing) {
         // Every problem, each with its file (and line), on stderr; the exit status says good or bad.
         for (const auto& p : loaded.problems) std::fprintf(stderr, "%s\n", p.c_str());

@@ -210,6 +210,15 @@ AccessVerdict decide_root_login(const ConnectionConfig& p, const ConnectionFacts
     return AccessVerdict{};
 }
 
+AccessVerdict decide_root_password_login(const ConnectionConfig& p, const ConnectionFacts& f, bool root,
+                                         std::uint16_t port) {
+    const auto& prl = p.permit_root_login;
+    if (!root || prl.value == PermitRootLogin::yes) return AccessVerdict{};
+    return refuse("PermitRootLogin", prl.where,
+                  "ROOT LOGIN REFUSED FROM " + from_text(f) + " port " + std::to_string(port) + ": PermitRootLogin " +
+                      std::string(permit_root_login_name(prl.value)) + " (password)");
+}
+
 ConnectionFacts parse_connection_spec(std::string_view spec, std::string& error) {
     ConnectionFacts f;
     error.clear();

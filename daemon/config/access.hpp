@@ -64,6 +64,12 @@ struct AccessVerdict {
 [[nodiscard]] AccessVerdict decide_root_login(const ConnectionConfig& policy, const ConnectionFacts& facts,
                                               const AccessFacts& account);
 
+// PermitRootLogin for a password login (issue 17), as sshd's auth_root_allowed for its password
+// method: root only with `yes`; prohibit-password, forced-commands-only (a password login has no key
+// line to carry command=) and no refuse it.
+[[nodiscard]] AccessVerdict decide_root_password_login(const ConnectionConfig& policy, const ConnectionFacts& facts,
+                                                       bool root, std::uint16_t port);
+
 // Parses sshd -T -C's connection spec: comma-separated key=value with user, host, addr, laddr, lport
 // (and rdomain, refused: twowayd has none). Empty error when fine.
 [[nodiscard]] ConnectionFacts parse_connection_spec(std::string_view spec, std::string& error);

@@ -567,3 +567,20 @@ TEST_CASE("access: ForceCommand's value starts where the tokenizer ends the keyw
     CHECK(again.connection.force_command->value == "\"a b\"c");
     CHECK(format_daemon_config(again) == text);
 }
+
+TEST_CASE("access: PermitRootLogin for a password login lets root in with yes only", "[config]") {
+    const auto f = facts("root", "192.0.2.7");
+    CHECK(decide_root_password_login(good("PermitRootLogin yes").connection, f, true, 1).allowed);
+    for (const char* v : {"prohibit-password", "without-password", "forced-commands-only", "no"}) {
+        INFO(v);
+        const DaemonConfig c = good(std::string("PermitRootLogin ") + v);
+        const auto verdict = decide_root_password_login(c.connection, f, true, 4242);
+        CHECK_FALSE(verdict.allowed);
+        CHECK(verdict.keyword == "PermitRootLogin");
+        CHECK(verdict.message.find("ROOT LOGIN REFUSED FROM 192.0.2.7 port 4242") == 0);
+    }
+    // The default (prohibit-password) refuses root by password, even with a ForceCommand.
+    CHECK_FALSE(decide_root_password_login(good("ForceCommand true").connection, f, true, 1).allowed);
+    // Anyone but root: PermitRootLogin has nothing to say.
+    CHECK(decide_root_password_login(good("PermitRootLogin no").connection, facts("alice", "192.0.2.7"), false, 1).allowed);
+}
