@@ -791,12 +791,17 @@ awaitable<void> Connection::find_password_record(std::shared_ptr<Connection> sel
         std::string reason;  // the account lookup itself failed
         std::optional<twoway::PasswordRecord> record;
         std::error_code record_error;
+        bool enabled = false;  // PasswordAuthentication for this account (Match applied)
     } found;
     try {
         co_await c.server_.decisions().lookup([&] {
             found.valid_name = twoway::valid_password_account(account);
             if (!found.valid_name) return;
             found.account = lookup_account(account, found.reason);
+            if (found.account) {
+                const auto facts = connection_facts(c.settings_->config, c.peer_, found.account->name, &*found.account);
+                found.enabled = effective_password_authentication(c.settings_->config, facts);
+            }
             auto r = twoway::load_password_record(dir, account);
             if (r) {
                 found.record.emplace(std::move(*r));
@@ -832,6 +837,14 @@ awaitable<void> Connection::find_password_record(std::shared_ptr<Connection> sel
     c.password_attempt_->answered = true;
     if (c.password_attempt_->invalid) {
         log_debug("No password record for ", safe_name, " from ", c.peer_.text(), ": the fake response");
+        answer.none();
+        co_return;
+    }
+    if (!found.enabled) {
+        // A Match block (or the global value, with a block turning it on for others) says no for this
+        // account: the fake response too, so that the client learns nothing about the password.
+        log_verbose("PasswordAuthentication is no for ", found.account->name, " from ", c.peer_.text(),
+                    ": the fake response");
         answer.none();
         co_return;
     }
@@ -885,6 +898,12 @@ awaitable<bool> Connection::decide_password(const twoway::NeedClientVerdict& v) 
         } else {
             log_info("User ", account.name, " from ", peer_.ip, " not allowed because ", found.verdict.reason);
         }
+        co_return false;
+    }
+    // The record was given only with PasswordAuthentication yes for the account (find_password_record);
+    // asked again here, where the account policy is decided, so that no path skips it.
+    if (!effective_password_authentication(settings_->config, found.facts)) {
+        log_info("Failed password for ", account.name, " from ", peer_.text());
         co_return false;
     }
     // The Match blocks that apply, DenyUsers, AllowUsers, DenyGroups, AllowGroups, as for a key.

@@ -18,6 +18,8 @@
 #include <twoway/random.hpp>
 #include <twoway/trust.hpp>
 
+#include "access.hpp"
+
 namespace twowayd {
 
 namespace {
@@ -156,7 +158,7 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
         out.problems.push_back(config_path + ": no host key could be loaded (HostKey)");
     }
     attach_host_certificates(*settings, static_cast<std::int64_t>(std::time(nullptr)), out.warnings);
-    if (settings->config.password_authentication) load_password_keys(*settings, create_opaque_key, out);
+    if (password_authentication_anywhere(settings->config)) load_password_keys(*settings, create_opaque_key, out);
     for (const auto& path : settings->config.revoked_keys_files) {
         for (auto& p : twoway::load_revocation_file(path).list.problems) {
             out.warnings.push_back("RevokedKeys " + p + " (every key is refused until this is fixed)");

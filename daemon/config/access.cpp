@@ -1,5 +1,7 @@
 #include "access.hpp"
 
+#include <algorithm>
+
 #include <twoway/pattern.hpp>
 #include <twoway/text.hpp>
 
@@ -133,6 +135,20 @@ ConnectionConfig effective_config(const DaemonConfig& config, const ConnectionFa
         }
     }
     return out;
+}
+
+bool effective_password_authentication(const DaemonConfig& config, const ConnectionFacts& facts) {
+    for (const auto& block : config.matches) {
+        if (block.password_authentication && match_applies(block, facts)) return block.password_authentication->value;
+    }
+    return config.password_authentication;
+}
+
+bool password_authentication_anywhere(const DaemonConfig& config) {
+    if (config.password_authentication) return true;
+    return std::any_of(config.matches.begin(), config.matches.end(), [](const MatchBlock& m) {
+        return m.password_authentication && m.password_authentication->value;
+    });
 }
 
 bool needs_groups(const DaemonConfig& config) {

@@ -35,6 +35,13 @@ struct ConnectionFacts {
 [[nodiscard]] ConnectionConfig effective_config(const DaemonConfig& config, const ConnectionFacts& facts,
                                                 std::vector<twoway::Location>* applied = nullptr);
 
+// PasswordAuthentication for this connection: the first applying Match block that sets it, else the
+// global value.
+[[nodiscard]] bool effective_password_authentication(const DaemonConfig& config, const ConnectionFacts& facts);
+// Whether any connection could log in by password (the global value or any Match block's is yes): the
+// daemon then loads the OPAQUE key and answers password clients.
+[[nodiscard]] bool password_authentication_anywhere(const DaemonConfig& config);
+
 // Does the configuration need the user's groups (a Group criterion, AllowGroups, DenyGroups)?
 [[nodiscard]] bool needs_groups(const DaemonConfig& config);
 

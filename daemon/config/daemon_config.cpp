@@ -88,12 +88,15 @@ void Parser::line(std::size_t number, std::string_view text, std::size_t depth) 
     if (auto ck = connection_key(kw->key)) return connection(*kw, *ck, d, text);
     if (block_) {
         if (kw->key == Key::password_authentication) {
-            // sshd allows it in Match, and sshd_config files do that; until password mode uses it, a
-            // Match value changes nothing, and refusing it would stop twowayd from starting on them.
-            if (!config::parse_yes_no(d.args.front(), false)) {
+            // sshd allows it in Match: the block's value applies to the connections it matches (the first
+            // applying block's, as for the connection keywords).
+            auto v = config::parse_yes_no(d.args.front(), false);
+            if (!v) {
                 return value_error(*kw, "unsupported option " + twoway::quoted(d.args.front()) + " (expected yes or no)");
             }
-            return note("PasswordAuthentication: ignored inside a Match block (reserved for password mode, issue 17)");
+            auto& setting = config_.matches[*block_].password_authentication;
+            if (!setting) setting = Setting<bool>{*v, here()};
+            return;
         }
         if (kw->key == Key::authorized_keys_file || kw->key == Key::revoked_keys || kw->key == Key::log_level) {
             return error(std::string(kw->name) + " is not supported inside a Match block yet");

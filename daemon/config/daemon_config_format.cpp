@@ -187,6 +187,9 @@ std::string format_daemon_config(const DaemonConfig& c) {
     for (const auto& m : c.matches) {
         out += "match " + format_match_criteria(m.criteria) + "\n";
         format_connection(out, m.settings, &m.set, "    ");
+        if (m.password_authentication) {
+            out += std::string("    passwordauthentication ") + (m.password_authentication->value ? "yes" : "no") + "\n";
+        }
     }
     return out;
 }

@@ -150,6 +150,29 @@ def test_password_logins():
         check(out.startswith("denied: ") and out.endswith("after-finish\n"), f"DenyUsers: {out!r}")
         w.wait_log(rf"User {name} from 127\.0\.0\.1 not allowed because listed in DenyUsers")
 
+        # A Match block turns password mode off for the account: the fake response, as for no record,
+        # so the client learns nothing about the password (and the log says why).
+        tail = reload(w, pw.base + pw.password_config + f"Match User {name}\n PasswordAuthentication no\n")
+        check("Configuration reloaded." in tail, tail)
+        before = w.daemon_log().count(f"Failed password for {name} from")
+        out = login(w, name, PASSWORD)
+        check(out == wrong, f"Match PasswordAuthentication no: {out!r}")
+        w.wait_log(rf"PasswordAuthentication is no for {name} from 127\.0\.0\.1 port \d+: the fake response")
+        deadline = time.monotonic() + 20
+        while w.daemon_log().count(f"Failed password for {name} from") == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check(w.daemon_log().count(f"Failed password for {name} from") == before + 1, w.daemon_log()[-2000:])
+        # ... and a Match block turns it on where the global value is no.
+        tail = reload(w, pw.base + f"OpaqueKey {pw.key}\nOpaqueRecords {pw.records}\nPasswordAuthentication no\n"
+                      f"Match User {name}\n PasswordAuthentication yes\n")
+        check("Configuration reloaded." in tail, tail)
+        out = login(w, name, PASSWORD, "echo in")
+        check(out == "accepted\nin\nexit 0\n", f"Match PasswordAuthentication yes: {out!r}")
+        out = login(w, "root", "root password here")
+        check(out == wrong, f"root outside the Match block: {out!r}")
+        tail = reload(w, pw.base + pw.password_config + f"DenyUsers {name}\n")
+        check("Configuration reloaded." in tail, tail)
+
         # A key file others may read: the reload is refused with one line, the old settings stay.
         os.chmod(pw.key, 0o644)
         tail = reload(w, pw.base + pw.password_config)
