@@ -782,6 +782,15 @@ awaitable<void> Connection::find_password_record(std::shared_ptr<Connection> sel
     c.password_attempt_->name = account;
     const std::string safe_name = log_safe(account);
     const std::string dir = c.settings_->config.opaque_records;
+    if (c.server_.password_failures().locked(account, std::chrono::steady_clock::now())) {
+        // PerUserMaxPasswordFailures: no record is looked up, no guess is possible; the generic denial. The
+        // lockout was logged when it began; each refusal only at VERBOSE.
+        log_verbose("Password login for ", safe_name, " from ", c.peer_.text(),
+                    " refused: too many failed passwords for the account (PerUserMaxPasswordFailures)");
+        c.password_attempt_.reset();
+        answer.reject("too many failed passwords for the account");
+        co_return;
+    }
     // The account and its record, in one piece of work on the lookup threads (NSS may wait on a
     // directory, the record is a file of root's). The record is read whether or not the account exists,
     // so that an unknown name costs what a known one does; the client learns neither (none()).
@@ -858,8 +867,14 @@ bool Connection::log_failed_password(const std::error_code& ec) {
     if (ec == twoway::errc::auth_denied || ec == twoway::errc::preauth_limit) return false;
     // The client stopped after server_password (its own check of the password failed, PROTOCOL.md
     // 10.16), or sent a proof that did not verify: either way a failed guess at the password.
-    log_info("Failed password for ", password_attempt_->invalid ? "invalid user " : "", log_safe(password_attempt_->name),
-             " from ", peer_.text());
+    const std::string safe_name = log_safe(password_attempt_->name);
+    log_info("Failed password for ", password_attempt_->invalid ? "invalid user " : "", safe_name, " from ", peer_.text());
+    if (server_.password_failures().record(password_attempt_->name, std::chrono::steady_clock::now())) {
+        const auto& config = settings_->config;
+        log_info("Password logins for ", safe_name, " refused for up to ", config.password_failure_window, "s: ",
+                 config.per_user_max_password_failures, " failed passwords within ", config.password_failure_window,
+                 "s (PerUserMaxPasswordFailures)");
+    }
     return true;
 }
 

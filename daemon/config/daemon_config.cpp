@@ -141,6 +141,23 @@ void Parser::global_only(const Keyword& kw, const config::Directive& d) {
             if (first(kw.key)) config_.authorized_keys_command_timeout = *v;
             return;
         }
+        case Key::per_user_max_password_failures: {
+            const auto n = arg == "none" ? std::optional<std::uint64_t>(0) : twoway::parse_decimal(arg, 1000);
+            if (!n) return value_error(kw, "invalid count " + twoway::quoted(arg) + " (0 to 1000, or none)");
+            std::uint32_t window = 600;
+            if (d.args.size() > 1) {
+                auto w = config::parse_time(d.args[1]);
+                if (!w || *w == 0 || *w > 86400) {
+                    return value_error(kw, "invalid time value " + twoway::quoted(d.args[1]) + " (1s to 1d)");
+                }
+                window = *w;
+            }
+            if (first(kw.key)) {
+                config_.per_user_max_password_failures = static_cast<std::uint32_t>(*n);
+                config_.password_failure_window = window;
+            }
+            return;
+        }
         case Key::login_grace_time: {
             auto v = config::parse_time(arg);
             if (!v) return value_error(kw, "invalid time value " + twoway::quoted(arg));

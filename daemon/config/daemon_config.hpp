@@ -234,6 +234,10 @@ struct DaemonConfig {
     bool password_authentication = false;
     std::string opaque_key = std::string(twoway::default_opaque_key_path);
     std::string opaque_records = std::string(twoway::default_opaque_records_dir);
+    // PerUserMaxPasswordFailures N [TIME] (twowayd's own): after N failed passwords for one account name
+    // within TIME, its password attempts are refused at once until those failures age out (0: no limit).
+    std::uint32_t per_user_max_password_failures = 10;
+    std::uint32_t password_failure_window = 600;  // seconds
 };
 
 struct DaemonConfigResult {

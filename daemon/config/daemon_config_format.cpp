@@ -175,6 +175,10 @@ std::string format_global_config(const DaemonConfig& c) {
     line("passwordauthentication", yes_no(c.password_authentication));
     line("opaquekey", config::quote_arg(c.opaque_key));
     line("opaquerecords", config::quote_arg(c.opaque_records));
+    line("perusermaxpasswordfailures", c.per_user_max_password_failures == 0
+                                           ? std::string("none")
+                                           : std::to_string(c.per_user_max_password_failures) + " " +
+                                                 std::to_string(c.password_failure_window));
     return out;
 }
 

@@ -200,6 +200,38 @@ def test_password_logins():
         check(out == "accepted\nin\nexit 0\n", f"back on: {out!r}")
 
 
+def test_per_user_lockout():
+    """PerUserMaxPasswordFailures 2 60: two wrong passwords for one name lock its password logins (the
+    right password too, refused at once without a guess), logged once; other names are not affected;
+    a made-up name is counted alike."""
+    if needs_root() or LOOP is None:
+        return
+    with PasswordWorld() as pw:
+        w, name = pw.w, pw.acct.name
+        tail = reload(w, pw.base + pw.password_config + "PerUserMaxPasswordFailures 2 60\n")
+        check("Configuration reloaded." in tail, tail)
+        wrong = login(w, name, "nope 1")
+        check(wrong.startswith("denied: ") and "after-finish" not in wrong, wrong)
+        w.wait_log(rf"Failed password for {name} from ")
+        login(w, name, "nope 2")
+        w.wait_log(rf"Password logins for {name} refused for up to 60s: 2 failed passwords within 60s "
+                   r"\(PerUserMaxPasswordFailures\)")
+        locked = login(w, name, PASSWORD)
+        check(locked.startswith("denied: ") and "after-finish" not in locked, f"locked: {locked!r}")
+        w.wait_log(rf"Password login for {name} from 127\.0\.0\.1 port \d+ refused: too many failed passwords")
+        check(w.daemon_log().count(f"Password logins for {name} refused") == 1, "the lockout was logged more than once")
+        check(f"Accepted password for {name}" not in w.daemon_log(), "a locked account got in")
+        # A made-up name is counted and locked alike, so a lockout tells nothing about which accounts exist.
+        for i in range(2):
+            login(w, "twpnobody", f"guess {i}")
+        w.wait_log(r"Password logins for twpnobody refused for up to 60s")
+        # Other names go on; with the limit off (none), the locked name is let in at once.
+        tail = reload(w, pw.base + pw.password_config + "PerUserMaxPasswordFailures none\n")
+        check("Configuration reloaded." in tail, tail)
+        out = login(w, name, PASSWORD, "echo in")
+        check(out == "accepted\nin\nexit 0\n", f"limit off: {out!r}")
+
+
 def test_missing_key_is_created_not_by_check():
     if needs_root():
         return
