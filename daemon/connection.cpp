@@ -12,6 +12,7 @@
 #include <asio/write.hpp>
 
 #include <twoway/channel.hpp>
+#include <twoway/password.hpp>
 #include <twoway/text.hpp>
 
 #include "authorized.hpp"
@@ -214,6 +215,15 @@ twoway::StreamServerConfig Connection::stream_config() {
         server_.startup_progress(startup_id_, Progress::proved);
         asio::co_spawn(socket().get_executor(), judge(shared_from_this(), v, std::move(verdict)), asio::detached);
     };
+    // PasswordAuthentication yes: the handshake answers password clients with the OPAQUE key loaded with
+    // these settings (kept alive by settings_); the record is looked up off the loop.
+    if (settings_->password_keys) {
+        c.handshake.password_keys = &*settings_->password_keys;
+        c.password_record_async = [this](const twoway::NeedPasswordRecord& r, twoway::PendingPasswordRecord answer) {
+            asio::co_spawn(socket().get_executor(), find_password_record(shared_from_this(), r.account, std::move(answer)),
+                           asio::detached);
+        };
+    }
     // Once server_auth is out, a failure's output is the generic denial: it leaves at the pace of every
     // denial, measured from the proof (the client_auth whose last bytes came last), whatever the
     // reason was (PROTOCOL.md 10.10, denial_pace.hpp). The stream waits in the event loop.
@@ -230,6 +240,13 @@ awaitable<bool> Connection::handshake() {
         log_at(d.info ? LogLevel::info : LogLevel::verbose, "Pre-authentication byte limit (", preauth_byte_cap,
                ") exceeded by ", peer_.text(), " [preauth]");
         penalise(PenaltyKind::noauth);
+        co_return false;
+    }
+    if (log_failed_password(ec)) {
+        // A wrong password (or an account without one): as a refused key, for the penalty box and fail2ban.
+        penalise(PenaltyKind::authfail);
+        conclude();
+        co_await linger_close();
         co_return false;
     }
     if (ec == twoway::errc::truncated) {
@@ -255,6 +272,11 @@ awaitable<bool> Connection::handshake() {
         const auto end = co_await silent_hold();
         log_preauth_end(end);
         co_return false;
+    }
+    if (ec == twoway::errc::auth_denied && !settings_->password_keys && !password_attempt_ &&
+        transport_->denial_reason() == "password authentication is off") {
+        // Nothing was decided (no account was looked at): say why the client was refused.
+        log_info("Password login refused for ", peer_.text(), ": PasswordAuthentication is no [preauth]");
     }
     // A denial was logged when it was decided; anything else is the client's protocol failure.
     if (ec != twoway::errc::auth_denied) {
@@ -379,6 +401,7 @@ static std::string certificate_text(const twoway::Certificate& c) {
 }
 
 awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
+    if (v.password) co_return co_await decide_password(v);
     const std::string safe_name = log_safe(v.account);
     // Everything the name service is asked (the account, its shadow entry, its groups' names, the
     // stand-in) is asked off the loop, in one piece of work: NSS may wait on a directory.
@@ -738,5 +761,194 @@ awaitable<KeyDecision> Connection::certificate_decision(const ConnectionConfig& 
     co_return kd;
 }
 
+
+// ---- password mode (PasswordAuthentication yes, issue 17) ------------------------------------------
+
+namespace {
+
+std::string record_path(const std::string& dir, std::string_view account) {
+    std::string path = dir;
+    if (path.empty() || path.back() != '/') path += '/';
+    path += account;
+    return path;
+}
+
+}  // namespace
+
+awaitable<void> Connection::find_password_record(std::shared_ptr<Connection> self, std::string account,
+                                                 twoway::PendingPasswordRecord answer) {
+    Connection& c = *self;
+    c.password_attempt_.emplace();
+    c.password_attempt_->name = account;
+    const std::string safe_name = log_safe(account);
+    const std::string dir = c.settings_->config.opaque_records;
+    if (c.server_.password_failures().locked(account, std::chrono::steady_clock::now())) {
+        // PerUserMaxPasswordFailures: no record is looked up, no guess is possible; the generic denial. The
+        // lockout was logged when it began; each refusal only at VERBOSE.
+        log_verbose("Password login for ", safe_name, " from ", c.peer_.text(),
+                    " refused: too many failed passwords for the account (PerUserMaxPasswordFailures)");
+        c.password_attempt_.reset();
+        answer.reject("too many failed passwords for the account");
+        co_return;
+    }
+    // The account and its record, in one piece of work on the lookup threads (NSS may wait on a
+    // directory, the record is a file of root's). The record is read whether or not the account exists,
+    // so that an unknown name costs what a known one does; the client learns neither (none()).
+    struct Found {
+        bool valid_name = false;
+        std::optional<Account> account;
+        std::string reason;  // the account lookup itself failed
+        std::optional<twoway::PasswordRecord> record;
+        std::error_code record_error;
+        bool enabled = false;  // PasswordAuthentication for this account (Match applied)
+    } found;
+    try {
+        co_await c.server_.decisions().lookup([&] {
+            found.valid_name = twoway::valid_password_account(account);
+            if (!found.valid_name) return;
+            found.account = lookup_account(account, found.reason);
+            if (found.account) {
+                const auto facts = connection_facts(c.settings_->config, c.peer_, found.account->name, &*found.account);
+                found.enabled = effective_password_authentication(c.settings_->config, facts);
+            }
+            auto r = twoway::load_password_record(dir, account);
+            if (r) {
+                found.record.emplace(std::move(*r));
+            } else {
+                found.record_error = r.error();
+            }
+        });
+    } catch (const std::exception& e) {
+        log_error("Cannot check user ", safe_name, " from ", c.peer_.text(), ": ", e.what());
+        c.server_fault_ = true;
+        answer.reject("password record lookup failed");
+        co_return;
+    }
+    if (!found.account && !found.reason.empty()) {
+        // As in decide(): nothing is known against the client (no penalty, no fail2ban line).
+        log_error("Cannot check user ", safe_name, " from ", c.peer_.text(), ": ", found.reason);
+        c.server_fault_ = true;
+        answer.reject("account lookup failed");
+        co_return;
+    }
+    if (found.valid_name && !found.record && found.record_error != std::errc::no_such_file_or_directory) {
+        // A record that exists but cannot be used (permissions, a broken file): fail closed, the
+        // administrator's to fix. The path holds the client's name: escaped.
+        log_error("Cannot read password record ", log_safe(record_path(dir, account)), " for login from ",
+                  c.peer_.text(), ": ", found.record_error.message());
+        c.server_fault_ = true;
+        answer.reject("password record unusable");
+        co_return;
+    }
+    // Not root: this daemon can only ever run sessions as the account it runs as (as in decide()).
+    const bool servable = found.account && (running_as_root() || found.account->uid == ::geteuid());
+    c.password_attempt_->invalid = !(servable && found.record);
+    c.password_attempt_->answered = true;
+    if (c.password_attempt_->invalid) {
+        log_debug("No password record for ", safe_name, " from ", c.peer_.text(), ": the fake response");
+        answer.none();
+        co_return;
+    }
+    if (!found.enabled) {
+        // A Match block (or the global value, with a block turning it on for others) says no for this
+        // account: the fake response too, so that the client learns nothing about the password.
+        log_verbose("PasswordAuthentication is no for ", found.account->name, " from ", c.peer_.text(),
+                    ": the fake response");
+        answer.none();
+        co_return;
+    }
+    answer.provide(found.record->registration.span(), found.record->ksf);
+}
+
+bool Connection::log_failed_password(const std::error_code& ec) {
+    if (!password_attempt_ || !password_attempt_->answered || password_attempt_->judged) return false;
+    // LoginGraceTime, a shed, the daemon's end: logged as such, not as a guess.
+    if (timed_out_ || shed_ || server_.terminating()) return false;
+    if (ec == twoway::errc::auth_denied || ec == twoway::errc::preauth_limit) return false;
+    // The client stopped after server_password (its own check of the password failed, PROTOCOL.md
+    // 10.16), or sent a proof that did not verify: either way a failed guess at the password.
+    const std::string safe_name = log_safe(password_attempt_->name);
+    log_info("Failed password for ", password_attempt_->invalid ? "invalid user " : "", safe_name, " from ", peer_.text());
+    if (server_.password_failures().record(password_attempt_->name, std::chrono::steady_clock::now())) {
+        const auto& config = settings_->config;
+        log_info("Password logins for ", safe_name, " refused for up to ", config.password_failure_window, "s: ",
+                 config.per_user_max_password_failures, " failed passwords within ", config.password_failure_window,
+                 "s (PerUserMaxPasswordFailures)");
+    }
+    return true;
+}
+
+awaitable<bool> Connection::decide_password(const twoway::NeedClientVerdict& v) {
+    if (password_attempt_) password_attempt_->judged = true;
+    const std::string safe_name = log_safe(v.account);
+    struct AccountLookup {
+        std::optional<Account> account;
+        std::string reason;
+        AccountVerdict verdict;
+        ConnectionFacts facts;
+    } found;
+    co_await server_.decisions().lookup([&] {
+        found.account = lookup_account(v.account, found.reason);
+        if (found.account) {
+            found.verdict = unix_account_checks(*found.account, {}, settings_->config.use_pam);
+            found.facts = connection_facts(settings_->config, peer_, found.account->name, &*found.account);
+        }
+    });
+    if (!found.account && !found.reason.empty()) {
+        log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": ", found.reason);
+        server_fault_ = true;
+        co_return false;
+    }
+    if (!found.account || (!running_as_root() && found.account->uid != ::geteuid())) {
+        // Its record was found a moment ago: the account went away since (or was never one this daemon serves).
+        log_info("Failed password for invalid user ", safe_name, " from ", peer_.text());
+        co_return false;
+    }
+    Account& account = *found.account;
+    // The account checks (locked, expired, shell, nologin) as for a key.
+    if (!found.verdict.allowed()) {
+        if (found.verdict.server_fault) {
+            log_error("Cannot check user ", safe_name, " from ", peer_.text(), ": ", found.verdict.reason);
+            server_fault_ = true;
+        } else {
+            log_info("User ", account.name, " from ", peer_.ip, " not allowed because ", found.verdict.reason);
+        }
+        co_return false;
+    }
+    // The record was given only with PasswordAuthentication yes for the account (find_password_record);
+    // asked again here, where the account policy is decided, so that no path skips it.
+    if (!effective_password_authentication(settings_->config, found.facts)) {
+        log_info("Failed password for ", account.name, " from ", peer_.text());
+        co_return false;
+    }
+    // The Match blocks that apply, DenyUsers, AllowUsers, DenyGroups, AllowGroups, as for a key.
+    ConnectionConfig policy = effective_config(settings_->config, found.facts);
+    if (const auto verdict = decide_access(policy, found.facts, AccessFacts{false, peer_.port, false}); !verdict.allowed) {
+        log_info(verdict.message);
+        co_return false;
+    }
+    // PermitRootLogin: root by password only with yes (sshd's auth_root_allowed for "password").
+    if (const auto root = decide_root_password_login(policy, found.facts, account.uid == 0, peer_.port); !root.allowed) {
+        log_info(root.message);
+        log_info("Failed password for ", account.name, " from ", peer_.text());
+        co_return false;
+    }
+    bool password_expired = false;
+    if (settings_->config.use_pam) {
+        const PamAccountVerdict pam = co_await pam_account(account, safe_name);
+        if (!pam.allowed()) co_return false;
+        password_expired = pam.kind == PamAccountVerdict::Kind::password_expired;
+    }
+    log_info("Accepted password for ", account.name, " from ", peer_.text());
+    if (password_expired) {
+        log_info("Password of ", account.name, " has expired (PAM): the session runs passwd, no services");
+    }
+    // No authorized_keys line: nothing restricts the session but the configuration.
+    key_policy_ = SessionPolicy{};
+    key_policy_.password_expired = password_expired;
+    account_ = std::move(account);
+    config_policy_ = std::move(policy);
+    co_return true;
+}
 
 }  // namespace twowayd

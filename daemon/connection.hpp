@@ -63,6 +63,17 @@ private:
     // Runs decide() and answers the stream's verdict with it (an exception is a refusal).
     static awaitable<void> judge(std::shared_ptr<Connection> self, twoway::NeedClientVerdict v,
                                  twoway::PendingVerdict verdict);
+    // Password mode (PasswordAuthentication yes): the account's OPAQUE record, looked up off the loop
+    // (the account and the record file), answered as PendingPasswordRecord asks; remembered in
+    // password_attempt_ for the log line when the attempt ends.
+    static awaitable<void> find_password_record(std::shared_ptr<Connection> self, std::string account,
+                                                twoway::PendingPasswordRecord answer);
+    // The verdict on a client that proved the account's password: decide()'s account policy without the
+    // key (account checks, Match, Allow/Deny, PermitRootLogin for passwords, PAM account); logs it.
+    awaitable<bool> decide_password(const twoway::NeedClientVerdict& v);
+    // The end of a password attempt that got no verdict (the client stopped after server_password: a
+    // wrong password, PROTOCOL.md 10.16): "Failed password for ...". True when it was one.
+    bool log_failed_password(const std::error_code& ec);
     // AuthorizedKeysCommand for this account and key (keys_command.hpp), read as authorized_keys lines.
     // With a certificate its output's cert-authority lines decide (%t, %k: the certificate's).
     awaitable<KeyDecision> command_keys(const ConnectionConfig& policy, const Account& account,
@@ -128,6 +139,14 @@ private:
     bool answered_ = false;  // our first flight (server_hello) exists
     bool penalised_ = false;
     bool server_fault_ = false;  // denied because of our own trouble (a failed account lookup), not the client's
+    // Password mode: the attempt this connection made (the account it named), once its record was asked for.
+    struct PasswordAttempt {
+        std::string name;      // as the client sent it (escape before logging)
+        bool invalid = true;   // no such account, no record, or a name no record can have
+        bool answered = false;  // server_password went out (a real or a fake response)
+        bool judged = false;    // the password was right: decide_password logged the outcome
+    };
+    std::optional<PasswordAttempt> password_attempt_;
     std::optional<Account> account_;
     std::optional<ConnectionConfig> config_policy_;  // the effective sshd_config policy, set with account_
     SessionPolicy key_policy_;  // set with account_: what the matched authorized_keys line permits

@@ -62,7 +62,10 @@ int print_connection_config(const Settings& settings, const std::string& spec) {
     std::vector<twoway::Location> applied;
     const ConnectionConfig policy = effective_config(settings.config, facts, &applied);
     for (const auto& where : applied) std::fprintf(stderr, "Match block applies: %s\n", where.text().c_str());
-    const std::string text = format_connection_config(settings.config, policy);
+    // PasswordAuthentication is a global keyword in DaemonConfig that Match may set too: print its effect.
+    DaemonConfig config = settings.config;
+    config.password_authentication = effective_password_authentication(settings.config, facts);
+    const std::string text = format_connection_config(config, policy);
     std::fwrite(text.data(), 1, text.size(), stdout);
     if (facts.user) {
         std::string why;
@@ -148,7 +151,7 @@ int run(const Flags& flags) {
              flags.debug > 0 ? debug_level(flags.debug) : LogLevel::info);
     log_tee_errors(!to_stderr);
 
-    auto loaded = load_settings(config_path, overrides);
+    auto loaded = load_settings(config_path, overrides, !testing);
     if (testing) {
         // Every problem, each with its file (and line), on stderr; the exit status says good or bad.
         for (const auto& p : loaded.problems) std::fprintf(stderr, "%s\n", p.c_str());

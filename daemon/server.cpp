@@ -114,6 +114,8 @@ Server::Server(asio::io_context& io, ServerOptions options, std::shared_ptr<cons
       child_signals_(io, SIGCHLD),
       shutdown_timer_(io) {
     apply_session_limits();
+    password_failures_.configure(settings_->config.per_user_max_password_failures,
+                                 std::chrono::seconds(settings_->config.password_failure_window));
 }
 
 Server::~Server() = default;
@@ -478,6 +480,8 @@ void Server::reload() {
     if (!options_.log_level_forced) log_set_level(settings_->config.log_level);
     apply_session_limits();
     penalties_.configure(settings_->config.penalties, settings_->config.penalty_exempt);
+    password_failures_.configure(settings_->config.per_user_max_password_failures,
+                                 std::chrono::seconds(settings_->config.password_failure_window));
 
     // Keep the listeners whose endpoint is still configured, close the others, bind the new ones.
     const auto wanted = twowayd::listen_endpoints(settings_->config);

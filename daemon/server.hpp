@@ -22,6 +22,7 @@
 #include "descriptors.hpp"
 #include "settings.hpp"
 #include "decision_pool.hpp"
+#include "password_failures.hpp"
 #include "startups.hpp"
 
 namespace twowayd {
@@ -60,6 +61,8 @@ public:
     [[nodiscard]] asio::io_context& io() noexcept { return io_; }
     // Where verdict work that must not hold the event loop runs (decision_pool.hpp).
     [[nodiscard]] DecisionPool& decisions() noexcept { return decisions_; }
+    // PerUserMaxPasswordFailures: failed passwords per account name (password_failures.hpp).
+    [[nodiscard]] PasswordFailures& password_failures() noexcept { return password_failures_; }
     [[nodiscard]] twoway::Rng& rng() noexcept;
     [[nodiscard]] std::shared_ptr<const Settings> settings() const { return settings_; }
     // A connection authenticated or ended: it no longer counts against MaxStartups.
@@ -140,6 +143,7 @@ private:
     asio::steady_timer shed_timer_;
     bool shed_timer_armed_ = false;
     PenaltyBox penalties_;
+    PasswordFailures password_failures_;  // kept across reloads (a reload must not reset a lockout)
     DropLog drop_log_;
     DenialPace denial_pace_;
     SpareDescriptor spare_;

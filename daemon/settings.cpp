@@ -14,7 +14,11 @@
 #include <twoway/handshake.hpp>
 #include <twoway/key_file.hpp>
 #include <twoway/key.hpp>
+#include <twoway/password.hpp>
+#include <twoway/random.hpp>
 #include <twoway/trust.hpp>
+
+#include "access.hpp"
 
 namespace twowayd {
 
@@ -41,6 +45,40 @@ std::string host_key_problem(const std::string& path, std::error_code ec) {
     }
     if (ec == std::errc::no_such_file_or_directory) return path + ": no such host key file";
     return path + ": cannot load host key: " + ec.message();
+}
+
+// Why the OPAQUE key file did not load, in words an operator can act on (as host_key_problem).
+std::string opaque_key_problem(const std::string& path, std::error_code ec) {
+    using twoway::errc;
+    if (ec == errc::insecure_permissions) {
+        struct stat st {};
+        std::string mode = ::stat(path.c_str(), &st) == 0 ? octal_mode(st.st_mode) + " " : std::string();
+        return "OpaqueKey " + path + ": permissions " + mode + "are too open, or the file is not the daemon's: "
+               "the OPAQUE key must be a regular file owned by root and accessible only by it (chmod 600)";
+    }
+    if (ec == std::errc::no_such_file_or_directory) {
+        return "OpaqueKey " + path + ": cannot create the OPAQUE key: its directory does not exist";
+    }
+    return "OpaqueKey " + path + ": cannot load the OPAQUE key: " + ec.message();
+}
+
+// PasswordAuthentication yes: the OPAQUE key, loaded, or created when allowed and missing.
+void load_password_keys(Settings& settings, bool create, LoadResult& out) {
+    const std::string& path = settings.config.opaque_key;
+    struct stat st {};
+    if (!create && ::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
+        out.notes.push_back("OpaqueKey " + path + ": does not exist yet; twowayd creates it (mode 0600) when it starts");
+        return;
+    }
+    bool created = false;
+    auto key = create ? twoway::load_or_create_opaque_key(path, twoway::system_rng(), &created)
+                      : twoway::load_opaque_key(path);
+    if (key && created) out.notes.push_back("OpaqueKey " + path + ": created a new OPAQUE key (mode 0600)");
+    if (!key) {
+        out.problems.push_back(opaque_key_problem(path, key.error()));
+        return;
+    }
+    settings.password_keys.emplace(twoway::PasswordServerKeys{std::move(key->oprf_seed), std::move(key->private_key)});
 }
 
 }  // namespace
@@ -94,7 +132,7 @@ std::optional<std::string> read_banner(const std::string& path, std::string& why
     return text;
 }
 
-LoadResult load_settings(const std::string& config_path, const Overrides& overrides) {
+LoadResult load_settings(const std::string& config_path, const Overrides& overrides, bool create_opaque_key) {
     LoadResult out;
     auto parsed = twowayd::load_daemon_config(config_path);
     for (const auto& d : parsed.errors) out.problems.push_back(d.text());
@@ -120,6 +158,7 @@ LoadResult load_settings(const std::string& config_path, const Overrides& overri
         out.problems.push_back(config_path + ": no host key could be loaded (HostKey)");
     }
     attach_host_certificates(*settings, static_cast<std::int64_t>(std::time(nullptr)), out.warnings);
+    if (password_authentication_anywhere(settings->config)) load_password_keys(*settings, create_opaque_key, out);
     for (const auto& path : settings->config.revoked_keys_files) {
         for (auto& p : twoway::load_revocation_file(path).list.problems) {
             out.warnings.push_back("RevokedKeys " + p + " (every key is refused until this is fixed)");

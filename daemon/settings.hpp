@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <twoway/certificate.hpp>
+#include <twoway/handshake.hpp>
 #include <twoway/key.hpp>
 
 #include "daemon_config.hpp"
@@ -44,6 +45,10 @@ struct Settings {
     // used (a warning says why). Sent in server_auth to every client, before it names its account.
     std::string banner;
 
+    // PasswordAuthentication yes: the OPAQUE key (OpaqueKey), loaded or created when the settings are
+    // built; the handshake of every connection that keeps these settings points at it.
+    std::optional<twoway::PasswordServerKeys> password_keys;
+
     [[nodiscard]] const twoway::PrivateKey& host_key() const { return host_keys.front().key; }
     [[nodiscard]] const twowayd::ServiceSpec* find_service(std::string_view name) const;
 };
@@ -67,8 +72,12 @@ void attach_host_certificates(Settings& settings, std::int64_t now, std::vector<
 // file, too large). sshd silently sends no banner in those cases; twowayd logs why, and -t fails.
 [[nodiscard]] std::optional<std::string> read_banner(const std::string& path, std::string& why);
 
-// Reads the config file, applies the overrides and loads the host keys, collecting every problem.
-[[nodiscard]] LoadResult load_settings(const std::string& config_path, const Overrides& overrides);
+// Reads the config file, applies the overrides and loads the host keys (and, with PasswordAuthentication
+// yes, the OPAQUE key), collecting every problem. create_opaque_key: a missing OpaqueKey file is created
+// (mode 0600) as the daemon does at start and on SIGHUP; -t passes false, checks only, and notes that
+// the file will be created.
+[[nodiscard]] LoadResult load_settings(const std::string& config_path, const Overrides& overrides,
+                                       bool create_opaque_key = true);
 
 // "ED25519 SHA256:..." as sshd prints keys in its log.
 [[nodiscard]] std::string key_fingerprint_text(const twoway::PublicKey& key);

@@ -1,5 +1,7 @@
 #include "access.hpp"
 
+#include <algorithm>
+
 #include <twoway/pattern.hpp>
 #include <twoway/text.hpp>
 
@@ -135,6 +137,20 @@ ConnectionConfig effective_config(const DaemonConfig& config, const ConnectionFa
     return out;
 }
 
+bool effective_password_authentication(const DaemonConfig& config, const ConnectionFacts& facts) {
+    for (const auto& block : config.matches) {
+        if (block.password_authentication && match_applies(block, facts)) return block.password_authentication->value;
+    }
+    return config.password_authentication;
+}
+
+bool password_authentication_anywhere(const DaemonConfig& config) {
+    if (config.password_authentication) return true;
+    return std::any_of(config.matches.begin(), config.matches.end(), [](const MatchBlock& m) {
+        return m.password_authentication && m.password_authentication->value;
+    });
+}
+
 bool needs_groups(const DaemonConfig& config) {
     const auto uses = [](const ConnectionConfig& c) { return !c.allow_groups.empty() || !c.deny_groups.empty(); };
     if (uses(config.connection)) return true;
@@ -208,6 +224,15 @@ AccessVerdict decide_root_login(const ConnectionConfig& p, const ConnectionFacts
         }
     }
     return AccessVerdict{};
+}
+
+AccessVerdict decide_root_password_login(const ConnectionConfig& p, const ConnectionFacts& f, bool root,
+                                         std::uint16_t port) {
+    const auto& prl = p.permit_root_login;
+    if (!root || prl.value == PermitRootLogin::yes) return AccessVerdict{};
+    return refuse("PermitRootLogin", prl.where,
+                  "ROOT LOGIN REFUSED FROM " + from_text(f) + " port " + std::to_string(port) + ": PermitRootLogin " +
+                      std::string(permit_root_login_name(prl.value)) + " (password)");
 }
 
 ConnectionFacts parse_connection_spec(std::string_view spec, std::string& error) {

@@ -35,6 +35,13 @@ struct ConnectionFacts {
 [[nodiscard]] ConnectionConfig effective_config(const DaemonConfig& config, const ConnectionFacts& facts,
                                                 std::vector<twoway::Location>* applied = nullptr);
 
+// PasswordAuthentication for this connection: the first applying Match block that sets it, else the
+// global value.
+[[nodiscard]] bool effective_password_authentication(const DaemonConfig& config, const ConnectionFacts& facts);
+// Whether any connection could log in by password (the global value or any Match block's is yes): the
+// daemon then loads the OPAQUE key and answers password clients.
+[[nodiscard]] bool password_authentication_anywhere(const DaemonConfig& config);
+
 // Does the configuration need the user's groups (a Group criterion, AllowGroups, DenyGroups)?
 [[nodiscard]] bool needs_groups(const DaemonConfig& config);
 
@@ -63,6 +70,12 @@ struct AccessVerdict {
 // Only the PermitRootLogin part (sshd checks it once the key has been proved).
 [[nodiscard]] AccessVerdict decide_root_login(const ConnectionConfig& policy, const ConnectionFacts& facts,
                                               const AccessFacts& account);
+
+// PermitRootLogin for a password login (issue 17), as sshd's auth_root_allowed for its password
+// method: root only with `yes`; prohibit-password, forced-commands-only (a password login has no key
+// line to carry command=) and no refuse it.
+[[nodiscard]] AccessVerdict decide_root_password_login(const ConnectionConfig& policy, const ConnectionFacts& facts,
+                                                       bool root, std::uint16_t port);
 
 // Parses sshd -T -C's connection spec: comma-separated key=value with user, host, addr, laddr, lport
 // (and rdomain, refused: twowayd has none). Empty error when fine.

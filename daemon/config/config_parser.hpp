@@ -80,6 +80,7 @@ enum class Key : std::size_t {
     password_authentication,
     opaque_key,
     opaque_records,
+    per_user_max_password_failures,
     count_,
 };
 
@@ -152,6 +153,7 @@ inline constexpr std::array keywords{
     Keyword{"PasswordAuthentication", Key::password_authentication, 1},
     Keyword{"OpaqueKey", Key::opaque_key, 1},
     Keyword{"OpaqueRecords", Key::opaque_records, 1},
+    Keyword{"PerUserMaxPasswordFailures", Key::per_user_max_password_failures, 2},
 };
 
 inline constexpr std::array<std::pair<std::string_view, PermitRootLogin>, 5> root_login_values{{

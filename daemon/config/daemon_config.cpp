@@ -88,12 +88,15 @@ void Parser::line(std::size_t number, std::string_view text, std::size_t depth) 
     if (auto ck = connection_key(kw->key)) return connection(*kw, *ck, d, text);
     if (block_) {
         if (kw->key == Key::password_authentication) {
-            // sshd allows it in Match, and sshd_config files do that; until password mode uses it, a
-            // Match value changes nothing, and refusing it would stop twowayd from starting on them.
-            if (!config::parse_yes_no(d.args.front(), false)) {
+            // sshd allows it in Match: the block's value applies to the connections it matches (the first
+            // applying block's, as for the connection keywords).
+            auto v = config::parse_yes_no(d.args.front(), false);
+            if (!v) {
                 return value_error(*kw, "unsupported option " + twoway::quoted(d.args.front()) + " (expected yes or no)");
             }
-            return note("PasswordAuthentication: ignored inside a Match block (reserved for password mode, issue 17)");
+            auto& setting = config_.matches[*block_].password_authentication;
+            if (!setting) setting = Setting<bool>{*v, here()};
+            return;
         }
         if (kw->key == Key::authorized_keys_file || kw->key == Key::revoked_keys || kw->key == Key::log_level) {
             return error(std::string(kw->name) + " is not supported inside a Match block yet");
@@ -136,6 +139,23 @@ void Parser::global_only(const Keyword& kw, const config::Directive& d) {
             auto v = config::parse_time(arg);
             if (!v || *v == 0 || *v > 3600) return value_error(kw, "invalid time value " + twoway::quoted(arg) + " (1s to 1h)");
             if (first(kw.key)) config_.authorized_keys_command_timeout = *v;
+            return;
+        }
+        case Key::per_user_max_password_failures: {
+            const auto n = arg == "none" ? std::optional<std::uint64_t>(0) : twoway::parse_decimal(arg, 1000);
+            if (!n) return value_error(kw, "invalid count " + twoway::quoted(arg) + " (0 to 1000, or none)");
+            std::uint32_t window = 600;
+            if (d.args.size() > 1) {
+                auto w = config::parse_time(d.args[1]);
+                if (!w || *w == 0 || *w > 86400) {
+                    return value_error(kw, "invalid time value " + twoway::quoted(d.args[1]) + " (1s to 1d)");
+                }
+                window = *w;
+            }
+            if (first(kw.key)) {
+                config_.per_user_max_password_failures = static_cast<std::uint32_t>(*n);
+                config_.password_failure_window = window;
+            }
             return;
         }
         case Key::login_grace_time: {

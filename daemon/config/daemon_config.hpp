@@ -176,6 +176,9 @@ struct MatchBlock {
     std::optional<std::size_t> parent;
     ConnectionConfig settings;
     std::array<bool, connection_key_count> set{};
+    // PasswordAuthentication inside the block (sshd allows it there): the first applying block's value
+    // wins over the global one (effective_password_authentication, access.hpp).
+    std::optional<Setting<bool>> password_authentication{};
 };
 
 // Which criteria a Match line would evaluate and how it printed (for -T and the fuzzer).
@@ -225,11 +228,16 @@ struct DaemonConfig {
     // AuthorizedKeysCommandTimeout (twowayd's own): how long AuthorizedKeysCommand may take before it is
     // killed and the key refused (sshd waits without limit, in the connection's own process).
     std::uint32_t authorized_keys_command_timeout = 10;  // seconds, >= 1
-    // Password mode (OPAQUE, issue 17). PasswordAuthentication is reserved: parsed and printed, no
-    // effect yet. OpaqueKey and OpaqueRecords are read by twoway-passwd --local (<twoway/password.hpp>).
+    // Password mode (OPAQUE, issue 17): PasswordAuthentication lets clients log in by password (also
+    // per Match block: MatchBlock::password_authentication); OpaqueKey and OpaqueRecords are read by
+    // twowayd and by twoway-passwd --local (<twoway/password.hpp>).
     bool password_authentication = false;
     std::string opaque_key = std::string(twoway::default_opaque_key_path);
     std::string opaque_records = std::string(twoway::default_opaque_records_dir);
+    // PerUserMaxPasswordFailures N [TIME] (twowayd's own): after N failed passwords for one account name
+    // within TIME, its password attempts are refused at once until those failures age out (0: no limit).
+    std::uint32_t per_user_max_password_failures = 10;
+    std::uint32_t password_failure_window = 600;  // seconds
 };
 
 struct DaemonConfigResult {

@@ -175,6 +175,10 @@ std::string format_global_config(const DaemonConfig& c) {
     line("passwordauthentication", yes_no(c.password_authentication));
     line("opaquekey", config::quote_arg(c.opaque_key));
     line("opaquerecords", config::quote_arg(c.opaque_records));
+    line("perusermaxpasswordfailures", c.per_user_max_password_failures == 0
+                                           ? std::string("none")
+                                           : std::to_string(c.per_user_max_password_failures) + " " +
+                                                 std::to_string(c.password_failure_window));
     return out;
 }
 
@@ -187,6 +191,9 @@ std::string format_daemon_config(const DaemonConfig& c) {
     for (const auto& m : c.matches) {
         out += "match " + format_match_criteria(m.criteria) + "\n";
         format_connection(out, m.settings, &m.set, "    ");
+        if (m.password_authentication) {
+            out += std::string("    passwordauthentication ") + (m.password_authentication->value ? "yes" : "no") + "\n";
+        }
     }
     return out;
 }

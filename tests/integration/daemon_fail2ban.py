@@ -195,6 +195,22 @@ def test_shell_not_allowed_line():
         expect_match("normal", f"User alice from 127.0.0.1 not allowed because {reason}", "^User ", user="alice")
 
 
+def test_failed_password_lines():
+    # PasswordAuthentication yes (integration-daemon_password provokes the real lines and checks them
+    # against this filter too); built here exactly as daemon/connection.cpp writes them.
+    for mode in ("normal", "ddos", "aggressive"):
+        expect_match(mode, "Failed password for alice from 127.0.0.1 port 40000", "^Failed password", user="alice")
+        expect_match(mode, "Failed password for invalid user bob from 127.0.0.1 port 40000", "^Failed password",
+                     user="bob")
+        # A forged name cannot plant another address: names are escaped, and the regex is anchored.
+        expect_match(mode, "Failed password for invalid user x\\x20from\\x2010.9.9.9 from 127.0.0.1 port 1",
+                     "^Failed password", user="x\\x20from\\x2010.9.9.9")
+        check(not matches(failregexes(mode), "Failed password for x from 10.9.9.9 port 1 from 127.0.0.1 port 2"),
+              "a name with spaces matched")
+        # A successful password login never counts.
+        expect_no_match(mode, "Accepted password for alice from 127.0.0.1 port 40000")
+
+
 def test_failed_account_lookup_never_counts():
     # A lookup that failed (no descriptor, NSS down) says nothing about the client: it must not count
     # in any mode (integration-daemon_descriptors provokes the real line; it is built here as

@@ -112,6 +112,89 @@ private:
     std::unique_ptr<Waiter> impl_;
 };
 
+/// Password mode (server): the answer to NeedPasswordRecord, which the handshake waits for: the
+/// account's OPAQUE record, "no record", or a refusal. Answer it exactly once, now or later, from any
+/// thread: the handshake goes on on the stream's executor. Like PendingVerdict, one destroyed
+/// unanswered is a refusal (fail closed): a callback that loses it, or throws, never lets a client
+/// in and never leaves the handshake hanging.
+class PendingPasswordRecord {
+public:
+    /// What the caller answered, as the stream receives it.
+    struct Answer {
+        /// record: provide(); none: none(); reject: reject() (or destroyed unanswered).
+        enum class Kind { record, none, reject };
+        Kind kind = Kind::reject;  ///< which answer
+        SecretBuffer record{};     ///< provide(): a copy of the record (RFC 9807's RegistrationRecord)
+        PasswordKsf ksf{};         ///< provide(): the record's Argon2id parameters
+        std::string reason{};      ///< reject(): for the server's denial_reason() (never sent)
+    };
+    /// For the stream: the handshake operation waiting for the answer.
+    struct Waiter {
+        virtual ~Waiter() = default;
+        /// Called exactly once, with the answer.
+        virtual void give(Answer answer) = 0;
+    };
+
+    PendingPasswordRecord() = default;  ///< answered already: every answer does nothing
+    /// For the stream: a question that waiter answers.
+    explicit PendingPasswordRecord(std::unique_ptr<Waiter> waiter) noexcept : impl_(std::move(waiter)) {}
+    /// Takes over other's question; other is answered already afterwards.
+    PendingPasswordRecord(PendingPasswordRecord&&) noexcept = default;
+    /// Rejects the question this one still holds, then takes over other's.
+    PendingPasswordRecord& operator=(PendingPasswordRecord&& other) noexcept {
+        if (this != &other) {
+            reject("the password record was replaced unanswered");
+            impl_ = std::move(other.impl_);
+        }
+        return *this;
+    }
+    PendingPasswordRecord(const PendingPasswordRecord&) = delete;
+    PendingPasswordRecord& operator=(const PendingPasswordRecord&) = delete;
+    /// Rejects the question if it is still unanswered (fail closed).
+    ~PendingPasswordRecord() { reject("no password record was given"); }
+
+    /// The account's record (RFC 9807's RegistrationRecord, as PasswordRecord::registration holds it)
+    /// and its Argon2id parameters: ServerHandshake::provide_password_record. The bytes are copied into
+    /// secure memory, so the caller may wipe its own at once. A record that does not parse is the
+    /// generic denial.
+    void provide(std::span<const std::byte> record, PasswordKsf ksf) {
+        if (!impl_) return;
+        Answer a;
+        a.kind = Answer::Kind::record;
+        a.record = SecretBuffer(record);
+        a.ksf = ksf;
+        give(std::move(a));
+    }
+    /// The account has no record (or does not exist, or may not log in by password: the client must not
+    /// learn which): ServerHandshake::no_password_record, RFC 9807's fake response, which costs and looks
+    /// the same as a real one; the client then fails as with a wrong password.
+    void none() {
+        if (!impl_) return;
+        Answer a;
+        a.kind = Answer::Kind::none;
+        give(std::move(a));
+    }
+    /// The generic denial at once, without a response (ServerHandshake::deny): for the server's own
+    /// trouble (a record that cannot be read), or an account that is refused before any guess. Unlike
+    /// none(), the client can tell this from a wrong password. The reason is for denial_reason() only.
+    void reject(std::string reason = "refused by the password record callback") {
+        if (!impl_) return;
+        Answer a;
+        a.kind = Answer::Kind::reject;
+        a.reason = std::move(reason);
+        give(std::move(a));
+    }
+    /// Not answered yet.
+    [[nodiscard]] bool pending() const noexcept { return impl_ != nullptr; }
+
+private:
+    void give(Answer a) {
+        std::unique_ptr<Waiter> w = std::move(impl_);
+        w->give(std::move(a));
+    }
+    std::unique_ptr<Waiter> impl_;
+};
+
 /// The pre-authentication byte cap both roles apply by default: twoway's handshake messages are a few
 /// hundred bytes, and at their largest (a server flight with an 8 KiB certificate and an 8 KiB banner,
 /// PROTOCOL.md 4.3) 17,578 bytes, so 32 KiB is ample and bounds what an unauthenticated peer can make
@@ -149,7 +232,8 @@ struct StreamServerConfig {
     ServerConfig handshake;  ///< handshake.host_key must outlive the stream
     /// The verdict, given at once: true if client_key may log in to account. Called on the stream's
     /// executor, once the client has proved it holds the key (the certified key when the client presents
-    /// a user certificate; authorize_async sees the certificate too).
+    /// a user certificate; authorize_async sees the certificate too). Never asked about a password
+    /// login (see password_record_async): without authorize_async, those are refused.
     std::function<bool(const std::string& account, const PublicKey& client_key)> authorize{};
     Rng* rng = nullptr;  ///< null: system_rng(); otherwise must outlive the stream's handshakes
     Channel::Options channel{};  ///< for the channel after the handshake
@@ -168,6 +252,15 @@ struct StreamServerConfig {
     /// that timing tells no reason for a refusal apart, returns that deadline. Not applied when the
     /// denial answers the client's own end of input.
     std::function<std::chrono::steady_clock::time_point(std::chrono::steady_clock::time_point proof)> denial_time{};
+    /// Password mode (PROTOCOL.md 4.8), on when handshake.password_keys is set: asked for the account's
+    /// OPAQUE record when a client logs in by password (NeedPasswordRecord); answer with
+    /// PendingPasswordRecord's provide(), none() or reject(), now or later. The account is the client's
+    /// claim, not verified yet: escape it before it reaches a log. Unset while password_keys is set:
+    /// every password client gets the generic denial (fail closed). A correct password is then judged
+    /// by authorize_async, with NeedClientVerdict::password set and no key; the synchronous authorize
+    /// cannot tell a password login from a key login, so a stream without authorize_async refuses every
+    /// password login.
+    std::function<void(const NeedPasswordRecord& request, PendingPasswordRecord answer)> password_record_async{};
 };
 
 /// The twoway protocol over NextLayer (an Asio stream such as asio::ip::tcp::socket, or a reference to
@@ -223,6 +316,9 @@ public:
     [[nodiscard]] const SessionId& session_id() const noexcept { return info_->session_id; }
     /// Server: the client accepts the session's HOSTKEYS (HandshakeResult::client_accepts_host_keys).
     [[nodiscard]] bool client_accepts_host_keys() const noexcept { return info_->client_accepts_host_keys; }
+    /// Both roles: the client logged in with a password (HandshakeResult::password); peer_key() is then
+    /// empty on the server.
+    [[nodiscard]] bool password_login() const noexcept { return info_->password; }
     /// HandshakeResult::exporter for this session. errc::bad_state before the handshake is complete and,
     /// with early data, while the server's verdict is pending.
     [[nodiscard]] Result<SecretBuffer> exporter(std::string_view label, std::span<const std::byte> context,
@@ -344,6 +440,23 @@ private:
         }
     };
 
+    // Password mode: the answer to NeedPasswordRecord, once given; read when the operation resumes.
+    struct PasswordRecordSlot {
+        PendingPasswordRecord::Answer answer;
+    };
+
+    // As VerdictWaiter, for a PendingPasswordRecord.
+    template <class Self>
+    struct PasswordRecordWaiter final : PendingPasswordRecord::Waiter {
+        Self self;
+        std::shared_ptr<PasswordRecordSlot> slot;
+        PasswordRecordWaiter(Self&& s, std::shared_ptr<PasswordRecordSlot> sl) : self(std::move(s)), slot(std::move(sl)) {}
+        void give(PendingPasswordRecord::Answer answer) override {
+            slot->answer = std::move(answer);
+            asio::post(std::move(self));
+        }
+    };
+
     using timer_type = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
                                                   executor_type>;
 
@@ -359,7 +472,8 @@ private:
         bool answered = false;      // server: its first flight has gone out
         bool input_ended = false;   // the peer ended its side
         std::shared_ptr<VerdictSlot> verdict{};  // a verdict callback holds the operation
-        enum class state { start, writing, reading, awaiting_verdict, pacing } st = state::start;
+        std::shared_ptr<PasswordRecordSlot> record{};  // server: a password record callback holds it
+        enum class state { start, writing, reading, awaiting_verdict, awaiting_record, pacing } st = state::start;
 
         handshake_op(stream& st_, Handshake h) : s(st_), hs(std::move(h)) {}
 
@@ -391,6 +505,11 @@ private:
                     this->io_started = true;  // resumed through a post: never inside the initiation
                     apply_verdict(*verdict);
                     verdict.reset();
+                    break;
+                case state::awaiting_record:
+                    this->io_started = true;  // as awaiting_verdict
+                    apply_password_record(record->answer);
+                    record.reset();
                     break;
                 case state::pacing:
                     return write(self);  // the denial taken before the wait
@@ -474,12 +593,18 @@ private:
                 }
                 (void)(c.verify_server && c.verify_server(v.server_key) ? hs.accept_server() : hs.reject_server());
             } else {
+                if (const auto* p = std::get_if<NeedPasswordRecord>(&event)) return ask_password_record(self, *p);
                 const auto& v = std::get<NeedClientVerdict>(event);
                 const auto& c = std::get<StreamServerConfig>(s.config_);
                 if (c.authorize_async) {
                     const NeedClientVerdict request = v;
                     suspend(self, [&c, &request](PendingVerdict pv) { c.authorize_async(request, std::move(pv)); });
                     return true;
+                }
+                if (v.password) {
+                    // authorize's signature cannot tell a password login from a key login: refuse it.
+                    (void)hs.deny("a password login needs authorize_async");
+                    return false;
                 }
                 (void)(c.authorize && c.authorize(v.account, v.client_key) ? hs.authorize()
                                                                           : hs.deny("refused by the authorize callback"));
@@ -495,6 +620,37 @@ private:
             verdict = std::make_shared<VerdictSlot>();
             auto slot = verdict;
             ask(PendingVerdict(std::make_unique<VerdictWaiter<Self>>(std::move(self), std::move(slot))));
+        }
+
+        // Server, password mode: asks password_record_async for the account's record, as ask_verdict asks
+        // for a verdict (true: the callback holds the operation). Without the callback, the generic denial.
+        template <class Self>
+        bool ask_password_record(Self& self, const NeedPasswordRecord& p) {
+            const auto& c = std::get<StreamServerConfig>(s.config_);
+            if (!c.password_record_async) {
+                (void)hs.deny("password mode without a password record callback");
+                return false;
+            }
+            const NeedPasswordRecord request = p;
+            st = state::awaiting_record;
+            record = std::make_shared<PasswordRecordSlot>();
+            auto slot = record;
+            // Nothing of this object may be touched after the move (see suspend).
+            c.password_record_async(request, PendingPasswordRecord(std::make_unique<PasswordRecordWaiter<Self>>(
+                                                 std::move(self), std::move(slot))));
+            return true;
+        }
+
+        void apply_password_record(const PendingPasswordRecord::Answer& a) {
+            if constexpr (is_server) {
+                using Kind = PendingPasswordRecord::Answer::Kind;
+                switch (a.kind) {
+                    case Kind::record: (void)hs.provide_password_record(a.record.span(), a.ksf); return;
+                    case Kind::none: (void)hs.no_password_record(); return;
+                    case Kind::reject: (void)hs.deny(a.reason); return;
+                }
+                (void)hs.deny("no password record was given");
+            }
         }
 
         void apply_verdict(const VerdictSlot& v) {

@@ -21,6 +21,14 @@
 //       session's acceptance, then sends as much input as the daemon's window allows, and never reads
 //       again. Prints "hogging COUNT" and holds them until standard input ends (daemon_sessions.py).
 //       COMMAND "-": authenticate and never send a session request at all.
+//   handshake_loop --password PORT HOST_PUB ACCOUNT COMMAND
+//       One password login (PROTOCOL.md 4.8) for ACCOUNT, the password read from the first line of
+//       standard input; any host key but the one in HOST_PUB is refused. Prints "accepted", then runs
+//       COMMAND ("-": none) and prints its output and "exit N"; or prints "denied: REASON" when the
+//       handshake fails (a wrong password and an unknown account both end as auth_denied, found by the
+//       client itself after server_password; "after-finish" is added when the client had sent its
+//       proof, i.e. the password was right and the server's verdict refused). Exits 0 either way
+//       (daemon_password.py).
 // Exits 0, or prints one error line and exits 1.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -224,6 +232,111 @@ std::string hog_round(unsigned short port, const twoway::PrivateKey& key, const 
     return {};
 }
 
+// Reads channel records from fd into the session until `done` says so; the command's output goes to
+// `out`. Empty on success.
+template <class Done>
+std::string pump_session(int fd, twoway::Channel& channel, twoway::session::SessionClient& sc, std::string& out,
+                         std::optional<std::uint32_t>& status, Done done) {
+    namespace ts = twoway::session;
+    std::vector<std::byte> wire;
+    while (!done()) {
+        for (;;) {
+            auto r = channel.read();
+            if (!r) return "channel read: " + r.error().message();
+            if (r->kind == twoway::Channel::Received::Kind::closed) return done() ? std::string() : "closed early";
+            if (r->kind != twoway::Channel::Received::Kind::data) break;
+            auto evs = sc.feed(r->data);
+            if (!evs) return "session feed: " + evs.error().message();
+            for (const auto& ev : *evs) {
+                if (const auto* d = std::get_if<ts::Data>(&ev)) {
+                    out.append(reinterpret_cast<const char*>(d->bytes.data()), d->bytes.size());
+                    (void)sc.consumed(d->stream, d->bytes.size());
+                } else if (const auto* x = std::get_if<ts::ExitStatus>(&ev)) {
+                    status = x->status;
+                } else if (const auto* j = std::get_if<ts::Rejected>(&ev)) {
+                    return "session rejected: " + j->text;
+                }
+            }
+            wire.clear();
+            if (auto st = channel.seal(sc.take_output(), wire); !st || !write_all(fd, wire)) return "send";
+            if (done()) return {};
+        }
+        auto space = channel.prepare();
+        const ssize_t n = ::recv(fd, space.data(), space.size(), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno_text("read");
+        if (n == 0) return done() ? std::string() : "the daemon closed early";
+        if (auto st = channel.commit(static_cast<std::size_t>(n)); !st) return "channel: " + st.error().message();
+    }
+    return {};
+}
+
+// --password: one password login, then COMMAND. Prints the outcome; empty on success (denied included).
+std::string password_round(unsigned short port, const twoway::PublicKey& host, const std::string& account,
+                           const twoway::SecretBuffer& password, const std::string& command) {
+    std::string error;
+    auto fd = connect_to(port, error);
+    if (!fd) return error;
+    twoway::ClientConfig config{.account = account};
+    config.password = true;
+    twoway::ClientHandshake hs(config, twoway::system_rng());
+    std::array<std::byte, 4096> buf{};
+    int flights = 0;  // client_hello, client_password, client_password_finish
+    for (;;) {
+        if (auto out = hs.take_output(); !out.empty()) {
+            if (!write_all(fd->get(), out)) return errno_text("write");
+            ++flights;
+        }
+        const auto ev = hs.event();
+        if (std::holds_alternative<twoway::HandshakeComplete>(ev)) break;
+        if (const auto* f = std::get_if<twoway::HandshakeFailed>(&ev)) {
+            std::printf("denied: %s%s\n", f->error.message().c_str(), flights >= 3 ? " after-finish" : "");
+            return {};
+        }
+        if (const auto* v = std::get_if<twoway::NeedServerVerdict>(&ev)) {
+            if (!v->password_mode) return "not in password mode";
+            if (v->server_key != host) return "the daemon presented another host key";
+            if (auto st = hs.accept_server_with_password(password.span()); !st) return "verdict: " + st.error().message();
+            continue;
+        }
+        const ssize_t n = ::recv(fd->get(), buf.data(), buf.size(), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno_text("read");
+        if (n == 0) {
+            (void)hs.end_of_input();
+        } else {
+            (void)hs.feed(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
+        }
+    }
+    auto result = hs.take_result();
+    if (!result) return "result: " + result.error().message();
+    if (!result->password) return "the result is not a password login";
+    std::printf("accepted\n");
+    std::fflush(stdout);
+    if (command == "-") return await_close(fd->get());
+    auto channel = twoway::Channel::create(*result);
+    if (!channel) return "channel: " + channel.error().message();
+    namespace ts = twoway::session;
+    auto sc = ts::SessionClient::start(ts::Request{ts::RequestKind::exec, command, std::nullopt, {}});
+    if (!sc) return "session: " + sc.error().message();
+    std::vector<std::byte> wire;
+    if (auto st = channel->seal(sc->take_output(), wire); !st || !write_all(fd->get(), wire)) return "send request";
+    std::string output;
+    std::optional<std::uint32_t> status;
+    if (auto e = pump_session(fd->get(), *channel, *sc, output, status, [&] { return sc->finished(); }); !e.empty()) {
+        return e;
+    }
+    std::printf("%sexit %u\n", output.c_str(), status ? *status : 255U);
+    // The authenticated close, then the daemon's end.
+    std::array<std::byte, twoway::Channel::control_record_size> close_record{};
+    auto n = channel->close(close_record);
+    if (!n) return "close: " + n.error().message();
+    if (!write_all(fd->get(), std::vector<std::byte>(close_record.begin(), close_record.begin() + static_cast<long>(*n)))) {
+        return errno_text("write");
+    }
+    return await_close(fd->get());
+}
+
 int fail(const std::string& what) {
     std::fprintf(stderr, "handshake_loop: %s\n", what.c_str());
     return 1;
@@ -319,6 +432,19 @@ int main(int argc, char** argv) {
         std::string line;
         while (std::getline(std::cin, line)) {
         }
+        return 0;
+    }
+    if (mode == "--password" && argc == 6) {
+        std::ifstream pub_file(argv[3]);
+        std::stringstream pub_text;
+        pub_text << pub_file.rdbuf();
+        auto host = twoway::parse_public_key_line(pub_text.str());
+        if (!host) return fail(std::string(argv[3]) + ": " + host.error().message());
+        std::string line;
+        std::getline(std::cin, line);
+        twoway::SecretBuffer password(std::span<const std::byte>(reinterpret_cast<const std::byte*>(line.data()), line.size()));
+        twoway::wipe(std::span<std::byte>(reinterpret_cast<std::byte*>(line.data()), line.size()));
+        if (auto e = password_round(port_of(argv[2]), host->key, argv[4], password, argv[5]); !e.empty()) return fail(e);
         return 0;
     }
     if (argc == 6 && mode.rfind("--", 0) != 0) {

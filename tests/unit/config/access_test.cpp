@@ -278,9 +278,7 @@ TEST_CASE("access config: Match lines", "[config]") {
     // Keywords sshd allows in Match are accepted there, the meaningless ones with their note.
     auto r = parse_daemon_config("a.conf", "Match User x\n X11Forwarding no\n PasswordAuthentication no\n");
     CHECK(r.ok());
-    REQUIRE(r.notes.size() == 2);
-    CHECK(r.notes[1].text() ==
-          "a.conf:3: PasswordAuthentication: ignored inside a Match block (reserved for password mode, issue 17)");
+    REQUIRE(r.notes.size() == 1);  // PasswordAuthentication means something there (password mode)
 }
 
 TEST_CASE("access config: Match evaluation", "[config]") {
@@ -587,4 +585,50 @@ TEST_CASE("access: ForceCommand's value starts where the tokenizer ends the keyw
     REQUIRE(again.connection.force_command);
     CHECK(again.connection.force_command->value == "\"a b\"c");
     CHECK(format_daemon_config(again) == text);
+}
+
+TEST_CASE("access: PermitRootLogin for a password login lets root in with yes only", "[config]") {
+    const auto f = facts("root", "192.0.2.7");
+    CHECK(decide_root_password_login(good("PermitRootLogin yes").connection, f, true, 1).allowed);
+    for (const char* v : {"prohibit-password", "without-password", "forced-commands-only", "no"}) {
+        INFO(v);
+        const DaemonConfig c = good(std::string("PermitRootLogin ") + v);
+        const auto verdict = decide_root_password_login(c.connection, f, true, 4242);
+        CHECK_FALSE(verdict.allowed);
+        CHECK(verdict.keyword == "PermitRootLogin");
+        CHECK(verdict.message.find("ROOT LOGIN REFUSED FROM 192.0.2.7 port 4242") == 0);
+    }
+    // The default (prohibit-password) refuses root by password, even with a ForceCommand.
+    CHECK_FALSE(decide_root_password_login(good("ForceCommand true").connection, f, true, 1).allowed);
+    // Anyone but root: PermitRootLogin has nothing to say.
+    CHECK(decide_root_password_login(good("PermitRootLogin no").connection, facts("alice", "192.0.2.7"), false, 1).allowed);
+}
+
+TEST_CASE("access: PasswordAuthentication in Match blocks, the first applying one winning", "[config]") {
+    const DaemonConfig off_but = good("PasswordAuthentication no\nMatch User alice\n PasswordAuthentication yes\n"
+                                      "Match User alice,bob\n PasswordAuthentication no\n");
+    CHECK(effective_password_authentication(off_but, facts("alice", "192.0.2.7")));
+    CHECK_FALSE(effective_password_authentication(off_but, facts("bob", "192.0.2.7")));
+    CHECK_FALSE(effective_password_authentication(off_but, facts("carol", "192.0.2.7")));
+    CHECK(password_authentication_anywhere(off_but));
+
+    const DaemonConfig on_but = good("PasswordAuthentication yes\nMatch Address 10.0.0.0/8\n PasswordAuthentication no\n");
+    CHECK(effective_password_authentication(on_but, facts("alice", "192.0.2.7")));
+    CHECK_FALSE(effective_password_authentication(on_but, facts("alice", "10.1.2.3")));
+    CHECK(password_authentication_anywhere(on_but));
+
+    const DaemonConfig never = good("Match User alice\n PasswordAuthentication no\n");
+    CHECK_FALSE(password_authentication_anywhere(never));
+    CHECK_FALSE(effective_password_authentication(never, facts("alice", "192.0.2.7")));
+    CHECK(only_error("Match all\n PasswordAuthentication maybe\n") ==
+          "a.conf:2: PasswordAuthentication: unsupported option \"maybe\" (expected yes or no)");
+
+    // -T prints the block's value inside the block, and reads back the same.
+    const std::string text = format_daemon_config(off_but);
+    CHECK(text.find("match user alice\n") != std::string::npos);
+    CHECK(text.find("    passwordauthentication yes\n") != std::string::npos);
+    CHECK(text.find("    passwordauthentication no\n") != std::string::npos);
+    const DaemonConfig again = good(text);
+    CHECK(effective_password_authentication(again, facts("alice", "192.0.2.7")));
+    CHECK_FALSE(effective_password_authentication(again, facts("bob", "192.0.2.7")));
 }

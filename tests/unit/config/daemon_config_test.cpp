@@ -491,3 +491,25 @@ TEST_CASE("daemon config: PasswordAuthentication, OpaqueKey and OpaqueRecords (i
     CHECK(error_of("Match all\nOpaqueKey /k") ==
           "/etc/twoway/twowayd.conf:3: Directive 'OpaqueKey' is not allowed within a Match block");
 }
+
+TEST_CASE("daemon config: PerUserMaxPasswordFailures", "[config]") {
+    const DaemonConfig d;
+    CHECK(d.per_user_max_password_failures == 10);
+    CHECK(d.password_failure_window == 600);
+    CHECK(format_daemon_config(d).find("\nperusermaxpasswordfailures 10 600\n") != std::string::npos);
+    auto c = good("PerUserMaxPasswordFailures 3 1m\nPerUserMaxPasswordFailures 7\n");
+    CHECK(c.per_user_max_password_failures == 3);  // the first value obtained is used
+    CHECK(c.password_failure_window == 60);
+    CHECK(good("PerUserMaxPasswordFailures 5\n").password_failure_window == 600);
+    const auto none = good("PerUserMaxPasswordFailures none\n");
+    CHECK(none.per_user_max_password_failures == 0);
+    CHECK(format_daemon_config(none).find("\nperusermaxpasswordfailures none\n") != std::string::npos);
+    CHECK(good(format_daemon_config(c)).per_user_max_password_failures == 3);
+    CHECK(good(format_daemon_config(c)).password_failure_window == 60);
+    for (const char* bad : {"PerUserMaxPasswordFailures -1\n", "PerUserMaxPasswordFailures 1001\n",
+                            "PerUserMaxPasswordFailures 3 0\n", "PerUserMaxPasswordFailures 3 2d\n",
+                            "PerUserMaxPasswordFailures 3 1m x\n", "Match all\n PerUserMaxPasswordFailures 3\n"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_daemon_config("a.conf", bad).ok());
+    }
+}
