@@ -25,8 +25,8 @@ struct AuthFacts {
 
 struct AuthPlan {
     std::vector<AuthMethod> methods;  // to try, in order
-    // When methods is empty: why each preferred method cannot be used ("publickey: no usable identity
-    // key; password: BatchMode is set"), for the one line the client fails with.
+    // When methods is empty: why each preferred method cannot be used ("publickey: no identity key to
+    // offer; password: BatchMode is set"), for the one line the client fails with.
     std::string why_none;
 };
 

@@ -56,7 +56,7 @@ TEST_CASE("auth plan: PreferredAuthentications order, usable methods only", "[cl
     CHECK(none.methods.empty());
     CHECK(none.why_none == "password: BatchMode is set");
     CHECK(plan_authentication(facts(both, false, false)).why_none ==
-          "publickey: no usable identity key; password: no terminal to ask for it on");
+          "publickey: no identity key to offer; password: no terminal to ask for it on");
     CHECK(plan_authentication(facts({M::password}, true, true, false, false)).why_none ==
           "password: PasswordAuthentication is no");
     CHECK(plan_authentication(facts({}, true, true)).why_none == "PreferredAuthentications names no method twoway knows");
