@@ -18,6 +18,8 @@ AuthPlan plan_authentication(const AuthFacts& f) {
                     problem = "PasswordAuthentication is no";
                 } else if (f.batch_mode) {
                     problem = "BatchMode is set";
+                } else if (f.password_prompts == 0) {
+                    problem = "NumberOfPasswordPrompts is 0";
                 } else if (!f.terminal) {
                     problem = "no terminal to ask for it on";
                 }

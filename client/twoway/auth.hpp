@@ -4,6 +4,7 @@
 // client tries them in that order on successive connections (docs/twoway.md, "Password authentication").
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ struct AuthFacts {
     bool password_authentication = true;
     bool batch_mode = false;
     bool terminal = false;              // /dev/tty can be opened
+    std::uint32_t password_prompts = 3;  // NumberOfPasswordPrompts: 0 leaves the password out
 };
 
 struct AuthPlan {

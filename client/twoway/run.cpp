@@ -142,6 +142,13 @@ std::string Context::banner_lines(std::string_view banner) {
     return out;
 }
 
+// ssh's debug1 lines when a method has failed and the next one is tried (on a new connection).
+void next_method(const std::vector<AuthMethod>& methods, std::size_t failed) {
+    const std::vector<AuthMethod> left(methods.begin() + static_cast<std::ptrdiff_t>(failed) + 1, methods.end());
+    log::debug(1, "Authentications that can continue: " + method_list(left));
+    log::debug(1, std::string("Next authentication method: ") + auth_method_name(left.front()));
+}
+
 // The first connection: the plan's methods in order (docs/twoway.md, "Password authentication"). A
 // denied key moves on to the next method on a new connection; a wrong password is asked again, up to
 // NumberOfPasswordPrompts times, each on a new connection. Nothing when all failed (already said).
@@ -157,16 +164,17 @@ asio::awaitable<std::unique_ptr<SecureConnection>> log_in(Context& ctx, bool ear
             std::error_code why;
             p.failure = &why;
             p.quiet_denial = !last;
+            // Alone, ssh's "Permission denied (publickey)."; after other methods, the line that ends them.
+            if (methods.size() > 1) p.denied_line = ctx.denied_line();
             auto conn = co_await establish(std::move(p));
             if (conn || last || why != twoway::errc::auth_denied) co_return conn;
-            log::debug(1, "Authentications that can continue: " + method_list(std::vector(methods.begin() + static_cast<std::ptrdiff_t>(i) + 1, methods.end())));
-            log::debug(1, std::string("Next authentication method: ") + auth_method_name(methods[i + 1]));
+            next_method(methods, i);
             continue;
         }
         const std::uint32_t tries = ctx.settings.number_of_password_prompts;
         for (std::uint32_t t = 1; t <= tries; ++t) {
             ConnectParams p = ctx.password_params();
-            p.early_data = early_data;
+            p.early_data = early_data && last;
             std::error_code why;
             p.failure = &why;
             p.quiet_denial = true;
@@ -174,6 +182,10 @@ asio::awaitable<std::unique_ptr<SecureConnection>> log_in(Context& ctx, bool ear
             if (conn) co_return conn;
             if (why != twoway::errc::auth_denied) co_return nullptr;  // said by establish
             if (t < tries) log::line("Permission denied, please try again.");
+        }
+        if (!last) {
+            next_method(methods, i);
+            continue;
         }
         log::line(ctx.denied_line());
         co_return nullptr;
@@ -332,7 +344,8 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
     // 255 before connecting (never a prompt that cannot be answered).
     const auto& preferred = settings.preferred_authentications;
     const auto pos = [&](AuthMethod m) { return std::find(preferred.begin(), preferred.end(), m); };
-    AuthFacts facts{preferred, false, settings.password_authentication, settings.batch_mode, false};
+    AuthFacts facts{preferred, false, settings.password_authentication, settings.batch_mode, false,
+                    settings.number_of_password_prompts};
     facts.terminal = !settings.batch_mode && settings.password_authentication && pos(AuthMethod::password) != preferred.end() &&
                      terminal::Tty::open().has_value();
     std::optional<Identity> identity;

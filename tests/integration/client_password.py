@@ -153,5 +153,20 @@ def test_denied_key_falls_back_to_the_password():
             p.close()
 
 
+def test_password_first_then_the_key():
+    with World("pw-order") as w:
+        trust_host(w)
+        p = pty_client(w, "-v", "-o", "PreferredAuthentications=password,publickey", "-o", "NumberOfPasswordPrompts=1",
+                       "-l", "root", "127.0.0.1", "echo logged-in")
+        try:
+            p.expect(r"root@127\.0\.0\.1's password: ")
+            p.send("x\n")
+            p.expect(r"debug1: Next authentication method: publickey")
+            p.expect(r"logged-in")
+            check(p.wait() == 0, p.output())
+        finally:
+            p.close()
+
+
 if __name__ == "__main__":
     run_tests(globals())

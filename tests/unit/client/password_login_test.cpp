@@ -24,7 +24,7 @@ namespace {
 using M = AuthMethod;
 
 AuthFacts facts(std::vector<M> preferred, bool identity, bool terminal, bool batch = false, bool password_auth = true) {
-    return AuthFacts{std::move(preferred), identity, password_auth, batch, terminal};
+    return AuthFacts{std::move(preferred), identity, password_auth, batch, terminal, 3};
 }
 
 HostCheck check_for(const TempDir& dir, const std::string& host) {
@@ -59,6 +59,9 @@ TEST_CASE("auth plan: PreferredAuthentications order, usable methods only", "[cl
           "publickey: no identity key to offer; password: no terminal to ask for it on");
     CHECK(plan_authentication(facts({M::password}, true, true, false, false)).why_none ==
           "password: PasswordAuthentication is no");
+    AuthFacts zero = facts({M::password}, true, true);
+    zero.password_prompts = 0;
+    CHECK(plan_authentication(zero).why_none == "password: NumberOfPasswordPrompts is 0");
     CHECK(plan_authentication(facts({}, true, true)).why_none == "PreferredAuthentications names no method twoway knows");
     CHECK(plan_authentication(facts(both, true, true)).why_none.empty());
 
