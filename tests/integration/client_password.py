@@ -8,6 +8,7 @@ password login to an unknown host writes nothing to known_hosts."""
 
 import os
 import re
+import subprocess
 import time
 
 from twoway_env import PtyProcess, World, check, keygen, public_key_line, run_tests, trust_host
@@ -166,6 +167,82 @@ def test_password_first_then_the_key():
             check(p.wait() == 0, p.output())
         finally:
             p.close()
+
+
+class PasswordServer:
+    """tests/integration/password_server: a handshake-only server with alice's password record."""
+
+    def __init__(self, password, seed):
+        self.proc = subprocess.Popen([os.environ["TWOWAY_PASSWORD_SERVER"], "alice", password, str(seed)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.port = int(self.proc.stdout.readline().split()[1])
+        self.host_key_line = self.proc.stdout.readline().split(" ", 1)[1].strip()
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+def login(w, server, *options):
+    p = PtyProcess(w.argv(*options, "-N", "-l", "alice", "127.0.0.1", port=server.port), w.client_env())
+    try:
+        p.expect(r"alice@127\.0\.0\.1's password: ")
+        p.send("sesame\n")
+        status = p.wait()
+        return status, p.output()
+    finally:
+        p.close()
+
+
+def test_first_contact_by_password_records_the_key():
+    with World("pw-first", start=False) as w:
+        server = PasswordServer("sesame", 7)
+        try:
+            label = f"[127.0.0.1]:{server.port}"
+            status, out = login(w, server, "-o", "PreferredAuthentications=password")
+            check(status == 0, out)
+            check(re.search(r"twoway: the host key for \[127\.0\.0\.1\]:\d+ \(ED25519 SHA256:[A-Za-z0-9+/]+\) was "
+                            r"proven by the password of alice and added to " + re.escape(w.known_hosts), out), out)
+            check("authenticity" not in out, out)
+            text = open(w.known_hosts).read()
+            today = time.strftime("%Y-%m-%d", time.gmtime())
+            check(text == f"{label} {server.host_key_line} proven by password for alice {today}\n", text)
+            # Known now: the next login says nothing about the key and writes nothing.
+            status, out = login(w, server, "-o", "PreferredAuthentications=password")
+            check(status == 0 and "proven" not in out, out)
+            check(open(w.known_hosts).read() == text, "known_hosts changed")
+        finally:
+            server.close()
+
+
+def test_changed_key_replaced_only_with_update_host_keys_by_password():
+    with World("pw-update", start=False) as w:
+        server = PasswordServer("sesame", 9)
+        try:
+            label = f"[127.0.0.1]:{server.port}"
+            other = os.path.join(w.dir, "old_key")
+            keygen(other, "old")
+            old_line = f"{label} {public_key_line(other + '.pub')}\n"
+            with open(w.known_hosts, "w") as f:
+                f.write("other.example " + public_key_line(other + ".pub") + "\n" + old_line)
+            p = PtyProcess(w.argv("-o", "PreferredAuthentications=password", "-N", "-l", "alice", "127.0.0.1",
+                                  port=server.port), w.client_env())
+            try:
+                p.expect(r"REMOTE HOST IDENTIFICATION HAS CHANGED")
+                check(p.wait() == 255, p.output())
+            finally:
+                p.close()
+            status, out = login(w, server, "-o", "PreferredAuthentications=password", "-o",
+                                "UpdateHostKeysByPassword=yes")
+            check(status == 0, out)
+            check("UpdateHostKeysByPassword is set, so the password is to prove the new key." in out, out)
+            check(re.search(r"was proven by the password of alice and replaces the old key in " +
+                            re.escape(w.known_hosts), out), out)
+            lines = open(w.known_hosts).read().splitlines()
+            check(len(lines) == 2 and lines[0].startswith("other.example ") and
+                  lines[1].startswith(f"{label} {server.host_key_line} proven by password for alice "), lines)
+        finally:
+            server.close()
 
 
 if __name__ == "__main__":
