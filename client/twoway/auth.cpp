@@ -11,7 +11,7 @@ AuthPlan plan_authentication(const AuthFacts& f) {
         std::string problem;
         switch (m) {
             case AuthMethod::publickey:
-                if (!f.identity) problem = "no identity key to offer";
+                if (!f.identity) problem = f.identity_problem;
                 break;
             case AuthMethod::password:
                 if (!f.password_authentication) {

@@ -23,12 +23,13 @@ struct AuthFacts {
     bool batch_mode = false;
     bool terminal = false;              // /dev/tty can be opened
     std::uint32_t password_prompts = 3;  // NumberOfPasswordPrompts: 0 leaves the password out
+    std::string identity_problem = "no identity key to offer";  // why there is no identity (load_identity's words)
 };
 
 struct AuthPlan {
     std::vector<AuthMethod> methods;  // to try, in order
-    // When methods is empty: why each preferred method cannot be used ("publickey: no identity key to
-    // offer; password: BatchMode is set"), for the one line the client fails with.
+    // When methods is empty: why each preferred method cannot be used ("publickey: no usable identity
+    // key; password: BatchMode is set"), for the one line the client fails with.
     std::string why_none;
 };
 

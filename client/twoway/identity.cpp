@@ -137,7 +137,7 @@ std::optional<std::pair<twoway::Certificate, std::string>> find_certificate(
 
 std::optional<Identity> load_identity(const std::vector<std::string>& files, bool batch_mode,
                                       const std::vector<std::string>& certificate_files, bool report_none,
-                                      int prompts) {
+                                      int prompts, std::string* none_reason) {
     bool any_file = false;
     for (const auto& path : files) {
         auto text = read_private_key_file(path);
@@ -175,14 +175,17 @@ std::optional<Identity> load_identity(const std::vector<std::string>& files, boo
         std::string tried;
         for (const auto& p : files) tried += (tried.empty() ? "" : ", ") + p;
         const std::string none = "no identity key (tried " + tried + "); create one with twoway-keygen";
+        if (none_reason != nullptr) *none_reason = none;
         if (report_none) {
             log::error(none);
         } else {
             log::debug(1, none);
         }
     } else if (report_none) {
+        if (none_reason != nullptr) *none_reason = "no usable identity key";
         log::error("no usable identity key");
     } else {
+        if (none_reason != nullptr) *none_reason = "no usable identity key";
         log::debug(1, "no usable identity key");
     }
     return std::nullopt;

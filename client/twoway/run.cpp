@@ -354,7 +354,7 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
         // in, and when it cannot either, the one line below says why for both.
         identity = load_identity(settings.identity_files, settings.batch_mode, settings.certificate_files,
                                  pos(AuthMethod::password) == preferred.end(),
-                                 static_cast<int>(settings.number_of_password_prompts));
+                                 static_cast<int>(settings.number_of_password_prompts), &facts.identity_problem);
         facts.identity = identity.has_value();
     }
     AuthPlan plan = plan_authentication(facts);
