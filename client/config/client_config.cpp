@@ -2,7 +2,9 @@
 // is written (whichever hosts it would apply to), so a typo is reported even in a block not used now.
 #include "client_config.hpp"
 
+#include <algorithm>
 #include <array>
+#include <optional>
 
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
@@ -45,6 +47,10 @@ constexpr std::array keywords{
     Keyword{"ServerAliveInterval", Key::directive, ClientKeyword::server_alive_interval, 1},
     Keyword{"ServerAliveCountMax", Key::directive, ClientKeyword::server_alive_count_max, 1},
     Keyword{"UpdateHostKeys", Key::directive, ClientKeyword::update_host_keys, 1},
+    Keyword{"PasswordAuthentication", Key::directive, ClientKeyword::password_authentication, 1},
+    Keyword{"PreferredAuthentications", Key::directive, ClientKeyword::preferred_authentications, 1},
+    Keyword{"NumberOfPasswordPrompts", Key::directive, ClientKeyword::number_of_password_prompts, 1},
+    Keyword{"UpdateHostKeysByPassword", Key::directive, ClientKeyword::update_host_keys_by_password, 1},
 };
 
 constexpr std::size_t max_patterns = 256;  // patterns on one Host line
@@ -129,7 +135,34 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             if (auto problem = check_path(arg); !problem.empty()) return name + ": " + problem;
             out.text = arg;
             return {};
+        case ClientKeyword::preferred_authentications: {
+            // A comma list; names twoway does not know are left out, as ssh leaves them out. A method
+            // named twice counts once (its first place).
+            std::string_view rest = arg;
+            while (true) {
+                const auto comma = rest.find(',');
+                const std::string_view piece = rest.substr(0, comma);
+                if (piece.empty()) return name + ": empty method name in " + twoway::quoted(arg);
+                std::optional<AuthMethod> m;
+                if (piece == "publickey") m = AuthMethod::publickey;
+                if (piece == "password") m = AuthMethod::password;
+                if (m && std::find(out.methods.begin(), out.methods.end(), *m) == out.methods.end()) {
+                    out.methods.push_back(*m);
+                }
+                if (comma == std::string_view::npos) break;
+                rest.remove_prefix(comma + 1);
+            }
+            return {};
+        }
+        case ClientKeyword::number_of_password_prompts: {
+            auto n = twoway::parse_decimal(arg, 1000);
+            if (!n) return name + ": invalid number " + twoway::quoted(arg);
+            out.number = static_cast<std::uint32_t>(*n);
+            return {};
+        }
         case ClientKeyword::batch_mode:
+        case ClientKeyword::password_authentication:
+        case ClientKeyword::update_host_keys_by_password:
         case ClientKeyword::hash_known_hosts: {
             auto v = config::parse_yes_no(arg, true);
             if (!v) return name + ": unsupported option " + twoway::quoted(arg) + " (expected yes or no)";
@@ -276,6 +309,14 @@ void Parser::host(const std::vector<std::string>& args) {
 }
 
 }  // namespace
+
+const char* auth_method_name(AuthMethod m) noexcept {
+    switch (m) {
+        case AuthMethod::publickey: return "publickey";
+        case AuthMethod::password: return "password";
+    }
+    return "?";
+}
 
 ParsedClientConfig parse_client_config(std::string_view path, std::string_view text) {
     Parser parser(path, false);

@@ -39,7 +39,18 @@ enum class ClientKeyword {
     server_alive_count_max,
     certificate_file,
     update_host_keys,
+    password_authentication,
+    preferred_authentications,
+    number_of_password_prompts,
+    update_host_keys_by_password,
 };
+
+// The authentication methods twoway knows, by ssh's names ("publickey", "password"). A handshake
+// carries one; PreferredAuthentications orders them.
+enum class AuthMethod { publickey, password };
+
+// ssh's name of a method.
+[[nodiscard]] const char* auth_method_name(AuthMethod m) noexcept;
 
 // UpdateHostKeys (ssh's): learn the keys a server announces after authentication (HOSTKEYS).
 enum class UpdateHostKeys { no, yes, ask };
@@ -65,6 +76,7 @@ struct ClientDirective {
     bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
     UpdateHostKeys update = UpdateHostKeys::no;  // UpdateHostKeys
+    std::vector<AuthMethod> methods{};  // PreferredAuthentications: the names twoway knows, in order
 };
 
 // Not "ClientConfig", which names the handshake's twoway::ClientConfig (twoway/handshake.hpp). When this
@@ -123,6 +135,16 @@ struct ClientSettings {
     std::optional<std::uint32_t> connect_timeout;  // seconds; nothing: the system's TCP timeout
     std::uint32_t server_alive_interval = 0;  // seconds of silence from the server before a PING; 0 = off
     std::uint32_t server_alive_count_max = 3;  // PINGs unanswered before giving up (0: at the first silence)
+    // PasswordAuthentication (ssh's; default yes): the password method (OPAQUE, docs/twoway.md) may be used.
+    bool password_authentication = true;
+    // PreferredAuthentications: the methods in the order tried, names twoway does not know left out
+    // (as ssh ignores them). Default publickey,password.
+    std::vector<AuthMethod> preferred_authentications{AuthMethod::publickey, AuthMethod::password};
+    // NumberOfPasswordPrompts (ssh's; default 3): password tries, and passphrase tries per key.
+    std::uint32_t number_of_password_prompts = 3;
+    // UpdateHostKeysByPassword (twoway's; default no): a host whose key changed may be proven by the
+    // password instead of refused, its old key lines then replaced.
+    bool update_host_keys_by_password = false;
 };
 
 // The effective settings for host_alias: command-line options first, then the file's directives from

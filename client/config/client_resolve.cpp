@@ -35,6 +35,10 @@ struct Obtained {
     std::optional<std::uint32_t> connect_timeout;
     std::optional<std::uint32_t> server_alive_interval;
     std::optional<std::uint32_t> server_alive_count_max;
+    std::optional<bool> password_authentication;
+    std::optional<std::vector<AuthMethod>> preferred_authentications;
+    std::optional<std::uint32_t> number_of_password_prompts;
+    std::optional<bool> update_host_keys_by_password;
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -75,6 +79,18 @@ struct Obtained {
                 break;
             case ClientKeyword::server_alive_count_max:
                 if (!server_alive_count_max) server_alive_count_max = d.number;
+                break;
+            case ClientKeyword::password_authentication:
+                if (!password_authentication) password_authentication = d.flag;
+                break;
+            case ClientKeyword::preferred_authentications:
+                if (!preferred_authentications) preferred_authentications = d.methods;
+                break;
+            case ClientKeyword::number_of_password_prompts:
+                if (!number_of_password_prompts) number_of_password_prompts = d.number;
+                break;
+            case ClientKeyword::update_host_keys_by_password:
+                if (!update_host_keys_by_password) update_host_keys_by_password = d.flag;
                 break;
         }
     }
@@ -139,6 +155,10 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     if (got.connect_timeout && *got.connect_timeout != 0) out.connect_timeout = *got.connect_timeout;
     out.server_alive_interval = got.server_alive_interval.value_or(0);
     out.server_alive_count_max = got.server_alive_count_max.value_or(3);
+    out.password_authentication = got.password_authentication.value_or(true);
+    if (got.preferred_authentications) out.preferred_authentications = *got.preferred_authentications;
+    out.number_of_password_prompts = got.number_of_password_prompts.value_or(3);
+    out.update_host_keys_by_password = got.update_host_keys_by_password.value_or(false);
 
     const std::string port = std::to_string(out.port);
     const std::array tokens{

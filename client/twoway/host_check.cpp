@@ -1,7 +1,11 @@
 #include "host_check.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <ctime>
+#include <system_error>
+
+#include <sys/stat.h>
 
 #include <unistd.h>
 
@@ -207,6 +211,20 @@ std::vector<KnownHostsFile> load_known_hosts_files(const HostCheck& c, bool repo
 
 }  // namespace
 
+std::string remove_lines(std::string_view text, const std::vector<std::size_t>& numbers) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t number = 1;
+    while (!text.empty()) {
+        const std::size_t nl = text.find('\n');
+        const std::string_view line = text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1);
+        if (std::find(numbers.begin(), numbers.end(), number) == numbers.end()) out.append(line);
+        text.remove_prefix(line.size());
+        ++number;
+    }
+    return out;
+}
+
 std::optional<PublicKey> expected_host_key(const HostCheck& c) {
     bool unreadable = false;  // an unreadable file only means no proof is sent; verify_host_key reports it
     const std::vector<KnownHostsFile> files = load_known_hosts_files(c, false, unreadable);
@@ -361,6 +379,145 @@ bool verify_host_key(const HostCheck& c, const PublicKey& key, const twoway::Cer
         return false;
     }
     return record(c, label, key);
+}
+
+PasswordHostAction password_host_action(HostStatus status, StrictHostKeyChecking strict, bool update_by_password) noexcept {
+    switch (status) {
+        case HostStatus::known: return PasswordHostAction::accept;
+        case HostStatus::unknown:
+            return strict == StrictHostKeyChecking::yes ? PasswordHostAction::refuse : PasswordHostAction::defer;
+        case HostStatus::changed: return update_by_password ? PasswordHostAction::defer : PasswordHostAction::refuse;
+        case HostStatus::revoked:
+        case HostStatus::uncertain: return PasswordHostAction::refuse;
+    }
+    return PasswordHostAction::refuse;
+}
+
+PasswordHostDecision verify_host_key_for_password(const HostCheck& c, const PublicKey& key,
+                                                  const twoway::Certificate* certificate, bool update_by_password) {
+    const std::string label = host_label(c);
+    const std::string fp = fingerprint_sha256(key);
+    log::debug(1, "Server host key: ssh-ed25519 " + fp + " (password mode)");
+    const HostAssessment a = assess_host_key(c, key, certificate);
+    if (!a.revocation_problems.empty()) {
+        for (const auto& p : a.revocation_problems) log::line("Error checking host key " + fp + " in revoked keys file " + p);
+        log::line("Host key verification failed.");
+        return {};
+    }
+    if (a.verdict.status == HostStatus::revoked) {
+        warn_revoked(label, key, a.verdict, a.revocation_detail);  // whatever the password
+        return {};
+    }
+    if (certificate != nullptr) {
+        bool unreadable = false;
+        const std::vector<KnownHostsFile> files = load_known_hosts_files(c, false, unreadable);
+        const auto v = twoway::check_host_certificate(files, c.host, c.port, *certificate,
+                                                      static_cast<std::int64_t>(std::time(nullptr)));
+        if (v.allowed) return {PasswordHostAction::accept, false};
+        if (v.revoked) {
+            log::line("The host certificate for " + label + " is revoked by " + v.revoked->text() + ".");
+            log::line("Host key verification failed.");
+            return {};
+        }
+    }
+    PasswordHostDecision d;
+    d.action = password_host_action(a.verdict.status, c.strict, update_by_password);
+    switch (d.action) {
+        case PasswordHostAction::accept:
+            log::debug(1, "Host '" + label + "' is known and matches the ED25519 host key.");
+            break;
+        case PasswordHostAction::defer:
+            if (a.verdict.status == HostStatus::changed) {
+                d.changed = true;
+                log::line("The host key for " + label + " has changed (ED25519 " + fp +
+                          "); UpdateHostKeysByPassword is set, so the password is to prove the new key.");
+            } else {
+                log::debug(1, "Host '" + label + "' is not known: the password is to prove its key (" + fp + ").");
+            }
+            break;
+        case PasswordHostAction::refuse:
+            switch (a.verdict.status) {
+                case HostStatus::changed: warn_changed(label, key, a.verdict); break;
+                case HostStatus::uncertain: warn_uncertain(label, key, a.verdict); break;
+                case HostStatus::known:
+                case HostStatus::revoked: break;
+                case HostStatus::unknown:
+                    log::line("No ED25519 host key is known for " + label + " and you have requested strict checking.");
+                    log::line("Host key verification failed.");
+                    break;
+            }
+            break;
+    }
+    return d;
+}
+
+std::string proven_by_password_comment(std::string_view account, std::int64_t now) {
+    const std::time_t t = static_cast<std::time_t>(now);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char date[16];
+    std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    return "proven by password for " + std::string(account) + " " + date;
+}
+
+bool record_proven_host_key(const HostCheck& c, const PublicKey& key, std::string_view account, bool replace) {
+    const std::string label = host_label(c);
+    const std::string what = "the host key for " + label + " (ED25519 " + fingerprint_sha256(key) +
+                             ") was proven by the password of " + log::untrusted(account);
+    if (c.user_files.empty()) {
+        log::debug(1, "UserKnownHostsFile is none: " + what + ", and is trusted for this connection only");
+        return false;
+    }
+    const std::string& path = c.user_files.front();
+    const auto failed = [&](const std::string& why) {
+        log::error(what + ", but " + path + " was not updated: " + why);
+        return false;
+    };
+    auto line = c.hash_known_hosts ? twoway::format_hashed_known_hosts_line(c.host, c.port, key, system_rng())
+                                   : twoway::format_known_hosts_line(c.host, c.port, key);
+    if (!line) return failed(line.error().message());
+    *line += " " + proven_by_password_comment(account, static_cast<std::int64_t>(std::time(nullptr)));
+
+    // As append_known_host: links followed, the read, check and replace under the directory's lock.
+    const std::string target = twoway::link_target(path);
+    const std::string dir = [&] {
+        const auto slash = target.rfind('/');
+        return slash == std::string::npos ? std::string() : target.substr(0, slash == 0 ? 1 : slash);
+    }();
+    if (!dir.empty() && ::access(dir.c_str(), F_OK) != 0 && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        return failed(std::error_code(errno, std::generic_category()).message());
+    }
+    const twoway::DirLock lock(dir);
+    std::string contents;
+    unsigned mode = 0600;
+    if (auto old = twoway::read_file(target, max_trust_file_size); old) {
+        if (old->owner != static_cast<unsigned>(::geteuid())) return failed("it belongs to another user");
+        contents = std::move(old->text);
+        mode = old->mode;
+    } else if (old.error() != std::errc::no_such_file_or_directory) {
+        return failed(old.error().message());
+    }
+    const std::vector<KnownHostsFile> now{parse_known_hosts(target, contents)};
+    const HostVerdict v = check_host(now, c.host, c.port, key);
+    std::vector<std::size_t> drop;
+    switch (v.status) {
+        case HostStatus::unknown: break;
+        case HostStatus::known: break;  // another client recorded it meanwhile: only the old lines may go
+        case HostStatus::changed:
+            if (!replace) return failed("it changed while connecting and now holds another key for the host");
+            for (const auto& m : v.mismatches) drop.push_back(m.where.line);
+            break;
+        case HostStatus::revoked:
+        case HostStatus::uncertain: return failed("it now says the key is revoked or uncertain");
+    }
+    std::string out = remove_lines(contents, drop);
+    if (v.status != HostStatus::known) {
+        if (!out.empty() && out.back() != '\n') out += '\n';
+        out += *line + "\n";
+    }
+    if (auto st = twoway::write_file_atomic(target, out, mode); !st) return failed(st.error().message());
+    log::info("twoway: " + what + (drop.empty() ? " and added to " : " and replaces the old key in ") + path);
+    return true;
 }
 
 void learn_host_keys(const HostCheck& c, const HostKeysUpdate& u, const twoway::session::HostKeysAnnounced& announced) {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <twoway/key.hpp>
@@ -79,6 +80,46 @@ struct HostAssessment {
 // was found, and the certified key is checked as a plain key.
 [[nodiscard]] bool verify_host_key(const HostCheck& check, const twoway::PublicKey& key,
                                    const twoway::Certificate* certificate = nullptr);
+
+// ---- password mode (docs/twoway.md, "First contact by password") ----------------------------------
+// What a password login does with the host key: accept it (known: accept_with_password), let the
+// password's proof decide (defer_to_password), or refuse.
+enum class PasswordHostAction { accept, defer, refuse };
+
+// The policy table for password mode. Pure.
+//   known      accept
+//   unknown    defer (no TOFU prompt, no first-contact challenge: the password proves the host), except
+//              with StrictHostKeyChecking yes: refuse, as ssh (the password does not override an explicit yes)
+//   changed    refuse, unless UpdateHostKeysByPassword: defer (the old lines are then replaced)
+//   revoked, uncertain: refuse whatever the password
+[[nodiscard]] PasswordHostAction password_host_action(twoway::HostStatus status, StrictHostKeyChecking strict,
+                                                      bool update_by_password) noexcept;
+
+struct PasswordHostDecision {
+    PasswordHostAction action = PasswordHostAction::refuse;
+    bool changed = false;  // defer for a changed key: on success the host's old lines are replaced
+};
+
+// assess_host_key (RevokedHostKeys first; a host certificate whose CA known_hosts trusts counts as
+// known), then password_host_action; refusals are explained on stderr as verify_host_key explains them.
+[[nodiscard]] PasswordHostDecision verify_host_key_for_password(const HostCheck& check, const twoway::PublicKey& key,
+                                                                const twoway::Certificate* certificate,
+                                                                bool update_by_password);
+
+// The comment a host key proven by a password gets in known_hosts: "proven by password for ACCOUNT
+// YYYY-MM-DD" (the UTC date of `now`). Pure.
+[[nodiscard]] std::string proven_by_password_comment(std::string_view account, std::int64_t now);
+
+// After a login whose password proved the host key (host_proven_by_password): appends the key to the
+// first UserKnownHostsFile with proven_by_password_comment (HashKnownHosts honoured), atomically and
+// under the lock append_known_host takes; with `replace`, the lines of that file that name the host with
+// another key go in the same rewrite. Says so in one line on stderr. False when nothing was written
+// (why is said; the connection is already authenticated, so it goes on).
+// text without the lines (numbered from 1) in numbers; the other lines byte for byte. Pure.
+[[nodiscard]] std::string remove_lines(std::string_view text, const std::vector<std::size_t>& numbers);
+
+bool record_proven_host_key(const HostCheck& check, const twoway::PublicKey& key, std::string_view account,
+                            bool replace);
 
 // The first key the known_hosts files hold for the host, if any: the client proves knowledge of it in
 // client_hello (host_key_mac), which a daemon in stealth mode requires. Unreadable files count as empty;

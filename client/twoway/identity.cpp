@@ -27,8 +27,6 @@ using twoway::read_private_key_file;
 
 namespace {
 
-constexpr int passphrase_prompts = 3;  // ssh's NumberOfPasswordPrompts
-
 void warn_unprotected(const std::string& path) {
     struct stat st {};
     char mode[8] = "?";
@@ -50,7 +48,7 @@ struct Wiped {
     ~Wiped() { twoway::wipe(std::as_writable_bytes(std::span(s))); }
 };
 
-std::optional<Identity> decode(const std::string& path, std::string& text, bool batch_mode) {
+std::optional<Identity> decode(const std::string& path, std::string& text, bool batch_mode, int passphrase_prompts) {
     Wiped wiped{text};
     auto info = inspect_private_key(text);
     if (!info) {
@@ -138,7 +136,8 @@ std::optional<std::pair<twoway::Certificate, std::string>> find_certificate(
 }
 
 std::optional<Identity> load_identity(const std::vector<std::string>& files, bool batch_mode,
-                                      const std::vector<std::string>& certificate_files) {
+                                      const std::vector<std::string>& certificate_files, bool report_none,
+                                      int prompts, std::string* none_reason) {
     bool any_file = false;
     for (const auto& path : files) {
         auto text = read_private_key_file(path);
@@ -157,7 +156,7 @@ std::optional<Identity> load_identity(const std::vector<std::string>& files, boo
             continue;
         }
         any_file = true;
-        auto id = decode(path, *text, batch_mode);
+        auto id = decode(path, *text, batch_mode, prompts);
         if (!id) continue;
         log::debug(1, "Will offer public key: " + path + " ED25519 " + fingerprint_sha256(id->key.public_key()));
         std::vector<std::string> candidates = certificate_files;
@@ -175,9 +174,19 @@ std::optional<Identity> load_identity(const std::vector<std::string>& files, boo
     if (!any_file) {
         std::string tried;
         for (const auto& p : files) tried += (tried.empty() ? "" : ", ") + p;
-        log::error("no identity key (tried " + tried + "); create one with twoway-keygen");
-    } else {
+        const std::string none = "no identity key (tried " + tried + "); create one with twoway-keygen";
+        if (none_reason != nullptr) *none_reason = none;
+        if (report_none) {
+            log::error(none);
+        } else {
+            log::debug(1, none);
+        }
+    } else if (report_none) {
+        if (none_reason != nullptr) *none_reason = "no usable identity key";
         log::error("no usable identity key");
+    } else {
+        if (none_reason != nullptr) *none_reason = "no usable identity key";
+        log::debug(1, "no usable identity key");
     }
     return std::nullopt;
 }

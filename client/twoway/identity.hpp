@@ -23,9 +23,13 @@ struct Identity {
     std::string certificate_path;
 };
 
-// Nothing when no file gave a key (the reasons have been printed).
+// Nothing when no file gave a key (the reasons have been printed; with report_none false, the final
+// "no identity key" line only at debug level, for a client that has another method to try).
+// prompts: passphrase tries per key (NumberOfPasswordPrompts).
 [[nodiscard]] std::optional<Identity> load_identity(const std::vector<std::string>& files, bool batch_mode,
-                                                    const std::vector<std::string>& certificate_files = {});
+                                                    const std::vector<std::string>& certificate_files = {},
+                                                    bool report_none = true, int prompts = 3,
+                                                    std::string* none_reason = nullptr);
 
 // The certificate for key among candidates (in order): the first file that holds a user certificate of
 // key; files that do not exist are passed over, others that do not fit are reported at debug level

@@ -1,5 +1,6 @@
 #include "run.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include <twoway/session.hpp>
 
+#include "auth.hpp"
 #include "forward.hpp"
 #include "host_check.hpp"
 #include "identity.hpp"
@@ -33,23 +35,72 @@ constexpr int failure = 255;
 struct Context {
     const cli::CommandLine& line;
     const ClientSettings& settings;
-    Identity identity;
+    std::optional<Identity> identity;
     Endpoints endpoints;
     HostCheck host_check;
     std::optional<PublicKey> pinned;  // the host key accepted by the first connection
+    AuthPlan plan;
+    AuthMethod method = AuthMethod::publickey;  // the method of the connection being made (or made)
+    // Password mode: the password last typed (secure memory, wiped at exit), reused without a prompt by
+    // later connections (-L) to the pinned host once it has logged in; and whether the pending login is
+    // to replace a changed key (UpdateHostKeysByPassword).
+    std::optional<twoway::SecretBuffer> password;
+    bool logged_in = false;
+    bool replace_changed = false;
 
-    ConnectParams params() {
-        ConnectParams p;
-        p.host = settings.host_name;
-        p.port = settings.port;
-        p.endpoints = endpoints;
-        p.timeout_seconds = settings.connect_timeout;
-        p.server_alive_interval = settings.server_alive_interval;
-        p.server_alive_count_max = settings.server_alive_count_max;
-        p.identity = &identity.key;
-        p.certificate = identity.certificate ? &*identity.certificate : nullptr;
-        p.account = settings.user;
-        p.known_host_key = pinned ? pinned : expected_host_key(host_check);
+    ConnectParams params() { return method == AuthMethod::password ? password_params() : key_params(); }
+
+    // "alice@host: Permission denied (publickey,password)." as ssh ends its tries.
+    std::string denied_line() const {
+        return settings.user + "@" + settings.host_name + ": Permission denied (" + method_list(plan.methods) + ").";
+    }
+
+    ConnectParams password_params() {
+        ConnectParams p = base_params();
+        p.password = true;
+        p.denied_line = denied_line();
+        p.password_verdict = [this](const PublicKey& key, const twoway::Certificate* certificate,
+                                    const std::string& banner) {
+            PasswordAnswer answer;
+            // Later connections (-L) meet the key the first one proved, with the password that worked.
+            if (logged_in && pinned && key == *pinned && password) {
+                answer.action = PasswordHostAction::accept;
+                answer.password = twoway::SecretBuffer(password->span());
+                return answer;
+            }
+            const PasswordHostDecision d =
+                verify_host_key_for_password(host_check, key, certificate, settings.update_host_keys_by_password);
+            if (d.action == PasswordHostAction::refuse) return answer;
+            // The banner is signed by the host key: shown before the prompt when that key is known (a
+            // key the password has yet to prove could have written anything).
+            if (d.action == PasswordHostAction::accept && !banner.empty() && !log::quiet()) {
+                log::block(banner_lines(banner));
+            }
+            auto typed = read_password(settings.user, settings.host_name);
+            if (!typed) {
+                log::error("no password read from the terminal");
+                return answer;
+            }
+            replace_changed = d.changed;
+            password.emplace(std::move(*typed));
+            answer.action = d.action;
+            answer.password = twoway::SecretBuffer(password->span());
+            return answer;
+        };
+        p.on_authenticated = [this](SecureConnection& conn) {
+            logged_in = true;
+            if (!pinned) pinned = conn.host_key();
+            if (conn.host_proven_by_password()) {
+                (void)record_proven_host_key(host_check, conn.host_key(), settings.user, replace_changed);
+            }
+        };
+        return p;
+    }
+
+    ConnectParams key_params() {
+        ConnectParams p = base_params();
+        p.identity = &identity->key;
+        p.certificate = identity->certificate ? &*identity->certificate : nullptr;
         // Later connections (-L) must meet the key the first one accepted, or pass the full check.
         p.verify_host = [this](const PublicKey& key, const twoway::Certificate* certificate) {
             if (pinned && key == *pinned) return true;
@@ -59,7 +110,88 @@ struct Context {
         };
         return p;
     }
+
+    ConnectParams base_params() {
+        ConnectParams p;
+        p.host = settings.host_name;
+        p.port = settings.port;
+        p.endpoints = endpoints;
+        p.timeout_seconds = settings.connect_timeout;
+        p.server_alive_interval = settings.server_alive_interval;
+        p.server_alive_count_max = settings.server_alive_count_max;
+        p.account = settings.user;
+        p.known_host_key = pinned ? pinned : expected_host_key(host_check);
+        return p;
+    }
+
+    static std::string banner_lines(std::string_view banner);
 };
+
+// The server's banner for stderr, escaped line by line (as transport.cpp shows it in key mode).
+std::string Context::banner_lines(std::string_view banner) {
+    std::string out;
+    for (std::size_t start = 0;;) {
+        const std::size_t nl = banner.find('\n', start);
+        std::string_view line = banner.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+        if (nl != std::string_view::npos && line.ends_with('\r')) line.remove_suffix(1);
+        out += log::untrusted(line);
+        if (nl == std::string_view::npos) break;
+        out += '\n';
+        start = nl + 1;
+    }
+    return out;
+}
+
+// ssh's debug1 lines when a method has failed and the next one is tried (on a new connection).
+void next_method(const std::vector<AuthMethod>& methods, std::size_t failed) {
+    const std::vector<AuthMethod> left(methods.begin() + static_cast<std::ptrdiff_t>(failed) + 1, methods.end());
+    log::debug(1, "Authentications that can continue: " + method_list(left));
+    log::debug(1, std::string("Next authentication method: ") + auth_method_name(left.front()));
+}
+
+// The first connection: the plan's methods in order (docs/twoway.md, "Password authentication"). A
+// denied key moves on to the next method on a new connection; a wrong password is asked again, up to
+// NumberOfPasswordPrompts times, each on a new connection. Nothing when all failed (already said).
+asio::awaitable<std::unique_ptr<SecureConnection>> log_in(Context& ctx, bool early_data) {
+    const auto& methods = ctx.plan.methods;
+    for (std::size_t i = 0; i < methods.size(); ++i) {
+        ctx.method = methods[i];
+        const bool last = i + 1 == methods.size();
+        if (ctx.method == AuthMethod::publickey) {
+            ConnectParams p = ctx.key_params();
+            // With a method left to try, the server's verdict must come before the session starts.
+            p.early_data = early_data && last;
+            std::error_code why;
+            p.failure = &why;
+            p.quiet_denial = !last;
+            // Alone, ssh's "Permission denied (publickey)."; after other methods, the line that ends them.
+            if (methods.size() > 1) p.denied_line = ctx.denied_line();
+            auto conn = co_await establish(std::move(p));
+            if (conn || last || why != twoway::errc::auth_denied) co_return conn;
+            next_method(methods, i);
+            continue;
+        }
+        const std::uint32_t tries = ctx.settings.number_of_password_prompts;
+        for (std::uint32_t t = 1; t <= tries; ++t) {
+            ConnectParams p = ctx.password_params();
+            p.early_data = early_data && last;
+            std::error_code why;
+            p.failure = &why;
+            p.quiet_denial = true;
+            auto conn = co_await establish(std::move(p));
+            if (conn) co_return conn;
+            if (why != twoway::errc::auth_denied) co_return nullptr;  // said by establish
+            if (t < tries) log::line("Permission denied, please try again.");
+        }
+        if (!last) {
+            next_method(methods, i);
+            continue;
+        }
+        log::line(ctx.denied_line());
+        co_return nullptr;
+    }
+    co_return nullptr;
+}
 
 // -n makes stdin /dev/null, which is no terminal (as with ssh, which reopens stdin at start).
 bool stdin_terminal(const cli::CommandLine& line) {
@@ -140,9 +272,8 @@ PumpOptions session_options(Context& ctx, const SecureConnection& conn) {
 asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     const auto& line = ctx.line;
     auto ex = co_await asio::this_coro::executor;
-    ConnectParams params = ctx.params();
-    params.early_data = !line.no_command;  // -N reads nothing: it must wait for the verdict itself
-    auto conn = co_await establish(std::move(params));
+    // -N reads nothing: it must wait for the verdict itself.
+    auto conn = co_await log_in(ctx, !line.no_command);
     if (!conn) co_return failure;
 
     if (line.stdio_service) {
@@ -209,12 +340,37 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
         return failure;
     }
 
-    auto identity = load_identity(settings.identity_files, settings.batch_mode, settings.certificate_files);
-    if (!identity) return failure;
+    // The methods, in PreferredAuthentications order (auth.hpp); when none can be used, one line and
+    // 255 before connecting (never a prompt that cannot be answered).
+    const auto& preferred = settings.preferred_authentications;
+    const auto pos = [&](AuthMethod m) { return std::find(preferred.begin(), preferred.end(), m); };
+    AuthFacts facts{preferred, false, settings.password_authentication, settings.batch_mode, false,
+                    settings.number_of_password_prompts};
+    facts.terminal = !settings.batch_mode && settings.password_authentication && pos(AuthMethod::password) != preferred.end() &&
+                     terminal::Tty::open().has_value();
+    std::optional<Identity> identity;
+    if (pos(AuthMethod::publickey) != preferred.end()) {
+        // With password in the list, a missing key is said at debug level: the password may still log
+        // in, and when it cannot either, the one line below says why for both.
+        identity = load_identity(settings.identity_files, settings.batch_mode, settings.certificate_files,
+                                 pos(AuthMethod::password) == preferred.end(),
+                                 static_cast<int>(settings.number_of_password_prompts), &facts.identity_problem);
+        facts.identity = identity.has_value();
+    }
+    AuthPlan plan = plan_authentication(facts);
+    if (plan.methods.empty()) {
+        if (!facts.identity && pos(AuthMethod::publickey) != preferred.end() && pos(AuthMethod::password) == preferred.end()) {
+            return failure;  // load_identity said why, as before password mode
+        }
+        log::error("no authentication method left for " + settings.user + "@" + settings.host_name + " (" +
+                   plan.why_none + ")");
+        return failure;
+    }
     auto endpoints = resolve_host(settings.host_name, settings.port, line.family);
     if (!endpoints) return failure;
 
-    Context ctx{line, settings, std::move(*identity), std::move(*endpoints), HostCheck{}, std::nullopt};
+    Context ctx{line, settings, std::move(identity), std::move(*endpoints), HostCheck{}, std::nullopt, std::move(plan),
+                AuthMethod::publickey, std::nullopt, false, false};
     ctx.host_check.host = settings.host_name;
     ctx.host_check.port = settings.port;
     ctx.host_check.user_files = settings.user_known_hosts_files;

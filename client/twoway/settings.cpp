@@ -76,6 +76,14 @@ void print_settings(const ClientSettings& s) {
     out += "connecttimeout " + (s.connect_timeout ? std::to_string(*s.connect_timeout) : std::string("none")) + "\n";
     out += "serveraliveinterval " + std::to_string(s.server_alive_interval) + "\n";
     out += "serveralivecountmax " + std::to_string(s.server_alive_count_max) + "\n";
+    out += "passwordauthentication " + std::string(s.password_authentication ? "yes" : "no") + "\n";
+    out += "preferredauthentications ";
+    for (std::size_t i = 0; i < s.preferred_authentications.size(); ++i) {
+        out += (i > 0 ? "," : "") + std::string(auth_method_name(s.preferred_authentications[i]));
+    }
+    out += "\n";
+    out += "numberofpasswordprompts " + std::to_string(s.number_of_password_prompts) + "\n";
+    out += "updatehostkeysbypassword " + std::string(s.update_host_keys_by_password ? "yes" : "no") + "\n";
     out += "stricthostkeychecking " + std::string(strict_name(s.strict_host_key_checking)) + "\n";
     out += std::string("updatehostkeys ") +
            (s.update_host_keys == UpdateHostKeys::yes ? "true" : s.update_host_keys == UpdateHostKeys::ask ? "ask" : "false") +

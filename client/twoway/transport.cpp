@@ -2,6 +2,7 @@
 
 #include <array>
 #include <thread>
+#include <utility>
 #include <variant>
 
 #include <asio/connect.hpp>
@@ -136,7 +137,10 @@ asio::awaitable<Result<SecureConnection::Received>> SecureConnection::read() {
     if (verdict_deadline) {
         if (verdict_deadline->fired()) co_return fail(asio::error::timed_out);
         verdict_deadline.reset();
-        if (!impl_->stream->verdict_pending()) log::debug(1, impl_->authenticated_line);
+        if (!impl_->stream->verdict_pending()) {
+            log::debug(1, impl_->authenticated_line);
+            if (on_authenticated_) std::exchange(on_authenticated_, {})(*this);
+        }
     }
     if (ec == asio::error::eof) {  // the server's authenticated close (a bare EOF is errc::truncated)
         impl_->peer_closed = true;
@@ -182,7 +186,7 @@ void SecureConnection::abort() noexcept {
 }
 
 std::string SecureConnection::describe(std::error_code ec) const {
-    if (ec == errc::auth_denied) return "Permission denied (publickey).";
+    if (ec == errc::auth_denied) return denied_line_;
     if (ec == asio::error::timed_out) {
         return "Connection timed out during the handshake with " + host_ + " port " + std::to_string(port_);
     }
@@ -232,8 +236,13 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     };
     auto timing = std::make_shared<Timing>();
     SecureConnection* conn = c.get();
-    StreamClientConfig config{.handshake = ClientConfig{*p.identity, p.account}, .early_data = p.early_data};
-    if (p.certificate != nullptr) config.handshake.certificate = *p.certificate;
+    ClientConfig handshake{.account = p.account};
+    if (p.identity != nullptr) handshake.identity = *p.identity;
+    handshake.password = p.password;
+    StreamClientConfig config{.handshake = std::move(handshake), .early_data = p.early_data};
+    if (p.certificate != nullptr && !p.password) config.handshake.certificate = *p.certificate;
+    c->on_authenticated_ = p.on_authenticated;
+    c->denied_line_ = p.denied_line;
     // The verdict may ask the person (the first-contact challenge on /dev/tty), which takes as long as
     // the person takes: it runs on a thread of its own and answers the stream's PendingVerdict from
     // there, so the event loop never waits on a person. The deadline is touched on the loop only.
@@ -247,6 +256,27 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
         conn->host_key_ = key;
         conn->host_certificate_ = request.server_certificate.has_value();
         // `p` outlives the thread's use of it: establish() waits for this verdict before it returns.
+        if (p.password) {
+            std::thread([timing, conn, &p, ex, key, certificate = request.server_certificate, banner = request.banner,
+                         verdict = std::move(verdict)]() mutable {
+                // The host check, then (unless refused) the prompt: the answer holds the password.
+                PasswordAnswer answer = p.password_verdict(key, certificate ? &*certificate : nullptr, banner);
+                asio::post(ex, [timing, conn, &p, answer = std::move(answer), verdict = std::move(verdict)]() mutable {
+                    if (answer.action == PasswordHostAction::refuse) return verdict.reject("host key not accepted");
+                    log::debug(1, "Trying password authentication for " + p.account +
+                                      (answer.action == PasswordHostAction::defer ? " (the password is to prove the host key)"
+                                                                                  : ""));
+                    timing->deadline.emplace(conn->impl_->lowest(), seconds(p.timeout_seconds));
+                    if (answer.action == PasswordHostAction::accept) {
+                        verdict.accept_with_password(answer.password.span());
+                    } else {
+                        verdict.defer_to_password(answer.password.span());
+                    }
+                    // answer.password is wiped as the lambda goes; the verdict holds its own copy.
+                });
+            }).detach();
+            return;
+        }
         std::thread([timing, conn, &p, ex, key, certificate = request.server_certificate, banner = request.banner,
                      verdict = std::move(verdict)]() mutable {
             // The verdict says why when it refuses.
@@ -278,10 +308,11 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     if (timing->deadline && timing->deadline->fired()) timing->timed_out = true;
     timing->deadline.reset();
     if (ec) {
+        if (p.failure != nullptr) *p.failure = timing->timed_out ? std::error_code(asio::error::timed_out) : ec;
         if (timing->timed_out) {
             log::line("Connection timed out during the handshake with " + peer_text);
         } else if (ec == errc::auth_denied) {
-            log::line("Permission denied (publickey).");
+            if (!p.quiet_denial) log::line(p.denied_line);
         } else if (ec == errc::host_key_rejected) {
             // reported by the verdict
         } else if (ec == errc::truncated || ec == asio::error::eof) {
@@ -297,11 +328,13 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     // reports a denial as "Permission denied (publickey)."), while the session request goes out now.
     c->impl_->verdict_timeout = seconds(p.timeout_seconds);
     c->impl_->authenticated_line = "Authenticated to " + p.host + " ([" + address_text(peer) + "]:" +
-                                   std::to_string(p.port) + ") using \"publickey\".";
+                                   std::to_string(p.port) + ") using \"" + (p.password ? "password" : "publickey") + "\".";
     if (stream.verdict_pending()) {
-        log::debug(1, "Server key accepted; the session request follows client_auth (early data).");
+        log::debug(1, p.password ? "Password proof sent; the session request follows client_password_finish (early data)."
+                                 : "Server key accepted; the session request follows client_auth (early data).");
     } else {
         log::debug(1, c->impl_->authenticated_line);
+        if (c->on_authenticated_) std::exchange(c->on_authenticated_, {})(*c);
     }
     co_return c;
 }
@@ -310,4 +343,5 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
 
 namespace twoway_client {
 const twoway::SessionId& SecureConnection::session_id() const noexcept { return impl_->stream->session_id(); }
+bool SecureConnection::host_proven_by_password() const noexcept { return impl_->stream->host_proven_by_password(); }
 }  // namespace twoway_client

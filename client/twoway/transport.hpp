@@ -31,6 +31,7 @@
 #include <twoway/result.hpp>
 
 #include "cli.hpp"
+#include "host_check.hpp"
 
 namespace twoway_client {
 
@@ -39,6 +40,15 @@ using Endpoints = std::vector<asio::ip::tcp::endpoint>;
 // getaddrinfo; on failure prints "twoway: Could not resolve hostname h: reason" and returns nothing.
 [[nodiscard]] std::optional<Endpoints> resolve_host(const std::string& host, std::uint16_t port,
                                                     cli::AddressFamily family);
+
+class SecureConnection;
+
+// Password mode's answer to the host key (ConnectParams::password_verdict): refuse, or the password with
+// accept (the key is known) or defer (the password's proof decides).
+struct PasswordAnswer {
+    PasswordHostAction action = PasswordHostAction::refuse;
+    twoway::SecretBuffer password;
+};
 
 struct ConnectParams {
     std::string host;  // the HostName, for messages
@@ -59,6 +69,20 @@ struct ConnectParams {
     // ServerAliveInterval / ServerAliveCountMax, for the session run on the connection (PumpOptions).
     std::uint32_t server_alive_interval = 0;
     std::uint32_t server_alive_count_max = 3;
+    // Password mode (docs/twoway.md): log in to account with a password (OPAQUE) instead of identity
+    // (then null). password_verdict takes verify_host's place: the host check and the prompt, on the
+    // verdict's thread; it sees the server's banner, to show it before the prompt when the key is known.
+    bool password = false;
+    std::function<PasswordAnswer(const twoway::PublicKey&, const twoway::Certificate*, const std::string& banner)>
+        password_verdict;
+    // Called on the event loop once the server's verdict has accepted us: at the end of establish(), or
+    // with early data at the first read().
+    std::function<void(SecureConnection&)> on_authenticated;
+    // Where establish() leaves the handshake's error when it fails (auth_denied: the caller may try another
+    // method or password), and whether a denial is the caller's to report (else "denied_line" is printed).
+    std::error_code* failure = nullptr;
+    bool quiet_denial = false;
+    std::string denied_line = "Permission denied (publickey).";
 };
 
 class SecureConnection {
@@ -90,6 +114,8 @@ public:
     [[nodiscard]] const std::string& host() const noexcept { return host_; }
     // The server presented a host certificate (UpdateHostKeys then learns nothing, as ssh).
     [[nodiscard]] bool host_certificate() const noexcept { return host_certificate_; }
+    // Password mode: the password proved the host key (twoway::stream::host_proven_by_password).
+    [[nodiscard]] bool host_proven_by_password() const noexcept;
     // The handshake's session id, which HOSTKEYS proofs are bound to. Only after establish().
     [[nodiscard]] const twoway::SessionId& session_id() const noexcept;
 
@@ -103,6 +129,8 @@ private:
     twoway::PublicKey host_key_;
     bool host_certificate_ = false;
     bool closed_ = false;
+    std::function<void(SecureConnection&)> on_authenticated_;
+    std::string denied_line_ = "Permission denied (publickey).";
 };
 
 // Connects and authenticates both ways. Nothing on any failure (already reported).

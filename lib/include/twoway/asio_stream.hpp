@@ -91,14 +91,31 @@ public:
     void accept() { give(true, {}); }
     /// The opposite; the reason goes to the server's denial_reason() (never to the peer).
     void reject(std::string reason = "refused by the verdict callback") { give(false, std::move(reason)); }
+    /// Client, password mode (NeedServerVerdict::password_mode): the server key is the one expected for
+    /// this host, and the client logs in with `password` (ClientHandshake::accept_server_with_password).
+    /// The password is copied into secure memory at once (wiped when the handshake is done with it); the
+    /// caller wipes its own copy. Outside password mode, or on a server, this refuses (fail closed).
+    void accept_with_password(std::span<const std::byte> password) { give_password(password, false); }
+    /// Client, password mode: the server key is not known (or not the one recorded) and the password's
+    /// proof is to decide (ClientHandshake::defer_server_to_password): the handshake succeeds only if the
+    /// server proves it holds the account's password record, and stream::host_proven_by_password() then
+    /// says so. The password is handled as by accept_with_password(); outside password mode this refuses.
+    void defer_to_password(std::span<const std::byte> password) { give_password(password, true); }
     /// Not answered yet.
     [[nodiscard]] bool pending() const noexcept { return impl_ != nullptr; }
 
     /// For the stream: the handshake operation waiting for this verdict.
     struct Waiter {
         virtual ~Waiter() = default;
-        /// Called exactly once, with the verdict.
+        /// Called exactly once, with the verdict (or give_password() is called instead).
         virtual void give(bool accepted, std::string reason) = 0;
+        /// Called exactly once instead of give(), with a password answer (deferred: defer_to_password).
+        /// The default refuses, for waiters that take no password (fail closed).
+        virtual void give_password(SecretBuffer password, bool deferred) {
+            (void)password;
+            (void)deferred;
+            give(false, "this verdict takes no password");
+        }
     };
     /// For the stream: a question that waiter answers.
     explicit PendingVerdict(std::unique_ptr<Waiter> waiter) noexcept : impl_(std::move(waiter)) {}
@@ -108,6 +125,11 @@ private:
         if (!impl_) return;
         std::unique_ptr<Waiter> w = std::move(impl_);
         w->give(accepted, std::move(reason));
+    }
+    void give_password(std::span<const std::byte> password, bool deferred) {
+        if (!impl_) return;
+        std::unique_ptr<Waiter> w = std::move(impl_);
+        w->give_password(SecretBuffer(password), deferred);
     }
     std::unique_ptr<Waiter> impl_;
 };
@@ -203,6 +225,13 @@ inline constexpr std::size_t default_preauth_byte_cap = 32 * 1024;
 
 /// The client's side: its identity and account, and the verdict on the server's key (for example a
 /// known_hosts check). An empty verify_server (and verify_server_async) rejects every server.
+///
+/// Password mode (handshake.password, PROTOCOL.md 4.8): the password is given with the verdict, so
+/// verify_server_async must be set and answer with PendingVerdict::accept_with_password() (the key is
+/// the one expected) or defer_to_password() (the password's proof decides); accept() refuses there. A
+/// password-mode stream with only verify_server cannot be given a password: async_handshake fails at
+/// once with errc::invalid_argument, before anything is sent. Early data works in password mode too: the
+/// handshake completes when client_password_finish is written (PROTOCOL.md 4.8).
 struct StreamClientConfig {
     ClientConfig handshake;  ///< handshake.identity must outlive the stream
     /// The verdict, given at once: true if server_key is the one expected for this host. Called on the
@@ -317,8 +346,13 @@ public:
     /// Server: the client accepts the session's HOSTKEYS (HandshakeResult::client_accepts_host_keys).
     [[nodiscard]] bool client_accepts_host_keys() const noexcept { return info_->client_accepts_host_keys; }
     /// Both roles: the client logged in with a password (HandshakeResult::password); peer_key() is then
-    /// empty on the server.
+    /// empty on the server and the server's host key on the client. Only after handshake_complete().
     [[nodiscard]] bool password_login() const noexcept { return info_->password; }
+    /// Client, password mode: the verdict deferred the host key to the password (defer_to_password) and
+    /// the server proved it holds the account's password record, so the host key is proven by the
+    /// password (HandshakeResult::host_proven_by_password). Only after handshake_complete(); with early
+    /// data it is already final then (the proof came before client_password_finish).
+    [[nodiscard]] bool host_proven_by_password() const noexcept { return info_->host_proven_by_password; }
     /// HandshakeResult::exporter for this session. errc::bad_state before the handshake is complete and,
     /// with early data, while the server's verdict is pending.
     [[nodiscard]] Result<SecretBuffer> exporter(std::string_view label, std::span<const std::byte> context,
@@ -420,10 +454,13 @@ private:
         }
     };
 
-    // The verdict, once given: set by the waiter, read when the operation resumes.
+    // The verdict, once given: set by the waiter, read when the operation resumes. A password answer
+    // (client, password mode) holds the password in secure memory until the handshake has used it.
     struct VerdictSlot {
         bool accepted = false;
         std::string reason;
+        std::optional<SecretBuffer> password{};
+        bool deferred = false;  // defer_to_password
     };
 
     // Holds the suspended handshake operation until its verdict is given, then resumes it on its own
@@ -436,6 +473,12 @@ private:
         void give(bool accepted, std::string reason) override {
             slot->accepted = accepted;
             slot->reason = std::move(reason);
+            asio::post(std::move(self));
+        }
+        void give_password(SecretBuffer password, bool deferred) override {
+            slot->accepted = true;
+            slot->password.emplace(std::move(password));
+            slot->deferred = deferred;
             asio::post(std::move(self));
         }
     };
@@ -483,6 +526,14 @@ private:
             switch (st) {
                 case state::start:
                     if (s.channel_) return this->finish(self, make_error_code(errc::bad_state));
+                    if constexpr (!is_server) {
+                        // Password mode takes the password with an asynchronous verdict only (see
+                        // StreamClientConfig): without one it could never log in, so it fails at once.
+                        const auto& c = std::get<StreamClientConfig>(s.config_);
+                        if (c.handshake.password && !c.verify_server_async) {
+                            return this->finish(self, make_error_code(errc::invalid_argument));
+                        }
+                    }
                     s.set_no_delay();
                     break;
                 case state::writing:
@@ -591,7 +642,10 @@ private:
                     suspend(self, [&c, &request](PendingVerdict pv) { c.verify_server_async(request, std::move(pv)); });
                     return true;
                 }
-                (void)(c.verify_server && c.verify_server(v.server_key) ? hs.accept_server() : hs.reject_server());
+                // (Password mode never gets here: async_handshake refused it without verify_server_async.)
+                const Status answered =
+                    c.verify_server && c.verify_server(v.server_key) ? hs.accept_server() : hs.reject_server();
+                if (!answered && !hs.error()) (void)hs.reject_server();  // fail closed, never ask again
             } else {
                 if (const auto* p = std::get_if<NeedPasswordRecord>(&event)) return ask_password_record(self, *p);
                 const auto& v = std::get<NeedClientVerdict>(event);
@@ -655,7 +709,18 @@ private:
 
         void apply_verdict(const VerdictSlot& v) {
             if constexpr (!is_server) {
-                (void)(v.accepted ? hs.accept_server() : hs.reject_server());
+                Status answered;
+                if (!v.accepted) {
+                    answered = hs.reject_server();
+                } else if (v.password) {
+                    answered = v.deferred ? hs.defer_server_to_password(v.password->span())
+                                          : hs.accept_server_with_password(v.password->span());
+                } else {
+                    answered = hs.accept_server();
+                }
+                // An answer the handshake does not take (accept() in password mode, a password in key
+                // mode) leaves it waiting for a verdict: refuse instead (fail closed), never ask again.
+                if (!answered && !hs.error()) (void)hs.reject_server();
             } else {
                 (void)(v.accepted ? hs.authorize() : hs.deny(v.reason));
             }

@@ -321,3 +321,52 @@ TEST_CASE("client config: load", "[config]") {
     REQUIRE(dir.errors.size() == 1);
     CHECK(dir.errors[0].text() == "/: cannot read: not a regular file");
 }
+
+TEST_CASE("client config: password keywords (issue 17)", "[config]") {
+    using M = AuthMethod;
+    // ssh's defaults: PasswordAuthentication yes, publickey then password, three prompts.
+    auto d = resolve_for(good(""), "h");
+    CHECK(d.password_authentication);
+    CHECK(d.preferred_authentications == std::vector<M>{M::publickey, M::password});
+    CHECK(d.number_of_password_prompts == 3);
+    CHECK_FALSE(d.update_host_keys_by_password);
+
+    auto s = resolve_for(good("Host h\n"
+                              "  PasswordAuthentication no\n"
+                              "  PreferredAuthentications password,keyboard-interactive,publickey\n"
+                              "  NumberOfPasswordPrompts 1\n"
+                              "  UpdateHostKeysByPassword yes\n"),
+                         "h");
+    CHECK_FALSE(s.password_authentication);
+    // Names twoway does not know are left out, as ssh leaves them out.
+    CHECK(s.preferred_authentications == std::vector<M>{M::password, M::publickey});
+    CHECK(s.number_of_password_prompts == 1);
+    CHECK(s.update_host_keys_by_password);
+
+    // Only unknown names: nothing to try (the client then says so and exits 255).
+    CHECK(resolve_for(good("PreferredAuthentications gssapi-with-mic,hostbased\n"), "h").preferred_authentications.empty());
+    // A name twice counts once, at its first place.
+    CHECK(resolve_for(good("PreferredAuthentications password,publickey,password\n"), "h").preferred_authentications ==
+          std::vector<M>{M::password, M::publickey});
+
+    // -o first, as every keyword.
+    auto o = resolve_for(good("PreferredAuthentications publickey\nPasswordAuthentication no\n"), "h",
+                         {"PreferredAuthentications=password", "PasswordAuthentication=yes", "NumberOfPasswordPrompts=0",
+                          "UpdateHostKeysByPassword=yes"});
+    CHECK(o.preferred_authentications == std::vector<M>{M::password});
+    CHECK(o.password_authentication);
+    CHECK(o.number_of_password_prompts == 0);
+    CHECK(o.update_host_keys_by_password);
+
+    CHECK(error_of("PasswordAuthentication maybe") ==
+          "cfg:2: PasswordAuthentication: unsupported option \"maybe\" (expected yes or no)");
+    CHECK(error_of("UpdateHostKeysByPassword ask") ==
+          "cfg:2: UpdateHostKeysByPassword: unsupported option \"ask\" (expected yes or no)");
+    CHECK(error_of("NumberOfPasswordPrompts -1") == "cfg:2: NumberOfPasswordPrompts: invalid number \"-1\"");
+    CHECK(error_of("PreferredAuthentications publickey,,password") ==
+          "cfg:2: PreferredAuthentications: empty method name in \"publickey,,password\"");
+    CHECK(error_of("PreferredAuthentications publickey password") ==
+          "cfg:2: keyword PreferredAuthentications extra arguments at end of line");
+    CHECK(auth_method_name(M::publickey) == std::string("publickey"));
+    CHECK(auth_method_name(M::password) == std::string("password"));
+}
