@@ -39,7 +39,12 @@ enum class ClientKeyword {
     server_alive_count_max,
     certificate_file,
     update_host_keys,
+    request_tty,
+    clear_all_forwardings,
 };
+
+// RequestTTY (ssh's): whether to ask for a PTY when neither -t nor -T was given.
+enum class RequestTty { automatic, no, yes, force };
 
 // UpdateHostKeys (ssh's): learn the keys a server announces after authentication (HOSTKEYS).
 enum class UpdateHostKeys { no, yes, ask };
@@ -65,6 +70,7 @@ struct ClientDirective {
     bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
     UpdateHostKeys update = UpdateHostKeys::no;  // UpdateHostKeys
+    RequestTty tty = RequestTty::automatic;      // RequestTTY
 };
 
 // Not "ClientConfig", which names the handshake's twoway::ClientConfig (twoway/handshake.hpp). When this
@@ -76,6 +82,8 @@ struct ParsedClientConfig {
     std::vector<HostBlock> blocks{HostBlock{}};  // blocks[0]: the lines before the first Host
     std::vector<ClientDirective> directives;     // in file order
     std::vector<twoway::Diagnostic> errors;              // every error, in file order
+    // ssh_config keywords that mean nothing for twoway, accepted: one line each, shown with -v.
+    std::vector<twoway::Diagnostic> notes;
     [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
 };
 
@@ -123,6 +131,8 @@ struct ClientSettings {
     std::optional<std::uint32_t> connect_timeout;  // seconds; nothing: the system's TCP timeout
     std::uint32_t server_alive_interval = 0;  // seconds of silence from the server before a PING; 0 = off
     std::uint32_t server_alive_count_max = 3;  // PINGs unanswered before giving up (0: at the first silence)
+    RequestTty request_tty = RequestTty::automatic;  // RequestTTY: used when neither -t nor -T is given
+    bool clear_all_forwardings = false;              // ClearAllForwardings: -L (and config forwards) dropped
 };
 
 // The effective settings for host_alias: command-line options first, then the file's directives from

@@ -35,6 +35,8 @@ struct Obtained {
     std::optional<std::uint32_t> connect_timeout;
     std::optional<std::uint32_t> server_alive_interval;
     std::optional<std::uint32_t> server_alive_count_max;
+    std::optional<RequestTty> request_tty;
+    std::optional<bool> clear_all_forwardings;
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -75,6 +77,12 @@ struct Obtained {
                 break;
             case ClientKeyword::server_alive_count_max:
                 if (!server_alive_count_max) server_alive_count_max = d.number;
+                break;
+            case ClientKeyword::request_tty:
+                if (!request_tty) request_tty = d.tty;
+                break;
+            case ClientKeyword::clear_all_forwardings:
+                if (!clear_all_forwardings) clear_all_forwardings = d.flag;
                 break;
         }
     }
@@ -139,6 +147,8 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     if (got.connect_timeout && *got.connect_timeout != 0) out.connect_timeout = *got.connect_timeout;
     out.server_alive_interval = got.server_alive_interval.value_or(0);
     out.server_alive_count_max = got.server_alive_count_max.value_or(3);
+    out.request_tty = got.request_tty.value_or(RequestTty::automatic);
+    out.clear_all_forwardings = got.clear_all_forwardings.value_or(false);
 
     const std::string port = std::to_string(out.port);
     const std::array tokens{
