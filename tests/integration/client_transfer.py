@@ -75,6 +75,27 @@ def test_subsystem_request_and_refusal():
         check(r.returncode == 255 and b"invalid subsystem name" in r.stderr, f"{r}")
 
 
+def set_key_options(w, options):
+    with open(w.user_key + ".pub") as f:
+        key = f.read().strip()
+    with open(w.authorized_keys, "w") as f:
+        f.write(f"{options} {key}\n")
+
+
+def test_key_options_and_subsystems():
+    with transfer_world("keyopts") as w:
+        # As sshd: `restrict` leaves subsystems alone (sftp works) ...
+        set_key_options(w, "restrict")
+        batch = os.path.join(w.dir, "batch")
+        with open(batch, "w") as f:
+            f.write(f"ls {w.data}\n")
+        run(w, ["sftp", "-P", str(w.port), "-S", TWOWAY, "-b", batch, "127.0.0.1"])
+        # ... and command= runs instead, with the subsystem's command line as the original command.
+        set_key_options(w, 'command="echo forced:$TWOWAY_ORIGINAL_COMMAND"')
+        r = w.twoway("-s", "127.0.0.1", "sftp")
+        check(r.returncode == 0 and r.stdout == f"forced:{SFTP_SERVER}\n".encode(), f"{r}")
+
+
 def test_sftp_batch():
     with transfer_world("sftp") as w:
         local = os.path.join(w.dir, "local.bin")
