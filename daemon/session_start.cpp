@@ -40,7 +40,7 @@ std::string base_name(const std::string& path) {
 // Client variables we pass on: those AcceptEnv names (wildcards as sshd's match_pattern).
 bool accepted_client_variable(const ConnectionConfig& policy, std::string_view name) {
     for (const auto& p : policy.accept_env) {
-        if (twoway::match_pattern(name, p)) return true;
+        if (twoway::match_pattern(p, name)) return true;  // (pattern, text): LC_* matches LC_ALL
     }
     return false;
 }

@@ -47,6 +47,7 @@ constexpr std::array keywords{
     Keyword{"UpdateHostKeys", Key::directive, ClientKeyword::update_host_keys, 1},
     Keyword{"RequestTTY", Key::directive, ClientKeyword::request_tty, 1},
     Keyword{"ClearAllForwardings", Key::directive, ClientKeyword::clear_all_forwardings, 1},
+    Keyword{"SendEnv", Key::directive, ClientKeyword::send_env, 0},
 };
 
 // ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
@@ -72,7 +73,6 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"ForwardX11Trusted", any_value, "twoway has no X11 forwarding"},
     ForeignKeyword{"PermitLocalCommand", any_value, "twoway runs no LocalCommand"},
     ForeignKeyword{"RemoteCommand", only_none, "not supported yet: give the command on the command line"},
-    ForeignKeyword{"SendEnv", any_value, "not supported yet: no environment variables are sent"},
 };
 
 const ForeignKeyword* find_foreign_keyword(std::string_view word) {
@@ -212,6 +212,17 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
                 out.tty = RequestTty::automatic;
             } else {
                 return name + ": unsupported option " + twoway::quoted(arg) + " (expected no, yes, force or auto)";
+            }
+            return {};
+        case ClientKeyword::send_env:
+            for (const auto& a : args) {
+                std::string_view p = a;
+                if (p.starts_with('-')) p.remove_prefix(1);
+                // A variable name pattern: what ENV may carry ([A-Za-z_][A-Za-z0-9_]*) and wildcards.
+                const bool ok = !p.empty() && p.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                                  "0123456789_*?") == std::string_view::npos;
+                if (!ok) return name + ": invalid variable name pattern " + twoway::quoted(a);
+                out.files.push_back(a);
             }
             return {};
         case ClientKeyword::clear_all_forwardings: {

@@ -41,6 +41,7 @@ enum class ClientKeyword {
     update_host_keys,
     request_tty,
     clear_all_forwardings,
+    send_env,
 };
 
 // RequestTTY (ssh's): whether to ask for a PTY when neither -t nor -T was given.
@@ -65,7 +66,7 @@ struct ClientDirective {
     std::size_t block = 0;  // index into ParsedClientConfig::blocks
     ClientKeyword keyword = ClientKeyword::host_name;
     std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none)
-    std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none")
+    std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none"); SendEnv patterns
     std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax
     bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
@@ -133,6 +134,9 @@ struct ClientSettings {
     std::uint32_t server_alive_count_max = 3;  // PINGs unanswered before giving up (0: at the first silence)
     RequestTty request_tty = RequestTty::automatic;  // RequestTTY: used when neither -t nor -T is given
     bool clear_all_forwardings = false;              // ClearAllForwardings: -L (and config forwards) dropped
+    // SendEnv: patterns of local variable names to send (ssh's: every line adds, "-pattern" removes
+    // what earlier lines added). None by default (Debian puts "SendEnv LANG LC_*" in ssh's file only).
+    std::vector<std::string> send_env;
 };
 
 // The effective settings for host_alias: command-line options first, then the file's directives from

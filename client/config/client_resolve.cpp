@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include <twoway/pattern.hpp>
 #include <twoway/trust.hpp>
 
 #include "config_syntax.hpp"
@@ -37,6 +38,7 @@ struct Obtained {
     std::optional<std::uint32_t> server_alive_count_max;
     std::optional<RequestTty> request_tty;
     std::optional<bool> clear_all_forwardings;
+    std::vector<std::string> send_env;  // every SendEnv line adds (as ssh's)
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -83,6 +85,17 @@ struct Obtained {
                 break;
             case ClientKeyword::clear_all_forwardings:
                 if (!clear_all_forwardings) clear_all_forwardings = d.flag;
+                break;
+            case ClientKeyword::send_env:
+                for (const auto& p : d.files) {
+                    if (p.starts_with('-')) {
+                        // As ssh: "-pattern" removes the patterns sent so far that it matches.
+                        const std::string_view neg = std::string_view(p).substr(1);
+                        std::erase_if(send_env, [&](const std::string& q) { return twoway::match_pattern(neg, q); });
+                    } else if (std::find(send_env.begin(), send_env.end(), p) == send_env.end()) {
+                        send_env.push_back(p);
+                    }
+                }
                 break;
         }
     }
@@ -149,6 +162,7 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.server_alive_count_max = got.server_alive_count_max.value_or(3);
     out.request_tty = got.request_tty.value_or(RequestTty::automatic);
     out.clear_all_forwardings = got.clear_all_forwardings.value_or(false);
+    out.send_env = got.send_env;
 
     const std::string port = std::to_string(out.port);
     const std::array tokens{

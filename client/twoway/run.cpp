@@ -6,9 +6,12 @@
 
 #include <unistd.h>
 
+extern char** environ;
+
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 
+#include <twoway/pattern.hpp>
 #include <twoway/session.hpp>
 
 #include "forward.hpp"
@@ -92,8 +95,34 @@ bool want_pty(const cli::CommandLine& line, const ClientSettings& settings) {
     return want;
 }
 
-session::Request command_request(const cli::CommandLine& line, bool pty) {
+// SendEnv: the local variables whose names match, as ssh sends them (the server decides which it
+// applies: twowayd's AcceptEnv). What the protocol cannot carry is left out with a debug line.
+std::vector<session::EnvVar> variables_to_send(const std::vector<std::string>& patterns) {
+    std::vector<session::EnvVar> out;
+    if (patterns.empty()) return out;
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string_view var = *e;
+        const auto eq = var.find('=');
+        if (eq == std::string_view::npos) continue;
+        const std::string_view name = var.substr(0, eq);
+        bool wanted = false;
+        for (const auto& p : patterns) wanted = wanted || twoway::match_pattern(p, name);
+        if (!wanted) continue;
+        session::EnvVar v{std::string(name), std::string(var.substr(eq + 1))};
+        if (!session::valid_env_name(v.name) || !session::valid_env_value(v.value) ||
+            out.size() == session::max_env_count) {
+            log::debug(1, "not sending environment variable " + log::untrusted(v.name));
+            continue;
+        }
+        log::debug(1, "Sending env " + v.name + " = " + log::untrusted(v.value));
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+session::Request command_request(const cli::CommandLine& line, bool pty, const ClientSettings& settings) {
     session::Request r;
+    r.env = variables_to_send(settings.send_env);
     // As ssh: -s names a subsystem with the command; -s without one still asks for a shell.
     r.kind = line.command.empty() ? session::RequestKind::shell
              : line.subsystem     ? session::RequestKind::subsystem
@@ -182,7 +211,7 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     }
 
     const bool pty = want_pty(line, ctx.settings);
-    const session::Request request = command_request(line, pty);
+    const session::Request request = command_request(line, pty, ctx.settings);
     if (!session::valid_request(request)) {
         log::error(request.kind == session::RequestKind::subsystem
                        ? "invalid subsystem name '" + log::untrusted(request.command) +

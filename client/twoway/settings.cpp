@@ -94,6 +94,7 @@ void print_settings(const ClientSettings& s) {
                                                            : "auto";
     out += std::string("requesttty ") + tty + "\n";
     out += std::string("clearallforwardings ") + (s.clear_all_forwardings ? "yes" : "no") + "\n";
+    for (const auto& p : s.send_env) out += "sendenv " + p + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
 }

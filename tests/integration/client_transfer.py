@@ -16,7 +16,8 @@ SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 
 def transfer_world(name):
     """A world serving sftp whose client already knows the host."""
-    w = World(name, extra_config=f"Subsystem sftp {SFTP_SERVER}\n")
+    # GIT_PROTOCOL accepted: git's SendEnv then brings protocol v2 along.
+    w = World(name, extra_config=f"Subsystem sftp {SFTP_SERVER}\nAcceptEnv LANG LC_* GIT_PROTOCOL XFER_*\n")
     with open(w.known_hosts, "w") as f:
         f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
     os.chmod(w.known_hosts, 0o600)
@@ -94,6 +95,16 @@ def test_key_options_and_subsystems():
         set_key_options(w, 'command="echo forced:$TWOWAY_ORIGINAL_COMMAND"')
         r = w.twoway("-s", "127.0.0.1", "sftp")
         check(r.returncode == 0 and r.stdout == f"forced:{SFTP_SERVER}\n".encode(), f"{r}")
+
+
+def test_send_env():
+    with transfer_world("sendenv") as w:
+        env = w.client_env(XFER_A="one two", XFER_B="b", OTHER="no")
+        # "-XFER_B" takes back the earlier XFER_B (ssh's rule); OTHER is sent but not in AcceptEnv; XFER_A
+        # passes the daemon's AcceptEnv wildcard XFER_*.
+        r = w.twoway("-o", "SendEnv=XFER_A XFER_B OTHER", "-o", "SendEnv=-XFER_B", "127.0.0.1",
+                     'echo "$XFER_A|$XFER_B|$OTHER"', env=env)
+        check(r.returncode == 0 and r.stdout == b"one two||\n", f"{r}")
 
 
 def test_sftp_batch():

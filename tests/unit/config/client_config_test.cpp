@@ -209,7 +209,7 @@ TEST_CASE("client -o options use the same keyword parser", "[config]") {
     // What scp, sftp and git pass: accepted, with a note when it means nothing for twoway; refused when
     // ignoring the value would change what was asked for.
     for (const char* ok : {"PermitLocalCommand=no", "ForwardAgent=no", "ForwardX11 no", "RemoteCommand=none",
-                           "ControlMaster=auto", "SendEnv=GIT_PROTOCOL", "Compression yes"}) {
+                           "ControlMaster=auto", "Compression yes"}) {
         INFO(ok);
         auto c = parse_client_option(ok);
         CHECK(c.ok());
@@ -230,6 +230,11 @@ TEST_CASE("client -o options use the same keyword parser", "[config]") {
     CHECK(resolve_for(good(""), "h").request_tty == RequestTty::automatic);
     CHECK(resolve_for(good("ClearAllForwardings yes\n"), "h").clear_all_forwardings);
     CHECK_FALSE(resolve_for(good(""), "h").clear_all_forwardings);
+    // SendEnv: every line adds, "-pattern" removes what came before it (as ssh's).
+    CHECK(resolve_for(good("SendEnv LANG LC_*\nSendEnv -LC_* TZ\n"), "h", {"SendEnv=GIT_PROTOCOL"}).send_env ==
+          std::vector<std::string>{"GIT_PROTOCOL", "LANG", "TZ"});
+    CHECK(resolve_for(good(""), "h").send_env.empty());
+    CHECK(option_error("SendEnv=A=B") == "command-line: SendEnv: invalid variable name pattern \"A=B\"");
     CHECK(option_error("Port=ssh") == "command-line: Port: bad port number \"ssh\" (expected 1-65535)");
     CHECK(option_error("Port") == "command-line: no argument after keyword \"Port\"");
     CHECK(option_error("") == "command-line: empty option");
