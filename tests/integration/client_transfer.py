@@ -107,6 +107,23 @@ def test_send_env():
         check(r.returncode == 0 and r.stdout == b"one two||\n", f"{r}")
 
 
+def test_transport_options():
+    with transfer_world("options") as w:
+        # scp's -oClearAllForwardings=yes drops -L; -oRequestTTY=no, -x, -a, -C change nothing here.
+        r = w.twoway("-v", "-x", "-a", "-C", "-oClearAllForwardings=yes", "-oRequestTTY=no", "-oForwardAgent=no",
+                     "-oPermitLocalCommand=no", "-oRemoteCommand=none", "-oForwardX11=no", "-oControlMaster=no",
+                     "-L", "0:web", "127.0.0.1", "echo ok")
+        check(r.returncode == 0 and r.stdout == b"ok\n", f"{r}")
+        check(b"ClearAllForwardings: not setting up the -L forwards" in r.stderr, f"{r.stderr!r}")
+        check(b"Allocated port" not in r.stderr, f"{r.stderr!r}")
+        check(b"debug1: -x: twoway has no X11 forwarding" in r.stderr, f"{r.stderr!r}")
+        check(b"debug1: command-line: ForwardAgent: ignored (twoway has no agent forwarding)" in r.stderr,
+              f"{r.stderr!r}")
+        # A value that would ask for something twoway cannot do is refused, with ssh's exit status.
+        r = w.twoway("-oForwardAgent=yes", "127.0.0.1", "true")
+        check(r.returncode == 255 and b"ForwardAgent \"yes\": twoway has no agent forwarding" in r.stderr, f"{r}")
+
+
 def test_sftp_batch():
     with transfer_world("sftp") as w:
         local = os.path.join(w.dir, "local.bin")
