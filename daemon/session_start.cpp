@@ -40,7 +40,7 @@ std::string base_name(const std::string& path) {
 // Client variables we pass on: those AcceptEnv names (wildcards as sshd's match_pattern).
 bool accepted_client_variable(const ConnectionConfig& policy, std::string_view name) {
     for (const auto& p : policy.accept_env) {
-        if (twoway::match_pattern(name, p)) return true;
+        if (twoway::match_pattern(p, name)) return true;  // (pattern, text): LC_* matches LC_ALL
     }
     return false;
 }
@@ -175,6 +175,24 @@ awaitable<void> Session::start(const ts::Request& asked) {
 awaitable<void> Session::start_process(const ts::Request& request) {
     ts::Request req = request;
     std::optional<std::string> original;
+    std::string subsystem;  // the name, for a subsystem request
+    if (req.kind == ts::RequestKind::subsystem) {
+        // As sshd's session_subsystem_req: the configured command line, run as a command would be
+        // (the account's shell with -c, the same environment); ForceCommand and command= still win.
+        const auto& subsystems = settings_->config.subsystems;
+        const auto it = std::find_if(subsystems.begin(), subsystems.end(),
+                                     [&](const SubsystemSpec& s) { return s.name == req.command; });
+        if (it == subsystems.end()) {
+            log_info("subsystem request for ", log_safe(req.command), " by user ", account_.name, " from ",
+                     peer_.text(), " failed, subsystem not found");
+            reject(ts::reject::unknown_service, "no such subsystem");
+            co_return;
+        }
+        subsystem = it->name;
+        log_debug("subsystem ", subsystem, " (", it->where.text(), "): ", it->command_line());
+        req.kind = ts::RequestKind::exec;
+        req.command = it->command_line();
+    }
     // ForceCommand wins over the key's command=, as in sshd (session.c do_exec).
     const bool config_forced = config_.force_command.has_value();
     apply_force_command(req, original);
@@ -257,7 +275,8 @@ awaitable<void> Session::start_process(const ts::Request& request) {
         co_return;
     }
     answered();
-    const std::string what = req.kind == ts::RequestKind::shell ? "shell" : "command";
+    const std::string what = !subsystem.empty() && !original ? "subsystem '" + subsystem + "'"
+                             : req.kind == ts::RequestKind::shell ? "shell" : "command";
     std::string tty = child->tty;
     if (tty.starts_with("/dev/")) tty.erase(0, 5);
     log_info("Starting session: ", what, pty ? " on " + tty : std::string(), " for ", account_.name, " from ",

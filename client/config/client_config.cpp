@@ -51,7 +51,42 @@ constexpr std::array keywords{
     Keyword{"PreferredAuthentications", Key::directive, ClientKeyword::preferred_authentications, 1},
     Keyword{"NumberOfPasswordPrompts", Key::directive, ClientKeyword::number_of_password_prompts, 1},
     Keyword{"UpdateHostKeysByPassword", Key::directive, ClientKeyword::update_host_keys_by_password, 1},
+    Keyword{"RequestTTY", Key::directive, ClientKeyword::request_tty, 1},
+    Keyword{"ClearAllForwardings", Key::directive, ClientKeyword::clear_all_forwardings, 1},
+    Keyword{"SendEnv", Key::directive, ClientKeyword::send_env, 0},
 };
+
+// ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
+// (scp, sftp, rsync, git): each accepted with a note because it has no meaning for twoway, or, when
+// `accepted` is not empty, accepted only with one of those values (any case) and refused otherwise,
+// because ignoring another value would change what the user asked for.
+struct ForeignKeyword {
+    std::string_view name;
+    std::span<const std::string_view> accepted;
+    std::string_view why;
+};
+constexpr std::array<std::string_view, 0> any_value{};
+constexpr std::array<std::string_view, 2> only_no{"no", "false"};
+constexpr std::array<std::string_view, 1> only_none{"none"};
+constexpr std::string_view no_sharing = "twoway has no connection sharing: every connection is its own";
+constexpr std::array foreign_keywords{
+    ForeignKeyword{"Compression", any_value, "twoway does not compress"},
+    ForeignKeyword{"ControlMaster", any_value, no_sharing},
+    ForeignKeyword{"ControlPath", any_value, no_sharing},
+    ForeignKeyword{"ControlPersist", any_value, no_sharing},
+    ForeignKeyword{"ForwardAgent", only_no, "twoway has no agent forwarding"},
+    ForeignKeyword{"ForwardX11", only_no, "twoway has no X11 forwarding"},
+    ForeignKeyword{"ForwardX11Trusted", any_value, "twoway has no X11 forwarding"},
+    ForeignKeyword{"PermitLocalCommand", any_value, "twoway runs no LocalCommand"},
+    ForeignKeyword{"RemoteCommand", only_none, "not supported yet: give the command on the command line"},
+};
+
+const ForeignKeyword* find_foreign_keyword(std::string_view word) {
+    for (const auto& k : foreign_keywords) {
+        if (twoway::iequals(k.name, word)) return &k;
+    }
+    return nullptr;
+}
 
 constexpr std::size_t max_patterns = 256;  // patterns on one Host line
 constexpr std::string_view path_tokens = "dhpru";
@@ -198,6 +233,37 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             out.number = *t;
             return {};
         }
+        case ClientKeyword::request_tty:
+            // ssh's values: no, yes, force, auto (and true/false for yes/no).
+            if (twoway::iequals(arg, "no") || twoway::iequals(arg, "false")) {
+                out.tty = RequestTty::no;
+            } else if (twoway::iequals(arg, "yes") || twoway::iequals(arg, "true")) {
+                out.tty = RequestTty::yes;
+            } else if (twoway::iequals(arg, "force")) {
+                out.tty = RequestTty::force;
+            } else if (twoway::iequals(arg, "auto")) {
+                out.tty = RequestTty::automatic;
+            } else {
+                return name + ": unsupported option " + twoway::quoted(arg) + " (expected no, yes, force or auto)";
+            }
+            return {};
+        case ClientKeyword::send_env:
+            for (const auto& a : args) {
+                std::string_view p = a;
+                if (p.starts_with('-')) p.remove_prefix(1);
+                // A variable name pattern: what ENV may carry ([A-Za-z_][A-Za-z0-9_]*) and wildcards.
+                const bool ok = !p.empty() && p.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                                  "0123456789_*?") == std::string_view::npos;
+                if (!ok) return name + ": invalid variable name pattern " + twoway::quoted(a);
+                out.files.push_back(a);
+            }
+            return {};
+        case ClientKeyword::clear_all_forwardings: {
+            auto v = config::parse_yes_no(arg, true);
+            if (!v) return name + ": unsupported option " + twoway::quoted(arg) + " (expected yes or no)";
+            out.flag = *v;
+            return {};
+        }
         case ClientKeyword::server_alive_count_max: {
             auto n = twoway::parse_decimal(arg, 0x7fffffff);
             if (!n) return name + ": invalid number " + twoway::quoted(arg);
@@ -223,6 +289,7 @@ public:
 
 private:
     void error(std::string message) { errors_.add(number_, std::move(message)); }
+    void foreign(const ForeignKeyword& fk, const config::Directive& d);
     void host(const std::vector<std::string>& args);
 
     ParsedClientConfig config_;
@@ -244,7 +311,10 @@ void Parser::line(std::size_t number, std::string_view text) {
     const auto& d = split.directive;
 
     const Keyword* kw = find_keyword(d.keyword);
-    if (kw == nullptr) return error("Bad configuration option: " + d.keyword);
+    if (kw == nullptr) {
+        if (const auto* fk = find_foreign_keyword(d.keyword)) return foreign(*fk, d);
+        return error("Bad configuration option: " + d.keyword);
+    }
     if (command_line_ && kw->key != Key::directive) {
         return error(std::string(kw->name) + " directive not supported as a command-line option");
     }
@@ -271,6 +341,20 @@ void Parser::line(std::size_t number, std::string_view text) {
         return error("CertificateFile: too many certificate files (max " + std::to_string(max_identity_files) + ")");
     }
     config_.directives.push_back(std::move(directive));
+}
+
+void Parser::foreign(const ForeignKeyword& fk, const config::Directive& d) {
+    if (d.args.empty()) return error("no argument after keyword \"" + d.keyword + "\"");
+    const std::string& arg = d.args.front();
+    if (!fk.accepted.empty()) {
+        bool ok = false;
+        for (auto v : fk.accepted) ok = ok || twoway::iequals(v, arg);
+        if (!ok) return error(std::string(fk.name) + " " + twoway::quoted(arg) + ": " + std::string(fk.why));
+    }
+    if (config_.notes.size() < config::max_errors) {
+        config_.notes.push_back(twoway::Diagnostic{Location{config_.path, number_},
+                                                   std::string(fk.name) + ": ignored (" + std::string(fk.why) + ")"});
+    }
 }
 
 void Parser::host(const std::vector<std::string>& args) {

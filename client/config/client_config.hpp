@@ -43,6 +43,9 @@ enum class ClientKeyword {
     preferred_authentications,
     number_of_password_prompts,
     update_host_keys_by_password,
+    request_tty,
+    clear_all_forwardings,
+    send_env,
 };
 
 // The authentication methods twoway knows, by ssh's names ("publickey", "password"). A handshake
@@ -51,6 +54,9 @@ enum class AuthMethod { publickey, password };
 
 // ssh's name of a method.
 [[nodiscard]] const char* auth_method_name(AuthMethod m) noexcept;
+
+// RequestTTY (ssh's): whether to ask for a PTY when neither -t nor -T was given.
+enum class RequestTty { automatic, no, yes, force };
 
 // UpdateHostKeys (ssh's): learn the keys a server announces after authentication (HOSTKEYS).
 enum class UpdateHostKeys { no, yes, ask };
@@ -71,12 +77,13 @@ struct ClientDirective {
     std::size_t block = 0;  // index into ParsedClientConfig::blocks
     ClientKeyword keyword = ClientKeyword::host_name;
     std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none)
-    std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none")
+    std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none"); SendEnv patterns
     std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax
     bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
     UpdateHostKeys update = UpdateHostKeys::no;  // UpdateHostKeys
     std::vector<AuthMethod> methods{};  // PreferredAuthentications: the names twoway knows, in order
+    RequestTty tty = RequestTty::automatic;      // RequestTTY
 };
 
 // Not "ClientConfig", which names the handshake's twoway::ClientConfig (twoway/handshake.hpp). When this
@@ -88,6 +95,8 @@ struct ParsedClientConfig {
     std::vector<HostBlock> blocks{HostBlock{}};  // blocks[0]: the lines before the first Host
     std::vector<ClientDirective> directives;     // in file order
     std::vector<twoway::Diagnostic> errors;              // every error, in file order
+    // ssh_config keywords that mean nothing for twoway, accepted: one line each, shown with -v.
+    std::vector<twoway::Diagnostic> notes;
     [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
 };
 
@@ -145,6 +154,11 @@ struct ClientSettings {
     // UpdateHostKeysByPassword (twoway's; default no): a host whose key changed may be proven by the
     // password instead of refused, its old key lines then replaced.
     bool update_host_keys_by_password = false;
+    RequestTty request_tty = RequestTty::automatic;  // RequestTTY: used when neither -t nor -T is given
+    bool clear_all_forwardings = false;              // ClearAllForwardings: -L (and config forwards) dropped
+    // SendEnv: patterns of local variable names to send (ssh's: every line adds, "-pattern" removes
+    // what earlier lines added). None by default (Debian puts "SendEnv LANG LC_*" in ssh's file only).
+    std::vector<std::string> send_env;
 };
 
 // The effective settings for host_alias: command-line options first, then the file's directives from

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include <twoway/pattern.hpp>
 #include <twoway/trust.hpp>
 
 #include "config_syntax.hpp"
@@ -39,6 +40,9 @@ struct Obtained {
     std::optional<std::vector<AuthMethod>> preferred_authentications;
     std::optional<std::uint32_t> number_of_password_prompts;
     std::optional<bool> update_host_keys_by_password;
+    std::optional<RequestTty> request_tty;
+    std::optional<bool> clear_all_forwardings;
+    std::vector<std::string> send_env;  // every SendEnv line adds (as ssh's)
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -91,6 +95,23 @@ struct Obtained {
                 break;
             case ClientKeyword::update_host_keys_by_password:
                 if (!update_host_keys_by_password) update_host_keys_by_password = d.flag;
+                break;
+            case ClientKeyword::request_tty:
+                if (!request_tty) request_tty = d.tty;
+                break;
+            case ClientKeyword::clear_all_forwardings:
+                if (!clear_all_forwardings) clear_all_forwardings = d.flag;
+                break;
+            case ClientKeyword::send_env:
+                for (const auto& p : d.files) {
+                    if (p.starts_with('-')) {
+                        // As ssh: "-pattern" removes the patterns sent so far that it matches.
+                        const std::string_view neg = std::string_view(p).substr(1);
+                        std::erase_if(send_env, [&](const std::string& q) { return twoway::match_pattern(neg, q); });
+                    } else if (std::find(send_env.begin(), send_env.end(), p) == send_env.end()) {
+                        send_env.push_back(p);
+                    }
+                }
                 break;
         }
     }
@@ -159,6 +180,9 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     if (got.preferred_authentications) out.preferred_authentications = *got.preferred_authentications;
     out.number_of_password_prompts = got.number_of_password_prompts.value_or(3);
     out.update_host_keys_by_password = got.update_host_keys_by_password.value_or(false);
+    out.request_tty = got.request_tty.value_or(RequestTty::automatic);
+    out.clear_all_forwardings = got.clear_all_forwardings.value_or(false);
+    out.send_env = got.send_env;
 
     const std::string port = std::to_string(out.port);
     const std::array tokens{

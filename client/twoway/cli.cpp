@@ -8,7 +8,7 @@ namespace twoway_client::cli {
 namespace {
 
 // getopt letters: flags, and (in with_arg) the letters that take an argument.
-constexpr std::string_view flags = "46GNnqTtVv";
+constexpr std::string_view flags = "46aCGNnqsTtVvx";
 constexpr std::string_view with_arg = "FeiLloWp";
 
 std::optional<std::uint16_t> parse_port_number(std::string_view s, bool allow_zero) {
@@ -107,6 +107,13 @@ private:
                                                                                              : TtyRequest::yes;
                 break;
             case 'V': line_.version = true; break;
+            case 's': line_.subsystem = true; break;
+            // What scp, sftp and rsync pass to their transport. X11 and agent forwarding are never on in
+            // twoway, so turning them off changes nothing; -C asks for compression, which twoway does not
+            // do (the transfer is the same, only not compressed).
+            case 'x': note("-x: twoway has no X11 forwarding"); break;
+            case 'a': note("-a: twoway has no agent forwarding"); break;
+            case 'C': note("-C: twoway does not compress"); break;
             case 'v':
                 if (line_.verbosity < 3) ++line_.verbosity;
                 break;
@@ -153,6 +160,13 @@ private:
         return true;
     }
 
+    void note(std::string text) {
+        for (const auto& n : line_.notes) {
+            if (n == text) return;
+        }
+        line_.notes.push_back(std::move(text));
+    }
+
     bool set_error(std::string why) {
         error_ = std::move(why);
         return false;
@@ -195,7 +209,7 @@ std::string CommandLine::command_line() const {
 ParseResult parse(const std::vector<std::string>& args) { return Parser(args).run(); }
 
 const char* usage() {
-    return "usage: twoway [-46GNnqTtVv] [-e escape_char] [-F configfile] [-i identity_file]\n"
+    return "usage: twoway [-46aCGNnqsTtVvx] [-e escape_char] [-F configfile] [-i identity_file]\n"
            "              [-L [bind_address:]port:service] [-l login_name] [-o option]\n"
            "              [-p port] [-W service] destination [command [argument ...]]\n";
 }

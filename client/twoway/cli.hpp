@@ -48,6 +48,9 @@ struct CommandLine {
     std::optional<std::string> stdio_service;  // -W
     std::vector<LocalForward> local_forwards;  // -L
     std::optional<int> escape_char;            // -e: a byte value, or -1 for none
+    bool subsystem = false;                    // -s: the command is a subsystem name (sftp)
+    // Flags accepted because they ask for nothing twoway would do (-x, -a, -C): one line each for -v.
+    std::vector<std::string> notes;
 
     // The command words joined with single spaces, as ssh sends them.
     [[nodiscard]] std::string command_line() const;

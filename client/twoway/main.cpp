@@ -1,5 +1,5 @@
 // twoway: the ssh-like client. docs/twoway.md is its reference.
-//   twoway [-46GNnqTtVv] [-e escape_char] [-F configfile] [-i identity_file] [-L [bind:]port:service]
+//   twoway [-46aCGNnqsTtVvx] [-e escape_char] [-F configfile] [-i identity_file] [-L [bind:]port:service]
 //          [-l login_name] [-o option] [-p port] [-W service] destination [command [argument ...]]
 // Exit status: the remote command's, or 255 when twoway itself fails (connection, host key,
 // authentication, protocol), each failure with one line on stderr.
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
         c::log::write_all(2, c::cli::usage());
         return failure;
     }
-    const auto& line = *parsed.line;
+    auto line = *parsed.line;
     if (line.version) {
         c::log::line(version);
         return 0;
@@ -39,10 +39,16 @@ int main(int argc, char** argv) {
     c::log::set_quiet(line.quiet);
     c::terminal::install_exit_handlers(line.verbosity);
     c::log::debug(1, version);
+    for (const auto& n : line.notes) c::log::debug(1, n);
 
     try {
         const auto settings = c::load_settings(line);
         if (!settings) return failure;
+        if (settings->clear_all_forwardings && !line.local_forwards.empty()) {
+            // As ssh: ClearAllForwardings drops the forwards of the command line and the files.
+            c::log::debug(1, "ClearAllForwardings: not setting up the -L forwards");
+            line.local_forwards.clear();
+        }
         if (line.print_config) {
             c::print_settings(*settings);
             return 0;

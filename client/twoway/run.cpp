@@ -7,9 +7,12 @@
 
 #include <unistd.h>
 
+extern char** environ;
+
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 
+#include <twoway/pattern.hpp>
 #include <twoway/session.hpp>
 
 #include "auth.hpp"
@@ -198,25 +201,64 @@ bool stdin_terminal(const cli::CommandLine& line) {
     return !line.stdin_null && terminal::is_terminal(STDIN_FILENO);
 }
 
-bool want_pty(const cli::CommandLine& line) {
+bool want_pty(const cli::CommandLine& line, const ClientSettings& settings) {
+    // -t and -T win; without them, RequestTTY (ssh's order).
+    cli::TtyRequest tty = line.tty;
+    if (tty == cli::TtyRequest::automatic) {
+        switch (settings.request_tty) {
+            case RequestTty::automatic: break;
+            case RequestTty::no: tty = cli::TtyRequest::no; break;
+            case RequestTty::yes: tty = cli::TtyRequest::yes; break;
+            case RequestTty::force: tty = cli::TtyRequest::force; break;
+        }
+    }
     bool want = false;
-    switch (line.tty) {
+    switch (tty) {
         case cli::TtyRequest::automatic: want = line.command.empty(); break;
         case cli::TtyRequest::yes:
         case cli::TtyRequest::force: want = true; break;
         case cli::TtyRequest::no: want = false; break;
     }
     // As ssh: no PTY when stdin is not a terminal, unless forced with -tt.
-    if (want && !stdin_terminal(line) && line.tty != cli::TtyRequest::force) {
+    if (want && !stdin_terminal(line) && tty != cli::TtyRequest::force) {
         log::info("Pseudo-terminal will not be allocated because stdin is not a terminal.");
         want = false;
     }
     return want;
 }
 
-session::Request command_request(const cli::CommandLine& line, bool pty) {
+// SendEnv: the local variables whose names match, as ssh sends them (the server decides which it
+// applies: twowayd's AcceptEnv). What the protocol cannot carry is left out with a debug line.
+std::vector<session::EnvVar> variables_to_send(const std::vector<std::string>& patterns) {
+    std::vector<session::EnvVar> out;
+    if (patterns.empty()) return out;
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string_view var = *e;
+        const auto eq = var.find('=');
+        if (eq == std::string_view::npos) continue;
+        const std::string_view name = var.substr(0, eq);
+        bool wanted = false;
+        for (const auto& p : patterns) wanted = wanted || twoway::match_pattern(p, name);
+        if (!wanted) continue;
+        session::EnvVar v{std::string(name), std::string(var.substr(eq + 1))};
+        if (!session::valid_env_name(v.name) || !session::valid_env_value(v.value) ||
+            out.size() == session::max_env_count) {
+            log::debug(1, "not sending environment variable " + log::untrusted(v.name));
+            continue;
+        }
+        log::debug(1, "Sending env " + v.name + " = " + log::untrusted(v.value));
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+session::Request command_request(const cli::CommandLine& line, bool pty, const ClientSettings& settings) {
     session::Request r;
-    r.kind = line.command.empty() ? session::RequestKind::shell : session::RequestKind::exec;
+    r.env = variables_to_send(settings.send_env);
+    // As ssh: -s names a subsystem with the command; -s without one still asks for a shell.
+    r.kind = line.command.empty() ? session::RequestKind::shell
+             : line.subsystem     ? session::RequestKind::subsystem
+                                  : session::RequestKind::exec;
     r.command = line.command_line();
     if (pty) {
         session::Pty p;
@@ -299,14 +341,18 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
         co_return 0;
     }
 
-    const bool pty = want_pty(line);
-    const session::Request request = command_request(line, pty);
+    const bool pty = want_pty(line, ctx.settings);
+    const session::Request request = command_request(line, pty, ctx.settings);
     if (!session::valid_request(request)) {
-        log::error("the remote command is too long or holds characters that cannot be sent");
+        log::error(request.kind == session::RequestKind::subsystem
+                       ? "invalid subsystem name '" + log::untrusted(request.command) +
+                             "' (printable ASCII without blanks, at most 64 characters)"
+                       : std::string("the remote command is too long or holds characters that cannot be sent"));
         co_await conn->close();
         co_return failure;
     }
     if (request.kind == session::RequestKind::exec) log::debug(1, "Sending command: " + request.command);
+    if (request.kind == session::RequestKind::subsystem) log::debug(1, "Sending subsystem: " + request.command);
     const bool interactive = pty && stdin_terminal(line);
     PumpOptions options = session_options(ctx, *conn);
     options.interactive = interactive;
@@ -321,7 +367,9 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     co_await conn->close();
     if (forwarder != nullptr) forwarder->stop();
     if (pty && !o.failed) log::info("Connection to " + ctx.settings.host_name + " closed.");
-    co_return exit_status(o, request.kind == session::RequestKind::shell ? "shell" : "command");
+    co_return exit_status(o, request.kind == session::RequestKind::shell       ? "shell"
+                             : request.kind == session::RequestKind::subsystem ? "subsystem"
+                                                                               : "command");
 }
 
 }  // namespace

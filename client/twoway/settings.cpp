@@ -30,6 +30,7 @@ ClientContext local_context() {
 }
 
 bool report(const ParsedClientConfig& c) {
+    for (const auto& n : c.notes) log::debug(1, n.text());
     if (c.ok()) return true;
     for (const auto& e : c.errors) log::line(e.text());
     log::line(c.path + ": terminating, " + std::to_string(c.errors.size()) + " bad configuration options");
@@ -95,6 +96,13 @@ void print_settings(const ClientSettings& s) {
     for (const auto& f : s.user_known_hosts_files) out += " " + f;
     out += "\n";
     out += "revokedhostkeys " + s.revoked_host_keys.value_or("none") + "\n";
+    const char* tty = s.request_tty == RequestTty::no      ? "false"
+                      : s.request_tty == RequestTty::yes   ? "true"
+                      : s.request_tty == RequestTty::force ? "force"
+                                                           : "auto";
+    out += std::string("requesttty ") + tty + "\n";
+    out += std::string("clearallforwardings ") + (s.clear_all_forwardings ? "yes" : "no") + "\n";
+    for (const auto& p : s.send_env) out += "sendenv " + p + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
 }

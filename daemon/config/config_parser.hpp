@@ -81,6 +81,7 @@ enum class Key : std::size_t {
     opaque_key,
     opaque_records,
     per_user_max_password_failures,
+    subsystem,
     count_,
 };
 
@@ -154,6 +155,7 @@ inline constexpr std::array keywords{
     Keyword{"OpaqueKey", Key::opaque_key, 1},
     Keyword{"OpaqueRecords", Key::opaque_records, 1},
     Keyword{"PerUserMaxPasswordFailures", Key::per_user_max_password_failures, 2},
+    Keyword{"Subsystem", Key::subsystem, 0},
 };
 
 inline constexpr std::array<std::pair<std::string_view, PermitRootLogin>, 5> root_login_values{{
@@ -167,7 +169,8 @@ inline constexpr std::array<std::pair<std::string_view, PermitRootLogin>, 5> roo
 inline constexpr std::array<std::string_view, 12> syslog_facilities{
     "DAEMON", "USER", "AUTH", "AUTHPRIV", "LOCAL0", "LOCAL1", "LOCAL2", "LOCAL3", "LOCAL4", "LOCAL5", "LOCAL6", "LOCAL7"};
 
-inline constexpr std::size_t max_repeats = 256;  // Port, ListenAddress, HostKey, Service lines (sshd: 256 ports)
+// Port, ListenAddress, HostKey, Service, Subsystem lines (sshd: 256 ports, 256 subsystems)
+inline constexpr std::size_t max_repeats = 256;
 inline constexpr std::uint64_t max_int = 0x7fffffff;
 
 inline constexpr std::array<std::pair<std::string_view, LogLevel>, 9> log_levels{{
@@ -276,6 +279,7 @@ private:
     void penalties(const Keyword& kw, const std::vector<std::string>& args);
     void penalty_exempt_list(const Keyword& kw, const std::vector<std::string>& args);
     void service(const Keyword& kw, const std::vector<std::string>& args);
+    void subsystem(const Keyword& kw, const std::vector<std::string>& args);
     void match(const std::vector<std::string>& args);
     void include(const Keyword& kw, const std::vector<std::string>& args, std::size_t depth);
     void foreign(const ForeignKeyword& fk, const config::Directive& d);

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include <twoway/session.hpp>
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
@@ -185,6 +186,7 @@ void Parser::global_only(const Keyword& kw, const config::Directive& d) {
             return value_error(kw, "unsupported log level " + twoway::quoted(arg));
         }
         case Key::service: return service(kw, d.args);
+        case Key::subsystem: return subsystem(kw, d.args);
         case Key::pid_file:
             if (arg != "none" && !arg.starts_with('/')) return value_error(kw, "must be an absolute path or none: " + twoway::quoted(arg));
             if (first(kw.key)) config_.pid_file = arg;
@@ -437,7 +439,41 @@ void Parser::service(const Keyword& kw, const std::vector<std::string>& args) {
     }
 }
 
+void Parser::subsystem(const Keyword& kw, const std::vector<std::string>& args) {
+    const std::string& name = args[0];
+    if (!twoway::session::valid_command(twoway::session::RequestKind::subsystem, name)) {
+        return value_error(kw, "invalid subsystem name " + twoway::quoted(name) +
+                                   " (printable ASCII without blanks, at most 64)");
+    }
+    if (args.size() < 2 || args[1].empty()) return value_error(kw, "missing subsystem command after " + twoway::quoted(name));
+    // sshd 9.2 (Debian 12) refuses a second definition of a name (9.5 and later keep the first).
+    for (const auto& s : config_.subsystems) {
+        if (s.name == name) {
+            return value_error(kw, "subsystem " + twoway::quoted(name) + " already defined at " + s.where.text());
+        }
+    }
+    if (args[1] == "internal-sftp") {
+        // sshd's in-process SFTP server; twowayd runs programs only, and a chroot then needs the program
+        // inside it. Refused rather than run as a command that does not exist.
+        return value_error(kw, "internal-sftp is not supported: name the program, e.g. /usr/lib/openssh/sftp-server");
+    }
+    if (room(kw, config_.subsystems.size())) {
+        config_.subsystems.push_back(SubsystemSpec{name, std::vector<std::string>(args.begin() + 1, args.end()),
+                                                   twoway::Location{path_, number_}});
+    }
+}
+
 }  // namespace parser_detail
+
+std::string SubsystemSpec::command_line() const {
+    // As sshd: the words joined by single spaces (the shell splits them again).
+    std::string out;
+    for (const auto& w : words) {
+        if (!out.empty()) out += ' ';
+        out += w;
+    }
+    return out;
+}
 
 using parser_detail::Parser;
 using parser_detail::log_levels;

@@ -1,6 +1,7 @@
 // twowayd.conf: the daemon's configuration, in sshd_config(5)'s syntax. Keywords are case-insensitive,
 // "Keyword value" or "Keyword=value", '#' comments, quoted arguments; for each keyword the first value
-// obtained is used, except the repeatable ones (Port, ListenAddress, HostKey, Service), which add up.
+// obtained is used, except the repeatable ones (Port, ListenAddress, HostKey, Service, Subsystem), which
+// add up.
 // The parser is pure (text in, so it can be fuzzed) and collects every error with its path:line, so
 // `twowayd -t` can print them all; reading the file is the edge function at the bottom. Every keyword is
 // described in docs/CONFIG.md.
@@ -90,6 +91,16 @@ struct ServiceSpec {
     std::string host;  // without brackets
     std::uint16_t port = 0;
     twoway::Location where;
+};
+
+// Subsystem NAME COMMAND [ARGS]: what a client's subsystem request (ssh -s, sftp) runs, as sshd_config's.
+// The command line is the words joined with single spaces, run by the account's shell as its -c
+// argument, as sshd runs it (so quoting inside the line is the shell's).
+struct SubsystemSpec {
+    std::string name;                   // as the client names it (printable ASCII, no blank), unique
+    std::vector<std::string> words;     // COMMAND and ARGS as the file wrote them
+    twoway::Location where;
+    [[nodiscard]] std::string command_line() const;
 };
 
 // PermitRootLogin. For a daemon that knows only keys, prohibit-password (sshd's default, kept as
@@ -216,6 +227,7 @@ struct DaemonConfig {
     std::uint64_t max_buffer_total = default_max_buffer_total;
     LogLevel log_level = LogLevel::info;
     std::vector<ServiceSpec> services;
+    std::vector<SubsystemSpec> subsystems;  // Subsystem lines, in file order (global only, as in sshd 9.2)
     // sshd_config's access policy (docs/CONFIG.md): the global values and the Match blocks, in order.
     ConnectionConfig connection;
     std::vector<MatchBlock> matches;

@@ -165,6 +165,13 @@ std::string format_global_config(const DaemonConfig& c) {
     line("maxbuffertotal", format_size(c.max_buffer_total));
     line("loglevel", std::string(log_level_name(c.log_level)));
     for (const auto& s : c.services) line("service", s.name + " " + host_port_text(s.host, s.port));
+    for (const auto& s : c.subsystems) {
+        // As sshd -T ("subsystem sftp /usr/lib/openssh/sftp-server"); each word quoted where it must be,
+        // so the line reads back as the same words.
+        std::string value = config::quote_arg(s.name);
+        for (const auto& w : s.words) value += " " + config::quote_arg(w);
+        line("subsystem", value);
+    }
     line("pidfile", config::quote_arg(c.pid_file));
     line("syslogfacility", c.syslog_facility);
     line("usepam", yes_no(c.use_pam));

@@ -93,7 +93,6 @@ constexpr ForeignKeyword table[] = {
     {"SkeyAuthentication", any, true, no_passwords},
     {"StreamLocalBindMask", any, true, no_channel},
     {"StreamLocalBindUnlink", any, true, no_channel},
-    {"Subsystem", any, false, "twoway has no subsystems (no sftp)"},
     {"TCPKeepAlive", any, false, "TCP keep-alives are the kernel's default"},
     {"UnusedConnectionTimeout", none_or_zero, true, "not supported yet: unused connections would stay open"},
     {"UseDNS", any, false, "twowayd resolves no client addresses (as UseDNS no)"},

@@ -1,6 +1,7 @@
 // Shared by the session fuzz targets and the corpus generator. An input is
 //   u8 config | u8 chunk | peer bytes
-// config: bits 0-1 select the request (0 shell+pty+env, 1 exec, 2 service, 3 exec+pty), bit 6 makes the
+// config: bits 0-1 select the request (0 shell+pty+env, 1 exec, 2 service, 3 exec+pty), bit 2 turns an
+// exec (1 or 3) into the subsystem "sftp" (with its PTY for 3), bit 6 makes the
 // application hold received data instead of consuming it (windows run dry), bit 7 selects small
 // windows (so grants and exhaustion happen within a small input); bit 5 (server) rejects the request;
 // bit 4 makes the fuzzed side send keep-alives: a PING at once, and a new one whenever none is
@@ -30,6 +31,8 @@ inline constexpr std::uint8_t reject_request = 0x20;
 inline constexpr std::uint8_t keep_alive = 0x10;
 // The client announced host_keys (allow_host_keys): HOSTKEYS may follow ACCEPT.
 inline constexpr std::uint8_t host_keys = 0x08;
+// With request 1 or 3: a subsystem request instead of the command.
+inline constexpr std::uint8_t subsystem = 0x04;
 
 // With keep_alive: a PING whenever none of ours is unanswered (refused once the side has closed, which
 // is fine). The corpus generator does the same, so PONG n in a seed arrives after PING n was sent.
@@ -59,6 +62,10 @@ inline Request request_for(std::uint8_t config) {
             r.command = "top";
             r.pty = Pty{"vt100", TermSize{}};
             break;
+    }
+    if ((config & subsystem) && r.kind == RequestKind::exec) {
+        r.kind = RequestKind::subsystem;
+        r.command = "sftp";
     }
     return r;
 }

@@ -246,6 +246,16 @@ int main(int argc, char** argv) {
              Run::must(r.server.send_data(Stream::out, text("ok\n")));
              end_exec(r, 0);
          }},
+        {"subsystem-sftp", 0x01 | fuzz::subsystem, 0, 0, [](Run& r) {
+             open(r);
+             // SSH_FXP_INIT (version 3) and the server's SSH_FXP_VERSION, as sftp and sftp-server start.
+             Run::must(r.client.send_data(Stream::in, text(std::string("\0\0\0\x05\x01\0\0\0\x03", 9))));
+             r.pump();
+             Run::must(r.server.send_data(Stream::out, text(std::string("\0\0\0\x05\x02\0\0\0\x03", 9))));
+             Run::must(r.client.send_eof(Stream::in));
+             r.pump();
+             end_exec(r, 0);
+         }},
         {"exec-pty", 0x03, 0, 0, [](Run& r) {
              open(r);
              Run::must(r.client.send_window_change(TermSize{200, 60, 0, 0}));

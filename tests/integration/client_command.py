@@ -212,7 +212,7 @@ def test_bad_config_is_reported_with_its_line():
 
 def test_usage_errors():
     with World("usage", start=False) as w:
-        for args in (["-x", "host"], [], ["-p"], ["-p", "0", "host"], ["-L", "nonsense", "host"]):
+        for args in (["-X", "host"], [], ["-p"], ["-p", "0", "host"], ["-L", "nonsense", "host"]):
             r = subprocess.run([TWOWAY] + args, capture_output=True, timeout=30, env=w.client_env(),
                                stdin=subprocess.DEVNULL)
             check(r.returncode == 255, f"{args}: exit status {r.returncode}")

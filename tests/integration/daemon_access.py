@@ -122,7 +122,7 @@ def test_match_group_changes_force_command_and_tty_for_that_group_only():
 
 
 def test_set_env():
-    # (AcceptEnv is covered by the unit tests: twoway sends no environment yet, it has no SendEnv.)
+    # (AcceptEnv with SendEnv: client_transfer.py, test_send_env.)
     with trusted_world("env", "SetEnv GREETING=hello \"TWO=a b\"\n") as w:
         r = w.twoway("127.0.0.1", "echo \"$GREETING/$TWO\"")
         check(r.returncode == 0 and r.stdout == b"hello/a b\n", f"{r}\n{w.daemon_log()}")

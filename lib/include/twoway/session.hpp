@@ -81,6 +81,9 @@ enum class RequestKind : std::uint8_t {
     shell = 1,    ///< the account's login shell
     exec = 2,     ///< a command line, run by the account's shell (as its -c argument)
     service = 3,  ///< a named TCP service the server forwards to (twoway -W / -L)
+    /// a subsystem the server names (SSH's "subsystem" request, ssh -s: sftp), run as the server's
+    /// configuration says; otherwise like exec (a PTY is allowed, an exit status ends it)
+    subsystem = 4,
 };
 
 /// Terminal size in character cells and (0 = unknown) pixels, as SSH's pty-req / window-change.
@@ -112,7 +115,7 @@ struct EnvVar {
 /// What the client asks the server for; valid_request() says whether the protocol allows it.
 struct Request {
     RequestKind kind = RequestKind::shell;  ///< a shell, a command or a service
-    /// exec: the command line; service: the service name; shell: empty.
+    /// exec: the command line; service: the service name; subsystem: its name; shell: empty.
     std::string command;
     std::optional<Pty> pty;  ///< never for a service
     /// Variables the client would like set. The server reports all of them; which it applies is the
@@ -128,6 +131,7 @@ inline constexpr std::size_t max_env_name = 255;       ///< bytes of an ENV name
 inline constexpr std::size_t max_env_value = 4096;     ///< bytes of an ENV value
 inline constexpr std::size_t max_command = 32768;      ///< bytes of an exec command line
 inline constexpr std::size_t max_service_name = 64;    ///< bytes of a service name
+inline constexpr std::size_t max_subsystem_name = 64;  ///< bytes of a subsystem name
 inline constexpr std::size_t max_term = 255;           ///< bytes of a TERM value
 inline constexpr std::size_t max_signal_name = 32;     ///< bytes of a signal name
 inline constexpr std::size_t max_text = 1024;  ///< REJECT text, EXIT_SIGNAL message
@@ -140,7 +144,8 @@ inline constexpr std::size_t max_message_size = 65536;
 /// caller filling a request from outside input (the TERM variable, a user's command line) checks first.
 [[nodiscard]] TWOWAY_API bool valid_request(const Request& r) noexcept;  ///< the whole request, env included
 /// The command field for kind: empty for a shell; for exec 1..max_command bytes, no NUL; for a service
-/// a name of 1..max_service_name characters from [A-Za-z0-9._-], starting with a letter or digit.
+/// a name of 1..max_service_name characters from [A-Za-z0-9._-], starting with a letter or digit; for a
+/// subsystem 1..max_subsystem_name bytes of visible ASCII (0x21..0x7e), as SSH's names ("sftp").
 [[nodiscard]] TWOWAY_API bool valid_command(RequestKind kind, std::string_view s) noexcept;
 [[nodiscard]] TWOWAY_API bool valid_env_name(std::string_view s) noexcept;   ///< [A-Za-z_][A-Za-z0-9_]*
 [[nodiscard]] TWOWAY_API bool valid_env_value(std::string_view s) noexcept;  ///< no NUL
@@ -151,7 +156,7 @@ inline constexpr std::size_t max_message_size = 65536;
 /// Reason codes in REJECT. A client must accept codes it does not know (reported as the raw number).
 namespace reject {
 inline constexpr std::uint32_t prohibited = 1;         ///< not permitted for this account / key
-inline constexpr std::uint32_t unknown_service = 2;    ///< no service of that name
+inline constexpr std::uint32_t unknown_service = 2;    ///< no service (or subsystem) of that name
 inline constexpr std::uint32_t start_failed = 3;       ///< the shell, command or connection could not start
 inline constexpr std::uint32_t pty_failed = 4;         ///< no PTY could be allocated
 inline constexpr std::uint32_t resource_shortage = 5;  ///< the server is out of some resource

@@ -76,6 +76,7 @@ TW_SAME(INTERNAL, internal)
 #undef TW_SAME
 static_assert(static_cast<int>(twoway::session::Stream::err) == TWOWAY_STREAM_ERR);
 static_assert(static_cast<int>(twoway::session::RequestKind::service) == TWOWAY_REQUEST_SERVICE);
+static_assert(static_cast<int>(twoway::session::RequestKind::subsystem) == TWOWAY_REQUEST_SUBSYSTEM);
 
 constexpr int invalid = TWOWAY_E_INVALID_ARGUMENT;
 
@@ -699,7 +700,10 @@ int twoway_channel_export(const twoway_channel* ch, const char* label, const uin
 int twoway_session_start(twoway_request_kind kind, const char* command, const char* const* env,
                          twoway_session** out) {
     if (out == nullptr) return invalid;
-    if (kind != TWOWAY_REQUEST_SHELL && kind != TWOWAY_REQUEST_EXEC && kind != TWOWAY_REQUEST_SERVICE) return invalid;
+    if (kind != TWOWAY_REQUEST_SHELL && kind != TWOWAY_REQUEST_EXEC && kind != TWOWAY_REQUEST_SERVICE &&
+        kind != TWOWAY_REQUEST_SUBSYSTEM) {
+        return invalid;
+    }
     return guarded([&]() -> int {
         namespace ts = twoway::session;
         ts::Request request;

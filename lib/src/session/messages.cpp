@@ -99,6 +99,14 @@ bool valid_command(RequestKind kind, std::string_view s) noexcept {
             }
             return true;
         }
+        case RequestKind::subsystem:
+            // SSH's names are printable US-ASCII without blanks (RFC 4250 4.6.1 allows '@' in local
+            // extensions): nothing a terminal or a log line would interpret, nothing a config line splits.
+            if (s.empty() || s.size() > max_subsystem_name) return false;
+            for (char c : s) {
+                if (c < 0x21 || c > 0x7e) return false;
+            }
+            return true;
     }
     return false;
 }
@@ -131,7 +139,10 @@ bool valid_text(std::string_view s) noexcept {
 }
 
 bool valid_request(const Request& r) noexcept {
-    if (r.kind != RequestKind::shell && r.kind != RequestKind::exec && r.kind != RequestKind::service) return false;
+    if (r.kind != RequestKind::shell && r.kind != RequestKind::exec && r.kind != RequestKind::service &&
+        r.kind != RequestKind::subsystem) {
+        return false;
+    }
     if (!valid_command(r.kind, r.command)) return false;
     if (r.pty) {
         if (r.kind == RequestKind::service) return false;  // a TCP stream has no terminal

@@ -570,6 +570,11 @@ TEST_CASE("C API: the session client against the C++ session server", "[capi]") 
     CHECK(twoway_session_start(TWOWAY_REQUEST_EXEC, "true", bad_env, &s) == TWOWAY_E_INVALID_ARGUMENT);
     CHECK(twoway_session_start(TWOWAY_REQUEST_EXEC, "", nullptr, &s) == TWOWAY_E_INVALID_ARGUMENT);
     CHECK(twoway_session_start(static_cast<twoway_request_kind>(0), "x", nullptr, &s) == TWOWAY_E_INVALID_ARGUMENT);
+    CHECK(twoway_session_start(static_cast<twoway_request_kind>(5), "x", nullptr, &s) == TWOWAY_E_INVALID_ARGUMENT);
+    CHECK(twoway_session_start(TWOWAY_REQUEST_SUBSYSTEM, "sf tp", nullptr, &s) == TWOWAY_E_INVALID_ARGUMENT);
+    REQUIRE(twoway_session_start(TWOWAY_REQUEST_SUBSYSTEM, "sftp", nullptr, &s) == TWOWAY_OK);  // ssh -s's request
+    twoway_session_free(s);
+    s = nullptr;
     const char* env[] = {"LANG=C.UTF-8", nullptr};
     REQUIRE(twoway_session_start(TWOWAY_REQUEST_EXEC, "echo hi", env, &s) == TWOWAY_OK);
     CHECK(twoway_session_send_capacity(s) == 0);  // nothing before the server accepts

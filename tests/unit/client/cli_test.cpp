@@ -148,8 +148,8 @@ TEST_CASE("cli: the remote command keeps its own dashes", "[client]") {
 }
 
 TEST_CASE("cli: unknown flags and missing arguments are errors", "[client]") {
-    CHECK(refused({"-x", "h"}) == "unknown option -- x");
-    CHECK(refused({"-vx", "h"}) == "unknown option -- x");
+    CHECK(refused({"-X", "h"}) == "unknown option -- X");
+    CHECK(refused({"-vA", "h"}) == "unknown option -- A");
     CHECK(refused({"h", "-Y"}) == "unknown option -- Y");  // after the destination too
     CHECK(refused({"-p"}) == "option requires an argument -- p");
     CHECK(refused({"h", "-l"}) == "option requires an argument -- l");
@@ -164,7 +164,36 @@ TEST_CASE("cli: no destination prints only the usage text", "[client]") {
     CHECK(refused({"--"}).empty());
     CHECK(refused({"-"}) == "invalid destination '-'");  // "-" is a word, not an option
     CHECK(refused({"--", "-h"}) == "invalid destination '-h'");
-    CHECK(std::string(usage()).starts_with("usage: twoway [-46GNnqTtVv]"));
+    CHECK(std::string(usage()).starts_with("usage: twoway [-46aCGNnqsTtVvx]"));
+}
+
+TEST_CASE("cli: what scp, sftp, rsync and git pass to their transport", "[client]") {
+    // scp (OpenSSH 9.2, SFTP mode), as it runs its -S program.
+    auto scp = good({"-x", "-oPermitLocalCommand=no", "-oClearAllForwardings=yes", "-oRemoteCommand=none",
+                     "-oRequestTTY=no", "-v", "-C", "-4", "-q", "-o", "BatchMode=yes", "-oForwardAgent=no", "-p",
+                     "2222", "-l", "user", "-s", "--", "host", "sftp"});
+    CHECK(scp.subsystem);
+    CHECK(scp.host == "host");
+    CHECK(scp.command == Args{"sftp"});
+    CHECK(scp.quiet);
+    CHECK(scp.verbosity == 1);
+    CHECK(scp.family == AddressFamily::inet);
+    CHECK(scp.options == Args{"PermitLocalCommand=no", "ClearAllForwardings=yes", "RemoteCommand=none", "RequestTTY=no",
+                              "BatchMode=yes", "ForwardAgent=no", "Port 2222", "User user"});
+    CHECK(scp.notes == Args{"-x: twoway has no X11 forwarding", "-C: twoway does not compress"});
+    // sftp's form of the same, with blanks instead of '='.
+    auto sftp = good({"-oForwardX11 no", "-oPermitLocalCommand no", "-oClearAllForwardings yes", "-oForwardAgent no",
+                      "-oPort 2222", "-l", "u", "-s", "--", "host", "sftp"});
+    CHECK(sftp.subsystem);
+    CHECK(sftp.options.front() == "ForwardX11 no");
+    // Legacy scp (-O) runs a command; rsync and git give -p and -l before the host.
+    auto legacy = good({"-x", "-a", "--", "host", "scp -v -t x"});
+    CHECK_FALSE(legacy.subsystem);
+    CHECK(legacy.command_line() == "scp -v -t x");
+    CHECK(legacy.notes == Args{"-x: twoway has no X11 forwarding", "-a: twoway has no agent forwarding"});
+    auto git = good({"-G", "-o", "SendEnv=GIT_PROTOCOL", "-p", "2222", "127.0.0.1"});
+    CHECK(git.print_config);
+    CHECK(good({"-xxs", "h", "sftp"}).notes.size() == 1);  // one note per flag
 }
 
 TEST_CASE("cli: -F, -W and -e", "[client]") {

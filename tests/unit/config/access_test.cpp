@@ -222,7 +222,7 @@ TEST_CASE("access config: sshd keywords without meaning for twoway are accepted 
                                  "GSSAPIAuthentication yes\n"
                                  "X11Forwarding yes\n"
                                  "UsePrivilegeSeparation sandbox\n"
-                                 "Subsystem sftp /usr/lib/openssh/sftp-server\n"
+                                 "Compression yes\n"
                                  "PubkeyAuthentication yes\n"
                                  "AuthenticationMethods publickey\n"
                                  "ChannelTimeout none\n");

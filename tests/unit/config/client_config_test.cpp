@@ -206,6 +206,35 @@ TEST_CASE("client -o options use the same keyword parser", "[config]") {
     CHECK(option_error("Host=x") == "command-line: Host directive not supported as a command-line option");
     CHECK(option_error("Match all") == "command-line: Match directive not supported as a command-line option");
     CHECK(option_error("Ciphers=aes") == "command-line: Bad configuration option: Ciphers");
+    // What scp, sftp and git pass: accepted, with a note when it means nothing for twoway; refused when
+    // ignoring the value would change what was asked for.
+    for (const char* ok : {"PermitLocalCommand=no", "ForwardAgent=no", "ForwardX11 no", "RemoteCommand=none",
+                           "ControlMaster=auto", "Compression yes"}) {
+        INFO(ok);
+        auto c = parse_client_option(ok);
+        CHECK(c.ok());
+        CHECK(c.directives.empty());
+        CHECK(c.notes.size() == 1);
+    }
+    CHECK(parse_client_option("ForwardAgent=no").notes.at(0).text() ==
+          "command-line: ForwardAgent: ignored (twoway has no agent forwarding)");
+    CHECK(option_error("ForwardAgent=yes") == "command-line: ForwardAgent \"yes\": twoway has no agent forwarding");
+    CHECK(option_error("ForwardX11=yes") == "command-line: ForwardX11 \"yes\": twoway has no X11 forwarding");
+    CHECK(option_error("RemoteCommand=ls") ==
+          "command-line: RemoteCommand \"ls\": not supported yet: give the command on the command line");
+    CHECK(option_error("RequestTTY=sometimes") ==
+          "command-line: RequestTTY: unsupported option \"sometimes\" (expected no, yes, force or auto)");
+    CHECK(parse_client_option("RequestTTY=no").directives.at(0).tty == RequestTty::no);
+    CHECK(parse_client_option("RequestTTY force").directives.at(0).tty == RequestTty::force);
+    CHECK(resolve_for(good(""), "h", {"RequestTTY=yes", "RequestTTY=no"}).request_tty == RequestTty::yes);
+    CHECK(resolve_for(good(""), "h").request_tty == RequestTty::automatic);
+    CHECK(resolve_for(good("ClearAllForwardings yes\n"), "h").clear_all_forwardings);
+    CHECK_FALSE(resolve_for(good(""), "h").clear_all_forwardings);
+    // SendEnv: every line adds, "-pattern" removes what came before it (as ssh's).
+    CHECK(resolve_for(good("SendEnv LANG LC_*\nSendEnv -LC_* TZ\n"), "h", {"SendEnv=GIT_PROTOCOL"}).send_env ==
+          std::vector<std::string>{"GIT_PROTOCOL", "LANG", "TZ"});
+    CHECK(resolve_for(good(""), "h").send_env.empty());
+    CHECK(option_error("SendEnv=A=B") == "command-line: SendEnv: invalid variable name pattern \"A=B\"");
     CHECK(option_error("Port=ssh") == "command-line: Port: bad port number \"ssh\" (expected 1-65535)");
     CHECK(option_error("Port") == "command-line: no argument after keyword \"Port\"");
     CHECK(option_error("") == "command-line: empty option");

@@ -513,3 +513,35 @@ TEST_CASE("daemon config: PerUserMaxPasswordFailures", "[config]") {
         CHECK_FALSE(parse_daemon_config("a.conf", bad).ok());
     }
 }
+
+TEST_CASE("daemon config: Subsystem as sshd_config's (Debian 12: a name defined twice is an error)", "[config]") {
+    CHECK(DaemonConfig{}.subsystems.empty());
+    CHECK(format_daemon_config(DaemonConfig{}).find("subsystem") == std::string::npos);
+    const auto c = good("Subsystem sftp /usr/lib/openssh/sftp-server -l INFO\n"
+                        "subsystem netconf@example.com \"/opt/net conf/bin\" --x\n");
+    REQUIRE(c.subsystems.size() == 2);
+    CHECK(c.subsystems[0].name == "sftp");
+    CHECK(c.subsystems[0].words == std::vector<std::string>{"/usr/lib/openssh/sftp-server", "-l", "INFO"});
+    CHECK(c.subsystems[0].command_line() == "/usr/lib/openssh/sftp-server -l INFO");
+    CHECK(c.subsystems[0].where.text() == "t.conf:1");
+    CHECK(c.subsystems[1].name == "netconf@example.com");
+    CHECK(c.subsystems[1].command_line() == "/opt/net conf/bin --x");  // joined as sshd joins them
+    const auto text = format_daemon_config(c);
+    CHECK(text.find("\nsubsystem sftp /usr/lib/openssh/sftp-server -l INFO\n"
+                    "subsystem netconf@example.com \"/opt/net conf/bin\" --x\n") != std::string::npos);
+    const auto back = good(text);
+    REQUIRE(back.subsystems.size() == 2);
+    CHECK(back.subsystems[1].words == c.subsystems[1].words);
+    CHECK(format_daemon_config(back) == text);
+
+    const std::string at = "/etc/twoway/twowayd.conf:2: ";
+    CHECK(error_of("Subsystem sftp") == at + "Subsystem: missing subsystem command after \"sftp\"");
+    CHECK(error_of("Subsystem") == at + "no argument after keyword \"Subsystem\"");
+    CHECK(error_of("Subsystem sftp internal-sftp") ==
+          at + "Subsystem: internal-sftp is not supported: name the program, e.g. /usr/lib/openssh/sftp-server");
+    CHECK(error_of("Subsystem \"sf tp\" /bin/x") ==
+          at + "Subsystem: invalid subsystem name \"sf tp\" (printable ASCII without blanks, at most 64)");
+    auto twice = parse_daemon_config("a.conf", "Subsystem sftp /a\nSubsystem sftp /b\n");
+    REQUIRE(twice.errors.size() == 1);
+    CHECK(twice.errors[0].text() == "a.conf:2: Subsystem: subsystem \"sftp\" already defined at a.conf:1");
+}

@@ -122,6 +122,7 @@ std::vector<Case> all_cases() {
     return {
         {"ENV", "0100000013000000044c414e4700000007432e5554462d38", parser(parse_env)},
         {"REQUEST exec", "020000000c0020000002000000026c7300", parser(parse_request)},
+        {"REQUEST subsystem", "020000000e00200000040000000473667470" "00", parser(parse_request)},
         {"REQUEST pty", "02000000230020000001000000000100000005787465726d00000050000000180000000000000000",
          parser(parse_request)},
         {"ACCEPT", "030000000400200000", parser(parse_accept)},
@@ -223,7 +224,15 @@ TEST_CASE("session message fields out of range are malformed", "[session]") {
         CHECK_FALSE(req(3, "web.local-1_x", 0));
         CHECK_FALSE(req(1, "", 1, ""));  // an empty TERM is allowed
         CHECK(req(0, "", 0) == errc::malformed);
-        CHECK(req(4, "", 0) == errc::malformed);
+        CHECK_FALSE(req(4, "sftp", 0));                  // subsystem
+        CHECK_FALSE(req(4, "x-y@example.com", 1));       // any visible ASCII; a PTY is allowed (ssh -t -s)
+        CHECK(req(4, "", 0) == errc::malformed);          // a subsystem needs a name
+        CHECK(req(4, "sf tp", 0) == errc::malformed);
+        CHECK(req(4, "sftp\n", 0) == errc::malformed);
+        CHECK(req(4, std::string_view("sf\0tp", 5), 0) == errc::malformed);
+        CHECK_FALSE(req(4, std::string(64, 's'), 0));
+        CHECK(req(4, std::string(65, 's'), 0) == errc::malformed);
+        CHECK(req(5, "sftp", 0) == errc::malformed);
         CHECK(req(1, "ls", 0) == errc::malformed);        // a shell carries no command
         CHECK(req(2, "", 0) == errc::malformed);          // exec needs one
         CHECK(req(2, std::string_view("a\0b", 3), 0) == errc::malformed);

@@ -128,6 +128,28 @@ TEST_CASE("environment variables reach the server; the limits hold on both sides
     CHECK(s->feed(w2.view()).error() == errc::unexpected_message);
 }
 
+TEST_CASE("subsystem: named like a service, run like a command (signals, exit status)", "[session]") {
+    Request r;
+    r.kind = RequestKind::subsystem;
+    r.command = "sftp";
+    auto p = Pair::make(r);
+    p.open();
+    CHECK(p.server_log() == Log{"request kind=4 cmd=sftp"});
+    REQUIRE(p.client.send_signal("TERM").has_value());
+    REQUIRE(p.client.send_eof(Stream::in).has_value());
+    REQUIRE(p.server.send_eof(Stream::out).has_value());
+    REQUIRE(p.server.send_eof(Stream::err).has_value());
+    REQUIRE(p.server.send_exit_status(0).has_value());
+    REQUIRE(p.server.close().has_value());
+    p.pump();
+    CHECK(p.server_log() == Log{"request kind=4 cmd=sftp", "signal TERM", "eof in", "closed"});
+    CHECK(p.client_log() == Log{"accepted", "eof out", "eof err", "exit 0", "closed"});
+    CHECK(p.client.finished());
+
+    r.command = "sf tp";  // a blank is not in a subsystem name
+    CHECK(SessionClient::start(r).error() == errc::invalid_argument);
+}
+
 TEST_CASE("service forwarding: bytes both ways, no pty, signals or exit", "[session]") {
     auto p = Pair::make(service_request("postgres"));
     p.open();
