@@ -5,7 +5,7 @@ real twoway typing it at its prompt on a pseudo-terminal:
 
 - a known host: the password logs in and a command runs; the daemon logs sshd's "Accepted password";
 - a wrong password and an account without a record (and one that does not exist) are refused with the
-  same words, and take the same time within 10 % (the client runs Argon2id either way: the server's
+  same words, and take the same time within 10 % (the fastest of five each) (the client runs Argon2id either way: the server's
   fake response for an unknown account costs what a real one does);
 - first contact: with an empty known_hosts the password proves the host, the key is recorded with a
   comment that says so, and the next connection, by key under StrictHostKeyChecking=yes, asks nothing;
@@ -26,6 +26,7 @@ PASSWD = os.environ.get("TWOWAY_PASSWD", "twoway-passwd")
 TWOWAY = os.environ.get("TWOWAY", "twoway")
 SMALL = ["--ksf-ops", "1", "--ksf-mem", "64"]
 PASSWORD = "correct horse battery staple"
+ROUNDS = 5  # of each refusal, interleaved
 
 
 def password_world(name, extra=""):
@@ -90,7 +91,7 @@ def test_login_refusals_and_timing():
 
         wrong, unknown, invalid = [], [], []
         outs = {}
-        for _ in range(4):
+        for _ in range(ROUNDS):
             rc, out, t = password_login(w, acct.name, PASSWORD + "!")
             check(rc == 255, f"wrong password: exit {rc}: {out!r}")
             wrong.append(t)
@@ -104,9 +105,13 @@ def test_login_refusals_and_timing():
             invalid.append(t)
             outs["invalid"] = without(out, "nosuchuser-tw")
         check(outs["wrong"] == outs["unknown"] == outs["invalid"], f"the refusals differ: {outs!r}")
-        mw, mu, mi = statistics.median(wrong), statistics.median(unknown), statistics.median(invalid)
-        print(f"refusal after the password, median of 4: wrong password {mw * 1000:.0f} ms, account without a "
-              f"record {mu * 1000:.0f} ms, no such account {mi * 1000:.0f} ms", flush=True)
+        # The fastest of each kind is compared: other work on the machine only ever adds time, and a
+        # median of a few 1 s runs moved by 15 % on a loaded 2-core machine. Medians are printed too.
+        mw, mu, mi = min(wrong), min(unknown), min(invalid)
+        med = [statistics.median(x) * 1000 for x in (wrong, unknown, invalid)]
+        print(f"refusal after the password, fastest of {ROUNDS} (median): wrong password {mw * 1000:.0f} ms "
+              f"({med[0]:.0f}), account without a record {mu * 1000:.0f} ms ({med[1]:.0f}), no such account "
+              f"{mi * 1000:.0f} ms ({med[2]:.0f})", flush=True)
         for name, m in (("account without a record", mu), ("no such account", mi)):
             check(abs(m - mw) <= 0.10 * mw, f"{name} took {m:.3f} s, a wrong password {mw:.3f} s")
         w.wait_log(re.escape(f"Failed password for {acct.name} from 127.0.0.1 port "))
