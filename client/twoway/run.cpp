@@ -77,7 +77,7 @@ struct Context {
             // The banner is signed by the host key: shown before the prompt when that key is known (a
             // key the password has yet to prove could have written anything).
             if (d.action == PasswordHostAction::accept && !banner.empty() && !log::quiet()) {
-                log::block(banner_lines(banner));
+                log::block(banner_text(banner));
             }
             auto typed = read_password(settings.user, settings.host_name);
             if (!typed) {
@@ -127,23 +127,8 @@ struct Context {
         return p;
     }
 
-    static std::string banner_lines(std::string_view banner);
 };
 
-// The server's banner for stderr, escaped line by line (as transport.cpp shows it in key mode).
-std::string Context::banner_lines(std::string_view banner) {
-    std::string out;
-    for (std::size_t start = 0;;) {
-        const std::size_t nl = banner.find('\n', start);
-        std::string_view line = banner.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
-        if (nl != std::string_view::npos && line.ends_with('\r')) line.remove_suffix(1);
-        out += log::untrusted(line);
-        if (nl == std::string_view::npos) break;
-        out += '\n';
-        start = nl + 1;
-    }
-    return out;
-}
 
 // ssh's debug1 lines when a method has failed and the next one is tried (on a new connection).
 void next_method(const std::vector<AuthMethod>& methods, std::size_t failed) {

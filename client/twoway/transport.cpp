@@ -73,6 +73,9 @@ std::optional<std::chrono::milliseconds> seconds(std::optional<std::uint32_t> s)
 
 std::string address_text(const tcp::endpoint& ep) { return ep.address().to_string(); }
 
+
+}  // namespace
+
 // The server's banner for stderr: every line escaped as other server-supplied text is (log::untrusted:
 // no control character, escape sequence or bidirectional override reaches the terminal), the line
 // breaks kept, as ssh keeps them in sshd's banner (a CR before a line break is dropped).
@@ -89,8 +92,6 @@ std::string banner_text(std::string_view banner) {
     }
     return out;
 }
-
-}  // namespace
 
 std::optional<Endpoints> resolve_host(const std::string& host, std::uint16_t port, cli::AddressFamily family) {
     TcpLookup found = lookup_tcp(host, port, family, false);

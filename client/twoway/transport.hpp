@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <asio/awaitable.hpp>
@@ -36,6 +37,11 @@
 namespace twoway_client {
 
 using Endpoints = std::vector<asio::ip::tcp::endpoint>;
+
+// The server's banner for stderr: every line escaped as other server-supplied text is, the line breaks
+// kept (a CR before one dropped), as ssh shows sshd's banner. Key mode shows it at the verdict; password
+// mode only once the host key is known.
+[[nodiscard]] std::string banner_text(std::string_view banner);
 
 // getaddrinfo; on failure prints "twoway: Could not resolve hostname h: reason" and returns nothing.
 [[nodiscard]] std::optional<Endpoints> resolve_host(const std::string& host, std::uint16_t port,

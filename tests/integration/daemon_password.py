@@ -19,27 +19,14 @@ import sys
 import time
 
 from daemon_fail2ban import failregexes, matches
-from passwd_local import SMALL, forms_of
-from twoway_env import CLEAN_PATH, TWOWAYD, Account, PtyProcess, World, check, needs_root, run_tests
+from passwd_local import forms_of
+from twoway_env import CLEAN_PATH, TWOWAYD, Account, World, check, needs_root, register_password, run_tests
 
-PASSWD = os.environ.get("TWOWAY_PASSWD", "twoway-passwd")
 LOOP = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("test_") else None
 if LOOP:
     del sys.argv[1]
 
 PASSWORD = "correct horse battery"
-
-
-def register(w, name, password):
-    p = PtyProcess([PASSWD, "-f", w.config, "--local", name] + SMALL, {"PATH": CLEAN_PATH, "TERM": "dumb"})
-    try:
-        for prompt in (r"New password for \S+: ", r"Retype new password: "):
-            p.expect(prompt)
-            p.send(password + "\r")
-        rc = p.wait(timeout=60)
-        check(rc == 0, f"twoway-passwd --local {name}: exit {rc}: {p.output()}")
-    finally:
-        p.close()
 
 
 def login(w, name, password, command="echo in"):
@@ -88,7 +75,7 @@ class PasswordWorld:
             f.write(self.base + self.password_config)
         self.w.start_daemon()
         self.acct = Account(self.w.dir, prefix="twp")
-        register(self.w, self.acct.name, PASSWORD)
+        register_password(self.w.config, self.acct.name, PASSWORD)
         return self
 
     def __exit__(self, *exc):
@@ -136,7 +123,7 @@ def test_password_logins():
             check(form not in record, f"the record holds a form of the password: {form!r}")
 
         # Root: a registered password, the right one, and the default PermitRootLogin refuses.
-        register(w, "root", "root password here")
+        register_password(w.config, "root", "root password here")
         out = login(w, "root", "root password here")
         check(out.startswith("denied: ") and out.endswith("after-finish\n"), f"root: {out!r}")
         w.wait_log(r"ROOT LOGIN REFUSED FROM 127\.0\.0\.1 port \d+: PermitRootLogin prohibit-password \(password\)")

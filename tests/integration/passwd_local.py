@@ -14,10 +14,9 @@ import stat
 import subprocess
 import tempfile
 
-from twoway_env import CLEAN_PATH, Account, PtyProcess, check, needs_root, run_tests
+from twoway_env import CLEAN_PATH, PASSWD, SMALL_KSF, Account, PtyProcess, check, needs_root, run_tests
 
-PASSWD = os.environ.get("TWOWAY_PASSWD", "twoway-passwd")
-SMALL = ["--ksf-ops", "1", "--ksf-mem", "64"]
+SMALL = SMALL_KSF
 
 
 class World:

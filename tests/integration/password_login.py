@@ -19,12 +19,10 @@ import re
 import statistics
 import time
 
-from twoway_env import (CLEAN_PATH, Account, PtyProcess, World, check, keygen, needs_root, public_key_line,
+from twoway_env import (Account, PtyProcess, World, check, keygen, needs_root, public_key_line, register_password,
                         run_tests, trust_host)
 
-PASSWD = os.environ.get("TWOWAY_PASSWD", "twoway-passwd")
 TWOWAY = os.environ.get("TWOWAY", "twoway")
-SMALL = ["--ksf-ops", "1", "--ksf-mem", "64"]
 PASSWORD = "correct horse battery staple"
 ROUNDS = 5  # of each refusal, interleaved
 
@@ -37,19 +35,6 @@ def password_world(name, extra=""):
         f.write(extra_config)
     w.start_daemon()
     return w
-
-
-def register(w, account, password, small=True):
-    p = PtyProcess([PASSWD, "-f", w.config, "--local", account] + (SMALL if small else []),
-                   {"PATH": CLEAN_PATH, "TERM": "dumb"})
-    try:
-        for prompt in (r"New password for \S+: ", r"Retype new password: "):
-            p.expect(prompt)
-            p.send(password + "\r")
-        rc = p.wait(timeout=120)
-        check(rc == 0, f"twoway-passwd exit {rc}: {p.output()}")
-    finally:
-        p.close()
 
 
 def password_login(w, account, password, *options, command="echo in", prompts=1, host="127.0.0.1"):
@@ -82,7 +67,7 @@ def test_login_refusals_and_timing():
     with password_world("pw-login") as w, Account(w.dir, prefix="tpw") as acct, \
             Account(w.dir, prefix="tpn") as norecord:
         trust_host(w)
-        register(w, acct.name, PASSWORD, small=False)
+        register_password(w.config, acct.name, PASSWORD, small=False)
         rc, out, _ = password_login(w, acct.name, PASSWORD)
         check(rc == 0 and out.splitlines()[-1:] == ["in"],
               f"password login: exit {rc}: {out!r}\n{w.daemon_log()[-3000:]}")
@@ -122,7 +107,7 @@ def test_first_contact_by_password():
     if needs_root():
         return
     with password_world("pw-first") as w, Account(w.dir, prefix="tpf") as acct:
-        register(w, acct.name, PASSWORD)
+        register_password(w.config, acct.name, PASSWORD)
         check(not os.path.exists(w.known_hosts), "known_hosts exists before the first contact")
         rc, out, _ = password_login(w, acct.name, PASSWORD)
         check(rc == 0, f"first contact: exit {rc}: {out!r}\n{w.daemon_log()[-3000:]}")
@@ -141,7 +126,7 @@ def test_changed_key_needs_consent():
     if needs_root():
         return
     with password_world("pw-changed") as w, Account(w.dir, prefix="tpc") as acct:
-        register(w, acct.name, PASSWORD)
+        register_password(w.config, acct.name, PASSWORD)
         old = os.path.join(w.dir, "old_host_key")
         keygen(old, "old-host")
         with open(w.known_hosts, "w") as f:

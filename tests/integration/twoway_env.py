@@ -26,6 +26,9 @@ import traceback
 TWOWAY = os.environ.get("TWOWAY", "twoway")
 TWOWAYD = os.environ.get("TWOWAYD", "twowayd")
 KEYGEN = os.environ.get("TWOWAY_KEYGEN", "twoway-keygen")
+PASSWD = os.environ.get("TWOWAY_PASSWD", "twoway-passwd")
+# Argon2id at its cheapest (twoway-passwd --ksf-ops/--ksf-mem, for tests): the tests are about the protocol.
+SMALL_KSF = ["--ksf-ops", "1", "--ksf-mem", "64"]
 
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 
@@ -314,6 +317,21 @@ def needs_root(what="throwaway accounts"):
         print(f"SKIP: needs root ({what})")
         return True
     return False
+
+
+def register_password(config, account, password, small=True):
+    """twoway-passwd -f config --local account, the password typed twice on a pseudo-terminal; small: the
+    cheapest Argon2id (else the default cost, that of the daemon's fake response)."""
+    p = PtyProcess([PASSWD, "-f", config, "--local", account] + (SMALL_KSF if small else []),
+                   {"PATH": CLEAN_PATH, "TERM": "dumb"})
+    try:
+        for prompt in (r"New password for \S+: ", r"Retype new password: "):
+            p.expect(prompt)
+            p.send(password + "\r")
+        rc = p.wait(timeout=120)
+        check(rc == 0, f"twoway-passwd --local {account}: exit {rc}: {p.output()}")
+    finally:
+        p.close()
 
 
 def trust_host(w):
