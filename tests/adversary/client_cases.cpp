@@ -3,11 +3,13 @@
 // and asserts exit status 255 with the failure on stderr (one line for protocol errors), and, for every
 // failure before the client's verdict on the host, that nothing but client_hello left the client.
 #include <fstream>
+#include <iterator>
 #include <functional>
 #include <map>
 
 #include <twoway/handshake.hpp>
 #include <twoway/key.hpp>
+#include <twoway/password.hpp>
 
 #include "adversary.hpp"
 #include "crypto/crypto.hpp"
@@ -53,9 +55,24 @@ public:
         ClientRun r;
         std::vector<std::string> env = child_env(w_);
         env.insert(env.end(), extra_env_.begin(), extra_env_.end());
-        Child c({w_.twoway, "-p", std::to_string(listener_->port()), "-o", "UserKnownHostsFile=" + known_hosts_, "-o",
-                 "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=3", "127.0.0.1", "true"},
-                env);
+        // Password mode: on a terminal (the password is typed at the prompt), an unknown host (the
+        // password is to prove it), a known_hosts of its own that must stay empty.
+        const std::vector<std::string> argv =
+            password_.empty()
+                ? std::vector<std::string>{w_.twoway, "-p", std::to_string(listener_->port()), "-o",
+                                           "UserKnownHostsFile=" + known_hosts_, "-o", "StrictHostKeyChecking=yes", "-o",
+                                           "ConnectTimeout=3", "127.0.0.1", "true"}
+                : std::vector<std::string>{w_.twoway, "-p", std::to_string(listener_->port()), "-o",
+                                           "UserKnownHostsFile=" + known_hosts_password(), "-o",
+                                           "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=1", "-o",
+                                           "ConnectTimeout=3", "-l", w_.account, "127.0.0.1", "true"};
+        std::optional<Child> child;
+        if (password_.empty()) {
+            child.emplace(argv, env);
+        } else {
+            child.emplace(argv, env, password_);
+        }
+        Child& c = *child;
         auto s = listener_->accept(milliseconds(5000));
         if (!s) {
             r.failure = "the client did not connect";
@@ -83,8 +100,15 @@ public:
 
     // More environment for the client's next runs ("LC_ALL=C.UTF-8"); the default is LANG=C.
     void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
+    // The next runs log in by password (typed on a terminal), to a host they do not know.
+    void set_password(std::string pw) {
+        password_ = std::move(pw);
+        std::ofstream(known_hosts_password(), std::ios::trunc).flush();
+    }
+    [[nodiscard]] std::string known_hosts_password() const { return w_.scratch + "/known_hosts_password"; }
 
 private:
+    std::string password_;
     std::vector<std::string> extra_env_;
     World& w_;
     std::optional<Listener> listener_;
@@ -192,9 +216,146 @@ ByteVec with(ByteVec b, std::size_t at, std::uint8_t value) {
     return b;
 }
 
+std::string last_line(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    const auto at = s.find_last_of('\n');
+    return at == std::string::npos ? s : s.substr(at + 1);
+}
+
+bool contains(const ByteVec& hay, std::string_view needle) {
+    const auto* b = reinterpret_cast<const char*>(hay.data());
+    return std::string_view(b, hay.size()).find(needle) != std::string_view::npos;
+}
+
+ByteVec random_bytes(std::size_t n) {
+    ByteVec b(n);
+    twoway::system_rng().fill(std::span<std::byte>(b));
+    return b;
+}
+
+// Password mode against the real client on a terminal, as a hostile server: each run must end in exit
+// 255, with the password neither echoed nor sent, and nothing in known_hosts (the host was unknown and
+// nothing proved it).
+void password_client_cases(World& w, Matrix& m) {
+    if (w.password.empty()) return;
+    Stage st(w);
+    if (!st.ready()) return;
+    st.set_password(w.password);
+    bool got_m6 = false;  // the script received the client's client_password
+    auto verdict = [&](const std::string& name, const std::string& expected, const Script& script,
+                       std::optional<milliseconds> within = std::nullopt) {
+        got_m6 = false;
+        const auto t0 = Clock::now();
+        const ClientRun r = st.run(script, milliseconds(8000));
+        const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - t0);
+        std::string obs = r.failure.empty() ? "" : r.failure + "; ";
+        obs += "exit " + std::to_string(r.rc) + ", \"" + last_line(r.err) + "\" after " + std::to_string(took.count()) + " ms";
+        bool ok = r.failure.empty() && r.rc == 255;
+        if (within && took > *within) {
+            obs += " (SLOW: the limit is " + std::to_string(within->count()) + " ms)";
+            ok = false;
+        }
+        if (r.err.find("password: ") == std::string::npos || !got_m6) {
+            obs += "; NOT asked for the password, or no client_password came";
+            ok = false;
+        }
+        if (r.err.find(w.password) != std::string::npos || contains(r.after_hello, w.password)) {
+            obs += "; the password LEAKED (echoed or sent)";
+            ok = false;
+        }
+        std::ifstream kh(st.known_hosts_password());
+        const std::string written((std::istreambuf_iterator<char>(kh)), std::istreambuf_iterator<char>());
+        if (written.empty()) {
+            obs += "; known_hosts empty";
+        } else {
+            obs += "; known_hosts WRITTEN: " + first_line(written);
+            ok = false;
+            st.set_password(w.password);
+        }
+        m.add("vs password client: " + name, expected, obs, ok);
+    };
+    const std::string refused = "exit 255, the password neither echoed nor sent, nothing in known_hosts";
+
+    // A hostile server with twowayd's host key and the session keys (RefServer): its flight, then the
+    // client's client_password, then `then`.
+    auto hostile = [&](const std::function<void(Socket&, RefServer&, const ByteVec& m6)>& then, bool early = false,
+                       const ByteVec& early_plain = {}) {
+        return [&w, &got_m6, then, early, early_plain](Socket& s, const ByteVec& m1) {
+            RefServer rs(*w.host_key, twoway::system_rng());
+            auto f = rs.answer(m1);
+            if (!f) return;
+            ByteVec out = f->hello;
+            out.insert(out.end(), f->auth.begin(), f->auth.end());
+            if (early) {
+                const ByteVec sp = rs.seal(hs::MsgType::server_password, 1, early_plain);
+                out.insert(out.end(), sp.begin(), sp.end());
+            }
+            (void)s.send_all(out);
+            ByteVec m6;
+            if (s.read_message(m6, milliseconds(5000)) != End::open) return;
+            got_m6 = m6.at(0) == std::byte{0x06};
+            then(s, rs, m6);
+            ByteVec rest;
+            (void)s.read_until_end(rest, milliseconds(3000));
+        };
+    };
+    auto costs = [&](std::uint32_t ops, std::uint32_t mem_kib) {
+        return hostile([ops, mem_kib](Socket& s, RefServer& rs, const ByteVec&) {
+            (void)s.send_all(rs.seal(hs::MsgType::server_password, 1, hs::write_server_password(ops, mem_kib, random_bytes(320))));
+        });
+    };
+    verdict("server_password asking Argon2id 17 passes (256 MiB)", refused + ", at once (no stretching: under 1.5 s)",
+            costs(17, 256 * 1024), milliseconds(1500));
+    verdict("server_password asking Argon2id 1 GiB + 1 KiB (1 pass)", refused + ", at once (no stretching: under 1.5 s)",
+            costs(1, (1U << 20) + 1), milliseconds(1500));
+    verdict("server_password with a garbage KE2 (random 320 bytes, sealed correctly)", refused,
+            costs(1, 64));
+    verdict("server_password with one ciphertext byte flipped", refused,
+            hostile([](Socket& s, RefServer& rs, const ByteVec&) {
+                ByteVec sp = rs.seal(hs::MsgType::server_password, 1, hs::write_server_password(1, 64, random_bytes(320)));
+                sp[40] ^= std::byte{0x01};
+                (void)s.send_all(sp);
+            }));
+    verdict("the client's own client_password reflected as the answer", refused,
+            hostile([](Socket& s, RefServer&, const ByteVec& m6) { (void)s.send_all(m6); }));
+    verdict("server_password sent before the client's client_password (with the flight)", refused,
+            hostile([](Socket&, RefServer&, const ByteVec&) {}, true, hs::write_server_password(1, 64, random_bytes(320))));
+
+    // A server that does not hold the account's record: the real state machine's fake response, once
+    // and twice.
+    auto fake = [&](int times) {
+        return [&w, &got_m6, times](Socket& s, const ByteVec& m1) {
+            twoway::PasswordServerKeys keys;
+            twoway::system_rng().fill(keys.oprf_seed.span());
+            auto k = twoway::generate_opaque_key(twoway::system_rng());
+            std::copy(k.private_key.span().begin(), k.private_key.span().end(), keys.private_key.span().begin());
+            twoway::ServerConfig config = server_config(*w.host_key);
+            config.password_keys = &keys;
+            config.password_default_ksf = twoway::PasswordKsf{1, 64};
+            twoway::ServerHandshake h(config, twoway::system_rng());
+            (void)h.feed(m1);
+            (void)s.send_all(h.take_output());
+            ByteVec m6;
+            if (s.read_message(m6, milliseconds(5000)) != End::open) return;
+            got_m6 = m6.at(0) == std::byte{0x06};
+            (void)h.feed(m6);
+            if (!std::holds_alternative<twoway::NeedPasswordRecord>(h.event())) return;
+            (void)h.no_password_record();
+            const ByteVec sp = h.take_output();
+            for (int i = 0; i < times; ++i) (void)s.send_all(sp);
+            ByteVec rest;
+            (void)s.read_until_end(rest, milliseconds(3000));
+        };
+    };
+    verdict("unknown host, a server without the account's record (the fake response)", refused + " (`Permission denied (password)`)",
+            fake(1));
+    verdict("unknown host, the fake server_password sent twice", refused, fake(2));
+}
+
 }  // namespace
 
 void run_client_cases(World& w, Matrix& m) {
+    password_client_cases(w, m);
     Stage st(w);
     if (!st.ready()) {
         m.add("vs client: staging", "a listener", "cannot listen", false);

@@ -223,6 +223,14 @@ twoway::Result<RefServer::Flight> RefServer::answer(const ByteVec& m1, const Aut
     return f;
 }
 
+ByteVec RefServer::seal(hs::MsgType t, std::uint64_t seq, const ByteVec& plaintext) const {
+    return hs::seal_message(t, block_.get().server_key, seq, plaintext);
+}
+
+std::optional<ByteVec> RefServer::open_client(const ByteVec& msg, std::uint64_t seq) const {
+    return open_message(msg, block_.get().client_key, seq);
+}
+
 ByteVec RefServer::verdict(const ByteVec& plaintext) const {
     return hs::seal_message(hs::MsgType::server_verdict, block_.get().server_key, 1, plaintext);
 }

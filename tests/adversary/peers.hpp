@@ -112,6 +112,10 @@ public:
     // server_verdict with any plaintext.
     [[nodiscard]] ByteVec verdict(const ByteVec& plaintext) const;
     [[nodiscard]] const AuthParts& parts() const noexcept { return parts_; }
+    // Any message sealed under the server's handshake key at seq (server_password at 1, say).
+    [[nodiscard]] ByteVec seal(hs::MsgType t, std::uint64_t seq, const ByteVec& plaintext) const;
+    // A client message opened under the client's handshake key at seq.
+    [[nodiscard]] std::optional<ByteVec> open_client(const ByteVec& msg, std::uint64_t seq) const;
 
 private:
     const twoway::PrivateKey& key_;
