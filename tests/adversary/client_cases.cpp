@@ -310,6 +310,21 @@ void password_client_cases(World& w, Matrix& m) {
             costs(1, (1U << 20) + 1), milliseconds(1500));
     verdict("server_password with a garbage KE2 (random 320 bytes, sealed correctly)", refused,
             costs(1, 64));
+    verdict("server_password with a KE2 of valid ristretto255 elements and a random rest (sealed correctly)",
+            refused + " (checked past the elements: the unmasked server key or the envelope fails)",
+            hostile([](Socket& s, RefServer& rs, const ByteVec&) {
+                // Two valid elements, from an honest KE1 (its blinded element and keyshare), where KE2
+                // has its evaluated element (offset 0) and the server's keyshare (offset 256).
+                ByteVec ke2 = random_bytes(320);
+                auto start = twoway::opaque::client_init(twoway::wire::as_bytes(std::string_view("x")),
+                                                         twoway::opaque::client_login_random(twoway::system_rng()));
+                if (start) {
+                    const auto ke1 = twoway::opaque::encode(start->ke1);
+                    std::copy(ke1.begin(), ke1.begin() + 32, ke2.begin());
+                    std::copy(ke1.begin() + 64, ke1.begin() + 96, ke2.begin() + 256);
+                }
+                (void)s.send_all(rs.seal(hs::MsgType::server_password, 1, hs::write_server_password(1, 64, ke2)));
+            }));
     verdict("server_password with one ciphertext byte flipped", refused,
             hostile([](Socket& s, RefServer& rs, const ByteVec&) {
                 ByteVec sp = rs.seal(hs::MsgType::server_password, 1, hs::write_server_password(1, 64, random_bytes(320)));
@@ -321,14 +336,15 @@ void password_client_cases(World& w, Matrix& m) {
     verdict("server_password sent before the client's client_password (with the flight)", refused,
             hostile([](Socket&, RefServer&, const ByteVec&) {}, true, hs::write_server_password(1, 64, random_bytes(320))));
 
-    // A server that does not hold the account's record: the real state machine's fake response, once
-    // and twice.
-    auto fake = [&](int times) {
-        return [&w, &got_m6, times](Socket& s, const ByteVec& m1) {
-            twoway::PasswordServerKeys keys;
-            twoway::system_rng().fill(keys.oprf_seed.span());
-            auto k = twoway::generate_opaque_key(twoway::system_rng());
-            std::copy(k.private_key.span().begin(), k.private_key.span().end(), keys.private_key.span().begin());
+    // The real state machine with OPAQUE keys: `times` copies of its server_password, from the account's
+    // record (honest) or, without one, its fake response; an honest one then accepts.
+    auto real = [&](int times, bool honest) {
+        return [&w, &got_m6, times, honest](Socket& s, const ByteVec& m1) {
+            const twoway::OpaqueKey opaque = twoway::generate_opaque_key(twoway::system_rng());
+            auto record = twoway::register_password(opaque, w.account, twoway::wire::as_bytes(w.password),
+                                                    twoway::PasswordKsf{1, 64}, twoway::system_rng());
+            if (!record) return;
+            const twoway::PasswordServerKeys keys{opaque.oprf_seed.clone(), opaque.private_key.clone()};
             twoway::ServerConfig config = server_config(*w.host_key);
             config.password_keys = &keys;
             config.password_default_ksf = twoway::PasswordKsf{1, 64};
@@ -340,16 +356,53 @@ void password_client_cases(World& w, Matrix& m) {
             got_m6 = m6.at(0) == std::byte{0x06};
             (void)h.feed(m6);
             if (!std::holds_alternative<twoway::NeedPasswordRecord>(h.event())) return;
-            (void)h.no_password_record();
+            (void)(honest ? h.provide_password_record(record->registration.span(), record->ksf) : h.no_password_record());
             const ByteVec sp = h.take_output();
             for (int i = 0; i < times; ++i) (void)s.send_all(sp);
+            if (honest) {
+                ByteVec m8;
+                if (s.read_message(m8, milliseconds(5000)) != End::open) return;
+                (void)h.feed(m8);
+                if (std::holds_alternative<twoway::NeedClientVerdict>(h.event())) (void)h.authorize();
+                (void)s.send_all(h.take_output());
+                // A session that ends at once with status 0 (as session_script's).
+                auto res = h.take_result();
+                if (!res) return;
+                auto ch = twoway::Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, std::move(res->send_secret),
+                                                  std::move(res->recv_secret));
+                if (!ch) return;
+                twoway::wire::Writer f;
+                f.u8(0x03).u32(4).u32(2u << 20);                // ACCEPT, window 2 MiB
+                f.u8(0x11).u32(1).u8(1).u8(0x11).u32(1).u8(2);  // EOF out, EOF err
+                f.u8(0x15).u32(4).u32(0);                       // EXIT_STATUS 0
+                f.u8(0x17).u32(0);                              // CLOSE
+                ByteVec records;
+                (void)ch->seal(f.take(), records);
+                (void)ch->close(records);
+                (void)s.send_all(records);
+            }
             ByteVec rest;
             (void)s.read_until_end(rest, milliseconds(3000));
         };
     };
+    auto fake = [&](int times) { return real(times, false); };
     verdict("unknown host, a server without the account's record (the fake response)", refused + " (`Permission denied (password)`)",
             fake(1));
     verdict("unknown host, the fake server_password sent twice", refused, fake(2));
+    {
+        // The control: an honest server holding the record is let in, and known_hosts records the key
+        // as proven by the password (so the empty known_hosts above is a refusal, not a harness that
+        // cannot see a write).
+        got_m6 = false;
+        const ClientRun r = st.run(real(1, true), milliseconds(8000));
+        std::ifstream kh(st.known_hosts_password());
+        const std::string written((std::istreambuf_iterator<char>(kh)), std::istreambuf_iterator<char>());
+        const bool ok = got_m6 && r.failure.empty() && r.rc == 0 && written.find("proven by password for " + w.account) != std::string::npos;
+        m.add("vs password client (control): an honest server with the account's record",
+              "exit 0; known_hosts gets the key `proven by password for " + w.account + "`",
+              "exit " + std::to_string(r.rc) + " \"" + last_line(r.err) + "\"" + (got_m6 ? "" : ", no client_password") + "; known_hosts: " + (written.empty() ? std::string("empty") : first_line(written)), ok);
+        st.set_password(w.password);
+    }
 }
 
 }  // namespace
