@@ -59,14 +59,21 @@ def main():
             f.write(config + f"OpaqueKey {os.path.join(w.etc, 'opaque_key')}\n"
                     f"OpaqueRecords {os.path.join(w.etc, 'opaque')}\n")
         w.start_daemon()
-        register(w, account)
+        password_args = ["--password", PASSWORD]
+        try:
+            register(w, account)
+        except Exception as e:  # noqa: BLE001 (as root it must work: fail; otherwise say so and go on)
+            if os.geteuid() == 0:
+                raise
+            print(f"password rows skipped: cannot register a password for {account} without root: {e}")
+            password_args = []
         with open(w.known_hosts, "w") as f:
             f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
         argv = [ADVERSARY, "--port", str(w.port), "--account", account, "--twoway",
                 os.environ.get("TWOWAY", "twoway"), "--home", w.home, "--scratch", scratch,
                 "--host-key", w.host_key, "--user-key", w.user_key, "--log", w.log_path,
                 "--grace", str(GRACE), "--per-source", str(PER_SOURCE),
-                "--startups", str(STARTUPS), "--password", PASSWORD] + sys.argv[1:]
+                "--startups", str(STARTUPS)] + password_args + sys.argv[1:]
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=240)
         except subprocess.TimeoutExpired as e:
