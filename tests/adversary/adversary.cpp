@@ -6,7 +6,7 @@
 //
 //   adversary --port N --account NAME --twoway PATH --home DIR --scratch DIR --host-key FILE
 //             --user-key FILE --log FILE --grace S --per-source N --startups N
-//             [--only daemon|records|client|flood]...
+//             [--password PW] [--only daemon|records|password|client|flood]...
 // tests/adversary/adversary_test.py starts twowayd with throwaway keys and runs this.
 #include "adversary.hpp"
 
@@ -188,6 +188,7 @@ int main(int argc, char** argv) {
     World w;
     w.port = static_cast<std::uint16_t>(std::stoi(opt["port"]));
     w.account = opt["account"];
+    if (opt.count("password")) w.password = opt["password"];
     w.twoway = opt["twoway"];
     w.client_home = opt["home"];
     w.scratch = opt["scratch"];
@@ -210,6 +211,7 @@ int main(int argc, char** argv) {
     }
     if (wanted("daemon")) run_daemon_cases(w, m);
     if (wanted("daemon") || wanted("records")) run_record_cases(w, m);
+    if (wanted("daemon") || wanted("password")) run_password_daemon_cases(w, m);
     if (wanted("client")) run_client_cases(w, m);
     if (wanted("flood")) run_flood_cases(w, m);
     return m.print() == 0 ? 0 : 1;

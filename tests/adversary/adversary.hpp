@@ -16,6 +16,7 @@ namespace adversary {
 struct World {
     std::uint16_t port = 0;          // the real twowayd
     std::string account;             // an account the user key may log in to
+    std::string password;            // its password (PasswordAuthentication yes); empty: no password rows
     std::string twoway;              // the real client binary
     std::string client_home;         // HOME for it (id_ed25519 there is user_key)
     std::string scratch;             // a private directory for files of our own (known_hosts)
@@ -70,6 +71,7 @@ private:
 void run_daemon_cases(World& w, Matrix& m);   // handshake attacks on twowayd
 void run_record_cases(World& w, Matrix& m);   // record layer and session protocol, after a handshake
 void run_flood_cases(World& w, Matrix& m);
+void run_password_daemon_cases(World& w, Matrix& m);  // password mode (OPAQUE) attacks on twowayd
 void run_client_cases(World& w, Matrix& m);
 
 // Hex of a few bytes, for observations.

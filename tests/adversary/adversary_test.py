@@ -15,9 +15,13 @@ import sys
 import tempfile
 import time
 
-from twoway_env import World, public_key_line
+from twoway_env import CLEAN_PATH, PtyProcess, World, public_key_line
 
 ADVERSARY = os.environ.get("TWOWAY_ADVERSARY", "adversary")
+PASSWD = os.environ.get("TWOWAY_PASSWD", "twoway-passwd")
+# The adversary's account gets this password (password mode's rows, issue 17), registered with the
+# real twoway-passwd --local at the small Argon2id costs documented for tests.
+PASSWORD = "adversary horse battery"
 
 # Short limits so the slowloris cases finish quickly; MaxStartups well above what the sequential cases
 # hold at once, so only the half-open case fills it.
@@ -29,17 +33,47 @@ CONFIG = (f"LoginGraceTime {GRACE}\n"
           f"MaxStartups {STARTUPS}\n")
 
 
+def register(w, account):
+    p = PtyProcess([PASSWD, "-f", w.config, "--local", account, "--ksf-ops", "1", "--ksf-mem", "64"],
+                   {"PATH": CLEAN_PATH, "TERM": "dumb"})
+    try:
+        for prompt in (r"New password for \S+: ", r"Retype new password: "):
+            p.expect(prompt)
+            p.send(PASSWORD + "\r")
+        rc = p.wait(timeout=60)
+        if rc != 0:
+            raise RuntimeError(f"twoway-passwd --local {account}: exit {rc}: {p.output()}")
+    finally:
+        p.close()
+
+
 def main():
     account = pwd.getpwuid(os.geteuid()).pw_name
     start = time.monotonic()
-    with World("adversary", extra_config=CONFIG) as w, tempfile.TemporaryDirectory(prefix="twoway-adv-") as scratch:
+    # Password mode on, with its key and records in the World's directory; no per-name lockout (the
+    # password rows fail on purpose a few hundred times); root by password only with PermitRootLogin yes.
+    config = CONFIG + ("PasswordAuthentication yes\nPerUserMaxPasswordFailures none\n"
+                       + ("PermitRootLogin yes\n" if os.geteuid() == 0 else ""))
+    with World("adversary", start=False) as w, tempfile.TemporaryDirectory(prefix="twoway-adv-") as scratch:
+        with open(w.config, "a") as f:
+            f.write(config + f"OpaqueKey {os.path.join(w.etc, 'opaque_key')}\n"
+                    f"OpaqueRecords {os.path.join(w.etc, 'opaque')}\n")
+        w.start_daemon()
+        password_args = ["--password", PASSWORD]
+        try:
+            register(w, account)
+        except Exception as e:  # noqa: BLE001 (as root it must work: fail; otherwise say so and go on)
+            if os.geteuid() == 0:
+                raise
+            print(f"password rows skipped: cannot register a password for {account} without root: {e}")
+            password_args = []
         with open(w.known_hosts, "w") as f:
             f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
         argv = [ADVERSARY, "--port", str(w.port), "--account", account, "--twoway",
                 os.environ.get("TWOWAY", "twoway"), "--home", w.home, "--scratch", scratch,
                 "--host-key", w.host_key, "--user-key", w.user_key, "--log", w.log_path,
                 "--grace", str(GRACE), "--per-source", str(PER_SOURCE),
-                "--startups", str(STARTUPS)] + sys.argv[1:]
+                "--startups", str(STARTUPS)] + password_args + sys.argv[1:]
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=240)
         except subprocess.TimeoutExpired as e:

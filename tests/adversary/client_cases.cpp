@@ -3,11 +3,13 @@
 // and asserts exit status 255 with the failure on stderr (one line for protocol errors), and, for every
 // failure before the client's verdict on the host, that nothing but client_hello left the client.
 #include <fstream>
+#include <iterator>
 #include <functional>
 #include <map>
 
 #include <twoway/handshake.hpp>
 #include <twoway/key.hpp>
+#include <twoway/password.hpp>
 
 #include "adversary.hpp"
 #include "crypto/crypto.hpp"
@@ -53,9 +55,24 @@ public:
         ClientRun r;
         std::vector<std::string> env = child_env(w_);
         env.insert(env.end(), extra_env_.begin(), extra_env_.end());
-        Child c({w_.twoway, "-p", std::to_string(listener_->port()), "-o", "UserKnownHostsFile=" + known_hosts_, "-o",
-                 "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=3", "127.0.0.1", "true"},
-                env);
+        // Password mode: on a terminal (the password is typed at the prompt), an unknown host (the
+        // password is to prove it), a known_hosts of its own that must stay empty.
+        const std::vector<std::string> argv =
+            password_.empty()
+                ? std::vector<std::string>{w_.twoway, "-p", std::to_string(listener_->port()), "-o",
+                                           "UserKnownHostsFile=" + known_hosts_, "-o", "StrictHostKeyChecking=yes", "-o",
+                                           "ConnectTimeout=3", "127.0.0.1", "true"}
+                : std::vector<std::string>{w_.twoway, "-p", std::to_string(listener_->port()), "-o",
+                                           "UserKnownHostsFile=" + known_hosts_password(), "-o",
+                                           "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=1", "-o",
+                                           "ConnectTimeout=3", "-l", w_.account, "127.0.0.1", "true"};
+        std::optional<Child> child;
+        if (password_.empty()) {
+            child.emplace(argv, env);
+        } else {
+            child.emplace(argv, env, password_);
+        }
+        Child& c = *child;
         auto s = listener_->accept(milliseconds(5000));
         if (!s) {
             r.failure = "the client did not connect";
@@ -83,8 +100,15 @@ public:
 
     // More environment for the client's next runs ("LC_ALL=C.UTF-8"); the default is LANG=C.
     void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
+    // The next runs log in by password (typed on a terminal), to a host they do not know.
+    void set_password(std::string pw) {
+        password_ = std::move(pw);
+        std::ofstream(known_hosts_password(), std::ios::trunc).flush();
+    }
+    [[nodiscard]] std::string known_hosts_password() const { return w_.scratch + "/known_hosts_password"; }
 
 private:
+    std::string password_;
     std::vector<std::string> extra_env_;
     World& w_;
     std::optional<Listener> listener_;
@@ -192,9 +216,199 @@ ByteVec with(ByteVec b, std::size_t at, std::uint8_t value) {
     return b;
 }
 
+std::string last_line(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    const auto at = s.find_last_of('\n');
+    return at == std::string::npos ? s : s.substr(at + 1);
+}
+
+bool contains(const ByteVec& hay, std::string_view needle) {
+    const auto* b = reinterpret_cast<const char*>(hay.data());
+    return std::string_view(b, hay.size()).find(needle) != std::string_view::npos;
+}
+
+ByteVec random_bytes(std::size_t n) {
+    ByteVec b(n);
+    twoway::system_rng().fill(std::span<std::byte>(b));
+    return b;
+}
+
+// Password mode against the real client on a terminal, as a hostile server: each run must end in exit
+// 255, with the password neither echoed nor sent, and nothing in known_hosts (the host was unknown and
+// nothing proved it).
+void password_client_cases(World& w, Matrix& m) {
+    if (w.password.empty()) return;
+    Stage st(w);
+    if (!st.ready()) return;
+    st.set_password(w.password);
+    bool got_m6 = false;  // the script received the client's client_password
+    auto verdict = [&](const std::string& name, const std::string& expected, const Script& script,
+                       std::optional<milliseconds> within = std::nullopt) {
+        got_m6 = false;
+        const auto t0 = Clock::now();
+        const ClientRun r = st.run(script, milliseconds(8000));
+        const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - t0);
+        std::string obs = r.failure.empty() ? "" : r.failure + "; ";
+        obs += "exit " + std::to_string(r.rc) + ", \"" + last_line(r.err) + "\" after " + std::to_string(took.count()) + " ms";
+        bool ok = r.failure.empty() && r.rc == 255;
+        if (within && took > *within) {
+            obs += " (SLOW: the limit is " + std::to_string(within->count()) + " ms)";
+            ok = false;
+        }
+        if (r.err.find("password: ") == std::string::npos || !got_m6) {
+            obs += "; NOT asked for the password, or no client_password came";
+            ok = false;
+        }
+        if (r.err.find(w.password) != std::string::npos || contains(r.after_hello, w.password)) {
+            obs += "; the password LEAKED (echoed or sent)";
+            ok = false;
+        }
+        std::ifstream kh(st.known_hosts_password());
+        const std::string written((std::istreambuf_iterator<char>(kh)), std::istreambuf_iterator<char>());
+        if (written.empty()) {
+            obs += "; known_hosts empty";
+        } else {
+            obs += "; known_hosts WRITTEN: " + first_line(written);
+            ok = false;
+            st.set_password(w.password);
+        }
+        m.add("vs password client: " + name, expected, obs, ok);
+    };
+    const std::string refused = "exit 255, the password neither echoed nor sent, nothing in known_hosts";
+
+    // A hostile server with twowayd's host key and the session keys (RefServer): its flight, then the
+    // client's client_password, then `then`.
+    auto hostile = [&](const std::function<void(Socket&, RefServer&, const ByteVec& m6)>& then, bool early = false,
+                       const ByteVec& early_plain = {}) {
+        return [&w, &got_m6, then, early, early_plain](Socket& s, const ByteVec& m1) {
+            RefServer rs(*w.host_key, twoway::system_rng());
+            auto f = rs.answer(m1);
+            if (!f) return;
+            ByteVec out = f->hello;
+            out.insert(out.end(), f->auth.begin(), f->auth.end());
+            if (early) {
+                const ByteVec sp = rs.seal(hs::MsgType::server_password, 1, early_plain);
+                out.insert(out.end(), sp.begin(), sp.end());
+            }
+            (void)s.send_all(out);
+            ByteVec m6;
+            if (s.read_message(m6, milliseconds(5000)) != End::open) return;
+            got_m6 = m6.at(0) == std::byte{0x06};
+            then(s, rs, m6);
+            ByteVec rest;
+            (void)s.read_until_end(rest, milliseconds(3000));
+        };
+    };
+    auto costs = [&](std::uint32_t ops, std::uint32_t mem_kib) {
+        return hostile([ops, mem_kib](Socket& s, RefServer& rs, const ByteVec&) {
+            (void)s.send_all(rs.seal(hs::MsgType::server_password, 1, hs::write_server_password(ops, mem_kib, random_bytes(320))));
+        });
+    };
+    verdict("server_password asking Argon2id 17 passes (256 MiB)", refused + ", at once (no stretching: under 1.5 s)",
+            costs(17, 256 * 1024), milliseconds(1500));
+    verdict("server_password asking Argon2id 1 GiB + 1 KiB (1 pass)", refused + ", at once (no stretching: under 1.5 s)",
+            costs(1, (1U << 20) + 1), milliseconds(1500));
+    verdict("server_password with a garbage KE2 (random 320 bytes, sealed correctly)", refused,
+            costs(1, 64));
+    verdict("server_password with a KE2 of valid ristretto255 elements and a random rest (sealed correctly)",
+            refused + " (checked past the elements: the unmasked server key or the envelope fails)",
+            hostile([](Socket& s, RefServer& rs, const ByteVec&) {
+                // Two valid elements, from an honest KE1 (its blinded element and keyshare), where KE2
+                // has its evaluated element (offset 0) and the server's keyshare (offset 256).
+                ByteVec ke2 = random_bytes(320);
+                auto start = twoway::opaque::client_init(twoway::wire::as_bytes(std::string_view("x")),
+                                                         twoway::opaque::client_login_random(twoway::system_rng()));
+                if (start) {
+                    const auto ke1 = twoway::opaque::encode(start->ke1);
+                    std::copy(ke1.begin(), ke1.begin() + 32, ke2.begin());
+                    std::copy(ke1.begin() + 64, ke1.begin() + 96, ke2.begin() + 256);
+                }
+                (void)s.send_all(rs.seal(hs::MsgType::server_password, 1, hs::write_server_password(1, 64, ke2)));
+            }));
+    verdict("server_password with one ciphertext byte flipped", refused,
+            hostile([](Socket& s, RefServer& rs, const ByteVec&) {
+                ByteVec sp = rs.seal(hs::MsgType::server_password, 1, hs::write_server_password(1, 64, random_bytes(320)));
+                sp[40] ^= std::byte{0x01};
+                (void)s.send_all(sp);
+            }));
+    verdict("the client's own client_password reflected as the answer", refused,
+            hostile([](Socket& s, RefServer&, const ByteVec& m6) { (void)s.send_all(m6); }));
+    verdict("server_password sent before the client's client_password (with the flight)", refused,
+            hostile([](Socket&, RefServer&, const ByteVec&) {}, true, hs::write_server_password(1, 64, random_bytes(320))));
+
+    // The real state machine with OPAQUE keys: `times` copies of its server_password, from the account's
+    // record (honest) or, without one, its fake response; an honest one then accepts.
+    auto real = [&](int times, bool honest) {
+        return [&w, &got_m6, times, honest](Socket& s, const ByteVec& m1) {
+            const twoway::OpaqueKey opaque = twoway::generate_opaque_key(twoway::system_rng());
+            auto record = twoway::register_password(opaque, w.account, twoway::wire::as_bytes(w.password),
+                                                    twoway::PasswordKsf{1, 64}, twoway::system_rng());
+            if (!record) return;
+            const twoway::PasswordServerKeys keys{opaque.oprf_seed.clone(), opaque.private_key.clone()};
+            twoway::ServerConfig config = server_config(*w.host_key);
+            config.password_keys = &keys;
+            config.password_default_ksf = twoway::PasswordKsf{1, 64};
+            twoway::ServerHandshake h(config, twoway::system_rng());
+            (void)h.feed(m1);
+            (void)s.send_all(h.take_output());
+            ByteVec m6;
+            if (s.read_message(m6, milliseconds(5000)) != End::open) return;
+            got_m6 = m6.at(0) == std::byte{0x06};
+            (void)h.feed(m6);
+            if (!std::holds_alternative<twoway::NeedPasswordRecord>(h.event())) return;
+            (void)(honest ? h.provide_password_record(record->registration.span(), record->ksf) : h.no_password_record());
+            const ByteVec sp = h.take_output();
+            for (int i = 0; i < times; ++i) (void)s.send_all(sp);
+            if (honest) {
+                ByteVec m8;
+                if (s.read_message(m8, milliseconds(5000)) != End::open) return;
+                (void)h.feed(m8);
+                if (std::holds_alternative<twoway::NeedClientVerdict>(h.event())) (void)h.authorize();
+                (void)s.send_all(h.take_output());
+                // A session that ends at once with status 0 (as session_script's).
+                auto res = h.take_result();
+                if (!res) return;
+                auto ch = twoway::Channel::create(twoway::Suite::x25519_ed25519_chacha20poly1305, std::move(res->send_secret),
+                                                  std::move(res->recv_secret));
+                if (!ch) return;
+                twoway::wire::Writer f;
+                f.u8(0x03).u32(4).u32(2u << 20);                // ACCEPT, window 2 MiB
+                f.u8(0x11).u32(1).u8(1).u8(0x11).u32(1).u8(2);  // EOF out, EOF err
+                f.u8(0x15).u32(4).u32(0);                       // EXIT_STATUS 0
+                f.u8(0x17).u32(0);                              // CLOSE
+                ByteVec records;
+                (void)ch->seal(f.take(), records);
+                (void)ch->close(records);
+                (void)s.send_all(records);
+            }
+            ByteVec rest;
+            (void)s.read_until_end(rest, milliseconds(3000));
+        };
+    };
+    auto fake = [&](int times) { return real(times, false); };
+    verdict("unknown host, a server without the account's record (the fake response)", refused + " (`Permission denied (password)`)",
+            fake(1));
+    verdict("unknown host, the fake server_password sent twice", refused, fake(2));
+    {
+        // The control: an honest server holding the record is let in, and known_hosts records the key
+        // as proven by the password (so the empty known_hosts above is a refusal, not a harness that
+        // cannot see a write).
+        got_m6 = false;
+        const ClientRun r = st.run(real(1, true), milliseconds(8000));
+        std::ifstream kh(st.known_hosts_password());
+        const std::string written((std::istreambuf_iterator<char>(kh)), std::istreambuf_iterator<char>());
+        const bool ok = got_m6 && r.failure.empty() && r.rc == 0 && written.find("proven by password for " + w.account) != std::string::npos;
+        m.add("vs password client (control): an honest server with the account's record",
+              "exit 0; known_hosts gets the key `proven by password for " + w.account + "`",
+              "exit " + std::to_string(r.rc) + " \"" + last_line(r.err) + "\"" + (got_m6 ? "" : ", no client_password") + "; known_hosts: " + (written.empty() ? std::string("empty") : first_line(written)), ok);
+        st.set_password(w.password);
+    }
+}
+
 }  // namespace
 
 void run_client_cases(World& w, Matrix& m) {
+    password_client_cases(w, m);
     Stage st(w);
     if (!st.ready()) {
         m.add("vs client: staging", "a listener", "cannot listen", false);

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -215,16 +216,75 @@ Child::Child(const std::vector<std::string>& argv, const std::vector<std::string
     pid_ = pid;
 }
 
+Child::Child(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& password) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<char*> envp;
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    int master = -1;
+    const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+    if (pid == 0) {
+        ::execve(args[0], args.data(), envp.data());
+        ::_exit(127);
+    }
+    if (pid < 0) return;
+    pid_ = pid;
+    master_ = master;
+    pty_thread_ = std::thread([this, password] { pty_loop(password); });
+}
+
+void Child::pty_loop(std::string password) {
+    std::size_t answered = 0;  // prompts answered so far
+    char buf[4096];
+    while (!stop_) {
+        pollfd p{master_, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        const ssize_t n = ::read(master_, buf, sizeof buf);
+        if (n <= 0) break;  // EIO: the terminal's last user has gone
+        std::lock_guard lock(pty_mu_);
+        pty_out_.append(buf, static_cast<std::size_t>(n));
+        std::size_t prompts = 0;
+        for (std::size_t at = pty_out_.find("password: "); at != std::string::npos; at = pty_out_.find("password: ", at + 1)) {
+            ++prompts;
+        }
+        if (prompts > answered) {
+            answered = prompts;
+            const std::string line = password + "\n";
+            (void)!::write(master_, line.data(), line.size());
+        }
+    }
+    ended_ = true;
+}
+
+void Child::pty_done() {
+    if (master_ < 0) return;
+    // Its last words: read until the terminal reports that nobody holds it, or a short while.
+    for (int i = 0; i < 50 && !ended_; ++i) std::this_thread::sleep_for(milliseconds(10));
+    stop_ = true;
+    if (pty_thread_.joinable()) pty_thread_.join();
+    ::close(master_);
+    master_ = -1;
+    std::lock_guard lock(pty_mu_);
+    err_ = pty_out_;
+}
+
 Child::~Child() {
     if (pid_ > 0) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
     }
+    pty_done();
     if (err_fd_ >= 0) ::close(err_fd_);
     if (out_fd_ >= 0) ::close(out_fd_);
 }
 
 void Child::drain(int timeout_ms) {
+    if (master_ >= 0) {
+        std::this_thread::sleep_for(milliseconds(timeout_ms));
+        return;
+    }
     pollfd p[2] = {{err_fd_, POLLIN, 0}, {out_fd_, POLLIN, 0}};
     if (::poll(p, 2, timeout_ms) <= 0) return;
     char buf[4096];
@@ -243,6 +303,7 @@ int Child::wait(milliseconds timeout, bool kill_on_timeout) {
         const pid_t r = ::waitpid(pid_, &status, WNOHANG);
         if (r == pid_) {
             pid_ = -1;
+            pty_done();
             // Whatever it wrote last (its one-line error).
             for (int i = 0; i < 20; ++i) {
                 const std::size_t before = err_.size() + out_.size();
@@ -257,6 +318,7 @@ int Child::wait(milliseconds timeout, bool kill_on_timeout) {
             ::kill(pid_, SIGKILL);
             ::waitpid(pid_, nullptr, 0);
             pid_ = -1;
+            pty_done();
             return -1;
         }
         drain(20);

@@ -3,7 +3,10 @@
 // processes with a deadline, and a reader of twowayd's log. Every wait here has a timeout.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <thread>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -71,6 +74,9 @@ private:
 class Child {
 public:
     Child(const std::vector<std::string>& argv, const std::vector<std::string>& env);
+    // On a pseudo-terminal (its controlling terminal, stdin, stdout and stderr): every time its output
+    // ends in "password: ", `password` and a newline are typed. err() is then all it wrote there.
+    Child(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& password);
     Child(Child&&) = delete;
     ~Child();
     // Waits for the exit and returns the status (128+n for a signal). On timeout: kills it (by its
@@ -82,7 +88,15 @@ public:
 
 private:
     void drain(int timeout_ms);
+    void pty_loop(std::string password);
+    void pty_done();
     int pid_ = -1;
+    int master_ = -1;
+    std::thread pty_thread_;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> ended_{false};
+    std::mutex pty_mu_;
+    std::string pty_out_;
     int err_fd_ = -1;
     int out_fd_ = -1;
     std::string err_;

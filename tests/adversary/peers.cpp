@@ -56,7 +56,7 @@ std::vector<ByteVec> split_messages(const ByteVec& flight) {
 }
 
 std::optional<ByteVec> open_message(const ByteVec& msg, const hs::TrafficKey& k, std::uint64_t seq) {
-    if (msg.size() < 4) return std::nullopt;
+    if (msg.size() < 4 + 17) return std::nullopt;  // (hs::open_message needs a body above the tag)
     const twoway::wire::Bytes all(msg);
     hs::Frame f{all.first(4), all.subspan(4), all};
     auto r = hs::open_message(f, k, seq);
@@ -124,7 +124,62 @@ ByteVec RefClient::auth(std::string_view account, const AuthEdits& e) {
 }
 
 std::optional<ByteVec> RefClient::open_verdict(const ByteVec& msg) const {
-    return open_message(msg, block_.get().server_key, 1);
+    return open_message(msg, block_.get().server_key, verdict_seq_);
+}
+
+ByteVec RefClient::seal(hs::MsgType t, std::uint64_t seq, const ByteVec& plaintext) const {
+    return hs::seal_message(t, block_.get().client_key, seq, plaintext);
+}
+
+ByteVec RefClient::password(std::string_view account, std::string_view password, const std::optional<ByteVec>& ke1) {
+    namespace op = twoway::opaque;
+    pw_account_ = std::string(account);
+    auto start = op::client_init(twoway::wire::as_bytes(password), op::client_login_random(twoway::system_rng()));
+    if (!start) return {};
+    const std::array<std::byte, op::ke1_size> honest = op::encode(start->ke1);
+    login_.emplace(std::move(start->state));
+    const ByteVec k = ke1 ? *ke1 : ByteVec(honest.begin(), honest.end());
+    const ByteVec plain = hs::write_client_password(account, k);
+    transcript_.absorb(twoway::wire::Bytes(plain).first(plain.size() - k.size()));
+    pw_context_ = transcript_.digest();
+    transcript_.absorb(k);
+    return seal(hs::MsgType::client_password, 0, plain);
+}
+
+twoway::Status RefClient::take_server_password(const ByteVec& msg) {
+    namespace op = twoway::opaque;
+    hs::Secrets& s = block_.get();
+    auto plain = open_message(msg, s.server_key, 1);
+    if (!plain) return fail(errc::decrypt_failed);
+    if (msg.empty() || msg[0] != std::byte{0x07}) return fail(errc::unexpected_message);
+    sp_plain_ = *plain;
+    auto sp = hs::parse_server_password(*plain);
+    if (!sp) return fail(sp.error());
+    auto ke2 = op::parse_ke2(sp->ke2);
+    if (!ke2) return fail(ke2.error());
+    if (!login_) return fail(errc::bad_state);
+    twoway::wire::Writer ctx;
+    ctx.bytes(hs::opaque_context_label).u8(0).bytes(pw_context_);
+    const op::Identities ids{twoway::wire::as_bytes(pw_account_), {}};
+    auto fin = op::client_finish(*login_, *ke2, ids, ctx.view(),
+                                 op::argon2id_ksf({sp->ops, static_cast<std::uint64_t>(sp->mem_kib) * 1024}));
+    if (!fin) return fail(fin.error());
+    transcript_.absorb(*plain);
+    hs::set_password_master(s, fin->session_key.span());
+    const std::array<std::byte, op::ke3_size> ke3 = op::encode(fin->ke3);
+    transcript_.absorb(ke3);
+    const auto finished = hs::finished_mac(s, hs::Role::client, transcript_.digest());
+    transcript_.absorb(finished);
+    finish_plain_.assign(ke3.begin(), ke3.end());
+    finish_plain_.insert(finish_plain_.end(), finished.begin(), finished.end());
+    verdict_seq_ = 2;
+    return {};
+}
+
+ByteVec RefClient::password_finish(const std::function<void(ByteVec&)>& edit) {
+    ByteVec plain = finish_plain_;
+    if (edit) edit(plain);
+    return seal(hs::MsgType::client_password_finish, 1, plain);
 }
 
 std::optional<twoway::Channel> RefClient::app_channel() {
@@ -166,6 +221,14 @@ twoway::Result<RefServer::Flight> RefServer::answer(const ByteVec& m1, const Aut
     parts_ = write_auth(s, transcript_, hs::Role::server, {}, key_, e, w);
     f.auth = hs::seal_message(hs::MsgType::server_auth, s.server_key, 0, w.view());
     return f;
+}
+
+ByteVec RefServer::seal(hs::MsgType t, std::uint64_t seq, const ByteVec& plaintext) const {
+    return hs::seal_message(t, block_.get().server_key, seq, plaintext);
+}
+
+std::optional<ByteVec> RefServer::open_client(const ByteVec& msg, std::uint64_t seq) const {
+    return open_message(msg, block_.get().client_key, seq);
 }
 
 ByteVec RefServer::verdict(const ByteVec& plaintext) const {

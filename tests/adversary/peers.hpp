@@ -19,6 +19,7 @@
 #include "handshake/key_schedule.hpp"
 #include "handshake/messages.hpp"
 #include "net.hpp"
+#include "opaque/opaque.hpp"
 
 namespace adversary {
 
@@ -68,12 +69,32 @@ public:
     [[nodiscard]] std::optional<twoway::Channel> app_channel();
     [[nodiscard]] const AuthParts& parts() const noexcept { return parts_; }
 
+    // ---- password mode (PROTOCOL.md 4.8), after take_flight() of a hello with the password extension
+    // client_password for `account` with KE1 from `password`, or `ke1` (raw bytes) in its place.
+    ByteVec password(std::string_view account, std::string_view password, const std::optional<ByteVec>& ke1 = std::nullopt);
+    // Any message sealed under the client's handshake key at seq (e.g. client_auth or client_password
+    // with any plaintext, where the state machine would not write it).
+    [[nodiscard]] ByteVec seal(hs::MsgType t, std::uint64_t seq, const ByteVec& plaintext) const;
+    // server_password (whole message): opens it, runs OPAQUE's ClientFinish (its Argon2id costs, as
+    // sent), keys the session as the real client does. errc of the first step that failed.
+    twoway::Status take_server_password(const ByteVec& msg);
+    // The plaintext of server_password, once opened.
+    [[nodiscard]] const ByteVec& server_password_plain() const noexcept { return sp_plain_; }
+    // client_password_finish (KE3 | finished, the honest values), after `edit` changed the plaintext.
+    ByteVec password_finish(const std::function<void(ByteVec&)>& edit = {});
+
 private:
     const twoway::PrivateKey& key_;
     hs::Random random_{};
     hs::SecretBlock block_;
     hs::Transcript transcript_;
     ByteVec m1_;
+    std::string pw_account_;
+    std::optional<twoway::opaque::ClientLoginState> login_;
+    std::array<std::byte, hs::hash_size> pw_context_{};
+    ByteVec sp_plain_;
+    ByteVec finish_plain_;
+    std::uint64_t verdict_seq_ = 1;
     twoway::PublicKey server_key_;
     AuthParts parts_;
 };
@@ -91,6 +112,10 @@ public:
     // server_verdict with any plaintext.
     [[nodiscard]] ByteVec verdict(const ByteVec& plaintext) const;
     [[nodiscard]] const AuthParts& parts() const noexcept { return parts_; }
+    // Any message sealed under the server's handshake key at seq (server_password at 1, say).
+    [[nodiscard]] ByteVec seal(hs::MsgType t, std::uint64_t seq, const ByteVec& plaintext) const;
+    // A client message opened under the client's handshake key at seq.
+    [[nodiscard]] std::optional<ByteVec> open_client(const ByteVec& msg, std::uint64_t seq) const;
 
 private:
     const twoway::PrivateKey& key_;
