@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -153,17 +154,19 @@ ClientSide password_client(tcp::socket sock, std::string account, std::string pa
 // One login: the server stream in this thread's io_context, the client in a thread. The server stream
 // is kept for the caller (its account, password_login, denial_reason).
 struct Login {
+    // First, so that it is destroyed last: the server stream's socket belongs to it.
+    std::unique_ptr<asio::io_context> io = std::make_unique<asio::io_context>();
     ClientSide client;
     std::optional<Stream> server;
 };
 
 Login login(ServerSide& side, twoway::StreamServerConfig config, std::string account, std::string password) {
-    asio::io_context io;
+    Login out;
+    asio::io_context& io = *out.io;
     tcp::acceptor acc(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     asio::io_context client_io;
     tcp::socket client_sock(client_io);
     client_sock.connect(acc.local_endpoint());
-    Login out;
     out.server.emplace(acc.accept(), std::move(config));
     std::thread client([&] { out.client = password_client(std::move(client_sock), account, password); });
     out.server->async_handshake([&](std::error_code e) { side.result = e; });
