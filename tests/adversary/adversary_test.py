@@ -15,10 +15,9 @@ import sys
 import tempfile
 import time
 
-from twoway_env import CLEAN_PATH, PtyProcess, World, public_key_line
+from twoway_env import World, public_key_line, register_password
 
 ADVERSARY = os.environ.get("TWOWAY_ADVERSARY", "adversary")
-PASSWD = os.environ.get("TWOWAY_PASSWD", "twoway-passwd")
 # The adversary's account gets this password (password mode's rows, issue 17), registered with the
 # real twoway-passwd --local at the small Argon2id costs documented for tests.
 PASSWORD = "adversary horse battery"
@@ -31,20 +30,6 @@ STARTUPS = 20
 CONFIG = (f"LoginGraceTime {GRACE}\n"
           f"PerSourceMaxStartups {PER_SOURCE}\n"
           f"MaxStartups {STARTUPS}\n")
-
-
-def register(w, account):
-    p = PtyProcess([PASSWD, "-f", w.config, "--local", account, "--ksf-ops", "1", "--ksf-mem", "64"],
-                   {"PATH": CLEAN_PATH, "TERM": "dumb"})
-    try:
-        for prompt in (r"New password for \S+: ", r"Retype new password: "):
-            p.expect(prompt)
-            p.send(PASSWORD + "\r")
-        rc = p.wait(timeout=60)
-        if rc != 0:
-            raise RuntimeError(f"twoway-passwd --local {account}: exit {rc}: {p.output()}")
-    finally:
-        p.close()
 
 
 def main():
@@ -61,7 +46,7 @@ def main():
         w.start_daemon()
         password_args = ["--password", PASSWORD]
         try:
-            register(w, account)
+            register_password(w.config, account, PASSWORD)
         except Exception as e:  # noqa: BLE001 (as root it must work: fail; otherwise say so and go on)
             if os.geteuid() == 0:
                 raise
