@@ -183,6 +183,16 @@ std::optional<Socket> Listener::accept(milliseconds timeout) {
     return s;
 }
 
+namespace {
+// execve's argument form of strings: pointers into them, then a null pointer.
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+}  // namespace
+
 Child::Child(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
     int err_pipe[2];
     int out_pipe[2];
@@ -192,12 +202,8 @@ Child::Child(const std::vector<std::string>& argv, const std::vector<std::string
         ::close(err_pipe[1]);
         return;
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<char*> envp;
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
+    std::vector<char*> args = c_strings(argv);
+    std::vector<char*> envp = c_strings(env);
     const pid_t pid = ::fork();
     if (pid == 0) {
         const int null = ::open("/dev/null", O_RDONLY);
@@ -217,12 +223,8 @@ Child::Child(const std::vector<std::string>& argv, const std::vector<std::string
 }
 
 Child::Child(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& password) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<char*> envp;
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
+    std::vector<char*> args = c_strings(argv);
+    std::vector<char*> envp = c_strings(env);
     int master = -1;
     const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
     if (pid == 0) {
