@@ -262,13 +262,19 @@ class UidService:
         self.thread.start()
 
     @staticmethod
-    def owner(peer):
-        ip, port = peer
-        local = "%08X:%04X" % (int.from_bytes(socket.inet_aton(ip), "little"), port)
+    def address(ip, port):
+        return "%08X:%04X" % (int.from_bytes(socket.inet_aton(ip), "little"), port)
+
+    def owner(self, peer):
+        # The connecting socket is the entry whose local end is the peer and whose remote end is this
+        # service, in state ESTABLISHED (01). Matching the local end alone could find a TIME_WAIT entry
+        # of an earlier connection that used the same ephemeral port: those list uid 0.
+        local = self.address(*peer)
+        remote = self.address("127.0.0.1", self.port)
         with open("/proc/net/tcp") as f:
             for line in f.readlines()[1:]:
                 fields = line.split()
-                if fields[1] == local:
+                if fields[1] == local and fields[2] == remote and fields[3] == "01":
                     return int(fields[7])
         return None
 
