@@ -348,6 +348,11 @@ static_assert(crypto_core_ristretto255_NONREDUCEDSCALARBYTES == ristretto255_has
 
 bool ristretto255_is_valid_point(Fixed<ristretto255_element_size> p) noexcept {
     init();
+    // RFC 9496 4.3.1 decodes the 32 bytes as a little-endian integer, which must be below p: bit 255
+    // set is never canonical. libsodium 1.0.18's check ignores that bit (later versions refuse it), so
+    // 31 zero bytes and 0x80 passed as a valid element, the identity, unseen by a check for 32 zero
+    // bytes (found by the opaque fuzz target).
+    if ((std::to_integer<unsigned>(p[ristretto255_element_size - 1]) & 0x80U) != 0) return false;
     return crypto_core_ristretto255_is_valid_point(u(p.data())) == 1;
 }
 
