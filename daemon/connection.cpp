@@ -518,6 +518,7 @@ awaitable<bool> Connection::decide(twoway::NeedClientVerdict v) {
         }
     }
     key_policy_.password_expired = password_expired;
+    key_policy_.password_mode = effective_password_authentication(settings_->config, facts);
     account_ = std::move(*account);
     config_policy_ = std::move(policy);
     co_return true;
@@ -946,6 +947,7 @@ awaitable<bool> Connection::decide_password(const twoway::NeedClientVerdict& v) 
     // No authorized_keys line: nothing restricts the session but the configuration.
     key_policy_ = SessionPolicy{};
     key_policy_.password_expired = password_expired;
+    key_policy_.password_mode = true;  // decided above
     account_ = std::move(account);
     config_policy_ = std::move(policy);
     co_return true;

@@ -19,6 +19,7 @@
 #include "descriptors.hpp"
 #include "log.hpp"
 #include "pam.hpp"
+#include "passwd_serve.hpp"
 #include "server.hpp"
 #include "settings.hpp"
 
@@ -220,6 +221,7 @@ int main(int argc, char** argv) {
     // runs in a single-threaded process of its own. Not options for users.
     if (argc >= 2 && argv[1] == pam_account_mode) return pam_account_main(argc, argv);
     if (argc >= 2 && argv[1] == pam_session_mode) return pam_session_main(argc, argv);
+    if (argc >= 2 && argv[1] == passwd_serve_mode) return passwd_serve_main(argc, argv);
 
     Flags flags;
     CLI::App app{"twowayd: the twoway daemon (SSH-style mutual authentication)", "twowayd"};

@@ -36,6 +36,7 @@
 
 #include "account.hpp"
 #include "async.hpp"
+#include "child.hpp"
 #include "session_policy.hpp"
 #include "settings.hpp"
 
@@ -154,6 +155,7 @@ private:
         asio::steady_timer hang_up;  // after SIGTERM's SIGHUP: how long the child has to exit
         std::optional<int> exit_status;  // once reaped (its pid may be reused: never signal it then)
         bool abandoned = false;  // SIGTERM: the child did not exit in time; close without its status
+        bool passwd = false;     // the twoway-passwd helper (passwd_serve.hpp): its exit is logged
         std::variant<std::monostate, Terminal, Pipes> io;  // set once its exec report came back clean
     };
     // A named service: the daemon's own connection to it.
@@ -221,6 +223,8 @@ private:
     // DisableForwarding, AllowTcpForwarding, PermitOpen or PermitService refuse it (nothing: allowed).
     void apply_force_command(Request& req, std::optional<std::string>& original) const;
     void apply_permit_tty(Request& req) const;
+    // The twoway-passwd helper for this session's account (passwd_serve.hpp).
+    [[nodiscard]] SpawnRequest passwd_request() const;
     [[nodiscard]] std::optional<std::string> service_refusal(const std::string& name) const;
     // The request as the key's options let it run: no PTY where none is permitted (logged).
     [[nodiscard]] Request permitted_request(const Request& req) const;

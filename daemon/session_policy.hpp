@@ -23,6 +23,9 @@ struct SessionPolicy {
     // UsePAM yes and PAM_NEW_AUTHTOK_REQD: as sshd, the login goes on, no forwarding (no services), and
     // the session runs passwd on a PTY (pam.hpp).
     bool password_expired = false;
+    // PasswordAuthentication for the account (Match applied): whether the subsystem twoway-passwd may
+    // register or change its password (passwd_serve.hpp). A password login implies it.
+    bool password_mode = false;
 };
 
 // The policy an authorized_keys line's options give.

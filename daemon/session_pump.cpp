@@ -8,6 +8,7 @@
 
 #include "child.hpp"
 #include "log.hpp"
+#include "passwd_serve.hpp"
 #include "server.hpp"
 #include "session.hpp"
 
@@ -233,6 +234,7 @@ void Session::on_child_exit(int status) {
     auto* p = process();
     if (p == nullptr) return;
     p->exit_status = status;
+    if (p->passwd) log_info(passwd_serve_outcome(status, account_.name, peer_.text()));
     if (auto* t = terminal(); t != nullptr && t->read == Terminal::Read::waiting) arm_drain_timer();
     progress();
 }

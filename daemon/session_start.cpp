@@ -17,6 +17,7 @@
 #include "chroot.hpp"
 #include "log.hpp"
 #include "pam.hpp"
+#include "passwd_serve.hpp"
 #include "server.hpp"
 #include "service_connect.hpp"
 #include "session.hpp"
@@ -176,7 +177,14 @@ awaitable<void> Session::start_process(const ts::Request& request) {
     ts::Request req = request;
     std::optional<std::string> original;
     std::string subsystem;  // the name, for a subsystem request
-    if (req.kind == ts::RequestKind::subsystem) {
+    // twoway-passwd is twowayd's own (passwd_serve.hpp), unless a forced command runs instead of any
+    // request (as for every subsystem): a key restricted to one command can never set a password.
+    const bool passwd = req.kind == ts::RequestKind::subsystem && req.command == twoway::password_subsystem &&
+                        !config_.force_command && !key_policy_.force_command;
+    if (passwd) {
+        subsystem = req.command;
+        req.pty.reset();
+    } else if (req.kind == ts::RequestKind::subsystem) {
         // As sshd's session_subsystem_req: the configured command line, run as a command would be
         // (the account's shell with -c, the same environment); ForceCommand and command= still win.
         const auto& subsystems = settings_->config.subsystems;
@@ -207,32 +215,37 @@ awaitable<void> Session::start_process(const ts::Request& request) {
     apply_permit_tty(req);
     const std::string base = base_name(account_.shell);
     SpawnRequest spawn_req;
-    spawn_req.account = &account_;
-    spawn_req.switch_identity = running_as_root();
-    if (req.kind == ts::RequestKind::shell) {
-        spawn_req.argv = {"-" + base};  // a login shell, as login(1) and sshd start it
+    if (passwd) {
+        spawn_req = passwd_request();
     } else {
-        spawn_req.argv = {base, "-c", req.command};
-    }
-    spawn_req.env = child_environment(req, original ? &*original : nullptr);
-    spawn_req.pty = req.pty;
-    spawn_req.tty_variable = "TWOWAY_TTY";
-    spawn_req.umask = session_umask();  // read at each session, as login and pam_umask do
-    // sshd's do_login: the message of the day for an interactive login only (a PTY and no command, a
-    // forced one included).
-    spawn_req.print_motd = settings_->config.print_motd && req.pty.has_value() && req.kind == ts::RequestKind::shell;
-    if (auto root = chroot_directory()) {
-        spawn_req.chroot = std::move(*root);
-    } else {
-        reject(ts::reject::start_failed, "cannot start the session");
-        co_return;
-    }
-    if (settings_->config.use_pam) {
-        // The session helper opens PAM's session, then starts the program as the account (pam.hpp),
-        // chrooted if ChrootDirectory says so (after the session opened, as sshd does).
-        const PamFacts facts{settings_->config.pam_service_name, peer_.ip,
-                             cat(peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port)};
-        spawn_req = pam_session_request(spawn_req, facts, key_policy_.password_expired);
+        spawn_req.account = &account_;
+        spawn_req.switch_identity = running_as_root();
+        if (req.kind == ts::RequestKind::shell) {
+            spawn_req.argv = {"-" + base};  // a login shell, as login(1) and sshd start it
+        } else {
+            spawn_req.argv = {base, "-c", req.command};
+        }
+        spawn_req.env = child_environment(req, original ? &*original : nullptr);
+        spawn_req.pty = req.pty;
+        spawn_req.tty_variable = "TWOWAY_TTY";
+        spawn_req.umask = session_umask();  // read at each session, as login and pam_umask do
+        // sshd's do_login: the message of the day for an interactive login only (a PTY and no command, a
+        // forced one included).
+        spawn_req.print_motd =
+            settings_->config.print_motd && req.pty.has_value() && req.kind == ts::RequestKind::shell;
+        if (auto root = chroot_directory()) {
+            spawn_req.chroot = std::move(*root);
+        } else {
+            reject(ts::reject::start_failed, "cannot start the session");
+            co_return;
+        }
+        if (settings_->config.use_pam) {
+            // The session helper opens PAM's session, then starts the program as the account (pam.hpp),
+            // chrooted if ChrootDirectory says so (after the session opened, as sshd does).
+            const PamFacts facts{settings_->config.pam_service_name, peer_.ip,
+                                 cat(peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port)};
+            spawn_req = pam_session_request(spawn_req, facts, key_policy_.password_expired);
+        }
     }
 
     SpawnFailure failure;
@@ -245,6 +258,7 @@ awaitable<void> Session::start_process(const ts::Request& request) {
     }
     const auto ex = socket().get_executor();
     auto& proc = backend_.emplace<Process>(child->pid, ex);
+    proc.passwd = passwd;
     std::weak_ptr<Session> weak = shared_from_this();
     server_.watch_child(proc.pid, [weak](int status) {
         if (auto s = weak.lock()) s->on_child_exit(status);
@@ -284,6 +298,27 @@ awaitable<void> Session::start_process(const ts::Request& request) {
     if (req.kind == ts::RequestKind::exec) log_debug("session command: ", req.command);
     run_process_pumps();
     progress();
+}
+
+SpawnRequest Session::passwd_request() const {
+    // The helper stays root (the key and the records are root's) and chroots nowhere; PAM's session is
+    // for programs run as the account, which this is not. No PTY: the exchange is bytes.
+    std::string decision(passwd_decision_yes);
+    if (!key_policy_.password_mode) {
+        decision = passwd_decision_off;
+    } else if (account_.uid == 0 && config_.permit_root_login.value != PermitRootLogin::yes) {
+        decision = passwd_decision_root;  // as a password login for root (decide_root_password_login)
+    }
+    SpawnRequest r;
+    r.account = &account_;
+    r.switch_identity = false;
+    r.path = "/proc/self/exe";
+    r.argv = {"twowayd", std::string(passwd_serve_mode), account_.name, decision, settings_->config.opaque_key,
+              settings_->config.opaque_records};
+    r.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"};
+    r.umask = 077;
+    log_debug("twoway-passwd for ", account_.name, ": ", decision);
+    return r;
 }
 
 std::optional<std::string> Session::chroot_directory() const {

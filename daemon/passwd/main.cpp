@@ -1,20 +1,34 @@
 // twoway-passwd: password records for twoway's password mode (OPAQUE, issue 17). docs/twoway-passwd.md.
-//   twoway-passwd --local USER [-f twowayd.conf] [--ksf-ops N --ksf-mem KIB]   register or change
-//   twoway-passwd --delete USER [-f twowayd.conf]                              remove
-// Run by root on the server: the person types the new password on the console (/dev/tty), both halves of
-// OPAQUE's registration run here, and only the record (never the password, nor a fast hash of it) is
-// written, to twowayd's OpaqueRecords directory, under twowayd's OpaqueKey (created on first use).
+//   twoway-passwd [-S PROGRAM] [-p PORT] [-F FILE] [-i FILE] [-o OPTION] [--remove] [user@]host
+//                                                                  register, change or remove, remotely
+//   twoway-passwd --local USER [-f twowayd.conf] [--ksf-ops N --ksf-mem KIB]   register or change, as root
+//   twoway-passwd --delete USER [-f twowayd.conf]                              remove, as root
+// --local and --delete run on the server: the person types the new password on the console (/dev/tty),
+// both halves of OPAQUE's registration run here, and only the record (never the password, nor a fast
+// hash of it) is written, to twowayd's OpaqueRecords directory, under twowayd's OpaqueKey (created on
+// first use). The remote form runs the client's half only: it starts twoway (as sftp starts ssh) with
+// the subsystem twoway-passwd, which twowayd serves itself for the account the session authenticated
+// (PROTOCOL.md 16), and speaks the exchange on twoway's standard input and output.
 //
-// It lives beside twowayd, not with the client's tools, because --local is the server's side: it reads
-// twowayd.conf (the daemon's config parser) and writes the daemon's files. The remote form
-// (`twoway-passwd user@host` over a key session) will be a client of the same program.
+// It lives beside twowayd because --local is the server's side: it reads twowayd.conf (the daemon's
+// config parser) and writes the daemon's files.
 #include <cstdint>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 
 #include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -116,12 +130,218 @@ int delete_password(const Files& files, const std::string& user) {
     return 0;
 }
 
+// ---- the remote form ------------------------------------------------------------------------------------
+
+struct Remote {
+    std::string destination;  // [user@]host, as twoway takes it
+    std::string program = "twoway";
+    std::vector<std::string> twoway_options;  // -p, -F, -i, -o, passed on in order
+    bool remove = false;
+};
+
+// twoway with its standard input and output on pipes (standard error stays ours: its one-line errors
+// and prompts reach the person as they would from twoway itself).
+class Transport {
+public:
+    Transport() = default;
+    Transport(const Transport&) = delete;
+    Transport& operator=(const Transport&) = delete;
+    ~Transport() {
+        close_input();
+        if (out_ >= 0) ::close(out_);
+        (void)wait();
+    }
+
+    bool start(const Remote& r) {
+        int in[2], out[2];
+        if (::pipe2(in, O_CLOEXEC) != 0) return false;
+        if (::pipe2(out, O_CLOEXEC) != 0) {
+            ::close(in[0]);
+            ::close(in[1]);
+            return false;
+        }
+        // As scp and sftp start ssh: no terminal, no forwarding, the subsystem by name.
+        std::vector<std::string> args{r.program, "-oRequestTTY=no", "-oClearAllForwardings=yes"};
+        args.insert(args.end(), r.twoway_options.begin(), r.twoway_options.end());
+        args.insert(args.end(), {"-s", "--", r.destination, std::string(twoway::password_subsystem)});
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+        posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+        const int rc = ::posix_spawnp(&pid_, r.program.c_str(), &fa, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&fa);
+        ::close(in[0]);
+        ::close(out[1]);
+        in_ = in[1];
+        out_ = out[0];
+        if (rc != 0) {
+            pid_ = -1;
+            errno = rc;
+            return false;
+        }
+        return true;
+    }
+
+    bool send(std::span<const std::byte> bytes) {
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+            const ssize_t w = ::write(in_, bytes.data() + done, bytes.size() - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return false;
+            done += static_cast<std::size_t>(w);
+        }
+        return true;
+    }
+
+    // Exactly n bytes (false at end of file first: twoway ended, or the server ended the exchange).
+    bool receive(std::byte* to, std::size_t n) {
+        std::size_t got = 0;
+        while (got < n) {
+            const ssize_t r = ::read(out_, to + got, n - got);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) return false;
+            got += static_cast<std::size_t>(r);
+        }
+        return true;
+    }
+
+    void close_input() {
+        if (in_ >= 0) ::close(in_);
+        in_ = -1;
+    }
+
+    // twoway's exit status (255 for its own failures, as ssh's); -1 if it did not run or was killed.
+    int wait() {
+        if (pid_ < 0) return status_;
+        int st = 0;
+        while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+        }
+        pid_ = -1;
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        return status_;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int in_ = -1;
+    int out_ = -1;
+    int status_ = -1;
+};
+
+// The server's answer ended early or made no sense. twoway has said why when it failed itself (status
+// 255: the connection, the host key, authentication, a refused request): then only its status is ours.
+int no_answer(Transport& t, const std::string& host, const std::string& what) {
+    t.close_input();
+    const int status = t.wait();
+    if (status == 255) return 255;
+    return fail_msg(what + " from " + host + " (does its twowayd serve twoway-passwd?)");
+}
+
+// DONE or REFUSED, said in one line.
+int report(std::byte type_byte, std::byte code_byte, const std::string& host, const std::string& account) {
+    const auto type = static_cast<twoway::PasswordMessage>(type_byte);
+    const auto code = static_cast<std::uint8_t>(code_byte);
+    const std::string who = account.empty() ? std::string("the account") : account;
+    if (type == twoway::PasswordMessage::done) {
+        switch (static_cast<twoway::PasswordDone>(code)) {
+            case twoway::PasswordDone::registered:
+                std::printf("Registered a password for %s on %s\n", who.c_str(), host.c_str());
+                return 0;
+            case twoway::PasswordDone::changed:
+                std::printf("Changed the password of %s on %s\n", who.c_str(), host.c_str());
+                return 0;
+            case twoway::PasswordDone::removed:
+                std::printf("Removed the password of %s on %s\n", who.c_str(), host.c_str());
+                return 0;
+        }
+    } else if (type == twoway::PasswordMessage::refused) {
+        switch (static_cast<twoway::PasswordRefusal>(code)) {
+            case twoway::PasswordRefusal::mode_off:
+                return fail_msg(host + " refused: password login is off for this account (PasswordAuthentication)");
+            case twoway::PasswordRefusal::not_permitted:
+                return fail_msg(host + " refused: root may not log in by password there (PermitRootLogin)");
+            case twoway::PasswordRefusal::no_record:
+                return fail_msg("no password to remove for this account on " + host);
+            case twoway::PasswordRefusal::server_failure:
+                return fail_msg(host + " could not read or store the password record (its log says why)");
+        }
+    }
+    return fail_msg("unexpected answer from " + host);
+}
+
+int outcome(Transport& t, const std::string& host, const std::string& account) {
+    std::array<std::byte, twoway::password_outcome_message_size> m{};
+    if (!t.receive(m.data(), m.size())) return no_answer(t, host, "no answer");
+    t.close_input();
+    (void)t.wait();
+    return report(m[0], m[1], host, account);
+}
+
+int remote(const Remote& r) {
+    // The host as the person named it (the account comes from the server's answer).
+    const std::string host =
+        twoway::terminal_text(r.destination.substr(r.destination.rfind('@') + 1), twoway::Charset::ascii);
+    std::optional<twoway::PasswordRegistrationClient> client;
+    if (!r.remove) {
+        twoway_passwd::Tty tty;
+        if (!tty.ok()) return fail_msg("a terminal is needed to type the password (/dev/tty: " + tty.error().message() + ")");
+        auto first = tty.read_secret("New twoway password for " + host + ": ");
+        if (!first) {
+            return fail_msg(first.error() == errc::length_too_large
+                                ? "password too long (at most " + std::to_string(twoway_passwd::max_password) + " bytes)"
+                                : std::string("no password read"));
+        }
+        if (first->empty()) return fail_msg("empty password refused; nothing changed");
+        auto second = tty.read_secret("Retype new twoway password: ");
+        if (!second || !(*second == *first)) return fail_msg("passwords do not match; nothing changed");
+        auto started = twoway::PasswordRegistrationClient::start(first->span(), twoway::system_rng());
+        if (!started) return fail_msg("cannot start the registration: " + started.error().message());
+        client.emplace(std::move(*started));
+    }
+
+    Transport t;
+    if (!t.start(r)) return fail_msg("cannot run " + r.program + ": " + std::strerror(errno));
+    if (r.remove) {
+        const std::array<std::byte, 1> m{std::byte{static_cast<std::uint8_t>(twoway::PasswordMessage::remove)}};
+        if (!t.send(m)) return no_answer(t, host, "no answer");
+        return outcome(t, host, std::string());
+    }
+    if (!t.send(client->register_message())) return no_answer(t, host, "no answer");
+
+    // RESPONSE (its size is in its second byte), or REFUSED.
+    std::array<std::byte, twoway::password_response_max_size> buf{};
+    if (!t.receive(buf.data(), 2)) return no_answer(t, host, "no answer");
+    if (static_cast<twoway::PasswordMessage>(buf[0]) != twoway::PasswordMessage::response) {
+        // REFUSED (or garbage): those are two bytes, already read.
+        t.close_input();
+        (void)t.wait();
+        return report(buf[0], buf[1], host, std::string());
+    }
+    const std::size_t size = twoway::password_response_fixed_size + static_cast<std::uint8_t>(buf[1]);
+    if (!t.receive(buf.data() + 2, size - 2)) return no_answer(t, host, "a short answer");
+    auto response = twoway::parse_password_response(std::span<const std::byte>(buf.data(), size));
+    if (!response) return no_answer(t, host, "a malformed answer (" + response.error().message() + ")");
+    const std::string account = twoway::terminal_text(response->account, twoway::Charset::ascii);
+    // Argon2id at the server's cost for the record (the login will run the same): seconds by default.
+    auto record = client->finish(*response, twoway::system_rng());
+    if (!record) {
+        t.close_input();
+        (void)t.wait();
+        return fail_msg("cannot seal the record: " + record.error().message() + "; nothing changed");
+    }
+    if (!t.send(record->span())) return no_answer(t, host, "no answer");
+    return outcome(t, host, account);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"twoway-passwd: password records for twoway's password mode (OPAQUE)", "twoway-passwd"};
-    app.footer("Run as root on the server. The password is read twice from the terminal (/dev/tty).\n"
-               "Details: docs/twoway-passwd.md");
+    app.footer("With [user@]host: over twoway, for the account you log in as. --local and --delete: as root on\n"
+               "the server. The password is read twice from the terminal (/dev/tty). Details: docs/twoway-passwd.md");
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return std::string("twoway-passwd: ") + e.what() + " (see --help)\n";
     });
@@ -136,14 +356,45 @@ int main(int argc, char** argv) {
                                                "low-memory machines)")->option_text("N");
     auto* m = app.add_option("--ksf-mem", mem, "Argon2id memory in KiB for the new record (default 262144, "
                                                "256 MiB; for tests and low-memory machines)")->option_text("KIB");
-    l->excludes(d);
-    d->excludes(o)->excludes(m);
+    Remote remote_args;
+    std::string port, ssh_config;
+    std::vector<std::string> identities, options;
+    auto* dest = app.add_option("destination", remote_args.destination,
+                                "[user@]host: register or change your password there, over twoway")->option_text("[user@]host");
+    auto* rm = app.add_flag("--remove", remote_args.remove, "With [user@]host: remove your password there");
+    auto* S = app.add_option("-S", remote_args.program, "The program for the connection (default twoway)")->option_text("PROGRAM");
+    auto* P = app.add_option("-p", port, "Passed to twoway: the port")->option_text("PORT");
+    auto* F = app.add_option("-F", ssh_config, "Passed to twoway: its configuration file")->option_text("FILE");
+    // One value per occurrence (a vector option would swallow the destination after it).
+    auto* I = app.add_option("-i", identities, "Passed to twoway: an identity file (repeatable)")
+                  ->option_text("FILE")->allow_extra_args(false);
+    auto* O = app.add_option("-o", options, "Passed to twoway: an option (repeatable)")
+                  ->option_text("OPTION")->allow_extra_args(false);
+    l->excludes(d)->excludes(dest);
+    d->excludes(o)->excludes(m)->excludes(dest);
+    dest->excludes(o)->excludes(m)->excludes(f);
+    for (auto* opt : {rm, S, P, F, I, O}) opt->needs(dest);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& err) {
         return app.exit(err);
     }
-    if (l->count() == 0 && d->count() == 0) return fail_msg("give --local USER or --delete USER (see --help)");
+    if (dest->count() != 0) {
+        // twoway's own options, in the order ssh's documentation gives them.
+        if (P->count() != 0) remote_args.twoway_options.insert(remote_args.twoway_options.end(), {"-p", port});
+        if (F->count() != 0) remote_args.twoway_options.insert(remote_args.twoway_options.end(), {"-F", ssh_config});
+        for (const auto& i : identities) remote_args.twoway_options.insert(remote_args.twoway_options.end(), {"-i", i});
+        for (const auto& opt : options) remote_args.twoway_options.insert(remote_args.twoway_options.end(), {"-o", opt});
+        if (remote_args.destination.empty() || remote_args.destination.front() == '-') {
+            return fail_msg("invalid destination " + twoway::quoted(remote_args.destination));
+        }
+        // A server's answer must not end us while we write (twoway gone): EPIPE is an error like any other.
+        std::signal(SIGPIPE, SIG_IGN);
+        return remote(remote_args);
+    }
+    if (l->count() == 0 && d->count() == 0) {
+        return fail_msg("give [user@]host, --local USER or --delete USER (see --help)");
+    }
     const std::string& user = l->count() != 0 ? local : del;
     if (!twoway::valid_password_account(user)) {
         return fail_msg("invalid account name " + twoway::quoted(user) +

@@ -18,9 +18,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <twoway/export.hpp>
 #include <twoway/random.hpp>
@@ -124,6 +126,97 @@ inline constexpr std::size_t max_password_record_file = 1024;
 [[nodiscard]] TWOWAY_API Result<PasswordRecord> register_password(const OpaqueKey& key, std::string_view account,
                                                                   std::span<const std::byte> password,
                                                                   const PasswordKsf& ksf, Rng& rng);
+
+// ---- registration over a session (twoway-passwd [user@]host) ---------------------------------------------
+/// Remote registration (PROTOCOL.md 16): the client sends REGISTER (its blinded password), the server
+/// answers RESPONSE (the account's name, the Argon2id cost of the new record, RFC 9807's
+/// RegistrationResponse), the client runs Argon2id and sends RECORD, the server stores it and answers
+/// DONE. REMOVE removes the record. The exchange runs inside a session the server has already
+/// authenticated (a key or a password login), as the subsystem `twoway-passwd`: the channel authenticates
+/// the server, and the server decides which account the record is for, never the client.
+
+/// The subsystem's name (REQUEST kind 4) under which twowayd runs the exchange itself.
+inline constexpr std::string_view password_subsystem = "twoway-passwd";
+
+/// The first byte of each message.
+enum class PasswordMessage : std::uint8_t {
+    register_request = 0x01,  ///< client: type | RFC 9807 RegistrationRequest (32), 33 bytes
+    remove = 0x02,            ///< client: type alone, 1 byte
+    record = 0x03,            ///< client: type | RFC 9807 RegistrationRecord (192), 193 bytes
+    response = 0x81,          ///< server: type | name length (1..255) | name | ops u32 | mem KiB u32 | RegistrationResponse (64)
+    done = 0x82,              ///< server: type | PasswordDone, 2 bytes
+    refused = 0x83,           ///< server: type | PasswordRefusal, 2 bytes
+};
+/// What DONE reports.
+enum class PasswordDone : std::uint8_t { registered = 0, changed = 1, removed = 2 };
+/// Why REFUSED: password mode is off for the account; the configuration does not permit it (root without
+/// PermitRootLogin yes); REMOVE with no record; the server cannot read its key or its records.
+enum class PasswordRefusal : std::uint8_t { mode_off = 1, not_permitted = 2, no_record = 3, server_failure = 4 };
+
+inline constexpr std::size_t password_register_message_size = 33;
+inline constexpr std::size_t password_remove_message_size = 1;
+inline constexpr std::size_t password_record_message_size = 1 + opaque_registration_record_size;
+/// RESPONSE without the name, and with the longest name.
+inline constexpr std::size_t password_response_fixed_size = 1 + 1 + 4 + 4 + 64;
+inline constexpr std::size_t password_response_max_size = password_response_fixed_size + 255;
+/// DONE and REFUSED.
+inline constexpr std::size_t password_outcome_message_size = 2;
+
+/// A RESPONSE, parsed: for whom and at what cost the client seals the envelope.
+struct PasswordResponse {
+    std::string account;                     ///< the account the server registers (valid_password_account)
+    PasswordKsf ksf;                         ///< the new record's cost (valid_password_ksf)
+    std::array<std::byte, 64> response{};    ///< RFC 9807 RegistrationResponse (evaluated element | server key)
+};
+
+/// Exactly one RESPONSE (nothing before or after it). Errors: unexpected_message (another type), short_input,
+/// trailing_data, malformed (a name valid_password_account refuses, a cost valid_password_ksf refuses, an
+/// element that is not canonical), weak_public_key (an identity element).
+[[nodiscard]] TWOWAY_API Result<PasswordResponse> parse_password_response(std::span<const std::byte> message);
+
+/// The client's half. start() blinds the password (kept in secure memory until finish()).
+class TWOWAY_API PasswordRegistrationClient {
+public:
+    /// Errors: invalid_argument (an empty password).
+    [[nodiscard]] static Result<PasswordRegistrationClient> start(std::span<const std::byte> password, Rng& rng);
+    PasswordRegistrationClient(PasswordRegistrationClient&&) noexcept;
+    PasswordRegistrationClient& operator=(PasswordRegistrationClient&&) noexcept;
+    ~PasswordRegistrationClient();
+
+    /// REGISTER, to send first.
+    [[nodiscard]] std::span<const std::byte, password_register_message_size> register_message() const noexcept;
+
+    /// The server's RESPONSE in (parse_password_response's errors); runs Argon2id at the response's cost
+    /// and seals the envelope for the response's account, with the server's public key standing in for
+    /// its identity; returns RECORD, to send. RECORD holds the masking key: it stays in secure memory.
+    /// Errors: parse_password_response's, unexpected_message (finish() called twice), internal (Argon2id
+    /// ran out of memory).
+    [[nodiscard]] Result<SecretBytes<password_record_message_size>> finish(const PasswordResponse& response, Rng& rng);
+
+private:
+    struct State;
+    explicit PasswordRegistrationClient(std::unique_ptr<State> s) noexcept;
+    std::unique_ptr<State> s_;
+};
+
+/// The server's first step: a REGISTER in (exactly one), RESPONSE out for `account` at cost `ksf`.
+/// Errors: unexpected_message (another type), short_input, trailing_data, malformed / weak_public_key
+/// (the element), invalid_argument (an account valid_password_account refuses, a cost valid_password_ksf
+/// refuses).
+[[nodiscard]] TWOWAY_API Result<std::vector<std::byte>> answer_password_register(const OpaqueKey& key,
+                                                                                std::string_view account,
+                                                                                const PasswordKsf& ksf,
+                                                                                std::span<const std::byte> message);
+
+/// The server's second step: a RECORD in (exactly one), the record to store, at the cost the RESPONSE
+/// announced. Errors: unexpected_message, short_input, trailing_data, malformed / weak_public_key (an
+/// element), invalid_argument (ksf).
+[[nodiscard]] TWOWAY_API Result<PasswordRecord> password_record_from_message(const PasswordKsf& ksf,
+                                                                            std::span<const std::byte> message);
+
+/// DONE and REFUSED.
+[[nodiscard]] TWOWAY_API std::array<std::byte, password_outcome_message_size> password_done_message(PasswordDone what) noexcept;
+[[nodiscard]] TWOWAY_API std::array<std::byte, password_outcome_message_size> password_refused_message(PasswordRefusal why) noexcept;
 
 // ---- the records directory -----------------------------------------------------------------------------
 /// Reads dir/account. The directory must be a directory owned by the effective user granting group and

@@ -3,6 +3,7 @@
 // reloaded record.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,11 @@
 #include <twoway/text.hpp>
 
 #include "../../support/deterministic_rng.hpp"
+#include "../../support/hex.hpp"
 #include "../../support/temp_dir.hpp"
 #include "crypto/crypto.hpp"
 #include "opaque/opaque.hpp"
+#include "rfc9807_vectors.inc"
 
 using twoway::errc;
 using twoway_test::DeterministicRng;
@@ -355,4 +358,170 @@ TEST_CASE("register_password, store, reload, then log in: the right password onl
     CHECK(twoway::register_password(*key2, "..", bytes("x"), small_ksf, rng).error() == errc::invalid_argument);
     CHECK(twoway::register_password(*key2, "carol", bytes("x"), twoway::PasswordKsf{0, 64}, rng).error() ==
           errc::invalid_argument);
+}
+
+// ---- registration over a session (PROTOCOL.md 16) ---------------------------------------------------
+
+namespace {
+std::vector<std::byte> cat_bytes(std::initializer_list<std::vector<std::byte>> parts) {
+    std::vector<std::byte> out;
+    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+
+twoway::OpaqueKey rfc_key() {
+    const auto seed = twoway::test::unhex(real1.at("oprf_seed"));
+    const auto sk = twoway::test::unhex(real1.at("server_private_key"));
+    const auto pk = twoway::test::unhex(real1.at("server_public_key"));
+    twoway::OpaqueKey key{twoway::SecretBytes<64>(std::span<const std::byte, 64>(seed.data(), 64)),
+                          twoway::SecretBytes<32>(std::span<const std::byte, 32>(sk.data(), 32)), {}};
+    std::copy(pk.begin(), pk.end(), key.public_key.begin());
+    return key;
+}
+}  // namespace
+
+TEST_CASE("remote registration: the server's RESPONSE for RFC 9807's real vector 1 (PROTOCOL.md 16's example)",
+          "[password]") {
+    const auto key = rfc_key();
+    // REGISTER = 01 || RFC 9807's registration_request; the account is the vector's credential_identifier.
+    const auto reg = cat_bytes({twoway::test::unhex("01"), twoway::test::unhex(real1.at("registration_request"))});
+    REQUIRE(reg.size() == twoway::password_register_message_size);
+    auto response = twoway::answer_password_register(key, "1234", twoway::default_password_ksf(), reg);
+    REQUIRE(response);
+    CHECK(twoway::test::hex(*response) ==
+          "81" "04" "31323334" "00000003" "00040000" + real1.at("registration_response"));
+    auto parsed = twoway::parse_password_response(*response);
+    REQUIRE(parsed);
+    CHECK(parsed->account == "1234");
+    CHECK(parsed->ksf.opslimit == 3);
+    CHECK(parsed->ksf.memlimit_kib == 262144);
+    CHECK(twoway::test::hex(parsed->response) == real1.at("registration_response"));
+}
+
+TEST_CASE("remote registration: both halves, then a login with the stored record", "[password]") {
+    DeterministicRng rng(16);
+    const auto key = twoway::generate_opaque_key(rng);
+    auto client = twoway::PasswordRegistrationClient::start(bytes("over the wire"), rng);
+    REQUIRE(client);
+    const auto reg = client->register_message();
+    CHECK(reg[0] == std::byte{0x01});
+    auto response = twoway::answer_password_register(key, "dave", small_ksf, reg);
+    REQUIRE(response);
+    CHECK(response->size() == twoway::password_response_fixed_size + 4);
+    auto parsed = twoway::parse_password_response(*response);
+    REQUIRE(parsed);
+    auto message = client->finish(*parsed, rng);
+    REQUIRE(message);
+    CHECK(message->span()[0] == std::byte{0x03});
+    // finish() runs once: the password and the blind are gone.
+    CHECK(client->finish(*parsed, rng).error() == errc::unexpected_message);
+
+    auto record = twoway::password_record_from_message(small_ksf, message->span());
+    REQUIRE(record);
+    CHECK(record->ksf.opslimit == small_ksf.opslimit);
+    CHECK(record->ksf.memlimit_kib == small_ksf.memlimit_kib);
+    CHECK(login(key, *record, "dave", "over the wire", rng) == std::error_code{});
+    CHECK(login(key, *record, "dave", "over the wirf", rng) == errc::auth_denied);
+    // Sealed for the account the server named, not another.
+    CHECK(login(key, *record, "dav", "over the wire", rng) == errc::auth_denied);
+
+    // A client that sealed for another name than the server keys the OPRF with cannot log in.
+    auto c2 = twoway::PasswordRegistrationClient::start(bytes("pw"), rng);
+    REQUIRE(c2);
+    auto r2 = twoway::answer_password_register(key, "erin", small_ksf, c2->register_message());
+    REQUIRE(r2);
+    auto p2 = twoway::parse_password_response(*r2);
+    REQUIRE(p2);
+    p2->account = "mallory";
+    auto m2 = c2->finish(*p2, rng);
+    REQUIRE(m2);
+    auto rec2 = twoway::password_record_from_message(small_ksf, m2->span());
+    REQUIRE(rec2);
+    CHECK(login(key, *rec2, "erin", "pw", rng) == errc::auth_denied);
+
+    CHECK(twoway::PasswordRegistrationClient::start(bytes(""), rng).error() == errc::invalid_argument);
+    CHECK(twoway::test::hex(twoway::password_done_message(twoway::PasswordDone::changed)) == "8201");
+    CHECK(twoway::test::hex(twoway::password_refused_message(twoway::PasswordRefusal::server_failure)) == "8304");
+}
+
+TEST_CASE("remote registration: every malformed message is refused", "[password]") {
+    DeterministicRng rng(17);
+    const auto key = twoway::generate_opaque_key(rng);
+    auto client = twoway::PasswordRegistrationClient::start(bytes("pw"), rng);
+    REQUIRE(client);
+    const std::vector<std::byte> reg(client->register_message().begin(), client->register_message().end());
+    auto answer = [&](const std::vector<std::byte>& m) {
+        return twoway::answer_password_register(key, "dave", small_ksf, m).error();
+    };
+    // REGISTER
+    CHECK(answer({}) == errc::short_input);
+    auto wrong_type = reg;
+    wrong_type[0] = std::byte{0x03};
+    CHECK(answer(wrong_type) == errc::unexpected_message);
+    CHECK(answer(std::vector<std::byte>(reg.begin(), reg.end() - 1)) == errc::short_input);
+    CHECK(answer(cat_bytes({reg, {std::byte{0}}})) == errc::trailing_data);
+    auto identity = reg;
+    std::fill(identity.begin() + 1, identity.end(), std::byte{0});
+    CHECK(answer(identity) == errc::weak_public_key);
+    auto noncanonical = reg;
+    std::fill(noncanonical.begin() + 1, noncanonical.end(), std::byte{0xff});
+    CHECK(answer(noncanonical) == errc::malformed);
+    CHECK(twoway::answer_password_register(key, "-x", small_ksf, reg).error() == errc::invalid_argument);
+    CHECK(twoway::answer_password_register(key, "dave", twoway::PasswordKsf{17, 64}, reg).error() ==
+          errc::invalid_argument);
+
+    // RESPONSE
+    auto response = twoway::answer_password_register(key, "dave", small_ksf, reg);
+    REQUIRE(response);
+    const auto& good = *response;
+    auto parse = [](std::vector<std::byte> m) { return twoway::parse_password_response(m).error(); };
+    CHECK(parse({}) == errc::short_input);
+    auto t = good;
+    t[0] = std::byte{0x82};
+    CHECK(parse(t) == errc::unexpected_message);
+    CHECK(parse(std::vector<std::byte>(good.begin(), good.end() - 1)) == errc::short_input);
+    CHECK(parse(cat_bytes({good, {std::byte{0}}})) == errc::trailing_data);
+    auto longer_name = good;  // the length says 5: the message is then one byte short
+    longer_name[1] = std::byte{5};
+    CHECK(parse(longer_name) == errc::short_input);
+    auto bad_name = good;
+    bad_name[2] = std::byte{'/'};
+    CHECK(parse(bad_name) == errc::malformed);
+    // An empty name: 81 00 then the rest.
+    auto empty_name = cat_bytes({twoway::test::unhex("8100"), std::vector<std::byte>(good.begin() + 6, good.end())});
+    CHECK(parse(empty_name) == errc::malformed);
+    const std::size_t ops_at = 2 + 4;
+    auto zero_ops = good;
+    zero_ops[ops_at + 3] = std::byte{0};
+    CHECK(parse(zero_ops) == errc::malformed);
+    auto many_ops = good;
+    many_ops[ops_at + 3] = std::byte{17};
+    CHECK(parse(many_ops) == errc::malformed);
+    auto little_mem = good;
+    little_mem[ops_at + 4 + 3] = std::byte{7};
+    CHECK(parse(little_mem) == errc::malformed);
+    auto huge_mem = good;
+    huge_mem[ops_at + 4] = std::byte{0x01};  // 16 Mi KiB + 64: over 1 GiB
+    CHECK(parse(huge_mem) == errc::malformed);
+    auto identity_element = good;
+    std::fill(identity_element.begin() + 14, identity_element.begin() + 46, std::byte{0});
+    CHECK(parse(identity_element) == errc::weak_public_key);
+
+    // RECORD
+    auto parsed = twoway::parse_password_response(good);
+    REQUIRE(parsed);
+    auto message = client->finish(*parsed, rng);
+    REQUIRE(message);
+    const std::vector<std::byte> rec(message->span().begin(), message->span().end());
+    auto record = [](std::vector<std::byte> m) { return twoway::password_record_from_message(small_ksf, m).error(); };
+    CHECK(record({}) == errc::short_input);
+    auto rt = rec;
+    rt[0] = std::byte{0x01};
+    CHECK(record(rt) == errc::unexpected_message);
+    CHECK(record(std::vector<std::byte>(rec.begin(), rec.end() - 1)) == errc::short_input);
+    CHECK(record(cat_bytes({rec, {std::byte{0}}})) == errc::trailing_data);
+    auto weak = rec;
+    std::fill(weak.begin() + 1, weak.begin() + 33, std::byte{0});
+    CHECK(record(weak) == errc::weak_public_key);
+    CHECK(twoway::password_record_from_message(twoway::PasswordKsf{1, 4}, rec).error() == errc::invalid_argument);
 }
