@@ -7,6 +7,7 @@
 #include <functional>
 
 #include <twoway/handshake.hpp>
+#include <twoway/password.hpp>
 
 #include "probe.hpp"
 
@@ -259,6 +260,59 @@ void run_record_cases(World& w, Matrix& m) {
                     send_sealed(p, ch, all);
                 },
                 protocol_error(errc::unexpected_message));
+
+    // ---- the subsystem twoway-passwd (PROTOCOL.md 16): hostile registration messages ---------------------
+    // An honest session asks for the subsystem, then sends `data` on stream in (and EOF): twowayd's helper
+    // must end without storing anything (log `... ended without a change`), and the daemon keep serving.
+    auto passwd_case = [&](const std::string& name, const ByteVec& data) {
+        const auto mark = w.log->size();
+        Probe p;
+        std::string obs;
+        auto ch = honest_session(w, p, obs);
+        bool ok = ch.has_value();
+        if (ok) {
+            twoway::wire::Writer req;
+            req.u32(2u << 20).u8(4).string(twoway::password_subsystem).u8(0);
+            send_sealed(p, *ch, session_frame(0x02, req.take()));
+            ok = expect_log(w, mark, "Starting session: subsystem 'twoway-passwd' for " + w.account + " from " + p.peer(), obs);
+            ByteVec data_body{std::byte{0}};
+            data_body.insert(data_body.end(), data.begin(), data.end());
+            send_sealed(p, *ch, concat(session_frame(0x10, data_body), session_frame(0x11, ByteVec{std::byte{0}})));
+            ok = expect_log(w, mark, "twoway-passwd for " + w.account + " from " + p.peer() + " ended without a change", obs,
+                            milliseconds(10000)) && ok;
+            const auto since = w.log->since(mark);
+            const bool stored = since.find("Registered a password for " + w.account) != std::string::npos ||
+                                since.find("Changed the password of " + w.account) != std::string::npos;
+            if (stored) obs += "; a RECORD WAS STORED";
+            ok = ok && !stored;
+            p.sock.close();
+        }
+        ok = still_serves(w, obs) && ok;
+        m.add(name, "the helper ends without a change (log `twoway-passwd for ... ended without a change`), nothing stored",
+              obs, ok);
+    };
+    auto bytes_of = [](std::initializer_list<int> head, std::size_t zeros, std::initializer_list<int> tail = {}) {
+        ByteVec b;
+        for (int v : head) b.push_back(static_cast<std::byte>(v));
+        b.insert(b.end(), zeros, std::byte{0});
+        for (int v : tail) b.push_back(static_cast<std::byte>(v));
+        return b;
+    };
+    passwd_case("twoway-passwd: REGISTER with the identity element", bytes_of({0x01}, 32));
+    passwd_case("twoway-passwd: REGISTER with bit 255 set (the identity, to libsodium 1.0.18 alone)",
+                bytes_of({0x01}, 31, {0x80}));
+    passwd_case("twoway-passwd: an unknown message type", bytes_of({0x7f}, 32));
+    passwd_case("twoway-passwd: RECORD without REGISTER", bytes_of({0x03}, 192));
+    passwd_case("twoway-passwd: REGISTER cut short, then EOF", bytes_of({0x01}, 16));
+    {
+        // A real REGISTER (the RESPONSE is left unread), then a RECORD whose client key is the identity.
+        const std::string pw = "adversary";
+        auto c = twoway::PasswordRegistrationClient::start(std::as_bytes(std::span(pw)), twoway::system_rng());
+        ByteVec both;
+        if (c) both.assign(c->register_message().begin(), c->register_message().end());
+        both = concat(both, bytes_of({0x03}, 192));
+        passwd_case("twoway-passwd: a real REGISTER, then a RECORD with the identity as client key", both);
+    }
 }
 
 }  // namespace adversary

@@ -267,14 +267,15 @@ class UidService:
 
     def owner(self, peer):
         # The connecting socket is the entry whose local end is the peer and whose remote end is this
-        # service, in state ESTABLISHED (01). Matching the local end alone could find a TIME_WAIT entry
-        # of an earlier connection that used the same ephemeral port: those list uid 0.
+        # service, in any state but TIME_WAIT (06): the client's EOF may have half-closed it already.
+        # Matching the local end alone could find a TIME_WAIT entry of an earlier connection from the
+        # same ephemeral port, and those list uid 0.
         local = self.address(*peer)
         remote = self.address("127.0.0.1", self.port)
         with open("/proc/net/tcp") as f:
             for line in f.readlines()[1:]:
                 fields = line.split()
-                if fields[1] == local and fields[2] == remote and fields[3] == "01":
+                if fields[1] == local and fields[2] == remote and fields[3] != "06":
                     return int(fields[7])
         return None
 

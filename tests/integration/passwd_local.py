@@ -141,7 +141,7 @@ def test_refusals():
         (["--local", "../etc"], b"twoway-passwd: invalid account name"),
         (["--delete", ".."], b"twoway-passwd: invalid account name"),
         (["--local", "root", "--ksf-ops", "0"], b"twoway-passwd: --ksf-ops must be 1..16"),
-        ([], b"twoway-passwd: give --local USER or --delete USER"),
+        ([], b"twoway-passwd: give [user@]host, --local USER or --delete USER"),
     ]:
         r = subprocess.run([PASSWD, "-f", w.conf] + args, capture_output=True, env=env(), timeout=60,
                            stdin=subprocess.DEVNULL)

@@ -153,11 +153,15 @@ enum class PasswordDone : std::uint8_t { registered = 0, changed = 1, removed = 
 /// PermitRootLogin yes); REMOVE with no record; the server cannot read its key or its records.
 enum class PasswordRefusal : std::uint8_t { mode_off = 1, not_permitted = 2, no_record = 3, server_failure = 4 };
 
+/// REGISTER's size.
 inline constexpr std::size_t password_register_message_size = 33;
+/// REMOVE's size.
 inline constexpr std::size_t password_remove_message_size = 1;
+/// RECORD's size.
 inline constexpr std::size_t password_record_message_size = 1 + opaque_registration_record_size;
-/// RESPONSE without the name, and with the longest name.
+/// RESPONSE without the name.
 inline constexpr std::size_t password_response_fixed_size = 1 + 1 + 4 + 4 + 64;
+/// RESPONSE with the longest name (255 bytes).
 inline constexpr std::size_t password_response_max_size = password_response_fixed_size + 255;
 /// DONE and REFUSED.
 inline constexpr std::size_t password_outcome_message_size = 2;
@@ -179,8 +183,11 @@ class TWOWAY_API PasswordRegistrationClient {
 public:
     /// Errors: invalid_argument (an empty password).
     [[nodiscard]] static Result<PasswordRegistrationClient> start(std::span<const std::byte> password, Rng& rng);
+    /// Moves the state (the moved-from object must not be used).
     PasswordRegistrationClient(PasswordRegistrationClient&&) noexcept;
+    /// @copydoc PasswordRegistrationClient(PasswordRegistrationClient&&)
     PasswordRegistrationClient& operator=(PasswordRegistrationClient&&) noexcept;
+    /// Wipes the password and the blind.
     ~PasswordRegistrationClient();
 
     /// REGISTER, to send first.
@@ -214,8 +221,9 @@ private:
 [[nodiscard]] TWOWAY_API Result<PasswordRecord> password_record_from_message(const PasswordKsf& ksf,
                                                                             std::span<const std::byte> message);
 
-/// DONE and REFUSED.
+/// DONE, saying what was done.
 [[nodiscard]] TWOWAY_API std::array<std::byte, password_outcome_message_size> password_done_message(PasswordDone what) noexcept;
+/// REFUSED, saying why.
 [[nodiscard]] TWOWAY_API std::array<std::byte, password_outcome_message_size> password_refused_message(PasswordRefusal why) noexcept;
 
 // ---- the records directory -----------------------------------------------------------------------------
