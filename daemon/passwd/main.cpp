@@ -86,20 +86,37 @@ std::optional<Files> config_files(const std::optional<std::string>& config_path)
     return Files{r.config.opaque_key, r.config.opaque_records};
 }
 
+// The new password, typed twice on the terminal; nothing (the error printed) when it cannot be had.
+std::optional<twoway::SecretBuffer> new_password(const std::string& prompt, const std::string& again) {
+    twoway_passwd::Tty tty;
+    if (!tty.ok()) {
+        fail_msg("a terminal is needed to type the password (/dev/tty: " + tty.error().message() + ")");
+        return std::nullopt;
+    }
+    auto first = tty.read_secret(prompt);
+    if (!first) {
+        fail_msg(first.error() == errc::length_too_large
+                     ? "password too long (at most " + std::to_string(twoway_passwd::max_password) + " bytes)"
+                     : std::string("no password read"));
+        return std::nullopt;
+    }
+    if (first->empty()) {
+        fail_msg("empty password refused; nothing changed");
+        return std::nullopt;
+    }
+    auto second = tty.read_secret(again);
+    if (!second || !(*second == *first)) {
+        fail_msg("passwords do not match; nothing changed");
+        return std::nullopt;
+    }
+    return std::move(*first);
+}
+
 int set_password(const Files& files, const std::string& user, const twoway::PasswordKsf& ksf) {
     if (::getpwnam(user.c_str()) == nullptr) return fail_msg("no such account: " + twoway::quoted(user));
-
-    twoway_passwd::Tty tty;
-    if (!tty.ok()) return fail_msg("a terminal is needed to type the password (/dev/tty: " + tty.error().message() + ")");
-    auto first = tty.read_secret("New password for " + twoway::terminal_text(user, twoway::Charset::ascii) + ": ");
-    if (!first) {
-        return fail_msg(first.error() == errc::length_too_large
-                            ? "password too long (at most " + std::to_string(twoway_passwd::max_password) + " bytes)"
-                            : std::string("no password read"));
-    }
-    if (first->empty()) return fail_msg("empty password refused; nothing changed");
-    auto second = tty.read_secret("Retype new password: ");
-    if (!second || !(*second == *first)) return fail_msg("passwords do not match; nothing changed");
+    auto first = new_password("New password for " + twoway::terminal_text(user, twoway::Charset::ascii) + ": ",
+                              "Retype new password: ");
+    if (!first) return 1;
 
     bool created = false;
     auto key = twoway::load_or_create_opaque_key(files.opaque_key, twoway::system_rng(), &created);
@@ -286,17 +303,8 @@ int remote(const Remote& r) {
         twoway::terminal_text(r.destination.substr(r.destination.rfind('@') + 1), twoway::Charset::ascii);
     std::optional<twoway::PasswordRegistrationClient> client;
     if (!r.remove) {
-        twoway_passwd::Tty tty;
-        if (!tty.ok()) return fail_msg("a terminal is needed to type the password (/dev/tty: " + tty.error().message() + ")");
-        auto first = tty.read_secret("New twoway password for " + host + ": ");
-        if (!first) {
-            return fail_msg(first.error() == errc::length_too_large
-                                ? "password too long (at most " + std::to_string(twoway_passwd::max_password) + " bytes)"
-                                : std::string("no password read"));
-        }
-        if (first->empty()) return fail_msg("empty password refused; nothing changed");
-        auto second = tty.read_secret("Retype new twoway password: ");
-        if (!second || !(*second == *first)) return fail_msg("passwords do not match; nothing changed");
+        auto first = new_password("New twoway password for " + host + ": ", "Retype new twoway password: ");
+        if (!first) return 1;
         auto started = twoway::PasswordRegistrationClient::start(first->span(), twoway::system_rng());
         if (!started) return fail_msg("cannot start the registration: " + started.error().message());
         client.emplace(std::move(*started));
