@@ -8,12 +8,13 @@
 #include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <cstdio>
 #include <optional>
 
 #include <twoway/password.hpp>
 #include <twoway/random.hpp>
+
+#include "fd_io.hpp"
 
 namespace twowayd {
 
@@ -23,27 +24,9 @@ namespace {
 // connected) and RECORD once Argon2id ran (seconds at the default cost).
 constexpr unsigned exchange_deadline_seconds = 120;
 
-bool read_exact(std::byte* to, std::size_t n) {
-    std::size_t got = 0;
-    while (got < n) {
-        const ssize_t r = ::read(0, to + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        got += static_cast<std::size_t>(r);
-    }
-    return true;
-}
-
-bool write_all(std::span<const std::byte> bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t w = ::write(1, bytes.data() + done, bytes.size() - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        done += static_cast<std::size_t>(w);
-    }
-    return true;
-}
+// The exchange is on standard input and output (the session's pipes).
+bool read_exact(std::byte* to, std::size_t n) { return twoway_common::read_exact(0, std::span(to, n)); }
+bool write_all(std::span<const std::byte> bytes) { return twoway_common::write_all(1, bytes); }
 
 int refuse(twoway::PasswordRefusal why) {
     (void)write_all(twoway::password_refused_message(why));

@@ -37,6 +37,7 @@
 #include <twoway/text.hpp>
 
 #include "daemon_config.hpp"
+#include "fd_io.hpp"
 #include "tty.hpp"
 
 namespace {
@@ -202,28 +203,10 @@ public:
         return true;
     }
 
-    bool send(std::span<const std::byte> bytes) {
-        std::size_t done = 0;
-        while (done < bytes.size()) {
-            const ssize_t w = ::write(in_, bytes.data() + done, bytes.size() - done);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) return false;
-            done += static_cast<std::size_t>(w);
-        }
-        return true;
-    }
+    bool send(std::span<const std::byte> bytes) { return twoway_common::write_all(in_, bytes); }
 
     // Exactly n bytes (false at end of file first: twoway ended, or the server ended the exchange).
-    bool receive(std::byte* to, std::size_t n) {
-        std::size_t got = 0;
-        while (got < n) {
-            const ssize_t r = ::read(out_, to + got, n - got);
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) return false;
-            got += static_cast<std::size_t>(r);
-        }
-        return true;
-    }
+    bool receive(std::byte* to, std::size_t n) { return twoway_common::read_exact(out_, std::span(to, n)); }
 
     void close_input() {
         if (in_ >= 0) ::close(in_);
