@@ -14,6 +14,7 @@ with bad permissions stops -t and a reload.
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -237,6 +238,50 @@ def test_missing_key_is_created_not_by_check():
         check(r.returncode != 0 and f"OpaqueKey {key}: cannot load the OPAQUE key".encode() in r.stderr, f"-t: {r}")
     finally:
         w.close()
+
+
+FLIGHTS = int(os.environ.get("TWOWAY_PASSWORD_TIMING_TRIES", "300"))
+PACE_US = 10000  # DenialPace::floor
+PAIRED_LIMIT_US = 30
+
+
+def test_password_answers_take_the_same_time_for_every_account():
+    """What an attacker can time without the password: client_password (KE1, naming the account) out,
+    server_password (KE2, from the record or the fake one) back. An account with a record, one
+    without, and a name no account has, FLIGHTS rounds each, interleaved (handshake_loop
+    --password-timing). Every answer leaves at the denial pace after client_password (PROTOCOL.md
+    10.16): without it, a name no account has was answered 92 us sooner than an existing account, in
+    every round (twowayd looks an existing account up further: Match, its groups).
+
+    Checked: every account's 10th percentile is at least 95 % of the pace, and the median over rounds of
+    each round's difference from the account with a record is within 30 us. Medians of the times
+    themselves are not compared: unpaced, a round here took ~95 us or ~210 us (whether the daemon and
+    the client shared a core) and which of the two held the median flipped between runs under load,
+    while the paired median stayed within 2 us."""
+    if needs_root() or LOOP is None:
+        return
+    with PasswordWorld() as pw, Account(pw.w.dir, prefix="twn") as norecord:
+        w = pw.w
+        # Every round is a failed guess: without this, PerUserMaxPasswordFailures would refuse all three
+        # names at once after 10 rounds (at the denial pace, the same for every name: nothing to compare).
+        tail = reload(w, pw.base + pw.password_config + "PerUserMaxPasswordFailures none\n")
+        check("Configuration reloaded." in tail, tail)
+        names = [pw.acct.name, norecord.name, "twpnosuchtiming"]
+        r = subprocess.run([LOOP, "--password-timing", str(w.port), w.host_key + ".pub", str(FLIGHTS), *names],
+                           capture_output=True, text=True, timeout=120 + FLIGHTS * 0.2, env={"PATH": CLEAN_PATH})
+        check(r.returncode == 0, f"handshake_loop --password-timing: {r.stderr.strip()}\n{w.daemon_log()[-2000:]}")
+        rows = [[float(x) for x in line.split()] for line in r.stdout.splitlines()]
+        check(len(rows) == FLIGHTS and all(len(row) == 3 for row in rows), f"{len(rows)} rounds of {FLIGHTS}")
+        p10 = [sorted(col)[FLIGHTS // 10] for col in zip(*rows)]
+        paired = [statistics.median(row[j] - row[0] for row in rows) for j in (1, 2)]
+        print(f"password answer, {FLIGHTS} rounds, 10th percentile: with a record {p10[0]:.1f} us, without "
+              f"{p10[1]:.1f} us, no such account {p10[2]:.1f} us; paired median difference: without a record "
+              f"{paired[0]:+.1f} us, no such account {paired[1]:+.1f} us", flush=True)
+        check("PerUserMaxPasswordFailures" not in tail + w.daemon_log().split("Configuration reloaded.")[-1],
+              "a lockout refused some rounds")
+        check(min(p10) >= 0.95 * PACE_US, f"answers left before the pace ({PACE_US} us): {p10}")
+        for label, d in (("without a record", paired[0]), ("no such account", paired[1])):
+            check(abs(d) <= PAIRED_LIMIT_US, f"an account {label}: {d:+.1f} us per round against one with a record")
 
 
 def stat_mode(path):

@@ -279,7 +279,11 @@ struct StreamServerConfig {
     /// When the generic denial may leave, given when the bytes that completed the client's proof
     /// arrived. Unset: at once. A server that sends every denial at one deadline after the proof, so
     /// that timing tells no reason for a refusal apart, returns that deadline. Not applied when the
-    /// denial answers the client's own end of input.
+    /// denial answers the client's own end of input. Password mode: the answer to client_password
+    /// (server_password, from a real record or the fake one, or the denial) leaves at the same kind
+    /// of deadline, given when client_password arrived: otherwise the time the record look-up took
+    /// (an account that exists is looked up further than one that does not) would tell which accounts
+    /// exist and which have a record (PROTOCOL.md 10.16).
     std::function<std::chrono::steady_clock::time_point(std::chrono::steady_clock::time_point proof)> denial_time{};
     /// Password mode (PROTOCOL.md 4.8), on when handshake.password_keys is set: asked for the account's
     /// OPAQUE record when a client logs in by password (NeedPasswordRecord); answer with
@@ -514,6 +518,7 @@ private:
         std::chrono::steady_clock::time_point last_read{};
         bool answered = false;      // server: its first flight has gone out
         bool input_ended = false;   // the peer ended its side
+        bool pace_answer = false;   // server: the output is the answer to client_password (see denial_time)
         std::shared_ptr<VerdictSlot> verdict{};  // a verdict callback holds the operation
         std::shared_ptr<PasswordRecordSlot> record{};  // server: a password record callback holds it
         enum class state { start, writing, reading, awaiting_verdict, awaiting_record, pacing } st = state::start;
@@ -561,6 +566,7 @@ private:
                     this->io_started = true;  // as awaiting_verdict
                     apply_password_record(record->answer);
                     record.reset();
+                    pace_answer = true;
                     break;
                 case state::pacing:
                     return write(self);  // the denial taken before the wait
@@ -584,10 +590,12 @@ private:
                     if constexpr (is_server) {
                         const auto& c = std::get<StreamServerConfig>(s.config_);
                         const bool failed = std::holds_alternative<HandshakeFailed>(hs.event());
+                        const bool paced = pace_answer || (failed && answered);
+                        pace_answer = false;
                         if (!answered && !failed) {
                             answered = true;
                             if (c.on_answer) c.on_answer();
-                        } else if (failed && answered && !input_ended && c.denial_time) {
+                        } else if (paced && !input_ended && c.denial_time) {
                             const auto until = c.denial_time(last_read);
                             if (until > std::chrono::steady_clock::now()) {
                                 st = state::pacing;

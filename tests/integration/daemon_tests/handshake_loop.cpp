@@ -29,6 +29,13 @@
 //       client itself after server_password; "after-finish" is added when the client had sent its
 //       proof, i.e. the password was right and the server's verdict refused). Exits 0 either way
 //       (daemon_password.py).
+//   handshake_loop --password-timing PORT HOST_PUB COUNT ACCOUNT...
+//       COUNT rounds of one password login for each ACCOUNT (the order rotating from round to round),
+//       each stopped once the daemon answers client_password (PROTOCOL.md 4.8: our KE1, naming the
+//       account) with server_password (its KE2, a real record's or the fake one); the answer is not
+//       opened (no Argon2id). Per round prints one number per account, in the order given: microseconds
+//       from our client_password leaving to the answer's first byte arriving. What an attacker times
+//       to learn whether an account exists or has a record (daemon_password.py).
 // Exits 0, or prints one error line and exits 1.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -271,6 +278,50 @@ std::string pump_session(int fd, twoway::Channel& channel, twoway::session::Sess
     return {};
 }
 
+// --password-timing: one password-mode login up to the daemon's server_password (KE2); `micros` is the
+// time from our client_password (KE1, which names the account) leaving to the first byte of the
+// daemon's answer arriving. The answer is never fed to the handshake: that would run Argon2id.
+std::string password_flight_round(unsigned short port, const twoway::PublicKey& host, const std::string& account,
+                                  double& micros) {
+    std::string error;
+    auto fd = connect_to(port, error);
+    if (!fd) return error;
+    twoway::ClientConfig config{.account = account};
+    config.password = true;
+    twoway::ClientHandshake hs(config, twoway::system_rng());
+    std::array<std::byte, 4096> buf{};
+    for (;;) {
+        if (auto out = hs.take_output(); !out.empty()) {
+            if (!write_all(fd->get(), out)) return errno_text("write");
+        }
+        const auto ev = hs.event();
+        if (const auto* f = std::get_if<twoway::HandshakeFailed>(&ev)) return "failed: " + f->error.message();
+        if (const auto* v = std::get_if<twoway::NeedServerVerdict>(&ev)) {
+            if (!v->password_mode) return "not in password mode";
+            if (v->server_key != host) return "the daemon presented another host key";
+            static const std::byte guess[] = {std::byte{'x'}};
+            if (auto st = hs.accept_server_with_password(guess); !st) return "verdict: " + st.error().message();
+            const auto ke1 = hs.take_output();  // client_password
+            if (ke1.empty()) return "no client_password";
+            if (!write_all(fd->get(), ke1)) return errno_text("write");
+            const auto sent = Clock::now();
+            for (;;) {
+                const ssize_t n = ::recv(fd->get(), buf.data(), buf.size(), 0);
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) return errno_text("read");
+                if (n == 0) return "the daemon closed instead of answering client_password";
+                micros = std::chrono::duration<double, std::micro>(Clock::now() - sent).count();
+                return {};
+            }
+        }
+        const ssize_t n = ::recv(fd->get(), buf.data(), buf.size(), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno_text("read");
+        if (n == 0) return "the daemon closed before its flight";
+        (void)hs.feed(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
+    }
+}
+
 // --password: one password login, then COMMAND. Prints the outcome; empty on success (denied included).
 std::string password_round(unsigned short port, const twoway::PublicKey& host, const std::string& account,
                            const twoway::SecretBuffer& password, const std::string& command) {
@@ -447,6 +498,27 @@ int main(int argc, char** argv) {
         if (auto e = password_round(port_of(argv[2]), host->key, argv[4], password, argv[5]); !e.empty()) return fail(e);
         return 0;
     }
+    if (mode == "--password-timing" && argc >= 6) {
+        std::ifstream pub_file(argv[3]);
+        std::stringstream pub_text;
+        pub_text << pub_file.rdbuf();
+        auto host = twoway::parse_public_key_line(pub_text.str());
+        if (!host) return fail(std::string(argv[3]) + ": " + host.error().message());
+        const unsigned long count = std::strtoul(argv[4], nullptr, 10);
+        const std::vector<std::string> accounts(argv + 5, argv + argc);
+        std::vector<double> us(accounts.size());
+        for (unsigned long i = 0; i < count; ++i) {
+            for (std::size_t k = 0; k < accounts.size(); ++k) {
+                const std::size_t which = (k + i) % accounts.size();  // rotate who goes first
+                if (auto e = password_flight_round(port_of(argv[2]), host->key, accounts[which], us[which]); !e.empty()) {
+                    return fail("round " + std::to_string(i + 1) + ", " + accounts[which] + ": " + e);
+                }
+            }
+            for (std::size_t k = 0; k < us.size(); ++k) std::printf(k == 0 ? "%.1f" : " %.1f", us[k]);
+            std::printf("\n");
+        }
+        return 0;
+    }
     if (argc == 6 && mode.rfind("--", 0) != 0) {
         auto keys = load_keys(argv[2], argv[3], error);
         if (!keys) return fail(error);
@@ -466,6 +538,8 @@ int main(int argc, char** argv) {
                  "usage: handshake_loop PORT KEY HOST_PUB ACCOUNT COUNT\n"
                  "       handshake_loop --hold PORT KEY HOST_PUB COUNT\n"
                  "       handshake_loop --denials PORT KEY HOST_PUB ACCOUNT_A ACCOUNT_B COUNT\n"
-                 "       handshake_loop --hog PORT KEY HOST_PUB ACCOUNT COUNT COMMAND out|in\n");
+                 "       handshake_loop --hog PORT KEY HOST_PUB ACCOUNT COUNT COMMAND out|in\n"
+                 "       handshake_loop --password PORT HOST_PUB ACCOUNT COMMAND\n"
+                 "       handshake_loop --password-timing PORT HOST_PUB COUNT ACCOUNT...\n");
     return 2;
 }
