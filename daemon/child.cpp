@@ -267,8 +267,11 @@ std::optional<SpawnedChild> spawn_child(const SpawnRequest& req, SpawnFailure& f
         }
         char name[128];
         if (::ttyname_r(plan.pty_slave, name, sizeof name) == 0) out.tty = name;
-        if (!req.tty_variable.empty() && !out.tty.empty()) {
-            env.push_back(req.tty_variable + "=" + out.tty);
+        if (!out.tty.empty()) {
+            for (const auto& name : req.tty_variables) {  // replacing any the client sent (AcceptEnv)
+                std::erase_if(env, [&name](const std::string& e) { return e.starts_with(name + "="); });
+                env.push_back(name + "=" + out.tty);
+            }
         }
         if (!set_flags(master, true) || !set_flags(plan.pty_slave, false)) {
             failure = {SpawnError::pty_failed, "fcntl: " + errno_text(errno)};

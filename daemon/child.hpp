@@ -29,7 +29,7 @@ struct SpawnRequest {
     std::vector<std::string> argv;         // argv[0] as the program sees it ("-bash", "bash")
     std::vector<std::string> env;          // "NAME=value"
     std::optional<twoway::session::Pty> pty;
-    std::string tty_variable;              // with a PTY: also set NAME=/dev/pts/N (TWOWAY_TTY)
+    std::vector<std::string> tty_variables;  // with a PTY: also set each NAME=/dev/pts/N (TWOWAY_TTY, SSH_TTY)
     mode_t umask = 022;                    // the program's umask (login.defs UMASK), not the daemon's
     std::string chroot;                    // ChrootDirectory, expanded and checked (chroot.hpp); empty: none.
                                            // With session_helper it goes to the helper, which

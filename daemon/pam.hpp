@@ -83,7 +83,7 @@ struct PamSessionArgs {
     std::string user;
     bool password_expired = false;
     mode_t umask = 022;
-    std::string tty_variable;
+    std::vector<std::string> tty_variables;  // names to set to the PTY's path (comma-joined in the argv)
     std::string path;
     bool print_motd = false;  // PrintMotd for the program (SpawnRequest::print_motd)
     std::string chroot;  // ChrootDirectory, checked by the daemon; empty: none. Applied to the program only

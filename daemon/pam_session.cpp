@@ -150,6 +150,28 @@ public:
 
 }  // namespace
 
+namespace {
+// The PTY variables' names travel as one argument, comma-joined: they are the daemon's own constants.
+std::string join_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+    return out;
+}
+
+std::optional<std::vector<std::string>> split_names(std::string_view joined) {
+    std::vector<std::string> out;
+    if (joined.empty()) return out;
+    for (;;) {
+        const auto comma = joined.find(',');
+        const std::string_view name = joined.substr(0, comma);
+        if (name.empty() || name.find('=') != std::string_view::npos) return std::nullopt;
+        out.emplace_back(name);
+        if (comma == std::string_view::npos) return out;
+        joined.remove_prefix(comma + 1);
+    }
+}
+}  // namespace
+
 std::vector<std::string> pam_session_argv(const PamSessionArgs& a) {
     std::vector<std::string> out{"twowayd",
                                  std::string(pam_session_mode),
@@ -158,7 +180,7 @@ std::vector<std::string> pam_session_argv(const PamSessionArgs& a) {
                                  a.facts.rhost,
                                  a.facts.connection,
                                  a.password_expired ? "1" : "0",
-                                 a.tty_variable,
+                                 join_names(a.tty_variables),
                                  a.path,
                                  a.chroot,
                                  a.print_motd ? "1" : "0",
@@ -205,7 +227,9 @@ std::optional<PamSessionArgs> parse_pam_session_argv(const std::vector<std::stri
     a.user = w[3];
     if (w[6] != "0" && w[6] != "1") return std::nullopt;
     a.password_expired = w[6] == "1";
-    a.tty_variable = w[7];
+    auto tty_variables = split_names(w[7]);
+    if (!tty_variables) return std::nullopt;
+    a.tty_variables = std::move(*tty_variables);
     a.path = w[8];
     a.chroot = w[9];
     if (!a.chroot.empty() && a.chroot.front() != '/') return std::nullopt;
@@ -225,7 +249,7 @@ SpawnRequest pam_session_request(const SpawnRequest& program, const PamFacts& fa
     a.facts = facts;
     a.user = program.account->name;
     a.password_expired = password_expired;
-    a.tty_variable = program.tty_variable;
+    a.tty_variables = program.tty_variables;
     a.path = program.path.empty() ? program.account->shell : program.path;
     a.argv = program.argv;
     a.env = program.env;
@@ -329,7 +353,9 @@ int pam_session_main(int argc, char** argv) {
         }
         std::free(list);
     }
-    if (terminal && !args->tty_variable.empty()) set_variable(args->env, args->tty_variable + "=" + tty);
+    if (terminal) {
+        for (const auto& name : args->tty_variables) set_variable(args->env, name + "=" + tty);
+    }
     if (root) {
         const int n = ::getgroups(0, nullptr);
         std::vector<gid_t> groups(static_cast<std::size_t>(n > 0 ? n : 0));

@@ -122,19 +122,47 @@ std::vector<std::string> Session::child_environment(const ts::Request& req, cons
         for (const auto& e : env) dup = dup || e.starts_with(prefix);
         if (!dup) env.push_back(prefix + v.value);
     }
-    env.push_back("HOME=" + account_.home);
-    env.push_back("SHELL=" + account_.shell);
-    env.push_back("USER=" + account_.name);
-    env.push_back("LOGNAME=" + account_.name);
-    env.push_back(cat("PATH=", account_.uid == 0 ? root_path : user_path));
-    env.push_back("MAIL=/var/mail/" + account_.name);
-    if (req.pty && !req.pty->term.empty()) env.push_back("TERM=" + req.pty->term);
-    // As SSH_CLIENT and SSH_CONNECTION.
-    env.push_back(cat("TWOWAY_CLIENT=", peer_.ip, " ", peer_.port, " ", peer_.local_port));
-    env.push_back(cat("TWOWAY_CONNECTION=", peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port));
-    // As sshd's SSH_ORIGINAL_COMMAND: what the client asked for when ForceCommand or command= runs
-    // instead (a shell request asked for none, so it is unset then).
-    if (original_command != nullptr) env.push_back("TWOWAY_ORIGINAL_COMMAND=" + *original_command);
+    // One entry per name, as sshd's child_set_env keeps it. The account's variables give way to those
+    // the administrator (SetEnv) or the client (AcceptEnv) chose, as in sshd, where those come later.
+    const auto find = [&env](std::string_view name) {
+        return std::find_if(env.begin(), env.end(), [name](const std::string& e) {
+            return e.size() > name.size() && e.starts_with(name) && e[name.size()] == '=';
+        });
+    };
+    const auto set_default = [&](std::string_view name, const std::string& value) {
+        if (find(name) == env.end()) env.push_back(cat(name, "=", value));
+    };
+    // The connection's facts replace whatever came before: in sshd they are set last, so that neither a
+    // client (AcceptEnv SSH_*) nor anything else can make a forced command's wrapper read another
+    // SSH_ORIGINAL_COMMAND or a script another SSH_CONNECTION.
+    const auto set = [&](std::string_view name, const std::string& value) {
+        if (auto it = find(name); it != env.end()) env.erase(it);
+        env.push_back(cat(name, "=", value));
+    };
+    set_default("HOME", account_.home);
+    set_default("SHELL", account_.shell);
+    set_default("USER", account_.name);
+    set_default("LOGNAME", account_.name);
+    set_default("PATH", std::string(account_.uid == 0 ? root_path : user_path));
+    set_default("MAIL", "/var/mail/" + account_.name);
+    if (req.pty && !req.pty->term.empty()) set_default("TERM", req.pty->term);
+    // sshd's SSH_CLIENT, SSH_CONNECTION and SSH_ORIGINAL_COMMAND (what the client asked for when
+    // ForceCommand or command= runs instead; unset for a shell request, which asked for none), under
+    // both names: scripts, shells' prompts and wrappers such as rrsync test the SSH_ ones, and the
+    // TWOWAY_ ones tell twoway apart. (SSH_TTY and TWOWAY_TTY are set with the PTY.)
+    const std::string client = cat(peer_.ip, " ", peer_.port, " ", peer_.local_port);
+    const std::string connection = cat(peer_.ip, " ", peer_.port, " ", peer_.local_ip, " ", peer_.local_port);
+    for (const std::string prefix : {"TWOWAY_", "SSH_"}) {
+        set(prefix + "CLIENT", client);
+        set(prefix + "CONNECTION", connection);
+        if (original_command != nullptr) {
+            set(prefix + "ORIGINAL_COMMAND", *original_command);
+        } else if (auto it = find(prefix + "ORIGINAL_COMMAND"); it != env.end()) {
+            env.erase(it);  // unset when nothing was forced, whoever sent one
+        }
+        // Set with the PTY, when there is one (child.cpp, pam_session.cpp); never the client's.
+        if (auto it = find(prefix + "TTY"); it != env.end()) env.erase(it);
+    }
     return env;
 }
 
@@ -227,7 +255,7 @@ awaitable<void> Session::start_process(const ts::Request& request) {
         }
         spawn_req.env = child_environment(req, original ? &*original : nullptr);
         spawn_req.pty = req.pty;
-        spawn_req.tty_variable = "TWOWAY_TTY";
+        spawn_req.tty_variables = {"TWOWAY_TTY", "SSH_TTY"};
         spawn_req.umask = session_umask();  // read at each session, as login and pam_umask do
         // sshd's do_login: the message of the day for an interactive login only (a PTY and no command, a
         // forced one included).

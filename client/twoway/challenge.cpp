@@ -84,6 +84,11 @@ Challenge::Verdict Challenge::check(std::string_view answer) const {
     std::string expected;
     for (std::size_t p : positions_) expected += fingerprint_[prefix_ + p - 1];
     if (a == expected) return Verdict::match;
+    const std::string_view body = std::string_view(fingerprint_).substr(prefix_);
+    if (a == fingerprint_ || a == body) return Verdict::match;
+    if ((prefix_ > 0 && lower(a).starts_with(lower(fingerprint_.substr(0, prefix_)))) || a.size() == body.size()) {
+        return Verdict::other_fingerprint;
+    }
     const std::string l = lower(a);
     if (l.empty() || l == "no" || l == "n") return Verdict::refused;
     static constexpr std::array reflexive{"yes", "y", "ok", "okay", "sure", "yep", "yeah", "true", "continue"};
@@ -111,7 +116,8 @@ bool ask_first_contact(const FirstContact& contact, Rng& rng) {
     intro += "To trust this host, take the fingerprint its operator gave you through another channel\n";
     intro += "(on the host: twoway-keygen -l -f /etc/twoway/host_ed25519_key.pub, or twowayd's start log)\n";
     intro += "and type its characters at the marked places 1 to " + count + " (positions " +
-             join_positions(challenge.positions()) + " after \"SHA256:\"), in order.\n";
+             join_positions(challenge.positions()) + " after \"SHA256:\"), in order,\n";
+    intro += "or paste the whole fingerprint from that copy.\n";
     intro += "If you have no such copy, answer no.\n";
     tty->write(intro);
 
@@ -130,6 +136,10 @@ bool ask_first_contact(const FirstContact& contact, Rng& rng) {
                            " hidden characters of the\nfingerprint, read from a copy you got from the host's operator, "
                            "not from this screen.\nAn unverified first connection is exactly what a man in the middle "
                            "needs; without a copy, answer no.\n");
+                break;
+            case Challenge::Verdict::other_fingerprint:
+                tty->write("That fingerprint is not the one of the key this host presented. If your copy is right, "
+                           "this is not\nthe host you expect: answer no.\n");
                 break;
             case Challenge::Verdict::wrong:
                 tty->write("Those characters do not match the key this host presented. Check that you read positions " +

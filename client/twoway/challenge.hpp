@@ -36,12 +36,16 @@ public:
     [[nodiscard]] const std::vector<std::size_t>& positions() const noexcept { return positions_; }
 
     enum class Verdict {
-        match,      // the hidden characters, in order
-        refused,    // empty, "no", "n": the person declines
-        reflexive,  // "yes", "y", "ok" and friends: not an answer to this question
-        wrong,      // anything else
+        match,              // the hidden characters, in order, or the whole fingerprint
+        refused,            // empty, "no", "n": the person declines
+        reflexive,          // "yes", "y", "ok" and friends: not an answer to this question
+        other_fingerprint,  // a whole fingerprint (with or without "SHA256:"), not this key's
+        wrong,              // anything else
     };
-    // Blanks in the answer are ignored; the comparison is case-sensitive (base64 is).
+    // Blanks in the answer are ignored; the comparison is case-sensitive (base64 is). A whole
+    // fingerprint pasted from the person's copy is accepted, as ssh accepts one at its question: it is
+    // the full comparison the hidden characters stand for, and the screen never shows it whole, so it
+    // cannot have been copied from the key the network presented.
     [[nodiscard]] Verdict check(std::string_view answer) const;
 
 private:

@@ -128,6 +128,36 @@ def test_command_with_forced_tty():
         check(b"Pseudo-terminal will not be allocated because stdin is not a terminal." in r.stderr, r.stderr)
 
 
+def test_session_environment_as_sshd_sets_it():
+    # Scripts and shells test sshd's names: SSH_CONNECTION, SSH_CLIENT, SSH_TTY (with a PTY),
+    # SSH_ORIGINAL_COMMAND (under a forced command); twowayd sets them beside its TWOWAY_ ones.
+    # Even a daemon that accepts every such name from clients gives the session its own values.
+    with trusted_world("sshenv", extra_config="AcceptEnv LANG SSH_* TWOWAY_*\n") as w:
+        spoof = w.client_env(SSH_CONNECTION="1.2.3.4 1 5.6.7.8 2", SSH_ORIGINAL_COMMAND="rm -rf /",
+                             TWOWAY_CLIENT="1.2.3.4 1 2", SSH_TTY="/dev/spoofed")
+        sendenv = ["-o", "SendEnv=SSH_* TWOWAY_*"]
+        show = 'echo "C=$SSH_CONNECTION=$TWOWAY_CONNECTION."; echo "K=$SSH_CLIENT=$TWOWAY_CLIENT."; ' \
+               'echo "T=${SSH_TTY-unset}=${TWOWAY_TTY-unset}."; echo "O=${SSH_ORIGINAL_COMMAND-unset}."'
+        r = w.twoway(*sendenv, "127.0.0.1", show, env=spoof)
+        check(r.returncode == 0, f"{r}")
+        out = r.stdout.decode()
+        m = re.search(r"C=127\.0\.0\.1 (\d+) 127\.0\.0\.1 (\d+)=127\.0\.0\.1 \1 127\.0\.0\.1 \2\.\n", out)
+        check(m is not None and int(m.group(2)) == w.port, f"SSH_CONNECTION: {out!r}")
+        check(f"K=127.0.0.1 {m.group(1)} {w.port}=127.0.0.1 {m.group(1)} {w.port}.\n" in out, f"SSH_CLIENT: {out!r}")
+        check("T=unset=unset.\n" in out and "O=unset.\n" in out, f"no PTY, no forced command: {out!r}")
+        r = w.twoway(*sendenv, "-tt", "127.0.0.1", show, env=spoof)
+        out = r.stdout.decode()
+        m = re.search(r"T=(/dev/pts/\d+)=(/dev/pts/\d+)\.", out)
+        check(r.returncode == 0 and m is not None and m.group(1) == m.group(2), f"SSH_TTY with a PTY: {r}")
+        # A forced command (the key's command="..."): what the client asked for, under both names.
+        with open(w.user_key + ".pub") as f:
+            key = f.read().strip()
+        with open(w.authorized_keys, "w") as f:
+            f.write(f'command="echo O=$SSH_ORIGINAL_COMMAND=$TWOWAY_ORIGINAL_COMMAND." {key}\n')
+        r = w.twoway(*sendenv, "127.0.0.1", "asked", "for", env=spoof)
+        check(r.returncode == 0 and r.stdout == b"O=asked for=asked for.\n", f"SSH_ORIGINAL_COMMAND: {r}")
+
+
 def test_pty_drained_after_the_command_exits():
     # With a PTY the child's exit may be reported before its last output has been read from the
     # terminal, and a background job that ignores SIGHUP keeps the terminal open: twowayd delivers what
@@ -184,6 +214,28 @@ def test_first_contact_challenge():
             check(rc == 0, f"exit status {rc}:\n{p.output()}")
             check(f"Warning: Permanently added '[127.0.0.1]:{w.port}' (ED25519) to the list of known hosts."
                   in p.output(), p.output())
+        finally:
+            p.close()
+        with open(w.known_hosts) as f:
+            check(f.read() == f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n", "known_hosts")
+
+
+def test_first_contact_by_pasted_fingerprint():
+    # As ssh takes it at its question: the whole fingerprint, pasted from the person's copy, answers the
+    # challenge (it is the full comparison); another key's whole fingerprint is said to be another.
+    with World("challengepaste") as w:
+        fp = w.host_fingerprint()
+        p = PtyProcess(w.argv("127.0.0.1", "echo connected"), w.client_env())
+        try:
+            p.expect(r"or paste the whole fingerprint from that copy\.")
+            p.expect(r"\(or no\): ")
+            other = fp[:-1] + ("A" if fp[-1] != "A" else "B")
+            p.send(other + "\r")
+            p.expect(r"That fingerprint is not the one of the key this host presented\.")
+            p.expect(r"\(or no\): ")
+            p.send(fp + "\r")
+            p.expect(r"connected")
+            check(p.wait() == 0, p.output())
         finally:
             p.close()
         with open(w.known_hosts) as f:

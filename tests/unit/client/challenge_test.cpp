@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 
 #include "../../../client/twoway/challenge.hpp"
@@ -54,6 +55,21 @@ TEST_CASE("challenge: answers", "[client]") {
     CHECK(c.check("abcd") == V::wrong);
     CHECK(c.check("abcdef") == V::wrong);
     CHECK(c.check("edcba") == V::wrong);
+    // The whole fingerprint, pasted from the person's copy, with or without its prefix (as ssh takes it).
+    CHECK(c.check(fingerprint) == V::match);
+    CHECK(c.check(std::string("  ") + fingerprint + " \t") == V::match);
+    CHECK(c.check(std::string(fingerprint).substr(7)) == V::match);
+    // Another key's whole fingerprint (one character changed; or lower case): said so, not accepted.
+    std::string other = fingerprint;
+    other.back() = other.back() == 'A' ? 'B' : 'A';
+    CHECK(c.check(other) == V::other_fingerprint);
+    CHECK(c.check(other.substr(7)) == V::other_fingerprint);
+    std::string lowered = fingerprint;
+    for (auto& ch : lowered) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    CHECK(c.check(lowered) != V::match);
+    CHECK(c.check("sha256:whatever") == V::other_fingerprint);
+    // What the screen shows (the masked fingerprint) is never the answer.
+    CHECK(c.check(c.masked()) == V::other_fingerprint);
     CHECK(c.check("") == V::refused);
     CHECK(c.check("   ") == V::refused);
     CHECK(c.check("no") == V::refused);

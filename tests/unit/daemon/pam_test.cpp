@@ -52,12 +52,32 @@ TEST_CASE("pam: the account helper's verdict line", "[daemon]") {
     }
 }
 
+TEST_CASE("pam: the session helper's PTY variable names: none, several, and malformed lists refused", "[daemon]") {
+    PamSessionArgs a;
+    a.facts = {"twowayd-test", "192.0.2.7", "192.0.2.7 51234 192.0.2.1 22"};
+    a.user = "alice";
+    a.path = "/bin/sh";
+    a.argv = {"sh"};
+    auto words = pam_session_argv(a);
+    auto back = parse_pam_session_argv(words);
+    REQUIRE(back);
+    CHECK(back->tty_variables.empty());
+    for (const char* bad : {",", "A,", ",A", "A,,B", "A=B"}) {
+        words[7] = bad;
+        CHECK_FALSE(parse_pam_session_argv(words));
+    }
+    words[7] = "A,B";
+    back = parse_pam_session_argv(words);
+    REQUIRE(back);
+    CHECK(back->tty_variables == std::vector<std::string>{"A", "B"});
+}
+
 TEST_CASE("pam: the session helper's arguments, there and back", "[daemon]") {
     PamSessionArgs a;
     a.facts = {"twowayd-test", "192.0.2.7", "192.0.2.7 51234 192.0.2.1 22"};
     a.user = "alice";
     a.password_expired = true;
-    a.tty_variable = "TWOWAY_TTY";
+    a.tty_variables = {"TWOWAY_TTY", "SSH_TTY"};
     a.path = "/bin/bash";
     a.chroot = "/srv/jail/alice";
     a.print_motd = true;
@@ -72,7 +92,7 @@ TEST_CASE("pam: the session helper's arguments, there and back", "[daemon]") {
     CHECK(back->facts.connection == a.facts.connection);
     CHECK(back->user == "alice");
     CHECK(back->password_expired);
-    CHECK(back->tty_variable == "TWOWAY_TTY");
+    CHECK(back->tty_variables == std::vector<std::string>{"TWOWAY_TTY", "SSH_TTY"});
     CHECK(back->path == "/bin/bash");
     CHECK(back->chroot == "/srv/jail/alice");
     CHECK(back->print_motd);
@@ -114,7 +134,7 @@ TEST_CASE("pam: a program runs through the session helper", "[daemon]") {
     program.switch_identity = true;
     program.argv = {"-bash"};
     program.env = {"HOME=/home/alice", "LD_PRELOAD=/tmp/evil.so"};
-    program.tty_variable = "TWOWAY_TTY";
+    program.tty_variables = {"TWOWAY_TTY", "SSH_TTY"};
     program.umask = 027;
     program.chroot = "/srv/jail";
     const auto req = pam_session_request(program, {"twowayd", "192.0.2.7", "192.0.2.7 1 192.0.2.1 2"}, false);
@@ -122,7 +142,7 @@ TEST_CASE("pam: a program runs through the session helper", "[daemon]") {
     CHECK(req.session_helper);
     CHECK(!req.switch_identity);  // the helper stays root; the program becomes the account
     CHECK(req.umask == 027);
-    CHECK(req.tty_variable.empty());
+    CHECK(req.tty_variables.empty());
     CHECK(req.chroot.empty());  // the helper stays outside; the program is chrooted
     // The client's variables are the program's: in the root helper's environment only under names that
     // no loader or library acts on, and never on its command line.
@@ -136,7 +156,7 @@ TEST_CASE("pam: a program runs through the session helper", "[daemon]") {
     CHECK(args->path == "/bin/bash");  // no path: the account's shell
     CHECK(args->argv == program.argv);
     CHECK(args->user == "alice");
-    CHECK(args->tty_variable == "TWOWAY_TTY");
+    CHECK(args->tty_variables == std::vector<std::string>{"TWOWAY_TTY", "SSH_TTY"});
     CHECK(args->chroot == "/srv/jail");
 }
 
