@@ -4,6 +4,8 @@ namespace twoway_client {
 
 namespace {
 constexpr unsigned char ctrl_z = 0x1a;
+constexpr unsigned char ctrl_c = 0x03;
+constexpr unsigned char ctrl_u = 0x15;
 }
 
 void EscapeFilter::filter(std::span<const std::byte> input, Output& out) {
@@ -11,6 +13,35 @@ void EscapeFilter::filter(std::span<const std::byte> input, Output& out) {
         const auto c = static_cast<unsigned char>(b);
         if (escape_ == none) {
             out.bytes.push_back(b);
+            continue;
+        }
+        if (reading_line_) {
+            if (c == '\r' || c == '\n') {
+                reading_line_ = false;
+                at_line_start_ = true;  // as after any Enter
+                out.echo += "\r\n";
+                out.commands.push_back(Command::command_line);
+                out.lines.push_back(std::move(line_));
+                line_.clear();
+                continue;
+            }
+            if (c == ctrl_c) {
+                reading_line_ = false;
+                at_line_start_ = true;
+                line_.clear();
+                out.echo += "\r\n";
+            } else if (c == 0x7f || c == 0x08) {
+                if (!line_.empty()) {
+                    line_.pop_back();
+                    out.echo += "\b \b";
+                }
+            } else if (c == ctrl_u) {
+                for (std::size_t k = 0; k < line_.size(); ++k) out.echo += "\b \b";
+                line_.clear();
+            } else if (c >= 0x20 && c < 0x7f && line_.size() < max_command_line) {
+                line_ += static_cast<char>(c);
+                out.echo += static_cast<char>(c);
+            }
             continue;
         }
         if (pending_) {
@@ -25,6 +56,11 @@ void EscapeFilter::filter(std::span<const std::byte> input, Output& out) {
             }
             if (c == ctrl_z) {
                 out.commands.push_back(Command::suspend);
+                continue;
+            }
+            if (c == 'C') {
+                reading_line_ = true;
+                out.echo += "\r\ntwoway> ";
                 continue;
             }
             // Not a command: the escape character goes out too, unless this is the escape character
@@ -50,6 +86,7 @@ std::string EscapeFilter::help() const {
     return "Supported escape sequences:\n"
            " " + e + ".   - terminate connection\n"
            " " + e + "^Z  - suspend twoway\n"
+           " " + e + "C   - open a command line (-L, -KL; -h for help)\n"
            " " + e + "?   - this message\n"
            " " + e + e + "   - send the escape character by typing it twice\n"
            "(Note that escapes are only recognized immediately after newline.)";

@@ -5,7 +5,11 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <asio/ip/tcp.hpp>
@@ -27,6 +31,15 @@ public:
     void start();
     // Stops accepting; connections already forwarded go on until they end.
     void stop();
+    // ~C's -L: binds one more forward (reported as listen() reports) and, once started, accepts on it.
+    [[nodiscard]] bool add(const cli::LocalForward& spec);
+    // ~C's -KL: closes the listeners on port (the port in use, also when 0 was asked for), only those
+    // bound to bind_address when one is given; connections already forwarded go on. How many closed.
+    std::size_t cancel(const std::optional<std::string>& bind_address, std::uint16_t port);
+    // One ~C command line, as ssh's: "-L[bind_address:]port:service", "-KL[bind_address:]port", "-h"
+    // or "?" for help; -R, -D, -KR and -KD are refused (no remote or dynamic forwarding yet). Returns
+    // what to print (ssh's words: "Forwarding port.", "Canceled forwarding.", ...); empty for an empty line.
+    [[nodiscard]] std::string command_line(std::string_view text);
 
     [[nodiscard]] std::size_t active() const noexcept { return *active_; }
 
@@ -34,13 +47,16 @@ private:
     struct Listener {
         cli::LocalForward spec;
         asio::ip::tcp::acceptor acceptor;
+        std::uint16_t port = 0;  // as bound
     };
+    [[nodiscard]] bool bind(const cli::LocalForward& spec);
     asio::awaitable<void> accept_loop(std::shared_ptr<Listener> l);
 
     asio::any_io_executor ex_;
     std::vector<cli::LocalForward> specs_;
     std::function<ConnectParams()> make_params_;
     std::vector<std::shared_ptr<Listener>> listeners_;
+    bool started_ = false;
     std::shared_ptr<std::size_t> active_ = std::make_shared<std::size_t>(0);
 };
 

@@ -342,6 +342,9 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     PumpOptions options = session_options(ctx, *conn);
     options.interactive = interactive;
     options.escape_char = line.escape_char.value_or('~');
+    if (forwarder != nullptr) {
+        options.command_line = [forwarder](const std::string& text) { return forwarder->command_line(text); };
+    }
     if (interactive) (void)terminal::enter_raw_mode();
     SessionOutcome o;
     {
@@ -413,11 +416,9 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
     ctx.host_check.hash_known_hosts = settings.hash_known_hosts;
 
     asio::io_context io;
-    std::unique_ptr<Forwarder> forwarder;
-    if (!line.local_forwards.empty()) {
-        forwarder = std::make_unique<Forwarder>(io.get_executor(), line.local_forwards, [&ctx] { return ctx.params(); });
-        if (!forwarder->listen()) return failure;
-    }
+    // Always there, for ~C's -L even when none was given at the start.
+    auto forwarder = std::make_unique<Forwarder>(io.get_executor(), line.local_forwards, [&ctx] { return ctx.params(); });
+    if (!forwarder->listen()) return failure;
 
     int status = failure;
     asio::co_spawn(io, main_flow(ctx, forwarder.get()), [&status](std::exception_ptr e, int s) {

@@ -247,11 +247,20 @@ private:
             escape_.filter(got, out);
             filtered = std::move(out.bytes);
             pending = filtered;
+            if (!out.echo.empty()) log::write_all(STDERR_FILENO, out.echo);  // the ~C line, typed in raw mode
+            std::size_t line = 0;
             for (auto cmd : out.commands) {
                 switch (cmd) {
                     case EscapeFilter::Command::disconnect: disconnect(pending); co_return;
                     case EscapeFilter::Command::help: log::block(escape_.help()); break;
                     case EscapeFilter::Command::suspend: suspend(); break;
+                    case EscapeFilter::Command::command_line: {
+                        const std::string& text = out.lines.at(line++);
+                        const std::string reply = opt_.command_line ? opt_.command_line(text)
+                                                                    : std::string("Command line not available.");
+                        if (!reply.empty()) log::block(reply);
+                        break;
+                    }
                 }
             }
         }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Service forwarding: -W (stdio to a named service, as a ProxyCommand would use it) and
--L [bind:]port:service (a local listener, one twoway connection per accepted connection)."""
+"""Service forwarding: -W (stdio to a named service, as a ProxyCommand would use it),
+-L [bind:]port:service (a local listener, one twoway connection per accepted connection), and ~C's
+-L and -KL during an interactive session (ssh's escape command line)."""
 
 import hashlib
 import os
@@ -12,7 +13,7 @@ import threading
 import time
 
 from services import DigestServer, EchoServer, closed_port
-from twoway_env import World, check, public_key_line, run_tests
+from twoway_env import PtyProcess, World, check, public_key_line, run_tests
 
 
 def trusted_world(name, **kw):
@@ -50,6 +51,48 @@ def start_forwarder(w, *args):
     m = re.match(r"Allocated port (\d+) for local forward to service (\S+)", line)
     check(m is not None, f"unexpected first line from twoway -L: {line!r}")
     return proc, int(m.group(1))
+
+
+def test_escape_command_line_adds_and_cancels_a_forward():
+    # ~C, as ssh's: a command line on the local terminal, read in raw mode; -L adds a forward that works at
+    # once, -KL closes it (connections already forwarded are not touched), -h lists the commands, -R and
+    # -D are refused while twoway has neither, anything else is an invalid command.
+    with EchoServer() as echo, trusted_world("escC", services={"echo": echo.port}) as w:
+        port = closed_port()
+        p = PtyProcess(w.argv("127.0.0.1"), w.client_env(TERM="dumb"))
+        try:
+            p.send("echo READY$((40+2))\r")
+            p.expect("READY42", timeout=30)
+
+            def command(text, answer):
+                p.send("\r~C")
+                p.expect(r"twoway> ")
+                p.send(text + "\r")
+                return p.expect(answer, timeout=30)
+
+            command("-h", r"-KL\[bind_address:\]port +Cancel local forward")
+            command("-R 9:x:9", r"twoway has no remote \(-R\) or dynamic \(-D\) forwarding yet\.")
+            command("bogus", r"Invalid command\.")
+            command("-L nonsense", r"Bad forwarding specification\.")
+            command(f"-L {port}:echo", r"Forwarding port\.")
+            data = os.urandom(50000)
+            check(echo_through(port, data) == data, "the forward added with ~C does not carry data")
+            command(f"-KL {port}", r"Canceled forwarding\.")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                check(False, "the cancelled forward still accepts")
+            except ConnectionRefusedError:
+                pass
+            command(f"-KL {port}", r"Unknown port forwarding\.")
+            # Nothing typed on the command lines reached the remote shell.
+            p.send("\recho TYPED$((1+1))\r")
+            p.expect("TYPED2")
+            p.send("\r~.")
+            check(p.wait() == 255, p.output())
+            # Nothing typed on the command lines reached the remote shell (it would say "not found").
+            check("not found" not in p.output(), p.output())
+        finally:
+            p.close()
 
 
 def test_stdio_forwarding():

@@ -133,3 +133,43 @@ TEST_CASE("escape: name and help", "[client]") {
     CHECK(help.find(" #.   - terminate connection") != std::string::npos);
     CHECK(help.find(" ##   - send the escape character by typing it twice") != std::string::npos);
 }
+
+TEST_CASE("escape: ~C reads a command line with its own echo; nothing on it reaches the remote", "[client]") {
+    EscapeFilter f('~');
+    EscapeFilter::Output out;
+    const std::string typed = "ls\r~C-L 8080:web\x7f\x7f" "eb\r" "pwd\r";
+    f.filter(std::as_bytes(std::span(typed.data(), typed.size())), out);
+    CHECK(std::string(reinterpret_cast<const char*>(out.bytes.data()), out.bytes.size()) == "ls\rpwd\r");
+    CHECK(out.commands == Commands{Command::command_line});
+    CHECK(out.lines == std::vector<std::string>{"-L 8080:web"});
+    CHECK(out.echo == "\r\ntwoway> -L 8080:web\b \b\b \beb\r\n");
+
+    // In pieces; ^U erases the line, control characters are ignored; after Enter, a line start again.
+    EscapeFilter g('~');
+    EscapeFilter::Output o2;
+    for (const std::string piece : {"~", "C", "junk\x15", "-KL\x01 80", "\n~."}) {
+        g.filter(std::as_bytes(std::span(piece.data(), piece.size())), o2);
+    }
+    CHECK(o2.bytes.empty());
+    CHECK(o2.commands == Commands{Command::command_line, Command::disconnect});
+    CHECK(o2.lines == std::vector<std::string>{"-KL 80"});
+}
+
+TEST_CASE("escape: ^C gives up the command line; the line is bounded", "[client]") {
+    EscapeFilter f('~');
+    EscapeFilter::Output out;
+    const std::string typed = "~C-L 1:x\x03" "after\r";
+    f.filter(std::as_bytes(std::span(typed.data(), typed.size())), out);
+    CHECK(out.commands.empty());
+    CHECK(out.lines.empty());
+    // After ^C the person is at a line start again: "after" goes to the remote.
+    CHECK(std::string(reinterpret_cast<const char*>(out.bytes.data()), out.bytes.size()) == "after\r");
+
+    EscapeFilter g('~');
+    EscapeFilter::Output o2;
+    const std::string longer = "~C" + std::string(2 * EscapeFilter::max_command_line, 'a') + "\r";
+    g.filter(std::as_bytes(std::span(longer.data(), longer.size())), o2);
+    REQUIRE(o2.lines.size() == 1);
+    CHECK(o2.lines[0].size() == EscapeFilter::max_command_line);
+    CHECK(o2.bytes.empty());
+}
