@@ -209,6 +209,11 @@ private:
     awaitable<void> start(const Request& req);
     awaitable<void> start_process(const Request& req);
     awaitable<void> start_service(const Request& req);
+    awaitable<void> start_direct(const Request& req);
+    // The connection behind a service or a direct connection: resolves host (off the loop), connects as
+    // the account, then ACCEPT and the pumps; REJECT start_failed when it cannot. `what` names it in the
+    // log ("service web", "direct connection").
+    awaitable<void> start_connection(std::string what, std::string host, std::uint16_t port);
     [[nodiscard]] bool account_may_use_services() const;  // logs a refusal
     // Connects svc.socket to the first of endpoints that answers, as the account when running as root.
     awaitable<std::error_code> connect_service(Service& svc, const std::vector<tcp::endpoint>& endpoints);
@@ -226,6 +231,8 @@ private:
     // The twoway-passwd helper for this session's account (passwd_serve.hpp).
     [[nodiscard]] SpawnRequest passwd_request() const;
     [[nodiscard]] std::optional<std::string> service_refusal(const std::string& name) const;
+    // For a direct connection: DisableForwarding, AllowTcpForwarding or PermitOpen (nothing: allowed).
+    [[nodiscard]] std::optional<std::string> direct_refusal(const twoway::session::Destination& d) const;
     // The request as the key's options let it run: no PTY where none is permitted (logged).
     [[nodiscard]] Request permitted_request(const Request& req) const;
     void answered() noexcept;

@@ -11,6 +11,7 @@ SessionPolicy key_session_policy(const twoway::KeyOptions& options, const twoway
     p.permit_pty = options.pty;
     p.permit_services = options.port_forwarding;
     p.services_only = options.permit_services;
+    p.open_only = options.permit_open;
     return p;
 }
 
@@ -21,6 +22,20 @@ std::optional<std::string> service_refusal(const SessionPolicy& policy, std::str
     if (!policy.services_only.empty() &&
         std::find(policy.services_only.begin(), policy.services_only.end(), service) == policy.services_only.end()) {
         return "service not in permit-service=" + where;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> direct_refusal(const SessionPolicy& policy, const twoway::session::Destination& d) {
+    if (policy.password_expired) return "the account's password has expired (PAM): it must be changed first";
+    const std::string where = policy.key_line ? " by " + policy.key_line->text() : std::string();
+    if (!policy.permit_services) {
+        return "direct connections are not permitted" + where + " (restrict or no-port-forwarding)";
+    }
+    if (!policy.open_only.empty() &&
+        std::none_of(policy.open_only.begin(), policy.open_only.end(),
+                     [&d](const std::string& e) { return twoway::session::permit_open_matches(e, d); })) {
+        return "destination not in permitopen=" + where;
     }
     return std::nullopt;
 }

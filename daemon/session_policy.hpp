@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <twoway/pattern.hpp>
+#include <twoway/session.hpp>
 #include <twoway/trust.hpp>
 
 namespace twowayd {
@@ -20,6 +21,7 @@ struct SessionPolicy {
     bool permit_pty = true;                    // no-pty, restrict
     bool permit_services = true;               // no-port-forwarding, restrict (services are twoway's forwarding)
     std::vector<std::string> services_only;    // permit-service=: only these (empty: any)
+    std::vector<std::string> open_only;        // permitopen=: direct connections only to these (empty: PermitOpen's)
     // UsePAM yes and PAM_NEW_AUTHTOK_REQD: as sshd, the login goes on, no forwarding (no services), and
     // the session runs passwd on a PTY (pam.hpp).
     bool password_expired = false;
@@ -33,6 +35,9 @@ struct SessionPolicy {
 
 // Why a service request is refused (for the log), or nothing when the policy permits it.
 [[nodiscard]] std::optional<std::string> service_refusal(const SessionPolicy& policy, std::string_view service);
+// Why a direct connection to d is refused by the key's options (for the log), or nothing. The daemon's
+// PermitOpen is checked besides (Session::direct_refusal): both must allow it, as in sshd.
+[[nodiscard]] std::optional<std::string> direct_refusal(const SessionPolicy& policy, const twoway::session::Destination& d);
 
 // The facts authorized_keys options are decided on: the client's address (an IPv4-mapped IPv6 address
 // as the IPv4 address, so from="10.0.0.0/8" means the same on a dual-stack listener), the time and the

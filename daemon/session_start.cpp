@@ -98,7 +98,6 @@ std::optional<std::string> Session::service_refusal(const std::string& name) con
     const auto& p = config_;
     if (p.disable_forwarding.value) return "DisableForwarding yes (" + where_text(p.disable_forwarding.where) + ")";
     if (!p.allow_tcp_forwarding.value) return "AllowTcpForwarding (" + where_text(p.allow_tcp_forwarding.where) + ")";
-    if (p.permit_open_none.value) return "PermitOpen none (" + where_text(p.permit_open_none.where) + ")";
     if (p.permit_service) {
         for (const auto& n : *p.permit_service) {
             if (n == name) return std::nullopt;
@@ -106,6 +105,19 @@ std::optional<std::string> Session::service_refusal(const std::string& name) con
         return "not listed in PermitService (" + where_text(p.permit_service_where) + ")";
     }
     return std::nullopt;
+}
+
+std::optional<std::string> Session::direct_refusal(const ts::Destination& d) const {
+    const auto& p = config_;
+    if (p.disable_forwarding.value) return "DisableForwarding yes (" + where_text(p.disable_forwarding.where) + ")";
+    if (!p.allow_tcp_forwarding.value) return "AllowTcpForwarding (" + where_text(p.allow_tcp_forwarding.where) + ")";
+    const auto& open = p.permit_open.value;
+    if (!open) return std::nullopt;  // PermitOpen any
+    for (const auto& e : *open) {
+        if (ts::permit_open_matches(e, d)) return std::nullopt;
+    }
+    return std::string(open->empty() ? "PermitOpen none" : "not listed in PermitOpen") + " (" +
+           where_text(p.permit_open.where) + ")";
 }
 
 std::vector<std::string> Session::child_environment(const ts::Request& req, const std::string* original_command) const {
@@ -193,6 +205,8 @@ awaitable<void> Session::start(const ts::Request& asked) {
             co_return;
         }
         co_await start_service(req);
+    } else if (req.kind == ts::RequestKind::direct) {
+        co_await start_direct(req);
     } else {
         co_await start_process(req);
     }
@@ -458,6 +472,38 @@ awaitable<void> Session::start_service(const ts::Request& req) {
         reject(ts::reject::unknown_service, "no such service");
         co_return;
     }
+    co_await start_connection("service " + spec->name, spec->host, spec->port);
+}
+
+awaitable<void> Session::start_direct(const Request& req) {
+    // parse_destination cannot fail here: the session protocol took only a valid destination.
+    const auto dest = ts::parse_destination(req.command);
+    const std::string shown = dest ? dest->host + " port " + std::to_string(dest->port) : log_safe(req.command);
+    const auto refuse = [&](const std::string& why) {
+        // sshd: "Received request to connect to host H port P, but the request was denied."
+        log_info("Refused direct connection to ", shown, " from user ", account_.name, " ", peer_.text(), ": ", why);
+        reject(ts::reject::prohibited, "destination not permitted");
+    };
+    if (!dest) {
+        refuse("not a destination");
+        co_return;
+    }
+    if (!account_may_use_services()) {
+        reject(ts::reject::prohibited, "forwarding is not permitted for this account");
+        co_return;
+    }
+    if (auto why = direct_refusal(*dest)) {
+        refuse(*why);
+        co_return;
+    }
+    if (auto why = twowayd::direct_refusal(key_policy_, *dest)) {
+        refuse(*why);
+        co_return;
+    }
+    co_await start_connection("direct connection", dest->host, dest->port);
+}
+
+awaitable<void> Session::start_connection(std::string what, std::string host, std::uint16_t port) {
     const auto ex = socket().get_executor();
     // The service is the backend from here on (stop() closes its socket); it is dropped if the connect fails.
     auto& svc = backend_.emplace<Service>(ex);
@@ -476,13 +522,13 @@ awaitable<void> Session::start_service(const ts::Request& req) {
 
     std::error_code ec;
     std::vector<tcp::endpoint> endpoints;
-    const auto address = asio::ip::make_address(spec->host, ec);
+    const auto address = asio::ip::make_address(host, ec);
     if (!ec) {
-        endpoints.emplace_back(address, spec->port);
+        endpoints.emplace_back(address, port);
     } else {
         // A host name: Asio resolves it on its own background thread, so the loop never blocks on DNS.
         auto& resolver = svc.resolver.emplace(ex);
-        auto [rec, results] = co_await resolver.async_resolve(spec->host, std::to_string(spec->port), use_nothrow_awaitable);
+        auto [rec, results] = co_await resolver.async_resolve(host, std::to_string(port), use_nothrow_awaitable);
         ec = rec;
         for (const auto& r : results) endpoints.push_back(r.endpoint());
         svc.resolver.reset();
@@ -493,10 +539,10 @@ awaitable<void> Session::start_service(const ts::Request& req) {
     svc.connect_timer.cancel();
     if (stopped()) co_return;
     if (ec || !svc.socket.is_open()) {
-        log_error("service ", spec->name, ": connect to ", spec->host, " port ", spec->port, " failed: ",
+        log_error(what, ": connect to ", host, " port ", port, " failed: ",
                   svc.connect_timed_out ? std::string("timed out") : ec.message());
         backend_ = std::monostate{};
-        reject(ts::reject::start_failed, "cannot connect to the service");
+        reject(ts::reject::start_failed, "cannot connect");
         co_return;
     }
     (void)svc.socket.set_option(tcp::no_delay(true), ec);
@@ -505,8 +551,8 @@ awaitable<void> Session::start_service(const ts::Request& req) {
         co_return;
     }
     answered();
-    log_info("Starting session: service ", spec->name, " (", spec->host, " port ", spec->port, ") for ",
-             account_.name, " from ", peer_.text());
+    log_info("Starting session: ", what, " (", host, " port ", port, ") for ", account_.name, " from ",
+             peer_.text());
     run_service_pumps();
     progress();
 }

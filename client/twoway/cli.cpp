@@ -3,6 +3,8 @@
 #include <charconv>
 #include <string_view>
 
+#include <twoway/session.hpp>
+
 namespace twoway_client::cli {
 
 namespace {
@@ -137,7 +139,9 @@ private:
                 return setting("Port", value);
             case 'o': line_.options.push_back(value); return true;
             case 'W':
-                if (value.empty()) return set_error("Bad stdio forwarding specification '" + value + "'");
+                if (value.empty() || (is_destination(value) && !twoway::session::parse_destination(value))) {
+                    return set_error("Bad stdio forwarding specification '" + value + "'");
+                }
                 line_.stdio_service = value;
                 return true;
             case 'L': {
@@ -214,6 +218,8 @@ const char* usage() {
            "              [-p port] [-W service] destination [command [argument ...]]\n";
 }
 
+bool is_destination(const std::string& target) { return target.find(':') != std::string::npos; }
+
 std::optional<LocalForward> parse_local_forward(const std::string& spec) {
     // Split on ':' outside brackets: [bind:]port:service, bind may be "[v6]" or "*".
     std::vector<std::string> parts;
@@ -239,15 +245,31 @@ std::optional<LocalForward> parse_local_forward(const std::string& spec) {
     parts.push_back(std::move(cur));
     LocalForward f;
     f.spec = spec;
-    if (parts.size() == 3) {
+    const auto all_digits = [](const std::string& p) {
+        return !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
+    };
+    // Four parts, or three that read as port:host:hostport, are ssh's form: a direct connection.
+    // (Three parts whose first is not a port are bind:port:service; a service named only by digits
+    // cannot be reached with three parts, since "8080:db:5432" means what it means to ssh.)
+    const bool direct = parts.size() == 4 || (parts.size() == 3 && all_digits(parts[0]) && all_digits(parts[2]));
+    if (parts.size() == 4 || (parts.size() == 3 && !direct)) {
         if (parts[0].empty()) return std::nullopt;
         f.bind_address = parts[0] == "*" ? "0.0.0.0" : parts[0];
         parts.erase(parts.begin());
     }
-    if (parts.size() != 2) return std::nullopt;
-    auto port = parse_port_number(parts[0], true);
-    if (!port || parts[1].empty()) return std::nullopt;
+    auto port = parse_port_number(parts.empty() ? std::string() : parts[0], true);
+    if (!port) return std::nullopt;
     f.port = *port;
+    if (direct) {
+        if (parts.size() != 3) return std::nullopt;
+        const std::string& host = parts[1];
+        const bool v6 = host.find(':') != std::string::npos;
+        auto dest = twoway::session::parse_destination((v6 ? "[" + host + "]" : host) + ":" + parts[2]);
+        if (!dest) return std::nullopt;
+        f.destination = twoway::session::destination_text(*dest);
+        return f;
+    }
+    if (parts.size() != 2 || parts[1].empty()) return std::nullopt;
     f.service = parts[1];
     return f;
 }

@@ -21,13 +21,19 @@ enum class TtyRequest {
 
 enum class AddressFamily { any, inet, inet6 };
 
-// -L [bind_address:]port:service
+// -L [bind_address:]port:service, or -L [bind_address:]port:host:hostport (ssh's form)
 struct LocalForward {
     std::string bind_address = "127.0.0.1";  // as ssh's GatewayPorts=no: loopback unless told otherwise
     std::uint16_t port = 0;                  // 0: let the system choose (printed at start)
-    std::string service;
+    std::string service;                     // a named service, or
+    std::string destination;                 // "host:port" (session::destination_text), a direct connection
     std::string spec;  // as given, for messages
+    // What the forward reaches, for messages: "service NAME" or "host:port".
+    [[nodiscard]] std::string target() const { return destination.empty() ? "service " + service : destination; }
 };
+
+// -W's argument: "host:port" (a direct connection) when it holds a ':', else a service name.
+[[nodiscard]] bool is_destination(const std::string& target);
 
 struct CommandLine {
     std::string destination;  // [user@]host as given

@@ -32,7 +32,7 @@ asio::awaitable<void> forward_one(tcp::socket local, cli::LocalForward spec, Con
     ++*active;
     std::error_code ignored;
     const auto from = local.remote_endpoint(ignored);
-    log::debug(1, "Connection to port " + std::to_string(spec.port) + " forwarding to service " + spec.service +
+    log::debug(1, "Connection to port " + std::to_string(spec.port) + " forwarding to " + spec.target() +
                       " requested from " + from.address().to_string() + " port " + std::to_string(from.port()) + ".");
     PumpOptions options;
     options.alive_interval = params.server_alive_interval;
@@ -40,11 +40,15 @@ asio::awaitable<void> forward_one(tcp::socket local, cli::LocalForward spec, Con
     auto conn = co_await establish(std::move(params));
     if (conn) {
         session::Request request;
-        request.kind = session::RequestKind::service;
-        request.command = spec.service;
+        const bool direct = !spec.destination.empty();
+        request.kind = direct ? session::RequestKind::direct : session::RequestKind::service;
+        request.command = direct ? spec.destination : spec.service;
         SocketIo io(std::move(local));
         const SessionOutcome o = co_await run_session(*conn, request, io, options);
-        if (o.rejected) log::error("-L " + spec.spec + ": service '" + spec.service + "': " + reject_reason(*o.rejected));
+        if (o.rejected) {
+            log::error("-L " + spec.spec + ": " + (direct ? spec.destination : "service '" + spec.service + "'") + ": " +
+                       reject_reason(*o.rejected));
+        }
         co_await conn->close();
     }
     --*active;
@@ -85,7 +89,7 @@ bool Forwarder::bind(const cli::LocalForward& spec) {
         }
         if (port == 0) {
             port = l->acceptor.local_endpoint(ec).port();
-            log::line("Allocated port " + std::to_string(port) + " for local forward to service " + spec.service);
+            log::line("Allocated port " + std::to_string(port) + " for local forward to " + spec.target());
         }
         l->port = port;
         log::debug(1, "Local forwarding listening on " + ep.address().to_string() + " port " + std::to_string(port) + ".");
@@ -122,6 +126,7 @@ std::string_view trim_blanks(std::string_view s) {
 constexpr std::string_view command_line_help =
     "Commands:\n"
     "      -L[bind_address:]port:service    Request local forward\n"
+    "      -L[bind_address:]port:host:hostport\n"
     "      -KL[bind_address:]port           Cancel local forward\n"
     "      (-R, -D, -KR and -KD: twoway has no remote or dynamic forwarding yet)";
 }  // namespace

@@ -305,15 +305,17 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
 
     if (line.stdio_service) {
         session::Request r;
-        r.kind = session::RequestKind::service;
+        const bool direct = cli::is_destination(*line.stdio_service);
+        r.kind = direct ? session::RequestKind::direct : session::RequestKind::service;
         r.command = *line.stdio_service;
-        log::debug(1, "stdio forwarding to service " + r.command);
+        log::debug(1, std::string("stdio forwarding to ") + (direct ? "" : "service ") + r.command);
         StdioIo io(ex, line.stdin_null, /*close_stdout_at_eof=*/true);
         const SessionOutcome o = co_await run_session(*conn, r, io, session_options(ctx, *conn));
         co_await conn->close();
         if (o.failed) co_return failure;
         if (o.rejected) {
-            log::error("stdio forwarding to service '" + r.command + "' failed: " + reject_reason(*o.rejected));
+            log::error("stdio forwarding to " + (direct ? r.command : "service '" + r.command + "'") + " failed: " +
+                       reject_reason(*o.rejected));
             co_return failure;
         }
         co_return 0;

@@ -71,7 +71,7 @@ void apply(ConnectionKey k, const ConnectionConfig& from, ConnectionConfig& to, 
             to.permit_service = from.permit_service;
             to.permit_service_where = from.permit_service_where;
             return;
-        case ConnectionKey::permit_open: to.permit_open_none = from.permit_open_none; return;
+        case ConnectionKey::permit_open: to.permit_open = from.permit_open; return;
         case ConnectionKey::accept_env: return list(from.accept_env, to.accept_env);
         case ConnectionKey::set_env: to.set_env = from.set_env; return;
         case ConnectionKey::banner: to.banner = from.banner; return;

@@ -139,8 +139,10 @@ struct ConnectionConfig {
     // PermitService: nothing = "any"; an empty list = "none"; else the names a connection may reach.
     std::optional<std::vector<std::string>> permit_service;
     twoway::Location permit_service_where;
-    // PermitOpen: only "any" and "none" (no services) are supported.
-    Setting<bool> permit_open_none{false, {}};
+    // PermitOpen: where direct connections (-W host:port, -L port:host:hostport) may go, in sshd's
+    // syntax (session::valid_permit_open, host wildcards allowed): nothing = "any"; an empty list =
+    // "none", twowayd's default (sshd's is any). Services are PermitService's, not this.
+    Setting<std::optional<std::vector<std::string>>> permit_open{std::vector<std::string>{}, {}};
     // AcceptEnv: twowayd's default is Debian's stock sshd_config's "AcceptEnv LANG LC_*".
     std::vector<std::string> accept_env{"LANG", "LC_*"};
     std::vector<std::string> set_env;  // NAME=value, first of each name

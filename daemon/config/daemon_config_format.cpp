@@ -99,7 +99,11 @@ void format_connection(std::string& out, const ConnectionConfig& c, const std::a
                               : c.permit_service->empty() ? std::string("none")
                                                           : list_text(*c.permit_service));
     }
-    if (want(ConnectionKey::permit_open)) line("permitopen", c.permit_open_none.value ? "none" : "any");
+    if (want(ConnectionKey::permit_open)) {
+        line("permitopen", !c.permit_open.value ? std::string("any")
+                           : c.permit_open.value->empty() ? std::string("none")
+                                                          : list_text(*c.permit_open.value));
+    }
     if (want(ConnectionKey::accept_env)) {
         for (const auto& e : c.accept_env) line("acceptenv", config::quote_arg(e));
     }

@@ -2,6 +2,7 @@
 // Match lines, Include, and sshd's keywords that mean nothing for twoway (sshd_keywords.hpp). The rest
 // of the parser is daemon_config.cpp.
 #include <twoway/pattern.hpp>
+#include <twoway/session.hpp>
 #include <twoway/text.hpp>
 
 #include "config_parser.hpp"
@@ -269,12 +270,24 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             }
             return mark();
         }
-        case ConnectionKey::permit_open:
-            if (d.args.size() == 1 && (arg == "any" || arg == "none")) {
-                if (first_here) c.permit_open_none = Setting<bool>{arg == "none", here()};
-                return mark();
+        case ConnectionKey::permit_open: {
+            std::optional<std::vector<std::string>> entries;
+            if (d.args.size() == 1 && arg == "any") {
+            } else if (d.args.size() == 1 && arg == "none") {
+                entries.emplace();
+            } else {
+                entries.emplace();
+                for (const auto& a : d.args) {
+                    if (!twoway::session::valid_permit_open(a, true)) {
+                        return value_error(kw, "invalid destination " + twoway::quoted(a) +
+                                                   " (expected any, none or host:port, [IPv6]:port, * for either)");
+                    }
+                    if (entries->size() < max_repeats) entries->push_back(a);
+                }
             }
-            return not_yet(kw, arg, "twoway forwards to named services: use PermitService");
+            if (first_here) c.permit_open = Setting<std::optional<std::vector<std::string>>>{std::move(entries), here()};
+            return mark();
+        }
         case ConnectionKey::accept_env:
             for (const auto& a : d.args) {
                 if (a.empty() || a.find('=') != std::string::npos) return value_error(kw, "Invalid environment name " + twoway::quoted(a));

@@ -48,7 +48,7 @@ def start_forwarder(w, *args):
     proc = subprocess.Popen(w.argv(*args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=w.client_env(), start_new_session=True)
     line = proc.stderr.readline().decode()
-    m = re.match(r"Allocated port (\d+) for local forward to service (\S+)", line)
+    m = re.match(r"Allocated port (\d+) for local forward to (?:service )?(\S+)", line)
     check(m is not None, f"unexpected first line from twoway -L: {line!r}")
     return proc, int(m.group(1))
 
@@ -93,6 +93,55 @@ def test_escape_command_line_adds_and_cancels_a_forward():
             check("not found" not in p.output(), p.output())
         finally:
             p.close()
+
+
+def test_direct_connections_under_permit_open():
+    # ssh's -W host:port and -L port:host:hostport: a connection from the daemon to that destination, only
+    # where PermitOpen allows it (twowayd's default: none), and where the key's permitopen= does too.
+    with EchoServer() as echo:
+        dest = f"127.0.0.1:{echo.port}"
+        data = os.urandom(70000)
+        with trusted_world("direct-closed") as w:
+            r = w.twoway("-W", dest, "127.0.0.1", input=b"x")
+            check(r.returncode == 255 and b"prohibited" in r.stderr, f"PermitOpen's default let it through: {r}")
+            w.wait_log(rf"Refused direct connection to 127\.0\.0\.1 port {echo.port} from user root "
+                       rf"127\.0\.0\.1 port \d+: PermitOpen none \(twowayd's default\)")
+        other = closed_port()
+        with trusted_world("direct", extra_config=f"PermitOpen {dest} 127.0.0.2:*\n") as w:
+            r = w.twoway("-W", dest, "127.0.0.1", input=data)
+            check(r.returncode == 0 and r.stdout == data, f"-W {dest}: exit {r.returncode}, {r.stderr!r}")
+            w.wait_log(rf"Starting session: direct connection \(127\.0\.0\.1 port {echo.port}\) for root from ")
+            # Another port, and the same address by another name: not listed (compared as written, as sshd).
+            for refused in (f"127.0.0.1:{other}", f"localhost:{echo.port}"):
+                r = w.twoway("-W", refused, "127.0.0.1", input=b"x")
+                check(r.returncode == 255 and b"prohibited" in r.stderr, f"-W {refused}: {r}")
+            w.wait_log(rf"Refused direct connection to localhost port {echo.port} .*: not listed in PermitOpen "
+                       rf"\({re.escape(w.config)}:\d+\)")
+            # A listed destination where nothing listens: the connection fails, said as such.
+            r = w.twoway("-W", f"127.0.0.2:{other}", "127.0.0.1", input=b"x")
+            check(r.returncode == 255 and b"could not start: cannot connect" in r.stderr, f"nothing listening: {r}")
+            w.wait_log(rf"direct connection: connect to 127\.0\.0\.2 port {other} failed: ")
+            # -L port:host:hostport, one connection per accepted one.
+            proc, port = start_forwarder(w, "-N", "-L", f"0:{dest}", "127.0.0.1")
+            try:
+                check(echo_through(port, data) == data, "-L port:host:hostport does not carry data")
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+            # The key's permitopen= narrows PermitOpen further, and restrict closes it.
+            with open(w.user_key + ".pub") as f:
+                key = f.read().strip()
+            with open(w.authorized_keys, "w") as f:
+                f.write(f'permitopen="127.0.0.1:{other}" {key}\n')
+            r = w.twoway("-W", dest, "127.0.0.1", input=b"x")
+            check(r.returncode == 255 and b"prohibited" in r.stderr, f"permitopen= ignored: {r}")
+            w.wait_log(rf"Refused direct connection to 127\.0\.0\.1 port {echo.port} .*: destination not in "
+                       rf"permitopen= by {re.escape(w.authorized_keys)}:1")
+            with open(w.authorized_keys, "w") as f:
+                f.write(f'restrict {key}\n')
+            r = w.twoway("-W", dest, "127.0.0.1", input=b"x")
+            check(r.returncode == 255 and b"prohibited" in r.stderr, f"restrict ignored: {r}")
+            w.wait_log(r"direct connections are not permitted by .*\(restrict or no-port-forwarding\)")
 
 
 def test_stdio_forwarding():

@@ -28,8 +28,8 @@
 ///     Closed            the server closed the session; our CLOSE is queued in reply: write
 ///                       take_output(), then finished() is true and the stream can be shut down
 /// @endverbatim
-///   A service (RequestKind::service) is the same without exit events: in carries the bytes to the
-///   service, out the bytes from it.
+///   A service (RequestKind::service) or a direct connection (RequestKind::direct) is the same without
+///   exit events: in carries the bytes to the service, out the bytes from it.
 ///
 /// Driving a server: create(), feed() until RequestReceived, decide (start the process or connect the
 /// service), then accept() or reject(code, text). After accept(): feed in (Data{in} -> write to the
@@ -84,7 +84,16 @@ enum class RequestKind : std::uint8_t {
     /// a subsystem the server names (SSH's "subsystem" request, ssh -s: sftp), run as the server's
     /// configuration says; otherwise like exec (a PTY is allowed, an exit status ends it)
     subsystem = 4,
+    /// a TCP connection from the server to "host:port" (SSH's direct-tcpip: twoway -W host:port, -L
+    /// port:host:hostport), where the server's policy allows it; otherwise like a service
+    direct = 5,
 };
+
+/// True for the kinds whose session is a TCP stream, not a process (service, direct): no PTY, no
+/// signals, no exit status; err carries nothing.
+[[nodiscard]] constexpr bool is_connection(RequestKind k) noexcept {
+    return k == RequestKind::service || k == RequestKind::direct;
+}
 
 /// Terminal size in character cells and (0 = unknown) pixels, as SSH's pty-req / window-change.
 struct TermSize {
@@ -115,9 +124,10 @@ struct EnvVar {
 /// What the client asks the server for; valid_request() says whether the protocol allows it.
 struct Request {
     RequestKind kind = RequestKind::shell;  ///< a shell, a command or a service
-    /// exec: the command line; service: the service name; subsystem: its name; shell: empty.
+    /// exec: the command line; service: the service name; subsystem: its name; direct: the
+    /// destination, "host:port" (destination_text()); shell: empty.
     std::string command;
-    std::optional<Pty> pty;  ///< never for a service
+    std::optional<Pty> pty;  ///< never for a service or a direct connection
     /// Variables the client would like set. The server reports all of them; which it applies is the
     /// caller's policy (like sshd's AcceptEnv).
     std::vector<EnvVar> env;
@@ -132,6 +142,7 @@ inline constexpr std::size_t max_env_value = 4096;     ///< bytes of an ENV valu
 inline constexpr std::size_t max_command = 32768;      ///< bytes of an exec command line
 inline constexpr std::size_t max_service_name = 64;    ///< bytes of a service name
 inline constexpr std::size_t max_subsystem_name = 64;  ///< bytes of a subsystem name
+inline constexpr std::size_t max_destination_host = 253;  ///< bytes of a direct destination's host (a DNS name's most)
 inline constexpr std::size_t max_term = 255;           ///< bytes of a TERM value
 inline constexpr std::size_t max_signal_name = 32;     ///< bytes of a signal name
 inline constexpr std::size_t max_text = 1024;  ///< REJECT text, EXIT_SIGNAL message
@@ -145,8 +156,31 @@ inline constexpr std::size_t max_message_size = 65536;
 [[nodiscard]] TWOWAY_API bool valid_request(const Request& r) noexcept;  ///< the whole request, env included
 /// The command field for kind: empty for a shell; for exec 1..max_command bytes, no NUL; for a service
 /// a name of 1..max_service_name characters from [A-Za-z0-9._-], starting with a letter or digit; for a
-/// subsystem 1..max_subsystem_name bytes of visible ASCII (0x21..0x7e), as SSH's names ("sftp").
+/// subsystem 1..max_subsystem_name bytes of visible ASCII (0x21..0x7e), as SSH's names ("sftp"); for
+/// a direct connection a destination parse_destination() takes.
 [[nodiscard]] TWOWAY_API bool valid_command(RequestKind kind, std::string_view s) noexcept;
+
+/// Where a direct connection goes (RequestKind::direct).
+struct Destination {
+    /// A host name or IPv4 address: 1..max_destination_host characters of [A-Za-z0-9._-], not
+    /// starting with '-' or '.'; or an IPv6 address: hex digits, ':' and '.' (written in brackets).
+    std::string host;
+    std::uint16_t port = 0;  ///< 1..65535
+    /// Memberwise.
+    friend bool operator==(const Destination&, const Destination&) = default;
+};
+/// "host:port" or "[v6]:port", the port in decimal without a sign or leading zeros: the destination, or
+/// nothing when s is not one (docs/PROTOCOL.md 15, REQUEST).
+[[nodiscard]] TWOWAY_API std::optional<Destination> parse_destination(std::string_view s);
+/// The form parse_destination() reads (brackets around an IPv6 address); d must be valid.
+[[nodiscard]] TWOWAY_API std::string destination_text(const Destination& d);
+/// A permitted destination, as sshd_config's PermitOpen and authorized_keys' permitopen= write one:
+/// "host:port" as parse_destination() reads it, except that the port may be "*" (any port) and, with
+/// host_wildcard (PermitOpen, not permitopen=), the host may be "*" (any host).
+[[nodiscard]] TWOWAY_API bool valid_permit_open(std::string_view entry, bool host_wildcard) noexcept;
+/// Whether a valid_permit_open() entry admits d. As sshd: the host is compared exactly as written (no
+/// name lookup, no case folding: "localhost" does not admit "127.0.0.1"), the port equal or "*".
+[[nodiscard]] TWOWAY_API bool permit_open_matches(std::string_view entry, const Destination& d) noexcept;
 [[nodiscard]] TWOWAY_API bool valid_env_name(std::string_view s) noexcept;   ///< [A-Za-z_][A-Za-z0-9_]*
 [[nodiscard]] TWOWAY_API bool valid_env_value(std::string_view s) noexcept;  ///< no NUL
 [[nodiscard]] TWOWAY_API bool valid_term(std::string_view s) noexcept;       ///< visible ASCII

@@ -411,28 +411,29 @@ struct ExpiryTime {
 /// double-quoted, `\"` standing for a quote inside it (no other escape). parse_key_options reads them;
 /// what twoway does with each (docs/twowayd.md, AUTHORIZED_KEYS):
 /// @verbatim
-///   restrict                      no pty, no services (and none of OpenSSH's other forwardings); a
-///                                 later pty or port-forwarding turns one back on (order counts)
-///   [no-]port-forwarding          twoway's services (-W, -L)
+///   restrict                      no pty, no services or direct connections (and none of OpenSSH's
+///                                 other forwardings); a later pty or port-forwarding turns one back on
+///   [no-]port-forwarding          twoway's services and direct connections (-W, -L)
 ///   [no-]pty                      a PTY for a shell or command
 ///   command="..."                 run this instead of what the client asks (once only)
 ///   from="pattern-list"           client address patterns (once only)
 ///   expiry-time="YYYYMMDD[HHMM[SS]][Z]"  not after this time (each of several)
 ///   environment="NAME=value"      recorded (twowayd sets none: PermitUserEnvironment no)
 ///   permit-service="name"         only the services named (repeatable; twoway's own option)
+///   permitopen="host:port"        direct connections only to these (repeatable; port may be "*"), as
+///                                 sshd, on top of the daemon's PermitOpen
 ///   principals="list"             recorded, only with cert-authority (once only)
 ///   cert-authority                recorded: the line names a CA and never authorizes its key itself
 ///   [no-]agent-forwarding, [no-]x11-forwarding, [no-]user-rc, [no-]touch-required,
 ///   permitlisten="...", tunnel="n"   recorded: features twoway lacks; they grant nothing
-///   permitopen="...", [no-]verify-required   refused (the line is unusable): twoway cannot honour the
-///                                 restriction they write (its forwarding is to named services: use
-///                                 permit-service; it has no FIDO keys to verify)
+///   [no-]verify-required          refused (the line is unusable): twoway has no FIDO keys to verify,
+///                                 and cannot honour the restriction it writes
 /// @endverbatim
 struct KeyOptions {
     std::string text;  ///< the options field as written; empty for a line without options
     bool restricted = false;       ///< `restrict` was given
     bool cert_authority = false;   ///< `cert-authority`
-    bool port_forwarding = true;   ///< services may be used (restrict, no-port-forwarding turn it off)
+    bool port_forwarding = true;   ///< services and direct connections (restrict, no-port-forwarding: off)
     bool pty = true;               ///< a PTY may be allocated (restrict, no-pty turn it off)
     bool agent_forwarding = true;  ///< recorded only: twoway has no agent forwarding
     bool x11_forwarding = true;    ///< recorded only: twoway has no X11 forwarding
@@ -447,6 +448,9 @@ struct KeyOptions {
     std::vector<std::string> environment;
     /// permit-service= names, each once, in order; empty: every service (when port_forwarding).
     std::vector<std::string> permit_services;
+    /// permitopen= entries (session::valid_permit_open without a host wildcard), each once, in order;
+    /// empty: whatever the daemon's PermitOpen allows (when port_forwarding).
+    std::vector<std::string> permit_open;
     std::vector<std::string> permit_listen;  ///< permitlisten= values, recorded only
     std::optional<std::string> tunnel;       ///< tunnel=, recorded only
     /// Memberwise.
@@ -454,7 +458,7 @@ struct KeyOptions {
 };
 
 /// Bounds on one options field, beyond the line length cap.
-/// environment=, permit-service=, permitlisten= and expiry-time= values of one line, each.
+/// environment=, permit-service=, permitopen=, permitlisten= and expiry-time= values of one line, each.
 inline constexpr std::size_t max_key_option_values = 64;
 
 /// parse_key_options' result: options, or why the field is unusable.

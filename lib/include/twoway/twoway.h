@@ -338,7 +338,8 @@ typedef enum twoway_request_kind {
     TWOWAY_REQUEST_SHELL = 1, /**< the account's login shell (command must be NULL or empty) */
     TWOWAY_REQUEST_EXEC = 2, /**< command, run by the account's shell as with ssh */
     TWOWAY_REQUEST_SERVICE = 3, /**< a service the daemon names (command is its name) */
-    TWOWAY_REQUEST_SUBSYSTEM = 4 /**< a subsystem the daemon names, as ssh -s (command is its name: "sftp") */
+    TWOWAY_REQUEST_SUBSYSTEM = 4, /**< a subsystem the daemon names, as ssh -s (command is its name: "sftp") */
+    TWOWAY_REQUEST_DIRECT = 5 /**< a TCP connection from the daemon to command, "host:port" (ssh -W host:port) */
 } twoway_request_kind;
 
 /** A data stream of the session. */

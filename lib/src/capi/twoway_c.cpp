@@ -77,6 +77,7 @@ TW_SAME(INTERNAL, internal)
 static_assert(static_cast<int>(twoway::session::Stream::err) == TWOWAY_STREAM_ERR);
 static_assert(static_cast<int>(twoway::session::RequestKind::service) == TWOWAY_REQUEST_SERVICE);
 static_assert(static_cast<int>(twoway::session::RequestKind::subsystem) == TWOWAY_REQUEST_SUBSYSTEM);
+static_assert(static_cast<int>(twoway::session::RequestKind::direct) == TWOWAY_REQUEST_DIRECT);
 
 constexpr int invalid = TWOWAY_E_INVALID_ARGUMENT;
 
@@ -701,7 +702,7 @@ int twoway_session_start(twoway_request_kind kind, const char* command, const ch
                          twoway_session** out) {
     if (out == nullptr) return invalid;
     if (kind != TWOWAY_REQUEST_SHELL && kind != TWOWAY_REQUEST_EXEC && kind != TWOWAY_REQUEST_SERVICE &&
-        kind != TWOWAY_REQUEST_SUBSYSTEM) {
+        kind != TWOWAY_REQUEST_SUBSYSTEM && kind != TWOWAY_REQUEST_DIRECT) {
         return invalid;
     }
     return guarded([&]() -> int {

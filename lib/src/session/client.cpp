@@ -171,7 +171,7 @@ Result<SessionClient::Impl::State> SessionClient::Impl::on(ExpectOutput, const F
 SessionClient::Impl::State SessionClient::Impl::after_output() const {
     if (!ep_.recv(Stream::out).ended() || !ep_.recv(Stream::err).ended()) return ExpectOutput{};
     // A service has no process, hence no exit message: the server's next word is CLOSE.
-    if (request_.kind == RequestKind::service) return ExpectClose{};
+    if (is_connection(request_.kind)) return ExpectClose{};
     return ExpectExit{};
 }
 
@@ -262,7 +262,7 @@ Status SessionClient::Impl::send_window_change(const TermSize& size) {
 Status SessionClient::Impl::send_signal(std::string_view name) {
     if (!valid_signal_name(name)) return fail(errc::invalid_argument);
     if (auto st = can_send(); !st) return st;
-    if (request_.kind == RequestKind::service) return fail(errc::bad_state);
+    if (is_connection(request_.kind)) return fail(errc::bad_state);
     write_signal(ep_.out(), name);
     return {};
 }

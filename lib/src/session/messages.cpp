@@ -84,6 +84,47 @@ bool valid_env_value(std::string_view s) noexcept {
     return s.size() <= max_env_value && !has_nul(s);
 }
 
+namespace {
+struct DestinationParts {
+    std::string_view host;
+    std::uint16_t port = 0;
+};
+
+// "host:port" or "[v6]:port", without allocating (valid_command is noexcept).
+std::optional<DestinationParts> split_destination(std::string_view s) noexcept {
+    const auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::string_view host = s.substr(0, colon);
+    const std::string_view port = s.substr(colon + 1);
+    // The port: 1..65535 in decimal, no sign, no leading zero.
+    if (port.empty() || port.size() > 5 || port[0] == '0') return std::nullopt;
+    std::uint32_t n = 0;
+    for (char c : port) {
+        if (!is_digit(c)) return std::nullopt;
+        n = n * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    if (n == 0 || n > 65535) return std::nullopt;
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        // An IPv6 address (not checked further here: the server's resolver is the judge), at least one
+        // ':' so that a name in brackets is not taken for one.
+        host = host.substr(1, host.size() - 2);
+        if (host.empty() || host.size() > 45 || host.find(':') == std::string_view::npos) return std::nullopt;
+        for (char c : host) {
+            if (!is_digit(c) && !((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) && c != ':' && c != '.') {
+                return std::nullopt;
+            }
+        }
+        return DestinationParts{host, static_cast<std::uint16_t>(n)};
+    }
+    // A host name or an IPv4 address: nothing a resolver, a log line or a shell would read otherwise.
+    if (host.empty() || host.size() > max_destination_host || host[0] == '-' || host[0] == '.') return std::nullopt;
+    for (char c : host) {
+        if (!is_alpha(c) && !is_digit(c) && c != '.' && c != '-' && c != '_') return std::nullopt;
+    }
+    return DestinationParts{host, static_cast<std::uint16_t>(n)};
+}
+}  // namespace
+
 bool valid_command(RequestKind kind, std::string_view s) noexcept {
     switch (kind) {
         case RequestKind::shell: return s.empty();
@@ -99,6 +140,7 @@ bool valid_command(RequestKind kind, std::string_view s) noexcept {
             }
             return true;
         }
+        case RequestKind::direct: return split_destination(s).has_value();
         case RequestKind::subsystem:
             // SSH's names are printable US-ASCII without blanks (RFC 4250 4.6.1 allows '@' in local
             // extensions): nothing a terminal or a log line would interpret, nothing a config line splits.
@@ -138,14 +180,64 @@ bool valid_text(std::string_view s) noexcept {
     return true;
 }
 
+std::optional<Destination> parse_destination(std::string_view s) {
+    const auto parts = split_destination(s);
+    if (!parts) return std::nullopt;
+    return Destination{std::string(parts->host), parts->port};
+}
+
+namespace {
+// An entry's host and port parts, brackets removed, each possibly "*"; nothing if malformed.
+std::optional<std::pair<std::string_view, std::string_view>> split_permit_open(std::string_view entry,
+                                                                               bool host_wildcard) noexcept {
+    const auto colon = entry.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::string_view host = entry.substr(0, colon);
+    const std::string_view port = entry.substr(colon + 1);
+    // Check the parts with parse_destination's rules, a stand-in for a '*'.
+    if (port != "*" && !split_destination(std::string("x:") + std::string(port))) return std::nullopt;
+    if (host == "*") {
+        if (!host_wildcard) return std::nullopt;
+    } else if (!split_destination(std::string(host) + ":1")) {
+        return std::nullopt;
+    }
+    if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    return std::pair{host, port};
+}
+}  // namespace
+
+bool valid_permit_open(std::string_view entry, bool host_wildcard) noexcept {
+    try {
+        return split_permit_open(entry, host_wildcard).has_value();
+    } catch (...) {
+        return false;  // the checks build short strings: only memory exhaustion throws
+    }
+}
+
+bool permit_open_matches(std::string_view entry, const Destination& d) noexcept {
+    try {
+        const auto parts = split_permit_open(entry, true);
+        if (!parts) return false;
+        if (parts->first != "*" && parts->first != d.host) return false;
+        return parts->second == "*" || parts->second == std::to_string(d.port);
+    } catch (...) {
+        return false;
+    }
+}
+
+std::string destination_text(const Destination& d) {
+    const bool v6 = d.host.find(':') != std::string::npos;
+    return (v6 ? "[" + d.host + "]" : d.host) + ":" + std::to_string(d.port);
+}
+
 bool valid_request(const Request& r) noexcept {
     if (r.kind != RequestKind::shell && r.kind != RequestKind::exec && r.kind != RequestKind::service &&
-        r.kind != RequestKind::subsystem) {
+        r.kind != RequestKind::subsystem && r.kind != RequestKind::direct) {
         return false;
     }
     if (!valid_command(r.kind, r.command)) return false;
     if (r.pty) {
-        if (r.kind == RequestKind::service) return false;  // a TCP stream has no terminal
+        if (is_connection(r.kind)) return false;  // a TCP stream has no terminal
         if (!valid_term(r.pty->term)) return false;
     }
     if (r.env.size() > max_env_count) return false;

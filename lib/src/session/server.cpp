@@ -174,7 +174,7 @@ Result<std::optional<SessionServer::Impl::State>> SessionServer::Impl::on(Expect
         case MsgType::signal: {
             auto m = parse_signal(f.body);
             if (!m) return fail(m.error());
-            if (kind_ == RequestKind::service) return fail(errc::unexpected_message);
+            if (is_connection(kind_)) return fail(errc::unexpected_message);
             ev.emplace_back(std::in_place_type<Signal>, Signal{std::move(*m)});
             return stay;
         }
@@ -268,7 +268,7 @@ Status SessionServer::Impl::send_eof(Stream s) {
 Status SessionServer::Impl::send_exit_status(std::uint32_t status) {
     if (auto st = can_send(); !st) return st;
     // The client reads the exit only after both EOFs, so it knows all output has arrived.
-    if (kind_ == RequestKind::service || exit_sent_ || !ep_.send(Stream::out).ended() ||
+    if (is_connection(kind_) || exit_sent_ || !ep_.send(Stream::out).ended() ||
         !ep_.send(Stream::err).ended()) {
         return fail(errc::bad_state);
     }
@@ -280,7 +280,7 @@ Status SessionServer::Impl::send_exit_status(std::uint32_t status) {
 Status SessionServer::Impl::send_exit_signal(std::string_view name, bool core_dumped, std::string_view message) {
     if (!valid_signal_name(name) || !valid_text(message)) return fail(errc::invalid_argument);
     if (auto st = can_send(); !st) return st;
-    if (kind_ == RequestKind::service || exit_sent_ || !ep_.send(Stream::out).ended() ||
+    if (is_connection(kind_) || exit_sent_ || !ep_.send(Stream::out).ended() ||
         !ep_.send(Stream::err).ended()) {
         return fail(errc::bad_state);
     }

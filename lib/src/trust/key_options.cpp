@@ -287,9 +287,14 @@ private:
             return std::nullopt;
         }
         if (iequals(name, "permitopen")) {
-            // Limits -L to host:port destinations; twoway forwards only to named services, so the limit
-            // cannot be applied, and dropping it would open every service: the line is refused.
-            return std::string("permitopen= is not supported (twoway forwards to named services: use permit-service=)");
+            // As sshd: host:port, the port possibly "*", the host never a pattern (nor looked up).
+            if (!session::valid_permit_open(value, false)) {
+                return "invalid permitopen= " + quoted(value) + " (host:port, [IPv6]:port; the port may be *)";
+            }
+            for (const auto& s : out_.permit_open) {
+                if (s == value) return std::nullopt;
+            }
+            return add(out_.permit_open, "permitopen", std::move(value));
         }
         if (is_value_option(name)) return std::nullopt;  // not reached: every value option is handled above
         // A flag written with a value ("pty=...") or a name twoway does not know.

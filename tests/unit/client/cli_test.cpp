@@ -255,3 +255,42 @@ TEST_CASE("cli: -L [bind_address:]port:service", "[client]") {
     CHECK(l.local_forwards[1].service == "db");
     CHECK(refused({"-L", "8080", "h"}) == "Bad local forwarding specification '8080'");
 }
+
+TEST_CASE("cli: -L [bind_address:]port:host:hostport and -W host:port, ssh's direct forms", "[client]") {
+    auto f = parse_local_forward("8080:db.example:5432");
+    REQUIRE(f);
+    CHECK(f->bind_address == "127.0.0.1");
+    CHECK(f->port == 8080);
+    CHECK(f->service.empty());
+    CHECK(f->destination == "db.example:5432");
+    CHECK(f->target() == "db.example:5432");
+
+    f = parse_local_forward("*:0:[::1]:22");
+    REQUIRE(f);
+    CHECK(f->bind_address == "0.0.0.0");
+    CHECK(f->port == 0);
+    CHECK(f->destination == "[::1]:22");
+
+    f = parse_local_forward("0:[fe80::1]:443");
+    REQUIRE(f);
+    CHECK(f->destination == "[fe80::1]:443");
+
+    f = parse_local_forward("127.0.0.1:80:web");  // three parts, the first not a port: a service
+    REQUIRE(f);
+    CHECK(f->service == "web");
+    CHECK(f->target() == "service web");
+
+    CHECK_FALSE(parse_local_forward("8080:db:0"));
+    CHECK_FALSE(parse_local_forward("8080:db:65536"));
+    CHECK_FALSE(parse_local_forward("8080:-db:22"));
+    CHECK_FALSE(parse_local_forward("a:8080:db:x"));
+    CHECK_FALSE(parse_local_forward("a:b:8080:db:22"));
+
+    auto l = good({"-W", "db.example:5432", "h"});
+    CHECK(l.stdio_service == "db.example:5432");
+    CHECK(is_destination(*l.stdio_service));
+    l = good({"-W", "web", "h"});
+    CHECK_FALSE(is_destination(*l.stdio_service));
+    CHECK(refused({"-W", "db:0", "h"}) == "Bad stdio forwarding specification 'db:0'");
+    CHECK(refused({"-W", "db:", "h"}) == "Bad stdio forwarding specification 'db:'");
+}

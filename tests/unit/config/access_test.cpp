@@ -123,7 +123,11 @@ TEST_CASE("access config: each keyword with good values", "[config]") {
              return c.connection.permit_service == std::vector<std::string>{"web", "db"}; }},
         {"PermitService none", [](const DaemonConfig& c) { return c.connection.permit_service && c.connection.permit_service->empty(); }},
         {"PermitService any", [](const DaemonConfig& c) { return !c.connection.permit_service; }},
-        {"PermitOpen none", [](const DaemonConfig& c) { return c.connection.permit_open_none.value; }},
+        {"PermitOpen none", [](const DaemonConfig& c) {
+             return c.connection.permit_open.value && c.connection.permit_open.value->empty(); }},
+        {"PermitOpen any", [](const DaemonConfig& c) { return !c.connection.permit_open.value; }},
+        {"PermitOpen db:5432 [::1]:* *:22", [](const DaemonConfig& c) {
+             return c.connection.permit_open.value == std::vector<std::string>{"db:5432", "[::1]:*", "*:22"}; }},
         {"AcceptEnv TZ\nAcceptEnv LC_*", [](const DaemonConfig& c) {
              return c.connection.accept_env == std::vector<std::string>{"TZ", "LC_*"}; }},
         {"SetEnv A=1 B=2 A=3\nSetEnv C=4", [](const DaemonConfig& c) {  // first line only, first of each name
@@ -174,8 +178,9 @@ TEST_CASE("access config: bad values and values refused until implemented", "[co
         {"AllowTcpForwarding sometimes",
          "a.conf:1: AllowTcpForwarding: unsupported option \"sometimes\" (expected yes, all, local, remote or no)"},
         {"PermitService Web", "a.conf:1: PermitService: invalid service name \"Web\" (expected any, none or names)"},
-        {"PermitOpen db:5432",
-         "a.conf:1: PermitOpen: \"db:5432\" is not supported yet (twoway forwards to named services: use PermitService)"},
+        {"PermitOpen db",
+         "a.conf:1: PermitOpen: invalid destination \"db\" (expected any, none or host:port, [IPv6]:port, * for either)"},
+        {"PermitOpen db:1 any", "a.conf:1: PermitOpen: invalid destination \"any\" (expected any, none or host:port, [IPv6]:port, * for either)"},
         {"AcceptEnv A=B", "a.conf:1: AcceptEnv: Invalid environment name \"A=B\""},
         {"SetEnv NOVALUE", "a.conf:1: SetEnv: Invalid environment \"NOVALUE\""},
         {"ClientAliveInterval soon", "a.conf:1: ClientAliveInterval: invalid time value \"soon\""},

@@ -42,6 +42,11 @@ TEST_CASE("session messages are encoded exactly as the specification's examples"
           "0100000013000000044c414e4700000007432e5554462d38");
     RequestMsg exec{0x00200000, session::test::exec_request("ls")};
     CHECK(written([&](auto& w) { write_request(w, exec); }) == "020000000c0020000002000000026c7300");
+    RequestMsg direct{0x00200000, {}};
+    direct.request.kind = RequestKind::direct;
+    direct.request.command = destination_text(Destination{"db.example", 5432});
+    CHECK(written([&](auto& w) { write_request(w, direct); }) ==
+          "020000001900200000050000000f64622e6578616d706c653a35343332" "00");
     RequestMsg shell{0x00200000, {}};
     shell.request.pty = Pty{"xterm", TermSize{80, 24, 0, 0}};
     CHECK(written([&](auto& w) { write_request(w, shell); }) ==
@@ -63,6 +68,24 @@ TEST_CASE("session messages are encoded exactly as the specification's examples"
     CHECK(written([](auto& w) { write_ping(w, 7); }) == "180000000400000007");
     CHECK(written([](auto& w) { write_pong(w, 7); }) == "190000000400000007");
     CHECK(written([](auto& w) { write_pong(w, 0xfffffffe); }) == "1900000004fffffffe");
+}
+
+TEST_CASE("direct destinations: parse_destination and destination_text agree", "[session]") {
+    CHECK(parse_destination("db.example:5432") == Destination{"db.example", 5432});
+    CHECK(parse_destination("[::1]:22") == Destination{"::1", 22});
+    CHECK(parse_destination("10.0.0.1:65535") == Destination{"10.0.0.1", 65535});
+    CHECK_FALSE(parse_destination("db"));
+    CHECK_FALSE(parse_destination("db:0"));
+    CHECK_FALSE(parse_destination("::1:22"));
+    for (const auto& d : {Destination{"db.example", 5432}, Destination{"::1", 22}, Destination{"fe80::1", 1}}) {
+        CHECK(parse_destination(destination_text(d)) == d);
+    }
+    CHECK(destination_text(Destination{"::1", 22}) == "[::1]:22");
+    CHECK(valid_command(RequestKind::direct, "a:1"));
+    CHECK_FALSE(valid_command(RequestKind::direct, "a"));
+    CHECK(is_connection(RequestKind::direct));
+    CHECK(is_connection(RequestKind::service));
+    CHECK_FALSE(is_connection(RequestKind::subsystem));
 }
 
 TEST_CASE("session messages round-trip through parse and write", "[session]") {
@@ -123,6 +146,7 @@ std::vector<Case> all_cases() {
         {"ENV", "0100000013000000044c414e4700000007432e5554462d38", parser(parse_env)},
         {"REQUEST exec", "020000000c0020000002000000026c7300", parser(parse_request)},
         {"REQUEST subsystem", "020000000e00200000040000000473667470" "00", parser(parse_request)},
+        {"REQUEST direct", "020000001900200000050000000f64622e6578616d706c653a35343332" "00", parser(parse_request)},
         {"REQUEST pty", "02000000230020000001000000000100000005787465726d00000050000000180000000000000000",
          parser(parse_request)},
         {"ACCEPT", "030000000400200000", parser(parse_accept)},
@@ -232,7 +256,22 @@ TEST_CASE("session message fields out of range are malformed", "[session]") {
         CHECK(req(4, std::string_view("sf\0tp", 5), 0) == errc::malformed);
         CHECK_FALSE(req(4, std::string(64, 's'), 0));
         CHECK(req(4, std::string(65, 's'), 0) == errc::malformed);
-        CHECK(req(5, "sftp", 0) == errc::malformed);
+        CHECK(req(5, "sftp", 0) == errc::malformed);     // direct: host:port
+        CHECK_FALSE(req(5, "db.example:5432", 0));
+        CHECK_FALSE(req(5, "127.0.0.1:1", 0));
+        CHECK_FALSE(req(5, "[::1]:65535", 0));
+        CHECK_FALSE(req(5, "[fe80::1:2.3.4.5]:80", 0));
+        CHECK_FALSE(req(5, "_srv.x-y:22", 0));
+        CHECK_FALSE(req(5, std::string(253, 'a') + ":1", 0));
+        CHECK(req(5, std::string(254, 'a') + ":1", 0) == errc::malformed);
+        CHECK(req(5, "db:5432", 1) == errc::malformed);  // no terminal
+        for (const char* bad : {"db", "db:", ":22", "db:0", "db:65536", "db:022", "db:+22", "db:2 2", "-db:22",
+                                ".db:22", "d b:22", "db/x:22", "db\n:22", "[db]:22", "[]:22", "::1:22x", "[::1]",
+                                "[::1]:", "[::g]:22", "db:99999999999"}) {
+            INFO(bad);
+            CHECK(req(5, bad, 0) == errc::malformed);
+        }
+        CHECK(req(6, "db:22", 0) == errc::malformed);
         CHECK(req(1, "ls", 0) == errc::malformed);        // a shell carries no command
         CHECK(req(2, "", 0) == errc::malformed);          // exec needs one
         CHECK(req(2, std::string_view("a\0b", 3), 0) == errc::malformed);

@@ -174,6 +174,33 @@ TEST_CASE("service forwarding: bytes both ways, no pty, signals or exit", "[sess
     CHECK(SessionClient::start(bad).error() == errc::invalid_argument);
 }
 
+TEST_CASE("direct connection: a service session to host:port (no pty, signals or exit)", "[session]") {
+    Request r;
+    r.kind = RequestKind::direct;
+    r.command = "db.example:5432";
+    auto p = Pair::make(r);
+    p.open();
+    CHECK(p.server_log() == Log{"request kind=5 cmd=db.example:5432"});
+    CHECK(p.client.send_signal("INT").error() == errc::bad_state);
+    REQUIRE(p.client.send_data(Stream::in, bytes_of("ping")).has_value());
+    REQUIRE(p.client.send_eof(Stream::in).has_value());
+    REQUIRE(p.server.send_data(Stream::out, bytes_of("pong")).has_value());
+    REQUIRE(p.server.send_eof(Stream::out).has_value());
+    REQUIRE(p.server.send_eof(Stream::err).has_value());
+    CHECK(p.server.send_exit_status(0).error() == errc::bad_state);
+    REQUIRE(p.server.close().has_value());
+    p.pump();
+    CHECK(p.client_log() == Log{"accepted", "data out pong", "eof out", "eof err", "closed"});
+    CHECK(p.client.finished());
+    CHECK(p.server.finished());
+
+    r.pty = Pty{};
+    CHECK(SessionClient::start(r).error() == errc::invalid_argument);
+    r.pty.reset();
+    r.command = "db.example";  // no port
+    CHECK(SessionClient::start(r).error() == errc::invalid_argument);
+}
+
 TEST_CASE("the server rejects a request", "[session]") {
     auto p = Pair::make(service_request("nosuch"));
     p.pump();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <twoway/pattern.hpp>
+#include <twoway/session.hpp>
 #include <twoway/trust.hpp>
 
 #include "trust_support.hpp"
@@ -144,7 +145,10 @@ TEST_CASE("key options: malformed, unknown and repeated options make the line un
         {"permit-service=\"\"", "invalid permit-service="},
         {"permit-service=\"web,db\"", "invalid permit-service= \"web,db\" (one service name)"},
         {"permit-service=\"-web\"", "invalid permit-service="},
-        {"permitopen=\"localhost:80\"", "permitopen= is not supported"},
+        {"permitopen=\"localhost\"", "invalid permitopen= \"localhost\" (host:port, [IPv6]:port; the port may be *)"},
+        {"permitopen=\"*:80\"", "invalid permitopen="},  // no host wildcard in authorized_keys, as sshd
+        {"permitopen=\"db:0\"", "invalid permitopen="},
+        {"permitopen=\"db:80,db:81\"", "invalid permitopen="},
         {"verify-required", "verify-required cannot be honoured"},
         {"permitlisten=\"host:\"", "invalid permitlisten="},
         {"permitlisten=\"99999\"", "invalid permitlisten="},
@@ -167,15 +171,34 @@ TEST_CASE("key options: malformed, unknown and repeated options make the line un
     CHECK(p.error == "too many environment= options (limit 64)");
 }
 
+TEST_CASE("key options: permitopen= entries, as sshd writes them", "[trust][key_options]") {
+    auto p = parse_key_options("permitopen=\"db.example:5432\",permitopen=\"[::1]:*\",PermitOpen=\"db.example:5432\"");
+    REQUIRE(p.options);
+    CHECK(p.options->permit_open == std::vector<std::string>{"db.example:5432", "[::1]:*"});  // each once
+    using twoway::session::Destination;
+    using twoway::session::permit_open_matches;
+    CHECK(permit_open_matches("db.example:5432", Destination{"db.example", 5432}));
+    CHECK_FALSE(permit_open_matches("db.example:5432", Destination{"db.example", 5433}));
+    CHECK_FALSE(permit_open_matches("db.example:5432", Destination{"DB.example", 5432}));  // exact, as sshd
+    CHECK(permit_open_matches("[::1]:*", Destination{"::1", 1}));
+    CHECK_FALSE(permit_open_matches("[::1]:*", Destination{"127.0.0.1", 1}));
+    CHECK(permit_open_matches("*:22", Destination{"anything", 22}));  // PermitOpen's host wildcard
+    CHECK(permit_open_matches("*:*", Destination{"anything", 1}));
+    CHECK_FALSE(permit_open_matches("garbage", Destination{"garbage", 1}));
+    CHECK(twoway::session::valid_permit_open("*:*", true));
+    CHECK_FALSE(twoway::session::valid_permit_open("*:*", false));
+    CHECK_FALSE(twoway::session::valid_permit_open("db:*x", true));
+}
+
 TEST_CASE("key options: unusable lines leave the rest of the file working", "[trust][key_options]") {
     const std::string text = "bogus " + key_text(1) + "\n" + "no-pty " + key_text(2) + "\n" +
-                             "permitopen=\"h:1\" " + key_text(3) + "\n";
+                             "verify-required " + key_text(3) + "\n";
     auto f = parse_authorized_keys("ak", text);
     REQUIRE(f.entries.size() == 1);
     CHECK(f.entries[0].key == test_key(2));
     REQUIRE(f.diagnostics.size() == 2);
     CHECK(f.diagnostics[0].text() == "ak:1: bad options: unknown option \"bogus\"");
-    CHECK(f.diagnostics[1].text().starts_with("ak:3: bad options: permitopen= is not supported"));
+    CHECK(f.diagnostics[1].text().starts_with("ak:3: bad options: verify-required cannot be honoured"));
     std::vector<AuthorizedKeysFile> files{f};
     CHECK_FALSE(check_authorized(files, test_key(1), facts()));
     CHECK(check_authorized(files, test_key(2), facts()));
