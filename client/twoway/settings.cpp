@@ -26,6 +26,10 @@ ClientContext local_context() {
     twoway_common::Home home = twoway_common::home_directory();
     if (!home.note.empty()) log::debug(1, home.note);
     c.home = std::move(home.path);
+    // Match exec's %l and %L, and its runner (/bin/sh -c).
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) == 0) c.local_host = name;
+    c.run_exec = run_match_exec;
     return c;
 }
 
@@ -60,10 +64,15 @@ std::optional<ClientSettings> load_settings(const cli::CommandLine& line) {
     } else {
         const std::string path = line.config_file ? *line.config_file : context.home + "/.twoway/config";
         log::debug(1, "Reading configuration data " + path);
-        file = load_client_config(path);
+        file = load_client_config(path, context.home, overrides.ignore_unknown);
         if (!report(file)) return std::nullopt;
     }
-    return resolve(file, line.host, overrides, context);
+    ClientSettings settings = resolve(file, line.host, overrides, context);
+    if (!settings.errors.empty()) {
+        for (const auto& e : settings.errors) log::line(e.text());
+        return std::nullopt;
+    }
+    return settings;
 }
 
 void print_settings(const ClientSettings& s) {

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""The client config's files (issue 18): the real twoway reads Debian's stock /etc/ssh/ssh_config with
+-F (Include of an empty ssh_config.d, Host *, SendEnv, HashKnownHosts, GSSAPIAuthentication) and prints
+the result with -G; Include through glob(3) relative to ~/.twoway, with the main file's owner and
+permission check; Match exec through /bin/sh, its tokens expanded, and -G after Match."""
+
+import os
+import subprocess
+import tempfile
+
+from twoway_env import CLEAN_PATH, TWOWAY, check, run_tests
+
+# Debian 12's /etc/ssh/ssh_config without its comments, for a machine whose own file differs.
+DEBIAN_SSH_CONFIG = """
+Include {confd}/*.conf
+
+Host *
+#   ForwardAgent no
+    SendEnv LANG LC_*
+    HashKnownHosts yes
+    GSSAPIAuthentication yes
+"""
+
+
+def twoway(home, *args):
+    env = {"PATH": CLEAN_PATH, "HOME": home, "LANG": "C"}
+    return subprocess.run([TWOWAY, *args], env=env, capture_output=True, timeout=60)
+
+
+def write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def check_debian_output(r, what):
+    check(r.returncode == 0, f"{what}: {r}")
+    lines = r.stdout.decode().splitlines()
+    for want in ("host somehost", "hashknownhosts yes", "sendenv LANG", "sendenv LC_*"):
+        check(want in lines, f"{what}: no {want!r} in {lines}")
+
+
+def test_debian_stock_ssh_config():
+    with tempfile.TemporaryDirectory() as home:
+        # The machine's own file, when there is one (Debian's, on Debian 12).
+        if os.path.exists("/etc/ssh/ssh_config"):
+            r = twoway(home, "-F", "/etc/ssh/ssh_config", "-G", "somehost")
+            check_debian_output(r, "/etc/ssh/ssh_config")
+        # And Debian's text itself, with an empty ssh_config.d.
+        confd = os.path.join(home, "ssh_config.d")
+        os.makedirs(confd)
+        write(os.path.join(home, "ssh_config"), DEBIAN_SSH_CONFIG.format(confd=confd))
+        r = twoway(home, "-v", "-F", os.path.join(home, "ssh_config"), "-G", "somehost")
+        check_debian_output(r, "Debian's text")
+        check(b"matched no files" in r.stderr and b"GSSAPIAuthentication: ignored" in r.stderr, f"-v: {r.stderr}")
+
+
+def test_include_and_match_exec():
+    with tempfile.TemporaryDirectory() as home:
+        marker = os.path.join(home, "ran")
+        write(os.path.join(home, ".twoway", "config"),
+              "Include conf.d/*.conf\n"
+              "Host *\n"
+              "  User fallback\n", 0o600)
+        write(os.path.join(home, ".twoway", "conf.d", "10-match.conf"),
+              f"Match originalhost target exec \"echo %h:%p:%n >> {marker}; test %n = target\"\n"
+              "  Port 2222\n"
+              "  User matched\n")
+        write(os.path.join(home, ".twoway", "conf.d", "20-other.conf"), "Match !exec true\n  Port 1\n")
+        r = twoway(home, "-G", "target")
+        check(r.returncode == 0, f"{r}")
+        lines = r.stdout.decode().splitlines()
+        check("port 2222" in lines and "user matched" in lines, f"-G after Match: {lines}")
+        with open(marker) as f:
+            check(f.read() == "target:4422:target\n", "the exec command's tokens")
+        # Another host: exec is not run (originalhost failed first), the Host * block applies.
+        os.unlink(marker)
+        r = twoway(home, "-G", "other")
+        check(r.returncode == 0 and b"user fallback" in r.stdout and b"port 4422" in r.stdout, f"{r}")
+        check(not os.path.exists(marker), "exec ran although an earlier criterion failed")
+
+        # An included file others may write is refused as the main file is.
+        os.chmod(os.path.join(home, ".twoway", "conf.d", "20-other.conf"), 0o666)
+        r = twoway(home, "-G", "target")
+        check(r.returncode == 255 and b"20-other.conf: Bad owner or permissions" in r.stderr, f"{r}")
+
+
+if __name__ == "__main__":
+    run_tests(globals())
