@@ -112,7 +112,6 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"ForwardX11Timeout", any_value, no_x11},
     ForeignKeyword{"ForwardX11Trusted", any_value, no_x11},
     ForeignKeyword{"GatewayPorts", only_no, "not supported yet: forwarded ports listen on the loopback only"},
-    ForeignKeyword{"GlobalKnownHostsFile", any_value, "twoway reads only UserKnownHostsFile"},
     ForeignKeyword{"GSSAPIAuthentication", any_value, no_gssapi},
     ForeignKeyword{"GSSAPIClientIdentity", any_value, no_gssapi},
     ForeignKeyword{"GSSAPIDelegateCredentials", any_value, no_gssapi},
@@ -168,6 +167,8 @@ constexpr std::array refused_keywords{
     RefusedKeyword{"BindAddress", not_yet},
     RefusedKeyword{"BindInterface", not_yet},
     RefusedKeyword{"DynamicForward", not_yet},
+    // Ignoring it would trust twoway's fixed global file where another (or none) was asked for.
+    RefusedKeyword{"GlobalKnownHostsFile", "not supported yet: twoway's global file is /etc/twoway/known_hosts"},
     RefusedKeyword{"HostKeyAlias", not_yet},
     RefusedKeyword{"LocalForward", "not supported yet: use -L"},
     RefusedKeyword{"RemoteForward", not_yet},

@@ -653,7 +653,7 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
           "ForwardX11Timeout 20m", "ForwardX11Trusted yes", "GSSAPIAuthentication yes", "GSSAPIClientIdentity x",
           "GSSAPIDelegateCredentials no", "GSSAPIKexAlgorithms gss-gex-sha1-", "GSSAPIKeyExchange no",
           "GSSAPIRenewalForcesRekey no", "GSSAPIServerIdentity x", "GSSAPITrustDns no", "GatewayPorts no",
-          "GlobalKnownHostsFile /etc/ssh/ssh_known_hosts", "HashKnownHosts yes", "HostKeyAlgorithms +ssh-rsa",
+          "HashKnownHosts yes", "HostKeyAlgorithms +ssh-rsa",
           "HostbasedAcceptedAlgorithms *", "HostbasedAuthentication no", "Hostname h", "IPQoS af21 cs1",
           "IdentitiesOnly yes", "IdentityAgent none", "IdentityFile ~/k", "IgnoreUnknown Foo",
           "KbdInteractiveAuthentication no", "KbdInteractiveDevices pam", "KexAlgorithms -diffie-hellman*",
@@ -689,6 +689,8 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
     CHECK(error_of("RemoteForward 8080 localhost:80") == "cfg:2: RemoteForward: not supported yet");
     CHECK(error_of("DynamicForward 1080") == "cfg:2: DynamicForward: not supported yet");
     CHECK(error_of("HostKeyAlias other") == "cfg:2: HostKeyAlias: not supported yet");
+    CHECK(error_of("GlobalKnownHostsFile /dev/null") ==
+          "cfg:2: GlobalKnownHostsFile: not supported yet: twoway's global file is /etc/twoway/known_hosts");
     CHECK(error_of("SetEnv A=b") == "cfg:2: SetEnv: not supported yet: use SendEnv");
     // Algorithm lists: accepted while they allow twoway's fixed suite, refused when they exclude it.
     CHECK(error_of("KexAlgorithms diffie-hellman-group16-sha512") ==
