@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <twoway/pattern.hpp>
+#include <twoway/session.hpp>
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
@@ -58,6 +59,8 @@ constexpr std::array keywords{
     Keyword{"RequestTTY", Key::directive, ClientKeyword::request_tty, 1},
     Keyword{"ClearAllForwardings", Key::directive, ClientKeyword::clear_all_forwardings, 1},
     Keyword{"SendEnv", Key::directive, ClientKeyword::send_env, 0},
+    Keyword{"HostKeyAlias", Key::directive, ClientKeyword::host_key_alias, 1},
+    Keyword{"SetEnv", Key::directive, ClientKeyword::set_env, 0},
 };
 
 // ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
@@ -169,10 +172,8 @@ constexpr std::array refused_keywords{
     RefusedKeyword{"DynamicForward", not_yet},
     // Ignoring it would trust twoway's fixed global file where another (or none) was asked for.
     RefusedKeyword{"GlobalKnownHostsFile", "not supported yet: twoway's global file is /etc/twoway/known_hosts"},
-    RefusedKeyword{"HostKeyAlias", not_yet},
     RefusedKeyword{"LocalForward", "not supported yet: use -L"},
     RefusedKeyword{"RemoteForward", not_yet},
-    RefusedKeyword{"SetEnv", "not supported yet: use SendEnv"},
 };
 
 // ssh's algorithm lists. twoway's suite is fixed (X25519, Ed25519, ChaCha20-Poly1305: docs/PROTOCOL.md),
@@ -401,6 +402,25 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             out.flag = *v;
             return {};
         }
+        case ClientKeyword::set_env:
+            if (args.size() > twoway::session::max_env_count) {
+                return name + ": too many variables (max " + std::to_string(twoway::session::max_env_count) + ")";
+            }
+            for (const auto& a : args) {
+                const auto eq = a.find('=');
+                // What ENV can carry: a name of [A-Za-z_][A-Za-z0-9_]*, a value without NUL.
+                if (eq == std::string::npos || !twoway::session::valid_env_name(std::string_view(a).substr(0, eq)) ||
+                    !twoway::session::valid_env_value(std::string_view(a).substr(eq + 1))) {
+                    return name + ": invalid NAME=value " + twoway::quoted(a);
+                }
+                out.files.push_back(a);
+            }
+            return {};
+        case ClientKeyword::host_key_alias:
+            // The name goes into known_hosts lines, so it must be one a line can hold and read back.
+            if (!twoway::valid_host_name(arg)) return name + ": invalid host name " + twoway::quoted(arg);
+            out.text = arg;
+            return {};
         case ClientKeyword::server_alive_count_max: {
             auto n = twoway::parse_decimal(arg, 0x7fffffff);
             if (!n) return name + ": invalid number " + twoway::quoted(arg);

@@ -47,6 +47,8 @@ enum class ClientKeyword {
     request_tty,
     clear_all_forwardings,
     send_env,
+    host_key_alias,
+    set_env,
 };
 
 // The authentication methods twoway knows, by ssh's names ("publickey", "password"). A handshake
@@ -98,8 +100,8 @@ struct ClientDirective {
     twoway::Location where;
     std::size_t block = 0;  // index into ParsedClientConfig::blocks
     ClientKeyword keyword = ClientKeyword::host_name;
-    std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none)
-    std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none"); SendEnv patterns
+    std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none), HostKeyAlias
+    std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none"); SendEnv patterns; SetEnv NAME=value
     std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax
     bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
@@ -219,6 +221,13 @@ struct ClientSettings {
     // SendEnv: patterns of local variable names to send (ssh's: every line adds, "-pattern" removes
     // what earlier lines added). None by default (Debian puts "SendEnv LANG LC_*" in ssh's file only).
     std::vector<std::string> send_env;
+    // HostKeyAlias (ssh's): the name host keys are looked up and recorded under in known_hosts, instead of
+    // the host name and port ("[host]:port"); as ssh, the alias is used alone, without the port.
+    std::optional<std::string> host_key_alias;
+    // SetEnv (ssh's): "NAME=value" variables sent with the request, after SendEnv's (a name in both is
+    // sent with SetEnv's value). As ssh, the first SetEnv line obtained gives them all; a name repeated
+    // on it counts once (its first value).
+    std::vector<std::string> set_env;
     // Errors met while resolving (a Match exec command that could not run): path:line: message.
     std::vector<twoway::Diagnostic> errors;
 };

@@ -44,6 +44,8 @@ struct Obtained {
     std::optional<RequestTty> request_tty;
     std::optional<bool> clear_all_forwardings;
     std::vector<std::string> send_env;  // every SendEnv line adds (as ssh's)
+    std::optional<std::string> host_key_alias;
+    std::optional<std::vector<std::string>> set_env;
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -102,6 +104,21 @@ struct Obtained {
                 break;
             case ClientKeyword::clear_all_forwardings:
                 if (!clear_all_forwardings) clear_all_forwardings = d.flag;
+                break;
+            case ClientKeyword::set_env:
+                if (!set_env) {
+                    set_env.emplace();
+                    for (const auto& v : d.files) {
+                        const std::string_view name = std::string_view(v).substr(0, v.find('='));
+                        const bool seen = std::any_of(set_env->begin(), set_env->end(), [&](const std::string& w) {
+                            return std::string_view(w).substr(0, w.find('=')) == name;
+                        });
+                        if (!seen) set_env->push_back(v);
+                    }
+                }
+                break;
+            case ClientKeyword::host_key_alias:
+                if (!host_key_alias) host_key_alias = d.text;
                 break;
             case ClientKeyword::send_env:
                 for (const auto& p : d.files) {
@@ -314,6 +331,8 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.request_tty = got.request_tty.value_or(RequestTty::automatic);
     out.clear_all_forwardings = got.clear_all_forwardings.value_or(false);
     out.send_env = got.send_env;
+    if (got.set_env) out.set_env = *got.set_env;
+    if (got.host_key_alias) out.host_key_alias = twoway::ascii_lower(*got.host_key_alias);
 
     const std::string port = std::to_string(out.port);
     const std::array tokens{

@@ -112,6 +112,8 @@ void print_settings(const ClientSettings& s) {
     out += std::string("requesttty ") + tty + "\n";
     out += std::string("clearallforwardings ") + (s.clear_all_forwardings ? "yes" : "no") + "\n";
     for (const auto& p : s.send_env) out += "sendenv " + p + "\n";
+    for (const auto& v : s.set_env) out += "setenv " + v + "\n";
+    if (s.host_key_alias) out += "hostkeyalias " + *s.host_key_alias + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
 }

@@ -8,7 +8,7 @@ import os
 import subprocess
 import tempfile
 
-from twoway_env import CLEAN_PATH, TWOWAY, check, run_tests
+from twoway_env import CLEAN_PATH, TWOWAY, World, check, public_key_line, run_tests, trust_host
 
 # Debian 12's /etc/ssh/ssh_config without its comments, for a machine whose own file differs.
 DEBIAN_SSH_CONFIG = """
@@ -84,6 +84,36 @@ def test_include_and_match_exec():
         os.chmod(os.path.join(home, ".twoway", "conf.d", "20-other.conf"), 0o666)
         r = twoway(home, "-G", "target")
         check(r.returncode == 255 and b"20-other.conf: Bad owner or permissions" in r.stderr, f"{r}")
+
+
+def test_host_key_alias():
+    """HostKeyAlias: known_hosts is consulted and written under the alias alone (no "[alias]:port")."""
+    with World("hostkeyalias") as w:
+        with open(w.known_hosts, "w") as f:
+            f.write(f"cluster.alias {public_key_line(w.host_key + '.pub')}\n")
+        r = w.twoway("127.0.0.1", "echo in", strict="yes")
+        check(r.returncode == 255, f"without the alias the host is unknown: {r}")
+        r = w.twoway("-o", "HostKeyAlias=cluster.alias", "127.0.0.1", "echo in", strict="yes")
+        check(r.returncode == 0 and r.stdout == b"in\n", f"with the alias: {r}")
+        # A new alias is recorded as such.
+        r = w.twoway("-o", "HostKeyAlias=other.alias", "127.0.0.1", "true", strict="accept-new")
+        check(r.returncode == 0, f"accept-new under an alias: {r}")
+        with open(w.known_hosts) as f:
+            lines = f.read().splitlines()
+        check(len(lines) == 2 and lines[1].startswith("other.alias ssh-ed25519 "), f"recorded: {lines}")
+
+
+def test_set_env():
+    """SetEnv's variables reach the session as SendEnv's do (twowayd's default AcceptEnv LANG LC_*), and
+    a name in both is sent with SetEnv's value."""
+    with World("setenv") as w:
+        trust_host(w)
+        env = w.client_env(LC_BOTH="local")
+        r = w.twoway("-o", "SetEnv=LC_ONE=1 \"LC_TWO=two words\" LC_BOTH=config", "-o", "SendEnv=LC_BOTH",
+                     "127.0.0.1", "echo \"$LC_ONE|$LC_TWO|$LC_BOTH\"", env=env)
+        check(r.returncode == 0 and r.stdout == b"1|two words|config\n", f"{r}")
+        r = w.twoway("-G", "-o", "SetEnv=LC_ONE=1", "127.0.0.1")
+        check(b"setenv LC_ONE=1\n" in r.stdout, f"-G: {r}")
 
 
 if __name__ == "__main__":

@@ -688,10 +688,8 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
     CHECK(error_of("LocalForward 8080 localhost:80") == "cfg:2: LocalForward: not supported yet: use -L");
     CHECK(error_of("RemoteForward 8080 localhost:80") == "cfg:2: RemoteForward: not supported yet");
     CHECK(error_of("DynamicForward 1080") == "cfg:2: DynamicForward: not supported yet");
-    CHECK(error_of("HostKeyAlias other") == "cfg:2: HostKeyAlias: not supported yet");
     CHECK(error_of("GlobalKnownHostsFile /dev/null") ==
           "cfg:2: GlobalKnownHostsFile: not supported yet: twoway's global file is /etc/twoway/known_hosts");
-    CHECK(error_of("SetEnv A=b") == "cfg:2: SetEnv: not supported yet: use SendEnv");
     // Algorithm lists: accepted while they allow twoway's fixed suite, refused when they exclude it.
     CHECK(error_of("KexAlgorithms diffie-hellman-group16-sha512") ==
           "cfg:2: KexAlgorithms \"diffie-hellman-group16-sha512\": twoway uses curve25519-sha256 only (by ssh's name), "
@@ -704,4 +702,28 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
           "list excludes");
     CHECK(parse_client_config("cfg", "Ciphers ^aes128-ctr\nKexAlgorithms curve25519-sha256@libssh.org\n").ok());
     CHECK(error_of("Bogus 1") == "cfg:2: Bad configuration option: Bogus");
+}
+
+TEST_CASE("client config: HostKeyAlias", "[config]") {
+    auto c = good("Host web*\n  HostKeyAlias Web.Cluster\nHost *\n  HostKeyAlias other\n");
+    CHECK(resolve_for(c, "web1").host_key_alias == "web.cluster");
+    CHECK(resolve_for(c, "db").host_key_alias == "other");
+    CHECK_FALSE(resolve_for(good(""), "db").host_key_alias);
+    CHECK(resolve_for(c, "web1", {"HostKeyAlias=cli"}).host_key_alias == "cli");
+    // The name is written into known_hosts lines: it must be a host name a line can hold.
+    CHECK(error_of("HostKeyAlias a,b") == "cfg:2: HostKeyAlias: invalid host name \"a,b\"");
+    CHECK(error_of("HostKeyAlias *") == "cfg:2: HostKeyAlias: invalid host name \"*\"");
+    CHECK(error_of("HostKeyAlias a b") == "cfg:2: keyword HostKeyAlias extra arguments at end of line");
+}
+
+TEST_CASE("client config: SetEnv", "[config]") {
+    auto c = good("Host a\n  SetEnv LC_X=1 \"LC_Y=two words\" LC_X=dup EMPTY=\nHost *\n  SetEnv LC_Z=later\n");
+    // The first SetEnv line obtained gives every variable; a repeated name counts once.
+    CHECK(resolve_for(c, "a").set_env == std::vector<std::string>{"LC_X=1", "LC_Y=two words", "EMPTY="});
+    CHECK(resolve_for(c, "b").set_env == std::vector<std::string>{"LC_Z=later"});
+    CHECK(resolve_for(c, "a", {"SetEnv=A=b"}).set_env == std::vector<std::string>{"A=b"});
+    CHECK(resolve_for(good(""), "a").set_env.empty());
+    CHECK(error_of("SetEnv NOEQUALS") == "cfg:2: SetEnv: invalid NAME=value \"NOEQUALS\"");
+    CHECK(error_of("SetEnv 1A=b") == "cfg:2: SetEnv: invalid NAME=value \"1A=b\"");
+    CHECK(error_of("SetEnv A-B=c") == "cfg:2: SetEnv: invalid NAME=value \"A-B=c\"");
 }
