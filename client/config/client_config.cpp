@@ -61,6 +61,8 @@ constexpr std::array keywords{
     Keyword{"SendEnv", Key::directive, ClientKeyword::send_env, 0},
     Keyword{"HostKeyAlias", Key::directive, ClientKeyword::host_key_alias, 1},
     Keyword{"SetEnv", Key::directive, ClientKeyword::set_env, 0},
+    Keyword{"ConnectionAttempts", Key::directive, ClientKeyword::connection_attempts, 1},
+    Keyword{"LogLevel", Key::directive, ClientKeyword::log_level, 1},
 };
 
 // ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
@@ -77,7 +79,6 @@ constexpr std::array<std::string_view, 2> only_no{"no", "false"};
 constexpr std::array<std::string_view, 2> only_yes{"yes", "true"};
 constexpr std::array<std::string_view, 1> only_none{"none"};
 constexpr std::array<std::string_view, 1> only_any{"any"};
-constexpr std::array<std::string_view, 1> only_one{"1"};
 constexpr std::array<std::string_view, 1> only_default{"default"};
 constexpr std::array<std::string_view, 1> only_tilde{"~"};
 constexpr std::array<std::string_view, 1> only_sha256{"sha256"};
@@ -100,7 +101,6 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"CanonicalizePermittedCNAMEs", any_value, no_canonical},
     ForeignKeyword{"CheckHostIP", any_value, "twoway checks the host key by the host's name only"},
     ForeignKeyword{"Compression", any_value, "twoway does not compress"},
-    ForeignKeyword{"ConnectionAttempts", only_one, "not supported yet: twoway connects once"},
     ForeignKeyword{"ControlMaster", any_value, no_sharing},
     ForeignKeyword{"ControlPath", any_value, no_sharing},
     ForeignKeyword{"ControlPersist", any_value, no_sharing},
@@ -132,7 +132,6 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"KbdInteractiveDevices", any_value, "twoway has no keyboard-interactive authentication"},
     ForeignKeyword{"KnownHostsCommand", only_none, "not supported yet"},
     ForeignKeyword{"LocalCommand", any_value, "twoway runs no LocalCommand"},
-    ForeignKeyword{"LogLevel", any_value, "not supported yet: use -v or -q"},
     ForeignKeyword{"LogVerbose", any_value, "twoway has no per-function logging"},
     ForeignKeyword{"MACs", any_value, "twoway's one cipher, ChaCha20-Poly1305, carries its own tag"},
     ForeignKeyword{"NoHostAuthenticationForLocalhost", any_value, "twoway always authenticates the host"},
@@ -400,6 +399,32 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             auto v = config::parse_yes_no(arg, true);
             if (!v) return name + ": unsupported option " + twoway::quoted(arg) + " (expected yes or no)";
             out.flag = *v;
+            return {};
+        }
+        case ClientKeyword::log_level: {
+            struct Level {
+                std::string_view name;
+                LogLevel level;
+            };
+            constexpr std::array levels{
+                Level{"QUIET", LogLevel::quiet},   Level{"FATAL", LogLevel::quiet},   Level{"ERROR", LogLevel::quiet},
+                Level{"INFO", LogLevel::info},     Level{"VERBOSE", LogLevel::info},  Level{"DEBUG", LogLevel::debug1},
+                Level{"DEBUG1", LogLevel::debug1}, Level{"DEBUG2", LogLevel::debug2}, Level{"DEBUG3", LogLevel::debug3},
+            };
+            for (const auto& l : levels) {
+                if (twoway::iequals(l.name, arg)) {
+                    out.log = l.level;
+                    out.text = std::string(l.name);
+                    return {};
+                }
+            }
+            return name + ": unsupported log level " + twoway::quoted(arg);
+        }
+        case ClientKeyword::connection_attempts: {
+            // As ssh, at least one; a bound so that a typo cannot keep twoway retrying for days.
+            auto n = twoway::parse_decimal(arg, 1000);
+            if (!n || *n == 0) return name + ": invalid number " + twoway::quoted(arg) + " (expected 1-1000)";
+            out.number = static_cast<std::uint32_t>(*n);
             return {};
         }
         case ClientKeyword::set_env:

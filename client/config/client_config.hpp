@@ -49,6 +49,8 @@ enum class ClientKeyword {
     send_env,
     host_key_alias,
     set_env,
+    connection_attempts,
+    log_level,
 };
 
 // The authentication methods twoway knows, by ssh's names ("publickey", "password"). A handshake
@@ -60,6 +62,10 @@ enum class AuthMethod { publickey, password };
 
 // RequestTTY (ssh's): whether to ask for a PTY when neither -t nor -T was given.
 enum class RequestTty { automatic, no, yes, force };
+
+// LogLevel (ssh's), on twoway's levels: QUIET, FATAL and ERROR as -q; INFO and VERBOSE the default
+// (twoway has no VERBOSE lines of its own); DEBUG and DEBUG1 as -v, DEBUG2 -vv, DEBUG3 -vvv.
+enum class LogLevel { quiet, info, debug1, debug2, debug3 };
 
 // UpdateHostKeys (ssh's): learn the keys a server announces after authentication (HOSTKEYS).
 enum class UpdateHostKeys { no, yes, ask };
@@ -102,12 +108,13 @@ struct ClientDirective {
     ClientKeyword keyword = ClientKeyword::host_name;
     std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none), HostKeyAlias
     std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none"); SendEnv patterns; SetEnv NAME=value
-    std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax
+    std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax; ConnectionAttempts
     bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
     UpdateHostKeys update = UpdateHostKeys::no;  // UpdateHostKeys
     std::vector<AuthMethod> methods{};  // PreferredAuthentications: the names twoway knows, in order
     RequestTty tty = RequestTty::automatic;      // RequestTTY
+    LogLevel log = LogLevel::info;               // LogLevel (text: the name, upper case)
 };
 
 // Not "ClientConfig", which names the handshake's twoway::ClientConfig (twoway/handshake.hpp). When this
@@ -204,6 +211,11 @@ struct ClientSettings {
     // UserKnownHostsFile. As ssh: default yes unless UserKnownHostsFile was set (then no).
     UpdateHostKeys update_host_keys = UpdateHostKeys::yes;
     std::optional<std::uint32_t> connect_timeout;  // seconds; nothing: the system's TCP timeout
+    // ConnectionAttempts (ssh's): rounds over the host's addresses, a second apart, before giving up.
+    std::uint32_t connection_attempts = 1;
+    // LogLevel: applies only when neither -v nor -q was given (they come first, as for ssh). Nothing: unset.
+    std::optional<LogLevel> log_level;
+    std::string log_level_name = "INFO";  // as written (upper case), for -G
     std::uint32_t server_alive_interval = 0;  // seconds of silence from the server before a PING; 0 = off
     std::uint32_t server_alive_count_max = 3;  // PINGs unanswered before giving up (0: at the first silence)
     // PasswordAuthentication (ssh's; default yes): the password method (OPAQUE, docs/twoway.md) may be used.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <span>
+#include <utility>
 
 #include <twoway/pattern.hpp>
 #include <twoway/trust.hpp>
@@ -46,6 +47,8 @@ struct Obtained {
     std::vector<std::string> send_env;  // every SendEnv line adds (as ssh's)
     std::optional<std::string> host_key_alias;
     std::optional<std::vector<std::string>> set_env;
+    std::optional<std::uint32_t> connection_attempts;
+    std::optional<std::pair<LogLevel, std::string>> log_level;
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -104,6 +107,12 @@ struct Obtained {
                 break;
             case ClientKeyword::clear_all_forwardings:
                 if (!clear_all_forwardings) clear_all_forwardings = d.flag;
+                break;
+            case ClientKeyword::log_level:
+                if (!log_level) log_level.emplace(d.log, d.text);
+                break;
+            case ClientKeyword::connection_attempts:
+                if (!connection_attempts) connection_attempts = d.number;
                 break;
             case ClientKeyword::set_env:
                 if (!set_env) {
@@ -332,6 +341,11 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.clear_all_forwardings = got.clear_all_forwardings.value_or(false);
     out.send_env = got.send_env;
     if (got.set_env) out.set_env = *got.set_env;
+    out.connection_attempts = got.connection_attempts.value_or(1);
+    if (got.log_level) {
+        out.log_level = got.log_level->first;
+        out.log_level_name = got.log_level->second;
+    }
     if (got.host_key_alias) out.host_key_alias = twoway::ascii_lower(*got.host_key_alias);
 
     const std::string port = std::to_string(out.port);

@@ -120,6 +120,7 @@ struct Context {
         p.port = settings.port;
         p.endpoints = endpoints;
         p.timeout_seconds = settings.connect_timeout;
+        p.connection_attempts = settings.connection_attempts;
         p.server_alive_interval = settings.server_alive_interval;
         p.server_alive_count_max = settings.server_alive_count_max;
         p.account = settings.user;

@@ -84,6 +84,8 @@ void print_settings(const ClientSettings& s) {
     out += "batchmode " + std::string(s.batch_mode ? "yes" : "no") + "\n";
     out += "hashknownhosts " + std::string(s.hash_known_hosts ? "yes" : "no") + "\n";
     out += "connecttimeout " + (s.connect_timeout ? std::to_string(*s.connect_timeout) : std::string("none")) + "\n";
+    out += "loglevel " + s.log_level_name + "\n";
+    out += "connectionattempts " + std::to_string(s.connection_attempts) + "\n";
     out += "serveraliveinterval " + std::to_string(s.server_alive_interval) + "\n";
     out += "serveralivecountmax " + std::to_string(s.server_alive_count_max) + "\n";
     out += "passwordauthentication " + std::string(s.password_authentication ? "yes" : "no") + "\n";

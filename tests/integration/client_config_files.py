@@ -116,5 +116,29 @@ def test_set_env():
         check(b"setenv LC_ONE=1\n" in r.stdout, f"-G: {r}")
 
 
+def test_connection_attempts():
+    """ConnectionAttempts: that many rounds over the addresses, a second apart, then the last error."""
+    with World("attempts", start=False) as w:
+        import socket
+        with socket.socket() as s:  # a port nobody listens on: bound, never listening
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            r = w.twoway("-v", "-o", "ConnectionAttempts=2", "127.0.0.1", "true", port=port)
+        check(r.returncode == 255, f"{r}")
+        check(r.stderr.count(b"Connecting to 127.0.0.1") == 2 and b"Trying again..." in r.stderr, f"{r.stderr}")
+
+
+def test_log_level():
+    """LogLevel maps onto -v/-q when neither is given; -v and -q win."""
+    with tempfile.TemporaryDirectory() as home:
+        write(os.path.join(home, ".twoway", "config"), "LogLevel DEBUG2\n", 0o600)
+        r = twoway(home, "-G", "h")
+        check(r.returncode == 0 and b"loglevel DEBUG2\n" in r.stdout, f"{r}")
+        r = twoway(home, "-o", "ConnectTimeout=1", "-p", "1", "127.0.0.1", "true")
+        check(b"debug2: " in r.stderr or b"debug1: " in r.stderr, f"LogLevel DEBUG2: {r.stderr}")
+        r = twoway(home, "-q", "-o", "ConnectTimeout=1", "-p", "1", "127.0.0.1", "true")
+        check(b"debug1: " not in r.stderr, f"-q wins: {r.stderr}")
+
+
 if __name__ == "__main__":
     run_tests(globals())

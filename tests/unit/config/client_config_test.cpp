@@ -683,7 +683,9 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
                                                   "host names");
     CHECK(error_of("PubkeyAuthentication no") ==
           "cfg:2: PubkeyAuthentication \"no\": not supported yet: use PreferredAuthentications password");
-    CHECK(error_of("ConnectionAttempts 3") == "cfg:2: ConnectionAttempts \"3\": not supported yet: twoway connects once");
+    CHECK(resolve_for(good("ConnectionAttempts 3\n"), "h").connection_attempts == 3);
+    CHECK(resolve_for(good(""), "h").connection_attempts == 1);
+    CHECK(error_of("ConnectionAttempts 0") == "cfg:2: ConnectionAttempts: invalid number \"0\" (expected 1-1000)");
     // Refused whatever the value.
     CHECK(error_of("LocalForward 8080 localhost:80") == "cfg:2: LocalForward: not supported yet: use -L");
     CHECK(error_of("RemoteForward 8080 localhost:80") == "cfg:2: RemoteForward: not supported yet");
@@ -726,4 +728,21 @@ TEST_CASE("client config: SetEnv", "[config]") {
     CHECK(error_of("SetEnv NOEQUALS") == "cfg:2: SetEnv: invalid NAME=value \"NOEQUALS\"");
     CHECK(error_of("SetEnv 1A=b") == "cfg:2: SetEnv: invalid NAME=value \"1A=b\"");
     CHECK(error_of("SetEnv A-B=c") == "cfg:2: SetEnv: invalid NAME=value \"A-B=c\"");
+}
+
+TEST_CASE("client config: LogLevel", "[config]") {
+    auto level = [](const std::string& v) { return resolve_for(good("LogLevel " + v + "\n"), "h"); };
+    CHECK(level("quiet").log_level == LogLevel::quiet);
+    CHECK(level("FATAL").log_level == LogLevel::quiet);
+    CHECK(level("ERROR").log_level == LogLevel::quiet);
+    CHECK(level("INFO").log_level == LogLevel::info);
+    CHECK(level("VERBOSE").log_level == LogLevel::info);
+    CHECK(level("DEBUG").log_level == LogLevel::debug1);
+    CHECK(level("debug1").log_level == LogLevel::debug1);
+    CHECK(level("DEBUG2").log_level == LogLevel::debug2);
+    CHECK(level("DEBUG3").log_level == LogLevel::debug3);
+    CHECK(level("debug3").log_level_name == "DEBUG3");
+    CHECK_FALSE(resolve_for(good(""), "h").log_level);
+    CHECK(resolve_for(good(""), "h").log_level_name == "INFO");
+    CHECK(error_of("LogLevel DEBUG4") == "cfg:2: LogLevel: unsupported log level \"DEBUG4\"");
 }
