@@ -1,5 +1,7 @@
 // ~/.twoway/config: the client's configuration, in ssh_config(5)'s syntax. Host blocks select the
-// directives that follow by patterns ('*' '?' wildcards, '!' negation); for each keyword the first value
+// directives that follow by patterns ('*' '?' wildcards, '!' negation), Match blocks by ssh's criteria
+// (evaluated by resolve(), in file order); Include reads other files in place through an injected
+// reader, so the parser stays pure; for each keyword the first value
 // obtained wins, command-line -o options first, so specific blocks belong above general ones; only
 // IdentityFile adds up. The parser is pure (text in, so it can be fuzzed) and validates every value with
 // path:line, whichever host it would apply to; resolve() then computes the effective settings for one
