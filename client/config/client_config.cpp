@@ -89,6 +89,7 @@ constexpr std::string_view no_agent = "twoway has no agent: only IdentityFile ke
 constexpr std::string_view no_x11 = "twoway has no X11 forwarding";
 constexpr std::string_view no_hostbased = "twoway has no host-based authentication";
 constexpr std::string_view not_yet = "not supported yet";
+constexpr std::string_view deprecated = "OpenSSH ignores it too: deprecated";
 // Every ssh_config keyword of OpenSSH 9.2 that twoway does not implement, with docs/CONFIG.md's
 // client table saying why each is where it is.
 constexpr std::array foreign_keywords{
@@ -99,6 +100,7 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"CanonicalizeHostname", only_no, no_canonical},
     ForeignKeyword{"CanonicalizeMaxDots", any_value, no_canonical},
     ForeignKeyword{"CanonicalizePermittedCNAMEs", any_value, no_canonical},
+    ForeignKeyword{"ChallengeResponseAuthentication", any_value, "twoway has no keyboard-interactive authentication"},
     ForeignKeyword{"CheckHostIP", any_value, "twoway checks the host key by the host's name only"},
     ForeignKeyword{"Compression", any_value, "twoway does not compress"},
     ForeignKeyword{"ControlMaster", any_value, no_sharing},
@@ -157,6 +159,17 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"VerifyHostKeyDNS", any_value, "twoway trusts host keys from known_hosts only"},
     ForeignKeyword{"VisualHostKey", any_value, "twoway shows no host key art"},
     ForeignKeyword{"XAuthLocation", any_value, no_x11},
+    // Keywords OpenSSH 9.2 still reads and ignores itself ("Deprecated option"/"Unsupported option"), so
+    // that an old file works: twoway does the same.
+    ForeignKeyword{"Cipher", any_value, deprecated},
+    ForeignKeyword{"CompressionLevel", any_value, deprecated},
+    ForeignKeyword{"FallBackToRsh", any_value, deprecated},
+    ForeignKeyword{"Protocol", any_value, deprecated},
+    ForeignKeyword{"RhostsRSAAuthentication", any_value, deprecated},
+    ForeignKeyword{"RSAAuthentication", any_value, deprecated},
+    ForeignKeyword{"UsePrivilegedPort", any_value, deprecated},
+    ForeignKeyword{"UseRoaming", any_value, deprecated},
+    ForeignKeyword{"UseRsh", any_value, deprecated},
 };
 
 // Keywords refused whatever their value: each asks for something twoway does not do yet, and ignoring it

@@ -667,7 +667,11 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
           "ServerAliveInterval 0", "SessionType default", "StdinNull no", "StreamLocalBindMask 0177",
           "StreamLocalBindUnlink no", "StrictHostKeyChecking ask", "SyslogFacility USER", "TCPKeepAlive yes",
           "Tunnel no", "TunnelDevice any:any", "UpdateHostKeys no", "User u", "UserKnownHostsFile none",
-          "VerifyHostKeyDNS no", "VisualHostKey yes", "XAuthLocation /usr/bin/xauth"}) {
+          "VerifyHostKeyDNS no", "VisualHostKey yes", "XAuthLocation /usr/bin/xauth",
+          // What OpenSSH 9.2 itself reads and ignores (old names), and an alias it keeps.
+          "ChallengeResponseAuthentication no", "Protocol 2", "Cipher blowfish", "CompressionLevel 6",
+          "RSAAuthentication yes", "RhostsRSAAuthentication no", "UsePrivilegedPort no", "UseRoaming no",
+          "FallBackToRsh no", "UseRsh no"}) {
         auto c = parse_client_config("cfg", std::string(line) + "\n");
         INFO(line);
         CHECK(error_texts(c) == std::vector<std::string>{});
