@@ -130,14 +130,16 @@ std::string quote_arg(std::string_view arg) {
     return single_quoted.size() < double_quoted.size() ? single_quoted : double_quoted;
 }
 
-void ErrorList::add(std::size_t line, std::string message) {
+void ErrorList::add(std::size_t line, std::string message) { add(path_, line, std::move(message)); }
+
+void ErrorList::add(std::string_view path, std::size_t line, std::string message) {
     if (full_) return;
     if (list_.size() == max_errors) {
-        list_.push_back(Diagnostic{Location{path_, line}, "too many errors; the rest are not shown"});
+        list_.push_back(Diagnostic{Location{std::string(path), line}, "too many errors; the rest are not shown"});
         full_ = true;
         return;
     }
-    list_.push_back(Diagnostic{Location{path_, line}, std::move(message)});
+    list_.push_back(Diagnostic{Location{std::string(path), line}, std::move(message)});
 }
 
 std::optional<std::uint32_t> parse_time(std::string_view s) noexcept {

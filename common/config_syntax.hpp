@@ -49,6 +49,8 @@ class ErrorList {
 public:
     explicit ErrorList(std::string_view path) : path_(path) {}
     void add(std::size_t line, std::string message);
+    // The same for another file (the client config's included files).
+    void add(std::string_view path, std::size_t line, std::string message);
     [[nodiscard]] bool full() const noexcept { return full_; }
     [[nodiscard]] std::vector<twoway::Diagnostic> take() && { return std::move(list_); }
 

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <utility>
 
+#include <twoway/pattern.hpp>
+#include <twoway/session.hpp>
 #include <twoway/text.hpp>
 #include <twoway/trust.hpp>
 
@@ -21,7 +24,7 @@ using twoway::TextLines;
 
 namespace {
 
-enum class Key { host, match, directive };
+enum class Key { host, match, include, ignore_unknown, directive };
 
 struct Keyword {
     std::string_view name;
@@ -33,6 +36,8 @@ struct Keyword {
 constexpr std::array keywords{
     Keyword{"Host", Key::host, ClientKeyword::host_name, 0},
     Keyword{"Match", Key::match, ClientKeyword::host_name, 0},
+    Keyword{"Include", Key::include, ClientKeyword::host_name, 0},
+    Keyword{"IgnoreUnknown", Key::ignore_unknown, ClientKeyword::host_name, 1},
     Keyword{"HostName", Key::directive, ClientKeyword::host_name, 1},
     Keyword{"Port", Key::directive, ClientKeyword::port, 1},
     Keyword{"User", Key::directive, ClientKeyword::user, 1},
@@ -54,6 +59,10 @@ constexpr std::array keywords{
     Keyword{"RequestTTY", Key::directive, ClientKeyword::request_tty, 1},
     Keyword{"ClearAllForwardings", Key::directive, ClientKeyword::clear_all_forwardings, 1},
     Keyword{"SendEnv", Key::directive, ClientKeyword::send_env, 0},
+    Keyword{"HostKeyAlias", Key::directive, ClientKeyword::host_key_alias, 1},
+    Keyword{"SetEnv", Key::directive, ClientKeyword::set_env, 0},
+    Keyword{"ConnectionAttempts", Key::directive, ClientKeyword::connection_attempts, 1},
+    Keyword{"LogLevel", Key::directive, ClientKeyword::log_level, 1},
 };
 
 // ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
@@ -67,19 +76,160 @@ struct ForeignKeyword {
 };
 constexpr std::array<std::string_view, 0> any_value{};
 constexpr std::array<std::string_view, 2> only_no{"no", "false"};
+constexpr std::array<std::string_view, 2> only_yes{"yes", "true"};
 constexpr std::array<std::string_view, 1> only_none{"none"};
+constexpr std::array<std::string_view, 1> only_any{"any"};
+constexpr std::array<std::string_view, 1> only_default{"default"};
+constexpr std::array<std::string_view, 1> only_tilde{"~"};
+constexpr std::array<std::string_view, 1> only_sha256{"sha256"};
 constexpr std::string_view no_sharing = "twoway has no connection sharing: every connection is its own";
+constexpr std::string_view no_gssapi = "twoway has no GSSAPI (Kerberos) authentication";
+constexpr std::string_view no_canonical = "twoway does not canonicalize host names";
+constexpr std::string_view no_agent = "twoway has no agent: only IdentityFile keys are used";
+constexpr std::string_view no_x11 = "twoway has no X11 forwarding";
+constexpr std::string_view no_hostbased = "twoway has no host-based authentication";
+constexpr std::string_view not_yet = "not supported yet";
+constexpr std::string_view deprecated = "OpenSSH ignores it too: deprecated";
+// Every ssh_config keyword of OpenSSH 9.2 that twoway does not implement, with docs/CONFIG.md's
+// client table saying why each is where it is.
 constexpr std::array foreign_keywords{
+    ForeignKeyword{"AddKeysToAgent", any_value, no_agent},
+    ForeignKeyword{"AddressFamily", only_any, "not supported yet: use -4 or -6"},
+    ForeignKeyword{"CanonicalDomains", any_value, no_canonical},
+    ForeignKeyword{"CanonicalizeFallbackLocal", any_value, no_canonical},
+    ForeignKeyword{"CanonicalizeHostname", only_no, no_canonical},
+    ForeignKeyword{"CanonicalizeMaxDots", any_value, no_canonical},
+    ForeignKeyword{"CanonicalizePermittedCNAMEs", any_value, no_canonical},
+    ForeignKeyword{"ChallengeResponseAuthentication", any_value, "twoway has no keyboard-interactive authentication"},
+    ForeignKeyword{"CheckHostIP", any_value, "twoway checks the host key by the host's name only"},
     ForeignKeyword{"Compression", any_value, "twoway does not compress"},
     ForeignKeyword{"ControlMaster", any_value, no_sharing},
     ForeignKeyword{"ControlPath", any_value, no_sharing},
     ForeignKeyword{"ControlPersist", any_value, no_sharing},
+    ForeignKeyword{"EnableEscapeCommandline", any_value, "twoway's escapes have no command line"},
+    ForeignKeyword{"EnableSSHKeysign", any_value, no_hostbased},
+    ForeignKeyword{"EscapeChar", only_tilde, "not supported yet: use -e"},
+    ForeignKeyword{"ExitOnForwardFailure", only_no, "not supported yet"},
+    ForeignKeyword{"FingerprintHash", only_sha256, "twoway shows SHA256 fingerprints only"},
+    ForeignKeyword{"ForkAfterAuthentication", only_no, "not supported yet"},
     ForeignKeyword{"ForwardAgent", only_no, "twoway has no agent forwarding"},
-    ForeignKeyword{"ForwardX11", only_no, "twoway has no X11 forwarding"},
-    ForeignKeyword{"ForwardX11Trusted", any_value, "twoway has no X11 forwarding"},
+    ForeignKeyword{"ForwardX11", only_no, no_x11},
+    ForeignKeyword{"ForwardX11Timeout", any_value, no_x11},
+    ForeignKeyword{"ForwardX11Trusted", any_value, no_x11},
+    ForeignKeyword{"GatewayPorts", only_no, "not supported yet: forwarded ports listen on the loopback only"},
+    ForeignKeyword{"GSSAPIAuthentication", any_value, no_gssapi},
+    ForeignKeyword{"GSSAPIClientIdentity", any_value, no_gssapi},
+    ForeignKeyword{"GSSAPIDelegateCredentials", any_value, no_gssapi},
+    ForeignKeyword{"GSSAPIKexAlgorithms", any_value, no_gssapi},
+    ForeignKeyword{"GSSAPIKeyExchange", any_value, no_gssapi},
+    ForeignKeyword{"GSSAPIRenewalForcesRekey", any_value, no_gssapi},
+    ForeignKeyword{"GSSAPIServerIdentity", any_value, no_gssapi},
+    ForeignKeyword{"GSSAPITrustDns", any_value, no_gssapi},
+    ForeignKeyword{"HostbasedAcceptedAlgorithms", any_value, no_hostbased},
+    ForeignKeyword{"HostbasedAuthentication", any_value, no_hostbased},
+    ForeignKeyword{"IdentitiesOnly", any_value, no_agent},
+    ForeignKeyword{"IdentityAgent", any_value, no_agent},
+    ForeignKeyword{"IPQoS", any_value, "twoway sets no IP type of service"},
+    ForeignKeyword{"KbdInteractiveAuthentication", any_value, "twoway has no keyboard-interactive authentication"},
+    ForeignKeyword{"KbdInteractiveDevices", any_value, "twoway has no keyboard-interactive authentication"},
+    ForeignKeyword{"KnownHostsCommand", only_none, "not supported yet"},
+    ForeignKeyword{"LocalCommand", any_value, "twoway runs no LocalCommand"},
+    ForeignKeyword{"LogVerbose", any_value, "twoway has no per-function logging"},
+    ForeignKeyword{"MACs", any_value, "twoway's one cipher, ChaCha20-Poly1305, carries its own tag"},
+    ForeignKeyword{"NoHostAuthenticationForLocalhost", any_value, "twoway always authenticates the host"},
     ForeignKeyword{"PermitLocalCommand", any_value, "twoway runs no LocalCommand"},
+    ForeignKeyword{"PermitRemoteOpen", any_value, "twoway has no remote forwarding"},
+    ForeignKeyword{"PKCS11Provider", only_none, "not supported yet"},
+    ForeignKeyword{"ProxyCommand", only_none, "not supported yet"},
+    ForeignKeyword{"ProxyJump", only_none, "not supported yet"},
+    ForeignKeyword{"ProxyUseFdpass", any_value, "twoway has no ProxyCommand"},
+    ForeignKeyword{"PubkeyAuthentication", only_yes, "not supported yet: use PreferredAuthentications password"},
+    ForeignKeyword{"RekeyLimit", any_value, "twoway does not rekey: records are numbered by a 64-bit sequence under one session key"},
     ForeignKeyword{"RemoteCommand", only_none, "not supported yet: give the command on the command line"},
+    ForeignKeyword{"RequiredRSASize", any_value, "twoway uses no RSA keys"},
+    ForeignKeyword{"SecurityKeyProvider", any_value, "twoway uses no security keys"},
+    ForeignKeyword{"SessionType", only_default, "not supported yet: use -N or -s"},
+    ForeignKeyword{"StdinNull", only_no, "not supported yet: use -n"},
+    ForeignKeyword{"StreamLocalBindMask", any_value, "twoway forwards no Unix sockets"},
+    ForeignKeyword{"StreamLocalBindUnlink", any_value, "twoway forwards no Unix sockets"},
+    ForeignKeyword{"SyslogFacility", any_value, "twoway logs to standard error only"},
+    ForeignKeyword{"TCPKeepAlive", any_value, "twoway sets no TCP keep-alives: see ServerAliveInterval"},
+    ForeignKeyword{"Tunnel", only_no, "twoway has no tun device forwarding"},
+    ForeignKeyword{"TunnelDevice", any_value, "twoway has no tun device forwarding"},
+    ForeignKeyword{"VerifyHostKeyDNS", any_value, "twoway trusts host keys from known_hosts only"},
+    ForeignKeyword{"VisualHostKey", any_value, "twoway shows no host key art"},
+    ForeignKeyword{"XAuthLocation", any_value, no_x11},
+    // Keywords OpenSSH 9.2 still reads and ignores itself ("Deprecated option"/"Unsupported option"), so
+    // that an old file works: twoway does the same.
+    ForeignKeyword{"Cipher", any_value, deprecated},
+    ForeignKeyword{"CompressionLevel", any_value, deprecated},
+    ForeignKeyword{"FallBackToRsh", any_value, deprecated},
+    ForeignKeyword{"Protocol", any_value, deprecated},
+    ForeignKeyword{"RhostsRSAAuthentication", any_value, deprecated},
+    ForeignKeyword{"RSAAuthentication", any_value, deprecated},
+    ForeignKeyword{"UsePrivilegedPort", any_value, deprecated},
+    ForeignKeyword{"UseRoaming", any_value, deprecated},
+    ForeignKeyword{"UseRsh", any_value, deprecated},
 };
+
+// Keywords refused whatever their value: each asks for something twoway does not do yet, and ignoring it
+// would change what was asked for (a forward not set up, another name looked up in known_hosts...).
+struct RefusedKeyword {
+    std::string_view name;
+    std::string_view why;
+};
+constexpr std::array refused_keywords{
+    RefusedKeyword{"BindAddress", not_yet},
+    RefusedKeyword{"BindInterface", not_yet},
+    RefusedKeyword{"DynamicForward", not_yet},
+    // Ignoring it would trust twoway's fixed global file where another (or none) was asked for.
+    RefusedKeyword{"GlobalKnownHostsFile", "not supported yet: twoway's global file is /etc/twoway/known_hosts"},
+    RefusedKeyword{"LocalForward", "not supported yet: use -L"},
+    RefusedKeyword{"RemoteForward", not_yet},
+};
+
+// ssh's algorithm lists. twoway's suite is fixed (X25519, Ed25519, ChaCha20-Poly1305: docs/PROTOCOL.md),
+// so nothing is negotiated and nothing can be widened; a list is accepted when it still allows what
+// twoway uses (named as ssh names it), and refused when it excludes it, since twoway cannot honour a
+// restriction that leaves out its only suite.
+struct AlgorithmKeyword {
+    std::string_view name;
+    std::array<std::string_view, 2> uses;  // what twoway uses, by ssh's names ("" for none)
+};
+constexpr std::array algorithm_keywords{
+    AlgorithmKeyword{"Ciphers", {"chacha20-poly1305@openssh.com", ""}},
+    AlgorithmKeyword{"KexAlgorithms", {"curve25519-sha256", "curve25519-sha256@libssh.org"}},
+    AlgorithmKeyword{"HostKeyAlgorithms", {"ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com"}},
+    AlgorithmKeyword{"PubkeyAcceptedAlgorithms", {"ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com"}},
+    AlgorithmKeyword{"PubkeyAcceptedKeyTypes", {"ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com"}},
+    AlgorithmKeyword{"CASignatureAlgorithms", {"ssh-ed25519", ""}},
+};
+
+// Whether ssh's algorithm list (with its "+", "-" and "^" forms on the defaults, which hold twoway's)
+// still allows one of uses.
+bool allows(std::string_view list, const std::array<std::string_view, 2>& uses) {
+    const bool remove = list.starts_with('-');
+    if (list.starts_with('+') || list.starts_with('^')) return true;
+    if (remove) list.remove_prefix(1);
+    bool any = false;
+    std::string_view rest = list;
+    while (true) {
+        const auto comma = rest.find(',');
+        const std::string lower = twoway::ascii_lower(rest.substr(0, comma));
+        for (auto u : uses) any = any || (!u.empty() && twoway::match_pattern(lower, u));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    return remove ? !any : any;
+}
+
+template <class Table>
+const typename Table::value_type* find_in(const Table& table, std::string_view word) {
+    for (const auto& k : table) {
+        if (twoway::iequals(k.name, word)) return &k;
+    }
+    return nullptr;
+}
 
 const ForeignKeyword* find_foreign_keyword(std::string_view word) {
     for (const auto& k : foreign_keywords) {
@@ -264,6 +414,51 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             out.flag = *v;
             return {};
         }
+        case ClientKeyword::log_level: {
+            struct Level {
+                std::string_view name;
+                LogLevel level;
+            };
+            constexpr std::array levels{
+                Level{"QUIET", LogLevel::quiet},   Level{"FATAL", LogLevel::quiet},   Level{"ERROR", LogLevel::quiet},
+                Level{"INFO", LogLevel::info},     Level{"VERBOSE", LogLevel::info},  Level{"DEBUG", LogLevel::debug1},
+                Level{"DEBUG1", LogLevel::debug1}, Level{"DEBUG2", LogLevel::debug2}, Level{"DEBUG3", LogLevel::debug3},
+            };
+            for (const auto& l : levels) {
+                if (twoway::iequals(l.name, arg)) {
+                    out.log = l.level;
+                    out.text = std::string(l.name);
+                    return {};
+                }
+            }
+            return name + ": unsupported log level " + twoway::quoted(arg);
+        }
+        case ClientKeyword::connection_attempts: {
+            // As ssh, at least one; a bound so that a typo cannot keep twoway retrying for days.
+            auto n = twoway::parse_decimal(arg, 1000);
+            if (!n || *n == 0) return name + ": invalid number " + twoway::quoted(arg) + " (expected 1-1000)";
+            out.number = static_cast<std::uint32_t>(*n);
+            return {};
+        }
+        case ClientKeyword::set_env:
+            if (args.size() > twoway::session::max_env_count) {
+                return name + ": too many variables (max " + std::to_string(twoway::session::max_env_count) + ")";
+            }
+            for (const auto& a : args) {
+                const auto eq = a.find('=');
+                // What ENV can carry: a name of [A-Za-z_][A-Za-z0-9_]*, a value without NUL.
+                if (eq == std::string::npos || !twoway::session::valid_env_name(std::string_view(a).substr(0, eq)) ||
+                    !twoway::session::valid_env_value(std::string_view(a).substr(eq + 1))) {
+                    return name + ": invalid NAME=value " + twoway::quoted(a);
+                }
+                out.files.push_back(a);
+            }
+            return {};
+        case ClientKeyword::host_key_alias:
+            // The name goes into known_hosts lines, so it must be one a line can hold and read back.
+            if (!twoway::valid_host_name(arg)) return name + ": invalid host name " + twoway::quoted(arg);
+            out.text = arg;
+            return {};
         case ClientKeyword::server_alive_count_max: {
             auto n = twoway::parse_decimal(arg, 0x7fffffff);
             if (!n) return name + ": invalid number " + twoway::quoted(arg);
@@ -274,31 +469,83 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
     return name + ": unhandled keyword";
 }
 
+// A Match block that applies to no host ("!all"): what a broken Match line starts.
+HostBlock never_block() {
+    HostBlock block;
+    block.match = true;
+    MatchCondition never;
+    never.negated = true;
+    block.conditions.push_back(std::move(never));
+    return block;
+}
+
 class Parser {
 public:
-    Parser(std::string_view path, bool command_line) : config_(), errors_(path), command_line_(command_line) {
+    Parser(std::string_view path, bool command_line, const ParseOptions* options)
+        : config_(), errors_(path), command_line_(command_line), options_(options), path_(path) {
         config_.path = std::string(path);
+        if (options != nullptr) ignore_ = options->ignore_unknown;
     }
 
+    void file(std::string_view text);
     void line(std::size_t number, std::string_view text);
-    [[nodiscard]] bool full() const noexcept { return errors_.full(); }
+    [[nodiscard]] bool full() const noexcept { return errors_.full() || stop_; }
     ParsedClientConfig finish() && {
         config_.errors = std::move(errors_).take();
         return std::move(config_);
     }
 
 private:
-    void error(std::string message) { errors_.add(number_, std::move(message)); }
+    void error(std::string message) { errors_.add(path_, number_, std::move(message)); }
+    void note(std::string message) {
+        if (config_.notes.size() < config::max_errors) {
+            config_.notes.push_back(twoway::Diagnostic{Location{path_, number_}, std::move(message)});
+        }
+    }
     void foreign(const ForeignKeyword& fk, const config::Directive& d);
     void host(const std::vector<std::string>& args);
+    void match(const std::vector<std::string>& args);
+    void include(const std::vector<std::string>& args);
+    void ignore_unknown(const std::string& arg);
+    [[nodiscard]] bool ignored(std::string_view keyword) const;
+    void new_block(HostBlock block) {
+        block.where = Location{path_, number_};
+        block.parent = include_parent_;
+        block.first_directive = config_.directives.size();
+        config_.blocks.push_back(std::move(block));
+        block_ = config_.blocks.size() - 1;
+    }
 
     ParsedClientConfig config_;
     config::ErrorList errors_;
     bool command_line_;
+    const ParseOptions* options_;
+    std::string path_;                    // the file being read (an included one while it is)
     std::size_t number_ = 0;
+    std::size_t block_ = 0;               // the block the next directive belongs to
+    std::size_t include_parent_ = no_parent;  // the block of the Include line being read, if any
+    std::size_t depth_ = 0;               // Include nesting
+    std::size_t included_ = 0;            // files included in all
+    bool stop_ = false;                   // an Include failed: ssh ends there, so do we
+    std::vector<std::string> ignore_;     // IgnoreUnknown patterns in force (lower case)
     std::size_t identity_files_ = 0;
     std::size_t certificate_files_ = 0;
 };
+
+void Parser::file(std::string_view text) {
+    TextLines lines(text, std::string_view::npos);  // split_line refuses over-long lines itself
+    while (auto l = lines.next()) {
+        if (full()) break;
+        line(l->number, l->text);
+    }
+}
+
+bool Parser::ignored(std::string_view keyword) const {
+    const std::string lower = twoway::ascii_lower(keyword);
+    return std::any_of(ignore_.begin(), ignore_.end(), [&](const std::string& p) {
+        return twoway::match_pattern(p, lower);
+    });
+}
 
 void Parser::line(std::size_t number, std::string_view text) {
     number_ = number;
@@ -313,26 +560,42 @@ void Parser::line(std::size_t number, std::string_view text) {
     const Keyword* kw = find_keyword(d.keyword);
     if (kw == nullptr) {
         if (const auto* fk = find_foreign_keyword(d.keyword)) return foreign(*fk, d);
+        if (const auto* rk = find_in(refused_keywords, d.keyword)) {
+            return error(std::string(rk->name) + ": " + std::string(rk->why));
+        }
+        if (const auto* ak = find_in(algorithm_keywords, d.keyword)) {
+            if (d.args.empty()) return error("no argument after keyword \"" + d.keyword + "\"");
+            if (!allows(d.args.front(), ak->uses)) {
+                return error(std::string(ak->name) + " " + twoway::quoted(d.args.front()) + ": twoway uses " +
+                             std::string(ak->uses[0]) + " only (by ssh's name), which this list excludes");
+            }
+            return note(std::string(ak->name) + ": ignored (twoway's algorithms are fixed, and this list allows them)");
+        }
+        // As ssh: an unknown keyword an earlier IgnoreUnknown names is skipped (with a note for -v).
+        if (ignored(d.keyword)) return note("Ignored unknown option \"" + d.keyword + "\"");
         return error("Bad configuration option: " + d.keyword);
     }
-    if (command_line_ && kw->key != Key::directive) {
+    if (command_line_ && (kw->key == Key::host || kw->key == Key::match || kw->key == Key::include)) {
         return error(std::string(kw->name) + " directive not supported as a command-line option");
     }
-    if (kw->key == Key::match) return error("Match blocks are not supported yet");
     if (d.args.empty()) {
         error("no argument after keyword \"" + d.keyword + "\"");
-        // Even a broken Host line ends the block before it: what follows applies to no host.
-        if (kw->key == Key::host) config_.blocks.push_back(HostBlock{Location{config_.path, number}, {}});
+        // Even a broken Host or Match line ends the block before it: what follows applies to no host.
+        if (kw->key == Key::host) new_block(HostBlock{});
+        if (kw->key == Key::match) new_block(never_block());
         return;
     }
     if (kw->key == Key::host) return host(d.args);
+    if (kw->key == Key::match) return match(d.args);
+    if (kw->key == Key::include) return include(d.args);
     if (kw->max_args != 0 && d.args.size() > kw->max_args) {
         return error("keyword " + std::string(kw->name) + " extra arguments at end of line");
     }
+    if (kw->key == Key::ignore_unknown) return ignore_unknown(d.args.front());
 
     ClientDirective directive;
-    directive.where = Location{config_.path, number};
-    directive.block = config_.blocks.size() - 1;
+    directive.where = Location{path_, number};
+    directive.block = block_;
     if (auto problem = parse_value(*kw, d.args, directive); !problem.empty()) return error(std::move(problem));
     if (directive.keyword == ClientKeyword::identity_file && ++identity_files_ > max_identity_files) {
         return error("IdentityFile: too many identity files (max " + std::to_string(max_identity_files) + ")");
@@ -351,9 +614,25 @@ void Parser::foreign(const ForeignKeyword& fk, const config::Directive& d) {
         for (auto v : fk.accepted) ok = ok || twoway::iequals(v, arg);
         if (!ok) return error(std::string(fk.name) + " " + twoway::quoted(arg) + ": " + std::string(fk.why));
     }
-    if (config_.notes.size() < config::max_errors) {
-        config_.notes.push_back(twoway::Diagnostic{Location{config_.path, number_},
-                                                   std::string(fk.name) + ": ignored (" + std::string(fk.why) + ")"});
+    note(std::string(fk.name) + ": ignored (" + std::string(fk.why) + ")");
+}
+
+// Splits a comma-separated pattern list ("a,!b*") into patterns; false on an empty piece or too many.
+bool pattern_list(std::string_view arg, bool lower, std::vector<HostPattern>& out) {
+    std::string_view rest = arg;
+    while (true) {
+        const auto comma = rest.find(',');
+        std::string_view piece = rest.substr(0, comma);
+        HostPattern p;
+        if (piece.starts_with('!')) {
+            p.negated = true;
+            piece.remove_prefix(1);
+        }
+        if (piece.empty() || out.size() == max_patterns) return false;
+        p.pattern = lower ? twoway::ascii_lower(piece) : std::string(piece);
+        out.push_back(std::move(p));
+        if (comma == std::string_view::npos) return true;
+        rest.remove_prefix(comma + 1);
     }
 }
 
@@ -361,35 +640,141 @@ void Parser::host(const std::vector<std::string>& args) {
     // The block starts here even if a pattern is bad: its directives then apply to no host at all,
     // rather than to whatever block came before.
     HostBlock block;
-    block.where = Location{config_.path, number_};
     bool bad = false;
     for (const auto& arg : args) {
         // ssh_config separates Host patterns by blanks; commas are accepted too, as in pattern-lists.
-        std::string_view rest = arg;
-        while (true) {
-            const auto comma = rest.find(',');
-            std::string_view piece = rest.substr(0, comma);
-            HostPattern p;
-            if (piece.starts_with('!')) {
-                p.negated = true;
-                piece.remove_prefix(1);
-            }
-            if (piece.empty()) {
-                if (!bad) error("Host: empty pattern in " + twoway::quoted(arg));
-                bad = true;
-            } else if (block.patterns.size() == max_patterns) {
-                if (!bad) error("Host: too many patterns (limit " + std::to_string(max_patterns) + ")");
-                bad = true;
-            } else {
-                p.pattern = twoway::ascii_lower(piece);
-                block.patterns.push_back(std::move(p));
-            }
-            if (comma == std::string_view::npos) break;
-            rest.remove_prefix(comma + 1);
+        if (!pattern_list(arg, true, block.patterns)) {
+            error(block.patterns.size() == max_patterns
+                      ? "Host: too many patterns (limit " + std::to_string(max_patterns) + ")"
+                      : "Host: empty pattern in " + twoway::quoted(arg));
+            bad = true;
+            break;
         }
     }
     if (bad) block.patterns.clear();  // a Host line with no pattern matches nothing
-    config_.blocks.push_back(std::move(block));
+    new_block(std::move(block));
+}
+
+// Match's criteria, as ssh's match_cfg_line() reads them.
+constexpr std::string_view exec_tokens = "dhlLnpru";
+
+void Parser::match(const std::vector<std::string>& args) {
+    HostBlock block;
+    block.match = true;
+    std::string problem;
+    for (std::size_t i = 0; i < args.size() && problem.empty(); ++i) {
+        MatchCondition c;
+        std::string_view name = args[i];
+        if (name.starts_with('!')) {
+            c.negated = true;
+            name.remove_prefix(1);
+        }
+        if (twoway::iequals(name, "all")) {
+            // ssh: "all" stands alone, or after canonical or final.
+            const bool alone = i + 1 == args.size() &&
+                               std::all_of(block.conditions.begin(), block.conditions.end(), [](const MatchCondition& m) {
+                                   return m.criterion == MatchCriterion::canonical || m.criterion == MatchCriterion::final;
+                               });
+            if (!alone) problem = "'" + args[i] + "' cannot be combined with other Match attributes";
+            c.criterion = MatchCriterion::all;
+        } else if (twoway::iequals(name, "canonical")) {
+            c.criterion = MatchCriterion::canonical;
+        } else if (twoway::iequals(name, "final")) {
+            c.criterion = MatchCriterion::final;
+        } else {
+            if (twoway::iequals(name, "host")) {
+                c.criterion = MatchCriterion::host;
+            } else if (twoway::iequals(name, "originalhost")) {
+                c.criterion = MatchCriterion::original_host;
+            } else if (twoway::iequals(name, "user")) {
+                c.criterion = MatchCriterion::user;
+            } else if (twoway::iequals(name, "localuser")) {
+                c.criterion = MatchCriterion::local_user;
+            } else if (twoway::iequals(name, "exec")) {
+                c.criterion = MatchCriterion::exec;
+            } else {
+                problem = "Unsupported Match attribute " + std::string(name);
+                break;
+            }
+            if (i + 1 == args.size()) {
+                problem = "Missing Match criteria for " + std::string(name);
+                break;
+            }
+            const std::string& arg = args[++i];
+            if (c.criterion == MatchCriterion::exec) {
+                if (auto bad = config::check_tokens(arg, exec_tokens); !bad.empty()) problem = "Match exec: " + bad;
+                c.command = arg;
+            } else {
+                const bool host_names = c.criterion == MatchCriterion::host || c.criterion == MatchCriterion::original_host;
+                if (!pattern_list(arg, host_names, c.patterns)) problem = "Match: bad pattern list " + twoway::quoted(arg);
+            }
+        }
+        block.conditions.push_back(std::move(c));
+    }
+    if (problem.empty() && block.conditions.empty()) problem = "One or more attributes required for Match";
+    if (!problem.empty()) {
+        error(std::move(problem));
+        block = never_block();
+    }
+    new_block(std::move(block));
+}
+
+void Parser::include(const std::vector<std::string>& args) {
+    if (options_ == nullptr || !options_->read_include) return error("Include: no files can be included here");
+    for (const auto& arg : args) {
+        if (arg.starts_with('~') && arg.size() > 1 && arg[1] != '/') {
+            return error("Include: ~user is not supported, only ~ for your own home: " + twoway::quoted(arg));
+        }
+        // As ssh: ~ is the home, a relative path is in the user's directory (~/.twoway, ssh's ~/.ssh).
+        std::string pattern = arg == "~" || arg.starts_with("~/") ? options_->home + arg.substr(1)
+                              : arg.starts_with('/')              ? arg
+                                                                  : options_->user_dir + "/" + arg;
+        if (depth_ + 1 > max_include_depth) {
+            stop_ = true;
+            return error("Include " + twoway::quoted(arg) + ": too many recursive configuration includes (max " +
+                         std::to_string(max_include_depth) + ")");
+        }
+        IncludeResult got = options_->read_include(pattern);
+        if (!got.error.empty()) {
+            stop_ = true;
+            return error("Include " + twoway::quoted(arg) + ": " + got.error);
+        }
+        if (got.files.empty()) note("Include " + twoway::quoted(arg) + " matched no files");
+        for (auto& f : got.files) {
+            note("Including file " + f.path + " depth " + std::to_string(depth_ + 1));
+            if (++included_ > max_included_files) {
+                stop_ = true;
+                return error("Include: too many included files (max " + std::to_string(max_included_files) + ")");
+            }
+            // The included file's lines before its first Host or Match belong to this block; its own
+            // blocks apply only when this one does; afterwards this file goes on in this block, as ssh
+            // keeps an included file's Match from changing the including file's state.
+            const std::string saved_path = std::exchange(path_, std::move(f.path));
+            const std::size_t saved_number = number_;
+            const std::size_t saved_block = block_;
+            const std::size_t saved_parent = std::exchange(include_parent_, block_);
+            ++depth_;
+            file(f.text);
+            --depth_;
+            path_ = saved_path;
+            number_ = saved_number;
+            block_ = saved_block;
+            include_parent_ = saved_parent;
+            if (full()) return;
+        }
+    }
+}
+
+void Parser::ignore_unknown(const std::string& arg) {
+    // ssh takes the first IgnoreUnknown that applies; every block is validated here whichever host it
+    // applies to, so the patterns of every IgnoreUnknown line count from that line on.
+    std::vector<HostPattern> patterns;
+    if (!pattern_list(arg, true, patterns)) return error("IgnoreUnknown: bad pattern list " + twoway::quoted(arg));
+    for (auto& p : patterns) {
+        if (p.negated) return error("IgnoreUnknown: negated patterns are not supported: " + twoway::quoted(arg));
+        if (ignore_.size() < max_patterns) ignore_.push_back(p.pattern);
+        if (config_.ignore_unknown.size() < max_patterns) config_.ignore_unknown.push_back(std::move(p.pattern));
+    }
 }
 
 }  // namespace
@@ -403,17 +788,19 @@ const char* auth_method_name(AuthMethod m) noexcept {
 }
 
 ParsedClientConfig parse_client_config(std::string_view path, std::string_view text) {
-    Parser parser(path, false);
-    TextLines lines(text, std::string_view::npos);  // split_line refuses over-long lines itself
-    while (auto line = lines.next()) {
-        if (parser.full()) break;
-        parser.line(line->number, line->text);
-    }
+    Parser parser(path, false, nullptr);
+    parser.file(text);
+    return std::move(parser).finish();
+}
+
+ParsedClientConfig parse_client_config(std::string_view path, std::string_view text, const ParseOptions& options) {
+    Parser parser(path, false, &options);
+    parser.file(text);
     return std::move(parser).finish();
 }
 
 ParsedClientConfig parse_client_options(std::span<const std::string> options) {
-    Parser parser("command-line", true);
+    Parser parser("command-line", true, nullptr);
     for (const auto& option : options) {
         if (parser.full()) break;
         parser.line(0, option);

@@ -1,5 +1,7 @@
 // ~/.twoway/config: the client's configuration, in ssh_config(5)'s syntax. Host blocks select the
-// directives that follow by patterns ('*' '?' wildcards, '!' negation); for each keyword the first value
+// directives that follow by patterns ('*' '?' wildcards, '!' negation), Match blocks by ssh's criteria
+// (evaluated by resolve(), in file order); Include reads other files in place through an injected
+// reader, so the parser stays pure; for each keyword the first value
 // obtained wins, command-line -o options first, so specific blocks belong above general ones; only
 // IdentityFile adds up. The parser is pure (text in, so it can be fuzzed) and validates every value with
 // path:line, whichever host it would apply to; resolve() then computes the effective settings for one
@@ -7,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +49,10 @@ enum class ClientKeyword {
     request_tty,
     clear_all_forwardings,
     send_env,
+    host_key_alias,
+    set_env,
+    connection_attempts,
+    log_level,
 };
 
 // The authentication methods twoway knows, by ssh's names ("publickey", "password"). A handshake
@@ -58,6 +65,10 @@ enum class AuthMethod { publickey, password };
 // RequestTTY (ssh's): whether to ask for a PTY when neither -t nor -T was given.
 enum class RequestTty { automatic, no, yes, force };
 
+// LogLevel (ssh's), on twoway's levels: QUIET, FATAL and ERROR as -q; INFO and VERBOSE the default
+// (twoway has no VERBOSE lines of its own); DEBUG and DEBUG1 as -v, DEBUG2 -vv, DEBUG3 -vvv.
+enum class LogLevel { quiet, info, debug1, debug2, debug3 };
+
 // UpdateHostKeys (ssh's): learn the keys a server announces after authentication (HOSTKEYS).
 enum class UpdateHostKeys { no, yes, ask };
 
@@ -66,9 +77,30 @@ struct HostPattern {
     bool negated = false;
 };
 
+// A Match criterion (ssh's): host, originalhost, user and localuser take a pattern list, exec a
+// command; all, canonical and final take nothing.
+enum class MatchCriterion { all, canonical, final, host, original_host, user, local_user, exec };
+
+struct MatchCondition {
+    MatchCriterion criterion = MatchCriterion::all;
+    bool negated = false;               // "!criterion"
+    std::vector<HostPattern> patterns;  // the comma-separated pattern list (host names lower case)
+    std::string command;                // exec: the command, tokens unexpanded
+};
+
+inline constexpr std::size_t no_parent = static_cast<std::size_t>(-1);
+
 struct HostBlock {
     twoway::Location where;                    // the Host line (line 0 for the implicit block at the top)
     std::vector<HostPattern> patterns;  // empty for the implicit block, which applies to every host
+    bool match = false;                 // a Match block: conditions instead of patterns
+    std::vector<MatchCondition> conditions;
+    // The block an Include line stood in (no_parent at the top level of the main file): a block of an
+    // included file applies only when that one does, as ssh's Include inside a Host or Match block.
+    std::size_t parent = no_parent;
+    // The number of directives before this block's line: resolve() evaluates the block at that point of
+    // the file, when the settings a Match criterion looks at (HostName, User) are the ones obtained so far.
+    std::size_t first_directive = 0;
 };
 
 // One validated directive. Which member is used depends on the keyword.
@@ -76,14 +108,15 @@ struct ClientDirective {
     twoway::Location where;
     std::size_t block = 0;  // index into ParsedClientConfig::blocks
     ClientKeyword keyword = ClientKeyword::host_name;
-    std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none)
-    std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none"); SendEnv patterns
-    std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax
+    std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none), HostKeyAlias
+    std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none"); SendEnv patterns; SetEnv NAME=value
+    std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax; ConnectionAttempts
     bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
     UpdateHostKeys update = UpdateHostKeys::no;  // UpdateHostKeys
     std::vector<AuthMethod> methods{};  // PreferredAuthentications: the names twoway knows, in order
     RequestTty tty = RequestTty::automatic;      // RequestTTY
+    LogLevel log = LogLevel::info;               // LogLevel (text: the name, upper case)
 };
 
 // Not "ClientConfig", which names the handshake's twoway::ClientConfig (twoway/handshake.hpp). When this
@@ -97,11 +130,43 @@ struct ParsedClientConfig {
     std::vector<twoway::Diagnostic> errors;              // every error, in file order
     // ssh_config keywords that mean nothing for twoway, accepted: one line each, shown with -v.
     std::vector<twoway::Diagnostic> notes;
+    // IgnoreUnknown patterns (of -o options: they cover the file too, as ssh reads them first).
+    std::vector<std::string> ignore_unknown;
     [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
+};
+
+// One file an Include pattern matched: its path and text.
+struct IncludedFile {
+    std::string path;
+    std::string text;
+};
+// What an include reader gives for one pattern (already anchored: ~ and relative paths resolved): the
+// files matched, sorted (none is fine, as ssh), or the error that ends the parse ("path: Bad owner or
+// permissions"...), at most max_included_files of them.
+struct IncludeResult {
+    std::vector<IncludedFile> files;
+    std::string error;
+};
+using IncludeReader = std::function<IncludeResult(const std::string& pattern)>;
+
+inline constexpr std::size_t max_include_depth = 16;     // as ssh's READCONF_MAX_DEPTH
+inline constexpr std::size_t max_included_files = 256;  // files included in all, so a parse stays bounded
+
+struct ParseOptions {
+    // Include's directory for relative paths (ssh: ~/.ssh, for the user's file and for -F alike) and
+    // the home for a leading ~.
+    std::string user_dir;
+    std::string home;
+    IncludeReader read_include;  // empty: Include lines are refused
+    // IgnoreUnknown patterns already in force (those of -o options).
+    std::vector<std::string> ignore_unknown;
 };
 
 // Parses config text; path is only used in messages.
 [[nodiscard]] ParsedClientConfig parse_client_config(std::string_view path, std::string_view text);
+// The same, with Include lines read through options.read_include.
+[[nodiscard]] ParsedClientConfig parse_client_config(std::string_view path, std::string_view text,
+                                                     const ParseOptions& options);
 
 // Parses -o arguments ("Keyword=value" or "Keyword value") with the same keyword parser, as one config
 // whose directives all apply. Host and Match are refused, as ssh refuses them on the command line.
@@ -114,9 +179,15 @@ struct ParsedClientConfig {
 [[nodiscard]] bool host_matches(std::span<const HostPattern> patterns, std::string_view host);
 
 // What resolve() needs to know about the local side.
+// Runs a Match exec command (through /bin/sh -c): its exit status, or nothing when it could not run
+// or did not exit normally (an error, as for ssh).
+using ExecRunner = std::function<std::optional<int>(const std::string& command)>;
+
 struct ClientContext {
     std::string home;        // the local user's home directory (~ and %d)
     std::string local_user;  // %u, and the default User
+    std::string local_host{};  // Match exec's %l (and %L, up to the first dot)
+    ExecRunner run_exec{};     // empty: a Match exec criterion never matches
 };
 
 inline constexpr std::size_t max_identity_files = 100;  // as ssh's SSH_MAX_IDENTITY_FILES
@@ -142,6 +213,11 @@ struct ClientSettings {
     // UserKnownHostsFile. As ssh: default yes unless UserKnownHostsFile was set (then no).
     UpdateHostKeys update_host_keys = UpdateHostKeys::yes;
     std::optional<std::uint32_t> connect_timeout;  // seconds; nothing: the system's TCP timeout
+    // ConnectionAttempts (ssh's): rounds over the host's addresses, a second apart, before giving up.
+    std::uint32_t connection_attempts = 1;
+    // LogLevel: applies only when neither -v nor -q was given (they come first, as for ssh). Nothing: unset.
+    std::optional<LogLevel> log_level;
+    std::string log_level_name = "INFO";  // as written (upper case), for -G
     std::uint32_t server_alive_interval = 0;  // seconds of silence from the server before a PING; 0 = off
     std::uint32_t server_alive_count_max = 3;  // PINGs unanswered before giving up (0: at the first silence)
     // PasswordAuthentication (ssh's; default yes): the password method (OPAQUE, docs/twoway.md) may be used.
@@ -159,10 +235,20 @@ struct ClientSettings {
     // SendEnv: patterns of local variable names to send (ssh's: every line adds, "-pattern" removes
     // what earlier lines added). None by default (Debian puts "SendEnv LANG LC_*" in ssh's file only).
     std::vector<std::string> send_env;
+    // HostKeyAlias (ssh's): the name host keys are looked up and recorded under in known_hosts, instead of
+    // the host name and port ("[host]:port"); as ssh, the alias is used alone, without the port.
+    std::optional<std::string> host_key_alias;
+    // SetEnv (ssh's): "NAME=value" variables sent with the request, after SendEnv's (a name in both is
+    // sent with SetEnv's value). As ssh, the first SetEnv line obtained gives them all; a name repeated
+    // on it counts once (its first value).
+    std::vector<std::string> set_env;
+    // Errors met while resolving (a Match exec command that could not run): path:line: message.
+    std::vector<twoway::Diagnostic> errors;
 };
 
 // The effective settings for host_alias: command-line options first, then the file's directives from
-// the blocks that match, the first value of each keyword winning (IdentityFile: all of them, in that
+// the blocks that match (Host and Match lines evaluated in file order, with the settings obtained so
+// far; when a reached Match line asks for "final", a second pass as ssh's, docs/CONFIG.md), the first value of each keyword winning (IdentityFile: all of them, in that
 // order, duplicates dropped, at most max_identity_files). Tokens in IdentityFile, UserKnownHostsFile and
 // RevokedHostKeys (%d home, %h host name, %p port, %r remote user, %u local user, %%) and a leading ~ are expanded.
 [[nodiscard]] ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_alias,
@@ -171,6 +257,15 @@ struct ClientSettings {
 // ---- Edge: reads the file (at most 1 MiB) and parses it. A missing file is an empty config, as for ssh;
 // a file writable by group or others, or owned by another user (not root), is refused as ssh refuses it
 // ("Bad owner or permissions"), since it decides which keys and hosts are trusted.
-[[nodiscard]] ParsedClientConfig load_client_config(const std::string& path);
+// Include lines are read the same way (glob(3), sorted, the same check and bound), relative to
+// user_dir (~/.twoway).
+[[nodiscard]] ParsedClientConfig load_client_config(const std::string& path, const std::string& home = {},
+                                                    const std::vector<std::string>& ignore_unknown = {});
+
+// The edge's include reader: glob(3) of the pattern, each file checked and read as the main file.
+[[nodiscard]] IncludeResult read_include_files(const std::string& pattern);
+
+// The edge's exec runner: /bin/sh -c command, stdin and stdout on /dev/null; the exit status.
+[[nodiscard]] std::optional<int> run_match_exec(const std::string& command);
 
 }  // namespace twoway_client

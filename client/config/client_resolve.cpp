@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
+#include <utility>
 
 #include <twoway/pattern.hpp>
 #include <twoway/trust.hpp>
@@ -43,6 +45,10 @@ struct Obtained {
     std::optional<RequestTty> request_tty;
     std::optional<bool> clear_all_forwardings;
     std::vector<std::string> send_env;  // every SendEnv line adds (as ssh's)
+    std::optional<std::string> host_key_alias;
+    std::optional<std::vector<std::string>> set_env;
+    std::optional<std::uint32_t> connection_attempts;
+    std::optional<std::pair<LogLevel, std::string>> log_level;
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -102,6 +108,27 @@ struct Obtained {
             case ClientKeyword::clear_all_forwardings:
                 if (!clear_all_forwardings) clear_all_forwardings = d.flag;
                 break;
+            case ClientKeyword::log_level:
+                if (!log_level) log_level.emplace(d.log, d.text);
+                break;
+            case ClientKeyword::connection_attempts:
+                if (!connection_attempts) connection_attempts = d.number;
+                break;
+            case ClientKeyword::set_env:
+                if (!set_env) {
+                    set_env.emplace();
+                    for (const auto& v : d.files) {
+                        const std::string_view name = std::string_view(v).substr(0, v.find('='));
+                        const bool seen = std::any_of(set_env->begin(), set_env->end(), [&](const std::string& w) {
+                            return std::string_view(w).substr(0, w.find('=')) == name;
+                        });
+                        if (!seen) set_env->push_back(v);
+                    }
+                }
+                break;
+            case ClientKeyword::host_key_alias:
+                if (!host_key_alias) host_key_alias = d.text;
+                break;
             case ClientKeyword::send_env:
                 for (const auto& p : d.files) {
                     if (p.starts_with('-')) {
@@ -143,6 +170,130 @@ bool host_matches(std::span<const HostPattern> patterns, std::string_view host) 
     return positive;
 }
 
+namespace {
+
+// Like host_matches, for the pattern lists of Match user and localuser: case-sensitive, as ssh's.
+bool list_matches(std::span<const HostPattern> patterns, std::string_view text) {
+    bool positive = false;
+    for (const auto& p : patterns) {
+        if (!twoway::match_pattern(p.pattern, text)) continue;
+        if (p.negated) return false;
+        positive = true;
+    }
+    return positive;
+}
+
+// One pass over the file, as ssh's: blocks are evaluated where they stand, with what was obtained so far.
+class Pass {
+public:
+    Pass(const ParsedClientConfig& config, const ClientContext& context, std::string_view alias, bool final_pass,
+         std::vector<twoway::Diagnostic>& errors)
+        : config_(config), context_(context), alias_(alias), final_pass_(final_pass), errors_(errors) {}
+
+    // Returns whether a reached Match line asked for a final pass.
+    bool run(Obtained& got, std::string_view host_for_host_lines) {
+        host_ = host_for_host_lines;
+        std::vector<bool> active(config_.blocks.size(), false);
+        std::size_t next = 0;
+        auto reach = [&](std::size_t directive) {
+            for (; next < config_.blocks.size() && config_.blocks[next].first_directive <= directive && !stopped_; ++next) {
+                active[next] = applies(next, active, got);
+            }
+        };
+        for (std::size_t i = 0; i < config_.directives.size() && !stopped_; ++i) {
+            reach(i);
+            const auto& d = config_.directives[i];
+            if (!stopped_ && d.block < active.size() && active[d.block]) got.take(d);
+        }
+        reach(static_cast<std::size_t>(-1));
+        return want_final_;
+    }
+
+private:
+    bool applies(std::size_t i, const std::vector<bool>& active, const Obtained& got) {
+        const HostBlock& b = config_.blocks[i];
+        if (i == 0) return true;
+        // A block of an included file applies only when the Include line's block does; its Match
+        // lines are then not evaluated at all (no exec runs for a block that cannot apply).
+        if (b.parent != no_parent && (b.parent >= i || !active[b.parent])) return false;
+        if (!b.match) return host_matches(b.patterns, host_);
+        return match(b, got);
+    }
+
+    bool match(const HostBlock& b, const Obtained& got) {
+        // As ssh's match_cfg_line(): the host is HostName so far (its %h expanded) or the alias, the
+        // user User so far or the local user.
+        std::string host = std::string(alias_);
+        if (got.host_name) {
+            const std::array h{config::Token{'h', alias_}};
+            if (auto e = config::expand_tokens(*got.host_name, h)) host = std::move(*e);
+        }
+        host = twoway::ascii_lower(host);
+        const std::string& ruser = got.user ? *got.user : context_.local_user;
+        bool result = true;
+        for (const auto& c : b.conditions) {
+            bool r = false;
+            switch (c.criterion) {
+                case MatchCriterion::all: r = true; break;
+                case MatchCriterion::canonical:
+                case MatchCriterion::final:
+                    // twoway never canonicalizes host names: both hold only in the final pass, which
+                    // a reached "final" (not "!final") asks for, as ssh with CanonicalizeHostname no.
+                    if (c.criterion == MatchCriterion::final && !c.negated) want_final_ = true;
+                    r = final_pass_;
+                    break;
+                case MatchCriterion::host: r = host_matches(c.patterns, host); break;
+                case MatchCriterion::original_host: r = host_matches(c.patterns, alias_); break;
+                case MatchCriterion::user: r = list_matches(c.patterns, ruser); break;
+                case MatchCriterion::local_user: r = list_matches(c.patterns, context_.local_user); break;
+                case MatchCriterion::exec: {
+                    if (!result) continue;  // as ssh: not run when an earlier criterion already failed
+                    const std::string port = std::to_string(got.port.value_or(twoway::default_port));
+                    const std::string_view local = context_.local_host;
+                    const std::array tokens{
+                        config::Token{'d', context_.home},  config::Token{'h', host},
+                        config::Token{'l', local},          config::Token{'L', local.substr(0, local.find('.'))},
+                        config::Token{'n', alias_},         config::Token{'p', port},
+                        config::Token{'r', ruser},          config::Token{'u', context_.local_user},
+                    };
+                    const auto command = config::expand_tokens(c.command, tokens);
+                    if (!command || !context_.run_exec) break;  // no runner (the fuzz target): no match
+                    const auto status = context_.run_exec(*command);
+                    if (!status) {
+                        errors_.push_back(twoway::Diagnostic{b.where, "Match exec " + twoway::quoted(*command) + " error"});
+                        stopped_ = true;
+                        return false;
+                    }
+                    r = *status == 0;
+                    break;
+                }
+            }
+            if (r == c.negated) result = false;
+        }
+        return result;
+    }
+
+    const ParsedClientConfig& config_;
+    const ClientContext& context_;
+    std::string_view alias_;
+    bool final_pass_;
+    std::vector<twoway::Diagnostic>& errors_;
+    std::string_view host_;
+    bool want_final_ = false;
+    bool stopped_ = false;
+};
+
+std::string escape_percent(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '%') out += '%';
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
 ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_alias, const ParsedClientConfig& cli_overrides,
                        const ClientContext& context) {
     ClientSettings out;
@@ -150,12 +301,18 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
 
     Obtained got;
     for (const auto& d : cli_overrides.directives) got.take(d);
-    std::vector<bool> active(config.blocks.size(), false);
-    for (std::size_t i = 0; i < config.blocks.size(); ++i) {
-        active[i] = i == 0 || host_matches(config.blocks[i].patterns, out.host_alias);
-    }
-    for (const auto& d : config.directives) {
-        if (d.block < active.size() && active[d.block]) got.take(d);
+    const bool want_final = Pass(config, context, out.host_alias, false, out.errors).run(got, out.host_alias);
+    if (want_final && out.errors.empty()) {
+        // ssh's final pass: HostName is now the one resolved, Host lines match it, and "canonical" and
+        // "final" hold; values obtained in the first pass stay (first value wins).
+        std::string host_name = out.host_alias;
+        if (got.host_name) {
+            const std::array h{config::Token{'h', std::string_view(out.host_alias)}};
+            if (auto e = config::expand_tokens(*got.host_name, h)) host_name = std::move(*e);
+        }
+        host_name = twoway::ascii_lower(host_name);
+        got.host_name = escape_percent(host_name);
+        (void)Pass(config, context, out.host_alias, true, out.errors).run(got, host_name);
     }
 
     if (got.host_name) {
@@ -183,6 +340,13 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.request_tty = got.request_tty.value_or(RequestTty::automatic);
     out.clear_all_forwardings = got.clear_all_forwardings.value_or(false);
     out.send_env = got.send_env;
+    if (got.set_env) out.set_env = *got.set_env;
+    out.connection_attempts = got.connection_attempts.value_or(1);
+    if (got.log_level) {
+        out.log_level = got.log_level->first;
+        out.log_level_name = got.log_level->second;
+    }
+    if (got.host_key_alias) out.host_key_alias = twoway::ascii_lower(*got.host_key_alias);
 
     const std::string port = std::to_string(out.port);
     const std::array tokens{

@@ -44,6 +44,16 @@ int main(int argc, char** argv) {
     try {
         const auto settings = c::load_settings(line);
         if (!settings) return failure;
+        if (settings->log_level && line.verbosity == 0 && !line.quiet) {
+            // LogLevel, when neither -v nor -q was given (those come first, as ssh's).
+            const auto level = *settings->log_level;
+            const int verbosity = level == c::LogLevel::debug1   ? 1
+                                  : level == c::LogLevel::debug2 ? 2
+                                  : level == c::LogLevel::debug3 ? 3
+                                                                 : 0;
+            c::log::set_verbosity(verbosity);
+            c::log::set_quiet(level == c::LogLevel::quiet);
+        }
         if (settings->clear_all_forwardings && !line.local_forwards.empty()) {
             // As ssh: ClearAllForwardings drops the forwards of the command line and the files.
             c::log::debug(1, "ClearAllForwardings: not setting up the -L forwards");

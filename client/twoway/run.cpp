@@ -120,6 +120,7 @@ struct Context {
         p.port = settings.port;
         p.endpoints = endpoints;
         p.timeout_seconds = settings.connect_timeout;
+        p.connection_attempts = settings.connection_attempts;
         p.server_alive_interval = settings.server_alive_interval;
         p.server_alive_count_max = settings.server_alive_count_max;
         p.account = settings.user;
@@ -240,6 +241,19 @@ std::vector<session::EnvVar> variables_to_send(const std::vector<std::string>& p
 session::Request command_request(const cli::CommandLine& line, bool pty, const ClientSettings& settings) {
     session::Request r;
     r.env = variables_to_send(settings.send_env);
+    // SetEnv's variables after SendEnv's; a name in both goes with SetEnv's value (the config's explicit
+    // value over the local environment's), sent once.
+    for (const auto& v : settings.set_env) {
+        const auto eq = v.find('=');
+        session::EnvVar var{v.substr(0, eq), v.substr(eq + 1)};
+        std::erase_if(r.env, [&](const session::EnvVar& e) { return e.name == var.name; });
+        if (r.env.size() == session::max_env_count) {
+            log::debug(1, "not sending environment variable " + log::untrusted(var.name));
+            continue;
+        }
+        log::debug(1, "Setting env " + var.name + " = " + log::untrusted(var.value));
+        r.env.push_back(std::move(var));
+    }
     // As ssh: -s names a subsystem with the command; -s without one still asks for a shell.
     r.kind = line.command.empty() ? session::RequestKind::shell
              : line.subsystem     ? session::RequestKind::subsystem
@@ -409,8 +423,10 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
 
     Context ctx{line, settings, std::move(identity), std::move(*endpoints), HostCheck{}, std::nullopt, std::move(plan),
                 AuthMethod::publickey, std::nullopt, false, false};
-    ctx.host_check.host = settings.host_name;
-    ctx.host_check.port = settings.port;
+    // HostKeyAlias: known_hosts is consulted and written under the alias alone, as ssh does (no
+    // "[alias]:port"), so one entry serves a host reached through several names or ports.
+    ctx.host_check.host = settings.host_key_alias.value_or(settings.host_name);
+    ctx.host_check.port = settings.host_key_alias ? twoway::default_port : settings.port;
     ctx.host_check.user_files = settings.user_known_hosts_files;
     ctx.host_check.revoked_file = settings.revoked_host_keys;
     ctx.host_check.strict = settings.strict_host_key_checking;

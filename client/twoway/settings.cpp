@@ -26,6 +26,10 @@ ClientContext local_context() {
     twoway_common::Home home = twoway_common::home_directory();
     if (!home.note.empty()) log::debug(1, home.note);
     c.home = std::move(home.path);
+    // Match exec's %l and %L, and its runner (/bin/sh -c).
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) == 0) c.local_host = name;
+    c.run_exec = run_match_exec;
     return c;
 }
 
@@ -60,10 +64,15 @@ std::optional<ClientSettings> load_settings(const cli::CommandLine& line) {
     } else {
         const std::string path = line.config_file ? *line.config_file : context.home + "/.twoway/config";
         log::debug(1, "Reading configuration data " + path);
-        file = load_client_config(path);
+        file = load_client_config(path, context.home, overrides.ignore_unknown);
         if (!report(file)) return std::nullopt;
     }
-    return resolve(file, line.host, overrides, context);
+    ClientSettings settings = resolve(file, line.host, overrides, context);
+    if (!settings.errors.empty()) {
+        for (const auto& e : settings.errors) log::line(e.text());
+        return std::nullopt;
+    }
+    return settings;
 }
 
 void print_settings(const ClientSettings& s) {
@@ -75,6 +84,8 @@ void print_settings(const ClientSettings& s) {
     out += "batchmode " + std::string(s.batch_mode ? "yes" : "no") + "\n";
     out += "hashknownhosts " + std::string(s.hash_known_hosts ? "yes" : "no") + "\n";
     out += "connecttimeout " + (s.connect_timeout ? std::to_string(*s.connect_timeout) : std::string("none")) + "\n";
+    out += "loglevel " + s.log_level_name + "\n";
+    out += "connectionattempts " + std::to_string(s.connection_attempts) + "\n";
     out += "serveraliveinterval " + std::to_string(s.server_alive_interval) + "\n";
     out += "serveralivecountmax " + std::to_string(s.server_alive_count_max) + "\n";
     out += "passwordauthentication " + std::string(s.password_authentication ? "yes" : "no") + "\n";
@@ -103,6 +114,8 @@ void print_settings(const ClientSettings& s) {
     out += std::string("requesttty ") + tty + "\n";
     out += std::string("clearallforwardings ") + (s.clear_all_forwardings ? "yes" : "no") + "\n";
     for (const auto& p : s.send_env) out += "sendenv " + p + "\n";
+    for (const auto& v : s.set_env) out += "setenv " + v + "\n";
+    if (s.host_key_alias) out += "hostkeyalias " + *s.host_key_alias + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
 }

@@ -1,6 +1,8 @@
 #include "transport.hpp"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -204,24 +206,32 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     tcp::socket& socket = c->impl_->socket;
     const std::string where = p.host + " port " + std::to_string(p.port);
 
-    // TCP: each address in turn, as ssh does; the last failure is the one reported.
+    // TCP: each address in turn, as ssh does, ConnectionAttempts rounds a second apart; the last failure
+    // is the one reported.
     std::error_code last;
     bool connected = false;
     tcp::endpoint peer;
-    for (const auto& ep : p.endpoints) {
-        log::debug(1, "Connecting to " + p.host + " [" + address_text(ep) + "] port " + std::to_string(p.port) + ".");
-        std::error_code ignored;
-        socket.close(ignored);
-        Deadline deadline(socket, seconds(p.timeout_seconds));
-        auto [ec] = co_await socket.async_connect(ep, use_nothrow_awaitable);
-        if (deadline.fired()) ec = asio::error::timed_out;
-        if (!ec) {
-            connected = true;
-            peer = ep;
-            break;
+    for (std::uint32_t attempt = 0; attempt < std::max<std::uint32_t>(p.connection_attempts, 1) && !connected; ++attempt) {
+        if (attempt > 0) {
+            asio::steady_timer pause(ex, std::chrono::seconds(1));
+            (void)co_await pause.async_wait(use_nothrow_awaitable);
+            log::debug(1, "Trying again...");
         }
-        log::debug(1, "connect to address " + address_text(ep) + " port " + std::to_string(p.port) + ": " + ec.message());
-        last = ec;
+        for (const auto& ep : p.endpoints) {
+            log::debug(1, "Connecting to " + p.host + " [" + address_text(ep) + "] port " + std::to_string(p.port) + ".");
+            std::error_code ignored;
+            socket.close(ignored);
+            Deadline deadline(socket, seconds(p.timeout_seconds));
+            auto [ec] = co_await socket.async_connect(ep, use_nothrow_awaitable);
+            if (deadline.fired()) ec = asio::error::timed_out;
+            if (!ec) {
+                connected = true;
+                peer = ep;
+                break;
+            }
+            log::debug(1, "connect to address " + address_text(ep) + " port " + std::to_string(p.port) + ": " + ec.message());
+            last = ec;
+        }
     }
     if (!connected) {
         log::error("connect to host " + where + ": " + last.message());

@@ -61,6 +61,7 @@ struct ConnectParams {
     std::uint16_t port = 0;
     Endpoints endpoints;
     std::optional<std::uint32_t> timeout_seconds;  // ConnectTimeout: TCP connect and each handshake read
+    std::uint32_t connection_attempts = 1;         // ConnectionAttempts: rounds over endpoints, a second apart
     const twoway::PrivateKey* identity = nullptr;
     const twoway::Certificate* certificate = nullptr;  // the identity's user certificate, if any: offered instead
     std::string account;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -205,7 +206,8 @@ TEST_CASE("client -o options use the same keyword parser", "[config]") {
 
     CHECK(option_error("Host=x") == "command-line: Host directive not supported as a command-line option");
     CHECK(option_error("Match all") == "command-line: Match directive not supported as a command-line option");
-    CHECK(option_error("Ciphers=aes") == "command-line: Bad configuration option: Ciphers");
+    CHECK(option_error("Ciphers=aes") == "command-line: Ciphers \"aes\": twoway uses chacha20-poly1305@openssh.com "
+                                         "only (by ssh's name), which this list excludes");
     // What scp, sftp and git pass: accepted, with a note when it means nothing for twoway; refused when
     // ignoring the value would change what was asked for.
     for (const char* ok : {"PermitLocalCommand=no", "ForwardAgent=no", "ForwardX11 no", "RemoteCommand=none",
@@ -248,8 +250,8 @@ TEST_CASE("client -o options use the same keyword parser", "[config]") {
 }
 
 TEST_CASE("client config: each bad line gives path:line and the problem", "[config]") {
-    CHECK(error_of("Match host foo") == "cfg:2: Match blocks are not supported yet");
-    CHECK(error_of("ProxyCommand nc %h %p") == "cfg:2: Bad configuration option: ProxyCommand");
+    CHECK(error_of("Match hostname foo") == "cfg:2: Unsupported Match attribute hostname");
+    CHECK(error_of("ProxyCommand nc %h %p") == "cfg:2: ProxyCommand \"nc\": not supported yet");
     CHECK(error_of("HostName") == "cfg:2: no argument after keyword \"HostName\"");
     CHECK(error_of("HostName a b") == "cfg:2: keyword HostName extra arguments at end of line");
     CHECK(error_of("HostName bad/name") == "cfg:2: HostName: invalid host name \"bad/name\"");
@@ -398,4 +400,353 @@ TEST_CASE("client config: password keywords (issue 17)", "[config]") {
           "cfg:2: keyword PreferredAuthentications extra arguments at end of line");
     CHECK(auth_method_name(M::publickey) == std::string("publickey"));
     CHECK(auth_method_name(M::password) == std::string("password"));
+}
+
+// ---- Include, Match, IgnoreUnknown (issue 18) ----
+
+namespace {
+
+// Files from memory for Include: the reader globs with the same pattern matcher, sorted by path (a
+// std::map), and counts its calls.
+struct MemoryFiles {
+    std::map<std::string, std::string> files;
+    std::vector<std::string> patterns;  // what the parser asked for
+    std::string error_for;              // a pattern that gets an error
+
+    ParseOptions options() {
+        return ParseOptions{
+            .user_dir = "/home/alice/.twoway",
+            .home = "/home/alice",
+            .read_include = [this](const std::string& pattern) {
+                patterns.push_back(pattern);
+                IncludeResult r;
+                if (pattern == error_for) {
+                    r.error = pattern + ": Bad owner or permissions";
+                    return r;
+                }
+                for (const auto& [path, text] : files) {
+                    if (twoway::match_pattern(pattern, path)) r.files.push_back(IncludedFile{.path = path, .text = text});
+                }
+                return r;
+            },
+            .ignore_unknown = {},
+        };
+    }
+    ParsedClientConfig parse(const std::string& text) {
+        return parse_client_config("/home/alice/.twoway/config", text, options());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("client config: Include reads files from the reader, in place", "[config]") {
+    MemoryFiles m;
+    m.files["/home/alice/.twoway/config.d/b.conf"] = "Port 2202\nUser bee\n";
+    m.files["/home/alice/.twoway/config.d/a.conf"] = "Port 2201\n";
+    m.files["/etc/twoway/extra"] = "Host db\n  HostName db.example\n";
+    auto c = m.parse("Include config.d/*.conf ~/none/* /etc/twoway/extra\nUser top\n");
+    REQUIRE(error_texts(c) == std::vector<std::string>{});
+    // Relative to ~/.twoway, ~ expanded, absolute as it is.
+    CHECK(m.patterns == std::vector<std::string>{"/home/alice/.twoway/config.d/*.conf", "/home/alice/none/*",
+                                                 "/etc/twoway/extra"});
+    auto s = resolve_for(c, "web");
+    CHECK(s.port == 2201);   // a.conf first: the matches in sorted order
+    CHECK(s.user == "bee");  // b.conf's line comes before the including file's next line
+    CHECK(s.host_name == "web");
+    CHECK(resolve_for(c, "db").host_name == "db.example");
+    // Directives keep their own file's path and line.
+    CHECK(c.directives[0].where.text() == "/home/alice/.twoway/config.d/a.conf:1");
+
+    // An error in an included file names that file.
+    m.files["/home/alice/.twoway/bad"] = "\nPort 0\n";
+    auto bad = m.parse("Include bad\n");
+    CHECK(error_texts(bad) ==
+          std::vector<std::string>{"/home/alice/.twoway/bad:2: Port: bad port number \"0\" (expected 1-65535)"});
+}
+
+TEST_CASE("client config: Include inside a Host block applies only with that block", "[config]") {
+    MemoryFiles m;
+    m.files["/home/alice/.twoway/web"] = "Port 8022\nHost *\n  User inner\nMatch all\n  IdentityFile ~/.twoway/web_key\n";
+    auto c = m.parse("Host web\n  Include web\n  HostName web.example\nHost *\n  User outer\n");
+    REQUIRE(c.ok());
+    auto web = resolve_for(c, "web");
+    CHECK(web.port == 8022);
+    CHECK(web.user == "inner");
+    // After the included file, the including file goes on in its Host block, whatever blocks the
+    // included file opened.
+    CHECK(web.host_name == "web.example");
+    CHECK(web.identity_files == std::vector<std::string>{"/home/alice/.twoway/web_key"});
+    auto db = resolve_for(c, "db");
+    CHECK(db.port == 4422);
+    CHECK(db.user == "outer");  // the included "Host *" and "Match all" do not apply outside Host web
+    CHECK(db.identity_files == std::vector<std::string>{"/home/alice/.twoway/id_ed25519"});
+}
+
+TEST_CASE("client config: Include nesting, depth limit, missing files, reader errors", "[config]") {
+    MemoryFiles m;
+    m.files["/home/alice/.twoway/one"] = "Include two\n";
+    m.files["/home/alice/.twoway/two"] = "Port 2222\n";
+    CHECK(resolve_for(m.parse("Include one\n"), "h").port == 2222);
+
+    // A file matched by no pattern is fine, as for ssh.
+    auto missing = m.parse("Include nothing/here *.none\nPort 2000\n");
+    CHECK(missing.ok());
+    CHECK(resolve_for(missing, "h").port == 2000);
+
+    // A file including itself stops at the depth limit with one error.
+    m.files["/home/alice/.twoway/loop"] = "Include loop\n";
+    auto loop = m.parse("Include loop\n");
+    REQUIRE(loop.errors.size() == 1);
+    CHECK(loop.errors[0].text() == "/home/alice/.twoway/loop:1: Include \"loop\": too many recursive configuration "
+                                   "includes (max 16)");
+
+    // The reader's error (an included file's owner or permissions) ends the parse, as for ssh.
+    m.error_for = "/home/alice/.twoway/two";
+    auto perm = m.parse("Include one\nPort x\n");
+    CHECK(error_texts(perm) == std::vector<std::string>{"/home/alice/.twoway/one:1: Include \"two\": "
+                                                        "/home/alice/.twoway/two: Bad owner or permissions"});
+
+    // Without a reader (parse_client_config(path, text)), and on the command line, Include is refused.
+    CHECK(error_of("Include x") == "cfg:2: Include: no files can be included here");
+    CHECK(option_error("Include=x") == "command-line: Include directive not supported as a command-line option");
+    auto user = m.parse("Include ~bob/x\n");
+    CHECK(error_texts(user) == std::vector<std::string>{"/home/alice/.twoway/config:1: Include: ~user is not "
+                                                        "supported, only ~ for your own home: \"~bob/x\""});
+}
+
+TEST_CASE("client config: at most max_included_files files in all", "[config]") {
+    MemoryFiles m;
+    for (int i = 0; i < 300; ++i) m.files["/f/" + std::to_string(1000 + i)] = "Port 1\n";
+    auto c = m.parse("Include /f/*\n");
+    CHECK(error_texts(c) == std::vector<std::string>{"/home/alice/.twoway/config:1: Include: too many included files "
+                                                     "(max 256)"});
+}
+
+TEST_CASE("client config: Match criteria", "[config]") {
+    auto c = good("Match host web*.example !user root\n"
+                  "  Port 1001\n"
+                  "Match originalhost w\n"
+                  "  HostName web1.example\n"
+                  "Match host web1.example\n"  // sees the HostName just obtained
+                  "  User deploy\n"
+                  "Match user deploy localuser alice\n"
+                  "  ConnectTimeout 5\n"
+                  "Match localuser bob\n"
+                  "  BatchMode yes\n"
+                  "Match !localuser bob,carol\n"
+                  "  ServerAliveInterval 7\n"
+                  "Match all\n"
+                  "  ServerAliveCountMax 9\n");
+    auto w = resolve_for(c, "w");
+    CHECK(w.host_name == "web1.example");
+    CHECK(w.port == 4422);  // the first Match came before HostName was obtained
+    CHECK(w.user == "deploy");
+    CHECK(w.connect_timeout == 5U);
+    CHECK_FALSE(w.batch_mode);
+    CHECK(w.server_alive_interval == 7);
+    CHECK(w.server_alive_count_max == 9);
+
+    auto web = resolve_for(c, "web2.example");
+    CHECK(web.port == 1001);
+    CHECK(web.user == "alice");
+    CHECK_FALSE(web.connect_timeout);
+    // "!user root": -o User=root (obtained first) makes the first block not apply.
+    CHECK(resolve_for(c, "web2.example", {"User=root"}).port == 4422);
+    // Host names are case-insensitive, user names not.
+    CHECK(resolve_for(good("Match host WEB\n Port 7\n"), "web").port == 7);
+    CHECK(resolve_for(good("Match user Alice\n Port 7\n"), "web").port == 4422);
+}
+
+TEST_CASE("client config: Match exec runs through the injected runner, only when reached", "[config]") {
+    std::vector<std::string> ran;
+    ClientContext context{"/home/alice", "alice"};
+    context.local_host = "box.example";
+    context.run_exec = [&](const std::string& command) -> std::optional<int> {
+        ran.push_back(command);
+        if (command.starts_with("fail")) return std::nullopt;
+        return command.starts_with("true") ? 0 : 1;
+    };
+    auto run = [&](const std::string& text, std::string_view host = "h") {
+        ran.clear();
+        return resolve(good(text), host, parse_client_options({}), context);
+    };
+    auto s = run("Match exec \"true %h %n %p %r %u %d %l %L %%\"\n  Port 1\n");
+    CHECK(ran == std::vector<std::string>{"true h h 4422 alice alice /home/alice box.example box %"});
+    CHECK(s.port == 1);
+    CHECK(run("Match exec false\n  Port 1\n").port == 4422);
+    CHECK(run("Match !exec false\n  Port 1\n").port == 1);
+    // Not run when an earlier criterion failed, nor in a block that cannot apply.
+    run("Match host other exec true\n  Port 1\n");
+    CHECK(ran.empty());
+    MemoryFiles m;
+    m.files["/home/alice/.twoway/x"] = "Match exec true\n  Port 3\n";
+    ran.clear();
+    auto inc = resolve(m.parse("Host other\n  Include x\n"), "h", parse_client_options({}), context);
+    CHECK(ran.empty());
+    CHECK(inc.port == 4422);
+    // A command that cannot run is an error, located at its Match line.
+    auto f = run("Port 5\nMatch exec fail\n  Port 1\n");
+    REQUIRE(f.errors.size() == 1);
+    CHECK(f.errors[0].text() == "/home/alice/.twoway/config:2: Match exec \"fail\" error");
+    // Without a runner (as in the fuzz target) exec never matches.
+    CHECK(resolve_for(good("Match exec true\n  Port 1\n"), "h").port == 4422);
+    CHECK(error_of("Match exec \"echo %C\"") == "cfg:2: Match exec: unknown token \"%C\" in \"echo %C\"");
+}
+
+TEST_CASE("client config: Match final and canonical (no canonicalization: a final pass)", "[config]") {
+    // Without a "final" criterion there is one pass: canonical and final never hold.
+    CHECK(resolve_for(good("Match canonical\n  Port 1\n"), "h").port == 4422);
+    // "Match final" asks for a second pass, where final and canonical hold, Host lines match the
+    // HostName resolved, and values from the first pass stay.
+    auto c = good("Host short\n  HostName long.example\n  User first\n"
+                  "Host long.example\n  Port 2\n"
+                  "Match final\n  User second\n  ConnectTimeout 3\n"
+                  "Match canonical\n  ServerAliveInterval 4\n"
+                  "Match !final\n  ServerAliveCountMax 5\n");
+    auto s = resolve_for(c, "short");
+    CHECK(s.host_name == "long.example");
+    CHECK(s.user == "first");
+    CHECK(s.port == 2);
+    CHECK(s.connect_timeout == 3U);
+    CHECK(s.server_alive_interval == 4);
+    CHECK(s.server_alive_count_max == 5);  // obtained in the first pass
+    // "!final" alone asks for no second pass.
+    CHECK(resolve_for(good("Match !final\n  Port 1\nHost x\n Port 2\n"), "y").port == 1);
+
+    CHECK(error_of("Match all host x") == "cfg:2: 'all' cannot be combined with other Match attributes");
+    CHECK(error_of("Match host x all") == "cfg:2: 'all' cannot be combined with other Match attributes");
+    CHECK(good("Match canonical all\n").ok());
+    CHECK(error_of("Match host") == "cfg:2: Missing Match criteria for host");
+    CHECK(error_of("Match user a,,b") == "cfg:2: Match: bad pattern list \"a,,b\"");
+    // A broken Match line applies to no host, as a broken Host line.
+    auto broken = parse_client_config("cfg", "Match bogus\n  Port 1\n");
+    CHECK_FALSE(broken.ok());
+    CHECK(resolve(broken, "h", parse_client_options({}), ctx).port == 4422);
+}
+
+TEST_CASE("client config: IgnoreUnknown", "[config]") {
+    auto c = good("IgnoreUnknown UseKeychain,AddKeys*\nUseKeychain yes\nAddKeysToAgent yes\n");
+    REQUIRE(c.notes.size() == 2);
+    CHECK(c.notes[0].text() == "/home/alice/.twoway/config:2: Ignored unknown option \"UseKeychain\"");
+    // It covers only the lines after it, and only unknown keywords (a bad value stays an error).
+    CHECK(parse_client_config("cfg", "UseKeychain yes\nIgnoreUnknown UseKeychain\n").errors.size() == 1);
+    CHECK(parse_client_config("cfg", "IgnoreUnknown Port\nPort x\n").errors.size() == 1);
+    // -o IgnoreUnknown covers the file, as ssh reads -o first.
+    auto o = parse_client_option("IgnoreUnknown=usekeychain");
+    REQUIRE(o.ok());
+    MemoryFiles m;
+    auto opts = m.options();
+    opts.ignore_unknown = o.ignore_unknown;
+    CHECK(parse_client_config("cfg", "UseKeychain yes\n", opts).ok());
+}
+
+TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
+    // OpenSSH 9.2's keywords (ssh_config(5)): none is "Bad configuration option" any more.
+    for (const char* line :
+         {"AddKeysToAgent yes", "AddressFamily any", "BatchMode no", "CASignatureAlgorithms ssh-ed25519,rsa-sha2-512",
+          "CanonicalDomains example.com", "CanonicalizeFallbackLocal yes", "CanonicalizeHostname no",
+          "CanonicalizeMaxDots 1", "CanonicalizePermittedCNAMEs *.a:*.b", "CertificateFile ~/c", "CheckHostIP yes",
+          "Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com", "ClearAllForwardings no", "Compression yes",
+          "ConnectTimeout 5", "ConnectionAttempts 1", "ControlMaster auto", "ControlPath none", "ControlPersist no",
+          "EnableEscapeCommandline no", "EnableSSHKeysign no", "EscapeChar ~", "ExitOnForwardFailure no",
+          "FingerprintHash sha256", "ForkAfterAuthentication no", "ForwardAgent no", "ForwardX11 no",
+          "ForwardX11Timeout 20m", "ForwardX11Trusted yes", "GSSAPIAuthentication yes", "GSSAPIClientIdentity x",
+          "GSSAPIDelegateCredentials no", "GSSAPIKexAlgorithms gss-gex-sha1-", "GSSAPIKeyExchange no",
+          "GSSAPIRenewalForcesRekey no", "GSSAPIServerIdentity x", "GSSAPITrustDns no", "GatewayPorts no",
+          "HashKnownHosts yes", "HostKeyAlgorithms +ssh-rsa",
+          "HostbasedAcceptedAlgorithms *", "HostbasedAuthentication no", "Hostname h", "IPQoS af21 cs1",
+          "IdentitiesOnly yes", "IdentityAgent none", "IdentityFile ~/k", "IgnoreUnknown Foo",
+          "KbdInteractiveAuthentication no", "KbdInteractiveDevices pam", "KexAlgorithms -diffie-hellman*",
+          "KnownHostsCommand none", "LocalCommand ls", "LogLevel VERBOSE", "LogVerbose kex.c:*",
+          "MACs hmac-sha2-256", "NoHostAuthenticationForLocalhost yes", "NumberOfPasswordPrompts 3",
+          "PKCS11Provider none", "PasswordAuthentication yes", "PermitLocalCommand no", "PermitRemoteOpen any",
+          "Port 22", "PreferredAuthentications publickey", "ProxyCommand none", "ProxyJump none",
+          "ProxyUseFdpass no", "PubkeyAcceptedAlgorithms ssh-ed25519", "PubkeyAuthentication yes",
+          "RekeyLimit 1G 1h", "RemoteCommand none", "RequestTTY auto", "RequiredRSASize 2048",
+          "RevokedHostKeys none", "SecurityKeyProvider internal", "SendEnv LANG LC_*", "ServerAliveCountMax 3",
+          "ServerAliveInterval 0", "SessionType default", "StdinNull no", "StreamLocalBindMask 0177",
+          "StreamLocalBindUnlink no", "StrictHostKeyChecking ask", "SyslogFacility USER", "TCPKeepAlive yes",
+          "Tunnel no", "TunnelDevice any:any", "UpdateHostKeys no", "User u", "UserKnownHostsFile none",
+          "VerifyHostKeyDNS no", "VisualHostKey yes", "XAuthLocation /usr/bin/xauth",
+          // What OpenSSH 9.2 itself reads and ignores (old names), and an alias it keeps.
+          "ChallengeResponseAuthentication no", "Protocol 2", "Cipher blowfish", "CompressionLevel 6",
+          "RSAAuthentication yes", "RhostsRSAAuthentication no", "UsePrivilegedPort no", "UseRoaming no",
+          "FallBackToRsh no", "UseRsh no"}) {
+        auto c = parse_client_config("cfg", std::string(line) + "\n");
+        INFO(line);
+        CHECK(error_texts(c) == std::vector<std::string>{});
+    }
+    // An accepted-as-meaningless keyword leaves one note for -v.
+    auto g = parse_client_config("cfg", "Host *\n  GSSAPIAuthentication yes\n");
+    REQUIRE(g.notes.size() == 1);
+    CHECK(g.notes[0].text() == "cfg:2: GSSAPIAuthentication: ignored (twoway has no GSSAPI (Kerberos) authentication)");
+
+    // A value that asks for something twoway does not do is refused, with path:line.
+    CHECK(error_of("ProxyJump bastion") == "cfg:2: ProxyJump \"bastion\": not supported yet");
+    CHECK(error_of("CanonicalizeHostname yes") == "cfg:2: CanonicalizeHostname \"yes\": twoway does not canonicalize "
+                                                  "host names");
+    CHECK(error_of("PubkeyAuthentication no") ==
+          "cfg:2: PubkeyAuthentication \"no\": not supported yet: use PreferredAuthentications password");
+    CHECK(resolve_for(good("ConnectionAttempts 3\n"), "h").connection_attempts == 3);
+    CHECK(resolve_for(good(""), "h").connection_attempts == 1);
+    CHECK(error_of("ConnectionAttempts 0") == "cfg:2: ConnectionAttempts: invalid number \"0\" (expected 1-1000)");
+    // Refused whatever the value.
+    CHECK(error_of("LocalForward 8080 localhost:80") == "cfg:2: LocalForward: not supported yet: use -L");
+    CHECK(error_of("RemoteForward 8080 localhost:80") == "cfg:2: RemoteForward: not supported yet");
+    CHECK(error_of("DynamicForward 1080") == "cfg:2: DynamicForward: not supported yet");
+    CHECK(error_of("GlobalKnownHostsFile /dev/null") ==
+          "cfg:2: GlobalKnownHostsFile: not supported yet: twoway's global file is /etc/twoway/known_hosts");
+    // Algorithm lists: accepted while they allow twoway's fixed suite, refused when they exclude it.
+    CHECK(error_of("KexAlgorithms diffie-hellman-group16-sha512") ==
+          "cfg:2: KexAlgorithms \"diffie-hellman-group16-sha512\": twoway uses curve25519-sha256 only (by ssh's name), "
+          "which this list excludes");
+    CHECK(error_of("HostKeyAlgorithms -ssh-ed25519*") ==
+          "cfg:2: HostKeyAlgorithms \"-ssh-ed25519*\": twoway uses ssh-ed25519 only (by ssh's name), which this list "
+          "excludes");
+    CHECK(error_of("PubkeyAcceptedAlgorithms rsa-sha2-512") ==
+          "cfg:2: PubkeyAcceptedAlgorithms \"rsa-sha2-512\": twoway uses ssh-ed25519 only (by ssh's name), which this "
+          "list excludes");
+    CHECK(parse_client_config("cfg", "Ciphers ^aes128-ctr\nKexAlgorithms curve25519-sha256@libssh.org\n").ok());
+    CHECK(error_of("Bogus 1") == "cfg:2: Bad configuration option: Bogus");
+}
+
+TEST_CASE("client config: HostKeyAlias", "[config]") {
+    auto c = good("Host web*\n  HostKeyAlias Web.Cluster\nHost *\n  HostKeyAlias other\n");
+    CHECK(resolve_for(c, "web1").host_key_alias == "web.cluster");
+    CHECK(resolve_for(c, "db").host_key_alias == "other");
+    CHECK_FALSE(resolve_for(good(""), "db").host_key_alias);
+    CHECK(resolve_for(c, "web1", {"HostKeyAlias=cli"}).host_key_alias == "cli");
+    // The name is written into known_hosts lines: it must be a host name a line can hold.
+    CHECK(error_of("HostKeyAlias a,b") == "cfg:2: HostKeyAlias: invalid host name \"a,b\"");
+    CHECK(error_of("HostKeyAlias *") == "cfg:2: HostKeyAlias: invalid host name \"*\"");
+    CHECK(error_of("HostKeyAlias a b") == "cfg:2: keyword HostKeyAlias extra arguments at end of line");
+}
+
+TEST_CASE("client config: SetEnv", "[config]") {
+    auto c = good("Host a\n  SetEnv LC_X=1 \"LC_Y=two words\" LC_X=dup EMPTY=\nHost *\n  SetEnv LC_Z=later\n");
+    // The first SetEnv line obtained gives every variable; a repeated name counts once.
+    CHECK(resolve_for(c, "a").set_env == std::vector<std::string>{"LC_X=1", "LC_Y=two words", "EMPTY="});
+    CHECK(resolve_for(c, "b").set_env == std::vector<std::string>{"LC_Z=later"});
+    CHECK(resolve_for(c, "a", {"SetEnv=A=b"}).set_env == std::vector<std::string>{"A=b"});
+    CHECK(resolve_for(good(""), "a").set_env.empty());
+    CHECK(error_of("SetEnv NOEQUALS") == "cfg:2: SetEnv: invalid NAME=value \"NOEQUALS\"");
+    CHECK(error_of("SetEnv 1A=b") == "cfg:2: SetEnv: invalid NAME=value \"1A=b\"");
+    CHECK(error_of("SetEnv A-B=c") == "cfg:2: SetEnv: invalid NAME=value \"A-B=c\"");
+}
+
+TEST_CASE("client config: LogLevel", "[config]") {
+    auto level = [](const std::string& v) { return resolve_for(good("LogLevel " + v + "\n"), "h"); };
+    CHECK(level("quiet").log_level == LogLevel::quiet);
+    CHECK(level("FATAL").log_level == LogLevel::quiet);
+    CHECK(level("ERROR").log_level == LogLevel::quiet);
+    CHECK(level("INFO").log_level == LogLevel::info);
+    CHECK(level("VERBOSE").log_level == LogLevel::info);
+    CHECK(level("DEBUG").log_level == LogLevel::debug1);
+    CHECK(level("debug1").log_level == LogLevel::debug1);
+    CHECK(level("DEBUG2").log_level == LogLevel::debug2);
+    CHECK(level("DEBUG3").log_level == LogLevel::debug3);
+    CHECK(level("debug3").log_level_name == "DEBUG3");
+    CHECK_FALSE(resolve_for(good(""), "h").log_level);
+    CHECK(resolve_for(good(""), "h").log_level_name == "INFO");
+    CHECK(error_of("LogLevel DEBUG4") == "cfg:2: LogLevel: unsupported log level \"DEBUG4\"");
 }
