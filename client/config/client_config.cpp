@@ -58,6 +58,8 @@ constexpr std::array keywords{
     Keyword{"UpdateHostKeysByPassword", Key::directive, ClientKeyword::update_host_keys_by_password, 1},
     Keyword{"RequestTTY", Key::directive, ClientKeyword::request_tty, 1},
     Keyword{"ClearAllForwardings", Key::directive, ClientKeyword::clear_all_forwardings, 1},
+    Keyword{"EscapeChar", Key::directive, ClientKeyword::escape_char, 1},
+    Keyword{"EnableEscapeCommandline", Key::directive, ClientKeyword::enable_escape_commandline, 1},
     Keyword{"SendEnv", Key::directive, ClientKeyword::send_env, 0},
     Keyword{"HostKeyAlias", Key::directive, ClientKeyword::host_key_alias, 1},
     Keyword{"SetEnv", Key::directive, ClientKeyword::set_env, 0},
@@ -80,7 +82,6 @@ constexpr std::array<std::string_view, 2> only_yes{"yes", "true"};
 constexpr std::array<std::string_view, 1> only_none{"none"};
 constexpr std::array<std::string_view, 1> only_any{"any"};
 constexpr std::array<std::string_view, 1> only_default{"default"};
-constexpr std::array<std::string_view, 1> only_tilde{"~"};
 constexpr std::array<std::string_view, 1> only_sha256{"sha256"};
 constexpr std::string_view no_sharing = "twoway has no connection sharing: every connection is its own";
 constexpr std::string_view no_gssapi = "twoway has no GSSAPI (Kerberos) authentication";
@@ -106,9 +107,7 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"ControlMaster", any_value, no_sharing},
     ForeignKeyword{"ControlPath", any_value, no_sharing},
     ForeignKeyword{"ControlPersist", any_value, no_sharing},
-    ForeignKeyword{"EnableEscapeCommandline", any_value, "twoway's escapes have no command line"},
     ForeignKeyword{"EnableSSHKeysign", any_value, no_hostbased},
-    ForeignKeyword{"EscapeChar", only_tilde, "not supported yet: use -e"},
     ForeignKeyword{"ExitOnForwardFailure", only_no, "not supported yet"},
     ForeignKeyword{"FingerprintHash", only_sha256, "twoway shows SHA256 fingerprints only"},
     ForeignKeyword{"ForkAfterAuthentication", only_no, "not supported yet"},
@@ -408,12 +407,26 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
                 out.files.push_back(a);
             }
             return {};
-        case ClientKeyword::clear_all_forwardings: {
+        case ClientKeyword::clear_all_forwardings:
+        case ClientKeyword::enable_escape_commandline: {
             auto v = config::parse_yes_no(arg, true);
             if (!v) return name + ": unsupported option " + twoway::quoted(arg) + " (expected yes or no)";
             out.flag = *v;
             return {};
         }
+        case ClientKeyword::escape_char:
+            // As ssh's -e and EscapeChar: one character, "^X" for a control character, or "none".
+            if (twoway::iequals(arg, "none")) {
+                out.escape = -1;
+            } else if (arg.size() == 1) {
+                out.escape = static_cast<unsigned char>(arg[0]);
+            } else if (arg.size() == 2 && arg[0] == '^' && static_cast<unsigned char>(arg[1]) >= 0x40 &&
+                       static_cast<unsigned char>(arg[1]) <= 0x7f) {
+                out.escape = static_cast<unsigned char>(arg[1]) & 0x1f;
+            } else {
+                return name + ": invalid escape character " + twoway::quoted(arg) + " (one character, ^X or none)";
+            }
+            return {};
         case ClientKeyword::log_level: {
             struct Level {
                 std::string_view name;

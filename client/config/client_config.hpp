@@ -53,6 +53,8 @@ enum class ClientKeyword {
     set_env,
     connection_attempts,
     log_level,
+    escape_char,
+    enable_escape_commandline,
 };
 
 // The authentication methods twoway knows, by ssh's names ("publickey", "password"). A handshake
@@ -111,6 +113,7 @@ struct ClientDirective {
     std::string text;                // HostName, User, IdentityFile, CertificateFile, RevokedHostKeys (unexpanded; "" for none), HostKeyAlias
     std::vector<std::string> files;  // UserKnownHostsFile (unexpanded; empty for "none"); SendEnv patterns; SetEnv NAME=value
     std::uint32_t number = 0;        // Port; ConnectTimeout, ServerAliveInterval seconds (0 = none); ServerAliveCountMax; ConnectionAttempts
+    int escape = '~';                // EscapeChar: the character, or -1 for none
     bool flag = false;               // BatchMode, HashKnownHosts
     StrictHostKeyChecking strict = StrictHostKeyChecking::ask;
     UpdateHostKeys update = UpdateHostKeys::no;  // UpdateHostKeys
@@ -233,8 +236,14 @@ struct ClientSettings {
     RequestTty request_tty = RequestTty::automatic;  // RequestTTY: used when neither -t nor -T is given
     bool clear_all_forwardings = false;              // ClearAllForwardings: -L (and config forwards) dropped
     // SendEnv: patterns of local variable names to send (ssh's: every line adds, "-pattern" removes
-    // what earlier lines added). None by default (Debian puts "SendEnv LANG LC_*" in ssh's file only).
-    std::vector<std::string> send_env;
+    // what earlier lines added). The list starts as Debian's ssh has it, "LANG LC_*" (its
+    // /etc/ssh/ssh_config), before the command line and the file, so "SendEnv -LC_*" removes it.
+    std::vector<std::string> send_env{"LANG", "LC_*"};
+    // EscapeChar (ssh's): the escape character when -e is not given; -1 for none.
+    int escape_char = '~';
+    // EnableEscapeCommandline: whether ~C opens the command line. twoway's default is yes (OpenSSH
+    // 9.2's is no, for its pledge(2) sandbox; docs/twoway.md says why twoway differs).
+    bool enable_escape_commandline = true;
     // HostKeyAlias (ssh's): the name host keys are looked up and recorded under in known_hosts, instead of
     // the host name and port ("[host]:port"); as ssh, the alias is used alone, without the port.
     std::optional<std::string> host_key_alias;

@@ -44,7 +44,10 @@ struct Obtained {
     std::optional<bool> update_host_keys_by_password;
     std::optional<RequestTty> request_tty;
     std::optional<bool> clear_all_forwardings;
-    std::vector<std::string> send_env;  // every SendEnv line adds (as ssh's)
+    std::optional<int> escape_char;
+    std::optional<bool> enable_escape_commandline;
+    // Every SendEnv line adds (as ssh's), to Debian's default (ClientSettings::send_env says why).
+    std::vector<std::string> send_env{"LANG", "LC_*"};
     std::optional<std::string> host_key_alias;
     std::optional<std::vector<std::string>> set_env;
     std::optional<std::uint32_t> connection_attempts;
@@ -104,6 +107,12 @@ struct Obtained {
                 break;
             case ClientKeyword::request_tty:
                 if (!request_tty) request_tty = d.tty;
+                break;
+            case ClientKeyword::escape_char:
+                if (!escape_char) escape_char = d.escape;
+                break;
+            case ClientKeyword::enable_escape_commandline:
+                if (!enable_escape_commandline) enable_escape_commandline = d.flag;
                 break;
             case ClientKeyword::clear_all_forwardings:
                 if (!clear_all_forwardings) clear_all_forwardings = d.flag;
@@ -339,6 +348,8 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.update_host_keys_by_password = got.update_host_keys_by_password.value_or(false);
     out.request_tty = got.request_tty.value_or(RequestTty::automatic);
     out.clear_all_forwardings = got.clear_all_forwardings.value_or(false);
+    out.escape_char = got.escape_char.value_or('~');
+    out.enable_escape_commandline = got.enable_escape_commandline.value_or(true);
     out.send_env = got.send_env;
     if (got.set_env) out.set_env = *got.set_env;
     out.connection_attempts = got.connection_attempts.value_or(1);

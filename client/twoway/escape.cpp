@@ -59,6 +59,12 @@ void EscapeFilter::filter(std::span<const std::byte> input, Output& out) {
                 continue;
             }
             if (c == 'C') {
+                if (!command_line_) {
+                    out.echo += "\r\n";
+                    out.commands.push_back(Command::command_line);
+                    out.lines.emplace_back();
+                    continue;
+                }
                 reading_line_ = true;
                 out.echo += "\r\ntwoway> ";
                 continue;

@@ -22,7 +22,9 @@ namespace twoway_client {
 class EscapeFilter {
 public:
     static constexpr int none = -1;
-    explicit EscapeFilter(int escape_char) : escape_(escape_char) {}
+    // command_line false (EnableEscapeCommandline no): ~C reads no line; it gives a command_line with an
+    // empty line at once, which the caller answers as ssh does ("commandline disabled").
+    explicit EscapeFilter(int escape_char, bool command_line = true) : escape_(escape_char), command_line_(command_line) {}
 
     static constexpr std::size_t max_command_line = 512;
 
@@ -43,6 +45,7 @@ public:
 
 private:
     int escape_;
+    bool command_line_ = true;
     bool at_line_start_ = true;
     bool pending_ = false;
     bool reading_line_ = false;  // after ~C, until Enter or ^C

@@ -357,8 +357,8 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     const bool interactive = pty && stdin_terminal(line);
     PumpOptions options = session_options(ctx, *conn);
     options.interactive = interactive;
-    options.escape_char = line.escape_char.value_or('~');
-    if (forwarder != nullptr) {
+    options.escape_char = line.escape_char.value_or(ctx.settings.escape_char);
+    if (forwarder != nullptr && ctx.settings.enable_escape_commandline) {
         options.command_line = [forwarder](const std::string& text) { return forwarder->command_line(text); };
     }
     if (interactive) (void)terminal::enter_raw_mode();

@@ -35,7 +35,7 @@ class Pump {
 public:
     Pump(SecureConnection& c, LocalIo& l, const PumpOptions& o, session::SessionClient sc, asio::any_io_executor ex)
         : conn_(c), local_(l), opt_(o), sc_(std::move(sc)), ex_(ex), wake_writer_(ex), capacity_(ex), done_(ex),
-          escape_(o.interactive ? o.escape_char : EscapeFilter::none), grace_(ex), alive_timer_(ex),
+          escape_(o.interactive ? o.escape_char : EscapeFilter::none, static_cast<bool>(o.command_line)), grace_(ex), alive_timer_(ex),
           last_heard_(std::chrono::steady_clock::now()), local_ready_(ex), local_idle_(ex) {}
 
     asio::awaitable<SessionOutcome> run() {
@@ -257,7 +257,7 @@ private:
                     case EscapeFilter::Command::command_line: {
                         const std::string& text = out.lines.at(line++);
                         const std::string reply = opt_.command_line ? opt_.command_line(text)
-                                                                    : std::string("Command line not available.");
+                                                                    : std::string("commandline disabled");
                         if (!reply.empty()) log::block(reply);
                         break;
                     }

@@ -48,7 +48,7 @@ struct PumpOptions {
     std::uint32_t alive_interval = 0;   // ServerAliveInterval, seconds; 0 = off
     std::uint32_t alive_count_max = 3;  // ServerAliveCountMax
     // ~C: runs one command line (what was typed after the prompt) and returns what to print (may be
-    // empty); unset: "Command line not available.".
+    // empty); unset (EnableEscapeCommandline no): "commandline disabled", ssh's words.
     std::function<std::string(const std::string&)> command_line;
     // The server's HOSTKEYS (UpdateHostKeys); without it the message is ignored.
     std::function<void(const twoway::session::HostKeysAnnounced&)> on_host_keys;

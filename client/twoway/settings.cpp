@@ -114,6 +114,14 @@ void print_settings(const ClientSettings& s) {
     out += std::string("requesttty ") + tty + "\n";
     out += std::string("clearallforwardings ") + (s.clear_all_forwardings ? "yes" : "no") + "\n";
     for (const auto& p : s.send_env) out += "sendenv " + p + "\n";
+    if (s.escape_char < 0) {
+        out += "escapechar none\n";
+    } else if (s.escape_char < 0x20) {
+        out += std::string("escapechar ^") + static_cast<char>(s.escape_char + 0x40) + "\n";
+    } else {
+        out += std::string("escapechar ") + static_cast<char>(s.escape_char) + "\n";
+    }
+    out += std::string("enableescapecommandline ") + (s.enable_escape_commandline ? "yes" : "no") + "\n";
     for (const auto& v : s.set_env) out += "setenv " + v + "\n";
     if (s.host_key_alias) out += "hostkeyalias " + *s.host_key_alias + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);

@@ -93,6 +93,24 @@ def test_escape_command_line_adds_and_cancels_a_forward():
             check("not found" not in p.output(), p.output())
         finally:
             p.close()
+        # EnableEscapeCommandline no: ssh's words, nothing opened; EscapeChar from the config.
+        p = PtyProcess(w.argv("-o", "EnableEscapeCommandline=no", "-o", "EscapeChar=%", "127.0.0.1"),
+                       w.client_env(TERM="dumb"))
+        try:
+            p.send("echo READY$((40+3))\r")
+            p.expect("READY43", timeout=30)
+            p.send("\r%C")
+            p.expect(r"commandline disabled")
+            check("twoway> " not in p.output(), p.output())
+            p.send("\r%.")
+            check(p.wait() == 255, p.output())
+        finally:
+            p.close()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            check(False, "a forward was opened with the command line disabled")
+        except ConnectionRefusedError:
+            pass
 
 
 def test_direct_connections_under_permit_open():

@@ -105,6 +105,13 @@ def test_send_env():
         r = w.twoway("-o", "SendEnv=XFER_A XFER_B OTHER", "-o", "SendEnv=-XFER_B", "127.0.0.1",
                      'echo "$XFER_A|$XFER_B|$OTHER"', env=env)
         check(r.returncode == 0 and r.stdout == b"one two||\n", f"{r}")
+        # LANG and LC_* go by default, as Debian's ssh sends them, and twowayd's default AcceptEnv takes
+        # them; SendEnv -LC_* takes LC_* back.
+        env = w.client_env(LANG="C.UTF-8", LC_TIME="C")
+        r = w.twoway("127.0.0.1", 'echo "$LANG|${LC_TIME-unset}"', env=env)
+        check(r.returncode == 0 and r.stdout == b"C.UTF-8|C\n", f"LANG and LC_* by default: {r}")
+        r = w.twoway("-o", "SendEnv=-LC_*", "127.0.0.1", 'echo "$LANG|${LC_TIME-unset}"', env=env)
+        check(r.returncode == 0 and r.stdout == b"C.UTF-8|unset\n", f"SendEnv -LC_*: {r}")
 
 
 def test_transport_options():

@@ -173,3 +173,13 @@ TEST_CASE("escape: ^C gives up the command line; the line is bounded", "[client]
     CHECK(o2.lines[0].size() == EscapeFilter::max_command_line);
     CHECK(o2.bytes.empty());
 }
+
+TEST_CASE("escape: with the command line disabled, ~C reads no line", "[client]") {
+    EscapeFilter f('~', false);
+    EscapeFilter::Output out;
+    const std::string typed = "~Cls\r";
+    f.filter(std::as_bytes(std::span(typed.data(), typed.size())), out);
+    CHECK(out.commands == Commands{Command::command_line});
+    CHECK(out.lines == std::vector<std::string>{""});
+    CHECK(std::string(reinterpret_cast<const char*>(out.bytes.data()), out.bytes.size()) == "ls\r");
+}

@@ -232,10 +232,19 @@ TEST_CASE("client -o options use the same keyword parser", "[config]") {
     CHECK(resolve_for(good(""), "h").request_tty == RequestTty::automatic);
     CHECK(resolve_for(good("ClearAllForwardings yes\n"), "h").clear_all_forwardings);
     CHECK_FALSE(resolve_for(good(""), "h").clear_all_forwardings);
-    // SendEnv: every line adds, "-pattern" removes what came before it (as ssh's).
+    // SendEnv: every line adds, "-pattern" removes what came before it (as ssh's), Debian's default first.
     CHECK(resolve_for(good("SendEnv LANG LC_*\nSendEnv -LC_* TZ\n"), "h", {"SendEnv=GIT_PROTOCOL"}).send_env ==
-          std::vector<std::string>{"GIT_PROTOCOL", "LANG", "TZ"});
-    CHECK(resolve_for(good(""), "h").send_env.empty());
+          std::vector<std::string>{"LANG", "GIT_PROTOCOL", "TZ"});
+    CHECK(resolve_for(good(""), "h").send_env == std::vector<std::string>{"LANG", "LC_*"});
+    CHECK(resolve_for(good("SendEnv -*\n"), "h").send_env.empty());
+    // EscapeChar and EnableEscapeCommandline.
+    CHECK(resolve_for(good(""), "h").escape_char == '~');
+    CHECK(resolve_for(good("EscapeChar none\n"), "h").escape_char == -1);
+    CHECK(resolve_for(good("EscapeChar ^]\n"), "h").escape_char == 0x1d);
+    CHECK(resolve_for(good("EscapeChar %\n"), "h").escape_char == '%');
+    CHECK(option_error("EscapeChar=ab") == "command-line: EscapeChar: invalid escape character \"ab\" (one character, ^X or none)");
+    CHECK(resolve_for(good(""), "h").enable_escape_commandline);
+    CHECK_FALSE(resolve_for(good("EnableEscapeCommandline no\n"), "h").enable_escape_commandline);
     CHECK(option_error("SendEnv=A=B") == "command-line: SendEnv: invalid variable name pattern \"A=B\"");
     CHECK(option_error("Port=ssh") == "command-line: Port: bad port number \"ssh\" (expected 1-65535)");
     CHECK(option_error("Port") == "command-line: no argument after keyword \"Port\"");
