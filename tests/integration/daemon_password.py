@@ -242,7 +242,11 @@ def test_missing_key_is_created_not_by_check():
 
 FLIGHTS = int(os.environ.get("TWOWAY_PASSWORD_TIMING_TRIES", "300"))
 PACE_US = 10000  # DenialPace::floor
-PAIRED_LIMIT_US = 30
+# 1 % of the pace. The pace sets when every answer leaves, so what is left between names is the timer's
+# wake-up: Linux lets a normal process's timer fire up to 50 us late (timer slack), and a clean-clone CI
+# run (a build and another test beside it) saw a paired median of -35.8 us with the pace on. Unpaced,
+# the leak was 92-118 us, and then the 10th percentiles (about 0.6 ms) fail the pace check anyway.
+PAIRED_LIMIT_US = 100
 
 
 def test_password_answers_take_the_same_time_for_every_account():
@@ -254,7 +258,7 @@ def test_password_answers_take_the_same_time_for_every_account():
     every round (twowayd looks an existing account up further: Match, its groups).
 
     Checked: every account's 10th percentile is at least 95 % of the pace, and the median over rounds of
-    each round's difference from the account with a record is within 30 us. Medians of the times
+    each round's difference from the account with a record is within 1 % of the pace (PAIRED_LIMIT_US). Medians of the times
     themselves are not compared: unpaced, a round here took ~95 us or ~210 us (whether the daemon and
     the client shared a core) and which of the two held the median flipped between runs under load,
     while the paired median stayed within 2 us."""
