@@ -143,7 +143,13 @@ def measure_under_flood(name, extra):
               f"flood from {ATTACKER}: {counts['garbage']} garbage + {counts['stalled']} stalled connections "
               f"({counts['refused']} connect errors)", flush=True)
         check(counts["garbage"] + counts["stalled"] >= 300, f"the flood was too small: {counts}")
-        check(max(loaded) < 2.0, f"the good client took {max(loaded):.2f}s under flood (unloaded {u:.2f}s)")
+        # 2 s, or 3 times the unloaded median when the machine itself is that slow: a clean-clone CI run,
+        # compiling the ASan build beside this test, measured 1.4 and 1.9 s unloaded (a login is ~0.05 s
+        # on an idle machine), and the fixed 2 s then failed a daemon that was not slowed by the flood
+        # at all (ratios 0.88 and 1.41).
+        bound = max(2.0, 3 * u)
+        check(max(loaded) < bound, f"the good client took {max(loaded):.2f}s under flood (unloaded {u:.2f}s, "
+                                   f"bound {bound:.2f}s)")
         log = w.daemon_log()
         check(len(re.findall(r"Accepted publickey for ", log)) == 11, "not every good login was accepted")
         check("Penalty for 127.0.0.1 " not in log, "the good client's address was penalised")
