@@ -23,8 +23,11 @@ ADVERSARY = os.environ.get("TWOWAY_ADVERSARY", "adversary")
 PASSWORD = "adversary horse battery"
 
 # Short limits so the slowloris cases finish quickly; MaxStartups well above what the sequential cases
-# hold at once, so only the half-open case fills it.
-GRACE = 2
+# hold at once, so only the half-open case fills it. LoginGraceTime must still outlast the identity
+# splicing rows, which hold session A open across two other rows and their "then served" logins: since
+# sessions carry SSH_CLIENT, Debian's bash reads the account's ~/.bashrc for `twoway host true` (as it
+# does under sshd), and root's here takes about a second, so 2 s timed A out.
+GRACE = 5
 PER_SOURCE = 3
 STARTUPS = 20
 CONFIG = (f"LoginGraceTime {GRACE}\n"
