@@ -28,8 +28,16 @@ void verdict(ClientHandshake& c, std::uint8_t flags) {
         static_cast<void>(c.accept_server_with_password(wire::as_bytes(password_text)));
     }
 }
+// flag_auth_retry: after a retry verdict, the second identity; give up after three refusals.
+void next_identity(ClientHandshake& c) {
+    const ClientEvent ev = c.event();
+    const auto* n = std::get_if<NeedAnotherIdentity>(&ev);
+    if (n == nullptr) return;
+    static_cast<void>(n->refused < 3 ? c.offer_identity(second_client_key()) : c.give_up());
+}
 void finish(ClientHandshake& c, std::uint8_t flags) {
     verdict(c, flags);
+    next_identity(c);
     if ((flags & flag_end_input) != 0) static_cast<void>(c.end_of_input());
     static_cast<void>(c.take_output());
     if (auto r = c.take_result()) static_cast<void>(r->exporter("fuzz", r->leftover, 16));
@@ -52,12 +60,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         config = ClientConfig{.account = std::string(account)};
         config.password = true;
     }
+    if (mode == 0 && (flags & flag_auth_retry) != 0) config.auth_retry = true;
     ClientHandshake client(config, rng);
     const ByteVec m1 = client.take_output();
     if (mode == 0) {
         while (!chunks.empty()) {
             feed(client, chunks.next(), trickle);
             verdict(client, flags);
+            next_identity(client);
         }
         finish(client, flags);
         return 0;

@@ -25,11 +25,17 @@ void record(ServerHandshake& s, std::uint8_t flags) {
         static_cast<void>(s.provide_password_record(password_fixture().record, password_ksf));
     }
 }
+// The verdict; with flag_auth_retry the first client_auth is always denied (a retry verdict).
+void judge(ServerHandshake& s, std::uint8_t flags) {
+    const ServerEvent ev = s.event();
+    const auto* v = std::get_if<NeedClientVerdict>(&ev);
+    if (v == nullptr) return;
+    const bool deny = (flags & flag_refuse) != 0 || ((flags & flag_auth_retry) != 0 && v->attempt == 1);
+    static_cast<void>(deny ? s.deny("fuzz") : s.authorize());
+}
 void finish(ServerHandshake& s, std::uint8_t flags) {
     record(s, flags);
-    if (std::holds_alternative<NeedClientVerdict>(s.event())) {
-        static_cast<void>((flags & flag_refuse) != 0 ? s.deny("fuzz") : s.authorize());
-    }
+    judge(s, flags);
     if ((flags & flag_end_input) != 0) static_cast<void>(s.end_of_input());
     static_cast<void>(s.take_output());
     if (auto r = s.take_result()) static_cast<void>(r->exporter("fuzz", r->leftover, 16));
@@ -57,12 +63,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         config.password_keys = &password_fixture().keys;
         config.password_default_ksf = password_ksf;
     }
+    if (mode == 0 && (flags & flag_auth_retry) != 0) config.max_auth_tries = fuzz_max_auth_tries;
     ServerHandshake server(config, rng);
     if (mode == 0) {
         while (!chunks.empty()) {
             feed(server, chunks.next(), trickle);
             record(server, flags);
-            if (std::holds_alternative<NeedClientVerdict>(server.event())) finish(server, flags);
+            judge(server, flags);
         }
         finish(server, flags);
         return 0;

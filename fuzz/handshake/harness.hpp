@@ -14,6 +14,9 @@
 // password_text, the server with password_keys() and password_record() for `account`, so that raw input
 // replayed from a real password handshake reaches client_password, server_password and
 // client_password_finish.
+// With flag_auth_retry (mode 0 only), several identities (PROTOCOL.md 4.1.3): the client sends
+// auth_retry and offers second_client_key() after a retry verdict (and gives up after three refusals);
+// the server allows three client_auth messages and denies the first one, then follows flag_refuse.
 #pragma once
 
 #include <algorithm>
@@ -44,7 +47,9 @@ enum Flag : std::uint8_t {
     flag_end_input = 4,   // declare end of input at the end
     flag_certificate = 8, // certificates as identities on both sides, and the server's banner
     flag_password = 16,   // mode 0: password mode on both sides (flag_refuse: the server has no record)
+    flag_auth_retry = 32, // mode 0: several identities (auth_retry), see above
 };
+inline constexpr std::uint32_t fuzz_max_auth_tries = 3;
 
 class Chunks {
 public:
@@ -64,6 +69,14 @@ inline const PrivateKey& client_key() {
     static const PrivateKey k = [] {
         std::array<std::byte, 32> seed{};
         seed.fill(std::byte{0xc1});
+        return PrivateKey::from_seed(seed);
+    }();
+    return k;
+}
+inline const PrivateKey& second_client_key() {
+    static const PrivateKey k = [] {
+        std::array<std::byte, 32> seed{};
+        seed.fill(std::byte{0xc2});
         return PrivateKey::from_seed(seed);
     }();
     return k;

@@ -158,6 +158,33 @@ int main(int argc, char** argv) {
     static_cast<void>(us.no_password_record());
     const ByteVec p4_fake = us.take_output();
 
+    // Several identities (flag_auth_retry): the first client_auth refused with "retry", the second
+    // (second_client_key) accepted.
+    ClientConfig rcc{.identity = client_key(), .account = std::string(account)};
+    rcc.auth_retry = true;
+    ServerConfig rsc{.host_key = server_key()};
+    rsc.max_auth_tries = fuzz_max_auth_tries;
+    DeterministicRng rcrng(client_rng_seed), rsrng(server_rng_seed);
+    ClientHandshake rc(rcc, rcrng);
+    ServerHandshake rs(rsc, rsrng);
+    const ByteVec r1 = rc.take_output();
+    static_cast<void>(rs.feed(r1));
+    const ByteVec r2 = rs.take_output();
+    static_cast<void>(rc.feed(r2));
+    static_cast<void>(rc.accept_server());
+    const ByteVec r3 = rc.take_output();
+    static_cast<void>(rs.feed(r3));
+    static_cast<void>(rs.deny("first"));
+    const ByteVec r4 = rs.take_output();
+    static_cast<void>(rc.feed(r4));
+    static_cast<void>(rc.offer_identity(second_client_key()));
+    const ByteVec r5 = rc.take_output();
+    static_cast<void>(rs.feed(r5));
+    static_cast<void>(rs.authorize());
+    const ByteVec r6 = rs.take_output();
+    static_cast<void>(rc.feed(r6));
+    if (!rc.complete() || !rs.complete()) return fail("the reference auth_retry handshake did not complete");
+
     const std::vector<ByteVec> server = {
         seed(0, 0, {m1, m3}),
         seed(0, flag_trickle | flag_end_input, {m1, m3}),
@@ -181,6 +208,10 @@ int main(int argc, char** argv) {
         seed(0, flag_password | flag_trickle | flag_end_input, {p1, p3, p5, records}),
         seed(0, flag_password | flag_refuse, {p1, p3, p5}),
         seed(0, flag_password | flag_end_input, {p1, p3}),
+        // several identities (raw, flag_auth_retry)
+        seed(0, flag_auth_retry, {r1, r3, r5, records}),
+        seed(0, flag_auth_retry | flag_refuse | flag_trickle, {r1, r3, r5}),
+        seed(0, flag_auth_retry, {r1, r3, r3}),
     };
     const std::size_t ssig_at = 55 + 4 + 30, sfin_at = server_auth.size() - 10;
     const std::vector<ByteVec> client = {
@@ -204,6 +235,10 @@ int main(int argc, char** argv) {
         seed(0, flag_password | flag_certificate | flag_trickle | flag_end_input, {p2, p4, p6, records}),
         seed(0, flag_password, {p2, p4_fake}),
         seed(0, flag_password | flag_end_input, {p2, wire::Bytes(p4).first(200)}),
+        // several identities (raw, flag_auth_retry)
+        seed(0, flag_auth_retry, {r2, r4, r6, records}),
+        seed(0, flag_auth_retry | flag_trickle | flag_end_input, {r2, r4}),
+        seed(0, flag_auth_retry, {r2, r6}),
     };
     write_all(argv[1], server);
     write_all(argv[2], client);

@@ -403,11 +403,13 @@ def sign(seed, msg):
     return sig
 
 
-def client_hello(client_random, share, mac16, host_keys=False, password=False):
+def client_hello(client_random, share, mac16, host_keys=False, password=False, auth_retry=False):
     """4.1: one version (0x0001), one suite (0x0001), one X25519 share, host_key_mac last; with
     host_keys (4.1.2), its empty extension 0x0003 before host_key_mac; with password (4.8), its empty
-    extension 0x0004 after host_keys and before host_key_mac."""
+    extension 0x0004 after host_keys and before host_key_mac; with auth_retry (4.1.3), its empty
+    extension 0x0005 after those and before host_key_mac."""
     ext = ((u16(0x0003) + u16(0) if host_keys else b"") + (u16(0x0004) + u16(0) if password else b"")
+           + (u16(0x0005) + u16(0) if auth_retry else b"")
            + u16(0x0002) + u16(16) + mac16)
     body = (u8(1) + u16(0x0001) + u8(1) + u16(0x0001) + client_random
             + u8(1) + u16(0x0001) + u16(len(share)) + share
@@ -491,8 +493,9 @@ def read_certificate(blob, role_type):
 
 def check_handshake(c, vectors):
     expected_names = ["success", "server_signature_by_wrong_key", "client_denied",
-                      "stealth_host_key_mac", "client_certificate", "server_certificate", "hostkeys", "password"]
-    c.fact("handshake.json", "holds exactly the eight vectors of section 13",
+                      "stealth_host_key_mac", "client_certificate", "server_certificate", "hostkeys", "password",
+                      "auth_retry"]
+    c.fact("handshake.json", "holds exactly the nine vectors of section 13",
            sorted(vectors) == sorted(expected_names), ", ".join(vectors))
 
     # ---- success ----------------------------------------------------------------------------------
@@ -986,6 +989,64 @@ def check_handshake(c, vectors):
         "server_application_traffic_secret": expand_label(master_p, b"s ap traffic", h_app_p, 64),
         "session_id": expand_label(master_p, b"session id", h_app_p, 32),
         "server_verdict": seal_handshake(0x05, s_hs_p, 2, b"\x00"),
+        "expected_error": "none"})
+    c.coverage(name, v, inputs, checked)
+
+    # ---- auth_retry -------------------------------------------------------------------------------
+    # 4.1.3, 4.5, 4.6, 5 and 7 (steps 6r, 3r): the client sends auth_retry; the server answers its
+    # first client_auth (success's key) with retry (02, seq 1); the second client_auth (another key,
+    # seq 1) covers the transcript with the first one in it; the server accepts it (00, seq 2).
+    name = "auth_retry"
+    v = vectors[name]
+    inputs = ["inputs_text", "second_client_ed25519_seed"]
+    checked = []
+    second_seed = hexin(v, "second_client_ed25519_seed")
+    second_id = identity_blob(ed25519_public(second_seed))
+    grp("the second client key's blob (4.7)", {"second_client_identity_blob": second_id})
+    hello_r = client_hello(client_random, cx_share, decoy, auth_retry=True)
+    grp("client_hello with auth_retry and the decoy host_key_mac (4.1, 4.1.3)",
+        {"client_hello": hello_r, "server_hello": sh})
+    c.fact(name, "client_hello is 105 bytes", len(hello_r) == 105)
+    h_hello_r = sha512(hello_r + sh)
+    c_hs_r = expand_label(hs, b"c hs traffic", h_hello_r, 64)
+    s_hs_r = expand_label(hs, b"s hs traffic", h_hello_r, 64)
+    t = hello_r + sh + string(server_id) + string(b"")
+    sig_r = signature_blob(sign(server_seed, b"twoway v1 server sig" + b"\x00" + sha512(t)))
+    t += string(sig_r)
+    t += hmac512(expand_label(s_hs_r, b"finished", b"", 64), sha512(t))
+    sa_plain_r = t[len(hello_r + sh):]
+    grp("the handshake secrets and server_auth over this client_hello (5, 6.2, 4.3)", {
+        "transcript_hash_hello": h_hello_r, "client_handshake_traffic_secret": c_hs_r,
+        "server_handshake_traffic_secret": s_hs_r, "server_auth_plaintext": sa_plain_r,
+        "server_auth": seal_handshake(0x03, s_hs_r, 0, sa_plain_r)})
+
+    def client_auth(seed, identity, prefix):
+        """4.4 over the transcript `prefix`: returns H_client_sig, H_client_finished, the plaintext."""
+        tt = prefix + string(account) + string(identity)
+        h_sig = sha512(tt)
+        tt += string(signature_blob(sign(seed, b"twoway v1 client sig" + b"\x00" + h_sig)))
+        h_fin = sha512(tt)
+        tt += hmac512(expand_label(c_hs_r, b"finished", b"", 64), h_fin)
+        return h_sig, h_fin, tt[len(prefix):]
+
+    h_sig_1, h_fin_1, ca_1 = client_auth(client_seed, client_id, t)
+    t += ca_1
+    grp("the first client_auth (4.4, seq 0) and the retry verdict (4.5: 02, seq 1)", {
+        "first_transcript_hash_client_signature": h_sig_1, "first_transcript_hash_client_finished": h_fin_1,
+        "first_client_auth_plaintext": ca_1, "first_client_auth": seal_handshake(0x04, c_hs_r, 0, ca_1),
+        "retry_verdict": seal_handshake(0x05, s_hs_r, 1, b"\x02")})
+    h_sig_2, h_fin_2, ca_2 = client_auth(second_seed, second_id, t)
+    t += ca_2
+    grp("the second client_auth over T with the first in it (5; seq 1) and the acceptance (seq 2)", {
+        "second_transcript_hash_client_signature": h_sig_2, "second_transcript_hash_client_finished": h_fin_2,
+        "second_client_auth_plaintext": ca_2, "second_client_auth": seal_handshake(0x04, c_hs_r, 1, ca_2),
+        "server_verdict": seal_handshake(0x05, s_hs_r, 2, b"\x00")})
+    h_app_r = sha512(t)
+    grp("H_app after the last client_auth, the application secrets and the session id (6.2)", {
+        "transcript_hash_application": h_app_r,
+        "client_application_traffic_secret": expand_label(master, b"c ap traffic", h_app_r, 64),
+        "server_application_traffic_secret": expand_label(master, b"s ap traffic", h_app_r, 64),
+        "session_id": expand_label(master, b"session id", h_app_r, 32),
         "expected_error": "none"})
     c.coverage(name, v, inputs, checked)
 

@@ -129,6 +129,8 @@ struct Inputs {
     Bytes user_ca_seed = seq(0x30), host_ca_seed = seq(0x70), client_cert_nonce = seq(0x90), server_cert_nonce = seq(0xb0);
     // The HOSTKEYS vector (PROTOCOL.md 15): the server's second host key, and the window of its ACCEPT.
     Bytes second_host_seed = seq(0x50);
+    // The auth_retry vector (PROTOCOL.md 4.1.3): the client's second identity, which the server accepts.
+    Bytes second_client_seed = seq(0x10);
     std::uint32_t accept_window = 2u << 20;
     std::uint64_t client_cert_serial = 1, server_cert_serial = 2;
     std::string client_cert_key_id = "alice@laptop", server_cert_key_id = "server.example host key";
@@ -837,6 +839,7 @@ std::vector<Vector> compute() {
         add_text(f, "success_session_id_expected_error", "bad_signature");
         out.push_back(std::move(f));
     }
+
     {
         // The password vector (PROTOCOL.md 4.8): registration with fixed randomness, then a login. The
         // OPAQUE values (KE1, KE2, KE3, session key) come from lib/src/opaque (checked against RFC 9807's
@@ -1030,6 +1033,119 @@ std::vector<Vector> compute() {
         add(f, "server_application_traffic_secret", s_ap_p);
         add(f, "session_id", session_id_p);
         add(f, "server_verdict", verdict);
+        add_text(f, "expected_error", "none");
+        out.push_back(std::move(f));
+    }
+    // Several identities (4.1.3, 4.5, 5, 7.1 6r, 7.2 3r): a client at first contact sends auth_retry; the
+    // server refuses its first identity (success's client key) with "retry", and accepts the second.
+    {
+        const PrivateKey second_client = PrivateKey::from_seed(fixed<32>(in.second_client_seed));
+        const Bytes second_pub = second_client.public_key().blob();
+
+        // Specification run. client_hello: auth_retry (0x0005, empty) before host_key_mac, 4 bytes more
+        // than success's; the decoy MAC as in success.
+        const Bytes hello =
+            cat({header(1, 101), Bytes{std::byte{1}, std::byte{0}, std::byte{1}}, Bytes{std::byte{1}, std::byte{0}, std::byte{1}},
+                 in.client_random, Bytes{std::byte{1}, std::byte{0}, std::byte{1}, std::byte{0}, std::byte{32}}, client_share,
+                 Bytes{std::byte{0}, std::byte{24}}, Bytes{std::byte{0}, std::byte{5}, std::byte{0}, std::byte{0}},
+                 Bytes{std::byte{0}, std::byte{2}, std::byte{0}, std::byte{16}}, in.client_decoy_mac});
+        const Bytes h_hello_r = sha512(cat({hello, server_hello}));
+        const Bytes c_hs_r = expand_label(handshake_secret, "c hs traffic", h_hello_r, 64);
+        const Bytes s_hs_r = expand_label(handshake_secret, "s hs traffic", h_hello_r, 64);
+        const Bytes c_key_r = expand_label(c_hs_r, "key", {}, 32), c_iv_r = expand_label(c_hs_r, "iv", {}, 12);
+        const Bytes s_key_r = expand_label(s_hs_r, "key", {}, 32), s_iv_r = expand_label(s_hs_r, "iv", {}, 12);
+        // One auth plaintext over the transcript `before`: identity part, signature, Finished (4.3, 4.4).
+        auto auth_plaintext = [&](const Bytes& before, const Bytes& identity_part, const PrivateKey& signer,
+                                  std::string_view context, const Bytes& traffic_secret, Bytes* h_sig, Bytes* h_fin) {
+            *h_sig = sha512(cat({before, identity_part}));
+            wire::Writer sig;
+            sig.string("ssh-ed25519").string(signer.sign(sig_payload(context, *h_sig)));
+            const Bytes signature = ssh_string(sig.view());
+            *h_fin = sha512(cat({before, identity_part, signature}));
+            const Bytes fin = hmac(expand_label(traffic_secret, "finished", {}, 64), *h_fin);
+            return cat({identity_part, signature, fin});
+        };
+        Bytes unused_1, unused_2, h_sig_1, h_fin_1, h_sig_2, h_fin_2;
+        const Bytes sa_plain_r = auth_plaintext(cat({hello, server_hello}), sa_signed, server_key,
+                                                "twoway v1 server sig", s_hs_r, &unused_1, &unused_2);
+        const Bytes ca_plain_1 = auth_plaintext(cat({hello, server_hello, sa_plain_r}), ca_identity, client_key,
+                                                "twoway v1 client sig", c_hs_r, &h_sig_1, &h_fin_1);
+        const Bytes ca_identity_2 = cat({ssh_string(text(in.account)), ssh_string(second_pub)});
+        const Bytes ca_plain_2 = auth_plaintext(cat({hello, server_hello, sa_plain_r, ca_plain_1}), ca_identity_2,
+                                                second_client, "twoway v1 client sig", c_hs_r, &h_sig_2, &h_fin_2);
+        const Bytes server_auth_r = encrypted_message(3, s_key_r, s_iv_r, 0, sa_plain_r);
+        const Bytes client_auth_1 = encrypted_message(4, c_key_r, c_iv_r, 0, ca_plain_1);
+        const Bytes retry_verdict = encrypted_message(5, s_key_r, s_iv_r, 1, Bytes{std::byte{2}});
+        const Bytes client_auth_2 = encrypted_message(4, c_key_r, c_iv_r, 1, ca_plain_2);
+        const Bytes accept_verdict = encrypted_message(5, s_key_r, s_iv_r, 2, Bytes{std::byte{0}});
+        const Bytes h_app_r = sha512(cat({hello, server_hello, sa_plain_r, ca_plain_1, ca_plain_2}));
+        const Bytes c_ap_r = expand_label(master, "c ap traffic", h_app_r, 64);
+        const Bytes s_ap_r = expand_label(master, "s ap traffic", h_app_r, 64);
+        const Bytes session_id_r = expand_label(master, "session id", h_app_r, 32);
+
+        // Implementation run.
+        QueueRng rc{in.client_random, in.client_x25519, in.client_decoy_mac}, rs{in.server_random, in.server_x25519};
+        ClientConfig cc{.identity = client_key, .account = in.account};
+        cc.auth_retry = true;
+        ServerConfig sc{.host_key = server_key};
+        sc.max_auth_tries = 2;
+        ClientHandshake c(cc, rc);
+        ServerHandshake s(sc, rs);
+        check(c.take_output() == hello, "auth_retry vector: client_hello");
+        check(bool(s.feed(hello)) && s.take_output() == cat({server_hello, server_auth_r}), "auth_retry vector: server flight");
+        check(bool(c.feed(cat({server_hello, server_auth_r}))) && bool(c.accept_server()), "auth_retry vector: accept server");
+        check(c.take_output() == client_auth_1, "auth_retry vector: first client_auth");
+        check(bool(s.feed(client_auth_1)) && bool(s.deny("not authorized")), "auth_retry vector: deny the first");
+        check(s.take_output() == retry_verdict, "auth_retry vector: the retry verdict");
+        check(bool(c.feed(retry_verdict)) && std::holds_alternative<NeedAnotherIdentity>(c.event()),
+              "auth_retry vector: NeedAnotherIdentity");
+        check(bool(c.offer_identity(second_client)), "auth_retry vector: offer the second identity");
+        const Bytes got_2 = c.take_output();
+        check(got_2 == client_auth_2, "auth_retry vector: second client_auth");
+        check(bool(s.feed(client_auth_2)), "auth_retry vector: server reads the second client_auth");
+        const ServerEvent sev = s.event();
+        const auto* cv = std::get_if<NeedClientVerdict>(&sev);
+        check(cv != nullptr && cv->client_key == second_client.public_key() && cv->attempt == 2,
+              "auth_retry vector: NeedClientVerdict for the second key");
+        check(bool(s.authorize()) && s.take_output() == accept_verdict, "auth_retry vector: the accepting verdict");
+        check(bool(c.feed(accept_verdict)) && c.complete(), "auth_retry vector: client completes");
+        auto cr = c.take_result();
+        auto sr = s.take_result();
+        check(cr && sr && crypto::ct_equal(cr->session_id, session_id_r) && cr->session_id == sr->session_id &&
+                  sr->peer == second_client.public_key(),
+              "auth_retry vector: session id and peer");
+        check(crypto::ct_equal(cr->send_secret.span(), c_ap_r) && crypto::ct_equal(cr->recv_secret.span(), s_ap_r),
+              "auth_retry vector: application traffic secrets");
+
+        Vector f{"auth_retry", {}};
+        add_text(f, "inputs_text",
+                 "as in success (first contact, so the decoy MAC), but the client sends auth_retry (0x0005, empty, "
+                 "before host_key_mac) and holds a second identity, second_client_ed25519_seed's; the server "
+                 "refuses the first client_auth (success's client key) with the retry verdict (02, seq 1), the "
+                 "client sends a second client_auth for the second key (seq 1), and the server accepts it (00, seq 2)");
+        add(f, "second_client_ed25519_seed", in.second_client_seed);
+        add(f, "second_client_identity_blob", second_pub);
+        add(f, "client_hello", hello);
+        add(f, "server_hello", server_hello);
+        add(f, "transcript_hash_hello", h_hello_r);
+        add(f, "client_handshake_traffic_secret", c_hs_r);
+        add(f, "server_handshake_traffic_secret", s_hs_r);
+        add(f, "server_auth_plaintext", sa_plain_r);
+        add(f, "server_auth", server_auth_r);
+        add(f, "first_transcript_hash_client_signature", h_sig_1);
+        add(f, "first_transcript_hash_client_finished", h_fin_1);
+        add(f, "first_client_auth_plaintext", ca_plain_1);
+        add(f, "first_client_auth", client_auth_1);
+        add(f, "retry_verdict", retry_verdict);
+        add(f, "second_transcript_hash_client_signature", h_sig_2);
+        add(f, "second_transcript_hash_client_finished", h_fin_2);
+        add(f, "second_client_auth_plaintext", ca_plain_2);
+        add(f, "second_client_auth", client_auth_2);
+        add(f, "server_verdict", accept_verdict);
+        add(f, "transcript_hash_application", h_app_r);
+        add(f, "client_application_traffic_secret", c_ap_r);
+        add(f, "server_application_traffic_secret", s_ap_r);
+        add(f, "session_id", session_id_r);
         add_text(f, "expected_error", "none");
         out.push_back(std::move(f));
     }

@@ -223,6 +223,12 @@ private:
 /// the stream read. (twowayd caps its clients at 16 KiB: a client's messages are at most 10,348 bytes.)
 inline constexpr std::size_t default_preauth_byte_cap = 32 * 1024;
 
+/// An identity the client offers after the server refused one (StreamClientConfig::next_identity).
+struct StreamIdentity {
+    IdentityRef identity;  ///< a private key (it must outlive the handshake) or an external one
+    std::optional<Certificate> certificate = std::nullopt;  ///< a user certificate of its key, if any
+};
+
 /// The client's side: its identity and account, and the verdict on the server's key (for example a
 /// known_hosts check). An empty verify_server (and verify_server_async) rejects every server.
 ///
@@ -253,6 +259,17 @@ struct StreamClientConfig {
     std::function<void(const NeedServerVerdict& request, PendingVerdict verdict)> verify_server_async{};
     /// Bytes the server may send before the handshake ends; more fails it with errc::preauth_limit.
     std::size_t preauth_byte_cap = default_preauth_byte_cap;
+    /// Several identities (set handshake.auth_retry too): called on the executor when the server refused
+    /// the identity offered and takes another (NeedAnotherIdentity); returns the next one, or nullopt
+    /// when there is none left (the handshake then fails with auth_denied). It may block briefly (to
+    /// read a key file, ask a passphrase). Early data is not used while this is set: records sent before
+    /// a refusal would end the connection (ClientConfig::auth_retry).
+    std::function<std::optional<StreamIdentity>(const NeedAnotherIdentity& request)> next_identity{};
+    /// External identities (IdentityRef::external, e.g. an ssh-agent's keys): the Ed25519 signature of
+    /// request.payload by request.key, called on the executor (it may block briefly, as a local agent
+    /// does). An error skips the identity: next_identity is asked for another, if set. Unset: an
+    /// external identity fails the handshake with invalid_argument.
+    std::function<Result<std::array<std::byte, 64>>(const NeedSignature& request)> sign{};
 };
 
 /// The server's side: its host key, and the verdict on a client key for an account (for example an
@@ -611,7 +628,8 @@ private:
                 }
                 if constexpr (!is_server) {
                     // client_auth is written: with early data the session starts now (see install_early).
-                    if (hs.early_data_ready() && std::get<StreamClientConfig>(s.config_).early_data) {
+                    const auto& c = std::get<StreamClientConfig>(s.config_);
+                    if (hs.early_data_ready() && c.early_data && !c.next_identity) {
                         return this->finish(self, s.install_early(hs));
                     }
                 }
@@ -634,7 +652,40 @@ private:
                     return this->finish(self, f->error);
                 }
                 if (std::holds_alternative<HandshakeComplete>(event)) return this->finish(self, s.install(hs));
+                if constexpr (!is_server) {
+                    if (offer_identities(event)) continue;  // an identity question, answered at once
+                }
                 if (ask_verdict(self, event)) return;  // the operation now waits for the verdict
+            }
+        }
+
+        // Client: answers NeedSignature (sign) and NeedAnotherIdentity (next_identity) at once. False for
+        // other events.
+        bool offer_identities(const ClientEvent& event) {
+            const auto& c = std::get<StreamClientConfig>(s.config_);
+            const bool need_sig = std::holds_alternative<NeedSignature>(event);
+            if (!need_sig && !std::holds_alternative<NeedAnotherIdentity>(event)) return false;
+            if (const auto* n = std::get_if<NeedSignature>(&event)) {
+                if (!c.sign) {
+                    (void)hs.give_up();
+                    return true;
+                }
+                Result<std::array<std::byte, 64>> sig = c.sign(*n);
+                if (sig) {
+                    (void)hs.provide_signature(*sig);
+                    return true;
+                }
+            }
+            // The server refused the last identity, or this one could not sign: the next, if any.
+            const NeedAnotherIdentity request{need_sig ? 0 : std::get<NeedAnotherIdentity>(event).refused};
+            for (;;) {
+                std::optional<StreamIdentity> next = c.next_identity ? c.next_identity(request) : std::nullopt;
+                if (!next) {
+                    (void)hs.give_up();
+                    return true;
+                }
+                if (hs.offer_identity(next->identity, next->certificate)) return true;
+                // An identity that does not fit its certificate is skipped; the callback gives the next.
             }
         }
 
@@ -668,8 +719,9 @@ private:
                     (void)hs.deny("a password login needs authorize_async");
                     return false;
                 }
-                (void)(c.authorize && c.authorize(v.account, v.client_key) ? hs.authorize()
-                                                                          : hs.deny("refused by the authorize callback"));
+                const bool ok = c.authorize && c.authorize(v.account, v.client_key);
+                pace_answer = !ok;  // as in apply_verdict
+                (void)(ok ? hs.authorize() : hs.deny("refused by the authorize callback"));
             }
             return false;
         }
@@ -730,6 +782,8 @@ private:
                 // mode) leaves it waiting for a verdict: refuse instead (fail closed), never ask again.
                 if (!answered && !hs.error()) (void)hs.reject_server();
             } else {
+                // A denial leaves at denial_time, a final one or a "retry" (which is not a failure).
+                pace_answer = !v.accepted;
                 (void)(v.accepted ? hs.authorize() : hs.deny(v.reason));
             }
         }

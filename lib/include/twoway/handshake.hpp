@@ -4,6 +4,10 @@
 /// flight), and look at event() after every call:
 /// - WantInput:          send any output, then read more bytes and feed() them
 /// - NeedServerVerdict:  (client) is this server key the one we expect? answer accept_server()/reject_server()
+/// - NeedSignature:      (client) sign this payload with this identity (an agent's key, IdentityRef::external):
+///                       answer provide_signature(), or offer_identity()/give_up()
+/// - NeedAnotherIdentity: (client, auth_retry) the server refused the identity and takes another: answer
+///                       offer_identity() or give_up()
 /// - NeedClientVerdict:  (server) may this key log in to this account? answer authorize()/deny(reason)
 /// - NeedPasswordRecord: (server, password mode) the account's OPAQUE record: answer
 ///                       provide_password_record()/no_password_record()/deny(reason)
@@ -89,6 +93,22 @@ struct NeedClientVerdict {
     /// Password mode: the client proved it knows the account's password (OPAQUE); client_key is then
     /// empty and client_certificate nullopt. The caller applies its account policy.
     bool password = false;
+    /// Which client_auth of this connection this is: 1 for the first, more after retries
+    /// (ServerConfig::max_auth_tries). Always 1 in password mode.
+    std::uint32_t attempt = 1;
+};
+/// Event (client): the identity being offered is external (IdentityRef::external): sign payload with key's
+/// private key (pure Ed25519, as an ssh-agent does) and answer provide_signature(); or offer_identity()
+/// another one, or give_up(). The payload is labelled (PROTOCOL.md 6.5) and cannot pass for an SSH
+/// signature (PROTOCOL.md 11).
+struct NeedSignature {
+    PublicKey key;                    ///< the identity's key
+    std::vector<std::byte> payload;   ///< what to sign (85 bytes)
+};
+/// Event (client, ClientConfig::auth_retry): the server refused the identity just offered and takes
+/// another (PROTOCOL.md 4.5); answer offer_identity() or give_up().
+struct NeedAnotherIdentity {
+    std::uint32_t refused = 0;  ///< how many identities this server has refused so far
 };
 /// Event: the handshake is complete; send any output, then take_result().
 struct HandshakeComplete {};
@@ -98,7 +118,8 @@ struct HandshakeFailed {
 };
 
 /// What ClientHandshake::event() reports.
-using ClientEvent = std::variant<WantInput, NeedServerVerdict, HandshakeComplete, HandshakeFailed>;
+using ClientEvent = std::variant<WantInput, NeedServerVerdict, NeedSignature, NeedAnotherIdentity, HandshakeComplete,
+                                 HandshakeFailed>;
 /// What ServerHandshake::event() reports.
 using ServerEvent = std::variant<WantInput, NeedClientVerdict, NeedPasswordRecord, HandshakeComplete, HandshakeFailed>;
 
@@ -143,19 +164,34 @@ private:
 };
 
 // ---- configuration ---------------------------------------------------------------------------------
-/// The client's identity key, by reference, or none (password mode). Converts from a PrivateKey, so
-/// that `{.identity = key, ...}` reads as before.
+/// The client's identity key, by reference; or an external one, whose private key is elsewhere (an
+/// ssh-agent's) and which the caller signs with on NeedSignature; or none (password mode). Converts from
+/// a PrivateKey, so that `{.identity = key, ...}` reads as before.
 class IdentityRef {
 public:
     /// Refers to key, which must outlive the handshake.
     IdentityRef(const PrivateKey& key) noexcept : key_(&key) {}  // NOLINT(google-explicit-constructor)
     /// No identity key (password mode only).
     IdentityRef(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
-    /// The key, or nullptr for none.
+    /// An external identity: key (copied) is offered, and the handshake asks the caller for the signature
+    /// (NeedSignature) instead of signing itself.
+    [[nodiscard]] static IdentityRef external(const PublicKey& key) noexcept {
+        IdentityRef r(nullptr);
+        r.external_ = key;
+        r.is_external_ = true;
+        return r;
+    }
+    /// The key, or nullptr for none (and for an external identity).
     [[nodiscard]] const PrivateKey* get() const noexcept { return key_; }
+    /// The external identity's key, or nullptr when this is not one.
+    [[nodiscard]] const PublicKey* external_key() const noexcept { return is_external_ ? &external_ : nullptr; }
+    /// True for a private key or an external identity.
+    [[nodiscard]] bool present() const noexcept { return key_ != nullptr || is_external_; }
 
 private:
     const PrivateKey* key_ = nullptr;
+    PublicKey external_{};
+    bool is_external_ = false;
 };
 
 /// The server's OPAQUE key material (PROTOCOL.md 4.8): the OPRF seed (one for all accounts) and the
@@ -188,6 +224,11 @@ struct ClientConfig {
     /// password (OPAQUE) instead of identity, which is not used (certificate must then be absent).
     /// Costs a round trip more than key mode. The password is asked for at the server verdict.
     bool password = false;
+    /// Send the auth_retry extension (PROTOCOL.md 4.1.3): after refusing an identity, the server may
+    /// take another (NeedAnotherIdentity), up to its own limit. A client that may offer another
+    /// identity must not take the early result before the verdict: a retry after take_early_result()
+    /// fails the handshake with auth_denied (the server refuses records in place of client_auth).
+    bool auth_retry = false;
 };
 
 /// The server's configuration.
@@ -213,6 +254,10 @@ struct ServerConfig {
     /// The KSF parameters of the fake response for an account without a record (no_password_record).
     /// Records registered with other parameters are thereby distinguishable from unknown accounts.
     PasswordKsf password_default_ksf = default_password_ksf();
+    /// How many client_auth messages one connection may make (sshd's MaxAuthTries), if the client sent
+    /// auth_retry (PROTOCOL.md 4.1.3): deny() before the last one answers "retry" and waits for another
+    /// client_auth. 1 (and 0): every denial is final. Key mode only.
+    std::uint32_t max_auth_tries = 1;
 };
 
 // ---- the two roles -----------------------------------------------------------------------------
@@ -222,7 +267,8 @@ struct ServerConfig {
 class TWOWAY_API ClientHandshake {
 public:
     /// Starts the handshake and writes client_hello. config is copied, except config.identity, which is
-    /// referenced and must outlive the handshake; rng is used here only.
+    /// referenced and must outlive the handshake (as must an identity given to offer_identity); rng is
+    /// used here only.
     ClientHandshake(const ClientConfig& config, Rng& rng);
     ~ClientHandshake();
     /// Moves the handshake; the moved-from object may only be assigned to or destroyed.
@@ -260,6 +306,20 @@ public:
     Status accept_server_with_password(std::span<const std::byte> password);
     /// @copydoc accept_server_with_password()
     Status defer_server_to_password(std::span<const std::byte> password);
+
+    /// On NeedSignature: the 64-byte Ed25519 signature of its payload by its key. It is verified (strictly,
+    /// PROTOCOL.md 7.3) before client_auth is written: a wrong one fails the handshake with bad_signature,
+    /// a length other than 64 is invalid_argument (and fails it too). bad_state in other states.
+    Status provide_signature(std::span<const std::byte> signature);
+    /// On NeedAnotherIdentity (or NeedSignature, to skip the identity that waits for its signature): offer
+    /// this identity (and certificate, a user certificate of its key) instead. A private key signs at
+    /// once and client_auth is written; an external one asks for its signature (NeedSignature). A
+    /// certificate that does not fit is invalid_argument and changes nothing; bad_state in other states
+    /// and in password mode.
+    Status offer_identity(IdentityRef identity, const std::optional<Certificate>& certificate = std::nullopt);
+    /// On NeedAnotherIdentity or NeedSignature: no more identities; the handshake fails with auth_denied
+    /// and sends nothing more. bad_state in other states.
+    Status give_up();
 
     /// Once complete: the result (exactly once; bad_state otherwise).
     [[nodiscard]] Result<HandshakeResult> take_result();
@@ -321,7 +381,9 @@ public:
 
     /// Verdict on NeedClientVerdict. authorize() sends the acceptance and completes; deny() sends the
     /// generic denial and fails with auth_denied, keeping reason for the log (an empty one becomes
-    /// "denied"). bad_state in other states.
+    /// "denied"), except while the client may retry (ServerConfig::max_auth_tries): deny() then sends
+    /// "retry" and the handshake waits for the next client_auth (event WantInput; denial_reason() holds
+    /// the reason). bad_state in other states.
     Status authorize();
     /// @copydoc authorize()
     Status deny(std::string reason);

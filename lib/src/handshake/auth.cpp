@@ -41,6 +41,7 @@ Result<Verdict> parse_verdict(wire::Bytes plaintext) {
     switch (static_cast<std::uint8_t>(plaintext[0])) {
         case 0: return Verdict::accepted;
         case 1: return Verdict::denied;
+        case 2: return Verdict::retry;
         default: return fail(errc::malformed);
     }
 }

@@ -31,9 +31,19 @@ struct ExpectServerPassword {  // password mode: client_password sent
     bool deferred = false;  // the host key waits for the password's proof
     opaque::ClientLoginState login;  // the password and the blind, in secure memory until ClientFinish
 };
+struct AwaitSignature {  // an external identity's signature, for the client_auth begun in `auth`
+    PublicKey server_key;
+    PublicKey key;
+    std::array<std::byte, sig_payload_size> payload;
+    PendingAuth auth;
+    Transcript transcript;  // through the account and identity of this client_auth
+};
 struct ExpectServerVerdict {  // client_auth sent; the application secrets are ready
     HandshakeResult pending;
     bool early_taken = false;  // take_early_result() has moved the traffic secrets out
+};
+struct AwaitNextIdentity {  // auth_retry: the server refused the last identity and takes another
+    PublicKey server_key;
 };
 struct Complete {
     std::optional<HandshakeResult> result;  // empty once taken
@@ -42,7 +52,7 @@ struct Failed {
     std::error_code error;
 };
 using ClientState = std::variant<ExpectServerHello, ExpectServerAuth, AwaitServerVerdict, ExpectServerPassword,
-                                 ExpectServerVerdict, Complete, Failed>;
+                                 AwaitSignature, ExpectServerVerdict, AwaitNextIdentity, Complete, Failed>;
 
 // The Ed25519 base point's encoding (RFC 8032 5.1): a public, valid key.
 constexpr PublicKey::Raw ed25519_base_point = [] {
@@ -76,8 +86,11 @@ struct ClientHandshake::Impl {
     using State = ClientState;
     static constexpr Role role = Role::client;
 
-    const PrivateKey* identity;  // null in password mode
+    const PrivateKey* identity;  // null in password mode and for an external identity
+    std::optional<PublicKey> external;  // the external identity's key (IdentityRef::external)
     bool password_mode = false;
+    bool auth_retry = false;       // we sent auth_retry (4.1.3)
+    std::uint32_t attempt = 0;     // client_auth messages sent before the one being built (its seq)
     std::optional<opaque::ClientLoginRandom> login_random;  // password mode: drawn at construction
     std::array<std::byte, hash_size> pw_context{};  // password mode: H_pw_context
     std::uint64_t verdict_seq = 1;  // server_verdict's sequence number (2 after server_password)
@@ -94,15 +107,17 @@ struct ClientHandshake::Impl {
     Suite suite = Suite::x25519_ed25519_chacha20poly1305;
 
     Impl(const ClientConfig& c, Rng& rng)
-        : identity(c.identity.get()), password_mode(c.password), account(c.account), suites(c.suites) {
+        : identity(c.identity.get()), password_mode(c.password), auth_retry(c.auth_retry && !c.password),
+          account(c.account), suites(c.suites) {
+        if (const PublicKey* k = c.identity.external_key()) external = *k;
         // Key mode needs the identity; password mode uses none (a certificate would be a caller's mistake).
-        const bool identity_ok = password_mode ? !c.certificate : identity != nullptr;
+        const bool identity_ok = password_mode ? !c.certificate : c.identity.present();
         if (!valid_account(account) || !valid_suites(suites) || !identity_ok) {
             state = Failed{make_error_code(errc::invalid_argument)};
             return;
         }
         if (!password_mode) {
-            Result<std::vector<std::byte>> blob = own_identity_blob(*identity, c.certificate, Role::client);
+            Result<std::vector<std::byte>> blob = own_identity_blob(own_key(), c.certificate, Role::client);
             if (!blob) {
                 state = Failed{make_error_code(errc::invalid_argument)};
                 return;
@@ -124,6 +139,7 @@ struct ClientHandshake::Impl {
         // random bytes otherwise, so that nobody on the path can tell first contact from a known host.
         if (c.host_keys) hello.extensions.push_back(Extension{ext_host_keys, {}});
         if (password_mode) hello.extensions.push_back(Extension{ext_password, {}});
+        if (auth_retry) hello.extensions.push_back(Extension{ext_auth_retry, {}});
         const std::array<std::byte, host_key_mac_size> placeholder{};
         hello.extensions.push_back(Extension{ext_host_key_mac, placeholder});
         out = write_client_hello(hello);
@@ -131,7 +147,7 @@ struct ClientHandshake::Impl {
         // overwritten, so that the time from connect to client_hello does not tell either.
         // Password mode has no identity key: the Ed25519 base point stands in (a valid point, so the
         // work done is the same as with a real key; the result is overwritten all the same).
-        const PublicKey self_target = identity != nullptr ? identity->public_key() : PublicKey(ed25519_base_point);
+        const PublicKey self_target = password_mode ? PublicKey(ed25519_base_point) : own_key();
         const PublicKey& target = c.known_server_key ? *c.known_server_key : self_target;
         const bool sealed = static_cast<bool>(seal_host_key_mac(out, target, block.get()));
         if (!sealed || !c.known_server_key) rng.fill(std::span<std::byte>(out).last(host_key_mac_size));
@@ -140,6 +156,9 @@ struct ClientHandshake::Impl {
         // here, since the rng is used at construction only.
         if (password_mode) login_random.emplace(opaque::client_login_random(rng));
     }
+
+    // The public key of the identity being offered (key mode).
+    PublicKey own_key() const { return identity != nullptr ? identity->public_key() : external.value_or(PublicKey{}); }
 
     Status fail(std::error_code ec) {
         if (!std::holds_alternative<Failed>(state)) state = Failed{ec};
@@ -202,8 +221,21 @@ struct ClientHandshake::Impl {
         Result<Verdict> v = parse_verdict(*plain);
         if (!v) return fail_status(v.error());
         if (*v == Verdict::denied) return errc::auth_denied;
+        if (*v == Verdict::retry) {
+            // Only after our auth_retry, in key mode (4.5); after early records the server cannot go on.
+            if (!auth_retry || password_mode) return errc::malformed;
+            auto& e = std::get<ExpectServerVerdict>(state);
+            if (e.early_taken) return errc::auth_denied;
+            in.consume(frame);
+            const PublicKey server_key = e.pending.peer;
+            ++attempt;
+            ++verdict_seq;
+            state = AwaitNextIdentity{server_key};
+            return {};
+        }
 
         in.consume(frame);
+        wipe_retry_secrets(block.get());
         HandshakeResult r = std::move(std::get<ExpectServerVerdict>(state).pending);
         detail::HandshakeResultAccess::set_exporter(r, std::move(block).release_exporter());
         r.leftover = in.take_rest();
@@ -295,21 +327,80 @@ struct ClientHandshake::Impl {
         auto* await = std::get_if<AwaitServerVerdict>(&state);
         if (await == nullptr || password_mode) return errc::bad_state;
         const PublicKey server_key = await->server.key();
-        Secrets& s = block.get();
+        return begin_attempt(server_key);
+    }
 
-        const std::vector<std::byte> plain =
-            build_auth(s, transcript, Role::client, account, identity_blob, {}, *identity);
-        std::vector<std::byte> msg = seal_message(MsgType::client_auth, s.client_key, 0, plain);
+    // client_auth for the identity set (identity or external, identity_blob): signed here for a private
+    // key, by the caller (NeedSignature) for an external one.
+    Status begin_attempt(const PublicKey& server_key) {
+        Transcript t = transcript;
+        PendingAuth auth = begin_auth(t, Role::client, account, identity_blob, {});
+        const auto payload = signature_payload(Role::client, t.digest());
+        if (identity != nullptr) {
+            const std::array<std::byte, 64> sig = identity->sign(payload);
+            return finish_attempt(server_key, std::move(auth), std::move(t), sig);
+        }
+        state = AwaitSignature{server_key, *external, payload, std::move(auth), std::move(t)};
+        return {};
+    }
+
+    Status finish_attempt(const PublicKey& server_key, PendingAuth auth, Transcript t,
+                          std::span<const std::byte, 64> sig) {
+        Secrets& s = block.get();
+        const std::vector<std::byte> plain = finish_auth(s, t, Role::client, std::move(auth), sig);
+        transcript = t;
+        std::vector<std::byte> msg = seal_message(MsgType::client_auth, s.client_key, attempt, plain);
         out.insert(out.end(), msg.begin(), msg.end());
 
         HandshakeResult r;
         r.suite = suite;
         r.peer = server_key;
         r.account = account;
-        derive_application_secrets(s, transcript.digest(), r.send_secret.span(), r.recv_secret.span(), r.session_id);
+        // With auth_retry the server may ask for another client_auth: keep what that needs until the verdict.
+        derive_application_secrets(s, transcript.digest(), r.send_secret.span(), r.recv_secret.span(), r.session_id,
+                                   auth_retry);
         state = ExpectServerVerdict{std::move(r)};
         // Bytes that arrived while the caller deliberated are processed now.
         return pump();
+    }
+
+    Status provide_signature(std::span<const std::byte> signature) {
+        auto* await = std::get_if<AwaitSignature>(&state);
+        if (await == nullptr) return errc::bad_state;
+        if (signature.size() != 64) return fail(errc::invalid_argument);
+        const auto sig = signature.first<64>();
+        // Strict verification (7.3) before it leaves: a broken signer is caught here, not by the server.
+        if (!await->key.verify(await->payload, sig)) return fail(errc::bad_signature);
+        AwaitSignature a = std::move(*await);
+        return finish_attempt(a.server_key, std::move(a.auth), std::move(a.transcript), sig);
+    }
+
+    Status offer_identity(IdentityRef id, const std::optional<Certificate>& certificate) {
+        PublicKey server_key;
+        if (const auto* n = std::get_if<AwaitNextIdentity>(&state)) {
+            server_key = n->server_key;
+        } else if (const auto* a = std::get_if<AwaitSignature>(&state)) {
+            server_key = a->server_key;
+        } else {
+            return errc::bad_state;
+        }
+        if (!id.present()) return errc::invalid_argument;
+        const PublicKey key = id.get() != nullptr ? id.get()->public_key() : *id.external_key();
+        Result<std::vector<std::byte>> blob = own_identity_blob(key, certificate, Role::client);
+        if (!blob) return errc::invalid_argument;
+        identity = id.get();
+        external.reset();
+        if (const PublicKey* k = id.external_key()) external = *k;
+        identity_blob = std::move(*blob);
+        return begin_attempt(server_key);
+    }
+
+    Status give_up() {
+        if (!std::holds_alternative<AwaitNextIdentity>(state) && !std::holds_alternative<AwaitSignature>(state)) {
+            return errc::bad_state;
+        }
+        static_cast<void>(fail(errc::auth_denied));  // the handshake fails; the call itself worked
+        return {};
     }
 };
 
@@ -365,6 +456,10 @@ ClientEvent ClientHandshake::event() const {
     if (const auto* a = std::get_if<AwaitServerVerdict>(&m.state)) {
         return NeedServerVerdict{a->server.key(), a->server.certificate(), a->server.banner(), m.password_mode};
     }
+    if (const auto* a = std::get_if<AwaitSignature>(&m.state)) {
+        return NeedSignature{a->key, std::vector<std::byte>(a->payload.begin(), a->payload.end())};
+    }
+    if (std::holds_alternative<AwaitNextIdentity>(m.state)) return NeedAnotherIdentity{m.attempt};
     if (std::holds_alternative<Complete>(m.state)) return HandshakeComplete{};
     return WantInput{};
 }
@@ -385,6 +480,16 @@ Status ClientHandshake::accept_server_with_password(std::span<const std::byte> p
 Status ClientHandshake::defer_server_to_password(std::span<const std::byte> password) {
     return impl_->accept_with_password(password, true);
 }
+
+Status ClientHandshake::provide_signature(std::span<const std::byte> signature) {
+    return impl_->provide_signature(signature);
+}
+
+Status ClientHandshake::offer_identity(IdentityRef identity, const std::optional<Certificate>& certificate) {
+    return impl_->offer_identity(identity, certificate);
+}
+
+Status ClientHandshake::give_up() { return impl_->give_up(); }
 
 Status ClientHandshake::reject_server() {
     Impl& m = *impl_;

@@ -64,7 +64,7 @@ void set_password_master(Secrets& s, std::span<const std::byte, 64> opaque_sessi
 }
 
 void derive_application_secrets(Secrets& s, const Hash& h_app, std::span<std::byte, 64> client_ap,
-                                std::span<std::byte, 64> server_ap, SessionId& session_id) {
+                                std::span<std::byte, 64> server_ap, SessionId& session_id, bool keep_for_retry) {
     {
         const crypto::LabelExpander expand(s.master);
         expand("c ap traffic", h_app, client_ap);
@@ -74,9 +74,15 @@ void derive_application_secrets(Secrets& s, const Hash& h_app, std::span<std::by
     }
     // Everything but the exporter secret and the server handshake key (server_verdict still needs it).
     for (std::span<std::byte> x : {std::span<std::byte>(s.ephemeral), std::span<std::byte>(s.shared),
-                                   std::span<std::byte>(s.client_hs), std::span<std::byte>(s.server_hs),
-                                   std::span<std::byte>(s.master), std::span<std::byte>(s.ms_salt),
-                                   std::span<std::byte>(s.scratch),
+                                   std::span<std::byte>(s.server_hs), std::span<std::byte>(s.ms_salt),
+                                   std::span<std::byte>(s.scratch)}) {
+        crypto::wipe(x);
+    }
+    if (!keep_for_retry) wipe_retry_secrets(s);
+}
+
+void wipe_retry_secrets(Secrets& s) {
+    for (std::span<std::byte> x : {std::span<std::byte>(s.client_hs), std::span<std::byte>(s.master),
                                    std::span<std::byte>(s.client_key.key), std::span<std::byte>(s.client_key.iv)}) {
         crypto::wipe(x);
     }

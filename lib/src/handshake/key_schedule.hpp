@@ -76,9 +76,14 @@ void derive_handshake_secrets(Secrets& s, const Hash& h_hello);
 void set_password_master(Secrets& s, std::span<const std::byte, 64> opaque_session_key);
 
 // From s.master and H(..client finished): the application traffic secrets, the exporter secret (into
-// s.exporter) and the session id. Wipes everything else in s but s.server_key (for server_verdict).
+// s.exporter) and the session id. Wipes everything else in s but s.server_key (for server_verdict);
+// with keep_for_retry (another client_auth may follow, PROTOCOL.md 4.1.3) it keeps, as well, what
+// another client_auth needs (the client handshake secret and key, the master secret), until
+// wipe_retry_secrets.
 void derive_application_secrets(Secrets& s, const Hash& h_app, std::span<std::byte, 64> client_ap,
-                                std::span<std::byte, 64> server_ap, SessionId& session_id);
+                                std::span<std::byte, 64> server_ap, SessionId& session_id, bool keep_for_retry = false);
+// Wipes what derive_application_secrets kept for a retry (nothing else): at the final verdict.
+void wipe_retry_secrets(Secrets& s);
 
 // Finished MAC = HMAC-SHA-512(expand_label(hs_secret, "finished", "", 64), h). Uses s.scratch.
 [[nodiscard]] std::array<std::byte, 64> finished_mac(Secrets& s, Role sender, const Hash& h);

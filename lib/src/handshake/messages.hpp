@@ -91,7 +91,11 @@ using keys::ed25519_signature_blob;
 using keys::parse_ed25519_signature_blob;
 
 // ---- server_verdict plaintext (auth.cpp) ------------------------------------------------------------
-enum class Verdict : std::uint8_t { accepted = 0, denied = 1 };
+// retry (PROTOCOL.md 4.5): denied, and another client_auth may follow; only for a client that sent the
+// auth_retry extension, in key mode. The callers judge that; the parser only reads the byte.
+enum class Verdict : std::uint8_t { accepted = 0, denied = 1, retry = 2 };
+// client_hello extension auth_retry (empty): the client may offer another identity after a denial.
+inline constexpr std::uint16_t ext_auth_retry = 0x0005;
 [[nodiscard]] Result<Verdict> parse_verdict(wire::Bytes plaintext);
 
 // ---- password mode (password.cpp; PROTOCOL.md 4.8) -----------------------------------------------

@@ -30,13 +30,13 @@ Result<Identity> read_identity(wire::Bytes blob, Role sender) {
     return Identity{key, std::move(*cert)};
 }
 
-Result<std::vector<std::byte>> own_identity_blob(const PrivateKey& key, const std::optional<Certificate>& certificate,
+Result<std::vector<std::byte>> own_identity_blob(const PublicKey& key, const std::optional<Certificate>& certificate,
                                                  Role self) {
-    if (!certificate) return key.public_key().blob();
+    if (!certificate) return key.blob();
     // The blob is what is sent, so the blob is what is judged (not the struct's fields, which a caller
     // may have changed after signing).
     Result<Certificate> again = parse_certificate(certificate->blob);
-    if (!again || again->key != key.public_key() || again->type != role_type(self)) return fail(errc::invalid_argument);
+    if (!again || again->key != key || again->type != role_type(self)) return fail(errc::invalid_argument);
     return std::move(again->blob);
 }
 
@@ -59,18 +59,29 @@ Result<VerifiedPeer> verify_auth(Secrets& s, Transcript& t, Role sender, wire::B
     return VerifiedPeer(std::move(*identity), std::move(banner));
 }
 
+PendingAuth begin_auth(Transcript& t, Role self, std::string_view account, wire::Bytes identity,
+                       std::string_view banner) {
+    PendingAuth p{AuthWriter(self, account, identity, as_bytes(banner)), 0};
+    p.absorbed = p.w.view().size();
+    t.absorb(p.w.view());
+    return p;
+}
+
+std::vector<std::byte> finish_auth(Secrets& s, Transcript& t, Role self, PendingAuth p,
+                                   std::span<const std::byte, 64> signature) {
+    p.w.signature(ed25519_signature_blob(signature));
+    t.absorb(p.w.view().subspan(p.absorbed));
+    p.absorbed = p.w.view().size();
+    p.w.finished(finished_mac(s, self, t.digest()));
+    t.absorb(p.w.view().subspan(p.absorbed));
+    return p.w.take();
+}
+
 std::vector<std::byte> build_auth(Secrets& s, Transcript& t, Role self, std::string_view account,
                                   wire::Bytes identity, std::string_view banner, const PrivateKey& key) {
-    AuthWriter w(self, account, identity, as_bytes(banner));
-    std::size_t absorbed = w.view().size();
-    t.absorb(w.view());
+    PendingAuth p = begin_auth(t, self, account, identity, banner);
     const std::array<std::byte, 64> sig = key.sign(signature_payload(self, t.digest()));
-    w.signature(ed25519_signature_blob(sig));
-    t.absorb(w.view().subspan(absorbed));
-    absorbed = w.view().size();
-    w.finished(finished_mac(s, self, t.digest()));
-    t.absorb(w.view().subspan(absorbed));
-    return w.take();
+    return finish_auth(s, t, self, std::move(p), sig);
 }
 
 }  // namespace twoway::handshake

@@ -35,7 +35,7 @@ struct Identity {
 // Our own identity, checked once when a handshake is configured: `certificate`, when given, must read
 // back (parse_certificate) as a certificate of `self`'s type for `key`; invalid_argument otherwise.
 // Returns the blob to send.
-[[nodiscard]] Result<std::vector<std::byte>> own_identity_blob(const PrivateKey& key,
+[[nodiscard]] Result<std::vector<std::byte>> own_identity_blob(const PublicKey& key,
                                                                const std::optional<Certificate>& certificate,
                                                                Role self);
 
@@ -60,6 +60,19 @@ private:
 // failure t is unspecified (callers pass a copy and commit it only on success).
 [[nodiscard]] Result<VerifiedPeer> verify_auth(Secrets& s, Transcript& t, Role sender, wire::Bytes plaintext,
                                                const AuthMessage& m);
+
+// Our own plaintext in two steps, for a signature made elsewhere (an agent's): begin_auth writes the
+// identity and the banner (server) or account (client) and t absorbs them; the payload to sign is then
+// signature_payload(self, t.digest()); finish_auth appends the signature and the Finished over the
+// transcript through it, and t absorbs them too.
+struct PendingAuth {
+    AuthWriter w;
+    std::size_t absorbed = 0;  // bytes of w that t has absorbed
+};
+[[nodiscard]] PendingAuth begin_auth(Transcript& t, Role self, std::string_view account, wire::Bytes identity,
+                                     std::string_view banner);
+[[nodiscard]] std::vector<std::byte> finish_auth(Secrets& s, Transcript& t, Role self, PendingAuth p,
+                                                 std::span<const std::byte, 64> signature);
 
 // Our own plaintext: identity (the blob own_identity_blob returned), the banner (server) or account
 // (client), signature over the transcript through them, Finished over the transcript through the

@@ -71,6 +71,10 @@ struct ServerHandshake::Impl {
     bool denial_sent = false;
     bool client_host_keys = false;  // the client_hello carried host_keys (4.1.2)
     bool client_password = false;   // the client_hello carried password (4.8)
+    bool client_auth_retry = false;  // the client_hello carried auth_retry (4.1.3)
+    std::uint32_t max_auth_tries = 1;
+    std::uint32_t attempts = 0;      // client_auth messages read
+    std::string first_account;       // the account the first client_auth named (a retry must name it too)
     const PasswordServerKeys* password_keys = nullptr;
     PasswordKsf password_default_ksf{};
     std::uint64_t verdict_seq = 1;  // server_verdict's sequence number (2 after server_password)
@@ -80,7 +84,8 @@ struct ServerHandshake::Impl {
         stealth = c.stealth;
         password_keys = c.password_keys;
         password_default_ksf = c.password_default_ksf;
-        Result<std::vector<std::byte>> blob = own_identity_blob(host_key, c.host_certificate, Role::server);
+        max_auth_tries = c.max_auth_tries;
+        Result<std::vector<std::byte>> blob = own_identity_blob(host_key.public_key(), c.host_certificate, Role::server);
         const bool ok = !suites.empty() && std::all_of(suites.begin(), suites.end(), suite_supported) && blob &&
                         banner.size() <= max_banner_size;
         if (!ok) {
@@ -132,6 +137,8 @@ struct ServerHandshake::Impl {
                                        [](const Extension& e) { return e.type == ext_host_keys; });
         client_password = std::any_of(ch->extensions.begin(), ch->extensions.end(),
                                       [](const Extension& e) { return e.type == ext_password; });
+        client_auth_retry = std::any_of(ch->extensions.begin(), ch->extensions.end(),
+                                        [](const Extension& e) { return e.type == ext_auth_retry; });
         // The client's preference order decides among the suites both sides accept and the client sent a
         // key share for.
         std::optional<Suite> chosen;
@@ -273,13 +280,19 @@ struct ServerHandshake::Impl {
 
     Status on_client_auth(const Frame& frame) {
         Secrets& s = block.get();
-        Result<std::vector<std::byte>> plain = open_message(frame, s.client_key, 0);
+        Result<std::vector<std::byte>> plain = open_message(frame, s.client_key, attempts);
         if (!plain) return Failure{plain.error()};
         Result<AuthMessage> msg = parse_auth(*plain, Role::client);
         if (!msg) return Failure{msg.error()};
         Transcript t = transcript;
         Result<VerifiedPeer> client = verify_auth(s, t, Role::client, *plain, *msg);
         if (!client) return Failure{client.error()};
+        // A retry is for another identity, not another account (sshd refuses a change of user too).
+        if (attempts > 0 && msg->account != first_account) {
+            return fail(make_error_code(errc::auth_denied), "a retried client_auth named another account");
+        }
+        if (attempts == 0) first_account = std::string(msg->account);
+        ++attempts;
 
         transcript = t;
         in.consume(frame);
@@ -288,14 +301,20 @@ struct ServerHandshake::Impl {
         r.peer = client->key();
         r.account = std::string(msg->account);
         r.client_accepts_host_keys = client_host_keys;
-        derive_application_secrets(s, transcript.digest(), r.recv_secret.span(), r.send_secret.span(), r.session_id);
+        // Another client_auth may follow a denial (4.1.3): keep what opening and checking it needs.
+        derive_application_secrets(s, transcript.digest(), r.recv_secret.span(), r.send_secret.span(), r.session_id,
+                                   retry_allowed());
         state = AwaitClientVerdict{*client, std::move(r)};
         return {};
     }
 
+    // Whether a deny() now answers "retry" (4.1.3, 7.2 step 3r).
+    bool retry_allowed() const { return client_auth_retry && !client_password && attempts < max_auth_tries; }
+
     Status authorize() {
         auto* await = std::get_if<AwaitClientVerdict>(&state);
         if (await == nullptr) return errc::bad_state;
+        wipe_retry_secrets(block.get());
         const std::byte accepted{static_cast<std::uint8_t>(Verdict::accepted)};
         const std::vector<std::byte> msg =
             seal_message(MsgType::server_verdict, block.get().server_key, verdict_seq, std::span(&accepted, 1));
@@ -357,8 +376,8 @@ ServerEvent ServerHandshake::event() const {
     const Impl& m = *impl_;
     if (const auto* f = std::get_if<Failed>(&m.state)) return HandshakeFailed{f->error};
     if (const auto* a = std::get_if<AwaitClientVerdict>(&m.state)) {
-        if (!a->client) return NeedClientVerdict{a->pending.account, PublicKey{}, std::nullopt, true};
-        return NeedClientVerdict{a->pending.account, a->client->key(), a->client->certificate(), false};
+        if (!a->client) return NeedClientVerdict{a->pending.account, PublicKey{}, std::nullopt, true, 1};
+        return NeedClientVerdict{a->pending.account, a->client->key(), a->client->certificate(), false, m.attempts};
     }
     if (const auto* p = std::get_if<AwaitPasswordRecord>(&m.state)) return NeedPasswordRecord{p->account};
     if (std::holds_alternative<Complete>(m.state)) return HandshakeComplete{};
@@ -380,6 +399,19 @@ Status ServerHandshake::deny(std::string reason) {
         return errc::bad_state;
     }
     if (reason.empty()) reason = "denied";
+    const auto* await = std::get_if<AwaitClientVerdict>(&m.state);
+    if (await != nullptr && await->client && m.retry_allowed()) {
+        // "retry" (4.5): the client may offer another identity; the transcript keeps this client_auth.
+        const std::byte retry{static_cast<std::uint8_t>(Verdict::retry)};
+        const std::vector<std::byte> msg =
+            seal_message(MsgType::server_verdict, m.block.get().server_key, m.verdict_seq, std::span(&retry, 1));
+        m.out.insert(m.out.end(), msg.begin(), msg.end());
+        ++m.verdict_seq;
+        m.denial_reason = std::move(reason);
+        m.state = ExpectClientAuth{};
+        static_cast<void>(m.pump());  // a client_auth already here is read now; its failure is the state's
+        return {};
+    }
     static_cast<void>(m.fail(make_error_code(errc::auth_denied), std::move(reason)));
     return {};
 }
