@@ -204,7 +204,8 @@ twoway::StreamServerConfig Connection::stream_config() {
     c.handshake.stealth = settings_->config.stealth_mode;
     c.handshake.banner = settings_->banner;
     c.rng = &server_.rng();
-    c.preauth_byte_cap = preauth_byte_cap;
+    c.handshake.max_auth_tries = settings_->config.max_auth_tries;
+    c.preauth_byte_cap = preauth_cap(settings_->config.max_auth_tries);
     // The flight counts as progress from the moment it exists, before the write completes: the next
     // connection accepted must already find this one ranked above a newcomer.
     c.on_answer = [this] {
@@ -237,7 +238,8 @@ awaitable<bool> Connection::handshake() {
     if (ec == twoway::errc::preauth_limit) {
         // Whatever arrived did not make a handshake that wants no more input.
         const auto d = server_.note_drop(DropKind::byte_cap);
-        log_at(d.info ? LogLevel::info : LogLevel::verbose, "Pre-authentication byte limit (", preauth_byte_cap,
+        log_at(d.info ? LogLevel::info : LogLevel::verbose, "Pre-authentication byte limit (",
+               preauth_cap(settings_->config.max_auth_tries),
                ") exceeded by ", peer_.text(), " [preauth]");
         penalise(PenaltyKind::noauth);
         co_return false;
@@ -610,6 +612,7 @@ awaitable<PamAccountVerdict> Connection::pam_account(const Account& account, con
 awaitable<void> Connection::judge(std::shared_ptr<Connection> self, twoway::NeedClientVerdict v,
                                   twoway::PendingVerdict verdict) {
     bool ok = false;
+    const bool last_word = !v.retry_allowed;  // a denial now ends the handshake (no retry follows)
     try {
         ok = co_await self->decide(std::move(v));
     } catch (const std::exception& e) {
@@ -623,7 +626,8 @@ awaitable<void> Connection::judge(std::shared_ptr<Connection> self, twoway::Need
         co_return;
     }
     verdict.reject("not authorized");
-    self->conclude();
+    // A retry keeps the connection in the table as one that proved a key (its client may try another).
+    if (last_word) self->conclude();
 }
 
 awaitable<KeyDecision> Connection::command_keys(const ConnectionConfig& policy, const Account& account,

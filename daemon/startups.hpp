@@ -42,6 +42,12 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // never comes near: the cap keeps the daemon's promise of bounded pre-authentication work even if a
 // later protocol change loosens those bounds.
 inline constexpr std::size_t preauth_byte_cap = 16 * 1024;
+// Each further client_auth a connection may send (MaxAuthTries, PROTOCOL.md 4.1.3) adds room for one
+// more of the largest (its body is at most 10240 bytes, plus the header).
+inline constexpr std::size_t client_auth_room = 4 + 10240;
+inline constexpr std::size_t preauth_cap(std::uint32_t max_auth_tries) {
+    return preauth_byte_cap + (max_auth_tries > 1 ? max_auth_tries - 1 : 0) * client_auth_room;
+}
 
 // Why a connection was shed to make room for a new one.
 enum class Admission { past_max_startups, past_per_source };

@@ -30,6 +30,7 @@ enum class Key : std::size_t {
     strict_modes,
     stealth_mode,
     login_grace_time,
+    max_auth_tries,
     max_startups,
     per_source_max_startups,
     per_source_net_block_size,
@@ -106,6 +107,7 @@ inline constexpr std::array keywords{
     Keyword{"StrictModes", Key::strict_modes, 1},
     Keyword{"StealthMode", Key::stealth_mode, 1},
     Keyword{"LoginGraceTime", Key::login_grace_time, 1},
+    Keyword{"MaxAuthTries", Key::max_auth_tries, 1},
     Keyword{"MaxStartups", Key::max_startups, 1},
     Keyword{"PerSourceMaxStartups", Key::per_source_max_startups, 1},
     Keyword{"PerSourceNetBlockSize", Key::per_source_net_block_size, 1},
@@ -172,6 +174,9 @@ inline constexpr std::array<std::string_view, 12> syslog_facilities{
 // Port, ListenAddress, HostKey, Service, Subsystem lines (sshd: 256 ports, 256 subsystems)
 inline constexpr std::size_t max_repeats = 256;
 inline constexpr std::uint64_t max_int = 0x7fffffff;
+// MaxAuthTries: sshd takes any int; beyond 64 client_auth messages per connection nothing is gained but
+// pre-authentication work.
+inline constexpr std::uint64_t max_auth_tries_limit = 64;
 
 inline constexpr std::array<std::pair<std::string_view, LogLevel>, 9> log_levels{{
     {"QUIET", LogLevel::quiet},

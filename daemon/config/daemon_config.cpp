@@ -165,6 +165,15 @@ void Parser::global_only(const Keyword& kw, const config::Directive& d) {
             if (first(kw.key)) config_.login_grace_time = *v;
             return;
         }
+        case Key::max_auth_tries: {
+            auto v = twoway::parse_decimal(arg, max_auth_tries_limit);
+            if (!v || *v == 0) {
+                return value_error(kw, "invalid value " + twoway::quoted(arg) + " (expected a number from 1 to " +
+                                           std::to_string(max_auth_tries_limit) + ")");
+            }
+            if (first(kw.key)) config_.max_auth_tries = static_cast<std::uint32_t>(*v);
+            return;
+        }
         case Key::max_startups: return max_startups(kw, arg);
         case Key::per_source_max_startups: return count_or_none(kw, arg, config_.per_source_max_startups);
         case Key::max_sessions_total: return count_or_none(kw, arg, config_.max_sessions_total);

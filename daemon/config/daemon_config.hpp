@@ -213,6 +213,9 @@ struct DaemonConfig {
     // (host_key_mac, PROTOCOL.md 4.1.1); everyone else gets silence until LoginGraceTime.
     bool stealth_mode = false;
     std::uint32_t login_grace_time = 120;  // seconds; 0 = no limit
+    // client_auth messages one connection may send (keys offered one after the other, PROTOCOL.md
+    // 4.1.3), as sshd's MaxAuthTries; global only (fixed when the handshake starts).
+    std::uint32_t max_auth_tries = 6;
     std::uint32_t max_startups = default_max_startups;
     std::optional<std::uint32_t> per_source_max_startups;  // nothing: no limit ("none")
     std::uint32_t per_source_net_block_v4 = 32;  // PerSourceNetBlockSize: bits that make one "source"

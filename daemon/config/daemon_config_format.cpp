@@ -144,6 +144,7 @@ std::string format_global_config(const DaemonConfig& c) {
     line("strictmodes", yes_no(c.strict_modes));
     line("stealthmode", yes_no(c.stealth_mode));
     line("logingracetime", std::to_string(c.login_grace_time));
+    line("maxauthtries", std::to_string(c.max_auth_tries));
     line("maxstartups", std::to_string(c.max_startups));
     line("persourcemaxstartups", c.per_source_max_startups ? std::to_string(*c.per_source_max_startups) : "none");
     line("persourcenetblocksize",

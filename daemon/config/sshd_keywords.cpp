@@ -68,7 +68,6 @@ constexpr ForeignKeyword table[] = {
     {"KeyRegenerationInterval", any, false, deprecated},
     {"LogVerbose", any, true, "twowayd has no per-function logging"},
     {"MACs", any, false, own_crypto},
-    {"MaxAuthTries", any, true, "a twoway connection makes one proof, and any failure ends it"},
     {"ModuliFile", any, false, own_crypto},
     {"PAMAuthenticationViaKbdInt", any, false, deprecated},
     {"PermitEmptyPasswords", any, true, no_passwords},

@@ -96,6 +96,9 @@ struct NeedClientVerdict {
     /// Which client_auth of this connection this is: 1 for the first, more after retries
     /// (ServerConfig::max_auth_tries). Always 1 in password mode.
     std::uint32_t attempt = 1;
+    /// A deny() now answers "retry" (the client sent auth_retry and may send another client_auth):
+    /// the denial is not the connection's last word.
+    bool retry_allowed = false;
 };
 /// Event (client): the identity being offered is external (IdentityRef::external): sign payload with key's
 /// private key (pure Ed25519, as an ssh-agent does) and answer provide_signature(); or offer_identity()

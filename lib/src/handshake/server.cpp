@@ -377,7 +377,8 @@ ServerEvent ServerHandshake::event() const {
     if (const auto* f = std::get_if<Failed>(&m.state)) return HandshakeFailed{f->error};
     if (const auto* a = std::get_if<AwaitClientVerdict>(&m.state)) {
         if (!a->client) return NeedClientVerdict{a->pending.account, PublicKey{}, std::nullopt, true, 1};
-        return NeedClientVerdict{a->pending.account, a->client->key(), a->client->certificate(), false, m.attempts};
+        return NeedClientVerdict{a->pending.account, a->client->key(), a->client->certificate(), false, m.attempts,
+                                 m.retry_allowed()};
     }
     if (const auto* p = std::get_if<AwaitPasswordRecord>(&m.state)) return NeedPasswordRecord{p->account};
     if (std::holds_alternative<Complete>(m.state)) return HandshakeComplete{};

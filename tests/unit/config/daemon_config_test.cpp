@@ -357,6 +357,7 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
           "strictmodes yes\n"
           "stealthmode no\n"
           "logingracetime 120\n"
+          "maxauthtries 6\n"
           "maxstartups 1000\n"
           "persourcemaxstartups none\n"
           "persourcenetblocksize 32:128\n"
@@ -371,7 +372,7 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
 
     const auto c = good("Port 2000\nPort 2001\nListenAddress [::1]:2222\nListenAddress 127.0.0.1\n"
                         "HostKey \"/k/a b\"\nHostKey /k/#x\nAuthorizedKeysFile \"%h/my \\\"keys\\\"\" /etc/ak/%u\n"
-                        "RevokedKeys /etc/r1 /etc/r2\nStrictModes no\nStealthMode yes\nLoginGraceTime 1m30s\n"
+                        "RevokedKeys /etc/r1 /etc/r2\nStrictModes no\nStealthMode yes\nLoginGraceTime 1m30s\nMaxAuthTries 3\n"
                         "MaxStartups 5\nPerSourceMaxStartups 3\nPerSourceNetBlockSize 24:56\n"
                         "PerSourcePenalties authfail:1m max-sources6:99\n"
                         "PerSourcePenaltyExemptList 10.0.0.0/8,192.0.2.7 2001:db8::/32\nMaxSessionsTotal none\n"
@@ -390,6 +391,7 @@ TEST_CASE("daemon config: -T's text lists every keyword and reads back as the sa
           "strictmodes no\n"
           "stealthmode yes\n"
           "logingracetime 90\n"
+          "maxauthtries 3\n"
           "maxstartups 5\n"
           "persourcemaxstartups 3\n"
           "persourcenetblocksize 24:56\n"
@@ -544,4 +546,17 @@ TEST_CASE("daemon config: Subsystem as sshd_config's (Debian 12: a name defined 
     auto twice = parse_daemon_config("a.conf", "Subsystem sftp /a\nSubsystem sftp /b\n");
     REQUIRE(twice.errors.size() == 1);
     CHECK(twice.errors[0].text() == "a.conf:2: Subsystem: subsystem \"sftp\" already defined at a.conf:1");
+}
+
+TEST_CASE("MaxAuthTries: 1 to 64, global", "[config]") {
+    for (const char* bad : {"0", "65", "-1", "six"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_daemon_config("t", std::string("MaxAuthTries ") + bad + "\n").ok());
+    }
+    CHECK(error_of("MaxAuthTries 0") ==
+          "/etc/twoway/twowayd.conf:2: MaxAuthTries: invalid value \"0\" (expected a number from 1 to 64)");
+    CHECK(good("MaxAuthTries 1\n").max_auth_tries == 1);
+    CHECK(good("MaxAuthTries 64\nMaxAuthTries 2\n").max_auth_tries == 64);  // the first value wins, as in sshd
+    CHECK(DaemonConfig{}.max_auth_tries == 6);
+    CHECK_FALSE(parse_daemon_config("t", "Match User alice\n  MaxAuthTries 2\n").ok());
 }

@@ -290,4 +290,9 @@ TEST_CASE("the pre-authentication byte cap admits the largest well-formed client
     CHECK(largest <= preauth_byte_cap);
     // ... and is not so loose that it stops meaning anything.
     CHECK(preauth_byte_cap <= 2 * largest);
+    // With MaxAuthTries, room for every client_auth a connection may send.
+    const std::size_t auth = header_size + body_bounds(MsgType::client_auth).max;
+    CHECK(client_auth_room == auth);
+    CHECK(preauth_cap(1) == preauth_byte_cap);
+    CHECK(largest + 5 * auth <= preauth_cap(6));
 }

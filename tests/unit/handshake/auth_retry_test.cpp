@@ -37,6 +37,7 @@ TEST_CASE("auth_retry: the third identity is accepted after two refusals, on one
     auto v1 = std::get<NeedClientVerdict>(p.server.event());
     CHECK(v1.client_key == k1.public_key());
     CHECK(v1.attempt == 1);
+    CHECK(v1.retry_allowed);
     REQUIRE(p.server.deny("not in authorized_keys"));
     CHECK(std::holds_alternative<WantInput>(p.server.event()));  // not failed: it waits for another
     CHECK(p.server.denial_reason() == "not in authorized_keys");
@@ -61,6 +62,7 @@ TEST_CASE("auth_retry: the third identity is accepted after two refusals, on one
     auto v3 = std::get<NeedClientVerdict>(p.server.event());
     CHECK(v3.client_key == k3.public_key());
     CHECK(v3.attempt == 3);
+    CHECK(v3.retry_allowed);  // 3 of 6
     REQUIRE(p.server.authorize());
     REQUIRE(p.client.feed(p.server.take_output()));
     REQUIRE(p.client.complete());
@@ -89,6 +91,7 @@ TEST_CASE("auth_retry: the last allowed try gets the final denial", "[handshake]
     REQUIRE(p.client.feed(p.server.take_output()));
     REQUIRE(p.client.offer_identity(k2));
     REQUIRE(p.server.feed(p.client.take_output()));
+    CHECK_FALSE(std::get<NeedClientVerdict>(p.server.event()).retry_allowed);  // the last of 2
     REQUIRE(p.server.deny("two"));
     CHECK(p.server.error() == errc::auth_denied);
     CHECK_FALSE(p.client.feed(p.server.take_output()));
