@@ -508,29 +508,39 @@ Ran run(const std::string& cmd) {
 }
 
 // ssh-agent -D -a <dir>/agent.sock as a child of the test, ended (SIGTERM, waited for) when this goes.
+// Its confirmations (keys added with confirm) are answered by `askpass`, as ssh-agent runs it.
 class SshAgent {
 public:
-    explicit SshAgent(const test::TempDir& dir) : sock_(dir.file("agent.sock")) {
+    explicit SshAgent(const test::TempDir& dir, const std::string& askpass = "/bin/false")
+        : sock_(dir.file("agent.sock")) {
         REQUIRE(::access("/usr/bin/ssh-agent", X_OK) == 0);  // openssh-client is a test dependency
+        std::vector<std::string> env;
+        for (char** e = environ; *e != nullptr; ++e) {
+            const std::string_view v(*e);
+            if (!v.starts_with("SSH_ASKPASS") && !v.starts_with("DISPLAY=")) env.emplace_back(v);
+        }
+        env.push_back("SSH_ASKPASS=" + askpass);
+        env.push_back("SSH_ASKPASS_REQUIRE=force");
+        env.push_back("DISPLAY=:0");
+        std::vector<char*> envp;
+        for (auto& e : env) envp.push_back(e.data());
+        envp.push_back(nullptr);
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
         std::string a0 = "ssh-agent", a1 = "-D", a2 = "-a";
         char* argv[] = {a0.data(), a1.data(), a2.data(), sock_.data(), nullptr};
-        const int rc = ::posix_spawn(&pid_, "/usr/bin/ssh-agent", &fa, nullptr, argv, environ);
+        const int rc = ::posix_spawn(&pid_, "/usr/bin/ssh-agent", &fa, nullptr, argv, envp.data());
         posix_spawn_file_actions_destroy(&fa);
         REQUIRE(rc == 0);
         for (int i = 0; i < 500 && ::access(sock_.c_str(), F_OK) != 0; ++i) ::usleep(10'000);
-        REQUIRE(::access(sock_.c_str(), F_OK) == 0);
-    }
-    ~SshAgent() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            int st = 0;
-            ::waitpid(pid_, &st, 0);
+        if (::access(sock_.c_str(), F_OK) != 0) {
+            stop();  // the destructor does not run when the constructor throws
+            FAIL("ssh-agent made no socket in 5 s");
         }
     }
+    ~SshAgent() { stop(); }
     SshAgent(const SshAgent&) = delete;
     SshAgent& operator=(const SshAgent&) = delete;
 
@@ -542,6 +552,14 @@ public:
     }
 
 private:
+    void stop() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            int st = 0;
+            ::waitpid(pid_, &st, 0);
+            pid_ = -1;
+        }
+    }
     std::string sock_;
     pid_t pid_ = -1;
 };
@@ -660,4 +678,42 @@ TEST_CASE("live: RSA, ECDSA and a certificate are listed as unusable; the certif
             CHECK(client->sign(id.blob, payload).error() == errc::unsupported_key_type);
         }
     }
+}
+
+TEST_CASE("live: the confirm and lifetime constraints reach ssh-agent", "[agent]") {
+    test::TempDir dir;
+    // ssh-agent asks this program before each use of a confirm key; it leaves a mark and says yes.
+    const std::string mark = dir.file("asked");
+    const std::string askpass =
+        dir.write("confirm", "#!/bin/sh\necho \"$SSH_ASKPASS_PROMPT\" > '" + mark + "'\necho yes\n");
+    REQUIRE(::chmod(askpass.c_str(), 0700) == 0);
+    SshAgent agent(dir, askpass);
+    auto client = AgentClient::connect(agent.socket());
+    REQUIRE(client.has_value());
+
+    const Bytes payload = raw("data");
+    const auto plain = make_key(10), confirmed = make_key(11), brief = make_key(12);
+    REQUIRE(client->add_identity(plain, "plain").has_value());
+    REQUIRE(client->add_identity(confirmed, "confirm", std::nullopt, true).has_value());
+    auto has_brief = [&] {
+        auto ids = client->list_identities();
+        REQUIRE(ids.has_value());
+        return std::any_of(ids->begin(), ids->end(), [&](const auto& id) { return id.key == brief.public_key(); });
+    };
+    REQUIRE(client->add_identity(brief, "one second", 1).has_value());
+    CHECK(has_brief());
+
+    REQUIRE(client->sign(plain.public_key().blob(), payload).has_value());
+    CHECK(::access(mark.c_str(), F_OK) != 0);  // no confirmation asked for a plain key
+    REQUIRE(client->sign(confirmed.public_key().blob(), payload).has_value());
+    CHECK(test::read_text(mark) == "confirm\n");
+
+    // The one-second key goes (ssh-agent reaps expired keys at its next wake-up).
+    bool gone = false;
+    for (int i = 0; i < 50 && !gone; ++i) {
+        ::usleep(100'000);
+        gone = !has_brief();
+    }
+    CHECK(gone);
+    CHECK(client->sign(brief.public_key().blob(), payload).error() == AgentError::failure);
 }
