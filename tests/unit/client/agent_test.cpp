@@ -367,6 +367,7 @@ public:
         REQUIRE(::listen(fd_, 4) == 0);
     }
     ~FakeAgent() {
+        ::shutdown(fd_, SHUT_RDWR);  // wakes an accept() no client came for (a test that failed early)
         if (thread_.joinable()) thread_.join();
         ::close(fd_);
     }
