@@ -155,7 +155,10 @@ public:
     // answer: the blob must be a plain ssh-ed25519 key or an ssh-ed25519 certificate (else
     // unsupported_key_type, before anything is sent). The signature is verified with that key before it
     // is returned, so a confused or hostile agent yields bad_signature, never a bad proof on the wire.
-    // flags: SSH_AGENTC_SIGN_REQUEST's flags (none apply to Ed25519).
+    // flags: SSH_AGENTC_SIGN_REQUEST's flags (none apply to Ed25519). AgentError::failure is the
+    // agent's refusal for this key, and the connection stays usable: try the next key. OpenSSH's agent
+    // refuses a key whose confirmation (ssh-add -c) is denied, and always a key added with destination
+    // constraints (ssh-add -h), which it signs with for SSH user authentication only.
     [[nodiscard]] twoway::Result<std::array<std::byte, 64>> sign(std::span<const std::byte> key_blob,
                                                                  std::span<const std::byte> data,
                                                                  std::uint32_t flags = 0);

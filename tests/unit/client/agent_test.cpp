@@ -718,3 +718,28 @@ TEST_CASE("live: the confirm and lifetime constraints reach ssh-agent", "[agent]
     CHECK(gone);
     CHECK(client->sign(brief.public_key().blob(), payload).error() == AgentError::failure);
 }
+
+TEST_CASE("live: a key ssh-add -h bound to SSH destinations is refused, the next one signs", "[agent]") {
+    test::TempDir dir;
+    SshAgent agent(dir);
+    const std::string bound = dir.file("bound"), free = dir.file("free");
+    REQUIRE(run("/usr/bin/ssh-keygen -q -t ed25519 -N '' -C bound -f " + bound).status == 0);
+    REQUIRE(run("/usr/bin/ssh-keygen -q -t ed25519 -N '' -C free -f " + free).status == 0);
+    // ssh-add -h wants the destination's host key, from a known_hosts file (-H).
+    const std::string known_hosts = dir.write("known_hosts", "example.org " + test::key_text(20) + "\n");
+    const Ran added_bound = run(agent.ssh_add("-H " + known_hosts + " -h example.org " + bound));
+    INFO(added_bound.output);
+    REQUIRE(added_bound.status == 0);
+    REQUIRE(run(agent.ssh_add(free)).status == 0);
+
+    auto client = AgentClient::connect(agent.socket());
+    REQUIRE(client.has_value());
+    const auto ids = client->list_identities();
+    REQUIRE(ids.has_value());
+    REQUIRE(ids->size() == 2);
+    const Bytes payload = raw("twoway v1 client sig");
+    CHECK(client->sign(read_pub(bound + ".pub").blob(), payload).error() == AgentError::failure);
+    const auto sig = client->sign(read_pub(free + ".pub").blob(), payload);
+    REQUIRE(sig.has_value());
+    CHECK(read_pub(free + ".pub").verify(payload, *sig));
+}
