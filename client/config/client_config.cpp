@@ -65,6 +65,8 @@ constexpr std::array keywords{
     Keyword{"SetEnv", Key::directive, ClientKeyword::set_env, 0},
     Keyword{"ConnectionAttempts", Key::directive, ClientKeyword::connection_attempts, 1},
     Keyword{"LogLevel", Key::directive, ClientKeyword::log_level, 1},
+    Keyword{"ProxyCommand", Key::directive, ClientKeyword::proxy_command, 0},
+    Keyword{"ProxyJump", Key::directive, ClientKeyword::proxy_jump, 1},
 };
 
 // ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
@@ -139,9 +141,7 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"PermitLocalCommand", any_value, "twoway runs no LocalCommand"},
     ForeignKeyword{"PermitRemoteOpen", any_value, "twoway has no remote forwarding"},
     ForeignKeyword{"PKCS11Provider", only_none, "not supported yet"},
-    ForeignKeyword{"ProxyCommand", only_none, "not supported yet"},
-    ForeignKeyword{"ProxyJump", only_none, "not supported yet"},
-    ForeignKeyword{"ProxyUseFdpass", any_value, "twoway has no ProxyCommand"},
+    ForeignKeyword{"ProxyUseFdpass", only_no, "not supported yet: twoway talks through the ProxyCommand's standard input and output"},
     ForeignKeyword{"PubkeyAuthentication", only_yes, "not supported yet: use PreferredAuthentications password"},
     ForeignKeyword{"RekeyLimit", any_value, "twoway does not rekey: records are numbered by a 64-bit sequence under one session key"},
     ForeignKeyword{"RemoteCommand", only_none, "not supported yet: give the command on the command line"},
@@ -257,7 +257,12 @@ std::string check_path(std::string_view path) {
 }
 
 // Validates one directive's arguments into out. Empty when fine, else the message (without location).
-std::string parse_value(const Keyword& kw, const std::vector<std::string>& args, ClientDirective& out) {
+// ProxyCommand's tokens: ssh's (%h %n %p %r, and %k, which its code expands too), and those of
+// the other command keywords that mean something here (%d %u %l %L %i). %C and %j are refused.
+constexpr std::string_view proxy_tokens = "dhikLlnpru";
+
+std::string parse_value(const Keyword& kw, const std::vector<std::string>& args, std::string_view rest,
+                        ClientDirective& out) {
     out.keyword = kw.directive;
     const std::string& arg = args.front();
     const std::string name(kw.name);
@@ -472,6 +477,19 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             if (!twoway::valid_host_name(arg)) return name + ": invalid host name " + twoway::quoted(arg);
             out.text = arg;
             return {};
+        case ClientKeyword::proxy_command:
+            // As ssh: the rest of the line as written (quotes and all: the shell reads it), "none" alone
+            // for a direct connection.
+            if (args.size() == 1 && twoway::iequals(arg, "none")) return {};
+            if (auto problem = config::check_tokens(rest, proxy_tokens); !problem.empty()) return name + ": " + problem;
+            out.text = std::string(rest);
+            return {};
+        case ClientKeyword::proxy_jump: {
+            JumpSpec spec = parse_jump_spec(arg);
+            if (!spec.error.empty()) return name + " " + twoway::quoted(arg) + ": " + spec.error;
+            out.jumps = std::move(spec.hops);
+            return {};
+        }
         case ClientKeyword::server_alive_count_max: {
             auto n = twoway::parse_decimal(arg, 0x7fffffff);
             if (!n) return name + ": invalid number " + twoway::quoted(arg);
@@ -609,7 +627,7 @@ void Parser::line(std::size_t number, std::string_view text) {
     ClientDirective directive;
     directive.where = Location{path_, number};
     directive.block = block_;
-    if (auto problem = parse_value(*kw, d.args, directive); !problem.empty()) return error(std::move(problem));
+    if (auto problem = parse_value(*kw, d.args, d.rest, directive); !problem.empty()) return error(std::move(problem));
     if (directive.keyword == ClientKeyword::identity_file && ++identity_files_ > max_identity_files) {
         return error("IdentityFile: too many identity files (max " + std::to_string(max_identity_files) + ")");
     }
@@ -791,6 +809,62 @@ void Parser::ignore_unknown(const std::string& arg) {
 }
 
 }  // namespace
+
+namespace {
+
+// One hop: [user@]host[:port] or ssh://[user@]host[:port][/], as ssh's parse_ssh_uri() and
+// parse_user_host_port() read it (the user ends at the last '@'; [brackets] around an IPv6 address).
+std::string parse_jump_host(std::string_view text, JumpHost& out) {
+    out.spec = std::string(text);
+    if (text.empty()) return "empty jump host";
+    if (text.starts_with("ssh://")) {
+        text.remove_prefix(6);
+        if (text.ends_with('/')) text.remove_suffix(1);  // ssh allows an empty path, nothing more
+        if (text.find('/') != std::string_view::npos) return "a path in an ssh:// URI " + twoway::quoted(out.spec);
+    }
+    if (const auto at = text.rfind('@'); at != std::string_view::npos) {
+        out.user = std::string(text.substr(0, at));
+        if (out.user.empty() || out.user.find_first_of(" \t") != std::string::npos || twoway::has_control(out.user) ||
+            out.user.front() == '-') {
+            return "invalid user name in " + twoway::quoted(out.spec);
+        }
+        text.remove_prefix(at + 1);
+    }
+    const auto parts = twoway::split_host_port(text);
+    if (!parts) return "invalid host in " + twoway::quoted(out.spec);
+    out.host = std::string(parts->host);
+    if (!twoway::valid_host_name(out.host) || out.host.front() == '-') return "invalid host in " + twoway::quoted(out.spec);
+    if (parts->port) {
+        const auto port = twoway::parse_port(*parts->port);
+        if (!port) return "bad port in " + twoway::quoted(out.spec);
+        out.port = *port;
+    }
+    return {};
+}
+
+}  // namespace
+
+JumpSpec parse_jump_spec(std::string_view text) {
+    JumpSpec out;
+    if (twoway::iequals(text, "none")) return out;
+    while (true) {
+        const auto comma = text.find(',');
+        JumpHost hop;
+        if (auto problem = parse_jump_host(text.substr(0, comma), hop); !problem.empty()) {
+            out.hops.clear();
+            out.error = std::move(problem);
+            return out;
+        }
+        if (out.hops.size() == max_jump_hops) {
+            out.hops.clear();
+            out.error = "too many jump hosts (max " + std::to_string(max_jump_hops) + ")";
+            return out;
+        }
+        out.hops.push_back(std::move(hop));
+        if (comma == std::string_view::npos) return out;
+        text.remove_prefix(comma + 1);
+    }
+}
 
 const char* auth_method_name(AuthMethod m) noexcept {
     switch (m) {
