@@ -123,11 +123,11 @@ struct SecureConnection::Impl {
 
     Socket& lowest() { return stream ? stream->next_layer() : socket; }
 
+    // ProxyCommand / ProxyJump: the command at the other end of the socket. Declared first, so that it
+    // is destroyed last: the socket is closed (the command's end of input) before the command is reaped.
+    std::optional<ProxyProcess> proxy;
     Socket socket;                                // until the handshake starts
     std::optional<twoway::stream<Socket>> stream;  // from then on (it owns the socket)
-    // ProxyCommand / ProxyJump: the command at the other end of the socket. Declared after the stream,
-    // so that the socket is closed (the command's end of input) before the command is reaped.
-    std::optional<ProxyProcess> proxy;
     std::vector<std::byte> buffer = std::vector<std::byte>(read_size);
     bool peer_closed = false;
     // Early data: the handshake completes as soon as client_auth is sent; the server's verdict comes
@@ -227,8 +227,6 @@ std::string SecureConnection::describe(std::error_code ec) const {
 
 namespace {
 
-// TCP: each address in turn, as ssh does, ConnectionAttempts rounds a second apart; the last failure
-// is the one reported. On success, address is the one connected to.
 // Whether a handshake error means the proxy command went away; waits up to 200 ms for it to exit, so
 // the message can say how it ended.
 bool proxy_gone(ProxyProcess& proxy, std::error_code ec) {
@@ -240,6 +238,8 @@ bool proxy_gone(ProxyProcess& proxy, std::error_code ec) {
     return true;
 }
 
+// TCP: each address in turn, as ssh does, ConnectionAttempts rounds a second apart; the last failure
+// is the one reported. On success, address is the one connected to.
 asio::awaitable<bool> connect_tcp(Socket& socket, const ConnectParams& p, const std::string& where, std::string& address) {
     auto ex = co_await asio::this_coro::executor;
     std::error_code last;

@@ -6,6 +6,7 @@ or a small Python relay), each host's key checked against the client's known_hos
 import os
 import subprocess
 import sys
+import time
 
 from twoway_env import World, check, public_key_line, run_tests
 
@@ -154,6 +155,34 @@ def test_proxy_command_that_exits_at_once():
         r = p.run("-o", "ProxyCommand=/nonexistent/proxy %h", "127.0.0.1", "true")
         err = r.stderr.decode()
         check(r.returncode == 255 and "exited with status 127 during the handshake" in err, err)
+
+
+def test_connect_timeout_bounds_a_silent_proxy():
+    with Pair("PCtimeout") as p:
+        marker = os.path.join(p.jump.dir, "silent")
+        start = time.monotonic()
+        # The command reads nothing and says nothing: only ConnectTimeout ends the handshake.
+        r = p.run("-o", "ConnectTimeout=1", "-o", f"ProxyCommand={sys.executable} -c 'import time; time.sleep(30)' {marker}", "127.0.0.1", "true")
+        err = r.stderr.decode()
+        check(r.returncode == 255, f"exit {r.returncode}: {err}")
+        check(time.monotonic() - start < 10, "ConnectTimeout did not bound the handshake")
+        check(err == f"Connection timed out during the handshake with 127.0.0.1 port {p.target.port} (via ProxyCommand)\n",
+              f"unexpected message: {err!r}")
+        no_processes_left(p)
+
+
+def test_two_jump_hosts():
+    # -J a,b: the outer twoway runs "twoway -J a -W [target]:port b", which runs "twoway -W [b]:port a".
+    with Pair("J2") as p, World("J2-middle", extra_config="PermitOpen 127.0.0.1:*\n") as middle:
+        with open(p.jump.user_key + ".pub") as f, open(middle.authorized_keys, "a") as out:
+            out.write(f.read())
+        with open(p.jump.known_hosts, "a") as f:
+            f.write(f"[127.0.0.1]:{middle.port} {public_key_line(middle.host_key + '.pub')}\n")
+        r = p.run("-J", f"127.0.0.1:{p.jump.port},ssh://127.0.0.1:{middle.port}", "127.0.0.1", "echo two-hops")
+        check(r.returncode == 0 and r.stdout == b"two-hops\n", f"exit {r.returncode}: {r.stderr.decode()}")
+        p.jump.wait_log(rf"direct connection \(127\.0\.0\.1 port {middle.port}\)")
+        middle.wait_log(rf"direct connection \(127\.0\.0\.1 port {p.target.port}\)")
+        no_processes_left(p)
 
 
 def test_bad_jump_specifications():
