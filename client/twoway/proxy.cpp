@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include <fcntl.h>
@@ -39,7 +41,8 @@ void sleep_ms(long ms) {
 
 }  // namespace
 
-ProxyPlanResult proxy_plan(const ClientSettings& settings, const cli::CommandLine& line, const std::string& self) {
+ProxyPlanResult proxy_plan(const ClientSettings& settings, const cli::CommandLine& line, const std::string& self,
+                           unsigned depth) {
     ProxyPlanResult out;
     if (settings.proxy_command) {
         // As ssh: "exec" so that no shell lingers between us and the command.
@@ -59,8 +62,13 @@ ProxyPlanResult proxy_plan(const ClientSettings& settings, const cli::CommandLin
         out.error = "jumphost loop via " + last.spec;
         return out;
     }
+    if (depth >= max_jump_hops) {
+        out.error = "too many nested ProxyJump hops (" + std::to_string(depth) + "): a ProxyJump loop in the configuration?";
+        return out;
+    }
     ProxyPlan plan;
     plan.label = "ProxyJump";
+    plan.jump_depth = depth + 1;
     plan.argv.push_back(self);
     if (!last.user.empty()) plan.argv.insert(plan.argv.end(), {"-l", last.user});
     if (last.port) plan.argv.insert(plan.argv.end(), {"-p", std::to_string(*last.port)});
@@ -77,6 +85,13 @@ ProxyPlanResult proxy_plan(const ClientSettings& settings, const cli::CommandLin
     for (const auto& w : plan.argv) plan.display += (plan.display.empty() ? "" : " ") + shell_word(w);
     out.plan = std::move(plan);
     return out;
+}
+
+unsigned jump_depth() {
+    const char* v = std::getenv(jump_depth_variable);
+    if (v == nullptr) return 0;
+    const auto n = twoway::parse_decimal(v, max_jump_hops);
+    return n ? static_cast<unsigned>(*n) : static_cast<unsigned>(max_jump_hops);
 }
 
 std::string self_executable() {
@@ -120,9 +135,22 @@ std::optional<ProxyProcess> ProxyProcess::start(const ProxyPlan& plan, int& fd, 
     std::vector<char*> argv;
     for (const auto& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    // The environment, with the inner twoway's jump depth for ProxyJump.
+    std::vector<std::string> env_strings;
+    std::vector<char*> envp;
+    const std::string prefix = std::string(jump_depth_variable) + "=";
+    for (char** e = environ; *e != nullptr; ++e) {
+        if (plan.jump_depth && std::string_view(*e).starts_with(prefix)) continue;
+        envp.push_back(*e);
+    }
+    if (plan.jump_depth) {
+        env_strings.push_back(prefix + std::to_string(*plan.jump_depth));
+        envp.push_back(env_strings.back().data());
+    }
+    envp.push_back(nullptr);
     pid_t pid = -1;
     // posix_spawnp: ProxyJump falls back to "twoway" in PATH when /proc/self/exe cannot be read.
-    const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+    const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
     ::posix_spawn_file_actions_destroy(&actions);
     ::posix_spawnattr_destroy(&attr);
     ::close(child);  // the command holds its copies: its exit is our end of input

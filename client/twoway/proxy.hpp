@@ -23,7 +23,14 @@ struct ProxyPlan {
     std::vector<std::string> argv;  // argv[0] is the program's path
     std::string label;              // "ProxyCommand" or "ProxyJump"
     std::string display;            // the command line, for -v (ssh: "Executing proxy command: ...")
+    // ProxyJump: the inner twoway's nesting depth, passed in its environment (jump_depth_variable).
+    std::optional<unsigned> jump_depth;
 };
+
+// How deep in a chain of ProxyJump processes this twoway runs (0: started by a person or script). A
+// configuration can loop (Host a: ProxyJump b; Host b: ProxyJump a), which would start twoways without
+// end; ssh has no bound, twoway refuses to start a jump deeper than max_jump_hops.
+inline constexpr const char* jump_depth_variable = "TWOWAY_JUMP_DEPTH";
 
 struct ProxyPlanResult {
     std::optional<ProxyPlan> plan;  // nothing and no error: a direct connection
@@ -31,8 +38,12 @@ struct ProxyPlanResult {
 };
 
 // The proxy the settings ask for. self: the path of this program, for ProxyJump's inner twoway.
+// depth: this process's jump depth (jump_depth()).
 [[nodiscard]] ProxyPlanResult proxy_plan(const ClientSettings& settings, const cli::CommandLine& line,
-                                         const std::string& self);
+                                         const std::string& self, unsigned depth = 0);
+
+// This process's jump depth, from its environment (0 when unset or not a number).
+[[nodiscard]] unsigned jump_depth();
 
 // The path of the running program (/proc/self/exe), else "twoway" (looked up in PATH when run).
 [[nodiscard]] std::string self_executable();

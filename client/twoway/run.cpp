@@ -421,7 +421,7 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
         return failure;
     }
     // With a proxy, as ssh: the host name is the command's business (%h), not resolved here.
-    ProxyPlanResult proxy = proxy_plan(settings, line, self_executable());
+    ProxyPlanResult proxy = proxy_plan(settings, line, self_executable(), jump_depth());
     if (!proxy.error.empty()) {
         log::error(proxy.error);
         return failure;

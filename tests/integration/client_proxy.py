@@ -185,6 +185,20 @@ def test_two_jump_hosts():
         no_processes_left(p)
 
 
+def test_a_jump_loop_in_the_configuration_ends():
+    # ssh would start processes without end; twoway stops at 32 nested jumps.
+    with Pair("Jloop") as p:
+        cfg = os.path.join(p.jump.dot, "config")
+        with open(cfg, "w") as f:
+            f.write("Host a\n  HostName 127.0.0.1\n  ProxyJump b\nHost b\n  HostName 127.0.0.1\n  ProxyJump a\n")
+        os.chmod(cfg, 0o600)
+        r = p.run("a", "true", timeout=120)
+        err = r.stderr.decode()
+        check(r.returncode == 255, f"exit {r.returncode}: {err}")
+        check("twoway: too many nested ProxyJump hops (32): a ProxyJump loop in the configuration?\n" in err, err)
+        no_processes_left(p)
+
+
 def test_bad_jump_specifications():
     with Pair("Jbad") as p:
         for spec, why in [("a,,b", "empty jump host"), ("host:99999", "bad port"), ("@host", "invalid user name"),

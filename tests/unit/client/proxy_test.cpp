@@ -83,6 +83,23 @@ TEST_CASE("proxy: ProxyJump is ssh's implicit ProxyCommand, the last hop outermo
     CHECK(r.plan->argv == Argv{"twoway", "-p", "22", "-W", "[::1]:2222", "::2"});
 }
 
+TEST_CASE("proxy: the inner twoway's jump depth is bounded", "[client]") {
+    cli::CommandLine line;
+    auto s = target();
+    s.proxy_jump = hops("bastion");
+    auto r = proxy_plan(s, line, "twoway", 3);
+    REQUIRE(r.plan);
+    CHECK(r.plan->jump_depth == std::optional<unsigned>(4));
+    r = proxy_plan(s, line, "twoway", max_jump_hops);
+    CHECK_FALSE(r.plan);
+    CHECK(r.error == "too many nested ProxyJump hops (32): a ProxyJump loop in the configuration?");
+    s.proxy_jump.clear();
+    s.proxy_command = "nc %h %p";  // a ProxyCommand is the user's own: no depth
+    r = proxy_plan(s, line, "twoway", max_jump_hops);
+    REQUIRE(r.plan);
+    CHECK_FALSE(r.plan->jump_depth);
+}
+
 TEST_CASE("proxy: a jump to the host itself is ssh's jumphost loop", "[client]") {
     cli::CommandLine line;
     auto s = target();
@@ -95,7 +112,7 @@ TEST_CASE("proxy: a jump to the host itself is ssh's jumphost loop", "[client]")
 }
 
 TEST_CASE("proxy: the command talks on our socket; its exit is end of input; reaped", "[client]") {
-    ProxyPlan plan{{"/bin/sh", "-c", "exec tr a-z A-Z"}, "ProxyCommand", ""};
+    ProxyPlan plan{{"/bin/sh", "-c", "exec tr a-z A-Z"}, "ProxyCommand", "", std::nullopt};
     int fd = -1;
     std::string error;
     auto child = ProxyProcess::start(plan, fd, error);
@@ -115,7 +132,7 @@ TEST_CASE("proxy: the command talks on our socket; its exit is end of input; rea
     // A command that does not exit is hung up on and reaped when its ProxyProcess goes.
     pid_t pid = -1;
     {
-        ProxyPlan sleeper{{"/bin/sh", "-c", "exec sleep 30"}, "ProxyCommand", ""};
+        ProxyPlan sleeper{{"/bin/sh", "-c", "exec sleep 30"}, "ProxyCommand", "", std::nullopt};
         auto s = ProxyProcess::start(sleeper, fd, error);
         REQUIRE(s);
         pid = s->pid();
@@ -125,8 +142,17 @@ TEST_CASE("proxy: the command talks on our socket; its exit is end of input; rea
     CHECK(::waitpid(pid, nullptr, WNOHANG) == -1);  // already reaped
     CHECK(errno == ECHILD);
 
+    // ProxyJump's inner twoway gets its depth in the environment.
+    ProxyPlan env{{"/bin/sh", "-c", "exec printenv TWOWAY_JUMP_DEPTH"}, "ProxyJump", "", 7};
+    auto e = ProxyProcess::start(env, fd, error);
+    REQUIRE(e);
+    got.clear();
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    CHECK(got == "7\n");
+
     // A program that cannot be started.
-    ProxyPlan missing{{"/nonexistent/twoway", "-W", "x:1", "h"}, "ProxyJump", ""};
+    ProxyPlan missing{{"/nonexistent/twoway", "-W", "x:1", "h"}, "ProxyJump", "", std::nullopt};
     CHECK_FALSE(ProxyProcess::start(missing, fd, error));
     CHECK(error == "cannot run /nonexistent/twoway: No such file or directory");
 }
