@@ -4,10 +4,14 @@ daemon, the client's connection to the second one carried by a command (twoway -
 or a small Python relay), each host's key checked against the client's known_hosts."""
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
 
+from client_forward import echo_through
+from services import EchoServer
 from twoway_env import World, check, public_key_line, run_tests
 
 RELAY = r"""
@@ -35,9 +39,9 @@ class Pair:
     """A jump daemon (PermitOpen 127.0.0.1:*) and a target daemon; the client lives in the jump
     world's home, its key authorized on both, both host keys in its known_hosts unless told otherwise."""
 
-    def __init__(self, name, trust_jump=True, trust_target=True):
+    def __init__(self, name, trust_jump=True, trust_target=True, services=None):
         self.jump = World(name + "-jump", extra_config="PermitOpen 127.0.0.1:*\n")
-        self.target = World(name + "-target")
+        self.target = World(name + "-target", services=services)
         with open(self.jump.user_key + ".pub") as f, open(self.target.authorized_keys, "a") as out:
             out.write(f.read())
         lines = []
@@ -196,6 +200,34 @@ def test_a_jump_loop_in_the_configuration_ends():
         err = r.stderr.decode()
         check(r.returncode == 255, f"exit {r.returncode}: {err}")
         check("twoway: too many nested ProxyJump hops (32): a ProxyJump loop in the configuration?\n" in err, err)
+        no_processes_left(p)
+
+
+def test_local_forward_through_a_jump_host():
+    # -L opens a connection per accepted connection: each starts its own inner twoway, reaped when done.
+    with EchoServer() as echo, Pair("JL", services={"echo": echo.port}) as p:
+        proc = subprocess.Popen(p.jump.argv("-N", "-J", f"127.0.0.1:{p.jump.port}", "-L", "0:echo", "127.0.0.1",
+                                            port=p.target.port),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=p.jump.client_env(), start_new_session=True)
+        try:
+            line = proc.stderr.readline().decode()
+            m = re.match(r"Allocated port (\d+) for local forward to service echo", line)
+            check(m is not None, f"unexpected first line: {line!r}")
+            for _ in range(2):
+                data = os.urandom(100000)
+                check(echo_through(int(m.group(1)), data) == data, "the forward through the jump host lost data")
+            deadline = time.monotonic() + 15
+            while True:
+                children = subprocess.run(["ps", "--ppid", str(proc.pid), "-o", "pid=,stat="], capture_output=True,
+                                          text=True).stdout.split()
+                if not children or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            check(children == [], f"the forwards' proxies were not reaped: {children}")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
         no_processes_left(p)
 
 
