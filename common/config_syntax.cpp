@@ -89,6 +89,7 @@ SplitLine split_line(std::string_view line) {
         ++i;
         while (i < line.size() && twoway::is_blank(line[i])) ++i;
     }
+    out.directive.rest = std::string(line.substr(i));
     if (!split_args(line.substr(i), out.directive.args, true)) {
         out.error = "invalid quotes";
         return out;

@@ -25,6 +25,9 @@ inline constexpr std::size_t max_args = 256;    // arguments on one line
 struct Directive {
     std::string keyword;  // as written (compare with twoway::iequals)
     std::vector<std::string> args;
+    // The text after the keyword and its separator, unsplit (trailing blanks dropped): ssh_config's
+    // ProxyCommand takes the rest of the line as it is written, quotes and all, for the shell.
+    std::string rest;
 };
 
 struct SplitLine {

@@ -65,6 +65,8 @@ constexpr std::array keywords{
     Keyword{"SetEnv", Key::directive, ClientKeyword::set_env, 0},
     Keyword{"ConnectionAttempts", Key::directive, ClientKeyword::connection_attempts, 1},
     Keyword{"LogLevel", Key::directive, ClientKeyword::log_level, 1},
+    Keyword{"ProxyCommand", Key::directive, ClientKeyword::proxy_command, 0},
+    Keyword{"ProxyJump", Key::directive, ClientKeyword::proxy_jump, 1},
 };
 
 // ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
@@ -139,9 +141,7 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"PermitLocalCommand", any_value, "twoway runs no LocalCommand"},
     ForeignKeyword{"PermitRemoteOpen", any_value, "twoway has no remote forwarding"},
     ForeignKeyword{"PKCS11Provider", only_none, "not supported yet"},
-    ForeignKeyword{"ProxyCommand", only_none, "not supported yet"},
-    ForeignKeyword{"ProxyJump", only_none, "not supported yet"},
-    ForeignKeyword{"ProxyUseFdpass", any_value, "twoway has no ProxyCommand"},
+    ForeignKeyword{"ProxyUseFdpass", only_no, "not supported yet: twoway talks through the ProxyCommand's standard input and output"},
     ForeignKeyword{"PubkeyAuthentication", only_yes, "not supported yet: use PreferredAuthentications password"},
     ForeignKeyword{"RekeyLimit", any_value, "twoway does not rekey: records are numbered by a 64-bit sequence under one session key"},
     ForeignKeyword{"RemoteCommand", only_none, "not supported yet: give the command on the command line"},
@@ -257,7 +257,12 @@ std::string check_path(std::string_view path) {
 }
 
 // Validates one directive's arguments into out. Empty when fine, else the message (without location).
-std::string parse_value(const Keyword& kw, const std::vector<std::string>& args, ClientDirective& out) {
+// ProxyCommand's tokens: ssh's (%h %n %p %r, and %k, which its code expands too), and those of
+// the other command keywords that mean something here (%d %u %l %L %i). %C and %j are refused.
+constexpr std::string_view proxy_tokens = "dhikLlnpru";
+
+std::string parse_value(const Keyword& kw, const std::vector<std::string>& args, std::string_view rest,
+                        ClientDirective& out) {
     out.keyword = kw.directive;
     const std::string& arg = args.front();
     const std::string name(kw.name);
@@ -472,6 +477,19 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             if (!twoway::valid_host_name(arg)) return name + ": invalid host name " + twoway::quoted(arg);
             out.text = arg;
             return {};
+        case ClientKeyword::proxy_command:
+            // As ssh: the rest of the line as written (quotes and all: the shell reads it), "none" alone
+            // for a direct connection.
+            if (args.size() == 1 && twoway::iequals(arg, "none")) return {};
+            if (auto problem = config::check_tokens(rest, proxy_tokens); !problem.empty()) return name + ": " + problem;
+            out.text = std::string(rest);
+            return {};
+        case ClientKeyword::proxy_jump: {
+            JumpSpec spec = parse_jump_spec(arg);
+            if (!spec.error.empty()) return name + " " + twoway::quoted(arg) + ": " + spec.error;
+            out.jumps = std::move(spec.hops);
+            return {};
+        }
         case ClientKeyword::server_alive_count_max: {
             auto n = twoway::parse_decimal(arg, 0x7fffffff);
             if (!n) return name + ": invalid number " + twoway::quoted(arg);
@@ -609,7 +627,7 @@ void Parser::line(std::size_t number, std::string_view text) {
     ClientDirective directive;
     directive.where = Location{path_, number};
     directive.block = block_;
-    if (auto problem = parse_value(*kw, d.args, directive); !problem.empty()) return error(std::move(problem));
+    if (auto problem = parse_value(*kw, d.args, d.rest, directive); !problem.empty()) return error(std::move(problem));
     if (directive.keyword == ClientKeyword::identity_file && ++identity_files_ > max_identity_files) {
         return error("IdentityFile: too many identity files (max " + std::to_string(max_identity_files) + ")");
     }

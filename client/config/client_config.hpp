@@ -55,7 +55,27 @@ enum class ClientKeyword {
     log_level,
     escape_char,
     enable_escape_commandline,
+    proxy_command,
+    proxy_jump,
 };
+
+// One hop of ProxyJump or -J: [user@]host[:port], or ssh's URI form ssh://[user@]host[:port].
+struct JumpHost {
+    std::string spec;  // as written, passed on to the inner twoway's -J for the earlier hops
+    std::string user;  // empty: not given (the inner twoway's own config or local user decides)
+    std::string host;  // brackets removed
+    std::optional<std::uint16_t> port;  // nothing: not given
+};
+
+inline constexpr std::size_t max_jump_hops = 32;
+
+// What a ProxyJump value or a -J argument gives: the hops in the order they are visited (empty for
+// "none"), or an error (the one-line reason, without location).
+struct JumpSpec {
+    std::vector<JumpHost> hops;
+    std::string error;
+};
+[[nodiscard]] JumpSpec parse_jump_spec(std::string_view text);
 
 // The authentication methods twoway knows, by ssh's names ("publickey", "password"). A handshake
 // carries one; PreferredAuthentications orders them.
@@ -120,6 +140,7 @@ struct ClientDirective {
     std::vector<AuthMethod> methods{};  // PreferredAuthentications: the names twoway knows, in order
     RequestTty tty = RequestTty::automatic;      // RequestTTY
     LogLevel log = LogLevel::info;               // LogLevel (text: the name, upper case)
+    std::vector<JumpHost> jumps{};               // ProxyJump (empty: none); ProxyCommand: text ("" for none)
 };
 
 // Not "ClientConfig", which names the handshake's twoway::ClientConfig (twoway/handshake.hpp). When this
@@ -191,6 +212,7 @@ struct ClientContext {
     std::string local_user;  // %u, and the default User
     std::string local_host{};  // Match exec's %l (and %L, up to the first dot)
     ExecRunner run_exec{};     // empty: a Match exec criterion never matches
+    std::string local_uid{};   // ProxyCommand's %i
 };
 
 inline constexpr std::size_t max_identity_files = 100;  // as ssh's SSH_MAX_IDENTITY_FILES
@@ -251,6 +273,12 @@ struct ClientSettings {
     // sent with SetEnv's value). As ssh, the first SetEnv line obtained gives them all; a name repeated
     // on it counts once (its first value).
     std::vector<std::string> set_env;
+    // ProxyCommand and ProxyJump (ssh's), one setting: the first of the two obtained wins, "none" too.
+    // proxy_command is the command with its tokens expanded (%h %n %p %r %k %d %u %l %L %i), run as
+    // /bin/sh -c "exec ..."; proxy_command_text as written (for -G). proxy_jump: the hops, in order.
+    std::optional<std::string> proxy_command;
+    std::string proxy_command_text;
+    std::vector<JumpHost> proxy_jump;
     // Errors met while resolving (a Match exec command that could not run): path:line: message.
     std::vector<twoway::Diagnostic> errors;
 };

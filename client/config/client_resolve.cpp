@@ -52,6 +52,14 @@ struct Obtained {
     std::optional<std::vector<std::string>> set_env;
     std::optional<std::uint32_t> connection_attempts;
     std::optional<std::pair<LogLevel, std::string>> log_level;
+    // ProxyCommand and ProxyJump share one slot, as in ssh's readconf.c: whichever comes first wins,
+    // "none" included. A command (text, "" for none) or the jump hops.
+    struct Proxy {
+        bool jump = false;
+        std::string command;
+        std::vector<JumpHost> hops;
+    };
+    std::optional<Proxy> proxy;
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -137,6 +145,12 @@ struct Obtained {
                 break;
             case ClientKeyword::host_key_alias:
                 if (!host_key_alias) host_key_alias = d.text;
+                break;
+            case ClientKeyword::proxy_command:
+                if (!proxy) proxy = Proxy{false, d.text, {}};
+                break;
+            case ClientKeyword::proxy_jump:
+                if (!proxy) proxy = Proxy{true, {}, d.jumps};
                 break;
             case ClientKeyword::send_env:
                 for (const auto& p : d.files) {
@@ -381,6 +395,26 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     for (const auto& f : known) out.user_known_hosts_files.push_back(expand_path(f, context, tokens));
     if (got.revoked_host_keys && !got.revoked_host_keys->empty()) {
         out.revoked_host_keys = expand_path(*got.revoked_host_keys, context, tokens);
+    }
+    if (got.proxy && got.proxy->jump) out.proxy_jump = got.proxy->hops;
+    if (got.proxy && !got.proxy->jump && !got.proxy->command.empty()) {
+        // ssh's expand_proxy_command(): %k is HostKeyAlias, else the name given.
+        const std::string_view local = context.local_host;
+        const std::array proxy_tokens{
+            config::Token{'d', context.home},
+            config::Token{'h', out.host_name},
+            config::Token{'i', context.local_uid},
+            config::Token{'k', out.host_key_alias ? std::string_view(*out.host_key_alias) : std::string_view(out.host_alias)},
+            config::Token{'L', local.substr(0, local.find('.'))},
+            config::Token{'l', local},
+            config::Token{'n', out.host_alias},
+            config::Token{'p', port},
+            config::Token{'r', out.user},
+            config::Token{'u', context.local_user},
+        };
+        out.proxy_command_text = got.proxy->command;
+        auto expanded = config::expand_tokens(got.proxy->command, proxy_tokens);
+        out.proxy_command = expanded ? std::move(*expanded) : got.proxy->command;
     }
     return out;
 }

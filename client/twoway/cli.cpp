@@ -4,6 +4,9 @@
 #include <string_view>
 
 #include <twoway/session.hpp>
+#include <twoway/text.hpp>
+
+#include "client_config.hpp"
 
 namespace twoway_client::cli {
 
@@ -11,7 +14,7 @@ namespace {
 
 // getopt letters: flags, and (in with_arg) the letters that take an argument.
 constexpr std::string_view flags = "46aCGNnqsTtVvx";
-constexpr std::string_view with_arg = "FeiLloWp";
+constexpr std::string_view with_arg = "FeiJLloWp";
 
 std::optional<std::uint16_t> parse_port_number(std::string_view s, bool allow_zero) {
     unsigned value = 0;
@@ -138,12 +141,26 @@ private:
                 if (!parse_port_number(value, false)) return set_error("Bad port '" + value + "'");
                 return setting("Port", value);
             case 'o': line_.options.push_back(value); return true;
-            case 'W':
-                if (value.empty() || (is_destination(value) && !twoway::session::parse_destination(value))) {
-                    return set_error("Bad stdio forwarding specification '" + value + "'");
+            case 'J': return jump(value);
+            case 'W': {
+                if (value.empty()) return set_error("Bad stdio forwarding specification '" + value + "'");
+                if (!is_destination(value)) {
+                    line_.stdio_service = value;
+                    return true;
                 }
-                line_.stdio_service = value;
+                // As ssh's -W host:port: "[host]:port" for any host (ProxyJump's inner twoway is run
+                // with -W '[%h]:%p'), sent as parse_destination's form.
+                const auto parts = twoway::split_host_port(value);
+                std::optional<twoway::session::Destination> dest;
+                if (parts && parts->port) {
+                    const std::string host(parts->host);
+                    const bool v6 = host.find(':') != std::string::npos;
+                    dest = twoway::session::parse_destination((v6 ? "[" + host + "]" : host) + ":" + std::string(*parts->port));
+                }
+                if (!dest) return set_error("Bad stdio forwarding specification '" + value + "'");
+                line_.stdio_service = twoway::session::destination_text(*dest);
                 return true;
+            }
             case 'L': {
                 auto f = parse_local_forward(value);
                 if (!f) return set_error("Bad local forwarding specification '" + value + "'");
@@ -152,6 +169,27 @@ private:
             }
             default: return set_error("unknown option -- " + std::string(1, c));
         }
+    }
+
+    // -J, as ssh's: one only; after a -o ProxyCommand (or ProxyJump) it is an error, and before one it
+    // wins (a ProxyJump option in its place: the first of the two keywords obtained wins).
+    bool jump(const std::string& value) {
+        if (line_.jump || earlier_option("ProxyJump")) {
+            return set_error("Only a single -J option is permitted (use commas to separate multiple jump hops)");
+        }
+        if (earlier_option("ProxyCommand")) return set_error("Cannot specify -J with ProxyCommand");
+        const JumpSpec spec = parse_jump_spec(value);
+        if (!spec.error.empty()) return set_error("Invalid -J argument '" + value + "': " + spec.error);
+        line_.jump = value;
+        return setting("ProxyJump", value);
+    }
+
+    bool earlier_option(std::string_view keyword) const {
+        for (const auto& o : line_.options) {
+            const auto end = o.find_first_of(" \t=");
+            if (twoway::iequals(std::string_view(o).substr(0, end), keyword)) return true;
+        }
+        return false;
     }
 
     bool setting(std::string_view keyword, const std::string& value) {
@@ -214,8 +252,8 @@ ParseResult parse(const std::vector<std::string>& args) { return Parser(args).ru
 
 const char* usage() {
     return "usage: twoway [-46aCGNnqsTtVvx] [-e escape_char] [-F configfile] [-i identity_file]\n"
-           "              [-L [bind_address:]port:service] [-l login_name] [-o option]\n"
-           "              [-p port] [-W service] destination [command [argument ...]]\n";
+           "              [-J destination] [-L [bind_address:]port:service] [-l login_name]\n"
+           "              [-o option] [-p port] [-W service] destination [command [argument ...]]\n";
 }
 
 bool is_destination(const std::string& target) { return target.find(':') != std::string::npos; }

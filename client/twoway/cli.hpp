@@ -55,6 +55,8 @@ struct CommandLine {
     std::vector<LocalForward> local_forwards;  // -L
     std::optional<int> escape_char;            // -e: a byte value, or -1 for none
     bool subsystem = false;                    // -s: the command is a subsystem name (sftp)
+    // -J: the jump hosts as given (also in options, as "ProxyJump ...", where it takes its place).
+    std::optional<std::string> jump;
     // Flags accepted because they ask for nothing twoway would do (-x, -a, -C): one line each for -v.
     std::vector<std::string> notes;
 

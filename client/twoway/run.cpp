@@ -50,6 +50,7 @@ struct Context {
     std::optional<twoway::SecretBuffer> password;
     bool logged_in = false;
     bool replace_changed = false;
+    std::optional<ProxyPlan> proxy;  // ProxyCommand / ProxyJump: each connection starts its own
 
     ConnectParams params() { return method == AuthMethod::password ? password_params() : key_params(); }
 
@@ -119,6 +120,7 @@ struct Context {
         p.host = settings.host_name;
         p.port = settings.port;
         p.endpoints = endpoints;
+        p.proxy = proxy;
         p.timeout_seconds = settings.connect_timeout;
         p.connection_attempts = settings.connection_attempts;
         p.server_alive_interval = settings.server_alive_interval;
@@ -418,11 +420,21 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
                    plan.why_none + ")");
         return failure;
     }
-    auto endpoints = resolve_host(settings.host_name, settings.port, line.family);
-    if (!endpoints) return failure;
+    // With a proxy, as ssh: the host name is the command's business (%h), not resolved here.
+    ProxyPlanResult proxy = proxy_plan(settings, line, self_executable(), jump_depth());
+    if (!proxy.error.empty()) {
+        log::error(proxy.error);
+        return failure;
+    }
+    Endpoints endpoints;
+    if (!proxy.plan) {
+        auto found = resolve_host(settings.host_name, settings.port, line.family);
+        if (!found) return failure;
+        endpoints = std::move(*found);
+    }
 
-    Context ctx{line, settings, std::move(identity), std::move(*endpoints), HostCheck{}, std::nullopt, std::move(plan),
-                AuthMethod::publickey, std::nullopt, false, false};
+    Context ctx{line, settings, std::move(identity), std::move(endpoints), HostCheck{}, std::nullopt, std::move(plan),
+                AuthMethod::publickey, std::nullopt, false, false, std::move(proxy.plan)};
     // HostKeyAlias: known_hosts is consulted and written under the alias alone, as ssh does (no
     // "[alias]:port"), so one entry serves a host reached through several names or ports.
     ctx.host_check.host = settings.host_key_alias.value_or(settings.host_name);

@@ -30,6 +30,7 @@ ClientContext local_context() {
     char name[256] = {};
     if (::gethostname(name, sizeof name - 1) == 0) c.local_host = name;
     c.run_exec = run_match_exec;
+    c.local_uid = std::to_string(::getuid());
     return c;
 }
 
@@ -124,6 +125,13 @@ void print_settings(const ClientSettings& s) {
     out += std::string("enableescapecommandline ") + (s.enable_escape_commandline ? "yes" : "no") + "\n";
     for (const auto& v : s.set_env) out += "setenv " + v + "\n";
     if (s.host_key_alias) out += "hostkeyalias " + *s.host_key_alias + "\n";
+    // As ssh -G: the command as written (tokens unexpanded), the hops as given.
+    if (s.proxy_command) out += "proxycommand " + s.proxy_command_text + "\n";
+    if (!s.proxy_jump.empty()) {
+        out += "proxyjump ";
+        for (std::size_t i = 0; i < s.proxy_jump.size(); ++i) out += (i > 0 ? "," : "") + s.proxy_jump[i].spec;
+        out += "\n";
+    }
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
 }

@@ -7,7 +7,11 @@
 #include <utility>
 #include <variant>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <asio/connect.hpp>
+#include <asio/generic/stream_protocol.hpp>
 #include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/write.hpp>
@@ -35,12 +39,16 @@ using twoway::StreamClientConfig;
 namespace {
 
 using asio::ip::tcp;
+// The stream's socket: a TCP connection, or our end of a proxy command's socketpair (AF_UNIX). One
+// type for both, so that nothing can ask a proxied connection for a TCP endpoint it does not have;
+// the peer's address for messages is the one connect() reached (none with a proxy).
+using Socket = asio::generic::stream_protocol::socket;
 
 // Cancels the socket's operations when it fires, so a hung peer cannot hold us beyond the timeout. The
 // state is shared with the timer's handler, which may already be queued when the Deadline goes away.
 class Deadline {
 public:
-    Deadline(tcp::socket& socket, std::optional<std::chrono::milliseconds> after) : timer_(socket.get_executor()) {
+    Deadline(Socket& socket, std::optional<std::chrono::milliseconds> after) : timer_(socket.get_executor()) {
         if (!after) return;
         timer_.expires_after(*after);
         timer_.async_wait([&socket, state = state_](std::error_code ec) {
@@ -113,10 +121,13 @@ std::optional<Endpoints> resolve_host(const std::string& host, std::uint16_t por
 struct SecureConnection::Impl {
     explicit Impl(asio::any_io_executor ex) : socket(std::move(ex)) {}
 
-    tcp::socket& lowest() { return stream ? stream->next_layer() : socket; }
+    Socket& lowest() { return stream ? stream->next_layer() : socket; }
 
-    tcp::socket socket;                            // until the handshake starts
-    std::optional<twoway::stream<tcp::socket>> stream;  // from then on (it owns the socket)
+    // ProxyCommand / ProxyJump: the command at the other end of the socket. Declared first, so that it
+    // is destroyed last: the socket is closed (the command's end of input) before the command is reaped.
+    std::optional<ProxyProcess> proxy;
+    Socket socket;                                // until the handshake starts
+    std::optional<twoway::stream<Socket>> stream;  // from then on (it owns the socket)
     std::vector<std::byte> buffer = std::vector<std::byte>(read_size);
     bool peer_closed = false;
     // Early data: the handshake completes as soon as client_auth is sent; the server's verdict comes
@@ -167,7 +178,7 @@ asio::awaitable<void> SecureConnection::close(std::chrono::milliseconds linger) 
     std::error_code ignored;
     if (impl_->stream) {
         auto [ec] = co_await impl_->stream->async_shutdown(use_nothrow_awaitable);
-        impl_->lowest().shutdown(tcp::socket::shutdown_send, ignored);
+        impl_->lowest().shutdown(Socket::shutdown_send, ignored);
         // Read (and drop) until the peer's close, an error or the linger time, so the peer sees our
         // close arrive rather than a reset.
         if (!ec && !impl_->peer_closed) {
@@ -179,6 +190,20 @@ asio::awaitable<void> SecureConnection::close(std::chrono::milliseconds linger) 
         }
     }
     impl_->lowest().close(ignored);
+    if (impl_->proxy) {
+        // The command saw its end of input: let it finish on its own (the inner twoway of a ProxyJump
+        // sends its own close), then SIGHUP it as ssh does, then reap it (the destructor's last resort).
+        auto& proxy = *impl_->proxy;
+        asio::steady_timer pause(co_await asio::this_coro::executor);
+        for (int i = 0; i < 100 && !proxy.reap(); ++i) {
+            if (i == 50) proxy.hang_up();
+            pause.expires_after(std::chrono::milliseconds(20));
+            (void)co_await pause.async_wait(use_nothrow_awaitable);
+        }
+        if (!proxy.exited()) log::debug(1, "ProxyCommand still running after SIGHUP: killing it");
+        proxy.kill_and_reap();
+        log::debug(2, "ProxyCommand " + proxy.describe_exit());
+    }
 }
 
 void SecureConnection::abort() noexcept {
@@ -200,18 +225,25 @@ std::string SecureConnection::describe(std::error_code ec) const {
 
 // ---- establish --------------------------------------------------------------------------------
 
-asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
-    auto ex = co_await asio::this_coro::executor;
-    auto c = std::make_unique<SecureConnection>(ex, p.host, p.port);
-    tcp::socket& socket = c->impl_->socket;
-    const std::string where = p.host + " port " + std::to_string(p.port);
+namespace {
 
-    // TCP: each address in turn, as ssh does, ConnectionAttempts rounds a second apart; the last failure
-    // is the one reported.
+// Whether a handshake error means the proxy command went away; waits up to 200 ms for it to exit, so
+// the message can say how it ended.
+bool proxy_gone(ProxyProcess& proxy, std::error_code ec) {
+    if (ec != errc::truncated && ec != asio::error::eof && ec != asio::error::connection_reset &&
+        ec != asio::error::broken_pipe) {
+        return false;
+    }
+    for (int i = 0; i < 20 && !proxy.reap(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return true;
+}
+
+// TCP: each address in turn, as ssh does, ConnectionAttempts rounds a second apart; the last failure
+// is the one reported. On success, address is the one connected to.
+asio::awaitable<bool> connect_tcp(Socket& socket, const ConnectParams& p, const std::string& where, std::string& address) {
+    auto ex = co_await asio::this_coro::executor;
     std::error_code last;
-    bool connected = false;
-    tcp::endpoint peer;
-    for (std::uint32_t attempt = 0; attempt < std::max<std::uint32_t>(p.connection_attempts, 1) && !connected; ++attempt) {
+    for (std::uint32_t attempt = 0; attempt < std::max<std::uint32_t>(p.connection_attempts, 1); ++attempt) {
         if (attempt > 0) {
             asio::steady_timer pause(ex, std::chrono::seconds(1));
             (void)co_await pause.async_wait(use_nothrow_awaitable);
@@ -222,23 +254,55 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
             std::error_code ignored;
             socket.close(ignored);
             Deadline deadline(socket, seconds(p.timeout_seconds));
-            auto [ec] = co_await socket.async_connect(ep, use_nothrow_awaitable);
+            auto [ec] = co_await socket.async_connect(asio::generic::stream_protocol::endpoint(ep), use_nothrow_awaitable);
             if (deadline.fired()) ec = asio::error::timed_out;
             if (!ec) {
-                connected = true;
-                peer = ep;
-                break;
+                // What twoway::stream sets itself on a tcp::socket, which it cannot tell this one is.
+                socket.set_option(tcp::no_delay(true), ignored);
+                log::debug(1, "Connection established.");
+                address = address_text(ep);
+                co_return true;
             }
             log::debug(1, "connect to address " + address_text(ep) + " port " + std::to_string(p.port) + ": " + ec.message());
             last = ec;
         }
     }
-    if (!connected) {
-        log::error("connect to host " + where + ": " + last.message());
-        co_return nullptr;
+    log::error("connect to host " + where + ": " + last.message());
+    co_return false;
+}
+
+}  // namespace
+
+asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
+    auto ex = co_await asio::this_coro::executor;
+    auto c = std::make_unique<SecureConnection>(ex, p.host, p.port);
+    Socket& socket = c->impl_->socket;
+    const std::string where = p.host + " port " + std::to_string(p.port);
+    std::string peer_text;
+    std::string peer_address;  // for "Authenticated to h ([addr]:port)"
+
+    if (p.proxy) {
+        log::debug(1, "Executing proxy command: " + p.proxy->display);
+        int fd = -1;
+        std::string why;
+        auto child = ProxyProcess::start(*p.proxy, fd, why);
+        if (!child) {
+            log::error(p.proxy->label + " for " + where + ": " + why);
+            co_return nullptr;
+        }
+        c->impl_->proxy.emplace(std::move(*child));
+        std::error_code ec;
+        socket.assign(asio::generic::stream_protocol(AF_UNIX, 0), fd, ec);
+        if (ec) {
+            ::close(fd);
+            log::error(p.proxy->label + " for " + where + ": " + ec.message());
+            co_return nullptr;
+        }
+        peer_text = where + " (via " + p.proxy->label + ")";
+    } else {
+        if (!co_await connect_tcp(socket, p, where, peer_address)) co_return nullptr;
+        peer_text = peer_address + " port " + std::to_string(p.port);
     }
-    log::debug(1, "Connection established.");
-    const std::string peer_text = address_text(peer) + " port " + std::to_string(p.port);
 
     // The handshake, under ConnectTimeout while we wait for the server; not while the person decides.
     struct Timing {
@@ -326,6 +390,12 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
             if (!p.quiet_denial) log::line(p.denied_line);
         } else if (ec == errc::host_key_rejected) {
             // reported by the verdict
+        } else if (c->impl_->proxy && proxy_gone(*c->impl_->proxy, ec)) {
+            // The command ended (or closed its output) before the handshake did: say so, in one line.
+            auto& proxy = *c->impl_->proxy;
+            log::error(p.proxy->label + " for " + where + " " +
+                       (proxy.exited() ? proxy.describe_exit() : std::string("closed the connection")) +
+                       " during the handshake");
         } else if (ec == errc::truncated || ec == asio::error::eof) {
             log::line("Connection closed by " + peer_text);
         } else if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
@@ -338,8 +408,11 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     // With early data the server's verdict is still on its way: the first read() brings it (and
     // reports a denial as "Permission denied (publickey)."), while the session request goes out now.
     c->impl_->verdict_timeout = seconds(p.timeout_seconds);
-    c->impl_->authenticated_line = "Authenticated to " + p.host + " ([" + address_text(peer) + "]:" +
-                                   std::to_string(p.port) + ") using \"" + (p.password ? "password" : "publickey") + "\".";
+    // As ssh: "([addr]:port)", or "(via proxy)" when there is no address.
+    c->impl_->authenticated_line = "Authenticated to " + p.host +
+                                   (p.proxy ? std::string(" (via proxy)")
+                                            : " ([" + peer_address + "]:" + std::to_string(p.port) + ")") +
+                                   " using \"" + (p.password ? "password" : "publickey") + "\".";
     if (stream.verdict_pending()) {
         log::debug(1, p.password ? "Password proof sent; the session request follows client_password_finish (early data)."
                                  : "Server key accepted; the session request follows client_auth (early data).");

@@ -1,5 +1,6 @@
-// One twoway connection, client side, on Asio: resolve, TCP connect (ConnectTimeout), then
-// twoway::stream (lib/include/twoway/asio_stream.hpp) for the handshake and the record layer.
+// One twoway connection, client side, on Asio: resolve, TCP connect (ConnectTimeout) or a proxy
+// command's socketpair (proxy.hpp), then twoway::stream (lib/include/twoway/asio_stream.hpp) for the
+// handshake and the record layer.
 //
 // The handshake's host-key verdict may hold a conversation on /dev/tty (the first-contact challenge),
 // which takes as long as the person takes: it is asked on a thread of its own and answers the stream's
@@ -33,6 +34,7 @@
 
 #include "cli.hpp"
 #include "host_check.hpp"
+#include "proxy.hpp"
 
 namespace twoway_client {
 
@@ -59,7 +61,10 @@ struct PasswordAnswer {
 struct ConnectParams {
     std::string host;  // the HostName, for messages
     std::uint16_t port = 0;
-    Endpoints endpoints;
+    Endpoints endpoints;  // unused with a proxy
+    // ProxyCommand / ProxyJump: the handshake and session run over this command's stdin and stdout
+    // (one started per connection) instead of a TCP connection to endpoints.
+    std::optional<ProxyPlan> proxy;
     std::optional<std::uint32_t> timeout_seconds;  // ConnectTimeout: TCP connect and each handshake read
     std::uint32_t connection_attempts = 1;         // ConnectionAttempts: rounds over endpoints, a second apart
     const twoway::PrivateKey* identity = nullptr;

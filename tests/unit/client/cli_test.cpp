@@ -293,4 +293,26 @@ TEST_CASE("cli: -L [bind_address:]port:host:hostport and -W host:port, ssh's dir
     CHECK_FALSE(is_destination(*l.stdio_service));
     CHECK(refused({"-W", "db:0", "h"}) == "Bad stdio forwarding specification 'db:0'");
     CHECK(refused({"-W", "db:", "h"}) == "Bad stdio forwarding specification 'db:'");
+    // ssh's -W [host]:port, for any host (ProxyJump's inner twoway gets -W '[%h]:%p').
+    CHECK(good({"-W", "[db.example]:5432", "h"}).stdio_service == std::optional<std::string>("db.example:5432"));
+    CHECK(good({"-W", "[::1]:22", "h"}).stdio_service == std::optional<std::string>("[::1]:22"));
+    CHECK(refused({"-W", "[db]:", "h"}) == "Bad stdio forwarding specification '[db]:'");
+    CHECK(refused({"-W", "[db:22", "h"}) == "Bad stdio forwarding specification '[db:22'");
+}
+
+TEST_CASE("cli: -J becomes a ProxyJump option where it stands", "[client]") {
+    auto l = good({"-J", "alice@bastion:2222,gw", "h"});
+    CHECK(l.jump == std::optional<std::string>("alice@bastion:2222,gw"));
+    CHECK(l.options == std::vector<std::string>{"ProxyJump alice@bastion:2222,gw"});
+    l = good({"-Jnone", "-o", "ProxyCommand=nc %h %p", "h"});
+    CHECK(l.options == std::vector<std::string>{"ProxyJump none", "ProxyCommand=nc %h %p"});
+    CHECK(refused({"-J", "a", "-J", "b", "h"}) ==
+          "Only a single -J option is permitted (use commas to separate multiple jump hops)");
+    CHECK(refused({"-o", "ProxyJump=a", "-J", "b", "h"}) ==
+          "Only a single -J option is permitted (use commas to separate multiple jump hops)");
+    CHECK(refused({"-o", "ProxyCommand nc %h %p", "-J", "b", "h"}) == "Cannot specify -J with ProxyCommand");
+    CHECK(refused({"-J", "a,,b", "h"}) == "Invalid -J argument 'a,,b': empty jump host");
+    CHECK(refused({"-J", "a:0", "h"}) == "Invalid -J argument 'a:0': bad port in \"a:0\"");
+    CHECK(refused({"-J"}) == "option requires an argument -- J");
+    CHECK(std::string(usage()).find("[-J destination]") != std::string::npos);
 }

@@ -260,7 +260,7 @@ TEST_CASE("client -o options use the same keyword parser", "[config]") {
 
 TEST_CASE("client config: each bad line gives path:line and the problem", "[config]") {
     CHECK(error_of("Match hostname foo") == "cfg:2: Unsupported Match attribute hostname");
-    CHECK(error_of("ProxyCommand nc %h %p") == "cfg:2: ProxyCommand \"nc\": not supported yet");
+    CHECK(error_of("ProxyCommand nc %C %p") == "cfg:2: ProxyCommand: unknown token \"%C\" in \"nc %C %p\"");
     CHECK(error_of("HostName") == "cfg:2: no argument after keyword \"HostName\"");
     CHECK(error_of("HostName a b") == "cfg:2: keyword HostName extra arguments at end of line");
     CHECK(error_of("HostName bad/name") == "cfg:2: HostName: invalid host name \"bad/name\"");
@@ -691,7 +691,9 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
     CHECK(g.notes[0].text() == "cfg:2: GSSAPIAuthentication: ignored (twoway has no GSSAPI (Kerberos) authentication)");
 
     // A value that asks for something twoway does not do is refused, with path:line.
-    CHECK(error_of("ProxyJump bastion") == "cfg:2: ProxyJump \"bastion\": not supported yet");
+    CHECK(error_of("ProxyUseFdpass yes") ==
+          "cfg:2: ProxyUseFdpass \"yes\": not supported yet: twoway talks through the ProxyCommand's standard input "
+          "and output");
     CHECK(error_of("CanonicalizeHostname yes") == "cfg:2: CanonicalizeHostname \"yes\": twoway does not canonicalize "
                                                   "host names");
     CHECK(error_of("PubkeyAuthentication no") ==
@@ -758,4 +760,93 @@ TEST_CASE("client config: LogLevel", "[config]") {
     CHECK_FALSE(resolve_for(good(""), "h").log_level);
     CHECK(resolve_for(good(""), "h").log_level_name == "INFO");
     CHECK(error_of("LogLevel DEBUG4") == "cfg:2: LogLevel: unsupported log level \"DEBUG4\"");
+}
+
+TEST_CASE("client config: ProxyCommand takes the rest of the line and ssh's tokens", "[config]") {
+    ClientContext context{"/home/alice", "alice", "box.example.org"};
+    context.local_uid = "1000";
+    const auto settings = [&](const std::string& text, std::string_view host = "web") {
+        return resolve(good(text), host, parse_client_options({}), context);
+    };
+    // As written, quotes and all (the shell reads them), tokens expanded; "exec" is added when run.
+    auto s = settings("Host web\n  HostName web.internal\n  User bob\n  Port 2222\n"
+                      "  ProxyCommand sh -c \"nc %h %p\" # %n %r %k %d %u %l %L %i %%\n");
+    REQUIRE(s.proxy_command);
+    CHECK(*s.proxy_command == "sh -c \"nc web.internal 2222\" # web bob web /home/alice alice box.example.org box 1000 %");
+    CHECK(s.proxy_command_text == "sh -c \"nc %h %p\" # %n %r %k %d %u %l %L %i %%");
+    CHECK(s.proxy_jump.empty());
+    // %k is HostKeyAlias when set.
+    CHECK(*settings("HostKeyAlias alias\nProxyCommand x %k\n").proxy_command == "x alias");
+    // The = form, and -o.
+    CHECK(*resolve(good(""), "h", parse_client_option("ProxyCommand=nc %h %p"), context).proxy_command == "nc h 4422");
+    // none: direct.
+    CHECK_FALSE(settings("ProxyCommand none\n").proxy_command);
+    CHECK_FALSE(settings("ProxyCommand NONE\nProxyCommand nc %h %p\n").proxy_command);
+    CHECK(error_of("ProxyCommand nc %j") == "cfg:2: ProxyCommand: unknown token \"%j\" in \"nc %j\"");
+    CHECK(error_of("ProxyCommand nc %") == "cfg:2: ProxyCommand: '%' at the end of \"nc %\"");
+    CHECK(error_of("ProxyCommand \"nc") == "cfg:2: invalid quotes");
+}
+
+TEST_CASE("client config: ProxyJump hops, ssh:// URIs and errors", "[config]") {
+    auto j = parse_jump_spec("alice@bastion:2222,[::1],ssh://bob@[fe80::1]:22/,gw");
+    REQUIRE(j.error.empty());
+    REQUIRE(j.hops.size() == 4);
+    CHECK(j.hops[0].spec == "alice@bastion:2222");
+    CHECK(j.hops[0].user == "alice");
+    CHECK(j.hops[0].host == "bastion");
+    CHECK(j.hops[0].port == std::optional<std::uint16_t>(2222));
+    CHECK(j.hops[1].host == "::1");
+    CHECK(j.hops[1].user.empty());
+    CHECK_FALSE(j.hops[1].port);
+    CHECK(j.hops[2].user == "bob");
+    CHECK(j.hops[2].host == "fe80::1");
+    CHECK(j.hops[2].port == std::optional<std::uint16_t>(22));
+    CHECK(j.hops[3].spec == "gw");
+    CHECK(parse_jump_spec("none").hops.empty());
+    CHECK(parse_jump_spec("none").error.empty());
+    // The user ends at the last '@', as ssh reads it.
+    CHECK(parse_jump_spec("a@b@host").hops.at(0).user == "a@b");
+
+    CHECK(parse_jump_spec("").error == "empty jump host");
+    CHECK(parse_jump_spec("a,").error == "empty jump host");
+    CHECK(parse_jump_spec("h:0").error == "bad port in \"h:0\"");
+    CHECK(parse_jump_spec("h:x").error == "bad port in \"h:x\"");
+    CHECK(parse_jump_spec("@h").error == "invalid user name in \"@h\"");
+    CHECK(parse_jump_spec("-oProxyCommand=x").error == "invalid host in \"-oProxyCommand=x\"");
+    CHECK(parse_jump_spec("-l@h").error == "invalid user name in \"-l@h\"");
+    CHECK(parse_jump_spec("a b").error == "invalid host in \"a b\"");
+    CHECK(parse_jump_spec("[h").error == "invalid host in \"[h\"");
+    CHECK(parse_jump_spec("ssh://h/x").error == "a path in an ssh:// URI \"ssh://h/x\"");
+    std::string many = "h";
+    for (std::size_t i = 0; i < max_jump_hops; ++i) many += ",h";
+    CHECK(parse_jump_spec(many).error == "too many jump hosts (max 32)");
+
+    CHECK(error_of("ProxyJump a,,b") == "cfg:2: ProxyJump \"a,,b\": empty jump host");
+    CHECK(error_of("ProxyJump a b") == "cfg:2: keyword ProxyJump extra arguments at end of line");
+
+    auto s = resolve_for(good("Host web\n  ProxyJump alice@bastion:2222,gw\n"), "web");
+    REQUIRE(s.proxy_jump.size() == 2);
+    CHECK(s.proxy_jump[1].host == "gw");
+    CHECK_FALSE(s.proxy_command);
+    CHECK(resolve_for(good("ProxyJump none\n"), "web").proxy_jump.empty());
+}
+
+TEST_CASE("client config: ProxyCommand and ProxyJump, the first one obtained wins", "[config]") {
+    // As ssh's readconf.c: one slot for both, "none" included.
+    auto s = resolve_for(good("ProxyJump bastion\nProxyCommand nc %h %p\n"), "web");
+    CHECK(s.proxy_jump.size() == 1);
+    CHECK_FALSE(s.proxy_command);
+    s = resolve_for(good("ProxyCommand nc %h %p\nProxyJump bastion\n"), "web");
+    CHECK(s.proxy_jump.empty());
+    CHECK(s.proxy_command == std::optional<std::string>("nc web 4422"));
+    s = resolve_for(good("ProxyCommand none\nProxyJump bastion\n"), "web");
+    CHECK(s.proxy_jump.empty());
+    CHECK_FALSE(s.proxy_command);
+    s = resolve_for(good("ProxyJump none\nProxyCommand nc %h %p\n"), "web");
+    CHECK(s.proxy_jump.empty());
+    CHECK_FALSE(s.proxy_command);
+    // The command line (-J becomes a ProxyJump option) comes before the file.
+    s = resolve_for(good("ProxyCommand nc %h %p\n"), "web", {"ProxyJump gw"});
+    CHECK(s.proxy_jump.size() == 1);
+    CHECK_FALSE(s.proxy_command);
 }
