@@ -67,6 +67,9 @@ constexpr std::array keywords{
     Keyword{"LogLevel", Key::directive, ClientKeyword::log_level, 1},
     Keyword{"ProxyCommand", Key::directive, ClientKeyword::proxy_command, 0},
     Keyword{"ProxyJump", Key::directive, ClientKeyword::proxy_jump, 1},
+    Keyword{"IdentitiesOnly", Key::directive, ClientKeyword::identities_only, 1},
+    Keyword{"IdentityAgent", Key::directive, ClientKeyword::identity_agent, 1},
+    Keyword{"AddKeysToAgent", Key::directive, ClientKeyword::add_keys_to_agent, 2},
 };
 
 // ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
@@ -88,7 +91,6 @@ constexpr std::array<std::string_view, 1> only_sha256{"sha256"};
 constexpr std::string_view no_sharing = "twoway has no connection sharing: every connection is its own";
 constexpr std::string_view no_gssapi = "twoway has no GSSAPI (Kerberos) authentication";
 constexpr std::string_view no_canonical = "twoway does not canonicalize host names";
-constexpr std::string_view no_agent = "twoway has no agent: only IdentityFile keys are used";
 constexpr std::string_view no_x11 = "twoway has no X11 forwarding";
 constexpr std::string_view no_hostbased = "twoway has no host-based authentication";
 constexpr std::string_view not_yet = "not supported yet";
@@ -96,7 +98,6 @@ constexpr std::string_view deprecated = "OpenSSH ignores it too: deprecated";
 // Every ssh_config keyword of OpenSSH 9.2 that twoway does not implement, with docs/CONFIG.md's
 // client table saying why each is where it is.
 constexpr std::array foreign_keywords{
-    ForeignKeyword{"AddKeysToAgent", any_value, no_agent},
     ForeignKeyword{"AddressFamily", only_any, "not supported yet: use -4 or -6"},
     ForeignKeyword{"CanonicalDomains", any_value, no_canonical},
     ForeignKeyword{"CanonicalizeFallbackLocal", any_value, no_canonical},
@@ -128,8 +129,6 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"GSSAPITrustDns", any_value, no_gssapi},
     ForeignKeyword{"HostbasedAcceptedAlgorithms", any_value, no_hostbased},
     ForeignKeyword{"HostbasedAuthentication", any_value, no_hostbased},
-    ForeignKeyword{"IdentitiesOnly", any_value, no_agent},
-    ForeignKeyword{"IdentityAgent", any_value, no_agent},
     ForeignKeyword{"IPQoS", any_value, "twoway sets no IP type of service"},
     ForeignKeyword{"KbdInteractiveAuthentication", any_value, "twoway has no keyboard-interactive authentication"},
     ForeignKeyword{"KbdInteractiveDevices", any_value, "twoway has no keyboard-interactive authentication"},
@@ -349,6 +348,38 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             out.number = static_cast<std::uint32_t>(*n);
             return {};
         }
+        case ClientKeyword::identity_agent:
+            // A socket path (~ and %d, %u expanded later), "SSH_AUTH_SOCK" or "none".
+            if (auto problem = config::check_tokens(arg, "dhpru"); !problem.empty()) return name + ": " + problem;
+            out.text = arg;
+            return {};
+        case ClientKeyword::add_keys_to_agent: {
+            // ssh's readconf.c: no, yes, confirm (optionally followed by a time), ask, or a time alone.
+            const bool two = args.size() == 2;
+            if (twoway::iequals(arg, "no") && !two) return {};
+            if (twoway::iequals(arg, "yes") && !two) {
+                out.add_keys.add = true;
+                return {};
+            }
+            if (twoway::iequals(arg, "ask")) {
+                return name + ": \"ask\" is not supported (twoway has no ssh-askpass dialog; use confirm)";
+            }
+            const bool confirm = twoway::iequals(arg, "confirm");
+            const std::string& time = confirm ? (two ? args[1] : std::string()) : arg;
+            if (!confirm && two) return name + ": unsupported option " + twoway::quoted(arg);
+            out.add_keys.add = true;
+            out.add_keys.confirm = confirm;
+            if (!time.empty()) {
+                auto t = config::parse_time(time);
+                if (!t || *t == 0) {
+                    return name + ": unsupported option " + twoway::quoted(time) +
+                           " (expected yes, no, confirm or a time interval)";
+                }
+                out.add_keys.lifetime = *t;
+            }
+            return {};
+        }
+        case ClientKeyword::identities_only:
         case ClientKeyword::batch_mode:
         case ClientKeyword::password_authentication:
         case ClientKeyword::update_host_keys_by_password:

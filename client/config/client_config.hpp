@@ -57,6 +57,17 @@ enum class ClientKeyword {
     enable_escape_commandline,
     proxy_command,
     proxy_jump,
+    identities_only,
+    identity_agent,
+    add_keys_to_agent,
+};
+
+// AddKeysToAgent (ssh's): after a key read from a file has logged in, add it to the agent; confirm:
+// the agent asks before each use; lifetime: seconds until the agent forgets it (0: never).
+struct AddKeysToAgent {
+    bool add = false;
+    bool confirm = false;
+    std::uint32_t lifetime = 0;
 };
 
 // One hop of ProxyJump or -J: [user@]host[:port], or ssh's URI form ssh://[user@]host[:port].
@@ -141,6 +152,7 @@ struct ClientDirective {
     RequestTty tty = RequestTty::automatic;      // RequestTTY
     LogLevel log = LogLevel::info;               // LogLevel (text: the name, upper case)
     std::vector<JumpHost> jumps{};               // ProxyJump (empty: none); ProxyCommand: text ("" for none)
+    AddKeysToAgent add_keys{};                   // AddKeysToAgent
 };
 
 // Not "ClientConfig", which names the handshake's twoway::ClientConfig (twoway/handshake.hpp). When this
@@ -223,7 +235,13 @@ struct ClientSettings {
     std::string host_name;   // HostName with %h expanded, else the alias
     std::uint16_t port = twoway::default_port;
     std::string user;
-    std::vector<std::string> identity_files;          // expanded; default ~/.twoway/id_ed25519
+    std::vector<std::string> identity_files;          // expanded; default ~/.twoway/id_ed25519, ~/.ssh/id_ed25519
+    // IdentitiesOnly (ssh's): of the agent's keys, only those that are also an IdentityFile are offered.
+    bool identities_only = false;
+    // IdentityAgent (ssh's), expanded: the agent's socket; "SSH_AUTH_SOCK" (the default) reads the
+    // environment, "none" uses no agent.
+    std::string identity_agent = "SSH_AUTH_SOCK";
+    AddKeysToAgent add_keys_to_agent{};
     // CertificateFile: certificates for the identity keys, expanded, in order (as IdentityFile: they add up).
     // Besides these, an identity's "<file>-cert.pub" is used when it exists, as ssh does.
     std::vector<std::string> certificate_files;

@@ -19,7 +19,8 @@ namespace config = twoway_common::config;
 
 namespace {
 
-constexpr std::string_view default_identity_file = "~/.twoway/id_ed25519";
+// ssh's default list holds ~/.ssh/id_ed25519 among others; twoway's own key comes first.
+constexpr std::array<std::string_view, 2> default_identity_files{"~/.twoway/id_ed25519", "~/.ssh/id_ed25519"};
 constexpr std::string_view default_known_hosts_file = "~/.twoway/known_hosts";
 
 // What the directives obtained so far; unset fields are still open to the next directive.
@@ -60,6 +61,9 @@ struct Obtained {
         std::vector<JumpHost> hops;
     };
     std::optional<Proxy> proxy;
+    std::optional<bool> identities_only;
+    std::optional<std::string> identity_agent;
+    std::optional<AddKeysToAgent> add_keys_to_agent;
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -130,6 +134,15 @@ struct Obtained {
                 break;
             case ClientKeyword::connection_attempts:
                 if (!connection_attempts) connection_attempts = d.number;
+                break;
+            case ClientKeyword::identities_only:
+                if (!identities_only) identities_only = d.flag;
+                break;
+            case ClientKeyword::identity_agent:
+                if (!identity_agent) identity_agent = d.text;
+                break;
+            case ClientKeyword::add_keys_to_agent:
+                if (!add_keys_to_agent) add_keys_to_agent = d.add_keys;
                 break;
             case ClientKeyword::set_env:
                 if (!set_env) {
@@ -378,7 +391,13 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
         config::Token{'d', context.home}, config::Token{'h', out.host_name}, config::Token{'p', port},
         config::Token{'r', out.user},     config::Token{'u', context.local_user},
     };
-    if (got.identity_files.empty()) got.identity_files.emplace_back(default_identity_file);
+    if (got.identity_files.empty()) got.identity_files.assign(default_identity_files.begin(), default_identity_files.end());
+    out.identities_only = got.identities_only.value_or(false);
+    out.add_keys_to_agent = got.add_keys_to_agent.value_or(AddKeysToAgent{});
+    if (got.identity_agent) {
+        const std::string& a = *got.identity_agent;
+        out.identity_agent = a == "none" || a == "SSH_AUTH_SOCK" ? a : expand_path(a, context, tokens);
+    }
     for (const auto& f : got.identity_files) {
         std::string path = expand_path(f, context, tokens);
         if (std::find(out.identity_files.begin(), out.identity_files.end(), path) != out.identity_files.end()) continue;

@@ -1,6 +1,8 @@
 #include "identity.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <utility>
 #include <span>
 #include <string_view>
@@ -189,6 +191,138 @@ std::optional<Identity> load_identity(const std::vector<std::string>& files, boo
         log::debug(1, "no usable identity key");
     }
     return std::nullopt;
+}
+
+// ---- several identities ---------------------------------------------------------------------------
+
+std::optional<AgentClient> connect_agent(const std::string& identity_agent) {
+    const std::optional<std::string_view> configured =
+        identity_agent == "SSH_AUTH_SOCK" ? std::nullopt : std::optional<std::string_view>(identity_agent);
+    auto path = agent_socket_path(configured, std::getenv("SSH_AUTH_SOCK"));
+    if (!path) {
+        log::debug(2, "no agent: " + path.error().message());
+        return std::nullopt;
+    }
+    auto agent = AgentClient::connect(*path);
+    if (!agent) {
+        log::debug(1, "agent " + twoway::log_text(*path) + ": " + agent.error().message());
+        return std::nullopt;
+    }
+    return std::move(*agent);
+}
+
+IdentityChain::IdentityChain(IdentityChainOptions options, std::optional<AgentClient> agent)
+    : options_(std::move(options)), agent_(std::move(agent)) {
+    // The files' public halves, read without a passphrase.
+    std::vector<Candidate> files;
+    for (const auto& path : options_.files) {
+        auto text = read_private_key_file(path);
+        if (!text) {
+            const auto ec = text.error();
+            if (ec == std::errc::no_such_file_or_directory) {
+                log::debug(1, "identity file " + path + " does not exist");
+                continue;
+            }
+            any_file_ = true;
+            if (ec == errc::insecure_permissions) {
+                warn_unprotected(path);
+            } else {
+                log::line("Load key \"" + path + "\": " + ec.message());
+            }
+            continue;
+        }
+        any_file_ = true;
+        Wiped wiped{*text};
+        auto info = inspect_private_key(*text);
+        if (!info) {
+            log::line("Load key \"" + path + "\": " + info.error().message());
+            continue;
+        }
+        files.push_back(Candidate{false, info->public_key, info->comment, path});
+    }
+    // The agent's keys first (its order), the files' among them taken out of the file list.
+    if (agent_) {
+        auto ids = agent_->list_identities();
+        if (!ids) {
+            log::debug(1, "agent: cannot list its keys: " + ids.error().message());
+        } else {
+            for (auto& id : *ids) {
+                if (!id.usable()) {
+                    log::debug(2, "agent key " + twoway::log_text(id.type) + " \"" + twoway::log_text(id.comment) +
+                                      "\": not an Ed25519 key, skipped");
+                    continue;
+                }
+                auto in_files = std::find_if(files.begin(), files.end(), [&](const Candidate& c) { return c.key == *id.key; });
+                if (in_files == files.end() && options_.identities_only) {
+                    log::debug(2, "agent key " + fingerprint_sha256(*id.key) + ": not an IdentityFile (IdentitiesOnly)");
+                    continue;
+                }
+                std::string comment = in_files != files.end() ? in_files->path : id.comment;
+                if (in_files != files.end()) files.erase(in_files);
+                plan_.push_back(Candidate{true, *id.key, std::move(comment), {}});
+            }
+        }
+    }
+    for (auto& f : files) plan_.push_back(std::move(f));
+}
+
+const IdentityOffer* IdentityChain::next() {
+    if (pinned_) return nullptr;
+    while (position_ < plan_.size()) {
+        const Candidate& c = plan_[position_++];
+        IdentityOffer offer;
+        offer.key = c.key;
+        if (c.agent) {
+            offer.ref = twoway::IdentityRef::external(c.key);  // the key is copied into the reference
+            offer.agent = true;
+            offer.source = "agent: " + twoway::log_text(c.comment);
+            log::debug(1, "Will offer public key: " + offer.source + " ED25519 " + fingerprint_sha256(c.key));
+        } else {
+            auto id = load_identity({c.path}, options_.batch_mode, options_.certificate_files, false, options_.prompts);
+            if (!id) continue;
+            const Identity& kept = loaded_.emplace_back(std::move(*id));
+            offer.ref = kept.key;
+            offer.certificate = kept.certificate;
+            offer.source = kept.path;
+            offer.file = &kept;
+        }
+        current_ = &offers_.emplace_back(std::move(offer));
+        return current_;
+    }
+    if (current_ == nullptr && none_reason.empty()) {
+        std::string tried;
+        for (const auto& p : options_.files) tried += (tried.empty() ? "" : ", ") + p;
+        none_reason = any_file_ || !plan_.empty() ? "no usable identity key"
+                                                  : "no identity key (tried " + tried + "); create one with twoway-keygen";
+        if (options_.report_none) {
+            log::error(none_reason);
+        } else {
+            log::debug(1, none_reason);
+        }
+    }
+    return nullptr;
+}
+
+twoway::Result<std::array<std::byte, 64>> IdentityChain::sign(const twoway::PublicKey& key,
+                                                              std::span<const std::byte> payload) {
+    if (!agent_) return twoway::fail(make_error_code(AgentError::not_configured));
+    const std::vector<std::byte> blob = key.blob();
+    auto sig = agent_->sign(blob, payload);
+    if (!sig) log::debug(1, "agent refused to sign with " + fingerprint_sha256(key) + ": " + sig.error().message());
+    return sig;
+}
+
+void IdentityChain::add_current_to_agent(bool confirm, std::uint32_t lifetime) {
+    if (!agent_ || current_ == nullptr || current_->file == nullptr) return;
+    const Identity& id = *current_->file;
+    const std::optional<std::uint32_t> life = lifetime != 0 ? std::optional<std::uint32_t>(lifetime) : std::nullopt;
+    auto added = agent_->add_identity(id.key, id.path, life, confirm);
+    if (!added) {
+        log::debug(1, "could not add identity to the agent: " + id.path + " (" + added.error().message() + ")");
+        return;
+    }
+    log::debug(1, "Identity added: " + id.path + " (ED25519 " + fingerprint_sha256(id.key.public_key()) + ")" +
+                      (confirm ? " (confirm)" : "") + (life ? " (lifetime " + std::to_string(*life) + "s)" : ""));
 }
 
 }  // namespace twoway_client

@@ -38,7 +38,7 @@ constexpr int failure = 255;
 struct Context {
     const cli::CommandLine& line;
     const ClientSettings& settings;
-    std::optional<Identity> identity;
+    std::unique_ptr<IdentityChain> identities;  // key mode: the keys offered in turn (null without publickey)
     Endpoints endpoints;
     HostCheck host_check;
     std::optional<PublicKey> pinned;  // the host key accepted by the first connection
@@ -103,8 +103,14 @@ struct Context {
 
     ConnectParams key_params() {
         ConnectParams p = base_params();
-        p.identity = &identity->key;
-        p.certificate = identity->certificate ? &*identity->certificate : nullptr;
+        p.identities = identities.get();
+        // The key that logged in is the one later connections (-L) offer; AddKeysToAgent adds it.
+        p.on_authenticated = [this](SecureConnection&) {
+            if (!identities) return;
+            identities->pin_current();
+            const AddKeysToAgent& add = settings.add_keys_to_agent;
+            if (add.add) identities->add_current_to_agent(add.confirm, add.lifetime);
+        };
         // Later connections (-L) must meet the key the first one accepted, or pass the full check.
         p.verify_host = [this](const PublicKey& key, const twoway::Certificate* certificate) {
             if (pinned && key == *pinned) return true;
@@ -402,14 +408,21 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
                     settings.number_of_password_prompts};
     facts.terminal = !settings.batch_mode && settings.password_authentication && pos(AuthMethod::password) != preferred.end() &&
                      terminal::Tty::open().has_value();
-    std::optional<Identity> identity;
+    std::unique_ptr<IdentityChain> identities;
     if (pos(AuthMethod::publickey) != preferred.end()) {
         // With password in the list, a missing key is said at debug level: the password may still log
-        // in, and when it cannot either, the one line below says why for both.
-        identity = load_identity(settings.identity_files, settings.batch_mode, settings.certificate_files,
-                                 pos(AuthMethod::password) == preferred.end(),
-                                 static_cast<int>(settings.number_of_password_prompts), &facts.identity_problem);
-        facts.identity = identity.has_value();
+        // in, and when it cannot either, the one line below says why for both. The first identity is
+        // made ready now (its passphrase, if any, asked); the others when the server refuses one.
+        IdentityChainOptions o;
+        o.files = settings.identity_files;
+        o.certificate_files = settings.certificate_files;
+        o.batch_mode = settings.batch_mode;
+        o.prompts = static_cast<int>(settings.number_of_password_prompts);
+        o.identities_only = settings.identities_only;
+        o.report_none = pos(AuthMethod::password) == preferred.end();
+        identities = std::make_unique<IdentityChain>(std::move(o), connect_agent(settings.identity_agent));
+        facts.identity = identities->next() != nullptr;
+        if (!facts.identity) facts.identity_problem = identities->none_reason;
     }
     AuthPlan plan = plan_authentication(facts);
     if (plan.methods.empty()) {
@@ -433,7 +446,7 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
         endpoints = std::move(*found);
     }
 
-    Context ctx{line, settings, std::move(identity), std::move(endpoints), HostCheck{}, std::nullopt, std::move(plan),
+    Context ctx{line, settings, std::move(identities), std::move(endpoints), HostCheck{}, std::nullopt, std::move(plan),
                 AuthMethod::publickey, std::nullopt, false, false, std::move(proxy.plan)};
     // HostKeyAlias: known_hosts is consulted and written under the alias alone, as ssh does (no
     // "[alias]:port"), so one entry serves a host reached through several names or ports.

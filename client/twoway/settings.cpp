@@ -84,6 +84,14 @@ void print_settings(const ClientSettings& s) {
     out += "user " + s.user + "\n";
     out += "batchmode " + std::string(s.batch_mode ? "yes" : "no") + "\n";
     out += "hashknownhosts " + std::string(s.hash_known_hosts ? "yes" : "no") + "\n";
+    out += "identitiesonly " + std::string(s.identities_only ? "yes" : "no") + "\n";
+    out += "identityagent " + s.identity_agent + "\n";
+    {
+        const AddKeysToAgent& k = s.add_keys_to_agent;
+        std::string v = !k.add ? "no" : k.confirm ? "confirm" : k.lifetime != 0 ? "" : "yes";
+        if (k.add && k.lifetime != 0) v += (v.empty() ? "" : " ") + std::to_string(k.lifetime);
+        out += "addkeystoagent " + v + "\n";
+    }
     out += "connecttimeout " + (s.connect_timeout ? std::to_string(*s.connect_timeout) : std::string("none")) + "\n";
     out += "loglevel " + s.log_level_name + "\n";
     out += "connectionattempts " + std::to_string(s.connection_attempts) + "\n";

@@ -81,6 +81,15 @@ std::optional<std::chrono::milliseconds> seconds(std::optional<std::uint32_t> s)
     return std::chrono::milliseconds(std::uint64_t{*s} * 1000);
 }
 
+// ssh's -v line for the identity about to be offered.
+std::string offering_line(const IdentityOffer& o) {
+    if (o.certificate) {
+        return "Offering public key: " + o.source + " ED25519-CERT " + fingerprint_sha256(o.key) + " ID " +
+               log::untrusted(o.certificate->key_id) + " (serial " + std::to_string(o.certificate->serial) + ")";
+    }
+    return "Offering public key: " + o.source + " ED25519 " + fingerprint_sha256(o.key) + (o.agent ? " agent" : "");
+}
+
 std::string address_text(const tcp::endpoint& ep) { return ep.address().to_string(); }
 
 
@@ -312,10 +321,26 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     auto timing = std::make_shared<Timing>();
     SecureConnection* conn = c.get();
     ClientConfig handshake{.account = p.account};
-    if (p.identity != nullptr) handshake.identity = *p.identity;
+    const IdentityOffer* first = p.identities != nullptr && !p.password ? p.identities->current() : nullptr;
+    if (first != nullptr) handshake.identity = first->ref;
     handshake.password = p.password;
+    // Always (PROTOCOL.md 4.1.3: client_hello says nothing of how many keys there are).
+    handshake.auth_retry = true;
     StreamClientConfig config{.handshake = std::move(handshake), .early_data = p.early_data};
-    if (p.certificate != nullptr && !p.password) config.handshake.certificate = *p.certificate;
+    if (first != nullptr && first->certificate) config.handshake.certificate = *first->certificate;
+    if (first != nullptr) {
+        // The agent signs its keys; each refused identity is followed by the next. Only when there may be
+        // another: early data stays on for the last (or only) identity (StreamClientConfig::next_identity).
+        config.sign = [&p](const twoway::NeedSignature& n) { return p.identities->sign(n.key, n.payload); };
+        if (p.identities->more()) {
+            config.next_identity = [&p](const twoway::NeedAnotherIdentity&) -> std::optional<twoway::StreamIdentity> {
+                const IdentityOffer* o = p.identities->next();
+                if (o == nullptr) return std::nullopt;
+                log::debug(1, offering_line(*o));
+                return twoway::StreamIdentity{o->ref, o->certificate};
+            };
+        }
+    }
     c->on_authenticated_ = p.on_authenticated;
     c->denied_line_ = p.denied_line;
     // The verdict may ask the person (the first-contact challenge on /dev/tty), which takes as long as
@@ -361,12 +386,8 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
                 // The banner once the host is accepted (it is signed by the host key), as ssh shows
                 // sshd's: unless -q (ssh: LogLevel below INFO).
                 if (!banner.empty() && !log::quiet()) log::block(banner_text(banner));
-                if (p.certificate != nullptr) {
-                    log::debug(1, "Offering public key: ED25519-CERT " + fingerprint_sha256(p.identity->public_key()) +
-                                      " ID " + log::untrusted(p.certificate->key_id) + " (serial " +
-                                      std::to_string(p.certificate->serial) + ")");
-                } else {
-                    log::debug(1, "Offering public key: ED25519 " + fingerprint_sha256(p.identity->public_key()));
+                if (p.identities != nullptr && p.identities->current() != nullptr) {
+                    log::debug(1, offering_line(*p.identities->current()));
                 }
                 timing->deadline.emplace(conn->impl_->lowest(), seconds(p.timeout_seconds));
                 verdict.accept();

@@ -28,6 +28,8 @@
 #include <asio/ip/tcp.hpp>
 
 #include <twoway/certificate.hpp>
+
+#include "identity.hpp"
 #include <twoway/handshake.hpp>
 #include <twoway/key.hpp>
 #include <twoway/result.hpp>
@@ -67,8 +69,9 @@ struct ConnectParams {
     std::optional<ProxyPlan> proxy;
     std::optional<std::uint32_t> timeout_seconds;  // ConnectTimeout: TCP connect and each handshake read
     std::uint32_t connection_attempts = 1;         // ConnectionAttempts: rounds over endpoints, a second apart
-    const twoway::PrivateKey* identity = nullptr;
-    const twoway::Certificate* certificate = nullptr;  // the identity's user certificate, if any: offered instead
+    // Key mode: the identities, offered in turn (PROTOCOL.md 4.1.3): the chain's current one first, then
+    // its next ones while the server refuses and takes another. Must outlive the connection.
+    IdentityChain* identities = nullptr;
     std::string account;
     // The known_hosts verdict (may prompt) on the key the server proved it holds, and its host
     // certificate when it presented one.
