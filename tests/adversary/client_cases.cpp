@@ -581,7 +581,7 @@ void run_client_cases(World& w, Matrix& m) {
         (void)s.send_all(h.flight(m1));
         if (h.verdict(s)) (void)s.send_all(header(0x05, 0));
     });
-    client_case(st, m, "server_verdict with plaintext 02 (sealed correctly)", errc::malformed, false,
+    client_case(st, m, "server_verdict with plaintext 03 (sealed correctly)", errc::malformed, false,
                 [&](Socket& s, const ByteVec& m1) {
                     RefServer ref(*w.host_key, twoway::system_rng());
                     auto f = ref.answer(m1);
@@ -589,8 +589,25 @@ void run_client_cases(World& w, Matrix& m) {
                     (void)s.send_all(concat_flight(f->hello, f->auth));
                     ByteVec m3;
                     (void)s.read_message(m3, milliseconds(3000));
-                    (void)s.send_all(ref.verdict(ByteVec{std::byte{2}}));
+                    (void)s.send_all(ref.verdict(ByteVec{std::byte{3}}));
                 });
+    {
+        // 02 is "retry" (PROTOCOL.md 4.1.3; twoway sends auth_retry): a client with one key has no other
+        // to offer, so it ends as denied.
+        std::string obs;
+        const ClientRun r = st.run([&](Socket& s, const ByteVec& m1) {
+            RefServer ref(*w.host_key, twoway::system_rng());
+            auto f = ref.answer(m1);
+            if (!f) return;
+            (void)s.send_all(concat_flight(f->hello, f->auth));
+            ByteVec m3;
+            (void)s.read_message(m3, milliseconds(3000));
+            (void)s.send_all(ref.verdict(ByteVec{std::byte{2}}));
+        });
+        const bool ok = judge(r, "Permission denied", false, obs);
+        m.add("vs client: server_verdict 02 (retry) to a client with one key", "exit 255, one line `Permission denied`",
+              obs, ok);
+    }
 
     {
         std::string obs;

@@ -433,6 +433,38 @@ void run_daemon_cases(World& w, Matrix& m) {
         }
     }
 
+    // ---- several identities (PROTOCOL.md 4.1.3): a retry is for another key, not another account ----
+    {
+        const auto mark = w.log->size();
+        Probe p;
+        std::string obs;
+        RefClient c(*w.user_key, twoway::system_rng());
+        const auto with_retry = [](hs::ClientHello& h) {
+            h.extensions.push_back(hs::Extension{hs::ext_auth_retry, {}});
+        };
+        bool ok = reach_client_auth(w, p, c, obs, nullptr, with_retry);
+        if (ok) {
+            // First an account that does not exist: refused with "retry" (02, seq 1), as the client asked.
+            (void)p.sock.send_all(c.auth("twoway-adversary-nobody"));
+            ByteVec v;
+            const bool got = p.sock.read_message(v, milliseconds(5000)) == End::open;
+            const auto opened = got ? c.open_verdict(v) : std::nullopt;
+            ok = opened && *opened == ByteVec{std::byte{2}};
+            obs += ok ? "retry verdict (opens to 02); " : "no retry verdict: " + hex(v) + "; ";
+            if (ok) {
+                // Then the authorized key for the account it may log in to: another account, refused.
+                c.set_verdict_seq(2);
+                (void)p.sock.send_all(c.auth(w.account, {}, 1));
+                finish(p);
+                ok = denied(p, &c, obs);
+                ok = expect_log(w, mark, handshake_failed_line(p, errc::unexpected_message), obs) && ok;
+            }
+        }
+        ok = still_serves(w, obs) && ok;
+        m.add("several identities: after a retry, the authorized key for another account",
+              "retry (02), then " + generic + "`" + msg(errc::unexpected_message) + "`", obs, ok);
+    }
+
     // ---- replay -------------------------------------------------------------------------------------
     {
         // Record an honest handshake's client messages, then play them to a new connection.

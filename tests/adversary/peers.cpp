@@ -116,11 +116,11 @@ twoway::Status RefClient::take_flight(const ByteVec& flight) {
     return {};
 }
 
-ByteVec RefClient::auth(std::string_view account, const AuthEdits& e) {
+ByteVec RefClient::auth(std::string_view account, const AuthEdits& e, std::uint64_t seq) {
     hs::Secrets& s = block_.get();
     twoway::wire::Writer w;
     parts_ = write_auth(s, transcript_, hs::Role::client, account, key_, e, w);
-    return hs::seal_message(hs::MsgType::client_auth, s.client_key, 0, w.view());
+    return hs::seal_message(hs::MsgType::client_auth, s.client_key, seq, w.view());
 }
 
 std::optional<ByteVec> RefClient::open_verdict(const ByteVec& msg) const {

@@ -60,8 +60,10 @@ public:
     // errc::decrypt_failed / malformed / weak_public_key on failure.
     twoway::Status take_flight(const ByteVec& flight);
     [[nodiscard]] const twoway::PublicKey& server_key() const noexcept { return server_key_; }
-    // client_auth for `account` with the edits.
-    ByteVec auth(std::string_view account, const AuthEdits& e = {});
+    // client_auth for `account` with the edits, sealed with sequence number seq (a retry's: 4.6).
+    ByteVec auth(std::string_view account, const AuthEdits& e = {}, std::uint64_t seq = 0);
+    // The sequence number open_verdict() expects (1; one more after each retry verdict).
+    void set_verdict_seq(std::uint64_t seq) noexcept { verdict_seq_ = seq; }
     // The verdict's plaintext, if it opens under this session's keys.
     [[nodiscard]] std::optional<ByteVec> open_verdict(const ByteVec& msg) const;
     // After auth(): the application keys this client holds (whatever the server will decide), as a

@@ -651,6 +651,53 @@ TEST_CASE("stream: the server's first-flight hook and the paced denial", "[strea
     REQUIRE(denied_at - *proof_seen >= pace);
 }
 
+TEST_CASE("stream: several identities, the retry paced as a denial, the next one signed externally", "[stream]") {
+    asio::io_context io;
+    Sockets sk = connect_pair(io);
+    auto sc = server_config(keys().alice.public_key());  // mallory is not allowed
+    sc.handshake.max_auth_tries = 3;
+    std::vector<std::chrono::steady_clock::time_point> proofs;
+    const auto pace = std::chrono::milliseconds(150);
+    sc.denial_time = [&](std::chrono::steady_clock::time_point proof) { return proof + pace; };
+    std::vector<twoway::PublicKey> judged;
+    sc.authorize = [&](const std::string& account, const twoway::PublicKey& key) {
+        judged.push_back(key);
+        proofs.push_back(std::chrono::steady_clock::now());
+        return account == "alice" && key == keys().alice.public_key();
+    };
+    auto cc = client_config(keys().mallory, keys().host.public_key());
+    cc.handshake.auth_retry = true;
+    cc.early_data = true;  // off while next_identity is set: records before a retry would end it
+    int asked = 0;
+    cc.next_identity = [&](const twoway::NeedAnotherIdentity& n) -> std::optional<twoway::StreamIdentity> {
+        ++asked;
+        CHECK(n.refused == 1);
+        return twoway::StreamIdentity{twoway::IdentityRef::external(keys().alice.public_key())};
+    };
+    int signed_count = 0;
+    cc.sign = [&](const twoway::NeedSignature& n) -> twoway::Result<std::array<std::byte, 64>> {
+        ++signed_count;
+        CHECK(n.key == keys().alice.public_key());
+        return keys().alice.sign(n.payload);  // as an agent would
+    };
+    Stream server(std::move(sk.server), std::move(sc));
+    Stream client(std::move(sk.client), std::move(cc));
+    std::optional<std::error_code> se, ce;
+    server.async_handshake([&](std::error_code e) { se = e; });
+    client.async_handshake([&](std::error_code e) { ce = e; });
+    io.run();
+    REQUIRE(se == std::error_code{});
+    REQUIRE(ce == std::error_code{});
+    CHECK(asked == 1);
+    CHECK(signed_count == 1);
+    REQUIRE(judged == std::vector<twoway::PublicKey>{keys().mallory.public_key(), keys().alice.public_key()});
+    CHECK(server.peer_key() == keys().alice.public_key());
+    CHECK_FALSE(client.verdict_pending());
+    // The second proof came after the retry verdict, which left no sooner than the pace.
+    REQUIRE(proofs.size() == 2);
+    CHECK(proofs[1] - proofs[0] >= pace);
+}
+
 TEST_CASE("stream: async_read_view hands out plaintext without a copy, in order, up to max", "[stream]") {
     asio::io_context io;
     Handshaked h = handshake_pair(io);

@@ -50,7 +50,8 @@ def test_no_terminal_and_password_off_fail_at_once_too():
         os.rename(w.user_key, w.user_key + ".away")
         r = w.twoway("-o", "BatchMode=yes", "-l", "alice", "127.0.0.1", "true", timeout=20)
         check(r.returncode == 255 and r.stderr == b"twoway: no authentication method left for alice@127.0.0.1 "
-              b"(publickey: no identity key (tried " + w.user_key.encode() + b"); create one with twoway-keygen; "
+              b"(publickey: no identity key (tried " + w.user_key.encode() + b", " +
+              os.path.join(w.home, ".ssh", "id_ed25519").encode() + b"); create one with twoway-keygen; "
               b"password: BatchMode is set)\n", f"{r}")
         # Only names twoway does not know.
         os.rename(w.user_key + ".away", w.user_key)

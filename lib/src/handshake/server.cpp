@@ -289,7 +289,7 @@ struct ServerHandshake::Impl {
         if (!client) return Failure{client.error()};
         // A retry is for another identity, not another account (sshd refuses a change of user too).
         if (attempts > 0 && msg->account != first_account) {
-            return fail(make_error_code(errc::auth_denied), "a retried client_auth named another account");
+            return fail(make_error_code(errc::unexpected_message), "a retried client_auth named another account");
         }
         if (attempts == 0) first_account = std::string(msg->account);
         ++attempts;

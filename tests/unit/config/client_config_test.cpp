@@ -54,7 +54,7 @@ TEST_CASE("client config: the defaults", "[config]") {
     CHECK(s.host_name == "server.example");
     CHECK(s.port == 4422);
     CHECK(s.user == "alice");
-    CHECK(s.identity_files == std::vector<std::string>{"/home/alice/.twoway/id_ed25519"});
+    CHECK(s.identity_files == std::vector<std::string>{"/home/alice/.twoway/id_ed25519", "/home/alice/.ssh/id_ed25519"});
     CHECK(s.user_known_hosts_files == std::vector<std::string>{"/home/alice/.twoway/known_hosts"});
     CHECK(s.strict_host_key_checking == StrictHostKeyChecking::ask);
     CHECK_FALSE(s.batch_mode);
@@ -94,7 +94,7 @@ TEST_CASE("client config: every keyword", "[config]") {
     auto other = resolve_for(c, "db");
     CHECK(other.host_name == "db");
     CHECK(other.port == 4422);
-    CHECK(other.identity_files == std::vector<std::string>{"/home/alice/.twoway/id_ed25519"});
+    CHECK(other.identity_files == std::vector<std::string>{"/home/alice/.twoway/id_ed25519", "/home/alice/.ssh/id_ed25519"});
 }
 
 TEST_CASE("client config: value forms", "[config]") {
@@ -488,7 +488,7 @@ TEST_CASE("client config: Include inside a Host block applies only with that blo
     auto db = resolve_for(c, "db");
     CHECK(db.port == 4422);
     CHECK(db.user == "outer");  // the included "Host *" and "Match all" do not apply outside Host web
-    CHECK(db.identity_files == std::vector<std::string>{"/home/alice/.twoway/id_ed25519"});
+    CHECK(db.identity_files == std::vector<std::string>{"/home/alice/.twoway/id_ed25519", "/home/alice/.ssh/id_ed25519"});
 }
 
 TEST_CASE("client config: Include nesting, depth limit, missing files, reader errors", "[config]") {
@@ -634,8 +634,9 @@ TEST_CASE("client config: Match final and canonical (no canonicalization: a fina
 }
 
 TEST_CASE("client config: IgnoreUnknown", "[config]") {
+    // AddKeysToAgent is a keyword twoway knows: IgnoreUnknown does not touch it (no note; it applies).
     auto c = good("IgnoreUnknown UseKeychain,AddKeys*\nUseKeychain yes\nAddKeysToAgent yes\n");
-    REQUIRE(c.notes.size() == 2);
+    REQUIRE(c.notes.size() == 1);
     CHECK(c.notes[0].text() == "/home/alice/.twoway/config:2: Ignored unknown option \"UseKeychain\"");
     // It covers only the lines after it, and only unknown keywords (a bad value stays an error).
     CHECK(parse_client_config("cfg", "UseKeychain yes\nIgnoreUnknown UseKeychain\n").errors.size() == 1);
@@ -849,4 +850,28 @@ TEST_CASE("client config: ProxyCommand and ProxyJump, the first one obtained win
     s = resolve_for(good("ProxyCommand nc %h %p\n"), "web", {"ProxyJump gw"});
     CHECK(s.proxy_jump.size() == 1);
     CHECK_FALSE(s.proxy_command);
+}
+
+TEST_CASE("client config: IdentitiesOnly, IdentityAgent, AddKeysToAgent", "[config]") {
+    const auto add = [](const std::string& v) {
+        auto c = parse_client_config("cfg", "AddKeysToAgent " + v + "\n");
+        return c;
+    };
+    for (const char* bad : {"ask", "maybe", "confirm x", "yes 1h", "0", "1h 2h"}) {
+        INFO(bad);
+        CHECK_FALSE(add(bad).ok());
+    }
+    const auto resolved = [&](const std::string& text) { return resolve(good(text), "h", parse_client_options({}), ctx); };
+    CHECK_FALSE(resolved("").add_keys_to_agent.add);
+    auto yes = resolved("AddKeysToAgent yes\n").add_keys_to_agent;
+    CHECK((yes.add && !yes.confirm && yes.lifetime == 0));
+    auto confirm = resolved("AddKeysToAgent confirm 1h\n").add_keys_to_agent;
+    CHECK((confirm.add && confirm.confirm && confirm.lifetime == 3600));
+    auto timed = resolved("AddKeysToAgent 90\n").add_keys_to_agent;
+    CHECK((timed.add && !timed.confirm && timed.lifetime == 90));
+    CHECK(resolved("").identity_agent == "SSH_AUTH_SOCK");
+    CHECK(resolved("IdentityAgent none\n").identity_agent == "none");
+    CHECK(resolved("IdentityAgent ~/agent.%r\n").identity_agent == "/home/alice/agent.alice");
+    CHECK_FALSE(resolved("").identities_only);
+    CHECK(resolved("IdentitiesOnly yes\n").identities_only);
 }
