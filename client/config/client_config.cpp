@@ -70,6 +70,7 @@ constexpr std::array keywords{
     Keyword{"IdentitiesOnly", Key::directive, ClientKeyword::identities_only, 1},
     Keyword{"IdentityAgent", Key::directive, ClientKeyword::identity_agent, 1},
     Keyword{"AddKeysToAgent", Key::directive, ClientKeyword::add_keys_to_agent, 2},
+    Keyword{"LocalForward", Key::directive, ClientKeyword::local_forward, 2},
 };
 
 // ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
@@ -182,7 +183,6 @@ constexpr std::array refused_keywords{
     RefusedKeyword{"DynamicForward", not_yet},
     // Ignoring it would trust twoway's fixed global file where another (or none) was asked for.
     RefusedKeyword{"GlobalKnownHostsFile", "not supported yet: twoway's global file is /etc/twoway/known_hosts"},
-    RefusedKeyword{"LocalForward", "not supported yet: use -L"},
     RefusedKeyword{"RemoteForward", not_yet},
 };
 
@@ -346,6 +346,23 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             auto n = twoway::parse_decimal(arg, 1000);
             if (!n) return name + ": invalid number " + twoway::quoted(arg);
             out.number = static_cast<std::uint32_t>(*n);
+            return {};
+        }
+        case ClientKeyword::local_forward: {
+            // ssh's: "[bind_address:]port host:hostport" (a local socket path is not supported).
+            if (args.size() != 2) return name + ": expected [bind_address:]port host:hostport";
+            std::string_view listen = args[0];
+            const auto colon = listen.rfind(':');
+            const std::string_view port = colon == std::string_view::npos ? listen : listen.substr(colon + 1);
+            if (colon != std::string_view::npos && colon == 0) return name + ": bad bind address in " + twoway::quoted(arg);
+            if (port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos ||
+                !twoway::parse_decimal(port, 65535)) {
+                return name + ": bad listen port " + twoway::quoted(arg);
+            }
+            if (!twoway::session::parse_destination(args[1])) {
+                return name + ": bad destination " + twoway::quoted(args[1]) + " (expected host:port)";
+            }
+            out.text = args[0] + ":" + args[1];
             return {};
         }
         case ClientKeyword::identity_agent:

@@ -60,6 +60,7 @@ enum class ClientKeyword {
     identities_only,
     identity_agent,
     add_keys_to_agent,
+    local_forward,
 };
 
 // AddKeysToAgent (ssh's): after a key read from a file has logged in, add it to the agent; confirm:
@@ -242,6 +243,9 @@ struct ClientSettings {
     // environment, "none" uses no agent.
     std::string identity_agent = "SSH_AUTH_SOCK";
     AddKeysToAgent add_keys_to_agent{};
+    // LocalForward lines (all of them add up, after -L): "[bind_address:]port:host:hostport", -L's form,
+    // as ssh joins the keyword's two arguments.
+    std::vector<std::string> local_forwards;
     // CertificateFile: certificates for the identity keys, expanded, in order (as IdentityFile: they add up).
     // Besides these, an identity's "<file>-cert.pub" is used when it exists, as ssh does.
     std::vector<std::string> certificate_files;

@@ -64,6 +64,7 @@ struct Obtained {
     std::optional<bool> identities_only;
     std::optional<std::string> identity_agent;
     std::optional<AddKeysToAgent> add_keys_to_agent;
+    std::vector<std::string> local_forwards;  // every line adds (as ssh's forwards)
 
     void take(const ClientDirective& d) {
         switch (d.keyword) {
@@ -144,6 +145,7 @@ struct Obtained {
             case ClientKeyword::add_keys_to_agent:
                 if (!add_keys_to_agent) add_keys_to_agent = d.add_keys;
                 break;
+            case ClientKeyword::local_forward: local_forwards.push_back(d.text); break;
             case ClientKeyword::set_env:
                 if (!set_env) {
                     set_env.emplace();
@@ -393,6 +395,7 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     };
     if (got.identity_files.empty()) got.identity_files.assign(default_identity_files.begin(), default_identity_files.end());
     out.identities_only = got.identities_only.value_or(false);
+    out.local_forwards = got.local_forwards;
     out.add_keys_to_agent = got.add_keys_to_agent.value_or(AddKeysToAgent{});
     if (got.identity_agent) {
         const std::string& a = *got.identity_agent;

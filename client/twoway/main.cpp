@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <twoway/text.hpp>
+
 #include "cli.hpp"
 #include "log.hpp"
 #include "run.hpp"
@@ -54,6 +56,15 @@ int main(int argc, char** argv) {
                                                                  : 0;
             c::log::set_verbosity(verbosity);
             c::log::set_quiet(level == c::LogLevel::quiet);
+        }
+        // LocalForward lines of the files, after the command line's -L (as ssh: all of them add up).
+        for (const auto& spec : settings->local_forwards) {
+            auto f = c::cli::parse_local_forward(spec);
+            if (!f) {
+                c::log::error("LocalForward: bad forwarding specification " + twoway::quoted(spec));
+                return failure;
+            }
+            line.local_forwards.push_back(std::move(*f));
         }
         if (settings->clear_all_forwardings && !line.local_forwards.empty()) {
             // As ssh: ClearAllForwardings drops the forwards of the command line and the files.

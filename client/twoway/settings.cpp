@@ -85,6 +85,22 @@ void print_settings(const ClientSettings& s) {
     out += "batchmode " + std::string(s.batch_mode ? "yes" : "no") + "\n";
     out += "hashknownhosts " + std::string(s.hash_known_hosts ? "yes" : "no") + "\n";
     out += "identitiesonly " + std::string(s.identities_only ? "yes" : "no") + "\n";
+    for (const auto& f : s.local_forwards) {
+        // ssh -G's form: "localforward [bind:]port host:hostport" (the listen part ends at the second-last ':'
+        // outside brackets; printed as the two arguments the file gave).
+        std::size_t split = std::string::npos;
+        int colons = 0;
+        bool bracket = false;
+        for (std::size_t i = f.size(); i-- > 0;) {
+            if (f[i] == ']') bracket = true;
+            if (f[i] == '[') bracket = false;
+            if (f[i] == ':' && !bracket && ++colons == 2) {
+                split = i;
+                break;
+            }
+        }
+        out += "localforward " + (split == std::string::npos ? f : f.substr(0, split) + " " + f.substr(split + 1)) + "\n";
+    }
     out += "identityagent " + s.identity_agent + "\n";
     {
         const AddKeysToAgent& k = s.add_keys_to_agent;

@@ -146,6 +146,19 @@ def test_direct_connections_under_permit_open():
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
+            # The same from the configuration: ssh's LocalForward, its two arguments.
+            cfg = os.path.join(w.dot, "forward.conf")
+            with open(cfg, "w") as f:
+                f.write(f"Host 127.0.0.1\n  LocalForward 0 {dest}\n")
+            os.chmod(cfg, 0o600)
+            r = w.twoway("-F", cfg, "-G", "127.0.0.1")
+            check(r.returncode == 0 and f"localforward 0 {dest}\n".encode() in r.stdout, f"-G: {r}")
+            proc, port = start_forwarder(w, "-F", cfg, "-N", "127.0.0.1")
+            try:
+                check(echo_through(port, data) == data, "LocalForward does not carry data")
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
             # The key's permitopen= narrows PermitOpen further, and restrict closes it.
             with open(w.user_key + ".pub") as f:
                 key = f.read().strip()

@@ -703,7 +703,7 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
     CHECK(resolve_for(good(""), "h").connection_attempts == 1);
     CHECK(error_of("ConnectionAttempts 0") == "cfg:2: ConnectionAttempts: invalid number \"0\" (expected 1-1000)");
     // Refused whatever the value.
-    CHECK(error_of("LocalForward 8080 localhost:80") == "cfg:2: LocalForward: not supported yet: use -L");
+    CHECK(error_of("LocalForward 8080") == "cfg:2: LocalForward: expected [bind_address:]port host:hostport");
     CHECK(error_of("RemoteForward 8080 localhost:80") == "cfg:2: RemoteForward: not supported yet");
     CHECK(error_of("DynamicForward 1080") == "cfg:2: DynamicForward: not supported yet");
     CHECK(error_of("GlobalKnownHostsFile /dev/null") ==
@@ -874,4 +874,14 @@ TEST_CASE("client config: IdentitiesOnly, IdentityAgent, AddKeysToAgent", "[conf
     CHECK(resolved("IdentityAgent ~/agent.%r\n").identity_agent == "/home/alice/agent.alice");
     CHECK_FALSE(resolved("").identities_only);
     CHECK(resolved("IdentitiesOnly yes\n").identities_only);
+}
+
+TEST_CASE("client config: LocalForward, as ssh joins its two arguments", "[config]") {
+    for (const char* bad : {"8080", "8080 db", "x db:5432", "8080 db:x", ":8080 db:1", "70000 db:1", "8080 db:1 extra"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_client_config("cfg", std::string("LocalForward ") + bad + "\n").ok());
+    }
+    const auto s = resolve(good("LocalForward 8080 localhost:80\nHost h\n  LocalForward 127.0.0.1:9090 [::1]:22\n"), "h",
+                           parse_client_options({}), ctx);
+    CHECK(s.local_forwards == std::vector<std::string>{"8080:localhost:80", "127.0.0.1:9090:[::1]:22"});
 }
