@@ -2,13 +2,17 @@
 """Keep-alives on the session protocol's PING/PONG (docs/PROTOCOL.md, "Keep-alive"): twowayd's
 ClientAliveInterval / ClientAliveCountMax drop a client that stopped answering (SIGSTOP: its TCP
 connection stays open, nothing comes back) with sshd's log line, and leave a client that is merely idle,
-or busy, alone; twoway's ServerAliveInterval / ServerAliveCountMax give up on a stopped twowayd with
+or busy, alone; twoway's ServerAliveInterval / ServerAliveCountMax give up on a stopped twowayd, and on a
+path that stopped forwarding (a relay that freezes both ways, as a dead NAT entry), with
 ssh's message and exit status 255, and not on a live one."""
 
 import os
 import re
+import select
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 from twoway_env import World, check, public_key_line, run_tests, TWOWAYD
@@ -150,6 +154,92 @@ def test_server_alive_gives_up_while_nobody_reads_its_output():
             os.kill(w.daemon.pid, signal.SIGCONT)
         check(status == 255 and err.endswith(b"Timeout, server 127.0.0.1 not responding.\n"), f"{status} {err!r}")
         check(elapsed <= 6, f"gave up after {elapsed:.1f} s, expected ~3 s")
+
+
+class FreezableRelay:
+    """A TCP relay on 127.0.0.1 to the daemon that can stop forwarding, both ways, while keeping both
+    connections open: a NAT path that died (issue 18), where neither end sees a close or a reset."""
+
+    def __init__(self, target_port):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.target_port = target_port
+        self.frozen = threading.Event()
+        self.stop = threading.Event()
+        self.sockets = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        self.listener.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                a, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            b = socket.create_connection(("127.0.0.1", self.target_port))
+            self.sockets += [a, b]
+            threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, a, b):
+        peer = {a: b, b: a}
+        while not self.stop.is_set():
+            if self.frozen.is_set():
+                time.sleep(0.05)  # nothing read, nothing written, nothing closed
+                continue
+            ready, _, _ = select.select([a, b], [], [], 0.1)
+            for s in ready:
+                if self.frozen.is_set():
+                    break
+                data = s.recv(65536)
+                if not data:
+                    return
+                peer[s].sendall(data)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=5)
+        for s in self.sockets + [self.listener]:
+            s.close()
+
+
+def test_server_alive_ends_a_session_whose_path_froze():
+    # Neither end stops: the path between them does. twowayd stays up and reachable directly.
+    with trusted_world("serveralive-path") as w:
+        relay = FreezableRelay(w.port)
+        try:
+            with open(w.known_hosts, "a") as f:
+                f.write(f"[127.0.0.1]:{relay.port} {public_key_line(w.host_key + '.pub')}\n")
+            p = subprocess.Popen(w.argv("-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2", "127.0.0.1",
+                                        "sleep 30", port=relay.port),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=w.client_env(), start_new_session=True)
+            w.wait_log(r"Starting session: command")
+            time.sleep(1.5)  # a keep-alive or two answered through the relay first
+            relay.frozen.set()
+            t0 = time.monotonic()
+            status, _, err = finish(p, 15)
+            elapsed = time.monotonic() - t0
+        finally:
+            relay.close()
+        check(status == 255 and err == b"Timeout, server 127.0.0.1 not responding.\n", f"{status} {err!r}")
+        check(1.5 <= elapsed <= 5, f"gave up after {elapsed:.1f} s, expected ~3 s")
+        # Without keep-alives the same frozen path would hold the session: twoway is still waiting after 4 s.
+        relay = FreezableRelay(w.port)
+        try:
+            with open(w.known_hosts, "a") as f:
+                f.write(f"[127.0.0.1]:{relay.port} {public_key_line(w.host_key + '.pub')}\n")
+            p = subprocess.Popen(w.argv("127.0.0.1", "sleep 30", port=relay.port),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=w.client_env(), start_new_session=True)
+            w.wait_log(r"Starting session: command[^\n]*\n(.|\n)*Starting session: command")
+            relay.frozen.set()
+            time.sleep(4)
+            check(p.poll() is None, "without ServerAliveInterval twoway ended on its own")
+            p.kill()
+            p.wait(timeout=10)
+        finally:
+            relay.close()
 
 
 def test_server_alive_keeps_a_live_server():
