@@ -50,6 +50,26 @@ struct Wiped {
     ~Wiped() { twoway::wipe(std::as_writable_bytes(std::span(s))); }
 };
 
+// An identity file's text, or nothing when it cannot be read, said as ssh says it (a missing file at
+// debug level only; ssh's warning for one others may read). exists: there was a file at all.
+std::optional<std::string> read_identity_text(const std::string& path, bool& exists) {
+    auto text = read_private_key_file(path);
+    if (text) {
+        exists = true;
+        return std::move(*text);
+    }
+    const auto ec = text.error();
+    exists = ec != std::errc::no_such_file_or_directory;
+    if (!exists) {
+        log::debug(1, "identity file " + path + " does not exist");
+    } else if (ec == errc::insecure_permissions) {
+        warn_unprotected(path);
+    } else {
+        log::line("Load key \"" + path + "\": " + ec.message());
+    }
+    return std::nullopt;
+}
+
 std::optional<Identity> decode(const std::string& path, std::string& text, bool batch_mode, int passphrase_prompts) {
     Wiped wiped{text};
     auto info = inspect_private_key(text);
@@ -142,22 +162,10 @@ std::optional<Identity> load_identity(const std::vector<std::string>& files, boo
                                       int prompts, std::string* none_reason) {
     bool any_file = false;
     for (const auto& path : files) {
-        auto text = read_private_key_file(path);
-        if (!text) {
-            const auto ec = text.error();
-            if (ec == std::errc::no_such_file_or_directory) {
-                log::debug(1, "identity file " + path + " does not exist");
-                continue;
-            }
-            any_file = true;
-            if (ec == errc::insecure_permissions) {
-                warn_unprotected(path);
-            } else {
-                log::line("Load key \"" + path + "\": " + ec.message());
-            }
-            continue;
-        }
-        any_file = true;
+        bool exists = false;
+        auto text = read_identity_text(path, exists);
+        any_file = any_file || exists;
+        if (!text) continue;
         auto id = decode(path, *text, batch_mode, prompts);
         if (!id) continue;
         log::debug(1, "Will offer public key: " + path + " ED25519 " + fingerprint_sha256(id->key.public_key()));
@@ -216,22 +224,10 @@ IdentityChain::IdentityChain(IdentityChainOptions options, std::optional<AgentCl
     // The files' public halves, read without a passphrase.
     std::vector<Candidate> files;
     for (const auto& path : options_.files) {
-        auto text = read_private_key_file(path);
-        if (!text) {
-            const auto ec = text.error();
-            if (ec == std::errc::no_such_file_or_directory) {
-                log::debug(1, "identity file " + path + " does not exist");
-                continue;
-            }
-            any_file_ = true;
-            if (ec == errc::insecure_permissions) {
-                warn_unprotected(path);
-            } else {
-                log::line("Load key \"" + path + "\": " + ec.message());
-            }
-            continue;
-        }
-        any_file_ = true;
+        bool exists = false;
+        auto text = read_identity_text(path, exists);
+        any_file_ = any_file_ || exists;
+        if (!text) continue;
         Wiped wiped{*text};
         auto info = inspect_private_key(*text);
         if (!info) {
