@@ -18,6 +18,7 @@
 #include "policy.hpp"
 #include "descriptors.hpp"
 #include "log.hpp"
+#include "notify.hpp"
 #include "pam.hpp"
 #include "passwd_serve.hpp"
 #include "server.hpp"
@@ -185,6 +186,8 @@ int run(const Flags& flags) {
     for (const auto& w : loaded.warnings) log_error(w);
     for (const auto& n : loaded.notes) log_info(n);
 
+    // $NOTIFY_SOCKET is taken (and removed from the environment) before anything is started.
+    notify_init();
     asio::io_context io(1);
     ServerOptions options{config_path, overrides, flags.debug > 0};
     Server server(io, std::move(options), loaded.settings);
@@ -202,6 +205,8 @@ int run(const Flags& flags) {
     const bool write_pid = !foreground && pid_file != "none";
     if (write_pid && !write_pid_file(pid_file)) log_error("cannot write PID file ", pid_file, ": ", errno_text(errno));
     server.start();
+    // Listening (and detached, so this is the PID to watch): systemd's Type=notify start is complete.
+    (void)notify_service_manager("READY=1\nMAINPID=" + std::to_string(::getpid()) + "\nSTATUS=Listening");
     io.run();
     if (write_pid) (void)::unlink(pid_file.c_str());
     log_info("twowayd exiting.");

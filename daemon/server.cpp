@@ -8,12 +8,15 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
+#include <string>
 #include <optional>
 
 #include <asio/ip/v6_only.hpp>
 
 #include "connection.hpp"
 #include "log.hpp"
+#include "notify.hpp"
 #include "session.hpp"
 
 namespace twowayd {
@@ -469,10 +472,18 @@ awaitable<void> Server::signal_loop() {
 
 void Server::reload() {
     log_info("Received SIGHUP; reloading configuration from ", options_.config_path);
+    // Type=notify(-reload): RELOADING=1 with the monotonic time (systemd 253 and later ask for it), then
+    // READY=1 once done, whether the new configuration took or the old one stays.
+    timespec now{};
+    (void)::clock_gettime(CLOCK_MONOTONIC, &now);
+    (void)notify_service_manager("RELOADING=1\nMONOTONIC_USEC=" +
+                                 std::to_string(std::uint64_t(now.tv_sec) * 1000000 + std::uint64_t(now.tv_nsec) / 1000) +
+                                 "\nSTATUS=Reloading the configuration");
     auto loaded = load_settings(options_.config_path, options_.overrides);
     if (!loaded.settings) {
         for (const auto& p : loaded.problems) log_error(p);
         log_error("configuration not reloaded: keeping the current one");
+        (void)notify_service_manager("READY=1\nSTATUS=Configuration not reloaded (errors logged); the previous one is in use");
         return;
     }
     for (const auto& w : loaded.warnings) log_error(w);
@@ -513,12 +524,14 @@ void Server::reload() {
     if (listeners_.empty()) log_error("configuration reloaded, but no address could be bound: not listening");
     log_host_keys();
     log_info("Configuration reloaded.");
+    (void)notify_service_manager("READY=1\nSTATUS=Configuration reloaded");
 }
 
 void Server::begin_shutdown(int sig) {
     if (terminating_) return;
     terminating_ = true;
     log_info("Received signal ", sig, "; terminating.");
+    (void)notify_service_manager("STOPPING=1\nSTATUS=Terminating");
     for (auto& l : listeners_) {
         std::error_code ec;
         (void)l.acceptor->close(ec);
