@@ -58,6 +58,7 @@ constexpr std::array keywords{
     Keyword{"UpdateHostKeysByPassword", Key::directive, ClientKeyword::update_host_keys_by_password, 1},
     Keyword{"RequestTTY", Key::directive, ClientKeyword::request_tty, 1},
     Keyword{"ClearAllForwardings", Key::directive, ClientKeyword::clear_all_forwardings, 1},
+    Keyword{"DynamicForward", Key::directive, ClientKeyword::dynamic_forward, 1},
     Keyword{"EscapeChar", Key::directive, ClientKeyword::escape_char, 1},
     Keyword{"EnableEscapeCommandline", Key::directive, ClientKeyword::enable_escape_commandline, 1},
     Keyword{"SendEnv", Key::directive, ClientKeyword::send_env, 0},
@@ -180,7 +181,6 @@ struct RefusedKeyword {
 constexpr std::array refused_keywords{
     RefusedKeyword{"BindAddress", not_yet},
     RefusedKeyword{"BindInterface", not_yet},
-    RefusedKeyword{"DynamicForward", not_yet},
     // Ignoring it would trust twoway's fixed global file where another (or none) was asked for.
     RefusedKeyword{"GlobalKnownHostsFile", "not supported yet: twoway's global file is /etc/twoway/known_hosts"},
     RefusedKeyword{"RemoteForward", not_yet},
@@ -460,6 +460,12 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
                 out.files.push_back(a);
             }
             return {};
+        case ClientKeyword::dynamic_forward: {
+            auto f = parse_forward_listen(arg);
+            if (!f) return name + ": bad dynamic forwarding specification " + twoway::quoted(arg);
+            out.text = forward_listen_text(*f);
+            return {};
+        }
         case ClientKeyword::clear_all_forwardings:
         case ClientKeyword::enable_escape_commandline: {
             auto v = config::parse_yes_no(arg, true);

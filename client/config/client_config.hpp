@@ -61,6 +61,7 @@ enum class ClientKeyword {
     identity_agent,
     add_keys_to_agent,
     local_forward,
+    dynamic_forward,
 };
 
 // AddKeysToAgent (ssh's): after a key read from a file has logged in, add it to the agent; confirm:
@@ -88,6 +89,18 @@ struct JumpSpec {
     std::string error;
 };
 [[nodiscard]] JumpSpec parse_jump_spec(std::string_view text);
+
+// Where a forward listens, as -D and DynamicForward write it (ssh's): "[bind_address:]port", the
+// address possibly in brackets (an IPv6 one) or "*" (every address). Port 0 (the system chooses) is
+// taken, as twoway's -L takes it. Nothing when malformed.
+inline constexpr std::size_t max_dynamic_forwards = 64;  // DynamicForward lines kept
+struct ForwardListen {
+    std::optional<std::string> bind_address;  // brackets removed; "*" as written; nothing: not given
+    std::uint16_t port = 0;
+};
+[[nodiscard]] std::optional<ForwardListen> parse_forward_listen(std::string_view text);
+// As ssh -G writes one: "port", or "[bind_address]:port".
+[[nodiscard]] std::string forward_listen_text(const ForwardListen& f);
 
 // The authentication methods twoway knows, by ssh's names ("publickey", "password"). A handshake
 // carries one; PreferredAuthentications orders them.
@@ -278,7 +291,9 @@ struct ClientSettings {
     // password instead of refused, its old key lines then replaced.
     bool update_host_keys_by_password = false;
     RequestTty request_tty = RequestTty::automatic;  // RequestTTY: used when neither -t nor -T is given
-    bool clear_all_forwardings = false;              // ClearAllForwardings: -L (and config forwards) dropped
+    bool clear_all_forwardings = false;              // ClearAllForwardings: -L, -D (and config forwards) dropped
+    // DynamicForward: "[bind_address]:port" or "port" (forward_listen_text()), every line adding, in order.
+    std::vector<std::string> dynamic_forwards;
     // SendEnv: patterns of local variable names to send (ssh's: every line adds, "-pattern" removes
     // what earlier lines added). The list starts as Debian's ssh has it, "LANG LC_*" (its
     // /etc/ssh/ssh_config), before the command line and the file, so "SendEnv -LC_*" removes it.

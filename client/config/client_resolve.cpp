@@ -45,6 +45,7 @@ struct Obtained {
     std::optional<bool> update_host_keys_by_password;
     std::optional<RequestTty> request_tty;
     std::optional<bool> clear_all_forwardings;
+    std::vector<std::string> dynamic_forwards;  // every DynamicForward line adds (ssh's)
     std::optional<int> escape_char;
     std::optional<bool> enable_escape_commandline;
     // Every SendEnv line adds (as ssh's), to Debian's default (ClientSettings::send_env says why).
@@ -129,6 +130,13 @@ struct Obtained {
                 break;
             case ClientKeyword::clear_all_forwardings:
                 if (!clear_all_forwardings) clear_all_forwardings = d.flag;
+                break;
+            case ClientKeyword::dynamic_forward:
+                // As ssh's add_local_forward(): a duplicate adds nothing; bounded like the other lists.
+                if (std::find(dynamic_forwards.begin(), dynamic_forwards.end(), d.text) == dynamic_forwards.end() &&
+                    dynamic_forwards.size() < max_dynamic_forwards) {
+                    dynamic_forwards.push_back(d.text);
+                }
                 break;
             case ClientKeyword::log_level:
                 if (!log_level) log_level.emplace(d.log, d.text);
@@ -377,6 +385,7 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.update_host_keys_by_password = got.update_host_keys_by_password.value_or(false);
     out.request_tty = got.request_tty.value_or(RequestTty::automatic);
     out.clear_all_forwardings = got.clear_all_forwardings.value_or(false);
+    out.dynamic_forwards = got.dynamic_forwards;
     out.escape_char = got.escape_char.value_or('~');
     out.enable_escape_commandline = got.enable_escape_commandline.value_or(true);
     out.send_env = got.send_env;

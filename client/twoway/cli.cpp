@@ -14,7 +14,7 @@ namespace {
 
 // getopt letters: flags, and (in with_arg) the letters that take an argument.
 constexpr std::string_view flags = "46aCGNnqsTtVvx";
-constexpr std::string_view with_arg = "FeiJLloWp";
+constexpr std::string_view with_arg = "DFeiJLloWp";
 
 std::optional<std::uint16_t> parse_port_number(std::string_view s, bool allow_zero) {
     unsigned value = 0;
@@ -161,6 +161,12 @@ private:
                 line_.stdio_service = twoway::session::destination_text(*dest);
                 return true;
             }
+            case 'D': {
+                auto f = parse_dynamic_forward(value);
+                if (!f) return set_error("Bad dynamic forwarding specification '" + value + "'");
+                line_.local_forwards.push_back(std::move(*f));
+                return true;
+            }
             case 'L': {
                 auto f = parse_local_forward(value);
                 if (!f) return set_error("Bad local forwarding specification '" + value + "'");
@@ -251,9 +257,10 @@ std::string CommandLine::command_line() const {
 ParseResult parse(const std::vector<std::string>& args) { return Parser(args).run(); }
 
 const char* usage() {
-    return "usage: twoway [-46aCGNnqsTtVvx] [-e escape_char] [-F configfile] [-i identity_file]\n"
-           "              [-J destination] [-L [bind_address:]port:service] [-l login_name]\n"
-           "              [-o option] [-p port] [-W service] destination [command [argument ...]]\n";
+    return "usage: twoway [-46aCGNnqsTtVvx] [-D [bind_address:]port] [-e escape_char]\n"
+           "              [-F configfile] [-i identity_file] [-J destination]\n"
+           "              [-L [bind_address:]port:service] [-l login_name] [-o option]\n"
+           "              [-p port] [-W service] destination [command [argument ...]]\n";
 }
 
 bool is_destination(const std::string& target) { return target.find(':') != std::string::npos; }
@@ -309,6 +316,20 @@ std::optional<LocalForward> parse_local_forward(const std::string& spec) {
     }
     if (parts.size() != 2 || parts[1].empty()) return std::nullopt;
     f.service = parts[1];
+    return f;
+}
+
+std::optional<LocalForward> parse_dynamic_forward(const std::string& spec) {
+    auto listen = parse_forward_listen(spec);
+    if (!listen) return std::nullopt;
+    LocalForward f;
+    f.spec = spec;
+    f.dynamic = true;
+    f.port = listen->port;
+    if (listen->bind_address) {
+        f.bind_given = true;
+        f.bind_address = *listen->bind_address == "*" ? "0.0.0.0" : *listen->bind_address;
+    }
     return f;
 }
 

@@ -21,15 +21,23 @@ enum class TtyRequest {
 
 enum class AddressFamily { any, inet, inet6 };
 
-// -L [bind_address:]port:service, or -L [bind_address:]port:host:hostport (ssh's form)
+// -L [bind_address:]port:service, or -L [bind_address:]port:host:hostport (ssh's form); or
+// -D [bind_address:]port (dynamic: a SOCKS server, each connection's request naming its destination).
 struct LocalForward {
     std::string bind_address = "127.0.0.1";  // as ssh's GatewayPorts=no: loopback unless told otherwise
     std::uint16_t port = 0;                  // 0: let the system choose (printed at start)
     std::string service;                     // a named service, or
     std::string destination;                 // "host:port" (session::destination_text), a direct connection
+    bool dynamic = false;                    // -D: neither; the destination comes from SOCKS
+    bool bind_given = false;                 // the spec named the address (for -G's "[address]:port")
     std::string spec;  // as given, for messages
-    // What the forward reaches, for messages: "service NAME" or "host:port".
-    [[nodiscard]] std::string target() const { return destination.empty() ? "service " + service : destination; }
+    // What the forward reaches, for messages: "service NAME", "host:port" or "SOCKS".
+    [[nodiscard]] std::string target() const {
+        if (dynamic) return "SOCKS";
+        return destination.empty() ? "service " + service : destination;
+    }
+    // The option letter, for messages: "-L" or "-D".
+    [[nodiscard]] const char* option() const { return dynamic ? "-D" : "-L"; }
 };
 
 // -W's argument: "host:port" (a direct connection) when it holds a ':', else a service name.
@@ -52,7 +60,7 @@ struct CommandLine {
     bool version = false;                    // -V
     AddressFamily family = AddressFamily::any;
     std::optional<std::string> stdio_service;  // -W
-    std::vector<LocalForward> local_forwards;  // -L
+    std::vector<LocalForward> local_forwards;  // -L and -D, in command-line order
     std::optional<int> escape_char;            // -e: a byte value, or -1 for none
     bool subsystem = false;                    // -s: the command is a subsystem name (sftp)
     // -J: the jump hosts as given (also in options, as "ProxyJump ...", where it takes its place).
@@ -76,6 +84,10 @@ struct ParseResult {
 
 // Parses -L's argument. Nothing when it is malformed.
 [[nodiscard]] std::optional<LocalForward> parse_local_forward(const std::string& spec);
+
+// Parses -D's argument (and DynamicForward's): [bind_address:]port, the address as -L's. Nothing when
+// it is malformed.
+[[nodiscard]] std::optional<LocalForward> parse_dynamic_forward(const std::string& spec);
 
 // Parses -e's argument ("none", one character, or ^X): the byte, -1 for none; nothing if invalid.
 [[nodiscard]] std::optional<int> parse_escape_char(const std::string& arg);

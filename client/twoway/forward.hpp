@@ -1,4 +1,5 @@
-// -L [bind_address:]port:service: listen locally and, for every accepted connection, open a twoway
+// -L [bind_address:]port:service (and -D [bind_address:]port, whose connections first say where to go
+// in a SOCKS 4, 4a or 5 request: socks.hpp): listen locally and, for every accepted connection, open a twoway
 // connection of its own (handshake, authentication, one service session) and copy bytes both ways. One
 // session per connection keeps each forwarded stream independent: a stalled or failed one never holds
 // up another.
@@ -31,13 +32,14 @@ public:
     void start();
     // Stops accepting; connections already forwarded go on until they end.
     void stop();
-    // ~C's -L: binds one more forward (reported as listen() reports) and, once started, accepts on it.
+    // ~C's -L and -D: binds one more forward (reported as listen() reports) and, once started, accepts on it.
     [[nodiscard]] bool add(const cli::LocalForward& spec);
     // ~C's -KL: closes the listeners on port (the port in use, also when 0 was asked for), only those
     // bound to bind_address when one is given; connections already forwarded go on. How many closed.
     std::size_t cancel(const std::optional<std::string>& bind_address, std::uint16_t port);
-    // One ~C command line, as ssh's: "-L[bind_address:]port:service", "-KL[bind_address:]port", "-h"
-    // or "?" for help; -R, -D, -KR and -KD are refused (no remote or dynamic forwarding yet). Returns
+    // One ~C command line, as ssh's: "-L[bind_address:]port:service", "-D[bind_address:]port",
+    // "-KL[bind_address:]port" or "-KD..." (either closes any forward on that port, as ssh's shared
+    // listener table does), "-h" or "?" for help; -R and -KR are refused (no remote forwarding yet). Returns
     // what to print (ssh's words: "Forwarding port.", "Canceled forwarding.", ...); empty for an empty line.
     [[nodiscard]] std::string command_line(std::string_view text);
 

@@ -38,6 +38,8 @@ public:
     void end_of(twoway::session::Stream s) override;
     void cancel() noexcept override;
 
+    [[nodiscard]] asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
 private:
     asio::ip::tcp::socket socket_;
 };

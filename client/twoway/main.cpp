@@ -5,6 +5,8 @@
 // Exit status: the remote command's, or 255 when twoway itself fails (connection, host key,
 // authentication, protocol), each failure with one line on stderr.
 #include <sys/prctl.h>
+
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <vector>
@@ -66,13 +68,29 @@ int main(int argc, char** argv) {
             }
             line.local_forwards.push_back(std::move(*f));
         }
+        // DynamicForward lines come after the command line's -D (ssh's order); a duplicate adds nothing.
+        for (const auto& text : settings->dynamic_forwards) {
+            auto f = c::cli::parse_dynamic_forward(text);  // the config checked it
+            if (!f) continue;
+            const bool known = std::any_of(line.local_forwards.begin(), line.local_forwards.end(), [&](const auto& g) {
+                return g.dynamic && g.port == f->port && g.bind_address == f->bind_address;
+            });
+            if (!known) line.local_forwards.push_back(std::move(*f));
+        }
         if (settings->clear_all_forwardings && !line.local_forwards.empty()) {
             // As ssh: ClearAllForwardings drops the forwards of the command line and the files.
-            c::log::debug(1, "ClearAllForwardings: not setting up the -L forwards");
+            c::log::debug(1, "ClearAllForwardings: not setting up the -L and -D forwards");
             line.local_forwards.clear();
         }
         if (line.print_config) {
-            c::print_settings(*settings);
+            // -G shows the dynamic forwards in effect, the command line's and the files' (as ssh -G).
+            auto shown = *settings;
+            shown.dynamic_forwards.clear();
+            for (const auto& f : line.local_forwards) {
+                if (!f.dynamic) continue;
+                if (auto l = c::parse_forward_listen(f.spec)) shown.dynamic_forwards.push_back(c::forward_listen_text(*l));
+            }
+            c::print_settings(shown);
             return 0;
         }
         const int status = c::run(line, *settings);

@@ -392,7 +392,7 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
         return failure;
     }
     if (line.stdio_service && !line.local_forwards.empty()) {
-        log::error("-W cannot be combined with -L");
+        log::error("-W cannot be combined with -L or -D");
         return failure;
     }
     if (line.no_command && !line.command.empty()) {

@@ -117,6 +117,7 @@ private:
                     local_ready_.notify();
                 } else if (std::holds_alternative<session::Accepted>(ev)) {
                     log::debug(2, "session accepted");
+                    co_await local_.accepted();
                     // A resize while the request was on its way is not lost.
                     if (opt_.interactive) send_window_size(sc_.request().pty ? &sc_.request().pty->size : nullptr);
                     spawn(&Pump::input);

@@ -38,6 +38,9 @@ public:
     virtual asio::awaitable<std::error_code> write(twoway::session::Stream s, std::span<const std::byte> bytes) = 0;
     // The remote sends nothing more on s.
     virtual void end_of(twoway::session::Stream) {}
+    // The server accepted the request; called before any data of the session is written (-D answers
+    // its SOCKS client here).
+    virtual asio::awaitable<void> accepted() { co_return; }
     // Ends a pending read() and write() (the session is over).
     virtual void cancel() noexcept = 0;
 };

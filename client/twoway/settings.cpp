@@ -138,6 +138,7 @@ void print_settings(const ClientSettings& s) {
                                                            : "auto";
     out += std::string("requesttty ") + tty + "\n";
     out += std::string("clearallforwardings ") + (s.clear_all_forwardings ? "yes" : "no") + "\n";
+    for (const auto& f : s.dynamic_forwards) out += "dynamicforward " + f + "\n";
     for (const auto& p : s.send_env) out += "sendenv " + p + "\n";
     if (s.escape_char < 0) {
         out += "escapechar none\n";

@@ -55,8 +55,8 @@ def start_forwarder(w, *args):
 
 def test_escape_command_line_adds_and_cancels_a_forward():
     # ~C, as ssh's: a command line on the local terminal, read in raw mode; -L adds a forward that works at
-    # once, -KL closes it (connections already forwarded are not touched), -h lists the commands, -R and
-    # -D are refused while twoway has neither, anything else is an invalid command.
+    # once, -KL closes it (connections already forwarded are not touched), -D and -KD the same for a SOCKS
+    # listener, -h lists the commands, -R is refused while twoway has none, anything else is an invalid command.
     with EchoServer() as echo, trusted_world("escC", services={"echo": echo.port}) as w:
         port = closed_port()
         p = PtyProcess(w.argv("127.0.0.1"), w.client_env(TERM="dumb"))
@@ -71,7 +71,22 @@ def test_escape_command_line_adds_and_cancels_a_forward():
                 return p.expect(answer, timeout=30)
 
             command("-h", r"-KL\[bind_address:\]port +Cancel local forward")
-            command("-R 9:x:9", r"twoway has no remote \(-R\) or dynamic \(-D\) forwarding yet\.")
+            command("-h", r"-KD\[bind_address:\]port +Cancel dynamic forward")
+            command("-R 9:x:9", r"twoway has no remote \(-R\) forwarding yet\.")
+            command("-KR 9", r"twoway has no remote \(-R\) forwarding yet\.")
+            command("-D a:b:c", r"Bad forwarding specification\.")
+            # -D and -KD: a SOCKS listener opened and closed (its SOCKS5 greeting answered meanwhile).
+            socks_port = closed_port()
+            command(f"-D {socks_port}", r"Forwarding port\.")
+            with socket.create_connection(("127.0.0.1", socks_port), timeout=30) as s:
+                s.sendall(bytes([5, 1, 0]))
+                check(s.recv(2) == bytes([5, 0]), "the -D added with ~C does not answer SOCKS5")
+            command(f"-KD {socks_port}", r"Canceled forwarding\.")
+            try:
+                socket.create_connection(("127.0.0.1", socks_port), timeout=5).close()
+                check(False, "the cancelled -D still accepts")
+            except ConnectionRefusedError:
+                pass
             command("bogus", r"Invalid command\.")
             command("-L nonsense", r"Bad forwarding specification\.")
             command(f"-L {port}:echo", r"Forwarding port\.")

@@ -256,6 +256,34 @@ TEST_CASE("cli: -L [bind_address:]port:service", "[client]") {
     CHECK(refused({"-L", "8080", "h"}) == "Bad local forwarding specification '8080'");
 }
 
+TEST_CASE("cli: -D [bind_address:]port", "[client][socks]") {
+    auto f = parse_dynamic_forward("1080");
+    REQUIRE(f);
+    CHECK(f->dynamic);
+    CHECK(f->bind_address == "127.0.0.1");  // loopback unless told otherwise, as -L
+    CHECK_FALSE(f->bind_given);
+    CHECK(f->port == 1080);
+    CHECK(f->target() == "SOCKS");
+    f = parse_dynamic_forward("*:0");
+    REQUIRE(f);
+    CHECK(f->bind_address == "0.0.0.0");
+    CHECK(f->bind_given);
+    CHECK(f->port == 0);
+    f = parse_dynamic_forward("[::1]:1080");
+    REQUIRE(f);
+    CHECK(f->bind_address == "::1");
+    for (const char* bad : {"", "x", "65536", ":1080", "a:b:1", "::1:1080", "[::1]1080", "[::1", "1080:", "-1"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_dynamic_forward(bad));
+    }
+    const auto l = good({"-D", "1080", "-L", "8080:web", "-D127.0.0.1:1081", "h"});
+    REQUIRE(l.local_forwards.size() == 3);
+    CHECK(l.local_forwards[0].dynamic);
+    CHECK_FALSE(l.local_forwards[1].dynamic);
+    CHECK(l.local_forwards[2].port == 1081);
+    CHECK(refused({"-D", "a:b:c", "h"}) == "Bad dynamic forwarding specification 'a:b:c'");
+}
+
 TEST_CASE("cli: -L [bind_address:]port:host:hostport and -W host:port, ssh's direct forms", "[client]") {
     auto f = parse_local_forward("8080:db.example:5432");
     REQUIRE(f);

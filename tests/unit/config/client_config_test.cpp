@@ -705,7 +705,19 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
     // Refused whatever the value.
     CHECK(error_of("LocalForward 8080") == "cfg:2: LocalForward: expected [bind_address:]port host:hostport");
     CHECK(error_of("RemoteForward 8080 localhost:80") == "cfg:2: RemoteForward: not supported yet");
-    CHECK(error_of("DynamicForward 1080") == "cfg:2: DynamicForward: not supported yet");
+    // DynamicForward: every line adds (a duplicate does not), in ssh -G's form; the syntax is -D's.
+    CHECK(resolve_for(good("Host h\nDynamicForward 1080\nHost *\nDynamicForward [::1]:1081\nDynamicForward 1080\n"),
+                      "h", {"DynamicForward=*:1082"})
+              .dynamic_forwards == std::vector<std::string>{"[*]:1082", "1080", "[::1]:1081"});
+    CHECK(resolve_for(good("DynamicForward localhost:0\n"), "h").dynamic_forwards ==
+          std::vector<std::string>{"[localhost]:0"});
+    CHECK(resolve_for(good(""), "h").dynamic_forwards.empty());
+    CHECK(error_of("DynamicForward 65536") == "cfg:2: DynamicForward: bad dynamic forwarding specification \"65536\"");
+    CHECK(error_of("DynamicForward a:b:1") == "cfg:2: DynamicForward: bad dynamic forwarding specification \"a:b:1\"");
+    CHECK(error_of("DynamicForward ::1:1080") ==
+          "cfg:2: DynamicForward: bad dynamic forwarding specification \"::1:1080\"");
+    CHECK(error_of("DynamicForward :1080") == "cfg:2: DynamicForward: bad dynamic forwarding specification \":1080\"");
+    CHECK(error_of("DynamicForward 1080 x") == "cfg:2: keyword DynamicForward extra arguments at end of line");
     CHECK(error_of("GlobalKnownHostsFile /dev/null") ==
           "cfg:2: GlobalKnownHostsFile: not supported yet: twoway's global file is /etc/twoway/known_hosts");
     // Algorithm lists: accepted while they allow twoway's fixed suite, refused when they exclude it.
