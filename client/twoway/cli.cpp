@@ -12,6 +12,18 @@ namespace twoway_client::cli {
 
 namespace {
 
+// OpenSSH 9.6's rule (CVE-2023-51385): a host or user name from the command line may reach a shell
+// through %h and %r in ProxyCommand or Match exec, so it may hold none of the shell's metacharacters, no
+// blank and no control character. (Names from the configuration are the user's own, as for ssh.)
+bool shell_safe_name(std::string_view s) {
+    constexpr std::string_view special = "'`\"$\\;&<>|(){} ";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f || special.find(ch) != std::string_view::npos) return false;
+    }
+    return true;
+}
+
 // getopt letters: flags, and (in with_arg) the letters that take an argument.
 constexpr std::string_view flags = "46aCGNnqsTtVvx";
 constexpr std::string_view with_arg = "DFeiJLloWp";
@@ -136,7 +148,9 @@ private:
                 return true;
             }
             case 'i': return setting("IdentityFile", value);
-            case 'l': return setting("User", value);
+            case 'l':
+                if (!shell_safe_name(value)) return set_error("remote username contains invalid characters");
+                return setting("User", value);
             case 'p':
                 if (!parse_port_number(value, false)) return set_error("Bad port '" + value + "'");
                 return setting("Port", value);
@@ -228,11 +242,13 @@ private:
         } else {
             if (at == 0) return "invalid destination '" + d + "' (no user before '@')";
             line_.host = d.substr(at + 1);
+            if (!shell_safe_name(d.substr(0, at))) return "remote username contains invalid characters";
             // As ssh: user@host counts only if -l did not come first (the first value wins).
             if (!setting("User", d.substr(0, at))) return error_;
         }
         if (line_.host.empty()) return "invalid destination '" + d + "' (no host)";
         if (line_.host.front() == '-') return "invalid destination '" + d + "'";
+        if (!shell_safe_name(line_.host)) return "hostname contains invalid characters";
         return {};
     }
 

@@ -112,12 +112,10 @@ TEST_CASE("cli: user@host", "[client]") {
     CHECK(refused({"@example.org"}) == "invalid destination '@example.org' (no user before '@')");
     CHECK(refused({"alice@"}) == "invalid destination 'alice@' (no host)");
     CHECK(refused({"alice@-oProxyCommand=x"}) == "invalid destination 'alice@-oProxyCommand=x'");
-    CHECK(refused({"bad\"user@h"}) ==
-          "invalid argument for User: double quotes and control characters are not allowed");
+    CHECK(refused({"bad\"user@h"}) == "remote username contains invalid characters");
     CHECK(refused({"-i", "/keys/a\tb", "h"}) ==
           "invalid argument for IdentityFile: double quotes and control characters are not allowed");
-    CHECK(refused({"-l", "x\x7f", "h"}) ==
-          "invalid argument for User: double quotes and control characters are not allowed");
+    CHECK(refused({"-l", "x\x7f", "h"}) == "remote username contains invalid characters");
 }
 
 TEST_CASE("cli: the remote command keeps its own dashes", "[client]") {
@@ -343,4 +341,18 @@ TEST_CASE("cli: -J becomes a ProxyJump option where it stands", "[client]") {
     CHECK(refused({"-J", "a:0", "h"}) == "Invalid -J argument 'a:0': bad port in \"a:0\"");
     CHECK(refused({"-J"}) == "option requires an argument -- J");
     CHECK(std::string(usage()).find("[-J destination]") != std::string::npos);
+}
+
+TEST_CASE("cli: host and user names that could reach a shell through %h/%r are refused (OpenSSH 9.6)", "[client]") {
+    for (const char* host : {"a;touch x", "a$(id)", "a`id`", "a|b", "a&b", "a>b", "a'b", "a\"b", "a\\b", "a\tb", "a{b}"}) {
+        INFO(host);
+        CHECK(refused({host}) == "hostname contains invalid characters");
+    }
+    CHECK(refused({"u;id@host"}) == "remote username contains invalid characters");
+    CHECK(refused({"-l", "u$(id)", "host"}) == "remote username contains invalid characters");
+    // Ordinary names, IPv6 literals with a scope, and user names with dots and dashes are fine.
+    for (const char* ok : {"host.example", "[::1]", "fe80::1%eth0", "alice.b-c@10.0.0.1", "a_b@h"}) {
+        INFO(ok);
+        CHECK(good({ok}).host.size() > 0);
+    }
 }
