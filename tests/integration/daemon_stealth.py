@@ -125,14 +125,14 @@ def test_first_contact_and_known_host_client_hellos_look_alike():
     with world("shape", False, trusted=False) as w:
         first = captured_hello(w, known=False)
         known = captured_hello(w, known=True)
-        # 101 bytes (4.1) plus twoway's empty host_keys extension (4.1.2), which it sends in every
-        # client_hello whatever UpdateHostKeys says: 105.
-        check(len(first) == len(known) == 105, f"sizes {len(first)} and {len(known)}")
-        check(first[79:89] == bytes.fromhex("00180003000000020010"), f"extensions {first[79:89].hex()}")
+        # 101 bytes (4.1) plus twoway's empty host_keys (4.1.2) and auth_retry (4.1.3) extensions, which
+        # it sends in every client_hello whatever its configuration and keys: 109.
+        check(len(first) == len(known) == 109, f"sizes {len(first)} and {len(known)}")
+        check(first[79:93] == bytes.fromhex("001c00030000000500000002" "0010"), f"extensions {first[79:93].hex()}")
         # Identical but for client_random (10..41), the X25519 share (47..78) and the 16 MAC bytes.
-        for lo, hi in ((0, 10), (42, 47), (79, 89)):
+        for lo, hi in ((0, 10), (42, 47), (79, 93)):
             check(first[lo:hi] == known[lo:hi], f"bytes {lo}..{hi}: {first[lo:hi].hex()} vs {known[lo:hi].hex()}")
-        check(first[89:] != known[89:], "the stand-in equals the proof")
+        check(first[93:] != known[93:], "the stand-in equals the proof")
 
 def _open(port, payload):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
