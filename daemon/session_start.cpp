@@ -197,18 +197,28 @@ awaitable<void> Session::start(const ts::Request& asked) {
         reject(ts::reject::resource_shortage, "too many sessions");
         co_return;
     }
-    if (req.kind == ts::RequestKind::service) {
-        if (auto why = service_refusal(req.command)) {
-            log_info("Refused request for service ", log_safe(req.command), " from user ", account_.name, " ",
-                     peer_.text(), ": ", *why);
-            reject(ts::reject::prohibited, "service not permitted");
-            co_return;
-        }
-        co_await start_service(req);
-    } else if (req.kind == ts::RequestKind::direct) {
-        co_await start_direct(req);
-    } else {
-        co_await start_process(req);
+    // Every kind by name (no default): a kind added to the protocol must be given its own path here,
+    // never fall through to running a process.
+    switch (req.kind) {
+        case ts::RequestKind::service:
+            if (auto why = service_refusal(req.command)) {
+                log_info("Refused request for service ", log_safe(req.command), " from user ", account_.name, " ",
+                         peer_.text(), ": ", *why);
+                reject(ts::reject::prohibited, "service not permitted");
+                co_return;
+            }
+            co_await start_service(req);
+            break;
+        case ts::RequestKind::direct: co_await start_direct(req); break;
+        case ts::RequestKind::listen:
+        case ts::RequestKind::pickup:
+            log_info("Refused remote forwarding request from user ", account_.name, " ", peer_.text(),
+                     ": not supported");
+            reject(ts::reject::prohibited, "remote forwarding is not supported");
+            break;
+        case ts::RequestKind::shell:
+        case ts::RequestKind::exec:
+        case ts::RequestKind::subsystem: co_await start_process(req); break;
     }
     // Answered (or stopped) by now; a terminate() that came meanwhile was left to us.
     answered();

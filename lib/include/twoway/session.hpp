@@ -51,6 +51,7 @@
 /// does not allow, e.g. send_data before Accepted) and changes nothing.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -87,12 +88,19 @@ enum class RequestKind : std::uint8_t {
     /// a TCP connection from the server to "host:port" (SSH's direct-tcpip: twoway -W host:port, -L
     /// port:host:hostport), where the server's policy allows it; otherwise like a service
     direct = 5,
+    /// a port the server listens on for the client (SSH's tcpip-forward: twoway -R): command is the
+    /// listen address (parse_listen_address()); once accepted, out carries ListenRecords
+    listen = 6,
+    /// one connection a listen session announced, taken over by a new connection of the same account
+    /// (command is pickup_text() of its token); once accepted, like a direct connection
+    pickup = 7,
 };
 
-/// True for the kinds whose session is a TCP stream, not a process (service, direct): no PTY, no
-/// signals, no exit status; err carries nothing.
+/// True for the kinds whose session is a TCP stream, not a process (service, direct, listen, pickup):
+/// no PTY, no signals, no exit status; err carries nothing.
 [[nodiscard]] constexpr bool is_connection(RequestKind k) noexcept {
-    return k == RequestKind::service || k == RequestKind::direct;
+    return k == RequestKind::service || k == RequestKind::direct || k == RequestKind::listen ||
+           k == RequestKind::pickup;
 }
 
 /// Terminal size in character cells and (0 = unknown) pixels, as SSH's pty-req / window-change.
@@ -181,6 +189,72 @@ struct Destination {
 /// Whether a valid_permit_open() entry admits d. As sshd: the host is compared exactly as written (no
 /// name lookup, no case folding: "localhost" does not admit "127.0.0.1"), the port equal or "*".
 [[nodiscard]] TWOWAY_API bool permit_open_matches(std::string_view entry, const Destination& d) noexcept;
+// ---- remote forwarding (RequestKind::listen and pickup; docs/PROTOCOL.md 15, "Remote forwarding") ----
+
+/// Where a listen session asks the server to listen (ssh -R's [bind_address:]port).
+struct ListenAddress {
+    /// Empty: no address asked for (the server's default, twowayd: the loopback); "*": every interface;
+    /// otherwise a host name or an address as Destination::host.
+    std::string host;
+    std::uint16_t port = 0;  ///< 0: the server chooses one (and reports it in ListenBound)
+    /// Memberwise.
+    friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
+};
+/// "port", "host:port", "[v6]:port" or "*:port", the port 0..65535 in decimal without a sign or leading
+/// zeros: the listen address, or nothing when s is not one.
+[[nodiscard]] TWOWAY_API std::optional<ListenAddress> parse_listen_address(std::string_view s);
+/// The form parse_listen_address() reads; a must be valid.
+[[nodiscard]] TWOWAY_API std::string listen_address_text(const ListenAddress& a);
+/// A permitted listen address, as sshd_config's PermitListen and authorized_keys' permitlisten= write
+/// one: "[host:]port", the port 0..65535 or "*", the host a name, an address or "*".
+[[nodiscard]] TWOWAY_API bool valid_permit_listen(std::string_view entry) noexcept;
+/// Whether a valid_permit_listen() entry admits a, as sshd's: the port equal or "*" (so port 0 needs
+/// "*" or an entry for 0); an entry without a host, or with "*", admits every host; otherwise the host
+/// is compared exactly, ignoring case (a request without a host matches only those).
+[[nodiscard]] TWOWAY_API bool permit_listen_matches(std::string_view entry, const ListenAddress& a) noexcept;
+
+/// The one-time secret that names a connection a listen session announced (ListenConnection).
+using PickupToken = std::array<std::uint8_t, 32>;
+/// The pickup request's command: the token in 64 lower-case hex digits.
+[[nodiscard]] TWOWAY_API std::string pickup_text(const PickupToken& t);
+/// The token of a pickup command, or nothing when s is not 64 lower-case hex digits.
+[[nodiscard]] TWOWAY_API std::optional<PickupToken> parse_pickup(std::string_view s);
+
+/// The first record on a listen session's out stream: the server listens, on this port.
+struct ListenBound {
+    std::uint16_t port = 0;  ///< 1..65535
+    /// Memberwise.
+    friend bool operator==(const ListenBound&, const ListenBound&) = default;
+};
+/// A connection came to the listening port; pick it up with a pickup session within the server's time.
+struct ListenConnection {
+    PickupToken token{};      ///< the pickup session's token
+    std::string originator;   ///< who connected, "address:port" (valid_text()); the peer's: escape it
+    /// Memberwise.
+    friend bool operator==(const ListenConnection&, const ListenConnection&) = default;
+};
+/// One record of a listen session's out stream.
+using ListenRecord = std::variant<ListenBound, ListenConnection>;
+inline constexpr std::size_t max_originator = 64;  ///< bytes of ListenConnection::originator
+/// The longest record: a connection with the longest originator.
+inline constexpr std::size_t max_listen_record = 1 + 32 + 4 + max_originator;
+/// The record's bytes, to send as DATA on out. ListenBound's port must not be 0 and the originator
+/// valid: invalid_argument otherwise.
+[[nodiscard]] TWOWAY_API Result<std::vector<std::byte>> encode_listen_record(const ListenRecord& r);
+/// What parse_listen_records() found.
+struct ListenRecords {
+    std::vector<ListenRecord> records;  ///< the complete records, in order
+    std::size_t consumed = 0;  ///< bytes they took; the rest (< max_listen_record) is an incomplete record
+};
+/// The complete records at the start of bytes, as the client reads a listen session's out stream: keep
+/// the bytes after `consumed` and call again with more appended. `bound_seen`: whether an earlier call
+/// returned the ListenBound (the stream's first record must be one, and no later record may be). A
+/// record that cannot be valid fails (malformed, length_too_large, unexpected_message) as soon as its
+/// first bytes show it, however many bytes follow.
+[[nodiscard]] TWOWAY_API Result<ListenRecords> parse_listen_records(std::span<const std::byte> bytes,
+                                                                   bool bound_seen);
+
+
 [[nodiscard]] TWOWAY_API bool valid_env_name(std::string_view s) noexcept;   ///< [A-Za-z_][A-Za-z0-9_]*
 [[nodiscard]] TWOWAY_API bool valid_env_value(std::string_view s) noexcept;  ///< no NUL
 [[nodiscard]] TWOWAY_API bool valid_term(std::string_view s) noexcept;       ///< visible ASCII

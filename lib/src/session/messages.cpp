@@ -141,6 +141,18 @@ bool valid_command(RequestKind kind, std::string_view s) noexcept {
             return true;
         }
         case RequestKind::direct: return split_destination(s).has_value();
+        case RequestKind::listen:
+            try {
+                return parse_listen_address(s).has_value();
+            } catch (...) {
+                return false;  // the check builds a short string: only memory exhaustion throws
+            }
+        case RequestKind::pickup:
+            try {
+                return parse_pickup(s).has_value();
+            } catch (...) {
+                return false;
+            }
         case RequestKind::subsystem:
             // SSH's names are printable US-ASCII without blanks (RFC 4250 4.6.1 allows '@' in local
             // extensions): nothing a terminal or a log line would interpret, nothing a config line splits.
@@ -231,8 +243,8 @@ std::string destination_text(const Destination& d) {
 }
 
 bool valid_request(const Request& r) noexcept {
-    if (r.kind != RequestKind::shell && r.kind != RequestKind::exec && r.kind != RequestKind::service &&
-        r.kind != RequestKind::subsystem && r.kind != RequestKind::direct) {
+    if (static_cast<std::uint8_t>(r.kind) < static_cast<std::uint8_t>(RequestKind::shell) ||
+        static_cast<std::uint8_t>(r.kind) > static_cast<std::uint8_t>(RequestKind::pickup)) {
         return false;
     }
     if (!valid_command(r.kind, r.command)) return false;

@@ -42,7 +42,7 @@ Result<RequestMsg> parse_request(wire::Bytes body) {
         m.request.pty = std::move(p);
     }
     if (!r.expect_end()) return fail_from(r);
-    if (kind < static_cast<std::uint8_t>(RequestKind::shell) || kind > static_cast<std::uint8_t>(RequestKind::direct)) {
+    if (kind < static_cast<std::uint8_t>(RequestKind::shell) || kind > static_cast<std::uint8_t>(RequestKind::pickup)) {
         return fail(errc::malformed);
     }
     m.request.kind = static_cast<RequestKind>(kind);

@@ -271,7 +271,12 @@ TEST_CASE("session message fields out of range are malformed", "[session]") {
             INFO(bad);
             CHECK(req(5, bad, 0) == errc::malformed);
         }
-        CHECK(req(6, "db:22", 0) == errc::malformed);
+        CHECK(req(8, "db:22", 0) == errc::malformed);      // no kind 8
+        CHECK(req(6, "db:22", 0) == std::error_code{});    // listen (remote forwarding)
+        CHECK(req(6, "db:22", 1) == errc::malformed);       // a listener has no terminal
+        CHECK(req(6, "db", 0) == errc::malformed);
+        CHECK(req(7, std::string(64, 'a'), 0) == std::error_code{});  // pickup
+        CHECK(req(7, std::string(63, 'a'), 0) == errc::malformed);
         CHECK(req(1, "ls", 0) == errc::malformed);        // a shell carries no command
         CHECK(req(2, "", 0) == errc::malformed);          // exec needs one
         CHECK(req(2, std::string_view("a\0b", 3), 0) == errc::malformed);
