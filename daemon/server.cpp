@@ -113,6 +113,7 @@ Server::Server(asio::io_context& io, ServerOptions options, std::shared_ptr<cons
       shed_hold_(),
       shed_timer_(io),
       penalties_(settings_->config.penalties, settings_->config.penalty_exempt),
+      pickups_(io),
       signals_(io),
       child_signals_(io, SIGCHLD),
       shutdown_timer_(io) {

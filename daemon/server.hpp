@@ -23,6 +23,7 @@
 #include "settings.hpp"
 #include "decision_pool.hpp"
 #include "password_failures.hpp"
+#include "pickups.hpp"
 #include "startups.hpp"
 
 namespace twowayd {
@@ -63,6 +64,8 @@ public:
     [[nodiscard]] DecisionPool& decisions() noexcept { return decisions_; }
     // PerUserMaxPasswordFailures: failed passwords per account name (password_failures.hpp).
     [[nodiscard]] PasswordFailures& password_failures() noexcept { return password_failures_; }
+    // Remote forwarding: connections listen sessions announced, waiting for their pickup (pickups.hpp).
+    [[nodiscard]] Pickups& pickups() noexcept { return pickups_; }
     [[nodiscard]] twoway::Rng& rng() noexcept;
     [[nodiscard]] std::shared_ptr<const Settings> settings() const { return settings_; }
     // A connection authenticated or ended: it no longer counts against MaxStartups.
@@ -144,6 +147,7 @@ private:
     bool shed_timer_armed_ = false;
     PenaltyBox penalties_;
     PasswordFailures password_failures_;  // kept across reloads (a reload must not reset a lockout)
+    Pickups pickups_;
     DropLog drop_log_;
     DenialPace denial_pace_;
     SpareDescriptor spare_;

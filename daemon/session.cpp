@@ -145,6 +145,10 @@ void Session::close_backend() {
     } else if (auto* svc = service()) {
         (void)svc->socket.close(ec);
         stop_connector(*svc);
+    } else if (auto* l = listener()) {
+        // No more connections; those announced and not picked up close too.
+        (void)l->acceptor.close(ec);
+        server_.pickups().drop_listener(l->id);
     }
 }
 
@@ -389,7 +393,7 @@ void Session::terminate_backend() {
         changed_.notify_all();
         return;
     }
-    if (service() != nullptr) {
+    if (service() != nullptr || listener() != nullptr) {
         hang_up_backend();
         end_output(Stream::out);
         end_output(Stream::err);

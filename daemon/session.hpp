@@ -170,7 +170,15 @@ private:
         bool connect_timed_out = false;
         bool input_shut = false;  // the client's EOF was passed on: our write side is shut down
     };
-    using Backend = std::variant<std::monostate, Process, Service>;
+    // A listen request (remote forwarding, ssh -R): the port the daemon listens on for the client. Each
+    // connection it accepts waits in the server's Pickups and is announced on out (listen_loop).
+    struct Listener {
+        explicit Listener(const asio::any_io_executor& ex) : acceptor(ex) {}
+        tcp::acceptor acceptor;
+        std::uint64_t id = 0;  // in Pickups
+        std::uint16_t port = 0;
+    };
+    using Backend = std::variant<std::monostate, Process, Service, Listener>;
 
     // transport (session.cpp)
     [[nodiscard]] tcp::socket& socket() noexcept { return transport_->next_layer(); }
@@ -201,6 +209,7 @@ private:
     void hang_up_backend();
     [[nodiscard]] Process* process() noexcept { return std::get_if<Process>(&backend_); }
     [[nodiscard]] Service* service() noexcept { return std::get_if<Service>(&backend_); }
+    [[nodiscard]] Listener* listener() noexcept { return std::get_if<Listener>(&backend_); }
     [[nodiscard]] Terminal* terminal() noexcept;
     [[nodiscard]] Output& output(Stream s) noexcept { return s == Stream::err ? err_ : out_; }
     void end_output(Stream s) noexcept;
@@ -210,6 +219,17 @@ private:
     awaitable<void> start_process(const Request& req);
     awaitable<void> start_service(const Request& req);
     awaitable<void> start_direct(const Request& req);
+    // Remote forwarding (session_listen.cpp): a listen request binds, answers, announces the port and
+    // then each connection; a pickup request takes one announced connection over, as a direct one.
+    void start_listen(const Request& req);
+    void start_pickup(const Request& req);
+    awaitable<void> listen_loop();
+    // For a listen request: DisableForwarding, AllowTcpForwarding, PermitListen, the privileged-port
+    // rule (nothing: allowed).
+    [[nodiscard]] std::optional<std::string> listen_refusal(const twoway::session::ListenAddress& a) const;
+    // Where GatewayPorts binds a listen request for a (nothing, with why, when it cannot).
+    [[nodiscard]] std::optional<asio::ip::address> listen_bind_address(const twoway::session::ListenAddress& a,
+                                                                       std::string& why) const;
     // The connection behind a service or a direct connection: resolves host (off the loop), connects as
     // the account, then ACCEPT and the pumps; REJECT start_failed when it cannot. `what` names it in the
     // log ("service web", "direct connection").

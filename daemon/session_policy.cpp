@@ -4,6 +4,10 @@
 
 namespace twowayd {
 
+std::string where_text(const twoway::Location& where) {
+    return where.path.empty() ? "twowayd's default" : where.text();
+}
+
 SessionPolicy key_session_policy(const twoway::KeyOptions& options, const twoway::Location& line) {
     SessionPolicy p;
     p.key_line = line;
@@ -12,6 +16,7 @@ SessionPolicy key_session_policy(const twoway::KeyOptions& options, const twoway
     p.permit_services = options.port_forwarding;
     p.services_only = options.permit_services;
     p.open_only = options.permit_open;
+    p.listen_only = options.permit_listen;
     return p;
 }
 
@@ -36,6 +41,18 @@ std::optional<std::string> direct_refusal(const SessionPolicy& policy, const two
         std::none_of(policy.open_only.begin(), policy.open_only.end(),
                      [&d](const std::string& e) { return twoway::session::permit_open_matches(e, d); })) {
         return "destination not in permitopen=" + where;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> listen_refusal(const SessionPolicy& policy, const twoway::session::ListenAddress& a) {
+    if (policy.password_expired) return "the account's password has expired (PAM): it must be changed first";
+    const std::string where = policy.key_line ? " by " + policy.key_line->text() : std::string();
+    if (!policy.permit_services) return "remote forwarding is not permitted" + where + " (restrict or no-port-forwarding)";
+    if (!policy.listen_only.empty() &&
+        std::none_of(policy.listen_only.begin(), policy.listen_only.end(),
+                     [&a](const std::string& e) { return twoway::session::permit_listen_matches(e, a); })) {
+        return "listen address not in permitlisten=" + where;
     }
     return std::nullopt;
 }

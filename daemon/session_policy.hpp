@@ -22,6 +22,7 @@ struct SessionPolicy {
     bool permit_services = true;               // no-port-forwarding, restrict (services are twoway's forwarding)
     std::vector<std::string> services_only;    // permit-service=: only these (empty: any)
     std::vector<std::string> open_only;        // permitopen=: direct connections only to these (empty: PermitOpen's)
+    std::vector<std::string> listen_only;      // permitlisten=: listen requests only for these (empty: PermitListen's)
     // UsePAM yes and PAM_NEW_AUTHTOK_REQD: as sshd, the login goes on, no forwarding (no services), and
     // the session runs passwd on a PTY (pam.hpp).
     bool password_expired = false;
@@ -29,6 +30,9 @@ struct SessionPolicy {
     // register or change its password (passwd_serve.hpp). A password login implies it.
     bool password_mode = false;
 };
+
+// Where a configuration value comes from, for the log: its file and line, or "twowayd's default".
+[[nodiscard]] std::string where_text(const twoway::Location& where);
 
 // The policy an authorized_keys line's options give.
 [[nodiscard]] SessionPolicy key_session_policy(const twoway::KeyOptions& options, const twoway::Location& line);
@@ -38,6 +42,10 @@ struct SessionPolicy {
 // Why a direct connection to d is refused by the key's options (for the log), or nothing. The daemon's
 // PermitOpen is checked besides (Session::direct_refusal): both must allow it, as in sshd.
 [[nodiscard]] std::optional<std::string> direct_refusal(const SessionPolicy& policy, const twoway::session::Destination& d);
+
+// Why a listen request for a is refused by the key's options (for the log), or nothing. The daemon's
+// PermitListen is checked besides (Session::listen_refusal): both must allow it, as in sshd.
+[[nodiscard]] std::optional<std::string> listen_refusal(const SessionPolicy& policy, const twoway::session::ListenAddress& a);
 
 // The facts authorized_keys options are decided on: the client's address (an IPv4-mapped IPv6 address
 // as the IPv4 address, so from="10.0.0.0/8" means the same on a dual-stack listener), the time and the

@@ -157,7 +157,8 @@ void Session::end_input(tcp::socket& to) {
 
 void Session::on_input(std::vector<std::byte> bytes) {
     if (bytes.empty()) return;
-    if (input_.dead() || std::holds_alternative<std::monostate>(backend_)) {
+    // A listener reads nothing from the client: what comes is dropped (and granted back) at once.
+    if (input_.dead() || std::holds_alternative<std::monostate>(backend_) || listener() != nullptr) {
         (void)proto_.consumed(Stream::in, bytes.size());
         return;
     }

@@ -46,10 +46,6 @@ bool accepted_client_variable(const ConnectionConfig& policy, std::string_view n
     return false;
 }
 
-std::string where_text(const twoway::Location& where) {
-    return where.path.empty() ? "twowayd's default" : where.text();
-}
-
 }  // namespace
 
 twoway::Status Session::accept_request() {
@@ -210,12 +206,8 @@ awaitable<void> Session::start(const ts::Request& asked) {
             co_await start_service(req);
             break;
         case ts::RequestKind::direct: co_await start_direct(req); break;
-        case ts::RequestKind::listen:
-        case ts::RequestKind::pickup:
-            log_info("Refused remote forwarding request from user ", account_.name, " ", peer_.text(),
-                     ": not supported");
-            reject(ts::reject::prohibited, "remote forwarding is not supported");
-            break;
+        case ts::RequestKind::listen: start_listen(req); break;
+        case ts::RequestKind::pickup: start_pickup(req); break;
         case ts::RequestKind::shell:
         case ts::RequestKind::exec:
         case ts::RequestKind::subsystem: co_await start_process(req); break;

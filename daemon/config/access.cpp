@@ -66,12 +66,17 @@ void apply(ConnectionKey k, const ConnectionConfig& from, ConnectionConfig& to, 
         case ConnectionKey::force_command: to.force_command = from.force_command; return;
         case ConnectionKey::permit_tty: to.permit_tty = from.permit_tty; return;
         case ConnectionKey::disable_forwarding: to.disable_forwarding = from.disable_forwarding; return;
-        case ConnectionKey::allow_tcp_forwarding: to.allow_tcp_forwarding = from.allow_tcp_forwarding; return;
+        case ConnectionKey::allow_tcp_forwarding:
+            to.allow_tcp_forwarding = from.allow_tcp_forwarding;
+            to.allow_remote_forwarding = from.allow_remote_forwarding;
+            return;
         case ConnectionKey::permit_service:
             to.permit_service = from.permit_service;
             to.permit_service_where = from.permit_service_where;
             return;
         case ConnectionKey::permit_open: to.permit_open = from.permit_open; return;
+        case ConnectionKey::permit_listen: to.permit_listen = from.permit_listen; return;
+        case ConnectionKey::gateway_ports: to.gateway_ports = from.gateway_ports; return;
         case ConnectionKey::accept_env: return list(from.accept_env, to.accept_env);
         case ConnectionKey::set_env: to.set_env = from.set_env; return;
         case ConnectionKey::banner: to.banner = from.banner; return;

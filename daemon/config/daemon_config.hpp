@@ -106,6 +106,7 @@ struct SubsystemSpec {
 // PermitRootLogin. For a daemon that knows only keys, prohibit-password (sshd's default, kept as
 // twowayd's) lets root in with a key exactly as yes does; docs/CONFIG.md says why it is the default.
 enum class PermitRootLogin { yes, prohibit_password, forced_commands_only, no };
+enum class GatewayPorts { no, yes, clientspecified };
 [[nodiscard]] std::string_view permit_root_login_name(PermitRootLogin v) noexcept;
 
 // A pattern from AllowUsers, DenyUsers, AllowGroups or DenyGroups, with the line that wrote it (every
@@ -133,9 +134,10 @@ struct ConnectionConfig {
     std::optional<Setting<std::string>> force_command;  // the rest of the line, as sshd takes it
     Setting<bool> permit_tty{true, {}};
     Setting<bool> disable_forwarding{false, {}};
-    // AllowTcpForwarding: twoway's forwarding is its named services (-W, -L): yes/all/local allow
-    // them, no/remote refuse them.
+    // AllowTcpForwarding: local forwarding is twoway's named services and direct connections (-W, -L,
+    // -D): yes/all/local allow them; remote forwarding is listen requests (-R): yes/all/remote allow it.
     Setting<bool> allow_tcp_forwarding{true, {}};
+    Setting<bool> allow_remote_forwarding{true, {}};  // from the same keyword (where: its line)
     // PermitService: nothing = "any"; an empty list = "none"; else the names a connection may reach.
     std::optional<std::vector<std::string>> permit_service;
     twoway::Location permit_service_where;
@@ -143,6 +145,13 @@ struct ConnectionConfig {
     // syntax (session::valid_permit_open, host wildcards allowed): nothing = "any"; an empty list =
     // "none", twowayd's default (sshd's is any). Services are PermitService's, not this.
     Setting<std::optional<std::vector<std::string>>> permit_open{std::vector<std::string>{}, {}};
+    // PermitListen: where listen requests (-R) may listen, in sshd's syntax ([host:]port, either may be
+    // "*"; session::valid_permit_listen): nothing = "any"; an empty list = "none", twowayd's default
+    // (sshd's is any).
+    Setting<std::optional<std::vector<std::string>>> permit_listen{std::vector<std::string>{}, {}};
+    // GatewayPorts: which address a listen request binds. no (sshd's default): the loopback, whatever
+    // the client asked; yes: every interface; clientspecified: what the client asked (none: every one).
+    Setting<GatewayPorts> gateway_ports{GatewayPorts::no, {}};
     // AcceptEnv: twowayd's default is Debian's stock sshd_config's "AcceptEnv LANG LC_*".
     std::vector<std::string> accept_env{"LANG", "LC_*"};
     std::vector<std::string> set_env;  // NAME=value, first of each name
@@ -175,7 +184,8 @@ struct MatchCriterion {
 // global ones, the first applying block's value of each keyword winning, as in sshd.
 enum class ConnectionKey : std::size_t {
     permit_root_login, allow_users, deny_users, allow_groups, deny_groups, force_command, permit_tty,
-    disable_forwarding, allow_tcp_forwarding, permit_service, permit_open, accept_env, set_env, banner,
+    disable_forwarding, allow_tcp_forwarding, permit_service, permit_open, permit_listen, gateway_ports, accept_env,
+    set_env, banner,
     client_alive_interval, client_alive_count_max, max_sessions, chroot_directory, authorized_keys_command,
     authorized_keys_command_user, trusted_user_ca_keys, authorized_principals_file, authorized_principals_command,
     authorized_principals_command_user, count_,

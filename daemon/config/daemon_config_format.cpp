@@ -93,7 +93,11 @@ void format_connection(std::string& out, const ConnectionConfig& c, const std::a
     }
     if (want(ConnectionKey::permit_tty)) line("permittty", yes_no(c.permit_tty.value));
     if (want(ConnectionKey::disable_forwarding)) line("disableforwarding", yes_no(c.disable_forwarding.value));
-    if (want(ConnectionKey::allow_tcp_forwarding)) line("allowtcpforwarding", yes_no(c.allow_tcp_forwarding.value));
+    if (want(ConnectionKey::allow_tcp_forwarding)) {
+        const bool local = c.allow_tcp_forwarding.value;
+        const bool remote = c.allow_remote_forwarding.value;
+        line("allowtcpforwarding", local && remote ? "yes" : local ? "local" : remote ? "remote" : "no");
+    }
     if (want(ConnectionKey::permit_service)) {
         line("permitservice", !c.permit_service ? std::string("any")
                               : c.permit_service->empty() ? std::string("none")
@@ -103,6 +107,15 @@ void format_connection(std::string& out, const ConnectionConfig& c, const std::a
         line("permitopen", !c.permit_open.value ? std::string("any")
                            : c.permit_open.value->empty() ? std::string("none")
                                                           : list_text(*c.permit_open.value));
+    }
+    if (want(ConnectionKey::permit_listen)) {
+        line("permitlisten", !c.permit_listen.value ? std::string("any")
+                             : c.permit_listen.value->empty() ? std::string("none")
+                                                              : list_text(*c.permit_listen.value));
+    }
+    if (want(ConnectionKey::gateway_ports)) {
+        const auto g = c.gateway_ports.value;
+        line("gatewayports", g == GatewayPorts::yes ? "yes" : g == GatewayPorts::clientspecified ? "clientspecified" : "no");
     }
     if (want(ConnectionKey::accept_env)) {
         for (const auto& e : c.accept_env) line("acceptenv", config::quote_arg(e));

@@ -241,13 +241,46 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
         case ConnectionKey::permit_tty: return yes_no(c.permit_tty);
         case ConnectionKey::disable_forwarding: return yes_no(c.disable_forwarding);
         case ConnectionKey::allow_tcp_forwarding: {
-            bool allow = false;
-            if (twoway::iequals(arg, "yes") || twoway::iequals(arg, "all") || twoway::iequals(arg, "local")) {
-                allow = true;
-            } else if (!twoway::iequals(arg, "no") && !twoway::iequals(arg, "remote")) {
+            const bool all = twoway::iequals(arg, "yes") || twoway::iequals(arg, "all");
+            const bool local = all || twoway::iequals(arg, "local");
+            const bool remote = all || twoway::iequals(arg, "remote");
+            if (!local && !remote && !twoway::iequals(arg, "no")) {
                 return value_error(kw, "unsupported option " + twoway::quoted(arg) + " (expected yes, all, local, remote or no)");
             }
-            if (first_here) c.allow_tcp_forwarding = Setting<bool>{allow, here()};
+            if (first_here) {
+                c.allow_tcp_forwarding = Setting<bool>{local, here()};
+                c.allow_remote_forwarding = Setting<bool>{remote, here()};
+            }
+            return mark();
+        }
+        case ConnectionKey::gateway_ports: {
+            GatewayPorts g = GatewayPorts::no;
+            if (twoway::iequals(arg, "yes")) {
+                g = GatewayPorts::yes;
+            } else if (twoway::iequals(arg, "clientspecified")) {
+                g = GatewayPorts::clientspecified;
+            } else if (!twoway::iequals(arg, "no")) {
+                return value_error(kw, "unsupported option " + twoway::quoted(arg) + " (expected no, yes or clientspecified)");
+            }
+            if (first_here) c.gateway_ports = Setting<GatewayPorts>{g, here()};
+            return mark();
+        }
+        case ConnectionKey::permit_listen: {
+            std::optional<std::vector<std::string>> entries;
+            if (d.args.size() == 1 && arg == "any") {
+            } else if (d.args.size() == 1 && arg == "none") {
+                entries.emplace();
+            } else {
+                entries.emplace();
+                for (const auto& a : d.args) {
+                    if (!twoway::session::valid_permit_listen(a)) {
+                        return value_error(kw, "invalid listen address " + twoway::quoted(a) +
+                                                   " (expected any, none or [host:]port, * for either)");
+                    }
+                    if (entries->size() < max_repeats) entries->push_back(a);
+                }
+            }
+            if (first_here) c.permit_listen = Setting<std::optional<std::vector<std::string>>>{std::move(entries), here()};
             return mark();
         }
         case ConnectionKey::permit_service: {

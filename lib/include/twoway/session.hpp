@@ -219,6 +219,8 @@ using PickupToken = std::array<std::uint8_t, 32>;
 [[nodiscard]] TWOWAY_API std::string pickup_text(const PickupToken& t);
 /// The token of a pickup command, or nothing when s is not 64 lower-case hex digits.
 [[nodiscard]] TWOWAY_API std::optional<PickupToken> parse_pickup(std::string_view s);
+/// Whether two tokens are equal, in constant time (sodium_memcmp): how a server looks a pickup up.
+[[nodiscard]] TWOWAY_API bool same_pickup_token(const PickupToken& a, const PickupToken& b) noexcept;
 
 /// The first record on a listen session's out stream: the server listens, on this port.
 struct ListenBound {

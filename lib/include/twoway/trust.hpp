@@ -413,7 +413,7 @@ struct ExpiryTime {
 /// @verbatim
 ///   restrict                      no pty, no services or direct connections (and none of OpenSSH's
 ///                                 other forwardings); a later pty or port-forwarding turns one back on
-///   [no-]port-forwarding          twoway's services and direct connections (-W, -L)
+///   [no-]port-forwarding          twoway's services, direct connections and listens (-W, -L, -D, -R)
 ///   [no-]pty                      a PTY for a shell or command
 ///   command="..."                 run this instead of what the client asks (once only)
 ///   from="pattern-list"           client address patterns (once only)
@@ -424,8 +424,10 @@ struct ExpiryTime {
 ///                                 sshd, on top of the daemon's PermitOpen
 ///   principals="list"             recorded, only with cert-authority (once only)
 ///   cert-authority                recorded: the line names a CA and never authorizes its key itself
+///   permitlisten="[host:]port"    listen requests (-R) only for these (repeatable; either may be
+///                                 "*"), as sshd, on top of the daemon's PermitListen
 ///   [no-]agent-forwarding, [no-]x11-forwarding, [no-]user-rc, [no-]touch-required,
-///   permitlisten="...", tunnel="n"   recorded: features twoway lacks; they grant nothing
+///   tunnel="n"                    recorded: features twoway lacks; they grant nothing
 ///   [no-]verify-required          refused (the line is unusable): twoway has no FIDO keys to verify,
 ///                                 and cannot honour the restriction it writes
 /// @endverbatim
@@ -451,7 +453,7 @@ struct KeyOptions {
     /// permitopen= entries (session::valid_permit_open without a host wildcard), each once, in order;
     /// empty: whatever the daemon's PermitOpen allows (when port_forwarding).
     std::vector<std::string> permit_open;
-    std::vector<std::string> permit_listen;  ///< permitlisten= values, recorded only
+    std::vector<std::string> permit_listen;  ///< permitlisten= values (session::valid_permit_listen)
     std::optional<std::string> tunnel;       ///< tunnel=, recorded only
     /// Memberwise.
     friend bool operator==(const KeyOptions&, const KeyOptions&) = default;

@@ -1,5 +1,6 @@
 // Remote forwarding (docs/PROTOCOL.md 15, "Remote forwarding"): the listen address of a listen request,
 // PermitListen entries, the pickup token, and the records a listen session's out stream carries.
+#include "crypto/crypto.hpp"
 #include "session/messages.hpp"
 
 namespace twoway::session {
@@ -113,6 +114,10 @@ std::optional<PickupToken> parse_pickup(std::string_view s) {
         t[i] = static_cast<std::uint8_t>(hi << 4 | lo);
     }
     return t;
+}
+
+bool same_pickup_token(const PickupToken& a, const PickupToken& b) noexcept {
+    return crypto::ct_equal(std::as_bytes(std::span(a)), std::as_bytes(std::span(b)));
 }
 
 // bound:      u8 1 | u32 port (1..65535)

@@ -104,17 +104,6 @@ bool valid_tunnel(std::string_view s) noexcept {
     return v <= 0x7ffffffd;
 }
 
-// permitlisten's "[host:]port" (port may be "*"): only its shape is checked; twoway has no remote
-// forwarding, so the value is recorded and never used.
-bool valid_listen(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    const auto colon = s.rfind(':');
-    const std::string_view port = colon == std::string_view::npos ? s : s.substr(colon + 1);
-    if (port == "*") return true;
-    const auto n = digits(port);
-    return n && !port.empty() && port.size() <= 5 && *n >= 1 && *n <= 65535;
-}
-
 std::string describe(const ExpiryTime& t) {
     std::array<char, 40> buf{};
     std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02d %02d:%02d:%02d%s", t.year, t.month, t.day, t.hour, t.minute,
@@ -278,7 +267,7 @@ private:
             return add(out_.permit_services, "permit-service", std::move(value));
         }
         if (iequals(name, "permitlisten")) {
-            if (!valid_listen(value)) return "invalid permitlisten= " + quoted(value);
+            if (!session::valid_permit_listen(value)) return "invalid permitlisten= " + quoted(value);
             return add(out_.permit_listen, "permitlisten", std::move(value));
         }
         if (iequals(name, "tunnel")) {

@@ -117,8 +117,22 @@ TEST_CASE("access config: each keyword with good values", "[config]") {
         {"ForceCommand=echo hi", [](const DaemonConfig& c) { return c.connection.force_command->value == "echo hi"; }},
         {"PermitTTY no", [](const DaemonConfig& c) { return !c.connection.permit_tty.value; }},
         {"DisableForwarding yes", [](const DaemonConfig& c) { return c.connection.disable_forwarding.value; }},
-        {"AllowTcpForwarding remote", [](const DaemonConfig& c) { return !c.connection.allow_tcp_forwarding.value; }},
-        {"AllowTcpForwarding local", [](const DaemonConfig& c) { return c.connection.allow_tcp_forwarding.value; }},
+        {"AllowTcpForwarding remote", [](const DaemonConfig& c) {
+             return !c.connection.allow_tcp_forwarding.value && c.connection.allow_remote_forwarding.value; }},
+        {"AllowTcpForwarding local", [](const DaemonConfig& c) {
+             return c.connection.allow_tcp_forwarding.value && !c.connection.allow_remote_forwarding.value; }},
+        {"AllowTcpForwarding no", [](const DaemonConfig& c) {
+             return !c.connection.allow_tcp_forwarding.value && !c.connection.allow_remote_forwarding.value; }},
+        {"AllowTcpForwarding all", [](const DaemonConfig& c) {
+             return c.connection.allow_tcp_forwarding.value && c.connection.allow_remote_forwarding.value; }},
+        {"PermitListen none", [](const DaemonConfig& c) {
+             return c.connection.permit_listen.value && c.connection.permit_listen.value->empty(); }},
+        {"PermitListen any", [](const DaemonConfig& c) { return !c.connection.permit_listen.value; }},
+        {"PermitListen 8080 localhost:* *:0", [](const DaemonConfig& c) {
+             return c.connection.permit_listen.value == std::vector<std::string>{"8080", "localhost:*", "*:0"}; }},
+        {"GatewayPorts clientspecified", [](const DaemonConfig& c) {
+             return c.connection.gateway_ports.value == GatewayPorts::clientspecified; }},
+        {"GatewayPorts yes", [](const DaemonConfig& c) { return c.connection.gateway_ports.value == GatewayPorts::yes; }},
         {"PermitService web db", [](const DaemonConfig& c) {
              return c.connection.permit_service == std::vector<std::string>{"web", "db"}; }},
         {"PermitService none", [](const DaemonConfig& c) { return c.connection.permit_service && c.connection.permit_service->empty(); }},
@@ -180,6 +194,9 @@ TEST_CASE("access config: bad values and values refused until implemented", "[co
         {"PermitService Web", "a.conf:1: PermitService: invalid service name \"Web\" (expected any, none or names)"},
         {"PermitOpen db",
          "a.conf:1: PermitOpen: invalid destination \"db\" (expected any, none or host:port, [IPv6]:port, * for either)"},
+        {"PermitListen host:", "a.conf:1: PermitListen: invalid listen address \"host:\" (expected any, none or [host:]port, * for either)"},
+        {"PermitListen 70000", "a.conf:1: PermitListen: invalid listen address \"70000\" (expected any, none or [host:]port, * for either)"},
+        {"GatewayPorts maybe", "a.conf:1: GatewayPorts: unsupported option \"maybe\" (expected no, yes or clientspecified)"},
         {"PermitOpen db:1 any", "a.conf:1: PermitOpen: invalid destination \"any\" (expected any, none or host:port, [IPv6]:port, * for either)"},
         {"AcceptEnv A=B", "a.conf:1: AcceptEnv: Invalid environment name \"A=B\""},
         {"SetEnv NOVALUE", "a.conf:1: SetEnv: Invalid environment \"NOVALUE\""},

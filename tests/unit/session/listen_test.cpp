@@ -102,6 +102,10 @@ TEST_CASE("pickup tokens are 64 lower-case hex digits", "[session][listen]") {
     const auto text = pickup_text(t);
     CHECK(text == "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
     CHECK(parse_pickup(text) == t);
+    CHECK(same_pickup_token(t, *parse_pickup(text)));
+    auto other = t;
+    other[31] ^= 1;
+    CHECK_FALSE(same_pickup_token(t, other));
     CHECK(valid_command(RequestKind::pickup, text));
     std::string upper = text;
     upper[21] = 'A';
