@@ -310,6 +310,35 @@ int generate(const Options& o) {
     return 0;
 }
 
+int generate_host_keys(const Options& o) {
+    // twowayd's default HostKey; ssh-keygen -A's -f is a prefix to the default path, as here.
+    const std::string prefix = o.file ? *o.file : std::string();
+    const std::string dir = prefix + "/etc/twoway";
+    const std::string path = dir + "/host_ed25519_key";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        if (st.st_size != 0) return 0;  // present: nothing to do (an empty file is replaced)
+    } else if (errno != ENOENT) {
+        return fail_path(path, std::error_code(errno, std::generic_category()));
+    }
+    // The configuration directory, world-readable as /etc/ssh (the private key itself is 0600).
+    for (const std::string& d : {prefix + "/etc", dir}) {
+        if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
+            fail_path(d, std::error_code(errno, std::generic_category()));
+            return 1;
+        }
+    }
+    if (!o.quiet) std::printf("twoway-keygen: generating new host keys: ED25519\n");
+    const std::string comment = o.comment ? *o.comment : default_comment();
+    if (!valid_key_comment(comment)) return fail_msg("a comment must be text without control characters");
+    const PrivateKey key = PrivateKey::generate(system_rng());
+    auto text = encode_private_key(key, comment, "", kdf_params(o), system_rng());
+    if (!text) return fail_msg(text.error().message());
+    // Each file is written to a temporary name and renamed: a crash leaves the old state or the new one.
+    if (!write_pair(path, *text, key.public_key(), comment)) return 1;
+    return 0;
+}
+
 int fingerprint(const Options& o) {
     if (o.hash != "sha256" && o.hash != "SHA256") return fail_msg("only SHA256 fingerprints are supported");
     const std::string path = o.file ? *o.file : default_key_path();

@@ -45,6 +45,9 @@ struct KrlRequest {
 };
 
 int generate(const Options& o);           // (default)
+// -A [-f prefix]: the host key twowayd uses by default (/etc/twoway/host_ed25519_key, under prefix),
+// created unencrypted when it is missing or empty, as ssh-keygen -A does for sshd's; 0 also when present.
+int generate_host_keys(const Options& o);
 int fingerprint(const Options& o);        // -l [-v]
 int print_public(const Options& o);       // -y
 int change_passphrase(const Options& o);  // -p

@@ -13,6 +13,7 @@
 //   twoway-keygen -L -f cert.pub                                                          print certificates
 //   twoway-keygen -k -f krl_file [-u] [-s ca_public_key|none] [-z version] [-C comment] spec... write a KRL
 //   twoway-keygen -Q [-l] -f krl_file key...                                               test keys against a KRL
+//   twoway-keygen -A [-q] [-f prefix]                                                     missing host keys
 // docs/KEYS.md describes each mode.
 #include <clocale>
 #include <cstdint>
@@ -110,7 +111,7 @@ int main(int argc, char** argv) {
                                                  "and certificate files to test (-Q)");
     auto* L = app.add_flag("-L", show_cert, "Print the certificates of a file (-f FILE, - for standard input)");
     // KRLs (docs/KEYS.md, section 6): -s is then the CA's public key (or none), -z the KRL's version.
-    bool gen_krl = false, check = false, update = false;
+    bool gen_krl = false, check = false, update = false, host_keys = false;
     auto* k = app.add_flag("-k", gen_krl,
                            "Write a KRL (-f FILE) from revocation spec files (serial:, id:, key:, sha1:, sha256:, "
                            "hash:, key and certificate lines); -s CA public key (or none), -z version, -u update");
@@ -118,8 +119,12 @@ int main(int argc, char** argv) {
     auto* Q = app.add_flag("-Q", check, "Test public key and certificate files against the KRL -f names "
                                         "(exit 1 if any is revoked); with -l, list the KRL's contents first");
 
+    auto* A = app.add_flag("-A", host_keys,
+                           "Create twowayd's host key (/etc/twoway/host_ed25519_key; -f: a prefix to that path) "
+                           "if it is missing, as ssh-keygen -A");
+
     // Modes exclude each other (-s is a mode of its own, and -k's CA), but -l goes with -Q (list the KRL).
-    CLI::Option* modes[] = {l, y, p, i, e, fh, rh, L, k, Q};
+    CLI::Option* modes[] = {l, y, p, i, e, fh, rh, L, k, Q, A};
     for (auto* m1 : modes) {
         for (auto* m2 : modes) {
             if (m1 != m2 && !((m1 == l && m2 == Q) || (m1 == Q && m2 == l))) m1->excludes(m2);
@@ -145,6 +150,7 @@ int main(int argc, char** argv) {
     if (a->count() != 0) o.rounds = rounds;
 
     namespace kg = twoway_keygen;
+    if (host_keys) return kg::generate_host_keys(o);
     if (list && !check) return kg::fingerprint(o);
     if (print_pub) return kg::print_public(o);
     if (change) return kg::change_passphrase(o);
