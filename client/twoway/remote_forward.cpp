@@ -219,7 +219,9 @@ private:
 // One remote forward: its listen connection and session, for as long as they last.
 asio::awaitable<void> listen_one(std::shared_ptr<Remote> r, std::shared_ptr<Hub> hub) {
     const std::string listen = session::listen_address_text(r->spec.listen);
-    log::debug(1, "Remote connections from " + listen + " forwarded to local address " + r->spec.target());
+    // ssh's words; "LOCALHOST" where no address was asked for (the server's default, twowayd's loopback).
+    const std::string from = r->spec.listen.host.empty() ? "LOCALHOST:" + listen : listen;
+    log::debug(1, "Remote connections from " + from + " forwarded to local address " + r->spec.target());
     ConnectParams params = hub->make_params();
     PumpOptions options = hub->options(params);
     options.control = r->control;
