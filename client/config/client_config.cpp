@@ -72,6 +72,8 @@ constexpr std::array keywords{
     Keyword{"IdentityAgent", Key::directive, ClientKeyword::identity_agent, 1},
     Keyword{"AddKeysToAgent", Key::directive, ClientKeyword::add_keys_to_agent, 2},
     Keyword{"LocalForward", Key::directive, ClientKeyword::local_forward, 2},
+    Keyword{"RemoteForward", Key::directive, ClientKeyword::remote_forward, 2},
+    Keyword{"ExitOnForwardFailure", Key::directive, ClientKeyword::exit_on_forward_failure, 1},
 };
 
 // ssh_config keywords twoway does not implement but that OpenSSH's own tools pass to their transport
@@ -113,7 +115,6 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"ControlPath", any_value, no_sharing},
     ForeignKeyword{"ControlPersist", any_value, no_sharing},
     ForeignKeyword{"EnableSSHKeysign", any_value, no_hostbased},
-    ForeignKeyword{"ExitOnForwardFailure", only_no, "not supported yet"},
     ForeignKeyword{"FingerprintHash", only_sha256, "twoway shows SHA256 fingerprints only"},
     ForeignKeyword{"ForkAfterAuthentication", only_no, "not supported yet"},
     ForeignKeyword{"ForwardAgent", only_no, "twoway has no agent forwarding"},
@@ -140,7 +141,7 @@ constexpr std::array foreign_keywords{
     ForeignKeyword{"MACs", any_value, "twoway's one cipher, ChaCha20-Poly1305, carries its own tag"},
     ForeignKeyword{"NoHostAuthenticationForLocalhost", any_value, "twoway always authenticates the host"},
     ForeignKeyword{"PermitLocalCommand", any_value, "twoway runs no LocalCommand"},
-    ForeignKeyword{"PermitRemoteOpen", any_value, "twoway has no remote forwarding"},
+    ForeignKeyword{"PermitRemoteOpen", any_value, "twoway has no remote dynamic forwarding"},
     ForeignKeyword{"PKCS11Provider", only_none, "not supported yet"},
     ForeignKeyword{"ProxyUseFdpass", only_no, "not supported yet: twoway talks through the ProxyCommand's standard input and output"},
     ForeignKeyword{"PubkeyAuthentication", only_yes, "not supported yet: use PreferredAuthentications password"},
@@ -183,7 +184,6 @@ constexpr std::array refused_keywords{
     RefusedKeyword{"BindInterface", not_yet},
     // Ignoring it would trust twoway's fixed global file where another (or none) was asked for.
     RefusedKeyword{"GlobalKnownHostsFile", "not supported yet: twoway's global file is /etc/twoway/known_hosts"},
-    RefusedKeyword{"RemoteForward", not_yet},
 };
 
 // ssh's algorithm lists. twoway's suite is fixed (X25519, Ed25519, ChaCha20-Poly1305: docs/PROTOCOL.md),
@@ -460,6 +460,15 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
                 out.files.push_back(a);
             }
             return {};
+        case ClientKeyword::remote_forward: {
+            // ssh's: "[bind_address:]port host:hostport", read as -R's spec once joined. The one-argument
+            // form (remote dynamic forwarding) and Unix-domain sockets are refused with the reason.
+            const std::string joined = args.size() == 2 ? args[0] + ":" + args[1] : args[0];
+            auto r = parse_remote_forward(joined);
+            if (!r.forward) return name + ": " + r.error;
+            out.text = joined;
+            return {};
+        }
         case ClientKeyword::dynamic_forward: {
             auto f = parse_forward_listen(arg);
             if (!f) return name + ": bad dynamic forwarding specification " + twoway::quoted(arg);
@@ -467,6 +476,7 @@ std::string parse_value(const Keyword& kw, const std::vector<std::string>& args,
             return {};
         }
         case ClientKeyword::clear_all_forwardings:
+        case ClientKeyword::exit_on_forward_failure:
         case ClientKeyword::enable_escape_commandline: {
             auto v = config::parse_yes_no(arg, true);
             if (!v) return name + ": unsupported option " + twoway::quoted(arg) + " (expected yes or no)";

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include <twoway/session.hpp>
 #include <twoway/trust.hpp>
 
 namespace twoway_client {
@@ -62,6 +63,8 @@ enum class ClientKeyword {
     add_keys_to_agent,
     local_forward,
     dynamic_forward,
+    remote_forward,
+    exit_on_forward_failure,
 };
 
 // AddKeysToAgent (ssh's): after a key read from a file has logged in, add it to the agent; confirm:
@@ -101,6 +104,31 @@ struct ForwardListen {
 [[nodiscard]] std::optional<ForwardListen> parse_forward_listen(std::string_view text);
 // As ssh -G writes one: "port", or "[bind_address]:port".
 [[nodiscard]] std::string forward_listen_text(const ForwardListen& f);
+
+// A remote forward, as -R and RemoteForward write it (ssh's, for a TCP port):
+// "[bind_address:]port:host:hostport", the addresses possibly in brackets (IPv6 ones). The server listens
+// on [bind_address:]port (ListenAddress: no bind address sends just the port, the server's default; an
+// empty one or "*" sends "*", every interface; port 0: the server chooses); each connection it hands over
+// is connected from here to host:hostport. ssh's other -R forms are refused with the reason: its
+// dynamic one ("[bind_address:]port" alone, a SOCKS proxy on the server side) and every Unix-domain
+// socket form (a field with a '/').
+inline constexpr std::size_t max_remote_forwards = 64;  // RemoteForward lines kept
+struct RemoteForwardSpec {
+    std::optional<std::string> bind_address;  // as written, brackets removed ("", "*", a name or address)
+    twoway::session::ListenAddress listen;    // what the listen request asks for
+    std::string host;                         // where connections go from here, brackets removed
+    std::uint16_t host_port = 0;              // 1..65535
+    std::string spec;                         // as given, for messages
+    // "host:hostport" as ssh's messages write it (no brackets).
+    [[nodiscard]] std::string target() const { return host + ":" + std::to_string(host_port); }
+};
+struct RemoteForwardParse {
+    std::optional<RemoteForwardSpec> forward;
+    std::string error;  // when !forward: the one-line reason
+};
+[[nodiscard]] RemoteForwardParse parse_remote_forward(std::string_view text);
+// As ssh -G writes one: "port host:hostport" or "[bind_address]:port [host]:hostport".
+[[nodiscard]] std::string remote_forward_text(const RemoteForwardSpec& f);
 
 // The authentication methods twoway knows, by ssh's names ("publickey", "password"). A handshake
 // carries one; PreferredAuthentications orders them.
@@ -294,6 +322,12 @@ struct ClientSettings {
     bool clear_all_forwardings = false;              // ClearAllForwardings: -L, -D (and config forwards) dropped
     // DynamicForward: "[bind_address]:port" or "port" (forward_listen_text()), every line adding, in order.
     std::vector<std::string> dynamic_forwards;
+    // RemoteForward lines (every line adds, a duplicate adds nothing): -R's form, "listen:host:hostport",
+    // as ssh joins the keyword's two arguments (parse_remote_forward() reads it).
+    std::vector<std::string> remote_forwards;
+    // ExitOnForwardFailure (ssh's): a remote forward the server refuses ends twoway (255), before the
+    // session starts. (-L and -D listeners that cannot be set up always do.)
+    bool exit_on_forward_failure = false;
     // SendEnv: patterns of local variable names to send (ssh's: every line adds, "-pattern" removes
     // what earlier lines added). The list starts as Debian's ssh has it, "LANG LC_*" (its
     // /etc/ssh/ssh_config), before the command line and the file, so "SendEnv -LC_*" removes it.

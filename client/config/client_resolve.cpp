@@ -46,6 +46,8 @@ struct Obtained {
     std::optional<RequestTty> request_tty;
     std::optional<bool> clear_all_forwardings;
     std::vector<std::string> dynamic_forwards;  // every DynamicForward line adds (ssh's)
+    std::vector<std::string> remote_forwards;   // every RemoteForward line adds (ssh's)
+    std::optional<bool> exit_on_forward_failure;
     std::optional<int> escape_char;
     std::optional<bool> enable_escape_commandline;
     // Every SendEnv line adds (as ssh's), to Debian's default (ClientSettings::send_env says why).
@@ -137,6 +139,16 @@ struct Obtained {
                     dynamic_forwards.size() < max_dynamic_forwards) {
                     dynamic_forwards.push_back(d.text);
                 }
+                break;
+            case ClientKeyword::remote_forward:
+                // As ssh's add_remote_forward(): a duplicate adds nothing; bounded like the other lists.
+                if (std::find(remote_forwards.begin(), remote_forwards.end(), d.text) == remote_forwards.end() &&
+                    remote_forwards.size() < max_remote_forwards) {
+                    remote_forwards.push_back(d.text);
+                }
+                break;
+            case ClientKeyword::exit_on_forward_failure:
+                if (!exit_on_forward_failure) exit_on_forward_failure = d.flag;
                 break;
             case ClientKeyword::log_level:
                 if (!log_level) log_level.emplace(d.log, d.text);
@@ -386,6 +398,8 @@ ClientSettings resolve(const ParsedClientConfig& config, std::string_view host_a
     out.request_tty = got.request_tty.value_or(RequestTty::automatic);
     out.clear_all_forwardings = got.clear_all_forwardings.value_or(false);
     out.dynamic_forwards = got.dynamic_forwards;
+    out.remote_forwards = got.remote_forwards;
+    out.exit_on_forward_failure = got.exit_on_forward_failure.value_or(false);
     out.escape_char = got.escape_char.value_or('~');
     out.enable_escape_commandline = got.enable_escape_commandline.value_or(true);
     out.send_env = got.send_env;

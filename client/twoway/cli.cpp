@@ -26,7 +26,7 @@ bool shell_safe_name(std::string_view s) {
 
 // getopt letters: flags, and (in with_arg) the letters that take an argument.
 constexpr std::string_view flags = "46aCGNnqsTtVvx";
-constexpr std::string_view with_arg = "DFeiJLloWp";
+constexpr std::string_view with_arg = "DFeiJLloRWp";
 
 std::optional<std::uint16_t> parse_port_number(std::string_view s, bool allow_zero) {
     unsigned value = 0;
@@ -181,6 +181,12 @@ private:
                 line_.local_forwards.push_back(std::move(*f));
                 return true;
             }
+            case 'R': {
+                auto r = parse_remote_forward(value);
+                if (!r.forward) return set_error(r.error);
+                line_.remote_forwards.push_back(std::move(*r.forward));
+                return true;
+            }
             case 'L': {
                 auto f = parse_local_forward(value);
                 if (!f) return set_error("Bad local forwarding specification '" + value + "'");
@@ -276,7 +282,8 @@ const char* usage() {
     return "usage: twoway [-46aCGNnqsTtVvx] [-D [bind_address:]port] [-e escape_char]\n"
            "              [-F configfile] [-i identity_file] [-J destination]\n"
            "              [-L [bind_address:]port:service] [-l login_name] [-o option]\n"
-           "              [-p port] [-W service] destination [command [argument ...]]\n";
+           "              [-p port] [-R [bind_address:]port:host:hostport] [-W service]\n"
+           "              destination [command [argument ...]]\n";
 }
 
 bool is_destination(const std::string& target) { return target.find(':') != std::string::npos; }

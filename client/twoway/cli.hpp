@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "client_config.hpp"
+
 namespace twoway_client::cli {
 
 enum class TtyRequest {
@@ -40,6 +42,9 @@ struct LocalForward {
     [[nodiscard]] const char* option() const { return dynamic ? "-D" : "-L"; }
 };
 
+// -R [bind_address:]port:host:hostport (and RemoteForward): client_config.hpp's RemoteForwardSpec.
+using RemoteForward = RemoteForwardSpec;
+
 // -W's argument: "host:port" (a direct connection) when it holds a ':', else a service name.
 [[nodiscard]] bool is_destination(const std::string& target);
 
@@ -61,6 +66,7 @@ struct CommandLine {
     AddressFamily family = AddressFamily::any;
     std::optional<std::string> stdio_service;  // -W
     std::vector<LocalForward> local_forwards;  // -L and -D, in command-line order
+    std::vector<RemoteForward> remote_forwards;  // -R, in command-line order
     std::optional<int> escape_char;            // -e: a byte value, or -1 for none
     bool subsystem = false;                    // -s: the command is a subsystem name (sftp)
     // -J: the jump hosts as given (also in options, as "ProxyJump ...", where it takes its place).

@@ -242,10 +242,11 @@ constexpr std::string_view command_line_help =
     "Commands:\n"
     "      -L[bind_address:]port:service    Request local forward\n"
     "      -L[bind_address:]port:host:hostport\n"
+    "      -R[bind_address:]port:host:hostport    Request remote forward\n"
     "      -D[bind_address:]port            Request dynamic forward\n"
     "      -KL[bind_address:]port           Cancel local forward\n"
-    "      -KD[bind_address:]port           Cancel dynamic forward\n"
-    "      (-R and -KR: twoway has no remote forwarding yet)";
+    "      -KR[bind_address:]port           Cancel remote forward\n"
+    "      -KD[bind_address:]port           Cancel dynamic forward";
 }  // namespace
 
 std::string Forwarder::command_line(std::string_view text) {
@@ -259,7 +260,13 @@ std::string Forwarder::command_line(std::string_view text) {
     if (text.empty() || (text.front() != 'L' && text.front() != 'R' && text.front() != 'D')) return "Invalid command.";
     const char kind = text.front();
     text = trim_blanks(text.substr(1));
-    if (kind == 'R') return "twoway has no remote (-R) forwarding yet.";
+    if (kind == 'R' && remote_ == nullptr) return "Remote forwarding is not available here.";
+    if (kind == 'R' && !cancelling) {
+        auto r = parse_remote_forward(text);
+        if (!r.forward) return "Bad forwarding specification.";
+        remote_->add(*r.forward);  // its answer ("Allocated port", a warning) is reported when it comes
+        return "Forwarding port.";
+    }
     if (!cancelling) {
         auto spec = kind == 'D' ? cli::parse_dynamic_forward(std::string(text)) : cli::parse_local_forward(std::string(text));
         if (!spec) return "Bad forwarding specification.";
@@ -271,7 +278,9 @@ std::string Forwarder::command_line(std::string_view text) {
     if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
         std::string_view a = text.substr(0, colon);
         if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
-        address = a == "*" ? std::string("0.0.0.0") : std::string(a);
+        // A remote forward's address is the one it was asked with (the server bound it); a local one's
+        // is what the listener was bound to.
+        address = a == "*" && kind != 'R' ? std::string("0.0.0.0") : std::string(a);
         port_text = text.substr(colon + 1);
     }
     unsigned port = 0;
@@ -279,7 +288,9 @@ std::string Forwarder::command_line(std::string_view text) {
     if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
         return "Bad forwarding close port";
     }
-    return cancel(address, static_cast<std::uint16_t>(port)) > 0 ? "Canceled forwarding." : "Unknown port forwarding.";
+    const std::size_t closed = kind == 'R' ? remote_->cancel(address, static_cast<std::uint16_t>(port))
+                                           : cancel(address, static_cast<std::uint16_t>(port));
+    return closed > 0 ? "Canceled forwarding." : "Unknown port forwarding.";
 }
 
 void Forwarder::start() {

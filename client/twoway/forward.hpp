@@ -16,6 +16,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include "cli.hpp"
+#include "remote_forward.hpp"
 #include "transport.hpp"
 
 namespace twoway_client {
@@ -39,9 +40,12 @@ public:
     std::size_t cancel(const std::optional<std::string>& bind_address, std::uint16_t port);
     // One ~C command line, as ssh's: "-L[bind_address:]port:service", "-D[bind_address:]port",
     // "-KL[bind_address:]port" or "-KD..." (either closes any forward on that port, as ssh's shared
-    // listener table does), "-h" or "?" for help; -R and -KR are refused (no remote forwarding yet). Returns
-    // what to print (ssh's words: "Forwarding port.", "Canceled forwarding.", ...); empty for an empty line.
+    // listener table does), "-R[bind_address:]port:host:hostport" and "-KR[bind_address:]port" (given to
+    // set_remote()'s forwarder), "-h" or "?" for help. Returns what to print (ssh's words: "Forwarding
+    // port.", "Canceled forwarding.", ...); empty for an empty line.
     [[nodiscard]] std::string command_line(std::string_view text);
+    // Where ~C's -R and -KR go (must outlive this forwarder); without one they are refused.
+    void set_remote(RemoteForwarder* remote) noexcept { remote_ = remote; }
 
     [[nodiscard]] std::size_t active() const noexcept { return *active_; }
 
@@ -59,6 +63,7 @@ private:
     std::function<ConnectParams()> make_params_;
     std::vector<std::shared_ptr<Listener>> listeners_;
     bool started_ = false;
+    RemoteForwarder* remote_ = nullptr;
     std::shared_ptr<std::size_t> active_ = std::make_shared<std::size_t>(0);
 };
 

@@ -1,6 +1,7 @@
 // twoway: the ssh-like client. docs/twoway.md is its reference.
 //   twoway [-46aCGNnqsTtVvx] [-e escape_char] [-F configfile] [-i identity_file] [-J destination]
-//          [-L [bind:]port:service] [-l login_name] [-o option] [-p port] [-W service]
+//          [-L [bind:]port:service] [-l login_name] [-o option] [-p port]
+//          [-R [bind:]port:host:hostport] [-W service]
 //          destination [command [argument ...]]
 // Exit status: the remote command's, or 255 when twoway itself fails (connection, host key,
 // authentication, protocol), each failure with one line on stderr.
@@ -77,10 +78,21 @@ int main(int argc, char** argv) {
             });
             if (!known) line.local_forwards.push_back(std::move(*f));
         }
-        if (settings->clear_all_forwardings && !line.local_forwards.empty()) {
+        // RemoteForward lines come after the command line's -R (ssh's order); a duplicate adds nothing.
+        for (const auto& text : settings->remote_forwards) {
+            auto r = c::parse_remote_forward(text);  // the config checked it
+            if (!r.forward) continue;
+            const bool known = std::any_of(line.remote_forwards.begin(), line.remote_forwards.end(), [&](const auto& g) {
+                return g.bind_address == r.forward->bind_address && g.listen == r.forward->listen &&
+                       g.host == r.forward->host && g.host_port == r.forward->host_port;
+            });
+            if (!known) line.remote_forwards.push_back(std::move(*r.forward));
+        }
+        if (settings->clear_all_forwardings && (!line.local_forwards.empty() || !line.remote_forwards.empty())) {
             // As ssh: ClearAllForwardings drops the forwards of the command line and the files.
-            c::log::debug(1, "ClearAllForwardings: not setting up the -L and -D forwards");
+            c::log::debug(1, "ClearAllForwardings: not setting up the -L, -D and -R forwards");
             line.local_forwards.clear();
+            line.remote_forwards.clear();
         }
         if (line.print_config) {
             // -G shows the dynamic forwards in effect, the command line's and the files' (as ssh -G).
@@ -90,6 +102,9 @@ int main(int argc, char** argv) {
                 if (!f.dynamic) continue;
                 if (auto l = c::parse_forward_listen(f.spec)) shown.dynamic_forwards.push_back(c::forward_listen_text(*l));
             }
+            // The remote forwards too, the command line's and the files'.
+            shown.remote_forwards.clear();
+            for (const auto& r : line.remote_forwards) shown.remote_forwards.push_back(r.spec);
             c::print_settings(shown);
             return 0;
         }

@@ -21,6 +21,7 @@ extern char** environ;
 #include "identity.hpp"
 #include "local_io.hpp"
 #include "log.hpp"
+#include "remote_forward.hpp"
 #include "session_pump.hpp"
 #include "terminal.hpp"
 #include "transport.hpp"
@@ -318,12 +319,25 @@ PumpOptions session_options(Context& ctx, const SecureConnection& conn) {
     return o;
 }
 
-asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
+asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder, RemoteForwarder* remote) {
     const auto& line = ctx.line;
     auto ex = co_await asio::this_coro::executor;
-    // -N reads nothing: it must wait for the verdict itself.
-    auto conn = co_await log_in(ctx, !line.no_command);
+    // -N reads nothing: it must wait for the verdict itself. So must -R, whose listen connections start
+    // once the login is known to have worked (with the identity that worked).
+    auto conn = co_await log_in(ctx, !line.no_command && line.remote_forwards.empty());
     if (!conn) co_return failure;
+
+    // -R: a listen connection for each. With ExitOnForwardFailure, every answer comes before anything
+    // else starts, and a refusal ends twoway (255); without, the answers are reported when they come.
+    remote->start();
+    if (ctx.settings.exit_on_forward_failure && !line.remote_forwards.empty()) {
+        const std::size_t failed = co_await remote->settled();
+        if (failed > 0) {
+            remote->stop();
+            co_await conn->close();
+            co_return failure;
+        }
+    }
 
     if (line.stdio_service) {
         session::Request r;
@@ -345,7 +359,8 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
 
     if (forwarder != nullptr) forwarder->start();
     if (line.no_command) {
-        // -N: this connection only proved that we can log in; forwards open their own.
+        // -N: this connection only proved that we can log in; forwards open their own (and -R's listen
+        // connections last until twoway is stopped).
         co_await conn->close();
         co_return 0;
     }
@@ -358,6 +373,8 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
                              "' (printable ASCII without blanks, at most 64 characters)"
                        : std::string("the remote command is too long or holds characters that cannot be sent"));
         co_await conn->close();
+        if (forwarder != nullptr) forwarder->stop();
+        remote->stop();
         co_return failure;
     }
     if (request.kind == session::RequestKind::exec) log::debug(1, "Sending command: " + request.command);
@@ -378,6 +395,7 @@ asio::awaitable<int> main_flow(Context& ctx, Forwarder* forwarder) {
     terminal::leave_raw_mode();
     co_await conn->close();
     if (forwarder != nullptr) forwarder->stop();
+    remote->stop();  // the listen sessions end with the main one; forwarded connections go on
     if (pty && !o.failed) log::info("Connection to " + ctx.settings.host_name + " closed.");
     co_return exit_status(o, request.kind == session::RequestKind::shell       ? "shell"
                              : request.kind == session::RequestKind::subsystem ? "subsystem"
@@ -391,8 +409,8 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
         log::error("-W cannot be combined with a remote command");
         return failure;
     }
-    if (line.stdio_service && !line.local_forwards.empty()) {
-        log::error("-W cannot be combined with -L or -D");
+    if (line.stdio_service && (!line.local_forwards.empty() || !line.remote_forwards.empty())) {
+        log::error("-W cannot be combined with -L, -D or -R");
         return failure;
     }
     if (line.no_command && !line.command.empty()) {
@@ -462,9 +480,13 @@ int run(const cli::CommandLine& line, const ClientSettings& settings) {
     // Always there, for ~C's -L even when none was given at the start.
     auto forwarder = std::make_unique<Forwarder>(io.get_executor(), line.local_forwards, [&ctx] { return ctx.params(); });
     if (!forwarder->listen()) return failure;
+    // Always there too, for ~C's -R; its listen connections open after the login.
+    auto remote = std::make_unique<RemoteForwarder>(io.get_executor(), line.remote_forwards, [&ctx] { return ctx.params(); },
+                                                    settings.exit_on_forward_failure);
+    forwarder->set_remote(remote.get());
 
     int status = failure;
-    asio::co_spawn(io, main_flow(ctx, forwarder.get()), [&status](std::exception_ptr e, int s) {
+    asio::co_spawn(io, main_flow(ctx, forwarder.get(), remote.get()), [&status](std::exception_ptr e, int s) {
         if (!e) {
             status = s;
             return;

@@ -24,12 +24,14 @@ namespace twoway_client {
 namespace session = twoway::session;
 using twoway::errc;
 
-namespace {
-
 using session::Stream;
+
+namespace {
 
 constexpr std::size_t input_chunk = 128 * 1024;
 constexpr auto disconnect_grace = std::chrono::seconds(2);
+
+}  // namespace
 
 class Pump {
 public:
@@ -45,7 +47,9 @@ public:
         spawn(&Pump::writer);
         if (winch_) spawn(&Pump::window_changes);
         if (opt_.alive_interval > 0) spawn(&Pump::alive);
+        if (opt_.control) opt_.control->close_ = [this] { close_from_outside(); };
         while (running_ > 0) co_await done_.wait();
+        if (opt_.control) opt_.control->close_ = nullptr;
         if (error_) std::rethrow_exception(error_);
         co_return outcome_;
     }
@@ -315,6 +319,20 @@ private:
         }
     }
 
+    // SessionControl::close(): as ~. (an end asked for, not reported as a failure); before ACCEPT, when
+    // CLOSE cannot be sent yet, the connection is dropped at once.
+    void close_from_outside() {
+        if (stopping_ || outcome_.disconnected) return;
+        outcome_.disconnected = true;
+        if (sc_.close()) {
+            wake_writer_.notify();
+            spawn(&Pump::grace);
+            return;
+        }
+        conn_.abort();
+        stop();
+    }
+
     // ~^Z : the terminal and descriptors as the shell expects them while we are stopped.
     void suspend() {
         log::line("^Z [suspend twoway]");
@@ -380,7 +398,6 @@ private:
     SessionOutcome outcome_;
 };
 
-}  // namespace
 
 asio::awaitable<SessionOutcome> run_session(SecureConnection& connection, const session::Request& request,
                                             LocalIo& local, const PumpOptions& options) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -45,6 +46,20 @@ public:
     virtual void cancel() noexcept = 0;
 };
 
+// Lets code outside a session end it, as ~. does: CLOSE sent (the connection dropped when the server
+// has not answered within a grace period, or at once before ACCEPT). Set while run_session() runs; close()
+// does nothing before or after. -R's listen sessions (~C -KR, the main session's end) use it.
+class SessionControl {
+public:
+    void close() {
+        if (close_) close_();
+    }
+
+private:
+    friend class Pump;
+    std::function<void()> close_;
+};
+
 struct PumpOptions {
     bool interactive = false;  // a PTY on our terminal: SIGWINCH, escapes
     int escape_char = -1;      // with interactive; -1 for none
@@ -55,6 +70,8 @@ struct PumpOptions {
     std::function<std::string(const std::string&)> command_line;
     // The server's HOSTKEYS (UpdateHostKeys); without it the message is ignored.
     std::function<void(const twoway::session::HostKeysAnnounced&)> on_host_keys;
+    // Filled in while the session runs (SessionControl).
+    std::shared_ptr<SessionControl> control;
 };
 
 struct SessionOutcome {

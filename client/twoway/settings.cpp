@@ -139,6 +139,11 @@ void print_settings(const ClientSettings& s) {
     out += std::string("requesttty ") + tty + "\n";
     out += std::string("clearallforwardings ") + (s.clear_all_forwardings ? "yes" : "no") + "\n";
     for (const auto& f : s.dynamic_forwards) out += "dynamicforward " + f + "\n";
+    for (const auto& f : s.remote_forwards) {
+        // As ssh -G: "remoteforward [bind_address]:port [host]:hostport" ("port ..." without an address).
+        if (auto r = parse_remote_forward(f); r.forward) out += "remoteforward " + remote_forward_text(*r.forward) + "\n";
+    }
+    out += std::string("exitonforwardfailure ") + (s.exit_on_forward_failure ? "yes" : "no") + "\n";
     for (const auto& p : s.send_env) out += "sendenv " + p + "\n";
     if (s.escape_char < 0) {
         out += "escapechar none\n";

@@ -56,7 +56,7 @@ def start_forwarder(w, *args):
 def test_escape_command_line_adds_and_cancels_a_forward():
     # ~C, as ssh's: a command line on the local terminal, read in raw mode; -L adds a forward that works at
     # once, -KL closes it (connections already forwarded are not touched), -D and -KD the same for a SOCKS
-    # listener, -h lists the commands, -R is refused while twoway has none, anything else is an invalid command.
+    # listener, -h lists the commands, -R asks the server (refused for now), anything else is an invalid command.
     with EchoServer() as echo, trusted_world("escC", services={"echo": echo.port}) as w:
         port = closed_port()
         p = PtyProcess(w.argv("127.0.0.1"), w.client_env(TERM="dumb"))
@@ -72,8 +72,13 @@ def test_escape_command_line_adds_and_cancels_a_forward():
 
             command("-h", r"-KL\[bind_address:\]port +Cancel local forward")
             command("-h", r"-KD\[bind_address:\]port +Cancel dynamic forward")
-            command("-R 9:x:9", r"twoway has no remote \(-R\) forwarding yet\.")
-            command("-KR 9", r"twoway has no remote \(-R\) forwarding yet\.")
+            command("-h", r"-KR\[bind_address:\]port +Cancel remote forward")
+            # -R asks the server (which refuses it: twowayd does not serve listen requests yet); the answer
+            # comes as ssh's warning; -KR then finds nothing to cancel.
+            command("-R 9:x:9", r"Forwarding port\.")
+            p.expect(r"Warning: remote port forwarding failed for listen port 9", timeout=30)
+            command("-KR 9", r"Unknown port forwarding\.")
+            command("-R 9", r"Bad forwarding specification\.")
             command("-D a:b:c", r"Bad forwarding specification\.")
             # -D and -KD: a SOCKS listener opened and closed (its SOCKS5 greeting answered meanwhile).
             socks_port = closed_port()

@@ -167,7 +167,7 @@ def test_dynamic_forward_from_the_config_and_cleared():
             r = subprocess.run(w.argv("-o", "ClearAllForwardings yes", "-D", "0", "-v", "127.0.0.1", "echo ok"),
                                stdin=subprocess.DEVNULL, capture_output=True, env=w.client_env(), timeout=120)
             check(r.returncode == 0 and r.stdout == b"ok\n", f"{r}")
-            check(b"ClearAllForwardings: not setting up the -L and -D forwards" in r.stderr, f"{r.stderr!r}")
+            check(b"ClearAllForwardings: not setting up the -L, -D and -R forwards" in r.stderr, f"{r.stderr!r}")
             check(b"Allocated port" not in r.stderr, f"{r.stderr!r}")
 
 

@@ -121,7 +121,7 @@ def test_transport_options():
                      "-oPermitLocalCommand=no", "-oRemoteCommand=none", "-oForwardX11=no", "-oControlMaster=no",
                      "-L", "0:web", "127.0.0.1", "echo ok")
         check(r.returncode == 0 and r.stdout == b"ok\n", f"{r}")
-        check(b"ClearAllForwardings: not setting up the -L and -D forwards" in r.stderr, f"{r.stderr!r}")
+        check(b"ClearAllForwardings: not setting up the -L, -D and -R forwards" in r.stderr, f"{r.stderr!r}")
         check(b"Allocated port" not in r.stderr, f"{r.stderr!r}")
         check(b"debug1: -x: twoway has no X11 forwarding" in r.stderr, f"{r.stderr!r}")
         check(b"debug1: command-line: ForwardAgent: ignored (twoway has no agent forwarding)" in r.stderr,

@@ -282,6 +282,26 @@ TEST_CASE("cli: -D [bind_address:]port", "[client][socks]") {
     CHECK(refused({"-D", "a:b:c", "h"}) == "Bad dynamic forwarding specification 'a:b:c'");
 }
 
+TEST_CASE("cli: -R [bind_address:]port:host:hostport, several, in order", "[client]") {
+    const auto l = good({"-R", "8080:localhost:80", "-R*:0:[::1]:22", "-NR", "[::1]:9000:db:5432", "h"});
+    REQUIRE(l.remote_forwards.size() == 3);
+    CHECK(l.remote_forwards[0].listen == twoway::session::ListenAddress{"", 8080});
+    CHECK(l.remote_forwards[0].target() == "localhost:80");
+    CHECK(l.remote_forwards[1].listen == twoway::session::ListenAddress{"*", 0});
+    CHECK(l.remote_forwards[1].host == "::1");
+    CHECK(l.remote_forwards[2].listen == twoway::session::ListenAddress{"::1", 9000});
+    CHECK(l.no_command);
+    CHECK(l.local_forwards.empty());
+    // The forms twoway does not do: one line each, then the usage text and 255.
+    CHECK(refused({"-R", "8080", "h"}) ==
+          "Bad remote forwarding specification \"8080\": twoway has no remote dynamic (SOCKS) forwarding; give "
+          "[bind_address:]port:host:hostport");
+    CHECK(refused({"-R", "8080:/run/app.sock", "h"}) ==
+          "Bad remote forwarding specification \"8080:/run/app.sock\": twoway does not forward Unix-domain sockets");
+    CHECK(refused({"-R", "8080:h:x", "h"}) == "Bad remote forwarding specification \"8080:h:x\": bad port \"x\"");
+    CHECK(refused({"-R"}) == "option requires an argument -- R");
+}
+
 TEST_CASE("cli: -L [bind_address:]port:host:hostport and -W host:port, ssh's direct forms", "[client]") {
     auto f = parse_local_forward("8080:db.example:5432");
     REQUIRE(f);

@@ -704,7 +704,9 @@ TEST_CASE("client config: every ssh_config keyword is classified", "[config]") {
     CHECK(error_of("ConnectionAttempts 0") == "cfg:2: ConnectionAttempts: invalid number \"0\" (expected 1-1000)");
     // Refused whatever the value.
     CHECK(error_of("LocalForward 8080") == "cfg:2: LocalForward: expected [bind_address:]port host:hostport");
-    CHECK(error_of("RemoteForward 8080 localhost:80") == "cfg:2: RemoteForward: not supported yet");
+    CHECK(error_of("RemoteForward 8080") ==
+          "cfg:2: RemoteForward: Bad remote forwarding specification \"8080\": twoway has no remote dynamic (SOCKS) "
+          "forwarding; give [bind_address:]port:host:hostport");
     // DynamicForward: every line adds (a duplicate does not), in ssh -G's form; the syntax is -D's.
     CHECK(resolve_for(good("Host h\nDynamicForward 1080\nHost *\nDynamicForward [::1]:1081\nDynamicForward 1080\n"),
                       "h", {"DynamicForward=*:1082"})
@@ -896,4 +898,98 @@ TEST_CASE("client config: LocalForward, as ssh joins its two arguments", "[confi
     const auto s = resolve(good("LocalForward 8080 localhost:80\nHost h\n  LocalForward 127.0.0.1:9090 [::1]:22\n"), "h",
                            parse_client_options({}), ctx);
     CHECK(s.local_forwards == std::vector<std::string>{"8080:localhost:80", "127.0.0.1:9090:[::1]:22"});
+}
+
+TEST_CASE("client config: RemoteForward, as ssh joins its two arguments", "[config]") {
+    for (const char* bad : {"8080", "*:8080", "8080 db", "x db:5432", "8080 db:x", "8080 db:0", "70000 db:1",
+                            "8080 db:1 extra", "8080 /tmp/socket", "/tmp/socket db:1", "8080 ::1:22"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_client_config("cfg", std::string("RemoteForward ") + bad + "\n").ok());
+    }
+    CHECK(error_of("RemoteForward 8080 /run/x.sock") ==
+          "cfg:2: RemoteForward: Bad remote forwarding specification \"8080:/run/x.sock\": twoway does not forward "
+          "Unix-domain sockets");
+    // Every line adds, a duplicate does not; -o lines come first.
+    const auto s = resolve(good("RemoteForward 8080 localhost:80\nHost h\n  RemoteForward [::1]:0 [::1]:22\n"
+                                "  RemoteForward 8080 localhost:80\n"),
+                           "h", parse_client_options(std::vector<std::string>{"RemoteForward=*:9000 web:80"}), ctx);
+    CHECK(s.remote_forwards == std::vector<std::string>{"*:9000:web:80", "8080:localhost:80", "[::1]:0:[::1]:22"});
+    CHECK(resolve_for(good(""), "h").remote_forwards.empty());
+}
+
+TEST_CASE("client config: ExitOnForwardFailure", "[config]") {
+    CHECK_FALSE(resolve_for(good(""), "h").exit_on_forward_failure);
+    CHECK(resolve_for(good("ExitOnForwardFailure yes\n"), "h").exit_on_forward_failure);
+    CHECK_FALSE(resolve_for(good("ExitOnForwardFailure no\nExitOnForwardFailure yes\n"), "h").exit_on_forward_failure);
+    CHECK(resolve_for(good("ExitOnForwardFailure no\n"), "h", {"ExitOnForwardFailure=yes"}).exit_on_forward_failure);
+    CHECK_FALSE(parse_client_config("cfg", "ExitOnForwardFailure maybe\n").ok());
+}
+
+TEST_CASE("client config: parse_remote_forward, ssh's -R forms", "[config]") {
+    using twoway::session::ListenAddress;
+    auto r = parse_remote_forward("8080:localhost:80");
+    REQUIRE(r.forward);
+    CHECK_FALSE(r.forward->bind_address);
+    CHECK(r.forward->listen == ListenAddress{"", 8080});  // sent as "8080": the server's default address
+    CHECK(r.forward->host == "localhost");
+    CHECK(r.forward->host_port == 80);
+    CHECK(r.forward->target() == "localhost:80");
+    CHECK(r.forward->spec == "8080:localhost:80");
+    CHECK(remote_forward_text(*r.forward) == "8080 [localhost]:80");
+    CHECK(twoway::session::listen_address_text(r.forward->listen) == "8080");
+
+    // An empty bind address or "*": every interface, sent as "*:port".
+    for (const char* every : {":8080:localhost:80", "*:8080:localhost:80", "[*]:8080:localhost:80"}) {
+        INFO(every);
+        r = parse_remote_forward(every);
+        REQUIRE(r.forward);
+        CHECK(r.forward->listen == ListenAddress{"*", 8080});
+        CHECK(twoway::session::listen_address_text(r.forward->listen) == "*:8080");
+    }
+    CHECK(remote_forward_text(*parse_remote_forward(":8080:h:1").forward) == "[]:8080 [h]:1");  // as ssh -G
+
+    // IPv6 in brackets on either side; port 0: the server chooses.
+    r = parse_remote_forward("[::1]:0:[fe80::1]:22");
+    REQUIRE(r.forward);
+    CHECK(r.forward->bind_address == "::1");
+    CHECK(r.forward->listen == ListenAddress{"::1", 0});
+    CHECK(twoway::session::listen_address_text(r.forward->listen) == "[::1]:0");
+    CHECK(r.forward->host == "fe80::1");
+    CHECK(r.forward->target() == "fe80::1:22");  // ssh's messages write it unbracketed
+    CHECK(remote_forward_text(*r.forward) == "[::1]:0 [fe80::1]:22");
+    r = parse_remote_forward("192.0.2.1:443:[::1]:8443");
+    REQUIRE(r.forward);
+    CHECK(r.forward->listen == ListenAddress{"192.0.2.1", 443});
+    r = parse_remote_forward("0:db.example:5432");
+    REQUIRE(r.forward);
+    CHECK(r.forward->listen.port == 0);
+    r = parse_remote_forward("08080:localhost:080");  // leading zeros, as ssh's a2port reads them
+    REQUIRE(r.forward);
+    CHECK(r.forward->listen.port == 8080);
+    CHECK(r.forward->host_port == 80);
+
+    // ssh's remote dynamic forwarding and Unix-domain socket forms: refused with the reason.
+    for (const char* dynamic : {"8080", "0", "*:8080", "localhost:8080", "[::1]:8080"}) {
+        INFO(dynamic);
+        r = parse_remote_forward(dynamic);
+        CHECK_FALSE(r.forward);
+        CHECK(r.error.find("no remote dynamic (SOCKS) forwarding") != std::string::npos);
+    }
+    for (const char* unix_form : {"/tmp/l.sock:/tmp/c.sock", "8080:/tmp/c.sock", "/tmp/l.sock:localhost:80",
+                                  "localhost:8080:/tmp/c.sock", "[/tmp/x]:1:h:1"}) {
+        INFO(unix_form);
+        r = parse_remote_forward(unix_form);
+        CHECK_FALSE(r.forward);
+        CHECK(r.error.find("Unix-domain sockets") != std::string::npos);
+    }
+    // Malformed.
+    for (const char* bad : {"", "8080:localhost", "8080:localhost:0", "8080:localhost:65536", "65536:localhost:80",
+                            "x:localhost:80", "8080::80", "8080:[::1:80", "8080:::1:80", "[::1]8080:h:80",
+                            "a:b:8080:h:80", "bad host:8080:h:80", "8080:-h:80", "8080:h:+80", "8080:h:-1",
+                            "8080:h:80:", "[::1]:8080:h:80:9"}) {
+        INFO(bad);
+        r = parse_remote_forward(bad);
+        CHECK_FALSE(r.forward);
+        CHECK(r.error.starts_with("Bad remote forwarding specification"));
+    }
 }
