@@ -1,13 +1,23 @@
 #!/usr/bin/env python3
-"""Remote forwarding, the client's side (-R, RemoteForward, ExitOnForwardFailure, ClearAllForwardings)
-against a twowayd that refuses every listen request (until the daemon serves them): ssh's warning, and
-with ExitOnForwardFailure yes its error and exit status 255 before the session starts; the forms twoway
-does not do refused before connecting; -G's lines. The forwarding itself is tested once twowayd serves it."""
+"""Remote forwarding end to end (-R, RemoteForward, ExitOnForwardFailure, ClearAllForwardings; twowayd's
+PermitListen, GatewayPorts, permitlisten=, AllowTcpForwarding): twowayd's default refuses (ssh's warning,
+and with ExitOnForwardFailure yes its error and exit status 255 before the session starts); with
+PermitListen a port opened on the server carries data both ways to a service on the client's side, on
+the loopback whatever the client asked (GatewayPorts no), for as long as the client runs; the policy's
+refusals (PermitListen entries, port 0, permitlisten=, AllowTcpForwarding local, a privileged port for
+an account that is not root), each logged; a local service that is down closes the remote connection at
+once; the forms twoway does not do refused before connecting; -G's lines."""
 
+import hashlib
 import os
+import re
+import signal
+import socket
 import subprocess
+import time
 
-from twoway_env import World, check, public_key_line, run_tests
+from services import EchoServer, closed_port
+from twoway_env import Account, World, check, public_key_line, run_tests
 
 
 def trusted_world(name, **kw):
@@ -25,12 +35,13 @@ def test_refused_listen_is_a_warning():
         r = w.twoway("-N", "-R", "8080:127.0.0.1:9", "127.0.0.1", timeout=120)
         check(r.returncode == 0, f"{r}")
         check(b"Warning: remote port forwarding failed for listen port 8080\n" in r.stderr, f"{r.stderr!r}")
-        w.wait_log(r"Refused remote forwarding request from user \S+ 127\.0\.0\.1 port \d+: not supported")
+        w.wait_log(r"Refused remote forwarding on 8080 for user \S+ 127\.0\.0\.1 port \d+: "
+                   r"PermitListen none \(twowayd's default\)")
         # -v says why (the server's REJECT, escaped) and what was asked for.
         r = w.twoway("-v", "-N", "-R", "*:0:[::1]:22", "127.0.0.1", timeout=120)
         check(r.returncode == 0, f"{r}")
         check(b"Remote connections from *:0 forwarded to local address ::1:22" in r.stderr, f"{r.stderr!r}")
-        check(b"administratively prohibited: remote forwarding is not supported" in r.stderr, f"{r.stderr!r}")
+        check(b"administratively prohibited: listen address not permitted" in r.stderr, f"{r.stderr!r}")
         check(b"Warning: remote port forwarding failed for listen port 0\n" in r.stderr, f"{r.stderr!r}")
         # -q silences the warning, as ssh's.
         r = w.twoway("-q", "-N", "-R", "8080:127.0.0.1:9", "127.0.0.1", timeout=120)
@@ -59,6 +70,142 @@ def test_exit_on_forward_failure():
         # Without ExitOnForwardFailure the command runs whatever the answer.
         r = w.twoway("-R", "8080:127.0.0.1:9", "127.0.0.1", "echo ran", timeout=120)
         check(r.returncode == 0 and r.stdout == b"ran\n", f"{r}")
+
+
+def start_forward(w, *args):
+    """twoway -N -R ... as a process; returns (process, allocated port) once the client reports the port."""
+    p = subprocess.Popen(w.argv("-N", *args, "127.0.0.1"), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=w.client_env(), start_new_session=True)
+    line = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = p.stderr.readline()
+        m = re.match(rb"Allocated port (\d+) for remote forward to ", line)
+        if m:
+            return p, int(m.group(1))
+        if not line and p.poll() is not None:
+            break
+    p.kill()
+    raise AssertionError(f"no allocated port: {line!r} {p.stderr.read()!r}")
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def round_trip(port, payload):
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+        c.sendall(payload)
+        c.shutdown(socket.SHUT_WR)
+        got = bytearray()
+        while True:
+            chunk = c.recv(1 << 16)
+            if not chunk:
+                return bytes(got)
+            got += chunk
+
+
+def test_remote_forward_served():
+    with EchoServer() as echo, trusted_world("rfwd-serve", extra_config="PermitListen any\n") as w:
+        # "*": every interface, as the client asks; GatewayPorts no binds the loopback anyway.
+        p, port = start_forward(w, "-R", f"*:0:127.0.0.1:{echo.port}")
+        try:
+            w.wait_log(rf"Starting session: remote forwarding, listening on 127\.0\.0\.1:{port} for ")
+            payload = os.urandom(3 << 20)
+            back = round_trip(port, payload)
+            check(hashlib.sha256(back).hexdigest() == hashlib.sha256(payload).hexdigest(),
+                  f"{len(back)} of {len(payload)} bytes came back")
+            # several at once, each its own pickup
+            for _ in range(3):
+                check(round_trip(port, b"x" * 1000) == b"x" * 1000, "a small round trip")
+            check(echo.connections == 4, f"{echo.connections} connections reached the echo service")
+            w.wait_log(r"Remote forwarding for \S+ on port \d+: connection from 127\.0\.0\.1:\d+")
+            w.wait_log(r"Starting session: remote forwarded connection for ")
+        finally:
+            stop(p)
+        # the listener ends with the client
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                time.sleep(0.1)
+            except OSError:
+                break
+        else:
+            check(False, "the remote port still accepts after the client ended")
+
+
+def test_local_service_down_closes_the_remote_connection():
+    with trusted_world("rfwd-down", extra_config="PermitListen any\n") as w:
+        p, port = start_forward(w, "-R", f"0:127.0.0.1:{closed_port()}")
+        try:
+            t0 = time.monotonic()
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+                end = c.recv(1)
+            took = time.monotonic() - t0
+            check(end == b"" and took < 15, f"the remote peer waited {took:.1f} s (the pickup timeout is 30 s)")
+        finally:
+            stop(p)
+        err = p.stderr.read()
+        check(re.search(rb"connect_to 127\.0\.0\.1 port \d+: failed\.", err) is not None, f"{err!r}")
+
+
+def test_listen_policy():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        allowed = s.getsockname()[1]
+    config = f"PermitListen {allowed} localhost:*\nMatch Address 127.0.0.2\n    PermitListen any\n"
+    with trusted_world("rfwd-policy", extra_config=config) as w:
+        def listen(spec, *opts):
+            return w.twoway("-o", "ExitOnForwardFailure yes", *opts, "-R", spec, "127.0.0.1", "echo ran", timeout=60)
+
+        r = listen(f"{allowed}:127.0.0.1:9")
+        check(r.returncode == 0 and r.stdout == b"ran\n", f"a listed port: {r}")
+        r = listen(f"localhost:{allowed + 1}:127.0.0.1:9")
+        check(r.returncode == 0 and r.stdout == b"ran\n", f"localhost:* admits any port for that host: {r}")
+        for spec, why in [(f"{allowed + 1}:127.0.0.1:9", r"not listed in PermitListen \(\S+:\d+\)"),
+                          ("0:127.0.0.1:9", r"not listed in PermitListen"),  # port 0 needs a * port
+                          (f"127.0.0.1:{allowed + 1}:127.0.0.1:9", r"not listed in PermitListen")]:
+            r = listen(spec)
+            check(r.returncode == 255 and b"Error: remote port forwarding failed" in r.stderr, f"{spec}: {r}")
+            w.wait_log(r"Refused remote forwarding on \S+ for user \S+ 127\.0\.0\.1 port \d+: " + why)
+        # a key's permitlisten= narrows PermitListen
+        with open(w.authorized_keys) as f:
+            key = f.read()
+        with open(w.authorized_keys, "w") as f:
+            f.write(f'permitlisten="localhost:{allowed + 5}" {key}')
+        r = listen(f"{allowed}:127.0.0.1:9")
+        check(r.returncode == 255, f"permitlisten=: {r}")
+        w.wait_log(r"listen address not in permitlisten= by ")
+        with open(w.authorized_keys, "w") as f:
+            f.write(f"no-port-forwarding {key}")
+        r = listen(f"{allowed}:127.0.0.1:9")
+        check(r.returncode == 255, f"no-port-forwarding: {r}")
+        w.wait_log(r"remote forwarding is not permitted by \S+ \(restrict or no-port-forwarding\)")
+        with open(w.authorized_keys, "w") as f:
+            f.write(key)
+    with trusted_world("rfwd-local-only", extra_config="PermitListen any\nAllowTcpForwarding local\n") as w:
+        r = w.twoway("-o", "ExitOnForwardFailure yes", "-R", "0:127.0.0.1:9", "127.0.0.1", "echo ran", timeout=60)
+        check(r.returncode == 255, f"AllowTcpForwarding local: {r}")
+        w.wait_log(r"Refused remote forwarding on 0 for user \S+ .*: AllowTcpForwarding \(")
+
+
+def test_privileged_port_needs_root():
+    with trusted_world("rfwd-priv", extra_config="PermitListen any\n") as w:
+        with Account(w.dir) as a:
+            r = w.twoway("-o", "ExitOnForwardFailure yes", "-R", "80:127.0.0.1:9", f"{a.name}@127.0.0.1", "echo ran",
+                         timeout=60)
+            check(r.returncode == 255 and r.stdout == b"", f"{r}")
+            w.wait_log(rf"Refused remote forwarding on 80 for user {a.name} .*: port 80 is privileged")
+            # an unprivileged port is the account's to open
+            r = w.twoway("-o", "ExitOnForwardFailure yes", "-R", "0:127.0.0.1:9", f"{a.name}@127.0.0.1", "echo ran",
+                         timeout=60)
+            check(r.returncode == 0 and r.stdout == b"ran\n", f"{r}")
 
 
 def test_forms_twoway_does_not_do():
