@@ -173,6 +173,24 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
         if (first_here) into = Setting<bool>{*v, here()};
         mark();
     };
+    // PermitOpen and PermitListen: "any" (nothing), "none" (an empty list) or entries valid() takes.
+    using PermitList = Setting<std::optional<std::vector<std::string>>>;
+    const auto permits = [&](PermitList& into, bool (*valid)(const std::string&), std::string_view what,
+                             std::string_view expected) {
+        std::optional<std::vector<std::string>> entries;
+        if (d.args.size() == 1 && arg == "any") {
+        } else if (d.args.size() == 1 && arg == "none") {
+            entries.emplace();
+        } else {
+            entries.emplace();
+            for (const auto& a : d.args) {
+                if (!valid(a)) return value_error(kw, std::string(what) + twoway::quoted(a) + std::string(expected));
+                if (entries->size() < max_repeats) entries->push_back(a);
+            }
+        }
+        if (first_here) into = PermitList{std::move(entries), here()};
+        mark();
+    };
     const auto patterns = [&](std::vector<AccessPattern>& into, bool users) {
         for (const auto& a : d.args) {
             if (users ? !valid_user_pattern(a) : a.empty()) {
@@ -265,24 +283,9 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             if (first_here) c.gateway_ports = Setting<GatewayPorts>{g, here()};
             return mark();
         }
-        case ConnectionKey::permit_listen: {
-            std::optional<std::vector<std::string>> entries;
-            if (d.args.size() == 1 && arg == "any") {
-            } else if (d.args.size() == 1 && arg == "none") {
-                entries.emplace();
-            } else {
-                entries.emplace();
-                for (const auto& a : d.args) {
-                    if (!twoway::session::valid_permit_listen(a)) {
-                        return value_error(kw, "invalid listen address " + twoway::quoted(a) +
-                                                   " (expected any, none or [host:]port, * for either)");
-                    }
-                    if (entries->size() < max_repeats) entries->push_back(a);
-                }
-            }
-            if (first_here) c.permit_listen = Setting<std::optional<std::vector<std::string>>>{std::move(entries), here()};
-            return mark();
-        }
+        case ConnectionKey::permit_listen:
+            return permits(c.permit_listen, [](const std::string& a) { return twoway::session::valid_permit_listen(a); },
+                           "invalid listen address ", " (expected any, none or [host:]port, * for either)");
         case ConnectionKey::permit_service: {
             std::optional<std::vector<std::string>> names;
             if (d.args.size() == 1 && arg == "any") {
@@ -303,24 +306,9 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             }
             return mark();
         }
-        case ConnectionKey::permit_open: {
-            std::optional<std::vector<std::string>> entries;
-            if (d.args.size() == 1 && arg == "any") {
-            } else if (d.args.size() == 1 && arg == "none") {
-                entries.emplace();
-            } else {
-                entries.emplace();
-                for (const auto& a : d.args) {
-                    if (!twoway::session::valid_permit_open(a, true)) {
-                        return value_error(kw, "invalid destination " + twoway::quoted(a) +
-                                                   " (expected any, none or host:port, [IPv6]:port, * for either)");
-                    }
-                    if (entries->size() < max_repeats) entries->push_back(a);
-                }
-            }
-            if (first_here) c.permit_open = Setting<std::optional<std::vector<std::string>>>{std::move(entries), here()};
-            return mark();
-        }
+        case ConnectionKey::permit_open:
+            return permits(c.permit_open, [](const std::string& a) { return twoway::session::valid_permit_open(a, true); },
+                           "invalid destination ", " (expected any, none or host:port, [IPv6]:port, * for either)");
         case ConnectionKey::accept_env:
             for (const auto& a : d.args) {
                 if (a.empty() || a.find('=') != std::string::npos) return value_error(kw, "Invalid environment name " + twoway::quoted(a));

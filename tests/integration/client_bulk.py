@@ -12,18 +12,10 @@ import threading
 import time
 
 from services import EchoServer
-from twoway_env import World, check, public_key_line, run_tests
+from twoway_env import check, run_tests, trusted_world
 
 MIB = 1 << 20
 CHUNK = MIB
-
-
-def trusted_world(name, **kw):
-    w = World(name, **kw)
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    os.chmod(w.known_hosts, 0o600)
-    return w
 
 
 def pump(argv, env, total_mib, collect_output=True):

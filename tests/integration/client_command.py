@@ -9,16 +9,7 @@ import subprocess
 import threading
 import time
 
-from twoway_env import World, check, fingerprint, keygen, public_key_line, run_tests, TWOWAY
-
-
-def trusted_world(name, **kw):
-    """A world whose client already knows the host (so stderr carries only what the test is about)."""
-    w = World(name, **kw)
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    os.chmod(w.known_hosts, 0o600)
-    return w
+from twoway_env import TWOWAY, World, check, fingerprint, keygen, run_tests, trusted_world
 
 
 def test_output_stderr_and_exit_status():

@@ -13,15 +13,7 @@ import threading
 import time
 
 from services import DigestServer, EchoServer, closed_port
-from twoway_env import PtyProcess, World, check, public_key_line, run_tests
-
-
-def trusted_world(name, **kw):
-    w = World(name, **kw)
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    os.chmod(w.known_hosts, 0o600)
-    return w
+from twoway_env import PtyProcess, check, run_tests, trusted_world
 
 
 def echo_through(port, data, timeout=30):

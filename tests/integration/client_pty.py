@@ -11,15 +11,7 @@ import subprocess
 import termios
 import time
 
-from twoway_env import PtyProcess, World, check, keygen, public_key_line, run_tests
-
-
-def trusted_world(name, **kw):
-    w = World(name, **kw)
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    os.chmod(w.known_hosts, 0o600)
-    return w
+from twoway_env import PtyProcess, World, check, public_key_line, run_tests, trusted_world
 
 
 def shell_ready(p, n):

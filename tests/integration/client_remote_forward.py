@@ -17,15 +17,7 @@ import subprocess
 import time
 
 from services import EchoServer, closed_port
-from twoway_env import Account, World, check, public_key_line, run_tests
-
-
-def trusted_world(name, **kw):
-    w = World(name, **kw)
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    os.chmod(w.known_hosts, 0o600)
-    return w
+from twoway_env import Account, World, check, run_tests, trusted_world
 
 
 def test_refused_listen_is_a_warning():

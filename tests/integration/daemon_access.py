@@ -11,16 +11,9 @@ import re
 import shutil
 import subprocess
 
-from twoway_env import CLEAN_PATH, TWOWAYD, Account, World, check, public_key_line, run_tests
+from twoway_env import Account, CLEAN_PATH, TWOWAYD, World, check, public_key_line, run_tests, trusted_world
 
 DENIED = b"Permission denied (publickey).\n"
-
-
-def trusted_world(name, extra=""):
-    w = World(name, extra_config=extra)
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    return w
 
 
 def config_line(w, text):

@@ -12,14 +12,7 @@ import shutil
 import subprocess
 import tempfile
 
-from twoway_env import CLEAN_PATH, KEYGEN, TWOWAYD, World, check, fingerprint, keygen, public_key_line, run_tests
-
-
-def trusted_world(name, extra=""):
-    w = World(name, extra_config=extra)
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    return w
+from twoway_env import CLEAN_PATH, KEYGEN, TWOWAYD, World, check, fingerprint, keygen, public_key_line, run_tests, trusted_world
 
 
 def test_unknown_account_and_refused_key_look_the_same():

@@ -10,14 +10,7 @@ import socket
 import subprocess
 import time
 
-from twoway_env import World, check, keygen, public_key_line, run_tests
-
-
-def trusted_world(name, extra=""):
-    w = World(name, extra_config=extra)
-    with open(w.known_hosts, "w") as f:
-        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
-    return w
+from twoway_env import check, keygen, public_key_line, run_tests, trusted_world
 
 
 def rewrite_config(w, authorized_keys, extra=""):

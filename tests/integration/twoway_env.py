@@ -187,6 +187,16 @@ class World:
         return False
 
 
+
+def trusted_world(name, extra_config="", **kw):
+    """A World whose client already knows the host (its key in known_hosts under [127.0.0.1]:port), so
+    that stderr carries only what the test is about."""
+    w = World(name, extra_config=extra_config, **kw)
+    with open(w.known_hosts, "w") as f:
+        f.write(f"[127.0.0.1]:{w.port} {public_key_line(w.host_key + '.pub')}\n")
+    os.chmod(w.known_hosts, 0o600)
+    return w
+
 class Account:
     """A throwaway local account (useradd; removed with userdel on exit), its home under `parent`, owned
     by it. Needs root. Use as a context manager.
