@@ -328,13 +328,28 @@ asio::awaitable<std::unique_ptr<SecureConnection>> establish(ConnectParams p) {
     handshake.auth_retry = true;
     StreamClientConfig config{.handshake = std::move(handshake), .early_data = p.early_data};
     if (first != nullptr && first->certificate) config.handshake.certificate = *first->certificate;
+    // A key's passphrase (the next identity's file) or an agent's confirmation (ssh-add -c) takes as
+    // long as the person takes: ConnectTimeout is the server's time, so it stops while they run (they
+    // run on the loop, so its timer cannot fire meanwhile) and starts afresh after.
+    const auto person = [timing, conn, &p](auto&& step) {
+        const bool timed = timing->deadline.has_value();
+        if (timed) {
+            timing->timed_out = timing->timed_out || timing->deadline->fired();
+            timing->deadline.reset();
+        }
+        auto result = step();
+        if (timed && !timing->timed_out) timing->deadline.emplace(conn->impl_->lowest(), seconds(p.timeout_seconds));
+        return result;
+    };
     if (first != nullptr) {
         // The agent signs its keys; each refused identity is followed by the next. Only when there may be
         // another: early data stays on for the last (or only) identity (StreamClientConfig::next_identity).
-        config.sign = [&p](const twoway::NeedSignature& n) { return p.identities->sign(n.key, n.payload); };
+        config.sign = [&p, person](const twoway::NeedSignature& n) {
+            return person([&] { return p.identities->sign(n.key, n.payload); });
+        };
         if (p.identities->more()) {
-            config.next_identity = [&p](const twoway::NeedAnotherIdentity&) -> std::optional<twoway::StreamIdentity> {
-                const IdentityOffer* o = p.identities->next();
+            config.next_identity = [&p, person](const twoway::NeedAnotherIdentity&) -> std::optional<twoway::StreamIdentity> {
+                const IdentityOffer* o = person([&] { return p.identities->next(); });
                 if (o == nullptr) return std::nullopt;
                 log::debug(1, offering_line(*o));
                 return twoway::StreamIdentity{o->ref, o->certificate};

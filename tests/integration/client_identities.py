@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 
-from twoway_env import World, check, public_key_line, run_tests
+from twoway_env import KEYGEN, PtyProcess, World, check, public_key_line, run_tests
 
 SSH_KEYGEN = shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"
 SSH_AGENT = shutil.which("ssh-agent") or "/usr/bin/ssh-agent"
@@ -110,6 +110,30 @@ def test_every_i_key_in_turn_on_one_connection():
         # The refused one alone: denied, as before.
         r = w.twoway("-i", wrong, "127.0.0.1", "true")
         check(r.returncode == 255 and b"Permission denied (publickey" in r.stderr, f"the wrong key alone: {r}")
+
+
+def test_a_later_keys_passphrase_is_not_under_connect_timeout():
+    # The second key's passphrase is asked mid-handshake; the person's time must not count against
+    # ConnectTimeout (1 s here, the answer comes after 2.5 s).
+    with World("ids-slow-pass") as w:
+        trusted(w)
+        wrong = openssh_key(os.path.join(w.dot, "wrong"))
+        locked = os.path.join(w.dot, "locked")
+        subprocess.run([KEYGEN, "-q", "-a", "1", "-N", "pass words", "-C", "locked", "-f", locked], check=True,
+                       timeout=60, stdout=subprocess.DEVNULL)
+        with open(w.authorized_keys, "a") as f, open(locked + ".pub") as pub:
+            f.write(pub.read())
+        p = PtyProcess(w.argv("-o", "ConnectTimeout=1", "-i", wrong, "-i", locked, "127.0.0.1", "echo in"),
+                       w.client_env())
+        try:
+            p.expect("Enter passphrase for key")
+            time.sleep(2.5)
+            p.send("pass words\n")
+            p.expect("in")
+            rc = p.wait()
+            check(rc == 0 and "timed out" not in p.output(), f"rc {rc}: {p.output()!r}")
+        finally:
+            p.close()
 
 
 def test_max_auth_tries_bounds_the_keys_per_connection():
