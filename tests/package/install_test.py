@@ -49,10 +49,11 @@ EXTRA_PATHS = [
 passed = 0
 
 
-def check(ok, what):
+def check(ok, what, detail=""):
+    """detail: shown only on failure (command output)."""
     global passed
     if not ok:
-        raise AssertionError(what)
+        raise AssertionError(f"{what}\n{detail}" if detail else what)
     passed += 1
     print(f"ok: {what}", flush=True)
 
@@ -144,7 +145,7 @@ def test(debs, tmp, daemon):
 
     # 1. install
     r = run(["apt-get", "install", "-y", "--no-install-recommends"] + deb_files)
-    check(r.returncode == 0, f"apt-get install the .debs: rc {r.returncode}\n{r.stdout[-3000:]}{r.stderr}")
+    check(r.returncode == 0, f"apt-get install the .debs: rc {r.returncode}", r.stdout[-3000:] + r.stderr)
     for p in PACKAGES:
         check(dpkg_status(p) == "install ok installed", f"{p} is installed")
     check(dpkg_status("libtwoway-dev") == "", "libtwoway-dev was not pulled in")
@@ -178,7 +179,7 @@ def test(debs, tmp, daemon):
           "twowayd.service is enabled")
     r = run(["ldd", "/usr/sbin/twowayd"])
     check(re.search(r"libtwoway\.so\.0 => /usr/lib/[^ ]+/libtwoway\.so\.0", r.stdout) is not None,
-          "twowayd uses the installed libtwoway.so.0")
+          "twowayd uses the installed libtwoway.so.0", r.stdout)
 
     # 3. a login through the installed programs
     etc = os.path.join(tmp, "etc")
@@ -206,7 +207,7 @@ def test(debs, tmp, daemon):
                         "root@127.0.0.1", "echo ok"], capture_output=True, text=True, timeout=60,
                        env=client_env, stdin=subprocess.DEVNULL, start_new_session=True)
     check(r.returncode == 0 and r.stdout == "ok\n",
-          f"/usr/bin/twoway root@127.0.0.1 echo ok: rc {r.returncode} {r.stdout!r} {r.stderr!r}\n{daemon.text()}")
+          f"/usr/bin/twoway root@127.0.0.1 echo ok: rc {r.returncode} {r.stdout!r}", r.stderr + daemon.text())
     rc = daemon.stop()
     check(rc == 0, f"twowayd stopped by SIGTERM to its PID, exit {rc}")
 
@@ -214,7 +215,7 @@ def test(debs, tmp, daemon):
     with open(HOST_KEY, "rb") as f:
         key_bytes = f.read()
     r = run(["apt-get", "install", "-y", "--reinstall", "--no-install-recommends"] + deb_files)
-    check(r.returncode == 0, f"apt-get install --reinstall: rc {r.returncode}\n{r.stdout[-3000:]}{r.stderr}")
+    check(r.returncode == 0, f"apt-get install --reinstall: rc {r.returncode}", r.stdout[-3000:] + r.stderr)
     check(fingerprint(HOST_KEY + ".pub") == fp, "the host key's fingerprint is unchanged by the upgrade")
     with open(HOST_KEY, "rb") as f:
         check(f.read() == key_bytes, "the host key file is unchanged by the upgrade")
@@ -222,7 +223,7 @@ def test(debs, tmp, daemon):
 
     # 5. purge
     r = run(["apt-get", "purge", "-y"] + PACKAGES)
-    check(r.returncode == 0, f"apt-get purge: rc {r.returncode}\n{r.stdout[-3000:]}{r.stderr}")
+    check(r.returncode == 0, f"apt-get purge: rc {r.returncode}", r.stdout[-3000:] + r.stderr)
     for p in PACKAGES:
         check(dpkg_status(p) == "", f"dpkg knows nothing of {p} after the purge (status {dpkg_status(p)!r})")
     listed = {path for p in PACKAGES for path in installed[p] if path and path != "/."}
