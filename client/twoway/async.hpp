@@ -26,13 +26,10 @@ public:
         timer_.cancel();
     }
 
-    asio::awaitable<void> wait() {
-        if (!pending_) {
-            timer_.expires_at(asio::steady_timer::time_point::max());
-            (void)co_await timer_.async_wait(use_nothrow_awaitable);
-        }
-        pending_ = false;
-    }
+    // Out of line (async.cpp), as twowayd's Condition::wait: g++ 12 names an inline coroutine's frame
+    // differently in each translation unit that expands it, and LTO's ODR check (-Werror=odr) then
+    // refuses to link two of them into one program.
+    asio::awaitable<void> wait();
 
 private:
     asio::steady_timer timer_;
