@@ -14,10 +14,9 @@ namespace ts = twoway::session;
 
 namespace {
 
+// "address:port", "[v6]:port": the destination form, as the listen records' originator is written.
 std::string endpoint_text(const tcp::endpoint& ep) {
-    const auto a = ep.address();
-    const std::string host = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
-    return host + ":" + std::to_string(ep.port());
+    return ts::destination_text(ts::Destination{ep.address().to_string(), ep.port()});
 }
 
 }  // namespace

@@ -62,8 +62,7 @@ std::optional<ListenAddress> parse_listen_address(std::string_view s) {
 
 std::string listen_address_text(const ListenAddress& a) {
     if (a.host.empty()) return std::to_string(a.port);
-    const bool v6 = a.host.find(':') != std::string::npos;
-    return (v6 ? "[" + a.host + "]" : a.host) + ":" + std::to_string(a.port);
+    return destination_text(Destination{a.host, a.port});  // the same brackets around IPv6
 }
 
 bool valid_permit_listen(std::string_view entry) noexcept {
