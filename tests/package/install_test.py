@@ -2,20 +2,25 @@
 """The Debian packages installed on this machine, used, upgraded and purged (issue 19).
 
 Usage: tests/package/install_test.py [deb-dir]       (default: build/package/, where scripts/package
-puts them). Not registered in meson: it installs into the real system, so it runs as root only, and
-only when no twoway package is installed (exit 77, skipped, otherwise).
+puts them). scripts/test runs it after scripts/package, as its last stage; it is not a meson test because
+it installs into the real system: it runs as root only, and only when no twoway package is installed
+(exit 77, skipped, otherwise).
 
 With a temporary /usr/sbin/policy-rc.d that forbids starting services (a pre-existing one is put back
 afterwards), it:
-  1. installs twoway-server, twoway-client and libtwoway0 with apt-get from the .deb files;
+  1. installs twoway-server, twoway-client and libtwoway0 with apt-get from the .deb files (libtwoway-dev
+     is not pulled in);
   2. checks the host key /etc/twoway/host_ed25519_key (0600, root) that the postinst made, the conffile,
      `twowayd -t` on the shipped configuration, `man -w` for every page, `systemd-analyze verify` on the
      installed units;
   3. starts /usr/sbin/twowayd -D -e -p 0 with a throwaway configuration on 127.0.0.1 (the installed host
      key, a throwaway authorized_keys), logs in as root with /usr/bin/twoway (a throwaway user key and
      known_hosts) and runs `echo ok`, then stops the daemon by its PID;
-  4. reinstalls (dpkg's upgrade path): the host key's fingerprint and the configuration are unchanged;
-  5. purges the packages: every path they installed is gone unless it existed before (shared
+  4. installs libtwoway-dev (README's `apt install ./build/package/*.deb` installs all four): pkg-config
+     reports the package's version, examples/echo_server.cpp and echo_client.cpp build with nothing but
+     pkg-config's flags, load the packaged libtwoway.so.0, and pass tests/examples/echo_test.py;
+  5. reinstalls (dpkg's upgrade path): the host key's fingerprint and the configuration are unchanged;
+  6. purges the packages: every path they installed is gone unless it existed before (shared
      directories), /etc/twoway is gone, no systemd enablement is left, dpkg knows none of them.
 Whatever fails, it stops its daemon, purges what it installed and puts policy-rc.d back.
 """
@@ -34,6 +39,9 @@ PACKAGES = ["twoway-server", "twoway-client", "libtwoway0"]
 ALL_PACKAGES = PACKAGES + ["libtwoway-dev"]
 POLICY = "/usr/sbin/policy-rc.d"
 HOST_KEY = "/etc/twoway/host_ed25519_key"
+SOURCE = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+EXAMPLES = os.path.join(SOURCE, "examples")
+ECHO_TEST = os.path.join(SOURCE, "tests", "examples", "echo_test.py")
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "DEBIAN_FRONTEND": "noninteractive"}
 # What the postinst and the enabled units leave outside the packages' own file lists.
 EXTRA_PATHS = [
@@ -137,7 +145,7 @@ class Daemon:
 def test(debs, tmp, daemon):
     deb_files = [debs[p] for p in PACKAGES]
     before = {}
-    for deb in deb_files:
+    for deb in debs.values():
         for path in deb_paths(deb):
             before[path] = exists(path)
     for path in EXTRA_PATHS:
@@ -214,7 +222,33 @@ def test(debs, tmp, daemon):
     rc = daemon.stop()
     check(rc == 0, f"twowayd stopped by SIGTERM to its PID, exit {rc}")
 
-    # 4. reinstall: dpkg's upgrade path (prerm upgrade, postinst configure <version>)
+    # 4. the -dev package, as README's `apt install ./build/package/*.deb` installs it with the others: a
+    # third party's program built from nothing but pkg-config's answer, linked to the packaged library, run.
+    r = run(["apt-get", "install", "-y", "--no-install-recommends", debs["libtwoway-dev"]])
+    check(r.returncode == 0, f"apt-get install libtwoway-dev: rc {r.returncode}", r.stdout[-3000:] + r.stderr)
+    installed["libtwoway-dev"] = run(["dpkg", "-L", "libtwoway-dev"]).stdout.split("\n")
+    version = run(["dpkg-query", "-W", "-f=${Version}", "libtwoway-dev"]).stdout.strip()
+    r = run(["pkg-config", "--modversion", "twoway"])
+    check(r.returncode == 0 and r.stdout.strip() == version,
+          f"pkg-config --modversion twoway: {r.stdout.strip()!r} (the package is {version})", r.stderr)
+    flags = run(["pkg-config", "--cflags", "--libs", "twoway"]).stdout.split()
+    std = run(["pkg-config", "--variable=cxx_std", "twoway"]).stdout.strip()
+    exes = {}
+    for name in ("echo_server", "echo_client"):
+        exes[name] = os.path.join(tmp, name)
+        r = run(["g++", f"-std={std}", "-O0", "-Wall", "-Werror", "-pthread",
+                 os.path.join(EXAMPLES, name + ".cpp"), "-o", exes[name]] + flags)
+        check(r.returncode == 0, f"examples/{name}.cpp builds with pkg-config's flags only ({' '.join(flags)})",
+              r.stderr[-3000:])
+        r = run(["ldd", exes[name]])
+        m = re.search(r"libtwoway\.so\.0 => (\S+)", r.stdout)
+        check(m is not None and os.path.realpath(m.group(1)) == os.path.realpath(lib[0]),
+              f"{name} loads the packaged libtwoway.so.0", r.stdout)
+    r = run([sys.executable, ECHO_TEST, exes["echo_server"], exes["echo_client"]])
+    check(r.returncode == 0, "tests/examples/echo_test.py passes with the two (echoes, a refused client key, "
+          "a refused server key)", r.stdout[-3000:] + r.stderr[-3000:])
+
+    # 5. reinstall: dpkg's upgrade path (prerm upgrade, postinst configure <version>)
     with open(HOST_KEY, "rb") as f:
         key_bytes = f.read()
     r = run(["apt-get", "install", "-y", "--reinstall", "--no-install-recommends"] + deb_files)
@@ -224,12 +258,12 @@ def test(debs, tmp, daemon):
         check(f.read() == key_bytes, "the host key file is unchanged by the upgrade")
     check(stat.S_IMODE(os.stat(HOST_KEY).st_mode) == 0o600, "the host key is still 0600")
 
-    # 5. purge
-    r = run(["apt-get", "purge", "-y"] + PACKAGES)
+    # 6. purge
+    r = run(["apt-get", "purge", "-y"] + ALL_PACKAGES)
     check(r.returncode == 0, f"apt-get purge: rc {r.returncode}", r.stdout[-3000:] + r.stderr)
-    for p in PACKAGES:
+    for p in ALL_PACKAGES:
         check(dpkg_status(p) == "", f"dpkg knows nothing of {p} after the purge (status {dpkg_status(p)!r})")
-    listed = {path for p in PACKAGES for path in installed[p] if path and path != "/."}
+    listed = {path for p in ALL_PACKAGES for path in installed[p] if path and path != "/."}
     left = sorted(path for path in listed | set(before)
                   if exists(path) and not before.get(path, False))
     check(left == [], f"nothing the packages installed or made is left: {left}")
@@ -247,7 +281,7 @@ def main():
     deb_dir = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                               os.path.join(os.path.dirname(__file__), "..", "..", "build", "package"))
     debs = {}
-    for p in PACKAGES:
+    for p in ALL_PACKAGES:
         found = sorted(glob.glob(os.path.join(deb_dir, f"{p}_*.deb")))
         if len(found) != 1:
             print(f"FAIL: expected one {p}_*.deb in {deb_dir}, found {found} (run scripts/package)")
@@ -275,11 +309,11 @@ def main():
         print(f"FAIL: {e}")
     finally:
         daemon.stop()
-        if any(dpkg_status(p) for p in PACKAGES):
-            r = run(["apt-get", "purge", "-y"] + PACKAGES)
+        if any(dpkg_status(p) for p in ALL_PACKAGES):
+            r = run(["apt-get", "purge", "-y"] + ALL_PACKAGES)
             print(f"cleanup: apt-get purge: rc {r.returncode}")
-            if any(dpkg_status(p) for p in PACKAGES):
-                print("cleanup: FAILED to purge the packages; run: apt-get purge " + " ".join(PACKAGES))
+            if any(dpkg_status(p) for p in ALL_PACKAGES):
+                print("cleanup: FAILED to purge the packages; run: apt-get purge " + " ".join(ALL_PACKAGES))
                 status = 1
         os.remove(POLICY)
         if saved_policy:
