@@ -118,6 +118,9 @@ void format_connection(std::string& out, const ConnectionConfig& c, const std::a
         line("gatewayports", g == GatewayPorts::yes ? "yes" : g == GatewayPorts::clientspecified ? "clientspecified" : "no");
     }
     if (want(ConnectionKey::accept_env)) {
+        // An empty list (AcceptEnv none, or every name past the file's cap) prints so: printing nothing
+        // would read back as the default LANG LC_*.
+        if (c.accept_env.empty()) line("acceptenv", "none");
         for (const auto& e : c.accept_env) line("acceptenv", config::quote_arg(e));
     }
     if (want(ConnectionKey::set_env) && !c.set_env.empty()) line("setenv", list_text(c.set_env));

@@ -309,9 +309,13 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
         case ConnectionKey::permit_open:
             return permits(c.permit_open, [](const std::string& a) { return twoway::session::valid_permit_open(a, true); },
                            "invalid destination ", " (expected any, none or host:port, [IPv6]:port, * for either)");
-        case ConnectionKey::accept_env:
+        case ConnectionKey::accept_env: {
+            // "none" alone: no variable at all (twowayd's default is not sshd's empty list, so it needs a
+            // way to be turned off; -T prints an empty list so).
+            const bool none = d.args.size() == 1 && d.args.front() == "none";
             for (const auto& a : d.args) {
                 if (a.empty() || a.find('=') != std::string::npos) return value_error(kw, "Invalid environment name " + twoway::quoted(a));
+                if (a == "none" && !none) return value_error(kw, "none must be alone");
             }
             if (first_here) {
                 // The default (or, in a block, its copy of the global list) is replaced; the global
@@ -321,12 +325,13 @@ void Parser::connection(const Keyword& kw, ConnectionKey key, const config::Dire
             }
             for (const auto& a : d.args) {
                 // Names past the file's total cap are dropped (narrower, never wider).
-                if (list_totals_[index] < max_repeats) {
+                if (!none && list_totals_[index] < max_repeats) {
                     ++list_totals_[index];
                     c.accept_env.push_back(a);
                 }
             }
             return mark();
+        }
         case ConnectionKey::set_env: {
             for (const auto& a : d.args) {
                 const auto eq = a.find('=');

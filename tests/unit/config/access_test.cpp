@@ -144,6 +144,9 @@ TEST_CASE("access config: each keyword with good values", "[config]") {
              return c.connection.permit_open.value == std::vector<std::string>{"db:5432", "[::1]:*", "*:22"}; }},
         {"AcceptEnv TZ\nAcceptEnv LC_*", [](const DaemonConfig& c) {
              return c.connection.accept_env == std::vector<std::string>{"TZ", "LC_*"}; }},
+        {"AcceptEnv none", [](const DaemonConfig& c) { return c.connection.accept_env.empty(); }},
+        {"AcceptEnv TZ\nAcceptEnv none", [](const DaemonConfig& c) {  // lines add up: none adds nothing
+             return c.connection.accept_env == std::vector<std::string>{"TZ"}; }},
         {"SetEnv A=1 B=2 A=3\nSetEnv C=4", [](const DaemonConfig& c) {  // first line only, first of each name
              return c.connection.set_env == std::vector<std::string>{"A=1", "B=2"}; }},
         {"Banner /etc/issue.net", [](const DaemonConfig& c) { return c.connection.banner == "/etc/issue.net"; }},
@@ -199,6 +202,7 @@ TEST_CASE("access config: bad values and values refused until implemented", "[co
         {"GatewayPorts maybe", "a.conf:1: GatewayPorts: unsupported option \"maybe\" (expected no, yes or clientspecified)"},
         {"PermitOpen db:1 any", "a.conf:1: PermitOpen: invalid destination \"any\" (expected any, none or host:port, [IPv6]:port, * for either)"},
         {"AcceptEnv A=B", "a.conf:1: AcceptEnv: Invalid environment name \"A=B\""},
+        {"AcceptEnv TZ none", "a.conf:1: AcceptEnv: none must be alone"},
         {"SetEnv NOVALUE", "a.conf:1: SetEnv: Invalid environment \"NOVALUE\""},
         {"ClientAliveInterval soon", "a.conf:1: ClientAliveInterval: invalid time value \"soon\""},
         {"ClientAliveCountMax x", "a.conf:1: ClientAliveCountMax: invalid number \"x\""},
@@ -579,6 +583,28 @@ TEST_CASE("access config: AcceptEnv's default counts toward the cap, so -T reads
     REQUIRE(g.matches.size() == 1);
     CHECK(g.matches[0].settings.accept_env.size() == 255);
     CHECK(format_daemon_config(good(format_daemon_config(g))) == format_daemon_config(g));
+}
+
+TEST_CASE("access config: an empty AcceptEnv list prints as none, not as nothing (the default)", "[config]") {
+    // A Match block whose AcceptEnv names all come past the file's cap has an empty list: -T -C printed no
+    // acceptenv line for it, which reads back as the default LANG LC_* (found by the daemon_config fuzz
+    // target). It prints "acceptenv none", which is also how an administrator turns the default off.
+    std::string names;
+    for (int i = 0; i < 254; ++i) names += " V" + std::to_string(i);
+    const auto c = good("Match all\n AcceptEnv" + names + "\nMatch User root\n AcceptEnv X Y\n");
+    REQUIRE(c.matches.size() == 2);
+    CHECK(c.matches[1].settings.accept_env.empty());
+    const std::string text = format_daemon_config(c);
+    CHECK(text.find("\n    acceptenv none\n") != std::string::npos);
+    CHECK(format_daemon_config(good(text)) == text);
+    const auto p = effective_config(c, facts("alice", "10.0.0.1"));
+    CHECK(p.accept_env.size() == 254);
+    const auto none = good("AcceptEnv none\n");
+    CHECK(none.connection.accept_env.empty());
+    const std::string one = format_connection_config(none, none.connection);
+    CHECK(one.find("acceptenv none\n") != std::string::npos);
+    CHECK(format_connection_config(good(one), good(one).connection) == one);
+    CHECK(good(one).connection.accept_env.empty());
 }
 
 TEST_CASE("access: a ForceCommand that starts with '=' reads back from -T as itself", "[config]") {
