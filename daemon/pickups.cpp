@@ -21,7 +21,7 @@ std::optional<twoway::session::PickupToken> Pickups::add(std::uint64_t listener,
     rng.fill(std::as_writable_bytes(std::span(e->token)));
     const auto token = e->token;
     const std::uint64_t id = ++last_id_;
-    e->timer.expires_after(pickup_timeout);
+    e->timer.expires_after(timeout_);
     e->timer.async_wait([this, id](std::error_code ec) {
         if (!ec) erase(id);  // not picked up in time: the remote peer sees its connection close
     });

@@ -26,7 +26,9 @@ inline constexpr std::size_t pickups_per_listener = 64;
 
 class Pickups {
 public:
-    explicit Pickups(asio::io_context& io) : io_(io) {}
+    // timeout: pickup_timeout (the tests shorten it).
+    explicit Pickups(asio::io_context& io, std::chrono::steady_clock::duration timeout = pickup_timeout)
+        : io_(io), timeout_(timeout) {}
     Pickups(const Pickups&) = delete;
     Pickups& operator=(const Pickups&) = delete;
     ~Pickups();
@@ -56,6 +58,7 @@ private:
     void erase(std::uint64_t id);
 
     asio::io_context& io_;
+    std::chrono::steady_clock::duration timeout_;
     std::map<std::uint64_t, std::unique_ptr<Entry>> entries_;
     std::uint64_t last_id_ = 0;
     std::uint64_t last_listener_ = 0;

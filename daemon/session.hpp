@@ -224,8 +224,10 @@ private:
     void start_listen(const Request& req);
     void start_pickup(const Request& req);
     awaitable<void> listen_loop();
-    // For a listen request: DisableForwarding, AllowTcpForwarding, PermitListen, the privileged-port
-    // rule (nothing: allowed).
+    // Why the configuration refuses remote forwarding at all, a listen request or a pickup:
+    // DisableForwarding, AllowTcpForwarding (nothing: allowed).
+    [[nodiscard]] std::optional<std::string> remote_forwarding_refusal() const;
+    // For a listen request: the above, PermitListen, the privileged-port rule (nothing: allowed).
     [[nodiscard]] std::optional<std::string> listen_refusal(const twoway::session::ListenAddress& a) const;
     // Where GatewayPorts binds a listen request for a (nothing, with why, when it cannot).
     [[nodiscard]] std::optional<asio::ip::address> listen_bind_address(const twoway::session::ListenAddress& a,

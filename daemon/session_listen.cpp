@@ -21,12 +21,18 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 
 }  // namespace
 
-std::optional<std::string> Session::listen_refusal(const ts::ListenAddress& a) const {
+std::optional<std::string> Session::remote_forwarding_refusal() const {
     const auto& p = config_;
     if (p.disable_forwarding.value) return "DisableForwarding yes (" + where_text(p.disable_forwarding.where) + ")";
     if (!p.allow_remote_forwarding.value) {
         return "AllowTcpForwarding (" + where_text(p.allow_remote_forwarding.where) + ")";
     }
+    return std::nullopt;
+}
+
+std::optional<std::string> Session::listen_refusal(const ts::ListenAddress& a) const {
+    if (auto why = remote_forwarding_refusal()) return why;
+    const auto& p = config_;
     // As sshd: a privileged port only for the superuser's account (port 0 asks for an unprivileged one).
     if (a.port != 0 && a.port < 1024 && account_.uid != 0) return "port " + std::to_string(a.port) + " is privileged";
     const auto& listen = p.permit_listen.value;
@@ -159,14 +165,9 @@ awaitable<void> Session::listen_loop() {
 void Session::start_pickup(const Request& req) {
     const auto token = ts::parse_pickup(req.command);
     // The key's options and the configuration must allow forwarding on this connection too.
-    std::optional<std::string> why;
-    if (config_.disable_forwarding.value || !config_.allow_remote_forwarding.value) {
-        why = "remote forwarding is not permitted (DisableForwarding or AllowTcpForwarding)";
-    } else if (!key_policy_.permit_services || key_policy_.password_expired) {
-        why = "forwarding is not permitted by the key's options";
-    } else if (!account_may_use_services()) {
-        why = "the account's shell does not permit forwarding";
-    }
+    auto why = remote_forwarding_refusal();
+    if (!why) why = twowayd::remote_forwarding_refusal(key_policy_);
+    if (!why && !account_may_use_services()) why = "the account's shell does not permit forwarding";
     std::optional<tcp::socket> peer;
     if (!why && token) peer = server_.pickups().take(account_.uid, *token);
     if (!why && !peer) why = "no such connection waits for this account";

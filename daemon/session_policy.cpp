@@ -45,10 +45,18 @@ std::optional<std::string> direct_refusal(const SessionPolicy& policy, const two
     return std::nullopt;
 }
 
-std::optional<std::string> listen_refusal(const SessionPolicy& policy, const twoway::session::ListenAddress& a) {
+std::optional<std::string> remote_forwarding_refusal(const SessionPolicy& policy) {
     if (policy.password_expired) return "the account's password has expired (PAM): it must be changed first";
+    if (!policy.permit_services) {
+        const std::string where = policy.key_line ? " by " + policy.key_line->text() : std::string();
+        return "remote forwarding is not permitted" + where + " (restrict or no-port-forwarding)";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> listen_refusal(const SessionPolicy& policy, const twoway::session::ListenAddress& a) {
+    if (auto why = remote_forwarding_refusal(policy)) return why;
     const std::string where = policy.key_line ? " by " + policy.key_line->text() : std::string();
-    if (!policy.permit_services) return "remote forwarding is not permitted" + where + " (restrict or no-port-forwarding)";
     if (!policy.listen_only.empty() &&
         std::none_of(policy.listen_only.begin(), policy.listen_only.end(),
                      [&a](const std::string& e) { return twoway::session::permit_listen_matches(e, a); })) {

@@ -43,8 +43,12 @@ struct SessionPolicy {
 // PermitOpen is checked besides (Session::direct_refusal): both must allow it, as in sshd.
 [[nodiscard]] std::optional<std::string> direct_refusal(const SessionPolicy& policy, const twoway::session::Destination& d);
 
-// Why a listen request for a is refused by the key's options (for the log), or nothing. The daemon's
-// PermitListen is checked besides (Session::listen_refusal): both must allow it, as in sshd.
+// Why the key's options refuse remote forwarding at all, a listen request or a pickup (for the log), or
+// nothing: an expired password, restrict or no-port-forwarding.
+[[nodiscard]] std::optional<std::string> remote_forwarding_refusal(const SessionPolicy& policy);
+// Why a listen request for a is refused by the key's options (for the log), or nothing: the above, then
+// permitlisten=. The daemon's PermitListen is checked besides (Session::listen_refusal): both must allow
+// it, as in sshd.
 [[nodiscard]] std::optional<std::string> listen_refusal(const SessionPolicy& policy, const twoway::session::ListenAddress& a);
 
 // The facts authorized_keys options are decided on: the client's address (an IPv4-mapped IPv6 address
