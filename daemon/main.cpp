@@ -260,7 +260,7 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "twowayd: %s\n", e.what());
-        std::fprintf(stderr, "usage: twowayd [-DdeTt] [-C connection_spec] [-f config_file] [-h host_key_file] [-p port]\n");
+        std::fprintf(stderr, "usage: twowayd [-DdeTtV] [-C connection_spec] [-f config_file] [-h host_key_file] [-p port]\n");
         return 1;
     }
     if (!flags.connection_spec.empty() && !flags.extended_test) {

@@ -281,8 +281,8 @@ ParseResult parse(const std::vector<std::string>& args) { return Parser(args).ru
 const char* usage() {
     return "usage: twoway [-46aCGNnqsTtVvx] [-D [bind_address:]port] [-e escape_char]\n"
            "              [-F configfile] [-i identity_file] [-J destination]\n"
-           "              [-L [bind_address:]port:service] [-l login_name] [-o option]\n"
-           "              [-p port] [-R [bind_address:]port:host:hostport] [-W service]\n"
+           "              [-L address] [-l login_name] [-o option] [-p port] [-R address]\n"
+           "              [-W host:port]\n"
            "              destination [command [argument ...]]\n";
 }
 

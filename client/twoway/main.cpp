@@ -1,8 +1,7 @@
 // twoway: the ssh-like client. docs/twoway.md is its reference.
-//   twoway [-46aCGNnqsTtVvx] [-e escape_char] [-F configfile] [-i identity_file] [-J destination]
-//          [-L [bind:]port:service] [-l login_name] [-o option] [-p port]
-//          [-R [bind:]port:host:hostport] [-W service]
-//          destination [command [argument ...]]
+//   twoway [-46aCGNnqsTtVvx] [-D [bind_address:]port] [-e escape_char] [-F configfile]
+//          [-i identity_file] [-J destination] [-L address] [-l login_name] [-o option] [-p port]
+//          [-R address] [-W host:port] destination [command [argument ...]]
 // Exit status: the remote command's, or 255 when twoway itself fails (connection, host key,
 // authentication, protocol), each failure with one line on stderr.
 #include <sys/prctl.h>
