@@ -234,7 +234,7 @@ IdentityChain::IdentityChain(IdentityChainOptions options, std::optional<AgentCl
             log::line("Load key \"" + path + "\": " + info.error().message());
             continue;
         }
-        files.push_back(Candidate{false, info->public_key, info->comment, path});
+        files.push_back(Candidate{false, info->public_key, info->comment, path, std::nullopt, {}});
     }
     // The agent's keys first (its order), the files' among them taken out of the file list.
     if (agent_) {
@@ -242,7 +242,33 @@ IdentityChain::IdentityChain(IdentityChainOptions options, std::optional<AgentCl
         if (!ids) {
             log::debug(1, "agent: cannot list its keys: " + ids.error().message());
         } else {
+            // The IdentityFile keys, for IdentitiesOnly (a certificate's key may be one the agent also
+            // holds plain, which takes the file out of the list below).
+            std::vector<twoway::PublicKey> file_keys;
+            for (const auto& f : files) file_keys.push_back(f.key);
+            const auto is_file_key = [&](const twoway::PublicKey& k) {
+                return std::find(file_keys.begin(), file_keys.end(), k) != file_keys.end();
+            };
             for (auto& id : *ids) {
+                if (id.type == twoway::ssh_ed25519_cert_name) {
+                    // A certificate the agent holds with its private key (ssh-add adds one found beside
+                    // the key file): offered as such, the agent signing for the certificate's blob.
+                    auto cert = twoway::parse_certificate(id.blob);
+                    if (!cert || cert->type != twoway::CertificateType::user) {
+                        log::debug(2, "agent certificate \"" + twoway::log_text(id.comment) + "\": " +
+                                          (cert ? std::string("a host certificate, skipped")
+                                                : "unreadable (" + cert.error().message() + "), skipped"));
+                        continue;
+                    }
+                    if (options_.identities_only && !is_file_key(cert->key)) {
+                        log::debug(2, "agent certificate of " + fingerprint_sha256(cert->key) +
+                                          ": not an IdentityFile's key (IdentitiesOnly)");
+                        continue;
+                    }
+                    const twoway::PublicKey key = cert->key;
+                    plan_.push_back(Candidate{true, key, id.comment, {}, std::move(*cert), std::move(id.blob)});
+                    continue;
+                }
                 if (!id.usable()) {
                     log::debug(2, "agent key " + twoway::log_text(id.type) + " \"" + twoway::log_text(id.comment) +
                                       "\": not an Ed25519 key, skipped");
@@ -255,7 +281,7 @@ IdentityChain::IdentityChain(IdentityChainOptions options, std::optional<AgentCl
                 }
                 std::string comment = in_files != files.end() ? in_files->path : id.comment;
                 if (in_files != files.end()) files.erase(in_files);
-                plan_.push_back(Candidate{true, *id.key, std::move(comment), {}});
+                plan_.push_back(Candidate{true, *id.key, std::move(comment), {}, std::nullopt, std::move(id.blob)});
             }
         }
     }
@@ -271,8 +297,17 @@ const IdentityOffer* IdentityChain::next() {
         if (c.agent) {
             offer.ref = twoway::IdentityRef::external(c.key);  // the key is copied into the reference
             offer.agent = true;
+            offer.agent_blob = c.agent_blob;
+            offer.certificate = c.certificate;
             offer.source = "agent: " + twoway::log_text(c.comment);
-            log::debug(1, "Will offer public key: " + offer.source + " ED25519 " + fingerprint_sha256(c.key));
+            if (c.certificate) {
+                log::debug(1, "Will offer certificate: " + offer.source + " ID \"" +
+                                  twoway::log_text(c.certificate->key_id) + "\" serial " +
+                                  std::to_string(c.certificate->serial) + " CA ED25519 " +
+                                  fingerprint_sha256(c.certificate->signature_key));
+            } else {
+                log::debug(1, "Will offer public key: " + offer.source + " ED25519 " + fingerprint_sha256(c.key));
+            }
         } else {
             auto id = load_identity({c.path}, options_.batch_mode, options_.certificate_files, false, options_.prompts);
             if (!id) continue;
@@ -302,7 +337,12 @@ const IdentityOffer* IdentityChain::next() {
 twoway::Result<std::array<std::byte, 64>> IdentityChain::sign(const twoway::PublicKey& key,
                                                               std::span<const std::byte> payload) {
     if (!agent_) return twoway::fail(make_error_code(AgentError::not_configured));
-    const std::vector<std::byte> blob = key.blob();
+    // The blob the agent listed for the offer being made (a certificate's: the agent may hold the
+    // certificate's key under it alone); the plain key's otherwise.
+    const std::vector<std::byte> blob =
+        current_ != nullptr && current_->agent && current_->key == key && !current_->agent_blob.empty()
+            ? current_->agent_blob
+            : key.blob();
     auto sig = agent_->sign(blob, payload);
     if (!sig) log::debug(1, "agent refused to sign with " + fingerprint_sha256(key) + ": " + sig.error().message());
     return sig;

@@ -51,6 +51,7 @@ struct IdentityOffer {
     twoway::PublicKey key;
     std::string source;  // the file, or "agent: <comment>"
     bool agent = false;
+    std::vector<std::byte> agent_blob;  // an agent identity: the blob it listed (a key's or a certificate's)
     const Identity* file = nullptr;  // the loaded file key (AddKeysToAgent), null for an agent key
 };
 
@@ -64,9 +65,10 @@ struct IdentityChainOptions {
 };
 
 // The identities offered one after the other (PROTOCOL.md 4.1.3), in ssh's order (sshconnect2.c's
-// pubkey_prepare): the agent's usable (ssh-ed25519) keys in the agent's order, except that with
-// IdentitiesOnly only those that are also an IdentityFile; then the IdentityFile keys the agent does
-// not hold, each read when its turn comes (an encrypted one asks for its passphrase then, never when the
+// pubkey_prepare): the agent's usable identities in the agent's order (ssh-ed25519 keys, and user
+// certificates of ssh-ed25519 keys, which ssh-add adds beside their key: offered with the certificate),
+// except that with IdentitiesOnly only those whose key is also an IdentityFile's; then the IdentityFile
+// keys the agent does not hold, each read when its turn comes (an encrypted one asks for its passphrase then, never when the
 // agent holds it). A file's public half is read without its passphrase (OpenSSH and twoway files keep
 // it in the clear), which is how a key in the agent is recognised as an IdentityFile's.
 // Not thread-safe; offers stay valid as long as the chain.
@@ -98,6 +100,8 @@ private:
         twoway::PublicKey key;
         std::string comment;
         std::string path;
+        std::optional<twoway::Certificate> certificate;  // an agent-held certificate
+        std::vector<std::byte> agent_blob;              // what the agent listed (it signs for it)
     };
     IdentityChainOptions options_;
     std::optional<AgentClient> agent_;

@@ -2,8 +2,8 @@
 """Several identities on one connection (PROTOCOL.md 4.1.3) and OpenSSH's ssh-agent: every -i key is
 offered in turn until one is accepted, up to twowayd's MaxAuthTries; ~/.ssh/id_ed25519 is in the default
 list; keys held by a real ssh-agent (loaded with ssh-add, an encrypted OpenSSH key among them) are used
-with no -i and no passphrase prompt; IdentitiesOnly, IdentityAgent none and AddKeysToAgent behave as
-ssh's."""
+with no -i and no passphrase prompt, and so is a certificate ssh-add loaded beside its key; IdentitiesOnly,
+IdentityAgent none and AddKeysToAgent behave as ssh's."""
 
 import os
 import re
@@ -199,6 +199,44 @@ def test_agent_keys_with_no_i_and_no_passphrase():
         # IdentityAgent naming the socket, with SSH_AUTH_SOCK unset.
         r = w.twoway("-o", f"IdentityAgent={agent.sock}", "127.0.0.1", "true", env=w.client_env())
         check(r.returncode == 0, f"IdentityAgent path: {r}")
+
+
+def test_agent_held_certificate():
+    """ssh-add loads a certificate found beside its key (OpenSSH's ssh-keygen -s made both): twoway offers
+    it from the agent as ssh does, the agent signing for it, and twowayd accepts it through its CA alone."""
+    cas = tempfile.mkdtemp(prefix="twoway-agent-ca-")
+    try:
+        ca = openssh_key(os.path.join(cas, "user_ca"))
+        with World("ids-agent-cert", extra_config=f"TrustedUserCAKeys {ca}.pub\n") as w, Agent() as agent:
+            trusted(w)
+            os.remove(w.user_key)  # the world's authorized key is gone: only the agent's certificate can log in
+            os.remove(w.user_key + ".pub")
+            keys = tempfile.mkdtemp(prefix="twoway-agent-keys-", dir=w.dir)
+            key = openssh_key(os.path.join(keys, "certified"), passphrase="correct horse")
+            subprocess.run([SSH_KEYGEN, "-q", "-s", ca, "-I", "agent-held", "-n", "root", "-z", "7", key + ".pub"],
+                           check=True, timeout=60, stdin=subprocess.DEVNULL, capture_output=True)
+            agent.add(key, passphrase="correct horse")
+            listed = agent.listed()
+            check(any(line.startswith("ssh-ed25519-cert-v01@openssh.com ") for line in listed),
+                  f"ssh-add loaded the certificate beside the key: {listed}")
+            env = w.client_env(SSH_AUTH_SOCK=agent.sock)
+            r = w.twoway("-v", "127.0.0.1", "echo certified", env=env)
+            check(r.returncode == 0 and r.stdout == b"certified\n", f"the agent's certificate logs in: {r}")
+            check(b'Will offer certificate: agent: ' in r.stderr and b'ID "agent-held" serial 7' in r.stderr,
+                  f"offered as a certificate from the agent: {r.stderr!r}")
+            w.wait_log(r'Accepted certificate ID "agent-held" \(serial 7\) signed by ED25519 CA SHA256:\S+ via '
+                       + re.escape(ca) + r"\.pub:1")
+            # IdentitiesOnly with another IdentityFile: the certificate's key is not one, so it is not offered.
+            other = openssh_key(os.path.join(keys, "other"))
+            r = w.twoway("-v", "-o", "IdentitiesOnly=yes", "-i", other, "127.0.0.1", "true", env=env)
+            check(r.returncode == 255 and b"Will offer certificate" not in r.stderr,
+                  f"IdentitiesOnly leaves the agent's certificate out: {r}")
+            # ... and with the certified key's file named, it is.
+            r = w.twoway("-o", "IdentitiesOnly=yes", "-i", key, "127.0.0.1", "echo named", env=env)
+            check(r.returncode == 0 and r.stdout == b"named\n" and b"passphrase" not in r.stderr.lower(),
+                  f"IdentitiesOnly with the certified key's file: {r}")
+    finally:
+        shutil.rmtree(cas, ignore_errors=True)
 
 
 def test_add_keys_to_agent():
