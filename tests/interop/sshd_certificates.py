@@ -66,6 +66,9 @@ class World:
                 f"TrustedUserCAKeys {self.path('ca.pub')}", "AuthorizedKeysFile none", "StrictModes no",
                 "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PidFile none",
                 "LogLevel VERBOSE", *extra, ""]))
+        # sshd's privilege separation directory: made by the ssh service when it starts, which it never
+        # did on a machine where openssh-server was installed under a policy-rc.d (bench/run does the same).
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         with open(self.log, "ab") as log:
             self.sshd = subprocess.Popen([SSHD, "-D", "-e", "-f", conf], stdout=log, stderr=log,
                                          stdin=subprocess.DEVNULL)
