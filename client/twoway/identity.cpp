@@ -29,6 +29,12 @@ using twoway::read_private_key_file;
 
 namespace {
 
+// -v's line for a certificate about to be offered, from a file or from the agent (source names it).
+void log_certificate_offer(const std::string& source, const twoway::Certificate& c) {
+    log::debug(1, "Will offer certificate: " + source + " ID \"" + twoway::log_text(c.key_id) + "\" serial " +
+                      std::to_string(c.serial) + " CA ED25519 " + fingerprint_sha256(c.signature_key));
+}
+
 void warn_unprotected(const std::string& path) {
     struct stat st {};
     char mode[8] = "?";
@@ -174,10 +180,7 @@ std::optional<Identity> load_identity(const std::vector<std::string>& files, boo
         if (auto cert = find_certificate(id->key.public_key(), candidates, certificate_files.size())) {
             id->certificate = std::move(cert->first);
             id->certificate_path = std::move(cert->second);
-            log::debug(1, "Will offer certificate: " + id->certificate_path + " ID \"" +
-                              twoway::log_text(id->certificate->key_id) + "\" serial " +
-                              std::to_string(id->certificate->serial) + " CA ED25519 " +
-                              fingerprint_sha256(id->certificate->signature_key));
+            log_certificate_offer(id->certificate_path, *id->certificate);
         }
         return id;
     }
@@ -301,10 +304,7 @@ const IdentityOffer* IdentityChain::next() {
             offer.certificate = c.certificate;
             offer.source = "agent: " + twoway::log_text(c.comment);
             if (c.certificate) {
-                log::debug(1, "Will offer certificate: " + offer.source + " ID \"" +
-                                  twoway::log_text(c.certificate->key_id) + "\" serial " +
-                                  std::to_string(c.certificate->serial) + " CA ED25519 " +
-                                  fingerprint_sha256(c.certificate->signature_key));
+                log_certificate_offer(offer.source, *c.certificate);
             } else {
                 log::debug(1, "Will offer public key: " + offer.source + " ED25519 " + fingerprint_sha256(c.key));
             }
